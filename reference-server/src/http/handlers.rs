@@ -1,0 +1,339 @@
+//! Thin handlers: each maps one SCIM endpoint (RFC 7644 §3.2, Table 1) to a directory call and renders
+//! the result. No SCIM rule lives here.
+
+use axum::extract::{Path, Request};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use serde_json::{json, Map, Value};
+
+use super::extract::ScimQuery;
+use super::response::Scim;
+use super::ScimContext;
+use crate::directory::{ListPage, ListQuery};
+use crate::error::{ScimError, ScimResult};
+use crate::filter::AttrPath;
+use crate::schema::{ResourceKind, LIST_RESPONSE_URN};
+use crate::{discovery, resource};
+
+type Ctx = Extension<ScimContext>;
+
+/// Adds `meta.location` and the `$ref`s of `groups` / `members` (RFC 7643 §3.1, §4.1.2, §4.2).
+pub fn decorate(kind: ResourceKind, v: &mut Value, base: &str) {
+    let Some(obj) = v.as_object_mut() else { return };
+    let id = obj.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    if let Some(meta) = obj.get_mut("meta").and_then(Value::as_object_mut) {
+        meta.insert("location".into(), Value::String(format!("{base}{}/{id}", kind.resource_type().endpoint)));
+    }
+    for (attr, default_type) in [("groups", "Group"), ("members", "User")] {
+        if let Some(list) = obj.get_mut(attr).and_then(Value::as_array_mut) {
+            for e in list.iter_mut().filter_map(Value::as_object_mut) {
+                let value = e.get("value").and_then(Value::as_str).unwrap_or_default().to_string();
+                let ty = match attr {
+                    "groups" => default_type,
+                    _ => e.get("type").and_then(Value::as_str).unwrap_or(default_type),
+                };
+                let endpoint = if ty.eq_ignore_ascii_case("Group") { "/Groups" } else { "/Users" };
+                e.insert("$ref".into(), Value::String(format!("{base}{endpoint}/{value}")));
+            }
+        }
+    }
+}
+
+/// The `attributes` / `excludedAttributes` of a request, parsed against a resource type.
+#[derive(Debug, Default, Clone)]
+struct Projection {
+    attributes: Option<String>,
+    excluded: Option<String>,
+    /// For root searches over several resource types: names unknown to one type are skipped for it.
+    lenient: bool,
+}
+
+impl Projection {
+    fn from_query(q: &ScimQuery) -> Self {
+        Projection {
+            attributes: q.get("attributes").map(str::to_string),
+            excluded: q.get("excludedAttributes").map(str::to_string),
+            lenient: false,
+        }
+    }
+
+    fn is_requested(&self) -> bool {
+        self.attributes.is_some() || self.excluded.is_some()
+    }
+
+    fn lists(&self, kind: ResourceKind) -> ScimResult<(Vec<AttrPath>, Vec<AttrPath>)> {
+        let rt = kind.resource_type();
+        let lenient = self.lenient;
+        let parse = |s: &Option<String>| match s {
+            Some(s) if lenient => {
+                Ok(s.split(',').filter_map(|one| resource::parse_attribute_list(rt, one).ok()).flatten().collect())
+            }
+            Some(s) => resource::parse_attribute_list(rt, s),
+            None => Ok(Vec::new()),
+        };
+        Ok((parse(&self.attributes)?, parse(&self.excluded)?))
+    }
+
+    fn apply(&self, kind: ResourceKind, mut v: Value, base: &str) -> ScimResult<Value> {
+        decorate(kind, &mut v, base);
+        let (a, e) = self.lists(kind)?;
+        Ok(resource::project(kind.resource_type(), v, &a, &e))
+    }
+}
+
+fn single(ctx: &ScimContext, kind: ResourceKind, v: Value, p: &Projection) -> ScimResult<Scim> {
+    Ok(Scim::ok(p.apply(kind, v, &ctx.base)?).with_etag_from_body())
+}
+
+fn if_match(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
+}
+
+fn sort_order(s: Option<&str>) -> ScimResult<bool> {
+    match s.map(str::trim) {
+        None | Some("") => Ok(false),
+        Some(s) if s.eq_ignore_ascii_case("ascending") => Ok(false),
+        Some(s) if s.eq_ignore_ascii_case("descending") => Ok(true),
+        Some(_) => Err(ScimError::InvalidValue("sortOrder must be 'ascending' or 'descending'".into())),
+    }
+}
+
+fn list_response(ctx: &ScimContext, page: ListPage, p: &Projection) -> ScimResult<Scim> {
+    let mut resources = Vec::with_capacity(page.resources.len());
+    for (kind, v) in page.resources {
+        resources.push(p.apply(kind, v, &ctx.base)?);
+    }
+    Ok(Scim::ok(json!({
+        "schemas": [LIST_RESPONSE_URN],
+        "totalResults": page.total_results,
+        "startIndex": page.start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })))
+}
+
+fn run_list(ctx: &ScimContext, kinds: &[ResourceKind], q: ListQuery, p: &Projection) -> ScimResult<Scim> {
+    // Reject bad attribute lists before doing any work. Over several resource types (root search),
+    // each name must be known to at least one of them.
+    for list in [&p.attributes, &p.excluded].into_iter().flatten() {
+        for name in list.split(',').filter(|n| !n.trim().is_empty()) {
+            let one = Projection { attributes: Some(name.to_string()), excluded: None, lenient: false };
+            let mut first_error = None;
+            let known = kinds.iter().any(|k| match one.lists(*k) {
+                Ok(_) => true,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    false
+                }
+            });
+            if let (false, Some(e)) = (known, first_error) {
+                return Err(e);
+            }
+        }
+    }
+    let page = ctx.directory.list(kinds, &q)?;
+    list_response(ctx, page, p)
+}
+
+/// GET on a resource endpoint (RFC 7644 §3.4.2).
+pub async fn list(Extension(ctx): Ctx, kind: ResourceKind, q: ScimQuery) -> ScimResult<Scim> {
+    let query = ListQuery {
+        filter: q.get("filter").map(str::to_string),
+        start_index: q.int("startIndex")?,
+        count: q.int("count")?,
+        sort_by: q.get("sortBy").map(str::to_string),
+        descending: sort_order(q.get("sortOrder"))?,
+    };
+    run_list(&ctx, &[kind], query, &Projection::from_query(&q))
+}
+
+fn search_field<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    body.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+}
+
+fn search_string(body: &Map<String, Value>, name: &str) -> ScimResult<Option<String>> {
+    match search_field(body, name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
+            Ok(Some(a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")))
+        }
+        Some(_) => Err(ScimError::InvalidValue(format!("'{name}' has the wrong type"))),
+    }
+}
+
+fn search_int(body: &Map<String, Value>, name: &str) -> ScimResult<Option<i64>> {
+    match search_field(body, name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => {
+            n.as_i64().map(Some).ok_or_else(|| ScimError::InvalidValue(format!("'{name}' must be an integer")))
+        }
+        Some(Value::String(s)) => {
+            s.trim().parse().map(Some).map_err(|_| ScimError::InvalidValue(format!("'{name}' must be an integer")))
+        }
+        Some(_) => Err(ScimError::InvalidValue(format!("'{name}' must be an integer"))),
+    }
+}
+
+/// POST `.search` (RFC 7644 §3.4.3) on a resource endpoint (`kinds` = one) or the root (all kinds).
+pub async fn search(ctx: ScimContext, kinds: &[ResourceKind], body: Value) -> ScimResult<Scim> {
+    let Value::Object(body) = body else {
+        return Err(ScimError::InvalidSyntax("a SearchRequest must be a JSON object".into()));
+    };
+    let query = ListQuery {
+        filter: search_string(&body, "filter")?,
+        start_index: search_int(&body, "startIndex")?,
+        count: search_int(&body, "count")?,
+        sort_by: search_string(&body, "sortBy")?,
+        descending: sort_order(search_string(&body, "sortOrder")?.as_deref())?,
+    };
+    let p = Projection {
+        attributes: search_string(&body, "attributes")?,
+        excluded: search_string(&body, "excludedAttributes")?,
+        lenient: kinds.len() > 1,
+    };
+    run_list(&ctx, kinds, query, &p)
+}
+
+/// POST on a resource endpoint (RFC 7644 §3.3): 201 with Location and ETag.
+pub async fn create(ctx: ScimContext, kind: ResourceKind, q: ScimQuery, body: Value) -> ScimResult<Scim> {
+    let p = Projection::from_query(&q);
+    p.lists(kind)?;
+    let created = ctx.directory.create(kind, body)?;
+    Ok(single(&ctx, kind, created, &p)?.status(StatusCode::CREATED).with_location_from_body())
+}
+
+/// GET of one resource (RFC 7644 §3.4.1); `If-None-Match` with the current version answers 304 (§3.14).
+pub async fn get(
+    ctx: ScimContext,
+    kind: ResourceKind,
+    id: String,
+    q: ScimQuery,
+    headers: HeaderMap,
+) -> ScimResult<Response> {
+    let p = Projection::from_query(&q);
+    p.lists(kind)?;
+    let v = ctx.directory.get(kind, &id)?;
+    let version = v.pointer("/meta/version").and_then(Value::as_str).unwrap_or_default().to_string();
+    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|h| h.to_str().ok()) {
+        let matches = inm.split(',').map(str::trim).any(|t| {
+            t == "*"
+                || t.trim_start_matches("W/").trim_matches('"') == version.trim_start_matches("W/").trim_matches('"')
+        });
+        if matches {
+            let mut res = StatusCode::NOT_MODIFIED.into_response();
+            if let Ok(v) = header::HeaderValue::from_str(&version) {
+                res.headers_mut().insert(header::ETAG, v);
+            }
+            return Ok(res);
+        }
+    }
+    Ok(single(&ctx, kind, v, &p)?.into_response())
+}
+
+/// PUT (RFC 7644 §3.5.1): 200 with the resource.
+pub async fn replace(
+    ctx: ScimContext,
+    kind: ResourceKind,
+    id: String,
+    q: ScimQuery,
+    headers: HeaderMap,
+    body: Value,
+) -> ScimResult<Scim> {
+    let p = Projection::from_query(&q);
+    p.lists(kind)?;
+    let v = ctx.directory.replace(kind, &id, body, if_match(&headers))?;
+    single(&ctx, kind, v, &p)
+}
+
+/// PATCH (RFC 7644 §3.5.2): users answer 200 with the resource; groups answer 204 unless
+/// `attributes`/`excludedAttributes` ask for a body (§3.5.2: "200 OK ... if attributes requested").
+pub async fn patch(
+    ctx: ScimContext,
+    kind: ResourceKind,
+    id: String,
+    q: ScimQuery,
+    headers: HeaderMap,
+    body: Value,
+) -> ScimResult<Scim> {
+    let p = Projection::from_query(&q);
+    p.lists(kind)?;
+    let v = ctx.directory.patch(kind, &id, &body, if_match(&headers))?;
+    if kind == ResourceKind::Group && !p.is_requested() {
+        let mut res = Scim::no_content();
+        res.etag = v.pointer("/meta/version").and_then(Value::as_str).map(str::to_string);
+        return Ok(res);
+    }
+    single(&ctx, kind, v, &p)
+}
+
+/// DELETE (RFC 7644 §3.6): 204.
+pub async fn delete(ctx: ScimContext, kind: ResourceKind, id: String, headers: HeaderMap) -> ScimResult<Scim> {
+    ctx.directory.delete(kind, &id, if_match(&headers))?;
+    Ok(Scim::no_content())
+}
+
+/// GET /ServiceProviderConfig (RFC 7644 §4).
+pub async fn service_provider_config(Extension(ctx): Ctx) -> Scim {
+    Scim::ok(discovery::service_provider_config(ctx.features, &ctx.base))
+}
+
+fn discovery_list(items: Vec<Value>) -> Scim {
+    Scim::ok(json!({
+        "schemas": [LIST_RESPONSE_URN],
+        "totalResults": items.len(),
+        "startIndex": 1,
+        "itemsPerPage": items.len(),
+        "Resources": items,
+    }))
+}
+
+/// GET /ResourceTypes (RFC 7644 §4).
+pub async fn resource_types(Extension(ctx): Ctx) -> Scim {
+    discovery_list(discovery::resource_types(&ctx.base))
+}
+
+/// GET /ResourceTypes/{id}.
+pub async fn resource_type(Extension(ctx): Ctx, Path(id): Path<String>) -> ScimResult<Scim> {
+    let rt = discovery::find_resource_type(&id)
+        .ok_or_else(|| ScimError::NotFound(format!("resource type '{id}' not found")))?;
+    Ok(Scim::ok(discovery::resource_type(rt, &ctx.base)))
+}
+
+/// GET /Schemas (RFC 7644 §4).
+pub async fn schemas(Extension(ctx): Ctx) -> Scim {
+    discovery_list(discovery::schemas(&ctx.base))
+}
+
+/// GET /Schemas/{id}.
+pub async fn schema(Extension(ctx): Ctx, Path(id): Path<String>) -> ScimResult<Scim> {
+    let s = discovery::find_schema(&id).ok_or_else(|| ScimError::NotFound(format!("schema '{id}' not found")))?;
+    Ok(Scim::ok(discovery::schema(s, &ctx.base)))
+}
+
+/// Writes to discovery endpoints (RFC 7644 §4: they are read-only).
+pub async fn read_only() -> ScimError {
+    ScimError::MethodNotAllowed("discovery endpoints are read-only".into())
+}
+
+/// Any method the endpoint does not support.
+pub async fn method_not_allowed(req: Request) -> ScimError {
+    ScimError::MethodNotAllowed(format!("{} is not supported on this endpoint", req.method()))
+}
+
+/// `/Me` (RFC 7644 §3.11): not implemented — API tokens are not bound to a SCIM user.
+pub async fn me() -> ScimError {
+    ScimError::NotImplemented("/Me is not supported: API tokens are not bound to a user".into())
+}
+
+/// `/Bulk` (RFC 7644 §3.7): advertised as unsupported in /ServiceProviderConfig.
+pub async fn bulk() -> ScimError {
+    ScimError::NotImplemented("bulk operations are not supported (see /ServiceProviderConfig)".into())
+}
+
+/// Unknown SCIM paths.
+pub async fn not_found(req: Request) -> ScimError {
+    let path: String = req.uri().path().chars().take(200).collect();
+    ScimError::NotFound(format!("no SCIM endpoint at {path}"))
+}

@@ -1,0 +1,88 @@
+//! SCIM responses: `application/scim+json` bodies, ETag and Location headers, and SCIM Error rendering.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::error::ScimError;
+
+/// The SCIM media type (RFC 7644 §3.1).
+pub const SCIM_JSON: &str = "application/scim+json";
+
+/// A JSON body sent as `application/scim+json`, with optional ETag and Location headers.
+#[derive(Debug)]
+pub struct Scim {
+    pub status: StatusCode,
+    pub body: Option<Value>,
+    pub etag: Option<String>,
+    pub location: Option<String>,
+}
+
+impl Scim {
+    /// 200 with a body.
+    pub fn ok(body: Value) -> Self {
+        Scim { status: StatusCode::OK, body: Some(body), etag: None, location: None }
+    }
+    /// 204 without a body.
+    pub fn no_content() -> Self {
+        Scim { status: StatusCode::NO_CONTENT, body: None, etag: None, location: None }
+    }
+    /// Sets the status.
+    pub fn status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+    /// Sets the ETag header from the body's `meta.version` (RFC 7644 §3.14).
+    pub fn with_etag_from_body(mut self) -> Self {
+        self.etag =
+            self.body.as_ref().and_then(|b| b.pointer("/meta/version")).and_then(Value::as_str).map(str::to_string);
+        self
+    }
+    /// Sets the Location header from the body's `meta.location` (RFC 7644 §3.3).
+    pub fn with_location_from_body(mut self) -> Self {
+        self.location =
+            self.body.as_ref().and_then(|b| b.pointer("/meta/location")).and_then(Value::as_str).map(str::to_string);
+        self
+    }
+}
+
+fn header_value(s: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(s).ok()
+}
+
+impl IntoResponse for Scim {
+    fn into_response(self) -> Response {
+        let mut res = match self.body {
+            Some(b) => {
+                let bytes = serde_json::to_vec(&b).unwrap_or_default();
+                (self.status, [(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON))], bytes).into_response()
+            }
+            None => self.status.into_response(),
+        };
+        if let Some(v) = self.etag.as_deref().and_then(header_value) {
+            res.headers_mut().insert(header::ETAG, v);
+        }
+        if let Some(v) = self.location.as_deref().and_then(header_value) {
+            res.headers_mut().insert(header::LOCATION, v);
+        }
+        res
+    }
+}
+
+/// Renders a SCIM Error (RFC 7644 §3.12). 401s carry `WWW-Authenticate` (RFC 6750 §3).
+impl IntoResponse for ScimError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut res = Scim { status, body: Some(self.to_json()), etag: None, location: None }.into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"scim\", error=\"invalid_token\""),
+            );
+        }
+        res
+    }
+}

@@ -1,0 +1,26 @@
+//! `scim-reference-server`: a complete, multi-tenant SCIM 2.0 service (RFC 7643/7644) that also accepts every
+//! request shape Okta and Microsoft Entra ID send. It is the ground truth scimcheck's scenarios are recorded against.
+//!
+//! Layers, from the inside out:
+//! - [`schema`]: the implemented schemas as static data;
+//! - [`filter`], [`patch`], [`resource`]: pure SCIM logic over JSON values;
+//! - [`store`]: storage behind a small interface, in memory for now;
+//! - [`directory`]: one tenant's users and groups with SCIM semantics (uniqueness, membership, versions);
+//! - [`http`]: thin axum handlers that map requests to the directory and errors to SCIM Error bodies.
+
+pub mod cal;
+pub mod clock;
+pub mod directory;
+pub mod discovery;
+pub mod error;
+pub mod filter;
+pub mod http;
+pub mod patch;
+pub mod resource;
+pub mod schema;
+pub mod server;
+pub mod store;
+pub mod token;
+
+pub use error::{ScimError, ScimResult};
+pub use server::{spawn, RunningServer, ServerConfig};

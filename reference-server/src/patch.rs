@@ -1,0 +1,1499 @@
+//! PATCH (RFC 7644 §3.5.2): parsing a PatchOp request and applying its operations atomically.
+//!
+//! Besides the RFC's shapes this accepts what Okta and Microsoft Entra ID send: capitalised op names,
+//! path-less operations whose value carries dotted (`name.givenName`) and URN-qualified keys, an `id`
+//! echoed in the value, booleans as strings, the enterprise manager as a bare id, and member removal by a
+//! list of values.
+
+use serde_json::{Map, Value};
+
+use crate::error::{ScimError, ScimResult};
+use crate::filter::{self, CompareOp, Filter, PatchPath};
+use crate::resource::{
+    attr_path_display, get_ci, json_kind, normalize_attr, normalize_single, render_path, split_dotted, split_key, Key,
+    Scope,
+};
+use crate::schema::{AttrDef, Mutability, ResourceType};
+
+/// The three PATCH operations (RFC 7644 §3.5.2); names are accepted in any case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchOpKind {
+    Add,
+    Remove,
+    Replace,
+}
+
+impl PatchOpKind {
+    /// The operation's name as RFC 7644 §3.5.2 spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatchOpKind::Add => "add",
+            PatchOpKind::Remove => "remove",
+            PatchOpKind::Replace => "replace",
+        }
+    }
+}
+
+/// One operation of a PatchOp request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchOperation {
+    pub op: PatchOpKind,
+    pub path: Option<PatchPath>,
+    pub value: Option<Value>,
+}
+
+/// Parses a PatchOp body (RFC 7644 §3.5.2).
+///
+/// `schemas` should contain `urn:ietf:params:scim:api:messages:2.0:PatchOp`, but its absence is tolerated.
+/// `Operations` (key matched case-insensitively) must be a non-empty array, else 400 `invalidSyntax`. Each
+/// operation is an object with `op` (`add`, `remove` or `replace` in any case — Entra sends `Replace`;
+/// anything else is `invalidSyntax`), an optional `path` (parsed with [`filter::parse_patch_path`]; a bad
+/// path is `invalidPath`; an empty path counts as absent) and `value`, which `add` and `replace` require
+/// (`invalidValue` when missing; an explicit `null` is kept and means "clear").
+pub fn parse_request(body: &Value) -> ScimResult<Vec<PatchOperation>> {
+    let Value::Object(request) = body else {
+        return Err(ScimError::InvalidSyntax(format!(
+            "a PatchOp request must be a JSON object, got {}",
+            json_kind(body)
+        )));
+    };
+    let operations = match get_ci(request, "Operations") {
+        Some(Value::Array(ops)) if !ops.is_empty() => ops,
+        Some(Value::Array(_)) => return Err(ScimError::InvalidSyntax("Operations must not be empty".into())),
+        Some(other) => {
+            return Err(ScimError::InvalidSyntax(format!(
+                "Operations must be a non-empty array, got {}",
+                json_kind(other)
+            )))
+        }
+        None => return Err(ScimError::InvalidSyntax("Operations must not be empty (the attribute is missing)".into())),
+    };
+    operations.iter().enumerate().map(|(i, op)| parse_operation(i, op)).collect()
+}
+
+fn parse_operation(index: usize, op: &Value) -> ScimResult<PatchOperation> {
+    let Value::Object(op) = op else {
+        return Err(ScimError::InvalidSyntax(format!("Operations[{index}] must be an object, got {}", json_kind(op))));
+    };
+    let kind = match get_ci(op, "op") {
+        Some(Value::String(name)) => match name.trim().to_ascii_lowercase().as_str() {
+            "add" => PatchOpKind::Add,
+            "remove" => PatchOpKind::Remove,
+            "replace" => PatchOpKind::Replace,
+            _ => {
+                return Err(ScimError::InvalidSyntax(format!(
+                    "Operations[{index}]: unknown op '{name}' (expected add, remove or replace)"
+                )))
+            }
+        },
+        Some(other) => {
+            return Err(ScimError::InvalidSyntax(format!(
+                "Operations[{index}]: op must be a string, got {}",
+                json_kind(other)
+            )))
+        }
+        None => return Err(ScimError::InvalidSyntax(format!("Operations[{index}]: op is missing"))),
+    };
+    let path = match get_ci(op, "path") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(p)) if p.trim().is_empty() => None,
+        Some(Value::String(p)) => Some(filter::parse_patch_path(p).map_err(|e| e.into_path_error())?),
+        Some(other) => {
+            return Err(ScimError::InvalidPath(format!(
+                "Operations[{index}]: path must be a string, got {}",
+                json_kind(other)
+            )))
+        }
+    };
+    let value = get_ci(op, "value").cloned();
+    if value.is_none() && kind != PatchOpKind::Remove {
+        return Err(ScimError::InvalidValue(format!(
+            "Operations[{index}]: '{}' requires a value (RFC 7644 §3.5.2)",
+            kind.as_str()
+        )));
+    }
+    Ok(PatchOperation { op: kind, path, value })
+}
+
+/// Applies operations, in order, to a copy of the resource's writable view and returns the new view
+/// (RFC 7644 §3.5.2.1 add, §3.5.2.2 remove, §3.5.2.3 replace). Atomic: on any error the input is untouched
+/// (it is borrowed) and the error is returned.
+///
+/// `resource` is the stored resource (it may carry `id`, `meta`, `schemas`, `groups`); the result keeps
+/// those and is meant to go through [`crate::resource::normalize`]. Paths resolve case-insensitively and
+/// values land under canonical attribute names. Written values are already normalised per attribute
+/// (types checked, `"False"` → `false`, bare strings → `{"value": …}` for complex attributes).
+///
+/// Errors: an unknown attribute or sub-attribute in a path, or a value filter on a single-valued attribute,
+/// is `invalidPath`; a path-less `remove` or a filter that matches nothing (and cannot seed a new element)
+/// is `noTarget`; changing `id` or any other read-only attribute is `mutability`; a value of the wrong shape
+/// is `invalidValue`.
+pub fn apply(rt: &ResourceType, resource: &Value, current_id: &str, ops: &[PatchOperation]) -> ScimResult<Value> {
+    let mut doc = resource.clone();
+    let Value::Object(root) = &mut doc else {
+        return Err(ScimError::Internal("the stored resource is not a JSON object".into()));
+    };
+    let patcher = Patcher { rt, current_id };
+    for op in ops {
+        patcher.apply_op(root, op)?;
+    }
+    Ok(doc)
+}
+
+/// What one operation addresses, resolved against the schema.
+struct Target {
+    scope: Scope,
+    attr: &'static AttrDef,
+    /// `name.sub` without a value filter.
+    sub: Option<&'static AttrDef>,
+    /// `attr[filter]`.
+    filter: Option<Filter>,
+    /// `attr[filter].sub`.
+    filter_sub: Option<&'static AttrDef>,
+}
+
+impl Target {
+    fn leaf(&self) -> Option<&'static AttrDef> {
+        self.filter_sub.or(self.sub)
+    }
+
+    /// How the target is named in error details.
+    fn display(&self) -> String {
+        attr_path_display(self.scope, self.attr.name, self.leaf().map(|s| s.name))
+    }
+}
+
+struct Patcher<'a> {
+    rt: &'a ResourceType,
+    current_id: &'a str,
+}
+
+impl Patcher<'_> {
+    fn apply_op(&self, root: &mut Map<String, Value>, op: &PatchOperation) -> ScimResult<()> {
+        match &op.path {
+            Some(path) => self.apply_path(root, op, path),
+            None => match op.op {
+                PatchOpKind::Remove => {
+                    Err(ScimError::NoTarget("a remove operation must have a path (RFC 7644 §3.5.2.2)".into()))
+                }
+                PatchOpKind::Add | PatchOpKind::Replace => match required_value(op)? {
+                    Value::Object(map) => self.apply_object(root, op.op, None, map),
+                    other => Err(ScimError::InvalidValue(format!(
+                        "an {} operation without a path needs an object value, got {}",
+                        op.op.as_str(),
+                        json_kind(other)
+                    ))),
+                },
+            },
+        }
+    }
+
+    /// A path-less add/replace (RFC 7644 §3.5.2.1, §3.5.2.3): every key of `map` is applied as if it were a
+    /// path. `scope` is `Some` inside a schema-URN object (`{"urn:…:User": {…}}`), which is not nested further.
+    fn apply_object(
+        &self,
+        root: &mut Map<String, Value>,
+        kind: PatchOpKind,
+        scope: Option<Scope>,
+        map: &Map<String, Value>,
+    ) -> ScimResult<()> {
+        for (key, value) in map {
+            let core_level = matches!(scope, None | Some(None));
+            if core_level && (key.eq_ignore_ascii_case("schemas") || key.eq_ignore_ascii_case("meta")) {
+                continue;
+            }
+            match scope {
+                Some(scope) => {
+                    let (name, sub) = split_dotted(key);
+                    self.apply_key(root, kind, scope, name, sub, value)?;
+                }
+                None => match split_key(self.rt, key) {
+                    Key::Schema(scope) => match value {
+                        Value::Object(inner) => self.apply_object(root, kind, Some(scope), inner)?,
+                        Value::Null => {}
+                        other => {
+                            return Err(ScimError::InvalidValue(format!(
+                                "schema '{key}' must be given an object, got {}",
+                                json_kind(other)
+                            )))
+                        }
+                    },
+                    Key::Attr { scope, name, sub } => self.apply_key(root, kind, scope, name, sub, value)?,
+                },
+            }
+        }
+        Ok(())
+    }
+
+    /// One key of a path-less value. Unknown attributes are ignored; `id` must equal the resource's id.
+    fn apply_key(
+        &self,
+        root: &mut Map<String, Value>,
+        kind: PatchOpKind,
+        scope: Scope,
+        name: &str,
+        sub: Option<&str>,
+        value: &Value,
+    ) -> ScimResult<()> {
+        let Some(r) = self.rt.resolve(scope, name, sub) else {
+            return Ok(());
+        };
+        if r.extension.is_none() && r.attr.name == "id" {
+            return self.check_id(value);
+        }
+        if r.extension.is_none() && r.attr.name == "meta" {
+            return Ok(());
+        }
+        let target =
+            Target { scope: r.extension.map(|e| e.id), attr: r.attr, sub: r.sub, filter: None, filter_sub: None };
+        check_mutability(kind, &target)?;
+        apply_target(root, kind, &target, Some(value))
+    }
+
+    /// `id` may be echoed (Okta's group rename sends it) but not changed (RFC 7643 §3.1: readOnly).
+    fn check_id(&self, value: &Value) -> ScimResult<()> {
+        if value.as_str() == Some(self.current_id) {
+            Ok(())
+        } else {
+            Err(ScimError::Mutability("attribute 'id' is readOnly and cannot be changed".into()))
+        }
+    }
+
+    fn apply_path(&self, root: &mut Map<String, Value>, op: &PatchOperation, path: &PatchPath) -> ScimResult<()> {
+        let text = render_path(&path.attr);
+        let (scope, name, sub) = match split_key(self.rt, &text) {
+            Key::Schema(scope) => {
+                if path.value_filter.is_some() || path.sub_attr.is_some() {
+                    return Err(ScimError::InvalidPath(format!("'{text}' is a schema, not a multi-valued attribute")));
+                }
+                return self.apply_schema(root, op, scope, &text);
+            }
+            Key::Attr { scope, name, sub } => (scope, name, sub),
+        };
+        let r = self
+            .rt
+            .resolve(scope, name, sub)
+            .ok_or_else(|| ScimError::InvalidPath(format!("attribute '{text}' is not defined for {}", self.rt.name)))?;
+        if r.extension.is_none() && r.attr.name == "id" {
+            return match op.op {
+                PatchOpKind::Remove => {
+                    Err(ScimError::Mutability("attribute 'id' is readOnly and cannot be removed".into()))
+                }
+                PatchOpKind::Add | PatchOpKind::Replace => self.check_id(required_value(op)?),
+            };
+        }
+        let mut target =
+            Target { scope: r.extension.map(|e| e.id), attr: r.attr, sub: r.sub, filter: None, filter_sub: None };
+        if let Some(f) = &path.value_filter {
+            if !(r.attr.multi_valued && r.attr.is_complex()) || r.sub.is_some() {
+                return Err(ScimError::InvalidPath(format!(
+                    "a value filter needs a multi-valued attribute, and '{text}' is not one"
+                )));
+            }
+            check_filter_paths(f, r.attr, &text)?;
+            target.filter = Some(f.clone());
+        }
+        if let Some(s) = &path.sub_attr {
+            let def = r
+                .attr
+                .sub(s)
+                .ok_or_else(|| ScimError::InvalidPath(format!("attribute '{text}' has no sub-attribute '{s}'")))?;
+            if target.filter.is_some() {
+                target.filter_sub = Some(def);
+            } else if target.sub.is_none() {
+                target.sub = Some(def);
+            } else {
+                return Err(ScimError::InvalidPath(format!("'{text}' already names a sub-attribute")));
+            }
+        }
+        check_mutability(op.op, &target)?;
+        if op.op != PatchOpKind::Remove {
+            required_value(op)?;
+        }
+        apply_target(root, op.op, &target, op.value.as_ref())
+    }
+
+    /// A path that is a bare schema URN: add/replace merge an object of that schema's attributes; remove
+    /// drops a whole extension.
+    fn apply_schema(
+        &self,
+        root: &mut Map<String, Value>,
+        op: &PatchOperation,
+        scope: Scope,
+        text: &str,
+    ) -> ScimResult<()> {
+        match op.op {
+            PatchOpKind::Remove => match scope {
+                Some(urn) => {
+                    root.retain(|k, _| !k.eq_ignore_ascii_case(urn));
+                    Ok(())
+                }
+                None => Err(ScimError::InvalidPath(format!("the core schema '{text}' cannot be removed"))),
+            },
+            PatchOpKind::Add | PatchOpKind::Replace => match required_value(op)? {
+                Value::Object(map) => self.apply_object(root, op.op, Some(scope), map),
+                Value::Null => Ok(()),
+                other => Err(ScimError::InvalidValue(format!(
+                    "schema '{text}' must be given an object, got {}",
+                    json_kind(other)
+                ))),
+            },
+        }
+    }
+}
+
+fn required_value(op: &PatchOperation) -> ScimResult<&Value> {
+    op.value
+        .as_ref()
+        .ok_or_else(|| ScimError::InvalidValue(format!("'{}' requires a value (RFC 7644 §3.5.2)", op.op.as_str())))
+}
+
+/// RFC 7643 §7 mutability: read-only attributes cannot be written or removed; immutable sub-attributes
+/// (a group member's `value`) cannot be replaced in place.
+fn check_mutability(kind: PatchOpKind, t: &Target) -> ScimResult<()> {
+    let read_only =
+        t.attr.mutability == Mutability::ReadOnly || t.leaf().is_some_and(|s| s.mutability == Mutability::ReadOnly);
+    if read_only {
+        return Err(ScimError::Mutability(format!("attribute '{}' is readOnly", t.display())));
+    }
+    if kind == PatchOpKind::Replace && t.leaf().is_some_and(|s| s.mutability == Mutability::Immutable) {
+        return Err(ScimError::Mutability(format!("attribute '{}' is immutable", t.display())));
+    }
+    Ok(())
+}
+
+/// Every attribute named inside a value filter must be a sub-attribute of the filtered attribute.
+fn check_filter_paths(f: &Filter, parent: &AttrDef, text: &str) -> ScimResult<()> {
+    let check = |p: &filter::AttrPath| {
+        if p.urn.is_none() && p.sub.is_none() && parent.sub(&p.name).is_some() {
+            Ok(())
+        } else {
+            Err(ScimError::InvalidPath(format!(
+                "'{}' in the value filter of '{text}' is not a sub-attribute of '{}'",
+                render_path(p),
+                parent.name
+            )))
+        }
+    };
+    match f {
+        Filter::Compare { path, .. } | Filter::Present(path) => check(path),
+        Filter::And(a, b) | Filter::Or(a, b) => {
+            check_filter_paths(a, parent, text)?;
+            check_filter_paths(b, parent, text)
+        }
+        Filter::Not(inner) => check_filter_paths(inner, parent, text),
+        Filter::ValuePath { .. } => {
+            Err(ScimError::InvalidPath(format!("value filters cannot be nested in the path '{text}'")))
+        }
+    }
+}
+
+/// The object holding `t`'s attribute: the resource itself, or its extension object (created for writes).
+fn container(root: &mut Map<String, Value>, scope: Scope, create: bool) -> Option<&mut Map<String, Value>> {
+    let Some(urn) = scope else { return Some(root) };
+    canonicalise_key(root, urn);
+    if create {
+        let slot = root.entry(urn.to_string()).or_insert_with(|| Value::Object(Map::new()));
+        if !slot.is_object() {
+            *slot = Value::Object(Map::new());
+        }
+        slot.as_object_mut()
+    } else {
+        root.get_mut(urn).and_then(Value::as_object_mut)
+    }
+}
+
+/// Moves a value stored under another spelling of `canonical` to `canonical`, dropping further spellings.
+fn canonicalise_key(map: &mut Map<String, Value>, canonical: &str) {
+    let others: Vec<String> =
+        map.keys().filter(|k| k.as_str() != canonical && k.eq_ignore_ascii_case(canonical)).cloned().collect();
+    for key in others {
+        if let Some(v) = map.remove(&key) {
+            if !map.contains_key(canonical) {
+                map.insert(canonical.to_string(), v);
+            }
+        }
+    }
+}
+
+fn remove_ci(map: &mut Map<String, Value>, key: &str) {
+    map.retain(|k, _| !k.eq_ignore_ascii_case(key));
+}
+
+fn is_empty_object(v: &Value) -> bool {
+    matches!(v, Value::Object(m) if m.is_empty())
+}
+
+/// Two elements of a multi-valued attribute are the same when equal, or when both have the same `value`.
+fn same_element(a: &Value, b: &Value) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a.get("value"), b.get("value")) {
+        (Some(x), Some(y)) => !x.is_null() && x == y,
+        _ => false,
+    }
+}
+
+fn apply_target(root: &mut Map<String, Value>, kind: PatchOpKind, t: &Target, value: Option<&Value>) -> ScimResult<()> {
+    let Some(holder) = container(root, t.scope, kind != PatchOpKind::Remove) else {
+        return Ok(());
+    };
+    canonicalise_key(holder, t.attr.name);
+    if t.filter.is_some() || (t.attr.multi_valued && t.sub.is_some()) {
+        apply_elements(holder, kind, t, value)?;
+    } else if let Some(sub) = t.sub {
+        apply_complex_sub(holder, kind, t, sub, value)?;
+    } else {
+        apply_whole(holder, kind, t, value)?;
+    }
+    if let Some(urn) = t.scope {
+        if root.get(urn).is_some_and(is_empty_object) {
+            root.remove(urn);
+        }
+    }
+    Ok(())
+}
+
+/// `path` names a whole attribute.
+fn apply_whole(
+    holder: &mut Map<String, Value>,
+    kind: PatchOpKind,
+    t: &Target,
+    value: Option<&Value>,
+) -> ScimResult<()> {
+    let name = t.attr.name;
+    let path = t.display();
+    let value = value.cloned().unwrap_or(Value::Null);
+    if kind == PatchOpKind::Remove {
+        // Entra removes members by listing them in `value`; without a value the whole attribute goes.
+        if t.attr.multi_valued && !value.is_null() {
+            let listed = match normalize_attr(t.attr, &path, value)? {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            };
+            if let Some(Value::Array(items)) = holder.get_mut(name) {
+                items.retain(|e| !listed.iter().any(|l| same_element(e, l)));
+                if items.is_empty() {
+                    holder.remove(name);
+                }
+            }
+        } else {
+            holder.remove(name);
+        }
+        return Ok(());
+    }
+    if t.attr.multi_valued {
+        let new = normalize_attr(t.attr, &path, value)?;
+        match (kind, new) {
+            (PatchOpKind::Add, Some(Value::Array(new_items))) => {
+                let mut items = match holder.remove(name) {
+                    Some(Value::Array(items)) => items,
+                    None | Some(Value::Null) => Vec::new(),
+                    Some(other) => vec![other],
+                };
+                for item in new_items {
+                    if !items.iter().any(|e| same_element(e, &item)) {
+                        items.push(item);
+                    }
+                }
+                holder.insert(name.to_string(), Value::Array(items));
+            }
+            (PatchOpKind::Add, _) => {}
+            (_, new) => set_or_remove(holder, name, new),
+        }
+        Ok(())
+    } else if t.attr.is_complex() {
+        merge_complex(holder, kind, t, value)
+    } else {
+        let new = normalize_attr(t.attr, &path, value)?;
+        set_or_remove(holder, name, new);
+        Ok(())
+    }
+}
+
+fn set_or_remove(holder: &mut Map<String, Value>, name: &str, value: Option<Value>) {
+    match value {
+        Some(v) => {
+            holder.insert(name.to_string(), v);
+        }
+        None => {
+            holder.remove(name);
+        }
+    }
+}
+
+/// add/replace on a single-valued complex attribute: the given sub-attributes are merged in and the others
+/// left alone (RFC 7644 §3.5.2.1, §3.5.2.3); `null`/`""` sub-attributes are cleared. A reference such as
+/// `manager` may be a bare id; a new, different `value` replaces the whole reference (its `$ref` and
+/// `displayName` described the old one), and a reference left without `value` is removed.
+fn merge_complex(holder: &mut Map<String, Value>, kind: PatchOpKind, t: &Target, value: Value) -> ScimResult<()> {
+    let name = t.attr.name;
+    let path = t.display();
+    let has_value_sub = t.attr.sub("value").is_some();
+    let given = match value {
+        Value::Null => {
+            if kind == PatchOpKind::Replace {
+                holder.remove(name);
+            }
+            return Ok(());
+        }
+        Value::Object(m) => m,
+        Value::String(s) if has_value_sub => {
+            let mut m = Map::new();
+            m.insert("value".to_string(), Value::String(s));
+            m
+        }
+        other => {
+            return Err(ScimError::InvalidValue(format!(
+                "attribute '{path}' must be a complex object, got {}",
+                json_kind(&other)
+            )))
+        }
+    };
+    let mut current = match holder.remove(name) {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    if has_value_sub {
+        if let Some(Value::String(new_id)) = get_ci(&given, "value") {
+            if !new_id.is_empty() && current.get("value").and_then(Value::as_str) != Some(new_id.as_str()) {
+                current.clear();
+            }
+        }
+    }
+    for (k, v) in given {
+        let Some(sub) = t.attr.sub(&k) else { continue };
+        if sub.mutability == Mutability::ReadOnly {
+            continue;
+        }
+        let normalized = normalize_attr(sub, &format!("{path}.{}", sub.name), v)?;
+        remove_ci(&mut current, sub.name);
+        if let Some(v) = normalized {
+            current.insert(sub.name.to_string(), v);
+        }
+    }
+    let keep = !current.is_empty() && (!has_value_sub || current.contains_key("value"));
+    if keep {
+        holder.insert(name.to_string(), Value::Object(current));
+    }
+    Ok(())
+}
+
+/// `name.familyName` and the like: one sub-attribute of a single-valued complex attribute.
+fn apply_complex_sub(
+    holder: &mut Map<String, Value>,
+    kind: PatchOpKind,
+    t: &Target,
+    sub: &AttrDef,
+    value: Option<&Value>,
+) -> ScimResult<()> {
+    let name = t.attr.name;
+    let new = match kind {
+        PatchOpKind::Remove => None,
+        _ => normalize_attr(sub, &t.display(), value.cloned().unwrap_or(Value::Null))?,
+    };
+    if new.is_none() && !holder.contains_key(name) {
+        return Ok(());
+    }
+    let slot = holder.entry(name.to_string()).or_insert_with(|| Value::Object(Map::new()));
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    if let Value::Object(obj) = slot {
+        remove_ci(obj, sub.name);
+        if let Some(v) = new {
+            obj.insert(sub.name.to_string(), v);
+        }
+    }
+    if holder.get(name).is_some_and(is_empty_object) {
+        holder.remove(name);
+    }
+    Ok(())
+}
+
+/// Value-filtered paths (`emails[type eq "work"]`, `emails[type eq "work"].value`) and `attr.sub` on a
+/// multi-valued attribute (which addresses every element).
+fn apply_elements(
+    holder: &mut Map<String, Value>,
+    kind: PatchOpKind,
+    t: &Target,
+    value: Option<&Value>,
+) -> ScimResult<()> {
+    let name = t.attr.name;
+    let path = t.display();
+    let mut items = match holder.remove(name) {
+        Some(Value::Array(items)) => items,
+        None | Some(Value::Null) => Vec::new(),
+        Some(other) => vec![other],
+    };
+    let matched: Vec<bool> = items.iter().map(|e| selected(t.filter.as_ref(), e, t.attr)).collect();
+    let any = matched.iter().any(|m| *m);
+    let leaf = t.leaf();
+    match (kind, leaf) {
+        (PatchOpKind::Remove, None) => {
+            let mut flags = matched.iter();
+            items.retain(|_| !flags.next().copied().unwrap_or(false));
+        }
+        (PatchOpKind::Remove, Some(sub)) => {
+            for (e, m) in items.iter_mut().zip(&matched) {
+                if let (true, Value::Object(obj)) = (*m, e) {
+                    remove_ci(obj, sub.name);
+                }
+            }
+            items.retain(|e| !is_empty_object(e));
+        }
+        (_, Some(sub)) => {
+            let new = normalize_attr(sub, &path, value.cloned().unwrap_or(Value::Null))?;
+            if any {
+                for (e, m) in items.iter_mut().zip(&matched) {
+                    if !*m {
+                        continue;
+                    }
+                    if !e.is_object() {
+                        // A bare element stands for {"value": element}.
+                        let mut obj = Map::new();
+                        obj.insert("value".to_string(), std::mem::take(e));
+                        *e = Value::Object(obj);
+                    }
+                    if let Value::Object(obj) = e {
+                        remove_ci(obj, sub.name);
+                        if let Some(v) = &new {
+                            obj.insert(sub.name.to_string(), v.clone());
+                        }
+                    }
+                }
+                items.retain(|e| !is_empty_object(e));
+            } else if let Some(v) = new {
+                let mut element = seed_element(t, &path)?;
+                element.insert(sub.name.to_string(), v);
+                items.push(Value::Object(element));
+            }
+        }
+        (_, None) => {
+            let new = normalize_single(t.attr, &path, value.cloned().unwrap_or(Value::Null))?;
+            match new {
+                Some(Value::Object(given)) => {
+                    if any {
+                        for (e, m) in items.iter_mut().zip(&matched) {
+                            if !*m {
+                                continue;
+                            }
+                            match e {
+                                Value::Object(obj) => {
+                                    for (k, v) in &given {
+                                        obj.insert(k.clone(), v.clone());
+                                    }
+                                }
+                                other => *other = Value::Object(given.clone()),
+                            }
+                        }
+                    } else {
+                        let mut element = seed_element(t, &path)?;
+                        element.extend(given);
+                        items.push(Value::Object(element));
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    // Replacing the selected elements with nothing removes them.
+                    if kind == PatchOpKind::Replace {
+                        let mut flags = matched.iter();
+                        items.retain(|_| !flags.next().copied().unwrap_or(false));
+                    }
+                }
+            }
+        }
+    }
+    if !items.is_empty() {
+        holder.insert(name.to_string(), Value::Array(items));
+    }
+    Ok(())
+}
+
+/// Whether `element` is selected: by the value filter if there is one, else always.
+fn selected(filter: Option<&Filter>, element: &Value, parent: &AttrDef) -> bool {
+    match filter {
+        None => true,
+        Some(f) => filter::matches_element(f, element, parent),
+    }
+}
+
+/// When a value filter matched nothing on add/replace: if the filter is an `eq`, or an `and` of `eq`s, on
+/// sub-attributes, the new element starts from those equalities (so `emails[type eq "work"].value` gives a
+/// user without a work email one). Any other filter is `noTarget` (RFC 7644 §3.5.2.3). Without a filter
+/// (`emails.value` on an empty attribute) the element starts empty.
+fn seed_element(t: &Target, path: &str) -> ScimResult<Map<String, Value>> {
+    let mut element = Map::new();
+    let Some(f) = &t.filter else {
+        return Ok(element);
+    };
+    let mut equalities = Vec::new();
+    if !collect_equalities(f, t.attr, &mut equalities) {
+        return Err(ScimError::NoTarget(format!(
+            "no value of '{}' matches the filter of the path '{path}'",
+            t.attr.name
+        )));
+    }
+    for (sub, v) in equalities {
+        let sub_path = format!("{}.{}", t.attr.name, sub.name);
+        if let Some(v) = normalize_attr(sub, &sub_path, v.clone())? {
+            element.insert(sub.name.to_string(), v);
+        }
+    }
+    Ok(element)
+}
+
+fn collect_equalities<'f>(f: &'f Filter, parent: &AttrDef, out: &mut Vec<(&'static AttrDef, &'f Value)>) -> bool {
+    match f {
+        Filter::Compare { path, op: CompareOp::Eq, value } if path.urn.is_none() && path.sub.is_none() => {
+            match parent.sub(&path.name) {
+                Some(sub) => {
+                    out.push((sub, value));
+                    true
+                }
+                None => false,
+            }
+        }
+        Filter::And(a, b) => collect_equalities(a, parent, out) && collect_equalities(b, parent, out),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::{hash_password, normalize};
+    use crate::schema::{ENTERPRISE_URN, GROUP_RESOURCE_TYPE, GROUP_URN, PATCH_OP_URN, USER_RESOURCE_TYPE, USER_URN};
+    use serde_json::json;
+
+    const UID: &str = "2819c223-7f76-453a-919d-413861904646";
+    const GID: &str = "e9e30dba-f08f-4109-8486-d5c6a331660a";
+    const MANAGER: &str = "2c2f6fb8-254f-492e-b7fe-c09c5a61c8a2";
+
+    fn base_user() -> Value {
+        json!({
+            "schemas": [USER_URN, ENTERPRISE_URN],
+            "id": UID,
+            "externalId": "00ujl29u0le5T6Aj10h7",
+            "userName": "test.user@okta.local",
+            "name": {"givenName": "Test", "familyName": "User"},
+            "displayName": "Test User",
+            "emails": [{"primary": true, "value": "test.user@okta.local", "type": "work"}],
+            "active": true,
+            "password": hash_password("1mz050nq"),
+            ENTERPRISE_URN: {"department": "R&D"},
+            "meta": {"resourceType": "User", "created": "2024-01-01T00:00:00Z", "lastModified": "2024-01-01T00:00:00Z"}
+        })
+    }
+
+    fn base_group() -> Value {
+        json!({
+            "schemas": [GROUP_URN],
+            "id": GID,
+            "displayName": "Test SCIMv2",
+            "members": [
+                {"value": "89bb1940-b905-4575-9e7f-6f887cfb368e", "display": "old@okta.local"},
+                {"value": "u2"}
+            ],
+            "meta": {"resourceType": "Group"}
+        })
+    }
+
+    fn ops(operations: Value) -> Vec<PatchOperation> {
+        parse_request(&json!({"schemas": [PATCH_OP_URN], "Operations": operations})).unwrap()
+    }
+
+    fn patch_user(operations: Value) -> ScimResult<Value> {
+        apply(&USER_RESOURCE_TYPE, &base_user(), UID, &ops(operations))
+    }
+
+    fn patch_group(operations: Value) -> ScimResult<Value> {
+        apply(&GROUP_RESOURCE_TYPE, &base_group(), GID, &ops(operations))
+    }
+
+    /// What the directory stores: the patched view, normalised.
+    fn patch_user_normalized(operations: Value) -> Value {
+        normalize(&USER_RESOURCE_TYPE, patch_user(operations).unwrap()).unwrap()
+    }
+
+    fn patch_group_normalized(operations: Value) -> Value {
+        normalize(&GROUP_RESOURCE_TYPE, patch_group(operations).unwrap()).unwrap()
+    }
+
+    fn member_ids(group: &Value) -> Vec<&str> {
+        group["members"].as_array().map(|m| m.iter().filter_map(|e| e["value"].as_str()).collect()).unwrap_or_default()
+    }
+
+    // ----- parse_request
+
+    #[test]
+    fn parses_ops_in_any_case() {
+        let parsed = parse_request(&json!({
+            "schemas": [PATCH_OP_URN],
+            "Operations": [
+                {"op": "Add", "path": "nickName", "value": "Babs"},
+                {"op": "REPLACE", "path": "emails[type eq \"work\"].value", "value": "x@y"},
+                {"op": "remove", "path": "members[value eq \"abc\"]"},
+                {"Op": "replace", "Value": {"active": false}}
+            ]
+        }))
+        .unwrap();
+        assert_eq!(
+            parsed.iter().map(|o| o.op).collect::<Vec<_>>(),
+            [PatchOpKind::Add, PatchOpKind::Replace, PatchOpKind::Remove, PatchOpKind::Replace]
+        );
+        assert_eq!(parsed[0].path.as_ref().unwrap().attr.name, "nickName");
+        assert!(parsed[1].path.as_ref().unwrap().value_filter.is_some());
+        assert_eq!(parsed[1].path.as_ref().unwrap().sub_attr.as_deref(), Some("value"));
+        assert!(parsed[2].value.is_none());
+        assert!(parsed[3].path.is_none());
+        assert_eq!(parsed[3].value, Some(json!({"active": false})));
+    }
+
+    #[test]
+    fn schemas_may_be_missing_and_operations_key_is_case_insensitive() {
+        let parsed =
+            parse_request(&json!({"operations": [{"op": "replace", "path": "active", "value": false}]})).unwrap();
+        assert_eq!(parsed.len(), 1);
+        // An empty path counts as no path.
+        let parsed =
+            parse_request(&json!({"Operations": [{"op": "replace", "path": "", "value": {"active": false}}]})).unwrap();
+        assert!(parsed[0].path.is_none());
+    }
+
+    #[test]
+    fn empty_or_missing_operations_is_invalid_syntax() {
+        for body in [
+            json!({"schemas": [PATCH_OP_URN], "Operations": []}),
+            json!({"schemas": [PATCH_OP_URN]}),
+            json!({"schemas": [PATCH_OP_URN], "Operations": {"op": "add"}}),
+            json!([]),
+            json!("Operations"),
+        ] {
+            assert!(matches!(parse_request(&body), Err(ScimError::InvalidSyntax(_))), "{body}");
+        }
+        match parse_request(&json!({"schemas": [PATCH_OP_URN], "Operations": []})) {
+            Err(ScimError::InvalidSyntax(d)) => assert_eq!(d, "Operations must not be empty"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_operations_are_rejected() {
+        let one = |op: Value| parse_request(&json!({"Operations": [op]}));
+        assert!(matches!(one(json!({"op": "move", "path": "x"})), Err(ScimError::InvalidSyntax(_))));
+        assert!(matches!(one(json!({"op": 1})), Err(ScimError::InvalidSyntax(_))));
+        assert!(matches!(one(json!({"path": "userName", "value": "x"})), Err(ScimError::InvalidSyntax(_))));
+        assert!(matches!(one(json!("add")), Err(ScimError::InvalidSyntax(_))));
+        assert!(matches!(one(json!({"op": "add", "path": "nickName"})), Err(ScimError::InvalidValue(_))));
+        assert!(matches!(one(json!({"op": "replace"})), Err(ScimError::InvalidValue(_))));
+        assert!(matches!(
+            one(json!({"op": "add", "path": "emails[type eq", "value": 1})),
+            Err(ScimError::InvalidPath(_))
+        ));
+        assert!(matches!(one(json!({"op": "add", "path": 5, "value": 1})), Err(ScimError::InvalidPath(_))));
+        // Remove needs no value; replace with an explicit null is allowed.
+        assert!(one(json!({"op": "remove", "path": "nickName"})).is_ok());
+        assert!(one(json!({"op": "replace", "path": "nickName", "value": null})).is_ok());
+    }
+
+    // ----- Okta
+
+    #[test]
+    fn okta_pathless_deactivate_and_reactivate() {
+        let out = patch_user_normalized(json!([{"op": "replace", "value": {"active": false}}]));
+        assert_eq!(out["active"], false);
+        assert_eq!(out["userName"], "test.user@okta.local");
+        let mut inactive = base_user();
+        inactive["active"] = json!(false);
+        let out =
+            apply(&USER_RESOURCE_TYPE, &inactive, UID, &ops(json!([{"op": "replace", "value": {"active": true}}])))
+                .unwrap();
+        assert_eq!(out["active"], true);
+    }
+
+    #[test]
+    fn okta_group_rename_with_matching_id() {
+        let out = patch_group_normalized(json!([{"op": "replace", "value": {"id": GID, "displayName": "Renamed"}}]));
+        assert_eq!(out["displayName"], "Renamed");
+        assert_eq!(out["members"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn okta_group_rename_with_other_id_is_mutability() {
+        let r = patch_group(json!([{"op": "replace", "value": {"id": "something-else", "displayName": "Renamed"}}]));
+        assert!(matches!(r, Err(ScimError::Mutability(_))), "{r:?}");
+        let r = patch_group(json!([{"op": "replace", "path": "id", "value": "other"}]));
+        assert!(matches!(r, Err(ScimError::Mutability(_))), "{r:?}");
+        assert!(patch_group(json!([{"op": "replace", "path": "id", "value": GID}])).is_ok());
+        assert!(matches!(patch_group(json!([{"op": "remove", "path": "id"}])), Err(ScimError::Mutability(_))));
+    }
+
+    #[test]
+    fn okta_membership_remove_and_add_in_one_request() {
+        let out = patch_group_normalized(json!([
+            {"op": "remove", "path": "members[value eq \"89bb1940-b905-4575-9e7f-6f887cfb368e\"]"},
+            {"op": "add", "path": "members", "value": [{"value": "23a35c27-23d3-4c03-b4c5-6443c09e7173", "display": "test.user@okta.local"}]}
+        ]));
+        assert_eq!(member_ids(&out), ["u2", "23a35c27-23d3-4c03-b4c5-6443c09e7173"]);
+        assert_eq!(out["members"][1]["display"], "test.user@okta.local");
+    }
+
+    #[test]
+    fn re_adding_a_member_is_harmless() {
+        let out = patch_group_normalized(json!([
+            {"op": "add", "path": "members", "value": [{"value": "u2", "display": "again"}, {"value": "u3"}]},
+            {"op": "add", "path": "members", "value": {"value": "u3"}}
+        ]));
+        assert_eq!(member_ids(&out), ["89bb1940-b905-4575-9e7f-6f887cfb368e", "u2", "u3"]);
+        assert!(out["members"][1].get("display").is_none(), "the existing element is kept as it was");
+    }
+
+    #[test]
+    fn okta_full_membership_replace_with_and_without_path() {
+        let wanted = json!([{"value": "a1", "display": "a"}, {"value": "b2", "display": "b"}]);
+        let out = patch_group_normalized(json!([{"op": "replace", "path": "members", "value": wanted}]));
+        assert_eq!(out["members"], wanted);
+        let out = patch_group_normalized(json!([{"op": "replace", "value": {"members": wanted}}]));
+        assert_eq!(out["members"], wanted);
+        let out = patch_group_normalized(json!([{"op": "replace", "path": "members", "value": []}]));
+        assert!(out.get("members").is_none());
+    }
+
+    // ----- Entra
+
+    #[test]
+    fn entra_capitalised_ops_and_string_booleans() {
+        let out = patch_user_normalized(json!([{"op": "Replace", "path": "active", "value": "False"}]));
+        assert_eq!(out["active"], false);
+        let out =
+            patch_user_normalized(json!([{"op": "Replace", "value": {"active": "False", "userName": "someone"}}]));
+        assert_eq!(out["active"], false);
+        assert_eq!(out["userName"], "someone");
+        let out = patch_user_normalized(json!([{"op": "Add", "path": "nickName", "value": "Babs"}]));
+        assert_eq!(out["nickName"], "Babs");
+        let r = patch_user(json!([{"op": "Replace", "path": "active", "value": "maybe"}]));
+        assert!(matches!(r, Err(ScimError::InvalidValue(_))));
+    }
+
+    #[test]
+    fn entra_default_mode_multi_replace() {
+        let out = patch_user_normalized(json!([
+            {"op": "Replace", "path": "displayName", "value": "Pvlo"},
+            {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "TestBcwqnm@test.microsoft.com"},
+            {"op": "Replace", "path": "name.givenName", "value": "Gtfd"},
+            {"op": "Replace", "path": "name.familyName", "value": "Pkqf"},
+            {"op": "Replace", "path": "externalId", "value": "Eqpj"},
+            {"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber", "value": "Eqpj"}
+        ]));
+        assert_eq!(out["displayName"], "Pvlo");
+        assert_eq!(out["emails"], json!([{"primary": true, "value": "TestBcwqnm@test.microsoft.com", "type": "work"}]));
+        assert_eq!(out["name"], json!({"givenName": "Gtfd", "familyName": "Pkqf"}));
+        assert_eq!(out["externalId"], "Eqpj");
+        assert_eq!(out[ENTERPRISE_URN], json!({"department": "R&D", "employeeNumber": "Eqpj"}));
+        assert_eq!(out["schemas"], json!([USER_URN, ENTERPRISE_URN]));
+    }
+
+    #[test]
+    fn entra_work_email_is_created_when_missing() {
+        let mut user = base_user();
+        user.as_object_mut().unwrap().remove("emails");
+        let out = apply(
+            &USER_RESOURCE_TYPE,
+            &user,
+            UID,
+            &ops(json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "new@x"}])),
+        )
+        .unwrap();
+        assert_eq!(out["emails"], json!([{"type": "work", "value": "new@x"}]));
+        // Also when other emails exist but none is a work one.
+        let mut user = base_user();
+        user["emails"] = json!([{"value": "h@x", "type": "home"}]);
+        let out = apply(
+            &USER_RESOURCE_TYPE,
+            &user,
+            UID,
+            &ops(json!([{"op": "add", "path": "emails[type eq \"work\" and primary eq true].value", "value": "w@x"}])),
+        )
+        .unwrap();
+        assert_eq!(
+            out["emails"],
+            json!([{"value": "h@x", "type": "home"}, {"type": "work", "primary": true, "value": "w@x"}])
+        );
+    }
+
+    #[test]
+    fn unmatched_non_equality_filter_is_no_target() {
+        for path in [
+            "emails[type ne \"work\"].value",
+            "emails[type eq \"home\" or type eq \"other\"].value",
+            "emails[value co \"@\"]",
+        ] {
+            let mut user = base_user();
+            user.as_object_mut().unwrap().remove("emails");
+            let r =
+                apply(&USER_RESOURCE_TYPE, &user, UID, &ops(json!([{"op": "replace", "path": path, "value": "x@y"}])));
+            assert!(matches!(r, Err(ScimError::NoTarget(_))), "{path}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn entra_emails_primary_by_filter() {
+        let mut user = base_user();
+        user["emails"] = json!([{"value": "w@x", "type": "work"}, {"value": "h@x", "type": "home"}]);
+        let out = apply(
+            &USER_RESOURCE_TYPE,
+            &user,
+            UID,
+            &ops(json!([{"op": "replace", "path": "emails[type eq \"work\"].primary", "value": true}])),
+        )
+        .unwrap();
+        assert_eq!(
+            out["emails"],
+            json!([{"value": "w@x", "type": "work", "primary": true}, {"value": "h@x", "type": "home"}])
+        );
+    }
+
+    #[test]
+    fn entra_aad_opt_pathless_object_with_dotted_and_urn_keys() {
+        let out = patch_user_normalized(json!([
+            {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "w@x"},
+            {"op": "replace", "value": {
+                "displayName": "Bjfe",
+                "name.givenName": "Kkom",
+                "name.familyName": "Unua",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "Aklq"
+            }}
+        ]));
+        assert_eq!(out["displayName"], "Bjfe");
+        assert_eq!(out["name"], json!({"givenName": "Kkom", "familyName": "Unua"}));
+        assert_eq!(out[ENTERPRISE_URN]["employeeNumber"], "Aklq");
+        assert_eq!(out[ENTERPRISE_URN]["department"], "R&D");
+        assert_eq!(out["emails"][0]["value"], "w@x");
+    }
+
+    #[test]
+    fn pathless_nested_objects_extension_objects_and_odd_keys() {
+        let out = patch_user_normalized(json!([{"op": "replace", "value": {
+            "NAME": {"givenName": "Barbara"},
+            ENTERPRISE_URN: {"division": "East", "manager": MANAGER},
+            "urn:ietf:params:scim:schemas:core:2.0:User": {"title": "Boss"},
+            "urn:ietf:params:scim:schemas:core:2.0:User:nickName": "Babs",
+            "schemas": ["whatever"],
+            "meta": {"created": "x"},
+            "unknownThing": 1,
+            "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/User": {"a": 1}
+        }}]));
+        assert_eq!(out["name"], json!({"givenName": "Barbara", "familyName": "User"}));
+        assert_eq!(
+            out[ENTERPRISE_URN],
+            json!({"department": "R&D", "division": "East", "manager": {"value": MANAGER}})
+        );
+        assert_eq!(out["title"], "Boss");
+        assert_eq!(out["nickName"], "Babs");
+        assert!(out.get("unknownThing").is_none());
+    }
+
+    #[test]
+    fn pathless_value_must_be_an_object() {
+        let r = patch_user(json!([{"op": "replace", "value": "x"}]));
+        assert!(matches!(r, Err(ScimError::InvalidValue(_))), "{r:?}");
+        let r = patch_user(json!([{"op": "add", "value": [{"active": false}]}]));
+        assert!(matches!(r, Err(ScimError::InvalidValue(_))), "{r:?}");
+    }
+
+    #[test]
+    fn pathless_remove_is_no_target() {
+        let r = patch_user(json!([{"op": "remove"}]));
+        assert!(matches!(r, Err(ScimError::NoTarget(_))), "{r:?}");
+        let r = patch_user(json!([{"op": "Remove", "value": {"nickName": "x"}}]));
+        assert!(matches!(r, Err(ScimError::NoTarget(_))), "{r:?}");
+    }
+
+    #[test]
+    fn entra_member_removal_by_value_list() {
+        let out = patch_group_normalized(json!([
+            {"op": "Remove", "path": "members", "value": [{"$ref": null, "value": "89bb1940-b905-4575-9e7f-6f887cfb368e"}, {"value": "nobody"}]}
+        ]));
+        assert_eq!(member_ids(&out), ["u2"]);
+        let out = patch_group_normalized(
+            json!([{"op": "Remove", "path": "members", "value": [{"value": "u2"}, {"value": "89bb1940-b905-4575-9e7f-6f887cfb368e"}]}]),
+        );
+        assert!(out.get("members").is_none());
+        // Without a value every member goes.
+        let out = patch_group_normalized(json!([{"op": "remove", "path": "members"}]));
+        assert!(out.get("members").is_none());
+        // Entra add with $ref null.
+        let out = patch_group_normalized(
+            json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": "f648f8d5ea4e4cd38e9c"}]}]),
+        );
+        assert_eq!(member_ids(&out), ["89bb1940-b905-4575-9e7f-6f887cfb368e", "u2", "f648f8d5ea4e4cd38e9c"]);
+    }
+
+    #[test]
+    fn filtered_removal_and_harmless_misses() {
+        let out = patch_group_normalized(json!([{"op": "remove", "path": "members[value eq \"u2\"]"}]));
+        assert_eq!(member_ids(&out), ["89bb1940-b905-4575-9e7f-6f887cfb368e"]);
+        let out = patch_group_normalized(json!([{"op": "remove", "path": "members[value eq \"nobody\"]"}]));
+        assert_eq!(member_ids(&out).len(), 2);
+        let out = patch_user_normalized(json!([{"op": "remove", "path": "emails[type eq \"work\"].primary"}]));
+        assert_eq!(out["emails"], json!([{"value": "test.user@okta.local", "type": "work"}]));
+        let out = patch_user_normalized(json!([{"op": "remove", "path": "emails[type eq \"work\"]"}]));
+        assert!(out.get("emails").is_none());
+        let out = patch_user_normalized(json!([{"op": "remove", "path": "phoneNumbers[type eq \"work\"]"}]));
+        assert!(out.get("phoneNumbers").is_none());
+    }
+
+    #[test]
+    fn manager_bare_id_object_and_removal() {
+        let path = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
+        let out = patch_user_normalized(json!([{"op": "add", "path": path, "value": MANAGER}]));
+        assert_eq!(out[ENTERPRISE_URN]["manager"], json!({"value": MANAGER}));
+
+        let mut with_manager = base_user();
+        with_manager[ENTERPRISE_URN]["manager"] = json!({"value": "old", "$ref": "../Users/old", "displayName": "Old"});
+        let run = |operations: Value| {
+            let out = apply(&USER_RESOURCE_TYPE, &with_manager, UID, &ops(operations)).unwrap();
+            normalize(&USER_RESOURCE_TYPE, out).unwrap()
+        };
+        let out = run(json!([{"op": "replace", "path": path, "value": {"value": "x"}}]));
+        assert_eq!(out[ENTERPRISE_URN]["manager"], json!({"value": "x"}), "a new id replaces the whole reference");
+        let out = run(json!([{"op": "Replace", "path": format!("{path}.value"), "value": "y"}]));
+        assert_eq!(out[ENTERPRISE_URN]["manager"]["value"], "y");
+        for empty in [json!(""), json!({"value": ""}), json!(null)] {
+            let out = run(json!([{"op": "replace", "path": path, "value": empty}]));
+            assert!(out[ENTERPRISE_URN].get("manager").is_none(), "{empty}: {out}");
+            assert_eq!(out[ENTERPRISE_URN]["department"], "R&D");
+        }
+        let out = run(json!([{"op": "remove", "path": path}]));
+        assert!(out[ENTERPRISE_URN].get("manager").is_none());
+        // Path-less, inside the extension object.
+        let out = run(json!([{"op": "replace", "value": {ENTERPRISE_URN: {"manager": {"value": ""}}}}]));
+        assert!(out[ENTERPRISE_URN].get("manager").is_none());
+        // The read-only displayName cannot be targeted.
+        let r = apply(
+            &USER_RESOURCE_TYPE,
+            &with_manager,
+            UID,
+            &ops(json!([{"op": "replace", "path": format!("{path}.displayName"), "value": "x"}])),
+        );
+        assert!(matches!(r, Err(ScimError::Mutability(_))), "{r:?}");
+    }
+
+    #[test]
+    fn removing_the_last_extension_attribute_drops_the_extension() {
+        let out = patch_user(json!([{"op": "remove", "path": format!("{ENTERPRISE_URN}:department")}])).unwrap();
+        assert!(out.get(ENTERPRISE_URN).is_none());
+        let out = normalize(&USER_RESOURCE_TYPE, out).unwrap();
+        assert_eq!(out["schemas"], json!([USER_URN]));
+        // A whole extension by its URN.
+        let out = patch_user(json!([{"op": "remove", "path": ENTERPRISE_URN}])).unwrap();
+        assert!(out.get(ENTERPRISE_URN).is_none());
+        let out =
+            patch_user_normalized(json!([{"op": "add", "path": ENTERPRISE_URN, "value": {"costCenter": "4130"}}]));
+        assert_eq!(out[ENTERPRISE_URN], json!({"department": "R&D", "costCenter": "4130"}));
+    }
+
+    #[test]
+    fn entra_roles_primary_filter_with_string_boolean() {
+        let mut user = base_user();
+        user["roles"] = json!([{"value": "Reader", "primary": true}, {"value": "Writer"}]);
+        let run = |u: &Value, operations: Value| {
+            normalize(&USER_RESOURCE_TYPE, apply(&USER_RESOURCE_TYPE, u, UID, &ops(operations)).unwrap()).unwrap()
+        };
+        let out = run(&user, json!([{"op": "replace", "path": "roles[primary eq \"True\"].value", "value": "Admin"}]));
+        assert_eq!(out["roles"], json!([{"value": "Admin", "primary": true}, {"value": "Writer"}]));
+        // Without a primary role one is created, with primary coerced to a boolean.
+        let mut no_roles = base_user();
+        no_roles.as_object_mut().unwrap().remove("roles");
+        let out = run(
+            &no_roles,
+            json!([{"op": "Add", "path": "roles[primary eq \"True\"].value", "value": "{\"id\":\"r1\"}"}]),
+        );
+        assert_eq!(out["roles"], json!([{"primary": true, "value": "{\"id\":\"r1\"}"}]));
+        // Adding roles with "True" strings.
+        let out = run(
+            &no_roles,
+            json!([{"op": "Add", "path": "roles", "value": [{"primary": "True", "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}]}]),
+        );
+        assert_eq!(
+            out["roles"],
+            json!([{"primary": true, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}])
+        );
+    }
+
+    // ----- RFC semantics
+
+    #[test]
+    fn add_sets_single_valued_and_merges_complex() {
+        let out = patch_user_normalized(json!([
+            {"op": "add", "path": "title", "value": "Tour Guide"},
+            {"op": "add", "path": "name", "value": {"middleName": "Jane"}},
+            {"op": "add", "value": {"name": {"honorificPrefix": "Ms."}}}
+        ]));
+        assert_eq!(out["title"], "Tour Guide");
+        assert_eq!(
+            out["name"],
+            json!({"givenName": "Test", "familyName": "User", "middleName": "Jane", "honorificPrefix": "Ms."})
+        );
+    }
+
+    #[test]
+    fn add_appends_to_multi_valued() {
+        let out = patch_user_normalized(json!([
+            {"op": "add", "path": "emails", "value": [{"value": "home@x", "type": "home"}]},
+            {"op": "add", "path": "emails", "value": {"value": "home@x", "type": "home"}},
+            {"op": "add", "path": "phoneNumbers", "value": "+1 555"}
+        ]));
+        assert_eq!(out["emails"].as_array().unwrap().len(), 2);
+        assert_eq!(out["phoneNumbers"], json!([{"value": "+1 555"}]));
+    }
+
+    #[test]
+    fn replace_semantics() {
+        let out = patch_user_normalized(json!([
+            {"op": "replace", "path": "name", "value": {"familyName": "Jensen"}},
+            {"op": "replace", "path": "emails", "value": [{"value": "only@x"}]},
+            {"op": "replace", "path": "NICKNAME", "value": "Babs"},
+            {"op": "replace", "path": "displayName", "value": null}
+        ]));
+        assert_eq!(out["name"], json!({"givenName": "Test", "familyName": "Jensen"}), "sub-attributes not given stay");
+        assert_eq!(out["emails"], json!([{"value": "only@x"}]), "the whole array is replaced");
+        assert_eq!(out["nickName"], "Babs");
+        assert!(out.get("displayName").is_none());
+        // name.familyName creates the parent when absent.
+        let mut user = base_user();
+        user.as_object_mut().unwrap().remove("name");
+        let out = apply(
+            &USER_RESOURCE_TYPE,
+            &user,
+            UID,
+            &ops(json!([{"op": "replace", "path": "name.familyName", "value": "J"}])),
+        )
+        .unwrap();
+        assert_eq!(out["name"], json!({"familyName": "J"}));
+        // A null sub-attribute in a complex value clears it.
+        let out = patch_user_normalized(json!([{"op": "replace", "path": "name", "value": {"givenName": null}}]));
+        assert_eq!(out["name"], json!({"familyName": "User"}));
+    }
+
+    #[test]
+    fn replace_filtered_elements_merges_the_value() {
+        let mut user = base_user();
+        user["emails"] = json!([{"value": "w@x", "type": "work", "primary": true}, {"value": "h@x", "type": "home"}]);
+        let out = apply(
+            &USER_RESOURCE_TYPE,
+            &user,
+            UID,
+            &ops(json!([{"op": "replace", "path": "emails[type eq \"home\"]", "value": {"value": "h2@x", "display": "Home"}}])),
+        )
+        .unwrap();
+        assert_eq!(
+            out["emails"],
+            json!([{"value": "w@x", "type": "work", "primary": true}, {"value": "h2@x", "type": "home", "display": "Home"}])
+        );
+        // No match with an eq filter: the element is created from the filter and the value.
+        let out = apply(
+            &USER_RESOURCE_TYPE,
+            &user,
+            UID,
+            &ops(json!([{"op": "replace", "path": "emails[type eq \"other\"]", "value": {"value": "o@x"}}])),
+        )
+        .unwrap();
+        assert_eq!(out["emails"][2], json!({"type": "other", "value": "o@x"}));
+    }
+
+    #[test]
+    fn remove_semantics() {
+        let out = patch_user_normalized(json!([
+            {"op": "remove", "path": "name.givenName"},
+            {"op": "remove", "path": "displayName"},
+            {"op": "remove", "path": "nickName"},
+            {"op": "remove", "path": "emails[type eq \"work\"].value"}
+        ]));
+        assert_eq!(out["name"], json!({"familyName": "User"}));
+        assert!(out.get("displayName").is_none());
+        assert_eq!(out["emails"], json!([{"primary": true, "type": "work"}]));
+        let out = patch_user_normalized(
+            json!([{"op": "remove", "path": "name.givenName"}, {"op": "remove", "path": "name.familyName"}]),
+        );
+        assert!(out.get("name").is_none());
+    }
+
+    #[test]
+    fn removing_a_required_attribute_fails_in_normalize() {
+        let patched = patch_user(json!([{"op": "remove", "path": "userName"}])).unwrap();
+        assert!(matches!(normalize(&USER_RESOURCE_TYPE, patched), Err(ScimError::InvalidValue(_))));
+        let patched = patch_group(json!([{"op": "remove", "path": "displayName"}])).unwrap();
+        assert!(matches!(normalize(&GROUP_RESOURCE_TYPE, patched), Err(ScimError::InvalidValue(_))));
+    }
+
+    #[test]
+    fn multi_valued_sub_attribute_without_filter_addresses_every_element() {
+        let mut user = base_user();
+        user["emails"] = json!([{"value": "w@x", "type": "work"}, {"value": "h@x", "type": "home"}]);
+        let out =
+            apply(&USER_RESOURCE_TYPE, &user, UID, &ops(json!([{"op": "remove", "path": "emails.type"}]))).unwrap();
+        assert_eq!(out["emails"], json!([{"value": "w@x"}, {"value": "h@x"}]));
+        let out = apply(
+            &USER_RESOURCE_TYPE,
+            &user,
+            UID,
+            &ops(json!([{"op": "replace", "path": "emails.display", "value": "E"}])),
+        )
+        .unwrap();
+        assert_eq!(out["emails"][1], json!({"value": "h@x", "type": "home", "display": "E"}));
+    }
+
+    #[test]
+    fn password_is_hashed_through_patch() {
+        let out = patch_user_normalized(json!([{"op": "replace", "path": "password", "value": "n3w"}]));
+        assert_eq!(out["password"], hash_password("n3w"));
+        let out = patch_user_normalized(json!([{"op": "replace", "value": {"active": true}}]));
+        assert_eq!(out["password"], hash_password("1mz050nq"), "the stored hash is kept, not re-hashed");
+    }
+
+    // ----- errors
+
+    #[test]
+    fn unknown_attributes_in_paths_are_invalid_path() {
+        for path in [
+            "nosuch",
+            "name.nosuch",
+            "urn:example:ext:1.0:User:thing",
+            "userName.x",
+            "emails[type eq \"work\"].nosuch",
+            "emails[nosuch eq \"x\"].value",
+        ] {
+            let r = patch_user(json!([{"op": "replace", "path": path, "value": "x"}]));
+            match r {
+                Err(ScimError::InvalidPath(d)) => assert!(!d.is_empty()),
+                other => panic!("{path}: {other:?}"),
+            }
+        }
+        match patch_user(json!([{"op": "add", "path": "nosuch", "value": "x"}])) {
+            Err(ScimError::InvalidPath(d)) => assert!(d.contains("nosuch"), "{d}"),
+            other => panic!("{other:?}"),
+        }
+        // Members are not a User attribute.
+        assert!(matches!(patch_user(json!([{"op": "remove", "path": "members"}])), Err(ScimError::InvalidPath(_))));
+    }
+
+    #[test]
+    fn value_filter_on_single_valued_attribute_is_invalid_path() {
+        for path in ["userName[value eq \"x\"]", "name[givenName eq \"x\"].familyName", "active[value eq true]"] {
+            let r = patch_user(json!([{"op": "replace", "path": path, "value": "x"}]));
+            assert!(matches!(r, Err(ScimError::InvalidPath(_))), "{path}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn read_only_attributes_are_mutability_errors() {
+        let r = patch_user(json!([{"op": "add", "path": "groups", "value": [{"value": "g1"}]}]));
+        assert!(matches!(r, Err(ScimError::Mutability(_))), "{r:?}");
+        let r = patch_user(json!([{"op": "replace", "value": {"groups": [{"value": "g1"}]}}]));
+        assert!(matches!(r, Err(ScimError::Mutability(_))), "{r:?}");
+        let r = patch_user(json!([{"op": "replace", "path": "meta.created", "value": "2020-01-01T00:00:00Z"}]));
+        assert!(matches!(r, Err(ScimError::Mutability(_))), "{r:?}");
+        let r = patch_user(json!([{"op": "replace", "value": {"id": "other"}}]));
+        assert!(matches!(r, Err(ScimError::Mutability(_))), "{r:?}");
+        let r = patch_group(json!([{"op": "replace", "path": "members[value eq \"u2\"].value", "value": "u9"}]));
+        assert!(matches!(r, Err(ScimError::Mutability(_))), "immutable member value: {r:?}");
+    }
+
+    #[test]
+    fn wrong_value_shapes_are_invalid_value() {
+        let cases = [
+            json!({"op": "replace", "path": "userName", "value": {"a": 1}}),
+            json!({"op": "replace", "path": "name.givenName", "value": ["a"]}),
+            json!({"op": "replace", "path": "name", "value": "Barbara"}),
+            json!({"op": "add", "path": "emails", "value": [7]}),
+            json!({"op": "replace", "path": "emails[type eq \"work\"].value", "value": {"x": 1}}),
+            json!({"op": "replace", "value": {"active": 3}}),
+            json!({"op": "replace", "value": {ENTERPRISE_URN: "x"}}),
+            json!({"op": "add", "path": ENTERPRISE_URN, "value": 1}),
+        ];
+        for op in cases {
+            let r = patch_user(json!([op]));
+            assert!(matches!(r, Err(ScimError::InvalidValue(_))), "{op}: {r:?}");
+        }
+        match patch_user(json!([{"op": "replace", "path": "userName", "value": {"a": 1}}])) {
+            Err(ScimError::InvalidValue(d)) => {
+                assert_eq!(d, "attribute 'userName' must be a string, got an object")
+            }
+            other => panic!("{other:?}"),
+        }
+        let r = patch_group(json!([{"op": "add", "path": "members", "value": [{"display": "no value"}]}]));
+        assert!(matches!(r, Err(ScimError::InvalidValue(_))), "{r:?}");
+    }
+
+    #[test]
+    fn atomic_second_op_failure_leaves_input_untouched() {
+        let original = base_user();
+        let operations = ops(json!([
+            {"op": "replace", "path": "displayName", "value": "Changed"},
+            {"op": "replace", "path": "nosuch", "value": "x"}
+        ]));
+        let r = apply(&USER_RESOURCE_TYPE, &original, UID, &operations);
+        assert!(matches!(r, Err(ScimError::InvalidPath(_))));
+        assert_eq!(original, base_user());
+        assert_eq!(original["displayName"], "Test User");
+    }
+
+    #[test]
+    fn non_object_resource_is_internal_error() {
+        let r = apply(&USER_RESOURCE_TYPE, &json!([]), UID, &[]);
+        assert!(matches!(r, Err(ScimError::Internal(_))));
+    }
+
+    #[test]
+    fn odd_stored_spellings_are_canonicalised() {
+        let user = json!({"userName": "u", "NickName": "old", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user": {"Department": "x"}});
+        let out = apply(
+            &USER_RESOURCE_TYPE,
+            &user,
+            UID,
+            &ops(json!([
+                {"op": "replace", "path": "nickname", "value": "new"},
+                {"op": "replace", "path": format!("{ENTERPRISE_URN}:department"), "value": "y"}
+            ])),
+        )
+        .unwrap();
+        assert_eq!(out["nickName"], "new");
+        assert!(out.get("NickName").is_none());
+        assert_eq!(out[ENTERPRISE_URN], json!({"department": "y"}));
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        let weird = [
+            json!({"op": "add", "path": "emails[type eq \"work\"]", "value": null}),
+            json!({"op": "replace", "path": "emails[type eq \"work\"]", "value": null}),
+            json!({"op": "add", "path": "emails", "value": null}),
+            json!({"op": "replace", "path": "name", "value": null}),
+            json!({"op": "add", "path": "name", "value": null}),
+            json!({"op": "remove", "path": "emails", "value": "test.user@okta.local"}),
+            json!({"op": "remove", "path": format!("{ENTERPRISE_URN}:manager.value")}),
+            json!({"op": "add", "path": "x509Certificates.value", "value": "MIIC"}),
+            json!({"op": "replace", "value": {}}),
+            json!({"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:User": {"urn:ietf:params:scim:schemas:core:2.0:User": {"userName": "x"}}}}),
+        ];
+        for op in weird {
+            let _ = patch_user(json!([op]));
+        }
+        let mut broken = base_user();
+        broken["emails"] = json!("not an array");
+        broken["name"] = json!(5);
+        broken[ENTERPRISE_URN] = json!([]);
+        for op in [
+            json!({"op": "add", "path": "emails", "value": {"value": "a@b"}}),
+            json!({"op": "replace", "path": "emails[type eq \"work\"].value", "value": "a@b"}),
+            json!({"op": "replace", "path": "name.givenName", "value": "a"}),
+            json!({"op": "replace", "path": "name", "value": {"givenName": "a"}}),
+            json!({"op": "replace", "path": format!("{ENTERPRISE_URN}:department"), "value": "a"}),
+        ] {
+            let _ = apply(&USER_RESOURCE_TYPE, &broken, UID, &ops(json!([op])));
+        }
+    }
+}

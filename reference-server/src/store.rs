@@ -1,0 +1,268 @@
+//! Storage behind a small interface. The in-memory store keeps each resource as compact JSON text (so a
+//! million users fit in well under 2 KB each) in creation order, with secondary indexes that answer
+//! `userName eq`, `externalId eq` and `displayName eq` in O(1).
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use crate::schema::ResourceKind;
+
+/// One stored resource.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub id: Uuid,
+    /// A server-wide counter value, rendered as the weak ETag `W/"<version>"` (RFC 7644 §3.14).
+    pub version: u64,
+    /// Hidden records (deleted through SCIM, or protected local accounts) stay stored but SCIM never shows them.
+    pub hidden: bool,
+    /// The full resource as compact JSON (with `id`, `schemas` and `meta` minus `location`).
+    pub body: Box<str>,
+}
+
+/// The indexed keys of a record, extracted by the caller from the body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexKeys {
+    /// `userName` (users) or `displayName` (groups): unique, matched case-insensitively.
+    pub name: Option<String>,
+    /// `externalId`: matched exactly (caseExact in RFC 7643 §3.1).
+    pub external_id: Option<String>,
+}
+
+/// Which secondary index to ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Index {
+    /// userName for users, displayName for groups (case-insensitive).
+    Name,
+    /// externalId (case-exact). Several records may share one; the index keeps the earliest.
+    ExternalId,
+}
+
+/// The storage interface the directory needs. Implementations need no locking of their own: the
+/// directory serialises writers per tenant.
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// The record with this id, hidden or not.
+    fn get(&self, kind: ResourceKind, id: &Uuid) -> Option<&Record>;
+    /// Inserts a new record at the end of the creation order.
+    fn insert(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys);
+    /// Replaces an existing record (same id), keeping its place in the creation order.
+    fn update(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys);
+    /// Removes a record for good.
+    fn remove(&mut self, kind: ResourceKind, id: &Uuid) -> Option<Record>;
+    /// Ids whose indexed key equals `value` (case-insensitively for [`Index::Name`]).
+    fn lookup(&self, kind: ResourceKind, index: Index, value: &str) -> Vec<Uuid>;
+    /// Every record in creation order.
+    fn scan(&self, kind: ResourceKind) -> Box<dyn Iterator<Item = &Record> + '_>;
+    /// How many records of this kind exist (hidden included).
+    fn len(&self, kind: ResourceKind) -> usize;
+    /// True when no record of this kind exists.
+    fn is_empty(&self, kind: ResourceKind) -> bool {
+        self.len(kind) == 0
+    }
+}
+
+/// Folds a case-insensitive key (RFC 7643 §2.1 `caseExact: false`).
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    /// Creation order; removed records leave a tombstone until compaction.
+    slots: Vec<Option<Record>>,
+    by_id: HashMap<Uuid, usize>,
+    by_name: HashMap<Box<str>, Vec<Uuid>>,
+    by_external_id: HashMap<Box<str>, Vec<Uuid>>,
+    keys: HashMap<Uuid, IndexKeys>,
+    live: usize,
+}
+
+fn index_add(map: &mut HashMap<Box<str>, Vec<Uuid>>, key: String, id: Uuid) {
+    let ids = map.entry(key.into_boxed_str()).or_default();
+    if !ids.contains(&id) {
+        ids.push(id);
+    }
+}
+
+fn index_remove(map: &mut HashMap<Box<str>, Vec<Uuid>>, key: &str, id: &Uuid) {
+    if let Some(ids) = map.get_mut(key) {
+        ids.retain(|x| x != id);
+        if ids.is_empty() {
+            map.remove(key);
+        }
+    }
+}
+
+impl Table {
+    fn unindex(&mut self, id: &Uuid) {
+        if let Some(old) = self.keys.remove(id) {
+            if let Some(n) = old.name {
+                index_remove(&mut self.by_name, &fold(&n), id);
+            }
+            if let Some(e) = old.external_id {
+                index_remove(&mut self.by_external_id, &e, id);
+            }
+        }
+    }
+
+    fn index(&mut self, id: Uuid, keys: IndexKeys) {
+        if let Some(n) = &keys.name {
+            index_add(&mut self.by_name, fold(n), id);
+        }
+        if let Some(e) = &keys.external_id {
+            index_add(&mut self.by_external_id, e.clone(), id);
+        }
+        if keys != IndexKeys::default() {
+            self.keys.insert(id, keys);
+        }
+    }
+
+    fn compact_if_sparse(&mut self) {
+        if self.slots.len() > 64 && self.live * 2 < self.slots.len() {
+            self.slots.retain(Option::is_some);
+            self.by_id.clear();
+            for (i, r) in self.slots.iter().enumerate() {
+                if let Some(r) = r {
+                    self.by_id.insert(r.id, i);
+                }
+            }
+        }
+    }
+}
+
+/// The in-memory store.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    users: Table,
+    groups: Table,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn table(&self, kind: ResourceKind) -> &Table {
+        match kind {
+            ResourceKind::User => &self.users,
+            ResourceKind::Group => &self.groups,
+        }
+    }
+
+    fn table_mut(&mut self, kind: ResourceKind) -> &mut Table {
+        match kind {
+            ResourceKind::User => &mut self.users,
+            ResourceKind::Group => &mut self.groups,
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    fn get(&self, kind: ResourceKind, id: &Uuid) -> Option<&Record> {
+        let t = self.table(kind);
+        t.by_id.get(id).and_then(|&i| t.slots.get(i)).and_then(Option::as_ref)
+    }
+
+    fn insert(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
+        let t = self.table_mut(kind);
+        let id = record.id;
+        if let Some(&i) = t.by_id.get(&id) {
+            t.unindex(&id);
+            t.slots[i] = Some(record);
+        } else {
+            t.by_id.insert(id, t.slots.len());
+            t.slots.push(Some(record));
+            t.live += 1;
+        }
+        t.index(id, keys);
+    }
+
+    fn update(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
+        self.insert(kind, record, keys);
+    }
+
+    fn remove(&mut self, kind: ResourceKind, id: &Uuid) -> Option<Record> {
+        let t = self.table_mut(kind);
+        let i = t.by_id.remove(id)?;
+        t.unindex(id);
+        let r = t.slots.get_mut(i).and_then(Option::take);
+        t.live -= 1;
+        t.compact_if_sparse();
+        r
+    }
+
+    fn lookup(&self, kind: ResourceKind, index: Index, value: &str) -> Vec<Uuid> {
+        let t = self.table(kind);
+        let found = match index {
+            Index::Name => t.by_name.get(fold(value).as_str()),
+            Index::ExternalId => t.by_external_id.get(value),
+        };
+        found.cloned().unwrap_or_default()
+    }
+
+    fn scan(&self, kind: ResourceKind) -> Box<dyn Iterator<Item = &Record> + '_> {
+        Box::new(self.table(kind).slots.iter().flatten())
+    }
+
+    fn len(&self, kind: ResourceKind) -> usize {
+        self.table(kind).live
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: Uuid, body: &str) -> Record {
+        Record { id, version: 1, hidden: false, body: body.into() }
+    }
+
+    #[test]
+    fn keeps_creation_order_and_indexes_case_insensitively() {
+        let mut s = MemoryStore::new();
+        let ids: Vec<Uuid> = (0..100).map(|_| Uuid::new_v4()).collect();
+        for (n, id) in ids.iter().enumerate() {
+            let keys = IndexKeys { name: Some(format!("User{n}@Example.com")), external_id: Some(format!("Ext{n}")) };
+            s.insert(ResourceKind::User, rec(*id, "{}"), keys);
+        }
+        let order: Vec<Uuid> = s.scan(ResourceKind::User).map(|r| r.id).collect();
+        assert_eq!(order, ids);
+        assert_eq!(s.lookup(ResourceKind::User, Index::Name, "user7@EXAMPLE.COM"), vec![ids[7]]);
+        assert_eq!(s.lookup(ResourceKind::User, Index::ExternalId, "Ext7"), vec![ids[7]]);
+        assert!(s.lookup(ResourceKind::User, Index::ExternalId, "ext7").is_empty());
+        assert!(s.lookup(ResourceKind::Group, Index::Name, "user7@example.com").is_empty());
+    }
+
+    #[test]
+    fn update_reindexes_and_remove_compacts_without_losing_order() {
+        let mut s = MemoryStore::new();
+        let ids: Vec<Uuid> = (0..200).map(|_| Uuid::new_v4()).collect();
+        for (n, id) in ids.iter().enumerate() {
+            s.insert(ResourceKind::Group, rec(*id, "{}"), IndexKeys { name: Some(format!("g{n}")), external_id: None });
+        }
+        s.update(
+            ResourceKind::Group,
+            rec(ids[3], "{\"x\":1}"),
+            IndexKeys { name: Some("renamed".into()), external_id: None },
+        );
+        assert!(s.lookup(ResourceKind::Group, Index::Name, "g3").is_empty());
+        assert_eq!(s.lookup(ResourceKind::Group, Index::Name, "RENAMED"), vec![ids[3]]);
+        for id in ids.iter().step_by(2).skip(1) {
+            assert!(s.remove(ResourceKind::Group, id).is_some());
+        }
+        for id in ids.iter().skip(150) {
+            s.remove(ResourceKind::Group, id);
+        }
+        let left: Vec<Uuid> = s.scan(ResourceKind::Group).map(|r| r.id).collect();
+        let expected: Vec<Uuid> =
+            ids.iter().enumerate().filter(|(i, _)| *i < 150 && (i % 2 == 1 || *i == 0)).map(|(_, id)| *id).collect();
+        assert_eq!(left, expected);
+        assert_eq!(s.len(ResourceKind::Group), expected.len());
+        for id in &expected {
+            assert_eq!(s.get(ResourceKind::Group, id).map(|r| r.id), Some(*id));
+        }
+        assert!(s.get(ResourceKind::Group, &ids[2]).is_none());
+        assert!(s.lookup(ResourceKind::Group, Index::Name, "g2").is_empty());
+    }
+}

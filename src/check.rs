@@ -1,0 +1,239 @@
+//! Judging one observed response against a step's expectation. Pure: no HTTP client types.
+
+use regex::Regex;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::exchange::{truncate, Body, Observed};
+use crate::profile::Profile;
+use crate::scenario::{Assertion, Expect, Vars};
+
+/// One expectation that did not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// What was checked (`status`, `header content-type`, `/totalResults equals`, …).
+    pub check: String,
+    /// What the scenario expected.
+    pub expected: String,
+    /// What the server did.
+    pub actual: String,
+}
+
+/// Judges `obs` against `expect`; an empty result means the step passed.
+pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile) -> Vec<Failure> {
+    let mut out = Vec::new();
+    let mut fail = |check: &str, expected: String, actual: String| {
+        out.push(Failure {
+            check: check.to_string(),
+            expected,
+            actual,
+        })
+    };
+
+    let status_ok = match &expect.status {
+        Some(set) => set.accepts(obs.status),
+        None => (200..300).contains(&obs.status),
+    };
+    if !status_ok {
+        let expected = match &expect.status {
+            Some(set) => set.to_string(),
+            None => "2xx".to_string(),
+        };
+        let mut actual = obs.status.to_string();
+        if (300..400).contains(&obs.status) {
+            let to = obs.header("location").unwrap_or("no Location");
+            actual = format!("{actual} (redirect to {to}; redirects are not followed)");
+        } else if let Some(detail) = obs.json().and_then(|b| b.get("detail")).and_then(Value::as_str) {
+            actual = format!("{actual} (detail: {})", truncate(detail, 200));
+        }
+        fail("status", expected, actual);
+    }
+
+    match &obs.body {
+        Body::TooLarge { limit } => fail(
+            "body",
+            format!("a body of at most {limit} bytes"),
+            "body exceeds limit; reading stopped".into(),
+        ),
+        Body::Text(text) => fail(
+            "body",
+            "a JSON body".into(),
+            format!(
+                "not JSON (content-type {}): {}",
+                obs.header("content-type").unwrap_or("absent"),
+                truncate(text, 200)
+            ),
+        ),
+        Body::Empty | Body::Json(_) => {}
+    }
+
+    if !matches!(obs.body, Body::Empty) && !expect.headers.keys().any(|k| k.eq_ignore_ascii_case("content-type")) {
+        let ct = obs.header("content-type");
+        let re = Regex::new(profile.response_content_type).expect("profile regex is valid");
+        if !ct.is_some_and(|ct| re.is_match(&ct.to_ascii_lowercase())) {
+            fail(
+                "header content-type",
+                format!("matching {} ({})", profile.response_content_type, profile.content_type_source),
+                ct.unwrap_or("absent").to_string(),
+            );
+        }
+    }
+
+    for (name, pattern) in &expect.headers {
+        let actual = obs.header(name);
+        match (pattern, actual) {
+            (None, None) => {}
+            (None, Some(v)) => fail(&format!("header {name}"), "absent".into(), v.to_string()),
+            (Some(p), actual) => {
+                let re = Regex::new(&vars.render(p));
+                let ok = match (&re, actual) {
+                    (Ok(re), Some(v)) => re.is_match(v),
+                    _ => false,
+                };
+                if !ok {
+                    fail(&format!("header {name}"), format!("matching {p}"), actual.unwrap_or("absent").to_string());
+                }
+            }
+        }
+    }
+
+    if let Some(max) = expect.max_time_ms {
+        let ms = obs.elapsed.as_millis();
+        if ms > u128::from(max) {
+            fail("response time", format!("under {max} ms"), format!("{ms} ms"));
+        }
+    }
+
+    if !expect.body.is_empty() {
+        match obs.json() {
+            Some(body) => {
+                for a in &expect.body {
+                    if let Err((expected, actual)) = assertion_holds(a, body, vars) {
+                        let check = format!("{} {}", display_pointer(&a.pointer), a.checks_set().join(""));
+                        fail(&check, expected, actual);
+                    }
+                }
+            }
+            None => fail(
+                "body assertions",
+                format!("a JSON body for {} assertion(s)", expect.body.len()),
+                match &obs.body {
+                    Body::Empty => "no body".into(),
+                    _ => "no JSON body".into(),
+                },
+            ),
+        }
+    }
+    out
+}
+
+fn display_pointer(p: &str) -> &str {
+    if p.is_empty() {
+        "(body)"
+    } else {
+        p
+    }
+}
+
+fn show(v: Option<&Value>) -> String {
+    match v {
+        None => "absent".into(),
+        Some(v) => truncate(&v.to_string(), 300),
+    }
+}
+
+fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Whether one assertion holds on `body`; `Err((expected, actual))` when it does not.
+pub fn assertion_holds(a: &Assertion, body: &Value, vars: &Vars) -> Result<(), (String, String)> {
+    if let Some(cond) = &a.when {
+        if assertion_holds(cond, body, vars).is_err() {
+            return Ok(());
+        }
+    }
+    let v = body.pointer(&a.pointer);
+    let actual = || show(v);
+    let check = |ok: bool, expected: String| if ok { Ok(()) } else { Err((expected, actual())) };
+    if let Some(want) = &a.equals {
+        let want = vars.render_value(want);
+        return check(v.is_some_and(|v| json_eq(v, &want)), want.to_string());
+    }
+    if let Some(want) = &a.equals_ignore_case {
+        let want = vars.render(want);
+        let ok = v
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.to_lowercase() == want.to_lowercase());
+        return check(ok, format!("{want:?} ignoring case"));
+    }
+    if a.exists.is_some() {
+        return check(v.is_some(), "present".into());
+    }
+    if a.absent.is_some() {
+        return check(v.is_none(), "absent".into());
+    }
+    if a.not_empty.is_some() {
+        let ok = match v {
+            None | Some(Value::Null) => false,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(Value::Array(x)) => !x.is_empty(),
+            Some(Value::Object(x)) => !x.is_empty(),
+            Some(_) => true,
+        };
+        return check(ok, "not empty".into());
+    }
+    if a.is_number.is_some() {
+        return check(v.is_some_and(Value::is_number), "a number".into());
+    }
+    if a.is_string.is_some() {
+        return check(v.is_some_and(Value::is_string), "a string".into());
+    }
+    if a.is_array.is_some() {
+        return check(v.is_some_and(Value::is_array), "an array".into());
+    }
+    if a.is_boolean.is_some() {
+        return check(v.is_some_and(Value::is_boolean), "a boolean".into());
+    }
+    if let Some(want) = &a.contains {
+        let want = vars.render_value(want);
+        let ok = match (v, &want) {
+            (Some(Value::Array(items)), w) => items.iter().any(|i| json_eq(i, w)),
+            (Some(Value::String(s)), Value::String(w)) => s.contains(w.as_str()),
+            _ => false,
+        };
+        return check(ok, format!("containing {want}"));
+    }
+    if let Some(n) = a.length {
+        let len = match v {
+            Some(Value::Array(x)) => Some(x.len()),
+            Some(Value::String(s)) => Some(s.chars().count()),
+            Some(Value::Object(o)) => Some(o.len()),
+            _ => None,
+        };
+        return match len {
+            Some(l) if l as u64 == n => Ok(()),
+            Some(l) => Err((format!("length {n}"), format!("length {l}: {}", actual()))),
+            None => Err((format!("length {n}"), actual())),
+        };
+    }
+    if let Some(min) = a.at_least {
+        let ok = v.and_then(Value::as_f64).is_some_and(|x| x >= min);
+        return check(ok, format!("a number ≥ {min}"));
+    }
+    if let Some(re) = &a.matches {
+        let ok = match (Regex::new(re), v.and_then(Value::as_str)) {
+            (Ok(r), Some(s)) => r.is_match(s),
+            _ => false,
+        };
+        return check(ok, format!("a string matching {re}"));
+    }
+    Err(("a check".into(), "assertion has no check".into()))
+}

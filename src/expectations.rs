@@ -1,0 +1,105 @@
+//! Known deviations: a per-target list of steps expected to fail, kept next to that target's snapshots
+//! (`<snapshots>/expectations.json`), in the spirit of web-platform-tests' expectation metadata.
+//!
+//! A listed step that fails is reported as a known deviation and does not fail the run; a listed step that
+//! passes is reported so the list shrinks; an entry naming no loaded scenario is reported as stale.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::runner::{ScenarioResult, StepVerdict, Verdict};
+
+/// The expectations file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectations {
+    /// Free text for humans.
+    #[serde(rename = "$comment", default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// The deviations.
+    #[serde(default)]
+    pub deviations: Vec<Deviation>,
+}
+
+/// One step (or every step of a scenario) expected to fail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deviation {
+    /// Scenario id (`okta::spec::spec_suite`).
+    pub scenario: String,
+    /// Step name; absent means any step of the scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// Why the target deviates (a tracking issue, a decision).
+    pub reason: String,
+}
+
+/// The file name looked for in a snapshot folder.
+pub const FILE_NAME: &str = "expectations.json";
+
+impl Expectations {
+    /// Loads an expectations file; `Ok(None)` when it does not exist.
+    pub fn load(path: &Path) -> Result<Option<Expectations>, String> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    fn matches(d: &Deviation, scenario: &str, step: &str) -> bool {
+        d.scenario == scenario && d.step.as_deref().is_none_or(|s| s == step)
+    }
+
+    /// Marks listed failing steps as expected, notes listed steps that now pass, recomputes verdicts, and
+    /// returns run-level notes (entries that match no scenario in this run).
+    pub fn apply(&self, results: &mut [ScenarioResult]) -> Vec<String> {
+        let mut notes = Vec::new();
+        for d in &self.deviations {
+            let Some(r) = results.iter_mut().find(|r| r.id == d.scenario) else {
+                notes.push(format!(
+                    "known deviation for `{}` matches no scenario of this run (stale entry?)",
+                    d.scenario
+                ));
+                continue;
+            };
+            if r.verdict == Verdict::Skip {
+                continue;
+            }
+            let mut matched = false;
+            for step in r.steps.iter_mut().filter(|s| Self::matches(d, &d.scenario, &s.name)) {
+                matched = true;
+                match step.verdict {
+                    StepVerdict::Fail | StepVerdict::ExpectedFail => {
+                        step.verdict = StepVerdict::ExpectedFail;
+                        step.known_deviation = Some(d.reason.clone());
+                    }
+                    StepVerdict::Pass if d.step.is_some() => r.notes.push(format!(
+                        "known deviation now passes: step \"{}\" ({}) — remove it from {FILE_NAME}",
+                        step.name, d.reason
+                    )),
+                    _ => {}
+                }
+            }
+            if d.step.is_some() && !matched {
+                notes.push(format!(
+                    "known deviation names step \"{}\" which `{}` does not have (stale entry?)",
+                    d.step.as_deref().unwrap_or_default(),
+                    d.scenario
+                ));
+            }
+            if d.step.is_none() && r.steps.iter().all(|s| s.verdict == StepVerdict::Pass) {
+                r.notes.push(format!(
+                    "known deviation now passes: the whole scenario passes ({}) — remove it from {FILE_NAME}",
+                    d.reason
+                ));
+            }
+            r.recompute_verdict();
+        }
+        notes
+    }
+}

@@ -1,0 +1,25 @@
+//! scimcheck: replays recorded Okta and Entra ID SCIM provisioning sequences against any SCIM 2.0 base URI,
+//! judges every step, and snapshots the normalised transcript so behavioural drift shows up run after run.
+//!
+//! Modules, one concept each:
+//! - [`scenario`]: the scenario model, loader, variables and generators;
+//! - [`profile`]: IdP profiles (headers, credential style, filter encoding);
+//! - [`exchange`] and [`check`]: what a step sent and observed, and how it is judged;
+//! - [`runner`]: executes scenarios (reqwest, bounded concurrency, timeouts, cleanup);
+//! - [`normalize`]: the transcript normalisation rules and secret redaction;
+//! - [`snapshot`]: insta-format snapshot files and drift diffs;
+//! - [`expectations`]: known deviations per target;
+//! - [`report`]: human, JUnit and JSON reports and the exit policy;
+//! - [`cli`]: the command line (`run`, `list`, `serve`, `bench`).
+
+pub mod bench;
+pub mod check;
+pub mod cli;
+pub mod exchange;
+pub mod expectations;
+pub mod normalize;
+pub mod profile;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod snapshot;

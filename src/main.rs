@@ -1,0 +1,5 @@
+//! `scimcheck` command line entry point.
+
+fn main() {
+    std::process::exit(scimcheck::cli::main());
+}

@@ -1,0 +1,496 @@
+//! Transcript normalisation: every rule that makes a transcript stable across runs lives here.
+//!
+//! Applied to every string of the transcript, in this order (documented in `scenarios/README.md`):
+//! 1. secrets (the token, the whole `Authorization` value) → `[redacted]`; then a string equal to a version
+//!    (`meta.version` values and `ETag` header values) → `[version]`;
+//! 2. the base URI → `[base]`, then its origin (`http://host:port`) → `[origin]`;
+//! 3. server ids → `[user-1]`, `[group-1]`, … numbered per transcript in order of first appearance; an id is the
+//!    `id` of a response body or of a `Resources[]` element, typed by its `meta.resourceType` or else by the
+//!    request path's collection (`/Users` → `user`); it is replaced where a string equals it, where a URL or path
+//!    segment equals it, and where it appears in double quotes (filters such as `members[value eq "…"]`);
+//! 4. generated values → `{{variableName}}` (also `{{name|lower}}` / `{{name|upper}}` when the server changed
+//!    their case);
+//! 5. RFC 3339 timestamps → `[timestamp]`.
+//!
+//! Only the response headers `content-type`, `location` and `etag` (presence, as `[version]`) are kept; request
+//! headers are recorded only when the step itself sets them, never `Authorization`. Keys are sorted.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use crate::exchange::{Body, Observed, SentRequest};
+use crate::scenario::AuthMode;
+
+/// Replaces secrets (tokens, `Authorization` values) wherever they appear.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} secrets)", self.secrets.len())
+    }
+}
+
+/// What a secret is replaced with.
+pub const REDACTED: &str = "[redacted]";
+
+impl Redactor {
+    /// A redactor for these secrets (empty strings are ignored).
+    pub fn new(secrets: impl IntoIterator<Item = String>) -> Redactor {
+        let mut secrets: Vec<String> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        // also the forms a secret takes inside JSON text
+        let escaped: Vec<String> = secrets
+            .iter()
+            .map(|s| serde_json::to_string(s).unwrap_or_default().trim_matches('"').to_string())
+            .collect();
+        secrets.extend(escaped);
+        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        secrets.dedup();
+        Redactor { secrets }
+    }
+
+    /// `s` with every secret replaced by [`REDACTED`].
+    pub fn scrub(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+}
+
+/// What normalisation needs to know about one scenario execution.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    /// The base URI the scenario ran against.
+    pub base_url: &'a str,
+    /// Secrets to scrub.
+    pub redactor: &'a Redactor,
+    /// Generated variables: (name, value).
+    pub generated: Vec<(String, String)>,
+}
+
+/// One exchange of a transcript.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    /// Step name (`cleanup` for cleanup requests).
+    pub step: &'a str,
+    /// What was sent.
+    pub request: &'a SentRequest,
+    /// What came back, unless a transport error happened.
+    pub response: Option<&'a Observed>,
+    /// The transport error, if any.
+    pub error: Option<&'a str>,
+}
+
+/// Builds the normalised transcript (a JSON array, one object per exchange, keys sorted).
+pub fn transcript(entries: &[Entry<'_>], ctx: &Context<'_>) -> Value {
+    let raw: Vec<Value> = entries.iter().map(raw_entry).collect();
+    let ids = collect_ids(entries);
+    let versions = collect_versions(entries);
+    let rules = Rules::new(ctx, ids, versions);
+    let mut out = Value::Array(raw);
+    rules.apply(&mut out, None);
+    sort_keys(out)
+}
+
+/// Renders a transcript as snapshot text: pretty JSON with sorted keys.
+pub fn render(transcript: &Value) -> String {
+    serde_json::to_string_pretty(&sort_keys(transcript.clone())).expect("JSON values always serialise")
+}
+
+fn raw_entry(e: &Entry<'_>) -> Value {
+    let mut req = Map::new();
+    req.insert("method".into(), e.request.method.as_str().into());
+    req.insert("path".into(), e.request.path.clone().into());
+    if !e.request.query.is_empty() {
+        let q: Map<String, Value> = e
+            .request
+            .query
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        req.insert("query".into(), Value::Object(q));
+    }
+    if !e.request.step_headers.is_empty() {
+        let h: Map<String, Value> = e
+            .request
+            .step_headers
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("authorization"))
+            .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
+            .collect();
+        req.insert("headers".into(), Value::Object(h));
+    }
+    if let Some(b) = &e.request.body {
+        req.insert("body".into(), b.clone());
+    }
+    match e.request.auth {
+        AuthMode::Default => {}
+        AuthMode::None => {
+            req.insert("auth".into(), "none".into());
+        }
+        AuthMode::Invalid => {
+            req.insert("auth".into(), "invalid".into());
+        }
+    }
+    let mut entry = Map::new();
+    entry.insert("step".into(), e.step.into());
+    entry.insert("request".into(), Value::Object(req));
+    if let Some(r) = e.response {
+        let mut resp = Map::new();
+        resp.insert("status".into(), r.status.into());
+        let mut headers = Map::new();
+        for name in ["content-type", "location"] {
+            if let Some(v) = r.header(name) {
+                headers.insert(name.into(), v.into());
+            }
+        }
+        if r.header("etag").is_some() {
+            headers.insert("etag".into(), "[version]".into());
+        }
+        if !headers.is_empty() {
+            resp.insert("headers".into(), Value::Object(headers));
+        }
+        match &r.body {
+            Body::Empty => {}
+            Body::Json(v) => {
+                resp.insert("body".into(), v.clone());
+            }
+            Body::Text(t) => {
+                resp.insert("bodyText".into(), t.clone().into());
+            }
+            Body::TooLarge { limit } => {
+                resp.insert("bodyText".into(), format!("[body exceeds {limit} bytes]").into());
+            }
+        }
+        entry.insert("response".into(), Value::Object(resp));
+    }
+    if let Some(err) = e.error {
+        entry.insert("error".into(), err.into());
+    }
+    Value::Object(entry)
+}
+
+/// The resource kind of a request path: `/Users/…` → `user`, `/Groups` → `group`.
+fn kind_from_path(path: &str) -> String {
+    let first = path.trim_start_matches('/').split(['/', '?']).next().unwrap_or("");
+    let lower = first.to_ascii_lowercase();
+    let kind = lower.strip_suffix('s').unwrap_or(&lower);
+    if kind.is_empty() {
+        "resource".into()
+    } else {
+        kind.into()
+    }
+}
+
+fn id_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn resource_kind(resource: &Value, fallback: &str) -> String {
+    resource
+        .pointer("/meta/resourceType")
+        .and_then(Value::as_str)
+        .map(|t| t.to_ascii_lowercase())
+        .unwrap_or_else(|| fallback.to_string())
+}
+
+/// Server ids in order of first appearance, with their placeholders.
+fn collect_ids(entries: &[Entry<'_>]) -> Vec<(String, String)> {
+    let mut ids: Vec<(String, String)> = Vec::new();
+    let mut counters: BTreeMap<String, usize> = BTreeMap::new();
+    let mut register = |id: String, kind: String| {
+        if ids.iter().any(|(known, _)| *known == id) {
+            return;
+        }
+        let n = counters.entry(kind.clone()).or_insert(0);
+        *n += 1;
+        ids.push((id, format!("[{kind}-{n}]")));
+    };
+    for e in entries {
+        let Some(body) = e.response.and_then(Observed::json) else {
+            continue;
+        };
+        let fallback = kind_from_path(&e.request.path);
+        if let Some(id) = body.get("id").and_then(id_string) {
+            register(id, resource_kind(body, &fallback));
+        }
+        if let Some(Value::Array(items)) = body.get("Resources") {
+            for item in items {
+                if let Some(id) = item.get("id").and_then(id_string) {
+                    register(id, resource_kind(item, &fallback));
+                }
+            }
+        }
+    }
+    ids
+}
+
+fn collect_versions(entries: &[Entry<'_>]) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(ver)) = o.get("meta").and_then(|m| m.get("version")) {
+                    out.push(ver.clone());
+                }
+                o.values().for_each(|x| walk(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for e in entries {
+        if let Some(r) = e.response {
+            if let Some(etag) = r.header("etag") {
+                out.push(etag.to_string());
+            }
+            if let Some(b) = r.json() {
+                walk(b, &mut out);
+            }
+        }
+    }
+    out.retain(|v| !v.is_empty());
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn timestamp_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})?").expect("valid regex")
+    })
+}
+
+struct Rules<'a> {
+    ctx: &'a Context<'a>,
+    origin: Option<String>,
+    ids: Vec<(String, String)>,
+    versions: Vec<String>,
+    generated: Vec<(String, String)>,
+}
+
+impl<'a> Rules<'a> {
+    fn new(ctx: &'a Context<'a>, ids: Vec<(String, String)>, versions: Vec<String>) -> Rules<'a> {
+        let base = ctx.base_url.split('?').next().unwrap_or("").trim_end_matches('/');
+        let origin = base
+            .find("://")
+            .map(|i| i + 3)
+            .map(|start| match base[start..].find('/') {
+                Some(slash) => base[..start + slash].to_string(),
+                None => base.to_string(),
+            })
+            .filter(|o| o != base);
+        // generated values: longest first so `{{email}}` wins over `{{given}}`, exact forms before case variants
+        let mut generated: Vec<(String, String)> = ctx
+            .generated
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(n, v)| (v.clone(), format!("{{{{{n}}}}}")))
+            .collect();
+        let mut variants = Vec::new();
+        for (n, v) in &ctx.generated {
+            for (form, filter) in [(v.to_lowercase(), "lower"), (v.to_uppercase(), "upper")] {
+                if !form.is_empty() && form != *v && !generated.iter().any(|(g, _)| *g == form) {
+                    variants.push((form, format!("{{{{{n}|{filter}}}}}")));
+                }
+            }
+        }
+        generated.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
+        variants.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
+        generated.extend(variants);
+        Rules {
+            ctx,
+            origin,
+            ids,
+            versions,
+            generated,
+        }
+    }
+
+    fn apply(&self, v: &mut Value, key: Option<&str>) {
+        match v {
+            Value::String(s) => *s = self.string(s),
+            Value::Number(n) if matches!(key, Some("id") | Some("value")) => {
+                let text = n.to_string();
+                if let Some((_, ph)) = self.ids.iter().find(|(id, _)| *id == text) {
+                    *v = Value::String(ph.clone());
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| self.apply(x, None)),
+            Value::Object(o) => {
+                for (k, x) in o.iter_mut() {
+                    self.apply(x, Some(k));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn string(&self, s: &str) -> String {
+        let mut s = self.ctx.redactor.scrub(s);
+        if self.versions.iter().any(|v| *v == s) {
+            return "[version]".into();
+        }
+        let base = self.ctx.base_url.split('?').next().unwrap_or("").trim_end_matches('/');
+        if !base.is_empty() && s.contains(base) {
+            s = s.replace(base, "[base]");
+        }
+        if let Some(origin) = &self.origin {
+            if s.contains(origin.as_str()) {
+                s = s.replace(origin.as_str(), "[origin]");
+            }
+        }
+        for (id, ph) in &self.ids {
+            s = replace_id(&s, id, ph);
+        }
+        for (value, name) in &self.generated {
+            if s.contains(value.as_str()) {
+                s = s.replace(value.as_str(), name);
+            }
+        }
+        timestamp_re().replace_all(&s, "[timestamp]").into_owned()
+    }
+}
+
+/// Replaces an id where the whole string equals it, where a path segment equals it, or where it is quoted.
+fn replace_id(s: &str, id: &str, placeholder: &str) -> String {
+    if s == id {
+        return placeholder.to_string();
+    }
+    if !s.contains(id) {
+        return s.to_string();
+    }
+    let mut out = s.to_string();
+    if out.contains('/') {
+        let (path, rest) = match out.find('?') {
+            Some(i) => (out[..i].to_string(), out[i..].to_string()),
+            None => (out.clone(), String::new()),
+        };
+        let replaced: Vec<&str> = path.split('/').map(|seg| if seg == id { placeholder } else { seg }).collect();
+        out = format!("{}{rest}", replaced.join("/"));
+    }
+    let quoted = format!("\"{id}\"");
+    if out.contains(&quoted) {
+        out = out.replace(&quoted, &format!("\"{placeholder}\""));
+    }
+    out
+}
+
+/// Rebuilds every object with its keys in sorted order (whatever map type serde_json is built with).
+pub fn sort_keys(v: Value) -> Value {
+    match v {
+        Value::Object(o) => {
+            let sorted: BTreeMap<String, Value> = o.into_iter().map(|(k, x)| (k, sort_keys(x))).collect();
+            Value::Object(sorted.into_iter().collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(sort_keys).collect()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Method;
+    use serde_json::json;
+    use std::time::Duration;
+
+    fn req(method: Method, path: &str, body: Option<Value>) -> SentRequest {
+        SentRequest {
+            method,
+            url: format!("http://127.0.0.1:9/t/acme/scim{path}"),
+            path: path.into(),
+            query: vec![],
+            headers: vec![("Authorization-ish".into(), "x".into())],
+            step_headers: vec![],
+            body,
+            auth: AuthMode::Default,
+        }
+    }
+
+    fn resp(status: u16, headers: &[(&str, &str)], body: Value) -> Observed {
+        Observed {
+            status,
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body: Body::Json(body),
+            elapsed: Duration::from_millis(1),
+        }
+    }
+
+    #[test]
+    fn ids_versions_timestamps_base_generated_and_secrets_are_normalised() {
+        let base = "http://127.0.0.1:9/t/acme/scim";
+        let redactor = Redactor::new(["s3cr3t-token".to_string()]);
+        let ctx = Context {
+            base_url: base,
+            redactor: &redactor,
+            generated: vec![("email".into(), "Runscope123Abcdefgh456@atko.com".into())],
+        };
+        let create = req(Method::POST, "/Users", Some(json!({"userName": "Runscope123Abcdefgh456@atko.com"})));
+        let created = resp(
+            201,
+            &[("content-type", "application/scim+json"), ("location", "http://127.0.0.1:9/t/acme/scim/Users/abc-1"), ("etag", "W/\"7\""), ("x-other", "dropped")],
+            json!({"id": "abc-1", "userName": "runscope123abcdefgh456@atko.com",
+                   "meta": {"resourceType": "User", "created": "2024-05-01T10:00:00.123Z", "version": "W/\"7\"",
+                            "location": "http://127.0.0.1:9/t/acme/scim/Users/abc-1"},
+                   "echo": "token was s3cr3t-token", "other": "http://127.0.0.1:9/elsewhere"}),
+        );
+        let get = req(Method::GET, "/Users/abc-1", None);
+        let group = req(Method::PATCH, "/Groups/g9", Some(json!({"path": "members[value eq \"abc-1\"]"})));
+        let listed = resp(200, &[], json!({"Resources": [{"id": "g9"}, {"id": "abc-1"}]}));
+        let entries = [
+            Entry { step: "create", request: &create, response: Some(&created), error: None },
+            Entry { step: "get", request: &get, response: None, error: Some("timed out") },
+            Entry { step: "patch", request: &group, response: Some(&listed), error: None },
+        ];
+        let t = transcript(&entries, &ctx);
+        let text = render(&t);
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(!text.contains("abc-1") && !text.contains("g9"), "{text}");
+        assert!(!text.contains("x-other"), "{text}");
+        assert_eq!(t[0]["request"]["body"]["userName"], "{{email}}");
+        assert_eq!(t[0]["response"]["body"]["userName"], "{{email|lower}}");
+        assert_eq!(t[0]["response"]["body"]["meta"]["created"], "[timestamp]");
+        assert_eq!(t[0]["response"]["body"]["meta"]["version"], "[version]");
+        assert_eq!(t[0]["response"]["body"]["meta"]["location"], "[base]/Users/[user-1]");
+        assert_eq!(t[0]["response"]["body"]["other"], "[origin]/elsewhere");
+        assert_eq!(t[0]["response"]["headers"]["etag"], "[version]");
+        assert_eq!(t[0]["response"]["body"]["echo"], "token was [redacted]");
+        assert_eq!(t[1]["request"]["path"], "/Users/[user-1]");
+        assert_eq!(t[1]["error"], "timed out");
+        assert_eq!(t[2]["request"]["path"], "/Groups/[group-1]");
+        assert_eq!(t[2]["request"]["body"]["path"], "members[value eq \"[user-1]\"]");
+        // keys sorted
+        let keys: Vec<&String> = t[0]["response"]["body"].as_object().unwrap().keys().collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+    }
+
+    #[test]
+    fn short_ids_are_not_replaced_inside_other_text() {
+        assert_eq!(replace_id("/Users?count=1&startIndex=1", "1", "[user-1]"), "/Users?count=1&startIndex=1");
+        assert_eq!(replace_id("/Users/1", "1", "[user-1]"), "/Users/[user-1]");
+        assert_eq!(replace_id("Runscope1", "1", "[user-1]"), "Runscope1");
+    }
+
+    #[test]
+    fn redactor_scrubs_json_escaped_forms() {
+        let r = Redactor::new(["a\"b".to_string()]);
+        assert_eq!(r.scrub(r#"{"t":"a\"b"}"#), r#"{"t":"[redacted]"}"#);
+    }
+}

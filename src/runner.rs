@@ -1,0 +1,886 @@
+//! The runner: executes scenarios against a target with reqwest, judges each step and records transcripts.
+//!
+//! Steps of one scenario run in order; scenarios run concurrently (bounded by `jobs`). There are no retries and
+//! no redirects are followed; bodies are read up to a limit; every transport problem becomes a verdict. After
+//! the steps, resources the scenario created (a `201` to a POST with an `id`) and did not delete are deleted,
+//! and a failed cleanup is reported as a note.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::check::{self, Failure};
+use crate::exchange::{Body, Observed, SentRequest};
+use crate::normalize::{self, Entry, Redactor};
+use crate::profile::{AuthStyle, Profile};
+use crate::scenario::{AuthMode, CaptureFrom, Feature, Idp, Level, Method, Scenario, Step, Vars};
+use crate::snapshot::{SnapshotOutcome, SnapshotStore};
+
+/// The credential a run sends.
+#[derive(Clone, Default)]
+pub enum Credential {
+    /// No `Authorization` header.
+    #[default]
+    None,
+    /// A token, written in the profile's (or the overriding) style.
+    Token(String),
+    /// The whole `Authorization` header value, sent as given.
+    Header(String),
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::None => f.write_str("None"),
+            Credential::Token(_) => f.write_str("Token([redacted])"),
+            Credential::Header(_) => f.write_str("Header([redacted])"),
+        }
+    }
+}
+
+impl Credential {
+    /// Every string that must never appear in output.
+    pub fn secrets(&self) -> Vec<String> {
+        match self {
+            Credential::None => vec![],
+            Credential::Token(t) => vec![t.clone(), format!("Bearer {t}")],
+            Credential::Header(h) => {
+                let mut v = vec![h.clone()];
+                if let Some(rest) = h.split_once(' ').map(|(_, r)| r.trim()) {
+                    v.push(rest.to_string());
+                }
+                v
+            }
+        }
+    }
+}
+
+/// What the scenarios run against.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A server at a base URI.
+    Remote {
+        /// SCIM base URI (may carry a query string, e.g. Entra's `?aadOptscim062020`).
+        base_url: String,
+        /// The credential.
+        credential: Credential,
+    },
+    /// A fresh in-process reference server per scenario (on 127.0.0.1, port 0).
+    Reference,
+}
+
+/// Run settings.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Scenarios run at once.
+    pub jobs: usize,
+    /// Per-request timeout (connect, send and read the whole body).
+    pub timeout: Duration,
+    /// Maximum response body size in bytes.
+    pub body_limit: usize,
+    /// Overrides every profile's credential style.
+    pub auth_style: Option<AuthStyle>,
+    /// Snapshot comparison, if any.
+    pub snapshots: Option<SnapshotStore>,
+}
+
+/// Default response body limit: 10 MB.
+pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            jobs: 4,
+            timeout: Duration::from_secs(30),
+            body_limit: DEFAULT_BODY_LIMIT,
+            auth_style: None,
+            snapshots: None,
+        }
+    }
+}
+
+/// Verdict of one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StepVerdict {
+    /// Every expectation held.
+    Pass,
+    /// An expectation did not hold.
+    Fail,
+    /// A listed known deviation failed as expected.
+    ExpectedFail,
+    /// Transport error (connection, timeout, …).
+    Error,
+    /// Not run (an earlier transport error, or a capture it needs is missing).
+    NotRun,
+}
+
+/// Result of one step (or cleanup request).
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    /// Step name.
+    pub name: String,
+    /// Level it is judged at.
+    pub level: Level,
+    /// Verdict.
+    pub verdict: StepVerdict,
+    /// Expectations that did not hold.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<Failure>,
+    /// Transport error, or why it did not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The known-deviation reason, when one applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known_deviation: Option<String>,
+    /// What was sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<SentRequest>,
+    /// What came back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<Observed>,
+    /// Wall time of the step in milliseconds.
+    pub duration_ms: f64,
+    /// Time spent inside the HTTP exchange in milliseconds.
+    pub http_ms: f64,
+}
+
+/// Verdict of one scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Verdict {
+    /// All steps passed and the transcript matches its snapshot (or none is kept).
+    Pass,
+    /// Only listed known deviations failed.
+    KnownDeviation,
+    /// Not run: a required feature is missing or the user excluded it.
+    Skip,
+    /// The transcript differs from its snapshot.
+    Drift,
+    /// A step failed.
+    Fail,
+    /// A transport error.
+    Error,
+}
+
+impl Verdict {
+    /// Short upper-case label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::KnownDeviation => "KNOWN",
+            Verdict::Skip => "SKIP",
+            Verdict::Drift => "DRIFT",
+            Verdict::Fail => "FAIL",
+            Verdict::Error => "ERROR",
+        }
+    }
+}
+
+/// Result of one scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    /// Scenario id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// What it reproduces.
+    pub source: String,
+    /// Scenario file relative to the scenario root.
+    pub file: String,
+    /// IdP.
+    pub idp: Idp,
+    /// Scenario level.
+    pub level: Level,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Most severe level among failed steps (for `fail`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_level: Option<Level>,
+    /// Why it was skipped or erred.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Step results.
+    pub steps: Vec<StepResult>,
+    /// Cleanup requests.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cleanup: Vec<StepResult>,
+    /// Notes: failed cleanups, known deviations that now pass, …
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Snapshot comparison.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotOutcome>,
+    /// The normalised transcript.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<Value>,
+    /// The transcript rendered as snapshot text.
+    #[serde(skip)]
+    pub transcript_text: Option<String>,
+    /// Wall time in milliseconds.
+    pub duration_ms: f64,
+    /// Of which starting and stopping an in-process reference server, in milliseconds.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub server_ms: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+impl ScenarioResult {
+    /// A result for a scenario that did not run.
+    pub fn skipped(s: &Scenario, reason: impl Into<String>) -> ScenarioResult {
+        ScenarioResult {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            source: s.source.clone(),
+            file: s.rel_path.clone(),
+            idp: s.idp,
+            level: s.level,
+            verdict: Verdict::Skip,
+            failed_level: None,
+            reason: Some(reason.into()),
+            steps: vec![],
+            cleanup: vec![],
+            notes: vec![],
+            snapshot: None,
+            transcript: None,
+            transcript_text: None,
+            duration_ms: 0.0,
+            server_ms: 0.0,
+        }
+    }
+
+    /// Recomputes `verdict` and `failed_level` from the steps and the snapshot outcome.
+    pub fn recompute_verdict(&mut self) {
+        if self.verdict == Verdict::Skip {
+            return;
+        }
+        let failed: Vec<&StepResult> = self.steps.iter().filter(|s| s.verdict == StepVerdict::Fail).collect();
+        self.failed_level = failed.iter().map(|s| s.level).min();
+        self.verdict = if self.steps.iter().any(|s| s.verdict == StepVerdict::Error) {
+            Verdict::Error
+        } else if !failed.is_empty() {
+            Verdict::Fail
+        } else if matches!(
+            self.snapshot,
+            Some(SnapshotOutcome::Drift { .. }) | Some(SnapshotOutcome::Missing { .. })
+        ) {
+            Verdict::Drift
+        } else if self.steps.iter().any(|s| s.verdict == StepVerdict::ExpectedFail) {
+            Verdict::KnownDeviation
+        } else {
+            Verdict::Pass
+        };
+    }
+
+    /// Number of HTTP requests made (steps and cleanup).
+    pub fn requests(&self) -> usize {
+        self.steps
+            .iter()
+            .chain(&self.cleanup)
+            .filter(|s| s.response.is_some() || s.verdict == StepVerdict::Error)
+            .count()
+    }
+}
+
+/// What the target says it supports (`None`: unknown, assumed supported).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Capabilities {
+    /// The ServiceProviderConfig, if it could be read.
+    pub service_provider_config: Option<Value>,
+    /// Whether `/ResourceTypes` lists a `/Groups` endpoint.
+    pub groups: Option<bool>,
+    /// Notes for the report (e.g. "ServiceProviderConfig unavailable").
+    pub notes: Vec<String>,
+}
+
+impl Capabilities {
+    /// Whether a feature is supported; `None` when the target did not say.
+    pub fn supports(&self, f: Feature) -> Option<bool> {
+        let key = match f {
+            Feature::Groups => return self.groups,
+            Feature::Patch => "patch",
+            Feature::Etag => "etag",
+            Feature::Sort => "sort",
+            Feature::Bulk => "bulk",
+            Feature::Filter => "filter",
+            Feature::ChangePassword => "changePassword",
+        };
+        self.service_provider_config
+            .as_ref()?
+            .get(key)?
+            .get("supported")?
+            .as_bool()
+    }
+
+    /// The skip reason for a scenario, if a required feature is unsupported.
+    pub fn skip_reason(&self, s: &Scenario) -> Option<String> {
+        let missing: Vec<&str> = s
+            .requires
+            .iter()
+            .filter(|f| self.supports(**f) == Some(false))
+            .map(|f| f.as_str())
+            .collect();
+        (!missing.is_empty()).then(|| format!("target does not support: {}", missing.join(", ")))
+    }
+}
+
+/// A whole run's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunOutcome {
+    /// Display form of the target (no secrets).
+    pub target: String,
+    /// What the target supports.
+    pub capabilities: Capabilities,
+    /// Results, sorted by scenario id.
+    pub results: Vec<ScenarioResult>,
+    /// Wall time in milliseconds.
+    pub duration_ms: f64,
+    /// Redactor for every text derived from this run.
+    #[serde(skip)]
+    pub redactor: Redactor,
+}
+
+/// Executes scenarios.
+pub struct Runner {
+    client: reqwest::Client,
+    options: RunOptions,
+    target: Target,
+}
+
+struct Resolved {
+    base_url: String,
+    credential: Credential,
+    server: Option<scim_reference_server::RunningServer>,
+}
+
+impl Runner {
+    /// A runner for `target`.
+    pub fn new(target: Target, options: RunOptions) -> Result<Runner, String> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(options.timeout)
+            .pool_max_idle_per_host(options.jobs.max(1) * 2)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Runner {
+            client,
+            options,
+            target,
+        })
+    }
+
+    /// The options.
+    pub fn options(&self) -> &RunOptions {
+        &self.options
+    }
+
+    fn redactor(&self) -> Redactor {
+        match &self.target {
+            Target::Remote { credential, .. } => Redactor::new(credential.secrets()),
+            Target::Reference => Redactor::default(),
+        }
+    }
+
+    fn describe_target(&self) -> String {
+        match &self.target {
+            Target::Remote { base_url, .. } => self.redactor().scrub(base_url),
+            Target::Reference => "bundled reference server (in-process, one fresh instance per scenario)".into(),
+        }
+    }
+
+    async fn resolve(&self) -> Result<Resolved, String> {
+        match &self.target {
+            Target::Remote { base_url, credential } => Ok(Resolved {
+                base_url: base_url.clone(),
+                credential: credential.clone(),
+                server: None,
+            }),
+            Target::Reference => {
+                let server = scim_reference_server::spawn(scim_reference_server::ServerConfig::default())
+                    .await
+                    .map_err(|e| format!("cannot start the reference server: {e}"))?;
+                Ok(Resolved {
+                    base_url: server.base_url.clone(),
+                    credential: Credential::Token(server.token.clone()),
+                    server: Some(server),
+                })
+            }
+        }
+    }
+
+    /// Runs `scenarios` (already selected) and returns their results; `excluded` are reported as skipped.
+    pub async fn run(&self, scenarios: &[Scenario], excluded: Vec<(&Scenario, String)>) -> RunOutcome {
+        let started = Instant::now();
+        let capabilities = self.discover().await;
+        let runs = futures::stream::iter(scenarios.iter().map(|s| {
+            let caps = &capabilities;
+            async move {
+                match caps.skip_reason(s) {
+                    Some(reason) => ScenarioResult::skipped(s, reason),
+                    None => self.run_scenario(s).await,
+                }
+            }
+        }))
+        .buffer_unordered(self.options.jobs.max(1));
+        let mut results: Vec<ScenarioResult> = runs.collect().await;
+        results.extend(excluded.into_iter().map(|(s, why)| ScenarioResult::skipped(s, why)));
+        results.sort_by(|a, b| a.id.cmp(&b.id));
+        RunOutcome {
+            target: self.describe_target(),
+            capabilities,
+            results,
+            duration_ms: ms(started.elapsed()),
+            redactor: self.redactor(),
+        }
+    }
+
+    /// Reads `/ServiceProviderConfig` and `/ResourceTypes` once; failures leave features unknown.
+    pub async fn discover(&self) -> Capabilities {
+        let mut caps = Capabilities::default();
+        let resolved = match self.resolve().await {
+            Ok(r) => r,
+            Err(e) => {
+                caps.notes.push(format!("capabilities unknown: {e}"));
+                return caps;
+            }
+        };
+        let redactor = Redactor::new(resolved.credential.secrets());
+        let profile = Profile::of(Idp::Rfc);
+        for (path, what) in [("/ServiceProviderConfig", "spc"), ("/ResourceTypes", "types")] {
+            let req = self.build(&resolved, &profile, Method::GET, path, &[], &BTreeMap::new(), &BTreeMap::new(), None, AuthMode::Default);
+            match self.send(&resolved, &profile, &req).await {
+                Ok(obs) if obs.status == 200 && obs.json().is_some() => {
+                    let body = obs.json().cloned().unwrap_or(Value::Null);
+                    if what == "spc" {
+                        caps.service_provider_config = Some(body);
+                    } else {
+                        let resources = body.get("Resources").and_then(Value::as_array).cloned().unwrap_or_default();
+                        caps.groups = Some(resources.iter().any(|r| {
+                            r.get("endpoint").and_then(Value::as_str) == Some("/Groups")
+                                || r.get("name").and_then(Value::as_str) == Some("Group")
+                        }));
+                    }
+                }
+                Ok(obs) => caps.notes.push(format!(
+                    "GET {path} answered {} without a JSON body: features it would describe are assumed supported",
+                    obs.status
+                )),
+                Err(e) => caps.notes.push(redactor.scrub(&format!(
+                    "GET {path} failed ({e}): features it would describe are assumed supported"
+                ))),
+            }
+        }
+        if let Some(server) = resolved.server {
+            server.shutdown().await;
+        }
+        caps
+    }
+
+    /// Runs one scenario (no capability check) including cleanup and snapshot comparison.
+    pub async fn run_scenario(&self, s: &Scenario) -> ScenarioResult {
+        let started = Instant::now();
+        let mut result = ScenarioResult::skipped(s, "");
+        result.reason = None;
+        result.verdict = Verdict::Pass;
+        let resolved = match self.resolve().await {
+            Ok(r) => r,
+            Err(e) => {
+                result.verdict = Verdict::Error;
+                result.reason = Some(e);
+                return result;
+            }
+        };
+        if resolved.server.is_some() {
+            result.server_ms = ms(started.elapsed());
+        }
+        let redactor = Redactor::new(resolved.credential.secrets());
+        let profile = Profile::of(s.idp);
+        let mut vars = Vars::for_scenario(s);
+        let mut created: Vec<String> = Vec::new();
+        let mut transport_error: Option<String> = None;
+
+        for step in &s.steps {
+            let level = s.step_level(step);
+            if let Some(err) = &transport_error {
+                result.steps.push(not_run(step, level, format!("not run: an earlier step had a transport error ({err})")));
+                continue;
+            }
+            let mut missing = vars.missing_in(&step.request.path);
+            for (_, v) in &step.request.query.0 {
+                missing.extend(vars.missing_in(v));
+            }
+            for v in step.request.headers.values().flatten() {
+                missing.extend(vars.missing_in(v));
+            }
+            if let Some(b) = &step.request.body {
+                missing.extend(vars.missing_in_value(b));
+            }
+            if !missing.is_empty() {
+                missing.dedup();
+                let names: Vec<String> = missing.iter().map(|m| format!("{{{{{m}}}}}")).collect();
+                result.steps.push(not_run(
+                    step,
+                    level,
+                    format!("not run: {} was not captured by an earlier step", names.join(", ")),
+                ));
+                continue;
+            }
+            let step_result = self
+                .run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor)
+                .await;
+            if step_result.verdict == StepVerdict::Error {
+                transport_error = step_result.error.clone();
+            }
+            result.steps.push(step_result);
+        }
+
+        // cleanup, newest first
+        for path in created.iter().rev() {
+            let started = Instant::now();
+            let req = self.build(&resolved, &profile, Method::DELETE, path, &[], &BTreeMap::new(), &BTreeMap::new(), None, AuthMode::Default);
+            let outcome = self.send(&resolved, &profile, &req).await;
+            let mut r = StepResult {
+                name: "cleanup".into(),
+                level: s.level,
+                verdict: StepVerdict::Pass,
+                failures: vec![],
+                error: None,
+                known_deviation: None,
+                request: Some(req),
+                response: None,
+                duration_ms: 0.0,
+                http_ms: 0.0,
+            };
+            match outcome {
+                Ok(obs) => {
+                    r.http_ms = ms(obs.elapsed);
+                    if !(200..300).contains(&obs.status) && obs.status != 404 {
+                        r.verdict = StepVerdict::Fail;
+                        result.notes.push(format!(
+                            "cleanup: DELETE {path} answered {}; the resource may be left on the server",
+                            obs.status
+                        ));
+                    }
+                    r.response = Some(obs);
+                }
+                Err(e) => {
+                    r.verdict = StepVerdict::Error;
+                    result
+                        .notes
+                        .push(format!("cleanup: DELETE {path} failed ({e}); the resource may be left on the server"));
+                    r.error = Some(e);
+                }
+            }
+            r.duration_ms = ms(started.elapsed());
+            result.cleanup.push(r);
+        }
+
+        if transport_error.is_none() {
+            let entries: Vec<Entry<'_>> = result
+                .steps
+                .iter()
+                .chain(&result.cleanup)
+                .filter_map(|r| {
+                    Some(Entry {
+                        step: &r.name,
+                        request: r.request.as_ref()?,
+                        response: r.response.as_ref(),
+                        error: r.error.as_deref(),
+                    })
+                })
+                .collect();
+            let ctx = normalize::Context {
+                base_url: &resolved.base_url,
+                redactor: &redactor,
+                generated: vars.generated().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+            };
+            let transcript = normalize::transcript(&entries, &ctx);
+            let text = normalize::render(&transcript);
+            if let Some(store) = &self.options.snapshots {
+                match store.check(&s.snapshot_name(), &format!("scenarios/{}", s.rel_path), &text) {
+                    Ok(outcome) => result.snapshot = Some(outcome),
+                    Err(e) => result.notes.push(format!("snapshot not compared: {e}")),
+                }
+            }
+            result.transcript = Some(transcript);
+            result.transcript_text = Some(text);
+        } else {
+            result.reason = transport_error.map(|e| redactor.scrub(&e));
+        }
+        if let Some(server) = resolved.server {
+            let stopping = Instant::now();
+            server.shutdown().await;
+            result.server_ms += ms(stopping.elapsed());
+        }
+        result.duration_ms = ms(started.elapsed());
+        result.recompute_verdict();
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_step(
+        &self,
+        s: &Scenario,
+        step: &Step,
+        level: Level,
+        resolved: &Resolved,
+        profile: &Profile,
+        vars: &mut Vars,
+        created: &mut Vec<String>,
+        redactor: &Redactor,
+    ) -> StepResult {
+        let started = Instant::now();
+        let r = &step.request;
+        let path = vars.render(&r.path);
+        let query: Vec<(String, String)> = r.query.0.iter().map(|(k, v)| (k.clone(), vars.render(v))).collect();
+        let render_map = |m: &BTreeMap<String, Option<String>>| -> BTreeMap<String, Option<String>> {
+            m.iter().map(|(k, v)| (k.clone(), v.as_ref().map(|v| vars.render(v)))).collect()
+        };
+        let scenario_headers = render_map(&s.headers);
+        let step_headers = render_map(&r.headers);
+        let body = r.body.as_ref().map(|b| vars.render_value(b));
+        let mut req = self.build(resolved, profile, r.method, &path, &query, &scenario_headers, &step_headers, body, r.auth);
+        req.step_headers = step_headers.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+        let mut result = StepResult {
+            name: step.name.clone(),
+            level,
+            verdict: StepVerdict::Pass,
+            failures: vec![],
+            error: None,
+            known_deviation: None,
+            request: None,
+            response: None,
+            duration_ms: 0.0,
+            http_ms: 0.0,
+        };
+        match self.send(resolved, profile, &req).await {
+            Err(e) => {
+                result.verdict = StepVerdict::Error;
+                result.error = Some(redactor.scrub(&e));
+            }
+            Ok(obs) => {
+                result.http_ms = ms(obs.elapsed);
+                let mut failures = check::evaluate(&step.expect, &obs, vars, profile);
+                for (name, cap) in &step.capture {
+                    let value = match cap.source() {
+                        CaptureFrom::Pointer(p) => obs.json().and_then(|b| b.pointer(&p)).cloned(),
+                        CaptureFrom::Header(h) => obs.header(&h).map(|v| Value::String(v.to_string())),
+                    };
+                    match value {
+                        Some(v) => vars.set(name, v),
+                        None => failures.push(Failure {
+                            check: format!("capture {name}"),
+                            expected: match cap.source() {
+                                CaptureFrom::Pointer(p) => format!("a value at {p}"),
+                                CaptureFrom::Header(h) => format!("a {h} header"),
+                            },
+                            actual: "absent".into(),
+                        }),
+                    }
+                }
+                track_created(r.method, &path, &obs, created);
+                for f in &mut failures {
+                    f.actual = redactor.scrub(&f.actual);
+                    f.expected = redactor.scrub(&f.expected);
+                }
+                if !failures.is_empty() {
+                    result.verdict = StepVerdict::Fail;
+                }
+                result.failures = failures;
+                result.response = Some(obs);
+            }
+        }
+        result.request = Some(req);
+        result.duration_ms = ms(started.elapsed());
+        result
+    }
+
+    /// Builds a request description: URL from the base URI (keeping its own query), profile headers.
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        &self,
+        resolved: &Resolved,
+        profile: &Profile,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        scenario_headers: &BTreeMap<String, Option<String>>,
+        step_headers: &BTreeMap<String, Option<String>>,
+        body: Option<Value>,
+        auth: AuthMode,
+    ) -> SentRequest {
+        let (base, base_query) = match resolved.base_url.split_once('?') {
+            Some((b, q)) => (b.trim_end_matches('/'), Some(q)),
+            None => (resolved.base_url.trim_end_matches('/'), None),
+        };
+        let mut url = format!("{base}{path}");
+        let encoded = profile.encode_query(query);
+        let q: Vec<&str> = base_query.into_iter().chain((!encoded.is_empty()).then_some(encoded.as_str())).collect();
+        if !q.is_empty() {
+            url.push('?');
+            url.push_str(&q.join("&"));
+        }
+        let headers = profile.headers_for(body.is_some(), scenario_headers, step_headers);
+        SentRequest {
+            method,
+            url,
+            path: path.to_string(),
+            query: query.to_vec(),
+            headers: headers.into_iter().filter(|(k, _)| !k.eq_ignore_ascii_case("authorization")).collect(),
+            step_headers: vec![],
+            body,
+            auth,
+        }
+    }
+
+    fn authorization(&self, resolved: &Resolved, profile: &Profile, auth: AuthMode) -> Option<String> {
+        match auth {
+            AuthMode::None => None,
+            AuthMode::Invalid => Some(profile.invalid_credential.to_string()),
+            AuthMode::Default => match &resolved.credential {
+                Credential::None => None,
+                Credential::Header(h) => Some(h.clone()),
+                Credential::Token(t) => {
+                    Some(Profile::authorization(self.options.auth_style.unwrap_or(profile.auth_style), t))
+                }
+            },
+        }
+    }
+
+    /// Sends a request and reads the response within the timeout and body limit.
+    async fn send(&self, resolved: &Resolved, profile: &Profile, req: &SentRequest) -> Result<Observed, String> {
+        let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
+        let mut builder = self.client.request(method, &req.url);
+        for (k, v) in &req.headers {
+            builder = builder.header(k, v);
+        }
+        if let Some(auth) = self.authorization(resolved, profile, req.auth) {
+            builder = builder.header(reqwest::header::AUTHORIZATION, auth);
+        }
+        if let Some(body) = &req.body {
+            builder = builder.body(serde_json::to_vec(body).expect("JSON values serialise"));
+        }
+        let limit = self.options.body_limit;
+        let started = Instant::now();
+        let exchange = async move {
+            let mut resp = builder.send().await.map_err(describe_error)?;
+            let status = resp.status().as_u16();
+            let headers: Vec<(String, String)> = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect();
+            let mut bytes: Vec<u8> = Vec::new();
+            let mut too_large = false;
+            while let Some(chunk) = resp.chunk().await.map_err(describe_error)? {
+                if bytes.len() + chunk.len() > limit {
+                    too_large = true;
+                    break;
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            let body = if too_large {
+                Body::TooLarge { limit }
+            } else {
+                Body::from_bytes(&bytes)
+            };
+            Ok::<_, String>((status, headers, body))
+        };
+        match tokio::time::timeout(self.options.timeout, exchange).await {
+            Err(_) => Err(format!(
+                "timed out after {} (no complete response)",
+                humanize(self.options.timeout)
+            )),
+            Ok(Err(e)) => Err(e),
+            Ok(Ok((status, headers, body))) => Ok(Observed {
+                status,
+                headers,
+                body,
+                elapsed: started.elapsed(),
+            }),
+        }
+    }
+}
+
+fn not_run(step: &Step, level: Level, why: String) -> StepResult {
+    StepResult {
+        name: step.name.clone(),
+        level,
+        verdict: StepVerdict::NotRun,
+        failures: vec![],
+        error: Some(why),
+        known_deviation: None,
+        request: None,
+        response: None,
+        duration_ms: 0.0,
+        http_ms: 0.0,
+    }
+}
+
+/// Remembers what a POST created and forgets what a DELETE removed.
+fn track_created(method: Method, path: &str, obs: &Observed, created: &mut Vec<String>) {
+    match method {
+        Method::POST if obs.status == 201 => {
+            if let Some(id) = obs.json().and_then(|b| b.get("id")) {
+                let id = match id {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                created.push(format!("{}/{id}", path.trim_end_matches('/')));
+            }
+        }
+        Method::DELETE if (200..300).contains(&obs.status) || obs.status == 404 => {
+            created.retain(|p| p != path);
+        }
+        _ => {}
+    }
+}
+
+fn describe_error(e: reqwest::Error) -> String {
+    let kind = if e.is_connect() {
+        "connection failed"
+    } else if e.is_timeout() {
+        "timed out"
+    } else if e.is_body() || e.is_decode() {
+        "error reading the response body"
+    } else if e.is_request() {
+        "request failed"
+    } else {
+        "transport error"
+    };
+    // the innermost cause is the informative one ("Connection refused (os error 111)")
+    let mut cause: &dyn std::error::Error = &e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    // reqwest errors include the URL; keep only the cause text
+    format!("{kind}: {}", cause.to_string().trim())
+}
+
+fn humanize(d: Duration) -> String {
+    if d.as_millis() < 1000 {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+/// Convenience: run with a runner built from `target` and `options`.
+pub async fn run(
+    target: Target,
+    options: RunOptions,
+    scenarios: &[Scenario],
+    excluded: Vec<(&Scenario, String)>,
+) -> Result<RunOutcome, String> {
+    Ok(Runner::new(target, options)?.run(scenarios, excluded).await)
+}

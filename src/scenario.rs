@@ -1,0 +1,1143 @@
+//! Scenario model, loader and variables.
+//!
+//! A scenario is one JSON file under `scenarios/<idp>/<group>/<name>.json`; its id is the path without the
+//! extension, segments joined with `::` (`okta::spec::spec_suite`). The loader rejects unknown fields, malformed
+//! placeholders and references to variables or captures that do not exist, naming the file, the step and the
+//! reason. Variables substitute with `{{name}}` (optionally `{{name|upper}}` / `{{name|lower}}`); generators
+//! (`{{$uuid}}`, `{{$okta.givenName}}`, …) may only appear in `variables`, so every generated value has a name
+//! that normalisation can put back in the transcript.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use rand::RngExt;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The identity provider whose behaviour a scenario reproduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Idp {
+    /// Okta (OIN SCIM 2.0 integrations).
+    Okta,
+    /// Microsoft Entra ID (Azure AD) provisioning.
+    Azure,
+    /// Plain RFC 7643/7644 behaviour, no IdP dialect.
+    Rfc,
+}
+
+impl Idp {
+    /// All IdPs, in report order.
+    pub const ALL: [Idp; 3] = [Idp::Okta, Idp::Azure, Idp::Rfc];
+
+    /// The lowercase name used in paths and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Idp::Okta => "okta",
+            Idp::Azure => "azure",
+            Idp::Rfc => "rfc",
+        }
+    }
+
+    /// Parses `okta`, `azure` or `rfc`.
+    pub fn parse(s: &str) -> Option<Idp> {
+        Idp::ALL.into_iter().find(|i| i.as_str() == s)
+    }
+}
+
+impl fmt::Display for Idp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Requirement level (RFC 2119 keyword) of a scenario or step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// MUST: a failure breaks provisioning.
+    Must,
+    /// SHOULD: a failure degrades provisioning or is a common IdP expectation.
+    Should,
+    /// MAY: optional behaviour.
+    May,
+}
+
+impl Level {
+    /// All levels, most severe first.
+    pub const ALL: [Level; 3] = [Level::Must, Level::Should, Level::May];
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "must",
+            Level::Should => "should",
+            Level::May => "may",
+        }
+    }
+
+    /// Parses `must`, `should` or `may`.
+    pub fn parse(s: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A server capability a scenario needs; checked against the target's ServiceProviderConfig.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Feature {
+    /// A `/Groups` endpoint (checked through `/ResourceTypes`).
+    Groups,
+    /// `patch.supported`.
+    Patch,
+    /// `etag.supported`.
+    Etag,
+    /// `sort.supported`.
+    Sort,
+    /// `bulk.supported`.
+    Bulk,
+    /// `filter.supported`.
+    Filter,
+    /// `changePassword.supported`.
+    ChangePassword,
+}
+
+impl Feature {
+    /// The name as written in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Feature::Groups => "groups",
+            Feature::Patch => "patch",
+            Feature::Etag => "etag",
+            Feature::Sort => "sort",
+            Feature::Bulk => "bulk",
+            Feature::Filter => "filter",
+            Feature::ChangePassword => "changePassword",
+        }
+    }
+}
+
+/// HTTP method of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    /// GET
+    GET,
+    /// POST
+    POST,
+    /// PUT
+    PUT,
+    /// PATCH
+    PATCH,
+    /// DELETE
+    DELETE,
+}
+
+impl Method {
+    /// The method name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::GET => "GET",
+            Method::POST => "POST",
+            Method::PUT => "PUT",
+            Method::PATCH => "PATCH",
+            Method::DELETE => "DELETE",
+        }
+    }
+}
+
+/// Which credential a step sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// The run's credential, in the profile's style.
+    #[default]
+    Default,
+    /// No `Authorization` header at all.
+    None,
+    /// A deliberately invalid credential (the profile's, e.g. Okta's `non-token`).
+    Invalid,
+}
+
+/// Query parameters in the order the file lists them (order matters to a faithful replay).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Query(pub Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for Query {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Query;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of query parameter names to string values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Query, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = m.next_entry::<String, String>()? {
+                    out.push((k, v));
+                }
+                Ok(Query(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Expected status: one code or a set of acceptable codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StatusSet {
+    /// Exactly this code.
+    One(u16),
+    /// Any of these codes.
+    Any(Vec<u16>),
+}
+
+impl StatusSet {
+    /// Whether `status` is acceptable.
+    pub fn accepts(&self, status: u16) -> bool {
+        match self {
+            StatusSet::One(s) => *s == status,
+            StatusSet::Any(v) => v.contains(&status),
+        }
+    }
+}
+
+impl fmt::Display for StatusSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatusSet::One(s) => write!(f, "{s}"),
+            StatusSet::Any(v) => {
+                let s: Vec<String> = v.iter().map(u16::to_string).collect();
+                write!(f, "one of {}", s.join(", "))
+            }
+        }
+    }
+}
+
+/// An assertion on the JSON value at `pointer` (RFC 6901) of the response body.
+///
+/// Exactly one check field is set; `when` makes the assertion conditional on another one holding.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Assertion {
+    /// JSON pointer into the response body (`""` is the whole body).
+    pub pointer: String,
+    /// The value equals this JSON value (strings may use `{{variables}}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<Value>,
+    /// The value is a string equal to this one ignoring ASCII case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals_ignore_case: Option<String>,
+    /// The value is present (`true` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exists: Option<bool>,
+    /// The value is absent (`true` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent: Option<bool>,
+    /// The value is present and not null, `""`, `[]` or `{}` (`true` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_empty: Option<bool>,
+    /// The value is a JSON number (`true` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_number: Option<bool>,
+    /// The value is a JSON string (`true` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_string: Option<bool>,
+    /// The value is a JSON array (`true` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_array: Option<bool>,
+    /// The value is a JSON boolean (`true` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_boolean: Option<bool>,
+    /// An array containing an element equal to this value, or a string containing this substring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<Value>,
+    /// An array, string or object of exactly this length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+    /// A number greater than or equal to this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<f64>,
+    /// A string matching this regular expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matches: Option<String>,
+    /// Check this assertion only when the `when` assertion holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Box<Assertion>>,
+}
+
+impl Assertion {
+    /// Names of the check fields that are set.
+    pub fn checks_set(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        macro_rules! f {
+            ($field:ident, $name:literal) => {
+                if self.$field.is_some() {
+                    v.push($name);
+                }
+            };
+        }
+        f!(equals, "equals");
+        f!(equals_ignore_case, "equalsIgnoreCase");
+        f!(exists, "exists");
+        f!(absent, "absent");
+        f!(not_empty, "notEmpty");
+        f!(is_number, "isNumber");
+        f!(is_string, "isString");
+        f!(is_array, "isArray");
+        f!(is_boolean, "isBoolean");
+        f!(contains, "contains");
+        f!(length, "length");
+        f!(at_least, "atLeast");
+        f!(matches, "matches");
+        v
+    }
+}
+
+/// What a step's response must satisfy.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Expect {
+    /// Acceptable status code(s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusSet>,
+    /// Response header name → regular expression its value must match (a `null` pattern: header absent).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, Option<String>>,
+    /// Assertions on the JSON body.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub body: Vec<Assertion>,
+    /// Upper bound on the response time in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_time_ms: Option<u64>,
+}
+
+/// Where a capture takes its value from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Capture {
+    /// Shorthand: a JSON pointer into the response body.
+    Pointer(String),
+    /// Explicit form.
+    From(CaptureFrom),
+}
+
+/// Explicit capture source: a body pointer or a response header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub enum CaptureFrom {
+    /// A JSON pointer into the response body.
+    Pointer(String),
+    /// A response header (case-insensitive name).
+    Header(String),
+}
+
+impl Capture {
+    /// The normalised source.
+    pub fn source(&self) -> CaptureFrom {
+        match self {
+            Capture::Pointer(p) => CaptureFrom::Pointer(p.clone()),
+            Capture::From(f) => f.clone(),
+        }
+    }
+}
+
+/// The request a step sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Request {
+    /// HTTP method.
+    pub method: Method,
+    /// Path relative to the base URI, starting with `/` (no query string: use `query`).
+    pub path: String,
+    /// Query parameters, encoded by the IdP profile.
+    #[serde(default, skip_serializing_if = "is_empty_query")]
+    pub query: Query,
+    /// Headers that override the profile's; `null` removes a profile header.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, Option<String>>,
+    /// JSON body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    /// Credential to send.
+    #[serde(default)]
+    pub auth: AuthMode,
+}
+
+fn is_empty_query(q: &Query) -> bool {
+    q.0.is_empty()
+}
+
+/// One request/expectation/capture step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Step {
+    /// Step name (for Okta's suites: the exact name of the suite step).
+    pub name: String,
+    /// Level of this step when it differs from the scenario's (e.g. an "Optional Test").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    /// Why the step exists or what it cites (documentation only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The request.
+    pub request: Request,
+    /// The expectation.
+    #[serde(default)]
+    pub expect: Expect,
+    /// Captures: variable name → body pointer or header.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub capture: BTreeMap<String, Capture>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ScenarioFile {
+    #[serde(rename = "$schema", default)]
+    _schema: Option<String>,
+    title: String,
+    #[serde(default)]
+    description: Option<String>,
+    source: String,
+    level: Level,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    requires: Vec<Feature>,
+    #[serde(default)]
+    headers: BTreeMap<String, Option<String>>,
+    #[serde(default)]
+    variables: BTreeMap<String, String>,
+    steps: Vec<Step>,
+}
+
+/// A loaded, validated scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scenario {
+    /// `idp::group::name`.
+    pub id: String,
+    /// The file it was loaded from.
+    pub file: PathBuf,
+    /// The file path relative to the scenario root, with `/` separators.
+    pub rel_path: String,
+    /// The IdP (first path segment).
+    pub idp: Idp,
+    /// Title.
+    pub title: String,
+    /// Longer description.
+    pub description: Option<String>,
+    /// What it reproduces (IdP document, suite step or captured flow).
+    pub source: String,
+    /// Requirement level.
+    pub level: Level,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Required features.
+    pub requires: Vec<Feature>,
+    /// Headers applied to every step, over the profile's.
+    pub headers: BTreeMap<String, Option<String>>,
+    /// Variable templates.
+    pub variables: BTreeMap<String, String>,
+    /// Ordered steps.
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// The level a step is judged at.
+    pub fn step_level(&self, step: &Step) -> Level {
+        step.level.unwrap_or(self.level)
+    }
+
+    /// The snapshot name: the id with `::` replaced by `__`.
+    pub fn snapshot_name(&self) -> String {
+        self.id.replace("::", "__")
+    }
+}
+
+/// A loader error: which file, which step, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    /// The offending file.
+    pub file: PathBuf,
+    /// The step (`step 3 "name"`), when the problem is inside one.
+    pub step: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(step) = &self.step {
+            write!(f, ": {step}")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Loads every scenario below `root` (`<root>/<idp>/…/*.json`), sorted by id; returns all errors found.
+pub fn load_dir(root: &Path) -> Result<Vec<Scenario>, Vec<LoadError>> {
+    let mut files = Vec::new();
+    if let Err(e) = collect_json(root, root, &mut files) {
+        return Err(vec![LoadError {
+            file: root.to_path_buf(),
+            step: None,
+            reason: format!("cannot read scenario directory: {e}"),
+        }]);
+    }
+    files.sort();
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        match load_file(root, &file) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.is_empty() {
+        scenarios.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(scenarios)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Collects `*.json` below `dir`, except files directly in `root` (the JSON Schema lives there).
+fn collect_json(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_json(root, &path, out)?;
+        } else if path.extension().is_some_and(|e| e == "json") && dir != root {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Loads one scenario file; `root` is the scenario directory its id is relative to.
+pub fn load_file(root: &Path, file: &Path) -> Result<Scenario, Vec<LoadError>> {
+    let rel = file.strip_prefix(root).unwrap_or(file);
+    let rel_path = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        vec![LoadError {
+            file: file.to_path_buf(),
+            step: None,
+            reason: format!("cannot read: {e}"),
+        }]
+    })?;
+    parse(&rel_path, file, &text)
+}
+
+/// Parses scenario text; `rel_path` (`okta/spec/x.json`) gives the id and IdP, `file` is used in errors.
+pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<LoadError>> {
+    let err = |step: Option<String>, reason: String| LoadError {
+        file: file.to_path_buf(),
+        step,
+        reason,
+    };
+    let rel_path = rel_path.to_string();
+    let segments: Vec<String> = rel_path
+        .strip_suffix(".json")
+        .unwrap_or(&rel_path)
+        .split('/')
+        .map(str::to_string)
+        .collect();
+    let idp = match segments.first().and_then(|s| Idp::parse(s)) {
+        Some(idp) if segments.len() >= 2 => idp,
+        _ => {
+            return Err(vec![err(
+                None,
+                "scenario files live in scenarios/<okta|azure|rfc>/…/<name>.json".into(),
+            )])
+        }
+    };
+    let raw: Value = serde_json::from_str(text).map_err(|e| vec![err(None, format!("invalid JSON: {e}"))])?;
+    let parsed: ScenarioFile = serde_path_to_error::deserialize(&raw).map_err(|e| {
+        let path = e.path().to_string();
+        let step = step_index_from_path(&path).map(|i| step_label(i, &raw));
+        vec![err(step, format!("at `{path}`: {}", e.inner()))]
+    })?;
+    let scenario = Scenario {
+        id: segments.join("::"),
+        file: file.to_path_buf(),
+        rel_path,
+        idp,
+        title: parsed.title,
+        description: parsed.description,
+        source: parsed.source,
+        level: parsed.level,
+        tags: parsed.tags,
+        requires: parsed.requires,
+        headers: parsed.headers,
+        variables: parsed.variables,
+        steps: parsed.steps,
+    };
+    let errors = validate(&scenario);
+    if errors.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(errors
+            .into_iter()
+            .map(|(step, reason)| err(step, reason))
+            .collect())
+    }
+}
+
+fn step_index_from_path(path: &str) -> Option<usize> {
+    let rest = path.strip_prefix("steps[")?;
+    rest[..rest.find(']')?].parse().ok()
+}
+
+fn step_label(i: usize, raw: &Value) -> String {
+    match raw.pointer(&format!("/steps/{i}/name")).and_then(Value::as_str) {
+        Some(name) => format!("step {} \"{name}\"", i + 1),
+        None => format!("step {}", i + 1),
+    }
+}
+
+/// A `{{…}}` reference found in a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    /// Variable, capture or `$generator` name.
+    pub name: String,
+    /// Optional case filter.
+    pub filter: Option<CaseFilter>,
+}
+
+/// A filter applied to a substituted value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseFilter {
+    /// Upper-case the value.
+    Upper,
+    /// Lower-case the value.
+    Lower,
+}
+
+fn placeholder_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\{\{\s*([^{}|\s]*)\s*(?:\|\s*([^{}\s]*)\s*)?\}\}").expect("valid regex"))
+}
+
+fn name_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"^\$?[A-Za-z_][A-Za-z0-9_.]*$").expect("valid regex"))
+}
+
+/// Parses every placeholder in `s`; an error names the first malformed one.
+pub fn placeholders(s: &str) -> Result<Vec<Placeholder>, String> {
+    let mut out = Vec::new();
+    let mut covered = 0;
+    for caps in placeholder_re().captures_iter(s) {
+        let whole = caps.get(0).expect("group 0");
+        if s[covered..whole.start()].contains("{{") {
+            return Err(format!("malformed placeholder in {s:?}"));
+        }
+        covered = whole.end();
+        let name = &caps[1];
+        if !name_re().is_match(name) {
+            return Err(format!("malformed placeholder {:?}", whole.as_str()));
+        }
+        let filter = match caps.get(2).map(|m| m.as_str()) {
+            None => None,
+            Some("upper") => Some(CaseFilter::Upper),
+            Some("lower") => Some(CaseFilter::Lower),
+            Some(other) => return Err(format!("unknown filter `{other}` in {:?} (known: upper, lower)", whole.as_str())),
+        };
+        out.push(Placeholder {
+            name: name.to_string(),
+            filter,
+        });
+    }
+    if s[covered..].contains("{{") {
+        return Err(format!("malformed placeholder in {s:?}"));
+    }
+    Ok(out)
+}
+
+fn value_strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(a) => a.iter().for_each(|x| value_strings(x, out)),
+        Value::Object(o) => o.values().for_each(|x| value_strings(x, out)),
+        _ => {}
+    }
+}
+
+fn assertion_strings<'a>(a: &'a Assertion, out: &mut Vec<&'a str>) {
+    if let Some(v) = &a.equals {
+        value_strings(v, out);
+    }
+    if let Some(v) = &a.contains {
+        value_strings(v, out);
+    }
+    if let Some(s) = &a.equals_ignore_case {
+        out.push(s);
+    }
+    if let Some(w) = &a.when {
+        assertion_strings(w, out);
+    }
+}
+
+fn validate_assertion(a: &Assertion) -> Result<(), String> {
+    let set = a.checks_set();
+    if set.len() != 1 {
+        return Err(format!(
+            "assertion on `{}` must have exactly one check (equals, equalsIgnoreCase, exists, absent, notEmpty, isNumber, isString, isArray, isBoolean, contains, length, atLeast, matches); found {}",
+            a.pointer,
+            if set.is_empty() { "none".to_string() } else { set.join(", ") }
+        ));
+    }
+    check_pointer(&a.pointer)?;
+    for (flag, name) in [
+        (a.exists, "exists"),
+        (a.absent, "absent"),
+        (a.not_empty, "notEmpty"),
+        (a.is_number, "isNumber"),
+        (a.is_string, "isString"),
+        (a.is_array, "isArray"),
+        (a.is_boolean, "isBoolean"),
+    ] {
+        if flag == Some(false) {
+            return Err(format!("`{name}: false` on `{}`: only `true` is allowed (use the opposite check)", a.pointer));
+        }
+    }
+    if let Some(re) = &a.matches {
+        Regex::new(re).map_err(|e| format!("bad regular expression in `matches`: {e}"))?;
+    }
+    if let Some(w) = &a.when {
+        validate_assertion(w).map_err(|e| format!("in `when`: {e}"))?;
+    }
+    Ok(())
+}
+
+fn check_pointer(p: &str) -> Result<(), String> {
+    if p.is_empty() || p.starts_with('/') {
+        Ok(())
+    } else {
+        Err(format!("`{p}` is not a JSON pointer (it must be empty or start with `/`)"))
+    }
+}
+
+/// Validates references, assertions and captures; returns `(step label, reason)` pairs.
+fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
+    let mut errors = Vec::new();
+    // variables: names, generators, references, cycles
+    for (name, template) in &s.variables {
+        if !name_re().is_match(name) || name.starts_with('$') {
+            errors.push((None, format!("variable name `{name}` is not an identifier")));
+        }
+        match placeholders(template) {
+            Err(e) => errors.push((None, format!("variable `{name}`: {e}"))),
+            Ok(phs) => {
+                for ph in phs {
+                    if ph.name.starts_with('$') {
+                        if !GENERATORS.iter().any(|(g, _)| *g == ph.name) {
+                            errors.push((None, format!("variable `{name}`: unknown generator `{}` (known: {})", ph.name, generator_names())));
+                        }
+                    } else if !s.variables.contains_key(&ph.name) {
+                        errors.push((None, format!("variable `{name}` refers to undefined variable `{}`", ph.name)));
+                    }
+                }
+            }
+        }
+    }
+    if let Err(cycle) = variable_order(&s.variables) {
+        errors.push((None, format!("variables refer to each other in a cycle: {cycle}")));
+    }
+    for (name, value) in &s.headers {
+        if let Some(v) = value {
+            check_refs(v, &s.variables.keys().cloned().collect(), &mut |r| errors.push((None, format!("header `{name}`: {r}"))));
+        }
+    }
+    let mut defined: BTreeSet<String> = s.variables.keys().cloned().collect();
+    for (i, step) in s.steps.iter().enumerate() {
+        let label = Some(format!("step {} \"{}\"", i + 1, step.name));
+        let mut report = |reason: String| errors.push((label.clone(), reason));
+        let req = &step.request;
+        if !req.path.starts_with('/') {
+            report(format!("path `{}` must start with `/` (it is relative to the base URI)", req.path));
+        }
+        if req.path.contains('?') {
+            report(format!("path `{}` contains `?`: put parameters in `query` so the profile encodes them", req.path));
+        }
+        let mut strings: Vec<&str> = vec![&req.path];
+        for (_, v) in &req.query.0 {
+            strings.push(v);
+        }
+        for v in req.headers.values().flatten() {
+            strings.push(v);
+        }
+        if let Some(b) = &req.body {
+            value_strings(b, &mut strings);
+        }
+        for a in &step.expect.body {
+            if let Err(e) = validate_assertion(a) {
+                report(e);
+            }
+            assertion_strings(a, &mut strings);
+        }
+        for (h, pat) in &step.expect.headers {
+            if let Some(p) = pat {
+                if let Err(e) = Regex::new(p) {
+                    report(format!("bad regular expression for header `{h}`: {e}"));
+                }
+            }
+        }
+        if let Some(StatusSet::Any(v)) = &step.expect.status {
+            if v.is_empty() {
+                report("`status` is an empty set".into());
+            }
+        }
+        for s in strings {
+            check_refs(s, &defined, &mut report);
+        }
+        for (name, cap) in &step.capture {
+            if !name_re().is_match(name) || name.starts_with('$') {
+                report(format!("capture name `{name}` is not an identifier"));
+            }
+            if s.variables.contains_key(name) {
+                report(format!("capture `{name}` has the same name as a variable"));
+            }
+            match cap.source() {
+                CaptureFrom::Pointer(p) => {
+                    if let Err(e) = check_pointer(&p) {
+                        report(format!("capture `{name}`: {e}"));
+                    }
+                }
+                CaptureFrom::Header(h) if h.trim().is_empty() => report(format!("capture `{name}`: empty header name")),
+                CaptureFrom::Header(_) => {}
+            }
+            defined.insert(name.clone());
+        }
+    }
+    if s.steps.is_empty() {
+        errors.push((None, "a scenario needs at least one step".into()));
+    }
+    errors
+}
+
+fn check_refs(s: &str, defined: &BTreeSet<String>, report: &mut dyn FnMut(String)) {
+    match placeholders(s) {
+        Err(e) => report(e),
+        Ok(phs) => {
+            for ph in phs {
+                if ph.name.starts_with('$') {
+                    report(format!("generator `{{{{{}}}}}` may only be used in `variables` (give the value a name)", ph.name));
+                } else if !defined.contains(&ph.name) {
+                    report(format!("`{{{{{}}}}}` is neither a variable nor a capture of an earlier step", ph.name));
+                }
+            }
+        }
+    }
+}
+
+/// Orders variables so each comes after the ones it refers to; `Err` describes a cycle.
+fn variable_order(vars: &BTreeMap<String, String>) -> Result<Vec<String>, String> {
+    fn visit(
+        name: &str,
+        vars: &BTreeMap<String, String>,
+        state: &mut BTreeMap<String, bool>,
+        order: &mut Vec<String>,
+        stack: &mut Vec<String>,
+    ) -> Result<(), String> {
+        match state.get(name) {
+            Some(true) => return Ok(()),
+            Some(false) => {
+                stack.push(name.to_string());
+                return Err(stack.join(" → "));
+            }
+            None => {}
+        }
+        let Some(template) = vars.get(name) else {
+            return Ok(());
+        };
+        state.insert(name.to_string(), false);
+        stack.push(name.to_string());
+        for ph in placeholders(template).unwrap_or_default() {
+            if !ph.name.starts_with('$') {
+                visit(&ph.name, vars, state, order, stack)?;
+            }
+        }
+        stack.pop();
+        state.insert(name.to_string(), true);
+        order.push(name.to_string());
+        Ok(())
+    }
+    let mut state = BTreeMap::new();
+    let mut order = Vec::new();
+    for name in vars.keys() {
+        visit(name, vars, &mut state, &mut order, &mut Vec::new())?;
+    }
+    Ok(order)
+}
+
+type Generator = fn() -> String;
+
+/// The generators usable in `variables`, each giving a value unique to the run.
+pub const GENERATORS: &[(&str, Generator)] = &[
+    ("$uuid", gen_uuid),
+    ("$digits", gen_digits),
+    ("$okta.givenName", gen_okta_given),
+    ("$okta.familyName", gen_okta_family),
+    ("$okta.userId", gen_okta_user_id),
+    ("$okta.password", gen_okta_password),
+    ("$name.given", gen_given_name),
+    ("$name.family", gen_family_name),
+    ("$azure.userName", gen_azure_user_name),
+    ("$azure.externalId", gen_uuid),
+];
+
+fn generator_names() -> String {
+    GENERATORS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+}
+
+fn rand_chars(set: &[u8], n: usize) -> String {
+    let mut rng = rand::rng();
+    (0..n)
+        .map(|_| set[rng.random_range(0..set.len())] as char)
+        .collect()
+}
+
+const DIGITS: &[u8] = b"0123456789";
+const LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
+const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+fn gen_uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+fn gen_digits() -> String {
+    rand_chars(DIGITS, 6)
+}
+/// Okta SPEC suite (Initial_Script_Spec.txt): "Runscope" + 3 digits.
+fn gen_okta_given() -> String {
+    format!("Runscope{}", rand_chars(DIGITS, 3))
+}
+/// Okta SPEC suite: 1 upper + 8 lower + 3 digits.
+fn gen_okta_family() -> String {
+    format!("{}{}{}", rand_chars(UPPER, 1), rand_chars(LOWER, 8), rand_chars(DIGITS, 3))
+}
+/// An Okta user id like `00ujl29u0le5T6Aj10h7` (Okta sends it as `externalId`).
+fn gen_okta_user_id() -> String {
+    format!("00u{}", rand_chars(ALNUM, 17))
+}
+/// Okta's placeholder password, 8 alphanumerics.
+fn gen_okta_password() -> String {
+    rand_chars(ALNUM, 8)
+}
+const GIVEN: &[&str] = &[
+    "Tina", "Steve", "Maria", "Ahmed", "Yuki", "Olga", "Kwame", "Priya", "Lucas", "Ingrid", "Mateo", "Aisha",
+];
+const FAMILY: &[&str] = &[
+    "Erickson", "Okafor", "Lindqvist", "Tanaka", "Moreau", "Kowalski", "Haddad", "Fernandes", "Novak", "Byrne",
+];
+/// A realistic given name with a 4-digit suffix so it is unique to the run.
+fn gen_given_name() -> String {
+    let i = rand::rng().random_range(0..GIVEN.len());
+    format!("{}{}", GIVEN[i], rand_chars(DIGITS, 4))
+}
+/// A realistic family name with a 4-digit suffix.
+fn gen_family_name() -> String {
+    let i = rand::rng().random_range(0..FAMILY.len());
+    format!("{}{}", FAMILY[i], rand_chars(DIGITS, 4))
+}
+/// Entra's documented test user name style: `Test_User_<guid>`.
+fn gen_azure_user_name() -> String {
+    format!("Test_User_{}", uuid::Uuid::new_v4())
+}
+
+/// Variable and capture values of one scenario execution.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    values: BTreeMap<String, Value>,
+    generated: BTreeSet<String>,
+}
+
+impl Vars {
+    /// Resolves a scenario's variables, running generators once each.
+    pub fn for_scenario(s: &Scenario) -> Vars {
+        let mut vars = Vars::default();
+        let order = variable_order(&s.variables).unwrap_or_default();
+        for name in order {
+            let template = &s.variables[&name];
+            let phs = placeholders(template).unwrap_or_default();
+            let uses_generator = phs
+                .iter()
+                .any(|p| p.name.starts_with('$') || vars.generated.contains(&p.name));
+            let value = vars.render_with(template, |name| {
+                GENERATORS
+                    .iter()
+                    .find(|(g, _)| *g == name)
+                    .map(|(_, f)| Value::String(f()))
+            });
+            if uses_generator {
+                vars.generated.insert(name.clone());
+            }
+            vars.values.insert(name, Value::String(value));
+        }
+        vars
+    }
+
+    /// Adds or replaces a capture.
+    pub fn set(&mut self, name: &str, value: Value) {
+        self.values.insert(name.to_string(), value);
+    }
+
+    /// The value of a variable or capture.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.values.get(name)
+    }
+
+    /// Variables whose value came (directly or through another variable) from a generator.
+    pub fn generated(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.generated
+            .iter()
+            .filter_map(|n| Some((n.as_str(), self.values.get(n)?.as_str()?)))
+    }
+
+    /// Names referenced by `s` that have no value yet.
+    pub fn missing_in(&self, s: &str) -> Vec<String> {
+        placeholders(s)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| !self.values.contains_key(&p.name))
+            .map(|p| p.name)
+            .collect()
+    }
+
+    /// Names referenced anywhere in `v` that have no value yet.
+    pub fn missing_in_value(&self, v: &Value) -> Vec<String> {
+        let mut strings = Vec::new();
+        value_strings(v, &mut strings);
+        let mut out: Vec<String> = strings.into_iter().flat_map(|s| self.missing_in(s)).collect();
+        out.dedup();
+        out
+    }
+
+    fn render_with(&self, s: &str, extra: impl Fn(&str) -> Option<Value>) -> String {
+        placeholder_re()
+            .replace_all(s, |caps: &regex::Captures| {
+                let name = &caps[1];
+                let value = self.values.get(name).cloned().or_else(|| extra(name));
+                let text = match value {
+                    Some(Value::String(s)) => s,
+                    Some(other) => other.to_string(),
+                    None => return caps[0].to_string(),
+                };
+                match caps.get(2).map(|m| m.as_str()) {
+                    Some("upper") => text.to_uppercase(),
+                    Some("lower") => text.to_lowercase(),
+                    _ => text,
+                }
+            })
+            .into_owned()
+    }
+
+    /// Substitutes `{{…}}` in a string (unknown names are left as written).
+    pub fn render(&self, s: &str) -> String {
+        self.render_with(s, |_| None)
+    }
+
+    /// Substitutes inside every string of a JSON value; a string that is exactly one unfiltered placeholder of a
+    /// non-string capture becomes that JSON value.
+    pub fn render_value(&self, v: &Value) -> Value {
+        match v {
+            Value::String(s) => {
+                if let Ok(phs) = placeholders(s) {
+                    if phs.len() == 1 && phs[0].filter.is_none() {
+                        let whole = placeholder_re().find(s).map(|m| m.as_str() == s.as_str());
+                        if whole == Some(true) {
+                            if let Some(val) = self.values.get(&phs[0].name) {
+                                return val.clone();
+                            }
+                        }
+                    }
+                }
+                Value::String(self.render(s))
+            }
+            Value::Array(a) => Value::Array(a.iter().map(|x| self.render_value(x)).collect()),
+            Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), self.render_value(x))).collect()),
+            other => other.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_parse_filters_and_reject_garbage() {
+        let p = placeholders("a {{x}} b {{ y | upper }}").unwrap();
+        assert_eq!(p[0].name, "x");
+        assert_eq!(p[1].filter, Some(CaseFilter::Upper));
+        assert!(placeholders("{{x|shout}}").unwrap_err().contains("unknown filter"));
+        assert!(placeholders("{{ x").is_err());
+        assert!(placeholders("{{a b}}").is_err());
+    }
+
+    #[test]
+    fn generated_variables_are_tracked_through_references() {
+        let mut s = Scenario {
+            id: "okta::t::x".into(),
+            file: PathBuf::new(),
+            rel_path: String::new(),
+            idp: Idp::Okta,
+            title: String::new(),
+            description: None,
+            source: String::new(),
+            level: Level::Must,
+            tags: vec![],
+            requires: vec![],
+            headers: BTreeMap::new(),
+            variables: BTreeMap::new(),
+            steps: vec![],
+        };
+        s.variables.insert("given".into(), "{{$okta.givenName}}".into());
+        s.variables.insert("email".into(), "{{given}}@atko.com".into());
+        s.variables.insert("caps".into(), "{{email|upper}}".into());
+        s.variables.insert("constant".into(), "abc@atko.com".into());
+        let v = Vars::for_scenario(&s);
+        let given = v.get("given").unwrap().as_str().unwrap().to_string();
+        assert!(given.starts_with("Runscope") && given.len() == 11, "{given}");
+        assert_eq!(v.get("email").unwrap(), &Value::String(format!("{given}@atko.com")));
+        assert_eq!(v.get("caps").unwrap(), &Value::String(format!("{given}@atko.com").to_uppercase()));
+        let generated: Vec<&str> = v.generated().map(|(n, _)| n).collect();
+        assert_eq!(generated, vec!["caps", "email", "given"]);
+        // a second execution generates different values
+        assert_ne!(Vars::for_scenario(&s).get("email"), v.get("email"));
+    }
+
+    #[test]
+    fn render_value_keeps_json_types_of_whole_placeholders() {
+        let mut v = Vars::default();
+        v.set("n", serde_json::json!(3));
+        v.set("s", serde_json::json!("x"));
+        let out = v.render_value(&serde_json::json!({"a": "{{n}}", "b": "id-{{n}}", "c": "{{s|upper}}"}));
+        assert_eq!(out, serde_json::json!({"a": 3, "b": "id-3", "c": "X"}));
+    }
+
+    #[test]
+    fn cycles_are_reported() {
+        let mut vars = BTreeMap::new();
+        vars.insert("a".to_string(), "{{b}}".to_string());
+        vars.insert("b".to_string(), "{{a}}".to_string());
+        assert!(variable_order(&vars).unwrap_err().contains("a → b → a"));
+    }
+}

@@ -1,0 +1,195 @@
+//! The runner against misbehaving servers (wiremock on 127.0.0.1, port 0): every problem becomes the right
+//! verdict with a clear reason, the run continues, and the token appears in no report.
+
+use std::path::Path;
+use std::time::Duration;
+
+use scimcheck::exchange::Body;
+use scimcheck::report::{self, Policy};
+use scimcheck::runner::{Credential, RunOptions, RunOutcome, Runner, ScenarioResult, StepVerdict, Target, Verdict};
+use scimcheck::scenario::{self, Scenario};
+use serde_json::json;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKEN: &str = "tok_9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+
+fn scenario(rel: &str, v: serde_json::Value) -> Scenario {
+    scenario::parse(rel, Path::new(rel), &v.to_string()).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// A one-step GET scenario expecting 200 and a JSON body with `id`, then a second step that must still run.
+fn get_scenario(name: &str, p: &str) -> Scenario {
+    scenario(
+        &format!("rfc/misbehaving/{name}.json"),
+        json!({
+            "title": name, "source": "test", "level": "must",
+            "steps": [
+                {"name": "get", "request": {"method": "GET", "path": p},
+                 "expect": {"status": 200, "body": [{"pointer": "/id", "exists": true}]}},
+                {"name": "after", "request": {"method": "GET", "path": "/ok"}, "expect": {"status": 200}}
+            ]
+        }),
+    )
+}
+
+fn remote(base: &str, timeout: Duration) -> Runner {
+    Runner::new(
+        Target::Remote {
+            base_url: base.to_string(),
+            credential: Credential::Token(TOKEN.into()),
+        },
+        RunOptions {
+            timeout,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+fn result<'a>(o: &'a RunOutcome, id: &str) -> &'a ScenarioResult {
+    o.results.iter().find(|r| r.id == id).unwrap_or_else(|| panic!("no result {id}"))
+}
+
+fn first_failure(r: &ScenarioResult) -> String {
+    let f = &r.steps[0].failures;
+    f.iter().map(|f| format!("{}: expected {}, got {}", f.check, f.expected, f.actual)).collect::<Vec<_>>().join("; ")
+}
+
+fn assert_no_token(outcome: &RunOutcome) {
+    let policy = Policy::default();
+    for (what, text) in [
+        ("human", report::human(outcome, &policy, &[])),
+        ("junit", report::junit(outcome, &policy)),
+        ("json", report::json(outcome, &policy, &[])),
+    ] {
+        assert!(!text.contains(TOKEN), "{what} report leaks the token:\n{text}");
+        assert!(!text.contains("9f8e7d6c5b4a"), "{what} report leaks part of the token");
+    }
+}
+
+#[tokio::test]
+async fn misbehaving_server_verdicts_and_reasons() {
+    let server = MockServer::start().await;
+    let json_ok = || ResponseTemplate::new(200).insert_header("content-type", "application/scim+json").set_body_string(r#"{"id":"1"}"#);
+    Mock::given(path("/scim/v2/ok")).respond_with(json_ok()).mount(&server).await;
+    // every request must carry the token (so the secret really was in play)
+    Mock::given(path("/scim/v2/auth-check"))
+        .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+        .respond_with(json_ok())
+        .mount(&server)
+        .await;
+    Mock::given(path("/scim/v2/non-json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/plain")
+                .set_body_string(format!("Internal oops; you sent Bearer {TOKEN}")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/scim/v2/wrong-ct"))
+        .respond_with(ResponseTemplate::new(200).insert_header("content-type", "text/html").set_body_string(r#"{"id":"1"}"#))
+        .mount(&server)
+        .await;
+    Mock::given(path("/scim/v2/error"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .insert_header("content-type", "application/scim+json")
+                .set_body_string(format!(r#"{{"detail":"token {TOKEN} rejected by backend","status":"500"}}"#)),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/scim/v2/slow"))
+        .respond_with(json_ok().set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    Mock::given(path("/scim/v2/huge"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/scim+json")
+                .set_body_bytes(vec![b' '; 50 * 1024 * 1024]),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/scim/v2/redirect"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "https://login.example.invalid/sso"))
+        .mount(&server)
+        .await;
+
+    let scenarios = vec![
+        get_scenario("auth", "/auth-check"),
+        get_scenario("non_json", "/non-json"),
+        get_scenario("wrong_ct", "/wrong-ct"),
+        get_scenario("error500", "/error"),
+        get_scenario("slow", "/slow"),
+        get_scenario("huge", "/huge"),
+        get_scenario("redirect", "/redirect"),
+        get_scenario("zz_fine", "/ok"),
+    ];
+    let runner = remote(&format!("{}/scim/v2", server.uri()), Duration::from_millis(800));
+    let outcome = runner.run(&scenarios, vec![]).await;
+    assert_eq!(outcome.results.len(), scenarios.len(), "the run continues past every problem");
+
+    let auth = result(&outcome, "rfc::misbehaving::auth");
+    assert_eq!(auth.verdict, Verdict::Pass, "{} {:?}", first_failure(auth), auth.steps[0].response);
+
+    let r = result(&outcome, "rfc::misbehaving::non_json");
+    assert_eq!(r.verdict, Verdict::Fail);
+    let why = first_failure(r);
+    assert!(why.contains("not JSON") && why.contains("text/plain"), "{why}");
+    assert_eq!(r.steps[1].verdict, StepVerdict::Pass, "a failed step does not stop the scenario");
+
+    let r = result(&outcome, "rfc::misbehaving::wrong_ct");
+    assert_eq!(r.verdict, Verdict::Fail);
+    let why = first_failure(r);
+    assert!(why.contains("header content-type") && why.contains("text/html"), "{why}");
+
+    let r = result(&outcome, "rfc::misbehaving::error500");
+    assert_eq!(r.verdict, Verdict::Fail);
+    let why = first_failure(r);
+    assert!(why.starts_with("status: expected 200, got 500"), "{why}");
+
+    let r = result(&outcome, "rfc::misbehaving::slow");
+    assert_eq!(r.verdict, Verdict::Error);
+    assert!(r.steps[0].error.as_deref().unwrap().contains("timed out after 800 ms"), "{:?}", r.steps[0].error);
+    assert_eq!(r.steps[1].verdict, StepVerdict::NotRun, "steps after a transport error do not run");
+    assert!(r.duration_ms < 3000.0, "the timeout bounds the wait: {} ms", r.duration_ms);
+
+    let r = result(&outcome, "rfc::misbehaving::huge");
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(matches!(r.steps[0].response.as_ref().unwrap().body, Body::TooLarge { .. }));
+    assert!(first_failure(r).contains("body exceeds limit"), "{}", first_failure(r));
+
+    let r = result(&outcome, "rfc::misbehaving::redirect");
+    assert_eq!(r.verdict, Verdict::Fail);
+    let why = first_failure(r);
+    assert!(why.contains("302") && why.contains("not followed") && why.contains("login.example.invalid"), "{why}");
+
+    assert_eq!(result(&outcome, "rfc::misbehaving::zz_fine").verdict, Verdict::Pass);
+    assert_eq!(Policy::default().exit_code(&outcome), 1);
+
+    // the token was echoed by the server in two bodies; it must appear in no report
+    assert_no_token(&outcome);
+    let human = report::human(&outcome, &Policy::default(), &[]);
+    assert!(human.contains("[redacted]"), "{human}");
+}
+
+#[tokio::test]
+async fn connection_refused_is_an_error_and_the_run_continues() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    }; // listener dropped: nothing listens there now
+    let runner = remote(&format!("http://127.0.0.1:{port}/scim/v2"), Duration::from_secs(2));
+    let scenarios = vec![get_scenario("refused_a", "/Users"), get_scenario("refused_b", "/Users")];
+    let outcome = runner.run(&scenarios, vec![]).await;
+    assert_eq!(outcome.results.len(), 2);
+    for r in &outcome.results {
+        assert_eq!(r.verdict, Verdict::Error);
+        let e = r.steps[0].error.as_deref().unwrap();
+        assert!(e.starts_with("connection failed"), "{e}");
+    }
+    assert!(outcome.capabilities.notes.iter().any(|n| n.contains("ServiceProviderConfig")), "{:?}", outcome.capabilities.notes);
+    assert_eq!(Policy::default().exit_code(&outcome), 1);
+    assert_no_token(&outcome);
+}
