@@ -3,6 +3,7 @@
 //! (RFC 7644 §3.4.2). Free of HTTP types; every write runs under the tenant's lock, so it is atomic.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use parking_lot::RwLock;
 use serde_json::{json, Map, Value};
@@ -53,6 +54,45 @@ pub fn etag(version: u64) -> String {
     format!("W/\"{version}\"")
 }
 
+/// What happened to a user, as told to [`PortalHooks`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserEvent {
+    /// Created through SCIM.
+    Created,
+    /// A user deleted through SCIM was provisioned again and restored.
+    Restored,
+    /// Its attributes changed (PUT, PATCH, profile edit).
+    Updated,
+    /// Its group memberships, or the names of its groups, changed.
+    MembershipChanged,
+    /// Deleted through SCIM: deactivated and hidden.
+    Deleted,
+}
+
+/// Portal logic that rides along with directory writes (licences, access state). Hooks are called under the
+/// directory's write lock, so they run one at a time per tenant and see writes in order.
+pub trait PortalHooks: Send + Sync + std::fmt::Debug {
+    /// A user changed. `user` is its SCIM body with derived `groups`; `group_names` are its groups' names;
+    /// `source_app` is the provisioning app of the request (None outside SCIM).
+    fn user_changed(&self, id: Uuid, user: &Value, group_names: &[String], source_app: Option<&str>, event: UserEvent);
+    /// Read-only attributes the portal adds to the user's SCIM representation, as `(schema URN, object)`.
+    fn user_extension(&self, id: Uuid) -> Option<(&'static str, Value)>;
+}
+
+/// A stored user with its portal flags, for the admin API.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub body: Value,
+    /// Deleted through SCIM (hidden, inactive).
+    pub deleted: bool,
+    /// A protected local account (owner, administrator).
+    pub protected: bool,
+}
+
+fn protected_error() -> ScimError {
+    ScimError::Forbidden("protected accounts (the owner and administrators) cannot be managed through SCIM".into())
+}
+
 /// A directory: users and groups of one tenant.
 #[derive(Debug)]
 pub struct Directory {
@@ -69,6 +109,7 @@ struct State {
     memberships: HashMap<Uuid, Vec<Uuid>>,
     /// group id → displayName, for rendering a user's `groups`.
     group_names: HashMap<Uuid, String>,
+    hooks: Option<Arc<dyn PortalHooks>>,
 }
 
 fn parse_id(id: &str) -> Option<Uuid> {
@@ -125,6 +166,44 @@ impl State {
         parse_id(id).and_then(|u| self.store.get(kind, &u)).filter(|r| !r.hidden).ok_or_else(|| not_found(kind, id))
     }
 
+    /// A record a SCIM write may target: protected accounts are refused with 403.
+    fn writable(&self, kind: ResourceKind, id: &str) -> ScimResult<&Record> {
+        let rec = parse_id(id).and_then(|u| self.store.get(kind, &u)).ok_or_else(|| not_found(kind, id))?;
+        if rec.protected {
+            return Err(protected_error());
+        }
+        if rec.hidden {
+            return Err(not_found(kind, id));
+        }
+        Ok(rec)
+    }
+
+    fn group_names_of(&self, id: &Uuid) -> Vec<String> {
+        self.memberships
+            .get(id)
+            .map(|gs| gs.iter().filter_map(|g| self.group_names.get(g).cloned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Tells the portal hooks about a user.
+    fn notify(&self, id: Uuid, event: UserEvent, source_app: Option<&str>) -> ScimResult<()> {
+        let Some(hooks) = &self.hooks else { return Ok(()) };
+        let Some(rec) = self.store.get(ResourceKind::User, &id) else { return Ok(()) };
+        let body = self.with_groups(&id, body_of(rec)?);
+        hooks.user_changed(id, &body, &self.group_names_of(&id), source_app, event);
+        Ok(())
+    }
+
+    /// Tells the portal hooks about users whose memberships changed.
+    fn notify_members(&self, ids: impl IntoIterator<Item = Uuid>) -> ScimResult<()> {
+        for id in ids {
+            if self.store.get(ResourceKind::User, &id).is_some_and(|r| !r.hidden) {
+                self.notify(id, UserEvent::MembershipChanged, None)?;
+            }
+        }
+        Ok(())
+    }
+
     fn next_version(&mut self) -> u64 {
         self.version += 1;
         self.version
@@ -145,6 +224,19 @@ impl State {
                 .collect();
             if let Some(obj) = body.as_object_mut() {
                 obj.insert("groups".into(), Value::Array(list));
+            }
+        }
+        if let Some((urn, ext)) = self.hooks.as_ref().and_then(|h| h.user_extension(*id)) {
+            if let Some(obj) = body.as_object_mut() {
+                let target = obj.entry(urn.to_string()).or_insert_with(|| json!({}));
+                if let (Some(t), Value::Object(ext)) = (target.as_object_mut(), ext) {
+                    t.extend(ext);
+                }
+                if let Some(schemas) = obj.get_mut("schemas").and_then(Value::as_array_mut) {
+                    if !schemas.iter().any(|s| s == urn) {
+                        schemas.push(Value::String(urn.to_string()));
+                    }
+                }
             }
         }
         body
@@ -169,6 +261,7 @@ impl State {
                     continue;
                 }
                 match self.store.get(kind, &id) {
+                    Some(r) if r.protected => return Err(protected_error()),
                     Some(r) if r.hidden => hidden_match = Some(id),
                     Some(_) => {
                         let what = match kind {
@@ -214,6 +307,9 @@ impl State {
                 continue;
             }
             seen.push(id);
+            if self.store.get(ResourceKind::User, &id).is_some_and(|r| r.protected) {
+                return Err(protected_error());
+            }
             let (kind, record) = if let Some(r) = self.store.get(ResourceKind::User, &id).filter(|r| !r.hidden) {
                 (ResourceKind::User, r)
             } else if let Some(r) = self.store.get(ResourceKind::Group, &id) {
@@ -278,12 +374,13 @@ impl State {
                 }
             }
             let hidden = rec.hidden;
+            let rec_protected = rec.protected;
             let version = self.next_version();
             set_meta(&mut body, None, now, version);
             let keys = index_keys(ResourceKind::Group, &body);
             self.store.update(
                 ResourceKind::Group,
-                Record { id: g, version, hidden, body: body.to_string().into() },
+                Record { id: g, version, hidden, protected: rec_protected, body: body.to_string().into() },
                 keys,
             );
         }
@@ -318,17 +415,23 @@ fn same_content(a: &Value, b: &Value) -> bool {
 impl Directory {
     /// An empty directory on the system clock.
     pub fn new(config: DirectoryConfig) -> Self {
-        Self::with_clock(config, std::sync::Arc::new(SystemClock))
+        Self::with_clock(config, Arc::new(SystemClock))
     }
 
     /// An empty directory reading time from `clock`.
     pub fn with_clock(config: DirectoryConfig, clock: SharedClock) -> Self {
+        Self::with_hooks(config, clock, None)
+    }
+
+    /// An empty directory whose user writes are reported to portal hooks.
+    pub fn with_hooks(config: DirectoryConfig, clock: SharedClock, hooks: Option<Arc<dyn PortalHooks>>) -> Self {
         Directory {
             state: RwLock::new(State {
                 store: Box::new(MemoryStore::new()),
                 version: 0,
                 memberships: HashMap::new(),
                 group_names: HashMap::new(),
+                hooks,
             }),
             clock,
             config,
@@ -359,11 +462,35 @@ impl Directory {
     /// Creates a resource (RFC 7644 §3.3). A user whose userName or externalId matches a user deleted
     /// through SCIM restores that user, active, instead of creating a duplicate.
     pub fn create(&self, kind: ResourceKind, body: Value) -> ScimResult<Value> {
+        self.create_from(kind, body, None)
+    }
+
+    /// Creates a resource on behalf of a provisioning app (the portal's CAL rules are the app's).
+    pub fn create_from(&self, kind: ResourceKind, body: Value, source_app: Option<&str>) -> ScimResult<Value> {
+        self.insert_new(kind, body, source_app, false)
+    }
+
+    /// Creates a protected local account (owner or administrator): never listed by SCIM, never writable
+    /// through SCIM. Its userName is unique together with the SCIM users'.
+    pub fn create_protected(&self, body: Value) -> ScimResult<Value> {
+        self.insert_new(ResourceKind::User, body, None, true)
+    }
+
+    fn insert_new(
+        &self,
+        kind: ResourceKind,
+        body: Value,
+        source_app: Option<&str>,
+        protected: bool,
+    ) -> ScimResult<Value> {
         let rt = kind.resource_type();
         let mut body = resource::normalize(rt, body)?;
         let now = self.now();
         let mut st = self.state.write();
         let restore = st.check_unique(kind, None, &body)?;
+        if protected && restore.is_some() {
+            return Err(ScimError::Uniqueness("userName is held by a user deleted through SCIM".into()));
+        }
         let id = restore.unwrap_or_else(Uuid::new_v4);
         if kind == ResourceKind::Group {
             st.resolve_members(id, &mut body)?;
@@ -391,8 +518,17 @@ impl Directory {
             st.set_memberships(id, &[], &members);
             st.group_names.insert(id, str_at(&body, "displayName").unwrap_or_default().to_string());
         }
-        let record = Record { id, version, hidden: false, body: body.to_string().into() };
+        let members = member_ids(&body);
+        let record = Record { id, version, hidden: protected, protected, body: body.to_string().into() };
         st.store.insert(kind, record, keys);
+        match kind {
+            ResourceKind::User if !protected => {
+                let event = if restore.is_some() { UserEvent::Restored } else { UserEvent::Created };
+                st.notify(id, event, source_app)?;
+            }
+            ResourceKind::User => {}
+            ResourceKind::Group => st.notify_members(members)?,
+        }
         Ok(match kind {
             ResourceKind::User => st.with_groups(&id, body),
             ResourceKind::Group => body,
@@ -410,7 +546,7 @@ impl Directory {
         }
         let rt = kind.resource_type();
         let body = resource::normalize(rt, body)?;
-        self.write(kind, id, if_match, move |_, old| {
+        self.write(kind, id, if_match, false, move |_, old| {
             let mut body = body;
             if let (Some(pw), Some(obj)) = (old.get("password"), body.as_object_mut()) {
                 obj.entry("password").or_insert_with(|| pw.clone());
@@ -424,10 +560,10 @@ impl Directory {
         let rt = kind.resource_type();
         {
             // An unknown id is a 404 even when the request is also malformed.
-            self.state.read().visible(kind, id)?;
+            self.state.read().writable(kind, id)?;
         }
         let ops = patch::parse_request(request)?;
-        self.write(kind, id, if_match, |rid, old| {
+        self.write(kind, id, if_match, false, |rid, old| {
             let patched = patch::apply(rt, old, rid, &ops)?;
             resource::normalize(rt, patched)
         })
@@ -439,11 +575,16 @@ impl Directory {
         kind: ResourceKind,
         id: &str,
         if_match: Option<&str>,
+        admin: bool,
         change: impl FnOnce(&str, &Value) -> ScimResult<Value>,
     ) -> ScimResult<Value> {
         let now = self.now();
         let mut st = self.state.write();
-        let rec = st.visible(kind, id)?;
+        let rec = match admin {
+            true => parse_id(id).and_then(|u| st.store.get(kind, &u)).ok_or_else(|| not_found(kind, id))?,
+            false => st.writable(kind, id)?,
+        };
+        let (hidden, protected) = (rec.hidden, rec.protected);
         if let Some(h) = if_match {
             if !if_match_ok(h, rec.version) {
                 return Err(ScimError::PreconditionFailed(format!(
@@ -466,17 +607,33 @@ impl Directory {
             }
         }
         if same_content(&old, &body) {
-            return st.render(kind, st.visible(kind, id)?);
+            return match kind {
+                ResourceKind::User => Ok(st.with_groups(&uid, old)),
+                ResourceKind::Group => Ok(old),
+            };
         }
         let version = st.next_version();
         set_meta(&mut body, None, &now, version);
+        let mut affected = Vec::new();
         if kind == ResourceKind::Group {
             let (before, after) = (member_ids(&old), member_ids(&body));
             st.set_memberships(uid, &before, &after);
+            let renamed = str_at(&old, "displayName") != str_at(&body, "displayName");
+            affected = before
+                .iter()
+                .chain(after.iter())
+                .filter(|m| renamed || before.contains(m) != after.contains(m))
+                .copied()
+                .collect();
             st.group_names.insert(uid, str_at(&body, "displayName").unwrap_or_default().to_string());
         }
         let keys = index_keys(kind, &body);
-        st.store.update(kind, Record { id: uid, version, hidden: false, body: body.to_string().into() }, keys);
+        st.store.update(kind, Record { id: uid, version, hidden, protected, body: body.to_string().into() }, keys);
+        match kind {
+            ResourceKind::User if !hidden => st.notify(uid, UserEvent::Updated, None)?,
+            ResourceKind::User => {}
+            ResourceKind::Group => st.notify_members(affected)?,
+        }
         Ok(match kind {
             ResourceKind::User => st.with_groups(&uid, body),
             ResourceKind::Group => body,
@@ -489,7 +646,7 @@ impl Directory {
     pub fn delete(&self, kind: ResourceKind, id: &str, if_match: Option<&str>) -> ScimResult<()> {
         let now = self.now();
         let mut st = self.state.write();
-        let rec = st.visible(kind, id)?;
+        let rec = st.writable(kind, id)?;
         if let Some(h) = if_match {
             if !if_match_ok(h, rec.version) {
                 return Err(ScimError::PreconditionFailed(format!("If-Match {h} does not match the current version")));
@@ -505,15 +662,19 @@ impl Directory {
                 let version = st.next_version();
                 set_meta(&mut body, None, &now, version);
                 let keys = index_keys(kind, &body);
-                st.store.update(kind, Record { id: uid, version, hidden: true, body: body.to_string().into() }, keys);
+                let record = Record { id: uid, version, hidden: true, protected: false, body: body.to_string().into() };
+                st.store.update(kind, record, keys);
                 st.drop_member_everywhere(uid, &now)?;
+                st.notify(uid, UserEvent::Deleted, None)?;
             }
             ResourceKind::Group => {
                 let old = body_of(rec)?;
-                st.set_memberships(uid, &member_ids(&old), &[]);
+                let members = member_ids(&old);
+                st.set_memberships(uid, &members, &[]);
                 st.group_names.remove(&uid);
                 st.store.remove(kind, &uid);
                 st.drop_member_everywhere(uid, &now)?;
+                st.notify_members(members)?;
             }
         }
         Ok(())
@@ -616,6 +777,26 @@ impl Directory {
             page = all.into_iter().skip(start - 1).take(count).collect();
         }
         Ok(ListPage { total_results: total, start_index: start, resources: page })
+    }
+
+    /// Any stored user, deleted and protected ones included (for the admin API's access view).
+    pub fn user_record(&self, id: &str) -> ScimResult<UserRecord> {
+        let st = self.state.read();
+        let rec = parse_id(id)
+            .and_then(|u| st.store.get(ResourceKind::User, &u))
+            .ok_or_else(|| not_found(ResourceKind::User, id))?;
+        let deleted = rec.hidden && !rec.protected;
+        Ok(UserRecord { body: st.with_groups(&rec.id, body_of(rec)?), deleted, protected: rec.protected })
+    }
+
+    /// A profile edit made in the portal (not through SCIM): a path-less replace of the given attributes,
+    /// allowed on protected accounts. Whether the user may edit its profile is the portal's decision.
+    pub fn edit_profile(&self, id: &str, changes: Value) -> ScimResult<Value> {
+        let rt = ResourceKind::User.resource_type();
+        let ops = patch::parse_request(&json!({"Operations": [{"op": "replace", "value": changes}]}))?;
+        self.write(ResourceKind::User, id, None, true, |rid, old| {
+            resource::normalize(rt, patch::apply(rt, old, rid, &ops)?)
+        })
     }
 
     /// How many visible resources of a kind exist.

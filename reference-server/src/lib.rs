@@ -10,6 +10,7 @@
 
 pub mod cal;
 pub mod clock;
+pub mod config;
 pub mod directory;
 pub mod discovery;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod resource;
 pub mod schema;
 pub mod server;
 pub mod store;
+pub mod tenant;
 pub mod token;
 
 pub use error::{ScimError, ScimResult};

@@ -8,6 +8,8 @@ pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /// RFC 7643 §4.3 enterprise User extension URN.
 pub const ENTERPRISE_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// The reference server's read-only portal extension of the User (licence and access state).
+pub const PORTAL_URN: &str = "urn:scimcheck:params:scim:schemas:extension:portal:2.0:User";
 /// RFC 7644 §3.4.2 list response URN.
 pub const LIST_RESPONSE_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 /// RFC 7644 §3.4.3 search request URN.
@@ -500,6 +502,47 @@ pub static ENTERPRISE_SCHEMA: SchemaDef = SchemaDef {
     ],
 };
 
+/// The portal extension: what the SaaS portal behind the SCIM service decided about a provisioned user.
+/// `portalRole` is set by the IdP (and CAL rules may match on it); the licence and access attributes are
+/// read-only and returned only on request (`attributes=urn:scimcheck:params:scim:schemas:extension:portal:2.0:User`),
+/// so clients that echo resources are undisturbed while scenarios can snapshot the portal's decisions.
+pub static PORTAL_SCHEMA: SchemaDef = SchemaDef {
+    id: PORTAL_URN,
+    name: "PortalUser",
+    description: "Portal role, licence (CAL) and access state of a provisioned user",
+    attributes: &[
+        AttrDef::string("portalRole", "The role the IdP asks the portal to give the user; CAL rules may match on it.")
+            .canonical(&["viewer", "contributor", "manager"]),
+        AttrDef::string("cal", "The id of the Client Access Licence the user holds, if any.")
+            .case_exact()
+            .mutability(Mutability::ReadOnly)
+            .returned(Returned::Request),
+        AttrDef::string("accessStatus", "The user's access to the portal.")
+            .canonical(&["active", "anonymous", "deactivated"])
+            .case_exact()
+            .mutability(Mutability::ReadOnly)
+            .returned(Returned::Request),
+        AttrDef::boolean("federated", "True for users provisioned through SCIM: their profile is managed by the IdP.")
+            .mutability(Mutability::ReadOnly)
+            .returned(Returned::Request),
+        AttrDef::complex(
+            "notifications",
+            &[
+                AttrDef::new("at", AttrType::DateTime, "When the notification was raised.")
+                    .mutability(Mutability::ReadOnly),
+                AttrDef::string("kind", "The kind of notification, e.g. noCalAvailable.")
+                    .case_exact()
+                    .mutability(Mutability::ReadOnly),
+                AttrDef::string("message", "A human-readable message.").mutability(Mutability::ReadOnly),
+            ],
+            "Notifications the portal raised for the user.",
+        )
+        .multi()
+        .mutability(Mutability::ReadOnly)
+        .returned(Returned::Request),
+    ],
+};
+
 /// RFC 7643 §4.2 and §8.7.1: the core Group schema.
 pub static GROUP_SCHEMA: SchemaDef = SchemaDef {
     id: GROUP_URN,
@@ -537,7 +580,7 @@ pub static USER_RESOURCE_TYPE: ResourceType = ResourceType {
     endpoint: "/Users",
     description: "User Account",
     schema: &USER_SCHEMA,
-    extensions: &[(&ENTERPRISE_SCHEMA, false)],
+    extensions: &[(&ENTERPRISE_SCHEMA, false), (&PORTAL_SCHEMA, false)],
 };
 
 /// The Group resource type (RFC 7643 §6).
@@ -554,7 +597,7 @@ pub static GROUP_RESOURCE_TYPE: ResourceType = ResourceType {
 pub static RESOURCE_TYPES: &[&ResourceType] = &[&USER_RESOURCE_TYPE, &GROUP_RESOURCE_TYPE];
 
 /// Every schema the server implements, in discovery order.
-pub static SCHEMAS: &[&SchemaDef] = &[&USER_SCHEMA, &GROUP_SCHEMA, &ENTERPRISE_SCHEMA];
+pub static SCHEMAS: &[&SchemaDef] = &[&USER_SCHEMA, &GROUP_SCHEMA, &ENTERPRISE_SCHEMA, &PORTAL_SCHEMA];
 
 #[cfg(test)]
 mod tests {

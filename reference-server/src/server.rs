@@ -1,11 +1,16 @@
-//! Assembling and running the server: configuration, authentication, routing under the base path,
-//! graceful shutdown.
+//! Assembling and running the server: tenants from the seed configuration, tenant and app resolution,
+//! authentication, the SCIM router behind it, the admin API, graceful shutdown.
+//!
+//! A SCIM request is addressed to `http://<tenant>.<baseDomain>/api/v1/SCIM/<app>/…` or, as the loopback
+//! form of the same subdomain portal, `http://<host>/t/<tenant>/api/v1/SCIM/<app>/…`. Checks, in order:
+//! unknown tenant → 404; non-subdomain tenant → 403; unknown app → 404; missing, invalid, expired or
+//! revoked token → 401; disabled app → 403.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{header, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -14,22 +19,28 @@ use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tower::ServiceExt;
 
 use crate::clock::{SharedClock, SystemClock};
+use crate::config::{Config, SeededApp};
 use crate::directory::{Directory, DirectoryConfig};
 use crate::discovery::Features;
 use crate::error::ScimError;
 use crate::http::{self, ScimContext};
+use crate::tenant::{AppKind, DomainPolicy, Tenants};
+use crate::token::{parse_authorization, AuthFailure};
 
-/// The path under which the default tenant's SCIM service is mounted.
-pub const BASE_PATH: &str = "/scim/v2";
+/// The path of an app's SCIM service inside a tenant.
+pub const SCIM_PATH: &str = "/api/v1/SCIM";
 
 /// How to run the server.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Where to listen; port 0 picks a free port.
     pub listen: SocketAddr,
-    /// The bearer token; a random one is generated when absent.
+    /// The seed (tenants, CALs, apps, tokens); the built-in seed when absent.
+    pub seed: Option<Config>,
+    /// A known token for the first tenant's `SCIMOkta` app (at least 16 characters), replacing the generated one.
     pub token: Option<String>,
     /// The largest accepted request body in bytes (default 1 MiB); larger bodies answer 413.
     pub body_limit: usize,
@@ -43,6 +54,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            seed: None,
             token: None,
             body_limit: 1 << 20,
             directory: DirectoryConfig::default(),
@@ -52,7 +64,7 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
-    /// Uses a fixed token instead of a generated one.
+    /// Uses a fixed token for the first tenant's SCIMOkta app.
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(token.into());
         self
@@ -62,77 +74,203 @@ impl ServerConfig {
         self.listen = addr;
         self
     }
+    /// Seeds from a configuration.
+    pub fn with_seed(mut self, seed: Config) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+    /// Reads time from `clock`.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
 }
 
-/// Generates a token with 256 bits of randomness.
-pub fn generate_token() -> String {
+/// Generates a secret with 256 bits of randomness (for the admin key).
+pub fn generate_secret(marker: &str) -> String {
     let bytes: [u8; 32] = rand::rng().random();
-    format!("scim_{}", hex::encode(bytes))
+    format!("{marker}{}", hex::encode(bytes))
 }
 
 /// Shared state of the running service.
 #[derive(Debug)]
-pub struct ServerState {
-    directory: Arc<Directory>,
-    token: String,
+pub struct AppState {
+    pub tenants: Arc<Tenants>,
+    pub base_domain: String,
+    admin_key: String,
+    origin: String,
     body_limit: usize,
     features: Features,
+    scim: Router,
 }
 
-/// Extracts the credential of `Authorization: Bearer <t>` or, as Okta's header auth sends it, `Authorization: <t>`.
-fn credential(header: &str) -> &str {
-    let h = header.trim();
-    match h.split_once(' ') {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
-        _ => h,
+impl AppState {
+    /// The loopback (path-prefix) base URI of a tenant's app.
+    pub fn app_base_uri(&self, tenant: &str, app: AppKind) -> String {
+        format!("{}/t/{tenant}{SCIM_PATH}/{}", self.origin, app.name())
     }
 }
 
-async fn authenticate(State(state): State<Arc<ServerState>>, mut req: Request, next: Next) -> Response {
+/// Where a request was addressed: tenant, app and the SCIM path below the app's base URI.
+#[derive(Debug, PartialEq, Eq)]
+struct Route<'a> {
+    tenant: &'a str,
+    app: &'a str,
+    /// The base path (`/t/acme/api/v1/SCIM/SCIMOkta` or `/api/v1/SCIM/SCIMOkta`).
+    prefix: &'a str,
+    rest: &'a str,
+}
+
+fn route<'a>(host: &'a str, path: &'a str, base_domain: &str) -> Option<Route<'a>> {
+    let (tenant, after_tenant, skip) = if let Some(r) = path.strip_prefix("/t/") {
+        let (tenant, rest) = r.split_once('/').unwrap_or((r, ""));
+        (tenant, rest, 3 + tenant.len())
+    } else {
+        let hostname =
+            host.rsplit_once(':').map_or(host, |(h, p)| if p.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
+        let sub = hostname.strip_suffix(base_domain)?.strip_suffix('.')?;
+        if sub.is_empty() || sub.contains('.') {
+            return None;
+        }
+        (sub, path.strip_prefix('/')?, 0)
+    };
+    let scim = SCIM_PATH.trim_start_matches('/');
+    let after_scim =
+        after_tenant.get(..scim.len()).filter(|p| p.eq_ignore_ascii_case(scim)).map(|_| &after_tenant[scim.len()..])?;
+    let after_scim = after_scim.strip_prefix('/')?;
+    let (app, rest) = match after_scim.find('/') {
+        Some(i) => (&after_scim[..i], &after_scim[i..]),
+        None => (after_scim, ""),
+    };
+    let prefix_len = skip + 1 + scim.len() + 1 + app.len();
+    Some(Route { tenant, app, prefix: &path[..prefix_len.min(path.len())], rest })
+}
+
+fn credential_error(f: AuthFailure) -> ScimError {
+    ScimError::Unauthorized(f.detail().to_string())
+}
+
+/// Resolves tenant and app, authenticates, and hands the request to the SCIM router with its context.
+async fn scim_entry(State(st): State<Arc<AppState>>, mut req: Request) -> Response {
+    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_string();
+    let path = req.uri().path().to_string();
+    let Some(r) = route(&host, &path, &st.base_domain) else {
+        return ScimError::NotFound(format!("no SCIM service here; apps live at /t/<tenant>{SCIM_PATH}/<app>"))
+            .into_response();
+    };
+    let Some(tenant) = st.tenants.get(r.tenant) else {
+        let shown: String = r.tenant.chars().take(63).collect();
+        return ScimError::NotFound(format!("tenant '{shown}' not found")).into_response();
+    };
+    if tenant.policy != DomainPolicy::Subdomain {
+        return ScimError::Forbidden(
+            "provisioning requires a subdomain portal: this tenant uses another domain policy".into(),
+        )
+        .into_response();
+    }
+    let Some(app) = AppKind::parse(r.app) else {
+        return ScimError::NotFound("unknown provisioning app: use SCIMOkta or SCIMAzure".into()).into_response();
+    };
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return ScimError::Unauthorized("authentication required: send 'Authorization: Bearer <token>'".into())
             .into_response();
     };
-    let presented = credential(value.to_str().unwrap_or(""));
-    if !bool::from(presented.as_bytes().ct_eq(state.token.as_bytes())) {
-        return ScimError::Unauthorized("the bearer token is invalid".into()).into_response();
+    let Some(presented) = value.to_str().ok().and_then(parse_authorization) else {
+        return credential_error(AuthFailure::Invalid).into_response();
+    };
+    if let Err(f) = tenant.portal.authenticate(app, presented) {
+        return credential_error(f).into_response();
     }
-    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_string();
+    if !tenant.portal.app_enabled(app) {
+        return ScimError::Forbidden(format!("the {} app is disabled for this tenant", app.name())).into_response();
+    }
+    let base = format!("http://{host}{}", r.prefix);
+    let rest = if r.rest.is_empty() { "/".to_string() } else { r.rest.to_string() };
+    let new_uri = match req.uri().query() {
+        Some(q) => format!("{rest}?{q}"),
+        None => rest,
+    };
+    match new_uri.parse::<Uri>() {
+        Ok(u) => *req.uri_mut() = u,
+        Err(_) => return ScimError::NotFound("malformed path".into()).into_response(),
+    }
     req.extensions_mut().insert(ScimContext {
-        directory: state.directory.clone(),
-        base: format!("http://{host}{BASE_PATH}"),
-        body_limit: state.body_limit,
-        features: state.features,
+        directory: tenant.directory.clone(),
+        base,
+        body_limit: st.body_limit,
+        features: st.features,
+        app: Some(app.name()),
     });
-    next.run(req).await
+    match st.scim.clone().oneshot(req).await {
+        Ok(res) => res,
+        Err(never) => match never {},
+    }
 }
 
-async fn outside() -> ScimError {
-    ScimError::NotFound(format!("not found; the SCIM service is at {BASE_PATH}"))
+async fn admin_auth(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let presented =
+        req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(parse_authorization);
+    match presented {
+        Some(p) if bool::from(p.as_bytes().ct_eq(st.admin_key.as_bytes())) => next.run(req).await,
+        Some(_) => ScimError::Unauthorized("the admin key is invalid".into()).into_response(),
+        None => {
+            ScimError::Unauthorized("the admin API requires 'Authorization: Bearer <admin key>'".into()).into_response()
+        }
+    }
 }
 
 /// The whole application router.
-pub fn app(state: Arc<ServerState>) -> Router {
-    let scim = http::scim_routes().layer(middleware::from_fn_with_state(state, authenticate));
-    Router::new().nest(BASE_PATH, scim).fallback(outside).layer(middleware::from_fn(http::log_requests))
+pub fn app(state: Arc<AppState>) -> Router {
+    let admin = http::admin::routes()
+        .layer(middleware::from_fn_with_state(state.clone(), admin_auth))
+        .with_state(state.clone());
+    Router::new()
+        .nest("/admin", admin)
+        .fallback(scim_entry)
+        .with_state(state)
+        .layer(middleware::from_fn(http::log_requests))
+}
+
+/// One provisioning endpoint of a running server.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub tenant: String,
+    pub app: AppKind,
+    /// The SCIM base URI, without a trailing slash.
+    pub base_url: String,
+    /// The token made or given at start, if any.
+    pub token: Option<String>,
 }
 
 /// A server running in the background.
 #[derive(Debug)]
 pub struct RunningServer {
-    /// The SCIM base URI, without a trailing slash.
+    /// The first tenant's SCIMOkta base URI, without a trailing slash.
     pub base_url: String,
-    /// The bearer token clients must send.
+    /// Its token.
     pub token: String,
+    /// Every seeded endpoint with its token.
+    pub endpoints: Vec<Endpoint>,
+    /// The admin API key.
+    pub admin_key: String,
+    /// The admin API's base URI.
+    pub admin_url: String,
     /// The bound address.
     pub addr: SocketAddr,
-    /// The default tenant's directory (for tests and benchmarks that seed data directly).
+    /// All tenants (for tests and benchmarks that seed data directly).
+    pub tenants: Arc<Tenants>,
+    /// The first tenant's directory.
     pub directory: Arc<Directory>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
 
 impl RunningServer {
+    /// The endpoint of a tenant's app.
+    pub fn endpoint(&self, tenant: &str, app: AppKind) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| e.tenant == tenant && e.app == app)
+    }
+
     /// Stops accepting connections, lets in-flight requests finish, and waits for the server to end.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -144,18 +282,53 @@ impl RunningServer {
     }
 }
 
-/// Binds and starts the server in the background.
+fn io_error(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
+}
+
+/// Binds, seeds and starts the server in the background.
 pub async fn spawn(config: ServerConfig) -> std::io::Result<RunningServer> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let token = config.token.clone().unwrap_or_else(generate_token);
-    let directory = Arc::new(Directory::with_clock(config.directory, config.clock.clone()));
-    let state = Arc::new(ServerState {
-        directory: directory.clone(),
-        token: token.clone(),
+    let mut seed = config.seed.clone().unwrap_or_else(Config::builtin);
+    if let Some(token) = &config.token {
+        let first = seed.tenants.first_mut().ok_or_else(|| io_error("--token needs at least one tenant"))?;
+        let okta = first.apps.get_mut(&AppKind::Okta).ok_or_else(|| io_error("--token needs a SCIMOkta app"))?;
+        okta.tokens = vec![crate::config::TokenConfig {
+            token: token.clone(),
+            expires_at: None,
+            label: Some("given at start".into()),
+        }];
+    }
+    let tenants = Arc::new(Tenants::new(config.clock.clone(), config.directory));
+    let seeded: Vec<SeededApp> = seed.apply(&tenants).map_err(io_error)?;
+    let admin_key = seed.admin_key.clone().unwrap_or_else(|| generate_secret("admin_"));
+    let origin = format!("http://{addr}");
+    let state = Arc::new(AppState {
+        tenants: tenants.clone(),
+        base_domain: seed.base_domain.clone(),
+        admin_key: admin_key.clone(),
+        origin: origin.clone(),
         body_limit: config.body_limit,
         features: Features::new(config.directory, config.body_limit),
+        scim: http::scim_routes(),
     });
+    let endpoints: Vec<Endpoint> = seeded
+        .into_iter()
+        .map(|s| Endpoint {
+            base_url: state.app_base_uri(&s.tenant, s.app),
+            tenant: s.tenant,
+            app: s.app,
+            token: s.token,
+        })
+        .collect();
+    let first = endpoints.iter().find(|e| e.app == AppKind::Okta).or(endpoints.first()).cloned();
+    let (base_url, token) = first.map(|e| (e.base_url, e.token.unwrap_or_default())).unwrap_or_default();
+    let directory = tenants
+        .list()
+        .first()
+        .map(|t| t.directory.clone())
+        .unwrap_or_else(|| Arc::new(Directory::new(config.directory)));
     let (tx, rx) = oneshot::channel::<()>();
     let router = app(state);
     let task = tokio::spawn(async move {
@@ -166,11 +339,38 @@ pub async fn spawn(config: ServerConfig) -> std::io::Result<RunningServer> {
             .await;
     });
     Ok(RunningServer {
-        base_url: format!("http://{addr}{BASE_PATH}"),
+        base_url,
         token,
+        endpoints,
+        admin_key,
+        admin_url: format!("{origin}/admin"),
         addr,
+        tenants,
         directory,
         shutdown: Some(tx),
         task: Some(task),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_by_path_prefix_and_by_subdomain() {
+        let r = route("127.0.0.1:80", "/t/acme/api/v1/SCIM/SCIMOkta/Users/1", "localhost").unwrap();
+        assert_eq!(
+            (r.tenant, r.app, r.prefix, r.rest),
+            ("acme", "SCIMOkta", "/t/acme/api/v1/SCIM/SCIMOkta", "/Users/1")
+        );
+        let r = route("acme.localhost:8080", "/api/v1/SCIM/SCIMAzure/Groups", "localhost").unwrap();
+        assert_eq!((r.tenant, r.app, r.prefix, r.rest), ("acme", "SCIMAzure", "/api/v1/SCIM/SCIMAzure", "/Groups"));
+        let r = route("acme.localhost", "/api/v1/scim/SCIMOkta", "localhost").unwrap();
+        assert_eq!((r.app, r.rest), ("SCIMOkta", ""));
+        assert!(route("localhost:8080", "/api/v1/SCIM/SCIMOkta/Users", "localhost").is_none());
+        assert!(route("a.b.localhost", "/api/v1/SCIM/SCIMOkta/Users", "localhost").is_none());
+        assert!(route("acme.localhost", "/other", "localhost").is_none());
+        assert!(route("h", "/t/acme/elsewhere", "localhost").is_none());
+        assert!(route("h", "/t/", "localhost").is_none());
+    }
 }

@@ -16,6 +16,9 @@ pub struct Record {
     pub version: u64,
     /// Hidden records (deleted through SCIM, or protected local accounts) stay stored but SCIM never shows them.
     pub hidden: bool,
+    /// Protected local accounts (owner, administrators): hidden from SCIM, and every SCIM write aimed at
+    /// them is refused.
+    pub protected: bool,
     /// The full resource as compact JSON (with `id`, `schemas` and `meta` minus `location`).
     pub body: Box<str>,
 }
@@ -215,7 +218,7 @@ mod tests {
     use super::*;
 
     fn rec(id: Uuid, body: &str) -> Record {
-        Record { id, version: 1, hidden: false, body: body.into() }
+        Record { id, version: 1, hidden: false, protected: false, body: body.into() }
     }
 
     #[test]

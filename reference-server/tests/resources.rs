@@ -376,7 +376,7 @@ async fn discovery_endpoints_describe_the_server_and_are_read_only() {
     assert_eq!(user_rt.body["schemaExtensions"][0]["schema"], ENTERPRISE);
     s.get("/ResourceTypes/Nope").await.assert_error(404, None);
     let schemas = s.get("/Schemas").await;
-    assert_eq!(schemas.body["totalResults"], 3);
+    assert_eq!(schemas.body["totalResults"], 4);
     let one = s.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group").await;
     assert_eq!(one.body["name"], "Group");
     s.get("/Schemas/urn:nope").await.assert_error(404, None);

@@ -200,7 +200,7 @@ pub async fn search(ctx: ScimContext, kinds: &[ResourceKind], body: Value) -> Sc
 pub async fn create(ctx: ScimContext, kind: ResourceKind, q: ScimQuery, body: Value) -> ScimResult<Scim> {
     let p = Projection::from_query(&q);
     p.lists(kind)?;
-    let created = ctx.directory.create(kind, body)?;
+    let created = ctx.directory.create_from(kind, body, ctx.app)?;
     Ok(single(&ctx, kind, created, &p)?.status(StatusCode::CREATED).with_location_from_body())
 }
 

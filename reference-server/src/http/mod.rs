@@ -2,6 +2,7 @@
 //! The SCIM router is mounted under a base path by [`crate::server`], after a middleware that has
 //! authenticated the request and attached a [`ScimContext`].
 
+pub mod admin;
 pub mod extract;
 pub mod handlers;
 pub mod response;
@@ -31,6 +32,8 @@ pub struct ScimContext {
     /// The largest accepted request body, in bytes.
     pub body_limit: usize,
     pub features: Features,
+    /// The provisioning app the request came through (`SCIMOkta`, `SCIMAzure`), for the portal's rules.
+    pub app: Option<&'static str>,
 }
 
 type Ctx = Extension<ScimContext>;

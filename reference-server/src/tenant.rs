@@ -1,0 +1,493 @@
+//! Tenants (portals), their provisioning apps and the portal logic that rides along with SCIM writes:
+//! licence (CAL) assignment, access state after deactivation, federated and protected accounts.
+//!
+//! Semantics (documented in `reference-server/README.md`):
+//! - a tenant has a domain policy; SCIM is served only to `subdomain` tenants;
+//! - each tenant has two apps, `SCIMOkta` and `SCIMAzure`, with their own tokens, toggle, default CAL and
+//!   ordered CAL rules; both write the tenant's one directory;
+//! - a user's CAL follows the rules of the app that provisioned it, re-evaluated on every change of its
+//!   attributes or group memberships; deactivated users keep their seat unless the tenant releases seats on
+//!   deactivation.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::cal::{self, CalLedger, CalRule, CalType, Notification};
+use crate::clock::{format_datetime, SharedClock};
+use crate::directory::{Directory, DirectoryConfig, PortalHooks, UserEvent};
+use crate::error::{ScimError, ScimResult};
+use crate::schema::PORTAL_URN;
+use crate::token::{AuthFailure, IssuedToken, TokenId, TokenInfo, TokenStore};
+
+/// How a portal is addressed (only `subdomain` portals may receive provisioning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DomainPolicy {
+    /// `acme.example.com`
+    Subdomain,
+    /// `example.com/acme`
+    Directory,
+    /// `media.acme.com`
+    Custom,
+}
+
+/// The two provisioning apps of a tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AppKind {
+    #[serde(rename = "SCIMOkta")]
+    Okta,
+    #[serde(rename = "SCIMAzure")]
+    Azure,
+}
+
+impl AppKind {
+    /// Both apps.
+    pub const ALL: [AppKind; 2] = [AppKind::Okta, AppKind::Azure];
+
+    /// The app's name as it appears in its base URI (`…/api/v1/SCIM/SCIMOkta`).
+    pub fn name(self) -> &'static str {
+        match self {
+            AppKind::Okta => "SCIMOkta",
+            AppKind::Azure => "SCIMAzure",
+        }
+    }
+
+    /// Parses an app name, case-insensitively.
+    pub fn parse(s: &str) -> Option<AppKind> {
+        AppKind::ALL.into_iter().find(|a| a.name().eq_ignore_ascii_case(s))
+    }
+}
+
+/// Tenant-wide settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TenantSettings {
+    /// Release a user's CAL seat when it is deactivated (default: the deactivated user keeps it, so
+    /// reactivation restores access unchanged).
+    #[serde(default)]
+    pub release_seats_on_deactivation: bool,
+}
+
+/// One provisioning app's configuration and tokens.
+#[derive(Debug, Clone, Default)]
+pub struct App {
+    pub enabled: bool,
+    pub default_cal: Option<String>,
+    pub rules: Vec<CalRule>,
+    pub tokens: TokenStore,
+}
+
+/// An app's configuration as the admin API shows and takes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AppSettings {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub default_cal: Option<String>,
+    #[serde(default)]
+    pub rules: Vec<CalRule>,
+}
+
+/// The role of a local (non-SCIM) account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LocalRole {
+    Owner,
+    Administrator,
+}
+
+#[derive(Debug, Clone, Default)]
+struct PortalUser {
+    source_app: Option<AppKind>,
+    federated: bool,
+    role: Option<LocalRole>,
+    active: bool,
+    deleted: bool,
+    notifications: Vec<Notification>,
+}
+
+#[derive(Debug)]
+struct PortalState {
+    apps: BTreeMap<AppKind, App>,
+    ledger: CalLedger,
+    settings: TenantSettings,
+    users: HashMap<Uuid, PortalUser>,
+}
+
+/// The portal side of a tenant: apps, licences and per-user access state.
+#[derive(Debug)]
+pub struct Portal {
+    state: Mutex<PortalState>,
+    clock: SharedClock,
+}
+
+/// What the portal grants a user (the admin API's access view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AccessStatus {
+    /// Active member of the portal.
+    Active,
+    /// Deactivated through SCIM (`active=false`): access revoked at once, treated as an anonymous user.
+    Anonymous,
+    /// Deleted through SCIM: deactivated and hidden from SCIM; a new POST restores it.
+    Deactivated,
+}
+
+impl AccessStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            AccessStatus::Active => "active",
+            AccessStatus::Anonymous => "anonymous",
+            AccessStatus::Deactivated => "deactivated",
+        }
+    }
+}
+
+impl PortalUser {
+    fn status(&self) -> AccessStatus {
+        if self.deleted {
+            AccessStatus::Deactivated
+        } else if !self.active {
+            AccessStatus::Anonymous
+        } else {
+            AccessStatus::Active
+        }
+    }
+}
+
+impl Portal {
+    fn new(clock: SharedClock, settings: TenantSettings) -> Self {
+        let apps = AppKind::ALL.into_iter().map(|a| (a, App::default())).collect();
+        Portal {
+            state: Mutex::new(PortalState { apps, ledger: CalLedger::default(), settings, users: HashMap::new() }),
+            clock,
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Authenticates a credential against one app's tokens (constant-time; RFC 6750 semantics for errors).
+    pub fn authenticate(&self, app: AppKind, presented: &str) -> Result<TokenId, AuthFailure> {
+        let now = self.now();
+        let mut st = self.state.lock();
+        match st.apps.get_mut(&app) {
+            Some(a) => a.tokens.authenticate(presented, now),
+            None => Err(AuthFailure::Invalid),
+        }
+    }
+
+    /// Whether an app is enabled.
+    pub fn app_enabled(&self, app: AppKind) -> bool {
+        self.state.lock().apps.get(&app).is_some_and(|a| a.enabled)
+    }
+
+    /// An app's settings.
+    pub fn app_settings(&self, app: AppKind) -> AppSettings {
+        let st = self.state.lock();
+        let a = st.apps.get(&app).cloned().unwrap_or_default();
+        AppSettings { enabled: a.enabled, default_cal: a.default_cal, rules: a.rules }
+    }
+
+    /// Configures an app. Enabling requires a default CAL; every CAL named must exist.
+    pub fn configure_app(&self, app: AppKind, settings: AppSettings) -> ScimResult<()> {
+        let mut st = self.state.lock();
+        if settings.enabled && settings.default_cal.is_none() {
+            return Err(ScimError::InvalidValue(format!("{} cannot be enabled without a default CAL", app.name())));
+        }
+        if let Some(d) = &settings.default_cal {
+            if st.ledger.cal_type(d).is_none() {
+                return Err(ScimError::InvalidValue(format!("default CAL '{d}' does not exist")));
+            }
+        }
+        st.ledger.check_rules(&settings.rules)?;
+        let a = st.apps.entry(app).or_default();
+        a.enabled = settings.enabled;
+        a.default_cal = settings.default_cal;
+        a.rules = settings.rules;
+        Ok(())
+    }
+
+    /// Sets the tenant's CAL types and seats (refused if it would strand current holders).
+    pub fn set_cals(&self, types: Vec<CalType>) -> ScimResult<()> {
+        let mut st = self.state.lock();
+        let st = &mut *st;
+        let mut next = st.ledger.clone();
+        next.set_types(types)?;
+        for (kind, app) in &st.apps {
+            if let Some(d) = &app.default_cal {
+                if next.cal_type(d).is_none() {
+                    return Err(ScimError::InvalidValue(format!("CAL '{d}' is the default of {}", kind.name())));
+                }
+            }
+            next.check_rules(&app.rules)?;
+        }
+        st.ledger = next;
+        Ok(())
+    }
+
+    /// Seat use per CAL type.
+    pub fn cal_usage(&self) -> Vec<cal::CalUsage> {
+        self.state.lock().ledger.usage()
+    }
+
+    /// Tenant settings.
+    pub fn settings(&self) -> TenantSettings {
+        self.state.lock().settings.clone()
+    }
+
+    /// Replaces tenant settings.
+    pub fn set_settings(&self, settings: TenantSettings) {
+        self.state.lock().settings = settings;
+    }
+
+    /// Issues a token for an app; the cleartext is in the result and nowhere else.
+    pub fn issue_token(
+        &self,
+        app: AppKind,
+        expires_at: DateTime<Utc>,
+        label: Option<String>,
+    ) -> ScimResult<IssuedToken> {
+        let now = self.now();
+        if expires_at <= now {
+            return Err(ScimError::InvalidValue("a token's expiry must be in the future".into()));
+        }
+        let mut st = self.state.lock();
+        Ok(st.apps.entry(app).or_default().tokens.issue(now, expires_at, label))
+    }
+
+    /// Registers a known token (from a configuration file).
+    pub fn insert_token(
+        &self,
+        app: AppKind,
+        cleartext: &str,
+        expires_at: DateTime<Utc>,
+        label: Option<String>,
+    ) -> ScimResult<TokenId> {
+        let now = self.now();
+        let mut st = self.state.lock();
+        st.apps.entry(app).or_default().tokens.insert_known(cleartext, now, expires_at, label)
+    }
+
+    /// Lists an app's tokens (prefix, dates, status; never a secret).
+    pub fn list_tokens(&self, app: AppKind) -> Vec<TokenInfo> {
+        let now = self.now();
+        self.state.lock().apps.get(&app).map(|a| a.tokens.list(now)).unwrap_or_default()
+    }
+
+    /// Revokes one token; false when unknown.
+    pub fn revoke_token(&self, app: AppKind, id: TokenId) -> bool {
+        self.state.lock().apps.get_mut(&app).is_some_and(|a| a.tokens.revoke(id))
+    }
+
+    /// Marks a user as a protected local account.
+    fn register_local(&self, id: Uuid, role: LocalRole) {
+        let mut st = self.state.lock();
+        st.users.insert(id, PortalUser { role: Some(role), active: true, ..Default::default() });
+    }
+
+    /// Whether a user is federated (provisioned through SCIM).
+    pub fn is_federated(&self, id: Uuid) -> bool {
+        self.state.lock().users.get(&id).is_some_and(|u| u.federated)
+    }
+
+    fn access_fields(&self, id: Uuid) -> Option<(PortalUser, Option<String>)> {
+        let st = self.state.lock();
+        let u = st.users.get(&id)?.clone();
+        let cal = st.ledger.holder_cal(&id.to_string()).map(str::to_string);
+        Some((u, cal))
+    }
+}
+
+fn notifications_json(ns: &[Notification]) -> Value {
+    Value::Array(
+        ns.iter().map(|n| json!({"at": format_datetime(n.at), "kind": n.kind, "message": n.message})).collect(),
+    )
+}
+
+impl PortalHooks for Portal {
+    fn user_changed(&self, id: Uuid, user: &Value, group_names: &[String], source_app: Option<&str>, event: UserEvent) {
+        let now = self.now();
+        let mut guard = self.state.lock();
+        let st = &mut *guard;
+        let pu = st.users.entry(id).or_insert_with(|| PortalUser { federated: true, ..Default::default() });
+        match event {
+            UserEvent::Created => pu.source_app = source_app.and_then(AppKind::parse),
+            UserEvent::Restored => {
+                pu.deleted = false;
+                if let Some(app) = source_app.and_then(AppKind::parse) {
+                    pu.source_app = Some(app);
+                }
+            }
+            UserEvent::Deleted => pu.deleted = true,
+            UserEvent::Updated | UserEvent::MembershipChanged => {}
+        }
+        pu.active = cal::is_active(user) && !pu.deleted;
+        let app_kind = pu.source_app;
+        let active = pu.active;
+        let app = app_kind
+            .and_then(|k| st.apps.get(&k))
+            .filter(|a| a.default_cal.is_some())
+            .or_else(|| st.apps.values().find(|a| a.enabled && a.default_cal.is_some()));
+        let Some(app) = app else { return };
+        let default_cal = app.default_cal.clone().unwrap_or_default();
+        let rules = app.rules.clone();
+        let mut view = user.clone();
+        if !active {
+            if let Some(o) = view.as_object_mut() {
+                o.insert("active".into(), Value::Bool(false));
+            }
+        }
+        let release = st.settings.release_seats_on_deactivation;
+        let outcome = st.ledger.reconcile(&id.to_string(), &view, group_names, &rules, &default_cal, release);
+        let note = match outcome {
+            Ok(r) => r.notification(now),
+            Err(e) => {
+                tracing::warn!(user = %id, error = %e, "CAL rules could not be applied");
+                Some(Notification { at: now, kind: "calRuleError".into(), message: e.detail().to_string() })
+            }
+        };
+        if let (Some(n), Some(pu)) = (note, st.users.get_mut(&id)) {
+            let repeated = pu.notifications.last().is_some_and(|last| last.kind == n.kind && last.message == n.message);
+            if !repeated {
+                pu.notifications.push(n);
+            }
+        }
+    }
+
+    fn user_extension(&self, id: Uuid) -> Option<(&'static str, Value)> {
+        let (u, cal) = self.access_fields(id)?;
+        let mut v = json!({"accessStatus": u.status().as_str(), "federated": u.federated});
+        if let Some(c) = cal {
+            v["cal"] = Value::String(c);
+        }
+        if !u.notifications.is_empty() {
+            v["notifications"] = notifications_json(&u.notifications);
+        }
+        Some((PORTAL_URN, v))
+    }
+}
+
+/// A tenant: its directory and its portal.
+#[derive(Debug)]
+pub struct Tenant {
+    pub name: String,
+    pub policy: DomainPolicy,
+    pub directory: Arc<Directory>,
+    pub portal: Arc<Portal>,
+}
+
+impl Tenant {
+    /// Creates a protected local account (owner or administrator) through the admin API.
+    pub fn create_local_account(&self, body: Value, role: LocalRole) -> ScimResult<Value> {
+        let created = self.directory.create_protected(body)?;
+        if let Some(id) = created["id"].as_str().and_then(|s| Uuid::parse_str(s).ok()) {
+            self.portal.register_local(id, role);
+        }
+        Ok(created)
+    }
+
+    /// The portal's view of a user's access: status, CAL, teams, federation, notifications.
+    pub fn access_view(&self, id: &str) -> ScimResult<Value> {
+        let rec = self.directory.user_record(id)?;
+        let uid = Uuid::parse_str(id).map_err(|_| ScimError::NotFound(format!("user {id} not found")))?;
+        let (pu, cal) = self.portal.access_fields(uid).unwrap_or_default();
+        let teams: Vec<Value> = rec.body["groups"]
+            .as_array()
+            .map(|gs| gs.iter().filter_map(|g| g.get("display").cloned()).collect())
+            .unwrap_or_default();
+        Ok(json!({
+            "id": id,
+            "userName": rec.body["userName"],
+            "status": pu.status().as_str(),
+            "active": pu.active || pu.role.is_some(),
+            "deleted": rec.deleted,
+            "federated": pu.federated,
+            "protected": rec.protected,
+            "role": pu.role,
+            "cal": cal,
+            "teams": teams,
+            "notifications": notifications_json(&pu.notifications),
+        }))
+    }
+
+    /// A profile edit by the user itself in the portal: federated (SCIM-provisioned) users may not edit
+    /// their profile, it belongs to the IdP.
+    pub fn edit_own_profile(&self, id: &str, changes: Value) -> ScimResult<Value> {
+        let uid = Uuid::parse_str(id).map_err(|_| ScimError::NotFound(format!("user {id} not found")))?;
+        self.directory.user_record(id)?;
+        if self.portal.is_federated(uid) {
+            return Err(ScimError::Forbidden(
+                "this user is federated: its profile is managed by the identity provider".into(),
+            ));
+        }
+        self.directory.edit_profile(id, changes)
+    }
+}
+
+/// Checks a tenant name: a DNS label (lowercase letters, digits, hyphens; 1–63 characters).
+pub fn valid_tenant_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// All tenants of the server.
+#[derive(Debug)]
+pub struct Tenants {
+    map: RwLock<BTreeMap<String, Arc<Tenant>>>,
+    clock: SharedClock,
+    directory_config: DirectoryConfig,
+}
+
+impl Tenants {
+    /// No tenants yet.
+    pub fn new(clock: SharedClock, directory_config: DirectoryConfig) -> Self {
+        Tenants { map: RwLock::new(BTreeMap::new()), clock, directory_config }
+    }
+
+    /// The clock tenants read.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// Creates a tenant; names are unique.
+    pub fn create(&self, name: &str, policy: DomainPolicy, settings: TenantSettings) -> ScimResult<Arc<Tenant>> {
+        if !valid_tenant_name(name) {
+            return Err(ScimError::InvalidValue(format!(
+                "tenant name '{}' must be a DNS label: lowercase letters, digits and hyphens",
+                name.chars().take(70).collect::<String>()
+            )));
+        }
+        let mut map = self.map.write();
+        if map.contains_key(name) {
+            return Err(ScimError::Uniqueness(format!("tenant '{name}' already exists")));
+        }
+        let portal = Arc::new(Portal::new(self.clock.clone(), settings));
+        let hooks: Arc<dyn PortalHooks> = portal.clone();
+        let directory = Arc::new(Directory::with_hooks(self.directory_config, self.clock.clone(), Some(hooks)));
+        let tenant = Arc::new(Tenant { name: name.to_string(), policy, directory, portal });
+        map.insert(name.to_string(), tenant.clone());
+        Ok(tenant)
+    }
+
+    /// A tenant by name.
+    pub fn get(&self, name: &str) -> Option<Arc<Tenant>> {
+        self.map.read().get(name).cloned()
+    }
+
+    /// Every tenant, by name.
+    pub fn list(&self) -> Vec<Arc<Tenant>> {
+        self.map.read().values().cloned().collect()
+    }
+}
