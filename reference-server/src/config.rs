@@ -139,6 +139,16 @@ impl Config {
     pub fn apply(&self, tenants: &Tenants) -> ScimResult<Vec<SeededApp>> {
         let now = tenants.clock().now();
         let mut seeded = Vec::new();
+        // A token authenticates exactly one app of one tenant: the same cleartext twice would open both.
+        let mut given = std::collections::HashSet::new();
+        for tok in self.tenants.iter().flat_map(|t| t.apps.values()).flat_map(|a| &a.tokens) {
+            if !given.insert(tok.token.as_str()) {
+                return Err(ScimError::InvalidValue(
+                    "the same API token is configured more than once: each token belongs to one app of one tenant"
+                        .into(),
+                ));
+            }
+        }
         for t in &self.tenants {
             let tenant = tenants.create(&t.name, t.domain_policy, t.settings.clone())?;
             tenant.portal.set_cals(t.cals.clone())?;

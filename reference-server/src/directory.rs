@@ -93,6 +93,17 @@ fn protected_error() -> ScimError {
     ScimError::Forbidden("protected accounts (the owner and administrators) cannot be managed through SCIM".into())
 }
 
+/// For writes made through the admin API (local accounts, profile edits), a userName held by a protected
+/// account is a plain uniqueness conflict, not a refusal of SCIM management.
+fn admin_conflict(e: ScimError, admin: bool) -> ScimError {
+    match e {
+        ScimError::Forbidden(_) if admin => {
+            ScimError::Uniqueness("userName is already in use by a local account".into())
+        }
+        e => e,
+    }
+}
+
 /// A directory: users and groups of one tenant.
 #[derive(Debug)]
 pub struct Directory {
@@ -276,11 +287,11 @@ impl State {
         }
         if hidden_match.is_none() && kind == ResourceKind::User {
             if let Some(ext) = &keys.external_id {
-                hidden_match = self
-                    .store
-                    .lookup(kind, Index::ExternalId, ext)
-                    .into_iter()
-                    .find(|id| Some(*id) != self_id && self.store.get(kind, id).is_some_and(|r| r.hidden));
+                // Only users deleted through SCIM are restored; protected accounts are hidden too, but a
+                // create must never take one over.
+                hidden_match = self.store.lookup(kind, Index::ExternalId, ext).into_iter().find(|id| {
+                    Some(*id) != self_id && self.store.get(kind, id).is_some_and(|r| r.hidden && !r.protected)
+                });
             }
         }
         Ok(hidden_match)
@@ -487,7 +498,7 @@ impl Directory {
         let mut body = resource::normalize(rt, body)?;
         let now = self.now();
         let mut st = self.state.write();
-        let restore = st.check_unique(kind, None, &body)?;
+        let restore = st.check_unique(kind, None, &body).map_err(|e| admin_conflict(e, protected))?;
         if protected && restore.is_some() {
             return Err(ScimError::Uniqueness("userName is held by a user deleted through SCIM".into()));
         }
@@ -596,7 +607,7 @@ impl Directory {
         let uid = rec.id;
         let old = body_of(rec)?;
         let mut body = change(&uid.to_string(), &old)?;
-        st.check_unique(kind, Some(uid), &body)?;
+        st.check_unique(kind, Some(uid), &body).map_err(|e| admin_conflict(e, admin))?;
         if kind == ResourceKind::Group {
             st.resolve_members(uid, &mut body)?;
         }

@@ -25,4 +25,4 @@ pub mod tenant;
 pub mod token;
 
 pub use error::{ScimError, ScimResult};
-pub use server::{spawn, RunningServer, ServerConfig};
+pub use server::{spawn, spawn_with, RunningServer, ServerConfig};

@@ -152,9 +152,11 @@ fn credential_error(f: AuthFailure) -> ScimError {
 
 /// Resolves tenant and app, authenticates, and hands the request to the SCIM router with its context.
 async fn scim_entry(State(st): State<Arc<AppState>>, mut req: Request) -> Response {
-    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_string();
+    // Host names are case-insensitive (RFC 9110 §4.2.3): `Acme.LocalHost` is tenant `acme` of `localhost`.
+    let host =
+        req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_ascii_lowercase();
     let path = req.uri().path().to_string();
-    let Some(r) = route(&host, &path, &st.base_domain) else {
+    let Some(r) = route(&host, &path, &st.base_domain.to_ascii_lowercase()) else {
         return ScimError::NotFound(format!("no SCIM service here; apps live at /t/<tenant>{SCIM_PATH}/<app>"))
             .into_response();
     };
@@ -288,6 +290,12 @@ fn io_error(e: impl std::fmt::Display) -> std::io::Error {
 
 /// Binds, seeds and starts the server in the background.
 pub async fn spawn(config: ServerConfig) -> std::io::Result<RunningServer> {
+    spawn_with(config, |router| router).await
+}
+
+/// Like [`spawn`], with the application router passed through `wrap` first — for example to put a
+/// test-only fault-injection layer around the whole server.
+pub async fn spawn_with(config: ServerConfig, wrap: impl FnOnce(Router) -> Router) -> std::io::Result<RunningServer> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let mut seed = config.seed.clone().unwrap_or_else(Config::builtin);
@@ -330,7 +338,7 @@ pub async fn spawn(config: ServerConfig) -> std::io::Result<RunningServer> {
         .map(|t| t.directory.clone())
         .unwrap_or_else(|| Arc::new(Directory::new(config.directory)));
     let (tx, rx) = oneshot::channel::<()>();
-    let router = app(state);
+    let router = wrap(app(state));
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router)
             .with_graceful_shutdown(async {
