@@ -23,11 +23,7 @@ pub struct Failure {
 pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile) -> Vec<Failure> {
     let mut out = Vec::new();
     let mut fail = |check: &str, expected: String, actual: String| {
-        out.push(Failure {
-            check: check.to_string(),
-            expected,
-            actual,
-        })
+        out.push(Failure { check: check.to_string(), expected, actual })
     };
 
     let status_ok = match &expect.status {
@@ -50,11 +46,9 @@ pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile)
     }
 
     match &obs.body {
-        Body::TooLarge { limit } => fail(
-            "body",
-            format!("a body of at most {limit} bytes"),
-            "body exceeds limit; reading stopped".into(),
-        ),
+        Body::TooLarge { limit } => {
+            fail("body", format!("a body of at most {limit} bytes"), "body exceeds limit; reading stopped".into())
+        }
         Body::Text(text) => fail(
             "body",
             "a JSON body".into(),
@@ -69,8 +63,7 @@ pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile)
 
     if !matches!(obs.body, Body::Empty) && !expect.headers.keys().any(|k| k.eq_ignore_ascii_case("content-type")) {
         let ct = obs.header("content-type");
-        let re = Regex::new(profile.response_content_type).expect("profile regex is valid");
-        if !ct.is_some_and(|ct| re.is_match(&ct.to_ascii_lowercase())) {
+        if !ct.is_some_and(|ct| profile.accepts_content_type(ct)) {
             fail(
                 "header content-type",
                 format!("matching {} ({})", profile.response_content_type, profile.content_type_source),
@@ -169,9 +162,7 @@ pub fn assertion_holds(a: &Assertion, body: &Value, vars: &Vars) -> Result<(), (
     }
     if let Some(want) = &a.equals_ignore_case {
         let want = vars.render(want);
-        let ok = v
-            .and_then(Value::as_str)
-            .is_some_and(|s| s.to_lowercase() == want.to_lowercase());
+        let ok = v.and_then(Value::as_str).is_some_and(|s| s.to_lowercase() == want.to_lowercase());
         return check(ok, format!("{want:?} ignoring case"));
     }
     if a.exists.is_some() {
@@ -236,4 +227,138 @@ pub fn assertion_holds(a: &Assertion, body: &Value, vars: &Vars) -> Result<(), (
         return check(ok, format!("a string matching {re}"));
     }
     Err(("a check".into(), "assertion has no check".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Idp, StatusSet};
+    use serde_json::json;
+    use std::time::Duration;
+
+    fn a(v: serde_json::Value) -> Assertion {
+        serde_json::from_value(v).expect("assertion")
+    }
+
+    fn vars() -> Vars {
+        let mut v = Vars::default();
+        v.set("email", json!("Tina@Example.com"));
+        v
+    }
+
+    /// Every assertion kind holds on one body and fails on another: a check that cannot fail is a defect.
+    #[test]
+    fn every_assertion_kind_passes_and_fails() {
+        let good = json!({"s": "Tina@Example.com", "n": 3, "arr": ["x", "urn:a"], "obj": {"k": 1}, "b": false,
+                          "empty": "", "null": null, "total": 2});
+        // each check, and the value at its pointer that must make it fail (None: remove the value)
+        let cases: Vec<(serde_json::Value, Option<serde_json::Value>)> = vec![
+            (json!({"pointer": "/s", "equals": "{{email}}"}), Some(json!("tina@example.com"))),
+            (json!({"pointer": "/n", "equals": 3.0}), Some(json!("3"))),
+            (json!({"pointer": "/s", "equalsIgnoreCase": "tina@example.COM"}), Some(json!("tina@example.org"))),
+            (json!({"pointer": "/null", "exists": true}), None),
+            (json!({"pointer": "/missing", "absent": true}), Some(json!(null))),
+            (json!({"pointer": "/arr", "notEmpty": true}), Some(json!([]))),
+            (json!({"pointer": "/n", "isNumber": true}), Some(json!("3"))),
+            (json!({"pointer": "/s", "isString": true}), Some(json!(42))),
+            (json!({"pointer": "/arr", "isArray": true}), Some(json!({"0": "x"}))),
+            (json!({"pointer": "/b", "isBoolean": true}), Some(json!("false"))),
+            (json!({"pointer": "/arr", "contains": "urn:a"}), Some(json!(["urn:b"]))),
+            (json!({"pointer": "/s", "contains": "@Example"}), Some(json!("tina@example.com"))),
+            (json!({"pointer": "/arr", "length": 2}), Some(json!(["x"]))),
+            (json!({"pointer": "/obj", "length": 1}), Some(json!({}))),
+            (json!({"pointer": "/total", "atLeast": 1}), Some(json!(0))),
+            (json!({"pointer": "/s", "matches": "^[A-Za-z]+@"}), Some(json!("@nobody"))),
+        ];
+        for (case, bad_value) in cases {
+            let assertion = a(case.clone());
+            assert_eq!(assertion_holds(&assertion, &good, &vars()), Ok(()), "{case} should hold on {good}");
+            let mut bad = good.clone();
+            let key = case["pointer"].as_str().unwrap().trim_start_matches('/').to_string();
+            match bad_value {
+                Some(v) => bad[&key] = v,
+                None => {
+                    bad.as_object_mut().unwrap().remove(&key);
+                }
+            }
+            let err = assertion_holds(&assertion, &bad, &vars());
+            assert!(err.is_err(), "{case} must fail on {bad}");
+        }
+        // notEmpty rejects "", null, {}, and absence
+        for p in ["/empty", "/null", "/obj2", "/absent"] {
+            let body = json!({"empty": "", "null": null, "obj2": {}});
+            assert!(assertion_holds(&a(json!({"pointer": p, "notEmpty": true})), &body, &vars()).is_err(), "{p}");
+        }
+    }
+
+    #[test]
+    fn when_makes_an_assertion_conditional() {
+        let cond =
+            a(json!({"pointer": "/Resources", "isArray": true, "when": {"pointer": "/totalResults", "atLeast": 1}}));
+        assert!(assertion_holds(&cond, &json!({"totalResults": 0}), &vars()).is_ok());
+        assert!(assertion_holds(&cond, &json!({"totalResults": 1, "Resources": {}}), &vars()).is_err());
+        assert!(assertion_holds(&cond, &json!({"totalResults": 1, "Resources": []}), &vars()).is_ok());
+    }
+
+    fn obs(status: u16, headers: &[(&str, &str)], body: Body, ms: u64) -> Observed {
+        Observed {
+            status,
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            body,
+            elapsed: Duration::from_millis(ms),
+        }
+    }
+
+    #[test]
+    fn status_headers_time_and_content_type_checks_fail_when_they_should() {
+        let p = Profile::of(Idp::Rfc);
+        let scim = [("content-type", "application/scim+json"), ("etag", "W/\"1\"")];
+        let mut e = Expect { status: Some(StatusSet::Any(vec![200, 204])), ..Expect::default() };
+        e.headers.insert("ETag".into(), Some("^W/".into()));
+        e.headers.insert("Location".into(), None);
+        e.max_time_ms = Some(600);
+        let ok = obs(204, &scim, Body::Empty, 5);
+        assert!(evaluate(&e, &ok, &vars(), &p).is_empty());
+
+        let slow_wrong = obs(
+            201,
+            &[("content-type", "application/json"), ("location", "/x")],
+            Body::Json(json!({"detail": "made"})),
+            700,
+        );
+        let f = evaluate(&e, &slow_wrong, &vars(), &p);
+        let checks: Vec<&str> = f.iter().map(|f| f.check.as_str()).collect();
+        assert_eq!(
+            checks,
+            ["status", "header content-type", "header ETag", "header Location", "response time"],
+            "{f:#?}"
+        );
+        assert_eq!(f[0].actual, "201 (detail: made)");
+        // Okta accepts application/json; Entra does not
+        assert!(evaluate(
+            &Expect::default(),
+            &obs(200, &[("content-type", "application/json")], Body::Json(json!({})), 1),
+            &vars(),
+            &Profile::of(Idp::Okta)
+        )
+        .is_empty());
+        assert_eq!(
+            evaluate(
+                &Expect::default(),
+                &obs(200, &[("content-type", "application/json")], Body::Json(json!({})), 1),
+                &vars(),
+                &Profile::of(Idp::Azure)
+            )
+            .len(),
+            1
+        );
+        // no expected status means 2xx
+        assert_eq!(evaluate(&Expect::default(), &obs(404, &[], Body::Empty, 1), &vars(), &p)[0].expected, "2xx");
+        // body assertions on a response without JSON fail once, clearly
+        let mut e = Expect::default();
+        e.body.push(a(json!({"pointer": "/id", "exists": true})));
+        let f = evaluate(&e, &obs(200, &[], Body::Empty, 1), &vars(), &p);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].actual, "no body");
+    }
 }

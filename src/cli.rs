@@ -241,7 +241,11 @@ fn list(args: &SelectArgs) -> Result<i32, String> {
         println!("    source: {}", s.source);
         if !s.tags.is_empty() || !s.requires.is_empty() {
             let req: Vec<&str> = s.requires.iter().map(|f| f.as_str()).collect();
-            println!("    tags: {}  requires: {}", s.tags.join(", "), if req.is_empty() { "-".into() } else { req.join(", ") });
+            println!(
+                "    tags: {}  requires: {}",
+                s.tags.join(", "),
+                if req.is_empty() { "-".into() } else { req.join(", ") }
+            );
         }
     }
     println!("{} scenario(s)", selected.len());
@@ -257,10 +261,8 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         (None, true) => Some(default_snapshot_dir()),
         (None, false) => None,
     };
-    let expectations_path = args
-        .expectations
-        .clone()
-        .or_else(|| snapshot_dir.as_ref().map(|d| d.join(expectations::FILE_NAME)));
+    let expectations_path =
+        args.expectations.clone().or_else(|| snapshot_dir.as_ref().map(|d| d.join(expectations::FILE_NAME)));
     let expectations = match &expectations_path {
         Some(p) => match Expectations::load(p)? {
             Some(e) => Some(e),
@@ -269,6 +271,9 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         },
         None => None,
     };
+    if args.update_snapshots && snapshot_dir.is_none() {
+        return Err("--update-snapshots needs --snapshots DIR (or --reference)".into());
+    }
     if !args.timeout.is_finite() || args.timeout <= 0.0 {
         return Err("--timeout must be a positive number of seconds".into());
     }
@@ -280,20 +285,14 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
             (None, Some(t)) => Credential::Token(t.clone()),
             (None, None) => Credential::None,
         };
-        Target::Remote {
-            base_url: args.base_url.clone().unwrap_or_default(),
-            credential,
-        }
+        Target::Remote { base_url: args.base_url.clone().unwrap_or_default(), credential }
     };
     let options = RunOptions {
         jobs: args.jobs.max(1),
         timeout: Duration::from_secs_f64(args.timeout),
         body_limit: args.body_limit,
         auth_style: args.auth_style,
-        snapshots: snapshot_dir.map(|dir| SnapshotStore {
-            dir,
-            update: args.update_snapshots,
-        }),
+        snapshots: snapshot_dir.map(|dir| SnapshotStore { dir, update: args.update_snapshots }),
     };
     let runner = Runner::new(target, options)?;
     let mut outcome = runner.run(&selected, excluded).await;
@@ -304,16 +303,14 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     if let Some(e) = &expectations {
         notes.extend(e.apply(&mut outcome.results));
     }
-    let policy = Policy {
-        strict: args.strict,
-        drift_warn: args.drift == DriftMode::Warn,
-    };
+    let policy = Policy { strict: args.strict, drift_warn: args.drift == DriftMode::Warn };
     print!("{}", report::human(&outcome, &policy, &notes));
     if let Some(path) = &args.junit {
         std::fs::write(path, report::junit(&outcome, &policy)).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if let Some(path) = &args.json {
-        std::fs::write(path, report::json(&outcome, &policy, &notes)).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(path, report::json(&outcome, &policy, &notes))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(policy.exit_code(&outcome))
 }

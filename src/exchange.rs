@@ -49,10 +49,7 @@ fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 impl Observed {
     /// The first value of a header (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The JSON body, if there is one.
@@ -107,4 +104,3 @@ pub fn truncate(s: &str, max: usize) -> String {
         Some((i, _)) => format!("{}… [{} more bytes]", &s[..i], s.len() - i),
     }
 }
-

@@ -46,9 +46,7 @@ impl Expectations {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| format!("{}: {e}", path.display()))
+        serde_json::from_str(&text).map(Some).map_err(|e| format!("{}: {e}", path.display()))
     }
 
     fn matches(d: &Deviation, scenario: &str, step: &str) -> bool {

@@ -111,12 +111,8 @@ fn raw_entry(e: &Entry<'_>) -> Value {
     req.insert("method".into(), e.request.method.as_str().into());
     req.insert("path".into(), e.request.path.clone().into());
     if !e.request.query.is_empty() {
-        let q: Map<String, Value> = e
-            .request
-            .query
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
+        let q: Map<String, Value> =
+            e.request.query.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
         req.insert("query".into(), Value::Object(q));
     }
     if !e.request.step_headers.is_empty() {
@@ -312,13 +308,7 @@ impl<'a> Rules<'a> {
         generated.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
         variants.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
         generated.extend(variants);
-        Rules {
-            ctx,
-            origin,
-            ids,
-            versions,
-            generated,
-        }
+        Rules { ctx, origin, ids, versions, generated }
     }
 
     fn apply(&self, v: &mut Value, key: Option<&str>) {
@@ -342,7 +332,7 @@ impl<'a> Rules<'a> {
 
     fn string(&self, s: &str) -> String {
         let mut s = self.ctx.redactor.scrub(s);
-        if self.versions.iter().any(|v| *v == s) {
+        if self.versions.contains(&s) {
             return "[version]".into();
         }
         let base = self.ctx.base_url.split('?').next().unwrap_or("").trim_end_matches('/');
@@ -443,7 +433,12 @@ mod tests {
         let create = req(Method::POST, "/Users", Some(json!({"userName": "Runscope123Abcdefgh456@atko.com"})));
         let created = resp(
             201,
-            &[("content-type", "application/scim+json"), ("location", "http://127.0.0.1:9/t/acme/scim/Users/abc-1"), ("etag", "W/\"7\""), ("x-other", "dropped")],
+            &[
+                ("content-type", "application/scim+json"),
+                ("location", "http://127.0.0.1:9/t/acme/scim/Users/abc-1"),
+                ("etag", "W/\"7\""),
+                ("x-other", "dropped"),
+            ],
             json!({"id": "abc-1", "userName": "runscope123abcdefgh456@atko.com",
                    "meta": {"resourceType": "User", "created": "2024-05-01T10:00:00.123Z", "version": "W/\"7\"",
                             "location": "http://127.0.0.1:9/t/acme/scim/Users/abc-1"},

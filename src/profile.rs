@@ -4,6 +4,9 @@
 //! `request.headers` override it (a `null` value removes a profile header).
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use regex::Regex;
 
 use serde::{Deserialize, Serialize};
 
@@ -148,6 +151,19 @@ impl Profile {
             SpaceEncoding::Percent20 => encoded,
             SpaceEncoding::Plus => encoded.replace("%20", "+"),
         }
+    }
+
+    /// Whether a response Content-Type is one this IdP accepts (regular expressions compiled once).
+    pub fn accepts_content_type(&self, content_type: &str) -> bool {
+        static RES: OnceLock<Vec<(Idp, Regex)>> = OnceLock::new();
+        let res = RES.get_or_init(|| {
+            Idp::ALL
+                .iter()
+                .map(|i| (*i, Regex::new(Profile::of(*i).response_content_type).expect("valid regex")))
+                .collect()
+        });
+        let lower = content_type.to_ascii_lowercase();
+        res.iter().any(|(i, re)| *i == self.idp && re.is_match(&lower))
     }
 
     /// The `Authorization` value for a token in `style`.

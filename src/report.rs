@@ -63,11 +63,7 @@ pub fn human(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> Str
     let _ = writeln!(out);
     let width = outcome.results.iter().map(|r| r.id.len()).max().unwrap_or(0);
     for r in &outcome.results {
-        let time = if r.verdict == Verdict::Skip {
-            String::new()
-        } else {
-            format!("{:>8.1} ms", r.duration_ms)
-        };
+        let time = if r.verdict == Verdict::Skip { String::new() } else { format!("{:>8.1} ms", r.duration_ms) };
         let _ = writeln!(out, "{:<9} {:<width$}  [{}] {time}", verdict_text(r), r.id, r.level);
         details(&mut out, r, policy);
     }
@@ -97,7 +93,8 @@ fn details(out: &mut String, r: &ScenarioResult, policy: &Policy) {
                 );
             }
             StepVerdict::NotRun if r.verdict == Verdict::Error || r.verdict == Verdict::Fail => {
-                let _ = writeln!(out, "{ind}step {} \"{}\": {}", i + 1, s.name, s.error.as_deref().unwrap_or("not run"));
+                let _ =
+                    writeln!(out, "{ind}step {} \"{}\": {}", i + 1, s.name, s.error.as_deref().unwrap_or("not run"));
             }
             _ => {}
         }
@@ -197,12 +194,9 @@ impl Counts {
 
     fn text(&self) -> String {
         let mut parts = vec![format!("{} passed", self.pass), format!("{} failed", self.fail)];
-        for (n, what) in [
-            (self.error, "errors"),
-            (self.drift, "drifted"),
-            (self.known, "known deviations"),
-            (self.skip, "skipped"),
-        ] {
+        for (n, what) in
+            [(self.error, "errors"), (self.drift, "drifted"), (self.known, "known deviations"), (self.skip, "skipped")]
+        {
             if n > 0 {
                 parts.push(format!("{n} {what}"));
             }
@@ -230,11 +224,7 @@ fn summary(out: &mut String, outcome: &RunOutcome, policy: &Policy) {
         "\n{} in {:.2} s{}",
         total.text(),
         outcome.duration_ms / 1000.0,
-        if failing == 0 {
-            String::from(": OK")
-        } else {
-            format!(": {failing} scenario(s) fail the run")
-        }
+        if failing == 0 { String::from(": OK") } else { format!(": {failing} scenario(s) fail the run") }
     );
 }
 
@@ -258,11 +248,7 @@ pub fn junit(outcome: &RunOutcome, policy: &Policy) -> String {
                     s
                 }
                 v if policy.fails_run(r) => {
-                    let kind = if v == Verdict::Error {
-                        NonSuccessKind::Error
-                    } else {
-                        NonSuccessKind::Failure
-                    };
+                    let kind = if v == Verdict::Error { NonSuccessKind::Error } else { NonSuccessKind::Failure };
                     let mut s = TestCaseStatus::non_success(kind);
                     s.set_type(verdict_text(r));
                     s.set_message(first_problem(r));

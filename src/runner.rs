@@ -234,6 +234,11 @@ fn is_zero(x: &f64) -> bool {
 impl ScenarioResult {
     /// A result for a scenario that did not run.
     pub fn skipped(s: &Scenario, reason: impl Into<String>) -> ScenarioResult {
+        ScenarioResult { reason: Some(reason.into()), ..ScenarioResult::new(s, Verdict::Skip) }
+    }
+
+    /// An empty result with this verdict, to be filled in.
+    fn new(s: &Scenario, verdict: Verdict) -> ScenarioResult {
         ScenarioResult {
             id: s.id.clone(),
             title: s.title.clone(),
@@ -241,9 +246,9 @@ impl ScenarioResult {
             file: s.rel_path.clone(),
             idp: s.idp,
             level: s.level,
-            verdict: Verdict::Skip,
+            verdict,
             failed_level: None,
-            reason: Some(reason.into()),
+            reason: None,
             steps: vec![],
             cleanup: vec![],
             notes: vec![],
@@ -266,10 +271,7 @@ impl ScenarioResult {
             Verdict::Error
         } else if !failed.is_empty() {
             Verdict::Fail
-        } else if matches!(
-            self.snapshot,
-            Some(SnapshotOutcome::Drift { .. }) | Some(SnapshotOutcome::Missing { .. })
-        ) {
+        } else if matches!(self.snapshot, Some(SnapshotOutcome::Drift { .. }) | Some(SnapshotOutcome::Missing { .. })) {
             Verdict::Drift
         } else if self.steps.iter().any(|s| s.verdict == StepVerdict::ExpectedFail) {
             Verdict::KnownDeviation
@@ -311,21 +313,13 @@ impl Capabilities {
             Feature::Filter => "filter",
             Feature::ChangePassword => "changePassword",
         };
-        self.service_provider_config
-            .as_ref()?
-            .get(key)?
-            .get("supported")?
-            .as_bool()
+        self.service_provider_config.as_ref()?.get(key)?.get("supported")?.as_bool()
     }
 
     /// The skip reason for a scenario, if a required feature is unsupported.
     pub fn skip_reason(&self, s: &Scenario) -> Option<String> {
-        let missing: Vec<&str> = s
-            .requires
-            .iter()
-            .filter(|f| self.supports(**f) == Some(false))
-            .map(|f| f.as_str())
-            .collect();
+        let missing: Vec<&str> =
+            s.requires.iter().filter(|f| self.supports(**f) == Some(false)).map(|f| f.as_str()).collect();
         (!missing.is_empty()).then(|| format!("target does not support: {}", missing.join(", ")))
     }
 }
@@ -368,11 +362,7 @@ impl Runner {
             .pool_max_idle_per_host(options.jobs.max(1) * 2)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Runner {
-            client,
-            options,
-            target,
-        })
+        Ok(Runner { client, options, target })
     }
 
     /// The options.
@@ -396,11 +386,9 @@ impl Runner {
 
     async fn resolve(&self) -> Result<Resolved, String> {
         match &self.target {
-            Target::Remote { base_url, credential } => Ok(Resolved {
-                base_url: base_url.clone(),
-                credential: credential.clone(),
-                server: None,
-            }),
+            Target::Remote { base_url, credential } => {
+                Ok(Resolved { base_url: base_url.clone(), credential: credential.clone(), server: None })
+            }
             Target::Reference => {
                 let server = scim_reference_server::spawn(scim_reference_server::ServerConfig::default())
                     .await
@@ -453,7 +441,17 @@ impl Runner {
         let redactor = Redactor::new(resolved.credential.secrets());
         let profile = Profile::of(Idp::Rfc);
         for (path, what) in [("/ServiceProviderConfig", "spc"), ("/ResourceTypes", "types")] {
-            let req = self.build(&resolved, &profile, Method::GET, path, &[], &BTreeMap::new(), &BTreeMap::new(), None, AuthMode::Default);
+            let req = self.build(
+                &resolved,
+                &profile,
+                Method::GET,
+                path,
+                &[],
+                &BTreeMap::new(),
+                &BTreeMap::new(),
+                None,
+                AuthMode::Default,
+            );
             match self.send(&resolved, &profile, &req).await {
                 Ok(obs) if obs.status == 200 && obs.json().is_some() => {
                     let body = obs.json().cloned().unwrap_or(Value::Null);
@@ -471,9 +469,10 @@ impl Runner {
                     "GET {path} answered {} without a JSON body: features it would describe are assumed supported",
                     obs.status
                 )),
-                Err(e) => caps.notes.push(redactor.scrub(&format!(
-                    "GET {path} failed ({e}): features it would describe are assumed supported"
-                ))),
+                Err(e) => caps.notes.push(
+                    redactor
+                        .scrub(&format!("GET {path} failed ({e}): features it would describe are assumed supported")),
+                ),
             }
         }
         if let Some(server) = resolved.server {
@@ -485,9 +484,7 @@ impl Runner {
     /// Runs one scenario (no capability check) including cleanup and snapshot comparison.
     pub async fn run_scenario(&self, s: &Scenario) -> ScenarioResult {
         let started = Instant::now();
-        let mut result = ScenarioResult::skipped(s, "");
-        result.reason = None;
-        result.verdict = Verdict::Pass;
+        let mut result = ScenarioResult::new(s, Verdict::Pass);
         let resolved = match self.resolve().await {
             Ok(r) => r,
             Err(e) => {
@@ -508,7 +505,11 @@ impl Runner {
         for step in &s.steps {
             let level = s.step_level(step);
             if let Some(err) = &transport_error {
-                result.steps.push(not_run(step, level, format!("not run: an earlier step had a transport error ({err})")));
+                result.steps.push(not_run(
+                    step,
+                    level,
+                    format!("not run: an earlier step had a transport error ({err})"),
+                ));
                 continue;
             }
             let mut missing = vars.missing_in(&step.request.path);
@@ -531,9 +532,8 @@ impl Runner {
                 ));
                 continue;
             }
-            let step_result = self
-                .run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor)
-                .await;
+            let step_result =
+                self.run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await;
             if step_result.verdict == StepVerdict::Error {
                 transport_error = step_result.error.clone();
             }
@@ -543,7 +543,17 @@ impl Runner {
         // cleanup, newest first
         for path in created.iter().rev() {
             let started = Instant::now();
-            let req = self.build(&resolved, &profile, Method::DELETE, path, &[], &BTreeMap::new(), &BTreeMap::new(), None, AuthMode::Default);
+            let req = self.build(
+                &resolved,
+                &profile,
+                Method::DELETE,
+                path,
+                &[],
+                &BTreeMap::new(),
+                &BTreeMap::new(),
+                None,
+                AuthMode::Default,
+            );
             let outcome = self.send(&resolved, &profile, &req).await;
             let mut r = StepResult {
                 name: "cleanup".into(),
@@ -645,7 +655,8 @@ impl Runner {
         let scenario_headers = render_map(&s.headers);
         let step_headers = render_map(&r.headers);
         let body = r.body.as_ref().map(|b| vars.render_value(b));
-        let mut req = self.build(resolved, profile, r.method, &path, &query, &scenario_headers, &step_headers, body, r.auth);
+        let mut req =
+            self.build(resolved, profile, r.method, &path, &query, &scenario_headers, &step_headers, body, r.auth);
         req.step_headers = step_headers.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
         let mut result = StepResult {
             name: step.name.clone(),
@@ -785,25 +796,13 @@ impl Runner {
                 }
                 bytes.extend_from_slice(&chunk);
             }
-            let body = if too_large {
-                Body::TooLarge { limit }
-            } else {
-                Body::from_bytes(&bytes)
-            };
+            let body = if too_large { Body::TooLarge { limit } } else { Body::from_bytes(&bytes) };
             Ok::<_, String>((status, headers, body))
         };
         match tokio::time::timeout(self.options.timeout, exchange).await {
-            Err(_) => Err(format!(
-                "timed out after {} (no complete response)",
-                humanize(self.options.timeout)
-            )),
+            Err(_) => Err(format!("timed out after {} (no complete response)", humanize(self.options.timeout))),
             Ok(Err(e)) => Err(e),
-            Ok(Ok((status, headers, body))) => Ok(Observed {
-                status,
-                headers,
-                body,
-                elapsed: started.elapsed(),
-            }),
+            Ok(Ok((status, headers, body))) => Ok(Observed { status, headers, body, elapsed: started.elapsed() }),
         }
     }
 }
@@ -873,14 +872,4 @@ fn humanize(d: Duration) -> String {
 
 fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
-}
-
-/// Convenience: run with a runner built from `target` and `options`.
-pub async fn run(
-    target: Target,
-    options: RunOptions,
-    scenarios: &[Scenario],
-    excluded: Vec<(&Scenario, String)>,
-) -> Result<RunOutcome, String> {
-    Ok(Runner::new(target, options)?.run(scenarios, excluded).await)
 }

@@ -276,6 +276,23 @@ pub struct Assertion {
 }
 
 impl Assertion {
+    /// The names of all checks, as written in scenario files.
+    pub const CHECKS: &'static [&'static str] = &[
+        "equals",
+        "equalsIgnoreCase",
+        "exists",
+        "absent",
+        "notEmpty",
+        "isNumber",
+        "isString",
+        "isArray",
+        "isBoolean",
+        "contains",
+        "length",
+        "atLeast",
+        "matches",
+    ];
+
     /// Names of the check fields that are set.
     pub fn checks_set(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
@@ -513,13 +530,16 @@ pub fn load_dir(root: &Path) -> Result<Vec<Scenario>, Vec<LoadError>> {
     }
 }
 
-/// Collects `*.json` below `dir`, except files directly in `root` (the JSON Schema lives there).
+/// Collects `<root>/<idp>/<group>/…/*.json`. Files directly in `root` (the JSON Schema) or directly in an IdP
+/// folder (library metadata such as `faults.json`) are not scenarios.
 fn collect_json(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
             collect_json(root, &path, out)?;
-        } else if path.extension().is_some_and(|e| e == "json") && dir != root {
+        } else if path.extension().is_some_and(|e| e == "json")
+            && path.strip_prefix(root).is_ok_and(|rel| rel.components().count() >= 3)
+        {
             out.push(path);
         }
     }
@@ -529,46 +549,28 @@ fn collect_json(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Res
 /// Loads one scenario file; `root` is the scenario directory its id is relative to.
 pub fn load_file(root: &Path, file: &Path) -> Result<Scenario, Vec<LoadError>> {
     let rel = file.strip_prefix(root).unwrap_or(file);
-    let rel_path = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/");
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        vec![LoadError {
-            file: file.to_path_buf(),
-            step: None,
-            reason: format!("cannot read: {e}"),
-        }]
-    })?;
+    let rel_path = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| vec![LoadError { file: file.to_path_buf(), step: None, reason: format!("cannot read: {e}") }])?;
     parse(&rel_path, file, &text)
 }
 
 /// Parses scenario text; `rel_path` (`okta/spec/x.json`) gives the id and IdP, `file` is used in errors.
 pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<LoadError>> {
-    let err = |step: Option<String>, reason: String| LoadError {
-        file: file.to_path_buf(),
-        step,
-        reason,
-    };
+    let err = |step: Option<String>, reason: String| LoadError { file: file.to_path_buf(), step, reason };
     let rel_path = rel_path.to_string();
-    let segments: Vec<String> = rel_path
-        .strip_suffix(".json")
-        .unwrap_or(&rel_path)
-        .split('/')
-        .map(str::to_string)
-        .collect();
+    let segments: Vec<String> =
+        rel_path.strip_suffix(".json").unwrap_or(&rel_path).split('/').map(str::to_string).collect();
     let idp = match segments.first().and_then(|s| Idp::parse(s)) {
-        Some(idp) if segments.len() >= 2 => idp,
+        Some(idp) if segments.len() >= 3 => idp,
         _ => {
-            return Err(vec![err(
-                None,
-                "scenario files live in scenarios/<okta|azure|rfc>/…/<name>.json".into(),
-            )])
+            return Err(vec![err(None, "scenario files live in scenarios/<okta|azure|rfc>/<group>/<name>.json".into())])
         }
     };
     let raw: Value = serde_json::from_str(text).map_err(|e| vec![err(None, format!("invalid JSON: {e}"))])?;
-    let parsed: ScenarioFile = serde_path_to_error::deserialize(&raw).map_err(|e| {
+    // deserialise from the text, not from `raw`, so `query` keeps the file's parameter order
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed: ScenarioFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let step = step_index_from_path(&path).map(|i| step_label(i, &raw));
         vec![err(step, format!("at `{path}`: {}", e.inner()))]
@@ -592,10 +594,7 @@ pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<Lo
     if errors.is_empty() {
         Ok(scenario)
     } else {
-        Err(errors
-            .into_iter()
-            .map(|(step, reason)| err(step, reason))
-            .collect())
+        Err(errors.into_iter().map(|(step, reason)| err(step, reason)).collect())
     }
 }
 
@@ -657,12 +656,11 @@ pub fn placeholders(s: &str) -> Result<Vec<Placeholder>, String> {
             None => None,
             Some("upper") => Some(CaseFilter::Upper),
             Some("lower") => Some(CaseFilter::Lower),
-            Some(other) => return Err(format!("unknown filter `{other}` in {:?} (known: upper, lower)", whole.as_str())),
+            Some(other) => {
+                return Err(format!("unknown filter `{other}` in {:?} (known: upper, lower)", whole.as_str()))
+            }
         };
-        out.push(Placeholder {
-            name: name.to_string(),
-            filter,
-        });
+        out.push(Placeholder { name: name.to_string(), filter });
     }
     if s[covered..].contains("{{") {
         return Err(format!("malformed placeholder in {s:?}"));
@@ -698,8 +696,9 @@ fn validate_assertion(a: &Assertion) -> Result<(), String> {
     let set = a.checks_set();
     if set.len() != 1 {
         return Err(format!(
-            "assertion on `{}` must have exactly one check (equals, equalsIgnoreCase, exists, absent, notEmpty, isNumber, isString, isArray, isBoolean, contains, length, atLeast, matches); found {}",
+            "assertion on `{}` must have exactly one check ({}); found {}",
             a.pointer,
+            Assertion::CHECKS.join(", "),
             if set.is_empty() { "none".to_string() } else { set.join(", ") }
         ));
     }
@@ -748,7 +747,14 @@ fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
                 for ph in phs {
                     if ph.name.starts_with('$') {
                         if !GENERATORS.iter().any(|(g, _)| *g == ph.name) {
-                            errors.push((None, format!("variable `{name}`: unknown generator `{}` (known: {})", ph.name, generator_names())));
+                            errors.push((
+                                None,
+                                format!(
+                                    "variable `{name}`: unknown generator `{}` (known: {})",
+                                    ph.name,
+                                    generator_names()
+                                ),
+                            ));
                         }
                     } else if !s.variables.contains_key(&ph.name) {
                         errors.push((None, format!("variable `{name}` refers to undefined variable `{}`", ph.name)));
@@ -762,7 +768,9 @@ fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
     }
     for (name, value) in &s.headers {
         if let Some(v) = value {
-            check_refs(v, &s.variables.keys().cloned().collect(), &mut |r| errors.push((None, format!("header `{name}`: {r}"))));
+            check_refs(v, &s.variables.keys().cloned().collect(), &mut |r| {
+                errors.push((None, format!("header `{name}`: {r}")))
+            });
         }
     }
     let mut defined: BTreeSet<String> = s.variables.keys().cloned().collect();
@@ -838,7 +846,10 @@ fn check_refs(s: &str, defined: &BTreeSet<String>, report: &mut dyn FnMut(String
         Ok(phs) => {
             for ph in phs {
                 if ph.name.starts_with('$') {
-                    report(format!("generator `{{{{{}}}}}` may only be used in `variables` (give the value a name)", ph.name));
+                    report(format!(
+                        "generator `{{{{{}}}}}` may only be used in `variables` (give the value a name)",
+                        ph.name
+                    ));
                 } else if !defined.contains(&ph.name) {
                     report(format!("`{{{{{}}}}}` is neither a variable nor a capture of an earlier step", ph.name));
                 }
@@ -909,9 +920,7 @@ fn generator_names() -> String {
 
 fn rand_chars(set: &[u8], n: usize) -> String {
     let mut rng = rand::rng();
-    (0..n)
-        .map(|_| set[rng.random_range(0..set.len())] as char)
-        .collect()
+    (0..n).map(|_| set[rng.random_range(0..set.len())] as char).collect()
 }
 
 const DIGITS: &[u8] = b"0123456789";
@@ -941,12 +950,10 @@ fn gen_okta_user_id() -> String {
 fn gen_okta_password() -> String {
     rand_chars(ALNUM, 8)
 }
-const GIVEN: &[&str] = &[
-    "Tina", "Steve", "Maria", "Ahmed", "Yuki", "Olga", "Kwame", "Priya", "Lucas", "Ingrid", "Mateo", "Aisha",
-];
-const FAMILY: &[&str] = &[
-    "Erickson", "Okafor", "Lindqvist", "Tanaka", "Moreau", "Kowalski", "Haddad", "Fernandes", "Novak", "Byrne",
-];
+const GIVEN: &[&str] =
+    &["Tina", "Steve", "Maria", "Ahmed", "Yuki", "Olga", "Kwame", "Priya", "Lucas", "Ingrid", "Mateo", "Aisha"];
+const FAMILY: &[&str] =
+    &["Erickson", "Okafor", "Lindqvist", "Tanaka", "Moreau", "Kowalski", "Haddad", "Fernandes", "Novak", "Byrne"];
 /// A realistic given name with a 4-digit suffix so it is unique to the run.
 fn gen_given_name() -> String {
     let i = rand::rng().random_range(0..GIVEN.len());
@@ -977,14 +984,9 @@ impl Vars {
         for name in order {
             let template = &s.variables[&name];
             let phs = placeholders(template).unwrap_or_default();
-            let uses_generator = phs
-                .iter()
-                .any(|p| p.name.starts_with('$') || vars.generated.contains(&p.name));
+            let uses_generator = phs.iter().any(|p| p.name.starts_with('$') || vars.generated.contains(&p.name));
             let value = vars.render_with(template, |name| {
-                GENERATORS
-                    .iter()
-                    .find(|(g, _)| *g == name)
-                    .map(|(_, f)| Value::String(f()))
+                GENERATORS.iter().find(|(g, _)| *g == name).map(|(_, f)| Value::String(f()))
             });
             if uses_generator {
                 vars.generated.insert(name.clone());
@@ -1006,9 +1008,7 @@ impl Vars {
 
     /// Variables whose value came (directly or through another variable) from a generator.
     pub fn generated(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.generated
-            .iter()
-            .filter_map(|n| Some((n.as_str(), self.values.get(n)?.as_str()?)))
+        self.generated.iter().filter_map(|n| Some((n.as_str(), self.values.get(n)?.as_str()?)))
     }
 
     /// Names referenced by `s` that have no value yet.

@@ -74,10 +74,7 @@ impl SnapshotStore {
             }
             Some(old) => {
                 std::fs::write(&pending, file)?;
-                Ok(SnapshotOutcome::Drift {
-                    diff: diff(&normalise(&old), &normalise(contents)),
-                    pending,
-                })
+                Ok(SnapshotOutcome::Drift { diff: diff(&normalise(&old), &normalise(contents)), pending })
             }
         }
     }
@@ -93,14 +90,9 @@ fn remove_if_exists(p: &Path) -> io::Result<()> {
 /// The text of a snapshot file, byte for byte what insta writes from `tests/scenarios.rs`
 /// (`assert_snapshot!(name, transcript)` with `set_input_file`), so either path can record it.
 pub fn file_text(input_file: &str, contents: &str) -> String {
-    let plain = input_file
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c));
-    let input_file = if plain {
-        input_file.to_string()
-    } else {
-        serde_json::to_string(input_file).expect("strings serialise")
-    };
+    let plain = input_file.chars().all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c));
+    let input_file =
+        if plain { input_file.to_string() } else { serde_json::to_string(input_file).expect("strings serialise") };
     format!(
         "---\nsource: tests/scenarios.rs\nexpression: transcript\ninput_file: {input_file}\n---\n{}\n",
         normalise(contents)
@@ -116,10 +108,7 @@ pub fn read_contents(path: &Path) -> io::Result<Option<String>> {
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", path.display())))?;
     match snap.as_text() {
         Some(text) => Ok(Some(text.to_string())),
-        None => Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{}: not a text snapshot", path.display()),
-        )),
+        None => Err(io::Error::new(io::ErrorKind::InvalidData, format!("{}: not a text snapshot", path.display()))),
     }
 }
 
@@ -129,11 +118,7 @@ fn normalise(s: &str) -> String {
 
 /// A unified diff (3 lines of context) from the snapshot to this run.
 pub fn diff(old: &str, new: &str) -> String {
-    TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header("snapshot", "this run")
-        .to_string()
+    TextDiff::from_lines(old, new).unified_diff().context_radius(3).header("snapshot", "this run").to_string()
 }
 
 #[cfg(test)]

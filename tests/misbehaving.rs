@@ -9,7 +9,7 @@ use scimcheck::report::{self, Policy};
 use scimcheck::runner::{Credential, RunOptions, RunOutcome, Runner, ScenarioResult, StepVerdict, Target, Verdict};
 use scimcheck::scenario::{self, Scenario};
 use serde_json::json;
-use wiremock::matchers::{header, method, path};
+use wiremock::matchers::{header, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TOKEN: &str = "tok_9f8e7d6c5b4a39281706f5e4d3c2b1a0";
@@ -35,14 +35,8 @@ fn get_scenario(name: &str, p: &str) -> Scenario {
 
 fn remote(base: &str, timeout: Duration) -> Runner {
     Runner::new(
-        Target::Remote {
-            base_url: base.to_string(),
-            credential: Credential::Token(TOKEN.into()),
-        },
-        RunOptions {
-            timeout,
-            ..RunOptions::default()
-        },
+        Target::Remote { base_url: base.to_string(), credential: Credential::Token(TOKEN.into()) },
+        RunOptions { timeout, ..RunOptions::default() },
     )
     .unwrap()
 }
@@ -71,7 +65,7 @@ fn assert_no_token(outcome: &RunOutcome) {
 #[tokio::test]
 async fn misbehaving_server_verdicts_and_reasons() {
     let server = MockServer::start().await;
-    let json_ok = || ResponseTemplate::new(200).insert_header("content-type", "application/scim+json").set_body_string(r#"{"id":"1"}"#);
+    let json_ok = || ResponseTemplate::new(200).set_body_raw(r#"{"id":"1"}"#, "application/scim+json");
     Mock::given(path("/scim/v2/ok")).respond_with(json_ok()).mount(&server).await;
     // every request must carry the token (so the secret really was in play)
     Mock::given(path("/scim/v2/auth-check"))
@@ -81,34 +75,24 @@ async fn misbehaving_server_verdicts_and_reasons() {
         .await;
     Mock::given(path("/scim/v2/non-json"))
         .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("content-type", "text/plain")
-                .set_body_string(format!("Internal oops; you sent Bearer {TOKEN}")),
+            ResponseTemplate::new(200).set_body_raw(format!("Internal oops; you sent Bearer {TOKEN}"), "text/plain"),
         )
         .mount(&server)
         .await;
     Mock::given(path("/scim/v2/wrong-ct"))
-        .respond_with(ResponseTemplate::new(200).insert_header("content-type", "text/html").set_body_string(r#"{"id":"1"}"#))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"id":"1"}"#, "text/html"))
         .mount(&server)
         .await;
     Mock::given(path("/scim/v2/error"))
-        .respond_with(
-            ResponseTemplate::new(500)
-                .insert_header("content-type", "application/scim+json")
-                .set_body_string(format!(r#"{{"detail":"token {TOKEN} rejected by backend","status":"500"}}"#)),
-        )
+        .respond_with(ResponseTemplate::new(500).set_body_raw(
+            format!(r#"{{"detail":"token {TOKEN} rejected by backend","status":"500"}}"#),
+            "application/scim+json",
+        ))
         .mount(&server)
         .await;
-    Mock::given(path("/scim/v2/slow"))
-        .respond_with(json_ok().set_delay(Duration::from_secs(5)))
-        .mount(&server)
-        .await;
+    Mock::given(path("/scim/v2/slow")).respond_with(json_ok().set_delay(Duration::from_secs(5))).mount(&server).await;
     Mock::given(path("/scim/v2/huge"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("content-type", "application/scim+json")
-                .set_body_bytes(vec![b' '; 50 * 1024 * 1024]),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_raw(vec![b' '; 50 * 1024 * 1024], "application/scim+json"))
         .mount(&server)
         .await;
     Mock::given(path("/scim/v2/redirect"))
@@ -189,7 +173,11 @@ async fn connection_refused_is_an_error_and_the_run_continues() {
         let e = r.steps[0].error.as_deref().unwrap();
         assert!(e.starts_with("connection failed"), "{e}");
     }
-    assert!(outcome.capabilities.notes.iter().any(|n| n.contains("ServiceProviderConfig")), "{:?}", outcome.capabilities.notes);
+    assert!(
+        outcome.capabilities.notes.iter().any(|n| n.contains("ServiceProviderConfig")),
+        "{:?}",
+        outcome.capabilities.notes
+    );
     assert_eq!(Policy::default().exit_code(&outcome), 1);
     assert_no_token(&outcome);
 }

@@ -32,18 +32,14 @@ fn main() {
             std::process::exit(101);
         }
     };
-    let rt = Arc::new(
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime"),
-    );
+    let rt = Arc::new(tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime"));
     let runner = Arc::new(Runner::new(Target::Reference, RunOptions::default()).expect("HTTP client"));
     let caps = Arc::new(rt.block_on(runner.discover()));
     let trials = scenarios
         .into_iter()
         .map(|s| {
-            let (rt, runner, caps, exp, root) = (rt.clone(), runner.clone(), caps.clone(), expectations.clone(), root.clone());
+            let (rt, runner, caps, exp, root) =
+                (rt.clone(), runner.clone(), caps.clone(), expectations.clone(), root.clone());
             Trial::test(s.id.clone(), move || run_trial(&rt, &runner, &caps, exp.as_ref().as_ref(), &root, &s))
         })
         .collect();
@@ -65,10 +61,7 @@ fn run_trial(
     if let Some(e) = expectations {
         e.apply(std::slice::from_mut(&mut result));
     }
-    let policy = Policy {
-        strict: true,
-        drift_warn: false,
-    };
+    let policy = Policy { strict: true, drift_warn: false };
     if policy.fails_run(&result) {
         let outcome = RunOutcome {
             target: "reference server".into(),

@@ -1,0 +1,124 @@
+//! The `scimcheck` binary end to end: exit codes, report files, and no token in any output.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::json;
+use wiremock::matchers::path;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKEN: &str = "cli-secret-token-0123456789abcdef";
+
+struct TempDir(PathBuf);
+impl TempDir {
+    fn new() -> TempDir {
+        let p = std::env::temp_dir().join(format!("scimcheck-cli-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scimcheck(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_scimcheck"));
+    c.args(args).env_remove("SCIMCHECK_TOKEN").env_remove("SCIMCHECK_AUTH_HEADER");
+    c
+}
+
+#[tokio::test]
+async fn run_against_a_server_writes_reports_without_the_token() {
+    let server = MockServer::start().await;
+    Mock::given(path("/scim/v2/Users"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_raw(format!("stack trace... Authorization: Bearer {TOKEN}"), "text/plain"),
+        )
+        .mount(&server)
+        .await;
+    let dir = TempDir::new();
+    let scenarios = dir.0.join("scenarios/okta/cli");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    std::fs::write(
+        scenarios.join("list.json"),
+        json!({"title": "list users", "source": "test", "level": "must",
+               "steps": [{"name": "list", "request": {"method": "GET", "path": "/Users"}, "expect": {"status": 200}}]})
+        .to_string(),
+    )
+    .unwrap();
+    let junit = dir.0.join("junit.xml");
+    let report = dir.0.join("report.json");
+    let base = format!("{}/scim/v2", server.uri());
+    let args = [
+        "run",
+        "--base-url",
+        &base,
+        "--scenarios",
+        scenarios.parent().unwrap().parent().unwrap().to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+        report.to_str().unwrap(),
+        "--timeout",
+        "5",
+    ];
+    let mut cmd = scimcheck(&args);
+    cmd.env("SCIMCHECK_TOKEN", TOKEN);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "a MUST failure fails the run\n{stdout}{stderr}");
+    assert!(stdout.contains("FAIL") && stdout.contains("okta::cli::list"), "{stdout}");
+    assert!(stdout.contains("status: expected 200, got 500"), "{stdout}");
+    assert!(stdout.contains("no snapshot baseline"), "{stdout}");
+    let junit_text = std::fs::read_to_string(&junit).unwrap();
+    let json_text = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        junit_text.contains("<testcase name=\"okta::cli::list\"") && junit_text.contains("<failure"),
+        "{junit_text}"
+    );
+    let parsed: serde_json::Value = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(parsed["results"][0]["verdict"], "fail");
+    assert_eq!(parsed["exit_code"], 1);
+    for (what, text) in [("stdout", &stdout), ("stderr", &stderr), ("junit", &junit_text), ("json", &json_text)] {
+        assert!(!text.contains(TOKEN), "{what} leaks the token");
+    }
+    // the server really received the token
+    let received = server.received_requests().await.unwrap();
+    assert!(received
+        .iter()
+        .any(|r| r.headers.get("authorization").is_some_and(|v| v == format!("Bearer {TOKEN}").as_str())));
+}
+
+#[test]
+fn run_reference_passes_and_list_shows_sources() {
+    let out = scimcheck(&["run", "--reference", "--drift", "fail"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("PASS      okta::spec::spec_suite"), "{stdout}");
+
+    let out = scimcheck(&["list", "--idp", "okta"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("okta::spec::spec_suite  [must]") && stdout.contains("source: Okta SCIM 2.0 SPEC Test"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bad_scenarios_and_bad_arguments_exit_2() {
+    let dir = TempDir::new();
+    let f = dir.0.join("rfc/x/bad.json");
+    std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+    std::fs::write(&f, r#"{"title": "t", "source": "s", "level": "sometimes", "steps": []}"#).unwrap();
+    let out = scimcheck(&["run", "--reference", "--scenarios", dir.0.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.json") && stderr.contains("unknown variant `sometimes`"), "{stderr}");
+
+    let out = scimcheck(&["run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "--base-url or --reference is required");
+}

@@ -1,0 +1,240 @@
+//! The loader rejects bad scenario files, naming the file, the step and the reason.
+
+use std::path::PathBuf;
+
+use scimcheck::scenario::{load_dir, LoadError};
+use serde_json::json;
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_scenarios(files: &[(&str, serde_json::Value)]) -> TempDir {
+    let dir = std::env::temp_dir().join(format!("scimcheck-loader-{}", uuid::Uuid::new_v4()));
+    for (rel, v) in files {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, serde_json::to_string_pretty(v).unwrap()).unwrap();
+    }
+    TempDir(dir)
+}
+
+fn base(steps: serde_json::Value) -> serde_json::Value {
+    json!({"title": "t", "source": "test", "level": "must", "variables": {"email": "{{$uuid}}@example.com"}, "steps": steps})
+}
+
+fn get(name: &str, path: &str) -> serde_json::Value {
+    json!({"name": name, "request": {"method": "GET", "path": path}, "expect": {"status": 200}})
+}
+
+fn errors_of(files: &[(&str, serde_json::Value)]) -> Vec<LoadError> {
+    let dir = temp_scenarios(files);
+    load_dir(&dir.0).expect_err("the loader must reject these files")
+}
+
+fn one_error(file: &str, v: serde_json::Value) -> LoadError {
+    let errors = errors_of(&[(file, v)]);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let e = errors.into_iter().next().unwrap();
+    assert!(e.file.ends_with(file), "error names the file: {e}");
+    e
+}
+
+#[test]
+fn unknown_field_in_a_step_names_file_step_and_field() {
+    let e = one_error(
+        "rfc/bad/unknown_field.json",
+        base(
+            json!([get("first", "/Users"), {"name": "second", "request": {"method": "GET", "path": "/Users", "bogus": 1}}]),
+        ),
+    );
+    assert_eq!(e.step.as_deref(), Some("step 2 \"second\""), "{e}");
+    assert!(e.reason.contains("unknown field `bogus`"), "{e}");
+    assert!(e.reason.contains("steps[1].request"), "{e}");
+}
+
+#[test]
+fn unknown_top_level_field_is_rejected() {
+    let mut v = base(json!([get("a", "/Users")]));
+    v["titel"] = json!("typo");
+    let e = one_error("okta/bad/top.json", v);
+    assert_eq!(e.step, None);
+    assert!(e.reason.contains("unknown field `titel`"), "{e}");
+}
+
+#[test]
+fn capture_used_before_it_is_captured_is_a_bad_reference() {
+    let e = one_error(
+        "rfc/bad/capture_order.json",
+        base(json!([
+            get("uses id too early", "/Users/{{userId}}"),
+            {"name": "captures", "request": {"method": "GET", "path": "/Users"}, "capture": {"userId": "/Resources/0/id"}}
+        ])),
+    );
+    assert_eq!(e.step.as_deref(), Some("step 1 \"uses id too early\""), "{e}");
+    assert!(e.reason.contains("{{userId}}") && e.reason.contains("earlier step"), "{e}");
+}
+
+#[test]
+fn capture_with_a_malformed_pointer_is_rejected() {
+    let e = one_error(
+        "rfc/bad/capture_pointer.json",
+        base(
+            json!([{"name": "cap", "request": {"method": "GET", "path": "/Users"}, "capture": {"id": "Resources/0/id"}}]),
+        ),
+    );
+    assert_eq!(e.step.as_deref(), Some("step 1 \"cap\""));
+    assert!(e.reason.contains("capture `id`") && e.reason.contains("JSON pointer"), "{e}");
+}
+
+#[test]
+fn undefined_variable_in_a_body_and_in_a_variable() {
+    let mut v = base(
+        json!([{"name": "post", "request": {"method": "POST", "path": "/Users", "body": {"userName": "{{emial}}"}}}]),
+    );
+    v["variables"]["display"] = json!("{{given}} x");
+    let errors = errors_of(&[("azure/bad/undefined.json", v)]);
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    let var = errors.iter().find(|e| e.step.is_none()).expect("variable error");
+    assert!(var.reason.contains("variable `display`") && var.reason.contains("`given`"), "{var}");
+    let step = errors.iter().find(|e| e.step.is_some()).expect("step error");
+    assert_eq!(step.step.as_deref(), Some("step 1 \"post\""));
+    assert!(step.reason.contains("{{emial}}"), "{step}");
+}
+
+#[test]
+fn generators_only_in_variables_and_unknown_generators() {
+    let mut v = base(json!([get("inline", "/Users/{{$uuid}}")]));
+    v["variables"]["x"] = json!("{{$nope}}");
+    let errors = errors_of(&[("rfc/bad/generators.json", v)]);
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter().any(|e| e.contains("step 1 \"inline\"") && e.contains("may only be used in `variables`")),
+        "{text:#?}"
+    );
+    assert!(text.iter().any(|e| e.contains("unknown generator `$nope`")), "{text:#?}");
+}
+
+#[test]
+fn assertions_need_exactly_one_check_and_valid_values() {
+    let v = base(json!([{
+        "name": "checks", "request": {"method": "GET", "path": "/Users"},
+        "expect": {"body": [
+            {"pointer": "/a", "exists": true, "absent": true},
+            {"pointer": "/b"},
+            {"pointer": "/c", "notEmpty": false},
+            {"pointer": "d", "exists": true},
+            {"pointer": "/e", "matches": "("}
+        ]}
+    }]));
+    let errors = errors_of(&[("rfc/bad/assertions.json", v)]);
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 5, "{text:#?}");
+    assert!(errors.iter().all(|e| e.step.as_deref() == Some("step 1 \"checks\"")));
+    assert!(text[0].contains("exactly one check") && text[0].contains("exists, absent"), "{}", text[0]);
+    assert!(text[1].contains("found none"), "{}", text[1]);
+    assert!(text[2].contains("only `true`"), "{}", text[2]);
+    assert!(text[3].contains("not a JSON pointer"), "{}", text[3]);
+    assert!(text[4].contains("regular expression"), "{}", text[4]);
+}
+
+#[test]
+fn files_outside_an_idp_folder_and_non_object_json() {
+    let errors = errors_of(&[
+        ("vendor/x/y.json", base(json!([get("a", "/Users")]))),
+        // library metadata directly in an IdP folder is not a scenario and is not loaded
+        ("okta/faults.json", json!({"okta::x::y": []})),
+        ("okta/x/broken.json", json!("placeholder")),
+    ]);
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(text.iter().any(|e| e.contains("vendor") && e.contains("scenarios/<okta|azure|rfc>/<group>")), "{text:#?}");
+    assert!(!text.iter().any(|e| e.contains("faults.json")), "{text:#?}");
+    assert!(text.iter().any(|e| e.contains("broken.json") && e.contains("invalid type")), "{text:#?}");
+}
+
+#[test]
+fn the_shipped_scenarios_load() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let scenarios = load_dir(&dir).unwrap_or_else(|e| panic!("{e:#?}"));
+    let spec = scenarios.iter().find(|s| s.id == "okta::spec::spec_suite").expect("the Okta SPEC suite");
+    let names: Vec<&str> = spec.steps.iter().map(|s| s.name.as_str()).collect();
+    // the twelve suite steps, by their exact names and in order, after the precondition step
+    assert_eq!(
+        &names[1..],
+        &[
+            "Required Test: Test Users endpoint",
+            "Required Test: Get Users/{{id}}",
+            "Required Test: Test invalid User by username",
+            "Required Test: Test invalid User by ID",
+            "Required Test: Make sure random user doesn't exist",
+            "Required Test: Create Okta user with realistic values",
+            "Required Test: Verify that user was created",
+            "Required Test: Expect failure when recreating user with same values",
+            "Required Test: Username Case Sensitivity Check",
+            "Optional Test: Verify Groups endpoint",
+            "Required Test: Check status 401",
+            "Required Test: Check status 404",
+        ]
+    );
+}
+
+#[test]
+fn the_json_schema_matches_the_loader() {
+    use scimcheck::scenario::Assertion;
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/scenario.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let keys = |ptr: &str| -> Vec<String> {
+        let mut k: Vec<String> = schema.pointer(ptr).unwrap().as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let mut checks: Vec<String> = Assertion::CHECKS.iter().map(|s| s.to_string()).collect();
+    checks.extend(["pointer".to_string(), "when".to_string()]);
+    checks.sort();
+    assert_eq!(keys("/$defs/assertion/properties"), checks);
+    // every check the schema names is one the loader counts as a check
+    let all = Assertion {
+        pointer: String::new(),
+        equals: Some(json!(1)),
+        equals_ignore_case: Some(String::new()),
+        exists: Some(true),
+        absent: Some(true),
+        not_empty: Some(true),
+        is_number: Some(true),
+        is_string: Some(true),
+        is_array: Some(true),
+        is_boolean: Some(true),
+        contains: Some(json!(1)),
+        length: Some(1),
+        at_least: Some(1.0),
+        matches: Some(String::new()),
+        when: None,
+    };
+    assert_eq!(all.checks_set(), Assertion::CHECKS);
+    assert_eq!(keys("/$defs/step/properties"), ["capture", "expect", "level", "name", "note", "request"]);
+    assert_eq!(keys("/$defs/request/properties"), ["auth", "body", "headers", "method", "path", "query"]);
+    assert_eq!(keys("/$defs/expect/properties"), ["body", "headers", "maxTimeMs", "status"]);
+    assert_eq!(
+        keys("/properties"),
+        ["$schema", "description", "headers", "level", "requires", "source", "steps", "tags", "title", "variables"]
+    );
+    // and a file using every top-level field loads
+    let dir = temp_scenarios(&[(
+        "rfc/ok/full.json",
+        json!({"$schema": "../../scenario.schema.json", "title": "t", "description": "d", "source": "s", "level": "may",
+               "tags": ["a"], "requires": ["patch", "changePassword"], "headers": {"X-A": "1", "Accept": null},
+               "variables": {"v": "{{$uuid}}"},
+               "steps": [{"name": "n", "level": "should", "note": "x",
+                          "request": {"method": "PATCH", "path": "/Users/{{v}}", "query": {"a": "b"}, "headers": {"If-Match": "*"},
+                                      "body": {"Operations": []}, "auth": "none"},
+                          "expect": {"status": [200, 204], "headers": {"ETag": ".+", "Location": null}, "maxTimeMs": 5,
+                                     "body": [{"pointer": "/id", "notEmpty": true, "when": {"pointer": "", "isString": true}}]},
+                          "capture": {"a": "/id", "b": {"pointer": "/x"}, "c": {"header": "ETag"}}}]}),
+    )]);
+    let loaded = load_dir(&dir.0).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(loaded[0].id, "rfc::ok::full");
+}

@@ -1,0 +1,311 @@
+//! Runner behaviour against wiremock: drift with a readable diff, known deviations, capability skips,
+//! cleanup, IdP query encoding, captures, and the level-aware exit policy.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use scimcheck::expectations::{Deviation, Expectations};
+use scimcheck::report::{self, Policy};
+use scimcheck::runner::{Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
+use scimcheck::scenario::{self, Level, Scenario};
+use scimcheck::snapshot::{SnapshotOutcome, SnapshotStore};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+fn scenario(rel: &str, v: serde_json::Value) -> Scenario {
+    scenario::parse(rel, Path::new(rel), &v.to_string()).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn scim(body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/scim+json")
+}
+
+fn runner(server: &MockServer, snapshots: Option<SnapshotStore>) -> Runner {
+    Runner::new(
+        Target::Remote {
+            base_url: format!("{}/scim/v2", server.uri()),
+            credential: Credential::Token("drift-test-token-123456".into()),
+        },
+        RunOptions { timeout: Duration::from_secs(5), snapshots, ..RunOptions::default() },
+    )
+    .unwrap()
+}
+
+struct TempDir(PathBuf);
+impl TempDir {
+    fn new() -> TempDir {
+        TempDir(std::env::temp_dir().join(format!("scimcheck-test-{}", uuid::Uuid::new_v4())))
+    }
+}
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn user_scenario() -> Scenario {
+    scenario(
+        "okta/drift/get_user.json",
+        json!({"title": "get user", "source": "test", "level": "must",
+               "steps": [{"name": "get", "request": {"method": "GET", "path": "/Users/u1"}, "expect": {"status": 200}}]}),
+    )
+}
+
+#[tokio::test]
+async fn a_changed_response_is_drift_with_a_readable_diff() {
+    let dir = TempDir::new();
+    let s = user_scenario();
+    let server = MockServer::start().await;
+    let user = json!({"id": "u1", "userName": "tina@example.com", "active": true,
+                      "meta": {"created": "2024-01-01T00:00:00Z", "version": "W/\"1\""}});
+    let mock = Mock::given(path("/scim/v2/Users/u1")).respond_with(scim(user.clone())).mount_as_scoped(&server).await;
+
+    // record
+    let update = SnapshotStore { dir: dir.0.clone(), update: true };
+    let out = runner(&server, Some(update)).run(std::slice::from_ref(&s), vec![]).await;
+    assert!(matches!(out.results[0].snapshot, Some(SnapshotOutcome::Written { .. })), "{:?}", out.results[0].snapshot);
+    let snap = std::fs::read_to_string(dir.0.join("okta__drift__get_user.snap")).unwrap();
+    assert!(
+        snap.contains("\"id\": \"[user-1]\"") && snap.contains("[timestamp]") && !snap.contains("drift-test-token"),
+        "{snap}"
+    );
+
+    // same behaviour, different volatile values: still a match
+    drop(mock);
+    let mut same = user.clone();
+    same["meta"]["created"] = json!("2025-06-30T12:34:56.789Z");
+    same["meta"]["version"] = json!("W/\"42\"");
+    let mock = Mock::given(path("/scim/v2/Users/u1")).respond_with(scim(same)).mount_as_scoped(&server).await;
+    let compare = SnapshotStore { dir: dir.0.clone(), update: false };
+    let out = runner(&server, Some(compare.clone())).run(std::slice::from_ref(&s), vec![]).await;
+    assert_eq!(out.results[0].snapshot, Some(SnapshotOutcome::Matched));
+    assert_eq!(out.results[0].verdict, Verdict::Pass);
+
+    // changed behaviour: drift
+    drop(mock);
+    let mut changed = user.clone();
+    changed["active"] = json!(false);
+    let _mock = Mock::given(path("/scim/v2/Users/u1")).respond_with(scim(changed)).mount_as_scoped(&server).await;
+    let out = runner(&server, Some(compare)).run(std::slice::from_ref(&s), vec![]).await;
+    let r = &out.results[0];
+    assert_eq!(r.verdict, Verdict::Drift);
+    let Some(SnapshotOutcome::Drift { diff, pending }) = &r.snapshot else { panic!("{:?}", r.snapshot) };
+    assert!(diff.contains("-        \"active\": true,") && diff.contains("+        \"active\": false,"), "{diff}");
+    assert!(diff.starts_with("--- snapshot\n+++ this run\n@@"), "{diff}");
+    assert!(pending.exists() && pending.to_string_lossy().ends_with(".snap.new"));
+    let human = report::human(&out, &Policy::default(), &[]);
+    assert!(
+        human.contains("DRIFT")
+            && human.contains("+        \"active\": false,")
+            && human.contains("cargo insta review"),
+        "{human}"
+    );
+    assert_eq!(Policy::default().exit_code(&out), 1);
+    assert_eq!(Policy { drift_warn: true, ..Policy::default() }.exit_code(&out), 0, "--drift warn");
+}
+
+#[tokio::test]
+async fn known_deviations_are_expected_failures_and_passing_ones_are_reported() {
+    let server = MockServer::start().await;
+    Mock::given(path("/scim/v2/Users/missing"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{}", "application/scim+json"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/scim/v2/Users")).respond_with(scim(json!({"totalResults": 0}))).mount(&server).await;
+    let s = scenario(
+        "okta/dev/known.json",
+        json!({"title": "t", "source": "test", "level": "must", "steps": [
+            {"name": "404 for unknown id", "request": {"method": "GET", "path": "/Users/missing"}, "expect": {"status": 404}},
+            {"name": "list", "request": {"method": "GET", "path": "/Users"}, "expect": {"status": 200}}
+        ]}),
+    );
+    let mut out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
+    assert_eq!(out.results[0].verdict, Verdict::Fail);
+    let exp = Expectations {
+        comment: None,
+        deviations: vec![
+            Deviation {
+                scenario: s.id.clone(),
+                step: Some("404 for unknown id".into()),
+                reason: "tracked in VENDOR-12".into(),
+            },
+            Deviation { scenario: s.id.clone(), step: Some("list".into()), reason: "was broken".into() },
+            Deviation { scenario: "okta::gone::x".into(), step: None, reason: "old".into() },
+        ],
+    };
+    let notes = exp.apply(&mut out.results);
+    let r = &out.results[0];
+    assert_eq!(r.verdict, Verdict::KnownDeviation);
+    assert_eq!(r.steps[0].verdict, StepVerdict::ExpectedFail);
+    assert!(r.notes.iter().any(|n| n.contains("now passes") && n.contains("\"list\"")), "{:?}", r.notes);
+    assert!(notes.iter().any(|n| n.contains("okta::gone::x")), "{notes:?}");
+    assert_eq!(Policy { strict: true, ..Policy::default() }.exit_code(&out), 0);
+    let human = report::human(&out, &Policy::default(), &notes);
+    assert!(human.contains("KNOWN") && human.contains("tracked in VENDOR-12"), "{human}");
+}
+
+#[tokio::test]
+async fn unsupported_features_skip_and_unknown_capabilities_run() {
+    let server = MockServer::start().await;
+    Mock::given(path("/scim/v2/ServiceProviderConfig"))
+        .respond_with(scim(json!({"patch": {"supported": false}, "filter": {"supported": true}})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/scim/v2/Users")).respond_with(scim(json!({}))).mount(&server).await;
+    let mk = |name: &str, requires: serde_json::Value| {
+        scenario(
+            &format!("rfc/caps/{name}.json"),
+            json!({"title": name, "source": "test", "level": "must", "requires": requires,
+                   "steps": [{"name": "list", "request": {"method": "GET", "path": "/Users"}}]}),
+        )
+    };
+    let scenarios = vec![
+        mk("needs_patch", json!(["patch"])),
+        mk("needs_filter", json!(["filter"])),
+        mk("needs_groups", json!(["groups"])),
+    ];
+    let out = runner(&server, None).run(&scenarios, vec![]).await;
+    let by = |id: &str| out.results.iter().find(|r| r.id == id).unwrap();
+    let skipped = by("rfc::caps::needs_patch");
+    assert_eq!(skipped.verdict, Verdict::Skip);
+    assert_eq!(skipped.reason.as_deref(), Some("target does not support: patch"));
+    assert_eq!(by("rfc::caps::needs_filter").verdict, Verdict::Pass);
+    // /ResourceTypes answers 404 here: groups support is unknown, so the scenario runs (and it is noted)
+    assert_eq!(by("rfc::caps::needs_groups").verdict, Verdict::Pass);
+    assert!(
+        out.capabilities.notes.iter().any(|n| n.contains("/ResourceTypes") && n.contains("404")),
+        "{:?}",
+        out.capabilities.notes
+    );
+    assert_eq!(Policy::default().exit_code(&out), 0);
+}
+
+#[tokio::test]
+async fn created_resources_are_cleaned_up_and_failed_cleanup_is_only_a_note() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/scim/v2/Users"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_raw(json!({"id": "new-1"}).to_string(), "application/scim+json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/scim/v2/Groups"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_raw(json!({"id": "g-1"}).to_string(), "application/scim+json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/scim/v2/Users/new-1"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/scim/v2/Groups/g-1"))
+        .respond_with(ResponseTemplate::new(405))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let s = scenario(
+        "rfc/cleanup/create.json",
+        json!({"title": "t", "source": "test", "level": "must", "steps": [
+            {"name": "create user", "request": {"method": "POST", "path": "/Users", "body": {"userName": "x"}}, "expect": {"status": 201}},
+            {"name": "create group", "request": {"method": "POST", "path": "/Groups", "body": {"displayName": "x"}}, "expect": {"status": 201}}
+        ]}),
+    );
+    let out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
+    let r = &out.results[0];
+    assert_eq!(r.verdict, Verdict::Pass, "a failed cleanup is not fatal");
+    assert_eq!(r.cleanup.len(), 2);
+    assert_eq!(r.cleanup[0].request.as_ref().unwrap().path, "/Groups/g-1", "newest first");
+    assert!(r.notes.iter().any(|n| n.contains("DELETE /Groups/g-1 answered 405")), "{:?}", r.notes);
+    let transcript = r.transcript_text.as_deref().unwrap();
+    assert!(
+        transcript.contains("\"path\": \"/Users/[user-1]\"") && transcript.contains("\"path\": \"/Groups/[group-1]\""),
+        "{transcript}"
+    );
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn profiles_encode_filters_and_send_their_credential_style() {
+    let server = MockServer::start().await;
+    Mock::given(path("/scim/v2/Users")).respond_with(scim(json!({"totalResults": 0}))).mount(&server).await;
+    // written as text: a `json!` value would sort the query keys, and their order is what is tested
+    let text = r#"{"title": "t", "source": "test", "level": "must", "variables": {"mail": "a.b@okta.local"},
+        "steps": [{"name": "lookup", "request": {"method": "GET", "path": "/Users",
+          "query": {"filter": "userName eq \"{{mail}}\"", "startIndex": "1", "count": "100"}}}]}"#;
+    let mk = |idp: &str| {
+        let rel = format!("{idp}/enc/filter.json");
+        scenario::parse(&rel, Path::new(&rel), text).unwrap()
+    };
+    let scenarios = vec![mk("okta"), mk("azure")];
+    let runner = Runner::new(
+        Target::Remote {
+            base_url: format!("{}/scim/v2?aadOptscim062020", server.uri()),
+            credential: Credential::Token("raw-token-abcdef".into()),
+        },
+        RunOptions { auth_style: Some(scimcheck::profile::AuthStyle::Raw), ..RunOptions::default() },
+    )
+    .unwrap();
+    let out = runner.run(&scenarios, vec![]).await;
+    assert!(out.results.iter().all(|r| r.verdict == Verdict::Pass), "{}", report::human(&out, &Policy::default(), &[]));
+    let received: Vec<Request> = server.received_requests().await.unwrap();
+    let queries: Vec<(String, String, String)> = received
+        .iter()
+        .filter(|r| r.url.path() == "/scim/v2/Users")
+        .map(|r| {
+            let ua = r.headers.get("user-agent").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+            let auth = r.headers.get("authorization").unwrap().to_str().unwrap().to_string();
+            (ua, r.url.query().unwrap().to_string(), auth)
+        })
+        .collect();
+    let okta = queries.iter().find(|q| q.0.starts_with("Okta")).expect("okta request");
+    assert_eq!(okta.1, "aadOptscim062020&filter=userName%20eq%20%22a.b%40okta.local%22&startIndex=1&count=100");
+    assert_eq!(okta.2, "raw-token-abcdef", "--auth-style raw sends the bare token");
+    let azure = queries.iter().find(|q| !q.0.starts_with("Okta")).expect("azure request");
+    assert_eq!(azure.1, "aadOptscim062020&filter=userName+eq+%22a.b%40okta.local%22&startIndex=1&count=100");
+}
+
+#[tokio::test]
+async fn missing_capture_blocks_dependent_steps_and_should_failures_respect_policy() {
+    let server = MockServer::start().await;
+    Mock::given(path("/scim/v2/Users")).respond_with(scim(json!({"Resources": []}))).mount(&server).await;
+    Mock::given(path("/scim/v2/Groups")).respond_with(ResponseTemplate::new(404)).mount(&server).await;
+    let s = scenario(
+        "okta/cap/missing.json",
+        json!({"title": "t", "source": "test", "level": "must", "steps": [
+            {"name": "list", "request": {"method": "GET", "path": "/Users"}, "capture": {"uid": "/Resources/0/id"}},
+            {"name": "get it", "request": {"method": "GET", "path": "/Users/{{uid}}"}},
+            {"name": "groups (optional)", "level": "should", "request": {"method": "GET", "path": "/Groups"}, "expect": {"status": 200}}
+        ]}),
+    );
+    let out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
+    let r = &out.results[0];
+    assert_eq!(r.steps[0].verdict, StepVerdict::Fail);
+    assert_eq!(r.steps[0].failures[0].check, "capture uid");
+    assert_eq!(r.steps[1].verdict, StepVerdict::NotRun);
+    assert!(r.steps[1].error.as_deref().unwrap().contains("{{uid}} was not captured"), "{:?}", r.steps[1].error);
+    assert_eq!(r.steps[2].verdict, StepVerdict::Fail);
+    assert_eq!(r.failed_level, Some(Level::Must));
+
+    // the same scenario with only the SHOULD step failing: reported at its level, fails only --strict runs
+    let s2 = scenario(
+        "okta/cap/should_only.json",
+        json!({"title": "t", "source": "test", "level": "must", "steps": [
+            {"name": "list", "request": {"method": "GET", "path": "/Users"}},
+            {"name": "groups (optional)", "level": "should", "request": {"method": "GET", "path": "/Groups"}, "expect": {"status": 200}}
+        ]}),
+    );
+    let out = runner(&server, None).run(std::slice::from_ref(&s2), vec![]).await;
+    assert_eq!(out.results[0].verdict, Verdict::Fail);
+    assert_eq!(out.results[0].failed_level, Some(Level::Should));
+    assert_eq!(Policy::default().exit_code(&out), 0);
+    assert_eq!(Policy { strict: true, ..Policy::default() }.exit_code(&out), 1);
+    let human = report::human(&out, &Policy::default(), &[]);
+    assert!(human.contains("FAIL(SHOULD)") && human.contains("okta   should  0 passed, 1 failed"), "{human}");
+}
