@@ -1,0 +1,7 @@
+//! Shared support for the root package's integration tests.
+#![allow(dead_code)]
+
+pub mod faults;
+pub mod faults_azure;
+pub mod faults_okta;
+pub mod faults_rfc;
