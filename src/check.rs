@@ -155,6 +155,11 @@ pub fn assertion_holds(a: &Assertion, body: &Value, vars: &Vars) -> Result<(), (
     }
     let v = body.pointer(&a.pointer);
     let actual = || show(v);
+    let missing = serde_json::to_value(a).map(|x| vars.missing_in_value(&x)).unwrap_or_default();
+    if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|m| format!("{{{{{m}}}}}")).collect();
+        return Err((format!("a value for {} (not captured by an earlier step)", names.join(", ")), actual()));
+    }
     let check = |ok: bool, expected: String| if ok { Ok(()) } else { Err((expected, actual())) };
     if let Some(want) = &a.equals {
         let want = vars.render_value(want);
@@ -244,6 +249,13 @@ mod tests {
         let mut v = Vars::default();
         v.set("email", json!("Tina@Example.com"));
         v
+    }
+
+    #[test]
+    fn an_assertion_on_a_value_never_captured_fails_and_says_so() {
+        let body = json!({"id": "{{userId}}"});
+        let err = assertion_holds(&a(json!({"pointer": "/id", "equals": "{{userId}}"})), &body, &vars()).unwrap_err();
+        assert!(err.0.contains("{{userId}} (not captured by an earlier step)"), "{err:?}");
     }
 
     /// Every assertion kind holds on one body and fails on another: a check that cannot fail is a defect.

@@ -26,6 +26,8 @@ pub struct SentRequest {
     pub body: Option<Value>,
     /// Which credential was sent.
     pub auth: AuthMode,
+    /// The space encoding of the query, when the step overrode its profile's.
+    pub spaces: Option<crate::profile::SpaceEncoding>,
 }
 
 /// A response as the runner observed it.

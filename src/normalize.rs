@@ -7,7 +7,8 @@
 //! 3. server ids → `[user-1]`, `[group-1]`, … numbered per transcript in order of first appearance; an id is the
 //!    `id` of a response body or of a `Resources[]` element, typed by its `meta.resourceType` or else by the
 //!    request path's collection (`/Users` → `user`); it is replaced where a string equals it, where a URL or path
-//!    segment equals it, and where it appears in double quotes (filters such as `members[value eq "…"]`);
+//!    segment equals it, where it appears in double quotes (filters such as `members[value eq "…"]`), and —
+//!    for ids of 8 characters or more — where it stands as a whole word in free text (`User <id> not found`);
 //! 4. generated values → `{{variableName}}` (also `{{name|lower}}` / `{{name|upper}}` when the server changed
 //!    their case);
 //! 5. RFC 3339 timestamps → `[timestamp]`.
@@ -114,6 +115,9 @@ fn raw_entry(e: &Entry<'_>) -> Value {
         let q: Map<String, Value> =
             e.request.query.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
         req.insert("query".into(), Value::Object(q));
+    }
+    if let Some(space) = e.request.spaces {
+        req.insert("spaces".into(), serde_json::to_value(space).unwrap_or(Value::Null));
     }
     if !e.request.step_headers.is_empty() {
         let h: Map<String, Value> = e
@@ -377,6 +381,29 @@ fn replace_id(s: &str, id: &str, placeholder: &str) -> String {
     if out.contains(&quoted) {
         out = out.replace(&quoted, &format!("\"{placeholder}\""));
     }
+    if id.len() >= MIN_ID_IN_TEXT {
+        out = replace_bounded(&out, id, placeholder);
+    }
+    out
+}
+
+/// Ids at least this long are also replaced inside free text (error details such as "User <id> not found").
+const MIN_ID_IN_TEXT: usize = 8;
+
+/// Replaces `id` where it stands as a whole word: not preceded or followed by a letter, digit, `-` or `_`.
+fn replace_bounded(s: &str, id: &str, placeholder: &str) -> String {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(id) {
+        let before = rest[..i].chars().next_back().or_else(|| out.chars().next_back());
+        let after = &rest[i + id.len()..];
+        out.push_str(&rest[..i]);
+        let whole_word = !before.is_some_and(is_word) && !after.chars().next().is_some_and(is_word);
+        out.push_str(if whole_word { placeholder } else { id });
+        rest = after;
+    }
+    out.push_str(rest);
     out
 }
 
@@ -409,6 +436,7 @@ mod tests {
             step_headers: vec![],
             body,
             auth: AuthMode::Default,
+            spaces: None,
         }
     }
 
@@ -481,6 +509,16 @@ mod tests {
         assert_eq!(replace_id("/Users?count=1&startIndex=1", "1", "[user-1]"), "/Users?count=1&startIndex=1");
         assert_eq!(replace_id("/Users/1", "1", "[user-1]"), "/Users/[user-1]");
         assert_eq!(replace_id("Runscope1", "1", "[user-1]"), "Runscope1");
+    }
+
+    #[test]
+    fn long_ids_are_replaced_as_whole_words_in_free_text() {
+        let id = "2819c223-7f76-453a-919d-413861904646";
+        assert_eq!(replace_id(&format!("User {id} not found"), id, "[user-1]"), "User [user-1] not found");
+        assert_eq!(replace_id(&format!("({id}), {id}."), id, "[user-1]"), "([user-1]), [user-1].");
+        assert_eq!(replace_id(&format!("x{id}"), id, "[user-1]"), format!("x{id}"));
+        assert_eq!(replace_id(&format!("{id}-2"), id, "[user-1]"), format!("{id}-2"));
+        assert_eq!(replace_id(&format!("{id}{id}"), id, "[user-1]"), format!("{id}{id}"));
     }
 
     #[test]

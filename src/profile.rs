@@ -22,8 +22,9 @@ pub enum AuthStyle {
     Raw,
 }
 
-/// How a space is written in an encoded query value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a space is written in an encoded query value. A step may override its profile's (`"spaces": "plus"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum SpaceEncoding {
     /// `%20` (Okta's current requests).
     Percent20,

@@ -655,8 +655,17 @@ impl Runner {
         let scenario_headers = render_map(&s.headers);
         let step_headers = render_map(&r.headers);
         let body = r.body.as_ref().map(|b| vars.render_value(b));
+        let overridden;
+        let profile = match r.spaces {
+            Some(space) if space != profile.space => {
+                overridden = Profile { space, ..profile.clone() };
+                &overridden
+            }
+            _ => profile,
+        };
         let mut req =
             self.build(resolved, profile, r.method, &path, &query, &scenario_headers, &step_headers, body, r.auth);
+        req.spaces = r.spaces;
         req.step_headers = step_headers.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
         let mut result = StepResult {
             name: step.name.clone(),
@@ -747,6 +756,7 @@ impl Runner {
             step_headers: vec![],
             body,
             auth,
+            spaces: None,
         }
     }
 

@@ -379,6 +379,9 @@ pub struct Request {
     /// Query parameters, encoded by the IdP profile.
     #[serde(default, skip_serializing_if = "is_empty_query")]
     pub query: Query,
+    /// Overrides how the profile writes spaces in query values: `percent20` (`%20`) or `plus` (`+`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spaces: Option<crate::profile::SpaceEncoding>,
     /// Headers that override the profile's; `null` removes a profile header.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, Option<String>>,
@@ -981,12 +984,26 @@ impl Vars {
     pub fn for_scenario(s: &Scenario) -> Vars {
         let mut vars = Vars::default();
         let order = variable_order(&s.variables).unwrap_or_default();
+        // Values drawn so far: a new draw that equals or overlaps one is drawn again, so the normaliser can
+        // always tell generated values apart.
+        let drawn = std::cell::RefCell::new(Vec::<String>::new());
         for name in order {
             let template = &s.variables[&name];
             let phs = placeholders(template).unwrap_or_default();
             let uses_generator = phs.iter().any(|p| p.name.starts_with('$') || vars.generated.contains(&p.name));
             let value = vars.render_with(template, |name| {
-                GENERATORS.iter().find(|(g, _)| *g == name).map(|(_, f)| Value::String(f()))
+                let (_, generate) = GENERATORS.iter().find(|(g, _)| *g == name)?;
+                let mut drawn = drawn.borrow_mut();
+                let overlaps = |v: &str| drawn.iter().any(|d| d.contains(v) || v.contains(d.as_str()));
+                let mut v = generate();
+                for _ in 0..100 {
+                    if !overlaps(&v) {
+                        break;
+                    }
+                    v = generate();
+                }
+                drawn.push(v.clone());
+                Some(Value::String(v))
             });
             if uses_generator {
                 vars.generated.insert(name.clone());

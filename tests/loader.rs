@@ -216,7 +216,7 @@ fn the_json_schema_matches_the_loader() {
     };
     assert_eq!(all.checks_set(), Assertion::CHECKS);
     assert_eq!(keys("/$defs/step/properties"), ["capture", "expect", "level", "name", "note", "request"]);
-    assert_eq!(keys("/$defs/request/properties"), ["auth", "body", "headers", "method", "path", "query"]);
+    assert_eq!(keys("/$defs/request/properties"), ["auth", "body", "headers", "method", "path", "query", "spaces"]);
     assert_eq!(keys("/$defs/expect/properties"), ["body", "headers", "maxTimeMs", "status"]);
     assert_eq!(
         keys("/properties"),

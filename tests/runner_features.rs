@@ -243,7 +243,12 @@ async fn profiles_encode_filters_and_send_their_credential_style() {
         let rel = format!("{idp}/enc/filter.json");
         scenario::parse(&rel, Path::new(&rel), text).unwrap()
     };
-    let scenarios = vec![mk("okta"), mk("azure")];
+    // a step may override its profile's space encoding (Okta's 2019 captures use `+`)
+    let plus_text = text
+        .replace("a.b@okta.local", "plus@okta.local")
+        .replace("\"path\": \"/Users\",", "\"path\": \"/Users\", \"spaces\": \"plus\",");
+    let plus = scenario::parse("okta/enc/plus.json", Path::new("okta/enc/plus.json"), &plus_text).unwrap();
+    let scenarios = vec![mk("okta"), mk("azure"), plus];
     let runner = Runner::new(
         Target::Remote {
             base_url: format!("{}/scim/v2?aadOptscim062020", server.uri()),
@@ -264,7 +269,9 @@ async fn profiles_encode_filters_and_send_their_credential_style() {
             (ua, r.url.query().unwrap().to_string(), auth)
         })
         .collect();
-    let okta = queries.iter().find(|q| q.0.starts_with("Okta")).expect("okta request");
+    let okta_plus = queries.iter().find(|q| q.1.contains("plus%40okta")).expect("okta request with + spaces");
+    assert_eq!(okta_plus.1, "aadOptscim062020&filter=userName+eq+%22plus%40okta.local%22&startIndex=1&count=100");
+    let okta = queries.iter().find(|q| q.0.starts_with("Okta") && !q.1.contains("plus%40")).expect("okta request");
     assert_eq!(okta.1, "aadOptscim062020&filter=userName%20eq%20%22a.b%40okta.local%22&startIndex=1&count=100");
     assert_eq!(okta.2, "raw-token-abcdef", "--auth-style raw sends the bare token");
     let azure = queries.iter().find(|q| !q.0.starts_with("Okta")).expect("azure request");

@@ -548,7 +548,8 @@ impl Directory {
 
     /// Replaces a resource (RFC 7644 §3.5.1). Read-only attributes echoed back (id, meta, groups) are
     /// ignored when they match; an `id` that differs is a `mutability` error. A PUT without `password`
-    /// keeps the stored one (it is write-only, so clients cannot echo it).
+    /// keeps the stored one (it is write-only, so clients cannot echo it), and a PUT without `active` keeps
+    /// the user's state rather than suspending it.
     pub fn replace(&self, kind: ResourceKind, id: &str, body: Value, if_match: Option<&str>) -> ScimResult<Value> {
         if let Some(given) = body.get("id") {
             if given.as_str() != Some(id) {
@@ -559,8 +560,14 @@ impl Directory {
         let body = resource::normalize(rt, body)?;
         self.write(kind, id, if_match, false, move |_, old| {
             let mut body = body;
-            if let (Some(pw), Some(obj)) = (old.get("password"), body.as_object_mut()) {
-                obj.entry("password").or_insert_with(|| pw.clone());
+            if let Some(obj) = body.as_object_mut() {
+                // Write-only: clients cannot echo it. And a PUT that omits `active` must not suspend the user
+                // (research okta.md §4.5): both keep their stored value.
+                for kept in ["password", "active"] {
+                    if let Some(v) = old.get(kept) {
+                        obj.entry(kept).or_insert_with(|| v.clone());
+                    }
+                }
             }
             Ok(body)
         })

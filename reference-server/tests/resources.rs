@@ -152,6 +152,20 @@ async fn put_replaces_and_tolerates_echoed_read_only_fields() {
 }
 
 #[tokio::test]
+async fn put_without_active_keeps_the_users_state() {
+    let s = Server::start().await;
+    let id = id_of(&s.create_user("keep-active@example.com").await);
+    let mut body = okta_user("keep-active@example.com");
+    body.as_object_mut().unwrap().remove("active");
+    let r = s.put(&format!("/Users/{id}"), body.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["active"], true, "omitting active must not suspend");
+    s.patch_ops(&format!("/Users/{id}"), json!([{"op": "replace", "value": {"active": false}}])).await;
+    let r = s.put(&format!("/Users/{id}"), body).await;
+    assert_eq!(r.body["active"], false, "omitting active must not reactivate either");
+}
+
+#[tokio::test]
 async fn user_name_is_unique_case_insensitively_and_group_names_are_unique() {
     let s = Server::start().await;
     s.create_user("Unique@Example.com").await;

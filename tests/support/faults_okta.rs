@@ -99,6 +99,12 @@ pub static FAULTS: &[Fault] = &[
         after: username_filter_case_sensitive,
     },
     Fault {
+        name: "filter-plus-not-decoded",
+        description: "`+` in a query is not decoded as a space, so Okta's 2019-style lookups answer 400 invalidFilter",
+        before: filter_plus_not_decoded,
+        after: keep,
+    },
+    Fault {
         name: "filter-ignored",
         description: "the `filter` parameter is ignored: lookups answer every resource",
         before: filter_ignored,
@@ -483,6 +489,18 @@ fn username_filter_case_sensitive(seen: &Seen, _: &mut StatusCode, body: &mut Op
     let re = regex::Regex::new(r#"(?i)^\s*userName\s+eq\s+"(.*)"\s*$"#).expect("valid regex");
     let Some(wanted) = re.captures(&filter).map(|c| c[1].to_string()) else { return };
     drop_resources(body, |r| r.get("userName").and_then(Value::as_str) != Some(wanted.as_str()));
+}
+
+fn filter_plus_not_decoded(seen: &Seen) -> Before {
+    let raw_filter = seen.query.split('&').find(|p| p.to_ascii_lowercase().starts_with("filter="));
+    if is_list(seen) && raw_filter.is_some_and(|f| f.contains('+')) {
+        let detail = "filter: expected comparison operator at position 8";
+        return Before::Respond(
+            StatusCode::BAD_REQUEST,
+            Some(error(StatusCode::BAD_REQUEST, Some("invalidFilter"), detail)),
+        );
+    }
+    Before::Pass
 }
 
 fn filter_ignored(seen: &Seen) -> Before {
