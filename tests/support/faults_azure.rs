@@ -213,7 +213,8 @@ fn strip_pathless_keys(seen: &Seen, drop: fn(&str) -> bool) -> Before {
             return Some(op.clone());
         }
         let Some(Value::Object(value)) = op.get("value") else { return Some(op.clone()) };
-        let kept: Map<String, Value> = value.iter().filter(|(k, _)| !drop(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let kept: Map<String, Value> =
+            value.iter().filter(|(k, _)| !drop(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
         if kept.is_empty() {
             return None;
         }
@@ -349,7 +350,8 @@ fn delete_missing_204(seen: &Seen, status: &mut StatusCode, body: &mut Option<Va
 
 /// Drops operations that set `active` to `to` (a boolean or its string form), path or path-less.
 fn ignore_active(seen: &Seen, to: bool) -> Before {
-    let sets = |v: &Value| v.as_bool() == Some(to) || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(&to.to_string()));
+    let sets =
+        |v: &Value| v.as_bool() == Some(to) || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(&to.to_string()));
     rewrite_ops(seen, |op| {
         if op_path(op).is_some_and(|p| p.eq_ignore_ascii_case("active")) {
             return (!op.get("value").is_some_and(sets)).then(|| op.clone());

@@ -266,6 +266,12 @@ pub static FAULTS: &[Fault] = &[
         after: resource_type_endpoint_wrong,
     },
     Fault {
+        name: "search-not-supported",
+        description: "POST to a `/.search` path answers 404",
+        before: search_not_supported,
+        after: keep,
+    },
+    Fault {
         name: "create-status-200",
         description: "a successful POST answers 200 instead of 201 Created",
         before: pass,
@@ -377,7 +383,8 @@ fn filter_case_exact_everywhere(seen: &Seen, _: &mut StatusCode, body: &mut Opti
         return;
     }
     let re = regex::Regex::new(r#"(?i)(?:^|[\s(])([A-Za-z][A-Za-z0-9]*)\s+eq\s+"([^"]*)""#).expect("valid regex");
-    let terms: Vec<(String, String)> = re.captures_iter(&filter).map(|c| (c[1].to_string(), c[2].to_string())).collect();
+    let terms: Vec<(String, String)> =
+        re.captures_iter(&filter).map(|c| (c[1].to_string(), c[2].to_string())).collect();
     retain_resources(body, |r| {
         terms.iter().all(|(attr, wanted)| {
             let key = r.as_object().and_then(|o| o.keys().find(|k| k.eq_ignore_ascii_case(attr)).cloned());
@@ -647,7 +654,9 @@ fn unauthorized_without_body(_: &Seen, status: &mut StatusCode, body: &mut Optio
 // Discovery
 
 fn is_discovery(path: &str) -> bool {
-    ["/ServiceProviderConfig", "/Schemas", "/ResourceTypes"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    ["/ServiceProviderConfig", "/Schemas", "/ResourceTypes"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }
 
 fn is_discovery_list(seen: &Seen) -> bool {
@@ -714,6 +723,16 @@ fn resource_type_endpoint_wrong(seen: &Seen, _: &mut StatusCode, body: &mut Opti
             r["endpoint"] = json!("/User");
         }
     });
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// POST .search
+
+fn search_not_supported(seen: &Seen) -> Before {
+    if seen.method == Method::POST && seen.path.ends_with("/.search") {
+        return error(StatusCode::NOT_FOUND, None, "no SCIM endpoint here");
+    }
+    Before::Pass
 }
 
 // ------------------------------------------------------------------------------------------------------------
