@@ -9,6 +9,7 @@
 //!    request path's collection (`/Users` → `user`); it is replaced where a string equals it, where a URL or path
 //!    segment equals it, where it appears in double quotes (filters such as `members[value eq "…"]`), and —
 //!    for ids of 8 characters or more — where it stands as a whole word in free text (`User <id> not found`);
+//!    ids of discovery resources (schema URNs, resource type names) are vocabulary, not server ids;
 //! 4. generated values → `{{variableName}}` (also `{{name|lower}}` / `{{name|upper}}` when the server changed
 //!    their case);
 //! 5. RFC 3339 timestamps → `[timestamp]`.
@@ -207,6 +208,9 @@ fn resource_kind(resource: &Value, fallback: &str) -> String {
         .unwrap_or_else(|| fallback.to_string())
 }
 
+/// Kinds (from a path or `meta.resourceType`, lower-cased, singular) whose `id`s are not server ids.
+const DISCOVERY_KINDS: &[&str] = &["schema", "resourcetype", "serviceproviderconfig"];
+
 /// Server ids in order of first appearance, with their placeholders.
 fn collect_ids(entries: &[Entry<'_>]) -> Vec<(String, String)> {
     let mut ids: Vec<(String, String)> = Vec::new();
@@ -224,15 +228,20 @@ fn collect_ids(entries: &[Entry<'_>]) -> Vec<(String, String)> {
             continue;
         };
         let fallback = kind_from_path(&e.request.path);
-        if let Some(id) = body.get("id").and_then(id_string) {
-            register(id, resource_kind(body, &fallback));
+        if DISCOVERY_KINDS.contains(&fallback.as_str()) {
+            // Schema URNs and resource type names are the server's published vocabulary, not ids to hide:
+            // a renamed schema must show up as drift.
+            continue;
         }
-        if let Some(Value::Array(items)) = body.get("Resources") {
-            for item in items {
-                if let Some(id) = item.get("id").and_then(id_string) {
-                    register(id, resource_kind(item, &fallback));
-                }
+        let mut consider = |v: &Value| {
+            let kind = resource_kind(v, &fallback);
+            if let Some(id) = v.get("id").and_then(id_string).filter(|_| !DISCOVERY_KINDS.contains(&kind.as_str())) {
+                register(id, kind);
             }
+        };
+        consider(body);
+        if let Some(Value::Array(items)) = body.get("Resources") {
+            items.iter().for_each(&mut consider);
         }
     }
     ids

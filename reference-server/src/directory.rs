@@ -583,6 +583,13 @@ impl Directory {
         let ops = patch::parse_request(request)?;
         self.write(kind, id, if_match, false, |rid, old| {
             let patched = patch::apply(rt, old, rid, &ops)?;
+            // RFC 7644 §3.5.2.2: a required attribute that is removed or becomes unassigned is a mutability error.
+            for def in rt.schema.attributes.iter().filter(|a| a.required) {
+                let present = |v: &Value| v.get(def.name).is_some_and(|x| !x.is_null() && x != "");
+                if present(old) && !present(&patched) {
+                    return Err(ScimError::Mutability(format!("'{}' is required and cannot be removed", def.name)));
+                }
+            }
             resource::normalize(rt, patched)
         })
     }

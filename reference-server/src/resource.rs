@@ -185,6 +185,10 @@ pub fn project(rt: &ResourceType, resource: Value, attributes: &[AttrPath], excl
 pub fn parse_attribute_list(rt: &ResourceType, list: &str) -> ScimResult<Vec<AttrPath>> {
     let mut paths = Vec::new();
     for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        // `schemas` is always returned (RFC 7643 §3): naming it selects or excludes nothing.
+        if item.eq_ignore_ascii_case("schemas") {
+            continue;
+        }
         let path = match split_key(rt, item) {
             Key::Schema(scope) => {
                 AttrPath { urn: Some(scope.unwrap_or(rt.schema.id).to_string()), name: String::new(), sub: None }

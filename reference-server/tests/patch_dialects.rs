@@ -223,7 +223,11 @@ async fn patch_errors_are_atomic_and_typed() {
             json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "emails[type eq ", "value": "x"}]}),
             "invalidPath",
         ),
-        (json!({"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": "userName"}]}), "invalidValue"),
+        (json!({"schemas": [PATCH_OP], "Operations": [{"op": "remove", "path": "userName"}]}), "mutability"),
+        (
+            json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "userName", "value": null}]}),
+            "mutability",
+        ),
     ];
     for (body, scim_type) in cases {
         let r = s.patch(&p, body.clone()).await;

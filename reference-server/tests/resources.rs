@@ -401,6 +401,11 @@ async fn discovery_endpoints_describe_the_server_and_are_read_only() {
         s.send(Method::DELETE, path, None).await.assert_error(405, None);
         s.put(path, json!({})).await.assert_error(405, None);
     }
+    for path in ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"] {
+        s.get(&format!("{path}?filter=id%20eq%20%22User%22")).await.assert_error(403, None);
+    }
+    let r = s.get("/Users?excludedAttributes=schemas,emails").await;
+    assert_eq!(r.status, 200, "schemas is always returned; naming it is harmless");
     s.get("/Me").await.assert_error(501, None);
     s.post("/Bulk", json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": []}))
         .await

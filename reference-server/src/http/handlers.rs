@@ -275,8 +275,17 @@ pub async fn delete(ctx: ScimContext, kind: ResourceKind, id: String, headers: H
 }
 
 /// GET /ServiceProviderConfig (RFC 7644 §4).
-pub async fn service_provider_config(Extension(ctx): Ctx) -> Scim {
-    Scim::ok(discovery::service_provider_config(ctx.features, &ctx.base))
+pub async fn service_provider_config(Extension(ctx): Ctx, q: ScimQuery) -> ScimResult<Scim> {
+    no_filter(&q)?;
+    Ok(Scim::ok(discovery::service_provider_config(ctx.features, &ctx.base)))
+}
+
+/// RFC 7644 §4: discovery endpoints do not filter, and a `filter` answers 403 so clients cannot assume it held.
+fn no_filter(q: &ScimQuery) -> ScimResult<()> {
+    match q.get("filter") {
+        Some(_) => Err(ScimError::Forbidden("discovery endpoints do not support filtering (RFC 7644 §4)".into())),
+        None => Ok(()),
+    }
 }
 
 fn discovery_list(items: Vec<Value>) -> Scim {
@@ -290,8 +299,9 @@ fn discovery_list(items: Vec<Value>) -> Scim {
 }
 
 /// GET /ResourceTypes (RFC 7644 §4).
-pub async fn resource_types(Extension(ctx): Ctx) -> Scim {
-    discovery_list(discovery::resource_types(&ctx.base))
+pub async fn resource_types(Extension(ctx): Ctx, q: ScimQuery) -> ScimResult<Scim> {
+    no_filter(&q)?;
+    Ok(discovery_list(discovery::resource_types(&ctx.base)))
 }
 
 /// GET /ResourceTypes/{id}.
@@ -302,8 +312,9 @@ pub async fn resource_type(Extension(ctx): Ctx, Path(id): Path<String>) -> ScimR
 }
 
 /// GET /Schemas (RFC 7644 §4).
-pub async fn schemas(Extension(ctx): Ctx) -> Scim {
-    discovery_list(discovery::schemas(&ctx.base))
+pub async fn schemas(Extension(ctx): Ctx, q: ScimQuery) -> ScimResult<Scim> {
+    no_filter(&q)?;
+    Ok(discovery_list(discovery::schemas(&ctx.base)))
 }
 
 /// GET /Schemas/{id}.
