@@ -24,6 +24,8 @@ pub struct SentRequest {
     pub step_headers: Vec<(String, String)>,
     /// JSON body.
     pub body: Option<Value>,
+    /// Raw text body (a step's `bodyText`), sent instead of `body`.
+    pub body_text: Option<String>,
     /// Which credential was sent.
     pub auth: AuthMode,
     /// The space encoding of the query, when the step overrode its profile's.

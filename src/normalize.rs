@@ -133,6 +133,9 @@ fn raw_entry(e: &Entry<'_>) -> Value {
     if let Some(b) = &e.request.body {
         req.insert("body".into(), b.clone());
     }
+    if let Some(t) = &e.request.body_text {
+        req.insert("bodyText".into(), Value::String(t.clone()));
+    }
     match e.request.auth {
         AuthMode::Default => {}
         AuthMode::None => {
@@ -444,6 +447,7 @@ mod tests {
             headers: vec![("Authorization-ish".into(), "x".into())],
             step_headers: vec![],
             body,
+            body_text: None,
             auth: AuthMode::Default,
             spaces: None,
         }

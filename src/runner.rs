@@ -522,6 +522,9 @@ impl Runner {
             if let Some(b) = &step.request.body {
                 missing.extend(vars.missing_in_value(b));
             }
+            if let Some(t) = &step.request.body_text {
+                missing.extend(vars.missing_in(t));
+            }
             if !missing.is_empty() {
                 missing.dedup();
                 let names: Vec<String> = missing.iter().map(|m| format!("{{{{{m}}}}}")).collect();
@@ -666,6 +669,14 @@ impl Runner {
         let mut req =
             self.build(resolved, profile, r.method, &path, &query, &scenario_headers, &step_headers, body, r.auth);
         req.spaces = r.spaces;
+        if let Some(text) = &r.body_text {
+            req.body_text = Some(vars.render(text));
+            req.headers = profile
+                .headers_for(true, &scenario_headers, &step_headers)
+                .into_iter()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case("authorization"))
+                .collect();
+        }
         req.step_headers = step_headers.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
         let mut result = StepResult {
             name: step.name.clone(),
@@ -755,6 +766,7 @@ impl Runner {
             headers: headers.into_iter().filter(|(k, _)| !k.eq_ignore_ascii_case("authorization")).collect(),
             step_headers: vec![],
             body,
+            body_text: None,
             auth,
             spaces: None,
         }
@@ -786,6 +798,8 @@ impl Runner {
         }
         if let Some(body) = &req.body {
             builder = builder.body(serde_json::to_vec(body).expect("JSON values serialise"));
+        } else if let Some(text) = &req.body_text {
+            builder = builder.body(text.clone());
         }
         let limit = self.options.body_limit;
         let started = Instant::now();

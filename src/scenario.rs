@@ -388,6 +388,9 @@ pub struct Request {
     /// JSON body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
+    /// A body sent as raw text instead of `body` — for deliberately malformed JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_text: Option<String>,
     /// Credential to send.
     #[serde(default)]
     pub auth: AuthMode,
@@ -796,6 +799,12 @@ fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
         }
         if let Some(b) = &req.body {
             value_strings(b, &mut strings);
+        }
+        if let Some(t) = &req.body_text {
+            if req.body.is_some() {
+                report("`body` and `bodyText` are exclusive".into());
+            }
+            strings.push(t);
         }
         for a in &step.expect.body {
             if let Err(e) = validate_assertion(a) {

@@ -58,6 +58,14 @@ fn unknown_field_in_a_step_names_file_step_and_field() {
 }
 
 #[test]
+fn body_and_body_text_are_exclusive() {
+    let step = json!({"name": "raw", "request": {"method": "POST", "path": "/Users", "body": {}, "bodyText": "{"}});
+    let e = one_error("rfc/bad/both_bodies.json", base(json!([step])));
+    assert_eq!(e.step.as_deref(), Some("step 1 \"raw\""), "{e}");
+    assert!(e.reason.contains("`body` and `bodyText` are exclusive"), "{e}");
+}
+
+#[test]
 fn unknown_top_level_field_is_rejected() {
     let mut v = base(json!([get("a", "/Users")]));
     v["titel"] = json!("typo");
@@ -216,7 +224,10 @@ fn the_json_schema_matches_the_loader() {
     };
     assert_eq!(all.checks_set(), Assertion::CHECKS);
     assert_eq!(keys("/$defs/step/properties"), ["capture", "expect", "level", "name", "note", "request"]);
-    assert_eq!(keys("/$defs/request/properties"), ["auth", "body", "headers", "method", "path", "query", "spaces"]);
+    assert_eq!(
+        keys("/$defs/request/properties"),
+        ["auth", "body", "bodyText", "headers", "method", "path", "query", "spaces"]
+    );
     assert_eq!(keys("/$defs/expect/properties"), ["body", "headers", "maxTimeMs", "status"]);
     assert_eq!(
         keys("/properties"),

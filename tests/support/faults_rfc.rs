@@ -289,6 +289,12 @@ pub static FAULTS: &[Fault] = &[
         before: pass,
         after: readonly_create_honoured,
     },
+    Fault {
+        name: "discovery-filter-ignored",
+        description: "a `filter` on a discovery endpoint is silently ignored instead of answered 403 (RFC 7644 §4)",
+        before: discovery_filter_ignored,
+        after: keep,
+    },
 ];
 
 // ------------------------------------------------------------------------------------------------------------
@@ -766,4 +772,12 @@ fn readonly_create_honoured(seen: &Seen, status: &mut StatusCode, body: &mut Opt
             meta.insert("created".into(), created.clone());
         }
     }
+}
+
+fn discovery_filter_ignored(seen: &Seen) -> Before {
+    let discovery = ["/Schemas", "/ResourceTypes", "/ServiceProviderConfig"].iter().any(|p| seen.path.starts_with(p));
+    if seen.method == Method::GET && discovery && seen.param("filter").is_some() {
+        return Before::Query(seen.query_with(&[("filter", None)]));
+    }
+    Before::Pass
 }
