@@ -128,6 +128,14 @@ pub fn plain_text(text: &str) -> Value {
     serde_json::json!({ PLAIN_TEXT: text })
 }
 
+const WITH_CONTENT_TYPE: &str = "$contentType";
+const BODY: &str = "$body";
+
+/// A JSON body that the fault layer sends with another `Content-Type` (e.g. `application/json`).
+pub fn with_content_type(body: Value, content_type: &str) -> Value {
+    serde_json::json!({ WITH_CONTENT_TYPE: content_type, BODY: body })
+}
+
 /// What a fault does with a request before the server sees it.
 #[derive(Debug)]
 pub enum Before {
@@ -227,10 +235,18 @@ async fn inject(State(fault): State<&'static Fault>, req: Request, next: Next) -
 
 fn respond(status: StatusCode, body: Option<Value>, original: Option<axum::http::response::Parts>) -> Response {
     let text = body.as_ref().and_then(|v| v.get(PLAIN_TEXT)).and_then(Value::as_str).map(str::to_string);
-    let mut res = match (body, text) {
-        (_, Some(t)) => (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], t).into_response(),
-        (Some(v), None) => (status, [(header::CONTENT_TYPE, "application/scim+json")], v.to_string()).into_response(),
-        (None, None) => status.into_response(),
+    let content_type = body.as_ref().and_then(|v| v.get(WITH_CONTENT_TYPE)).and_then(Value::as_str).map(str::to_string);
+    let mut res = match (body, text, content_type) {
+        (_, Some(t), _) => {
+            (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string())], t).into_response()
+        }
+        (Some(v), None, Some(ct)) => {
+            (status, [(header::CONTENT_TYPE, ct)], v.get(BODY).unwrap_or(&Value::Null).to_string()).into_response()
+        }
+        (Some(v), None, None) => {
+            (status, [(header::CONTENT_TYPE, "application/scim+json".to_string())], v.to_string()).into_response()
+        }
+        (None, _, _) => status.into_response(),
     };
     if let Some(p) = original {
         for name in [header::LOCATION, header::ETAG, header::WWW_AUTHENTICATE] {

@@ -6,13 +6,20 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
-use super::faults::{keep, pass, Before, Fault, Seen};
+use super::faults::{keep, pass, with_content_type, Before, Fault, Seen};
 
 /// The enterprise User extension (RFC 7643 §4.3).
 pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 /// Every Entra fault.
 pub static FAULTS: &[Fault] = &[
+    Fault {
+        name: "json-content-type",
+        description:
+            "JSON responses carry `Content-Type: application/json` instead of `application/scim+json` (Entra aborts)",
+        before: pass,
+        after: json_content_type,
+    },
     Fault {
         name: "no-match-404",
         description: "a filtered query that matches nothing answers 404 instead of an empty ListResponse",
@@ -534,5 +541,11 @@ pub fn retain_resources(body: &mut Option<Value>, keep: impl Fn(&Value) -> bool)
     }
     if b.get("itemsPerPage").is_some() {
         b["itemsPerPage"] = json!(left);
+    }
+}
+
+fn json_content_type(_: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    if let Some(b) = body.take() {
+        *body = Some(with_content_type(b, "application/json; charset=utf-8"));
     }
 }
