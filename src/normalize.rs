@@ -18,6 +18,8 @@
 //! headers are recorded only when the step itself sets them, never `Authorization`. Keys are sorted.
 
 use std::collections::BTreeMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -103,9 +105,9 @@ pub fn transcript(entries: &[Entry<'_>], ctx: &Context<'_>) -> Value {
     sort_keys(out)
 }
 
-/// Renders a transcript as snapshot text: pretty JSON with sorted keys.
+/// Renders a transcript made by [`transcript`] (keys already sorted) as snapshot text: pretty JSON.
 pub fn render(transcript: &Value) -> String {
-    serde_json::to_string_pretty(&sort_keys(transcript.clone())).expect("JSON values always serialise")
+    serde_json::to_string_pretty(transcript).expect("JSON values always serialise")
 }
 
 fn raw_entry(e: &Entry<'_>) -> Value {
@@ -293,6 +295,28 @@ struct Rules<'a> {
     ids: Vec<(String, String)>,
     versions: Vec<String>,
     generated: Vec<(String, String)>,
+    /// Finds, in one pass over a string, which ids and which generated values occur in it: a transcript
+    /// has thousands of strings and may have a hundred ids, so testing each pair would be quadratic.
+    id_finder: Option<AhoCorasick>,
+    generated_finder: Option<AhoCorasick>,
+}
+
+/// An automaton over `patterns`, or `None` when there are none.
+fn finder<'p>(patterns: impl Iterator<Item = &'p String>) -> Option<AhoCorasick> {
+    let patterns: Vec<&String> = patterns.collect();
+    if patterns.is_empty() {
+        return None;
+    }
+    // A contiguous NFA: cheap to build for one transcript, and fast enough on short strings.
+    AhoCorasick::builder().kind(Some(AhoCorasickKind::ContiguousNFA)).build(patterns).ok()
+}
+
+/// Indexes (ascending) of the patterns of `finder` that occur in `s`.
+fn occurring(finder: &AhoCorasick, s: &str) -> Vec<usize> {
+    let mut hits: Vec<usize> = finder.find_overlapping_iter(s).map(|m| m.pattern().as_usize()).collect();
+    hits.sort_unstable();
+    hits.dedup();
+    hits
 }
 
 impl<'a> Rules<'a> {
@@ -324,7 +348,9 @@ impl<'a> Rules<'a> {
         generated.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
         variants.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
         generated.extend(variants);
-        Rules { ctx, origin, ids, versions, generated }
+        let id_finder = finder(ids.iter().map(|(id, _)| id));
+        let generated_finder = finder(generated.iter().map(|(v, _)| v));
+        Rules { ctx, origin, ids, versions, generated, id_finder, generated_finder }
     }
 
     fn apply(&self, v: &mut Value, key: Option<&str>) {
@@ -360,12 +386,19 @@ impl<'a> Rules<'a> {
                 s = s.replace(origin.as_str(), "[origin]");
             }
         }
-        for (id, ph) in &self.ids {
-            s = replace_id(&s, id, ph);
+        if let Some(f) = &self.id_finder {
+            for i in occurring(f, &s) {
+                let (id, ph) = &self.ids[i];
+                s = replace_id(&s, id, ph);
+            }
         }
-        for (value, name) in &self.generated {
-            if s.contains(value.as_str()) {
-                s = s.replace(value.as_str(), name);
+        if let Some(f) = &self.generated_finder {
+            // in the order of `generated` (longest first): a replaced value may no longer be there
+            for i in occurring(f, &s) {
+                let (value, name) = &self.generated[i];
+                if s.contains(value.as_str()) {
+                    s = s.replace(value.as_str(), name);
+                }
             }
         }
         timestamp_re().replace_all(&s, "[timestamp]").into_owned()
