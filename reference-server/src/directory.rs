@@ -205,12 +205,19 @@ impl State {
         Ok(())
     }
 
-    /// Tells the portal hooks about users whose memberships changed.
-    fn notify_members(&self, ids: impl IntoIterator<Item = Uuid>) -> ScimResult<()> {
+    /// Users whose group memberships (or their groups' names) changed: their derived `groups` attribute is part
+    /// of their representation, so each gets a new version and `lastModified` (RFC 7644 §3.14), and the portal
+    /// hooks are told.
+    fn members_changed(&mut self, ids: impl IntoIterator<Item = Uuid>, now: &str) -> ScimResult<()> {
         for id in ids {
-            if self.store.get(ResourceKind::User, &id).is_some_and(|r| !r.hidden) {
-                self.notify(id, UserEvent::MembershipChanged, None)?;
-            }
+            let Some(rec) = self.store.get(ResourceKind::User, &id).filter(|r| !r.hidden) else { continue };
+            let mut body = body_of(rec)?;
+            let version = self.next_version();
+            set_meta(&mut body, None, now, version);
+            let keys = index_keys(ResourceKind::User, &body);
+            let record = Record { id, version, hidden: false, protected: false, body: body.to_string().into() };
+            self.store.update(ResourceKind::User, record, keys);
+            self.notify(id, UserEvent::MembershipChanged, None)?;
         }
         Ok(())
     }
@@ -538,7 +545,7 @@ impl Directory {
                 st.notify(id, event, source_app)?;
             }
             ResourceKind::User => {}
-            ResourceKind::Group => st.notify_members(members)?,
+            ResourceKind::Group => st.members_changed(members, &now)?,
         }
         Ok(match kind {
             ResourceKind::User => st.with_groups(&id, body),
@@ -657,7 +664,7 @@ impl Directory {
         match kind {
             ResourceKind::User if !hidden => st.notify(uid, UserEvent::Updated, None)?,
             ResourceKind::User => {}
-            ResourceKind::Group => st.notify_members(affected)?,
+            ResourceKind::Group => st.members_changed(affected, &now)?,
         }
         Ok(match kind {
             ResourceKind::User => st.with_groups(&uid, body),
@@ -699,7 +706,7 @@ impl Directory {
                 st.group_names.remove(&uid);
                 st.store.remove(kind, &uid);
                 st.drop_member_everywhere(uid, &now)?;
-                st.notify_members(members)?;
+                st.members_changed(members, &now)?;
             }
         }
         Ok(())

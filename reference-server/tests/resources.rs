@@ -86,9 +86,18 @@ async fn user_with_every_core_and_enterprise_attribute_round_trips() {
 #[tokio::test]
 async fn user_groups_are_derived_from_membership_and_read_only() {
     let s = Server::start().await;
-    let u = id_of(&s.create_user("member@example.com").await);
+    let created = s.create_user("member@example.com").await;
+    let u = id_of(&created);
     let g = id_of(&s.create_group("Engineering", &[&u]).await);
     let got = s.get(&format!("/Users/{u}")).await;
+    // the user's representation changed, so its version did too (RFC 7644 §3.14)
+    assert_ne!(got.body["meta"]["version"], created["meta"]["version"]);
+    let old_etag = created["meta"]["version"].as_str().unwrap().to_string();
+    let r = Server::finish(
+        s.client.get(s.url(&format!("/Users/{u}"))).bearer_auth(&s.server.token).header("If-None-Match", &old_etag),
+    )
+    .await;
+    assert_eq!(r.status, 200, "a stale ETag must not answer 304 after a membership change");
     assert_eq!(got.body["groups"][0]["value"], json!(g));
     assert_eq!(got.body["groups"][0]["display"], "Engineering");
     assert_eq!(got.body["groups"][0]["$ref"], json!(s.url(&format!("/Groups/{g}"))));
@@ -99,9 +108,17 @@ async fn user_groups_are_derived_from_membership_and_read_only() {
     let gr = s.get(&format!("/Groups/{g}")).await;
     assert_eq!(gr.body["members"][0]["$ref"], json!(s.url(&format!("/Users/{u}"))));
     assert_eq!(gr.body["members"][0]["type"], "User");
+    // renaming the group changes the member's representation and version
+    let before = s.get(&format!("/Users/{u}")).await.body["meta"]["version"].clone();
+    s.patch_ops(&format!("/Groups/{g}"), json!([{"op": "replace", "path": "displayName", "value": "Platform"}])).await;
+    let after = s.get(&format!("/Users/{u}")).await.body;
+    assert_eq!(after["groups"][0]["display"], "Platform");
+    assert_ne!(after["meta"]["version"], before);
     // deleting the group removes the derived attribute
     assert_eq!(s.delete(&format!("/Groups/{g}")).await.status, 204);
-    assert!(s.get(&format!("/Users/{u}")).await.body.get("groups").is_none());
+    let gone = s.get(&format!("/Users/{u}")).await.body;
+    assert!(gone.get("groups").is_none());
+    assert_ne!(gone["meta"]["version"], after["meta"]["version"]);
 }
 
 #[tokio::test]
