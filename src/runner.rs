@@ -441,17 +441,7 @@ impl Runner {
         let redactor = Redactor::new(resolved.credential.secrets());
         let profile = Profile::of(Idp::Rfc);
         for (path, what) in [("/ServiceProviderConfig", "spc"), ("/ResourceTypes", "types")] {
-            let req = self.build(
-                &resolved,
-                &profile,
-                Method::GET,
-                path,
-                &[],
-                &BTreeMap::new(),
-                &BTreeMap::new(),
-                None,
-                AuthMode::Default,
-            );
+            let req = self.bare(&resolved, &profile, Method::GET, path);
             match self.send(&resolved, &profile, &req).await {
                 Ok(obs) if obs.status == 200 && obs.json().is_some() => {
                     let body = obs.json().cloned().unwrap_or(Value::Null);
@@ -546,17 +536,7 @@ impl Runner {
         // cleanup, newest first
         for path in created.iter().rev() {
             let started = Instant::now();
-            let req = self.build(
-                &resolved,
-                &profile,
-                Method::DELETE,
-                path,
-                &[],
-                &BTreeMap::new(),
-                &BTreeMap::new(),
-                None,
-                AuthMode::Default,
-            );
+            let req = self.bare(&resolved, &profile, Method::DELETE, path);
             let outcome = self.send(&resolved, &profile, &req).await;
             let mut r = StepResult {
                 name: "cleanup".into(),
@@ -770,6 +750,12 @@ impl Runner {
             auth,
             spaces: None,
         }
+    }
+
+    /// A request the runner sends on its own (discovery, cleanup): no query, body or step headers.
+    fn bare(&self, resolved: &Resolved, profile: &Profile, method: Method, path: &str) -> SentRequest {
+        let none = BTreeMap::new();
+        self.build(resolved, profile, method, path, &[], &none, &none, None, AuthMode::Default)
     }
 
     fn authorization(&self, resolved: &Resolved, profile: &Profile, auth: AuthMode) -> Option<String> {
