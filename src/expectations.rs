@@ -50,7 +50,9 @@ impl Expectations {
     }
 
     fn matches(d: &Deviation, scenario: &str, step: &str) -> bool {
-        d.scenario == scenario && d.step.as_deref().is_none_or(|s| s == step)
+        // A repeated step's runs are named `name [i/n]`; naming the step covers every run.
+        let base = step.rsplit_once(" [").filter(|(_, tail)| tail.ends_with(']')).map_or(step, |(b, _)| b);
+        d.scenario == scenario && d.step.as_deref().is_none_or(|s| s == step || s == base)
     }
 
     /// Marks listed failing steps as expected, notes listed steps that now pass, recomputes verdicts, and

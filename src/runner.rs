@@ -16,7 +16,7 @@ use crate::check::{self, Failure};
 use crate::exchange::{Body, Observed, SentRequest};
 use crate::normalize::{self, Entry, Redactor};
 use crate::profile::{AuthStyle, Profile};
-use crate::scenario::{AuthMode, CaptureFrom, Feature, Idp, Level, Method, Scenario, Step, Vars};
+use crate::scenario::{AuthMode, CaptureFrom, Feature, Idp, Level, Method, Scenario, Step, Vars, REPEAT_INDEX};
 use crate::snapshot::{SnapshotOutcome, SnapshotStore};
 
 /// The credential a run sends.
@@ -492,14 +492,28 @@ impl Runner {
         let mut created: Vec<String> = Vec::new();
         let mut transport_error: Option<String> = None;
 
-        for step in &s.steps {
+        // A step with `repeat: n` runs n times with `{{index}}` = 1..=n, each run its own result.
+        let runs = s.steps.iter().flat_map(|step| {
+            let n = step.repeat.unwrap_or(1);
+            (1..=n).map(move |i| (step, step.repeat.map(|n| (i, n))))
+        });
+        for (step, iteration) in runs {
             let level = s.step_level(step);
+            if let Some((i, _)) = iteration {
+                vars.set(REPEAT_INDEX, Value::String(i.to_string()));
+            }
+            let name_of = |mut r: StepResult| {
+                if let Some((i, n)) = iteration {
+                    r.name = format!("{} [{i}/{n}]", step.name);
+                }
+                r
+            };
             if let Some(err) = &transport_error {
-                result.steps.push(not_run(
+                result.steps.push(name_of(not_run(
                     step,
                     level,
                     format!("not run: an earlier step had a transport error ({err})"),
-                ));
+                )));
                 continue;
             }
             let mut missing = vars.missing_in(&step.request.path);
@@ -518,15 +532,15 @@ impl Runner {
             if !missing.is_empty() {
                 missing.dedup();
                 let names: Vec<String> = missing.iter().map(|m| format!("{{{{{m}}}}}")).collect();
-                result.steps.push(not_run(
+                result.steps.push(name_of(not_run(
                     step,
                     level,
                     format!("not run: {} was not captured by an earlier step", names.join(", ")),
-                ));
+                )));
                 continue;
             }
             let step_result =
-                self.run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await;
+                name_of(self.run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await);
             if step_result.verdict == StepVerdict::Error {
                 transport_error = step_result.error.clone();
             }

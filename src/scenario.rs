@@ -420,7 +420,17 @@ pub struct Step {
     /// Captures: variable name → body pointer or header.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub capture: BTreeMap<String, Capture>,
+    /// Run the step this many times (2 to 1000), with `{{index}}` = 1, 2, … — e.g. to create enough users to
+    /// page through. Each run is its own result and transcript entry, named `name [i/n]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<u32>,
 }
+
+/// The variable a repeated step's runs are numbered by (1-based).
+pub const REPEAT_INDEX: &str = "index";
+
+/// The most runs a repeated step may have.
+pub const MAX_REPEAT: u32 = 1000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -783,6 +793,23 @@ fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
     for (i, step) in s.steps.iter().enumerate() {
         let label = Some(format!("step {} \"{}\"", i + 1, step.name));
         let mut report = |reason: String| errors.push((label.clone(), reason));
+        if let Some(n) = step.repeat {
+            if !(2..=MAX_REPEAT).contains(&n) {
+                report(format!("`repeat` must be between 2 and {MAX_REPEAT}, not {n}"));
+            }
+            if !step.capture.is_empty() {
+                report("a repeated step cannot capture: which run's value would it be?".into());
+            }
+            if s.variables.contains_key(REPEAT_INDEX) {
+                report(format!(
+                    "a repeated step numbers its runs with `{{{{{REPEAT_INDEX}}}}}`, which is also a variable"
+                ));
+            }
+        }
+        let mut defined_here = defined.clone();
+        if step.repeat.is_some() {
+            defined_here.insert(REPEAT_INDEX.to_string());
+        }
         let req = &step.request;
         if !req.path.starts_with('/') {
             report(format!("path `{}` must start with `/` (it is relative to the base URI)", req.path));
@@ -825,7 +852,7 @@ fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
             }
         }
         for s in strings {
-            check_refs(s, &defined, &mut report);
+            check_refs(s, &defined_here, &mut report);
         }
         for (name, cap) in &step.capture {
             if !name_re().is_match(name) || name.starts_with('$') {

@@ -66,6 +66,22 @@ fn body_and_body_text_are_exclusive() {
 }
 
 #[test]
+fn repeated_steps_are_bounded_cannot_capture_and_alone_know_index() {
+    let step = |extra: serde_json::Value| {
+        let mut s = json!({"name": "create", "request": {"method": "POST", "path": "/Users", "body": {"userName": "u{{index}}"}}});
+        s.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        s
+    };
+    let e = one_error("okta/bad/repeat_one.json", base(json!([step(json!({"repeat": 1}))])));
+    assert!(e.reason.contains("`repeat` must be between 2 and 1000, not 1"), "{e}");
+    let e =
+        one_error("okta/bad/repeat_capture.json", base(json!([step(json!({"repeat": 3, "capture": {"id": "/id"}}))])));
+    assert!(e.reason.contains("a repeated step cannot capture"), "{e}");
+    let e = one_error("okta/bad/index_outside.json", base(json!([step(json!({}))])));
+    assert!(e.reason.contains("{{index}}"), "{e}");
+}
+
+#[test]
 fn unknown_top_level_field_is_rejected() {
     let mut v = base(json!([get("a", "/Users")]));
     v["titel"] = json!("typo");
@@ -223,7 +239,7 @@ fn the_json_schema_matches_the_loader() {
         when: None,
     };
     assert_eq!(all.checks_set(), Assertion::CHECKS);
-    assert_eq!(keys("/$defs/step/properties"), ["capture", "expect", "level", "name", "note", "request"]);
+    assert_eq!(keys("/$defs/step/properties"), ["capture", "expect", "level", "name", "note", "repeat", "request"]);
     assert_eq!(
         keys("/$defs/request/properties"),
         ["auth", "body", "bodyText", "headers", "method", "path", "query", "spaces"]

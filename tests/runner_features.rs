@@ -316,3 +316,34 @@ async fn missing_capture_blocks_dependent_steps_and_should_failures_respect_poli
     let human = report::human(&out, &Policy::default(), &[]);
     assert!(human.contains("FAIL(SHOULD)") && human.contains("okta   should  0 passed, 1 failed"), "{human}");
 }
+
+#[tokio::test]
+async fn a_repeated_step_runs_once_per_index_and_names_each_run() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/scim/v2/Users"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_raw(json!({"userName": "x"}).to_string(), "application/scim+json"),
+        )
+        .mount(&server)
+        .await;
+    let s = scenario(
+        "rfc/repeat/create_three.json",
+        json!({"title": "t", "source": "test", "level": "must", "variables": {"batch": "{{$uuid}}"}, "steps": [
+            {"name": "create", "repeat": 3, "request": {"method": "POST", "path": "/Users",
+             "body": {"userName": "u{{index}}.{{batch}}"}}, "expect": {"status": 201}}
+        ]}),
+    );
+    let out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
+    let r = &out.results[0];
+    assert_eq!(r.verdict, Verdict::Pass, "{}", report::human(&out, &Policy::default(), &[]));
+    let names: Vec<&str> = r.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["create [1/3]", "create [2/3]", "create [3/3]"]);
+    let received = server.received_requests().await.unwrap();
+    let users: Vec<String> = received
+        .iter()
+        .filter_map(|r| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
+        .map(|b| b["userName"].as_str().unwrap().split('.').next().unwrap().to_string())
+        .collect();
+    assert_eq!(users, ["u1", "u2", "u3"]);
+}
