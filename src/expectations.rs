@@ -103,3 +103,23 @@ impl Expectations {
         notes
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deviation(step: Option<&str>) -> Deviation {
+        serde_json::from_value(serde_json::json!({"scenario": "okta::import::users", "step": step, "reason": "r"}))
+            .expect("deviation")
+    }
+
+    #[test]
+    fn a_deviation_naming_a_repeated_step_covers_every_run_and_only_that_scenario() {
+        let d = deviation(Some("Setup: users exist"));
+        assert!(Expectations::matches(&d, "okta::import::users", "Setup: users exist [3/105]"));
+        assert!(Expectations::matches(&d, "okta::import::users", "Setup: users exist"));
+        assert!(!Expectations::matches(&d, "okta::import::users", "Setup: users exist twice [3/105]"));
+        assert!(!Expectations::matches(&d, "okta::import::groups", "Setup: users exist [3/105]"));
+        assert!(Expectations::matches(&deviation(None), "okta::import::users", "anything"));
+    }
+}
