@@ -274,31 +274,34 @@ impl State {
         let keys = index_keys(kind, body);
         let mut hidden_match = None;
         if let Some(name) = &keys.name {
-            for id in self.store.lookup(kind, Index::Name, name) {
-                if Some(id) == self_id {
+            for r in self.store.lookup(kind, Index::Name, name) {
+                if Some(r.id) == self_id {
                     continue;
                 }
-                match self.store.get(kind, &id) {
-                    Some(r) if r.protected => return Err(protected_error()),
-                    Some(r) if r.hidden => hidden_match = Some(id),
-                    Some(_) => {
-                        let what = match kind {
-                            ResourceKind::User => "userName",
-                            ResourceKind::Group => "displayName",
-                        };
-                        return Err(ScimError::Uniqueness(format!("{what} '{name}' is already in use")));
-                    }
-                    None => {}
+                if r.protected {
+                    return Err(protected_error());
                 }
+                if r.hidden {
+                    hidden_match = Some(r.id);
+                    continue;
+                }
+                let what = match kind {
+                    ResourceKind::User => "userName",
+                    ResourceKind::Group => "displayName",
+                };
+                return Err(ScimError::Uniqueness(format!("{what} '{name}' is already in use")));
             }
         }
         if hidden_match.is_none() && kind == ResourceKind::User {
             if let Some(ext) = &keys.external_id {
                 // Only users deleted through SCIM are restored; protected accounts are hidden too, but a
                 // create must never take one over.
-                hidden_match = self.store.lookup(kind, Index::ExternalId, ext).into_iter().find(|id| {
-                    Some(*id) != self_id && self.store.get(kind, id).is_some_and(|r| r.hidden && !r.protected)
-                });
+                hidden_match = self
+                    .store
+                    .lookup(kind, Index::ExternalId, ext)
+                    .into_iter()
+                    .find(|r| Some(r.id) != self_id && r.hidden && !r.protected)
+                    .map(|r| r.id);
             }
         }
         Ok(hidden_match)
@@ -767,7 +770,7 @@ impl Directory {
                 continue;
             }
             let candidates: Box<dyn Iterator<Item = &Record>> = match f.as_ref().and_then(|f| planned(&st, *kind, f)) {
-                Some(ids) => Box::new(ids.into_iter().filter_map(|id| st.store.get(*kind, &id))),
+                Some(records) => Box::new(records.into_iter()),
                 None => st.store.scan(*kind),
             };
             for rec in candidates.filter(|r| !r.hidden) {
@@ -840,13 +843,13 @@ impl Directory {
 
 /// Uses a secondary index when the filter pins an indexed attribute with `eq` (RFC 7644 §3.4.2.2); the
 /// full filter is still evaluated on the candidates.
-fn planned(st: &State, kind: ResourceKind, f: &Filter) -> Option<Vec<Uuid>> {
+fn planned<'s>(st: &'s State, kind: ResourceKind, f: &Filter) -> Option<Vec<&'s Record>> {
     let name_attr = match kind {
         ResourceKind::User => "userName",
         ResourceKind::Group => "displayName",
     };
     if let Some(v) = filter::indexed_eq(f, "id") {
-        return Some(parse_id(v).into_iter().collect());
+        return Some(parse_id(v).and_then(|id| st.store.get(kind, &id)).into_iter().collect());
     }
     if let Some(v) = filter::indexed_eq(f, name_attr) {
         return Some(st.store.lookup(kind, Index::Name, v));

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use smallvec::SmallVec;
 use uuid::Uuid;
 
 use crate::schema::ResourceKind;
@@ -52,8 +53,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn update(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys);
     /// Removes a record for good.
     fn remove(&mut self, kind: ResourceKind, id: &Uuid) -> Option<Record>;
-    /// Ids whose indexed key equals `value` (case-insensitively for [`Index::Name`]).
-    fn lookup(&self, kind: ResourceKind, index: Index, value: &str) -> Vec<Uuid>;
+    /// Records whose indexed key equals `value` (case-insensitively for [`Index::Name`]), hidden or not.
+    fn lookup(&self, kind: ResourceKind, index: Index, value: &str) -> Vec<&Record>;
     /// Every record in creation order.
     fn scan(&self, kind: ResourceKind) -> Box<dyn Iterator<Item = &Record> + '_>;
     /// How many records of this kind exist (hidden included).
@@ -74,64 +75,74 @@ struct Table {
     /// Creation order; removed records leave a tombstone until compaction.
     slots: Vec<Option<Record>>,
     by_id: HashMap<Uuid, usize>,
-    by_name: HashMap<Box<str>, Vec<Uuid>>,
-    by_external_id: HashMap<Box<str>, Vec<Uuid>>,
+    /// Secondary indexes point straight at slots, so an `eq` lookup is one hash probe and one slot read.
+    by_name: HashMap<Box<str>, Slots>,
+    by_external_id: HashMap<Box<str>, Slots>,
     keys: HashMap<Uuid, IndexKeys>,
     live: usize,
 }
 
-fn index_add(map: &mut HashMap<Box<str>, Vec<Uuid>>, key: String, id: Uuid) {
-    let ids = map.entry(key.into_boxed_str()).or_default();
-    if !ids.contains(&id) {
-        ids.push(id);
+fn index_add(map: &mut HashMap<Box<str>, Slots>, key: String, slot: u32) {
+    let slots = map.entry(key.into_boxed_str()).or_default();
+    if !slots.contains(&slot) {
+        slots.push(slot);
     }
 }
 
-fn index_remove(map: &mut HashMap<Box<str>, Vec<Uuid>>, key: &str, id: &Uuid) {
-    if let Some(ids) = map.get_mut(key) {
-        ids.retain(|x| x != id);
-        if ids.is_empty() {
+fn index_remove(map: &mut HashMap<Box<str>, Slots>, key: &str, slot: u32) {
+    if let Some(slots) = map.get_mut(key) {
+        slots.retain(|x| *x != slot);
+        if slots.is_empty() {
             map.remove(key);
         }
     }
 }
 
 impl Table {
-    fn unindex(&mut self, id: &Uuid) {
+    fn unindex(&mut self, id: &Uuid, slot: u32) {
         if let Some(old) = self.keys.remove(id) {
             if let Some(n) = old.name {
-                index_remove(&mut self.by_name, &fold(&n), id);
+                index_remove(&mut self.by_name, &fold(&n), slot);
             }
             if let Some(e) = old.external_id {
-                index_remove(&mut self.by_external_id, &e, id);
+                index_remove(&mut self.by_external_id, &e, slot);
             }
         }
     }
 
-    fn index(&mut self, id: Uuid, keys: IndexKeys) {
+    fn index(&mut self, id: Uuid, slot: u32, keys: IndexKeys) {
         if let Some(n) = &keys.name {
-            index_add(&mut self.by_name, fold(n), id);
+            index_add(&mut self.by_name, fold(n), slot);
         }
         if let Some(e) = &keys.external_id {
-            index_add(&mut self.by_external_id, e.clone(), id);
+            index_add(&mut self.by_external_id, e.clone(), slot);
         }
         if keys != IndexKeys::default() {
             self.keys.insert(id, keys);
         }
     }
 
+    /// Drops tombstones once they are the majority; slots move, so every index is rebuilt.
     fn compact_if_sparse(&mut self) {
         if self.slots.len() > 64 && self.live * 2 < self.slots.len() {
             self.slots.retain(Option::is_some);
             self.by_id.clear();
-            for (i, r) in self.slots.iter().enumerate() {
-                if let Some(r) = r {
-                    self.by_id.insert(r.id, i);
+            self.by_name.clear();
+            self.by_external_id.clear();
+            let keys = std::mem::take(&mut self.keys);
+            for i in 0..self.slots.len() {
+                let Some(id) = self.slots[i].as_ref().map(|r| r.id) else { continue };
+                self.by_id.insert(id, i);
+                if let Some(k) = keys.get(&id) {
+                    self.index(id, i as u32, k.clone());
                 }
             }
         }
     }
 }
+
+/// The slots an index key points at: almost always one, kept inline so a lookup follows no extra pointer.
+type Slots = SmallVec<[u32; 2]>;
 
 /// The in-memory store.
 #[derive(Debug, Default)]
@@ -170,15 +181,17 @@ impl Store for MemoryStore {
     fn insert(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
         let t = self.table_mut(kind);
         let id = record.id;
-        if let Some(&i) = t.by_id.get(&id) {
-            t.unindex(&id);
+        let slot = if let Some(&i) = t.by_id.get(&id) {
+            t.unindex(&id, i as u32);
             t.slots[i] = Some(record);
+            i
         } else {
             t.by_id.insert(id, t.slots.len());
             t.slots.push(Some(record));
             t.live += 1;
-        }
-        t.index(id, keys);
+            t.slots.len() - 1
+        };
+        t.index(id, slot as u32, keys);
     }
 
     fn update(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
@@ -188,20 +201,21 @@ impl Store for MemoryStore {
     fn remove(&mut self, kind: ResourceKind, id: &Uuid) -> Option<Record> {
         let t = self.table_mut(kind);
         let i = t.by_id.remove(id)?;
-        t.unindex(id);
+        t.unindex(id, i as u32);
         let r = t.slots.get_mut(i).and_then(Option::take);
         t.live -= 1;
         t.compact_if_sparse();
         r
     }
 
-    fn lookup(&self, kind: ResourceKind, index: Index, value: &str) -> Vec<Uuid> {
+    fn lookup(&self, kind: ResourceKind, index: Index, value: &str) -> Vec<&Record> {
         let t = self.table(kind);
         let found = match index {
             Index::Name => t.by_name.get(fold(value).as_str()),
             Index::ExternalId => t.by_external_id.get(value),
         };
-        found.cloned().unwrap_or_default()
+        let slots = found.map(|s| s.as_slice()).unwrap_or_default();
+        slots.iter().filter_map(|&i| t.slots.get(i as usize).and_then(Option::as_ref)).collect()
     }
 
     fn scan(&self, kind: ResourceKind) -> Box<dyn Iterator<Item = &Record> + '_> {
@@ -231,8 +245,9 @@ mod tests {
         }
         let order: Vec<Uuid> = s.scan(ResourceKind::User).map(|r| r.id).collect();
         assert_eq!(order, ids);
-        assert_eq!(s.lookup(ResourceKind::User, Index::Name, "user7@EXAMPLE.COM"), vec![ids[7]]);
-        assert_eq!(s.lookup(ResourceKind::User, Index::ExternalId, "Ext7"), vec![ids[7]]);
+        let ids_of = |rs: Vec<&Record>| rs.iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids_of(s.lookup(ResourceKind::User, Index::Name, "user7@EXAMPLE.COM")), vec![ids[7]]);
+        assert_eq!(ids_of(s.lookup(ResourceKind::User, Index::ExternalId, "Ext7")), vec![ids[7]]);
         assert!(s.lookup(ResourceKind::User, Index::ExternalId, "ext7").is_empty());
         assert!(s.lookup(ResourceKind::Group, Index::Name, "user7@example.com").is_empty());
     }
@@ -250,7 +265,8 @@ mod tests {
             IndexKeys { name: Some("renamed".into()), external_id: None },
         );
         assert!(s.lookup(ResourceKind::Group, Index::Name, "g3").is_empty());
-        assert_eq!(s.lookup(ResourceKind::Group, Index::Name, "RENAMED"), vec![ids[3]]);
+        let ids_of = |rs: Vec<&Record>| rs.iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids_of(s.lookup(ResourceKind::Group, Index::Name, "RENAMED")), vec![ids[3]]);
         for id in ids.iter().step_by(2).skip(1) {
             assert!(s.remove(ResourceKind::Group, id).is_some());
         }
@@ -267,5 +283,9 @@ mod tests {
         }
         assert!(s.get(ResourceKind::Group, &ids[2]).is_none());
         assert!(s.lookup(ResourceKind::Group, Index::Name, "g2").is_empty());
+        // after compaction moved the slots, every remaining name still finds its own record
+        for (n, id) in ids.iter().enumerate().filter(|(n, _)| expected.contains(&ids[*n]) && *n != 3) {
+            assert_eq!(ids_of(s.lookup(ResourceKind::Group, Index::Name, &format!("g{n}"))), vec![*id]);
+        }
     }
 }
