@@ -165,11 +165,13 @@ fn member_ids(body: &Value) -> Vec<Uuid> {
     ids
 }
 
-/// Checks `If-Match` (RFC 7644 §3.14): `*` matches any version; otherwise one of the listed tags must equal
-/// the current one (weak comparison: `W/` prefixes are ignored).
-pub fn if_match_ok(header: &str, version: u64) -> bool {
-    let current = version.to_string();
-    header.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == current)
+/// Whether an `If-Match` / `If-None-Match` header value names the current entity tag (RFC 7644 §3.14, RFC 9110
+/// §13.1): `*` matches any; otherwise one of the comma-separated tags must equal it under weak comparison
+/// (`W/` prefixes and quotes ignored).
+pub fn etag_matches(header: &str, current: &str) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").trim_matches('"').to_string();
+    let current = opaque(current);
+    header.split(',').map(str::trim).any(|tag| tag == "*" || opaque(tag) == current)
 }
 
 impl State {
@@ -475,11 +477,6 @@ impl Directory {
         st.render(kind, rec)
     }
 
-    /// The current version of a visible resource (for `If-None-Match`).
-    pub fn version(&self, kind: ResourceKind, id: &str) -> ScimResult<u64> {
-        Ok(self.state.read().visible(kind, id)?.version)
-    }
-
     /// Creates a resource (RFC 7644 §3.3). A user whose userName or externalId matches a user deleted
     /// through SCIM restores that user, active, instead of creating a duplicate.
     pub fn create(&self, kind: ResourceKind, body: Value) -> ScimResult<Value> {
@@ -621,7 +618,7 @@ impl Directory {
         };
         let (hidden, protected) = (rec.hidden, rec.protected);
         if let Some(h) = if_match {
-            if !if_match_ok(h, rec.version) {
+            if !etag_matches(h, &etag(rec.version)) {
                 return Err(ScimError::PreconditionFailed(format!(
                     "If-Match {h} does not match the current version {}",
                     etag(rec.version)
@@ -683,7 +680,7 @@ impl Directory {
         let mut st = self.state.write();
         let rec = st.writable(kind, id)?;
         if let Some(h) = if_match {
-            if !if_match_ok(h, rec.version) {
+            if !etag_matches(h, &etag(rec.version)) {
                 return Err(ScimError::PreconditionFailed(format!("If-Match {h} does not match the current version")));
             }
         }
@@ -858,4 +855,21 @@ fn planned<'s>(st: &'s State, kind: ResourceKind, f: &Filter) -> Option<Vec<&'s 
         return Some(st.store.lookup(kind, Index::ExternalId, v));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_tags_compare_weakly_in_lists_and_star_matches_any() {
+        let current = etag(42);
+        assert!(etag_matches("W/\"42\"", &current));
+        assert!(etag_matches("\"42\"", &current), "weak comparison ignores W/");
+        assert!(etag_matches("W/\"7\", W/\"42\"", &current));
+        assert!(etag_matches("*", &current));
+        assert!(!etag_matches("W/\"41\"", &current));
+        assert!(!etag_matches("W/\"420\"", &current));
+        assert!(!etag_matches("", &current));
+    }
 }

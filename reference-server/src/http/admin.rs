@@ -35,18 +35,15 @@ fn app(name: &str) -> ScimResult<AppKind> {
         .ok_or_else(|| ScimError::NotFound(format!("app '{name}' not found: use SCIMOkta or SCIMAzure")))
 }
 
+/// An app's settings and base URI, as every admin response shows them.
+fn app_json(st: &AppState, t: &Tenant, a: AppKind) -> Value {
+    let s = t.portal.app_settings(a);
+    json!({"enabled": s.enabled, "defaultCal": s.default_cal, "rules": s.rules, "baseUri": st.app_base_uri(&t.name, a)})
+}
+
 fn tenant_json(st: &AppState, t: &Tenant) -> Value {
-    let apps: serde_json::Map<String, Value> = AppKind::ALL
-        .into_iter()
-        .map(|a| {
-            let s = t.portal.app_settings(a);
-            let base = st.app_base_uri(&t.name, a);
-            (
-                a.name().to_string(),
-                json!({"enabled": s.enabled, "defaultCal": s.default_cal, "rules": s.rules, "baseUri": base}),
-            )
-        })
-        .collect();
+    let apps: serde_json::Map<String, Value> =
+        AppKind::ALL.into_iter().map(|a| (a.name().to_string(), app_json(st, t, a))).collect();
     json!({
         "name": t.name,
         "domainPolicy": t.policy,
@@ -104,11 +101,7 @@ async fn get_cals(State(st): St, Path(t): Path<String>) -> ScimResult<Scim> {
 
 async fn get_app(State(st): St, Path((t, a)): Path<(String, String)>) -> ScimResult<Scim> {
     let t = tenant(&st, &t)?;
-    let a = app(&a)?;
-    let s = t.portal.app_settings(a);
-    Ok(Scim::ok(
-        json!({"enabled": s.enabled, "defaultCal": s.default_cal, "rules": s.rules, "baseUri": st.app_base_uri(&t.name, a)}),
-    ))
+    Ok(Scim::ok(app_json(&st, &t, app(&a)?)))
 }
 
 async fn put_app(State(st): St, Path((t, a)): Path<(String, String)>, ScimJson(body): ScimJson) -> ScimResult<Scim> {
@@ -116,10 +109,7 @@ async fn put_app(State(st): St, Path((t, a)): Path<(String, String)>, ScimJson(b
     let a = app(&a)?;
     let settings: AppSettings = parse_body(body)?;
     t.portal.configure_app(a, settings)?;
-    let s = t.portal.app_settings(a);
-    Ok(Scim::ok(
-        json!({"enabled": s.enabled, "defaultCal": s.default_cal, "rules": s.rules, "baseUri": st.app_base_uri(&t.name, a)}),
-    ))
+    Ok(Scim::ok(app_json(&st, &t, a)))
 }
 
 #[derive(Deserialize, Default)]

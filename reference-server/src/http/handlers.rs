@@ -217,11 +217,7 @@ pub async fn get(
     let v = ctx.directory.get(kind, &id)?;
     let version = v.pointer("/meta/version").and_then(Value::as_str).unwrap_or_default().to_string();
     if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|h| h.to_str().ok()) {
-        let matches = inm.split(',').map(str::trim).any(|t| {
-            t == "*"
-                || t.trim_start_matches("W/").trim_matches('"') == version.trim_start_matches("W/").trim_matches('"')
-        });
-        if matches {
+        if crate::directory::etag_matches(inm, &version) {
             let mut res = StatusCode::NOT_MODIFIED.into_response();
             if let Ok(v) = header::HeaderValue::from_str(&version) {
                 res.headers_mut().insert(header::ETAG, v);
