@@ -1,0 +1,648 @@
+//! How Okta and Microsoft Entra ID shape their SCIM requests: the one definition of each IdP's provisioning
+//! dialect, used by the simulator to speak it and by the recorder to recognise it.
+//!
+//! Every builder is pure: it takes the directory's view of a user or group and returns a [`ScimRequest`]
+//! (method, path below the base URI, decoded query, JSON body). Sources, by research note
+//! (`/work/shared/research/`): Entra = azure.md and simulator.md §A; Okta = okta.md and simulator.md §B.
+//!
+//! - Entra, default dialect (job template `scim`): PATCH ops spelled `Add`/`Replace`/`Remove`, one `Replace` per
+//!   changed attribute, disable as `"False"` (a string), member removal as `Remove` with a value list
+//!   (azure.md §2 table, left column).
+//! - Entra with `aadOptscim062020` in the Tenant URL: lower-case ops, boolean `false`, several attributes in one
+//!   path-less `replace` whose value has dotted keys and URN keys, member removal by `members[value eq "…"]`
+//!   (azure.md §2 table, right column).
+//! - Okta OIN apps: profile push is GET then PUT of the server's own body with the edits; (de)activation is a
+//!   path-less PATCH `replace {"active": …}`; group push PATCHes carry a rename op with every membership update
+//!   (okta.md §2).
+//! - Okta App Integration Wizard (AIW) apps: PUT for everything, users and groups (okta.md §2, simulator.md §B).
+
+use serde_json::{json, Map, Value};
+
+use crate::scenario::Method;
+
+mod recognise;
+
+pub use recognise::{recognise, Evidence};
+
+/// RFC 7643 §8.7.1 core User schema URN.
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// RFC 7643 §8.7.1 core Group schema URN.
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+/// RFC 7643 §4.3 enterprise User extension URN.
+pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// RFC 7644 §3.5.2 PatchOp message URN.
+pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+/// The extra schema URN on Entra's POST /Groups (azure.md §1 body B).
+pub const ENTRA_GROUP_SCHEMA: &str = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
+/// The placeholder password Okta always sends on create (okta.md §2: "password is always sent as a placeholder").
+pub const OKTA_PLACEHOLDER_PASSWORD: &str = "1mz050nq";
+/// Okta's page size for lookups and imports (okta.md §2: `startIndex=1&count=100`).
+pub const OKTA_PAGE: usize = 100;
+/// Okta's default number of membership changes per group PATCH (simulator.md §B: 100–1000, default 100).
+pub const OKTA_DEFAULT_CHUNK: usize = 100;
+
+/// Entra's PATCH dialect (azure.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EntraDialect {
+    /// The default (`scim` job template without the flag): capitalised ops, string booleans.
+    Default,
+    /// `?aadOptscim062020` on the Tenant URL: RFC-shaped ops.
+    #[value(name = "aadOptscim062020")]
+    #[serde(rename = "aadOptscim062020")]
+    AadOptscim062020,
+}
+
+/// Okta's app kind (okta.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OktaAppKind {
+    /// An OIN catalogue app: PATCH for (de)activation and group push.
+    Oin,
+    /// An App Integration Wizard app: PUT for everything.
+    Aiw,
+}
+
+/// One IdP dialect: how its provisioning engine shapes every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "idp", content = "variant", rename_all = "camelCase")]
+pub enum Dialect {
+    /// Microsoft Entra ID.
+    Entra(EntraDialect),
+    /// Okta.
+    Okta(OktaAppKind),
+}
+
+impl std::fmt::Display for Dialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dialect::Entra(EntraDialect::Default) => f.write_str("Entra ID (default dialect)"),
+            Dialect::Entra(EntraDialect::AadOptscim062020) => f.write_str("Entra ID (aadOptscim062020)"),
+            Dialect::Okta(OktaAppKind::Oin) => f.write_str("Okta (OIN app, PATCH)"),
+            Dialect::Okta(OktaAppKind::Aiw) => f.write_str("Okta (App Integration Wizard app, PUT)"),
+        }
+    }
+}
+
+/// A request an IdP sends, relative to the SCIM base URI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScimRequest {
+    /// Method.
+    pub method: Method,
+    /// Path below the base URI (`/Users`, `/Groups/{id}`).
+    pub path: String,
+    /// Query parameters, not encoded (the profile encodes them in the IdP's style).
+    pub query: Vec<(String, String)>,
+    /// JSON body.
+    pub body: Option<Value>,
+}
+
+impl ScimRequest {
+    fn new(method: Method, path: String) -> Self {
+        ScimRequest { method, path, query: Vec::new(), body: None }
+    }
+    fn query(mut self, k: &str, v: impl Into<String>) -> Self {
+        self.query.push((k.to_string(), v.into()));
+        self
+    }
+    fn body(mut self, v: Value) -> Self {
+        self.body = Some(v);
+        self
+    }
+}
+
+/// A user as the IdP's source directory holds it (the attributes both IdPs map by default).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UserAttrs {
+    /// `userName` (the matching attribute of both IdPs' default mappings).
+    pub user_name: String,
+    /// `externalId`: Entra's objectId / Okta's user id.
+    pub external_id: String,
+    /// `name.givenName`.
+    pub given_name: String,
+    /// `name.familyName`.
+    pub family_name: String,
+    /// `emails[type eq "work"].value`.
+    pub email: String,
+    /// `title`.
+    pub title: String,
+    /// Enterprise `department`.
+    pub department: String,
+    /// Enterprise `employeeNumber`.
+    pub employee_number: String,
+    /// `phoneNumbers[type eq "work"].value`.
+    pub phone: String,
+    /// `addresses[type eq "work"].streetAddress`.
+    pub street: String,
+    /// `addresses[type eq "work"].locality`.
+    pub locality: String,
+    /// `addresses[type eq "work"].postalCode`.
+    pub postal_code: String,
+    /// `addresses[type eq "work"].country`.
+    pub country: String,
+    /// `active`.
+    pub active: bool,
+}
+
+impl UserAttrs {
+    /// `displayName`: given and family name.
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.given_name, self.family_name)
+    }
+}
+
+/// A mapped user attribute, with the SCIM path Entra uses for it (azure.md §1–§2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UserAttr {
+    /// `userName`.
+    UserName,
+    /// `displayName`.
+    DisplayName,
+    /// `name.givenName`.
+    GivenName,
+    /// `name.familyName`.
+    FamilyName,
+    /// `emails[type eq "work"].value`.
+    Email,
+    /// `title`.
+    Title,
+    /// Enterprise `department`.
+    Department,
+    /// Enterprise `employeeNumber`.
+    EmployeeNumber,
+    /// `phoneNumbers[type eq "work"].value`.
+    Phone,
+    /// `addresses[type eq "work"].streetAddress`.
+    Street,
+    /// `addresses[type eq "work"].locality`.
+    Locality,
+    /// `addresses[type eq "work"].postalCode`.
+    PostalCode,
+    /// `addresses[type eq "work"].country`.
+    Country,
+    /// `active`.
+    Active,
+}
+
+impl UserAttr {
+    /// Every mapped attribute.
+    pub const ALL: [UserAttr; 14] = [
+        UserAttr::UserName,
+        UserAttr::DisplayName,
+        UserAttr::GivenName,
+        UserAttr::FamilyName,
+        UserAttr::Email,
+        UserAttr::Title,
+        UserAttr::Department,
+        UserAttr::EmployeeNumber,
+        UserAttr::Phone,
+        UserAttr::Street,
+        UserAttr::Locality,
+        UserAttr::PostalCode,
+        UserAttr::Country,
+        UserAttr::Active,
+    ];
+
+    /// The SCIM attribute path (RFC 7644 §3.10 notation, value filters for typed multi-valued attributes).
+    pub fn path(self) -> &'static str {
+        match self {
+            UserAttr::UserName => "userName",
+            UserAttr::DisplayName => "displayName",
+            UserAttr::GivenName => "name.givenName",
+            UserAttr::FamilyName => "name.familyName",
+            UserAttr::Email => "emails[type eq \"work\"].value",
+            UserAttr::Title => "title",
+            UserAttr::Department => "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+            UserAttr::EmployeeNumber => "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+            UserAttr::Phone => "phoneNumbers[type eq \"work\"].value",
+            UserAttr::Street => "addresses[type eq \"work\"].streetAddress",
+            UserAttr::Locality => "addresses[type eq \"work\"].locality",
+            UserAttr::PostalCode => "addresses[type eq \"work\"].postalCode",
+            UserAttr::Country => "addresses[type eq \"work\"].country",
+            UserAttr::Active => "active",
+        }
+    }
+
+    /// The attribute's value in `u`, as JSON.
+    pub fn value(self, u: &UserAttrs) -> Value {
+        let s = |v: &str| Value::String(v.to_string());
+        match self {
+            UserAttr::UserName => s(&u.user_name),
+            UserAttr::DisplayName => Value::String(u.display_name()),
+            UserAttr::GivenName => s(&u.given_name),
+            UserAttr::FamilyName => s(&u.family_name),
+            UserAttr::Email => s(&u.email),
+            UserAttr::Title => s(&u.title),
+            UserAttr::Department => s(&u.department),
+            UserAttr::EmployeeNumber => s(&u.employee_number),
+            UserAttr::Phone => s(&u.phone),
+            UserAttr::Street => s(&u.street),
+            UserAttr::Locality => s(&u.locality),
+            UserAttr::PostalCode => s(&u.postal_code),
+            UserAttr::Country => s(&u.country),
+            UserAttr::Active => Value::Bool(u.active),
+        }
+    }
+
+    /// Reads the attribute from a server's User representation (`None` when absent). Names and typed
+    /// multi-valued entries are matched case-insensitively (RFC 7643 §2.1).
+    pub fn read(self, user: &Value) -> Option<Value> {
+        let typed = |attr: &str, sub: &str| -> Option<Value> {
+            let list = get_ci(user, attr)?.as_array()?;
+            let entry = list
+                .iter()
+                .find(|e| get_ci(e, "type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("work")))
+                .or_else(|| (list.len() == 1).then(|| &list[0]))?;
+            get_ci(entry, sub).cloned()
+        };
+        let ext = |sub: &str| get_ci(user, ENTERPRISE).and_then(|e| get_ci(e, sub)).cloned();
+        match self {
+            UserAttr::UserName => get_ci(user, "userName").cloned(),
+            UserAttr::DisplayName => get_ci(user, "displayName").cloned(),
+            UserAttr::GivenName => get_ci(user, "name").and_then(|n| get_ci(n, "givenName")).cloned(),
+            UserAttr::FamilyName => get_ci(user, "name").and_then(|n| get_ci(n, "familyName")).cloned(),
+            UserAttr::Email => typed("emails", "value"),
+            UserAttr::Title => get_ci(user, "title").cloned(),
+            UserAttr::Department => ext("department"),
+            UserAttr::EmployeeNumber => ext("employeeNumber"),
+            UserAttr::Phone => typed("phoneNumbers", "value"),
+            UserAttr::Street => typed("addresses", "streetAddress"),
+            UserAttr::Locality => typed("addresses", "locality"),
+            UserAttr::PostalCode => typed("addresses", "postalCode"),
+            UserAttr::Country => typed("addresses", "country"),
+            UserAttr::Active => get_ci(user, "active").cloned(),
+        }
+    }
+
+    /// Whether Entra can carry it as a key of a path-less `replace` value (no value filter in the path).
+    fn pathless(self) -> bool {
+        !self.path().contains('[')
+    }
+}
+
+/// Case-insensitive member of a JSON object (RFC 7643 §2.1: attribute names are case-insensitive).
+pub fn get_ci<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+    let o = v.as_object()?;
+    o.get(key).or_else(|| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+}
+
+/// The attributes whose values differ between two versions of a user.
+pub fn changed_attrs(old: &UserAttrs, new: &UserAttrs) -> Vec<UserAttr> {
+    UserAttr::ALL.into_iter().filter(|a| a.value(old) != a.value(new)).collect()
+}
+
+/// A member of a group as the IdP sends it: the server's id and a display text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// The server's id of the user.
+    pub id: String,
+    /// The user's userName (Okta sends it as `display`).
+    pub display: String,
+}
+
+fn patch(ops: Vec<Value>) -> Value {
+    json!({"schemas": [PATCH_OP], "Operations": ops})
+}
+
+fn user_path(id: &str) -> String {
+    format!("/Users/{id}")
+}
+
+fn group_path(id: &str) -> String {
+    format!("/Groups/{id}")
+}
+
+/// The full SCIM User body from the source attributes: shared by Entra's POST, Okta's POST and Okta's PUT.
+fn user_body(u: &UserAttrs) -> Map<String, Value> {
+    let mut o = Map::new();
+    o.insert("schemas".into(), json!([USER_SCHEMA, ENTERPRISE]));
+    o.insert("userName".into(), json!(u.user_name));
+    o.insert("externalId".into(), json!(u.external_id));
+    o.insert("active".into(), json!(u.active));
+    o.insert("displayName".into(), json!(u.display_name()));
+    o.insert(
+        "name".into(),
+        json!({"formatted": u.display_name(), "givenName": u.given_name, "familyName": u.family_name}),
+    );
+    o.insert("emails".into(), json!([{"primary": true, "type": "work", "value": u.email}]));
+    o.insert("title".into(), json!(u.title));
+    o.insert("phoneNumbers".into(), json!([{"type": "work", "value": u.phone}]));
+    o.insert(
+        "addresses".into(),
+        json!([{"type": "work", "primary": true, "streetAddress": u.street, "locality": u.locality,
+                "postalCode": u.postal_code, "country": u.country}]),
+    );
+    o.insert(ENTERPRISE.into(), json!({"department": u.department, "employeeNumber": u.employee_number}));
+    o
+}
+
+impl Dialect {
+    /// Whether this is an Entra dialect.
+    pub fn is_entra(self) -> bool {
+        matches!(self, Dialect::Entra(_))
+    }
+
+    /// The space encoding of filters on the wire (`+` for Entra, `%20` for Okta; azure.md §1, okta.md §2).
+    pub fn space_encoding(self) -> crate::profile::SpaceEncoding {
+        match self {
+            Dialect::Entra(_) => crate::profile::SpaceEncoding::Plus,
+            Dialect::Okta(_) => crate::profile::SpaceEncoding::Percent20,
+        }
+    }
+
+    /// The scenario IdP whose headers this dialect sends.
+    pub fn idp(self) -> crate::scenario::Idp {
+        match self {
+            Dialect::Entra(_) => crate::scenario::Idp::Azure,
+            Dialect::Okta(_) => crate::scenario::Idp::Okta,
+        }
+    }
+
+    /// Lookup before create, on the matching attribute `userName`. Entra: `filter` only (azure.md §1 "Get User
+    /// by query"); Okta: `filter`, `startIndex=1`, `count=100` (okta.md §2 "Lookup before create").
+    pub fn user_lookup(self, user_name: &str) -> ScimRequest {
+        let r = ScimRequest::new(Method::GET, "/Users".into()).query("filter", eq_filter("userName", user_name));
+        match self {
+            Dialect::Entra(_) => r,
+            Dialect::Okta(_) => r.query("startIndex", "1").query("count", OKTA_PAGE.to_string()),
+        }
+    }
+
+    /// POST /Users. Entra: externalId, `active`, `meta.resourceType`, `roles: []` (azure.md §1 body A).
+    /// Okta: placeholder `password`, `locale`, `groups: []` (okta.md §2 "Create user").
+    pub fn user_create(self, u: &UserAttrs) -> ScimRequest {
+        let mut o = user_body(u);
+        match self {
+            Dialect::Entra(_) => {
+                o.insert("meta".into(), json!({"resourceType": "User"}));
+                o.insert("roles".into(), json!([]));
+            }
+            Dialect::Okta(_) => {
+                o.insert("locale".into(), json!("en-US"));
+                o.insert("groups".into(), json!([]));
+                o.insert("password".into(), json!(OKTA_PLACEHOLDER_PASSWORD));
+            }
+        }
+        ScimRequest::new(Method::POST, "/Users".into()).body(Value::Object(o))
+    }
+
+    /// Whether a profile update first reads the user (Okta: GET /Users/{id}, then PUT its body; okta.md §2).
+    pub fn update_reads_first(self) -> bool {
+        matches!(self, Dialect::Okta(_))
+    }
+
+    /// A profile update of the changed attributes `attrs` of `u` (`active` included or not).
+    ///
+    /// Entra default: one `Replace` per attribute, each with its path; `active` as `"True"`/`"False"`
+    /// (azure.md §2 default-mode multi-replace). Entra `aadOptscim062020`: value-filter paths as their own
+    /// `replace` ops, every other attribute in one path-less `replace` with dotted and URN keys (azure.md §2).
+    /// Okta (both kinds): PUT of the server's current body (`current`, from the preceding GET) with the source
+    /// attributes written over it, read-only fields echoed (okta.md §2 "Profile update").
+    pub fn user_update(self, id: &str, u: &UserAttrs, attrs: &[UserAttr], current: Option<&Value>) -> ScimRequest {
+        match self {
+            Dialect::Entra(EntraDialect::Default) => {
+                let ops = attrs
+                    .iter()
+                    .map(|a| {
+                        let v = match a {
+                            UserAttr::Active => json!(if u.active { "True" } else { "False" }),
+                            _ => a.value(u),
+                        };
+                        json!({"op": "Replace", "path": a.path(), "value": v})
+                    })
+                    .collect();
+                ScimRequest::new(Method::PATCH, user_path(id)).body(patch(ops))
+            }
+            Dialect::Entra(EntraDialect::AadOptscim062020) => {
+                let mut ops: Vec<Value> = attrs
+                    .iter()
+                    .filter(|a| !a.pathless())
+                    .map(|a| json!({"op": "replace", "path": a.path(), "value": a.value(u)}))
+                    .collect();
+                let keyed: Map<String, Value> =
+                    attrs.iter().filter(|a| a.pathless()).map(|a| (a.path().to_string(), a.value(u))).collect();
+                if keyed.len() == 1 {
+                    let (k, v) = keyed.into_iter().next().expect("one entry");
+                    ops.push(json!({"op": "replace", "path": k, "value": v}));
+                } else if !keyed.is_empty() {
+                    ops.push(json!({"op": "replace", "value": keyed}));
+                }
+                ScimRequest::new(Method::PATCH, user_path(id)).body(patch(ops))
+            }
+            Dialect::Okta(_) => {
+                let mut body = current.and_then(Value::as_object).cloned().unwrap_or_default();
+                for (k, v) in user_body(u) {
+                    match (body.get_mut(&k), v) {
+                        (Some(Value::Object(old)), Value::Object(new)) => old.extend(new),
+                        (_, v) => {
+                            body.insert(k, v);
+                        }
+                    }
+                }
+                body.insert("id".into(), json!(id));
+                ScimRequest::new(Method::PUT, user_path(id)).body(Value::Object(body))
+            }
+        }
+    }
+
+    /// Soft delete or restore (`active` false/true) on unassignment, out-of-scope or reassignment.
+    /// Entra default: `Replace active "False"`; `aadOptscim062020`: `replace active false` (azure.md §2).
+    /// Okta OIN: path-less `replace {"active": false}` (okta.md §2 "Deactivate"); Okta AIW: PUT of the server's
+    /// body with `active` changed (okta.md §2: "AIW apps use PUT for everything").
+    pub fn user_set_active(self, id: &str, active: bool, current: Option<&Value>) -> ScimRequest {
+        let req = |ops| ScimRequest::new(Method::PATCH, user_path(id)).body(patch(ops));
+        match self {
+            Dialect::Entra(EntraDialect::Default) => {
+                req(vec![json!({"op": "Replace", "path": "active", "value": if active { "True" } else { "False" }})])
+            }
+            Dialect::Entra(EntraDialect::AadOptscim062020) => {
+                req(vec![json!({"op": "replace", "path": "active", "value": active})])
+            }
+            Dialect::Okta(OktaAppKind::Oin) => req(vec![json!({"op": "replace", "value": {"active": active}})]),
+            Dialect::Okta(OktaAppKind::Aiw) => {
+                let mut body = current.and_then(Value::as_object).cloned().unwrap_or_default();
+                body.insert("active".into(), json!(active));
+                body.insert("id".into(), json!(id));
+                ScimRequest::new(Method::PUT, user_path(id)).body(Value::Object(body))
+            }
+        }
+    }
+
+    /// Whether a (de)activation first reads the user (Okta AIW PUTs the whole object).
+    pub fn set_active_reads_first(self) -> bool {
+        matches!(self, Dialect::Okta(OktaAppKind::Aiw))
+    }
+
+    /// Hard delete. Entra: DELETE /Users/{id} (azure.md §1 "Delete User"; simulator.md §A: 30 days after soft
+    /// delete). Okta never deletes users (okta.md §2): `None`.
+    pub fn user_delete(self, id: &str) -> Option<ScimRequest> {
+        match self {
+            Dialect::Entra(_) => Some(ScimRequest::new(Method::DELETE, user_path(id))),
+            Dialect::Okta(_) => None,
+        }
+    }
+
+    /// The manager reference update Entra sends after the users exist: `Add` (or `add`) on the enterprise
+    /// `manager` path with the manager's id as a bare string (azure.md §2 "Manager"); removal is `Remove` on the
+    /// path. Okta pushes no manager reference by default: `None`.
+    pub fn manager_set(self, id: &str, manager_id: Option<&str>) -> Option<ScimRequest> {
+        let path = format!("{ENTERPRISE}:manager");
+        let op = match (self, manager_id) {
+            (Dialect::Okta(_), _) => return None,
+            (Dialect::Entra(d), Some(m)) => {
+                json!({"op": if d == EntraDialect::Default { "Add" } else { "add" }, "path": path, "value": m})
+            }
+            (Dialect::Entra(d), None) => {
+                json!({"op": if d == EntraDialect::Default { "Remove" } else { "remove" }, "path": path})
+            }
+        };
+        Some(ScimRequest::new(Method::PATCH, user_path(id)).body(patch(vec![op])))
+    }
+
+    /// Group lookup by `displayName`. Entra always adds `excludedAttributes=members` (azure.md §1 "Get Group by
+    /// displayName"); Okta filters only when it does not know the id (simulator.md §B "Groups").
+    pub fn group_lookup(self, display_name: &str) -> ScimRequest {
+        let r = ScimRequest::new(Method::GET, "/Groups".into());
+        match self {
+            Dialect::Entra(_) => {
+                r.query("excludedAttributes", "members").query("filter", eq_filter("displayName", display_name))
+            }
+            Dialect::Okta(_) => r.query("filter", eq_filter("displayName", display_name)),
+        }
+    }
+
+    /// POST /Groups, created empty. Entra: the ADSCIM schema URN, externalId, `meta.resourceType` and no
+    /// `members` (azure.md §1 body B); Okta: `members: []` (okta.md §2 "Group push").
+    pub fn group_create(self, display_name: &str, external_id: &str) -> ScimRequest {
+        let body = match self {
+            Dialect::Entra(_) => json!({"schemas": [GROUP_SCHEMA, ENTRA_GROUP_SCHEMA], "externalId": external_id,
+                                        "displayName": display_name, "meta": {"resourceType": "Group"}}),
+            Dialect::Okta(_) => json!({"schemas": [GROUP_SCHEMA], "displayName": display_name, "members": []}),
+        };
+        ScimRequest::new(Method::POST, "/Groups".into()).body(body)
+    }
+
+    /// A group rename. Entra: `Replace displayName` (azure.md §1 "Update Group [non-member]"). Okta OIN: the
+    /// rename op whose value carries `id` (okta.md §2). Okta AIW: PUT of the whole group (`members` given).
+    pub fn group_rename(self, id: &str, display_name: &str, members: &[Member]) -> ScimRequest {
+        match self {
+            Dialect::Entra(d) => {
+                let op = if d == EntraDialect::Default { "Replace" } else { "replace" };
+                ScimRequest::new(Method::PATCH, group_path(id))
+                    .body(patch(vec![json!({"op": op, "path": "displayName", "value": display_name})]))
+            }
+            Dialect::Okta(OktaAppKind::Oin) => {
+                ScimRequest::new(Method::PATCH, group_path(id)).body(patch(vec![okta_rename_op(id, display_name)]))
+            }
+            Dialect::Okta(OktaAppKind::Aiw) => self.group_put(id, display_name, members),
+        }
+    }
+
+    /// Membership changes, split into requests of at most `chunk` changes (at least 1).
+    ///
+    /// Entra: additions as one `Add` on `members` with a value list of `{"$ref": null, "value": id}` per request;
+    /// removals as `Remove` with a value list (default) or one `remove` per member with `members[value eq "…"]`
+    /// (`aadOptscim062020`) (azure.md §1 and §2). Microsoft does not publish how many members one PATCH carries
+    /// (simulator.md §A); the simulator uses `chunk`.
+    /// Okta OIN: per chunk, the rename op, the removals as `members[value eq "…"]`, then one `add` with
+    /// `{value, display}` entries (okta.md §2 "membership", simulator.md §B "a rename PATCH accompanies every
+    /// membership update"). Okta AIW: one PUT of the whole group with its final `members` (`all_members`).
+    pub fn membership_updates(
+        self,
+        id: &str,
+        display_name: &str,
+        add: &[Member],
+        remove: &[Member],
+        all_members: &[Member],
+        chunk: usize,
+    ) -> Vec<ScimRequest> {
+        let chunk = chunk.max(1);
+        let req = |ops| ScimRequest::new(Method::PATCH, group_path(id)).body(patch(ops));
+        match self {
+            Dialect::Entra(d) => {
+                let default = d == EntraDialect::Default;
+                let mut out = Vec::new();
+                for c in remove.chunks(chunk) {
+                    if default {
+                        let v: Vec<Value> = c.iter().map(|m| json!({"value": m.id})).collect();
+                        out.push(req(vec![json!({"op": "Remove", "path": "members", "value": v})]));
+                    } else {
+                        out.push(req(c.iter().map(|m| json!({"op": "remove", "path": member_path(&m.id)})).collect()));
+                    }
+                }
+                for c in add.chunks(chunk) {
+                    let v: Vec<Value> = c.iter().map(|m| json!({"$ref": null, "value": m.id})).collect();
+                    let op = if default { "Add" } else { "add" };
+                    out.push(req(vec![json!({"op": op, "path": "members", "value": v})]));
+                }
+                out
+            }
+            Dialect::Okta(OktaAppKind::Oin) => {
+                let changes: Vec<(bool, &Member)> =
+                    remove.iter().map(|m| (false, m)).chain(add.iter().map(|m| (true, m))).collect();
+                changes
+                    .chunks(chunk)
+                    .map(|c| {
+                        let mut ops = vec![okta_rename_op(id, display_name)];
+                        ops.extend(
+                            c.iter()
+                                .filter(|(a, _)| !a)
+                                .map(|(_, m)| json!({"op": "remove", "path": member_path(&m.id)})),
+                        );
+                        let adds: Vec<Value> = c
+                            .iter()
+                            .filter(|(a, _)| *a)
+                            .map(|(_, m)| json!({"value": m.id, "display": m.display}))
+                            .collect();
+                        if !adds.is_empty() {
+                            ops.push(json!({"op": "add", "path": "members", "value": adds}));
+                        }
+                        req(ops)
+                    })
+                    .collect()
+            }
+            Dialect::Okta(OktaAppKind::Aiw) => {
+                if add.is_empty() && remove.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![self.group_put(id, display_name, all_members)]
+                }
+            }
+        }
+    }
+
+    fn group_put(self, id: &str, display_name: &str, members: &[Member]) -> ScimRequest {
+        let ms: Vec<Value> = members.iter().map(|m| json!({"value": m.id, "display": m.display})).collect();
+        ScimRequest::new(Method::PUT, group_path(id))
+            .body(json!({"schemas": [GROUP_SCHEMA], "id": id, "displayName": display_name, "members": ms}))
+    }
+
+    /// DELETE /Groups/{id} (azure.md §1; Okta only when the admin unlinks and deletes the pushed group).
+    pub fn group_delete(self, id: &str) -> ScimRequest {
+        ScimRequest::new(Method::DELETE, group_path(id))
+    }
+
+    /// One page of an import or a read-back: `startIndex` (1-based) and `count` (okta.md §2 "Import paging").
+    /// Entra's group reads exclude members; a reconciliation that needs them asks for them explicitly.
+    pub fn page(self, collection: &str, start_index: usize, count: usize) -> ScimRequest {
+        ScimRequest::new(Method::GET, format!("/{collection}"))
+            .query("startIndex", start_index.to_string())
+            .query("count", count.to_string())
+    }
+}
+
+/// `attr eq "value"` with `"` and `\` escaped (RFC 7644 §3.4.2.2, JSON string rules).
+pub fn eq_filter(attr: &str, value: &str) -> String {
+    format!("{attr} eq {}", Value::String(value.to_string()))
+}
+
+fn member_path(id: &str) -> String {
+    format!("members[value eq {}]", Value::String(id.to_string()))
+}
+
+fn okta_rename_op(id: &str, display_name: &str) -> Value {
+    json!({"op": "replace", "value": {"id": id, "displayName": display_name}})
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+use serde_json::json;
+
+use super::*;
+
+fn user() -> UserAttrs {
+    UserAttrs {
+        user_name: "ada.lovelace@example.test".into(),
+        external_id: "e-1".into(),
+        given_name: "Ada".into(),
+        family_name: "Lovelace".into(),
+        email: "ada.lovelace@example.test".into(),
+        title: "Engineer".into(),
+        department: "R&D".into(),
+        employee_number: "1".into(),
+        phone: "+1 555 0100".into(),
+        street: "1 Main St".into(),
+        locality: "London".into(),
+        postal_code: "N1".into(),
+        country: "GB".into(),
+        active: true,
+    }
+}
+
+const ALL: [Dialect; 4] = [
+    Dialect::Entra(EntraDialect::Default),
+    Dialect::Entra(EntraDialect::AadOptscim062020),
+    Dialect::Okta(OktaAppKind::Oin),
+    Dialect::Okta(OktaAppKind::Aiw),
+];
+
+fn ops(r: &ScimRequest) -> Vec<Value> {
+    r.body.as_ref().unwrap()["Operations"].as_array().unwrap().clone()
+}
+
+#[test]
+fn lookups_follow_each_idp() {
+    let e = Dialect::Entra(EntraDialect::Default).user_lookup("a\"b");
+    assert_eq!(e.query, vec![("filter".to_string(), r#"userName eq "a\"b""#.to_string())]);
+    let o = Dialect::Okta(OktaAppKind::Oin).user_lookup("x");
+    let keys: Vec<&str> = o.query.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["filter", "startIndex", "count"]);
+    assert_eq!(o.query[2].1, "100");
+    let g = Dialect::Entra(EntraDialect::AadOptscim062020).group_lookup("Sales");
+    assert_eq!(g.query[0], ("excludedAttributes".to_string(), "members".to_string()));
+    assert!(Dialect::Okta(OktaAppKind::Aiw).group_lookup("Sales").query.iter().all(|(k, _)| k == "filter"));
+}
+
+#[test]
+fn create_bodies_carry_each_idps_extras() {
+    let e = Dialect::Entra(EntraDialect::Default).user_create(&user()).body.unwrap();
+    assert_eq!(e["meta"]["resourceType"], "User");
+    assert!(e.get("password").is_none());
+    let o = Dialect::Okta(OktaAppKind::Oin).user_create(&user()).body.unwrap();
+    assert_eq!(o["password"], OKTA_PLACEHOLDER_PASSWORD);
+    assert_eq!(o["groups"], json!([]));
+    let g = Dialect::Entra(EntraDialect::Default).group_create("G", "x").body.unwrap();
+    assert!(g.get("members").is_none());
+    assert_eq!(g["schemas"][1], ENTRA_GROUP_SCHEMA);
+    let g = Dialect::Okta(OktaAppKind::Oin).group_create("G", "x").body.unwrap();
+    assert_eq!(g["members"], json!([]));
+}
+
+#[test]
+fn entra_dialects_differ_exactly_as_documented() {
+    let mut new = user();
+    new.given_name = "Augusta".into();
+    new.email = "augusta@example.test".into();
+    new.department = "Maths".into();
+    let attrs = changed_attrs(&user(), &new);
+    assert_eq!(attrs, [UserAttr::DisplayName, UserAttr::GivenName, UserAttr::Email, UserAttr::Department]);
+    let d = Dialect::Entra(EntraDialect::Default).user_update("1", &new, &attrs, None);
+    let o = ops(&d);
+    assert_eq!(o.len(), 4);
+    assert!(o.iter().all(|op| op["op"] == "Replace" && op["path"].is_string()));
+    let a = Dialect::Entra(EntraDialect::AadOptscim062020).user_update("1", &new, &attrs, None);
+    let o = ops(&a);
+    assert_eq!(
+        o[0],
+        json!({"op": "replace", "path": "emails[type eq \"work\"].value", "value": "augusta@example.test"})
+    );
+    assert_eq!(o[1]["value"]["name.givenName"], "Augusta");
+    assert_eq!(o[1]["value"][format!("{ENTERPRISE}:department")], "Maths");
+    assert!(o[1].get("path").is_none());
+
+    let off = Dialect::Entra(EntraDialect::Default).user_set_active("1", false, None);
+    assert_eq!(ops(&off)[0], json!({"op": "Replace", "path": "active", "value": "False"}));
+    let off = Dialect::Entra(EntraDialect::AadOptscim062020).user_set_active("1", false, None);
+    assert_eq!(ops(&off)[0], json!({"op": "replace", "path": "active", "value": false}));
+
+    let m = [Member { id: "u1".into(), display: "a".into() }];
+    let rm = Dialect::Entra(EntraDialect::Default).membership_updates("g", "G", &[], &m, &[], 10);
+    assert_eq!(ops(&rm[0])[0], json!({"op": "Remove", "path": "members", "value": [{"value": "u1"}]}));
+    let rm = Dialect::Entra(EntraDialect::AadOptscim062020).membership_updates("g", "G", &[], &m, &[], 10);
+    assert_eq!(ops(&rm[0])[0], json!({"op": "remove", "path": "members[value eq \"u1\"]"}));
+    let add = Dialect::Entra(EntraDialect::Default).membership_updates("g", "G", &m, &[], &m, 10);
+    assert_eq!(ops(&add[0])[0], json!({"op": "Add", "path": "members", "value": [{"$ref": null, "value": "u1"}]}));
+    let mgr = Dialect::Entra(EntraDialect::Default).manager_set("1", Some("m")).unwrap();
+    assert_eq!(ops(&mgr)[0]["value"], "m");
+    assert!(Dialect::Okta(OktaAppKind::Oin).manager_set("1", Some("m")).is_none());
+}
+
+#[test]
+fn okta_chunks_memberships_with_a_rename_op_and_aiw_puts() {
+    let members: Vec<Member> = (0..250).map(|i| Member { id: format!("u{i}"), display: format!("n{i}") }).collect();
+    let oin = Dialect::Okta(OktaAppKind::Oin);
+    let reqs = oin.membership_updates("g", "G", &members, &[], &members, OKTA_DEFAULT_CHUNK);
+    assert_eq!(reqs.len(), 3);
+    for r in &reqs {
+        assert_eq!(ops(r)[0], json!({"op": "replace", "value": {"id": "g", "displayName": "G"}}));
+    }
+    assert_eq!(ops(&reqs[2])[1]["value"].as_array().unwrap().len(), 50);
+    let aiw = Dialect::Okta(OktaAppKind::Aiw);
+    let reqs = aiw.membership_updates("g", "G", &members[..1], &[], &members, 100);
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].method, Method::PUT);
+    assert_eq!(reqs[0].body.as_ref().unwrap()["members"].as_array().unwrap().len(), 250);
+    let put =
+        oin.user_update("1", &user(), &[UserAttr::Title], Some(&json!({"id": "1", "meta": {"version": "W/\"1\""}})));
+    assert_eq!(put.method, Method::PUT);
+    let body = put.body.unwrap();
+    assert_eq!(body["meta"]["version"], "W/\"1\"", "PUT echoes the server's read-only fields");
+    assert_eq!(body["title"], "Engineer");
+    assert_eq!(ops(&oin.user_set_active("1", false, None))[0], json!({"op": "replace", "value": {"active": false}}));
+    assert_eq!(aiw.user_set_active("1", false, Some(&json!({"userName": "x"}))).method, Method::PUT);
+    assert!(oin.user_delete("1").is_none());
+}
+
+#[test]
+fn every_builder_is_recognised_as_its_own_dialect_only() {
+    let mut new = user();
+    new.title = "Lead".into();
+    new.family_name = "King".into();
+    let m = [Member { id: "u1".into(), display: "a".into() }];
+    for d in ALL {
+        let reqs = [
+            d.user_lookup("x"),
+            d.user_create(&user()),
+            d.user_update("1", &new, &changed_attrs(&user(), &new), Some(&json!({}))),
+            d.user_set_active("1", false, Some(&json!({}))),
+            d.group_lookup("G"),
+            d.group_create("G", "x"),
+            d.group_rename("g", "H", &m),
+        ]
+        .into_iter()
+        .chain(d.membership_updates("g", "G", &m, &m, &m, 10));
+        let mut seen = false;
+        for r in reqs {
+            let ev = recognise(r.method, &r.path, &r.query, r.body.as_ref());
+            for e in &ev {
+                let same_idp = e.dialect.is_entra() == d.is_entra();
+                assert!(same_idp, "{d}: {r:?} was taken for {} ({})", e.dialect, e.rule);
+                if let (Dialect::Entra(_), true) = (d, e.dialect != d) {
+                    // Shapes shared by both Entra dialects are reported for both; a dialect-specific one must
+                    // name this dialect.
+                    assert!(ev.iter().any(|x| x.dialect == d), "{d}: {r:?} only matched {}", e.dialect);
+                }
+            }
+            seen |= ev.iter().any(|e| e.dialect == d);
+        }
+        assert!(seen, "{d}: no request of it is recognised");
+    }
+}
