@@ -2,7 +2,8 @@
 //!
 //! Applied to every string of the transcript, in this order (documented in `scenarios/README.md`):
 //! 1. secrets (the token, the whole `Authorization` value) → `[redacted]`; then a string equal to a version
-//!    (`meta.version` values and `ETag` header values) → `[version]`;
+//!    (`meta.version` values and `ETag` header values) → `[version]`, and such a quoted entity tag inside free
+//!    text (an error `detail`) too;
 //! 2. the base URI → `[base]`, then its origin (`http://host:port`) → `[origin]`;
 //! 3. server ids → `[user-1]`, `[group-1]`, … numbered per transcript in order of first appearance; an id is the
 //!    `id` of a response body or of a `Resources[]` element, typed by its `meta.resourceType` or else by the
@@ -376,6 +377,12 @@ impl<'a> Rules<'a> {
         let mut s = self.ctx.redactor.scrub(s);
         if self.versions.contains(&s) {
             return "[version]".into();
+        }
+        // an entity tag quoted in free text ("If-Match W/\"7\" does not match …"); its quotes keep it whole
+        for v in self.versions.iter().filter(|v| v.contains('"')) {
+            if s.contains(v.as_str()) {
+                s = s.replace(v.as_str(), "[version]");
+            }
         }
         let base = self.ctx.base_url.split('?').next().unwrap_or("").trim_end_matches('/');
         if !base.is_empty() && s.contains(base) {

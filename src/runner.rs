@@ -406,7 +406,16 @@ impl Runner {
     pub async fn run(&self, scenarios: &[Scenario], excluded: Vec<(&Scenario, String)>) -> RunOutcome {
         let started = Instant::now();
         let capabilities = self.discover().await;
-        let runs = futures::stream::iter(scenarios.iter().map(|s| {
+        // Scenarios that read global state run first, one at a time; then the others, `jobs` at once.
+        let (alone, shared): (Vec<&Scenario>, Vec<&Scenario>) = scenarios.iter().partition(|s| s.reads_global_state());
+        let mut results: Vec<ScenarioResult> = Vec::with_capacity(scenarios.len());
+        for s in alone {
+            results.push(match capabilities.skip_reason(s) {
+                Some(reason) => ScenarioResult::skipped(s, reason),
+                None => self.run_scenario(s).await,
+            });
+        }
+        let runs = futures::stream::iter(shared.into_iter().map(|s| {
             let caps = &capabilities;
             async move {
                 match caps.skip_reason(s) {
@@ -416,7 +425,7 @@ impl Runner {
             }
         }))
         .buffer_unordered(self.options.jobs.max(1));
-        let mut results: Vec<ScenarioResult> = runs.collect().await;
+        results.extend(runs.collect::<Vec<_>>().await);
         results.extend(excluded.into_iter().map(|(s, why)| ScenarioResult::skipped(s, why)));
         results.sort_by(|a, b| a.id.cmp(&b.id));
         RunOutcome {
@@ -786,8 +795,24 @@ impl Runner {
         }
     }
 
-    /// Sends a request and reads the response within the timeout and body limit.
+    /// Sends a request; an idempotent one (GET, PUT, DELETE — RFC 9110 §9.2.2) that dies because the server closed
+    /// or reset a kept-alive connection before answering is sent once more, as RFC 9112 §9.3.1 allows. A
+    /// server that keeps doing it still gets the transport error as its verdict.
     async fn send(&self, resolved: &Resolved, profile: &Profile, req: &SentRequest) -> Result<Observed, String> {
+        let first = self.send_once(resolved, profile, req).await;
+        match &first {
+            Err(e)
+                if matches!(req.method, Method::GET | Method::PUT | Method::DELETE)
+                    && (e.contains("reset") || e.contains("closed")) =>
+            {
+                self.send_once(resolved, profile, req).await
+            }
+            _ => first,
+        }
+    }
+
+    /// Sends a request and reads the response within the timeout and body limit.
+    async fn send_once(&self, resolved: &Resolved, profile: &Profile, req: &SentRequest) -> Result<Observed, String> {
         let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
         let mut builder = self.client.request(method, &req.url);
         for (k, v) in &req.headers {

@@ -490,6 +490,26 @@ impl Scenario {
         step.level.unwrap_or(self.level)
     }
 
+    /// Whether the scenario reads state it did not create: a list of a whole resource type (`GET /Users` or
+    /// `GET /Groups` without a `filter`, or such a `.search`), whose `totalResults`, order and pages other
+    /// scenarios' resources would change. The runner runs such scenarios alone, so verdicts do not depend on
+    /// `--jobs`; every other scenario only looks at what it created.
+    pub fn reads_global_state(&self) -> bool {
+        self.steps.iter().any(|step| {
+            let r = &step.request;
+            let path = r.path.trim_end_matches('/');
+            let collection = matches!(path, "/Users" | "/Groups" | "");
+            let filtered = r.query.0.iter().any(|(k, _)| k.eq_ignore_ascii_case("filter"));
+            match r.method {
+                Method::GET => collection && !filtered,
+                Method::POST if path.ends_with("/.search") => {
+                    r.body.as_ref().and_then(|b| b.get("filter")).is_none()
+                }
+                _ => false,
+            }
+        })
+    }
+
     /// The snapshot name: the id with `::` replaced by `__`.
     pub fn snapshot_name(&self) -> String {
         self.id.replace("::", "__")
