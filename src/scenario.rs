@@ -502,9 +502,7 @@ impl Scenario {
             let filtered = r.query.0.iter().any(|(k, _)| k.eq_ignore_ascii_case("filter"));
             match r.method {
                 Method::GET => collection && !filtered,
-                Method::POST if path.ends_with("/.search") => {
-                    r.body.as_ref().and_then(|b| b.get("filter")).is_none()
-                }
+                Method::POST if path.ends_with("/.search") => r.body.as_ref().and_then(|b| b.get("filter")).is_none(),
                 _ => false,
             }
         })
