@@ -293,6 +293,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         body_limit: args.body_limit,
         auth_style: args.auth_style,
         snapshots: snapshot_dir.map(|dir| SnapshotStore { dir, update: args.update_snapshots }),
+        tls: crate::http::TlsOptions::default(),
     };
     let runner = Runner::new(target, options)?;
     let mut outcome = runner.run(&selected, excluded).await;

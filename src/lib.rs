@@ -17,6 +17,7 @@ pub mod check;
 pub mod cli;
 pub mod exchange;
 pub mod expectations;
+pub mod http;
 pub mod idp;
 pub mod normalize;
 pub mod profile;

@@ -6,6 +6,8 @@
 //! and a failed cleanup is reported as a note.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -85,6 +87,8 @@ pub struct RunOptions {
     pub auth_style: Option<AuthStyle>,
     /// Snapshot comparison, if any.
     pub snapshots: Option<SnapshotStore>,
+    /// TLS trust (`--ca-cert`, `--insecure`), passed to the shared client builder [`crate::http::client`].
+    pub tls: crate::http::TlsOptions,
 }
 
 /// Default response body limit: 10 MB.
@@ -98,6 +102,7 @@ impl Default for RunOptions {
             body_limit: DEFAULT_BODY_LIMIT,
             auth_style: None,
             snapshots: None,
+            tls: crate::http::TlsOptions::default(),
         }
     }
 }
@@ -345,7 +350,11 @@ pub struct Runner {
     client: reqwest::Client,
     options: RunOptions,
     target: Target,
+    interrupted: Arc<AtomicBool>,
 }
+
+/// Why a step or scenario did not run after an interrupt.
+pub const INTERRUPTED: &str = "interrupted (Ctrl-C)";
 
 struct Resolved {
     base_url: String,
@@ -356,13 +365,22 @@ struct Resolved {
 impl Runner {
     /// A runner for `target`.
     pub fn new(target: Target, options: RunOptions) -> Result<Runner, String> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(options.timeout)
-            .pool_max_idle_per_host(options.jobs.max(1) * 2)
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Runner { client, options, target })
+        let client = crate::http::client(&crate::http::ClientOptions {
+            tls: options.tls.clone(),
+            connect_timeout: options.timeout,
+            pool_max_idle_per_host: options.jobs.max(1) * 2,
+        })?;
+        Ok(Runner { client, options, target, interrupted: Arc::default() })
+    }
+
+    /// The interrupt flag: once set, no scenario and no step starts any more; running scenarios still delete
+    /// what they created, and their results say [`INTERRUPTED`].
+    pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
+        self.interrupted.clone()
+    }
+
+    fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
     }
 
     /// The options.
@@ -404,28 +422,36 @@ impl Runner {
 
     /// Runs `scenarios` (already selected) and returns their results; `excluded` are reported as skipped.
     pub async fn run(&self, scenarios: &[Scenario], excluded: Vec<(&Scenario, String)>) -> RunOutcome {
+        self.run_with(scenarios, excluded, &mut |_| {}).await
+    }
+
+    /// [`Runner::run`], calling `on_result` with each scenario's result as soon as it finishes (in finishing
+    /// order, excluded scenarios not included).
+    pub async fn run_with(
+        &self,
+        scenarios: &[Scenario],
+        excluded: Vec<(&Scenario, String)>,
+        on_result: &mut (dyn FnMut(&ScenarioResult) + Send),
+    ) -> RunOutcome {
         let started = Instant::now();
         let capabilities = self.discover().await;
         // Scenarios that read global state run first, one at a time; then the others, `jobs` at once.
         let (alone, shared): (Vec<&Scenario>, Vec<&Scenario>) = scenarios.iter().partition(|s| s.reads_global_state());
         let mut results: Vec<ScenarioResult> = Vec::with_capacity(scenarios.len());
         for s in alone {
-            results.push(match capabilities.skip_reason(s) {
-                Some(reason) => ScenarioResult::skipped(s, reason),
-                None => self.run_scenario(s).await,
-            });
+            let result = self.run_checked(s, &capabilities).await;
+            on_result(&result);
+            results.push(result);
         }
-        let runs = futures::stream::iter(shared.into_iter().map(|s| {
-            let caps = &capabilities;
-            async move {
-                match caps.skip_reason(s) {
-                    Some(reason) => ScenarioResult::skipped(s, reason),
-                    None => self.run_scenario(s).await,
-                }
+        {
+            let runs = futures::stream::iter(shared.into_iter().map(|s| self.run_checked(s, &capabilities)))
+                .buffer_unordered(self.options.jobs.max(1));
+            let mut runs = std::pin::pin!(runs);
+            while let Some(result) = runs.next().await {
+                on_result(&result);
+                results.push(result);
             }
-        }))
-        .buffer_unordered(self.options.jobs.max(1));
-        results.extend(runs.collect::<Vec<_>>().await);
+        }
         results.extend(excluded.into_iter().map(|(s, why)| ScenarioResult::skipped(s, why)));
         results.sort_by(|a, b| a.id.cmp(&b.id));
         RunOutcome {
@@ -434,6 +460,15 @@ impl Runner {
             results,
             duration_ms: ms(started.elapsed()),
             redactor: self.redactor(),
+        }
+    }
+
+    /// Runs one scenario unless the run was interrupted or the target lacks a feature it requires.
+    async fn run_checked(&self, s: &Scenario, caps: &Capabilities) -> ScenarioResult {
+        match caps.skip_reason(s) {
+            _ if self.is_interrupted() => ScenarioResult::skipped(s, INTERRUPTED),
+            Some(reason) => ScenarioResult::skipped(s, reason),
+            None => self.run_scenario(s).await,
         }
     }
 
@@ -517,6 +552,10 @@ impl Runner {
                 }
                 r
             };
+            if self.is_interrupted() {
+                result.steps.push(name_of(not_run(step, level, format!("not run: {INTERRUPTED}"))));
+                continue;
+            }
             if let Some(err) = &transport_error {
                 result.steps.push(name_of(not_run(
                     step,
@@ -597,7 +636,14 @@ impl Runner {
             result.cleanup.push(r);
         }
 
-        if transport_error.is_none() {
+        let interrupted = result
+            .steps
+            .iter()
+            .any(|r| r.verdict == StepVerdict::NotRun && r.error.as_deref().is_some_and(|e| e.ends_with(INTERRUPTED)));
+        if interrupted {
+            // a partial transcript is no evidence of drift: no snapshot comparison
+            result.reason = Some(INTERRUPTED.to_string());
+        } else if transport_error.is_none() {
             let entries: Vec<Entry<'_>> = result
                 .steps
                 .iter()
@@ -636,6 +682,10 @@ impl Runner {
         }
         result.duration_ms = ms(started.elapsed());
         result.recompute_verdict();
+        if interrupted && matches!(result.verdict, Verdict::Pass | Verdict::KnownDeviation) {
+            // what ran passed, but the scenario did not run to its end
+            result.verdict = Verdict::Skip;
+        }
         result
     }
 

@@ -1,0 +1,110 @@
+//! The one HTTP client builder every part of scimcheck uses (runner, preflight, simulator, recorder), so TLS trust,
+//! redirects and timeouts behave the same everywhere.
+//!
+//! Trust: the platform's trust store (read through `rustls-native-certs`) plus the Mozilla roots bundled with
+//! `webpki-roots`, plus any PEM files given with `--ca-cert` (a private CA). `--insecure` turns certificate
+//! verification off altogether; the CLI warns about it on every run. Redirects are never followed: a SCIM client
+//! must see a `3xx` as the server answered it (and preflight reports its `Location`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// TLS trust settings (`--ca-cert`, `--insecure`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsOptions {
+    /// Extra trusted CA certificates: PEM files, each holding one or more certificates.
+    pub ca_certs: Vec<PathBuf>,
+    /// Accept any server certificate (self-signed, expired, wrong host name). For test setups only.
+    pub insecure: bool,
+}
+
+/// Everything the shared client is built from.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// TLS trust.
+    pub tls: TlsOptions,
+    /// Time allowed to open a connection (TCP and TLS handshake).
+    pub connect_timeout: Duration,
+    /// Idle connections kept per host (at least the number of requests in flight).
+    pub pool_max_idle_per_host: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            tls: TlsOptions::default(),
+            connect_timeout: Duration::from_secs(30),
+            pool_max_idle_per_host: 8,
+        }
+    }
+}
+
+/// Reads the certificates of one PEM file.
+///
+/// Errors: the file cannot be read, or holds no PEM certificate (the message names the file).
+pub fn read_ca_cert(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("--ca-cert {}: {e}", path.display()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| format!("--ca-cert {}: not a PEM certificate file ({e})", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("--ca-cert {}: no `BEGIN CERTIFICATE` block found", path.display()));
+    }
+    Ok(certs)
+}
+
+/// Builds the shared client: no redirects, rustls with platform + webpki roots and the extra CA certificates,
+/// or no verification at all when `insecure`.
+///
+/// Errors: an unreadable or invalid `--ca-cert` file, or a client that cannot be built.
+pub fn client(options: &ClientOptions) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(options.connect_timeout)
+        .pool_max_idle_per_host(options.pool_max_idle_per_host.max(1))
+        .tls_built_in_native_certs(true)
+        .tls_built_in_webpki_certs(true);
+    for path in &options.tls.ca_certs {
+        for cert in read_ca_cert(path)? {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if options.tls.insecure {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    builder.build().map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+/// The warning printed on every run with `--insecure`.
+pub const INSECURE_WARNING: &str =
+    "warning: --insecure: TLS certificates are not verified; anyone on the path can read the token and answers";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_or_empty_ca_file_is_a_clear_error() {
+        let dir = std::env::temp_dir().join(format!("scimcheck-http-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("missing.pem");
+        let e = client(&ClientOptions {
+            tls: TlsOptions { ca_certs: vec![missing.clone()], insecure: false },
+            ..ClientOptions::default()
+        })
+        .unwrap_err();
+        assert!(e.contains("missing.pem"), "{e}");
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let e = read_ca_cert(&empty).unwrap_err();
+        assert!(e.contains("empty.pem") && e.contains("BEGIN CERTIFICATE"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_default_client_builds() {
+        client(&ClientOptions::default()).unwrap();
+        client(&ClientOptions { tls: TlsOptions { insecure: true, ..TlsOptions::default() }, ..Default::default() })
+            .unwrap();
+    }
+}
