@@ -41,7 +41,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Runs the benchmark and prints its figures; returns the exit code.
 pub async fn bench(args: BenchArgs) -> Result<i32, String> {
-    let scenarios = load(args.scenarios.as_deref())?;
+    let scenarios = load(&args.scenarios, !args.scenarios.is_empty())?;
     if scenarios.is_empty() {
         return Err("no scenarios to benchmark".into());
     }
@@ -60,8 +60,7 @@ pub async fn bench(args: BenchArgs) -> Result<i32, String> {
             Some((s, r.steps.iter().chain(&r.cleanup).filter_map(|s| s.request.clone()).collect()))
         })
         .collect();
-    let client =
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
+    let client = crate::http::client(&crate::http::ClientOptions::default())?;
     bare_replay(&client, &recorded).await?; // warm the bare client too
 
     let mut samples = Vec::with_capacity(iterations);

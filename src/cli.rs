@@ -1,17 +1,22 @@
-//! The command line: `run`, `list`, `serve`, `bench`.
+//! The command line: `run`, `list`, `serve`, `bench`, `snapshots`.
+//!
+//! `run` lives in [`run`]: configuration (`scimcheck.toml`, [`config`]), preflight, live output ([`output`]),
+//! Ctrl-C and reports. `snapshots review|accept` lives in [`snapshots`].
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+pub mod config;
+pub mod output;
+pub mod run;
+pub mod snapshots;
+
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::expectations::{self, Expectations};
 use crate::profile::AuthStyle;
-use crate::report::{self, Policy};
-use crate::runner::{Credential, RunOptions, Runner, Target, DEFAULT_BODY_LIMIT};
-use crate::scenario::{self, Idp, Level, Scenario};
-use crate::snapshot::SnapshotStore;
+use crate::runner::DEFAULT_BODY_LIMIT;
+use crate::scenario::{Idp, Level, Scenario};
+
+pub use run::run;
 
 /// Replays recorded Okta and Entra ID SCIM provisioning sequences against a SCIM 2.0 server.
 #[derive(Debug, Parser)]
@@ -26,21 +31,28 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run scenarios against a server (`--base-url`) or the bundled reference server (`--reference`).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the scenarios with their source and level.
     List(SelectArgs),
-    /// Run the bundled reference server until Ctrl-C.
-    Serve(ServeArgs),
+    /// Run the bundled reference server until Ctrl-C (every option of `scim-reference-server`).
+    Serve(scim_reference_server::cli::ServeArgs),
     /// Time the built-in suite against the in-process reference server.
     Bench(BenchArgs),
+    /// Review or accept pending snapshots (`.snap.new`) in a snapshot folder; no Rust toolchain needed.
+    #[command(subcommand)]
+    Snapshots(snapshots::SnapshotsCommand),
 }
 
 /// Which scenarios to use.
 #[derive(Debug, Clone, Args)]
 pub struct SelectArgs {
-    /// Scenario folder (default: ./scenarios, else the one shipped with scimcheck).
-    #[arg(long)]
-    pub scenarios: Option<PathBuf>,
+    /// Scenario folder to add (repeatable): its scenarios join the built-in library, replacing library
+    /// scenarios with the same id. A `scenarios/` folder in the working directory is used only when named here.
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Vec<PathBuf>,
+    /// Use only the `--scenarios` folders, not the built-in library.
+    #[arg(long, requires = "scenarios")]
+    pub no_library: bool,
     /// Only these IdPs (okta, azure, rfc).
     #[arg(long, value_delimiter = ',', value_parser = parse_idp)]
     pub idp: Vec<Idp>,
@@ -75,30 +87,46 @@ pub enum DriftMode {
 /// `scimcheck run`.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
+    /// Settings file (default: ./scimcheck.toml when it exists); flags win over it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// SCIM base URI of the server under test (ids and paths are appended to it).
-    #[arg(long, required_unless_present = "reference", conflicts_with = "reference")]
+    #[arg(long, conflicts_with = "reference")]
     pub base_url: Option<String>,
     /// Start the bundled reference server in-process (127.0.0.1, port 0) and run against it.
     #[arg(long)]
     pub reference: bool,
-    /// Token, sent in each profile's style (Bearer by default). Prefer the environment variable.
-    #[arg(long, env = "SCIMCHECK_TOKEN", hide_env_values = true)]
+    /// Token, sent in each profile's style (Bearer by default). Prefer an environment variable: SCIMCHECK_TOKEN,
+    /// or the one named by --token-env.
+    #[arg(long)]
     pub token: Option<String>,
     /// The whole Authorization header value, sent as given (overrides --token).
     #[arg(long, env = "SCIMCHECK_AUTH_HEADER", hide_env_values = true)]
     pub auth_header: Option<String>,
+    /// Read the token from this environment variable (overrides SCIMCHECK_TOKEN, not --token).
+    #[arg(long, value_name = "NAME")]
+    pub token_env: Option<String>,
     /// Credential style for every profile: bearer, or raw (Okta's "Header" auth).
     #[arg(long, value_enum)]
     pub auth_style: Option<AuthStyle>,
     /// Which scenarios.
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Scenarios run at once.
-    #[arg(long, default_value_t = 4)]
-    pub jobs: usize,
-    /// Per-request timeout in seconds.
-    #[arg(long, default_value_t = 30.0)]
-    pub timeout: f64,
+    /// Scenarios run at once [default: 4].
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Per-request timeout in seconds [default: 30].
+    #[arg(long)]
+    pub timeout: Option<f64>,
+    /// Extra trusted CA certificate, PEM (repeatable), besides the platform trust store and webpki roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+    /// Do not verify TLS certificates (test setups only; warned about on every run).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Skip the connection test (GET /Users) that runs before the scenarios.
+    #[arg(long)]
+    pub no_preflight: bool,
     /// Response body limit in bytes.
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
@@ -108,9 +136,9 @@ pub struct RunArgs {
     /// Record missing snapshots and accept changed ones.
     #[arg(long)]
     pub update_snapshots: bool,
-    /// Whether drift fails the run.
-    #[arg(long, value_enum, default_value = "fail")]
-    pub drift: DriftMode,
+    /// Whether drift fails the run [default: fail].
+    #[arg(long, value_enum)]
+    pub drift: Option<DriftMode>,
     /// SHOULD and MAY failures fail the run too.
     #[arg(long)]
     pub strict: bool,
@@ -125,17 +153,6 @@ pub struct RunArgs {
     pub json: Option<PathBuf>,
 }
 
-/// `scimcheck serve`.
-#[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-    /// Bearer token clients must send; generated and printed when absent.
-    #[arg(long, env = "SCIMCHECK_SERVE_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-}
-
 /// `scimcheck bench`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
@@ -145,39 +162,14 @@ pub struct BenchArgs {
     /// Scenarios run at once.
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
-    /// Scenario folder.
-    #[arg(long)]
-    pub scenarios: Option<PathBuf>,
+    /// Scenario folder (repeatable) instead of the built-in library.
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Vec<PathBuf>,
 }
 
-/// The crate's own folder (scenarios/ and snapshots/ ship there).
-pub fn crate_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `./scenarios` when it exists, else the scenarios shipped with the crate.
-pub fn default_scenario_dir() -> PathBuf {
-    let local = PathBuf::from("scenarios");
-    if local.is_dir() {
-        local
-    } else {
-        crate_dir().join("scenarios")
-    }
-}
-
-/// `./snapshots` when `./scenarios` exists (running from a checkout), else the crate's.
-pub fn default_snapshot_dir() -> PathBuf {
-    if Path::new("scenarios").is_dir() && Path::new("snapshots").is_dir() {
-        PathBuf::from("snapshots")
-    } else {
-        crate_dir().join("snapshots")
-    }
-}
-
-/// Loads scenarios, printing loader errors.
-pub fn load(dir: Option<&Path>) -> Result<Vec<Scenario>, String> {
-    let dir = dir.map(Path::to_path_buf).unwrap_or_else(default_scenario_dir);
-    scenario::load_dir(&dir).map_err(|errors| {
+/// Loads the built-in library plus `dirs` (or only `dirs` when `without_library`), reporting every loader error.
+pub fn load(dirs: &[PathBuf], without_library: bool) -> Result<Vec<Scenario>, String> {
+    crate::library::load(dirs, without_library).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         format!("{} scenario error(s):\n{}", errors.len(), lines.join("\n"))
     })
@@ -218,10 +210,11 @@ pub fn main() -> i32 {
         }
     };
     let result = match cli.command {
-        Command::Run(args) => rt.block_on(run(args)),
+        Command::Run(args) => rt.block_on(run(*args)),
         Command::List(args) => list(&args),
         Command::Serve(args) => rt.block_on(serve(args)),
         Command::Bench(args) => rt.block_on(crate::bench::bench(args)),
+        Command::Snapshots(cmd) => snapshots::main(cmd),
     };
     match result {
         Ok(code) => code,
@@ -233,7 +226,7 @@ pub fn main() -> i32 {
 }
 
 fn list(args: &SelectArgs) -> Result<i32, String> {
-    let all = load(args.scenarios.as_deref())?;
+    let all = load(&args.scenarios, args.no_library)?;
     let (selected, _) = select(&all, args);
     for s in &selected {
         let steps = s.steps.len();
@@ -252,87 +245,8 @@ fn list(args: &SelectArgs) -> Result<i32, String> {
     Ok(0)
 }
 
-/// Executes `scimcheck run`; returns the exit code.
-pub async fn run(args: RunArgs) -> Result<i32, String> {
-    let all = load(args.select.scenarios.as_deref())?;
-    let (selected, excluded) = select(&all, &args.select);
-    let snapshot_dir = match (&args.snapshots, args.reference) {
-        (Some(dir), _) => Some(dir.clone()),
-        (None, true) => Some(default_snapshot_dir()),
-        (None, false) => None,
-    };
-    let expectations_path =
-        args.expectations.clone().or_else(|| snapshot_dir.as_ref().map(|d| d.join(expectations::FILE_NAME)));
-    let expectations = match &expectations_path {
-        Some(p) => match Expectations::load(p)? {
-            Some(e) => Some(e),
-            None if args.expectations.is_some() => return Err(format!("{}: no such file", p.display())),
-            None => None,
-        },
-        None => None,
-    };
-    if args.update_snapshots && snapshot_dir.is_none() {
-        return Err("--update-snapshots needs --snapshots DIR (or --reference)".into());
-    }
-    if !args.timeout.is_finite() || args.timeout <= 0.0 {
-        return Err("--timeout must be a positive number of seconds".into());
-    }
-    let target = if args.reference {
-        Target::Reference
-    } else {
-        let credential = match (&args.auth_header, &args.token) {
-            (Some(h), _) => Credential::Header(h.clone()),
-            (None, Some(t)) => Credential::Token(t.clone()),
-            (None, None) => Credential::None,
-        };
-        Target::Remote { base_url: args.base_url.clone().unwrap_or_default(), credential }
-    };
-    let options = RunOptions {
-        jobs: args.jobs.max(1),
-        timeout: Duration::from_secs_f64(args.timeout),
-        body_limit: args.body_limit,
-        auth_style: args.auth_style,
-        snapshots: snapshot_dir.map(|dir| SnapshotStore { dir, update: args.update_snapshots }),
-        tls: crate::http::TlsOptions::default(),
-    };
-    let runner = Runner::new(target, options)?;
-    let mut outcome = runner.run(&selected, excluded).await;
-    let mut notes = Vec::new();
-    if runner.options().snapshots.is_none() {
-        notes.push("no snapshot baseline (--snapshots DIR): drift is not checked".to_string());
-    }
-    if let Some(e) = &expectations {
-        notes.extend(e.apply(&mut outcome.results));
-    }
-    let policy = Policy { strict: args.strict, drift_warn: args.drift == DriftMode::Warn };
-    print!("{}", report::human(&outcome, &policy, &notes));
-    if let Some(path) = &args.junit {
-        std::fs::write(path, report::junit(&outcome, &policy)).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    if let Some(path) = &args.json {
-        std::fs::write(path, report::json(&outcome, &policy, &notes))
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    Ok(policy.exit_code(&outcome))
-}
-
-async fn serve(args: ServeArgs) -> Result<i32, String> {
-    let generated = args.token.is_none();
-    let mut config = scim_reference_server::ServerConfig::default().with_listen(args.listen);
-    if let Some(t) = args.token {
-        config = config.with_token(t);
-    }
-    let server = scim_reference_server::spawn(config)
-        .await
-        .map_err(|e| format!("cannot start the reference server on {}: {e}", args.listen))?;
-    println!("SCIM base URI: {}", server.base_url);
-    if generated {
-        println!("Bearer token:  {}", server.token);
-    } else {
-        println!("Bearer token:  (the one you passed)");
-    }
-    println!("Ctrl-C stops the server.");
-    tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
-    server.shutdown().await;
+async fn serve(args: scim_reference_server::cli::ServeArgs) -> Result<i32, String> {
+    let listen = args.listen;
+    scim_reference_server::cli::serve(args).await.map_err(|e| format!("reference server on {listen}: {e}"))?;
     Ok(0)
 }

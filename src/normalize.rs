@@ -29,7 +29,13 @@ use serde_json::{Map, Value};
 use crate::exchange::{Body, Observed, SentRequest};
 use crate::scenario::AuthMode;
 
-/// Replaces secrets (tokens, `Authorization` values) wherever they appear.
+/// Replaces secrets (tokens, `Authorization` values) in data: header values, URLs, JSON string values, error
+/// texts taken from the server or the transport. Never applied to the tool's own prose.
+///
+/// A secret of [`MIN_EMBEDDED_SECRET`] characters or more is replaced wherever it occurs, even inside a longer
+/// string; a shorter one (a one-letter test token, a common word) only where it stands as a whole token — not
+/// preceded or followed by a letter, digit, `-` or `_` — so `e` leaves `example` alone but `Bearer e`, `?token=e`
+/// and the JSON value `"e"` are redacted.
 #[derive(Clone, Default)]
 pub struct Redactor {
     secrets: Vec<String>,
@@ -43,6 +49,9 @@ impl std::fmt::Debug for Redactor {
 
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[redacted]";
+
+/// Secrets at least this long are replaced even where they are part of a longer word.
+pub const MIN_EMBEDDED_SECRET: usize = 12;
 
 impl Redactor {
     /// A redactor for these secrets (empty strings are ignored).
@@ -59,15 +68,71 @@ impl Redactor {
         Redactor { secrets }
     }
 
-    /// `s` with every secret replaced by [`REDACTED`].
+    /// Whether there is nothing to redact.
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+    }
+
+    /// `s` (a value: header, URL, JSON string, error text) with every secret replaced by [`REDACTED`].
     pub fn scrub(&self, s: &str) -> String {
         let mut out = s.to_string();
         for secret in &self.secrets {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), REDACTED);
+            if !out.contains(secret.as_str()) {
+                continue;
             }
+            out = if secret.chars().count() >= MIN_EMBEDDED_SECRET {
+                out.replace(secret.as_str(), REDACTED)
+            } else {
+                replace_bounded(&out, secret, REDACTED)
+            };
         }
         out
+    }
+
+    /// Scrubs every string value (not the keys) of a JSON document in place.
+    pub fn scrub_json(&self, v: &mut Value) {
+        if self.is_empty() {
+            return;
+        }
+        match v {
+            Value::String(s) => *s = self.scrub(s),
+            Value::Array(a) => a.iter_mut().for_each(|x| self.scrub_json(x)),
+            Value::Object(o) => o.values_mut().for_each(|x| self.scrub_json(x)),
+            _ => {}
+        }
+    }
+
+    /// Scrubs a request as it is kept for reports: URL, path, query values, header values and body.
+    pub fn scrub_request(&self, r: &mut SentRequest) {
+        if self.is_empty() {
+            return;
+        }
+        r.url = self.scrub(&r.url);
+        r.path = self.scrub(&r.path);
+        for (_, v) in r.query.iter_mut().chain(r.headers.iter_mut()).chain(r.step_headers.iter_mut()) {
+            *v = self.scrub(v);
+        }
+        if let Some(b) = &mut r.body {
+            self.scrub_json(b);
+        }
+        if let Some(t) = &mut r.body_text {
+            *t = self.scrub(t);
+        }
+    }
+
+    /// Scrubs a response as it is kept for reports: header values and body.
+    pub fn scrub_observed(&self, o: &mut Observed) {
+        if self.is_empty() {
+            return;
+        }
+        for (_, v) in o.headers.iter_mut() {
+            *v = self.scrub(v);
+        }
+        match &mut o.body {
+            Body::Json(v) => self.scrub_json(v),
+            Body::Text(t) => *t = self.scrub(t),
+            Body::Empty | Body::TooLarge { .. } => {}
+        }
     }
 }
 
@@ -572,6 +637,28 @@ mod tests {
         assert_eq!(replace_id(&format!("x{id}"), id, "[user-1]"), format!("x{id}"));
         assert_eq!(replace_id(&format!("{id}-2"), id, "[user-1]"), format!("{id}-2"));
         assert_eq!(replace_id(&format!("{id}{id}"), id, "[user-1]"), format!("{id}{id}"));
+    }
+
+    #[test]
+    fn short_secrets_are_redacted_only_as_whole_tokens() {
+        let r = Redactor::new(["e".to_string(), "Bearer e".to_string()]);
+        assert_eq!(r.scrub("user@example.com"), "user@example.com");
+        assert_eq!(r.scrub("0 passed"), "0 passed");
+        assert_eq!(r.scrub("Bearer e"), REDACTED);
+        assert_eq!(r.scrub("e"), REDACTED);
+        assert_eq!(r.scrub("https://h/scim?token=e&x=1"), "https://h/scim?token=[redacted]&x=1");
+        let word = Redactor::new(["password".to_string()]);
+        assert_eq!(word.scrub("passwords are hashed"), "passwords are hashed");
+        assert_eq!(word.scrub("the token is password."), "the token is [redacted].");
+        let mut v = json!({"password": "password", "note": "password-less"});
+        word.scrub_json(&mut v);
+        assert_eq!(v, json!({"password": "[redacted]", "note": "password-less"}));
+    }
+
+    #[test]
+    fn long_secrets_are_redacted_even_inside_words() {
+        let r = Redactor::new(["0123456789abcdef".to_string()]);
+        assert_eq!(r.scrub("x0123456789abcdefx"), "x[redacted]x");
     }
 
     #[test]

@@ -488,7 +488,8 @@ impl Runner {
             let req = self.bare(&resolved, &profile, Method::GET, path);
             match self.send(&resolved, &profile, &req).await {
                 Ok(obs) if obs.status == 200 && obs.json().is_some() => {
-                    let body = obs.json().cloned().unwrap_or(Value::Null);
+                    let mut body = obs.json().cloned().unwrap_or(Value::Null);
+                    redactor.scrub_json(&mut body);
                     if what == "spc" {
                         caps.service_provider_config = Some(body);
                     } else {
@@ -598,8 +599,9 @@ impl Runner {
         // cleanup, newest first
         for path in created.iter().rev() {
             let started = Instant::now();
-            let req = self.bare(&resolved, &profile, Method::DELETE, path);
+            let mut req = self.bare(&resolved, &profile, Method::DELETE, path);
             let outcome = self.send(&resolved, &profile, &req).await;
+            redactor.scrub_request(&mut req);
             let mut r = StepResult {
                 name: "cleanup".into(),
                 level: s.level,
@@ -613,23 +615,24 @@ impl Runner {
                 http_ms: 0.0,
             };
             match outcome {
-                Ok(obs) => {
+                Ok(mut obs) => {
+                    redactor.scrub_observed(&mut obs);
                     r.http_ms = ms(obs.elapsed);
                     if !(200..300).contains(&obs.status) && obs.status != 404 {
                         r.verdict = StepVerdict::Fail;
-                        result.notes.push(format!(
+                        result.notes.push(redactor.scrub(&format!(
                             "cleanup: DELETE {path} answered {}; the resource may be left on the server",
                             obs.status
-                        ));
+                        )));
                     }
                     r.response = Some(obs);
                 }
                 Err(e) => {
                     r.verdict = StepVerdict::Error;
-                    result
-                        .notes
-                        .push(format!("cleanup: DELETE {path} failed ({e}); the resource may be left on the server"));
-                    r.error = Some(e);
+                    result.notes.push(redactor.scrub(&format!(
+                        "cleanup: DELETE {path} failed ({e}); the resource may be left on the server"
+                    )));
+                    r.error = Some(redactor.scrub(&e));
                 }
             }
             r.duration_ms = ms(started.elapsed());
@@ -777,9 +780,12 @@ impl Runner {
                     result.verdict = StepVerdict::Fail;
                 }
                 result.failures = failures;
+                let mut obs = obs;
+                redactor.scrub_observed(&mut obs);
                 result.response = Some(obs);
             }
         }
+        redactor.scrub_request(&mut req);
         result.request = Some(req);
         result.duration_ms = ms(started.elapsed());
         result

@@ -9,6 +9,7 @@
 //! - [`http`]: thin axum handlers that map requests to the directory and errors to SCIM Error bodies.
 
 pub mod cal;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod directory;

@@ -1,0 +1,181 @@
+//! `scimcheck.toml`: the settings of one target, so a CI job is `scimcheck run` and nothing else.
+//!
+//! Found as `./scimcheck.toml` (or named with `--config FILE`). Every key is optional; command-line flags win over
+//! the file; relative paths are relative to the file's folder. Unknown keys are errors naming the file, line and
+//! key, with the same strictness as scenario files.
+//!
+//! ```toml
+//! base-url = "https://scim.example.test/scim/v2"
+//! token-env = "ACME_SCIM_TOKEN"      # the environment variable holding the token
+//! idp = ["okta", "azure"]
+//! level = ["must", "should"]
+//! jobs = 4
+//! timeout = 30                        # seconds per request
+//! snapshots = "snapshots/acme"
+//! expectations = "snapshots/acme/expectations.json"
+//! scenarios = ["scenarios-acme"]      # added to the built-in library
+//! ca-cert = ["certs/acme-ca.pem"]
+//!
+//! [payload]
+//! email-domain = "acme.test"          # domain of every generated e-mail address
+//! variables = { tag = "ci" }          # scenario variables to override
+//! [payload.user]                      # merged into every created (POST) or replaced (PUT) user
+//! department = "Engineering"
+//! [payload.group]                     # merged into every created or replaced group
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::scenario::{Idp, Level};
+
+/// The default file name, looked up in the working directory.
+pub const FILE_NAME: &str = "scimcheck.toml";
+
+/// The parsed file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// SCIM base URI of the target.
+    pub base_url: Option<String>,
+    /// Name of the environment variable holding the token.
+    pub token_env: Option<String>,
+    /// Credential style: `bearer` or `raw`.
+    pub auth_style: Option<crate::profile::AuthStyle>,
+    /// IdPs to run.
+    #[serde(default, deserialize_with = "idps")]
+    pub idp: Vec<Idp>,
+    /// Levels to run.
+    #[serde(default, deserialize_with = "levels")]
+    pub level: Vec<Level>,
+    /// Tags to run.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Scenarios run at once.
+    pub jobs: Option<usize>,
+    /// Per-request timeout in seconds.
+    pub timeout: Option<f64>,
+    /// Snapshot folder.
+    pub snapshots: Option<PathBuf>,
+    /// Known-deviations file.
+    pub expectations: Option<PathBuf>,
+    /// Extra scenario folders.
+    #[serde(default)]
+    pub scenarios: Vec<PathBuf>,
+    /// Extra trusted CA files (PEM).
+    #[serde(default)]
+    pub ca_cert: Vec<PathBuf>,
+    /// SHOULD and MAY failures fail the run.
+    pub strict: Option<bool>,
+    /// What the scenarios send.
+    #[serde(default)]
+    pub payload: crate::payload::Payload,
+}
+
+fn idps<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Idp>, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    names
+        .iter()
+        .map(|n| Idp::parse(n).ok_or_else(|| serde::de::Error::custom(format!("unknown IdP `{n}` (okta, azure, rfc)"))))
+        .collect()
+}
+
+fn levels<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Level>, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    names
+        .iter()
+        .map(|n| {
+            Level::parse(n).ok_or_else(|| serde::de::Error::custom(format!("unknown level `{n}` (must, should, may)")))
+        })
+        .collect()
+}
+
+impl Config {
+    /// Parses `text` (from `file`, used in errors); relative paths are resolved against the file's folder.
+    ///
+    /// Errors: `file:line:column: message` — unknown keys, wrong types, invalid TOML, unknown IdP or level.
+    pub fn parse(file: &Path, text: &str) -> Result<Config, String> {
+        let mut config: Config = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|span| {
+                    let before = &text[..span.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.chars().rev().take_while(|c| *c != '\n').count() + 1;
+                    format!(":{line}:{column}")
+                })
+                .unwrap_or_default();
+            format!("{}{at}: {}", file.display(), e.message().trim())
+        })?;
+        let base = file.parent().unwrap_or(Path::new(""));
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        config.snapshots.iter_mut().for_each(resolve);
+        config.expectations.iter_mut().for_each(resolve);
+        config.scenarios.iter_mut().for_each(resolve);
+        config.ca_cert.iter_mut().for_each(resolve);
+        if let Some(t) = config.timeout {
+            if !t.is_finite() || t <= 0.0 {
+                return Err(format!("{}: timeout must be a positive number of seconds", file.display()));
+            }
+        }
+        if config.jobs == Some(0) {
+            return Err(format!("{}: jobs must be at least 1", file.display()));
+        }
+        for (what, map) in [("user", &config.payload.user), ("group", &config.payload.group)] {
+            if map.contains_key("schemas") || map.contains_key("id") {
+                return Err(format!(
+                    "{}: [payload.{what}] cannot set `schemas` or `id` (extension schemas are added for their attributes)",
+                    file.display()
+                ));
+            }
+        }
+        Ok(config)
+    }
+
+    /// Loads `--config FILE`, or `./scimcheck.toml` when it exists, or the empty configuration.
+    ///
+    /// Errors: a named file that cannot be read, or any parse error.
+    pub fn load(explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), String> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None if Path::new(FILE_NAME).is_file() => PathBuf::from(FILE_NAME),
+            None => return Ok((Config::default(), None)),
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok((Config::parse(&path, &text)?, Some(path)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_name_file_line_and_key() {
+        let e = Config::parse(Path::new("x/scimcheck.toml"), "jobs = 2\n\nbase_url = \"http://h\"\n").unwrap_err();
+        assert!(e.starts_with("x/scimcheck.toml:3:1: unknown field `base_url`"), "{e}");
+        let e = Config::parse(Path::new("c.toml"), "[payload]\nemail_domain = \"x\"\n").unwrap_err();
+        assert!(e.starts_with("c.toml:2:1: unknown field `email_domain`"), "{e}");
+        let e = Config::parse(Path::new("c.toml"), "idp = [\"okta\", \"google\"]\n").unwrap_err();
+        assert!(e.contains("c.toml:1:") && e.contains("unknown IdP `google`"), "{e}");
+        let e = Config::parse(Path::new("c.toml"), "jobs = \"four\"\n").unwrap_err();
+        assert!(e.contains("c.toml:1:8"), "{e}");
+    }
+
+    #[test]
+    fn paths_are_relative_to_the_file() {
+        let c = Config::parse(
+            Path::new("conf/scimcheck.toml"),
+            "snapshots = \"snaps\"\nscenarios = [\"/abs\", \"rel\"]\n[payload.user]\ndepartment = \"R&D\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.snapshots.unwrap(), Path::new("conf/snaps"));
+        assert_eq!(c.scenarios, vec![PathBuf::from("/abs"), PathBuf::from("conf/rel")]);
+        assert_eq!(c.payload.user["department"], "R&D");
+    }
+}

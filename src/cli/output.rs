@@ -1,0 +1,121 @@
+//! Live output of `scimcheck run`: one aligned line per scenario as soon as it finishes, a progress bar when
+//! stderr is a terminal, colours only where the stream and the environment allow them (`anstream` honours
+//! `NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE` and non-terminal output).
+
+use std::io::{IsTerminal, Write};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use owo_colors::OwoColorize;
+
+use crate::exchange::truncate;
+use crate::runner::{ScenarioResult, StepVerdict, Verdict};
+use crate::scenario::Level;
+
+/// Prints results while the run goes on.
+pub struct Live {
+    bar: Option<ProgressBar>,
+    width: usize,
+}
+
+impl Live {
+    /// Live output for `total` scenarios whose longest id is `width` characters.
+    pub fn new(total: usize, width: usize) -> Live {
+        let bar = (std::io::stderr().is_terminal() && std::io::stdout().is_terminal()).then(|| {
+            let bar = ProgressBar::new(total as u64);
+            let style = ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} scenarios {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Live { bar, width }
+    }
+
+    /// Prints one finished scenario and advances the bar.
+    pub fn scenario(&self, r: &ScenarioResult) {
+        let line = line(r, self.width);
+        self.print(&line);
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    /// Prints a line to stdout, above the bar when there is one.
+    pub fn print(&self, line: &str) {
+        let write = || {
+            let mut out = anstream::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        };
+        match &self.bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+
+    /// Prints a message to stderr, above the bar when there is one.
+    pub fn warn(&self, line: &str) {
+        let write = || {
+            let mut err = anstream::stderr().lock();
+            let _ = writeln!(err, "{line}");
+        };
+        match &self.bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// The verdict label as shown in the live list (`FAIL(SHOULD)` for a non-MUST failure).
+pub fn label(r: &ScenarioResult) -> String {
+    match (r.verdict, r.failed_level) {
+        (Verdict::Fail, Some(level)) if level != Level::Must => format!("FAIL({})", level.as_str().to_uppercase()),
+        (v, _) => v.label().to_string(),
+    }
+}
+
+/// One scenario's line: verdict, id, level, time, and for problems the first reason — columns aligned to `width`.
+pub fn line(r: &ScenarioResult, width: usize) -> String {
+    let padded = format!("{:<12}", label(r));
+    let verdict = match r.verdict {
+        Verdict::Pass => padded.green().to_string(),
+        Verdict::KnownDeviation => padded.blue().to_string(),
+        Verdict::Skip => padded.dimmed().to_string(),
+        Verdict::Drift => padded.yellow().to_string(),
+        Verdict::Fail if r.failed_level == Some(Level::Must) => padded.red().to_string(),
+        Verdict::Fail => padded.yellow().to_string(),
+        Verdict::Error => padded.red().bold().to_string(),
+    };
+    let level = format!("[{}]", r.level);
+    let time = if r.verdict == Verdict::Skip { String::new() } else { format!("{:.0} ms", r.duration_ms) };
+    let why = first_reason(r).map(|w| format!("  {}", truncate(&w, 140).dimmed())).unwrap_or_default();
+    format!("{verdict} {:<width$}  {level:<8} {time:>9}{why}", r.id)
+}
+
+fn first_reason(r: &ScenarioResult) -> Option<String> {
+    match r.verdict {
+        Verdict::Pass | Verdict::KnownDeviation => None,
+        Verdict::Skip | Verdict::Drift if r.reason.is_some() => r.reason.clone(),
+        Verdict::Drift => Some("the transcript differs from its snapshot".into()),
+        Verdict::Skip => None,
+        Verdict::Fail | Verdict::Error => {
+            let (n, step) = r
+                .steps
+                .iter()
+                .enumerate()
+                .find(|(_, s)| matches!(s.verdict, StepVerdict::Fail | StepVerdict::Error))?;
+            let what = match (step.failures.first(), &step.error) {
+                (Some(f), _) => format!("{}: expected {}, got {}", f.check, f.expected, f.actual),
+                (None, Some(e)) => e.clone(),
+                (None, None) => "failed".into(),
+            };
+            Some(format!("step {} \"{}\": {what}", n + 1, step.name))
+        }
+    }
+}

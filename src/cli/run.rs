@@ -1,0 +1,306 @@
+//! `scimcheck run`: settings (flags over `scimcheck.toml` over defaults), scenario selection, preflight, live
+//! output, Ctrl-C, reports and the exit code.
+//!
+//! Exit codes: 0 nothing failed the run; 1 something did (see [`crate::report::Policy`]); 2 the run could not
+//! be made (bad settings or scenarios, nothing selected, preflight failed); 130 interrupted by Ctrl-C (partial
+//! reports are still written).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::config::Config;
+use super::output::Live;
+use super::{load, select, DriftMode, RunArgs, SelectArgs};
+use crate::expectations::{self, Expectations};
+use crate::http::{ClientOptions, TlsOptions, INSECURE_WARNING};
+use crate::normalize::Redactor;
+use crate::profile::{AuthStyle, Profile};
+use crate::report::{self, Policy};
+use crate::runner::{Credential, RunOptions, Runner, Target};
+use crate::scenario::Idp;
+use crate::snapshot::SnapshotStore;
+
+/// Environment variable read for the token when neither `--token` nor a `token-env` names another.
+pub const TOKEN_ENV: &str = "SCIMCHECK_TOKEN";
+
+/// Exit code of an interrupted run (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// Everything `run` needs, after flags, the config file and defaults are merged.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The target.
+    pub target: Target,
+    /// Scenario selection (scenario folders: the file's first, then the flags').
+    pub select: SelectArgs,
+    /// Scenarios run at once.
+    pub jobs: usize,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Snapshot folder.
+    pub snapshots: Option<PathBuf>,
+    /// Known-deviations file.
+    pub expectations: Option<PathBuf>,
+    /// TLS trust.
+    pub tls: TlsOptions,
+    /// Credential style override.
+    pub auth_style: Option<AuthStyle>,
+    /// Strict policy.
+    pub strict: bool,
+    /// Payload settings.
+    pub payload: crate::payload::Payload,
+    /// The config file used, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Merges `args` (winning) over the config file over defaults.
+    ///
+    /// Errors: config file problems, no target, a `token-env` variable that is not set, a bad timeout.
+    pub fn resolve(args: &RunArgs) -> Result<Settings, String> {
+        let (config, config_file) = Config::load(args.config.as_deref())?;
+        let mut select = args.select.clone();
+        let mut dirs = config.scenarios.clone();
+        dirs.extend(select.scenarios.iter().cloned());
+        select.scenarios = dirs;
+        if select.idp.is_empty() {
+            select.idp = config.idp.clone();
+        }
+        if select.level.is_empty() {
+            select.level = config.level.clone();
+        }
+        if select.tags.is_empty() {
+            select.tags = config.tags.clone();
+        }
+        let target = if args.reference {
+            Target::Reference
+        } else {
+            let base_url = args.base_url.clone().or(config.base_url.clone()).ok_or(
+                "no target: give --base-url URL (or base-url in scimcheck.toml), or --reference for the bundled server",
+            )?;
+            let token_env = args.token_env.clone().or(config.token_env.clone());
+            let token = match (&args.token, &token_env) {
+                (Some(t), _) => Some(t.clone()),
+                (None, Some(name)) => Some(std::env::var(name).map_err(|_| {
+                    format!("token-env: the environment variable {name} (which should hold the token) is not set")
+                })?),
+                (None, None) => std::env::var(TOKEN_ENV).ok(),
+            };
+            let credential = match (&args.auth_header, token) {
+                (Some(h), _) => Credential::Header(h.clone()),
+                (None, Some(t)) if !t.is_empty() => Credential::Token(t),
+                _ => Credential::None,
+            };
+            Target::Remote { base_url, credential }
+        };
+        let timeout = args.timeout.or(config.timeout).unwrap_or(30.0);
+        if !timeout.is_finite() || timeout <= 0.0 {
+            return Err("--timeout must be a positive number of seconds".into());
+        }
+        let mut ca_certs = config.ca_cert.clone();
+        ca_certs.extend(args.ca_cert.iter().cloned());
+        Ok(Settings {
+            target,
+            select,
+            jobs: args.jobs.or(config.jobs).unwrap_or(4).max(1),
+            timeout: Duration::from_secs_f64(timeout),
+            snapshots: args.snapshots.clone().or(config.snapshots.clone()),
+            expectations: args.expectations.clone().or(config.expectations.clone()),
+            tls: TlsOptions { ca_certs, insecure: args.insecure },
+            auth_style: args.auth_style.or(config.auth_style),
+            strict: args.strict || config.strict.unwrap_or(false),
+            payload: config.payload.clone(),
+            config_file,
+        })
+    }
+}
+
+/// Executes `scimcheck run`; returns the exit code.
+pub async fn run(args: RunArgs) -> Result<i32, String> {
+    let settings = Settings::resolve(&args)?;
+    let all = load(&settings.select.scenarios, settings.select.no_library)?;
+    let (mut selected, excluded) = select(&all, &settings.select);
+    if selected.is_empty() {
+        let why = if all.is_empty() {
+            "the scenario folders hold no scenarios".to_string()
+        } else {
+            format!("the selection (--idp, --level, --tags, --filter) matches none of the {} scenarios", all.len())
+        };
+        eprintln!("error: no scenario selected: {why}; `scimcheck list` shows what there is");
+        return Ok(2);
+    }
+    if !settings.payload.is_empty() {
+        selected.iter_mut().for_each(|s| settings.payload.apply(s));
+    }
+    if settings.tls.insecure {
+        eprintln!("{INSECURE_WARNING}");
+    }
+    let redactor = match &settings.target {
+        Target::Remote { credential, .. } => Redactor::new(credential.secrets()),
+        Target::Reference => Redactor::default(),
+    };
+    if let Target::Remote { base_url, credential } = &settings.target {
+        if matches!(credential, Credential::None) {
+            eprintln!(
+                "warning: no credential given (--token, {TOKEN_ENV}, token-env or --auth-header): requests carry no \
+                 Authorization header"
+            );
+        }
+        if !args.no_preflight {
+            let client = crate::http::client(&ClientOptions {
+                tls: settings.tls.clone(),
+                connect_timeout: settings.timeout,
+                pool_max_idle_per_host: 1,
+            })?;
+            let authorization = match credential {
+                Credential::None => None,
+                Credential::Header(h) => Some(h.clone()),
+                Credential::Token(t) => {
+                    Some(Profile::authorization(settings.auth_style.unwrap_or(Profile::of(Idp::Rfc).auth_style), t))
+                }
+            };
+            if let Err(f) = crate::preflight::check(&client, base_url, authorization.as_deref(), settings.timeout).await
+            {
+                eprintln!("error: preflight: {}", redactor.scrub(&f.message));
+                eprintln!("(the connection test runs before any scenario; --no-preflight skips it)");
+                return Ok(2);
+            }
+        }
+    }
+
+    // the snapshot baseline: --snapshots DIR, else for the reference server the one built into the binary
+    let mut extracted: Option<PathBuf> = None;
+    let snapshot_dir = match (&settings.snapshots, &settings.target) {
+        (Some(dir), _) => Some(dir.clone()),
+        (None, Target::Reference) => {
+            if args.update_snapshots {
+                return Err("--update-snapshots needs --snapshots DIR (the built-in baseline is read-only; in a \
+                            checkout: --snapshots snapshots)"
+                    .into());
+            }
+            let dir = std::env::temp_dir().join(format!("scimcheck-baseline-{}", uuid::Uuid::new_v4()));
+            crate::library::extract_snapshots(&dir)
+                .map_err(|e| format!("cannot unpack the built-in snapshots into {}: {e}", dir.display()))?;
+            extracted = Some(dir.clone());
+            Some(dir)
+        }
+        (None, Target::Remote { .. }) => None,
+    };
+    let expectations_path =
+        settings.expectations.clone().or_else(|| snapshot_dir.as_ref().map(|d| d.join(expectations::FILE_NAME)));
+    let expectations = match &expectations_path {
+        Some(p) => match Expectations::load(p)? {
+            Some(e) => Some(e),
+            None if settings.expectations.is_some() => return Err(format!("{}: no such file", p.display())),
+            None => None,
+        },
+        None => None,
+    };
+    if args.update_snapshots && snapshot_dir.is_none() {
+        return Err("--update-snapshots needs --snapshots DIR (or --reference)".into());
+    }
+    let options = RunOptions {
+        jobs: settings.jobs,
+        timeout: settings.timeout,
+        body_limit: args.body_limit,
+        auth_style: settings.auth_style,
+        snapshots: snapshot_dir.map(|dir| SnapshotStore { dir, update: args.update_snapshots }),
+        tls: settings.tls.clone(),
+    };
+    let runner = Runner::new(settings.target.clone(), options)?;
+
+    // Ctrl-C: the first stops new steps (cleanup and partial reports still happen), the second quits at once
+    let interrupted = runner.interrupt_flag();
+    let presses = Arc::new(AtomicUsize::new(0));
+    let watcher = {
+        let (interrupted, presses) = (interrupted.clone(), presses.clone());
+        tokio::spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                if presses.fetch_add(1, Ordering::SeqCst) > 0 {
+                    eprintln!("interrupted again: quitting without cleanup");
+                    std::process::exit(EXIT_INTERRUPTED);
+                }
+                interrupted.store(true, Ordering::SeqCst);
+                eprintln!(
+                    "interrupted: no new step starts; deleting what the scenarios created and writing partial \
+                     reports (Ctrl-C again quits at once)"
+                );
+            }
+        })
+    };
+
+    let width = selected.iter().map(|s| s.id.len()).max().unwrap_or(0);
+    let target_text = match &settings.target {
+        Target::Remote { base_url, .. } => redactor.scrub(base_url),
+        Target::Reference => "the bundled reference server (a fresh in-process instance per scenario)".into(),
+    };
+    println!("scimcheck: {} scenario(s) against {target_text}, {} at a time", selected.len(), settings.jobs);
+    if let Some(f) = &settings.config_file {
+        println!("settings: {}", f.display());
+    }
+    if !excluded.is_empty() {
+        println!(
+            "{} scenario(s) not selected (--idp, --level, --tags, --filter); `scimcheck list` shows them",
+            excluded.len()
+        );
+    }
+    let live = Live::new(selected.len(), width);
+    let mut outcome = {
+        let live = &live;
+        let expectations = expectations.as_ref();
+        runner
+            .run_with(&selected, vec![], &mut move |r| match expectations {
+                Some(e) => {
+                    let mut shown = r.clone();
+                    let _ = e.apply(std::slice::from_mut(&mut shown));
+                    live.scenario(&shown);
+                }
+                None => live.scenario(r),
+            })
+            .await
+    };
+    live.finish();
+    watcher.abort();
+    let was_interrupted = interrupted.load(Ordering::SeqCst);
+
+    let mut notes = Vec::new();
+    if runner.options().snapshots.is_none() {
+        notes.push("no snapshot baseline (--snapshots DIR): drift is not checked".to_string());
+    }
+    if let Some(e) = &expectations {
+        notes.extend(e.apply(&mut outcome.results));
+    }
+    if was_interrupted {
+        notes.push("interrupted by Ctrl-C: the results are partial".to_string());
+    }
+    let policy = Policy { strict: settings.strict, drift_warn: args.drift == Some(DriftMode::Warn) };
+    println!();
+    print!("{}", report::human(&outcome, &policy, &notes));
+    if let Some(path) = &args.junit {
+        std::fs::write(path, report::junit(&outcome, &policy)).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.json {
+        std::fs::write(path, report::json(&outcome, &policy, &notes))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if let Some(dir) = extracted {
+        let pending = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().ends_with(".snap.new")))
+            .unwrap_or(false);
+        if pending {
+            println!(
+                "pending transcripts of the built-in baseline: {} (`scimcheck snapshots review --snapshots {}`)",
+                dir.display(),
+                dir.display()
+            );
+        } else {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    if was_interrupted {
+        return Ok(EXIT_INTERRUPTED);
+    }
+    Ok(policy.exit_code(&outcome))
+}
