@@ -18,7 +18,10 @@ use crate::check::{self, Failure};
 use crate::exchange::{Body, Observed, SentRequest};
 use crate::normalize::{self, Entry, Redactor};
 use crate::profile::{AuthStyle, Profile};
-use crate::scenario::{AuthMode, CaptureFrom, Feature, Idp, Level, Method, Scenario, Step, Vars, REPEAT_INDEX};
+use crate::scenario::{
+    AuthMode, CaptureFrom, Feature, Idp, Level, Method, Scenario, Step, Vars, ENTERPRISE_USER, PORTAL_USER,
+    REPEAT_INDEX,
+};
 use crate::snapshot::{SnapshotOutcome, SnapshotStore};
 
 /// The credential a run sends.
@@ -295,13 +298,16 @@ impl ScenarioResult {
     }
 }
 
-/// What the target says it supports (`None`: unknown, assumed supported).
+/// What the target says it supports (`None`: unknown, assumed supported — except `portal`, which must be declared).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Capabilities {
     /// The ServiceProviderConfig, if it could be read.
     pub service_provider_config: Option<Value>,
     /// Whether `/ResourceTypes` lists a `/Groups` endpoint.
     pub groups: Option<bool>,
+    /// The schema URNs the target declares: every resource type's `schema` and `schemaExtensions[].schema`
+    /// (RFC 7643 §6) and every `/Schemas` id (§7); `None` when neither could be read.
+    pub schemas: Option<Vec<String>>,
     /// Notes for the report (e.g. "ServiceProviderConfig unavailable").
     pub notes: Vec<String>,
 }
@@ -311,6 +317,15 @@ impl Capabilities {
     pub fn supports(&self, f: Feature) -> Option<bool> {
         let key = match f {
             Feature::Groups => return self.groups,
+            Feature::EnterpriseUser => {
+                return self.schemas.as_ref().map(|s| s.iter().any(|u| u.eq_ignore_ascii_case(ENTERPRISE_USER)))
+            }
+            // product semantics no RFC asks for: only a target that declares the extension gets these scenarios
+            Feature::Portal => {
+                return Some(
+                    self.schemas.as_ref().is_some_and(|s| s.iter().any(|u| u.eq_ignore_ascii_case(PORTAL_USER))),
+                )
+            }
             Feature::Patch => "patch",
             Feature::Etag => "etag",
             Feature::Sort => "sort",
@@ -321,10 +336,23 @@ impl Capabilities {
         self.service_provider_config.as_ref()?.get(key)?.get("supported")?.as_bool()
     }
 
-    /// The skip reason for a scenario, if a required feature is unsupported.
+    /// The skip reason for a scenario, if a required feature is unsupported: which features, and where the
+    /// target said so.
     pub fn skip_reason(&self, s: &Scenario) -> Option<String> {
-        let missing: Vec<&str> =
-            s.requires.iter().filter(|f| self.supports(**f) == Some(false)).map(|f| f.as_str()).collect();
+        let missing: Vec<String> = s
+            .requires
+            .iter()
+            .filter(|f| self.supports(**f) == Some(false))
+            .map(|f| {
+                let why = match f {
+                    Feature::Groups => "no /Groups resource type in /ResourceTypes",
+                    Feature::EnterpriseUser => "the enterprise User extension is not among the declared schemas",
+                    Feature::Portal => "the portal extension schema is not declared",
+                    _ => "ServiceProviderConfig: supported false",
+                };
+                format!("{} ({why})", f.as_str())
+            })
+            .collect();
         (!missing.is_empty()).then(|| format!("target does not support: {}", missing.join(", ")))
     }
 }
@@ -484,20 +512,32 @@ impl Runner {
         };
         let redactor = Redactor::new(resolved.credential.secrets());
         let profile = Profile::of(Idp::Rfc);
-        for (path, what) in [("/ServiceProviderConfig", "spc"), ("/ResourceTypes", "types")] {
+        for (path, what) in [("/ServiceProviderConfig", "spc"), ("/ResourceTypes", "types"), ("/Schemas", "schemas")] {
             let req = self.bare(&resolved, &profile, Method::GET, path);
             match self.send(&resolved, &profile, &req).await {
                 Ok(obs) if obs.status == 200 && obs.json().is_some() => {
                     let mut body = obs.json().cloned().unwrap_or(Value::Null);
                     redactor.scrub_json(&mut body);
+                    let resources = body.get("Resources").and_then(Value::as_array).cloned().unwrap_or_default();
+                    let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+                    let mut urns: Vec<String> = Vec::new();
                     if what == "spc" {
                         caps.service_provider_config = Some(body);
-                    } else {
-                        let resources = body.get("Resources").and_then(Value::as_array).cloned().unwrap_or_default();
+                    } else if what == "types" {
                         caps.groups = Some(resources.iter().any(|r| {
                             r.get("endpoint").and_then(Value::as_str) == Some("/Groups")
                                 || r.get("name").and_then(Value::as_str) == Some("Group")
                         }));
+                        for r in &resources {
+                            urns.extend(str_of(r, "schema"));
+                            let ext = r.get("schemaExtensions").and_then(Value::as_array);
+                            urns.extend(ext.into_iter().flatten().filter_map(|e| str_of(e, "schema")));
+                        }
+                    } else {
+                        urns.extend(resources.iter().filter_map(|r| str_of(r, "id")));
+                    }
+                    if what != "spc" {
+                        caps.schemas.get_or_insert_with(Vec::new).extend(urns);
                     }
                 }
                 Ok(obs) => caps.notes.push(format!(
@@ -565,26 +605,25 @@ impl Runner {
                 )));
                 continue;
             }
-            let mut missing = vars.missing_in(&step.request.path);
-            for (_, v) in &step.request.query.0 {
-                missing.extend(vars.missing_in(v));
-            }
-            for v in step.request.headers.values().flatten() {
-                missing.extend(vars.missing_in(v));
-            }
-            if let Some(b) = &step.request.body {
-                missing.extend(vars.missing_in_value(b));
-            }
-            if let Some(t) = &step.request.body_text {
-                missing.extend(vars.missing_in(t));
-            }
+            // A step that uses a capture an earlier step failed to take does not run: its verdict would only
+            // repeat that step's failure.
+            let missing: Vec<String> =
+                step.names_used().into_iter().filter(|n| !vars.is_defined(n) && n != REPEAT_INDEX).collect();
             if !missing.is_empty() {
-                missing.dedup();
                 let names: Vec<String> = missing.iter().map(|m| format!("{{{{{m}}}}}")).collect();
+                let mut from: Vec<usize> =
+                    missing.iter().filter_map(|m| s.steps.iter().position(|st| st.capture.contains_key(m))).collect();
+                from.sort();
+                from.dedup();
+                let steps: Vec<String> = from.iter().map(|i| format!("step {}", i + 1)).collect();
                 result.steps.push(name_of(not_run(
                     step,
                     level,
-                    format!("not run: {} was not captured by an earlier step", names.join(", ")),
+                    format!(
+                        "not run (depends on {}): {} was not captured",
+                        if steps.is_empty() { "an earlier step".to_string() } else { steps.join(", ") },
+                        names.join(", ")
+                    ),
                 )));
                 continue;
             }
@@ -756,15 +795,18 @@ impl Runner {
                 let mut failures = check::evaluate(&step.expect, &obs, vars, profile);
                 for (name, cap) in &step.capture {
                     let value = match cap.source() {
-                        CaptureFrom::Pointer(p) => obs.json().and_then(|b| b.pointer(&p)).cloned(),
+                        CaptureFrom::Pointer(p) | CaptureFrom::OptionalPointer(p) => {
+                            obs.json().and_then(|b| b.pointer(&p)).cloned()
+                        }
                         CaptureFrom::Header(h) => obs.header(&h).map(|v| Value::String(v.to_string())),
                     };
                     match value {
                         Some(v) => vars.set(name, v),
+                        None if matches!(cap.source(), CaptureFrom::OptionalPointer(_)) => vars.set_absent(name),
                         None => failures.push(Failure {
                             check: format!("capture {name}"),
                             expected: match cap.source() {
-                                CaptureFrom::Pointer(p) => format!("a value at {p}"),
+                                CaptureFrom::Pointer(p) | CaptureFrom::OptionalPointer(p) => format!("a value at {p}"),
                                 CaptureFrom::Header(h) => format!("a {h} header"),
                             },
                             actual: "absent".into(),

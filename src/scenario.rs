@@ -109,7 +109,19 @@ pub enum Feature {
     Filter,
     /// `changePassword.supported`.
     ChangePassword,
+    /// The enterprise User extension (`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User`) among the
+    /// User resource type's `schemaExtensions` (RFC 7643 §6) or in `/Schemas`.
+    EnterpriseUser,
+    /// The reference portal's extension (`urn:scimcheck:params:scim:schemas:extension:portal:2.0:User`): product
+    /// semantics (CALs, restore on re-POST, protected accounts) that no RFC requires. Runs only when declared.
+    Portal,
 }
+
+/// The enterprise User extension schema URN (RFC 7643 §4.3).
+pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// The reference portal's User extension schema URN.
+pub const PORTAL_USER: &str = "urn:scimcheck:params:scim:schemas:extension:portal:2.0:User";
 
 impl Feature {
     /// The name as written in scenario files.
@@ -122,8 +134,15 @@ impl Feature {
             Feature::Bulk => "bulk",
             Feature::Filter => "filter",
             Feature::ChangePassword => "changePassword",
+            Feature::EnterpriseUser => "enterpriseUser",
+            Feature::Portal => "portal",
         }
     }
+
+    /// Features a scenario's steps show by themselves (see [`Scenario::inferred_requirements`]); the others
+    /// (`bulk`, `changePassword`, `portal`) can only be declared in `requires`.
+    pub const INFERRED: [Feature; 6] =
+        [Feature::Filter, Feature::Groups, Feature::Patch, Feature::Etag, Feature::Sort, Feature::EnterpriseUser];
 }
 
 /// HTTP method of a step.
@@ -356,6 +375,10 @@ pub enum CaptureFrom {
     Pointer(String),
     /// A response header (case-insensitive name).
     Header(String),
+    /// A JSON pointer to a value the server MAY leave out (an optional attribute such as `User.groups`). When
+    /// it is absent the capture is not a failure: a body member whose value is exactly `{{name}}` is left
+    /// out of later requests, and assertions that use it are skipped.
+    OptionalPointer(String),
 }
 
 impl Capture {
@@ -426,6 +449,31 @@ pub struct Step {
     pub repeat: Option<u32>,
 }
 
+impl Step {
+    /// Every variable or capture name the step uses: in its request and in its expectations.
+    pub fn names_used(&self) -> Vec<String> {
+        let r = &self.request;
+        let mut strings: Vec<&str> = vec![&r.path];
+        strings.extend(r.query.0.iter().map(|(_, v)| v.as_str()));
+        strings.extend(r.headers.values().flatten().map(String::as_str));
+        if let Some(b) = &r.body {
+            value_strings(b, &mut strings);
+        }
+        if let Some(t) = &r.body_text {
+            strings.push(t);
+        }
+        for a in &self.expect.body {
+            assertion_strings(a, &mut strings);
+        }
+        strings.extend(self.expect.headers.values().flatten().map(String::as_str));
+        let mut names: Vec<String> =
+            strings.into_iter().flat_map(|s| placeholders(s).unwrap_or_default()).map(|p| p.name).collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
 /// The variable a repeated step's runs are numbered by (1-based).
 pub const REPEAT_INDEX: &str = "index";
 
@@ -474,7 +522,8 @@ pub struct Scenario {
     pub level: Level,
     /// Tags.
     pub tags: Vec<String>,
-    /// Required features.
+    /// Required features: those the steps show ([`Scenario::inferred_requirements`]) and those declared in
+    /// `requires` (only features that cannot be inferred: `bulk`, `changePassword`, `portal`).
     pub requires: Vec<Feature>,
     /// Headers applied to every step, over the profile's.
     pub headers: BTreeMap<String, Option<String>>,
@@ -488,6 +537,43 @@ impl Scenario {
     /// The level a step is judged at.
     pub fn step_level(&self, step: &Step) -> Level {
         step.level.unwrap_or(self.level)
+    }
+
+    /// The features the steps themselves need: a `filter` parameter (or a `.search` body with one) → `filter`;
+    /// a path under `/Groups` → `groups`; a PATCH → `patch`; an `If-Match` / `If-None-Match` header → `etag`;
+    /// `sortBy` → `sort`; the enterprise extension URN anywhere in a request → `enterpriseUser`.
+    pub fn inferred_requirements(&self) -> Vec<Feature> {
+        let mut out = BTreeSet::new();
+        for step in &self.steps {
+            let r = &step.request;
+            let query = |name: &str| r.query.0.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+            if query("filter")
+                || r.body.as_ref().is_some_and(|b| b.get("filter").is_some() && r.path.ends_with(".search"))
+            {
+                out.insert(Feature::Filter);
+            }
+            if r.path == "/Groups" || r.path.starts_with("/Groups/") {
+                out.insert(Feature::Groups);
+            }
+            if r.method == Method::PATCH {
+                out.insert(Feature::Patch);
+            }
+            if r.headers.keys().any(|h| h.eq_ignore_ascii_case("if-match") || h.eq_ignore_ascii_case("if-none-match")) {
+                out.insert(Feature::Etag);
+            }
+            if query("sortBy") {
+                out.insert(Feature::Sort);
+            }
+            let mentions = |t: &str| t.contains(ENTERPRISE_USER);
+            if mentions(&r.path)
+                || r.query.0.iter().any(|(_, v)| mentions(v))
+                || r.body.as_ref().is_some_and(|b| mentions(&b.to_string()))
+                || r.body_text.as_deref().is_some_and(mentions)
+            {
+                out.insert(Feature::EnterpriseUser);
+            }
+        }
+        out.into_iter().collect()
     }
 
     /// Whether the scenario reads state it did not create: a list of a whole resource type (`GET /Users` or
@@ -624,7 +710,29 @@ pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<Lo
         variables: parsed.variables,
         steps: parsed.steps,
     };
-    let errors = validate(&scenario);
+    let mut scenario = scenario;
+    let mut errors = validate(&scenario);
+    let inferred = scenario.inferred_requirements();
+    for f in &scenario.requires {
+        if Feature::INFERRED.contains(f) {
+            errors.push((
+                None,
+                if inferred.contains(f) {
+                    format!("`requires` lists `{}`, which the steps already show: remove it", f.as_str())
+                } else {
+                    format!(
+                        "`requires` lists `{}`, but no step needs it (it is inferred from the steps: {})",
+                        f.as_str(),
+                        "filter parameter, /Groups path, PATCH, If-Match, sortBy, enterprise extension URN"
+                    )
+                },
+            ));
+        }
+    }
+    let mut requires: Vec<Feature> = scenario.requires.iter().copied().chain(inferred).collect();
+    requires.sort();
+    requires.dedup();
+    scenario.requires = requires;
     if errors.is_empty() {
         Ok(scenario)
     } else {
@@ -880,7 +988,7 @@ fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
                 report(format!("capture `{name}` has the same name as a variable"));
             }
             match cap.source() {
-                CaptureFrom::Pointer(p) => {
+                CaptureFrom::Pointer(p) | CaptureFrom::OptionalPointer(p) => {
                     if let Err(e) = check_pointer(&p) {
                         report(format!("capture `{name}`: {e}"));
                     }
@@ -1031,6 +1139,7 @@ fn gen_azure_user_name() -> String {
 pub struct Vars {
     values: BTreeMap<String, Value>,
     generated: BTreeSet<String>,
+    absent: BTreeSet<String>,
 }
 
 impl Vars {
@@ -1069,7 +1178,24 @@ impl Vars {
 
     /// Adds or replaces a capture.
     pub fn set(&mut self, name: &str, value: Value) {
+        self.absent.remove(name);
         self.values.insert(name.to_string(), value);
+    }
+
+    /// Records that an optional capture found nothing: it is defined, without a value.
+    pub fn set_absent(&mut self, name: &str) {
+        self.values.remove(name);
+        self.absent.insert(name.to_string());
+    }
+
+    /// Whether `name` has a value or is an optional capture the server left out.
+    pub fn is_defined(&self, name: &str) -> bool {
+        self.values.contains_key(name) || self.absent.contains(name)
+    }
+
+    /// Whether `name` is an optional capture the server left out.
+    pub fn is_absent(&self, name: &str) -> bool {
+        self.absent.contains(name)
     }
 
     /// The value of a variable or capture.
@@ -1125,6 +1251,15 @@ impl Vars {
         self.render_with(s, |_| None)
     }
 
+    /// Whether `v` is exactly `{{name}}` of an optional capture the server left out.
+    fn is_whole_absent(&self, v: &Value) -> bool {
+        let Value::String(s) = v else { return false };
+        match placeholders(s).as_deref() {
+            Ok([p]) => self.absent.contains(&p.name) && placeholder_re().find(s).is_some_and(|m| m.as_str() == s),
+            _ => false,
+        }
+    }
+
     /// Substitutes inside every string of a JSON value; a string that is exactly one unfiltered placeholder of a
     /// non-string capture becomes that JSON value.
     pub fn render_value(&self, v: &Value) -> Value {
@@ -1143,7 +1278,12 @@ impl Vars {
                 Value::String(self.render(s))
             }
             Value::Array(a) => Value::Array(a.iter().map(|x| self.render_value(x)).collect()),
-            Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), self.render_value(x))).collect()),
+            Value::Object(o) => Value::Object(
+                o.iter()
+                    .filter(|(_, x)| !self.is_whole_absent(x))
+                    .map(|(k, x)| (k.clone(), self.render_value(x)))
+                    .collect(),
+            ),
             other => other.clone(),
         }
     }

@@ -253,7 +253,7 @@ fn the_json_schema_matches_the_loader() {
     let dir = temp_scenarios(&[(
         "rfc/ok/full.json",
         json!({"$schema": "../../scenario.schema.json", "title": "t", "description": "d", "source": "s", "level": "may",
-               "tags": ["a"], "requires": ["patch", "changePassword"], "headers": {"X-A": "1", "Accept": null},
+               "tags": ["a"], "requires": ["changePassword"], "headers": {"X-A": "1", "Accept": null},
                "variables": {"v": "{{$uuid}}"},
                "steps": [{"name": "n", "level": "should", "note": "x",
                           "request": {"method": "PATCH", "path": "/Users/{{v}}", "query": {"a": "b"}, "headers": {"If-Match": "*"},
@@ -264,4 +264,30 @@ fn the_json_schema_matches_the_loader() {
     )]);
     let loaded = load_dir(&dir.0).unwrap_or_else(|e| panic!("{e:#?}"));
     assert_eq!(loaded[0].id, "rfc::ok::full");
+}
+
+#[test]
+fn requirements_are_inferred_from_the_steps_and_explicit_ones_may_not_contradict_them() {
+    let patch = json!({"name": "p", "request": {"method": "PATCH", "path": "/Groups/x", "headers": {"If-Match": "*"},
+                       "body": {"schemas": ["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]}}});
+    let search = json!({"name": "s", "request": {"method": "GET", "path": "/Users", "query": {"filter": "a eq 1", "sortBy": "a"}}});
+    let dir = temp_scenarios(&[("rfc/req/ok.json", base(json!([patch.clone(), search.clone()])))]);
+    let loaded = load_dir(&dir.0).unwrap_or_else(|e| panic!("{e:#?}"));
+    let names: Vec<&str> = loaded[0].requires.iter().map(|f| f.as_str()).collect();
+    assert_eq!(names, ["groups", "patch", "etag", "sort", "filter", "enterpriseUser"]);
+    // listing an inferable feature the steps show is redundant; one they do not show is a contradiction
+    let mut redundant = base(json!([patch.clone()]));
+    redundant["requires"] = json!(["patch"]);
+    let e = one_error("rfc/req/redundant.json", redundant);
+    assert!(e.reason.contains("already show"), "{e}");
+    let mut contradicting = base(json!([search]));
+    contradicting["requires"] = json!(["groups"]);
+    let e = one_error("rfc/req/contradicting.json", contradicting);
+    assert!(e.reason.contains("no step needs it"), "{e}");
+    // what cannot be inferred may be declared
+    let mut declared = base(json!([patch]));
+    declared["requires"] = json!(["portal", "bulk"]);
+    let dir = temp_scenarios(&[("rfc/req/declared.json", declared)]);
+    let loaded = load_dir(&dir.0).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert!(loaded[0].requires.iter().any(|f| f.as_str() == "portal"));
 }

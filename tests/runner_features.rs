@@ -153,23 +153,38 @@ async fn unsupported_features_skip_and_unknown_capabilities_run() {
         .mount(&server)
         .await;
     Mock::given(path("/scim/v2/Users")).respond_with(scim(json!({}))).mount(&server).await;
-    let mk = |name: &str, requires: serde_json::Value| {
+    // requirements are inferred from the steps: a PATCH needs patch, a filter needs filter, /Groups needs groups
+    let mk = |name: &str, step: serde_json::Value| {
         scenario(
             &format!("rfc/caps/{name}.json"),
-            json!({"title": name, "source": "test", "level": "must", "requires": requires,
-                   "steps": [{"name": "list", "request": {"method": "GET", "path": "/Users"}}]}),
+            json!({"title": name, "source": "test", "level": "must", "steps": [step]}),
         )
     };
     let scenarios = vec![
-        mk("needs_patch", json!(["patch"])),
-        mk("needs_filter", json!(["filter"])),
-        mk("needs_groups", json!(["groups"])),
+        mk(
+            "needs_patch",
+            json!({"name": "p", "request": {"method": "PATCH", "path": "/Users/x", "body": {}},
+                                 "expect": {"status": 404}}),
+        ),
+        mk(
+            "needs_filter",
+            json!({"name": "f", "request": {"method": "GET", "path": "/Users",
+                                                         "query": {"filter": "userName eq \"x\""}}}),
+        ),
+        mk(
+            "needs_groups",
+            json!({"name": "g", "request": {"method": "GET", "path": "/Groups/x"},
+                                  "expect": {"status": 404}}),
+        ),
     ];
     let out = runner(&server, None).run(&scenarios, vec![]).await;
     let by = |id: &str| out.results.iter().find(|r| r.id == id).unwrap();
     let skipped = by("rfc::caps::needs_patch");
     assert_eq!(skipped.verdict, Verdict::Skip);
-    assert_eq!(skipped.reason.as_deref(), Some("target does not support: patch"));
+    assert_eq!(
+        skipped.reason.as_deref(),
+        Some("target does not support: patch (ServiceProviderConfig: supported false)")
+    );
     assert_eq!(by("rfc::caps::needs_filter").verdict, Verdict::Pass);
     // /ResourceTypes answers 404 here: groups support is unknown, so the scenario runs (and it is noted)
     assert_eq!(by("rfc::caps::needs_groups").verdict, Verdict::Pass);
