@@ -277,7 +277,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     }
     let policy = Policy { strict: settings.strict, drift_warn: args.drift == Some(DriftMode::Warn) };
     println!();
-    print!("{}", report::human(&outcome, &policy, &notes));
+    print!("{}", report::human_after_live(&outcome, &policy, &notes));
     if let Some(path) = &args.junit {
         std::fs::write(path, report::junit(&outcome, &policy)).map_err(|e| format!("{}: {e}", path.display()))?;
     }

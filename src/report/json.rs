@@ -28,5 +28,5 @@ pub fn json(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> Stri
         outcome,
     };
     let text = serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    outcome.redactor.scrub(&text)
+    text
 }

@@ -3,8 +3,9 @@
 //! One file per format: [`text`] (the terminal report), [`junit`] and [`json`]; this module holds what they
 //! share — the exit policy, verdict labels and the per-scenario detail text.
 //!
-//! Every report is passed through the run's [`Redactor`](crate::normalize::Redactor) before it is returned, so a
-//! token can never reach a terminal, a CI artefact or a file.
+//! Reports render results whose data is already redacted: the runner scrubs every request, response, error and
+//! note it keeps with the run's [`Redactor`](crate::normalize::Redactor). Reports never scrub their own text, so a
+//! token that is a common word or a single letter cannot mangle the report's prose (`0 pass[redacted]d`).
 //!
 //! Exit policy: a run fails when a scenario erred, when a MUST-level step failed, or when a transcript drifted
 //! (unless drift is only a warning). SHOULD/MAY-level failures are reported at their level and fail the run only
@@ -25,7 +26,7 @@ pub mod text;
 
 pub use json::json;
 pub use junit::junit;
-pub use text::human;
+pub use text::{human, human_after_live};
 
 /// How results turn into an exit code.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

@@ -24,7 +24,27 @@ pub fn human(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> Str
         details(&mut out, r, policy);
     }
     summary(&mut out, outcome, policy);
-    outcome.redactor.scrub(&out)
+    out
+}
+
+/// The report printed after the live per-scenario lines of `scimcheck run` (`cli::output`): run notes, the
+/// details of every scenario that has any (failures, errors, drift, known deviations, cleanup notes) under its
+/// verdict and id, and the summary — without listing every scenario a second time.
+pub fn human_after_live(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> String {
+    let mut out = String::new();
+    for note in outcome.capabilities.notes.iter().chain(run_notes) {
+        let _ = writeln!(out, "note: {note}");
+    }
+    for r in outcome.results.iter().filter(|r| r.verdict != Verdict::Skip) {
+        let mut d = String::new();
+        details(&mut d, r, policy);
+        if !d.is_empty() {
+            let _ = writeln!(out, "\n{} {} [{}]", verdict_text(r), r.id, r.level);
+            out.push_str(&d);
+        }
+    }
+    summary(&mut out, outcome, policy);
+    out
 }
 
 fn summary(out: &mut String, outcome: &RunOutcome, policy: &Policy) {

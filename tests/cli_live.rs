@@ -1,0 +1,157 @@
+//! The real binary while it runs: a line per scenario as soon as it finishes (against a server that takes 1 s per
+//! answer), and Ctrl-C (SIGINT) — no new steps, created resources deleted, partial JUnit written, exit 130.
+
+mod binary;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+
+use binary::*;
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn scim(status: u16, body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/scim+json")
+}
+
+#[tokio::test]
+async fn each_scenario_is_printed_as_soon_as_it_finishes() {
+    let server = MockServer::start().await;
+    Mock::given(path("/scim/Users"))
+        .respond_with(scim(200, empty_list()).set_delay(Duration::from_secs(1)))
+        .mount(&server)
+        .await;
+    let dir = TempDir::new();
+    for name in ["a", "b", "c"] {
+        write_scenario(&dir.0, &format!("rfc/slow/{name}.json"), &list_users(name));
+    }
+    let base = format!("{}/scim", server.uri());
+    let scenarios = dir.arg("");
+    let mut cmd = scimcheck_in(
+        &dir.0,
+        &["run", "--base-url", &base, "--token", "slow-token", "--no-library", "--scenarios", &scenarios],
+    );
+    cmd.args(["--jobs", "1", "--no-preflight", "--timeout", "10"]).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // read lines on a thread; when the first scenario line arrives, the process must still be running
+    let (first_line, still_running, rest) = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let mut first = None;
+        let mut running = false;
+        let mut rest = String::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if first.is_none() && line.contains("rfc::slow::") {
+                running = child.try_wait().unwrap().is_none();
+                first = Some(line);
+            } else {
+                rest.push_str(&line);
+                rest.push('\n');
+            }
+        }
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{rest}");
+        (first, running, rest)
+    })
+    .await
+    .unwrap();
+    let first_line = first_line.expect("a scenario line");
+    assert!(still_running, "the first line came only when the run had ended: {first_line}");
+    assert!(first_line.starts_with("PASS") && first_line.contains("rfc::slow::a"), "{first_line}");
+    // aligned columns, no colour codes when stdout is not a terminal
+    assert!(!first_line.contains('\u{1b}'), "{first_line:?}");
+    let col = |l: &str| l.find("[must]").unwrap();
+    let others: Vec<&str> = rest.lines().filter(|l| l.starts_with("PASS") && l.contains("rfc::slow::")).collect();
+    assert!(others.len() >= 2, "{rest}");
+    assert!(others.iter().all(|l| col(l) == col(&first_line)), "{first_line}\n{rest}");
+}
+
+#[tokio::test]
+async fn colours_follow_clicolor_force_and_no_color() {
+    let cwd = TempDir::new();
+    let mut forced = scimcheck_in(&cwd.0, &["run", "--reference", "--filter", "okta::spec::spec_suite"]);
+    forced.env("CLICOLOR_FORCE", "1");
+    let (code, stdout, _) = output(forced).await;
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("\u{1b}["), "CLICOLOR_FORCE colours even a pipe: {stdout:?}");
+    let mut none = scimcheck_in(&cwd.0, &["run", "--reference", "--filter", "okta::spec::spec_suite"]);
+    none.env("CLICOLOR_FORCE", "1").env("NO_COLOR", "1");
+    let (_, stdout, _) = output(none).await;
+    assert!(!stdout.contains("\u{1b}["), "NO_COLOR wins: {stdout:?}");
+}
+
+#[tokio::test]
+async fn ctrl_c_stops_new_steps_deletes_created_resources_and_writes_partial_reports() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/scim/Users"))
+        .respond_with(scim(201, json!({"id": "u-created-1", "userName": "x"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/scim/Users/u-created-1"))
+        .respond_with(scim(200, json!({"id": "u-created-1", "userName": "x"})).set_delay(Duration::from_secs(2)))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/scim/Users/u-created-1"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH")).respond_with(scim(200, json!({}))).mount(&server).await;
+    let dir = TempDir::new();
+    let steps = json!([
+        {"name": "create", "request": {"method": "POST", "path": "/Users", "body": {"userName": "x"}},
+         "expect": {"status": 201}, "capture": {"id": "/id"}},
+        {"name": "slow read", "request": {"method": "GET", "path": "/Users/{{id}}"}, "expect": {"status": 200}},
+        {"name": "never", "request": {"method": "PATCH", "path": "/Users/{{id}}", "body": {"Operations": []}},
+         "expect": {"status": 200}}
+    ]);
+    write_scenario(
+        &dir.0,
+        "rfc/int/a_create.json",
+        &json!({"title": "create", "source": "t", "level": "must", "steps": steps}),
+    );
+    let later = json!({"title": "later", "source": "t", "level": "must", "steps": [
+        {"name": "read", "request": {"method": "GET", "path": "/Users/u-other"}, "expect": {"status": 200}}]});
+    write_scenario(&dir.0, "rfc/int/b_later.json", &later);
+    let junit = dir.join("junit.xml");
+    let base = format!("{}/scim", server.uri());
+    let scenarios = dir.arg("");
+    let mut cmd = scimcheck_in(
+        &dir.0,
+        &["run", "--base-url", &base, "--token", "int-token", "--no-library", "--scenarios", &scenarios],
+    );
+    cmd.args(["--jobs", "1", "--no-preflight", "--junit", junit.to_str().unwrap()]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = child.id();
+    // once the user exists (the slow read is in flight), interrupt
+    let created = eventually(Duration::from_secs(20), || {
+        futures::executor::block_on(server.received_requests())
+            .unwrap_or_default()
+            .iter()
+            .any(|r| r.method.as_str() == "POST")
+    })
+    .await;
+    assert!(created, "the create step never ran");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let status = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let received = server.received_requests().await.unwrap();
+    let seen = |m: &str| received.iter().any(|r| r.method.as_str() == m);
+    assert!(seen("DELETE"), "the created user was deleted");
+    assert!(!seen("PATCH"), "no step started after Ctrl-C");
+    assert!(!received.iter().any(|r| r.url.path() == "/scim/Users/u-other"), "b never ran\n{stdout}\n{received:?}");
+    let xml = std::fs::read_to_string(&junit).expect("a partial JUnit report");
+    assert!(xml.contains("rfc::int::a_create") && xml.contains("rfc::int::b_later"), "{xml}");
+    assert!(stdout.contains("interrupted"), "{stdout}");
+}
