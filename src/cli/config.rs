@@ -14,6 +14,7 @@
 //! snapshots = "snapshots/acme"
 //! expectations = "snapshots/acme/expectations.json"
 //! scenarios = ["scenarios-acme"]      # added to the built-in library
+//! library = true                      # false: only the folders above
 //! ca-cert = ["certs/acme-ca.pem"]
 //!
 //! [payload]
@@ -63,6 +64,8 @@ pub struct Config {
     /// Extra scenario folders.
     #[serde(default)]
     pub scenarios: Vec<PathBuf>,
+    /// `false`: use only the `scenarios` folders, not the built-in library (`--no-library`).
+    pub library: Option<bool>,
     /// Extra trusted CA files (PEM).
     #[serde(default)]
     pub ca_cert: Vec<PathBuf>,

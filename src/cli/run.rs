@@ -65,6 +65,7 @@ impl Settings {
         let mut dirs = config.scenarios.clone();
         dirs.extend(select.scenarios.iter().cloned());
         select.scenarios = dirs;
+        select.no_library |= config.library == Some(false);
         if select.idp.is_empty() {
             select.idp = config.idp.clone();
         }
