@@ -21,6 +21,19 @@ pub static SNAPSHOTS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/snapshots
 /// How a library scenario's file is named in messages and reports.
 pub const BUILT_IN: &str = "(built-in) scenarios";
 
+/// How a scenario's file is named in snapshot headers: `scenarios/<idp>/<group>/<name>.json` for the library
+/// (its path in the repository); otherwise the file, relative to the working directory when it lies below it.
+pub fn source_name(s: &Scenario) -> String {
+    if s.file.starts_with(BUILT_IN) {
+        return format!("scenarios/{}", s.rel_path);
+    }
+    let file = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| s.file.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| s.file.clone());
+    file.to_string_lossy().replace('\\', "/")
+}
+
 /// Parses the embedded library, sorted by id.
 ///
 /// Errors: every invalid scenario file (only possible when the binary was built from a broken checkout).

@@ -707,7 +707,7 @@ impl Runner {
             let transcript = normalize::transcript(&entries, &ctx);
             let text = normalize::render(&transcript);
             if let Some(store) = &self.options.snapshots {
-                match store.check(&s.snapshot_name(), &format!("scenarios/{}", s.rel_path), &text) {
+                match store.check(&s.snapshot_name(), &crate::library::source_name(s), &text) {
                     Ok(outcome) => result.snapshot = Some(outcome),
                     Err(e) => result.notes.push(format!("snapshot not compared: {e}")),
                 }

@@ -1,8 +1,9 @@
 //! Snapshot files in insta's format: `<dir>/<idp>__<group>__<name>.snap`, pending changes as `.snap.new`.
 //!
-//! The CLI reads, writes and compares these files itself; `tests/scenarios.rs` uses insta's macros on the same
-//! folder, so `cargo insta review` and `INSTA_UPDATE` work on both. Contents are compared the way insta does
-//! (trailing whitespace and CRLF are ignored; the metadata header is not compared).
+//! The CLI and `tests/scenarios.rs` read, write and compare these files through [`SnapshotStore`]; the header's
+//! `source` names the scenario file. `scimcheck snapshots review|accept` handles pending files without a Rust
+//! toolchain, and `cargo insta review` still reads them. Contents are compared the way insta does (trailing
+//! whitespace and CRLF are ignored; the metadata header is not compared).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -50,15 +51,19 @@ impl SnapshotStore {
     }
 
     /// Compares `contents` with the stored snapshot `name` and writes `.snap` or `.snap.new` as needed;
-    /// `input_file` (the scenario file, relative to the crate) goes into the metadata header.
-    pub fn check(&self, name: &str, input_file: &str, contents: &str) -> io::Result<SnapshotOutcome> {
+    /// `source` (the scenario file) goes into the metadata header.
+    pub fn check(&self, name: &str, source: &str, contents: &str) -> io::Result<SnapshotOutcome> {
         let path = self.path(name);
         let pending = PathBuf::from(format!("{}.new", path.display()));
         let old = read_contents(&path)?;
-        let file = file_text(input_file, contents);
+        let file = file_text(source, contents);
         match old {
             Some(old) if normalise(&old) == normalise(contents) => {
                 remove_if_exists(&pending)?;
+                // when updating, a stale header (an older source line) is refreshed too
+                if self.update && std::fs::read_to_string(&path)? != file {
+                    std::fs::write(&path, file)?;
+                }
                 Ok(SnapshotOutcome::Matched)
             }
             _ if self.update => {
@@ -87,16 +92,11 @@ fn remove_if_exists(p: &Path) -> io::Result<()> {
     }
 }
 
-/// The text of a snapshot file, byte for byte what insta writes from `tests/scenarios.rs`
-/// (`assert_snapshot!(name, transcript)` with `set_input_file`), so either path can record it.
-pub fn file_text(input_file: &str, contents: &str) -> String {
-    let plain = input_file.chars().all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c));
-    let input_file =
-        if plain { input_file.to_string() } else { serde_json::to_string(input_file).expect("strings serialise") };
-    format!(
-        "---\nsource: tests/scenarios.rs\nexpression: transcript\ninput_file: {input_file}\n---\n{}\n",
-        normalise(contents)
-    )
+/// The text of a snapshot file: insta's format, its header naming the scenario file as the source.
+pub fn file_text(source: &str, contents: &str) -> String {
+    let plain = source.chars().all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c));
+    let source = if plain { source.to_string() } else { serde_json::to_string(source).expect("strings serialise") };
+    format!("---\nsource: {source}\nexpression: transcript\n---\n{}\n", normalise(contents))
 }
 
 /// Reads the contents of a snapshot file (`None` when it does not exist), using insta's own parser.

@@ -98,14 +98,14 @@ pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy) {
             }
             let _ = writeln!(
                 out,
-                "{ind}new transcript written to {} (review with `cargo insta review`, or accept with --update-snapshots)",
+                "{ind}new transcript written to {} (review with `scimcheck snapshots review`, or accept with --update-snapshots)",
                 pending.display()
             );
         }
         Some(SnapshotOutcome::Missing { pending }) => {
             let _ = writeln!(
                 out,
-                "{ind}no snapshot recorded yet; transcript written to {} (accept with `cargo insta review` or record with --update-snapshots)",
+                "{ind}no snapshot recorded yet; transcript written to {} (accept with `scimcheck snapshots review` or record with --update-snapshots)",
                 pending.display()
             );
         }
