@@ -98,7 +98,7 @@ async fn a_changed_response_is_drift_with_a_readable_diff() {
     assert!(
         human.contains("DRIFT")
             && human.contains("+        \"active\": false,")
-            && human.contains("cargo insta review"),
+            && human.contains("scimcheck snapshots review"),
         "{human}"
     );
     assert_eq!(Policy::default().exit_code(&out), 1);
