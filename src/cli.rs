@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::profile::AuthStyle;
 use crate::runner::DEFAULT_BODY_LIMIT;
-use crate::scenario::{Idp, Level, Scenario};
+use crate::scenario::{Idp, Kind, Level, Scenario};
 
 pub use run::run;
 
@@ -65,6 +65,13 @@ pub struct SelectArgs {
     /// Only these levels (must, should, may).
     #[arg(long, value_delimiter = ',', value_parser = parse_level)]
     pub level: Vec<Level>,
+    /// Only scenarios with steps of these kinds (rfc, interop, portal).
+    #[arg(long, value_delimiter = ',', value_parser = parse_kind)]
+    pub kind: Vec<Kind>,
+}
+
+fn parse_kind(s: &str) -> Result<Kind, String> {
+    Kind::parse(s).ok_or_else(|| format!("unknown kind `{s}` (rfc, interop, portal)"))
 }
 
 fn parse_idp(s: &str) -> Result<Idp, String> {
@@ -188,6 +195,8 @@ pub fn select<'a>(all: &'a [Scenario], args: &SelectArgs) -> (Vec<Scenario>, Vec
             Some("excluded by --tags".to_string())
         } else if !args.level.is_empty() && !args.level.contains(&s.level) {
             Some(format!("excluded by --level (it is {})", s.level))
+        } else if !args.kind.is_empty() && !s.kinds().iter().any(|k| args.kind.contains(k)) {
+            Some(format!("excluded by --kind (it is {})", s.kind))
         } else {
             None
         };
@@ -230,7 +239,7 @@ fn list(args: &SelectArgs) -> Result<i32, String> {
     let (selected, _) = select(&all, args);
     for s in &selected {
         let steps = s.steps.len();
-        println!("{}  [{}] {} ({} steps)", s.id, s.level, s.title, steps);
+        println!("{}  [{}, {}] {} ({} steps)", s.id, s.level, s.kind, s.title, steps);
         println!("    source: {}", s.source);
         if !s.tags.is_empty() || !s.requires.is_empty() {
             let req: Vec<&str> = s.requires.iter().map(|f| f.as_str()).collect();

@@ -19,7 +19,7 @@ use crate::exchange::{Body, Observed, SentRequest};
 use crate::normalize::{self, Entry, Redactor};
 use crate::profile::{AuthStyle, Profile};
 use crate::scenario::{
-    AuthMode, CaptureFrom, Feature, Idp, Level, Method, Scenario, Step, Vars, ENTERPRISE_USER, PORTAL_USER,
+    AuthMode, CaptureFrom, Feature, Idp, Kind, Level, Method, Scenario, Step, Vars, ENTERPRISE_USER, PORTAL_USER,
     REPEAT_INDEX,
 };
 use crate::snapshot::{SnapshotOutcome, SnapshotStore};
@@ -133,6 +133,8 @@ pub struct StepResult {
     pub name: String,
     /// Level it is judged at.
     pub level: Level,
+    /// What the verdict rests on: the RFC, an IdP's behaviour, or the portal's semantics.
+    pub kind: Kind,
     /// Verdict.
     pub verdict: StepVerdict,
     /// Expectations that did not hold.
@@ -205,9 +207,14 @@ pub struct ScenarioResult {
     pub level: Level,
     /// Verdict.
     pub verdict: Verdict,
+    /// Scenario kind (steps may override it).
+    pub kind: Kind,
     /// Most severe level among failed steps (for `fail`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_level: Option<Level>,
+    /// The kind of the most severe failed step (RFC before interop at the same level).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_kind: Option<Kind>,
     /// Why it was skipped or erred.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -255,7 +262,9 @@ impl ScenarioResult {
             idp: s.idp,
             level: s.level,
             verdict,
+            kind: s.kind,
             failed_level: None,
+            failed_kind: None,
             reason: None,
             steps: vec![],
             cleanup: vec![],
@@ -274,7 +283,9 @@ impl ScenarioResult {
             return;
         }
         let failed: Vec<&StepResult> = self.steps.iter().filter(|s| s.verdict == StepVerdict::Fail).collect();
-        self.failed_level = failed.iter().map(|s| s.level).min();
+        let worst = failed.iter().map(|s| (s.level, s.kind)).min();
+        self.failed_level = worst.map(|(l, _)| l);
+        self.failed_kind = worst.map(|(_, k)| k);
         self.verdict = if self.steps.iter().any(|s| s.verdict == StepVerdict::Error) {
             Verdict::Error
         } else if !failed.is_empty() {
@@ -588,6 +599,7 @@ impl Runner {
                 vars.set(REPEAT_INDEX, Value::String(i.to_string()));
             }
             let name_of = |mut r: StepResult| {
+                r.kind = s.step_kind(step);
                 if let Some((i, n)) = iteration {
                     r.name = format!("{} [{i}/{n}]", step.name);
                 }
@@ -644,6 +656,7 @@ impl Runner {
             let mut r = StepResult {
                 name: "cleanup".into(),
                 level: s.level,
+                kind: s.kind,
                 verdict: StepVerdict::Pass,
                 failures: vec![],
                 error: None,
@@ -776,6 +789,7 @@ impl Runner {
         let mut result = StepResult {
             name: step.name.clone(),
             level,
+            kind: Kind::Rfc,
             verdict: StepVerdict::Pass,
             failures: vec![],
             error: None,
@@ -958,6 +972,7 @@ fn not_run(step: &Step, level: Level, why: String) -> StepResult {
     StepResult {
         name: step.name.clone(),
         level,
+        kind: Kind::Rfc,
         verdict: StepVerdict::NotRun,
         failures: vec![],
         error: Some(why),

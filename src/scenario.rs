@@ -91,6 +91,44 @@ impl fmt::Display for Level {
     }
 }
 
+/// What a step's verdict rests on, shown beside its level so "RFC-conformant, but Entra will break" can be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// RFC 7643/7644 behaviour; the step or scenario cites the section.
+    Rfc,
+    /// What an IdP sends or expects beyond (or against) the RFC — Entra's bare-id manager, string booleans, Okta's
+    /// path-less PATCH; it cites the IdP behaviour it reproduces.
+    Interop,
+    /// The reference portal's product semantics (CALs, restore on re-POST, protected accounts).
+    Portal,
+}
+
+impl Kind {
+    /// All kinds, in report order.
+    pub const ALL: [Kind; 3] = [Kind::Rfc, Kind::Interop, Kind::Portal];
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Rfc => "rfc",
+            Kind::Interop => "interop",
+            Kind::Portal => "portal",
+        }
+    }
+
+    /// Parses `rfc`, `interop` or `portal`.
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A server capability a scenario needs; checked against the target's ServiceProviderConfig.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -432,6 +470,10 @@ pub struct Step {
     /// Level of this step when it differs from the scenario's (e.g. an "Optional Test").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
+    /// Kind of this step when it differs from the scenario's (an RFC check inside an IdP flow, or an IdP quirk
+    /// inside an RFC scenario).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
     /// Why the step exists or what it cites (documentation only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -491,6 +533,8 @@ struct ScenarioFile {
     source: String,
     level: Level,
     #[serde(default)]
+    kind: Option<Kind>,
+    #[serde(default)]
     tags: Vec<String>,
     #[serde(default)]
     requires: Vec<Feature>,
@@ -520,6 +564,9 @@ pub struct Scenario {
     pub source: String,
     /// Requirement level.
     pub level: Level,
+    /// Kind: as declared, else `portal` for a scenario that requires the portal extension, `rfc` for the `rfc`
+    /// library and `interop` for the IdP libraries.
+    pub kind: Kind,
     /// Tags.
     pub tags: Vec<String>,
     /// Required features: those the steps show ([`Scenario::inferred_requirements`]) and those declared in
@@ -537,6 +584,19 @@ impl Scenario {
     /// The level a step is judged at.
     pub fn step_level(&self, step: &Step) -> Level {
         step.level.unwrap_or(self.level)
+    }
+
+    /// The kind of a step's verdict.
+    pub fn step_kind(&self, step: &Step) -> Kind {
+        step.kind.unwrap_or(self.kind)
+    }
+
+    /// Every kind among the scenario's steps.
+    pub fn kinds(&self) -> Vec<Kind> {
+        let mut k: Vec<Kind> = std::iter::once(self.kind).chain(self.steps.iter().filter_map(|s| s.kind)).collect();
+        k.sort();
+        k.dedup();
+        k
     }
 
     /// The features the steps themselves need: a `filter` parameter (or a `.search` body with one) → `filter`;
@@ -704,6 +764,13 @@ pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<Lo
         description: parsed.description,
         source: parsed.source,
         level: parsed.level,
+        kind: parsed.kind.unwrap_or(if parsed.requires.contains(&Feature::Portal) {
+            Kind::Portal
+        } else if idp == Idp::Rfc {
+            Kind::Rfc
+        } else {
+            Kind::Interop
+        }),
         tags: parsed.tags,
         requires: parsed.requires,
         headers: parsed.headers,
@@ -1314,6 +1381,7 @@ mod tests {
             description: None,
             source: String::new(),
             level: Level::Must,
+            kind: Kind::Interop,
             tags: vec![],
             requires: vec![],
             headers: BTreeMap::new(),

@@ -105,7 +105,8 @@ fn run_reference_passes_and_list_shows_sources() {
     let out = scimcheck(&["list", "--idp", "okta"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("okta::spec::spec_suite  [must]") && stdout.contains("source: Okta SCIM 2.0 SPEC Test"),
+        stdout.contains("okta::spec::spec_suite  [must, interop]")
+            && stdout.contains("source: Okta SCIM 2.0 SPEC Test"),
         "{stdout}"
     );
 }

@@ -239,7 +239,10 @@ fn the_json_schema_matches_the_loader() {
         when: None,
     };
     assert_eq!(all.checks_set(), Assertion::CHECKS);
-    assert_eq!(keys("/$defs/step/properties"), ["capture", "expect", "level", "name", "note", "repeat", "request"]);
+    assert_eq!(
+        keys("/$defs/step/properties"),
+        ["capture", "expect", "kind", "level", "name", "note", "repeat", "request"]
+    );
     assert_eq!(
         keys("/$defs/request/properties"),
         ["auth", "body", "bodyText", "headers", "method", "path", "query", "spaces"]
@@ -247,7 +250,19 @@ fn the_json_schema_matches_the_loader() {
     assert_eq!(keys("/$defs/expect/properties"), ["body", "headers", "maxTimeMs", "status"]);
     assert_eq!(
         keys("/properties"),
-        ["$schema", "description", "headers", "level", "requires", "source", "steps", "tags", "title", "variables"]
+        [
+            "$schema",
+            "description",
+            "headers",
+            "kind",
+            "level",
+            "requires",
+            "source",
+            "steps",
+            "tags",
+            "title",
+            "variables"
+        ]
     );
     // and a file using every top-level field loads
     let dir = temp_scenarios(&[(

@@ -127,7 +127,10 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         let why = if all.is_empty() {
             "the scenario folders hold no scenarios".to_string()
         } else {
-            format!("the selection (--idp, --level, --tags, --filter) matches none of the {} scenarios", all.len())
+            format!(
+                "the selection (--idp, --level, --kind, --tags, --filter) matches none of the {} scenarios",
+                all.len()
+            )
         };
         eprintln!("error: no scenario selected: {why}; `scimcheck list` shows what there is");
         return Ok(2);
@@ -243,7 +246,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     }
     if !excluded.is_empty() {
         println!(
-            "{} scenario(s) not selected (--idp, --level, --tags, --filter); `scimcheck list` shows them",
+            "{} scenario(s) not selected (--idp, --level, --kind, --tags, --filter); `scimcheck list` shows them",
             excluded.len()
         );
     }

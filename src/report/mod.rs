@@ -121,7 +121,7 @@ pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy) {
 
 fn step_details(out: &mut String, n: usize, s: &StepResult) {
     let ind = "    ";
-    let _ = writeln!(out, "{ind}step {n} \"{}\" [{}]:", s.name, s.level);
+    let _ = writeln!(out, "{ind}step {n} \"{}\" [{}, {}]:", s.name, s.level, s.kind);
     if let Some(e) = &s.error {
         let _ = writeln!(out, "{ind}  error: {e}");
     }

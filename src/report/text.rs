@@ -1,18 +1,28 @@
-//! The human report printed to the terminal: one line per scenario, details for problems, a summary by IdP and
-//! level.
+//! The human report printed to the terminal: one line per scenario, details for problems, a summary by IdP,
+//! kind (rfc, interop, portal) and level.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{details, verdict_text, Counts, Policy};
 use crate::runner::{RunOutcome, Verdict};
-use crate::scenario::{Idp, Level};
+use crate::scenario::{Idp, Kind, Level};
 
 /// The human report: one line per scenario, details for problems, a summary by IdP and level.
 pub fn human(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> String {
     let mut out = String::new();
-    let ran = outcome.results.iter().filter(|r| r.verdict != Verdict::Skip).count();
-    let _ = writeln!(out, "scimcheck: {ran} scenario(s) against {}", outcome.target);
+    // the header counts what the summary counts: every loaded scenario is selected or excluded, and every
+    // selected one is skipped (the target lacks a feature) or run
+    let loaded = outcome.results.len();
+    let excluded = outcome.results.iter().filter(|r| r.reason.as_deref().is_some_and(is_exclusion)).count();
+    let skipped = outcome.results.iter().filter(|r| r.verdict == Verdict::Skip).count() - excluded;
+    let ran = loaded - excluded - skipped;
+    let _ = writeln!(
+        out,
+        "scimcheck: {loaded} scenario(s) loaded, {} selected, {skipped} skipped, {ran} run against {}",
+        loaded - excluded,
+        outcome.target
+    );
     for note in outcome.capabilities.notes.iter().chain(run_notes) {
         let _ = writeln!(out, "note: {note}");
     }
@@ -20,7 +30,8 @@ pub fn human(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> Str
     let width = outcome.results.iter().map(|r| r.id.len()).max().unwrap_or(0);
     for r in &outcome.results {
         let time = if r.verdict == Verdict::Skip { String::new() } else { format!("{:>8.1} ms", r.duration_ms) };
-        let _ = writeln!(out, "{:<9} {:<width$}  [{}] {time}", verdict_text(r), r.id, r.level);
+        let kind = r.failed_kind.unwrap_or(r.kind);
+        let _ = writeln!(out, "{:<9} {:<width$}  [{}, {kind}] {time}", verdict_text(r), r.id, r.level);
         details(&mut out, r, policy);
     }
     summary(&mut out, outcome, policy);
@@ -48,17 +59,18 @@ pub fn human_after_live(outcome: &RunOutcome, policy: &Policy, run_notes: &[Stri
 }
 
 fn summary(out: &mut String, outcome: &RunOutcome, policy: &Policy) {
-    let mut by: BTreeMap<(Idp, Level), Counts> = BTreeMap::new();
+    let mut by: BTreeMap<(Idp, Kind, Level), Counts> = BTreeMap::new();
     let mut total = Counts::default();
     for r in &outcome.results {
-        // a failure is counted at the level it failed at
+        // a failure is counted at the level and kind of the step it failed at
         let level = r.failed_level.unwrap_or(r.level);
-        by.entry((r.idp, level)).or_default().add(r.verdict);
+        let kind = r.failed_kind.unwrap_or(r.kind);
+        by.entry((r.idp, kind, level)).or_default().add(r.verdict);
         total.add(r.verdict);
     }
-    let _ = writeln!(out, "\nsummary by IdP and level:");
-    for ((idp, level), c) in &by {
-        let _ = writeln!(out, "  {:<6} {:<7} {}", idp.as_str(), level.as_str(), c.text());
+    let _ = writeln!(out, "\nsummary by IdP, kind and level:");
+    for ((idp, kind, level), c) in &by {
+        let _ = writeln!(out, "  {:<6} {:<8} {:<7} {}", idp.as_str(), kind.as_str(), level.as_str(), c.text());
     }
     let failing = outcome.results.iter().filter(|r| policy.fails_run(r)).count();
     let _ = writeln!(
@@ -68,4 +80,9 @@ fn summary(out: &mut String, outcome: &RunOutcome, policy: &Policy) {
         outcome.duration_ms / 1000.0,
         if failing == 0 { String::from(": OK") } else { format!(": {failing} scenario(s) fail the run") }
     );
+}
+
+/// Whether a skip reason is the user's selection rather than the target's capabilities.
+fn is_exclusion(reason: &str) -> bool {
+    reason.starts_with("excluded by") || reason.starts_with("not selected")
 }
