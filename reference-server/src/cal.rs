@@ -14,8 +14,10 @@
 //!
 //! Deactivation ([`CalLedger::reconcile`]): by default a deactivated user keeps its CAL and seat (vendor: "any
 //! assigned CAL remains assigned to the disabled user") and its CAL is not re-evaluated while inactive; with the
-//! tenant setting `release_on_deactivation` the seat is released instead. Either way reactivation re-runs the
-//! assignment. Seats freed later are not handed to users who went without (there is no waiting list): such users
+//! tenant setting `release_on_deactivation` the seat is released instead. A user deleted through SCIM always
+//! releases its seat (the portal decides this in [`crate::tenant`]): it has left the portal, and a portal whose
+//! IdP creates and deletes users forever must not run out of seats by itself. Either way reactivation or
+//! restoration re-runs the assignment. Seats freed later are not handed to users who went without (there is no waiting list): such users
 //! get one the next time they are re-evaluated.
 //!
 //! The module is pure: no HTTP types, no locking (the caller holds the tenant's lock), deterministic.
@@ -113,13 +115,14 @@ pub struct Notification {
 }
 
 impl Notification {
-    /// The notification for a user who got no CAL because every seat of `wanted` is taken.
-    pub fn no_cal_available(at: DateTime<Utc>, wanted: &str) -> Self {
+    /// The notification for a user who got no CAL because every seat of `wanted` is taken: it names the CAL
+    /// and its use (`used` of `seats`).
+    pub fn no_cal_available(at: DateTime<Utc>, wanted: &str, used: u32, seats: u32) -> Self {
         Notification {
             at,
             kind: NO_CAL_AVAILABLE.to_string(),
             message: format!(
-                "No CAL is available: every seat of CAL '{wanted}' is in use, so the user was provisioned without a CAL."
+                "No CAL is available: CAL '{wanted}' has {used} of {seats} seats in use, so the user was provisioned without a CAL."
             ),
         }
     }
@@ -143,6 +146,10 @@ pub enum Assignment {
     NoneAvailable {
         /// The CAL the rules asked for.
         wanted: String,
+        /// Its seats in use (all of them).
+        used: u32,
+        /// Its number of seats.
+        seats: u32,
     },
 }
 
@@ -159,7 +166,9 @@ impl Assignment {
     /// The notification to attach to the user: only for [`Assignment::NoneAvailable`].
     pub fn notification(&self, at: DateTime<Utc>) -> Option<Notification> {
         match self {
-            Assignment::NoneAvailable { wanted } => Some(Notification::no_cal_available(at, wanted)),
+            Assignment::NoneAvailable { wanted, used, seats } => {
+                Some(Notification::no_cal_available(at, wanted, *used, *seats))
+            }
             _ => None,
         }
     }
@@ -314,7 +323,11 @@ impl CalLedger {
         if free == 0 {
             return Ok(match current {
                 Some(kept) => Assignment::KeptExisting { kept, wanted: desired_cal.to_string() },
-                None => Assignment::NoneAvailable { wanted: desired_cal.to_string() },
+                None => Assignment::NoneAvailable {
+                    wanted: desired_cal.to_string(),
+                    used: self.used_seats(desired_cal),
+                    seats: self.cal_type(desired_cal).map_or(0, |t| t.seats),
+                },
             });
         }
         self.release(user_id);
@@ -710,7 +723,8 @@ mod tests {
         }
         let t: CalType = serde_json::from_value(json!({"id": "v", "name": "Viewer", "seats": 3})).unwrap();
         assert_eq!(t.seats, 3);
-        let n = Notification::no_cal_available(t0(), "creator");
+        let n = Notification::no_cal_available(t0(), "creator", 3, 3);
+        assert!(n.message.contains("CAL 'creator' has 3 of 3 seats in use"), "{}", n.message);
         let v = serde_json::to_value(&n).unwrap();
         assert_eq!(v["at"], "2026-01-01T00:00:00.000Z");
         assert_eq!(v["kind"], "noCalAvailable");
@@ -726,7 +740,7 @@ mod tests {
         }
         assert_eq!(l.free_seats("viewer"), Some(0));
         let eleventh = l.assign("u10", "viewer").unwrap();
-        assert_eq!(eleventh, Assignment::NoneAvailable { wanted: "viewer".into() });
+        assert_eq!(eleventh, Assignment::NoneAvailable { wanted: "viewer".into(), used: 10, seats: 10 });
         assert_eq!(eleventh.held(), None);
         let note = eleventh.notification(t0()).unwrap();
         assert_eq!(note.kind, NO_CAL_AVAILABLE);
@@ -753,7 +767,8 @@ mod tests {
     fn release_and_reuse() {
         let mut l = ledger(&[("viewer", 1)]);
         l.assign("a", "viewer").unwrap();
-        assert_eq!(l.assign("b", "viewer").unwrap(), Assignment::NoneAvailable { wanted: "viewer".into() });
+        let none = Assignment::NoneAvailable { wanted: "viewer".into(), used: 1, seats: 1 };
+        assert_eq!(l.assign("b", "viewer").unwrap(), none);
         assert_eq!(l.release("a"), Some("viewer".to_string()));
         assert_eq!(l.release("a"), None);
         assert_eq!(l.release("nobody"), None);
@@ -895,7 +910,7 @@ mod tests {
                             assert_eq!(l.free_seats(cal), Some(0));
                             seen[1] += 1;
                         }
-                        Ok(Assignment::NoneAvailable { wanted }) => {
+                        Ok(Assignment::NoneAvailable { wanted, .. }) => {
                             assert_eq!(wanted, cal);
                             assert_eq!(before_holder, None);
                             assert_eq!(l.holder_cal(&user), None);

@@ -3,8 +3,10 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::config::Config;
+use crate::serve::Limits;
 use crate::{spawn, ServerConfig};
 
 /// Options of `scim-reference-server` and `scimcheck serve`.
@@ -23,6 +25,33 @@ pub struct ServeArgs {
     /// Largest accepted request body in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     pub body_limit: usize,
+    /// Seconds a request head may take to arrive (from connect, or from its first byte); slower clients are
+    /// disconnected.
+    #[arg(long, default_value_t = 10.0, value_parser = seconds)]
+    pub header_timeout: f64,
+    /// Seconds a request body may take to arrive once it is read; slower bodies answer 408.
+    #[arg(long, default_value_t = 30.0, value_parser = seconds)]
+    pub body_timeout: f64,
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, default_value_t = 60.0, value_parser = seconds)]
+    pub idle_timeout: f64,
+    /// The most connections open at once; more clients wait until one closes.
+    #[arg(long, default_value_t = 512)]
+    pub max_connections: usize,
+    /// Seconds shutdown (Ctrl-C, SIGTERM) waits for in-flight requests before closing their connections.
+    #[arg(long, default_value_t = 10.0, value_parser = seconds)]
+    pub shutdown_grace: f64,
+    /// The server's public base URL (e.g. `https://scim.example.com`), used for Location, meta.location and
+    /// $ref instead of the request's Host.
+    #[arg(long)]
+    pub public_url: Option<String>,
+}
+
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds between 0 and 86400")),
+    }
 }
 
 /// Starts the server with `args`, prints its endpoints and credentials, and serves until Ctrl-C.
@@ -38,6 +67,14 @@ pub async fn serve(args: ServeArgs) -> std::io::Result<()> {
     }
     config.token = args.token;
     config.body_limit = args.body_limit;
+    config.public_url = args.public_url;
+    config.limits = Limits {
+        header_timeout: Duration::from_secs_f64(args.header_timeout),
+        body_timeout: Duration::from_secs_f64(args.body_timeout),
+        idle_timeout: Duration::from_secs_f64(args.idle_timeout),
+        max_connections: args.max_connections.max(1),
+        shutdown_grace: Duration::from_secs_f64(args.shutdown_grace),
+    };
     let server = spawn(config).await?;
     println!("SCIM base URI: {}", server.base_url);
     println!("Bearer token:  {}", server.token);
@@ -52,7 +89,11 @@ pub async fn serve(args: ServeArgs) -> std::io::Result<()> {
     }
     println!("Admin API: {} key {}", server.admin_url, server.admin_key);
     println!("Ctrl-C stops the server.");
-    tokio::signal::ctrl_c().await?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
     tracing::info!("shutting down");
     server.shutdown().await;
     Ok(())

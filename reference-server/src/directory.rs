@@ -2,18 +2,20 @@
 //! versions (RFC 7644 §3.14), soft deletion of users, and list queries with filtering, sorting and paging
 //! (RFC 7644 §3.4.2). Free of HTTP types; every write runs under the tenant's lock, so it is atomic.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use indexmap::IndexSet;
 use parking_lot::RwLock;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::clock::{format_datetime, SharedClock, SystemClock};
 use crate::error::{ScimError, ScimResult};
-use crate::filter::{self, Filter};
-use crate::schema::ResourceKind;
-use crate::store::{Index, IndexKeys, MemoryStore, Record, Store};
+use crate::filter::{self, CompareOp, Filter};
+use crate::patch::{PatchOpKind, PatchOperation};
+use crate::schema::{ResourceKind, GROUP_URN};
+use crate::store::{Index, IndexKeys, Member, MemoryStore, Record, Store};
 use crate::{patch, resource};
 
 /// Paging limits advertised in `/ServiceProviderConfig` (RFC 7643 §5 `filter.maxResults`).
@@ -116,8 +118,9 @@ pub struct Directory {
 struct State {
     store: Box<dyn Store>,
     version: u64,
-    /// member id (user or group) → ids of the groups it is a direct member of.
-    memberships: HashMap<Uuid, Vec<Uuid>>,
+    /// member id (user or group) → ids of the groups it is a direct member of (the reverse of the store's
+    /// member lists, rebuilt from them at start).
+    memberships: HashMap<Uuid, IndexSet<Uuid>>,
     /// group id → displayName, for rendering a user's `groups`.
     group_names: HashMap<Uuid, String>,
     hooks: Option<Arc<dyn PortalHooks>>,
@@ -151,18 +154,114 @@ fn index_keys(kind: ResourceKind, body: &Value) -> IndexKeys {
     }
 }
 
-fn member_ids(body: &Value) -> Vec<Uuid> {
-    let mut ids = Vec::new();
-    if let Some(members) = body.get("members").and_then(Value::as_array) {
-        for m in members {
-            if let Some(id) = m.get("value").and_then(Value::as_str).and_then(parse_id) {
-                if !ids.contains(&id) {
-                    ids.push(id);
+/// The name a member is displayed by when the client gave none: a user's `displayName`, else its `userName`;
+/// a group's `displayName`. Reads just those two fields of the stored JSON.
+fn member_display(kind: ResourceKind, record: &Record) -> Option<Box<str>> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Names {
+        display_name: Option<String>,
+        user_name: Option<String>,
+    }
+    let names: Names = serde_json::from_str(&record.body).ok()?;
+    let display = match kind {
+        ResourceKind::User => names.display_name.or(names.user_name),
+        ResourceKind::Group => names.display_name,
+    };
+    display.map(String::into_boxed_str)
+}
+
+/// A member as a client asked for it: its id as sent, the `type` it declared, the `display` it gave.
+#[derive(Debug, Clone)]
+struct MemberRequest {
+    raw: String,
+    declared: Option<String>,
+    display: Option<String>,
+}
+
+impl MemberRequest {
+    fn from_element(m: &Value) -> ScimResult<MemberRequest> {
+        let Value::Object(m) = m else {
+            return Err(ScimError::InvalidValue("each member must be an object with a 'value'".into()));
+        };
+        let text = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+        Ok(MemberRequest { raw: text("value").unwrap_or_default(), declared: text("type"), display: text("display") })
+    }
+}
+
+/// One step of a PATCH that only changes a group's membership (see [`membership_ops`]).
+#[derive(Debug)]
+enum MemberOp {
+    Add(Vec<MemberRequest>),
+    Remove(Vec<Uuid>),
+}
+
+/// A UUID in exactly the form the server writes it (lowercase, hyphenated), so that matching it by id
+/// agrees with matching the stored `value` text.
+fn canonical_id(s: &str) -> Option<Uuid> {
+    parse_id(s).filter(|u| u.to_string() == s)
+}
+
+/// Recognises a PATCH whose every operation only adds or removes group members, in the shapes Okta and Entra
+/// send: `add` on `members` with a list of `{"value": id}`; `remove` on `members` with such a list (Entra);
+/// `remove` on `members[value eq "id"]` (Okta). Such a request is applied to the membership set directly, in
+/// time proportional to the members named rather than the size of the group. Any other shape returns `None`
+/// and takes the general path, which has the same result.
+fn membership_ops(ops: &[PatchOperation]) -> ScimResult<Option<Vec<MemberOp>>> {
+    let members_def = ResourceKind::Group
+        .resource_type()
+        .schema
+        .attributes
+        .iter()
+        .find(|a| a.name == "members")
+        .ok_or_else(|| ScimError::Internal("the Group schema has no members".into()))?;
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        let Some(path) = &op.path else { return Ok(None) };
+        let names_members = path.attr.name.eq_ignore_ascii_case("members")
+            && path.attr.sub.is_none()
+            && path.sub_attr.is_none()
+            && path.attr.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(GROUP_URN));
+        if !names_members {
+            return Ok(None);
+        }
+        let step = match (op.op, &path.value_filter, &op.value) {
+            (PatchOpKind::Add, None, Some(v @ Value::Array(_))) => {
+                let Some(Value::Array(items)) = crate::resource::normalize_attr(members_def, "members", v.clone())?
+                else {
+                    return Ok(None);
+                };
+                MemberOp::Add(items.iter().map(MemberRequest::from_element).collect::<ScimResult<_>>()?)
+            }
+            (PatchOpKind::Remove, None, Some(Value::Array(items))) => {
+                let ids = items.iter().map(|i| i.get("value").and_then(Value::as_str).and_then(canonical_id));
+                match ids.collect::<Option<Vec<Uuid>>>() {
+                    Some(ids) => MemberOp::Remove(ids),
+                    None => return Ok(None),
                 }
             }
-        }
+            (
+                PatchOpKind::Remove,
+                Some(Filter::Compare { path: p, op: CompareOp::Eq, value: Value::String(v) }),
+                None,
+            ) if p.name.eq_ignore_ascii_case("value") && p.sub.is_none() && p.urn.is_none() => match canonical_id(v) {
+                Some(id) => MemberOp::Remove(vec![id]),
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        out.push(step);
     }
-    ids
+    Ok(Some(out))
+}
+
+/// The result of a PATCH: the new entity tag, and the resource when it was asked for.
+#[derive(Debug, Clone)]
+pub struct Patched {
+    /// `meta.version` after the PATCH (RFC 7644 §3.14).
+    pub version: String,
+    /// The whole resource, when the caller asked for it.
+    pub body: Option<Value>,
 }
 
 /// Whether an `If-Match` / `If-None-Match` header value names the current entity tag (RFC 7644 §3.14, RFC 9110
@@ -200,11 +299,19 @@ impl State {
 
     /// Tells the portal hooks about a user.
     fn notify(&self, id: Uuid, event: UserEvent, source_app: Option<&str>) -> ScimResult<()> {
-        let Some(hooks) = &self.hooks else { return Ok(()) };
+        if self.hooks.is_none() {
+            return Ok(());
+        }
         let Some(rec) = self.store.get(ResourceKind::User, &id) else { return Ok(()) };
-        let body = self.with_groups(&id, body_of(rec)?);
-        hooks.user_changed(id, &body, &self.group_names_of(&id), source_app, event);
+        self.notify_body(id, body_of(rec)?, event, source_app);
         Ok(())
+    }
+
+    /// Tells the portal hooks about a user whose stored body the caller already has.
+    fn notify_body(&self, id: Uuid, body: Value, event: UserEvent, source_app: Option<&str>) {
+        let Some(hooks) = &self.hooks else { return };
+        let body = self.with_groups(&id, body);
+        hooks.user_changed(id, &body, &self.group_names_of(&id), source_app, event);
     }
 
     /// Users whose group memberships (or their groups' names) changed: their derived `groups` attribute is part
@@ -219,7 +326,7 @@ impl State {
             let keys = index_keys(ResourceKind::User, &body);
             let record = Record { id, version, hidden: false, protected: false, body: body.to_string().into() };
             self.store.update(ResourceKind::User, record, keys);
-            self.notify(id, UserEvent::MembershipChanged, None)?;
+            self.notify_body(id, body, UserEvent::MembershipChanged, None);
         }
         Ok(())
     }
@@ -262,12 +369,35 @@ impl State {
         body
     }
 
+    /// Adds a group's `members` (RFC 7643 §4.2) from the membership set; `$ref` is added by the HTTP layer.
+    fn with_members(&self, id: &Uuid, mut body: Value) -> Value {
+        if let (Some(ms), Some(obj)) = (self.store.members(id), body.as_object_mut()) {
+            let list: Vec<Value> = ms
+                .iter()
+                .map(|(mid, m)| {
+                    let mut e = Map::new();
+                    e.insert("value".into(), Value::String(mid.to_string()));
+                    e.insert("type".into(), Value::String(m.kind.resource_type().name.to_string()));
+                    if let Some(d) = &m.display {
+                        e.insert("display".into(), Value::String(d.to_string()));
+                    }
+                    Value::Object(e)
+                })
+                .collect();
+            obj.insert("members".into(), Value::Array(list));
+        }
+        body
+    }
+
     fn render(&self, kind: ResourceKind, record: &Record) -> ScimResult<Value> {
-        let body = body_of(record)?;
-        Ok(match kind {
-            ResourceKind::User => self.with_groups(&record.id, body),
-            ResourceKind::Group => body,
-        })
+        Ok(self.render_body(kind, &record.id, body_of(record)?))
+    }
+
+    fn render_body(&self, kind: ResourceKind, id: &Uuid, body: Value) -> Value {
+        match kind {
+            ResourceKind::User => self.with_groups(id, body),
+            ResourceKind::Group => self.with_members(id, body),
+        }
     }
 
     /// Enforces server uniqueness of userName / group displayName (case-insensitive). Returns a hidden
@@ -309,105 +439,138 @@ impl State {
         Ok(hidden_match)
     }
 
-    /// Validates group members (RFC 7643 §4.2): each must be an existing, visible user or group other than
-    /// the group itself; fills `type` and, when absent, `display`. Duplicates collapse.
-    fn resolve_members(&self, group_id: Uuid, body: &mut Value) -> ScimResult<()> {
-        let Some(members) = body.get_mut("members").and_then(Value::as_array_mut) else {
-            return Ok(());
+    /// Validates group members (RFC 7643 §4.2) and takes them out of `body`: each must be an existing, visible
+    /// user or group other than the group itself, of the `type` declared if any; `display` defaults to the
+    /// member's name. Duplicates collapse (the first wins). Hash lookups only: linear in the members given.
+    fn resolve_members(&self, group_id: Uuid, body: &mut Value) -> ScimResult<Vec<(Uuid, Member)>> {
+        let Some(Value::Array(members)) = body.as_object_mut().and_then(|o| o.remove("members")) else {
+            return Ok(Vec::new());
         };
-        let mut seen = Vec::new();
+        let mut seen = HashSet::with_capacity(members.len());
         let mut out = Vec::with_capacity(members.len());
-        for m in members.drain(..) {
-            let Value::Object(mut m) = m else {
-                return Err(ScimError::InvalidValue("each member must be an object with a 'value'".into()));
-            };
-            let raw = m.get("value").and_then(Value::as_str).unwrap_or_default().to_string();
-            let id = parse_id(&raw).ok_or_else(|| ScimError::InvalidValue(format!("member '{raw}' does not exist")))?;
-            if id == group_id {
-                return Err(ScimError::InvalidValue("a group cannot be a member of itself".into()));
-            }
-            if seen.contains(&id) {
-                continue;
-            }
-            seen.push(id);
-            if self.store.get(ResourceKind::User, &id).is_some_and(|r| r.protected) {
-                return Err(protected_error());
-            }
-            let (kind, record) = if let Some(r) = self.store.get(ResourceKind::User, &id).filter(|r| !r.hidden) {
-                (ResourceKind::User, r)
-            } else if let Some(r) = self.store.get(ResourceKind::Group, &id) {
-                (ResourceKind::Group, r)
-            } else {
-                return Err(ScimError::InvalidValue(format!("member '{raw}' does not exist")));
-            };
-            let declared = m.get("type").and_then(Value::as_str).map(str::to_string);
-            let actual = kind.resource_type().name;
-            if let Some(t) = declared.filter(|t| !t.eq_ignore_ascii_case(actual)) {
-                return Err(ScimError::InvalidValue(format!("member '{raw}' is a {actual}, not a {t}")));
-            }
-            m.insert("value".into(), Value::String(id.to_string()));
-            m.insert("type".into(), Value::String(actual.to_string()));
-            if !m.contains_key("display") {
-                let b = body_of(record)?;
-                let display = match kind {
-                    ResourceKind::User => str_at(&b, "displayName").or_else(|| str_at(&b, "userName")),
-                    ResourceKind::Group => str_at(&b, "displayName"),
-                };
-                if let Some(d) = display {
-                    m.insert("display".into(), Value::String(d.to_string()));
-                }
-            }
-            m.remove("$ref");
-            out.push(Value::Object(m));
-        }
-        *members = out;
-        if members.is_empty() {
-            if let Some(o) = body.as_object_mut() {
-                o.remove("members");
+        for m in &members {
+            let request = MemberRequest::from_element(m)?;
+            if let Some(resolved) = self.resolve_member(group_id, &request, &mut seen)? {
+                out.push(resolved);
             }
         }
-        Ok(())
+        Ok(out)
     }
 
-    fn set_memberships(&mut self, group: Uuid, old: &[Uuid], new: &[Uuid]) {
-        for m in old.iter().filter(|m| !new.contains(m)) {
-            if let Some(gs) = self.memberships.get_mut(m) {
-                gs.retain(|g| *g != group);
-                if gs.is_empty() {
-                    self.memberships.remove(m);
+    /// Checks one requested member; `None` when it repeats one already in `seen`.
+    fn resolve_member(
+        &self,
+        group_id: Uuid,
+        m: &MemberRequest,
+        seen: &mut HashSet<Uuid>,
+    ) -> ScimResult<Option<(Uuid, Member)>> {
+        let raw = &m.raw;
+        let shown = || raw.chars().take(80).collect::<String>();
+        let id =
+            parse_id(raw).ok_or_else(|| ScimError::InvalidValue(format!("member '{}' does not exist", shown())))?;
+        if id == group_id {
+            return Err(ScimError::InvalidValue("a group cannot be a member of itself".into()));
+        }
+        if !seen.insert(id) {
+            return Ok(None);
+        }
+        let user = self.store.get(ResourceKind::User, &id);
+        if user.is_some_and(|r| r.protected) {
+            return Err(protected_error());
+        }
+        let (kind, record) = if let Some(r) = user.filter(|r| !r.hidden) {
+            (ResourceKind::User, r)
+        } else if let Some(r) = self.store.get(ResourceKind::Group, &id) {
+            (ResourceKind::Group, r)
+        } else {
+            return Err(ScimError::InvalidValue(format!("member '{}' does not exist", shown())));
+        };
+        let actual = kind.resource_type().name;
+        if let Some(t) = m.declared.as_deref().filter(|t| !t.eq_ignore_ascii_case(actual)) {
+            return Err(ScimError::InvalidValue(format!("member '{}' is a {actual}, not a {t}", shown())));
+        }
+        let display = match &m.display {
+            Some(d) => Some(d.clone().into_boxed_str()),
+            None => member_display(kind, record),
+        };
+        Ok(Some((id, Member { kind, display })))
+    }
+
+    fn add_member(&mut self, group: Uuid, member: Uuid, entry: Member) {
+        self.store.add_member(group, member, entry);
+        self.memberships.entry(member).or_default().insert(group);
+    }
+
+    fn remove_member(&mut self, group: &Uuid, member: &Uuid) -> bool {
+        if !self.store.remove_member(group, member) {
+            return false;
+        }
+        if let Some(gs) = self.memberships.get_mut(member) {
+            gs.shift_remove(group);
+            if gs.is_empty() {
+                self.memberships.remove(member);
+            }
+        }
+        true
+    }
+
+    /// Makes `new` the group's members: removed ones go, kept ones keep their place (and take a new
+    /// `display` if one was given), new ones are appended in order. Returns the ids that joined or left.
+    fn set_members(&mut self, group: Uuid, new: Vec<(Uuid, Member)>) -> Vec<Uuid> {
+        let wanted: HashSet<Uuid> = new.iter().map(|(id, _)| *id).collect();
+        let gone: Vec<Uuid> = self
+            .store
+            .members(&group)
+            .map(|ms| ms.keys().filter(|m| !wanted.contains(m)).copied().collect())
+            .unwrap_or_default();
+        let mut changed = Vec::new();
+        for m in gone {
+            self.remove_member(&group, &m);
+            changed.push(m);
+        }
+        for (id, entry) in new {
+            match self.store.members(&group).and_then(|ms| ms.get(&id)) {
+                Some(current) if *current == entry => {}
+                Some(_) => self.store.add_member(group, id, entry),
+                None => {
+                    self.add_member(group, id, entry);
+                    changed.push(id);
                 }
             }
         }
-        for m in new.iter().filter(|m| !old.contains(m)) {
-            self.memberships.entry(*m).or_default().push(group);
+        changed
+    }
+
+    /// Whether the stored members are exactly `new`, in the same order.
+    fn same_members(&self, group: &Uuid, new: &[(Uuid, Member)]) -> bool {
+        match self.store.members(group) {
+            None => new.is_empty(),
+            Some(ms) => ms.len() == new.len() && ms.iter().zip(new).all(|((a, am), (b, bm))| a == b && am == bm),
         }
     }
 
-    /// Removes `member` from every group that lists it (used when a user or group disappears).
+    /// Removes `member` from every group that lists it (used when a user or group disappears); each such group
+    /// gets a new version.
     fn drop_member_everywhere(&mut self, member: Uuid, now: &str) -> ScimResult<()> {
         let groups = self.memberships.remove(&member).unwrap_or_default();
         for g in groups {
-            let Some(rec) = self.store.get(ResourceKind::Group, &g) else { continue };
-            let mut body = body_of(rec)?;
-            if let Some(ms) = body.get_mut("members").and_then(Value::as_array_mut) {
-                let m = member.to_string();
-                ms.retain(|e| e.get("value").and_then(Value::as_str) != Some(m.as_str()));
-                if ms.is_empty() {
-                    body.as_object_mut().map(|o| o.remove("members"));
-                }
-            }
-            let hidden = rec.hidden;
-            let rec_protected = rec.protected;
-            let version = self.next_version();
-            set_meta(&mut body, None, now, version);
-            let keys = index_keys(ResourceKind::Group, &body);
-            self.store.update(
-                ResourceKind::Group,
-                Record { id: g, version, hidden, protected: rec_protected, body: body.to_string().into() },
-                keys,
-            );
+            self.store.remove_member(&g, &member);
+            self.touch_group(g, now)?;
         }
         Ok(())
+    }
+
+    /// Gives a group a new version and `lastModified` after a change to its members alone.
+    fn touch_group(&mut self, g: Uuid, now: &str) -> ScimResult<String> {
+        let Some(rec) = self.store.get(ResourceKind::Group, &g) else { return Ok(String::new()) };
+        let mut body = body_of(rec)?;
+        let (hidden, protected) = (rec.hidden, rec.protected);
+        let version = self.next_version();
+        set_meta(&mut body, None, now, version);
+        let keys = index_keys(ResourceKind::Group, &body);
+        let record = Record { id: g, version, hidden, protected, body: body.to_string().into() };
+        self.store.update(ResourceKind::Group, record, keys);
+        Ok(etag(version))
     }
 }
 
@@ -448,17 +611,35 @@ impl Directory {
 
     /// An empty directory whose user writes are reported to portal hooks.
     pub fn with_hooks(config: DirectoryConfig, clock: SharedClock, hooks: Option<Arc<dyn PortalHooks>>) -> Self {
-        Directory {
-            state: RwLock::new(State {
-                store: Box::new(MemoryStore::new()),
-                version: 0,
-                memberships: HashMap::new(),
-                group_names: HashMap::new(),
-                hooks,
-            }),
-            clock,
-            config,
+        Self::with_store(config, clock, hooks, Box::new(MemoryStore::new()))
+            .expect("an empty memory store holds nothing unreadable")
+    }
+
+    /// A directory over `store`, which may already hold resources (a persistent store opened again): the
+    /// version counter, the member → groups index and the group names are rebuilt from it.
+    pub fn with_store(
+        config: DirectoryConfig,
+        clock: SharedClock,
+        hooks: Option<Arc<dyn PortalHooks>>,
+        store: Box<dyn Store>,
+    ) -> ScimResult<Self> {
+        let mut st = State { store, version: 0, memberships: HashMap::new(), group_names: HashMap::new(), hooks };
+        for kind in [ResourceKind::User, ResourceKind::Group] {
+            st.version = st.store.scan(kind).map(|r| r.version).fold(st.version, u64::max);
         }
+        let mut names = HashMap::new();
+        for rec in st.store.scan(ResourceKind::Group) {
+            names.insert(rec.id, str_at(&body_of(rec)?, "displayName").unwrap_or_default().to_string());
+        }
+        st.group_names = names;
+        let mut memberships: HashMap<Uuid, IndexSet<Uuid>> = HashMap::new();
+        for (g, ms) in st.store.member_lists() {
+            for m in ms.keys() {
+                memberships.entry(*m).or_default().insert(*g);
+            }
+        }
+        st.memberships = memberships;
+        Ok(Directory { state: RwLock::new(st), clock, config })
     }
 
     /// The paging limits.
@@ -503,6 +684,7 @@ impl Directory {
     ) -> ScimResult<Value> {
         let rt = kind.resource_type();
         let mut body = resource::normalize(rt, body)?;
+        resource::seal_password(&mut body, None);
         let now = self.now();
         let mut st = self.state.write();
         let restore = st.check_unique(kind, None, &body).map_err(|e| admin_conflict(e, protected))?;
@@ -510,9 +692,10 @@ impl Directory {
             return Err(ScimError::Uniqueness("userName is held by a user deleted through SCIM".into()));
         }
         let id = restore.unwrap_or_else(Uuid::new_v4);
-        if kind == ResourceKind::Group {
-            st.resolve_members(id, &mut body)?;
-        }
+        let members = match kind {
+            ResourceKind::Group => st.resolve_members(id, &mut body)?,
+            ResourceKind::User => Vec::new(),
+        };
         if let Some(obj) = body.as_object_mut() {
             obj.insert("id".into(), Value::String(id.to_string()));
             obj.insert("meta".into(), json!({"resourceType": rt.name}));
@@ -532,11 +715,8 @@ impl Directory {
         set_meta(&mut body, Some(&created), &now, version);
         let keys = index_keys(kind, &body);
         if kind == ResourceKind::Group {
-            let members = member_ids(&body);
-            st.set_memberships(id, &[], &members);
             st.group_names.insert(id, str_at(&body, "displayName").unwrap_or_default().to_string());
         }
-        let members = member_ids(&body);
         let record = Record { id, version, hidden: protected, protected, body: body.to_string().into() };
         st.store.insert(kind, record, keys);
         match kind {
@@ -545,12 +725,14 @@ impl Directory {
                 st.notify(id, event, source_app)?;
             }
             ResourceKind::User => {}
-            ResourceKind::Group => st.members_changed(members, &now)?,
+            ResourceKind::Group => {
+                let joined = st.set_members(id, members);
+                st.members_changed(joined, &now)?;
+            }
         }
-        Ok(match kind {
-            ResourceKind::User => st.with_groups(&id, body),
-            ResourceKind::Group => body,
-        })
+        let out = st.render_body(kind, &id, body);
+        st.store.commit()?;
+        Ok(out)
     }
 
     /// Replaces a resource (RFC 7644 §3.5.1). Read-only attributes echoed back (id, meta, groups) are
@@ -582,13 +764,34 @@ impl Directory {
 
     /// Applies a PatchOp request atomically (RFC 7644 §3.5.2): on any failure nothing changes.
     pub fn patch(&self, kind: ResourceKind, id: &str, request: &Value, if_match: Option<&str>) -> ScimResult<Value> {
+        let patched = self.patch_with(kind, id, request, if_match, true)?;
+        patched.body.ok_or_else(|| ScimError::Internal("a PATCH asked for its body got none".into()))
+    }
+
+    /// Like [`Directory::patch`], rendering the resource only when `want_body` (a group PATCH answers 204,
+    /// and rendering a 100,000-member group for nothing would cost more than the change). The request is
+    /// parsed and checked before the tenant's write lock is taken; a PATCH that only adds or removes group
+    /// members touches just the members it names.
+    pub fn patch_with(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        request: &Value,
+        if_match: Option<&str>,
+        want_body: bool,
+    ) -> ScimResult<Patched> {
         let rt = kind.resource_type();
         {
             // An unknown id is a 404 even when the request is also malformed.
             self.state.read().writable(kind, id)?;
         }
         let ops = patch::parse_request(request)?;
-        self.write(kind, id, if_match, false, |rid, old| {
+        if kind == ResourceKind::Group {
+            if let Some(steps) = membership_ops(&ops)? {
+                return self.patch_members(id, steps, if_match, want_body);
+            }
+        }
+        let body = self.write(kind, id, if_match, false, |rid, old| {
             let patched = patch::apply(rt, old, rid, &ops)?;
             // RFC 7644 §3.5.2.2: a required attribute that is removed or becomes unassigned is a mutability error.
             for def in rt.schema.attributes.iter().filter(|a| a.required) {
@@ -598,7 +801,89 @@ impl Directory {
                 }
             }
             resource::normalize(rt, patched)
-        })
+        })?;
+        let version = body.pointer("/meta/version").and_then(Value::as_str).unwrap_or_default().to_string();
+        Ok(Patched { version, body: want_body.then_some(body) })
+    }
+
+    /// The membership fast path of [`Directory::patch_with`]: every member to add is checked first (so a bad
+    /// one changes nothing), then the steps are applied in order to the group's member set. Costs grow with
+    /// the members named, not with the group.
+    fn patch_members(
+        &self,
+        id: &str,
+        steps: Vec<MemberOp>,
+        if_match: Option<&str>,
+        want_body: bool,
+    ) -> ScimResult<Patched> {
+        let now = self.now();
+        let mut st = self.state.write();
+        let rec = st.writable(ResourceKind::Group, id)?;
+        if let Some(h) = if_match {
+            if !etag_matches(h, &etag(rec.version)) {
+                return Err(ScimError::PreconditionFailed(format!(
+                    "If-Match {h} does not match the current version {}",
+                    etag(rec.version)
+                )));
+            }
+        }
+        let (gid, mut version) = (rec.id, etag(rec.version));
+        // Check every member to add before changing anything.
+        let mut resolved: Vec<Vec<(Uuid, Member)>> = Vec::with_capacity(steps.len());
+        for step in &steps {
+            let mut seen = HashSet::new();
+            let mut out = Vec::new();
+            if let MemberOp::Add(items) = step {
+                for m in items {
+                    if let Some(r) = st.resolve_member(gid, m, &mut seen)? {
+                        out.push(r);
+                    }
+                }
+            }
+            resolved.push(out);
+        }
+        // Apply in order; remember who was a member before, to tell who really joined or left.
+        let mut before: HashMap<Uuid, bool> = HashMap::new();
+        for (step, adds) in steps.iter().zip(resolved) {
+            match step {
+                MemberOp::Add(_) => {
+                    for (m, entry) in adds {
+                        let was = st.store.members(&gid).is_some_and(|ms| ms.contains_key(&m));
+                        before.entry(m).or_insert(was);
+                        if !was {
+                            st.add_member(gid, m, entry);
+                        }
+                    }
+                }
+                MemberOp::Remove(ids) => {
+                    for m in ids {
+                        let was = st.store.members(&gid).is_some_and(|ms| ms.contains_key(m));
+                        before.entry(*m).or_insert(was);
+                        if was {
+                            st.remove_member(&gid, m);
+                        }
+                    }
+                }
+            }
+        }
+        let changed: Vec<Uuid> = before
+            .into_iter()
+            .filter(|(m, was)| *was != st.store.members(&gid).is_some_and(|ms| ms.contains_key(m)))
+            .map(|(m, _)| m)
+            .collect();
+        if !changed.is_empty() {
+            version = st.touch_group(gid, &now)?;
+            st.members_changed(changed, &now)?;
+        }
+        let body = match want_body {
+            true => {
+                let rec = st.store.get(ResourceKind::Group, &gid).ok_or_else(|| not_found(ResourceKind::Group, id))?;
+                Some(st.render(ResourceKind::Group, rec)?)
+            }
+            false => None,
+        };
+        st.store.commit()?;
+        Ok(Patched { version, body })
     }
 
     /// The shared read-modify-write of PUT and PATCH, under the write lock.
@@ -626,50 +911,63 @@ impl Directory {
             }
         }
         let uid = rec.id;
-        let old = body_of(rec)?;
+        // A group's members are part of what PUT and PATCH see; a user's derived `groups` is not.
+        let old = match kind {
+            ResourceKind::Group => st.render(kind, rec)?,
+            ResourceKind::User => body_of(rec)?,
+        };
         let mut body = change(&uid.to_string(), &old)?;
+        resource::seal_password(&mut body, str_at(&old, "password"));
         st.check_unique(kind, Some(uid), &body).map_err(|e| admin_conflict(e, admin))?;
-        if kind == ResourceKind::Group {
-            st.resolve_members(uid, &mut body)?;
-        }
+        let members = match kind {
+            ResourceKind::Group => Some(st.resolve_members(uid, &mut body)?),
+            ResourceKind::User => None,
+        };
         if let Some(obj) = body.as_object_mut() {
             obj.insert("id".into(), Value::String(uid.to_string()));
             if let Some(meta) = old.get("meta") {
                 obj.insert("meta".into(), meta.clone());
             }
         }
-        if same_content(&old, &body) {
-            return match kind {
-                ResourceKind::User => Ok(st.with_groups(&uid, old)),
-                ResourceKind::Group => Ok(old),
-            };
+        let mut old_stored = old;
+        if let Some(o) = old_stored.as_object_mut() {
+            o.remove("members");
+        }
+        let members_same = members.as_ref().is_none_or(|m| st.same_members(&uid, m));
+        if members_same && same_content(&old_stored, &body) {
+            let rec = st.store.get(kind, &uid).ok_or_else(|| not_found(kind, id))?;
+            return st.render(kind, rec);
         }
         let version = st.next_version();
         set_meta(&mut body, None, &now, version);
+        let keys = index_keys(kind, &body);
         let mut affected = Vec::new();
-        if kind == ResourceKind::Group {
-            let (before, after) = (member_ids(&old), member_ids(&body));
-            st.set_memberships(uid, &before, &after);
-            let renamed = str_at(&old, "displayName") != str_at(&body, "displayName");
-            affected = before
-                .iter()
-                .chain(after.iter())
-                .filter(|m| renamed || before.contains(m) != after.contains(m))
-                .copied()
-                .collect();
+        if let Some(members) = members {
+            let before: Vec<Uuid> = st.store.members(&uid).map(|ms| ms.keys().copied().collect()).unwrap_or_default();
+            let changed = st.set_members(uid, members);
+            let renamed = str_at(&old_stored, "displayName") != str_at(&body, "displayName");
+            affected = match renamed {
+                true => {
+                    let mut all: IndexSet<Uuid> = before.into_iter().collect();
+                    all.extend(
+                        st.store.members(&uid).map(|ms| ms.keys().copied().collect::<Vec<_>>()).unwrap_or_default(),
+                    );
+                    all.extend(changed);
+                    all.into_iter().collect()
+                }
+                false => changed,
+            };
             st.group_names.insert(uid, str_at(&body, "displayName").unwrap_or_default().to_string());
         }
-        let keys = index_keys(kind, &body);
         st.store.update(kind, Record { id: uid, version, hidden, protected, body: body.to_string().into() }, keys);
         match kind {
             ResourceKind::User if !hidden => st.notify(uid, UserEvent::Updated, None)?,
             ResourceKind::User => {}
             ResourceKind::Group => st.members_changed(affected, &now)?,
         }
-        Ok(match kind {
-            ResourceKind::User => st.with_groups(&uid, body),
-            ResourceKind::Group => body,
-        })
+        let out = st.render_body(kind, &uid, body);
+        st.store.commit()?;
+        Ok(out)
     }
 
     /// Deletes a resource (RFC 7644 §3.6). Users are never erased: they become inactive and hidden (GET
@@ -700,16 +998,16 @@ impl Directory {
                 st.notify(uid, UserEvent::Deleted, None)?;
             }
             ResourceKind::Group => {
-                let old = body_of(rec)?;
-                let members = member_ids(&old);
-                st.set_memberships(uid, &members, &[]);
+                let members: Vec<Uuid> =
+                    st.store.members(&uid).map(|ms| ms.keys().copied().collect()).unwrap_or_default();
+                st.set_members(uid, Vec::new());
                 st.group_names.remove(&uid);
                 st.store.remove(kind, &uid);
                 st.drop_member_everywhere(uid, &now)?;
                 st.members_changed(members, &now)?;
             }
         }
-        Ok(())
+        st.store.commit()
     }
 
     /// Lists resources of one or more kinds (RFC 7644 §3.4.2): filter, then sort, then page.

@@ -37,6 +37,8 @@ pub enum ScimError {
     NotFound(String),
     /// 405 — the method is not allowed on this endpoint (e.g. writes to discovery endpoints).
     MethodNotAllowed(String),
+    /// 408 — RFC 9110 §15.5.9: the request body did not arrive within the server's body timeout.
+    RequestTimeout(String),
     /// 412 — RFC 7644 §3.14: `If-Match` did not match the current version.
     PreconditionFailed(String),
     /// 413 — the request body exceeds the configured limit.
@@ -60,6 +62,7 @@ impl ScimError {
             Forbidden(_) => 403,
             NotFound(_) => 404,
             MethodNotAllowed(_) => 405,
+            RequestTimeout(_) => 408,
             Uniqueness(_) => 409,
             PreconditionFailed(_) => 412,
             PayloadTooLarge(_) => 413,
@@ -106,6 +109,7 @@ impl ScimError {
             | Forbidden(d)
             | NotFound(d)
             | MethodNotAllowed(d)
+            | RequestTimeout(d)
             | PreconditionFailed(d)
             | PayloadTooLarge(d)
             | UnsupportedMediaType(d)

@@ -20,6 +20,7 @@ pub mod http;
 pub mod patch;
 pub mod resource;
 pub mod schema;
+pub mod serve;
 pub mod server;
 pub mod store;
 pub mod tenant;

@@ -4,15 +4,14 @@
 //! A resource is a JSON object in SCIM wire form: core and common attributes at the top level under their
 //! canonical names, extension attributes nested under the extension's schema URN, plus `schemas`.
 
+use argon2::{Algorithm, Argon2, Params, Version};
+use password_hash::rand_core::OsRng;
+use password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::error::{ScimError, ScimResult};
 use crate::filter::AttrPath;
 use crate::schema::{AttrDef, AttrType, Mutability, Resolved, ResourceType, Returned};
-
-/// Prefix of a stored password hash (see [`hash_password`]).
-const PASSWORD_HASH_PREFIX: &str = "{SHA256}";
 
 /// Validates and normalises a client-supplied body for create (POST) or replace (PUT) (RFC 7643 §2, RFC 7644 §3.3, §3.5.1).
 ///
@@ -25,7 +24,7 @@ const PASSWORD_HASH_PREFIX: &str = "{SHA256}";
 /// - Multi-valued attributes (RFC 7643 §2.4) accept a single value, drop empty and duplicate elements, and
 ///   allow at most one `primary: true`.
 /// - Required attributes (`userName`, group `displayName`) must be present; group members need a `value`.
-/// - `password` is stored as [`hash_password`] of the cleartext.
+/// - `password` is left as given; the directory replaces it by a hash ([`seal_password`]) before storing.
 /// - `schemas` is recomputed: the core URN, then each extension that holds at least one attribute.
 pub fn normalize(rt: &ResourceType, body: Value) -> ScimResult<Value> {
     let Value::Object(input) = body else {
@@ -210,12 +209,42 @@ pub fn parse_attribute_list(rt: &ResourceType, list: &str) -> ScimResult<Vec<Att
     Ok(paths)
 }
 
+/// Argon2id with parameters for a test server: 1 MiB of memory, one pass, one lane — about a millisecond
+/// per hash, yet every password gets its own random 128-bit salt.
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(1024, 1, 1, None).expect("constant Argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
 /// Stored form of a password: never the cleartext (RFC 7643 §4.1.1 `password` is writeOnly and
-/// `returned: never`, and "the cleartext value SHALL NOT be stored"). `"{SHA256}"` followed by the
-/// lowercase hex SHA-256 of the UTF-8 cleartext.
+/// `returned: never`, and "the cleartext value SHALL NOT be stored"). An Argon2id hash in the PHC string
+/// format (`$argon2id$v=19$m=1024,t=1,p=1$<salt>$<hash>`), through the `password-hash` API, with a fresh
+/// random salt each time.
 pub fn hash_password(cleartext: &str) -> String {
-    let digest = Sha256::digest(cleartext.as_bytes());
-    format!("{PASSWORD_HASH_PREFIX}{}", hex::encode(digest))
+    let salt = SaltString::generate(&mut OsRng);
+    match argon2().hash_password(cleartext.as_bytes(), &salt) {
+        Ok(h) => h.to_string(),
+        // Only an over-long input can fail (Argon2 accepts up to 4 GiB); such a body never gets this far.
+        Err(_) => String::new(),
+    }
+}
+
+/// Whether `cleartext` is the password whose stored form is `stored` (a [`hash_password`] result).
+pub fn verify_password(cleartext: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|h| argon2().verify_password(cleartext.as_bytes(), &h).is_ok())
+}
+
+/// Replaces a client-given `password` in `body` by its stored form. `previous` is the stored form the
+/// resource already has: when the client sent that stored form back, or the same cleartext again, it is kept
+/// as it is, so that an unchanged password does not make an unchanged resource look modified.
+pub fn seal_password(body: &mut Value, previous: Option<&str>) {
+    let Some(slot) = body.get_mut("password") else { return };
+    let Value::String(given) = slot else { return };
+    let sealed = match previous {
+        Some(p) if p == given.as_str() || verify_password(given, p) => p.to_string(),
+        _ => hash_password(given),
+    };
+    *slot = Value::String(sealed);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -380,12 +409,7 @@ impl RawResource {
 pub(crate) fn normalize_attr(def: &AttrDef, path: &str, value: Value) -> ScimResult<Option<Value>> {
     if !def.multi_valued {
         let v = normalize_single(def, path, value)?;
-        return Ok(v.map(|v| match v {
-            Value::String(s) if is_password(def) && !s.starts_with(PASSWORD_HASH_PREFIX) => {
-                Value::String(hash_password(&s))
-            }
-            v => v,
-        }));
+        return Ok(v);
     }
     let items = match value {
         Value::Null => return Ok(None),
@@ -437,10 +461,6 @@ pub(crate) fn normalize_single(def: &AttrDef, path: &str, value: Value) -> ScimR
     } else {
         normalize_simple(def, path, value)
     }
-}
-
-fn is_password(def: &AttrDef) -> bool {
-    def.mutability == Mutability::WriteOnly && def.name == "password"
 }
 
 fn normalize_complex(def: &AttrDef, path: &str, value: Value) -> ScimResult<Option<Value>> {
@@ -702,7 +722,7 @@ mod tests {
         assert_eq!(out["externalId"], "00ujl29u0le5T6Aj10h7");
         assert_eq!(out["active"], true);
         assert!(out.get("groups").is_none());
-        assert_eq!(out["password"], hash_password("1mz050nq"));
+        assert_eq!(out["password"], "1mz050nq", "normalising leaves the password to the directory to seal");
     }
 
     #[test]
@@ -908,15 +928,24 @@ mod tests {
     }
 
     #[test]
-    fn password_is_hashed_once_and_never_projected() {
-        let out = user(json!({"userName": "u", "password": "secret"})).unwrap();
+    fn password_is_sealed_once_and_never_projected() {
+        let mut out = user(json!({"userName": "u", "password": "secret"})).unwrap();
+        seal_password(&mut out, None);
         let stored = out["password"].as_str().unwrap().to_string();
-        assert_eq!(stored, hash_password("secret"));
-        assert!(stored.starts_with("{SHA256}") && !stored.contains("secret"));
-        assert_eq!(stored.len(), "{SHA256}".len() + 64);
-        // Normalising the stored form again (PATCH, PUT) does not re-hash it.
-        let again = user(out.clone()).unwrap();
+        assert!(stored.starts_with("$argon2id$v=19$m=1024,t=1,p=1$") && !stored.contains("secret"), "{stored}");
+        assert!(verify_password("secret", &stored));
+        assert!(!verify_password("Secret", &stored));
+        // The stored form sent back, or the same cleartext again, keeps the stored form.
+        let mut again = user(out.clone()).unwrap();
+        seal_password(&mut again, Some(&stored));
         assert_eq!(again["password"], stored.as_str());
+        let mut same = json!({"password": "secret"});
+        seal_password(&mut same, Some(&stored));
+        assert_eq!(same["password"], stored.as_str());
+        // A new password gets a new hash.
+        let mut changed = json!({"password": "other"});
+        seal_password(&mut changed, Some(&stored));
+        assert!(verify_password("other", changed["password"].as_str().unwrap()));
         let shown = project(&USER_RESOURCE_TYPE, out.clone(), &[], &[]);
         assert!(shown.get("password").is_none());
         let shown = project(&USER_RESOURCE_TYPE, out, &attrs(&USER_RESOURCE_TYPE, "password,userName"), &[]);
@@ -925,8 +954,11 @@ mod tests {
     }
 
     #[test]
-    fn hash_password_known_vector() {
-        assert_eq!(hash_password("abc"), "{SHA256}ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    fn every_hash_has_its_own_salt() {
+        let (a, b) = (hash_password("abc"), hash_password("abc"));
+        assert_ne!(a, b, "two hashes of one password must differ by their salt");
+        assert!(verify_password("abc", &a) && verify_password("abc", &b));
+        assert!(!verify_password("abc", "{SHA256}ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
     }
 
     #[test]

@@ -5,6 +5,12 @@
 //! form of the same subdomain portal, `http://<host>/t/<tenant>/api/v1/SCIM/<app>/…`. Checks, in order:
 //! unknown tenant → 404; non-subdomain tenant → 403; unknown app → 404; missing, invalid, expired or
 //! revoked token → 401; disabled app → 403.
+//!
+//! The authority a request was addressed to is the one in its target when the target is in absolute form
+//! (`GET http://acme.localhost/api/…`; RFC 9112 §3.2.2: the Host header is then ignored), else its Host
+//! header. It must be a valid `host[:port]` (RFC 9110 §7.2, RFC 3986 §3.2.2), else 400 (RFC 9112 §3.2).
+//! Resource locations (`Location`, `meta.location`, `$ref`) are built from the configured public base URL
+//! when there is one ([`ServerConfig::public_url`]), else from that authority.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,7 +32,9 @@ use crate::config::{Config, SeededApp};
 use crate::directory::{Directory, DirectoryConfig};
 use crate::discovery::Features;
 use crate::error::ScimError;
+use crate::http::extract::BodyTimeout;
 use crate::http::{self, ScimContext};
+use crate::serve::{self, Limits};
 use crate::tenant::{AppKind, DomainPolicy, Tenants};
 use crate::token::{parse_authorization, AuthFailure};
 
@@ -48,6 +56,11 @@ pub struct ServerConfig {
     pub directory: DirectoryConfig,
     /// Where time comes from.
     pub clock: SharedClock,
+    /// Connection limit and timeouts.
+    pub limits: Limits,
+    /// The server's public base URL (`https://scim.example.com`, optionally with a path prefix), for
+    /// `Location`, `meta.location` and `$ref`; without it they use the authority of each request.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -59,6 +72,8 @@ impl Default for ServerConfig {
             body_limit: 1 << 20,
             directory: DirectoryConfig::default(),
             clock: Arc::new(SystemClock),
+            limits: Limits::default(),
+            public_url: None,
         }
     }
 }
@@ -84,6 +99,89 @@ impl ServerConfig {
         self.clock = clock;
         self
     }
+    /// Uses these connection limits and timeouts.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+    /// Builds resource locations from this public base URL.
+    pub fn with_public_url(mut self, url: impl Into<String>) -> Self {
+        self.public_url = Some(url.into());
+        self
+    }
+}
+
+/// A parsed public base URL: `http(s)://host[:port][/prefix]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    scheme: String,
+    host: String,
+    /// `:port`, or empty.
+    port: String,
+    /// A path prefix without trailing slash, or empty.
+    path: String,
+}
+
+impl PublicUrl {
+    /// Parses `http://…` or `https://…` with a valid authority, no userinfo, query or fragment.
+    pub fn parse(url: &str) -> Result<PublicUrl, String> {
+        let bad = || format!("the public URL '{url}' must look like https://host[:port][/path]");
+        let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return Err(bad());
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        if path.contains(['?', '#']) || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        let (host, port) = split_authority(authority).ok_or_else(bad)?;
+        Ok(PublicUrl {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port: port.map(|p| format!(":{p}")).unwrap_or_default(),
+            path: path.trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// The origin and path prefix for a resource under `host` (default: the URL's own host).
+    fn base(&self, host: Option<&str>) -> String {
+        format!("{}://{}{}{}", self.scheme, host.unwrap_or(&self.host), self.port, self.path)
+    }
+}
+
+/// Splits a request authority into host and port, checking both: a DNS name or IPv4 address made of
+/// letters, digits, `-`, `.` and `_` (RFC 3986 §3.2.2 reg-name without percent-encoding), or a bracketed
+/// IPv6 literal; an optional decimal port. No userinfo. `None` when invalid.
+pub fn split_authority(authority: &str) -> Option<(&str, Option<u16>)> {
+    if authority.is_empty() || authority.len() > 255 {
+        return None;
+    }
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let end = rest.find(']')?;
+        let literal = &rest[..end];
+        literal.parse::<std::net::Ipv6Addr>().ok()?;
+        let after = &rest[end + 1..];
+        (&authority[..end + 2], after)
+    } else {
+        match authority.rfind(':') {
+            Some(i) => (&authority[..i], &authority[i..]),
+            None => (authority, ""),
+        }
+    };
+    let port = match port.strip_prefix(':') {
+        None if port.is_empty() => None,
+        None => return None,
+        Some(p) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => Some(p.parse().ok()?),
+        Some(_) => return None,
+    };
+    let valid_name = !host.is_empty()
+        && (host.starts_with('[')
+            || host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')));
+    valid_name.then_some((host, port))
 }
 
 /// Generates a secret with 256 bits of randomness (for the admin key).
@@ -99,15 +197,23 @@ pub struct AppState {
     pub base_domain: String,
     admin_key: String,
     origin: String,
+    public_url: Option<PublicUrl>,
     body_limit: usize,
+    body_timeout: std::time::Duration,
     features: Features,
     scim: Router,
 }
 
 impl AppState {
-    /// The loopback (path-prefix) base URI of a tenant's app.
-    pub fn app_base_uri(&self, tenant: &str, app: AppKind) -> String {
+    /// The loopback (path-prefix) base URI of a tenant's app at the listen address.
+    pub fn listen_base_uri(&self, tenant: &str, app: AppKind) -> String {
         format!("{}/t/{tenant}{SCIM_PATH}/{}", self.origin, app.name())
+    }
+
+    /// The path-prefix base URI of a tenant's app as clients see it: under the public URL when one is set.
+    pub fn app_base_uri(&self, tenant: &str, app: AppKind) -> String {
+        let origin = self.public_url.as_ref().map_or_else(|| self.origin.clone(), |u| u.base(None));
+        format!("{origin}/t/{tenant}{SCIM_PATH}/{}", app.name())
     }
 }
 
@@ -152,9 +258,28 @@ fn credential_error(f: AuthFailure) -> ScimError {
 
 /// Resolves tenant and app, authenticates, and hands the request to the SCIM router with its context.
 async fn scim_entry(State(st): State<Arc<AppState>>, mut req: Request) -> Response {
-    // Host names are case-insensitive (RFC 9110 §4.2.3): `Acme.LocalHost` is tenant `acme` of `localhost`.
-    let host =
-        req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_ascii_lowercase();
+    // RFC 9112 §3.2.2: an absolute-form target's authority wins over the Host header. Host names are
+    // case-insensitive (RFC 9110 §4.2.3): `Acme.LocalHost` is tenant `acme` of `localhost`.
+    let authority = match req.uri().authority() {
+        Some(a) => Some(a.as_str().to_string()),
+        None => match req.headers().get(header::HOST) {
+            Some(h) => match h.to_str() {
+                Ok(h) => Some(h.to_string()),
+                Err(_) => {
+                    return ScimError::BadRequest("the Host header is not valid (RFC 9112 §3.2)".into()).into_response()
+                }
+            },
+            None => None,
+        },
+    };
+    let host = match authority {
+        Some(a) if split_authority(&a).is_some() => a.to_ascii_lowercase(),
+        Some(_) => {
+            return ScimError::BadRequest("the request's host is not a valid host[:port] (RFC 9112 §3.2)".into())
+                .into_response()
+        }
+        None => st.origin.trim_start_matches("http://").to_string(),
+    };
     let path = req.uri().path().to_string();
     let Some(r) = route(&host, &path, &st.base_domain.to_ascii_lowercase()) else {
         return ScimError::NotFound(format!("no SCIM service here; apps live at /t/<tenant>{SCIM_PATH}/<app>"))
@@ -186,7 +311,11 @@ async fn scim_entry(State(st): State<Arc<AppState>>, mut req: Request) -> Respon
     if !tenant.portal.app_enabled(app) {
         return ScimError::Forbidden(format!("the {} app is disabled for this tenant", app.name())).into_response();
     }
-    let base = format!("http://{host}{}", r.prefix);
+    let base = match &st.public_url {
+        Some(u) if r.prefix.starts_with("/t/") => format!("{}{}", u.base(None), r.prefix),
+        Some(u) => format!("{}{}", u.base(Some(&format!("{}.{}", r.tenant, st.base_domain))), r.prefix),
+        None => format!("http://{host}{}", r.prefix),
+    };
     let rest = if r.rest.is_empty() { "/".to_string() } else { r.rest.to_string() };
     let new_uri = match req.uri().query() {
         Some(q) => format!("{rest}?{q}"),
@@ -229,6 +358,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .nest("/admin", admin)
         .fallback(scim_entry)
+        .layer(axum::Extension(BodyTimeout(state.body_timeout)))
         .with_state(state)
         .layer(middleware::from_fn(http::log_requests))
 }
@@ -238,7 +368,7 @@ pub fn app(state: Arc<AppState>) -> Router {
 pub struct Endpoint {
     pub tenant: String,
     pub app: AppKind,
-    /// The SCIM base URI, without a trailing slash.
+    /// The SCIM base URI at the listen address (path form), without a trailing slash.
     pub base_url: String,
     /// The token made or given at start, if any.
     pub token: Option<String>,
@@ -312,19 +442,22 @@ pub async fn spawn_with(config: ServerConfig, wrap: impl FnOnce(Router) -> Route
     let seeded: Vec<SeededApp> = seed.apply(&tenants).map_err(io_error)?;
     let admin_key = seed.admin_key.clone().unwrap_or_else(|| generate_secret("admin_"));
     let origin = format!("http://{addr}");
+    let public_url = config.public_url.as_deref().map(PublicUrl::parse).transpose().map_err(io_error)?;
     let state = Arc::new(AppState {
         tenants: tenants.clone(),
         base_domain: seed.base_domain.clone(),
         admin_key: admin_key.clone(),
         origin: origin.clone(),
+        public_url,
         body_limit: config.body_limit,
+        body_timeout: config.limits.body_timeout,
         features: Features::new(config.directory, config.body_limit),
         scim: http::scim_routes(),
     });
     let endpoints: Vec<Endpoint> = seeded
         .into_iter()
         .map(|s| Endpoint {
-            base_url: state.app_base_uri(&s.tenant, s.app),
+            base_url: state.listen_base_uri(&s.tenant, s.app),
             tenant: s.tenant,
             app: s.app,
             token: s.token,
@@ -339,13 +472,7 @@ pub async fn spawn_with(config: ServerConfig, wrap: impl FnOnce(Router) -> Route
         .unwrap_or_else(|| Arc::new(Directory::new(config.directory)));
     let (tx, rx) = oneshot::channel::<()>();
     let router = wrap(app(state));
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
+    let task = tokio::spawn(serve::serve(listener, router, config.limits, rx));
     Ok(RunningServer {
         base_url,
         token,

@@ -1,9 +1,12 @@
 //! Storage behind a small interface. The in-memory store keeps each resource as compact JSON text (so a
 //! million users fit in well under 2 KB each) in creation order, with secondary indexes that answer
-//! `userName eq`, `externalId eq` and `displayName eq` in O(1).
+//! `userName eq`, `externalId eq` and `displayName eq` in O(1). Group memberships are kept apart from the
+//! group's JSON, one ordered set per group, so that adding or removing one member of a 100,000-member group
+//! costs O(1), not a rewrite of the whole group.
 
 use std::collections::HashMap;
 
+use indexmap::IndexMap;
 use smallvec::SmallVec;
 use uuid::Uuid;
 
@@ -32,6 +35,19 @@ pub struct IndexKeys {
     /// `externalId`: matched exactly (caseExact in RFC 7643 §3.1).
     pub external_id: Option<String>,
 }
+
+/// One member of a group (RFC 7643 §4.2 `members`): what it is and the `display` shown with it. The
+/// member's id is the key of [`Members`]; `$ref` is derived when rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// `User` or `Group` (the `type` sub-attribute).
+    pub kind: ResourceKind,
+    /// The `display` sub-attribute, as given by the client or taken from the member when it was added.
+    pub display: Option<Box<str>>,
+}
+
+/// A group's members in the order they were added, keyed by member id (so a set: no duplicates).
+pub type Members = IndexMap<Uuid, Member>;
 
 /// Which secondary index to ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +78,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// True when no record of this kind exists.
     fn is_empty(&self, kind: ResourceKind) -> bool {
         self.len(kind) == 0
+    }
+    /// A group's members, in the order they were added; `None` when it has none.
+    fn members(&self, group: &Uuid) -> Option<&Members>;
+    /// Adds a member at the end of the group's members, or replaces its entry (keeping its place).
+    fn add_member(&mut self, group: Uuid, member: Uuid, entry: Member);
+    /// Removes one member of a group; false when it was not a member.
+    fn remove_member(&mut self, group: &Uuid, member: &Uuid) -> bool;
+    /// Every group that has members, with them (to rebuild the reverse index at start).
+    fn member_lists(&self) -> Box<dyn Iterator<Item = (&Uuid, &Members)> + '_>;
+    /// Makes every change since the last commit durable, all or nothing. The directory calls it once at the
+    /// end of each write, under its lock; a store without durability has nothing to do.
+    fn commit(&mut self) -> crate::error::ScimResult<()> {
+        Ok(())
     }
 }
 
@@ -149,6 +178,7 @@ type Slots = SmallVec<[u32; 2]>;
 pub struct MemoryStore {
     users: Table,
     groups: Table,
+    members: HashMap<Uuid, Members>,
 }
 
 impl MemoryStore {
@@ -224,6 +254,28 @@ impl Store for MemoryStore {
 
     fn len(&self, kind: ResourceKind) -> usize {
         self.table(kind).live
+    }
+
+    fn members(&self, group: &Uuid) -> Option<&Members> {
+        self.members.get(group)
+    }
+
+    fn add_member(&mut self, group: Uuid, member: Uuid, entry: Member) {
+        self.members.entry(group).or_default().insert(member, entry);
+    }
+
+    fn remove_member(&mut self, group: &Uuid, member: &Uuid) -> bool {
+        let Some(ms) = self.members.get_mut(group) else { return false };
+        // `shift_remove` keeps the order of the others: a memmove, not a rehash, even at 100,000 members.
+        let removed = ms.shift_remove(member).is_some();
+        if ms.is_empty() {
+            self.members.remove(group);
+        }
+        removed
+    }
+
+    fn member_lists(&self) -> Box<dyn Iterator<Item = (&Uuid, &Members)> + '_> {
+        Box::new(self.members.iter())
     }
 }
 

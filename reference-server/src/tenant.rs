@@ -7,7 +7,8 @@
 //!   ordered CAL rules; both write the tenant's one directory;
 //! - a user's CAL follows the rules of the app that provisioned it, re-evaluated on every change of its
 //!   attributes or group memberships; deactivated users keep their seat unless the tenant releases seats on
-//!   deactivation.
+//!   deactivation; users deleted through SCIM always release theirs (a re-POST that restores them assigns
+//!   again).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -333,6 +334,7 @@ impl PortalHooks for Portal {
         pu.active = cal::is_active(user) && !pu.deleted;
         let app_kind = pu.source_app;
         let active = pu.active;
+        let deleted = pu.deleted;
         let app = app_kind
             .and_then(|k| st.apps.get(&k))
             .filter(|a| a.default_cal.is_some())
@@ -346,7 +348,8 @@ impl PortalHooks for Portal {
                 o.insert("active".into(), Value::Bool(false));
             }
         }
-        let release = st.settings.release_seats_on_deactivation;
+        // A deleted user has left the portal: its seat goes back to the pool whatever the setting says.
+        let release = st.settings.release_seats_on_deactivation || deleted;
         let outcome = st.ledger.reconcile(&id.to_string(), &view, group_names, &rules, &default_cal, release);
         let note = match outcome {
             Ok(r) => r.notification(now),

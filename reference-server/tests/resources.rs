@@ -429,3 +429,32 @@ async fn discovery_endpoints_describe_the_server_and_are_read_only() {
         .assert_error(501, None);
     s.get("/Nothing/here").await.assert_error(404, None);
 }
+
+#[tokio::test]
+async fn passwords_are_stored_as_salted_argon2id_and_an_unchanged_one_changes_nothing() {
+    let s = Server::start().await;
+    let stored = |id: &str| {
+        let rec = s.server.directory.user_record(id).unwrap();
+        rec.body["password"].as_str().unwrap_or_default().to_string()
+    };
+    let a = id_of(&s.post("/Users", json!({"userName": "pa@example.com", "password": "s3cret!"})).await.body);
+    let b = id_of(&s.post("/Users", json!({"userName": "pb@example.com", "password": "s3cret!"})).await.body);
+    let (ha, hb) = (stored(&a), stored(&b));
+    assert!(ha.starts_with("$argon2id$v=19$") && !ha.contains("s3cret"), "{ha}");
+    assert_ne!(ha, hb, "one password, two users: two salts, two hashes");
+    assert!(scim_reference_server::resource::verify_password("s3cret!", &ha));
+    // The same password again, by PUT or PATCH: no new hash, no new version.
+    let before = s.get(&format!("/Users/{a}")).await.body;
+    let mut put = before.clone();
+    put["password"] = json!("s3cret!");
+    let r = s.put(&format!("/Users/{a}"), put).await;
+    assert_eq!(r.body["meta"]["version"], before["meta"]["version"], "{}", r.text);
+    let r =
+        s.patch_ops(&format!("/Users/{a}"), json!([{"op": "replace", "path": "password", "value": "s3cret!"}])).await;
+    assert_eq!(r.body["meta"]["version"], before["meta"]["version"], "{}", r.text);
+    assert_eq!(stored(&a), ha);
+    // A new password: a new hash that verifies it.
+    let r = s.patch_ops(&format!("/Users/{a}"), json!([{"op": "replace", "path": "password", "value": "n3w"}])).await;
+    assert_ne!(r.body["meta"]["version"], before["meta"]["version"]);
+    assert!(scim_reference_server::resource::verify_password("n3w", &stored(&a)));
+}

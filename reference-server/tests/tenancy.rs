@@ -1089,7 +1089,8 @@ async fn without_any_free_seat_the_user_is_provisioned_without_a_cal_and_notifie
     assert_eq!(notes.len(), 1);
     assert_eq!(notes[0]["kind"], "noCalAvailable");
     assert_eq!(notes[0]["at"], "2026-01-01T00:00:00.000Z");
-    assert!(notes[0]["message"].as_str().unwrap().contains("No CAL is available"), "{}", notes[0]);
+    let message = notes[0]["message"].as_str().unwrap();
+    assert!(message.contains("No CAL is available: CAL 'standard' has 1 of 1 seats in use"), "{message}");
     let view = s.access("beta", &second).await;
     assert_eq!(view["cal"], Value::Null);
     assert_eq!(view["notifications"], json!(notes));
@@ -1369,16 +1370,18 @@ async fn delete_hides_the_user_and_a_new_post_restores_it() {
             .assert_error(404, None);
         api.put(&format!("/Users/{u}"), okta_user("leaver@example.com")).await.assert_error(404, None);
     }
-    // ... it left its teams, but the portal keeps it, deactivated, with its CAL.
+    // ... it left its teams; the portal keeps it, deactivated, and its seat went back to the pool.
     assert_eq!(okta.members(&g).await, Vec::<String>::new());
     let view = s.access("acme", &u).await;
     assert_eq!(view["status"], "deactivated");
     assert_eq!(view["deleted"], true);
     assert_eq!(view["active"], false);
     assert_eq!(view["federated"], true);
-    assert_eq!(view["cal"], "creator");
+    assert_eq!(view["cal"], Value::Null);
     assert_eq!(view["teams"], json!([]));
-    assert_eq!(s.used("acme").await, used);
+    let mut released = used.clone();
+    *released.get_mut("creator").unwrap() -= 1;
+    assert_eq!(s.used("acme").await, released);
     // A deleted user cannot be added to a group.
     let r = okta
         .patch_ops(&format!("/Groups/{g}"), json!([{"op": "add", "path": "members", "value": [{"value": u}]}]))
@@ -2046,4 +2049,33 @@ async fn the_binary_prints_its_endpoints_and_never_logs_a_token() {
     }
     assert!(!log.contains("log-okta-tok"), "not even a prefix of a configured token:\n{log}");
     assert!(!out.contains(&runtime), "tokens issued at run time are shown only in the admin response");
+}
+
+#[tokio::test]
+async fn a_deleted_user_releases_its_seat_so_create_and_delete_never_exhaust_a_cal() {
+    let mut seed = seed();
+    seed["tenants"][1]["cals"] = one_cal(1);
+    let s = Portal::with_seed(seed).await;
+    let beta = s.beta();
+    // Ten times the seats, one after the other: each user gets the only seat and gives it back.
+    for i in 0..10 {
+        let u = beta.user(&format!("cycle{i}@example.com")).await;
+        assert_eq!(beta.cal(&u).await, "standard", "cycle {i}");
+        assert_eq!(s.used_of("beta", "standard").await, 1);
+        assert_eq!(beta.delete(&format!("/Users/{u}")).await.status, 204);
+        assert_eq!(s.used_of("beta", "standard").await, 0, "cycle {i}: the deleted user kept its seat");
+        assert_eq!(s.access("beta", &u).await["cal"], Value::Null);
+    }
+    // A deactivated (not deleted) user keeps its seat, as the portal documents.
+    let kept = beta.user("kept@example.com").await;
+    let r = beta.patch_ops(&format!("/Users/{kept}"), json!([{"op": "replace", "value": {"active": false}}])).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(s.used_of("beta", "standard").await, 1);
+    assert_eq!(s.access("beta", &kept).await["cal"], "standard");
+    // So the next user finds none, and is told which CAL and how full it is.
+    let r = beta.post("/Users", okta_user("late@example.com")).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let note = &beta.portal(&id_of(&r.body)).await["notifications"][0];
+    assert_eq!(note["kind"], "noCalAvailable");
+    assert!(note["message"].as_str().unwrap().contains("CAL 'standard' has 1 of 1 seats in use"), "{note}");
 }

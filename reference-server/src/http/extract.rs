@@ -2,6 +2,7 @@
 //! rejections: JSON bodies (media type, size limit, syntax) and query parameters.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -11,8 +12,15 @@ use serde_json::Value;
 use super::ScimContext;
 use crate::error::ScimError;
 
+/// How long a request body may take to arrive once a handler reads it; a request extension set by the
+/// server ([`crate::serve::Limits::body_timeout`]). Without it, 30 seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub Duration);
+
 /// A JSON request body accepted as `application/scim+json` or `application/json` (with any parameters),
-/// or without a Content-Type. Malformed JSON is 400 `invalidSyntax`; a body over the limit is 413.
+/// or without a Content-Type. A Content-Type that is not one of those — including one that is not valid
+/// header text at all — is 415; malformed JSON is 400 `invalidSyntax`; a body over the limit is 413; a body
+/// that does not arrive within the body timeout is 408.
 #[derive(Debug)]
 pub struct ScimJson(pub Value);
 
@@ -26,8 +34,13 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
         let limit = req.extensions().get::<ScimContext>().map(|c| c.body_limit).unwrap_or(1 << 20);
+        let timeout = req.extensions().get::<BodyTimeout>().map_or(Duration::from_secs(30), |t| t.0);
         if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
-            let ct = ct.to_str().unwrap_or("");
+            let Ok(ct) = ct.to_str() else {
+                return Err(ScimError::UnsupportedMediaType(
+                    "Content-Type is not valid header text (RFC 9110 §5.5); send application/scim+json".into(),
+                ));
+            };
             if !media_type_ok(ct) {
                 return Err(ScimError::UnsupportedMediaType(format!(
                     "Content-Type must be application/scim+json or application/json, not '{}'",
@@ -42,7 +55,15 @@ impl<S: Send + Sync> FromRequest<S> for ScimJson {
             return Err(too_large());
         }
         let body: Body = req.into_body();
-        let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| too_large())?;
+        let bytes = match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+            Ok(read) => read.map_err(|_| too_large())?,
+            Err(_) => {
+                return Err(ScimError::RequestTimeout(format!(
+                    "the request body did not arrive within {} s",
+                    timeout.as_secs_f64()
+                )))
+            }
+        };
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ScimError::InvalidSyntax("the request body is empty".into()));
         }

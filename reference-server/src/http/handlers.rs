@@ -40,54 +40,111 @@ pub fn decorate(kind: ResourceKind, v: &mut Value, base: &str) {
     }
 }
 
-/// The `attributes` / `excludedAttributes` of a request, parsed against a resource type.
+/// The longest `attributes` / `excludedAttributes` value accepted, in bytes. Every attribute path of every
+/// implemented schema, fully qualified, fits several times over; anything longer is refused before any work.
+pub const MAX_ATTRIBUTE_LIST: usize = 16 * 1024;
+
+/// The `attributes` / `excludedAttributes` of a request (RFC 7644 §3.4.2.5), parsed and checked once per
+/// request for each resource type it may apply to, then applied to every resource returned.
 #[derive(Debug, Default, Clone)]
 struct Projection {
-    attributes: Option<String>,
-    excluded: Option<String>,
-    /// For root searches over several resource types: names unknown to one type are skipped for it.
-    lenient: bool,
+    requested: bool,
+    /// Per resource type: the attributes and the excluded attributes.
+    lists: Vec<(ResourceKind, Vec<AttrPath>, Vec<AttrPath>)>,
+}
+
+fn bounded<'a>(name: &str, list: Option<&'a str>) -> ScimResult<Option<&'a str>> {
+    match list {
+        Some(l) if l.len() > MAX_ATTRIBUTE_LIST => Err(ScimError::InvalidValue(format!(
+            "'{name}' is {} bytes long; at most {MAX_ATTRIBUTE_LIST} are accepted",
+            l.len()
+        ))),
+        other => Ok(other),
+    }
 }
 
 impl Projection {
-    fn from_query(q: &ScimQuery) -> Self {
-        Projection {
-            attributes: q.get("attributes").map(str::to_string),
-            excluded: q.get("excludedAttributes").map(str::to_string),
-            lenient: false,
+    /// Parses both lists for `kinds`. With one kind every name must be one of its attributes; over several
+    /// (a root search) each name must be known to at least one of them and is skipped for the others.
+    /// A list longer than [`MAX_ATTRIBUTE_LIST`] or naming an unknown attribute is 400 `invalidValue`.
+    fn parse(attributes: Option<&str>, excluded: Option<&str>, kinds: &[ResourceKind]) -> ScimResult<Self> {
+        let attributes = bounded("attributes", attributes)?;
+        let excluded = bounded("excludedAttributes", excluded)?;
+        let requested = attributes.is_some() || excluded.is_some();
+        let names = |s: Option<&str>| -> Vec<String> {
+            let mut seen = std::collections::HashSet::new();
+            s.unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .filter(|n| seen.insert(n.to_ascii_lowercase()))
+                .map(str::to_string)
+                .collect()
+        };
+        let (attr_names, excl_names) = (names(attributes), names(excluded));
+        for name in attr_names.iter().chain(&excl_names) {
+            let mut first_error = None;
+            let known = kinds.iter().any(|k| match resource::parse_attribute_list(k.resource_type(), name) {
+                Ok(_) => true,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    false
+                }
+            });
+            if let (false, Some(e)) = (known, first_error) {
+                return Err(e);
+            }
         }
+        let lists = kinds
+            .iter()
+            .map(|k| {
+                let rt = k.resource_type();
+                let parse = |ns: &[String]| -> Vec<AttrPath> {
+                    let mut out: Vec<AttrPath> = Vec::new();
+                    for p in ns.iter().filter_map(|n| resource::parse_attribute_list(rt, n).ok()).flatten() {
+                        if !out.contains(&p) {
+                            out.push(p);
+                        }
+                    }
+                    out
+                };
+                (*k, parse(&attr_names), parse(&excl_names))
+            })
+            .collect();
+        Ok(Projection { requested, lists })
+    }
+
+    fn from_query(q: &ScimQuery, kind: ResourceKind) -> ScimResult<Self> {
+        Projection::parse(q.get("attributes"), q.get("excludedAttributes"), &[kind])
     }
 
     fn is_requested(&self) -> bool {
-        self.attributes.is_some() || self.excluded.is_some()
+        self.requested
     }
 
-    fn lists(&self, kind: ResourceKind) -> ScimResult<(Vec<AttrPath>, Vec<AttrPath>)> {
-        let rt = kind.resource_type();
-        let lenient = self.lenient;
-        let parse = |s: &Option<String>| match s {
-            Some(s) if lenient => {
-                Ok(s.split(',').filter_map(|one| resource::parse_attribute_list(rt, one).ok()).flatten().collect())
-            }
-            Some(s) => resource::parse_attribute_list(rt, s),
-            None => Ok(Vec::new()),
-        };
-        Ok((parse(&self.attributes)?, parse(&self.excluded)?))
-    }
-
-    fn apply(&self, kind: ResourceKind, mut v: Value, base: &str) -> ScimResult<Value> {
+    fn apply(&self, kind: ResourceKind, mut v: Value, base: &str) -> Value {
         decorate(kind, &mut v, base);
-        let (a, e) = self.lists(kind)?;
-        Ok(resource::project(kind.resource_type(), v, &a, &e))
+        match self.lists.iter().find(|(k, _, _)| *k == kind) {
+            Some((_, a, e)) if self.requested => resource::project(kind.resource_type(), v, a, e),
+            _ => resource::project(kind.resource_type(), v, &[], &[]),
+        }
     }
 }
 
-fn single(ctx: &ScimContext, kind: ResourceKind, v: Value, p: &Projection) -> ScimResult<Scim> {
-    Ok(Scim::ok(p.apply(kind, v, &ctx.base)?).with_etag_from_body())
+/// Runs directory work on the blocking pool: a write to a large group holds its tenant's lock for work
+/// proportional to the group, and must never hold up a runtime worker that serves other tenants.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> ScimResult<T> + Send + 'static) -> ScimResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ScimError::Internal(format!("a request's work did not finish: {e}")))?
 }
 
-fn if_match(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
+fn single(ctx: &ScimContext, kind: ResourceKind, v: Value, p: &Projection) -> Scim {
+    Scim::ok(p.apply(kind, v, &ctx.base)).with_etag_from_body()
+}
+
+fn if_match(headers: &HeaderMap) -> Option<String> {
+    headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
 fn sort_order(s: Option<&str>) -> ScimResult<bool> {
@@ -99,45 +156,28 @@ fn sort_order(s: Option<&str>) -> ScimResult<bool> {
     }
 }
 
-fn list_response(ctx: &ScimContext, page: ListPage, p: &Projection) -> ScimResult<Scim> {
-    let mut resources = Vec::with_capacity(page.resources.len());
-    for (kind, v) in page.resources {
-        resources.push(p.apply(kind, v, &ctx.base)?);
-    }
-    Ok(Scim::ok(json!({
+fn list_response(ctx: &ScimContext, page: ListPage, p: &Projection) -> Scim {
+    let resources: Vec<Value> = page.resources.into_iter().map(|(kind, v)| p.apply(kind, v, &ctx.base)).collect();
+    Scim::ok(json!({
         "schemas": [LIST_RESPONSE_URN],
         "totalResults": page.total_results,
         "startIndex": page.start_index,
         "itemsPerPage": resources.len(),
         "Resources": resources,
-    })))
+    }))
 }
 
-fn run_list(ctx: &ScimContext, kinds: &[ResourceKind], q: ListQuery, p: &Projection) -> ScimResult<Scim> {
-    // Reject bad attribute lists before doing any work. Over several resource types (root search),
-    // each name must be known to at least one of them.
-    for list in [&p.attributes, &p.excluded].into_iter().flatten() {
-        for name in list.split(',').filter(|n| !n.trim().is_empty()) {
-            let one = Projection { attributes: Some(name.to_string()), excluded: None, lenient: false };
-            let mut first_error = None;
-            let known = kinds.iter().any(|k| match one.lists(*k) {
-                Ok(_) => true,
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                    false
-                }
-            });
-            if let (false, Some(e)) = (known, first_error) {
-                return Err(e);
-            }
-        }
-    }
-    let page = ctx.directory.list(kinds, &q)?;
-    list_response(ctx, page, p)
+async fn run_list(ctx: ScimContext, kinds: Vec<ResourceKind>, q: ListQuery, p: Projection) -> ScimResult<Scim> {
+    blocking(move || {
+        let page = ctx.directory.list(&kinds, &q)?;
+        Ok(list_response(&ctx, page, &p))
+    })
+    .await
 }
 
 /// GET on a resource endpoint (RFC 7644 §3.4.2).
 pub async fn list(Extension(ctx): Ctx, kind: ResourceKind, q: ScimQuery) -> ScimResult<Scim> {
+    let p = Projection::from_query(&q, kind)?;
     let query = ListQuery {
         filter: q.get("filter").map(str::to_string),
         start_index: q.int("startIndex")?,
@@ -145,7 +185,7 @@ pub async fn list(Extension(ctx): Ctx, kind: ResourceKind, q: ScimQuery) -> Scim
         sort_by: q.get("sortBy").map(str::to_string),
         descending: sort_order(q.get("sortOrder"))?,
     };
-    run_list(&ctx, &[kind], query, &Projection::from_query(&q))
+    run_list(ctx, vec![kind], query, p).await
 }
 
 fn search_field<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
@@ -188,20 +228,18 @@ pub async fn search(ctx: ScimContext, kinds: &[ResourceKind], body: Value) -> Sc
         sort_by: search_string(&body, "sortBy")?,
         descending: sort_order(search_string(&body, "sortOrder")?.as_deref())?,
     };
-    let p = Projection {
-        attributes: search_string(&body, "attributes")?,
-        excluded: search_string(&body, "excludedAttributes")?,
-        lenient: kinds.len() > 1,
-    };
-    run_list(&ctx, kinds, query, &p)
+    let attributes = search_string(&body, "attributes")?;
+    let excluded = search_string(&body, "excludedAttributes")?;
+    let p = Projection::parse(attributes.as_deref(), excluded.as_deref(), kinds)?;
+    run_list(ctx, kinds.to_vec(), query, p).await
 }
 
 /// POST on a resource endpoint (RFC 7644 §3.3): 201 with Location and ETag.
 pub async fn create(ctx: ScimContext, kind: ResourceKind, q: ScimQuery, body: Value) -> ScimResult<Scim> {
-    let p = Projection::from_query(&q);
-    p.lists(kind)?;
-    let created = ctx.directory.create_from(kind, body, ctx.app)?;
-    Ok(single(&ctx, kind, created, &p)?.status(StatusCode::CREATED).with_location_from_body())
+    let p = Projection::from_query(&q, kind)?;
+    let c = ctx.clone();
+    let created = blocking(move || c.directory.create_from(kind, body, c.app)).await?;
+    Ok(single(&ctx, kind, created, &p).status(StatusCode::CREATED).with_location_from_body())
 }
 
 /// GET of one resource (RFC 7644 §3.4.1); `If-None-Match` with the current version answers 304 (§3.14).
@@ -212,9 +250,9 @@ pub async fn get(
     q: ScimQuery,
     headers: HeaderMap,
 ) -> ScimResult<Response> {
-    let p = Projection::from_query(&q);
-    p.lists(kind)?;
-    let v = ctx.directory.get(kind, &id)?;
+    let p = Projection::from_query(&q, kind)?;
+    let c = ctx.clone();
+    let v = blocking(move || c.directory.get(kind, &id)).await?;
     let version = v.pointer("/meta/version").and_then(Value::as_str).unwrap_or_default().to_string();
     if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|h| h.to_str().ok()) {
         if crate::directory::etag_matches(inm, &version) {
@@ -225,7 +263,7 @@ pub async fn get(
             return Ok(res);
         }
     }
-    Ok(single(&ctx, kind, v, &p)?.into_response())
+    Ok(single(&ctx, kind, v, &p).into_response())
 }
 
 /// PUT (RFC 7644 §3.5.1): 200 with the resource.
@@ -237,10 +275,10 @@ pub async fn replace(
     headers: HeaderMap,
     body: Value,
 ) -> ScimResult<Scim> {
-    let p = Projection::from_query(&q);
-    p.lists(kind)?;
-    let v = ctx.directory.replace(kind, &id, body, if_match(&headers))?;
-    single(&ctx, kind, v, &p)
+    let p = Projection::from_query(&q, kind)?;
+    let (c, m) = (ctx.clone(), if_match(&headers));
+    let v = blocking(move || c.directory.replace(kind, &id, body, m.as_deref())).await?;
+    Ok(single(&ctx, kind, v, &p))
 }
 
 /// PATCH (RFC 7644 §3.5.2): users answer 200 with the resource; groups answer 204 unless
@@ -253,20 +291,24 @@ pub async fn patch(
     headers: HeaderMap,
     body: Value,
 ) -> ScimResult<Scim> {
-    let p = Projection::from_query(&q);
-    p.lists(kind)?;
-    let v = ctx.directory.patch(kind, &id, &body, if_match(&headers))?;
-    if kind == ResourceKind::Group && !p.is_requested() {
-        let mut res = Scim::no_content();
-        res.etag = v.pointer("/meta/version").and_then(Value::as_str).map(str::to_string);
-        return Ok(res);
+    let p = Projection::from_query(&q, kind)?;
+    let want_body = kind == ResourceKind::User || p.is_requested();
+    let (c, m) = (ctx.clone(), if_match(&headers));
+    let patched = blocking(move || c.directory.patch_with(kind, &id, &body, m.as_deref(), want_body)).await?;
+    match patched.body {
+        Some(v) => Ok(single(&ctx, kind, v, &p)),
+        None => {
+            let mut res = Scim::no_content();
+            res.etag = Some(patched.version);
+            Ok(res)
+        }
     }
-    single(&ctx, kind, v, &p)
 }
 
 /// DELETE (RFC 7644 §3.6): 204.
 pub async fn delete(ctx: ScimContext, kind: ResourceKind, id: String, headers: HeaderMap) -> ScimResult<Scim> {
-    ctx.directory.delete(kind, &id, if_match(&headers))?;
+    let m = if_match(&headers);
+    blocking(move || ctx.directory.delete(kind, &id, m.as_deref())).await?;
     Ok(Scim::no_content())
 }
 

@@ -76,6 +76,22 @@ impl Server {
         Self::finish(rb).await
     }
 
+    /// Like [`Server::send`], with extra request headers.
+    pub async fn send_with(&self, method: Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Res {
+        let mut rb = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(&self.server.token)
+            .header("Accept", "application/scim+json");
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        if let Some(b) = body {
+            rb = rb.header("Content-Type", "application/scim+json; charset=utf-8").body(b.to_string());
+        }
+        Self::finish(rb).await
+    }
+
     pub async fn finish(rb: reqwest::RequestBuilder) -> Res {
         let r = rb.send().await.expect("request sent");
         let status = r.status();

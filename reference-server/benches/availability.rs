@@ -1,0 +1,210 @@
+//! Availability under heavy requests: how long one tenant's large membership and projection requests take,
+//! and how long a small request to **another** tenant waits meanwhile.
+//!
+//! The server runs in its own two-worker runtime on its own thread (like the binary on a 2-core machine); the
+//! client runs on the main thread, over real HTTP on 127.0.0.1. Tenant `acme` is seeded with N users (N from
+//! `SCIM_BENCH_SIZES`, default 100,000; 1,000 as a test) and a group holding all of them. Measured, each once
+//! per size (these are whole requests of tens of milliseconds to seconds, not micro-benchmarks):
+//!
+//! - `add 1 member to an N-member group`: PATCH `add members` with one new user (target ≤ 1 ms at 100k);
+//! - `add 10,000 members`: one PATCH adding 10,000 users to an empty group (target ≤ 50 ms);
+//! - `10,000 unknown member ids`: the same PATCH with ids that do not exist, until its 400;
+//! - `attributes= of 1 MB`: a POST `/Users/.search` over 1,000 users whose `attributes` list is 1 MB of names;
+//!
+//! and, during each, the worst latency of `GET /Users?count=1` sent back-to-back to tenant `other` (target
+//! under 5 ms). A request that takes more than 60 s is reported as such and abandoned.
+
+#[allow(dead_code)]
+mod common;
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use scim_reference_server::config::{Config, TokenConfig};
+use scim_reference_server::schema::ResourceKind;
+use scim_reference_server::tenant::AppKind;
+use scim_reference_server::{spawn, ServerConfig};
+use serde_json::{json, Value};
+
+use common::{bench_mode, size_label, user_body};
+
+const ACME_TOKEN: &str = "availability-acme-token-0123456789";
+const OTHER_TOKEN: &str = "availability-other-token-0123456789";
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+fn sizes() -> Vec<usize> {
+    if let Ok(list) = std::env::var("SCIM_BENCH_SIZES") {
+        let parsed: Vec<usize> = list.split(',').filter_map(|s| s.trim().replace('_', "").parse().ok()).collect();
+        if !parsed.is_empty() {
+            return parsed;
+        }
+    }
+    if bench_mode() {
+        vec![100_000]
+    } else {
+        vec![1_000]
+    }
+}
+
+fn seed_config() -> Config {
+    let mut seed = Config::builtin();
+    let mut other = seed.tenants[0].clone();
+    other.name = "other".into();
+    other.accounts.clear();
+    for (tenant, token) in seed.tenants.iter_mut().chain(std::iter::once(&mut other)).zip([ACME_TOKEN, OTHER_TOKEN]) {
+        for app in tenant.apps.values_mut() {
+            app.tokens.clear();
+        }
+        if let Some(okta) = tenant.apps.get_mut(&AppKind::Okta) {
+            okta.tokens =
+                vec![TokenConfig { token: token.into(), expires_at: None, label: Some("availability bench".into()) }];
+        }
+        // Enough seats for every seeded user.
+        for cal in &mut tenant.cals {
+            cal.seats = 2_000_000;
+        }
+    }
+    seed.tenants.push(other);
+    seed
+}
+
+struct Figures {
+    took: Option<Duration>,
+    status: u16,
+    worst_other: Duration,
+    probes: usize,
+    failed: usize,
+}
+
+/// Sends `req` and, until it answers, back-to-back small requests to the other tenant.
+async fn measure(client: &reqwest::Client, other_url: &str, req: reqwest::RequestBuilder) -> Figures {
+    let started = Instant::now();
+    let main = tokio::time::timeout(Duration::from_secs(60), req.send());
+    tokio::pin!(main);
+    let mut worst = Duration::ZERO;
+    let mut probes = 0;
+    // Give the heavy request a head start so that it is being processed when the probes run.
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    let mut failed = 0;
+    loop {
+        let probe_started = Instant::now();
+        let probe = async {
+            let r = client.get(format!("{other_url}/Users?count=1")).bearer_auth(OTHER_TOKEN).send().await;
+            r.map(|r| r.status().is_success()).unwrap_or(false)
+        };
+        tokio::select! {
+            res = &mut main => {
+                let took = started.elapsed();
+                // A probe still waiting counts with the time it has waited so far.
+                let worst = worst.max(probe_started.elapsed());
+                let (took, status) = match res {
+                    Ok(Ok(r)) => (Some(took), r.status().as_u16()),
+                    _ => (None, 0),
+                };
+                return Figures { took, status, worst_other: worst, probes, failed };
+            }
+            ok = probe => {
+                worst = worst.max(probe_started.elapsed());
+                probes += 1;
+                failed += usize::from(!ok);
+            }
+        }
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn report(name: &str, f: &Figures) {
+    let took = f.took.map(ms).unwrap_or_else(|| "> 60 s (abandoned)".into());
+    println!(
+        "{name:<48} {took:>18}  status {:>3}  other tenant: worst {:>11} over {} probes ({} failed)",
+        f.status,
+        ms(f.worst_other),
+        f.probes,
+        f.failed
+    );
+}
+
+fn main() {
+    for n in sizes() {
+        run(n);
+    }
+}
+
+fn run(n: usize) {
+    let (tx, rx) = mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server_thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let server = spawn(ServerConfig::default().with_seed(seed_config())).await.unwrap();
+            let acme = server.tenants.get("acme").unwrap();
+            let started = Instant::now();
+            let mut ids = Vec::with_capacity(n);
+            for i in 0..n + 10_001 {
+                let u = acme.directory.create(ResourceKind::User, user_body(i)).unwrap();
+                ids.push(u["id"].as_str().unwrap().to_string());
+            }
+            let members: Vec<Value> = ids[..n].iter().map(|id| json!({"value": id})).collect();
+            let big = acme
+                .directory
+                .create(ResourceKind::Group, json!({"displayName": "Everyone", "members": members}))
+                .unwrap();
+            let empty = acme.directory.create(ResourceKind::Group, json!({"displayName": "Empty"})).unwrap();
+            eprintln!("seeded {} users and a {n}-member group in {:?}", ids.len(), started.elapsed());
+            let base = format!("http://{}/t", server.addr);
+            tx.send((base, ids, big["id"].as_str().unwrap().to_string(), empty["id"].as_str().unwrap().to_string()))
+                .unwrap();
+            let _ = stop_rx.await;
+            server.shutdown().await;
+        });
+    });
+    let (base, ids, big, empty) = rx.recv().unwrap();
+    let acme = format!("{base}/acme/api/v1/SCIM/SCIMOkta");
+    let other = format!("{base}/other/api/v1/SCIM/SCIMOkta");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let client = reqwest::Client::new();
+    println!("\navailability at {} users (acme), probes to tenant 'other':", size_label(n));
+    rt.block_on(async {
+        let patch = |group: &str, values: Vec<Value>| {
+            client
+                .patch(format!("{acme}/Groups/{group}"))
+                .bearer_auth(ACME_TOKEN)
+                .header("content-type", "application/scim+json")
+                .body(
+                    json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": values}]})
+                        .to_string(),
+                )
+        };
+        let one = vec![json!({"value": ids[n]})];
+        let f = measure(&client, &other, patch(&big, one)).await;
+        report(&format!("add 1 member to a {}-member group", size_label(n)), &f);
+        let many: Vec<Value> = ids[n + 1..n + 10_001].iter().map(|id| json!({"value": id})).collect();
+        let f = measure(&client, &other, patch(&empty, many)).await;
+        report("add 10,000 members to a group", &f);
+        let unknown: Vec<Value> = (0..10_000).map(|_| json!({"value": uuid::Uuid::new_v4().to_string()})).collect();
+        let f = measure(&client, &other, patch(&empty, unknown)).await;
+        report("add 10,000 unknown member ids (400)", &f);
+        // Valid names, repeated: a projection has to be worked out, not rejected.
+        let names = ["name.givenName", "emails.value", "displayName", "externalId", "active", "locale"];
+        let mut list = String::from("userName");
+        for name in names.iter().cycle() {
+            if list.len() > 1_000_000 {
+                break;
+            }
+            list.push(',');
+            list.push_str(name);
+        }
+        let search = client
+            .post(format!("{acme}/Users/.search"))
+            .bearer_auth(ACME_TOKEN)
+            .header("content-type", "application/scim+json")
+            .body(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "attributes": list, "count": 1000}).to_string());
+        let f = measure(&client, &other, search).await;
+        report("POST .search, attributes= of 1 MB, 1,000 users", &f);
+    });
+    let _ = stop_tx.send(());
+    let _ = server_thread.join();
+}

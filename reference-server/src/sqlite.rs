@@ -1,0 +1,409 @@
+//! The persistent store: one SQLite file (`--data FILE`) holding tenants, apps, hashed tokens, CAL ledgers,
+//! portal user state, resources and group memberships.
+//!
+//! Reads never touch the file: each tenant's resources are served from a [`MemoryStore`] loaded at start, so
+//! `userName eq` and every other read cost what they cost in memory. Every write goes to memory and is queued
+//! in the tenant's [`Journal`]; the directory commits the journal once at the end of each SCIM write, while it
+//! still holds the tenant's lock, as ONE SQLite transaction — the resources it touched, the memberships, and the
+//! portal's licence and access changes that rode along. The HTTP answer is only sent after that commit, so
+//! an acknowledged write is in the file, and a write that failed half-way in the process (a `kill -9`) is
+//! either wholly in the file or not at all.
+//!
+//! Durability: the file is in WAL mode. With [`Sync::Normal`] (the default) a committed transaction survives
+//! the death of the process; after a power loss or an operating-system crash the last transactions may be
+//! lost, never half of one. [`Sync::Full`] also syncs the log to disk at every commit.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use rusqlite::{params, Connection, OptionalExtension};
+use uuid::Uuid;
+
+use crate::error::{ScimError, ScimResult};
+use crate::schema::ResourceKind;
+use crate::store::{Index, IndexKeys, Member, Members, MemoryStore, Record, Store};
+
+/// How hard a commit pushes to disk (SQLite `PRAGMA synchronous` in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sync {
+    /// Survives a crash of the process; the last commits may be lost on power loss.
+    #[default]
+    Normal,
+    /// Also survives power loss: the log is synced to disk at every commit.
+    Full,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS tenants (
+    name TEXT PRIMARY KEY,
+    policy TEXT NOT NULL,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    tenant TEXT NOT NULL,
+    app TEXT NOT NULL,
+    records TEXT NOT NULL,
+    PRIMARY KEY (tenant, app)
+);
+CREATE TABLE IF NOT EXISTS portal_users (
+    tenant TEXT NOT NULL,
+    id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    cal TEXT,
+    PRIMARY KEY (tenant, id)
+);
+CREATE TABLE IF NOT EXISTS resources (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    hidden INTEGER NOT NULL,
+    protected INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (tenant, kind, id)
+);
+CREATE TABLE IF NOT EXISTS members (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant TEXT NOT NULL,
+    grp TEXT NOT NULL,
+    member TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    display TEXT,
+    UNIQUE (tenant, grp, member)
+);
+";
+
+fn db_error(e: rusqlite::Error) -> ScimError {
+    ScimError::Internal(format!("the data file could not be written: {e}"))
+}
+
+fn kind_name(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "User",
+        ResourceKind::Group => "Group",
+    }
+}
+
+fn kind_of(name: &str) -> Option<ResourceKind> {
+    match name {
+        "User" => Some(ResourceKind::User),
+        "Group" => Some(ResourceKind::Group),
+        _ => None,
+    }
+}
+
+/// One queued change.
+#[derive(Debug, Clone)]
+pub(crate) enum Op {
+    PutResource { kind: ResourceKind, id: Uuid, version: u64, hidden: bool, protected: bool, body: String },
+    DeleteResource { kind: ResourceKind, id: Uuid },
+    PutMember { group: Uuid, member: Uuid, kind: ResourceKind, display: Option<String> },
+    DeleteMember { group: Uuid, member: Uuid },
+    /// The tenant's domain policy and its configuration (settings, CAL types, apps) as JSON.
+    PutTenant { policy: String, config: String },
+    /// One app's token records as JSON (digests, never cleartext).
+    PutTokens { app: String, records: String },
+    /// One user's portal state as JSON and the CAL it holds.
+    PutPortalUser { id: Uuid, state: String, cal: Option<String> },
+}
+
+/// The open data file.
+#[derive(Debug)]
+pub struct Db {
+    conn: Mutex<Connection>,
+}
+
+/// Everything stored for one tenant, as read at start.
+#[derive(Debug, Default)]
+pub struct TenantRows {
+    pub name: String,
+    pub policy: String,
+    pub config: String,
+    /// `(app, records JSON)`.
+    pub tokens: Vec<(String, String)>,
+    /// `(user id, state JSON, CAL)`.
+    pub portal_users: Vec<(Uuid, String, Option<String>)>,
+}
+
+impl Db {
+    /// Opens (or creates) the data file in WAL mode with the given durability.
+    pub fn open(path: &Path, sync: Sync) -> ScimResult<Arc<Db>> {
+        let open_error = |e: rusqlite::Error| {
+            ScimError::Internal(format!("the data file {} could not be opened: {e}", path.display()))
+        };
+        let conn = Connection::open(path).map_err(open_error)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(open_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(ScimError::Internal(format!("the data file {} cannot use WAL mode", path.display())));
+        }
+        let sync = match sync {
+            Sync::Normal => "NORMAL",
+            Sync::Full => "FULL",
+        };
+        conn.execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF; {SCHEMA}"))
+            .map_err(open_error)?;
+        Ok(Arc::new(Db { conn: Mutex::new(conn) }))
+    }
+
+    /// The names of the stored tenants, in name order.
+    pub fn tenant_names(&self) -> ScimResult<Vec<String>> {
+        let conn = self.conn.lock();
+        let mut st = conn.prepare("SELECT name FROM tenants ORDER BY name").map_err(db_error)?;
+        let names = st.query_map([], |r| r.get(0)).map_err(db_error)?.collect::<Result<Vec<String>, _>>();
+        names.map_err(db_error)
+    }
+
+    /// A tenant's configuration, tokens and portal users.
+    pub fn tenant_rows(&self, name: &str) -> ScimResult<Option<TenantRows>> {
+        let conn = self.conn.lock();
+        let head: Option<(String, String)> = conn
+            .query_row("SELECT policy, config FROM tenants WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(db_error)?;
+        let Some((policy, config)) = head else { return Ok(None) };
+        let mut st = conn.prepare("SELECT app, records FROM tokens WHERE tenant = ?1 ORDER BY app").map_err(db_error)?;
+        let tokens = st
+            .query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db_error)?
+            .collect::<Result<Vec<(String, String)>, _>>()
+            .map_err(db_error)?;
+        let mut st = conn.prepare("SELECT id, state, cal FROM portal_users WHERE tenant = ?1").map_err(db_error)?;
+        let rows = st
+            .query_map([name], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(db_error)?
+            .collect::<Result<Vec<(String, String, Option<String>)>, _>>()
+            .map_err(db_error)?;
+        let portal_users = rows.into_iter().filter_map(|(id, s, c)| Uuid::parse_str(&id).ok().map(|u| (u, s, c))).collect();
+        Ok(Some(TenantRows { name: name.to_string(), policy, config, tokens, portal_users }))
+    }
+
+    /// A tenant's resources and memberships, into a memory store, in creation order.
+    fn load_store(&self, tenant: &str) -> ScimResult<MemoryStore> {
+        let conn = self.conn.lock();
+        let mut store = MemoryStore::new();
+        let mut st = conn
+            .prepare("SELECT kind, id, version, hidden, protected, body FROM resources WHERE tenant = ?1 ORDER BY seq")
+            .map_err(db_error)?;
+        let mut rows = st.query([tenant]).map_err(db_error)?;
+        while let Some(r) = rows.next().map_err(db_error)? {
+            let kind: String = r.get(0).map_err(db_error)?;
+            let id: String = r.get(1).map_err(db_error)?;
+            let (Some(kind), Ok(id)) = (kind_of(&kind), Uuid::parse_str(&id)) else { continue };
+            let version: i64 = r.get(2).map_err(db_error)?;
+            let body: String = r.get(5).map_err(db_error)?;
+            let keys = index_keys_of(kind, &body);
+            let record = Record {
+                id,
+                version: version as u64,
+                hidden: r.get(3).map_err(db_error)?,
+                protected: r.get(4).map_err(db_error)?,
+                body: body.into_boxed_str(),
+            };
+            store.insert(kind, record, keys);
+        }
+        let mut st = conn
+            .prepare("SELECT grp, member, kind, display FROM members WHERE tenant = ?1 ORDER BY seq")
+            .map_err(db_error)?;
+        let mut rows = st.query([tenant]).map_err(db_error)?;
+        while let Some(r) = rows.next().map_err(db_error)? {
+            let group: String = r.get(0).map_err(db_error)?;
+            let member: String = r.get(1).map_err(db_error)?;
+            let kind: String = r.get(2).map_err(db_error)?;
+            let display: Option<String> = r.get(3).map_err(db_error)?;
+            if let (Ok(g), Ok(m), Some(kind)) = (Uuid::parse_str(&group), Uuid::parse_str(&member), kind_of(&kind)) {
+                store.add_member(g, m, Member { kind, display: display.map(String::into_boxed_str) });
+            }
+        }
+        Ok(store)
+    }
+
+    /// Applies a tenant's queued changes as one transaction.
+    fn apply(&self, tenant: &str, ops: &[Op]) -> ScimResult<()> {
+        let mut conn = self.conn.lock();
+        let tx = conn.transaction().map_err(db_error)?;
+        for op in ops {
+            match op {
+                Op::PutResource { kind, id, version, hidden, protected, body } => tx.execute(
+                    "INSERT INTO resources (tenant, kind, id, version, hidden, protected, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (tenant, kind, id) DO UPDATE SET version = excluded.version, hidden = excluded.hidden,
+                     protected = excluded.protected, body = excluded.body",
+                    params![tenant, kind_name(*kind), id.to_string(), *version as i64, hidden, protected, body],
+                ),
+                Op::DeleteResource { kind, id } => tx.execute(
+                    "DELETE FROM resources WHERE tenant = ?1 AND kind = ?2 AND id = ?3",
+                    params![tenant, kind_name(*kind), id.to_string()],
+                ),
+                Op::PutMember { group, member, kind, display } => tx.execute(
+                    "INSERT INTO members (tenant, grp, member, kind, display) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (tenant, grp, member) DO UPDATE SET kind = excluded.kind, display = excluded.display",
+                    params![tenant, group.to_string(), member.to_string(), kind_name(*kind), display],
+                ),
+                Op::DeleteMember { group, member } => tx.execute(
+                    "DELETE FROM members WHERE tenant = ?1 AND grp = ?2 AND member = ?3",
+                    params![tenant, group.to_string(), member.to_string()],
+                ),
+                Op::PutTenant { policy, config } => tx.execute(
+                    "INSERT INTO tenants (name, policy, config) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (name) DO UPDATE SET policy = excluded.policy, config = excluded.config",
+                    params![tenant, policy, config],
+                ),
+                Op::PutTokens { app, records } => tx.execute(
+                    "INSERT INTO tokens (tenant, app, records) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (tenant, app) DO UPDATE SET records = excluded.records",
+                    params![tenant, app, records],
+                ),
+                Op::PutPortalUser { id, state, cal } => tx.execute(
+                    "INSERT INTO portal_users (tenant, id, state, cal) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (tenant, id) DO UPDATE SET state = excluded.state, cal = excluded.cal",
+                    params![tenant, id.to_string(), state, cal],
+                ),
+            }
+            .map_err(db_error)?;
+        }
+        tx.commit().map_err(db_error)
+    }
+}
+
+fn index_keys_of(kind: ResourceKind, body: &str) -> IndexKeys {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Keys {
+        user_name: Option<String>,
+        display_name: Option<String>,
+        external_id: Option<String>,
+    }
+    let Ok(k) = serde_json::from_str::<Keys>(body) else { return IndexKeys::default() };
+    let name = match kind {
+        ResourceKind::User => k.user_name,
+        ResourceKind::Group => k.display_name,
+    };
+    IndexKeys { name, external_id: k.external_id }
+}
+
+/// One tenant's queue of changes not yet committed, shared by its directory's store and its portal.
+#[derive(Debug)]
+pub struct Journal {
+    db: Arc<Db>,
+    tenant: String,
+    pending: Mutex<Vec<Op>>,
+}
+
+impl Journal {
+    /// A journal for `tenant` in `db`.
+    pub fn new(db: Arc<Db>, tenant: &str) -> Arc<Journal> {
+        Arc::new(Journal { db, tenant: tenant.to_string(), pending: Mutex::new(Vec::new()) })
+    }
+
+    pub(crate) fn push(&self, op: Op) {
+        self.pending.lock().push(op);
+    }
+
+    /// Writes every queued change as one transaction. On failure the changes stay queued (the next commit
+    /// tries again) and the error is returned, so the request that made them fails instead of being
+    /// acknowledged.
+    pub fn commit(&self) -> ScimResult<()> {
+        let mut pending = self.pending.lock();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        self.db.apply(&self.tenant, &pending)?;
+        pending.clear();
+        Ok(())
+    }
+}
+
+/// A tenant's resources: a [`MemoryStore`] for reads, every write also queued in the tenant's journal.
+#[derive(Debug)]
+pub struct SqliteStore {
+    mem: MemoryStore,
+    journal: Arc<Journal>,
+}
+
+impl SqliteStore {
+    /// An empty store writing through `journal`.
+    pub fn new(journal: Arc<Journal>) -> Self {
+        SqliteStore { mem: MemoryStore::new(), journal }
+    }
+
+    /// The store of a tenant as the data file holds it.
+    pub fn load(journal: Arc<Journal>) -> ScimResult<Self> {
+        let mem = journal.db.load_store(&journal.tenant)?;
+        Ok(SqliteStore { mem, journal })
+    }
+
+    fn put(&self, kind: ResourceKind, r: &Record) {
+        self.journal.push(Op::PutResource {
+            kind,
+            id: r.id,
+            version: r.version,
+            hidden: r.hidden,
+            protected: r.protected,
+            body: r.body.to_string(),
+        });
+    }
+}
+
+impl Store for SqliteStore {
+    fn get(&self, kind: ResourceKind, id: &Uuid) -> Option<&Record> {
+        self.mem.get(kind, id)
+    }
+
+    fn insert(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
+        self.put(kind, &record);
+        self.mem.insert(kind, record, keys);
+    }
+
+    fn update(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
+        self.put(kind, &record);
+        self.mem.update(kind, record, keys);
+    }
+
+    fn remove(&mut self, kind: ResourceKind, id: &Uuid) -> Option<Record> {
+        self.journal.push(Op::DeleteResource { kind, id: *id });
+        self.mem.remove(kind, id)
+    }
+
+    fn lookup(&self, kind: ResourceKind, index: Index, value: &str) -> Vec<&Record> {
+        self.mem.lookup(kind, index, value)
+    }
+
+    fn scan(&self, kind: ResourceKind) -> Box<dyn Iterator<Item = &Record> + '_> {
+        self.mem.scan(kind)
+    }
+
+    fn len(&self, kind: ResourceKind) -> usize {
+        self.mem.len(kind)
+    }
+
+    fn members(&self, group: &Uuid) -> Option<&Members> {
+        self.mem.members(group)
+    }
+
+    fn add_member(&mut self, group: Uuid, member: Uuid, entry: Member) {
+        self.journal.push(Op::PutMember {
+            group,
+            member,
+            kind: entry.kind,
+            display: entry.display.as_deref().map(str::to_string),
+        });
+        self.mem.add_member(group, member, entry);
+    }
+
+    fn remove_member(&mut self, group: &Uuid, member: &Uuid) -> bool {
+        let removed = self.mem.remove_member(group, member);
+        if removed {
+            self.journal.push(Op::DeleteMember { group: *group, member: *member });
+        }
+        removed
+    }
+
+    fn member_lists(&self) -> Box<dyn Iterator<Item = (&Uuid, &Members)> + '_> {
+        self.mem.member_lists()
+    }
+
+    fn commit(&mut self) -> ScimResult<()> {
+        self.journal.commit()
+    }
+}
