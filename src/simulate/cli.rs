@@ -178,7 +178,9 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
     let mut server = None;
     let target = if args.reference {
         let config = scim_reference_server::ServerConfig::default().with_seed(reference_seed(args.users));
-        let s = scim_reference_server::spawn(config).await.map_err(|e| format!("cannot start the reference server: {e}"))?;
+        let s = scim_reference_server::spawn(config)
+            .await
+            .map_err(|e| format!("cannot start the reference server: {e}"))?;
         let app = if dialect.is_entra() {
             scim_reference_server::tenant::AppKind::Azure
         } else {

@@ -450,7 +450,15 @@ impl Http {
         }
     }
 
-    fn record(&self, kind: OpKind, obj: ObjRef, req: &ScimRequest, status: u16, latency: Duration, json: Option<&Value>) {
+    fn record(
+        &self,
+        kind: OpKind,
+        obj: ObjRef,
+        req: &ScimRequest,
+        status: u16,
+        latency: Duration,
+        json: Option<&Value>,
+    ) {
         let i = OpKind::ALL.iter().position(|k| *k == kind).expect("every kind is listed");
         let us = (latency.as_micros() as u64).max(1);
         let _ = self.stats.hist[i].lock().expect("not poisoned").record(us);
@@ -546,13 +554,16 @@ pub struct Engine {
     pub cycles: Vec<CycleFigures>,
 }
 
+/// One membership request: group, the users it adds, the users it removes, the request, a new name (AIW PUT).
+type MemberJob = (u32, Vec<u32>, Vec<u32>, ScimRequest, Option<String>);
+
 enum UserJob {
-    Provision { i: u32, attrs: UserAttrs, known: Option<PushedUser>, lookup_name: String },
+    Provision { i: u32, attrs: Box<UserAttrs>, known: Option<Box<PushedUser>>, lookup_name: String },
     Delete { i: u32, id: String },
 }
 
 enum UserResult {
-    Pushed(u32, PushedUser),
+    Pushed(u32, Box<PushedUser>),
     Deleted(u32),
     Failed,
 }
@@ -639,7 +650,12 @@ impl Engine {
                     Some(p) if p.attrs.active => {
                         let mut attrs = p.attrs.clone();
                         attrs.active = false;
-                        jobs.push(UserJob::Provision { i, attrs, known: Some(p.clone()), lookup_name: String::new() })
+                        jobs.push(UserJob::Provision {
+                            i,
+                            attrs: Box::new(attrs),
+                            known: Some(Box::new(p.clone())),
+                            lookup_name: String::new(),
+                        })
                     }
                     _ => {}
                 }
@@ -647,15 +663,18 @@ impl Engine {
             }
             let attrs = model.attrs(i);
             match pushed {
-                None if u.assigned => {
-                    jobs.push(UserJob::Provision { i, lookup_name: attrs.user_name.clone(), attrs, known: None })
-                }
+                None if u.assigned => jobs.push(UserJob::Provision {
+                    i,
+                    lookup_name: attrs.user_name.clone(),
+                    attrs: Box::new(attrs),
+                    known: None,
+                }),
                 None => {}
                 Some(p) if p.attrs != attrs => jobs.push(UserJob::Provision {
                     i,
                     lookup_name: p.attrs.user_name.clone(),
-                    attrs,
-                    known: Some(p.clone()),
+                    attrs: Box::new(attrs),
+                    known: Some(Box::new(p.clone())),
                 }),
                 Some(_) => {}
             }
@@ -675,7 +694,7 @@ impl Engine {
             pb.inc(1);
             fig.object_operations += 1;
             match r.expect("user job does not panic") {
-                UserResult::Pushed(i, p) => self.users[i as usize] = Some(p),
+                UserResult::Pushed(i, p) => self.users[i as usize] = Some(*p),
                 UserResult::Deleted(i) => self.users[i as usize] = None,
                 UserResult::Failed => fig.object_failures += 1,
             }
@@ -689,12 +708,26 @@ impl Engine {
         for (g, src) in model.groups.iter().enumerate() {
             let pushed = self.groups[g].clone();
             match (&pushed, src.deleted) {
-                (Some(p), true) => jobs.push((g as u32, src.name.to_string(), src.external_id.to_string(), pushed.clone(), true, p.id.clone())),
-                (None, false) => jobs.push((g as u32, src.name.to_string(), src.external_id.to_string(), None, false, String::new())),
-                // AIW apps rename by PUT of the whole group, sent in the members phase.
-                (Some(p), false) if *p.name != *src.name && d != Dialect::Okta(OktaAppKind::Aiw) => {
-                    jobs.push((g as u32, src.name.to_string(), src.external_id.to_string(), pushed.clone(), false, p.id.clone()))
+                (Some(p), true) => jobs.push((
+                    g as u32,
+                    src.name.to_string(),
+                    src.external_id.to_string(),
+                    pushed.clone(),
+                    true,
+                    p.id.clone(),
+                )),
+                (None, false) => {
+                    jobs.push((g as u32, src.name.to_string(), src.external_id.to_string(), None, false, String::new()))
                 }
+                // AIW apps rename by PUT of the whole group, sent in the members phase.
+                (Some(p), false) if *p.name != *src.name && d != Dialect::Okta(OktaAppKind::Aiw) => jobs.push((
+                    g as u32,
+                    src.name.to_string(),
+                    src.external_id.to_string(),
+                    pushed.clone(),
+                    false,
+                    p.id.clone(),
+                )),
                 _ => {}
             }
         }
@@ -808,7 +841,7 @@ impl Engine {
         };
         // Every request of every group goes into one stream, so chunks of one group run concurrently (as
         // Entra's engine does after a group's GET: simulator.md §A "Concurrency").
-        let mut jobs: Vec<(u32, Vec<u32>, Vec<u32>, ScimRequest, Option<String>)> = Vec::new();
+        let mut jobs: Vec<MemberJob> = Vec::new();
         for g in 0..model.groups.len() {
             let Some(p) = &self.groups[g] else { continue };
             if model.groups[g].deleted {
@@ -903,8 +936,10 @@ impl Engine {
             let pb = progress(self.http.opts.progress, 0, &format!("cycle {n}: import {collection}"));
             let mut start = 1;
             loop {
-                let out = self.http.send(OpKind::ImportPage, ObjRef::None, &d.page(collection, start, idp::OKTA_PAGE)).await;
-                let total = out.json().and_then(|j| idp::get_ci(j, "totalResults")).and_then(Value::as_u64).unwrap_or(0);
+                let out =
+                    self.http.send(OpKind::ImportPage, ObjRef::None, &d.page(collection, start, idp::OKTA_PAGE)).await;
+                let total =
+                    out.json().and_then(|j| idp::get_ci(j, "totalResults")).and_then(Value::as_u64).unwrap_or(0);
                 let got = out
                     .json()
                     .and_then(|j| idp::get_ci(j, "Resources"))
@@ -964,7 +999,9 @@ async fn user_job(http: &Http, job: UserJob) -> UserResult {
             let Some(id) = id else {
                 let out = http.send(OpKind::UserCreate, obj, &d.user_create(&attrs)).await;
                 return match (out.ok(), id_of(out.json())) {
-                    (true, Some(id)) => UserResult::Pushed(i, PushedUser { id, attrs, manager: NO_MANAGER }),
+                    (true, Some(id)) => {
+                        UserResult::Pushed(i, Box::new(PushedUser { id, attrs: *attrs, manager: NO_MANAGER }))
+                    }
                     _ => UserResult::Failed,
                 };
             };
@@ -972,11 +1009,13 @@ async fn user_job(http: &Http, job: UserJob) -> UserResult {
             // What to change: against what was pushed, or, on first link, against what the server holds.
             let changed: Vec<UserAttr> = match (&known, &current) {
                 (Some(p), _) => changed_attrs(&p.attrs, &attrs),
-                (None, Some(cur)) => UserAttr::ALL.into_iter().filter(|a| a.read(cur) != Some(a.value(&attrs))).collect(),
+                (None, Some(cur)) => {
+                    UserAttr::ALL.into_iter().filter(|a| a.read(cur) != Some(a.value(&attrs))).collect()
+                }
                 (None, None) => UserAttr::ALL.to_vec(),
             };
             if changed.is_empty() {
-                return UserResult::Pushed(i, PushedUser { id, attrs, manager });
+                return UserResult::Pushed(i, Box::new(PushedUser { id, attrs: *attrs, manager }));
             }
             let only_active = changed == [UserAttr::Active];
             let kind = match (only_active, attrs.active) {
@@ -987,13 +1026,18 @@ async fn user_job(http: &Http, job: UserJob) -> UserResult {
             let needs_read = if only_active { d.set_active_reads_first() } else { d.update_reads_first() };
             let mut current = current;
             if needs_read && current.is_none() {
-                let read = http.send(OpKind::UserRead, obj, &ScimRequest {
-                    method: Method::GET,
-                    path: format!("/Users/{id}"),
-                    query: Vec::new(),
-                    body: None,
-                })
-                .await;
+                let read = http
+                    .send(
+                        OpKind::UserRead,
+                        obj,
+                        &ScimRequest {
+                            method: Method::GET,
+                            path: format!("/Users/{id}"),
+                            query: Vec::new(),
+                            body: None,
+                        },
+                    )
+                    .await;
                 if !read.ok() {
                     return UserResult::Failed;
                 }
@@ -1006,7 +1050,7 @@ async fn user_job(http: &Http, job: UserJob) -> UserResult {
             };
             let out = http.send(kind, obj, &req).await;
             if out.ok() {
-                UserResult::Pushed(i, PushedUser { id, attrs, manager })
+                UserResult::Pushed(i, Box::new(PushedUser { id, attrs: *attrs, manager }))
             } else {
                 UserResult::Failed
             }

@@ -115,8 +115,22 @@ const DEPARTMENTS: &[&str] = &[
 ];
 
 const TEAMS: &[&str] = &[
-    "Platform", "Mobile", "EMEA", "Americas", "APAC", "Payroll", "Recruiting", "Security", "Data", "Design",
-    "Partners", "Enterprise", "Growth", "Compliance", "Infrastructure", "Analytics",
+    "Platform",
+    "Mobile",
+    "EMEA",
+    "Americas",
+    "APAC",
+    "Payroll",
+    "Recruiting",
+    "Security",
+    "Data",
+    "Design",
+    "Partners",
+    "Enterprise",
+    "Growth",
+    "Compliance",
+    "Infrastructure",
+    "Analytics",
 ];
 
 /// Largest generated group.
@@ -146,7 +160,8 @@ impl Model {
         m.titles = (0..200).map(|_| Box::from(Title().fake_with_rng::<String, _>(&mut m.rng))).collect();
         m.titles.sort();
         m.titles.dedup();
-        m.cities = (0..300).map(|_| (Box::from(CityName().fake_with_rng::<String, _>(&mut m.rng)), "US".into())).collect();
+        m.cities =
+            (0..300).map(|_| (Box::from(CityName().fake_with_rng::<String, _>(&mut m.rng)), "US".into())).collect();
         m.taken.reserve(users);
         m.users.reserve_exact(users);
         for i in 0..users {
@@ -422,7 +437,17 @@ impl Model {
         let total: u32 = kinds.iter().map(|k| k.1).sum();
         for _ in 0..n {
             let mut roll = self.rng.random_range(0..total);
-            let kind = kinds.iter().find(|(_, w)| if roll < *w { true } else { roll -= w; false }).map(|k| k.0);
+            let kind = kinds
+                .iter()
+                .find(|(_, w)| {
+                    if roll < *w {
+                        true
+                    } else {
+                        roll -= w;
+                        false
+                    }
+                })
+                .map(|k| k.0);
             if let Some(c) = kind.and_then(|k| self.apply(k)) {
                 out.push(c);
             }
@@ -579,11 +604,20 @@ impl Model {
         let users: usize = self
             .users
             .iter()
-            .map(|u| s(&u.given) + s(&u.family) + s(&u.user_name) + s(&u.external_id) + s(&u.phone) + s(&u.street) + s(&u.postal_code))
+            .map(|u| {
+                s(&u.given)
+                    + s(&u.family)
+                    + s(&u.user_name)
+                    + s(&u.external_id)
+                    + s(&u.phone)
+                    + s(&u.street)
+                    + s(&u.postal_code)
+            })
             .sum::<usize>()
             + self.users.capacity() * std::mem::size_of::<SourceUser>();
-        let groups: usize = self.groups.iter().map(|g| g.members.capacity() * 4 + g.name.len() + g.external_id.len()).sum::<usize>()
-            + self.groups.capacity() * std::mem::size_of::<SourceGroup>();
+        let groups: usize =
+            self.groups.iter().map(|g| g.members.capacity() * 4 + g.name.len() + g.external_id.len()).sum::<usize>()
+                + self.groups.capacity() * std::mem::size_of::<SourceGroup>();
         users + groups + self.taken.iter().map(|t| t.len() + 16).sum::<usize>()
     }
 }
@@ -683,8 +717,20 @@ fn parse_csv(text: &str) -> Result<DirectoryFile, String> {
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = rdr.headers().map_err(|e| e.to_string())?.clone();
     const KNOWN: &[&str] = &[
-        "userName", "givenName", "familyName", "externalId", "title", "department", "phone", "street", "locality",
-        "postalCode", "country", "manager", "assigned", "groups",
+        "userName",
+        "givenName",
+        "familyName",
+        "externalId",
+        "title",
+        "department",
+        "phone",
+        "street",
+        "locality",
+        "postalCode",
+        "country",
+        "manager",
+        "assigned",
+        "groups",
     ];
     for h in &headers {
         if !KNOWN.contains(&h) {
@@ -702,7 +748,12 @@ fn parse_csv(text: &str) -> Result<DirectoryFile, String> {
     for (n, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| format!("row {}: {e}", n + 2))?;
         let get = |name: &str| {
-            headers.iter().position(|h| h == name).and_then(|i| rec.get(i)).filter(|v| !v.is_empty()).map(str::to_string)
+            headers
+                .iter()
+                .position(|h| h == name)
+                .and_then(|i| rec.get(i))
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
         };
         let assigned = match get("assigned").as_deref() {
             None => None,
@@ -808,15 +859,30 @@ mod tests {
         assert_eq!(m.attrs(0).title, "CEO");
         assert_eq!(m.groups[0].members, [0, 1]);
         let csv = dir.join("d.csv");
-        std::fs::write(&csv, "userName,givenName,familyName,manager,groups\na@x.test,A,One,,G1;G2\nb@x.test,B,Two,a@x.test,G2\n")
-            .unwrap();
+        std::fs::write(
+            &csv,
+            "userName,givenName,familyName,manager,groups\na@x.test,A,One,,G1;G2\nb@x.test,B,Two,a@x.test,G2\n",
+        )
+        .unwrap();
         let m = Model::load(&csv, IdStyle::Okta).unwrap();
         assert_eq!(m.groups.len(), 2);
         assert_eq!(m.groups[1].members, [0, 1]);
         for (name, text, want) in [
-            ("dup.json", r#"{"users": [{"userName": "a", "givenName": "A", "familyName": "B"}, {"userName": "A", "givenName": "A", "familyName": "B"}]}"#, "appears twice"),
-            ("mgr.json", r#"{"users": [{"userName": "a", "givenName": "A", "familyName": "B", "manager": "zz"}]}"#, "not a userName"),
-            ("loop.json", r#"{"users": [{"userName": "a", "givenName": "A", "familyName": "B", "manager": "b"}, {"userName": "b", "givenName": "A", "familyName": "B", "manager": "a"}]}"#, "loops"),
+            (
+                "dup.json",
+                r#"{"users": [{"userName": "a", "givenName": "A", "familyName": "B"}, {"userName": "A", "givenName": "A", "familyName": "B"}]}"#,
+                "appears twice",
+            ),
+            (
+                "mgr.json",
+                r#"{"users": [{"userName": "a", "givenName": "A", "familyName": "B", "manager": "zz"}]}"#,
+                "not a userName",
+            ),
+            (
+                "loop.json",
+                r#"{"users": [{"userName": "a", "givenName": "A", "familyName": "B", "manager": "b"}, {"userName": "b", "givenName": "A", "familyName": "B", "manager": "a"}]}"#,
+                "loops",
+            ),
             ("extra.json", r#"{"users": [], "colour": 1}"#, "unknown field"),
             ("col.csv", "userName,givenName,familyName,shoe\na,A,B,9\n", "unknown column"),
         ] {

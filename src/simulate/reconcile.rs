@@ -162,8 +162,7 @@ pub async fn reconcile(http: &Http, model: &Model, max_listed: usize) -> Reconci
     let mut claimed: HashSet<usize> = HashSet::new();
     let mut matched: Vec<Option<String>> = vec![None; model.users.len()];
     let user_label = |i: usize| format!("User {}", model.users[i].user_name);
-    for i in 0..model.users.len() {
-        let u = &model.users[i];
+    for (i, u) in model.users.iter().enumerate() {
         let mut found: Vec<usize> = by_ext.get(&*u.external_id).cloned().unwrap_or_default();
         for k in by_name.get(&u.user_name.to_lowercase()).into_iter().flatten() {
             if !found.contains(k) {
@@ -199,7 +198,9 @@ pub async fn reconcile(http: &Http, model: &Model, max_listed: usize) -> Reconci
             .find(|&k| s(get_ci(&server_users[k], "userName")).is_some_and(|n| n.eq_ignore_ascii_case(&u.user_name)))
             .unwrap_or(found[0]);
         let su = &server_users[k];
-        matched[i] = id_at(k);
+        if let Some(slot) = matched.get_mut(i) {
+            *slot = id_at(k);
+        }
         let mut attrs = model.attrs(i as u32);
         if u.deleted {
             attrs.active = false;

@@ -263,7 +263,12 @@ impl SimReport {
             let _ = writeln!(
                 o,
                 "cycle {}: {what}: {} object operations ({} failed), {} reference updates ({} failed), {:.2} s",
-                c.cycle, c.object_operations, c.object_failures, c.reference_operations, c.reference_failures, c.seconds
+                c.cycle,
+                c.object_operations,
+                c.object_failures,
+                c.reference_operations,
+                c.reference_failures,
+                c.seconds
             );
         }
         let _ = writeln!(
@@ -274,11 +279,13 @@ impl SimReport {
             self.requests_per_second,
             self.reconcile_seconds,
             self.simulator_micros_per_request,
-            self.process_cpu_micros_per_request
-                .map(|c| format!(", process CPU {c:.0} µs/request"))
-                .unwrap_or_default()
+            self.process_cpu_micros_per_request.map(|c| format!(", process CPU {c:.0} µs/request")).unwrap_or_default()
         );
-        let _ = writeln!(o, "\n{:<16} {:>9} {:>9} {:>9} {:>9} {:>9}", "kind", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms");
+        let _ = writeln!(
+            o,
+            "\n{:<16} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "kind", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms"
+        );
         for (k, l) in &self.latency_ms {
             let _ = writeln!(o, "{k:<16} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>9.2}", l.count, l.p50, l.p90, l.p99, l.max);
         }
@@ -312,11 +319,7 @@ impl SimReport {
         for d in &r.differences {
             let attr = d.attribute.as_deref().map(|a| format!(" {a}")).unwrap_or_default();
             let id = d.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
-            let _ = writeln!(
-                o,
-                "  {:?}: {}{id}{attr}: expected {}, actual {}",
-                d.kind, d.object, d.expected, d.actual
-            );
+            let _ = writeln!(o, "  {:?}: {}{id}{attr}: expected {}, actual {}", d.kind, d.object, d.expected, d.actual);
             for req in d.requests.iter().rev().take(5).rev() {
                 let _ = writeln!(o, "      {req}");
             }
@@ -335,7 +338,12 @@ mod tests {
     use crate::idp::{EntraDialect, OktaAppKind};
 
     fn cycle(ops: u64, failed: u64, refs_failed: u64) -> CycleFigures {
-        CycleFigures { object_operations: ops, object_failures: failed, reference_failures: refs_failed, ..Default::default() }
+        CycleFigures {
+            object_operations: ops,
+            object_failures: failed,
+            reference_failures: refs_failed,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -349,6 +357,8 @@ mod tests {
         assert!(quarantine(e, &[cycle(200_000, 30_000, 31_000)], &[]).would_quarantine, "more than 60,000 in all");
         let q = quarantine(e, &[cycle(10, 0, 0)], &["the server rejected the credentials (HTTP 401)".into()]);
         assert!(q.would_quarantine && q.reason.contains("EncounteredQuarantineException"));
-        assert!(!quarantine(Dialect::Okta(OktaAppKind::Oin), &[cycle(10_000, 9_000, 0)], &["x".into()]).would_quarantine);
+        assert!(
+            !quarantine(Dialect::Okta(OktaAppKind::Oin), &[cycle(10_000, 9_000, 0)], &["x".into()]).would_quarantine
+        );
     }
 }
