@@ -140,13 +140,16 @@ pub struct JournalEntry {
     pub path: Box<str>,
     /// Status, or 0 for a timeout or transport error.
     pub status: u16,
+    /// For an error answer: its `scimType` and `detail` (shortened).
+    pub error: Option<Box<str>>,
 }
 
 impl JournalEntry {
     /// `#12 cycle 0 PATCH /Users/abc → 204`.
     pub fn describe(&self) -> String {
         let status = if self.status == 0 { "no response".to_string() } else { self.status.to_string() };
-        format!("#{} cycle {} {} {} → {status}", self.seq, self.cycle, self.method.as_str(), self.path)
+        let error = self.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+        format!("#{} cycle {} {} {} → {status}{error}", self.seq, self.cycle, self.method.as_str(), self.path)
     }
 }
 
@@ -479,6 +482,11 @@ impl Http {
                 ));
             }
         }
+        let error = (!(200..300).contains(&status)).then(|| {
+            let field = |k: &str| json.and_then(|j| idp::get_ci(j, k)).and_then(Value::as_str).unwrap_or("");
+            let text = format!("{} {}", field("scimType"), field("detail"));
+            crate::exchange::truncate(text.trim(), 120).into_boxed_str()
+        });
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) as u32 + 1;
         let cycle = self.cycle.load(Ordering::Relaxed) as u16;
         self.stats.journal.lock().expect("not poisoned").push(JournalEntry {
@@ -489,6 +497,7 @@ impl Http {
             method: req.method,
             path: req.path.as_str().into(),
             status,
+            error: error.filter(|e| !e.is_empty()),
         });
         let sec = self.started.elapsed().as_secs() as usize;
         let mut ps = self.stats.per_second.lock().expect("not poisoned");
