@@ -56,6 +56,7 @@ async fn simulate(fault: SimFault, run: Run) -> (SimReport, std::sync::Arc<sim_f
             max_attempts: 10,
             max_wait: Some(Duration::from_secs(2)),
             progress: false,
+            tls: Default::default(),
         },
         cycles: run.cycles,
         churn: run.churn,
