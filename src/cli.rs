@@ -41,6 +41,8 @@ pub enum Command {
     /// Review or accept pending snapshots (`.snap.new`) in a snapshot folder; no Rust toolchain needed.
     #[command(subcommand)]
     Snapshots(snapshots::SnapshotsCommand),
+    /// Drive a server the way Okta's or Entra's provisioning engine does, then reconcile it with the source.
+    Simulate(crate::simulate::cli::SimulateArgs),
 }
 
 /// Which scenarios to use.
@@ -224,6 +226,7 @@ pub fn main() -> i32 {
         Command::Serve(args) => rt.block_on(serve(args)),
         Command::Bench(args) => rt.block_on(crate::bench::bench(args)),
         Command::Snapshots(cmd) => snapshots::main(cmd),
+        Command::Simulate(args) => rt.block_on(crate::simulate::cli::simulate(args)),
     };
     match result {
         Ok(code) => code,

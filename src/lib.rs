@@ -10,7 +10,9 @@
 //! - [`snapshot`]: insta-format snapshot files and drift diffs;
 //! - [`expectations`]: known deviations per target;
 //! - [`report`]: human, JUnit and JSON reports and the exit policy;
-//! - [`cli`]: the command line (`run`, `list`, `serve`, `bench`).
+//! - [`idp`]: how Okta and Entra shape their requests (PATCH dialects, app kinds), shared by all;
+//! - [`simulate`]: the IdP simulator (`simulate`): cycles at scale and reconciliation;
+//! - [`cli`]: the command line (`run`, `list`, `serve`, `bench`, `simulate`).
 
 pub mod bench;
 pub mod check;
@@ -27,4 +29,5 @@ pub mod profile;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod simulate;
 pub mod snapshot;

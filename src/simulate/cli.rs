@@ -1,0 +1,221 @@
+//! `scimcheck simulate` on the command line: arguments, the in-process reference server, output and exit code.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use crate::idp::{Dialect, EntraDialect, OktaAppKind};
+use crate::profile::AuthStyle;
+
+use super::{EngineOptions, SimOptions, Source, Target};
+
+/// Which IdP to simulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimIdp {
+    /// Microsoft Entra ID's provisioning engine.
+    Entra,
+    /// Okta's provisioning engine.
+    Okta,
+}
+
+/// `scimcheck simulate`.
+#[derive(Debug, Clone, Args)]
+pub struct SimulateArgs {
+    /// The IdP whose engine to reproduce.
+    #[arg(long, value_enum)]
+    pub idp: SimIdp,
+    /// Source users to generate.
+    #[arg(long, default_value_t = 1000, conflicts_with = "directory")]
+    pub users: usize,
+    /// Source groups to generate.
+    #[arg(long, default_value_t = 20, conflicts_with = "directory")]
+    pub groups: usize,
+    /// Seed of the generated directory (the same seed gives the same directory).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Load the source directory from a JSON or CSV export instead (format: README, "Simulator").
+    #[arg(long)]
+    pub directory: Option<PathBuf>,
+    /// SCIM base URI of the server under test (Entra's `?aadOptscim062020` may be on it).
+    #[arg(long, required_unless_present = "reference", conflicts_with = "reference")]
+    pub base_url: Option<String>,
+    /// Start the bundled reference server in-process (127.0.0.1, port 0) and simulate against it.
+    #[arg(long)]
+    pub reference: bool,
+    /// Token, sent as `Authorization: Bearer <token>` (or raw with --auth-style raw).
+    #[arg(long, env = "SCIMCHECK_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The whole Authorization header value (overrides --token).
+    #[arg(long, env = "SCIMCHECK_AUTH_HEADER", hide_env_values = true)]
+    pub auth_header: Option<String>,
+    /// Credential style for --token.
+    #[arg(long, value_enum, default_value = "bearer")]
+    pub auth_style: AuthStyle,
+    /// Entra's PATCH dialect (default: aadOptscim062020 when the base URI carries that flag, else default).
+    #[arg(long, value_enum)]
+    pub dialect: Option<EntraDialect>,
+    /// Okta app kind: oin (PATCH) or aiw (PUT).
+    #[arg(long, value_enum, default_value = "oin")]
+    pub app_kind: OktaAppKind,
+    /// Membership changes per group request (Okta's default is 100; Entra publishes none).
+    #[arg(long, default_value_t = crate::idp::OKTA_DEFAULT_CHUNK)]
+    pub chunk: usize,
+    /// Incremental cycles after the initial one.
+    #[arg(long, default_value_t = 0)]
+    pub cycles: u16,
+    /// Users changed per incremental cycle, as a percentage (`5%`) or a fraction (`0.05`).
+    #[arg(long, default_value = "5%", value_parser = super::parse_churn)]
+    pub churn: f64,
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Requests per second at most (default: unlimited, as Entra for custom apps).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Per-request timeout in seconds (Okta: 60).
+    #[arg(long, default_value_t = 60.0)]
+    pub timeout: f64,
+    /// Attempts of one request answered 429 (Okta: 10).
+    #[arg(long, default_value_t = 10)]
+    pub max_attempts: u32,
+    /// Cap of one back-off wait in seconds (the IdPs wait minutes without Retry-After).
+    #[arg(long)]
+    pub max_wait: Option<f64>,
+    /// Retry-only cycles after the last cycle while failures remain (Entra retries failed objects next cycle).
+    #[arg(long, default_value_t = 3)]
+    pub escrow_retries: u16,
+    /// Differences printed at most (the JSON lists up to 10,000; all are counted).
+    #[arg(long, default_value_t = 50)]
+    pub show: usize,
+    /// Extra trusted CA certificate, PEM (repeatable), besides the platform trust store and webpki roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+    /// Do not verify TLS certificates (test setups only; warned about on every run).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Write the JSON report here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// No progress bars.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn dialect_of(args: &SimulateArgs) -> Dialect {
+    match args.idp {
+        SimIdp::Entra => Dialect::Entra(args.dialect.unwrap_or_else(|| {
+            let flagged = args.base_url.as_deref().is_some_and(|u| u.contains("aadOptscim062020"));
+            if flagged {
+                EntraDialect::AadOptscim062020
+            } else {
+                EntraDialect::Default
+            }
+        })),
+        SimIdp::Okta => Dialect::Okta(args.app_kind),
+    }
+}
+
+/// A reference-server seed with licences for every simulated user.
+fn reference_seed(users: usize) -> scim_reference_server::config::Config {
+    let mut seed = scim_reference_server::config::Config::builtin();
+    for t in &mut seed.tenants {
+        for c in &mut t.cals {
+            c.seats = c.seats.max(u32::try_from(users.saturating_mul(2) + 1000).unwrap_or(u32::MAX));
+        }
+    }
+    seed
+}
+
+/// Runs `scimcheck simulate`; returns the exit code (0 clean, 1 drift or quarantine).
+pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
+    if !args.timeout.is_finite() || args.timeout <= 0.0 {
+        return Err("--timeout must be a positive number of seconds".into());
+    }
+    if args.concurrency == 0 || args.chunk == 0 || args.max_attempts == 0 {
+        return Err("--concurrency, --chunk and --max-attempts must be at least 1".into());
+    }
+    if args.rate.is_some_and(|r| !r.is_finite() || r <= 0.0) {
+        return Err("--rate must be a positive number of requests per second".into());
+    }
+    if args.max_wait.is_some_and(|r| !r.is_finite() || r < 0.0) {
+        return Err("--max-wait must be a number of seconds".into());
+    }
+    if args.directory.is_none() && args.users == 0 {
+        return Err("--users must be at least 1".into());
+    }
+    if args.idp == SimIdp::Okta && args.dialect.is_some() {
+        return Err("--dialect is Entra's; Okta apps differ by --app-kind".into());
+    }
+    let dialect = dialect_of(&args);
+    let engine = EngineOptions {
+        dialect,
+        concurrency: args.concurrency,
+        rate: args.rate,
+        timeout: Duration::from_secs_f64(args.timeout),
+        chunk: args.chunk,
+        max_attempts: args.max_attempts,
+        max_wait: args.max_wait.map(Duration::from_secs_f64),
+        progress: !args.quiet,
+        tls: crate::http::TlsOptions { ca_certs: args.ca_cert.clone(), insecure: args.insecure },
+    };
+    if args.insecure {
+        eprintln!("{}", crate::http::INSECURE_WARNING);
+    }
+    let source = match &args.directory {
+        Some(p) => Source::File(p.clone()),
+        None => Source::Generated { seed: args.seed, users: args.users, groups: args.groups },
+    };
+    let mut opts = SimOptions {
+        source,
+        engine,
+        cycles: args.cycles,
+        churn: args.churn,
+        escrow_retries: args.escrow_retries,
+        max_differences: 10_000,
+        target_label: String::new(),
+    };
+    let mut server = None;
+    let target = if args.reference {
+        let config = scim_reference_server::ServerConfig::default().with_seed(reference_seed(args.users));
+        let s = scim_reference_server::spawn(config)
+            .await
+            .map_err(|e| format!("cannot start the reference server: {e}"))?;
+        let app = if dialect.is_entra() {
+            scim_reference_server::tenant::AppKind::Azure
+        } else {
+            scim_reference_server::tenant::AppKind::Okta
+        };
+        let ep = s.endpoint("acme", app).cloned().ok_or("the reference server has no such app")?;
+        let mut base = ep.base_url.clone();
+        if dialect == Dialect::Entra(EntraDialect::AadOptscim062020) {
+            base.push_str("?aadOptscim062020");
+        }
+        opts.target_label = format!("the bundled reference server (in-process, {base})");
+        let t = Target::with_token(&base, ep.token.as_deref(), AuthStyle::Bearer);
+        server = Some(s);
+        t
+    } else {
+        let base = args.base_url.clone().unwrap_or_default();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(format!("--base-url '{base}' must start with http:// or https://"));
+        }
+        opts.target_label = base.clone();
+        match &args.auth_header {
+            Some(h) => Target { base_url: base, authorization: Some(h.clone()) },
+            None => Target::with_token(&base, args.token.as_deref(), args.auth_style),
+        }
+    };
+    let result = super::run(target, opts).await;
+    if let Some(s) = server {
+        s.shutdown().await;
+    }
+    let mut report = result?;
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    report.reconciliation.differences.truncate(args.show);
+    print!("{}", report.human());
+    Ok(report.exit_code)
+}

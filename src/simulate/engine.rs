@@ -1,0 +1,1068 @@
+//! The provisioning engine: sends the IdP's requests for each cycle, bounded in concurrency and rate, with the
+//! IdP's retry rules, and remembers what it provisioned (the target ids and the last state it pushed), as the
+//! real engines do (simulator.md §A "cache target id", §B "link").
+//!
+//! Retry rules (simulator.md §A "Errors, escrow, quarantine", §B "429"):
+//! - 429 with `Retry-After` (seconds or an HTTP-date): Entra pauses the whole job for that long and retries only
+//!   the failed request; Okta pauses the task: first wait = `Retry-After` (5 min without one), then doubling,
+//!   at most 10 attempts, then the task fails. Entra without `Retry-After` treats the 429 as a failure.
+//! - 5xx, timeouts and transport errors: the object fails this cycle and is retried in the next one (Entra:
+//!   "retried in 40 minutes"; Okta documents no policy and surfaces the failed task for a retry). After the last
+//!   cycle, retry-only cycles run while failures remain (`escrow_retries`).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use hdrhistogram::Histogram;
+use serde_json::Value;
+
+use crate::idp::{self, changed_attrs, Dialect, Member, OktaAppKind, ScimRequest, UserAttr, UserAttrs};
+use crate::profile::{AuthStyle, Profile};
+use crate::scenario::Method;
+
+use super::model::{Model, NO_MANAGER};
+
+/// The kinds of request the report counts and times separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OpKind {
+    /// Test Connection / Test API Credentials.
+    TestConnection,
+    /// User lookup on the matching attribute.
+    UserLookup,
+    /// POST /Users.
+    UserCreate,
+    /// GET /Users/{id} before a PUT (Okta).
+    UserRead,
+    /// Profile update (PATCH or PUT).
+    UserUpdate,
+    /// Soft delete (`active` false).
+    UserDisable,
+    /// Restore (`active` true).
+    UserEnable,
+    /// DELETE /Users/{id}.
+    UserDelete,
+    /// Manager reference update.
+    ManagerUpdate,
+    /// Group lookup by displayName.
+    GroupLookup,
+    /// POST /Groups.
+    GroupCreate,
+    /// Group rename.
+    GroupRename,
+    /// Membership PATCH or PUT.
+    GroupMembers,
+    /// DELETE /Groups/{id}.
+    GroupDelete,
+    /// Okta import page.
+    ImportPage,
+    /// Reconciliation read-back.
+    ReconcileRead,
+}
+
+impl OpKind {
+    /// Every kind, in report order.
+    pub const ALL: [OpKind; 16] = [
+        OpKind::TestConnection,
+        OpKind::UserLookup,
+        OpKind::UserCreate,
+        OpKind::UserRead,
+        OpKind::UserUpdate,
+        OpKind::UserDisable,
+        OpKind::UserEnable,
+        OpKind::UserDelete,
+        OpKind::ManagerUpdate,
+        OpKind::GroupLookup,
+        OpKind::GroupCreate,
+        OpKind::GroupRename,
+        OpKind::GroupMembers,
+        OpKind::GroupDelete,
+        OpKind::ImportPage,
+        OpKind::ReconcileRead,
+    ];
+
+    /// The camelCase name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpKind::TestConnection => "testConnection",
+            OpKind::UserLookup => "userLookup",
+            OpKind::UserCreate => "userCreate",
+            OpKind::UserRead => "userRead",
+            OpKind::UserUpdate => "userUpdate",
+            OpKind::UserDisable => "userDisable",
+            OpKind::UserEnable => "userEnable",
+            OpKind::UserDelete => "userDelete",
+            OpKind::ManagerUpdate => "managerUpdate",
+            OpKind::GroupLookup => "groupLookup",
+            OpKind::GroupCreate => "groupCreate",
+            OpKind::GroupRename => "groupRename",
+            OpKind::GroupMembers => "groupMembers",
+            OpKind::GroupDelete => "groupDelete",
+            OpKind::ImportPage => "importPage",
+            OpKind::ReconcileRead => "reconcileRead",
+        }
+    }
+
+    /// Reference updates (manager, members) do not count towards Entra's escrow proportion
+    /// (simulator.md §A: "reference failures like manager/member excluded").
+    pub fn is_reference(self) -> bool {
+        matches!(self, OpKind::ManagerUpdate | OpKind::GroupMembers)
+    }
+}
+
+/// The object a request is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjRef {
+    /// None in particular (paging, test connection).
+    None,
+    /// A model user.
+    User(u32),
+    /// A model group.
+    Group(u32),
+}
+
+/// One request as the journal keeps it.
+#[derive(Debug, Clone)]
+pub struct JournalEntry {
+    /// Sequence number (1-based, in completion order).
+    pub seq: u32,
+    /// Cycle (0 = initial).
+    pub cycle: u16,
+    /// Kind.
+    pub kind: OpKind,
+    /// Object.
+    pub obj: ObjRef,
+    /// Method.
+    pub method: Method,
+    /// Path below the base URI.
+    pub path: Box<str>,
+    /// Status, or 0 for a timeout or transport error.
+    pub status: u16,
+    /// For an error answer: its `scimType` and `detail` (shortened).
+    pub error: Option<Box<str>>,
+}
+
+impl JournalEntry {
+    /// `#12 cycle 0 PATCH /Users/abc → 204`.
+    pub fn describe(&self) -> String {
+        let status = if self.status == 0 { "no response".to_string() } else { self.status.to_string() };
+        let error = self.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+        format!("#{} cycle {} {} {} → {status}{error}", self.seq, self.cycle, self.method.as_str(), self.path)
+    }
+}
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// The dialect spoken.
+    pub dialect: Dialect,
+    /// Requests in flight at most.
+    pub concurrency: usize,
+    /// Requests per second at most.
+    pub rate: Option<f64>,
+    /// Per-request timeout (connect, send, whole body).
+    pub timeout: Duration,
+    /// Membership changes per request.
+    pub chunk: usize,
+    /// Attempts of one request under 429 (Okta: 10).
+    pub max_attempts: u32,
+    /// Upper bound of one back-off wait (the IdPs' own waits are minutes; tests and impatient runs cap them).
+    pub max_wait: Option<Duration>,
+    /// Show progress bars.
+    pub progress: bool,
+    /// TLS trust (`--ca-cert`, `--insecure`), applied by the shared client builder.
+    pub tls: crate::http::TlsOptions,
+}
+
+/// Where to send requests.
+#[derive(Clone)]
+pub struct Target {
+    /// Base URI, possibly with a query string (Entra's `?aadOptscim062020`).
+    pub base_url: String,
+    /// The whole `Authorization` value (never printed).
+    pub authorization: Option<String>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target").field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
+impl Target {
+    /// A target from a base URI and a token in `style`.
+    pub fn with_token(base_url: &str, token: Option<&str>, style: AuthStyle) -> Target {
+        Target { base_url: base_url.to_string(), authorization: token.map(|t| Profile::authorization(style, t)) }
+    }
+}
+
+/// Figures collected while running.
+#[derive(Debug)]
+pub struct Stats {
+    hist: Vec<Mutex<Histogram<u64>>>,
+    /// Non-2xx answers by status (0 = timeout or transport error), after retries or not.
+    pub errors: Mutex<BTreeMap<u16, u64>>,
+    /// Non-2xx answers by `scimType`.
+    pub scim_types: Mutex<BTreeMap<String, u64>>,
+    /// Retries by reason (`429`).
+    pub retries: Mutex<BTreeMap<String, u64>>,
+    /// Time spent waiting on `Retry-After`, in ms.
+    pub backoff_ms: AtomicU64,
+    /// Nanoseconds spent in the simulator's own code (building requests, reading answers, bookkeeping).
+    pub own_ns: AtomicU64,
+    /// Every request.
+    pub journal: Mutex<Vec<JournalEntry>>,
+    /// Requests per whole second since the start (for throughput over time).
+    pub per_second: Mutex<Vec<u32>>,
+    /// Immediate quarantine reasons seen (401, 404 on a query).
+    pub compliance: Mutex<Vec<String>>,
+}
+
+impl Stats {
+    fn new() -> Stats {
+        Stats {
+            hist: OpKind::ALL
+                .iter()
+                .map(|_| Mutex::new(Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds")))
+                .collect(),
+            errors: Mutex::default(),
+            scim_types: Mutex::default(),
+            retries: Mutex::default(),
+            backoff_ms: AtomicU64::new(0),
+            own_ns: AtomicU64::new(0),
+            journal: Mutex::default(),
+            per_second: Mutex::default(),
+            compliance: Mutex::default(),
+        }
+    }
+
+    /// The latency histogram (µs) of a kind.
+    pub fn histogram(&self, kind: OpKind) -> Histogram<u64> {
+        let i = OpKind::ALL.iter().position(|k| *k == kind).expect("every kind is listed");
+        self.hist[i].lock().expect("not poisoned").clone()
+    }
+
+    fn own(&self, since: Instant) {
+        self.own_ns.fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
+}
+
+/// What one request ended with.
+#[derive(Debug)]
+pub enum Outcome {
+    /// An answer other than 429 (or a 429 after the last attempt).
+    Answer {
+        /// Status.
+        status: u16,
+        /// JSON body, if any.
+        json: Option<Value>,
+    },
+    /// Timeout or transport error.
+    NoAnswer,
+}
+
+impl Outcome {
+    /// 2xx.
+    pub fn ok(&self) -> bool {
+        matches!(self, Outcome::Answer { status, .. } if (200..300).contains(status))
+    }
+    /// The status (0 for no answer).
+    pub fn status(&self) -> u16 {
+        match self {
+            Outcome::Answer { status, .. } => *status,
+            Outcome::NoAnswer => 0,
+        }
+    }
+    /// The JSON body.
+    pub fn json(&self) -> Option<&Value> {
+        match self {
+            Outcome::Answer { json, .. } => json.as_ref(),
+            Outcome::NoAnswer => None,
+        }
+    }
+}
+
+/// The HTTP side shared by every in-flight request.
+#[derive(Debug)]
+pub struct Http {
+    client: reqwest::Client,
+    target: Target,
+    profile: Profile,
+    opts: EngineOptions,
+    /// Statistics.
+    pub stats: Stats,
+    started: Instant,
+    next_slot: Mutex<Instant>,
+    paused_until: Mutex<Option<Instant>>,
+    seq: AtomicU64,
+    /// The current cycle.
+    pub cycle: AtomicU64,
+}
+
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(s) = v.parse::<u64>() {
+        return Some(Duration::from_secs(s));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let secs = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds().max(0) as u64;
+    Some(Duration::from_millis(secs))
+}
+
+impl Http {
+    /// A client for `target` speaking `opts.dialect`.
+    pub fn new(target: Target, opts: EngineOptions) -> Result<Http, String> {
+        let client = crate::http::client(&crate::http::ClientOptions {
+            tls: opts.tls.clone(),
+            pool_max_idle_per_host: opts.concurrency.max(1),
+            ..Default::default()
+        })?;
+        let mut profile = Profile::of(opts.dialect.idp());
+        profile.space = opts.dialect.space_encoding();
+        let now = Instant::now();
+        Ok(Http {
+            client,
+            target,
+            profile,
+            opts,
+            stats: Stats::new(),
+            started: now,
+            next_slot: Mutex::new(now),
+            paused_until: Mutex::new(None),
+            seq: AtomicU64::new(0),
+            cycle: AtomicU64::new(0),
+        })
+    }
+
+    /// The options.
+    pub fn options(&self) -> &EngineOptions {
+        &self.opts
+    }
+
+    fn url(&self, req: &ScimRequest) -> String {
+        let (base, base_query) = match self.target.base_url.split_once('?') {
+            Some((b, q)) => (b.trim_end_matches('/'), Some(q)),
+            None => (self.target.base_url.trim_end_matches('/'), None),
+        };
+        let mut url = format!("{base}{}", req.path);
+        let own = self.profile.encode_query(&req.query);
+        let parts: Vec<&str> = base_query.into_iter().chain((!own.is_empty()).then_some(own.as_str())).collect();
+        if !parts.is_empty() {
+            url.push('?');
+            url.push_str(&parts.join("&"));
+        }
+        url
+    }
+
+    async fn wait_turn(&self) {
+        loop {
+            let pause = *self.paused_until.lock().expect("not poisoned");
+            match pause {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t.into()).await,
+                _ => break,
+            }
+        }
+        if let Some(rate) = self.opts.rate.filter(|r| *r > 0.0) {
+            let slot = {
+                let mut next = self.next_slot.lock().expect("not poisoned");
+                let t = (*next).max(Instant::now());
+                *next = t + Duration::from_secs_f64(1.0 / rate);
+                t
+            };
+            tokio::time::sleep_until(slot.into()).await;
+        }
+    }
+
+    /// Sends one request with the IdP's 429 handling; records latency, errors and the journal.
+    pub async fn send(&self, kind: OpKind, obj: ObjRef, req: &ScimRequest) -> Outcome {
+        let mut attempt = 0u32;
+        let mut okta_wait: Option<Duration> = None;
+        loop {
+            attempt += 1;
+            self.wait_turn().await;
+            let own_start = Instant::now();
+            let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
+            let mut b = self.client.request(method, self.url(req));
+            for (k, v) in &self.profile.headers {
+                b = b.header(*k, *v);
+            }
+            if let Some(body) = &req.body {
+                for (k, v) in &self.profile.body_headers {
+                    b = b.header(*k, *v);
+                }
+                b = b.body(serde_json::to_vec(body).expect("JSON serialises"));
+            }
+            if let Some(a) = &self.target.authorization {
+                b = b.header("Authorization", a);
+            }
+            self.stats.own(own_start);
+            let sent = Instant::now();
+            let result = tokio::time::timeout(self.opts.timeout, async {
+                let resp = b.send().await?;
+                let status = resp.status().as_u16();
+                let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
+                let bytes = resp.bytes().await?;
+                Ok::<_, reqwest::Error>((status, retry_after, bytes))
+            })
+            .await;
+            let latency = sent.elapsed();
+            let own_start = Instant::now();
+            let (status, retry_after, json) = match result {
+                Ok(Ok((status, ra, bytes))) => {
+                    let json = if bytes.is_empty() { None } else { serde_json::from_slice::<Value>(&bytes).ok() };
+                    (status, ra, json)
+                }
+                _ => (0, None, None),
+            };
+            self.record(kind, obj, req, status, latency, json.as_ref());
+            if status == 429 && attempt < self.opts.max_attempts {
+                let given = retry_after.as_deref().and_then(parse_retry_after);
+                let wait = match self.opts.dialect {
+                    Dialect::Entra(_) => given,
+                    // simulator.md §B: first wait = Retry-After, else 5 minutes; then doubling.
+                    Dialect::Okta(_) => {
+                        let w = match okta_wait {
+                            None => given.unwrap_or(Duration::from_secs(300)),
+                            Some(prev) => given.map_or(prev * 2, |g| g.max(prev * 2)),
+                        };
+                        okta_wait = Some(w);
+                        Some(w)
+                    }
+                };
+                if let Some(mut wait) = wait {
+                    if let Some(cap) = self.opts.max_wait {
+                        wait = wait.min(cap);
+                    }
+                    *self.stats.retries.lock().expect("not poisoned").entry("429".into()).or_default() += 1;
+                    self.stats.backoff_ms.fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
+                    self.stats.own(own_start);
+                    let until = Instant::now() + wait;
+                    if self.opts.dialect.is_entra() {
+                        // Entra pauses the whole job (simulator.md §A "429").
+                        let mut p = self.paused_until.lock().expect("not poisoned");
+                        *p = Some(p.map_or(until, |t| t.max(until)));
+                    }
+                    tokio::time::sleep_until(until.into()).await;
+                    continue;
+                }
+            }
+            self.stats.own(own_start);
+            return if status == 0 { Outcome::NoAnswer } else { Outcome::Answer { status, json } };
+        }
+    }
+
+    fn record(
+        &self,
+        kind: OpKind,
+        obj: ObjRef,
+        req: &ScimRequest,
+        status: u16,
+        latency: Duration,
+        json: Option<&Value>,
+    ) {
+        let i = OpKind::ALL.iter().position(|k| *k == kind).expect("every kind is listed");
+        let us = (latency.as_micros() as u64).max(1);
+        let _ = self.stats.hist[i].lock().expect("not poisoned").record(us);
+        if !(200..300).contains(&status) {
+            *self.stats.errors.lock().expect("not poisoned").entry(status).or_default() += 1;
+            if let Some(t) = json.and_then(|j| idp::get_ci(j, "scimType")).and_then(Value::as_str) {
+                *self.stats.scim_types.lock().expect("not poisoned").entry(t.to_string()).or_default() += 1;
+            }
+            if status == 401 {
+                self.compliance("the server rejected the credentials (HTTP 401)".into());
+            }
+            let is_query = req.method == Method::GET && req.query.iter().any(|(k, _)| k == "filter");
+            if status == 404 && is_query {
+                self.compliance(format!(
+                    "an HTTP/404 Not Found response was returned rather than the expected HTTP/200 OK to {} {}",
+                    req.method.as_str(),
+                    req.path
+                ));
+            }
+        }
+        let error = (!(200..300).contains(&status)).then(|| {
+            let field = |k: &str| json.and_then(|j| idp::get_ci(j, k)).and_then(Value::as_str).unwrap_or("");
+            let text = format!("{} {}", field("scimType"), field("detail"));
+            crate::exchange::truncate(text.trim(), 120).into_boxed_str()
+        });
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed) as u32 + 1;
+        let cycle = self.cycle.load(Ordering::Relaxed) as u16;
+        self.stats.journal.lock().expect("not poisoned").push(JournalEntry {
+            seq,
+            cycle,
+            kind,
+            obj,
+            method: req.method,
+            path: req.path.as_str().into(),
+            status,
+            error: error.filter(|e| !e.is_empty()),
+        });
+        let sec = self.started.elapsed().as_secs() as usize;
+        let mut ps = self.stats.per_second.lock().expect("not poisoned");
+        if ps.len() <= sec {
+            ps.resize(sec + 1, 0);
+        }
+        ps[sec] += 1;
+    }
+
+    fn compliance(&self, reason: String) {
+        let mut c = self.stats.compliance.lock().expect("not poisoned");
+        if !c.contains(&reason) && c.len() < 10 {
+            c.push(reason);
+        }
+    }
+}
+
+/// What the engine last pushed for a user.
+#[derive(Debug, Clone)]
+struct PushedUser {
+    id: String,
+    attrs: UserAttrs,
+    manager: u32,
+}
+
+/// What the engine last pushed for a group.
+#[derive(Debug, Clone)]
+struct PushedGroup {
+    id: String,
+    name: String,
+    members: Vec<u32>,
+}
+
+/// Operations and failures of one cycle (for the escrow verdict).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CycleFigures {
+    /// Cycle number (0 = initial).
+    pub cycle: u16,
+    /// Whether this cycle only retried earlier failures.
+    pub retry_only: bool,
+    /// Object operations (users and groups) attempted.
+    pub object_operations: u64,
+    /// Of which failed.
+    pub object_failures: u64,
+    /// Reference operations (manager, members) attempted.
+    pub reference_operations: u64,
+    /// Of which failed.
+    pub reference_failures: u64,
+    /// Source changes by kind made before this cycle.
+    pub changes: BTreeMap<String, u64>,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+/// The engine.
+pub struct Engine {
+    /// HTTP side.
+    pub http: Arc<Http>,
+    users: Vec<Option<PushedUser>>,
+    groups: Vec<Option<PushedGroup>>,
+    /// Figures per cycle.
+    pub cycles: Vec<CycleFigures>,
+}
+
+/// One membership request: group, the users it adds, the users it removes, the request, a new name (AIW PUT).
+type MemberJob = (u32, Vec<u32>, Vec<u32>, ScimRequest, Option<String>);
+
+enum UserJob {
+    Provision { i: u32, attrs: Box<UserAttrs>, known: Option<Box<PushedUser>>, lookup_name: String },
+    Delete { i: u32, id: String },
+}
+
+enum UserResult {
+    Pushed(u32, Box<PushedUser>),
+    Deleted(u32),
+    Failed,
+}
+
+fn id_of(v: Option<&Value>) -> Option<String> {
+    v.and_then(|v| idp::get_ci(v, "id")).and_then(Value::as_str).map(str::to_string)
+}
+
+fn first_resource(v: Option<&Value>) -> Option<Value> {
+    v.and_then(|v| idp::get_ci(v, "Resources")).and_then(Value::as_array).and_then(|r| r.first()).cloned()
+}
+
+fn progress(show: bool, len: usize, label: &str) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = indicatif::ProgressBar::new(len as u64);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{prefix:>28} [{bar:30}] {pos}/{len} {per_sec} {elapsed}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    pb.set_prefix(label.to_string());
+    pb
+}
+
+impl Engine {
+    /// A fresh engine (nothing provisioned yet).
+    pub fn new(http: Http) -> Engine {
+        Engine { http: Arc::new(http), users: Vec::new(), groups: Vec::new(), cycles: Vec::new() }
+    }
+
+    fn dialect(&self) -> Dialect {
+        self.http.opts.dialect
+    }
+
+    /// Runs one cycle: users, groups, managers (Entra), memberships, then (Okta, initial cycle) the import.
+    pub async fn cycle(&mut self, model: &Model, n: u16, retry_only: bool, changes: BTreeMap<String, u64>) {
+        let started = Instant::now();
+        self.http.cycle.store(n as u64, Ordering::Relaxed);
+        self.users.resize(model.users.len(), None);
+        self.groups.resize(model.groups.len(), None);
+        let mut fig = CycleFigures { cycle: n, retry_only, changes, ..Default::default() };
+        if n == 0 {
+            self.test_connection().await;
+        }
+        self.users_phase(model, n, &mut fig).await;
+        self.groups_phase(model, n, &mut fig).await;
+        if self.dialect().is_entra() {
+            self.managers_phase(model, n, &mut fig).await;
+        }
+        self.members_phase(model, n, &mut fig).await;
+        if n == 0 && !self.dialect().is_entra() {
+            self.import(n).await;
+        }
+        fig.seconds = started.elapsed().as_secs_f64();
+        self.cycles.push(fig);
+    }
+
+    /// Whether the last cycle left failures to retry.
+    pub fn has_escrow(&self) -> bool {
+        self.cycles.last().is_some_and(|c| c.object_failures + c.reference_failures > 0)
+    }
+
+    async fn test_connection(&self) {
+        // Entra: a filter on the matching attribute with a random GUID, expecting an empty list (azure.md §3);
+        // Okta: GET /Users?startIndex=1&count=2 (okta.md §2 "Test API Credentials").
+        let req = match self.dialect() {
+            Dialect::Entra(_) => self.dialect().user_lookup(&uuid::Uuid::new_v4().to_string()),
+            Dialect::Okta(_) => self.dialect().page("Users", 1, 2),
+        };
+        self.http.send(OpKind::TestConnection, ObjRef::None, &req).await;
+    }
+
+    async fn users_phase(&mut self, model: &Model, n: u16, fig: &mut CycleFigures) {
+        let deletes = self.dialect().user_delete("x").is_some();
+        let mut jobs = Vec::new();
+        for i in 0..model.users.len() as u32 {
+            let u = &model.users[i as usize];
+            let pushed = self.users[i as usize].as_ref();
+            if u.deleted {
+                match pushed {
+                    Some(p) if deletes => jobs.push(UserJob::Delete { i, id: p.id.clone() }),
+                    Some(p) if p.attrs.active => {
+                        let mut attrs = p.attrs.clone();
+                        attrs.active = false;
+                        jobs.push(UserJob::Provision {
+                            i,
+                            attrs: Box::new(attrs),
+                            known: Some(Box::new(p.clone())),
+                            lookup_name: String::new(),
+                        })
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            let attrs = model.attrs(i);
+            match pushed {
+                None if u.assigned => jobs.push(UserJob::Provision {
+                    i,
+                    lookup_name: attrs.user_name.clone(),
+                    attrs: Box::new(attrs),
+                    known: None,
+                }),
+                None => {}
+                Some(p) if p.attrs != attrs => jobs.push(UserJob::Provision {
+                    i,
+                    lookup_name: p.attrs.user_name.clone(),
+                    attrs: Box::new(attrs),
+                    known: Some(Box::new(p.clone())),
+                }),
+                Some(_) => {}
+            }
+        }
+        if jobs.is_empty() {
+            return;
+        }
+        let pb = progress(self.http.opts.progress, jobs.len(), &format!("cycle {n}: users"));
+        let http = self.http.clone();
+        let mut results = futures::stream::iter(jobs)
+            .map(|job| {
+                let http = http.clone();
+                tokio::spawn(async move { user_job(&http, job).await })
+            })
+            .buffer_unordered(self.http.opts.concurrency.max(1));
+        while let Some(r) = results.next().await {
+            pb.inc(1);
+            fig.object_operations += 1;
+            match r.expect("user job does not panic") {
+                UserResult::Pushed(i, p) => self.users[i as usize] = Some(*p),
+                UserResult::Deleted(i) => self.users[i as usize] = None,
+                UserResult::Failed => fig.object_failures += 1,
+            }
+        }
+        pb.finish_and_clear();
+    }
+
+    async fn groups_phase(&mut self, model: &Model, n: u16, fig: &mut CycleFigures) {
+        let d = self.dialect();
+        let mut jobs = Vec::new();
+        for (g, src) in model.groups.iter().enumerate() {
+            let pushed = self.groups[g].clone();
+            match (&pushed, src.deleted) {
+                (Some(p), true) => jobs.push((
+                    g as u32,
+                    src.name.to_string(),
+                    src.external_id.to_string(),
+                    pushed.clone(),
+                    true,
+                    p.id.clone(),
+                )),
+                (None, false) => {
+                    jobs.push((g as u32, src.name.to_string(), src.external_id.to_string(), None, false, String::new()))
+                }
+                // AIW apps rename by PUT of the whole group, sent in the members phase.
+                (Some(p), false) if *p.name != *src.name && d != Dialect::Okta(OktaAppKind::Aiw) => jobs.push((
+                    g as u32,
+                    src.name.to_string(),
+                    src.external_id.to_string(),
+                    pushed.clone(),
+                    false,
+                    p.id.clone(),
+                )),
+                _ => {}
+            }
+        }
+        if jobs.is_empty() {
+            return;
+        }
+        let pb = progress(self.http.opts.progress, jobs.len(), &format!("cycle {n}: groups"));
+        let http = self.http.clone();
+        let mut results = futures::stream::iter(jobs)
+            .map(|(g, name, ext, pushed, delete, id)| {
+                let http = http.clone();
+                tokio::spawn(async move {
+                    let obj = ObjRef::Group(g);
+                    if delete {
+                        let ok = http.send(OpKind::GroupDelete, obj, &d.group_delete(&id)).await;
+                        return (g, if ok.ok() || ok.status() == 404 { Ok(None) } else { Err(()) });
+                    }
+                    if let Some(mut p) = pushed {
+                        let out = http.send(OpKind::GroupRename, obj, &d.group_rename(&p.id, &name, &[])).await;
+                        if out.ok() {
+                            p.name = name;
+                            return (g, Ok(Some(p)));
+                        }
+                        return (g, Err(()));
+                    }
+                    // Entra looks the group up first (azure.md §1); Okta creates and links on a conflict.
+                    if d.is_entra() {
+                        let found = http.send(OpKind::GroupLookup, obj, &d.group_lookup(&name)).await;
+                        if !found.ok() {
+                            return (g, Err(()));
+                        }
+                        if let Some(id) = id_of(first_resource(found.json()).as_ref()) {
+                            return (g, Ok(Some(PushedGroup { id, name, members: Vec::new() })));
+                        }
+                    }
+                    let created = http.send(OpKind::GroupCreate, obj, &d.group_create(&name, &ext)).await;
+                    if let (true, Some(id)) = (created.ok(), id_of(created.json())) {
+                        return (g, Ok(Some(PushedGroup { id, name, members: Vec::new() })));
+                    }
+                    if created.status() == 409 && !d.is_entra() {
+                        let found = http.send(OpKind::GroupLookup, obj, &d.group_lookup(&name)).await;
+                        if let Some(id) = id_of(first_resource(found.json()).as_ref()) {
+                            return (g, Ok(Some(PushedGroup { id, name, members: Vec::new() })));
+                        }
+                    }
+                    (g, Err(()))
+                })
+            })
+            .buffer_unordered(self.http.opts.concurrency.max(1));
+        while let Some(r) = results.next().await {
+            pb.inc(1);
+            fig.object_operations += 1;
+            match r.expect("group job does not panic") {
+                (g, Ok(p)) => self.groups[g as usize] = p,
+                (_, Err(())) => fig.object_failures += 1,
+            }
+        }
+        pb.finish_and_clear();
+    }
+
+    async fn managers_phase(&mut self, model: &Model, n: u16, fig: &mut CycleFigures) {
+        let d = self.dialect();
+        let mut jobs = Vec::new();
+        for i in 0..model.users.len() {
+            let Some(p) = &self.users[i] else { continue };
+            let want = model.expected_manager(i as u32).unwrap_or(NO_MANAGER);
+            // A manager the engine has not provisioned yet waits for a later cycle (simulator.md §A "Manager").
+            let want_id = match want {
+                NO_MANAGER => None,
+                m => match &self.users[m as usize] {
+                    Some(mp) => Some(mp.id.clone()),
+                    None => continue,
+                },
+            };
+            if p.manager != want {
+                jobs.push((i as u32, p.id.clone(), want, want_id));
+            }
+        }
+        if jobs.is_empty() {
+            return;
+        }
+        let pb = progress(self.http.opts.progress, jobs.len(), &format!("cycle {n}: managers"));
+        let http = self.http.clone();
+        let mut results = futures::stream::iter(jobs)
+            .map(|(i, id, want, want_id)| {
+                let http = http.clone();
+                tokio::spawn(async move {
+                    let Some(req) = d.manager_set(&id, want_id.as_deref()) else { return (i, want, true) };
+                    let out = http.send(OpKind::ManagerUpdate, ObjRef::User(i), &req).await;
+                    (i, want, out.ok())
+                })
+            })
+            .buffer_unordered(self.http.opts.concurrency.max(1));
+        while let Some(r) = results.next().await {
+            pb.inc(1);
+            fig.reference_operations += 1;
+            let (i, want, ok) = r.expect("manager job does not panic");
+            match (ok, self.users[i as usize].as_mut()) {
+                (true, Some(p)) => p.manager = want,
+                _ => fig.reference_failures += 1,
+            }
+        }
+        pb.finish_and_clear();
+    }
+
+    async fn members_phase(&mut self, model: &Model, n: u16, fig: &mut CycleFigures) {
+        let d = self.dialect();
+        let chunk = self.http.opts.chunk;
+        let member = |users: &[Option<PushedUser>], u: u32| {
+            users[u as usize].as_ref().map(|p| Member { id: p.id.clone(), display: p.attrs.user_name.clone() })
+        };
+        // Every request of every group goes into one stream, so chunks of one group run concurrently (as
+        // Entra's engine does after a group's GET: simulator.md §A "Concurrency").
+        let mut jobs: Vec<MemberJob> = Vec::new();
+        for g in 0..model.groups.len() {
+            let Some(p) = &self.groups[g] else { continue };
+            if model.groups[g].deleted {
+                continue;
+            }
+            let want: Vec<u32> =
+                model.expected_members(g as u32).into_iter().filter(|&u| self.users[u as usize].is_some()).collect();
+            let add: Vec<u32> = want.iter().copied().filter(|u| p.members.binary_search(u).is_err()).collect();
+            let remove: Vec<u32> = p.members.iter().copied().filter(|u| want.binary_search(u).is_err()).collect();
+            let aiw = d == Dialect::Okta(OktaAppKind::Aiw);
+            let aiw_rename = aiw && *p.name != *model.groups[g].name;
+            if add.is_empty() && remove.is_empty() && !aiw_rename {
+                continue;
+            }
+            let name = model.groups[g].name.to_string();
+            let all: Vec<Member> = want.iter().filter_map(|&u| member(&self.users, u)).collect();
+            if aiw {
+                let req = d.group_rename(&p.id, &name, &all);
+                jobs.push((g as u32, add, remove, req, Some(name)));
+                continue;
+            }
+            let step = chunk.max(1);
+            // Pair each request with the changes it carries, so success updates exactly those.
+            if d.is_entra() {
+                for c in remove.chunks(step) {
+                    let ms: Vec<Member> = c.iter().filter_map(|&u| member(&self.users, u)).collect();
+                    for r in d.membership_updates(&p.id, &name, &[], &ms, &all, step) {
+                        jobs.push((g as u32, Vec::new(), c.to_vec(), r, None));
+                    }
+                }
+                for c in add.chunks(step) {
+                    let ms: Vec<Member> = c.iter().filter_map(|&u| member(&self.users, u)).collect();
+                    for r in d.membership_updates(&p.id, &name, &ms, &[], &all, step) {
+                        jobs.push((g as u32, c.to_vec(), Vec::new(), r, None));
+                    }
+                }
+            } else {
+                let changes: Vec<(bool, u32)> =
+                    remove.iter().map(|&u| (false, u)).chain(add.iter().map(|&u| (true, u))).collect();
+                for c in changes.chunks(step) {
+                    let a: Vec<u32> = c.iter().filter(|x| x.0).map(|x| x.1).collect();
+                    let r: Vec<u32> = c.iter().filter(|x| !x.0).map(|x| x.1).collect();
+                    let am: Vec<Member> = a.iter().filter_map(|&u| member(&self.users, u)).collect();
+                    let rm: Vec<Member> = r.iter().filter_map(|&u| member(&self.users, u)).collect();
+                    for req in d.membership_updates(&p.id, &name, &am, &rm, &all, step) {
+                        jobs.push((g as u32, a.clone(), r.clone(), req, None));
+                    }
+                }
+            }
+        }
+        if jobs.is_empty() {
+            return;
+        }
+        let pb = progress(self.http.opts.progress, jobs.len(), &format!("cycle {n}: memberships"));
+        let http = self.http.clone();
+        let mut results = futures::stream::iter(jobs)
+            .map(|(g, add, remove, req, rename)| {
+                let http = http.clone();
+                tokio::spawn(async move {
+                    let out = http.send(OpKind::GroupMembers, ObjRef::Group(g), &req).await;
+                    (g, add, remove, out.ok(), rename)
+                })
+            })
+            .buffer_unordered(self.http.opts.concurrency.max(1));
+        while let Some(r) = results.next().await {
+            pb.inc(1);
+            fig.reference_operations += 1;
+            let (g, add, remove, ok, rename) = r.expect("membership job does not panic");
+            let Some(p) = self.groups[g as usize].as_mut() else { continue };
+            if !ok {
+                fig.reference_failures += 1;
+                continue;
+            }
+            if let Some(name) = rename {
+                p.name = name;
+            }
+            p.members.retain(|u| !remove.contains(u));
+            for u in add {
+                if let Err(pos) = p.members.binary_search(&u) {
+                    p.members.insert(pos, u);
+                }
+            }
+        }
+        pb.finish_and_clear();
+    }
+
+    /// Okta's import: GET /Users and /Groups with `startIndex` and `count=100` until `totalResults`
+    /// (okta.md §2 "Import paging").
+    async fn import(&self, n: u16) {
+        let d = self.dialect();
+        for collection in ["Users", "Groups"] {
+            let pb = progress(self.http.opts.progress, 0, &format!("cycle {n}: import {collection}"));
+            let mut start = 1;
+            loop {
+                let out =
+                    self.http.send(OpKind::ImportPage, ObjRef::None, &d.page(collection, start, idp::OKTA_PAGE)).await;
+                let total =
+                    out.json().and_then(|j| idp::get_ci(j, "totalResults")).and_then(Value::as_u64).unwrap_or(0);
+                let got = out
+                    .json()
+                    .and_then(|j| idp::get_ci(j, "Resources"))
+                    .and_then(Value::as_array)
+                    .map_or(0, |r| r.len());
+                pb.set_length(total);
+                pb.inc(got as u64);
+                if !out.ok() || got == 0 {
+                    break;
+                }
+                start += got;
+                if start as u64 > total {
+                    break;
+                }
+            }
+            pb.finish_and_clear();
+        }
+    }
+}
+
+/// Provisions one user: the lookup-then-write chain of the IdP.
+async fn user_job(http: &Http, job: UserJob) -> UserResult {
+    let d = http.opts.dialect;
+    match job {
+        UserJob::Delete { i, id } => {
+            let req = d.user_delete(&id).expect("only dialects that delete get delete jobs");
+            let out = http.send(OpKind::UserDelete, ObjRef::User(i), &req).await;
+            if out.ok() || out.status() == 404 {
+                UserResult::Deleted(i)
+            } else {
+                UserResult::Failed
+            }
+        }
+        UserJob::Provision { i, attrs, known, lookup_name } => {
+            let obj = ObjRef::User(i);
+            // Okta updates linked users by id (GET then PUT); Entra queries the matching attribute first
+            // (simulator.md §A "a GET always precedes POST/PATCH/DELETE").
+            let (id, current) = match (&known, d) {
+                (Some(p), Dialect::Okta(_)) => (Some(p.id.clone()), None),
+                _ => {
+                    let found = http.send(OpKind::UserLookup, obj, &d.user_lookup(&lookup_name)).await;
+                    if !found.ok() {
+                        return UserResult::Failed;
+                    }
+                    let first = first_resource(found.json());
+                    match id_of(first.as_ref()) {
+                        Some(id) => (Some(id), first),
+                        None => match &known {
+                            // A renamed user is no longer found by its old name once a previous attempt
+                            // landed; Entra then uses the id it cached.
+                            Some(p) if p.attrs.user_name != attrs.user_name => (Some(p.id.clone()), None),
+                            _ => (None, None),
+                        },
+                    }
+                }
+            };
+            let Some(id) = id else {
+                let out = http.send(OpKind::UserCreate, obj, &d.user_create(&attrs)).await;
+                return match (out.ok(), id_of(out.json())) {
+                    (true, Some(id)) => {
+                        UserResult::Pushed(i, Box::new(PushedUser { id, attrs: *attrs, manager: NO_MANAGER }))
+                    }
+                    _ => UserResult::Failed,
+                };
+            };
+            let manager = known.as_ref().map_or(NO_MANAGER, |p| p.manager);
+            // What to change: against what was pushed, or, on first link, against what the server holds.
+            let changed: Vec<UserAttr> = match (&known, &current) {
+                (Some(p), _) => changed_attrs(&p.attrs, &attrs),
+                (None, Some(cur)) => {
+                    UserAttr::ALL.into_iter().filter(|a| a.read(cur) != Some(a.value(&attrs))).collect()
+                }
+                (None, None) => UserAttr::ALL.to_vec(),
+            };
+            if changed.is_empty() {
+                return UserResult::Pushed(i, Box::new(PushedUser { id, attrs: *attrs, manager }));
+            }
+            let only_active = changed == [UserAttr::Active];
+            let kind = match (only_active, attrs.active) {
+                (true, false) => OpKind::UserDisable,
+                (true, true) => OpKind::UserEnable,
+                _ => OpKind::UserUpdate,
+            };
+            let needs_read = if only_active { d.set_active_reads_first() } else { d.update_reads_first() };
+            let mut current = current;
+            if needs_read && current.is_none() {
+                let read = http
+                    .send(
+                        OpKind::UserRead,
+                        obj,
+                        &ScimRequest {
+                            method: Method::GET,
+                            path: format!("/Users/{id}"),
+                            query: Vec::new(),
+                            body: None,
+                        },
+                    )
+                    .await;
+                if !read.ok() {
+                    return UserResult::Failed;
+                }
+                current = read.json().cloned();
+            }
+            let req = if only_active {
+                d.user_set_active(&id, attrs.active, current.as_ref())
+            } else {
+                d.user_update(&id, &attrs, &changed, current.as_ref())
+            };
+            let out = http.send(kind, obj, &req).await;
+            if out.ok() {
+                UserResult::Pushed(i, Box::new(PushedUser { id, attrs: *attrs, manager }))
+            } else {
+                UserResult::Failed
+            }
+        }
+    }
+}

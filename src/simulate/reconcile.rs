@@ -1,0 +1,398 @@
+//! Reconciliation — nothing lost: reads the server's users and groups back (paging /Users and /Groups, GET by
+//! id where a page omits members) and compares them with the source directory. Every difference names the
+//! object, the attribute, what was expected, what the server holds, and the requests that touched the object.
+//!
+//! Matching: a source user is found by `externalId` and by `userName` (case-insensitive, RFC 7643 §4.1.1); two
+//! server users for one source user are a duplicate. A group is found by `displayName`.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::idp::{self, get_ci, Dialect, ScimRequest, UserAttr};
+use crate::scenario::Method;
+
+use super::engine::{Http, JournalEntry, ObjRef, OpKind};
+use super::model::Model;
+
+/// What kind of difference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DiffKind {
+    /// In the source, not on the server.
+    Missing,
+    /// On the server, not (or no longer) in the source.
+    Extra,
+    /// More than one server object for one source object.
+    Duplicate,
+    /// An attribute differs.
+    Attribute,
+    /// `active` differs.
+    Active,
+    /// A member is missing from a group.
+    MissingMember,
+    /// A group has a member it should not have.
+    ExtraMember,
+    /// The manager differs.
+    Manager,
+}
+
+/// One difference between the source and the server.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Difference {
+    /// Its kind.
+    pub kind: DiffKind,
+    /// `User ada.lovelace@example.test` or `Group Sales EMEA`.
+    pub object: String,
+    /// The server id, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The attribute (a SCIM path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    /// Expected value.
+    pub expected: Value,
+    /// Actual value.
+    pub actual: Value,
+    /// The requests that touched the object (most recent last, at most 20).
+    pub requests: Vec<String>,
+    #[serde(skip)]
+    obj: ObjRef,
+}
+
+/// The reconciliation result.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reconciliation {
+    /// Objects compared (source users and groups expected, plus server objects read).
+    pub checked: usize,
+    /// Number of differences.
+    pub drift: usize,
+    /// The differences (at most the display limit; `drift` counts all).
+    pub differences: Vec<Difference>,
+    /// Set when the read-back itself failed (the server could not be read completely).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_error: Option<String>,
+}
+
+/// Pages a collection; returns its resources, or why reading stopped. Bounded: at most `limit` resources and
+/// a page count derived from it, so a hostile server cannot make the simulator loop or grow without end.
+async fn read_all(http: &Http, collection: &str, count: usize, limit: usize) -> Result<Vec<Value>, String> {
+    let d = http.options().dialect;
+    let mut out = Vec::new();
+    let mut start = 1usize;
+    let max_pages = limit / count.max(1) + 100;
+    for _ in 0..max_pages {
+        let out_page = http.send(OpKind::ReconcileRead, ObjRef::None, &d.page(collection, start, count)).await;
+        if !out_page.ok() {
+            return Err(format!("GET /{collection}?startIndex={start}&count={count} answered {}", out_page.status()));
+        }
+        let j = out_page.json().ok_or_else(|| format!("GET /{collection}: the answer is not a JSON ListResponse"))?;
+        let total = get_ci(j, "totalResults").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let res = get_ci(j, "Resources").and_then(Value::as_array).cloned().unwrap_or_default();
+        if res.is_empty() {
+            break;
+        }
+        start += res.len();
+        out.extend(res);
+        if out.len() > limit {
+            return Err(format!("/{collection} holds more than {limit} resources; reading stopped"));
+        }
+        if start > total {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn s(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_string)
+}
+
+/// Reads the server back and compares it with `model`.
+/// `ids` maps each model user the engine provisioned to its server id (for manager and member lookups of users
+/// the read-back could not match).
+pub async fn reconcile(http: &Http, model: &Model, max_listed: usize) -> Reconciliation {
+    let d = http.options().dialect;
+    let users_expected = model.users.len();
+    let limit = (users_expected + model.groups.len()) * 4 + 10_000;
+    let mut diffs: Vec<Difference> = Vec::new();
+    let mut read_error = None;
+    let server_users = match read_all(http, "Users", 500, limit).await {
+        Ok(u) => u,
+        Err(e) => {
+            read_error = Some(e);
+            Vec::new()
+        }
+    };
+    let mut server_groups = match read_all(http, "Groups", 50, limit).await {
+        Ok(g) => g,
+        Err(e) => {
+            read_error.get_or_insert(e);
+            Vec::new()
+        }
+    };
+    // A page may leave out members (Entra's own reads exclude them); read such groups by id.
+    for g in server_groups.iter_mut() {
+        if get_ci(g, "members").is_none() {
+            if let Some(id) = s(get_ci(g, "id")) {
+                let req = ScimRequest { method: Method::GET, path: format!("/Groups/{id}"), query: vec![], body: None };
+                let out = http.send(OpKind::ReconcileRead, ObjRef::None, &req).await;
+                if let (true, Some(full)) = (out.ok(), out.json()) {
+                    *g = full.clone();
+                }
+            }
+        }
+    }
+
+    // Users.
+    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_ext: HashMap<String, Vec<usize>> = HashMap::new();
+    for (k, u) in server_users.iter().enumerate() {
+        if let Some(n) = s(get_ci(u, "userName")) {
+            by_name.entry(n.to_lowercase()).or_default().push(k);
+        }
+        if let Some(e) = s(get_ci(u, "externalId")) {
+            by_ext.entry(e).or_default().push(k);
+        }
+    }
+    let deletes_users = d.user_delete("x").is_some();
+    let mut claimed: HashSet<usize> = HashSet::new();
+    let mut matched: Vec<Option<String>> = vec![None; model.users.len()];
+    let user_label = |i: usize| format!("User {}", model.users[i].user_name);
+    for (i, u) in model.users.iter().enumerate() {
+        let mut found: Vec<usize> = by_ext.get(&*u.external_id).cloned().unwrap_or_default();
+        for k in by_name.get(&u.user_name.to_lowercase()).into_iter().flatten() {
+            if !found.contains(k) {
+                found.push(*k);
+            }
+        }
+        claimed.extend(found.iter().copied());
+        // Okta never deletes users (okta.md §2): a deleted source user stays on the server, inactive.
+        let expected = u.ever_assigned && (!u.deleted || !deletes_users);
+        let obj = ObjRef::User(i as u32);
+        let id_at = |k: usize| s(get_ci(&server_users[k], "id"));
+        if !expected {
+            for &k in &found {
+                diffs.push(diff(DiffKind::Extra, user_label(i), id_at(k), None, json!(null), json!("present"), obj));
+            }
+            continue;
+        }
+        match found.len() {
+            0 => {
+                diffs.push(diff(DiffKind::Missing, user_label(i), None, None, json!("present"), json!(null), obj));
+                continue;
+            }
+            1 => {}
+            _ => {
+                let ids: Vec<Value> = found.iter().map(|&k| json!(id_at(k))).collect();
+                diffs.push(diff(DiffKind::Duplicate, user_label(i), None, None, json!(1), Value::Array(ids), obj));
+                // Compare the one that carries the current userName, if any.
+            }
+        }
+        let k = found
+            .iter()
+            .copied()
+            .find(|&k| s(get_ci(&server_users[k], "userName")).is_some_and(|n| n.eq_ignore_ascii_case(&u.user_name)))
+            .unwrap_or(found[0]);
+        let su = &server_users[k];
+        if let Some(slot) = matched.get_mut(i) {
+            *slot = id_at(k);
+        }
+        let mut attrs = model.attrs(i as u32);
+        if u.deleted {
+            attrs.active = false;
+        }
+        for a in UserAttr::ALL {
+            let want = a.value(&attrs);
+            let got = a.read(su);
+            let same = match (&want, &got) {
+                (Value::String(w), Some(Value::String(g))) if a == UserAttr::UserName => w.eq_ignore_ascii_case(g),
+                (w, Some(g)) => w == g,
+                (Value::String(w), None) => w.is_empty(),
+                _ => false,
+            };
+            if !same {
+                let kind = if a == UserAttr::Active { DiffKind::Active } else { DiffKind::Attribute };
+                let path = Some(a.path().to_string());
+                diffs.push(diff(kind, user_label(i), id_at(k), path, want, got.unwrap_or(Value::Null), obj));
+            }
+        }
+    }
+    // Managers (Entra sends them; Okta's default mapping does not: okta.md §2).
+    if d.is_entra() {
+        for i in 0..model.users.len() {
+            let Some(id) = &matched[i] else { continue };
+            if model.users[i].deleted {
+                continue;
+            }
+            let want = model.expected_manager(i as u32).and_then(|m| matched[m as usize].clone());
+            if model.expected_manager(i as u32).is_some() && want.is_none() {
+                continue; // the manager itself is missing: reported on its own
+            }
+            let su = server_users.iter().find(|u| s(get_ci(u, "id")).as_deref() == Some(id.as_str()));
+            let got = su
+                .and_then(|u| get_ci(u, idp::ENTERPRISE))
+                .and_then(|e| get_ci(e, "manager"))
+                .and_then(|m| if m.is_string() { Some(m.clone()) } else { get_ci(m, "value").cloned() })
+                .and_then(|v| v.as_str().map(str::to_string));
+            if got != want {
+                let path = Some(format!("{}:manager", idp::ENTERPRISE));
+                diffs.push(diff(
+                    DiffKind::Manager,
+                    user_label(i),
+                    Some(id.clone()),
+                    path,
+                    json!(want),
+                    json!(got),
+                    ObjRef::User(i as u32),
+                ));
+            }
+        }
+    }
+    for (k, su) in server_users.iter().enumerate() {
+        if !claimed.contains(&k) {
+            let name = s(get_ci(su, "userName")).unwrap_or_default();
+            diffs.push(diff(
+                DiffKind::Extra,
+                format!("User {name}"),
+                s(get_ci(su, "id")),
+                None,
+                json!(null),
+                json!("present, unknown to the source"),
+                ObjRef::None,
+            ));
+        }
+    }
+
+    // Groups.
+    let mut groups_by_name: HashMap<String, Vec<usize>> = HashMap::new();
+    for (k, g) in server_groups.iter().enumerate() {
+        if let Some(n) = s(get_ci(g, "displayName")) {
+            groups_by_name.entry(n.to_lowercase()).or_default().push(k);
+        }
+    }
+    let mut gclaimed: HashSet<usize> = HashSet::new();
+    let id_to_user: HashMap<&str, usize> =
+        matched.iter().enumerate().filter_map(|(i, id)| id.as_deref().map(|id| (id, i))).collect();
+    for (g, src) in model.groups.iter().enumerate() {
+        let label = format!("Group {}", src.name);
+        let obj = ObjRef::Group(g as u32);
+        let found = groups_by_name.get(&src.name.to_lowercase()).cloned().unwrap_or_default();
+        gclaimed.extend(found.iter().copied());
+        if src.deleted {
+            for &k in &found {
+                let id = s(get_ci(&server_groups[k], "id"));
+                diffs.push(diff(DiffKind::Extra, label.clone(), id, None, json!(null), json!("present"), obj));
+            }
+            continue;
+        }
+        let Some(&k) = found.first() else {
+            diffs.push(diff(DiffKind::Missing, label, None, None, json!("present"), json!(null), obj));
+            continue;
+        };
+        let sg = &server_groups[k];
+        let gid = s(get_ci(sg, "id"));
+        let actual: Vec<String> = get_ci(sg, "members")
+            .and_then(Value::as_array)
+            .map(|ms| ms.iter().filter_map(|m| s(get_ci(m, "value"))).collect())
+            .unwrap_or_default();
+        let actual_set: HashSet<&str> = actual.iter().map(String::as_str).collect();
+        let mut want_set: HashSet<&str> = HashSet::new();
+        for u in model.expected_members(g as u32) {
+            if u as usize >= matched.len() || model.users[u as usize].deleted {
+                continue;
+            }
+            let Some(uid) = matched[u as usize].as_deref() else { continue };
+            want_set.insert(uid);
+            if !actual_set.contains(uid) {
+                diffs.push(diff(
+                    DiffKind::MissingMember,
+                    label.clone(),
+                    gid.clone(),
+                    Some("members".into()),
+                    json!({"value": uid, "display": &*model.users[u as usize].user_name}),
+                    json!(null),
+                    obj,
+                ));
+            }
+        }
+        for m in &actual {
+            if !want_set.contains(m.as_str()) {
+                let who = id_to_user.get(m.as_str()).map(|&i| model.users[i].user_name.to_string());
+                diffs.push(diff(
+                    DiffKind::ExtraMember,
+                    label.clone(),
+                    gid.clone(),
+                    Some("members".into()),
+                    json!(null),
+                    json!({"value": m, "display": who}),
+                    obj,
+                ));
+            }
+        }
+    }
+    for (k, sg) in server_groups.iter().enumerate() {
+        if !gclaimed.contains(&k) {
+            diffs.push(diff(
+                DiffKind::Extra,
+                format!("Group {}", s(get_ci(sg, "displayName")).unwrap_or_default()),
+                s(get_ci(sg, "id")),
+                None,
+                json!(null),
+                json!("present, unknown to the source"),
+                ObjRef::None,
+            ));
+        }
+    }
+
+    let drift = diffs.len();
+    diffs.truncate(max_listed);
+    attach_requests(&mut diffs, &http.stats.journal.lock().expect("not poisoned"));
+    Reconciliation {
+        checked: model.users.len() + model.groups.len() + server_users.len() + server_groups.len(),
+        drift: drift + usize::from(read_error.is_some()),
+        differences: diffs,
+        read_error,
+    }
+}
+
+fn diff(
+    kind: DiffKind,
+    object: String,
+    id: Option<String>,
+    attribute: Option<String>,
+    expected: Value,
+    actual: Value,
+    obj: ObjRef,
+) -> Difference {
+    Difference { kind, object, id, attribute, expected, actual, requests: Vec::new(), obj }
+}
+
+/// Fills each difference's `requests` from the journal: every request about its object (at most the last 20).
+fn attach_requests(diffs: &mut [Difference], journal: &[JournalEntry]) {
+    let wanted: HashSet<ObjRef> = diffs.iter().map(|d| d.obj).filter(|o| *o != ObjRef::None).collect();
+    let mut by_obj: HashMap<ObjRef, Vec<&JournalEntry>> = HashMap::new();
+    for e in journal.iter().filter(|e| wanted.contains(&e.obj)) {
+        by_obj.entry(e.obj).or_default().push(e);
+    }
+    for d in diffs {
+        if let Some(list) = by_obj.get(&d.obj) {
+            let mut list = list.clone();
+            list.sort_by_key(|e| e.seq);
+            let skip = list.len().saturating_sub(20);
+            d.requests = list[skip..].iter().map(|e| e.describe()).collect();
+        }
+    }
+}
+
+/// The dialect's IdP name for reports.
+pub fn idp_name(d: Dialect) -> &'static str {
+    if d.is_entra() {
+        "entra"
+    } else {
+        "okta"
+    }
+}

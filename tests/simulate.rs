@@ -1,0 +1,262 @@
+//! The IdP simulator against the reference server: clean runs for every dialect, and the faults it must find
+//! (a fault layer around the server, `support/sim_faults.rs`): each must give a non-zero verdict naming the
+//! right objects, or — where the engine's retries must recover — a clean reconciliation.
+
+#[path = "support/sim_faults.rs"]
+mod sim_faults;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use scimcheck::idp::{Dialect, EntraDialect, OktaAppKind};
+use scimcheck::profile::AuthStyle;
+use scimcheck::simulate::reconcile::DiffKind;
+use scimcheck::simulate::{self, EngineOptions, SimOptions, SimReport, Source, Target};
+use sim_faults::SimFault;
+
+const ENTRA: Dialect = Dialect::Entra(EntraDialect::Default);
+const ENTRA_OPT: Dialect = Dialect::Entra(EntraDialect::AadOptscim062020);
+const OKTA: Dialect = Dialect::Okta(OktaAppKind::Oin);
+const OKTA_AIW: Dialect = Dialect::Okta(OktaAppKind::Aiw);
+
+struct Run {
+    dialect: Dialect,
+    users: usize,
+    groups: usize,
+    seed: u64,
+    cycles: u16,
+    churn: f64,
+    chunk: usize,
+    concurrency: usize,
+}
+
+impl Run {
+    fn new(dialect: Dialect) -> Run {
+        Run { dialect, users: 120, groups: 6, seed: 5, cycles: 0, churn: 0.1, chunk: 100, concurrency: 8 }
+    }
+}
+
+async fn simulate(fault: SimFault, run: Run) -> (SimReport, std::sync::Arc<sim_faults::Observed>) {
+    let s = sim_faults::spawn(fault).await;
+    let app = if run.dialect.is_entra() {
+        scim_reference_server::tenant::AppKind::Azure
+    } else {
+        scim_reference_server::tenant::AppKind::Okta
+    };
+    let ep = s.server.endpoint("acme", app).cloned().expect("the app exists");
+    let target = Target::with_token(&ep.base_url, ep.token.as_deref(), AuthStyle::Bearer);
+    let opts = SimOptions {
+        source: Source::Generated { seed: run.seed, users: run.users, groups: run.groups },
+        engine: EngineOptions {
+            dialect: run.dialect,
+            concurrency: run.concurrency,
+            rate: None,
+            timeout: Duration::from_secs(20),
+            chunk: run.chunk,
+            max_attempts: 10,
+            max_wait: Some(Duration::from_secs(2)),
+            progress: false,
+            tls: Default::default(),
+        },
+        cycles: run.cycles,
+        churn: run.churn,
+        escrow_retries: 4,
+        max_differences: 1000,
+        target_label: "faulty reference server".into(),
+    };
+    let report = simulate::run(target, opts).await.expect("the simulation runs");
+    show(&report);
+    let seen = s.seen.clone();
+    s.server.shutdown().await;
+    (report, seen)
+}
+
+fn kinds(r: &SimReport) -> Vec<DiffKind> {
+    r.reconciliation.differences.iter().map(|d| d.kind).collect()
+}
+
+fn summary(r: &SimReport) -> String {
+    r.human()
+}
+
+/// `SCIMCHECK_SIM_VERBOSE=1 cargo test --test simulate -- --nocapture` prints each run's summary.
+fn show(r: &SimReport) {
+    if std::env::var_os("SCIMCHECK_SIM_VERBOSE").is_some() {
+        println!("{}", r.human());
+    }
+}
+
+#[tokio::test]
+async fn every_dialect_provisions_cleanly_through_incremental_cycles() {
+    for dialect in [ENTRA, ENTRA_OPT, OKTA, OKTA_AIW] {
+        let (r, seen) = simulate(SimFault::None, Run { cycles: 3, churn: 0.15, chunk: 7, ..Run::new(dialect) }).await;
+        assert_eq!(r.exit_code, 0, "{dialect}:\n{}", summary(&r));
+        assert_eq!(r.reconciliation.drift, 0);
+        assert!(!r.quarantine.would_quarantine);
+        assert_eq!(seen.injected.load(Ordering::SeqCst), 0);
+        // every change kind happened over the three cycles
+        let changes: std::collections::BTreeSet<&String> = r.cycles.iter().flat_map(|c| c.changes.keys()).collect();
+        assert!(changes.len() >= 9, "{dialect}: {changes:?}");
+        // the report carries the fields the JSON promises
+        let j = serde_json::to_value(&r).unwrap();
+        for f in
+            ["operations", "elapsedSeconds", "requestsPerSecond", "latencyMs", "errors", "quarantine", "reconciliation"]
+        {
+            assert!(j.get(f).is_some(), "{f} missing");
+        }
+        assert!(j["latencyMs"]["userCreate"]["p99"].as_f64().unwrap() > 0.0);
+        assert_eq!(j["reconciliation"]["checked"].as_u64().unwrap() as usize, r.reconciliation.checked);
+        if dialect.is_entra() {
+            assert!(r.operations_by_kind["managerUpdate"] > 100, "Entra sends managers");
+        } else {
+            assert!(r.operations_by_kind.contains_key("importPage"), "Okta imports");
+            assert!(!r.operations_by_kind.contains_key("managerUpdate"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn racing_membership_patches_that_lose_an_update_are_found() {
+    let (r, seen) = simulate(SimFault::RacingMembershipLostUpdate, Run { chunk: 2, ..Run::new(ENTRA) }).await;
+    assert!(seen.injected.load(Ordering::SeqCst) > 0);
+    assert_eq!(r.exit_code, 1, "{}", summary(&r));
+    let missing: Vec<_> = r.reconciliation.differences.iter().filter(|d| d.kind == DiffKind::MissingMember).collect();
+    assert!(!missing.is_empty(), "{}", summary(&r));
+    for d in &missing {
+        assert!(d.object.starts_with("Group "), "{}", d.object);
+        assert_eq!(d.attribute.as_deref(), Some("members"));
+        assert!(d.expected["value"].is_string() && d.actual.is_null());
+        assert!(d.requests.iter().any(|q| q.contains("PATCH /Groups/")), "{:?}", d.requests);
+    }
+    assert!(kinds(&r).iter().all(|k| *k == DiffKind::MissingMember), "only memberships were lost: {:?}", kinds(&r));
+}
+
+#[tokio::test]
+async fn an_add_that_replaces_the_member_list_is_found_for_entra_and_okta() {
+    for dialect in [ENTRA, OKTA] {
+        let (r, _) =
+            simulate(SimFault::AddReplacesMembers, Run { chunk: 5, concurrency: 1, ..Run::new(dialect) }).await;
+        assert_eq!(r.exit_code, 1, "{dialect}: {}", summary(&r));
+        let k = kinds(&r);
+        assert!(!k.is_empty() && k.iter().all(|k| *k == DiffKind::MissingMember), "{dialect}: {k:?}");
+        // the largest group (30 members, chunks of 5) keeps only its last chunk
+        let g0 = r.reconciliation.differences.iter().filter(|d| d.object == r.reconciliation.differences[0].object);
+        assert!(g0.count() >= 5, "{}", summary(&r));
+    }
+}
+
+#[tokio::test]
+async fn an_acknowledged_deactivation_that_is_not_applied_is_found() {
+    let (r, seen) = simulate(SimFault::DeactivationNotApplied, Run { cycles: 2, churn: 0.2, ..Run::new(ENTRA) }).await;
+    let unassigned: u64 = r.cycles.iter().filter_map(|c| c.changes.get("unassign")).sum();
+    assert!(unassigned > 0, "the churn unassigned someone");
+    assert!(seen.injected.load(Ordering::SeqCst) > 0);
+    assert_eq!(r.exit_code, 1, "{}", summary(&r));
+    let active: Vec<_> = r.reconciliation.differences.iter().filter(|d| d.kind == DiffKind::Active).collect();
+    assert!(!active.is_empty(), "{}", summary(&r));
+    for d in &active {
+        assert!(d.object.starts_with("User "));
+        assert_eq!((d.expected.clone(), d.actual.clone()), (serde_json::json!(false), serde_json::json!(true)));
+        assert!(d.requests.iter().any(|q| q.contains("PATCH /Users/") && q.ends_with("→ 200")), "{:?}", d.requests);
+    }
+}
+
+#[tokio::test]
+async fn a_filter_that_misses_inactive_users_leads_to_duplicates_that_are_found() {
+    let (r, seen) = simulate(SimFault::FilterMissesInactive, Run { cycles: 4, churn: 0.25, ..Run::new(ENTRA) }).await;
+    assert!(seen.injected.load(Ordering::SeqCst) > 0, "an inactive user was looked up again");
+    assert_eq!(r.exit_code, 1, "{}", summary(&r));
+    let dups: Vec<_> = r.reconciliation.differences.iter().filter(|d| d.kind == DiffKind::Duplicate).collect();
+    assert!(!dups.is_empty(), "{}", summary(&r));
+    for d in &dups {
+        assert!(d.object.starts_with("User "));
+        assert!(d.actual.as_array().is_some_and(|ids| ids.len() == 2), "two server users: {}", d.actual);
+        assert!(d.requests.iter().any(|q| q.contains("POST /Users")), "{:?}", d.requests);
+    }
+}
+
+#[tokio::test]
+async fn a_429_storm_is_waited_out_and_nothing_is_lost() {
+    let (r, seen) = simulate(SimFault::Storm429, Run::new(ENTRA)).await;
+    assert_eq!(seen.injected.load(Ordering::SeqCst), 16);
+    assert_eq!(r.retries.get("429"), Some(&16), "{}", summary(&r));
+    assert_eq!(seen.during_backoff.load(Ordering::SeqCst), 0, "Entra pauses the whole job for Retry-After");
+    assert!(r.backoff_seconds >= 1.0);
+    assert_eq!(r.exit_code, 0, "{}", summary(&r));
+    assert!(!r.quarantine.would_quarantine);
+}
+
+#[tokio::test]
+async fn every_tenth_write_failing_with_500_is_retried_in_later_cycles() {
+    for dialect in [ENTRA, OKTA] {
+        let (r, seen) = simulate(SimFault::Writes5xx, Run { cycles: 1, ..Run::new(dialect) }).await;
+        assert!(seen.injected.load(Ordering::SeqCst) > 10);
+        assert!(r.errors.get("500").is_some_and(|n| *n > 10), "{}", summary(&r));
+        assert!(r.cycles.iter().any(|c| c.retry_only), "failed objects were retried in a later cycle");
+        assert_eq!(r.exit_code, 0, "{dialect}: {}", summary(&r));
+        assert_eq!(r.reconciliation.drift, 0);
+        assert!(!r.quarantine.would_quarantine);
+    }
+}
+
+#[tokio::test]
+async fn a_404_on_a_query_makes_entra_quarantine_at_once() {
+    let (r, _) = simulate(SimFault::NoMatch404, Run { users: 20, groups: 2, ..Run::new(ENTRA) }).await;
+    assert!(r.quarantine.would_quarantine, "{}", summary(&r));
+    assert!(r.quarantine.reason.contains("404"), "{}", r.quarantine.reason);
+    assert_eq!(r.exit_code, 1);
+}
+
+fn cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+        .args(args)
+        .env_remove("SCIMCHECK_TOKEN")
+        .env_remove("SCIMCHECK_AUTH_HEADER")
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn the_command_line_runs_against_the_reference_server_and_writes_json() {
+    let json = std::env::temp_dir().join(format!("scimcheck-sim-{}.json", std::process::id()));
+    let out = cli(&[
+        "simulate",
+        "--idp",
+        "okta",
+        "--reference",
+        "--users",
+        "40",
+        "--groups",
+        "3",
+        "--cycles",
+        "1",
+        "--quiet",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("clean: OK") && stdout.contains("userCreate"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["reconciliation"]["drift"], 0);
+    assert!(report["operations"].as_u64().unwrap() > 80);
+    assert!(!stdout.contains("Bearer"), "no credential in the output");
+    std::fs::remove_file(&json).unwrap();
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["simulate", "--idp", "entra"][..],
+        &["simulate", "--idp", "entra", "--reference", "--churn", "120%"],
+        &["simulate", "--idp", "entra", "--reference", "--concurrency", "0"],
+        &["simulate", "--idp", "okta", "--reference", "--dialect", "aadOptscim062020"],
+        &["simulate", "--idp", "entra", "--base-url", "ftp://x"],
+        &["simulate", "--idp", "entra", "--reference", "--directory", "/nonexistent/dir.json"],
+        &["simulate", "--idp", "azure", "--reference"],
+    ] {
+        let out = cli(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(!out.stderr.is_empty());
+    }
+}
