@@ -41,6 +41,10 @@ pub enum Command {
     /// Review or accept pending snapshots (`.snap.new`) in a snapshot folder; no Rust toolchain needed.
     #[command(subcommand)]
     Snapshots(snapshots::SnapshotsCommand),
+    /// Record an IdP's traffic through a reverse proxy into replayable scenarios.
+    Record(crate::record::RecordArgs),
+    /// Turn a HAR 1.2 capture of an IdP's traffic into replayable scenarios.
+    Import(crate::record::ImportArgs),
 }
 
 /// Which scenarios to use.
@@ -215,6 +219,8 @@ pub fn main() -> i32 {
         Command::Serve(args) => rt.block_on(serve(args)),
         Command::Bench(args) => rt.block_on(crate::bench::bench(args)),
         Command::Snapshots(cmd) => snapshots::main(cmd),
+        Command::Record(args) => rt.block_on(crate::record::record_command(args)),
+        Command::Import(args) => crate::record::har::import_command(args),
     };
     match result {
         Ok(code) => code,

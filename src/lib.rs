@@ -10,7 +10,8 @@
 //! - [`snapshot`]: insta-format snapshot files and drift diffs;
 //! - [`expectations`]: known deviations per target;
 //! - [`report`]: human, JUnit and JSON reports and the exit policy;
-//! - [`cli`]: the command line (`run`, `list`, `serve`, `bench`).
+//! - [`record`]: the recorder (`record`, `import --har`): captured IdP traffic → scenarios;
+//! - [`cli`]: the command line (`run`, `list`, `serve`, `bench`, `record`, `import`).
 
 pub mod bench;
 pub mod check;
@@ -21,9 +22,11 @@ pub mod http;
 pub mod idp;
 pub mod library;
 pub mod normalize;
+pub mod paging;
 pub mod payload;
 pub mod preflight;
 pub mod profile;
+pub mod record;
 pub mod report;
 pub mod runner;
 pub mod scenario;

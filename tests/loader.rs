@@ -239,7 +239,10 @@ fn the_json_schema_matches_the_loader() {
         when: None,
     };
     assert_eq!(all.checks_set(), Assertion::CHECKS);
-    assert_eq!(keys("/$defs/step/properties"), ["capture", "expect", "level", "name", "note", "repeat", "request"]);
+    assert_eq!(
+        keys("/$defs/step/properties"),
+        ["capture", "expect", "level", "name", "note", "pages", "repeat", "request"]
+    );
     assert_eq!(
         keys("/$defs/request/properties"),
         ["auth", "body", "bodyText", "headers", "method", "path", "query", "spaces"]
