@@ -335,7 +335,7 @@ async fn okta_traffic_recorded_replays_green_and_catches_faults() {
     drive_okta(&mut idp).await;
     assert_eq!(idp.sent, 12);
     let printed = finish_recording(rec).await;
-    assert!(printed.contains("IdP: Okta"), "{printed}");
+    assert!(printed.contains("IdP: Okta; dialect: Okta (OIN app, PATCH)"), "{printed}");
 
     let scenarios = load(&out.0);
     assert!(scenarios
@@ -383,7 +383,6 @@ async fn okta_traffic_recorded_replays_green_and_catches_faults() {
             "group-rename-ignored",
             "count-ignored",
             "zero-based-start-index",
-            "unstable-paging-order",
             "paging-fields-as-strings",
         ],
         3,
@@ -422,7 +421,7 @@ async fn entra_traffic_recorded_replays_green_and_catches_faults() {
     drive_entra(&mut idp, existing).await;
     assert_eq!(idp.sent, 16);
     let printed = finish_recording(rec).await;
-    assert!(printed.contains("IdP: Microsoft Entra ID (Default dialect)"), "{printed}");
+    assert!(printed.contains("IdP: Microsoft Entra ID; dialect: Entra ID (default dialect)"), "{printed}");
 
     let scenarios = load(&out.0);
     assert_schema_valid(&out.0);

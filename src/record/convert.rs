@@ -25,9 +25,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use super::proxy::IdpChoice;
-use super::recognize::{self, operations, EntraDialect, Recognized, AAD_OPT_FLAG};
+use super::recognize::{self, dialect_tag, Recognized, AAD_OPT_FLAG};
 use super::values::{Collector, Plan, Role};
 use super::{decode_query, CapturedBody, Flow};
+use crate::idp::{Dialect, EntraDialect};
 use crate::normalize::Redactor;
 use crate::profile::{Profile, SpaceEncoding};
 use crate::scenario::{self, Idp};
@@ -369,6 +370,11 @@ pub fn convert(flows: &[Flow], options: &ConvertOptions) -> Converted {
         scenarios.push(GeneratedScenario { rel_path: format!("{}/{group}/{name}.json", recognized.idp), text });
     }
     Converted { recognized, scenarios, notes }
+}
+
+/// The PATCH operations of a body (`Operations`, case-insensitively).
+fn operations(body: &Value) -> Vec<Value> {
+    crate::idp::get_ci(body, "Operations").and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
 /// The name a create used (userName / displayName).
@@ -953,10 +959,7 @@ impl Ctx<'_, '_> {
             format!("{}{more}", names.join("_"))
         };
         if let Some(d) = self.recognized.dialect {
-            tags.push(match d {
-                EntraDialect::AadOptscim062020 => AAD_OPT_FLAG.to_string(),
-                EntraDialect::Default => "entra-default-dialect".to_string(),
-            });
+            tags.push(dialect_tag(d).to_string());
         }
         let credentials: BTreeSet<&str> = exs.iter().filter_map(|e| e.flow.credential).map(|c| c.as_str()).collect();
         for c in &credentials {
@@ -1004,13 +1007,14 @@ impl Ctx<'_, '_> {
         }
         if let Some(d) = self.recognized.dialect {
             description.push(match d {
-                EntraDialect::AadOptscim062020 => format!(
+                Dialect::Entra(EntraDialect::AadOptscim062020) => format!(
                     "Entra PATCH dialect: {AAD_OPT_FLAG} (azure.md §2). The flag was removed from recorded queries; \
                      replay with it on the base URI (`--base-url '<base>?{AAD_OPT_FLAG}'`) when the server keys on it."
                 ),
-                EntraDialect::Default => {
+                Dialect::Entra(EntraDialect::Default) => {
                     "Entra PATCH dialect: default (capitalised ops, string booleans; azure.md §2).".into()
                 }
+                Dialect::Okta(_) => format!("Dialect: {d} (okta.md §2)."),
             });
         }
         if !credentials.is_empty() {
@@ -1416,7 +1420,7 @@ pub fn write_all(flows: &[Flow], options: &ConvertOptions, out: &Path, secrets: 
     println!(
         "IdP: {}{}; {} scenario(s) written:",
         idp_name(converted.recognized.idp),
-        converted.recognized.dialect.map(|d| format!(" ({d:?} dialect)")).unwrap_or_default(),
+        converted.recognized.dialect.map(|d| format!("; dialect: {d}")).unwrap_or_default(),
         written.len()
     );
     for f in &written {
