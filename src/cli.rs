@@ -43,6 +43,10 @@ pub enum Command {
     Snapshots(snapshots::SnapshotsCommand),
     /// Drive a server the way Okta's or Entra's provisioning engine does, then reconcile it with the source.
     Simulate(crate::simulate::cli::SimulateArgs),
+    /// Record an IdP's traffic through a reverse proxy into replayable scenarios.
+    Record(crate::record::RecordArgs),
+    /// Turn a HAR 1.2 capture of an IdP's traffic into replayable scenarios.
+    Import(crate::record::ImportArgs),
 }
 
 /// Which scenarios to use.
@@ -227,6 +231,8 @@ pub fn main() -> i32 {
         Command::Bench(args) => rt.block_on(crate::bench::bench(args)),
         Command::Snapshots(cmd) => snapshots::main(cmd),
         Command::Simulate(args) => rt.block_on(crate::simulate::cli::simulate(args)),
+        Command::Record(args) => rt.block_on(crate::record::record_command(args)),
+        Command::Import(args) => crate::record::har::import_command(args),
     };
     match result {
         Ok(code) => code,

@@ -12,7 +12,8 @@
 //! - [`report`]: human, JUnit and JSON reports and the exit policy;
 //! - [`idp`]: how Okta and Entra shape their requests (PATCH dialects, app kinds), shared by all;
 //! - [`simulate`]: the IdP simulator (`simulate`): cycles at scale and reconciliation;
-//! - [`cli`]: the command line (`run`, `list`, `serve`, `bench`, `simulate`).
+//! - [`record`]: the recorder (`record`, `import --har`): captured IdP traffic → scenarios;
+//! - [`cli`]: the command line (`run`, `list`, `serve`, `bench`, `simulate`, `record`, `import`).
 
 pub mod bench;
 pub mod check;
@@ -23,9 +24,11 @@ pub mod http;
 pub mod idp;
 pub mod library;
 pub mod normalize;
+pub mod paging;
 pub mod payload;
 pub mod preflight;
 pub mod profile;
+pub mod record;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -639,6 +639,15 @@ impl Runner {
                 )));
                 continue;
             }
+            if step.pages {
+                for r in self.run_pages(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await {
+                    if r.verdict == StepVerdict::Error {
+                        transport_error = r.error.clone();
+                    }
+                    result.steps.push(r);
+                }
+                continue;
+            }
             let step_result =
                 name_of(self.run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await);
             if step_result.verdict == StepVerdict::Error {
@@ -742,6 +751,52 @@ impl Runner {
             result.verdict = Verdict::Skip;
         }
         result
+    }
+
+    /// Runs a `pages` step: one request per page, `startIndex` advanced by `count` while `totalResults` says
+    /// more remain (see [`crate::paging`]); each page is a result named `name [page k]`.
+    #[allow(clippy::too_many_arguments)]
+    async fn run_pages(
+        &self,
+        s: &Scenario,
+        step: &Step,
+        level: Level,
+        resolved: &Resolved,
+        profile: &Profile,
+        vars: &mut Vars,
+        created: &mut Vec<String>,
+        redactor: &Redactor,
+    ) -> Vec<StepResult> {
+        let param =
+            |name: &str| step.request.query.0.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.parse::<u64>().ok());
+        let mut cursor = crate::paging::PageCursor::new(param("startIndex").unwrap_or(1), param("count").unwrap_or(1));
+        let mut out = Vec::new();
+        loop {
+            let mut page = step.clone();
+            for (k, v) in &mut page.request.query.0 {
+                if k == "startIndex" {
+                    *v = cursor.start().to_string();
+                }
+            }
+            let number = cursor.page();
+            let mut r = self.run_step(s, &page, level, resolved, profile, vars, created, redactor).await;
+            r.name = format!("{} [page {number}]", step.name);
+            let more = match (&r.response, r.verdict) {
+                (Some(obs), StepVerdict::Pass | StepVerdict::Fail) => {
+                    let (failures, more) = cursor.observe(obs.status, obs.json());
+                    if !failures.is_empty() {
+                        r.verdict = StepVerdict::Fail;
+                        r.failures.extend(failures);
+                    }
+                    more
+                }
+                _ => false,
+            };
+            out.push(r);
+            if !more {
+                return out;
+            }
+        }
     }
 
     #[allow(clippy::too_many_arguments)]

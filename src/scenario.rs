@@ -489,6 +489,11 @@ pub struct Step {
     /// page through. Each run is its own result and transcript entry, named `name [i/n]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat: Option<u32>,
+    /// Follow a paged list the way Okta's import does (okta.md §2): the step's `startIndex` advances by its
+    /// `count` while the response's `totalResults` says more remain (RFC 7644 §3.4.2.4). Each page is its own
+    /// result, named `name [page k]`; the runner also checks the pages agree with each other.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pages: bool,
 }
 
 impl Step {
@@ -515,6 +520,9 @@ impl Step {
         names
     }
 }
+
+/// The most pages a `pages` step follows.
+pub const MAX_PAGES: u32 = 1000;
 
 /// The variable a repeated step's runs are numbered by (1-based).
 pub const REPEAT_INDEX: &str = "index";
@@ -997,6 +1005,22 @@ fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
                 report(format!(
                     "a repeated step numbers its runs with `{{{{{REPEAT_INDEX}}}}}`, which is also a variable"
                 ));
+            }
+        }
+        if step.pages {
+            if step.repeat.is_some() {
+                report("`pages` and `repeat` are exclusive".into());
+            }
+            if !step.capture.is_empty() {
+                report("a `pages` step cannot capture: which page's value would it be?".into());
+            }
+            if step.request.method != Method::GET {
+                report("`pages` follows a list: the method must be GET".into());
+            }
+            let param = |name: &str| step.request.query.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+            match (param("startIndex").map(str::parse::<u64>), param("count").map(str::parse::<u64>)) {
+                (Some(Ok(s)), Some(Ok(c))) if s >= 1 && c >= 1 => {}
+                _ => report("`pages` needs literal `startIndex` ≥ 1 and `count` ≥ 1 query parameters".into()),
             }
         }
         let mut defined_here = defined.clone();

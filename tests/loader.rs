@@ -241,7 +241,7 @@ fn the_json_schema_matches_the_loader() {
     assert_eq!(all.checks_set(), Assertion::CHECKS);
     assert_eq!(
         keys("/$defs/step/properties"),
-        ["capture", "expect", "kind", "level", "name", "note", "repeat", "request"]
+        ["capture", "expect", "kind", "level", "name", "note", "pages", "repeat", "request"]
     );
     assert_eq!(
         keys("/$defs/request/properties"),

@@ -1,0 +1,1431 @@
+//! Flows → scenario files: the one conversion `scimcheck record` and `scimcheck import --har` share.
+//!
+//! [`convert`] is pure. What it does, in order (research simulator.md §D "Normalisation a replayable scenario
+//! needs"):
+//! 1. recognises the IdP and Entra's dialect ([`super::recognize`]);
+//! 2. splits the capture into provisioning flows: every request is tied to the resources it names (by server
+//!    id in the path, by the id a create or lookup answered, by the userName/displayName a lookup or create
+//!    used, by ids in member and manager values); resources tied together form one flow, one scenario, its
+//!    requests in their recorded order. Lists without a filter (Okta's import) and discovery reads are flows of
+//!    their own;
+//! 3. turns every server-assigned id into a capture at the response that first returned it, and every later
+//!    use (paths, `members[].value`, manager values, `$ref`, filters) into `{{capture}}`; a resource that
+//!    existed before the recording gets a setup step that creates it from its recorded representation;
+//! 4. turns values the IdP generated into variables with generators of the same shape ([`super::values`]);
+//! 5. turns consecutive list requests that advance `startIndex` by `count` until `totalResults` into one step
+//!    with `"pages": true`, which the runner repeats by following the responses;
+//! 6. writes expectations from what was observed: the status; the attributes the request (or an earlier write
+//!    of the flow) set and the response echoed; `totalResults` of lookups; members' count; error `scimType`;
+//!    timings go into each step's `note`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use super::proxy::IdpChoice;
+use super::recognize::{self, dialect_tag, Recognized, AAD_OPT_FLAG};
+use super::values::{Collector, Plan, Role};
+use super::{decode_query, CapturedBody, Flow};
+use crate::idp::{Dialect, EntraDialect};
+use crate::normalize::Redactor;
+use crate::profile::{Profile, SpaceEncoding};
+use crate::scenario::{self, Idp};
+
+/// Conversion settings.
+#[derive(Debug, Clone)]
+pub struct ConvertOptions {
+    /// Which IdP (auto: recognise it).
+    pub idp: IdpChoice,
+    /// How the flows were obtained, for `source` (e.g. "`scimcheck record` from upstream https://…").
+    pub origin: String,
+    /// When the conversion runs (names the output group).
+    pub now: DateTime<Utc>,
+}
+
+/// One scenario file produced by the conversion.
+#[derive(Debug, Clone)]
+pub struct GeneratedScenario {
+    /// Path below the output folder: `<idp>/<group>/<name>.json`.
+    pub rel_path: String,
+    /// The file's text (pretty JSON; query parameters in recorded order).
+    pub text: String,
+}
+
+/// The result of a conversion.
+#[derive(Debug, Clone)]
+pub struct Converted {
+    /// The recognised (or forced) IdP and its evidence.
+    pub recognized: Recognized,
+    /// The scenarios, in the order their flows started.
+    pub scenarios: Vec<GeneratedScenario>,
+    /// Exchanges left out, and why.
+    pub notes: Vec<String>,
+}
+
+const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+const LIST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+/// Keys whose string values are SCIM vocabulary, never IdP data.
+const VOCABULARY: &[&str] = &["schemas", "resourceType", "type", "op", "locale", "timezone", "preferredLanguage"];
+/// Attributes not tracked for echo assertions: write-only, read-only or server-computed (RFC 7643 §3.1, §4.1).
+const NOT_TRACKED: &[&str] = &["schemas", "password", "meta", "id", "members", "groups", "$ref"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Kind {
+    Users,
+    Groups,
+    Other,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Users => "user",
+            Kind::Groups => "group",
+            Kind::Other => "resource",
+        }
+    }
+}
+
+/// A flow, parsed.
+struct Ex<'a> {
+    flow: &'a Flow,
+    method: scenario::Method,
+    collection: String,
+    kind: Kind,
+    id: Option<String>,
+    params: Vec<(String, String)>,
+    req: Option<Value>,
+    resp: Option<Value>,
+}
+
+impl Ex<'_> {
+    fn filter_pairs(&self) -> Vec<(String, String)> {
+        self.params.iter().filter(|(k, _)| k.eq_ignore_ascii_case("filter")).flat_map(|(_, f)| eq_clauses(f)).collect()
+    }
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    fn is_list(&self) -> bool {
+        self.method == scenario::Method::GET && self.id.is_none() && matches!(self.kind, Kind::Users | Kind::Groups)
+    }
+    fn ok(&self) -> bool {
+        (200..300).contains(&self.flow.status)
+    }
+    fn resource_ids_in_response(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let Some(r) = &self.resp else { return out };
+        if !self.ok() {
+            return out;
+        }
+        if let Some(id) = r.get("id").and_then(Value::as_str) {
+            if matches!(self.kind, Kind::Users | Kind::Groups) {
+                out.push((id.to_string(), "/id".to_string()));
+            }
+        }
+        if let Some(list) = r.get("Resources").and_then(Value::as_array) {
+            for (i, item) in list.iter().enumerate() {
+                if let Some(id) = item.get("id").and_then(Value::as_str) {
+                    out.push((id.to_string(), format!("/Resources/{i}/id")));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `attr eq "value"` clauses of a filter (Okta and Entra only use `eq` and `and`: okta.md §2, azure.md §4).
+fn eq_clauses(filter: &str) -> Vec<(String, String)> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r#"(?i)([A-Za-z0-9_.:\[\]" ]+?)\s+eq\s+"((?:[^"\\]|\\.)*)""#).expect("valid regex")
+    });
+    re.captures_iter(filter)
+        .map(|c| {
+            let attr = c[1].trim().trim_start_matches("and ").trim().to_string();
+            (attr, c[2].replace("\\\"", "\""))
+        })
+        .collect()
+}
+
+fn parse_method(m: &str) -> Option<scenario::Method> {
+    use scenario::Method::*;
+    Some(match m.to_ascii_uppercase().as_str() {
+        "GET" => GET,
+        "POST" => POST,
+        "PUT" => PUT,
+        "PATCH" => PATCH,
+        "DELETE" => DELETE,
+        _ => return None,
+    })
+}
+
+fn parse<'a>(flow: &'a Flow) -> Result<Ex<'a>, String> {
+    let method = parse_method(&flow.method).ok_or_else(|| format!("{} is not a SCIM method", flow.method))?;
+    let segments: Vec<String> = flow
+        .path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let collection = segments.first().cloned().unwrap_or_default();
+    let kind = match collection.as_str() {
+        "Users" => Kind::Users,
+        "Groups" => Kind::Groups,
+        _ => Kind::Other,
+    };
+    let id = segments.get(1).filter(|s| !s.is_empty()).cloned();
+    Ok(Ex {
+        flow,
+        method,
+        collection,
+        kind,
+        id,
+        params: decode_query(&flow.query),
+        req: flow.request_body.json(),
+        resp: flow.response_body.json(),
+    })
+}
+
+/// Union-find over the things requests name.
+#[derive(Default)]
+struct Links {
+    index: HashMap<String, usize>,
+    parent: Vec<usize>,
+}
+
+impl Links {
+    fn node(&mut self, key: String) -> usize {
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        let i = self.parent.len();
+        self.parent.push(i);
+        self.index.insert(key, i);
+        i
+    }
+    fn find(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+    fn union(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a != b {
+            self.parent[b.max(a)] = a.min(b);
+        }
+    }
+}
+
+fn res_key(id: &str) -> String {
+    format!("res:{id}")
+}
+fn name_key(kind: Kind, value: &str) -> String {
+    format!("name:{kind:?}:{}", value.to_lowercase())
+}
+
+/// Every string in a JSON value.
+fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+fn quoted(s: &str) -> Vec<String> {
+    s.split('"').skip(1).step_by(2).map(str::to_string).collect()
+}
+
+/// Converts captured flows into scenarios. Pure: same flows and options, same scenarios.
+pub fn convert(flows: &[Flow], options: &ConvertOptions) -> Converted {
+    let mut notes = Vec::new();
+    let mut exs: Vec<Ex<'_>> = Vec::new();
+    for (i, f) in flows.iter().enumerate() {
+        if f.error.is_some() && f.response_headers.is_empty() {
+            notes.push(format!(
+                "exchange {} ({} {}) left out: {}",
+                i + 1,
+                f.method,
+                f.path,
+                f.error.clone().unwrap_or_default()
+            ));
+            continue;
+        }
+        match parse(f) {
+            Ok(ex) => exs.push(ex),
+            Err(e) => notes.push(format!("exchange {} ({} {}) left out: {e}", i + 1, f.method, f.path)),
+        }
+    }
+    let kept: Vec<Flow> = exs.iter().map(|e| e.flow.clone()).collect();
+    let recognized = recognize::recognize(&kept, options.idp);
+    let group = format!("recorded_{}", options.now.format("%Y%m%d_%H%M%S"));
+
+    // which ids are server resources, what kind, and which were created during the recording
+    let mut kinds: HashMap<String, Kind> = HashMap::new();
+    let mut created: BTreeSet<String> = BTreeSet::new();
+    for ex in &exs {
+        if let Some(id) = &ex.id {
+            if matches!(ex.kind, Kind::Users | Kind::Groups) {
+                kinds.entry(id.clone()).or_insert(ex.kind);
+            }
+        }
+        for (id, pointer) in ex.resource_ids_in_response() {
+            kinds.entry(id.clone()).or_insert(ex.kind);
+            if ex.method == scenario::Method::POST && pointer == "/id" && ex.flow.status == 201 {
+                created.insert(id);
+            }
+        }
+    }
+
+    // tie requests to resources
+    let mut links = Links::default();
+    let mut primary: Vec<usize> = Vec::new();
+    for (i, ex) in exs.iter().enumerate() {
+        let own = match (&ex.id, ex.kind) {
+            (Some(id), Kind::Users | Kind::Groups) => links.node(res_key(id)),
+            (None, Kind::Users | Kind::Groups) if ex.method == scenario::Method::POST => {
+                match ex.resource_ids_in_response().first() {
+                    Some((id, _)) => links.node(res_key(id)),
+                    None => match body_name(ex) {
+                        Some(n) => links.node(name_key(ex.kind, &n)),
+                        None => links.node(format!("solo:{i}")),
+                    },
+                }
+            }
+            (None, Kind::Users | Kind::Groups) if ex.is_list() => {
+                let pairs = ex.filter_pairs();
+                match pairs.first() {
+                    Some((attr, v)) if attr.eq_ignore_ascii_case("id") => links.node(res_key(v)),
+                    Some((_, v)) => links.node(name_key(ex.kind, v)),
+                    None => links.node(format!("list:{:?}", ex.kind)),
+                }
+            }
+            (_, Kind::Other) => links.node("discovery".into()),
+            _ => links.node(format!("solo:{i}")),
+        };
+        primary.push(own);
+        let is_list_without_filter = ex.is_list() && ex.filter_pairs().is_empty();
+        if !is_list_without_filter {
+            let ids = ex.resource_ids_in_response();
+            if ids.len() <= 5 {
+                for (id, _) in ids {
+                    let n = links.node(res_key(&id));
+                    links.union(own, n);
+                }
+            }
+            for (_, v) in ex.filter_pairs() {
+                if kinds.contains_key(&v) {
+                    let n = links.node(res_key(&v));
+                    links.union(own, n);
+                }
+            }
+        }
+        if ex.method == scenario::Method::POST {
+            if let (Some(n), Some((id, _))) = (body_name(ex), ex.resource_ids_in_response().first()) {
+                let a = links.node(name_key(ex.kind, &n));
+                let b = links.node(res_key(id));
+                links.union(a, b);
+            }
+        }
+        if let Some(body) = &ex.req {
+            let mut ss = Vec::new();
+            strings(body, &mut ss);
+            let mut refs: Vec<String> = Vec::new();
+            for s in ss {
+                if kinds.contains_key(s) {
+                    refs.push(s.to_string());
+                }
+                refs.extend(quoted(s).into_iter().filter(|q| kinds.contains_key(q)));
+            }
+            for op in operations(body) {
+                if let Some(p) = op.get("path").and_then(Value::as_str) {
+                    refs.extend(quoted(p).into_iter().filter(|q| kinds.contains_key(q)));
+                }
+            }
+            for r in refs {
+                let n = links.node(res_key(&r));
+                links.union(own, n);
+            }
+        }
+    }
+    let mut components: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (i, own) in primary.iter().enumerate() {
+        let root = links.find(*own);
+        match components.iter_mut().find(|(r, _)| *r == root) {
+            Some((_, members)) => members.push(i),
+            None => components.push((root, vec![i])),
+        }
+    }
+
+    let ctx =
+        Ctx { exs: &exs, kinds: &kinds, created: &created, recognized: &recognized, options, flows_total: flows.len() };
+    let mut scenarios = Vec::new();
+    for (n, (_, members)) in components.iter().enumerate() {
+        let (name, text) = ctx.scenario(n + 1, members);
+        scenarios.push(GeneratedScenario { rel_path: format!("{}/{group}/{name}.json", recognized.idp), text });
+    }
+    Converted { recognized, scenarios, notes }
+}
+
+/// The PATCH operations of a body (`Operations`, case-insensitively).
+fn operations(body: &Value) -> Vec<Value> {
+    crate::idp::get_ci(body, "Operations").and_then(Value::as_array).cloned().unwrap_or_default()
+}
+
+/// The name a create used (userName / displayName).
+fn body_name(ex: &Ex<'_>) -> Option<String> {
+    let b = ex.req.as_ref()?;
+    let key = if ex.kind == Kind::Groups { "displayName" } else { "userName" };
+    b.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+struct Ctx<'a, 'f> {
+    exs: &'a [Ex<'f>],
+    kinds: &'a HashMap<String, Kind>,
+    created: &'a BTreeSet<String>,
+    recognized: &'a Recognized,
+    options: &'a ConvertOptions,
+    flows_total: usize,
+}
+
+/// What the flow has written to one resource so far.
+#[derive(Default, Clone)]
+struct Written {
+    attrs: BTreeMap<String, Value>,
+    members: Option<BTreeSet<String>>,
+}
+
+/// One step being built.
+struct Draft {
+    name: String,
+    note: String,
+    method: scenario::Method,
+    path: String,
+    query: Vec<(String, String)>,
+    spaces: Option<SpaceEncoding>,
+    headers: BTreeMap<String, Value>,
+    body: Option<Value>,
+    body_text: Option<String>,
+    auth: Option<&'static str>,
+    status: u16,
+    assertions: Vec<Value>,
+    capture: BTreeMap<String, String>,
+    pages: bool,
+}
+
+fn escape(s: &str) -> String {
+    s.replace("{{", "{ {").replace("}}", "} }")
+}
+
+fn pointer_escape(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+/// A SCIM attribute path (`name.givenName`, `urn:…:User:employeeNumber`) as a JSON pointer; `None` for value
+/// filters (`emails[type eq "work"].value`), which name no fixed position.
+fn attr_pointer(path: &str) -> Option<String> {
+    if path.contains('[') {
+        return None;
+    }
+    if path.to_ascii_lowercase().starts_with("urn:") {
+        let (urn, attr) = path.rsplit_once(':')?;
+        let mut p = format!("/{}", pointer_escape(urn));
+        for part in attr.split('.') {
+            p.push('/');
+            p.push_str(&pointer_escape(part));
+        }
+        return Some(p);
+    }
+    Some(path.split('.').map(|p| format!("/{}", pointer_escape(p))).collect())
+}
+
+/// Leaves of a written value under `prefix`, skipping what is not echoed.
+fn flatten(v: &Value, prefix: &str, out: &mut BTreeMap<String, Value>) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o {
+                if prefix.is_empty() && NOT_TRACKED.iter().any(|n| n.eq_ignore_ascii_case(k)) {
+                    continue;
+                }
+                if k == "$ref" {
+                    continue;
+                }
+                flatten(x, &format!("{prefix}/{}", pointer_escape(k)), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                flatten(x, &format!("{prefix}/{i}"), out);
+            }
+        }
+        Value::Null => {}
+        leaf => {
+            if !prefix.is_empty() {
+                out.insert(prefix.to_string(), leaf.clone());
+            }
+        }
+    }
+}
+
+/// Whether the response value echoes what was written (Entra's default dialect writes `"False"` for `false`).
+fn echoes(written: &Value, observed: &Value) -> bool {
+    if written == observed {
+        return true;
+    }
+    match (written, observed) {
+        (Value::String(s), Value::Bool(b)) => s.eq_ignore_ascii_case(if *b { "true" } else { "false" }),
+        _ => false,
+    }
+}
+
+fn member_ids(v: &Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+/// Applies a write to the tracked state of its resource (RFC 7644 §3.5.1 PUT replaces, §3.5.2 PATCH ops).
+fn apply_write(ex: &Ex<'_>, w: &mut Written) {
+    let Some(body) = &ex.req else { return };
+    match ex.method {
+        scenario::Method::POST | scenario::Method::PUT => {
+            w.attrs.clear();
+            flatten(body, "", &mut w.attrs);
+            if ex.kind == Kind::Groups {
+                w.members = Some(body.get("members").map(member_ids).unwrap_or_default().into_iter().collect());
+            }
+        }
+        scenario::Method::PATCH => {
+            for op in operations(body) {
+                let name = op.get("op").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+                let path = op.get("path").and_then(Value::as_str);
+                let value = op.get("value");
+                match (path, value) {
+                    (Some(p), _)
+                        if p.eq_ignore_ascii_case("members") || p.to_ascii_lowercase().starts_with("members[") =>
+                    {
+                        let mut set = w.members.clone().unwrap_or_default();
+                        let known = w.members.is_some();
+                        match name.as_str() {
+                            "add" => set.extend(value.map(member_ids).unwrap_or_default()),
+                            "replace" => set = value.map(member_ids).unwrap_or_default().into_iter().collect(),
+                            "remove" => {
+                                let named: Vec<String> =
+                                    value.map(member_ids).unwrap_or_default().into_iter().chain(quoted(p)).collect();
+                                if named.is_empty() {
+                                    set.clear();
+                                } else {
+                                    set.retain(|m| !named.contains(m));
+                                }
+                            }
+                            _ => {}
+                        }
+                        w.members = (known || name == "replace").then_some(set);
+                    }
+                    (Some(p), v) => {
+                        let Some(mut ptr) = attr_pointer(p) else { continue };
+                        let mut v = v.cloned();
+                        if p.to_ascii_lowercase().ends_with(":manager") {
+                            // Entra sends the manager as a bare id or {"value": id}; it reads back as manager.value
+                            // (azure.md §2 "Manager").
+                            ptr.push_str("/value");
+                            v = v.map(|x| x.get("value").cloned().unwrap_or(x));
+                        }
+                        w.attrs.retain(|k, _| !(k == &ptr || k.starts_with(&format!("{ptr}/"))));
+                        if name != "remove" {
+                            if let Some(v) = v {
+                                if !v.is_array() {
+                                    let mut m = BTreeMap::new();
+                                    flatten(&v, &ptr, &mut m);
+                                    if !v.is_object() {
+                                        m.insert(ptr.clone(), v.clone());
+                                    }
+                                    m.retain(|_, x| !x.as_str().is_some_and(str::is_empty));
+                                    w.attrs.extend(m);
+                                }
+                            }
+                        }
+                    }
+                    (None, Some(Value::Object(o))) => {
+                        for (k, x) in o {
+                            if k.eq_ignore_ascii_case("members") {
+                                w.members = Some(member_ids(x).into_iter().collect());
+                                continue;
+                            }
+                            if NOT_TRACKED.iter().any(|n| n.eq_ignore_ascii_case(k)) {
+                                continue;
+                            }
+                            let Some(ptr) = attr_pointer(k) else { continue };
+                            w.attrs.retain(|p, _| !(p == &ptr || p.starts_with(&format!("{ptr}/"))));
+                            let mut m = BTreeMap::new();
+                            flatten(x, &ptr, &mut m);
+                            if !x.is_object() && !x.is_array() {
+                                m.insert(ptr, x.clone());
+                            }
+                            w.attrs.extend(m);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The role of a written attribute, for value planning.
+fn role_of(pointer: &str) -> Option<Role> {
+    let p = pointer.to_ascii_lowercase();
+    Some(match p.as_str() {
+        "/username" => Role::UserName,
+        "/externalid" => Role::ExternalId,
+        "/displayname" => Role::DisplayName,
+        "/name/givenname" => Role::GivenName,
+        "/name/familyname" => Role::FamilyName,
+        "/name/formatted" => Role::Formatted,
+        "/name/middlename" | "/nickname" => Role::Other,
+        "/password" => Role::Password,
+        _ if p.starts_with("/emails/") && p.ends_with("/value") => Role::Email,
+        _ if p.ends_with("/employeenumber") => Role::Other,
+        _ => return None,
+    })
+}
+
+/// Identity values a write carries, with their roles.
+fn written_values(ex: &Ex<'_>, out: &mut Vec<(String, Role)>) {
+    let Some(body) = &ex.req else { return };
+    fn visit(ptr: &str, v: &Value, out: &mut Vec<(String, Role)>) {
+        let mut leaves = BTreeMap::new();
+        flatten_all(v, ptr, &mut leaves);
+        for (p, x) in leaves {
+            if let (Some(role), Some(s)) = (role_of(&p), x.as_str()) {
+                out.push((s.to_string(), role));
+            }
+        }
+    }
+    match ex.method {
+        scenario::Method::POST | scenario::Method::PUT => visit("", body, out),
+        scenario::Method::PATCH => {
+            for op in operations(body) {
+                let value = op.get("value").cloned().unwrap_or(Value::Null);
+                match op.get("path").and_then(Value::as_str) {
+                    Some(p) if p.to_ascii_lowercase().starts_with("emails") && p.ends_with(".value") => {
+                        if let Some(s) = value.as_str() {
+                            out.push((s.to_string(), Role::Email));
+                        }
+                    }
+                    Some(p) => {
+                        if let Some(ptr) = attr_pointer(p) {
+                            visit(&ptr, &value, out)
+                        }
+                    }
+                    None => {
+                        if let Some(o) = value.as_object() {
+                            for (k, x) in o {
+                                if let Some(ptr) = attr_pointer(k) {
+                                    visit(&ptr, x, out);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Like [`flatten`] but keeps `password`.
+fn flatten_all(v: &Value, prefix: &str, out: &mut BTreeMap<String, Value>) {
+    match v {
+        Value::Object(o) => o.iter().for_each(|(k, x)| flatten_all(x, &format!("{prefix}/{}", pointer_escape(k)), out)),
+        Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| flatten_all(x, &format!("{prefix}/{i}"), out)),
+        Value::Null => {}
+        leaf => {
+            out.insert(prefix.to_string(), leaf.clone());
+        }
+    }
+}
+
+/// Ids and values → placeholders.
+struct Templater<'a> {
+    plan: &'a Plan,
+    /// id → capture name, for ids whose capture is defined at this point.
+    ids: BTreeMap<String, String>,
+}
+
+impl Templater<'_> {
+    fn id_in_text(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        for (id, name) in &self.ids {
+            let ph = format!("{{{{{name}}}}}");
+            out = out.replace(&format!("\"{id}\""), &format!("\"{ph}\""));
+            if id.len() >= 8 || out.contains(&format!("/{id}")) {
+                // path segments and URLs ($ref)
+                let seg = format!("/{id}");
+                let mut rebuilt = String::new();
+                let mut rest = out.as_str();
+                while let Some(pos) = rest.find(&seg) {
+                    let after = &rest[pos + seg.len()..];
+                    let boundary = after.is_empty() || after.starts_with(['/', '?', '#', '"']);
+                    rebuilt.push_str(&rest[..pos]);
+                    if boundary {
+                        rebuilt.push('/');
+                        rebuilt.push_str(&ph);
+                    } else {
+                        rebuilt.push_str(&seg);
+                    }
+                    rest = after;
+                }
+                rebuilt.push_str(rest);
+                out = rebuilt;
+            }
+        }
+        out
+    }
+
+    /// A string at a position that may hold IdP data.
+    fn string(&self, s: &str) -> String {
+        if let Some(name) = self.ids.get(s) {
+            return format!("{{{{{name}}}}}");
+        }
+        if let Some(p) = self.plan.placeholder(s) {
+            return p;
+        }
+        let escaped = escape(s);
+        let with_values = self.plan.in_quotes(&escaped);
+        self.id_in_text(&with_values)
+    }
+
+    fn value(&self, v: &Value, key: Option<&str>) -> Value {
+        match v {
+            Value::String(s) => {
+                if key.is_some_and(|k| VOCABULARY.contains(&k)) {
+                    Value::String(escape(s))
+                } else if key == Some("path") {
+                    Value::String(self.id_in_text(&self.plan.in_quotes(&escape(s))))
+                } else {
+                    Value::String(self.string(s))
+                }
+            }
+            Value::Array(a) => Value::Array(a.iter().map(|x| self.value(x, key)).collect()),
+            Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), self.value(x, Some(k)))).collect()),
+            other => other.clone(),
+        }
+    }
+}
+
+fn assertion(pointer: &str, check: &str, value: Value) -> Value {
+    let mut m = Map::new();
+    m.insert("pointer".into(), Value::String(pointer.to_string()));
+    m.insert(check.into(), value);
+    Value::Object(m)
+}
+
+fn idp_name(idp: Idp) -> &'static str {
+    match idp {
+        Idp::Okta => "Okta",
+        Idp::Azure => "Microsoft Entra ID",
+        Idp::Rfc => "an unrecognised SCIM client",
+    }
+}
+
+impl Ctx<'_, '_> {
+    /// Builds one scenario from the flows at `members` (indices into `exs`); returns its file name and JSON.
+    fn scenario(&self, number: usize, members: &[usize]) -> (String, String) {
+        let idp = self.recognized.idp;
+        let profile = Profile::of(idp);
+        let exs: Vec<&Ex<'_>> = members.iter().map(|&i| &self.exs[i]).collect();
+        let t0 = exs[0].flow.started;
+
+        // labels for resources, in order of first mention
+        let mut labels: BTreeMap<String, String> = BTreeMap::new();
+        let mut counters: BTreeMap<Kind, usize> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        let mut label_of = |id: &str, kind: Kind, labels: &mut BTreeMap<String, String>| {
+            if !labels.contains_key(id) {
+                let n = counters.entry(kind).or_insert(0);
+                *n += 1;
+                labels.insert(id.to_string(), format!("{}{n}", kind.label()));
+                order.push(id.to_string());
+            }
+        };
+        let is_import = exs.iter().all(|e| e.is_list() && e.filter_pairs().is_empty());
+        for ex in &exs {
+            if let Some(id) = &ex.id {
+                if let Some(k) = self.kinds.get(id) {
+                    label_of(id, *k, &mut labels);
+                }
+            }
+            if !is_import {
+                for (id, _) in ex.resource_ids_in_response() {
+                    if let Some(k) = self.kinds.get(&id) {
+                        label_of(&id, *k, &mut labels);
+                    }
+                }
+            }
+            if let Some(b) = &ex.req {
+                let mut ss = Vec::new();
+                strings(b, &mut ss);
+                for s in ss {
+                    let mut cands = vec![s.to_string()];
+                    cands.extend(quoted(s));
+                    for c in cands {
+                        if let Some(k) = self.kinds.get(&c) {
+                            label_of(&c, *k, &mut labels);
+                        }
+                    }
+                }
+            }
+        }
+
+        // resources that existed before the recording: created by a setup step from their representation
+        let mut description_notes: Vec<String> = Vec::new();
+        let mut setups: Vec<(String, Value)> = Vec::new();
+        for id in &order {
+            if self.created.contains(id) {
+                continue;
+            }
+            match self.representation(id) {
+                Some(body) => setups.push((id.clone(), body)),
+                None => description_notes.push(format!(
+                    "{} ({}) existed before the recording and no response showed it whole, so the replay cannot \
+                     create it: it must exist on the target.",
+                    labels[id],
+                    if self.kinds.get(id) == Some(&Kind::Groups) { "a group" } else { "a user" }
+                )),
+            }
+        }
+
+        // values the IdP generated → variables
+        let mut collector = Collector::default();
+        for (id, body) in &setups {
+            let mut leaves = BTreeMap::new();
+            flatten_all(body, "", &mut leaves);
+            for (p, v) in leaves {
+                if let (Some(role), Some(s)) = (role_of(&p), v.as_str()) {
+                    collector.add(s, &labels[id], role);
+                }
+            }
+        }
+        for ex in &exs {
+            let owner = ex
+                .id
+                .clone()
+                .or_else(|| {
+                    (ex.method == scenario::Method::POST)
+                        .then(|| ex.resource_ids_in_response().first().map(|(id, _)| id.clone()))
+                        .flatten()
+                })
+                .and_then(|id| labels.get(&id).cloned())
+                .unwrap_or_else(|| "value".into());
+            let mut vals = Vec::new();
+            written_values(ex, &mut vals);
+            for (v, role) in vals {
+                if !self.kinds.contains_key(&v) {
+                    collector.add(&v, &owner, role);
+                }
+            }
+        }
+        for ex in &exs {
+            for (attr, v) in ex.filter_pairs() {
+                if attr.eq_ignore_ascii_case("id") || self.kinds.contains_key(&v) || collector.contains(&v) {
+                    continue;
+                }
+                let role = if attr.to_ascii_lowercase().contains("email") { Role::Email } else { Role::Lookup };
+                collector.add(&v, "lookup", role);
+            }
+        }
+        let plan = collector.plan();
+
+        // steps
+        let mut t = Templater { plan: &plan, ids: BTreeMap::new() };
+        let mut state: HashMap<String, Written> = HashMap::new();
+        let mut drafts: Vec<Draft> = Vec::new();
+        for (id, body) in &setups {
+            let label = &labels[id];
+            let kind = self.kinds.get(id).copied().unwrap_or(Kind::Users);
+            let collection = if kind == Kind::Groups { "/Groups" } else { "/Users" };
+            let cap = format!("{label}.id");
+            let mut w = Written::default();
+            flatten(body, "", &mut w.attrs);
+            state.insert(id.clone(), w);
+            let mut capture = BTreeMap::new();
+            capture.insert(cap.clone(), "/id".to_string());
+            drafts.push(Draft {
+                name: format!("Setup: {label} exists (it existed before the recording)"),
+                note: "Not sent by the IdP: the resource existed on the upstream before the recording; it is created \
+                       here from its recorded representation (ids, meta, members and groups left out) so the flow \
+                       can replay on an empty server."
+                    .into(),
+                method: scenario::Method::POST,
+                path: collection.into(),
+                query: vec![],
+                spaces: None,
+                headers: BTreeMap::new(),
+                body: Some(t.value(body, None)),
+                body_text: None,
+                auth: None,
+                status: 201,
+                assertions: vec![],
+                capture,
+                pages: false,
+            });
+            t.ids.insert(id.clone(), cap);
+        }
+
+        let mut i = 0;
+        while i < exs.len() {
+            let ex = exs[i];
+            let pages = self.page_run(&exs[i..]);
+            let mut d = self.draft(ex, &t, &profile, t0);
+            if let Some(n) = pages {
+                d.pages = true;
+                d.name = format!("{} (every page, following totalResults)", d.name);
+                let last = exs[i + n - 1];
+                d.note = format!(
+                    "{} Recorded as {n} page request(s) advancing startIndex by count (Okta's import rule, okta.md §2); \
+                     replayed as a loop that follows the responses.",
+                    d.note
+                );
+                d.assertions = page_assertions(last);
+                drafts.push(d);
+                i += n;
+                continue;
+            }
+            // writes first, so the response is compared with what the request wrote
+            let target = ex.id.clone().or_else(|| {
+                (ex.method == scenario::Method::POST)
+                    .then(|| ex.resource_ids_in_response().first().map(|(id, _)| id.clone()))
+                    .flatten()
+            });
+            if let Some(id) = &target {
+                if matches!(ex.method, scenario::Method::POST | scenario::Method::PUT | scenario::Method::PATCH)
+                    && ex.ok()
+                {
+                    apply_write(ex, state.entry(id.clone()).or_default());
+                }
+            }
+            d.assertions.extend(self.assertions(ex, &t, &state));
+            // captures: ids this response shows first
+            for (id, pointer) in ex.resource_ids_in_response() {
+                if t.ids.contains_key(&id) || !labels.contains_key(&id) || is_import {
+                    continue;
+                }
+                let cap = format!("{}.id", labels[&id]);
+                d.capture.insert(cap.clone(), pointer);
+                t.ids.insert(id, cap);
+            }
+            if ex.method == scenario::Method::DELETE && ex.ok() {
+                if let Some(id) = &ex.id {
+                    state.remove(id);
+                }
+            }
+            drafts.push(d);
+            i += 1;
+        }
+
+        // scenario fields
+        let steps: Vec<StepOut<'_>> = drafts.iter().map(step_out).collect();
+        let has_groups = exs.iter().any(|e| e.kind == Kind::Groups);
+        let has_patch = exs.iter().any(|e| e.method == scenario::Method::PATCH);
+        let mut requires = Vec::new();
+        if has_groups {
+            requires.push("groups");
+        }
+        if has_patch {
+            requires.push("patch");
+        }
+        let mut tags = vec!["recorded".to_string(), idp.to_string()];
+        let slug = if is_import {
+            tags.push("import".into());
+            format!("import_{}", exs[0].collection.to_lowercase())
+        } else if exs.iter().all(|e| e.kind == Kind::Other) {
+            tags.push("discovery".into());
+            "discovery".into()
+        } else if order.is_empty() {
+            tags.push("lookup".into());
+            "lookup".into()
+        } else {
+            let names: Vec<&str> = order.iter().take(3).map(|id| labels[id].as_str()).collect();
+            let more = if order.len() > 3 { format!("_and_{}_more", order.len() - 3) } else { String::new() };
+            format!("{}{more}", names.join("_"))
+        };
+        if let Some(d) = self.recognized.dialect {
+            tags.push(dialect_tag(d).to_string());
+        }
+        let credentials: BTreeSet<&str> = exs.iter().filter_map(|e| e.flow.credential).map(|c| c.as_str()).collect();
+        for c in &credentials {
+            tags.push(format!("credential-{c}"));
+        }
+        let verbs: Vec<String> = {
+            let mut v: Vec<String> = Vec::new();
+            for ex in &exs {
+                let verb = verb(ex).to_string();
+                if v.last() != Some(&verb) {
+                    v.push(verb);
+                }
+            }
+            v
+        };
+        let subject = if order.is_empty() {
+            slug.replace('_', " ")
+        } else {
+            order.iter().map(|id| labels[id].clone()).collect::<Vec<_>>().join(", ")
+        };
+        let title = format!("Recorded {} flow {number}: {subject} — {}", idp_name(idp), verbs.join(", "));
+        let last = exs.last().map(|e| e.flow.started).unwrap_or(t0);
+        let user_agents: BTreeSet<&str> = exs.iter().filter_map(|e| e.flow.request_header("user-agent")).collect();
+        let mut source = format!(
+            "Captured {} by {} on {} – {} ({} of {} exchanges); IdP: {}",
+            if self.options.origin.contains("HAR") { "traffic imported" } else { "traffic" },
+            self.options.origin,
+            t0.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            last.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            exs.len(),
+            self.flows_total,
+            idp_name(idp),
+        );
+        if !user_agents.is_empty() {
+            let ua: Vec<String> = user_agents.iter().map(|u| format!("`{}`", escape(u))).collect();
+            source.push_str(&format!(" (User-Agent {})", ua.join(", ")));
+        }
+        let mut description = vec![format!(
+            "Recorded provisioning flow: {} request(s) in the order the IdP sent them{}.",
+            exs.len(),
+            if setups.is_empty() { String::new() } else { format!(", after {} setup step(s)", setups.len()) }
+        )];
+        if !self.recognized.evidence.is_empty() {
+            description.push(format!("IdP recognised from: {}.", self.recognized.evidence.join("; ")));
+        }
+        if let Some(d) = self.recognized.dialect {
+            description.push(match d {
+                Dialect::Entra(EntraDialect::AadOptscim062020) => format!(
+                    "Entra PATCH dialect: {AAD_OPT_FLAG} (azure.md §2). The flag was removed from recorded queries; \
+                     replay with it on the base URI (`--base-url '<base>?{AAD_OPT_FLAG}'`) when the server keys on it."
+                ),
+                Dialect::Entra(EntraDialect::Default) => {
+                    "Entra PATCH dialect: default (capitalised ops, string booleans; azure.md §2).".into()
+                }
+                Dialect::Okta(_) => format!("Dialect: {d} (okta.md §2)."),
+            });
+        }
+        if !credentials.is_empty() {
+            description.push(format!(
+                "Credential style: {} (the credential itself was not recorded).",
+                credentials.iter().copied().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        let total_ms: f64 = exs.iter().map(|e| e.flow.elapsed_ms).sum();
+        description.push(format!(
+            "Timing: the flow spanned {:.3} s; the upstream took {:.1} ms in total (per-step figures in each note).",
+            (last - t0).num_milliseconds() as f64 / 1000.0,
+            total_ms
+        ));
+        description.extend(description_notes);
+
+        let mut file = Map::new();
+        file.insert("title".into(), Value::String(escape(&title)));
+        file.insert("description".into(), Value::String(description.join(" ")));
+        file.insert("source".into(), Value::String(source));
+        file.insert("level".into(), json!("must"));
+        file.insert("tags".into(), json!(tags));
+        if !requires.is_empty() {
+            file.insert("requires".into(), json!(requires));
+        }
+        // the IdP's User-Agent when the profile's differs
+        if user_agents.len() == 1 {
+            let ua = *user_agents.iter().next().expect("one");
+            let profile_ua =
+                profile.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("user-agent")).map(|(_, v)| *v);
+            if profile_ua != Some(ua) {
+                file.insert("headers".into(), json!({ "User-Agent": escape(ua) }));
+            }
+        }
+        if !plan.variables.is_empty() {
+            file.insert("variables".into(), json!(plan.variables));
+        }
+        // the file: the fields above in the schema's order, then the steps with their queries in recorded order
+        let mut text = serde_json::to_string_pretty(&Value::Object(file)).expect("JSON serialises");
+        text.truncate(text.trim_end().trim_end_matches('}').trim_end().len());
+        let steps_text = serde_json::to_string_pretty(&steps).expect("JSON serialises");
+        let indented: Vec<String> = steps_text.lines().map(|l| format!("  {l}")).collect();
+        text.push_str(&format!(",\n  \"steps\": {}\n}}\n", indented.join("\n").trim_start()));
+        (format!("{number:02}_{slug}"), text)
+    }
+
+    /// The earliest full representation of resource `id` any response showed.
+    fn representation(&self, id: &str) -> Option<Value> {
+        for ex in self.exs {
+            if !ex.ok() {
+                continue;
+            }
+            let Some(r) = &ex.resp else { continue };
+            let candidates: Vec<&Value> =
+                std::iter::once(r).chain(r.get("Resources").and_then(Value::as_array).into_iter().flatten()).collect();
+            for c in candidates {
+                if c.get("id").and_then(Value::as_str) == Some(id) {
+                    let mut body = c.clone();
+                    if let Some(o) = body.as_object_mut() {
+                        for k in ["id", "meta", "members", "groups", "password"] {
+                            o.remove(k);
+                        }
+                        for (_, ext) in o.iter_mut() {
+                            if let Some(e) = ext.as_object_mut() {
+                                e.remove("manager");
+                            }
+                        }
+                    }
+                    return Some(body);
+                }
+            }
+        }
+        None
+    }
+
+    /// How many requests from `exs[0]` form a complete page run (list requests advancing `startIndex` by
+    /// `count` until the last page), if they do.
+    fn page_run(&self, exs: &[&Ex<'_>]) -> Option<usize> {
+        let first = exs[0];
+        if !first.is_list() || !first.filter_pairs().is_empty() || !first.ok() {
+            return None;
+        }
+        let num = |e: &Ex<'_>, k: &str| e.param(k).and_then(|v| v.trim().parse::<u64>().ok());
+        let count = num(first, "count")?;
+        let mut start = num(first, "startIndex")?;
+        if count == 0 {
+            return None;
+        }
+        let mut n = 0;
+        for ex in exs {
+            if !ex.is_list()
+                || ex.collection != first.collection
+                || num(ex, "count") != Some(count)
+                || num(ex, "startIndex") != Some(start)
+            {
+                break;
+            }
+            n += 1;
+            let total = ex.resp.as_ref().and_then(|r| r.get("totalResults")).and_then(Value::as_u64)?;
+            if start + count > total {
+                return Some(n);
+            }
+            start += count;
+        }
+        None
+    }
+
+    fn draft(&self, ex: &Ex<'_>, t: &Templater<'_>, profile: &Profile, t0: DateTime<Utc>) -> Draft {
+        let f = ex.flow;
+        let path = t.id_in_text(&escape(&f.path));
+        let path = percent_encoding::percent_decode_str(&path).decode_utf8_lossy().into_owned();
+        let query: Vec<(String, String)> = ex
+            .params
+            .iter()
+            .filter(|(k, _)| k != AAD_OPT_FLAG)
+            .map(|(k, v)| (k.clone(), t.id_in_text(&t.plan.in_quotes(&escape(v)))))
+            .collect();
+        let recorded_space = if f.query.contains('+') {
+            Some(SpaceEncoding::Plus)
+        } else if f.query.contains("%20") {
+            Some(SpaceEncoding::Percent20)
+        } else {
+            None
+        };
+        let spaces = recorded_space.filter(|s| *s != profile.space);
+        let mut headers = BTreeMap::new();
+        let (body, body_text) = match (&ex.req, &f.request_body) {
+            (Some(v), _) => (Some(t.value(v, None)), None),
+            (None, CapturedBody::Text(text)) => (None, Some(escape(text))),
+            _ => (None, None),
+        };
+        if body.is_some() || body_text.is_some() {
+            if let Some(ct) = f.request_header("content-type") {
+                let profile_ct = profile
+                    .headers
+                    .iter()
+                    .chain(&profile.body_headers)
+                    .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+                    .map(|(_, v)| *v);
+                if profile_ct != Some(ct) {
+                    headers.insert("Content-Type".to_string(), Value::String(escape(ct)));
+                }
+            }
+        }
+        let auth = match (f.credential, f.status) {
+            (None, _) => Some("none"),
+            (Some(_), 401) => Some("invalid"),
+            _ => None,
+        };
+        let offset = (f.started - t0).num_milliseconds() as f64 / 1000.0;
+        let mut note = format!(
+            "Recorded at {} (+{offset:.3} s into the flow); the upstream answered {} in {:.1} ms.",
+            f.started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            f.status,
+            f.elapsed_ms
+        );
+        if auth == Some("invalid") {
+            note.push_str(
+                " The recorded credential was refused (401); the replay sends the profile's invalid credential.",
+            );
+        }
+        if f.response_body == CapturedBody::Truncated {
+            note.push_str(" The response body was longer than the capture limit: only the status is checked.");
+        }
+        let display_path = match &ex.id {
+            Some(id) => match t.ids.get(id) {
+                Some(cap) => format!("/{}/{}", ex.collection, cap.trim_end_matches(".id")),
+                None => format!("/{}/…", ex.collection),
+            },
+            None => f.path.clone(),
+        };
+        let shown_query: Vec<String> =
+            query.iter().map(|(k, v)| format!("{k}={}", v.replace("{{", "").replace("}}", ""))).collect();
+        let name = if shown_query.is_empty() {
+            format!("{} {display_path}", ex.method.as_str())
+        } else {
+            format!("{} {display_path}?{}", ex.method.as_str(), shown_query.join("&"))
+        };
+        Draft {
+            name,
+            note,
+            method: ex.method,
+            path,
+            query,
+            spaces,
+            headers,
+            body,
+            body_text,
+            auth,
+            status: f.status,
+            assertions: vec![],
+            capture: BTreeMap::new(),
+            pages: false,
+        }
+    }
+
+    /// Assertions on what the response showed: echoes of written attributes, lookup counts, error details.
+    fn assertions(&self, ex: &Ex<'_>, t: &Templater<'_>, state: &HashMap<String, Written>) -> Vec<Value> {
+        let mut out = Vec::new();
+        let Some(r) = &ex.resp else { return out };
+        if !ex.ok() {
+            let schemas = r.get("schemas").and_then(Value::as_array);
+            if schemas.is_some_and(|s| s.iter().any(|x| x == ERROR_URN)) {
+                out.push(assertion("/schemas", "contains", json!(ERROR_URN)));
+            }
+            for k in ["scimType", "status"] {
+                if let Some(v) = r.get(k) {
+                    out.push(assertion(&format!("/{k}"), "equals", v.clone()));
+                }
+            }
+            return out;
+        }
+        let excluded_members =
+            ex.param("excludedAttributes").is_some_and(|v| v.to_ascii_lowercase().contains("members"));
+        let echo = |prefix: &str, res: &Value, out: &mut Vec<Value>| {
+            let Some(id) = res.get("id").and_then(Value::as_str) else { return };
+            if let Some(cap) = t.ids.get(id) {
+                out.push(assertion(&format!("{prefix}/id"), "equals", json!(format!("{{{{{cap}}}}}"))));
+            }
+            if let Some(w) = state.get(id) {
+                for (p, written) in &w.attrs {
+                    if let Some(observed) = res.pointer(p) {
+                        if echoes(written, observed) {
+                            out.push(assertion(&format!("{prefix}{p}"), "equals", t.value(observed, None)));
+                        }
+                    }
+                }
+                if let (Some(set), Some(list)) = (&w.members, res.get("members")) {
+                    let observed: BTreeSet<String> = member_ids(list).into_iter().collect();
+                    if &observed == set {
+                        out.push(assertion(&format!("{prefix}/members"), "length", json!(set.len())));
+                    }
+                }
+            }
+            if excluded_members && self.kinds.get(id) == Some(&Kind::Groups) && res.get("members").is_none() {
+                out.push(assertion(&format!("{prefix}/members"), "absent", json!(true)));
+            }
+        };
+        if r.get("Resources").is_some() || r.get("totalResults").is_some() {
+            if let Some(schemas) = r.get("schemas").and_then(Value::as_array) {
+                if schemas.iter().any(|x| x == LIST_URN) {
+                    out.push(assertion("/schemas", "contains", json!(LIST_URN)));
+                }
+            }
+            if let Some(total) = r.get("totalResults") {
+                if !ex.filter_pairs().is_empty() {
+                    out.push(assertion("/totalResults", "equals", total.clone()));
+                } else {
+                    out.push(assertion("/totalResults", "isNumber", json!(true)));
+                }
+            }
+            if !ex.filter_pairs().is_empty() {
+                if let Some(list) = r.get("Resources").and_then(Value::as_array) {
+                    for (i, item) in list.iter().enumerate().take(5) {
+                        echo(&format!("/Resources/{i}"), item, &mut out);
+                    }
+                }
+            }
+        } else if matches!(ex.kind, Kind::Users | Kind::Groups) {
+            echo("", r, &mut out);
+        }
+        // the step that captures an id cannot also assert it (the capture is defined after the step)
+        out.retain(|a| {
+            let refers_to_own_capture = a.get("equals").and_then(Value::as_str).is_some_and(|s| {
+                ex.resource_ids_in_response().iter().any(|(id, _)| !t.ids.contains_key(id) && s.contains(id.as_str()))
+            });
+            !refers_to_own_capture
+        });
+        out
+    }
+}
+
+/// Checks every page of a replayed page loop must pass (the runner adds RFC 7644 §3.4.2.4 checks across pages).
+fn page_assertions(last: &Ex<'_>) -> Vec<Value> {
+    let mut out = Vec::new();
+    let r = last.resp.as_ref();
+    if r.and_then(|r| r.get("schemas")).and_then(Value::as_array).is_some_and(|s| s.iter().any(|x| x == LIST_URN)) {
+        out.push(assertion("/schemas", "contains", json!(LIST_URN)));
+    }
+    for k in ["totalResults", "startIndex", "itemsPerPage"] {
+        if r.and_then(|r| r.get(k)).is_some_and(Value::is_number) {
+            out.push(assertion(&format!("/{k}"), "isNumber", json!(true)));
+        }
+    }
+    out
+}
+
+fn verb(ex: &Ex<'_>) -> &'static str {
+    use scenario::Method::*;
+    match (ex.method, ex.kind, ex.id.is_some()) {
+        (_, Kind::Other, _) => "discovery",
+        (GET, _, false) if ex.filter_pairs().is_empty() => "list",
+        (GET, _, false) => "lookup",
+        (GET, _, true) => "read",
+        (POST, _, _) => "create",
+        (PUT, _, _) => "replace (PUT)",
+        (PATCH, _, _) => "update (PATCH)",
+        (DELETE, _, _) => "delete",
+    }
+}
+
+/// Query parameters written as a JSON object in their recorded order (order matters to a faithful replay).
+struct OrderedQuery<'a>(&'a [(String, String)]);
+
+impl serde::Serialize for OrderedQuery<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestOut<'a> {
+    method: &'static str,
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query: Option<OrderedQuery<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spaces: Option<SpaceEncoding>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    headers: &'a BTreeMap<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body_text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth: Option<&'static str>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StepOut<'a> {
+    name: &'a str,
+    note: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pages: bool,
+    request: RequestOut<'a>,
+    expect: Value,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    capture: &'a BTreeMap<String, String>,
+}
+
+fn step_out(d: &Draft) -> StepOut<'_> {
+    let mut expect = Map::new();
+    expect.insert("status".into(), json!(d.status));
+    if !d.assertions.is_empty() {
+        expect.insert("body".into(), Value::Array(d.assertions.clone()));
+    }
+    StepOut {
+        name: &d.name,
+        note: &d.note,
+        pages: d.pages,
+        request: RequestOut {
+            method: d.method.as_str(),
+            path: &d.path,
+            query: (!d.query.is_empty()).then_some(OrderedQuery(&d.query)),
+            spaces: d.spaces,
+            headers: &d.headers,
+            body: d.body.as_ref(),
+            body_text: d.body_text.as_deref(),
+            auth: d.auth,
+        },
+        expect: Value::Object(expect),
+        capture: &d.capture,
+    }
+}
+
+/// Converts, checks every scenario with the loader, scrubs secrets and writes the files below `out`; prints
+/// what was written. Exit code 0, or an error when nothing could be written.
+pub fn write_all(flows: &[Flow], options: &ConvertOptions, out: &Path, secrets: &[String]) -> Result<i32, String> {
+    let converted = convert(flows, options);
+    for n in &converted.notes {
+        println!("note: {n}");
+    }
+    if converted.scenarios.is_empty() {
+        println!("No SCIM exchange was captured: nothing written.");
+        return Ok(1);
+    }
+    let redactor = Redactor::new(secrets.iter().cloned());
+    let mut written = Vec::new();
+    for s in &converted.scenarios {
+        let text = redactor.scrub(&s.text);
+        let file = out.join(&s.rel_path);
+        if let Err(errors) = scenario::parse(&s.rel_path, &file, &text) {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            return Err(format!(
+                "the generated scenario {} does not load (a recorder bug):\n{}",
+                s.rel_path,
+                lines.join("\n")
+            ));
+        }
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        written.push(file);
+    }
+    println!(
+        "IdP: {}{}; {} scenario(s) written:",
+        idp_name(converted.recognized.idp),
+        converted.recognized.dialect.map(|d| format!("; dialect: {d}")).unwrap_or_default(),
+        written.len()
+    );
+    for f in &written {
+        println!("  {}", f.display());
+    }
+    println!("Replay: scimcheck run --scenarios {} --base-url <SCIM base URI>", out.display());
+    Ok(0)
+}

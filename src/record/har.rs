@@ -1,0 +1,229 @@
+//! `scimcheck import --har`: HAR 1.2 entries → [`Flow`]s, then the same conversion as `scimcheck record`.
+//!
+//! HAR 1.2 (research simulator.md §D, ahmadnassri/har-spec `versions/1.2.md`): `log.entries[]` with
+//! `startedDateTime` (ISO 8601), `time` (ms), `request {method, url, headers[], cookies[], postData.text}` and
+//! `response {status, headers[], content {text, encoding}}`. The spec warns HAR files may hold sensitive data:
+//! credential headers and cookies are dropped here and their values only used to scrub what is written.
+
+use std::path::Path;
+
+use base64::Engine;
+use serde_json::Value;
+
+use super::proxy::ImportArgs;
+use super::{CapturedBody, CredentialStyle, Flow, CREDENTIAL_HEADERS};
+
+/// Path segments that start the SCIM part of a URL (RFC 7644 §3.2 endpoints).
+const SCIM_ENDPOINTS: &[&str] = &[
+    "Users",
+    "Groups",
+    "Schemas",
+    "ServiceProviderConfig",
+    "ServiceProviderConfigs",
+    "ResourceTypes",
+    "Bulk",
+    "Me",
+    ".search",
+];
+
+/// What a HAR file held.
+#[derive(Debug, Clone)]
+pub struct HarImport {
+    /// The SCIM exchanges, in file order (HAR entries are sorted by start time).
+    pub flows: Vec<Flow>,
+    /// Credential values seen (never written).
+    pub secrets: Vec<String>,
+    /// `log.creator` as `name version`.
+    pub creator: String,
+    /// Entries left out, and why.
+    pub notes: Vec<String>,
+}
+
+fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+/// Reads HAR 1.2 text. `base_url` is the SCIM base URI the IdP called; without it, each URL's base is what
+/// comes before its first SCIM endpoint segment (`/Users`, `/Groups`, …).
+pub fn read_har(text: &str, base_url: Option<&str>) -> Result<HarImport, String> {
+    let har: Value = serde_json::from_str(text).map_err(|e| format!("not a HAR file (invalid JSON: {e})"))?;
+    let entries = har
+        .pointer("/log/entries")
+        .and_then(Value::as_array)
+        .ok_or("not a HAR file: no `log.entries` array (HAR 1.2)")?;
+    let creator = format!(
+        "{} {}",
+        str_at(&har, "/log/creator/name").unwrap_or("unknown"),
+        str_at(&har, "/log/creator/version").unwrap_or("")
+    )
+    .trim()
+    .to_string();
+    let base = match base_url {
+        Some(b) => Some(reqwest::Url::parse(b).map_err(|e| format!("--base-url `{b}` is not a URL: {e}"))?),
+        None => None,
+    };
+    let mut out = HarImport { flows: vec![], secrets: vec![], creator, notes: vec![] };
+    for (i, e) in entries.iter().enumerate() {
+        let n = i + 1;
+        let (Some(method), Some(url)) = (str_at(e, "/request/method"), str_at(e, "/request/url")) else {
+            out.notes.push(format!("entry {n} left out: no request.method or request.url"));
+            continue;
+        };
+        let Ok(url) = reqwest::Url::parse(url) else {
+            out.notes.push(format!("entry {n} left out: request.url is not a URL"));
+            continue;
+        };
+        let path = match scim_path(&url, base.as_ref()) {
+            Some(p) => p,
+            None => {
+                out.notes.push(format!("entry {n} ({method} {}) left out: not below the SCIM base URI", url.path()));
+                continue;
+            }
+        };
+        let mut request_headers = Vec::new();
+        let mut credential = None;
+        for h in e.pointer("/request/headers").and_then(Value::as_array).into_iter().flatten() {
+            let (Some(name), Some(value)) = (str_at(h, "/name"), str_at(h, "/value")) else { continue };
+            let lower = name.to_ascii_lowercase();
+            if lower.starts_with(':') || lower == "host" || lower == "content-length" {
+                continue;
+            }
+            if CREDENTIAL_HEADERS.contains(&lower.as_str()) {
+                if lower == "authorization" {
+                    credential = Some(CredentialStyle::of(value));
+                }
+                out.secrets.extend(CredentialStyle::secrets_of(value));
+                continue;
+            }
+            request_headers.push((lower, value.to_string()));
+        }
+        for c in e.pointer("/request/cookies").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(v) = str_at(c, "/value") {
+                out.secrets.extend(CredentialStyle::secrets_of(v));
+            }
+        }
+        let request_body = match str_at(e, "/request/postData/text") {
+            Some(t) if !t.is_empty() => CapturedBody::Text(t.to_string()),
+            _ => CapturedBody::Empty,
+        };
+        let status = e.pointer("/response/status").and_then(Value::as_u64).unwrap_or(0) as u16;
+        let response_headers: Vec<(String, String)> = e
+            .pointer("/response/headers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|h| Some((str_at(h, "/name")?.to_ascii_lowercase(), str_at(h, "/value")?.to_string())))
+            .filter(|(n, _)| n != "set-cookie")
+            .collect();
+        let response_body = match (str_at(e, "/response/content/text"), str_at(e, "/response/content/encoding")) {
+            (Some(t), Some(enc)) if enc.eq_ignore_ascii_case("base64") => {
+                match base64::engine::general_purpose::STANDARD.decode(t.trim()) {
+                    Ok(bytes) => CapturedBody::from_bytes(&bytes),
+                    Err(_) => {
+                        out.notes.push(format!("entry {n}: response body is not valid base64; kept as absent"));
+                        CapturedBody::Empty
+                    }
+                }
+            }
+            (Some(t), _) => CapturedBody::from_bytes(t.as_bytes()),
+            (None, _) => CapturedBody::Empty,
+        };
+        let started = str_at(e, "/startedDateTime")
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+            .map(|d| d.with_timezone(&chrono::Utc));
+        let Some(started) = started else {
+            out.notes.push(format!("entry {n} left out: startedDateTime is not an ISO 8601 date"));
+            continue;
+        };
+        let elapsed_ms = e.pointer("/time").and_then(Value::as_f64).unwrap_or(0.0).max(0.0);
+        out.flows.push(Flow {
+            started,
+            elapsed_ms,
+            method: method.to_ascii_uppercase(),
+            path,
+            query: url.query().unwrap_or("").to_string(),
+            request_headers,
+            credential,
+            request_body,
+            status,
+            error: (status == 0).then(|| "no response in the HAR entry".to_string()),
+            response_headers: if status == 0 { vec![] } else { response_headers },
+            response_body,
+        });
+    }
+    // HAR entries should be sorted by start time, but not every tool does it (HAR 1.2 `entries`)
+    out.flows.sort_by_key(|f| f.started);
+    out.secrets.sort();
+    out.secrets.dedup();
+    Ok(out)
+}
+
+/// The path of `url` below the SCIM base URI.
+fn scim_path(url: &reqwest::Url, base: Option<&reqwest::Url>) -> Option<String> {
+    match base {
+        Some(b) => {
+            if url.origin() != b.origin() {
+                return None;
+            }
+            let prefix = b.path().trim_end_matches('/');
+            let rest = url.path().strip_prefix(prefix)?;
+            (rest.starts_with('/') && rest.len() > 1).then(|| rest.to_string())
+        }
+        None => {
+            let segments: Vec<&str> = url.path().split('/').collect();
+            let at = segments.iter().position(|s| SCIM_ENDPOINTS.contains(s))?;
+            Some(format!("/{}", segments[at..].join("/")))
+        }
+    }
+}
+
+/// Runs `scimcheck import --har`.
+pub fn import_command(args: ImportArgs) -> Result<i32, String> {
+    let text = std::fs::read_to_string(&args.har).map_err(|e| format!("{}: {e}", args.har.display()))?;
+    let import = read_har(&text, args.base_url.as_deref()).map_err(|e| format!("{}: {e}", args.har.display()))?;
+    for n in &import.notes {
+        println!("note: {n}");
+    }
+    println!("{}: {} SCIM exchange(s) from {}.", args.har.display(), import.flows.len(), import.creator);
+    let name = Path::new(&args.har).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let options = super::ConvertOptions {
+        idp: args.idp,
+        origin: format!("`scimcheck import --har` from the HAR 1.2 file {name} (creator {})", import.creator),
+        now: chrono::Utc::now(),
+    };
+    super::convert::write_all(&import.flows, &options, &args.out, &import.secrets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_outside_scim_and_credentials_are_left_out() {
+        let har = serde_json::json!({"log": {"version": "1.2", "creator": {"name": "mitmproxy", "version": "10"}, "entries": [
+            {"startedDateTime": "2026-01-01T10:00:00.000Z", "time": 5.5,
+             "request": {"method": "GET", "url": "https://idp.example.com/scim/v2/Users?filter=userName+eq+%22a%22",
+                         "headers": [{"name": "Authorization", "value": "Bearer tok-abcdef"}, {"name": "User-Agent", "value": "x"}],
+                         "cookies": [{"name": "s", "value": "cookie-secret"}]},
+             "response": {"status": 200, "headers": [{"name": "Set-Cookie", "value": "s=1"}],
+                          "content": {"mimeType": "application/scim+json", "text": "eyJ0b3RhbFJlc3VsdHMiOjB9", "encoding": "base64"}}},
+            {"startedDateTime": "2026-01-01T09:59:00.000Z", "time": 1,
+             "request": {"method": "GET", "url": "https://idp.example.com/favicon.ico", "headers": []},
+             "response": {"status": 404, "headers": [], "content": {}}}
+        ]}});
+        let imp = read_har(&har.to_string(), None).unwrap();
+        assert_eq!(imp.flows.len(), 1);
+        assert_eq!(imp.notes.len(), 1, "{:?}", imp.notes);
+        let f = &imp.flows[0];
+        assert_eq!(f.path, "/Users");
+        assert_eq!(f.credential, Some(CredentialStyle::Bearer));
+        assert!(f.request_headers.iter().all(|(n, _)| n != "authorization"));
+        assert!(f.response_headers.is_empty());
+        assert_eq!(f.response_body.json().unwrap()["totalResults"], 0);
+        assert!(imp.secrets.contains(&"tok-abcdef".to_string()) && imp.secrets.contains(&"cookie-secret".to_string()));
+        let with_base = read_har(&har.to_string(), Some("https://idp.example.com/scim/v2")).unwrap();
+        assert_eq!(with_base.flows[0].path, "/Users");
+        assert!(read_har("{}", None).unwrap_err().contains("log.entries"));
+        assert!(read_har("nope", None).unwrap_err().contains("invalid JSON"));
+    }
+}
