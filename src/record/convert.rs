@@ -1037,9 +1037,8 @@ impl Ctx<'_, '_> {
         file.insert("source".into(), Value::String(source));
         file.insert("level".into(), json!("must"));
         file.insert("tags".into(), json!(tags));
-        if !requires.is_empty() {
-            file.insert("requires".into(), json!(requires));
-        }
+        // `requires` is inferred by the loader from the steps (groups, PATCH), so it is not written
+        let _ = requires;
         // the IdP's User-Agent when the profile's differs
         if user_agents.len() == 1 {
             let ua = *user_agents.iter().next().expect("one");
