@@ -48,7 +48,7 @@ async fn scenarios_folders_add_to_and_override_the_library_by_id() {
     write_scenario(&dir.0, "rfc/mine/extra.json", &list_users("mine"));
     let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &["list", "--scenarios", &dir.arg("")])).await;
     assert_eq!(code, Some(0), "{stderr}");
-    assert!(stdout.contains("okta::spec::spec_suite  [must] my replacement"), "{stdout}");
+    assert!(stdout.contains("okta::spec::spec_suite  [must, interop] my replacement"), "{stdout}");
     assert!(stdout.contains("rfc::mine::extra") && stdout.contains("azure::"), "{stdout}");
 }
 

@@ -140,7 +140,7 @@ async fn misbehaving_server_verdicts_and_reasons() {
     assert!(r.duration_ms < 3000.0, "the timeout bounds the wait: {} ms", r.duration_ms);
 
     let r = result(&outcome, "rfc::misbehaving::huge");
-    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(r.verdict, Verdict::Fail, "{:?}", r.steps.iter().map(|s| (&s.verdict, &s.error)).collect::<Vec<_>>());
     assert!(matches!(r.steps[0].response.as_ref().unwrap().body, Body::TooLarge { .. }));
     assert!(first_failure(r).contains("body exceeds limit"), "{}", first_failure(r));
 

@@ -329,7 +329,7 @@ async fn missing_capture_blocks_dependent_steps_and_should_failures_respect_poli
     assert_eq!(Policy::default().exit_code(&out), 0);
     assert_eq!(Policy { strict: true, ..Policy::default() }.exit_code(&out), 1);
     let human = report::human(&out, &Policy::default(), &[]);
-    assert!(human.contains("FAIL(SHOULD)") && human.contains("okta   should  0 passed, 1 failed"), "{human}");
+    assert!(human.contains("FAIL(SHOULD)") && human.contains("okta   interop  should  0 passed, 1 failed"), "{human}");
 }
 
 #[tokio::test]
