@@ -144,6 +144,11 @@ async fn config_errors_name_the_file_line_and_key() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("NOT_SET_ANYWHERE_1") && stderr.contains("is not set"), "{stderr}");
 
+    std::fs::write(dir.join("scimcheck.toml"), "level = [\"must\"]\nkind = [\"rfc\", \"vendor\"]\n").unwrap();
+    let (code, _, stderr) = output(scimcheck_in(&dir.0, &["run", "--reference"])).await;
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("scimcheck.toml:2:") && stderr.contains("unknown kind `vendor`"), "{stderr}");
+
     let (code, _, stderr) = output(scimcheck_in(&dir.0, &["run", "--config", "missing.toml"])).await;
     assert_eq!(code, Some(2));
     assert!(stderr.contains("missing.toml"), "{stderr}");
@@ -312,4 +317,19 @@ async fn snapshots_review_and_accept_work_on_any_folder() {
     let (code, _, _) = output(scimcheck_in(&dir.0, &["snapshots", "accept", "--snapshots", snaps_arg])).await;
     assert_eq!(code, Some(0));
     assert!(snaps.join("rfc__x__c.snap").exists() && !snaps.join("rfc__x__c.snap.new").exists());
+}
+
+#[tokio::test]
+async fn the_config_file_selects_kinds_and_the_flag_wins() {
+    let dir = TempDir::new();
+    std::fs::write(dir.join("scimcheck.toml"), "idp = [\"okta\"]\nkind = [\"portal\"]\n").unwrap();
+    let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &["run", "--reference"])).await;
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("okta::portal::repost_deleted_user"), "{stdout}");
+    assert!(!stdout.contains("okta::spec::spec_suite"), "only portal scenarios run: {stdout}");
+
+    let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &["run", "--reference", "--kind", "interop"])).await;
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("okta::spec::spec_suite"), "{stdout}");
+    assert!(!stdout.contains("okta::portal::repost_deleted_user  "), "--kind wins over the file: {stdout}");
 }

@@ -9,6 +9,7 @@
 //! token-env = "ACME_SCIM_TOKEN"      # the environment variable holding the token
 //! idp = ["okta", "azure"]
 //! level = ["must", "should"]
+//! kind = ["rfc", "interop"]         # rfc, interop, portal
 //! jobs = 4
 //! timeout = 30                        # seconds per request
 //! snapshots = "snapshots/acme"
@@ -29,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::scenario::{Idp, Level};
+use crate::scenario::{Idp, Kind, Level};
 
 /// The default file name, looked up in the working directory.
 pub const FILE_NAME: &str = "scimcheck.toml";
@@ -50,6 +51,9 @@ pub struct Config {
     /// Levels to run.
     #[serde(default, deserialize_with = "levels")]
     pub level: Vec<Level>,
+    /// Kinds to run (`rfc`, `interop`, `portal`), as `--kind`.
+    #[serde(default, deserialize_with = "kinds")]
+    pub kind: Vec<Kind>,
     /// Tags to run.
     #[serde(default)]
     pub tags: Vec<String>,
@@ -94,10 +98,20 @@ fn levels<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Level>, D::Error
         .collect()
 }
 
+fn kinds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Kind>, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    names
+        .iter()
+        .map(|n| {
+            Kind::parse(n).ok_or_else(|| serde::de::Error::custom(format!("unknown kind `{n}` (rfc, interop, portal)")))
+        })
+        .collect()
+}
+
 impl Config {
     /// Parses `text` (from `file`, used in errors); relative paths are resolved against the file's folder.
     ///
-    /// Errors: `file:line:column: message` — unknown keys, wrong types, invalid TOML, unknown IdP or level.
+    /// Errors: `file:line:column: message` — unknown keys, wrong types, invalid TOML, unknown IdP, level or kind.
     pub fn parse(file: &Path, text: &str) -> Result<Config, String> {
         let mut config: Config = toml::from_str(text).map_err(|e| {
             let at = e

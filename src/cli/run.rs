@@ -72,6 +72,9 @@ impl Settings {
         if select.level.is_empty() {
             select.level = config.level.clone();
         }
+        if select.kind.is_empty() {
+            select.kind = config.kind.clone();
+        }
         if select.tags.is_empty() {
             select.tags = config.tags.clone();
         }
