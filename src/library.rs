@@ -55,12 +55,7 @@ pub fn built_in() -> Result<Vec<Scenario>, Vec<LoadError>> {
             Err(e) => errors.extend(e),
         }
     }
-    if errors.is_empty() {
-        scenarios.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(scenarios)
-    } else {
-        Err(errors)
-    }
+    scenario::sorted_or_errors(scenarios, errors)
 }
 
 /// Scenario files: `<idp>/<group>/…/<name>.json` (files directly in the root or an IdP folder are metadata).

@@ -710,6 +710,14 @@ pub fn load_dir(root: &Path) -> Result<Vec<Scenario>, Vec<LoadError>> {
             Err(e) => errors.extend(e),
         }
     }
+    sorted_or_errors(scenarios, errors)
+}
+
+/// The end of every load: the scenarios sorted by id when no file had an error, otherwise every error found.
+pub(crate) fn sorted_or_errors(
+    mut scenarios: Vec<Scenario>,
+    errors: Vec<LoadError>,
+) -> Result<Vec<Scenario>, Vec<LoadError>> {
     if errors.is_empty() {
         scenarios.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(scenarios)
