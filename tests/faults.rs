@@ -1,7 +1,8 @@
 //! Every library scenario can fail: each is run against the reference server with the fault(s) it exists to
 //! catch (listed in `scenarios/<idp>/faults.json`) and must be reported as `fail`; first, as a control, it must pass
-//! through the fault layer with no fault in it. Scenarios listed nowhere, faults that do not exist and faults no
-//! scenario catches are errors too. `SCIMCHECK_FAULTS_VERBOSE=1 cargo test --test faults -- --nocapture` prints which
+//! through the fault layer with no fault in it. Scenarios listed nowhere, a library without `faults.json`, faults that
+//! do not exist, faults no scenario catches and conditional checks (`when`) whose condition holds in no run are
+//! errors too. `SCIMCHECK_FAULTS_VERBOSE=1 cargo test --test faults -- --nocapture` prints which
 //! steps each fault makes fail.
 
 mod support;
@@ -9,20 +10,37 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use scimcheck::check;
 use scimcheck::runner::{Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
-use scimcheck::scenario::{self, Scenario};
+use scimcheck::scenario::{self, Scenario, Vars};
 use support::faults::{self, spawn_faulty};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `scenario id → fault names`, from every `scenarios/<idp>/faults.json`.
+/// The scenario libraries: every folder directly under `scenarios/`.
+fn libraries() -> Vec<String> {
+    let dir = root().join("scenarios");
+    let mut out: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+/// `scenario id → fault names`, from every `scenarios/<library>/faults.json`. A library without one is an error:
+/// a missing file would silently turn off the proof for all its scenarios.
 fn mapping() -> BTreeMap<String, Vec<String>> {
     let mut all = BTreeMap::new();
-    for idp in ["okta", "azure", "rfc"] {
-        let path = root().join("scenarios").join(idp).join("faults.json");
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+    for lib in libraries() {
+        let path = root().join("scenarios").join(&lib).join("faults.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("{}: {e} — every scenario library lists the faults its scenarios catch", path.display())
+        });
         let map: BTreeMap<String, Vec<String>> =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         all.extend(map);
@@ -39,14 +57,8 @@ fn scenarios() -> Vec<Scenario> {
 fn every_library_scenario_names_existing_faults_and_every_fault_is_used() {
     let map = mapping();
     let ids: BTreeSet<String> = scenarios().into_iter().map(|s| s.id).collect();
-    let libraries = ["okta::", "azure::", "rfc::"];
     for id in &ids {
-        let in_library_with_mapping = libraries.iter().any(|p| {
-            id.starts_with(p) && root().join("scenarios").join(&p[..p.len() - 2]).join("faults.json").exists()
-        });
-        if in_library_with_mapping {
-            assert!(map.get(id).is_some_and(|f| !f.is_empty()), "{id} lists no fault it catches");
-        }
+        assert!(map.get(id).is_some_and(|f| !f.is_empty()), "{id} lists no fault it catches");
     }
     let mut used = BTreeSet::new();
     for (id, names) in &map {
@@ -93,6 +105,43 @@ fn failed_steps(result: &scimcheck::runner::ScenarioResult) -> String {
     failed.join("\n")
 }
 
+/// The conditional assertions (`when`) of a scenario, as `(step index, assertion index)`, leaving out the "absent or
+/// …" idiom (`when` the checked value exists), whose condition failing is the passing branch.
+fn conditional_checks(s: &Scenario) -> BTreeSet<(usize, usize)> {
+    let mut out = BTreeSet::new();
+    for (i, step) in s.steps.iter().enumerate() {
+        for (j, a) in step.expect.body.iter().enumerate() {
+            match &a.when {
+                Some(c) if c.pointer == a.pointer && c.exists.is_some() => {}
+                Some(_) => {
+                    out.insert((i, j));
+                }
+                None => {}
+            }
+        }
+    }
+    out
+}
+
+/// Removes from `pending` the conditional checks whose condition holds on a response of `result`.
+fn conditions_applied(
+    s: &Scenario,
+    result: &scimcheck::runner::ScenarioResult,
+    pending: &mut BTreeSet<(usize, usize)>,
+) {
+    pending.retain(|&(i, j)| {
+        let step = &s.steps[i];
+        let cond = step.expect.body[j].when.as_deref().expect("conditional");
+        let applies = result
+            .steps
+            .iter()
+            .filter(|r| r.name == step.name || r.name.starts_with(&format!("{} [", step.name)))
+            .filter_map(|r| r.response.as_ref()?.json())
+            .any(|b| check::assertion_holds(cond, b, &Vars::default()).is_ok());
+        !applies
+    });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_fails_against_the_fault_it_exists_to_catch() {
     let map = mapping();
@@ -109,6 +158,9 @@ async fn every_scenario_fails_against_the_fault_it_exists_to_catch() {
             ));
             continue;
         }
+        // a conditional check whose condition holds in no run (control or fault) is never exercised: it proves nothing
+        let mut never_applied = conditional_checks(s);
+        conditions_applied(s, &control, &mut never_applied);
         for name in names {
             let Some(fault) = faults::find(name) else { continue };
             let result = run_against(s, fault).await;
@@ -118,6 +170,14 @@ async fn every_scenario_fails_against_the_fault_it_exists_to_catch() {
             if result.verdict != Verdict::Fail {
                 misses.push(format!("{id} against {name}: {:?}\n{}", result.verdict, failed_steps(&result)));
             }
+            conditions_applied(s, &result, &mut never_applied);
+        }
+        for (i, j) in never_applied {
+            let step = &s.steps[i];
+            misses.push(format!(
+                "{id}: step {:?}: the condition of the check on `{}` holds in no run, with or without a fault",
+                step.name, step.expect.body[j].pointer
+            ));
         }
     }
     assert!(misses.is_empty(), "scenarios that did not catch their fault:\n{}", misses.join("\n"));

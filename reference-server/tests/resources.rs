@@ -326,11 +326,34 @@ async fn paging_is_stable_after_filtering_and_count_is_capped() {
     assert_eq!(r.body["totalResults"], 26);
     assert_eq!(r.body["Resources"], json!([]));
     s.get("/Users?count=abc").await.assert_error(400, Some("invalidValue"));
-    // count above the advertised maximum is capped
+}
+
+/// RFC 7644 §3.4.2.4: a `count` above the advertised `filter.maxResults` is served as `maxResults`; so is a list
+/// without `count`. The maximum is set below the number of users, so a server that ignored it would list them all.
+#[tokio::test]
+async fn count_above_the_advertised_maximum_is_capped() {
+    use scim_reference_server::directory::DirectoryConfig;
+    use scim_reference_server::ServerConfig;
+    let max = 4u64;
+    let config = ServerConfig { directory: DirectoryConfig { max_results: max as usize }, ..ServerConfig::default() };
+    let s = Server::start_with(config).await;
     let spc = s.get("/ServiceProviderConfig").await.body;
-    let max = spc["filter"]["maxResults"].as_u64().unwrap();
-    let r = s.get(&format!("/Users?count={}", max * 10)).await;
-    assert!(r.body["itemsPerPage"].as_u64().unwrap() <= max);
+    assert_eq!(spc["filter"]["maxResults"], max);
+    for i in 0..7 {
+        s.create_user(&format!("cap{i}@example.com")).await;
+    }
+    let total = s.get("/Users?count=0").await.body["totalResults"].as_u64().unwrap();
+    assert!(total > max + 2, "the test needs more users ({total}) than the maximum ({max})");
+    for query in ["?count=1000", "?count=5", ""] {
+        let r = s.get(&format!("/Users{query}")).await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        assert_eq!(r.body["totalResults"], total, "{query}: totalResults counts every match");
+        assert_eq!(r.body["itemsPerPage"], max, "{query}");
+        assert_eq!(r.body["Resources"].as_array().unwrap().len() as u64, max, "{query}");
+    }
+    // below the maximum, count is honoured
+    let r = s.get("/Users?count=3").await;
+    assert_eq!(r.body["Resources"].as_array().unwrap().len(), 3);
 }
 
 #[tokio::test]

@@ -81,6 +81,12 @@ pub static FAULTS: &[Fault] = &[
         after: keep,
     },
     Fault {
+        name: "manager-not-stored",
+        description: "a manager sent in the enterprise extension of a created user is silently dropped",
+        before: manager_not_stored,
+        after: keep,
+    },
+    Fault {
         name: "urn-path-ignored",
         description: "PATCH operations whose path is URN-prefixed (enterprise extension) are silently ignored",
         before: urn_path_ignored,
@@ -284,6 +290,16 @@ fn manager_empty_value_ignored(seen: &Seen) -> Before {
         };
         (!(is_manager_path(op) && empty)).then(|| op.clone())
     })
+}
+
+fn manager_not_stored(seen: &Seen) -> Before {
+    let Some(mut body) = seen.body.clone().filter(|_| seen.method == Method::POST && seen.path == "/Users") else {
+        return Before::Pass;
+    };
+    match body.get_mut(ENTERPRISE).and_then(Value::as_object_mut).and_then(|e| e.remove("manager")) {
+        Some(_) => Before::Rewrite(body),
+        None => Before::Pass,
+    }
 }
 
 fn urn_path_ignored(seen: &Seen) -> Before {

@@ -193,10 +193,16 @@ pub static FAULTS: &[Fault] = &[
         after: keep,
     },
     Fault {
+        name: "group-list-without-resources",
+        description: "a group list that counts groups (totalResults >= 1) has no Resources array",
+        before: pass,
+        after: group_list_without_resources,
+    },
+    Fault {
         name: "unstable-paging-order",
-        description: "pages after the first come from a different order than the first page (skips and repeats)",
+        description: "pages after the first come from the reverse of the first page's order (skips and repeats)",
         before: unstable_paging_order,
-        after: keep,
+        after: reversed_later_pages,
     },
     Fault {
         name: "zero-based-start-index",
@@ -667,12 +673,43 @@ fn start_index(seen: &Seen) -> Option<i64> {
     seen.param("startIndex").and_then(|s| s.trim().parse().ok())
 }
 
+fn group_list_without_resources(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    let counted = body.as_ref().and_then(|b| b.get("totalResults")).and_then(Value::as_u64).is_some_and(|t| t >= 1);
+    if seen.method == Method::GET && seen.path == "/Groups" && counted {
+        if let Some(b) = body.as_mut().and_then(Value::as_object_mut) {
+            b.remove("Resources");
+        }
+    }
+}
+
+/// A page after the first that the fault serves from the reversed order.
+fn later_unsorted_page(seen: &Seen) -> bool {
+    is_list(seen) && seen.param("sortBy").is_none() && start_index(seen).is_some_and(|i| i > 1)
+}
+
+/// The fault asks the server for everything, so that `after` can cut the page from the reversed list.
 fn unstable_paging_order(seen: &Seen) -> Before {
-    if is_list(seen) && seen.param("sortBy").is_none() && start_index(seen).is_some_and(|i| i > 1) {
-        // any order other than the first page's: the ids are random, so sorting by them shuffles
-        return Before::Query(seen.query_with(&[("sortBy", Some("id".into()))]));
+    if later_unsorted_page(seen) {
+        return Before::Query(seen.query_with(&[("startIndex", Some("1".into())), ("count", Some("1000".into()))]));
     }
     Before::Pass
+}
+
+/// Pages after the first come from the reverse of the first page's order — deterministically, so with more resources
+/// than one page the walk always repeats some and never lists others.
+fn reversed_later_pages(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    if !later_unsorted_page(seen) || !is_list_response(body) {
+        return;
+    }
+    let start = start_index(seen).unwrap_or(1).max(1) as usize;
+    let count = seen.param("count").and_then(|c| c.trim().parse::<usize>().ok()).unwrap_or(usize::MAX);
+    let b = body.as_mut().expect("list response");
+    let mut all = b["Resources"].as_array().cloned().unwrap_or_default();
+    all.reverse();
+    let page: Vec<Value> = all.into_iter().skip(start - 1).take(count).collect();
+    b["itemsPerPage"] = json!(page.len());
+    b["startIndex"] = json!(start);
+    b["Resources"] = Value::Array(page);
 }
 
 fn zero_based_start_index(seen: &Seen) -> Before {

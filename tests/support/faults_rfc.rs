@@ -224,6 +224,18 @@ pub static FAULTS: &[Fault] = &[
         after: keep,
     },
     Fault {
+        name: "bulk-200-not-a-bulk-response",
+        description: "/Bulk answers 200 with a body that is neither a BulkResponse nor an Error",
+        before: bulk_200_not_a_bulk_response,
+        after: keep,
+    },
+    Fault {
+        name: "bulk-response-without-operations",
+        description: "/Bulk answers 200 with a BulkResponse that has no Operations array",
+        before: bulk_response_without_operations,
+        after: keep,
+    },
+    Fault {
         name: "unauthorized-without-body",
         description: "401 answers have no Error body",
         before: pass,
@@ -646,6 +658,21 @@ fn me_404(seen: &Seen) -> Before {
 fn bulk_404(seen: &Seen) -> Before {
     if seen.path.trim_end_matches('/') == "/Bulk" {
         return error(StatusCode::NOT_FOUND, None, "no SCIM endpoint at /Bulk");
+    }
+    Before::Pass
+}
+
+fn bulk_200_not_a_bulk_response(seen: &Seen) -> Before {
+    if seen.path.trim_end_matches('/') == "/Bulk" {
+        return Before::Respond(StatusCode::OK, Some(json!({"ok": true})));
+    }
+    Before::Pass
+}
+
+fn bulk_response_without_operations(seen: &Seen) -> Before {
+    if seen.path.trim_end_matches('/') == "/Bulk" {
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkResponse"]});
+        return Before::Respond(StatusCode::OK, Some(body));
     }
     Before::Pass
 }
