@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::exchange::{truncate, Body, Observed};
 use crate::profile::Profile;
-use crate::scenario::{Assertion, Expect, Vars};
+use crate::scenario::{Assertion, Basis, Expect, Level, Vars};
 
 /// One expectation that did not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,13 +17,45 @@ pub struct Failure {
     pub expected: String,
     /// What the server did.
     pub actual: String,
+    /// Why the check exists (the step's basis, or the assertion's own); `None` for the runner's own checks such as
+    /// captures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<Basis>,
+    /// The level an observation is reported at when it is not the step's (Entra's Content-Type: SHOULD).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
 }
 
-/// Judges `obs` against `expect`; an empty result means the step passed.
-pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile) -> Vec<Failure> {
-    let mut out = Vec::new();
-    let mut fail = |check: &str, expected: String, actual: String| {
-        out.push(Failure { check: check.to_string(), expected, actual })
+impl Failure {
+    /// A failure of a check with no basis of its own (the runner's checks, captures).
+    pub fn new(check: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>) -> Failure {
+        Failure { check: check.into(), expected: expected.into(), actual: actual.into(), basis: None, level: None }
+    }
+}
+
+/// The outcome of judging one response: failures fail the step; observations are reported and never fail it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Judgement {
+    /// Expectations whose basis is `required` or `rfc` that did not hold.
+    pub failures: Vec<Failure>,
+    /// Expectations that did not hold but cannot fail a run: a `shown` basis, a status other than the preferred
+    /// one, the body checks of a status-only step, Entra's SHOULD-level Content-Type.
+    pub observations: Vec<Failure>,
+}
+
+/// Where the runner's own checks on every body come from.
+const BODY_RULE: &str = "RFC 7644 §3.1 and §8.1: SCIM bodies are JSON sent as application/scim+json";
+
+/// Judges `obs` against `expect`, whose step has `basis`; an empty `failures` means the step passed.
+pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile, basis: &Basis) -> Judgement {
+    let mut j = Judgement::default();
+    let mut record = |basis: &Basis, observe: bool, check: &str, expected: String, actual: String| {
+        let f = Failure { check: check.to_string(), expected, actual, basis: Some(basis.clone()), level: None };
+        if observe || basis.observes_only() {
+            j.observations.push(f);
+        } else {
+            j.failures.push(f);
+        }
     };
 
     let status_ok = match &expect.status {
@@ -42,14 +74,23 @@ pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile)
         } else if let Some(detail) = obs.json().and_then(|b| b.get("detail")).and_then(Value::as_str) {
             actual = format!("{actual} (detail: {})", truncate(detail, 200));
         }
-        fail("status", expected, actual);
+        record(basis, false, "status", expected, actual);
+    } else if let Some(p) = expect.preferred_status.filter(|p| *p != obs.status) {
+        record(basis, true, "preferred status", p.to_string(), obs.status.to_string());
     }
 
+    let body_rule = Basis::Rfc(BODY_RULE.into());
     match &obs.body {
-        Body::TooLarge { limit } => {
-            fail("body", format!("a body of at most {limit} bytes"), "body exceeds limit; reading stopped".into())
-        }
-        Body::Text(text) => fail(
+        Body::TooLarge { limit } => record(
+            &body_rule,
+            false,
+            "body",
+            format!("a body of at most {limit} bytes"),
+            "body exceeds limit; reading stopped".into(),
+        ),
+        Body::Text(text) => record(
+            &body_rule,
+            expect.status_only,
             "body",
             "a JSON body".into(),
             format!(
@@ -64,19 +105,37 @@ pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile)
     if !matches!(obs.body, Body::Empty) && !expect.headers.keys().any(|k| k.eq_ignore_ascii_case("content-type")) {
         let ct = obs.header("content-type");
         if !ct.is_some_and(|ct| profile.accepts_content_type(ct)) {
-            fail(
-                "header content-type",
-                format!("matching {} ({})", profile.response_content_type, profile.content_type_source),
-                ct.unwrap_or("absent").to_string(),
-            );
+            let expected = format!("matching {} ({})", profile.response_content_type, profile.content_type_source);
+            let actual = ct.unwrap_or("absent").to_string();
+            let f = Failure {
+                check: "header content-type".into(),
+                expected,
+                actual,
+                basis: Some(body_rule.clone()),
+                level: profile.content_type_level,
+            };
+            // the IdP states the media type at SHOULD: reported, never a failure
+            if expect.status_only || profile.content_type_level.is_some_and(|l| l != Level::Must) {
+                j.observations.push(f);
+            } else {
+                j.failures.push(f);
+            }
         }
     }
+    let mut record = |basis: &Basis, observe: bool, check: &str, expected: String, actual: String| {
+        let f = Failure { check: check.to_string(), expected, actual, basis: Some(basis.clone()), level: None };
+        if observe || basis.observes_only() {
+            j.observations.push(f);
+        } else {
+            j.failures.push(f);
+        }
+    };
 
     for (name, pattern) in &expect.headers {
         let actual = obs.header(name);
         match (pattern, actual) {
             (None, None) => {}
-            (None, Some(v)) => fail(&format!("header {name}"), "absent".into(), v.to_string()),
+            (None, Some(v)) => record(basis, false, &format!("header {name}"), "absent".into(), v.to_string()),
             (Some(p), actual) => {
                 let re = Regex::new(&vars.render(p));
                 let ok = match (&re, actual) {
@@ -84,7 +143,13 @@ pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile)
                     _ => false,
                 };
                 if !ok {
-                    fail(&format!("header {name}"), format!("matching {p}"), actual.unwrap_or("absent").to_string());
+                    record(
+                        basis,
+                        false,
+                        &format!("header {name}"),
+                        format!("matching {p}"),
+                        actual.unwrap_or("absent").to_string(),
+                    );
                 }
             }
         }
@@ -93,7 +158,7 @@ pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile)
     if let Some(max) = expect.max_time_ms {
         let ms = obs.elapsed.as_millis();
         if ms > u128::from(max) {
-            fail("response time", format!("under {max} ms"), format!("{ms} ms"));
+            record(basis, false, "response time", format!("under {max} ms"), format!("{ms} ms"));
         }
     }
 
@@ -108,21 +173,27 @@ pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile)
                 for a in &expect.body {
                     if let Err((expected, actual)) = assertion_holds(a, body, vars) {
                         let check = format!("{} {}", display_pointer(&a.pointer), a.checks_set().join(""));
-                        fail(&check, expected, actual);
+                        record(a.basis.as_ref().unwrap_or(basis), false, &check, expected, actual);
                     }
                 }
             }
-            None => fail(
-                "body assertions",
-                format!("a JSON body for {} assertion(s)", expect.body.len()),
-                match &obs.body {
-                    Body::Empty => "no body".into(),
-                    _ => "no JSON body".into(),
-                },
-            ),
+            None => {
+                // only the assertions' own bases decide: all `shown` → an observation
+                let b = expect.body.iter().map(|a| a.basis.as_ref().unwrap_or(basis)).find(|b| !b.observes_only());
+                record(
+                    b.unwrap_or(basis),
+                    b.is_none(),
+                    "body assertions",
+                    format!("a JSON body for {} assertion(s)", expect.body.len()),
+                    match &obs.body {
+                        Body::Empty => "no body".into(),
+                        _ => "no JSON body".into(),
+                    },
+                )
+            }
         }
     }
-    out
+    j
 }
 
 fn display_pointer(p: &str) -> &str {
@@ -262,6 +333,10 @@ mod tests {
         serde_json::from_value(v).expect("assertion")
     }
 
+    fn rfc() -> Basis {
+        Basis::Rfc("RFC 7644 §3.12".into())
+    }
+
     fn vars() -> Vars {
         let mut v = Vars::default();
         v.set("email", json!("Tina@Example.com"));
@@ -349,7 +424,7 @@ mod tests {
         e.headers.insert("Location".into(), None);
         e.max_time_ms = Some(600);
         let ok = obs(204, &scim, Body::Empty, 5);
-        assert!(evaluate(&e, &ok, &vars(), &p).is_empty());
+        assert!(evaluate(&e, &ok, &vars(), &p, &rfc()).failures.is_empty());
 
         let slow_wrong = obs(
             201,
@@ -357,7 +432,7 @@ mod tests {
             Body::Json(json!({"detail": "made"})),
             700,
         );
-        let f = evaluate(&e, &slow_wrong, &vars(), &p);
+        let f = evaluate(&e, &slow_wrong, &vars(), &p, &rfc()).failures;
         let checks: Vec<&str> = f.iter().map(|f| f.check.as_str()).collect();
         assert_eq!(
             checks,
@@ -365,31 +440,63 @@ mod tests {
             "{f:#?}"
         );
         assert_eq!(f[0].actual, "201 (detail: made)");
-        // Okta accepts application/json; Entra does not
-        assert!(evaluate(
-            &Expect::default(),
-            &obs(200, &[("content-type", "application/json")], Body::Json(json!({})), 1),
-            &vars(),
-            &Profile::of(Idp::Okta)
-        )
-        .is_empty());
-        assert_eq!(
-            evaluate(
-                &Expect::default(),
-                &obs(200, &[("content-type", "application/json")], Body::Json(json!({})), 1),
-                &vars(),
-                &Profile::of(Idp::Azure)
-            )
-            .len(),
-            1
-        );
+        // Okta accepts application/json; Entra states scim+json at SHOULD: an observation, not a failure; the RFC
+        // profile fails it
+        let json_ct = obs(200, &[("content-type", "application/json")], Body::Json(json!({})), 1);
+        let okta = evaluate(&Expect::default(), &json_ct, &vars(), &Profile::of(Idp::Okta), &rfc());
+        assert_eq!(okta, Judgement::default());
+        let azure = evaluate(&Expect::default(), &json_ct, &vars(), &Profile::of(Idp::Azure), &rfc());
+        assert!(azure.failures.is_empty(), "{azure:?}");
+        assert_eq!(azure.observations.len(), 1);
+        assert_eq!(azure.observations[0].level, Some(Level::Should));
+        let plain = evaluate(&Expect::default(), &json_ct, &vars(), &p, &rfc());
+        assert_eq!(plain.failures.len(), 1);
         // no expected status means 2xx
-        assert_eq!(evaluate(&Expect::default(), &obs(404, &[], Body::Empty, 1), &vars(), &p)[0].expected, "2xx");
+        assert_eq!(
+            evaluate(&Expect::default(), &obs(404, &[], Body::Empty, 1), &vars(), &p, &rfc()).failures[0].expected,
+            "2xx"
+        );
         // body assertions on a response without JSON fail once, clearly
         let mut e = Expect::default();
         e.body.push(a(json!({"pointer": "/id", "exists": true})));
-        let f = evaluate(&e, &obs(200, &[], Body::Empty, 1), &vars(), &p);
+        let f = evaluate(&e, &obs(200, &[], Body::Empty, 1), &vars(), &p, &rfc()).failures;
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].actual, "no body");
+    }
+
+    /// A `shown` basis (on the step or on one assertion) turns a failed check into an observation; a status-only
+    /// step observes a body that is not JSON; a status other than the preferred one is an observation.
+    #[test]
+    fn bases_decide_between_failure_and_observation() {
+        let p = Profile::of(Idp::Okta);
+        let shown = Basis::Shown("tutorial example response".into());
+        let body = obs(200, &[("content-type", "application/scim+json")], Body::Json(json!({"a": 1})), 1);
+        let mut e = Expect::default();
+        e.body.push(a(json!({"pointer": "/a", "equals": 2})));
+        e.body.push(a(json!({"pointer": "/b", "exists": true, "basis": {"shown": "only in an example"}})));
+        let j = evaluate(&e, &body, &vars(), &p, &rfc());
+        assert_eq!(j.failures.len(), 1, "{j:?}");
+        assert_eq!(j.failures[0].basis, Some(rfc()));
+        assert_eq!(j.observations.len(), 1);
+        assert_eq!(j.observations[0].check, "/b exists");
+        // the step's own basis is shown: nothing fails
+        let j = evaluate(&e, &body, &vars(), &p, &shown);
+        assert!(j.failures.is_empty());
+        assert_eq!(j.observations.len(), 2);
+        // status-only: a plain-text 409 body is observed, a wrong status still fails
+        let text = obs(409, &[("content-type", "text/plain")], Body::Text("conflict".into()), 1);
+        let e = Expect { status: Some(StatusSet::One(409)), status_only: true, ..Expect::default() };
+        let j = evaluate(&e, &text, &vars(), &p, &rfc());
+        assert!(j.failures.is_empty(), "{j:?}");
+        assert_eq!(j.observations.len(), 2, "{j:?}");
+        let j = evaluate(&e, &obs(201, &[], Body::Empty, 1), &vars(), &p, &rfc());
+        assert_eq!(j.failures.len(), 1);
+        // preferred status
+        let e =
+            Expect { status: Some(StatusSet::Any(vec![401, 403])), preferred_status: Some(401), ..Expect::default() };
+        let j = evaluate(&e, &obs(403, &[], Body::Empty, 1), &vars(), &p, &rfc());
+        assert!(j.failures.is_empty());
+        assert_eq!(j.observations[0].check, "preferred status");
+        assert_eq!(evaluate(&e, &obs(401, &[], Body::Empty, 1), &vars(), &p, &rfc()), Judgement::default());
     }
 }

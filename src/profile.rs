@@ -10,7 +10,7 @@ use regex::Regex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::Idp;
+use crate::scenario::{Idp, Level};
 
 /// How the run's token is put in the `Authorization` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -51,6 +51,9 @@ pub struct Profile {
     pub response_content_type: &'static str,
     /// Why that content type (shown in failures).
     pub content_type_source: &'static str,
+    /// The level a wrong Content-Type is reported at when the IdP states it below MUST (Entra: "should", so an
+    /// observation); `None`: the step's level, a failure.
+    pub content_type_level: Option<Level>,
 }
 
 impl Profile {
@@ -73,6 +76,7 @@ impl Profile {
                 space: SpaceEncoding::Percent20,
                 response_content_type: r"^application/(scim\+)?json\b",
                 content_type_source: "Okta parses application/scim+json and application/json (okta.md §4.6)",
+                content_type_level: None,
             },
             // azure.md §1, §3, §4: `+` in filters, bearer token, scim+json required on every response
             // (the SCIM Validator aborts on application/json).
@@ -87,7 +91,9 @@ impl Profile {
                 invalid_credential: "Bearer invalid-token",
                 space: SpaceEncoding::Plus,
                 response_content_type: r"^application/scim\+json\b",
-                content_type_source: "Entra requires Content-Type application/scim+json on all responses (azure.md §4)",
+                content_type_source:
+                    "Microsoft's SCIM tutorial: responses should carry Content-Type application/scim+json (azure.md §4)",
+                content_type_level: Some(Level::Should),
             },
             Idp::Rfc => Profile {
                 idp,
@@ -101,6 +107,7 @@ impl Profile {
                 space: SpaceEncoding::Percent20,
                 response_content_type: r"^application/scim\+json\b",
                 content_type_source: "RFC 7644 §3.1: SCIM responses use application/scim+json",
+                content_type_level: None,
             },
         }
     }

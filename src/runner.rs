@@ -19,7 +19,7 @@ use crate::exchange::{Body, Observed, SentRequest};
 use crate::normalize::{self, Entry, Redactor};
 use crate::profile::{AuthStyle, Profile};
 use crate::scenario::{
-    AuthMode, CaptureFrom, Feature, Idp, Kind, Level, Method, Scenario, Step, Vars, ENTERPRISE_USER, PORTAL_USER,
+    AuthMode, Basis, CaptureFrom, Feature, Idp, Kind, Level, Method, Scenario, Step, Vars, ENTERPRISE_USER, PORTAL_USER,
     REPEAT_INDEX,
 };
 use crate::snapshot::{SnapshotOutcome, SnapshotStore};
@@ -137,9 +137,15 @@ pub struct StepResult {
     pub kind: Kind,
     /// Verdict.
     pub verdict: StepVerdict,
+    /// Why the step's checks exist (`required`, `shown`, `rfc` with the quote or section); `None` for cleanup.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<Basis>,
     /// Expectations that did not hold.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<Failure>,
+    /// Expectations that did not hold but cannot fail the run (a `shown` basis, a SHOULD-level Content-Type, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub observations: Vec<Failure>,
     /// Transport error, or why it did not run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -667,7 +673,9 @@ impl Runner {
                 level: s.level,
                 kind: s.kind,
                 verdict: StepVerdict::Pass,
+                basis: None,
                 failures: vec![],
+                observations: vec![],
                 error: None,
                 known_deviation: None,
                 request: Some(req),
@@ -846,7 +854,9 @@ impl Runner {
             level,
             kind: Kind::Rfc,
             verdict: StepVerdict::Pass,
+            basis: step.basis.clone(),
             failures: vec![],
+            observations: vec![],
             error: None,
             known_deviation: None,
             request: None,
@@ -861,7 +871,10 @@ impl Runner {
             }
             Ok(obs) => {
                 result.http_ms = ms(obs.elapsed);
-                let mut failures = check::evaluate(&step.expect, &obs, vars, profile);
+                let basis = step.basis.clone().unwrap_or_else(|| Basis::Rfc("RFC 7644".into()));
+                let judgement = check::evaluate(&step.expect, &obs, vars, profile, &basis);
+                let mut failures = judgement.failures;
+                result.observations = judgement.observations;
                 for (name, cap) in &step.capture {
                     let value = match cap.source() {
                         CaptureFrom::Pointer(p) | CaptureFrom::OptionalPointer(p) => {
@@ -872,18 +885,18 @@ impl Runner {
                     match value {
                         Some(v) => vars.set(name, v),
                         None if matches!(cap.source(), CaptureFrom::OptionalPointer(_)) => vars.set_absent(name),
-                        None => failures.push(Failure {
-                            check: format!("capture {name}"),
-                            expected: match cap.source() {
+                        None => failures.push(Failure::new(
+                            format!("capture {name}"),
+                            match cap.source() {
                                 CaptureFrom::Pointer(p) | CaptureFrom::OptionalPointer(p) => format!("a value at {p}"),
                                 CaptureFrom::Header(h) => format!("a {h} header"),
                             },
-                            actual: "absent".into(),
-                        }),
+                            "absent",
+                        )),
                     }
                 }
                 track_created(r.method, &path, &obs, created);
-                for f in &mut failures {
+                for f in failures.iter_mut().chain(result.observations.iter_mut()) {
                     f.actual = redactor.scrub(&f.actual);
                     f.expected = redactor.scrub(&f.expected);
                 }
@@ -1029,7 +1042,9 @@ fn not_run(step: &Step, level: Level, why: String) -> StepResult {
         level,
         kind: Kind::Rfc,
         verdict: StepVerdict::NotRun,
+        basis: step.basis.clone(),
         failures: vec![],
+        observations: vec![],
         error: Some(why),
         known_deviation: None,
         request: None,

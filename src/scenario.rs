@@ -280,6 +280,65 @@ impl fmt::Display for StatusSet {
     }
 }
 
+/// Why a check exists — what a failure of it means. Written `{"required": "…"}`, `{"shown": "…"}` or
+/// `{"rfc": "…"}` on a step (for all its checks) or on one assertion (overriding the step's).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum Basis {
+    /// The source requires it: the text quotes or cites the sentence of the IdP document, or names the suite
+    /// assertion (`Okta SPEC step 4: detail is not empty`). A failure is a failure at the step's level.
+    Required(String),
+    /// It only appears in an example of the source (an example response, a captured flow) and is not stated as a
+    /// requirement. A failure is reported as an observation and never fails the run.
+    Shown(String),
+    /// Our addition, from the RFC: the text names the section (`RFC 7644 §3.12`). A failure is a failure at the
+    /// step's level.
+    Rfc(String),
+}
+
+impl Basis {
+    /// `required`, `shown` or `rfc`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Basis::Required(_) => "required",
+            Basis::Shown(_) => "shown",
+            Basis::Rfc(_) => "rfc",
+        }
+    }
+
+    /// The quote or citation.
+    pub fn citation(&self) -> &str {
+        match self {
+            Basis::Required(s) | Basis::Shown(s) | Basis::Rfc(s) => s,
+        }
+    }
+
+    /// Whether a failure of a check with this basis is only an observation.
+    pub fn observes_only(&self) -> bool {
+        matches!(self, Basis::Shown(_))
+    }
+
+    /// The loader's check: a non-empty citation; an `rfc` basis names an RFC.
+    fn validate(&self) -> Result<(), String> {
+        if self.citation().trim().is_empty() {
+            return Err(format!("the `{}` basis needs a quote or citation", self.kind()));
+        }
+        if matches!(self, Basis::Rfc(c) if !c.contains("RFC ")) {
+            return Err(format!(
+                "an `rfc` basis names the RFC and section (`RFC 7644 §3.12`), not {:?}",
+                self.citation()
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Basis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind(), self.citation())
+    }
+}
+
 /// An assertion on the JSON value at `pointer` (RFC 6901) of the response body.
 ///
 /// Exactly one check field is set; `when` makes the assertion conditional on another one holding.
@@ -330,6 +389,9 @@ pub struct Assertion {
     /// Check this assertion only when the `when` assertion holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<Box<Assertion>>,
+    /// Why this assertion exists, when it differs from the step's basis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<Basis>,
 }
 
 impl Assertion {
@@ -393,6 +455,14 @@ pub struct Expect {
     /// Upper bound on the response time in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_time_ms: Option<u64>,
+    /// Within the accepted `status` set, the status the source names; another accepted status is reported as an
+    /// observation (e.g. a 403 where Entra's Test Connection expects a 401).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_status: Option<u16>,
+    /// The source checks the status only (Okta's SPEC step 8): the runner's own checks that the body is JSON with
+    /// the profile's Content-Type are reported as observations for this step, never as failures.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub status_only: bool,
 }
 
 /// Where a capture takes its value from.
@@ -477,6 +547,10 @@ pub struct Step {
     /// Why the step exists or what it cites (documentation only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Why its checks exist: `required` (the source requires them), `shown` (only in an example) or `rfc` (our
+    /// addition from the RFC). Every step has one; an assertion may override it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<Basis>,
     /// The request.
     pub request: Request,
     /// The expectation.
@@ -945,7 +1019,13 @@ fn validate_assertion(a: &Assertion) -> Result<(), String> {
         Regex::new(re).map_err(|e| format!("bad regular expression in `matches`: {e}"))?;
     }
     if let Some(w) = &a.when {
+        if w.basis.is_some() {
+            return Err(format!("the `when` of the check on `{}` has a basis: put it on the check", a.pointer));
+        }
         validate_assertion(w).map_err(|e| format!("in `when`: {e}"))?;
+    }
+    if let Some(b) = &a.basis {
+        b.validate().map_err(|e| format!("check on `{}`: {e}", a.pointer))?;
     }
     Ok(())
 }
@@ -1002,6 +1082,22 @@ fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
     for (i, step) in s.steps.iter().enumerate() {
         let label = Some(format!("step {} \"{}\"", i + 1, step.name));
         let mut report = |reason: String| errors.push((label.clone(), reason));
+        match &step.basis {
+            None => report(
+                "no `basis`: say why its checks exist — `{\"required\": quote}`, `{\"shown\": example}` or `{\"rfc\": \"RFC 7644 §…\"}`"
+                    .into(),
+            ),
+            Some(b) => {
+                if let Err(e) = b.validate() {
+                    report(e);
+                }
+            }
+        }
+        if let (Some(p), Some(set)) = (step.expect.preferred_status, &step.expect.status) {
+            if !set.accepts(p) {
+                report(format!("`preferredStatus` {p} is not one of the accepted statuses ({set})"));
+            }
+        }
         if let Some(n) = step.repeat {
             if !(2..=MAX_REPEAT).contains(&n) {
                 report(format!("`repeat` must be between 2 and {MAX_REPEAT}, not {n}"));

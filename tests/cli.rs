@@ -45,7 +45,7 @@ async fn run_against_a_server_writes_reports_without_the_token() {
     std::fs::write(
         scenarios.join("list.json"),
         json!({"title": "list users", "source": "test", "level": "must",
-               "steps": [{"name": "list", "request": {"method": "GET", "path": "/Users"}, "expect": {"status": 200}}]})
+               "steps": [{"name": "list", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users"}, "expect": {"status": 200}}]})
         .to_string(),
     )
     .unwrap();

@@ -28,7 +28,7 @@ fn base(steps: serde_json::Value) -> serde_json::Value {
 }
 
 fn get(name: &str, path: &str) -> serde_json::Value {
-    json!({"name": name, "request": {"method": "GET", "path": path}, "expect": {"status": 200}})
+    json!({"name": name, "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": path}, "expect": {"status": 200}})
 }
 
 fn errors_of(files: &[(&str, serde_json::Value)]) -> Vec<LoadError> {
@@ -49,7 +49,7 @@ fn unknown_field_in_a_step_names_file_step_and_field() {
     let e = one_error(
         "rfc/bad/unknown_field.json",
         base(
-            json!([get("first", "/Users"), {"name": "second", "request": {"method": "GET", "path": "/Users", "bogus": 1}}]),
+            json!([get("first", "/Users"), {"name": "second", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users", "bogus": 1}}]),
         ),
     );
     assert_eq!(e.step.as_deref(), Some("step 2 \"second\""), "{e}");
@@ -59,7 +59,7 @@ fn unknown_field_in_a_step_names_file_step_and_field() {
 
 #[test]
 fn body_and_body_text_are_exclusive() {
-    let step = json!({"name": "raw", "request": {"method": "POST", "path": "/Users", "body": {}, "bodyText": "{"}});
+    let step = json!({"name": "raw", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "POST", "path": "/Users", "body": {}, "bodyText": "{"}});
     let e = one_error("rfc/bad/both_bodies.json", base(json!([step])));
     assert_eq!(e.step.as_deref(), Some("step 1 \"raw\""), "{e}");
     assert!(e.reason.contains("`body` and `bodyText` are exclusive"), "{e}");
@@ -68,7 +68,7 @@ fn body_and_body_text_are_exclusive() {
 #[test]
 fn repeated_steps_are_bounded_cannot_capture_and_alone_know_index() {
     let step = |extra: serde_json::Value| {
-        let mut s = json!({"name": "create", "request": {"method": "POST", "path": "/Users", "body": {"userName": "u{{index}}"}}});
+        let mut s = json!({"name": "create", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "POST", "path": "/Users", "body": {"userName": "u{{index}}"}}});
         s.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         s
     };
@@ -96,7 +96,7 @@ fn capture_used_before_it_is_captured_is_a_bad_reference() {
         "rfc/bad/capture_order.json",
         base(json!([
             get("uses id too early", "/Users/{{userId}}"),
-            {"name": "captures", "request": {"method": "GET", "path": "/Users"}, "capture": {"userId": "/Resources/0/id"}}
+            {"name": "captures", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users"}, "capture": {"userId": "/Resources/0/id"}}
         ])),
     );
     assert_eq!(e.step.as_deref(), Some("step 1 \"uses id too early\""), "{e}");
@@ -108,7 +108,7 @@ fn capture_with_a_malformed_pointer_is_rejected() {
     let e = one_error(
         "rfc/bad/capture_pointer.json",
         base(
-            json!([{"name": "cap", "request": {"method": "GET", "path": "/Users"}, "capture": {"id": "Resources/0/id"}}]),
+            json!([{"name": "cap", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users"}, "capture": {"id": "Resources/0/id"}}]),
         ),
     );
     assert_eq!(e.step.as_deref(), Some("step 1 \"cap\""));
@@ -118,7 +118,7 @@ fn capture_with_a_malformed_pointer_is_rejected() {
 #[test]
 fn undefined_variable_in_a_body_and_in_a_variable() {
     let mut v = base(
-        json!([{"name": "post", "request": {"method": "POST", "path": "/Users", "body": {"userName": "{{emial}}"}}}]),
+        json!([{"name": "post", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "POST", "path": "/Users", "body": {"userName": "{{emial}}"}}}]),
     );
     v["variables"]["display"] = json!("{{given}} x");
     let errors = errors_of(&[("azure/bad/undefined.json", v)]);
@@ -146,7 +146,7 @@ fn generators_only_in_variables_and_unknown_generators() {
 #[test]
 fn assertions_need_exactly_one_check_and_valid_values() {
     let v = base(json!([{
-        "name": "checks", "request": {"method": "GET", "path": "/Users"},
+        "name": "checks", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users"},
         "expect": {"body": [
             {"pointer": "/a", "exists": true, "absent": true},
             {"pointer": "/b"},
@@ -218,7 +218,7 @@ fn the_json_schema_matches_the_loader() {
         k
     };
     let mut checks: Vec<String> = Assertion::CHECKS.iter().map(|s| s.to_string()).collect();
-    checks.extend(["pointer".to_string(), "when".to_string()]);
+    checks.extend(["basis".to_string(), "pointer".to_string(), "when".to_string()]);
     checks.sort();
     assert_eq!(keys("/$defs/assertion/properties"), checks);
     // every check the schema names is one the loader counts as a check
@@ -238,17 +238,21 @@ fn the_json_schema_matches_the_loader() {
         at_least: Some(1.0),
         matches: Some(String::new()),
         when: None,
+        basis: None,
     };
     assert_eq!(all.checks_set(), Assertion::CHECKS);
     assert_eq!(
         keys("/$defs/step/properties"),
-        ["capture", "expect", "kind", "level", "name", "note", "pages", "repeat", "request"]
+        ["basis", "capture", "expect", "kind", "level", "name", "note", "pages", "repeat", "request"]
     );
     assert_eq!(
         keys("/$defs/request/properties"),
         ["auth", "body", "bodyText", "headers", "method", "path", "query", "spaces"]
     );
-    assert_eq!(keys("/$defs/expect/properties"), ["body", "headers", "maxTimeMs", "status"]);
+    assert_eq!(
+        keys("/$defs/expect/properties"),
+        ["body", "headers", "maxTimeMs", "preferredStatus", "status", "statusOnly"]
+    );
     assert_eq!(
         keys("/properties"),
         [
@@ -271,11 +275,13 @@ fn the_json_schema_matches_the_loader() {
         json!({"$schema": "../../scenario.schema.json", "title": "t", "description": "d", "source": "s", "level": "may",
                "tags": ["a"], "requires": ["changePassword"], "headers": {"X-A": "1", "Accept": null},
                "variables": {"v": "{{$uuid}}"},
-               "steps": [{"name": "n", "level": "should", "note": "x",
+               "steps": [{"name": "n", "basis": {"rfc": "RFC 7644 §3"}, "level": "should", "note": "x", "basis": {"shown": "an example response"},
                           "request": {"method": "PATCH", "path": "/Users/{{v}}", "query": {"a": "b"}, "headers": {"If-Match": "*"},
                                       "body": {"Operations": []}, "auth": "none"},
                           "expect": {"status": [200, 204], "headers": {"ETag": ".+", "Location": null}, "maxTimeMs": 5,
-                                     "body": [{"pointer": "/id", "notEmpty": true, "when": {"pointer": "", "isString": true}}]},
+                                     "preferredStatus": 204, "statusOnly": true,
+                                     "body": [{"pointer": "/id", "notEmpty": true, "when": {"pointer": "", "isString": true},
+                                               "basis": {"required": "the source's sentence"}}]},
                           "capture": {"a": "/id", "b": {"pointer": "/x"}, "c": {"header": "ETag"}}}]}),
     )]);
     let loaded = load_dir(&dir.0).unwrap_or_else(|e| panic!("{e:#?}"));
@@ -284,9 +290,9 @@ fn the_json_schema_matches_the_loader() {
 
 #[test]
 fn requirements_are_inferred_from_the_steps_and_explicit_ones_may_not_contradict_them() {
-    let patch = json!({"name": "p", "request": {"method": "PATCH", "path": "/Groups/x", "headers": {"If-Match": "*"},
+    let patch = json!({"name": "p", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "PATCH", "path": "/Groups/x", "headers": {"If-Match": "*"},
                        "body": {"schemas": ["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]}}});
-    let search = json!({"name": "s", "request": {"method": "GET", "path": "/Users", "query": {"filter": "a eq 1", "sortBy": "a"}}});
+    let search = json!({"name": "s", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users", "query": {"filter": "a eq 1", "sortBy": "a"}}});
     let dir = temp_scenarios(&[("rfc/req/ok.json", base(json!([patch.clone(), search.clone()])))]);
     let loaded = load_dir(&dir.0).unwrap_or_else(|e| panic!("{e:#?}"));
     let names: Vec<&str> = loaded[0].requires.iter().map(|f| f.as_str()).collect();
@@ -306,4 +312,42 @@ fn requirements_are_inferred_from_the_steps_and_explicit_ones_may_not_contradict
     let dir = temp_scenarios(&[("rfc/req/declared.json", declared)]);
     let loaded = load_dir(&dir.0).unwrap_or_else(|e| panic!("{e:#?}"));
     assert!(loaded[0].requires.iter().any(|f| f.as_str() == "portal"));
+}
+
+/// Every step says why its checks exist; a basis needs a citation, an `rfc` one names the RFC; a preferred status
+/// must be an accepted one.
+#[test]
+fn steps_need_a_basis() {
+    let step = |basis: serde_json::Value| json!({"name": "s", "basis": basis, "request": {"method": "GET", "path": "/Users"}, "expect": {"status": 200}});
+    let errors = errors_of(&[
+        ("rfc/b/none.json", base(json!([{"name": "bare", "request": {"method": "GET", "path": "/Users"}}]))),
+        ("rfc/b/empty.json", base(json!([step(json!({"required": " "}))]))),
+        ("rfc/b/norfc.json", base(json!([step(json!({"rfc": "§3.12"}))]))),
+        ("rfc/b/two.json", base(json!([step(json!({"rfc": "RFC 7644 §3.12", "shown": "x"}))]))),
+        (
+            "rfc/b/prefer.json",
+            base(
+                json!([{"name": "p", "basis": {"rfc": "RFC 7644 §3.12"}, "request": {"method": "GET", "path": "/Users"},
+                         "expect": {"status": [401, 403], "preferredStatus": 404}}]),
+            ),
+        ),
+        (
+            "rfc/b/assertion.json",
+            base(
+                json!([{"name": "a", "basis": {"rfc": "RFC 7644 §3.12"}, "request": {"method": "GET", "path": "/Users"},
+                         "expect": {"body": [{"pointer": "/x", "exists": true, "basis": {"rfc": "none"}}]}}]),
+            ),
+        ),
+    ]);
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter().any(|e| e.contains("none.json") && e.contains("step 1 \"bare\"") && e.contains("no `basis`")),
+        "{text:#?}"
+    );
+    assert!(text.iter().any(|e| e.contains("empty.json") && e.contains("needs a quote or citation")), "{text:#?}");
+    assert!(text.iter().any(|e| e.contains("norfc.json") && e.contains("names the RFC")), "{text:#?}");
+    assert!(text.iter().any(|e| e.contains("two.json")), "{text:#?}");
+    assert!(text.iter().any(|e| e.contains("prefer.json") && e.contains("`preferredStatus` 404")), "{text:#?}");
+    assert!(text.iter().any(|e| e.contains("assertion.json") && e.contains("check on `/x`")), "{text:#?}");
+    assert_eq!(errors.len(), 6, "{text:#?}");
 }

@@ -25,9 +25,9 @@ fn get_scenario(name: &str, p: &str) -> Scenario {
         json!({
             "title": name, "source": "test", "level": "must",
             "steps": [
-                {"name": "get", "request": {"method": "GET", "path": p},
+                {"name": "get", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": p},
                  "expect": {"status": 200, "body": [{"pointer": "/id", "exists": true}]}},
-                {"name": "after", "request": {"method": "GET", "path": "/ok"}, "expect": {"status": 200}}
+                {"name": "after", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/ok"}, "expect": {"status": 200}}
             ]
         }),
     )

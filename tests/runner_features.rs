@@ -48,7 +48,7 @@ fn user_scenario() -> Scenario {
     scenario(
         "okta/drift/get_user.json",
         json!({"title": "get user", "source": "test", "level": "must",
-               "steps": [{"name": "get", "request": {"method": "GET", "path": "/Users/u1"}, "expect": {"status": 200}}]}),
+               "steps": [{"name": "get", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users/u1"}, "expect": {"status": 200}}]}),
     )
 }
 
@@ -116,8 +116,8 @@ async fn known_deviations_are_expected_failures_and_passing_ones_are_reported() 
     let s = scenario(
         "okta/dev/known.json",
         json!({"title": "t", "source": "test", "level": "must", "steps": [
-            {"name": "404 for unknown id", "request": {"method": "GET", "path": "/Users/missing"}, "expect": {"status": 404}},
-            {"name": "list", "request": {"method": "GET", "path": "/Users"}, "expect": {"status": 200}}
+            {"name": "404 for unknown id", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users/missing"}, "expect": {"status": 404}},
+            {"name": "list", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users"}, "expect": {"status": 200}}
         ]}),
     );
     let mut out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
@@ -163,17 +163,17 @@ async fn unsupported_features_skip_and_unknown_capabilities_run() {
     let scenarios = vec![
         mk(
             "needs_patch",
-            json!({"name": "p", "request": {"method": "PATCH", "path": "/Users/x", "body": {}},
+            json!({"name": "p", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "PATCH", "path": "/Users/x", "body": {}},
                                  "expect": {"status": 404}}),
         ),
         mk(
             "needs_filter",
-            json!({"name": "f", "request": {"method": "GET", "path": "/Users",
+            json!({"name": "f", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users",
                                                          "query": {"filter": "userName eq \"x\""}}}),
         ),
         mk(
             "needs_groups",
-            json!({"name": "g", "request": {"method": "GET", "path": "/Groups/x"},
+            json!({"name": "g", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Groups/x"},
                                   "expect": {"status": 404}}),
         ),
     ];
@@ -228,8 +228,8 @@ async fn created_resources_are_cleaned_up_and_failed_cleanup_is_only_a_note() {
     let s = scenario(
         "rfc/cleanup/create.json",
         json!({"title": "t", "source": "test", "level": "must", "steps": [
-            {"name": "create user", "request": {"method": "POST", "path": "/Users", "body": {"userName": "x"}}, "expect": {"status": 201}},
-            {"name": "create group", "request": {"method": "POST", "path": "/Groups", "body": {"displayName": "x"}}, "expect": {"status": 201}}
+            {"name": "create user", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "POST", "path": "/Users", "body": {"userName": "x"}}, "expect": {"status": 201}},
+            {"name": "create group", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "POST", "path": "/Groups", "body": {"displayName": "x"}}, "expect": {"status": 201}}
         ]}),
     );
     let out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
@@ -252,7 +252,7 @@ async fn profiles_encode_filters_and_send_their_credential_style() {
     Mock::given(path("/scim/v2/Users")).respond_with(scim(json!({"totalResults": 0}))).mount(&server).await;
     // written as text: a `json!` value would sort the query keys, and their order is what is tested
     let text = r#"{"title": "t", "source": "test", "level": "must", "variables": {"mail": "a.b@okta.local"},
-        "steps": [{"name": "lookup", "request": {"method": "GET", "path": "/Users",
+        "steps": [{"name": "lookup", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users",
           "query": {"filter": "userName eq \"{{mail}}\"", "startIndex": "1", "count": "100"}}}]}"#;
     let mk = |idp: &str| {
         let rel = format!("{idp}/enc/filter.json");
@@ -301,9 +301,9 @@ async fn missing_capture_blocks_dependent_steps_and_should_failures_respect_poli
     let s = scenario(
         "okta/cap/missing.json",
         json!({"title": "t", "source": "test", "level": "must", "steps": [
-            {"name": "list", "request": {"method": "GET", "path": "/Users"}, "capture": {"uid": "/Resources/0/id"}},
-            {"name": "get it", "request": {"method": "GET", "path": "/Users/{{uid}}"}},
-            {"name": "groups (optional)", "level": "should", "request": {"method": "GET", "path": "/Groups"}, "expect": {"status": 200}}
+            {"name": "list", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users"}, "capture": {"uid": "/Resources/0/id"}},
+            {"name": "get it", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users/{{uid}}"}},
+            {"name": "groups (optional)", "basis": {"rfc": "RFC 7644 §3"}, "level": "should", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Groups"}, "expect": {"status": 200}}
         ]}),
     );
     let out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
@@ -319,8 +319,8 @@ async fn missing_capture_blocks_dependent_steps_and_should_failures_respect_poli
     let s2 = scenario(
         "okta/cap/should_only.json",
         json!({"title": "t", "source": "test", "level": "must", "steps": [
-            {"name": "list", "request": {"method": "GET", "path": "/Users"}},
-            {"name": "groups (optional)", "level": "should", "request": {"method": "GET", "path": "/Groups"}, "expect": {"status": 200}}
+            {"name": "list", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users"}},
+            {"name": "groups (optional)", "basis": {"rfc": "RFC 7644 §3"}, "level": "should", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Groups"}, "expect": {"status": 200}}
         ]}),
     );
     let out = runner(&server, None).run(std::slice::from_ref(&s2), vec![]).await;
@@ -345,7 +345,7 @@ async fn a_repeated_step_runs_once_per_index_and_names_each_run() {
     let s = scenario(
         "rfc/repeat/create_three.json",
         json!({"title": "t", "source": "test", "level": "must", "variables": {"batch": "{{$uuid}}"}, "steps": [
-            {"name": "create", "repeat": 3, "request": {"method": "POST", "path": "/Users",
+            {"name": "create", "basis": {"rfc": "RFC 7644 §3"}, "repeat": 3, "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "POST", "path": "/Users",
              "body": {"userName": "u{{index}}.{{batch}}"}}, "expect": {"status": 201}}
         ]}),
     );

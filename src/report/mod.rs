@@ -9,7 +9,9 @@
 //!
 //! Exit policy: a run fails when a scenario erred, when a MUST-level step failed, or when a transcript drifted
 //! (unless drift is only a warning). SHOULD/MAY-level failures are reported at their level and fail the run only
-//! in strict mode — the graded outcome of Autobahn|Testsuite rather than a flat pass/fail.
+//! in strict mode — the graded outcome of Autobahn|Testsuite rather than a flat pass/fail. Observations (checks whose
+//! basis is `shown`, or a rule the IdP states at SHOULD) are listed under their step and never fail the run; every
+//! failure and observation names its basis (`required`, `shown` or `rfc`, with the quote or section).
 
 use std::fmt::Write as _;
 
@@ -73,6 +75,10 @@ pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy) {
     for (i, s) in r.steps.iter().enumerate() {
         match s.verdict {
             StepVerdict::Fail | StepVerdict::Error => step_details(out, i + 1, s),
+            _ if !s.observations.is_empty() => {
+                let _ = writeln!(out, "{ind}step {} \"{}\" [{}]:", i + 1, s.name, s.level);
+                observations(out, s);
+            }
             StepVerdict::ExpectedFail => {
                 let _ = writeln!(
                     out,
@@ -119,6 +125,29 @@ pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy) {
     }
 }
 
+/// ` (basis: rfc: RFC 7644 §3.12)`: why the failed check exists.
+fn basis_text(f: &crate::check::Failure, s: &StepResult) -> String {
+    match f.basis.as_ref().or(s.basis.as_ref()) {
+        Some(b) => format!(" (basis {b})"),
+        None => String::new(),
+    }
+}
+
+/// Observations: checks that did not hold but cannot fail the run (a `shown` basis, a SHOULD-level rule).
+fn observations(out: &mut String, s: &StepResult) {
+    for f in &s.observations {
+        let level = f.level.map(|l| format!(" at {}", l.as_str().to_uppercase())).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "      observation{level}: {}: expected {}, got {}{}",
+            f.check,
+            f.expected,
+            f.actual,
+            basis_text(f, s)
+        );
+    }
+}
+
 fn step_details(out: &mut String, n: usize, s: &StepResult) {
     let ind = "    ";
     let _ = writeln!(out, "{ind}step {n} \"{}\" [{}, {}]:", s.name, s.level, s.kind);
@@ -126,8 +155,9 @@ fn step_details(out: &mut String, n: usize, s: &StepResult) {
         let _ = writeln!(out, "{ind}  error: {e}");
     }
     for f in &s.failures {
-        let _ = writeln!(out, "{ind}  {}: expected {}, got {}", f.check, f.expected, f.actual);
+        let _ = writeln!(out, "{ind}  {}: expected {}, got {}{}", f.check, f.expected, f.actual, basis_text(f, s));
     }
+    observations(out, s);
     if let Some(req) = &s.request {
         let _ = writeln!(out, "{ind}  request: {} {}", req.method.as_str(), req.url);
         for (k, v) in &req.headers {

@@ -72,6 +72,13 @@ fn summary(out: &mut String, outcome: &RunOutcome, policy: &Policy) {
     for ((idp, kind, level), c) in &by {
         let _ = writeln!(out, "  {:<6} {:<8} {:<7} {}", idp.as_str(), kind.as_str(), level.as_str(), c.text());
     }
+    let observed: usize = outcome.results.iter().flat_map(|r| &r.steps).map(|s| s.observations.len()).sum();
+    if observed > 0 {
+        let _ = writeln!(
+            out,
+            "\n{observed} observation(s): checks whose basis is only an example (`shown`) or a SHOULD of the IdP; they never fail the run"
+        );
+    }
     let failing = outcome.results.iter().filter(|r| policy.fails_run(r)).count();
     let _ = writeln!(
         out,
