@@ -87,6 +87,19 @@ pub static FAULTS: &[Fault] = &[
         after: keep,
     },
     Fault {
+        name: "value-path-query-rejected",
+        description:
+            "a list filter with a value path (emails[type eq \"work\"].value eq …) is refused with 400 invalidFilter",
+        before: value_path_query_rejected,
+        after: keep,
+    },
+    Fault {
+        name: "and-second-term-ignored",
+        description: "a list filter `A and B` is evaluated as `A`",
+        before: and_second_term_ignored,
+        after: keep,
+    },
+    Fault {
         name: "urn-path-ignored",
         description: "PATCH operations whose path is URN-prefixed (enterprise extension) are silently ignored",
         before: urn_path_ignored,
@@ -299,6 +312,23 @@ fn manager_not_stored(seen: &Seen) -> Before {
     match body.get_mut(ENTERPRISE).and_then(Value::as_object_mut).and_then(|e| e.remove("manager")) {
         Some(_) => Before::Rewrite(body),
         None => Before::Pass,
+    }
+}
+
+fn value_path_query_rejected(seen: &Seen) -> Before {
+    if is_collection_get(seen) && seen.param("filter").is_some_and(|f| f.contains('[')) {
+        return error(StatusCode::BAD_REQUEST, Some("invalidFilter"), "value paths are not supported in filters");
+    }
+    Before::Pass
+}
+
+fn and_second_term_ignored(seen: &Seen) -> Before {
+    match seen.param("filter") {
+        Some(f) if is_collection_get(seen) && f.contains(" and ") => {
+            let first = f.split(" and ").next().unwrap_or_default().to_string();
+            Before::Query(seen.query_with(&[("filter", Some(first))]))
+        }
+        _ => Before::Pass,
     }
 }
 
