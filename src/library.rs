@@ -128,7 +128,7 @@ mod tests {
         let body = |title: &str| {
             format!(
                 r#"{{"title": "{title}", "source": "test", "level": "must",
-                "steps": [{{"name": "list", "request": {{"method": "GET", "path": "/Users"}}, "expect": {{"status": 200}}}}]}}"#
+                "steps": [{{"name": "list", "basis": {{"rfc": "RFC 7644 §3.4.2"}}, "request": {{"method": "GET", "path": "/Users"}}, "expect": {{"status": 200}}}}]}}"#
             )
         };
         std::fs::create_dir_all(dir.join("okta/spec")).unwrap();

@@ -46,7 +46,7 @@ impl PageCursor {
         if !(200..300).contains(&status) {
             return (out, false);
         }
-        let fail = |check: &str, expected: String, actual: String| Failure { check: check.into(), expected, actual };
+        let fail = |check: &str, expected: String, actual: String| Failure::new(check, expected, actual);
         let Some(total) = body.and_then(|b| b.get("totalResults")).and_then(Value::as_u64) else {
             out.push(fail(
                 "pages: /totalResults",

@@ -106,12 +106,12 @@ mod tests {
         let text = json!({"title": "t", "source": "s", "level": "must",
         "variables": {"email": "{{given}}@okta.local", "given": "{{$name.given}}", "plain": "x"},
         "steps": [
-            {"name": "create", "request": {"method": "POST", "path": "/Users",
+            {"name": "create", "basis": {"rfc": "RFC 7644 §3.3"}, "request": {"method": "POST", "path": "/Users",
                 "body": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "{{email}}",
                          "title": "theirs"}}, "expect": {"status": 201}},
-            {"name": "patch", "request": {"method": "PATCH", "path": "/Users/x", "body": {"Operations": []}},
+            {"name": "patch", "basis": {"rfc": "RFC 7644 §3.5.2"}, "request": {"method": "PATCH", "path": "/Users/x", "body": {"Operations": []}},
              "expect": {"status": 200}},
-            {"name": "group", "request": {"method": "POST", "path": "/Groups", "body": {"displayName": "g"}},
+            {"name": "group", "basis": {"rfc": "RFC 7644 §3.3"}, "request": {"method": "POST", "path": "/Groups", "body": {"displayName": "g"}},
              "expect": {"status": 201}}
         ]});
         crate::scenario::parse("okta/p/x.json", std::path::Path::new("x.json"), &text.to_string()).unwrap()

@@ -19,8 +19,8 @@ use crate::exchange::{Body, Observed, SentRequest};
 use crate::normalize::{self, Entry, Redactor};
 use crate::profile::{AuthStyle, Profile};
 use crate::scenario::{
-    AuthMode, Basis, CaptureFrom, Feature, Idp, Kind, Level, Method, Scenario, Step, Vars, ENTERPRISE_USER, PORTAL_USER,
-    REPEAT_INDEX,
+    AuthMode, Basis, CaptureFrom, Feature, Idp, Kind, Level, Method, Scenario, Step, Vars, ENTERPRISE_USER,
+    PORTAL_USER, REPEAT_INDEX,
 };
 use crate::snapshot::{SnapshotOutcome, SnapshotStore};
 
@@ -791,8 +791,14 @@ impl Runner {
             r.name = format!("{} [page {number}]", step.name);
             let more = match (&r.response, r.verdict) {
                 (Some(obs), StepVerdict::Pass | StepVerdict::Fail) => {
-                    let (failures, more) = cursor.observe(obs.status, obs.json());
-                    if !failures.is_empty() {
+                    let (mut failures, more) = cursor.observe(obs.status, obs.json());
+                    for f in &mut failures {
+                        f.basis = step.basis.clone();
+                    }
+                    // a step whose basis is `shown` reports its cross-page checks, never fails on them
+                    if step.basis.as_ref().is_some_and(Basis::observes_only) {
+                        r.observations.extend(failures);
+                    } else if !failures.is_empty() {
                         r.verdict = StepVerdict::Fail;
                         r.failures.extend(failures);
                     }

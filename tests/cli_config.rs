@@ -41,7 +41,7 @@ async fn posts(server: &MockServer) -> Vec<Request> {
 fn create_scenario() -> Value {
     json!({"title": "create", "source": "test", "level": "must",
            "variables": {"email": "{{given}}@example.com", "given": "{{$name.given}}", "tag": "default-tag"},
-           "steps": [{"name": "create", "request": {"method": "POST", "path": "/Users",
+           "steps": [{"name": "create", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "POST", "path": "/Users",
                       "body": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "{{email}}",
                                "nickName": "{{tag}}"}},
                       "expect": {"status": 201}}]})

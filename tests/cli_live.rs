@@ -104,10 +104,10 @@ async fn ctrl_c_stops_new_steps_deletes_created_resources_and_writes_partial_rep
     Mock::given(method("PATCH")).respond_with(scim(200, json!({}))).mount(&server).await;
     let dir = TempDir::new();
     let steps = json!([
-        {"name": "create", "request": {"method": "POST", "path": "/Users", "body": {"userName": "x"}},
+        {"name": "create", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "POST", "path": "/Users", "body": {"userName": "x"}},
          "expect": {"status": 201}, "capture": {"id": "/id"}},
-        {"name": "slow read", "request": {"method": "GET", "path": "/Users/{{id}}"}, "expect": {"status": 200}},
-        {"name": "never", "request": {"method": "PATCH", "path": "/Users/{{id}}", "body": {"Operations": []}},
+        {"name": "slow read", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users/{{id}}"}, "expect": {"status": 200}},
+        {"name": "never", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "PATCH", "path": "/Users/{{id}}", "body": {"Operations": []}},
          "expect": {"status": 200}}
     ]);
     write_scenario(
@@ -116,7 +116,7 @@ async fn ctrl_c_stops_new_steps_deletes_created_resources_and_writes_partial_rep
         &json!({"title": "create", "source": "t", "level": "must", "steps": steps}),
     );
     let later = json!({"title": "later", "source": "t", "level": "must", "steps": [
-        {"name": "read", "request": {"method": "GET", "path": "/Users/u-other"}, "expect": {"status": 200}}]});
+        {"name": "read", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users/u-other"}, "expect": {"status": 200}}]});
     write_scenario(&dir.0, "rfc/int/b_later.json", &later);
     let junit = dir.join("junit.xml");
     let base = format!("{}/scim", server.uri());

@@ -1352,6 +1352,7 @@ struct RequestOut<'a> {
 #[serde(rename_all = "camelCase")]
 struct StepOut<'a> {
     name: &'a str,
+    basis: Value,
     note: &'a str,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pages: bool,
@@ -1367,8 +1368,15 @@ fn step_out(d: &Draft) -> StepOut<'_> {
     if !d.assertions.is_empty() {
         expect.insert("body".into(), Value::Array(d.assertions.clone()));
     }
+    // a recording is its own source: the upstream's answers are what the replay holds the server to
+    let basis = if d.name.starts_with("Setup: ") {
+        json!({"required": "precondition of the recorded flow: the resource existed on the upstream before the recording"})
+    } else {
+        json!({"required": "recorded: the IdP sent this request and the upstream answered so (captured traffic, see source)"})
+    };
     StepOut {
         name: &d.name,
+        basis,
         note: &d.note,
         pages: d.pages,
         request: RequestOut {

@@ -67,7 +67,7 @@ pub fn write_scenario(root: &Path, rel: &str, scenario: &Value) {
 /// A one-step scenario: `GET /Users` expecting 200.
 pub fn list_users(title: &str) -> Value {
     json!({"title": title, "source": "test", "level": "must",
-           "steps": [{"name": "list", "request": {"method": "GET", "path": "/Users"}, "expect": {"status": 200}}]})
+           "steps": [{"name": "list", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users"}, "expect": {"status": 200}}]})
 }
 
 /// An empty SCIM ListResponse body.
