@@ -75,6 +75,14 @@ pub static FAULTS: &[Fault] = &[
         after: keep,
     },
     Fault {
+        name: "null-attribute-rejected",
+        description:
+            "a create whose body holds an explicit `null` (the tutorial's Example 2) is refused with 400, though \
+                      RFC 7643 §2.5 makes null the same as unassigned",
+        before: null_attribute_rejected,
+        after: keep,
+    },
+    Fault {
         name: "manager-empty-value-ignored",
         description: "replacing the manager with an empty value does not remove it",
         before: manager_empty_value_ignored,
@@ -290,6 +298,20 @@ fn manager_bare_id_rejected(seen: &Seen) -> Before {
         .any(|op| is_manager_path(op) && op.get("value").and_then(Value::as_str).is_some_and(|s| !s.is_empty()));
     if seen.method == Method::PATCH && bare {
         return error(StatusCode::BAD_REQUEST, Some("invalidValue"), "manager must be an object with a 'value'");
+    }
+    Before::Pass
+}
+
+fn null_attribute_rejected(seen: &Seen) -> Before {
+    fn has_null(v: &Value) -> bool {
+        match v {
+            Value::Null => true,
+            Value::Object(o) => o.values().any(has_null),
+            _ => false,
+        }
+    }
+    if seen.method == Method::POST && seen.path == "/Users" && seen.body.as_ref().is_some_and(has_null) {
+        return error(StatusCode::BAD_REQUEST, Some("invalidValue"), "attribute values must not be null");
     }
     Before::Pass
 }
