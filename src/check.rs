@@ -99,7 +99,7 @@ pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile,
                 truncate(text, 200)
             ),
         ),
-        Body::Empty | Body::Json(_) => {}
+        Body::Empty | Body::Json(_) | Body::Truncated { .. } => {}
     }
 
     if !matches!(obs.body, Body::Empty) && !expect.headers.keys().any(|k| k.eq_ignore_ascii_case("content-type")) {
@@ -411,6 +411,7 @@ mod tests {
             status,
             headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             body,
+            size: 0,
             elapsed: Duration::from_millis(ms),
         }
     }

@@ -1,4 +1,4 @@
-//! The command line: `run`, `list`, `serve`, `bench`, `snapshots`.
+//! The command line: `run`, `list`, `serve`, `bench`, `snapshots`, `report`.
 //!
 //! `run` lives in [`run`]: configuration (`scimcheck.toml`, [`config`]), preflight, live output ([`output`]),
 //! Ctrl-C and reports. `snapshots review|accept` lives in [`snapshots`].
@@ -29,6 +29,7 @@ pub struct Cli {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Run scenarios against a server (`--base-url`) or the bundled reference server (`--reference`).
     Run(Box<RunArgs>),
@@ -47,6 +48,22 @@ pub enum Command {
     Record(crate::record::RecordArgs),
     /// Turn a HAR 1.2 capture of an IdP's traffic into replayable scenarios.
     Import(crate::record::ImportArgs),
+    /// Render the HTML or JUnit report of a saved JSON report (`run --json`).
+    Report(ReportArgs),
+}
+
+/// `scimcheck report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The JSON report to read (written by `scimcheck run --json`).
+    #[arg(long)]
+    pub json: PathBuf,
+    /// Write the HTML report here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Write the JUnit XML report here.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
 }
 
 /// Which scenarios to use.
@@ -164,6 +181,13 @@ pub struct RunArgs {
     /// Write a JSON report here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Write a self-contained HTML report here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Characters of each request and response body the JSON and HTML reports show (pretty-printed); the
+    /// original size is recorded.
+    #[arg(long, default_value_t = crate::exchange::DEFAULT_REPORT_BODY_LIMIT, value_parser = clap::value_parser!(usize))]
+    pub report_body_limit: usize,
 }
 
 /// `scimcheck bench`.
@@ -233,6 +257,7 @@ pub fn main() -> i32 {
         Command::Simulate(args) => rt.block_on(crate::simulate::cli::simulate(args)),
         Command::Record(args) => rt.block_on(crate::record::record_command(args)),
         Command::Import(args) => crate::record::har::import_command(args),
+        Command::Report(args) => run::render_saved(&args),
     };
     match result {
         Ok(code) => code,

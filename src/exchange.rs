@@ -39,8 +39,10 @@ pub struct Observed {
     pub status: u16,
     /// Headers, names lower-cased, in arrival order.
     pub headers: Vec<(String, String)>,
-    /// The body.
+    /// The body (after judging, only what [`Observed::retain`] keeps).
     pub body: Body,
+    /// Body bytes received (up to the body limit), whatever is kept of them.
+    pub size: usize,
     /// Time from sending the request to reading the whole body.
     #[serde(serialize_with = "ser_ms")]
     pub elapsed: Duration,
@@ -54,6 +56,19 @@ impl Observed {
     /// The first value of a header (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Drops what verdicts no longer need once the step is judged: a JSON body over [`RETAIN_WHOLE`] bytes keeps
+    /// only its first `keep` characters, pretty-printed ([`Body::Truncated`]); [`Observed::size`] still says how
+    /// large it was. Smaller bodies, text bodies (already cut at [`TEXT_KEEP`]) and the rest are kept as they are.
+    pub fn retain(&mut self, keep: usize) {
+        if self.size <= RETAIN_WHOLE {
+            return;
+        }
+        if let Body::Json(v) = &self.body {
+            let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
+            self.body = Body::Truncated { text: cut(&pretty, keep).to_string() };
+        }
     }
 
     /// The JSON body, if there is one.
@@ -80,7 +95,19 @@ pub enum Body {
         /// The limit in bytes.
         limit: usize,
     },
+    /// A JSON body larger than [`RETAIN_WHOLE`], kept after judging only as the start of its pretty-printed text.
+    Truncated {
+        /// The first characters of the pretty-printed body.
+        text: String,
+    },
 }
+
+/// Bytes of a judged response body kept whole (for the transcript and the reports); larger bodies keep only the
+/// start of their text, so memory does not grow with what a server sends.
+pub const RETAIN_WHOLE: usize = 128 * 1024;
+
+/// Default of `--report-body-limit`: the characters of a body a report shows (and a large body keeps).
+pub const DEFAULT_REPORT_BODY_LIMIT: usize = 32 * 1024;
 
 /// Maximum characters of a non-JSON body kept for display and transcripts.
 pub const TEXT_KEEP: usize = 2000;
@@ -101,10 +128,61 @@ impl Body {
     }
 }
 
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+pub fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// Truncates to `max` characters, marking the cut.
 pub fn truncate(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         None => s.to_string(),
         Some((i, _)) => format!("{}… [{} more bytes]", &s[..i], s.len() - i),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn observed(body: Body, size: usize) -> Observed {
+        Observed { status: 200, headers: vec![], body, size, elapsed: Duration::ZERO }
+    }
+
+    #[test]
+    fn retain_keeps_small_bodies_and_cuts_large_json() {
+        let small = json!({"id": "1"});
+        let mut o = observed(Body::Json(small.clone()), 12);
+        o.retain(10);
+        assert_eq!(o.body, Body::Json(small));
+
+        let big = json!({"Resources": vec!["é"; 100_000]});
+        let size = serde_json::to_vec(&big).unwrap().len();
+        assert!(size > RETAIN_WHOLE);
+        let mut o = observed(Body::Json(big), size);
+        o.retain(1001);
+        match &o.body {
+            Body::Truncated { text } => {
+                assert!(text.len() <= 1001 && text.len() > 990, "{}", text.len());
+                assert!(text.starts_with("{\n  \"Resources\": ["));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(o.size, size);
+    }
+
+    #[test]
+    fn cut_respects_character_boundaries() {
+        assert_eq!(cut("aé", 2), "a");
+        assert_eq!(cut("aé", 3), "aé");
+        assert_eq!(cut("", 0), "");
     }
 }

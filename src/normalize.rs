@@ -130,7 +130,7 @@ impl Redactor {
         }
         match &mut o.body {
             Body::Json(v) => self.scrub_json(v),
-            Body::Text(t) => *t = self.scrub(t),
+            Body::Text(t) | Body::Truncated { text: t } => *t = self.scrub(t),
             Body::Empty | Body::TooLarge { .. } => {}
         }
     }
@@ -241,6 +241,10 @@ fn raw_entry(e: &Entry<'_>) -> Value {
             }
             Body::TooLarge { limit } => {
                 resp.insert("bodyText".into(), format!("[body exceeds {limit} bytes]").into());
+            }
+            Body::Truncated { .. } => {
+                let note = format!("[JSON body over {} bytes: not kept]", crate::exchange::RETAIN_WHOLE);
+                resp.insert("bodyText".into(), note.into());
             }
         }
         entry.insert("response".into(), Value::Object(resp));
@@ -563,6 +567,7 @@ mod tests {
             status,
             headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             body: Body::Json(body),
+            size: 0,
             elapsed: Duration::from_millis(1),
         }
     }

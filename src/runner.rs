@@ -92,6 +92,9 @@ pub struct RunOptions {
     pub snapshots: Option<SnapshotStore>,
     /// TLS trust (`--ca-cert`, `--insecure`), passed to the shared client builder [`crate::http::client`].
     pub tls: crate::http::TlsOptions,
+    /// Characters of a judged response body over [`crate::exchange::RETAIN_WHOLE`] bytes that are kept for
+    /// the reports (`--report-body-limit`); see [`Observed::retain`].
+    pub report_body_limit: usize,
 }
 
 /// Default response body limit: 10 MB.
@@ -106,12 +109,13 @@ impl Default for RunOptions {
             auth_style: None,
             snapshots: None,
             tls: crate::http::TlsOptions::default(),
+            report_body_limit: crate::exchange::DEFAULT_REPORT_BODY_LIMIT,
         }
     }
 }
 
 /// Verdict of one step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum StepVerdict {
     /// Every expectation held.
@@ -135,6 +139,9 @@ pub struct StepResult {
     pub level: Level,
     /// What the verdict rests on: the RFC, an IdP's behaviour, or the portal's semantics.
     pub kind: Kind,
+    /// The step's note: why it exists or what it cites.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Verdict.
     pub verdict: StepVerdict,
     /// Why the step's checks exist (`required`, `shown`, `rfc` with the quote or section); `None` for cleanup.
@@ -165,7 +172,7 @@ pub struct StepResult {
 }
 
 /// Verdict of one scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Verdict {
     /// All steps passed and the transcript matches its snapshot (or none is kept).
@@ -235,10 +242,7 @@ pub struct ScenarioResult {
     /// Snapshot comparison.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<SnapshotOutcome>,
-    /// The normalised transcript.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transcript: Option<Value>,
-    /// The transcript rendered as snapshot text.
+    /// The normalised transcript rendered as snapshot text.
     #[serde(skip)]
     pub transcript_text: Option<String>,
     /// Wall time in milliseconds.
@@ -276,7 +280,6 @@ impl ScenarioResult {
             cleanup: vec![],
             notes: vec![],
             snapshot: None,
-            transcript: None,
             transcript_text: None,
             duration_ms: 0.0,
             server_ms: 0.0,
@@ -672,6 +675,7 @@ impl Runner {
                 name: "cleanup".into(),
                 level: s.level,
                 kind: s.kind,
+                note: None,
                 verdict: StepVerdict::Pass,
                 basis: None,
                 failures: vec![],
@@ -686,6 +690,7 @@ impl Runner {
             match outcome {
                 Ok(mut obs) => {
                     redactor.scrub_observed(&mut obs);
+                    obs.retain(self.options.report_body_limit);
                     r.http_ms = ms(obs.elapsed);
                     if !(200..300).contains(&obs.status) && obs.status != 404 {
                         r.verdict = StepVerdict::Fail;
@@ -742,7 +747,6 @@ impl Runner {
                     Err(e) => result.notes.push(format!("snapshot not compared: {e}")),
                 }
             }
-            result.transcript = Some(transcript);
             result.transcript_text = Some(text);
         } else {
             result.reason = transport_error.map(|e| redactor.scrub(&e));
@@ -859,6 +863,7 @@ impl Runner {
             name: step.name.clone(),
             level,
             kind: Kind::Rfc,
+            note: step.note.clone(),
             verdict: StepVerdict::Pass,
             basis: step.basis.clone(),
             failures: vec![],
@@ -875,7 +880,7 @@ impl Runner {
                 result.verdict = StepVerdict::Error;
                 result.error = Some(redactor.scrub(&e));
             }
-            Ok(obs) => {
+            Ok(mut obs) => {
                 result.http_ms = ms(obs.elapsed);
                 let basis = step.basis.clone().unwrap_or_else(|| Basis::Rfc("RFC 7644".into()));
                 let judgement = check::evaluate(&step.expect, &obs, vars, profile, &basis);
@@ -910,8 +915,9 @@ impl Runner {
                     result.verdict = StepVerdict::Fail;
                 }
                 result.failures = failures;
-                let mut obs = obs;
                 redactor.scrub_observed(&mut obs);
+                // judged: keep only what the transcript and the reports need
+                obs.retain(self.options.report_body_limit);
                 result.response = Some(obs);
             }
         }
@@ -1031,13 +1037,16 @@ impl Runner {
                 }
                 bytes.extend_from_slice(&chunk);
             }
+            let size = if too_large { limit } else { bytes.len() };
             let body = if too_large { Body::TooLarge { limit } } else { Body::from_bytes(&bytes) };
-            Ok::<_, String>((status, headers, body))
+            Ok::<_, String>((status, headers, body, size))
         };
         match tokio::time::timeout(self.options.timeout, exchange).await {
             Err(_) => Err(format!("timed out after {} (no complete response)", humanize(self.options.timeout))),
             Ok(Err(e)) => Err(e),
-            Ok(Ok((status, headers, body))) => Ok(Observed { status, headers, body, elapsed: started.elapsed() }),
+            Ok(Ok((status, headers, body, size))) => {
+                Ok(Observed { status, headers, body, size, elapsed: started.elapsed() })
+            }
         }
     }
 }
@@ -1047,6 +1056,7 @@ fn not_run(step: &Step, level: Level, why: String) -> StepResult {
         name: step.name.clone(),
         level,
         kind: Kind::Rfc,
+        note: step.note.clone(),
         verdict: StepVerdict::NotRun,
         basis: step.basis.clone(),
         failures: vec![],

@@ -83,8 +83,8 @@ async fn run_against_a_server_writes_reports_without_the_token() {
         "{junit_text}"
     );
     let parsed: serde_json::Value = serde_json::from_str(&json_text).unwrap();
-    assert_eq!(parsed["results"][0]["verdict"], "fail");
-    assert_eq!(parsed["exit_code"], 1);
+    assert_eq!(parsed["scenarios"][0]["verdict"], "fail");
+    assert_eq!(parsed["exitCode"], 1);
     for (what, text) in [("stdout", &stdout), ("stderr", &stderr), ("junit", &junit_text), ("json", &json_text)] {
         assert!(!text.contains(TOKEN), "{what} leaks the token");
     }

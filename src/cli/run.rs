@@ -5,7 +5,7 @@
 //! be made (bad settings or scenarios, nothing selected, preflight failed); 130 interrupted by Ctrl-C (partial
 //! reports are still written).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +17,7 @@ use crate::expectations::{self, Expectations};
 use crate::http::{ClientOptions, TlsOptions, INSECURE_WARNING};
 use crate::normalize::Redactor;
 use crate::profile::{AuthStyle, Profile};
-use crate::report::{self, Policy};
+use crate::report::{self, Policy, Report, ReportMeta};
 use crate::runner::{Credential, RunOptions, Runner, Target};
 use crate::scenario::Idp;
 use crate::snapshot::SnapshotStore;
@@ -124,8 +124,13 @@ impl Settings {
 /// Executes `scimcheck run`; returns the exit code.
 pub async fn run(args: RunArgs) -> Result<i32, String> {
     let settings = Settings::resolve(&args)?;
+    if args.report_body_limit == 0 {
+        return Err("--report-body-limit must be at least 1".into());
+    }
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let all = load(&settings.select.scenarios, settings.select.no_library)?;
     let (mut selected, excluded) = select(&all, &settings.select);
+    let excluded_ids: std::collections::BTreeSet<String> = excluded.iter().map(|(s, _)| s.id.clone()).collect();
     if selected.is_empty() {
         let why = if all.is_empty() {
             "the scenario folders hold no scenarios".to_string()
@@ -215,6 +220,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         auth_style: settings.auth_style,
         snapshots: snapshot_dir.map(|dir| SnapshotStore { dir, update: args.update_snapshots }),
         tls: settings.tls.clone(),
+        report_body_limit: args.report_body_limit,
     };
     let runner = Runner::new(settings.target.clone(), options)?;
 
@@ -285,12 +291,10 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     let policy = Policy { strict: settings.strict, drift_warn: args.drift == Some(DriftMode::Warn) };
     println!();
     print!("{}", report::human_after_live(&outcome, &policy, &notes));
-    if let Some(path) = &args.junit {
-        std::fs::write(path, report::junit(&outcome, &policy)).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    if let Some(path) = &args.json {
-        std::fs::write(path, report::json(&outcome, &policy, &notes))
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+    if args.junit.is_some() || args.json.is_some() || args.html.is_some() {
+        let meta = ReportMeta { started_at, notes, excluded: excluded_ids, body_limit: args.report_body_limit };
+        let built = Report::build(&outcome, &policy, &meta);
+        write_reports(&built, args.json.as_deref(), args.junit.as_deref(), args.html.as_deref())?;
     }
     if let Some(dir) = extracted {
         let pending = std::fs::read_dir(&dir)
@@ -310,4 +314,30 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         return Ok(EXIT_INTERRUPTED);
     }
     Ok(policy.exit_code(&outcome))
+}
+
+/// Writes the reports asked for, each straight to its file.
+fn write_reports(r: &Report, json: Option<&Path>, junit: Option<&Path>, html: Option<&Path>) -> Result<(), String> {
+    let create = |p: &Path| std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()));
+    if let Some(p) = json {
+        report::json::write(r, create(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    if let Some(p) = junit {
+        std::fs::write(p, report::junit::render(r)).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    if let Some(p) = html {
+        report::html::write(r, create(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    Ok(())
+}
+
+/// `scimcheck report`: renders a saved JSON report.
+pub fn render_saved(args: &super::ReportArgs) -> Result<i32, String> {
+    if args.html.is_none() && args.junit.is_none() {
+        return Err("nothing to write: give --html FILE and/or --junit FILE".into());
+    }
+    let text = std::fs::read_to_string(&args.json).map_err(|e| format!("{}: {e}", args.json.display()))?;
+    let saved = report::json::read(&text).map_err(|e| format!("{}: {e}", args.json.display()))?;
+    write_reports(&saved, None, args.junit.as_deref(), args.html.as_deref())?;
+    Ok(0)
 }

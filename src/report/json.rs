@@ -1,32 +1,40 @@
-//! The JSON report: the whole run outcome, every step's exchange and the normalised transcripts.
+//! The JSON report: the [`Report`] model, written as it is serialised (no whole-report string in memory).
+//! Its shape is `reportVersion` [`REPORT_VERSION`](super::REPORT_VERSION), described by `report.schema.json`.
 
-use serde::Serialize;
+use std::io::{self, Write};
 
+use super::model::{Report, ReportMeta};
 use super::Policy;
 use crate::runner::RunOutcome;
 
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    tool: &'static str,
-    version: &'static str,
-    policy: &'a Policy,
-    exit_code: i32,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    notes: &'a [String],
-    #[serde(flatten)]
-    outcome: &'a RunOutcome,
+/// Writes `report` as pretty JSON to `w`.
+pub fn write(report: &Report, w: impl Write) -> io::Result<()> {
+    let mut w = io::BufWriter::new(w);
+    serde_json::to_writer_pretty(&mut w, report).map_err(io::Error::other)?;
+    w.write_all(b"\n")?;
+    w.flush()
 }
 
-/// The JSON report: every scenario with every step's verdict, request, response and the normalised transcript.
+/// Reads a JSON report written by [`write`]; an unknown `reportVersion` is an error.
+pub fn read(text: &str) -> Result<Report, String> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not a JSON document: {e}"))?;
+    match v.get("reportVersion").and_then(serde_json::Value::as_u64) {
+        Some(n) if n == u64::from(super::REPORT_VERSION) => {}
+        Some(n) => {
+            return Err(format!("reportVersion {n} is not supported (this scimcheck reads {})", super::REPORT_VERSION))
+        }
+        None => return Err("not a scimcheck JSON report (no reportVersion)".into()),
+    }
+    serde_json::from_value(v).map_err(|e| format!("not a valid scimcheck report: {e}"))
+}
+
+/// The JSON report of a run as a string (every scenario listed; see [`Report::build`]).
 pub fn json(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> String {
-    let report = JsonReport {
-        tool: "scimcheck",
-        version: env!("CARGO_PKG_VERSION"),
-        policy,
-        exit_code: policy.exit_code(outcome),
-        notes: run_notes,
-        outcome,
-    };
-    let text = serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    text
+    let meta = ReportMeta { notes: run_notes.to_vec(), ..ReportMeta::default() };
+    let report = Report::build(outcome, policy, &meta);
+    let mut out = Vec::new();
+    match write(&report, &mut out) {
+        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+        Err(e) => format!("{{\"error\": {}}}", serde_json::Value::String(e.to_string())),
+    }
 }

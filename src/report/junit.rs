@@ -1,74 +1,163 @@
-//! The JUnit XML report (quick-junit): one suite per IdP, one test case per scenario.
+//! The JUnit XML report (quick-junit), rendered from the [`Report`] model: one `<testsuite>` per IdP (with `time`
+//! and `timestamp`), one `<testcase>` per scenario with `time`, `classname` = `<idp>.<group>` and `file` = the
+//! scenario file (CI systems annotate that file). A case that fails the run carries the first failed step's
+//! message, and the full detail of its steps in `<system-out>`; a capability skip is `<skipped>` with its reason;
+//! scenarios left out by the selection are not listed. The shape is described by `schemas/junit.xsd`.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite, XmlString};
 
-use super::{details, verdict_text, Policy};
-use crate::runner::{RunOutcome, ScenarioResult, StepVerdict, Verdict};
+use super::model::{BodyReport, Report, ReportMeta, ScenarioReport, StepReport};
+use super::Policy;
+use crate::runner::{RunOutcome, StepVerdict, Verdict};
 use crate::scenario::Idp;
-use crate::snapshot::SnapshotOutcome;
 
-/// The JUnit XML report: one suite per IdP, one test case per scenario.
-pub fn junit(outcome: &RunOutcome, policy: &Policy) -> String {
-    let mut report = Report::new("scimcheck");
-    report.set_time(Duration::from_secs_f64(outcome.duration_ms / 1000.0));
+/// Renders the JUnit XML of `report`.
+pub fn render(report: &Report) -> String {
+    let mut junit = Junit::new("scimcheck");
+    let started = chrono::DateTime::parse_from_rfc3339(&report.started_at).ok();
+    junit.set_time(secs(report.duration_ms));
+    if let Some(t) = started {
+        junit.set_timestamp(t);
+    }
     for idp in Idp::ALL {
-        let results: Vec<&ScenarioResult> = outcome.results.iter().filter(|r| r.idp == idp).collect();
-        if results.is_empty() {
+        let cases: Vec<&ScenarioReport> = report.scenarios.iter().filter(|s| s.idp == idp).collect();
+        if cases.is_empty() {
             continue;
         }
         let mut suite = TestSuite::new(idp.as_str());
-        for r in results {
-            let mut detail = String::new();
-            details(&mut detail, r, policy);
-            let status = match r.verdict {
+        if let Some(t) = started {
+            suite.set_timestamp(t);
+        }
+        suite.set_time(secs(cases.iter().map(|s| s.duration_ms).sum()));
+        for s in cases {
+            let detail = detail_text(s, report.policy.drift_warn);
+            let status = match s.verdict {
                 Verdict::Skip => {
-                    let mut s = TestCaseStatus::skipped();
-                    s.set_message(r.reason.clone().unwrap_or_default());
-                    s
+                    let mut st = TestCaseStatus::skipped();
+                    st.set_message(s.reason.clone().unwrap_or_default());
+                    st
                 }
-                v if policy.fails_run(r) => {
+                v if s.fails_run => {
                     let kind = if v == Verdict::Error { NonSuccessKind::Error } else { NonSuccessKind::Failure };
-                    let mut s = TestCaseStatus::non_success(kind);
-                    s.set_type(verdict_text(r));
-                    s.set_message(first_problem(r));
-                    s.set_description(detail.clone());
-                    s
+                    let mut st = TestCaseStatus::non_success(kind);
+                    st.set_type(s.label());
+                    st.set_message(s.first_problem());
+                    st
                 }
                 _ => TestCaseStatus::success(),
             };
-            let mut case = TestCase::new(r.id.clone(), status);
-            case.set_classname(format!("{}.{}", idp.as_str(), r.level.as_str()));
-            case.set_time(Duration::from_secs_f64(r.duration_ms / 1000.0));
-            if !policy.fails_run(r) && !detail.trim().is_empty() {
-                case.set_system_out(format!("{}\n{detail}", verdict_text(r)));
+            let mut case = TestCase::new(s.id.clone(), status);
+            case.set_classname(format!("{}.{}", s.idp.as_str(), s.group));
+            case.set_time(secs(s.duration_ms));
+            case.extra.insert(XmlString::new("file"), XmlString::new(format!("scenarios/{}", s.file)));
+            // a passing case says nothing more; anything else carries the detail of its steps
+            if s.verdict != Verdict::Skip && (s.verdict != Verdict::Pass || !s.notes.is_empty()) {
+                case.set_system_out(format!("{}\n{detail}", s.label()));
             }
             suite.add_test_case(case);
         }
-        report.add_test_suite(suite);
+        junit.add_test_suite(suite);
     }
-    let xml = report.to_string().unwrap_or_else(|e| format!("<!-- cannot serialise JUnit report: {e} -->"));
-    xml
+    junit.to_string().unwrap_or_else(|e| format!("<!-- cannot serialise the JUnit report: {e} -->"))
 }
 
-fn first_problem(r: &ScenarioResult) -> String {
-    if let Some(reason) = &r.reason {
-        return reason.clone();
+/// The JUnit XML of a run (every scenario listed; see [`Report::build`]).
+pub fn junit(outcome: &RunOutcome, policy: &Policy) -> String {
+    let report = Report::build(outcome, policy, &ReportMeta::default());
+    render(&report)
+}
+
+fn secs(ms: f64) -> Duration {
+    Duration::try_from_secs_f64(ms / 1000.0).unwrap_or_default()
+}
+
+/// The plain-text detail of a scenario: source, reason, every step that did not pass with its request and
+/// response, drift and notes.
+pub fn detail_text(s: &ScenarioReport, drift_warn: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "scenario: {} ({})", s.title, s.file);
+    let _ = writeln!(out, "source: {}", s.source);
+    if let Some(reason) = &s.reason {
+        let _ = writeln!(out, "{reason}");
     }
-    for s in &r.steps {
-        if let Some(f) = s.failures.first() {
-            return format!("{}: {}: expected {}, got {}", s.name, f.check, f.expected, f.actual);
+    for (i, st) in s.steps.iter().enumerate() {
+        match st.verdict {
+            StepVerdict::Pass => {}
+            StepVerdict::ExpectedFail => {
+                let _ = writeln!(
+                    out,
+                    "step {} \"{}\": known deviation ({})",
+                    i + 1,
+                    st.name,
+                    st.known_deviation.as_deref().unwrap_or("")
+                );
+            }
+            StepVerdict::NotRun => {
+                let _ = writeln!(out, "step {} \"{}\": {}", i + 1, st.name, st.error.as_deref().unwrap_or("not run"));
+            }
+            StepVerdict::Fail | StepVerdict::Error => step_text(&mut out, i + 1, st),
         }
-        if s.verdict == StepVerdict::Error {
-            return format!("{}: {}", s.name, s.error.as_deref().unwrap_or("error"));
+    }
+    if let Some(snap) = &s.snapshot {
+        if let Some(diff) = &snap.diff {
+            let _ = writeln!(
+                out,
+                "{}: the transcript differs from its snapshot",
+                if drift_warn { "drift (warning)" } else { "drift" }
+            );
+            out.push_str(diff);
+        } else if snap.status == "missing" {
+            let _ = writeln!(out, "no snapshot recorded yet");
+        }
+        if let Some(p) = &snap.path {
+            if snap.status != "matched" {
+                let _ = writeln!(out, "transcript: {p}");
+            }
         }
     }
-    if matches!(r.snapshot, Some(SnapshotOutcome::Drift { .. })) {
-        return "the transcript differs from its snapshot".into();
+    for note in &s.notes {
+        let _ = writeln!(out, "note: {note}");
     }
-    if matches!(r.snapshot, Some(SnapshotOutcome::Missing { .. })) {
-        return "no snapshot recorded".into();
+    out
+}
+
+fn step_text(out: &mut String, n: usize, s: &StepReport) {
+    let _ = writeln!(out, "step {n} \"{}\" [{}]:", s.name, s.level);
+    if let Some(note) = &s.note {
+        let _ = writeln!(out, "  cites: {note}");
     }
-    verdict_text(r)
+    if let Some(e) = &s.error {
+        let _ = writeln!(out, "  error: {e}");
+    }
+    for f in &s.failures {
+        let _ = writeln!(out, "  {}: expected {}, got {}", f.check, f.expected, f.actual);
+    }
+    if let Some(req) = &s.request {
+        let _ = writeln!(out, "  request: {} {}", req.method, req.url);
+        for h in &req.headers {
+            let _ = writeln!(out, "    {}: {}", h.name, h.value);
+        }
+        body_text(out, req.body.as_ref());
+    }
+    if let Some(resp) = &s.response {
+        let _ = writeln!(out, "  response: {} ({:.1} ms)", resp.status, resp.elapsed_ms);
+        for h in &resp.headers {
+            let _ = writeln!(out, "    {}: {}", h.name, h.value);
+        }
+        body_text(out, resp.body.as_ref());
+    }
+}
+
+fn body_text(out: &mut String, body: Option<&BodyReport>) {
+    if let Some(b) = body {
+        for line in b.display().lines() {
+            let _ = writeln!(out, "    {line}");
+        }
+        if b.truncated {
+            let _ = writeln!(out, "    [cut: {} bytes in all]", b.size);
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! Reports: human text, JUnit XML (quick-junit) and JSON, plus the exit-code policy.
 //!
-//! One file per format: [`text`] (the terminal report), [`junit`] and [`json`]; this module holds what they
-//! share — the exit policy, verdict labels and the per-scenario detail text.
+//! One file per format: [`text`] (the terminal report), [`junit`], [`json`] and [`html`]; the JSON, JUnit and
+//! HTML reports are rendered from one [`model`] (the JSON report's contract, also read back by `scimcheck report`).
+//! This module holds what they share — the exit policy, verdict labels and the per-scenario detail text.
 //!
 //! Reports render results whose data is already redacted: the runner scrubs every request, response, error and
 //! note it keeps with the run's [`Redactor`](crate::normalize::Redactor). Reports never scrub their own text, so a
@@ -22,16 +23,21 @@ use crate::runner::{RunOutcome, ScenarioResult, StepResult, StepVerdict, Verdict
 use crate::scenario::Level;
 use crate::snapshot::SnapshotOutcome;
 
+pub mod cite;
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod model;
 pub mod text;
 
 pub use json::json;
 pub use junit::junit;
+pub use model::{Report, ReportMeta, REPORT_VERSION};
 pub use text::{human, human_after_live};
 
 /// How results turn into an exit code.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Policy {
     /// SHOULD/MAY failures fail the run too.
     pub strict: bool,
@@ -183,6 +189,7 @@ fn step_details(out: &mut String, n: usize, s: &StepResult) {
             Body::Json(v) => Some(truncate(&v.to_string(), 600)),
             Body::Text(t) => Some(truncate(t, 600)),
             Body::TooLarge { limit } => Some(format!("[more than {limit} bytes; not read further]")),
+            Body::Truncated { text } => Some(format!("{} [{} bytes in all]", truncate(text, 600), resp.size)),
         };
         if let Some(body) = body {
             let _ = writeln!(out, "{ind}    body: {body}");
