@@ -29,7 +29,6 @@ pub struct Cli {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
-#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Run scenarios against a server (`--base-url`) or the bundled reference server (`--reference`).
     Run(Box<RunArgs>),
