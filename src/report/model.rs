@@ -333,9 +333,10 @@ impl Report {
     pub fn build(outcome: &RunOutcome, policy: &Policy, meta: &ReportMeta) -> Report {
         let mut counts = Counts::default();
         let mut scenarios = Vec::new();
+        // the runner may or may not list excluded scenarios (as skips): never list them, always count them
+        counts.excluded = meta.excluded.len();
         for s in &outcome.results {
             if meta.excluded.contains(&s.id) {
-                counts.excluded += 1;
                 continue;
             }
             counts.add(s.verdict);
