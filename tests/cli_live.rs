@@ -125,7 +125,9 @@ async fn ctrl_c_stops_new_steps_deletes_created_resources_and_writes_partial_rep
         &dir.0,
         &["run", "--base-url", &base, "--token", "int-token", "--no-library", "--scenarios", &scenarios],
     );
+    let (json_path, html_path) = (dir.join("report.json"), dir.join("report.html"));
     cmd.args(["--jobs", "1", "--no-preflight", "--junit", junit.to_str().unwrap()]);
+    cmd.args(["--json", json_path.to_str().unwrap(), "--html", html_path.to_str().unwrap()]);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = cmd.spawn().unwrap();
     let pid = child.id();
@@ -153,5 +155,15 @@ async fn ctrl_c_stops_new_steps_deletes_created_resources_and_writes_partial_rep
     assert!(!received.iter().any(|r| r.url.path() == "/scim/Users/u-other"), "b never ran\n{stdout}\n{received:?}");
     let xml = std::fs::read_to_string(&junit).expect("a partial JUnit report");
     assert!(xml.contains("rfc::int::a_create") && xml.contains("rfc::int::b_later"), "{xml}");
+    // the JSON and HTML reports are written too, and say the run was cut short
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).expect("a partial JSON report")).unwrap();
+    assert_eq!(report["counts"]["total"], 2, "{report}");
+    assert!(
+        report["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("interrupted")),
+        "{report}"
+    );
+    let html = std::fs::read_to_string(&html_path).expect("a partial HTML report");
+    assert!(html.contains("rfc::int::a_create") && html.contains("interrupted by Ctrl-C"), "partial HTML report");
     assert!(stdout.contains("interrupted"), "{stdout}");
 }

@@ -114,7 +114,16 @@ fn fixture() -> &'static Fixture {
         );
         let snaps = dir.join("snapshots");
         let (sc_s, snaps_s) = (sc.to_str().unwrap(), snaps.to_str().unwrap());
-        let record = scimcheck(&["run", "--reference", "--scenarios", sc_s, "--snapshots", snaps_s, "--update-snapshots"])
+        let record = scimcheck(&[
+            "run",
+            "--reference",
+            "--no-library",
+            "--scenarios",
+            sc_s,
+            "--snapshots",
+            snaps_s,
+            "--update-snapshots",
+        ])
             .output()
             .unwrap();
         assert!(snaps.join("okta__demo__schemas.snap").exists(), "{}", String::from_utf8_lossy(&record.stdout));
@@ -126,6 +135,7 @@ fn fixture() -> &'static Fixture {
         let out = scimcheck(&[
             "run",
             "--reference",
+            "--no-library",
             "--scenarios",
             sc_s,
             "--snapshots",
@@ -411,7 +421,7 @@ fn the_html_report_works_in_headless_chromium() {
     assert_eq!(select(&dom, "details.scenario.hidden").len(), 0);
     assert!(!select(&dom, "details.step.s-fail table.failures").is_empty());
     assert!(!select(&dom, "pre.diff .del").is_empty());
-    assert_eq!(select(&dom, "#filters select").len(), 3);
+    assert_eq!(select(&dom, "#filters select").len(), 4, "verdict, IdP, level and kind");
 
     let filtered = Html::parse_document(&dump("#verdict=fail"));
     assert_eq!(select(&filtered, "#shown")[0].text().collect::<String>(), "2 of 5 shown");

@@ -541,7 +541,13 @@ fn json_body(v: &Value, size: usize, limit: usize) -> BodyReport {
         let v = v.clone();
         BodyReport { kind: "json".into(), size, truncated: false, json: Some(v), text: None }
     } else {
-        BodyReport { kind: "json".into(), size, truncated: true, json: None, text: Some(cut(&pretty, limit).to_string()) }
+        BodyReport {
+            kind: "json".into(),
+            size,
+            truncated: true,
+            json: None,
+            text: Some(cut(&pretty, limit).to_string()),
+        }
     }
 }
 
