@@ -40,7 +40,7 @@ fn write_json(path: &Path, v: &Value) {
 }
 
 fn step(name: &str, method: &str, path: &str, expect: Value) -> Value {
-    json!({"name": name, "request": {"method": method, "path": path}, "expect": expect})
+    json!({"name": name, "basis": {"rfc": "RFC 7644 §3.4.2"}, "request": {"method": method, "path": path}, "expect": expect})
 }
 
 /// Runs the mixed scenarios once per test binary; every test reads the files it wrote.
@@ -97,7 +97,13 @@ fn fixture() -> &'static Fixture {
                 "schemas (drifts, large body)",
                 "RFC 7644 §4",
                 "must",
-                vec![step("schemas", "GET", "/Schemas", json!({"status": 200}))],
+                vec![step(
+                    "schemas",
+                    "GET",
+                    "/Schemas",
+                    // an example-only check that does not hold: an observation, never a failure
+                    json!({"status": 200, "body": [{"pointer": "/totalResults", "equals": 99, "basis": {"shown": "an example response"}}]}),
+                )],
             ),
         );
         let mut bulk = scenario(
@@ -202,6 +208,11 @@ fn the_json_report_follows_its_schema_and_reads_back() {
     assert_eq!(drift["verdict"], "drift");
     let diff = drift["snapshot"]["diff"].as_str().unwrap();
     assert!(diff.lines().any(|l| l.starts_with('-') && l.contains("\"status\": 299")), "{diff}");
+    // the example-only check is an observation with its basis, the step's own basis is kept
+    let step = &drift["steps"][0];
+    assert_eq!(step["basis"], json!({"rfc": "RFC 7644 §3.4.2"}));
+    assert_eq!(step["observations"][0]["basis"], json!({"shown": "an example response"}), "{step}");
+    assert!(step.get("failures").is_none(), "{step}");
     let body = &drift["steps"][0]["response"]["body"];
     assert_eq!((&body["kind"], &body["truncated"]), (&json!("json"), &json!(true)));
     let text = body["text"].as_str().unwrap();
@@ -327,6 +338,9 @@ fn the_html_report_has_rows_steps_diffs_and_filters() {
     // matrix: IdP × level with counts
     let matrix = select(&doc, "#matrix")[0].text().collect::<String>();
     assert!(matrix.contains("okta") && matrix.contains("should") && matrix.contains("1 skip"), "{matrix}");
+    let kinds: Vec<String> =
+        select(&doc, "#matrix tr th").iter().skip(2).map(|c| c.text().collect::<String>()).collect();
+    assert!(!kinds.is_empty() && kinds.iter().all(|k| ["rfc", "interop", "portal"].contains(&k.as_str())), "{kinds:?}");
     // the failed step: open, expected vs actual, the request and the response, the cited source linked
     let failed = select(&doc, "details.scenario#s-rfc--demo--missing_user")[0];
     assert!(failed.value().attr("open").is_some());
@@ -345,6 +359,11 @@ fn the_html_report_has_rows_steps_diffs_and_filters() {
     assert!(links.contains(&"https://github.com/Captain-P-Goldfish/SCIM-SDK/issues/686"), "{links:?}");
     // drift as a diff, the large body cut with a note
     let drift = select(&doc, "details.scenario#s-okta--demo--schemas")[0];
+    let observed: Vec<String> = drift
+        .select(&Selector::parse("table.observations td").unwrap())
+        .map(|c| c.text().collect::<String>())
+        .collect();
+    assert_eq!(observed.last().map(String::as_str), Some("shown: an example response"), "{observed:?}");
     let del_sel = Selector::parse("pre.diff .del").unwrap();
     let del: Vec<String> = drift.select(&del_sel).map(|d| d.text().collect::<String>()).collect();
     assert!(del.iter().any(|l| l.contains("\"status\": 299")), "{del:?}");

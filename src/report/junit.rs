@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite, XmlString};
 
-use super::model::{BodyReport, Report, ReportMeta, ScenarioReport, StepReport};
+use super::model::{BodyReport, FailureReport, Report, ReportMeta, ScenarioReport, StepReport};
 use super::Policy;
 use crate::runner::{RunOutcome, StepVerdict, Verdict};
 use crate::scenario::Idp;
@@ -54,7 +54,8 @@ pub fn render(report: &Report) -> String {
             case.set_time(secs(s.duration_ms));
             case.extra.insert(XmlString::new("file"), XmlString::new(format!("scenarios/{}", s.file)));
             // a passing case says nothing more; anything else carries the detail of its steps
-            if s.verdict != Verdict::Skip && (s.verdict != Verdict::Pass || !s.notes.is_empty()) {
+            let observed = s.steps.iter().any(|st| !st.observations.is_empty());
+            if s.verdict != Verdict::Skip && (s.verdict != Verdict::Pass || !s.notes.is_empty() || observed) {
                 case.set_system_out(format!("{}\n{detail}", s.label()));
             }
             suite.add_test_case(case);
@@ -85,7 +86,8 @@ pub fn detail_text(s: &ScenarioReport, drift_warn: bool) -> String {
     }
     for (i, st) in s.steps.iter().enumerate() {
         match st.verdict {
-            StepVerdict::Pass => {}
+            StepVerdict::Pass if st.observations.is_empty() => {}
+            StepVerdict::Pass => step_text(&mut out, i + 1, st),
             StepVerdict::ExpectedFail => {
                 let _ = writeln!(
                     out,
@@ -132,8 +134,22 @@ fn step_text(out: &mut String, n: usize, s: &StepReport) {
     if let Some(e) = &s.error {
         let _ = writeln!(out, "  error: {e}");
     }
+    if let Some(b) = &s.basis {
+        let _ = writeln!(out, "  basis {b}");
+    }
     for f in &s.failures {
-        let _ = writeln!(out, "  {}: expected {}, got {}", f.check, f.expected, f.actual);
+        let _ = writeln!(out, "  {}: expected {}, got {}{}", f.check, f.expected, f.actual, basis_suffix(f));
+    }
+    for f in &s.observations {
+        let level = f.level.map(|l| format!(" at {}", l.as_str().to_uppercase())).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  observation{level}: {}: expected {}, got {}{}",
+            f.check,
+            f.expected,
+            f.actual,
+            basis_suffix(f)
+        );
     }
     if let Some(req) = &s.request {
         let _ = writeln!(out, "  request: {} {}", req.method, req.url);
@@ -149,6 +165,11 @@ fn step_text(out: &mut String, n: usize, s: &StepReport) {
         }
         body_text(out, resp.body.as_ref());
     }
+}
+
+/// ` (basis rfc: RFC 7644 §3.12)` when the check has a basis of its own.
+fn basis_suffix(f: &FailureReport) -> String {
+    f.basis.as_ref().map(|b| format!(" (basis {b})")).unwrap_or_default()
 }
 
 fn body_text(out: &mut String, body: Option<&BodyReport>) {

@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Policy;
+use crate::check::Failure;
 use crate::exchange::{cut, Body, Observed, SentRequest};
 use crate::runner::{RunOutcome, ScenarioResult, StepResult, StepVerdict, Verdict};
-use crate::scenario::{AuthMode, Idp, Kind, Level};
+use crate::scenario::{AuthMode, Basis, Idp, Kind, Level};
 use crate::snapshot::SnapshotOutcome;
 
 /// Version of the JSON report's shape; raised on every incompatible change.
@@ -226,9 +227,15 @@ pub struct StepReport {
     pub links: Vec<Link>,
     /// Verdict.
     pub verdict: StepVerdict,
+    /// Why the step's checks exist: `{"required": quote}`, `{"shown": example}` or `{"rfc": section}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<Basis>,
     /// Expectations that did not hold.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<FailureReport>,
+    /// Expectations that did not hold but never fail the run (a `shown` basis, a SHOULD the IdP states).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observations: Vec<FailureReport>,
     /// Transport error, or why it did not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -255,6 +262,12 @@ pub struct FailureReport {
     pub expected: String,
     /// What the server did.
     pub actual: String,
+    /// Why the check exists, when it has a basis of its own or the step's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<Basis>,
+    /// The level an observation is reported at when it is not the step's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
 }
 
 /// A header.
@@ -468,17 +481,11 @@ impl StepReport {
             level: s.level,
             kind: s.kind,
             note: s.note.clone(),
-            links: s.note.as_deref().map(super::cite::links).unwrap_or_default(),
+            links: links_of(s),
             verdict: s.verdict,
-            failures: s
-                .failures
-                .iter()
-                .map(|f| FailureReport {
-                    check: f.check.clone(),
-                    expected: f.expected.clone(),
-                    actual: f.actual.clone(),
-                })
-                .collect(),
+            basis: s.basis.clone(),
+            failures: s.failures.iter().map(FailureReport::from).collect(),
+            observations: s.observations.iter().map(FailureReport::from).collect(),
             error: s.error.clone(),
             known_deviation: s.known_deviation.clone(),
             request: s.request.as_ref().map(|q| request(q, limit)),
@@ -486,6 +493,29 @@ impl StepReport {
             duration_ms: s.duration_ms,
         }
     }
+}
+
+impl From<&Failure> for FailureReport {
+    fn from(f: &Failure) -> FailureReport {
+        FailureReport {
+            check: f.check.clone(),
+            expected: f.expected.clone(),
+            actual: f.actual.clone(),
+            basis: f.basis.clone(),
+            level: f.level,
+        }
+    }
+}
+
+/// Public links for what a step's note and basis cite, each once.
+fn links_of(s: &StepResult) -> Vec<Link> {
+    let mut links: Vec<Link> = s.note.as_deref().map(super::cite::links).unwrap_or_default();
+    for l in s.basis.as_ref().map(|b| super::cite::links(b.citation())).unwrap_or_default() {
+        if !links.contains(&l) {
+            links.push(l);
+        }
+    }
+    links
 }
 
 fn headers(list: &[(String, String)]) -> Vec<Header> {
