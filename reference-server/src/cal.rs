@@ -232,6 +232,19 @@ impl CalLedger {
         Ok(ledger)
     }
 
+    /// A ledger as the data file holds it: these types and the seat each user held. A holding of an unknown type,
+    /// or beyond a type's seats, is dropped (the file was edited by hand), so the invariants hold.
+    pub fn restore(types: Vec<CalType>, holdings: impl IntoIterator<Item = (String, String)>) -> ScimResult<Self> {
+        let mut ledger = CalLedger::new(types)?;
+        for (user, cal) in holdings {
+            if ledger.free_seats(&cal).is_some_and(|free| free > 0) && !ledger.by_user.contains_key(&user) {
+                ledger.holders.entry(cal.clone()).or_default().insert(user.clone());
+                ledger.by_user.insert(user, cal);
+            }
+        }
+        Ok(ledger)
+    }
+
     /// The CAL types, in the order given.
     pub fn types(&self) -> &[CalType] {
         &self.types

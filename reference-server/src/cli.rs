@@ -45,6 +45,15 @@ pub struct ServeArgs {
     /// $ref instead of the request's Host.
     #[arg(long)]
     pub public_url: Option<String>,
+    /// A SQLite file that keeps tenants, apps, hashed tokens, CAL ledgers and resources across restarts
+    /// (created when missing; a file that already holds tenants is served as it is and the seed is ignored).
+    /// Without it everything lives in memory.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// With --data, also sync the write-ahead log to disk at every commit, so acknowledged writes survive power
+    /// loss too (by default they survive the death of the process).
+    #[arg(long, requires = "data")]
+    pub data_sync_full: bool,
 }
 
 fn seconds(s: &str) -> Result<f64, String> {
@@ -68,6 +77,10 @@ pub async fn serve(args: ServeArgs) -> std::io::Result<()> {
     config.token = args.token;
     config.body_limit = args.body_limit;
     config.public_url = args.public_url;
+    config.data = args.data;
+    if args.data_sync_full {
+        config.data_sync = crate::sqlite::SyncMode::Full;
+    }
     config.limits = Limits {
         header_timeout: Duration::from_secs_f64(args.header_timeout),
         body_timeout: Duration::from_secs_f64(args.body_timeout),
@@ -77,14 +90,17 @@ pub async fn serve(args: ServeArgs) -> std::io::Result<()> {
     };
     let server = spawn(config).await?;
     println!("SCIM base URI: {}", server.base_url);
-    println!("Bearer token:  {}", server.token);
+    match server.token.is_empty() {
+        true => println!("Bearer token:  (stored in the data file; shown only when it was made)"),
+        false => println!("Bearer token:  {}", server.token),
+    }
     for e in &server.endpoints {
         println!(
             "tenant {} app {}: {} token {}",
             e.tenant,
             e.app.name(),
             e.base_url,
-            e.token.as_deref().unwrap_or("(configured)")
+            e.token.as_deref().unwrap_or("(configured, or stored in the data file)")
         );
     }
     println!("Admin API: {} key {}", server.admin_url, server.admin_key);

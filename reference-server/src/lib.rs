@@ -4,7 +4,7 @@
 //! Layers, from the inside out:
 //! - [`schema`]: the implemented schemas as static data;
 //! - [`filter`], [`patch`], [`resource`]: pure SCIM logic over JSON values;
-//! - [`store`]: storage behind a small interface, in memory for now;
+//! - [`store`]: storage behind a small interface, in memory; [`sqlite`] persists it to a data file (`--data`);
 //! - [`directory`]: one tenant's users and groups with SCIM semantics (uniqueness, membership, versions);
 //! - [`http`]: thin axum handlers that map requests to the directory and errors to SCIM Error bodies.
 
@@ -22,6 +22,7 @@ pub mod resource;
 pub mod schema;
 pub mod serve;
 pub mod server;
+pub mod sqlite;
 pub mod store;
 pub mod tenant;
 pub mod token;

@@ -13,6 +13,7 @@
 //! when there is one ([`ServerConfig::public_url`]), else from that authority.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
@@ -35,6 +36,7 @@ use crate::error::ScimError;
 use crate::http::extract::BodyTimeout;
 use crate::http::{self, ScimContext};
 use crate::serve::{self, Limits};
+use crate::sqlite::{Db, SyncMode};
 use crate::tenant::{AppKind, DomainPolicy, Tenants};
 use crate::token::{parse_authorization, AuthFailure};
 
@@ -61,6 +63,12 @@ pub struct ServerConfig {
     /// The server's public base URL (`https://scim.example.com`, optionally with a path prefix), for
     /// `Location`, `meta.location` and `$ref`; without it they use the authority of each request.
     pub public_url: Option<String>,
+    /// The data file (`--data`): tenants, apps, hashed tokens, CAL ledgers and resources persist in it, and a
+    /// file that already holds tenants is served as it is (the seed is only applied to a new file). Without it
+    /// everything lives in memory.
+    pub data: Option<PathBuf>,
+    /// How hard each commit to the data file pushes to disk.
+    pub data_sync: SyncMode,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +82,8 @@ impl Default for ServerConfig {
             clock: Arc::new(SystemClock),
             limits: Limits::default(),
             public_url: None,
+            data: None,
+            data_sync: SyncMode::default(),
         }
     }
 }
@@ -102,6 +112,11 @@ impl ServerConfig {
     /// Uses these connection limits and timeouts.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+    /// Persists everything in the SQLite file at `path`.
+    pub fn with_data(mut self, path: impl Into<PathBuf>) -> Self {
+        self.data = Some(path.into());
         self
     }
     /// Builds resource locations from this public base URL.
@@ -418,6 +433,33 @@ fn io_error(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
 }
 
+/// The endpoints of a data file opened again: its tenants as stored (the seed is not applied again). Stored
+/// tokens exist only as digests, so none is shown, except `token` (`--token`), which is added to the first
+/// tenant's SCIMOkta app unless it is already stored there.
+fn reopened(tenants: &Tenants, token: Option<&str>) -> std::io::Result<Vec<SeededApp>> {
+    let list = tenants.list();
+    tracing::info!(tenants = list.len(), "serving the tenants stored in the data file; the seed is not applied");
+    let mut out = Vec::new();
+    for (i, t) in list.iter().enumerate() {
+        for app in AppKind::ALL {
+            let mut shown = None;
+            if let (0, AppKind::Okta, Some(token)) = (i, app, token) {
+                match t.portal.authenticate(app, token) {
+                    Ok(_) => {}
+                    Err(AuthFailure::Invalid) => {
+                        let expires = tenants.clock().now() + chrono::Duration::days(365);
+                        t.portal.insert_token(app, token, expires, Some("given at start".into())).map_err(io_error)?;
+                    }
+                    Err(e) => return Err(io_error(format!("the token given with --token is stored but {e}"))),
+                }
+                shown = Some(token.to_string());
+            }
+            out.push(SeededApp { tenant: t.name.clone(), app, token: shown });
+        }
+    }
+    Ok(out)
+}
+
 /// Binds, seeds and starts the server in the background.
 pub async fn spawn(config: ServerConfig) -> std::io::Result<RunningServer> {
     spawn_with(config, |router| router).await
@@ -438,8 +480,17 @@ pub async fn spawn_with(config: ServerConfig, wrap: impl FnOnce(Router) -> Route
             label: Some("given at start".into()),
         }];
     }
-    let tenants = Arc::new(Tenants::new(config.clock.clone(), config.directory));
-    let seeded: Vec<SeededApp> = seed.apply(&tenants).map_err(io_error)?;
+    let tenants = match &config.data {
+        Some(path) => {
+            let db = Db::open(path, config.data_sync).map_err(io_error)?;
+            Arc::new(Tenants::open(config.clock.clone(), config.directory, db).map_err(io_error)?)
+        }
+        None => Arc::new(Tenants::new(config.clock.clone(), config.directory)),
+    };
+    let seeded: Vec<SeededApp> = match tenants.is_empty() {
+        true => seed.apply(&tenants).map_err(io_error)?,
+        false => reopened(&tenants, config.token.as_deref())?,
+    };
     let admin_key = seed.admin_key.clone().unwrap_or_else(|| generate_secret("admin_"));
     let origin = format!("http://{addr}");
     let public_url = config.public_url.as_deref().map(PublicUrl::parse).transpose().map_err(io_error)?;

@@ -9,9 +9,9 @@
 //! an acknowledged write is in the file, and a write that failed half-way in the process (a `kill -9`) is
 //! either wholly in the file or not at all.
 //!
-//! Durability: the file is in WAL mode. With [`Sync::Normal`] (the default) a committed transaction survives
+//! Durability: the file is in WAL mode. With [`SyncMode::Normal`] (the default) a committed transaction survives
 //! the death of the process; after a power loss or an operating-system crash the last transactions may be
-//! lost, never half of one. [`Sync::Full`] also syncs the log to disk at every commit.
+//! lost, never half of one. [`SyncMode::Full`] also syncs the log to disk at every commit.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -26,7 +26,7 @@ use crate::store::{Index, IndexKeys, Member, Members, MemoryStore, Record, Store
 
 /// How hard a commit pushes to disk (SQLite `PRAGMA synchronous` in WAL mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Sync {
+pub enum SyncMode {
     /// Survives a crash of the process; the last commits may be lost on power loss.
     #[default]
     Normal,
@@ -97,16 +97,48 @@ fn kind_of(name: &str) -> Option<ResourceKind> {
 /// One queued change.
 #[derive(Debug, Clone)]
 pub(crate) enum Op {
-    PutResource { kind: ResourceKind, id: Uuid, version: u64, hidden: bool, protected: bool, body: String },
-    DeleteResource { kind: ResourceKind, id: Uuid },
-    PutMember { group: Uuid, member: Uuid, kind: ResourceKind, display: Option<String> },
-    DeleteMember { group: Uuid, member: Uuid },
-    /// The tenant's domain policy and its configuration (settings, CAL types, apps) as JSON.
-    PutTenant { policy: String, config: String },
+    PutResource {
+        kind: ResourceKind,
+        id: Uuid,
+        version: u64,
+        hidden: bool,
+        protected: bool,
+        body: String,
+    },
+    DeleteResource {
+        kind: ResourceKind,
+        id: Uuid,
+    },
+    PutMember {
+        group: Uuid,
+        member: Uuid,
+        kind: ResourceKind,
+        display: Option<String>,
+    },
+    DeleteMember {
+        group: Uuid,
+        member: Uuid,
+    },
+    /// A new tenant: its domain policy and its configuration (settings, CAL types, apps) as JSON.
+    PutTenant {
+        policy: String,
+        config: String,
+    },
+    /// A tenant's changed configuration.
+    PutConfig {
+        config: String,
+    },
     /// One app's token records as JSON (digests, never cleartext).
-    PutTokens { app: String, records: String },
+    PutTokens {
+        app: String,
+        records: String,
+    },
     /// One user's portal state as JSON and the CAL it holds.
-    PutPortalUser { id: Uuid, state: String, cal: Option<String> },
+    PutPortalUser {
+        id: Uuid,
+        state: String,
+        cal: Option<String>,
+    },
 }
 
 /// The open data file.
@@ -129,7 +161,7 @@ pub struct TenantRows {
 
 impl Db {
     /// Opens (or creates) the data file in WAL mode with the given durability.
-    pub fn open(path: &Path, sync: Sync) -> ScimResult<Arc<Db>> {
+    pub fn open(path: &Path, sync: SyncMode) -> ScimResult<Arc<Db>> {
         let open_error = |e: rusqlite::Error| {
             ScimError::Internal(format!("the data file {} could not be opened: {e}", path.display()))
         };
@@ -139,8 +171,8 @@ impl Db {
             return Err(ScimError::Internal(format!("the data file {} cannot use WAL mode", path.display())));
         }
         let sync = match sync {
-            Sync::Normal => "NORMAL",
-            Sync::Full => "FULL",
+            SyncMode::Normal => "NORMAL",
+            SyncMode::Full => "FULL",
         };
         conn.execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF; {SCHEMA}"))
             .map_err(open_error)?;
@@ -163,7 +195,8 @@ impl Db {
             .optional()
             .map_err(db_error)?;
         let Some((policy, config)) = head else { return Ok(None) };
-        let mut st = conn.prepare("SELECT app, records FROM tokens WHERE tenant = ?1 ORDER BY app").map_err(db_error)?;
+        let mut st =
+            conn.prepare("SELECT app, records FROM tokens WHERE tenant = ?1 ORDER BY app").map_err(db_error)?;
         let tokens = st
             .query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(db_error)?
@@ -175,7 +208,8 @@ impl Db {
             .map_err(db_error)?
             .collect::<Result<Vec<(String, String, Option<String>)>, _>>()
             .map_err(db_error)?;
-        let portal_users = rows.into_iter().filter_map(|(id, s, c)| Uuid::parse_str(&id).ok().map(|u| (u, s, c))).collect();
+        let portal_users =
+            rows.into_iter().filter_map(|(id, s, c)| Uuid::parse_str(&id).ok().map(|u| (u, s, c))).collect();
         Ok(Some(TenantRows { name: name.to_string(), policy, config, tokens, portal_users }))
     }
 
@@ -249,6 +283,9 @@ impl Db {
                      ON CONFLICT (name) DO UPDATE SET policy = excluded.policy, config = excluded.config",
                     params![tenant, policy, config],
                 ),
+                Op::PutConfig { config } => {
+                    tx.execute("UPDATE tenants SET config = ?2 WHERE name = ?1", params![tenant, config])
+                }
                 Op::PutTokens { app, records } => tx.execute(
                     "INSERT INTO tokens (tenant, app, records) VALUES (?1, ?2, ?3)
                      ON CONFLICT (tenant, app) DO UPDATE SET records = excluded.records",
@@ -298,6 +335,12 @@ impl Journal {
 
     pub(crate) fn push(&self, op: Op) {
         self.pending.lock().push(op);
+    }
+
+    /// Writes `ops` at once as one transaction of their own, apart from the queue (changes made by the admin
+    /// API, outside any SCIM write).
+    pub(crate) fn write_now(&self, ops: &[Op]) -> ScimResult<()> {
+        self.db.apply(&self.tenant, ops)
     }
 
     /// Writes every queued change as one transaction. On failure the changes stay queued (the next commit

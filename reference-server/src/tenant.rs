@@ -24,6 +24,7 @@ use crate::clock::{format_datetime, SharedClock};
 use crate::directory::{Directory, DirectoryConfig, PortalHooks, UserEvent};
 use crate::error::{ScimError, ScimResult};
 use crate::schema::PORTAL_URN;
+use crate::sqlite::{Db, Journal, Op, SqliteStore};
 use crate::token::{AuthFailure, IssuedToken, TokenId, TokenInfo, TokenStore};
 
 /// How a portal is addressed (only `subdomain` portals may receive provisioning).
@@ -104,7 +105,8 @@ pub enum LocalRole {
     Administrator,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 struct PortalUser {
     source_app: Option<AppKind>,
     federated: bool,
@@ -127,6 +129,40 @@ struct PortalState {
 pub struct Portal {
     state: Mutex<PortalState>,
     clock: SharedClock,
+    /// The tenant's journal in the data file, when the server has one (`--data`).
+    journal: Option<Arc<Journal>>,
+}
+
+/// A tenant's configuration as the data file keeps it: settings, CAL types and app settings (tokens and
+/// per-user state are kept apart).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredConfig {
+    settings: TenantSettings,
+    cals: Vec<CalType>,
+    apps: BTreeMap<AppKind, AppSettings>,
+}
+
+impl StoredConfig {
+    fn of(st: &PortalState) -> StoredConfig {
+        let apps = st
+            .apps
+            .iter()
+            .map(|(k, a)| {
+                (*k, AppSettings { enabled: a.enabled, default_cal: a.default_cal.clone(), rules: a.rules.clone() })
+            })
+            .collect();
+        StoredConfig { settings: st.settings.clone(), cals: st.ledger.types().to_vec(), apps }
+    }
+
+    fn to_json(&self) -> String {
+        // Strings, numbers and enums only: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+fn stored_error(what: &str) -> ScimError {
+    ScimError::Internal(format!("the data file holds an unreadable {what}"))
 }
 
 /// What the portal grants a user (the admin API's access view).
@@ -164,12 +200,67 @@ impl PortalUser {
 }
 
 impl Portal {
-    fn new(clock: SharedClock, settings: TenantSettings) -> Self {
+    fn new(clock: SharedClock, settings: TenantSettings, journal: Option<Arc<Journal>>) -> Self {
         let apps = AppKind::ALL.into_iter().map(|a| (a, App::default())).collect();
         Portal {
             state: Mutex::new(PortalState { apps, ledger: CalLedger::default(), settings, users: HashMap::new() }),
             clock,
+            journal,
         }
+    }
+
+    /// The portal as the data file holds it.
+    fn restore(clock: SharedClock, rows: &crate::sqlite::TenantRows, journal: Arc<Journal>) -> ScimResult<Self> {
+        let config: StoredConfig =
+            serde_json::from_str(&rows.config).map_err(|_| stored_error("tenant configuration"))?;
+        let mut apps: BTreeMap<AppKind, App> = AppKind::ALL.into_iter().map(|a| (a, App::default())).collect();
+        for (kind, a) in config.apps {
+            let app = apps.entry(kind).or_default();
+            app.enabled = a.enabled;
+            app.default_cal = a.default_cal;
+            app.rules = a.rules;
+        }
+        for (name, records) in &rows.tokens {
+            let kind = AppKind::parse(name).ok_or_else(|| stored_error("app name"))?;
+            apps.entry(kind).or_default().tokens = TokenStore::from_stored_json(records)?;
+        }
+        let mut users = HashMap::with_capacity(rows.portal_users.len());
+        let mut holdings = Vec::new();
+        for (id, state, cal) in &rows.portal_users {
+            let pu: PortalUser = serde_json::from_str(state).map_err(|_| stored_error("portal user"))?;
+            users.insert(*id, pu);
+            if let Some(c) = cal {
+                holdings.push((id.to_string(), c.clone()));
+            }
+        }
+        let ledger = CalLedger::restore(config.cals, holdings)?;
+        let state = PortalState { apps, ledger, settings: config.settings, users };
+        Ok(Portal { state: Mutex::new(state), clock, journal: Some(journal) })
+    }
+
+    /// Writes changes to the data file at once, as one transaction (admin changes, outside any SCIM write).
+    fn save(&self, ops: &[Op]) -> ScimResult<()> {
+        match &self.journal {
+            Some(j) => j.write_now(ops),
+            None => Ok(()),
+        }
+    }
+
+    fn save_config(&self, config: &StoredConfig) -> ScimResult<()> {
+        self.save(&[Op::PutConfig { config: config.to_json() }])
+    }
+
+    fn save_tokens(&self, app: AppKind, tokens: &TokenStore) -> ScimResult<()> {
+        if self.journal.is_none() {
+            return Ok(());
+        }
+        self.save(&[Op::PutTokens { app: app.name().to_string(), records: tokens.to_stored_json() }])
+    }
+
+    fn portal_user_op(st: &PortalState, id: Uuid) -> Option<Op> {
+        let pu = st.users.get(&id)?;
+        let state = serde_json::to_string(pu).ok()?;
+        Some(Op::PutPortalUser { id, state, cal: st.ledger.holder_cal(&id.to_string()).map(str::to_string) })
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -210,6 +301,9 @@ impl Portal {
             }
         }
         st.ledger.check_rules(&settings.rules)?;
+        let mut stored = StoredConfig::of(&st);
+        stored.apps.insert(app, settings.clone());
+        self.save_config(&stored)?;
         let a = st.apps.entry(app).or_default();
         a.enabled = settings.enabled;
         a.default_cal = settings.default_cal;
@@ -231,6 +325,9 @@ impl Portal {
             }
             next.check_rules(&app.rules)?;
         }
+        let mut stored = StoredConfig::of(st);
+        stored.cals = next.types().to_vec();
+        self.save_config(&stored)?;
         st.ledger = next;
         Ok(())
     }
@@ -245,9 +342,14 @@ impl Portal {
         self.state.lock().settings.clone()
     }
 
-    /// Replaces tenant settings.
-    pub fn set_settings(&self, settings: TenantSettings) {
-        self.state.lock().settings = settings;
+    /// Replaces tenant settings. Errors: the data file could not be written (nothing changes).
+    pub fn set_settings(&self, settings: TenantSettings) -> ScimResult<()> {
+        let mut st = self.state.lock();
+        let mut stored = StoredConfig::of(&st);
+        stored.settings = settings.clone();
+        self.save_config(&stored)?;
+        st.settings = settings;
+        Ok(())
     }
 
     /// Issues a token for an app; the cleartext is in the result and nowhere else.
@@ -262,7 +364,12 @@ impl Portal {
             return Err(ScimError::InvalidValue("a token's expiry must be in the future".into()));
         }
         let mut st = self.state.lock();
-        Ok(st.apps.entry(app).or_default().tokens.issue(now, expires_at, label))
+        let a = st.apps.entry(app).or_default();
+        let mut tokens = a.tokens.clone();
+        let issued = tokens.issue(now, expires_at, label);
+        self.save_tokens(app, &tokens)?;
+        a.tokens = tokens;
+        Ok(issued)
     }
 
     /// Registers a known token (from a configuration file).
@@ -275,7 +382,12 @@ impl Portal {
     ) -> ScimResult<TokenId> {
         let now = self.now();
         let mut st = self.state.lock();
-        st.apps.entry(app).or_default().tokens.insert_known(cleartext, now, expires_at, label)
+        let a = st.apps.entry(app).or_default();
+        let mut tokens = a.tokens.clone();
+        let id = tokens.insert_known(cleartext, now, expires_at, label)?;
+        self.save_tokens(app, &tokens)?;
+        a.tokens = tokens;
+        Ok(id)
     }
 
     /// Lists an app's tokens (prefix, dates, status; never a secret).
@@ -284,15 +396,29 @@ impl Portal {
         self.state.lock().apps.get(&app).map(|a| a.tokens.list(now)).unwrap_or_default()
     }
 
-    /// Revokes one token; false when unknown.
-    pub fn revoke_token(&self, app: AppKind, id: TokenId) -> bool {
-        self.state.lock().apps.get_mut(&app).is_some_and(|a| a.tokens.revoke(id))
+    /// Revokes one token; false when unknown. Errors: the data file could not be written (nothing changes).
+    pub fn revoke_token(&self, app: AppKind, id: TokenId) -> ScimResult<bool> {
+        let mut st = self.state.lock();
+        let Some(a) = st.apps.get_mut(&app) else { return Ok(false) };
+        let mut tokens = a.tokens.clone();
+        if !tokens.revoke(id) {
+            return Ok(false);
+        }
+        self.save_tokens(app, &tokens)?;
+        a.tokens = tokens;
+        Ok(true)
     }
 
     /// Marks a user as a protected local account.
-    fn register_local(&self, id: Uuid, role: LocalRole) {
+    fn register_local(&self, id: Uuid, role: LocalRole) -> ScimResult<()> {
         let mut st = self.state.lock();
         st.users.insert(id, PortalUser { role: Some(role), active: true, ..Default::default() });
+        if self.journal.is_some() {
+            if let Some(op) = Self::portal_user_op(&st, id) {
+                self.save(&[op])?;
+            }
+        }
+        Ok(())
     }
 
     /// Whether a user is federated (provisioned through SCIM).
@@ -312,6 +438,16 @@ fn notifications_json(ns: &[Notification]) -> Value {
     Value::Array(
         ns.iter().map(|n| json!({"at": format_datetime(n.at), "kind": n.kind, "message": n.message})).collect(),
     )
+}
+
+impl Portal {
+    /// Queues a user's portal state and CAL in the tenant's journal: the directory write that called the hook
+    /// commits it together with the resource change.
+    fn journal_user(&self, st: &PortalState, id: Uuid) {
+        if let (Some(j), Some(op)) = (&self.journal, Self::portal_user_op(st, id)) {
+            j.push(op);
+        }
+    }
 }
 
 impl PortalHooks for Portal {
@@ -339,7 +475,10 @@ impl PortalHooks for Portal {
             .and_then(|k| st.apps.get(&k))
             .filter(|a| a.default_cal.is_some())
             .or_else(|| st.apps.values().find(|a| a.enabled && a.default_cal.is_some()));
-        let Some(app) = app else { return };
+        let Some(app) = app else {
+            self.journal_user(st, id);
+            return;
+        };
         let default_cal = app.default_cal.clone().unwrap_or_default();
         let rules = app.rules.clone();
         let mut view = user.clone();
@@ -364,6 +503,7 @@ impl PortalHooks for Portal {
                 pu.notifications.push(n);
             }
         }
+        self.journal_user(st, id);
     }
 
     fn user_extension(&self, id: Uuid) -> Option<(&'static str, Value)> {
@@ -393,7 +533,7 @@ impl Tenant {
     pub fn create_local_account(&self, body: Value, role: LocalRole) -> ScimResult<Value> {
         let created = self.directory.create_protected(body)?;
         if let Some(id) = created["id"].as_str().and_then(|s| Uuid::parse_str(s).ok()) {
-            self.portal.register_local(id, role);
+            self.portal.register_local(id, role)?;
         }
         Ok(created)
     }
@@ -451,12 +591,37 @@ pub struct Tenants {
     map: RwLock<BTreeMap<String, Arc<Tenant>>>,
     clock: SharedClock,
     directory_config: DirectoryConfig,
+    /// The data file, when tenants persist (`--data`).
+    db: Option<Arc<Db>>,
 }
 
 impl Tenants {
-    /// No tenants yet.
+    /// No tenants yet, kept in memory only.
     pub fn new(clock: SharedClock, directory_config: DirectoryConfig) -> Self {
-        Tenants { map: RwLock::new(BTreeMap::new()), clock, directory_config }
+        Tenants { map: RwLock::new(BTreeMap::new()), clock, directory_config, db: None }
+    }
+
+    /// Every tenant the data file holds (none for a new file); tenants created later are written to it too.
+    ///
+    /// Errors: the file cannot be read, or holds a record this server cannot read (internal error).
+    pub fn open(clock: SharedClock, directory_config: DirectoryConfig, db: Arc<Db>) -> ScimResult<Self> {
+        let mut map = BTreeMap::new();
+        for name in db.tenant_names()? {
+            let Some(rows) = db.tenant_rows(&name)? else { continue };
+            let policy: DomainPolicy = serde_json::from_str(&rows.policy).map_err(|_| stored_error("domain policy"))?;
+            let journal = Journal::new(db.clone(), &name);
+            let portal = Arc::new(Portal::restore(clock.clone(), &rows, journal.clone())?);
+            let hooks: Arc<dyn PortalHooks> = portal.clone();
+            let store = Box::new(SqliteStore::load(journal)?);
+            let directory = Arc::new(Directory::with_store(directory_config, clock.clone(), Some(hooks), store)?);
+            map.insert(name.clone(), Arc::new(Tenant { name, policy, directory, portal }));
+        }
+        Ok(Tenants { map: RwLock::new(map), clock, directory_config, db: Some(db) })
+    }
+
+    /// Whether no tenant exists (a new data file, before seeding).
+    pub fn is_empty(&self) -> bool {
+        self.map.read().is_empty()
     }
 
     /// The clock tenants read.
@@ -476,9 +641,20 @@ impl Tenants {
         if map.contains_key(name) {
             return Err(ScimError::Uniqueness(format!("tenant '{name}' already exists")));
         }
-        let portal = Arc::new(Portal::new(self.clock.clone(), settings));
+        let journal = self.db.as_ref().map(|db| Journal::new(db.clone(), name));
+        let portal = Arc::new(Portal::new(self.clock.clone(), settings, journal.clone()));
         let hooks: Arc<dyn PortalHooks> = portal.clone();
-        let directory = Arc::new(Directory::with_hooks(self.directory_config, self.clock.clone(), Some(hooks)));
+        let directory = match journal {
+            Some(journal) => {
+                let config = StoredConfig::of(&portal.state.lock()).to_json();
+                // Strings only: serialising cannot fail.
+                let policy = serde_json::to_string(&policy).unwrap_or_default();
+                journal.write_now(&[Op::PutTenant { policy, config }])?;
+                let store = Box::new(SqliteStore::new(journal));
+                Arc::new(Directory::with_store(self.directory_config, self.clock.clone(), Some(hooks), store)?)
+            }
+            None => Arc::new(Directory::with_hooks(self.directory_config, self.clock.clone(), Some(hooks))),
+        };
         let tenant = Arc::new(Tenant { name: name.to_string(), policy, directory, portal });
         map.insert(name.to_string(), tenant.clone());
         Ok(tenant)

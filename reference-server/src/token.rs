@@ -427,6 +427,65 @@ impl TokenStore {
     }
 }
 
+/// One token record as the data file keeps it: the SHA-256 digest in hex, never the cleartext. Times are
+/// RFC 3339 with chrono's default serde form.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredToken {
+    id: TokenId,
+    sha256: String,
+    prefix: String,
+    label: Option<String>,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    last_used: Option<DateTime<Utc>>,
+    revoked: bool,
+}
+
+impl TokenStore {
+    /// The records as JSON for the data file (digests and metadata only; see [`crate::sqlite`]).
+    pub fn to_stored_json(&self) -> String {
+        let rows: Vec<StoredToken> = self
+            .records
+            .iter()
+            .map(|r| StoredToken {
+                id: r.id,
+                sha256: hex::encode(r.hash.0),
+                prefix: r.prefix.clone(),
+                label: r.label.clone(),
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+                last_used: r.last_used,
+                revoked: r.revoked,
+            })
+            .collect();
+        // Plain strings, booleans and dates: serialising them cannot fail.
+        serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_string())
+    }
+
+    /// The records read back from [`TokenStore::to_stored_json`]. Errors: text that is not such a list, or a
+    /// digest that is not 32 bytes of hex (an internal error whose detail never contains a digest).
+    pub fn from_stored_json(text: &str) -> ScimResult<TokenStore> {
+        let bad = || ScimError::Internal("a stored token record is unreadable".to_string());
+        let rows: Vec<StoredToken> = serde_json::from_str(text).map_err(|_| bad())?;
+        let mut records = Vec::with_capacity(rows.len());
+        for r in rows {
+            let hash: [u8; 32] = hex::decode(&r.sha256).ok().and_then(|b| b.try_into().ok()).ok_or_else(bad)?;
+            records.push(TokenRecord {
+                id: r.id,
+                hash: TokenHash(hash),
+                prefix: r.prefix,
+                label: r.label,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+                last_used: r.last_used,
+                revoked: r.revoked,
+            });
+        }
+        Ok(TokenStore { records })
+    }
+}
+
 /// Extracts the credential from an `Authorization` header value.
 ///
 /// Accepts `Bearer <token>` (scheme case-insensitive, surrounding and separating whitespace tolerated) and, as

@@ -84,7 +84,7 @@ async fn get_tenant(State(st): St, Path(t): Path<String>) -> ScimResult<Scim> {
 
 async fn put_settings(State(st): St, Path(t): Path<String>, ScimJson(body): ScimJson) -> ScimResult<Scim> {
     let t = tenant(&st, &t)?;
-    t.portal.set_settings(parse_body(body)?);
+    t.portal.set_settings(parse_body(body)?)?;
     Ok(Scim::ok(tenant_json(&st, &t)))
 }
 
@@ -154,7 +154,7 @@ async fn revoke_token(State(st): St, Path((t, a, id)): Path<(String, String, Str
     let t = tenant(&st, &t)?;
     let a = app(&a)?;
     let id: TokenId = id.parse()?;
-    if t.portal.revoke_token(a, id) {
+    if t.portal.revoke_token(a, id)? {
         Ok(Scim::no_content())
     } else {
         Err(ScimError::NotFound("token not found".into()))
