@@ -156,6 +156,10 @@ pub struct RunArgs {
     /// Skip the connection test (GET /Users) that runs before the scenarios.
     #[arg(long)]
     pub no_preflight: bool,
+    /// Wait between the steps of Okta's suites as their exports do (SPEC: 5 s, 10 s before the duplicate create,
+    /// about 1 min in all; CRUD: 20-40 s), for servers whose writes become visible only after a while.
+    #[arg(long)]
+    pub okta_pauses: bool,
     /// Response body limit in bytes.
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,

@@ -95,6 +95,9 @@ pub struct RunOptions {
     /// Characters of a judged response body over [`crate::exchange::RETAIN_WHOLE`] bytes that are kept for
     /// the reports (`--report-body-limit`); see [`Observed::retain`].
     pub report_body_limit: usize,
+    /// Wait the `pause` an Okta scenario's step names before sending it, as Okta's Runscope suites do
+    /// (`--okta-pauses`): for servers whose writes become visible only after a while.
+    pub okta_pauses: bool,
 }
 
 /// Default response body limit: 10 MB.
@@ -110,6 +113,7 @@ impl Default for RunOptions {
             snapshots: None,
             tls: crate::http::TlsOptions::default(),
             report_body_limit: crate::exchange::DEFAULT_REPORT_BODY_LIMIT,
+            okta_pauses: false,
         }
     }
 }
@@ -427,6 +431,18 @@ impl Runner {
         self.interrupted.clone()
     }
 
+    /// Waits `d`, or less when the run is interrupted (Ctrl-C ends a pause at once).
+    async fn pause(&self, d: Duration) {
+        let end = Instant::now() + d;
+        while !self.is_interrupted() {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            tokio::time::sleep(left.min(Duration::from_millis(100))).await;
+        }
+    }
+
     fn is_interrupted(&self) -> bool {
         self.interrupted.load(Ordering::SeqCst)
     }
@@ -614,6 +630,12 @@ impl Runner {
                 }
                 r
             };
+            // Okta's suites pause between steps; with --okta-pauses the run waits as they do (first run of a step only)
+            if let (Some(secs), true, true) = (step.pause, self.options.okta_pauses, s.idp == Idp::Okta) {
+                if iteration.is_none_or(|(i, _)| i == 1) {
+                    self.pause(Duration::from_secs_f64(secs)).await;
+                }
+            }
             if self.is_interrupted() {
                 result.steps.push(name_of(not_run(step, level, format!("not run: {INTERRUPTED}"))));
                 continue;

@@ -82,6 +82,16 @@ fn repeated_steps_are_bounded_cannot_capture_and_alone_know_index() {
 }
 
 #[test]
+fn a_pause_is_bounded() {
+    for bad in [json!(-1), json!(121), json!("5")] {
+        let mut step = get("paused", "/Users");
+        step["pause"] = bad.clone();
+        let e = one_error("okta/bad/pause.json", base(json!([step])));
+        assert!(e.reason.contains("pause") || e.reason.contains("invalid type"), "{bad}: {e}");
+    }
+}
+
+#[test]
 fn unknown_top_level_field_is_rejected() {
     let mut v = base(json!([get("a", "/Users")]));
     v["titel"] = json!("typo");
@@ -243,7 +253,7 @@ fn the_json_schema_matches_the_loader() {
     assert_eq!(all.checks_set(), Assertion::CHECKS);
     assert_eq!(
         keys("/$defs/step/properties"),
-        ["basis", "capture", "expect", "kind", "level", "name", "note", "pages", "repeat", "request"]
+        ["basis", "capture", "expect", "kind", "level", "name", "note", "pages", "pause", "repeat", "request"]
     );
     assert_eq!(
         keys("/$defs/request/properties"),

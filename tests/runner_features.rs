@@ -362,3 +362,43 @@ async fn a_repeated_step_runs_once_per_index_and_names_each_run() {
         .collect();
     assert_eq!(users, ["u1", "u2", "u3"]);
 }
+
+#[tokio::test]
+async fn okta_pauses_wait_only_when_asked_and_only_in_okta_scenarios() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/scim/v2/Users/u1"))
+        .respond_with(scim(json!({"id": "u1", "userName": "u"})))
+        .mount(&server)
+        .await;
+    let steps = json!([
+        {"name": "first", "basis": {"rfc": "RFC 7644 §3.4.1"}, "request": {"method": "GET", "path": "/Users/u1"}},
+        {"name": "second", "basis": {"rfc": "RFC 7644 §3.4.1"}, "pause": 1.0, "request": {"method": "GET", "path": "/Users/u1"}}
+    ]);
+    let okta =
+        scenario("okta/pause/two_reads.json", json!({"title": "t", "source": "s", "level": "must", "steps": steps}));
+    let rfc =
+        scenario("rfc/pause/two_reads.json", json!({"title": "t", "source": "s", "level": "must", "steps": steps}));
+    let make = |okta_pauses: bool| {
+        Runner::new(
+            Target::Remote {
+                base_url: format!("{}/scim/v2", server.uri()),
+                credential: Credential::Token("pause-test-token-123456".into()),
+            },
+            RunOptions { timeout: Duration::from_secs(5), okta_pauses, ..RunOptions::default() },
+        )
+        .unwrap()
+    };
+    let timed = |runner: Runner, s: Scenario| async move {
+        let started = std::time::Instant::now();
+        let result = runner.run_scenario(&s).await;
+        assert_eq!(result.verdict, Verdict::Pass, "{:?}", result.steps);
+        started.elapsed()
+    };
+    let waited = timed(make(true), okta.clone()).await;
+    assert!(waited >= Duration::from_secs(1), "--okta-pauses waits the step's pause: {waited:?}");
+    let not_asked = timed(make(false), okta).await;
+    assert!(not_asked < Duration::from_secs(1), "without --okta-pauses a pause is documentation: {not_asked:?}");
+    let not_okta = timed(make(true), rfc).await;
+    assert!(not_okta < Duration::from_secs(1), "pauses are Okta's: {not_okta:?}");
+}

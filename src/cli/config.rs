@@ -17,6 +17,7 @@
 //! scenarios = ["scenarios-acme"]      # added to the built-in library
 //! library = true                      # false: only the folders above
 //! ca-cert = ["certs/acme-ca.pem"]
+//! okta-pauses = false                 # true: wait between the steps of Okta's suites as they do
 //!
 //! [payload]
 //! email-domain = "acme.test"          # domain of every generated e-mail address
@@ -75,6 +76,8 @@ pub struct Config {
     pub ca_cert: Vec<PathBuf>,
     /// SHOULD and MAY failures fail the run.
     pub strict: Option<bool>,
+    /// Wait the pauses of Okta's suites between their steps (`--okta-pauses`).
+    pub okta_pauses: Option<bool>,
     /// What the scenarios send.
     #[serde(default)]
     pub payload: crate::payload::Payload,
@@ -182,6 +185,15 @@ mod tests {
         assert!(e.contains("c.toml:1:") && e.contains("unknown IdP `google`"), "{e}");
         let e = Config::parse(Path::new("c.toml"), "jobs = \"four\"\n").unwrap_err();
         assert!(e.contains("c.toml:1:8"), "{e}");
+    }
+
+    #[test]
+    fn okta_pauses_is_a_boolean_key() {
+        let c = Config::parse(Path::new("c.toml"), "okta-pauses = true\n").unwrap();
+        assert_eq!(c.okta_pauses, Some(true));
+        assert_eq!(Config::parse(Path::new("c.toml"), "").unwrap().okta_pauses, None);
+        let e = Config::parse(Path::new("c.toml"), "okta-pauses = 5\n").unwrap_err();
+        assert!(e.contains("c.toml:1:"), "{e}");
     }
 
     #[test]

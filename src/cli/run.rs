@@ -49,6 +49,8 @@ pub struct Settings {
     pub auth_style: Option<AuthStyle>,
     /// Strict policy.
     pub strict: bool,
+    /// Wait the pauses of Okta's suites between their steps.
+    pub okta_pauses: bool,
     /// Payload settings.
     pub payload: crate::payload::Payload,
     /// The config file used, if any.
@@ -115,6 +117,7 @@ impl Settings {
             tls: TlsOptions { ca_certs, insecure: args.insecure },
             auth_style: args.auth_style.or(config.auth_style),
             strict: args.strict || config.strict.unwrap_or(false),
+            okta_pauses: args.okta_pauses || config.okta_pauses.unwrap_or(false),
             payload: config.payload.clone(),
             config_file,
         })
@@ -221,6 +224,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         snapshots: snapshot_dir.map(|dir| SnapshotStore { dir, update: args.update_snapshots }),
         tls: settings.tls.clone(),
         report_body_limit: args.report_body_limit,
+        okta_pauses: settings.okta_pauses,
     };
     let runner = Runner::new(settings.target.clone(), options)?;
 
