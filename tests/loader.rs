@@ -202,7 +202,7 @@ fn the_shipped_scenarios_load() {
         &names[..],
         &[
             "Required Test: Test Users endpoint",
-            "Required Test: Get Users/{{id}}",
+            "Required Test: Get Users/{{id}} ", // the export's name ends with a space
             "Required Test: Test invalid User by username",
             "Required Test: Test invalid User by ID",
             "Required Test: Make sure random user doesn't exist",
