@@ -33,7 +33,8 @@ def main():
     new = []
     steps = {"passed": 0, "failed": 0, "notRun": 0}
     scen = {"passed": 0, "failed": 0, "skipped": 0}
-    for res in report["results"]:
+    # reportVersion 1 lists `scenarios`; older reports called them `results`
+    for res in report.get("scenarios", report.get("results", [])):
         v = res["verdict"]
         if v == "skip":
             scen["skipped"] += 1
@@ -55,7 +56,8 @@ def main():
         if v in ("error",) and not res.get("steps"):
             bad = True
             if not covered(res["id"], ""):
-                new.append(f"{res['id']} | (scenario) [error] | {res.get('reason')}")
+                why = res.get("reason") or "; ".join(res.get("notes", []))
+                new.append(f"{res['id']} | (scenario) [error] | {why}")
         scen["failed" if bad else "passed"] += 1
     print(f"{peer}: scenarios {scen['passed']} passed, {scen['failed']} failed, {scen['skipped']} skipped; "
           f"steps {steps['passed']} passed, {steps['failed']} failed, {steps['notRun']} not run")
