@@ -205,6 +205,12 @@ pub struct BenchArgs {
     /// Scenario folder (repeatable) instead of the built-in library.
     #[arg(long, value_name = "DIR")]
     pub scenarios: Vec<PathBuf>,
+    /// Measure instead the latency `scimcheck record` adds per request on loopback (median and p99).
+    #[arg(long)]
+    pub proxy: bool,
+    /// With --proxy: rounds of 4 requests per path.
+    #[arg(long, default_value_t = 2500, value_name = "N")]
+    pub rounds: usize,
 }
 
 /// Loads the built-in library plus `dirs` (or only `dirs` when `without_library`), reporting every loader error.
@@ -255,6 +261,7 @@ pub fn main() -> i32 {
         Command::Run(args) => rt.block_on(run(*args)),
         Command::List(args) => list(&args),
         Command::Serve(args) => rt.block_on(serve(args)),
+        Command::Bench(args) if args.proxy => rt.block_on(crate::record::bench::bench_command(args.rounds)),
         Command::Bench(args) => rt.block_on(crate::bench::bench(args)),
         Command::Snapshots(cmd) => snapshots::main(cmd),
         Command::Simulate(args) => rt.block_on(crate::simulate::cli::simulate(args)),

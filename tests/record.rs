@@ -661,3 +661,44 @@ async fn proxy_forwards_unchanged_and_refuses_oversized_bodies() {
     assert_eq!(flows[2].status, 413);
     assert!(flows[2].error.as_deref().unwrap().contains("not forwarded"));
 }
+
+/// Ctrl-C is the ordinary way to stop a recording: the proxy stops, and what was captured is still written
+/// and replays (issue: "On stop (Ctrl-C, …) the capture becomes scenario files").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_recording_and_writes_what_was_captured() {
+    let up = upstream().await;
+    let before = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "before@example.com"});
+    let made = reqwest::Client::new()
+        .post(format!("{}/Users", up.base_url))
+        .bearer_auth(TOKEN)
+        .header("Content-Type", "application/scim+json")
+        .body(before.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let out = TempDir::new("ctrl-c");
+    // neither --stop-after nor --idle can end this recording before the interrupt
+    let rec = start_recording(&up.base_url, &out.0, 100_000).await;
+    let mut idp = Idp::new(
+        format!("http://{}", rec.addr),
+        vec![
+            ("Accept", "application/scim+json".into()),
+            ("Content-Type", "application/scim+json; charset=utf-8".into()),
+            ("User-Agent", "Okta SCIM Client 1.0.0".into()),
+            ("Authorization", format!("Bearer {TOKEN}")),
+        ],
+    );
+    drive_okta(&mut idp).await;
+    let pid = rec.child.id().expect("the recorder runs").to_string();
+    let sent = std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill runs");
+    assert!(sent.success(), "SIGINT delivered");
+    let printed = finish_recording(rec).await;
+    assert!(printed.contains("Stopped (Ctrl-C)") && printed.contains("12 exchange(s) captured"), "{printed}");
+    let scenarios = load(&out.0);
+    assert!(scenarios.iter().any(|s| s.id.contains("user1_group1")), "{:?}", scenarios.iter().map(|s| &s.id));
+    assert_schema_valid(&out.0);
+    assert_no_token(&out.0, &printed);
+    assert_all_pass(&replay(Target::Reference, &scenarios).await, "a fresh reference server");
+    up.shutdown().await;
+}

@@ -6,6 +6,7 @@
 //! - [`har`]: `scimcheck import --har`, which reads HAR 1.2 entries into the same [`Flow`]s;
 //! - [`convert`]: the one pure function from flows to scenario files, used by both;
 //! - [`recognize`]: which IdP sent the traffic (User-Agent and request shapes) and Entra's PATCH dialect;
+//! - [`bench`]: `scimcheck bench --proxy`, the latency the proxy adds on loopback;
 //! - [`values`]: IdP-generated values (userNames, e-mails, names, GUIDs, placeholder passwords) → variables with
 //!   generators of the same shape.
 //!
@@ -13,6 +14,7 @@
 //! seen in such a header is also kept in memory as a secret, and every file the recorder writes is scrubbed
 //! with it before it is written (research simulator.md §D.5).
 
+pub mod bench;
 pub mod convert;
 pub mod har;
 pub mod proxy;

@@ -235,7 +235,7 @@ pub enum StopReason {
 impl std::fmt::Display for StopReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StopReason::Interrupted => f.write_str("interrupted"),
+            StopReason::Interrupted => f.write_str("Ctrl-C"),
             StopReason::Count(n) => write!(f, "{n} requests answered (--stop-after)"),
             StopReason::Idle(d) => write!(f, "no request for {:.0} s (--idle)", d.as_secs_f64()),
         }
