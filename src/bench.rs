@@ -41,6 +41,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Runs the benchmark and prints its figures; returns the exit code.
 pub async fn bench(args: BenchArgs) -> Result<i32, String> {
+    if args.huge_bodies {
+        return crate::report::huge::bench(args.body_mib, args.jobs).await;
+    }
     let scenarios = load(&args.scenarios, !args.scenarios.is_empty())?;
     if scenarios.is_empty() {
         return Err("no scenarios to benchmark".into());

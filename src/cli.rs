@@ -211,6 +211,28 @@ pub struct BenchArgs {
     /// With --proxy: rounds of 4 requests per path.
     #[arg(long, default_value_t = 2500, value_name = "N")]
     pub rounds: usize,
+    /// Measure memory instead of time: the Okta library with every report against a local server that answers
+    /// every request with a huge JSON body; prints the peak RSS and the report sizes
+    /// (see `report::huge`). `--jobs` applies (`run` uses 4).
+    #[arg(long)]
+    pub huge_bodies: bool,
+    /// Size of that body in MiB (with `--huge-bodies`).
+    #[arg(long, default_value_t = 2.0, requires = "huge_bodies")]
+    pub body_mib: f64,
+}
+
+/// Parses a `scimcheck run …` command line (program name first), as a benchmark runs it in-process.
+///
+/// Errors: the arguments are not a valid `run` command.
+pub fn parse_run_args<I, T>(argv: I) -> Result<RunArgs, String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match Cli::try_parse_from(argv).map_err(|e| e.to_string())?.command {
+        Command::Run(args) => Ok(*args),
+        _ => Err("not a `run` command line".into()),
+    }
 }
 
 /// Loads the built-in library plus `dirs` (or only `dirs` when `without_library`), reporting every loader error.

@@ -66,8 +66,27 @@ impl Observed {
             return;
         }
         if let Body::Json(v) = &self.body {
-            let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
-            self.body = Body::Truncated { text: cut(&pretty, keep).to_string() };
+            self.body = Body::Truncated { text: pretty_start(v, keep) };
+        }
+    }
+
+    /// Keeps at most the first `keep` bytes of the body's text, for a result whose reports are already written:
+    /// a longer JSON body becomes [`Body::Truncated`] with the start of its compact text; longer text is cut.
+    /// [`Observed::size`] still says how large it was.
+    pub fn shrink(&mut self, keep: usize) {
+        match &mut self.body {
+            Body::Json(v) => {
+                let text = v.to_string();
+                if text.len() > keep {
+                    self.body = Body::Truncated { text: cut(&text, keep).to_string() };
+                }
+            }
+            Body::Text(t) | Body::Truncated { text: t } => {
+                if t.len() > keep {
+                    *t = cut(t, keep).to_string();
+                }
+            }
+            Body::Empty | Body::TooLarge { .. } => {}
         }
     }
 
@@ -95,9 +114,10 @@ pub enum Body {
         /// The limit in bytes.
         limit: usize,
     },
-    /// A JSON body larger than [`RETAIN_WHOLE`], kept after judging only as the start of its pretty-printed text.
+    /// A JSON body kept after judging only as the start of its text: one larger than [`RETAIN_WHOLE`] (the
+    /// pretty-printed start, for the reports), or any body once its reports are written ([`Observed::shrink`]).
     Truncated {
-        /// The first characters of the pretty-printed body.
+        /// The first characters of the body's text.
         text: String,
     },
 }
@@ -124,6 +144,38 @@ impl Body {
                 let text = String::from_utf8_lossy(bytes);
                 Body::Text(truncate(&text, TEXT_KEEP))
             }
+        }
+    }
+}
+
+/// The first `max` bytes (at most, ending on a character boundary) of `v` pretty-printed, without printing the
+/// rest: memory stays at `max` whatever the size of `v`.
+pub fn pretty_start(v: &Value, max: usize) -> String {
+    struct Capped(Vec<u8>, usize);
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let room = self.1 - self.0.len();
+            if room == 0 {
+                return Err(std::io::Error::other("full"));
+            }
+            let n = room.min(buf.len());
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped(Vec::with_capacity(max.min(1 << 20)), max);
+    // stopping at the cap is the point: the error only says the buffer is full
+    let _ = serde_json::to_writer_pretty(&mut out, v);
+    match String::from_utf8(out.0) {
+        Ok(s) => s,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let mut bytes = e.into_bytes();
+            bytes.truncate(valid);
+            String::from_utf8(bytes).unwrap_or_default()
         }
     }
 }
@@ -177,6 +229,17 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(o.size, size);
+    }
+
+    #[test]
+    fn pretty_start_is_the_start_of_the_pretty_text() {
+        let v = json!({"a": vec!["é"; 1000], "b": 1});
+        let whole = serde_json::to_string_pretty(&v).unwrap();
+        for max in [0, 1, 9, 10, 11, 500, whole.len(), whole.len() + 10] {
+            let start = pretty_start(&v, max);
+            assert!(whole.starts_with(&start) && start.len() <= max, "{max}");
+            assert!(start.len() + 1 >= max.min(whole.len()), "{max}: {}", start.len());
+        }
     }
 
     #[test]

@@ -490,12 +490,13 @@ impl Runner {
     }
 
     /// [`Runner::run`], calling `on_result` with each scenario's result as soon as it finishes (in finishing
-    /// order, excluded scenarios not included).
+    /// order, excluded scenarios not included). `on_result` may shrink the result before it is kept (the CLI
+    /// spools it to its reports, then drops most of each body: see `cli::run`).
     pub async fn run_with(
         &self,
         scenarios: &[Scenario],
         excluded: Vec<(&Scenario, String)>,
-        on_result: &mut (dyn FnMut(&ScenarioResult) + Send),
+        on_result: &mut (dyn FnMut(&mut ScenarioResult) + Send),
     ) -> RunOutcome {
         let started = Instant::now();
         let capabilities = self.discover().await;
@@ -503,16 +504,16 @@ impl Runner {
         let (alone, shared): (Vec<&Scenario>, Vec<&Scenario>) = scenarios.iter().partition(|s| s.reads_global_state());
         let mut results: Vec<ScenarioResult> = Vec::with_capacity(scenarios.len());
         for s in alone {
-            let result = self.run_checked(s, &capabilities).await;
-            on_result(&result);
+            let mut result = self.run_checked(s, &capabilities).await;
+            on_result(&mut result);
             results.push(result);
         }
         {
             let runs = futures::stream::iter(shared.into_iter().map(|s| self.run_checked(s, &capabilities)))
                 .buffer_unordered(self.options.jobs.max(1));
             let mut runs = std::pin::pin!(runs);
-            while let Some(result) = runs.next().await {
-                on_result(&result);
+            while let Some(mut result) = runs.next().await {
+                on_result(&mut result);
                 results.push(result);
             }
         }

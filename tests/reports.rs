@@ -370,6 +370,13 @@ fn the_html_report_has_rows_steps_diffs_and_filters() {
     assert!(drift.select(&Selector::parse("pre.diff .add").unwrap()).next().is_some());
     let note = drift.select(&Selector::parse(".truncated").unwrap()).next().unwrap().text().collect::<String>();
     assert!(note.contains("first 2.9 KiB of"), "{note}");
+    // the cut body itself is shown: the start of the pretty-printed /Schemas list
+    let shown: Vec<String> = drift
+        .select(&Selector::parse(".exchange pre").unwrap())
+        .map(|p| p.text().collect::<String>())
+        .filter(|t| t.contains("\"Resources\""))
+        .collect();
+    assert!(shown.len() == 1 && shown[0].starts_with("{\n") && shown[0].len() > 2900, "{shown:?}");
     // filters
     for id in ["#f-verdict", "#f-idp", "#f-level", "#search"] {
         assert_eq!(select(&doc, id).len(), 1, "{id}");

@@ -17,8 +17,10 @@ use crate::expectations::{self, Expectations};
 use crate::http::{ClientOptions, TlsOptions, INSECURE_WARNING};
 use crate::normalize::Redactor;
 use crate::profile::{AuthStyle, Profile};
+use crate::report::model::ScenarioReport;
+use crate::report::spool::Spool;
 use crate::report::{self, Policy, Report, ReportMeta};
-use crate::runner::{Credential, RunOptions, Runner, Target};
+use crate::runner::{Credential, RunOptions, Runner, ScenarioResult, Target};
 use crate::scenario::Idp;
 use crate::snapshot::SnapshotStore;
 
@@ -263,18 +265,35 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
             excluded.len()
         );
     }
+    let policy = Policy { strict: settings.strict, drift_warn: args.drift == Some(DriftMode::Warn) };
+    // each scenario goes to the report spool as it finishes; the run keeps only a short start of each body
+    let mut spool = if args.junit.is_some() || args.json.is_some() || args.html.is_some() {
+        Some(Spool::new().map_err(|e| format!("cannot create the report spool in the temporary folder: {e}"))?)
+    } else {
+        None
+    };
+    let mut spool_error: Option<std::io::Error> = None;
     let live = Live::new(selected.len(), width);
     let mut outcome = {
-        let live = &live;
+        let (live, spool, spool_error) = (&live, &mut spool, &mut spool_error);
         let expectations = expectations.as_ref();
+        let body_limit = args.report_body_limit;
         runner
-            .run_with(&selected, vec![], &mut move |r| match expectations {
-                Some(e) => {
-                    let mut shown = r.clone();
-                    let _ = e.apply(std::slice::from_mut(&mut shown));
-                    live.scenario(&shown);
+            .run_with(&selected, vec![], &mut move |r| {
+                let mut shown = None;
+                if let Some(e) = expectations {
+                    let mut judged = r.clone();
+                    let _ = e.apply(std::slice::from_mut(&mut judged));
+                    shown = Some(judged);
                 }
-                None => live.scenario(r),
+                let shown = shown.as_ref().unwrap_or(r);
+                live.scenario(shown);
+                if let Some(spool) = spool.as_mut() {
+                    if let Err(e) = spool.push(&ScenarioReport::build(shown, &policy, body_limit)) {
+                        spool_error.get_or_insert(e);
+                    }
+                }
+                shed(r);
             })
             .await
     };
@@ -292,13 +311,18 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     if was_interrupted {
         notes.push("interrupted by Ctrl-C: the results are partial".to_string());
     }
-    let policy = Policy { strict: settings.strict, drift_warn: args.drift == Some(DriftMode::Warn) };
     println!();
     print!("{}", report::human_after_live(&outcome, &policy, &notes));
-    if args.junit.is_some() || args.json.is_some() || args.html.is_some() {
+    if let Some(mut spool) = spool {
+        if let Some(e) = spool_error {
+            return Err(format!("cannot write the report spool in the temporary folder: {e}"));
+        }
         let meta = ReportMeta { started_at, notes, excluded: excluded_ids, body_limit: args.report_body_limit };
-        let built = Report::build(&outcome, &policy, &meta);
-        write_reports(&built, args.json.as_deref(), args.junit.as_deref(), args.html.as_deref())?;
+        let mut header = Report::header(&outcome, &policy, &meta);
+        for s in spool.summaries() {
+            header.counts.add(s.verdict);
+        }
+        write_reports(&header, &mut spool, args.json.as_deref(), args.junit.as_deref(), args.html.as_deref())?;
     }
     if let Some(dir) = extracted {
         let pending = std::fs::read_dir(&dir)
@@ -320,17 +344,37 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     Ok(policy.exit_code(&outcome))
 }
 
-/// Writes the reports asked for, each straight to its file.
-fn write_reports(r: &Report, json: Option<&Path>, junit: Option<&Path>, html: Option<&Path>) -> Result<(), String> {
+/// Characters of a response body a run keeps once its scenario is spooled: enough for the terminal report.
+pub const KEEP_AFTER_SPOOL: usize = 1000;
+
+/// Drops what nothing needs once the scenario is judged, snapshotted and spooled: each response body keeps its
+/// first [`KEEP_AFTER_SPOOL`] characters (the terminal report shows 600).
+fn shed(r: &mut ScenarioResult) {
+    for step in r.steps.iter_mut().chain(r.cleanup.iter_mut()) {
+        if let Some(obs) = step.response.as_mut() {
+            obs.shrink(KEEP_AFTER_SPOOL);
+        }
+    }
+}
+
+/// Writes the reports asked for, each straight to its file, the scenarios read back from `spool`.
+fn write_reports(
+    header: &Report,
+    spool: &mut Spool,
+    json: Option<&Path>,
+    junit: Option<&Path>,
+    html: Option<&Path>,
+) -> Result<(), String> {
     let create = |p: &Path| std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()));
     if let Some(p) = json {
-        report::json::write(r, create(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
+        report::json::write(header, spool, create(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
     }
     if let Some(p) = junit {
-        std::fs::write(p, report::junit::render(r)).map_err(|e| format!("{}: {e}", p.display()))?;
+        let xml = report::junit::render(header, spool).map_err(|e| format!("{}: {e}", p.display()))?;
+        std::fs::write(p, xml).map_err(|e| format!("{}: {e}", p.display()))?;
     }
     if let Some(p) = html {
-        report::html::write(r, create(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
+        report::html::write(header, spool, create(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
     }
     Ok(())
 }
@@ -341,7 +385,12 @@ pub fn render_saved(args: &super::ReportArgs) -> Result<i32, String> {
         return Err("nothing to write: give --html FILE and/or --junit FILE".into());
     }
     let text = std::fs::read_to_string(&args.json).map_err(|e| format!("{}: {e}", args.json.display()))?;
-    let saved = report::json::read(&text).map_err(|e| format!("{}: {e}", args.json.display()))?;
-    write_reports(&saved, None, args.junit.as_deref(), args.html.as_deref())?;
+    let mut saved = report::json::read(&text).map_err(|e| format!("{}: {e}", args.json.display()))?;
+    drop(text);
+    let scenarios = std::mem::take(&mut saved.scenarios);
+    let mut spool = Spool::from_reports(&scenarios)
+        .map_err(|e| format!("cannot create the report spool in the temporary folder: {e}"))?;
+    drop(scenarios);
+    write_reports(&saved, &mut spool, None, args.junit.as_deref(), args.html.as_deref())?;
     Ok(0)
 }

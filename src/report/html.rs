@@ -14,7 +14,12 @@ use std::io::{self, Write};
 use minijinja::{context, Environment};
 use serde::Serialize;
 
-use super::model::{Counts, Report, ScenarioReport};
+use std::sync::{Arc, Mutex};
+
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
+
+use super::model::{Counts, Report};
+use super::spool::{Reader, Spool, Summary};
 use crate::runner::Verdict;
 use crate::scenario::Kind;
 
@@ -36,13 +41,13 @@ struct Row {
 
 /// The matrix: one row per IdP and level, one cell per kind. A failed scenario is counted at the kind of the
 /// step it failed at (like the terminal summary); every other scenario at its own kind.
-fn matrix(report: &Report) -> (Vec<String>, Vec<Row>) {
-    let mut kinds: Vec<Kind> = report.scenarios.iter().map(ScenarioReport::counted_kind).collect();
+fn matrix(summaries: &[Summary]) -> (Vec<String>, Vec<Row>) {
+    let mut kinds: Vec<Kind> = summaries.iter().map(|s| s.kind).collect();
     kinds.sort();
     kinds.dedup();
     let mut by: BTreeMap<(crate::scenario::Idp, crate::scenario::Level), BTreeMap<Kind, Counts>> = BTreeMap::new();
-    for s in &report.scenarios {
-        by.entry((s.idp, s.level)).or_default().entry(s.counted_kind()).or_default().add(s.verdict);
+    for s in summaries {
+        by.entry((s.idp, s.level)).or_default().entry(s.kind).or_default().add(s.verdict);
     }
     let rows = by
         .into_iter()
@@ -56,6 +61,46 @@ fn matrix(report: &Report) -> (Vec<String>, Vec<Row>) {
         })
         .collect();
     (kinds.iter().map(|k| k.as_str().to_string()).collect(), rows)
+}
+
+/// The scenarios as the template iterates them: read from the spool one at a time while the page is written, so
+/// the whole run is never in memory. A read error ends the loop and is reported after rendering.
+#[derive(Debug)]
+struct Scenarios {
+    reader: Reader,
+    error: Arc<Mutex<Option<io::Error>>>,
+}
+
+impl Object for Scenarios {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Iterable
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let error = self.error.clone();
+        let fail = move |e: io::Error| {
+            if let Ok(mut slot) = error.lock() {
+                slot.get_or_insert(e);
+            }
+        };
+        match self.reader.iter() {
+            Ok(iter) => Enumerator::Iter(Box::new(iter.map_while(move |r| match r {
+                Ok(s) => Some(Value::from_serialize(&s)),
+                Err(e) => {
+                    fail(e);
+                    None
+                }
+            }))),
+            Err(e) => {
+                fail(e);
+                Enumerator::Empty
+            }
+        }
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.reader.len())
+    }
 }
 
 fn human_size(n: usize) -> String {
@@ -99,28 +144,34 @@ fn environment() -> Result<Environment<'static>, minijinja::Error> {
     Ok(env)
 }
 
-/// Writes the HTML report of `report` to `w`.
-pub fn write(report: &Report, w: impl Write) -> io::Result<()> {
+/// Writes the HTML report to `w`: the header, matrix and filters from `header` and the spool's summaries, then
+/// every scenario of `spool`, read back one at a time.
+///
+/// Errors: the template fails, the spool cannot be read, or `w` cannot be written.
+pub fn write(header: &Report, spool: &mut Spool, w: impl Write) -> io::Result<()> {
     let env = environment().map_err(io::Error::other)?;
     let tmpl = env.get_template("report.html").map_err(io::Error::other)?;
-    let (kinds, rows) = matrix(report);
-    let mut idps: Vec<&str> = report.scenarios.iter().map(|s| s.idp.as_str()).collect();
-    idps.dedup();
+    let summaries: Vec<Summary> = spool.summaries().cloned().collect();
+    let (kinds, rows) = matrix(&summaries);
+    let mut idps: Vec<&str> = summaries.iter().map(|s| s.idp.as_str()).collect();
     idps.sort();
     idps.dedup();
-    let mut levels: Vec<crate::scenario::Level> = report.scenarios.iter().map(|s| s.level).collect();
+    let mut levels: Vec<crate::scenario::Level> = summaries.iter().map(|s| s.level).collect();
     levels.sort();
     levels.dedup();
     let verdicts: Vec<&str> =
         [Verdict::Fail, Verdict::Error, Verdict::Drift, Verdict::KnownDeviation, Verdict::Skip, Verdict::Pass]
             .iter()
-            .filter(|v| report.scenarios.iter().any(|s| s.verdict == **v))
+            .filter(|v| summaries.iter().any(|s| s.verdict == **v))
             .map(|v| verdict_key(*v))
             .collect();
+    let error = Arc::new(Mutex::new(None));
+    let scenarios = Value::from_object(Scenarios { reader: spool.reader()?, error: error.clone() });
     let mut w = io::BufWriter::new(w);
     tmpl.render_captured_to(
         context! {
-            r => report,
+            r => header,
+            scenarios => scenarios,
             kinds => kinds,
             matrix => rows,
             idps => idps,
@@ -130,13 +181,18 @@ pub fn write(report: &Report, w: impl Write) -> io::Result<()> {
         &mut w,
     )
     .map_err(io::Error::other)?;
+    if let Some(e) = error.lock().ok().and_then(|mut e| e.take()) {
+        return Err(e);
+    }
     w.flush()
 }
 
-/// The HTML report as a string.
+/// The HTML report of a whole [`Report`] (a saved one) as a string.
 pub fn render(report: &Report) -> Result<String, String> {
+    let fail = |e: io::Error| format!("cannot render the HTML report: {e}");
+    let mut spool = Spool::from_reports(&report.scenarios).map_err(fail)?;
     let mut out = Vec::new();
-    write(report, &mut out).map_err(|e| format!("cannot render the HTML report: {e}"))?;
+    write(&report.header_only(), &mut spool, &mut out).map_err(fail)?;
     String::from_utf8(out).map_err(|e| e.to_string())
 }
 

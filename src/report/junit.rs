@@ -4,71 +4,93 @@
 //! message, and the full detail of its steps in `<system-out>`; a capability skip is `<skipped>` with its reason;
 //! scenarios left out by the selection are not listed. The shape is described by `schemas/junit.xsd`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io;
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, TestSuite, XmlString};
 
 use super::model::{BodyReport, FailureReport, Report, ReportMeta, ScenarioReport, StepReport};
+use super::spool::Spool;
 use super::Policy;
 use crate::runner::{RunOutcome, StepVerdict, Verdict};
 use crate::scenario::Idp;
 
-/// Renders the JUnit XML of `report`.
-pub fn render(report: &Report) -> String {
+/// Renders the JUnit XML: the run's time from `header`, one suite per IdP of the scenarios of `spool` (read back
+/// one at a time; a case keeps only its message and, when it did not simply pass, its detail text).
+///
+/// Errors: the spool cannot be read.
+pub fn render(header: &Report, spool: &mut Spool) -> io::Result<String> {
     let mut junit = Junit::new("scimcheck");
-    let started = chrono::DateTime::parse_from_rfc3339(&report.started_at).ok();
-    junit.set_time(secs(report.duration_ms));
+    let started = chrono::DateTime::parse_from_rfc3339(&header.started_at).ok();
+    junit.set_time(secs(header.duration_ms));
     if let Some(t) = started {
         junit.set_timestamp(t);
     }
-    for idp in Idp::ALL {
-        let cases: Vec<&ScenarioReport> = report.scenarios.iter().filter(|s| s.idp == idp).collect();
-        if cases.is_empty() {
-            continue;
-        }
-        let mut suite = TestSuite::new(idp.as_str());
-        if let Some(t) = started {
-            suite.set_timestamp(t);
-        }
-        suite.set_time(secs(cases.iter().map(|s| s.duration_ms).sum()));
-        for s in cases {
-            let detail = detail_text(s, report.policy.drift_warn);
-            let status = match s.verdict {
-                Verdict::Skip => {
-                    let mut st = TestCaseStatus::skipped();
-                    st.set_message(s.reason.clone().unwrap_or_default());
-                    st
-                }
-                v if s.fails_run => {
-                    let kind = if v == Verdict::Error { NonSuccessKind::Error } else { NonSuccessKind::Failure };
-                    let mut st = TestCaseStatus::non_success(kind);
-                    st.set_type(s.label());
-                    st.set_message(s.first_problem());
-                    st
-                }
-                _ => TestCaseStatus::success(),
-            };
-            let mut case = TestCase::new(s.id.clone(), status);
-            case.set_classname(format!("{}.{}", s.idp.as_str(), s.group));
-            case.set_time(secs(s.duration_ms));
-            case.extra.insert(XmlString::new("file"), XmlString::new(format!("scenarios/{}", s.file)));
-            // a passing case says nothing more; anything else carries the detail of its steps
-            let observed = s.steps.iter().any(|st| !st.observations.is_empty());
-            if s.verdict != Verdict::Skip && (s.verdict != Verdict::Pass || !s.notes.is_empty() || observed) {
-                case.set_system_out(format!("{}\n{detail}", s.label()));
+    let mut suites: BTreeMap<Idp, (TestSuite, f64)> = BTreeMap::new();
+    for s in spool.reader()?.iter()? {
+        let s = s?;
+        let (suite, ms) = suites.entry(s.idp).or_insert_with(|| {
+            let mut suite = TestSuite::new(s.idp.as_str());
+            if let Some(t) = started {
+                suite.set_timestamp(t);
             }
-            suite.add_test_case(case);
-        }
-        junit.add_test_suite(suite);
+            (suite, 0.0)
+        });
+        *ms += s.duration_ms;
+        suite.add_test_case(case(&s, header.policy.drift_warn));
     }
-    junit.to_string().unwrap_or_else(|e| format!("<!-- cannot serialise the JUnit report: {e} -->"))
+    for idp in Idp::ALL {
+        if let Some((mut suite, ms)) = suites.remove(&idp) {
+            suite.set_time(secs(ms));
+            junit.add_test_suite(suite);
+        }
+    }
+    Ok(junit.to_string().unwrap_or_else(|e| format!("<!-- cannot serialise the JUnit report: {e} -->")))
+}
+
+/// The JUnit XML of a whole [`Report`] (a saved one).
+///
+/// Errors: the temporary spool cannot be made or read.
+pub fn render_report(report: &Report) -> io::Result<String> {
+    let mut spool = Spool::from_reports(&report.scenarios)?;
+    render(&report.header_only(), &mut spool)
+}
+
+fn case(s: &ScenarioReport, drift_warn: bool) -> TestCase {
+    let detail = detail_text(s, drift_warn);
+    let status = match s.verdict {
+        Verdict::Skip => {
+            let mut st = TestCaseStatus::skipped();
+            st.set_message(s.reason.clone().unwrap_or_default());
+            st
+        }
+        v if s.fails_run => {
+            let kind = if v == Verdict::Error { NonSuccessKind::Error } else { NonSuccessKind::Failure };
+            let mut st = TestCaseStatus::non_success(kind);
+            st.set_type(s.label());
+            st.set_message(s.first_problem());
+            st
+        }
+        _ => TestCaseStatus::success(),
+    };
+    let mut case = TestCase::new(s.id.clone(), status);
+    case.set_classname(format!("{}.{}", s.idp.as_str(), s.group));
+    case.set_time(secs(s.duration_ms));
+    case.extra.insert(XmlString::new("file"), XmlString::new(format!("scenarios/{}", s.file)));
+    // a passing case says nothing more; anything else carries the detail of its steps
+    let observed = s.steps.iter().any(|st| !st.observations.is_empty());
+    if s.verdict != Verdict::Skip && (s.verdict != Verdict::Pass || !s.notes.is_empty() || observed) {
+        case.set_system_out(format!("{}\n{detail}", s.label()));
+    }
+    case
 }
 
 /// The JUnit XML of a run (every scenario listed; see [`Report::build`]).
 pub fn junit(outcome: &RunOutcome, policy: &Policy) -> String {
     let report = Report::build(outcome, policy, &ReportMeta::default());
-    render(&report)
+    render_report(&report).unwrap_or_else(|e| format!("<!-- cannot write the JUnit report: {e} -->"))
 }
 
 fn secs(ms: f64) -> Duration {

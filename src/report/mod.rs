@@ -4,6 +4,10 @@
 //! HTML reports are rendered from one [`model`] (the JSON report's contract, also read back by `scimcheck report`).
 //! This module holds what they share — the exit policy, verdict labels and the per-scenario detail text.
 //!
+//! Bounded memory: during `scimcheck run` each scenario's part of the model goes to a [`spool`] file as soon as it
+//! finishes, and the run keeps only a short start of each body; the JSON, HTML and JUnit reports are written at
+//! the end by reading the scenarios back one at a time. [`huge`] measures it (`scimcheck bench --huge-bodies`).
+//!
 //! Reports render results whose data is already redacted: the runner scrubs every request, response, error and
 //! note it keeps with the run's [`Redactor`](crate::normalize::Redactor). Reports never scrub their own text, so a
 //! token that is a common word or a single letter cannot mangle the report's prose (`0 pass[redacted]d`).
@@ -25,9 +29,11 @@ use crate::snapshot::SnapshotOutcome;
 
 pub mod cite;
 pub mod html;
+pub mod huge;
 pub mod json;
 pub mod junit;
 pub mod model;
+pub mod spool;
 pub mod text;
 
 pub use json::json;

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::Policy;
 use crate::check::Failure;
-use crate::exchange::{cut, Body, Observed, SentRequest};
+use crate::exchange::{cut, pretty_start, Body, Observed, SentRequest};
 use crate::runner::{RunOutcome, ScenarioResult, StepResult, StepVerdict, Verdict};
 use crate::scenario::{AuthMode, Basis, Idp, Kind, Level};
 use crate::snapshot::SnapshotOutcome;
@@ -344,17 +344,22 @@ impl BodyReport {
 impl Report {
     /// Builds the report of a run: scenarios excluded by the selection are counted, not listed.
     pub fn build(outcome: &RunOutcome, policy: &Policy, meta: &ReportMeta) -> Report {
-        let mut counts = Counts::default();
-        let mut scenarios = Vec::new();
-        // the runner may or may not list excluded scenarios (as skips): never list them, always count them
-        counts.excluded = meta.excluded.len();
+        let mut report = Report::header(outcome, policy, meta);
         for s in &outcome.results {
+            // the runner may or may not list excluded scenarios (as skips): never list them, always count them
             if meta.excluded.contains(&s.id) {
                 continue;
             }
-            counts.add(s.verdict);
-            scenarios.push(ScenarioReport::build(s, policy, meta.body_limit));
+            report.counts.add(s.verdict);
+            report.scenarios.push(ScenarioReport::build(s, policy, meta.body_limit));
         }
+        report
+    }
+
+    /// The report of a run without its scenarios: what the reports show beside the scenarios, which a run
+    /// spools to disk as they finish ([`super::spool`]). `counts` holds only the excluded scenarios.
+    pub fn header(outcome: &RunOutcome, policy: &Policy, meta: &ReportMeta) -> Report {
+        let counts = Counts { excluded: meta.excluded.len(), ..Counts::default() };
         let caps = &outcome.capabilities;
         let mut features = BTreeMap::new();
         let mut schemes = Vec::new();
@@ -389,7 +394,26 @@ impl Report {
             notes: meta.notes.clone(),
             body_limit: meta.body_limit,
             counts,
-            scenarios,
+            scenarios: Vec::new(),
+        }
+    }
+
+    /// A copy of everything but the scenarios.
+    pub fn header_only(&self) -> Report {
+        Report {
+            report_version: self.report_version,
+            tool: self.tool.clone(),
+            version: self.version.clone(),
+            target: self.target.clone(),
+            started_at: self.started_at.clone(),
+            duration_ms: self.duration_ms,
+            policy: self.policy,
+            exit_code: self.exit_code,
+            capabilities: self.capabilities.clone(),
+            notes: self.notes.clone(),
+            body_limit: self.body_limit,
+            counts: self.counts.clone(),
+            scenarios: Vec::new(),
         }
     }
 }
@@ -566,7 +590,8 @@ fn response(o: &Observed, limit: usize) -> ResponseReport {
 }
 
 fn json_body(v: &Value, size: usize, limit: usize) -> BodyReport {
-    let pretty = serde_json::to_string_pretty(v).unwrap_or_default();
+    // printed only a little past the limit (a cut character drops at most 3 bytes): enough to tell whether it fits
+    let pretty = pretty_start(v, limit.saturating_add(4));
     if pretty.len() <= limit {
         let v = v.clone();
         BodyReport { kind: "json".into(), size, truncated: false, json: Some(v), text: None }
