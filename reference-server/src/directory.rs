@@ -77,6 +77,11 @@ pub trait PortalHooks: Send + Sync + std::fmt::Debug {
     /// A user changed. `user` is its SCIM body with derived `groups`; `group_names` are its groups' names;
     /// `source_app` is the provisioning app of the request (None outside SCIM).
     fn user_changed(&self, id: Uuid, user: &Value, group_names: &[String], source_app: Option<&str>, event: UserEvent);
+    /// Whether a user may be provisioned (created, or restored) at all, asked under the directory's write lock
+    /// before anything changes; an error is the request's answer. Default: always.
+    fn admit(&self, _user: &Value, _source_app: Option<&str>) -> ScimResult<()> {
+        Ok(())
+    }
     /// Read-only attributes the portal adds to the user's SCIM representation, as `(schema URN, object)`.
     fn user_extension(&self, id: Uuid) -> Option<(&'static str, Value)>;
 }
@@ -702,6 +707,10 @@ impl Directory {
             if restore.is_some() {
                 obj.insert("active".into(), Value::Bool(true));
             }
+        }
+        // Asked once the body is final (a restored user comes back active), before anything changes.
+        if let (ResourceKind::User, false, Some(hooks)) = (kind, protected, &st.hooks) {
+            hooks.admit(&body, source_app)?;
         }
         let created = match restore.and_then(|r| st.store.get(kind, &r)) {
             Some(old) => body_of(old)?

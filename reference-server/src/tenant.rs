@@ -74,6 +74,11 @@ pub struct TenantSettings {
     /// reactivation restores access unchanged).
     #[serde(default)]
     pub release_seats_on_deactivation: bool,
+    /// Refuse to provision (create, or restore) an active user for whom no seat is free of the CAL the rules
+    /// give it: the POST answers 403 naming the CAL and its use, and nothing changes. Off by default: such a
+    /// user is provisioned without a CAL and notified (`noCalAvailable`), as the vendor documents.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refuse_without_seat: bool,
 }
 
 /// One provisioning app's configuration and tokens.
@@ -504,6 +509,30 @@ impl PortalHooks for Portal {
             }
         }
         self.journal_user(st, id);
+    }
+
+    fn admit(&self, user: &Value, source_app: Option<&str>) -> ScimResult<()> {
+        let st = self.state.lock();
+        if !st.settings.refuse_without_seat || !cal::is_active(user) {
+            return Ok(());
+        }
+        let app = source_app
+            .and_then(AppKind::parse)
+            .and_then(|k| st.apps.get(&k))
+            .filter(|a| a.default_cal.is_some())
+            .or_else(|| st.apps.values().find(|a| a.enabled && a.default_cal.is_some()));
+        let Some(app) = app else { return Ok(()) };
+        let default_cal = app.default_cal.as_deref().unwrap_or_default();
+        // A user being provisioned has no groups yet.
+        let wanted = cal::choose_cal(&app.rules, default_cal, user, &[]);
+        match st.ledger.cal_type(wanted) {
+            Some(t) if st.ledger.free_seats(wanted) == Some(0) => Err(ScimError::Forbidden(format!(
+                "No CAL is available: CAL '{wanted}' has {} of {} seats in use, and this tenant does not provision users without a CAL",
+                st.ledger.used_seats(wanted),
+                t.seats
+            ))),
+            _ => Ok(()),
+        }
     }
 
     fn user_extension(&self, id: Uuid) -> Option<(&'static str, Value)> {

@@ -1132,6 +1132,35 @@ fn rush_seed(seats: u32) -> Value {
     })
 }
 
+#[tokio::test]
+async fn a_tenant_that_refuses_users_without_a_seat_says_which_cal_is_full_and_changes_nothing() {
+    let mut seed = seed();
+    seed["tenants"][1]["cals"] = one_cal(1);
+    seed["tenants"][1]["settings"] = json!({"refuseWithoutSeat": true});
+    let s = Portal::with_seed(seed).await;
+    let beta = s.beta();
+    let first = beta.user("first@example.com").await;
+    assert_eq!(beta.cal(&first).await, "standard");
+    let before = beta.get("/Users").await;
+    let r = beta.post("/Users", okta_user("second@example.com")).await;
+    let detail = r.assert_error(403, None);
+    assert!(detail.contains("No CAL is available: CAL 'standard' has 1 of 1 seats in use"), "{detail}");
+    // Nothing changed: no user, no seat taken, the listing identical.
+    let found = beta.get("/Users?filter=userName%20eq%20%22second@example.com%22").await;
+    assert_eq!(found.body["totalResults"], 0, "{}", found.text);
+    assert_eq!(beta.get("/Users").await.body, before.body);
+    assert_eq!(s.used("beta").await, BTreeMap::from([("standard".into(), 1)]));
+    // An inactive user takes no seat, so it is provisioned; a freed seat lets the refused user in.
+    let mut inactive = okta_user("third@example.com");
+    inactive["active"] = json!(false);
+    assert_eq!(beta.post("/Users", inactive).await.status, 201);
+    assert_eq!(beta.delete(&format!("/Users/{first}")).await.status, 204);
+    let second = beta.user("second@example.com").await;
+    assert_eq!(beta.cal(&second).await, "standard");
+    let r = s.admin(Method::GET, "/tenants/beta", None).await;
+    assert_eq!(r.body["settings"]["refuseWithoutSeat"], json!(true), "{}", r.text);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn concurrent_creates_never_oversubscribe_seats() {
     let s = Arc::new(Portal::with_seed(rush_seed(10)).await);
