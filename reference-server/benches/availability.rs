@@ -13,6 +13,12 @@
 //!
 //! and, during each, the worst latency of `GET /Users?count=1` sent back-to-back to tenant `other` (target
 //! under 5 ms). A request that takes more than 60 s is reported as such and abandoned.
+//!
+//! Then, on a server with `--header-timeout 1 --shutdown-grace 1 --max-connections 256`: how long a slowloris
+//! client (one header byte every 100 ms, never finishing) keeps its connection; how long a normal request
+//! waits while 300 such clients hold more than the connections allowed (client and server share this
+//! process's file descriptors, hence the lower limit); and how long shutdown takes while a client holds a
+//! half-sent body.
 
 #[allow(dead_code)]
 mod common;
@@ -22,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use scim_reference_server::config::{Config, TokenConfig};
 use scim_reference_server::schema::ResourceKind;
+use scim_reference_server::serve::Limits;
 use scim_reference_server::tenant::AppKind;
 use scim_reference_server::{spawn, ServerConfig};
 use serde_json::{json, Value};
@@ -131,6 +138,75 @@ fn main() {
     for n in sizes() {
         run(n);
     }
+    connection_limits();
+}
+
+/// Slowloris, connection exhaustion and shutdown with a half-sent body, against 1 s limits.
+fn connection_limits() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let limits = Limits {
+            header_timeout: Duration::from_secs(1),
+            shutdown_grace: Duration::from_secs(1),
+            body_timeout: Duration::from_secs(600),
+            max_connections: 256,
+            ..Limits::default()
+        };
+        let config = ServerConfig::default().with_seed(seed_config()).with_limits(limits);
+        let server = spawn(config).await.unwrap();
+        let addr = server.addr;
+        println!("
+connection limits (--header-timeout 1 --shutdown-grace 1 --max-connections 256):");
+        // One slowloris client: a header byte every 100 ms, never a complete head.
+        let started = Instant::now();
+        let mut slow = TcpStream::connect(addr).await.unwrap();
+        let head = b"GET /t/acme/api/v1/SCIM/SCIMOkta/Users HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+        slow.write_all(head).await.unwrap();
+        let mut held = None;
+        for _ in 0..600 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if slow.write_all(b"a").await.is_err() {
+                held = Some(started.elapsed());
+                break;
+            }
+            let mut buf = [0u8; 256];
+            // Anything but a timeout (end of stream, an error, or a 408 before closing) means the server let go.
+            if tokio::time::timeout(Duration::from_millis(1), slow.read(&mut buf)).await.is_ok() {
+                held = Some(started.elapsed());
+                break;
+            }
+        }
+        let held = held.map(ms).unwrap_or_else(|| "> 60 s".into());
+        println!("{:<48} {held:>18}", "slowloris connection closed after");
+        // 300 slowloris clients (more than --max-connections) and one normal request.
+        let mut hogs = Vec::new();
+        for _ in 0..300 {
+            if let Ok(mut c) = TcpStream::connect(addr).await {
+                let _ = c.write_all(head).await;
+                hogs.push(c);
+            }
+        }
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        let url = format!("http://{addr}/t/other/api/v1/SCIM/SCIMOkta/Users?count=1");
+        let r = client.get(url).bearer_auth(OTHER_TOKEN).timeout(Duration::from_secs(60)).send().await;
+        let status = r.map(|r| r.status().as_u16()).unwrap_or(0);
+        println!("{:<48} {:>18}  status {status:>3}", "a request while 300 slowloris clients connect", ms(started.elapsed()));
+        drop(hogs);
+        // Shutdown while a client holds a half-sent body.
+        let mut stuck = TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST /t/acme/api/v1/SCIM/SCIMOkta/Users HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {ACME_TOKEN}\r\nContent-Type: application/scim+json\r\nContent-Length: 100\r\n\r\n{{"
+        );
+        stuck.write_all(head.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = Instant::now();
+        let ended = tokio::time::timeout(Duration::from_secs(60), server.shutdown()).await;
+        let took = if ended.is_ok() { ms(started.elapsed()) } else { "> 60 s".into() };
+        println!("{:<48} {took:>18}", "shutdown with a half-sent body took");
+    });
 }
 
 fn run(n: usize) {

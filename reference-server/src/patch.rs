@@ -424,14 +424,36 @@ fn is_empty_object(v: &Value) -> bool {
     matches!(v, Value::Object(m) if m.is_empty())
 }
 
-/// Two elements of a multi-valued attribute are the same when equal, or when both have the same `value`.
-fn same_element(a: &Value, b: &Value) -> bool {
-    if a == b {
-        return true;
+/// Two elements of a multi-valued attribute are the same when equal, or when both have the same non-null
+/// `value`. This index answers "is there the same element" by hash: by whole compact text (maps keep keys
+/// sorted, so equal values have equal text) and by `value`. Checking n new elements against m stored ones
+/// costs n + m, not n × m.
+#[derive(Default)]
+struct ElementIndex {
+    whole: std::collections::HashSet<String>,
+    values: std::collections::HashSet<String>,
+}
+
+impl ElementIndex {
+    fn of<'a>(items: impl IntoIterator<Item = &'a Value>) -> Self {
+        let mut index = ElementIndex::default();
+        for item in items {
+            index.insert(item);
+        }
+        index
     }
-    match (a.get("value"), b.get("value")) {
-        (Some(x), Some(y)) => !x.is_null() && x == y,
-        _ => false,
+
+    fn insert(&mut self, v: &Value) {
+        self.whole.insert(v.to_string());
+        if let Some(x) = v.get("value").filter(|x| !x.is_null()) {
+            self.values.insert(x.to_string());
+        }
+    }
+
+    /// Whether some indexed element is the same as `v`.
+    fn contains(&self, v: &Value) -> bool {
+        self.whole.contains(&v.to_string())
+            || v.get("value").filter(|x| !x.is_null()).is_some_and(|x| self.values.contains(&x.to_string()))
     }
 }
 
@@ -473,7 +495,8 @@ fn apply_whole(
                 _ => Vec::new(),
             };
             if let Some(Value::Array(items)) = holder.get_mut(name) {
-                items.retain(|e| !listed.iter().any(|l| same_element(e, l)));
+                let listed = ElementIndex::of(&listed);
+                items.retain(|e| !listed.contains(e));
                 if items.is_empty() {
                     holder.remove(name);
                 }
@@ -492,8 +515,10 @@ fn apply_whole(
                     None | Some(Value::Null) => Vec::new(),
                     Some(other) => vec![other],
                 };
+                let mut present = ElementIndex::of(&items);
                 for item in new_items {
-                    if !items.iter().any(|e| same_element(e, &item)) {
+                    if !present.contains(&item) {
+                        present.insert(&item);
                         items.push(item);
                     }
                 }

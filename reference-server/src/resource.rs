@@ -4,6 +4,8 @@
 //! A resource is a JSON object in SCIM wire form: core and common attributes at the top level under their
 //! canonical names, extension attributes nested under the extension's schema URN, plus `schemas`.
 
+use std::collections::HashSet;
+
 use argon2::{Algorithm, Argon2, Params, Version};
 use password_hash::rand_core::OsRng;
 use password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -418,6 +420,10 @@ pub(crate) fn normalize_attr(def: &AttrDef, path: &str, value: Value) -> ScimRes
     };
     let is_members = def.is_complex() && def.name == "members";
     let mut out: Vec<Value> = Vec::with_capacity(items.len());
+    // Duplicates are found by hash, never by scanning `out`: a 10,000-member list must not cost 10,000².
+    // Maps keep their keys sorted, so equal values have equal compact text.
+    let mut seen: HashSet<String> = HashSet::with_capacity(items.len());
+    let mut seen_members: HashSet<String> = HashSet::new();
     for item in items {
         if item.is_null() {
             continue;
@@ -433,11 +439,14 @@ pub(crate) fn normalize_attr(def: &AttrDef, path: &str, value: Value) -> ScimRes
             }
         }
         let Some(element) = element else { continue };
-        if out.contains(&element) {
+        if !seen.insert(element.to_string()) {
             continue;
         }
-        if is_members && out.iter().any(|e| e.get("value") == element.get("value")) {
-            continue;
+        if is_members {
+            let value = element.get("value").and_then(Value::as_str).unwrap_or_default();
+            if !seen_members.insert(value.to_string()) {
+                continue;
+            }
         }
         out.push(element);
     }

@@ -449,7 +449,8 @@ impl Portal {
     /// Queues a user's portal state and CAL in the tenant's journal: the directory write that called the hook
     /// commits it together with the resource change.
     fn journal_user(&self, st: &PortalState, id: Uuid) {
-        if let (Some(j), Some(op)) = (&self.journal, Self::portal_user_op(st, id)) {
+        let Some(j) = &self.journal else { return };
+        if let Some(op) = Self::portal_user_op(st, id) {
             j.push(op);
         }
     }
