@@ -459,3 +459,39 @@ fn the_html_report_works_in_headless_chromium() {
     let searched = Html::parse_document(&dump("#q=large%20body"));
     assert_eq!(select(&searched, "#shown")[0].text().collect::<String>(), "1 of 5 shown");
 }
+
+#[test]
+fn simulate_html_charts_throughput_over_time_and_latency_per_kind() {
+    let dir = std::env::temp_dir().join(format!("scimcheck-sim-html-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (html_path, json_path) = (dir.join("sim.html"), dir.join("sim.json"));
+    let out = scimcheck(&["simulate", "--idp", "entra", "--reference", "--users", "60", "--groups", "3", "--quiet"])
+        .args(["--html", html_path.to_str().unwrap(), "--json", json_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    let doc = Html::parse_document(&html);
+    // throughput: one point per second of the summary
+    let seconds = summary["throughputPerSecond"].as_array().unwrap().len();
+    let line = select(&doc, "svg#throughput polyline");
+    assert_eq!(line.len(), 1, "{html}");
+    assert_eq!(line[0].value().attr("points").unwrap().split(' ').count(), seconds);
+    // latency: a row (with its bar) per request kind of the summary
+    let kinds: Vec<String> =
+        select(&doc, "table#latency tr td:first-child").iter().map(|c| c.text().collect()).collect();
+    let expected: Vec<String> = summary["latencyMs"].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(kinds, expected);
+    assert_eq!(select(&doc, "table#latency svg rect").len(), 3 * expected.len());
+    assert!(select(&doc, "#requests")[0].text().collect::<String>().contains("requests/s"));
+    // self-contained: no script, no external reference
+    assert!(select(&doc, "script, [src], link, [href]").is_empty(), "no script, no external reference");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -33,6 +33,7 @@ pub mod huge;
 pub mod json;
 pub mod junit;
 pub mod model;
+pub mod simulation;
 pub mod spool;
 pub mod text;
 

@@ -97,6 +97,9 @@ pub struct SimulateArgs {
     /// Write the JSON report here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Write an HTML page here: throughput over time and latency per request kind as charts (`report::simulation`).
+    #[arg(long)]
+    pub html: Option<PathBuf>,
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,
@@ -214,6 +217,11 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.html {
+        let summary = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+        let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        crate::report::simulation::write(&summary, file).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     report.reconciliation.differences.truncate(args.show);
     print!("{}", report.human());
