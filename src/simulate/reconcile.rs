@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -77,21 +78,68 @@ pub struct Reconciliation {
     pub read_error: Option<String>,
 }
 
+/// One page: its resources and the server's `totalResults`.
+async fn read_page(http: &Http, collection: &str, start: usize, count: usize) -> Result<(Vec<Value>, usize), String> {
+    let d = http.options().dialect;
+    let out_page = http.send(OpKind::ReconcileRead, ObjRef::None, &d.page(collection, start, count)).await;
+    if !out_page.ok() {
+        return Err(format!("GET /{collection}?startIndex={start}&count={count} answered {}", out_page.status()));
+    }
+    let j = out_page.json().ok_or_else(|| format!("GET /{collection}: the answer is not a JSON ListResponse"))?;
+    let total = get_ci(j, "totalResults").and_then(Value::as_u64).unwrap_or(0) as usize;
+    let res = match get_ci(j, "Resources").and_then(Value::as_array) {
+        Some(r) => r.clone(),
+        None => Vec::new(),
+    };
+    Ok((res, total))
+}
+
 /// Pages a collection; returns its resources, or why reading stopped. Bounded: at most `limit` resources and
 /// a page count derived from it, so a hostile server cannot make the simulator loop or grow without end.
+///
+/// The first page tells `totalResults` and the page size the server really uses (it may lower `count`, RFC 7644
+/// §3.4.2.4); the remaining pages are then read `--concurrency` at a time. When those pages do not add up to
+/// `totalResults` (a short page, a collection that changed), the collection is read again one page at a time.
 async fn read_all(http: &Http, collection: &str, count: usize, limit: usize) -> Result<Vec<Value>, String> {
-    let d = http.options().dialect;
-    let mut out = Vec::new();
-    let mut start = 1usize;
     let max_pages = limit / count.max(1) + 100;
-    for _ in 0..max_pages {
-        let out_page = http.send(OpKind::ReconcileRead, ObjRef::None, &d.page(collection, start, count)).await;
-        if !out_page.ok() {
-            return Err(format!("GET /{collection}?startIndex={start}&count={count} answered {}", out_page.status()));
+    let (first, total) = read_page(http, collection, 1, count).await?;
+    if first.len() > limit || total > limit {
+        return Err(format!("/{collection} holds more than {limit} resources; reading stopped"));
+    }
+    let stride = first.len();
+    if stride > 0 && total > stride {
+        let pages = (total - stride).div_ceil(stride).min(max_pages);
+        let starts: Vec<usize> = (1..=pages).map(|p| 1 + p * stride).collect();
+        let concurrency = http.options().concurrency.max(1);
+        let read: Vec<Result<(Vec<Value>, usize), String>> = futures::stream::iter(starts)
+            .map(|start| read_page(http, collection, start, stride))
+            .buffered(concurrency)
+            .collect()
+            .await;
+        let mut out = first.clone();
+        let mut whole = true;
+        for page in read {
+            let (res, _) = page?;
+            whole &= res.len() == stride || out.len() + res.len() == total;
+            out.extend(res);
+            if out.len() > limit {
+                return Err(format!("/{collection} holds more than {limit} resources; reading stopped"));
+            }
         }
-        let j = out_page.json().ok_or_else(|| format!("GET /{collection}: the answer is not a JSON ListResponse"))?;
-        let total = get_ci(j, "totalResults").and_then(Value::as_u64).unwrap_or(0) as usize;
-        let res = get_ci(j, "Resources").and_then(Value::as_array).cloned().unwrap_or_default();
+        if whole && out.len() == total {
+            return Ok(out);
+        }
+    }
+    // One page at a time, following what each page answered.
+    let mut out = first;
+    let mut start = 1 + out.len();
+    let mut total = total;
+    if out.is_empty() || start > total {
+        return Ok(out);
+    }
+    for _ in 0..max_pages {
+        let (res, t) = read_page(http, collection, start, count).await?;
+        total = t;
         if res.is_empty() {
             break;
         }
@@ -134,16 +182,25 @@ pub async fn reconcile(http: &Http, model: &Model, max_listed: usize) -> Reconci
             Vec::new()
         }
     };
-    // A page may leave out members (Entra's own reads exclude them); read such groups by id.
-    for g in server_groups.iter_mut() {
-        if get_ci(g, "members").is_none() {
-            if let Some(id) = s(get_ci(g, "id")) {
-                let req = ScimRequest { method: Method::GET, path: format!("/Groups/{id}"), query: vec![], body: None };
-                let out = http.send(OpKind::ReconcileRead, ObjRef::None, &req).await;
-                if let (true, Some(full)) = (out.ok(), out.json()) {
-                    *g = full.clone();
-                }
-            }
+    // A page may leave out members (Entra's own reads exclude them); read such groups by id, concurrently.
+    let without_members: Vec<(usize, String)> = server_groups
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| get_ci(g, "members").is_none())
+        .filter_map(|(k, g)| s(get_ci(g, "id")).map(|id| (k, id)))
+        .collect();
+    let full: Vec<(usize, Option<Value>)> = futures::stream::iter(without_members)
+        .map(|(k, id)| async move {
+            let req = ScimRequest { method: Method::GET, path: format!("/Groups/{id}"), query: vec![], body: None };
+            let out = http.send(OpKind::ReconcileRead, ObjRef::None, &req).await;
+            (k, out.ok().then(|| out.json().cloned()).flatten())
+        })
+        .buffer_unordered(http.options().concurrency.max(1))
+        .collect()
+        .await;
+    for (k, g) in full {
+        if let Some(g) = g {
+            server_groups[k] = g;
         }
     }
 
@@ -223,6 +280,8 @@ pub async fn reconcile(http: &Http, model: &Model, max_listed: usize) -> Reconci
     }
     // Managers (Entra sends them; Okta's default mapping does not: okta.md §2).
     if d.is_entra() {
+        let by_id: HashMap<String, usize> =
+            server_users.iter().enumerate().filter_map(|(k, u)| s(get_ci(u, "id")).map(|id| (id, k))).collect();
         for i in 0..model.users.len() {
             let Some(id) = &matched[i] else { continue };
             if model.users[i].deleted {
@@ -232,7 +291,7 @@ pub async fn reconcile(http: &Http, model: &Model, max_listed: usize) -> Reconci
             if model.expected_manager(i as u32).is_some() && want.is_none() {
                 continue; // the manager itself is missing: reported on its own
             }
-            let su = server_users.iter().find(|u| s(get_ci(u, "id")).as_deref() == Some(id.as_str()));
+            let su = by_id.get(id.as_str()).map(|&k| &server_users[k]);
             let got = su
                 .and_then(|u| get_ci(u, idp::ENTERPRISE))
                 .and_then(|e| get_ci(e, "manager"))
