@@ -103,6 +103,10 @@ pub struct SimulateArgs {
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,
+    /// Only build the source directory and print its size and memory, without sending anything (the model's
+    /// memory benchmark: `--users 1000000 --model-only`).
+    #[arg(long)]
+    pub model_only: bool,
 }
 
 fn dialect_of(args: &SimulateArgs) -> Dialect {
@@ -178,6 +182,9 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         max_differences: 10_000,
         target_label: String::new(),
     };
+    if args.model_only {
+        return model_only(&opts);
+    }
     let mut server = None;
     let target = if args.reference {
         let config = scim_reference_server::ServerConfig::default().with_seed(reference_seed(args.users));
@@ -226,4 +233,32 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
     report.reconciliation.differences.truncate(args.show);
     print!("{}", report.human());
     Ok(report.exit_code)
+}
+
+/// `--model-only`: builds the model and prints its size, build time, heap estimate and the process's peak RSS.
+fn model_only(opts: &SimOptions) -> Result<i32, String> {
+    let started = std::time::Instant::now();
+    let model = super::build_model(opts)?;
+    let took = started.elapsed().as_secs_f64();
+    let memberships: usize = model.groups.iter().map(|g| g.members.len()).sum();
+    let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
+    println!(
+        "model: {} users, {} groups, {} memberships, built in {took:.2} s; heap {:.1} MiB ({:.0} B per user)",
+        model.users.len(),
+        model.groups.len(),
+        memberships,
+        mib(model.heap_bytes()),
+        model.heap_bytes() as f64 / model.users.len().max(1) as f64
+    );
+    if let Some(kib) = peak_rss_kib() {
+        println!("process peak RSS: {:.1} MiB", kib as f64 / 1024.0);
+    }
+    Ok(0)
+}
+
+/// The process's peak resident set (Linux `VmHWM`), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

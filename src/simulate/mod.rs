@@ -59,14 +59,20 @@ pub struct SimOptions {
     pub target_label: String,
 }
 
+/// The source directory of `opts`: generated from the seed, or loaded from the export file (errors name the
+/// file and what is wrong in it).
+pub fn build_model(opts: &SimOptions) -> Result<model::Model, String> {
+    let style = if opts.engine.dialect.is_entra() { model::IdStyle::Guid } else { model::IdStyle::Okta };
+    match &opts.source {
+        Source::Generated { seed, users, groups } => Ok(model::Model::generate(*seed, *users, *groups, style)),
+        Source::File(p) => model::Model::load(p, style),
+    }
+}
+
 /// Runs a whole simulation against `target`.
 pub async fn run(target: Target, opts: SimOptions) -> Result<SimReport, String> {
-    let style = if opts.engine.dialect.is_entra() { model::IdStyle::Guid } else { model::IdStyle::Okta };
     let t_model = Instant::now();
-    let mut model = match &opts.source {
-        Source::Generated { seed, users, groups } => model::Model::generate(*seed, *users, *groups, style),
-        Source::File(p) => model::Model::load(p, style)?,
-    };
+    let mut model = build_model(&opts)?;
     let model_seconds = t_model.elapsed().as_secs_f64();
     let cpu0 = report::process_cpu();
     let http = engine::Http::new(target, opts.engine.clone())?;
