@@ -660,6 +660,21 @@ fn apply_elements(
             let mut flags = matched.iter();
             items.retain(|_| !flags.next().copied().unwrap_or(false));
         }
+        (PatchOpKind::Remove, Some(sub)) if sub.name == "value" => {
+            // An element is its `value` (RFC 7643 §2.4): removing `emails[type eq "work"].value` removes the
+            // work email, not just its address. Entra sends the address being removed as the op's value; when
+            // one is given, only elements carrying it (ignoring case) go.
+            let given = value.and_then(Value::as_str);
+            let mut flags = matched.iter();
+            items.retain(|e| {
+                let selected = flags.next().copied().unwrap_or(false);
+                let carries = match (given, e.get("value").and_then(Value::as_str)) {
+                    (Some(g), Some(v)) => g.eq_ignore_ascii_case(v),
+                    _ => true,
+                };
+                !(selected && carries)
+            });
+        }
         (PatchOpKind::Remove, Some(sub)) => {
             for (e, m) in items.iter_mut().zip(&matched) {
                 if let (true, Value::Object(obj)) = (*m, e) {
@@ -1070,6 +1085,31 @@ mod tests {
     }
 
     #[test]
+    fn entra_remove_of_a_filtered_value_removes_the_element() {
+        let mut user = base_user();
+        user["emails"] = json!([{"primary": true, "value": "w@x", "type": "work"}, {"value": "h@x", "type": "home"}]);
+        let remove = |value: Value| {
+            apply(
+                &USER_RESOURCE_TYPE,
+                &user,
+                UID,
+                &ops(json!([{"op": "Remove", "path": "emails[type eq \"work\"].value", "value": value}])),
+            )
+            .unwrap()
+        };
+        // Entra names the address it removes (any case): the work email goes, primary and type with it.
+        assert_eq!(remove(json!("W@X"))["emails"], json!([{"value": "h@x", "type": "home"}]));
+        // Another address than the stored one removes nothing.
+        assert_eq!(remove(json!("other@x"))["emails"], user["emails"]);
+        // Without a value, every selected element goes; the last one leaves no `emails` at all.
+        let out = patch_user(json!([{"op": "remove", "path": "emails[type eq \"work\"].value"}])).unwrap();
+        assert!(out.get("emails").is_none(), "{out}");
+        // Other sub-attributes are still removed on their own.
+        let out = patch_user(json!([{"op": "remove", "path": "emails[type eq \"work\"].primary"}])).unwrap();
+        assert_eq!(out["emails"], json!([{"value": "test.user@okta.local", "type": "work"}]));
+    }
+
+    #[test]
     fn entra_emails_primary_by_filter() {
         let mut user = base_user();
         user["emails"] = json!([{"value": "w@x", "type": "work"}, {"value": "h@x", "type": "home"}]);
@@ -1345,7 +1385,8 @@ mod tests {
         ]));
         assert_eq!(out["name"], json!({"familyName": "User"}));
         assert!(out.get("displayName").is_none());
-        assert_eq!(out["emails"], json!([{"primary": true, "type": "work"}]));
+        // The element without its value would be an email without an address: it goes whole.
+        assert!(out.get("emails").is_none(), "{out}");
         let out = patch_user_normalized(
             json!([{"op": "remove", "path": "name.givenName"}, {"op": "remove", "path": "name.familyName"}]),
         );

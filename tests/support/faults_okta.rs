@@ -42,6 +42,24 @@ pub static FAULTS: &[Fault] = &[
         after: keep,
     },
     Fault {
+        name: "members-add-replaces",
+        description: "`add` on `members` replaces the membership with the given members instead of adding them",
+        before: members_add_replaces,
+        after: keep,
+    },
+    Fault {
+        name: "member-filter-remove-removes-all",
+        description: "`remove` with a `members[value eq \"…\"]` path removes every member, not just the matched one",
+        before: member_filter_remove_removes_all,
+        after: keep,
+    },
+    Fault {
+        name: "member-readd-conflicts",
+        description: "adding a member who is already in the group answers 409 instead of a success",
+        before: member_readd_conflicts,
+        after: remember_members,
+    },
+    Fault {
         name: "group-rename-ignored",
         description: "PATCH /Groups ignores changes to `displayName` (path-less or with a path)",
         before: group_rename_ignored,
@@ -739,4 +757,76 @@ fn total_results_is_page_length(_: &Seen, _: &mut StatusCode, body: &mut Option<
     let b = body.as_mut().expect("list response");
     let len = b["Resources"].as_array().map_or(0, Vec::len);
     b["totalResults"] = json!(len);
+}
+
+/// Rewrites the PATCH operations one by one with `f`.
+fn patch_mapping(seen: &Seen, f: impl Fn(&Value) -> Option<Value>) -> Before {
+    if seen.method != Method::PATCH {
+        return Before::Pass;
+    }
+    let ops = seen.operations();
+    let mapped: Vec<Value> = ops.iter().map(|op| f(op).unwrap_or_else(|| op.clone())).collect();
+    if mapped == ops {
+        return Before::Pass;
+    }
+    let mut body = seen.body.clone().unwrap_or(Value::Null);
+    body["Operations"] = Value::Array(mapped);
+    Before::Rewrite(body)
+}
+
+fn members_add_replaces(seen: &Seen) -> Before {
+    patch_mapping(seen, |op| {
+        (op_name(op) == "add" && op_path(op) == Some("members")).then(|| {
+            let mut op = op.clone();
+            op["op"] = json!("replace");
+            op
+        })
+    })
+}
+
+fn member_filter_remove_removes_all(seen: &Seen) -> Before {
+    patch_mapping(seen, |op| {
+        (op_name(op) == "remove" && op_path(op).is_some_and(|p| p.starts_with("members[")))
+            .then(|| json!({"op": "remove", "path": "members"}))
+    })
+}
+
+/// Group id → the member ids its last read showed.
+static MEMBERS: Mutex<BTreeMap<String, BTreeSet<String>>> = Mutex::new(BTreeMap::new());
+
+fn remember_members(seen: &Seen, status: &mut StatusCode, body: &mut Option<Value>) {
+    if seen.method != Method::GET || !seen.path.starts_with("/Groups/") || *status != StatusCode::OK {
+        return;
+    }
+    let (Some(id), Some(b)) = (seen.resource_id(), body.as_ref()) else { return };
+    let ids = b
+        .get("members")
+        .and_then(Value::as_array)
+        .map(|m| m.iter().filter_map(|e| e.get("value").and_then(Value::as_str).map(str::to_string)).collect())
+        .unwrap_or_default();
+    MEMBERS.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), ids);
+}
+
+fn member_readd_conflicts(seen: &Seen) -> Before {
+    if seen.method != Method::PATCH || !seen.path.starts_with("/Groups/") {
+        return Before::Pass;
+    }
+    let Some(id) = seen.resource_id() else { return Before::Pass };
+    let known = MEMBERS.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned().unwrap_or_default();
+    let readds = seen.operations().iter().any(|op| {
+        op_name(op) == "add"
+            && op_path(op) == Some("members")
+            && op.get("value").and_then(Value::as_array).is_some_and(|v| {
+                v.iter().filter_map(|m| m.get("value").and_then(Value::as_str)).any(|m| known.contains(m))
+            })
+    });
+    if readds {
+        return Before::Respond(
+            StatusCode::CONFLICT,
+            Some(
+                json!({"schemas": [ERROR_URN], "status": "409", "scimType": "uniqueness", "detail": "already a member"}),
+            ),
+        );
+    }
+    Before::Pass
 }
