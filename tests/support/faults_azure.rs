@@ -186,6 +186,20 @@ pub static FAULTS: &[Fault] = &[
         after: keep,
     },
     Fault {
+        name: "string-active-create-rejected",
+        description:
+            "POST /Users with `\"active\": \"True\"`/`\"False\"` (Entra's default dialect) answers 400 invalidValue",
+        before: string_active_create_rejected,
+        after: keep,
+    },
+    Fault {
+        name: "filtered-value-remove-ignored",
+        description:
+            "`remove` of a value-filtered `….value` path (`emails[type eq \"work\"].value`) is silently ignored",
+        before: filtered_value_remove_ignored,
+        after: keep,
+    },
+    Fault {
         name: "patch-ops-reversed",
         description: "PATCH operations are applied in reverse order",
         before: patch_ops_reversed,
@@ -224,6 +238,22 @@ fn capitalised_op_rejected(seen: &Seen) -> Before {
 
 fn is_string_boolean(v: &Value) -> bool {
     v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false"))
+}
+
+fn string_active_create_rejected(seen: &Seen) -> Before {
+    let active = seen.body.as_ref().and_then(|b| b.get("active"));
+    if seen.method == Method::POST && seen.path == "/Users" && active.is_some_and(is_string_boolean) {
+        return error(StatusCode::BAD_REQUEST, Some("invalidValue"), "active must be a JSON boolean");
+    }
+    Before::Pass
+}
+
+fn filtered_value_remove_ignored(seen: &Seen) -> Before {
+    rewrite_ops(seen, |op| {
+        let filtered_value =
+            op_path(op).is_some_and(|p| p.contains('[') && p.to_ascii_lowercase().ends_with("].value"));
+        (!(op_name(op) == "remove" && filtered_value)).then(|| op.clone())
+    })
 }
 
 fn string_boolean_rejected(seen: &Seen) -> Before {
