@@ -80,6 +80,19 @@ pub static FAULTS: &[Fault] = &[
         after: filter_case_exact_everywhere,
     },
     Fault {
+        name: "empty-operations-500",
+        description: "a PATCH whose Operations list is empty answers 500 (the server reads its first operation)",
+        before: empty_operations_500,
+        after: keep,
+    },
+    Fault {
+        name: "empty-operations-clear-attributes",
+        description:
+            "a PATCH whose Operations list is empty is taken as a replace with nothing: optional attributes are cleared",
+        before: empty_operations_clear_attributes,
+        after: keep,
+    },
+    Fault {
         name: "invalid-filter-200",
         description: "an invalid filter answers 200 with an empty ListResponse instead of 400 invalidFilter",
         before: pass,
@@ -377,6 +390,29 @@ fn operator_matches_nothing(seen: &Seen, status: &mut StatusCode, body: &mut Opt
     if is_collection_get(seen) && filter_words(&filter).iter().any(|w| w == op) {
         match_nothing(status, body);
     }
+}
+
+/// Whether the request is a PATCH whose body has an empty `Operations` list.
+fn has_empty_operations(seen: &Seen) -> bool {
+    seen.method == Method::PATCH
+        && seen.body.as_ref().and_then(|b| b.get("Operations")).and_then(Value::as_array).is_some_and(Vec::is_empty)
+}
+
+fn empty_operations_500(seen: &Seen) -> Before {
+    if has_empty_operations(seen) {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, None, "index out of range");
+    }
+    Before::Pass
+}
+
+fn empty_operations_clear_attributes(seen: &Seen) -> Before {
+    if !has_empty_operations(seen) {
+        return Before::Pass;
+    }
+    Before::Rewrite(json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "remove", "path": "nickName"}, {"op": "remove", "path": "displayName"}]
+    }))
 }
 
 fn filter_parentheses_rejected(seen: &Seen) -> Before {
