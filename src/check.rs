@@ -43,6 +43,17 @@ pub struct Judgement {
     pub observations: Vec<Failure>,
 }
 
+impl Judgement {
+    /// Files `f` as an observation when `observe` is set or its basis only observes (`shown`), else as a failure.
+    pub fn push(&mut self, f: Failure, observe: bool) {
+        if observe || f.basis.as_ref().is_some_and(Basis::observes_only) {
+            self.observations.push(f);
+        } else {
+            self.failures.push(f);
+        }
+    }
+}
+
 /// Where the runner's own checks on every body come from.
 const BODY_RULE: &str = "RFC 7644 §3.1 and §8.1: SCIM bodies are JSON sent as application/scim+json";
 
@@ -51,11 +62,7 @@ pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile,
     let mut j = Judgement::default();
     let mut record = |basis: &Basis, observe: bool, check: &str, expected: String, actual: String| {
         let f = Failure { check: check.to_string(), expected, actual, basis: Some(basis.clone()), level: None };
-        if observe || basis.observes_only() {
-            j.observations.push(f);
-        } else {
-            j.failures.push(f);
-        }
+        j.push(f, observe);
     };
 
     let status_ok = match &expect.status {
@@ -115,20 +122,12 @@ pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile,
                 level: profile.content_type_level,
             };
             // the IdP states the media type at SHOULD: reported, never a failure
-            if expect.status_only || profile.content_type_level.is_some_and(|l| l != Level::Must) {
-                j.observations.push(f);
-            } else {
-                j.failures.push(f);
-            }
+            j.push(f, expect.status_only || profile.content_type_level.is_some_and(|l| l != Level::Must));
         }
     }
     let mut record = |basis: &Basis, observe: bool, check: &str, expected: String, actual: String| {
         let f = Failure { check: check.to_string(), expected, actual, basis: Some(basis.clone()), level: None };
-        if observe || basis.observes_only() {
-            j.observations.push(f);
-        } else {
-            j.failures.push(f);
-        }
+        j.push(f, observe);
     };
 
     for (name, pattern) in &expect.headers {
