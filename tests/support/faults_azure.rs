@@ -200,6 +200,20 @@ pub static FAULTS: &[Fault] = &[
         after: keep,
     },
     Fault {
+        name: "group-name-eq-prefix",
+        description: "a group `displayName eq \"team-app\"` filter matches every name starting with the value \
+                      (`team-app-test` too), as `sw` would",
+        before: group_name_eq_prefix,
+        after: keep,
+    },
+    Fault {
+        name: "group-rename-conflict-500",
+        description: "a PATCH or PUT that renames a group onto a taken displayName answers 500 with a plain-text \
+                      body (an unhandled unique-constraint error) instead of 409 uniqueness",
+        before: pass,
+        after: group_rename_conflict_500,
+    },
+    Fault {
         name: "patch-ops-reversed",
         description: "PATCH operations are applied in reverse order",
         before: patch_ops_reversed,
@@ -444,6 +458,27 @@ fn duplicate_user_created(seen: &Seen, status: &mut StatusCode, body: &mut Optio
 
 fn duplicate_group_created(seen: &Seen, status: &mut StatusCode, body: &mut Option<Value>) {
     duplicate_created(seen, status, body, "/Groups");
+}
+
+fn group_name_eq_prefix(seen: &Seen) -> Before {
+    let Some(filter) = seen.param("filter") else { return Before::Pass };
+    if !is_collection_get(seen) || !seen.path.starts_with("/Groups") {
+        return Before::Pass;
+    }
+    let re = regex::Regex::new(r#"(?i)\bdisplayName\s+eq\s+""#).expect("valid regex");
+    if !re.is_match(&filter) {
+        return Before::Pass;
+    }
+    let rewritten = re.replace_all(&filter, "displayName sw \"").into_owned();
+    Before::Query(seen.query_with(&[("filter", Some(rewritten))]))
+}
+
+fn group_rename_conflict_500(seen: &Seen, status: &mut StatusCode, body: &mut Option<Value>) {
+    let write = seen.method == Method::PATCH || seen.method == Method::PUT;
+    if write && seen.path.starts_with("/Groups/") && *status == StatusCode::CONFLICT {
+        *status = StatusCode::INTERNAL_SERVER_ERROR;
+        *body = Some(super::faults::plain_text("duplicate key value violates unique constraint \"groups_name_key\""));
+    }
 }
 
 fn delete_missing_204(seen: &Seen, status: &mut StatusCode, body: &mut Option<Value>) {
