@@ -221,6 +221,33 @@ fn json_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// The value at JSON pointer `pointer` (RFC 6901) in `body`, reading object member names case-insensitively when no
+/// member has the exact name: RFC 7643 §2.1 makes attribute names (and §3 schema URIs) case-insensitive, so a server
+/// answering `UserName` or `totalresults` answers the same attribute. Array indices and exact names are used as
+/// they are. `None` when nothing is there.
+pub fn resolve<'a>(body: &'a Value, pointer: &str) -> Option<&'a Value> {
+    if let Some(v) = body.pointer(pointer) {
+        return Some(v);
+    }
+    if pointer.is_empty() {
+        return Some(body);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    let mut at = body;
+    for raw in rest.split('/') {
+        let token = raw.replace("~1", "/").replace("~0", "~");
+        at = match at {
+            Value::Object(o) => match o.get(&token) {
+                Some(v) => v,
+                None => o.iter().find(|(k, _)| k.eq_ignore_ascii_case(&token)).map(|(_, v)| v)?,
+            },
+            Value::Array(a) => a.get(token.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(at)
+}
+
 /// Whether one assertion holds on `body`; `Err((expected, actual))` when it does not.
 pub fn assertion_holds(a: &Assertion, body: &Value, vars: &Vars) -> Result<(), (String, String)> {
     if let Some(cond) = &a.when {
@@ -228,7 +255,7 @@ pub fn assertion_holds(a: &Assertion, body: &Value, vars: &Vars) -> Result<(), (
             return Ok(());
         }
     }
-    let v = body.pointer(&a.pointer);
+    let v = resolve(body, &a.pointer);
     let actual = || show(v);
     let missing = serde_json::to_value(a).map(|x| vars.missing_in_value(&x)).unwrap_or_default();
     // an assertion about an optional value the server left out has nothing to check
@@ -281,7 +308,12 @@ pub fn assertion_holds(a: &Assertion, body: &Value, vars: &Vars) -> Result<(), (
     // `{"value": id, "display": …, "$ref": …}`: RFC 7643 §2.4 lets servers add sub-attributes such as `$ref`).
     fn includes(item: &Value, want: &Value) -> bool {
         match (item, want) {
-            (Value::Object(i), Value::Object(w)) => w.iter().all(|(k, v)| i.get(k).is_some_and(|x| json_eq(x, v))),
+            // member names are case-insensitive (RFC 7643 §2.1)
+            (Value::Object(i), Value::Object(w)) => w.iter().all(|(k, v)| {
+                i.get(k)
+                    .or_else(|| i.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, x)| x))
+                    .is_some_and(|x| json_eq(x, v))
+            }),
             _ => json_eq(item, want),
         }
     }
@@ -394,6 +426,48 @@ mod tests {
             let body = json!({"empty": "", "null": null, "obj2": {}});
             assert!(assertion_holds(&a(json!({"pointer": p, "notEmpty": true})), &body, &vars()).is_err(), "{p}");
         }
+    }
+
+    /// RFC 7643 §2.1: attribute names are case-insensitive, so a server's `UserName` or `Resources` in another case
+    /// is the same attribute; an exact name still wins, and a value that is absent in every case stays absent.
+    #[test]
+    fn attribute_names_are_read_case_insensitively() {
+        let body =
+            json!({"UserName": "a", "totalresults": 1, "RESOURCES": [{"ID": "x", "Members": [{"Value": "u1"}]}]});
+        assert!(assertion_holds(&a(json!({"pointer": "/userName", "equals": "a"})), &body, &vars()).is_ok());
+        assert!(assertion_holds(&a(json!({"pointer": "/totalResults", "equals": 1})), &body, &vars()).is_ok());
+        assert!(assertion_holds(&a(json!({"pointer": "/Resources/0/id", "equals": "x"})), &body, &vars()).is_ok());
+        let member = json!({"pointer": "/Resources/0/members", "contains": {"value": "u1"}});
+        assert!(assertion_holds(&a(member), &body, &vars()).is_ok());
+        assert!(assertion_holds(&a(json!({"pointer": "/displayName", "absent": true})), &body, &vars()).is_ok());
+        assert!(assertion_holds(&a(json!({"pointer": "/username", "absent": true})), &body, &vars()).is_err());
+        let both = json!({"id": "exact", "ID": "other"});
+        assert_eq!(resolve(&both, "/id"), Some(&json!("exact")));
+        assert_eq!(resolve(&both, "/Resources/0"), None);
+        assert_eq!(resolve(&json!({"a/b": 1}), "/A~1B"), Some(&json!(1)));
+    }
+
+    /// RFC 7644 §3.14 / RFC 7232 §2.3: an ETag may be weak or strong. The versioning scenario's steps pass with
+    /// either form, as long as `meta.version` is the ETag the server sent.
+    #[test]
+    fn weak_and_strong_etags_pass_the_versioning_scenario() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let file = root.join("rfc/s3_14_versioning/etag_and_version.json");
+        let s = crate::scenario::load_file(&root, &file).expect("scenario loads");
+        let step = |name: &str| s.steps.iter().find(|st| st.name == name).expect("step").clone();
+        let (get, version) = (step("GET returns the ETag header"), step("meta.version equals the ETag header"));
+        let p = Profile::of(Idp::Rfc);
+        for tag in ["W/\"3\"", "\"3\"", "W/\"a330bc54f0671c9\""] {
+            let headers = [("content-type", "application/scim+json"), ("etag", tag)];
+            let got = obs(200, &headers, Body::Json(json!({"id": "1", "meta": {"version": tag}})), 1);
+            let mut v = vars();
+            v.set("etag", json!(tag));
+            let basis = get.basis.clone().expect("basis");
+            assert_eq!(evaluate(&get.expect, &got, &v, &p, &basis), Judgement::default(), "{tag}");
+            assert_eq!(evaluate(&version.expect, &got, &v, &p, &basis), Judgement::default(), "{tag}");
+        }
+        let bare = obs(200, &[("content-type", "application/scim+json"), ("etag", "3")], Body::Json(json!({})), 1);
+        assert_eq!(evaluate(&get.expect, &bare, &vars(), &p, &rfc()).failures.len(), 1, "an unquoted ETag fails");
     }
 
     #[test]

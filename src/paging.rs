@@ -47,11 +47,11 @@ impl PageCursor {
             return (out, false);
         }
         let fail = |check: &str, expected: String, actual: String| Failure::new(check, expected, actual);
-        let Some(total) = body.and_then(|b| b.get("totalResults")).and_then(Value::as_u64) else {
+        let Some(total) = body.and_then(|b| crate::check::resolve(b, "/totalResults")).and_then(Value::as_u64) else {
             out.push(fail(
                 "pages: /totalResults",
                 "an integer, so the IdP knows whether more pages remain (RFC 7644 §3.4.2)".into(),
-                body.and_then(|b| b.get("totalResults")).map_or("absent".into(), |v| v.to_string()),
+                body.and_then(|b| crate::check::resolve(b, "/totalResults")).map_or("absent".into(), |v| v.to_string()),
             ));
             return (out, false);
         };
@@ -65,15 +65,18 @@ impl PageCursor {
             }
         }
         self.total.get_or_insert(total);
-        let echoed = body.and_then(|b| b.get("startIndex")).and_then(Value::as_u64);
-        if echoed != Some(self.start) {
+        let echoed = body.and_then(|b| crate::check::resolve(b, "/startIndex")).and_then(Value::as_u64);
+        // RFC 7644 §3.4.2: startIndex is REQUIRED only when the results are partial; a first page that holds them all
+        // may leave it out
+        let whole = self.start <= 1 && total <= self.count;
+        if echoed != Some(self.start) && !(echoed.is_none() && whole) {
             out.push(fail(
                 "pages: /startIndex",
                 format!("{} (the requested startIndex; RFC 7644 §3.4.2.4)", self.start),
                 echoed.map_or("absent".into(), |v| v.to_string()),
             ));
         }
-        let resources = body.and_then(|b| b.get("Resources")).and_then(Value::as_array);
+        let resources = body.and_then(|b| crate::check::resolve(b, "/Resources")).and_then(Value::as_array);
         let len = resources.map_or(0, Vec::len) as u64;
         let remaining = total.saturating_sub(self.start.saturating_sub(1));
         let expected = remaining.min(self.count);
@@ -143,5 +146,19 @@ mod tests {
         let (f, more) = PageCursor::new(1, 2).observe(200, Some(&json!({"Resources": []})));
         assert!(!more && f[0].check == "pages: /totalResults");
         assert_eq!(PageCursor::new(1, 2).observe(500, None), (vec![], false));
+    }
+
+    /// RFC 7644 §3.4.2: `startIndex` and `itemsPerPage` are required only for partial results, and §3.4.2.4 an empty
+    /// result may leave `Resources` out; RFC 7643 §2.1: member names in any case.
+    #[test]
+    fn a_single_whole_page_may_omit_start_index_and_names_may_differ_in_case() {
+        let whole = json!({"totalResults": 2, "Resources": [{"id": "a"}, {"id": "b"}]});
+        assert_eq!(PageCursor::new(1, 100).observe(200, Some(&whole)), (vec![], false));
+        assert_eq!(PageCursor::new(1, 100).observe(200, Some(&json!({"totalResults": 0}))), (vec![], false));
+        let upper = json!({"TotalResults": 2, "StartIndex": 1, "resources": [{"id": "a"}, {"id": "b"}]});
+        assert_eq!(PageCursor::new(1, 100).observe(200, Some(&upper)), (vec![], false));
+        // partial results still need it
+        let (f, _) = PageCursor::new(1, 1).observe(200, Some(&json!({"totalResults": 2, "Resources": [{"id": "a"}]})));
+        assert_eq!(f[0].check, "pages: /startIndex");
     }
 }

@@ -912,7 +912,7 @@ impl Runner {
                 for (name, cap) in &step.capture {
                     let value = match cap.source() {
                         CaptureFrom::Pointer(p) | CaptureFrom::OptionalPointer(p) => {
-                            obs.json().and_then(|b| b.pointer(&p)).cloned()
+                            obs.json().and_then(|b| check::resolve(b, &p)).cloned()
                         }
                         CaptureFrom::Header(h) => obs.header(&h).map(|v| Value::String(v.to_string())),
                     };

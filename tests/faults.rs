@@ -4,6 +4,10 @@
 //! do not exist, faults no scenario catches and conditional checks (`when`) whose condition holds in no run are
 //! errors too. `SCIMCHECK_FAULTS_VERBOSE=1 cargo test --test faults -- --nocapture` prints which
 //! steps each fault makes fail.
+//!
+//! The other direction: every allowed variant (`tests/support/faults_allowed.rs`, an answer the RFC allows that the
+//! reference server does not give) must leave every scenario of its libraries passing
+//! (`scenarios/rfc/ALLOWANCES.md`).
 
 mod support;
 
@@ -14,6 +18,7 @@ use scimcheck::check;
 use scimcheck::runner::{Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
 use scimcheck::scenario::{self, Scenario, Vars};
 use support::faults::{self, spawn_faulty};
+use support::faults_allowed;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -69,6 +74,15 @@ fn every_library_scenario_names_existing_faults_and_every_fault_is_used() {
         }
     }
     let mut names = BTreeSet::new();
+    for v in faults_allowed::VARIANTS {
+        assert!(names.insert(v.fault.name), "allowed variant {} is defined twice", v.fault.name);
+        assert!(faults::find(v.fault.name).is_none(), "{} is both a fault and an allowed variant", v.fault.name);
+        assert!(
+            !v.rule.is_empty() && !v.libraries.is_empty(),
+            "{}: cite the rule and name its libraries",
+            v.fault.name
+        );
+    }
     for f in faults::catalogue() {
         assert!(names.insert(f.name), "fault {} is defined twice (names are shared by all libraries)", f.name);
         assert!(used.contains(f.name), "fault {} is caught by no scenario", f.name);
@@ -181,4 +195,29 @@ async fn every_scenario_fails_against_the_fault_it_exists_to_catch() {
         }
     }
     assert!(misses.is_empty(), "scenarios that did not catch their fault:\n{}", misses.join("\n"));
+}
+
+/// The other side of the proof: every allowed variant (`tests/support/faults_allowed.rs`, a branch the RFC leaves
+/// open that the reference server does not take) must leave every scenario of its libraries passing. A scenario
+/// that fails here depends on the reference server's choice (see `scenarios/rfc/ALLOWANCES.md`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_passes_against_each_allowed_variant() {
+    let all = scenarios();
+    let mut misses = Vec::new();
+    for variant in faults_allowed::VARIANTS {
+        for s in all.iter().filter(|s| variant.libraries.iter().any(|l| s.id.starts_with(&format!("{l}::")))) {
+            let result = run_against(s, &variant.fault).await;
+            if result.verdict != Verdict::Pass {
+                misses.push(format!(
+                    "{} against the allowed variant {} ({}): {:?}\n{}",
+                    s.id,
+                    variant.fault.name,
+                    variant.rule,
+                    result.verdict,
+                    failed_steps(&result)
+                ));
+            }
+        }
+    }
+    assert!(misses.is_empty(), "scenarios that depend on a choice the RFC leaves open:\n{}", misses.join("\n"));
 }

@@ -136,6 +136,16 @@ pub fn with_content_type(body: Value, content_type: &str) -> Value {
     serde_json::json!({ WITH_CONTENT_TYPE: content_type, BODY: body })
 }
 
+const WITH_HEADERS: &str = "$headers";
+
+/// A JSON body that the fault layer sends with these response headers set (over the server's own), e.g. another
+/// `Location`.
+pub fn with_headers(body: Value, headers: &[(&str, &str)]) -> Value {
+    let map: serde_json::Map<String, Value> =
+        headers.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
+    serde_json::json!({ WITH_HEADERS: map, BODY: body })
+}
+
 /// What a fault does with a request before the server sees it.
 #[derive(Debug)]
 pub enum Before {
@@ -234,6 +244,13 @@ async fn inject(State(fault): State<&'static Fault>, req: Request, next: Next) -
 }
 
 fn respond(status: StatusCode, body: Option<Value>, original: Option<axum::http::response::Parts>) -> Response {
+    let (body, extra) = match body {
+        Some(Value::Object(mut o)) if o.contains_key(WITH_HEADERS) => {
+            let extra = o.remove(WITH_HEADERS);
+            (o.remove(BODY), extra)
+        }
+        other => (other, None),
+    };
     let text = body.as_ref().and_then(|v| v.get(PLAIN_TEXT)).and_then(Value::as_str).map(str::to_string);
     let content_type = body.as_ref().and_then(|v| v.get(WITH_CONTENT_TYPE)).and_then(Value::as_str).map(str::to_string);
     let mut res = match (body, text, content_type) {
@@ -254,6 +271,13 @@ fn respond(status: StatusCode, body: Option<Value>, original: Option<axum::http:
                 res.headers_mut().insert(name, v.clone());
             }
         }
+    }
+    for (name, value) in extra.as_ref().and_then(Value::as_object).into_iter().flatten() {
+        let (Ok(n), Some(Ok(v))) = (name.parse::<header::HeaderName>(), value.as_str().map(HeaderValue::from_str))
+        else {
+            continue;
+        };
+        res.headers_mut().insert(n, v);
     }
     res
 }

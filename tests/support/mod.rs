@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod faults;
+pub mod faults_allowed;
 pub mod faults_azure;
 pub mod faults_okta;
 pub mod faults_rfc;

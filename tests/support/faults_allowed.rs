@@ -1,0 +1,311 @@
+//! Allowed variants: answers the RFC (and the IdPs a library replays) let a server choose, which the reference server
+//! happens not to choose. Each is written like a fault — a rewrite of the reference server's answers — but proves
+//! the opposite: `tests/faults.rs` runs every scenario of the libraries a variant applies to against it, and each
+//! must still pass. A scenario that depended on the reference server's choice would fail here. The table in
+//! `scenarios/rfc/ALLOWANCES.md` names the variant that covers each allowance.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Map, Value};
+
+use super::faults::{pass, with_headers, Fault, Seen};
+
+/// One allowed variant and where it applies.
+pub struct Variant {
+    /// The rewrite (named like a fault; never listed in a `faults.json`).
+    pub fault: Fault,
+    /// The rule that allows it.
+    pub rule: &'static str,
+    /// The scenario libraries whose scenarios must pass against it; a library whose IdP requires the reference
+    /// server's choice is left out (Okta's suites assert `detail` on errors and `startIndex` on every list).
+    pub libraries: &'static [&'static str],
+}
+
+const ALL: &[&str] = &["okta", "azure", "rfc"];
+
+/// Every allowed variant.
+pub static VARIANTS: &[Variant] = &[
+    Variant {
+        fault: Fault {
+            name: "patch-answers-204",
+            description: "a successful PATCH answers 204 No Content without a body instead of 200 with the resource",
+            before: pass,
+            after: patch_answers_204,
+        },
+        rule: "RFC 7644 §3.5.2: on success the server returns 200 with the resource, or 204 with no body",
+        libraries: ALL,
+    },
+    Variant {
+        fault: Fault {
+            name: "error-without-detail",
+            description: "Error bodies carry no `detail`",
+            before: pass,
+            after: error_without_detail,
+        },
+        rule: "RFC 7644 §3.12: detail is OPTIONAL (Okta's suites assert it, so the okta library is left out)",
+        libraries: &["azure", "rfc"],
+    },
+    Variant {
+        fault: Fault {
+            name: "empty-list-without-resources",
+            description: "a ListResponse with totalResults 0 leaves `Resources` out",
+            before: pass,
+            after: empty_list_without_resources,
+        },
+        rule: "RFC 7644 §3.4.2: Resources is REQUIRED only when totalResults is not zero",
+        libraries: ALL,
+    },
+    Variant {
+        fault: Fault {
+            name: "whole-list-without-paging-fields",
+            description: "a ListResponse that holds every result (startIndex 1) leaves out `startIndex` and \
+                          `itemsPerPage`",
+            before: pass,
+            after: whole_list_without_paging_fields,
+        },
+        rule: "RFC 7644 §3.4.2: startIndex and itemsPerPage are REQUIRED when partial results are returned \
+               (Okta's suites assert both on every list, so the okta library is left out)",
+        libraries: &["azure", "rfc"],
+    },
+    Variant {
+        fault: Fault {
+            name: "schemas-reversed",
+            description: "every `schemas` array is sent in reverse order",
+            before: pass,
+            after: schemas_reversed,
+        },
+        rule: "RFC 7643 §3: schemas is a multi-valued attribute; the order of its URIs carries no meaning",
+        libraries: ALL,
+    },
+    Variant {
+        fault: Fault {
+            name: "names-in-other-case",
+            description: "attribute names in responses are sent with an upper-case first letter (`UserName`, \
+                          `TotalResults`, `Members`, `Value`); `id`, `schemas` and `meta` as they are",
+            before: pass,
+            after: names_in_other_case,
+        },
+        rule: "RFC 7643 §2.1: attribute names are case-insensitive",
+        libraries: ALL,
+    },
+    Variant {
+        fault: Fault {
+            name: "location-on-public-host",
+            description: "meta.location and the Location header name the resource on the public host of a reverse \
+                          proxy (https://scim.example.com/…) instead of the base URI the client used",
+            before: pass,
+            after: location_on_public_host,
+        },
+        rule: "RFC 7643 §3.1: meta.location is the resource's URI; RFC 7644 §3.3: Location carries the same URI. \
+               Neither says it shares the host the request was sent to",
+        libraries: ALL,
+    },
+    Variant {
+        fault: Fault {
+            name: "location-relative",
+            description: "the Location header of a 201 is a relative reference (`/scim/v2/Users/{id}`) while \
+                          meta.location is absolute",
+            before: pass,
+            after: location_relative,
+        },
+        rule: "RFC 9110 §10.2.2: Location may be a relative reference, resolved against the request URI; \
+               RFC 7644 §3.3 asks for the resource's URI there, which the resolved reference is",
+        libraries: ALL,
+    },
+    Variant {
+        fault: Fault {
+            name: "user-groups-omitted",
+            description: "users are returned without the `groups` attribute",
+            before: pass,
+            after: user_groups_omitted,
+        },
+        rule: "RFC 7643 §4.1.2: groups is read-only and a service provider MAY leave it out; membership is on the \
+               group",
+        libraries: ALL,
+    },
+    Variant {
+        fault: Fault {
+            name: "members-value-only",
+            description: "group members are returned with `value` only (no `display`, `$ref` or `type`)",
+            before: pass,
+            after: members_value_only,
+        },
+        rule: "RFC 7643 §4.2: of a member's sub-attributes only value identifies it; display, $ref and type are \
+               optional",
+        libraries: ALL,
+    },
+];
+
+/// A variant by name.
+pub fn find(name: &str) -> Option<&'static Variant> {
+    VARIANTS.iter().find(|v| v.fault.name == name)
+}
+
+fn patch_answers_204(seen: &Seen, status: &mut StatusCode, body: &mut Option<Value>) {
+    if seen.method == Method::PATCH && *status == StatusCode::OK {
+        *status = StatusCode::NO_CONTENT;
+        *body = None;
+    }
+}
+
+fn is_error(body: &Value) -> bool {
+    body.get("schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|u| u.as_str() == Some("urn:ietf:params:scim:api:messages:2.0:Error")))
+}
+
+fn error_without_detail(_: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    if let Some(Value::Object(o)) = body {
+        if is_error(&Value::Object(o.clone())) {
+            o.remove("detail");
+        }
+    }
+}
+
+fn is_list(body: &Map<String, Value>) -> bool {
+    body.get("schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|u| u.as_str() == Some("urn:ietf:params:scim:api:messages:2.0:ListResponse")))
+}
+
+fn empty_list_without_resources(_: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    if let Some(Value::Object(o)) = body {
+        if is_list(o) && o.get("totalResults").and_then(Value::as_u64) == Some(0) {
+            o.remove("Resources");
+        }
+    }
+}
+
+fn whole_list_without_paging_fields(_: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    if let Some(Value::Object(o)) = body {
+        let total = o.get("totalResults").and_then(Value::as_u64);
+        let listed = o.get("Resources").and_then(Value::as_array).map_or(0, Vec::len) as u64;
+        let first = o.get("startIndex").and_then(Value::as_u64).is_none_or(|s| s == 1);
+        if is_list(o) && total == Some(listed) && first {
+            o.remove("startIndex");
+            o.remove("itemsPerPage");
+        }
+    }
+}
+
+fn reverse_schemas(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                if k == "schemas" {
+                    if let Value::Array(a) = x {
+                        a.reverse();
+                    }
+                } else {
+                    reverse_schemas(x);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(reverse_schemas),
+        _ => {}
+    }
+}
+
+fn schemas_reversed(_: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    if let Some(b) = body {
+        reverse_schemas(b);
+    }
+}
+
+/// `userName` → `UserName`; names that are URIs, `id`, `schemas`, `meta` (and what is inside it) and `$ref` stay.
+fn recase(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            let old = std::mem::take(o);
+            for (k, mut x) in old {
+                let keep = k.contains(':') || matches!(k.as_str(), "id" | "schemas" | "meta") || k.starts_with('$');
+                if k != "meta" {
+                    recase(&mut x);
+                }
+                let name = if keep {
+                    k
+                } else {
+                    let mut c = k.chars();
+                    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+                };
+                o.insert(name, x);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(recase),
+        _ => {}
+    }
+}
+
+fn names_in_other_case(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    // discovery documents describe attributes by name; their own member names are the same kind of thing, but
+    // keep them as they are so the variant is about resources, lists and errors
+    let discovery = ["/ServiceProviderConfig", "/Schemas", "/ResourceTypes"].iter().any(|p| seen.path.starts_with(p));
+    if let (Some(b), false) = (body, discovery) {
+        recase(b);
+    }
+}
+
+const PUBLIC: &str = "https://scim.example.com/scim/v2";
+
+fn to_public(v: &mut Value) {
+    if let Some(Value::String(loc)) = v.pointer_mut("/meta/location") {
+        if let Some(i) = loc.find("/Users/").or_else(|| loc.find("/Groups/")) {
+            *loc = format!("{PUBLIC}{}", &loc[i..]);
+        }
+    }
+}
+
+fn location_on_public_host(seen: &Seen, status: &mut StatusCode, body: &mut Option<Value>) {
+    let Some(b) = body.as_mut() else { return };
+    to_public(b);
+    if let Some(Value::Array(rs)) = b.get_mut("Resources") {
+        rs.iter_mut().for_each(to_public);
+    }
+    let created = seen.method == Method::POST && *status == StatusCode::CREATED;
+    let loc = b.pointer("/meta/location").and_then(Value::as_str).map(str::to_string);
+    if let (true, Some(loc)) = (created, loc) {
+        let b = b.clone();
+        *body = Some(with_headers(b, &[("location", &loc)]));
+    }
+}
+
+fn location_relative(seen: &Seen, status: &mut StatusCode, body: &mut Option<Value>) {
+    let Some(b) = body.as_ref() else { return };
+    if seen.method != Method::POST || *status != StatusCode::CREATED {
+        return;
+    }
+    let Some(loc) = b.pointer("/meta/location").and_then(Value::as_str) else { return };
+    // drop scheme and authority: `http://127.0.0.1:PORT/api/...` → `/api/...`
+    let Some(path) = loc.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string())) else {
+        return;
+    };
+    *body = Some(with_headers(b.clone(), &[("location", &path)]));
+}
+
+/// Applies `f` to the body and to each element of its `Resources`.
+fn each_resource(body: &mut Option<Value>, f: fn(&mut Map<String, Value>)) {
+    let Some(Value::Object(o)) = body else { return };
+    if let Some(Value::Array(rs)) = o.get_mut("Resources") {
+        rs.iter_mut().filter_map(Value::as_object_mut).for_each(f);
+    }
+    f(o);
+}
+
+fn user_groups_omitted(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    if seen.path.starts_with("/Users") {
+        each_resource(body, |r| {
+            r.remove("groups");
+        });
+    }
+}
+
+fn members_value_only(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    if seen.path.starts_with("/Groups") {
+        each_resource(body, |r| {
+            if let Some(Value::Array(ms)) = r.get_mut("members") {
+                for m in ms.iter_mut().filter_map(Value::as_object_mut) {
+                    m.retain(|k, _| k == "value");
+                }
+            }
+        });
+    }
+}
