@@ -103,7 +103,13 @@ pub async fn serve(args: ServeArgs) -> std::io::Result<()> {
             e.token.as_deref().unwrap_or("(configured, or stored in the data file)")
         );
     }
-    println!("Admin API: {} key {}", server.admin_url, server.admin_key);
+    match server.admin_key.is_empty() {
+        true => println!(
+            "Admin API: {} key (stored in the data file as a digest; shown only when it was made)",
+            server.admin_url
+        ),
+        false => println!("Admin API: {} key {}", server.admin_url, server.admin_key),
+    }
     println!("Ctrl-C stops the server.");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {

@@ -15,6 +15,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{header, Uri};
@@ -22,6 +23,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use rand::RngExt;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -69,6 +71,11 @@ pub struct ServerConfig {
     pub data: Option<PathBuf>,
     /// How hard each commit to the data file pushes to disk.
     pub data_sync: SyncMode,
+    /// With a data file: how stale a token's stored `lastUsed` may get. Authentication never writes; a
+    /// background task writes a token's use behind once it is this much newer than the stored one (a first
+    /// use at once), so a token costs at most one write per interval. Graceful shutdown writes every use
+    /// still unwritten. Default 60 s.
+    pub token_use_interval: Duration,
 }
 
 impl Default for ServerConfig {
@@ -84,6 +91,7 @@ impl Default for ServerConfig {
             public_url: None,
             data: None,
             data_sync: SyncMode::default(),
+            token_use_interval: Duration::from_secs(60),
         }
     }
 }
@@ -199,6 +207,60 @@ pub fn split_authority(authority: &str) -> Option<(&str, Option<u16>)> {
     valid_name.then_some((host, port))
 }
 
+fn digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// Where the data file keeps the admin key's SHA-256 digest (hex).
+const ADMIN_KEY_DIGEST: &str = "adminKeySha256";
+
+/// The admin key: the one the configuration gives, else the one the data file holds (as a digest only), else
+/// a new one (whose digest the data file then keeps). Returns the key to show — empty when only its digest is
+/// known — and its digest. The configured key always wins and replaces a stored digest, so starting once with
+/// a configuration that names a key replaces a lost generated one.
+///
+/// Errors: the data file cannot be read or written, or holds a digest that is not 32 bytes of hex.
+fn resolve_admin_key(configured: Option<&str>, db: Option<&Db>) -> std::io::Result<(String, [u8; 32])> {
+    let stored = match db {
+        Some(db) => db.server_value(ADMIN_KEY_DIGEST).map_err(io_error)?,
+        None => None,
+    };
+    let (shown, key_digest) = match (configured, &stored) {
+        (Some(key), _) => (key.to_string(), digest(key)),
+        (None, Some(hex_digest)) => {
+            let bytes = hex::decode(hex_digest).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
+            let stored = bytes.ok_or_else(|| io_error("the data file holds an unreadable admin key digest"))?;
+            (String::new(), stored)
+        }
+        (None, None) => {
+            let key = generate_secret("admin_");
+            let d = digest(&key);
+            (key, d)
+        }
+    };
+    let hex_digest = hex::encode(key_digest);
+    if let Some(db) = db {
+        if stored.as_deref() != Some(hex_digest.as_str()) {
+            db.set_server_value(ADMIN_KEY_DIGEST, &hex_digest).map_err(io_error)?;
+        }
+    }
+    Ok((shown, key_digest))
+}
+
+/// Writes tokens' uses behind (see [`ServerConfig::token_use_interval`]) until aborted. The write runs on
+/// the blocking pool: it waits for the data file, which a long SCIM write may hold.
+async fn write_token_use_behind(tenants: Arc<Tenants>, interval: Duration) {
+    let min_age = chrono::TimeDelta::from_std(interval).unwrap_or(chrono::TimeDelta::MAX);
+    let tick = (interval / 60).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    loop {
+        tokio::time::sleep(tick).await;
+        let t = tenants.clone();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || t.flush_token_use(min_age)).await {
+            tracing::warn!(error = %e, "token use could not be written to the data file; retrying");
+        }
+    }
+}
+
 /// Generates a secret with 256 bits of randomness (for the admin key).
 pub fn generate_secret(marker: &str) -> String {
     let bytes: [u8; 32] = rand::rng().random();
@@ -210,7 +272,8 @@ pub fn generate_secret(marker: &str) -> String {
 pub struct AppState {
     pub tenants: Arc<Tenants>,
     pub base_domain: String,
-    admin_key: String,
+    /// The SHA-256 digest of the admin key (the key itself is kept nowhere).
+    admin_key_digest: [u8; 32],
     origin: String,
     public_url: Option<PublicUrl>,
     body_limit: usize,
@@ -357,7 +420,7 @@ async fn admin_auth(State(st): State<Arc<AppState>>, req: Request, next: Next) -
     let presented =
         req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(parse_authorization);
     match presented {
-        Some(p) if bool::from(p.as_bytes().ct_eq(st.admin_key.as_bytes())) => next.run(req).await,
+        Some(p) if bool::from(digest(p).ct_eq(&st.admin_key_digest)) => next.run(req).await,
         Some(_) => ScimError::Unauthorized("the admin key is invalid".into()).into_response(),
         None => {
             ScimError::Unauthorized("the admin API requires 'Authorization: Bearer <admin key>'".into()).into_response()
@@ -398,7 +461,7 @@ pub struct RunningServer {
     pub token: String,
     /// Every seeded endpoint with its token.
     pub endpoints: Vec<Endpoint>,
-    /// The admin API key.
+    /// The admin API key; empty when the data file holds only its digest (it was shown when it was made).
     pub admin_key: String,
     /// The admin API's base URI.
     pub admin_url: String,
@@ -444,7 +507,7 @@ fn reopened(tenants: &Tenants, token: Option<&str>) -> std::io::Result<Vec<Seede
         for app in AppKind::ALL {
             let mut shown = None;
             if let (0, AppKind::Okta, Some(token)) = (i, app, token) {
-                match t.portal.authenticate(app, token) {
+                match t.portal.check_token(app, token) {
                     Ok(_) => {}
                     Err(AuthFailure::Invalid) => {
                         let expires = tenants.clock().now() + chrono::Duration::days(365);
@@ -491,13 +554,14 @@ pub async fn spawn_with(config: ServerConfig, wrap: impl FnOnce(Router) -> Route
         true => seed.apply(&tenants).map_err(io_error)?,
         false => reopened(&tenants, config.token.as_deref())?,
     };
-    let admin_key = seed.admin_key.clone().unwrap_or_else(|| generate_secret("admin_"));
+    let (admin_key, admin_key_digest) =
+        resolve_admin_key(seed.admin_key.as_deref(), tenants.data_file().map(Arc::as_ref))?;
     let origin = format!("http://{addr}");
     let public_url = config.public_url.as_deref().map(PublicUrl::parse).transpose().map_err(io_error)?;
     let state = Arc::new(AppState {
         tenants: tenants.clone(),
         base_domain: seed.base_domain.clone(),
-        admin_key: admin_key.clone(),
+        admin_key_digest,
         origin: origin.clone(),
         public_url,
         body_limit: config.body_limit,
@@ -523,7 +587,23 @@ pub async fn spawn_with(config: ServerConfig, wrap: impl FnOnce(Router) -> Route
         .unwrap_or_else(|| Arc::new(Directory::new(config.directory)));
     let (tx, rx) = oneshot::channel::<()>();
     let router = wrap(app(state));
-    let task = tokio::spawn(serve::serve(listener, router, config.limits, rx));
+    let behind = tenants
+        .data_file()
+        .is_some()
+        .then(|| tokio::spawn(write_token_use_behind(tenants.clone(), config.token_use_interval)));
+    let serving = tenants.clone();
+    let task = tokio::spawn(async move {
+        serve::serve(listener, router, config.limits, rx).await;
+        if let Some(behind) = behind {
+            behind.abort();
+            let _ = behind.await;
+            // Every use not yet written, now that no request can make another.
+            let flushed = tokio::task::spawn_blocking(move || serving.flush_token_use(chrono::TimeDelta::zero()));
+            if let Ok(Err(e)) = flushed.await {
+                tracing::warn!(error = %e, "token use could not be written to the data file at shutdown");
+            }
+        }
+    });
     Ok(RunningServer {
         base_url,
         token,

@@ -35,6 +35,10 @@ pub enum SyncMode {
 }
 
 const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS server (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tenants (
     name TEXT PRIMARY KEY,
     policy TEXT NOT NULL,
@@ -181,6 +185,29 @@ impl Db {
         ))
         .map_err(open_error)?;
         Ok(Arc::new(Db { conn: Mutex::new(conn) }))
+    }
+
+    /// A server-wide value (`server` table), such as the admin key's digest.
+    pub fn server_value(&self, key: &str) -> ScimResult<Option<String>> {
+        let conn = self.conn.lock();
+        conn.query_row("SELECT value FROM server WHERE key = ?1", [key], |r| r.get(0)).optional().map_err(db_error)
+    }
+
+    /// Sets a server-wide value, durably (its own transaction).
+    pub fn set_server_value(&self, key: &str, value: &str) -> ScimResult<()> {
+        let conn = self.conn.lock();
+        conn.execute(
+            "INSERT INTO server (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+        .map(|_| ())
+        .map_err(db_error)
+    }
+
+    /// How many rows this server has inserted, updated or deleted in the file since it opened it (SQLite's
+    /// `total_changes`): what tests and benchmarks read to show that a request did or did not write.
+    pub fn total_changes(&self) -> u64 {
+        self.conn.lock().total_changes()
     }
 
     /// The names of the stored tenants, in name order.

@@ -255,11 +255,45 @@ impl Portal {
         self.save(&[Op::PutConfig { config: config.to_json() }])
     }
 
-    fn save_tokens(&self, app: AppKind, tokens: &TokenStore) -> ScimResult<()> {
+    /// Writes an app's token records (with every token's `lastUsed`) and notes that the file holds them.
+    fn save_tokens(&self, app: AppKind, tokens: &mut TokenStore) -> ScimResult<()> {
         if self.journal.is_none() {
             return Ok(());
         }
-        self.save(&[Op::PutTokens { app: app.name().to_string(), records: tokens.to_stored_json() }])
+        self.save(&[Op::PutTokens { app: app.name().to_string(), records: tokens.to_stored_json() }])?;
+        tokens.mark_last_used_stored();
+        Ok(())
+    }
+
+    /// Writes behind the tokens' `lastUsed`: every app with a token whose last use is newer than the data
+    /// file's by `min_age` or more (or whose use the file does not hold at all) has its token records
+    /// written, in one transaction. Authentication itself never writes, so a token used at every request
+    /// costs at most one write per `min_age`; with `min_age` zero (at shutdown) every unwritten use is
+    /// written. Returns how many apps were written; without a data file, none.
+    ///
+    /// The write happens under the portal's lock, so it can never overwrite a newer issue or revocation.
+    /// Errors: the data file could not be written (the uses stay due and the next call tries again).
+    pub fn flush_token_use(&self, min_age: chrono::Duration) -> ScimResult<usize> {
+        if self.journal.is_none() {
+            return Ok(0);
+        }
+        let mut st = self.state.lock();
+        let due: Vec<AppKind> =
+            st.apps.iter().filter(|(_, a)| a.tokens.last_used_due(min_age)).map(|(k, _)| *k).collect();
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let ops: Vec<Op> = due
+            .iter()
+            .map(|k| Op::PutTokens { app: k.name().to_string(), records: st.apps[k].tokens.to_stored_json() })
+            .collect();
+        self.save(&ops)?;
+        for k in &due {
+            if let Some(a) = st.apps.get_mut(k) {
+                a.tokens.mark_last_used_stored();
+            }
+        }
+        Ok(due.len())
     }
 
     fn portal_user_op(st: &PortalState, id: Uuid) -> Option<Op> {
@@ -278,6 +312,16 @@ impl Portal {
         let mut st = self.state.lock();
         match st.apps.get_mut(&app) {
             Some(a) => a.tokens.authenticate(presented, now),
+            None => Err(AuthFailure::Invalid),
+        }
+    }
+
+    /// Whether a credential is a live token of the app, without recording a use.
+    pub fn check_token(&self, app: AppKind, presented: &str) -> Result<TokenId, AuthFailure> {
+        let now = self.now();
+        let st = self.state.lock();
+        match st.apps.get(&app) {
+            Some(a) => a.tokens.check(presented, now),
             None => Err(AuthFailure::Invalid),
         }
     }
@@ -372,7 +416,7 @@ impl Portal {
         let a = st.apps.entry(app).or_default();
         let mut tokens = a.tokens.clone();
         let issued = tokens.issue(now, expires_at, label);
-        self.save_tokens(app, &tokens)?;
+        self.save_tokens(app, &mut tokens)?;
         a.tokens = tokens;
         Ok(issued)
     }
@@ -390,7 +434,7 @@ impl Portal {
         let a = st.apps.entry(app).or_default();
         let mut tokens = a.tokens.clone();
         let id = tokens.insert_known(cleartext, now, expires_at, label)?;
-        self.save_tokens(app, &tokens)?;
+        self.save_tokens(app, &mut tokens)?;
         a.tokens = tokens;
         Ok(id)
     }
@@ -409,7 +453,7 @@ impl Portal {
         if !tokens.revoke(id) {
             return Ok(false);
         }
-        self.save_tokens(app, &tokens)?;
+        self.save_tokens(app, &mut tokens)?;
         a.tokens = tokens;
         Ok(true)
     }
@@ -647,6 +691,27 @@ impl Tenants {
             map.insert(name.clone(), Arc::new(Tenant { name, policy, directory, portal }));
         }
         Ok(Tenants { map: RwLock::new(map), clock, directory_config, db: Some(db) })
+    }
+
+    /// The data file, when tenants persist (`--data`).
+    pub fn data_file(&self) -> Option<&Arc<Db>> {
+        self.db.as_ref()
+    }
+
+    /// Writes behind every tenant's token use ([`Portal::flush_token_use`]); returns how many apps' tokens
+    /// were written. Errors: the first tenant whose write failed (the others are still tried).
+    pub fn flush_token_use(&self, min_age: chrono::Duration) -> ScimResult<usize> {
+        let mut written = 0;
+        let mut first_error = None;
+        for t in self.list() {
+            match t.portal.flush_token_use(min_age) {
+                Ok(n) => written += n,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(written), Err)
     }
 
     /// Whether no tenant exists (a new data file, before seeding).

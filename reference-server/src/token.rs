@@ -211,6 +211,9 @@ struct TokenRecord {
     created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     last_used: Option<DateTime<Utc>>,
+    /// The `last_used` the data file holds (what was last written there), so that a use is written behind
+    /// at most once per interval instead of at every request.
+    last_used_stored: Option<DateTime<Utc>>,
     revoked: bool,
 }
 
@@ -339,6 +342,7 @@ impl TokenStore {
             created_at: now,
             expires_at,
             last_used: None,
+            last_used_stored: None,
             revoked: false,
         }
     }
@@ -357,6 +361,21 @@ impl TokenStore {
     /// nor how many bytes did. On success the token's `last_used` becomes `now`. A revoked token reports
     /// [`AuthFailure::Revoked`] even when also expired; a token is expired when `now >= expires_at`.
     pub fn authenticate(&mut self, presented: &str, now: DateTime<Utc>) -> Result<TokenId, AuthFailure> {
+        let i = self.find(presented, now)?;
+        let record = &mut self.records[i];
+        record.last_used = Some(now);
+        Ok(record.id)
+    }
+
+    /// Like [`TokenStore::authenticate`] without recording a use (`last_used` is left as it is): whether the
+    /// server already holds a token given at start is no use of it.
+    pub fn check(&self, presented: &str, now: DateTime<Utc>) -> Result<TokenId, AuthFailure> {
+        self.find(presented, now).map(|i| self.records[i].id)
+    }
+
+    /// The index of the active record whose digest equals the presented value's, in constant time over all
+    /// records.
+    fn find(&self, presented: &str, now: DateTime<Utc>) -> Result<usize, AuthFailure> {
         let digest = TokenHash::of(presented);
         let mut found = Choice::from(0u8);
         let mut index = 0u64;
@@ -368,14 +387,11 @@ impl TokenStore {
         if !bool::from(found) {
             return Err(AuthFailure::Invalid);
         }
-        let record = usize::try_from(index).ok().and_then(|i| self.records.get_mut(i)).ok_or(AuthFailure::Invalid)?;
-        match record.status(now) {
+        let i = usize::try_from(index).ok().filter(|i| *i < self.records.len()).ok_or(AuthFailure::Invalid)?;
+        match self.records[i].status(now) {
             TokenStatus::Revoked => Err(AuthFailure::Revoked),
             TokenStatus::Expired => Err(AuthFailure::Expired),
-            TokenStatus::Active => {
-                record.last_used = Some(now);
-                Ok(record.id)
-            }
+            TokenStatus::Active => Ok(i),
         }
     }
 
@@ -409,6 +425,26 @@ impl TokenStore {
             n += 1;
         }
         n
+    }
+
+    /// Whether a use of some token is newer than what the data file holds by `min_age` or more — or, for a
+    /// token whose use the file does not hold at all, newer at all. With `min_age` zero: any use not written
+    /// yet. The caller writes the store (its `lastUsed` values) when this is true, so each token's use costs
+    /// at most one write per `min_age`, never one per request.
+    pub fn last_used_due(&self, min_age: chrono::Duration) -> bool {
+        self.records.iter().any(|r| match (r.last_used, r.last_used_stored) {
+            (Some(used), Some(stored)) => used > stored && used - stored >= min_age,
+            (Some(_), None) => true,
+            (None, _) => false,
+        })
+    }
+
+    /// Records that the data file now holds every token's current `last_used` (after the caller wrote
+    /// [`TokenStore::to_stored_json`]).
+    pub fn mark_last_used_stored(&mut self) {
+        for r in &mut self.records {
+            r.last_used_stored = r.last_used;
+        }
     }
 
     /// How many tokens are accepted at `now`.
@@ -479,6 +515,7 @@ impl TokenStore {
                 created_at: r.created_at,
                 expires_at: r.expires_at,
                 last_used: r.last_used,
+                last_used_stored: r.last_used,
                 revoked: r.revoked,
             });
         }
@@ -588,6 +625,40 @@ mod tests {
         assert_eq!(info.last_used, Some(at));
         assert_eq!(info.status, TokenStatus::Active);
         assert_eq!(info.label.as_deref(), Some("okta"));
+    }
+
+    #[test]
+    fn a_use_is_due_for_writing_once_then_only_after_the_interval() {
+        let minute = Duration::minutes(1);
+        let mut store = TokenStore::new();
+        let issued = store.issue(t0(), t0() + Duration::days(30), None);
+        assert!(!store.last_used_due(minute), "never used: nothing to write");
+        assert!(!store.last_used_due(Duration::zero()));
+        store.authenticate(&issued.token, t0()).unwrap();
+        assert!(store.last_used_due(minute), "a first use is written at once");
+        store.mark_last_used_stored();
+        assert!(!store.last_used_due(minute) && !store.last_used_due(Duration::zero()));
+        store.authenticate(&issued.token, t0() + Duration::seconds(59)).unwrap();
+        assert!(!store.last_used_due(minute), "59 s newer than the stored use: not yet");
+        assert!(store.last_used_due(Duration::zero()), "but written at shutdown");
+        store.authenticate(&issued.token, t0() + Duration::seconds(60)).unwrap();
+        assert!(store.last_used_due(minute));
+        // A store read back from its stored form holds what it was written with.
+        let back = TokenStore::from_stored_json(&store.to_stored_json()).unwrap();
+        assert!(!back.last_used_due(Duration::zero()));
+        assert_eq!(back.list(t0())[0].last_used, Some(t0() + Duration::seconds(60)));
+    }
+
+    #[test]
+    fn check_is_authentication_without_a_use() {
+        let mut store = TokenStore::new();
+        let issued = store.issue(t0(), t0() + Duration::days(1), None);
+        assert_eq!(store.check(&issued.token, t0()), Ok(issued.id));
+        assert_eq!(store.list(t0())[0].last_used, None);
+        assert_eq!(store.check("scim_unknown-token-value", t0()), Err(AuthFailure::Invalid));
+        assert_eq!(store.check(&issued.token, t0() + Duration::days(1)), Err(AuthFailure::Expired));
+        store.revoke(issued.id);
+        assert_eq!(store.check(&issued.token, t0()), Err(AuthFailure::Revoked));
     }
 
     #[test]

@@ -1155,8 +1155,29 @@ async fn a_tenant_that_refuses_users_without_a_seat_says_which_cal_is_full_and_c
     inactive["active"] = json!(false);
     assert_eq!(beta.post("/Users", inactive).await.status, 201);
     assert_eq!(beta.delete(&format!("/Users/{first}")).await.status, 204);
-    let second = beta.user("second@example.com").await;
+    let r = beta.post("/Users", okta_user("second@example.com")).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let second = id_of(&r.body);
     assert_eq!(beta.cal(&second).await, "standard");
+    // A POST that would restore the deleted user (now that its seat is taken) is refused the same way, and
+    // the deleted user stays as it was: hidden, deactivated, without a seat; no version is used up.
+    let version = |v: &Value| -> u64 {
+        v["meta"]["version"].as_str().unwrap().trim_start_matches("W/").trim_matches('"').parse().unwrap()
+    };
+    let last_version = version(&r.body);
+    let access_before = s.access("beta", &first).await;
+    let r = beta.post("/Users", okta_user("first@example.com")).await;
+    let detail = r.assert_error(403, None);
+    assert!(detail.contains("CAL 'standard' has 1 of 1 seats in use"), "{detail}");
+    assert_eq!(s.access("beta", &first).await, access_before);
+    assert_eq!(access_before["status"], "deactivated");
+    assert_eq!(beta.get(&format!("/Users/{first}")).await.status, 404);
+    assert_eq!(s.used("beta").await, BTreeMap::from([("standard".into(), 1)]));
+    let mut inactive = okta_user("fourth@example.com");
+    inactive["active"] = json!(false);
+    let r = beta.post("/Users", inactive).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(version(&r.body), last_version + 1, "the refused POST used up a version");
     let r = s.admin(Method::GET, "/tenants/beta", None).await;
     assert_eq!(r.body["settings"]["refuseWithoutSeat"], json!(true), "{}", r.text);
 }
