@@ -1,5 +1,7 @@
 //! `scim-reference-server`: runs the reference SCIM 2.0 server until Ctrl-C (the same options as `scimcheck serve`).
 
+use std::process::ExitCode;
+
 use clap::Parser;
 use scim_reference_server::cli::{serve, ServeArgs};
 
@@ -11,11 +13,19 @@ struct Args {
     serve: ServeArgs,
 }
 
+/// Exits with status 1 and one readable line on stderr when the server cannot start (an address in use, a
+/// data file another server holds or that is no SQLite file, a configuration that is refused).
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
-    serve(Args::parse().serve).await
+    match serve(Args::parse().serve).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scim-reference-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

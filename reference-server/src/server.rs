@@ -222,7 +222,7 @@ const ADMIN_KEY_DIGEST: &str = "adminKeySha256";
 /// Errors: the data file cannot be read or written, or holds a digest that is not 32 bytes of hex.
 fn resolve_admin_key(configured: Option<&str>, db: Option<&Db>) -> std::io::Result<(String, [u8; 32])> {
     let stored = match db {
-        Some(db) => db.server_value(ADMIN_KEY_DIGEST).map_err(io_error)?,
+        Some(db) => db.server_value(ADMIN_KEY_DIGEST).map_err(start_error)?,
         None => None,
     };
     let (shown, key_digest) = match (configured, &stored) {
@@ -241,7 +241,7 @@ fn resolve_admin_key(configured: Option<&str>, db: Option<&Db>) -> std::io::Resu
     let hex_digest = hex::encode(key_digest);
     if let Some(db) = db {
         if stored.as_deref() != Some(hex_digest.as_str()) {
-            db.set_server_value(ADMIN_KEY_DIGEST, &hex_digest).map_err(io_error)?;
+            db.set_server_value(ADMIN_KEY_DIGEST, &hex_digest).map_err(start_error)?;
         }
     }
     Ok((shown, key_digest))
@@ -496,6 +496,12 @@ fn io_error(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
 }
 
+/// A start-up failure (a data file in use or unreadable, a seed refused) as the operator should read it: the
+/// detail alone, without the HTTP status a request would have got.
+fn start_error(e: ScimError) -> std::io::Error {
+    io_error(e.detail())
+}
+
 /// The endpoints of a data file opened again: its tenants as stored (the seed is not applied again). Stored
 /// tokens exist only as digests, so none is shown, except `token` (`--token`), which is added to the first
 /// tenant's SCIMOkta app unless it is already stored there.
@@ -511,7 +517,9 @@ fn reopened(tenants: &Tenants, token: Option<&str>) -> std::io::Result<Vec<Seede
                     Ok(_) => {}
                     Err(AuthFailure::Invalid) => {
                         let expires = tenants.clock().now() + chrono::Duration::days(365);
-                        t.portal.insert_token(app, token, expires, Some("given at start".into())).map_err(io_error)?;
+                        t.portal
+                            .insert_token(app, token, expires, Some("given at start".into()))
+                            .map_err(start_error)?;
                     }
                     Err(e) => return Err(io_error(format!("the token given with --token is stored but {e}"))),
                 }
@@ -545,13 +553,13 @@ pub async fn spawn_with(config: ServerConfig, wrap: impl FnOnce(Router) -> Route
     }
     let tenants = match &config.data {
         Some(path) => {
-            let db = Db::open(path, config.data_sync).map_err(io_error)?;
-            Arc::new(Tenants::open(config.clock.clone(), config.directory, db).map_err(io_error)?)
+            let db = Db::open(path, config.data_sync).map_err(start_error)?;
+            Arc::new(Tenants::open(config.clock.clone(), config.directory, db).map_err(start_error)?)
         }
         None => Arc::new(Tenants::new(config.clock.clone(), config.directory)),
     };
     let seeded: Vec<SeededApp> = match tenants.is_empty() {
-        true => seed.apply(&tenants).map_err(io_error)?,
+        true => seed.apply(&tenants).map_err(start_error)?,
         false => reopened(&tenants, config.token.as_deref())?,
     };
     let (admin_key, admin_key_digest) =

@@ -149,6 +149,34 @@ pub(crate) enum Op {
 #[derive(Debug)]
 pub struct Db {
     conn: Mutex<Connection>,
+    /// A handle on the file holding an exclusive advisory lock (`flock`) for as long as the server has the
+    /// file open: a second server on the same file would serve its own copy from memory and write over the
+    /// first's. Declared after `conn` so that it is closed after the connection (closing a handle of the file
+    /// earlier would also drop SQLite's own POSIX locks, which belong to the process).
+    _lock: std::fs::File,
+}
+
+/// Opens (creating it when missing) and locks the data file for this server alone. Errors: the file cannot
+/// be opened, or another server (process or in-process instance) holds it.
+fn lock_data_file(path: &Path) -> ScimResult<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| ScimError::Internal(format!("the data file {} could not be opened: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ScimError::Internal(format!(
+            "the data file {} is in use by another server; stop it first (two servers on one file would \
+             overwrite each other's changes)",
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(ScimError::Internal(format!("the data file {} could not be locked: {e}", path.display())))
+        }
+    }
 }
 
 /// Everything stored for one tenant, as read at start.
@@ -164,11 +192,14 @@ pub struct TenantRows {
 }
 
 impl Db {
-    /// Opens (or creates) the data file in WAL mode with the given durability.
+    /// Opens (or creates) the data file in WAL mode with the given durability, for this server alone.
+    ///
+    /// Errors: the file cannot be opened or is no SQLite database, or another server has it open.
     pub fn open(path: &Path, sync: SyncMode) -> ScimResult<Arc<Db>> {
         let open_error = |e: rusqlite::Error| {
             ScimError::Internal(format!("the data file {} could not be opened: {e}", path.display()))
         };
+        let lock = lock_data_file(path)?;
         let conn = Connection::open(path).map_err(open_error)?;
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).map_err(open_error)?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -184,7 +215,7 @@ impl Db {
             "PRAGMA synchronous={sync}; PRAGMA wal_autocheckpoint=10000; PRAGMA foreign_keys=OFF; {SCHEMA}"
         ))
         .map_err(open_error)?;
-        Ok(Arc::new(Db { conn: Mutex::new(conn) }))
+        Ok(Arc::new(Db { conn: Mutex::new(conn), _lock: lock }))
     }
 
     /// A server-wide value (`server` table), such as the admin key's digest.

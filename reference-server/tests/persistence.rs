@@ -161,3 +161,49 @@ async fn without_a_data_file_token_use_stays_in_memory() {
     assert!(listed_token(&r.body, "given at start")["lastUsed"].is_string(), "{}", r.text);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_second_server_on_a_data_file_in_use_is_refused_and_the_first_is_unaffected() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("portal.db");
+    let first = spawn(ServerConfig::default().with_data(&data).with_token(TOKEN)).await.unwrap();
+    let err = spawn(ServerConfig::default().with_data(&data)).await.expect_err("two servers on one data file");
+    let message = err.to_string();
+    assert!(message.contains("is in use by another server"), "{message}");
+    assert!(message.contains("portal.db"), "{message}");
+    use_token(&first, 1).await;
+    let r = admin(&first, &first.admin_key, "/tenants").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    first.shutdown().await;
+    // Stopped, the first gives the file up.
+    let again = spawn(ServerConfig::default().with_data(&data).with_token(TOKEN)).await.unwrap();
+    use_token(&again, 1).await;
+    again.shutdown().await;
+}
+
+/// The binary's start-up failures: status 1 and one readable line on stderr — no debug dump, no HTTP status.
+#[tokio::test]
+async fn the_binary_refuses_a_data_file_in_use_or_unreadable_in_one_readable_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("portal.db");
+    let not_sqlite = dir.path().join("notes.txt");
+    std::fs::write(&not_sqlite, "these are not the droids you are looking for\n".repeat(100)).unwrap();
+    let holder = spawn(ServerConfig::default().with_data(&data)).await.unwrap();
+    for (file, expected) in [(&data, "is in use by another server"), (&not_sqlite, "is not a database")] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_scim-reference-server"))
+            .args(["--listen", "127.0.0.1:0", "--data"])
+            .arg(file)
+            .env("RUST_LOG", "off")
+            .output()
+            .expect("the server binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(out.stdout.is_empty(), "nothing is announced: {}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("scim-reference-server: the data file "), "{stderr}");
+        assert!(stderr.contains(expected) && !stderr.contains("Custom") && !stderr.contains("500"), "{stderr}");
+    }
+    // The file in use was not touched by the refused start: the holder serves on.
+    assert_eq!(admin(&holder, &holder.admin_key, "/tenants").await.status, 200);
+    holder.shutdown().await;
+}
