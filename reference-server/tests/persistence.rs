@@ -207,3 +207,99 @@ async fn the_binary_refuses_a_data_file_in_use_or_unreadable_in_one_readable_lin
     assert_eq!(admin(&holder, &holder.admin_key, "/tenants").await.status, 200);
     holder.shutdown().await;
 }
+
+async fn admin_send(server: &RunningServer, key: &str, method: Method, path: &str, body: Option<Value>) -> Res {
+    let client = reqwest::Client::new();
+    let mut rb = client.request(method, format!("{}{path}", server.admin_url)).bearer_auth(key);
+    if let Some(b) = body {
+        rb = rb.header("Content-Type", "application/json").body(b.to_string());
+    }
+    common::Server::finish(rb).await
+}
+
+async fn scim_post(server: &RunningServer, base: &str, token: &str, user_name: &str) -> Res {
+    let client = reqwest::Client::new();
+    let rb = client
+        .post(format!("{}/t/beta/api/v1/SCIM/SCIMAzure{base}", server.admin_url.trim_end_matches("/admin")))
+        .bearer_auth(token)
+        .header("Content-Type", "application/scim+json")
+        .body(common::okta_user(user_name).to_string());
+    common::Server::finish(rb).await
+}
+
+/// What the admin API shows of tenant `beta` and two of its users, with the listen address made neutral.
+async fn beta_view(server: &RunningServer, key: &str, users: &[String]) -> String {
+    let mut parts = Vec::new();
+    for path in ["/tenants/beta", "/tenants/beta/apps/SCIMAzure/tokens", "/tenants/beta/apps/SCIMOkta/tokens"] {
+        let r = admin(server, key, path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        parts.push(r.body);
+    }
+    for id in users {
+        let r = admin(server, key, &format!("/tenants/beta/users/{id}/access")).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        parts.push(r.body);
+    }
+    Value::Array(parts).to_string().replace(&server.addr.to_string(), "ADDR")
+}
+
+#[tokio::test]
+async fn a_tenant_made_through_the_admin_api_comes_back_whole_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("portal.db");
+    let clock = ManualClock::new(t0());
+    let config = || ServerConfig::default().with_data(&data).with_clock(Arc::new(clock.clone()));
+    let first = spawn(config()).await.unwrap();
+    let key = first.admin_key.clone();
+    let steps = [
+        (
+            Method::POST,
+            "/tenants",
+            serde_json::json!({"name": "beta", "settings": {"refuseWithoutSeat": false, "releaseSeatsOnDeactivation": true}}),
+        ),
+        (Method::PUT, "/tenants/beta/cals", serde_json::json!([{"id": "basic", "name": "Basic", "seats": 1}])),
+        (
+            Method::PUT,
+            "/tenants/beta/apps/SCIMAzure",
+            serde_json::json!({"enabled": true, "defaultCal": "basic", "rules": [
+            {"attribute": "title", "condition": "equals", "value": "Boss", "cal": "basic"}]}),
+        ),
+        (Method::POST, "/tenants/beta/accounts", serde_json::json!({"userName": "owner@beta.test", "role": "owner"})),
+    ];
+    for (method, path, body) in steps {
+        let r = admin_send(&first, &key, method, path, Some(body)).await;
+        assert!(r.status.is_success(), "{path}: {}", r.text);
+    }
+    let r = admin_send(
+        &first,
+        &key,
+        Method::POST,
+        "/tenants/beta/apps/SCIMAzure/tokens",
+        Some(serde_json::json!({"expiresInDays": 30, "label": "entra"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let token = r.body["token"].as_str().unwrap().to_string();
+    // One user takes the only seat; the next is provisioned without one and notified.
+    let mut users = Vec::new();
+    for name in ["one@beta.test", "two@beta.test"] {
+        let r = scim_post(&first, "/Users", &token, name).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        users.push(common::id_of(&r.body));
+    }
+    let before = beta_view(&first, &key, &users).await;
+    assert!(before.contains("noCalAvailable") && before.contains("\"used\":1"), "{before}");
+    first.shutdown().await;
+
+    clock.advance(chrono::Duration::days(1));
+    let second = spawn(config()).await.unwrap();
+    assert_eq!(beta_view(&second, &key, &users).await, before, "the tenant did not come back as it was");
+    // The token made through the admin API still works, until its expiry date — not the process's end.
+    let r = scim_post(&second, "/Users", &token, "three@beta.test").await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    clock.advance(chrono::Duration::days(29));
+    let r = scim_post(&second, "/Users", &token, "four@beta.test").await;
+    let detail = r.assert_error(401, None);
+    assert_eq!(detail, "the bearer token has expired");
+    second.shutdown().await;
+}
