@@ -19,7 +19,7 @@ use crate::exchange::{Body, Observed, SentRequest};
 use crate::normalize::{self, Entry, Redactor};
 use crate::profile::{AuthStyle, Profile};
 use crate::scenario::{
-    AuthMode, Basis, CaptureFrom, Feature, Idp, Kind, Level, Method, Scenario, Step, Vars, ENTERPRISE_USER,
+    AuthMode, Basis, CaptureFrom, Feature, Idp, Kind, Level, Method, Scenario, Step, Vars, CORE_USER, ENTERPRISE_USER,
     PORTAL_USER, REPEAT_INDEX,
 };
 use crate::snapshot::{SnapshotOutcome, SnapshotStore};
@@ -332,6 +332,9 @@ pub struct Capabilities {
     /// The schema URNs the target declares: every resource type's `schema` and `schemaExtensions[].schema`
     /// (RFC 7643 §6) and every `/Schemas` id (§7); `None` when neither could be read.
     pub schemas: Option<Vec<String>>,
+    /// The `schemaExtensions` of the User resource type (RFC 7643 §6), when `/ResourceTypes` lists one; this, not
+    /// `/Schemas`, says whether Users carry an extension (a server may describe a schema it does not attach).
+    pub user_extensions: Option<Vec<String>>,
     /// Notes for the report (e.g. "ServiceProviderConfig unavailable").
     pub notes: Vec<String>,
 }
@@ -341,8 +344,10 @@ impl Capabilities {
     pub fn supports(&self, f: Feature) -> Option<bool> {
         let key = match f {
             Feature::Groups => return self.groups,
+            // RFC 7643 §6: the User resource type's schemaExtensions; /Schemas only when no User type was read
             Feature::EnterpriseUser => {
-                return self.schemas.as_ref().map(|s| s.iter().any(|u| u.eq_ignore_ascii_case(ENTERPRISE_USER)))
+                let declared = self.user_extensions.as_ref().or(self.schemas.as_ref());
+                return declared.map(|s| s.iter().any(|u| u.eq_ignore_ascii_case(ENTERPRISE_USER)));
             }
             // product semantics no RFC asks for: only a target that declares the extension gets these scenarios
             Feature::Portal => {
@@ -370,6 +375,9 @@ impl Capabilities {
             .map(|f| {
                 let why = match f {
                     Feature::Groups => "no /Groups resource type in /ResourceTypes",
+                    Feature::EnterpriseUser if self.user_extensions.is_some() => {
+                        "the User resource type does not list the enterprise extension in schemaExtensions"
+                    }
                     Feature::EnterpriseUser => "the enterprise User extension is not among the declared schemas",
                     Feature::Portal => "the portal extension schema is not declared",
                     _ => "ServiceProviderConfig: supported false",
@@ -568,7 +576,12 @@ impl Runner {
                         for r in &resources {
                             urns.extend(str_of(r, "schema"));
                             let ext = r.get("schemaExtensions").and_then(Value::as_array);
-                            urns.extend(ext.into_iter().flatten().filter_map(|e| str_of(e, "schema")));
+                            let ext: Vec<String> =
+                                ext.into_iter().flatten().filter_map(|e| str_of(e, "schema")).collect();
+                            if str_of(r, "schema").is_some_and(|u| u.eq_ignore_ascii_case(CORE_USER)) {
+                                caps.user_extensions.get_or_insert_with(Vec::new).extend(ext.iter().cloned());
+                            }
+                            urns.extend(ext);
                         }
                     } else {
                         urns.extend(resources.iter().filter_map(|r| str_of(r, "id")));

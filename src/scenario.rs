@@ -155,6 +155,9 @@ pub enum Feature {
     Portal,
 }
 
+/// The core User schema URN (RFC 7643 §4.1).
+pub const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+
 /// The enterprise User extension schema URN (RFC 7643 §4.3).
 pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 

@@ -402,3 +402,50 @@ async fn okta_pauses_wait_only_when_asked_and_only_in_okta_scenarios() {
     let not_okta = timed(make(true), rfc).await;
     assert!(not_okta < Duration::from_secs(1), "pauses are Okta's: {not_okta:?}");
 }
+
+/// RFC 7643 §6: whether Users carry the enterprise extension is said by the User resource type's
+/// `schemaExtensions`; a server that only describes the schema under /Schemas gets enterprise scenarios skipped.
+#[tokio::test]
+async fn enterprise_scenarios_follow_the_user_resource_types_schema_extensions() {
+    const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let user_type = |extensions: serde_json::Value| {
+        json!({"Resources": [{"id": "User", "name": "User", "endpoint": "/Users",
+            "schema": "urn:ietf:params:scim:schemas:core:2.0:User", "schemaExtensions": extensions}]})
+    };
+    let s = scenario(
+        "rfc/caps/needs_enterprise.json",
+        json!({"title": "t", "source": "test", "level": "must", "steps": [
+            {"name": "create", "basis": {"rfc": "RFC 7643 §4.3"}, "request": {"method": "POST", "path": "/Users",
+             "body": {"userName": "x", ENTERPRISE: {"department": "Media"}}}, "expect": {"status": 201}}
+        ]}),
+    );
+    for (extensions, skipped) in [(json!([]), true), (json!([{"schema": ENTERPRISE, "required": false}]), false)] {
+        let server = MockServer::start().await;
+        Mock::given(path("/scim/v2/ResourceTypes")).respond_with(scim(user_type(extensions))).mount(&server).await;
+        Mock::given(path("/scim/v2/Schemas"))
+            .respond_with(scim(
+                json!({"Resources": [{"id": "urn:ietf:params:scim:schemas:core:2.0:User"}, {"id": ENTERPRISE}]}),
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/scim/v2/Users"))
+            .respond_with(
+                ResponseTemplate::new(201).set_body_raw(json!({"id": "u-1"}).to_string(), "application/scim+json"),
+            )
+            .mount(&server)
+            .await;
+        let out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
+        let r = &out.results[0];
+        if skipped {
+            assert_eq!(r.verdict, Verdict::Skip);
+            assert_eq!(
+                r.reason.as_deref(),
+                Some("target does not support: enterpriseUser (the User resource type does not list the enterprise extension in schemaExtensions)")
+            );
+            assert!(r.steps.is_empty(), "nothing was sent");
+        } else {
+            assert_eq!(r.verdict, Verdict::Pass, "{:?}", r.steps);
+        }
+    }
+}
