@@ -62,6 +62,13 @@ pub static FAULTS: &[Fault] = &[
     operator_fault!("filter-or-broken", "or", or_broken),
     operator_fault!("filter-not-broken", "not", not_broken),
     Fault {
+        name: "filter-and-drops-unmapped-comparison",
+        description: "a comparison on an attribute the server does not map (userType) is dropped from an `and`, as \
+                      django-scim2's SQL filter does: the other comparison alone selects",
+        before: filter_and_drops_unmapped_comparison,
+        after: keep,
+    },
+    Fault {
         name: "filter-parentheses-rejected",
         description: "filters with parentheses are refused with 400 invalidFilter",
         before: filter_parentheses_rejected,
@@ -463,6 +470,21 @@ fn invalid_filter_200(_: &Seen, status: &mut StatusCode, body: &mut Option<Value
 
 fn int_param(seen: &Seen, name: &str) -> Option<i64> {
     seen.param(name).and_then(|v| v.trim().parse().ok())
+}
+
+fn filter_and_drops_unmapped_comparison(seen: &Seen) -> Before {
+    let Some(filter) = seen.param("filter").filter(|_| is_collection_get(seen)) else {
+        return Before::Pass;
+    };
+    // `userType eq "…" and REST` → `REST`
+    let rest = filter
+        .strip_prefix("userType eq \"")
+        .and_then(|f| f.split_once('"'))
+        .and_then(|(_, tail)| tail.strip_prefix(" and "));
+    match rest {
+        Some(rest) => Before::Query(seen.query_with(&[("filter", Some(rest.to_string()))])),
+        None => Before::Pass,
+    }
 }
 
 fn start_index_below_one_rejected(seen: &Seen) -> Before {
