@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::exchange::{truncate, Body, Observed};
 use crate::profile::Profile;
-use crate::scenario::{Assertion, Basis, Expect, Level, Vars};
+use crate::scenario::{Assertion, Basis, Expect, Idp, Level, Vars};
 
 /// One expectation that did not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,6 +53,9 @@ impl Judgement {
         }
     }
 }
+
+/// Why a 201 without a body is an observation for RFC scenarios.
+const CREATED_BODY_RULE: &str = "RFC 7644 §3.3: the response body SHOULD contain the created resource";
 
 /// Where the runner's own checks on every body come from.
 const BODY_RULE: &str = "RFC 7644 §3.1 and §8.1: SCIM bodies are JSON sent as application/scim+json";
@@ -175,6 +178,18 @@ pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile,
                         record(a.basis.as_ref().unwrap_or(basis), false, &check, expected, actual);
                     }
                 }
+            }
+            None if obs.status == 201 && matches!(obs.body, Body::Empty) && profile.idp == Idp::Rfc => {
+                // RFC 7644 §3.3: the created resource in the body is a SHOULD (Okta and Entra need it, so only the
+                // RFC profile observes it); the scenario takes the id from Location
+                let f = Failure {
+                    check: "body assertions".into(),
+                    expected: format!("the created resource for {} assertion(s)", expect.body.len()),
+                    actual: "no body".into(),
+                    basis: Some(Basis::Rfc(CREATED_BODY_RULE.into())),
+                    level: Some(Level::Should),
+                };
+                j.push(f, true);
             }
             None => {
                 // only the assertions' own bases decide: all `shown` → an observation
@@ -468,6 +483,29 @@ mod tests {
         }
         let bare = obs(200, &[("content-type", "application/scim+json"), ("etag", "3")], Body::Json(json!({})), 1);
         assert_eq!(evaluate(&get.expect, &bare, &vars(), &p, &rfc()).failures.len(), 1, "an unquoted ETag fails");
+    }
+
+    /// RFC 7644 §3.3: a 201 SHOULD carry the created resource. Without it, an RFC scenario's body assertions become
+    /// one SHOULD observation and the id comes from Location; Okta and Entra need the body, so there it fails.
+    #[test]
+    fn a_created_resource_without_body_is_a_should_observation_for_rfc_scenarios_only() {
+        let e = Expect {
+            status: Some(StatusSet::Any(vec![201])),
+            body: vec![a(json!({"pointer": "/id", "notEmpty": true}))],
+            ..Expect::default()
+        };
+        let created = obs(201, &[("location", "https://scim.example.com/v2/Users/abc-1/")], Body::Empty, 1);
+        let j = evaluate(&e, &created, &vars(), &Profile::of(Idp::Rfc), &rfc());
+        assert!(j.failures.is_empty(), "{j:?}");
+        assert_eq!(j.observations.len(), 1);
+        assert_eq!(j.observations[0].level, Some(Level::Should));
+        assert_eq!(created.created_id_from_location().as_deref(), Some("abc-1"));
+        for idp in [Idp::Okta, Idp::Azure] {
+            assert_eq!(evaluate(&e, &created, &vars(), &Profile::of(idp), &rfc()).failures.len(), 1, "{idp:?}");
+        }
+        let with_body = obs(201, &[("location", "/v2/Users/abc-1")], Body::Json(json!({"id": "x"})), 1);
+        assert_eq!(with_body.created_id_from_location(), None, "a body's id wins");
+        assert_eq!(obs(200, &[("location", "/v2/Users/abc-1")], Body::Empty, 1).created_id_from_location(), None);
     }
 
     #[test]

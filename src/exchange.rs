@@ -58,6 +58,18 @@ impl Observed {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
+    /// The id of a resource this response created when it came without a body: the last path segment of the
+    /// `Location` header of a 201 (RFC 7644 §3.3: the body SHOULD carry the new resource, `Location` SHALL name
+    /// it). `None` when the response has a body (its `id` is the one to use), is not a 201, or has no `Location`.
+    pub fn created_id_from_location(&self) -> Option<String> {
+        if self.status != 201 || !matches!(self.body, Body::Empty) {
+            return None;
+        }
+        let loc = self.header("location")?;
+        let path = loc.split(['?', '#']).next().unwrap_or(loc);
+        path.rsplit('/').find(|s| !s.is_empty()).map(str::to_string)
+    }
+
     /// Drops what verdicts no longer need once the step is judged: a JSON body over [`RETAIN_WHOLE`] bytes keeps
     /// only its first `keep` characters, pretty-printed ([`Body::Truncated`]); [`Observed::size`] still says how
     /// large it was. Smaller bodies, text bodies (already cut at [`TEXT_KEEP`]) and the rest are kept as they are.

@@ -925,7 +925,10 @@ impl Runner {
                 for (name, cap) in &step.capture {
                     let value = match cap.source() {
                         CaptureFrom::Pointer(p) | CaptureFrom::OptionalPointer(p) => {
-                            obs.json().and_then(|b| check::resolve(b, &p)).cloned()
+                            obs.json().and_then(|b| check::resolve(b, &p)).cloned().or_else(|| {
+                                // a 201 without a body: the new id is the end of its Location (RFC 7644 §3.3)
+                                (p == "/id").then(|| obs.created_id_from_location()).flatten().map(Value::String)
+                            })
                         }
                         CaptureFrom::Header(h) => obs.header(&h).map(|v| Value::String(v.to_string())),
                     };
@@ -1110,11 +1113,12 @@ fn not_run(step: &Step, level: Level, why: String) -> StepResult {
 fn track_created(method: Method, path: &str, obs: &Observed, created: &mut Vec<String>) {
     match method {
         Method::POST if obs.status == 201 => {
-            if let Some(id) = obs.json().and_then(|b| b.get("id")) {
-                let id = match id {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
+            let id = match obs.json().and_then(|b| b.get("id")) {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(other) => Some(other.to_string()),
+                None => obs.created_id_from_location(),
+            };
+            if let Some(id) = id {
                 created.push(format!("{}/{id}", path.trim_end_matches('/')));
             }
         }

@@ -133,6 +133,17 @@ pub static VARIANTS: &[Variant] = &[
                optional",
         libraries: ALL,
     },
+    Variant {
+        fault: Fault {
+            name: "create-without-body",
+            description: "a successful create answers 201 with its Location header and no body",
+            before: pass,
+            after: create_without_body,
+        },
+        rule: "RFC 7644 §3.3: the response body SHOULD contain the created resource; Location SHALL name it \
+               (Okta and Entra need the body, so only the rfc library)",
+        libraries: &["rfc"],
+    },
 ];
 
 /// A variant by name.
@@ -307,5 +318,12 @@ fn members_value_only(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>)
                 }
             }
         });
+    }
+}
+
+fn create_without_body(seen: &Seen, status: &mut StatusCode, body: &mut Option<Value>) {
+    let collection = matches!(seen.path.trim_end_matches('/'), "/Users" | "/Groups");
+    if seen.method == Method::POST && collection && *status == StatusCode::CREATED {
+        *body = None;
     }
 }
