@@ -136,6 +136,10 @@ pub struct Portal {
     clock: SharedClock,
     /// The tenant's journal in the data file, when the server has one (`--data`).
     journal: Option<Arc<Journal>>,
+    /// Held by every write of token records to the data file, taken before `state`: so that the write-behind
+    /// of token use can write without holding `state` (which every SCIM request's authentication needs) and
+    /// still never write over a newer issue or revocation.
+    token_writes: Mutex<()>,
 }
 
 /// A tenant's configuration as the data file keeps it: settings, CAL types and app settings (tokens and
@@ -211,6 +215,7 @@ impl Portal {
             state: Mutex::new(PortalState { apps, ledger: CalLedger::default(), settings, users: HashMap::new() }),
             clock,
             journal,
+            token_writes: Mutex::new(()),
         }
     }
 
@@ -240,7 +245,7 @@ impl Portal {
         }
         let ledger = CalLedger::restore(config.cals, holdings)?;
         let state = PortalState { apps, ledger, settings: config.settings, users };
-        Ok(Portal { state: Mutex::new(state), clock, journal: Some(journal) })
+        Ok(Portal { state: Mutex::new(state), clock, journal: Some(journal), token_writes: Mutex::new(()) })
     }
 
     /// Writes changes to the data file at once, as one transaction (admin changes, outside any SCIM write).
@@ -271,29 +276,39 @@ impl Portal {
     /// costs at most one write per `min_age`; with `min_age` zero (at shutdown) every unwritten use is
     /// written. Returns how many apps were written; without a data file, none.
     ///
-    /// The write happens under the portal's lock, so it can never overwrite a newer issue or revocation.
+    /// The records are copied under the portal's lock and written without it (authentication is never held
+    /// up by the data file, which a long SCIM write of another tenant may hold), under the lock every token
+    /// write takes — so an issue or revocation can never be overwritten by an older copy.
     /// Errors: the data file could not be written (the uses stay due and the next call tries again).
     pub fn flush_token_use(&self, min_age: chrono::Duration) -> ScimResult<usize> {
         if self.journal.is_none() {
             return Ok(0);
         }
-        let mut st = self.state.lock();
-        let due: Vec<AppKind> =
-            st.apps.iter().filter(|(_, a)| a.tokens.last_used_due(min_age)).map(|(k, _)| *k).collect();
-        if due.is_empty() {
+        let _writes = self.token_writes.lock();
+        let copies: Vec<(AppKind, TokenStore)> = {
+            let st = self.state.lock();
+            st.apps
+                .iter()
+                .filter(|(_, a)| a.tokens.last_used_due(min_age))
+                .map(|(k, a)| (*k, a.tokens.clone()))
+                .collect()
+        };
+        if copies.is_empty() {
             return Ok(0);
         }
-        let ops: Vec<Op> = due
+        let ops: Vec<Op> = copies
             .iter()
-            .map(|k| Op::PutTokens { app: k.name().to_string(), records: st.apps[k].tokens.to_stored_json() })
+            .map(|(k, tokens)| Op::PutTokens { app: k.name().to_string(), records: tokens.to_stored_json() })
             .collect();
         self.save(&ops)?;
-        for k in &due {
+        let mut st = self.state.lock();
+        for (k, written) in &copies {
             if let Some(a) = st.apps.get_mut(k) {
-                a.tokens.mark_last_used_stored();
+                // What was written, not what is in memory now: a use since the copy is still to be written.
+                a.tokens.mark_last_used_stored_from(written);
             }
         }
-        Ok(due.len())
+        Ok(copies.len())
     }
 
     fn portal_user_op(st: &PortalState, id: Uuid) -> Option<Op> {
@@ -412,6 +427,7 @@ impl Portal {
         if expires_at <= now {
             return Err(ScimError::InvalidValue("a token's expiry must be in the future".into()));
         }
+        let _writes = self.token_writes.lock();
         let mut st = self.state.lock();
         let a = st.apps.entry(app).or_default();
         let mut tokens = a.tokens.clone();
@@ -430,6 +446,7 @@ impl Portal {
         label: Option<String>,
     ) -> ScimResult<TokenId> {
         let now = self.now();
+        let _writes = self.token_writes.lock();
         let mut st = self.state.lock();
         let a = st.apps.entry(app).or_default();
         let mut tokens = a.tokens.clone();
@@ -447,6 +464,7 @@ impl Portal {
 
     /// Revokes one token; false when unknown. Errors: the data file could not be written (nothing changes).
     pub fn revoke_token(&self, app: AppKind, id: TokenId) -> ScimResult<bool> {
+        let _writes = self.token_writes.lock();
         let mut st = self.state.lock();
         let Some(a) = st.apps.get_mut(&app) else { return Ok(false) };
         let mut tokens = a.tokens.clone();

@@ -447,6 +447,16 @@ impl TokenStore {
         }
     }
 
+    /// Records that the data file holds the `last_used` values of `written` (a copy of this store that was
+    /// written), token by token.
+    pub fn mark_last_used_stored_from(&mut self, written: &TokenStore) {
+        for r in &mut self.records {
+            if let Some(w) = written.records.iter().find(|w| w.id == r.id) {
+                r.last_used_stored = w.last_used;
+            }
+        }
+    }
+
     /// How many tokens are accepted at `now`.
     pub fn active_count(&self, now: DateTime<Utc>) -> usize {
         self.records.iter().filter(|r| r.status(now) == TokenStatus::Active).count()
@@ -647,6 +657,20 @@ mod tests {
         let back = TokenStore::from_stored_json(&store.to_stored_json()).unwrap();
         assert!(!back.last_used_due(Duration::zero()));
         assert_eq!(back.list(t0())[0].last_used, Some(t0() + Duration::seconds(60)));
+    }
+
+    #[test]
+    fn a_use_after_the_copy_that_was_written_stays_due() {
+        let mut store = TokenStore::new();
+        let issued = store.issue(t0(), t0() + Duration::days(30), None);
+        store.authenticate(&issued.token, t0()).unwrap();
+        let written = store.clone();
+        store.authenticate(&issued.token, t0() + Duration::seconds(5)).unwrap();
+        store.mark_last_used_stored_from(&written);
+        assert!(!store.last_used_due(Duration::minutes(1)));
+        assert!(store.last_used_due(Duration::zero()), "the use after the copy is not in the file yet");
+        store.mark_last_used_stored_from(&store.clone());
+        assert!(!store.last_used_due(Duration::zero()));
     }
 
     #[test]
