@@ -5,7 +5,9 @@ should be django-scim2's behaviour, not this file's, so this file only does what
 integrator:
   - authentication (the library does none): a bearer token, checked by a middleware that marks the request's user
     as authenticated, which the library's own SCIMAuthCheckMiddleware then accepts;
-  - storage: SQLite in a temporary folder, tables created at start;
+  - storage: SQLite in a temporary folder, tables created at start (the library documents Postgres; SQLite's
+    transactions start IMMEDIATE, so concurrent requests wait for each other instead of failing "database is
+    locked" when a PATCH's transaction upgrades its read lock);
   - the ServiceProviderConfig, which the library asks integrators to override "to describe those features that are
     implemented by your app": filtering is declared supported because the library's views answer `filter`
     (its reference config declares it unsupported); everything else is the library's default.
@@ -54,7 +56,7 @@ def main():
         MIDDLEWARE=["peer.hooks.bearer_middleware"],
         AUTH_USER_MODEL="peer.User",
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.path.join(db_dir, "scim.sqlite3"),
-                               "OPTIONS": {"timeout": 30}}},
+                               "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"}}},
         USE_TZ=True,
         SCIM_SERVICE_PROVIDER={
             "NETLOC": f"127.0.0.1:{port}",
