@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares a scimcheck JSON report from a peer server with that peer's committed expectations.
 
-usage: compare.py PEER REPORT.json EXPECTATIONS.json
+usage: compare.py PEER REPORT.json EXPECTATIONS.json [--same-verdicts OTHER.json]
 
 EXPECTATIONS lists the peer's true defects: {"deviations": [{"scenario", "step"?, "rule", "reason"}]}. Every
 entry must cite the rule the server breaks (`rule`: an RFC section or an IdP document). A step that failed,
@@ -9,14 +9,32 @@ erred or did not run and that no entry covers is a new failure: the script exits
 passed is reported as "now passes" (remove it). An entry without `step` covers every step of its scenario.
 A repeated step's runs (`name [i/n]`) are covered by an entry naming the step.
 Prints the peer's passed/failed/skipped counts (scenarios and steps).
+With --same-verdicts, OTHER (the same peer run with other settings, e.g. --jobs 1) must give every scenario and
+step the same verdict as REPORT; each difference is listed and the script exits 1.
 """
 import json
 import re
 import sys
 
 
+def verdicts(report):
+    """(scenario id, step name or "") → verdict, for every scenario and step of a report."""
+    out = {}
+    for res in report.get("scenarios", report.get("results", [])):
+        out[(res["id"], "")] = res["verdict"]
+        for st in res.get("steps", []):
+            out[(res["id"], st["name"])] = st["verdict"]
+    return out
+
+
 def main():
     peer, report_path, expect_path = sys.argv[1:4]
+    other_path = None
+    if len(sys.argv) > 4:
+        if sys.argv[4] != "--same-verdicts" or len(sys.argv) != 6:
+            print(__doc__)
+            return 2
+        other_path = sys.argv[5]
     report = json.load(open(report_path))
     entries = json.load(open(expect_path))["deviations"]
     for e in entries:
@@ -64,12 +82,23 @@ def main():
     for i, e in enumerate(entries):
         if i not in used:
             print(f"{peer}: listed deviation now passes (remove it): {e['scenario']} | {e.get('step', '*')}")
+    status = 0
     if new:
         print(f"{peer}: {len(new)} failure(s) not listed in {expect_path}:")
         for line in new:
             print(f"  {line}")
-        return 1
-    return 0
+        status = 1
+    if other_path:
+        a, b = verdicts(report), verdicts(json.load(open(other_path)))
+        diff = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        if diff:
+            print(f"{peer}: {len(diff)} verdict(s) differ between {report_path} and {other_path}:")
+            for k in diff:
+                print(f"  {k[0]} | {k[1] or '(scenario)'}: {a.get(k, 'absent')} vs {b.get(k, 'absent')}")
+            status = 1
+        else:
+            print(f"{peer}: the same {len(a)} verdicts in both runs")
+    return status
 
 
 if __name__ == "__main__":
