@@ -419,6 +419,14 @@ pub fn choose_cal<'a>(rules: &'a [CalRule], default_cal: &'a str, user: &Value, 
     rules.iter().find(|r| rule_matches(r, user, group_names)).map_or(default_cal, |r| r.cal.as_str())
 }
 
+/// Whether a rule reads the user's groups (`groups`, `groups.display`, `groups.value`, … without URN or with
+/// the core User URN): only such rules can give a different CAL when the user joins or leaves a group.
+pub fn rule_reads_groups(rule: &CalRule) -> bool {
+    AttrPath::parse(&rule.attribute).is_some_and(|p| {
+        p.attr.eq_ignore_ascii_case("groups") && p.urn.is_none_or(|u| u.eq_ignore_ascii_case(USER_URN))
+    })
+}
+
 /// Whether a rule matches a user.
 ///
 /// `user` is the user's SCIM JSON: core attributes at the top level, extension attributes under their schema

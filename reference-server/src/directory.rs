@@ -82,6 +82,11 @@ pub trait PortalHooks: Send + Sync + std::fmt::Debug {
     fn admit(&self, _user: &Value, _source_app: Option<&str>) -> ScimResult<()> {
         Ok(())
     }
+    /// Whether a change of a user's groups alone (joining, leaving, a group renamed) can change anything the
+    /// portal decides, so that it must be told ([`UserEvent::MembershipChanged`]). Default: yes.
+    fn watches_membership(&self) -> bool {
+        true
+    }
     /// Read-only attributes the portal adds to the user's SCIM representation, as `(schema URN, object)`.
     fn user_extension(&self, id: Uuid) -> Option<(&'static str, Value)>;
 }
@@ -141,7 +146,7 @@ fn not_found(kind: ResourceKind, id: &str) -> ScimError {
 }
 
 fn body_of(record: &Record) -> ScimResult<Value> {
-    serde_json::from_str(&record.body).map_err(|e| ScimError::Internal(format!("stored body unreadable: {e}")))
+    record.json().map_err(|e| ScimError::Internal(format!("stored body unreadable: {e}")))
 }
 
 fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -192,6 +197,28 @@ impl MemberRequest {
         let text = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
         Ok(MemberRequest { raw: text("value").unwrap_or_default(), declared: text("type"), display: text("display") })
     }
+
+    /// The members of an `add` when every element is already in canonical form — an object with a string
+    /// `value` and at most a string `display` — which is what normalising would leave unchanged; `None`
+    /// otherwise (the caller then normalises, with its checks and errors).
+    fn plain_list(items: &[Value]) -> Option<Vec<MemberRequest>> {
+        items
+            .iter()
+            .map(|m| {
+                let m = m.as_object()?;
+                let raw = m.get("value")?.as_str()?.to_string();
+                let display = match m.get("display") {
+                    None => None,
+                    Some(d) => Some(d.as_str()?.to_string()),
+                };
+                (m.len() == 1 + usize::from(display.is_some())).then_some(MemberRequest {
+                    raw,
+                    declared: None,
+                    display,
+                })
+            })
+            .collect()
+    }
 }
 
 /// One step of a PATCH that only changes a group's membership (see [`membership_ops`]).
@@ -231,13 +258,17 @@ fn membership_ops(ops: &[PatchOperation]) -> ScimResult<Option<Vec<MemberOp>>> {
             return Ok(None);
         }
         let step = match (op.op, &path.value_filter, &op.value) {
-            (PatchOpKind::Add, None, Some(v @ Value::Array(_))) => {
-                let Some(Value::Array(items)) = crate::resource::normalize_attr(members_def, "members", v.clone())?
-                else {
-                    return Ok(None);
-                };
-                MemberOp::Add(items.iter().map(MemberRequest::from_element).collect::<ScimResult<_>>()?)
-            }
+            (PatchOpKind::Add, None, Some(v @ Value::Array(items))) => match MemberRequest::plain_list(items) {
+                // What Okta and Entra send ({"value": id}, perhaps with a display) needs no normalising.
+                Some(list) => MemberOp::Add(list),
+                None => {
+                    let Some(Value::Array(items)) = crate::resource::normalize_attr(members_def, "members", v.clone())?
+                    else {
+                        return Ok(None);
+                    };
+                    MemberOp::Add(items.iter().map(MemberRequest::from_element).collect::<ScimResult<_>>()?)
+                }
+            },
             (PatchOpKind::Remove, None, Some(Value::Array(items))) => {
                 let ids = items.iter().map(|i| i.get("value").and_then(Value::as_str).and_then(canonical_id));
                 match ids.collect::<Option<Vec<Uuid>>>() {
@@ -312,26 +343,31 @@ impl State {
         Ok(())
     }
 
-    /// Tells the portal hooks about a user whose stored body the caller already has.
+    /// Tells the portal hooks about a user whose stored body the caller already has. The hooks see the user
+    /// with its `groups` but without the portal's own extension, which they are the source of.
     fn notify_body(&self, id: Uuid, body: Value, event: UserEvent, source_app: Option<&str>) {
         let Some(hooks) = &self.hooks else { return };
-        let body = self.with_groups(&id, body);
+        let body = self.with_group_list(&id, body);
         hooks.user_changed(id, &body, &self.group_names_of(&id), source_app, event);
     }
 
     /// Users whose group memberships (or their groups' names) changed: their derived `groups` attribute is part
     /// of their representation, so each gets a new version and `lastModified` (RFC 7644 §3.14), and the portal
     /// hooks are told.
+    ///
+    /// The stored JSON is not rewritten (the `groups` attribute is derived when rendering): each user is
+    /// touched, a version bump in place, and its body is read only when the portal's rules look at groups.
     fn members_changed(&mut self, ids: impl IntoIterator<Item = Uuid>, now: &str) -> ScimResult<()> {
+        let tell = self.hooks.as_ref().is_some_and(|h| h.watches_membership());
         for id in ids {
-            let Some(rec) = self.store.get(ResourceKind::User, &id).filter(|r| !r.hidden) else { continue };
-            let mut body = body_of(rec)?;
+            if !self.store.get(ResourceKind::User, &id).is_some_and(|r| !r.hidden) {
+                continue;
+            }
             let version = self.next_version();
-            set_meta(&mut body, None, now, version);
-            let keys = index_keys(ResourceKind::User, &body);
-            let record = Record { id, version, hidden: false, protected: false, body: body.to_string().into() };
-            self.store.update(ResourceKind::User, record, keys);
-            self.notify_body(id, body, UserEvent::MembershipChanged, None);
+            self.store.touch(ResourceKind::User, &id, version, now);
+            if tell {
+                self.notify(id, UserEvent::MembershipChanged, None)?;
+            }
         }
         Ok(())
     }
@@ -342,7 +378,26 @@ impl State {
     }
 
     /// Adds the derived `groups` attribute to a user body (RFC 7643 §4.1.2: read-only, from membership).
-    fn with_groups(&self, id: &Uuid, mut body: Value) -> Value {
+    fn with_groups(&self, id: &Uuid, body: Value) -> Value {
+        let mut body = self.with_group_list(id, body);
+        if let Some((urn, ext)) = self.hooks.as_ref().and_then(|h| h.user_extension(*id)) {
+            if let Some(obj) = body.as_object_mut() {
+                let target = obj.entry(urn.to_string()).or_insert_with(|| json!({}));
+                if let (Some(t), Value::Object(ext)) = (target.as_object_mut(), ext) {
+                    t.extend(ext);
+                }
+                if let Some(schemas) = obj.get_mut("schemas").and_then(Value::as_array_mut) {
+                    if !schemas.iter().any(|s| s == urn) {
+                        schemas.push(Value::String(urn.to_string()));
+                    }
+                }
+            }
+        }
+        body
+    }
+
+    /// The derived `groups` attribute alone (see [`State::with_groups`]).
+    fn with_group_list(&self, id: &Uuid, mut body: Value) -> Value {
         if let Some(groups) = self.memberships.get(id).filter(|g| !g.is_empty()) {
             let list: Vec<Value> = groups
                 .iter()
@@ -356,19 +411,6 @@ impl State {
                 .collect();
             if let Some(obj) = body.as_object_mut() {
                 obj.insert("groups".into(), Value::Array(list));
-            }
-        }
-        if let Some((urn, ext)) = self.hooks.as_ref().and_then(|h| h.user_extension(*id)) {
-            if let Some(obj) = body.as_object_mut() {
-                let target = obj.entry(urn.to_string()).or_insert_with(|| json!({}));
-                if let (Some(t), Value::Object(ext)) = (target.as_object_mut(), ext) {
-                    t.extend(ext);
-                }
-                if let Some(schemas) = obj.get_mut("schemas").and_then(Value::as_array_mut) {
-                    if !schemas.iter().any(|s| s == urn) {
-                        schemas.push(Value::String(urn.to_string()));
-                    }
-                }
             }
         }
         body
@@ -567,14 +609,11 @@ impl State {
 
     /// Gives a group a new version and `lastModified` after a change to its members alone.
     fn touch_group(&mut self, g: Uuid, now: &str) -> ScimResult<String> {
-        let Some(rec) = self.store.get(ResourceKind::Group, &g) else { return Ok(String::new()) };
-        let mut body = body_of(rec)?;
-        let (hidden, protected) = (rec.hidden, rec.protected);
+        if self.store.get(ResourceKind::Group, &g).is_none() {
+            return Ok(String::new());
+        }
         let version = self.next_version();
-        set_meta(&mut body, None, now, version);
-        let keys = index_keys(ResourceKind::Group, &body);
-        let record = Record { id: g, version, hidden, protected, body: body.to_string().into() };
-        self.store.update(ResourceKind::Group, record, keys);
+        self.store.touch(ResourceKind::Group, &g, version, now);
         Ok(etag(version))
     }
 }
@@ -726,7 +765,7 @@ impl Directory {
         if kind == ResourceKind::Group {
             st.group_names.insert(id, str_at(&body, "displayName").unwrap_or_default().to_string());
         }
-        let record = Record { id, version, hidden: protected, protected, body: body.to_string().into() };
+        let record = Record::new(id, version, protected, protected, body.to_string());
         st.store.insert(kind, record, keys);
         match kind {
             ResourceKind::User if !protected => {
@@ -968,7 +1007,7 @@ impl Directory {
             };
             st.group_names.insert(uid, str_at(&body, "displayName").unwrap_or_default().to_string());
         }
-        st.store.update(kind, Record { id: uid, version, hidden, protected, body: body.to_string().into() }, keys);
+        st.store.update(kind, Record::new(uid, version, hidden, protected, body.to_string()), keys);
         match kind {
             ResourceKind::User if !hidden => st.notify(uid, UserEvent::Updated, None)?,
             ResourceKind::User => {}
@@ -1001,7 +1040,7 @@ impl Directory {
                 let version = st.next_version();
                 set_meta(&mut body, None, &now, version);
                 let keys = index_keys(kind, &body);
-                let record = Record { id: uid, version, hidden: true, protected: false, body: body.to_string().into() };
+                let record = Record::new(uid, version, true, false, body.to_string());
                 st.store.update(kind, record, keys);
                 st.drop_member_everywhere(uid, &now)?;
                 st.notify(uid, UserEvent::Deleted, None)?;
@@ -1178,5 +1217,83 @@ mod tests {
         assert!(!etag_matches("W/\"41\"", &current));
         assert!(!etag_matches("W/\"420\"", &current));
         assert!(!etag_matches("", &current));
+    }
+
+    fn clocked(store: Box<dyn Store>) -> (Directory, crate::clock::ManualClock) {
+        let start = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().to_utc();
+        let clock = crate::clock::ManualClock::new(start);
+        let dir = Directory::with_store(DirectoryConfig::default(), Arc::new(clock.clone()), None, store).unwrap();
+        (dir, clock)
+    }
+
+    fn ids(page: ListPage) -> Vec<String> {
+        page.resources.iter().map(|(_, r)| r["id"].as_str().unwrap().to_string()).collect()
+    }
+
+    /// RFC 7644 §3.14: joining a group changes the user's representation (its derived `groups`), so the user
+    /// gets a new version and `lastModified` — kept beside the stored JSON, which is not rewritten.
+    #[test]
+    fn joining_a_group_gives_the_member_a_new_version_without_changing_its_attributes() {
+        let (dir, clock) = clocked(Box::new(MemoryStore::new()));
+        let user = dir.create(ResourceKind::User, json!({"userName": "ada", "title": "Eng"})).unwrap();
+        let other = dir.create(ResourceKind::User, json!({"userName": "bob"})).unwrap();
+        let uid = user["id"].as_str().unwrap();
+        clock.advance(chrono::Duration::seconds(60));
+        let group = dir.create(ResourceKind::Group, json!({"displayName": "g", "members": [{"value": uid}]})).unwrap();
+        let after = dir.get(ResourceKind::User, uid).unwrap();
+        assert_ne!(after["meta"]["version"], user["meta"]["version"]);
+        assert_eq!(after["meta"]["lastModified"], "2026-01-01T00:01:00.000Z");
+        assert_eq!(after["meta"]["created"], user["meta"]["created"]);
+        assert_eq!(after["title"], "Eng");
+        assert_eq!(after["groups"][0]["value"], group["id"]);
+        // filters and sorting see the new lastModified; the user not touched keeps its own
+        let q = |f: &str| ListQuery { filter: Some(f.into()), ..Default::default() };
+        let found = dir.list(&[ResourceKind::User], &q("meta.lastModified gt \"2026-01-01T00:00:30Z\"")).unwrap();
+        assert_eq!(ids(found), vec![uid.to_string()]);
+        assert_eq!(dir.get(ResourceKind::User, other["id"].as_str().unwrap()).unwrap()["meta"], other["meta"]);
+        // the new version is the one If-Match compares with
+        let stale = user["meta"]["version"].as_str().unwrap();
+        let err = dir.replace(ResourceKind::User, uid, json!({"userName": "ada"}), Some(stale)).unwrap_err();
+        assert!(matches!(err, ScimError::PreconditionFailed(_)), "{err:?}");
+        assert_eq!(dir.get(ResourceKind::User, uid).unwrap()["title"], "Eng", "a refused PUT changed nothing");
+        let current = after["meta"]["version"].as_str().unwrap();
+        let put = dir.replace(ResourceKind::User, uid, json!({"userName": "ada"}), Some(current)).unwrap();
+        assert!(put.get("title").is_none());
+        assert_ne!(put["meta"]["version"], after["meta"]["version"]);
+        // leaving bumps it again, and the group's version moves with its members
+        clock.advance(chrono::Duration::seconds(60));
+        let gid = group["id"].as_str().unwrap();
+        let ops = json!({"Operations": [{"op": "remove", "path": format!("members[value eq \"{uid}\"]")}]});
+        let patched = dir.patch_with(ResourceKind::Group, gid, &ops, None, false).unwrap();
+        assert_eq!(dir.get(ResourceKind::Group, gid).unwrap()["meta"]["version"], patched.version);
+        assert_ne!(patched.version, group["meta"]["version"]);
+        let left = dir.get(ResourceKind::User, uid).unwrap();
+        assert_eq!(left["meta"]["lastModified"], "2026-01-01T00:02:00.000Z");
+        assert!(left.get("groups").is_none());
+    }
+
+    /// The data file keeps a touched record with its meta current, so a restart shows the same version.
+    #[test]
+    fn a_touch_survives_reopening_the_data_file() {
+        let dir_path = tempfile::tempdir().unwrap();
+        let path = dir_path.path().join("data.sqlite");
+        let open = || {
+            let db = crate::sqlite::Db::open(&path, crate::sqlite::SyncMode::Normal).unwrap();
+            let journal = crate::sqlite::Journal::new(db, "t");
+            Box::new(crate::sqlite::SqliteStore::load(journal).unwrap()) as Box<dyn Store>
+        };
+        let (before, uid) = {
+            let (dir, clock) = clocked(open());
+            let user = dir.create(ResourceKind::User, json!({"userName": "ada"})).unwrap();
+            let uid = user["id"].as_str().unwrap().to_string();
+            clock.advance(chrono::Duration::seconds(5));
+            dir.create(ResourceKind::Group, json!({"displayName": "g", "members": [{"value": uid}]})).unwrap();
+            (dir.get(ResourceKind::User, &uid).unwrap(), uid)
+        };
+        let (dir, _) = clocked(open());
+        let again = dir.get(ResourceKind::User, &uid).unwrap();
+        assert_eq!(again["meta"], before["meta"]);
+        assert_eq!(again["meta"]["lastModified"], "2026-01-01T00:00:05.000Z");
+        assert_eq!(again["groups"], before["groups"]);
     }
 }

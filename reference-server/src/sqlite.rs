@@ -290,13 +290,8 @@ impl Db {
             let version: i64 = r.get(2).map_err(db_error)?;
             let body: String = r.get(5).map_err(db_error)?;
             let keys = index_keys_of(kind, &body);
-            let record = Record {
-                id,
-                version: version as u64,
-                hidden: r.get(3).map_err(db_error)?,
-                protected: r.get(4).map_err(db_error)?,
-                body: body.into_boxed_str(),
-            };
+            let record =
+                Record::new(id, version as u64, r.get(3).map_err(db_error)?, r.get(4).map_err(db_error)?, body);
             store.insert(kind, record, keys);
         }
         let mut st = conn
@@ -451,7 +446,7 @@ impl SqliteStore {
             version: r.version,
             hidden: r.hidden,
             protected: r.protected,
-            body: r.body.to_string(),
+            body: r.current_body(),
         });
     }
 }
@@ -469,6 +464,17 @@ impl Store for SqliteStore {
     fn update(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
         self.put(kind, &record);
         self.mem.update(kind, record, keys);
+    }
+
+    fn touch(&mut self, kind: ResourceKind, id: &Uuid, version: u64, modified: &str) -> bool {
+        if !self.mem.touch(kind, id, version, modified) {
+            return false;
+        }
+        // The data file keeps whole bodies with their meta current: a touch is written as the rewritten body.
+        if let Some(r) = self.mem.get(kind, id) {
+            self.put(kind, r);
+        }
+        true
     }
 
     fn remove(&mut self, kind: ResourceKind, id: &Uuid) -> Option<Record> {

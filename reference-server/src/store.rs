@@ -23,8 +23,43 @@ pub struct Record {
     /// Protected local accounts (owner, administrators): hidden from SCIM, and every SCIM write aimed at
     /// them is refused.
     pub protected: bool,
+    /// `meta.lastModified` of a change that came after `body` was written and touched nothing stored in it —
+    /// a user's derived `groups` (RFC 7643 §4.1.2) or a group's member set — so that such a change costs a
+    /// version bump, not a rewrite of the JSON. `None` when `body`'s own `meta` is current. Read the resource
+    /// through [`Record::json`], which applies it.
+    pub touched: Option<Box<str>>,
     /// The full resource as compact JSON (with `id`, `schemas` and `meta` minus `location`).
     pub body: Box<str>,
+}
+
+impl Record {
+    /// A record whose `body` carries its current `meta`.
+    pub fn new(id: Uuid, version: u64, hidden: bool, protected: bool, body: String) -> Record {
+        Record { id, version, hidden, protected, touched: None, body: body.into_boxed_str() }
+    }
+
+    /// The resource as JSON with `meta.version` and `meta.lastModified` current (RFC 7644 §3.14).
+    ///
+    /// # Errors
+    /// The stored text is not JSON (a damaged data file).
+    pub fn json(&self) -> serde_json::Result<serde_json::Value> {
+        let mut body: serde_json::Value = serde_json::from_str(&self.body)?;
+        if let Some(modified) = &self.touched {
+            if let Some(meta) = body.get_mut("meta").and_then(serde_json::Value::as_object_mut) {
+                meta.insert("lastModified".into(), serde_json::Value::String(modified.to_string()));
+                meta.insert("version".into(), serde_json::Value::String(crate::directory::etag(self.version)));
+            }
+        }
+        Ok(body)
+    }
+
+    /// The JSON text with `meta` current: `body` itself, or a rewrite of it after a touch.
+    pub fn current_body(&self) -> String {
+        match (&self.touched, self.json()) {
+            (Some(_), Ok(v)) => v.to_string(),
+            _ => self.body.to_string(),
+        }
+    }
 }
 
 /// The indexed keys of a record, extracted by the caller from the body.
@@ -67,6 +102,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn insert(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys);
     /// Replaces an existing record (same id), keeping its place in the creation order.
     fn update(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys);
+    /// Gives an existing record a new version and `meta.lastModified` without changing its JSON (see
+    /// [`Record::touched`]); false when there is no such record.
+    fn touch(&mut self, kind: ResourceKind, id: &Uuid, version: u64, modified: &str) -> bool;
     /// Removes a record for good.
     fn remove(&mut self, kind: ResourceKind, id: &Uuid) -> Option<Record>;
     /// Records whose indexed key equals `value` (case-insensitively for [`Index::Name`]), hidden or not.
@@ -228,6 +266,16 @@ impl Store for MemoryStore {
         self.insert(kind, record, keys);
     }
 
+    fn touch(&mut self, kind: ResourceKind, id: &Uuid, version: u64, modified: &str) -> bool {
+        let t = self.table_mut(kind);
+        let Some(r) = t.by_id.get(id).and_then(|&i| t.slots.get_mut(i)).and_then(Option::as_mut) else {
+            return false;
+        };
+        r.version = version;
+        r.touched = Some(modified.into());
+        true
+    }
+
     fn remove(&mut self, kind: ResourceKind, id: &Uuid) -> Option<Record> {
         let t = self.table_mut(kind);
         let i = t.by_id.remove(id)?;
@@ -284,7 +332,7 @@ mod tests {
     use super::*;
 
     fn rec(id: Uuid, body: &str) -> Record {
-        Record { id, version: 1, hidden: false, protected: false, body: body.into() }
+        Record::new(id, 1, false, false, body.to_string())
     }
 
     #[test]

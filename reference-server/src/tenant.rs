@@ -547,17 +547,17 @@ impl PortalHooks for Portal {
             self.journal_user(st, id);
             return;
         };
-        let default_cal = app.default_cal.clone().unwrap_or_default();
-        let rules = app.rules.clone();
-        let mut view = user.clone();
+        let default_cal = app.default_cal.as_deref().unwrap_or_default();
+        let rules = &app.rules;
+        let mut view = std::borrow::Cow::Borrowed(user);
         if !active {
-            if let Some(o) = view.as_object_mut() {
+            if let Some(o) = view.to_mut().as_object_mut() {
                 o.insert("active".into(), Value::Bool(false));
             }
         }
         // A deleted user has left the portal: its seat goes back to the pool whatever the setting says.
         let release = st.settings.release_seats_on_deactivation || deleted;
-        let outcome = st.ledger.reconcile(&id.to_string(), &view, group_names, &rules, &default_cal, release);
+        let outcome = st.ledger.reconcile(&id.to_string(), &view, group_names, rules, default_cal, release);
         let note = match outcome {
             Ok(r) => r.notification(now),
             Err(e) => {
@@ -572,6 +572,10 @@ impl PortalHooks for Portal {
             }
         }
         self.journal_user(st, id);
+    }
+
+    fn watches_membership(&self) -> bool {
+        self.state.lock().apps.values().any(|a| a.rules.iter().any(cal::rule_reads_groups))
     }
 
     fn admit(&self, user: &Value, source_app: Option<&str>) -> ScimResult<()> {
