@@ -419,12 +419,18 @@ pub fn choose_cal<'a>(rules: &'a [CalRule], default_cal: &'a str, user: &Value, 
     rules.iter().find(|r| rule_matches(r, user, group_names)).map_or(default_cal, |r| r.cal.as_str())
 }
 
-/// Whether a rule reads the user's groups (`groups`, `groups.display`, `groups.value`, … without URN or with
-/// the core User URN): only such rules can give a different CAL when the user joins or leaves a group.
-pub fn rule_reads_groups(rule: &CalRule) -> bool {
-    AttrPath::parse(&rule.attribute).is_some_and(|p| {
-        p.attr.eq_ignore_ascii_case("groups") && p.urn.is_none_or(|u| u.eq_ignore_ascii_case(USER_URN))
-    })
+/// Whether a user joining or leaving the group named `group_name` can change what `rule` decides for that
+/// user. A rule on `groups` / `groups.display` matches when ANY of the user's group names passes its test, so
+/// its outcome can only change through a group whose own name passes it; a rule on another sub-attribute of
+/// `groups` (`value`, `type`, `$ref`) is assumed to be affected by every group; other rules never are.
+pub fn rule_watches_group(rule: &CalRule, group_name: &str) -> bool {
+    let Some(path) = AttrPath::parse(&rule.attribute) else {
+        return false;
+    };
+    if path.names_group_display() {
+        return text_matches(rule.condition, group_name, &rule.value.to_lowercase());
+    }
+    path.attr.eq_ignore_ascii_case("groups") && path.urn.is_none_or(|u| u.eq_ignore_ascii_case(USER_URN))
 }
 
 /// Whether a rule matches a user.
@@ -591,6 +597,25 @@ mod tests {
 
     fn rule(attribute: &str, condition: Condition, value: &str, cal: &str) -> CalRule {
         CalRule { attribute: attribute.to_string(), condition, value: value.to_string(), cal: cal.to_string() }
+    }
+
+    #[test]
+    fn only_groups_whose_name_a_group_rule_matches_are_watched() {
+        let admin = rule("groups", Condition::Contains, "admin", "pro");
+        assert!(rule_watches_group(&admin, "SysADMIN Crew"));
+        assert!(
+            !rule_watches_group(&admin, "Engineering"),
+            "joining Engineering cannot change 'any group contains admin'"
+        );
+        let display =
+            rule("urn:ietf:params:scim:schemas:core:2.0:User:groups.display", Condition::StartsWith, "ops", "p");
+        assert!(rule_watches_group(&display, "Ops EU") && !rule_watches_group(&display, "DevOps"));
+        // other sub-attributes of groups depend on ids, not names: every group counts
+        assert!(rule_watches_group(&rule("groups.value", Condition::Equals, "42", "p"), "Engineering"));
+        // rules on other attributes never depend on membership
+        assert!(!rule_watches_group(&rule("title", Condition::Contains, "admin", "p"), "admin"));
+        assert!(!rule_watches_group(&rule(&format!("{ENT}:department"), Condition::Contains, "a", "p"), "a"));
+        assert!(!rule_watches_group(&rule("not a path!", Condition::Contains, "a", "p"), "a"));
     }
 
     fn user() -> Value {

@@ -82,9 +82,10 @@ pub trait PortalHooks: Send + Sync + std::fmt::Debug {
     fn admit(&self, _user: &Value, _source_app: Option<&str>) -> ScimResult<()> {
         Ok(())
     }
-    /// Whether a change of a user's groups alone (joining, leaving, a group renamed) can change anything the
-    /// portal decides, so that it must be told ([`UserEvent::MembershipChanged`]). Default: yes.
-    fn watches_membership(&self) -> bool {
+    /// Whether users joining or leaving the groups named `group_names` (or a group renamed from one of the
+    /// names to another) can change anything the portal decides for them, so that each must be told
+    /// ([`UserEvent::MembershipChanged`]). Asked once per write, not per member. Default: yes.
+    fn watches_membership(&self, _group_names: &[&str]) -> bool {
         true
     }
     /// Read-only attributes the portal adds to the user's SCIM representation, as `(schema URN, object)`.
@@ -356,9 +357,10 @@ impl State {
     /// hooks are told.
     ///
     /// The stored JSON is not rewritten (the `groups` attribute is derived when rendering): each user is
-    /// touched, a version bump in place, and its body is read only when the portal's rules look at groups.
-    fn members_changed(&mut self, ids: impl IntoIterator<Item = Uuid>, now: &str) -> ScimResult<()> {
-        let tell = self.hooks.as_ref().is_some_and(|h| h.watches_membership());
+    /// touched, a version bump in place. `groups` names the group(s) concerned (old and new name on a
+    /// rename); the portal is told, and each user's body read, only when its rules watch one of them.
+    fn members_changed(&mut self, ids: impl IntoIterator<Item = Uuid>, now: &str, groups: &[&str]) -> ScimResult<()> {
+        let tell = self.hooks.as_ref().is_some_and(|h| h.watches_membership(groups));
         for id in ids {
             if !self.store.get(ResourceKind::User, &id).is_some_and(|r| !r.hidden) {
                 continue;
@@ -775,7 +777,8 @@ impl Directory {
             ResourceKind::User => {}
             ResourceKind::Group => {
                 let joined = st.set_members(id, members);
-                st.members_changed(joined, &now)?;
+                let name = str_at(&body, "displayName").unwrap_or_default();
+                st.members_changed(joined, &now, &[name])?;
             }
         }
         let out = st.render_body(kind, &id, body);
@@ -921,7 +924,8 @@ impl Directory {
             .collect();
         if !changed.is_empty() {
             version = st.touch_group(gid, &now)?;
-            st.members_changed(changed, &now)?;
+            let name = st.group_names.get(&gid).cloned().unwrap_or_default();
+            st.members_changed(changed, &now, &[&name])?;
         }
         let body = match want_body {
             true => {
@@ -1011,7 +1015,10 @@ impl Directory {
         match kind {
             ResourceKind::User if !hidden => st.notify(uid, UserEvent::Updated, None)?,
             ResourceKind::User => {}
-            ResourceKind::Group => st.members_changed(affected, &now)?,
+            ResourceKind::Group => {
+                let names = [str_at(&old_stored, "displayName"), str_at(&body, "displayName")];
+                st.members_changed(affected, &now, &names.map(Option::unwrap_or_default))?
+            }
         }
         let out = st.render_body(kind, &uid, body);
         st.store.commit()?;
@@ -1049,10 +1056,10 @@ impl Directory {
                 let members: Vec<Uuid> =
                     st.store.members(&uid).map(|ms| ms.keys().copied().collect()).unwrap_or_default();
                 st.set_members(uid, Vec::new());
-                st.group_names.remove(&uid);
+                let name = st.group_names.remove(&uid).unwrap_or_default();
                 st.store.remove(kind, &uid);
                 st.drop_member_everywhere(uid, &now)?;
-                st.members_changed(members, &now)?;
+                st.members_changed(members, &now, &[&name])?;
             }
         }
         st.store.commit()

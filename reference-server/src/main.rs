@@ -5,6 +5,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use scim_reference_server::cli::{serve, ServeArgs};
 
+/// mimalloc, as in `scimcheck serve`: JSON values are many small allocations made from several threads.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A complete, multi-tenant SCIM 2.0 reference server speaking Okta's and Entra's dialects.
 #[derive(Debug, Parser)]
 #[command(version, about)]

@@ -574,8 +574,10 @@ impl PortalHooks for Portal {
         self.journal_user(st, id);
     }
 
-    fn watches_membership(&self) -> bool {
-        self.state.lock().apps.values().any(|a| a.rules.iter().any(cal::rule_reads_groups))
+    fn watches_membership(&self, group_names: &[&str]) -> bool {
+        let st = self.state.lock();
+        let rules = st.apps.values().flat_map(|a| a.rules.iter());
+        rules.into_iter().any(|r| group_names.iter().any(|g| cal::rule_watches_group(r, g)))
     }
 
     fn admit(&self, user: &Value, source_app: Option<&str>) -> ScimResult<()> {
