@@ -815,7 +815,7 @@ impl Directory {
 
     /// Applies a PatchOp request atomically (RFC 7644 §3.5.2): on any failure nothing changes.
     pub fn patch(&self, kind: ResourceKind, id: &str, request: &Value, if_match: Option<&str>) -> ScimResult<Value> {
-        let patched = self.patch_with(kind, id, request, if_match, true)?;
+        let patched = self.patch_with(kind, id, request.clone(), if_match, true)?;
         patched.body.ok_or_else(|| ScimError::Internal("a PATCH asked for its body got none".into()))
     }
 
@@ -827,7 +827,7 @@ impl Directory {
         &self,
         kind: ResourceKind,
         id: &str,
-        request: &Value,
+        request: Value,
         if_match: Option<&str>,
         want_body: bool,
     ) -> ScimResult<Patched> {
@@ -836,7 +836,7 @@ impl Directory {
             // An unknown id is a 404 even when the request is also malformed.
             self.state.read().writable(kind, id)?;
         }
-        let ops = patch::parse_request(request)?;
+        let ops = patch::parse_request_owned(request)?;
         if kind == ResourceKind::Group {
             if let Some(steps) = membership_ops(&ops)? {
                 return self.patch_members(id, steps, if_match, want_body);
@@ -1271,7 +1271,7 @@ mod tests {
         clock.advance(chrono::Duration::seconds(60));
         let gid = group["id"].as_str().unwrap();
         let ops = json!({"Operations": [{"op": "remove", "path": format!("members[value eq \"{uid}\"]")}]});
-        let patched = dir.patch_with(ResourceKind::Group, gid, &ops, None, false).unwrap();
+        let patched = dir.patch_with(ResourceKind::Group, gid, ops, None, false).unwrap();
         assert_eq!(dir.get(ResourceKind::Group, gid).unwrap()["meta"]["version"], patched.version);
         assert_ne!(patched.version, group["meta"]["version"]);
         let left = dir.get(ResourceKind::User, uid).unwrap();

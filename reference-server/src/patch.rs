@@ -51,30 +51,55 @@ pub struct PatchOperation {
 /// path is `invalidPath`; an empty path counts as absent) and `value`, which `add` and `replace` require
 /// (`invalidValue` when missing; an explicit `null` is kept and means "clear").
 pub fn parse_request(body: &Value) -> ScimResult<Vec<PatchOperation>> {
-    let Value::Object(request) = body else {
-        return Err(ScimError::InvalidSyntax(format!(
-            "a PatchOp request must be a JSON object, got {}",
-            json_kind(body)
-        )));
+    parse_request_owned(body.clone())
+}
+
+/// [`parse_request`] on a body the caller gives away: operation values are moved, not copied (a PATCH adding
+/// 10,000 members carries them all in one value).
+pub fn parse_request_owned(body: Value) -> ScimResult<Vec<PatchOperation>> {
+    let mut request = match body {
+        Value::Object(request) => request,
+        other => {
+            return Err(ScimError::InvalidSyntax(format!(
+                "a PatchOp request must be a JSON object, got {}",
+                json_kind(&other)
+            )))
+        }
     };
-    let operations = match get_ci(request, "Operations") {
+    let key = key_ci(&request, "Operations");
+    let operations = match key.and_then(|k| request.remove(&k)) {
         Some(Value::Array(ops)) if !ops.is_empty() => ops,
         Some(Value::Array(_)) => return Err(ScimError::InvalidSyntax("Operations must not be empty".into())),
         Some(other) => {
             return Err(ScimError::InvalidSyntax(format!(
                 "Operations must be a non-empty array, got {}",
-                json_kind(other)
+                json_kind(&other)
             )))
         }
         None => return Err(ScimError::InvalidSyntax("Operations must not be empty (the attribute is missing)".into())),
     };
-    operations.iter().enumerate().map(|(i, op)| parse_operation(i, op)).collect()
+    operations.into_iter().enumerate().map(|(i, op)| parse_operation(i, op)).collect()
 }
 
-fn parse_operation(index: usize, op: &Value) -> ScimResult<PatchOperation> {
-    let Value::Object(op) = op else {
-        return Err(ScimError::InvalidSyntax(format!("Operations[{index}] must be an object, got {}", json_kind(op))));
+/// The key of `map` that names `key`: itself, else one equal to it ignoring ASCII case.
+fn key_ci(map: &Map<String, Value>, key: &str) -> Option<String> {
+    match map.contains_key(key) {
+        true => Some(key.to_string()),
+        false => map.keys().find(|k| k.eq_ignore_ascii_case(key)).cloned(),
+    }
+}
+
+fn parse_operation(index: usize, op: Value) -> ScimResult<PatchOperation> {
+    let mut op = match op {
+        Value::Object(op) => op,
+        other => {
+            return Err(ScimError::InvalidSyntax(format!(
+                "Operations[{index}] must be an object, got {}",
+                json_kind(&other)
+            )))
+        }
     };
+    let op = &mut op;
     let kind = match get_ci(op, "op") {
         Some(Value::String(name)) => match name.trim().to_ascii_lowercase().as_str() {
             "add" => PatchOpKind::Add,
@@ -105,7 +130,7 @@ fn parse_operation(index: usize, op: &Value) -> ScimResult<PatchOperation> {
             )))
         }
     };
-    let value = get_ci(op, "value").cloned();
+    let value = key_ci(op, "value").and_then(|k| op.remove(&k));
     if value.is_none() && kind != PatchOpKind::Remove {
         return Err(ScimError::InvalidValue(format!(
             "Operations[{index}]: '{}' requires a value (RFC 7644 §3.5.2)",

@@ -294,7 +294,7 @@ pub async fn patch(
     let p = Projection::from_query(&q, kind)?;
     let want_body = kind == ResourceKind::User || p.is_requested();
     let (c, m) = (ctx.clone(), if_match(&headers));
-    let patched = blocking(move || c.directory.patch_with(kind, &id, &body, m.as_deref(), want_body)).await?;
+    let patched = blocking(move || c.directory.patch_with(kind, &id, body, m.as_deref(), want_body)).await?;
     match patched.body {
         Some(v) => Ok(single(&ctx, kind, v, &p)),
         None => {
