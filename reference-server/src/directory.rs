@@ -362,7 +362,7 @@ impl State {
     fn members_changed(&mut self, ids: impl IntoIterator<Item = Uuid>, now: &str, groups: &[&str]) -> ScimResult<()> {
         let tell = self.hooks.as_ref().is_some_and(|h| h.watches_membership(groups));
         for id in ids {
-            if !self.store.get(ResourceKind::User, &id).is_some_and(|r| !r.hidden) {
+            if self.store.get(ResourceKind::User, &id).is_none_or(|r| r.hidden) {
                 continue;
             }
             let version = self.next_version();
