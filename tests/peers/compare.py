@@ -10,7 +10,8 @@ passed is reported as "now passes" (remove it). An entry without `step` covers e
 A repeated step's runs (`name [i/n]`) are covered by an entry naming the step.
 Prints the peer's passed/failed/skipped counts (scenarios and steps).
 With --same-verdicts, OTHER (the same peer run with other settings, e.g. --jobs 1) must give every scenario and
-step the same verdict as REPORT; each difference is listed and the script exits 1.
+step the same verdict as REPORT; each difference is listed and the script exits 1. A step that got no usable
+answer (`error`: a timeout or a dropped connection on a loaded machine) counts as failed there.
 """
 import json
 import re
@@ -19,11 +20,12 @@ import sys
 
 def verdicts(report):
     """(scenario id, step name or "") → verdict, for every scenario and step of a report."""
+    same = {"error": "fail"}
     out = {}
     for res in report.get("scenarios", report.get("results", [])):
-        out[(res["id"], "")] = res["verdict"]
+        out[(res["id"], "")] = same.get(res["verdict"], res["verdict"])
         for st in res.get("steps", []):
-            out[(res["id"], st["name"])] = st["verdict"]
+            out[(res["id"], st["name"])] = same.get(st["verdict"], st["verdict"])
     return out
 
 
