@@ -344,6 +344,14 @@ impl State {
         Ok(())
     }
 
+    /// Tells the portal hooks about a user the caller has just written (`body` as stored), without reading
+    /// it back from the store.
+    fn notify_written(&self, id: Uuid, body: &Value, event: UserEvent, source_app: Option<&str>) {
+        if self.hooks.is_some() {
+            self.notify_body(id, body.clone(), event, source_app);
+        }
+    }
+
     /// Tells the portal hooks about a user whose stored body the caller already has. The hooks see the user
     /// with its `groups` but without the portal's own extension, which they are the source of.
     fn notify_body(&self, id: Uuid, body: Value, event: UserEvent, source_app: Option<&str>) {
@@ -634,14 +642,13 @@ fn set_meta(body: &mut Value, created: Option<&str>, now: &str, version: u64) {
 
 /// Compares two bodies ignoring `meta`, to avoid bumping versions on no-op writes.
 fn same_content(a: &Value, b: &Value) -> bool {
-    let strip = |v: &Value| {
-        let mut v = v.clone();
-        if let Some(o) = v.as_object_mut() {
-            o.remove("meta");
+    match (a.as_object(), b.as_object()) {
+        (Some(a), Some(b)) => {
+            let rest = |o: &'_ Map<String, Value>| o.iter().filter(|(k, _)| *k != "meta").count();
+            rest(a) == rest(b) && a.iter().filter(|(k, _)| *k != "meta").all(|(k, v)| b.get(k) == Some(v))
         }
-        v
-    };
-    strip(a) == strip(b)
+        _ => a == b,
+    }
 }
 
 impl Directory {
@@ -772,7 +779,7 @@ impl Directory {
         match kind {
             ResourceKind::User if !protected => {
                 let event = if restore.is_some() { UserEvent::Restored } else { UserEvent::Created };
-                st.notify(id, event, source_app)?;
+                st.notify_written(id, &body, event, source_app);
             }
             ResourceKind::User => {}
             ResourceKind::Group => {
@@ -1013,7 +1020,7 @@ impl Directory {
         }
         st.store.update(kind, Record::new(uid, version, hidden, protected, body.to_string()), keys);
         match kind {
-            ResourceKind::User if !hidden => st.notify(uid, UserEvent::Updated, None)?,
+            ResourceKind::User if !hidden => st.notify_written(uid, &body, UserEvent::Updated, None),
             ResourceKind::User => {}
             ResourceKind::Group => {
                 let names = [str_at(&old_stored, "displayName"), str_at(&body, "displayName")];

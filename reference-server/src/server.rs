@@ -481,13 +481,23 @@ impl RunningServer {
         self.endpoints.iter().find(|e| e.tenant == tenant && e.app == app)
     }
 
-    /// Stops accepting connections, lets in-flight requests finish, and waits for the server to end.
+    /// Stops accepting connections, lets in-flight requests finish, and waits for the server to end. With a
+    /// data file, also waits (up to 5 s) until the last task holding it has let go, so that the file's lock is
+    /// released when this returns and another server may open it at once.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(t) = self.task.take() {
             let _ = t.await;
+        }
+        let data_file = self.tenants.data_file().map(Arc::downgrade);
+        drop(self);
+        if let Some(weak) = data_file {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+            while weak.strong_count() > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
         }
     }
 }
