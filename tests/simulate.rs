@@ -219,6 +219,7 @@ fn cli(args: &[&str]) -> std::process::Output {
 #[test]
 fn the_command_line_runs_against_the_reference_server_and_writes_json() {
     let json = std::env::temp_dir().join(format!("scimcheck-sim-{}.json", std::process::id()));
+    let html = std::env::temp_dir().join(format!("scimcheck-sim-{}.html", std::process::id()));
     let out = cli(&[
         "simulate",
         "--idp",
@@ -233,6 +234,8 @@ fn the_command_line_runs_against_the_reference_server_and_writes_json() {
         "--quiet",
         "--json",
         json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
@@ -241,7 +244,37 @@ fn the_command_line_runs_against_the_reference_server_and_writes_json() {
     assert_eq!(report["reconciliation"]["drift"], 0);
     assert!(report["operations"].as_u64().unwrap() > 80);
     assert!(!stdout.contains("Bearer"), "no credential in the output");
+
+    // Latency over time: one bucket per second with requests, on the throughput buckets, percentiles in order.
+    let series = report["latencyOverTime"].as_array().expect("latencyOverTime is a list");
+    assert!(!series.is_empty(), "{report}");
+    let seconds = report["throughputPerSecond"].as_array().unwrap();
+    let mut in_buckets = 0;
+    for p in series {
+        let at = p["atSeconds"].as_u64().unwrap() as usize;
+        let (p50, p99, max) =
+            (p["p50Ms"].as_f64().unwrap(), p["p99Ms"].as_f64().unwrap(), p["maxMs"].as_f64().unwrap());
+        assert!(p50 > 0.0 && p50 <= p99 && p99 <= max, "{p}");
+        let requests = p["requests"].as_u64().unwrap();
+        assert_eq!(Some(requests), seconds[at].as_u64(), "bucket {at} counts the throughput bucket's requests");
+        in_buckets += requests;
+    }
+    assert_eq!(in_buckets, report["operations"].as_u64().unwrap(), "every request is in one latency bucket");
+
+    let page = scraper::Html::parse_document(&std::fs::read_to_string(&html).unwrap());
+    let sel = |s: &str| scraper::Selector::parse(s).unwrap();
+    assert_eq!(page.select(&sel("svg#throughput polyline")).count(), 1);
+    for line in ["p50", "p99", "max"] {
+        let poly = page
+            .select(&sel(&format!("svg#latency-over-time polyline.latency-{line}")))
+            .next()
+            .unwrap_or_else(|| panic!("the latency chart has a {line} line"));
+        let points = poly.value().attr("points").unwrap();
+        assert_eq!(points.split_whitespace().count(), series.len(), "{line}: one point per bucket");
+    }
+    assert!(page.select(&sel("script, link, img")).next().is_none(), "self-contained page");
     std::fs::remove_file(&json).unwrap();
+    std::fs::remove_file(&html).unwrap();
 }
 
 #[test]

@@ -4,9 +4,9 @@
 //!
 //! Shown: the header figures (IdP, target, users, groups, requests, requests/s, exit code), throughput over time
 //! as an inline SVG line (requests completed per second, `throughputPerSecond`), latency percentiles per request
-//! kind (p50/p90/p99/max, ms) as bars, the cycles, errors, retries, the quarantine verdict and the
-//! reconciliation. The summary keeps latency as percentiles per kind, not over time, so latency is not charted
-//! over time.
+//! kind (p50/p90/p99/max, ms) as bars, latency over time (p50, p99 and max of every kind together, per second,
+//! `latencyOverTime`) as inline SVG lines on the throughput chart's time axis, the cycles, errors, retries, the
+//! quarantine verdict and the reconciliation.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -33,6 +33,25 @@ fn throughput_points(per_second: &[u64]) -> (String, u64) {
     (points.trim_end().to_string(), max)
 }
 
+/// The latency-over-time lines: SVG points of p50, p99 and max (ms) at each bucket's second, on a time axis of
+/// `seconds` seconds (the throughput chart's), and the y-axis maximum (the highest p99, so one slow request does
+/// not flatten the trend; max is clipped to the top of the chart).
+fn latency_lines(series: &[Value], seconds: usize) -> ([String; 3], f64) {
+    let top = series.iter().filter_map(|p| p["p99Ms"].as_f64()).fold(0.0_f64, f64::max).max(0.001);
+    let last = series.iter().filter_map(|p| p["atSeconds"].as_u64()).max().unwrap_or(0) as usize;
+    let n = seconds.max(last + 1).max(2) - 1;
+    let mut lines: [String; 3] = Default::default();
+    for p in series {
+        let Some(at) = p["atSeconds"].as_u64() else { continue };
+        let x = at as f64 * W / n as f64;
+        for (line, key) in lines.iter_mut().zip(["p50Ms", "p99Ms", "maxMs"]) {
+            let v = p[key].as_f64().unwrap_or(0.0).clamp(0.0, top);
+            let _ = write!(line, "{x:.1},{:.1} ", H - v * H / top);
+        }
+    }
+    (lines.map(|l| l.trim_end().to_string()), top)
+}
+
 /// Writes the page for `summary` (the simulator's JSON summary) to `w`.
 ///
 /// Errors: the summary is not an object, the template fails, or `w` cannot be written.
@@ -45,6 +64,8 @@ pub fn write(summary: &Value, w: impl Write) -> io::Result<()> {
         .map(|a| a.iter().filter_map(Value::as_u64).collect())
         .unwrap_or_default();
     let (points, max_rps) = throughput_points(&per_second);
+    let series: Vec<Value> = summary["latencyOverTime"].as_array().cloned().unwrap_or_default();
+    let ([p50_points, p99_points, max_points], latency_top) = latency_lines(&series, per_second.len());
     let latency_max = summary["latencyMs"]
         .as_object()
         .map(|m| m.values().filter_map(|l| l["max"].as_f64()).fold(0.0_f64, f64::max))
@@ -61,6 +82,11 @@ pub fn write(summary: &Value, w: impl Write) -> io::Result<()> {
             seconds => per_second.len(),
             max_rps => max_rps,
             latency_max => latency_max,
+            latency_top => latency_top,
+            latency_buckets => series.len(),
+            p50_points => p50_points,
+            p99_points => p99_points,
+            max_points => max_points,
             width => W,
             height => H,
             version => env!("CARGO_PKG_VERSION"),
@@ -81,5 +107,20 @@ mod tests {
         assert_eq!(max, 100);
         assert_eq!(points, "0.0,220.0 450.0,110.0 900.0,0.0");
         assert_eq!(throughput_points(&[]), (String::new(), 1));
+    }
+
+    #[test]
+    fn latency_lines_share_the_time_axis_and_clip_max_at_the_highest_p99() {
+        let series = vec![
+            serde_json::json!({"atSeconds": 0, "p50Ms": 1.0, "p99Ms": 2.0, "maxMs": 3.0}),
+            serde_json::json!({"atSeconds": 2, "p50Ms": 2.0, "p99Ms": 4.0, "maxMs": 40.0}),
+        ];
+        let ([p50, p99, max], top) = latency_lines(&series, 3);
+        assert_eq!(top, 4.0);
+        assert_eq!(p50, "0.0,165.0 900.0,110.0");
+        assert_eq!(p99, "0.0,110.0 900.0,0.0");
+        assert_eq!(max, "0.0,55.0 900.0,0.0");
+        let (empty, _) = latency_lines(&[], 0);
+        assert!(empty.iter().all(String::is_empty));
     }
 }

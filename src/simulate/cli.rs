@@ -97,7 +97,8 @@ pub struct SimulateArgs {
     /// Write the JSON report here.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Write an HTML page here: throughput over time and latency per request kind as charts (`report::simulation`).
+    /// Write an HTML page here: throughput and latency over time and latency per request kind as charts
+    /// (`report::simulation`).
     #[arg(long)]
     pub html: Option<PathBuf>,
     /// No progress bars.

@@ -216,6 +216,10 @@ pub struct Stats {
     pub journal: Mutex<Vec<JournalEntry>>,
     /// Requests per whole second since the start (for throughput over time).
     pub per_second: Mutex<Vec<u32>>,
+    /// Latency (µs) of the requests completed in each whole second since the start, the same buckets as
+    /// `per_second` (for latency over time). One small auto-resizing histogram (2 significant digits, a few KiB)
+    /// per second of the run, never a list of every request's latency.
+    pub latency_per_second: Mutex<Vec<Histogram<u32>>>,
     /// Immediate quarantine reasons seen (401, 404 on a query).
     pub compliance: Mutex<Vec<String>>,
 }
@@ -234,6 +238,7 @@ impl Stats {
             own_ns: AtomicU64::new(0),
             journal: Mutex::default(),
             per_second: Mutex::default(),
+            latency_per_second: Mutex::default(),
             compliance: Mutex::default(),
         }
     }
@@ -505,6 +510,12 @@ impl Http {
             ps.resize(sec + 1, 0);
         }
         ps[sec] += 1;
+        drop(ps);
+        let mut lat = self.stats.latency_per_second.lock().expect("not poisoned");
+        while lat.len() <= sec {
+            lat.push(Histogram::new(2).expect("2 significant digits are valid"));
+        }
+        let _ = lat[sec].record(us);
     }
 
     fn compliance(&self, reason: String) {

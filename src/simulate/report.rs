@@ -29,6 +29,41 @@ pub struct Latency {
     pub max: f64,
 }
 
+/// Latency of the requests completed in one second of the run (one bucket of `latencyOverTime`), in
+/// milliseconds. The buckets are those of `throughputPerSecond`: bucket `atSeconds` holds the requests completed
+/// from `atSeconds` to `atSeconds + 1` seconds after the start. Seconds without a completed request are left out.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LatencyPoint {
+    /// Whole seconds since the start of the run.
+    pub at_seconds: u64,
+    /// Requests completed in this second, every kind.
+    pub requests: u64,
+    /// Median, ms.
+    pub p50_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// Maximum, ms.
+    pub max_ms: f64,
+}
+
+/// The latency series from the per-second histograms (µs): empty seconds are skipped.
+pub fn latency_over_time(per_second: &[hdrhistogram::Histogram<u32>]) -> Vec<LatencyPoint> {
+    let ms = |v: u64| (v as f64) / 1000.0;
+    per_second
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !h.is_empty())
+        .map(|(sec, h)| LatencyPoint {
+            at_seconds: sec as u64,
+            requests: h.len(),
+            p50_ms: ms(h.value_at_quantile(0.5)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
+            max_ms: ms(h.max()),
+        })
+        .collect()
+}
+
 /// Whether Entra's engine would have quarantined the job, and why (simulator.md §A "Errors, escrow, quarantine").
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -148,6 +183,9 @@ pub struct SimReport {
     pub cycles: Vec<CycleFigures>,
     /// Requests per second, second by second.
     pub throughput_per_second: Vec<u32>,
+    /// Latency over time, every kind together: p50, p99 and max per second of the run (the buckets of
+    /// `throughputPerSecond`), ms.
+    pub latency_over_time: Vec<LatencyPoint>,
     /// The simulator's own time per request (building requests, reading answers, bookkeeping), µs.
     pub simulator_micros_per_request: f64,
     /// Process CPU time per request (client and, with `--reference`, the in-process server), µs.
@@ -237,6 +275,7 @@ pub fn build(i: Inputs<'_>) -> SimReport {
         backoff_seconds: stats.backoff_ms.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0,
         cycles: i.engine.cycles.clone(),
         throughput_per_second: stats.per_second.lock().expect("not poisoned").clone(),
+        latency_over_time: latency_over_time(&stats.latency_per_second.lock().expect("not poisoned")),
         simulator_micros_per_request: own_ns / 1000.0 / operations.max(1) as f64,
         process_cpu_micros_per_request: i.cpu.map(|c| c.as_secs_f64() * 1e6 / operations.max(1) as f64),
         quarantine: q,
@@ -344,6 +383,23 @@ mod tests {
             reference_failures: refs_failed,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn latency_over_time_skips_empty_seconds_and_orders_percentiles() {
+        let mut secs: Vec<hdrhistogram::Histogram<u32>> =
+            (0..3).map(|_| hdrhistogram::Histogram::new(2).unwrap()).collect();
+        for us in [1_000, 2_000, 3_000, 100_000] {
+            secs[0].record(us).unwrap();
+        }
+        secs[2].record(5_000).unwrap();
+        let points = latency_over_time(&secs);
+        assert_eq!(points.iter().map(|p| p.at_seconds).collect::<Vec<_>>(), vec![0, 2]);
+        assert_eq!(points[0].requests, 4);
+        assert!((points[0].p50_ms - 2.0).abs() < 0.05, "{:?}", points[0]);
+        assert!((points[0].max_ms - 100.0).abs() < 1.0, "{:?}", points[0]);
+        assert!(points[0].p50_ms <= points[0].p99_ms && points[0].p99_ms <= points[0].max_ms);
+        assert!((points[1].p50_ms - 5.0).abs() < 0.05, "{:?}", points[1]);
     }
 
     #[test]
