@@ -29,7 +29,7 @@ pub struct Latency {
     pub max: f64,
 }
 
-/// Latency of the requests completed in one second of the run (one bucket of `latencyOverTime`), in
+/// Latency of the provisioning requests (the reconciliation read-back left out) completed in one second of the run (one bucket of `latencyOverTime`), in
 /// milliseconds. The buckets are those of `throughputPerSecond`: bucket `atSeconds` holds the requests completed
 /// from `atSeconds` to `atSeconds + 1` seconds after the start. Seconds without a completed request are left out.
 #[derive(Debug, Clone, Serialize)]
@@ -37,7 +37,7 @@ pub struct Latency {
 pub struct LatencyPoint {
     /// Whole seconds since the start of the run.
     pub at_seconds: u64,
-    /// Requests completed in this second, every kind.
+    /// Provisioning requests completed in this second, every kind but `reconcileRead`.
     pub requests: u64,
     /// Median, ms.
     pub p50_ms: f64,
@@ -183,7 +183,7 @@ pub struct SimReport {
     pub cycles: Vec<CycleFigures>,
     /// Requests per second, second by second.
     pub throughput_per_second: Vec<u32>,
-    /// Latency over time, every kind together: p50, p99 and max per second of the run (the buckets of
+    /// Latency over time, every provisioning kind together (`reconcileRead` left out): p50, p99 and max per second of the run (the buckets of
     /// `throughputPerSecond`), ms.
     pub latency_over_time: Vec<LatencyPoint>,
     /// The simulator's own time per request (building requests, reading answers, bookkeeping), µs.
