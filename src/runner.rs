@@ -372,6 +372,7 @@ impl Capabilities {
             .requires
             .iter()
             .filter(|f| self.supports(**f) == Some(false))
+            .filter(|f| **f != Feature::EnterpriseUser || s.enterprise_skips_whole())
             .map(|f| {
                 let why = match f {
                     Feature::Groups => "no /Groups resource type in /ResourceTypes",
@@ -386,6 +387,24 @@ impl Capabilities {
             })
             .collect();
         (!missing.is_empty()).then(|| format!("target does not support: {}", missing.join(", ")))
+    }
+
+    /// Why the steps that use the enterprise extension ([`crate::scenario::Step::uses_enterprise_extension`]) are
+    /// skipped while the scenario's other steps run: the target declares no enterprise extension on its User
+    /// resource type (RFC 7643 §6 `schemaExtensions`) and the scenario is not about the extension
+    /// ([`Scenario::enterprise_skips_whole`]). `None` when those steps run.
+    pub fn enterprise_step_skip(&self, s: &Scenario) -> Option<String> {
+        let unsupported = s.requires.contains(&Feature::EnterpriseUser)
+            && self.supports(Feature::EnterpriseUser) == Some(false)
+            && !s.enterprise_skips_whole();
+        unsupported.then(|| {
+            if self.user_extensions.is_some() {
+                "skipped: the server's User resource type declares no enterprise extension (RFC 7643 §6 schemaExtensions)"
+            } else {
+                "skipped: the server declares no enterprise User extension schema (RFC 7643 §6, §7)"
+            }
+            .to_string()
+        })
     }
 }
 
@@ -541,7 +560,7 @@ impl Runner {
         match caps.skip_reason(s) {
             _ if self.is_interrupted() => ScenarioResult::skipped(s, INTERRUPTED),
             Some(reason) => ScenarioResult::skipped(s, reason),
-            None => self.run_scenario(s).await,
+            None => self.run_scenario_skipping(s, caps.enterprise_step_skip(s)).await,
         }
     }
 
@@ -608,6 +627,12 @@ impl Runner {
 
     /// Runs one scenario (no capability check) including cleanup and snapshot comparison.
     pub async fn run_scenario(&self, s: &Scenario) -> ScenarioResult {
+        self.run_scenario_skipping(s, None).await
+    }
+
+    /// Runs one scenario; with `enterprise_skip`, the steps that use the enterprise extension are not sent and
+    /// are `notRun` with that reason; later steps that use their captures are `notRun (depends on step N)`.
+    async fn run_scenario_skipping(&self, s: &Scenario, enterprise_skip: Option<String>) -> ScenarioResult {
         let started = Instant::now();
         let mut result = ScenarioResult::new(s, Verdict::Pass);
         let resolved = match self.resolve().await {
@@ -660,6 +685,10 @@ impl Runner {
                     level,
                     format!("not run: an earlier step had a transport error ({err})"),
                 )));
+                continue;
+            }
+            if let Some(why) = enterprise_skip.as_ref().filter(|_| step.uses_enterprise_extension()) {
+                result.steps.push(name_of(not_run(step, level, why.clone())));
                 continue;
             }
             // A step that uses a capture an earlier step failed to take does not run: its verdict would only

@@ -579,6 +579,32 @@ pub struct Step {
 }
 
 impl Step {
+    /// Whether the step uses the enterprise User extension (RFC 7643 §4.3): its URN in the path, a query value,
+    /// a raw body, an attribute key or PATCH path of the body, or an assertion. The URN inside a `schemas` array
+    /// alone does not count: Entra lists it on every user it creates, whatever its attribute mappings (research
+    /// azure.md §1), and a server without the extension must still accept such a create to work with Entra.
+    pub fn uses_enterprise_extension(&self) -> bool {
+        fn without_schemas(v: &Value) -> Value {
+            match v {
+                Value::Object(m) => Value::Object(
+                    m.iter()
+                        .filter(|(k, _)| k.as_str() != "schemas")
+                        .map(|(k, v)| (k.clone(), without_schemas(v)))
+                        .collect(),
+                ),
+                Value::Array(a) => Value::Array(a.iter().map(without_schemas).collect()),
+                other => other.clone(),
+            }
+        }
+        let mentions = |t: &str| t.contains(ENTERPRISE_USER);
+        let r = &self.request;
+        mentions(&r.path)
+            || r.query.0.iter().any(|(_, v)| mentions(v))
+            || r.body.as_ref().is_some_and(|b| mentions(&without_schemas(b).to_string()))
+            || r.body_text.as_deref().is_some_and(mentions)
+            || serde_json::to_string(&self.expect).is_ok_and(|e| mentions(&e))
+    }
+
     /// Every variable or capture name the step uses: in its request and in its expectations.
     pub fn names_used(&self) -> Vec<String> {
         let r = &self.request;
@@ -694,7 +720,8 @@ impl Scenario {
 
     /// The features the steps themselves need: a `filter` parameter (or a `.search` body with one) → `filter`;
     /// a path under `/Groups` → `groups`; a PATCH → `patch`; an `If-Match` / `If-None-Match` header → `etag`;
-    /// `sortBy` → `sort`; the enterprise extension URN anywhere in a request → `enterpriseUser`.
+    /// `sortBy` → `sort`; a step that uses the enterprise extension ([`Step::uses_enterprise_extension`]) →
+    /// `enterpriseUser`.
     pub fn inferred_requirements(&self) -> Vec<Feature> {
         let mut out = BTreeSet::new();
         for step in &self.steps {
@@ -717,16 +744,30 @@ impl Scenario {
             if query("sortBy") {
                 out.insert(Feature::Sort);
             }
-            let mentions = |t: &str| t.contains(ENTERPRISE_USER);
-            if mentions(&r.path)
-                || r.query.0.iter().any(|(_, v)| mentions(v))
-                || r.body.as_ref().is_some_and(|b| mentions(&b.to_string()))
-                || r.body_text.as_deref().is_some_and(mentions)
-            {
+            if step.uses_enterprise_extension() {
                 out.insert(Feature::EnterpriseUser);
             }
         }
         out.into_iter().collect()
+    }
+
+    /// Whether a target without the enterprise extension skips the whole scenario rather than only its
+    /// enterprise steps ([`Step::uses_enterprise_extension`]). The whole scenario is skipped when its purpose is
+    /// the extension: at least half of its steps use it, or a step that uses it captures a value a later step
+    /// needs (the flow rests on it). Otherwise only those steps are skipped and the others are judged.
+    pub fn enterprise_skips_whole(&self) -> bool {
+        let using: Vec<&Step> = self.steps.iter().filter(|s| s.uses_enterprise_extension()).collect();
+        if using.is_empty() {
+            return false;
+        }
+        if using.len() * 2 >= self.steps.len() {
+            return true;
+        }
+        let captured: BTreeSet<&String> = using.iter().flat_map(|s| s.capture.keys()).collect();
+        self.steps
+            .iter()
+            .filter(|s| !s.uses_enterprise_extension())
+            .any(|s| s.names_used().iter().any(|n| captured.contains(n)))
     }
 
     /// Whether the scenario reads state it did not create: a list of a whole resource type (`GET /Users` or

@@ -449,3 +449,68 @@ async fn enterprise_scenarios_follow_the_user_resource_types_schema_extensions()
         }
     }
 }
+
+/// RFC 7643 §6: a server whose User resource type declares no enterprise extension gets a scenario's enterprise
+/// steps skipped with the reason, while its other steps are judged (a failure there is still a failure); a
+/// scenario whose flow rests on an enterprise step is skipped whole.
+#[tokio::test]
+async fn enterprise_steps_are_skipped_alone_when_the_scenario_is_not_about_the_extension() {
+    const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let types = json!({"Resources": [{"id": "User", "name": "User", "endpoint": "/Users",
+        "schema": "urn:ietf:params:scim:schemas:core:2.0:User", "schemaExtensions": []}]});
+    // The URN in `schemas` alone (as Entra sends on every create) is not a use of the extension.
+    let create = json!({"name": "create", "basis": {"rfc": "RFC 7644 §3.3"}, "request": {"method": "POST",
+        "path": "/Users", "body": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+        "userName": "x"}}, "expect": {"status": 201}, "capture": {"id": "/id"}});
+    let department = json!({"name": "department", "basis": {"rfc": "RFC 7643 §4.3"}, "request": {"method": "GET",
+        "path": "/Users/{{id}}"}, "expect": {"status": 200, "body": [{"pointer": format!("/{ENTERPRISE}/department"),
+        "equals": "Media"}]}, "capture": {"dept": format!("/{ENTERPRISE}/department")}});
+    let read = |expect: u16| {
+        json!({"name": "read", "basis": {"rfc": "RFC 7644 §3.4.1"}, "request": {"method": "GET",
+        "path": "/Users/{{id}}"}, "expect": {"status": expect}})
+    };
+    let uses_dept = json!({"name": "uses dept", "basis": {"rfc": "RFC 7644 §3.4.2.2"}, "request": {"method": "GET",
+        "path": "/Users", "query": {"filter": "userName eq \"{{dept}}\""}}, "expect": {"status": 200}});
+    let server = MockServer::start().await;
+    Mock::given(path("/scim/v2/ResourceTypes")).respond_with(scim(types)).mount(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/scim/v2/Users"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_raw(json!({"id": "u-1"}).to_string(), "application/scim+json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/scim/v2/Users/u-1"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(json!({"id": "u-1"}).to_string(), "application/scim+json"),
+        )
+        .mount(&server)
+        .await;
+    let judged = scenario(
+        "rfc/caps/some_enterprise.json",
+        json!({"title": "t", "source": "test", "level": "must", "steps": [create.clone(), department.clone(), read(200), read(404)]}),
+    );
+    let whole = scenario(
+        "rfc/caps/rests_on_enterprise.json",
+        json!({"title": "t", "source": "test", "level": "must",
+            "steps": [create, department, read(200), read(200), uses_dept]}),
+    );
+    assert!(!judged.enterprise_skips_whole() && whole.enterprise_skips_whole());
+    let out = runner(&server, None).run(&[judged, whole], vec![]).await;
+    let r = out.results.iter().find(|r| r.id.ends_with("some_enterprise")).expect("judged scenario");
+    let verdicts: Vec<StepVerdict> = r.steps.iter().map(|s| s.verdict).collect();
+    assert_eq!(verdicts, [StepVerdict::Pass, StepVerdict::NotRun, StepVerdict::Pass, StepVerdict::Fail]);
+    assert_eq!(
+        r.steps[1].error.as_deref(),
+        Some(
+            "skipped: the server's User resource type declares no enterprise extension (RFC 7643 §6 schemaExtensions)"
+        )
+    );
+    assert!(r.steps[1].request.is_none(), "the enterprise step was not sent");
+    assert_eq!(r.verdict, Verdict::Fail, "the non-enterprise steps are judged");
+    let w = out.results.iter().find(|r| r.id.ends_with("rests_on_enterprise")).expect("whole scenario");
+    assert_eq!(w.verdict, Verdict::Skip);
+    assert!(w.reason.as_deref().is_some_and(|r| r.contains("enterpriseUser")), "{:?}", w.reason);
+    assert!(w.steps.is_empty(), "nothing was sent");
+}
