@@ -301,12 +301,20 @@ fn the_json_schema_matches_the_loader() {
 #[test]
 fn requirements_are_inferred_from_the_steps_and_explicit_ones_may_not_contradict_them() {
     let patch = json!({"name": "p", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "PATCH", "path": "/Groups/x", "headers": {"If-Match": "*"},
-                       "body": {"schemas": ["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]}}});
+                       "body": {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add",
+                                "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "value": "x"}]}}});
+    // the URN in a `schemas` list alone (Entra's create) does not need the extension
+    let entra_create = json!({"name": "c", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "POST", "path": "/Users",
+                       "body": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+                                            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"], "userName": "u"}}});
     let search = json!({"name": "s", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users", "query": {"filter": "a eq 1", "sortBy": "a"}}});
     let dir = temp_scenarios(&[("rfc/req/ok.json", base(json!([patch.clone(), search.clone()])))]);
     let loaded = load_dir(&dir.0).unwrap_or_else(|e| panic!("{e:#?}"));
     let names: Vec<&str> = loaded[0].requires.iter().map(|f| f.as_str()).collect();
     assert_eq!(names, ["groups", "patch", "etag", "sort", "filter", "enterpriseUser"]);
+    let dir = temp_scenarios(&[("rfc/req/create.json", base(json!([entra_create])))]);
+    let loaded = load_dir(&dir.0).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert!(loaded[0].requires.is_empty(), "{:?}", loaded[0].requires);
     // listing an inferable feature the steps show is redundant; one they do not show is a contradiction
     let mut redundant = base(json!([patch.clone()]));
     redundant["requires"] = json!(["patch"]);
