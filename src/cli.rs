@@ -322,6 +322,7 @@ fn list(args: &SelectArgs) -> Result<i32, String> {
 
 async fn serve(args: scim_reference_server::cli::ServeArgs) -> Result<i32, String> {
     let listen = args.listen;
+    scim_reference_server::cli::init_logging();
     scim_reference_server::cli::serve(args).await.map_err(|e| format!("reference server on {listen}: {e}"))?;
     Ok(0)
 }

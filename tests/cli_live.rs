@@ -167,3 +167,39 @@ async fn ctrl_c_stops_new_steps_deletes_created_resources_and_writes_partial_rep
     assert!(html.contains("rfc::int::a_create") && html.contains("interrupted by Ctrl-C"), "partial HTML report");
     assert!(stdout.contains("interrupted"), "{stdout}");
 }
+
+/// `scimcheck serve` logs each request to stderr like `scim-reference-server` does, without colour codes
+/// when stderr is not a terminal.
+#[tokio::test]
+async fn serve_logs_requests_to_stderr_without_colour_codes_when_redirected() {
+    let dir = TempDir::new();
+    let mut cmd = scimcheck_in(&dir.0, &["serve", "--listen", "127.0.0.1:0"]);
+    cmd.env_remove("RUST_LOG").stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (base, token) = tokio::task::spawn_blocking(move || {
+        let (mut base, mut token) = (String::new(), String::new());
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(b) = line.strip_prefix("SCIM base URI: ") {
+                base = b.trim().to_string();
+            }
+            if let Some(t) = line.strip_prefix("Bearer token:") {
+                token = t.trim().to_string();
+                break;
+            }
+        }
+        (base, token)
+    })
+    .await
+    .unwrap();
+    assert!(!base.is_empty() && !token.is_empty(), "the server printed its base URI and token");
+    let r = reqwest::Client::new().get(format!("{base}/Users")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("request method=GET") && log.contains("status=200"), "{log}");
+    assert!(!log.contains('\u{1b}'), "colour codes in a redirected log: {log:?}");
+    assert!(!log.contains(&token), "the token reached the log");
+}

@@ -120,3 +120,14 @@ pub async fn serve(args: ServeArgs) -> std::io::Result<()> {
     server.shutdown().await;
     Ok(())
 }
+
+/// Sends the server's log to stderr, filtered by `RUST_LOG` (default `info`), coloured only when stderr is a
+/// terminal. Used by both binaries (`scim-reference-server` and `scimcheck serve`); a second call does nothing.
+pub fn init_logging() {
+    use std::io::IsTerminal;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}

@@ -82,11 +82,11 @@ pub trait PortalHooks: Send + Sync + std::fmt::Debug {
     fn admit(&self, _user: &Value, _source_app: Option<&str>) -> ScimResult<()> {
         Ok(())
     }
-    /// Whether users joining or leaving the groups named `group_names` (or a group renamed from one of the
-    /// names to another) can change anything the portal decides for them, so that each must be told
-    /// ([`UserEvent::MembershipChanged`]). Asked once per write, not per member. Default: yes.
-    fn watches_membership(&self, _group_names: &[&str]) -> bool {
-        true
+    /// Which of `members`, who joined or left the groups named `group_names` (or whose group was renamed from
+    /// one of the names to another), the portal must be told about ([`UserEvent::MembershipChanged`]) because
+    /// the change may alter what it decides for them. Asked once per write, not once per member. Default: all.
+    fn membership_watchers(&self, _group_names: &[&str], members: &[Uuid]) -> Vec<Uuid> {
+        members.to_vec()
     }
     /// Read-only attributes the portal adds to the user's SCIM representation, as `(schema URN, object)`.
     fn user_extension(&self, id: Uuid) -> Option<(&'static str, Value)>;
@@ -366,18 +366,24 @@ impl State {
     ///
     /// The stored JSON is not rewritten (the `groups` attribute is derived when rendering): each user is
     /// touched, a version bump in place. `groups` names the group(s) concerned (old and new name on a
-    /// rename); the portal is told, and each user's body read, only when its rules watch one of them.
+    /// rename); the portal is told, and a user's body read, only for the members it says it must re-evaluate
+    /// ([`PortalHooks::membership_watchers`]).
     fn members_changed(&mut self, ids: impl IntoIterator<Item = Uuid>, now: &str, groups: &[&str]) -> ScimResult<()> {
-        let tell = self.hooks.as_ref().is_some_and(|h| h.watches_membership(groups));
+        let mut touched = Vec::new();
         for id in ids {
             if self.store.get(ResourceKind::User, &id).is_none_or(|r| r.hidden) {
                 continue;
             }
             let version = self.next_version();
             self.store.touch(ResourceKind::User, &id, version, now);
-            if tell {
-                self.notify(id, UserEvent::MembershipChanged, None)?;
-            }
+            touched.push(id);
+        }
+        let tell = match &self.hooks {
+            Some(h) if !touched.is_empty() => h.membership_watchers(groups, &touched),
+            _ => Vec::new(),
+        };
+        for id in tell {
+            self.notify(id, UserEvent::MembershipChanged, None)?;
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use scim_reference_server::cli::{serve, ServeArgs};
+use scim_reference_server::cli::{init_logging, serve, ServeArgs};
 
 /// mimalloc, as in `scimcheck serve`: JSON values are many small allocations made from several threads.
 #[global_allocator]
@@ -21,11 +21,9 @@ struct Args {
 /// data file another server holds or that is no SQLite file, a configuration that is refused).
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
-    match serve(Args::parse().serve).await {
+    let args = Args::parse();
+    init_logging();
+    match serve(args.serve).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("scim-reference-server: {e}");

@@ -119,6 +119,13 @@ struct PortalUser {
     active: bool,
     deleted: bool,
     notifications: Vec<Notification>,
+    /// The [`PortalState::config_generation`] the user's licence was last decided under (not stored: after a
+    /// restart every user counts as not yet decided).
+    #[serde(skip)]
+    decided_under: u64,
+    /// The rules asked for a CAL the user could not get (no seat free): it waits for one.
+    #[serde(skip)]
+    waiting_for_seat: bool,
 }
 
 #[derive(Debug)]
@@ -127,6 +134,10 @@ struct PortalState {
     ledger: CalLedger,
     settings: TenantSettings,
     users: HashMap<Uuid, PortalUser>,
+    /// Bumped by every change of apps, rules, CAL types or settings: a user decided under an older generation
+    /// is re-evaluated at its next change, membership changes included. Starts at 1, so that users restored
+    /// from the data file (0) count as undecided.
+    config_generation: u64,
 }
 
 /// The portal side of a tenant: apps, licences and per-user access state.
@@ -212,7 +223,13 @@ impl Portal {
     fn new(clock: SharedClock, settings: TenantSettings, journal: Option<Arc<Journal>>) -> Self {
         let apps = AppKind::ALL.into_iter().map(|a| (a, App::default())).collect();
         Portal {
-            state: Mutex::new(PortalState { apps, ledger: CalLedger::default(), settings, users: HashMap::new() }),
+            state: Mutex::new(PortalState {
+                apps,
+                ledger: CalLedger::default(),
+                settings,
+                users: HashMap::new(),
+                config_generation: 1,
+            }),
             clock,
             journal,
             token_writes: Mutex::new(()),
@@ -244,7 +261,7 @@ impl Portal {
             }
         }
         let ledger = CalLedger::restore(config.cals, holdings)?;
-        let state = PortalState { apps, ledger, settings: config.settings, users };
+        let state = PortalState { apps, ledger, settings: config.settings, users, config_generation: 1 };
         Ok(Portal { state: Mutex::new(state), clock, journal: Some(journal), token_writes: Mutex::new(()) })
     }
 
@@ -368,6 +385,7 @@ impl Portal {
         let mut stored = StoredConfig::of(&st);
         stored.apps.insert(app, settings.clone());
         self.save_config(&stored)?;
+        st.config_generation += 1;
         let a = st.apps.entry(app).or_default();
         a.enabled = settings.enabled;
         a.default_cal = settings.default_cal;
@@ -393,6 +411,7 @@ impl Portal {
         stored.cals = next.types().to_vec();
         self.save_config(&stored)?;
         st.ledger = next;
+        st.config_generation += 1;
         Ok(())
     }
 
@@ -413,6 +432,7 @@ impl Portal {
         stored.settings = settings.clone();
         self.save_config(&stored)?;
         st.settings = settings;
+        st.config_generation += 1;
         Ok(())
     }
 
@@ -543,7 +563,11 @@ impl PortalHooks for Portal {
             .and_then(|k| st.apps.get(&k))
             .filter(|a| a.default_cal.is_some())
             .or_else(|| st.apps.values().find(|a| a.enabled && a.default_cal.is_some()));
+        let generation = st.config_generation;
         let Some(app) = app else {
+            if let Some(pu) = st.users.get_mut(&id) {
+                (pu.decided_under, pu.waiting_for_seat) = (generation, false);
+            }
             self.journal_user(st, id);
             return;
         };
@@ -558,6 +582,15 @@ impl PortalHooks for Portal {
         // A deleted user has left the portal: its seat goes back to the pool whatever the setting says.
         let release = st.settings.release_seats_on_deactivation || deleted;
         let outcome = st.ledger.reconcile(&id.to_string(), &view, group_names, rules, default_cal, release);
+        let waiting = matches!(
+            outcome,
+            Ok(cal::Reconciliation::Active(
+                cal::Assignment::KeptExisting { .. } | cal::Assignment::NoneAvailable { .. }
+            ))
+        );
+        if let Some(pu) = st.users.get_mut(&id) {
+            (pu.decided_under, pu.waiting_for_seat) = (generation, waiting);
+        }
         let note = match outcome {
             Ok(r) => r.notification(now),
             Err(e) => {
@@ -574,10 +607,19 @@ impl PortalHooks for Portal {
         self.journal_user(st, id);
     }
 
-    fn watches_membership(&self, group_names: &[&str]) -> bool {
+    fn membership_watchers(&self, group_names: &[&str], members: &[Uuid]) -> Vec<Uuid> {
         let st = self.state.lock();
         let rules = st.apps.values().flat_map(|a| a.rules.iter());
-        rules.into_iter().any(|r| group_names.iter().any(|g| cal::rule_watches_group(r, g)))
+        if rules.into_iter().any(|r| group_names.iter().any(|g| cal::rule_watches_group(r, g))) {
+            return members.to_vec();
+        }
+        // No rule can decide differently because of these groups; only users whose last decision is not final
+        // are re-evaluated: one waiting for a seat (one may have been freed since), one decided under an older
+        // configuration (rules, CALs or settings changed since), one the portal has not decided yet.
+        let undecided = |id: &Uuid| {
+            st.users.get(id).is_none_or(|pu| pu.waiting_for_seat || pu.decided_under != st.config_generation)
+        };
+        members.iter().copied().filter(undecided).collect()
     }
 
     fn admit(&self, user: &Value, source_app: Option<&str>) -> ScimResult<()> {

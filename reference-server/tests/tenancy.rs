@@ -1071,6 +1071,46 @@ async fn a_full_cal_keeps_the_held_one_and_never_oversubscribes() {
     assert_eq!(s.used_of("acme", "professional").await, 2);
 }
 
+/// A membership change in a group no rule matches cannot change what the rules decide, so the portal skips
+/// re-evaluating its members — except those whose last decision is not final: a user waiting for a seat, and a
+/// user decided before the rules changed. Both are re-evaluated at such a change, as at any other.
+#[tokio::test]
+async fn an_unrelated_membership_change_still_re_evaluates_users_waiting_for_a_seat_or_decided_under_old_rules() {
+    let s = Portal::start().await;
+    let okta = s.okta();
+    let a = okta.user("wa@example.com").await;
+    let b = okta.user("wb@example.com").await;
+    let c = okta.user("wc@example.com").await;
+    let admins = okta.group("Admins", &[&a, &b, &c]).await;
+    assert_eq!(okta.cal(&c).await, "standard", "professional (2 seats) is full: c waits");
+    okta.patch_ops(
+        &format!("/Groups/{admins}"),
+        json!([{"op": "remove", "path": format!("members[value eq \"{a}\"]")}]),
+    )
+    .await;
+    assert_eq!(s.used_of("acme", "professional").await, 1);
+    let eng = okta.group("Engineering", &[]).await;
+    let ep = format!("/Groups/{eng}");
+    okta.patch_ops(&ep, json!([{"op": "add", "path": "members", "value": [{"value": a}]}])).await;
+    assert_eq!(okta.cal(&a).await, "standard", "a decided user is not changed by a group no rule matches");
+    okta.patch_ops(&ep, json!([{"op": "add", "path": "members", "value": [{"value": c}]}])).await;
+    assert_eq!(okta.cal(&c).await, "professional", "the waiting user takes the freed seat at its next change");
+    assert_eq!(s.used_of("acme", "professional").await, 2);
+    // A rule removed later applies at the user's next change, a membership change included.
+    let p = okta.user_with("wp@example.com", json!({"title": "producer"})).await;
+    assert_eq!(okta.cal(&p).await, "creator");
+    let mut app = s.admin(Method::GET, "/tenants/acme/apps/SCIMOkta", None).await.body;
+    let rules: Vec<Value> =
+        app["rules"].as_array().unwrap().iter().filter(|r| r["attribute"] != "title").cloned().collect();
+    app["rules"] = Value::Array(rules);
+    let app = json!({"enabled": app["enabled"], "defaultCal": app["defaultCal"], "rules": app["rules"]});
+    let r = s.admin(Method::PUT, "/tenants/acme/apps/SCIMOkta", Some(app)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(okta.cal(&p).await, "creator", "rules apply at the next change, not at once");
+    okta.patch_ops(&ep, json!([{"op": "add", "path": "members", "value": [{"value": p}]}])).await;
+    assert_eq!(okta.cal(&p).await, "standard");
+}
+
 #[tokio::test]
 async fn without_any_free_seat_the_user_is_provisioned_without_a_cal_and_notified() {
     let mut seed = seed();
