@@ -18,7 +18,11 @@ fn scenario(rel: &str, v: serde_json::Value) -> Scenario {
 }
 
 fn scim(body: serde_json::Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/scim+json")
+    scim_status(200, body)
+}
+
+fn scim_status(status: u16, body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(body.to_string(), "application/scim+json")
 }
 
 fn runner(server: &MockServer, snapshots: Option<SnapshotStore>) -> Runner {
@@ -201,16 +205,12 @@ async fn created_resources_are_cleaned_up_and_failed_cleanup_is_only_a_note() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/scim/v2/Users"))
-        .respond_with(
-            ResponseTemplate::new(201).set_body_raw(json!({"id": "new-1"}).to_string(), "application/scim+json"),
-        )
+        .respond_with(scim_status(201, json!({"id": "new-1"})))
         .mount(&server)
         .await;
     Mock::given(method("POST"))
         .and(path("/scim/v2/Groups"))
-        .respond_with(
-            ResponseTemplate::new(201).set_body_raw(json!({"id": "g-1"}).to_string(), "application/scim+json"),
-        )
+        .respond_with(scim_status(201, json!({"id": "g-1"})))
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
@@ -337,9 +337,7 @@ async fn a_repeated_step_runs_once_per_index_and_names_each_run() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/scim/v2/Users"))
-        .respond_with(
-            ResponseTemplate::new(201).set_body_raw(json!({"userName": "x"}).to_string(), "application/scim+json"),
-        )
+        .respond_with(scim_status(201, json!({"userName": "x"})))
         .mount(&server)
         .await;
     let s = scenario(
@@ -430,9 +428,7 @@ async fn enterprise_scenarios_follow_the_user_resource_types_schema_extensions()
             .await;
         Mock::given(method("POST"))
             .and(path("/scim/v2/Users"))
-            .respond_with(
-                ResponseTemplate::new(201).set_body_raw(json!({"id": "u-1"}).to_string(), "application/scim+json"),
-            )
+            .respond_with(scim_status(201, json!({"id": "u-1"})))
             .mount(&server)
             .await;
         let out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
@@ -475,16 +471,12 @@ async fn enterprise_steps_are_skipped_alone_when_the_scenario_is_not_about_the_e
     Mock::given(path("/scim/v2/ResourceTypes")).respond_with(scim(types)).mount(&server).await;
     Mock::given(method("POST"))
         .and(path("/scim/v2/Users"))
-        .respond_with(
-            ResponseTemplate::new(201).set_body_raw(json!({"id": "u-1"}).to_string(), "application/scim+json"),
-        )
+        .respond_with(scim_status(201, json!({"id": "u-1"})))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/scim/v2/Users/u-1"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(json!({"id": "u-1"}).to_string(), "application/scim+json"),
-        )
+        .respond_with(scim_status(200, json!({"id": "u-1"})))
         .mount(&server)
         .await;
     let judged = scenario(

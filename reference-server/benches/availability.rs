@@ -38,7 +38,7 @@ use scim_reference_server::tenant::AppKind;
 use scim_reference_server::{spawn, ServerConfig};
 use serde_json::{json, Value};
 
-use common::{bench_mode, size_label, user_body};
+use common::{size_label, user_body};
 
 const ACME_TOKEN: &str = "availability-acme-token-0123456789";
 const OTHER_TOKEN: &str = "availability-other-token-0123456789";
@@ -47,17 +47,7 @@ const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const SINGLES: usize = 21;
 
 fn sizes() -> Vec<usize> {
-    if let Ok(list) = std::env::var("SCIM_BENCH_SIZES") {
-        let parsed: Vec<usize> = list.split(',').filter_map(|s| s.trim().replace('_', "").parse().ok()).collect();
-        if !parsed.is_empty() {
-            return parsed;
-        }
-    }
-    if bench_mode() {
-        vec![100_000]
-    } else {
-        vec![1_000]
-    }
+    common::sizes_for(&[100_000])
 }
 
 fn seed_config() -> Config {

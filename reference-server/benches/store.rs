@@ -30,17 +30,25 @@ use common::{bench_mode, mix, seed, size_label, user_body, user_name};
 const USERS: [ResourceKind; 1] = [ResourceKind::User];
 
 fn sizes() -> Vec<usize> {
-    if let Ok(list) = std::env::var("SCIM_BENCH_SIZES") {
-        let parsed: Vec<usize> = list.split(',').filter_map(|s| s.trim().replace('_', "").parse().ok()).collect();
-        if !parsed.is_empty() {
-            return parsed;
-        }
+    common::sizes_for(&[100_000])
+}
+
+/// Runs `rounds` rounds of `(memory µs, SQLite µs)`, the two stores alternating within each round so that the
+/// machine's drift hits both alike; returns the medians of each and of the per-round ratios.
+fn alternate(rounds: usize, mut round: impl FnMut() -> (f64, f64)) -> (f64, f64, f64) {
+    let (mut mem_us, mut sql_us, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let (m, s) = round();
+        mem_us.push(m);
+        sql_us.push(s);
+        ratios.push(s / m);
     }
-    if bench_mode() {
-        vec![100_000]
-    } else {
-        vec![1_000]
-    }
+    (median(&mem_us), median(&sql_us), median(&ratios))
+}
+
+fn report_ratio(label: &str, (memory, sqlite, ratio): (f64, f64, f64), target: f64) {
+    let verdict = if ratio <= target { "met" } else { "NOT met" };
+    println!("{label:<20} memory {memory:>8.2} µs   SQLite {sqlite:>8.2} µs   ratio {ratio:.2}× (target ≤ {target}×: {verdict})");
 }
 
 fn sqlite_directory(path: &std::path::Path, sync: SyncMode) -> Directory {
@@ -100,40 +108,21 @@ fn run(n: usize) {
             ListQuery { filter: Some(filter), count: Some(100), ..ListQuery::default() }
         })
         .collect();
-    let (mut mem_us, mut sql_us, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..21 {
+    let lookup_rounds = alternate(21, || {
         let m = micros(lookups(&memory, &queries), queries.len());
-        let s = micros(lookups(&sqlite, &queries), queries.len());
-        mem_us.push(m);
-        sql_us.push(s);
-        ratios.push(s / m);
-    }
-    let ratio = median(&ratios);
-    println!(
-        "userName eq lookup   memory {:>8.2} µs   SQLite {:>8.2} µs   ratio {ratio:.2}× (target ≤ 2×: {})",
-        median(&mem_us),
-        median(&sql_us),
-        if ratio <= 2.0 { "met" } else { "NOT met" }
-    );
+        (m, micros(lookups(&sqlite, &queries), queries.len()))
+    });
+    report_ratio("userName eq lookup", lookup_rounds, 2.0);
 
     let per_round = if bench_mode() { 500 } else { 50 };
-    let (mut mem_us, mut sql_us, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let mut next = n;
-    for _ in 0..11 {
+    let create_rounds = alternate(11, || {
         let m = micros(creates(&memory, next, per_round), per_round);
         let s = micros(creates(&sqlite, next, per_round), per_round);
         next += per_round;
-        mem_us.push(m);
-        sql_us.push(s);
-        ratios.push(s / m);
-    }
-    let ratio = median(&ratios);
-    println!(
-        "create               memory {:>8.2} µs   SQLite {:>8.2} µs   ratio {ratio:.2}× (target ≤ 5×: {})",
-        median(&mem_us),
-        median(&sql_us),
-        if ratio <= 5.0 { "met" } else { "NOT met" }
-    );
+        (m, s)
+    });
+    report_ratio("create", create_rounds, 5.0);
     drop(sqlite);
 
     let started = Instant::now();
@@ -144,7 +133,7 @@ fn run(n: usize) {
     println!(
         "create with --data-sync-full (fsync per commit)  {:>8.2} µs   ({:.1}× memory)",
         median(&full),
-        median(&full) / median(&mem_us)
+        median(&full) / create_rounds.0
     );
     println!("opening the data file again: {} users loaded in {loaded:.2?}", memory.count(ResourceKind::User));
 }

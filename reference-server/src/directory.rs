@@ -1292,6 +1292,35 @@ mod tests {
         assert!(left.get("groups").is_none());
     }
 
+    /// Okta's and Entra's plain member lists skip normalising (`MemberRequest::plain_list`); any other shape is
+    /// normalised first. Both must give the same members, and the normalising path keeps its checks.
+    #[test]
+    fn plain_and_other_member_shapes_add_the_same_members() {
+        let (dir, _) = clocked(Box::new(MemoryStore::new()));
+        let user = |n: &str, extra: Value| {
+            let mut body = json!({"userName": n});
+            body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            dir.create(ResourceKind::User, body).unwrap()["id"].as_str().unwrap().to_string()
+        };
+        let (a, b, c) = (user("a", json!({"displayName": "Ann"})), user("b", json!({})), user("c", json!({})));
+        let group = |n: &str| dir.create(ResourceKind::Group, json!({"displayName": n})).unwrap()["id"].clone();
+        let (g1, g2) = (group("g1"), group("g2"));
+        let add = |g: &Value, members: Value| {
+            let ops = json!({"Operations": [{"op": "add", "path": "members", "value": members}]});
+            dir.patch_with(ResourceKind::Group, g.as_str().unwrap(), ops, None, false)
+        };
+        add(&g1, json!([{"value": a}, {"value": b, "display": "Bee"}])).unwrap();
+        add(&g2, json!([{"Value": a, "type": "User"}, {"value": b, "display": "Bee", "$ref": null}])).unwrap();
+        let members = |g: &Value| dir.get(ResourceKind::Group, g.as_str().unwrap()).unwrap()["members"].clone();
+        assert_eq!(members(&g1), members(&g2));
+        assert_eq!(members(&g1)[0]["display"], "Ann", "display taken from the member");
+        assert_eq!(members(&g1)[1]["display"], "Bee", "display as given");
+        let before = dir.get(ResourceKind::Group, g2.as_str().unwrap()).unwrap();
+        let err = add(&g2, json!([{"value": c, "type": "Group"}])).unwrap_err();
+        assert!(matches!(err, ScimError::InvalidValue(_)), "{err:?}");
+        assert_eq!(dir.get(ResourceKind::Group, g2.as_str().unwrap()).unwrap(), before, "nothing changed");
+    }
+
     /// The data file keeps a touched record with its meta current, so a restart shows the same version.
     #[test]
     fn a_touch_survives_reopening_the_data_file() {

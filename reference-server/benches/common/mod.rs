@@ -108,6 +108,12 @@ pub fn bench_mode() -> bool {
 
 /// The sizes to run: `SCIM_BENCH_SIZES=1000,100000` overrides; test mode runs only the smallest.
 pub fn sizes() -> Vec<usize> {
+    sizes_for(&SIZES)
+}
+
+/// The sizes a benchmark runs: `SCIM_BENCH_SIZES` (comma-separated, `_` allowed) when set, else `bench` under
+/// `cargo bench` and 1,000 in test mode.
+pub fn sizes_for(bench: &[usize]) -> Vec<usize> {
     if let Ok(list) = std::env::var("SCIM_BENCH_SIZES") {
         let parsed: Vec<usize> = list.split(',').filter_map(|s| s.trim().replace('_', "").parse().ok()).collect();
         if !parsed.is_empty() {
@@ -115,9 +121,9 @@ pub fn sizes() -> Vec<usize> {
         }
     }
     if bench_mode() {
-        SIZES.to_vec()
+        bench.to_vec()
     } else {
-        SIZES[..1].to_vec()
+        vec![SIZES[0]]
     }
 }
 
