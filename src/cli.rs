@@ -286,7 +286,11 @@ pub fn main() -> i32 {
         Command::Bench(args) if args.proxy => rt.block_on(crate::record::bench::bench_command(args.rounds)),
         Command::Bench(args) => rt.block_on(crate::bench::bench(args)),
         Command::Snapshots(cmd) => snapshots::main(cmd),
-        Command::Simulate(args) => rt.block_on(crate::simulate::cli::simulate(args)),
+        Command::Simulate(args) => rt.block_on(async {
+            tokio::spawn(crate::simulate::cli::simulate(args))
+                .await
+                .unwrap_or_else(|e| Err(format!("the simulation stopped: {e}")))
+        }),
         Command::Record(args) => rt.block_on(crate::record::record_command(args)),
         Command::Import(args) => crate::record::har::import_command(args),
         Command::Report(args) => run::render_saved(&args),

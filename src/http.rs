@@ -79,6 +79,19 @@ pub fn client(options: &ClientOptions) -> Result<reqwest::Client, String> {
 pub const INSECURE_WARNING: &str =
     "warning: --insecure: TLS certificates are not verified; anyone on the path can read the token and answers";
 
+/// A response body read up to `limit` bytes: the bytes, or `None` when the body is longer (reading stops at
+/// the limit, so a hostile server cannot make scimcheck hold more). Transport errors are returned as they are.
+pub async fn read_body(mut resp: reqwest::Response, limit: usize) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if bytes.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

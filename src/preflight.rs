@@ -242,8 +242,9 @@ pub async fn check(
         .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
     // a listing of two users is small; anything past 1 MB is not a ListResponse worth reading
-    let bytes = match tokio::time::timeout(timeout, read_limited(resp, 1 << 20)).await {
-        Ok(Ok(b)) => b,
+    let body = match tokio::time::timeout(timeout, crate::http::read_body(resp, 1 << 20)).await {
+        Ok(Ok(Some(b))) => Body::from_bytes(&b),
+        Ok(Ok(None)) => Body::TooLarge { limit: 1 << 20 },
         Ok(Err(e)) => return Err(transport_failure(&url, &e, timeout)),
         Err(_) => {
             return Err(Failure {
@@ -252,18 +253,7 @@ pub async fn check(
             })
         }
     };
-    judge(&url, status, &headers, &Body::from_bytes(&bytes), authorization.is_some())
-}
-
-async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Result<Vec<u8>, reqwest::Error> {
-    let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await? {
-        out.extend_from_slice(&chunk);
-        if out.len() > limit {
-            break;
-        }
-    }
-    Ok(out)
+    judge(&url, status, &headers, &body, authorization.is_some())
 }
 
 #[cfg(test)]

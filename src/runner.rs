@@ -1089,24 +1089,17 @@ impl Runner {
         let limit = self.options.body_limit;
         let started = Instant::now();
         let exchange = async move {
-            let mut resp = builder.send().await.map_err(describe_error)?;
+            let resp = builder.send().await.map_err(describe_error)?;
             let status = resp.status().as_u16();
             let headers: Vec<(String, String)> = resp
                 .headers()
                 .iter()
                 .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
                 .collect();
-            let mut bytes: Vec<u8> = Vec::new();
-            let mut too_large = false;
-            while let Some(chunk) = resp.chunk().await.map_err(describe_error)? {
-                if bytes.len() + chunk.len() > limit {
-                    too_large = true;
-                    break;
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            let size = if too_large { limit } else { bytes.len() };
-            let body = if too_large { Body::TooLarge { limit } } else { Body::from_bytes(&bytes) };
+            let (size, body) = match crate::http::read_body(resp, limit).await.map_err(describe_error)? {
+                Some(bytes) => (bytes.len(), Body::from_bytes(&bytes)),
+                None => (limit, Body::TooLarge { limit }),
+            };
             Ok::<_, String>((status, headers, body, size))
         };
         match tokio::time::timeout(self.options.timeout, exchange).await {

@@ -3,6 +3,7 @@
 //! (RFC 7644 §3.4.2). Free of HTTP types; every write runs under the tenant's lock, so it is atomic.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use indexmap::IndexSet;
@@ -41,6 +42,16 @@ pub struct ListQuery {
     pub count: Option<i64>,
     pub sort_by: Option<String>,
     pub descending: bool,
+}
+
+impl ListQuery {
+    /// Whether the filter pins `id`, `externalId` or the kind's name attribute (`userName`, `displayName`)
+    /// with `eq`, so that the store answers it from an index (RFC 7644 §3.4.2.2) and the work is bounded
+    /// by the few matches rather than by the collection. A filter that does not parse is not indexed.
+    pub fn is_indexed_lookup(&self, kind: ResourceKind) -> bool {
+        let Some(Ok(f)) = self.filter.as_deref().map(filter::parse) else { return false };
+        ["id", name_attribute(kind), "externalId"].iter().any(|a| filter::indexed_eq(&f, a).is_some())
+    }
 }
 
 /// One page of results with the total number of matches.
@@ -117,12 +128,20 @@ fn admin_conflict(e: ScimError, admin: bool) -> ScimError {
     }
 }
 
+/// How many times [`Directory::write`] computes a user's new body outside the write lock before it computes it
+/// under the lock (each retry follows a change to the same user that landed in between).
+const OPTIMISTIC_WRITE_ATTEMPTS: usize = 3;
+
 /// A directory: users and groups of one tenant.
 #[derive(Debug)]
 pub struct Directory {
     state: RwLock<State>,
     clock: SharedClock,
     config: DirectoryConfig,
+    /// Calls announced as long ([`Directory::long_work`]) that have not returned.
+    long_work: AtomicUsize,
+    /// Whether a write's commit reaches a durable store (does I/O).
+    durable: bool,
 }
 
 #[derive(Debug)]
@@ -316,6 +335,96 @@ impl State {
     }
 
     /// A record a SCIM write may target: protected accounts are refused with 403.
+    /// The record a PUT or PATCH (or, with `admin`, a portal edit) may change, with `If-Match` checked
+    /// against its current version (RFC 7644 §3.14).
+    fn write_target(&self, kind: ResourceKind, id: &str, if_match: Option<&str>, admin: bool) -> ScimResult<&Record> {
+        let rec = match admin {
+            true => parse_id(id).and_then(|u| self.store.get(kind, &u)).ok_or_else(|| not_found(kind, id))?,
+            false => self.writable(kind, id)?,
+        };
+        if let Some(h) = if_match {
+            if !etag_matches(h, &etag(rec.version)) {
+                return Err(ScimError::PreconditionFailed(format!(
+                    "If-Match {h} does not match the current version {}",
+                    etag(rec.version)
+                )));
+            }
+        }
+        Ok(rec)
+    }
+
+    /// The rest of [`Directory::write`] once the new body is known, under the write lock: uniqueness, the
+    /// members of a group, the stored record and its new version, the portal's notice, the rendered answer.
+    /// `flags` are the record's `(hidden, protected)`.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_write(
+        &mut self,
+        kind: ResourceKind,
+        id: &str,
+        uid: Uuid,
+        flags: (bool, bool),
+        old: Value,
+        mut body: Value,
+        now: &str,
+        admin: bool,
+    ) -> ScimResult<Value> {
+        let st = self;
+        let (hidden, protected) = flags;
+        st.check_unique(kind, Some(uid), &body).map_err(|e| admin_conflict(e, admin))?;
+        let members = match kind {
+            ResourceKind::Group => Some(st.resolve_members(uid, &mut body)?),
+            ResourceKind::User => None,
+        };
+        if let Some(obj) = body.as_object_mut() {
+            obj.insert("id".into(), Value::String(uid.to_string()));
+            if let Some(meta) = old.get("meta") {
+                obj.insert("meta".into(), meta.clone());
+            }
+        }
+        let mut old_stored = old;
+        if let Some(o) = old_stored.as_object_mut() {
+            o.remove("members");
+        }
+        let members_same = members.as_ref().is_none_or(|m| st.same_members(&uid, m));
+        if members_same && same_content(&old_stored, &body) {
+            let rec = st.store.get(kind, &uid).ok_or_else(|| not_found(kind, id))?;
+            return st.render(kind, rec);
+        }
+        let version = st.next_version();
+        set_meta(&mut body, None, now, version);
+        let keys = index_keys(kind, &body);
+        let mut affected = Vec::new();
+        if let Some(members) = members {
+            let before: Vec<Uuid> = st.store.members(&uid).map(|ms| ms.keys().copied().collect()).unwrap_or_default();
+            let changed = st.set_members(uid, members);
+            let renamed = str_at(&old_stored, "displayName") != str_at(&body, "displayName");
+            affected = match renamed {
+                true => {
+                    let mut all: IndexSet<Uuid> = before.into_iter().collect();
+                    all.extend(
+                        st.store.members(&uid).map(|ms| ms.keys().copied().collect::<Vec<_>>()).unwrap_or_default(),
+                    );
+                    all.extend(changed);
+                    all.into_iter().collect()
+                }
+                false => changed,
+            };
+            st.group_names.insert(uid, str_at(&body, "displayName").unwrap_or_default().to_string());
+        }
+        st.store.update(kind, Record::new(uid, version, hidden, protected, body.to_string()), keys);
+        match kind {
+            ResourceKind::User if !hidden => st.notify_written(uid, &body, UserEvent::Updated, None),
+            ResourceKind::User => {}
+            ResourceKind::Group => {
+                let names = [str_at(&old_stored, "displayName"), str_at(&body, "displayName")];
+                st.members_changed(affected, now, &names.map(Option::unwrap_or_default))?
+            }
+        }
+        let out = st.render_body(kind, &uid, body);
+        st.store.commit()?;
+        Ok(out)
+    }
+
     fn writable(&self, kind: ResourceKind, id: &str) -> ScimResult<&Record> {
         let rec = parse_id(id).and_then(|u| self.store.get(kind, &u)).ok_or_else(|| not_found(kind, id))?;
         if rec.protected {
@@ -698,12 +807,40 @@ impl Directory {
             }
         }
         st.memberships = memberships;
-        Ok(Directory { state: RwLock::new(st), clock, config })
+        let durable = st.store.is_durable();
+        Ok(Directory { state: RwLock::new(st), clock, config, long_work: AtomicUsize::new(0), durable })
     }
 
     /// The paging limits.
     pub fn config(&self) -> DirectoryConfig {
         self.config
+    }
+
+    /// Runs `work`, a call whose time grows with a group's members or a whole collection (a member list
+    /// written, a page of resources rendered, an unindexed filter), announced so that callers can see it in
+    /// [`Directory::long_work_in_progress`] while it waits for or holds this tenant's lock. Returns what `work`
+    /// returns; the announcement ends even if `work` panics.
+    pub fn long_work<R>(&self, work: impl FnOnce() -> R) -> R {
+        struct Done<'a>(&'a AtomicUsize);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        self.long_work.fetch_add(1, Ordering::SeqCst);
+        let _done = Done(&self.long_work);
+        work()
+    }
+
+    /// Whether a call announced with [`Directory::long_work`] is running or waiting for the lock: a short call
+    /// made now may wait behind it.
+    pub fn long_work_in_progress(&self) -> bool {
+        self.long_work.load(Ordering::SeqCst) > 0
+    }
+
+    /// Whether a write ends with I/O (the store is durable, [`Store::is_durable`]); a read never does.
+    pub fn commits_to_disk(&self) -> bool {
+        self.durable
     }
 
     fn now(&self) -> String {
@@ -812,7 +949,7 @@ impl Directory {
         let rt = kind.resource_type();
         let body = resource::normalize(rt, body)?;
         self.write(kind, id, if_match, false, move |_, old| {
-            let mut body = body;
+            let mut body = body.clone();
             if let Some(obj) = body.as_object_mut() {
                 // Write-only: clients cannot echo it. And a PUT that omits `active` must not suspend the user
                 // (research okta.md §4.5): both keep their stored value.
@@ -845,11 +982,14 @@ impl Directory {
         want_body: bool,
     ) -> ScimResult<Patched> {
         let rt = kind.resource_type();
-        {
-            // An unknown id is a 404 even when the request is also malformed.
-            self.state.read().writable(kind, id)?;
-        }
-        let ops = patch::parse_request_owned(request)?;
+        let ops = match patch::parse_request_owned(request) {
+            Ok(ops) => ops,
+            Err(e) => {
+                // An unknown id is a 404 even when the request is also malformed.
+                self.state.read().writable(kind, id)?;
+                return Err(e);
+            }
+        };
         if kind == ResourceKind::Group {
             if let Some(steps) = membership_ops(&ops)? {
                 return self.patch_members(id, steps, if_match, want_body);
@@ -951,31 +1091,45 @@ impl Directory {
         Ok(Patched { version, body })
     }
 
-    /// The shared read-modify-write of PUT and PATCH, under the write lock.
+    /// The shared read-modify-write of PUT and PATCH: `change` computes the new body from the stored one
+    /// (it may be called more than once, each time with the then-current body).
+    ///
+    /// A user's new body is computed outside the tenant's write lock — `change` (PATCH operations, schema
+    /// normalisation) and the password hash are the costly part — and written only if the user's version is
+    /// still the one `change` saw; otherwise it is computed again from the newer body (RFC 7644 §3.14: the
+    /// version changes with every change). After [`OPTIMISTIC_WRITE_ATTEMPTS`] such races, and always for a
+    /// group (whose members are part of what `change` sees), the whole change runs under the write lock.
     fn write(
         &self,
         kind: ResourceKind,
         id: &str,
         if_match: Option<&str>,
         admin: bool,
-        change: impl FnOnce(&str, &Value) -> ScimResult<Value>,
+        change: impl Fn(&str, &Value) -> ScimResult<Value>,
     ) -> ScimResult<Value> {
-        let now = self.now();
-        let mut st = self.state.write();
-        let rec = match admin {
-            true => parse_id(id).and_then(|u| st.store.get(kind, &u)).ok_or_else(|| not_found(kind, id))?,
-            false => st.writable(kind, id)?,
-        };
-        let (hidden, protected) = (rec.hidden, rec.protected);
-        if let Some(h) = if_match {
-            if !etag_matches(h, &etag(rec.version)) {
-                return Err(ScimError::PreconditionFailed(format!(
-                    "If-Match {h} does not match the current version {}",
-                    etag(rec.version)
-                )));
+        if kind == ResourceKind::User {
+            for _ in 0..OPTIMISTIC_WRITE_ATTEMPTS {
+                let (uid, version, old) = {
+                    let st = self.state.read();
+                    let rec = st.write_target(kind, id, if_match, admin)?;
+                    (rec.id, rec.version, body_of(rec)?)
+                };
+                let mut body = change(&uid.to_string(), &old)?;
+                resource::seal_password(&mut body, str_at(&old, "password"));
+                let now = self.now();
+                let mut st = self.state.write();
+                let rec = st.write_target(kind, id, if_match, admin)?;
+                if rec.version != version {
+                    continue;
+                }
+                let (hidden, protected) = (rec.hidden, rec.protected);
+                return st.finish_write(kind, id, uid, (hidden, protected), old, body, &now, admin);
             }
         }
-        let uid = rec.id;
+        let now = self.now();
+        let mut st = self.state.write();
+        let rec = st.write_target(kind, id, if_match, admin)?;
+        let (uid, flags) = (rec.id, (rec.hidden, rec.protected));
         // A group's members are part of what PUT and PATCH see; a user's derived `groups` is not.
         let old = match kind {
             ResourceKind::Group => st.render(kind, rec)?,
@@ -983,59 +1137,7 @@ impl Directory {
         };
         let mut body = change(&uid.to_string(), &old)?;
         resource::seal_password(&mut body, str_at(&old, "password"));
-        st.check_unique(kind, Some(uid), &body).map_err(|e| admin_conflict(e, admin))?;
-        let members = match kind {
-            ResourceKind::Group => Some(st.resolve_members(uid, &mut body)?),
-            ResourceKind::User => None,
-        };
-        if let Some(obj) = body.as_object_mut() {
-            obj.insert("id".into(), Value::String(uid.to_string()));
-            if let Some(meta) = old.get("meta") {
-                obj.insert("meta".into(), meta.clone());
-            }
-        }
-        let mut old_stored = old;
-        if let Some(o) = old_stored.as_object_mut() {
-            o.remove("members");
-        }
-        let members_same = members.as_ref().is_none_or(|m| st.same_members(&uid, m));
-        if members_same && same_content(&old_stored, &body) {
-            let rec = st.store.get(kind, &uid).ok_or_else(|| not_found(kind, id))?;
-            return st.render(kind, rec);
-        }
-        let version = st.next_version();
-        set_meta(&mut body, None, &now, version);
-        let keys = index_keys(kind, &body);
-        let mut affected = Vec::new();
-        if let Some(members) = members {
-            let before: Vec<Uuid> = st.store.members(&uid).map(|ms| ms.keys().copied().collect()).unwrap_or_default();
-            let changed = st.set_members(uid, members);
-            let renamed = str_at(&old_stored, "displayName") != str_at(&body, "displayName");
-            affected = match renamed {
-                true => {
-                    let mut all: IndexSet<Uuid> = before.into_iter().collect();
-                    all.extend(
-                        st.store.members(&uid).map(|ms| ms.keys().copied().collect::<Vec<_>>()).unwrap_or_default(),
-                    );
-                    all.extend(changed);
-                    all.into_iter().collect()
-                }
-                false => changed,
-            };
-            st.group_names.insert(uid, str_at(&body, "displayName").unwrap_or_default().to_string());
-        }
-        st.store.update(kind, Record::new(uid, version, hidden, protected, body.to_string()), keys);
-        match kind {
-            ResourceKind::User if !hidden => st.notify_written(uid, &body, UserEvent::Updated, None),
-            ResourceKind::User => {}
-            ResourceKind::Group => {
-                let names = [str_at(&old_stored, "displayName"), str_at(&body, "displayName")];
-                st.members_changed(affected, &now, &names.map(Option::unwrap_or_default))?
-            }
-        }
-        let out = st.render_body(kind, &uid, body);
-        st.store.commit()?;
-        Ok(out)
+        st.finish_write(kind, id, uid, flags, old, body, &now, admin)
     }
 
     /// Deletes a resource (RFC 7644 §3.6). Users are never erased: they become inactive and hidden (GET
@@ -1204,13 +1306,18 @@ impl Directory {
     }
 }
 
+/// The attribute the store indexes as a resource's name: `userName` (RFC 7643 §4.1.1), `displayName` (§4.2).
+fn name_attribute(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "userName",
+        ResourceKind::Group => "displayName",
+    }
+}
+
 /// Uses a secondary index when the filter pins an indexed attribute with `eq` (RFC 7644 §3.4.2.2); the
 /// full filter is still evaluated on the candidates.
 fn planned<'s>(st: &'s State, kind: ResourceKind, f: &Filter) -> Option<Vec<&'s Record>> {
-    let name_attr = match kind {
-        ResourceKind::User => "userName",
-        ResourceKind::Group => "displayName",
-    };
+    let name_attr = name_attribute(kind);
     if let Some(v) = filter::indexed_eq(f, "id") {
         return Some(parse_id(v).and_then(|id| st.store.get(kind, &id)).into_iter().collect());
     }
@@ -1290,6 +1397,125 @@ mod tests {
         let left = dir.get(ResourceKind::User, uid).unwrap();
         assert_eq!(left["meta"]["lastModified"], "2026-01-01T00:02:00.000Z");
         assert!(left.get("groups").is_none());
+    }
+
+    /// A user's new body is computed outside the write lock; when another change to the same user lands in
+    /// between, it is computed again from the newer body, so neither change is lost (RFC 7644 §3.14 versions).
+    #[test]
+    fn a_write_that_races_another_change_to_the_same_user_is_computed_again_and_loses_nothing() {
+        let (dir, _) = clocked(Box::new(MemoryStore::new()));
+        let user = dir.create(ResourceKind::User, json!({"userName": "ada", "title": "Eng"})).unwrap();
+        let uid = user["id"].as_str().unwrap().to_string();
+        let calls = std::cell::Cell::new(0);
+        let out = dir
+            .write(ResourceKind::User, &uid, None, false, |_, old| {
+                calls.set(calls.get() + 1);
+                if calls.get() == 1 {
+                    // another request changes the user while this one computes (no lock is held here)
+                    let ops = json!({"Operations": [{"op": "replace", "path": "title", "value": "CTO"}]});
+                    dir.patch(ResourceKind::User, &uid, &ops, None).unwrap();
+                }
+                let mut new = old.clone();
+                new["nickName"] = json!("Countess");
+                Ok(new)
+            })
+            .unwrap();
+        assert_eq!(calls.get(), 2, "computed again after the race");
+        assert_eq!(out["title"], "CTO", "the other change is kept");
+        assert_eq!(out["nickName"], "Countess");
+        let stored = dir.get(ResourceKind::User, &uid).unwrap();
+        assert_eq!((stored["title"].clone(), stored["nickName"].clone()), (json!("CTO"), json!("Countess")));
+    }
+
+    /// After OPTIMISTIC_WRITE_ATTEMPTS lost races the change is computed under the write lock, so a user
+    /// changed continuously is still written, once.
+    #[test]
+    fn a_write_that_keeps_losing_races_finishes_under_the_lock() {
+        let (dir, _) = clocked(Box::new(MemoryStore::new()));
+        let user = dir.create(ResourceKind::User, json!({"userName": "ada"})).unwrap();
+        let uid = user["id"].as_str().unwrap().to_string();
+        let calls = std::cell::Cell::new(0);
+        let out = dir
+            .write(ResourceKind::User, &uid, None, false, |_, old| {
+                calls.set(calls.get() + 1);
+                if calls.get() <= OPTIMISTIC_WRITE_ATTEMPTS {
+                    let ops =
+                        json!({"Operations": [{"op": "replace", "path": "title", "value": calls.get().to_string()}]});
+                    dir.patch(ResourceKind::User, &uid, &ops, None).unwrap();
+                }
+                let mut new = old.clone();
+                new["nickName"] = json!("last");
+                Ok(new)
+            })
+            .unwrap();
+        assert_eq!(calls.get(), OPTIMISTIC_WRITE_ATTEMPTS + 1);
+        assert_eq!(out["title"], OPTIMISTIC_WRITE_ATTEMPTS.to_string());
+        assert_eq!(out["nickName"], "last");
+    }
+
+    /// A failing change leaves the user as it was, whichever attempt it fails in.
+    #[test]
+    fn a_write_whose_change_fails_after_a_race_changes_nothing_of_its_own() {
+        let (dir, _) = clocked(Box::new(MemoryStore::new()));
+        let user = dir.create(ResourceKind::User, json!({"userName": "ada", "title": "Eng"})).unwrap();
+        let uid = user["id"].as_str().unwrap().to_string();
+        let calls = std::cell::Cell::new(0);
+        let err = dir
+            .write(ResourceKind::User, &uid, None, false, |_, old| {
+                calls.set(calls.get() + 1);
+                if calls.get() == 1 {
+                    let ops = json!({"Operations": [{"op": "replace", "path": "title", "value": "CTO"}]});
+                    dir.patch(ResourceKind::User, &uid, &ops, None).unwrap();
+                    let mut new = old.clone();
+                    new["nickName"] = json!("lost");
+                    return Ok(new);
+                }
+                Err(ScimError::InvalidValue("refused on the second look".into()))
+            })
+            .unwrap_err();
+        assert!(matches!(err, ScimError::InvalidValue(_)), "{err:?}");
+        let stored = dir.get(ResourceKind::User, &uid).unwrap();
+        assert_eq!(stored["title"], "CTO");
+        assert!(stored.get("nickName").is_none(), "the first, raced result was never written");
+    }
+
+    #[test]
+    fn long_work_is_announced_while_it_runs_and_not_after_even_if_it_panics() {
+        let (dir, _) = clocked(Box::new(MemoryStore::new()));
+        assert!(!dir.long_work_in_progress());
+        assert!(dir.long_work(|| dir.long_work_in_progress()));
+        assert!(!dir.long_work_in_progress());
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dir.long_work(|| panic!("boom"))));
+        assert!(panicked.is_err());
+        assert!(!dir.long_work_in_progress(), "the announcement ends with the panic");
+        assert!(!dir.commits_to_disk(), "a memory store does no I/O");
+    }
+
+    #[test]
+    fn indexed_lookups_are_the_eq_filters_on_id_name_and_external_id() {
+        let q = |f: &str| ListQuery { filter: Some(f.into()), ..Default::default() };
+        let user = ResourceKind::User;
+        for f in [
+            "userName eq \"ada\"",
+            "USERNAME eq \"ada\"",
+            "externalId eq \"7\"",
+            "id eq \"2819c223-7f76-453a-919d-413861904646\"",
+            "userName eq \"ada\" and active eq true",
+            "urn:ietf:params:scim:schemas:core:2.0:User:userName eq \"ada\"",
+        ] {
+            assert!(q(f).is_indexed_lookup(user), "{f}");
+        }
+        for f in [
+            "userName co \"ad\"",
+            "userName eq \"a\" or title eq \"b\"",
+            "title eq \"CTO\"",
+            "userName eq",
+            "displayName eq \"g\"",
+        ] {
+            assert!(!q(f).is_indexed_lookup(user), "{f}");
+        }
+        assert!(q("displayName eq \"g\"").is_indexed_lookup(ResourceKind::Group));
+        assert!(!ListQuery::default().is_indexed_lookup(user), "no filter scans the collection");
     }
 
     /// Okta's and Entra's plain member lists skip normalising (`MemberRequest::plain_list`); any other shape is

@@ -523,4 +523,8 @@ impl Store for SqliteStore {
     fn commit(&mut self) -> ScimResult<()> {
         self.journal.commit()
     }
+
+    fn is_durable(&self) -> bool {
+        true
+    }
 }

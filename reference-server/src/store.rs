@@ -130,6 +130,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn commit(&mut self) -> crate::error::ScimResult<()> {
         Ok(())
     }
+    /// Whether [`Store::commit`] writes to disk; false for a store without durability.
+    fn is_durable(&self) -> bool {
+        false
+    }
 }
 
 /// Folds a case-insensitive key (RFC 7643 §2.1 `caseExact: false`).

@@ -287,7 +287,18 @@ impl Outcome {
             Outcome::NoAnswer => None,
         }
     }
+    /// The JSON body, owned.
+    pub fn into_json(self) -> Option<Value> {
+        match self {
+            Outcome::Answer { json, .. } => json,
+            Outcome::NoAnswer => None,
+        }
+    }
 }
+
+/// The longest response body the simulator reads, in bytes (64 MiB: a page of 500 users is about 1 MiB, a
+/// group of 100,000 members about 15 MiB). A longer body is not read on and counts as an answer without JSON.
+pub const MAX_RESPONSE_BODY: usize = 64 << 20;
 
 /// The HTTP side shared by every in-flight request.
 #[derive(Debug)]
@@ -408,7 +419,7 @@ impl Http {
                 let resp = b.send().await?;
                 let status = resp.status().as_u16();
                 let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
-                let bytes = resp.bytes().await?;
+                let bytes = crate::http::read_body(resp, MAX_RESPONSE_BODY).await?;
                 Ok::<_, reqwest::Error>((status, retry_after, bytes))
             })
             .await;
@@ -416,7 +427,8 @@ impl Http {
             let own_start = Instant::now();
             let (status, retry_after, json) = match result {
                 Ok(Ok((status, ra, bytes))) => {
-                    let json = if bytes.is_empty() { None } else { serde_json::from_slice::<Value>(&bytes).ok() };
+                    // An empty body, one that is not JSON, and one over MAX_RESPONSE_BODY all carry no JSON.
+                    let json = bytes.filter(|b| !b.is_empty()).and_then(|b| serde_json::from_slice::<Value>(&b).ok());
                     (status, ra, json)
                 }
                 _ => (0, None, None),

@@ -6,6 +6,7 @@
 //! server users for one source user are a duplicate. A group is found by `displayName`.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use futures::StreamExt;
 use serde::Serialize;
@@ -85,11 +86,14 @@ async fn read_page(http: &Http, collection: &str, start: usize, count: usize) ->
     if !out_page.ok() {
         return Err(format!("GET /{collection}?startIndex={start}&count={count} answered {}", out_page.status()));
     }
-    let j = out_page.json().ok_or_else(|| format!("GET /{collection}: the answer is not a JSON ListResponse"))?;
-    let total = get_ci(j, "totalResults").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let res = match get_ci(j, "Resources").and_then(Value::as_array) {
-        Some(r) => r.clone(),
-        None => Vec::new(),
+    let mut j =
+        out_page.into_json().ok_or_else(|| format!("GET /{collection}: the answer is not a JSON ListResponse"))?;
+    let total = get_ci(&j, "totalResults").and_then(Value::as_u64).unwrap_or(0) as usize;
+    // Moved out, not copied: a page holds up to 500 resources.
+    let key = j.as_object().and_then(|o| o.keys().find(|k| k.eq_ignore_ascii_case("Resources")).cloned());
+    let res = match key.and_then(|k| j.as_object_mut()?.remove(&k)) {
+        Some(Value::Array(r)) => r,
+        _ => Vec::new(),
     };
     Ok((res, total))
 }
@@ -100,7 +104,7 @@ async fn read_page(http: &Http, collection: &str, start: usize, count: usize) ->
 /// The first page tells `totalResults` and the page size the server really uses (it may lower `count`, RFC 7644
 /// §3.4.2.4); the remaining pages are then read `--concurrency` at a time. When those pages do not add up to
 /// `totalResults` (a short page, a collection that changed), the collection is read again one page at a time.
-async fn read_all(http: &Http, collection: &str, count: usize, limit: usize) -> Result<Vec<Value>, String> {
+async fn read_all(http: &Arc<Http>, collection: &str, count: usize, limit: usize) -> Result<Vec<Value>, String> {
     let max_pages = limit / count.max(1) + 100;
     let (first, total) = read_page(http, collection, 1, count).await?;
     if first.len() > limit || total > limit {
@@ -111,9 +115,14 @@ async fn read_all(http: &Http, collection: &str, count: usize, limit: usize) -> 
         let pages = (total - stride).div_ceil(stride).min(max_pages);
         let starts: Vec<usize> = (1..=pages).map(|p| 1 + p * stride).collect();
         let concurrency = http.options().concurrency.max(1);
+        // Each page is read and parsed in its own task, so parsing spreads over the runtime's workers.
         let read: Vec<Result<(Vec<Value>, usize), String>> = futures::stream::iter(starts)
-            .map(|start| read_page(http, collection, start, stride))
+            .map(|start| {
+                let (http, collection) = (http.clone(), collection.to_string());
+                tokio::spawn(async move { read_page(&http, &collection, start, stride).await })
+            })
             .buffered(concurrency)
+            .map(|joined| joined.unwrap_or_else(|e| Err(format!("reading a page stopped: {e}"))))
             .collect()
             .await;
         let mut out = first.clone();
@@ -162,7 +171,7 @@ fn s(v: Option<&Value>) -> Option<String> {
 /// Reads the server back and compares it with `model`.
 /// `ids` maps each model user the engine provisioned to its server id (for manager and member lookups of users
 /// the read-back could not match).
-pub async fn reconcile(http: &Http, model: &Model, max_listed: usize) -> Reconciliation {
+pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Reconciliation {
     let d = http.options().dialect;
     let users_expected = model.users.len();
     let limit = (users_expected + model.groups.len()) * 4 + 10_000;

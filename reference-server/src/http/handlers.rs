@@ -131,12 +131,86 @@ impl Projection {
     }
 }
 
-/// Runs directory work on the blocking pool: a write to a large group holds its tenant's lock for work
-/// proportional to the group, and must never hold up a runtime worker that serves other tenants.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> ScimResult<T> + Send + 'static) -> ScimResult<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ScimError::Internal(format!("a request's work did not finish: {e}")))?
+/// How long a directory call may hold its tenant's lock, which decides where it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cost {
+    /// Bounded by the request: one user read or written with a bounded body, or a lookup the store answers
+    /// from an index. Runs on the runtime worker that received the request, unless long work of the same
+    /// tenant is in progress (it would wait for the lock there) or the write commits to disk.
+    Short,
+    /// Grows with a group's members or a whole collection. Runs on the blocking pool, announced with
+    /// [`crate::directory::Directory::long_work`], and never holds up a worker that serves other tenants.
+    Long,
+}
+
+/// The most JSON nodes a user body may have to count as [`Cost::Short`]; a typical Okta or Entra user has
+/// under 100.
+const SHORT_BODY_NODES: usize = 1024;
+/// The most string bytes (names and values) a user body may have to count as [`Cost::Short`]; a typical
+/// Okta or Entra user has under 2 KiB.
+const SHORT_BODY_BYTES: usize = 64 * 1024;
+
+/// [`Cost::Short`] for a user body within [`SHORT_BODY_NODES`] and [`SHORT_BODY_BYTES`] (a PATCH's cost grows
+/// with its operations and values); the walk stops as soon as either is exceeded.
+fn user_write_cost(body: &Value) -> Cost {
+    let (mut nodes, mut bytes) = (0usize, 0usize);
+    let mut stack = vec![body];
+    while let Some(v) = stack.pop() {
+        nodes += 1;
+        match v {
+            Value::String(s) => bytes += s.len(),
+            Value::Array(a) => stack.extend(a.iter()),
+            Value::Object(o) => {
+                for (k, v) in o {
+                    bytes += k.len();
+                    stack.push(v);
+                }
+            }
+            _ => {}
+        }
+        if nodes > SHORT_BODY_NODES || bytes > SHORT_BODY_BYTES {
+            return Cost::Long;
+        }
+    }
+    Cost::Short
+}
+
+/// A user's own reads and writes are short when the body is; anything on a group (whose members may number
+/// in the hundreds of thousands) is long, and so is a user's deletion (it leaves every group it is in).
+fn resource_cost(kind: ResourceKind, body: Option<&Value>) -> Cost {
+    match (kind, body) {
+        (ResourceKind::User, Some(b)) => user_write_cost(b),
+        (ResourceKind::User, None) => Cost::Short,
+        (ResourceKind::Group, _) => Cost::Long,
+    }
+}
+
+/// A list is short only for users found through an index (Okta's and Entra's lookups before each write).
+fn list_cost(kinds: &[ResourceKind], q: &ListQuery) -> Cost {
+    match kinds {
+        [ResourceKind::User] if q.is_indexed_lookup(ResourceKind::User) => Cost::Short,
+        _ => Cost::Long,
+    }
+}
+
+/// Runs a directory call where its [`Cost`] says. A short call moves to the blocking pool when long work of
+/// the same tenant is in progress, or when it writes (`writes`) to a store that commits to disk.
+async fn run<T: Send + 'static>(
+    ctx: &ScimContext,
+    cost: Cost,
+    writes: bool,
+    work: impl FnOnce() -> ScimResult<T> + Send + 'static,
+) -> ScimResult<T> {
+    let d = ctx.directory.clone();
+    if cost == Cost::Short && !d.long_work_in_progress() && !(writes && d.commits_to_disk()) {
+        return work();
+    }
+    tokio::task::spawn_blocking(move || match cost {
+        Cost::Long => d.long_work(work),
+        Cost::Short => work(),
+    })
+    .await
+    .map_err(|e| ScimError::Internal(format!("a request's work did not finish: {e}")))?
 }
 
 fn single(ctx: &ScimContext, kind: ResourceKind, v: Value, p: &Projection) -> Scim {
@@ -158,19 +232,15 @@ fn sort_order(s: Option<&str>) -> ScimResult<bool> {
 
 fn list_response(ctx: &ScimContext, page: ListPage, p: &Projection) -> Scim {
     let resources: Vec<Value> = page.resources.into_iter().map(|(kind, v)| p.apply(kind, v, &ctx.base)).collect();
-    Scim::ok(json!({
-        "schemas": [LIST_RESPONSE_URN],
-        "totalResults": page.total_results,
-        "startIndex": page.start_index,
-        "itemsPerPage": resources.len(),
-        "Resources": resources,
-    }))
+    Scim::ok(list_body(page.total_results, page.start_index, resources))
 }
 
 async fn run_list(ctx: ScimContext, kinds: Vec<ResourceKind>, q: ListQuery, p: Projection) -> ScimResult<Scim> {
-    blocking(move || {
-        let page = ctx.directory.list(&kinds, &q)?;
-        Ok(list_response(&ctx, page, &p))
+    let cost = list_cost(&kinds, &q);
+    let c = ctx.clone();
+    run(&ctx, cost, false, move || {
+        let page = c.directory.list(&kinds, &q)?;
+        Ok(list_response(&c, page, &p))
     })
     .await
 }
@@ -238,7 +308,8 @@ pub async fn search(ctx: ScimContext, kinds: &[ResourceKind], body: Value) -> Sc
 pub async fn create(ctx: ScimContext, kind: ResourceKind, q: ScimQuery, body: Value) -> ScimResult<Scim> {
     let p = Projection::from_query(&q, kind)?;
     let c = ctx.clone();
-    let created = blocking(move || c.directory.create_from(kind, body, c.app)).await?;
+    let cost = resource_cost(kind, Some(&body));
+    let created = run(&ctx, cost, true, move || c.directory.create_from(kind, body, c.app)).await?;
     Ok(single(&ctx, kind, created, &p).status(StatusCode::CREATED).with_location_from_body())
 }
 
@@ -252,7 +323,7 @@ pub async fn get(
 ) -> ScimResult<Response> {
     let p = Projection::from_query(&q, kind)?;
     let c = ctx.clone();
-    let v = blocking(move || c.directory.get(kind, &id)).await?;
+    let v = run(&ctx, resource_cost(kind, None), false, move || c.directory.get(kind, &id)).await?;
     let version = v.pointer("/meta/version").and_then(Value::as_str).unwrap_or_default().to_string();
     if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|h| h.to_str().ok()) {
         if crate::directory::etag_matches(inm, &version) {
@@ -277,7 +348,8 @@ pub async fn replace(
 ) -> ScimResult<Scim> {
     let p = Projection::from_query(&q, kind)?;
     let (c, m) = (ctx.clone(), if_match(&headers));
-    let v = blocking(move || c.directory.replace(kind, &id, body, m.as_deref())).await?;
+    let cost = resource_cost(kind, Some(&body));
+    let v = run(&ctx, cost, true, move || c.directory.replace(kind, &id, body, m.as_deref())).await?;
     Ok(single(&ctx, kind, v, &p))
 }
 
@@ -294,7 +366,9 @@ pub async fn patch(
     let p = Projection::from_query(&q, kind)?;
     let want_body = kind == ResourceKind::User || p.is_requested();
     let (c, m) = (ctx.clone(), if_match(&headers));
-    let patched = blocking(move || c.directory.patch_with(kind, &id, body, m.as_deref(), want_body)).await?;
+    let cost = resource_cost(kind, Some(&body));
+    let patched =
+        run(&ctx, cost, true, move || c.directory.patch_with(kind, &id, body, m.as_deref(), want_body)).await?;
     match patched.body {
         Some(v) => Ok(single(&ctx, kind, v, &p)),
         None => {
@@ -307,8 +381,8 @@ pub async fn patch(
 
 /// DELETE (RFC 7644 §3.6): 204.
 pub async fn delete(ctx: ScimContext, kind: ResourceKind, id: String, headers: HeaderMap) -> ScimResult<Scim> {
-    let m = if_match(&headers);
-    blocking(move || ctx.directory.delete(kind, &id, m.as_deref())).await?;
+    let (c, m) = (ctx.clone(), if_match(&headers));
+    run(&ctx, Cost::Long, true, move || c.directory.delete(kind, &id, m.as_deref())).await?;
     Ok(Scim::no_content())
 }
 
@@ -327,13 +401,18 @@ fn no_filter(q: &ScimQuery) -> ScimResult<()> {
 }
 
 fn discovery_list(items: Vec<Value>) -> Scim {
-    Scim::ok(json!({
-        "schemas": [LIST_RESPONSE_URN],
-        "totalResults": items.len(),
-        "startIndex": 1,
-        "itemsPerPage": items.len(),
-        "Resources": items,
-    }))
+    Scim::ok(list_body(items.len(), 1, items))
+}
+
+/// A ListResponse (RFC 7644 §3.4.2). The resources are moved in: `json!` would copy each one.
+fn list_body(total_results: usize, start_index: usize, resources: Vec<Value>) -> Value {
+    let mut body = Map::new();
+    body.insert("schemas".into(), json!([LIST_RESPONSE_URN]));
+    body.insert("totalResults".into(), total_results.into());
+    body.insert("startIndex".into(), start_index.into());
+    body.insert("itemsPerPage".into(), resources.len().into());
+    body.insert("Resources".into(), Value::Array(resources));
+    Value::Object(body)
 }
 
 /// GET /ResourceTypes (RFC 7644 §4).
@@ -385,4 +464,34 @@ pub async fn bulk() -> ScimError {
 pub async fn not_found(req: Request) -> ScimError {
     let path: String = req.uri().path().chars().take(200).collect();
     ScimError::NotFound(format!("no SCIM endpoint at {path}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_body_is_short_up_to_its_node_and_byte_budgets() {
+        let user =
+            json!({"userName": "ada", "name": {"givenName": "Ada"}, "emails": [{"value": "a@x", "primary": true}]});
+        assert_eq!(user_write_cost(&user), Cost::Short);
+        let many_ops: Vec<Value> =
+            (0..SHORT_BODY_NODES).map(|i| json!({"op": "add", "path": "title", "value": i})).collect();
+        assert_eq!(user_write_cost(&json!({"Operations": many_ops})), Cost::Long);
+        assert_eq!(user_write_cost(&json!({"title": "x".repeat(SHORT_BODY_BYTES + 1)})), Cost::Long);
+        assert_eq!(user_write_cost(&json!({"title": "x".repeat(SHORT_BODY_BYTES - 10)})), Cost::Short);
+    }
+
+    #[test]
+    fn groups_and_user_deletions_are_long_and_only_indexed_user_lookups_are_short_lists() {
+        assert_eq!(resource_cost(ResourceKind::Group, None), Cost::Long);
+        assert_eq!(resource_cost(ResourceKind::Group, Some(&json!({"displayName": "g"}))), Cost::Long);
+        assert_eq!(resource_cost(ResourceKind::User, None), Cost::Short);
+        let q = |f: Option<&str>| ListQuery { filter: f.map(str::to_string), ..Default::default() };
+        assert_eq!(list_cost(&[ResourceKind::User], &q(Some("userName eq \"ada\""))), Cost::Short);
+        assert_eq!(list_cost(&[ResourceKind::User], &q(Some("title co \"E\""))), Cost::Long);
+        assert_eq!(list_cost(&[ResourceKind::User], &q(None)), Cost::Long);
+        assert_eq!(list_cost(&[ResourceKind::Group], &q(Some("displayName eq \"g\""))), Cost::Long);
+        assert_eq!(list_cost(&[ResourceKind::User, ResourceKind::Group], &q(Some("userName eq \"ada\""))), Cost::Long);
+    }
 }
