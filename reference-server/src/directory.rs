@@ -153,6 +153,8 @@ struct State {
     memberships: HashMap<Uuid, IndexSet<Uuid>>,
     /// group id → displayName, for rendering a user's `groups`.
     group_names: HashMap<Uuid, String>,
+    /// user id → its `display` as a group member ([`user_display`]), for a member a client names by id alone.
+    user_displays: HashMap<Uuid, Box<str>>,
     hooks: Option<Arc<dyn PortalHooks>>,
 }
 
@@ -184,21 +186,10 @@ fn index_keys(kind: ResourceKind, body: &Value) -> IndexKeys {
     }
 }
 
-/// The name a member is displayed by when the client gave none: a user's `displayName`, else its `userName`;
-/// a group's `displayName`. Reads just those two fields of the stored JSON.
-fn member_display(kind: ResourceKind, record: &Record) -> Option<Box<str>> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Names {
-        display_name: Option<String>,
-        user_name: Option<String>,
-    }
-    let names: Names = serde_json::from_str(&record.body).ok()?;
-    let display = match kind {
-        ResourceKind::User => names.display_name.or(names.user_name),
-        ResourceKind::Group => names.display_name,
-    };
-    display.map(String::into_boxed_str)
+/// The `display` of a user as a group member when the client gave none (RFC 7643 §4.2): its `displayName`,
+/// else its `userName`. A group member's is its `displayName`.
+fn user_display(body: &Value) -> Option<Box<str>> {
+    str_at(body, "displayName").or_else(|| str_at(body, "userName")).map(Into::into)
 }
 
 /// A member as a client asked for it: its id as sent, the `type` it declared, the `display` it gave.
@@ -410,6 +401,9 @@ impl State {
                 false => changed,
             };
             st.group_names.insert(uid, str_at(&body, "displayName").unwrap_or_default().to_string());
+        }
+        if kind == ResourceKind::User {
+            st.set_user_display(uid, &body);
         }
         st.store.update(kind, Record::new(uid, version, hidden, protected, body.to_string()), keys);
         match kind {
@@ -661,11 +655,19 @@ impl State {
         if let Some(t) = m.declared.as_deref().filter(|t| !t.eq_ignore_ascii_case(actual)) {
             return Err(ScimError::InvalidValue(format!("member '{}' is a {actual}, not a {t}", shown())));
         }
-        let display = match &m.display {
-            Some(d) => Some(d.clone().into_boxed_str()),
-            None => member_display(kind, record),
+        let display = match (&m.display, kind) {
+            (Some(d), _) => Some(d.clone().into_boxed_str()),
+            (None, ResourceKind::User) => self.user_displays.get(&record.id).cloned(),
+            (None, ResourceKind::Group) => self.group_names.get(&record.id).map(|n| n.as_str().into()),
         };
         Ok(Some((id, Member { kind, display })))
+    }
+
+    fn set_user_display(&mut self, id: Uuid, body: &Value) {
+        match user_display(body) {
+            Some(d) => self.user_displays.insert(id, d),
+            None => self.user_displays.remove(&id),
+        };
     }
 
     fn add_member(&mut self, group: Uuid, member: Uuid, entry: Member) {
@@ -791,7 +793,14 @@ impl Directory {
         hooks: Option<Arc<dyn PortalHooks>>,
         store: Box<dyn Store>,
     ) -> ScimResult<Self> {
-        let mut st = State { store, version: 0, memberships: HashMap::new(), group_names: HashMap::new(), hooks };
+        let mut st = State {
+            store,
+            version: 0,
+            memberships: HashMap::new(),
+            group_names: HashMap::new(),
+            user_displays: HashMap::new(),
+            hooks,
+        };
         for kind in [ResourceKind::User, ResourceKind::Group] {
             st.version = st.store.scan(kind).map(|r| r.version).fold(st.version, u64::max);
         }
@@ -800,6 +809,13 @@ impl Directory {
             names.insert(rec.id, str_at(&body_of(rec)?, "displayName").unwrap_or_default().to_string());
         }
         st.group_names = names;
+        let mut displays = HashMap::new();
+        for rec in st.store.scan(ResourceKind::User) {
+            if let Some(d) = user_display(&body_of(rec)?) {
+                displays.insert(rec.id, d);
+            }
+        }
+        st.user_displays = displays;
         let mut memberships: HashMap<Uuid, IndexSet<Uuid>> = HashMap::new();
         for (g, ms) in st.store.member_lists() {
             for m in ms.keys() {
@@ -914,8 +930,11 @@ impl Directory {
         let version = st.next_version();
         set_meta(&mut body, Some(&created), &now, version);
         let keys = index_keys(kind, &body);
-        if kind == ResourceKind::Group {
-            st.group_names.insert(id, str_at(&body, "displayName").unwrap_or_default().to_string());
+        match kind {
+            ResourceKind::Group => {
+                st.group_names.insert(id, str_at(&body, "displayName").unwrap_or_default().to_string());
+            }
+            ResourceKind::User => st.set_user_display(id, &body),
         }
         let record = Record::new(id, version, protected, protected, body.to_string());
         st.store.insert(kind, record, keys);
@@ -1477,6 +1496,31 @@ mod tests {
         let stored = dir.get(ResourceKind::User, &uid).unwrap();
         assert_eq!(stored["title"], "CTO");
         assert!(stored.get("nickName").is_none(), "the first, raced result was never written");
+    }
+
+    /// RFC 7643 §4.2: a member named by `value` alone is displayed by the user's current displayName (else its
+    /// userName), or the group's displayName.
+    #[test]
+    fn a_member_named_by_id_alone_is_displayed_by_its_current_name() {
+        let (dir, _) = clocked(Box::new(MemoryStore::new()));
+        let ada = dir.create(ResourceKind::User, json!({"userName": "ada"})).unwrap();
+        let bob = dir.create(ResourceKind::User, json!({"userName": "bob", "displayName": "Bob"})).unwrap();
+        let (aid, bid) = (ada["id"].as_str().unwrap(), bob["id"].as_str().unwrap());
+        let ops = json!({"Operations": [{"op": "replace", "path": "displayName", "value": "Ada L"}]});
+        dir.patch(ResourceKind::User, aid, &ops, None).unwrap();
+        dir.replace(ResourceKind::User, bid, json!({"userName": "bob"}), None).unwrap();
+        let inner = dir.create(ResourceKind::Group, json!({"displayName": "inner"})).unwrap();
+        let members = json!([{"value": aid}, {"value": bid}, {"value": inner["id"]}]);
+        let g = dir.create(ResourceKind::Group, json!({"displayName": "outer", "members": members})).unwrap();
+        let shown: HashMap<String, String> = g["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["value"].as_str().unwrap().to_string(), m["display"].as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(shown[aid], "Ada L");
+        assert_eq!(shown[bid], "bob", "a displayName removed by PUT falls back to userName");
+        assert_eq!(shown[inner["id"].as_str().unwrap()], "inner");
     }
 
     #[test]

@@ -83,6 +83,22 @@ impl OpKind {
         OpKind::ReconcileRead,
     ];
 
+    /// Whether the engine reads a successful answer's body (an id, a page, the current resource). Other
+    /// successful answers are not parsed; an error answer always is, for its `scimType` and `detail`.
+    pub fn reads_answer(self) -> bool {
+        !matches!(
+            self,
+            OpKind::UserUpdate
+                | OpKind::UserDisable
+                | OpKind::UserEnable
+                | OpKind::UserDelete
+                | OpKind::ManagerUpdate
+                | OpKind::GroupRename
+                | OpKind::GroupMembers
+                | OpKind::GroupDelete
+        )
+    }
+
     /// The camelCase name used in reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -427,8 +443,12 @@ impl Http {
             let own_start = Instant::now();
             let (status, retry_after, json) = match result {
                 Ok(Ok((status, ra, bytes))) => {
-                    // An empty body, one that is not JSON, and one over MAX_RESPONSE_BODY all carry no JSON.
-                    let json = bytes.filter(|b| !b.is_empty()).and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+                    // An empty body, one that is not JSON, and one over MAX_RESPONSE_BODY all carry no JSON; a
+                    // successful answer the engine does not read is not parsed.
+                    let wanted = kind.reads_answer() || !(200..300).contains(&status);
+                    let json = bytes
+                        .filter(|b| wanted && !b.is_empty())
+                        .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
                     (status, ra, json)
                 }
                 _ => (0, None, None),
