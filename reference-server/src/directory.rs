@@ -132,6 +132,28 @@ fn admin_conflict(e: ScimError, admin: bool) -> ScimError {
 /// under the lock (each retry follows a change to the same user that landed in between).
 const OPTIMISTIC_WRITE_ATTEMPTS: usize = 3;
 
+thread_local! {
+    /// Set by [`Directory::without_waiting`] for the call it runs on this thread.
+    static NO_WAIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Set when such a call found the lock taken.
+    static BLOCKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn would_block() -> ScimError {
+    BLOCKED.set(true);
+    ScimError::Internal("the tenant's lock is taken".into())
+}
+
+/// The announcement of a long call ([`Directory::announce_long_work`]); it ends when this is dropped.
+#[derive(Debug)]
+pub struct LongWork(Arc<Directory>);
+
+impl Drop for LongWork {
+    fn drop(&mut self) {
+        self.0.long_work.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// A directory: users and groups of one tenant.
 #[derive(Debug)]
 pub struct Directory {
@@ -832,26 +854,50 @@ impl Directory {
         self.config
     }
 
-    /// Runs `work`, a call whose time grows with a group's members or a whole collection (a member list
-    /// written, a page of resources rendered, an unindexed filter), announced so that callers can see it in
-    /// [`Directory::long_work_in_progress`] while it waits for or holds this tenant's lock. Returns what `work`
-    /// returns; the announcement ends even if `work` panics.
-    pub fn long_work<R>(&self, work: impl FnOnce() -> R) -> R {
-        struct Done<'a>(&'a AtomicUsize);
-        impl Drop for Done<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
+    /// Announces a call whose time grows with a group's members or a whole collection (a member list written,
+    /// a page of resources rendered, an unindexed filter) from before it is queued until the returned guard is
+    /// dropped (also by a panic), so that [`Directory::long_work_in_progress`] tells callers a short call may
+    /// wait behind it.
+    pub fn announce_long_work(self: &Arc<Self>) -> LongWork {
         self.long_work.fetch_add(1, Ordering::SeqCst);
-        let _done = Done(&self.long_work);
-        work()
+        LongWork(self.clone())
     }
 
-    /// Whether a call announced with [`Directory::long_work`] is running or waiting for the lock: a short call
-    /// made now may wait behind it.
+    /// Whether an announced call ([`Directory::announce_long_work`]) is queued, running or waiting for the lock.
     pub fn long_work_in_progress(&self) -> bool {
         self.long_work.load(Ordering::SeqCst) > 0
+    }
+
+    /// Runs `call` (one call of this directory's API) without waiting for the tenant's lock: when the lock is
+    /// taken, the call stops where it would have waited and `None` is returned. Every call takes the lock before
+    /// it changes anything, so a `None` left nothing changed and the call can be made again elsewhere.
+    pub fn without_waiting<R>(&self, call: impl FnOnce() -> ScimResult<R>) -> Option<ScimResult<R>> {
+        struct Reset;
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                NO_WAIT.set(false);
+                BLOCKED.set(false);
+            }
+        }
+        NO_WAIT.set(true);
+        BLOCKED.set(false);
+        let _reset = Reset;
+        let out = call();
+        (!BLOCKED.get()).then_some(out)
+    }
+
+    fn read_state(&self) -> ScimResult<parking_lot::RwLockReadGuard<'_, State>> {
+        match NO_WAIT.get() {
+            true => self.state.try_read().ok_or_else(would_block),
+            false => Ok(self.state.read()),
+        }
+    }
+
+    fn write_state(&self) -> ScimResult<parking_lot::RwLockWriteGuard<'_, State>> {
+        match NO_WAIT.get() {
+            true => self.state.try_write().ok_or_else(would_block),
+            false => Ok(self.state.write()),
+        }
     }
 
     /// Whether a write ends with I/O (the store is durable, [`Store::is_durable`]); a read never does.
@@ -865,7 +911,7 @@ impl Directory {
 
     /// Reads one visible resource (RFC 7644 §3.4.1).
     pub fn get(&self, kind: ResourceKind, id: &str) -> ScimResult<Value> {
-        let st = self.state.read();
+        let st = self.read_state()?;
         let rec = st.visible(kind, id)?;
         st.render(kind, rec)
     }
@@ -898,7 +944,7 @@ impl Directory {
         let mut body = resource::normalize(rt, body)?;
         resource::seal_password(&mut body, None);
         let now = self.now();
-        let mut st = self.state.write();
+        let mut st = self.write_state()?;
         let restore = st.check_unique(kind, None, &body).map_err(|e| admin_conflict(e, protected))?;
         if protected && restore.is_some() {
             return Err(ScimError::Uniqueness("userName is held by a user deleted through SCIM".into()));
@@ -1005,13 +1051,18 @@ impl Directory {
             Ok(ops) => ops,
             Err(e) => {
                 // An unknown id is a 404 even when the request is also malformed.
-                self.state.read().writable(kind, id)?;
+                self.read_state()?.writable(kind, id)?;
                 return Err(e);
             }
         };
         if kind == ResourceKind::Group {
-            if let Some(steps) = membership_ops(&ops)? {
-                return self.patch_members(id, steps, if_match, want_body);
+            match membership_ops(&ops) {
+                Ok(Some(steps)) => return self.patch_members(id, steps, if_match, want_body),
+                Ok(None) => {}
+                Err(e) => {
+                    self.read_state()?.writable(kind, id)?;
+                    return Err(e);
+                }
             }
         }
         let body = self.write(kind, id, if_match, false, |rid, old| {
@@ -1040,7 +1091,7 @@ impl Directory {
         want_body: bool,
     ) -> ScimResult<Patched> {
         let now = self.now();
-        let mut st = self.state.write();
+        let mut st = self.write_state()?;
         let rec = st.writable(ResourceKind::Group, id)?;
         if let Some(h) = if_match {
             if !etag_matches(h, &etag(rec.version)) {
@@ -1129,14 +1180,14 @@ impl Directory {
         if kind == ResourceKind::User {
             for _ in 0..OPTIMISTIC_WRITE_ATTEMPTS {
                 let (uid, version, old) = {
-                    let st = self.state.read();
+                    let st = self.read_state()?;
                     let rec = st.write_target(kind, id, if_match, admin)?;
                     (rec.id, rec.version, body_of(rec)?)
                 };
                 let mut body = change(&uid.to_string(), &old)?;
                 resource::seal_password(&mut body, str_at(&old, "password"));
                 let now = self.now();
-                let mut st = self.state.write();
+                let mut st = self.write_state()?;
                 let rec = st.write_target(kind, id, if_match, admin)?;
                 if rec.version != version {
                     continue;
@@ -1146,7 +1197,7 @@ impl Directory {
             }
         }
         let now = self.now();
-        let mut st = self.state.write();
+        let mut st = self.write_state()?;
         let rec = st.write_target(kind, id, if_match, admin)?;
         let (uid, flags) = (rec.id, (rec.hidden, rec.protected));
         // A group's members are part of what PUT and PATCH see; a user's derived `groups` is not.
@@ -1164,7 +1215,7 @@ impl Directory {
     /// externalId restores them. Groups are removed.
     pub fn delete(&self, kind: ResourceKind, id: &str, if_match: Option<&str>) -> ScimResult<()> {
         let now = self.now();
-        let mut st = self.state.write();
+        let mut st = self.write_state()?;
         let rec = st.writable(kind, id)?;
         if let Some(h) = if_match {
             if !etag_matches(h, &etag(rec.version)) {
@@ -1243,7 +1294,7 @@ impl Directory {
         let count =
             query.count.unwrap_or(self.config.max_results as i64).clamp(0, self.config.max_results as i64) as usize;
 
-        let st = self.state.read();
+        let st = self.read_state()?;
         let mut total = 0usize;
         let mut page: Vec<(ResourceKind, Value)> = Vec::new();
         let mut all: Vec<(ResourceKind, Value)> = Vec::new();
@@ -1524,15 +1575,52 @@ mod tests {
     }
 
     #[test]
-    fn long_work_is_announced_while_it_runs_and_not_after_even_if_it_panics() {
+    fn long_work_is_announced_until_its_guard_is_dropped() {
         let (dir, _) = clocked(Box::new(MemoryStore::new()));
+        let dir = Arc::new(dir);
         assert!(!dir.long_work_in_progress());
-        assert!(dir.long_work(|| dir.long_work_in_progress()));
-        assert!(!dir.long_work_in_progress());
-        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dir.long_work(|| panic!("boom"))));
+        let first = dir.announce_long_work();
+        let second = dir.announce_long_work();
+        drop(first);
+        assert!(dir.long_work_in_progress(), "one announcement is still open");
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _held = second;
+            panic!("boom")
+        }));
         assert!(panicked.is_err());
         assert!(!dir.long_work_in_progress(), "the announcement ends with the panic");
         assert!(!dir.commits_to_disk(), "a memory store does no I/O");
+    }
+
+    /// A call made without waiting stops where it would wait for the lock, having changed nothing, and the same
+    /// call made afterwards (elsewhere, waiting) does the work.
+    #[test]
+    fn a_call_without_waiting_stops_at_a_taken_lock_and_changes_nothing() {
+        let (dir, _) = clocked(Box::new(MemoryStore::new()));
+        let user = dir.create(ResourceKind::User, json!({"userName": "ada"})).unwrap();
+        let uid = user["id"].as_str().unwrap().to_string();
+        let ops = json!({"Operations": [{"op": "replace", "path": "title", "value": "CTO"}]});
+        {
+            let _held = dir.state.read();
+            let out = dir.without_waiting(|| dir.patch(ResourceKind::User, &uid, &ops, None));
+            assert!(out.is_none(), "a write waits for a reader: it must not run");
+            let created = dir.without_waiting(|| dir.create(ResourceKind::User, json!({"userName": "bob"})));
+            assert!(created.is_none());
+            let read = dir.without_waiting(|| dir.get(ResourceKind::User, &uid)).expect("readers share the lock");
+            assert!(read.unwrap().get("title").is_none());
+        }
+        {
+            let _held = dir.state.write();
+            assert!(dir.without_waiting(|| dir.get(ResourceKind::User, &uid)).is_none());
+        }
+        assert!(dir.get(ResourceKind::User, &uid).unwrap().get("title").is_none(), "nothing changed");
+        let q = ListQuery { filter: Some("userName eq \"bob\"".into()), ..Default::default() };
+        assert_eq!(dir.list(&[ResourceKind::User], &q).unwrap().total_results, 0);
+        let done = dir.without_waiting(|| dir.patch(ResourceKind::User, &uid, &ops, None)).expect("the lock is free");
+        assert_eq!(done.unwrap()["title"], "CTO");
+        // errors of the call itself are answers, not a taken lock
+        let missing = dir.without_waiting(|| dir.get(ResourceKind::User, "nope")).expect("answered");
+        assert!(matches!(missing, Err(ScimError::NotFound(_))));
     }
 
     #[test]

@@ -106,7 +106,7 @@ pub fn normalize(rt: &ResourceType, body: Value) -> ScimResult<Value> {
 ///
 /// Paths that name no attribute of `rt` are ignored; [`parse_attribute_list`] rejects them earlier.
 pub fn project(rt: &ResourceType, resource: Value, attributes: &[AttrPath], excluded: &[AttrPath]) -> Value {
-    let Value::Object(input) = resource else {
+    let Value::Object(mut out) = resource else {
         return resource;
     };
     let (selection, mode) = if attributes.is_empty() {
@@ -115,51 +115,43 @@ pub fn project(rt: &ResourceType, resource: Value, attributes: &[AttrPath], excl
         (attributes.iter().filter_map(|p| classify(rt, p)).collect::<Vec<_>>(), Mode::Include)
     };
 
-    let mut out = Map::new();
-    let mut schemas = None;
-    for (key, value) in input {
+    // In place: the resource's maps are kept and only what the rules drop is removed from them.
+    out.retain(|key, value| {
         if key == "schemas" {
-            schemas = Some(value);
-            continue;
+            return true;
         }
-        if let Some(ext) = rt.extension(&key) {
-            let scope = Some(ext.id);
-            let Value::Object(inner) = value else {
-                continue;
-            };
-            let mut kept = Map::new();
-            for (k, v) in inner {
-                match ext.attr(&k) {
-                    Some(def) => {
-                        if let Some(v) = project_attr(scope, def, v, &selection, mode) {
-                            kept.insert(k, v);
+        let taken = std::mem::take(value);
+        let kept = match rt.extension(key) {
+            Some(ext) => {
+                let Value::Object(mut inner) = taken else { return false };
+                inner.retain(|k, v| match ext.attr(k) {
+                    Some(def) => match project_attr(Some(ext.id), def, std::mem::take(v), &selection, mode) {
+                        Some(nv) => {
+                            *v = nv;
+                            true
                         }
-                    }
-                    None if mode == Mode::Exclude => {
-                        kept.insert(k, v);
-                    }
-                    None => {}
-                }
+                        None => false,
+                    },
+                    None => mode == Mode::Exclude,
+                });
+                (!inner.is_empty()).then_some(Value::Object(inner))
             }
-            if !kept.is_empty() {
-                out.insert(key, Value::Object(kept));
+            None => match rt.resolve(None, key, None) {
+                Some(r) => project_attr(None, r.attr, taken, &selection, mode),
+                None if mode == Mode::Exclude => Some(taken),
+                None => None,
+            },
+        };
+        match kept {
+            Some(v) => {
+                *value = v;
+                true
             }
-            continue;
+            None => false,
         }
-        match rt.resolve(None, &key, None) {
-            Some(r) => {
-                if let Some(v) = project_attr(None, r.attr, value, &selection, mode) {
-                    out.insert(key, v);
-                }
-            }
-            None if mode == Mode::Exclude => {
-                out.insert(key, value);
-            }
-            None => {}
-        }
-    }
+    });
 
-    if let Some(schemas) = schemas {
+    if let Some(schemas) = out.remove("schemas") {
         let schemas = match schemas {
             Value::Array(list) => Value::Array(
                 list.into_iter()
@@ -665,12 +657,9 @@ fn strip_subs(def: &AttrDef, value: Value, keep: impl Fn(&AttrDef) -> bool + Cop
     }
     let strip_one = |v: Value| -> Option<Value> {
         match v {
-            Value::Object(m) => {
-                let kept: Map<String, Value> = m
-                    .into_iter()
-                    .filter(|(k, _)| def.sub(k).is_some_and(|s| s.returned != Returned::Never && keep(s)))
-                    .collect();
-                (!kept.is_empty()).then_some(Value::Object(kept))
+            Value::Object(mut m) => {
+                m.retain(|k, _| def.sub(k).is_some_and(|s| s.returned != Returned::Never && keep(s)));
+                (!m.is_empty()).then_some(Value::Object(m))
             }
             other => Some(other),
         }

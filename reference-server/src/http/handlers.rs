@@ -134,12 +134,13 @@ impl Projection {
 /// How long a directory call may hold its tenant's lock, which decides where it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cost {
-    /// Bounded by the request: one user read or written with a bounded body, or a lookup the store answers
-    /// from an index. Runs on the runtime worker that received the request, unless long work of the same
-    /// tenant is in progress (it would wait for the lock there) or the write commits to disk.
+    /// Bounded by the request: one user read or written with a bounded body and no password, or a lookup the
+    /// store answers from an index. Runs on the runtime worker that received the request when the tenant's lock
+    /// is free; see [`run`].
     Short,
-    /// Grows with a group's members or a whole collection. Runs on the blocking pool, announced with
-    /// [`crate::directory::Directory::long_work`], and never holds up a worker that serves other tenants.
+    /// Grows with a group's members or a whole collection, or hashes a password. Runs on the blocking pool,
+    /// announced ([`crate::directory::Directory::announce_long_work`]) from before it is queued, and never holds
+    /// up a worker that serves other tenants.
     Long,
 }
 
@@ -149,19 +150,26 @@ const SHORT_BODY_NODES: usize = 1024;
 /// The most string bytes (names and values) a user body may have to count as [`Cost::Short`]; a typical
 /// Okta or Entra user has under 2 KiB.
 const SHORT_BODY_BYTES: usize = 64 * 1024;
+/// The longest filter parsed to tell whether it is an indexed lookup; a longer one is [`Cost::Long`] unparsed.
+const SHORT_FILTER_BYTES: usize = 4 * 1024;
 
 /// [`Cost::Short`] for a user body within [`SHORT_BODY_NODES`] and [`SHORT_BODY_BYTES`] (a PATCH's cost grows
-/// with its operations and values); the walk stops as soon as either is exceeded.
+/// with its operations and values) that names no `password` anywhere (sealing one costs an Argon2id hash, about
+/// a millisecond); the walk stops as soon as either budget is exceeded.
 fn user_write_cost(body: &Value) -> Cost {
     let (mut nodes, mut bytes) = (0usize, 0usize);
     let mut stack = vec![body];
     while let Some(v) = stack.pop() {
         nodes += 1;
         match v {
+            Value::String(s) if s.to_ascii_lowercase().contains("password") => return Cost::Long,
             Value::String(s) => bytes += s.len(),
             Value::Array(a) => stack.extend(a.iter()),
             Value::Object(o) => {
                 for (k, v) in o {
+                    if k.eq_ignore_ascii_case("password") {
+                        return Cost::Long;
+                    }
                     bytes += k.len();
                     stack.push(v);
                 }
@@ -187,27 +195,39 @@ fn resource_cost(kind: ResourceKind, body: Option<&Value>) -> Cost {
 
 /// A list is short only for users found through an index (Okta's and Entra's lookups before each write).
 fn list_cost(kinds: &[ResourceKind], q: &ListQuery) -> Cost {
+    let bounded = q.filter.as_ref().is_some_and(|f| f.len() <= SHORT_FILTER_BYTES);
     match kinds {
-        [ResourceKind::User] if q.is_indexed_lookup(ResourceKind::User) => Cost::Short,
+        [ResourceKind::User] if bounded && q.is_indexed_lookup(ResourceKind::User) => Cost::Short,
         _ => Cost::Long,
     }
 }
 
-/// Runs a directory call where its [`Cost`] says. A short call moves to the blocking pool when long work of
-/// the same tenant is in progress, or when it writes (`writes`) to a store that commits to disk.
-async fn run<T: Send + 'static>(
+/// Runs `work(input)`, one directory call, where its [`Cost`] says.
+///
+/// A short call runs on this worker without waiting for the tenant's lock
+/// ([`crate::directory::Directory::without_waiting`] on a copy of `input`): when the lock is taken, or long work
+/// of the tenant is announced, or the tenant's store commits to disk, it runs on the blocking pool instead. A
+/// panic in the work is a 500, as it is on the blocking pool.
+async fn run<I: Clone + Send + 'static, T: Send + 'static>(
     ctx: &ScimContext,
     cost: Cost,
-    writes: bool,
-    work: impl FnOnce() -> ScimResult<T> + Send + 'static,
+    input: I,
+    work: impl Fn(I) -> ScimResult<T> + Send + 'static,
 ) -> ScimResult<T> {
     let d = ctx.directory.clone();
-    if cost == Cost::Short && !d.long_work_in_progress() && !(writes && d.commits_to_disk()) {
-        return work();
+    if cost == Cost::Short && !d.long_work_in_progress() && !d.commits_to_disk() {
+        let attempt =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.without_waiting(|| work(input.clone()))));
+        match attempt {
+            Ok(Some(done)) => return done,
+            Ok(None) => {}
+            Err(_) => return Err(ScimError::Internal("a request's work did not finish: it panicked".into())),
+        }
     }
-    tokio::task::spawn_blocking(move || match cost {
-        Cost::Long => d.long_work(work),
-        Cost::Short => work(),
+    let announced = (cost == Cost::Long).then(|| d.announce_long_work());
+    tokio::task::spawn_blocking(move || {
+        let _announced = announced;
+        work(input)
     })
     .await
     .map_err(|e| ScimError::Internal(format!("a request's work did not finish: {e}")))?
@@ -238,7 +258,7 @@ fn list_response(ctx: &ScimContext, page: ListPage, p: &Projection) -> Scim {
 async fn run_list(ctx: ScimContext, kinds: Vec<ResourceKind>, q: ListQuery, p: Projection) -> ScimResult<Scim> {
     let cost = list_cost(&kinds, &q);
     let c = ctx.clone();
-    run(&ctx, cost, false, move || {
+    run(&ctx, cost, (), move |()| {
         let page = c.directory.list(&kinds, &q)?;
         Ok(list_response(&c, page, &p))
     })
@@ -309,7 +329,7 @@ pub async fn create(ctx: ScimContext, kind: ResourceKind, q: ScimQuery, body: Va
     let p = Projection::from_query(&q, kind)?;
     let c = ctx.clone();
     let cost = resource_cost(kind, Some(&body));
-    let created = run(&ctx, cost, true, move || c.directory.create_from(kind, body, c.app)).await?;
+    let created = run(&ctx, cost, body, move |b| c.directory.create_from(kind, b, c.app)).await?;
     Ok(single(&ctx, kind, created, &p).status(StatusCode::CREATED).with_location_from_body())
 }
 
@@ -323,7 +343,7 @@ pub async fn get(
 ) -> ScimResult<Response> {
     let p = Projection::from_query(&q, kind)?;
     let c = ctx.clone();
-    let v = run(&ctx, resource_cost(kind, None), false, move || c.directory.get(kind, &id)).await?;
+    let v = run(&ctx, resource_cost(kind, None), (), move |()| c.directory.get(kind, &id)).await?;
     let version = v.pointer("/meta/version").and_then(Value::as_str).unwrap_or_default().to_string();
     if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|h| h.to_str().ok()) {
         if crate::directory::etag_matches(inm, &version) {
@@ -349,7 +369,7 @@ pub async fn replace(
     let p = Projection::from_query(&q, kind)?;
     let (c, m) = (ctx.clone(), if_match(&headers));
     let cost = resource_cost(kind, Some(&body));
-    let v = run(&ctx, cost, true, move || c.directory.replace(kind, &id, body, m.as_deref())).await?;
+    let v = run(&ctx, cost, body, move |b| c.directory.replace(kind, &id, b, m.as_deref())).await?;
     Ok(single(&ctx, kind, v, &p))
 }
 
@@ -367,8 +387,7 @@ pub async fn patch(
     let want_body = kind == ResourceKind::User || p.is_requested();
     let (c, m) = (ctx.clone(), if_match(&headers));
     let cost = resource_cost(kind, Some(&body));
-    let patched =
-        run(&ctx, cost, true, move || c.directory.patch_with(kind, &id, body, m.as_deref(), want_body)).await?;
+    let patched = run(&ctx, cost, body, move |b| c.directory.patch_with(kind, &id, b, m.as_deref(), want_body)).await?;
     match patched.body {
         Some(v) => Ok(single(&ctx, kind, v, &p)),
         None => {
@@ -382,7 +401,7 @@ pub async fn patch(
 /// DELETE (RFC 7644 §3.6): 204.
 pub async fn delete(ctx: ScimContext, kind: ResourceKind, id: String, headers: HeaderMap) -> ScimResult<Scim> {
     let (c, m) = (ctx.clone(), if_match(&headers));
-    run(&ctx, Cost::Long, true, move || c.directory.delete(kind, &id, m.as_deref())).await?;
+    run(&ctx, Cost::Long, (), move |()| c.directory.delete(kind, &id, m.as_deref())).await?;
     Ok(Scim::no_content())
 }
 
@@ -480,6 +499,12 @@ mod tests {
         assert_eq!(user_write_cost(&json!({"Operations": many_ops})), Cost::Long);
         assert_eq!(user_write_cost(&json!({"title": "x".repeat(SHORT_BODY_BYTES + 1)})), Cost::Long);
         assert_eq!(user_write_cost(&json!({"title": "x".repeat(SHORT_BODY_BYTES - 10)})), Cost::Short);
+        // a password costs an Argon2id hash: never on a runtime worker
+        assert_eq!(user_write_cost(&json!({"userName": "a", "Password": "pw"})), Cost::Long);
+        let patch = json!({"Operations": [{"op": "replace", "path": "password", "value": "pw"}]});
+        assert_eq!(user_write_cost(&patch), Cost::Long);
+        let nested = json!({"Operations": [{"op": "replace", "value": {"password": "pw"}}]});
+        assert_eq!(user_write_cost(&nested), Cost::Long);
     }
 
     #[test]
@@ -493,5 +518,7 @@ mod tests {
         assert_eq!(list_cost(&[ResourceKind::User], &q(None)), Cost::Long);
         assert_eq!(list_cost(&[ResourceKind::Group], &q(Some("displayName eq \"g\""))), Cost::Long);
         assert_eq!(list_cost(&[ResourceKind::User, ResourceKind::Group], &q(Some("userName eq \"ada\""))), Cost::Long);
+        let long_filter = format!("userName eq \"ada\"{}", " and title eq \"x\"".repeat(SHORT_FILTER_BYTES / 10));
+        assert_eq!(list_cost(&[ResourceKind::User], &q(Some(&long_filter))), Cost::Long, "not parsed on a worker");
     }
 }
