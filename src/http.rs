@@ -96,6 +96,23 @@ pub async fn read_body(mut resp: reqwest::Response, limit: usize) -> Result<Opti
 mod tests {
     use super::*;
 
+    /// A body is read whole up to the limit, and not at all past it; an empty body is an empty read.
+    #[tokio::test]
+    async fn a_body_is_read_up_to_the_limit_and_refused_past_it() {
+        use wiremock::matchers::path;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(path("/ten"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("0123456789"))
+            .mount(&server)
+            .await;
+        Mock::given(path("/empty")).respond_with(ResponseTemplate::new(204)).mount(&server).await;
+        let get = |p: &str| reqwest::get(format!("{}{p}", server.uri()));
+        assert_eq!(read_body(get("/ten").await.unwrap(), 10).await.unwrap(), Some(b"0123456789".to_vec()));
+        assert_eq!(read_body(get("/ten").await.unwrap(), 9).await.unwrap(), None);
+        assert_eq!(read_body(get("/empty").await.unwrap(), 0).await.unwrap(), Some(Vec::new()));
+    }
+
     #[test]
     fn a_missing_or_empty_ca_file_is_a_clear_error() {
         let dir = std::env::temp_dir().join(format!("scimcheck-http-{}", uuid::Uuid::new_v4()));

@@ -1574,6 +1574,87 @@ mod tests {
         assert_eq!(shown[inner["id"].as_str().unwrap()], "inner");
     }
 
+    /// The checks that depend on the current state run again on the state the write lands on: If-Match against
+    /// a version bumped by a group join (412), a userName taken meanwhile (409), a user deleted meanwhile (404).
+    /// Each leaves the user as the other change left it.
+    #[test]
+    fn a_raced_write_is_checked_against_the_state_it_lands_on() {
+        let (dir, _) = clocked(Box::new(MemoryStore::new()));
+        let ada = dir.create(ResourceKind::User, json!({"userName": "ada"})).unwrap();
+        let uid = ada["id"].as_str().unwrap().to_string();
+        let seen = ada["meta"]["version"].as_str().unwrap().to_string();
+        let nick = |old: &Value| {
+            let mut new = old.clone();
+            new["nickName"] = json!("Countess");
+            Ok(new)
+        };
+        // If-Match: a group join bumps the version while the PATCH computes
+        let joined = std::cell::Cell::new(false);
+        let err = dir
+            .write(ResourceKind::User, &uid, Some(&seen), false, |_, old| {
+                if !joined.replace(true) {
+                    dir.create(ResourceKind::Group, json!({"displayName": "g", "members": [{"value": uid}]})).unwrap();
+                }
+                nick(old)
+            })
+            .unwrap_err();
+        assert!(matches!(err, ScimError::PreconditionFailed(_)), "{err:?}");
+        assert!(dir.get(ResourceKind::User, &uid).unwrap().get("nickName").is_none());
+        // uniqueness: another user takes the new userName meanwhile
+        let taken = std::cell::Cell::new(false);
+        let err = dir
+            .write(ResourceKind::User, &uid, None, false, |_, old| {
+                if !taken.replace(true) {
+                    dir.create(ResourceKind::User, json!({"userName": "lovelace"})).unwrap();
+                }
+                let mut new = old.clone();
+                new["userName"] = json!("Lovelace");
+                Ok(new)
+            })
+            .unwrap_err();
+        assert!(matches!(err, ScimError::Uniqueness(_)), "{err:?}");
+        assert_eq!(dir.get(ResourceKind::User, &uid).unwrap()["userName"], "ada");
+        // deletion meanwhile
+        let deleted = std::cell::Cell::new(false);
+        let err = dir
+            .write(ResourceKind::User, &uid, None, false, |_, old| {
+                if !deleted.replace(true) {
+                    dir.delete(ResourceKind::User, &uid, None).unwrap();
+                }
+                nick(old)
+            })
+            .unwrap_err();
+        assert!(matches!(err, ScimError::NotFound(_)), "{err:?}");
+        assert!(matches!(dir.get(ResourceKind::User, &uid), Err(ScimError::NotFound(_))));
+    }
+
+    /// A user restored by a re-POST (deleted through SCIM, same userName) is displayed by its new name.
+    #[test]
+    fn a_restored_user_is_displayed_as_a_member_by_its_new_name() {
+        let (dir, _) = clocked(Box::new(MemoryStore::new()));
+        let ada = dir.create(ResourceKind::User, json!({"userName": "ada", "displayName": "Old"})).unwrap();
+        let uid = ada["id"].as_str().unwrap();
+        dir.delete(ResourceKind::User, uid, None).unwrap();
+        let back = dir.create(ResourceKind::User, json!({"userName": "ada", "displayName": "New"})).unwrap();
+        assert_eq!(back["id"], ada["id"], "restored, not duplicated");
+        let g = dir.create(ResourceKind::Group, json!({"displayName": "g", "members": [{"value": uid}]})).unwrap();
+        assert_eq!(g["members"][0]["display"], "New");
+    }
+
+    /// RFC 7644 §3.12 order kept: an unknown group is a 404 even when its membership PATCH is also malformed.
+    #[test]
+    fn a_malformed_membership_patch_on_an_unknown_group_is_not_found() {
+        let (dir, _) = clocked(Box::new(MemoryStore::new()));
+        let bad = json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": 42}]}]});
+        let missing = "2819c223-7f76-453a-919d-413861904646";
+        let err = dir.patch_with(ResourceKind::Group, missing, bad.clone(), None, false).unwrap_err();
+        assert!(matches!(err, ScimError::NotFound(_)), "{err:?}");
+        let g = dir.create(ResourceKind::Group, json!({"displayName": "g"})).unwrap();
+        let err = dir.patch_with(ResourceKind::Group, g["id"].as_str().unwrap(), bad, None, false).unwrap_err();
+        assert_eq!(err.status(), 400, "{err:?}");
+        assert!(dir.get(ResourceKind::Group, g["id"].as_str().unwrap()).unwrap().get("members").is_none());
+    }
+
     #[test]
     fn long_work_is_announced_until_its_guard_is_dropped() {
         let (dir, _) = clocked(Box::new(MemoryStore::new()));
