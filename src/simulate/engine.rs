@@ -279,6 +279,8 @@ pub enum Outcome {
         status: u16,
         /// JSON body, if any.
         json: Option<Value>,
+        /// The body was longer than [`MAX_RESPONSE_BODY`] and was not read on.
+        too_large: bool,
     },
     /// Timeout or transport error.
     NoAnswer,
@@ -302,6 +304,10 @@ impl Outcome {
             Outcome::Answer { json, .. } => json.as_ref(),
             Outcome::NoAnswer => None,
         }
+    }
+    /// Whether the body was longer than [`MAX_RESPONSE_BODY`] (and so carries no JSON).
+    pub fn too_large(&self) -> bool {
+        matches!(self, Outcome::Answer { too_large: true, .. })
     }
     /// The JSON body, owned.
     pub fn into_json(self) -> Option<Value> {
@@ -441,17 +447,18 @@ impl Http {
             .await;
             let latency = sent.elapsed();
             let own_start = Instant::now();
-            let (status, retry_after, json) = match result {
+            let (status, retry_after, json, too_large) = match result {
                 Ok(Ok((status, ra, bytes))) => {
+                    let too_large = bytes.is_none();
                     // An empty body, one that is not JSON, and one over MAX_RESPONSE_BODY all carry no JSON; a
                     // successful answer the engine does not read is not parsed.
                     let wanted = kind.reads_answer() || !(200..300).contains(&status);
                     let json = bytes
                         .filter(|b| wanted && !b.is_empty())
                         .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
-                    (status, ra, json)
+                    (status, ra, json, too_large)
                 }
-                _ => (0, None, None),
+                _ => (0, None, None, false),
             };
             self.record(kind, obj, req, status, latency, json.as_ref());
             if status == 429 && attempt < self.opts.max_attempts {
@@ -486,7 +493,7 @@ impl Http {
                 }
             }
             self.stats.own(own_start);
-            return if status == 0 { Outcome::NoAnswer } else { Outcome::Answer { status, json } };
+            return if status == 0 { Outcome::NoAnswer } else { Outcome::Answer { status, json, too_large } };
         }
     }
 

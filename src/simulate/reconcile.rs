@@ -86,6 +86,12 @@ async fn read_page(http: &Http, collection: &str, start: usize, count: usize) ->
     if !out_page.ok() {
         return Err(format!("GET /{collection}?startIndex={start}&count={count} answered {}", out_page.status()));
     }
+    if out_page.too_large() {
+        return Err(format!(
+            "GET /{collection}?startIndex={start}&count={count}: the answer is larger than {} MiB; reading stopped",
+            super::engine::MAX_RESPONSE_BODY >> 20
+        ));
+    }
     let mut j =
         out_page.into_json().ok_or_else(|| format!("GET /{collection}: the answer is not a JSON ListResponse"))?;
     let total = get_ci(&j, "totalResults").and_then(Value::as_u64).unwrap_or(0) as usize;

@@ -39,6 +39,8 @@ pub enum SimFault {
     Writes5xx,
     /// A filter that matches nothing answers 404 instead of an empty list (Entra quarantines at once).
     NoMatch404,
+    /// A page of users without a filter (the read-back) answers 200 with a body of 65 MiB.
+    HugePage,
 }
 
 /// What the layer saw, for assertions.
@@ -141,6 +143,17 @@ async fn inject(State(st): State<Arc<LayerState>>, req: Request, next: Next) -> 
     }
 
     match st.fault {
+        SimFault::HugePage if method == Method::GET && path == "/Users" && !has_filter => {
+            st.seen.injected.fetch_add(1, Ordering::SeqCst);
+            let mut body = br#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"pad":""#.to_vec();
+            body.resize(body.len() + (65 << 20), b'x');
+            body.extend_from_slice(br#"","totalResults":0,"Resources":[]}"#);
+            return Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "application/scim+json")
+                .body(Body::from(body))
+                .unwrap();
+        }
         SimFault::Storm429 if (20..=35).contains(&n) => {
             st.seen.injected.fetch_add(1, Ordering::SeqCst);
             *st.seen.last_429.lock().unwrap() = Some(Instant::now());
