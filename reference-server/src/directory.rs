@@ -1469,6 +1469,19 @@ mod tests {
         assert!(left.get("groups").is_none());
     }
 
+    /// Another request's change to the user, made while a write computes (no lock is held there).
+    fn set_title(dir: &Directory, uid: &str, title: &str) {
+        let ops = json!({"Operations": [{"op": "replace", "path": "title", "value": title}]});
+        dir.patch(ResourceKind::User, uid, &ops, None).unwrap();
+    }
+
+    /// The change a racing write makes: `old` with a nickName.
+    fn with_nick(old: &Value, nick: &str) -> ScimResult<Value> {
+        let mut new = old.clone();
+        new["nickName"] = json!(nick);
+        Ok(new)
+    }
+
     /// A user's new body is computed outside the write lock; when another change to the same user lands in
     /// between, it is computed again from the newer body, so neither change is lost (RFC 7644 §3.14 versions).
     #[test]
@@ -1481,13 +1494,9 @@ mod tests {
             .write(ResourceKind::User, &uid, None, false, |_, old| {
                 calls.set(calls.get() + 1);
                 if calls.get() == 1 {
-                    // another request changes the user while this one computes (no lock is held here)
-                    let ops = json!({"Operations": [{"op": "replace", "path": "title", "value": "CTO"}]});
-                    dir.patch(ResourceKind::User, &uid, &ops, None).unwrap();
+                    set_title(&dir, &uid, "CTO");
                 }
-                let mut new = old.clone();
-                new["nickName"] = json!("Countess");
-                Ok(new)
+                with_nick(old, "Countess")
             })
             .unwrap();
         assert_eq!(calls.get(), 2, "computed again after the race");
@@ -1509,13 +1518,9 @@ mod tests {
             .write(ResourceKind::User, &uid, None, false, |_, old| {
                 calls.set(calls.get() + 1);
                 if calls.get() <= OPTIMISTIC_WRITE_ATTEMPTS {
-                    let ops =
-                        json!({"Operations": [{"op": "replace", "path": "title", "value": calls.get().to_string()}]});
-                    dir.patch(ResourceKind::User, &uid, &ops, None).unwrap();
+                    set_title(&dir, &uid, &calls.get().to_string());
                 }
-                let mut new = old.clone();
-                new["nickName"] = json!("last");
-                Ok(new)
+                with_nick(old, "last")
             })
             .unwrap();
         assert_eq!(calls.get(), OPTIMISTIC_WRITE_ATTEMPTS + 1);
@@ -1534,11 +1539,8 @@ mod tests {
             .write(ResourceKind::User, &uid, None, false, |_, old| {
                 calls.set(calls.get() + 1);
                 if calls.get() == 1 {
-                    let ops = json!({"Operations": [{"op": "replace", "path": "title", "value": "CTO"}]});
-                    dir.patch(ResourceKind::User, &uid, &ops, None).unwrap();
-                    let mut new = old.clone();
-                    new["nickName"] = json!("lost");
-                    return Ok(new);
+                    set_title(&dir, &uid, "CTO");
+                    return with_nick(old, "lost");
                 }
                 Err(ScimError::InvalidValue("refused on the second look".into()))
             })
@@ -1583,11 +1585,6 @@ mod tests {
         let ada = dir.create(ResourceKind::User, json!({"userName": "ada"})).unwrap();
         let uid = ada["id"].as_str().unwrap().to_string();
         let seen = ada["meta"]["version"].as_str().unwrap().to_string();
-        let nick = |old: &Value| {
-            let mut new = old.clone();
-            new["nickName"] = json!("Countess");
-            Ok(new)
-        };
         // If-Match: a group join bumps the version while the PATCH computes
         let joined = std::cell::Cell::new(false);
         let err = dir
@@ -1595,7 +1592,7 @@ mod tests {
                 if !joined.replace(true) {
                     dir.create(ResourceKind::Group, json!({"displayName": "g", "members": [{"value": uid}]})).unwrap();
                 }
-                nick(old)
+                with_nick(old, "Countess")
             })
             .unwrap_err();
         assert!(matches!(err, ScimError::PreconditionFailed(_)), "{err:?}");
@@ -1621,7 +1618,7 @@ mod tests {
                 if !deleted.replace(true) {
                     dir.delete(ResourceKind::User, &uid, None).unwrap();
                 }
-                nick(old)
+                with_nick(old, "Countess")
             })
             .unwrap_err();
         assert!(matches!(err, ScimError::NotFound(_)), "{err:?}");
