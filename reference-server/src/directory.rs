@@ -1034,6 +1034,15 @@ impl Directory {
         patched.body.ok_or_else(|| ScimError::Internal("a PATCH asked for its body got none".into()))
     }
 
+    /// `error` for a request about `id`, unless `id` names no writable resource: an unknown id is a 404 even
+    /// when the request is also malformed (or the lock is taken, for a call made without waiting).
+    fn missing_first(&self, kind: ResourceKind, id: &str, error: ScimError) -> ScimError {
+        match self.read_state().and_then(|st| st.writable(kind, id).map(|_| ())) {
+            Ok(()) => error,
+            Err(missing) => missing,
+        }
+    }
+
     /// Like [`Directory::patch`], rendering the resource only when `want_body` (a group PATCH answers 204,
     /// and rendering a 100,000-member group for nothing would cost more than the change). The request is
     /// parsed and checked before the tenant's write lock is taken; a PATCH that only adds or removes group
@@ -1047,22 +1056,10 @@ impl Directory {
         want_body: bool,
     ) -> ScimResult<Patched> {
         let rt = kind.resource_type();
-        let ops = match patch::parse_request_owned(request) {
-            Ok(ops) => ops,
-            Err(e) => {
-                // An unknown id is a 404 even when the request is also malformed.
-                self.read_state()?.writable(kind, id)?;
-                return Err(e);
-            }
-        };
+        let ops = patch::parse_request_owned(request).map_err(|e| self.missing_first(kind, id, e))?;
         if kind == ResourceKind::Group {
-            match membership_ops(&ops) {
-                Ok(Some(steps)) => return self.patch_members(id, steps, if_match, want_body),
-                Ok(None) => {}
-                Err(e) => {
-                    self.read_state()?.writable(kind, id)?;
-                    return Err(e);
-                }
+            if let Some(steps) = membership_ops(&ops).map_err(|e| self.missing_first(kind, id, e))? {
+                return self.patch_members(id, steps, if_match, want_body);
             }
         }
         let body = self.write(kind, id, if_match, false, |rid, old| {
