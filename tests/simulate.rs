@@ -218,6 +218,18 @@ async fn a_read_back_page_over_the_body_limit_stops_the_read_back_with_its_reaso
     assert_eq!(r.exit_code, 1, "{}", summary(&r));
 }
 
+/// The read-back asks user pages without their derived `groups`; a server that refuses `excludedAttributes`
+/// is read again without it, and the run is still clean.
+#[tokio::test]
+async fn a_server_refusing_excluded_attributes_is_read_back_without_them() {
+    // Okta's engine sends no excludedAttributes of its own, so every refusal is the read-back's.
+    let (r, seen) = simulate(SimFault::RefusesExcludedAttributes, Run { users: 30, groups: 3, ..Run::new(OKTA) }).await;
+    assert_eq!(seen.injected.load(Ordering::SeqCst), 1, "one refused page, then none asked with it");
+    assert!(r.reconciliation.read_error.is_none(), "{:?}", r.reconciliation.read_error);
+    assert_eq!(r.reconciliation.drift, 0, "{}", summary(&r));
+    assert_eq!(r.exit_code, 0, "{}", summary(&r));
+}
+
 fn cli(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
         .args(args)

@@ -42,6 +42,10 @@ pub struct ListQuery {
     pub count: Option<i64>,
     pub sort_by: Option<String>,
     pub descending: bool,
+    /// Set when the response leaves out the membership attribute — a user's derived `groups` (RFC 7643
+    /// §4.1.2), a group's `members` (§4.2) — through `attributes`/`excludedAttributes` (RFC 7644 §3.4.2.5),
+    /// so the page is rendered without it. Ignored when the filter or `sortBy` names that attribute.
+    pub omit_membership: bool,
 }
 
 impl ListQuery {
@@ -51,6 +55,13 @@ impl ListQuery {
     pub fn is_indexed_lookup(&self, kind: ResourceKind) -> bool {
         let Some(Ok(f)) = self.filter.as_deref().map(filter::parse) else { return false };
         ["id", name_attribute(kind), "externalId"].iter().any(|a| filter::indexed_eq(&f, a).is_some())
+    }
+
+    /// Whether the filter or `sortBy` may name `attr`: a case-insensitive search of their text, so a false
+    /// "yes" costs only rendering what was not needed.
+    fn names(&self, attr: &str) -> bool {
+        let attr = attr.to_ascii_lowercase();
+        [&self.filter, &self.sort_by].into_iter().flatten().any(|t| t.to_ascii_lowercase().contains(&attr))
     }
 }
 
@@ -520,7 +531,11 @@ impl State {
 
     /// Adds the derived `groups` attribute to a user body (RFC 7643 §4.1.2: read-only, from membership).
     fn with_groups(&self, id: &Uuid, body: Value) -> Value {
-        let mut body = self.with_group_list(id, body);
+        self.with_user_extension(id, self.with_group_list(id, body))
+    }
+
+    /// The portal's extension of a user, from its hooks (see [`PortalHooks::user_extension`]).
+    fn with_user_extension(&self, id: &Uuid, mut body: Value) -> Value {
         if let Some((urn, ext)) = self.hooks.as_ref().and_then(|h| h.user_extension(*id)) {
             if let Some(obj) = body.as_object_mut() {
                 let target = obj.entry(urn.to_string()).or_insert_with(|| json!({}));
@@ -579,6 +594,15 @@ impl State {
 
     fn render(&self, kind: ResourceKind, record: &Record) -> ScimResult<Value> {
         Ok(self.render_body(kind, &record.id, body_of(record)?))
+    }
+
+    /// [`State::render`] minus the membership attribute (`groups`, `members`): see [`ListQuery::omit_membership`].
+    fn render_without_membership(&self, kind: ResourceKind, record: &Record) -> ScimResult<Value> {
+        let body = body_of(record)?;
+        Ok(match kind {
+            ResourceKind::User => self.with_user_extension(&record.id, body),
+            ResourceKind::Group => body,
+        })
     }
 
     fn render_body(&self, kind: ResourceKind, id: &Uuid, body: Value) -> Value {
@@ -1305,13 +1329,17 @@ impl Directory {
                 Some(records) => Box::new(records.into_iter()),
                 None => st.store.scan(*kind),
             };
+            let membership = !query.omit_membership || query.names(membership_attribute(*kind));
             for rec in candidates.filter(|r| !r.hidden) {
                 if f.is_none() && sort.is_none() && !window.contains(&total) {
                     // Unfiltered and unsorted: count without parsing what is outside the page.
                     total += 1;
                     continue;
                 }
-                let body = st.render(*kind, rec)?;
+                let body = match membership {
+                    true => st.render(*kind, rec)?,
+                    false => st.render_without_membership(*kind, rec)?,
+                };
                 if let Some(f) = f {
                     if !filter::matches(f, &body, rt) {
                         continue;
@@ -1370,6 +1398,15 @@ impl Directory {
     pub fn count(&self, kind: ResourceKind) -> usize {
         let st = self.state.read();
         st.store.scan(kind).filter(|r| !r.hidden).count()
+    }
+}
+
+/// The attribute that lists a resource's memberships: a user's derived `groups` (RFC 7643 §4.1.2), a group's
+/// `members` (§4.2).
+pub fn membership_attribute(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "groups",
+        ResourceKind::Group => "members",
     }
 }
 
@@ -1777,5 +1814,36 @@ mod tests {
         assert_eq!(again["meta"], before["meta"]);
         assert_eq!(again["meta"]["lastModified"], "2026-01-01T00:00:05.000Z");
         assert_eq!(again["groups"], before["groups"]);
+    }
+
+    /// A page asked without the membership attribute is rendered without it, unless the filter or `sortBy`
+    /// names it: then the filter must still see it (RFC 7644 §3.4.2.2), and the projection drops it later.
+    #[test]
+    fn a_page_without_membership_leaves_it_out_unless_the_filter_or_sort_names_it() {
+        let (dir, _) = clocked(Box::new(MemoryStore::new()));
+        let uid =
+            dir.create(ResourceKind::User, json!({"userName": "ada"})).unwrap()["id"].as_str().unwrap().to_string();
+        let g = dir.create(ResourceKind::Group, json!({"displayName": "g", "members": [{"value": uid}]})).unwrap();
+        let gid = g["id"].as_str().unwrap().to_string();
+        let page = |kind: ResourceKind, filter: Option<String>, sort: Option<&str>| {
+            let q =
+                ListQuery { filter, sort_by: sort.map(str::to_string), omit_membership: true, ..Default::default() };
+            dir.list(&[kind], &q).unwrap()
+        };
+        let users = page(ResourceKind::User, None, None);
+        assert_eq!(users.total_results, 1);
+        assert!(users.resources[0].1.get("groups").is_none());
+        assert_eq!(users.resources[0].1["userName"], "ada", "everything else is there");
+        let groups = page(ResourceKind::Group, None, None);
+        assert!(groups.resources[0].1.get("members").is_none());
+        let by_group = page(ResourceKind::User, Some(format!("groups.value eq \"{gid}\"")), None);
+        assert_eq!(by_group.total_results, 1, "the filter sees the user's groups");
+        assert_eq!(by_group.resources[0].1["groups"][0]["value"], gid.as_str());
+        let by_member = page(ResourceKind::Group, Some(format!("Members[value eq \"{uid}\"]")), None);
+        assert_eq!(by_member.total_results, 1, "the filter sees the group's members, named in any case");
+        let sorted = page(ResourceKind::Group, None, Some("members.value"));
+        assert!(sorted.resources[0].1.get("members").is_some(), "sortBy names them");
+        let full = dir.list(&[ResourceKind::User], &ListQuery::default()).unwrap();
+        assert_eq!(full.resources[0].1["groups"][0]["value"], gid.as_str(), "rendered by default");
     }
 }

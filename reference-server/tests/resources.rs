@@ -387,6 +387,34 @@ async fn sorting_and_attribute_projection() {
     assert_eq!(r.body["displayName"], "Proj");
 }
 
+/// The membership attribute left out by `attributes` or `excludedAttributes` (RFC 7644 §3.4.2.5) is left out
+/// of every resource of a page, and a filter naming it still matches on it.
+#[tokio::test]
+async fn a_page_that_leaves_out_memberships_still_filters_on_them() {
+    let s = Server::start().await;
+    let u = id_of(&s.create_user("m1@example.com").await);
+    s.create_user("m2@example.com").await;
+    let g = id_of(&s.create_group("Members", &[&u]).await);
+    let groups_of = |r: &Res| -> Vec<bool> {
+        r.body["Resources"].as_array().unwrap().iter().map(|u| u.get("groups").is_some()).collect()
+    };
+    assert_eq!(groups_of(&s.get("/Users?sortBy=userName").await), [true, false], "rendered by default");
+    assert_eq!(groups_of(&s.get("/Users?sortBy=userName&excludedAttributes=groups").await), [false, false]);
+    assert_eq!(groups_of(&s.get("/Users?sortBy=userName&attributes=userName").await), [false, false]);
+    assert_eq!(groups_of(&s.get("/Users?sortBy=userName&attributes=userName,groups").await), [true, false]);
+    let filter = format!("groups.value%20eq%20%22{g}%22");
+    let r = s.get(&format!("/Users?filter={filter}&excludedAttributes=groups")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["totalResults"], 1, "the filter sees the groups the answer leaves out");
+    assert_eq!(groups_of(&r), [false]);
+    let r = s.get(&format!("/Groups?filter=members.value%20eq%20%22{u}%22&excludedAttributes=members")).await;
+    assert_eq!(r.body["totalResults"], 1);
+    assert!(r.body["Resources"][0].get("members").is_none());
+    let r = s.get("/Groups?excludedAttributes=members").await;
+    assert_eq!(r.body["Resources"][0]["displayName"], "Members");
+    assert!(r.body["Resources"][0].get("members").is_none());
+}
+
 #[tokio::test]
 async fn search_endpoints_post_a_search_request() {
     let s = Server::start().await;

@@ -101,7 +101,8 @@ impl ScimRequest {
     fn new(method: Method, path: String) -> Self {
         ScimRequest { method, path, query: Vec::new(), body: None }
     }
-    fn query(mut self, k: &str, v: impl Into<String>) -> Self {
+    /// Adds a query parameter (not encoded: the profile encodes it).
+    pub fn query(mut self, k: &str, v: impl Into<String>) -> Self {
         self.query.push((k.to_string(), v.into()));
         self
     }

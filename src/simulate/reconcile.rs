@@ -79,10 +79,79 @@ pub struct Reconciliation {
     pub read_error: Option<String>,
 }
 
-/// One page: its resources and the server's `totalResults`.
-async fn read_page(http: &Http, collection: &str, start: usize, count: usize) -> Result<(Vec<Value>, usize), String> {
+/// A server user as the comparison needs it, taken from its representation in the task that read its page
+/// (so parsing, extraction and freeing the JSON spread over the runtime's workers).
+struct ServerUser {
+    id: Option<String>,
+    user_name: Option<String>,
+    external_id: Option<String>,
+    /// [`UserAttr::read`] of each of [`UserAttr::ALL`], in that order.
+    attrs: Vec<Option<Value>>,
+    /// The enterprise extension's `manager.value` (or a bare string there).
+    manager: Option<String>,
+}
+
+impl ServerUser {
+    fn from_json(u: Value) -> ServerUser {
+        ServerUser {
+            id: s(get_ci(&u, "id")),
+            user_name: s(get_ci(&u, "userName")),
+            external_id: s(get_ci(&u, "externalId")),
+            attrs: UserAttr::ALL.iter().map(|a| a.read(&u)).collect(),
+            manager: get_ci(&u, idp::ENTERPRISE)
+                .and_then(|e| get_ci(e, "manager"))
+                .and_then(|m| if m.is_string() { Some(m) } else { get_ci(m, "value") })
+                .and_then(|v| s(Some(v))),
+        }
+    }
+}
+
+/// A server group as the comparison needs it.
+struct ServerGroup {
+    id: Option<String>,
+    display_name: Option<String>,
+    /// Member ids; `None` when the representation left `members` out.
+    members: Option<Vec<String>>,
+}
+
+impl ServerGroup {
+    fn from_json(g: Value) -> ServerGroup {
+        ServerGroup {
+            id: s(get_ci(&g, "id")),
+            display_name: s(get_ci(&g, "displayName")),
+            members: get_ci(&g, "members").map(|ms| {
+                ms.as_array().map(|ms| ms.iter().filter_map(|m| s(get_ci(m, "value"))).collect()).unwrap_or_default()
+            }),
+        }
+    }
+}
+
+/// One collection's paging: where, how many per page, extra query parameters, and what each resource becomes.
+struct Paging<T> {
+    collection: &'static str,
+    count: usize,
+    /// Added to every page request (for example `excludedAttributes`).
+    extra: Option<(&'static str, &'static str)>,
+    take: fn(Value) -> T,
+}
+
+impl<T> Clone for Paging<T> {
+    fn clone(&self) -> Self {
+        Paging { ..*self }
+    }
+}
+
+impl<T> Copy for Paging<T> {}
+
+/// One page: its resources, each turned into a `T`, and the server's `totalResults`.
+async fn read_page<T>(http: &Http, p: Paging<T>, start: usize, count: usize) -> Result<(Vec<T>, usize), String> {
     let d = http.options().dialect;
-    let out_page = http.send(OpKind::ReconcileRead, ObjRef::None, &d.page(collection, start, count)).await;
+    let collection = p.collection;
+    let mut req = d.page(collection, start, count);
+    if let Some((k, v)) = p.extra {
+        req = req.query(k, v);
+    }
+    let out_page = http.send(OpKind::ReconcileRead, ObjRef::None, &req).await;
     if !out_page.ok() {
         return Err(format!("GET /{collection}?startIndex={start}&count={count} answered {}", out_page.status()));
     }
@@ -98,7 +167,7 @@ async fn read_page(http: &Http, collection: &str, start: usize, count: usize) ->
     // Moved out, not copied: a page holds up to 500 resources.
     let key = j.as_object().and_then(|o| o.keys().find(|k| k.eq_ignore_ascii_case("Resources")).cloned());
     let res = match key.and_then(|k| j.as_object_mut()?.remove(&k)) {
-        Some(Value::Array(r)) => r,
+        Some(Value::Array(r)) => r.into_iter().map(p.take).collect(),
         _ => Vec::new(),
     };
     Ok((res, total))
@@ -110,31 +179,29 @@ async fn read_page(http: &Http, collection: &str, start: usize, count: usize) ->
 /// The first page tells `totalResults` and the page size the server really uses (it may lower `count`, RFC 7644
 /// §3.4.2.4); the remaining pages are then read `--concurrency` at a time. When those pages do not add up to
 /// `totalResults` (a short page, a collection that changed), the collection is read again one page at a time.
-async fn read_all(http: &Arc<Http>, collection: &str, count: usize, limit: usize) -> Result<Vec<Value>, String> {
+async fn read_all<T: Send + 'static>(http: &Arc<Http>, p: Paging<T>, limit: usize) -> Result<Vec<T>, String> {
+    let (collection, count) = (p.collection, p.count);
     let max_pages = limit / count.max(1) + 100;
-    let (first, total) = read_page(http, collection, 1, count).await?;
+    let (first, total) = read_page(http, p, 1, count).await?;
     if first.len() > limit || total > limit {
         return Err(format!("/{collection} holds more than {limit} resources; reading stopped"));
     }
     let stride = first.len();
+    let mut out = first;
     if stride > 0 && total > stride {
         let pages = (total - stride).div_ceil(stride).min(max_pages);
-        let starts: Vec<usize> = (1..=pages).map(|p| 1 + p * stride).collect();
+        let starts: Vec<usize> = (1..=pages).map(|k| 1 + k * stride).collect();
         let concurrency = http.options().concurrency.max(1);
-        // Each page is read and parsed in its own task, so parsing spreads over the runtime's workers.
-        let read: Vec<Result<(Vec<Value>, usize), String>> = futures::stream::iter(starts)
+        // Each page is read and taken apart in its own task, so that work spreads over the runtime's workers.
+        let mut read = futures::stream::iter(starts)
             .map(|start| {
-                let (http, collection) = (http.clone(), collection.to_string());
-                tokio::spawn(async move { read_page(&http, &collection, start, stride).await })
+                let http = http.clone();
+                tokio::spawn(async move { read_page(&http, p, start, stride).await })
             })
-            .buffered(concurrency)
-            .map(|joined| joined.unwrap_or_else(|e| Err(format!("reading a page stopped: {e}"))))
-            .collect()
-            .await;
-        let mut out = first.clone();
+            .buffered(concurrency);
         let mut whole = true;
-        for page in read {
-            let (res, _) = page?;
+        while let Some(joined) = read.next().await {
+            let (res, _) = joined.unwrap_or_else(|e| Err(format!("reading a page stopped: {e}")))?;
             whole &= res.len() == stride || out.len() + res.len() == total;
             out.extend(res);
             if out.len() > limit {
@@ -144,16 +211,17 @@ async fn read_all(http: &Arc<Http>, collection: &str, count: usize, limit: usize
         if whole && out.len() == total {
             return Ok(out);
         }
+        // One page at a time below, from the first page again.
+        out.truncate(stride);
     }
     // One page at a time, following what each page answered.
-    let mut out = first;
     let mut start = 1 + out.len();
     let mut total = total;
     if out.is_empty() || start > total {
         return Ok(out);
     }
     for _ in 0..max_pages {
-        let (res, t) = read_page(http, collection, start, count).await?;
+        let (res, t) = read_page(http, p, start, count).await?;
         total = t;
         if res.is_empty() {
             break;
@@ -183,14 +251,28 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
     let limit = (users_expected + model.groups.len()) * 4 + 10_000;
     let mut diffs: Vec<Difference> = Vec::new();
     let mut read_error = None;
-    let server_users = match read_all(http, "Users", 500, limit).await {
+    // The users' derived `groups` are not compared (memberships are read from the groups), so the pages leave
+    // them out (RFC 7644 §3.4.2.5), which spares the server rendering them. A server that refuses the
+    // parameter is read again without it.
+    let users = Paging {
+        collection: "Users",
+        count: 500,
+        extra: Some(("excludedAttributes", "groups")),
+        take: ServerUser::from_json,
+    };
+    let server_users = match read_all(http, users, limit).await {
+        Ok(u) => Ok(u),
+        Err(_) => read_all(http, Paging { extra: None, ..users }, limit).await,
+    };
+    let server_users = match server_users {
         Ok(u) => u,
         Err(e) => {
             read_error = Some(e);
             Vec::new()
         }
     };
-    let mut server_groups = match read_all(http, "Groups", 50, limit).await {
+    let groups = Paging { collection: "Groups", count: 50, extra: None, take: ServerGroup::from_json };
+    let mut server_groups = match read_all(http, groups, limit).await {
         Ok(g) => g,
         Err(e) => {
             read_error.get_or_insert(e);
@@ -201,14 +283,14 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
     let without_members: Vec<(usize, String)> = server_groups
         .iter()
         .enumerate()
-        .filter(|(_, g)| get_ci(g, "members").is_none())
-        .filter_map(|(k, g)| s(get_ci(g, "id")).map(|id| (k, id)))
+        .filter(|(_, g)| g.members.is_none())
+        .filter_map(|(k, g)| g.id.clone().map(|id| (k, id)))
         .collect();
-    let full: Vec<(usize, Option<Value>)> = futures::stream::iter(without_members)
+    let full: Vec<(usize, Option<ServerGroup>)> = futures::stream::iter(without_members)
         .map(|(k, id)| async move {
             let req = ScimRequest { method: Method::GET, path: format!("/Groups/{id}"), query: vec![], body: None };
             let out = http.send(OpKind::ReconcileRead, ObjRef::None, &req).await;
-            (k, out.ok().then(|| out.json().cloned()).flatten())
+            (k, out.ok().then(|| out.into_json()).flatten().map(ServerGroup::from_json))
         })
         .buffer_unordered(http.options().concurrency.max(1))
         .collect()
@@ -223,11 +305,11 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
     let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
     let mut by_ext: HashMap<String, Vec<usize>> = HashMap::new();
     for (k, u) in server_users.iter().enumerate() {
-        if let Some(n) = s(get_ci(u, "userName")) {
+        if let Some(n) = &u.user_name {
             by_name.entry(n.to_lowercase()).or_default().push(k);
         }
-        if let Some(e) = s(get_ci(u, "externalId")) {
-            by_ext.entry(e).or_default().push(k);
+        if let Some(e) = &u.external_id {
+            by_ext.entry(e.clone()).or_default().push(k);
         }
     }
     let deletes_users = d.user_delete("x").is_some();
@@ -245,7 +327,7 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
         // Okta never deletes users (okta.md §2): a deleted source user stays on the server, inactive.
         let expected = u.ever_assigned && (!u.deleted || !deletes_users);
         let obj = ObjRef::User(i as u32);
-        let id_at = |k: usize| s(get_ci(&server_users[k], "id"));
+        let id_at = |k: usize| server_users[k].id.clone();
         if !expected {
             for &k in &found {
                 diffs.push(diff(DiffKind::Extra, user_label(i), id_at(k), None, json!(null), json!("present"), obj));
@@ -267,7 +349,7 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
         let k = found
             .iter()
             .copied()
-            .find(|&k| s(get_ci(&server_users[k], "userName")).is_some_and(|n| n.eq_ignore_ascii_case(&u.user_name)))
+            .find(|&k| server_users[k].user_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&u.user_name)))
             .unwrap_or(found[0]);
         let su = &server_users[k];
         if let Some(slot) = matched.get_mut(i) {
@@ -277,9 +359,8 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
         if u.deleted {
             attrs.active = false;
         }
-        for a in UserAttr::ALL {
+        for (a, got) in UserAttr::ALL.into_iter().zip(&su.attrs) {
             let want = a.value(&attrs);
-            let got = a.read(su);
             let same = match (&want, &got) {
                 (Value::String(w), Some(Value::String(g))) if a == UserAttr::UserName => w.eq_ignore_ascii_case(g),
                 (w, Some(g)) => w == g,
@@ -289,14 +370,14 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
             if !same {
                 let kind = if a == UserAttr::Active { DiffKind::Active } else { DiffKind::Attribute };
                 let path = Some(a.path().to_string());
-                diffs.push(diff(kind, user_label(i), id_at(k), path, want, got.unwrap_or(Value::Null), obj));
+                diffs.push(diff(kind, user_label(i), id_at(k), path, want, got.clone().unwrap_or(Value::Null), obj));
             }
         }
     }
     // Managers (Entra sends them; Okta's default mapping does not: okta.md §2).
     if d.is_entra() {
-        let by_id: HashMap<String, usize> =
-            server_users.iter().enumerate().filter_map(|(k, u)| s(get_ci(u, "id")).map(|id| (id, k))).collect();
+        let by_id: HashMap<&str, usize> =
+            server_users.iter().enumerate().filter_map(|(k, u)| u.id.as_deref().map(|id| (id, k))).collect();
         for i in 0..model.users.len() {
             let Some(id) = &matched[i] else { continue };
             if model.users[i].deleted {
@@ -306,12 +387,7 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
             if model.expected_manager(i as u32).is_some() && want.is_none() {
                 continue; // the manager itself is missing: reported on its own
             }
-            let su = by_id.get(id.as_str()).map(|&k| &server_users[k]);
-            let got = su
-                .and_then(|u| get_ci(u, idp::ENTERPRISE))
-                .and_then(|e| get_ci(e, "manager"))
-                .and_then(|m| if m.is_string() { Some(m.clone()) } else { get_ci(m, "value").cloned() })
-                .and_then(|v| v.as_str().map(str::to_string));
+            let got = by_id.get(id.as_str()).and_then(|&k| server_users[k].manager.clone());
             if got != want {
                 let path = Some(format!("{}:manager", idp::ENTERPRISE));
                 diffs.push(diff(
@@ -328,11 +404,11 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
     }
     for (k, su) in server_users.iter().enumerate() {
         if !claimed.contains(&k) {
-            let name = s(get_ci(su, "userName")).unwrap_or_default();
+            let name = su.user_name.as_deref().unwrap_or_default();
             diffs.push(diff(
                 DiffKind::Extra,
                 format!("User {name}"),
-                s(get_ci(su, "id")),
+                su.id.clone(),
                 None,
                 json!(null),
                 json!("present, unknown to the source"),
@@ -344,7 +420,7 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
     // Groups.
     let mut groups_by_name: HashMap<String, Vec<usize>> = HashMap::new();
     for (k, g) in server_groups.iter().enumerate() {
-        if let Some(n) = s(get_ci(g, "displayName")) {
+        if let Some(n) = &g.display_name {
             groups_by_name.entry(n.to_lowercase()).or_default().push(k);
         }
     }
@@ -358,7 +434,7 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
         gclaimed.extend(found.iter().copied());
         if src.deleted {
             for &k in &found {
-                let id = s(get_ci(&server_groups[k], "id"));
+                let id = server_groups[k].id.clone();
                 diffs.push(diff(DiffKind::Extra, label.clone(), id, None, json!(null), json!("present"), obj));
             }
             continue;
@@ -368,11 +444,8 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
             continue;
         };
         let sg = &server_groups[k];
-        let gid = s(get_ci(sg, "id"));
-        let actual: Vec<String> = get_ci(sg, "members")
-            .and_then(Value::as_array)
-            .map(|ms| ms.iter().filter_map(|m| s(get_ci(m, "value"))).collect())
-            .unwrap_or_default();
+        let gid = sg.id.clone();
+        let actual: &[String] = sg.members.as_deref().unwrap_or_default();
         let actual_set: HashSet<&str> = actual.iter().map(String::as_str).collect();
         let mut want_set: HashSet<&str> = HashSet::new();
         for u in model.expected_members(g as u32) {
@@ -393,7 +466,7 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
                 ));
             }
         }
-        for m in &actual {
+        for m in actual {
             if !want_set.contains(m.as_str()) {
                 let who = id_to_user.get(m.as_str()).map(|&i| model.users[i].user_name.to_string());
                 diffs.push(diff(
@@ -412,8 +485,8 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
         if !gclaimed.contains(&k) {
             diffs.push(diff(
                 DiffKind::Extra,
-                format!("Group {}", s(get_ci(sg, "displayName")).unwrap_or_default()),
-                s(get_ci(sg, "id")),
+                format!("Group {}", sg.display_name.as_deref().unwrap_or_default()),
+                sg.id.clone(),
                 None,
                 json!(null),
                 json!("present, unknown to the source"),

@@ -41,6 +41,8 @@ pub enum SimFault {
     NoMatch404,
     /// A page of users without a filter (the read-back) answers 200 with a body of 65 MiB.
     HugePage,
+    /// A request with `excludedAttributes` answers 400 `invalidValue` (a server that supports no projection).
+    RefusesExcludedAttributes,
 }
 
 /// What the layer saw, for assertions.
@@ -153,6 +155,16 @@ async fn inject(State(st): State<Arc<LayerState>>, req: Request, next: Next) -> 
                 .header("content-type", "application/scim+json")
                 .body(Body::from(body))
                 .unwrap();
+        }
+        SimFault::RefusesExcludedAttributes
+            if parts.uri.query().is_some_and(|q| q.split('&').any(|kv| kv.starts_with("excludedAttributes="))) =>
+        {
+            st.seen.injected.fetch_add(1, Ordering::SeqCst);
+            return scim(
+                StatusCode::BAD_REQUEST,
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400",
+                       "scimType": "invalidValue", "detail": "excludedAttributes is not supported"}),
+            );
         }
         SimFault::Storm429 if (20..=35).contains(&n) => {
             st.seen.injected.fetch_add(1, Ordering::SeqCst);

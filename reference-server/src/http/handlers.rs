@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::extract::ScimQuery;
 use super::response::Scim;
 use super::ScimContext;
-use crate::directory::{ListPage, ListQuery};
+use crate::directory::{membership_attribute, ListPage, ListQuery};
 use crate::error::{ScimError, ScimResult};
 use crate::filter::AttrPath;
 use crate::schema::{ResourceKind, LIST_RESPONSE_URN};
@@ -118,12 +118,23 @@ impl Projection {
         Projection::parse(q.get("attributes"), q.get("excludedAttributes"), &[kind])
     }
 
+    /// Whether [`Projection::apply`] keeps a top-level attribute `attr` of `kind` (probed with a one-attribute
+    /// resource, so the answer follows [`resource::project`]'s rules and cannot drift from them).
+    fn keeps(&self, kind: ResourceKind, attr: &str) -> bool {
+        let probe = Value::Object(Map::from_iter([(attr.to_string(), Value::Array(vec![json!({"value": "x"})]))]));
+        self.apply_lists(kind, probe).get(attr).is_some()
+    }
+
     fn is_requested(&self) -> bool {
         self.requested
     }
 
     fn apply(&self, kind: ResourceKind, mut v: Value, base: &str) -> Value {
         decorate(kind, &mut v, base);
+        self.apply_lists(kind, v)
+    }
+
+    fn apply_lists(&self, kind: ResourceKind, v: Value) -> Value {
         match self.lists.iter().find(|(k, _, _)| *k == kind) {
             Some((_, a, e)) if self.requested => resource::project(kind.resource_type(), v, a, e),
             _ => resource::project(kind.resource_type(), v, &[], &[]),
@@ -255,7 +266,8 @@ fn list_response(ctx: &ScimContext, page: ListPage, p: &Projection) -> Scim {
     Scim::ok(list_body(page.total_results, page.start_index, resources))
 }
 
-async fn run_list(ctx: ScimContext, kinds: Vec<ResourceKind>, q: ListQuery, p: Projection) -> ScimResult<Scim> {
+async fn run_list(ctx: ScimContext, kinds: Vec<ResourceKind>, mut q: ListQuery, p: Projection) -> ScimResult<Scim> {
+    q.omit_membership = kinds.iter().all(|&k| !p.keeps(k, membership_attribute(k)));
     let cost = list_cost(&kinds, &q);
     let c = ctx.clone();
     run(&ctx, cost, (), move |()| {
@@ -274,6 +286,7 @@ pub async fn list(Extension(ctx): Ctx, kind: ResourceKind, q: ScimQuery) -> Scim
         count: q.int("count")?,
         sort_by: q.get("sortBy").map(str::to_string),
         descending: sort_order(q.get("sortOrder"))?,
+        omit_membership: false,
     };
     run_list(ctx, vec![kind], query, p).await
 }
@@ -317,6 +330,7 @@ pub async fn search(ctx: ScimContext, kinds: &[ResourceKind], body: Value) -> Sc
         count: search_int(&body, "count")?,
         sort_by: search_string(&body, "sortBy")?,
         descending: sort_order(search_string(&body, "sortOrder")?.as_deref())?,
+        omit_membership: false,
     };
     let attributes = search_string(&body, "attributes")?;
     let excluded = search_string(&body, "excludedAttributes")?;
