@@ -322,3 +322,17 @@ fn usage_errors_exit_2() {
         assert!(!out.stderr.is_empty());
     }
 }
+
+/// A credential that cannot be an HTTP header value is a usage error, told without the credential, before any
+/// request is sent (the base URI points at a closed port).
+#[test]
+fn a_credential_that_is_no_header_value_is_refused_without_showing_it() {
+    for flag in ["--auth-header", "--token"] {
+        let args = ["simulate", "--idp", "entra", "--base-url", "http://127.0.0.1:9/scim", flag, "sec\nret-xyz"];
+        let out = cli(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert!(err.contains("not a valid header value"), "{flag}: {err}");
+        assert!(!err.contains("ret-xyz") && !String::from_utf8_lossy(&out.stdout).contains("ret-xyz"), "{err}");
+    }
+}

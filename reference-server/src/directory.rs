@@ -489,8 +489,11 @@ impl State {
     /// Tells the portal hooks about a user the caller has just written (`body` as stored), without reading
     /// it back from the store.
     fn notify_written(&self, id: Uuid, body: &Value, event: UserEvent, source_app: Option<&str>) {
-        if self.hooks.is_some() {
-            self.notify_body(id, body.clone(), event, source_app);
+        let Some(hooks) = &self.hooks else { return };
+        match self.memberships.get(&id).is_none_or(|g| g.is_empty()) {
+            // Without groups the stored body is what the hooks see: no copy.
+            true => hooks.user_changed(id, body, &self.group_names_of(&id), source_app, event),
+            false => self.notify_body(id, body.clone(), event, source_app),
         }
     }
 

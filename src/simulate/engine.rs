@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use hdrhistogram::Histogram;
-use serde_json::Value;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+use serde_json::{json, Value};
 
 use crate::idp::{self, changed_attrs, Dialect, Member, OktaAppKind, ScimRequest, UserAttr, UserAttrs};
 use crate::profile::{AuthStyle, Profile};
@@ -62,6 +63,81 @@ pub enum OpKind {
     ReconcileRead,
 }
 
+/// How much of a successful answer the engine reads ([`OpKind::reads_answer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Not parsed.
+    Nothing,
+    /// Only the top-level `id` (matched case-insensitively, RFC 7643 §2.1); the rest is skipped unparsed.
+    Id,
+    /// Parsed whole.
+    Whole,
+}
+
+impl Answer {
+    /// The answer `body` as far as it is read: `None` for no JSON (or nothing read); for [`Answer::Id`] an
+    /// object holding at most `id`.
+    fn parse(self, body: &[u8]) -> Option<Value> {
+        match self {
+            Answer::Nothing => None,
+            Answer::Whole => serde_json::from_slice::<Value>(body).ok(),
+            Answer::Id => serde_json::from_slice::<IdOnly>(body).ok().map(|IdOnly(id)| match id {
+                Some(id) => json!({ "id": id }),
+                None => json!({}),
+            }),
+        }
+    }
+}
+
+/// A JSON object's top-level `id` when it is a string; every other member is skipped without building it.
+struct IdOnly(Option<String>);
+
+/// Whether an object key is `id` in any case, read without copying the key.
+struct IsId(bool);
+
+impl<'de> serde::Deserialize<'de> for IsId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = IsId;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<IsId, E> {
+                Ok(IsId(v.eq_ignore_ascii_case("id")))
+            }
+        }
+        d.deserialize_str(Visit)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IdOnly {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = IdOnly;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<IdOnly, A::Error> {
+                let mut id = None;
+                while let Some(IsId(is_id)) = map.next_key::<IsId>()? {
+                    if id.is_none() && is_id {
+                        id = match map.next_value::<Value>()? {
+                            Value::String(s) => Some(s),
+                            _ => None,
+                        };
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(IdOnly(id))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 impl OpKind {
     /// Every kind, in report order.
     pub const ALL: [OpKind; 16] = [
@@ -83,20 +159,22 @@ impl OpKind {
         OpKind::ReconcileRead,
     ];
 
-    /// Whether the engine reads a successful answer's body (an id, a page, the current resource). Other
-    /// successful answers are not parsed; an error answer always is, for its `scimType` and `detail`.
-    pub fn reads_answer(self) -> bool {
-        !matches!(
-            self,
+    /// What the engine reads of a successful answer's body: nothing, only the new resource's `id` (a create),
+    /// or all of it (a page, the current resource). An error answer is always read whole, for its `scimType`
+    /// and `detail`.
+    pub fn reads_answer(self) -> Answer {
+        match self {
             OpKind::UserUpdate
-                | OpKind::UserDisable
-                | OpKind::UserEnable
-                | OpKind::UserDelete
-                | OpKind::ManagerUpdate
-                | OpKind::GroupRename
-                | OpKind::GroupMembers
-                | OpKind::GroupDelete
-        )
+            | OpKind::UserDisable
+            | OpKind::UserEnable
+            | OpKind::UserDelete
+            | OpKind::ManagerUpdate
+            | OpKind::GroupRename
+            | OpKind::GroupMembers
+            | OpKind::GroupDelete => Answer::Nothing,
+            OpKind::UserCreate | OpKind::GroupCreate => Answer::Id,
+            _ => Answer::Whole,
+        }
     }
 
     /// The camelCase name used in reports.
@@ -328,6 +406,10 @@ pub struct Http {
     client: reqwest::Client,
     target: Target,
     profile: Profile,
+    /// The profile's headers and `Authorization`, checked once (the credential marked sensitive).
+    headers: HeaderMap,
+    /// The profile's headers of a request with a body.
+    body_headers: HeaderMap,
     opts: EngineOptions,
     /// Statistics.
     pub stats: Stats,
@@ -359,11 +441,31 @@ impl Http {
         })?;
         let mut profile = Profile::of(opts.dialect.idp());
         profile.space = opts.dialect.space_encoding();
+        let header_map = |pairs: &[(&'static str, &'static str)]| -> Result<HeaderMap, String> {
+            let mut map = HeaderMap::new();
+            for (k, v) in pairs {
+                let value = HeaderValue::from_str(v).map_err(|_| format!("the header {k} is not a valid value"))?;
+                let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| format!("{k} is not a header name"))?;
+                map.append(name, value);
+            }
+            Ok(map)
+        };
+        let mut headers = header_map(&profile.headers)?;
+        if let Some(a) = &target.authorization {
+            // The message names the header, never the credential.
+            let mut value =
+                HeaderValue::from_str(a).map_err(|_| "the token is not a valid header value".to_string())?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        let body_headers = header_map(&profile.body_headers)?;
         let now = Instant::now();
         Ok(Http {
             client,
             target,
             profile,
+            headers,
+            body_headers,
             opts,
             stats: Stats::new(),
             started: now,
@@ -422,18 +524,9 @@ impl Http {
             self.wait_turn().await;
             let own_start = Instant::now();
             let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
-            let mut b = self.client.request(method, self.url(req));
-            for (k, v) in &self.profile.headers {
-                b = b.header(*k, *v);
-            }
+            let mut b = self.client.request(method, self.url(req)).headers(self.headers.clone());
             if let Some(body) = &req.body {
-                for (k, v) in &self.profile.body_headers {
-                    b = b.header(*k, *v);
-                }
-                b = b.body(serde_json::to_vec(body).expect("JSON serialises"));
-            }
-            if let Some(a) = &self.target.authorization {
-                b = b.header("Authorization", a);
+                b = b.headers(self.body_headers.clone()).body(serde_json::to_vec(body).expect("JSON serialises"));
             }
             self.stats.own(own_start);
             let sent = Instant::now();
@@ -452,10 +545,11 @@ impl Http {
                     let too_large = bytes.is_none();
                     // An empty body, one that is not JSON, and one over MAX_RESPONSE_BODY all carry no JSON; a
                     // successful answer the engine does not read is not parsed.
-                    let wanted = kind.reads_answer() || !(200..300).contains(&status);
-                    let json = bytes
-                        .filter(|b| wanted && !b.is_empty())
-                        .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+                    let read = match (200..300).contains(&status) {
+                        true => kind.reads_answer(),
+                        false => Answer::Whole,
+                    };
+                    let json = bytes.filter(|b| !b.is_empty()).and_then(|b| read.parse(&b));
                     (status, ra, json, too_large)
                 }
                 _ => (0, None, None, false),
@@ -1118,5 +1212,27 @@ async fn user_job(http: &Http, job: UserJob) -> UserResult {
                 UserResult::Failed
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A create's answer is read for its top-level `id` only (any case, escapes decoded); nothing else is kept.
+    #[test]
+    fn an_id_only_answer_keeps_the_top_level_id_and_nothing_else() {
+        let body = br#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"meta":{"id":"inner"},
+                        "userName":"ada","ID":"a\u0062c","id":"later"}"#;
+        assert_eq!(Answer::Id.parse(body), Some(json!({"id": "abc"})));
+        assert_eq!(Answer::Id.parse(br#"{"meta":{"id":"inner"}}"#), Some(json!({})), "a nested id is not the id");
+        assert_eq!(Answer::Id.parse(br#"{"id":7}"#), Some(json!({})), "an id that is not a string is none");
+        assert_eq!(Answer::Id.parse(b"[1,2]"), None, "not an object");
+        assert_eq!(Answer::Id.parse(b"{\"id\":\"x\""), None, "truncated JSON is no JSON");
+        assert_eq!(Answer::Nothing.parse(br#"{"id":"x"}"#), None);
+        assert_eq!(Answer::Whole.parse(br#"{"id":"x","a":[1]}"#), Some(json!({"id": "x", "a": [1]})));
+        assert_eq!(OpKind::UserCreate.reads_answer(), Answer::Id);
+        assert_eq!(OpKind::UserLookup.reads_answer(), Answer::Whole, "a lookup's resource is compared");
+        assert_eq!(OpKind::ManagerUpdate.reads_answer(), Answer::Nothing);
     }
 }
