@@ -143,10 +143,12 @@ fn admin_conflict(e: ScimError, admin: bool) -> ScimError {
 /// under the lock (each retry follows a change to the same user that landed in between).
 const OPTIMISTIC_WRITE_ATTEMPTS: usize = 3;
 
-/// How long a call made through [`Directory::without_waiting`] still waits for its tenant's lock. A short call
-/// holds the lock for tens of microseconds, and handing the call to another thread costs more than that; a
-/// long call is announced before it is queued, and the caller does not start then. The wait is bounded, so
-/// a worker thread is never held up longer than this per lock.
+/// How long a call made through [`Directory::without_waiting`] waits for its tenant's lock, at most, each time
+/// it takes the lock. The holder is usually another short call, done in tens of microseconds, and handing the
+/// call to the blocking pool costs more than that; long work is announced before it is queued, so a short call
+/// is not started behind it, though the holder may still be an unannounced read or a call re-run on the pool.
+/// A call stops at its first wait that times out, having changed nothing; one that never times out can still
+/// wait several times (an optimistic user write takes the lock up to seven times).
 pub const SHORT_WAIT: std::time::Duration = std::time::Duration::from_micros(200);
 
 thread_local! {
@@ -902,7 +904,8 @@ impl Directory {
     }
 
     /// Runs `call` (one call of this directory's API) without waiting for the tenant's lock longer than
-    /// [`SHORT_WAIT`]: when the lock stays taken, the call stops where it would have waited and `None` is returned. Every call takes the lock before
+    /// [`SHORT_WAIT`] at a time: when the lock stays taken, the call stops where it would have waited and `None`
+    /// is returned. Every call takes the lock before
     /// it changes anything, so a `None` left nothing changed and the call can be made again elsewhere.
     pub fn without_waiting<R>(&self, call: impl FnOnce() -> ScimResult<R>) -> Option<ScimResult<R>> {
         struct Reset;

@@ -413,6 +413,14 @@ async fn a_page_that_leaves_out_memberships_still_filters_on_them() {
     let r = s.get("/Groups?excludedAttributes=members").await;
     assert_eq!(r.body["Resources"][0]["displayName"], "Members");
     assert!(r.body["Resources"][0].get("members").is_none());
+    // A sub-attribute asked or left out keeps the rest of the attribute.
+    let r = s.get("/Groups?attributes=displayName,members.display").await;
+    assert_eq!(r.body["Resources"][0]["members"][0]["display"], "m1 display", "{}", r.text);
+    assert!(r.body["Resources"][0]["members"][0].get("value").is_none());
+    let r = s.get("/Groups?excludedAttributes=members.value").await;
+    assert_eq!(r.body["Resources"][0]["members"][0]["display"], "m1 display", "{}", r.text);
+    let r = s.get("/Users?sortBy=userName&attributes=userName,groups.display").await;
+    assert_eq!(r.body["Resources"][0]["groups"][0]["display"], "Members", "{}", r.text);
 }
 
 #[tokio::test]

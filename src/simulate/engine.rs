@@ -68,7 +68,8 @@ pub enum OpKind {
 pub enum Answer {
     /// Not parsed.
     Nothing,
-    /// Only the top-level `id` (matched case-insensitively, RFC 7643 §2.1); the rest is skipped unparsed.
+    /// Only the top-level `id` (the exact key, else the key in another case, as `idp::get_ci`: RFC 7643 §2.1);
+    /// the rest is skipped unparsed.
     Id,
     /// Parsed whole.
     Whole,
@@ -92,19 +93,30 @@ impl Answer {
 /// A JSON object's top-level `id` when it is a string; every other member is skipped without building it.
 struct IdOnly(Option<String>);
 
-/// Whether an object key is `id` in any case, read without copying the key.
-struct IsId(bool);
+/// An object key as [`IdOnly`] sees it, read without copying it.
+enum IdKey {
+    /// `id`.
+    Exact,
+    /// `id` in another case (`ID`, `Id`).
+    OtherCase,
+    /// Anything else.
+    Other,
+}
 
-impl<'de> serde::Deserialize<'de> for IsId {
+impl<'de> serde::Deserialize<'de> for IdKey {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visit;
         impl serde::de::Visitor<'_> for Visit {
-            type Value = IsId;
+            type Value = IdKey;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("an object key")
             }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<IsId, E> {
-                Ok(IsId(v.eq_ignore_ascii_case("id")))
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<IdKey, E> {
+                Ok(match v {
+                    "id" => IdKey::Exact,
+                    _ if v.eq_ignore_ascii_case("id") => IdKey::OtherCase,
+                    _ => IdKey::Other,
+                })
             }
         }
         d.deserialize_str(Visit)
@@ -120,18 +132,23 @@ impl<'de> serde::Deserialize<'de> for IdOnly {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<IdOnly, A::Error> {
-                let mut id = None;
-                while let Some(IsId(is_id)) = map.next_key::<IsId>()? {
-                    if id.is_none() && is_id {
-                        id = match map.next_value::<Value>()? {
-                            Value::String(s) => Some(s),
-                            _ => None,
-                        };
-                    } else {
-                        map.next_value::<serde::de::IgnoredAny>()?;
-                    }
+                // As `idp::get_ci`: the exact key `id` wins, else the first key that is `id` in another case.
+                let (mut exact, mut other): (Option<Option<String>>, Option<Option<String>>) = (None, None);
+                while let Some(key) = map.next_key::<IdKey>()? {
+                    let slot = match key {
+                        IdKey::Exact if exact.is_none() => &mut exact,
+                        IdKey::OtherCase if other.is_none() => &mut other,
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = Some(match map.next_value::<Value>()? {
+                        Value::String(s) => Some(s),
+                        _ => None,
+                    });
                 }
-                Ok(IdOnly(id))
+                Ok(IdOnly(exact.or(other).flatten()))
             }
         }
         d.deserialize_map(Visit)
@@ -453,8 +470,8 @@ impl Http {
         let mut headers = header_map(&profile.headers)?;
         if let Some(a) = &target.authorization {
             // The message names the header, never the credential.
-            let mut value =
-                HeaderValue::from_str(a).map_err(|_| "the token is not a valid header value".to_string())?;
+            let mut value = HeaderValue::from_str(a)
+                .map_err(|_| "the credential (--token or --auth-header) is not a valid header value".to_string())?;
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
@@ -1224,7 +1241,9 @@ mod tests {
     fn an_id_only_answer_keeps_the_top_level_id_and_nothing_else() {
         let body = br#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"meta":{"id":"inner"},
                         "userName":"ada","ID":"a\u0062c","id":"later"}"#;
-        assert_eq!(Answer::Id.parse(body), Some(json!({"id": "abc"})));
+        assert_eq!(Answer::Id.parse(body), Some(json!({"id": "later"})), "the exact key wins, as idp::get_ci");
+        assert_eq!(Answer::Id.parse(br#"{"ID":"a\u0062c","Id":"x"}"#), Some(json!({"id": "abc"})), "else the first");
+        assert_eq!(Answer::Id.parse(br#"{"id":7,"ID":"x"}"#), Some(json!({})), "an exact id that is no string");
         assert_eq!(Answer::Id.parse(br#"{"meta":{"id":"inner"}}"#), Some(json!({})), "a nested id is not the id");
         assert_eq!(Answer::Id.parse(br#"{"id":7}"#), Some(json!({})), "an id that is not a string is none");
         assert_eq!(Answer::Id.parse(b"[1,2]"), None, "not an object");

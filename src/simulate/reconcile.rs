@@ -79,8 +79,9 @@ pub struct Reconciliation {
     pub read_error: Option<String>,
 }
 
-/// A server user as the comparison needs it, taken from its representation in the task that read its page
-/// (so parsing, extraction and freeing the JSON spread over the runtime's workers).
+/// A server user as the comparison needs it, taken from its representation as soon as its page is read (in
+/// that page's own task when pages are read concurrently, so parsing, extraction and freeing the JSON spread
+/// over the runtime's workers).
 struct ServerUser {
     id: Option<String>,
     user_name: Option<String>,
@@ -126,6 +127,23 @@ impl ServerGroup {
     }
 }
 
+/// A spawned page read that is aborted when dropped unfinished (an early return of [`read_all`]), so no read
+/// goes on after the reading stopped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
 /// One collection's paging: where, how many per page, extra query parameters, and what each resource becomes.
 struct Paging<T> {
     collection: &'static str,
@@ -143,8 +161,20 @@ impl<T> Clone for Paging<T> {
 
 impl<T> Copy for Paging<T> {}
 
+/// Why a page could not be read: the message, and the HTTP status when the server answered with an error.
+struct PageError {
+    status: Option<u16>,
+    message: String,
+}
+
+impl From<String> for PageError {
+    fn from(message: String) -> Self {
+        PageError { status: None, message }
+    }
+}
+
 /// One page: its resources, each turned into a `T`, and the server's `totalResults`.
-async fn read_page<T>(http: &Http, p: Paging<T>, start: usize, count: usize) -> Result<(Vec<T>, usize), String> {
+async fn read_page<T>(http: &Http, p: Paging<T>, start: usize, count: usize) -> Result<(Vec<T>, usize), PageError> {
     let d = http.options().dialect;
     let collection = p.collection;
     let mut req = d.page(collection, start, count);
@@ -153,13 +183,16 @@ async fn read_page<T>(http: &Http, p: Paging<T>, start: usize, count: usize) -> 
     }
     let out_page = http.send(OpKind::ReconcileRead, ObjRef::None, &req).await;
     if !out_page.ok() {
-        return Err(format!("GET /{collection}?startIndex={start}&count={count} answered {}", out_page.status()));
+        let status = out_page.status();
+        let message = format!("GET /{collection}?startIndex={start}&count={count} answered {status}");
+        return Err(PageError { status: Some(status), message });
     }
     if out_page.too_large() {
         return Err(format!(
             "GET /{collection}?startIndex={start}&count={count}: the answer is larger than {} MiB; reading stopped",
             super::engine::MAX_RESPONSE_BODY >> 20
-        ));
+        )
+        .into());
     }
     let mut j =
         out_page.into_json().ok_or_else(|| format!("GET /{collection}: the answer is not a JSON ListResponse"))?;
@@ -179,10 +212,19 @@ async fn read_page<T>(http: &Http, p: Paging<T>, start: usize, count: usize) -> 
 /// The first page tells `totalResults` and the page size the server really uses (it may lower `count`, RFC 7644
 /// §3.4.2.4); the remaining pages are then read `--concurrency` at a time. When those pages do not add up to
 /// `totalResults` (a short page, a collection that changed), the collection is read again one page at a time.
-async fn read_all<T: Send + 'static>(http: &Arc<Http>, p: Paging<T>, limit: usize) -> Result<Vec<T>, String> {
+///
+/// A first page refused with 400 or 501 because of `p.extra` (a server without `excludedAttributes`, RFC 7644
+/// §3.4.2.5) is asked again without it, and so is every later page; any other error stops the reading.
+async fn read_all<T: Send + 'static>(http: &Arc<Http>, mut p: Paging<T>, limit: usize) -> Result<Vec<T>, String> {
     let (collection, count) = (p.collection, p.count);
     let max_pages = limit / count.max(1) + 100;
-    let (first, total) = read_page(http, p, 1, count).await?;
+    let (first, total) = match read_page(http, p, 1, count).await {
+        Err(PageError { status: Some(400 | 501), .. }) if p.extra.is_some() => {
+            p.extra = None;
+            read_page(http, p, 1, count).await.map_err(|e| e.message)?
+        }
+        read => read.map_err(|e| e.message)?,
+    };
     if first.len() > limit || total > limit {
         return Err(format!("/{collection} holds more than {limit} resources; reading stopped"));
     }
@@ -193,15 +235,16 @@ async fn read_all<T: Send + 'static>(http: &Arc<Http>, p: Paging<T>, limit: usiz
         let starts: Vec<usize> = (1..=pages).map(|k| 1 + k * stride).collect();
         let concurrency = http.options().concurrency.max(1);
         // Each page is read and taken apart in its own task, so that work spreads over the runtime's workers.
+        // Reading stops at the first error; the pages still in flight are then aborted (`AbortOnDrop`).
         let mut read = futures::stream::iter(starts)
             .map(|start| {
                 let http = http.clone();
-                tokio::spawn(async move { read_page(&http, p, start, stride).await })
+                AbortOnDrop(tokio::spawn(async move { read_page(&http, p, start, stride).await }))
             })
             .buffered(concurrency);
         let mut whole = true;
         while let Some(joined) = read.next().await {
-            let (res, _) = joined.unwrap_or_else(|e| Err(format!("reading a page stopped: {e}")))?;
+            let (res, _) = joined.map_err(|e| format!("reading a page stopped: {e}"))?.map_err(|e| e.message)?;
             whole &= res.len() == stride || out.len() + res.len() == total;
             out.extend(res);
             if out.len() > limit {
@@ -213,6 +256,7 @@ async fn read_all<T: Send + 'static>(http: &Arc<Http>, p: Paging<T>, limit: usiz
         }
         // One page at a time below, from the first page again.
         out.truncate(stride);
+        out.shrink_to_fit();
     }
     // One page at a time, following what each page answered.
     let mut start = 1 + out.len();
@@ -221,7 +265,7 @@ async fn read_all<T: Send + 'static>(http: &Arc<Http>, p: Paging<T>, limit: usiz
         return Ok(out);
     }
     for _ in 0..max_pages {
-        let (res, t) = read_page(http, p, start, count).await?;
+        let (res, t) = read_page(http, p, start, count).await.map_err(|e| e.message)?;
         total = t;
         if res.is_empty() {
             break;
@@ -253,32 +297,24 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
     let mut read_error = None;
     // The users' derived `groups` are not compared (memberships are read from the groups), so the pages leave
     // them out (RFC 7644 §3.4.2.5), which spares the server rendering them. A server that refuses the
-    // parameter is read again without it.
+    // parameter (400 or 501 on the first page) is read without it.
     let users = Paging {
         collection: "Users",
         count: 500,
         extra: Some(("excludedAttributes", "groups")),
         take: ServerUser::from_json,
     };
-    let server_users = match read_all(http, users, limit).await {
-        Ok(u) => Ok(u),
-        Err(_) => read_all(http, Paging { extra: None, ..users }, limit).await,
-    };
-    let server_users = match server_users {
-        Ok(u) => u,
-        Err(e) => {
-            read_error = Some(e);
-            Vec::new()
-        }
-    };
     let groups = Paging { collection: "Groups", count: 50, extra: None, take: ServerGroup::from_json };
-    let mut server_groups = match read_all(http, groups, limit).await {
-        Ok(g) => g,
-        Err(e) => {
-            read_error.get_or_insert(e);
-            Vec::new()
-        }
-    };
+    // Users and groups are read at the same time, so the end of one overlaps the other.
+    let (server_users, server_groups) = tokio::join!(read_all(http, users, limit), read_all(http, groups, limit));
+    let server_users = server_users.unwrap_or_else(|e| {
+        read_error = Some(e);
+        Vec::new()
+    });
+    let mut server_groups = server_groups.unwrap_or_else(|e| {
+        read_error.get_or_insert(e);
+        Vec::new()
+    });
     // A page may leave out members (Entra's own reads exclude them); read such groups by id, concurrently.
     let without_members: Vec<(usize, String)> = server_groups
         .iter()

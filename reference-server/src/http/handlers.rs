@@ -118,10 +118,14 @@ impl Projection {
         Projection::parse(q.get("attributes"), q.get("excludedAttributes"), &[kind])
     }
 
-    /// Whether [`Projection::apply`] keeps a top-level attribute `attr` of `kind` (probed with a one-attribute
-    /// resource, so the answer follows [`resource::project`]'s rules and cannot drift from them).
+    /// Whether [`Projection::apply`] keeps any part of the core attribute `attr` of `kind`: probed with a
+    /// resource holding only `attr`, one element carrying every sub-attribute, so the answer follows
+    /// [`resource::project`]'s rules (`members.display` alone keeps `members`) and cannot drift from them.
     fn keeps(&self, kind: ResourceKind, attr: &str) -> bool {
-        let probe = Value::Object(Map::from_iter([(attr.to_string(), Value::Array(vec![json!({"value": "x"})]))]));
+        let Some(def) = kind.resource_type().schema.attr(attr) else { return true };
+        let element: Map<String, Value> =
+            def.sub_attributes.iter().map(|sub| (sub.name.to_string(), Value::String("x".into()))).collect();
+        let probe = Value::Object(Map::from_iter([(attr.to_string(), Value::Array(vec![Value::Object(element)]))]));
         self.apply_lists(kind, probe).get(attr).is_some()
     }
 
