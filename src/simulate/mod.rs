@@ -78,6 +78,7 @@ pub async fn run(target: Target, opts: SimOptions) -> Result<SimReport, String> 
     let http = engine::Http::new(target, opts.engine.clone())?;
     let mut eng = engine::Engine::new(http);
     let started = Instant::now();
+    model.start_cycle();
     eng.cycle(&model, 0, false, BTreeMap::new()).await;
     for c in 1..=opts.cycles {
         let mut changes: BTreeMap<String, u64> = BTreeMap::new();
@@ -85,6 +86,7 @@ pub async fn run(target: Target, opts: SimOptions) -> Result<SimReport, String> 
             let name = serde_json::to_value(ch.kind).ok().and_then(|v| v.as_str().map(str::to_string));
             *changes.entry(name.unwrap_or_default()).or_default() += 1;
         }
+        model.start_cycle();
         eng.cycle(&model, c, false, changes).await;
     }
     let mut extra = 0;

@@ -51,7 +51,8 @@ pub struct SourceUser {
     pub manager: u32,
     /// Assigned to the app (in scope): provisioned and active on the server.
     pub assigned: bool,
-    /// Was assigned at some point, so the server knows it (active or not).
+    /// Was assigned when a provisioning cycle began ([`Model::start_cycle`]), so the engine provisioned it and
+    /// the server knows it (active or not). A user hired and unassigned between two cycles never was.
     pub ever_assigned: bool,
     /// Hard-deleted in the source (the IdP deletes it after the soft delete, where it deletes at all).
     pub deleted: bool,
@@ -278,7 +279,15 @@ impl Model {
         }
     }
 
-    /// Whether the server should hold user `i` (active or not): assigned at some point, not hard-deleted.
+    /// Marks the users in scope as the engine's next cycle sees them: each assigned, live user is from now on
+    /// expected on the server ([`SourceUser::ever_assigned`]). Called before every cycle.
+    pub fn start_cycle(&mut self) {
+        for u in self.users.iter_mut().filter(|u| u.assigned && !u.deleted) {
+            u.ever_assigned = true;
+        }
+    }
+
+    /// Whether the server should hold user `i` (active or not): in scope when a cycle began, not hard-deleted.
     pub fn on_server(&self, i: u32) -> bool {
         let u = &self.users[i as usize];
         u.ever_assigned && !u.deleted
@@ -521,9 +530,7 @@ impl Model {
             }
             ChangeKind::Reassign => {
                 let i = self.random_user(|u| !u.assigned && !u.deleted)?;
-                let u = &mut self.users[i as usize];
-                u.assigned = true;
-                u.ever_assigned = true;
+                self.users[i as usize].assigned = true;
                 Some(Change { kind, user: Some(i), group: None })
             }
             ChangeKind::HardDelete => {
@@ -543,7 +550,9 @@ impl Model {
             ChangeKind::Hire => {
                 let len = self.users.len() as u32;
                 let manager = self.random_user(active).unwrap_or(NO_MANAGER);
-                let u = self.new_user(manager, true);
+                let mut u = self.new_user(manager, true);
+                // Known to the server from the next cycle on ([`Model::start_cycle`]).
+                u.ever_assigned = false;
                 self.users.push(u);
                 if let Some(g) = self.random_group() {
                     self.groups[g as usize].members.push(len);
@@ -819,6 +828,26 @@ mod tests {
         assert!(a.groups.iter().all(|g| g.members.iter().all(|&m| a.users[m as usize].assigned)));
         assert!(a.users.iter().filter(|u| !u.assigned).count() > 10);
         assert_eq!(Model::generate(1, 10, 1, IdStyle::Okta).users[3].external_id.len(), 20);
+    }
+
+    /// The server is expected to hold a user only once a cycle began while it was in scope: one hired and
+    /// unassigned between two cycles was never provisioned (the engine never saw it assigned).
+    #[test]
+    fn a_user_is_expected_on_the_server_once_a_cycle_began_with_it_in_scope() {
+        let mut m = Model::generate(1, 50, 3, IdStyle::Guid);
+        m.start_cycle();
+        let hired = m.apply(ChangeKind::Hire).and_then(|c| c.user).expect("a hire");
+        assert!(!m.on_server(hired), "not before the next cycle");
+        m.users[hired as usize].assigned = false;
+        m.start_cycle();
+        assert!(!m.on_server(hired), "out of scope when the cycle began");
+        assert!(m.expected_members(0).iter().chain(m.expected_members(1).iter()).all(|&u| u != hired));
+        m.users[hired as usize].assigned = true;
+        m.start_cycle();
+        assert!(m.on_server(hired));
+        m.users[hired as usize].assigned = false;
+        m.start_cycle();
+        assert!(m.on_server(hired), "unassigned after a cycle: kept on the server, inactive");
     }
 
     #[test]

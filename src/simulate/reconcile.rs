@@ -395,7 +395,14 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
         if u.deleted {
             attrs.active = false;
         }
+        // A user out of scope is disabled and then left alone (simulator.md "Deprovisioning": "unassigned users
+        // are disabled then unmanaged"): what changed in the source before its disable is not pushed, so only
+        // `active` is compared.
+        let out_of_scope = !u.assigned || u.deleted;
         for (a, got) in UserAttr::ALL.into_iter().zip(&su.attrs) {
+            if out_of_scope && a != UserAttr::Active {
+                continue;
+            }
             let want = a.value(&attrs);
             let same = match (&want, &got) {
                 (Value::String(w), Some(Value::String(g))) if a == UserAttr::UserName => w.eq_ignore_ascii_case(g),
@@ -416,8 +423,8 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
             server_users.iter().enumerate().filter_map(|(k, u)| u.id.as_deref().map(|id| (id, k))).collect();
         for i in 0..model.users.len() {
             let Some(id) = &matched[i] else { continue };
-            if model.users[i].deleted {
-                continue;
+            if model.users[i].deleted || !model.users[i].assigned {
+                continue; // out of scope: not managed any more (above)
             }
             let want = model.expected_manager(i as u32).and_then(|m| matched[m as usize].clone());
             if model.expected_manager(i as u32).is_some() && want.is_none() {
