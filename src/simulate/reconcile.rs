@@ -155,7 +155,7 @@ struct Paging<T> {
 
 impl<T> Clone for Paging<T> {
     fn clone(&self) -> Self {
-        Paging { ..*self }
+        *self
     }
 }
 
