@@ -387,6 +387,33 @@ async fn sorting_and_attribute_projection() {
     assert_eq!(r.body["displayName"], "Proj");
 }
 
+/// Location (RFC 7644 §3.3) and ETag (§3.14) describe the resource, not the body: a projection that leaves out
+/// `meta` (§3.9) keeps both headers.
+#[tokio::test]
+async fn a_projection_that_leaves_out_meta_keeps_location_and_etag() {
+    let s = Server::start().await;
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "h1@example.com"});
+    let r = s.post("/Users?attributes=userName", body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(r.body.get("meta").is_none(), "{}", r.text);
+    let id = id_of(&r.body);
+    let location = r.header("location").expect("Location on a 201").to_string();
+    assert!(location.ends_with(&format!("/Users/{id}")), "{location}");
+    let etag = r.header("etag").expect("ETag on a 201").to_string();
+    let r = s.get(&format!("/Users/{id}?excludedAttributes=meta")).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.get("meta").is_none());
+    assert_eq!(r.header("etag"), Some(etag.as_str()), "the same version");
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "h2@example.com"});
+    let r = s.post("/Users?excludedAttributes=meta.location", body).await;
+    assert!(r.body["meta"].get("location").is_none() && r.body["meta"].get("version").is_some(), "{}", r.text);
+    assert!(r.header("location").is_some_and(|l| l.ends_with(&format!("/Users/{}", id_of(&r.body)))));
+    let r =
+        s.put(&format!("/Users/{id}?attributes=userName"), json!({"userName": "h1@example.com", "title": "x"})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.header("etag").is_some_and(|e| e != etag), "a new version after the change");
+}
+
 /// The membership attribute left out by `attributes` or `excludedAttributes` (RFC 7644 §3.4.2.5) is left out
 /// of every resource of a page, and a filter naming it still matches on it.
 #[tokio::test]

@@ -249,7 +249,20 @@ async fn run<I: Clone + Send + 'static, T: Send + 'static>(
 }
 
 fn single(ctx: &ScimContext, kind: ResourceKind, v: Value, p: &Projection) -> Scim {
-    Scim::ok(p.apply(kind, v, &ctx.base)).with_etag_from_body()
+    answered(ctx, kind, v, p, false)
+}
+
+/// One resource answered, with its ETag (RFC 7644 §3.14) and, for a create, its Location (§3.3). The headers are
+/// taken from the whole resource: `attributes`/`excludedAttributes` (§3.9) shape only the body, so a projection
+/// that leaves out `meta` does not take them away.
+fn answered(ctx: &ScimContext, kind: ResourceKind, mut v: Value, p: &Projection, created: bool) -> Scim {
+    decorate(kind, &mut v, &ctx.base);
+    let mut answer = Scim::ok(v).with_etag_from_body();
+    if created {
+        answer = answer.with_location_from_body().status(StatusCode::CREATED);
+    }
+    answer.body = answer.body.map(|v| p.apply_lists(kind, v));
+    answer
 }
 
 fn if_match(headers: &HeaderMap) -> Option<String> {
@@ -348,7 +361,7 @@ pub async fn create(ctx: ScimContext, kind: ResourceKind, q: ScimQuery, body: Va
     let c = ctx.clone();
     let cost = resource_cost(kind, Some(&body));
     let created = run(&ctx, cost, body, move |b| c.directory.create_from(kind, b, c.app)).await?;
-    Ok(single(&ctx, kind, created, &p).status(StatusCode::CREATED).with_location_from_body())
+    Ok(answered(&ctx, kind, created, &p, true))
 }
 
 /// GET of one resource (RFC 7644 §3.4.1); `If-None-Match` with the current version answers 304 (§3.14).
