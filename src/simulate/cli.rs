@@ -105,7 +105,7 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub quiet: bool,
     /// Only build the source directory and print its size and memory, without sending anything (the model's
-    /// memory benchmark: `--users 1000000 --model-only`).
+    /// memory benchmark: `--reference --users 1000000 --model-only`).
     #[arg(long)]
     pub model_only: bool,
 }

@@ -333,6 +333,8 @@ impl Model {
             Ok(i)
         };
         let mut index: HashMap<String, u32> = HashMap::new();
+        // The IdP matches users on externalId too (reconcile.rs): two users sharing one would be one server user.
+        let mut external_ids: HashSet<&str> = HashSet::new();
         for (n, u) in file.users.iter().enumerate() {
             let key = u.user_name.to_ascii_lowercase();
             if u.user_name.trim().is_empty() {
@@ -340,6 +342,11 @@ impl Model {
             }
             if index.insert(key, n as u32).is_some() {
                 return Err(format!("user {}: userName '{}' appears twice", n + 1, u.user_name));
+            }
+            if let Some(e) = u.external_id.as_deref().filter(|e| !e.is_empty()) {
+                if !external_ids.insert(e) {
+                    return Err(format!("user {}: externalId '{e}' appears twice", n + 1));
+                }
             }
         }
         for (n, u) in file.users.iter().enumerate() {
@@ -911,6 +918,11 @@ mod tests {
                 "loop.json",
                 r#"{"users": [{"userName": "a", "givenName": "A", "familyName": "B", "manager": "b"}, {"userName": "b", "givenName": "A", "familyName": "B", "manager": "a"}]}"#,
                 "loops",
+            ),
+            (
+                "ext.json",
+                r#"{"users": [{"userName": "a", "givenName": "A", "familyName": "B", "externalId": "e"}, {"userName": "b", "givenName": "A", "familyName": "B", "externalId": "e"}]}"#,
+                "externalId 'e' appears twice",
             ),
             ("extra.json", r#"{"users": [], "colour": 1}"#, "unknown field"),
             ("col.csv", "userName,givenName,familyName,shoe\na,A,B,9\n", "unknown column"),

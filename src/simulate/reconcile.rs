@@ -184,7 +184,11 @@ async fn read_page<T>(http: &Http, p: Paging<T>, start: usize, count: usize) -> 
     let out_page = http.send(OpKind::ReconcileRead, ObjRef::None, &req).await;
     if !out_page.ok() {
         let status = out_page.status();
-        let message = format!("GET /{collection}?startIndex={start}&count={count} answered {status}");
+        let answer = match status {
+            0 => "got no response".to_string(),
+            s => format!("answered {s}"),
+        };
+        let message = format!("GET /{collection}?startIndex={start}&count={count} {answer}");
         return Err(PageError { status: Some(status), message });
     }
     if out_page.too_large() {
