@@ -453,9 +453,9 @@ async fn a_page_that_leaves_out_memberships_still_filters_on_them() {
 #[tokio::test]
 async fn search_endpoints_post_a_search_request() {
     let s = Server::start().await;
-    s.create_user("s1@example.com").await;
+    let s1 = id_of(&s.create_user("s1@example.com").await);
     s.create_user("s2@example.com").await;
-    s.create_group("Searchers", &[]).await;
+    s.create_group("Searchers", &[&s1]).await;
     let req = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
                      "filter": "userName sw \"s1\"", "attributes": ["userName"], "startIndex": 1, "count": 10});
     let r = s.post("/Users/.search", req).await;
@@ -470,6 +470,21 @@ async fn search_endpoints_post_a_search_request() {
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["totalResults"], 3, "root search covers users and groups");
+    // `attributes` replaces the default set for every type: a type none of the names fits keeps only what is
+    // always returned (RFC 7644 §3.4.2.5), not everything.
+    let r = s.post("/.search", json!({"filter": "meta.created pr", "attributes": ["members"]})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for res in r.body["Resources"].as_array().unwrap() {
+        let mut keys: Vec<&str> = res.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let is_user = res["schemas"][0].as_str().unwrap().ends_with(":User");
+        let want: &[&str] = if is_user { &["id", "schemas"] } else { &["id", "members", "schemas"] };
+        assert_eq!(keys, want, "{res}");
+    }
+    let r = s.post("/.search", json!({"filter": "meta.created pr", "attributes": ["userName", "displayName"]})).await;
+    for res in r.body["Resources"].as_array().unwrap() {
+        assert!(res.get("userName").is_some() || res.get("displayName").is_some(), "{res}");
+    }
     let r = s.post("/Groups/.search", json!({"filter": "displayName eq \"SEARCHERS\""})).await;
     assert_eq!(r.body["totalResults"], 1);
     s.post("/Users/.search", json!({"filter": "userName eq"})).await.assert_error(400, Some("invalidFilter"));

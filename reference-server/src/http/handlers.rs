@@ -108,7 +108,13 @@ impl Projection {
                     }
                     out
                 };
-                (*k, parse(&attr_names), parse(&excl_names))
+                let mut attrs = parse(&attr_names);
+                if attrs.is_empty() && !attr_names.is_empty() {
+                    // A root search's `attributes` that name nothing of this type leave it only the attributes
+                    // always returned (RFC 7644 §3.4.2.5: `attributes` replaces the default set), not all of them.
+                    attrs = parse(&["id".to_string()]);
+                }
+                (*k, attrs, parse(&excl_names))
             })
             .collect();
         Ok(Projection { requested, lists })
