@@ -27,6 +27,10 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// Idle connections kept per host (at least the number of requests in flight).
     pub pool_max_idle_per_host: usize,
+    /// How long an idle connection may be reused (default 4 s): below the 5 s keep-alive timeout of Node.js and
+    /// Apache httpd, so a request is never sent on a connection the server is closing. Such a request fails with
+    /// "connection closed before message completed", and a POST cannot be retried (RFC 9110 §9.2.2).
+    pub pool_idle_timeout: Duration,
 }
 
 impl Default for ClientOptions {
@@ -35,6 +39,7 @@ impl Default for ClientOptions {
             tls: TlsOptions::default(),
             connect_timeout: Duration::from_secs(30),
             pool_max_idle_per_host: 8,
+            pool_idle_timeout: Duration::from_secs(4),
         }
     }
 }
@@ -62,6 +67,7 @@ pub fn client(options: &ClientOptions) -> Result<reqwest::Client, String> {
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(options.connect_timeout)
         .pool_max_idle_per_host(options.pool_max_idle_per_host.max(1))
+        .pool_idle_timeout(options.pool_idle_timeout)
         .tls_built_in_native_certs(true)
         .tls_built_in_webpki_certs(true);
     for path in &options.tls.ca_certs {
@@ -136,5 +142,54 @@ mod tests {
         client(&ClientOptions::default()).unwrap();
         client(&ClientOptions { tls: TlsOptions { insecure: true, ..TlsOptions::default() }, ..Default::default() })
             .unwrap();
+    }
+
+    /// A connection idle longer than `pool_idle_timeout` is not used again: the next request opens a new one, so
+    /// it never meets a server closing its keep-alive connection (Node.js and Apache httpd close after 5 s).
+    #[tokio::test]
+    async fn a_connection_idle_past_the_pool_timeout_is_not_reused() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 1024];
+                    while let Ok(n) = conn.read(&mut chunk).await {
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            buf.drain(..end + 4);
+                            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                            if conn.write_all(answer).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        let connections = |idle: Duration, pause: Duration| {
+            let (url, accepted) = (url.clone(), accepted.clone());
+            async move {
+                let c = client(&ClientOptions { pool_idle_timeout: idle, ..Default::default() }).unwrap();
+                let before = accepted.load(std::sync::atomic::Ordering::SeqCst);
+                for _ in 0..2 {
+                    let r = c.get(&url).send().await.unwrap();
+                    assert_eq!(r.text().await.unwrap(), "ok");
+                    tokio::time::sleep(pause).await;
+                }
+                accepted.load(std::sync::atomic::Ordering::SeqCst) - before
+            }
+        };
+        assert_eq!(connections(Duration::from_secs(60), Duration::from_millis(300)).await, 1, "reused while fresh");
+        assert_eq!(connections(Duration::from_millis(100), Duration::from_millis(300)).await, 2, "not reused");
+        assert_eq!(ClientOptions::default().pool_idle_timeout, Duration::from_secs(4), "under 5 s keep-alives");
     }
 }

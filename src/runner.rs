@@ -448,6 +448,7 @@ impl Runner {
             tls: options.tls.clone(),
             connect_timeout: options.timeout,
             pool_max_idle_per_host: options.jobs.max(1) * 2,
+            ..Default::default()
         })?;
         Ok(Runner { client, options, target, interrupted: Arc::default() })
     }

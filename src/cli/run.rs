@@ -170,6 +170,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
                 tls: settings.tls.clone(),
                 connect_timeout: settings.timeout,
                 pool_max_idle_per_host: 1,
+                ..Default::default()
             })?;
             let authorization = match credential {
                 Credential::None => None,

@@ -249,6 +249,7 @@ pub fn forwarding_client(tls: &crate::http::TlsOptions) -> Result<reqwest::Clien
         tls: tls.clone(),
         connect_timeout: Duration::from_secs(10),
         pool_max_idle_per_host: 64,
+        ..Default::default()
     })
 }
 
