@@ -319,6 +319,20 @@ fn the_command_line_runs_against_the_reference_server_and_writes_json() {
     std::fs::remove_file(&html).unwrap();
 }
 
+/// A server that does not answer at all gets a verdict, not a crash: the run is not clean (exit 1), and the
+/// read-back says it got no response rather than an HTTP status of 0.
+#[test]
+fn a_server_that_does_not_answer_is_not_clean_and_the_read_back_says_why() {
+    let json = std::env::temp_dir().join(format!("scimcheck-sim-dead-{}.json", std::process::id()));
+    let args = ["simulate", "--idp", "okta", "--base-url", "http://127.0.0.1:9/scim", "--users", "3", "--groups", "1"];
+    let out = cli(&[&args[..], &["--quiet", "--json", json.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let why = report["reconciliation"]["readError"].as_str().unwrap_or_default().to_string();
+    assert!(why.contains("GET /Users") && why.ends_with("got no response"), "{why}");
+    let _ = std::fs::remove_file(json);
+}
+
 #[test]
 fn usage_errors_exit_2() {
     for args in [
