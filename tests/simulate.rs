@@ -36,8 +36,8 @@ impl Run {
     }
 }
 
-async fn simulate(fault: SimFault, run: Run) -> (SimReport, std::sync::Arc<sim_faults::Observed>) {
-    let s = sim_faults::spawn(fault).await;
+/// The target (the layer's tenant app for the run's IdP) and the options of `run`.
+fn target_and_options(s: &sim_faults::FaultyServer, run: &Run) -> (Target, SimOptions) {
     let app = if run.dialect.is_entra() {
         scim_reference_server::tenant::AppKind::Azure
     } else {
@@ -64,6 +64,12 @@ async fn simulate(fault: SimFault, run: Run) -> (SimReport, std::sync::Arc<sim_f
         max_differences: 1000,
         target_label: "faulty reference server".into(),
     };
+    (target, opts)
+}
+
+async fn simulate(fault: SimFault, run: Run) -> (SimReport, std::sync::Arc<sim_faults::Observed>) {
+    let s = sim_faults::spawn(fault).await;
+    let (target, opts) = target_and_options(&s, &run);
     let report = simulate::run(target, opts).await.expect("the simulation runs");
     show(&report);
     let seen = s.seen.clone();
@@ -209,6 +215,54 @@ async fn every_tenth_write_failing_with_500_is_retried_in_later_cycles() {
         assert_eq!(r.exit_code, 0, "{dialect}: {}", summary(&r));
         assert_eq!(r.reconciliation.drift, 0);
         assert!(!r.quarantine.would_quarantine);
+    }
+}
+
+/// A user whose create failed and that then left scope before the next cycle was never provisioned: the engine
+/// neither retries nor disables it, so its absence is no drift. A user that was provisioned and then left scope
+/// is still judged (it must be there, inactive). Writes go one at a time, so the failing ones are the same in
+/// every run.
+#[tokio::test]
+async fn a_user_whose_create_failed_and_that_left_scope_is_not_expected_on_the_server() {
+    use scim_reference_server::directory::ListQuery;
+    use scim_reference_server::schema::ResourceKind;
+    use scimcheck::simulate::{engine, model, reconcile};
+    for dialect in [ENTRA, OKTA] {
+        let s = sim_faults::spawn(SimFault::Writes5xx).await;
+        let run = Run { users: 40, groups: 2, concurrency: 1, ..Run::new(dialect) };
+        let (target, opts) = target_and_options(&s, &run);
+        let style = if dialect.is_entra() { model::IdStyle::Guid } else { model::IdStyle::Okta };
+        let mut m = model::Model::generate(run.seed, run.users, run.groups, style);
+        let mut eng = engine::Engine::new(engine::Http::new(target, opts.engine).unwrap());
+        m.start_cycle();
+        eng.cycle(&m, 0, false, Default::default()).await;
+        // User 0 is the root of the manager tree and never unassigned; some generated users start unassigned.
+        let all: Vec<u32> = (1..m.users.len() as u32).filter(|&i| m.users[i as usize].assigned).collect();
+        let failed = *all.iter().find(|&&i| !eng.ever_provisioned(i)).expect("a create failed");
+        let pushed = *all.iter().find(|&&i| eng.ever_provisioned(i)).expect("a create succeeded");
+        for i in [failed, pushed] {
+            m.users[i as usize].assigned = false;
+        }
+        m.start_cycle();
+        for c in 1..=4 {
+            eng.cycle(&m, c, c > 1, Default::default()).await;
+        }
+        assert!(!eng.has_escrow(), "the other failures were retried");
+        let r = reconcile::reconcile(&eng.http, &m, &|i| eng.ever_provisioned(i), 100).await;
+        assert!(s.seen.injected.load(Ordering::SeqCst) > 0);
+        assert_eq!(r.drift, 0, "{dialect}: {:#?}", r.differences);
+        // The failed user never reached the server; the provisioned one is there and inactive.
+        let names = |i: u32| m.users[i as usize].user_name.to_string();
+        let on_server = |i: u32| {
+            let filter = Some(format!("userName eq \"{}\"", names(i)));
+            let page = s.server.directory.list(&[ResourceKind::User], &ListQuery { filter, ..Default::default() });
+            let found = page.expect("the filter is valid").resources;
+            assert!(found.len() <= 1, "{found:?}");
+            found.first().map(|(_, u)| u["active"] == serde_json::json!(true))
+        };
+        assert_eq!(on_server(failed), None, "{dialect}");
+        assert_eq!(on_server(pushed), Some(false), "{dialect}");
+        s.server.shutdown().await;
     }
 }
 

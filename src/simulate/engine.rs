@@ -723,6 +723,8 @@ pub struct Engine {
     /// HTTP side.
     pub http: Arc<Http>,
     users: Vec<Option<PushedUser>>,
+    /// Per model user: whether a push of it was ever acknowledged ([`Engine::ever_provisioned`]).
+    ever_provisioned: Vec<bool>,
     groups: Vec<Option<PushedGroup>>,
     /// Figures per cycle.
     pub cycles: Vec<CycleFigures>,
@@ -767,7 +769,13 @@ fn progress(show: bool, len: usize, label: &str) -> indicatif::ProgressBar {
 impl Engine {
     /// A fresh engine (nothing provisioned yet).
     pub fn new(http: Http) -> Engine {
-        Engine { http: Arc::new(http), users: Vec::new(), groups: Vec::new(), cycles: Vec::new() }
+        Engine {
+            http: Arc::new(http),
+            users: Vec::new(),
+            ever_provisioned: Vec::new(),
+            groups: Vec::new(),
+            cycles: Vec::new(),
+        }
     }
 
     fn dialect(&self) -> Dialect {
@@ -779,6 +787,7 @@ impl Engine {
         let started = Instant::now();
         self.http.cycle.store(n as u64, Ordering::Relaxed);
         self.users.resize(model.users.len(), None);
+        self.ever_provisioned.resize(model.users.len(), false);
         self.groups.resize(model.groups.len(), None);
         let mut fig = CycleFigures { cycle: n, retry_only, changes, ..Default::default() };
         if n == 0 {
@@ -795,6 +804,14 @@ impl Engine {
         }
         fig.seconds = started.elapsed().as_secs_f64();
         self.cycles.push(fig);
+    }
+
+    /// Whether the engine ever provisioned user `i`: a create, or a lookup that found it, was acknowledged in
+    /// some cycle (it may have been deleted since). A user whose create failed and that then left scope was
+    /// never provisioned, and the engine will not provision it: both engines only disable or delete users they
+    /// provisioned (simulator.md "Deprovisioning").
+    pub fn ever_provisioned(&self, i: u32) -> bool {
+        self.ever_provisioned.get(i as usize).is_some_and(|b| *b)
     }
 
     /// Whether the last cycle left failures to retry.
@@ -868,7 +885,10 @@ impl Engine {
             pb.inc(1);
             fig.object_operations += 1;
             match r.expect("user job does not panic") {
-                UserResult::Pushed(i, p) => self.users[i as usize] = Some(*p),
+                UserResult::Pushed(i, p) => {
+                    self.users[i as usize] = Some(*p);
+                    self.ever_provisioned[i as usize] = true;
+                }
                 UserResult::Deleted(i) => self.users[i as usize] = None,
                 UserResult::Failed => fig.object_failures += 1,
             }

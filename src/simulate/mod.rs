@@ -96,7 +96,8 @@ pub async fn run(target: Target, opts: SimOptions) -> Result<SimReport, String> 
     }
     let provisioning = started.elapsed();
     let rec_started = Instant::now();
-    let reconciliation = reconcile::reconcile(&eng.http, &model, opts.max_differences).await;
+    let reconciliation =
+        reconcile::reconcile(&eng.http, &model, &|i| eng.ever_provisioned(i), opts.max_differences).await;
     let reconcile_time = rec_started.elapsed();
     let cpu = report::process_cpu().zip(cpu0).map(|(a, b)| a.saturating_sub(b));
     Ok(report::build(report::Inputs {

@@ -291,9 +291,18 @@ fn s(v: Option<&Value>) -> Option<String> {
 }
 
 /// Reads the server back and compares it with `model`.
-/// `ids` maps each model user the engine provisioned to its server id (for manager and member lookups of users
-/// the read-back could not match).
-pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Reconciliation {
+///
+/// `ever_provisioned(i)` says whether the engine ever provisioned model user `i`. A user out of scope
+/// (unassigned or deleted) that it never provisioned (its create failed, then it left scope) is not judged:
+/// the engine neither creates nor disables it (simulator.md "Deprovisioning"), and a server may hold it if it
+/// applied a create it answered with an error. At most `max_listed` differences are listed; `drift` counts
+/// them all.
+pub async fn reconcile(
+    http: &Arc<Http>,
+    model: &Model,
+    ever_provisioned: &(dyn Fn(u32) -> bool + Sync),
+    max_listed: usize,
+) -> Reconciliation {
     let d = http.options().dialect;
     let users_expected = model.users.len();
     let limit = (users_expected + model.groups.len()) * 4 + 10_000;
@@ -364,6 +373,10 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
             }
         }
         claimed.extend(found.iter().copied());
+        let out_of_scope = !u.assigned || u.deleted;
+        if out_of_scope && !ever_provisioned(i as u32) {
+            continue;
+        }
         // Okta never deletes users (okta.md §2): a deleted source user stays on the server, inactive.
         let expected = u.ever_assigned && (!u.deleted || !deletes_users);
         let obj = ObjRef::User(i as u32);
@@ -402,7 +415,6 @@ pub async fn reconcile(http: &Arc<Http>, model: &Model, max_listed: usize) -> Re
         // A user out of scope is disabled and then left alone (simulator.md "Deprovisioning": "unassigned users
         // are disabled then unmanaged"): what changed in the source before its disable is not pushed, so only
         // `active` is compared.
-        let out_of_scope = !u.assigned || u.deleted;
         for (a, got) in UserAttr::ALL.into_iter().zip(&su.attrs) {
             if out_of_scope && a != UserAttr::Active {
                 continue;
