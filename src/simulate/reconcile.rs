@@ -444,7 +444,9 @@ pub async fn reconcile(
             }
             let want = model.expected_manager(i as u32).and_then(|m| matched[m as usize].clone());
             if model.expected_manager(i as u32).is_some() && want.is_none() {
-                continue; // the manager itself is missing: reported on its own
+                // The manager is not on the server: reported on its own, or never provisioned (its create failed and
+                // it left scope), so the engine sends no manager for this user either.
+                continue;
             }
             let got = by_id.get(id.as_str()).and_then(|&k| server_users[k].manager.clone());
             if got != want {
