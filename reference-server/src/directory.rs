@@ -19,6 +19,9 @@ use crate::schema::{ResourceKind, GROUP_URN};
 use crate::store::{Index, IndexKeys, Member, MemoryStore, Record, Store};
 use crate::{patch, resource};
 
+mod rollback;
+use rollback::WriteTxn;
+
 /// Paging limits advertised in `/ServiceProviderConfig` (RFC 7643 §5 `filter.maxResults`).
 #[derive(Debug, Clone, Copy)]
 pub struct DirectoryConfig {
@@ -112,6 +115,12 @@ pub trait PortalHooks: Send + Sync + std::fmt::Debug {
     }
     /// Read-only attributes the portal adds to the user's SCIM representation, as `(schema URN, object)`.
     fn user_extension(&self, id: Uuid) -> Option<(&'static str, Value)>;
+    /// A write failed after the hooks were told about it: the portal's per-user state is read back from the
+    /// data file, undoing what the hooks changed (see the `rollback` module). Default: nothing kept, nothing
+    /// to undo. Errors: the file could not be read.
+    fn reload(&self) -> ScimResult<()> {
+        Ok(())
+    }
 }
 
 /// A stored user with its portal flags, for the admin API.
@@ -197,6 +206,8 @@ struct State {
     /// user id → its `display` as a group member ([`user_display`]), for a member a client names by id alone.
     user_displays: HashMap<Uuid, Box<str>>,
     hooks: Option<Arc<dyn PortalHooks>>,
+    /// Set when a failed write could not be undone: why. Every request then answers 500.
+    damaged: Option<String>,
 }
 
 fn parse_id(id: &str) -> Option<Uuid> {
@@ -455,9 +466,7 @@ impl State {
                 st.members_changed(affected, now, &names.map(Option::unwrap_or_default))?
             }
         }
-        let out = st.render_body(kind, &uid, body);
-        st.store.commit()?;
-        Ok(out)
+        Ok(st.render_body(kind, &uid, body))
     }
 
     fn writable(&self, kind: ResourceKind, id: &str) -> ScimResult<&Record> {
@@ -857,29 +866,9 @@ impl Directory {
             group_names: HashMap::new(),
             user_displays: HashMap::new(),
             hooks,
+            damaged: None,
         };
-        for kind in [ResourceKind::User, ResourceKind::Group] {
-            st.version = st.store.scan(kind).map(|r| r.version).fold(st.version, u64::max);
-        }
-        let mut names = HashMap::new();
-        for rec in st.store.scan(ResourceKind::Group) {
-            names.insert(rec.id, str_at(&body_of(rec)?, "displayName").unwrap_or_default().to_string());
-        }
-        st.group_names = names;
-        let mut displays = HashMap::new();
-        for rec in st.store.scan(ResourceKind::User) {
-            if let Some(d) = user_display(&body_of(rec)?) {
-                displays.insert(rec.id, d);
-            }
-        }
-        st.user_displays = displays;
-        let mut memberships: HashMap<Uuid, IndexSet<Uuid>> = HashMap::new();
-        for (g, ms) in st.store.member_lists() {
-            for m in ms.keys() {
-                memberships.entry(*m).or_default().insert(*g);
-            }
-        }
-        st.memberships = memberships;
+        rollback::rebuild_indexes(&mut st)?;
         let durable = st.store.is_durable();
         Ok(Directory { state: RwLock::new(st), clock, config, long_work: AtomicUsize::new(0), durable })
     }
@@ -923,17 +912,20 @@ impl Directory {
     }
 
     fn read_state(&self) -> ScimResult<parking_lot::RwLockReadGuard<'_, State>> {
-        match NO_WAIT.get() {
-            true => self.state.try_read_for(SHORT_WAIT).ok_or_else(would_block),
-            false => Ok(self.state.read()),
-        }
+        let st = match NO_WAIT.get() {
+            true => self.state.try_read_for(SHORT_WAIT).ok_or_else(would_block)?,
+            false => self.state.read(),
+        };
+        rollback::check_damaged(&st)?;
+        Ok(st)
     }
 
-    fn write_state(&self) -> ScimResult<parking_lot::RwLockWriteGuard<'_, State>> {
-        match NO_WAIT.get() {
-            true => self.state.try_write_for(SHORT_WAIT).ok_or_else(would_block),
-            false => Ok(self.state.write()),
-        }
+    /// The write lock for one write, undone unless committed ([`WriteTxn`]).
+    fn write_state(&self) -> ScimResult<WriteTxn<'_>> {
+        WriteTxn::begin(match NO_WAIT.get() {
+            true => self.state.try_write_for(SHORT_WAIT).ok_or_else(would_block)?,
+            false => self.state.write(),
+        })
     }
 
     /// Whether a write ends with I/O (the store is durable, [`Store::is_durable`]); a read never does.
@@ -960,13 +952,20 @@ impl Directory {
 
     /// Creates a resource on behalf of a provisioning app (the portal's CAL rules are the app's).
     pub fn create_from(&self, kind: ResourceKind, body: Value, source_app: Option<&str>) -> ScimResult<Value> {
-        self.insert_new(kind, body, source_app, false)
+        self.insert_new(kind, body, source_app, None)
     }
 
     /// Creates a protected local account (owner or administrator): never listed by SCIM, never writable
     /// through SCIM. Its userName is unique together with the SCIM users'.
     pub fn create_protected(&self, body: Value) -> ScimResult<Value> {
-        self.insert_new(ResourceKind::User, body, None, true)
+        self.insert_new(ResourceKind::User, body, None, Some(&|_| {}))
+    }
+
+    /// [`Directory::create_protected`], calling `registered` with the new account's id before the write
+    /// commits, under the tenant's lock: what the portal records about the account (its role) is queued in
+    /// the same transaction, so the account and its role are stored together or not at all.
+    pub fn create_protected_with(&self, body: Value, registered: &dyn Fn(Uuid)) -> ScimResult<Value> {
+        self.insert_new(ResourceKind::User, body, None, Some(registered))
     }
 
     fn insert_new(
@@ -974,8 +973,9 @@ impl Directory {
         kind: ResourceKind,
         body: Value,
         source_app: Option<&str>,
-        protected: bool,
+        registered: Option<&dyn Fn(Uuid)>,
     ) -> ScimResult<Value> {
+        let protected = registered.is_some();
         let rt = kind.resource_type();
         let mut body = resource::normalize(rt, body)?;
         resource::seal_password(&mut body, None);
@@ -1025,7 +1025,7 @@ impl Directory {
                 let event = if restore.is_some() { UserEvent::Restored } else { UserEvent::Created };
                 st.notify_written(id, &body, event, source_app);
             }
-            ResourceKind::User => {}
+            ResourceKind::User => registered.into_iter().for_each(|f| f(id)),
             ResourceKind::Group => {
                 let joined = st.set_members(id, members);
                 let name = str_at(&body, "displayName").unwrap_or_default();
@@ -1033,7 +1033,7 @@ impl Directory {
             }
         }
         let out = st.render_body(kind, &id, body);
-        st.store.commit()?;
+        st.commit()?;
         Ok(out)
     }
 
@@ -1190,7 +1190,7 @@ impl Directory {
             }
             false => None,
         };
-        st.store.commit()?;
+        st.commit()?;
         Ok(Patched { version, body })
     }
 
@@ -1226,7 +1226,9 @@ impl Directory {
                     continue;
                 }
                 let (hidden, protected) = (rec.hidden, rec.protected);
-                return st.finish_write(kind, id, uid, (hidden, protected), old, body, &now, admin);
+                let out = st.finish_write(kind, id, uid, (hidden, protected), old, body, &now, admin)?;
+                st.commit()?;
+                return Ok(out);
             }
         }
         let now = self.now();
@@ -1240,7 +1242,9 @@ impl Directory {
         };
         let mut body = change(&uid.to_string(), &old)?;
         resource::seal_password(&mut body, str_at(&old, "password"));
-        st.finish_write(kind, id, uid, flags, old, body, &now, admin)
+        let out = st.finish_write(kind, id, uid, flags, old, body, &now, admin)?;
+        st.commit()?;
+        Ok(out)
     }
 
     /// Deletes a resource (RFC 7644 §3.6). Users are never erased: they become inactive and hidden (GET
@@ -1280,7 +1284,7 @@ impl Directory {
                 st.members_changed(members, &now, &[&name])?;
             }
         }
-        st.store.commit()
+        st.commit()
     }
 
     /// Lists resources of one or more kinds (RFC 7644 §3.4.2): filter, then sort, then page.

@@ -83,6 +83,15 @@ fn db_error(e: rusqlite::Error) -> ScimError {
     ScimError::Internal(format!("the data file could not be written: {e}"))
 }
 
+fn read_error(e: rusqlite::Error) -> ScimError {
+    ScimError::Internal(format!("the data file could not be read: {e}"))
+}
+
+/// The error SQLite gives when the disk is full (`SQLITE_FULL`), for [`Db::fail_next_writes`].
+fn disk_full() -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL), None)
+}
+
 fn kind_name(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::User => "User",
@@ -154,6 +163,8 @@ pub struct Db {
     /// first's. Declared after `conn` so that it is closed after the connection (closing a handle of the file
     /// earlier would also drop SQLite's own POSIX locks, which belong to the process).
     _lock: std::fs::File,
+    /// Transactions still to fail on purpose ([`Db::fail_next_writes`]).
+    failing_writes: std::sync::atomic::AtomicUsize,
 }
 
 /// Opens (creating it when missing) and locks the data file for this server alone. Errors: the file cannot
@@ -215,18 +226,34 @@ impl Db {
             "PRAGMA synchronous={sync}; PRAGMA wal_autocheckpoint=10000; PRAGMA foreign_keys=OFF; {SCHEMA}"
         ))
         .map_err(open_error)?;
-        Ok(Arc::new(Db { conn: Mutex::new(conn), _lock: lock }))
+        Ok(Arc::new(Db { conn: Mutex::new(conn), _lock: lock, failing_writes: Default::default() }))
+    }
+
+    /// Makes the next `n` write transactions fail as a full disk makes them fail (`SQLITE_FULL`, "database
+    /// or disk is full"), before anything reaches the file: the fault injection the reliability tests use to
+    /// show that a write answered with an error changed nothing, in memory or in the file. `0` ends it.
+    pub fn fail_next_writes(&self, n: usize) {
+        self.failing_writes.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether this transaction is one [`Db::fail_next_writes`] asked to fail (and counts it).
+    fn injected_failure(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.failing_writes.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
     }
 
     /// A server-wide value (`server` table), such as the admin key's digest.
     pub fn server_value(&self, key: &str) -> ScimResult<Option<String>> {
         let conn = self.conn.lock();
-        conn.query_row("SELECT value FROM server WHERE key = ?1", [key], |r| r.get(0)).optional().map_err(db_error)
+        conn.query_row("SELECT value FROM server WHERE key = ?1", [key], |r| r.get(0)).optional().map_err(read_error)
     }
 
     /// Sets a server-wide value, durably (its own transaction).
     pub fn set_server_value(&self, key: &str, value: &str) -> ScimResult<()> {
         let conn = self.conn.lock();
+        if self.injected_failure() {
+            return Err(db_error(disk_full()));
+        }
         conn.execute(
             "INSERT INTO server (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [key, value],
@@ -244,9 +271,9 @@ impl Db {
     /// The names of the stored tenants, in name order.
     pub fn tenant_names(&self) -> ScimResult<Vec<String>> {
         let conn = self.conn.lock();
-        let mut st = conn.prepare("SELECT name FROM tenants ORDER BY name").map_err(db_error)?;
-        let names = st.query_map([], |r| r.get(0)).map_err(db_error)?.collect::<Result<Vec<String>, _>>();
-        names.map_err(db_error)
+        let mut st = conn.prepare("SELECT name FROM tenants ORDER BY name").map_err(read_error)?;
+        let names = st.query_map([], |r| r.get(0)).map_err(read_error)?.collect::<Result<Vec<String>, _>>();
+        names.map_err(read_error)
     }
 
     /// A tenant's configuration, tokens and portal users.
@@ -255,21 +282,21 @@ impl Db {
         let head: Option<(String, String)> = conn
             .query_row("SELECT policy, config FROM tenants WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
-            .map_err(db_error)?;
+            .map_err(read_error)?;
         let Some((policy, config)) = head else { return Ok(None) };
         let mut st =
-            conn.prepare("SELECT app, records FROM tokens WHERE tenant = ?1 ORDER BY app").map_err(db_error)?;
+            conn.prepare("SELECT app, records FROM tokens WHERE tenant = ?1 ORDER BY app").map_err(read_error)?;
         let tokens = st
             .query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(db_error)?
+            .map_err(read_error)?
             .collect::<Result<Vec<(String, String)>, _>>()
-            .map_err(db_error)?;
-        let mut st = conn.prepare("SELECT id, state, cal FROM portal_users WHERE tenant = ?1").map_err(db_error)?;
+            .map_err(read_error)?;
+        let mut st = conn.prepare("SELECT id, state, cal FROM portal_users WHERE tenant = ?1").map_err(read_error)?;
         let rows = st
             .query_map([name], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(db_error)?
+            .map_err(read_error)?
             .collect::<Result<Vec<(String, String, Option<String>)>, _>>()
-            .map_err(db_error)?;
+            .map_err(read_error)?;
         let portal_users =
             rows.into_iter().filter_map(|(id, s, c)| Uuid::parse_str(&id).ok().map(|u| (u, s, c))).collect();
         Ok(Some(TenantRows { name: name.to_string(), policy, config, tokens, portal_users }))
@@ -281,28 +308,28 @@ impl Db {
         let mut store = MemoryStore::new();
         let mut st = conn
             .prepare("SELECT kind, id, version, hidden, protected, body FROM resources WHERE tenant = ?1 ORDER BY seq")
-            .map_err(db_error)?;
-        let mut rows = st.query([tenant]).map_err(db_error)?;
-        while let Some(r) = rows.next().map_err(db_error)? {
-            let kind: String = r.get(0).map_err(db_error)?;
-            let id: String = r.get(1).map_err(db_error)?;
+            .map_err(read_error)?;
+        let mut rows = st.query([tenant]).map_err(read_error)?;
+        while let Some(r) = rows.next().map_err(read_error)? {
+            let kind: String = r.get(0).map_err(read_error)?;
+            let id: String = r.get(1).map_err(read_error)?;
             let (Some(kind), Ok(id)) = (kind_of(&kind), Uuid::parse_str(&id)) else { continue };
-            let version: i64 = r.get(2).map_err(db_error)?;
-            let body: String = r.get(5).map_err(db_error)?;
+            let version: i64 = r.get(2).map_err(read_error)?;
+            let body: String = r.get(5).map_err(read_error)?;
             let keys = index_keys_of(kind, &body);
             let record =
-                Record::new(id, version as u64, r.get(3).map_err(db_error)?, r.get(4).map_err(db_error)?, body);
+                Record::new(id, version as u64, r.get(3).map_err(read_error)?, r.get(4).map_err(read_error)?, body);
             store.insert(kind, record, keys);
         }
         let mut st = conn
             .prepare("SELECT grp, member, kind, display FROM members WHERE tenant = ?1 ORDER BY seq")
-            .map_err(db_error)?;
-        let mut rows = st.query([tenant]).map_err(db_error)?;
-        while let Some(r) = rows.next().map_err(db_error)? {
-            let group: String = r.get(0).map_err(db_error)?;
-            let member: String = r.get(1).map_err(db_error)?;
-            let kind: String = r.get(2).map_err(db_error)?;
-            let display: Option<String> = r.get(3).map_err(db_error)?;
+            .map_err(read_error)?;
+        let mut rows = st.query([tenant]).map_err(read_error)?;
+        while let Some(r) = rows.next().map_err(read_error)? {
+            let group: String = r.get(0).map_err(read_error)?;
+            let member: String = r.get(1).map_err(read_error)?;
+            let kind: String = r.get(2).map_err(read_error)?;
+            let display: Option<String> = r.get(3).map_err(read_error)?;
             if let (Ok(g), Ok(m), Some(kind)) = (Uuid::parse_str(&group), Uuid::parse_str(&member), kind_of(&kind)) {
                 store.add_member(g, m, Member { kind, display: display.map(String::into_boxed_str) });
             }
@@ -313,6 +340,9 @@ impl Db {
     /// Applies a tenant's queued changes as one transaction.
     fn apply(&self, tenant: &str, ops: &[Op]) -> ScimResult<()> {
         let mut conn = self.conn.lock();
+        if self.injected_failure() {
+            return Err(db_error(disk_full()));
+        }
         let tx = conn.transaction().map_err(db_error)?;
         for op in ops {
             match op {
@@ -406,17 +436,25 @@ impl Journal {
         self.db.apply(&self.tenant, ops)
     }
 
-    /// Writes every queued change as one transaction. On failure the changes stay queued (the next commit
-    /// tries again) and the error is returned, so the request that made them fails instead of being
-    /// acknowledged.
+    /// Writes every queued change as one transaction. On failure the transaction is rolled back, the changes
+    /// are dropped (never written by a later commit) and the error is returned: the request that made them
+    /// fails, and its caller undoes them in memory ([`Store::rollback`]).
     pub fn commit(&self) -> ScimResult<()> {
-        let mut pending = self.pending.lock();
+        let pending = std::mem::take(&mut *self.pending.lock());
         if pending.is_empty() {
             return Ok(());
         }
-        self.db.apply(&self.tenant, &pending)?;
-        pending.clear();
-        Ok(())
+        self.db.apply(&self.tenant, &pending)
+    }
+
+    /// Drops every queued change without writing it.
+    pub(crate) fn discard(&self) {
+        self.pending.lock().clear();
+    }
+
+    /// The tenant's configuration, tokens and portal users as the file holds them (to undo a failed write).
+    pub(crate) fn stored_rows(&self) -> ScimResult<Option<TenantRows>> {
+        self.db.tenant_rows(&self.tenant)
     }
 }
 
@@ -425,21 +463,24 @@ impl Journal {
 pub struct SqliteStore {
     mem: MemoryStore,
     journal: Arc<Journal>,
+    /// Changed since the last successful commit.
+    dirty: bool,
 }
 
 impl SqliteStore {
     /// An empty store writing through `journal`.
     pub fn new(journal: Arc<Journal>) -> Self {
-        SqliteStore { mem: MemoryStore::new(), journal }
+        SqliteStore { mem: MemoryStore::new(), journal, dirty: false }
     }
 
     /// The store of a tenant as the data file holds it.
     pub fn load(journal: Arc<Journal>) -> ScimResult<Self> {
         let mem = journal.db.load_store(&journal.tenant)?;
-        Ok(SqliteStore { mem, journal })
+        Ok(SqliteStore { mem, journal, dirty: false })
     }
 
-    fn put(&self, kind: ResourceKind, r: &Record) {
+    fn put(&mut self, kind: ResourceKind, r: &Record) {
+        self.dirty = true;
         self.journal.push(Op::PutResource {
             kind,
             id: r.id,
@@ -471,13 +512,14 @@ impl Store for SqliteStore {
             return false;
         }
         // The data file keeps whole bodies with their meta current: a touch is written as the rewritten body.
-        if let Some(r) = self.mem.get(kind, id) {
-            self.put(kind, r);
+        if let Some(r) = self.mem.get(kind, id).cloned() {
+            self.put(kind, &r);
         }
         true
     }
 
     fn remove(&mut self, kind: ResourceKind, id: &Uuid) -> Option<Record> {
+        self.dirty = true;
         self.journal.push(Op::DeleteResource { kind, id: *id });
         self.mem.remove(kind, id)
     }
@@ -499,6 +541,7 @@ impl Store for SqliteStore {
     }
 
     fn add_member(&mut self, group: Uuid, member: Uuid, entry: Member) {
+        self.dirty = true;
         self.journal.push(Op::PutMember {
             group,
             member,
@@ -511,6 +554,7 @@ impl Store for SqliteStore {
     fn remove_member(&mut self, group: &Uuid, member: &Uuid) -> bool {
         let removed = self.mem.remove_member(group, member);
         if removed {
+            self.dirty = true;
             self.journal.push(Op::DeleteMember { group: *group, member: *member });
         }
         removed
@@ -521,10 +565,25 @@ impl Store for SqliteStore {
     }
 
     fn commit(&mut self) -> ScimResult<()> {
-        self.journal.commit()
+        self.journal.commit()?;
+        self.dirty = false;
+        Ok(())
     }
 
     fn is_durable(&self) -> bool {
         true
+    }
+
+    fn has_uncommitted(&self) -> bool {
+        self.dirty
+    }
+
+    /// Drops the queued changes and reads the tenant's resources back from the file: memory is again what
+    /// the last commit left. Costs a load of the tenant (see the README's figures), only on a failed write.
+    fn rollback(&mut self) -> ScimResult<()> {
+        self.journal.discard();
+        self.mem = self.journal.db.load_store(&self.journal.tenant)?;
+        self.dirty = false;
+        Ok(())
     }
 }

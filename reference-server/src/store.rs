@@ -134,6 +134,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn is_durable(&self) -> bool {
         false
     }
+    /// Whether anything changed since the last successful [`Store::commit`] (including a commit that failed):
+    /// what a write that ends in an error must undo with [`Store::rollback`]. A store whose commit cannot
+    /// fail has nothing to undo: false.
+    fn has_uncommitted(&self) -> bool {
+        false
+    }
+    /// Undoes every change since the last successful commit, so that the store is again what it was (and what
+    /// the data file holds): the rule that an error answer means nothing changed. Nothing to do for a store
+    /// without durability.
+    ///
+    /// # Errors
+    /// The committed state could not be read back (the store is then not to be used).
+    fn rollback(&mut self) -> crate::error::ScimResult<()> {
+        Ok(())
+    }
 }
 
 /// Folds a case-insensitive key (RFC 7643 §2.1 `caseExact: false`).

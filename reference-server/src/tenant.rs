@@ -251,6 +251,16 @@ impl Portal {
             let kind = AppKind::parse(name).ok_or_else(|| stored_error("app name"))?;
             apps.entry(kind).or_default().tokens = TokenStore::from_stored_json(records)?;
         }
+        let (users, ledger) = Self::stored_users(config.cals, rows)?;
+        let state = PortalState { apps, ledger, settings: config.settings, users, config_generation: 1 };
+        Ok(Portal { state: Mutex::new(state), clock, journal: Some(journal), token_writes: Mutex::new(()) })
+    }
+
+    /// The portal users and the CAL ledger (with `cals` as its types) as the data file holds them.
+    fn stored_users(
+        cals: Vec<CalType>,
+        rows: &crate::sqlite::TenantRows,
+    ) -> ScimResult<(HashMap<Uuid, PortalUser>, CalLedger)> {
         let mut users = HashMap::with_capacity(rows.portal_users.len());
         let mut holdings = Vec::new();
         for (id, state, cal) in &rows.portal_users {
@@ -260,9 +270,7 @@ impl Portal {
                 holdings.push((id.to_string(), c.clone()));
             }
         }
-        let ledger = CalLedger::restore(config.cals, holdings)?;
-        let state = PortalState { apps, ledger, settings: config.settings, users, config_generation: 1 };
-        Ok(Portal { state: Mutex::new(state), clock, journal: Some(journal), token_writes: Mutex::new(()) })
+        Ok((users, CalLedger::restore(cals, holdings)?))
     }
 
     /// Writes changes to the data file at once, as one transaction (admin changes, outside any SCIM write).
@@ -496,16 +504,12 @@ impl Portal {
         Ok(true)
     }
 
-    /// Marks a user as a protected local account.
-    fn register_local(&self, id: Uuid, role: LocalRole) -> ScimResult<()> {
+    /// Marks a user as a protected local account, queued in the journal of the directory write that
+    /// creates the account ([`Directory::create_protected_with`]), so both are stored together or not at all.
+    fn register_local(&self, id: Uuid, role: LocalRole) {
         let mut st = self.state.lock();
         st.users.insert(id, PortalUser { role: Some(role), active: true, ..Default::default() });
-        if self.journal.is_some() {
-            if let Some(op) = Self::portal_user_op(&st, id) {
-                self.save(&[op])?;
-            }
-        }
-        Ok(())
+        self.journal_user(&st, id);
     }
 
     /// Whether a user is federated (provisioned through SCIM).
@@ -646,6 +650,19 @@ impl PortalHooks for Portal {
         }
     }
 
+    /// Reads the portal users and their CAL seats back from the data file (apps, tokens, settings and CAL
+    /// types are written before memory changes, so memory already holds what the file holds). Users decided
+    /// before count as undecided again, as after a restart.
+    fn reload(&self) -> ScimResult<()> {
+        let Some(journal) = &self.journal else { return Ok(()) };
+        let rows = journal.stored_rows()?.unwrap_or_default();
+        let mut st = self.state.lock();
+        let (users, ledger) = Self::stored_users(st.ledger.types().to_vec(), &rows)?;
+        st.users = users;
+        st.ledger = ledger;
+        Ok(())
+    }
+
     fn user_extension(&self, id: Uuid) -> Option<(&'static str, Value)> {
         let (u, cal) = self.access_fields(id)?;
         let mut v = json!({"accessStatus": u.status().as_str(), "federated": u.federated});
@@ -671,11 +688,7 @@ pub struct Tenant {
 impl Tenant {
     /// Creates a protected local account (owner or administrator) through the admin API.
     pub fn create_local_account(&self, body: Value, role: LocalRole) -> ScimResult<Value> {
-        let created = self.directory.create_protected(body)?;
-        if let Some(id) = created["id"].as_str().and_then(|s| Uuid::parse_str(s).ok()) {
-            self.portal.register_local(id, role)?;
-        }
-        Ok(created)
+        self.directory.create_protected_with(body, &|id| self.portal.register_local(id, role))
     }
 
     /// The portal's view of a user's access: status, CAL, teams, federation, notifications.
