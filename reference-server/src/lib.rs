@@ -12,6 +12,7 @@ pub mod cal;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod datafile;
 pub mod directory;
 pub mod discovery;
 pub mod error;

@@ -99,14 +99,6 @@ fn kind_name(kind: ResourceKind) -> &'static str {
     }
 }
 
-fn kind_of(name: &str) -> Option<ResourceKind> {
-    match name {
-        "User" => Some(ResourceKind::User),
-        "Group" => Some(ResourceKind::Group),
-        _ => None,
-    }
-}
-
 /// One queued change.
 #[derive(Debug, Clone)]
 pub(crate) enum Op {
@@ -163,6 +155,8 @@ pub struct Db {
     /// first's. Declared after `conn` so that it is closed after the connection (closing a handle of the file
     /// earlier would also drop SQLite's own POSIX locks, which belong to the process).
     _lock: std::fs::File,
+    /// The file's path, for messages.
+    path: std::path::PathBuf,
     /// Transactions still to fail on purpose ([`Db::fail_next_writes`]).
     failing_writes: std::sync::atomic::AtomicUsize,
 }
@@ -223,10 +217,16 @@ impl Db {
         // A checkpoint (copying the log into the file, with an fsync) every 10,000 pages (about 40 MB of log)
         // rather than SQLite's 1,000: it is the one step of a commit that waits for the disk.
         conn.execute_batch(&format!(
-            "PRAGMA synchronous={sync}; PRAGMA wal_autocheckpoint=10000; PRAGMA foreign_keys=OFF; {SCHEMA}"
+            "PRAGMA synchronous={sync}; PRAGMA wal_autocheckpoint=10000; PRAGMA foreign_keys=OFF;"
         ))
         .map_err(open_error)?;
-        Ok(Arc::new(Db { conn: Mutex::new(conn), _lock: lock, failing_writes: Default::default() }))
+        crate::datafile::prepare(&conn, path, SCHEMA)?;
+        Ok(Arc::new(Db {
+            conn: Mutex::new(conn),
+            _lock: lock,
+            path: path.to_path_buf(),
+            failing_writes: Default::default(),
+        }))
     }
 
     /// Makes the next `n` write transactions fail as a full disk makes them fail (`SQLITE_FULL`, "database
@@ -297,44 +297,24 @@ impl Db {
             .map_err(read_error)?
             .collect::<Result<Vec<(String, String, Option<String>)>, _>>()
             .map_err(read_error)?;
-        let portal_users =
-            rows.into_iter().filter_map(|(id, s, c)| Uuid::parse_str(&id).ok().map(|u| (u, s, c))).collect();
+        let mut portal_users = Vec::with_capacity(rows.len());
+        for (id, s, c) in rows {
+            let uid = Uuid::parse_str(&id).map_err(|_| {
+                ScimError::Internal(format!(
+                    "the data file {} is inconsistent: table portal_users, row (tenant {name}, id {id}): the id is \
+                     not a UUID; the server does not serve it (restore a copy, or correct or delete the row)",
+                    self.path.display()
+                ))
+            })?;
+            portal_users.push((uid, s, c));
+        }
         Ok(Some(TenantRows { name: name.to_string(), policy, config, tokens, portal_users }))
     }
 
-    /// A tenant's resources and memberships, into a memory store, in creation order.
+    /// A tenant's resources and memberships, checked ([`crate::datafile::load_store`]), into a memory store,
+    /// in creation order.
     fn load_store(&self, tenant: &str) -> ScimResult<MemoryStore> {
-        let conn = self.conn.lock();
-        let mut store = MemoryStore::new();
-        let mut st = conn
-            .prepare("SELECT kind, id, version, hidden, protected, body FROM resources WHERE tenant = ?1 ORDER BY seq")
-            .map_err(read_error)?;
-        let mut rows = st.query([tenant]).map_err(read_error)?;
-        while let Some(r) = rows.next().map_err(read_error)? {
-            let kind: String = r.get(0).map_err(read_error)?;
-            let id: String = r.get(1).map_err(read_error)?;
-            let (Some(kind), Ok(id)) = (kind_of(&kind), Uuid::parse_str(&id)) else { continue };
-            let version: i64 = r.get(2).map_err(read_error)?;
-            let body: String = r.get(5).map_err(read_error)?;
-            let keys = index_keys_of(kind, &body);
-            let record =
-                Record::new(id, version as u64, r.get(3).map_err(read_error)?, r.get(4).map_err(read_error)?, body);
-            store.insert(kind, record, keys);
-        }
-        let mut st = conn
-            .prepare("SELECT grp, member, kind, display FROM members WHERE tenant = ?1 ORDER BY seq")
-            .map_err(read_error)?;
-        let mut rows = st.query([tenant]).map_err(read_error)?;
-        while let Some(r) = rows.next().map_err(read_error)? {
-            let group: String = r.get(0).map_err(read_error)?;
-            let member: String = r.get(1).map_err(read_error)?;
-            let kind: String = r.get(2).map_err(read_error)?;
-            let display: Option<String> = r.get(3).map_err(read_error)?;
-            if let (Ok(g), Ok(m), Some(kind)) = (Uuid::parse_str(&group), Uuid::parse_str(&member), kind_of(&kind)) {
-                store.add_member(g, m, Member { kind, display: display.map(String::into_boxed_str) });
-            }
-        }
-        Ok(store)
+        crate::datafile::load_store(&self.conn.lock(), &self.path, tenant)
     }
 
     /// Applies a tenant's queued changes as one transaction.
@@ -394,22 +374,6 @@ impl Db {
 /// more than the write).
 fn exec(tx: &rusqlite::Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
     tx.prepare_cached(sql)?.execute(params)
-}
-
-fn index_keys_of(kind: ResourceKind, body: &str) -> IndexKeys {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Keys {
-        user_name: Option<String>,
-        display_name: Option<String>,
-        external_id: Option<String>,
-    }
-    let Ok(k) = serde_json::from_str::<Keys>(body) else { return IndexKeys::default() };
-    let name = match kind {
-        ResourceKind::User => k.user_name,
-        ResourceKind::Group => k.display_name,
-    };
-    IndexKeys { name, external_id: k.external_id }
 }
 
 /// One tenant's queue of changes not yet committed, shared by its directory's store and its portal.
