@@ -35,9 +35,13 @@ pub struct ServeArgs {
     /// Seconds an idle keep-alive connection stays open.
     #[arg(long, default_value_t = 60.0, value_parser = seconds)]
     pub idle_timeout: f64,
-    /// The most connections open at once; more clients wait until one closes.
+    /// The most connections open at once; a new one takes the place of the longest idle one, or waits until
+    /// a request ends.
     #[arg(long, default_value_t = 512)]
     pub max_connections: usize,
+    /// The most connections open at once from one IP address (behind a reverse proxy: --max-connections).
+    #[arg(long, default_value_t = 128)]
+    pub max_connections_per_peer: usize,
     /// Seconds shutdown (Ctrl-C, SIGTERM) waits for in-flight requests before closing their connections.
     #[arg(long, default_value_t = 10.0, value_parser = seconds)]
     pub shutdown_grace: f64,
@@ -86,6 +90,7 @@ pub async fn serve(args: ServeArgs) -> std::io::Result<()> {
         body_timeout: Duration::from_secs_f64(args.body_timeout),
         idle_timeout: Duration::from_secs_f64(args.idle_timeout),
         max_connections: args.max_connections.max(1),
+        max_connections_per_peer: args.max_connections_per_peer.max(1),
         shutdown_grace: Duration::from_secs_f64(args.shutdown_grace),
     };
     let server = spawn(config).await?;

@@ -10,8 +10,11 @@
 //!   [`Limits::idle_timeout`];
 //! - while a request is being served, none of them runs: a large but legitimate request is never cut off.
 //!
-//! At most [`Limits::max_connections`] connections are open at once; further clients wait in the kernel's
-//! accept queue until one closes, so the process never runs out of file descriptors.
+//! At most [`Limits::max_connections`] connections are open at once, and at most
+//! [`Limits::max_connections_per_peer`] from one IP address; a new connection beyond a limit takes the place
+//! of the connection that has been without a request the longest, so idle connections (however often they
+//! are opened again) cannot keep a client with a request out ([`admission`]). The process never runs out of
+//! file descriptors.
 //!
 //! Shutdown stops accepting, asks every connection to finish its in-flight requests and close, and after
 //! [`Limits::shutdown_grace`] closes whatever is left (for example a client that never finishes its body).
@@ -34,9 +37,11 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
+
+mod admission;
 
 /// Connection limits and timeouts (see the module documentation for what each bounds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +54,9 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// The most connections open at once (default 512, under the usual 1,024 file descriptors).
     pub max_connections: usize,
+    /// The most connections open at once from one IP address (default 128). Behind a reverse proxy, where
+    /// every client has the proxy's address, set it to `max_connections`.
+    pub max_connections_per_peer: usize,
     /// How long shutdown waits for in-flight requests before closing their connections (default 10 s).
     pub shutdown_grace: Duration,
 }
@@ -60,6 +68,7 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             max_connections: 512,
+            max_connections_per_peer: 128,
             shutdown_grace: Duration::from_secs(10),
         }
     }
@@ -76,6 +85,12 @@ struct Activity {
     head_since: AtomicU64,
     /// Milliseconds since `started` of the last byte read or written, or of the last response.
     last_traffic: AtomicU64,
+    /// Milliseconds since `started` at which the last request ended (0: none yet).
+    free_since: AtomicU64,
+    /// Asked to close to make room for another connection ([`admission`]).
+    evicted: std::sync::atomic::AtomicBool,
+    /// Wakes the watchdog at an eviction.
+    wake: Notify,
 }
 
 impl Activity {
@@ -85,7 +100,26 @@ impl Activity {
             busy: AtomicUsize::new(0),
             head_since: AtomicU64::new(1),
             last_traffic: AtomicU64::new(0),
+            free_since: AtomicU64::new(0),
+            evicted: std::sync::atomic::AtomicBool::new(false),
+            wake: Notify::new(),
         })
+    }
+
+    /// No request in progress and not yet evicted.
+    fn is_free(&self) -> bool {
+        self.busy.load(Ordering::Acquire) == 0 && !self.evicted.load(Ordering::Acquire)
+    }
+
+    /// Since when the connection has had no request in progress (its accept, or its last request's end).
+    fn free_since(&self) -> Instant {
+        self.started + Duration::from_millis(self.free_since.load(Ordering::Relaxed))
+    }
+
+    /// Asks the connection to close as soon as no request is in progress.
+    fn evict(&self) {
+        self.evicted.store(true, Ordering::Release);
+        self.wake.notify_one();
     }
 
     fn now(&self) -> u64 {
@@ -110,14 +144,21 @@ impl Activity {
     }
 
     fn request_ended(&self) {
-        self.last_traffic.store(self.now(), Ordering::Relaxed);
-        self.busy.fetch_sub(1, Ordering::AcqRel);
+        let now = self.now();
+        self.last_traffic.store(now, Ordering::Relaxed);
+        self.free_since.store(now, Ordering::Relaxed);
+        if self.busy.fetch_sub(1, Ordering::AcqRel) == 1 && self.evicted.load(Ordering::Acquire) {
+            self.wake.notify_one();
+        }
     }
 
     /// Why the connection should close now, if it should.
     fn expired(&self, limits: &Limits) -> Option<&'static str> {
         if self.busy.load(Ordering::Acquire) > 0 {
             return None;
+        }
+        if self.evicted.load(Ordering::Acquire) {
+            return Some("evicted to make room for another connection");
         }
         let now = self.now();
         match self.head_since.load(Ordering::Acquire) {
@@ -198,7 +239,7 @@ async fn watchdog(activity: Arc<Activity>, limits: Limits) -> &'static str {
     let shortest = limits.header_timeout.min(limits.idle_timeout);
     let tick = (shortest / 4).clamp(Duration::from_millis(5), Duration::from_secs(1));
     loop {
-        tokio::time::sleep(tick).await;
+        let _ = tokio::time::timeout(tick, activity.wake.notified()).await;
         if let Some(why) = activity.expired(&limits) {
             return why;
         }
@@ -208,21 +249,18 @@ async fn watchdog(activity: Arc<Activity>, limits: Limits) -> &'static str {
 /// Serves `router` on `listener` until `shutdown` fires (or its sender is dropped), then shuts down
 /// within `limits.shutdown_grace`.
 pub async fn serve(listener: TcpListener, router: Router, limits: Limits, mut shutdown: oneshot::Receiver<()>) {
-    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let admission = admission::Admission::new(&limits);
     let graceful = GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
     let mut connections = JoinSet::new();
     loop {
-        let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
+        tokio::select! {
+            _ = admission.wait_for_room() => {}
             _ = &mut shutdown => break,
-        };
-        let stream = tokio::select! {
+        }
+        let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
-                Ok((s, _)) => s,
+                Ok(s) => s,
                 Err(e) => {
                     // Out of file descriptors or a connection reset before accept: wait a little, go on.
                     tracing::warn!(error = %e, "accept failed");
@@ -233,8 +271,16 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, mut sh
             _ = &mut shutdown => break,
         };
         while connections.try_join_next().is_some() {}
-        let _ = stream.set_nodelay(true);
+        // Let the connections accepted so far read what they were sent before more are accepted: a client's
+        // request is read (and its connection no longer evictable) before a burst of new connections could
+        // take its place.
+        tokio::task::yield_now().await;
         let activity = Activity::new();
+        let Some(ticket) = admission.admit(peer.ip(), activity.clone()) else {
+            tracing::debug!(peer = %peer.ip(), "connection refused: every connection of this peer has a request in progress");
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
         let io = TokioIo::new(Watched { inner: stream, activity: activity.clone() });
         let service = {
             let (router, activity) = (router.clone(), activity.clone());
@@ -252,7 +298,7 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, mut sh
         let conn = builder.serve_connection_with_upgrades(io, service).into_owned();
         let conn = graceful.watch(conn);
         connections.spawn(async move {
-            let _permit = permit;
+            let _ticket = ticket;
             tokio::select! {
                 _ = conn => {}
                 why = watchdog(activity, limits) => tracing::debug!(reason = why, "connection closed"),

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
@@ -40,6 +42,7 @@ fn short_limits() -> Limits {
         body_timeout: Duration::from_millis(300),
         idle_timeout: Duration::from_millis(300),
         max_connections: 64,
+        max_connections_per_peer: 64,
         shutdown_grace: Duration::from_millis(300),
     }
 }
@@ -221,21 +224,96 @@ async fn slow_headers_idle_connections_and_slow_bodies_are_cut_off() {
     assert_eq!(s.get("/Users").await.body["totalResults"], 0);
 }
 
+/// A POST whose body never arrives: the connection has a request in progress until the body timeout.
+async fn busy_connection(s: &Server) -> TcpStream {
+    let addr = s.server.addr;
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /t/acme/api/v1/SCIM/SCIMOkta/Users HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: application/scim+json\r\nContent-Length: 100\r\n\r\n{{",
+        s.server.token
+    );
+    c.write_all(head.as_bytes()).await.unwrap();
+    c
+}
+
 #[tokio::test]
-async fn connections_beyond_the_limit_wait_until_one_closes() {
-    let limits = Limits { max_connections: 2, header_timeout: Duration::from_secs(30), ..Limits::default() };
+async fn beyond_the_limit_a_new_connection_takes_the_place_of_an_idle_one_or_waits_for_a_request_to_end() {
+    let limits = Limits {
+        max_connections: 2,
+        header_timeout: Duration::from_secs(30),
+        body_timeout: Duration::from_secs(30),
+        ..Limits::default()
+    };
     let s = Server::start_with(ServerConfig::default().with_limits(limits)).await;
     let addr = s.server.addr;
-    let first = TcpStream::connect(addr).await.unwrap();
+    // Two connections that never send anything hold both places; a client with a request takes the place
+    // of the older, which is closed.
+    let mut first = TcpStream::connect(addr).await.unwrap();
     let _second = TcpStream::connect(addr).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let client = reqwest::Client::new();
     let url = format!("{}/ServiceProviderConfig", s.base());
-    let waiting = client.get(&url).bearer_auth(&s.server.token).timeout(Duration::from_millis(500)).send().await;
-    assert!(waiting.is_err(), "a third connection was served beyond the limit of two");
-    drop(first);
     let served = client.get(&url).bearer_auth(&s.server.token).timeout(Duration::from_secs(10)).send().await.unwrap();
     assert_eq!(served.status(), 200);
+    read_until_closed(&mut first).await;
+    drop(client);
+    // Two connections with a request in progress are never given up: a third waits (in the accept queue)...
+    let busy = busy_connection(&s).await;
+    let _busy = busy_connection(&s).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let client = reqwest::Client::new();
+    let waiting = client.get(&url).bearer_auth(&s.server.token).timeout(Duration::from_millis(500)).send().await;
+    assert!(waiting.is_err(), "a connection with a request in progress was given up for a new one");
+    // ...until one of them ends.
+    drop(busy);
+    let served = client.get(&url).bearer_auth(&s.server.token).timeout(Duration::from_secs(10)).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+}
+
+/// The README's "no client can hold the server": one peer holds more idle connections than the server
+/// takes (200 against a limit of 64, 32 per peer) and opens each again as soon as the server closes it,
+/// while a client on the same address (loopback) makes 50 requests, each on a new connection; every one is
+/// answered.
+#[tokio::test]
+async fn a_client_reopening_idle_connections_cannot_keep_others_out() {
+    let limits = Limits {
+        max_connections: 64,
+        max_connections_per_peer: 32,
+        header_timeout: Duration::from_secs(30),
+        ..Limits::default()
+    };
+    let s = Server::start_with(ServerConfig::default().with_limits(limits)).await;
+    let addr = s.server.addr;
+    let stop = Arc::new(AtomicBool::new(false));
+    let opened = Arc::new(AtomicUsize::new(0));
+    let mut attack = tokio::task::JoinSet::new();
+    for _ in 0..200 {
+        let (stop, opened) = (stop.clone(), opened.clone());
+        attack.spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let Ok(mut c) = TcpStream::connect(addr).await else {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                opened.fetch_add(1, Ordering::Relaxed);
+                let mut buf = [0u8; 64];
+                // Held until the server closes it (or the test ends), then opened again.
+                let _ = tokio::time::timeout(Duration::from_secs(60), c.read(&mut buf)).await;
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let url = format!("{}/Users?count=1", s.base());
+    for i in 0..50 {
+        let r = client.get(&url).bearer_auth(&s.server.token).timeout(Duration::from_secs(10)).send().await;
+        let status = r.map(|r| r.status().as_u16()).map_err(|e| e.to_string());
+        assert_eq!(status, Ok(200), "request {i} of 50 while the idle connections are held");
+    }
+    stop.store(true, Ordering::Relaxed);
+    let reopened = opened.load(Ordering::Relaxed);
+    assert!(reopened > 200, "the idle connections were never closed and opened again ({reopened} opened)");
+    attack.abort_all();
 }
 
 #[tokio::test]
