@@ -444,15 +444,24 @@ impl SqliteStore {
     }
 
     fn put(&mut self, kind: ResourceKind, r: &Record) {
+        let op = put_op(kind, r);
+        self.push(op);
+    }
+
+    fn push(&mut self, op: Op) {
         self.dirty = true;
-        self.journal.push(Op::PutResource {
-            kind,
-            id: r.id,
-            version: r.version,
-            hidden: r.hidden,
-            protected: r.protected,
-            body: r.current_body(),
-        });
+        self.journal.push(op);
+    }
+}
+
+fn put_op(kind: ResourceKind, r: &Record) -> Op {
+    Op::PutResource {
+        kind,
+        id: r.id,
+        version: r.version,
+        hidden: r.hidden,
+        protected: r.protected,
+        body: r.current_body(),
     }
 }
 
@@ -476,15 +485,14 @@ impl Store for SqliteStore {
             return false;
         }
         // The data file keeps whole bodies with their meta current: a touch is written as the rewritten body.
-        if let Some(r) = self.mem.get(kind, id).cloned() {
-            self.put(kind, &r);
+        if let Some(op) = self.mem.get(kind, id).map(|r| put_op(kind, r)) {
+            self.push(op);
         }
         true
     }
 
     fn remove(&mut self, kind: ResourceKind, id: &Uuid) -> Option<Record> {
-        self.dirty = true;
-        self.journal.push(Op::DeleteResource { kind, id: *id });
+        self.push(Op::DeleteResource { kind, id: *id });
         self.mem.remove(kind, id)
     }
 
@@ -505,8 +513,7 @@ impl Store for SqliteStore {
     }
 
     fn add_member(&mut self, group: Uuid, member: Uuid, entry: Member) {
-        self.dirty = true;
-        self.journal.push(Op::PutMember {
+        self.push(Op::PutMember {
             group,
             member,
             kind: entry.kind,
@@ -518,8 +525,7 @@ impl Store for SqliteStore {
     fn remove_member(&mut self, group: &Uuid, member: &Uuid) -> bool {
         let removed = self.mem.remove_member(group, member);
         if removed {
-            self.dirty = true;
-            self.journal.push(Op::DeleteMember { group: *group, member: *member });
+            self.push(Op::DeleteMember { group: *group, member: *member });
         }
         removed
     }
