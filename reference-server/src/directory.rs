@@ -115,9 +115,8 @@ pub trait PortalHooks: Send + Sync + std::fmt::Debug {
     }
     /// Read-only attributes the portal adds to the user's SCIM representation, as `(schema URN, object)`.
     fn user_extension(&self, id: Uuid) -> Option<(&'static str, Value)>;
-    /// A write failed after the hooks were told about it: the portal's per-user state is read back from the
-    /// data file, undoing what the hooks changed (see the `rollback` module). Default: nothing kept, nothing
-    /// to undo. Errors: the file could not be read.
+    /// A write failed after the hooks were told of it: the portal's per-user state is read back from the data
+    /// file (module `rollback`). Default: nothing to undo. Errors: the file could not be read.
     fn reload(&self) -> ScimResult<()> {
         Ok(())
     }
@@ -920,7 +919,6 @@ impl Directory {
         Ok(st)
     }
 
-    /// The write lock for one write, undone unless committed ([`WriteTxn`]).
     fn write_state(&self) -> ScimResult<WriteTxn<'_>> {
         WriteTxn::begin(match NO_WAIT.get() {
             true => self.state.try_write_for(SHORT_WAIT).ok_or_else(would_block)?,
@@ -956,14 +954,8 @@ impl Directory {
     }
 
     /// Creates a protected local account (owner or administrator): never listed by SCIM, never writable
-    /// through SCIM. Its userName is unique together with the SCIM users'.
-    pub fn create_protected(&self, body: Value) -> ScimResult<Value> {
-        self.insert_new(ResourceKind::User, body, None, Some(&|_| {}))
-    }
-
-    /// [`Directory::create_protected`], calling `registered` with the new account's id before the write
-    /// commits, under the tenant's lock: what the portal records about the account (its role) is queued in
-    /// the same transaction, so the account and its role are stored together or not at all.
+    /// through SCIM. Its userName is unique together with the SCIM users'. `registered` is called with its id
+    /// before the write commits, so what the portal records about it (its role) is in the same transaction.
     pub fn create_protected_with(&self, body: Value, registered: &dyn Fn(Uuid)) -> ScimResult<Value> {
         self.insert_new(ResourceKind::User, body, None, Some(registered))
     }

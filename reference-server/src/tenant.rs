@@ -264,7 +264,8 @@ impl Portal {
         let mut users = HashMap::with_capacity(rows.portal_users.len());
         let mut holdings = Vec::new();
         for (id, state, cal) in &rows.portal_users {
-            let pu: PortalUser = serde_json::from_str(state).map_err(|_| stored_error("portal user"))?;
+            let pu: PortalUser = serde_json::from_str(state)
+                .map_err(|_| stored_error(&format!("portal user (table portal_users, id {id})")))?;
             users.insert(*id, pu);
             if let Some(c) = cal {
                 holdings.push((id.to_string(), c.clone()));
