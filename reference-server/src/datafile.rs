@@ -80,7 +80,10 @@ pub(crate) fn prepare(conn: &Connection, path: &Path, schema: &str) -> ScimResul
             TABLES.join(", ")
         )));
     }
-    // Version 0 → 1: the same tables; stamping the version is the whole migration.
+    if version == VERSION {
+        return Ok(());
+    }
+    // Version 0 → 1: the same tables (created for a new file); stamping the version is the whole migration.
     conn.execute_batch(&format!("BEGIN; {schema} PRAGMA user_version = {VERSION}; COMMIT;")).map_err(|e| {
         let _ = conn.execute_batch("ROLLBACK");
         ScimError::Internal(format!("the data file {} could not be written: {e}", path.display()))
