@@ -130,3 +130,159 @@ pub(super) fn rebuild_indexes(st: &mut State) -> ScimResult<()> {
     st.memberships = memberships;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Directory, DirectoryConfig};
+    use crate::error::{ScimError, ScimResult};
+    use crate::schema::ResourceKind;
+    use crate::store::{Index, IndexKeys, Member, Members, MemoryStore, Record, Store};
+    use serde_json::json;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use uuid::Uuid;
+
+    /// A memory store whose commit fails while `fail` is set, and whose rollback fails when `unreadable`
+    /// is set (a file that cannot be read back).
+    #[derive(Debug)]
+    struct Faulty {
+        mem: MemoryStore,
+        committed: MemoryStore,
+        dirty: bool,
+        fail: Arc<AtomicBool>,
+        unreadable: bool,
+    }
+
+    impl Store for Faulty {
+        fn get(&self, kind: ResourceKind, id: &Uuid) -> Option<&Record> {
+            self.mem.get(kind, id)
+        }
+        fn insert(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
+            self.dirty = true;
+            self.mem.insert(kind, record, keys)
+        }
+        fn update(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
+            self.dirty = true;
+            self.mem.update(kind, record, keys)
+        }
+        fn touch(&mut self, kind: ResourceKind, id: &Uuid, version: u64, modified: &str) -> bool {
+            self.dirty = true;
+            self.mem.touch(kind, id, version, modified)
+        }
+        fn remove(&mut self, kind: ResourceKind, id: &Uuid) -> Option<Record> {
+            self.dirty = true;
+            self.mem.remove(kind, id)
+        }
+        fn lookup(&self, kind: ResourceKind, index: Index, value: &str) -> Vec<&Record> {
+            self.mem.lookup(kind, index, value)
+        }
+        fn scan(&self, kind: ResourceKind) -> Box<dyn Iterator<Item = &Record> + '_> {
+            self.mem.scan(kind)
+        }
+        fn len(&self, kind: ResourceKind) -> usize {
+            self.mem.len(kind)
+        }
+        fn members(&self, group: &Uuid) -> Option<&Members> {
+            self.mem.members(group)
+        }
+        fn add_member(&mut self, group: Uuid, member: Uuid, entry: Member) {
+            self.dirty = true;
+            self.mem.add_member(group, member, entry)
+        }
+        fn remove_member(&mut self, group: &Uuid, member: &Uuid) -> bool {
+            self.dirty = true;
+            self.mem.remove_member(group, member)
+        }
+        fn member_lists(&self) -> Box<dyn Iterator<Item = (&Uuid, &Members)> + '_> {
+            self.mem.member_lists()
+        }
+        fn commit(&mut self) -> ScimResult<()> {
+            if self.fail.load(Ordering::SeqCst) {
+                return Err(ScimError::Internal("the data file could not be written: disk full".into()));
+            }
+            self.committed = copy(&self.mem);
+            self.dirty = false;
+            Ok(())
+        }
+        fn has_uncommitted(&self) -> bool {
+            self.dirty
+        }
+        fn rollback(&mut self) -> ScimResult<()> {
+            if self.unreadable {
+                return Err(ScimError::Internal("the data file could not be read: I/O error".into()));
+            }
+            self.mem = copy(&self.committed);
+            self.dirty = false;
+            Ok(())
+        }
+    }
+
+    fn copy(s: &MemoryStore) -> MemoryStore {
+        let mut out = MemoryStore::new();
+        for kind in [ResourceKind::User, ResourceKind::Group] {
+            for r in s.scan(kind) {
+                let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+                let name = body[if kind == ResourceKind::User { "userName" } else { "displayName" }].as_str();
+                let keys = IndexKeys { name: name.map(str::to_string), external_id: None };
+                out.insert(kind, r.clone(), keys);
+            }
+        }
+        for (g, ms) in s.member_lists() {
+            for (m, e) in ms {
+                out.add_member(*g, *m, e.clone());
+            }
+        }
+        out
+    }
+
+    fn directory(unreadable: bool) -> (Directory, Arc<AtomicBool>) {
+        let fail = Arc::new(AtomicBool::new(false));
+        let store = Faulty {
+            mem: MemoryStore::new(),
+            committed: MemoryStore::new(),
+            dirty: false,
+            fail: fail.clone(),
+            unreadable,
+        };
+        let clock = Arc::new(crate::clock::SystemClock);
+        (Directory::with_store(DirectoryConfig::default(), clock, None, Box::new(store)).unwrap(), fail)
+    }
+
+    #[test]
+    fn a_group_write_whose_commit_fails_leaves_the_group_and_the_members_groups_as_they_were() {
+        let (dir, fail) = directory(false);
+        let user = dir.create(ResourceKind::User, json!({"userName": "ann"})).unwrap();
+        let uid = user["id"].as_str().unwrap().to_string();
+        let group = dir.create(ResourceKind::Group, json!({"displayName": "team"})).unwrap();
+        let gid = group["id"].as_str().unwrap().to_string();
+        let before = (dir.get(ResourceKind::User, &uid).unwrap(), dir.get(ResourceKind::Group, &gid).unwrap());
+        fail.store(true, Ordering::SeqCst);
+        let put = json!({"displayName": "renamed", "members": [{"value": uid}]});
+        let e = dir.replace(ResourceKind::Group, &gid, put.clone(), None).unwrap_err();
+        assert_eq!(e.status(), 500);
+        let after = (dir.get(ResourceKind::User, &uid).unwrap(), dir.get(ResourceKind::Group, &gid).unwrap());
+        assert_eq!(after, before, "the failed PUT is visible (the user's groups come from the derived index)");
+        fail.store(false, Ordering::SeqCst);
+        let g = dir.replace(ResourceKind::Group, &gid, put, None).unwrap();
+        assert_eq!(g["displayName"], "renamed");
+        assert_eq!(dir.get(ResourceKind::User, &uid).unwrap()["groups"][0]["display"], "renamed");
+    }
+
+    #[test]
+    fn a_tenant_whose_failed_write_cannot_be_undone_answers_500_to_everything() {
+        let (dir, fail) = directory(true);
+        let user = dir.create(ResourceKind::User, json!({"userName": "ann"})).unwrap();
+        let uid = user["id"].as_str().unwrap().to_string();
+        fail.store(true, Ordering::SeqCst);
+        assert_eq!(dir.create(ResourceKind::User, json!({"userName": "bob"})).unwrap_err().status(), 500);
+        fail.store(false, Ordering::SeqCst);
+        let e = dir.get(ResourceKind::User, &uid).unwrap_err();
+        assert_eq!(e.status(), 500);
+        assert!(
+            e.detail().contains("restart the server") && e.detail().contains("could not be read"),
+            "{}",
+            e.detail()
+        );
+        assert_eq!(dir.create(ResourceKind::User, json!({"userName": "carl"})).unwrap_err().status(), 500);
+    }
+}
