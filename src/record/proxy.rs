@@ -378,7 +378,7 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             continue;
         }
         forwarded.append(name.clone(), value.clone());
-        if CREDENTIAL_HEADERS.contains(&n) {
+        if CREDENTIAL_HEADERS.contains(&n) || super::credentials::is_credential_name(n) {
             let v = lossy(value);
             if n == "authorization" {
                 credential = Some(CredentialStyle::of(&v));
@@ -393,7 +393,15 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         elapsed_ms: 0.0,
         method: parts.method.as_str().to_string(),
         path: path.clone(),
-        query: query.clone().unwrap_or_default(),
+        query: match &query {
+            Some(q) => {
+                let mut seen = Vec::new();
+                let kept = super::credentials::scrub_query(q, &mut seen);
+                capture.secrets.lock().expect("lock").extend(seen);
+                kept
+            }
+            None => String::new(),
+        },
         request_headers,
         credential,
         request_body: CapturedBody::Empty,

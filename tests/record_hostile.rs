@@ -1,0 +1,100 @@
+//! The recorder facing what it should not forward or keep (issue 23, items 14–16): credentials in query strings
+//! and credential-named headers never reach a written file; paths with dot segments that leave the upstream's
+//! base path are refused with 400 and never forwarded; the proxy bounds header time, idle connections and the
+//! number of connections, and answers 504 when the upstream does not answer in time.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::Request;
+use scimcheck::record::proxy::{IdpChoice, ProxyConfig, RunningProxy, Upstream};
+use serde_json::{json, Value};
+
+/// An upstream that answers every request 200 with a SCIM ListResponse echoing the path and query it got,
+/// counting requests and keeping their paths.
+async fn echo_upstream() -> (String, Arc<AtomicUsize>, Arc<Mutex<Vec<String>>>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (h, s) = (hits.clone(), seen.clone());
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let (h, s) = (h.clone(), s.clone());
+        async move {
+            h.fetch_add(1, Ordering::SeqCst);
+            s.lock().unwrap().push(req.uri().to_string());
+            let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0,
+                              "Resources": [], "echo": req.uri().to_string(),
+                              "headers": format!("{:?}", req.headers())});
+            axum::response::Response::builder()
+                .status(200)
+                .header("Content-Type", "application/scim+json")
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let up = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{up}/base/scim"), hits, seen)
+}
+
+fn config(upstream: &str) -> ProxyConfig {
+    ProxyConfig {
+        upstream: Upstream::parse(upstream).unwrap(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        body_limit: 1 << 20,
+        tls: Default::default(),
+    }
+}
+
+fn files_text(dir: &std::path::Path) -> String {
+    let mut text = String::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                text.push_str(&std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    text
+}
+
+/// Item 15: `access_token=…` and `api_key=…` in the query string and an `X-Auth-Token` header are forwarded
+/// unchanged (the upstream needs them) but written nowhere — not in the recorded query, and not where the
+/// upstream echoed them in its body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_the_query_string_are_forwarded_but_never_written() {
+    let (token, key, header) = ("qtok-5f4e3d2c1b0a99", "akey-0a1b2c3d4e5f88", "htok-776655443322");
+    let (upstream, _, seen) = echo_upstream().await;
+    let proxy = RunningProxy::start(config(&upstream)).await.unwrap();
+    let resp = reqwest::Client::new()
+        .get(format!(
+            "http://{}/Users?filter=userName+eq+%22a%40example.com%22&access_token={token}&api_key={key}",
+            proxy.addr
+        ))
+        .header("User-Agent", "Okta SCIM Client 1.0.0")
+        .header("X-Auth-Token", header)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let echoed: Value = resp.json().await.unwrap();
+    assert!(echoed["echo"].as_str().unwrap().contains(token), "the upstream got the query as sent: {echoed}");
+    assert!(seen.lock().unwrap()[0].contains(key));
+    let (flows, secrets) = proxy.finish().await;
+    assert_eq!(flows[0].query, "filter=userName+eq+%22a%40example.com%22");
+    let out = std::env::temp_dir().join(format!("scimcheck-hostile-query-{}", uuid::Uuid::new_v4()));
+    let options =
+        scimcheck::record::ConvertOptions { idp: IdpChoice::Auto, origin: "test".into(), now: chrono::Utc::now() };
+    scimcheck::record::convert::write_all(&flows, &options, &out, &secrets).unwrap();
+    let text = files_text(&out);
+    std::fs::remove_dir_all(&out).unwrap();
+    assert!(text.contains("userName"), "a scenario was written:\n{text}");
+    for secret in [token, key, header] {
+        assert!(!text.contains(secret), "{secret} was written:\n{text}");
+    }
+}
