@@ -98,3 +98,55 @@ async fn credentials_in_the_query_string_are_forwarded_but_never_written() {
         assert!(!text.contains(secret), "{secret} was written:\n{text}");
     }
 }
+
+/// Sends one raw HTTP/1.1 request (the path exactly as given, no client normalisation) and returns the status
+/// and body of the answer.
+async fn raw_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: idp\r\nAuthorization: Bearer rec-hostile-token\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// Item 14: a path whose dot segments climb out of the upstream's base path, in any spelling, is answered 400
+/// with a SCIM error and never reaches the upstream nor the recording; dot segments that stay below the base
+/// are removed before forwarding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dot_segments_never_escape_the_upstream_base_path() {
+    let (upstream, hits, seen) = echo_upstream().await;
+    let proxy = RunningProxy::start(config(&upstream)).await.unwrap();
+    for path in [
+        "/../../../../admin/tenants",
+        "/%2e%2e/%2e%2e/admin/tenants",
+        "/%2E%2E/%2E%2E/admin",
+        "/.%2e/x/.%2e/.%2e/admin",
+        "/Users/..%2f..%2f..%2fadmin",
+        "/Users/..%5c..%5c..%5cadmin",
+        "/..;/..;/admin",
+        "/Users/../../admin",
+    ] {
+        let (status, body) = raw_get(proxy.addr, path).await;
+        assert!(status == 400, "{path}: {status} {body}");
+        if !body.is_empty() {
+            let err: Value = serde_json::from_str(body.trim()).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
+            assert_eq!(err["status"], "400", "{path}: {err}");
+            assert!(err.get("scimType").is_none(), "no SCIM scimType names a bad request path: {err}");
+            assert!(err["detail"].as_str().unwrap().contains("not forwarded"), "{err}");
+        }
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "nothing was forwarded: {:?}", seen.lock().unwrap());
+    let (status, _) = raw_get(proxy.addr, "/Users/./x/../abc?count=1").await;
+    assert_eq!(status, 200);
+    assert_eq!(seen.lock().unwrap().as_slice(), ["/base/scim/Users/abc?count=1"]);
+    let (flows, _) = proxy.finish().await;
+    assert_eq!(flows.len(), 1, "only the forwarded request was recorded");
+    assert_eq!(flows[0].path, "/Users/abc");
+}

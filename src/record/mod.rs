@@ -21,6 +21,7 @@ pub mod credentials;
 pub mod har;
 pub mod proxy;
 pub mod recognize;
+pub mod target;
 pub mod values;
 
 use serde::{Deserialize, Serialize};

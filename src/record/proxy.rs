@@ -5,7 +5,8 @@
 //! arrives — and the upstream's status, headers and body are streamed back unchanged. The copy kept for the
 //! recording is taken on the side (up to the capture limit), so the IdP sees the upstream's answer byte for byte.
 //! A request body larger than `--body-limit` is refused with 413 (RFC 7644 §3.12) before the upstream sees a
-//! complete request, so nothing is half-applied.
+//! complete request, so nothing is half-applied. A path whose dot segments climb out of the upstream's base path
+//! is refused with 400 and never forwarded ([`super::target`]); other dot segments are removed before forwarding.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -366,8 +367,18 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let started = chrono::Utc::now();
     let limit = shared.config.body_limit;
     let (parts, body) = req.into_parts();
-    let path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
+    let path = match super::target::normalise(parts.uri.path()) {
+        Ok(p) => p,
+        Err(super::target::Escapes) => {
+            // never forwarded, never recorded: it names something outside the SCIM API the recording is about
+            capture.in_flight.fetch_sub(1, Ordering::SeqCst);
+            return scim_error(
+                StatusCode::BAD_REQUEST,
+                "scimcheck record: the request path leaves the upstream's base path through dot segments (RFC 3986 §5.2.4); it was not forwarded",
+            );
+        }
+    };
 
     let mut forwarded = reqwest::header::HeaderMap::new();
     let mut request_headers = Vec::new();
