@@ -13,6 +13,7 @@
 //! - [`idp`]: how Okta and Entra shape their requests (PATCH dialects, app kinds), shared by all;
 //! - [`simulate`]: the IdP simulator (`simulate`): cycles at scale and reconciliation;
 //! - [`record`]: the recorder (`record`, `import --har`): captured IdP traffic → scenarios;
+//! - [`options`]: the one range-checked parser of numeric options (durations, rates, counts);
 //! - [`cli`]: the command line (`run`, `list`, `serve`, `bench`, `simulate`, `record`, `import`).
 
 pub mod bench;
@@ -24,6 +25,7 @@ pub mod http;
 pub mod idp;
 pub mod library;
 pub mod normalize;
+pub mod options;
 pub mod paging;
 pub mod payload;
 pub mod preflight;

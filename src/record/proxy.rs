@@ -58,14 +58,14 @@ pub struct RecordArgs {
     #[arg(long, value_enum, default_value = "auto")]
     pub idp: IdpChoice,
     /// Stop after this many requests have been answered.
-    #[arg(long)]
+    #[arg(long, value_parser = |s: &str| crate::options::count_in(s, 1, usize::MAX))]
     pub stop_after: Option<usize>,
-    /// Stop when no request has arrived for this long (e.g. `30s`, `5m`, `1h`).
+    /// Stop when no request has arrived for this long (e.g. `30s`, `5m`, `1h`), 1 ms to 30 days.
     #[arg(long, value_parser = parse_duration)]
     pub idle: Option<Duration>,
     /// Largest request body forwarded, in bytes; larger ones are answered 413. Response bodies are always
     /// forwarded whole; the recording keeps at most this many bytes of each.
-    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
+    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT, value_parser = crate::options::body_limit)]
     pub body_limit: usize,
     /// Also trust the CA certificates in this PEM file for the upstream (repeatable).
     #[arg(long = "ca-cert")]
@@ -95,23 +95,12 @@ pub struct ImportArgs {
 /// Default request body limit: 10 MiB (Okta's largest group PATCH of 1000 members is far below).
 pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 
-/// Parses `250ms`, `30s`, `5m`, `1h` (a bare number is seconds).
+/// Parses `record --idle`: `250ms`, `30s`, `5m`, `1h`, `2d` (a bare number is seconds), 1 ms to 30 days
+/// ([`crate::options::idle`], the parser every command shares).
+///
+/// Errors: not a duration, or out of range.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a duration (e.g. 30s, 5m, 1h)"))?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "" | "s" => n,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        other => return Err(format!("unknown unit `{other}` in `{s}` (ms, s, m, h)")),
-    };
-    if !secs.is_finite() || secs <= 0.0 {
-        return Err(format!("`{s}` must be a positive duration"));
-    }
-    Ok(Duration::from_secs_f64(secs))
+    crate::options::idle(s)
 }
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) and `Host`: these belong to one connection, not to the request.
