@@ -79,7 +79,8 @@ pub struct SimulateArgs {
     /// Attempts of one request answered 429, 1 to 1,000 (Okta: 10).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_attempts: u32,
-    /// Cap of one back-off wait in seconds (or `5m`), 0 to 1 day (the IdPs wait minutes without Retry-After).
+    /// Cap of one back-off wait in seconds (or `5m`), 0 to 1 day [default: 15 min] (the IdPs wait minutes
+    /// without Retry-After; a server may ask for more than any run can wait).
     #[arg(long, value_parser = crate::options::wait_secs)]
     pub max_wait: Option<f64>,
     /// Retry-only cycles after the last cycle while failures remain (Entra retries failed objects next cycle).
@@ -163,7 +164,7 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         timeout: Duration::from_secs_f64(args.timeout),
         chunk: args.chunk,
         max_attempts: args.max_attempts,
-        max_wait: args.max_wait.map(Duration::from_secs_f64),
+        max_wait: Some(args.max_wait.map_or(super::backoff::DEFAULT_MAX_WAIT, Duration::from_secs_f64)),
         progress: !args.quiet,
         tls: crate::http::TlsOptions { ca_certs: args.ca_cert.clone(), insecure: args.insecure },
     };

@@ -279,7 +279,8 @@ pub struct EngineOptions {
     pub chunk: usize,
     /// Attempts of one request under 429 (Okta: 10).
     pub max_attempts: u32,
-    /// Upper bound of one back-off wait (the IdPs' own waits are minutes; tests and impatient runs cap them).
+    /// Upper bound of one back-off wait (the IdPs' own waits are minutes; tests and impatient runs cap them);
+    /// `None` is [`super::backoff::DEFAULT_MAX_WAIT`].
     pub max_wait: Option<Duration>,
     /// Show progress bars.
     pub progress: bool,
@@ -433,19 +434,10 @@ pub struct Http {
     started: Instant,
     next_slot: Mutex<Instant>,
     paused_until: Mutex<Option<Instant>>,
+    announcer: super::backoff::Announcer,
     seq: AtomicU64,
     /// The current cycle.
     pub cycle: AtomicU64,
-}
-
-fn parse_retry_after(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    if let Ok(s) = v.parse::<u64>() {
-        return Some(Duration::from_secs(s));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    let secs = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds().max(0) as u64;
-    Some(Duration::from_millis(secs))
 }
 
 impl Http {
@@ -488,6 +480,7 @@ impl Http {
             started: now,
             next_slot: Mutex::new(now),
             paused_until: Mutex::new(None),
+            announcer: Default::default(),
             seq: AtomicU64::new(0),
             cycle: AtomicU64::new(0),
         })
@@ -525,7 +518,7 @@ impl Http {
             let slot = {
                 let mut next = self.next_slot.lock().expect("not poisoned");
                 let t = (*next).max(Instant::now());
-                *next = t + Duration::from_secs_f64(1.0 / rate);
+                *next = super::backoff::deadline(t, Duration::from_secs_f64(1.0 / rate));
                 t
             };
             tokio::time::sleep_until(slot.into()).await;
@@ -573,27 +566,17 @@ impl Http {
             };
             self.record(kind, obj, req, status, latency, json.as_ref());
             if status == 429 && attempt < self.opts.max_attempts {
-                let given = retry_after.as_deref().and_then(parse_retry_after);
-                let wait = match self.opts.dialect {
-                    Dialect::Entra(_) => given,
-                    // simulator.md §B: first wait = Retry-After, else 5 minutes; then doubling.
-                    Dialect::Okta(_) => {
-                        let w = match okta_wait {
-                            None => given.unwrap_or(Duration::from_secs(300)),
-                            Some(prev) => given.map_or(prev * 2, |g| g.max(prev * 2)),
-                        };
-                        okta_wait = Some(w);
-                        Some(w)
-                    }
-                };
-                if let Some(mut wait) = wait {
-                    if let Some(cap) = self.opts.max_wait {
-                        wait = wait.min(cap);
-                    }
+                let given = retry_after.as_deref().and_then(super::backoff::parse_retry_after);
+                let cap = self.opts.max_wait.unwrap_or(super::backoff::DEFAULT_MAX_WAIT);
+                let wait = super::backoff::wait_for(self.opts.dialect, given, okta_wait, cap);
+                okta_wait = wait;
+                if let Some(wait) = wait {
                     *self.stats.retries.lock().expect("not poisoned").entry("429".into()).or_default() += 1;
                     self.stats.backoff_ms.fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
                     self.stats.own(own_start);
-                    let until = Instant::now() + wait;
+                    let until = super::backoff::deadline(Instant::now(), wait);
+                    let what = format!("{} {}", req.method.as_str(), req.path);
+                    self.announcer.announce(until, wait, &what, given, cap);
                     if self.opts.dialect.is_entra() {
                         // Entra pauses the whole job (simulator.md §A "429").
                         let mut p = self.paused_until.lock().expect("not poisoned");

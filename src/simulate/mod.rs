@@ -9,6 +9,7 @@
 //!
 //! How each IdP shapes its requests lives in [`crate::idp`], shared with the recorder.
 
+pub mod backoff;
 pub mod cli;
 pub mod engine;
 pub mod model;
