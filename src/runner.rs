@@ -419,6 +419,8 @@ pub struct RunOutcome {
     pub results: Vec<ScenarioResult>,
     /// Wall time in milliseconds.
     pub duration_ms: f64,
+    /// Whether the run was interrupted (Ctrl-C): its results are partial, whatever their verdicts.
+    pub interrupted: bool,
     /// Redactor for every text derived from this run.
     #[serde(skip)]
     pub redactor: Redactor,
@@ -552,6 +554,7 @@ impl Runner {
             capabilities,
             results,
             duration_ms: ms(started.elapsed()),
+            interrupted: self.is_interrupted(),
             redactor: self.redactor(),
         }
     }

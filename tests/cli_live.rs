@@ -166,6 +166,21 @@ async fn ctrl_c_stops_new_steps_deletes_created_resources_and_writes_partial_rep
     let html = std::fs::read_to_string(&html_path).expect("a partial HTML report");
     assert!(html.contains("rfc::int::a_create") && html.contains("interrupted by Ctrl-C"), "partial HTML report");
     assert!(stdout.contains("interrupted"), "{stdout}");
+    assert_interrupted_everywhere(&stdout, &report, &xml, &html, 2);
+}
+
+/// Issue 23 item 6: an interrupted run is its own outcome in every report, never "OK" or exit code 0 — the
+/// terminal's last line says INTERRUPTED, the JSON report `"interrupted": true` with the real exit code 130, the
+/// JUnit report marks each unfinished scenario as an error of type `interrupted`, the HTML report's result is
+/// not green.
+fn assert_interrupted_everywhere(stdout: &str, report: &serde_json::Value, xml: &str, html: &str, unfinished: usize) {
+    let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    assert!(last.contains("INTERRUPTED") && !last.ends_with(": OK"), "{stdout}");
+    assert_eq!(report["interrupted"], true, "{report}");
+    assert_eq!(report["exitCode"], 130, "{report}");
+    let errors = xml.matches("type=\"interrupted\"").count();
+    assert_eq!(errors, unfinished, "each unfinished scenario is an error in JUnit:\n{xml}");
+    assert!(html.contains("INTERRUPTED") && !html.contains("badge v-pass\">OK"), "the HTML result is not green");
 }
 
 /// `scimcheck serve` logs each request to stderr like `scim-reference-server` does, without colour codes

@@ -28,7 +28,7 @@ use crate::snapshot::SnapshotStore;
 pub const TOKEN_ENV: &str = "SCIMCHECK_TOKEN";
 
 /// Exit code of an interrupted run (128 + SIGINT, as shells report it).
-pub const EXIT_INTERRUPTED: i32 = 130;
+pub const EXIT_INTERRUPTED: i32 = report::EXIT_INTERRUPTED;
 
 /// Everything `run` needs, after flags, the config file and defaults are merged.
 #[derive(Debug, Clone)]
