@@ -473,6 +473,13 @@ impl Runner {
         }
     }
 
+    /// Resolves once the run is interrupted (polls the flag every 20 ms).
+    async fn until_interrupted(&self) {
+        while !self.is_interrupted() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     fn is_interrupted(&self) -> bool {
         self.interrupted.load(Ordering::SeqCst)
     }
@@ -582,7 +589,16 @@ impl Runner {
         let profile = Profile::of(Idp::Rfc);
         for (path, what) in [("/ServiceProviderConfig", "spc"), ("/ResourceTypes", "types"), ("/Schemas", "schemas")] {
             let req = self.bare(&resolved, &profile, Method::GET, path);
-            match self.send(&resolved, &profile, &req).await {
+            // Ctrl-C: no discovery request starts, and the one in flight is abandoned (a GET changes nothing)
+            let sent = tokio::select! {
+                r = self.send(&resolved, &profile, &req), if !self.is_interrupted() => Some(r),
+                _ = self.until_interrupted() => None,
+            };
+            let Some(sent) = sent else {
+                caps.notes.push(format!("discovery stopped at GET {path}: {INTERRUPTED}"));
+                break;
+            };
+            match sent {
                 Ok(obs) if obs.status == 200 && obs.json().is_some() => {
                     let mut body = obs.json().cloned().unwrap_or(Value::Null);
                     redactor.scrub_json(&mut body);
