@@ -218,7 +218,10 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
             None => Target::with_token(&base, args.token.as_deref(), args.auth_style),
         }
     };
-    let result = super::run(target, opts).await;
+    let interrupt = super::interrupt::Interrupt::default();
+    // kept for the whole command: a second Ctrl-C while the reports are written still quits at once
+    let _watcher = interrupt.watch_ctrl_c();
+    let result = super::run_interruptible(target, opts, interrupt).await;
     if let Some(s) = server {
         s.shutdown().await;
     }

@@ -435,6 +435,8 @@ pub struct Http {
     next_slot: Mutex<Instant>,
     paused_until: Mutex<Option<Instant>>,
     announcer: super::backoff::Announcer,
+    /// Ctrl-C: once set, no request starts and the ones in flight are abandoned.
+    pub interrupt: super::interrupt::Interrupt,
     seq: AtomicU64,
     /// The current cycle.
     pub cycle: AtomicU64,
@@ -481,6 +483,7 @@ impl Http {
             next_slot: Mutex::new(now),
             paused_until: Mutex::new(None),
             announcer: Default::default(),
+            interrupt: Default::default(),
             seq: AtomicU64::new(0),
             cycle: AtomicU64::new(0),
         })
@@ -531,7 +534,9 @@ impl Http {
         let mut okta_wait: Option<Duration> = None;
         loop {
             attempt += 1;
-            self.wait_turn().await;
+            if self.interrupt.or_stop(self.wait_turn()).await.is_none() {
+                return Outcome::NoAnswer;
+            }
             let own_start = Instant::now();
             let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
             let mut b = self.client.request(method, self.url(req)).headers(self.headers.clone());
@@ -540,14 +545,18 @@ impl Http {
             }
             self.stats.own(own_start);
             let sent = Instant::now();
-            let result = tokio::time::timeout(self.opts.timeout, async {
-                let resp = b.send().await?;
-                let status = resp.status().as_u16();
-                let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
-                let bytes = crate::http::read_body(resp, MAX_RESPONSE_BODY).await?;
-                Ok::<_, reqwest::Error>((status, retry_after, bytes))
-            })
-            .await;
+            let result = self
+                .interrupt
+                .or_stop(tokio::time::timeout(self.opts.timeout, async {
+                    let resp = b.send().await?;
+                    let status = resp.status().as_u16();
+                    let retry_after =
+                        resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
+                    let bytes = crate::http::read_body(resp, MAX_RESPONSE_BODY).await?;
+                    Ok::<_, reqwest::Error>((status, retry_after, bytes))
+                }))
+                .await;
+            let Some(result) = result else { return Outcome::NoAnswer };
             let latency = sent.elapsed();
             let own_start = Instant::now();
             let (status, retry_after, json, too_large) = match result {
@@ -582,7 +591,9 @@ impl Http {
                         let mut p = self.paused_until.lock().expect("not poisoned");
                         *p = Some(p.map_or(until, |t| t.max(until)));
                     }
-                    tokio::time::sleep_until(until.into()).await;
+                    if self.interrupt.or_stop(tokio::time::sleep_until(until.into())).await.is_none() {
+                        return Outcome::NoAnswer;
+                    }
                     continue;
                 }
             }
@@ -777,12 +788,17 @@ impl Engine {
             self.test_connection().await;
         }
         self.users_phase(model, n, &mut fig).await;
-        self.groups_phase(model, n, &mut fig).await;
-        if self.dialect().is_entra() {
+        let go = |e: &Engine| !e.http.interrupt.is_set();
+        if go(self) {
+            self.groups_phase(model, n, &mut fig).await;
+        }
+        if self.dialect().is_entra() && go(self) {
             self.managers_phase(model, n, &mut fig).await;
         }
-        self.members_phase(model, n, &mut fig).await;
-        if n == 0 && !self.dialect().is_entra() {
+        if go(self) {
+            self.members_phase(model, n, &mut fig).await;
+        }
+        if n == 0 && !self.dialect().is_entra() && go(self) {
             self.import(n).await;
         }
         fig.seconds = started.elapsed().as_secs_f64();

@@ -195,7 +195,9 @@ pub struct SimReport {
     pub quarantine: Quarantine,
     /// The reconciliation.
     pub reconciliation: Reconciliation,
-    /// 0 clean, 1 drift or quarantine.
+    /// Whether the run was interrupted (Ctrl-C): the figures are partial, no read-back ran, nothing is judged.
+    pub interrupted: bool,
+    /// 0 clean, 1 drift or quarantine, 130 interrupted.
     pub exit_code: i32,
 }
 
@@ -210,6 +212,8 @@ pub struct Inputs<'a> {
     pub reconcile_time: Duration,
     pub reconciliation: Reconciliation,
     pub cpu: Option<Duration>,
+    /// Whether the run was interrupted (Ctrl-C).
+    pub interrupted: bool,
 }
 
 /// Process CPU time (user + system) from `/proc/self/stat`, where there is one.
@@ -253,8 +257,16 @@ pub fn build(i: Inputs<'_>) -> SimReport {
     }
     let elapsed = i.provisioning.as_secs_f64();
     let compliance = stats.compliance.lock().expect("not poisoned").clone();
-    let q = quarantine(i.dialect, &i.engine.cycles, &compliance);
-    let exit_code = i32::from(q.would_quarantine || i.reconciliation.drift > 0);
+    let mut q = quarantine(i.dialect, &i.engine.cycles, &compliance);
+    let exit_code = if i.interrupted {
+        q = Quarantine {
+            would_quarantine: false,
+            reason: format!("not judged: the run was {}", crate::simulate::interrupt::INTERRUPTED),
+        };
+        crate::simulate::interrupt::EXIT_INTERRUPTED
+    } else {
+        i32::from(q.would_quarantine || i.reconciliation.drift > 0)
+    };
     let own_ns = stats.own_ns.load(std::sync::atomic::Ordering::Relaxed) as f64;
     SimReport {
         idp: idp_name(i.dialect),
@@ -280,6 +292,7 @@ pub fn build(i: Inputs<'_>) -> SimReport {
         process_cpu_micros_per_request: i.cpu.map(|c| c.as_secs_f64() * 1e6 / operations.max(1) as f64),
         quarantine: q,
         reconciliation: i.reconciliation,
+        interrupted: i.interrupted,
         exit_code,
     }
 }
@@ -366,7 +379,14 @@ impl SimReport {
         if r.drift > r.differences.len() {
             let _ = writeln!(o, "  … and {} more (all in --json)", r.drift - r.differences.len());
         }
-        let _ = writeln!(o, "\n{}", if self.exit_code == 0 { "clean: OK" } else { "NOT CLEAN" });
+        let verdict = if self.interrupted {
+            "INTERRUPTED (Ctrl-C): partial figures, no read-back, nothing judged"
+        } else if self.exit_code == 0 {
+            "clean: OK"
+        } else {
+            "NOT CLEAN"
+        };
+        let _ = writeln!(o, "\n{verdict}");
         o
     }
 }

@@ -1,0 +1,94 @@
+//! The simulator against servers that misbehave in ways the fault layer cannot express (issue 23, items 11–13),
+//! and against the user: Ctrl-C ends a simulation with its summary and partial reports.
+
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::Request;
+use serde_json::{json, Value};
+
+/// A SCIM server that answers every request after `delay`: lists are empty, creates get a fresh id.
+async fn slow_server(delay: Duration) -> (String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let h = h.clone();
+        async move {
+            let n = h.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(delay).await;
+            let (status, body) = if req.method() == axum::http::Method::POST {
+                (201, json!({"id": format!("id-{n}"), "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}))
+            } else {
+                (
+                    200,
+                    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0,
+                             "startIndex": 1, "itemsPerPage": 0, "Resources": []}),
+                )
+            };
+            axum::response::Response::builder()
+                .status(status)
+                .header("Content-Type", "application/scim+json")
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/scim/v2"), hits)
+}
+
+/// Issue 23 item 13: the first Ctrl-C stops sending, abandons the requests in flight, and the simulation still
+/// prints its summary and writes its JSON and HTML reports, marked interrupted, exit code 130. Before, Ctrl-C
+/// killed it with no summary and no report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_sending_and_writes_the_summary_and_partial_reports() {
+    let (base, hits) = slow_server(Duration::from_millis(300)).await;
+    let dir = std::env::temp_dir().join(format!("scimcheck-sim-int-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (json_path, html_path) = (dir.join("sim.json"), dir.join("sim.html"));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+        .args(["simulate", "--idp", "okta", "--base-url", &base, "--users", "500", "--groups", "5", "--quiet"])
+        .args(["--concurrency", "2", "--json", json_path.to_str().unwrap(), "--html", html_path.to_str().unwrap()])
+        .env("SCIMCHECK_TOKEN", "sim-int-token")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    for _ in 0..400 {
+        if hits.load(Ordering::SeqCst) >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(hits.load(Ordering::SeqCst) >= 3, "the simulation never started sending");
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let at_interrupt = hits.load(Ordering::SeqCst);
+    // a bound on a hang, not a speed target: 500 users at 300 ms, two at a time, would take minutes
+    let waited =
+        tokio::time::timeout(Duration::from_secs(30), tokio::task::spawn_blocking(move || child.wait_with_output()))
+            .await;
+    let out = match waited {
+        Ok(out) => out.unwrap().unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
+            panic!("the simulation did not end after Ctrl-C");
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
+    assert!(hits.load(Ordering::SeqCst) <= at_interrupt + 2, "no request started after Ctrl-C");
+    assert!(stdout.contains("scimcheck simulate:") && stdout.contains("INTERRUPTED"), "the summary:\n{stdout}");
+    assert!(!stdout.contains("clean: OK") && !stdout.contains("NOT CLEAN"), "nothing judged:\n{stdout}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).expect("a partial JSON")).unwrap();
+    assert_eq!(report["interrupted"], true, "{report}");
+    assert_eq!(report["exitCode"], 130);
+    assert!(report["reconciliation"]["readError"].as_str().unwrap().contains("interrupted"), "{report}");
+    let html = std::fs::read_to_string(&html_path).expect("a partial HTML report");
+    assert!(html.contains("INTERRUPTED"), "the HTML report says so");
+    let _ = std::fs::remove_dir_all(&dir);
+}
