@@ -92,3 +92,76 @@ async fn ctrl_c_stops_sending_and_writes_the_summary_and_partial_reports() {
     assert!(html.contains("INTERRUPTED"), "the HTML report says so");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A SCIM server that accepts every provisioning request (lookups find nothing, creates get a fresh id, PATCH
+/// succeeds) and answers every read-back page (a list without a filter) with `page(path_and_query)`.
+async fn provisioning_server(
+    page: impl Fn(&str) -> (u16, Value) + Send + Sync + Clone + 'static,
+) -> (String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let (h, page) = (h.clone(), page.clone());
+        async move {
+            let n = h.fetch_add(1, Ordering::SeqCst);
+            let target = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+            let list = |total: usize| {
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": total,
+                       "startIndex": 1, "itemsPerPage": 0, "Resources": []})
+            };
+            let (status, body) = match *req.method() {
+                axum::http::Method::POST => (201, json!({"id": format!("id-{n}")})),
+                axum::http::Method::PATCH | axum::http::Method::PUT => (200, json!({"id": "x"})),
+                axum::http::Method::DELETE => (204, Value::Null),
+                _ if target.contains("filter=") => (200, list(0)),
+                _ => page(&target),
+            };
+            axum::response::Response::builder()
+                .status(status)
+                .header("Content-Type", "application/scim+json")
+                .body(axum::body::Body::from(if body.is_null() { String::new() } else { body.to_string() }))
+                .unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/scim/v2"), hits)
+}
+
+/// Runs `scimcheck simulate` off the runtime; returns (exit code, stdout, the JSON report).
+async fn simulate_cli(args: Vec<String>) -> (Option<i32>, String, Value) {
+    let json_path = std::env::temp_dir().join(format!("scimcheck-sim-h-{}.json", uuid::Uuid::new_v4()));
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"));
+    cmd.arg("simulate").args(&args).args(["--quiet", "--json", json_path.to_str().unwrap()]);
+    cmd.env("SCIMCHECK_TOKEN", "sim-h-token");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = std::fs::read_to_string(&json_path)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}): {stdout}{}", String::from_utf8_lossy(&out.stderr)));
+    let _ = std::fs::remove_file(&json_path);
+    (out.status.code(), stdout, serde_json::from_str(&text).unwrap())
+}
+
+/// Issue 23 item 12: a read-back that fails (401 on every page) says "could not read back" and counts the
+/// objects it could not verify apart; none of them is reported "Missing", and the text and the JSON agree on
+/// the number of differences (before: every user and group "Missing", and one more difference in the count
+/// than in the list).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_read_back_is_could_not_verify_not_missing() {
+    let (base, _) = provisioning_server(|_| {
+        (401, json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "401", "detail": "no"}))
+    })
+    .await;
+    let args = ["--idp", "entra", "--base-url", &base, "--users", "12", "--groups", "3"];
+    let (code, stdout, report) = simulate_cli(args.iter().map(|s| s.to_string()).collect()).await;
+    assert_eq!(code, Some(1), "not clean: {stdout}");
+    let r = &report["reconciliation"];
+    assert_eq!(r["drift"], 0, "{r}");
+    assert_eq!(r["differences"].as_array().unwrap().len(), 0, "{r}");
+    // the 3 groups and the 11 users the engine provisioned (this seed leaves one user never assigned)
+    assert_eq!(r["unverified"], 14, "{r}");
+    assert!(r["readError"].as_str().unwrap().contains("401"), "{r}");
+    assert!(stdout.contains("could not read back") && !stdout.contains("Missing"), "{stdout}");
+    assert!(stdout.contains("14 object(s) could not be verified; 0 difference(s)"), "{stdout}");
+}

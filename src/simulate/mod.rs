@@ -114,6 +114,7 @@ pub async fn run_interruptible(
             checked: 0,
             drift: 0,
             differences: Vec::new(),
+            unverified: 0,
             read_error: Some(format!("not run: {}", interrupt::INTERRUPTED)),
         }
     } else {

@@ -265,7 +265,8 @@ pub fn build(i: Inputs<'_>) -> SimReport {
         };
         crate::simulate::interrupt::EXIT_INTERRUPTED
     } else {
-        i32::from(q.would_quarantine || i.reconciliation.drift > 0)
+        let r = &i.reconciliation;
+        i32::from(q.would_quarantine || r.drift > 0 || r.unverified > 0 || r.read_error.is_some())
     };
     let own_ns = stats.own_ns.load(std::sync::atomic::Ordering::Relaxed) as f64;
     SimReport {
@@ -364,10 +365,20 @@ impl SimReport {
             self.quarantine.reason
         );
         let r = &self.reconciliation;
-        if let Some(e) = &r.read_error {
-            let _ = writeln!(o, "reconciliation: the read-back failed: {e}");
+        match &r.read_error {
+            // a failed read-back is its own verdict: the objects it could not read are not "missing"
+            Some(e) => {
+                let _ = writeln!(o, "reconciliation: could not read back: {e}");
+                let _ = writeln!(
+                    o,
+                    "reconciliation: {} object(s) could not be verified; {} difference(s) among the objects read",
+                    r.unverified, r.drift
+                );
+            }
+            None => {
+                let _ = writeln!(o, "reconciliation: {} objects checked, {} differences", r.checked, r.drift);
+            }
         }
-        let _ = writeln!(o, "reconciliation: {} objects checked, {} differences", r.checked, r.drift);
         for d in &r.differences {
             let attr = d.attribute.as_deref().map(|a| format!(" {a}")).unwrap_or_default();
             let id = d.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
@@ -381,6 +392,8 @@ impl SimReport {
         }
         let verdict = if self.interrupted {
             "INTERRUPTED (Ctrl-C): partial figures, no read-back, nothing judged"
+        } else if self.reconciliation.read_error.is_some() {
+            "NOT CLEAN: could not read back"
         } else if self.exit_code == 0 {
             "clean: OK"
         } else {
