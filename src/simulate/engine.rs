@@ -710,6 +710,9 @@ pub struct CycleFigures {
     pub changes: BTreeMap<String, u64>,
     /// Wall time in seconds.
     pub seconds: f64,
+    /// Why Okta's import stopped early: the server's paging defect (RFC 7644 §3.4.2.4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paging_defect: Option<String>,
 }
 
 /// The engine.
@@ -799,7 +802,7 @@ impl Engine {
             self.members_phase(model, n, &mut fig).await;
         }
         if n == 0 && !self.dialect().is_entra() && go(self) {
-            self.import(n).await;
+            fig.paging_defect = self.import(n, model.users.len() + model.groups.len()).await;
         }
         fig.seconds = started.elapsed().as_secs_f64();
         self.cycles.push(fig);
@@ -1123,33 +1126,39 @@ impl Engine {
 
     /// Okta's import: GET /Users and /Groups with `startIndex` and `count=100` until `totalResults`
     /// (okta.md §2 "Import paging").
-    async fn import(&self, n: u16) {
+    /// Okta's import of both collections; returns the paging defect that stopped it, if any
+    /// ([`super::import_paging`]).
+    async fn import(&self, n: u16, objects: usize) -> Option<String> {
+        use super::import_paging::{ImportGuard, Next};
         let d = self.dialect();
         for collection in ["Users", "Groups"] {
             let pb = progress(self.http.opts.progress, 0, &format!("cycle {n}: import {collection}"));
+            let mut guard = ImportGuard::new(collection, objects, idp::OKTA_PAGE);
             let mut start = 1;
             loop {
                 let out =
                     self.http.send(OpKind::ImportPage, ObjRef::None, &d.page(collection, start, idp::OKTA_PAGE)).await;
-                let total =
-                    out.json().and_then(|j| idp::get_ci(j, "totalResults")).and_then(Value::as_u64).unwrap_or(0);
-                let got = out
-                    .json()
-                    .and_then(|j| idp::get_ci(j, "Resources"))
-                    .and_then(Value::as_array)
-                    .map_or(0, |r| r.len());
-                pb.set_length(total);
-                pb.inc(got as u64);
-                if !out.ok() || got == 0 {
+                if !out.ok() {
                     break;
                 }
-                start += got;
-                if start as u64 > total {
-                    break;
+                pb.set_length(
+                    out.json().and_then(|j| idp::get_ci(j, "totalResults")).and_then(Value::as_u64).unwrap_or(0),
+                );
+                match guard.after(start, out.json()) {
+                    Next::Page(next) => {
+                        pb.set_position(next as u64 - 1);
+                        start = next;
+                    }
+                    Next::Done => break,
+                    Next::Defect(why) => {
+                        pb.finish_and_clear();
+                        return Some(why);
+                    }
                 }
             }
             pb.finish_and_clear();
         }
+        None
     }
 }
 

@@ -12,6 +12,7 @@
 pub mod backoff;
 pub mod cli;
 pub mod engine;
+pub mod import_paging;
 pub mod interrupt;
 pub mod model;
 pub mod reconcile;

@@ -266,7 +266,8 @@ pub fn build(i: Inputs<'_>) -> SimReport {
         crate::simulate::interrupt::EXIT_INTERRUPTED
     } else {
         let r = &i.reconciliation;
-        i32::from(q.would_quarantine || r.drift > 0 || r.unverified > 0 || r.read_error.is_some())
+        let paging = i.engine.cycles.iter().any(|c| c.paging_defect.is_some());
+        i32::from(q.would_quarantine || r.drift > 0 || r.unverified > 0 || r.read_error.is_some() || paging)
     };
     let own_ns = stats.own_ns.load(std::sync::atomic::Ordering::Relaxed) as f64;
     SimReport {
@@ -323,6 +324,9 @@ impl SimReport {
                 c.reference_failures,
                 c.seconds
             );
+            if let Some(why) = &c.paging_defect {
+                let _ = writeln!(o, "  import stopped: {why}");
+            }
         }
         let _ = writeln!(
             o,
