@@ -44,6 +44,8 @@ fn config(upstream: &str) -> ProxyConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         body_limit: 1 << 20,
         tls: Default::default(),
+        limits: Default::default(),
+        upstream_timeout: Duration::from_secs(60),
     }
 }
 
@@ -149,4 +151,64 @@ async fn dot_segments_never_escape_the_upstream_base_path() {
     let (flows, _) = proxy.finish().await;
     assert_eq!(flows.len(), 1, "only the forwarded request was recorded");
     assert_eq!(flows[0].path, "/Users/abc");
+}
+
+/// Reads from `s` until the peer closes it (or `within` passes): whether it was closed, and what was read.
+async fn closed_within(s: &mut tokio::net::TcpStream, within: Duration) -> (bool, String) {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return (true, String::from_utf8_lossy(&got).into_owned()),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => return (false, String::from_utf8_lossy(&got).into_owned()),
+        }
+    }
+}
+
+/// Item 16: the proxy has the reference server's protections — a client dripping its request head is closed
+/// at the header timeout, an idle keep-alive connection at the idle timeout — and an upstream that never
+/// answers gets the IdP a 504 at the upstream timeout instead of holding it forever. Before, a dripped header
+/// stayed open 45 s and a silent upstream held the client without end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_idle_and_upstream_timeouts_bound_every_connection() {
+    use tokio::io::AsyncWriteExt;
+    // an upstream that accepts and never answers
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            held.push(s);
+        }
+    });
+    let mut cfg = config(&format!("http://{silent_addr}/scim"));
+    cfg.limits.header_timeout = Duration::from_millis(300);
+    cfg.limits.idle_timeout = Duration::from_millis(300);
+    cfg.upstream_timeout = Duration::from_millis(500);
+    let proxy = RunningProxy::start(cfg).await.unwrap();
+
+    // a dripped request head: closed by the header timeout, long before the bound of this test
+    let mut drip = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
+    drip.write_all(b"GET /Users HTTP/1.1\r\nHost: idp\r\nX-Slow: ").await.unwrap();
+    let (closed, _) = closed_within(&mut drip, Duration::from_secs(5)).await;
+    assert!(closed, "a dripped header is not held");
+
+    // the silent upstream: 504 with a SCIM error, and the flow records it
+    let resp = reqwest::Client::new().get(format!("http://{}/Users", proxy.addr)).send().await.unwrap();
+    assert_eq!(resp.status(), 504);
+    let err: Value = resp.json().await.unwrap();
+    assert_eq!(err["status"], "504", "{err}");
+    assert!(err["detail"].as_str().unwrap().contains("--upstream-timeout"), "{err}");
+
+    // an idle keep-alive connection after a complete exchange: closed by the idle timeout
+    let mut idle = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
+    idle.write_all(b"GET /Users HTTP/1.1\r\nHost: idp\r\n\r\n").await.unwrap();
+    let (closed, answer) = closed_within(&mut idle, Duration::from_secs(5)).await;
+    assert!(closed && answer.starts_with("HTTP/1.1 504"), "{answer}");
+
+    let (flows, _) = proxy.finish().await;
+    assert!(flows.iter().all(|f| f.status == 504), "{:?}", flows.iter().map(|f| f.status).collect::<Vec<_>>());
 }

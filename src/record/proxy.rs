@@ -73,6 +73,18 @@ pub struct RecordArgs {
     /// Do not verify the upstream's TLS certificate (test setups only).
     #[arg(long)]
     pub insecure: bool,
+    /// Time a request head may take to arrive (a client dripping its headers is closed), 1 ms to 1 day.
+    #[arg(long, default_value = "10s", value_parser = crate::options::idle)]
+    pub header_timeout: Duration,
+    /// How long an idle keep-alive connection from the IdP stays open, 1 ms to 1 day.
+    #[arg(long, default_value = "60s", value_parser = crate::options::idle)]
+    pub idle_timeout: Duration,
+    /// Connections from the IdP open at once (more wait in the kernel's queue), 1 to 1,024.
+    #[arg(long, default_value_t = 512, value_parser = crate::options::parallelism)]
+    pub max_connections: usize,
+    /// Time the upstream has to answer a forwarded request (head and body); past it the IdP gets 504.
+    #[arg(long, default_value = "60s", value_parser = crate::options::idle)]
+    pub upstream_timeout: Duration,
 }
 
 /// `scimcheck import`.
@@ -167,6 +179,13 @@ pub struct ProxyConfig {
     pub body_limit: usize,
     /// TLS trust for the upstream (`--ca-cert`, `--insecure`).
     pub tls: crate::http::TlsOptions,
+    /// Header, idle and connection bounds of the listening side: the reference server's accept loop
+    /// ([`scim_reference_server::serve`]), so a client dripping headers, holding idle connections or opening
+    /// thousands of them cannot hold the proxy (its body timeout does not apply: bodies are streamed).
+    pub limits: scim_reference_server::serve::Limits,
+    /// Time the upstream has to answer a forwarded request, head and body; past it the IdP gets 504 (RFC 9110
+    /// §15.6.5).
+    pub upstream_timeout: Duration,
 }
 
 /// What the proxy has captured so far.
@@ -252,15 +271,10 @@ impl RunningProxy {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let capture = Arc::new(Capture::default());
         let shared = Arc::new(Shared { client: forwarding_client(&config.tls)?, config, capture: capture.clone() });
-        let app = Router::new().fallback(forward).with_state(shared);
+        let app = Router::new().fallback(forward).with_state(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let limits = shared.config.limits;
+        let task = tokio::spawn(scim_reference_server::serve::serve(listener, app, limits, rx));
         Ok(RunningProxy { addr, capture, shutdown: Some(tx), task, started: Instant::now() })
     }
 
@@ -430,7 +444,8 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let has_body = declared.is_some_and(|n| n > 0) || parts.headers.contains_key(header::TRANSFER_ENCODING);
 
     let url = shared.config.upstream.url_for(&path, query.as_deref());
-    let mut builder = shared.client.request(parts.method.clone(), url).headers(forwarded);
+    let upstream_timeout = shared.config.upstream_timeout;
+    let mut builder = shared.client.request(parts.method.clone(), url).headers(forwarded).timeout(upstream_timeout);
     let request_copy = Arc::new(Mutex::new(Vec::<u8>::new()));
     let over_limit = Arc::new(std::sync::atomic::AtomicBool::new(false));
     if has_body {
@@ -462,6 +477,19 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
                 flow.error = Some(format!("request body over the limit of {limit} bytes; forwarding was aborted"));
                 capture.push(seq, flow);
                 return too_large();
+            }
+            if e.is_timeout() {
+                let secs = upstream_timeout.as_secs_f64();
+                flow.status = 504;
+                flow.error = Some(format!("the upstream did not answer within {secs} s"));
+                capture.push(seq, flow);
+                return scim_error(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    &format!(
+                        "scimcheck record: the upstream {} did not answer within {secs} s (--upstream-timeout)",
+                        shared.config.upstream.display()
+                    ),
+                );
             }
             let why = describe(&e);
             flow.status = 502;
@@ -585,8 +613,21 @@ pub async fn record_command(args: RecordArgs) -> Result<i32, String> {
         eprintln!("{}", crate::http::INSECURE_WARNING);
     }
     let tls = crate::http::TlsOptions { ca_certs: args.ca_cert.clone(), insecure: args.insecure };
-    let proxy =
-        RunningProxy::start(ProxyConfig { upstream, listen: args.listen, body_limit: args.body_limit, tls }).await?;
+    let limits = scim_reference_server::serve::Limits {
+        header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections: args.max_connections,
+        ..Default::default()
+    };
+    let proxy = RunningProxy::start(ProxyConfig {
+        upstream,
+        listen: args.listen,
+        body_limit: args.body_limit,
+        tls,
+        limits,
+        upstream_timeout: args.upstream_timeout,
+    })
+    .await?;
     println!("scimcheck record: listening on http://{}, forwarding to {display}", proxy.addr);
     let mut stops = vec!["Ctrl-C".to_string()];
     if let Some(n) = args.stop_after {
