@@ -177,9 +177,38 @@ fn scim_path(url: &reqwest::Url, base: Option<&reqwest::Url>) -> Option<String> 
     }
 }
 
+/// Default of `import --max-har-size`: 32 MiB. A HAR is parsed whole and takes several times its size in
+/// memory (a 75.6 MB file peaked at 580 MB).
+pub const DEFAULT_MAX_HAR_SIZE: usize = 32 << 20;
+
+/// Reads a HAR file of at most `max` bytes; a larger one (by its size, or by what can be read from it — a pipe
+/// has no size) is refused with the bound named, before it is parsed.
+pub fn read_bounded(path: &Path, max: usize) -> Result<String, String> {
+    use std::io::Read;
+    let too_large = |size: String| {
+        format!(
+            "{}: the HAR file is {size}, over the --max-har-size of {max} bytes ({:.0} MiB); export fewer entries              (or only the SCIM requests), or raise --max-har-size",
+            path.display(),
+            max as f64 / (1 << 20) as f64
+        )
+    };
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Ok(m) = file.metadata() {
+        if m.is_file() && m.len() > max as u64 {
+            return Err(too_large(format!("{} bytes", m.len())));
+        }
+    }
+    let mut bytes = Vec::new();
+    file.take(max as u64 + 1).read_to_end(&mut bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.len() > max {
+        return Err(too_large(format!("more than {max} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("{}: not UTF-8 text: {e}", path.display()))
+}
+
 /// Runs `scimcheck import --har`.
 pub fn import_command(args: ImportArgs) -> Result<i32, String> {
-    let text = std::fs::read_to_string(&args.har).map_err(|e| format!("{}: {e}", args.har.display()))?;
+    let text = read_bounded(&args.har, args.max_har_size)?;
     let import = read_har(&text, args.base_url.as_deref()).map_err(|e| format!("{}: {e}", args.har.display()))?;
     for n in &import.notes {
         println!("note: {n}");
@@ -225,6 +254,17 @@ mod tests {
         assert_eq!(with_base.flows[0].path, "/Users");
         assert!(read_har("{}", None).unwrap_err().contains("log.entries"));
         assert!(read_har("nope", None).unwrap_err().contains("invalid JSON"));
+    }
+
+    /// Issue 23 item 17: a HAR over `--max-har-size` is refused before it is read whole, naming the bound.
+    #[test]
+    fn a_har_over_the_bound_is_refused_before_it_is_read() {
+        let path = std::env::temp_dir().join(format!("scimcheck-har-bound-{}.har", std::process::id()));
+        std::fs::write(&path, format!("{{\"log\": {{\"entries\": [], \"pad\": \"{}\"}}}}", "x".repeat(4096))).unwrap();
+        let e = read_bounded(&path, 1024).unwrap_err();
+        assert!(e.contains("--max-har-size of 1024 bytes") && e.contains("bytes"), "{e}");
+        assert!(read_bounded(&path, 1 << 20).unwrap().contains("entries"));
+        std::fs::remove_file(&path).unwrap();
     }
 
     /// Issue 23 item 15: a token in the query string (`access_token`, RFC 6750 §2.3; `api_key`) or in a

@@ -102,6 +102,10 @@ pub struct ImportArgs {
     /// The SCIM base URI the IdP called (default: everything before the first `/Users`, `/Groups`, … segment).
     #[arg(long)]
     pub base_url: Option<String>,
+    /// Largest HAR file read, in bytes (default 32 MiB, at most 1 GiB); a HAR is read whole and takes several
+    /// times its size in memory, so a larger one is refused with this bound named.
+    #[arg(long, default_value_t = super::har::DEFAULT_MAX_HAR_SIZE, value_parser = crate::options::body_limit)]
+    pub max_har_size: usize,
 }
 
 /// Default request body limit: 10 MiB (Okta's largest group PATCH of 1000 members is far below).
