@@ -4,7 +4,8 @@
 //! Modules, one concept each:
 //! - [`scenario`]: the scenario model, loader, variables and generators;
 //! - [`profile`]: IdP profiles (headers, credential style, filter encoding);
-//! - [`exchange`] and [`check`]: what a step sent and observed, and how it is judged;
+//! - [`exchange`] and [`check`]: what a step sent and observed, and how it is judged ([`json_bound`]: the bound
+//!   on parsing one body);
 //! - [`runner`]: executes scenarios (reqwest, bounded concurrency, timeouts, cleanup);
 //! - [`normalize`]: the transcript normalisation rules and secret redaction;
 //! - [`snapshot`]: insta-format snapshot files and drift diffs;
@@ -23,6 +24,7 @@ pub mod exchange;
 pub mod expectations;
 pub mod http;
 pub mod idp;
+pub mod json_bound;
 pub mod library;
 pub mod normalize;
 pub mod options;

@@ -170,6 +170,32 @@ async fn misbehaving_server_verdicts_and_reasons() {
     assert!(human.contains("[redacted]"), "{human}");
 }
 
+/// Issue 23 item 8: a 10 MiB body of 3.4 million empty arrays is not parsed (its structure, not its bytes, is
+/// bounded: `json_bound::MAX_JSON_VALUES`); the step's verdict names the bound, and the run goes on.
+#[tokio::test]
+async fn a_body_of_millions_of_values_is_refused_by_the_parsing_bound() {
+    let server = MockServer::start().await;
+    let mut body = String::with_capacity(10 << 20);
+    body.push('[');
+    body.push_str(&"[],".repeat(3_400_000));
+    body.push_str("[]]");
+    Mock::given(path("/scim/v2/arrays"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/scim+json"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/scim/v2/ok"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"id":"1"}"#, "application/scim+json"))
+        .mount(&server)
+        .await;
+    let runner = remote(&format!("{}/scim/v2", server.uri()), Duration::from_secs(20));
+    let outcome = runner.run(&[get_scenario("arrays", "/arrays")], vec![]).await;
+    let r = result(&outcome, "rfc::misbehaving::arrays");
+    assert_eq!(r.verdict, Verdict::Fail);
+    let why = first_failure(r);
+    assert!(why.contains("at most 1000000 values") && why.contains("not parsed"), "{why}");
+    assert_eq!(r.steps[1].verdict, StepVerdict::Pass, "the run goes on");
+}
+
 #[tokio::test]
 async fn connection_refused_is_an_error_and_the_run_continues() {
     let port = {
