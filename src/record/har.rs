@@ -187,7 +187,8 @@ pub fn read_bounded(path: &Path, max: usize) -> Result<String, String> {
     use std::io::Read;
     let too_large = |size: String| {
         format!(
-            "{}: the HAR file is {size}, over the --max-har-size of {max} bytes ({:.0} MiB); export fewer entries              (or only the SCIM requests), or raise --max-har-size",
+            "{}: the HAR file is {size}, over the --max-har-size of {max} bytes ({:.0} MiB); export fewer entries \
+             (or only the SCIM requests), or raise --max-har-size",
             path.display(),
             max as f64 / (1 << 20) as f64
         )
