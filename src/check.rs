@@ -98,6 +98,14 @@ pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile,
             format!("a body of at most {limit} bytes"),
             "body exceeds limit; reading stopped".into(),
         ),
+        // a body over scimcheck's parsing bound (json_bound): the text says so, it is not called "not JSON"
+        Body::Text(text) if text.starts_with(crate::json_bound::REFUSED) => record(
+            &body_rule,
+            false,
+            "body",
+            format!("a JSON body of at most {} values (scimcheck's parsing bound)", crate::json_bound::MAX_JSON_VALUES),
+            text.clone(),
+        ),
         Body::Text(text) => record(
             &body_rule,
             expect.status_only,

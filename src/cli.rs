@@ -141,11 +141,11 @@ pub struct RunArgs {
     /// Which scenarios.
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Scenarios run at once [default: 4].
-    #[arg(long)]
+    /// Scenarios run at once, 1 to 1,024 [default: 4].
+    #[arg(long, value_parser = crate::options::parallelism)]
     pub jobs: Option<usize>,
-    /// Per-request timeout in seconds [default: 30].
-    #[arg(long)]
+    /// Per-request timeout in seconds (or `500ms`, `2m`), 1 ms to 1 day [default: 30].
+    #[arg(long, value_parser = crate::options::timeout_secs)]
     pub timeout: Option<f64>,
     /// Extra trusted CA certificate, PEM (repeatable), besides the platform trust store and webpki roots.
     #[arg(long, value_name = "FILE")]
@@ -160,8 +160,8 @@ pub struct RunArgs {
     /// about 1 min in all; CRUD: 20-40 s), for servers whose writes become visible only after a while.
     #[arg(long)]
     pub okta_pauses: bool,
-    /// Response body limit in bytes.
-    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
+    /// Response body limit in bytes, 1 byte to 1 GiB.
+    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT, value_parser = crate::options::body_limit)]
     pub body_limit: usize,
     /// Snapshot baseline folder (default with --reference: the shipped snapshots/; otherwise none).
     #[arg(long)]
@@ -197,10 +197,10 @@ pub struct RunArgs {
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
     /// How many times to run the suite.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = |s: &str| crate::options::count_in(s, 1, 1_000_000))]
     pub iterations: usize,
-    /// Scenarios run at once.
-    #[arg(long, default_value_t = 1)]
+    /// Scenarios run at once, 1 to 1,024.
+    #[arg(long, default_value_t = 1, value_parser = crate::options::parallelism)]
     pub jobs: usize,
     /// Scenario folder (repeatable) instead of the built-in library.
     #[arg(long, value_name = "DIR")]
@@ -209,15 +209,15 @@ pub struct BenchArgs {
     #[arg(long)]
     pub proxy: bool,
     /// With --proxy: rounds of 4 requests per path.
-    #[arg(long, default_value_t = 2500, value_name = "N")]
+    #[arg(long, default_value_t = 2500, value_name = "N", value_parser = |s: &str| crate::options::count_in(s, 1, 10_000_000))]
     pub rounds: usize,
     /// Measure memory instead of time: the Okta library with every report against a local server that answers
     /// every request with a huge JSON body; prints the peak RSS and the report sizes
     /// (see `report::huge`). `--jobs` applies (`run` uses 4).
     #[arg(long)]
     pub huge_bodies: bool,
-    /// Size of that body in MiB (with `--huge-bodies`).
-    #[arg(long, default_value_t = 2.0, requires = "huge_bodies")]
+    /// Size of that body in MiB (with `--huge-bodies`), above 0 and at most 1,024.
+    #[arg(long, default_value_t = 2.0, requires = "huge_bodies", value_parser = |s: &str| crate::options::number_in(s, 1.0 / 1024.0, 1024.0))]
     pub body_mib: f64,
 }
 

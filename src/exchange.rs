@@ -145,10 +145,15 @@ pub const DEFAULT_REPORT_BODY_LIMIT: usize = 32 * 1024;
 pub const TEXT_KEEP: usize = 2000;
 
 impl Body {
-    /// Classifies raw bytes: empty, JSON, or text (truncated to [`TEXT_KEEP`] characters).
+    /// Classifies raw bytes: empty, JSON, or text (truncated to [`TEXT_KEEP`] characters). A JSON text of more
+    /// than [`crate::json_bound::MAX_JSON_VALUES`] values is not parsed: it becomes the text
+    /// [`crate::json_bound::refused`], which the step's verdict shows.
     pub fn from_bytes(bytes: &[u8]) -> Body {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Body::Empty;
+        }
+        if crate::json_bound::exceeds(bytes, crate::json_bound::MAX_JSON_VALUES) {
+            return Body::Text(crate::json_bound::refused(crate::json_bound::MAX_JSON_VALUES));
         }
         match serde_json::from_slice(bytes) {
             Ok(v) => Body::Json(v),

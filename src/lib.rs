@@ -4,7 +4,8 @@
 //! Modules, one concept each:
 //! - [`scenario`]: the scenario model, loader, variables and generators;
 //! - [`profile`]: IdP profiles (headers, credential style, filter encoding);
-//! - [`exchange`] and [`check`]: what a step sent and observed, and how it is judged;
+//! - [`exchange`] and [`check`]: what a step sent and observed, and how it is judged ([`json_bound`]: the bound
+//!   on parsing one body);
 //! - [`runner`]: executes scenarios (reqwest, bounded concurrency, timeouts, cleanup);
 //! - [`normalize`]: the transcript normalisation rules and secret redaction;
 //! - [`snapshot`]: insta-format snapshot files and drift diffs;
@@ -13,6 +14,7 @@
 //! - [`idp`]: how Okta and Entra shape their requests (PATCH dialects, app kinds), shared by all;
 //! - [`simulate`]: the IdP simulator (`simulate`): cycles at scale and reconciliation;
 //! - [`record`]: the recorder (`record`, `import --har`): captured IdP traffic → scenarios;
+//! - [`options`]: the one range-checked parser of numeric options (durations, rates, counts);
 //! - [`cli`]: the command line (`run`, `list`, `serve`, `bench`, `simulate`, `record`, `import`).
 
 pub mod bench;
@@ -22,8 +24,10 @@ pub mod exchange;
 pub mod expectations;
 pub mod http;
 pub mod idp;
+pub mod json_bound;
 pub mod library;
 pub mod normalize;
+pub mod options;
 pub mod paging;
 pub mod payload;
 pub mod preflight;

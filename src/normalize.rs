@@ -89,7 +89,20 @@ impl Redactor {
         out
     }
 
-    /// Scrubs every string value (not the keys) of a JSON document in place.
+    /// `key` (a JSON object key, a header or query parameter name) with every secret of [`MIN_EMBEDDED_SECRET`]
+    /// characters or more replaced by [`REDACTED`].
+    pub fn scrub_key(&self, key: &str) -> String {
+        let mut out = key.to_string();
+        for secret in self.secrets.iter().filter(|s| s.chars().count() >= MIN_EMBEDDED_SECRET) {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    /// Scrubs every string of a JSON document in place: values and object keys (a server may echo a token as a
+    /// key, `{"<token>": …}`).
     pub fn scrub_json(&self, v: &mut Value) {
         if self.is_empty() {
             return;
@@ -97,8 +110,33 @@ impl Redactor {
         match v {
             Value::String(s) => *s = self.scrub(s),
             Value::Array(a) => a.iter_mut().for_each(|x| self.scrub_json(x)),
-            Value::Object(o) => o.values_mut().for_each(|x| self.scrub_json(x)),
+            Value::Object(o) => {
+                self.scrub_keys(o);
+                o.values_mut().for_each(|x| self.scrub_json(x));
+            }
             _ => {}
+        }
+    }
+
+    /// Scrubs the keys of one JSON object in place (not its values). Two keys that scrub to the same text are
+    /// both kept: the later ones get a ` #2`, ` #3`, … suffix, so no member of the body is lost.
+    ///
+    /// Only secrets of [`MIN_EMBEDDED_SECRET`] characters or more are looked for in keys: a shorter one (a test
+    /// token such as `password`) would otherwise rename attributes (RFC 7643 §4.1.1 `password`) in every body.
+    pub fn scrub_keys(&self, o: &mut Map<String, Value>) {
+        if self.is_empty() || !o.keys().any(|k| self.scrub_key(k) != *k) {
+            return;
+        }
+        let old = std::mem::take(o);
+        for (k, v) in old {
+            let scrubbed = self.scrub_key(&k);
+            let mut key = scrubbed.clone();
+            let mut n = 1;
+            while o.contains_key(&key) {
+                n += 1;
+                key = format!("{scrubbed} #{n}");
+            }
+            o.insert(key, v);
         }
     }
 
@@ -109,7 +147,8 @@ impl Redactor {
         }
         r.url = self.scrub(&r.url);
         r.path = self.scrub(&r.path);
-        for (_, v) in r.query.iter_mut().chain(r.headers.iter_mut()).chain(r.step_headers.iter_mut()) {
+        for (k, v) in r.query.iter_mut().chain(r.headers.iter_mut()).chain(r.step_headers.iter_mut()) {
+            *k = self.scrub_key(k);
             *v = self.scrub(v);
         }
         if let Some(b) = &mut r.body {
@@ -125,7 +164,8 @@ impl Redactor {
         if self.is_empty() {
             return;
         }
-        for (_, v) in o.headers.iter_mut() {
+        for (k, v) in o.headers.iter_mut() {
+            *k = self.scrub_key(k);
             *v = self.scrub(v);
         }
         match &mut o.body {
@@ -434,6 +474,7 @@ impl<'a> Rules<'a> {
             }
             Value::Array(a) => a.iter_mut().for_each(|x| self.apply(x, None)),
             Value::Object(o) => {
+                self.ctx.redactor.scrub_keys(o);
                 for (k, x) in o.iter_mut() {
                     self.apply(x, Some(k));
                 }
@@ -658,6 +699,29 @@ mod tests {
         let mut v = json!({"password": "password", "note": "password-less"});
         word.scrub_json(&mut v);
         assert_eq!(v, json!({"password": "[redacted]", "note": "password-less"}));
+    }
+
+    #[test]
+    fn secrets_echoed_as_object_keys_are_redacted_and_no_member_is_lost() {
+        let token = "tok-0123456789abcdef";
+        let r = Redactor::new([token.to_string()]);
+        let mut v = json!({token: 1, "nested": [{format!("x{token}"): {token: "a"}}], "[redacted]": 0});
+        r.scrub_json(&mut v);
+        let text = v.to_string();
+        assert!(!text.contains(token), "{text}");
+        assert_eq!(v.as_object().unwrap().len(), 3, "{text}");
+        assert_eq!(v["nested"][0]["x[redacted]"]["[redacted]"], "a");
+        let mut sent = req(Method::GET, "/Users", None);
+        sent.query = vec![(token.into(), "1".into())];
+        sent.headers = vec![(format!("x-{token}"), "1".into())];
+        r.scrub_request(&mut sent);
+        assert!(!format!("{:?}{:?}", sent.query, sent.headers).contains(token));
+        // the transcript (snapshots) too
+        let ctx = Context { base_url: "http://127.0.0.1:9/t/acme/scim", redactor: &r, generated: vec![] };
+        let get = req(Method::GET, "/Users", None);
+        let echoed = resp(200, &[], json!({token: {token: true}}));
+        let t = transcript(&[Entry { step: "get", request: &get, response: Some(&echoed), error: None }], &ctx);
+        assert!(!render(&t).contains(token), "{}", render(&t));
     }
 
     #[test]

@@ -220,6 +220,163 @@ pub fn transport_failure(url: &str, e: &reqwest::Error, timeout: Duration) -> Fa
     Failure { cause: Cause::Unreachable, message }
 }
 
+/// Bytes of the preflight answer kept whole (1 MiB): a page of two users is far smaller.
+pub const PREFLIGHT_READ: usize = 1 << 20;
+
+/// Bytes of a larger answer scanned (not kept) for the ListResponse's top-level members: 64 MiB.
+pub const PREFLIGHT_SCAN: usize = 64 << 20;
+
+/// What reading the preflight answer gave.
+enum Read {
+    /// The whole body (at most [`PREFLIGHT_READ`] bytes).
+    Whole(Vec<u8>),
+    /// A longer body, scanned: `Some(true)` a ListResponse, `Some(false)` JSON that is not one (or no JSON
+    /// object), `None` still undecided after [`PREFLIGHT_SCAN`] bytes.
+    Large(Option<bool>),
+}
+
+/// Reads the body: whole up to [`PREFLIGHT_READ`], then only scanned ([`ListScan`]) up to [`PREFLIGHT_SCAN`],
+/// so a hostile server cannot make the preflight hold more than 1 MiB.
+async fn read_answer(mut resp: reqwest::Response) -> Result<Read, reqwest::Error> {
+    let mut bytes = Vec::new();
+    let mut scan = ListScan::default();
+    let mut seen = 0usize;
+    while let Some(chunk) = resp.chunk().await? {
+        seen += chunk.len();
+        scan.feed(&chunk);
+        if seen <= PREFLIGHT_READ {
+            bytes.extend_from_slice(&chunk);
+            continue;
+        }
+        bytes = Vec::new();
+        if let Some(verdict) = scan.verdict() {
+            return Ok(Read::Large(Some(verdict)));
+        }
+        if seen > PREFLIGHT_SCAN {
+            return Ok(Read::Large(None));
+        }
+    }
+    if seen <= PREFLIGHT_READ {
+        return Ok(Read::Whole(bytes));
+    }
+    Ok(Read::Large(Some(scan.verdict().unwrap_or(false))))
+}
+
+/// A streaming scan of a JSON text for what makes it a SCIM ListResponse (RFC 7644 §3.4.2): a top-level
+/// `schemas` array holding the ListResponse URN, or a numeric top-level `totalResults` — in any member order,
+/// without building the document (constant memory).
+#[derive(Debug, Default)]
+pub struct ListScan {
+    depth: u32,
+    started: bool,
+    in_string: bool,
+    escape: bool,
+    /// The current string, its first 64 bytes.
+    string: Vec<u8>,
+    /// The current top-level member's name.
+    key: Vec<u8>,
+    /// At depth 1, after the member's `:`.
+    in_value: bool,
+    found: bool,
+    not_object: bool,
+}
+
+const LIST_RESPONSE: &[u8] = b"urn:ietf:params:scim:api:messages:2.0:ListResponse";
+
+impl ListScan {
+    /// Scans the next bytes of the text.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.found || self.not_object {
+                return;
+            }
+            if self.in_string {
+                if self.escape {
+                    self.escape = false;
+                } else if b == b'\\' {
+                    self.escape = true;
+                    continue;
+                } else if b == b'"' {
+                    self.in_string = false;
+                    self.string_ended();
+                    continue;
+                }
+                if self.string.len() < 64 {
+                    self.string.push(b);
+                }
+                continue;
+            }
+            if !self.started && !b.is_ascii_whitespace() {
+                self.started = true;
+                if b != b'{' {
+                    self.not_object = true;
+                    return;
+                }
+            }
+            match b {
+                b'"' => {
+                    self.in_string = true;
+                    self.string.clear();
+                }
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+                b':' if self.depth == 1 => self.in_value = true,
+                b',' if self.depth == 1 => {
+                    self.in_value = false;
+                    self.key.clear();
+                }
+                b'0'..=b'9' if self.depth == 1 && self.in_value && self.key == b"totalResults" => self.found = true,
+                _ => {}
+            }
+        }
+    }
+
+    fn string_ended(&mut self) {
+        if self.depth == 1 && !self.in_value {
+            self.key = std::mem::take(&mut self.string);
+        } else if self.depth == 2 && self.key == b"schemas" && self.string == LIST_RESPONSE {
+            self.found = true;
+        }
+    }
+
+    /// `Some(true)` once the text showed a ListResponse, `Some(false)` when it is no JSON object, `None` while
+    /// undecided.
+    pub fn verdict(&self) -> Option<bool> {
+        if self.found {
+            Some(true)
+        } else if self.not_object {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+/// Judges a 200 answer longer than [`PREFLIGHT_READ`] from its scan ([`read_answer`]): a ListResponse passes
+/// however long the page (large user objects are allowed); an answer still undecided after
+/// [`PREFLIGHT_SCAN`] bytes is said to be too large to check, not "not a SCIM ListResponse".
+fn judge_large(url: &str, headers: &[(String, String)], verdict: Option<bool>) -> Result<(), Failure> {
+    let content_type = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map_or("no Content-Type", |(_, v)| v.as_str());
+    let what = if content_type.contains("html") { "a web page" } else { "a body" };
+    let mib = PREFLIGHT_READ >> 20;
+    let message = match verdict {
+        Some(true) => return Ok(()),
+        Some(false) => format!(
+            "GET {url} answered 200 with {what} ({content_type}) of more than {mib} MiB that is not a SCIM \
+             ListResponse (no ListResponse schema, no totalResults; RFC 7644 §3.4.2): is the base URL the SCIM base?"
+        ),
+        None => format!(
+            "GET {url} answered 200 with {what} ({content_type}) of more than {} MiB: too large to check for a \
+             SCIM ListResponse (RFC 7644 §3.4.2); --no-preflight skips the check",
+            PREFLIGHT_SCAN >> 20
+        ),
+    };
+    Err(Failure { cause: Cause::NotScim, message })
+}
+
 /// Sends the preflight request with `client` and judges the answer.
 ///
 /// `authorization`: the `Authorization` header value to send, if any.
@@ -241,10 +398,11 @@ pub async fn check(
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
-    // a listing of two users is small; anything past 1 MB is not a ListResponse worth reading
-    let body = match tokio::time::timeout(timeout, crate::http::read_body(resp, 1 << 20)).await {
-        Ok(Ok(Some(b))) => Body::from_bytes(&b),
-        Ok(Ok(None)) => Body::TooLarge { limit: 1 << 20 },
+    // a listing of two users is small; past PREFLIGHT_READ only the start is read, and judged
+    let body = match tokio::time::timeout(timeout, read_answer(resp)).await {
+        Ok(Ok(Read::Whole(b))) => Body::from_bytes(&b),
+        Ok(Ok(Read::Large(verdict))) if status == 200 => return judge_large(&url, &headers, verdict),
+        Ok(Ok(Read::Large(_))) => Body::TooLarge { limit: PREFLIGHT_READ },
         Ok(Err(e)) => return Err(transport_failure(&url, &e, timeout)),
         Err(_) => {
             return Err(Failure {
@@ -295,5 +453,64 @@ mod tests {
         assert_eq!(e.cause, Cause::NotScim);
         assert_eq!(judge(u, 403, &[], &Body::Empty, true).unwrap_err().cause, Cause::Forbidden);
         assert_eq!(judge(u, 503, &[], &Body::Empty, true).unwrap_err().cause, Cause::ServerError);
+    }
+
+    /// Issue 23 item 7: a valid ListResponse over 1 MiB passes (before: "not a SCIM ListResponse"); a large
+    /// answer whose start shows no ListResponse is said to be too large to check.
+    #[tokio::test]
+    async fn a_list_response_over_one_mib_is_judged_whatever_its_member_order() {
+        use wiremock::matchers::path;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        let big = "x".repeat(3 << 20);
+        let list = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 2,
+                          "Resources": [{"id": "1", "userName": "a", "title": big}, {"id": "2", "userName": "b"}]});
+        Mock::given(path("/ok/Users"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(list.to_string(), "application/scim+json"))
+            .mount(&server)
+            .await;
+        let other = json!({"data": [{"blob": big}], "totalResults": 1});
+        Mock::given(path("/other/Users"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(other.to_string(), "application/json"))
+            .mount(&server)
+            .await;
+        let page = format!("<html>{big}</html>");
+        Mock::given(path("/html/Users"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(page, "text/html"))
+            .mount(&server)
+            .await;
+        let client = reqwest::Client::new();
+        let t = Duration::from_secs(10);
+        assert_eq!(check(&client, &format!("{}/ok", server.uri()), None, t).await, Ok(()));
+        let e = check(&client, &format!("{}/html", server.uri()), None, t).await.unwrap_err();
+        assert_eq!(e.cause, Cause::NotScim);
+        assert!(e.message.contains("not a SCIM ListResponse") && e.message.contains("a web page"), "{}", e.message);
+        // a totalResults after 3 MiB of other members still makes it a ListResponse: member order is free
+        assert_eq!(check(&client, &format!("{}/other", server.uri()), None, t).await, Ok(()));
+    }
+
+    #[test]
+    fn the_scan_finds_a_list_response_in_any_member_order_and_only_at_the_top() {
+        let scan = |parts: &[&str]| {
+            let mut s = ListScan::default();
+            parts.iter().for_each(|p| s.feed(p.as_bytes()));
+            s.verdict()
+        };
+        assert_eq!(
+            scan(&[
+                r#"{"Resources": [{"totalResults": 1, "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"]}], "#
+            ]),
+            None
+        );
+        assert_eq!(scan(&[r#"{"Resources": [], "totalRes"#, r#"ults" :  12}"#]), Some(true));
+        assert_eq!(
+            scan(&[
+                r#"{"a": "\"totalResults\": 1", "schemas": ["urn:ietf:params:scim:api:mes"#,
+                r#"sages:2.0:ListResponse"]}"#
+            ]),
+            Some(true)
+        );
+        assert_eq!(scan(&[r#"  <html>"#]), Some(false));
+        assert_eq!(scan(&[r#"{"totalResults": "many"}"#]), None);
     }
 }

@@ -419,6 +419,8 @@ pub struct RunOutcome {
     pub results: Vec<ScenarioResult>,
     /// Wall time in milliseconds.
     pub duration_ms: f64,
+    /// Whether the run was interrupted (Ctrl-C): its results are partial, whatever their verdicts.
+    pub interrupted: bool,
     /// Redactor for every text derived from this run.
     #[serde(skip)]
     pub redactor: Redactor,
@@ -468,6 +470,13 @@ impl Runner {
                 return;
             }
             tokio::time::sleep(left.min(Duration::from_millis(100))).await;
+        }
+    }
+
+    /// Resolves once the run is interrupted (polls the flag every 20 ms).
+    async fn until_interrupted(&self) {
+        while !self.is_interrupted() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -552,6 +561,7 @@ impl Runner {
             capabilities,
             results,
             duration_ms: ms(started.elapsed()),
+            interrupted: self.is_interrupted(),
             redactor: self.redactor(),
         }
     }
@@ -579,7 +589,16 @@ impl Runner {
         let profile = Profile::of(Idp::Rfc);
         for (path, what) in [("/ServiceProviderConfig", "spc"), ("/ResourceTypes", "types"), ("/Schemas", "schemas")] {
             let req = self.bare(&resolved, &profile, Method::GET, path);
-            match self.send(&resolved, &profile, &req).await {
+            // Ctrl-C: no discovery request starts, and the one in flight is abandoned (a GET changes nothing)
+            let sent = tokio::select! {
+                r = self.send(&resolved, &profile, &req), if !self.is_interrupted() => Some(r),
+                _ = self.until_interrupted() => None,
+            };
+            let Some(sent) = sent else {
+                caps.notes.push(format!("discovery stopped at GET {path}: {INTERRUPTED}"));
+                break;
+            };
+            match sent {
                 Ok(obs) if obs.status == 200 && obs.json().is_some() => {
                     let mut body = obs.json().cloned().unwrap_or(Value::Null);
                     redactor.scrub_json(&mut body);

@@ -126,3 +126,36 @@ fn bad_scenarios_and_bad_arguments_exit_2() {
     let out = scimcheck(&["run"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "--base-url or --reference is required");
 }
+
+/// Issue 23 item 9: every numeric option is range-checked by the one shared parser; an out-of-range value is a
+/// usage error (exit 2) naming the option, never a panic (exit 101) — `Duration` cannot hold `1e300` seconds.
+#[test]
+fn numeric_options_out_of_range_are_usage_errors_not_panics() {
+    let out = TempDir::new();
+    let o = out.0.to_str().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["run", "--reference", "--timeout", "1e300"],
+        vec!["run", "--reference", "--timeout=-1"],
+        vec!["run", "--reference", "--timeout", "NaN"],
+        vec!["run", "--reference", "--jobs", "100000000"],
+        vec!["run", "--reference", "--body-limit", "0"],
+        vec!["simulate", "--idp", "okta", "--reference", "--max-wait", "1e300"],
+        vec!["simulate", "--idp", "okta", "--reference", "--timeout", "1e300"],
+        vec!["simulate", "--idp", "okta", "--reference", "--rate", "1e-300"],
+        vec!["simulate", "--idp", "okta", "--reference", "--rate", "0"],
+        vec!["simulate", "--idp", "okta", "--reference", "--concurrency", "0"],
+        vec!["simulate", "--idp", "okta", "--reference", "--chunk", "0"],
+        vec!["simulate", "--idp", "okta", "--reference", "--users", "1000000000000"],
+        vec!["simulate", "--idp", "okta", "--reference", "--max-attempts", "0"],
+        vec!["record", "--upstream", "http://127.0.0.1:9/scim", "--out", o, "--idle", "100000000000000000000000h"],
+        vec!["record", "--upstream", "http://127.0.0.1:9/scim", "--out", o, "--body-limit", "0"],
+        vec!["bench", "--huge-bodies", "--body-mib", "1e300"],
+    ];
+    for args in cases {
+        let res = scimcheck(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(2), "{args:?}: {err}");
+        let option = args.iter().rev().find(|a| a.starts_with("--")).unwrap().split('=').next().unwrap();
+        assert!(err.contains(option) && !err.contains("panicked"), "{args:?}: {err}");
+    }
+}

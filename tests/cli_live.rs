@@ -166,6 +166,79 @@ async fn ctrl_c_stops_new_steps_deletes_created_resources_and_writes_partial_rep
     let html = std::fs::read_to_string(&html_path).expect("a partial HTML report");
     assert!(html.contains("rfc::int::a_create") && html.contains("interrupted by Ctrl-C"), "partial HTML report");
     assert!(stdout.contains("interrupted"), "{stdout}");
+    assert_interrupted_everywhere(&stdout, &report, &xml, &html, 2);
+}
+
+/// Issue 23 item 6: an interrupted run is its own outcome in every report, never "OK" or exit code 0 — the
+/// terminal's last line says INTERRUPTED, the JSON report `"interrupted": true` with the real exit code 130, the
+/// JUnit report marks each unfinished scenario as an error of type `interrupted`, the HTML report's result is
+/// not green.
+fn assert_interrupted_everywhere(stdout: &str, report: &serde_json::Value, xml: &str, html: &str, unfinished: usize) {
+    let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    assert!(last.contains("INTERRUPTED") && !last.ends_with(": OK"), "{stdout}");
+    assert_eq!(report["interrupted"], true, "{report}");
+    assert_eq!(report["exitCode"], 130, "{report}");
+    let errors = xml.matches("type=\"interrupted\"").count();
+    assert_eq!(errors, unfinished, "each unfinished scenario is an error in JUnit:\n{xml}");
+    assert!(html.contains("INTERRUPTED") && !html.contains("badge v-pass\">OK"), "the HTML result is not green");
+}
+
+/// Issue 23 item 5: Ctrl-C during discovery (`/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`) abandons
+/// the request in flight and starts no other: the run ends at once (before, each of them ran to its
+/// `--timeout`), exit 130, with reports that say it was interrupted.
+#[tokio::test]
+async fn ctrl_c_during_discovery_ends_the_run_at_once() {
+    let server = MockServer::start().await;
+    // every discovery endpoint hangs far beyond the test's patience
+    Mock::given(method("GET"))
+        .respond_with(scim(200, json!({"Resources": []})).set_delay(Duration::from_secs(120)))
+        .mount(&server)
+        .await;
+    let dir = TempDir::new();
+    let one = json!({"title": "read", "source": "t", "level": "must", "steps": [
+        {"name": "read", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users/u-1"}, "expect": {"status": 200}}]});
+    write_scenario(&dir.0, "rfc/int/a_read.json", &one);
+    let base = format!("{}/scim", server.uri());
+    let scenarios = dir.arg("");
+    let (json_path, junit, html_path) = (dir.join("report.json"), dir.join("junit.xml"), dir.join("report.html"));
+    let mut cmd = scimcheck_in(
+        &dir.0,
+        &["run", "--base-url", &base, "--token", "int-token", "--no-library", "--scenarios", &scenarios],
+    );
+    cmd.args(["--timeout", "100", "--no-preflight", "--json", json_path.to_str().unwrap()]);
+    cmd.args(["--junit", junit.to_str().unwrap(), "--html", html_path.to_str().unwrap()]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = child.id();
+    let asked = eventually(Duration::from_secs(20), || {
+        !futures::executor::block_on(server.received_requests()).unwrap_or_default().is_empty()
+    })
+    .await;
+    assert!(asked, "discovery never started");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let status = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+    // a bound on a hang, not a speed target: the delayed answers would take 120 s each
+    let waited = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()),
+    )
+    .await;
+    let out = match waited {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            panic!("the run did not end after Ctrl-C during discovery");
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1, "no request started after Ctrl-C: {received:?}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert_interrupted_everywhere(&stdout, &report, &xml, &html, 1);
 }
 
 /// `scimcheck serve` logs each request to stderr like `scim-reference-server` does, without colour codes

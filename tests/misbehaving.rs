@@ -52,10 +52,12 @@ fn first_failure(r: &ScenarioResult) -> String {
 
 fn assert_no_token(outcome: &RunOutcome) {
     let policy = Policy::default();
+    let html = report::html::render(&report::Report::build(outcome, &policy, &report::ReportMeta::default())).unwrap();
     for (what, text) in [
         ("human", report::human(outcome, &policy, &[])),
         ("junit", report::junit(outcome, &policy)),
         ("json", report::json(outcome, &policy, &[])),
+        ("html", html),
     ] {
         assert!(!text.contains(TOKEN), "{what} report leaks the token:\n{text}");
         assert!(!text.contains("9f8e7d6c5b4a"), "{what} report leaks part of the token");
@@ -90,6 +92,14 @@ async fn misbehaving_server_verdicts_and_reasons() {
         ))
         .mount(&server)
         .await;
+    // the token echoed as JSON object keys (issue 23 item 4), nested and in a `Bearer` form
+    Mock::given(path("/scim/v2/key-echo"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!(r#"{{"id":"1","{TOKEN}":{{"Bearer {TOKEN}":[{{"{TOKEN}":1}}]}}}}"#),
+            "application/scim+json",
+        ))
+        .mount(&server)
+        .await;
     Mock::given(path("/scim/v2/slow")).respond_with(json_ok().set_delay(Duration::from_secs(5))).mount(&server).await;
     Mock::given(path("/scim/v2/huge"))
         .respond_with(ResponseTemplate::new(200).set_body_raw(vec![b' '; 50 * 1024 * 1024], "application/scim+json"))
@@ -108,6 +118,7 @@ async fn misbehaving_server_verdicts_and_reasons() {
         get_scenario("slow", "/slow"),
         get_scenario("huge", "/huge"),
         get_scenario("redirect", "/redirect"),
+        get_scenario("key_echo", "/key-echo"),
         get_scenario("zz_fine", "/ok"),
     ];
     let runner = remote(&format!("{}/scim/v2", server.uri()), Duration::from_millis(800));
@@ -149,6 +160,7 @@ async fn misbehaving_server_verdicts_and_reasons() {
     let why = first_failure(r);
     assert!(why.contains("302") && why.contains("not followed") && why.contains("login.example.invalid"), "{why}");
 
+    assert_eq!(result(&outcome, "rfc::misbehaving::key_echo").verdict, Verdict::Pass);
     assert_eq!(result(&outcome, "rfc::misbehaving::zz_fine").verdict, Verdict::Pass);
     assert_eq!(Policy::default().exit_code(&outcome), 1);
 
@@ -156,6 +168,32 @@ async fn misbehaving_server_verdicts_and_reasons() {
     assert_no_token(&outcome);
     let human = report::human(&outcome, &Policy::default(), &[]);
     assert!(human.contains("[redacted]"), "{human}");
+}
+
+/// Issue 23 item 8: a 10 MiB body of 3.4 million empty arrays is not parsed (its structure, not its bytes, is
+/// bounded: `json_bound::MAX_JSON_VALUES`); the step's verdict names the bound, and the run goes on.
+#[tokio::test]
+async fn a_body_of_millions_of_values_is_refused_by_the_parsing_bound() {
+    let server = MockServer::start().await;
+    let mut body = String::with_capacity(10 << 20);
+    body.push('[');
+    body.push_str(&"[],".repeat(3_400_000));
+    body.push_str("[]]");
+    Mock::given(path("/scim/v2/arrays"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/scim+json"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/scim/v2/ok"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"id":"1"}"#, "application/scim+json"))
+        .mount(&server)
+        .await;
+    let runner = remote(&format!("{}/scim/v2", server.uri()), Duration::from_secs(20));
+    let outcome = runner.run(&[get_scenario("arrays", "/arrays")], vec![]).await;
+    let r = result(&outcome, "rfc::misbehaving::arrays");
+    assert_eq!(r.verdict, Verdict::Fail);
+    let why = first_failure(r);
+    assert!(why.contains("at most 1000000 values") && why.contains("not parsed"), "{why}");
+    assert_eq!(r.steps[1].verdict, StepVerdict::Pass, "the run goes on");
 }
 
 #[tokio::test]

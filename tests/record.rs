@@ -595,6 +595,8 @@ async fn proxy_forwards_unchanged_and_refuses_oversized_bodies() {
         listen: "127.0.0.1:0".parse().unwrap(),
         body_limit: 1024,
         tls: Default::default(),
+        limits: Default::default(),
+        upstream_timeout: Duration::from_secs(60),
     })
     .await
     .unwrap();

@@ -70,6 +70,7 @@ fn run_trial(
             capabilities: caps.clone(),
             results: vec![result],
             duration_ms: 0.0,
+            interrupted: false,
             redactor: Default::default(),
         };
         return Err(report::human(&outcome, &policy, &[]).into());

@@ -205,6 +205,25 @@ async fn a_429_storm_is_waited_out_and_nothing_is_lost() {
     assert!(!r.quarantine.would_quarantine);
 }
 
+/// Issue 23 item 10: a `Retry-After` of the largest `u64`, twice on one request, used to crash the simulator
+/// ("overflow when adding duration to instant"; Okta's doubling of the previous wait overflowed too); each wait
+/// is capped at `--max-wait` (0.25 s here), the request is retried and nothing is lost, for both engines.
+#[tokio::test]
+async fn a_retry_after_beyond_any_clock_is_capped_and_the_run_completes() {
+    for dialect in [ENTRA, OKTA] {
+        let s = sim_faults::spawn(SimFault::HugeRetryAfter).await;
+        let run = Run { users: 30, groups: 2, concurrency: 1, ..Run::new(dialect) };
+        let (target, mut opts) = target_and_options(&s, &run);
+        opts.engine.max_wait = Some(Duration::from_millis(250));
+        let r = simulate::run(target, opts).await.expect("the simulation runs");
+        assert_eq!(s.seen.injected.load(Ordering::SeqCst), 2);
+        assert_eq!(r.retries.get("429"), Some(&2), "{}", summary(&r));
+        assert_eq!(r.backoff_seconds, 0.5, "each wait is the --max-wait cap: {}", summary(&r));
+        assert_eq!(r.exit_code, 0, "{}", summary(&r));
+        s.server.shutdown().await;
+    }
+}
+
 #[tokio::test]
 async fn every_tenth_write_failing_with_500_is_retried_in_later_cycles() {
     for dialect in [ENTRA, OKTA] {

@@ -28,7 +28,7 @@ use crate::snapshot::SnapshotStore;
 pub const TOKEN_ENV: &str = "SCIMCHECK_TOKEN";
 
 /// Exit code of an interrupted run (128 + SIGINT, as shells report it).
-pub const EXIT_INTERRUPTED: i32 = 130;
+pub const EXIT_INTERRUPTED: i32 = report::EXIT_INTERRUPTED;
 
 /// Everything `run` needs, after flags, the config file and defaults are merged.
 #[derive(Debug, Clone)]
@@ -104,15 +104,20 @@ impl Settings {
             Target::Remote { base_url, credential }
         };
         let timeout = args.timeout.or(config.timeout).unwrap_or(30.0);
-        if !timeout.is_finite() || timeout <= 0.0 {
-            return Err("--timeout must be a positive number of seconds".into());
+        let max = crate::options::MAX_TIMEOUT.as_secs_f64();
+        if !timeout.is_finite() || timeout < 0.001 || timeout > max {
+            return Err(format!("--timeout (or timeout in the settings file) must be between 0.001 and {max} seconds"));
+        }
+        let jobs = args.jobs.or(config.jobs).unwrap_or(4);
+        if !(1..=1024).contains(&jobs) {
+            return Err("--jobs (or jobs in the settings file) must be between 1 and 1024".into());
         }
         let mut ca_certs = config.ca_cert.clone();
         ca_certs.extend(args.ca_cert.iter().cloned());
         Ok(Settings {
             target,
             select,
-            jobs: args.jobs.or(config.jobs).unwrap_or(4).max(1),
+            jobs,
             timeout: Duration::from_secs_f64(timeout),
             snapshots: args.snapshots.clone().or(config.snapshots.clone()),
             expectations: args.expectations.clone().or(config.expectations.clone()),

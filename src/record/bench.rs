@@ -137,6 +137,8 @@ pub async fn measure(rounds: usize) -> Result<ProxyOverhead, String> {
         listen: "127.0.0.1:0".parse().expect("a socket address"),
         body_limit: 1 << 20,
         tls: tls.clone(),
+        limits: Default::default(),
+        upstream_timeout: std::time::Duration::from_secs(60),
     })
     .await?;
     // The IdP's base URL is the proxy's root: every path is forwarded below the upstream's base URL.

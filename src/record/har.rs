@@ -88,7 +88,7 @@ pub fn read_har(text: &str, base_url: Option<&str>) -> Result<HarImport, String>
             if lower.starts_with(':') || lower == "host" || lower == "content-length" {
                 continue;
             }
-            if CREDENTIAL_HEADERS.contains(&lower.as_str()) {
+            if CREDENTIAL_HEADERS.contains(&lower.as_str()) || super::credentials::is_credential_name(&lower) {
                 if lower == "authorization" {
                     credential = Some(CredentialStyle::of(value));
                 }
@@ -141,7 +141,7 @@ pub fn read_har(text: &str, base_url: Option<&str>) -> Result<HarImport, String>
             elapsed_ms,
             method: method.to_ascii_uppercase(),
             path,
-            query: url.query().unwrap_or("").to_string(),
+            query: super::credentials::scrub_query(url.query().unwrap_or(""), &mut out.secrets),
             request_headers,
             credential,
             request_body,
@@ -177,9 +177,39 @@ fn scim_path(url: &reqwest::Url, base: Option<&reqwest::Url>) -> Option<String> 
     }
 }
 
+/// Default of `import --max-har-size`: 32 MiB. A HAR is parsed whole and takes several times its size in
+/// memory (a 75.6 MB file peaked at 580 MB).
+pub const DEFAULT_MAX_HAR_SIZE: usize = 32 << 20;
+
+/// Reads a HAR file of at most `max` bytes; a larger one (by its size, or by what can be read from it — a pipe
+/// has no size) is refused with the bound named, before it is parsed.
+pub fn read_bounded(path: &Path, max: usize) -> Result<String, String> {
+    use std::io::Read;
+    let too_large = |size: String| {
+        format!(
+            "{}: the HAR file is {size}, over the --max-har-size of {max} bytes ({:.0} MiB); export fewer entries \
+             (or only the SCIM requests), or raise --max-har-size",
+            path.display(),
+            max as f64 / (1 << 20) as f64
+        )
+    };
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Ok(m) = file.metadata() {
+        if m.is_file() && m.len() > max as u64 {
+            return Err(too_large(format!("{} bytes", m.len())));
+        }
+    }
+    let mut bytes = Vec::new();
+    file.take(max as u64 + 1).read_to_end(&mut bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.len() > max {
+        return Err(too_large(format!("more than {max} bytes")));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("{}: not UTF-8 text: {e}", path.display()))
+}
+
 /// Runs `scimcheck import --har`.
 pub fn import_command(args: ImportArgs) -> Result<i32, String> {
-    let text = std::fs::read_to_string(&args.har).map_err(|e| format!("{}: {e}", args.har.display()))?;
+    let text = read_bounded(&args.har, args.max_har_size)?;
     let import = read_har(&text, args.base_url.as_deref()).map_err(|e| format!("{}: {e}", args.har.display()))?;
     for n in &import.notes {
         println!("note: {n}");
@@ -225,5 +255,62 @@ mod tests {
         assert_eq!(with_base.flows[0].path, "/Users");
         assert!(read_har("{}", None).unwrap_err().contains("log.entries"));
         assert!(read_har("nope", None).unwrap_err().contains("invalid JSON"));
+    }
+
+    /// Issue 23 item 17: a HAR over `--max-har-size` is refused before it is read whole, naming the bound.
+    #[test]
+    fn a_har_over_the_bound_is_refused_before_it_is_read() {
+        let path = std::env::temp_dir().join(format!("scimcheck-har-bound-{}.har", std::process::id()));
+        std::fs::write(&path, format!("{{\"log\": {{\"entries\": [], \"pad\": \"{}\"}}}}", "x".repeat(4096))).unwrap();
+        let e = read_bounded(&path, 1024).unwrap_err();
+        assert!(e.contains("--max-har-size of 1024 bytes") && e.contains("bytes"), "{e}");
+        assert!(read_bounded(&path, 1 << 20).unwrap().contains("entries"));
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    /// Issue 23 item 15: a token in the query string (`access_token`, RFC 6750 §2.3; `api_key`) or in a
+    /// credential-named header is not written, neither where it was sent nor where the server echoed it.
+    #[test]
+    fn credentials_in_query_strings_are_not_written() {
+        let (token, key, header) = ("qtok-5f4e3d2c1b0a", "akey-0a1b2c3d4e5f", "htok-77665544");
+        let listed = serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": 0, "Resources": [], "next": format!("/Users?access_token={token}&api_key={key}")});
+        let har = serde_json::json!({"log": {"version": "1.2", "creator": {"name": "mitmproxy", "version": "10"}, "entries": [
+            {"startedDateTime": "2026-01-01T10:00:00.000Z", "time": 5.5,
+             "request": {"method": "GET",
+                         "url": format!("https://idp.example.com/scim/v2/Users?filter=userName+eq+%22a%22&access_token={token}&api_key={key}"),
+                         "headers": [{"name": "X-Auth-Token", "value": header}, {"name": "User-Agent", "value": "Okta SCIM Client 1.0.0"}],
+                         "queryString": [{"name": "access_token", "value": token}]},
+             "response": {"status": 200, "headers": [{"name": "Content-Type", "value": "application/scim+json"},
+                                                      {"name": "X-Echo", "value": header}],
+                          "content": {"mimeType": "application/scim+json", "text": listed.to_string()}}}
+        ]}});
+        let imp = read_har(&har.to_string(), None).unwrap();
+        assert_eq!(imp.flows[0].query, "filter=userName+eq+%22a%22");
+        assert!(imp.flows[0].request_headers.iter().all(|(n, _)| n != "x-auth-token"));
+        let out = std::env::temp_dir().join(format!("scimcheck-har-query-{}", std::process::id()));
+        let options = crate::record::ConvertOptions {
+            idp: crate::record::proxy::IdpChoice::Auto,
+            origin: "test".into(),
+            now: chrono::Utc::now(),
+        };
+        crate::record::convert::write_all(&imp.flows, &options, &out, &imp.secrets).unwrap();
+        let mut texts = String::new();
+        let mut dirs = vec![out.clone()];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else {
+                    texts.push_str(&std::fs::read_to_string(&p).unwrap());
+                }
+            }
+        }
+        std::fs::remove_dir_all(&out).unwrap();
+        assert!(texts.contains("userName"), "a scenario was written: {texts}");
+        for secret in [token, key, header] {
+            assert!(!texts.contains(secret), "{secret} written:\n{texts}");
+        }
     }
 }

@@ -10,15 +10,18 @@
 //! - [`values`]: IdP-generated values (userNames, e-mails, names, GUIDs, placeholder passwords) → variables with
 //!   generators of the same shape.
 //!
-//! Secrets: an `Authorization`, `Proxy-Authorization` or `Cookie` value is never stored in a flow. Every value
-//! seen in such a header is also kept in memory as a secret, and every file the recorder writes is scrubbed
-//! with it before it is written (research simulator.md §D.5).
+//! Secrets: an `Authorization`, `Proxy-Authorization` or `Cookie` value (any credential-named header) is never
+//! stored in a flow, nor a credential-named query parameter (`access_token`, RFC 6750 §2.3; `api_key`). Every
+//! value seen in either is also kept in memory as a secret, and every file the recorder writes is scrubbed with
+//! it before it is written ([`credentials`]).
 
 pub mod bench;
 pub mod convert;
+pub mod credentials;
 pub mod har;
 pub mod proxy;
 pub mod recognize;
+pub mod target;
 pub mod values;
 
 use serde::{Deserialize, Serialize};
@@ -74,7 +77,8 @@ impl CredentialStyle {
     }
 }
 
-/// Request headers that carry credentials: never stored, their values become secrets.
+/// Request headers that carry credentials: never stored, their values become secrets. Any other header whose
+/// name [`credentials::is_credential_name`] recognises (`X-Auth-Token`, …) is treated the same way.
 pub const CREDENTIAL_HEADERS: &[&str] = &["authorization", "proxy-authorization", "cookie", "x-api-key"];
 
 /// A captured body: the bytes as text, or a mark that it was longer than the capture limit.

@@ -5,7 +5,8 @@
 //! arrives — and the upstream's status, headers and body are streamed back unchanged. The copy kept for the
 //! recording is taken on the side (up to the capture limit), so the IdP sees the upstream's answer byte for byte.
 //! A request body larger than `--body-limit` is refused with 413 (RFC 7644 §3.12) before the upstream sees a
-//! complete request, so nothing is half-applied.
+//! complete request, so nothing is half-applied. A path whose dot segments climb out of the upstream's base path
+//! is refused with 400 and never forwarded ([`super::target`]); other dot segments are removed before forwarding.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -57,14 +58,14 @@ pub struct RecordArgs {
     #[arg(long, value_enum, default_value = "auto")]
     pub idp: IdpChoice,
     /// Stop after this many requests have been answered.
-    #[arg(long)]
+    #[arg(long, value_parser = |s: &str| crate::options::count_in(s, 1, usize::MAX))]
     pub stop_after: Option<usize>,
-    /// Stop when no request has arrived for this long (e.g. `30s`, `5m`, `1h`).
+    /// Stop when no request has arrived for this long (e.g. `30s`, `5m`, `1h`), 1 ms to 30 days.
     #[arg(long, value_parser = parse_duration)]
     pub idle: Option<Duration>,
     /// Largest request body forwarded, in bytes; larger ones are answered 413. Response bodies are always
     /// forwarded whole; the recording keeps at most this many bytes of each.
-    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
+    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT, value_parser = crate::options::body_limit)]
     pub body_limit: usize,
     /// Also trust the CA certificates in this PEM file for the upstream (repeatable).
     #[arg(long = "ca-cert")]
@@ -72,6 +73,18 @@ pub struct RecordArgs {
     /// Do not verify the upstream's TLS certificate (test setups only).
     #[arg(long)]
     pub insecure: bool,
+    /// Time a request head may take to arrive (a client dripping its headers is closed), 1 ms to 1 day.
+    #[arg(long, default_value = "10s", value_parser = crate::options::idle)]
+    pub header_timeout: Duration,
+    /// How long an idle keep-alive connection from the IdP stays open, 1 ms to 1 day.
+    #[arg(long, default_value = "60s", value_parser = crate::options::idle)]
+    pub idle_timeout: Duration,
+    /// Connections from the IdP open at once (more wait in the kernel's queue), 1 to 1,024.
+    #[arg(long, default_value_t = 512, value_parser = crate::options::parallelism)]
+    pub max_connections: usize,
+    /// Time the upstream has to answer a forwarded request (head and body); past it the IdP gets 504.
+    #[arg(long, default_value = "60s", value_parser = crate::options::idle)]
+    pub upstream_timeout: Duration,
 }
 
 /// `scimcheck import`.
@@ -89,28 +102,21 @@ pub struct ImportArgs {
     /// The SCIM base URI the IdP called (default: everything before the first `/Users`, `/Groups`, … segment).
     #[arg(long)]
     pub base_url: Option<String>,
+    /// Largest HAR file read, in bytes (default 32 MiB, at most 1 GiB); a HAR is read whole and takes several
+    /// times its size in memory, so a larger one is refused with this bound named.
+    #[arg(long, default_value_t = super::har::DEFAULT_MAX_HAR_SIZE, value_parser = crate::options::body_limit)]
+    pub max_har_size: usize,
 }
 
 /// Default request body limit: 10 MiB (Okta's largest group PATCH of 1000 members is far below).
 pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 
-/// Parses `250ms`, `30s`, `5m`, `1h` (a bare number is seconds).
+/// Parses `record --idle`: `250ms`, `30s`, `5m`, `1h`, `2d` (a bare number is seconds), 1 ms to 30 days
+/// ([`crate::options::idle`], the parser every command shares).
+///
+/// Errors: not a duration, or out of range.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a duration (e.g. 30s, 5m, 1h)"))?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "" | "s" => n,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        other => return Err(format!("unknown unit `{other}` in `{s}` (ms, s, m, h)")),
-    };
-    if !secs.is_finite() || secs <= 0.0 {
-        return Err(format!("`{s}` must be a positive duration"));
-    }
-    Ok(Duration::from_secs_f64(secs))
+    crate::options::idle(s)
 }
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) and `Host`: these belong to one connection, not to the request.
@@ -177,6 +183,13 @@ pub struct ProxyConfig {
     pub body_limit: usize,
     /// TLS trust for the upstream (`--ca-cert`, `--insecure`).
     pub tls: crate::http::TlsOptions,
+    /// Header, idle and connection bounds of the listening side: the reference server's accept loop
+    /// ([`scim_reference_server::serve`]), so a client dripping headers, holding idle connections or opening
+    /// thousands of them cannot hold the proxy (its body timeout does not apply: bodies are streamed).
+    pub limits: scim_reference_server::serve::Limits,
+    /// Time the upstream has to answer a forwarded request, head and body; past it the IdP gets 504 (RFC 9110
+    /// §15.6.5).
+    pub upstream_timeout: Duration,
 }
 
 /// What the proxy has captured so far.
@@ -262,15 +275,10 @@ impl RunningProxy {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let capture = Arc::new(Capture::default());
         let shared = Arc::new(Shared { client: forwarding_client(&config.tls)?, config, capture: capture.clone() });
-        let app = Router::new().fallback(forward).with_state(shared);
+        let app = Router::new().fallback(forward).with_state(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let limits = shared.config.limits;
+        let task = tokio::spawn(scim_reference_server::serve::serve(listener, app, limits, rx));
         Ok(RunningProxy { addr, capture, shutdown: Some(tx), task, started: Instant::now() })
     }
 
@@ -366,8 +374,18 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let started = chrono::Utc::now();
     let limit = shared.config.body_limit;
     let (parts, body) = req.into_parts();
-    let path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
+    let path = match super::target::normalise(parts.uri.path()) {
+        Ok(p) => p,
+        Err(super::target::Escapes) => {
+            // never forwarded, never recorded: it names something outside the SCIM API the recording is about
+            capture.in_flight.fetch_sub(1, Ordering::SeqCst);
+            return scim_error(
+                StatusCode::BAD_REQUEST,
+                "scimcheck record: the request path leaves the upstream's base path through dot segments (RFC 3986 §5.2.4); it was not forwarded",
+            );
+        }
+    };
 
     let mut forwarded = reqwest::header::HeaderMap::new();
     let mut request_headers = Vec::new();
@@ -378,7 +396,7 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             continue;
         }
         forwarded.append(name.clone(), value.clone());
-        if CREDENTIAL_HEADERS.contains(&n) {
+        if CREDENTIAL_HEADERS.contains(&n) || super::credentials::is_credential_name(n) {
             let v = lossy(value);
             if n == "authorization" {
                 credential = Some(CredentialStyle::of(&v));
@@ -393,7 +411,15 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         elapsed_ms: 0.0,
         method: parts.method.as_str().to_string(),
         path: path.clone(),
-        query: query.clone().unwrap_or_default(),
+        query: match &query {
+            Some(q) => {
+                let mut seen = Vec::new();
+                let kept = super::credentials::scrub_query(q, &mut seen);
+                capture.secrets.lock().expect("lock").extend(seen);
+                kept
+            }
+            None => String::new(),
+        },
         request_headers,
         credential,
         request_body: CapturedBody::Empty,
@@ -422,7 +448,8 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let has_body = declared.is_some_and(|n| n > 0) || parts.headers.contains_key(header::TRANSFER_ENCODING);
 
     let url = shared.config.upstream.url_for(&path, query.as_deref());
-    let mut builder = shared.client.request(parts.method.clone(), url).headers(forwarded);
+    let upstream_timeout = shared.config.upstream_timeout;
+    let mut builder = shared.client.request(parts.method.clone(), url).headers(forwarded).timeout(upstream_timeout);
     let request_copy = Arc::new(Mutex::new(Vec::<u8>::new()));
     let over_limit = Arc::new(std::sync::atomic::AtomicBool::new(false));
     if has_body {
@@ -454,6 +481,19 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
                 flow.error = Some(format!("request body over the limit of {limit} bytes; forwarding was aborted"));
                 capture.push(seq, flow);
                 return too_large();
+            }
+            if e.is_timeout() {
+                let secs = upstream_timeout.as_secs_f64();
+                flow.status = 504;
+                flow.error = Some(format!("the upstream did not answer within {secs} s"));
+                capture.push(seq, flow);
+                return scim_error(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    &format!(
+                        "scimcheck record: the upstream {} did not answer within {secs} s (--upstream-timeout)",
+                        shared.config.upstream.display()
+                    ),
+                );
             }
             let why = describe(&e);
             flow.status = 502;
@@ -577,8 +617,21 @@ pub async fn record_command(args: RecordArgs) -> Result<i32, String> {
         eprintln!("{}", crate::http::INSECURE_WARNING);
     }
     let tls = crate::http::TlsOptions { ca_certs: args.ca_cert.clone(), insecure: args.insecure };
-    let proxy =
-        RunningProxy::start(ProxyConfig { upstream, listen: args.listen, body_limit: args.body_limit, tls }).await?;
+    let limits = scim_reference_server::serve::Limits {
+        header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections: args.max_connections,
+        ..Default::default()
+    };
+    let proxy = RunningProxy::start(ProxyConfig {
+        upstream,
+        listen: args.listen,
+        body_limit: args.body_limit,
+        tls,
+        limits,
+        upstream_timeout: args.upstream_timeout,
+    })
+    .await?;
     println!("scimcheck record: listening on http://{}, forwarding to {display}", proxy.addr);
     let mut stops = vec!["Ctrl-C".to_string()];
     if let Some(n) = args.stop_after {

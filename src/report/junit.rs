@@ -61,6 +61,13 @@ pub fn render_report(report: &Report) -> io::Result<String> {
 fn case(s: &ScenarioReport, drift_warn: bool) -> TestCase {
     let detail = detail_text(s, drift_warn);
     let status = match s.verdict {
+        // a scenario the interrupt left unfinished is no skip: the run did not judge it (an error, so CI is red)
+        Verdict::Skip if super::unfinished(s.reason.as_deref()) => {
+            let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+            st.set_type("interrupted");
+            st.set_message(s.reason.clone().unwrap_or_default());
+            st
+        }
         Verdict::Skip => {
             let mut st = TestCaseStatus::skipped();
             st.set_message(s.reason.clone().unwrap_or_default());

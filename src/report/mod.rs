@@ -38,6 +38,14 @@ pub mod spool;
 pub mod text;
 
 pub use json::json;
+
+/// Exit code of an interrupted run (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// Whether a scenario result is one the interrupt left unfinished (not started, or stopped between steps).
+pub fn unfinished(reason: Option<&str>) -> bool {
+    reason == Some(crate::runner::INTERRUPTED)
+}
 pub use junit::junit;
 pub use model::{Report, ReportMeta, REPORT_VERSION};
 pub use text::{human, human_after_live};
@@ -63,8 +71,12 @@ impl Policy {
         }
     }
 
-    /// 0 when nothing failed the run, 1 otherwise.
+    /// 0 when nothing failed the run, 1 otherwise; [`EXIT_INTERRUPTED`] (130) for an interrupted run, whatever
+    /// its partial results say.
     pub fn exit_code(&self, outcome: &RunOutcome) -> i32 {
+        if outcome.interrupted {
+            return EXIT_INTERRUPTED;
+        }
         i32::from(outcome.results.iter().any(|r| self.fails_run(r)))
     }
 }

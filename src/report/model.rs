@@ -63,8 +63,12 @@ pub struct Report {
     pub duration_ms: f64,
     /// The exit policy.
     pub policy: Policy,
-    /// The process exit code the run ended with (0 or 1).
+    /// The process exit code the run ended with (0, 1, or 130 when interrupted).
     pub exit_code: i32,
+    /// Whether the run was interrupted (Ctrl-C): the results are partial; unfinished scenarios are skips whose
+    /// `reason` is `interrupted (Ctrl-C)`.
+    #[serde(default)]
+    pub interrupted: bool,
     /// What the server advertised.
     pub capabilities: CapabilitiesReport,
     /// Run-level notes.
@@ -385,6 +389,7 @@ impl Report {
             duration_ms: outcome.duration_ms,
             policy: *policy,
             exit_code: policy.exit_code(outcome),
+            interrupted: outcome.interrupted,
             capabilities: CapabilitiesReport {
                 features,
                 authentication_schemes: schemes,
@@ -409,6 +414,7 @@ impl Report {
             duration_ms: self.duration_ms,
             policy: self.policy,
             exit_code: self.exit_code,
+            interrupted: self.interrupted,
             capabilities: self.capabilities.clone(),
             notes: self.notes.clone(),
             body_limit: self.body_limit,

@@ -80,13 +80,16 @@ fn summary(out: &mut String, outcome: &RunOutcome, policy: &Policy) {
         );
     }
     let failing = outcome.results.iter().filter(|r| policy.fails_run(r)).count();
-    let _ = writeln!(
-        out,
-        "\n{} in {:.2} s{}",
-        total.text(),
-        outcome.duration_ms / 1000.0,
-        if failing == 0 { String::from(": OK") } else { format!(": {failing} scenario(s) fail the run") }
-    );
+    let unfinished = outcome.results.iter().filter(|r| super::unfinished(r.reason.as_deref())).count();
+    let verdict = if outcome.interrupted {
+        let failed = if failing == 0 { String::new() } else { format!(", {failing} scenario(s) fail the run") };
+        format!(": INTERRUPTED (Ctrl-C): partial results, {unfinished} scenario(s) did not run to their end{failed}")
+    } else if failing == 0 {
+        String::from(": OK")
+    } else {
+        format!(": {failing} scenario(s) fail the run")
+    };
+    let _ = writeln!(out, "\n{} in {:.2} s{verdict}", total.text(), outcome.duration_ms / 1000.0);
 }
 
 /// Whether a skip reason is the user's selection rather than the target's capabilities.

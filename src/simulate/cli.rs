@@ -26,10 +26,10 @@ pub struct SimulateArgs {
     #[arg(long, value_enum)]
     pub idp: SimIdp,
     /// Source users to generate.
-    #[arg(long, default_value_t = 1000, conflicts_with = "directory")]
+    #[arg(long, default_value_t = 1000, conflicts_with = "directory", value_parser = crate::options::objects)]
     pub users: usize,
     /// Source groups to generate.
-    #[arg(long, default_value_t = 20, conflicts_with = "directory")]
+    #[arg(long, default_value_t = 20, conflicts_with = "directory", value_parser = crate::options::objects)]
     pub groups: usize,
     /// Seed of the generated directory (the same seed gives the same directory).
     #[arg(long, default_value_t = 1)]
@@ -59,7 +59,7 @@ pub struct SimulateArgs {
     #[arg(long, value_enum, default_value = "oin")]
     pub app_kind: OktaAppKind,
     /// Membership changes per group request (Okta's default is 100; Entra publishes none).
-    #[arg(long, default_value_t = crate::idp::OKTA_DEFAULT_CHUNK)]
+    #[arg(long, default_value_t = crate::idp::OKTA_DEFAULT_CHUNK, value_parser = |s: &str| crate::options::count_in(s, 1, 100_000))]
     pub chunk: usize,
     /// Incremental cycles after the initial one.
     #[arg(long, default_value_t = 0)]
@@ -67,20 +67,21 @@ pub struct SimulateArgs {
     /// Users changed per incremental cycle, as a percentage (`5%`) or a fraction (`0.05`).
     #[arg(long, default_value = "5%", value_parser = super::parse_churn)]
     pub churn: f64,
-    /// Requests in flight at most.
-    #[arg(long, default_value_t = 16)]
+    /// Requests in flight at most, 1 to 1,024.
+    #[arg(long, default_value_t = 16, value_parser = crate::options::parallelism)]
     pub concurrency: usize,
-    /// Requests per second at most (default: unlimited, as Entra for custom apps).
-    #[arg(long)]
+    /// Requests per second at most, one per hour to 1,000,000 (default: unlimited, as Entra for custom apps).
+    #[arg(long, value_parser = crate::options::rate)]
     pub rate: Option<f64>,
-    /// Per-request timeout in seconds (Okta: 60).
-    #[arg(long, default_value_t = 60.0)]
+    /// Per-request timeout in seconds (or `500ms`, `2m`), 1 ms to 1 day (Okta: 60).
+    #[arg(long, default_value_t = 60.0, value_parser = crate::options::timeout_secs)]
     pub timeout: f64,
-    /// Attempts of one request answered 429 (Okta: 10).
-    #[arg(long, default_value_t = 10)]
+    /// Attempts of one request answered 429, 1 to 1,000 (Okta: 10).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_attempts: u32,
-    /// Cap of one back-off wait in seconds (the IdPs wait minutes without Retry-After).
-    #[arg(long)]
+    /// Cap of one back-off wait in seconds (or `5m`), 0 to 1 day [default: 15 min] (the IdPs wait minutes
+    /// without Retry-After; a server may ask for more than any run can wait).
+    #[arg(long, value_parser = crate::options::wait_secs)]
     pub max_wait: Option<f64>,
     /// Retry-only cycles after the last cycle while failures remain (Entra retries failed objects next cycle).
     #[arg(long, default_value_t = 3)]
@@ -163,7 +164,7 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         timeout: Duration::from_secs_f64(args.timeout),
         chunk: args.chunk,
         max_attempts: args.max_attempts,
-        max_wait: args.max_wait.map(Duration::from_secs_f64),
+        max_wait: Some(args.max_wait.map_or(super::backoff::DEFAULT_MAX_WAIT, Duration::from_secs_f64)),
         progress: !args.quiet,
         tls: crate::http::TlsOptions { ca_certs: args.ca_cert.clone(), insecure: args.insecure },
     };
@@ -217,7 +218,10 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
             None => Target::with_token(&base, args.token.as_deref(), args.auth_style),
         }
     };
-    let result = super::run(target, opts).await;
+    let interrupt = super::interrupt::Interrupt::default();
+    // kept for the whole command: a second Ctrl-C while the reports are written still quits at once
+    let _watcher = interrupt.watch_ctrl_c();
+    let result = super::run_interruptible(target, opts, interrupt).await;
     if let Some(s) = server {
         s.shutdown().await;
     }

@@ -279,7 +279,8 @@ pub struct EngineOptions {
     pub chunk: usize,
     /// Attempts of one request under 429 (Okta: 10).
     pub max_attempts: u32,
-    /// Upper bound of one back-off wait (the IdPs' own waits are minutes; tests and impatient runs cap them).
+    /// Upper bound of one back-off wait (the IdPs' own waits are minutes; tests and impatient runs cap them);
+    /// `None` is [`super::backoff::DEFAULT_MAX_WAIT`].
     pub max_wait: Option<Duration>,
     /// Show progress bars.
     pub progress: bool,
@@ -433,19 +434,12 @@ pub struct Http {
     started: Instant,
     next_slot: Mutex<Instant>,
     paused_until: Mutex<Option<Instant>>,
+    announcer: super::backoff::Announcer,
+    /// Ctrl-C: once set, no request starts and the ones in flight are abandoned.
+    pub interrupt: super::interrupt::Interrupt,
     seq: AtomicU64,
     /// The current cycle.
     pub cycle: AtomicU64,
-}
-
-fn parse_retry_after(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    if let Ok(s) = v.parse::<u64>() {
-        return Some(Duration::from_secs(s));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    let secs = (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_milliseconds().max(0) as u64;
-    Some(Duration::from_millis(secs))
 }
 
 impl Http {
@@ -488,6 +482,8 @@ impl Http {
             started: now,
             next_slot: Mutex::new(now),
             paused_until: Mutex::new(None),
+            announcer: Default::default(),
+            interrupt: Default::default(),
             seq: AtomicU64::new(0),
             cycle: AtomicU64::new(0),
         })
@@ -525,7 +521,7 @@ impl Http {
             let slot = {
                 let mut next = self.next_slot.lock().expect("not poisoned");
                 let t = (*next).max(Instant::now());
-                *next = t + Duration::from_secs_f64(1.0 / rate);
+                *next = super::backoff::deadline(t, Duration::from_secs_f64(1.0 / rate));
                 t
             };
             tokio::time::sleep_until(slot.into()).await;
@@ -538,7 +534,9 @@ impl Http {
         let mut okta_wait: Option<Duration> = None;
         loop {
             attempt += 1;
-            self.wait_turn().await;
+            if self.interrupt.or_stop(self.wait_turn()).await.is_none() {
+                return Outcome::NoAnswer;
+            }
             let own_start = Instant::now();
             let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
             let mut b = self.client.request(method, self.url(req)).headers(self.headers.clone());
@@ -547,14 +545,18 @@ impl Http {
             }
             self.stats.own(own_start);
             let sent = Instant::now();
-            let result = tokio::time::timeout(self.opts.timeout, async {
-                let resp = b.send().await?;
-                let status = resp.status().as_u16();
-                let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
-                let bytes = crate::http::read_body(resp, MAX_RESPONSE_BODY).await?;
-                Ok::<_, reqwest::Error>((status, retry_after, bytes))
-            })
-            .await;
+            let result = self
+                .interrupt
+                .or_stop(tokio::time::timeout(self.opts.timeout, async {
+                    let resp = b.send().await?;
+                    let status = resp.status().as_u16();
+                    let retry_after =
+                        resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
+                    let bytes = crate::http::read_body(resp, MAX_RESPONSE_BODY).await?;
+                    Ok::<_, reqwest::Error>((status, retry_after, bytes))
+                }))
+                .await;
+            let Some(result) = result else { return Outcome::NoAnswer };
             let latency = sent.elapsed();
             let own_start = Instant::now();
             let (status, retry_after, json, too_large) = match result {
@@ -573,33 +575,25 @@ impl Http {
             };
             self.record(kind, obj, req, status, latency, json.as_ref());
             if status == 429 && attempt < self.opts.max_attempts {
-                let given = retry_after.as_deref().and_then(parse_retry_after);
-                let wait = match self.opts.dialect {
-                    Dialect::Entra(_) => given,
-                    // simulator.md §B: first wait = Retry-After, else 5 minutes; then doubling.
-                    Dialect::Okta(_) => {
-                        let w = match okta_wait {
-                            None => given.unwrap_or(Duration::from_secs(300)),
-                            Some(prev) => given.map_or(prev * 2, |g| g.max(prev * 2)),
-                        };
-                        okta_wait = Some(w);
-                        Some(w)
-                    }
-                };
-                if let Some(mut wait) = wait {
-                    if let Some(cap) = self.opts.max_wait {
-                        wait = wait.min(cap);
-                    }
+                let given = retry_after.as_deref().and_then(super::backoff::parse_retry_after);
+                let cap = self.opts.max_wait.unwrap_or(super::backoff::DEFAULT_MAX_WAIT);
+                let wait = super::backoff::wait_for(self.opts.dialect, given, okta_wait, cap);
+                okta_wait = wait;
+                if let Some(wait) = wait {
                     *self.stats.retries.lock().expect("not poisoned").entry("429".into()).or_default() += 1;
                     self.stats.backoff_ms.fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
                     self.stats.own(own_start);
-                    let until = Instant::now() + wait;
+                    let until = super::backoff::deadline(Instant::now(), wait);
+                    let what = format!("{} {}", req.method.as_str(), req.path);
+                    self.announcer.announce(until, wait, &what, given, cap);
                     if self.opts.dialect.is_entra() {
                         // Entra pauses the whole job (simulator.md §A "429").
                         let mut p = self.paused_until.lock().expect("not poisoned");
                         *p = Some(p.map_or(until, |t| t.max(until)));
                     }
-                    tokio::time::sleep_until(until.into()).await;
+                    if self.interrupt.or_stop(tokio::time::sleep_until(until.into())).await.is_none() {
+                        return Outcome::NoAnswer;
+                    }
                     continue;
                 }
             }
@@ -716,6 +710,9 @@ pub struct CycleFigures {
     pub changes: BTreeMap<String, u64>,
     /// Wall time in seconds.
     pub seconds: f64,
+    /// Why Okta's import stopped early: the server's paging defect (RFC 7644 §3.4.2.4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paging_defect: Option<String>,
 }
 
 /// The engine.
@@ -794,13 +791,18 @@ impl Engine {
             self.test_connection().await;
         }
         self.users_phase(model, n, &mut fig).await;
-        self.groups_phase(model, n, &mut fig).await;
-        if self.dialect().is_entra() {
+        let go = |e: &Engine| !e.http.interrupt.is_set();
+        if go(self) {
+            self.groups_phase(model, n, &mut fig).await;
+        }
+        if self.dialect().is_entra() && go(self) {
             self.managers_phase(model, n, &mut fig).await;
         }
-        self.members_phase(model, n, &mut fig).await;
-        if n == 0 && !self.dialect().is_entra() {
-            self.import(n).await;
+        if go(self) {
+            self.members_phase(model, n, &mut fig).await;
+        }
+        if n == 0 && !self.dialect().is_entra() && go(self) {
+            fig.paging_defect = self.import(n, model.users.len() + model.groups.len()).await;
         }
         fig.seconds = started.elapsed().as_secs_f64();
         self.cycles.push(fig);
@@ -1124,33 +1126,39 @@ impl Engine {
 
     /// Okta's import: GET /Users and /Groups with `startIndex` and `count=100` until `totalResults`
     /// (okta.md §2 "Import paging").
-    async fn import(&self, n: u16) {
+    /// Okta's import of both collections; returns the paging defect that stopped it, if any
+    /// ([`super::import_paging`]).
+    async fn import(&self, n: u16, objects: usize) -> Option<String> {
+        use super::import_paging::{ImportGuard, Next};
         let d = self.dialect();
         for collection in ["Users", "Groups"] {
             let pb = progress(self.http.opts.progress, 0, &format!("cycle {n}: import {collection}"));
+            let mut guard = ImportGuard::new(collection, objects, idp::OKTA_PAGE);
             let mut start = 1;
             loop {
                 let out =
                     self.http.send(OpKind::ImportPage, ObjRef::None, &d.page(collection, start, idp::OKTA_PAGE)).await;
-                let total =
-                    out.json().and_then(|j| idp::get_ci(j, "totalResults")).and_then(Value::as_u64).unwrap_or(0);
-                let got = out
-                    .json()
-                    .and_then(|j| idp::get_ci(j, "Resources"))
-                    .and_then(Value::as_array)
-                    .map_or(0, |r| r.len());
-                pb.set_length(total);
-                pb.inc(got as u64);
-                if !out.ok() || got == 0 {
+                if !out.ok() {
                     break;
                 }
-                start += got;
-                if start as u64 > total {
-                    break;
+                pb.set_length(
+                    out.json().and_then(|j| idp::get_ci(j, "totalResults")).and_then(Value::as_u64).unwrap_or(0),
+                );
+                match guard.after(start, out.json()) {
+                    Next::Page(next) => {
+                        pb.set_position(next as u64 - 1);
+                        start = next;
+                    }
+                    Next::Done => break,
+                    Next::Defect(why) => {
+                        pb.finish_and_clear();
+                        return Some(why);
+                    }
                 }
             }
             pb.finish_and_clear();
         }
+        None
     }
 }
 

@@ -9,8 +9,11 @@
 //!
 //! How each IdP shapes its requests lives in [`crate::idp`], shared with the recorder.
 
+pub mod backoff;
 pub mod cli;
 pub mod engine;
+pub mod import_paging;
+pub mod interrupt;
 pub mod model;
 pub mod reconcile;
 pub mod report;
@@ -71,16 +74,27 @@ pub fn build_model(opts: &SimOptions) -> Result<model::Model, String> {
 
 /// Runs a whole simulation against `target`.
 pub async fn run(target: Target, opts: SimOptions) -> Result<SimReport, String> {
+    run_interruptible(target, opts, interrupt::Interrupt::default()).await
+}
+
+/// [`run`], stopped by `interrupt` (Ctrl-C): no request starts once it is set, the ones in flight are
+/// abandoned, no further cycle and no read-back runs, and the report says it is partial (exit code 130).
+pub async fn run_interruptible(
+    target: Target,
+    opts: SimOptions,
+    interrupt: interrupt::Interrupt,
+) -> Result<SimReport, String> {
     let t_model = Instant::now();
     let mut model = build_model(&opts)?;
     let model_seconds = t_model.elapsed().as_secs_f64();
     let cpu0 = report::process_cpu();
-    let http = engine::Http::new(target, opts.engine.clone())?;
+    let mut http = engine::Http::new(target, opts.engine.clone())?;
+    http.interrupt = interrupt.clone();
     let mut eng = engine::Engine::new(http);
     let started = Instant::now();
     model.start_cycle();
     eng.cycle(&model, 0, false, BTreeMap::new()).await;
-    for c in 1..=opts.cycles {
+    for c in (1..=opts.cycles).take_while(|_| !interrupt.is_set()) {
         let mut changes: BTreeMap<String, u64> = BTreeMap::new();
         for ch in model.churn(opts.churn) {
             let name = serde_json::to_value(ch.kind).ok().and_then(|v| v.as_str().map(str::to_string));
@@ -90,14 +104,23 @@ pub async fn run(target: Target, opts: SimOptions) -> Result<SimReport, String> 
         eng.cycle(&model, c, false, changes).await;
     }
     let mut extra = 0;
-    while eng.has_escrow() && extra < opts.escrow_retries {
+    while eng.has_escrow() && extra < opts.escrow_retries && !interrupt.is_set() {
         extra += 1;
         eng.cycle(&model, opts.cycles + extra, true, BTreeMap::new()).await;
     }
     let provisioning = started.elapsed();
     let rec_started = Instant::now();
-    let reconciliation =
-        reconcile::reconcile(&eng.http, &model, &|i| eng.ever_provisioned(i), opts.max_differences).await;
+    let reconciliation = if interrupt.is_set() {
+        reconcile::Reconciliation {
+            checked: 0,
+            drift: 0,
+            differences: Vec::new(),
+            unverified: 0,
+            read_error: Some(format!("not run: {}", interrupt::INTERRUPTED)),
+        }
+    } else {
+        reconcile::reconcile(&eng.http, &model, &|i| eng.ever_provisioned(i), opts.max_differences).await
+    };
     let reconcile_time = rec_started.elapsed();
     let cpu = report::process_cpu().zip(cpu0).map(|(a, b)| a.saturating_sub(b));
     Ok(report::build(report::Inputs {
@@ -110,6 +133,7 @@ pub async fn run(target: Target, opts: SimOptions) -> Result<SimReport, String> 
         reconcile_time,
         reconciliation,
         cpu,
+        interrupted: interrupt.is_set(),
     }))
 }
 

@@ -70,11 +70,16 @@ pub struct Difference {
 pub struct Reconciliation {
     /// Objects compared (source users and groups expected, plus server objects read).
     pub checked: usize,
-    /// Number of differences.
+    /// Number of differences found among the objects that could be read (a failed read is none of them).
     pub drift: usize,
     /// The differences (at most the display limit; `drift` counts all).
     pub differences: Vec<Difference>,
-    /// Set when the read-back itself failed (the server could not be read completely).
+    /// Source objects that could not be verified because reading them back failed: every user or group of a
+    /// collection whose paging failed, and the members of a group whose `GET /Groups/{id}` failed. Counted
+    /// apart from `drift`: a failed read says nothing about the server's state.
+    pub unverified: usize,
+    /// Set when the read-back itself failed (the server could not be read completely): the verdict is "could
+    /// not read back", whatever `drift` says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_error: Option<String>,
 }
@@ -320,6 +325,8 @@ pub async fn reconcile(
     let groups = Paging { collection: "Groups", count: 50, extra: None, take: ServerGroup::from_json };
     // Users and groups are read at the same time, so the end of one overlaps the other.
     let (server_users, server_groups) = tokio::join!(read_all(http, users, limit), read_all(http, groups, limit));
+    let (users_read, groups_read) = (server_users.is_ok(), server_groups.is_ok());
+    let mut unverified = 0usize;
     let server_users = server_users.unwrap_or_else(|e| {
         read_error = Some(e);
         Vec::new()
@@ -344,9 +351,14 @@ pub async fn reconcile(
         .buffer_unordered(http.options().concurrency.max(1))
         .collect()
         .await;
+    // a group whose read by id failed: its members are unknown, not empty
+    let mut unreadable: HashSet<usize> = HashSet::new();
     for (k, g) in full {
-        if let Some(g) = g {
-            server_groups[k] = g;
+        match g {
+            Some(g) => server_groups[k] = g,
+            None => {
+                unreadable.insert(k);
+            }
         }
     }
 
@@ -375,6 +387,10 @@ pub async fn reconcile(
         claimed.extend(found.iter().copied());
         let out_of_scope = !u.assigned || u.deleted;
         if out_of_scope && !ever_provisioned(i as u32) {
+            continue;
+        }
+        if !users_read {
+            unverified += 1;
             continue;
         }
         // Okta never deletes users (okta.md §2): a deleted source user stays on the server, inactive.
@@ -434,7 +450,7 @@ pub async fn reconcile(
         }
     }
     // Managers (Entra sends them; Okta's default mapping does not: okta.md §2).
-    if d.is_entra() {
+    if d.is_entra() && users_read {
         let by_id: HashMap<&str, usize> =
             server_users.iter().enumerate().filter_map(|(k, u)| u.id.as_deref().map(|id| (id, k))).collect();
         for i in 0..model.users.len() {
@@ -491,6 +507,10 @@ pub async fn reconcile(
     for (g, src) in model.groups.iter().enumerate() {
         let label = format!("Group {}", src.name);
         let obj = ObjRef::Group(g as u32);
+        if !groups_read {
+            unverified += usize::from(!src.deleted);
+            continue;
+        }
         let found = groups_by_name.get(&src.name.to_lowercase()).cloned().unwrap_or_default();
         gclaimed.extend(found.iter().copied());
         if src.deleted {
@@ -504,6 +524,11 @@ pub async fn reconcile(
             diffs.push(diff(DiffKind::Missing, label, None, None, json!("present"), json!(null), obj));
             continue;
         };
+        if !users_read || unreadable.contains(&k) {
+            // the members cannot be compared: the users or this group could not be read
+            unverified += 1;
+            continue;
+        }
         let sg = &server_groups[k];
         let gid = sg.id.clone();
         let actual: &[String] = sg.members.as_deref().unwrap_or_default();
@@ -561,9 +586,12 @@ pub async fn reconcile(
     attach_requests(&mut diffs, &http.stats.journal.lock().expect("not poisoned"));
     Reconciliation {
         checked: model.users.len() + model.groups.len() + server_users.len() + server_groups.len(),
-        drift: drift + usize::from(read_error.is_some()),
+        drift,
         differences: diffs,
-        read_error,
+        unverified,
+        read_error: read_error.or_else(|| {
+            (!unreadable.is_empty()).then(|| format!("{} group(s) could not be read by id", unreadable.len()))
+        }),
     }
 }
 

@@ -195,7 +195,9 @@ pub struct SimReport {
     pub quarantine: Quarantine,
     /// The reconciliation.
     pub reconciliation: Reconciliation,
-    /// 0 clean, 1 drift or quarantine.
+    /// Whether the run was interrupted (Ctrl-C): the figures are partial, no read-back ran, nothing is judged.
+    pub interrupted: bool,
+    /// 0 clean, 1 drift or quarantine, 130 interrupted.
     pub exit_code: i32,
 }
 
@@ -210,6 +212,8 @@ pub struct Inputs<'a> {
     pub reconcile_time: Duration,
     pub reconciliation: Reconciliation,
     pub cpu: Option<Duration>,
+    /// Whether the run was interrupted (Ctrl-C).
+    pub interrupted: bool,
 }
 
 /// Process CPU time (user + system) from `/proc/self/stat`, where there is one.
@@ -253,8 +257,18 @@ pub fn build(i: Inputs<'_>) -> SimReport {
     }
     let elapsed = i.provisioning.as_secs_f64();
     let compliance = stats.compliance.lock().expect("not poisoned").clone();
-    let q = quarantine(i.dialect, &i.engine.cycles, &compliance);
-    let exit_code = i32::from(q.would_quarantine || i.reconciliation.drift > 0);
+    let mut q = quarantine(i.dialect, &i.engine.cycles, &compliance);
+    let exit_code = if i.interrupted {
+        q = Quarantine {
+            would_quarantine: false,
+            reason: format!("not judged: the run was {}", crate::simulate::interrupt::INTERRUPTED),
+        };
+        crate::simulate::interrupt::EXIT_INTERRUPTED
+    } else {
+        let r = &i.reconciliation;
+        let paging = i.engine.cycles.iter().any(|c| c.paging_defect.is_some());
+        i32::from(q.would_quarantine || r.drift > 0 || r.unverified > 0 || r.read_error.is_some() || paging)
+    };
     let own_ns = stats.own_ns.load(std::sync::atomic::Ordering::Relaxed) as f64;
     SimReport {
         idp: idp_name(i.dialect),
@@ -280,6 +294,7 @@ pub fn build(i: Inputs<'_>) -> SimReport {
         process_cpu_micros_per_request: i.cpu.map(|c| c.as_secs_f64() * 1e6 / operations.max(1) as f64),
         quarantine: q,
         reconciliation: i.reconciliation,
+        interrupted: i.interrupted,
         exit_code,
     }
 }
@@ -309,6 +324,9 @@ impl SimReport {
                 c.reference_failures,
                 c.seconds
             );
+            if let Some(why) = &c.paging_defect {
+                let _ = writeln!(o, "  import stopped: {why}");
+            }
         }
         let _ = writeln!(
             o,
@@ -351,10 +369,20 @@ impl SimReport {
             self.quarantine.reason
         );
         let r = &self.reconciliation;
-        if let Some(e) = &r.read_error {
-            let _ = writeln!(o, "reconciliation: the read-back failed: {e}");
+        match &r.read_error {
+            // a failed read-back is its own verdict: the objects it could not read are not "missing"
+            Some(e) => {
+                let _ = writeln!(o, "reconciliation: could not read back: {e}");
+                let _ = writeln!(
+                    o,
+                    "reconciliation: {} object(s) could not be verified; {} difference(s) among the objects read",
+                    r.unverified, r.drift
+                );
+            }
+            None => {
+                let _ = writeln!(o, "reconciliation: {} objects checked, {} differences", r.checked, r.drift);
+            }
         }
-        let _ = writeln!(o, "reconciliation: {} objects checked, {} differences", r.checked, r.drift);
         for d in &r.differences {
             let attr = d.attribute.as_deref().map(|a| format!(" {a}")).unwrap_or_default();
             let id = d.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
@@ -366,7 +394,16 @@ impl SimReport {
         if r.drift > r.differences.len() {
             let _ = writeln!(o, "  … and {} more (all in --json)", r.drift - r.differences.len());
         }
-        let _ = writeln!(o, "\n{}", if self.exit_code == 0 { "clean: OK" } else { "NOT CLEAN" });
+        let verdict = if self.interrupted {
+            "INTERRUPTED (Ctrl-C): partial figures, no read-back, nothing judged"
+        } else if self.reconciliation.read_error.is_some() {
+            "NOT CLEAN: could not read back"
+        } else if self.exit_code == 0 {
+            "clean: OK"
+        } else {
+            "NOT CLEAN"
+        };
+        let _ = writeln!(o, "\n{verdict}");
         o
     }
 }

@@ -37,6 +37,9 @@ pub enum SimFault {
     Storm429,
     /// Every 10th write answers 500 without being applied.
     Writes5xx,
+    /// Requests 20 and 21 answer 429 with `Retry-After: 18446744073709551615` (the largest `u64`, a valid
+    /// `delay-seconds` of RFC 9110 §10.2.3); with one request at a time, 21 is the retry of 20.
+    HugeRetryAfter,
     /// A filter that matches nothing answers 404 instead of an empty list (Entra quarantines at once).
     NoMatch404,
     /// A page of users without a filter (the read-back) answers 200 with a body of 65 MiB.
@@ -174,6 +177,15 @@ async fn inject(State(st): State<Arc<LayerState>>, req: Request, next: Next) -> 
                 json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "429", "detail": "slow down"}),
             );
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return r;
+        }
+        SimFault::HugeRetryAfter if n == 20 || n == 21 => {
+            st.seen.injected.fetch_add(1, Ordering::SeqCst);
+            let mut r = scim(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "429", "detail": "come back later"}),
+            );
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("18446744073709551615"));
             return r;
         }
         SimFault::Writes5xx if is_write && st.seen.writes.fetch_add(1, Ordering::SeqCst) % 10 == 9 => {

@@ -1,0 +1,88 @@
+//! Ctrl-C in `simulate`: the first interrupt stops sending — no request
+//! starts, the ones in flight are abandoned, back-off waits end — and the run still writes its summary and its
+//! partial JSON and HTML reports, marked interrupted, exit code 130; a second interrupt quits at once.
+//!
+//! One [`Interrupt`] is shared by the engine (every request and wait checks it) and the command line (which sets
+//! it on SIGINT).
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Exit code of an interrupted simulation (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// What an interrupted run's unfinished parts say.
+pub const INTERRUPTED: &str = "interrupted (Ctrl-C)";
+
+/// The shared interrupt flag.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    /// Sets the flag (the first Ctrl-C).
+    pub fn set(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the run was interrupted.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once the flag is set (checked every 20 ms).
+    pub async fn wait(&self) {
+        while !self.is_set() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Runs `f` unless the run is or becomes interrupted: `None` when interrupted (`f` is dropped, which
+    /// abandons a request in flight or ends a wait).
+    pub async fn or_stop<T>(&self, f: impl Future<Output = T>) -> Option<T> {
+        if self.is_set() {
+            return None;
+        }
+        tokio::select! {
+            v = f => Some(v),
+            _ = self.wait() => None,
+        }
+    }
+
+    /// Watches SIGINT for the command line: the first sets the flag and says what happens; the second exits
+    /// with [`EXIT_INTERRUPTED`] at once. Returns the watcher task (abort it when the run is over).
+    pub fn watch_ctrl_c(&self) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                if me.is_set() {
+                    eprintln!("interrupted again: quitting at once");
+                    std::process::exit(EXIT_INTERRUPTED);
+                }
+                me.set();
+                eprintln!(
+                    "interrupted: no new request starts; writing the summary and partial reports (Ctrl-C again quits at once)"
+                );
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_interrupt_abandons_what_is_in_flight_and_starts_nothing() {
+        let i = Interrupt::default();
+        assert_eq!(i.or_stop(async { 7 }).await, Some(7));
+        let j = i.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            j.set();
+        });
+        assert_eq!(i.or_stop(tokio::time::sleep(Duration::from_secs(3600))).await, None);
+        assert_eq!(i.or_stop(async { 7 }).await, None, "nothing starts once interrupted");
+    }
+}

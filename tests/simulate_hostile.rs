@@ -1,0 +1,211 @@
+//! The simulator against servers that misbehave in ways the fault layer cannot express (issue 23, items 11–13),
+//! and against the user: Ctrl-C ends a simulation with its summary and partial reports.
+
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::Request;
+use serde_json::{json, Value};
+
+/// A SCIM server that answers every request after `delay`: lists are empty, creates get a fresh id.
+async fn slow_server(delay: Duration) -> (String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let h = h.clone();
+        async move {
+            let n = h.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(delay).await;
+            let (status, body) = if req.method() == axum::http::Method::POST {
+                (201, json!({"id": format!("id-{n}"), "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}))
+            } else {
+                (
+                    200,
+                    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 0,
+                             "startIndex": 1, "itemsPerPage": 0, "Resources": []}),
+                )
+            };
+            axum::response::Response::builder()
+                .status(status)
+                .header("Content-Type", "application/scim+json")
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/scim/v2"), hits)
+}
+
+/// Issue 23 item 13: the first Ctrl-C stops sending, abandons the requests in flight, and the simulation still
+/// prints its summary and writes its JSON and HTML reports, marked interrupted, exit code 130. Before, Ctrl-C
+/// killed it with no summary and no report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_sending_and_writes_the_summary_and_partial_reports() {
+    let (base, hits) = slow_server(Duration::from_millis(300)).await;
+    let dir = std::env::temp_dir().join(format!("scimcheck-sim-int-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (json_path, html_path) = (dir.join("sim.json"), dir.join("sim.html"));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+        .args(["simulate", "--idp", "okta", "--base-url", &base, "--users", "500", "--groups", "5", "--quiet"])
+        .args(["--concurrency", "2", "--json", json_path.to_str().unwrap(), "--html", html_path.to_str().unwrap()])
+        .env("SCIMCHECK_TOKEN", "sim-int-token")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    for _ in 0..400 {
+        if hits.load(Ordering::SeqCst) >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(hits.load(Ordering::SeqCst) >= 3, "the simulation never started sending");
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let at_interrupt = hits.load(Ordering::SeqCst);
+    // a bound on a hang, not a speed target: 500 users at 300 ms, two at a time, would take minutes
+    let waited =
+        tokio::time::timeout(Duration::from_secs(30), tokio::task::spawn_blocking(move || child.wait_with_output()))
+            .await;
+    let out = match waited {
+        Ok(out) => out.unwrap().unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
+            panic!("the simulation did not end after Ctrl-C");
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
+    assert!(hits.load(Ordering::SeqCst) <= at_interrupt + 2, "no request started after Ctrl-C");
+    assert!(stdout.contains("scimcheck simulate:") && stdout.contains("INTERRUPTED"), "the summary:\n{stdout}");
+    assert!(!stdout.contains("clean: OK") && !stdout.contains("NOT CLEAN"), "nothing judged:\n{stdout}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).expect("a partial JSON")).unwrap();
+    assert_eq!(report["interrupted"], true, "{report}");
+    assert_eq!(report["exitCode"], 130);
+    assert!(report["reconciliation"]["readError"].as_str().unwrap().contains("interrupted"), "{report}");
+    let html = std::fs::read_to_string(&html_path).expect("a partial HTML report");
+    assert!(html.contains("INTERRUPTED"), "the HTML report says so");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A SCIM server that accepts every provisioning request (lookups find nothing, creates get a fresh id, PATCH
+/// succeeds) and answers every read-back page (a list without a filter) with `page(path_and_query)`.
+async fn provisioning_server(
+    page: impl Fn(&str) -> (u16, Value) + Send + Sync + Clone + 'static,
+) -> (String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let (h, page) = (h.clone(), page.clone());
+        async move {
+            let n = h.fetch_add(1, Ordering::SeqCst);
+            let target = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+            let list = |total: usize| {
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": total,
+                       "startIndex": 1, "itemsPerPage": 0, "Resources": []})
+            };
+            let (status, body) = match *req.method() {
+                axum::http::Method::POST => (201, json!({"id": format!("id-{n}")})),
+                axum::http::Method::PATCH | axum::http::Method::PUT => (200, json!({"id": "x"})),
+                axum::http::Method::DELETE => (204, Value::Null),
+                _ if target.contains("filter=") => (200, list(0)),
+                _ => page(&target),
+            };
+            axum::response::Response::builder()
+                .status(status)
+                .header("Content-Type", "application/scim+json")
+                .body(axum::body::Body::from(if body.is_null() { String::new() } else { body.to_string() }))
+                .unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/scim/v2"), hits)
+}
+
+/// Runs `scimcheck simulate` off the runtime; returns (exit code, stdout, the JSON report).
+async fn simulate_cli(args: Vec<String>) -> (Option<i32>, String, Value) {
+    let json_path = std::env::temp_dir().join(format!("scimcheck-sim-h-{}.json", uuid::Uuid::new_v4()));
+    // killed when the future is dropped (a test's bound on a hang ran out)
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"));
+    cmd.arg("simulate").args(&args).args(["--quiet", "--json", json_path.to_str().unwrap()]);
+    cmd.env("SCIMCHECK_TOKEN", "sim-h-token").kill_on_drop(true);
+    let out = cmd.output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = std::fs::read_to_string(&json_path)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}): {stdout}{}", String::from_utf8_lossy(&out.stderr)));
+    let _ = std::fs::remove_file(&json_path);
+    (out.status.code(), stdout, serde_json::from_str(&text).unwrap())
+}
+
+/// Issue 23 item 12: a read-back that fails (401 on every page) says "could not read back" and counts the
+/// objects it could not verify apart; none of them is reported "Missing", and the text and the JSON agree on
+/// the number of differences (before: every user and group "Missing", and one more difference in the count
+/// than in the list).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_read_back_is_could_not_verify_not_missing() {
+    let (base, _) = provisioning_server(|_| {
+        (401, json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "401", "detail": "no"}))
+    })
+    .await;
+    let args = ["--idp", "entra", "--base-url", &base, "--users", "12", "--groups", "3"];
+    let (code, stdout, report) = simulate_cli(args.iter().map(|s| s.to_string()).collect()).await;
+    assert_eq!(code, Some(1), "not clean: {stdout}");
+    let r = &report["reconciliation"];
+    assert_eq!(r["drift"], 0, "{r}");
+    assert_eq!(r["differences"].as_array().unwrap().len(), 0, "{r}");
+    // the 3 groups and the 11 users the engine provisioned (this seed leaves one user never assigned)
+    assert_eq!(r["unverified"], 14, "{r}");
+    assert!(r["readError"].as_str().unwrap().contains("401"), "{r}");
+    assert!(stdout.contains("could not read back") && !stdout.contains("Missing"), "{stdout}");
+    assert!(stdout.contains("14 object(s) could not be verified; 0 difference(s)"), "{stdout}");
+}
+
+/// The `startIndex` of a request target (`/scim/v2/Users?startIndex=101&count=100`), 1 without one.
+fn start_index(target: &str) -> usize {
+    target.split(['?', '&']).find_map(|kv| kv.strip_prefix("startIndex=")).and_then(|v| v.parse().ok()).unwrap_or(1)
+}
+
+/// Issue 23 item 11: Okta's import ends against a server whose paging lies — the same page forever with a
+/// `totalResults` of 10^9, fresh pages forever with 10^12, an empty page long before `totalResults` — with a
+/// verdict naming the defect and RFC 7644 §3.4.2.4. Before, the first two never ended (650,976 requests in 240 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn okta_import_stops_on_paging_that_lies_and_names_the_defect() {
+    type Pager = fn(&str) -> (u16, Value);
+    let same: Pager = |_| {
+        let r: Vec<Value> =
+            (0..100).map(|k| json!({"id": format!("same-{k}"), "userName": format!("same-{k}")})).collect();
+        (200, json!({"totalResults": 1_000_000_000u64, "startIndex": 1, "itemsPerPage": 100, "Resources": r}))
+    };
+    let endless: Pager = |t| {
+        let s = start_index(t);
+        let r: Vec<Value> =
+            (0..100).map(|k| json!({"id": format!("r-{}", s + k), "userName": format!("u{}", s + k)})).collect();
+        (200, json!({"totalResults": 1_000_000_000_000u64, "startIndex": s, "itemsPerPage": 100, "Resources": r}))
+    };
+    let short: Pager = |t| {
+        let s = start_index(t);
+        let r: Vec<Value> = if s == 1 { vec![json!({"id": "only", "userName": "only"})] } else { vec![] };
+        (200, json!({"totalResults": 1_000_000_000_000u64, "startIndex": s, "itemsPerPage": r.len(), "Resources": r}))
+    };
+    for (pager, defect) in [(same, "repeats an earlier page"), (endless, "does not end"), (short, "is empty after 1")] {
+        let (base, hits) = provisioning_server(pager).await;
+        let args = ["--idp", "okta", "--base-url", &base, "--users", "12", "--groups", "3"];
+        let run = simulate_cli(args.iter().map(|s| s.to_string()).collect());
+        // a bound on a hang, not a speed target
+        let (code, stdout, report) = tokio::time::timeout(Duration::from_secs(120), run)
+            .await
+            .unwrap_or_else(|_| panic!("the import never ended ({defect}); {} requests", hits.load(Ordering::SeqCst)));
+        assert_eq!(code, Some(1), "not clean: {stdout}");
+        let why = report["cycles"][0]["pagingDefect"].as_str().unwrap_or_else(|| panic!("no defect: {report}"));
+        assert!(why.contains(defect) && why.contains("RFC 7644 §3.4.2.4"), "{why}");
+        assert!(stdout.contains("import stopped: GET /Users"), "{stdout}");
+        assert!(hits.load(Ordering::SeqCst) < 20_000, "bounded: {} requests", hits.load(Ordering::SeqCst));
+    }
+}
