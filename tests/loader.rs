@@ -247,13 +247,18 @@ fn the_json_schema_matches_the_loader() {
         length: Some(1),
         at_least: Some(1.0),
         matches: Some(String::new()),
+        not_equals: Some(json!(1)),
+        not_before: Some(String::new()),
         when: None,
         basis: None,
     };
     assert_eq!(all.checks_set(), Assertion::CHECKS);
     assert_eq!(
         keys("/$defs/step/properties"),
-        ["basis", "capture", "expect", "kind", "level", "name", "note", "pages", "pause", "repeat", "request"]
+        [
+            "basis", "capture", "expect", "kind", "level", "name", "note", "pages", "pause", "repeat", "request",
+            "withNext"
+        ]
     );
     assert_eq!(
         keys("/$defs/request/properties"),

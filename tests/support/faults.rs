@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use scim_reference_server::{spawn_with, RunningServer, ServerConfig};
 use serde_json::Value;
 
-use super::{faults_azure, faults_okta, faults_rfc};
+use super::{faults_azure, faults_modify, faults_okta, faults_rfc};
 
 /// What a fault sees of a request.
 #[derive(Debug, Clone)]
@@ -181,7 +181,12 @@ pub fn keep(_: &Seen, _: &mut StatusCode, _: &mut Option<Value>) {}
 
 /// Every fault of every library.
 pub fn catalogue() -> Vec<&'static Fault> {
-    faults_okta::FAULTS.iter().chain(faults_azure::FAULTS).chain(faults_rfc::FAULTS).collect()
+    faults_okta::FAULTS
+        .iter()
+        .chain(faults_azure::FAULTS)
+        .chain(faults_rfc::FAULTS)
+        .chain(faults_modify::FAULTS)
+        .collect()
 }
 
 /// A fault by name.
