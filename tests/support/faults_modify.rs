@@ -191,6 +191,14 @@ pub static FAULTS: &[Fault] = &[
         after: keep,
     },
     Fault {
+        name: "patch-read-modify-write-unlocked",
+        description: "a PATCH reads the resource, changes it and writes the whole of it back without a lock: two \
+                      member adds in flight together each write the members they read plus their own (one is \
+                      lost); a PATCH racing a PUT writes back the `name` it read before the PUT",
+        before: patch_read_modify_write_unlocked,
+        after: remember_resources,
+    },
+    Fault {
         name: "externalid-not-stored",
         description: "externalId in a create is dropped: not stored, not echoed, not found by a filter",
         before: externalid_not_stored,
@@ -726,4 +734,59 @@ fn filter_string_operators_case_sensitive(seen: &Seen) -> Before {
         return Before::Pass;
     }
     Before::Query(seen.query_with(&[("filter", Some(rewritten.into_owned()))]))
+}
+
+/// Resource id → its last representation in a response (users and groups).
+static SEEN: Mutex<BTreeMap<String, Value>> = Mutex::new(BTreeMap::new());
+
+fn remember_resources(_: &Seen, status: &mut StatusCode, body: &mut Option<Value>) {
+    if !status.is_success() {
+        return;
+    }
+    let mut copy = body.clone();
+    for_each_resource(&mut copy, |r| {
+        if let Some(id) = r.get("id").and_then(Value::as_str) {
+            lock(&SEEN).insert(id.to_string(), r.clone());
+        }
+    });
+}
+
+/// The read-modify-write of a server without a lock, made deterministic by the fault layer's rendezvous
+/// ([`Before::Together`]): the request is rewritten from the state read before its partner's write lands.
+fn patch_read_modify_write_unlocked(seen: &Seen) -> Before {
+    let id = seen.resource_id().unwrap_or_default().to_string();
+    if seen.is(Method::PUT, "/Users/") {
+        return Before::Together { key: id, body: None, last: false };
+    }
+    if seen.method != Method::PATCH {
+        return Before::Pass;
+    }
+    let Some(read) = lock(&SEEN).get(&id).cloned() else { return Before::Pass };
+    let ops = seen.operations();
+    if seen.path.starts_with("/Groups/") {
+        let mut members: Vec<Value> = read.get("members").and_then(Value::as_array).cloned().unwrap_or_default();
+        let mut adds = false;
+        for op in &ops {
+            if op_name(op) == "add" && op_path(op).is_some_and(|p| p.eq_ignore_ascii_case("members")) {
+                members.extend(op.get("value").and_then(Value::as_array).cloned().unwrap_or_default());
+                adds = true;
+            }
+        }
+        if !adds {
+            return Before::Pass;
+        }
+        let members: Vec<Value> = members.iter().map(|m| json!({"value": m["value"]})).collect();
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "members", "value": members}]
+        });
+        return Before::Together { key: id, body: Some(body), last: false };
+    }
+    // a user: the stale `name` goes back with the PATCH's own changes, after the racing PUT
+    let Some(name) = read.get("name").cloned() else { return Before::Pass };
+    let mut written = vec![json!({"op": "replace", "value": {"name": name}})];
+    written.extend(ops);
+    let mut body = seen.body.clone().unwrap_or_else(|| json!({}));
+    body["Operations"] = Value::Array(written);
+    Before::Together { key: id, body: Some(body), last: true }
 }
