@@ -703,7 +703,7 @@ fn meta_location_moves_on_write(seen: &Seen, status: &mut StatusCode, body: &mut
 /// Resource id → the first meta.version seen.
 static FIRST_VERSION: Mutex<BTreeMap<String, Value>> = Mutex::new(BTreeMap::new());
 
-fn version_unchanged_on_write(seen: &Seen, status: &mut StatusCode, body: &mut Option<Value>) {
+fn version_unchanged_on_write(_: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
     for_each_resource(body, |r| {
         let Some(id) = r.get("id").and_then(Value::as_str).map(str::to_string) else { return };
         let Some(v) = r.pointer("/meta/version").cloned() else { return };
@@ -712,7 +712,6 @@ fn version_unchanged_on_write(seen: &Seen, status: &mut StatusCode, body: &mut O
             meta.insert("version".into(), first);
         }
     });
-    let _ = status;
 }
 
 fn filter_string_operators_case_sensitive(seen: &Seen) -> Before {
