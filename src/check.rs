@@ -373,7 +373,24 @@ pub fn assertion_holds(a: &Assertion, body: &Value, vars: &Vars) -> Result<(), (
         };
         return check(ok, format!("a string matching {re}"));
     }
+    if let Some(other) = &a.not_equals {
+        let other = vars.render_value(other);
+        return check(v.is_some_and(|v| !json_eq(v, &other)), format!("a value other than {other}"));
+    }
+    if let Some(floor) = &a.not_before {
+        let floor = vars.render(floor);
+        let ok = match (timestamp(&floor), v.and_then(Value::as_str).and_then(timestamp)) {
+            (Some(f), Some(t)) => t >= f,
+            _ => false,
+        };
+        return check(ok, format!("an RFC 3339 timestamp at or after {floor}"));
+    }
     Err(("a check".into(), "assertion has no check".into()))
+}
+
+/// An RFC 3339 timestamp (RFC 7643 §2.3.5 `dateTime`), as an instant; `None` when it is not one.
+fn timestamp(s: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(s.trim()).ok()
 }
 
 #[cfg(test)]
@@ -409,7 +426,8 @@ mod tests {
     fn every_assertion_kind_passes_and_fails() {
         let good = json!({"s": "Tina@Example.com", "n": 3, "arr": ["x", "urn:a"], "obj": {"k": 1}, "b": false,
                           "empty": "", "null": null, "total": 2,
-                          "members": [{"value": "a", "display": "A", "$ref": "../Users/a"}]});
+                          "members": [{"value": "a", "display": "A", "$ref": "../Users/a"}],
+                          "t": "2024-05-01T10:00:00Z"});
         // each check, and the value at its pointer that must make it fail (None: remove the value)
         let cases: Vec<(serde_json::Value, Option<serde_json::Value>)> = vec![
             (json!({"pointer": "/s", "equals": "{{email}}"}), Some(json!("tina@example.com"))),
@@ -429,6 +447,11 @@ mod tests {
             (json!({"pointer": "/obj", "length": 1}), Some(json!({}))),
             (json!({"pointer": "/total", "atLeast": 1}), Some(json!(0))),
             (json!({"pointer": "/s", "matches": "^[A-Za-z]+@"}), Some(json!("@nobody"))),
+            (json!({"pointer": "/s", "notEquals": "W/\"1\""}), Some(json!("W/\"1\""))),
+            (json!({"pointer": "/s", "notEquals": "x"}), None),
+            // 11:00+02:00 is 09:00Z: an earlier instant in another offset
+            (json!({"pointer": "/t", "notBefore": "2024-05-01T11:00:00+02:00"}), Some(json!("2024-05-01T08:59:59Z"))),
+            (json!({"pointer": "/t", "notBefore": "2024-05-01T10:00:00Z"}), Some(json!("yesterday"))),
         ];
         for (case, bad_value) in cases {
             let assertion = a(case.clone());

@@ -38,3 +38,4 @@ pub mod runner;
 pub mod scenario;
 pub mod simulate;
 pub mod snapshot;
+pub mod together;

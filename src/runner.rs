@@ -671,6 +671,8 @@ impl Runner {
         let mut vars = Vars::for_scenario(s);
         let mut created: Vec<String> = Vec::new();
         let mut transport_error: Option<String> = None;
+        // Steps of a `withNext` group waiting for the group's last step (`crate::together`).
+        let mut group: Vec<&Step> = Vec::new();
 
         // A step with `repeat: n` runs n times with `{{index}}` = 1..=n, each run its own result.
         let runs = s.steps.iter().flat_map(|step| {
@@ -735,6 +737,31 @@ impl Runner {
             }
             if step.pages {
                 for r in self.run_pages(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await {
+                    if r.verdict == StepVerdict::Error {
+                        transport_error = r.error.clone();
+                    }
+                    result.steps.push(r);
+                }
+                continue;
+            }
+            if step.with_next || !group.is_empty() {
+                group.push(step);
+                if step.with_next {
+                    continue;
+                }
+                let runs = std::mem::take(&mut group).into_iter().map(|st| {
+                    let mut v = vars.clone();
+                    let (resolved, profile, redactor) = (&resolved, &profile, &redactor);
+                    async move {
+                        let mut c = Vec::new();
+                        let mut r =
+                            self.run_step(s, st, s.step_level(st), resolved, profile, &mut v, &mut c, redactor).await;
+                        r.kind = s.step_kind(st);
+                        (r, c)
+                    }
+                });
+                for (r, c) in crate::together::at_once(runs.collect()).await {
+                    created.extend(c);
                     if r.verdict == StepVerdict::Error {
                         transport_error = r.error.clone();
                     }

@@ -389,6 +389,14 @@ pub struct Assertion {
     /// A string matching this regular expression.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matches: Option<String>,
+    /// Present and not equal to this JSON value (strings may use `{{variables}}`): a value a write must change,
+    /// such as `meta.version` (RFC 7643 §3.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_equals: Option<Value>,
+    /// An RFC 3339 timestamp at or after this one (a template, e.g. `{{created}}`; both parsed, offsets
+    /// honoured): `meta.lastModified` never goes back (RFC 7643 §3.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
     /// Check this assertion only when the `when` assertion holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<Box<Assertion>>,
@@ -413,6 +421,8 @@ impl Assertion {
         "length",
         "atLeast",
         "matches",
+        "notEquals",
+        "notBefore",
     ];
 
     /// Names of the check fields that are set.
@@ -438,6 +448,8 @@ impl Assertion {
         f!(length, "length");
         f!(at_least, "atLeast");
         f!(matches, "matches");
+        f!(not_equals, "notEquals");
+        f!(not_before, "notBefore");
         v
     }
 }
@@ -576,6 +588,11 @@ pub struct Step {
     /// (`--okta-pauses`), for servers that are only eventually consistent. 0 to [`MAX_PAUSE_SECS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause: Option<f64>,
+    /// Send this step's request at the same time as the next step's (a chain of `withNext` steps and the step
+    /// after it go out together), the way IdP engines write in parallel: Okta's membership chunks, Entra's
+    /// concurrent updates. Each is judged on its own; rules in [`crate::together`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub with_next: bool,
 }
 
 impl Step {
@@ -1183,6 +1200,9 @@ fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
                 (Some(Ok(s)), Some(Ok(c))) if s >= 1 && c >= 1 => {}
                 _ => report("`pages` needs literal `startIndex` ≥ 1 and `count` ≥ 1 query parameters".into()),
             }
+        }
+        for e in crate::together::check(s, i) {
+            report(e);
         }
         let mut defined_here = defined.clone();
         if step.repeat.is_some() {

@@ -82,6 +82,23 @@ fn repeated_steps_are_bounded_cannot_capture_and_alone_know_index() {
 }
 
 #[test]
+fn a_with_next_group_cannot_capture_repeat_or_end_the_scenario() {
+    let mut first = get("first", "/Users");
+    first["withNext"] = json!(true);
+    let e = one_error("rfc/bad/with_next_last.json", base(json!([first.clone()])));
+    assert!(e.reason.contains("`withNext` on the last step"), "{e}");
+    let mut second = get("second", "/Users");
+    second["capture"] = json!({"id": "/id"});
+    let e = one_error("rfc/bad/with_next_capture.json", base(json!([first.clone(), second])));
+    assert_eq!(e.step.as_deref(), Some("step 2 \"second\""), "{e}");
+    assert!(e.reason.contains("cannot capture"), "{e}");
+    let mut repeated = first.clone();
+    repeated["repeat"] = json!(2);
+    let errors = errors_of(&[("rfc/bad/with_next_repeat.json", base(json!([repeated, get("b", "/Users")])))]);
+    assert!(errors.iter().any(|e| e.reason.contains("cannot `repeat`")), "{errors:?}");
+}
+
+#[test]
 fn a_pause_is_bounded() {
     for bad in [json!(-1), json!(121), json!("5")] {
         let mut step = get("paused", "/Users");
@@ -247,13 +264,18 @@ fn the_json_schema_matches_the_loader() {
         length: Some(1),
         at_least: Some(1.0),
         matches: Some(String::new()),
+        not_equals: Some(json!(1)),
+        not_before: Some(String::new()),
         when: None,
         basis: None,
     };
     assert_eq!(all.checks_set(), Assertion::CHECKS);
     assert_eq!(
         keys("/$defs/step/properties"),
-        ["basis", "capture", "expect", "kind", "level", "name", "note", "pages", "pause", "repeat", "request"]
+        [
+            "basis", "capture", "expect", "kind", "level", "name", "note", "pages", "pause", "repeat", "request",
+            "withNext"
+        ]
     );
     assert_eq!(
         keys("/$defs/request/properties"),

@@ -1083,6 +1083,20 @@ impl Directory {
         if_match: Option<&str>,
         want_body: bool,
     ) -> ScimResult<Patched> {
+        self.patch_as(kind, id, request, if_match, want_body, patch::UnmatchedReplace::NoTarget)
+    }
+
+    /// [`Directory::patch_with`], choosing what a `replace` through an unmatched value filter does
+    /// ([`patch::UnmatchedReplace`]: 400 `noTarget` per RFC 7644 §3.5.2.3, or Entra's created element).
+    pub fn patch_as(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        request: Value,
+        if_match: Option<&str>,
+        want_body: bool,
+        unmatched: patch::UnmatchedReplace,
+    ) -> ScimResult<Patched> {
         let rt = kind.resource_type();
         let ops = patch::parse_request_owned(request).map_err(|e| self.missing_first(kind, id, e))?;
         if kind == ResourceKind::Group {
@@ -1091,7 +1105,7 @@ impl Directory {
             }
         }
         let body = self.write(kind, id, if_match, false, |rid, old| {
-            let patched = patch::apply(rt, old, rid, &ops)?;
+            let patched = patch::apply_with(rt, old, rid, &ops, unmatched)?;
             // RFC 7644 §3.5.2.2: a required attribute that is removed or becomes unassigned is a mutability error.
             for def in rt.schema.attributes.iter().filter(|a| a.required) {
                 let present = |v: &Value| v.get(def.name).is_some_and(|x| !x.is_null() && x != "");

@@ -154,11 +154,33 @@ fn parse_operation(index: usize, op: Value) -> ScimResult<PatchOperation> {
 /// is `noTarget`; changing `id` or any other read-only attribute is `mutability`; a value of the wrong shape
 /// is `invalidValue`.
 pub fn apply(rt: &ResourceType, resource: &Value, current_id: &str, ops: &[PatchOperation]) -> ScimResult<Value> {
+    apply_with(rt, resource, current_id, ops, UnmatchedReplace::NoTarget)
+}
+
+/// What a `replace` through a value filter that matches no value does (RFC 7644 §3.5.2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnmatchedReplace {
+    /// RFC 7644 §3.5.2.3: "no record match was made" → 400 `noTarget`, nothing changes.
+    NoTarget,
+    /// Microsoft Entra's expectation: the element is created from the filter's equalities, as an `add` through
+    /// the same filter does (`emails[type eq "work"].value` gives a user without a work email one). Used only for
+    /// requests to the app Entra provisions (`SCIMAzure`).
+    CreateElement,
+}
+
+/// [`apply`], choosing what a `replace` through an unmatched value filter does.
+pub fn apply_with(
+    rt: &ResourceType,
+    resource: &Value,
+    current_id: &str,
+    ops: &[PatchOperation],
+    unmatched: UnmatchedReplace,
+) -> ScimResult<Value> {
     let mut doc = resource.clone();
     let Value::Object(root) = &mut doc else {
         return Err(ScimError::Internal("the stored resource is not a JSON object".into()));
     };
-    let patcher = Patcher { rt, current_id };
+    let patcher = Patcher { rt, current_id, unmatched };
     for op in ops {
         patcher.apply_op(root, op)?;
     }
@@ -191,6 +213,7 @@ impl Target {
 struct Patcher<'a> {
     rt: &'a ResourceType,
     current_id: &'a str,
+    unmatched: UnmatchedReplace,
 }
 
 impl Patcher<'_> {
@@ -334,6 +357,13 @@ impl Patcher<'_> {
         check_mutability(op.op, &target)?;
         if op.op != PatchOpKind::Remove {
             required_value(op)?;
+        }
+        if op.op == PatchOpKind::Replace && self.unmatched == UnmatchedReplace::NoTarget && !any_selected(root, &target)
+        {
+            return Err(ScimError::NoTarget(format!(
+                "replace: no value of '{}' matches the value filter of the path (RFC 7644 §3.5.2.3)",
+                r.attr.name
+            )));
         }
         apply_target(root, op.op, &target, op.value.as_ref())
     }
@@ -776,6 +806,18 @@ fn apply_elements(
     Ok(())
 }
 
+/// For a target with a value filter: whether some present value of the attribute matches it (RFC 7644 §3.5.2.3
+/// "no record match"). Without a filter, always true.
+fn any_selected(root: &mut Map<String, Value>, t: &Target) -> bool {
+    let Some(f) = &t.filter else { return true };
+    let Some(holder) = container(root, t.scope, false) else { return false };
+    match holder.iter().find(|(k, _)| k.eq_ignore_ascii_case(t.attr.name)).map(|(_, v)| v) {
+        Some(Value::Array(items)) => items.iter().any(|e| selected(Some(f), e, t.attr)),
+        None | Some(Value::Null) => false,
+        Some(single) => selected(Some(f), single, t.attr),
+    }
+}
+
 /// Whether `element` is selected: by the value filter if there is one, else always.
 fn selected(filter: Option<&Filter>, element: &Value, parent: &AttrDef) -> bool {
     match filter {
@@ -1070,14 +1112,21 @@ mod tests {
     fn entra_work_email_is_created_when_missing() {
         let mut user = base_user();
         user.as_object_mut().unwrap().remove("emails");
-        let out = apply(
-            &USER_RESOURCE_TYPE,
-            &user,
-            UID,
-            &ops(json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "new@x"}])),
-        )
-        .unwrap();
+        let replace = ops(json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "new@x"}]));
+        let out = apply_with(&USER_RESOURCE_TYPE, &user, UID, &replace, UnmatchedReplace::CreateElement).unwrap();
         assert_eq!(out["emails"], json!([{"type": "work", "value": "new@x"}]));
+        // RFC 7644 §3.5.2.3 (every other client): the same replace is noTarget and changes nothing.
+        let r = apply(&USER_RESOURCE_TYPE, &user, UID, &replace);
+        assert!(matches!(r, Err(ScimError::NoTarget(_))), "{r:?}");
+        let mut with_home = base_user();
+        with_home["emails"] = json!([{"value": "h@x", "type": "home"}]);
+        let r = apply(&USER_RESOURCE_TYPE, &with_home, UID, &replace);
+        assert!(matches!(r, Err(ScimError::NoTarget(_))), "{r:?}");
+        // A matched filter is replaced in both modes.
+        let mut with_work = base_user();
+        with_work["emails"] = json!([{"value": "w@x", "type": "work"}]);
+        let out = apply(&USER_RESOURCE_TYPE, &with_work, UID, &replace).unwrap();
+        assert_eq!(out["emails"], json!([{"value": "new@x", "type": "work"}]));
         // Also when other emails exist but none is a work one.
         let mut user = base_user();
         user["emails"] = json!([{"value": "h@x", "type": "home"}]);
@@ -1389,14 +1438,12 @@ mod tests {
             out["emails"],
             json!([{"value": "w@x", "type": "work", "primary": true}, {"value": "h2@x", "type": "home", "display": "Home"}])
         );
-        // No match with an eq filter: the element is created from the filter and the value.
-        let out = apply(
-            &USER_RESOURCE_TYPE,
-            &user,
-            UID,
-            &ops(json!([{"op": "replace", "path": "emails[type eq \"other\"]", "value": {"value": "o@x"}}])),
-        )
-        .unwrap();
+        // No match with an eq filter: 400 noTarget (RFC 7644 §3.5.2.3); for Entra the element is created from
+        // the filter and the value.
+        let other = ops(json!([{"op": "replace", "path": "emails[type eq \"other\"]", "value": {"value": "o@x"}}]));
+        let r = apply(&USER_RESOURCE_TYPE, &user, UID, &other);
+        assert!(matches!(r, Err(ScimError::NoTarget(_))), "{r:?}");
+        let out = apply_with(&USER_RESOURCE_TYPE, &user, UID, &other, UnmatchedReplace::CreateElement).unwrap();
         assert_eq!(out["emails"][2], json!({"type": "other", "value": "o@x"}));
     }
 

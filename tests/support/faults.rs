@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use scim_reference_server::{spawn_with, RunningServer, ServerConfig};
 use serde_json::Value;
 
-use super::{faults_azure, faults_okta, faults_rfc};
+use super::{faults_azure, faults_modify, faults_okta, faults_rfc};
 
 /// What a fault sees of a request.
 #[derive(Debug, Clone)]
@@ -157,6 +157,33 @@ pub enum Before {
     Query(String),
     /// Answer in the server's place; the server never sees the request.
     Respond(StatusCode, Option<Value>),
+    /// Wait for a partner: the request (with `body` instead of its own, if given) is held until another request
+    /// with the same `key` has arrived too (at most [`TOGETHER_WAIT`]), so both `before`s have run on the same
+    /// state — a read-modify-write without a lock, made deterministic. With `last`, it is also held until the
+    /// partner has been answered, so it is applied second.
+    Together { key: String, body: Option<Value>, last: bool },
+}
+
+/// How long a [`Before::Together`] request waits for its partner (or for the partner's answer).
+pub const TOGETHER_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Per key: requests arrived, requests answered.
+static GATES: std::sync::Mutex<std::collections::BTreeMap<String, (usize, usize)>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+fn gate(key: &str, f: impl FnOnce(&mut (usize, usize))) -> (usize, usize) {
+    let mut gates = GATES.lock().unwrap_or_else(|e| e.into_inner());
+    let g = gates.entry(key.to_string()).or_default();
+    f(g);
+    *g
+}
+
+/// Waits until `ready` holds for the key's counts, or [`TOGETHER_WAIT`] has passed.
+async fn wait_gate(key: &str, ready: impl Fn((usize, usize)) -> bool) {
+    let deadline = tokio::time::Instant::now() + TOGETHER_WAIT;
+    while !ready(gate(key, |_| {})) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
 }
 
 /// One named misbehaviour.
@@ -181,7 +208,12 @@ pub fn keep(_: &Seen, _: &mut StatusCode, _: &mut Option<Value>) {}
 
 /// Every fault of every library.
 pub fn catalogue() -> Vec<&'static Fault> {
-    faults_okta::FAULTS.iter().chain(faults_azure::FAULTS).chain(faults_rfc::FAULTS).collect()
+    faults_okta::FAULTS
+        .iter()
+        .chain(faults_azure::FAULTS)
+        .chain(faults_rfc::FAULTS)
+        .chain(faults_modify::FAULTS)
+        .collect()
 }
 
 /// A fault by name.
@@ -210,6 +242,7 @@ async fn inject(State(fault): State<&'static Fault>, req: Request, next: Next) -
         query: parts.uri.query().unwrap_or("").to_string(),
         body: serde_json::from_slice(&bytes).ok(),
     };
+    let mut held: Option<String> = None;
     let forwarded = match (fault.before)(&seen) {
         Before::Pass => Body::from(bytes),
         Before::Query(q) => {
@@ -227,8 +260,30 @@ async fn inject(State(fault): State<&'static Fault>, req: Request, next: Next) -
             Body::from(text)
         }
         Before::Respond(status, body) => return respond(status, body, None),
+        Before::Together { key, body, last } => {
+            gate(&key, |g| g.0 += 1);
+            wait_gate(&key, |(a, _)| a >= 2).await;
+            if last {
+                wait_gate(&key, |(a, f)| f + 1 >= a).await;
+            }
+            held = Some(key);
+            match body {
+                Some(v) => {
+                    let text = v.to_string();
+                    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+                    Body::from(text)
+                }
+                None => Body::from(bytes),
+            }
+        }
     };
     let res = next.run(Request::from_parts(parts, forwarded)).await;
+    if let Some(key) = held {
+        let (arrived, finished) = gate(&key, |g| g.1 += 1);
+        if finished >= arrived {
+            GATES.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
+        }
+    }
     let (rparts, rbody) = res.into_parts();
     let Ok(rbytes) = to_bytes(rbody, 64 << 20).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

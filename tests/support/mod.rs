@@ -4,5 +4,6 @@
 pub mod faults;
 pub mod faults_allowed;
 pub mod faults_azure;
+pub mod faults_modify;
 pub mod faults_okta;
 pub mod faults_rfc;

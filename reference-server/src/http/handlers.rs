@@ -13,6 +13,7 @@ use super::ScimContext;
 use crate::directory::{membership_attribute, ListPage, ListQuery};
 use crate::error::{ScimError, ScimResult};
 use crate::filter::AttrPath;
+use crate::patch::UnmatchedReplace;
 use crate::schema::{ResourceKind, LIST_RESPONSE_URN};
 use crate::{discovery, resource};
 
@@ -424,7 +425,14 @@ pub async fn patch(
     let want_body = kind == ResourceKind::User || p.is_requested();
     let (c, m) = (ctx.clone(), if_match(&headers));
     let cost = resource_cost(kind, Some(&body));
-    let patched = run(&ctx, cost, body, move |b| c.directory.patch_with(kind, &id, b, m.as_deref(), want_body)).await?;
+    // Entra creates the element a filtered replace names when none matches; every other client gets RFC 7644
+    // §3.5.2.3's noTarget. The app the request came through tells which.
+    let unmatched = match ctx.app {
+        Some(app) if app.eq_ignore_ascii_case(crate::tenant::AppKind::Azure.name()) => UnmatchedReplace::CreateElement,
+        _ => UnmatchedReplace::NoTarget,
+    };
+    let patched =
+        run(&ctx, cost, body, move |b| c.directory.patch_as(kind, &id, b, m.as_deref(), want_body, unmatched)).await?;
     match patched.body {
         Some(v) => Ok(single(&ctx, kind, v, &p)),
         None => {
