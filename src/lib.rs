@@ -5,7 +5,10 @@
 //! - [`scenario`]: the scenario model, loader, variables and generators;
 //! - [`profile`]: IdP profiles (headers, credential style, filter encoding);
 //! - [`exchange`] and [`check`]: what a step sent and observed, and how it is judged;
+//! - [`requirements`]: the capabilities an IdP cannot provision without, failed once per IdP when declared
+//!   unsupported;
 //! - [`runner`]: executes scenarios (reqwest, bounded concurrency, timeouts, cleanup);
+//! - [`setup`]: fixture steps; a failed one makes the scenario `setupFailed`, not a failure of its rule;
 //! - [`normalize`]: the transcript normalisation rules and secret redaction;
 //! - [`snapshot`]: insta-format snapshot files and drift diffs;
 //! - [`expectations`]: known deviations per target;
@@ -30,7 +33,9 @@ pub mod preflight;
 pub mod profile;
 pub mod record;
 pub mod report;
+pub mod requirements;
 pub mod runner;
 pub mod scenario;
+pub mod setup;
 pub mod simulate;
 pub mod snapshot;

@@ -191,6 +191,8 @@ pub enum Verdict {
     Fail,
     /// A transport error.
     Error,
+    /// A fixture step (`setup`) failed: the rule under test was not reached and is not judged ([`crate::setup`]).
+    SetupFailed,
 }
 
 impl Verdict {
@@ -203,6 +205,7 @@ impl Verdict {
             Verdict::Drift => "DRIFT",
             Verdict::Fail => "FAIL",
             Verdict::Error => "ERROR",
+            Verdict::SetupFailed => "SETUP",
         }
     }
 }
@@ -249,6 +252,10 @@ pub struct ScenarioResult {
     /// The normalised transcript rendered as snapshot text.
     #[serde(skip)]
     pub transcript_text: Option<String>,
+    /// The index in `steps` of the fixture step whose failure stopped the scenario ([`crate::setup`]); its
+    /// failure is the scenario's cause, not a failure of the rule.
+    #[serde(skip)]
+    pub setup_step: Option<usize>,
     /// Wall time in milliseconds.
     pub duration_ms: f64,
     /// Of which starting and stopping an in-process reference server, in milliseconds.
@@ -285,6 +292,7 @@ impl ScenarioResult {
             notes: vec![],
             snapshot: None,
             transcript_text: None,
+            setup_step: None,
             duration_ms: 0.0,
             server_ms: 0.0,
         }
@@ -295,7 +303,11 @@ impl ScenarioResult {
         if self.verdict == Verdict::Skip {
             return;
         }
-        let failed: Vec<&StepResult> = self.steps.iter().filter(|s| s.verdict == StepVerdict::Fail).collect();
+        // a failed fixture is the scenario's cause (setupFailed), not a failure of its rule
+        let failed: Vec<&StepResult> = (self.steps.iter().enumerate())
+            .filter(|(i, s)| s.verdict == StepVerdict::Fail && Some(*i) != self.setup_step)
+            .map(|(_, s)| s)
+            .collect();
         let worst = failed.iter().map(|s| (s.level, s.kind)).min();
         self.failed_level = worst.map(|(l, _)| l);
         self.failed_kind = worst.map(|(_, k)| k);
@@ -303,6 +315,8 @@ impl ScenarioResult {
             Verdict::Error
         } else if !failed.is_empty() {
             Verdict::Fail
+        } else if self.setup_step.is_some() {
+            Verdict::SetupFailed
         } else if matches!(self.snapshot, Some(SnapshotOutcome::Drift { .. }) | Some(SnapshotOutcome::Missing { .. })) {
             Verdict::Drift
         } else if self.steps.iter().any(|s| s.verdict == StepVerdict::ExpectedFail) {
@@ -546,6 +560,8 @@ impl Runner {
             }
         }
         results.extend(excluded.into_iter().map(|(s, why)| ScenarioResult::skipped(s, why)));
+        // an IdP requirement the target declares unsupported: one failure per IdP, citing its document
+        results.extend(crate::requirements::failures(&capabilities, scenarios));
         results.sort_by(|a, b| a.id.cmp(&b.id));
         RunOutcome {
             target: self.describe_target(),
@@ -558,8 +574,11 @@ impl Runner {
 
     /// Runs one scenario unless the run was interrupted or the target lacks a feature it requires.
     async fn run_checked(&self, s: &Scenario, caps: &Capabilities) -> ScenarioResult {
+        // not run under its IdP's requirement failure (crate::requirements), never a skip of its own
+        let blocked = crate::requirements::blocking(caps, s).map(|r| r.not_run_reason());
         match caps.skip_reason(s) {
             _ if self.is_interrupted() => ScenarioResult::skipped(s, INTERRUPTED),
+            _ if blocked.is_some() => ScenarioResult::skipped(s, blocked.unwrap_or_default()),
             Some(reason) => ScenarioResult::skipped(s, reason),
             None => self.run_scenario_skipping(s, caps.enterprise_step_skip(s)).await,
         }
@@ -652,6 +671,8 @@ impl Runner {
         let mut vars = Vars::for_scenario(s);
         let mut created: Vec<String> = Vec::new();
         let mut transport_error: Option<String> = None;
+        // the 1-based number of the fixture step that failed ([`crate::setup`])
+        let mut setup_failed: Option<usize> = None;
 
         // A step with `repeat: n` runs n times with `{{index}}` = 1..=n, each run its own result.
         let runs = s.steps.iter().flat_map(|step| {
@@ -678,6 +699,10 @@ impl Runner {
             }
             if self.is_interrupted() {
                 result.steps.push(name_of(not_run(step, level, format!("not run: {INTERRUPTED}"))));
+                continue;
+            }
+            if let Some(n) = setup_failed {
+                result.steps.push(name_of(not_run(step, level, crate::setup::not_run_reason(n))));
                 continue;
             }
             if let Some(err) = &transport_error {
@@ -727,6 +752,11 @@ impl Runner {
                 name_of(self.run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await);
             if step_result.verdict == StepVerdict::Error {
                 transport_error = step_result.error.clone();
+            }
+            if let Some(cause) = crate::setup::cause(result.steps.len() + 1, &step_result).filter(|_| step.setup) {
+                setup_failed = Some(result.steps.len() + 1);
+                result.setup_step = Some(result.steps.len());
+                result.reason = Some(cause);
             }
             result.steps.push(step_result);
         }
@@ -786,7 +816,8 @@ impl Runner {
         if interrupted {
             // a partial transcript is no evidence of drift: no snapshot comparison
             result.reason = Some(INTERRUPTED.to_string());
-        } else if transport_error.is_none() {
+        } else if transport_error.is_none() && setup_failed.is_none() {
+            // (a transcript cut short by a failed fixture is no evidence of drift either)
             let entries: Vec<Entry<'_>> = result
                 .steps
                 .iter()
@@ -814,8 +845,8 @@ impl Runner {
                 }
             }
             result.transcript_text = Some(text);
-        } else {
-            result.reason = transport_error.map(|e| redactor.scrub(&e));
+        } else if let Some(e) = transport_error {
+            result.reason = Some(redactor.scrub(&e));
         }
         if let Some(server) = resolved.server {
             let stopping = Instant::now();

@@ -221,3 +221,63 @@ async fn every_scenario_passes_against_each_allowed_variant() {
     }
     assert!(misses.is_empty(), "scenarios that depend on a choice the RFC leaves open:\n{}", misses.join("\n"));
 }
+
+/// `SPC declares filter unsupported` (`faults_allowed::SPC_FILTER_UNSUPPORTED`): a run of the whole library gives
+/// exactly the IdP-requirement failures (one for Okta, one for Entra, each citing the IdP's document), the Okta and
+/// Entra scenarios that filter are not run under that cause, the rfc scenarios that filter skip with their reason,
+/// and every other scenario passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spc_declaring_filter_unsupported_fails_each_idp_once_and_nothing_else() {
+    let all = scenarios();
+    let server = spawn_faulty(&faults_allowed::SPC_FILTER_UNSUPPORTED).await;
+    let target =
+        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
+    let runner = Runner::new(target, RunOptions::default()).expect("client");
+    let outcome = runner.run(&all, vec![]).await;
+    server.shutdown().await;
+    let failed: Vec<&str> = outcome
+        .results
+        .iter()
+        .filter(|r| r.verdict != Verdict::Pass && r.verdict != Verdict::Skip)
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(failed, ["azure::requirements::filter", "okta::requirements::filter"], "{}", {
+        let other: Vec<String> = outcome
+            .results
+            .iter()
+            .filter(|r| r.verdict != Verdict::Pass && r.verdict != Verdict::Skip)
+            .map(|r| format!("{} {:?}\n{}", r.id, r.verdict, failed_steps(r)))
+            .collect();
+        other.join("\n")
+    });
+    for r in outcome.results.iter().filter(|r| r.id.contains("::requirements::")) {
+        let f = &r.steps[0].failures[0];
+        assert_eq!(r.failed_level, Some(scimcheck::scenario::Level::Must));
+        let cite = f.basis.as_ref().map(|b| b.citation().to_string()).unwrap_or_default();
+        let host = if r.id.starts_with("okta") { "developer.okta.com" } else { "learn.microsoft.com" };
+        assert!(cite.contains(host), "{}: {cite}", r.id);
+    }
+    let mut blocked = 0;
+    for r in outcome.results.iter().filter(|r| r.verdict == Verdict::Skip) {
+        let s = all.iter().find(|s| s.id == r.id).expect("a library scenario");
+        let reason = r.reason.as_deref().unwrap_or("");
+        assert!(s.requires.contains(&scenario::Feature::Filter), "{} skipped without needing filter: {reason}", r.id);
+        match s.idp {
+            scenario::Idp::Rfc => {
+                assert!(reason.contains("filter (ServiceProviderConfig: supported false)"), "{reason}")
+            }
+            idp => {
+                let who = if idp == scenario::Idp::Okta { "Okta" } else { "Entra ID" };
+                let cause = format!("not run: {who} cannot provision this server");
+                assert!(reason.starts_with(&cause), "{}: {reason}", r.id);
+                assert!(reason.ends_with(&format!("({}::requirements::filter)", idp.as_str())), "{reason}");
+                blocked += 1;
+            }
+        }
+    }
+    assert!(blocked > 0, "no Okta or Entra scenario was not run under the requirement");
+    // every Okta and Entra scenario that filters is accounted for under its IdP's cause
+    let filtering =
+        all.iter().filter(|s| s.idp != scenario::Idp::Rfc && s.requires.contains(&scenario::Feature::Filter));
+    assert_eq!(filtering.count(), blocked);
+}

@@ -253,7 +253,7 @@ fn the_json_schema_matches_the_loader() {
     assert_eq!(all.checks_set(), Assertion::CHECKS);
     assert_eq!(
         keys("/$defs/step/properties"),
-        ["basis", "capture", "expect", "kind", "level", "name", "note", "pages", "pause", "repeat", "request"]
+        ["basis", "capture", "expect", "kind", "level", "name", "note", "pages", "pause", "repeat", "request", "setup"]
     );
     assert_eq!(
         keys("/$defs/request/properties"),

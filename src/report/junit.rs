@@ -61,7 +61,8 @@ pub fn render_report(report: &Report) -> io::Result<String> {
 fn case(s: &ScenarioReport, drift_warn: bool) -> TestCase {
     let detail = detail_text(s, drift_warn);
     let status = match s.verdict {
-        Verdict::Skip => {
+        // a failed fixture: the rule was not judged (the fixture's failure is reported under its own cause)
+        Verdict::Skip | Verdict::SetupFailed => {
             let mut st = TestCaseStatus::skipped();
             st.set_message(s.reason.clone().unwrap_or_default());
             st

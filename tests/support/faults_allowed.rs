@@ -327,3 +327,24 @@ fn create_without_body(seen: &Seen, status: &mut StatusCode, body: &mut Option<V
         *body = None;
     }
 }
+
+/// A variant that is not all-pass, so it is not in [`VARIANTS`]: the ServiceProviderConfig declares `filter`
+/// unsupported (RFC 7643 §5 lets a server do so; the server still answers filters, as a server that declares
+/// less than it does would). The RFC scenarios that filter skip with that reason; Okta and Entra cannot provision
+/// without filter, so the run must show exactly one failure per IdP (`okta::requirements::filter`,
+/// `azure::requirements::filter`), their scenarios that filter `not run` under it, and every other scenario
+/// passing. `tests/faults.rs` checks that exact outcome.
+pub static SPC_FILTER_UNSUPPORTED: Fault = Fault {
+    name: "spc-filter-unsupported",
+    description: "the ServiceProviderConfig declares filter.supported false",
+    before: pass,
+    after: spc_filter_unsupported,
+};
+
+fn spc_filter_unsupported(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    if seen.method == Method::GET && seen.path.trim_end_matches('/') == "/ServiceProviderConfig" {
+        if let Some(Value::Object(o)) = body {
+            o.insert("filter".into(), serde_json::json!({"supported": false, "maxResults": 0}));
+        }
+    }
+}
