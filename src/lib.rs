@@ -4,6 +4,7 @@
 //! Modules, one concept each:
 //! - [`scenario`]: the scenario model, loader, variables and generators;
 //! - [`profile`]: IdP profiles (headers, credential style, filter encoding);
+//! - [`declared`]: the User attributes `/Schemas` declares; only those are judged (RFC 7643 §7);
 //! - [`exchange`] and [`check`]: what a step sent and observed, and how it is judged;
 //! - [`requirements`]: the capabilities an IdP cannot provision without, failed once per IdP when declared
 //!   unsupported;
@@ -21,6 +22,7 @@
 pub mod bench;
 pub mod check;
 pub mod cli;
+pub mod declared;
 pub mod exchange;
 pub mod expectations;
 pub mod http;

@@ -349,6 +349,10 @@ pub struct Capabilities {
     /// The `schemaExtensions` of the User resource type (RFC 7643 §6), when `/ResourceTypes` lists one; this, not
     /// `/Schemas`, says whether Users carry an extension (a server may describe a schema it does not attach).
     pub user_extensions: Option<Vec<String>>,
+    /// The User attributes `/Schemas` declares (RFC 7643 §7); `None` when it gives no usable description, and
+    /// every core attribute is assumed ([`crate::declared`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared_user: Option<crate::declared::DeclaredUser>,
     /// Notes for the report (e.g. "ServiceProviderConfig unavailable").
     pub notes: Vec<String>,
 }
@@ -580,7 +584,7 @@ impl Runner {
             _ if self.is_interrupted() => ScenarioResult::skipped(s, INTERRUPTED),
             _ if blocked.is_some() => ScenarioResult::skipped(s, blocked.unwrap_or_default()),
             Some(reason) => ScenarioResult::skipped(s, reason),
-            None => self.run_scenario_skipping(s, caps.enterprise_step_skip(s)).await,
+            None => self.run_scenario_skipping(s, caps.enterprise_step_skip(s), caps.declared_user.as_ref()).await,
         }
     }
 
@@ -624,6 +628,7 @@ impl Runner {
                         }
                     } else {
                         urns.extend(resources.iter().filter_map(|r| str_of(r, "id")));
+                        caps.declared_user = crate::declared::DeclaredUser::from_schemas(&resources);
                     }
                     if what != "spc" {
                         caps.schemas.get_or_insert_with(Vec::new).extend(urns);
@@ -647,12 +652,18 @@ impl Runner {
 
     /// Runs one scenario (no capability check) including cleanup and snapshot comparison.
     pub async fn run_scenario(&self, s: &Scenario) -> ScenarioResult {
-        self.run_scenario_skipping(s, None).await
+        self.run_scenario_skipping(s, None, None).await
     }
 
     /// Runs one scenario; with `enterprise_skip`, the steps that use the enterprise extension are not sent and
     /// are `notRun` with that reason; later steps that use their captures are `notRun (depends on step N)`.
-    async fn run_scenario_skipping(&self, s: &Scenario, enterprise_skip: Option<String>) -> ScenarioResult {
+    /// With `declared`, steps are judged only on the User attributes the target declares ([`crate::declared`]).
+    async fn run_scenario_skipping(
+        &self,
+        s: &Scenario,
+        enterprise_skip: Option<String>,
+        declared: Option<&crate::declared::DeclaredUser>,
+    ) -> ScenarioResult {
         let started = Instant::now();
         let mut result = ScenarioResult::new(s, Verdict::Pass);
         let resolved = match self.resolve().await {
@@ -739,6 +750,22 @@ impl Runner {
                 )));
                 continue;
             }
+            // judged only on what the server declares (crate::declared)
+            let adapted;
+            let step = match declared.map(|d| d.adapt(step)) {
+                Some(crate::declared::Adapted::NotRun(why)) => {
+                    result.steps.push(name_of(not_run(step, level, why)));
+                    continue;
+                }
+                Some(crate::declared::Adapted::Trimmed(trimmed, note)) => {
+                    if !result.notes.contains(&note) {
+                        result.notes.push(note);
+                    }
+                    adapted = *trimmed;
+                    &adapted
+                }
+                _ => step,
+            };
             if step.pages {
                 for r in self.run_pages(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await {
                     if r.verdict == StepVerdict::Error {
@@ -748,8 +775,11 @@ impl Runner {
                 }
                 continue;
             }
-            let step_result =
+            let mut step_result =
                 name_of(self.run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await);
+            if let Some(d) = declared {
+                d.annotate(s.idp, &mut step_result);
+            }
             if step_result.verdict == StepVerdict::Error {
                 transport_error = step_result.error.clone();
             }

@@ -281,3 +281,39 @@ async fn spc_declaring_filter_unsupported_fails_each_idp_once_and_nothing_else()
         all.iter().filter(|s| s.idp != scenario::Idp::Rfc && s.requires.contains(&scenario::Feature::Filter));
     assert_eq!(filtering.count(), blocked);
 }
+
+/// `/Schemas declares only userName, name.givenName, name.familyName, emails, active` and the server ignores every
+/// other User attribute on write (`faults_allowed::SCHEMAS_DECLARE_MINIMAL_USER`, RFC 7643 §7): every scenario
+/// passes or skips with its reason — the checks on undeclared attributes are skipped and say so, never failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemas_declaring_a_minimal_user_leave_every_scenario_passing_or_skipped_with_its_reason() {
+    let all = scenarios();
+    let server = spawn_faulty(&faults_allowed::SCHEMAS_DECLARE_MINIMAL_USER).await;
+    let target =
+        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
+    let runner = Runner::new(target, RunOptions::default()).expect("client");
+    let outcome = runner.run(&all, vec![]).await;
+    server.shutdown().await;
+    let declared = outcome.capabilities.declared_user.as_ref().expect("the minimal /Schemas is read");
+    assert!(declared.declares("name.givenName") && !declared.declares("title"), "{declared:?}");
+    let misses: Vec<String> = outcome
+        .results
+        .iter()
+        .filter(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Skip))
+        .map(|r| format!("{} {:?}: {}\n{}", r.id, r.verdict, r.reason.clone().unwrap_or_default(), failed_steps(r)))
+        .collect();
+    assert!(misses.is_empty(), "scenarios that judged what the server does not declare:\n{}", misses.join("\n"));
+    for r in outcome.results.iter().filter(|r| r.verdict == Verdict::Skip) {
+        assert!(r.reason.as_deref().is_some_and(|w| !w.is_empty()), "{} skipped without a reason", r.id);
+    }
+    // the mechanism was exercised: checks were skipped with their reason, and queries on undeclared attributes
+    // were not sent
+    let skipped_checks = outcome.results.iter().flat_map(|r| &r.notes).filter(|n| n.contains("does not declare"));
+    assert!(skipped_checks.count() > 0);
+    let unsent = outcome.results.iter().flat_map(|r| &r.steps).filter(|st| {
+        st.verdict == StepVerdict::NotRun && st.error.as_deref().is_some_and(|e| e.contains("does not declare"))
+    });
+    assert!(unsent.count() > 0);
+    let passed = outcome.results.iter().filter(|r| r.verdict == Verdict::Pass).count();
+    assert!(passed * 2 > outcome.results.len(), "most scenarios still run and pass: {passed}");
+}
