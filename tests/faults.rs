@@ -317,3 +317,58 @@ async fn schemas_declaring_a_minimal_user_leave_every_scenario_passing_or_skippe
     let passed = outcome.results.iter().filter(|r| r.verdict == Verdict::Pass).count();
     assert!(passed * 2 > outcome.results.len(), "most scenarios still run and pass: {passed}");
 }
+
+/// A server declaring the minimal User schema that refuses (400) a create carrying `title`: Entra's create
+/// carrying its default mappings fails, and the failure names the mappings the vendor would remove (or accept).
+fn title_refused(seen: &faults::Seen) -> faults::Before {
+    let title = seen.body.as_ref().and_then(|b| b.get("title")).is_some();
+    if seen.method == axum::http::Method::POST && seen.path == "/Users" && title {
+        return faults::Before::Respond(
+            axum::http::StatusCode::BAD_REQUEST,
+            Some(serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                "status": "400", "scimType": "invalidValue", "detail": "unknown attribute title"
+            })),
+        );
+    }
+    faults::Before::Pass
+}
+
+/// Only `/Schemas` is the minimal one: the User resource type keeps its enterprise extension.
+fn minimal_schemas(seen: &faults::Seen, status: &mut axum::http::StatusCode, body: &mut Option<serde_json::Value>) {
+    if seen.path.starts_with("/Schemas") {
+        faults_allowed::minimal_user_answers(seen, status, body);
+    }
+}
+
+static MINIMAL_USER_REFUSING_TITLE: faults::Fault = faults::Fault {
+    name: "minimal-user-refusing-title",
+    description: "declares the minimal User schema and refuses a create carrying title",
+    before: title_refused,
+    after: minimal_schemas,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entra_write_refused_for_an_undeclared_default_attribute_names_the_mapping() {
+    let selected: Vec<Scenario> =
+        scenarios().into_iter().filter(|s| s.id == "azure::tutorial::provisioning_examples").collect();
+    assert_eq!(selected.len(), 1);
+    let server = spawn_faulty(&MINIMAL_USER_REFUSING_TITLE).await;
+    let target =
+        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
+    let runner = Runner::new(target, RunOptions::default()).expect("client");
+    let outcome = runner.run(&selected, vec![]).await;
+    server.shutdown().await;
+    let r = &outcome.results[0];
+    assert_eq!(r.verdict, Verdict::Fail, "{}", failed_steps(r));
+    let named: Vec<&check::Failure> = (r.steps.iter())
+        .filter(|st| st.verdict == StepVerdict::Fail)
+        .flat_map(|st| &st.failures)
+        .filter(|f| f.check == "Entra default attribute mapping")
+        .collect();
+    assert!(!named.is_empty(), "{}", failed_steps(r));
+    for f in named {
+        assert!(f.actual.contains("title (from jobTitle)"), "{}", f.actual);
+        assert!(f.basis.as_ref().is_some_and(|b| b.citation().contains("learn.microsoft.com")), "{f:?}");
+    }
+}

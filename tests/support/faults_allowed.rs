@@ -440,7 +440,9 @@ fn minimal_user_writes(seen: &Seen) -> Before {
     }
 }
 
-fn minimal_user_answers(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+/// The answers of [`SCHEMAS_DECLARE_MINIMAL_USER`]: the minimal `/Schemas`, no `schemaExtensions`, Users with only
+/// the declared attributes.
+pub fn minimal_user_answers(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
     let core_user = "urn:ietf:params:scim:schemas:core:2.0:User";
     if seen.path.starts_with("/Schemas") {
         let minimal = |schema: &mut Map<String, Value>| {
