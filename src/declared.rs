@@ -240,20 +240,21 @@ impl DeclaredUser {
         })
     }
 
-    /// Adds to a refused write (400) of an Entra scenario the failure that names the default attribute
+    /// Adds to a refused write (400) on `/Users` of an Entra scenario the failure that names the default attribute
     /// mappings behind it ([`DeclaredUser::entra_mapping_hint`]): Entra sends them unless the vendor's app removes
     /// them, so the refusal is that IdP's interop failure.
     pub fn annotate(&self, idp: Idp, r: &mut crate::runner::StepResult) {
         let refused =
             r.verdict == crate::runner::StepVerdict::Fail && r.response.as_ref().is_some_and(|o| o.status == 400);
-        let Some(req) = r.request.as_ref().filter(|_| refused) else { return };
+        let users = |url: &str| url.split('?').next().is_some_and(|p| p.contains("/Users"));
+        let Some(req) = r.request.as_ref().filter(|q| refused && users(&q.url)) else { return };
         if let Some(hint) = self.entra_mapping_hint(idp, req.body.as_ref()) {
             let basis = crate::scenario::Basis::Required(format!(
                 "Microsoft Entra, Develop and plan provisioning for a SCIM endpoint, default user attribute mapping: \
                  {ENTRA_MAPPING_DOC}"
             ));
             r.failures.push(crate::check::Failure {
-                check: "Entra default attribute mapping".into(),
+                check: MAPPING_CHECK.into(),
                 expected: "the attributes Entra sends by default accepted (or ignored)".into(),
                 actual: hint,
                 basis: Some(basis),
@@ -262,6 +263,9 @@ impl DeclaredUser {
         }
     }
 }
+
+/// The check [`DeclaredUser::annotate`] adds to a refused Entra write.
+pub const MAPPING_CHECK: &str = "Entra default attribute mapping";
 
 /// How a step is judged against the declared schema ([`DeclaredUser::adapt`]).
 #[derive(Debug, Clone, PartialEq)]

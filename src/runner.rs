@@ -563,9 +563,13 @@ impl Runner {
                 results.push(result);
             }
         }
+        // an IdP requirement the target declares unsupported: one failure per IdP, citing its document (reported
+        // like a scenario's result, so every report lists it)
+        for mut result in crate::requirements::failures(&capabilities, scenarios) {
+            on_result(&mut result);
+            results.push(result);
+        }
         results.extend(excluded.into_iter().map(|(s, why)| ScenarioResult::skipped(s, why)));
-        // an IdP requirement the target declares unsupported: one failure per IdP, citing its document
-        results.extend(crate::requirements::failures(&capabilities, scenarios));
         results.sort_by(|a, b| a.id.cmp(&b.id));
         RunOutcome {
             target: self.describe_target(),

@@ -78,15 +78,19 @@ struct Hit<'a> {
 }
 
 /// The failed checks of a step: its failures (not its observations, which never fail a run), or its transport
-/// error as one `transport` check. A capture that failed beside another check of the step follows from that
-/// answer (a refused create has no `/id`) and is no cause of its own.
+/// error as one `transport` check. When the status failed, the step's other checks read an answer that was not
+/// the one asked for (a refused create has no `/id`, no `userName`): the status is the cause, they follow from it
+/// (the check naming the Entra attribute mappings behind a refusal stays: it says what to change).
+/// Likewise a capture that failed beside another check.
 fn hits(idp: Idp, kind: Kind, step: &StepResult) -> Vec<Hit<'_>> {
+    let status_failed = step.failures.iter().any(|f| f.check == "status");
     let is_capture = |f: &&crate::check::Failure| f.check.starts_with("capture ");
     let only_captures = step.failures.iter().all(|f| is_capture(&f));
     match step.verdict {
         StepVerdict::Fail => step
             .failures
             .iter()
+            .filter(|f| !status_failed || f.check == "status" || f.check == crate::declared::MAPPING_CHECK)
             .filter(|f| only_captures || !is_capture(f))
             .map(|f| {
                 let citation = f.basis.as_ref().or(step.basis.as_ref()).map(|b| b.citation()).unwrap_or_default();
