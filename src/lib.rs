@@ -4,9 +4,13 @@
 //! Modules, one concept each:
 //! - [`scenario`]: the scenario model, loader, variables and generators;
 //! - [`profile`]: IdP profiles (headers, credential style, filter encoding);
+//! - [`declared`]: the User attributes `/Schemas` declares; only those are judged (RFC 7643 §7);
 //! - [`exchange`] and [`check`]: what a step sent and observed, and how it is judged ([`json_bound`]: the bound
 //!   on parsing one body);
+//! - [`requirements`]: the capabilities an IdP cannot provision without, failed once per IdP when declared
+//!   unsupported;
 //! - [`runner`]: executes scenarios (reqwest, bounded concurrency, timeouts, cleanup);
+//! - [`setup`]: fixture steps; a failed one makes the scenario `setupFailed`, not a failure of its rule;
 //! - [`normalize`]: the transcript normalisation rules and secret redaction;
 //! - [`snapshot`]: insta-format snapshot files and drift diffs;
 //! - [`expectations`]: known deviations per target;
@@ -20,6 +24,7 @@
 pub mod bench;
 pub mod check;
 pub mod cli;
+pub mod declared;
 pub mod exchange;
 pub mod expectations;
 pub mod http;
@@ -34,8 +39,10 @@ pub mod preflight;
 pub mod profile;
 pub mod record;
 pub mod report;
+pub mod requirements;
 pub mod runner;
 pub mod scenario;
+pub mod setup;
 pub mod simulate;
 pub mod snapshot;
 pub mod together;

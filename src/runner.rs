@@ -191,6 +191,8 @@ pub enum Verdict {
     Fail,
     /// A transport error.
     Error,
+    /// A fixture step (`setup`) failed: the rule under test was not reached and is not judged ([`crate::setup`]).
+    SetupFailed,
 }
 
 impl Verdict {
@@ -203,6 +205,7 @@ impl Verdict {
             Verdict::Drift => "DRIFT",
             Verdict::Fail => "FAIL",
             Verdict::Error => "ERROR",
+            Verdict::SetupFailed => "SETUP",
         }
     }
 }
@@ -249,6 +252,10 @@ pub struct ScenarioResult {
     /// The normalised transcript rendered as snapshot text.
     #[serde(skip)]
     pub transcript_text: Option<String>,
+    /// The index in `steps` of the fixture step whose failure stopped the scenario ([`crate::setup`]); its
+    /// failure is the scenario's cause, not a failure of the rule.
+    #[serde(skip)]
+    pub setup_step: Option<usize>,
     /// Wall time in milliseconds.
     pub duration_ms: f64,
     /// Of which starting and stopping an in-process reference server, in milliseconds.
@@ -285,6 +292,7 @@ impl ScenarioResult {
             notes: vec![],
             snapshot: None,
             transcript_text: None,
+            setup_step: None,
             duration_ms: 0.0,
             server_ms: 0.0,
         }
@@ -295,7 +303,11 @@ impl ScenarioResult {
         if self.verdict == Verdict::Skip {
             return;
         }
-        let failed: Vec<&StepResult> = self.steps.iter().filter(|s| s.verdict == StepVerdict::Fail).collect();
+        // a failed fixture is the scenario's cause (setupFailed), not a failure of its rule
+        let failed: Vec<&StepResult> = (self.steps.iter().enumerate())
+            .filter(|(i, s)| s.verdict == StepVerdict::Fail && Some(*i) != self.setup_step)
+            .map(|(_, s)| s)
+            .collect();
         let worst = failed.iter().map(|s| (s.level, s.kind)).min();
         self.failed_level = worst.map(|(l, _)| l);
         self.failed_kind = worst.map(|(_, k)| k);
@@ -303,6 +315,8 @@ impl ScenarioResult {
             Verdict::Error
         } else if !failed.is_empty() {
             Verdict::Fail
+        } else if self.setup_step.is_some() {
+            Verdict::SetupFailed
         } else if matches!(self.snapshot, Some(SnapshotOutcome::Drift { .. }) | Some(SnapshotOutcome::Missing { .. })) {
             Verdict::Drift
         } else if self.steps.iter().any(|s| s.verdict == StepVerdict::ExpectedFail) {
@@ -335,6 +349,10 @@ pub struct Capabilities {
     /// The `schemaExtensions` of the User resource type (RFC 7643 §6), when `/ResourceTypes` lists one; this, not
     /// `/Schemas`, says whether Users carry an extension (a server may describe a schema it does not attach).
     pub user_extensions: Option<Vec<String>>,
+    /// The User attributes `/Schemas` declares (RFC 7643 §7); `None` when it gives no usable description, and
+    /// every core attribute is assumed ([`crate::declared`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared_user: Option<crate::declared::DeclaredUser>,
     /// Notes for the report (e.g. "ServiceProviderConfig unavailable").
     pub notes: Vec<String>,
 }
@@ -554,6 +572,12 @@ impl Runner {
                 results.push(result);
             }
         }
+        // an IdP requirement the target declares unsupported: one failure per IdP, citing its document (reported
+        // like a scenario's result, so every report lists it)
+        for mut result in crate::requirements::failures(&capabilities, scenarios) {
+            on_result(&mut result);
+            results.push(result);
+        }
         results.extend(excluded.into_iter().map(|(s, why)| ScenarioResult::skipped(s, why)));
         results.sort_by(|a, b| a.id.cmp(&b.id));
         RunOutcome {
@@ -568,10 +592,13 @@ impl Runner {
 
     /// Runs one scenario unless the run was interrupted or the target lacks a feature it requires.
     async fn run_checked(&self, s: &Scenario, caps: &Capabilities) -> ScenarioResult {
+        // not run under its IdP's requirement failure (crate::requirements), never a skip of its own
+        let blocked = crate::requirements::blocking(caps, s).map(|r| r.not_run_reason());
         match caps.skip_reason(s) {
             _ if self.is_interrupted() => ScenarioResult::skipped(s, INTERRUPTED),
+            _ if blocked.is_some() => ScenarioResult::skipped(s, blocked.unwrap_or_default()),
             Some(reason) => ScenarioResult::skipped(s, reason),
-            None => self.run_scenario_skipping(s, caps.enterprise_step_skip(s)).await,
+            None => self.run_scenario_skipping(s, caps.enterprise_step_skip(s), caps.declared_user.as_ref()).await,
         }
     }
 
@@ -624,6 +651,7 @@ impl Runner {
                         }
                     } else {
                         urns.extend(resources.iter().filter_map(|r| str_of(r, "id")));
+                        caps.declared_user = crate::declared::DeclaredUser::from_schemas(&resources);
                     }
                     if what != "spc" {
                         caps.schemas.get_or_insert_with(Vec::new).extend(urns);
@@ -647,12 +675,18 @@ impl Runner {
 
     /// Runs one scenario (no capability check) including cleanup and snapshot comparison.
     pub async fn run_scenario(&self, s: &Scenario) -> ScenarioResult {
-        self.run_scenario_skipping(s, None).await
+        self.run_scenario_skipping(s, None, None).await
     }
 
     /// Runs one scenario; with `enterprise_skip`, the steps that use the enterprise extension are not sent and
     /// are `notRun` with that reason; later steps that use their captures are `notRun (depends on step N)`.
-    async fn run_scenario_skipping(&self, s: &Scenario, enterprise_skip: Option<String>) -> ScenarioResult {
+    /// With `declared`, steps are judged only on the User attributes the target declares ([`crate::declared`]).
+    async fn run_scenario_skipping(
+        &self,
+        s: &Scenario,
+        enterprise_skip: Option<String>,
+        declared: Option<&crate::declared::DeclaredUser>,
+    ) -> ScenarioResult {
         let started = Instant::now();
         let mut result = ScenarioResult::new(s, Verdict::Pass);
         let resolved = match self.resolve().await {
@@ -671,8 +705,11 @@ impl Runner {
         let mut vars = Vars::for_scenario(s);
         let mut created: Vec<String> = Vec::new();
         let mut transport_error: Option<String> = None;
-        // Steps of a `withNext` group waiting for the group's last step (`crate::together`).
-        let mut group: Vec<&Step> = Vec::new();
+        // Steps of a `withNext` group waiting for the group's last step (`crate::together`), as adapted to what
+        // the server declares.
+        let mut group: Vec<Step> = Vec::new();
+        // the 1-based number of the fixture step that failed ([`crate::setup`])
+        let mut setup_failed: Option<usize> = None;
 
         // A step with `repeat: n` runs n times with `{{index}}` = 1..=n, each run its own result.
         let runs = s.steps.iter().flat_map(|step| {
@@ -699,6 +736,10 @@ impl Runner {
             }
             if self.is_interrupted() {
                 result.steps.push(name_of(not_run(step, level, format!("not run: {INTERRUPTED}"))));
+                continue;
+            }
+            if let Some(n) = setup_failed {
+                result.steps.push(name_of(not_run(step, level, crate::setup::not_run_reason(n))));
                 continue;
             }
             if let Some(err) = &transport_error {
@@ -735,6 +776,22 @@ impl Runner {
                 )));
                 continue;
             }
+            // judged only on what the server declares (crate::declared)
+            let adapted;
+            let step = match declared.map(|d| d.adapt(step)) {
+                Some(crate::declared::Adapted::NotRun(why)) => {
+                    result.steps.push(name_of(not_run(step, level, why)));
+                    continue;
+                }
+                Some(crate::declared::Adapted::Trimmed(trimmed, note)) => {
+                    if !result.notes.contains(&note) {
+                        result.notes.push(note);
+                    }
+                    adapted = *trimmed;
+                    &adapted
+                }
+                _ => step,
+            };
             if step.pages {
                 for r in self.run_pages(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await {
                     if r.verdict == StepVerdict::Error {
@@ -745,11 +802,12 @@ impl Runner {
                 continue;
             }
             if step.with_next || !group.is_empty() {
-                group.push(step);
+                group.push(step.clone());
                 if step.with_next {
                     continue;
                 }
-                let runs = std::mem::take(&mut group).into_iter().map(|st| {
+                let pending = std::mem::take(&mut group);
+                let runs = pending.iter().map(|st| {
                     let mut v = vars.clone();
                     let (resolved, profile, redactor) = (&resolved, &profile, &redactor);
                     async move {
@@ -760,7 +818,10 @@ impl Runner {
                         (r, c)
                     }
                 });
-                for (r, c) in crate::together::at_once(runs.collect()).await {
+                for (mut r, c) in crate::together::at_once(runs.collect()).await {
+                    if let Some(d) = declared {
+                        d.annotate(s.idp, &mut r);
+                    }
                     created.extend(c);
                     if r.verdict == StepVerdict::Error {
                         transport_error = r.error.clone();
@@ -769,10 +830,18 @@ impl Runner {
                 }
                 continue;
             }
-            let step_result =
+            let mut step_result =
                 name_of(self.run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await);
+            if let Some(d) = declared {
+                d.annotate(s.idp, &mut step_result);
+            }
             if step_result.verdict == StepVerdict::Error {
                 transport_error = step_result.error.clone();
+            }
+            if let Some(cause) = crate::setup::cause(result.steps.len() + 1, &step_result).filter(|_| step.setup) {
+                setup_failed = Some(result.steps.len() + 1);
+                result.setup_step = Some(result.steps.len());
+                result.reason = Some(cause);
             }
             result.steps.push(step_result);
         }
@@ -832,7 +901,8 @@ impl Runner {
         if interrupted {
             // a partial transcript is no evidence of drift: no snapshot comparison
             result.reason = Some(INTERRUPTED.to_string());
-        } else if transport_error.is_none() {
+        } else if transport_error.is_none() && setup_failed.is_none() {
+            // (a transcript cut short by a failed fixture is no evidence of drift either)
             let entries: Vec<Entry<'_>> = result
                 .steps
                 .iter()
@@ -860,8 +930,8 @@ impl Runner {
                 }
             }
             result.transcript_text = Some(text);
-        } else {
-            result.reason = transport_error.map(|e| redactor.scrub(&e));
+        } else if let Some(e) = transport_error {
+            result.reason = Some(redactor.scrub(&e));
         }
         if let Some(server) = resolved.server {
             let stopping = Instant::now();

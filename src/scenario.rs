@@ -583,6 +583,12 @@ pub struct Step {
     /// result, named `name [page k]`; the runner also checks the pages agree with each other.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pages: bool,
+    /// A fixture: the step creates or arranges what the scenario's rule needs (users, groups, a precondition) and
+    /// is not the rule under test. When it fails, the scenario is `setupFailed` with that step's failure as its
+    /// cause, its later steps are `notRun`, and nothing is counted as a failure of the rule
+    /// ([`crate::setup`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub setup: bool,
     /// Seconds the source suite waits before this step (a `pause` step of Okta's Runscope exports: 5 or 10 s in
     /// the SPEC suite, 20 or 40 s in the CRUD suite). Documentation unless the run asks for it
     /// (`--okta-pauses`), for servers that are only eventually consistent. 0 to [`MAX_PAUSE_SECS`].

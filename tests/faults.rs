@@ -221,3 +221,154 @@ async fn every_scenario_passes_against_each_allowed_variant() {
     }
     assert!(misses.is_empty(), "scenarios that depend on a choice the RFC leaves open:\n{}", misses.join("\n"));
 }
+
+/// `SPC declares filter unsupported` (`faults_allowed::SPC_FILTER_UNSUPPORTED`): a run of the whole library gives
+/// exactly the IdP-requirement failures (one for Okta, one for Entra, each citing the IdP's document), the Okta and
+/// Entra scenarios that filter are not run under that cause, the rfc scenarios that filter skip with their reason,
+/// and every other scenario passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spc_declaring_filter_unsupported_fails_each_idp_once_and_nothing_else() {
+    let all = scenarios();
+    let server = spawn_faulty(&faults_allowed::SPC_FILTER_UNSUPPORTED).await;
+    let target =
+        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
+    let runner = Runner::new(target, RunOptions::default()).expect("client");
+    let outcome = runner.run(&all, vec![]).await;
+    server.shutdown().await;
+    let failed: Vec<&str> = outcome
+        .results
+        .iter()
+        .filter(|r| r.verdict != Verdict::Pass && r.verdict != Verdict::Skip)
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(failed, ["azure::requirements::filter", "okta::requirements::filter"], "{}", {
+        let other: Vec<String> = outcome
+            .results
+            .iter()
+            .filter(|r| r.verdict != Verdict::Pass && r.verdict != Verdict::Skip)
+            .map(|r| format!("{} {:?}\n{}", r.id, r.verdict, failed_steps(r)))
+            .collect();
+        other.join("\n")
+    });
+    for r in outcome.results.iter().filter(|r| r.id.contains("::requirements::")) {
+        let f = &r.steps[0].failures[0];
+        assert_eq!(r.failed_level, Some(scimcheck::scenario::Level::Must));
+        let cite = f.basis.as_ref().map(|b| b.citation().to_string()).unwrap_or_default();
+        let host = if r.id.starts_with("okta") { "developer.okta.com" } else { "learn.microsoft.com" };
+        assert!(cite.contains(host), "{}: {cite}", r.id);
+    }
+    let mut blocked = 0;
+    for r in outcome.results.iter().filter(|r| r.verdict == Verdict::Skip) {
+        let s = all.iter().find(|s| s.id == r.id).expect("a library scenario");
+        let reason = r.reason.as_deref().unwrap_or("");
+        assert!(s.requires.contains(&scenario::Feature::Filter), "{} skipped without needing filter: {reason}", r.id);
+        match s.idp {
+            scenario::Idp::Rfc => {
+                assert!(reason.contains("filter (ServiceProviderConfig: supported false)"), "{reason}")
+            }
+            idp => {
+                let who = if idp == scenario::Idp::Okta { "Okta" } else { "Entra ID" };
+                let cause = format!("not run: {who} cannot provision this server");
+                assert!(reason.starts_with(&cause), "{}: {reason}", r.id);
+                assert!(reason.ends_with(&format!("({}::requirements::filter)", idp.as_str())), "{reason}");
+                blocked += 1;
+            }
+        }
+    }
+    assert!(blocked > 0, "no Okta or Entra scenario was not run under the requirement");
+    // every Okta and Entra scenario that filters is accounted for under its IdP's cause
+    let filtering =
+        all.iter().filter(|s| s.idp != scenario::Idp::Rfc && s.requires.contains(&scenario::Feature::Filter));
+    assert_eq!(filtering.count(), blocked);
+}
+
+/// `/Schemas declares only userName, name.givenName, name.familyName, emails, active` and the server ignores every
+/// other User attribute on write (`faults_allowed::SCHEMAS_DECLARE_MINIMAL_USER`, RFC 7643 §7): every scenario
+/// passes or skips with its reason — the checks on undeclared attributes are skipped and say so, never failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemas_declaring_a_minimal_user_leave_every_scenario_passing_or_skipped_with_its_reason() {
+    let all = scenarios();
+    let server = spawn_faulty(&faults_allowed::SCHEMAS_DECLARE_MINIMAL_USER).await;
+    let target =
+        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
+    let runner = Runner::new(target, RunOptions::default()).expect("client");
+    let outcome = runner.run(&all, vec![]).await;
+    server.shutdown().await;
+    let declared = outcome.capabilities.declared_user.as_ref().expect("the minimal /Schemas is read");
+    assert!(declared.declares("name.givenName") && !declared.declares("title"), "{declared:?}");
+    let misses: Vec<String> = outcome
+        .results
+        .iter()
+        .filter(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Skip))
+        .map(|r| format!("{} {:?}: {}\n{}", r.id, r.verdict, r.reason.clone().unwrap_or_default(), failed_steps(r)))
+        .collect();
+    assert!(misses.is_empty(), "scenarios that judged what the server does not declare:\n{}", misses.join("\n"));
+    for r in outcome.results.iter().filter(|r| r.verdict == Verdict::Skip) {
+        assert!(r.reason.as_deref().is_some_and(|w| !w.is_empty()), "{} skipped without a reason", r.id);
+    }
+    // the mechanism was exercised: checks were skipped with their reason, and queries on undeclared attributes
+    // were not sent
+    let skipped_checks = outcome.results.iter().flat_map(|r| &r.notes).filter(|n| n.contains("does not declare"));
+    assert!(skipped_checks.count() > 0);
+    let unsent = outcome.results.iter().flat_map(|r| &r.steps).filter(|st| {
+        st.verdict == StepVerdict::NotRun && st.error.as_deref().is_some_and(|e| e.contains("does not declare"))
+    });
+    assert!(unsent.count() > 0);
+    let passed = outcome.results.iter().filter(|r| r.verdict == Verdict::Pass).count();
+    assert!(passed * 2 > outcome.results.len(), "most scenarios still run and pass: {passed}");
+}
+
+/// A server declaring the minimal User schema that refuses (400) a create carrying `title`: Entra's create
+/// carrying its default mappings fails, and the failure names the mappings the vendor would remove (or accept).
+fn title_refused(seen: &faults::Seen) -> faults::Before {
+    let title = seen.body.as_ref().and_then(|b| b.get("title")).is_some();
+    if seen.method == axum::http::Method::POST && seen.path == "/Users" && title {
+        return faults::Before::Respond(
+            axum::http::StatusCode::BAD_REQUEST,
+            Some(serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                "status": "400", "scimType": "invalidValue", "detail": "unknown attribute title"
+            })),
+        );
+    }
+    faults::Before::Pass
+}
+
+/// Only `/Schemas` is the minimal one: the User resource type keeps its enterprise extension.
+fn minimal_schemas(seen: &faults::Seen, status: &mut axum::http::StatusCode, body: &mut Option<serde_json::Value>) {
+    if seen.path.starts_with("/Schemas") {
+        faults_allowed::minimal_user_answers(seen, status, body);
+    }
+}
+
+static MINIMAL_USER_REFUSING_TITLE: faults::Fault = faults::Fault {
+    name: "minimal-user-refusing-title",
+    description: "declares the minimal User schema and refuses a create carrying title",
+    before: title_refused,
+    after: minimal_schemas,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entra_write_refused_for_an_undeclared_default_attribute_names_the_mapping() {
+    let selected: Vec<Scenario> =
+        scenarios().into_iter().filter(|s| s.id == "azure::tutorial::provisioning_examples").collect();
+    assert_eq!(selected.len(), 1);
+    let server = spawn_faulty(&MINIMAL_USER_REFUSING_TITLE).await;
+    let target =
+        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
+    let runner = Runner::new(target, RunOptions::default()).expect("client");
+    let outcome = runner.run(&selected, vec![]).await;
+    server.shutdown().await;
+    let r = &outcome.results[0];
+    assert_eq!(r.verdict, Verdict::Fail, "{}", failed_steps(r));
+    let named: Vec<&check::Failure> = (r.steps.iter())
+        .filter(|st| st.verdict == StepVerdict::Fail)
+        .flat_map(|st| &st.failures)
+        .filter(|f| f.check == "Entra default attribute mapping")
+        .collect();
+    assert!(!named.is_empty(), "{}", failed_steps(r));
+    for f in named {
+        assert!(f.actual.contains("title (from jobTitle)"), "{}", f.actual);
+        assert!(f.basis.as_ref().is_some_and(|b| b.citation().contains("learn.microsoft.com")), "{f:?}");
+    }
+}

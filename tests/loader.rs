@@ -274,7 +274,7 @@ fn the_json_schema_matches_the_loader() {
         keys("/$defs/step/properties"),
         [
             "basis", "capture", "expect", "kind", "level", "name", "note", "pages", "pause", "repeat", "request",
-            "withNext"
+            "setup", "withNext"
         ]
     );
     assert_eq!(

@@ -190,8 +190,12 @@ fn the_json_report_follows_its_schema_and_reads_back() {
     assert_eq!(report["bodyLimit"], 3000);
     assert_eq!(
         report["counts"],
-        json!({"total": 5, "pass": 1, "fail": 2, "error": 0, "drift": 1, "skip": 1, "knownDeviation": 0, "excluded": 1})
+        json!({"total": 5, "pass": 1, "fail": 2, "error": 0, "drift": 1, "skip": 1, "knownDeviation": 0, "setupFailed": 0,
+               "excluded": 1})
     );
+    // the failed steps grouped by cause (the two failed scenarios' checks), most scenarios first
+    let causes = report["causes"].as_array().expect("causes");
+    assert!(!causes.is_empty() && causes.iter().all(|c| c["scenarios"].as_u64() >= Some(1)), "{causes:#?}");
     assert!(report["scenarios"].as_array().unwrap().iter().all(|s| s["id"] != "rfc::other::left_out"));
     assert_eq!(report["capabilities"]["features"]["bulk"], false);
     let skip = scenario_of(&report, "rfc::demo::bulk");

@@ -87,6 +87,7 @@ pub fn line(r: &ScenarioResult, width: usize) -> String {
         Verdict::Pass => padded.green().to_string(),
         Verdict::KnownDeviation => padded.blue().to_string(),
         Verdict::Skip => padded.dimmed().to_string(),
+        Verdict::SetupFailed => padded.yellow().to_string(),
         Verdict::Drift => padded.yellow().to_string(),
         Verdict::Fail if r.failed_level == Some(Level::Must) => padded.red().to_string(),
         Verdict::Fail => padded.yellow().to_string(),
@@ -101,9 +102,9 @@ pub fn line(r: &ScenarioResult, width: usize) -> String {
 fn first_reason(r: &ScenarioResult) -> Option<String> {
     match r.verdict {
         Verdict::Pass | Verdict::KnownDeviation => None,
-        Verdict::Skip | Verdict::Drift if r.reason.is_some() => r.reason.clone(),
+        Verdict::Skip | Verdict::Drift | Verdict::SetupFailed if r.reason.is_some() => r.reason.clone(),
         Verdict::Drift => Some("the transcript differs from its snapshot".into()),
-        Verdict::Skip => None,
+        Verdict::Skip | Verdict::SetupFailed => None,
         Verdict::Fail | Verdict::Error => {
             let (n, step) = r
                 .steps

@@ -159,12 +159,19 @@ pub fn write(header: &Report, spool: &mut Spool, w: impl Write) -> io::Result<()
     let mut levels: Vec<crate::scenario::Level> = summaries.iter().map(|s| s.level).collect();
     levels.sort();
     levels.dedup();
-    let verdicts: Vec<&str> =
-        [Verdict::Fail, Verdict::Error, Verdict::Drift, Verdict::KnownDeviation, Verdict::Skip, Verdict::Pass]
-            .iter()
-            .filter(|v| summaries.iter().any(|s| s.verdict == **v))
-            .map(|v| verdict_key(*v))
-            .collect();
+    let verdicts: Vec<&str> = [
+        Verdict::Fail,
+        Verdict::Error,
+        Verdict::SetupFailed,
+        Verdict::Drift,
+        Verdict::KnownDeviation,
+        Verdict::Skip,
+        Verdict::Pass,
+    ]
+    .iter()
+    .filter(|v| summaries.iter().any(|s| s.verdict == **v))
+    .map(|v| verdict_key(*v))
+    .collect();
     let error = Arc::new(Mutex::new(None));
     let scenarios = Value::from_object(Scenarios { reader: spool.reader()?, error: error.clone() });
     let mut w = io::BufWriter::new(w);
@@ -204,6 +211,7 @@ fn verdict_key(v: Verdict) -> &'static str {
         Verdict::Drift => "drift",
         Verdict::Fail => "fail",
         Verdict::Error => "error",
+        Verdict::SetupFailed => "setupFailed",
     }
 }
 

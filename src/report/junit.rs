@@ -68,7 +68,8 @@ fn case(s: &ScenarioReport, drift_warn: bool) -> TestCase {
             st.set_message(s.reason.clone().unwrap_or_default());
             st
         }
-        Verdict::Skip => {
+        // a failed fixture: the rule was not judged (the fixture's failure is reported under its own cause)
+        Verdict::Skip | Verdict::SetupFailed => {
             let mut st = TestCaseStatus::skipped();
             st.set_message(s.reason.clone().unwrap_or_default());
             st

@@ -27,6 +27,7 @@ use crate::runner::{RunOutcome, ScenarioResult, StepResult, StepVerdict, Verdict
 use crate::scenario::Level;
 use crate::snapshot::SnapshotOutcome;
 
+pub mod causes;
 pub mod cite;
 pub mod html;
 pub mod huge;
@@ -67,7 +68,8 @@ impl Policy {
             Verdict::Error => true,
             Verdict::Fail => self.strict || r.failed_level == Some(Level::Must),
             Verdict::Drift => !self.drift_warn,
-            Verdict::Pass | Verdict::KnownDeviation | Verdict::Skip => false,
+            // the failed fixture is reported under its cause; the rule itself was not judged
+            Verdict::Pass | Verdict::KnownDeviation | Verdict::Skip | Verdict::SetupFailed => false,
         }
     }
 
@@ -224,6 +226,7 @@ pub(crate) struct Counts {
     drift: usize,
     skip: usize,
     known: usize,
+    setup: usize,
 }
 
 impl Counts {
@@ -235,14 +238,19 @@ impl Counts {
             Verdict::Drift => self.drift += 1,
             Verdict::Skip => self.skip += 1,
             Verdict::KnownDeviation => self.known += 1,
+            Verdict::SetupFailed => self.setup += 1,
         }
     }
 
     pub(crate) fn text(&self) -> String {
         let mut parts = vec![format!("{} passed", self.pass), format!("{} failed", self.fail)];
-        for (n, what) in
-            [(self.error, "errors"), (self.drift, "drifted"), (self.known, "known deviations"), (self.skip, "skipped")]
-        {
+        for (n, what) in [
+            (self.error, "errors"),
+            (self.drift, "drifted"),
+            (self.known, "known deviations"),
+            (self.setup, "setup failed"),
+            (self.skip, "skipped"),
+        ] {
             if n > 0 {
                 parts.push(format!("{n} {what}"));
             }

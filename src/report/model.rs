@@ -78,6 +78,10 @@ pub struct Report {
     pub body_limit: usize,
     /// Scenarios per verdict.
     pub counts: Counts,
+    /// The failed checks grouped by cause (check, rule, shape of the actual value), most scenarios affected
+    /// first: what to fix first ([`super::causes`]). Empty when nothing failed.
+    #[serde(default)]
+    pub causes: Vec<super::causes::Cause>,
     /// Every scenario of the selection, sorted by id.
     pub scenarios: Vec<ScenarioReport>,
 }
@@ -118,6 +122,9 @@ pub struct Counts {
     pub skip: usize,
     /// Only known deviations failed.
     pub known_deviation: usize,
+    /// A fixture step failed: the rule was not reached ([`crate::setup`]).
+    #[serde(default)]
+    pub setup_failed: usize,
     /// Left out by the selection (not listed).
     pub excluded: usize,
 }
@@ -133,6 +140,7 @@ impl Counts {
             Verdict::Drift => self.drift += 1,
             Verdict::Skip => self.skip += 1,
             Verdict::KnownDeviation => self.known_deviation += 1,
+            Verdict::SetupFailed => self.setup_failed += 1,
         }
     }
 }
@@ -399,6 +407,7 @@ impl Report {
             notes: meta.notes.clone(),
             body_limit: meta.body_limit,
             counts,
+            causes: super::causes::causes(&outcome.results),
             scenarios: Vec::new(),
         }
     }
@@ -419,6 +428,7 @@ impl Report {
             notes: self.notes.clone(),
             body_limit: self.body_limit,
             counts: self.counts.clone(),
+            causes: self.causes.clone(),
             scenarios: Vec::new(),
         }
     }

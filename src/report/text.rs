@@ -35,6 +35,7 @@ pub fn human(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> Str
         details(&mut out, r, policy);
     }
     summary(&mut out, outcome, policy);
+    out.push_str(&super::causes::fix_first(&super::causes::causes(&outcome.results), FIX_FIRST_TOP));
     out
 }
 
@@ -55,8 +56,12 @@ pub fn human_after_live(outcome: &RunOutcome, policy: &Policy, run_notes: &[Stri
         }
     }
     summary(&mut out, outcome, policy);
+    out.push_str(&super::causes::fix_first(&super::causes::causes(&outcome.results), FIX_FIRST_TOP));
     out
 }
+
+/// Causes the terminal's "fix first" section lists (the JSON and HTML reports list them all).
+pub const FIX_FIRST_TOP: usize = 10;
 
 fn summary(out: &mut String, outcome: &RunOutcome, policy: &Policy) {
     let mut by: BTreeMap<(Idp, Kind, Level), Counts> = BTreeMap::new();

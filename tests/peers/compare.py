@@ -6,7 +6,8 @@ usage: compare.py PEER REPORT.json EXPECTATIONS.json [--same-verdicts OTHER.json
 EXPECTATIONS lists the peer's true defects: {"deviations": [{"scenario", "step"?, "rule", "reason"}]}. Every
 entry must cite the rule the server breaks (`rule`: an RFC section or an IdP document). A step that failed,
 erred or did not run and that no entry covers is a new failure: the script exits 1 (a step skipped for a
-capability the server does not declare, `notRun` with "skipped: …", is counted as not run, never a failure). An entry whose steps all
+capability the server does not declare, `notRun` with "skipped: …", and a step after a failed fixture, `notRun` with
+"not run: setup failed …", are counted as not run, never a failure: the fixture's own failure is). An entry whose steps all
 passed is reported as "now passes" (remove it). An entry without `step` covers every step of its scenario.
 A repeated step's runs (`name [i/n]`) are covered by an entry naming the step.
 Prints the peer's passed/failed/skipped counts (scenarios and steps).
@@ -65,8 +66,10 @@ def main():
             if st["verdict"] == "pass":
                 steps["passed"] += 1
                 continue
-            if st["verdict"] == "notRun" and (st.get("error") or "").startswith("skipped:"):
-                # a capability the server does not declare (e.g. the enterprise extension): not a failure
+            if st["verdict"] == "notRun" and (st.get("error") or "").startswith(("skipped:", "not run: setup failed")):
+                # a capability or attribute the server does not declare (the enterprise extension, an attribute
+                # /Schemas does not list), or a step after a failed fixture (whose own failure is listed): not a
+                # failure of its own
                 steps["notRun"] += 1
                 continue
             steps["failed" if st["verdict"] in ("fail", "error", "expectedFail") else "notRun"] += 1

@@ -7,7 +7,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value};
 
-use super::faults::{pass, with_headers, Fault, Seen};
+use super::faults::{pass, with_headers, Before, Fault, Seen};
 
 /// One allowed variant and where it applies.
 pub struct Variant {
@@ -325,5 +325,177 @@ fn create_without_body(seen: &Seen, status: &mut StatusCode, body: &mut Option<V
     let collection = matches!(seen.path.trim_end_matches('/'), "/Users" | "/Groups");
     if seen.method == Method::POST && collection && *status == StatusCode::CREATED {
         *body = None;
+    }
+}
+
+/// A variant that is not all-pass, so it is not in [`VARIANTS`]: the ServiceProviderConfig declares `filter`
+/// unsupported (RFC 7643 §5 lets a server do so; the server still answers filters, as a server that declares
+/// less than it does would). The RFC scenarios that filter skip with that reason; Okta and Entra cannot provision
+/// without filter, so the run must show exactly one failure per IdP (`okta::requirements::filter`,
+/// `azure::requirements::filter`), their scenarios that filter `not run` under it, and every other scenario
+/// passing. `tests/faults.rs` checks that exact outcome.
+pub static SPC_FILTER_UNSUPPORTED: Fault = Fault {
+    name: "spc-filter-unsupported",
+    description: "the ServiceProviderConfig declares filter.supported false",
+    before: pass,
+    after: spc_filter_unsupported,
+};
+
+fn spc_filter_unsupported(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    if seen.method == Method::GET && seen.path.trim_end_matches('/') == "/ServiceProviderConfig" {
+        if let Some(Value::Object(o)) = body {
+            o.insert("filter".into(), serde_json::json!({"supported": false, "maxResults": 0}));
+        }
+    }
+}
+
+/// The User attributes [`SCHEMAS_DECLARE_MINIMAL_USER`] declares: the core attributes Okta's test plan requires.
+const MINIMAL_USER: &[&str] = &["userName", "name", "emails", "active"];
+/// The sub-attributes of `name` it declares.
+const MINIMAL_NAME: &[&str] = &["givenName", "familyName"];
+/// Attributes every resource keeps (RFC 7643 §3.1).
+const COMMON: &[&str] = &["id", "externalId", "meta", "schemas"];
+
+/// A variant run by its own test (it needs the run's discovery, which the all-pass loop does not make): `/Schemas`
+/// declares only `userName`, `name.givenName`, `name.familyName`, `emails` and `active` of the core User schema,
+/// and no extension (RFC 7643 §7 lets a server implement a subset), and the server ignores every other User
+/// attribute on write (a create or replace keeps only those; a PATCH operation on another attribute is dropped, and
+/// a PATCH left with none changes nothing). Every scenario must pass, or skip with its reason: the checks on attributes
+/// the server does not declare are skipped, never failed.
+pub static SCHEMAS_DECLARE_MINIMAL_USER: Fault = Fault {
+    name: "schemas-declare-minimal-user",
+    description: "/Schemas declares only userName, name.givenName, name.familyName, emails and active; other User \
+                  attributes are ignored on write",
+    before: minimal_user_writes,
+    after: minimal_user_answers,
+};
+
+fn declared(key: &str) -> bool {
+    MINIMAL_USER.iter().chain(COMMON).any(|k| k.eq_ignore_ascii_case(key))
+}
+
+/// A User body with only the declared attributes (and `name` with only its declared sub-attributes).
+fn keep_declared(o: &mut Map<String, Value>) {
+    o.retain(|k, _| declared(k));
+    if let Some((_, Value::Object(name))) = o.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case("name")) {
+        name.retain(|k, _| MINIMAL_NAME.iter().any(|n| n.eq_ignore_ascii_case(k)));
+    }
+}
+
+/// Whether a PATCH path (`title`, `name.middleName`, `emails[type eq "work"].value`, a URN path) is declared.
+fn declared_path(path: &str) -> bool {
+    if path.to_ascii_lowercase().starts_with("urn:") {
+        return false;
+    }
+    let root = path.split(['[', '.']).next().unwrap_or(path);
+    if root.eq_ignore_ascii_case("name") {
+        return match path.split_once('.') {
+            Some((_, sub)) => MINIMAL_NAME.iter().any(|n| n.eq_ignore_ascii_case(sub)),
+            None => true,
+        };
+    }
+    declared(root)
+}
+
+fn minimal_user_writes(seen: &Seen) -> Before {
+    if !seen.path.starts_with("/Users") {
+        return Before::Pass;
+    }
+    let Some(Value::Object(mut body)) = seen.body.clone() else { return Before::Pass };
+    match seen.method {
+        Method::POST | Method::PUT if !seen.path.ends_with("/.search") => {
+            keep_declared(&mut body);
+            Before::Rewrite(Value::Object(body))
+        }
+        Method::PATCH => {
+            let ops = seen.operations();
+            let mut kept = Vec::new();
+            for mut op in ops {
+                match op.get("path").and_then(Value::as_str).map(str::to_string) {
+                    Some(p) if !declared_path(&p) => continue,
+                    Some(_) => kept.push(op),
+                    None => {
+                        if let Some(Value::Object(v)) = op.get_mut("value") {
+                            v.retain(|k, _| declared_path(k));
+                            if v.is_empty() {
+                                continue;
+                            }
+                        }
+                        kept.push(op);
+                    }
+                }
+            }
+            if kept.is_empty() && !seen.operations().is_empty() {
+                // every operation ignored: the request still goes through the server's checks (the user exists,
+                // If-Match) as an operation that changes nothing
+                kept.push(serde_json::json!({"op": "add", "path": "emails", "value": []}));
+            }
+            let key = body.keys().find(|k| k.eq_ignore_ascii_case("Operations")).cloned();
+            if let Some(k) = key {
+                body.insert(k, Value::Array(kept));
+            }
+            Before::Rewrite(Value::Object(body))
+        }
+        _ => Before::Pass,
+    }
+}
+
+/// The answers of [`SCHEMAS_DECLARE_MINIMAL_USER`]: the minimal `/Schemas`, no `schemaExtensions`, Users with only
+/// the declared attributes.
+pub fn minimal_user_answers(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    let core_user = "urn:ietf:params:scim:schemas:core:2.0:User";
+    if seen.path.starts_with("/Schemas") {
+        let minimal = |schema: &mut Map<String, Value>| {
+            if let Some(Value::Array(attrs)) = schema.get_mut("attributes") {
+                attrs.retain(|a| a.get("name").and_then(Value::as_str).is_some_and(declared));
+                for a in attrs.iter_mut() {
+                    if a.get("name").and_then(Value::as_str) == Some("name") {
+                        if let Some(Value::Array(subs)) = a.get_mut("subAttributes") {
+                            subs.retain(|s| {
+                                s.get("name").and_then(Value::as_str).is_some_and(|n| MINIMAL_NAME.contains(&n))
+                            });
+                        }
+                    }
+                }
+            }
+        };
+        match body {
+            Some(Value::Object(o)) if o.get("id").and_then(Value::as_str) == Some(core_user) => minimal(o),
+            Some(Value::Object(o)) => {
+                if let Some(Value::Array(rs)) = o.get_mut("Resources") {
+                    // only the core schemas: no extension is declared
+                    rs.retain(|r| r.get("id").and_then(Value::as_str).is_some_and(|id| id.contains(":core:")));
+                    if let Some(n) = o.get("Resources").and_then(Value::as_array).map(Vec::len) {
+                        o.insert("totalResults".into(), Value::from(n));
+                        o.insert("itemsPerPage".into(), Value::from(n));
+                    }
+                    if let Some(Value::Array(rs)) = o.get_mut("Resources") {
+                        for r in rs.iter_mut().filter_map(Value::as_object_mut) {
+                            if r.get("id").and_then(Value::as_str) == Some(core_user) {
+                                minimal(r);
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    } else if seen.path.starts_with("/ResourceTypes") {
+        each_resource(body, |r| {
+            r.remove("schemaExtensions");
+        });
+    } else if seen.path.starts_with("/Users") {
+        each_resource(body, keep_declared_answer);
+    }
+}
+
+/// A User as the minimal server answers it: only what it declares (a ListResponse's own fields are not a User's).
+fn keep_declared_answer(o: &mut Map<String, Value>) {
+    let is_user = o
+        .get("schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|u| u.as_str() == Some("urn:ietf:params:scim:schemas:core:2.0:User")));
+    if is_user {
+        keep_declared(o);
     }
 }

@@ -1,0 +1,63 @@
+//! Setup is not the rule under test. A scenario's fixture steps (`"setup": true`: creating the users and groups
+//! its rule needs, or bringing one into the state the rule starts from) only arrange the test. When one fails — a
+//! create rejected for a reason unrelated to the rule — the scenario is **setup failed: <cause>**
+//! ([`crate::runner::Verdict::SetupFailed`]): the fixture's failure is reported once, under its own cause (see
+//! [`crate::report::causes`]), the rule's steps after it are `notRun` naming that step, and the rule is not
+//! counted as failed. So an unrelated defect cannot hide the rule, nor be reported as a failure of every rule
+//! whose fixture met it.
+
+use crate::runner::{StepResult, StepVerdict};
+
+/// The cause of a failed fixture step `r` (1-based `number`): its first failed check, as the scenario's reason.
+/// `None` when the step did not fail.
+pub fn cause(number: usize, r: &StepResult) -> Option<String> {
+    if r.verdict != StepVerdict::Fail {
+        return None;
+    }
+    let what = match r.failures.first() {
+        Some(f) => format!("{}: expected {}, got {}", f.check, f.expected, f.actual),
+        None => "failed".to_string(),
+    };
+    Some(format!("setup failed: step {number} \"{}\": {what}", r.name))
+}
+
+/// Why a step after a failed fixture step (1-based `number`) is not run.
+pub fn not_run_reason(number: usize) -> String {
+    format!("not run: setup failed at step {number}; the rule under test was not reached")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Failure;
+    use crate::scenario::{Kind, Level};
+
+    fn step(verdict: StepVerdict) -> StepResult {
+        StepResult {
+            name: "Fixture: create user alice".into(),
+            level: Level::Must,
+            kind: Kind::Rfc,
+            note: None,
+            verdict,
+            basis: None,
+            failures: vec![Failure::new("status", "201", "400")],
+            observations: vec![],
+            error: None,
+            known_deviation: None,
+            request: None,
+            response: None,
+            duration_ms: 0.0,
+            http_ms: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_failed_fixture_names_its_step_and_first_failure() {
+        assert_eq!(
+            cause(2, &step(StepVerdict::Fail)).as_deref(),
+            Some("setup failed: step 2 \"Fixture: create user alice\": status: expected 201, got 400")
+        );
+        assert_eq!(cause(2, &step(StepVerdict::Pass)), None);
+        assert!(not_run_reason(2).contains("step 2"));
+    }
+}

@@ -1,0 +1,167 @@
+//! Failures grouped by cause: a run against a server with two defects — every JSON answer labelled
+//! `Content-Type: application/json` (RFC 7644 §8.1 asks for `application/scim+json`) and every path-less PATCH
+//! operation refused with 400 (RFC 7644 §3.5.2.1/§3.5.2.3 allow them; Okta and Entra send them) — must end its
+//! terminal report with a "fix first" section whose first screen names both causes with their counts, and carry the
+//! same causes in the JSON report. And setup is not the rule under test: a fixture refused for an unrelated reason
+//! makes its scenario `setupFailed`, reported once under its cause.
+
+mod support;
+
+use axum::http::{Method, StatusCode};
+use scimcheck::report::{self, Policy};
+use scimcheck::runner::{Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
+use scimcheck::scenario;
+use serde_json::{json, Value};
+use support::faults::{spawn_faulty, with_content_type, Before, Fault, Seen};
+
+fn pathless_patch_refused(seen: &Seen) -> Before {
+    let pathless = seen.operations().iter().any(|op| op.get("path").is_none());
+    if seen.method == Method::PATCH && pathless {
+        return Before::Respond(
+            StatusCode::BAD_REQUEST,
+            Some(json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                "status": "400",
+                "scimType": "noTarget",
+                "detail": "every operation needs a path"
+            })),
+        );
+    }
+    Before::Pass
+}
+
+fn json_content_type(_: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    if let Some(b) = body.take() {
+        *body = Some(with_content_type(b, "application/json; charset=utf-8"));
+    }
+}
+
+static TWO_DEFECTS: Fault = Fault {
+    name: "json-content-type-and-pathless-patch-refused",
+    description: "answers application/json and refuses path-less PATCH operations with 400",
+    before: pathless_patch_refused,
+    after: json_content_type,
+};
+
+/// Lines of a terminal's first screen.
+const SCREEN: usize = 24;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fix_first_names_both_causes_with_counts_on_its_first_screen() {
+    let all = scenario::load_dir(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+        .unwrap_or_else(|e| panic!("{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")));
+    let server = spawn_faulty(&TWO_DEFECTS).await;
+    let target =
+        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
+    let runner = Runner::new(target, RunOptions::default()).expect("client");
+    let outcome = runner.run(&all, vec![]).await;
+    server.shutdown().await;
+
+    let text = report::human(&outcome, &Policy::default(), &[]);
+    let start = text.find("\nfix first: ").unwrap_or_else(|| panic!("no fix-first section:\n{text}"));
+    let section = &text[start + 1..];
+    assert!(section.lines().count() > 2, "{section}");
+    let screen: Vec<&str> = section.lines().take(SCREEN).collect();
+    let screen = screen.join("\n");
+    // the terminal report ends with the section
+    assert!(text.trim_end().ends_with(section.trim_end()));
+
+    let causes = report::causes::causes(&outcome.results);
+    let content_type = causes
+        .iter()
+        .position(|c| c.check == "header content-type" && c.shape == "application/json")
+        .unwrap_or_else(|| panic!("no content-type cause: {causes:#?}"));
+    let patch = causes
+        .iter()
+        .position(|c| c.check == "status" && c.shape == "400")
+        .unwrap_or_else(|| panic!("no cause for the refused PATCH: {causes:#?}"));
+    for at in [content_type, patch] {
+        let c = &causes[at];
+        assert!(c.scenarios > 1, "{c:#?}");
+        let line = format!("  {}. {} scenario(s), {} step(s) [", at + 1, c.scenarios, c.steps);
+        assert!(screen.contains(&line), "cause {} not on the first screen as {line:?}:\n{screen}", at + 1);
+        assert!(screen.contains(&format!("{}: got {}", c.check, c.shape)), "{screen}");
+    }
+    // the content-type cause is the one most scenarios share: it comes first, and is one cause, not one per scenario
+    assert_eq!(content_type, 0, "{screen}");
+    assert_eq!(causes.iter().filter(|c| c.check == "header content-type").count(), 1, "{causes:#?}");
+    assert!(causes[0].rule.contains("RFC 7644"), "{:?}", causes[0].rule);
+    // both IdPs would hit the PATCH refusal (Okta deactivates, Entra updates with path-less operations)
+    let patch_idps: std::collections::BTreeSet<_> = causes
+        .iter()
+        .filter(|c| c.check == "status" && c.shape == "400")
+        .flat_map(|c| c.idps.iter().copied())
+        .collect();
+    assert!(patch_idps.contains(&scenario::Idp::Okta), "{causes:#?}");
+
+    // the JSON report carries the same causes
+    let json: Value = serde_json::from_str(&report::json(&outcome, &Policy::default(), &[])).expect("JSON report");
+    let listed = json["causes"].as_array().expect("causes array");
+    assert_eq!(listed.len(), causes.len());
+    assert_eq!(listed[0]["check"], "header content-type");
+    assert_eq!(listed[0]["scenarios"], causes[0].scenarios);
+}
+
+/// A create refused for a reason unrelated to the rule under test: every user carrying `nickName` answers 400.
+fn nickname_refused(seen: &Seen) -> Before {
+    let nick = seen.body.as_ref().and_then(|b| b.get("nickName")).is_some();
+    if seen.method == Method::POST && seen.path.trim_end_matches('/') == "/Users" && nick {
+        return Before::Respond(
+            StatusCode::BAD_REQUEST,
+            Some(json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                "status": "400",
+                "scimType": "invalidValue",
+                "detail": "nickName is not accepted"
+            })),
+        );
+    }
+    Before::Pass
+}
+
+static NICKNAME_REFUSED: Fault = Fault {
+    name: "nickname-refused",
+    description: "a create carrying nickName is refused with 400",
+    before: nickname_refused,
+    after: support::faults::keep,
+};
+
+/// Setup is not the rule under test: the pagination scenario's first fixture (a user with a nickName) is refused,
+/// so the scenario is `setupFailed` naming that step, its later steps are not run, the run is not failed by it, and
+/// the refused create is one cause in the fix-first list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_fixture_makes_the_scenario_setup_failed_not_a_failure_of_its_rule() {
+    let all = scenario::load_dir(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+        .unwrap_or_else(|e| panic!("{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")));
+    let selected: Vec<scenario::Scenario> =
+        all.into_iter().filter(|s| s.id == "rfc::s3_4_2_4_pagination::past_the_end").collect();
+    assert_eq!(selected.len(), 1);
+    let server = spawn_faulty(&NICKNAME_REFUSED).await;
+    let target =
+        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
+    let runner = Runner::new(target, RunOptions::default()).expect("client");
+    let outcome = runner.run(&selected, vec![]).await;
+    server.shutdown().await;
+
+    let r = &outcome.results[0];
+    assert_eq!(r.verdict, Verdict::SetupFailed, "{r:#?}");
+    let reason = r.reason.as_deref().unwrap_or("");
+    assert!(
+        reason.starts_with("setup failed: step 1 \"Fixture: create user alice\": status: expected 201, got 400"),
+        "{reason}"
+    );
+    assert_eq!(r.steps[0].verdict, StepVerdict::Fail);
+    assert!(r.steps.len() > 1);
+    for st in &r.steps[1..] {
+        assert_eq!(st.verdict, StepVerdict::NotRun, "{}", st.name);
+        assert!(st.error.as_deref().is_some_and(|e| e.contains("setup failed at step 1")), "{:?}", st.error);
+        assert!(st.request.is_none(), "{} was sent", st.name);
+    }
+    assert_eq!(r.failed_level, None, "the rule is not counted as failed");
+    assert_eq!(Policy::default().exit_code(&outcome), 0);
+    let causes = report::causes::causes(&outcome.results);
+    assert_eq!(causes.len(), 1, "{causes:#?}");
+    assert_eq!((causes[0].check.as_str(), causes[0].shape.as_str(), causes[0].scenarios), ("status", "400", 1));
+    let text = report::human(&outcome, &Policy::default(), &[]);
+    assert!(text.contains("SETUP") && text.contains("1 setup failed"), "{text}");
+}
