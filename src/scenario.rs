@@ -42,9 +42,17 @@ impl Idp {
         }
     }
 
-    /// Parses `okta`, `azure` or `rfc`.
+    /// The names [`Idp::parse`] accepts, for messages.
+    pub const NAMES: &'static str = "okta, entra (or azure), rfc";
+
+    /// Parses `okta`, `entra` (Microsoft's current name) or its alias `azure`, or `rfc`, in any case.
     pub fn parse(s: &str) -> Option<Idp> {
-        Idp::ALL.into_iter().find(|i| i.as_str() == s)
+        match s.trim().to_ascii_lowercase().as_str() {
+            "okta" => Some(Idp::Okta),
+            "entra" | "azure" => Some(Idp::Azure),
+            "rfc" => Some(Idp::Rfc),
+            _ => None,
+        }
     }
 }
 
@@ -79,9 +87,9 @@ impl Level {
         }
     }
 
-    /// Parses `must`, `should` or `may`.
+    /// Parses `must`, `should` or `may`, in any case (`MUST` as RFC 2119 writes it).
     pub fn parse(s: &str) -> Option<Level> {
-        Level::ALL.into_iter().find(|l| l.as_str() == s)
+        Level::ALL.into_iter().find(|l| l.as_str().eq_ignore_ascii_case(s.trim()))
     }
 }
 
@@ -117,9 +125,9 @@ impl Kind {
         }
     }
 
-    /// Parses `rfc`, `interop` or `portal`.
+    /// Parses `rfc`, `interop` or `portal`, in any case.
     pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+        Kind::ALL.into_iter().find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
     }
 }
 

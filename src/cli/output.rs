@@ -15,25 +15,29 @@ use crate::scenario::Level;
 pub struct Live {
     bar: Option<ProgressBar>,
     width: usize,
+    quiet: bool,
 }
 
 impl Live {
-    /// Live output for `total` scenarios whose longest id is `width` characters.
-    pub fn new(total: usize, width: usize) -> Live {
-        let bar = (std::io::stderr().is_terminal() && std::io::stdout().is_terminal()).then(|| {
+    /// Live output for `total` scenarios whose longest id is `width` characters; `quiet` (`run -q`) leaves out
+    /// passed and skipped scenarios and shows no progress bar.
+    pub fn new(total: usize, width: usize, quiet: bool) -> Live {
+        let terminal = std::io::stderr().is_terminal() && std::io::stdout().is_terminal();
+        let bar = (terminal && !quiet).then(|| {
             let bar = ProgressBar::new(total as u64);
             let style = ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} scenarios {elapsed}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
             bar
         });
-        Live { bar, width }
+        Live { bar, width, quiet }
     }
 
     /// Prints one finished scenario and advances the bar.
     pub fn scenario(&self, r: &ScenarioResult) {
-        let line = line(r, self.width);
-        self.print(&line);
+        if !(self.quiet && matches!(r.verdict, Verdict::Pass | Verdict::Skip)) {
+            self.print(&line(r, self.width));
+        }
         if let Some(bar) = &self.bar {
             bar.inc(1);
         }

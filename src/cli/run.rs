@@ -65,23 +65,7 @@ impl Settings {
     /// Errors: config file problems, no target, a `token-env` variable that is not set, a bad timeout.
     pub fn resolve(args: &RunArgs) -> Result<Settings, String> {
         let (config, config_file) = Config::load(args.config.as_deref())?;
-        let mut select = args.select.clone();
-        let mut dirs = config.scenarios.clone();
-        dirs.extend(select.scenarios.iter().cloned());
-        select.scenarios = dirs;
-        select.no_library |= config.library == Some(false);
-        if select.idp.is_empty() {
-            select.idp = config.idp.clone();
-        }
-        if select.level.is_empty() {
-            select.level = config.level.clone();
-        }
-        if select.kind.is_empty() {
-            select.kind = config.kind.clone();
-        }
-        if select.tags.is_empty() {
-            select.tags = config.tags.clone();
-        }
+        let select = config.select(&args.select);
         let target = if args.reference {
             Target::Reference
         } else {
@@ -274,7 +258,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         None
     };
     let mut spool_error: Option<std::io::Error> = None;
-    let live = Live::new(selected.len(), width);
+    let live = Live::new(selected.len(), width, args.quiet);
     let mut outcome = {
         let (live, spool, spool_error) = (&live, &mut spool, &mut spool_error);
         let expectations = expectations.as_ref();
@@ -313,7 +297,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         notes.push("interrupted by Ctrl-C: the results are partial".to_string());
     }
     println!();
-    print!("{}", report::human_after_live(&outcome, &policy, &notes));
+    print!("{}", report::human_after_live(&outcome, &policy, &notes, args.verbose));
     if let Some(mut spool) = spool {
         if let Some(e) = spool_error {
             return Err(format!("cannot write the report spool in the temporary folder: {e}"));

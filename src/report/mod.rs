@@ -76,7 +76,9 @@ pub(crate) fn verdict_text(r: &ScenarioResult) -> String {
     }
 }
 
-pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy) {
+/// The detail lines of one scenario; `observations_shown` false leaves out the observations of steps that did not
+/// fail (the summary counts them; `run -v` shows them).
+pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy, observations_shown: bool) {
     let ind = "    ";
     if let Some(reason) = &r.reason {
         let _ = writeln!(out, "{ind}{}", reason);
@@ -88,7 +90,7 @@ pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy) {
     for (i, s) in r.steps.iter().enumerate() {
         match s.verdict {
             StepVerdict::Fail | StepVerdict::Error => step_details(out, i + 1, s),
-            _ if !s.observations.is_empty() => {
+            _ if observations_shown && !s.observations.is_empty() => {
                 let _ = writeln!(out, "{ind}step {} \"{}\" [{}]:", i + 1, s.name, s.level);
                 observations(out, s);
             }
