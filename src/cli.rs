@@ -7,6 +7,7 @@ pub mod config;
 pub mod output;
 pub mod run;
 pub mod snapshots;
+pub mod temp;
 
 use std::path::PathBuf;
 

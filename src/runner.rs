@@ -303,7 +303,8 @@ impl ScenarioResult {
             Verdict::Error
         } else if !failed.is_empty() {
             Verdict::Fail
-        } else if matches!(self.snapshot, Some(SnapshotOutcome::Drift { .. }) | Some(SnapshotOutcome::Missing { .. })) {
+        } else if matches!(self.snapshot, Some(SnapshotOutcome::Drift { .. })) {
+            // a scenario with no snapshot yet is new, not drifted (insta's convention): its checks decide
             Verdict::Drift
         } else if self.steps.iter().any(|s| s.verdict == StepVerdict::ExpectedFail) {
             Verdict::KnownDeviation

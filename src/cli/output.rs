@@ -10,6 +10,7 @@ use owo_colors::OwoColorize;
 use crate::exchange::truncate;
 use crate::runner::{ScenarioResult, StepVerdict, Verdict};
 use crate::scenario::Level;
+use crate::snapshot::SnapshotOutcome;
 
 /// Prints results while the run goes on.
 pub struct Live {
@@ -104,6 +105,10 @@ pub fn line(r: &ScenarioResult, width: usize) -> String {
 
 fn first_reason(r: &ScenarioResult) -> Option<String> {
     match r.verdict {
+        // the checks' verdict stays; the snapshot state is said beside it
+        Verdict::Pass | Verdict::KnownDeviation if matches!(r.snapshot, Some(SnapshotOutcome::Missing { .. })) => {
+            Some("new: no snapshot recorded yet".into())
+        }
         Verdict::Pass | Verdict::KnownDeviation => None,
         Verdict::Skip | Verdict::Drift if r.reason.is_some() => r.reason.clone(),
         Verdict::Drift => Some("the transcript differs from its snapshot".into()),

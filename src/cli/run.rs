@@ -172,8 +172,9 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         }
     }
 
-    // the snapshot baseline: --snapshots DIR, else for the reference server the one built into the binary
-    let mut extracted: Option<PathBuf> = None;
+    // the snapshot baseline: --snapshots DIR, else for the reference server the one built into the binary, in a
+    // temporary folder removed however the run ends
+    let mut extracted: Option<super::temp::TempFolder> = None;
     let snapshot_dir = match (&settings.snapshots, &settings.target) {
         (Some(dir), _) => Some(dir.clone()),
         (None, Target::Reference) => {
@@ -182,10 +183,12 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
                             checkout: --snapshots snapshots)"
                     .into());
             }
-            let dir = std::env::temp_dir().join(format!("scimcheck-baseline-{}", uuid::Uuid::new_v4()));
+            let folder = super::temp::TempFolder::new("scimcheck-baseline")
+                .map_err(|e| format!("cannot create a temporary folder for the built-in snapshots: {e}"))?;
+            let dir = folder.path().to_path_buf();
             crate::library::extract_snapshots(&dir)
                 .map_err(|e| format!("cannot unpack the built-in snapshots into {}: {e}", dir.display()))?;
-            extracted = Some(dir.clone());
+            extracted = Some(folder);
             Some(dir)
         }
         (None, Target::Remote { .. }) => None,
@@ -224,6 +227,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
             while tokio::signal::ctrl_c().await.is_ok() {
                 if presses.fetch_add(1, Ordering::SeqCst) > 0 {
                     eprintln!("interrupted again: quitting without cleanup");
+                    super::temp::remove_all();
                     std::process::exit(EXIT_INTERRUPTED);
                 }
                 interrupted.store(true, Ordering::SeqCst);
@@ -309,24 +313,48 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         }
         write_reports(&header, &mut spool, args.json.as_deref(), args.junit.as_deref(), args.html.as_deref())?;
     }
-    if let Some(dir) = extracted {
-        let pending = std::fs::read_dir(&dir)
-            .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().ends_with(".snap.new")))
-            .unwrap_or(false);
-        if pending {
-            println!(
-                "pending transcripts of the built-in baseline: {} (`scimcheck snapshots review --snapshots {}`)",
-                dir.display(),
-                dir.display()
-            );
-        } else {
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-    }
+    snapshot_summary(&outcome, extracted.is_some(), settings.config_file.as_deref());
+    drop(extracted);
     if was_interrupted {
         return Ok(EXIT_INTERRUPTED);
     }
     Ok(policy.exit_code(&outcome))
+}
+
+/// After the summary: how many scenarios have no snapshot yet ("new") and how many differ from theirs
+/// ("changed"), and the commands that review or accept them — naming the folder, and the settings file when one
+/// was used (`config`), so the line can be copied as it is. Against the built-in baseline (`built_in`) nothing is
+/// kept: the line says how to record a baseline of one's own instead.
+fn snapshot_summary(outcome: &crate::runner::RunOutcome, built_in: bool, config: Option<&Path>) {
+    use crate::snapshot::{command_for, folder_of, SnapshotOutcome};
+    let (mut new, mut changed, mut folder) = (0, 0, None);
+    for r in &outcome.results {
+        match &r.snapshot {
+            Some(SnapshotOutcome::Missing { pending }) => {
+                new += 1;
+                folder.get_or_insert_with(|| folder_of(pending).to_path_buf());
+            }
+            Some(SnapshotOutcome::Drift { pending, .. }) => {
+                changed += 1;
+                folder.get_or_insert_with(|| folder_of(pending).to_path_buf());
+            }
+            _ => {}
+        }
+    }
+    let Some(folder) = folder else { return };
+    let counts = format!("{new} new (no snapshot yet), {changed} changed");
+    if built_in {
+        println!(
+            "snapshots: {counts} against the built-in baseline; it is read-only and its temporary copy is removed:              `--snapshots DIR --update-snapshots` records a baseline of your own"
+        );
+    } else {
+        println!(
+            "snapshots: {counts}, pending in {}: review with `{}`, or accept all with `{}`",
+            folder.display(),
+            command_for("review", &folder, config),
+            command_for("accept", &folder, config)
+        );
+    }
 }
 
 /// Characters of a response body a run keeps once its scenario is spooled: enough for the terminal report.

@@ -76,9 +76,17 @@ pub(crate) fn verdict_text(r: &ScenarioResult) -> String {
     }
 }
 
-/// The detail lines of one scenario; `observations_shown` false leaves out the observations of steps that did not
-/// fail (the summary counts them; `run -v` shows them).
-pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy, observations_shown: bool) {
+/// What [`details`] shows besides failures, errors, drift and known deviations.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shown {
+    /// Observations of steps that did not fail (otherwise counted in the summary; `run -v` shows them).
+    pub observations: bool,
+    /// A line per scenario with no snapshot yet (otherwise `run` sums them up after the summary).
+    pub new_snapshots: bool,
+}
+
+/// The detail lines of one scenario.
+pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy, shown: Shown) {
     let ind = "    ";
     if let Some(reason) = &r.reason {
         let _ = writeln!(out, "{ind}{}", reason);
@@ -90,7 +98,7 @@ pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy, obs
     for (i, s) in r.steps.iter().enumerate() {
         match s.verdict {
             StepVerdict::Fail | StepVerdict::Error => step_details(out, i + 1, s),
-            _ if observations_shown && !s.observations.is_empty() => {
+            _ if shown.observations && !s.observations.is_empty() => {
                 let _ = writeln!(out, "{ind}step {} \"{}\" [{}]:", i + 1, s.name, s.level);
                 observations(out, s);
             }
@@ -119,15 +127,17 @@ pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy, obs
             }
             let _ = writeln!(
                 out,
-                "{ind}new transcript written to {} (review with `scimcheck snapshots review`, or accept with --update-snapshots)",
-                pending.display()
+                "{ind}new transcript written to {} (review with `{}`, or accept with --update-snapshots)",
+                pending.display(),
+                crate::snapshot::command_for("review", crate::snapshot::folder_of(pending), None)
             );
         }
-        Some(SnapshotOutcome::Missing { pending }) => {
+        Some(SnapshotOutcome::Missing { pending }) if shown.new_snapshots => {
             let _ = writeln!(
                 out,
-                "{ind}no snapshot recorded yet; transcript written to {} (accept with `scimcheck snapshots review` or record with --update-snapshots)",
-                pending.display()
+                "{ind}new: no snapshot recorded yet; transcript written to {} (accept with `{}` or record with --update-snapshots)",
+                pending.display(),
+                crate::snapshot::command_for("review", crate::snapshot::folder_of(pending), None)
             );
         }
         Some(SnapshotOutcome::Written { path }) => {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{details, verdict_text, Counts, Policy};
+use super::{details, verdict_text, Counts, Policy, Shown};
 use crate::runner::{RunOutcome, Verdict};
 use crate::scenario::{Idp, Kind, Level};
 
@@ -32,7 +32,7 @@ pub fn human(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> Str
         let time = if r.verdict == Verdict::Skip { String::new() } else { format!("{:>8.1} ms", r.duration_ms) };
         let kind = r.failed_kind.unwrap_or(r.kind);
         let _ = writeln!(out, "{:<9} {:<width$}  [{}, {kind}] {time}", verdict_text(r), r.id, r.level);
-        details(&mut out, r, policy, true);
+        details(&mut out, r, policy, Shown { observations: true, new_snapshots: true });
     }
     summary(&mut out, outcome, policy, true);
     out
@@ -49,7 +49,7 @@ pub fn human_after_live(outcome: &RunOutcome, policy: &Policy, run_notes: &[Stri
     }
     for r in outcome.results.iter().filter(|r| r.verdict != Verdict::Skip) {
         let mut d = String::new();
-        details(&mut d, r, policy, verbose);
+        details(&mut d, r, policy, Shown { observations: verbose, new_snapshots: false });
         if !d.is_empty() {
             let _ = writeln!(out, "\n{} {} [{}]", verdict_text(r), r.id, r.level);
             out.push_str(&d);
