@@ -216,7 +216,8 @@ pub struct ScenarioResult {
     pub title: String,
     /// What it reproduces.
     pub source: String,
-    /// Scenario file relative to the scenario root.
+    /// The scenario file as a user finds it ([`crate::library::source_name`]): `scenarios/…` for the library, else
+    /// its path (relative to the working directory when below it).
     pub file: String,
     /// IdP.
     pub idp: Idp,
@@ -272,7 +273,7 @@ impl ScenarioResult {
             id: s.id.clone(),
             title: s.title.clone(),
             source: s.source.clone(),
-            file: s.rel_path.clone(),
+            file: crate::library::source_name(s),
             idp: s.idp,
             level: s.level,
             verdict,
