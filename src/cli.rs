@@ -3,6 +3,7 @@
 //! `run` lives in [`run`]: configuration (`scimcheck.toml`, [`config`]), preflight, live output ([`output`]),
 //! Ctrl-C and reports. `snapshots review|accept` lives in [`snapshots`].
 
+pub mod checks;
 pub mod config;
 pub mod output;
 pub mod run;
@@ -307,6 +308,7 @@ pub fn select<'a>(all: &'a [Scenario], args: &SelectArgs) -> (Vec<Scenario>, Vec
 
 /// Parses the command line and runs; returns the process exit code.
 pub fn main() -> i32 {
+    checks::quiet_broken_pipe();
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

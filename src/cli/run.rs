@@ -2,8 +2,9 @@
 //! output, Ctrl-C, reports and the exit code.
 //!
 //! Exit codes: 0 nothing failed the run; 1 something did (see [`crate::report::Policy`]); 2 the run could not
-//! be made (bad settings or scenarios, nothing selected, preflight failed); 130 interrupted by Ctrl-C (partial
-//! reports are still written).
+//! be made (bad settings or scenarios, nothing selected, a report folder that cannot be made, preflight failed);
+//! 130 interrupted by Ctrl-C (partial reports are still written); 141 stdout's reader went away (`| head`,
+//! [`super::checks::quiet_broken_pipe`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -72,6 +73,9 @@ impl Settings {
             let base_url = args.base_url.clone().or(config.base_url.clone()).ok_or(
                 "no target: give --base-url URL (or base-url in scimcheck.toml), or --reference for the bundled server",
             )?;
+            if let Some(problem) = crate::preflight::hints::scheme_problem(&base_url) {
+                return Err(problem);
+            }
             let token_env = args.token_env.clone().or(config.token_env.clone());
             let token = match (&args.token, &token_env) {
                 (Some(t), _) => Some(t.clone()),
@@ -135,6 +139,8 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     if !settings.payload.is_empty() {
         selected.iter_mut().for_each(|s| settings.payload.apply(s));
     }
+    // a report that cannot be written is found now, not after the whole run
+    super::checks::report_folders(&[args.json.as_deref(), args.junit.as_deref(), args.html.as_deref()])?;
     if settings.tls.insecure {
         eprintln!("{INSECURE_WARNING}");
     }
@@ -253,6 +259,9 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
             "{} scenario(s) not selected (--idp, --level, --kind, --tags, --filter); `scimcheck list` shows them",
             excluded.len()
         );
+    }
+    if settings.okta_pauses {
+        println!("{}", super::checks::okta_pauses_line(&selected));
     }
     let policy = Policy { strict: settings.strict, drift_warn: args.drift == Some(DriftMode::Warn) };
     // each scenario goes to the report spool as it finishes; the run keeps only a short start of each body
