@@ -42,6 +42,7 @@ async fn new_then_accepted_then_drift_with_hints_that_work() {
     let (code, stdout, _) = output(run()).await;
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("DRIFT"), "{stdout}");
+    assert!(stdout.contains("checks passed; the transcript differs from its snapshot"), "{stdout}");
     assert!(stdout.contains(" @@ step 1 \""), "the hunk names its step: {stdout}");
     assert!(stdout.contains("snapshots: 0 new (no snapshot yet), 1 changed, pending in snaps"), "{stdout}");
 }
@@ -77,4 +78,71 @@ async fn snapshots_commands_read_the_folder_from_the_settings_file() {
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("1 snapshot(s) accepted"), "{stdout}");
     assert!(snaps.join("rfc__x__a.snap").exists() && !snaps.join("rfc__x__a.snap.new").exists());
+}
+
+/// Starts a `--reference` run of a paused Okta scenario with `TMPDIR` at `tmp`, waits until it has started (its
+/// Ctrl-C handler is in place once the header line is printed), sends SIGINT `presses` times and returns the exit
+/// code and stderr. Two presses are sent back to back, so the second lands while the first is being handled (the
+/// quit-at-once path); should the system deliver them as one, the run takes the one-press path, which must leave
+/// nothing behind either.
+async fn interrupted_reference_run(dir: &TempDir, tmp: &std::path::Path, presses: usize) -> (Option<i32>, String) {
+    use std::io::{BufRead, Read};
+    let mut cmd = scimcheck_in(
+        &dir.0,
+        &["run", "--reference", "--no-library", "--scenarios", "mine", "--okta-pauses", "--json", "r.json"],
+    );
+    cmd.env("TMPDIR", tmp).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let pid = child.id().to_string();
+    let stdout = child.stdout.take().unwrap();
+    let started = tokio::task::spawn_blocking(move || {
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let found = lines.any(|l| l.is_ok_and(|l| l.starts_with("scimcheck: 1 scenario(s) against")));
+        std::thread::spawn(move || lines.for_each(drop));
+        found
+    })
+    .await
+    .unwrap();
+    assert!(started, "the run never started");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for _ in 0..presses {
+        assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    }
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        let mut err = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        (child.wait().unwrap().code(), err)
+    })
+    .await
+    .unwrap();
+    (code, stderr)
+}
+
+#[tokio::test]
+async fn ctrl_c_once_or_twice_leaves_no_temporary_folder() {
+    let dir = TempDir::new();
+    let mut scenario = list_users("paused");
+    scenario["steps"][0]["pause"] = serde_json::json!(60);
+    write_scenario(&dir.join("mine"), "okta/paced/x.json", &scenario);
+    for presses in [1, 2] {
+        let tmp = dir.join(&format!("tmp{presses}"));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let (code, stderr) = interrupted_reference_run(&dir, &tmp, presses).await;
+        assert_eq!(code, Some(130), "{presses} Ctrl-C: {stderr}");
+        let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().path()).collect();
+        assert!(left.is_empty(), "{presses} Ctrl-C: temporary files left: {left:?}\n{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_scenario_shows_its_snapshot_state_beside_the_failure() {
+    let dir = TempDir::new();
+    let mut scenario = list_users("fails");
+    scenario["steps"][0]["expect"]["status"] = serde_json::json!(299);
+    write_scenario(&dir.join("mine"), "rfc/mine/f.json", &scenario);
+    let args = ["run", "--reference", "--no-library", "--scenarios", "mine", "--snapshots", "snaps"];
+    let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &args)).await;
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("FAIL") && stdout.contains("(snapshot: new) step 1 \"list\": status"), "{stdout}");
+    assert!(stdout.contains("snapshots: 1 new (no snapshot yet), 0 changed, pending in snaps"), "{stdout}");
 }

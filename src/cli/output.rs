@@ -111,7 +111,8 @@ fn first_reason(r: &ScenarioResult) -> Option<String> {
         }
         Verdict::Pass | Verdict::KnownDeviation => None,
         Verdict::Skip | Verdict::Drift if r.reason.is_some() => r.reason.clone(),
-        Verdict::Drift => Some("the transcript differs from its snapshot".into()),
+        // DRIFT is given only when every check held: say so, so the checks' verdict stays visible
+        Verdict::Drift => Some("checks passed; the transcript differs from its snapshot".into()),
         Verdict::Skip => None,
         Verdict::Fail | Verdict::Error => {
             let (n, step) = r
@@ -124,7 +125,13 @@ fn first_reason(r: &ScenarioResult) -> Option<String> {
                 (None, Some(e)) => e.clone(),
                 (None, None) => "failed".into(),
             };
-            Some(format!("step {} \"{}\": {what}", n + 1, step.name))
+            // the snapshot state beside the checks' verdict (a failed scenario's transcript may be new or changed)
+            let snapshot = match r.snapshot {
+                Some(SnapshotOutcome::Missing { .. }) => "(snapshot: new) ",
+                Some(SnapshotOutcome::Drift { .. }) => "(snapshot: changed) ",
+                _ => "",
+            };
+            Some(format!("{snapshot}step {} \"{}\": {what}", n + 1, step.name))
         }
     }
 }
