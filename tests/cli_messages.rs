@@ -137,3 +137,19 @@ async fn okta_pauses_says_that_it_waits_and_how_long() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn the_list_hint_names_the_folders_and_settings_file_and_works() {
+    let dir = TempDir::new();
+    write_scenario(&dir.join("mine"), "rfc/own/x.json", &list_users("own"));
+    std::fs::write(dir.join("ci.toml"), "jobs = 1\n").unwrap();
+    let args = ["run", "--reference", "--config", "ci.toml", "--no-library", "--scenarios", "mine", "nothing-matches"];
+    let (code, _, stderr) = output(scimcheck_in(&dir.0, &args)).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    let hint = "scimcheck list --config ci.toml --scenarios mine --no-library";
+    assert!(stderr.contains(&format!("`{hint}` shows what there is")), "{stderr}");
+    let words: Vec<&str> = hint.split(' ').skip(1).collect();
+    let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &words)).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("rfc::own::x") && stdout.contains("1 scenario(s)"), "{stdout}");
+}

@@ -27,6 +27,30 @@ pub fn report_folders(reports: &[Option<&Path>]) -> Result<(), String> {
     Ok(())
 }
 
+/// The `scimcheck list` command that shows the scenarios a `run` with these flags loads: the same `--scenarios`
+/// folders, `--no-library` and `--config`, so a hint that names it works when copied.
+pub fn list_command(select: &super::SelectArgs, config: Option<&Path>) -> String {
+    let quote = |p: &Path| {
+        let s = p.to_string_lossy();
+        if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_./-:".contains(c)) {
+            s.into_owned()
+        } else {
+            format!("'{}'", s.replace('\'', "'\\''"))
+        }
+    };
+    let mut line = String::from("scimcheck list");
+    if let Some(c) = config {
+        line.push_str(&format!(" --config {}", quote(c)));
+    }
+    for dir in &select.scenarios {
+        line.push_str(&format!(" --scenarios {}", quote(dir)));
+    }
+    if select.no_library {
+        line.push_str(" --no-library");
+    }
+    line
+}
+
 /// The line `run --okta-pauses` prints before the first scenario: how many pauses the selected Okta scenarios
 /// have and how long they wait in all (each is waited once, before its step is first sent).
 pub fn okta_pauses_line(selected: &[Scenario]) -> String {

@@ -133,7 +133,8 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
                 all.len()
             )
         };
-        eprintln!("error: no scenario selected: {why}; `scimcheck list` shows what there is");
+        let list = super::checks::list_command(&args.select, args.config.as_deref());
+        eprintln!("error: no scenario selected: {why}; `{list}` shows what there is");
         return Ok(2);
     }
     if !settings.payload.is_empty() {
@@ -256,8 +257,9 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     }
     if !excluded.is_empty() {
         println!(
-            "{} scenario(s) not selected (--idp, --level, --kind, --tags, --filter); `scimcheck list` shows them",
-            excluded.len()
+            "{} scenario(s) not selected (--idp, --level, --kind, --tags, --filter); `{}` shows them",
+            excluded.len(),
+            super::checks::list_command(&args.select, args.config.as_deref())
         );
     }
     if settings.okta_pauses {
