@@ -146,3 +146,30 @@ async fn a_failed_scenario_shows_its_snapshot_state_beside_the_failure() {
     assert!(stdout.contains("FAIL") && stdout.contains("(snapshot: new) step 1 \"list\": status"), "{stdout}");
     assert!(stdout.contains("snapshots: 1 new (no snapshot yet), 0 changed, pending in snaps"), "{stdout}");
 }
+
+#[tokio::test]
+async fn drift_against_the_built_in_baseline_offers_no_review_of_a_removed_folder() {
+    let dir = TempDir::new();
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    // a scenario of one's own with the id of a library scenario: compared with the built-in snapshot, it drifts
+    let mut mine = list_users("my own version");
+    mine["idp"] = "rfc".into();
+    mine["group"] = "s2_authentication".into();
+    let name =
+        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/rfc/s2_authentication"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .find(|n| n.ends_with(".json"))
+            .unwrap();
+    write_scenario(&dir.join("mine"), &name, &mine);
+    let id = format!("rfc::s2_authentication::{}", name.trim_end_matches(".json"));
+    let mut cmd = scimcheck_in(&dir.0, &["run", "--reference", "--scenarios", "mine", &id]);
+    cmd.env("TMPDIR", &tmp);
+    let (code, stdout, stderr) = output(cmd).await;
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("DRIFT"), "{stdout}");
+    assert!(stdout.contains("the new transcript is not kept"), "{stdout}");
+    assert!(!stdout.contains("snapshots review") && !stdout.contains(tmp.to_str().unwrap()), "{stdout}");
+    assert!(std::fs::read_dir(&tmp).unwrap().next().is_none());
+}

@@ -312,7 +312,15 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         notes.push("interrupted by Ctrl-C: the results are partial".to_string());
     }
     println!();
-    print!("{}", report::human_after_live(&outcome, &policy, &notes, args.verbose));
+    print!(
+        "{}",
+        report::human_after_live(
+            &outcome,
+            &policy,
+            &notes,
+            report::Shown { observations: args.verbose, new_snapshots: false, pending_kept: extracted.is_none() },
+        )
+    );
     if let Some(mut spool) = spool {
         if let Some(e) = spool_error {
             return Err(format!("cannot write the report spool in the temporary folder: {e}"));

@@ -76,13 +76,16 @@ pub(crate) fn verdict_text(r: &ScenarioResult) -> String {
     }
 }
 
-/// What [`details`] shows besides failures, errors, drift and known deviations.
+/// What the terminal report shows besides failures, errors, drift and known deviations.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Shown {
+pub struct Shown {
     /// Observations of steps that did not fail (otherwise counted in the summary; `run -v` shows them).
     pub observations: bool,
     /// A line per scenario with no snapshot yet (otherwise `run` sums them up after the summary).
     pub new_snapshots: bool,
+    /// Whether pending transcripts stay where they were written; false for the built-in baseline's temporary copy,
+    /// which is removed when the run ends, so no review command is offered for it.
+    pub pending_kept: bool,
 }
 
 /// The detail lines of one scenario.
@@ -125,12 +128,19 @@ pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy, sho
             for line in diff.lines() {
                 let _ = writeln!(out, "{ind}  {line}");
             }
-            let _ = writeln!(
-                out,
-                "{ind}new transcript written to {} (review with `{}`, or accept with --update-snapshots)",
-                pending.display(),
-                crate::snapshot::command_for("review", crate::snapshot::folder_of(pending), None)
-            );
+            if shown.pending_kept {
+                let _ = writeln!(
+                    out,
+                    "{ind}new transcript written to {} (review with `{}`, or accept with --update-snapshots)",
+                    pending.display(),
+                    crate::snapshot::command_for("review", crate::snapshot::folder_of(pending), None)
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{ind}(against the built-in baseline, which is read-only: the new transcript is not kept;                      `--snapshots DIR --update-snapshots` records a baseline of your own)"
+                );
+            }
         }
         Some(SnapshotOutcome::Missing { pending }) if shown.new_snapshots => {
             let _ = writeln!(

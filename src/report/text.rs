@@ -32,7 +32,7 @@ pub fn human(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> Str
         let time = if r.verdict == Verdict::Skip { String::new() } else { format!("{:>8.1} ms", r.duration_ms) };
         let kind = r.failed_kind.unwrap_or(r.kind);
         let _ = writeln!(out, "{:<9} {:<width$}  [{}, {kind}] {time}", verdict_text(r), r.id, r.level);
-        details(&mut out, r, policy, Shown { observations: true, new_snapshots: true });
+        details(&mut out, r, policy, Shown { observations: true, new_snapshots: true, pending_kept: true });
     }
     summary(&mut out, outcome, policy, true);
     out
@@ -40,22 +40,23 @@ pub fn human(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> Str
 
 /// The report printed after the live per-scenario lines of `scimcheck run` (`cli::output`): run notes, the
 /// details of every scenario that has any (failures, errors, drift, known deviations, cleanup notes) under its
-/// verdict and id, and the summary — without listing every scenario a second time. `verbose` (`run -v`) lists the
-/// observations of steps that did not fail too; otherwise the summary counts them and points to `-v`.
-pub fn human_after_live(outcome: &RunOutcome, policy: &Policy, run_notes: &[String], verbose: bool) -> String {
+/// verdict and id, and the summary — without listing every scenario a second time. `shown.observations`
+/// (`run -v`) lists the observations of steps that did not fail too; otherwise the summary counts them and points
+/// to `-v`.
+pub fn human_after_live(outcome: &RunOutcome, policy: &Policy, run_notes: &[String], shown: Shown) -> String {
     let mut out = String::new();
     for note in outcome.capabilities.notes.iter().chain(run_notes) {
         let _ = writeln!(out, "note: {note}");
     }
     for r in outcome.results.iter().filter(|r| r.verdict != Verdict::Skip) {
         let mut d = String::new();
-        details(&mut d, r, policy, Shown { observations: verbose, new_snapshots: false });
+        details(&mut d, r, policy, shown);
         if !d.is_empty() {
             let _ = writeln!(out, "\n{} {} [{}]", verdict_text(r), r.id, r.level);
             out.push_str(&d);
         }
     }
-    summary(&mut out, outcome, policy, verbose);
+    summary(&mut out, outcome, policy, shown.observations);
     out
 }
 
