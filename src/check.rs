@@ -499,7 +499,7 @@ mod tests {
     fn weak_and_strong_etags_pass_the_versioning_scenario() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
         let file = root.join("rfc/s3_14_versioning/etag_and_version.json");
-        let s = crate::scenario::load_file(&root, &file).expect("scenario loads");
+        let s = crate::scenario::load_file(&root, &file).expect("scenario loads").expect("a scenario");
         let step = |name: &str| s.steps.iter().find(|st| st.name == name).expect("step").clone();
         let (get, version) = (step("GET returns the ETag header"), step("meta.version equals the ETag header"));
         let p = Profile::of(Idp::Rfc);

@@ -3,10 +3,12 @@
 //! `run` lives in [`run`]: configuration (`scimcheck.toml`, [`config`]), preflight, live output ([`output`]),
 //! Ctrl-C and reports. `snapshots review|accept` lives in [`snapshots`].
 
+pub mod checks;
 pub mod config;
 pub mod output;
 pub mod run;
 pub mod snapshots;
+pub mod temp;
 
 use std::path::PathBuf;
 
@@ -32,8 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Run scenarios against a server (`--base-url`) or the bundled reference server (`--reference`).
     Run(Box<RunArgs>),
-    /// List the scenarios with their source and level.
-    List(SelectArgs),
+    /// List the scenarios with their source and level (`--format json`: one machine-readable document).
+    List(ListArgs),
     /// Run the bundled reference server until Ctrl-C (every option of `scim-reference-server`).
     Serve(scim_reference_server::cli::ServeArgs),
     /// Time the built-in suite against the in-process reference server.
@@ -75,16 +77,19 @@ pub struct SelectArgs {
     /// Use only the `--scenarios` folders, not the built-in library.
     #[arg(long, requires = "scenarios")]
     pub no_library: bool,
-    /// Only these IdPs (okta, azure, rfc).
+    /// Only these IdPs (okta, entra, rfc; `azure` is an alias of `entra`; any case).
     #[arg(long, value_delimiter = ',', value_parser = parse_idp)]
     pub idp: Vec<Idp>,
-    /// Only scenarios whose id contains this text.
+    /// Only scenarios whose id contains this text (as the positional FILTER).
     #[arg(long)]
     pub filter: Option<String>,
+    /// Only scenarios whose id contains this text, as `cargo test NAME` (`scimcheck run spec_suite`).
+    #[arg(value_name = "FILTER", conflicts_with = "filter")]
+    pub pattern: Option<String>,
     /// Only scenarios with at least one of these tags.
     #[arg(long, value_delimiter = ',')]
     pub tags: Vec<String>,
-    /// Only these levels (must, should, may).
+    /// Only these levels (must, should, may; any case).
     #[arg(long, value_delimiter = ',', value_parser = parse_level)]
     pub level: Vec<Level>,
     /// Only scenarios with steps of these kinds (rfc, interop, portal).
@@ -97,7 +102,7 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
 }
 
 fn parse_idp(s: &str) -> Result<Idp, String> {
-    Idp::parse(s).ok_or_else(|| format!("unknown IdP `{s}` (okta, azure, rfc)"))
+    Idp::parse(s).ok_or_else(|| format!("unknown IdP `{s}` ({})", Idp::NAMES))
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
@@ -111,6 +116,30 @@ pub enum DriftMode {
     Fail,
     /// Drift is reported only.
     Warn,
+}
+
+/// The format of `scimcheck list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ListFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON document: `{"scenarios": [{id, title, idp, group, kind, level, tags, requires, file, steps}], "count"}`.
+    Json,
+}
+
+/// `scimcheck list`.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Settings file (default: ./scimcheck.toml when it exists); its scenario folders and selection apply, flags win.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Which scenarios.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Output format.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
 }
 
 /// `scimcheck run`.
@@ -136,7 +165,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub token_env: Option<String>,
     /// Credential style for every profile: bearer, or raw (Okta's "Header" auth).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub auth_style: Option<AuthStyle>,
     /// Which scenarios.
     #[command(flatten)]
@@ -160,6 +189,14 @@ pub struct RunArgs {
     /// about 1 min in all; CRUD: 20-40 s), for servers whose writes become visible only after a while.
     #[arg(long)]
     pub okta_pauses: bool,
+    /// Quieter: as they finish, only scenarios that failed, erred, drifted or deviate as known are printed (not
+    /// passes or skips), and no progress bar; the details and the summary follow as usual.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Louder: every observation (a check that cannot fail the run) is printed under its step; by default they
+    /// are counted.
+    #[arg(short, long)]
+    pub verbose: bool,
     /// Response body limit in bytes, 1 byte to 1 GiB.
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT, value_parser = crate::options::body_limit)]
     pub body_limit: usize,
@@ -170,7 +207,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub update_snapshots: bool,
     /// Whether drift fails the run [default: fail].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub drift: Option<DriftMode>,
     /// SHOULD and MAY failures fail the run too.
     #[arg(long)]
@@ -250,8 +287,8 @@ pub fn select<'a>(all: &'a [Scenario], args: &SelectArgs) -> (Vec<Scenario>, Vec
     for s in all {
         let why = if !args.idp.is_empty() && !args.idp.contains(&s.idp) {
             Some(format!("excluded by --idp (it is {})", s.idp))
-        } else if args.filter.as_ref().is_some_and(|f| !s.id.contains(f.as_str())) {
-            Some("excluded by --filter".to_string())
+        } else if args.filter.as_ref().or(args.pattern.as_ref()).is_some_and(|f| !s.id.contains(f.as_str())) {
+            Some("excluded by the filter".to_string())
         } else if !args.tags.is_empty() && !s.tags.iter().any(|t| args.tags.contains(t)) {
             Some("excluded by --tags".to_string())
         } else if !args.level.is_empty() && !args.level.contains(&s.level) {
@@ -271,6 +308,7 @@ pub fn select<'a>(all: &'a [Scenario], args: &SelectArgs) -> (Vec<Scenario>, Vec
 
 /// Parses the command line and runs; returns the process exit code.
 pub fn main() -> i32 {
+    checks::quiet_broken_pipe();
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -286,7 +324,8 @@ pub fn main() -> i32 {
         Command::Bench(args) if args.proxy => rt.block_on(crate::record::bench::bench_command(args.rounds)),
         Command::Bench(args) => rt.block_on(crate::bench::bench(args)),
         Command::Snapshots(cmd) => snapshots::main(cmd),
-        Command::Simulate(args) => rt.block_on(async {
+        Command::Simulate(mut args) => rt.block_on(async {
+            config::apply_to_simulate(&mut args)?;
             tokio::spawn(crate::simulate::cli::simulate(args))
                 .await
                 .unwrap_or_else(|e| Err(format!("the simulation stopped: {e}")))
@@ -304,9 +343,17 @@ pub fn main() -> i32 {
     }
 }
 
-fn list(args: &SelectArgs) -> Result<i32, String> {
-    let all = load(&args.scenarios, args.no_library)?;
-    let (selected, _) = select(&all, args);
+fn list(args: &ListArgs) -> Result<i32, String> {
+    let (config, _) = config::Config::load(args.config.as_deref())?;
+    let select_args = config.select(&args.select);
+    let all = load(&select_args.scenarios, select_args.no_library)?;
+    let (selected, _) = select(&all, &select_args);
+    if args.format == ListFormat::Json {
+        let scenarios: Vec<serde_json::Value> = selected.iter().map(list_entry).collect();
+        let doc = serde_json::json!({ "count": scenarios.len(), "scenarios": scenarios });
+        println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
+        return Ok(0);
+    }
     for s in &selected {
         let steps = s.steps.len();
         println!("{}  [{}, {}] {} ({} steps)", s.id, s.level, s.kind, s.title, steps);
@@ -324,9 +371,32 @@ fn list(args: &SelectArgs) -> Result<i32, String> {
     Ok(0)
 }
 
+/// One scenario in `list --format json`: id, title, idp, group, kind (every kind of its steps in `kinds`),
+/// level, tags, requires, file (the path a user can open; `scenarios/…` for the built-in library) and steps.
+fn list_entry(s: &Scenario) -> serde_json::Value {
+    let group = s.id.split("::").nth(1).unwrap_or_default();
+    serde_json::json!({
+        "id": s.id,
+        "title": s.title,
+        "idp": s.idp.as_str(),
+        "group": group,
+        "kind": s.kind.as_str(),
+        "kinds": s.kinds().iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        "level": s.level.as_str(),
+        "tags": s.tags,
+        "requires": s.requires.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+        "file": crate::library::source_name(s),
+        "source": s.source,
+        "steps": s.steps.len(),
+    })
+}
+
 async fn serve(args: scim_reference_server::cli::ServeArgs) -> Result<i32, String> {
     let listen = args.listen;
     scim_reference_server::cli::init_logging();
     scim_reference_server::cli::serve(args).await.map_err(|e| format!("reference server on {listen}: {e}"))?;
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests;

@@ -12,6 +12,8 @@ use serde_json::Value;
 
 use crate::exchange::{truncate, Body};
 
+pub mod hints;
+
 /// Why preflight failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cause {
@@ -195,6 +197,9 @@ pub fn transport_failure(url: &str, e: &reqwest::Error, timeout: Duration) -> Fa
                 timeout.as_secs_f64()
             ),
         };
+    }
+    if let Some(hint) = hints::plain_http(url, &all) {
+        return Failure { cause: Cause::Tls, message: format!("TLS with {host} failed: {hint}") };
     }
     let tls = ["certificate", "tls", "handshake", "invalidcertificate", "unknownissuer", "peer"]
         .iter()
@@ -411,7 +416,17 @@ pub async fn check(
             })
         }
     };
-    judge(&url, status, &headers, &body, authorization.is_some())
+    judge(&url, status, &headers, &body, authorization.is_some()).map_err(|mut f| {
+        let hint = match f.cause {
+            Cause::Credential => authorization.and_then(hints::doubled_prefix),
+            Cause::BasePath | Cause::NotScim => hints::endpoint_suffix(base_url),
+            _ => None,
+        };
+        if let Some(h) = hint {
+            f.message = format!("{} — {h}", f.message);
+        }
+        f
+    })
 }
 
 #[cfg(test)]

@@ -219,7 +219,8 @@ pub struct ScenarioResult {
     pub title: String,
     /// What it reproduces.
     pub source: String,
-    /// Scenario file relative to the scenario root.
+    /// The scenario file as a user finds it ([`crate::library::source_name`]): `scenarios/…` for the library, else
+    /// its path (relative to the working directory when below it).
     pub file: String,
     /// IdP.
     pub idp: Idp,
@@ -279,7 +280,7 @@ impl ScenarioResult {
             id: s.id.clone(),
             title: s.title.clone(),
             source: s.source.clone(),
-            file: s.rel_path.clone(),
+            file: crate::library::source_name(s),
             idp: s.idp,
             level: s.level,
             verdict,
@@ -317,7 +318,8 @@ impl ScenarioResult {
             Verdict::Fail
         } else if self.setup_step.is_some() {
             Verdict::SetupFailed
-        } else if matches!(self.snapshot, Some(SnapshotOutcome::Drift { .. }) | Some(SnapshotOutcome::Missing { .. })) {
+        } else if matches!(self.snapshot, Some(SnapshotOutcome::Drift { .. })) {
+            // a scenario with no snapshot yet is new, not drifted (insta's convention): its checks decide
             Verdict::Drift
         } else if self.steps.iter().any(|s| s.verdict == StepVerdict::ExpectedFail) {
             Verdict::KnownDeviation

@@ -17,6 +17,8 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod layout;
+
 /// The identity provider whose behaviour a scenario reproduces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -42,9 +44,17 @@ impl Idp {
         }
     }
 
-    /// Parses `okta`, `azure` or `rfc`.
+    /// The names [`Idp::parse`] accepts, for messages.
+    pub const NAMES: &'static str = "okta, entra (or azure), rfc";
+
+    /// Parses `okta`, `entra` (Microsoft's current name) or its alias `azure`, or `rfc`, in any case.
     pub fn parse(s: &str) -> Option<Idp> {
-        Idp::ALL.into_iter().find(|i| i.as_str() == s)
+        match s.trim().to_ascii_lowercase().as_str() {
+            "okta" => Some(Idp::Okta),
+            "entra" | "azure" => Some(Idp::Azure),
+            "rfc" => Some(Idp::Rfc),
+            _ => None,
+        }
     }
 }
 
@@ -79,9 +89,9 @@ impl Level {
         }
     }
 
-    /// Parses `must`, `should` or `may`.
+    /// Parses `must`, `should` or `may`, in any case (`MUST` as RFC 2119 writes it).
     pub fn parse(s: &str) -> Option<Level> {
-        Level::ALL.into_iter().find(|l| l.as_str() == s)
+        Level::ALL.into_iter().find(|l| l.as_str().eq_ignore_ascii_case(s.trim()))
     }
 }
 
@@ -117,9 +127,9 @@ impl Kind {
         }
     }
 
-    /// Parses `rfc`, `interop` or `portal`.
+    /// Parses `rfc`, `interop` or `portal`, in any case.
     pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+        Kind::ALL.into_iter().find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
     }
 }
 
@@ -672,6 +682,10 @@ struct ScenarioFile {
     title: String,
     #[serde(default)]
     description: Option<String>,
+    #[serde(default)]
+    idp: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
     source: String,
     level: Level,
     #[serde(default)]
@@ -840,10 +854,11 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Loads every scenario below `root` (`<root>/<idp>/…/*.json`), sorted by id; returns all errors found.
+/// Loads every scenario below `root`, in any folder layout ([`layout`]: the file's `idp` and `group` fields, else
+/// its `<idp>/<group>/` folders), sorted by id; returns all errors found, a second file with the same id among them.
 pub fn load_dir(root: &Path) -> Result<Vec<Scenario>, Vec<LoadError>> {
     let mut files = Vec::new();
-    if let Err(e) = collect_json(root, root, &mut files) {
+    if let Err(e) = collect_json(root, &mut files) {
         return Err(vec![LoadError {
             file: root.to_path_buf(),
             step: None,
@@ -851,11 +866,27 @@ pub fn load_dir(root: &Path) -> Result<Vec<Scenario>, Vec<LoadError>> {
         }]);
     }
     files.sort();
-    let mut scenarios = Vec::new();
+    let mut scenarios: Vec<Scenario> = Vec::new();
     let mut errors = Vec::new();
+    let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
     for file in files {
         match load_file(root, &file) {
-            Ok(s) => scenarios.push(s),
+            Ok(Some(s)) => match seen.get(&s.id) {
+                Some(first) => errors.push(LoadError {
+                    file: file.clone(),
+                    step: None,
+                    reason: format!(
+                        "same id `{}` as {}: give one of them another \"group\" or file name",
+                        s.id,
+                        first.display()
+                    ),
+                }),
+                None => {
+                    seen.insert(s.id.clone(), file.clone());
+                    scenarios.push(s);
+                }
+            },
+            Ok(None) => {}
             Err(e) => errors.extend(e),
         }
     }
@@ -875,43 +906,37 @@ pub(crate) fn sorted_or_errors(
     }
 }
 
-/// Collects `<root>/<idp>/<group>/…/*.json`. Files directly in `root` (the JSON Schema) or directly in an IdP
-/// folder (library metadata such as `faults.json`) are not scenarios.
-fn collect_json(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Collects every `*.json` file below `dir`.
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            collect_json(root, &path, out)?;
-        } else if path.extension().is_some_and(|e| e == "json")
-            && path.strip_prefix(root).is_ok_and(|rel| rel.components().count() >= 3)
-        {
+            collect_json(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
             out.push(path);
         }
     }
     Ok(())
 }
 
-/// Loads one scenario file; `root` is the scenario directory its id is relative to.
-pub fn load_file(root: &Path, file: &Path) -> Result<Scenario, Vec<LoadError>> {
+/// Loads one file of the scenario folder `root` (which its path is relative to); `None` when it is not a scenario
+/// (a JSON Schema or metadata, see [`layout`]).
+pub fn load_file(root: &Path, file: &Path) -> Result<Option<Scenario>, Vec<LoadError>> {
     let rel = file.strip_prefix(root).unwrap_or(file);
     let rel_path = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
     let text = std::fs::read_to_string(file)
         .map_err(|e| vec![LoadError { file: file.to_path_buf(), step: None, reason: format!("cannot read: {e}") }])?;
-    parse(&rel_path, file, &text)
+    if !layout::is_scenario(&rel_path, &text) {
+        return Ok(None);
+    }
+    parse(&rel_path, file, &text).map(Some)
 }
 
-/// Parses scenario text; `rel_path` (`okta/spec/x.json`) gives the id and IdP, `file` is used in errors.
+/// Parses scenario text; the file's `idp` and `group` fields, else `rel_path` (`okta/spec/x.json`, relative to
+/// the scenario folder) give the id and IdP ([`layout`]); `file` is used in errors.
 pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<LoadError>> {
     let err = |step: Option<String>, reason: String| LoadError { file: file.to_path_buf(), step, reason };
     let rel_path = rel_path.to_string();
-    let segments: Vec<String> =
-        rel_path.strip_suffix(".json").unwrap_or(&rel_path).split('/').map(str::to_string).collect();
-    let idp = match segments.first().and_then(|s| Idp::parse(s)) {
-        Some(idp) if segments.len() >= 3 => idp,
-        _ => {
-            return Err(vec![err(None, "scenario files live in scenarios/<okta|azure|rfc>/<group>/<name>.json".into())])
-        }
-    };
     let raw: Value = serde_json::from_str(text).map_err(|e| vec![err(None, format!("invalid JSON: {e}"))])?;
     // deserialise from the text, not from `raw`, so `query` keeps the file's parameter order
     let mut de = serde_json::Deserializer::from_str(text);
@@ -920,8 +945,10 @@ pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<Lo
         let step = step_index_from_path(&path).map(|i| step_label(i, &raw));
         vec![err(step, format!("at `{path}`: {}", e.inner()))]
     })?;
+    let declared = layout::Declared { idp: parsed.idp.as_deref(), group: parsed.group.as_deref() };
+    let layout::Placement { id, idp } = layout::place(&rel_path, file, &declared).map_err(|e| vec![err(None, e)])?;
     let scenario = Scenario {
-        id: segments.join("::"),
+        id,
         file: file.to_path_buf(),
         rel_path,
         idp,

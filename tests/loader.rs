@@ -194,7 +194,7 @@ fn assertions_need_exactly_one_check_and_valid_values() {
 }
 
 #[test]
-fn files_outside_an_idp_folder_and_non_object_json() {
+fn files_that_name_no_idp_and_non_object_json() {
     let errors = errors_of(&[
         ("vendor/x/y.json", base(json!([get("a", "/Users")]))),
         // library metadata directly in an IdP folder is not a scenario and is not loaded
@@ -202,7 +202,11 @@ fn files_outside_an_idp_folder_and_non_object_json() {
         ("okta/x/broken.json", json!("placeholder")),
     ]);
     let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
-    assert!(text.iter().any(|e| e.contains("vendor") && e.contains("scenarios/<okta|azure|rfc>/<group>")), "{text:#?}");
+    // outside an IdP folder and without an `idp` field: which IdP is unknown, and the error says how to name it
+    assert!(
+        text.iter().any(|e| e.contains("vendor") && e.contains("Add \"idp\"") && e.contains("okta|entra|rfc/<group>/")),
+        "{text:#?}"
+    );
     assert!(!text.iter().any(|e| e.contains("faults.json")), "{text:#?}");
     assert!(text.iter().any(|e| e.contains("broken.json") && e.contains("invalid type")), "{text:#?}");
 }
@@ -290,7 +294,9 @@ fn the_json_schema_matches_the_loader() {
         [
             "$schema",
             "description",
+            "group",
             "headers",
+            "idp",
             "kind",
             "level",
             "requires",
@@ -305,7 +311,7 @@ fn the_json_schema_matches_the_loader() {
     let dir = temp_scenarios(&[(
         "rfc/ok/full.json",
         json!({"$schema": "../../scenario.schema.json", "title": "t", "description": "d", "source": "s", "level": "may",
-               "tags": ["a"], "requires": ["changePassword"], "headers": {"X-A": "1", "Accept": null},
+               "idp": "Entra", "group": "mine", "tags": ["a"], "requires": ["changePassword"], "headers": {"X-A": "1", "Accept": null},
                "variables": {"v": "{{$uuid}}"},
                "steps": [{"name": "n", "basis": {"rfc": "RFC 7644 §3"}, "level": "should", "note": "x", "basis": {"shown": "an example response"},
                           "request": {"method": "PATCH", "path": "/Users/{{v}}", "query": {"a": "b"}, "headers": {"If-Match": "*"},
@@ -317,7 +323,8 @@ fn the_json_schema_matches_the_loader() {
                           "capture": {"a": "/id", "b": {"pointer": "/x"}, "c": {"header": "ETag"}}}]}),
     )]);
     let loaded = load_dir(&dir.0).unwrap_or_else(|e| panic!("{e:#?}"));
-    assert_eq!(loaded[0].id, "rfc::ok::full");
+    // the `idp` and `group` fields win over the folders
+    assert_eq!(loaded[0].id, "azure::mine::full");
 }
 
 #[test]

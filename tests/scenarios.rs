@@ -76,5 +76,14 @@ fn run_trial(
         return Err(report::human(&outcome, &policy, &[]).into());
     }
     result.transcript_text.as_ref().ok_or("no transcript recorded")?;
+    // every library scenario has its snapshot: a new one is written as pending and fails here, as insta does
+    if let Some(scimcheck::snapshot::SnapshotOutcome::Missing { pending }) = &result.snapshot {
+        return Err(format!(
+            "no snapshot recorded yet; the transcript is in {} (`scimcheck snapshots review --snapshots snapshots`, \
+             or INSTA_UPDATE=always)",
+            pending.display()
+        )
+        .into());
+    }
     Ok(())
 }

@@ -2,12 +2,14 @@
 //!
 //! Found as `./scimcheck.toml` (or named with `--config FILE`). Every key is optional; command-line flags win over
 //! the file; relative paths are relative to the file's folder. Unknown keys are errors naming the file, line and
-//! key, with the same strictness as scenario files.
+//! key, with the same strictness as scenario files. Every list key also takes a single string, and names (IdPs,
+//! levels, kinds) are read in any case. Every command reads the file the same way: `run`, `list`, `snapshots …`
+//! and `simulate` (see [`Config::select`] and [`Config::load`]).
 //!
 //! ```toml
 //! base-url = "https://scim.example.test/scim/v2"
 //! token-env = "ACME_SCIM_TOKEN"      # the environment variable holding the token
-//! idp = ["okta", "azure"]
+//! idp = ["okta", "entra"]            # or one name: idp = "okta"; `azure` is an alias of `entra`
 //! level = ["must", "should"]
 //! kind = ["rfc", "interop"]         # rfc, interop, portal
 //! jobs = 4
@@ -56,7 +58,7 @@ pub struct Config {
     #[serde(default, deserialize_with = "kinds")]
     pub kind: Vec<Kind>,
     /// Tags to run.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "strings")]
     pub tags: Vec<String>,
     /// Scenarios run at once.
     pub jobs: Option<usize>,
@@ -67,12 +69,12 @@ pub struct Config {
     /// Known-deviations file.
     pub expectations: Option<PathBuf>,
     /// Extra scenario folders.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "paths")]
     pub scenarios: Vec<PathBuf>,
     /// `false`: use only the `scenarios` folders, not the built-in library (`--no-library`).
     pub library: Option<bool>,
     /// Extra trusted CA files (PEM).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "paths")]
     pub ca_cert: Vec<PathBuf>,
     /// SHOULD and MAY failures fail the run.
     pub strict: Option<bool>,
@@ -83,32 +85,54 @@ pub struct Config {
     pub payload: crate::payload::Payload,
 }
 
-fn idps<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Idp>, D::Error> {
-    let names = Vec::<String>::deserialize(d)?;
-    names
+/// A TOML value that is one string or a list of strings (`idp = "okta"` or `idp = ["okta", "entra"]`).
+fn strings<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct OneOrMany;
+    impl<'de> serde::de::Visitor<'de> for OneOrMany {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string or a list of strings")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Vec<String>, E> {
+            Ok(vec![v.to_string()])
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element::<String>()? {
+                out.push(v);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(OneOrMany)
+}
+
+fn parsed<'de, D: serde::Deserializer<'de>, T>(
+    d: D,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+    names: &str,
+) -> Result<Vec<T>, D::Error> {
+    strings(d)?
         .iter()
-        .map(|n| Idp::parse(n).ok_or_else(|| serde::de::Error::custom(format!("unknown IdP `{n}` (okta, azure, rfc)"))))
+        .map(|n| parse(n).ok_or_else(|| serde::de::Error::custom(format!("unknown {what} `{n}` ({names})"))))
         .collect()
+}
+
+fn idps<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Idp>, D::Error> {
+    parsed(d, Idp::parse, "IdP", Idp::NAMES)
 }
 
 fn levels<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Level>, D::Error> {
-    let names = Vec::<String>::deserialize(d)?;
-    names
-        .iter()
-        .map(|n| {
-            Level::parse(n).ok_or_else(|| serde::de::Error::custom(format!("unknown level `{n}` (must, should, may)")))
-        })
-        .collect()
+    parsed(d, Level::parse, "level", "must, should, may")
 }
 
 fn kinds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Kind>, D::Error> {
-    let names = Vec::<String>::deserialize(d)?;
-    names
-        .iter()
-        .map(|n| {
-            Kind::parse(n).ok_or_else(|| serde::de::Error::custom(format!("unknown kind `{n}` (rfc, interop, portal)")))
-        })
-        .collect()
+    parsed(d, Kind::parse, "kind", "rfc, interop, portal")
+}
+
+fn paths<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    Ok(strings(d)?.into_iter().map(PathBuf::from).collect())
 }
 
 impl Config {
@@ -157,6 +181,30 @@ impl Config {
         Ok(config)
     }
 
+    /// The scenario selection of `args` (winning) over the file's: scenario folders are the file's first, then the
+    /// flags'; `library = false` adds `--no-library`; IdPs, levels, kinds and tags come from the file when the
+    /// flags give none.
+    pub fn select(&self, args: &crate::cli::SelectArgs) -> crate::cli::SelectArgs {
+        let mut select = args.clone();
+        let mut dirs = self.scenarios.clone();
+        dirs.extend(select.scenarios.iter().cloned());
+        select.scenarios = dirs;
+        select.no_library |= self.library == Some(false);
+        if select.idp.is_empty() {
+            select.idp = self.idp.clone();
+        }
+        if select.level.is_empty() {
+            select.level = self.level.clone();
+        }
+        if select.kind.is_empty() {
+            select.kind = self.kind.clone();
+        }
+        if select.tags.is_empty() {
+            select.tags = self.tags.clone();
+        }
+        select
+    }
+
     /// Loads `--config FILE`, or `./scimcheck.toml` when it exists, or the empty configuration.
     ///
     /// Errors: a named file that cannot be read, or any parse error.
@@ -169,6 +217,35 @@ impl Config {
         let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok((Config::parse(&path, &text)?, Some(path)))
     }
+}
+
+/// Fills what `simulate` did not get on its command line from the settings file (`--config FILE` or
+/// `./scimcheck.toml`): `base-url`, the token from the variable named by `token-env`, and `ca-cert`. Prints the
+/// file used, as `run` does.
+///
+/// Errors: the file's errors; no target (neither `--base-url`, `base-url` nor `--reference`); a `token-env`
+/// variable that is not set.
+pub fn apply_to_simulate(args: &mut crate::simulate::cli::SimulateArgs) -> Result<(), String> {
+    let (config, file) = Config::load(args.config.as_deref())?;
+    if let Some(f) = &file {
+        println!("settings: {}", f.display());
+    }
+    if !args.reference && args.base_url.is_none() {
+        args.base_url = Some(config.base_url.clone().ok_or(
+            "no target: give --base-url URL (or base-url in scimcheck.toml), or --reference for the bundled server",
+        )?);
+    }
+    if !args.reference && args.token.is_none() && args.auth_header.is_none() {
+        if let Some(name) = &config.token_env {
+            args.token = Some(std::env::var(name).map_err(|_| {
+                format!("token-env: the environment variable {name} (which should hold the token) is not set")
+            })?);
+        }
+    }
+    let mut ca = config.ca_cert.clone();
+    ca.append(&mut args.ca_cert);
+    args.ca_cert = ca;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -185,6 +262,24 @@ mod tests {
         assert!(e.contains("c.toml:1:") && e.contains("unknown IdP `google`"), "{e}");
         let e = Config::parse(Path::new("c.toml"), "jobs = \"four\"\n").unwrap_err();
         assert!(e.contains("c.toml:1:8"), "{e}");
+    }
+
+    #[test]
+    fn list_keys_take_one_string_and_names_any_case() {
+        let c = Config::parse(
+            Path::new("c.toml"),
+            "idp = \"Entra\"\nlevel = \"MUST\"\nkind = [\"Interop\"]\ntags = \"users\"\nscenarios = \"mine\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.idp, vec![Idp::Azure]);
+        assert_eq!(c.level, vec![Level::Must]);
+        assert_eq!(c.kind, vec![Kind::Interop]);
+        assert_eq!(c.tags, vec!["users".to_string()]);
+        assert_eq!(c.scenarios, vec![PathBuf::from("mine")]);
+        let c = Config::parse(Path::new("c.toml"), "idp = [\"okta\", \"azure\"]\n").unwrap();
+        assert_eq!(c.idp, vec![Idp::Okta, Idp::Azure]);
+        let e = Config::parse(Path::new("c.toml"), "idp = 3\n").unwrap_err();
+        assert!(e.contains("c.toml:1:") && e.contains("a string or a list of strings"), "{e}");
     }
 
     #[test]

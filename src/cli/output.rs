@@ -10,30 +10,35 @@ use owo_colors::OwoColorize;
 use crate::exchange::truncate;
 use crate::runner::{ScenarioResult, StepVerdict, Verdict};
 use crate::scenario::Level;
+use crate::snapshot::SnapshotOutcome;
 
 /// Prints results while the run goes on.
 pub struct Live {
     bar: Option<ProgressBar>,
     width: usize,
+    quiet: bool,
 }
 
 impl Live {
-    /// Live output for `total` scenarios whose longest id is `width` characters.
-    pub fn new(total: usize, width: usize) -> Live {
-        let bar = (std::io::stderr().is_terminal() && std::io::stdout().is_terminal()).then(|| {
+    /// Live output for `total` scenarios whose longest id is `width` characters; `quiet` (`run -q`) leaves out
+    /// passed and skipped scenarios and shows no progress bar.
+    pub fn new(total: usize, width: usize, quiet: bool) -> Live {
+        let terminal = std::io::stderr().is_terminal() && std::io::stdout().is_terminal();
+        let bar = (terminal && !quiet).then(|| {
             let bar = ProgressBar::new(total as u64);
             let style = ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} scenarios {elapsed}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
             bar
         });
-        Live { bar, width }
+        Live { bar, width, quiet }
     }
 
     /// Prints one finished scenario and advances the bar.
     pub fn scenario(&self, r: &ScenarioResult) {
-        let line = line(r, self.width);
-        self.print(&line);
+        if !(self.quiet && matches!(r.verdict, Verdict::Pass | Verdict::Skip)) {
+            self.print(&line(r, self.width));
+        }
         if let Some(bar) = &self.bar {
             bar.inc(1);
         }
@@ -101,9 +106,14 @@ pub fn line(r: &ScenarioResult, width: usize) -> String {
 
 fn first_reason(r: &ScenarioResult) -> Option<String> {
     match r.verdict {
+        // the checks' verdict stays; the snapshot state is said beside it
+        Verdict::Pass | Verdict::KnownDeviation if matches!(r.snapshot, Some(SnapshotOutcome::Missing { .. })) => {
+            Some("new: no snapshot recorded yet".into())
+        }
         Verdict::Pass | Verdict::KnownDeviation => None,
         Verdict::Skip | Verdict::Drift | Verdict::SetupFailed if r.reason.is_some() => r.reason.clone(),
-        Verdict::Drift => Some("the transcript differs from its snapshot".into()),
+        // DRIFT is given only when every check held: say so, so the checks' verdict stays visible
+        Verdict::Drift => Some("checks passed; the transcript differs from its snapshot".into()),
         Verdict::Skip | Verdict::SetupFailed => None,
         Verdict::Fail | Verdict::Error => {
             let (n, step) = r
@@ -116,7 +126,13 @@ fn first_reason(r: &ScenarioResult) -> Option<String> {
                 (None, Some(e)) => e.clone(),
                 (None, None) => "failed".into(),
             };
-            Some(format!("step {} \"{}\": {what}", n + 1, step.name))
+            // the snapshot state beside the checks' verdict (a failed scenario's transcript may be new or changed)
+            let snapshot = match r.snapshot {
+                Some(SnapshotOutcome::Missing { .. }) => "(snapshot: new) ",
+                Some(SnapshotOutcome::Drift { .. }) => "(snapshot: changed) ",
+                _ => "",
+            };
+            Some(format!("{snapshot}step {} \"{}\": {what}", n + 1, step.name))
         }
     }
 }

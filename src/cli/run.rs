@@ -2,8 +2,9 @@
 //! output, Ctrl-C, reports and the exit code.
 //!
 //! Exit codes: 0 nothing failed the run; 1 something did (see [`crate::report::Policy`]); 2 the run could not
-//! be made (bad settings or scenarios, nothing selected, preflight failed); 130 interrupted by Ctrl-C (partial
-//! reports are still written).
+//! be made (bad settings or scenarios, nothing selected, a report folder that cannot be made, preflight failed);
+//! 130 interrupted by Ctrl-C (partial reports are still written); 141 stdout's reader went away (`| head`,
+//! [`super::checks::quiet_broken_pipe`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -65,29 +66,16 @@ impl Settings {
     /// Errors: config file problems, no target, a `token-env` variable that is not set, a bad timeout.
     pub fn resolve(args: &RunArgs) -> Result<Settings, String> {
         let (config, config_file) = Config::load(args.config.as_deref())?;
-        let mut select = args.select.clone();
-        let mut dirs = config.scenarios.clone();
-        dirs.extend(select.scenarios.iter().cloned());
-        select.scenarios = dirs;
-        select.no_library |= config.library == Some(false);
-        if select.idp.is_empty() {
-            select.idp = config.idp.clone();
-        }
-        if select.level.is_empty() {
-            select.level = config.level.clone();
-        }
-        if select.kind.is_empty() {
-            select.kind = config.kind.clone();
-        }
-        if select.tags.is_empty() {
-            select.tags = config.tags.clone();
-        }
+        let select = config.select(&args.select);
         let target = if args.reference {
             Target::Reference
         } else {
             let base_url = args.base_url.clone().or(config.base_url.clone()).ok_or(
                 "no target: give --base-url URL (or base-url in scimcheck.toml), or --reference for the bundled server",
             )?;
+            if let Some(problem) = crate::preflight::hints::scheme_problem(&base_url) {
+                return Err(problem);
+            }
             let token_env = args.token_env.clone().or(config.token_env.clone());
             let token = match (&args.token, &token_env) {
                 (Some(t), _) => Some(t.clone()),
@@ -150,12 +138,15 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
                 all.len()
             )
         };
-        eprintln!("error: no scenario selected: {why}; `scimcheck list` shows what there is");
+        let list = super::checks::list_command(&args.select, args.config.as_deref());
+        eprintln!("error: no scenario selected: {why}; `{list}` shows what there is");
         return Ok(2);
     }
     if !settings.payload.is_empty() {
         selected.iter_mut().for_each(|s| settings.payload.apply(s));
     }
+    // a report that cannot be written is found now, not after the whole run
+    super::checks::report_folders(&[args.json.as_deref(), args.junit.as_deref(), args.html.as_deref()])?;
     if settings.tls.insecure {
         eprintln!("{INSECURE_WARNING}");
     }
@@ -193,8 +184,9 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         }
     }
 
-    // the snapshot baseline: --snapshots DIR, else for the reference server the one built into the binary
-    let mut extracted: Option<PathBuf> = None;
+    // the snapshot baseline: --snapshots DIR, else for the reference server the one built into the binary, in a
+    // temporary folder removed however the run ends
+    let mut extracted: Option<super::temp::TempFolder> = None;
     let snapshot_dir = match (&settings.snapshots, &settings.target) {
         (Some(dir), _) => Some(dir.clone()),
         (None, Target::Reference) => {
@@ -203,10 +195,12 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
                             checkout: --snapshots snapshots)"
                     .into());
             }
-            let dir = std::env::temp_dir().join(format!("scimcheck-baseline-{}", uuid::Uuid::new_v4()));
+            let folder = super::temp::TempFolder::new("scimcheck-baseline")
+                .map_err(|e| format!("cannot create a temporary folder for the built-in snapshots: {e}"))?;
+            let dir = folder.path().to_path_buf();
             crate::library::extract_snapshots(&dir)
                 .map_err(|e| format!("cannot unpack the built-in snapshots into {}: {e}", dir.display()))?;
-            extracted = Some(dir.clone());
+            extracted = Some(folder);
             Some(dir)
         }
         (None, Target::Remote { .. }) => None,
@@ -245,6 +239,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
             while tokio::signal::ctrl_c().await.is_ok() {
                 if presses.fetch_add(1, Ordering::SeqCst) > 0 {
                     eprintln!("interrupted again: quitting without cleanup");
+                    super::temp::remove_all();
                     std::process::exit(EXIT_INTERRUPTED);
                 }
                 interrupted.store(true, Ordering::SeqCst);
@@ -267,9 +262,13 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     }
     if !excluded.is_empty() {
         println!(
-            "{} scenario(s) not selected (--idp, --level, --kind, --tags, --filter); `scimcheck list` shows them",
-            excluded.len()
+            "{} scenario(s) not selected (--idp, --level, --kind, --tags, --filter); `{}` shows them",
+            excluded.len(),
+            super::checks::list_command(&args.select, args.config.as_deref())
         );
+    }
+    if settings.okta_pauses {
+        println!("{}", super::checks::okta_pauses_line(&selected));
     }
     let policy = Policy { strict: settings.strict, drift_warn: args.drift == Some(DriftMode::Warn) };
     // each scenario goes to the report spool as it finishes; the run keeps only a short start of each body
@@ -279,7 +278,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         None
     };
     let mut spool_error: Option<std::io::Error> = None;
-    let live = Live::new(selected.len(), width);
+    let live = Live::new(selected.len(), width, args.quiet);
     let mut outcome = {
         let (live, spool, spool_error) = (&live, &mut spool, &mut spool_error);
         let expectations = expectations.as_ref();
@@ -318,7 +317,15 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         notes.push("interrupted by Ctrl-C: the results are partial".to_string());
     }
     println!();
-    print!("{}", report::human_after_live(&outcome, &policy, &notes));
+    print!(
+        "{}",
+        report::human_after_live(
+            &outcome,
+            &policy,
+            &notes,
+            report::Shown { observations: args.verbose, new_snapshots: false, pending_kept: extracted.is_none() },
+        )
+    );
     if let Some(mut spool) = spool {
         if let Some(e) = spool_error {
             return Err(format!("cannot write the report spool in the temporary folder: {e}"));
@@ -330,24 +337,48 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         }
         write_reports(&header, &mut spool, args.json.as_deref(), args.junit.as_deref(), args.html.as_deref())?;
     }
-    if let Some(dir) = extracted {
-        let pending = std::fs::read_dir(&dir)
-            .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().ends_with(".snap.new")))
-            .unwrap_or(false);
-        if pending {
-            println!(
-                "pending transcripts of the built-in baseline: {} (`scimcheck snapshots review --snapshots {}`)",
-                dir.display(),
-                dir.display()
-            );
-        } else {
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-    }
+    snapshot_summary(&outcome, extracted.is_some(), settings.config_file.as_deref());
+    drop(extracted);
     if was_interrupted {
         return Ok(EXIT_INTERRUPTED);
     }
     Ok(policy.exit_code(&outcome))
+}
+
+/// After the summary: how many scenarios have no snapshot yet ("new") and how many differ from theirs
+/// ("changed"), and the commands that review or accept them — naming the folder, and the settings file when one
+/// was used (`config`), so the line can be copied as it is. Against the built-in baseline (`built_in`) nothing is
+/// kept: the line says how to record a baseline of one's own instead.
+fn snapshot_summary(outcome: &crate::runner::RunOutcome, built_in: bool, config: Option<&Path>) {
+    use crate::snapshot::{command_for, folder_of, SnapshotOutcome};
+    let (mut new, mut changed, mut folder) = (0, 0, None);
+    for r in &outcome.results {
+        match &r.snapshot {
+            Some(SnapshotOutcome::Missing { pending }) => {
+                new += 1;
+                folder.get_or_insert_with(|| folder_of(pending).to_path_buf());
+            }
+            Some(SnapshotOutcome::Drift { pending, .. }) => {
+                changed += 1;
+                folder.get_or_insert_with(|| folder_of(pending).to_path_buf());
+            }
+            _ => {}
+        }
+    }
+    let Some(folder) = folder else { return };
+    let counts = format!("{new} new (no snapshot yet), {changed} changed");
+    if built_in {
+        println!(
+            "snapshots: {counts} against the built-in baseline; it is read-only and its temporary copy is removed:              `--snapshots DIR --update-snapshots` records a baseline of your own"
+        );
+    } else {
+        println!(
+            "snapshots: {counts}, pending in {}: review with `{}`, or accept all with `{}`",
+            folder.display(),
+            command_for("review", &folder, config),
+            command_for("accept", &folder, config)
+        );
+    }
 }
 
 /// Characters of a response body a run keeps once its scenario is spooled: enough for the terminal report.

@@ -38,7 +38,8 @@ pub enum IdpChoice {
     Auto,
     /// Okta.
     Okta,
-    /// Microsoft Entra ID.
+    /// Microsoft Entra ID (`azure` is accepted too).
+    #[value(name = "entra", alias = "azure")]
     Azure,
 }
 
@@ -55,7 +56,7 @@ pub struct RecordArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Which IdP sends the traffic.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
     pub idp: IdpChoice,
     /// Stop after this many requests have been answered.
     #[arg(long, value_parser = |s: &str| crate::options::count_in(s, 1, usize::MAX))]
@@ -97,7 +98,7 @@ pub struct ImportArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Which IdP sent the traffic.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
     pub idp: IdpChoice,
     /// The SCIM base URI the IdP called (default: everything before the first `/Users`, `/Groups`, … segment).
     #[arg(long)]

@@ -86,7 +86,7 @@ fn case(s: &ScenarioReport, drift_warn: bool) -> TestCase {
     let mut case = TestCase::new(s.id.clone(), status);
     case.set_classname(format!("{}.{}", s.idp.as_str(), s.group));
     case.set_time(secs(s.duration_ms));
-    case.extra.insert(XmlString::new("file"), XmlString::new(format!("scenarios/{}", s.file)));
+    case.extra.insert(XmlString::new("file"), XmlString::new(s.file.as_str()));
     // a passing case says nothing more; anything else carries the detail of its steps
     let observed = s.steps.iter().any(|st| !st.observations.is_empty());
     if s.verdict != Verdict::Skip && (s.verdict != Verdict::Pass || !s.notes.is_empty() || observed) {

@@ -90,7 +90,20 @@ pub(crate) fn verdict_text(r: &ScenarioResult) -> String {
     }
 }
 
-pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy) {
+/// What the terminal report shows besides failures, errors, drift and known deviations.
+#[derive(Debug, Clone, Copy)]
+pub struct Shown {
+    /// Observations of steps that did not fail (otherwise counted in the summary; `run -v` shows them).
+    pub observations: bool,
+    /// A line per scenario with no snapshot yet (otherwise `run` sums them up after the summary).
+    pub new_snapshots: bool,
+    /// Whether pending transcripts stay where they were written; false for the built-in baseline's temporary copy,
+    /// which is removed when the run ends, so no review command is offered for it.
+    pub pending_kept: bool,
+}
+
+/// The detail lines of one scenario.
+pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy, shown: Shown) {
     let ind = "    ";
     if let Some(reason) = &r.reason {
         let _ = writeln!(out, "{ind}{}", reason);
@@ -102,7 +115,7 @@ pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy) {
     for (i, s) in r.steps.iter().enumerate() {
         match s.verdict {
             StepVerdict::Fail | StepVerdict::Error => step_details(out, i + 1, s),
-            _ if !s.observations.is_empty() => {
+            _ if shown.observations && !s.observations.is_empty() => {
                 let _ = writeln!(out, "{ind}step {} \"{}\" [{}]:", i + 1, s.name, s.level);
                 observations(out, s);
             }
@@ -129,17 +142,26 @@ pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy) {
             for line in diff.lines() {
                 let _ = writeln!(out, "{ind}  {line}");
             }
-            let _ = writeln!(
-                out,
-                "{ind}new transcript written to {} (review with `scimcheck snapshots review`, or accept with --update-snapshots)",
-                pending.display()
-            );
+            if shown.pending_kept {
+                let _ = writeln!(
+                    out,
+                    "{ind}new transcript written to {} (review with `{}`, or accept with --update-snapshots)",
+                    pending.display(),
+                    crate::snapshot::command_for("review", crate::snapshot::folder_of(pending), None)
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{ind}(against the built-in baseline, which is read-only: the new transcript is not kept;                      `--snapshots DIR --update-snapshots` records a baseline of your own)"
+                );
+            }
         }
-        Some(SnapshotOutcome::Missing { pending }) => {
+        Some(SnapshotOutcome::Missing { pending }) if shown.new_snapshots => {
             let _ = writeln!(
                 out,
-                "{ind}no snapshot recorded yet; transcript written to {} (accept with `scimcheck snapshots review` or record with --update-snapshots)",
-                pending.display()
+                "{ind}new: no snapshot recorded yet; transcript written to {} (accept with `{}` or record with --update-snapshots)",
+                pending.display(),
+                crate::snapshot::command_for("review", crate::snapshot::folder_of(pending), None)
             );
         }
         Some(SnapshotOutcome::Written { path }) => {

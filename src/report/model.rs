@@ -158,7 +158,8 @@ pub struct ScenarioReport {
     /// Public links for the sources the `source` text names (RFC sections, issues, Q&A threads).
     #[serde(default)]
     pub links: Vec<Link>,
-    /// Scenario file, relative to the scenario folder.
+    /// Scenario file: `scenarios/…` for the built-in library, else its path (relative to the working directory
+    /// when below it).
     pub file: String,
     /// IdP.
     pub idp: Idp,

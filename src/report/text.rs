@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{details, verdict_text, Counts, Policy};
+use super::{details, verdict_text, Counts, Policy, Shown};
 use crate::runner::{RunOutcome, Verdict};
 use crate::scenario::{Idp, Kind, Level};
 
@@ -32,30 +32,32 @@ pub fn human(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> Str
         let time = if r.verdict == Verdict::Skip { String::new() } else { format!("{:>8.1} ms", r.duration_ms) };
         let kind = r.failed_kind.unwrap_or(r.kind);
         let _ = writeln!(out, "{:<9} {:<width$}  [{}, {kind}] {time}", verdict_text(r), r.id, r.level);
-        details(&mut out, r, policy);
+        details(&mut out, r, policy, Shown { observations: true, new_snapshots: true, pending_kept: true });
     }
-    summary(&mut out, outcome, policy);
+    summary(&mut out, outcome, policy, true);
     out.push_str(&super::causes::fix_first(&super::causes::causes(&outcome.results), FIX_FIRST_TOP));
     out
 }
 
 /// The report printed after the live per-scenario lines of `scimcheck run` (`cli::output`): run notes, the
 /// details of every scenario that has any (failures, errors, drift, known deviations, cleanup notes) under its
-/// verdict and id, and the summary — without listing every scenario a second time.
-pub fn human_after_live(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> String {
+/// verdict and id, and the summary — without listing every scenario a second time. `shown.observations`
+/// (`run -v`) lists the observations of steps that did not fail too; otherwise the summary counts them and points
+/// to `-v`.
+pub fn human_after_live(outcome: &RunOutcome, policy: &Policy, run_notes: &[String], shown: Shown) -> String {
     let mut out = String::new();
     for note in outcome.capabilities.notes.iter().chain(run_notes) {
         let _ = writeln!(out, "note: {note}");
     }
     for r in outcome.results.iter().filter(|r| r.verdict != Verdict::Skip) {
         let mut d = String::new();
-        details(&mut d, r, policy);
+        details(&mut d, r, policy, shown);
         if !d.is_empty() {
             let _ = writeln!(out, "\n{} {} [{}]", verdict_text(r), r.id, r.level);
             out.push_str(&d);
         }
     }
-    summary(&mut out, outcome, policy);
+    summary(&mut out, outcome, policy, shown.observations);
     out.push_str(&super::causes::fix_first(&super::causes::causes(&outcome.results), FIX_FIRST_TOP));
     out
 }
@@ -63,7 +65,7 @@ pub fn human_after_live(outcome: &RunOutcome, policy: &Policy, run_notes: &[Stri
 /// Causes the terminal's "fix first" section lists (the JSON and HTML reports list them all).
 pub const FIX_FIRST_TOP: usize = 10;
 
-fn summary(out: &mut String, outcome: &RunOutcome, policy: &Policy) {
+fn summary(out: &mut String, outcome: &RunOutcome, policy: &Policy, observations_shown: bool) {
     let mut by: BTreeMap<(Idp, Kind, Level), Counts> = BTreeMap::new();
     let mut total = Counts::default();
     for r in &outcome.results {
@@ -81,7 +83,8 @@ fn summary(out: &mut String, outcome: &RunOutcome, policy: &Policy) {
     if observed > 0 {
         let _ = writeln!(
             out,
-            "\n{observed} observation(s): checks whose basis is only an example (`shown`) or a SHOULD of the IdP; they never fail the run"
+            "\n{observed} observation(s): checks whose basis is only an example (`shown`) or a SHOULD of the IdP; they never fail the run{}",
+            if observations_shown { "" } else { " (-v lists them)" }
         );
     }
     let failing = outcome.results.iter().filter(|r| policy.fails_run(r)).count();

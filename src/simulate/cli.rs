@@ -14,6 +14,7 @@ use super::{EngineOptions, SimOptions, Source, Target};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SimIdp {
     /// Microsoft Entra ID's provisioning engine.
+    #[value(alias = "azure")]
     Entra,
     /// Okta's provisioning engine.
     Okta,
@@ -22,8 +23,12 @@ pub enum SimIdp {
 /// `scimcheck simulate`.
 #[derive(Debug, Clone, Args)]
 pub struct SimulateArgs {
-    /// The IdP whose engine to reproduce.
-    #[arg(long, value_enum)]
+    /// Settings file (default: ./scimcheck.toml when it exists): its `base-url`, `token-env` and `ca-cert` apply
+    /// when the flags do not give them.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The IdP whose engine to reproduce (`azure` is an alias of `entra`; any case).
+    #[arg(long, value_enum, ignore_case = true)]
     pub idp: SimIdp,
     /// Source users to generate.
     #[arg(long, default_value_t = 1000, conflicts_with = "directory", value_parser = crate::options::objects)]
@@ -37,26 +42,28 @@ pub struct SimulateArgs {
     /// Load the source directory from a JSON or CSV export instead (format: README, "Simulator").
     #[arg(long)]
     pub directory: Option<PathBuf>,
-    /// SCIM base URI of the server under test (Entra's `?aadOptscim062020` may be on it).
-    #[arg(long, required_unless_present = "reference", conflicts_with = "reference")]
+    /// SCIM base URI of the server under test (Entra's `?aadOptscim062020` may be on it); default: `base-url` of
+    /// the settings file.
+    #[arg(long, conflicts_with = "reference")]
     pub base_url: Option<String>,
     /// Start the bundled reference server in-process (127.0.0.1, port 0) and simulate against it.
     #[arg(long)]
     pub reference: bool,
-    /// Token, sent as `Authorization: Bearer <token>` (or raw with --auth-style raw).
+    /// Token, sent as `Authorization: Bearer <token>` (or raw with --auth-style raw); default: the variable named
+    /// by `token-env` in the settings file.
     #[arg(long, env = "SCIMCHECK_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// The whole Authorization header value (overrides --token).
     #[arg(long, env = "SCIMCHECK_AUTH_HEADER", hide_env_values = true)]
     pub auth_header: Option<String>,
     /// Credential style for --token.
-    #[arg(long, value_enum, default_value = "bearer")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "bearer")]
     pub auth_style: AuthStyle,
     /// Entra's PATCH dialect (default: aadOptscim062020 when the base URI carries that flag, else default).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub dialect: Option<EntraDialect>,
     /// Okta app kind: oin (PATCH) or aiw (PUT).
-    #[arg(long, value_enum, default_value = "oin")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "oin")]
     pub app_kind: OktaAppKind,
     /// Membership changes per group request (Okta's default is 100; Entra publishes none).
     #[arg(long, default_value_t = crate::idp::OKTA_DEFAULT_CHUNK, value_parser = |s: &str| crate::options::count_in(s, 1, 100_000))]

@@ -1,0 +1,66 @@
+//! Temporary folders that are removed however the command ends: when dropped (success, an error returned with
+//! `?`, a panic that unwinds) and by [`remove_all`] before a second Ctrl-C quits the process at once.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Folders alive now, so a process exit that skips destructors can still remove them.
+static LIVE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+/// A folder in the system temporary folder (`$TMPDIR` on Unix), removed with everything in it on drop.
+#[derive(Debug)]
+pub struct TempFolder {
+    path: PathBuf,
+}
+
+impl TempFolder {
+    /// Creates `<temp>/<prefix>-<uuid>`.
+    ///
+    /// Errors: the folder cannot be created.
+    pub fn new(prefix: &str) -> std::io::Result<TempFolder> {
+        let path = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&path)?;
+        LIVE.lock().unwrap_or_else(|e| e.into_inner()).insert(path.clone());
+        Ok(TempFolder { path })
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+        LIVE.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.path);
+    }
+}
+
+/// Removes every live [`TempFolder`]; for exits that skip destructors (`std::process::exit`).
+pub fn remove_all() {
+    let live = std::mem::take(&mut *LIVE.lock().unwrap_or_else(|e| e.into_inner()));
+    for path in live {
+        let _ = std::fs::remove_dir_all(path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_is_removed_on_drop_and_by_remove_all() {
+        let a = TempFolder::new("scimcheck-temp-test").unwrap();
+        std::fs::write(a.path().join("x.snap.new"), "x").unwrap();
+        let path = a.path().to_path_buf();
+        drop(a);
+        assert!(!path.exists());
+        let b = TempFolder::new("scimcheck-temp-test").unwrap();
+        let path = b.path().to_path_buf();
+        remove_all();
+        assert!(!path.exists());
+        drop(b);
+    }
+}

@@ -1,0 +1,70 @@
+//! Command-line parsing: one vocabulary for IdPs (`entra`, with `azure` as an alias) and values in any case.
+
+use clap::Parser;
+
+use super::{Cli, Command};
+use crate::record::proxy::IdpChoice;
+use crate::scenario::{Idp, Level};
+use crate::simulate::cli::SimIdp;
+
+fn parse(args: &[&str]) -> Command {
+    Cli::try_parse_from(std::iter::once("scimcheck").chain(args.iter().copied()))
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+        .command
+}
+
+#[test]
+fn run_and_list_take_entra_azure_and_any_case() {
+    for name in ["entra", "azure", "Entra", "AZURE"] {
+        let Command::Run(run) = parse(&["run", "--reference", "--idp", name]) else { panic!() };
+        assert_eq!(run.select.idp, vec![Idp::Azure], "{name}");
+    }
+    let Command::Run(run) = parse(&["run", "--reference", "--idp", "Okta,RFC", "--level", "MUST,Should"]) else {
+        panic!()
+    };
+    assert_eq!(run.select.idp, vec![Idp::Okta, Idp::Rfc]);
+    assert_eq!(run.select.level, vec![Level::Must, Level::Should]);
+    let Command::List(list) = parse(&["list", "--idp", "entra", "--format", "JSON"]) else { panic!() };
+    assert_eq!(list.select.idp, vec![Idp::Azure]);
+    assert_eq!(list.format, super::ListFormat::Json);
+    let e = Cli::try_parse_from(["scimcheck", "run", "--reference", "--idp", "google"]).unwrap_err().to_string();
+    assert!(e.contains("unknown IdP `google` (okta, entra (or azure), rfc)"), "{e}");
+}
+
+#[test]
+fn simulate_record_and_import_take_entra_and_azure() {
+    for name in ["entra", "azure", "Entra", "AZURE"] {
+        let Command::Simulate(sim) = parse(&["simulate", "--idp", name, "--reference"]) else { panic!() };
+        assert_eq!(sim.idp, SimIdp::Entra, "{name}");
+        let Command::Record(rec) = parse(&["record", "--upstream", "http://h", "--out", "o", "--idp", name]) else {
+            panic!()
+        };
+        assert_eq!(rec.idp, IdpChoice::Azure, "{name}");
+        let Command::Import(imp) = parse(&["import", "--har", "x.har", "--out", "o", "--idp", name]) else { panic!() };
+        assert_eq!(imp.idp, IdpChoice::Azure, "{name}");
+    }
+    let Command::Simulate(sim) = parse(&["simulate", "--idp", "OKTA", "--reference", "--auth-style", "RAW"]) else {
+        panic!()
+    };
+    assert_eq!(sim.idp, SimIdp::Okta);
+}
+
+#[test]
+fn run_takes_a_positional_filter_and_quiet_or_verbose() {
+    let Command::Run(run) = parse(&["run", "--reference", "spec_suite", "-q"]) else { panic!() };
+    assert_eq!(run.select.pattern.as_deref(), Some("spec_suite"));
+    assert!(run.quiet && !run.verbose);
+    let Command::Run(run) = parse(&["run", "--reference", "-v"]) else { panic!() };
+    assert!(run.verbose && run.select.pattern.is_none());
+    assert!(Cli::try_parse_from(["scimcheck", "run", "--reference", "-q", "-v"]).is_err());
+    assert!(Cli::try_parse_from(["scimcheck", "run", "--reference", "x", "--filter", "y"]).is_err());
+    let all = crate::library::built_in().unwrap();
+    let (selected, excluded) = super::select(&all, &run_select(&["run", "--reference", "spec_suite"]));
+    assert_eq!(selected.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["okta::spec::spec_suite"]);
+    assert_eq!(excluded.len(), all.len() - 1);
+}
+
+fn run_select(args: &[&str]) -> super::SelectArgs {
+    let Command::Run(run) = parse(args) else { panic!() };
+    run.select
+}

@@ -1,0 +1,106 @@
+//! The likely mistakes behind a failed connection, each recognised by its own sign and named with its fix: a base
+//! URL without a scheme, one that ends in a resource endpoint, `https://` to a port that speaks plain HTTP, and a
+//! token given with its `Bearer ` prefix (which scimcheck adds itself).
+
+/// The endpoints RFC 7644 §3.2 places under the base URI; a base URL ending in one of them makes every path wrong
+/// (`…/Users/Users`).
+pub const ENDPOINTS: [&str; 6] = ["Users", "Groups", "ServiceProviderConfig", "ResourceTypes", "Schemas", "Bulk"];
+
+/// A base URL that is not an absolute `http://` or `https://` URL: the error, with the URL it probably meant.
+pub fn scheme_problem(base_url: &str) -> Option<String> {
+    let lower = base_url.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return None;
+    }
+    if let Some((scheme, _)) = base_url.split_once("://") {
+        return Some(format!(
+            "--base-url `{base_url}`: the scheme `{scheme}` is not HTTP; SCIM is spoken over https:// (or http:// for \
+             local tests)"
+        ));
+    }
+    Some(format!(
+        "--base-url `{base_url}` has no scheme: give the whole URL, e.g. https://{base_url} (or http://{base_url} for a \
+         server without TLS)"
+    ))
+}
+
+/// A base URL whose path ends in a resource endpoint (`…/scim/v2/Users`): the hint to drop that segment, naming the
+/// base it probably meant (RFC 7644 §3.2: endpoints are relative to the base URI).
+pub fn endpoint_suffix(base_url: &str) -> Option<String> {
+    let (without_query, _) = base_url.split_once('?').unwrap_or((base_url, ""));
+    let path = without_query.trim_end_matches('/');
+    let (rest, last) = path.rsplit_once('/')?;
+    let endpoint = ENDPOINTS.iter().find(|e| e.eq_ignore_ascii_case(last))?;
+    if rest.ends_with(':') || rest.ends_with("/") {
+        return None;
+    }
+    Some(format!(
+        "the base URL ends in /{last}: give the SCIM base without it ({rest}); scimcheck appends /{endpoint} and the \
+         other endpoints itself (RFC 7644 §3.2)"
+    ))
+}
+
+/// A transport error chain (lowercased) that shows a TLS client meeting a plain-HTTP server: the hint, or `None`.
+pub fn plain_http(url: &str, chain_lowercase: &str) -> Option<String> {
+    let signs = ["invalidcontenttype", "corrupt message", "wrong version number", "http request to an https"];
+    if !url.to_ascii_lowercase().starts_with("https://") || !signs.iter().any(|s| chain_lowercase.contains(s)) {
+        return None;
+    }
+    let http = format!("http://{}", &url["https://".len()..]);
+    let base = http.split("/Users?").next().unwrap_or(&http).to_string();
+    Some(format!(
+        "the server answered plain HTTP, not TLS, on this port: use http:// in the base URL ({base}), or the port \
+         where it speaks HTTPS"
+    ))
+}
+
+/// An `Authorization` value in which the scheme is doubled (`Bearer Bearer …`, from `--token "Bearer …"`): the
+/// hint to give the bare token.
+pub fn doubled_prefix(authorization: &str) -> Option<String> {
+    let mut words = authorization.split_whitespace();
+    let (first, second) = (words.next()?, words.next()?);
+    if !first.eq_ignore_ascii_case(second)
+        || !["bearer", "basic", "ssws"].contains(&first.to_ascii_lowercase().as_str())
+    {
+        return None;
+    }
+    Some(format!(
+        "the token already starts with `{second} ` and scimcheck adds that prefix itself, so the server got `{first} \
+         {second} …`: give the bare token (or the whole header with --auth-header '{second} …')"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_mistake_is_recognised_with_its_fix() {
+        let e = scheme_problem("localhost:8080/scim/v2").unwrap();
+        assert!(e.contains("has no scheme") && e.contains("https://localhost:8080/scim/v2"), "{e}");
+        assert!(scheme_problem("ftp://h/scim").unwrap().contains("`ftp`"));
+        assert_eq!(scheme_problem("HTTPS://h/scim"), None);
+
+        let h = endpoint_suffix("https://h/scim/v2/Users/").unwrap();
+        assert!(h.contains("ends in /Users") && h.contains("(https://h/scim/v2)"), "{h}");
+        assert!(endpoint_suffix("https://h/scim/v2/serviceproviderconfig?x=1")
+            .unwrap()
+            .contains("/ServiceProviderConfig"));
+        assert_eq!(endpoint_suffix("https://h/scim/v2"), None);
+        assert_eq!(endpoint_suffix("https://users"), None);
+
+        let p = plain_http(
+            "https://127.0.0.1:8080/v2/Users?startIndex=1&count=2",
+            "received corrupt message of type invalidcontenttype",
+        )
+        .unwrap();
+        assert!(p.contains("plain HTTP") && p.contains("http://127.0.0.1:8080/v2)"), "{p}");
+        assert_eq!(plain_http("http://h/Users", "invalidcontenttype"), None);
+        assert_eq!(plain_http("https://h/Users", "unknownissuer"), None);
+
+        assert!(doubled_prefix("Bearer Bearer abc").unwrap().contains("give the bare token"));
+        assert!(doubled_prefix("bearer BEARER abc").is_some());
+        assert_eq!(doubled_prefix("Bearer abc"), None);
+        assert_eq!(doubled_prefix("Bearer"), None);
+    }
+}
