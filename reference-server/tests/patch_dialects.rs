@@ -237,3 +237,35 @@ async fn patch_errors_are_atomic_and_typed() {
         assert_eq!(after["meta"]["version"], u["meta"]["version"], "{body}");
     }
 }
+
+/// RFC 7644 §3.5.2.3: a replace through a value filter that matches no value is 400 `noTarget` and changes nothing
+/// — except on the app Entra provisions (`SCIMAzure`), which keeps Entra's expectation that the element is created.
+#[tokio::test]
+async fn unmatched_filtered_replace_is_no_target_except_on_the_entra_app() {
+    use scim_reference_server::tenant::AppKind;
+    let s = Server::start().await;
+    let user = |name: &str| json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name});
+    let replace = json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "w@example.com"}]);
+    // the first app (SCIMOkta): the RFC's answer
+    let id = id_of(&s.post("/Users", user("no.work.okta@example.com")).await.body);
+    let r = s.patch_ops(&format!("/Users/{id}"), replace.clone()).await;
+    r.assert_error(400, Some("noTarget"));
+    assert!(s.get(&format!("/Users/{id}")).await.body.get("emails").is_none(), "nothing changed");
+    // the Entra app: the element is created
+    let azure = s.server.endpoints.iter().find(|e| e.app == AppKind::Azure).expect("the seed has an Entra app");
+    let token = azure.token.clone().expect("the seeded Entra app has a token");
+    let send = |method: reqwest::Method, path: String, body: serde_json::Value| {
+        s.client
+            .request(method, format!("{}{path}", azure.base_url))
+            .bearer_auth(&token)
+            .header("Content-Type", "application/scim+json")
+            .body(body.to_string())
+    };
+    let created = Server::finish(send(reqwest::Method::POST, "/Users".into(), user("no.work.entra@example.com"))).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = id_of(&created.body);
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": replace});
+    let r = Server::finish(send(reqwest::Method::PATCH, format!("/Users/{id}"), body)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["emails"], json!([{"type": "work", "value": "w@example.com"}]));
+}
