@@ -6,9 +6,9 @@
 //! subset cannot be judged against it:
 //! - an assertion on a User attribute the server never declared (`/title`, `/Resources/0/nickName`,
 //!   `/emails/0/type` when `emails` declares no `type`) is skipped with that reason (a note on the scenario);
-//! - a query that filters, sorts or projects by such an attribute (`filter=userType eq …`, `sortBy=title`,
-//!   `attributes=nickName`) is not sent: the step is `notRun` with that reason, and the steps that need its
-//!   captures are not run after it.
+//! - a query of an `rfc` scenario that filters, sorts or projects by such an attribute (`filter=userType eq …`,
+//!   `sortBy=title`, `attributes=nickName`) is not sent: the step is `notRun` with that reason, and the steps that
+//!   need its captures are not run after it. An IdP's own queries are sent as it sends them, and judged.
 //!
 //! Writes are still sent as the IdP sends them: what matters is how the server reacts. A server that ignores an
 //! attribute it does not implement passes (the skipped assertions say what could not be judged); one that refuses
@@ -172,12 +172,14 @@ impl DeclaredUser {
     }
 
     /// How `step` of a scenario of `idp` is judged against this declaration: run as it is, not sent (a query
-    /// that depends on an undeclared attribute), or run without its assertions on undeclared attributes.
-    pub fn adapt(&self, step: &Step) -> Adapted {
+    /// of an `rfc` scenario that depends on an undeclared attribute), or run without its assertions on undeclared
+    /// attributes. An IdP's queries are sent whatever the server declares — the IdP sends them — and the server's
+    /// answer is judged.
+    pub fn adapt(&self, step: &Step, idp: Idp) -> Adapted {
         if !DeclaredUser::about_users(step) {
             return Adapted::AsIs;
         }
-        if step.request.method == Method::GET {
+        if step.request.method == Method::GET && idp == Idp::Rfc {
             let undeclared: BTreeSet<String> = (step.request.query.0.iter())
                 .flat_map(|(k, v)| DeclaredUser::attributes_of_query(k, v))
                 .filter(|a| !a.contains("{{") && !self.declares(a))

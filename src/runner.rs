@@ -780,7 +780,7 @@ impl Runner {
             }
             // judged only on what the server declares (crate::declared)
             let adapted;
-            let step = match declared.map(|d| d.adapt(step)) {
+            let step = match declared.map(|d| d.adapt(step, s.idp)) {
                 Some(crate::declared::Adapted::NotRun(why)) => {
                     result.steps.push(name_of(not_run(step, level, why)));
                     continue;
