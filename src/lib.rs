@@ -4,7 +4,10 @@
 //! Modules, one concept each:
 //! - [`scenario`]: the scenario model, loader, variables and generators;
 //! - [`profile`]: IdP profiles (headers, credential style, filter encoding);
-//! - [`exchange`] and [`check`]: what a step sent and observed, and how it is judged;
+//! - [`exchange`] and [`check`]: what a step sent and observed, and how it is judged ([`case`]: which values
+//!   compare ignoring case);
+//! - [`decline`]: a filter the server may decline (RFC 7644 §3.4.2.2) is a skip, unless an IdP sends it;
+//! - [`spc`]: the ServiceProviderConfig read tolerantly (`"sort": false`, string booleans);
 //! - [`runner`]: executes scenarios (reqwest, bounded concurrency, timeouts, cleanup);
 //! - [`normalize`]: the transcript normalisation rules and secret redaction;
 //! - [`snapshot`]: insta-format snapshot files and drift diffs;
@@ -16,8 +19,10 @@
 //! - [`cli`]: the command line (`run`, `list`, `serve`, `bench`, `simulate`, `record`, `import`).
 
 pub mod bench;
+pub mod case;
 pub mod check;
 pub mod cli;
+pub mod decline;
 pub mod exchange;
 pub mod expectations;
 pub mod http;
@@ -34,3 +39,4 @@ pub mod runner;
 pub mod scenario;
 pub mod simulate;
 pub mod snapshot;
+pub mod spc;

@@ -335,6 +335,9 @@ pub struct Capabilities {
     /// The `schemaExtensions` of the User resource type (RFC 7643 §6), when `/ResourceTypes` lists one; this, not
     /// `/Schemas`, says whether Users carry an extension (a server may describe a schema it does not attach).
     pub user_extensions: Option<Vec<String>>,
+    /// `caseExact` as `/Schemas` declares it (RFC 7643 §7): which values compare ignoring case.
+    #[serde(skip)]
+    pub case_exact: crate::case::CaseRules,
     /// Notes for the report (e.g. "ServiceProviderConfig unavailable").
     pub notes: Vec<String>,
 }
@@ -357,12 +360,13 @@ impl Capabilities {
             }
             Feature::Patch => "patch",
             Feature::Etag => "etag",
-            Feature::Sort => "sort",
+            // judged only where sort.supported is clearly true (RFC 7644 §3.4.2.3: sorting is OPTIONAL)
+            Feature::Sort => return Some(crate::spc::sort_supported(self.service_provider_config.as_ref())),
             Feature::Bulk => "bulk",
             Feature::Filter => "filter",
             Feature::ChangePassword => "changePassword",
         };
-        self.service_provider_config.as_ref()?.get(key)?.get("supported")?.as_bool()
+        crate::spc::declared(self.service_provider_config.as_ref()?, key)
     }
 
     /// The skip reason for a scenario, if a required feature is unsupported: which features, and where the
@@ -381,6 +385,10 @@ impl Capabilities {
                     }
                     Feature::EnterpriseUser => "the enterprise User extension is not among the declared schemas",
                     Feature::Portal => "the portal extension schema is not declared",
+                    Feature::Sort => {
+                        "ServiceProviderConfig does not declare sort.supported true; RFC 7644 §3.4.2.3 \
+                                      makes sorting OPTIONAL"
+                    }
                     _ => "ServiceProviderConfig: supported false",
                 };
                 format!("{} ({why})", f.as_str())
@@ -561,7 +569,7 @@ impl Runner {
         match caps.skip_reason(s) {
             _ if self.is_interrupted() => ScenarioResult::skipped(s, INTERRUPTED),
             Some(reason) => ScenarioResult::skipped(s, reason),
-            None => self.run_scenario_skipping(s, caps.enterprise_step_skip(s)).await,
+            None => self.run_scenario_skipping(s, caps.enterprise_step_skip(s), &caps.case_exact).await,
         }
     }
 
@@ -605,6 +613,7 @@ impl Runner {
                         }
                     } else {
                         urns.extend(resources.iter().filter_map(|r| str_of(r, "id")));
+                        caps.case_exact = crate::case::CaseRules::from_schemas(&body);
                     }
                     if what != "spc" {
                         caps.schemas.get_or_insert_with(Vec::new).extend(urns);
@@ -628,12 +637,18 @@ impl Runner {
 
     /// Runs one scenario (no capability check) including cleanup and snapshot comparison.
     pub async fn run_scenario(&self, s: &Scenario) -> ScenarioResult {
-        self.run_scenario_skipping(s, None).await
+        self.run_scenario_skipping(s, None, &crate::case::CaseRules::default()).await
     }
 
     /// Runs one scenario; with `enterprise_skip`, the steps that use the enterprise extension are not sent and
     /// are `notRun` with that reason; later steps that use their captures are `notRun (depends on step N)`.
-    async fn run_scenario_skipping(&self, s: &Scenario, enterprise_skip: Option<String>) -> ScenarioResult {
+    /// `case` says which values compare ignoring case (the server's `/Schemas`, else the RFC defaults).
+    async fn run_scenario_skipping(
+        &self,
+        s: &Scenario,
+        enterprise_skip: Option<String>,
+        case: &crate::case::CaseRules,
+    ) -> ScenarioResult {
         let started = Instant::now();
         let mut result = ScenarioResult::new(s, Verdict::Pass);
         let resolved = match self.resolve().await {
@@ -715,7 +730,9 @@ impl Runner {
                 continue;
             }
             if step.pages {
-                for r in self.run_pages(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await {
+                let pages =
+                    self.run_pages(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor, case);
+                for r in pages.await {
                     if r.verdict == StepVerdict::Error {
                         transport_error = r.error.clone();
                     }
@@ -723,8 +740,9 @@ impl Runner {
                 }
                 continue;
             }
-            let step_result =
-                name_of(self.run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await);
+            let step_result = name_of(
+                self.run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor, case).await,
+            );
             if step_result.verdict == StepVerdict::Error {
                 transport_error = step_result.error.clone();
             }
@@ -824,6 +842,7 @@ impl Runner {
         }
         result.duration_ms = ms(started.elapsed());
         result.recompute_verdict();
+        crate::decline::settle(&mut result);
         if interrupted && matches!(result.verdict, Verdict::Pass | Verdict::KnownDeviation) {
             // what ran passed, but the scenario did not run to its end
             result.verdict = Verdict::Skip;
@@ -844,6 +863,7 @@ impl Runner {
         vars: &mut Vars,
         created: &mut Vec<String>,
         redactor: &Redactor,
+        case: &crate::case::CaseRules,
     ) -> Vec<StepResult> {
         let param =
             |name: &str| step.request.query.0.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.parse::<u64>().ok());
@@ -857,7 +877,7 @@ impl Runner {
                 }
             }
             let number = cursor.page();
-            let mut r = self.run_step(s, &page, level, resolved, profile, vars, created, redactor).await;
+            let mut r = self.run_step(s, &page, level, resolved, profile, vars, created, redactor, case).await;
             r.name = format!("{} [page {number}]", step.name);
             let more = match (&r.response, r.verdict) {
                 (Some(obs), StepVerdict::Pass | StepVerdict::Fail) => {
@@ -894,6 +914,7 @@ impl Runner {
         vars: &mut Vars,
         created: &mut Vec<String>,
         redactor: &Redactor,
+        case: &crate::case::CaseRules,
     ) -> StepResult {
         let started = Instant::now();
         let r = &step.request;
@@ -905,6 +926,7 @@ impl Runner {
         let scenario_headers = render_map(&s.headers);
         let step_headers = render_map(&r.headers);
         let body = r.body.as_ref().map(|b| vars.render_value(b));
+        let filter = crate::decline::filter_of(r.method, &path, &query, body.as_ref());
         let overridden;
         let profile = match r.spaces {
             Some(space) if space != profile.space => {
@@ -949,7 +971,9 @@ impl Runner {
             Ok(mut obs) => {
                 result.http_ms = ms(obs.elapsed);
                 let basis = step.basis.clone().unwrap_or_else(|| Basis::Rfc("RFC 7644".into()));
-                let judgement = check::evaluate(&step.expect, &obs, vars, profile, &basis);
+                // RFC 7643 §2.2: a caseExact-false value may come back in another case
+                let ignores_case = |pointer: &str| case.ignores_case(&path, pointer);
+                let judgement = check::evaluate_in(&step.expect, &obs, vars, profile, &basis, &ignores_case);
                 let mut failures = judgement.failures;
                 result.observations = judgement.observations;
                 for (name, cap) in &step.capture {
@@ -990,6 +1014,8 @@ impl Runner {
                 result.response = Some(obs);
             }
         }
+        // RFC 7644 §3.4.2.2: a filter no IdP of the scenario sends may be declined (a skip, not a failure)
+        crate::decline::judge(&mut result, s.idp, &path, filter.as_deref());
         redactor.scrub_request(&mut req);
         result.request = Some(req);
         result.duration_ms = ms(started.elapsed());

@@ -63,15 +63,15 @@ pub static FAULTS: &[Fault] = &[
     operator_fault!("filter-not-broken", "not", not_broken),
     Fault {
         name: "filter-and-drops-unmapped-comparison",
-        description: "a comparison on an attribute the server does not map (userType) is dropped from an `and`, as \
-                      django-scim2's SQL filter does: the other comparison alone selects",
+        description: "the parenthesised first term of an `and` (the scenarios' userName scope) is dropped, as \
+                      django-scim2's SQL filter drops a comparison it does not map: the other comparison alone selects",
         before: filter_and_drops_unmapped_comparison,
         after: keep,
     },
     Fault {
-        name: "filter-parentheses-rejected",
-        description: "filters with parentheses are refused with 400 invalidFilter",
-        before: filter_parentheses_rejected,
+        name: "filter-parentheses-ignored",
+        description: "parentheses in filters are dropped, so `(A or B) and C` is evaluated as `A or (B and C)`",
+        before: filter_parentheses_ignored,
         after: keep,
     },
     Fault {
@@ -422,10 +422,26 @@ fn empty_operations_clear_attributes(seen: &Seen) -> Before {
     }))
 }
 
-fn filter_parentheses_rejected(seen: &Seen) -> Before {
+/// Parentheses outside quoted values removed. (A server refusing them with 400 invalidFilter declines the filter,
+/// which RFC 7644 §3.4.2.2 allows: a skip, not a fault.)
+fn filter_parentheses_ignored(seen: &Seen) -> Before {
     match seen.param("filter") {
         Some(f) if is_collection_get(seen) && filter_outside_strings(&f).contains('(') => {
-            error(StatusCode::BAD_REQUEST, Some("invalidFilter"), "parentheses are not supported in filters")
+            let mut out = String::new();
+            let mut in_string = false;
+            let mut escaped = false;
+            for c in f.chars() {
+                match (in_string, c) {
+                    (true, _) if escaped => escaped = false,
+                    (true, '\\') => escaped = true,
+                    (true, '"') => in_string = false,
+                    (false, '"') => in_string = true,
+                    (false, '(' | ')') => continue,
+                    _ => {}
+                }
+                out.push(c);
+            }
+            Before::Query(seen.query_with(&[("filter", Some(out))]))
         }
         _ => Before::Pass,
     }
@@ -476,13 +492,32 @@ fn filter_and_drops_unmapped_comparison(seen: &Seen) -> Before {
     let Some(filter) = seen.param("filter").filter(|_| is_collection_get(seen)) else {
         return Before::Pass;
     };
-    // `userType eq "…" and REST` → `REST`
-    let rest = filter
-        .strip_prefix("userType eq \"")
-        .and_then(|f| f.split_once('"'))
-        .and_then(|(_, tail)| tail.strip_prefix(" and "));
+    // `(SCOPE) and REST` → `REST`: the scenarios scope their queries by a parenthesised `userName eq … or …`
+    let mut depth = 0;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut end = None;
+    for (i, c) in filter.char_indices() {
+        match (in_string, c) {
+            (true, _) if escaped => escaped = false,
+            (true, '\\') => escaped = true,
+            (true, '"') => in_string = false,
+            (false, '"') => in_string = true,
+            (false, '(') => depth += 1,
+            (false, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    end = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let rest =
+        end.filter(|_| filter.starts_with('(')).and_then(|i| filter[i + 1..].strip_prefix(" and ")).map(str::to_string);
     match rest {
-        Some(rest) => Before::Query(seen.query_with(&[("filter", Some(rest.to_string()))])),
+        Some(rest) => Before::Query(seen.query_with(&[("filter", Some(rest))])),
         None => Before::Pass,
     }
 }
