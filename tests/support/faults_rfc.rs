@@ -63,8 +63,8 @@ pub static FAULTS: &[Fault] = &[
     operator_fault!("filter-not-broken", "not", not_broken),
     Fault {
         name: "filter-and-drops-unmapped-comparison",
-        description: "the parenthesised first term of an `and` (the scenarios' userName scope) is dropped, as \
-                      django-scim2's SQL filter drops a comparison it does not map: the other comparison alone selects",
+        description: "a comparison on an attribute the server does not map (name.givenName, meta.created) is dropped \
+                      from an `and`, as django-scim2's SQL filter does: the userName scope alone selects",
         before: filter_and_drops_unmapped_comparison,
         after: keep,
     },
@@ -492,34 +492,14 @@ fn filter_and_drops_unmapped_comparison(seen: &Seen) -> Before {
     let Some(filter) = seen.param("filter").filter(|_| is_collection_get(seen)) else {
         return Before::Pass;
     };
-    // `(SCOPE) and REST` → `REST`: the scenarios scope their queries by a parenthesised `userName eq … or …`
-    let mut depth = 0;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut end = None;
-    for (i, c) in filter.char_indices() {
-        match (in_string, c) {
-            (true, _) if escaped => escaped = false,
-            (true, '\\') => escaped = true,
-            (true, '"') => in_string = false,
-            (false, '"') => in_string = true,
-            (false, '(') => depth += 1,
-            (false, ')') => {
-                depth -= 1;
-                if depth == 0 {
-                    end = Some(i);
-                    break;
-                }
-            }
-            _ => {}
-        }
+    // `userName eq "a" and name.givenName gt "Bob" or …` → `userName eq "a" or …`
+    let unmapped =
+        regex::Regex::new(r#" and (name\.givenName|meta\.created) (eq|ne|gt|ge|lt|le) "[^"]*""#).expect("valid");
+    let dropped = unmapped.replace_all(&filter, "").into_owned();
+    if dropped == filter {
+        return Before::Pass;
     }
-    let rest =
-        end.filter(|_| filter.starts_with('(')).and_then(|i| filter[i + 1..].strip_prefix(" and ")).map(str::to_string);
-    match rest {
-        Some(rest) => Before::Query(seen.query_with(&[("filter", Some(rest))])),
-        None => Before::Pass,
-    }
+    Before::Query(seen.query_with(&[("filter", Some(dropped))]))
 }
 
 fn start_index_below_one_rejected(seen: &Seen) -> Before {
