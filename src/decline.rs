@@ -163,12 +163,17 @@ pub fn idp_requirement(idp: Idp, path: &str, filter: &str) -> Option<&'static st
     }
 }
 
-/// Judges a step whose checks failed on a declined filter: a filter no IdP of the scenario needs becomes `notRun`
+/// Judges a step whose status check failed on a declined filter: a filter no IdP of the scenario needs becomes `notRun`
 /// with [`DECLINED`], the filter, what the server answered and [`RULE`] (its failures kept as observations); a filter
 /// the IdP sends stays failed, with one more failure naming the IdP document. Steps that passed, sent no filter or
 /// were not declined are left as they are.
 pub fn judge(r: &mut StepResult, idp: Idp, path: &str, filter: Option<&str>) {
     let (Some(filter), StepVerdict::Fail) = (filter, r.verdict) else { return };
+    // only a refusal the step did not expect: a step that asks for 400 invalidFilter (a malformed filter) is judged
+    // on its other checks as usual
+    if !r.failures.iter().any(|f| f.check == "status") {
+        return;
+    }
     let Some(answer) = r.response.as_ref().and_then(declined) else { return };
     match idp_requirement(idp, path, filter) {
         Some(doc) => {
@@ -247,6 +252,57 @@ mod tests {
         let body = serde_json::json!({"filter": "userName sw \"a\""});
         assert_eq!(filter_of(Method::POST, "/.search", &[], Some(&body)).as_deref(), Some("userName sw \"a\""));
         assert_eq!(filter_of(Method::POST, "/Users", &[], Some(&body)), None);
+    }
+
+    fn step(failed_checks: &[&str], status: u16, body: Value) -> StepResult {
+        use crate::exchange::{Body, Observed};
+        StepResult {
+            name: "s".into(),
+            level: crate::scenario::Level::Must,
+            kind: crate::scenario::Kind::Rfc,
+            note: None,
+            verdict: StepVerdict::Fail,
+            basis: None,
+            failures: failed_checks.iter().map(|c| Failure::new(*c, "x", "y")).collect(),
+            observations: vec![],
+            error: None,
+            known_deviation: None,
+            request: None,
+            response: Some(Observed {
+                status,
+                headers: vec![],
+                body: Body::Json(body),
+                size: 0,
+                elapsed: std::time::Duration::ZERO,
+            }),
+            duration_ms: 0.0,
+            http_ms: 0.0,
+        }
+    }
+
+    #[test]
+    fn an_unexpected_refusal_of_an_optional_filter_is_a_skip_and_an_idp_filter_stays_failed() {
+        let refusal = serde_json::json!({"scimType": "invalidFilter", "detail": "co is not supported"});
+        let mut r = step(&["status", "/totalResults equals"], 400, refusal.clone());
+        judge(&mut r, Idp::Rfc, "/Users", Some("title co \"nag\""));
+        assert_eq!(r.verdict, StepVerdict::NotRun);
+        assert!(r.error.as_deref().is_some_and(|e| e.starts_with(DECLINED) && e.contains("RFC 7644 §3.4.2.2")));
+        assert_eq!((r.failures.len(), r.observations.len()), (0, 2));
+
+        let mut r = step(&["status"], 400, refusal.clone());
+        judge(&mut r, Idp::Okta, "/Users", Some("userName eq \"a@example.com\""));
+        assert_eq!(r.verdict, StepVerdict::Fail);
+        assert!(r.failures.iter().any(|f| f.check == "filter declined"));
+
+        // the step expected the 400 (a malformed filter): its other checks are judged as usual
+        let mut r = step(&["/status equals"], 400, refusal);
+        judge(&mut r, Idp::Rfc, "/Users", Some("userName eq"));
+        assert_eq!(r.verdict, StepVerdict::Fail);
+
+        // a 400 that is not a refusal of the filter
+        let mut r = step(&["status"], 400, serde_json::json!({"scimType": "invalidValue"}));
+        judge(&mut r, Idp::Rfc, "/Users", Some("title co \"nag\""));
+        assert_eq!(r.verdict, StepVerdict::Fail);
     }
 
     #[test]
