@@ -60,8 +60,22 @@ const CREATED_BODY_RULE: &str = "RFC 7644 §3.3: the response body SHOULD contai
 /// Where the runner's own checks on every body come from.
 const BODY_RULE: &str = "RFC 7644 §3.1 and §8.1: SCIM bodies are JSON sent as application/scim+json";
 
-/// Judges `obs` against `expect`, whose step has `basis`; an empty `failures` means the step passed.
+/// Judges `obs` against `expect`, whose step has `basis`; an empty `failures` means the step passed. String
+/// `equals` assertions compare exactly; [`evaluate_in`] folds case where the attribute allows it.
 pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile, basis: &Basis) -> Judgement {
+    evaluate_in(expect, obs, vars, profile, basis, &|_| false)
+}
+
+/// [`evaluate`], where `ignores_case(pointer)` says whether the string value at an assertion's pointer is
+/// `caseExact: false` (RFC 7643 §2.2; see [`crate::case::CaseRules`]): its `equals` then compares ignoring case.
+pub fn evaluate_in(
+    expect: &Expect,
+    obs: &Observed,
+    vars: &Vars,
+    profile: &Profile,
+    basis: &Basis,
+    ignores_case: &dyn Fn(&str) -> bool,
+) -> Judgement {
     let mut j = Judgement::default();
     let mut record = |basis: &Basis, observe: bool, check: &str, expected: String, actual: String| {
         let f = Failure { check: check.to_string(), expected, actual, basis: Some(basis.clone()), level: None };
@@ -181,7 +195,7 @@ pub fn evaluate(expect: &Expect, obs: &Observed, vars: &Vars, profile: &Profile,
         match obs.json() {
             Some(body) => {
                 for a in &expect.body {
-                    if let Err((expected, actual)) = assertion_holds(a, body, vars) {
+                    if let Err((expected, actual)) = holds(a, body, vars, ignores_case) {
                         let check = format!("{} {}", display_pointer(&a.pointer), a.checks_set().join(""));
                         record(a.basis.as_ref().unwrap_or(basis), false, &check, expected, actual);
                     }
@@ -273,6 +287,19 @@ pub fn resolve<'a>(body: &'a Value, pointer: &str) -> Option<&'a Value> {
 
 /// Whether one assertion holds on `body`; `Err((expected, actual))` when it does not.
 pub fn assertion_holds(a: &Assertion, body: &Value, vars: &Vars) -> Result<(), (String, String)> {
+    holds(a, body, vars, &|_| false)
+}
+
+/// [`assertion_holds`], where `ignores_case(pointer)` says whether the string at a pointer is `caseExact: false`
+/// (RFC 7643 §2.2): there a string `equals`, and a `contains` object's member, hold when the strings differ only in
+/// case.
+fn holds(
+    a: &Assertion,
+    body: &Value,
+    vars: &Vars,
+    ignores_case: &dyn Fn(&str) -> bool,
+) -> Result<(), (String, String)> {
+    let fold_case = ignores_case(&a.pointer);
     if let Some(cond) = &a.when {
         if assertion_holds(cond, body, vars).is_err() {
             return Ok(());
@@ -292,7 +319,13 @@ pub fn assertion_holds(a: &Assertion, body: &Value, vars: &Vars) -> Result<(), (
     let check = |ok: bool, expected: String| if ok { Ok(()) } else { Err((expected, actual())) };
     if let Some(want) = &a.equals {
         let want = vars.render_value(want);
-        return check(v.is_some_and(|v| json_eq(v, &want)), want.to_string());
+        let folded = |v: &Value| match (v, &want) {
+            (Value::String(x), Value::String(y)) => fold_case && x.to_lowercase() == y.to_lowercase(),
+            _ => false,
+        };
+        let ok = v.is_some_and(|v| json_eq(v, &want) || folded(v));
+        let expected = if fold_case && want.is_string() { format!("{want} (ignoring case)") } else { want.to_string() };
+        return check(ok, expected);
     }
     if let Some(want) = &a.equals_ignore_case {
         let want = vars.render(want);
@@ -329,17 +362,23 @@ pub fn assertion_holds(a: &Assertion, body: &Value, vars: &Vars) -> Result<(), (
     }
     // An object matches an element that has all its members (a member `{"value": id}` matches
     // `{"value": id, "display": …, "$ref": …}`: RFC 7643 §2.4 lets servers add sub-attributes such as `$ref`).
-    fn includes(item: &Value, want: &Value) -> bool {
+    // a member of an element of the array at the pointer, as a pointer (for its caseExact)
+    let member_folds = |k: &str| ignores_case(&format!("{}/0/{}", a.pointer, k.replace('~', "~0").replace('/', "~1")));
+    let includes = |item: &Value, want: &Value| -> bool {
+        let same = |x: &Value, v: &Value, k: &str| {
+            json_eq(x, v)
+                || matches!((x, v), (Value::String(p), Value::String(q)) if p.to_lowercase() == q.to_lowercase() && member_folds(k))
+        };
         match (item, want) {
             // member names are case-insensitive (RFC 7643 §2.1)
             (Value::Object(i), Value::Object(w)) => w.iter().all(|(k, v)| {
                 i.get(k)
                     .or_else(|| i.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, x)| x))
-                    .is_some_and(|x| json_eq(x, v))
+                    .is_some_and(|x| same(x, v, k))
             }),
             _ => json_eq(item, want),
         }
-    }
+    };
     if let Some(want) = &a.contains {
         let want = vars.render_value(want);
         let ok = match (v, &want) {

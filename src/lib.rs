@@ -6,9 +6,11 @@
 //! - [`profile`]: IdP profiles (headers, credential style, filter encoding);
 //! - [`declared`]: the User attributes `/Schemas` declares; only those are judged (RFC 7643 §7);
 //! - [`exchange`] and [`check`]: what a step sent and observed, and how it is judged ([`json_bound`]: the bound
-//!   on parsing one body);
+//!   on parsing one body; [`case`]: which values compare ignoring case);
+//! - [`decline`]: a filter the server may decline (RFC 7644 §3.4.2.2) is a skip, unless an IdP sends it;
 //! - [`requirements`]: the capabilities an IdP cannot provision without, failed once per IdP when declared
 //!   unsupported;
+//! - [`spc`]: the ServiceProviderConfig read tolerantly (`"sort": false`, string booleans);
 //! - [`runner`]: executes scenarios (reqwest, bounded concurrency, timeouts, cleanup);
 //! - [`setup`]: fixture steps; a failed one makes the scenario `setupFailed`, not a failure of its rule;
 //! - [`normalize`]: the transcript normalisation rules and secret redaction;
@@ -22,9 +24,11 @@
 //! - [`cli`]: the command line (`run`, `list`, `serve`, `bench`, `simulate`, `record`, `import`).
 
 pub mod bench;
+pub mod case;
 pub mod check;
 pub mod cli;
 pub mod declared;
+pub mod decline;
 pub mod exchange;
 pub mod expectations;
 pub mod http;
@@ -45,4 +49,5 @@ pub mod scenario;
 pub mod setup;
 pub mod simulate;
 pub mod snapshot;
+pub mod spc;
 pub mod together;

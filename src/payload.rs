@@ -14,7 +14,7 @@ use crate::scenario::{Method, Scenario};
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Payload {
     /// Domain for generated e-mail addresses: every scenario variable whose template ends in `@<domain>` gets
-    /// this domain instead (`{{given}}@okta.local` → `{{given}}@acme.test`).
+    /// this domain instead (`{{given}}@example.com` → `{{given}}@acme.com`).
     pub email_domain: Option<String>,
     /// Attributes merged into the body of every `POST /Users` and `PUT /Users/{id}`; the scenario's own values
     /// win. A key that is a schema URN (`urn:…:enterprise:2.0:User`) is an extension: its attributes are merged
@@ -104,7 +104,7 @@ mod tests {
 
     fn scenario() -> Scenario {
         let text = json!({"title": "t", "source": "s", "level": "must",
-        "variables": {"email": "{{given}}@okta.local", "given": "{{$name.given}}", "plain": "x"},
+        "variables": {"email": "{{given}}@example.com", "given": "{{$name.given}}", "plain": "x"},
         "steps": [
             {"name": "create", "basis": {"rfc": "RFC 7644 §3.3"}, "request": {"method": "POST", "path": "/Users",
                 "body": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "{{email}}",
@@ -121,7 +121,7 @@ mod tests {
     fn extra_attributes_domain_and_variables_are_applied() {
         let mut s = scenario();
         let payload = Payload {
-            email_domain: Some("acme.test".into()),
+            email_domain: Some("acme.com".into()),
             user: serde_json::from_value(json!({"title": "ours", "department": "R&D",
                                                 ENTERPRISE: {"employeeNumber": "1"}}))
             .unwrap(),
@@ -129,7 +129,7 @@ mod tests {
             variables: [("plain".to_string(), "y".to_string()), ("absent".to_string(), "z".to_string())].into(),
         };
         payload.apply(&mut s);
-        assert_eq!(s.variables["email"], "{{given}}@acme.test");
+        assert_eq!(s.variables["email"], "{{given}}@acme.com");
         assert_eq!(s.variables["plain"], "y");
         assert!(!s.variables.contains_key("absent"));
         let user = s.steps[0].request.body.as_ref().unwrap();

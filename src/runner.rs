@@ -355,6 +355,9 @@ pub struct Capabilities {
     /// every core attribute is assumed ([`crate::declared`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declared_user: Option<crate::declared::DeclaredUser>,
+    /// `caseExact` as `/Schemas` declares it (RFC 7643 §7): which values compare ignoring case.
+    #[serde(skip)]
+    pub case_exact: crate::case::CaseRules,
     /// Notes for the report (e.g. "ServiceProviderConfig unavailable").
     pub notes: Vec<String>,
 }
@@ -377,12 +380,13 @@ impl Capabilities {
             }
             Feature::Patch => "patch",
             Feature::Etag => "etag",
-            Feature::Sort => "sort",
+            // judged only where sort.supported is clearly true (RFC 7644 §3.4.2.3: sorting is OPTIONAL)
+            Feature::Sort => return Some(crate::spc::sort_supported(self.service_provider_config.as_ref())),
             Feature::Bulk => "bulk",
             Feature::Filter => "filter",
             Feature::ChangePassword => "changePassword",
         };
-        self.service_provider_config.as_ref()?.get(key)?.get("supported")?.as_bool()
+        crate::spc::declared(self.service_provider_config.as_ref()?, key)
     }
 
     /// The skip reason for a scenario, if a required feature is unsupported: which features, and where the
@@ -401,6 +405,10 @@ impl Capabilities {
                     }
                     Feature::EnterpriseUser => "the enterprise User extension is not among the declared schemas",
                     Feature::Portal => "the portal extension schema is not declared",
+                    Feature::Sort => {
+                        "ServiceProviderConfig does not declare sort.supported true; RFC 7644 §3.4.2.3 \
+                                      makes sorting OPTIONAL"
+                    }
                     _ => "ServiceProviderConfig: supported false",
                 };
                 format!("{} ({why})", f.as_str())
@@ -600,7 +608,10 @@ impl Runner {
             _ if self.is_interrupted() => ScenarioResult::skipped(s, INTERRUPTED),
             _ if blocked.is_some() => ScenarioResult::skipped(s, blocked.unwrap_or_default()),
             Some(reason) => ScenarioResult::skipped(s, reason),
-            None => self.run_scenario_skipping(s, caps.enterprise_step_skip(s), caps.declared_user.as_ref()).await,
+            None => {
+                self.run_scenario_skipping(s, caps.enterprise_step_skip(s), caps.declared_user.as_ref(), &caps.case_exact)
+                    .await
+            }
         }
     }
 
@@ -654,6 +665,7 @@ impl Runner {
                     } else {
                         urns.extend(resources.iter().filter_map(|r| str_of(r, "id")));
                         caps.declared_user = crate::declared::DeclaredUser::from_schemas(&resources);
+                        caps.case_exact = crate::case::CaseRules::from_schemas(&body);
                     }
                     if what != "spc" {
                         caps.schemas.get_or_insert_with(Vec::new).extend(urns);
@@ -677,17 +689,19 @@ impl Runner {
 
     /// Runs one scenario (no capability check) including cleanup and snapshot comparison.
     pub async fn run_scenario(&self, s: &Scenario) -> ScenarioResult {
-        self.run_scenario_skipping(s, None, None).await
+        self.run_scenario_skipping(s, None, None, &crate::case::CaseRules::default()).await
     }
 
     /// Runs one scenario; with `enterprise_skip`, the steps that use the enterprise extension are not sent and
     /// are `notRun` with that reason; later steps that use their captures are `notRun (depends on step N)`.
     /// With `declared`, steps are judged only on the User attributes the target declares ([`crate::declared`]).
+    /// `case` says which values compare ignoring case (the server's `/Schemas`, else the RFC defaults).
     async fn run_scenario_skipping(
         &self,
         s: &Scenario,
         enterprise_skip: Option<String>,
         declared: Option<&crate::declared::DeclaredUser>,
+        case: &crate::case::CaseRules,
     ) -> ScenarioResult {
         let started = Instant::now();
         let mut result = ScenarioResult::new(s, Verdict::Pass);
@@ -795,7 +809,9 @@ impl Runner {
                 _ => step,
             };
             if step.pages {
-                for r in self.run_pages(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await {
+                let pages =
+                    self.run_pages(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor, case);
+                for r in pages.await {
                     if r.verdict == StepVerdict::Error {
                         transport_error = r.error.clone();
                     }
@@ -815,7 +831,8 @@ impl Runner {
                     async move {
                         let mut c = Vec::new();
                         let mut r =
-                            self.run_step(s, st, s.step_level(st), resolved, profile, &mut v, &mut c, redactor).await;
+                            self.run_step(s, st, s.step_level(st), resolved, profile, &mut v, &mut c, redactor, case)
+                                .await;
                         r.kind = s.step_kind(st);
                         (r, c)
                     }
@@ -832,8 +849,9 @@ impl Runner {
                 }
                 continue;
             }
-            let mut step_result =
-                name_of(self.run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor).await);
+            let mut step_result = name_of(
+                self.run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor, case).await,
+            );
             if let Some(d) = declared {
                 d.annotate(s.idp, &mut step_result);
             }
@@ -942,6 +960,7 @@ impl Runner {
         }
         result.duration_ms = ms(started.elapsed());
         result.recompute_verdict();
+        crate::decline::settle(&mut result);
         if interrupted && matches!(result.verdict, Verdict::Pass | Verdict::KnownDeviation) {
             // what ran passed, but the scenario did not run to its end
             result.verdict = Verdict::Skip;
@@ -962,6 +981,7 @@ impl Runner {
         vars: &mut Vars,
         created: &mut Vec<String>,
         redactor: &Redactor,
+        case: &crate::case::CaseRules,
     ) -> Vec<StepResult> {
         let param =
             |name: &str| step.request.query.0.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.parse::<u64>().ok());
@@ -975,7 +995,7 @@ impl Runner {
                 }
             }
             let number = cursor.page();
-            let mut r = self.run_step(s, &page, level, resolved, profile, vars, created, redactor).await;
+            let mut r = self.run_step(s, &page, level, resolved, profile, vars, created, redactor, case).await;
             r.name = format!("{} [page {number}]", step.name);
             let more = match (&r.response, r.verdict) {
                 (Some(obs), StepVerdict::Pass | StepVerdict::Fail) => {
@@ -1012,6 +1032,7 @@ impl Runner {
         vars: &mut Vars,
         created: &mut Vec<String>,
         redactor: &Redactor,
+        case: &crate::case::CaseRules,
     ) -> StepResult {
         let started = Instant::now();
         let r = &step.request;
@@ -1023,6 +1044,7 @@ impl Runner {
         let scenario_headers = render_map(&s.headers);
         let step_headers = render_map(&r.headers);
         let body = r.body.as_ref().map(|b| vars.render_value(b));
+        let filter = crate::decline::filter_of(r.method, &path, &query, body.as_ref());
         let overridden;
         let profile = match r.spaces {
             Some(space) if space != profile.space => {
@@ -1067,7 +1089,9 @@ impl Runner {
             Ok(mut obs) => {
                 result.http_ms = ms(obs.elapsed);
                 let basis = step.basis.clone().unwrap_or_else(|| Basis::Rfc("RFC 7644".into()));
-                let judgement = check::evaluate(&step.expect, &obs, vars, profile, &basis);
+                // RFC 7643 §2.2: a caseExact-false value may come back in another case
+                let ignores_case = |pointer: &str| case.ignores_case(&path, pointer);
+                let judgement = check::evaluate_in(&step.expect, &obs, vars, profile, &basis, &ignores_case);
                 let mut failures = judgement.failures;
                 result.observations = judgement.observations;
                 for (name, cap) in &step.capture {
@@ -1108,6 +1132,8 @@ impl Runner {
                 result.response = Some(obs);
             }
         }
+        // RFC 7644 §3.4.2.2: a filter no IdP of the scenario sends may be declined (a skip, not a failure)
+        crate::decline::judge(&mut result, s.idp, &path, filter.as_deref());
         redactor.scrub_request(&mut req);
         result.request = Some(req);
         result.duration_ms = ms(started.elapsed());

@@ -506,3 +506,28 @@ async fn enterprise_steps_are_skipped_alone_when_the_scenario_is_not_about_the_e
     assert!(w.reason.as_deref().is_some_and(|r| r.contains("enterpriseUser")), "{:?}", w.reason);
     assert!(w.steps.is_empty(), "nothing was sent");
 }
+
+/// Issue 20, item 8: a server that does not clearly declare `sort.supported: true` (RFC 7643 §5) does not have
+/// sorting judged, whatever shape its declaration takes; other features are read in the same tolerant shapes.
+#[test]
+fn sort_is_judged_only_where_the_server_clearly_declares_it() {
+    use scimcheck::runner::Capabilities;
+    use scimcheck::scenario::Feature;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let sort = scenario::load_file(&root, &root.join("rfc/s3_4_2_3_sorting/sort_by_username.json")).expect("loads");
+    let caps = |spc: Option<serde_json::Value>| Capabilities { service_provider_config: spc, ..Default::default() };
+    assert_eq!(caps(Some(json!({"sort": {"supported": true}}))).skip_reason(&sort), None);
+    for spc in [
+        Some(json!({"sort": false})),
+        Some(json!({"sort": {"supported": "false"}})),
+        Some(json!({"sort": {}})),
+        Some(json!({"filter": {"supported": true}})),
+        None,
+    ] {
+        let reason = caps(spc.clone()).skip_reason(&sort).unwrap_or_else(|| panic!("{spc:?}: sort judged"));
+        assert!(reason.contains("sort") && reason.contains("RFC 7644 §3.4.2.3"), "{reason}");
+    }
+    assert_eq!(caps(Some(json!({"patch": false}))).supports(Feature::Patch), Some(false));
+    assert_eq!(caps(Some(json!({"Patch": {"Supported": "true"}}))).supports(Feature::Patch), Some(true));
+    assert_eq!(caps(Some(json!({}))).supports(Feature::Patch), None);
+}

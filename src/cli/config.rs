@@ -22,7 +22,7 @@
 //! okta-pauses = false                 # true: wait between the steps of Okta's suites as they do
 //!
 //! [payload]
-//! email-domain = "acme.test"          # domain of every generated e-mail address
+//! email-domain = "acme.com"            # domain of every generated e-mail address
 //! variables = { tag = "ci" }          # scenario variables to override
 //! [payload.user]                      # merged into every created (POST) or replaced (PUT) user
 //! department = "Engineering"

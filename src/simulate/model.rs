@@ -145,7 +145,9 @@ impl Model {
             titles: Vec::new(),
             departments: DEPARTMENTS.iter().map(|d| Box::from(*d)).collect(),
             cities: Vec::new(),
-            domain: "example.test".into(),
+            // RFC 2606 §3: a domain reserved for examples that validating servers accept as an address domain
+            // (`.test`, `.local`, `.invalid` and `.localhost` are special-use, RFC 6761 §6, and refused by them)
+            domain: "example.com".into(),
             id_style,
             rng: StdRng::seed_from_u64(seed),
             taken: HashSet::new(),
@@ -211,9 +213,18 @@ impl Model {
         }
     }
 
-    /// A unique userName for a person: `given.family@domain`, then `given.family2@…` and so on.
+    /// A unique userName for a person: `given.family@domain`, then `given.family2@…` and so on. Only ASCII letters
+    /// and digits of each name are kept (a name of none becomes `user`), so the local part is an RFC 5322 §3.2.3
+    /// dot-atom that every validating server accepts.
     fn unique_user_name(&mut self, given: &str, family: &str) -> Box<str> {
-        let clean = |s: &str| -> String { s.chars().filter(char::is_ascii_alphanumeric).collect::<String>() };
+        let clean = |s: &str| -> String {
+            let kept: String = s.chars().filter(char::is_ascii_alphanumeric).collect();
+            if kept.is_empty() {
+                "user".to_string()
+            } else {
+                kept
+            }
+        };
         let base = format!("{}.{}", clean(given), clean(family)).to_ascii_lowercase();
         let mut n = 1;
         loop {

@@ -7,7 +7,8 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value};
 
-use super::faults::{pass, with_headers, Before, Fault, Seen};
+use super::email;
+use super::faults::{keep, pass, with_headers, Before, Fault, Seen};
 
 /// One allowed variant and where it applies.
 pub struct Variant {
@@ -18,6 +19,9 @@ pub struct Variant {
     /// The scenario libraries whose scenarios must pass against it; a library whose IdP requires the reference
     /// server's choice is left out (Okta's suites assert `detail` on errors and `startIndex` on every list).
     pub libraries: &'static [&'static str],
+    /// Whether a scenario may end `skip` (with its reason) instead of `pass`: the variant declines something the
+    /// RFC lets a server decline, and a step that needs it is skipped, naming what was declined and the rule.
+    pub may_skip: bool,
 }
 
 const ALL: &[&str] = &["okta", "azure", "rfc"];
@@ -33,6 +37,7 @@ pub static VARIANTS: &[Variant] = &[
         },
         rule: "RFC 7644 §3.5.2: on success the server returns 200 with the resource, or 204 with no body",
         libraries: ALL,
+        may_skip: false,
     },
     Variant {
         fault: Fault {
@@ -43,6 +48,7 @@ pub static VARIANTS: &[Variant] = &[
         },
         rule: "RFC 7644 §3.12: detail is OPTIONAL (Okta's suites assert it, so the okta library is left out)",
         libraries: &["azure", "rfc"],
+        may_skip: false,
     },
     Variant {
         fault: Fault {
@@ -53,6 +59,7 @@ pub static VARIANTS: &[Variant] = &[
         },
         rule: "RFC 7644 §3.4.2: Resources is REQUIRED only when totalResults is not zero",
         libraries: ALL,
+        may_skip: false,
     },
     Variant {
         fault: Fault {
@@ -65,6 +72,7 @@ pub static VARIANTS: &[Variant] = &[
         rule: "RFC 7644 §3.4.2: startIndex and itemsPerPage are REQUIRED when partial results are returned \
                (Okta's suites assert both on every list, so the okta library is left out)",
         libraries: &["azure", "rfc"],
+        may_skip: false,
     },
     Variant {
         fault: Fault {
@@ -75,6 +83,7 @@ pub static VARIANTS: &[Variant] = &[
         },
         rule: "RFC 7643 §3: schemas is a multi-valued attribute; the order of its URIs carries no meaning",
         libraries: ALL,
+        may_skip: false,
     },
     Variant {
         fault: Fault {
@@ -86,6 +95,7 @@ pub static VARIANTS: &[Variant] = &[
         },
         rule: "RFC 7643 §2.1: attribute names are case-insensitive",
         libraries: ALL,
+        may_skip: false,
     },
     Variant {
         fault: Fault {
@@ -98,6 +108,7 @@ pub static VARIANTS: &[Variant] = &[
         rule: "RFC 7643 §3.1: meta.location is the resource's URI; RFC 7644 §3.3: Location carries the same URI. \
                Neither says it shares the host the request was sent to",
         libraries: ALL,
+        may_skip: false,
     },
     Variant {
         fault: Fault {
@@ -110,6 +121,7 @@ pub static VARIANTS: &[Variant] = &[
         rule: "RFC 9110 §10.2.2: Location may be a relative reference, resolved against the request URI; \
                RFC 7644 §3.3 asks for the resource's URI there, which the resolved reference is",
         libraries: ALL,
+        may_skip: false,
     },
     Variant {
         fault: Fault {
@@ -121,6 +133,7 @@ pub static VARIANTS: &[Variant] = &[
         rule: "RFC 7643 §4.1.2: groups is read-only and a service provider MAY leave it out; membership is on the \
                group",
         libraries: ALL,
+        may_skip: false,
     },
     Variant {
         fault: Fault {
@@ -132,6 +145,7 @@ pub static VARIANTS: &[Variant] = &[
         rule: "RFC 7643 §4.2: of a member's sub-attributes only value identifies it; display, $ref and type are \
                optional",
         libraries: ALL,
+        may_skip: false,
     },
     Variant {
         fault: Fault {
@@ -143,6 +157,47 @@ pub static VARIANTS: &[Variant] = &[
         rule: "RFC 7644 §3.3: the response body SHOULD contain the created resource; Location SHALL name it \
                (Okta and Entra need the body, so only the rfc library)",
         libraries: &["rfc"],
+        may_skip: false,
+    },
+    Variant {
+        fault: Fault {
+            name: "strict-email-validator",
+            description: "every `emails.value` written (create, replace, PATCH) must be an address a strict validator \
+                          accepts (dot-atom local part, a public-looking TLD, no special-use domain such as .local or \
+                          .test); anything else is refused with 400 invalidValue",
+            before: strict_email_validator,
+            after: keep,
+        },
+        rule: "RFC 7643 §4.1.2: emails.value is an e-mail address, canonicalised by the service provider per RFC \
+               5321; RFC 7644 §3.12: a value that is not compatible with the attribute gets 400 invalidValue",
+        libraries: ALL,
+        may_skip: false,
+    },
+    Variant {
+        fault: Fault {
+            name: "filters-eq-only",
+            description: "filters are limited to `eq` on userName, externalId, emails.value, id and displayName, joined \
+                          by `and`/`or`; any other operator, attribute, `not` or value path is refused with 400 \
+                          invalidFilter",
+            before: filters_eq_only,
+            after: keep,
+        },
+        rule: "RFC 7644 §3.4.2.2: filtering is OPTIONAL, and Table 9 names invalidFilter for \"the specified attribute and \
+               filter comparison combination is not supported\"; Okta and Entra send only eq on these attributes",
+        libraries: ALL,
+        may_skip: true,
+    },
+    Variant {
+        fault: Fault {
+            name: "emails-and-username-lowercased",
+            description: "userName and every emails.value are stored (and returned) lower-cased",
+            before: emails_and_username_lowercased,
+            after: keep,
+        },
+        rule: "RFC 7643 §4.1.1, §4.1.2: userName and emails.value are caseExact false (§8.7.1), so a server may \
+               canonicalise their case (RFC 7643 §2.2)",
+        libraries: ALL,
+        may_skip: false,
     },
 ];
 
@@ -436,6 +491,102 @@ fn minimal_user_writes(seen: &Seen) -> Before {
             }
             Before::Rewrite(Value::Object(body))
         }
+fn scim_error(status: StatusCode, scim_type: &str, detail: &str) -> Before {
+    let body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": status.as_u16().to_string(),
+        "scimType": scim_type,
+        "detail": detail,
+    });
+    Before::Respond(status, Some(body))
+}
+
+fn is_write(seen: &Seen) -> bool {
+    matches!(seen.method, Method::POST | Method::PUT | Method::PATCH) && seen.path.starts_with("/Users")
+}
+
+fn strict_email_validator(seen: &Seen) -> Before {
+    let Some(body) = seen.body.as_ref().filter(|_| is_write(seen)) else { return Before::Pass };
+    for address in email::written_emails(body) {
+        if let Err(why) = email::check(&address) {
+            return scim_error(StatusCode::BAD_REQUEST, "invalidValue", &format!("emails.value: {why}"));
+        }
+    }
+    Before::Pass
+}
+
+/// The attributes the eq-only server can filter on.
+const FILTERABLE: &[&str] = &["username", "externalid", "emails.value", "id", "displayname"];
+
+/// Whether `filter` is made only of `<attribute> eq <value>` comparisons on [`FILTERABLE`] attributes, joined by
+/// `and`/`or` and grouped by parentheses.
+fn eq_only(filter: &str) -> bool {
+    let mut tokens = Vec::new();
+    let mut chars = filter.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '"' {
+            chars.next();
+            let mut escaped = false;
+            for c in chars.by_ref() {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    break;
+                }
+            }
+            tokens.push("\"".to_string());
+        } else if c == '(' || c == ')' {
+            chars.next();
+            tokens.push(c.to_string());
+        } else {
+            let mut word = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() || c == '(' || c == ')' || c == '"' {
+                    break;
+                }
+                word.push(c);
+                chars.next();
+            }
+            tokens.push(word.to_ascii_lowercase());
+        }
+    }
+    let words: Vec<&str> = tokens.iter().map(String::as_str).filter(|t| !matches!(*t, "(" | ")")).collect();
+    // attr eq value (and|or attr eq value)*
+    let mut i = 0;
+    loop {
+        let (Some(attr), Some(&"eq"), Some(_value)) = (words.get(i), words.get(i + 1), words.get(i + 2)) else {
+            return false;
+        };
+        if !FILTERABLE.contains(attr) {
+            return false;
+        }
+        i += 3;
+        match words.get(i) {
+            None => return true,
+            Some(&"and") | Some(&"or") => i += 1,
+            Some(_) => return false,
+        }
+    }
+}
+
+fn filters_eq_only(seen: &Seen) -> Before {
+    let filter = match (&seen.method, seen.path.as_str()) {
+        (&Method::GET, p) if p.starts_with("/Users") || p.starts_with("/Groups") => seen.param("filter"),
+        (&Method::POST, p) if p.ends_with("/.search") => {
+            seen.body.as_ref().and_then(|b| b.get("filter")).and_then(Value::as_str).map(str::to_string)
+        }
+        _ => None,
+    };
+    match filter {
+        Some(f) if !eq_only(&f) => scim_error(
+            StatusCode::BAD_REQUEST,
+            "invalidFilter",
+            "only eq on userName, externalId, emails.value, id and displayName is supported",
+        ),
         _ => Before::Pass,
     }
 }
@@ -497,5 +648,64 @@ fn keep_declared_answer(o: &mut Map<String, Value>) {
         .is_some_and(|s| s.iter().any(|u| u.as_str() == Some("urn:ietf:params:scim:schemas:core:2.0:User")));
     if is_user {
         keep_declared(o);
+fn lower(v: &mut Value) {
+    match v {
+        Value::String(s) => *s = s.to_lowercase(),
+        Value::Array(a) => a.iter_mut().for_each(lower),
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                if k.eq_ignore_ascii_case("value") {
+                    lower(x);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Lower-cases `userName` and `emails.value` in a resource object (or a path-less PATCH value object).
+fn lower_resource(o: &mut Map<String, Value>) {
+    for (k, v) in o.iter_mut() {
+        let k = k.to_ascii_lowercase();
+        if k == "username" {
+            if let Value::String(s) = v {
+                *s = s.to_lowercase();
+            }
+        } else if k == "emails" || (k.starts_with("emails") && k.ends_with(".value")) {
+            lower(v);
+        }
+    }
+}
+
+fn emails_and_username_lowercased(seen: &Seen) -> Before {
+    let Some(mut body) = seen.body.clone().filter(|_| is_write(seen)) else { return Before::Pass };
+    let Some(o) = body.as_object_mut() else { return Before::Pass };
+    lower_resource(o);
+    let ops = o.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case("Operations")).map(|(_, v)| v);
+    for op in ops.and_then(Value::as_array_mut).into_iter().flatten().filter_map(Value::as_object_mut) {
+        let path = op.iter().find(|(k, _)| k.eq_ignore_ascii_case("path")).and_then(|(_, v)| v.as_str());
+        let path = path.map(str::to_ascii_lowercase);
+        let Some(value) = op.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case("value")).map(|(_, v)| v) else {
+            continue;
+        };
+        match path.as_deref() {
+            Some("username") => {
+                if let Value::String(s) = value {
+                    *s = s.to_lowercase();
+                }
+            }
+            Some(p) if p.starts_with("emails") && (p.ends_with("value") || !p.contains('.')) => lower(value),
+            Some(_) => {}
+            None => {
+                if let Some(v) = value.as_object_mut() {
+                    lower_resource(v);
+                }
+            }
+        }
+    }
+    if Some(&body) == seen.body.as_ref() {
+        Before::Pass
+    } else {
+        Before::Rewrite(body)
     }
 }

@@ -95,10 +95,10 @@ pub static FAULTS: &[Fault] = &[
         after: keep,
     },
     Fault {
-        name: "value-path-query-rejected",
-        description:
-            "a list filter with a value path (emails[type eq \"work\"].value eq …) is refused with 400 invalidFilter",
-        before: value_path_query_rejected,
+        name: "value-path-query-matches-nothing",
+        description: "a list filter with a value path (emails[type eq \"work\"].value eq …) answers an empty \
+                      ListResponse, as if no user had that e-mail (Entra then creates a duplicate)",
+        before: value_path_query_matches_nothing,
         after: keep,
     },
     Fault {
@@ -381,9 +381,18 @@ fn manager_not_stored(seen: &Seen) -> Before {
     }
 }
 
-fn value_path_query_rejected(seen: &Seen) -> Before {
+/// (A server refusing value paths with 400 invalidFilter declines the filter, which RFC 7644 §3.4.2.2 allows and
+/// no default Entra matching attribute needs: a skip, not a fault.)
+fn value_path_query_matches_nothing(seen: &Seen) -> Before {
     if is_collection_get(seen) && seen.param("filter").is_some_and(|f| f.contains('[')) {
-        return error(StatusCode::BAD_REQUEST, Some("invalidFilter"), "value paths are not supported in filters");
+        let empty = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": 0,
+            "startIndex": 1,
+            "itemsPerPage": 0,
+            "Resources": []
+        });
+        return Before::Respond(StatusCode::OK, Some(empty));
     }
     Before::Pass
 }

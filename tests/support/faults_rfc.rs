@@ -63,15 +63,15 @@ pub static FAULTS: &[Fault] = &[
     operator_fault!("filter-not-broken", "not", not_broken),
     Fault {
         name: "filter-and-drops-unmapped-comparison",
-        description: "a comparison on an attribute the server does not map (userType) is dropped from an `and`, as \
-                      django-scim2's SQL filter does: the other comparison alone selects",
+        description: "a comparison on an attribute the server does not map (name.givenName, meta.created) is dropped \
+                      from an `and`, as django-scim2's SQL filter does: the userName scope alone selects",
         before: filter_and_drops_unmapped_comparison,
         after: keep,
     },
     Fault {
-        name: "filter-parentheses-rejected",
-        description: "filters with parentheses are refused with 400 invalidFilter",
-        before: filter_parentheses_rejected,
+        name: "filter-parentheses-ignored",
+        description: "parentheses in filters are dropped, so `(A or B) and C` is evaluated as `A or (B and C)`",
+        before: filter_parentheses_ignored,
         after: keep,
     },
     Fault {
@@ -422,10 +422,26 @@ fn empty_operations_clear_attributes(seen: &Seen) -> Before {
     }))
 }
 
-fn filter_parentheses_rejected(seen: &Seen) -> Before {
+/// Parentheses outside quoted values removed. (A server refusing them with 400 invalidFilter declines the filter,
+/// which RFC 7644 §3.4.2.2 allows: a skip, not a fault.)
+fn filter_parentheses_ignored(seen: &Seen) -> Before {
     match seen.param("filter") {
         Some(f) if is_collection_get(seen) && filter_outside_strings(&f).contains('(') => {
-            error(StatusCode::BAD_REQUEST, Some("invalidFilter"), "parentheses are not supported in filters")
+            let mut out = String::new();
+            let mut in_string = false;
+            let mut escaped = false;
+            for c in f.chars() {
+                match (in_string, c) {
+                    (true, _) if escaped => escaped = false,
+                    (true, '\\') => escaped = true,
+                    (true, '"') => in_string = false,
+                    (false, '"') => in_string = true,
+                    (false, '(' | ')') => continue,
+                    _ => {}
+                }
+                out.push(c);
+            }
+            Before::Query(seen.query_with(&[("filter", Some(out))]))
         }
         _ => Before::Pass,
     }
@@ -476,15 +492,14 @@ fn filter_and_drops_unmapped_comparison(seen: &Seen) -> Before {
     let Some(filter) = seen.param("filter").filter(|_| is_collection_get(seen)) else {
         return Before::Pass;
     };
-    // `userType eq "…" and REST` → `REST`
-    let rest = filter
-        .strip_prefix("userType eq \"")
-        .and_then(|f| f.split_once('"'))
-        .and_then(|(_, tail)| tail.strip_prefix(" and "));
-    match rest {
-        Some(rest) => Before::Query(seen.query_with(&[("filter", Some(rest.to_string()))])),
-        None => Before::Pass,
+    // `userName eq "a" and name.givenName gt "Bob" or …` → `userName eq "a" or …`
+    let unmapped =
+        regex::Regex::new(r#" and (name\.givenName|meta\.created) (eq|ne|gt|ge|lt|le) "[^"]*""#).expect("valid");
+    let dropped = unmapped.replace_all(&filter, "").into_owned();
+    if dropped == filter {
+        return Before::Pass;
     }
+    Before::Query(seen.query_with(&[("filter", Some(dropped))]))
 }
 
 fn start_index_below_one_rejected(seen: &Seen) -> Before {
