@@ -491,6 +491,70 @@ fn minimal_user_writes(seen: &Seen) -> Before {
             }
             Before::Rewrite(Value::Object(body))
         }
+        _ => Before::Pass,
+    }
+}
+
+/// The answers of [`SCHEMAS_DECLARE_MINIMAL_USER`]: the minimal `/Schemas`, no `schemaExtensions`, Users with only
+/// the declared attributes.
+pub fn minimal_user_answers(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    let core_user = "urn:ietf:params:scim:schemas:core:2.0:User";
+    if seen.path.starts_with("/Schemas") {
+        let minimal = |schema: &mut Map<String, Value>| {
+            if let Some(Value::Array(attrs)) = schema.get_mut("attributes") {
+                attrs.retain(|a| a.get("name").and_then(Value::as_str).is_some_and(declared));
+                for a in attrs.iter_mut() {
+                    if a.get("name").and_then(Value::as_str) == Some("name") {
+                        if let Some(Value::Array(subs)) = a.get_mut("subAttributes") {
+                            subs.retain(|s| {
+                                s.get("name").and_then(Value::as_str).is_some_and(|n| MINIMAL_NAME.contains(&n))
+                            });
+                        }
+                    }
+                }
+            }
+        };
+        match body {
+            Some(Value::Object(o)) if o.get("id").and_then(Value::as_str) == Some(core_user) => minimal(o),
+            Some(Value::Object(o)) => {
+                if let Some(Value::Array(rs)) = o.get_mut("Resources") {
+                    // only the core schemas: no extension is declared
+                    rs.retain(|r| r.get("id").and_then(Value::as_str).is_some_and(|id| id.contains(":core:")));
+                    if let Some(n) = o.get("Resources").and_then(Value::as_array).map(Vec::len) {
+                        o.insert("totalResults".into(), Value::from(n));
+                        o.insert("itemsPerPage".into(), Value::from(n));
+                    }
+                    if let Some(Value::Array(rs)) = o.get_mut("Resources") {
+                        for r in rs.iter_mut().filter_map(Value::as_object_mut) {
+                            if r.get("id").and_then(Value::as_str) == Some(core_user) {
+                                minimal(r);
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    } else if seen.path.starts_with("/ResourceTypes") {
+        each_resource(body, |r| {
+            r.remove("schemaExtensions");
+        });
+    } else if seen.path.starts_with("/Users") {
+        each_resource(body, keep_declared_answer);
+    }
+}
+
+/// A User as the minimal server answers it: only what it declares (a ListResponse's own fields are not a User's).
+fn keep_declared_answer(o: &mut Map<String, Value>) {
+    let is_user = o
+        .get("schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|u| u.as_str() == Some("urn:ietf:params:scim:schemas:core:2.0:User")));
+    if is_user {
+        keep_declared(o);
+    }
+}
+
 fn scim_error(status: StatusCode, scim_type: &str, detail: &str) -> Before {
     let body = serde_json::json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
@@ -591,63 +655,6 @@ fn filters_eq_only(seen: &Seen) -> Before {
     }
 }
 
-/// The answers of [`SCHEMAS_DECLARE_MINIMAL_USER`]: the minimal `/Schemas`, no `schemaExtensions`, Users with only
-/// the declared attributes.
-pub fn minimal_user_answers(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
-    let core_user = "urn:ietf:params:scim:schemas:core:2.0:User";
-    if seen.path.starts_with("/Schemas") {
-        let minimal = |schema: &mut Map<String, Value>| {
-            if let Some(Value::Array(attrs)) = schema.get_mut("attributes") {
-                attrs.retain(|a| a.get("name").and_then(Value::as_str).is_some_and(declared));
-                for a in attrs.iter_mut() {
-                    if a.get("name").and_then(Value::as_str) == Some("name") {
-                        if let Some(Value::Array(subs)) = a.get_mut("subAttributes") {
-                            subs.retain(|s| {
-                                s.get("name").and_then(Value::as_str).is_some_and(|n| MINIMAL_NAME.contains(&n))
-                            });
-                        }
-                    }
-                }
-            }
-        };
-        match body {
-            Some(Value::Object(o)) if o.get("id").and_then(Value::as_str) == Some(core_user) => minimal(o),
-            Some(Value::Object(o)) => {
-                if let Some(Value::Array(rs)) = o.get_mut("Resources") {
-                    // only the core schemas: no extension is declared
-                    rs.retain(|r| r.get("id").and_then(Value::as_str).is_some_and(|id| id.contains(":core:")));
-                    if let Some(n) = o.get("Resources").and_then(Value::as_array).map(Vec::len) {
-                        o.insert("totalResults".into(), Value::from(n));
-                        o.insert("itemsPerPage".into(), Value::from(n));
-                    }
-                    if let Some(Value::Array(rs)) = o.get_mut("Resources") {
-                        for r in rs.iter_mut().filter_map(Value::as_object_mut) {
-                            if r.get("id").and_then(Value::as_str) == Some(core_user) {
-                                minimal(r);
-                            }
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    } else if seen.path.starts_with("/ResourceTypes") {
-        each_resource(body, |r| {
-            r.remove("schemaExtensions");
-        });
-    } else if seen.path.starts_with("/Users") {
-        each_resource(body, keep_declared_answer);
-    }
-}
-
-/// A User as the minimal server answers it: only what it declares (a ListResponse's own fields are not a User's).
-fn keep_declared_answer(o: &mut Map<String, Value>) {
-    let is_user = o
-        .get("schemas")
-        .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|u| u.as_str() == Some("urn:ietf:params:scim:schemas:core:2.0:User")));
-    if is_user {
-        keep_declared(o);
 fn lower(v: &mut Value) {
     match v {
         Value::String(s) => *s = s.to_lowercase(),
