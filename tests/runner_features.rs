@@ -514,7 +514,9 @@ fn sort_is_judged_only_where_the_server_clearly_declares_it() {
     use scimcheck::runner::Capabilities;
     use scimcheck::scenario::Feature;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let sort = scenario::load_file(&root, &root.join("rfc/s3_4_2_3_sorting/sort_by_username.json")).expect("loads");
+    let sort = scenario::load_file(&root, &root.join("rfc/s3_4_2_3_sorting/sort_by_username.json"))
+        .expect("loads")
+        .expect("a scenario");
     let caps = |spc: Option<serde_json::Value>| Capabilities { service_provider_config: spc, ..Default::default() };
     assert_eq!(caps(Some(json!({"sort": {"supported": true}}))).skip_reason(&sort), None);
     for spc in [
