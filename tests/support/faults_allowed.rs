@@ -439,9 +439,14 @@ fn keep_declared(o: &mut Map<String, Value>) {
 
 /// Whether a PATCH path (`title`, `name.middleName`, `emails[type eq "work"].value`, a URN path) is declared.
 fn declared_path(path: &str) -> bool {
-    if path.to_ascii_lowercase().starts_with("urn:") {
-        return false;
-    }
+    // a path qualified by the core User URN names a core attribute (RFC 7644 §3.10); any other URN is an extension,
+    // which this server does not declare
+    const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:user:";
+    let path = match path.get(..CORE_USER.len()) {
+        Some(prefix) if prefix.eq_ignore_ascii_case(CORE_USER) => &path[CORE_USER.len()..],
+        _ if path.to_ascii_lowercase().starts_with("urn:") => return false,
+        _ => path,
+    };
     let root = path.split(['[', '.']).next().unwrap_or(path);
     if root.eq_ignore_ascii_case("name") {
         return match path.split_once('.') {
