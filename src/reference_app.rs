@@ -32,3 +32,24 @@ pub fn endpoint_for(server: &RunningServer, idp: Idp) -> (String, String) {
         None => (server.base_url.clone(), server.token.clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn entra_scenarios_get_the_azure_app_and_its_own_token_the_others_the_okta_app() {
+        let server = scim_reference_server::spawn(scim_reference_server::ServerConfig::default()).await.unwrap();
+        let (azure_url, azure_token) = endpoint_for(&server, Idp::Azure);
+        assert!(azure_url.ends_with("/SCIMAzure"), "{azure_url}");
+        assert!(!azure_token.is_empty() && azure_token != server.token);
+        for idp in [Idp::Okta, Idp::Rfc] {
+            assert_eq!(endpoint_for(&server, idp), (server.base_url.clone(), server.token.clone()));
+            assert!(server.base_url.ends_with("/SCIMOkta"), "{}", server.base_url);
+        }
+        // the token belongs to that app: a request through it is served
+        let res = reqwest::Client::new().get(format!("{azure_url}/Users")).bearer_auth(&azure_token).send().await;
+        assert_eq!(res.unwrap().status().as_u16(), 200);
+        server.shutdown().await;
+    }
+}
