@@ -42,6 +42,7 @@ pub mod payload;
 pub mod preflight;
 pub mod profile;
 pub mod record;
+pub mod reference_app;
 pub mod report;
 pub mod requirements;
 pub mod runner;

@@ -531,7 +531,10 @@ impl Runner {
         }
     }
 
-    async fn resolve(&self) -> Result<Resolved, String> {
+    /// The target for a scenario of `idp`. The in-process reference server answers each IdP's scenarios on the
+    /// app that IdP provisions: Entra's on `SCIMAzure`, every other on `SCIMOkta` (the apps differ where Entra's
+    /// documented behaviour departs from the RFC, e.g. a `replace` through an unmatched value filter).
+    async fn resolve(&self, idp: Idp) -> Result<Resolved, String> {
         match &self.target {
             Target::Remote { base_url, credential } => {
                 Ok(Resolved { base_url: base_url.clone(), credential: credential.clone(), server: None })
@@ -540,11 +543,8 @@ impl Runner {
                 let server = scim_reference_server::spawn(scim_reference_server::ServerConfig::default())
                     .await
                     .map_err(|e| format!("cannot start the reference server: {e}"))?;
-                Ok(Resolved {
-                    base_url: server.base_url.clone(),
-                    credential: Credential::Token(server.token.clone()),
-                    server: Some(server),
-                })
+                let (base_url, token) = crate::reference_app::endpoint_for(&server, idp);
+                Ok(Resolved { base_url, credential: Credential::Token(token), server: Some(server) })
             }
         }
     }
@@ -618,7 +618,7 @@ impl Runner {
     /// Reads `/ServiceProviderConfig` and `/ResourceTypes` once; failures leave features unknown.
     pub async fn discover(&self) -> Capabilities {
         let mut caps = Capabilities::default();
-        let resolved = match self.resolve().await {
+        let resolved = match self.resolve(Idp::Rfc).await {
             Ok(r) => r,
             Err(e) => {
                 caps.notes.push(format!("capabilities unknown: {e}"));
@@ -705,7 +705,7 @@ impl Runner {
     ) -> ScenarioResult {
         let started = Instant::now();
         let mut result = ScenarioResult::new(s, Verdict::Pass);
-        let resolved = match self.resolve().await {
+        let resolved = match self.resolve(s.idp).await {
             Ok(r) => r,
             Err(e) => {
                 result.verdict = Verdict::Error;

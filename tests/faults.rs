@@ -94,10 +94,12 @@ fn every_library_scenario_names_existing_faults_and_every_fault_is_used() {
 static NO_FAULT: faults::Fault =
     faults::Fault { name: "none", description: "no fault (control run)", before: faults::pass, after: faults::keep };
 
+/// Runs `s` against the fault-wrapped server, on the app of the scenario's IdP (Entra's on `SCIMAzure`, every
+/// other on `SCIMOkta`), as `--reference` does.
 async fn run_against(s: &Scenario, fault: &'static faults::Fault) -> scimcheck::runner::ScenarioResult {
     let server = spawn_faulty(fault).await;
-    let target =
-        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
+    let (base_url, token) = scimcheck::reference_app::endpoint_for(&server, s.idp);
+    let target = Target::Remote { base_url, credential: Credential::Token(token) };
     let runner = Runner::new(target, RunOptions::default()).expect("client");
     let result = runner.run_scenario(s).await;
     server.shutdown().await;
@@ -239,10 +241,7 @@ async fn every_scenario_passes_against_each_allowed_variant() {
 async fn spc_declaring_filter_unsupported_fails_each_idp_once_and_nothing_else() {
     let all = scenarios();
     let server = spawn_faulty(&faults_allowed::SPC_FILTER_UNSUPPORTED).await;
-    let target =
-        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
-    let runner = Runner::new(target, RunOptions::default()).expect("client");
-    let outcome = runner.run(&all, vec![]).await;
+    let outcome = support::apps::run_on_idp_apps(&server, &all, RunOptions::default()).await;
     server.shutdown().await;
     let failed: Vec<&str> = outcome
         .results
@@ -298,10 +297,7 @@ async fn spc_declaring_filter_unsupported_fails_each_idp_once_and_nothing_else()
 async fn schemas_declaring_a_minimal_user_leave_every_scenario_passing_or_skipped_with_its_reason() {
     let all = scenarios();
     let server = spawn_faulty(&faults_allowed::SCHEMAS_DECLARE_MINIMAL_USER).await;
-    let target =
-        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
-    let runner = Runner::new(target, RunOptions::default()).expect("client");
-    let outcome = runner.run(&all, vec![]).await;
+    let outcome = support::apps::run_on_idp_apps(&server, &all, RunOptions::default()).await;
     server.shutdown().await;
     let declared = outcome.capabilities.declared_user.as_ref().expect("the minimal /Schemas is read");
     assert!(declared.declares("name.givenName") && !declared.declares("title"), "{declared:?}");
@@ -363,10 +359,7 @@ async fn an_entra_write_refused_for_an_undeclared_default_attribute_names_the_ma
         scenarios().into_iter().filter(|s| s.id == "azure::tutorial::provisioning_examples").collect();
     assert_eq!(selected.len(), 1);
     let server = spawn_faulty(&MINIMAL_USER_REFUSING_TITLE).await;
-    let target =
-        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
-    let runner = Runner::new(target, RunOptions::default()).expect("client");
-    let outcome = runner.run(&selected, vec![]).await;
+    let outcome = support::apps::run_on_idp_apps(&server, &selected, RunOptions::default()).await;
     server.shutdown().await;
     let r = &outcome.results[0];
     assert_eq!(r.verdict, Verdict::Fail, "{}", failed_steps(r));

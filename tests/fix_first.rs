@@ -51,10 +51,7 @@ async fn fix_first_names_both_causes_with_counts_on_its_first_screen() {
     let all = scenario::load_dir(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
         .unwrap_or_else(|e| panic!("{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")));
     let server = spawn_faulty(&TWO_DEFECTS).await;
-    let target =
-        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
-    let runner = Runner::new(target, RunOptions::default()).expect("client");
-    let outcome = runner.run(&all, vec![]).await;
+    let outcome = support::apps::run_on_idp_apps(&server, &all, RunOptions::default()).await;
     server.shutdown().await;
 
     let text = report::human(&outcome, &Policy::default(), &[]);

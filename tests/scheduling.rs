@@ -2,10 +2,13 @@
 //! they created. Against one shared reference server, `jobs = 1` and `jobs = 16` give identical verdicts and
 //! identical transcripts. `SCIMCHECK_JOBS_RUNS=20` repeats the comparison (CI: `.ci/jobs-equivalence`).
 
+#[path = "support/apps.rs"]
+mod apps;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use scimcheck::runner::{Credential, RunOptions, Runner, Target};
+use scimcheck::runner::RunOptions;
 use scimcheck::scenario::load_dir;
 
 fn library() -> Vec<scimcheck::scenario::Scenario> {
@@ -16,10 +19,7 @@ fn library() -> Vec<scimcheck::scenario::Scenario> {
 async fn run_shared(jobs: usize) -> BTreeMap<String, (String, Vec<String>, String)> {
     let scenarios = library();
     let server = scim_reference_server::spawn(scim_reference_server::ServerConfig::default()).await.expect("server");
-    let target =
-        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
-    let runner = Runner::new(target, RunOptions { jobs, ..RunOptions::default() }).expect("client");
-    let outcome = runner.run(&scenarios, vec![]).await;
+    let outcome = apps::run_on_idp_apps(&server, &scenarios, RunOptions { jobs, ..RunOptions::default() }).await;
     server.shutdown().await;
     outcome
         .results

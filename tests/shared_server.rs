@@ -3,10 +3,13 @@
 //! creates, and a deleted user releases its licence seat, so run 20 sees the same server state as run 1.
 //! Scenarios run one at a time (`--jobs 1`), so they cannot disturb each other on the shared tenant.
 
+#[path = "support/apps.rs"]
+mod apps;
+
 use std::path::PathBuf;
 
 use scim_reference_server::{spawn, ServerConfig};
-use scimcheck::runner::{Credential, RunOptions, Runner, Target, Verdict};
+use scimcheck::runner::{RunOptions, Verdict};
 use scimcheck::scenario;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -14,12 +17,10 @@ async fn twenty_library_runs_against_one_server_all_pass() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let scenarios = scenario::load_dir(&root.join("scenarios")).expect("the scenario library loads");
     let server = spawn(ServerConfig::default()).await.expect("server starts");
-    let target =
-        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
-    let runner = Runner::new(target, RunOptions { jobs: 1, ..RunOptions::default() }).expect("HTTP client");
+    let options = RunOptions { jobs: 1, ..RunOptions::default() };
     let acme = server.tenants.get("acme").expect("the built-in tenant");
     for run in 1..=20 {
-        let outcome = runner.run(&scenarios, Vec::new()).await;
+        let outcome = apps::run_on_idp_apps(&server, &scenarios, options.clone()).await;
         let bad: Vec<String> = outcome
             .results
             .iter()

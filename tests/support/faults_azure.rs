@@ -214,6 +214,13 @@ pub static FAULTS: &[Fault] = &[
         after: group_rename_conflict_500,
     },
     Fault {
+        name: "filtered-replace-no-target",
+        description: "a `replace` through `emails[type eq \"…\"]` on a user with no email of that type answers 400 \
+                      noTarget (RFC 7644 §3.5.2.3) instead of creating the email Entra expects",
+        before: filtered_replace_no_target,
+        after: remember_email_types,
+    },
+    Fault {
         name: "patch-ops-reversed",
         description: "PATCH operations are applied in reverse order",
         before: patch_ops_reversed,
@@ -573,6 +580,50 @@ fn patch_ops_reversed(seen: &Seen) -> Before {
         return Before::Pass;
     }
     with_ops(seen, ops.into_iter().rev().collect())
+}
+
+/// The email types each user answered with, by user id, as seen in the server's answers
+/// (`filtered-replace-no-target`).
+static EMAIL_TYPES: std::sync::Mutex<std::collections::BTreeMap<String, Vec<String>>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+fn remember_email_types(seen: &Seen, status: &mut StatusCode, body: &mut Option<Value>) {
+    if !status.is_success() || !seen.path.starts_with("/Users") {
+        return;
+    }
+    let Some(Value::Object(user)) = body.as_ref() else { return };
+    let Some(id) = user.get("id").and_then(Value::as_str) else { return };
+    let types = (user.get("emails").and_then(Value::as_array).into_iter().flatten())
+        .filter_map(|e| e.get("type").and_then(Value::as_str).map(str::to_ascii_lowercase))
+        .collect();
+    EMAIL_TYPES.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_string(), types);
+}
+
+/// The type named by a `emails[type eq "…"]…` path, lowercased.
+fn filtered_email_type(path: &str) -> Option<String> {
+    let rest = path.trim().strip_prefix("emails[")?;
+    let (filter, _) = rest.split_once(']')?;
+    let mut words = filter.split_whitespace();
+    let (attr, op, value) = (words.next()?, words.next()?, words.collect::<Vec<_>>().join(" "));
+    if !attr.eq_ignore_ascii_case("type") || !op.eq_ignore_ascii_case("eq") {
+        return None;
+    }
+    Some(value.trim_matches('"').to_ascii_lowercase())
+}
+
+fn filtered_replace_no_target(seen: &Seen) -> Before {
+    let Some(id) = seen.resource_id().filter(|_| seen.is(Method::PATCH, "/Users/")) else { return Before::Pass };
+    let known = EMAIL_TYPES.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
+    let Some(known) = known else { return Before::Pass };
+    let unmatched = seen.operations().iter().any(|op| {
+        let is_replace = op.get("op").and_then(Value::as_str).is_some_and(|o| o.eq_ignore_ascii_case("replace"));
+        let wanted = op.get("path").and_then(Value::as_str).and_then(filtered_email_type);
+        is_replace && wanted.is_some_and(|t| !known.contains(&t))
+    });
+    if unmatched {
+        return error(StatusCode::BAD_REQUEST, Some("noTarget"), "the value filter matches no value");
+    }
+    Before::Pass
 }
 
 // ------------------------------------------------------------------------------------------------------------

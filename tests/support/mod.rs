@@ -1,6 +1,7 @@
 //! Shared support for the root package's integration tests.
 #![allow(dead_code)]
 
+pub mod apps;
 pub mod email;
 pub mod faults;
 pub mod faults_allowed;
