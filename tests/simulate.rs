@@ -398,7 +398,7 @@ fn the_command_line_runs_against_the_reference_server_and_writes_json() {
 fn a_server_that_does_not_answer_is_not_clean_and_the_read_back_says_why() {
     let json = std::env::temp_dir().join(format!("scimcheck-sim-dead-{}.json", std::process::id()));
     let args = ["simulate", "--idp", "okta", "--base-url", "http://127.0.0.1:9/scim", "--users", "3", "--groups", "1"];
-    let out = cli(&[&args[..], &["--quiet", "--json", json.to_str().unwrap()]].concat());
+    let out = cli(&[&args[..], &["--quiet", "--no-preflight", "--json", json.to_str().unwrap()]].concat());
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let why = report["reconciliation"]["readError"].as_str().unwrap_or_default().to_string();
@@ -436,4 +436,76 @@ fn a_credential_that_is_no_header_value_is_refused_without_showing_it() {
         assert!(err.contains("not a valid header value"), "{flag}: {err}");
         assert!(!err.contains("ret-xyz") && !String::from_utf8_lossy(&out.stdout).contains("ret-xyz"), "{err}");
     }
+}
+
+/// Issue 24 item 1: a wrong port and a wrong token end `simulate` with exit 2 and one line naming the cause,
+/// before any provisioning request (as `run`'s preflight).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_port_or_token_stops_before_any_provisioning_request() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let out = tokio::task::spawn_blocking(|| {
+        cli(&["simulate", "--idp", "okta", "--base-url", "http://127.0.0.1:9/scim", "--users", "3", "--quiet"])
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error: preflight:") && err.contains("127.0.0.1:9"), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("missing"), "no reconciliation");
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/scim/Users"))
+        .respond_with(ResponseTemplate::new(401).set_body_raw(
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"401","detail":"bad token"}"#,
+            "application/scim+json",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(201)).expect(0).mount(&server).await;
+    let base = format!("{}/scim", server.uri());
+    let out = tokio::task::spawn_blocking(move || {
+        cli(&["simulate", "--idp", "entra", "--base-url", &base, "--token", "wrong-secret-77", "--users", "3"])
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("401") && err.contains("\"bad token\""), "{err}");
+    assert!(!err.contains("wrong-secret-77"), "{err}");
+    server.verify().await;
+}
+
+/// Issue 24 item 1: `simulate` reads `auth-style` and `timeout` from the settings file, as `run` does (the
+/// preflight request shows which credential style was sent).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settings_file_gives_simulate_its_auth_style() {
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    for (value, says) in [("tok-123456", "raw style seen"), ("Bearer tok-123456", "bearer style seen")] {
+        let body = format!(r#"{{"status":"401","detail":"{says}"}}"#);
+        Mock::given(method("GET"))
+            .and(path("/scim/Users"))
+            .and(header("Authorization", value))
+            .respond_with(ResponseTemplate::new(401).set_body_raw(body, "application/scim+json"))
+            .mount(&server)
+            .await;
+    }
+    let dir = std::env::temp_dir().join(format!("scimcheck-sim-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("scimcheck.toml");
+    std::fs::write(&config, format!("base-url = \"{}/scim\"\nauth-style = \"raw\"\ntimeout = 5\n", server.uri()))
+        .unwrap();
+    let config_arg = config.to_str().unwrap().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        cli(&["simulate", "--idp", "okta", "--config", &config_arg, "--token", "tok-123456", "--users", "2"])
+    })
+    .await
+    .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("raw style seen"), "{err}");
 }
