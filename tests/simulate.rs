@@ -63,6 +63,7 @@ fn target_and_options(s: &sim_faults::FaultyServer, run: &Run) -> (Target, SimOp
         escrow_retries: 4,
         max_differences: 1000,
         target_label: "faulty reference server".into(),
+        strict_extra: false,
     };
     (target, opts)
 }
@@ -267,7 +268,7 @@ async fn a_user_whose_create_failed_and_that_left_scope_is_not_expected_on_the_s
             eng.cycle(&m, c, c > 1, Default::default()).await;
         }
         assert!(!eng.has_escrow(), "the other failures were retried");
-        let r = reconcile::reconcile(&eng.http, &m, &|i| eng.ever_provisioned(i), 100).await;
+        let r = reconcile::reconcile(&eng.http, &m, &|i| eng.ever_provisioned(i), 100, &Default::default()).await;
         assert!(s.seen.injected.load(Ordering::SeqCst) > 0);
         assert_eq!(r.drift, 0, "{dialect}: {:#?}", r.differences);
         // The failed user never reached the server; the provisioned one is there and inactive.
@@ -435,6 +436,58 @@ fn a_credential_that_is_no_header_value_is_refused_without_showing_it() {
         assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
         assert!(err.contains("not a valid header value"), "{flag}: {err}");
         assert!(!err.contains("ret-xyz") && !String::from_utf8_lossy(&out.stdout).contains("ret-xyz"), "{err}");
+    }
+}
+
+/// Issue 24 item 2: users and groups another party left on the server are not the simulator's. By default
+/// they are counted and left out (the run is clean); `--strict-extra` reports each as extra.
+#[tokio::test]
+async fn strangers_on_the_server_are_left_out_unless_strict_extra() {
+    for strict in [false, true] {
+        let s = sim_faults::spawn(SimFault::None).await;
+        let run = Run { users: 30, groups: 3, ..Run::new(OKTA) };
+        let (target, mut opts) = target_and_options(&s, &run);
+        opts.strict_extra = strict;
+        let client = reqwest::Client::new();
+        let auth = target.authorization.clone().unwrap();
+        for k in 0..4 {
+            let user = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                          "userName": format!("stranger{k}@elsewhere.test"), "active": true});
+            let resp = client
+                .post(format!("{}/Users", target.base_url))
+                .header("Authorization", &auth)
+                .header("Content-Type", "application/scim+json")
+                .body(user.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), 201, "seeding a stranger");
+        }
+        let group = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                       "displayName": "Strangers from elsewhere"});
+        let resp = client
+            .post(format!("{}/Groups", target.base_url))
+            .header("Authorization", &auth)
+            .header("Content-Type", "application/scim+json")
+            .body(group.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 201, "seeding a stranger group");
+        let r = simulate::run(target, opts).await.expect("the simulation runs");
+        s.server.shutdown().await;
+        let rec = &r.reconciliation;
+        if strict {
+            assert_eq!(rec.drift, 5, "{}", summary(&r));
+            assert!(kinds(&r).iter().all(|k| *k == DiffKind::Extra), "{}", summary(&r));
+            assert_eq!(rec.strangers, 0);
+            assert_eq!(r.exit_code, 1);
+        } else {
+            assert_eq!(rec.drift, 0, "{}", summary(&r));
+            assert_eq!(rec.strangers, 5, "{}", summary(&r));
+            assert!(summary(&r).contains("5 object(s) on the server were not the simulator's"), "{}", summary(&r));
+            assert_eq!(r.exit_code, 0);
+        }
     }
 }
 

@@ -84,6 +84,10 @@ pub struct SimulateArgs {
     /// settings file].
     #[arg(long, value_parser = crate::options::timeout_secs)]
     pub timeout: Option<f64>,
+    /// Report every server object the source directory does not hold as extra; by default only the
+    /// simulator's own objects are reconciled and the others are counted and left out.
+    #[arg(long)]
+    pub strict_extra: bool,
     /// Skip the connection test (`GET /Users?startIndex=1&count=2`, as `run`) before provisioning.
     #[arg(long)]
     pub no_preflight: bool,
@@ -195,6 +199,7 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         escrow_retries: args.escrow_retries,
         max_differences: 10_000,
         target_label: String::new(),
+        strict_extra: args.strict_extra,
     };
     if args.model_only {
         return model_only(&opts);
@@ -261,7 +266,8 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
 }
 
 /// The checks of a remote target before any provisioning request: the connection test of `run` (exit 2 with
-/// one line naming the cause, unless `--no-preflight`). `Some(code)` ends the command with that code.
+/// one line naming the cause, unless `--no-preflight`) and the warning when the server already holds objects.
+/// `Some(code)` ends the command with that code.
 async fn before_provisioning(args: &SimulateArgs, target: &Target, opts: &SimOptions) -> Result<Option<i32>, String> {
     if let Some(a) = &target.authorization {
         // the message names the header, never the credential
@@ -282,6 +288,13 @@ async fn before_provisioning(args: &SimulateArgs, target: &Target, opts: &SimOpt
             eprintln!("(the connection test runs before any provisioning request; --no-preflight skips it)");
             return Ok(Some(2));
         }
+    }
+    let (users, groups) = tokio::join!(
+        super::preflight::count(&client, &target.base_url, "Users", auth, opts.engine.timeout),
+        super::preflight::count(&client, &target.base_url, "Groups", auth, opts.engine.timeout)
+    );
+    if let Some(w) = super::preflight::existing_warning(users, groups, opts.strict_extra) {
+        eprintln!("{w}");
     }
     Ok(None)
 }

@@ -383,6 +383,14 @@ impl SimReport {
                 let _ = writeln!(o, "reconciliation: {} objects checked, {} differences", r.checked, r.drift);
             }
         }
+        if r.strangers > 0 {
+            let _ = writeln!(
+                o,
+                "reconciliation: {} object(s) on the server were not the simulator's (no source object matches them \
+                 and this run did not create them) and were left out; --strict-extra reports them as extra",
+                r.strangers
+            );
+        }
         for d in &r.differences {
             let attr = d.attribute.as_deref().map(|a| format!(" {a}")).unwrap_or_default();
             let id = d.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
