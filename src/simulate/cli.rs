@@ -101,8 +101,9 @@ pub struct SimulateArgs {
     /// Retry-only cycles after the last cycle while failures remain (Entra retries failed objects next cycle).
     #[arg(long, default_value_t = 3)]
     pub escrow_retries: u16,
-    /// Differences printed at most (the JSON lists up to 10,000; all are counted).
-    #[arg(long, default_value_t = 50)]
+    /// Differences of each kind printed at most (missing, extra, duplicate, attribute drift, membership,
+    /// manager; each kind is counted in full, the JSON lists up to 10,000).
+    #[arg(long, default_value_t = 5)]
     pub show: usize,
     /// Extra trusted CA certificate, PEM (repeatable), besides the platform trust store and webpki roots.
     #[arg(long, value_name = "FILE")]
@@ -260,7 +261,7 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
         crate::report::simulation::write(&summary, file).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    report.reconciliation.differences.truncate(args.show);
+    report.examples_per_kind = args.show;
     print!("{}", report.human());
     Ok(report.exit_code)
 }

@@ -11,6 +11,7 @@
 
 pub mod backoff;
 pub mod cli;
+pub mod differences;
 pub mod engine;
 pub mod import_paging;
 pub mod interrupt;
@@ -119,6 +120,7 @@ pub async fn run_interruptible(
             checked: 0,
             drift: 0,
             differences: Vec::new(),
+            by_kind: Default::default(),
             unverified: 0,
             strangers: 0,
             read_error: Some(format!("not run: {}", interrupt::INTERRUPTED)),

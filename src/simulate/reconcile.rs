@@ -74,6 +74,9 @@ pub struct Reconciliation {
     pub drift: usize,
     /// The differences (at most the display limit; `drift` counts all).
     pub differences: Vec<Difference>,
+    /// Every difference counted by group (`missing`, `extra`, `duplicate`, `attribute drift`, `membership`,
+    /// `manager`; [`super::differences::group_of`]), before the display limit.
+    pub by_kind: std::collections::BTreeMap<String, usize>,
     /// Source objects that could not be verified because reading them back failed: every user or group of a
     /// collection whose paging failed, and the members of a group whose `GET /Groups/{id}` failed. Counted
     /// apart from `drift`: a failed read says nothing about the server's state.
@@ -611,12 +614,14 @@ pub async fn reconcile(
     }
 
     let drift = diffs.len();
+    let by_kind = super::differences::count(&diffs);
     diffs.truncate(max_listed);
     attach_requests(&mut diffs, &http.stats.journal.lock().expect("not poisoned"));
     Reconciliation {
         checked: model.users.len() + model.groups.len() + server_users.len() + server_groups.len(),
         drift,
         differences: diffs,
+        by_kind,
         unverified,
         strangers,
         read_error: read_error.or_else(|| {
@@ -625,7 +630,8 @@ pub async fn reconcile(
     }
 }
 
-fn diff(
+/// A difference with no requests attached yet.
+pub(crate) fn diff(
     kind: DiffKind,
     object: String,
     id: Option<String>,
