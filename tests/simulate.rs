@@ -389,6 +389,17 @@ fn the_command_line_runs_against_the_reference_server_and_writes_json() {
         assert_eq!(points.split_whitespace().count(), series.len(), "{line}: one point per bucket");
     }
     assert!(page.select(&sel("script, link, img")).next().is_none(), "self-contained page");
+
+    // `scimcheck report` detects a simulate JSON and renders the same page from it; JUnit has no form for it
+    let again = std::env::temp_dir().join(format!("scimcheck-sim-again-{}.html", std::process::id()));
+    let out = cli(&["report", "--json", json.to_str().unwrap(), "--html", again.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), std::fs::read_to_string(&html).unwrap());
+    std::fs::remove_file(&again).unwrap();
+    let out = cli(&["report", "--json", json.to_str().unwrap(), "--junit", again.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no JUnit form"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!again.exists());
     std::fs::remove_file(&json).unwrap();
     std::fs::remove_file(&html).unwrap();
 }
