@@ -429,6 +429,9 @@ fn usage_errors_exit_2() {
         &["simulate", "--idp", "entra", "--reference", "--directory", "/nonexistent/dir.json"],
         // `azure` is an alias of `entra` (cli::tests); an IdP the simulator does not know is a usage error
         &["simulate", "--idp", "google", "--reference"],
+        // no --idp and no settings file naming one
+        &["simulate", "--reference", "--config", "/nonexistent/scimcheck.toml"],
+        &["simulate", "--reference", "--users", "3"],
     ] {
         let out = cli(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -541,7 +544,7 @@ async fn a_wrong_port_or_token_stops_before_any_provisioning_request() {
     server.verify().await;
 }
 
-/// Issue 24 item 1: `simulate` reads `auth-style` and `timeout` from the settings file, as `run` does (the
+/// Issue 24 item 1: `simulate` reads `idp`, `auth-style` and `timeout` from the settings file, as `run` does (the
 /// preflight request shows which credential style was sent).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_settings_file_gives_simulate_its_auth_style() {
@@ -560,11 +563,11 @@ async fn the_settings_file_gives_simulate_its_auth_style() {
     let dir = std::env::temp_dir().join(format!("scimcheck-sim-config-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("scimcheck.toml");
-    std::fs::write(&config, format!("base-url = \"{}/scim\"\nauth-style = \"raw\"\ntimeout = 5\n", server.uri()))
-        .unwrap();
+    let toml = format!("base-url = \"{}/scim\"\nauth-style = \"raw\"\ntimeout = 5\nidp = \"Okta\"\n", server.uri());
+    std::fs::write(&config, toml).unwrap();
     let config_arg = config.to_str().unwrap().to_string();
     let out = tokio::task::spawn_blocking(move || {
-        cli(&["simulate", "--idp", "okta", "--config", &config_arg, "--token", "tok-123456", "--users", "2"])
+        cli(&["simulate", "--config", &config_arg, "--token", "tok-123456", "--users", "2"])
     })
     .await
     .unwrap();

@@ -24,12 +24,13 @@ pub enum SimIdp {
 #[derive(Debug, Clone, Args)]
 pub struct SimulateArgs {
     /// Settings file (default: ./scimcheck.toml when it exists): its `base-url`, `token-env`, `auth-style`,
-    /// `timeout` and `ca-cert` apply when the flags do not give them.
+    /// `timeout`, `idp` and `ca-cert` apply when the flags do not give them.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// The IdP whose engine to reproduce (`azure` is an alias of `entra`; any case).
+    /// The IdP whose engine to reproduce (`azure` is an alias of `entra`; any case); default: the one IdP named
+    /// by `idp` in the settings file.
     #[arg(long, value_enum, ignore_case = true)]
-    pub idp: SimIdp,
+    pub idp: Option<SimIdp>,
     /// Source users to generate.
     #[arg(long, default_value_t = 1000, conflicts_with = "directory", value_parser = crate::options::objects)]
     pub users: usize,
@@ -127,8 +128,8 @@ pub struct SimulateArgs {
     pub model_only: bool,
 }
 
-fn dialect_of(args: &SimulateArgs) -> Dialect {
-    match args.idp {
+fn dialect_of(args: &SimulateArgs, idp: SimIdp) -> Dialect {
+    match idp {
         SimIdp::Entra => Dialect::Entra(args.dialect.unwrap_or_else(|| {
             let flagged = args.base_url.as_deref().is_some_and(|u| u.contains("aadOptscim062020"));
             if flagged {
@@ -170,10 +171,11 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
     if args.directory.is_none() && args.users == 0 {
         return Err("--users must be at least 1".into());
     }
-    if args.idp == SimIdp::Okta && args.dialect.is_some() {
+    let idp = args.idp.ok_or("no IdP: give --idp okta or --idp entra (or one IdP as idp in scimcheck.toml)")?;
+    if idp == SimIdp::Okta && args.dialect.is_some() {
         return Err("--dialect is Entra's; Okta apps differ by --app-kind".into());
     }
-    let dialect = dialect_of(&args);
+    let dialect = dialect_of(&args, idp);
     let engine = EngineOptions {
         dialect,
         concurrency: args.concurrency,
