@@ -56,7 +56,8 @@ pub enum Command {
 /// `scimcheck report`.
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
-    /// The JSON report to read (written by `scimcheck run --json`).
+    /// The JSON report to read, written by `scimcheck run --json` or `scimcheck simulate --json` (which kind is
+    /// detected; a simulate report has an HTML page, no JUnit form).
     #[arg(long)]
     pub json: PathBuf,
     /// Write the HTML report here.

@@ -2,8 +2,8 @@
 //!
 //! Steps of one scenario run in order; scenarios run concurrently (bounded by `jobs`). There are no retries and
 //! no redirects are followed; bodies are read up to a limit; every transport problem becomes a verdict. After
-//! the steps, resources the scenario created (a `201` to a POST with an `id`) and did not delete are deleted,
-//! and a failed cleanup is reported as a note.
+//! the steps, resources the scenario created (a POST answered with an `id`, whatever its status) and did not delete
+//! are deleted, and a failed cleanup is reported as a note naming what may be left on the server.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -1277,16 +1277,24 @@ fn not_run(step: &Step, level: Level, why: String) -> StepResult {
 }
 
 /// Remembers what a POST created and forgets what a DELETE removed.
+///
+/// A create is remembered whatever its status when its body names an `id` (a server answering `200` instead
+/// of `201`, RFC 7644 §3.3, still created the resource and it must not be left behind); without a body `id`,
+/// a `2xx` `Location` names it. POSTs to `/.search` (RFC 7644 §3.4.3) and `/Bulk` (§3.7) create nothing.
 fn track_created(method: Method, path: &str, obs: &Observed, created: &mut Vec<String>) {
     match method {
-        Method::POST if obs.status == 201 => {
+        Method::POST if !creates_nothing(path) => {
             let id = match obs.json().and_then(|b| b.get("id")) {
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(other) => Some(other.to_string()),
-                None => obs.created_id_from_location(),
+                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                _ if (200..300).contains(&obs.status) => obs.created_id_from_location(),
+                _ => None,
             };
-            if let Some(id) = id {
-                created.push(format!("{}/{id}", path.trim_end_matches('/')));
+            if let Some(id) = id.filter(|id| !id.contains(['/', '?', '#'])) {
+                let p = format!("{}/{id}", path.trim_end_matches('/'));
+                if !created.contains(&p) {
+                    created.push(p);
+                }
             }
         }
         Method::DELETE if (200..300).contains(&obs.status) || obs.status == 404 => {
@@ -1294,6 +1302,12 @@ fn track_created(method: Method, path: &str, obs: &Observed, created: &mut Vec<S
         }
         _ => {}
     }
+}
+
+/// Whether a POST to `path` is a query or a bulk request rather than a create.
+fn creates_nothing(path: &str) -> bool {
+    let last = path.split('?').next().unwrap_or("").trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    last.eq_ignore_ascii_case(".search") || last.eq_ignore_ascii_case("Bulk")
 }
 
 fn describe_error(e: reqwest::Error) -> String {

@@ -247,6 +247,48 @@ async fn created_resources_are_cleaned_up_and_failed_cleanup_is_only_a_note() {
 }
 
 #[tokio::test]
+async fn a_create_answered_200_is_cleaned_up_and_a_search_is_not() {
+    let server = MockServer::start().await;
+    // RFC 7644 §3.3 asks for 201; a server answering 200 still created the user, so it must still be deleted
+    Mock::given(method("POST"))
+        .and(path("/scim/v2/Users"))
+        .respond_with(scim_status(200, json!({"id": "made-200"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/scim/v2/Users/.search"))
+        .respond_with(scim_status(200, json!({"id": "not-a-resource", "totalResults": 0, "Resources": []})))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/scim/v2/Users/made-200"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/scim/v2/Users/.search/not-a-resource"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let s = scenario(
+        "rfc/cleanup/create200.json",
+        json!({"title": "t", "source": "test", "level": "should", "steps": [
+            {"name": "create user", "basis": {"rfc": "RFC 7644 §3.3"}, "request": {"method": "POST", "path": "/Users", "body": {"userName": "x"}}, "expect": {"status": 201}},
+            {"name": "search", "basis": {"rfc": "RFC 7644 §3.4.3"}, "request": {"method": "POST", "path": "/Users/.search", "body": {}}, "expect": {"status": 200}}
+        ]}),
+    );
+    let out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
+    let r = &out.results[0];
+    assert_eq!(r.verdict, Verdict::Fail, "the 200 is still judged against RFC 7644 §3.3");
+    assert_eq!(r.cleanup.len(), 1, "{:?}", r.cleanup);
+    assert_eq!(r.cleanup[0].request.as_ref().unwrap().path, "/Users/made-200");
+    assert_eq!(r.cleanup[0].verdict, StepVerdict::Pass);
+    server.verify().await;
+}
+
+#[tokio::test]
 async fn profiles_encode_filters_and_send_their_credential_style() {
     let server = MockServer::start().await;
     Mock::given(path("/scim/v2/Users")).respond_with(scim(json!({"totalResults": 0}))).mount(&server).await;

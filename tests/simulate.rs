@@ -63,6 +63,7 @@ fn target_and_options(s: &sim_faults::FaultyServer, run: &Run) -> (Target, SimOp
         escrow_retries: 4,
         max_differences: 1000,
         target_label: "faulty reference server".into(),
+        strict_extra: false,
     };
     (target, opts)
 }
@@ -267,7 +268,7 @@ async fn a_user_whose_create_failed_and_that_left_scope_is_not_expected_on_the_s
             eng.cycle(&m, c, c > 1, Default::default()).await;
         }
         assert!(!eng.has_escrow(), "the other failures were retried");
-        let r = reconcile::reconcile(&eng.http, &m, &|i| eng.ever_provisioned(i), 100).await;
+        let r = reconcile::reconcile(&eng.http, &m, &|i| eng.ever_provisioned(i), 100, &Default::default()).await;
         assert!(s.seen.injected.load(Ordering::SeqCst) > 0);
         assert_eq!(r.drift, 0, "{dialect}: {:#?}", r.differences);
         // The failed user never reached the server; the provisioned one is there and inactive.
@@ -388,6 +389,17 @@ fn the_command_line_runs_against_the_reference_server_and_writes_json() {
         assert_eq!(points.split_whitespace().count(), series.len(), "{line}: one point per bucket");
     }
     assert!(page.select(&sel("script, link, img")).next().is_none(), "self-contained page");
+
+    // `scimcheck report` detects a simulate JSON and renders the same page from it; JUnit has no form for it
+    let again = std::env::temp_dir().join(format!("scimcheck-sim-again-{}.html", std::process::id()));
+    let out = cli(&["report", "--json", json.to_str().unwrap(), "--html", again.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), std::fs::read_to_string(&html).unwrap());
+    std::fs::remove_file(&again).unwrap();
+    let out = cli(&["report", "--json", json.to_str().unwrap(), "--junit", again.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no JUnit form"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!again.exists());
     std::fs::remove_file(&json).unwrap();
     std::fs::remove_file(&html).unwrap();
 }
@@ -398,7 +410,7 @@ fn the_command_line_runs_against_the_reference_server_and_writes_json() {
 fn a_server_that_does_not_answer_is_not_clean_and_the_read_back_says_why() {
     let json = std::env::temp_dir().join(format!("scimcheck-sim-dead-{}.json", std::process::id()));
     let args = ["simulate", "--idp", "okta", "--base-url", "http://127.0.0.1:9/scim", "--users", "3", "--groups", "1"];
-    let out = cli(&[&args[..], &["--quiet", "--json", json.to_str().unwrap()]].concat());
+    let out = cli(&[&args[..], &["--quiet", "--no-preflight", "--json", json.to_str().unwrap()]].concat());
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let why = report["reconciliation"]["readError"].as_str().unwrap_or_default().to_string();
@@ -417,6 +429,9 @@ fn usage_errors_exit_2() {
         &["simulate", "--idp", "entra", "--reference", "--directory", "/nonexistent/dir.json"],
         // `azure` is an alias of `entra` (cli::tests); an IdP the simulator does not know is a usage error
         &["simulate", "--idp", "google", "--reference"],
+        // no --idp and no settings file naming one
+        &["simulate", "--reference", "--config", "/nonexistent/scimcheck.toml"],
+        &["simulate", "--reference", "--users", "3"],
     ] {
         let out = cli(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -436,4 +451,128 @@ fn a_credential_that_is_no_header_value_is_refused_without_showing_it() {
         assert!(err.contains("not a valid header value"), "{flag}: {err}");
         assert!(!err.contains("ret-xyz") && !String::from_utf8_lossy(&out.stdout).contains("ret-xyz"), "{err}");
     }
+}
+
+/// Issue 24 item 2: users and groups another party left on the server are not the simulator's. By default
+/// they are counted and left out (the run is clean); `--strict-extra` reports each as extra.
+#[tokio::test]
+async fn strangers_on_the_server_are_left_out_unless_strict_extra() {
+    for strict in [false, true] {
+        let s = sim_faults::spawn(SimFault::None).await;
+        let run = Run { users: 30, groups: 3, ..Run::new(OKTA) };
+        let (target, mut opts) = target_and_options(&s, &run);
+        opts.strict_extra = strict;
+        let client = reqwest::Client::new();
+        let auth = target.authorization.clone().unwrap();
+        for k in 0..4 {
+            let user = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                                          "userName": format!("stranger{k}@elsewhere.test"), "active": true});
+            let resp = client
+                .post(format!("{}/Users", target.base_url))
+                .header("Authorization", &auth)
+                .header("Content-Type", "application/scim+json")
+                .body(user.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), 201, "seeding a stranger");
+        }
+        let group = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                       "displayName": "Strangers from elsewhere"});
+        let resp = client
+            .post(format!("{}/Groups", target.base_url))
+            .header("Authorization", &auth)
+            .header("Content-Type", "application/scim+json")
+            .body(group.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 201, "seeding a stranger group");
+        let r = simulate::run(target, opts).await.expect("the simulation runs");
+        s.server.shutdown().await;
+        let rec = &r.reconciliation;
+        if strict {
+            assert_eq!(rec.drift, 5, "{}", summary(&r));
+            assert!(kinds(&r).iter().all(|k| *k == DiffKind::Extra), "{}", summary(&r));
+            assert_eq!(rec.strangers, 0);
+            assert_eq!(r.exit_code, 1);
+        } else {
+            assert_eq!(rec.drift, 0, "{}", summary(&r));
+            assert_eq!(rec.strangers, 5, "{}", summary(&r));
+            assert!(summary(&r).contains("5 object(s) on the server were not the simulator's"), "{}", summary(&r));
+            assert_eq!(r.exit_code, 0);
+        }
+    }
+}
+
+/// Issue 24 item 1: a wrong port and a wrong token end `simulate` with exit 2 and one line naming the cause,
+/// before any provisioning request (as `run`'s preflight).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_port_or_token_stops_before_any_provisioning_request() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let out = tokio::task::spawn_blocking(|| {
+        cli(&["simulate", "--idp", "okta", "--base-url", "http://127.0.0.1:9/scim", "--users", "3", "--quiet"])
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error: preflight:") && err.contains("127.0.0.1:9"), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("missing"), "no reconciliation");
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/scim/Users"))
+        .respond_with(ResponseTemplate::new(401).set_body_raw(
+            r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"401","detail":"bad token"}"#,
+            "application/scim+json",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(201)).expect(0).mount(&server).await;
+    let base = format!("{}/scim", server.uri());
+    let out = tokio::task::spawn_blocking(move || {
+        cli(&["simulate", "--idp", "entra", "--base-url", &base, "--token", "wrong-secret-77", "--users", "3"])
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("401") && err.contains("\"bad token\""), "{err}");
+    assert!(!err.contains("wrong-secret-77"), "{err}");
+    server.verify().await;
+}
+
+/// Issue 24 item 1: `simulate` reads `idp`, `auth-style` and `timeout` from the settings file, as `run` does (the
+/// preflight request shows which credential style was sent).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settings_file_gives_simulate_its_auth_style() {
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    for (value, says) in [("tok-123456", "raw style seen"), ("Bearer tok-123456", "bearer style seen")] {
+        let body = format!(r#"{{"status":"401","detail":"{says}"}}"#);
+        Mock::given(method("GET"))
+            .and(path("/scim/Users"))
+            .and(header("Authorization", value))
+            .respond_with(ResponseTemplate::new(401).set_body_raw(body, "application/scim+json"))
+            .mount(&server)
+            .await;
+    }
+    let dir = std::env::temp_dir().join(format!("scimcheck-sim-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("scimcheck.toml");
+    let toml = format!("base-url = \"{}/scim\"\nauth-style = \"raw\"\ntimeout = 5\nidp = \"Okta\"\n", server.uri());
+    std::fs::write(&config, toml).unwrap();
+    let config_arg = config.to_str().unwrap().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        cli(&["simulate", "--config", &config_arg, "--token", "tok-123456", "--users", "2"])
+    })
+    .await
+    .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("raw style seen"), "{err}");
 }

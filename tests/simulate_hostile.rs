@@ -50,7 +50,19 @@ async fn ctrl_c_stops_sending_and_writes_the_summary_and_partial_reports() {
     std::fs::create_dir_all(&dir).unwrap();
     let (json_path, html_path) = (dir.join("sim.json"), dir.join("sim.html"));
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
-        .args(["simulate", "--idp", "okta", "--base-url", &base, "--users", "500", "--groups", "5", "--quiet"])
+        .args([
+            "simulate",
+            "--idp",
+            "okta",
+            "--base-url",
+            &base,
+            "--users",
+            "500",
+            "--groups",
+            "5",
+            "--quiet",
+            "--no-preflight",
+        ])
         .args(["--concurrency", "2", "--json", json_path.to_str().unwrap(), "--html", html_path.to_str().unwrap()])
         .env("SCIMCHECK_TOKEN", "sim-int-token")
         .stdout(Stdio::piped())
@@ -134,7 +146,7 @@ async fn simulate_cli(args: Vec<String>) -> (Option<i32>, String, Value) {
     let json_path = std::env::temp_dir().join(format!("scimcheck-sim-h-{}.json", uuid::Uuid::new_v4()));
     // killed when the future is dropped (a test's bound on a hang ran out)
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"));
-    cmd.arg("simulate").args(&args).args(["--quiet", "--json", json_path.to_str().unwrap()]);
+    cmd.arg("simulate").args(&args).args(["--quiet", "--no-preflight", "--json", json_path.to_str().unwrap()]);
     cmd.env("SCIMCHECK_TOKEN", "sim-h-token").kill_on_drop(true);
     let out = cmd.output().await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();

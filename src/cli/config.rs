@@ -220,7 +220,8 @@ impl Config {
 }
 
 /// Fills what `simulate` did not get on its command line from the settings file (`--config FILE` or
-/// `./scimcheck.toml`): `base-url`, the token from the variable named by `token-env`, and `ca-cert`. Prints the
+/// `./scimcheck.toml`): `base-url`, the token from the variable named by `token-env`, `auth-style`, `timeout`,
+/// `idp` (when it names exactly one of okta and entra) and `ca-cert`. Prints the
 /// file used, as `run` does.
 ///
 /// Errors: the file's errors; no target (neither `--base-url`, `base-url` nor `--reference`); a `token-env`
@@ -240,6 +241,30 @@ pub fn apply_to_simulate(args: &mut crate::simulate::cli::SimulateArgs) -> Resul
             args.token = Some(std::env::var(name).map_err(|_| {
                 format!("token-env: the environment variable {name} (which should hold the token) is not set")
             })?);
+        }
+    }
+    if args.auth_style.is_none() {
+        args.auth_style = config.auth_style;
+    }
+    if args.idp.is_none() {
+        use crate::simulate::cli::SimIdp;
+        args.idp = match config.idp.as_slice() {
+            [] => None,
+            [Idp::Okta] => Some(SimIdp::Okta),
+            [Idp::Azure] => Some(SimIdp::Entra),
+            _ => {
+                return Err("idp in the settings file names more than one IdP or rfc; simulate reproduces one IdP's \
+                            engine: give --idp okta or --idp entra"
+                    .into())
+            }
+        };
+    }
+    if args.timeout.is_none() {
+        if let Some(t) = config.timeout {
+            if !t.is_finite() || t <= 0.0 || t > 86_400.0 {
+                return Err(format!("timeout = {t} in the settings file must be between 0 and 86400 seconds"));
+            }
+            args.timeout = Some(t);
         }
     }
     let mut ca = config.ca_cert.clone();

@@ -416,13 +416,35 @@ fn write_reports(
     Ok(())
 }
 
-/// `scimcheck report`: renders a saved JSON report.
+/// `scimcheck report` for a simulate JSON: its HTML page; JUnit has no form for it.
+fn render_saved_simulation(args: &super::ReportArgs, summary: &serde_json::Value) -> Result<i32, String> {
+    if let Some(j) = &args.junit {
+        return Err(format!(
+            "{}: a simulate report has no JUnit form (its verdict is the reconciliation); give --html only, not --junit {}",
+            args.json.display(),
+            j.display()
+        ));
+    }
+    let Some(path) = &args.html else { return Err("nothing to write: give --html FILE".into()) };
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    report::simulation::write(summary, file).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(0)
+}
+
+/// `scimcheck report`: renders a saved JSON report (a run's, or a simulate report's HTML page).
 pub fn render_saved(args: &super::ReportArgs) -> Result<i32, String> {
     if args.html.is_none() && args.junit.is_none() {
         return Err("nothing to write: give --html FILE and/or --junit FILE".into());
     }
     let text = std::fs::read_to_string(&args.json).map_err(|e| format!("{}: {e}", args.json.display()))?;
-    let mut saved = report::json::read(&text).map_err(|e| format!("{}: {e}", args.json.display()))?;
+    let mut saved = match report::json::read(&text) {
+        Ok(saved) => saved,
+        // not a run report: a simulate report (`scimcheck simulate --json`) is rendered as its own page
+        Err(e) => match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v) if report::simulation::is_simulation(&v) => return render_saved_simulation(args, &v),
+            _ => return Err(format!("{}: {e}", args.json.display())),
+        },
+    };
     drop(text);
     let scenarios = std::mem::take(&mut saved.scenarios);
     let mut spool = Spool::from_reports(&scenarios)

@@ -35,7 +35,7 @@ fn run_and_list_take_entra_azure_and_any_case() {
 fn simulate_record_and_import_take_entra_and_azure() {
     for name in ["entra", "azure", "Entra", "AZURE"] {
         let Command::Simulate(sim) = parse(&["simulate", "--idp", name, "--reference"]) else { panic!() };
-        assert_eq!(sim.idp, SimIdp::Entra, "{name}");
+        assert_eq!(sim.idp, Some(SimIdp::Entra), "{name}");
         let Command::Record(rec) = parse(&["record", "--upstream", "http://h", "--out", "o", "--idp", name]) else {
             panic!()
         };
@@ -46,7 +46,7 @@ fn simulate_record_and_import_take_entra_and_azure() {
     let Command::Simulate(sim) = parse(&["simulate", "--idp", "OKTA", "--reference", "--auth-style", "RAW"]) else {
         panic!()
     };
-    assert_eq!(sim.idp, SimIdp::Okta);
+    assert_eq!(sim.idp, Some(SimIdp::Okta));
 }
 
 #[test]

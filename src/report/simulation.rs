@@ -6,7 +6,9 @@
 //! as an inline SVG line (requests completed per second, `throughputPerSecond`), latency percentiles per request
 //! kind (p50/p90/p99/max, ms) as bars, latency over time (p50, p99 and max of every kind together, per second,
 //! `latencyOverTime`) as inline SVG lines on the throughput chart's time axis, the cycles, errors, retries, the
-//! quarantine verdict and the reconciliation.
+//! quarantine verdict and the reconciliation: its verdict in words, the differences by kind, and the first
+//! [`LISTED_DIFFERENCES`] differences (the rest counted). A provisioning under 2 s is said to be too short to
+//! chart over time.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -15,6 +17,9 @@ use minijinja::{context, Environment};
 use serde_json::Value;
 
 const TEMPLATE: &str = include_str!("simulation.html.j2");
+
+/// Differences listed on the page at most (the rest are counted), so the file stays bounded.
+pub const LISTED_DIFFERENCES: usize = 200;
 
 /// Chart width and height in SVG units.
 const W: f64 = 900.0;
@@ -52,6 +57,14 @@ fn latency_lines(series: &[Value], seconds: usize) -> ([String; 3], f64) {
     (lines.map(|l| l.trim_end().to_string()), top)
 }
 
+/// Whether `v` is a simulate report (`scimcheck simulate --json`): an object with `reconciliation`,
+/// `throughputPerSecond` and `quarantine`, and no `scenarios` (a run report's).
+pub fn is_simulation(v: &Value) -> bool {
+    v.is_object()
+        && v.get("scenarios").is_none()
+        && ["reconciliation", "throughputPerSecond", "quarantine"].iter().all(|k| v.get(k).is_some())
+}
+
 /// Writes the page for `summary` (the simulator's JSON summary) to `w`.
 ///
 /// Errors: the summary is not an object, the template fails, or `w` cannot be written.
@@ -71,6 +84,10 @@ pub fn write(summary: &Value, w: impl Write) -> io::Result<()> {
         .map(|m| m.values().filter_map(|l| l["max"].as_f64()).fold(0.0_f64, f64::max))
         .unwrap_or(0.0)
         .max(0.001);
+    let all = summary["reconciliation"]["differences"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let listed = &all[..all.len().min(LISTED_DIFFERENCES)];
+    let total = summary["reconciliation"]["drift"].as_u64().unwrap_or(all.len() as u64) as usize;
+    let more = total.saturating_sub(listed.len());
     let mut env = Environment::new();
     env.add_template("simulation.html", TEMPLATE).map_err(io::Error::other)?;
     let tmpl = env.get_template("simulation.html").map_err(io::Error::other)?;
@@ -78,6 +95,9 @@ pub fn write(summary: &Value, w: impl Write) -> io::Result<()> {
     tmpl.render_captured_to(
         context! {
             s => summary,
+            listed => listed,
+            more => more,
+            cap => LISTED_DIFFERENCES,
             points => points,
             seconds => per_second.len(),
             max_rps => max_rps,
@@ -122,5 +142,38 @@ mod tests {
         assert_eq!(max, "0.0,55.0 900.0,0.0");
         let (empty, _) = latency_lines(&[], 0);
         assert!(empty.iter().all(String::is_empty));
+    }
+
+    /// Issue 24 item 1: the page names the verdict (never "drift or quarantine"), lists the differences up to
+    /// [`LISTED_DIFFERENCES`] with a count of the rest, escapes what the server sent, and says when the run is
+    /// too short to chart.
+    #[test]
+    fn the_page_lists_capped_differences_and_names_the_verdict() {
+        let diffs: Vec<Value> = (0..250)
+            .map(|k| {
+                serde_json::json!({"kind": "missing", "object": format!("User <b>u{k}</b>"),
+                                        "expected": "present", "actual": null, "requests": []})
+            })
+            .collect();
+        let summary = serde_json::json!({
+            "exitCode": 1, "throughputPerSecond": [12], "latencyOverTime": [], "latencyMs": {}, "cycles": [],
+            "elapsedSeconds": 0.8, "requestsPerSecond": 15.0, "reconcileSeconds": 0.1, "operations": 12,
+            "errors": {}, "retries": {}, "errorsByScimType": {},
+            "quarantine": {"wouldQuarantine": false, "reason": "none"},
+            "reconciliation": {"checked": 300, "drift": 300, "unverified": 0, "strangers": 4,
+                               "byKind": {"missing": 290, "membership": 10}, "differences": diffs}
+        });
+        let mut page = Vec::new();
+        write(&summary, &mut page).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert!(!page.contains("drift or quarantine"), "the verdict is named");
+        assert!(page.contains("NOT CLEAN: 300 difference(s)"));
+        let section = &page[page.find("id=\"differences\"").unwrap()..];
+        assert_eq!(section.matches("<tr><td>missing</td>").count(), LISTED_DIFFERENCES);
+        assert!(section.contains("… and 100 more"));
+        assert!(section.contains("By kind: membership: 10, missing: 290."));
+        assert!(section.contains("4 object(s) on the server were not the simulator's"));
+        assert!(section.contains("User &lt;b&gt;u0") && !section.contains("<b>u0"), "escaped");
+        assert!(page.contains("id=\"too-short\""), "a 1 s run says it is too short to chart");
     }
 }

@@ -23,13 +23,14 @@ pub enum SimIdp {
 /// `scimcheck simulate`.
 #[derive(Debug, Clone, Args)]
 pub struct SimulateArgs {
-    /// Settings file (default: ./scimcheck.toml when it exists): its `base-url`, `token-env` and `ca-cert` apply
-    /// when the flags do not give them.
+    /// Settings file (default: ./scimcheck.toml when it exists): its `base-url`, `token-env`, `auth-style`,
+    /// `timeout`, `idp` and `ca-cert` apply when the flags do not give them.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// The IdP whose engine to reproduce (`azure` is an alias of `entra`; any case).
+    /// The IdP whose engine to reproduce (`azure` is an alias of `entra`; any case); default: the one IdP named
+    /// by `idp` in the settings file.
     #[arg(long, value_enum, ignore_case = true)]
-    pub idp: SimIdp,
+    pub idp: Option<SimIdp>,
     /// Source users to generate.
     #[arg(long, default_value_t = 1000, conflicts_with = "directory", value_parser = crate::options::objects)]
     pub users: usize,
@@ -56,9 +57,9 @@ pub struct SimulateArgs {
     /// The whole Authorization header value (overrides --token).
     #[arg(long, env = "SCIMCHECK_AUTH_HEADER", hide_env_values = true)]
     pub auth_header: Option<String>,
-    /// Credential style for --token.
-    #[arg(long, value_enum, ignore_case = true, default_value = "bearer")]
-    pub auth_style: AuthStyle,
+    /// Credential style for --token [default: bearer, or `auth-style` of the settings file].
+    #[arg(long, value_enum, ignore_case = true)]
+    pub auth_style: Option<AuthStyle>,
     /// Entra's PATCH dialect (default: aadOptscim062020 when the base URI carries that flag, else default).
     #[arg(long, value_enum, ignore_case = true)]
     pub dialect: Option<EntraDialect>,
@@ -80,9 +81,17 @@ pub struct SimulateArgs {
     /// Requests per second at most, one per hour to 1,000,000 (default: unlimited, as Entra for custom apps).
     #[arg(long, value_parser = crate::options::rate)]
     pub rate: Option<f64>,
-    /// Per-request timeout in seconds (or `500ms`, `2m`), 1 ms to 1 day (Okta: 60).
-    #[arg(long, default_value_t = 60.0, value_parser = crate::options::timeout_secs)]
-    pub timeout: f64,
+    /// Per-request timeout in seconds (or `500ms`, `2m`), 1 ms to 1 day [default: 60 as Okta, or `timeout` of the
+    /// settings file].
+    #[arg(long, value_parser = crate::options::timeout_secs)]
+    pub timeout: Option<f64>,
+    /// Report every server object the source directory does not hold as extra; by default only the
+    /// simulator's own objects are reconciled and the others are counted and left out.
+    #[arg(long)]
+    pub strict_extra: bool,
+    /// Skip the connection test (`GET /Users?startIndex=1&count=2`, as `run`) before provisioning.
+    #[arg(long)]
+    pub no_preflight: bool,
     /// Attempts of one request answered 429, 1 to 1,000 (Okta: 10).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_attempts: u32,
@@ -93,8 +102,9 @@ pub struct SimulateArgs {
     /// Retry-only cycles after the last cycle while failures remain (Entra retries failed objects next cycle).
     #[arg(long, default_value_t = 3)]
     pub escrow_retries: u16,
-    /// Differences printed at most (the JSON lists up to 10,000; all are counted).
-    #[arg(long, default_value_t = 50)]
+    /// Differences of each kind printed at most (missing, extra, duplicate, attribute drift, membership,
+    /// manager; each kind is counted in full, the JSON lists up to 10,000).
+    #[arg(long, default_value_t = 5)]
     pub show: usize,
     /// Extra trusted CA certificate, PEM (repeatable), besides the platform trust store and webpki roots.
     #[arg(long, value_name = "FILE")]
@@ -118,8 +128,8 @@ pub struct SimulateArgs {
     pub model_only: bool,
 }
 
-fn dialect_of(args: &SimulateArgs) -> Dialect {
-    match args.idp {
+fn dialect_of(args: &SimulateArgs, idp: SimIdp) -> Dialect {
+    match idp {
         SimIdp::Entra => Dialect::Entra(args.dialect.unwrap_or_else(|| {
             let flagged = args.base_url.as_deref().is_some_and(|u| u.contains("aadOptscim062020"));
             if flagged {
@@ -145,7 +155,8 @@ fn reference_seed(users: usize) -> scim_reference_server::config::Config {
 
 /// Runs `scimcheck simulate`; returns the exit code (0 clean, 1 drift or quarantine).
 pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
-    if !args.timeout.is_finite() || args.timeout <= 0.0 {
+    let timeout = args.timeout.unwrap_or(super::DEFAULT_TIMEOUT.as_secs_f64());
+    if !timeout.is_finite() || timeout <= 0.0 {
         return Err("--timeout must be a positive number of seconds".into());
     }
     if args.concurrency == 0 || args.chunk == 0 || args.max_attempts == 0 {
@@ -160,15 +171,16 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
     if args.directory.is_none() && args.users == 0 {
         return Err("--users must be at least 1".into());
     }
-    if args.idp == SimIdp::Okta && args.dialect.is_some() {
+    let idp = args.idp.ok_or("no IdP: give --idp okta or --idp entra (or one IdP as idp in scimcheck.toml)")?;
+    if idp == SimIdp::Okta && args.dialect.is_some() {
         return Err("--dialect is Entra's; Okta apps differ by --app-kind".into());
     }
-    let dialect = dialect_of(&args);
+    let dialect = dialect_of(&args, idp);
     let engine = EngineOptions {
         dialect,
         concurrency: args.concurrency,
         rate: args.rate,
-        timeout: Duration::from_secs_f64(args.timeout),
+        timeout: Duration::from_secs_f64(timeout),
         chunk: args.chunk,
         max_attempts: args.max_attempts,
         max_wait: Some(args.max_wait.map_or(super::backoff::DEFAULT_MAX_WAIT, Duration::from_secs_f64)),
@@ -190,6 +202,7 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         escrow_retries: args.escrow_retries,
         max_differences: 10_000,
         target_label: String::new(),
+        strict_extra: args.strict_extra,
     };
     if args.model_only {
         return model_only(&opts);
@@ -222,9 +235,17 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         opts.target_label = base.clone();
         match &args.auth_header {
             Some(h) => Target { base_url: base, authorization: Some(h.clone()) },
-            None => Target::with_token(&base, args.token.as_deref(), args.auth_style),
+            None => Target::with_token(&base, args.token.as_deref(), args.auth_style.unwrap_or(AuthStyle::Bearer)),
         }
     };
+    if server.is_none() {
+        if let Some(code) = before_provisioning(&args, &target, &opts).await? {
+            return Ok(code);
+        }
+    }
+    if !args.quiet {
+        eprintln!("{}", super::preflight::target_line(&opts.target_label, dialect, &opts.source, opts.cycles));
+    }
     let interrupt = super::interrupt::Interrupt::default();
     // kept for the whole command: a second Ctrl-C while the reports are written still quits at once
     let _watcher = interrupt.watch_ctrl_c();
@@ -242,9 +263,43 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
         crate::report::simulation::write(&summary, file).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    report.reconciliation.differences.truncate(args.show);
+    report.examples_per_kind = args.show;
     print!("{}", report.human());
     Ok(report.exit_code)
+}
+
+/// The checks of a remote target before any provisioning request: the connection test of `run` (exit 2 with
+/// one line naming the cause, unless `--no-preflight`) and the warning when the server already holds objects.
+/// `Some(code)` ends the command with that code.
+async fn before_provisioning(args: &SimulateArgs, target: &Target, opts: &SimOptions) -> Result<Option<i32>, String> {
+    if let Some(a) = &target.authorization {
+        // the message names the header, never the credential
+        reqwest::header::HeaderValue::from_str(a)
+            .map_err(|_| "the credential (--token or --auth-header) is not a valid header value".to_string())?;
+    }
+    let client = crate::http::client(&crate::http::ClientOptions {
+        tls: opts.engine.tls.clone(),
+        connect_timeout: opts.engine.timeout,
+        pool_max_idle_per_host: 1,
+        ..Default::default()
+    })?;
+    let redactor = crate::normalize::Redactor::new(target.authorization.iter().cloned());
+    let auth = target.authorization.as_deref();
+    if !args.no_preflight {
+        if let Err(f) = crate::preflight::check(&client, &target.base_url, auth, opts.engine.timeout).await {
+            eprintln!("error: preflight: {}", redactor.scrub(&f.message));
+            eprintln!("(the connection test runs before any provisioning request; --no-preflight skips it)");
+            return Ok(Some(2));
+        }
+    }
+    let (users, groups) = tokio::join!(
+        super::preflight::count(&client, &target.base_url, "Users", auth, opts.engine.timeout),
+        super::preflight::count(&client, &target.base_url, "Groups", auth, opts.engine.timeout)
+    );
+    if let Some(w) = super::preflight::existing_warning(users, groups, opts.strict_extra) {
+        eprintln!("{w}");
+    }
+    Ok(None)
 }
 
 /// `--model-only`: builds the model and prints its size, build time, heap estimate and the process's peak RSS.

@@ -808,6 +808,13 @@ impl Engine {
         self.cycles.push(fig);
     }
 
+    /// The server ids of the users and groups this run provisioned (created, or found by lookup and then
+    /// pushed): these objects are the simulator's even when no source object matches them any more.
+    pub fn created_ids(&self) -> std::collections::HashSet<String> {
+        let users = self.users.iter().flatten().map(|u| u.id.clone());
+        users.chain(self.groups.iter().flatten().map(|g| g.id.clone())).collect()
+    }
+
     /// Whether the engine ever provisioned user `i`: a create, or a lookup that found it, was acknowledged in
     /// some cycle (it may have been deleted since). A user whose create failed and that then left scope was
     /// never provisioned, and the engine will not provision it: both engines only disable or delete users they

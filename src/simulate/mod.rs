@@ -11,10 +11,12 @@
 
 pub mod backoff;
 pub mod cli;
+pub mod differences;
 pub mod engine;
 pub mod import_paging;
 pub mod interrupt;
 pub mod model;
+pub mod preflight;
 pub mod reconcile;
 pub mod report;
 
@@ -60,6 +62,9 @@ pub struct SimOptions {
     pub max_differences: usize,
     /// A description of the target for the report (never a credential).
     pub target_label: String,
+    /// `--strict-extra`: report every server object the source does not hold as extra, not only those this
+    /// run created.
+    pub strict_extra: bool,
 }
 
 /// The source directory of `opts`: generated from the seed, or loaded from the export file (errors name the
@@ -115,11 +120,14 @@ pub async fn run_interruptible(
             checked: 0,
             drift: 0,
             differences: Vec::new(),
+            by_kind: Default::default(),
             unverified: 0,
+            strangers: 0,
             read_error: Some(format!("not run: {}", interrupt::INTERRUPTED)),
         }
     } else {
-        reconcile::reconcile(&eng.http, &model, &|i| eng.ever_provisioned(i), opts.max_differences).await
+        let scope = reconcile::ExtraScope { strict: opts.strict_extra, created: eng.created_ids() };
+        reconcile::reconcile(&eng.http, &model, &|i| eng.ever_provisioned(i), opts.max_differences, &scope).await
     };
     let reconcile_time = rec_started.elapsed();
     let cpu = report::process_cpu().zip(cpu0).map(|(a, b)| a.saturating_sub(b));

@@ -74,6 +74,9 @@ pub struct Reconciliation {
     pub drift: usize,
     /// The differences (at most the display limit; `drift` counts all).
     pub differences: Vec<Difference>,
+    /// Every difference counted by group (`missing`, `extra`, `duplicate`, `attribute drift`, `membership`,
+    /// `manager`; [`super::differences::group_of`]), before the display limit.
+    pub by_kind: std::collections::BTreeMap<String, usize>,
     /// Source objects that could not be verified because reading them back failed: every user or group of a
     /// collection whose paging failed, and the members of a group whose `GET /Groups/{id}` failed. Counted
     /// apart from `drift`: a failed read says nothing about the server's state.
@@ -82,6 +85,27 @@ pub struct Reconciliation {
     /// not read back", whatever `drift` says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_error: Option<String>,
+    /// Server objects that are not the simulator's (no source object matches them and this run never created
+    /// them): left out of the differences unless `--strict-extra`, counted here.
+    #[serde(default)]
+    pub strangers: usize,
+}
+
+/// Which server objects "extra" is judged for.
+#[derive(Debug, Clone, Default)]
+pub struct ExtraScope {
+    /// `--strict-extra`: every server object the source does not hold is extra.
+    pub strict: bool,
+    /// Ids this run's creates were answered with: an object with one of them is the simulator's even when no
+    /// source object matches it any more.
+    pub created: HashSet<String>,
+}
+
+impl ExtraScope {
+    /// Whether an unmatched server object with `id` is judged as extra.
+    fn judges(&self, id: Option<&str>) -> bool {
+        self.strict || id.is_some_and(|id| self.created.contains(id))
+    }
 }
 
 /// A server user as the comparison needs it, taken from its representation as soon as its page is read (in
@@ -297,6 +321,8 @@ fn s(v: Option<&Value>) -> Option<String> {
 
 /// Reads the server back and compares it with `model`.
 ///
+/// `scope` says which unmatched server objects are judged as extra: by default only those this run created
+/// (objects of other origin are counted in `strangers`), with `--strict-extra` all of them.
 /// `ever_provisioned(i)` says whether the engine ever provisioned model user `i`. A user out of scope
 /// (unassigned or deleted) that it never provisioned (its create failed, then it left scope) is not judged:
 /// the engine neither creates nor disables it (simulator.md "Deprovisioning"), and a server may hold it if it
@@ -307,6 +333,7 @@ pub async fn reconcile(
     model: &Model,
     ever_provisioned: &(dyn Fn(u32) -> bool + Sync),
     max_listed: usize,
+    scope: &ExtraScope,
 ) -> Reconciliation {
     let d = http.options().dialect;
     let users_expected = model.users.len();
@@ -327,6 +354,7 @@ pub async fn reconcile(
     let (server_users, server_groups) = tokio::join!(read_all(http, users, limit), read_all(http, groups, limit));
     let (users_read, groups_read) = (server_users.is_ok(), server_groups.is_ok());
     let mut unverified = 0usize;
+    let mut strangers = 0usize;
     let server_users = server_users.unwrap_or_else(|e| {
         read_error = Some(e);
         Vec::new()
@@ -480,7 +508,9 @@ pub async fn reconcile(
         }
     }
     for (k, su) in server_users.iter().enumerate() {
-        if !claimed.contains(&k) {
+        if !claimed.contains(&k) && !scope.judges(su.id.as_deref()) {
+            strangers += 1;
+        } else if !claimed.contains(&k) {
             let name = su.user_name.as_deref().unwrap_or_default();
             diffs.push(diff(
                 DiffKind::Extra,
@@ -568,7 +598,9 @@ pub async fn reconcile(
         }
     }
     for (k, sg) in server_groups.iter().enumerate() {
-        if !gclaimed.contains(&k) {
+        if !gclaimed.contains(&k) && !scope.judges(sg.id.as_deref()) {
+            strangers += 1;
+        } else if !gclaimed.contains(&k) {
             diffs.push(diff(
                 DiffKind::Extra,
                 format!("Group {}", sg.display_name.as_deref().unwrap_or_default()),
@@ -582,20 +614,24 @@ pub async fn reconcile(
     }
 
     let drift = diffs.len();
+    let by_kind = super::differences::count(&diffs);
     diffs.truncate(max_listed);
     attach_requests(&mut diffs, &http.stats.journal.lock().expect("not poisoned"));
     Reconciliation {
         checked: model.users.len() + model.groups.len() + server_users.len() + server_groups.len(),
         drift,
         differences: diffs,
+        by_kind,
         unverified,
+        strangers,
         read_error: read_error.or_else(|| {
             (!unreadable.is_empty()).then(|| format!("{} group(s) could not be read by id", unreadable.len()))
         }),
     }
 }
 
-fn diff(
+/// A difference with no requests attached yet.
+pub(crate) fn diff(
     kind: DiffKind,
     object: String,
     id: Option<String>,

@@ -147,6 +147,9 @@ pub fn quarantine(dialect: Dialect, cycles: &[CycleFigures], compliance: &[Strin
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SimReport {
+    /// Differences of each kind shown in the terminal summary (`--show`, default 5); not in the JSON.
+    #[serde(skip)]
+    pub examples_per_kind: usize,
     /// `entra` or `okta`.
     pub idp: &'static str,
     /// The dialect, in words.
@@ -296,6 +299,7 @@ pub fn build(i: Inputs<'_>) -> SimReport {
         reconciliation: i.reconciliation,
         interrupted: i.interrupted,
         exit_code,
+        examples_per_kind: 5,
     }
 }
 
@@ -383,17 +387,15 @@ impl SimReport {
                 let _ = writeln!(o, "reconciliation: {} objects checked, {} differences", r.checked, r.drift);
             }
         }
-        for d in &r.differences {
-            let attr = d.attribute.as_deref().map(|a| format!(" {a}")).unwrap_or_default();
-            let id = d.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
-            let _ = writeln!(o, "  {:?}: {}{id}{attr}: expected {}, actual {}", d.kind, d.object, d.expected, d.actual);
-            for req in d.requests.iter().rev().take(5).rev() {
-                let _ = writeln!(o, "      {req}");
-            }
+        if r.strangers > 0 {
+            let _ = writeln!(
+                o,
+                "reconciliation: {} object(s) on the server were not the simulator's (no source object matches them \
+                 and this run did not create them) and were left out; --strict-extra reports them as extra",
+                r.strangers
+            );
         }
-        if r.drift > r.differences.len() {
-            let _ = writeln!(o, "  … and {} more (all in --json)", r.drift - r.differences.len());
-        }
+        o.push_str(&super::differences::summary(r, self.examples_per_kind));
         let verdict = if self.interrupted {
             "INTERRUPTED (Ctrl-C): partial figures, no read-back, nothing judged"
         } else if self.reconciliation.read_error.is_some() {

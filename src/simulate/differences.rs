@@ -1,0 +1,103 @@
+//! The differences of a reconciliation grouped by kind for the terminal summary: how many of each, and the first
+//! few examples of each, so a long list of one kind does not hide the others.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::reconcile::{DiffKind, Difference, Reconciliation};
+
+/// The groups, in the order the summary lists them.
+pub const GROUPS: [&str; 6] = ["missing", "extra", "duplicate", "attribute drift", "membership", "manager"];
+
+/// The group of a difference kind: `missing`, `extra`, `duplicate`, `attribute drift` (attributes and `active`),
+/// `membership` (missing and extra members) or `manager`.
+pub fn group_of(kind: DiffKind) -> &'static str {
+    match kind {
+        DiffKind::Missing => "missing",
+        DiffKind::Extra => "extra",
+        DiffKind::Duplicate => "duplicate",
+        DiffKind::Attribute | DiffKind::Active => "attribute drift",
+        DiffKind::MissingMember | DiffKind::ExtraMember => "membership",
+        DiffKind::Manager => "manager",
+    }
+}
+
+/// Counts `diffs` per group (every difference, before any listing limit).
+pub fn count(diffs: &[Difference]) -> BTreeMap<String, usize> {
+    let mut by: BTreeMap<String, usize> = BTreeMap::new();
+    for d in diffs {
+        *by.entry(group_of(d.kind).to_string()).or_default() += 1;
+    }
+    by
+}
+
+/// One line per difference: `Missing: User ada@example.test (id 1) name.givenName: expected …, actual …`.
+fn line(d: &Difference) -> String {
+    let attr = d.attribute.as_deref().map(|a| format!(" {a}")).unwrap_or_default();
+    let id = d.id.as_deref().map(|i| format!(" (id {i})")).unwrap_or_default();
+    format!("{:?}: {}{id}{attr}: expected {}, actual {}", d.kind, d.object, d.expected, d.actual)
+}
+
+/// The differences grouped by kind: a heading with the count of each group that has any, then at most
+/// `examples` of its listed differences (with the last 5 requests about each object), then "could not verify"
+/// with the count of unverified objects.
+pub fn summary(r: &Reconciliation, examples: usize) -> String {
+    let mut o = String::new();
+    for group in GROUPS {
+        let n = r.by_kind.get(group).copied().unwrap_or(0);
+        if n == 0 {
+            continue;
+        }
+        let _ = writeln!(o, "  {group}: {n}");
+        let listed: Vec<&Difference> = r.differences.iter().filter(|d| group_of(d.kind) == group).collect();
+        for d in listed.iter().take(examples) {
+            let _ = writeln!(o, "    {}", line(d));
+            for req in d.requests.iter().rev().take(5).rev() {
+                let _ = writeln!(o, "        {req}");
+            }
+        }
+        let shown = listed.len().min(examples);
+        if n > shown {
+            let _ = writeln!(o, "    … and {} more {group} (the JSON report lists up to 10,000)", n - shown);
+        }
+    }
+    if r.unverified > 0 {
+        let _ = writeln!(o, "  could not verify: {} object(s) (their read-back failed)", r.unverified);
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn d(kind: DiffKind, object: &str) -> Difference {
+        let none = crate::simulate::engine::ObjRef::None;
+        crate::simulate::reconcile::diff(kind, object.into(), None, None, json!(1), json!(2), none)
+    }
+
+    #[test]
+    fn each_kind_is_counted_and_shows_its_first_examples() {
+        let mut diffs: Vec<Difference> = (0..30).map(|k| d(DiffKind::Missing, &format!("User u{k}"))).collect();
+        diffs.push(d(DiffKind::Active, "User a"));
+        diffs.push(d(DiffKind::MissingMember, "Group g"));
+        let r = Reconciliation {
+            checked: 40,
+            drift: diffs.len(),
+            by_kind: count(&diffs),
+            differences: diffs,
+            unverified: 2,
+            read_error: None,
+            strangers: 0,
+        };
+        let s = summary(&r, 3);
+        assert!(s.contains("  missing: 30\n    Missing: User u0"), "{s}");
+        assert!(s.contains("User u2") && !s.contains("User u3:"), "{s}");
+        assert!(s.contains("… and 27 more missing"), "{s}");
+        assert!(s.contains("  attribute drift: 1\n    Active: User a"), "{s}");
+        assert!(s.contains("  membership: 1\n"), "{s}");
+        assert!(s.contains("  could not verify: 2 object(s)"), "{s}");
+        assert!(!s.contains("extra") && !s.contains("manager"), "{s}");
+    }
+}
