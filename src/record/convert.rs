@@ -119,14 +119,16 @@ impl Ex<'_> {
         if !self.ok() {
             return out;
         }
+        // only Users and Groups are resources of the flow; a discovery resource's id is no server resource
+        let fixture = |v: &Value| super::fixture::fixture_type(&self.collection, v).is_some();
         if let Some(id) = r.get("id").and_then(Value::as_str) {
-            if matches!(self.kind, Kind::Users | Kind::Groups) {
+            if fixture(r) {
                 out.push((id.to_string(), "/id".to_string()));
             }
         }
         if let Some(list) = r.get("Resources").and_then(Value::as_array) {
             for (i, item) in list.iter().enumerate() {
-                if let Some(id) = item.get("id").and_then(Value::as_str) {
+                if let Some(id) = item.get("id").and_then(Value::as_str).filter(|_| fixture(item)) {
                     out.push((id.to_string(), format!("/Resources/{i}/id")));
                 }
             }

@@ -5,6 +5,7 @@
 //!   keeps each exchange as a [`Flow`] (credential headers are dropped at capture time; only their style is kept);
 //! - [`har`]: `scimcheck import --har`, which reads HAR 1.2 entries into the same [`Flow`]s;
 //! - [`convert`]: the one pure function from flows to scenario files, used by both;
+//! - [`fixture`]: which resources seen in traffic may become setup steps (Users and Groups only);
 //! - [`recognize`]: which IdP sent the traffic (User-Agent and request shapes) and Entra's PATCH dialect;
 //! - [`bench`]: `scimcheck bench --proxy`, the latency the proxy adds on loopback;
 //! - [`values`]: IdP-generated values (userNames, e-mails, names, GUIDs, placeholder passwords) → variables with
@@ -18,6 +19,7 @@
 pub mod bench;
 pub mod convert;
 pub mod credentials;
+pub mod fixture;
 pub mod har;
 pub mod proxy;
 pub mod recognize;
