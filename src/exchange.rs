@@ -71,14 +71,15 @@ impl Observed {
     }
 
     /// Drops what verdicts no longer need once the step is judged: a JSON body over [`RETAIN_WHOLE`] bytes keeps
-    /// only its first `keep` characters, pretty-printed ([`Body::Truncated`]); [`Observed::size`] still says how
-    /// large it was. Smaller bodies, text bodies (already cut at [`TEXT_KEEP`]) and the rest are kept as they are.
+    /// only its first `keep` characters, pretty-printed, and its outline ([`Body::Truncated`]; what the next page
+    /// of a `pages` step reads, [`Observed::structure`]); [`Observed::size`] still says how large it was. Smaller bodies, text bodies (already cut at [`TEXT_KEEP`]) and the rest are kept as they are.
     pub fn retain(&mut self, keep: usize) {
         if self.size <= RETAIN_WHOLE {
             return;
         }
         if let Body::Json(v) = &self.body {
-            self.body = Body::Truncated { text: pretty_start(v, keep) };
+            let outline = crate::outline::outline(v);
+            self.body = Body::Truncated { text: pretty_start(v, keep), outline };
         }
     }
 
@@ -90,15 +91,25 @@ impl Observed {
             Body::Json(v) => {
                 let text = v.to_string();
                 if text.len() > keep {
-                    self.body = Body::Truncated { text: cut(&text, keep).to_string() };
+                    self.body = Body::Truncated { text: cut(&text, keep).to_string(), outline: None };
                 }
             }
-            Body::Text(t) | Body::Truncated { text: t } => {
+            Body::Text(t) | Body::Truncated { text: t, .. } => {
                 if t.len() > keep {
                     *t = cut(t, keep).to_string();
                 }
             }
             Body::Empty | Body::TooLarge { .. } => {}
+        }
+    }
+
+    /// The JSON body, or once a large body was cut by [`Observed::retain`] its outline
+    /// ([`crate::outline::outline`]: paging members and each listed resource's identity); `None` otherwise.
+    pub fn structure(&self) -> Option<&Value> {
+        match &self.body {
+            Body::Json(v) => Some(v),
+            Body::Truncated { outline, .. } => outline.as_ref(),
+            _ => None,
         }
     }
 
@@ -131,6 +142,10 @@ pub enum Body {
     Truncated {
         /// The first characters of the body's text.
         text: String,
+        /// The body's structure without its bulky attribute values ([`crate::outline::outline`]): what a later
+        /// step (the next page of a `pages` step) still reads. Not written to reports.
+        #[serde(skip)]
+        outline: Option<Value>,
     },
 }
 
@@ -239,7 +254,7 @@ mod tests {
         let mut o = observed(Body::Json(big), size);
         o.retain(1001);
         match &o.body {
-            Body::Truncated { text } => {
+            Body::Truncated { text, .. } => {
                 assert!(text.len() <= 1001 && text.len() > 990, "{}", text.len());
                 assert!(text.starts_with("{\n  \"Resources\": ["));
             }

@@ -37,6 +37,7 @@ pub mod json_bound;
 pub mod library;
 pub mod normalize;
 pub mod options;
+pub mod outline;
 pub mod paging;
 pub mod payload;
 pub mod preflight;

@@ -170,7 +170,7 @@ impl Redactor {
         }
         match &mut o.body {
             Body::Json(v) => self.scrub_json(v),
-            Body::Text(t) | Body::Truncated { text: t } => *t = self.scrub(t),
+            Body::Text(t) | Body::Truncated { text: t, .. } => *t = self.scrub(t),
             Body::Empty | Body::TooLarge { .. } => {}
         }
     }

@@ -999,7 +999,7 @@ impl Runner {
             r.name = format!("{} [page {number}]", step.name);
             let more = match (&r.response, r.verdict) {
                 (Some(obs), StepVerdict::Pass | StepVerdict::Fail) => {
-                    let (mut failures, more) = cursor.observe(obs.status, obs.json());
+                    let (mut failures, more) = cursor.observe(obs.status, obs.structure());
                     for f in &mut failures {
                         f.basis = step.basis.clone();
                     }

@@ -346,9 +346,11 @@ async fn okta_traffic_recorded_replays_green_and_catches_faults() {
     // one flow for the user and its group; the credentials check and the import (lists without a filter) are
     // the other
     let ids: Vec<&str> = scenarios.iter().map(|s| s.id.rsplit("::").next().unwrap()).collect();
-    assert!(ids.iter().any(|i| i.contains("user1_group1")), "{ids:?}");
-    assert!(ids.iter().any(|i| i.contains("import_users")), "{ids:?}");
-    let user_flow = scenarios.iter().find(|s| s.id.contains("user1_group1")).unwrap();
+    // named by what the flow does and whom: Okta's Group Push of "Sales Team" (with Tina, its member), and the
+    // import that pages
+    assert!(ids.iter().any(|i| i.ends_with("_push_group_sales_team")), "{ids:?}");
+    assert!(ids.iter().any(|i| i.ends_with("_import_users_pages")), "{ids:?}");
+    let user_flow = scenarios.iter().find(|s| s.id.ends_with("_push_group_sales_team")).unwrap();
     // generated values are variables with generators of the same shape, ids are captures
     assert_eq!(user_flow.variables["user1.externalId"], "{{$okta.userId}}");
     assert_eq!(user_flow.variables["user1.password"], "{{$okta.password}}");
@@ -433,6 +435,8 @@ async fn entra_traffic_recorded_replays_green_and_catches_faults() {
     assert!(text.contains("\"{{$uuid}}\"") && text.contains("{{$azure.userName}}"), "{text}");
     assert!(!text.contains("0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef") && !text.contains(existing), "{text}");
     assert!(text.contains("\"path\": \"/Groups/{{group1.id}}\""), "{text}");
+    // named after its group and what the IdP did to it
+    assert!(flow.id.ends_with("_create_and_update_and_delete_group_field_engineering"), "{}", flow.id);
 
     assert_all_pass(&replay(Target::Reference, &scenarios).await, "a fresh reference server");
     let recorded = Target::Remote { base_url: up.base_url.clone(), credential: Credential::Token(TOKEN.into()) };
@@ -698,7 +702,11 @@ async fn ctrl_c_stops_recording_and_writes_what_was_captured() {
     let printed = finish_recording(rec).await;
     assert!(printed.contains("Stopped (Ctrl-C)") && printed.contains("12 exchange(s) captured"), "{printed}");
     let scenarios = load(&out.0);
-    assert!(scenarios.iter().any(|s| s.id.contains("user1_group1")), "{:?}", scenarios.iter().map(|s| &s.id));
+    assert!(
+        scenarios.iter().any(|s| s.id.ends_with("_push_group_sales_team")),
+        "{:?}",
+        scenarios.iter().map(|s| &s.id)
+    );
     assert_schema_valid(&out.0);
     assert_no_token(&out.0, &printed);
     assert_all_pass(&replay(Target::Reference, &scenarios).await, "a fresh reference server");

@@ -24,6 +24,8 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
+use super::fixture::FixtureType;
+use super::naming;
 use super::proxy::IdpChoice;
 use super::recognize::{self, dialect_tag, Recognized, AAD_OPT_FLAG};
 use super::values::{Collector, Plan, Role};
@@ -119,14 +121,16 @@ impl Ex<'_> {
         if !self.ok() {
             return out;
         }
+        // only Users and Groups are resources of the flow; a discovery resource's id is no server resource
+        let fixture = |v: &Value| super::fixture::fixture_type(&self.collection, v).is_some();
         if let Some(id) = r.get("id").and_then(Value::as_str) {
-            if matches!(self.kind, Kind::Users | Kind::Groups) {
+            if fixture(r) {
                 out.push((id.to_string(), "/id".to_string()));
             }
         }
         if let Some(list) = r.get("Resources").and_then(Value::as_array) {
             for (i, item) in list.iter().enumerate() {
-                if let Some(id) = item.get("id").and_then(Value::as_str) {
+                if let Some(id) = item.get("id").and_then(Value::as_str).filter(|_| fixture(item)) {
                     out.push((id.to_string(), format!("/Resources/{i}/id")));
                 }
             }
@@ -946,17 +950,17 @@ impl Ctx<'_, '_> {
         let mut tags = vec!["recorded".to_string(), idp.to_string()];
         let slug = if is_import {
             tags.push("import".into());
-            format!("import_{}", exs[0].collection.to_lowercase())
+            let pages = if drafts.iter().any(|d| d.pages) { "_pages" } else { "" };
+            format!("import_{}{pages}", exs[0].collection.to_lowercase())
         } else if exs.iter().all(|e| e.kind == Kind::Other) {
             tags.push("discovery".into());
             "discovery".into()
         } else if order.is_empty() {
             tags.push("lookup".into());
-            "lookup".into()
+            let looked_up = exs.iter().flat_map(|e| e.filter_pairs()).find_map(|(_, v)| naming::slug(&v));
+            looked_up.map_or_else(|| "lookup".into(), |who| format!("lookup_{who}"))
         } else {
-            let names: Vec<&str> = order.iter().take(3).map(|id| labels[id].as_str()).collect();
-            let more = if order.len() > 3 { format!("_and_{}_more", order.len() - 3) } else { String::new() };
-            format!("{}{more}", names.join("_"))
+            self.flow_name(&exs, &order, &labels)
         };
         if let Some(d) = self.recognized.dialect {
             tags.push(dialect_tag(d).to_string());
@@ -1058,6 +1062,36 @@ impl Ctx<'_, '_> {
         let indented: Vec<String> = steps_text.lines().map(|l| format!("  {l}")).collect();
         text.push_str(&format!(",\n  \"steps\": {}\n}}\n", indented.join("\n").trim_start()));
         (format!("{number:02}_{slug}"), text)
+    }
+
+    /// The file name of a flow about the resources `order` ([`naming::flow_name`]), named by their real
+    /// `userName`/`displayName` when a request or response showed it.
+    fn flow_name(&self, exs: &[&Ex<'_>], order: &[String], labels: &BTreeMap<String, String>) -> String {
+        let subjects: Vec<naming::Subject> = order
+            .iter()
+            .map(|id| {
+                let group = self.kinds.get(id) == Some(&Kind::Groups);
+                let kind = if group { FixtureType::Group } else { FixtureType::User };
+                let created = exs.iter().find(|e| e.resource_ids_in_response().first().is_some_and(|(c, _)| c == id));
+                let name =
+                    [self.representation(id), created.and_then(|e| e.req.clone())].into_iter().flatten().find_map(
+                        |b| ["userName", "displayName"].iter().find_map(|k| b.get(*k)?.as_str().map(String::from)),
+                    );
+                naming::Subject { kind, name: name.unwrap_or_else(|| labels[id].clone()) }
+            })
+            .collect();
+        let verbs: Vec<(FixtureType, naming::Verb)> = exs
+            .iter()
+            .filter_map(|e| {
+                let kind = match e.kind {
+                    Kind::Users => FixtureType::User,
+                    Kind::Groups => FixtureType::Group,
+                    Kind::Other => return None,
+                };
+                Some((kind, naming::Verb::of(e.method.as_str(), e.req.as_ref())))
+            })
+            .collect();
+        naming::flow_name(&verbs, &subjects, self.recognized.idp == Idp::Okta)
     }
 
     /// The earliest full representation of resource `id` any response showed.
@@ -1406,15 +1440,19 @@ pub fn write_all(flows: &[Flow], options: &ConvertOptions, out: &Path, secrets: 
         return Ok(1);
     }
     let redactor = Redactor::new(secrets.iter().cloned());
+    // a name is a slug: a secret must not show in its slugged form either
+    let slugs: Vec<String> = secrets.iter().filter_map(|x| naming::slug(x)).filter(|x| x.len() >= 4).collect();
     let mut written = Vec::new();
     for s in &converted.scenarios {
         let text = redactor.scrub(&s.text);
-        let file = out.join(&s.rel_path);
-        if let Err(errors) = scenario::parse(&s.rel_path, &file, &text) {
+        let rel_path =
+            naming::without_secrets(&s.rel_path, |p| redactor.scrub(p) != p || slugs.iter().any(|x| p.contains(x)));
+        let file = out.join(&rel_path);
+        if let Err(errors) = scenario::parse(&rel_path, &file, &text) {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
             return Err(format!(
                 "the generated scenario {} does not load (a recorder bug):\n{}",
-                s.rel_path,
+                rel_path,
                 lines.join("\n")
             ));
         }

@@ -5,6 +5,8 @@
 //!   keeps each exchange as a [`Flow`] (credential headers are dropped at capture time; only their style is kept);
 //! - [`har`]: `scimcheck import --har`, which reads HAR 1.2 entries into the same [`Flow`]s;
 //! - [`convert`]: the one pure function from flows to scenario files, used by both;
+//! - [`fixture`]: which resources seen in traffic may become setup steps (Users and Groups only);
+//! - [`naming`]: flow file names by what the flow does and to whom (`03_create_and_deactivate_jane.json`);
 //! - [`recognize`]: which IdP sent the traffic (User-Agent and request shapes) and Entra's PATCH dialect;
 //! - [`bench`]: `scimcheck bench --proxy`, the latency the proxy adds on loopback;
 //! - [`values`]: IdP-generated values (userNames, e-mails, names, GUIDs, placeholder passwords) → variables with
@@ -18,7 +20,9 @@
 pub mod bench;
 pub mod convert;
 pub mod credentials;
+pub mod fixture;
 pub mod har;
+pub mod naming;
 pub mod proxy;
 pub mod recognize;
 pub mod target;

@@ -232,7 +232,7 @@ fn step_details(out: &mut String, n: usize, s: &StepResult) {
             Body::Json(v) => Some(truncate(&v.to_string(), 600)),
             Body::Text(t) => Some(truncate(t, 600)),
             Body::TooLarge { limit } => Some(format!("[more than {limit} bytes; not read further]")),
-            Body::Truncated { text } => Some(format!("{} [{} bytes in all]", truncate(text, 600), resp.size)),
+            Body::Truncated { text, .. } => Some(format!("{} [{} bytes in all]", truncate(text, 600), resp.size)),
         };
         if let Some(body) = body {
             let _ = writeln!(out, "{ind}    body: {body}");

@@ -584,7 +584,7 @@ fn response(o: &Observed, limit: usize) -> ResponseReport {
         Body::Empty => None,
         Body::Json(v) => Some(json_body(v, o.size, limit)),
         Body::Text(t) => Some(text_body(t, o.size, limit)),
-        Body::Truncated { text } => {
+        Body::Truncated { text, .. } => {
             let mut b = text_body(text, o.size, limit);
             b.kind = "json".into();
             b.truncated = true;
