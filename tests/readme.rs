@@ -1,0 +1,51 @@
+//! The README's figures about the scenario library are checked here, so they cannot go stale: the number of
+//! scenarios per IdP in its library table, and the number of distinct faults the scenarios are proven against.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use scimcheck::scenario::Idp;
+
+const README: &str = include_str!("../README.md");
+
+/// `| [`okta`](scenarios/okta/README.md) | 15 | …` → ("okta", 15).
+fn table_counts() -> BTreeMap<String, usize> {
+    README
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("| [`")?;
+            let (idp, rest) = rest.split_once('`')?;
+            let count = rest.split('|').nth(1)?.trim().parse().ok()?;
+            Some((idp.to_string(), count))
+        })
+        .collect()
+}
+
+#[test]
+fn the_library_table_counts_every_scenario_of_each_idp() {
+    let library = scimcheck::library::built_in().expect("the built-in library loads");
+    let mut actual: BTreeMap<String, usize> = BTreeMap::new();
+    for s in &library {
+        *actual.entry(s.idp.as_str().to_string()).or_default() += 1;
+    }
+    let stated = table_counts();
+    assert_eq!(stated.len(), Idp::ALL.len(), "the README's library table has one row per IdP: {stated:?}");
+    assert_eq!(stated, actual, "README.md's library table (left) against the built-in library (right)");
+}
+
+#[test]
+fn the_fault_count_is_the_number_of_distinct_faults_the_libraries_list() {
+    let mut faults = BTreeSet::new();
+    for idp in ["okta", "azure", "rfc"] {
+        let path = format!("{}/scenarios/{idp}/faults.json", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).expect("faults.json");
+        let map: BTreeMap<String, Vec<String>> = serde_json::from_str(&text).expect("faults.json is a map");
+        faults.extend(map.into_values().flatten());
+    }
+    let stated = README
+        .split("faults.json` (")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .expect("README.md states the number of faults as \"faults.json` (N faults)\"");
+    assert_eq!(stated, faults.len(), "README.md's fault count against the distinct faults in scenarios/*/faults.json");
+}
