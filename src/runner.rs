@@ -609,8 +609,13 @@ impl Runner {
             _ if blocked.is_some() => ScenarioResult::skipped(s, blocked.unwrap_or_default()),
             Some(reason) => ScenarioResult::skipped(s, reason),
             None => {
-                self.run_scenario_skipping(s, caps.enterprise_step_skip(s), caps.declared_user.as_ref(), &caps.case_exact)
-                    .await
+                self.run_scenario_skipping(
+                    s,
+                    caps.enterprise_step_skip(s),
+                    caps.declared_user.as_ref(),
+                    &caps.case_exact,
+                )
+                .await
             }
         }
     }
@@ -830,9 +835,9 @@ impl Runner {
                     let (resolved, profile, redactor) = (&resolved, &profile, &redactor);
                     async move {
                         let mut c = Vec::new();
-                        let mut r =
-                            self.run_step(s, st, s.step_level(st), resolved, profile, &mut v, &mut c, redactor, case)
-                                .await;
+                        let mut r = self
+                            .run_step(s, st, s.step_level(st), resolved, profile, &mut v, &mut c, redactor, case)
+                            .await;
                         r.kind = s.step_kind(st);
                         (r, c)
                     }
