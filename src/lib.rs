@@ -11,6 +11,8 @@
 //! - [`requirements`]: the capabilities an IdP cannot provision without, failed once per IdP when declared
 //!   unsupported;
 //! - [`spc`]: the ServiceProviderConfig read tolerantly (`"sort": false`, string booleans);
+//! - [`optional_steps`]: steps using an optional capability the target lacks (enterprise extension, Groups) are
+//!   skipped one by one;
 //! - [`runner`]: executes scenarios (reqwest, bounded concurrency, timeouts, cleanup);
 //! - [`setup`]: fixture steps; a failed one makes the scenario `setupFailed`, not a failure of its rule;
 //! - [`normalize`]: the transcript normalisation rules and secret redaction;
@@ -36,6 +38,7 @@ pub mod idp;
 pub mod json_bound;
 pub mod library;
 pub mod normalize;
+pub mod optional_steps;
 pub mod options;
 pub mod outline;
 pub mod paging;

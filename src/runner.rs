@@ -397,6 +397,7 @@ impl Capabilities {
             .iter()
             .filter(|f| self.supports(**f) == Some(false))
             .filter(|f| **f != Feature::EnterpriseUser || s.enterprise_skips_whole())
+            .filter(|f| **f != Feature::Groups || s.groups_skip_whole())
             .map(|f| {
                 let why = match f {
                     Feature::Groups => "no /Groups resource type in /ResourceTypes",
@@ -611,7 +612,7 @@ impl Runner {
             None => {
                 self.run_scenario_skipping(
                     s,
-                    caps.enterprise_step_skip(s),
+                    crate::optional_steps::StepSkips::for_target(caps, s),
                     caps.declared_user.as_ref(),
                     &caps.case_exact,
                 )
@@ -694,17 +695,18 @@ impl Runner {
 
     /// Runs one scenario (no capability check) including cleanup and snapshot comparison.
     pub async fn run_scenario(&self, s: &Scenario) -> ScenarioResult {
-        self.run_scenario_skipping(s, None, None, &crate::case::CaseRules::default()).await
+        self.run_scenario_skipping(s, Default::default(), None, &crate::case::CaseRules::default()).await
     }
 
-    /// Runs one scenario; with `enterprise_skip`, the steps that use the enterprise extension are not sent and
+    /// Runs one scenario; with `skips`, the steps that use an optional capability the target lacks (the enterprise
+    /// extension, Groups: [`crate::optional_steps`]) are not sent and
     /// are `notRun` with that reason; later steps that use their captures are `notRun (depends on step N)`.
     /// With `declared`, steps are judged only on the User attributes the target declares ([`crate::declared`]).
     /// `case` says which values compare ignoring case (the server's `/Schemas`, else the RFC defaults).
     async fn run_scenario_skipping(
         &self,
         s: &Scenario,
-        enterprise_skip: Option<String>,
+        skips: crate::optional_steps::StepSkips,
         declared: Option<&crate::declared::DeclaredUser>,
         case: &crate::case::CaseRules,
     ) -> ScenarioResult {
@@ -771,7 +773,7 @@ impl Runner {
                 )));
                 continue;
             }
-            if let Some(why) = enterprise_skip.as_ref().filter(|_| step.uses_enterprise_extension()) {
+            if let Some(why) = skips.reason(step) {
                 result.steps.push(name_of(not_run(step, level, why.clone())));
                 continue;
             }
@@ -966,6 +968,7 @@ impl Runner {
         result.duration_ms = ms(started.elapsed());
         result.recompute_verdict();
         crate::decline::settle(&mut result);
+        crate::optional_steps::settle_unjudged(&mut result, s);
         if interrupted && matches!(result.verdict, Verdict::Pass | Verdict::KnownDeviation) {
             // what ran passed, but the scenario did not run to its end
             result.verdict = Verdict::Skip;
