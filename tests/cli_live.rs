@@ -276,3 +276,37 @@ async fn serve_logs_requests_to_stderr_without_colour_codes_when_redirected() {
     assert!(!log.contains('\u{1b}'), "colour codes in a redirected log: {log:?}");
     assert!(!log.contains(&token), "the token reached the log");
 }
+
+/// `scimcheck serve` keeps serving when its stdout's reader has gone (`scimcheck serve | head -2` to read the
+/// token, a wrapper that stops reading): the start-up banner is written with errors ignored, never a broken-pipe
+/// panic that ends the server. Deterministic: the pipe's read end is closed before the server prints anything, so
+/// every banner line meets a closed pipe.
+#[tokio::test]
+async fn serve_keeps_serving_when_its_stdout_is_closed() {
+    let dir = TempDir::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let token = "stdout-closed-test-token-0123456789";
+    let mut cmd = scimcheck_in(&dir.0, &["serve", "--listen", &listen, "--token", token]);
+    cmd.env_remove("RUST_LOG").stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    drop(child.stdout.take());
+    let url = format!("http://{listen}/t/acme/api/v1/SCIM/SCIMOkta/Users");
+    let client = reqwest::Client::new();
+    let mut answered = None;
+    for _ in 0..100 {
+        if let Ok(r) = client.get(&url).bearer_auth(token).send().await {
+            answered = Some(r.status());
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let exited = child.try_wait().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(exited, None, "the server ended when its stdout was closed");
+    assert_eq!(answered.map(|s| s.as_u16()), Some(200), "the server answered with its stdout closed");
+}

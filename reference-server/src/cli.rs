@@ -67,6 +67,15 @@ fn seconds(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Prints a line of the start-up banner to stdout, ignoring a write error: a server whose stdout's reader has gone
+/// (`… | head -3` to read the token, a test that stops reading) keeps serving instead of dying of a broken pipe.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Starts the server with `args`, prints its endpoints and credentials, and serves until Ctrl-C.
 ///
 /// Errors: an unreadable or invalid seed file, or an address that cannot be bound.
@@ -94,13 +103,13 @@ pub async fn serve(args: ServeArgs) -> std::io::Result<()> {
         shutdown_grace: Duration::from_secs_f64(args.shutdown_grace),
     };
     let server = spawn(config).await?;
-    println!("SCIM base URI: {}", server.base_url);
+    say!("SCIM base URI: {}", server.base_url);
     match server.token.is_empty() {
-        true => println!("Bearer token:  (stored in the data file; shown only when it was made)"),
-        false => println!("Bearer token:  {}", server.token),
+        true => say!("Bearer token:  (stored in the data file; shown only when it was made)"),
+        false => say!("Bearer token:  {}", server.token),
     }
     for e in &server.endpoints {
-        println!(
+        say!(
             "tenant {} app {}: {} token {}",
             e.tenant,
             e.app.name(),
@@ -109,13 +118,13 @@ pub async fn serve(args: ServeArgs) -> std::io::Result<()> {
         );
     }
     match server.admin_key.is_empty() {
-        true => println!(
+        true => say!(
             "Admin API: {} key (stored in the data file as a digest; shown only when it was made)",
             server.admin_url
         ),
-        false => println!("Admin API: {} key {}", server.admin_url, server.admin_key),
+        false => say!("Admin API: {} key {}", server.admin_url, server.admin_key),
     }
-    println!("Ctrl-C stops the server.");
+    say!("Ctrl-C stops the server.");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         r = tokio::signal::ctrl_c() => r?,
