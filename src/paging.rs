@@ -1,9 +1,9 @@
 //! Following a paged list: the checks a `"pages": true` step applies across its pages.
 //!
 //! Okta's import reads `GET /Users?startIndex=1&count=100`, then adds `count` to `startIndex` while
-//! `totalResults` says more remain (research okta.md §2 "Import paging"). Each page must therefore start where it
+//! `totalResults` says more remain (docs/okta.md §2 "Import paging"). Each page must therefore start where it
 //! was asked to (RFC 7644 §3.4.2.4 `startIndex`), hold `count` resources unless fewer remain (a shorter page makes
-//! Okta skip resources), report the same `totalResults` on every page and never list a resource twice (okta.md
+//! Okta skip resources), report the same `totalResults` on every page and never list a resource twice (docs/okta.md
 //! §2: "order must be stable"). Pure: the runner sends the requests.
 
 use std::collections::HashSet;
@@ -59,7 +59,9 @@ impl PageCursor {
             if before != total {
                 out.push(fail(
                     "pages: stable totalResults",
-                    format!("{before}, as on the first page (okta.md §2: Okta pages against one stable result set)"),
+                    format!(
+                        "{before}, as on the first page (docs/okta.md §2: Okta pages against one stable result set)"
+                    ),
                     total.to_string(),
                 ));
             }
@@ -85,7 +87,7 @@ impl PageCursor {
                 "pages: page length",
                 format!(
                     "{expected} resource(s): count={} with {remaining} remaining; Okta advances startIndex by count, \
-                     so a shorter page skips resources (okta.md §2 'Import paging')",
+                     so a shorter page skips resources (docs/okta.md §2 'Import paging')",
                     self.count
                 ),
                 format!("{len}"),
@@ -95,7 +97,7 @@ impl PageCursor {
             if !self.seen.insert(id.to_string()) {
                 out.push(fail(
                     "pages: each resource once",
-                    "no resource on two pages (okta.md §2: the order must be stable)".into(),
+                    "no resource on two pages (docs/okta.md §2: the order must be stable)".into(),
                     format!("{id} listed again on page {}", self.page),
                 ));
             }

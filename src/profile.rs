@@ -60,7 +60,7 @@ impl Profile {
     /// The profile of `idp`.
     pub fn of(idp: Idp) -> Profile {
         match idp {
-            // okta.md §2 (docs/reference/scim/index.md): production Okta headers. Accept-Encoding is not sent
+            // docs/okta.md §2 (docs/reference/scim/index.md): production Okta headers. Accept-Encoding is not sent
             // because a conformance run must read the raw body.
             Idp::Okta => Profile {
                 idp,
@@ -75,10 +75,10 @@ impl Profile {
                 invalid_credential: "non-token",
                 space: SpaceEncoding::Percent20,
                 response_content_type: r"^application/(scim\+)?json\b",
-                content_type_source: "Okta parses application/scim+json and application/json (okta.md §4.6)",
+                content_type_source: "Okta parses application/scim+json and application/json (docs/okta.md §4.6)",
                 content_type_level: None,
             },
-            // azure.md §1, §3, §4: `+` in filters, bearer token, scim+json required on every response
+            // docs/entra.md §1, §3, §4: `+` in filters, bearer token, scim+json required on every response
             // (the SCIM Validator aborts on application/json).
             Idp::Azure => Profile {
                 idp,
@@ -92,7 +92,7 @@ impl Profile {
                 space: SpaceEncoding::Plus,
                 response_content_type: r"^application/scim\+json\b",
                 content_type_source:
-                    "Microsoft's SCIM tutorial: responses should carry Content-Type application/scim+json (azure.md §4)",
+                    "Microsoft's SCIM tutorial: responses should carry Content-Type application/scim+json (docs/entra.md §4)",
                 content_type_level: Some(Level::Should),
             },
             Idp::Rfc => Profile {

@@ -588,7 +588,7 @@ pub struct Step {
     /// page through. Each run is its own result and transcript entry, named `name [i/n]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat: Option<u32>,
-    /// Follow a paged list the way Okta's import does (okta.md §2): the step's `startIndex` advances by its
+    /// Follow a paged list the way Okta's import does (docs/okta.md §2): the step's `startIndex` advances by its
     /// `count` while the response's `totalResults` says more remain (RFC 7644 §3.4.2.4). Each page is its own
     /// result, named `name [page k]`; the runner also checks the pages agree with each other.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -614,8 +614,8 @@ pub struct Step {
 impl Step {
     /// Whether the step uses the enterprise User extension (RFC 7643 §4.3): its URN in the path, a query value,
     /// a raw body, an attribute key or PATCH path of the body, or an assertion. The URN inside a `schemas` array
-    /// alone does not count: Entra lists it on every user it creates, whatever its attribute mappings (research
-    /// azure.md §1), and a server without the extension must still accept such a create to work with Entra.
+    /// alone does not count: Entra lists it on every user it creates, whatever its attribute mappings
+    /// (docs/entra.md §1), and a server without the extension must still accept such a create to work with Entra.
     pub fn uses_enterprise_extension(&self) -> bool {
         fn without_schemas(v: &Value) -> Value {
             match v {

@@ -116,7 +116,7 @@ impl Idp {
     }
 }
 
-/// Okta's provisioning of one user and a pushed group, then an import (research okta.md §2).
+/// Okta's provisioning of one user and a pushed group, then an import (docs/okta.md §2).
 async fn drive_okta(idp: &mut Idp) {
     let (s, _) = idp.send("GET", "/Users?startIndex=1&count=2", None).await;
     assert_eq!(s, 200);
@@ -154,7 +154,7 @@ async fn drive_okta(idp: &mut Idp) {
 }
 
 /// Entra's test connection, a user and a group with membership, a manager on a user that existed before the
-/// recording, disable, member removal and deletes, in the default PATCH dialect (research azure.md §1–§3).
+/// recording, disable, member removal and deletes, in the default PATCH dialect (docs/entra.md §1–§3).
 async fn drive_entra(idp: &mut Idp, existing_user_name: &str) {
     let probe = "/Users?filter=userName+eq+%22cf4d78e8-cc4f-4d5d-b8b9-183561c0104a%22";
     assert_eq!(idp.send("GET", probe, None).await.1["totalResults"], 0);

@@ -1045,7 +1045,7 @@ impl Directory {
             let mut body = body.clone();
             if let Some(obj) = body.as_object_mut() {
                 // Write-only: clients cannot echo it. And a PUT that omits `active` must not suspend the user
-                // (research okta.md §4.5): both keep their stored value.
+                // (docs/okta.md §4.5): both keep their stored value.
                 for kept in ["password", "active"] {
                     if let Some(v) = old.get(kept) {
                         obj.entry(kept).or_insert_with(|| v.clone());

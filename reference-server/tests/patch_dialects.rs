@@ -1,4 +1,4 @@
-//! Issue item 4 over HTTP: every PATCH shape Okta and Entra send (research/okta.md, research/azure.md),
+//! Issue item 4 over HTTP: every PATCH shape Okta and Entra send (docs/okta.md §2, docs/entra.md §1–§2),
 //! atomicity and error kinds.
 
 mod common;

@@ -2,19 +2,19 @@
 //! dialect, used by the simulator to speak it and by the recorder to recognise it.
 //!
 //! Every builder is pure: it takes the directory's view of a user or group and returns a [`ScimRequest`]
-//! (method, path below the base URI, decoded query, JSON body). Sources, by research note
-//! (`/work/shared/research/`): Entra = azure.md and simulator.md §A; Okta = okta.md and simulator.md §B.
+//! (method, path below the base URI, decoded query, JSON body). Sources, by document
+//! (`docs/`): Entra = docs/entra.md and docs/engines.md §A; Okta = docs/okta.md and docs/engines.md §B.
 //!
 //! - Entra, default dialect (job template `scim`): PATCH ops spelled `Add`/`Replace`/`Remove`, one `Replace` per
 //!   changed attribute, disable as `"False"` (a string), member removal as `Remove` with a value list
-//!   (azure.md §2 table, left column).
+//!   (docs/entra.md §2 table, left column).
 //! - Entra with `aadOptscim062020` in the Tenant URL: lower-case ops, boolean `false`, several attributes in one
 //!   path-less `replace` whose value has dotted keys and URN keys, member removal by `members[value eq "…"]`
-//!   (azure.md §2 table, right column).
+//!   (docs/entra.md §2 table, right column).
 //! - Okta OIN apps: profile push is GET then PUT of the server's own body with the edits; (de)activation is a
 //!   path-less PATCH `replace {"active": …}`; group push PATCHes carry a rename op with every membership update
-//!   (okta.md §2).
-//! - Okta App Integration Wizard (AIW) apps: PUT for everything, users and groups (okta.md §2, simulator.md §B).
+//!   (docs/okta.md §2).
+//! - Okta App Integration Wizard (AIW) apps: PUT for everything, users and groups (docs/okta.md §2, docs/engines.md §B).
 
 use serde_json::{json, Map, Value};
 
@@ -32,16 +32,16 @@ pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// RFC 7644 §3.5.2 PatchOp message URN.
 pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-/// The extra schema URN on Entra's POST /Groups (azure.md §1 body B).
+/// The extra schema URN on Entra's POST /Groups (docs/entra.md §1 body B).
 pub const ENTRA_GROUP_SCHEMA: &str = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
-/// The placeholder password Okta always sends on create (okta.md §2: "password is always sent as a placeholder").
+/// The placeholder password Okta always sends on create (docs/okta.md §2: "password is always sent as a placeholder").
 pub const OKTA_PLACEHOLDER_PASSWORD: &str = "1mz050nq";
-/// Okta's page size for lookups and imports (okta.md §2: `startIndex=1&count=100`).
+/// Okta's page size for lookups and imports (docs/okta.md §2: `startIndex=1&count=100`).
 pub const OKTA_PAGE: usize = 100;
-/// Okta's default number of membership changes per group PATCH (simulator.md §B: 100–1000, default 100).
+/// Okta's default number of membership changes per group PATCH (docs/engines.md §B: 100–1000, default 100).
 pub const OKTA_DEFAULT_CHUNK: usize = 100;
 
-/// Entra's PATCH dialect (azure.md §2).
+/// Entra's PATCH dialect (docs/entra.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum EntraDialect {
@@ -53,7 +53,7 @@ pub enum EntraDialect {
     AadOptscim062020,
 }
 
-/// Okta's app kind (okta.md §2).
+/// Okta's app kind (docs/okta.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum OktaAppKind {
@@ -152,7 +152,7 @@ impl UserAttrs {
     }
 }
 
-/// A mapped user attribute, with the SCIM path Entra uses for it (azure.md §1–§2).
+/// A mapped user attribute, with the SCIM path Entra uses for it (docs/entra.md §1–§2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum UserAttr {
     /// `userName`.
@@ -343,7 +343,7 @@ impl Dialect {
         matches!(self, Dialect::Entra(_))
     }
 
-    /// The space encoding of filters on the wire (`+` for Entra, `%20` for Okta; azure.md §1, okta.md §2).
+    /// The space encoding of filters on the wire (`+` for Entra, `%20` for Okta; docs/entra.md §1, docs/okta.md §2).
     pub fn space_encoding(self) -> crate::profile::SpaceEncoding {
         match self {
             Dialect::Entra(_) => crate::profile::SpaceEncoding::Plus,
@@ -359,8 +359,8 @@ impl Dialect {
         }
     }
 
-    /// Lookup before create, on the matching attribute `userName`. Entra: `filter` only (azure.md §1 "Get User
-    /// by query"); Okta: `filter`, `startIndex=1`, `count=100` (okta.md §2 "Lookup before create").
+    /// Lookup before create, on the matching attribute `userName`. Entra: `filter` only (docs/entra.md §1 "Get User
+    /// by query"); Okta: `filter`, `startIndex=1`, `count=100` (docs/okta.md §2 "Lookup before create").
     pub fn user_lookup(self, user_name: &str) -> ScimRequest {
         let r = ScimRequest::new(Method::GET, "/Users".into()).query("filter", eq_filter("userName", user_name));
         match self {
@@ -369,8 +369,8 @@ impl Dialect {
         }
     }
 
-    /// POST /Users. Entra: externalId, `active`, `meta.resourceType`, `roles: []` (azure.md §1 body A).
-    /// Okta: placeholder `password`, `locale`, `groups: []` (okta.md §2 "Create user").
+    /// POST /Users. Entra: externalId, `active`, `meta.resourceType`, `roles: []` (docs/entra.md §1 body A).
+    /// Okta: placeholder `password`, `locale`, `groups: []` (docs/okta.md §2 "Create user").
     pub fn user_create(self, u: &UserAttrs) -> ScimRequest {
         let mut o = user_body(u);
         match self {
@@ -387,7 +387,7 @@ impl Dialect {
         ScimRequest::new(Method::POST, "/Users".into()).body(Value::Object(o))
     }
 
-    /// Whether a profile update first reads the user (Okta: GET /Users/{id}, then PUT its body; okta.md §2).
+    /// Whether a profile update first reads the user (Okta: GET /Users/{id}, then PUT its body; docs/okta.md §2).
     pub fn update_reads_first(self) -> bool {
         matches!(self, Dialect::Okta(_))
     }
@@ -395,10 +395,10 @@ impl Dialect {
     /// A profile update of the changed attributes `attrs` of `u` (`active` included or not).
     ///
     /// Entra default: one `Replace` per attribute, each with its path; `active` as `"True"`/`"False"`
-    /// (azure.md §2 default-mode multi-replace). Entra `aadOptscim062020`: value-filter paths as their own
-    /// `replace` ops, every other attribute in one path-less `replace` with dotted and URN keys (azure.md §2).
+    /// (docs/entra.md §2 default-mode multi-replace). Entra `aadOptscim062020`: value-filter paths as their own
+    /// `replace` ops, every other attribute in one path-less `replace` with dotted and URN keys (docs/entra.md §2).
     /// Okta (both kinds): PUT of the server's current body (`current`, from the preceding GET) with the source
-    /// attributes written over it, read-only fields echoed (okta.md §2 "Profile update").
+    /// attributes written over it, read-only fields echoed (docs/okta.md §2 "Profile update").
     pub fn user_update(self, id: &str, u: &UserAttrs, attrs: &[UserAttr], current: Option<&Value>) -> ScimRequest {
         match self {
             Dialect::Entra(EntraDialect::Default) => {
@@ -447,9 +447,9 @@ impl Dialect {
     }
 
     /// Soft delete or restore (`active` false/true) on unassignment, out-of-scope or reassignment.
-    /// Entra default: `Replace active "False"`; `aadOptscim062020`: `replace active false` (azure.md §2).
-    /// Okta OIN: path-less `replace {"active": false}` (okta.md §2 "Deactivate"); Okta AIW: PUT of the server's
-    /// body with `active` changed (okta.md §2: "AIW apps use PUT for everything").
+    /// Entra default: `Replace active "False"`; `aadOptscim062020`: `replace active false` (docs/entra.md §2).
+    /// Okta OIN: path-less `replace {"active": false}` (docs/okta.md §2 "Deactivate"); Okta AIW: PUT of the server's
+    /// body with `active` changed (docs/okta.md §2: "AIW apps use PUT for everything").
     pub fn user_set_active(self, id: &str, active: bool, current: Option<&Value>) -> ScimRequest {
         let req = |ops| ScimRequest::new(Method::PATCH, user_path(id)).body(patch(ops));
         match self {
@@ -474,8 +474,8 @@ impl Dialect {
         matches!(self, Dialect::Okta(OktaAppKind::Aiw))
     }
 
-    /// Hard delete. Entra: DELETE /Users/{id} (azure.md §1 "Delete User"; simulator.md §A: 30 days after soft
-    /// delete). Okta never deletes users (okta.md §2): `None`.
+    /// Hard delete. Entra: DELETE /Users/{id} (docs/entra.md §1 "Delete User"; docs/engines.md §A: 30 days after soft
+    /// delete). Okta never deletes users (docs/okta.md §2): `None`.
     pub fn user_delete(self, id: &str) -> Option<ScimRequest> {
         match self {
             Dialect::Entra(_) => Some(ScimRequest::new(Method::DELETE, user_path(id))),
@@ -484,7 +484,7 @@ impl Dialect {
     }
 
     /// The manager reference update Entra sends after the users exist: `Add` (or `add`) on the enterprise
-    /// `manager` path with the manager's id as a bare string (azure.md §2 "Manager"); removal is `Remove` on the
+    /// `manager` path with the manager's id as a bare string (docs/entra.md §2 "Manager"); removal is `Remove` on the
     /// path. Okta pushes no manager reference by default: `None`.
     pub fn manager_set(self, id: &str, manager_id: Option<&str>) -> Option<ScimRequest> {
         let path = format!("{ENTERPRISE}:manager");
@@ -500,8 +500,8 @@ impl Dialect {
         Some(ScimRequest::new(Method::PATCH, user_path(id)).body(patch(vec![op])))
     }
 
-    /// Group lookup by `displayName`. Entra always adds `excludedAttributes=members` (azure.md §1 "Get Group by
-    /// displayName"); Okta filters only when it does not know the id (simulator.md §B "Groups").
+    /// Group lookup by `displayName`. Entra always adds `excludedAttributes=members` (docs/entra.md §1 "Get Group by
+    /// displayName"); Okta filters only when it does not know the id (docs/engines.md §B "Groups").
     pub fn group_lookup(self, display_name: &str) -> ScimRequest {
         let r = ScimRequest::new(Method::GET, "/Groups".into());
         match self {
@@ -513,7 +513,7 @@ impl Dialect {
     }
 
     /// POST /Groups, created empty. Entra: the ADSCIM schema URN, externalId, `meta.resourceType` and no
-    /// `members` (azure.md §1 body B); Okta: `members: []` (okta.md §2 "Group push").
+    /// `members` (docs/entra.md §1 body B); Okta: `members: []` (docs/okta.md §2 "Group push").
     pub fn group_create(self, display_name: &str, external_id: &str) -> ScimRequest {
         let body = match self {
             Dialect::Entra(_) => json!({"schemas": [GROUP_SCHEMA, ENTRA_GROUP_SCHEMA], "externalId": external_id,
@@ -523,8 +523,8 @@ impl Dialect {
         ScimRequest::new(Method::POST, "/Groups".into()).body(body)
     }
 
-    /// A group rename. Entra: `Replace displayName` (azure.md §1 "Update Group [non-member]"). Okta OIN: the
-    /// rename op whose value carries `id` (okta.md §2). Okta AIW: PUT of the whole group (`members` given).
+    /// A group rename. Entra: `Replace displayName` (docs/entra.md §1 "Update Group [non-member]"). Okta OIN: the
+    /// rename op whose value carries `id` (docs/okta.md §2). Okta AIW: PUT of the whole group (`members` given).
     pub fn group_rename(self, id: &str, display_name: &str, members: &[Member]) -> ScimRequest {
         match self {
             Dialect::Entra(d) => {
@@ -543,10 +543,10 @@ impl Dialect {
     ///
     /// Entra: additions as one `Add` on `members` with a value list of `{"$ref": null, "value": id}` per request;
     /// removals as `Remove` with a value list (default) or one `remove` per member with `members[value eq "…"]`
-    /// (`aadOptscim062020`) (azure.md §1 and §2). Microsoft does not publish how many members one PATCH carries
-    /// (simulator.md §A); the simulator uses `chunk`.
+    /// (`aadOptscim062020`) (docs/entra.md §1 and §2). Microsoft does not publish how many members one PATCH carries
+    /// (docs/engines.md §A); the simulator uses `chunk`.
     /// Okta OIN: per chunk, the rename op, the removals as `members[value eq "…"]`, then one `add` with
-    /// `{value, display}` entries (okta.md §2 "membership", simulator.md §B "a rename PATCH accompanies every
+    /// `{value, display}` entries (docs/okta.md §2 "membership", docs/engines.md §B "a rename PATCH accompanies every
     /// membership update"). Okta AIW: one PUT of the whole group with its final `members` (`all_members`).
     pub fn membership_updates(
         self,
@@ -618,12 +618,12 @@ impl Dialect {
             .body(json!({"schemas": [GROUP_SCHEMA], "id": id, "displayName": display_name, "members": ms}))
     }
 
-    /// DELETE /Groups/{id} (azure.md §1; Okta only when the admin unlinks and deletes the pushed group).
+    /// DELETE /Groups/{id} (docs/entra.md §1; Okta only when the admin unlinks and deletes the pushed group).
     pub fn group_delete(self, id: &str) -> ScimRequest {
         ScimRequest::new(Method::DELETE, group_path(id))
     }
 
-    /// One page of an import or a read-back: `startIndex` (1-based) and `count` (okta.md §2 "Import paging").
+    /// One page of an import or a read-back: `startIndex` (1-based) and `count` (docs/okta.md §2 "Import paging").
     /// Entra's group reads exclude members; a reconciliation that needs them asks for them explicitly.
     pub fn page(self, collection: &str, start_index: usize, count: usize) -> ScimRequest {
         ScimRequest::new(Method::GET, format!("/{collection}"))

@@ -1,6 +1,6 @@
 //! Flows → scenario files: the one conversion `scimcheck record` and `scimcheck import --har` share.
 //!
-//! [`convert`] is pure. What it does, in order (research simulator.md §D "Normalisation a replayable scenario
+//! [`convert`] is pure. What it does, in order (docs/engines.md §D "Normalisation a replayable scenario
 //! needs"):
 //! 1. recognises the IdP and Entra's dialect ([`super::recognize`]);
 //! 2. splits the capture into provisioning flows: every request is tied to the resources it names (by server
@@ -139,7 +139,7 @@ impl Ex<'_> {
     }
 }
 
-/// `attr eq "value"` clauses of a filter (Okta and Entra only use `eq` and `and`: okta.md §2, azure.md §4).
+/// `attr eq "value"` clauses of a filter (Okta and Entra only use `eq` and `and`: docs/okta.md §2, docs/entra.md §4).
 fn eq_clauses(filter: &str) -> Vec<(String, String)> {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| {
@@ -538,7 +538,7 @@ fn apply_write(ex: &Ex<'_>, w: &mut Written) {
                         let mut v = v.cloned();
                         if p.to_ascii_lowercase().ends_with(":manager") {
                             // Entra sends the manager as a bare id or {"value": id}; it reads back as manager.value
-                            // (azure.md §2 "Manager").
+                            // (docs/entra.md §2 "Manager").
                             ptr.push_str("/value");
                             v = v.map(|x| x.get("value").cloned().unwrap_or(x));
                         }
@@ -895,7 +895,7 @@ impl Ctx<'_, '_> {
                 d.name = format!("{} (every page, following totalResults)", d.name);
                 let last = exs[i + n - 1];
                 d.note = format!(
-                    "{} Recorded as {n} page request(s) advancing startIndex by count (Okta's import rule, okta.md §2); \
+                    "{} Recorded as {n} page request(s) advancing startIndex by count (Okta's import rule, docs/okta.md §2); \
                      replayed as a loop that follows the responses.",
                     d.note
                 );
@@ -1012,13 +1012,13 @@ impl Ctx<'_, '_> {
         if let Some(d) = self.recognized.dialect {
             description.push(match d {
                 Dialect::Entra(EntraDialect::AadOptscim062020) => format!(
-                    "Entra PATCH dialect: {AAD_OPT_FLAG} (azure.md §2). The flag was removed from recorded queries; \
+                    "Entra PATCH dialect: {AAD_OPT_FLAG} (docs/entra.md §2). The flag was removed from recorded queries; \
                      replay with it on the base URI (`--base-url '<base>?{AAD_OPT_FLAG}'`) when the server keys on it."
                 ),
                 Dialect::Entra(EntraDialect::Default) => {
-                    "Entra PATCH dialect: default (capitalised ops, string booleans; azure.md §2).".into()
+                    "Entra PATCH dialect: default (capitalised ops, string booleans; docs/entra.md §2).".into()
                 }
-                Dialect::Okta(_) => format!("Dialect: {d} (okta.md §2)."),
+                Dialect::Okta(_) => format!("Dialect: {d} (docs/okta.md §2)."),
             });
         }
         if !credentials.is_empty() {

@@ -1,6 +1,6 @@
 //! `scimcheck import --har`: HAR 1.2 entries → [`Flow`]s, then the same conversion as `scimcheck record`.
 //!
-//! HAR 1.2 (research simulator.md §D, ahmadnassri/har-spec `versions/1.2.md`): `log.entries[]` with
+//! HAR 1.2 (docs/engines.md §D, ahmadnassri/har-spec `versions/1.2.md`): `log.entries[]` with
 //! `startedDateTime` (ISO 8601), `time` (ms), `request {method, url, headers[], cookies[], postData.text}` and
 //! `response {status, headers[], content {text, encoding}}`. The spec warns HAR files may hold sensitive data:
 //! credential headers and cookies are dropped here and their values only used to scrub what is written.

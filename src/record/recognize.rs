@@ -1,7 +1,7 @@
 //! Which IdP sent a capture, and in which dialect: the request shapes come from the one dialect definition
-//! ([`crate::idp::recognise`]); what only a whole capture shows is added here — the User-Agent (okta.md §2:
-//! `Okta SCIM Client 1.0.0`), Entra's `ADSCIMVersion` header (azure.md §3), the `aadOptscim062020` flag in the
-//! query (azure.md §2) and how spaces are encoded in filters (`+` for Entra, azure.md §1; `%20` for Okta, okta.md §2).
+//! ([`crate::idp::recognise`]); what only a whole capture shows is added here — the User-Agent (docs/okta.md §2:
+//! `Okta SCIM Client 1.0.0`), Entra's `ADSCIMVersion` header (docs/entra.md §3), the `aadOptscim062020` flag in the
+//! query (docs/entra.md §2) and how spaces are encoded in filters (`+` for Entra, docs/entra.md §1; `%20` for Okta, docs/okta.md §2).
 //!
 //! Each clue adds to a dialect's score; the IdP with the larger total wins, then its best-scoring dialect when
 //! the clues tell its variants apart. Every clue is kept as evidence for the scenario's description.
@@ -22,7 +22,7 @@ pub struct Recognized {
     pub evidence: Vec<String>,
 }
 
-/// The query flag that switches Entra to the RFC-compliant PATCH dialect (azure.md §2).
+/// The query flag that switches Entra to the RFC-compliant PATCH dialect (docs/entra.md §2).
 pub const AAD_OPT_FLAG: &str = "aadOptscim062020";
 
 const DIALECTS: [Dialect; 4] = [
@@ -68,20 +68,20 @@ pub fn recognize(flows: &[Flow], choice: IdpChoice) -> Recognized {
         }
         if f.request_header("adscimversion").is_some() {
             entra_only += 5;
-            note("`ADSCIMVersion` header (azure.md §3)".into());
+            note("`ADSCIMVersion` header (docs/entra.md §3)".into());
         }
         let params = decode_query(&f.query);
         if params.iter().any(|(k, _)| k == AAD_OPT_FLAG) {
             scores[at(Dialect::Entra(EntraDialect::AadOptscim062020))] += 10;
-            note(format!("`{AAD_OPT_FLAG}` in the query (azure.md §2)"));
+            note(format!("`{AAD_OPT_FLAG}` in the query (docs/entra.md §2)"));
         }
         if params.iter().any(|(k, _)| k == "filter") {
             if f.query.contains('+') {
                 entra_only += 1;
-                note("`+` for spaces in filters (azure.md §1)".into());
+                note("`+` for spaces in filters (docs/entra.md §1)".into());
             } else if f.query.contains("%20") {
                 okta_only += 1;
-                note("`%20` for spaces in filters (okta.md §2)".into());
+                note("`%20` for spaces in filters (docs/okta.md §2)".into());
             }
         }
         let Some(m) = method(&f.method) else { continue };

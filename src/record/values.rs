@@ -1,7 +1,7 @@
 //! IdP-generated values → variables with generators of the same shape.
 //!
 //! A recorded userName, e-mail, name, externalId GUID or Okta placeholder password would collide with the
-//! recorded data on a second replay, and is often personal data (research simulator.md §D.3, §D.10). Each
+//! recorded data on a second replay, and is often personal data (docs/engines.md §D.3, §D.10). Each
 //! distinct value becomes a variable: first the atoms (GUIDs, Okta ids, passwords, given and family names) get
 //! a generator of their shape, then values built from atoms (`Tina Erickson`, `tina.erickson@example.com`,
 //! `Test_User_<guid>`) become templates over those variables, so a replay keeps the relationships the IdP's

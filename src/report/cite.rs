@@ -1,6 +1,6 @@
 //! Public links for the sources scenarios cite: RFC sections, GitHub issues and documents, Microsoft Q&A threads.
 //!
-//! Only what the text names unambiguously becomes a link; anything else (research notes, unnamed exports) stays
+//! Only what the text names unambiguously becomes a link; anything else (notes without a link, unnamed exports) stays
 //! plain text.
 
 use std::sync::OnceLock;
@@ -73,6 +73,6 @@ mod tests {
             ]
         );
         assert_eq!(l[2].label, "RFC 7643 §4.1.1");
-        assert!(links("research okta.md §2 'Group push'").is_empty());
+        assert!(links("docs/okta.md §2 'Group push'").is_empty());
     }
 }

@@ -1,8 +1,8 @@
 //! The provisioning engine: sends the IdP's requests for each cycle, bounded in concurrency and rate, with the
 //! IdP's retry rules, and remembers what it provisioned (the target ids and the last state it pushed), as the
-//! real engines do (simulator.md §A "cache target id", §B "link").
+//! real engines do (docs/engines.md §A "cache target id", §B "link").
 //!
-//! Retry rules (simulator.md §A "Errors, escrow, quarantine", §B "429"):
+//! Retry rules (docs/engines.md §A "Errors, escrow, quarantine", §B "429"):
 //! - 429 with `Retry-After` (seconds or an HTTP-date): Entra pauses the whole job for that long and retries only
 //!   the failed request; Okta pauses the task: first wait = `Retry-After` (5 min without one), then doubling,
 //!   at most 10 attempts, then the task fails. Entra without `Retry-After` treats the 429 as a failure.
@@ -217,7 +217,7 @@ impl OpKind {
     }
 
     /// Reference updates (manager, members) do not count towards Entra's escrow proportion
-    /// (simulator.md §A: "reference failures like manager/member excluded").
+    /// (docs/engines.md §A: "reference failures like manager/member excluded").
     pub fn is_reference(self) -> bool {
         matches!(self, OpKind::ManagerUpdate | OpKind::GroupMembers)
     }
@@ -587,7 +587,7 @@ impl Http {
                     let what = format!("{} {}", req.method.as_str(), req.path);
                     self.announcer.announce(until, wait, &what, given, cap);
                     if self.opts.dialect.is_entra() {
-                        // Entra pauses the whole job (simulator.md §A "429").
+                        // Entra pauses the whole job (docs/engines.md §A "429").
                         let mut p = self.paused_until.lock().expect("not poisoned");
                         *p = Some(p.map_or(until, |t| t.max(until)));
                     }
@@ -818,7 +818,7 @@ impl Engine {
     /// Whether the engine ever provisioned user `i`: a create, or a lookup that found it, was acknowledged in
     /// some cycle (it may have been deleted since). A user whose create failed and that then left scope was
     /// never provisioned, and the engine will not provision it: both engines only disable or delete users they
-    /// provisioned (simulator.md "Deprovisioning").
+    /// provisioned (docs/engines.md "Deprovisioning").
     pub fn ever_provisioned(&self, i: u32) -> bool {
         self.ever_provisioned.get(i as usize).is_some_and(|b| *b)
     }
@@ -829,8 +829,8 @@ impl Engine {
     }
 
     async fn test_connection(&self) {
-        // Entra: a filter on the matching attribute with a random GUID, expecting an empty list (azure.md §3);
-        // Okta: GET /Users?startIndex=1&count=2 (okta.md §2 "Test API Credentials").
+        // Entra: a filter on the matching attribute with a random GUID, expecting an empty list (docs/entra.md §3);
+        // Okta: GET /Users?startIndex=1&count=2 (docs/okta.md §2 "Test API Credentials").
         let req = match self.dialect() {
             Dialect::Entra(_) => self.dialect().user_lookup(&uuid::Uuid::new_v4().to_string()),
             Dialect::Okta(_) => self.dialect().page("Users", 1, 2),
@@ -956,7 +956,7 @@ impl Engine {
                         }
                         return (g, Err(()));
                     }
-                    // Entra looks the group up first (azure.md §1); Okta creates and links on a conflict.
+                    // Entra looks the group up first (docs/entra.md §1); Okta creates and links on a conflict.
                     if d.is_entra() {
                         let found = http.send(OpKind::GroupLookup, obj, &d.group_lookup(&name)).await;
                         if !found.ok() {
@@ -997,7 +997,7 @@ impl Engine {
         for i in 0..model.users.len() {
             let Some(p) = &self.users[i] else { continue };
             let want = model.expected_manager(i as u32).unwrap_or(NO_MANAGER);
-            // A manager the engine has not provisioned yet waits for a later cycle (simulator.md §A "Manager").
+            // A manager the engine has not provisioned yet waits for a later cycle (docs/engines.md §A "Manager").
             let want_id = match want {
                 NO_MANAGER => None,
                 m => match &self.users[m as usize] {
@@ -1043,7 +1043,7 @@ impl Engine {
             users[u as usize].as_ref().map(|p| Member { id: p.id.clone(), display: p.attrs.user_name.clone() })
         };
         // Every request of every group goes into one stream, so chunks of one group run concurrently (as
-        // Entra's engine does after a group's GET: simulator.md §A "Concurrency").
+        // Entra's engine does after a group's GET: docs/engines.md §A "Concurrency").
         let mut jobs: Vec<MemberJob> = Vec::new();
         for g in 0..model.groups.len() {
             let Some(p) = &self.groups[g] else { continue };
@@ -1132,7 +1132,7 @@ impl Engine {
     }
 
     /// Okta's import: GET /Users and /Groups with `startIndex` and `count=100` until `totalResults`
-    /// (okta.md §2 "Import paging").
+    /// (docs/okta.md §2 "Import paging").
     /// Okta's import of both collections; returns the paging defect that stopped it, if any
     /// ([`super::import_paging`]).
     async fn import(&self, n: u16, objects: usize) -> Option<String> {
@@ -1185,7 +1185,7 @@ async fn user_job(http: &Http, job: UserJob) -> UserResult {
         UserJob::Provision { i, attrs, known, lookup_name } => {
             let obj = ObjRef::User(i);
             // Okta updates linked users by id (GET then PUT); Entra queries the matching attribute first
-            // (simulator.md §A "a GET always precedes POST/PATCH/DELETE").
+            // (docs/engines.md §A "a GET always precedes POST/PATCH/DELETE").
             let (id, current) = match (&known, d) {
                 (Some(p), Dialect::Okta(_)) => (Some(p.id.clone()), None),
                 _ => {

@@ -164,6 +164,6 @@ pub fn default_chunk(_d: Dialect) -> usize {
     crate::idp::OKTA_DEFAULT_CHUNK
 }
 
-/// The default per-request timeout: Okta's 60 s (okta.md §3). Entra publishes none (simulator.md §E) and gets
+/// The default per-request timeout: Okta's 60 s (docs/okta.md §3). Entra publishes none (docs/engines.md §E) and gets
 /// the same.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);

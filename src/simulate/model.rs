@@ -76,7 +76,7 @@ pub struct SourceGroup {
 pub enum IdStyle {
     /// Entra objectId: a GUID.
     Guid,
-    /// Okta user id: `00u` and 17 base-62 characters (okta.md §2 create body).
+    /// Okta user id: `00u` and 17 base-62 characters (docs/okta.md §2 create body).
     Okta,
 }
 
@@ -552,7 +552,7 @@ impl Model {
                 Some(Change { kind, user: Some(i), group: None })
             }
             ChangeKind::HardDelete => {
-                // Hard delete follows a soft delete (simulator.md §A: 30 days after it).
+                // Hard delete follows a soft delete (docs/engines.md §A: 30 days after it).
                 let i = self.random_user(|u| !u.assigned && u.ever_assigned && !u.deleted)?;
                 self.users[i as usize].deleted = true;
                 for g in &mut self.groups {

@@ -325,7 +325,7 @@ fn s(v: Option<&Value>) -> Option<String> {
 /// (objects of other origin are counted in `strangers`), with `--strict-extra` all of them.
 /// `ever_provisioned(i)` says whether the engine ever provisioned model user `i`. A user out of scope
 /// (unassigned or deleted) that it never provisioned (its create failed, then it left scope) is not judged:
-/// the engine neither creates nor disables it (simulator.md "Deprovisioning"), and a server may hold it if it
+/// the engine neither creates nor disables it (docs/engines.md "Deprovisioning"), and a server may hold it if it
 /// applied a create it answered with an error. At most `max_listed` differences are listed; `drift` counts
 /// them all.
 pub async fn reconcile(
@@ -421,7 +421,7 @@ pub async fn reconcile(
             unverified += 1;
             continue;
         }
-        // Okta never deletes users (okta.md §2): a deleted source user stays on the server, inactive.
+        // Okta never deletes users (docs/okta.md §2): a deleted source user stays on the server, inactive.
         let expected = u.ever_assigned && (!u.deleted || !deletes_users);
         let obj = ObjRef::User(i as u32);
         let id_at = |k: usize| server_users[k].id.clone();
@@ -456,7 +456,7 @@ pub async fn reconcile(
         if u.deleted {
             attrs.active = false;
         }
-        // A user out of scope is disabled and then left alone (simulator.md "Deprovisioning": "unassigned users
+        // A user out of scope is disabled and then left alone (docs/engines.md "Deprovisioning": "unassigned users
         // are disabled then unmanaged"): what changed in the source before its disable is not pushed, so only
         // `active` is compared.
         for (a, got) in UserAttr::ALL.into_iter().zip(&su.attrs) {
@@ -477,7 +477,7 @@ pub async fn reconcile(
             }
         }
     }
-    // Managers (Entra sends them; Okta's default mapping does not: okta.md §2).
+    // Managers (Entra sends them; Okta's default mapping does not: docs/okta.md §2).
     if d.is_entra() && users_read {
         let by_id: HashMap<&str, usize> =
             server_users.iter().enumerate().filter_map(|(k, u)| u.id.as_deref().map(|id| (id, k))).collect();

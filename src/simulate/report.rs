@@ -64,7 +64,7 @@ pub fn latency_over_time(per_second: &[hdrhistogram::Histogram<u32>]) -> Vec<Lat
         .collect()
 }
 
-/// Whether Entra's engine would have quarantined the job, and why (simulator.md §A "Errors, escrow, quarantine").
+/// Whether Entra's engine would have quarantined the job, and why (docs/engines.md §A "Errors, escrow, quarantine").
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Quarantine {
@@ -74,7 +74,7 @@ pub struct Quarantine {
     pub reason: String,
 }
 
-/// Escrow thresholds of Entra's engine (ED:application-provisioning-quarantine-status, simulator.md §A).
+/// Escrow thresholds of Entra's engine (ED:application-provisioning-quarantine-status, docs/engines.md §A).
 pub mod escrow {
     /// Evaluation starts at this many failures.
     pub const EVALUATION_STARTS: u64 = 5_000;

@@ -1,6 +1,6 @@
 //! Faults the Okta scenario library exists to catch (see `scenarios/okta/faults.json` and the table in
 //! `scenarios/okta/README.md`). Each one is a single, minimal misbehaviour that real SCIM servers have shown
-//! against Okta (research: `okta.md` §3 and §4) or that breaks an Okta flow outright.
+//! against Okta (`docs/okta.md` §3 and §4) or that breaks an Okta flow outright.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};

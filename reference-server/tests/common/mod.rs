@@ -154,7 +154,7 @@ impl Server {
     }
 }
 
-/// Okta's create-user body (okta.md §2).
+/// Okta's create-user body (docs/okta.md §2).
 pub fn okta_user(user_name: &str) -> Value {
     let local = user_name.split('@').next().unwrap_or(user_name);
     json!({
