@@ -132,20 +132,8 @@ mod tests {
 
     fn step_result(name: &str, verdict: StepVerdict, error: Option<&str>) -> crate::runner::StepResult {
         crate::runner::StepResult {
-            name: name.into(),
-            level: crate::scenario::Level::Must,
-            kind: crate::scenario::Kind::Rfc,
-            note: None,
-            verdict,
-            basis: None,
-            failures: vec![],
-            observations: vec![],
             error: error.map(str::to_string),
-            known_deviation: None,
-            request: None,
-            response: None,
-            duration_ms: 0.0,
-            http_ms: 0.0,
+            ..crate::runner::StepResult::new(name, crate::scenario::Level::Must, crate::scenario::Kind::Rfc, verdict)
         }
     }
 

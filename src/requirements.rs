@@ -101,11 +101,7 @@ impl IdpRequirement {
     pub fn failure(&self) -> ScenarioResult {
         let basis = Basis::Required(self.source.to_string());
         let step = StepResult {
-            name: format!("ServiceProviderConfig declares {} supported", self.feature.as_str()),
-            level: Level::Must,
-            kind: Kind::Interop,
             note: Some(self.cause()),
-            verdict: StepVerdict::Fail,
             basis: Some(basis.clone()),
             failures: vec![Failure {
                 check: format!("ServiceProviderConfig {}.supported", self.feature.as_str()),
@@ -114,13 +110,12 @@ impl IdpRequirement {
                 basis: Some(basis),
                 level: None,
             }],
-            observations: vec![],
-            error: None,
-            known_deviation: None,
-            request: None,
-            response: None,
-            duration_ms: 0.0,
-            http_ms: 0.0,
+            ..StepResult::new(
+                format!("ServiceProviderConfig declares {} supported", self.feature.as_str()),
+                Level::Must,
+                Kind::Interop,
+                StepVerdict::Fail,
+            )
         };
         ScenarioResult {
             id: self.id(),

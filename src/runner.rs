@@ -175,6 +175,29 @@ pub struct StepResult {
     pub http_ms: f64,
 }
 
+impl StepResult {
+    /// A result named `name` at `level` and `kind` with `verdict`, and nothing else yet: no basis, failures,
+    /// observations, error, request, response or timing. Callers fill in what they know with struct update syntax.
+    pub fn new(name: impl Into<String>, level: Level, kind: Kind, verdict: StepVerdict) -> StepResult {
+        StepResult {
+            name: name.into(),
+            level,
+            kind,
+            note: None,
+            verdict,
+            basis: None,
+            failures: vec![],
+            observations: vec![],
+            error: None,
+            known_deviation: None,
+            request: None,
+            response: None,
+            duration_ms: 0.0,
+            http_ms: 0.0,
+        }
+    }
+}
+
 /// Verdict of one scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -879,22 +902,8 @@ impl Runner {
             let mut req = self.bare(&resolved, &profile, Method::DELETE, path);
             let outcome = self.send(&resolved, &profile, &req).await;
             redactor.scrub_request(&mut req);
-            let mut r = StepResult {
-                name: "cleanup".into(),
-                level: s.level,
-                kind: s.kind,
-                note: None,
-                verdict: StepVerdict::Pass,
-                basis: None,
-                failures: vec![],
-                observations: vec![],
-                error: None,
-                known_deviation: None,
-                request: Some(req),
-                response: None,
-                duration_ms: 0.0,
-                http_ms: 0.0,
-            };
+            let mut r =
+                StepResult { request: Some(req), ..StepResult::new("cleanup", s.level, s.kind, StepVerdict::Pass) };
             match outcome {
                 Ok(mut obs) => {
                     redactor.scrub_observed(&mut obs);
@@ -1267,20 +1276,10 @@ impl Runner {
 
 fn not_run(step: &Step, level: Level, why: String) -> StepResult {
     StepResult {
-        name: step.name.clone(),
-        level,
-        kind: Kind::Rfc,
         note: step.note.clone(),
-        verdict: StepVerdict::NotRun,
         basis: step.basis.clone(),
-        failures: vec![],
-        observations: vec![],
         error: Some(why),
-        known_deviation: None,
-        request: None,
-        response: None,
-        duration_ms: 0.0,
-        http_ms: 0.0,
+        ..StepResult::new(step.name.clone(), level, Kind::Rfc, StepVerdict::NotRun)
     }
 }
 

@@ -34,20 +34,8 @@ mod tests {
 
     fn step(verdict: StepVerdict) -> StepResult {
         StepResult {
-            name: "Fixture: create user alice".into(),
-            level: Level::Must,
-            kind: Kind::Rfc,
-            note: None,
-            verdict,
-            basis: None,
             failures: vec![Failure::new("status", "201", "400")],
-            observations: vec![],
-            error: None,
-            known_deviation: None,
-            request: None,
-            response: None,
-            duration_ms: 0.0,
-            http_ms: 0.0,
+            ..StepResult::new("Fixture: create user alice", Level::Must, Kind::Rfc, verdict)
         }
     }
 
