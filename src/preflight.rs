@@ -201,6 +201,9 @@ pub fn transport_failure(url: &str, e: &reqwest::Error, timeout: Duration) -> Fa
     if let Some(hint) = hints::plain_http(url, &all) {
         return Failure { cause: Cause::Tls, message: format!("TLS with {host} failed: {hint}") };
     }
+    if let Some(hint) = hints::closed_during_handshake(url, &all) {
+        return Failure { cause: Cause::Tls, message: format!("TLS with {host} failed: {hint}") };
+    }
     let tls = ["certificate", "tls", "handshake", "invalidcertificate", "unknownissuer", "peer"]
         .iter()
         .any(|w| all.contains(w));

@@ -78,6 +78,31 @@ async fn https_to_a_plain_http_port_says_to_use_http() {
 }
 
 #[tokio::test]
+async fn https_to_a_plain_http_server_that_hangs_up_says_to_try_http() {
+    // a plain-HTTP server in python's http.server style: it reads the TLS hello as a bad request line and closes
+    // the connection without answering, so the TLS client sees an end of file during the handshake
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepting = tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            drop(stream);
+        }
+    });
+    let dir = TempDir::new();
+    let base = format!("https://127.0.0.1:{port}/scim");
+    let (code, _, stderr) = output(scimcheck_in(&dir.0, &["run", "--base-url", &base])).await;
+    accepting.abort();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("closed the connection during the TLS handshake"), "{stderr}");
+    assert!(stderr.contains(&format!("try http:// in the base URL (http://127.0.0.1:{port}/scim)")), "{stderr}");
+    assert!(!stderr.contains("--ca-cert"), "{stderr}");
+}
+
+#[tokio::test]
 async fn a_url_without_a_scheme_says_so_with_the_fix() {
     let dir = TempDir::new();
     let (code, _, stderr) = output(scimcheck_in(&dir.0, &["run", "--base-url", "localhost:8080/scim/v2"])).await;

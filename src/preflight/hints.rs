@@ -54,6 +54,25 @@ pub fn plain_http(url: &str, chain_lowercase: &str) -> Option<String> {
     ))
 }
 
+/// A transport error chain (lowercased) that shows the server closing the connection during the TLS handshake
+/// without a TLS alert (an end of file where the server's `ServerHello` should be): what a plain-HTTP server does
+/// when it reads the client's TLS hello as a malformed request and hangs up (python's `http.server`, many
+/// frameworks' development servers). A TLS server refusing a handshake sends an alert first (RFC 8446 §6.2), so
+/// the hint names plain HTTP rather than certificates. `None` for an `http://` URL or another error.
+pub fn closed_during_handshake(url: &str, chain_lowercase: &str) -> Option<String> {
+    let eof = chain_lowercase.contains("eof") || chain_lowercase.contains("unexpectedeof");
+    let handshake = chain_lowercase.contains("handshake") || chain_lowercase.contains("tls");
+    if !url.to_ascii_lowercase().starts_with("https://") || !(eof && handshake) {
+        return None;
+    }
+    let http = format!("http://{}", &url["https://".len()..]);
+    let base = http.split("/Users?").next().unwrap_or(&http).to_string();
+    Some(format!(
+        "the server closed the connection during the TLS handshake without a TLS alert, as a server speaking plain \
+         HTTP on this port does: try http:// in the base URL ({base}), or the port where it speaks HTTPS"
+    ))
+}
+
 /// An `Authorization` value in which the scheme is doubled (`Bearer Bearer …`, from `--token "Bearer …"`): the
 /// hint to give the bare token.
 pub fn doubled_prefix(authorization: &str) -> Option<String> {
@@ -97,6 +116,15 @@ mod tests {
         assert!(p.contains("plain HTTP") && p.contains("http://127.0.0.1:8080/v2)"), "{p}");
         assert_eq!(plain_http("http://h/Users", "invalidcontenttype"), None);
         assert_eq!(plain_http("https://h/Users", "unknownissuer"), None);
+
+        let c = closed_during_handshake(
+            "https://h:8000/v2/Users?startIndex=1",
+            "client error (connect): tls handshake eof",
+        )
+        .unwrap();
+        assert!(c.contains("plain HTTP") && c.contains("try http:// in the base URL (http://h:8000/v2)"), "{c}");
+        assert_eq!(closed_during_handshake("http://h/Users", "tls handshake eof"), None);
+        assert_eq!(closed_during_handshake("https://h/Users", "invalid peer certificate: unknownissuer"), None);
 
         assert!(doubled_prefix("Bearer Bearer abc").unwrap().contains("give the bare token"));
         assert!(doubled_prefix("bearer BEARER abc").is_some());
