@@ -6,6 +6,13 @@
 //! answered `text/html` is another. The shape keeps what tells causes apart (a status, a media type without its
 //! parameters, an object's keys) and drops what differs from request to request (ids, numbers, cut text).
 //! Causes are ranked by the scenarios they affect, so the vendor fixes the one defect behind 27 failures first.
+//!
+//! A refused request is one server defect however many documents say it should succeed: a server refusing every
+//! path-less PATCH operation fails RFC steps citing §3.5.2.1 and §3.5.2.3, Okta's deactivation and Entra's
+//! updates, all with the same answer. So a failed `status` check is grouped by the shape of the server's answer
+//! alone — the method it refused, the status code, the `scimType` and the shape of the `detail` (RFC 7644 §3.12) —
+//! and its cause lists every rule the refused steps cite ([`Cause::rule`]). Every other check is grouped by check,
+//! rule and shape.
 //! A cause is marked with the IdPs whose scenarios hit it (`okta`, `azure`); one only `rfc` scenarios hit is
 //! RFC-only: no IdP's provisioning is known to depend on it.
 
@@ -30,7 +37,8 @@ pub struct Cause {
     /// The rule it enforces: the first RFC section the check's basis (or its step's) cites (`RFC 7644 §3.1`);
     /// for a basis that cites no RFC, the IdP whose behaviour it states (`Okta requirement`, `Entra ID
     /// requirement`), the example's `basis` giving the sentence; empty for the runner's own checks (captures,
-    /// transport errors).
+    /// transport errors). For a refused request (a `status` cause) every distinct rule its steps cite, RFC
+    /// sections first, joined by `; ` (`RFC 7644 §3.5.2.1; RFC 7644 §3.5.2.3; Okta requirement`).
     pub rule: String,
     /// The shape of the actual value shared by every failure of this cause (`application/json`, `400`,
     /// `an object with keys detail, status`).
@@ -75,6 +83,22 @@ struct Hit<'a> {
     basis: String,
     actual: &'a str,
     expected: &'a str,
+    /// For a failed `status` check: the shape of the refusal ([`refusal_shape`]), which alone keys its cause.
+    refusal: Option<String>,
+}
+
+/// The shape of a server's answer that failed a `status` check: the request's method, the status code, the
+/// `scimType` and the shape of the `detail` of a SCIM error body (RFC 7644 §3.12), e.g. `400 noTarget (detail:
+/// every operation needs a path) to PATCH`. What differs from request to request (ids, quoted values, numbers)
+/// is dropped as in [`shape`].
+fn refusal_shape(step: &StepResult, actual: &str) -> String {
+    let code = shape("status", actual);
+    let method = step.request.as_ref().map(|r| format!(" to {}", r.method.as_str())).unwrap_or_default();
+    let body = step.response.as_ref().and_then(|r| r.json());
+    let field = |name: &str| body.and_then(|b| b.get(name)).and_then(serde_json::Value::as_str);
+    let scim_type = field("scimType").map(|t| format!(" {t}")).unwrap_or_default();
+    let detail = field("detail").map(|d| format!(" (detail: {})", shape("detail", d))).unwrap_or_default();
+    format!("{code}{scim_type}{detail}{method}")
 }
 
 /// The failed checks of a step: its failures (not its observations, which never fail a run), or its transport
@@ -100,6 +124,7 @@ fn hits(idp: Idp, kind: Kind, step: &StepResult) -> Vec<Hit<'_>> {
                     basis: cut(citation),
                     actual: &f.actual,
                     expected: &f.expected,
+                    refusal: (f.check == "status").then(|| refusal_shape(step, &f.actual)),
                 }
             })
             .collect(),
@@ -109,6 +134,7 @@ fn hits(idp: Idp, kind: Kind, step: &StepResult) -> Vec<Hit<'_>> {
             basis: String::new(),
             actual: step.error.as_deref().unwrap_or("error"),
             expected: "an answer",
+            refusal: None,
         }],
         _ => vec![],
     }
@@ -121,10 +147,14 @@ pub fn causes(results: &[ScenarioResult]) -> Vec<Cause> {
     for r in results {
         for step in &r.steps {
             for h in hits(r.idp, step.kind, step) {
-                let key = (h.check.clone(), h.rule.clone(), shape(&h.check, h.actual));
+                // a refusal is keyed by its shape alone: one defect, whichever rules its steps cite
+                let key = match &h.refusal {
+                    Some(refusal) => (h.check.clone(), String::new(), refusal.clone()),
+                    None => (h.check.clone(), h.rule.clone(), shape(&h.check, h.actual)),
+                };
                 let c = by.entry(key.clone()).or_insert_with(|| Cause {
                     check: key.0.clone(),
-                    rule: key.1.clone(),
+                    rule: h.rule.clone(),
                     shape: key.2.clone(),
                     level: step.level,
                     scenarios: 0,
@@ -142,6 +172,9 @@ pub fn causes(results: &[ScenarioResult]) -> Vec<Cause> {
                 });
                 c.steps += 1;
                 c.level = c.level.min(step.level);
+                if h.refusal.is_some() && !h.rule.is_empty() && !c.rule.split("; ").any(|r| r == h.rule) {
+                    c.rule = join_rules(&c.rule, &h.rule);
+                }
                 if !c.scenario_ids.contains(&r.id) {
                     c.scenario_ids.push(r.id.clone());
                 }
@@ -216,6 +249,15 @@ pub fn shape(check: &str, actual: &str) -> String {
     }
 }
 
+/// `rules` (`; `-separated) with `more` added: distinct, RFC sections first, then the IdPs' requirements, each
+/// group sorted.
+fn join_rules(rules: &str, more: &str) -> String {
+    let mut all: Vec<&str> = rules.split("; ").filter(|r| !r.is_empty()).chain([more]).collect();
+    all.sort_by_key(|r| (!r.starts_with("RFC"), *r));
+    all.dedup();
+    all.join("; ")
+}
+
 fn cut(s: &str) -> String {
     match s.char_indices().nth(KEEP) {
         Some((i, _)) => format!("{}…", &s[..i]),
@@ -285,6 +327,15 @@ mod tests {
         );
         assert_ne!(shape("/x", "absent"), shape("/x", "present"));
         assert!(shape("/x", &"x".repeat(300)).chars().count() <= 81);
+    }
+
+    #[test]
+    fn a_refusal_lists_every_rule_its_steps_cite_rfc_first() {
+        let r = join_rules("", "Okta requirement");
+        let r = join_rules(&r, "RFC 7644 §3.5.2.3");
+        let r = join_rules(&r, "RFC 7644 §3.5.2.1");
+        let r = join_rules(&r, "Okta requirement");
+        assert_eq!(r, "RFC 7644 §3.5.2.1; RFC 7644 §3.5.2.3; Okta requirement");
     }
 
     #[test]
