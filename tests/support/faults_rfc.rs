@@ -418,7 +418,7 @@ fn empty_operations_clear_attributes(seen: &Seen) -> Before {
     }
     Before::Rewrite(json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "remove", "path": "nickName"}, {"op": "remove", "path": "displayName"}]
+        "Operations": [{"op": "remove", "path": "name"}]
     }))
 }
 
