@@ -575,3 +575,57 @@ fn sort_is_judged_only_where_the_server_clearly_declares_it() {
     assert_eq!(caps(Some(json!({"Patch": {"Supported": "true"}}))).supports(Feature::Patch), Some(true));
     assert_eq!(caps(Some(json!({}))).supports(Feature::Patch), None);
 }
+
+/// Issue 20, item 8, over the whole library: every scenario that sorts (`sortBy`) is skipped on a server that does
+/// not clearly declare `sort.supported: true`, in any shape (RFC 7643 §5, RFC 7644 §3.4.2.3: sorting is OPTIONAL);
+/// and no step judges the storage order of a list it did not sort. An assertion on a position of `Resources`
+/// compares a value there only when the step sorts, pins `totalResults` to 1 (the position is the only result),
+/// judges it only while `totalResults` is unchanged (`when`: a comparison between pages of one collection), or
+/// rests on an IdP's own documented requirement (Okta's import needs a stable order, docs/okta.md §2). Checks of
+/// presence or type (`notEmpty`, `isNumber`…) hold for any element and need none of these.
+#[test]
+fn no_scenario_judges_storage_order_and_sorting_needs_a_clear_declaration() {
+    use scimcheck::runner::Capabilities;
+    use scimcheck::scenario::Basis;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let all = scenario::load_dir(&root).unwrap_or_else(|e| panic!("{}", e.len()));
+    let positional = regex::Regex::new(r"^/Resources/\d+(/|$)").unwrap();
+    let presence = ["exists", "absent", "notEmpty", "isNumber", "isString", "isArray", "isBoolean"];
+    let caps = |spc: serde_json::Value| Capabilities { service_provider_config: Some(spc), ..Default::default() };
+    let mut sorting = 0;
+    for s in &all {
+        let sorts = |st: &scenario::Step| st.request.query.0.iter().any(|(k, _)| k.eq_ignore_ascii_case("sortBy"));
+        if s.steps.iter().any(sorts) {
+            sorting += 1;
+            for spc in [json!({"sort": false}), json!({"sort": {"supported": "false"}}), json!({"sort": {}}), json!({})]
+            {
+                let reason = caps(spc.clone()).skip_reason(s);
+                assert!(
+                    reason.as_deref().is_some_and(|r| r.contains("sort")),
+                    "{}: judged with {spc}: {reason:?}",
+                    s.id
+                );
+            }
+        }
+        for st in &s.steps {
+            let pins_one = st.expect.body.iter().any(|a| a.pointer == "/totalResults" && a.equals == Some(json!(1)));
+            let idp_requirement = matches!(st.basis, Some(Basis::Required(_))) && s.idp != scenario::Idp::Rfc;
+            for a in &st.expect.body {
+                if !positional.is_match(&a.pointer) || sorts(st) || pins_one || idp_requirement {
+                    continue;
+                }
+                let v = serde_json::to_value(a).unwrap();
+                let only_presence = presence.iter().any(|k| v.get(*k).is_some());
+                let while_unchanged = a.when.as_ref().is_some_and(|w| w.pointer == "/totalResults");
+                assert!(
+                    only_presence || while_unchanged,
+                    "{} step \"{}\": {} judges the order of a list it did not sort",
+                    s.id,
+                    st.name,
+                    v
+                );
+            }
+        }
+    }
+    assert!(sorting >= 1, "the library sorts somewhere");
+}
