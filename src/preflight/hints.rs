@@ -60,9 +60,9 @@ pub fn plain_http(url: &str, chain_lowercase: &str) -> Option<String> {
 /// frameworks' development servers). A TLS server refusing a handshake sends an alert first (RFC 8446 §6.2), so
 /// the hint names plain HTTP rather than certificates. `None` for an `http://` URL or another error.
 pub fn closed_during_handshake(url: &str, chain_lowercase: &str) -> Option<String> {
-    let eof = chain_lowercase.contains("eof") || chain_lowercase.contains("unexpectedeof");
+    let eof = chain_lowercase.contains("eof");
     let handshake = chain_lowercase.contains("handshake") || chain_lowercase.contains("tls");
-    if !url.to_ascii_lowercase().starts_with("https://") || !(eof && handshake) {
+    if !(url.to_ascii_lowercase().starts_with("https://") && eof && handshake) {
         return None;
     }
     let http = format!("http://{}", &url["https://".len()..]);
