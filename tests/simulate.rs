@@ -86,6 +86,29 @@ fn summary(r: &SimReport) -> String {
     r.human()
 }
 
+/// A user-only server (no Group resource type, no enterprise extension in `/ResourceTypes`, RFC 7643 §6): the
+/// simulator reads discovery before provisioning and sends neither a `/Groups` request nor an enterprise
+/// attribute (each would be refused and counted), reconciles cleanly, and says once what it left out.
+#[tokio::test]
+async fn a_user_only_server_gets_no_groups_and_no_enterprise_attributes_and_the_summary_says_so() {
+    for dialect in [ENTRA, OKTA] {
+        let (r, seen) =
+            simulate(SimFault::UserOnly, Run { users: 40, groups: 4, cycles: 1, churn: 0.2, ..Run::new(dialect) })
+                .await;
+        assert_eq!(seen.injected.load(Ordering::SeqCst), 0, "{dialect:?}: a /Groups or enterprise request was sent");
+        assert_eq!(r.reconciliation.read_error, None, "{dialect:?}");
+        assert_eq!(r.reconciliation.drift, 0, "{dialect:?}: {:?}", r.reconciliation.differences);
+        assert!(r.reconciliation.checked > 0, "{dialect:?}");
+        assert_eq!(r.exit_code, 0, "{dialect:?}: {}", summary(&r));
+        let text = summary(&r);
+        assert_eq!(text.matches("groups not provisioned").count(), 1, "{text}");
+        assert!(text.contains("4 group(s) of the source directory"), "{text}");
+        assert_eq!(text.matches("enterprise attributes not provisioned").count(), 1, "{text}");
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["notes"].as_array().map(Vec::len), Some(2), "{}", json["notes"]);
+    }
+}
+
 /// `SCIMCHECK_SIM_VERBOSE=1 cargo test --test simulate -- --nocapture` prints each run's summary.
 fn show(r: &SimReport) {
     if std::env::var_os("SCIMCHECK_SIM_VERBOSE").is_some() {

@@ -437,6 +437,8 @@ pub struct Http {
     announcer: super::backoff::Announcer,
     /// Ctrl-C: once set, no request starts and the ones in flight are abandoned.
     pub interrupt: super::interrupt::Interrupt,
+    /// What the target implements ([`super::scope`]): requests are shaped to it before they are sent.
+    pub scope: super::scope::Scope,
     seq: AtomicU64,
     /// The current cycle.
     pub cycle: AtomicU64,
@@ -484,6 +486,7 @@ impl Http {
             paused_until: Mutex::new(None),
             announcer: Default::default(),
             interrupt: Default::default(),
+            scope: Default::default(),
             seq: AtomicU64::new(0),
             cycle: AtomicU64::new(0),
         })
@@ -530,6 +533,8 @@ impl Http {
 
     /// Sends one request with the IdP's 429 handling; records latency, errors and the journal.
     pub async fn send(&self, kind: OpKind, obj: ObjRef, req: &ScimRequest) -> Outcome {
+        let shaped = self.scope.shape(req);
+        let req = shaped.as_ref().unwrap_or(req);
         let mut attempt = 0u32;
         let mut okta_wait: Option<Duration> = None;
         loop {
@@ -1138,7 +1143,7 @@ impl Engine {
     async fn import(&self, n: u16, objects: usize) -> Option<String> {
         use super::import_paging::{ImportGuard, Next};
         let d = self.dialect();
-        for collection in ["Users", "Groups"] {
+        for collection in ["Users", "Groups"].into_iter().filter(|c| *c == "Users" || self.http.scope.groups) {
             let pb = progress(self.http.opts.progress, 0, &format!("cycle {n}: import {collection}"));
             let mut guard = ImportGuard::new(collection, objects, idp::OKTA_PAGE);
             let mut start = 1;

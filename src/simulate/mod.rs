@@ -19,6 +19,7 @@ pub mod model;
 pub mod preflight;
 pub mod reconcile;
 pub mod report;
+pub mod scope;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -93,8 +94,12 @@ pub async fn run_interruptible(
     let mut model = build_model(&opts)?;
     let model_seconds = t_model.elapsed().as_secs_f64();
     let cpu0 = report::process_cpu();
+    // what the target implements, read before the first provisioning request
+    let scope = scope::discover(&target, &opts.engine, model.groups.len()).await;
+    model.restrict(&scope);
     let mut http = engine::Http::new(target, opts.engine.clone())?;
     http.interrupt = interrupt.clone();
+    http.scope = scope.clone();
     let mut eng = engine::Engine::new(http);
     let started = Instant::now();
     model.start_cycle();
@@ -142,6 +147,7 @@ pub async fn run_interruptible(
         reconciliation,
         cpu,
         interrupted: interrupt.is_set(),
+        notes: scope.notes,
     }))
 }
 

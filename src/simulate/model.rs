@@ -95,6 +95,9 @@ pub struct Model {
     pub cities: Vec<(Box<str>, Box<str>)>,
     /// The e-mail domain of generated users.
     pub domain: Box<str>,
+    /// Whether the target carries the enterprise extension ([`super::scope`]): without it, users have no
+    /// `department`, `employeeNumber` or manager to send or expect.
+    pub enterprise: bool,
     id_style: IdStyle,
     rng: StdRng,
     taken: HashSet<Box<str>>,
@@ -148,6 +151,7 @@ impl Model {
             // RFC 2606 §3: a domain reserved for examples that validating servers accept as an address domain
             // (`.test`, `.local`, `.invalid` and `.localhost` are special-use, RFC 6761 §6, and refused by them)
             domain: "example.com".into(),
+            enterprise: true,
             id_style,
             rng: StdRng::seed_from_u64(seed),
             taken: HashSet::new(),
@@ -279,8 +283,11 @@ impl Model {
             family_name: u.family.to_string(),
             email: u.user_name.to_string(),
             title: self.titles.get(u.title as usize).map(|t| t.to_string()).unwrap_or_default(),
-            department: self.departments.get(u.department as usize).map(|t| t.to_string()).unwrap_or_default(),
-            employee_number: (i + 1).to_string(),
+            department: match self.enterprise {
+                true => self.departments.get(u.department as usize).map(|t| t.to_string()).unwrap_or_default(),
+                false => String::new(),
+            },
+            employee_number: if self.enterprise { (i + 1).to_string() } else { String::new() },
             phone: u.phone.to_string(),
             street: u.street.to_string(),
             locality: locality.to_string(),
@@ -307,7 +314,16 @@ impl Model {
     /// The manager the server should show for user `i`: the source manager when that manager is on the server.
     pub fn expected_manager(&self, i: u32) -> Option<u32> {
         let m = self.users[i as usize].manager;
-        (m != NO_MANAGER && self.on_server(m)).then_some(m)
+        (self.enterprise && m != NO_MANAGER && self.on_server(m)).then_some(m)
+    }
+
+    /// Narrows the directory to what the target implements: no groups without a Groups endpoint, no enterprise
+    /// attributes without the extension ([`super::scope`]).
+    pub fn restrict(&mut self, scope: &super::scope::Scope) {
+        if !scope.groups {
+            self.groups.clear();
+        }
+        self.enterprise = scope.enterprise;
     }
 
     /// The members the server should show for group `g`: source members that are on the server.

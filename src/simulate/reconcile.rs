@@ -351,7 +351,14 @@ pub async fn reconcile(
     };
     let groups = Paging { collection: "Groups", count: 50, extra: None, take: ServerGroup::from_json };
     // Users and groups are read at the same time, so the end of one overlaps the other.
-    let (server_users, server_groups) = tokio::join!(read_all(http, users, limit), read_all(http, groups, limit));
+    // a target without a Groups endpoint got no group (super::scope): there is nothing to read back
+    let read_groups = async {
+        match http.scope.groups {
+            true => read_all(http, groups, limit).await,
+            false => Ok(Vec::new()),
+        }
+    };
+    let (server_users, server_groups) = tokio::join!(read_all(http, users, limit), read_groups);
     let (users_read, groups_read) = (server_users.is_ok(), server_groups.is_ok());
     let mut unverified = 0usize;
     let mut strangers = 0usize;
@@ -478,7 +485,7 @@ pub async fn reconcile(
         }
     }
     // Managers (Entra sends them; Okta's default mapping does not: docs/okta.md §2).
-    if d.is_entra() && users_read {
+    if d.is_entra() && users_read && http.scope.enterprise {
         let by_id: HashMap<&str, usize> =
             server_users.iter().enumerate().filter_map(|(k, u)| u.id.as_deref().map(|id| (id, k))).collect();
         for i in 0..model.users.len() {

@@ -200,6 +200,9 @@ pub struct SimReport {
     pub reconciliation: Reconciliation,
     /// Whether the run was interrupted (Ctrl-C): the figures are partial, no read-back ran, nothing is judged.
     pub interrupted: bool,
+    /// What the target's discovery left out (no Groups endpoint, no enterprise extension), each once, with its
+    /// rule ([`super::scope`]).
+    pub notes: Vec<String>,
     /// 0 clean, 1 drift or quarantine, 130 interrupted.
     pub exit_code: i32,
 }
@@ -217,6 +220,8 @@ pub struct Inputs<'a> {
     pub cpu: Option<Duration>,
     /// Whether the run was interrupted (Ctrl-C).
     pub interrupted: bool,
+    /// What the target's discovery left out of the simulation ([`super::scope::Scope::notes`]).
+    pub notes: Vec<String>,
 }
 
 /// Process CPU time (user + system) from `/proc/self/stat`, where there is one.
@@ -298,6 +303,7 @@ pub fn build(i: Inputs<'_>) -> SimReport {
         quarantine: q,
         reconciliation: i.reconciliation,
         interrupted: i.interrupted,
+        notes: i.notes,
         exit_code,
         examples_per_kind: 5,
     }
@@ -309,6 +315,9 @@ impl SimReport {
         let mut o = String::new();
         let _ = writeln!(o, "scimcheck simulate: {} against {}", self.dialect, self.target);
         let _ = writeln!(o, "source: {} users, {} groups", self.users, self.groups);
+        for n in &self.notes {
+            let _ = writeln!(o, "note: {n}");
+        }
         for c in &self.cycles {
             let what = if c.cycle == 0 {
                 "initial".to_string()

@@ -46,6 +46,11 @@ pub enum SimFault {
     HugePage,
     /// A request with `excludedAttributes` answers 400 `invalidValue` (a server that supports no projection).
     RefusesExcludedAttributes,
+    /// Not a fault: a user-only server (RFC 7643 §6 lets a server offer only some resource types). Its
+    /// `/ResourceTypes` lists the User type alone, without `schemaExtensions`, and `/Schemas` the core User schema
+    /// alone; every `/Groups` request answers 404 and every write that carries the enterprise extension answers
+    /// 400 `invalidValue` (each counted as injected: a simulator that reads discovery sends neither).
+    UserOnly,
 }
 
 /// What the layer saw, for assertions.
@@ -148,6 +153,40 @@ async fn inject(State(st): State<Arc<LayerState>>, req: Request, next: Next) -> 
     }
 
     match st.fault {
+        SimFault::UserOnly if path.starts_with("/Groups") => {
+            st.seen.injected.fetch_add(1, Ordering::SeqCst);
+            return scim(
+                StatusCode::NOT_FOUND,
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404",
+                       "detail": "this server has no Groups endpoint"}),
+            );
+        }
+        SimFault::UserOnly if is_write && String::from_utf8_lossy(&bytes).contains("extension:enterprise:2.0:User") => {
+            st.seen.injected.fetch_add(1, Ordering::SeqCst);
+            return scim(
+                StatusCode::BAD_REQUEST,
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400",
+                       "scimType": "invalidValue", "detail": "unknown schema extension"}),
+            );
+        }
+        SimFault::UserOnly if method == Method::GET && path == "/ResourceTypes" => {
+            return scim(
+                StatusCode::OK,
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 1,
+                       "Resources": [{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+                           "id": "User", "name": "User", "endpoint": "/Users",
+                           "schema": "urn:ietf:params:scim:schemas:core:2.0:User"}]}),
+            );
+        }
+        SimFault::UserOnly if method == Method::GET && path == "/Schemas" => {
+            let attr = |name: &str| json!({"name": name, "type": "string", "multiValued": false, "required": false});
+            return scim(
+                StatusCode::OK,
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 1,
+                       "Resources": [{"id": "urn:ietf:params:scim:schemas:core:2.0:User", "name": "User",
+                           "attributes": [attr("userName"), attr("displayName"), attr("title"), attr("active")]}]}),
+            );
+        }
         SimFault::HugePage if method == Method::GET && path == "/Users" && !has_filter => {
             st.seen.injected.fetch_add(1, Ordering::SeqCst);
             let mut body = br#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"pad":""#.to_vec();
