@@ -112,7 +112,7 @@ pub fn explain(idp: Idp, failure: Failure) -> Option<Explanation> {
 fn entra(f: Failure) -> Explanation {
     let (code, sees, action, retried, source) = match f {
         Failure::QueryNotFound => (
-            "SystemForCrossDomainIdentityManagementServiceIncompatible",
+            "SCIM compliance issue (quarantine reason)",
             "the job goes into quarantine: \"an HTTP/404 Not Found response was returned rather than the expected HTTP/200 OK\"",
             EngineAction::Quarantine,
             false,
