@@ -232,7 +232,7 @@ pub struct RunArgs {
     pub report_body_limit: usize,
     /// Run a certification suite instead of the scenario library: `entra-gallery` is Microsoft's gallery
     /// validation (its 25 tests under its names, docs/entra-gallery.md).
-    #[arg(long, value_enum, ignore_case = true)]
+    #[arg(long, value_enum, ignore_case = true, conflicts_with_all = ["idp", "filter", "pattern", "tags", "level", "kind", "update_snapshots"])]
     pub suite: Option<Suite>,
     /// With `--suite entra-gallery`: the attribute mapping `Schema_Discoverability_Test` compares `/Schemas` with,
     /// the schema JSON the Entra portal downloads (default: Entra's default mapping).

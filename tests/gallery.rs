@@ -203,3 +203,37 @@ async fn a_404_for_a_query_matching_nothing_fails_create_user_with_entras_quaran
     assert_eq!(r.verdict, Verdict::Failed);
     server.shutdown().await;
 }
+
+#[test]
+fn the_command_prints_the_readiness_table_and_writes_junit_under_microsofts_names() {
+    let dir = std::env::temp_dir().join(format!("scimcheck-gallery-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let junit = dir.join("gallery.xml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+        .args(["run", "--reference", "--suite", "entra-gallery", "--rate-window", "1s", "--junit"])
+        .arg(&junit)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "not ready until OAuth: {stdout}");
+    assert!(stdout.contains("Create_User_Test") && stdout.contains("NOT READY: OAuth required"), "{stdout}");
+    assert!(stdout.contains("23 passed, 0 failed, 0 warning(s), 2 skipped"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<testcase name=\"SCIM_Update_Manager_Test\" classname=\"SCIM Direct Compliance\">"), "{xml}");
+
+    // a mapping file that is not the portal's schema is refused before any request
+    let bad = dir.join("mapping.json");
+    std::fs::write(&bad, "{\"attributes\": []}").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+        .args(["run", "--reference", "--suite", "entra-gallery", "--attribute-mapping"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("synchronizationRules"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
