@@ -62,3 +62,21 @@ fn overall_logic_is_microsofts() {
     let unmet = vec![Requirement { name: "noMatchQuery", met: false, detail: String::new(), entra: None }];
     assert_eq!(verdict(&all(Status::Passed), &unmet), Verdict::Failed);
 }
+
+#[test]
+fn provision_on_demand_speaks_the_default_dialect_whatever_the_tenant_url_says() {
+    let o = Options {
+        base_url: "http://127.0.0.1:9/scim?aadOptscim062020".into(),
+        authorization: None,
+        mapping: mapping::AttributeMapping::entra_default(),
+        auth: auth::AuthEvidence::default(),
+        timeout: Duration::from_secs(1),
+        tls: Default::default(),
+        rate_window: Duration::from_secs(1),
+    };
+    let ctx = Ctx::new(&o).unwrap();
+    assert_eq!(ctx.engine.options().dialect, Dialect::Entra(EntraDialect::AadOptscim062020));
+    assert_eq!(ctx.pod.options().dialect, Dialect::Entra(EntraDialect::Default));
+    let plain = Ctx::new(&Options { base_url: "http://127.0.0.1:9/scim".into(), ..o }).unwrap();
+    assert_eq!(plain.engine.options().dialect, Dialect::Entra(EntraDialect::Default));
+}
