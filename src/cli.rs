@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod config;
+pub mod gallery;
 pub mod output;
 pub mod run;
 pub mod snapshots;
@@ -229,6 +230,24 @@ pub struct RunArgs {
     /// original size is recorded.
     #[arg(long, default_value_t = crate::exchange::DEFAULT_REPORT_BODY_LIMIT, value_parser = clap::value_parser!(usize))]
     pub report_body_limit: usize,
+    /// Run a certification suite instead of the scenario library: `entra-gallery` is Microsoft's gallery
+    /// validation (its 25 tests under its names, docs/entra-gallery.md).
+    #[arg(long, value_enum, ignore_case = true, conflicts_with_all = ["idp", "filter", "pattern", "tags", "level", "kind", "update_snapshots"])]
+    pub suite: Option<Suite>,
+    /// With `--suite entra-gallery`: the attribute mapping `Schema_Discoverability_Test` compares `/Schemas` with,
+    /// the schema JSON the Entra portal downloads (default: Entra's default mapping).
+    #[arg(long, value_name = "FILE", requires = "suite")]
+    pub attribute_mapping: Option<PathBuf>,
+    /// With `--suite entra-gallery`: how long the paced 25 requests/s run lasts, 1 s to 10 min [default: 10s].
+    #[arg(long, value_name = "DURATION", requires = "suite", value_parser = |s: &str| crate::options::duration_in(s, std::time::Duration::from_secs(1), std::time::Duration::from_secs(600)))]
+    pub rate_window: Option<std::time::Duration>,
+}
+
+/// A certification suite `run --suite` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Suite {
+    /// Microsoft's Entra app gallery validation (the Logic App template's 25 tests).
+    EntraGallery,
 }
 
 /// `scimcheck bench`.

@@ -33,6 +33,7 @@ pub mod declared;
 pub mod decline;
 pub mod exchange;
 pub mod expectations;
+pub mod gallery;
 pub mod http;
 pub mod idp;
 pub mod json_bound;

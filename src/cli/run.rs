@@ -184,6 +184,10 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         }
     }
 
+    if args.suite.is_some() {
+        return super::gallery::run(&settings, &args).await;
+    }
+
     // the snapshot baseline: --snapshots DIR, else for the reference server the one built into the binary, in a
     // temporary folder removed however the run ends
     let mut extracted: Option<super::temp::TempFolder> = None;

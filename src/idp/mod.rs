@@ -20,6 +20,7 @@ use serde_json::{json, Map, Value};
 
 use crate::scenario::Method;
 
+pub mod errors;
 mod recognise;
 
 pub use recognise::{recognise, Evidence};

@@ -31,6 +31,7 @@ pub mod causes;
 pub mod cite;
 pub mod html;
 pub mod huge;
+pub mod idp_view;
 pub mod json;
 pub mod junit;
 pub mod model;
@@ -102,6 +103,12 @@ pub struct Shown {
     pub pending_kept: bool,
 }
 
+/// The detail lines `run` prints for one scenario (failed steps with their checks, the IdP's view, request and
+/// response), under the default policy.
+pub fn details_text(out: &mut String, r: &ScenarioResult) {
+    details(out, r, &Policy::default(), Shown { observations: false, new_snapshots: false, pending_kept: true });
+}
+
 /// The detail lines of one scenario.
 pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy, shown: Shown) {
     let ind = "    ";
@@ -114,7 +121,7 @@ pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy, sho
     }
     for (i, s) in r.steps.iter().enumerate() {
         match s.verdict {
-            StepVerdict::Fail | StepVerdict::Error => step_details(out, i + 1, s),
+            StepVerdict::Fail | StepVerdict::Error => step_details(out, i + 1, s, r.idp),
             _ if shown.observations && !s.observations.is_empty() => {
                 let _ = writeln!(out, "{ind}step {} \"{}\" [{}]:", i + 1, s.name, s.level);
                 observations(out, s);
@@ -197,7 +204,7 @@ fn observations(out: &mut String, s: &StepResult) {
     }
 }
 
-fn step_details(out: &mut String, n: usize, s: &StepResult) {
+fn step_details(out: &mut String, n: usize, s: &StepResult, idp: crate::scenario::Idp) {
     let ind = "    ";
     let _ = writeln!(out, "{ind}step {n} \"{}\" [{}, {}]:", s.name, s.level, s.kind);
     if let Some(e) = &s.error {
@@ -205,6 +212,9 @@ fn step_details(out: &mut String, n: usize, s: &StepResult) {
     }
     for f in &s.failures {
         let _ = writeln!(out, "{ind}  {}: expected {}, got {}{}", f.check, f.expected, f.actual, basis_text(f, s));
+    }
+    if let Some(view) = idp_view::of_step(idp, s) {
+        let _ = writeln!(out, "{ind}  {}", view.line);
     }
     observations(out, s);
     if let Some(req) = &s.request {

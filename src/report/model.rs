@@ -255,6 +255,9 @@ pub struct StepReport {
     /// The known-deviation reason, when one applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub known_deviation: Option<String>,
+    /// For a failed Okta or Entra interop step: what the IdP's customer sees and what its engine does next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp_view: Option<super::idp_view::IdpView>,
     /// What was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<RequestReport>,
@@ -452,7 +455,7 @@ impl ScenarioReport {
                 path: Some(pending.display().to_string()),
             },
         });
-        let steps = |list: &[StepResult]| list.iter().map(|st| StepReport::build(st, limit)).collect();
+        let steps = |list: &[StepResult]| list.iter().map(|st| StepReport::build(st, s.idp, limit)).collect();
         ScenarioReport {
             id: s.id.clone(),
             title: s.title.clone(),
@@ -516,7 +519,7 @@ impl ScenarioReport {
 }
 
 impl StepReport {
-    fn build(s: &StepResult, limit: usize) -> StepReport {
+    fn build(s: &StepResult, idp: Idp, limit: usize) -> StepReport {
         StepReport {
             name: s.name.clone(),
             level: s.level,
@@ -529,6 +532,7 @@ impl StepReport {
             observations: s.observations.iter().map(FailureReport::from).collect(),
             error: s.error.clone(),
             known_deviation: s.known_deviation.clone(),
+            idp_view: super::idp_view::of_step(idp, s),
             request: s.request.as_ref().map(|q| request(q, limit)),
             response: s.response.as_ref().map(|o| response(o, limit)),
             duration_ms: s.duration_ms,

@@ -1,0 +1,92 @@
+//! `scimcheck run --suite entra-gallery`: resolves the target and the attribute mapping, runs
+//! [`crate::gallery`], prints the readiness table and writes the reports.
+//!
+//! Exit codes: 0 when Microsoft's validation would succeed; 1 otherwise (a mandatory test failed, a gallery
+//! requirement is unmet, or no authentication test passed — "OAuth required"); 2 bad settings.
+
+use std::time::Duration;
+
+use super::run::Settings;
+use super::RunArgs;
+use crate::gallery::mapping::AttributeMapping;
+use crate::gallery::{self, auth::AuthEvidence, output, Verdict};
+use crate::normalize::Redactor;
+use crate::profile::{AuthStyle, Profile};
+use crate::runner::{Credential, Target};
+use crate::scenario::Idp;
+
+/// Runs the gallery suite as `args` and `settings` say; returns the exit code.
+pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {
+    let mapping = match &args.attribute_mapping {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("--attribute-mapping {}: {e}", p.display()))?;
+            AttributeMapping::from_portal_export(&text, &p.display().to_string())?
+        }
+        None => AttributeMapping::entra_default(),
+    };
+    let mut server = None;
+    let (base_url, authorization, secrets) = match &settings.target {
+        Target::Reference => {
+            let s = scim_reference_server::spawn(scim_reference_server::ServerConfig::default())
+                .await
+                .map_err(|e| format!("cannot start the reference server: {e}"))?;
+            let (url, token) = crate::reference_app::endpoint_for(&s, Idp::Azure);
+            server = Some(s);
+            (url, Some(Profile::authorization(AuthStyle::Bearer, &token)), vec![token])
+        }
+        Target::Remote { base_url, credential } => {
+            let authorization = match credential {
+                Credential::None => None,
+                Credential::Header(h) => Some(h.clone()),
+                Credential::Token(t) => {
+                    Some(Profile::authorization(settings.auth_style.unwrap_or(AuthStyle::Bearer), t))
+                }
+            };
+            (base_url.clone(), authorization, credential.secrets())
+        }
+    };
+    let redactor = Redactor::new(secrets);
+    let options = gallery::Options {
+        base_url: base_url.clone(),
+        authorization,
+        mapping,
+        auth: AuthEvidence::default(),
+        timeout: settings.timeout,
+        tls: settings.tls.clone(),
+        rate_window: args.rate_window.unwrap_or(Duration::from_secs(10)),
+    };
+    println!(
+        "scimcheck: Microsoft's Entra gallery validation (25 tests) against {}",
+        if server.is_some() {
+            "the bundled reference server (SCIMAzure app)".to_string()
+        } else {
+            redactor.scrub(&base_url)
+        }
+    );
+    let mut report = gallery::run(&options).await;
+    if let Some(s) = server {
+        s.shutdown().await;
+    }
+    let report = report.as_mut().map_err(|e| e.clone())?;
+    report.target = redactor.scrub(&report.target);
+    let scrub = |s: String| redactor.scrub(&s);
+    for t in report.tests.iter_mut() {
+        t.detail = scrub(std::mem::take(&mut t.detail));
+    }
+    for q in report.requirements.iter_mut() {
+        q.detail = scrub(std::mem::take(&mut q.detail));
+    }
+    print!("\n{}", output::table(report));
+    let write =
+        |p: &std::path::Path, text: String| std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()));
+    if let Some(p) = &args.json {
+        write(p, output::json(report))?;
+    }
+    if let Some(p) = &args.junit {
+        write(p, output::junit(report))?;
+    }
+    if let Some(p) = &args.html {
+        write(p, output::html(report))?;
+    }
+    Ok(if report.verdict == Verdict::Succeeded { 0 } else { 1 })
+}

@@ -1,0 +1,79 @@
+//! The IdP's view of a failed Okta or Entra step, for the terminal, JSON and HTML reports: what the customer
+//! would see and what the IdP's engine does next, from the one mapping in [`crate::idp::errors`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::exchange::Body;
+use crate::idp::errors::{explain, Explanation, Failure};
+use crate::runner::{StepResult, StepVerdict};
+use crate::scenario::{Idp, Kind};
+
+/// The IdP's view of a failed step, as the JSON report carries it (`idpView` on a step).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdpView {
+    /// `entra` or `okta`.
+    pub idp: String,
+    /// Entra: the provisioning-log error code; Okta: the kind of message the admin sees.
+    pub code: String,
+    /// What the customer (Entra) or admin (Okta) sees.
+    pub customer_sees: String,
+    /// What the engine does next: retry, escrow, quarantine, skip, none.
+    pub action: String,
+    /// Whether the IdP retries the request by itself.
+    pub retried: bool,
+    /// The primary source.
+    pub source: String,
+    /// The same in one line, as the terminal prints it.
+    pub line: String,
+}
+
+impl From<Explanation> for IdpView {
+    fn from(e: Explanation) -> IdpView {
+        let action =
+            serde_json::to_value(e.action).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        IdpView {
+            idp: e.idp.into(),
+            code: e.code.into(),
+            customer_sees: e.customer_sees.into(),
+            action,
+            retried: e.retried,
+            source: e.source.into(),
+            line: e.line(),
+        }
+    }
+}
+
+/// The view of step `s` of a scenario of `idp`: only for a failed or erred `interop` step of an Okta or Entra
+/// scenario that sent a request. A success answer to a step that expected an error (a duplicate accepted) has
+/// no IdP-side error to show and gets none.
+pub fn of_step(idp: Idp, s: &StepResult) -> Option<IdpView> {
+    if idp == Idp::Rfc || s.kind != Kind::Interop || !matches!(s.verdict, StepVerdict::Fail | StepVerdict::Error) {
+        return None;
+    }
+    let req = s.request.as_ref()?;
+    let query = req.query.iter().any(|(k, _)| k.eq_ignore_ascii_case("filter"));
+    let failure = match &s.response {
+        None => Failure::Unavailable,
+        Some(o) if !(200..300).contains(&o.status) => Failure::of(req.method, query, o.status, true)?,
+        Some(_) if s.failures.iter().any(|f| f.check == "status") => return None,
+        Some(o) => {
+            let unreadable = matches!(o.body, Body::Text(_))
+                || s.failures.iter().any(|f| f.check.starts_with("header content-type"));
+            let many = query
+                && s.failures.iter().any(|f| f.check.to_ascii_lowercase().contains("totalresults"))
+                && o.json()
+                    .and_then(|j| j.get("totalResults"))
+                    .and_then(serde_json::Value::as_u64)
+                    .is_some_and(|n| n > 1);
+            if unreadable {
+                Failure::Unreadable
+            } else if many {
+                Failure::MultipleMatches
+            } else {
+                Failure::NotApplied
+            }
+        }
+    };
+    explain(idp, failure).map(IdpView::from)
+}

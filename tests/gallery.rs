@@ -1,0 +1,239 @@
+//! `run --suite entra-gallery` against the reference server, a user-only variant of it (no Group schema) and one
+//! that answers 404 to a query matching nothing: each gives the results Microsoft's validation template gives,
+//! under Microsoft's test names (docs/entra-gallery.md).
+
+mod support;
+
+use std::time::Duration;
+
+use axum::http::{Method, StatusCode};
+use scim_reference_server::RunningServer;
+use scimcheck::gallery::mapping::AttributeMapping;
+use scimcheck::gallery::{self, auth::AuthEvidence, output, GalleryReport, Status, Verdict, NO_GROUP_SCHEMA};
+use scimcheck::idp::errors::EngineAction;
+use scimcheck::reference_app::endpoint_for;
+use scimcheck::scenario::Idp;
+use serde_json::{json, Value};
+use support::faults::{pass, spawn_faulty, Before, Fault, Seen};
+
+fn options(server: &RunningServer, mapping: AttributeMapping) -> gallery::Options {
+    let (base_url, token) = endpoint_for(server, Idp::Azure);
+    gallery::Options {
+        base_url,
+        authorization: Some(format!("Bearer {token}")),
+        mapping,
+        auth: AuthEvidence::default(),
+        timeout: Duration::from_secs(30),
+        tls: Default::default(),
+        rate_window: Duration::from_secs(1),
+    }
+}
+
+fn status(r: &GalleryReport, name: &str) -> Status {
+    r.tests.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("{name} is reported")).status
+}
+
+fn detail<'r>(r: &'r GalleryReport, name: &str) -> &'r str {
+    &r.tests.iter().find(|t| t.name == name).expect("reported").detail
+}
+
+async fn user_count(server: &RunningServer) -> u64 {
+    let (base_url, token) = endpoint_for(server, Idp::Azure);
+    let v: Value = reqwest::Client::new()
+        .get(format!("{base_url}/Users?startIndex=1&count=1"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["totalResults"].as_u64().unwrap()
+}
+
+const GROUP_TESTS: [&str; 7] = [
+    "Create_Group_Test",
+    "Update_Group_Test",
+    "Group_Update_Add_Member_Test",
+    "Group_Update_Remove_Member_Test",
+    "POD_Group_Test",
+    "SCIM_Group_Create_Test",
+    "SCIM_Group_Update_Test",
+];
+
+#[tokio::test]
+async fn the_reference_server_passes_every_mandatory_test_and_is_not_ready_until_oauth() {
+    let server = scim_reference_server::spawn(Default::default()).await.unwrap();
+    let before = user_count(&server).await;
+    let r = gallery::run(&options(&server, AttributeMapping::entra_default())).await.unwrap();
+    assert_eq!(r.tests.len(), 25);
+    for t in &r.tests {
+        let want = if t.group == "Authentication" { Status::Skipped } else { Status::Passed };
+        assert_eq!(t.status, want, "{}: {}", t.name, t.detail);
+    }
+    assert!(detail(&r, "Validate_Credentials_Test").contains("scimTokenEndpoint is empty"));
+    assert!(r.requirements.iter().all(|q| q.met), "{:?}", r.requirements);
+    assert_eq!(r.verdict, Verdict::OauthRequired);
+    assert!(r.verdict.sentence().contains("OAuth required"));
+    // what the suite created is deleted
+    assert_eq!(user_count(&server).await, before);
+
+    // the JUnit report names each case as Microsoft does; skipped authentication tests are <skipped>
+    let xml = output::junit(&r);
+    for t in gallery::TESTS {
+        assert!(xml.contains(&format!("<testcase name=\"{}\"", t.name)), "{}", t.name);
+    }
+    assert!(xml.contains("<testcase name=\"Validate_Credentials_Test\" classname=\"Authentication\"><skipped"));
+    let json: Value = serde_json::from_str(&output::json(&r)).unwrap();
+    assert_eq!(json["verdict"], "oauthRequired");
+    assert_eq!(json["tests"][0]["name"], "Create_User_Test");
+    assert!(!output::json(&r).contains("Bearer"), "no credential in the report");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_mapping_without_manager_skips_both_manager_tests_and_an_undeclared_attribute_fails_discovery() {
+    let server = scim_reference_server::spawn(Default::default()).await.unwrap();
+    let export = json!({"synchronizationRules": [{"objectMappings": [
+        {"enabled": true, "targetObjectName": "User", "attributeMappings": [
+            {"targetAttributeName": "userName"}, {"targetAttributeName": "ACTIVE"},
+            {"targetAttributeName": "urn:ietf:params:scim:schemas:extension:acme:2.0:User:badgeColour"}]},
+        {"enabled": true, "targetObjectName": "Group", "attributeMappings": [{"targetAttributeName": "displayName"}]}
+    ]}]});
+    let mapping = AttributeMapping::from_portal_export(&export.to_string(), "schema.json").unwrap();
+    let r = gallery::run(&options(&server, mapping)).await.unwrap();
+    assert_eq!(status(&r, "User_Update_Manager_Test"), Status::Skipped);
+    assert_eq!(status(&r, "SCIM_Update_Manager_Test"), Status::Skipped);
+    assert_eq!(status(&r, "Schema_Discoverability_Test"), Status::Failed);
+    assert!(
+        detail(&r, "Schema_Discoverability_Test").contains("badgeColour"),
+        "{}",
+        detail(&r, "Schema_Discoverability_Test")
+    );
+    assert_eq!(r.verdict, Verdict::Failed);
+    server.shutdown().await;
+}
+
+fn user_only_before(seen: &Seen) -> Before {
+    if seen.path.starts_with("/Groups") {
+        return Before::Respond(
+            StatusCode::NOT_FOUND,
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404", "detail": "no such endpoint"}),
+            ),
+        );
+    }
+    Before::Pass
+}
+
+fn user_only_after(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    let listed =
+        seen.method == Method::GET && (seen.path.starts_with("/Schemas") || seen.path.starts_with("/ResourceTypes"));
+    if let (true, Some(Value::Array(rs))) = (listed, body.as_mut().and_then(|b| b.get_mut("Resources"))) {
+        rs.retain(|r| {
+            let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
+            let schema = r.get("schema").and_then(Value::as_str).unwrap_or_default();
+            !id.ends_with(":Group") && id != "Group" && !schema.ends_with(":Group")
+        });
+    }
+}
+
+/// A server with Users only: no Group schema or resource type, /Groups answers 404.
+static USER_ONLY: Fault = Fault {
+    name: "user-only",
+    description: "no Group schema or resource type; /Groups answers 404",
+    before: user_only_before,
+    after: user_only_after,
+};
+
+#[tokio::test]
+async fn without_the_group_schema_the_seven_group_tests_fail_as_microsofts_template_says() {
+    let server = spawn_faulty(&USER_ONLY).await;
+    let r = gallery::run(&options(&server, AttributeMapping::entra_default())).await.unwrap();
+    assert!(!r.groups_supported);
+    for name in GROUP_TESTS {
+        assert_eq!(status(&r, name), Status::Failed, "{name}");
+        assert_eq!(detail(&r, name), NO_GROUP_SCHEMA, "{name}");
+    }
+    // optional group tests are warnings, group pagination is skipped, user tests still pass
+    assert_eq!(status(&r, "Delete_Group_Test"), Status::Warning);
+    assert_eq!(status(&r, "Restore_Group_Test"), Status::Warning);
+    assert_eq!(status(&r, "SCIM_Group_Pagination_Test"), Status::Skipped);
+    for name in ["Create_User_Test", "Disable_User_Test", "SCIM_User_Create_Test", "Schema_Discoverability_Test"] {
+        assert_eq!(status(&r, name), Status::Passed, "{name}: {}", detail(&r, name));
+    }
+    assert_eq!(r.verdict, Verdict::Failed);
+    let xml = output::junit(&r);
+    assert!(xml.contains("<testcase name=\"Create_Group_Test\" classname=\"Group Lifecycle\"><failure"), "{xml}");
+    server.shutdown().await;
+}
+
+fn no_match_404(seen: &Seen, status: &mut StatusCode, body: &mut Option<Value>) {
+    let empty = body.as_ref().and_then(|b| b.get("totalResults")).and_then(Value::as_u64) == Some(0);
+    if seen.is(Method::GET, "/Users") && seen.param("filter").is_some() && empty {
+        *status = StatusCode::NOT_FOUND;
+        *body = Some(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404", "detail": "User not found"}),
+        );
+    }
+}
+
+/// Answers 404 to a user query that matches nothing.
+static NO_MATCH_404: Fault = Fault {
+    name: "no-match-404",
+    description: "a user query matching nothing answers 404",
+    before: pass,
+    after: no_match_404,
+};
+
+#[tokio::test]
+async fn a_404_for_a_query_matching_nothing_fails_create_user_with_entras_quarantine() {
+    let server = spawn_faulty(&NO_MATCH_404).await;
+    let r = gallery::run(&options(&server, AttributeMapping::entra_default())).await.unwrap();
+    let create = r.tests.iter().find(|t| t.name == "Create_User_Test").unwrap();
+    assert_eq!(create.status, Status::Failed, "{}", create.detail);
+    assert!(create.detail.contains("answered 404"), "{}", create.detail);
+    let entra = create.entra.as_ref().expect("the Entra view of the failure");
+    assert_eq!(entra.action, EngineAction::Quarantine);
+    let q = r.requirements.iter().find(|q| q.name == "noMatchQuery").unwrap();
+    assert!(!q.met, "{}", q.detail);
+    assert_eq!(q.entra.as_ref().map(|e| e.action), Some(EngineAction::Quarantine));
+    // direct SCIM calls that do not query are unaffected
+    assert_eq!(status(&r, "SCIM_User_Create_Test"), Status::Passed);
+    assert_eq!(r.verdict, Verdict::Failed);
+    server.shutdown().await;
+}
+
+#[test]
+fn the_command_prints_the_readiness_table_and_writes_junit_under_microsofts_names() {
+    let dir = std::env::temp_dir().join(format!("scimcheck-gallery-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let junit = dir.join("gallery.xml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+        .args(["run", "--reference", "--suite", "entra-gallery", "--rate-window", "1s", "--junit"])
+        .arg(&junit)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "not ready until OAuth: {stdout}");
+    assert!(stdout.contains("Create_User_Test") && stdout.contains("NOT READY: OAuth required"), "{stdout}");
+    assert!(stdout.contains("23 passed, 0 failed, 0 warning(s), 2 skipped"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<testcase name=\"SCIM_Update_Manager_Test\" classname=\"SCIM Direct Compliance\">"), "{xml}");
+
+    // a mapping file that is not the portal's schema is refused before any request
+    let bad = dir.join("mapping.json");
+    std::fs::write(&bad, "{\"attributes\": []}").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+        .args(["run", "--reference", "--suite", "entra-gallery", "--attribute-mapping"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("synchronizationRules"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
