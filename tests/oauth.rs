@@ -11,8 +11,10 @@ use std::time::Duration;
 
 use binary::*;
 use scim_reference_server::{spawn_with, RunningServer, ServerConfig};
+use scimcheck::credential::Credential;
 use scimcheck::oauth::validate::{validate_credentials, Verdict};
 use scimcheck::oauth::{AssertionKey, ClientAuth, OAuthConfig, TokenSource};
+use scimcheck::profile::AuthStyle;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -84,6 +86,7 @@ async fn a_run_outliving_its_tokens_keeps_going_with_refreshed_ones_and_writes_n
         (field(&client, "clientId"), field(&client, "clientSecret"), field(&client, "tokenEndpoint"));
     let dir = TempDir::new();
     let (json_report, junit, html) = (dir.arg("out/report.json"), dir.arg("out/junit.xml"), dir.arg("out/report.html"));
+    let snapshots = dir.arg("out/snapshots");
     let mut cmd = scimcheck_in(
         &dir.0,
         &[
@@ -104,6 +107,9 @@ async fn a_run_outliving_its_tokens_keeps_going_with_refreshed_ones_and_writes_n
             &junit,
             "--html",
             &html,
+            "--snapshots",
+            &snapshots,
+            "--update-snapshots",
         ],
     );
     cmd.env("SCIMCHECK_OAUTH_CLIENT_SECRET", &secret);
@@ -117,6 +123,10 @@ async fn a_run_outliving_its_tokens_keeps_going_with_refreshed_ones_and_writes_n
     assert_no_secret(&format!("{stdout}{stderr}"), &secret, "the terminal output");
     let reports = all_text(&dir.join("out"));
     assert!(reports.contains("okta::"), "the reports are empty");
+    assert!(
+        std::fs::read_dir(dir.join("out/snapshots")).is_ok_and(|mut d| d.next().is_some()),
+        "no snapshot written: {stdout}"
+    );
     assert_no_secret(&reports, &secret, "a report");
     server.shutdown().await;
 }
@@ -289,6 +299,21 @@ async fn a_401_invalid_token_is_answered_by_one_refresh_and_the_request_sent_aga
 fn source(token_url: String, secret: &str) -> TokenSource {
     let config = OAuthConfig { token_url, client_id: "c".into(), auth: ClientAuth::Secret(secret.into()), scope: None };
     TokenSource::new(config, reqwest::Client::new(), Duration::from_secs(10))
+}
+
+#[tokio::test]
+async fn access_tokens_fetched_after_the_redactor_was_made_are_redacted_too() {
+    let server = MockServer::start().await;
+    let token = "tok-late-zzzzzzzzzzzzzzzz";
+    scripted_token_endpoint(&server, 200, json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600}))
+        .await;
+    let credential = Credential::OAuth(Arc::new(source(format!("{}/token", server.uri()), "client-secret-value")));
+    let redactor = credential.redactor();
+    assert_eq!(redactor.scrub("client-secret-value"), "[redacted]");
+    let header = credential.authorization(AuthStyle::Raw).await.unwrap().unwrap();
+    assert_eq!(header, format!("Bearer {token}"), "an OAuth token is always sent as Bearer (RFC 6750 §2.1)");
+    let echoed = format!("{{\"detail\": \"bad token {token}\"}}");
+    assert_eq!(redactor.scrub(&echoed), "{\"detail\": \"bad token [redacted]\"}");
 }
 
 #[tokio::test]
