@@ -190,6 +190,55 @@ async fn a_jwt_bearer_assertion_gets_tokens_for_simulate_and_a_wrong_key_is_refu
     server.shutdown().await;
 }
 
+#[tokio::test]
+async fn an_rs256_assertion_from_a_pkcs1_key_gets_a_token_and_a_tampered_one_is_refused() {
+    let (server, grants) = counted_server().await;
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oauth/");
+    let public = std::fs::read_to_string(format!("{fixtures}test-only-rsa-key.pub.pem")).unwrap();
+    let private = std::fs::read_to_string(format!("{fixtures}test-only-rsa-key.pem")).unwrap();
+    let created = register(&server, json!({"publicKey": public})).await;
+    assert_eq!(created["publicKeyAlgorithm"], "RS256");
+    let key = AssertionKey::from_pem(&private, Some("test-kid".into())).unwrap();
+    assert_eq!(key.algorithm(), jsonwebtoken::Algorithm::RS256);
+    let (id, token_url) = (field(&created, "clientId"), field(&created, "tokenEndpoint"));
+    let key = Arc::new(key);
+    let config = OAuthConfig {
+        token_url: token_url.clone(),
+        client_id: id.clone(),
+        auth: ClientAuth::Assertion(key.clone()),
+        scope: None,
+    };
+    let src = TokenSource::new(config, reqwest::Client::new(), Duration::from_secs(10));
+    let issued = src.fetch().await.unwrap();
+    assert_eq!(issued.expires_in, Some(3600));
+    // an assertion for another audience, or with its signature changed, is invalid_client (RFC 7523 §3)
+    let http = reqwest::Client::new();
+    let wrong_aud = key.sign(&id, "http://elsewhere.test/token").unwrap();
+    let good = key.sign(&id, &token_url).unwrap();
+    // one character in the middle of the signature changed
+    let (signed, sig) = good.rsplit_once('.').unwrap();
+    let swapped = if sig.as_bytes()[10] == b'A' { "B" } else { "A" };
+    let tampered = format!("{signed}.{}{swapped}{}", &sig[..10], &sig[11..]);
+    for jwt in [wrong_aud, tampered] {
+        let res = http
+            .post(&token_url)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id.as_str()),
+                ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                ("client_assertion", jwt.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+        assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_client");
+    }
+    assert_eq!(grants.load(Ordering::SeqCst), 3);
+    assert!(!format!("{key:?}").contains(private.lines().nth(1).unwrap()), "Debug shows the key");
+    server.shutdown().await;
+}
+
 async fn scripted_token_endpoint(server: &MockServer, status: u16, body: Value) {
     Mock::given(method("POST"))
         .and(path("/token"))
