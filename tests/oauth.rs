@@ -120,6 +120,7 @@ async fn a_run_outliving_its_tokens_keeps_going_with_refreshed_ones_and_writes_n
     assert!(took > Duration::from_secs(2), "the run ended within one token's life ({took:?}): it proves nothing");
     let fetched = grants.load(Ordering::SeqCst);
     assert!(fetched >= 2, "the run outlived its first token but fetched {fetched}");
+    eprintln!("run of {took:?} with tokens of 1 s: {fetched} tokens fetched");
     assert_no_secret(&format!("{stdout}{stderr}"), &secret, "the terminal output");
     let reports = all_text(&dir.join("out"));
     assert!(reports.contains("okta::"), "the reports are empty");
@@ -278,6 +279,37 @@ async fn a_token_endpoint_answering_400_is_a_preflight_failure_naming_the_rfc_67
     // no SCIM request was sent without a token
     let scim_requests = server.received_requests().await.unwrap().iter().filter(|r| r.url.path() != "/token").count();
     assert_eq!(scim_requests, 0);
+}
+
+#[tokio::test]
+async fn the_settings_file_names_the_token_endpoint_and_the_variable_holding_the_secret() {
+    let server = MockServer::start().await;
+    scripted_token_endpoint(&server, 401, json!({"error": "invalid_client"})).await;
+    let dir = TempDir::new();
+    let toml = format!(
+        "base-url = \"{uri}/scim\"\noauth-token-url = \"{uri}/token\"\noauth-client-id = \"from-file\"\n\
+         oauth-client-secret-env = \"ACME_OAUTH_SECRET\"\noauth-scope = \"scim.write\"\n",
+        uri = server.uri()
+    );
+    std::fs::write(dir.join("scimcheck.toml"), toml).unwrap();
+    // the variable is not set: a clear error naming it, exit 2, nothing sent
+    let (code, _, stderr) = output(scimcheck_in(&dir.0, &["run"])).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("ACME_OAUTH_SECRET") && stderr.contains("not set"), "{stderr}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+    let mut cmd = scimcheck_in(&dir.0, &["run"]);
+    cmd.env("ACME_OAUTH_SECRET", "file-secret-value-0123");
+    let (code, stdout, stderr) = output(cmd).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("HTTP 401") && stderr.contains("invalid_client"), "{stderr}");
+    assert!(!stderr.contains("file-secret-value-0123") && !stdout.contains("file-secret-value-0123"));
+    let requests = server.received_requests().await.unwrap();
+    let form = String::from_utf8_lossy(&requests[0].body).into_owned();
+    assert!(form.contains("grant_type=client_credentials") && form.contains("scope=scim.write"), "{form}");
+    let basic = requests[0].headers.get("authorization").unwrap().to_str().unwrap().to_string();
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(basic.trim_start_matches("Basic ")).unwrap();
+    assert_eq!(String::from_utf8(decoded).unwrap(), "from-file:file-secret-value-0123", "RFC 6749 §2.3.1");
 }
 
 #[tokio::test]
