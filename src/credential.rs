@@ -45,6 +45,17 @@ impl Credential {
         }
     }
 
+    /// The `Authorization` value of an OAuth credential (`Some`, fetched or cached as by
+    /// [`Credential::authorization`]); `None` for a fixed credential, whose value a sender may set once.
+    ///
+    /// Errors: an OAuth token could not be had.
+    pub async fn changing_authorization(&self) -> Result<Option<String>, TokenError> {
+        match self {
+            Credential::OAuth(s) => Ok(Some(format!("Bearer {}", s.token().await?))),
+            _ => Ok(None),
+        }
+    }
+
     /// The `Authorization` value of a fixed credential (`Some(None)`: send none); `None` for an OAuth
     /// credential, whose value changes as tokens are refreshed ([`Credential::authorization`]).
     pub fn fixed(&self, style: AuthStyle) -> Option<Option<String>> {

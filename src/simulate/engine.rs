@@ -288,31 +288,7 @@ pub struct EngineOptions {
     pub tls: crate::http::TlsOptions,
 }
 
-/// Where to send requests.
-#[derive(Clone)]
-pub struct Target {
-    /// Base URI, possibly with a query string (Entra's `?aadOptscim062020`).
-    pub base_url: String,
-    /// The credential (never printed).
-    pub credential: crate::credential::Credential,
-}
-
-impl std::fmt::Debug for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target").field("base_url", &self.base_url).finish_non_exhaustive()
-    }
-}
-
-impl Target {
-    /// A target from a base URI and a token in `style`.
-    pub fn with_token(base_url: &str, token: Option<&str>, style: AuthStyle) -> Target {
-        let credential = match token {
-            Some(t) => crate::credential::Credential::Header(Profile::authorization(style, t)),
-            None => crate::credential::Credential::None,
-        };
-        Target { base_url: base_url.to_string(), credential }
-    }
-}
+pub use super::target::Target;
 
 /// Figures collected while running.
 #[derive(Debug)]
@@ -546,18 +522,12 @@ impl Http {
             let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
             let mut b = self.client.request(method, self.url(req)).headers(self.headers.clone());
             // an OAuth credential's token changes as it is refreshed; a fixed one is in `headers`
-            let oauth = match &self.target.credential {
-                crate::credential::Credential::OAuth(s) => match s.token().await {
-                    Ok(t) => Some(t),
-                    Err(_) => {
-                        self.record(kind, obj, req, 0, Duration::ZERO, None);
-                        return Outcome::NoAnswer;
-                    }
-                },
-                _ => None,
+            let Ok(oauth) = self.target.credential.changing_authorization().await else {
+                self.record(kind, obj, req, 0, Duration::ZERO, None);
+                return Outcome::NoAnswer;
             };
-            if let Some(t) = &oauth {
-                b = b.bearer_auth(t);
+            if let Some(a) = &oauth {
+                b = b.header(AUTHORIZATION, a);
             }
             if let Some(body) = &req.body {
                 b = b.headers(self.body_headers.clone()).body(serde_json::to_vec(body).expect("JSON serialises"));
@@ -581,12 +551,10 @@ impl Http {
             let (status, retry_after, json, too_large) = match result {
                 Ok(Ok((status, ra, challenge, bytes))) => {
                     // RFC 6750 §3.1: an expired or revoked OAuth token is replaced once, as Entra does
-                    if !refreshed && oauth.is_some() {
-                        let sent = oauth.as_deref().map(|t| format!("Bearer {t}"));
-                        if self.target.credential.reject(sent.as_deref(), status, challenge.as_deref()).await {
-                            refreshed = true;
-                            continue;
-                        }
+                    if !refreshed && self.target.credential.reject(oauth.as_deref(), status, challenge.as_deref()).await
+                    {
+                        refreshed = true;
+                        continue;
                     }
                     let too_large = bytes.is_none();
                     // An empty body, one that is not JSON, and one over MAX_RESPONSE_BODY all carry no JSON; a

@@ -19,6 +19,7 @@ pub mod model;
 pub mod preflight;
 pub mod reconcile;
 pub mod report;
+pub mod target;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
