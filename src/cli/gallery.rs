@@ -41,6 +41,11 @@ pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {
                 Credential::Token(t) => {
                     Some(Profile::authorization(settings.auth_style.unwrap_or(AuthStyle::Bearer), t))
                 }
+                Credential::OAuth(_) => {
+                    return Err(
+                        "--suite entra-gallery takes a token or a header; OAuth options are not wired to it yet".into(),
+                    )
+                }
             };
             (base_url.clone(), authorization, credential.secrets())
         }

@@ -253,7 +253,13 @@ impl Ctx {
         let aadopt = o.base_url.to_ascii_lowercase().contains("aadoptscim062020");
         let http = |d: EntraDialect| {
             Http::new(
-                Target { base_url: o.base_url.clone(), authorization: o.authorization.clone() },
+                Target {
+                    base_url: o.base_url.clone(),
+                    credential: o
+                        .authorization
+                        .clone()
+                        .map_or(crate::credential::Credential::None, crate::credential::Credential::Header),
+                },
                 EngineOptions {
                     dialect: Dialect::Entra(d),
                     concurrency: 4,
