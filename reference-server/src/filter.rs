@@ -28,6 +28,16 @@ use crate::schema::{AttrDef, AttrType, Resolved, ResourceType, GROUP_URN, USER_U
 /// The deepest nesting of parentheses, `not(...)` and value paths a filter may have.
 pub const MAX_DEPTH: usize = 64;
 
+/// The longest filter accepted, in bytes (after URL decoding). Longer filters are 400 `invalidFilter` before
+/// any parsing (RFC 7644 §3.4.2.2 leaves filter size to the service provider; §3.12 `invalidFilter`): an
+/// 830 KB filter of 40,000 `or` terms used to hold about 16 MB per request while it was evaluated.
+pub const MAX_FILTER_LEN: usize = 16 * 1024;
+
+/// The most attribute expressions (`attr op value`, `attr pr`, each inside a value path included) one filter
+/// may have. Every expression is evaluated against every resource a scan visits, so this bounds the work per
+/// resource; longer filters are 400 `invalidFilter`.
+pub const MAX_FILTER_TERMS: usize = 256;
+
 /// An attribute path `[urn ":"] name ["." sub]` (RFC 7644 §3.10).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttrPath {
@@ -180,8 +190,15 @@ impl CompareOp {
 ///
 /// Nesting deeper than [`MAX_DEPTH`] is an error, detected before recursing: each `(`, each `not (`
 /// (one level with its parentheses) and each value path `[` opens a level. Long flat `and`/`or` chains
-/// are built as balanced trees. The input must already be URL-decoded. An empty filter is an error.
+/// are built as balanced trees. The input must already be URL-decoded. An empty filter is an error, and so is
+/// one longer than [`MAX_FILTER_LEN`] bytes or with more than [`MAX_FILTER_TERMS`] attribute expressions.
 pub fn parse(input: &str) -> Result<Filter, FilterError> {
+    if input.len() > MAX_FILTER_LEN {
+        return Err(FilterError {
+            position: MAX_FILTER_LEN,
+            message: format!("the filter is {} bytes long; this server accepts at most {MAX_FILTER_LEN}", input.len()),
+        });
+    }
     let mut p = Parser::new(input);
     p.skip_ws();
     if p.at_end() {
@@ -326,11 +343,13 @@ fn balanced(mut terms: Vec<Filter>, join: fn(Box<Filter>, Box<Filter>) -> Filter
 struct Parser<'a> {
     src: &'a str,
     pos: usize,
+    /// Attribute expressions parsed so far (bounded by [`MAX_FILTER_TERMS`]).
+    terms: usize,
 }
 
 impl<'a> Parser<'a> {
     fn new(src: &'a str) -> Self {
-        Parser { src, pos: 0 }
+        Parser { src, pos: 0, terms: 0 }
     }
 
     fn error(&self, position: usize, message: impl Into<String>) -> FilterError {
@@ -492,6 +511,13 @@ impl<'a> Parser<'a> {
     /// `attrPath SP "pr"`, `attrPath SP compareOp SP compValue` or `attrPath "[" valFilter "]"` (optionally
     /// followed by `.sub op value`, desugared into the value filter).
     fn parse_attr_expr(&mut self, depth: usize, in_value_filter: bool) -> Result<Filter, FilterError> {
+        self.terms += 1;
+        if self.terms > MAX_FILTER_TERMS {
+            return Err(self.error(
+                self.pos,
+                format!("the filter has more than {MAX_FILTER_TERMS} attribute expressions; this server accepts at most {MAX_FILTER_TERMS}"),
+            ));
+        }
         let path = self.parse_attr_path_token()?;
         self.skip_ws();
         if self.peek() != Some(b'[') {
@@ -1527,7 +1553,8 @@ mod tests {
 
     #[test]
     fn rejects_parenthesis_bombs_quickly() {
-        for n in [10_000, 100_000] {
+        // Within the length bound the depth bound answers; beyond it, the length bound, before any parsing.
+        for n in [1_000, 3_000] {
             let input = format!("{}userName eq \"a\"{}", "(".repeat(n), ")".repeat(n));
             let started = std::time::Instant::now();
             let e = err(&input);
@@ -1538,6 +1565,31 @@ mod tests {
             assert_eq!(err(&"(".repeat(n)).position, MAX_DEPTH);
             assert_eq!(err(&"not (".repeat(n)).message, "nesting deeper than 64");
         }
+        let input = format!("{}userName eq \"a\"{}", "(".repeat(100_000), ")".repeat(100_000));
+        let e = err(&input);
+        assert_eq!(e.position, MAX_FILTER_LEN);
+        assert!(e.message.contains("at most 16384"), "{}", e.message);
+    }
+
+    #[test]
+    fn filters_are_bounded_in_length_and_attribute_expressions() {
+        let at_length = format!("userName eq \"{}\"", "a".repeat(MAX_FILTER_LEN - 14));
+        assert_eq!(at_length.len(), MAX_FILTER_LEN);
+        assert!(parse(&at_length).is_ok());
+        let over = format!("userName eq \"{}\"", "a".repeat(MAX_FILTER_LEN - 13));
+        assert_eq!(
+            err(&over).message,
+            format!("the filter is {} bytes long; this server accepts at most 16384", MAX_FILTER_LEN + 1)
+        );
+        let terms = |n: usize| vec!["title pr"; n].join(" or ");
+        assert!(parse(&terms(MAX_FILTER_TERMS)).is_ok());
+        assert!(err(&terms(MAX_FILTER_TERMS + 1)).message.contains("more than 256 attribute expressions"));
+        // Expressions inside a value path count: 128 value paths of two expressions each is 384 (and the
+        // value path itself one more each).
+        let vp = vec!["emails[type eq \"work\" and value pr]"; 128].join(" or ");
+        assert!(err(&vp).message.contains("at most 256"));
+        let vp = vec!["emails[type eq \"work\" and value pr]"; 85].join(" or ");
+        assert!(parse(&vp).is_ok());
     }
 
     #[test]
@@ -1562,11 +1614,11 @@ mod tests {
                 _ => 1,
             }
         }
-        let input = vec!["title pr"; 20_000].join(" and ");
+        let input = vec!["title pr"; MAX_FILTER_TERMS].join(" and ");
         let f = parse(&input).unwrap();
-        assert!(depth(&f) <= 16, "{}", depth(&f));
+        assert!(depth(&f) <= 10, "{}", depth(&f));
         assert!(!matches(&f, &user(), &USER_RESOURCE_TYPE));
-        let input = vec!["displayName pr"; 20_000].join(" or ");
+        let input = vec!["displayName pr"; MAX_FILTER_TERMS].join(" or ");
         assert!(matches(&parse(&input).unwrap(), &user(), &USER_RESOURCE_TYPE));
     }
 

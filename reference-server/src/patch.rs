@@ -15,6 +15,10 @@ use crate::resource::{
 };
 use crate::schema::{AttrDef, Mutability, ResourceType};
 
+mod work;
+use work::{ElementIndex, Work};
+pub use work::{BASE_VISITS, VISITS_PER_ELEMENT};
+
 /// The three PATCH operations (RFC 7644 §3.5.2); names are accepted in any case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatchOpKind {
@@ -176,15 +180,29 @@ pub fn apply_with(
     ops: &[PatchOperation],
     unmatched: UnmatchedReplace,
 ) -> ScimResult<Value> {
+    apply_counted(rt, resource, current_id, ops, unmatched).map(|(doc, _)| doc)
+}
+
+/// [`apply_with`], also answering how many stored attribute values the operations visited (the measure of
+/// work bounded per request; see [`BASE_VISITS`]). Errors: those of [`apply`], and 413 when the budget is
+/// exceeded.
+fn apply_counted(
+    rt: &ResourceType,
+    resource: &Value,
+    current_id: &str,
+    ops: &[PatchOperation],
+    unmatched: UnmatchedReplace,
+) -> ScimResult<(Value, usize)> {
     let mut doc = resource.clone();
     let Value::Object(root) = &mut doc else {
         return Err(ScimError::Internal("the stored resource is not a JSON object".into()));
     };
-    let patcher = Patcher { rt, current_id, unmatched };
+    let patcher = Patcher { rt, current_id, unmatched, work: Work::for_request(resource, ops.len()) };
     for op in ops {
         patcher.apply_op(root, op)?;
     }
-    Ok(doc)
+    let visits = patcher.work.visits();
+    Ok((doc, visits))
 }
 
 /// What one operation addresses, resolved against the schema.
@@ -214,6 +232,7 @@ struct Patcher<'a> {
     rt: &'a ResourceType,
     current_id: &'a str,
     unmatched: UnmatchedReplace,
+    work: Work,
 }
 
 impl Patcher<'_> {
@@ -295,7 +314,7 @@ impl Patcher<'_> {
         let target =
             Target { scope: r.extension.map(|e| e.id), attr: r.attr, sub: r.sub, filter: None, filter_sub: None };
         check_mutability(kind, &target)?;
-        apply_target(root, kind, &target, Some(value))
+        apply_target(root, kind, &target, Some(value), &self.work)
     }
 
     /// `id` may be echoed (Okta's group rename sends it) but not changed (RFC 7643 §3.1: readOnly).
@@ -358,14 +377,16 @@ impl Patcher<'_> {
         if op.op != PatchOpKind::Remove {
             required_value(op)?;
         }
-        if op.op == PatchOpKind::Replace && self.unmatched == UnmatchedReplace::NoTarget && !any_selected(root, &target)
+        if op.op == PatchOpKind::Replace
+            && self.unmatched == UnmatchedReplace::NoTarget
+            && !any_selected(root, &target, &self.work)?
         {
             return Err(ScimError::NoTarget(format!(
                 "replace: no value of '{}' matches the value filter of the path (RFC 7644 §3.5.2.3)",
                 r.attr.name
             )));
         }
-        apply_target(root, op.op, &target, op.value.as_ref())
+        apply_target(root, op.op, &target, op.value.as_ref(), &self.work)
     }
 
     /// A path that is a bare schema URN: add/replace merge an object of that schema's attributes; remove
@@ -380,6 +401,7 @@ impl Patcher<'_> {
         match op.op {
             PatchOpKind::Remove => match scope {
                 Some(urn) => {
+                    self.work.forget_scope(Some(urn));
                     root.retain(|k, _| !k.eq_ignore_ascii_case(urn));
                     Ok(())
                 }
@@ -479,50 +501,28 @@ fn is_empty_object(v: &Value) -> bool {
     matches!(v, Value::Object(m) if m.is_empty())
 }
 
-/// Two elements of a multi-valued attribute are the same when equal, or when both have the same non-null
-/// `value`. This index answers "is there the same element" by hash: by whole compact text (maps keep keys
-/// sorted, so equal values have equal text) and by `value`. Checking n new elements against m stored ones
-/// costs n + m, not n × m.
-#[derive(Default)]
-struct ElementIndex {
-    whole: std::collections::HashSet<String>,
-    values: std::collections::HashSet<String>,
-}
-
-impl ElementIndex {
-    fn of<'a>(items: impl IntoIterator<Item = &'a Value>) -> Self {
-        let mut index = ElementIndex::default();
-        for item in items {
-            index.insert(item);
-        }
-        index
+fn apply_target(
+    root: &mut Map<String, Value>,
+    kind: PatchOpKind,
+    t: &Target,
+    value: Option<&Value>,
+    work: &Work,
+) -> ScimResult<()> {
+    let adds_values = kind == PatchOpKind::Add && t.attr.multi_valued && t.filter.is_none() && t.sub.is_none();
+    if !adds_values {
+        // Only an add keeps the attribute's duplicate index up to date.
+        work.forget((t.scope, t.attr.name));
     }
-
-    fn insert(&mut self, v: &Value) {
-        self.whole.insert(v.to_string());
-        if let Some(x) = v.get("value").filter(|x| !x.is_null()) {
-            self.values.insert(x.to_string());
-        }
-    }
-
-    /// Whether some indexed element is the same as `v`.
-    fn contains(&self, v: &Value) -> bool {
-        self.whole.contains(&v.to_string())
-            || v.get("value").filter(|x| !x.is_null()).is_some_and(|x| self.values.contains(&x.to_string()))
-    }
-}
-
-fn apply_target(root: &mut Map<String, Value>, kind: PatchOpKind, t: &Target, value: Option<&Value>) -> ScimResult<()> {
     let Some(holder) = container(root, t.scope, kind != PatchOpKind::Remove) else {
         return Ok(());
     };
     canonicalise_key(holder, t.attr.name);
     if t.filter.is_some() || (t.attr.multi_valued && t.sub.is_some()) {
-        apply_elements(holder, kind, t, value)?;
+        apply_elements(holder, kind, t, value, work)?;
     } else if let Some(sub) = t.sub {
         apply_complex_sub(holder, kind, t, sub, value)?;
     } else {
-        apply_whole(holder, kind, t, value)?;
+        apply_whole(holder, kind, t, value, work)?;
     }
     if let Some(urn) = t.scope {
         if root.get(urn).is_some_and(is_empty_object) {
@@ -538,6 +538,7 @@ fn apply_whole(
     kind: PatchOpKind,
     t: &Target,
     value: Option<&Value>,
+    work: &Work,
 ) -> ScimResult<()> {
     let name = t.attr.name;
     let path = t.display();
@@ -550,6 +551,7 @@ fn apply_whole(
                 _ => Vec::new(),
             };
             if let Some(Value::Array(items)) = holder.get_mut(name) {
+                work.visit(items.len())?;
                 let listed = ElementIndex::of(&listed);
                 items.retain(|e| !listed.contains(e));
                 if items.is_empty() {
@@ -570,7 +572,8 @@ fn apply_whole(
                     None | Some(Value::Null) => Vec::new(),
                     Some(other) => vec![other],
                 };
-                let mut present = ElementIndex::of(&items);
+                let key = (t.scope, name);
+                let mut present = work.take_index(key, &items)?;
                 for item in new_items {
                     if !present.contains(&item) {
                         present.insert(&item);
@@ -578,6 +581,7 @@ fn apply_whole(
                     }
                 }
                 holder.insert(name.to_string(), Value::Array(items));
+                work.keep_index(key, present);
             }
             (PatchOpKind::Add, _) => {}
             (_, new) => set_or_remove(holder, name, new),
@@ -699,6 +703,7 @@ fn apply_elements(
     kind: PatchOpKind,
     t: &Target,
     value: Option<&Value>,
+    work: &Work,
 ) -> ScimResult<()> {
     let name = t.attr.name;
     let path = t.display();
@@ -707,6 +712,7 @@ fn apply_elements(
         None | Some(Value::Null) => Vec::new(),
         Some(other) => vec![other],
     };
+    work.visit(items.len())?;
     let matched: Vec<bool> = items.iter().map(|e| selected(t.filter.as_ref(), e, t.attr)).collect();
     let any = matched.iter().any(|m| *m);
     let leaf = t.leaf();
@@ -808,14 +814,17 @@ fn apply_elements(
 
 /// For a target with a value filter: whether some present value of the attribute matches it (RFC 7644 §3.5.2.3
 /// "no record match"). Without a filter, always true.
-fn any_selected(root: &mut Map<String, Value>, t: &Target) -> bool {
-    let Some(f) = &t.filter else { return true };
-    let Some(holder) = container(root, t.scope, false) else { return false };
-    match holder.iter().find(|(k, _)| k.eq_ignore_ascii_case(t.attr.name)).map(|(_, v)| v) {
-        Some(Value::Array(items)) => items.iter().any(|e| selected(Some(f), e, t.attr)),
+fn any_selected(root: &mut Map<String, Value>, t: &Target, work: &Work) -> ScimResult<bool> {
+    let Some(f) = &t.filter else { return Ok(true) };
+    let Some(holder) = container(root, t.scope, false) else { return Ok(false) };
+    Ok(match holder.iter().find(|(k, _)| k.eq_ignore_ascii_case(t.attr.name)).map(|(_, v)| v) {
+        Some(Value::Array(items)) => {
+            work.visit(items.len())?;
+            items.iter().any(|e| selected(Some(f), e, t.attr))
+        }
         None | Some(Value::Null) => false,
         Some(single) => selected(Some(f), single, t.attr),
-    }
+    })
 }
 
 /// Whether `element` is selected: by the value filter if there is one, else always.

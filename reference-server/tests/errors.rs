@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use reqwest::Method;
 use scim_reference_server::ServerConfig;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn filters_work_in_both_encodings_and_honour_case_rules() {
@@ -81,6 +81,51 @@ async fn a_filter_bomb_is_rejected_fast_and_the_server_lives_on() {
     let nots = format!("{}userName eq \"a\"{}", "not (".repeat(5_000), ")".repeat(5_000));
     s.post("/Users/.search", json!({"filter": nots})).await.assert_error(400, Some("invalidFilter"));
     assert_eq!(s.get("/Users").await.status, 200, "still serving");
+}
+
+#[tokio::test]
+async fn filters_beyond_the_size_bounds_are_invalid_filter_naming_the_limit() {
+    use scim_reference_server::filter::{MAX_FILTER_LEN, MAX_FILTER_TERMS};
+    let s = Server::start().await;
+    s.create_user("u0").await;
+    let terms = |n: usize| (0..n).map(|i| format!("userName eq \"u{i}\"")).collect::<Vec<_>>().join(" or ");
+    // The probe's filter: 40,000 `or` terms, about 830 KB, refused before parsing.
+    let huge = terms(40_000);
+    assert!(huge.len() > 800_000);
+    let r = s.post("/Users/.search", json!({"filter": huge})).await;
+    let detail = r.assert_error(400, Some("invalidFilter"));
+    assert!(detail.contains(&format!("at most {MAX_FILTER_LEN}")), "{detail}");
+    // Short enough, but one attribute expression too many; in the query string as well as in .search.
+    let many = vec!["title pr"; MAX_FILTER_TERMS + 1].join(" or ");
+    assert!(many.len() < MAX_FILTER_LEN);
+    let rb = s.client.get(s.url("/Users")).bearer_auth(&s.server.token).query(&[("filter", many.as_str())]);
+    let detail = Server::finish(rb).await.assert_error(400, Some("invalidFilter"));
+    assert!(detail.contains(&format!("at most {MAX_FILTER_TERMS}")), "{detail}");
+    s.post("/Users/.search", json!({"filter": many})).await.assert_error(400, Some("invalidFilter"));
+    // Exactly at the bound is served.
+    let r = s.post("/Users/.search", json!({"filter": terms(MAX_FILTER_TERMS)})).await;
+    assert_eq!((r.status.as_u16(), &r.body["totalResults"]), (200, &json!(1)), "{}", r.text);
+}
+
+#[tokio::test]
+async fn a_patch_whose_operations_exceed_the_work_bound_is_413_and_changes_nothing() {
+    let s = Server::start().await;
+    let user = s.create_user("many.emails").await;
+    let path = format!("/Users/{}", id_of(&user));
+    // 2,000 emails in one add, then 2,000 operations that each address one of them through a value filter:
+    // every such operation scans all 2,000 values, 4,000,000 visits in all.
+    let emails: Vec<Value> =
+        (0..2_000).map(|i| json!({"value": format!("e{i}@example.com"), "type": "other"})).collect();
+    let r = s.patch_ops(&path, json!([{"op": "add", "path": "emails", "value": emails}])).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let before = s.get(&path).await.body;
+    let ops: Vec<Value> = (0..2_000)
+        .map(|i| json!({"op": "replace", "path": format!("emails[value eq \"e{i}@example.com\"].type"), "value": "work"}))
+        .collect();
+    let r = s.patch_ops(&path, Value::Array(ops)).await;
+    let detail = r.assert_error(413, None);
+    assert!(detail.contains("RFC 7644 §3.12"), "{detail}");
+    assert_eq!(s.get(&path).await.body, before, "nothing changed");
 }
 
 #[tokio::test]

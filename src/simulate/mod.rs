@@ -15,6 +15,7 @@ pub mod differences;
 pub mod engine;
 pub mod import_paging;
 pub mod interrupt;
+pub mod manager_tree;
 pub mod model;
 pub mod preflight;
 pub mod reconcile;

@@ -422,15 +422,8 @@ impl Model {
             });
         }
         // A manager cycle would make the tree a loop; the IdP's directory cannot hold one.
-        for start in 0..m.users.len() {
-            let (mut cur, mut steps) = (m.users[start].manager, 0usize);
-            while cur != NO_MANAGER {
-                steps += 1;
-                if steps > m.users.len() {
-                    return Err(format!("user {}: its manager chain loops", start + 1));
-                }
-                cur = m.users[cur as usize].manager;
-            }
+        if let Some(start) = super::manager_tree::first_loop(m.users.len(), |i| m.users[i].manager) {
+            return Err(format!("user {}: its manager chain loops", start + 1));
         }
         let mut names = HashSet::new();
         for (n, g) in file.groups.iter().enumerate() {

@@ -1,0 +1,90 @@
+//! Growth of the work a single request can ask for: a user PATCH of N `add emails` operations, and the same
+//! with N value-filtered operations (`emails[value eq "…"].type`), through [`Directory::patch`] (the real code
+//! path minus HTTP). Linear work shows as a time ratio of about 4 between N and 4N; the N² application this
+//! replaced gave about 16 (1k → 0.18 s, 8k → 16.7 s of server CPU, over HTTP). Absolute times on a shared VM
+//! drift, so each size is the median of several runs and the bench prints the ratios.
+//!
+//! `cargo bench -p scim-reference-server --bench growth`; `SCIM_BENCH_SIZES=2000,8000` changes the sizes; as a
+//! test (`cargo test --benches`) one small size runs once, checking that the requests succeed.
+
+#[allow(dead_code)]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use scim_reference_server::directory::{Directory, DirectoryConfig};
+use scim_reference_server::schema::ResourceKind;
+use serde_json::{json, Value};
+
+use common::{bench_mode, sizes_for, user_body};
+
+const SIZES: [usize; 4] = [1_000, 2_000, 4_000, 8_000];
+
+fn patch_request(ops: Vec<Value>) -> Value {
+    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops})
+}
+
+fn add_ops(n: usize) -> Value {
+    patch_request(
+        (0..n)
+            .map(|i| json!({"op": "add", "path": "emails", "value": [{"value": format!("e{i}@example.com"), "type": "other"}]}))
+            .collect(),
+    )
+}
+
+/// N operations that each address one of the N emails `add_ops(n)` added, through a value filter.
+fn filtered_ops(n: usize) -> Value {
+    patch_request(
+        (0..n)
+            .map(|i| json!({"op": "replace", "path": format!("emails[value eq \"e{i}@example.com\"].type"), "value": "work"}))
+            .collect(),
+    )
+}
+
+/// The median time of `runs` fresh PATCHes of `request` on a user (after `setup`, when given), and the answer.
+fn median(runs: usize, setup: Option<&Value>, request: &Value) -> (Duration, Result<(), String>) {
+    let mut times = Vec::with_capacity(runs);
+    let mut outcome = Ok(());
+    for _ in 0..runs {
+        let directory = Directory::new(DirectoryConfig::default());
+        let user = directory.create(ResourceKind::User, user_body(0)).expect("seed user is valid");
+        let id = user["id"].as_str().expect("created user has an id").to_string();
+        if let Some(s) = setup {
+            directory.patch(ResourceKind::User, &id, s, None).expect("setup patch succeeds");
+        }
+        let started = Instant::now();
+        let r = directory.patch(ResourceKind::User, &id, request, None);
+        times.push(started.elapsed());
+        outcome = r.map(|_| ()).map_err(|e| e.to_string());
+    }
+    times.sort();
+    (times[times.len() / 2], outcome)
+}
+
+fn main() {
+    let sizes = sizes_for(&SIZES);
+    let runs = if bench_mode() { 5 } else { 1 };
+    println!("| N operations | add emails | ratio to N/2 | value-filtered replace (on N emails) | ratio to N/2 |");
+    println!("|---|---|---|---|---|");
+    let mut previous: Option<(usize, Duration, Duration)> = None;
+    for &n in &sizes {
+        let (add, r) = median(runs, None, &add_ops(n));
+        assert!(r.is_ok(), "{n} adds: {r:?}");
+        let setup = add_ops(n);
+        let (filtered, r) = median(runs, Some(&setup), &filtered_ops(n));
+        let filtered_cell = match &r {
+            Ok(()) => format!("{filtered:.2?}"),
+            Err(e) if e.starts_with("413") => format!("413 after {filtered:.2?}"),
+            Err(e) => panic!("{n} filtered operations: {e}"),
+        };
+        let ratio = |now: Duration, before: Duration, before_n: usize| {
+            format!("{:.2} (×{} ops)", now.as_secs_f64() / before.as_secs_f64(), n / before_n)
+        };
+        let (add_ratio, filtered_ratio) = match previous {
+            Some((pn, pa, pf)) => (ratio(add, pa, pn), ratio(filtered, pf, pn)),
+            None => (String::new(), String::new()),
+        };
+        println!("| {n} | {add:.2?} | {add_ratio} | {filtered_cell} | {filtered_ratio} |");
+        previous = Some((n, add, filtered));
+    }
+}
