@@ -326,12 +326,8 @@ pub struct Stats {
     pub own_ns: AtomicU64,
     /// Every request.
     pub journal: Mutex<Vec<JournalEntry>>,
-    /// Requests per whole second since the start (for throughput over time).
-    pub per_second: Mutex<Vec<u32>>,
-    /// Latency (µs) of the provisioning requests (the read-back left out) completed in each whole second since the
-    /// start, the same buckets as `per_second` (for latency over time). One small auto-resizing histogram (2 significant digits, a few KiB)
-    /// per second of the run, never a list of every request's latency.
-    pub latency_per_second: Mutex<Vec<Histogram<u32>>>,
+    /// Requests and latency over time, in buckets whose width follows the run's length ([`super::timeline`]).
+    pub timeline: Mutex<super::timeline::Timeline>,
     /// Immediate quarantine reasons seen (401, 404 on a query).
     pub compliance: Mutex<Vec<String>>,
 }
@@ -349,8 +345,7 @@ impl Stats {
             backoff_ms: AtomicU64::new(0),
             own_ns: AtomicU64::new(0),
             journal: Mutex::default(),
-            per_second: Mutex::default(),
-            latency_per_second: Mutex::default(),
+            timeline: Mutex::default(),
             compliance: Mutex::default(),
         }
     }
@@ -648,22 +643,9 @@ impl Http {
             status,
             error: error.filter(|e| !e.is_empty()),
         });
-        let sec = self.started.elapsed().as_secs() as usize;
-        let mut ps = self.stats.per_second.lock().expect("not poisoned");
-        if ps.len() <= sec {
-            ps.resize(sec + 1, 0);
-        }
-        ps[sec] += 1;
-        drop(ps);
-        if kind == OpKind::ReconcileRead {
-            // The read-back's large pages are not provisioning traffic; they would set the chart's scale.
-            return;
-        }
-        let mut lat = self.stats.latency_per_second.lock().expect("not poisoned");
-        while lat.len() <= sec {
-            lat.push(Histogram::new(2).expect("2 significant digits are valid"));
-        }
-        let _ = lat[sec].record(us);
+        // The read-back's large pages are not provisioning traffic; they would set the latency chart's scale.
+        let latency_us = (kind != OpKind::ReconcileRead).then_some(us);
+        self.stats.timeline.lock().expect("not poisoned").record(self.started.elapsed(), latency_us);
     }
 
     fn compliance(&self, reason: String) {

@@ -19,6 +19,7 @@ pub mod model;
 pub mod preflight;
 pub mod reconcile;
 pub mod report;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
