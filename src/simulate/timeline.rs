@@ -19,7 +19,7 @@ pub const WIDTHS_MS: &[u64] = &[10, 20, 100, 200, 1_000, 2_000, 10_000, 20_000, 
 pub const MAX_BUCKETS: usize = 240;
 
 /// Completed requests and the latency of the provisioning ones, per bucket of the run.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Timeline {
     /// Index into [`WIDTHS_MS`].
     width: usize,
@@ -28,12 +28,6 @@ pub struct Timeline {
     /// Latency (µs) of the provisioning requests completed in each bucket: one small auto-resizing histogram
     /// (2 significant digits) per bucket, never a list of every request's latency.
     latency: Vec<Histogram<u32>>,
-}
-
-impl Default for Timeline {
-    fn default() -> Self {
-        Timeline { width: 0, counts: Vec::new(), latency: Vec::new() }
-    }
 }
 
 impl Timeline {
