@@ -29,6 +29,7 @@ pub mod bench;
 pub mod case;
 pub mod check;
 pub mod cli;
+pub mod console;
 pub mod declared;
 pub mod decline;
 pub mod exchange;

@@ -1451,10 +1451,10 @@ fn step_out(d: &Draft) -> StepOut<'_> {
 pub fn write_all(flows: &[Flow], options: &ConvertOptions, out: &Path, secrets: &[String]) -> Result<i32, String> {
     let converted = convert(flows, options);
     for n in &converted.notes {
-        println!("note: {n}");
+        crate::outln!("note: {n}");
     }
     if converted.scenarios.is_empty() {
-        println!("No SCIM exchange was captured: nothing written.");
+        crate::outln!("No SCIM exchange was captured: nothing written.");
         return Ok(1);
     }
     let redactor = Redactor::new(secrets.iter().cloned());
@@ -1480,15 +1480,15 @@ pub fn write_all(flows: &[Flow], options: &ConvertOptions, out: &Path, secrets: 
         std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
         written.push(file);
     }
-    println!(
+    crate::outln!(
         "IdP: {}{}; {} scenario(s) written:",
         idp_name(converted.recognized.idp),
         converted.recognized.dialect.map(|d| format!("; dialect: {d}")).unwrap_or_default(),
         written.len()
     );
     for f in &written {
-        println!("  {}", f.display());
+        crate::outln!("  {}", f.display());
     }
-    println!("Replay: scimcheck run --scenarios {} --base-url <SCIM base URI>", out.display());
+    crate::outln!("Replay: scimcheck run --scenarios {} --base-url <SCIM base URI>", out.display());
     Ok(0)
 }
