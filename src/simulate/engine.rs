@@ -530,6 +530,7 @@ impl Http {
         loop {
             attempt += 1;
             if self.interrupt.or_stop(self.wait_turn()).await.is_none() {
+                super::interrupt::mark_stopped();
                 return Outcome::NoAnswer;
             }
             let own_start = Instant::now();
@@ -551,7 +552,10 @@ impl Http {
                     Ok::<_, reqwest::Error>((status, retry_after, bytes))
                 }))
                 .await;
-            let Some(result) = result else { return Outcome::NoAnswer };
+            let Some(result) = result else {
+                super::interrupt::mark_stopped();
+                return Outcome::NoAnswer;
+            };
             let latency = sent.elapsed();
             let own_start = Instant::now();
             let (status, retry_after, json, too_large) = match result {
@@ -587,6 +591,7 @@ impl Http {
                         *p = Some(p.map_or(until, |t| t.max(until)));
                     }
                     if self.interrupt.or_stop(tokio::time::sleep_until(until.into())).await.is_none() {
+                        super::interrupt::mark_stopped();
                         return Outcome::NoAnswer;
                     }
                     continue;
@@ -688,6 +693,9 @@ pub struct CycleFigures {
     pub reference_operations: u64,
     /// Of which failed.
     pub reference_failures: u64,
+    /// Operations (object and reference) Ctrl-C stopped before they completed: never sent, or abandoned in
+    /// flight or in a back-off wait with their answer unknown. Counted neither as attempted nor as failed.
+    pub not_sent: u64,
     /// Source changes by kind made before this cycle.
     pub changes: BTreeMap<String, u64>,
     /// Wall time in seconds.
@@ -869,13 +877,18 @@ impl Engine {
         let mut results = futures::stream::iter(jobs)
             .map(|job| {
                 let http = http.clone();
-                tokio::spawn(async move { user_job(&http, job).await })
+                tokio::spawn(super::interrupt::tracked(async move { user_job(&http, job).await }))
             })
             .buffer_unordered(self.http.opts.concurrency.max(1));
         while let Some(r) = results.next().await {
             pb.inc(1);
+            let (r, stopped) = r.expect("user job does not panic");
+            if stopped {
+                fig.not_sent += 1;
+                continue;
+            }
             fig.object_operations += 1;
-            match r.expect("user job does not panic") {
+            match r {
                 UserResult::Pushed(i, p) => {
                     self.users[i as usize] = Some(*p);
                     self.ever_provisioned[i as usize] = true;
@@ -924,7 +937,7 @@ impl Engine {
         let mut results = futures::stream::iter(jobs)
             .map(|(g, name, ext, pushed, delete, id)| {
                 let http = http.clone();
-                tokio::spawn(async move {
+                tokio::spawn(super::interrupt::tracked(async move {
                     let obj = ObjRef::Group(g);
                     if delete {
                         let ok = http.send(OpKind::GroupDelete, obj, &d.group_delete(&id)).await;
@@ -959,13 +972,18 @@ impl Engine {
                         }
                     }
                     (g, Err(()))
-                })
+                }))
             })
             .buffer_unordered(self.http.opts.concurrency.max(1));
         while let Some(r) = results.next().await {
             pb.inc(1);
+            let (r, stopped) = r.expect("group job does not panic");
+            if stopped {
+                fig.not_sent += 1;
+                continue;
+            }
             fig.object_operations += 1;
-            match r.expect("group job does not panic") {
+            match r {
                 (g, Ok(p)) => self.groups[g as usize] = p,
                 (_, Err(())) => fig.object_failures += 1,
             }
@@ -999,17 +1017,21 @@ impl Engine {
         let mut results = futures::stream::iter(jobs)
             .map(|(i, id, want, want_id)| {
                 let http = http.clone();
-                tokio::spawn(async move {
+                tokio::spawn(super::interrupt::tracked(async move {
                     let Some(req) = d.manager_set(&id, want_id.as_deref()) else { return (i, want, true) };
                     let out = http.send(OpKind::ManagerUpdate, ObjRef::User(i), &req).await;
                     (i, want, out.ok())
-                })
+                }))
             })
             .buffer_unordered(self.http.opts.concurrency.max(1));
         while let Some(r) = results.next().await {
             pb.inc(1);
+            let ((i, want, ok), stopped) = r.expect("manager job does not panic");
+            if stopped {
+                fig.not_sent += 1;
+                continue;
+            }
             fig.reference_operations += 1;
-            let (i, want, ok) = r.expect("manager job does not panic");
             match (ok, self.users[i as usize].as_mut()) {
                 (true, Some(p)) => p.manager = want,
                 _ => fig.reference_failures += 1,
@@ -1085,16 +1107,20 @@ impl Engine {
         let mut results = futures::stream::iter(jobs)
             .map(|(g, add, remove, req, rename)| {
                 let http = http.clone();
-                tokio::spawn(async move {
+                tokio::spawn(super::interrupt::tracked(async move {
                     let out = http.send(OpKind::GroupMembers, ObjRef::Group(g), &req).await;
                     (g, add, remove, out.ok(), rename)
-                })
+                }))
             })
             .buffer_unordered(self.http.opts.concurrency.max(1));
         while let Some(r) = results.next().await {
             pb.inc(1);
+            let ((g, add, remove, ok, rename), stopped) = r.expect("membership job does not panic");
+            if stopped {
+                fig.not_sent += 1;
+                continue;
+            }
             fig.reference_operations += 1;
-            let (g, add, remove, ok, rename) = r.expect("membership job does not panic");
             let Some(p) = self.groups[g as usize].as_mut() else { continue };
             if !ok {
                 fig.reference_failures += 1;

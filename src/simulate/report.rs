@@ -346,6 +346,13 @@ impl SimReport {
                 c.reference_failures,
                 c.seconds
             );
+            if c.not_sent > 0 {
+                let _ = writeln!(
+                    o,
+                    "  {} operation(s) not sent: Ctrl-C stopped them before they completed (not counted as failed)",
+                    c.not_sent
+                );
+            }
             if let Some(why) = &c.paging_defect {
                 let _ = writeln!(o, "  import stopped: {why}");
             }
