@@ -575,3 +575,45 @@ fn sort_is_judged_only_where_the_server_clearly_declares_it() {
     assert_eq!(caps(Some(json!({"Patch": {"Supported": "true"}}))).supports(Feature::Patch), Some(true));
     assert_eq!(caps(Some(json!({}))).supports(Feature::Patch), None);
 }
+
+/// A `pages` step's results (one per page) carry the step's kind like every other step's — here an interop
+/// scenario's, as a recorded Okta import is — never a placeholder `rfc`; so do steps that do not run.
+#[tokio::test]
+async fn a_pages_step_reports_its_scenario_kind() {
+    let server = MockServer::start().await;
+    let list = |start: u64| {
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 2,
+               "startIndex": start, "itemsPerPage": 1,
+               "Resources": [{"id": format!("u{start}"), "userName": format!("u{start}@example.com"),
+                              "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}]})
+    };
+    for start in [1, 2] {
+        Mock::given(method("GET"))
+            .and(path("/scim/v2/Users"))
+            .and(wiremock::matchers::query_param("startIndex", start.to_string()))
+            .respond_with(scim(list(start)))
+            .mount(&server)
+            .await;
+    }
+    let s = scenario(
+        "okta/import/recorded_import.json",
+        json!({"title": "import", "source": "test", "level": "must", "kind": "interop",
+               "steps": [
+                 {"name": "import", "pages": true, "basis": {"rfc": "RFC 7644 §3.4.2.4"},
+                  "request": {"method": "GET", "path": "/Users", "query": {"startIndex": "1", "count": "1"}},
+                  "expect": {"status": 200}},
+                 {"name": "get a user the server lacks", "basis": {"rfc": "RFC 7644 §3.4.1"},
+                  "request": {"method": "GET", "path": "/Users/u9"}, "expect": {"status": 200},
+                  "capture": {"nobody.id": "/id"}},
+                 {"name": "uses the capture", "basis": {"rfc": "RFC 7644 §3.4.1"},
+                  "request": {"method": "GET", "path": "/Users/{{nobody.id}}"}, "expect": {"status": 200}}]}),
+    );
+    assert_eq!(s.kind, scenario::Kind::Interop);
+    let r = runner(&server, None).run_scenario(&s).await;
+    let pages: Vec<_> = r.steps.iter().filter(|st| st.name.contains("[page")).collect();
+    assert_eq!(pages.len(), 2, "{:?}", r.steps.iter().map(|s| &s.name).collect::<Vec<_>>());
+    for st in &r.steps {
+        assert_eq!(st.kind, scenario::Kind::Interop, "{} says {:?}", st.name, st.kind);
+    }
+    assert!(r.steps.iter().any(|st| st.verdict == StepVerdict::NotRun));
+}
