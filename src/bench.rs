@@ -51,7 +51,7 @@ pub async fn bench(args: BenchArgs) -> Result<i32, String> {
     let iterations = args.iterations.max(1);
     let runner = Runner::new(Target::Reference, RunOptions { jobs: args.jobs.max(1), ..RunOptions::default() })?;
     // warm-up (connection pool, allocator, lazy statics); keep the requests for the bare replay
-    let warm = runner.run(&scenarios, vec![]).await;
+    let warm = runner.run(&scenarios).await;
     for bad in warm.results.iter().filter(|r| r.verdict != Verdict::Pass) {
         crate::outln!(
             "warning: {} is {:?} against the reference server; figures are still measured",
@@ -73,7 +73,7 @@ pub async fn bench(args: BenchArgs) -> Result<i32, String> {
     let mut samples = Vec::with_capacity(iterations);
     for _ in 0..iterations {
         let started = Instant::now();
-        let outcome = runner.run(&scenarios, vec![]).await;
+        let outcome = runner.run(&scenarios).await;
         let wall = started.elapsed();
         let (mut requests, mut scenario_ms, mut server_ms, mut http_ms, mut step_ms) = (0, 0.0, 0.0, 0.0, 0.0);
         for r in &outcome.results {

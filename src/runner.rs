@@ -584,18 +584,17 @@ impl Runner {
         }
     }
 
-    /// Runs `scenarios` (already selected) and returns their results; `excluded` are reported as skipped.
-    pub async fn run(&self, scenarios: &[Scenario], excluded: Vec<(&Scenario, String)>) -> RunOutcome {
-        self.run_with(scenarios, excluded, &mut |_| {}).await
+    /// Runs `scenarios` (already selected) and returns their results.
+    pub async fn run(&self, scenarios: &[Scenario]) -> RunOutcome {
+        self.run_with(scenarios, &mut |_| {}).await
     }
 
     /// [`Runner::run`], calling `on_result` with each scenario's result as soon as it finishes (in finishing
-    /// order, excluded scenarios not included). `on_result` may shrink the result before it is kept (the CLI
+    /// order). `on_result` may shrink the result before it is kept (the CLI
     /// spools it to its reports, then drops most of each body: see `cli::run`).
     pub async fn run_with(
         &self,
         scenarios: &[Scenario],
-        excluded: Vec<(&Scenario, String)>,
         on_result: &mut (dyn FnMut(&mut ScenarioResult) + Send),
     ) -> RunOutcome {
         let started = Instant::now();
@@ -623,7 +622,6 @@ impl Runner {
             on_result(&mut result);
             results.push(result);
         }
-        results.extend(excluded.into_iter().map(|(s, why)| ScenarioResult::skipped(s, why)));
         results.sort_by(|a, b| a.id.cmp(&b.id));
         RunOutcome {
             target: self.describe_target(),

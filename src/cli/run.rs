@@ -284,7 +284,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         let expectations = expectations.as_ref();
         let body_limit = args.report_body_limit;
         runner
-            .run_with(&selected, vec![], &mut move |r| {
+            .run_with(&selected, &mut move |r| {
                 let mut shown = None;
                 if let Some(e) = expectations {
                     let mut judged = r.clone();

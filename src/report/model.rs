@@ -143,6 +143,24 @@ impl Counts {
             Verdict::SetupFailed => self.setup_failed += 1,
         }
     }
+
+    /// The counts in words, as the terminal summary shows them: `3 passed, 1 failed, 2 skipped` (passed and
+    /// failed always, the others when not zero).
+    pub fn text(&self) -> String {
+        let mut parts = vec![format!("{} passed", self.pass), format!("{} failed", self.fail)];
+        for (n, what) in [
+            (self.error, "errors"),
+            (self.drift, "drifted"),
+            (self.known_deviation, "known deviations"),
+            (self.setup_failed, "setup failed"),
+            (self.skip, "skipped"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        parts.join(", ")
+    }
 }
 
 /// One scenario's result.
