@@ -594,3 +594,30 @@ async fn a_stale_if_match_is_one_412_on_every_write() {
         assert_eq!(&s.get(&path).await.body, before, "{method} {path} changed nothing");
     }
 }
+
+/// One SCIM boolean (RFC 7643 §2.3.2) on every path: Entra's `"False"` string is the boolean on a write and in a
+/// filter; a string that is neither true nor false is 400 `invalidValue` on POST, PUT and PATCH, and nothing
+/// changes.
+#[tokio::test]
+async fn booleans_are_true_or_false_on_every_path() {
+    let s = Server::start().await;
+    let u = s.create_user("bool@example.com").await;
+    let path = format!("/Users/{}", id_of(&u));
+    let r = s.patch_ops(&path, json!([{"op": "Replace", "path": "active", "value": "False"}])).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["active"], json!(false));
+    let found = s.get("/Users?filter=active%20eq%20false").await;
+    assert_eq!(found.body["totalResults"], json!(1), "{}", found.text);
+    let before = s.get(&path).await.body;
+    let r = s.patch_ops(&path, json!([{"op": "replace", "path": "active", "value": "yes"}])).await;
+    r.assert_error(400, Some("invalidValue"));
+    let mut put = before.clone();
+    put["active"] = json!("maybe");
+    s.put(&path, put).await.assert_error(400, Some("invalidValue"));
+    assert_eq!(s.get(&path).await.body, before, "nothing changed");
+    let mut post = okta_user("bool2@example.com");
+    post["active"] = json!("1");
+    s.post("/Users", post).await.assert_error(400, Some("invalidValue"));
+    let none = s.get("/Users?filter=userName%20eq%20%22bool2@example.com%22").await;
+    assert_eq!(none.body["totalResults"], json!(0), "nothing created");
+}
