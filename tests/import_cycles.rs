@@ -17,9 +17,6 @@ const KNOWN: &[&str] = &[
     "scimcheck: declared, decline, optional_steps, requirements, runner, setup",
     "scimcheck: profile, scenario, together",
     "scimcheck: record::convert, record::har, record::proxy, record::recognize",
-    "scimcheck: report::cite, report::model",
-    "scimcheck: simulate::differences, simulate::reconcile",
-    "scim_reference_server: directory, store",
     "scim_reference_server: http, server",
 ];
 

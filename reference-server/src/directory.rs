@@ -76,10 +76,8 @@ pub struct ListPage {
     pub resources: Vec<(ResourceKind, Value)>,
 }
 
-/// The weak entity tag of a version (RFC 7644 §3.14).
-pub fn etag(version: u64) -> String {
-    format!("W/\"{version}\"")
-}
+/// The weak entity tag of a version (RFC 7644 §3.14); defined with the stored record it versions.
+pub use crate::store::etag;
 
 /// What happened to a user, as told to [`PortalHooks`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

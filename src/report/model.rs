@@ -216,15 +216,8 @@ pub struct ScenarioReport {
     pub cleanup: Vec<StepReport>,
 }
 
-/// A public link for a cited source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Link {
-    /// The cited text (`RFC 7644 §3.5.2`).
-    pub label: String,
-    /// Its public URL.
-    pub url: String,
-}
+/// A public link for a cited source ([`super::cite`], which makes them).
+pub use super::cite::Link;
 
 /// Snapshot comparison of a scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
