@@ -51,9 +51,13 @@ pub async fn bench(args: BenchArgs) -> Result<i32, String> {
     let iterations = args.iterations.max(1);
     let runner = Runner::new(Target::Reference, RunOptions { jobs: args.jobs.max(1), ..RunOptions::default() })?;
     // warm-up (connection pool, allocator, lazy statics); keep the requests for the bare replay
-    let warm = runner.run(&scenarios, vec![]).await;
+    let warm = runner.run(&scenarios).await;
     for bad in warm.results.iter().filter(|r| r.verdict != Verdict::Pass) {
-        println!("warning: {} is {:?} against the reference server; figures are still measured", bad.id, bad.verdict);
+        crate::outln!(
+            "warning: {} is {:?} against the reference server; figures are still measured",
+            bad.id,
+            bad.verdict
+        );
     }
     let recorded: Vec<(Scenario, Vec<SentRequest>)> = warm
         .results
@@ -69,7 +73,7 @@ pub async fn bench(args: BenchArgs) -> Result<i32, String> {
     let mut samples = Vec::with_capacity(iterations);
     for _ in 0..iterations {
         let started = Instant::now();
-        let outcome = runner.run(&scenarios, vec![]).await;
+        let outcome = runner.run(&scenarios).await;
         let wall = started.elapsed();
         let (mut requests, mut scenario_ms, mut server_ms, mut http_ms, mut step_ms) = (0, 0.0, 0.0, 0.0, 0.0);
         for r in &outcome.results {
@@ -100,29 +104,32 @@ pub async fn bench(args: BenchArgs) -> Result<i32, String> {
     let bare_us = m(|s| s.bare);
     let overhead = m(|s| s.runner - s.bare);
     let own = m(|s| s.judging + s.transcript);
-    println!("suite: {} scenario(s), {iterations} iteration(s), jobs {}", scenarios.len(), args.jobs.max(1));
-    println!(
+    crate::outln!("suite: {} scenario(s), {iterations} iteration(s), jobs {}", scenarios.len(), args.jobs.max(1));
+    crate::outln!(
         "wall time: {:.1} ms total, {:.2} ms per suite run (median {:.2} ms)",
         wall.as_secs_f64() * 1000.0,
         wall.as_secs_f64() * 1000.0 / iterations as f64,
         m(|s| s.wall.as_secs_f64() * 1000.0)
     );
-    println!(
+    crate::outln!(
         "requests: {requests} in total, {:.0} requests/s over the runner's wall time (a fresh server per scenario included)",
         requests as f64 / wall.as_secs_f64()
     );
-    println!("in-process server start+stop: {:.0} µs per scenario (median)", m(|s| s.server_start_stop_per_scenario));
-    println!("per request, medians over iterations:");
-    println!("  runner, whole step:               {runner_us:8.1} µs");
-    println!("    inside the HTTP exchange:       {:8.1} µs", m(|s| s.http));
-    println!("    building requests and judging:  {:8.1} µs", m(|s| s.judging));
-    println!("    variables, normalisation, snapshot text: {:.1} µs", m(|s| s.transcript));
-    println!("  bare reqwest replay, same requests: {bare_us:6.1} µs");
-    println!(
+    crate::outln!(
+        "in-process server start+stop: {:.0} µs per scenario (median)",
+        m(|s| s.server_start_stop_per_scenario)
+    );
+    crate::outln!("per request, medians over iterations:");
+    crate::outln!("  runner, whole step:               {runner_us:8.1} µs");
+    crate::outln!("    inside the HTTP exchange:       {:8.1} µs", m(|s| s.http));
+    crate::outln!("    building requests and judging:  {:8.1} µs", m(|s| s.judging));
+    crate::outln!("    variables, normalisation, snapshot text: {:.1} µs", m(|s| s.transcript));
+    crate::outln!("  bare reqwest replay, same requests: {bare_us:6.1} µs");
+    crate::outln!(
         "runner overhead over the server's own time: {overhead:.1} µs per request (runner − bare loop); \
          measured directly outside the HTTP exchange: {own:.1} µs (target: under 100 µs)"
     );
-    println!(
+    crate::outln!(
         "method: each iteration runs the suite through the runner, then replays the identical requests with a \
          plain reqwest client against fresh servers; the difference per request is the runner's overhead."
     );

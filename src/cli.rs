@@ -331,7 +331,6 @@ pub fn select<'a>(all: &'a [Scenario], args: &SelectArgs) -> (Vec<Scenario>, Vec
 
 /// Parses the command line and runs; returns the process exit code.
 pub fn main() -> i32 {
-    checks::quiet_broken_pipe();
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -374,23 +373,23 @@ fn list(args: &ListArgs) -> Result<i32, String> {
     if args.format == ListFormat::Json {
         let scenarios: Vec<serde_json::Value> = selected.iter().map(list_entry).collect();
         let doc = serde_json::json!({ "count": scenarios.len(), "scenarios": scenarios });
-        println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
+        crate::outln!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
         return Ok(0);
     }
     for s in &selected {
         let steps = s.steps.len();
-        println!("{}  [{}, {}] {} ({} steps)", s.id, s.level, s.kind, s.title, steps);
-        println!("    source: {}", s.source);
+        crate::outln!("{}  [{}, {}] {} ({} steps)", s.id, s.level, s.kind, s.title, steps);
+        crate::outln!("    source: {}", s.source);
         if !s.tags.is_empty() || !s.requires.is_empty() {
             let req: Vec<&str> = s.requires.iter().map(|f| f.as_str()).collect();
-            println!(
+            crate::outln!(
                 "    tags: {}  requires: {}",
                 s.tags.join(", "),
                 if req.is_empty() { "-".into() } else { req.join(", ") }
             );
         }
     }
-    println!("{} scenario(s)", selected.len());
+    crate::outln!("{} scenario(s)", selected.len());
     Ok(0)
 }
 

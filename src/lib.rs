@@ -32,6 +32,7 @@ pub mod case;
 pub mod check;
 pub mod cli;
 pub mod credential;
+pub mod console;
 pub mod declared;
 pub mod decline;
 pub mod exchange;

@@ -159,6 +159,17 @@ impl StepResult {
             http_ms: 0.0,
         }
     }
+
+    /// The result of `step` of scenario `s` at `level` with `verdict`, before anything is known: its name, note,
+    /// basis, and its kind ([`Scenario::step_kind`]: the step's own `kind`, else the scenario's). The one place a
+    /// step's result gets its kind, whether the step runs (once, per page, in a group) or not.
+    pub fn of_step(s: &Scenario, step: &Step, level: Level, verdict: StepVerdict) -> StepResult {
+        StepResult {
+            note: step.note.clone(),
+            basis: step.basis.clone(),
+            ..StepResult::new(step.name.clone(), level, s.step_kind(step), verdict)
+        }
+    }
 }
 
 /// Verdict of one scenario.
@@ -536,18 +547,17 @@ impl Runner {
         }
     }
 
-    /// Runs `scenarios` (already selected) and returns their results; `excluded` are reported as skipped.
-    pub async fn run(&self, scenarios: &[Scenario], excluded: Vec<(&Scenario, String)>) -> RunOutcome {
-        self.run_with(scenarios, excluded, &mut |_| {}).await
+    /// Runs `scenarios` (already selected) and returns their results.
+    pub async fn run(&self, scenarios: &[Scenario]) -> RunOutcome {
+        self.run_with(scenarios, &mut |_| {}).await
     }
 
     /// [`Runner::run`], calling `on_result` with each scenario's result as soon as it finishes (in finishing
-    /// order, excluded scenarios not included). `on_result` may shrink the result before it is kept (the CLI
+    /// order). `on_result` may shrink the result before it is kept (the CLI
     /// spools it to its reports, then drops most of each body: see `cli::run`).
     pub async fn run_with(
         &self,
         scenarios: &[Scenario],
-        excluded: Vec<(&Scenario, String)>,
         on_result: &mut (dyn FnMut(&mut ScenarioResult) + Send),
     ) -> RunOutcome {
         let started = Instant::now();
@@ -575,7 +585,6 @@ impl Runner {
             on_result(&mut result);
             results.push(result);
         }
-        results.extend(excluded.into_iter().map(|(s, why)| ScenarioResult::skipped(s, why)));
         results.sort_by(|a, b| a.id.cmp(&b.id));
         RunOutcome {
             target: self.describe_target(),
@@ -731,7 +740,6 @@ impl Runner {
                 vars.set(REPEAT_INDEX, Value::String(i.to_string()));
             }
             let name_of = |mut r: StepResult| {
-                r.kind = s.step_kind(step);
                 if let Some((i, n)) = iteration {
                     r.name = format!("{} [{i}/{n}]", step.name);
                 }
@@ -744,15 +752,16 @@ impl Runner {
                 }
             }
             if self.is_interrupted() {
-                result.steps.push(name_of(not_run(step, level, format!("not run: {INTERRUPTED}"))));
+                result.steps.push(name_of(not_run(s, step, level, format!("not run: {INTERRUPTED}"))));
                 continue;
             }
             if let Some(n) = setup_failed {
-                result.steps.push(name_of(not_run(step, level, crate::setup::not_run_reason(n))));
+                result.steps.push(name_of(not_run(s, step, level, crate::setup::not_run_reason(n))));
                 continue;
             }
             if let Some(err) = &transport_error {
                 result.steps.push(name_of(not_run(
+                    s,
                     step,
                     level,
                     format!("not run: an earlier step had a transport error ({err})"),
@@ -760,7 +769,7 @@ impl Runner {
                 continue;
             }
             if let Some(why) = skips.reason(step) {
-                result.steps.push(name_of(not_run(step, level, why.clone())));
+                result.steps.push(name_of(not_run(s, step, level, why.clone())));
                 continue;
             }
             // A step that uses a capture an earlier step failed to take does not run: its verdict would only
@@ -775,6 +784,7 @@ impl Runner {
                 from.dedup();
                 let steps: Vec<String> = from.iter().map(|i| format!("step {}", i + 1)).collect();
                 result.steps.push(name_of(not_run(
+                    s,
                     step,
                     level,
                     format!(
@@ -789,7 +799,7 @@ impl Runner {
             let adapted;
             let step = match declared.map(|d| d.adapt(step, s.idp)) {
                 Some(crate::declared::Adapted::NotRun(why)) => {
-                    result.steps.push(name_of(not_run(step, level, why)));
+                    result.steps.push(name_of(not_run(s, step, level, why)));
                     continue;
                 }
                 Some(crate::declared::Adapted::Trimmed(trimmed, note)) => {
@@ -823,10 +833,9 @@ impl Runner {
                     let (resolved, profile, redactor) = (&resolved, &profile, &redactor);
                     async move {
                         let mut c = Vec::new();
-                        let mut r = self
+                        let r = self
                             .run_step(s, st, s.step_level(st), resolved, profile, &mut v, &mut c, redactor, case)
                             .await;
-                        r.kind = s.step_kind(st);
                         (r, c)
                     }
                 });
@@ -1045,22 +1054,7 @@ impl Runner {
                 .collect();
         }
         req.step_headers = step_headers.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
-        let mut result = StepResult {
-            name: step.name.clone(),
-            level,
-            kind: Kind::Rfc,
-            note: step.note.clone(),
-            verdict: StepVerdict::Pass,
-            basis: step.basis.clone(),
-            failures: vec![],
-            observations: vec![],
-            error: None,
-            known_deviation: None,
-            request: None,
-            response: None,
-            duration_ms: 0.0,
-            http_ms: 0.0,
-        };
+        let mut result = StepResult::of_step(s, step, level, StepVerdict::Pass);
         match self.send(resolved, profile, &req).await {
             Err(e) => {
                 result.verdict = StepVerdict::Error;
@@ -1254,13 +1248,8 @@ impl Runner {
     }
 }
 
-fn not_run(step: &Step, level: Level, why: String) -> StepResult {
-    StepResult {
-        note: step.note.clone(),
-        basis: step.basis.clone(),
-        error: Some(why),
-        ..StepResult::new(step.name.clone(), level, Kind::Rfc, StepVerdict::NotRun)
-    }
+fn not_run(s: &Scenario, step: &Step, level: Level, why: String) -> StepResult {
+    StepResult { error: Some(why), ..StepResult::of_step(s, step, level, StepVerdict::NotRun) }
 }
 
 /// Remembers what a POST created and forgets what a DELETE removed.

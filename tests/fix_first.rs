@@ -144,7 +144,7 @@ async fn a_failed_fixture_makes_the_scenario_setup_failed_not_a_failure_of_its_r
     let target =
         Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
     let runner = Runner::new(target, RunOptions::default()).expect("client");
-    let outcome = runner.run(&selected, vec![]).await;
+    let outcome = runner.run(&selected).await;
     server.shutdown().await;
 
     let r = &outcome.results[0];

@@ -122,7 +122,7 @@ async fn misbehaving_server_verdicts_and_reasons() {
         get_scenario("zz_fine", "/ok"),
     ];
     let runner = remote(&format!("{}/scim/v2", server.uri()), Duration::from_millis(800));
-    let outcome = runner.run(&scenarios, vec![]).await;
+    let outcome = runner.run(&scenarios).await;
     assert_eq!(outcome.results.len(), scenarios.len(), "the run continues past every problem");
 
     let auth = result(&outcome, "rfc::misbehaving::auth");
@@ -188,7 +188,7 @@ async fn a_body_of_millions_of_values_is_refused_by_the_parsing_bound() {
         .mount(&server)
         .await;
     let runner = remote(&format!("{}/scim/v2", server.uri()), Duration::from_secs(20));
-    let outcome = runner.run(&[get_scenario("arrays", "/arrays")], vec![]).await;
+    let outcome = runner.run(&[get_scenario("arrays", "/arrays")]).await;
     let r = result(&outcome, "rfc::misbehaving::arrays");
     assert_eq!(r.verdict, Verdict::Fail);
     let why = first_failure(r);
@@ -204,7 +204,7 @@ async fn connection_refused_is_an_error_and_the_run_continues() {
     }; // listener dropped: nothing listens there now
     let runner = remote(&format!("http://127.0.0.1:{port}/scim/v2"), Duration::from_secs(2));
     let scenarios = vec![get_scenario("refused_a", "/Users"), get_scenario("refused_b", "/Users")];
-    let outcome = runner.run(&scenarios, vec![]).await;
+    let outcome = runner.run(&scenarios).await;
     assert_eq!(outcome.results.len(), 2);
     for r in &outcome.results {
         assert_eq!(r.verdict, Verdict::Error);

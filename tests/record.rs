@@ -350,7 +350,9 @@ async fn okta_traffic_recorded_replays_green_and_catches_faults() {
     // import that pages
     assert!(ids.iter().any(|i| i.ends_with("_push_group_sales_team")), "{ids:?}");
     assert!(ids.iter().any(|i| i.ends_with("_import_users_pages")), "{ids:?}");
-    let user_flow = scenarios.iter().find(|s| s.id.ends_with("_push_group_sales_team")).unwrap();
+    // Tina's lifecycle is a flow of its own; the group's flow creates her as its fixture
+    let user_flow = scenarios.iter().find(|s| s.id.ends_with("_tina_erickson"));
+    let user_flow = user_flow.unwrap_or_else(|| panic!("{ids:?}"));
     // generated values are variables with generators of the same shape, ids are captures
     assert_eq!(user_flow.variables["user1.externalId"], "{{$okta.userId}}");
     assert_eq!(user_flow.variables["user1.password"], "{{$okta.password}}");
@@ -359,6 +361,10 @@ async fn okta_traffic_recorded_replays_green_and_catches_faults() {
         "{{user1.givenName|lower}}.{{user1.familyName|lower}}@example.com"
     );
     let text = std::fs::read_to_string(&user_flow.file).unwrap();
+    assert!(!text.contains("tina.erickson") && !text.contains("00u5hwkpq7IC0H7IS0h7"), "recorded values left:\n{text}");
+    let push = scenarios.iter().find(|s| s.id.ends_with("_push_group_sales_team")).unwrap();
+    assert!(push.steps[0].name.starts_with("Setup: user1 exists"), "{}", push.steps[0].name);
+    let text = std::fs::read_to_string(&push.file).unwrap();
     assert!(!text.contains("tina.erickson") && !text.contains("00u5hwkpq7IC0H7IS0h7"), "recorded values left:\n{text}");
     assert!(text.contains("\"value\": \"{{user1.id}}\""), "member value refers to the capture:\n{text}");
     let import = scenarios.iter().find(|s| s.id.contains("import_users")).unwrap();
@@ -429,14 +435,22 @@ async fn entra_traffic_recorded_replays_green_and_catches_faults() {
     assert_schema_valid(&out.0);
     assert_no_token(&out.0, &printed);
     assert!(scenarios.iter().all(|s| s.idp == scenario::Idp::Azure));
-    let flow = scenarios.iter().find(|s| s.steps.len() > 10).expect("one flow ties user, manager and group together");
-    assert!(flow.steps[0].name.starts_with("Setup: user"), "the user made before the recording is set up first");
+    // the group's flow: its lifecycle and membership steps, after the two member users as its fixtures (one
+    // made before the recording, one by the user's own flow)
+    let flow = scenarios.iter().find(|s| s.id.ends_with("_create_and_update_and_delete_group_field_engineering"));
+    let flow = flow.unwrap_or_else(|| panic!("{:?}", scenarios.iter().map(|s| &s.id).collect::<Vec<_>>()));
+    assert!(flow.steps[0].name.starts_with("Setup: user"), "the member users are set up first");
+    assert!(flow.steps[1].name.starts_with("Setup: user"), "the member users are set up first");
+    // the manager assignment stays in the manager's flow, with the new user as its fixture
+    assert!(
+        scenarios.iter().any(|s| s.id.ends_with("_update_existing_manager")),
+        "{:?}",
+        scenarios.iter().map(|s| &s.id).collect::<Vec<_>>()
+    );
     let text = std::fs::read_to_string(&flow.file).unwrap();
     assert!(text.contains("\"{{$uuid}}\"") && text.contains("{{$azure.userName}}"), "{text}");
     assert!(!text.contains("0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef") && !text.contains(existing), "{text}");
     assert!(text.contains("\"path\": \"/Groups/{{group1.id}}\""), "{text}");
-    // named after its group and what the IdP did to it
-    assert!(flow.id.ends_with("_create_and_update_and_delete_group_field_engineering"), "{}", flow.id);
 
     assert_all_pass(&replay(Target::Reference, &scenarios).await, "a fresh reference server");
     let recorded = Target::Remote { base_url: up.base_url.clone(), credential: Credential::Token(TOKEN.into()) };

@@ -25,8 +25,8 @@ async fn exchange(base: &str, method: &str, path: &str, body: Option<Value>) -> 
         started: chrono::Utc::now(),
         elapsed_ms: 2.0,
         method: method.into(),
-        path: path.into(),
-        query: String::new(),
+        path: path.split('?').next().unwrap_or(path).into(),
+        query: path.split_once('?').map_or(String::new(), |(_, q)| q.to_string()),
         request_headers: vec![("user-agent".into(), "Okta SCIM Client 1.0.0".into())],
         credential: Some(CredentialStyle::Bearer),
         request_body: body.map_or(CapturedBody::Empty, |b| CapturedBody::Text(b.to_string())),
@@ -90,5 +90,73 @@ async fn a_name_never_shows_a_recorded_credential() {
     let names = written_names(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(names, vec!["01_flow.json", "02_push_group_ingenieria_core.json"]);
+    up.shutdown().await;
+}
+
+/// Three users provisioned interleaved (each created, then one deactivated, one renamed, one deleted) and a group
+/// pushed with all three as members: each user's lifecycle is a flow of its own, named after what happened to
+/// that user, and the group's membership steps are in the group's flow, which creates the three users as its
+/// fixtures and lists them; every flow replays on its own, green, on an empty server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interleaved_users_are_split_per_object_and_membership_lists_its_fixtures() {
+    use scimcheck::runner::{RunOptions, Runner, Target, Verdict};
+    let up = spawn(ServerConfig::default().with_token(TOKEN)).await.unwrap();
+    let base = up.base_url.as_str();
+    let urn = "urn:ietf:params:scim:schemas:core:2.0:User";
+    let patch = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+    let mut flows = Vec::new();
+    let mut ids = Vec::new();
+    for name in ["jane@example.com", "john@example.com", "ann@example.com"] {
+        let lookup = format!("/Users?filter=userName%20eq%20%22{name}%22");
+        flows.push(exchange(base, "GET", &lookup, None).await);
+        let created = exchange(base, "POST", "/Users", Some(json!({"schemas": [urn], "userName": name}))).await;
+        ids.push(created.response_body.json().unwrap()["id"].as_str().unwrap().to_string());
+        flows.push(created);
+    }
+    let off = json!({"schemas": [patch], "Operations": [{"op": "replace", "value": {"active": false}}]});
+    flows.push(exchange(base, "PATCH", &format!("/Users/{}", ids[0]), Some(off)).await);
+    let rename = json!({"schemas": [patch], "Operations": [{"op": "replace", "path": "displayName", "value": "J"}]});
+    flows.push(exchange(base, "PATCH", &format!("/Users/{}", ids[1]), Some(rename)).await);
+    let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Engineering"});
+    let made = exchange(base, "POST", "/Groups", Some(group)).await;
+    let gid = made.response_body.json().unwrap()["id"].as_str().unwrap().to_string();
+    flows.push(made);
+    let members: Vec<Value> = ids.iter().map(|id| json!({"value": id})).collect();
+    let add = json!({"schemas": [patch], "Operations": [{"op": "add", "path": "members", "value": members}]});
+    flows.push(exchange(base, "PATCH", &format!("/Groups/{gid}"), Some(add)).await);
+    flows.push(exchange(base, "GET", &format!("/Groups/{gid}"), None).await);
+    flows.push(exchange(base, "DELETE", &format!("/Users/{}", ids[2]), None).await);
+
+    let dir = std::env::temp_dir().join(format!("scimcheck-names-{}", uuid::Uuid::new_v4()));
+    let options = ConvertOptions { idp: IdpChoice::Okta, origin: "test".into(), now: chrono::Utc::now() };
+    assert_eq!(write_all(&flows, &options, &dir, &[TOKEN.to_string()]), Ok(0));
+    let names = written_names(&dir);
+    let scenarios = scimcheck::scenario::load_dir(&dir).unwrap_or_else(|e| panic!("{e:?}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        names,
+        vec![
+            "01_create_and_deactivate_jane.json",
+            "02_create_and_update_john.json",
+            "03_create_and_delete_ann.json",
+            "04_push_group_engineering.json",
+        ]
+    );
+    let group_flow = scenarios.iter().find(|s| s.id.ends_with("push_group_engineering")).unwrap();
+    let setups: Vec<&str> =
+        group_flow.steps.iter().map(|s| s.name.as_str()).filter(|n| n.starts_with("Setup:")).collect();
+    assert_eq!(setups.len(), 3, "the three members are the group flow's fixtures: {setups:?}");
+    assert!(setups.iter().all(|n| n.contains("another flow of this recording created it")), "{setups:?}");
+    let description = group_flow.description.clone().unwrap_or_default();
+    assert!(description.contains("creating its fixtures (user1, user2, user3)"), "{description}");
+    for s in scenarios.iter().filter(|s| !s.id.ends_with("push_group_engineering")) {
+        assert!(s.steps.iter().all(|st| !st.name.starts_with("Setup:")), "{} needs no fixture", s.id);
+    }
+
+    let runner = Runner::new(Target::Reference, RunOptions { jobs: 1, ..RunOptions::default() }).unwrap();
+    for s in &scenarios {
+        let r = runner.run_scenario(s).await;
+        assert_eq!(r.verdict, Verdict::Pass, "{} on an empty server: {:?}", s.id, r.reason);
+    }
     up.shutdown().await;
 }

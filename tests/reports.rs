@@ -485,7 +485,7 @@ fn simulate_html_charts_throughput_over_time_and_latency_per_kind() {
     let summary: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     let html = std::fs::read_to_string(&html_path).unwrap();
     let doc = Html::parse_document(&html);
-    // throughput: one point per second of the summary
+    // throughput: one point per bucket of the summary
     let seconds = summary["throughputPerSecond"].as_array().unwrap().len();
     let line = select(&doc, "svg#throughput polyline");
     assert_eq!(line.len(), 1, "{html}");

@@ -67,7 +67,7 @@ async fn a_changed_response_is_drift_with_a_readable_diff() {
 
     // record
     let update = SnapshotStore { dir: dir.0.clone(), update: true };
-    let out = runner(&server, Some(update)).run(std::slice::from_ref(&s), vec![]).await;
+    let out = runner(&server, Some(update)).run(std::slice::from_ref(&s)).await;
     assert!(matches!(out.results[0].snapshot, Some(SnapshotOutcome::Written { .. })), "{:?}", out.results[0].snapshot);
     let snap = std::fs::read_to_string(dir.0.join("okta__drift__get_user.snap")).unwrap();
     assert!(
@@ -82,7 +82,7 @@ async fn a_changed_response_is_drift_with_a_readable_diff() {
     same["meta"]["version"] = json!("W/\"42\"");
     let mock = Mock::given(path("/scim/v2/Users/u1")).respond_with(scim(same)).mount_as_scoped(&server).await;
     let compare = SnapshotStore { dir: dir.0.clone(), update: false };
-    let out = runner(&server, Some(compare.clone())).run(std::slice::from_ref(&s), vec![]).await;
+    let out = runner(&server, Some(compare.clone())).run(std::slice::from_ref(&s)).await;
     assert_eq!(out.results[0].snapshot, Some(SnapshotOutcome::Matched));
     assert_eq!(out.results[0].verdict, Verdict::Pass);
 
@@ -91,7 +91,7 @@ async fn a_changed_response_is_drift_with_a_readable_diff() {
     let mut changed = user.clone();
     changed["active"] = json!(false);
     let _mock = Mock::given(path("/scim/v2/Users/u1")).respond_with(scim(changed)).mount_as_scoped(&server).await;
-    let out = runner(&server, Some(compare)).run(std::slice::from_ref(&s), vec![]).await;
+    let out = runner(&server, Some(compare)).run(std::slice::from_ref(&s)).await;
     let r = &out.results[0];
     assert_eq!(r.verdict, Verdict::Drift);
     let Some(SnapshotOutcome::Drift { diff, pending }) = &r.snapshot else { panic!("{:?}", r.snapshot) };
@@ -124,7 +124,7 @@ async fn known_deviations_are_expected_failures_and_passing_ones_are_reported() 
             {"name": "list", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users"}, "expect": {"status": 200}}
         ]}),
     );
-    let mut out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
+    let mut out = runner(&server, None).run(std::slice::from_ref(&s)).await;
     assert_eq!(out.results[0].verdict, Verdict::Fail);
     let exp = Expectations {
         comment: None,
@@ -181,7 +181,7 @@ async fn unsupported_features_skip_and_unknown_capabilities_run() {
                                   "expect": {"status": 404}}),
         ),
     ];
-    let out = runner(&server, None).run(&scenarios, vec![]).await;
+    let out = runner(&server, None).run(&scenarios).await;
     let by = |id: &str| out.results.iter().find(|r| r.id == id).unwrap();
     let skipped = by("rfc::caps::needs_patch");
     assert_eq!(skipped.verdict, Verdict::Skip);
@@ -232,7 +232,7 @@ async fn created_resources_are_cleaned_up_and_failed_cleanup_is_only_a_note() {
             {"name": "create group", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "POST", "path": "/Groups", "body": {"displayName": "x"}}, "expect": {"status": 201}}
         ]}),
     );
-    let out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
+    let out = runner(&server, None).run(std::slice::from_ref(&s)).await;
     let r = &out.results[0];
     assert_eq!(r.verdict, Verdict::Pass, "a failed cleanup is not fatal");
     assert_eq!(r.cleanup.len(), 2);
@@ -279,7 +279,7 @@ async fn a_create_answered_200_is_cleaned_up_and_a_search_is_not() {
             {"name": "search", "basis": {"rfc": "RFC 7644 §3.4.3"}, "request": {"method": "POST", "path": "/Users/.search", "body": {}}, "expect": {"status": 200}}
         ]}),
     );
-    let out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
+    let out = runner(&server, None).run(std::slice::from_ref(&s)).await;
     let r = &out.results[0];
     assert_eq!(r.verdict, Verdict::Fail, "the 200 is still judged against RFC 7644 §3.3");
     assert_eq!(r.cleanup.len(), 1, "{:?}", r.cleanup);
@@ -314,7 +314,7 @@ async fn profiles_encode_filters_and_send_their_credential_style() {
         RunOptions { auth_style: Some(scimcheck::profile::AuthStyle::Raw), ..RunOptions::default() },
     )
     .unwrap();
-    let out = runner.run(&scenarios, vec![]).await;
+    let out = runner.run(&scenarios).await;
     assert!(out.results.iter().all(|r| r.verdict == Verdict::Pass), "{}", report::human(&out, &Policy::default(), &[]));
     let received: Vec<Request> = server.received_requests().await.unwrap();
     let queries: Vec<(String, String, String)> = received
@@ -348,7 +348,7 @@ async fn missing_capture_blocks_dependent_steps_and_should_failures_respect_poli
             {"name": "groups (optional)", "basis": {"rfc": "RFC 7644 §3"}, "level": "should", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Groups"}, "expect": {"status": 200}}
         ]}),
     );
-    let out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
+    let out = runner(&server, None).run(std::slice::from_ref(&s)).await;
     let r = &out.results[0];
     assert_eq!(r.steps[0].verdict, StepVerdict::Fail);
     assert_eq!(r.steps[0].failures[0].check, "capture uid");
@@ -365,7 +365,7 @@ async fn missing_capture_blocks_dependent_steps_and_should_failures_respect_poli
             {"name": "groups (optional)", "basis": {"rfc": "RFC 7644 §3"}, "level": "should", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Groups"}, "expect": {"status": 200}}
         ]}),
     );
-    let out = runner(&server, None).run(std::slice::from_ref(&s2), vec![]).await;
+    let out = runner(&server, None).run(std::slice::from_ref(&s2)).await;
     assert_eq!(out.results[0].verdict, Verdict::Fail);
     assert_eq!(out.results[0].failed_level, Some(Level::Should));
     assert_eq!(Policy::default().exit_code(&out), 0);
@@ -389,7 +389,7 @@ async fn a_repeated_step_runs_once_per_index_and_names_each_run() {
              "body": {"userName": "u{{index}}.{{batch}}"}}, "expect": {"status": 201}}
         ]}),
     );
-    let out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
+    let out = runner(&server, None).run(std::slice::from_ref(&s)).await;
     let r = &out.results[0];
     assert_eq!(r.verdict, Verdict::Pass, "{}", report::human(&out, &Policy::default(), &[]));
     let names: Vec<&str> = r.steps.iter().map(|s| s.name.as_str()).collect();
@@ -473,7 +473,7 @@ async fn enterprise_scenarios_follow_the_user_resource_types_schema_extensions()
             .respond_with(scim_status(201, json!({"id": "u-1"})))
             .mount(&server)
             .await;
-        let out = runner(&server, None).run(std::slice::from_ref(&s), vec![]).await;
+        let out = runner(&server, None).run(std::slice::from_ref(&s)).await;
         let r = &out.results[0];
         if skipped {
             assert_eq!(r.verdict, Verdict::Skip);
@@ -531,7 +531,7 @@ async fn enterprise_steps_are_skipped_alone_when_the_scenario_is_not_about_the_e
             "steps": [create, department, read(200), read(200), uses_dept]}),
     );
     assert!(!judged.enterprise_skips_whole() && whole.enterprise_skips_whole());
-    let out = runner(&server, None).run(&[judged, whole], vec![]).await;
+    let out = runner(&server, None).run(&[judged, whole]).await;
     let r = out.results.iter().find(|r| r.id.ends_with("some_enterprise")).expect("judged scenario");
     let verdicts: Vec<StepVerdict> = r.steps.iter().map(|s| s.verdict).collect();
     assert_eq!(verdicts, [StepVerdict::Pass, StepVerdict::NotRun, StepVerdict::Pass, StepVerdict::Fail]);
@@ -628,4 +628,44 @@ fn no_scenario_judges_storage_order_and_sorting_needs_a_clear_declaration() {
         }
     }
     assert!(sorting >= 1, "the library sorts somewhere");
+/// A `pages` step's results (one per page) carry the step's kind like every other step's — here an interop
+/// scenario's, as a recorded Okta import is — never a placeholder `rfc`; so do steps that do not run.
+#[tokio::test]
+async fn a_pages_step_reports_its_scenario_kind() {
+    let server = MockServer::start().await;
+    let list = |start: u64| {
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 2,
+               "startIndex": start, "itemsPerPage": 1,
+               "Resources": [{"id": format!("u{start}"), "userName": format!("u{start}@example.com"),
+                              "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}]})
+    };
+    for start in [1, 2] {
+        Mock::given(method("GET"))
+            .and(path("/scim/v2/Users"))
+            .and(wiremock::matchers::query_param("startIndex", start.to_string()))
+            .respond_with(scim(list(start)))
+            .mount(&server)
+            .await;
+    }
+    let s = scenario(
+        "okta/import/recorded_import.json",
+        json!({"title": "import", "source": "test", "level": "must", "kind": "interop",
+               "steps": [
+                 {"name": "import", "pages": true, "basis": {"rfc": "RFC 7644 §3.4.2.4"},
+                  "request": {"method": "GET", "path": "/Users", "query": {"startIndex": "1", "count": "1"}},
+                  "expect": {"status": 200}},
+                 {"name": "get a user the server lacks", "basis": {"rfc": "RFC 7644 §3.4.1"},
+                  "request": {"method": "GET", "path": "/Users/u9"}, "expect": {"status": 200},
+                  "capture": {"nobody.id": "/id"}},
+                 {"name": "uses the capture", "basis": {"rfc": "RFC 7644 §3.4.1"},
+                  "request": {"method": "GET", "path": "/Users/{{nobody.id}}"}, "expect": {"status": 200}}]}),
+    );
+    assert_eq!(s.kind, scenario::Kind::Interop);
+    let r = runner(&server, None).run_scenario(&s).await;
+    let pages: Vec<_> = r.steps.iter().filter(|st| st.name.contains("[page")).collect();
+    assert_eq!(pages.len(), 2, "{:?}", r.steps.iter().map(|s| &s.name).collect::<Vec<_>>());
+    for st in &r.steps {
+        assert_eq!(st.kind, scenario::Kind::Interop, "{} says {:?}", st.name, st.kind);
+    }
+    assert!(r.steps.iter().any(|st| st.verdict == StepVerdict::NotRun));
 }

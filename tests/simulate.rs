@@ -340,6 +340,10 @@ async fn a_server_refusing_excluded_attributes_is_read_back_without_them() {
     assert_eq!(r.exit_code, 0, "{}", summary(&r));
 }
 
+fn page_text(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
 fn cli(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
         .args(args)
@@ -378,13 +382,24 @@ fn the_command_line_runs_against_the_reference_server_and_writes_json() {
     assert!(report["operations"].as_u64().unwrap() > 80);
     assert!(!stdout.contains("Bearer"), "no credential in the output");
 
-    // Latency over time: one bucket per second with requests, on the throughput buckets, percentiles in order.
+    // The buckets' width follows the run's length: a run this short (well under 2 s of provisioning) is still
+    // charted in at least 10 buckets, and every request is in one of them.
+    let width = report["bucketSeconds"].as_f64().unwrap();
+    let counts = report["requestsPerBucket"].as_array().unwrap();
+    let elapsed = report["elapsedSeconds"].as_f64().unwrap();
+    assert!(counts.len() >= 10, "{} bucket(s) of {width} s for a {elapsed} s run", counts.len());
+    assert!(width <= elapsed / 10.0, "{width} s buckets for a {elapsed} s run");
+    assert_eq!(counts.iter().map(|c| c.as_u64().unwrap()).sum::<u64>(), report["operations"].as_u64().unwrap());
+    assert!(page_text(&html).contains(&format!("{} buckets of", counts.len())));
+    assert!(!page_text(&html).contains("id=\"too-short\""), "a short run is charted");
+    // Latency over time: one point per bucket with requests, on the throughput buckets, percentiles in order.
     let series = report["latencyOverTime"].as_array().expect("latencyOverTime is a list");
     assert!(!series.is_empty(), "{report}");
-    let seconds = report["throughputPerSecond"].as_array().unwrap();
+    let seconds = counts;
     let mut in_buckets = 0;
     for p in series {
-        let at = p["atSeconds"].as_u64().unwrap() as usize;
+        let at = p["bucket"].as_u64().unwrap() as usize;
+        assert!((p["atSeconds"].as_f64().unwrap() - at as f64 * width).abs() < 1e-9, "{p}");
         let (p50, p99, max) =
             (p["p50Ms"].as_f64().unwrap(), p["p99Ms"].as_f64().unwrap(), p["maxMs"].as_f64().unwrap());
         assert!(p50 > 0.0 && p50 <= p99 && p99 <= max, "{p}");

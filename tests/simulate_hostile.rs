@@ -100,8 +100,19 @@ async fn ctrl_c_stops_sending_and_writes_the_summary_and_partial_reports() {
     assert_eq!(report["interrupted"], true, "{report}");
     assert_eq!(report["exitCode"], 130);
     assert!(report["reconciliation"]["readError"].as_str().unwrap().contains("interrupted"), "{report}");
+    // the operations Ctrl-C stopped are counted as not sent, never as failed (the server answered every request
+    // it got with success), and the summary says so
+    let cycles = report["cycles"].as_array().unwrap();
+    let sum = |k: &str| cycles.iter().map(|c| c[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("objectFailures") + sum("referenceFailures"), 0, "nothing failed: {report}");
+    let not_sent = sum("notSent");
+    assert!(not_sent > 0 && sum("objectOperations") + not_sent <= 505, "{report}");
+    assert!(stdout.contains(&format!("{not_sent} operation(s) not sent: Ctrl-C stopped them")), "{stdout}");
+    let cycle_line = stdout.lines().find(|l| l.starts_with("cycle 0:")).unwrap_or_default();
+    assert!(cycle_line.contains("object operations (0 failed)"), "{stdout}");
     let html = std::fs::read_to_string(&html_path).expect("a partial HTML report");
     assert!(html.contains("INTERRUPTED"), "the HTML report says so");
+    assert!(html.contains("Not sent (Ctrl-C)"), "the HTML report's cycles name the operations not sent");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

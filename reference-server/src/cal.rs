@@ -28,11 +28,12 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::clock::format_datetime;
 use crate::error::{ScimError, ScimResult};
 use crate::schema::USER_URN;
+use crate::values::get_ci;
 
 /// The `kind` of the notification attached to a user who could not get any CAL.
 pub const NO_CAL_AVAILABLE: &str = "noCalAvailable";
@@ -382,7 +383,7 @@ impl CalLedger {
     /// Brings one user's CAL in line with its current state; call after create, after any change of its
     /// attributes or group memberships, and after (de)activation.
     ///
-    /// - Active user (`active` absent, `true`, or anything but `false`/`"false"`): the rules choose a CAL
+    /// - Active user (`active` absent or true, [`is_active`]): the rules choose a CAL
     ///   ([`choose_cal`]) and [`CalLedger::assign`] applies it.
     /// - Inactive user: with `release_on_deactivation` its seat is released; otherwise it keeps what it holds
     ///   and the rules are not evaluated.
@@ -395,7 +396,7 @@ impl CalLedger {
         default_cal: &str,
         release_on_deactivation: bool,
     ) -> ScimResult<Reconciliation> {
-        if !is_active(user) {
+        if !is_active(user)? {
             let released = if release_on_deactivation { self.release(user_id) } else { None };
             return Ok(Reconciliation::Inactive { released });
         }
@@ -404,16 +405,18 @@ impl CalLedger {
     }
 }
 
-/// Whether a SCIM user is active: `active` (looked up case-insensitively) is not `false` or the string
-/// `"false"` (Entra has sent booleans as strings). An absent `active` counts as active.
-pub fn is_active(user: &Value) -> bool {
+/// Whether a SCIM user is active: its `active` (looked up case-insensitively) as a SCIM boolean
+/// ([`crate::values::boolean`]: `true`/`false`, or those strings in any case, as Entra sends them). An absent or
+/// null `active` counts as active.
+///
+/// Errors: `invalidValue` for an `active` that is no boolean (`"yes"`, `1`), never a guess.
+pub fn is_active(user: &Value) -> ScimResult<bool> {
     let Some(obj) = user.as_object() else {
-        return true;
+        return Ok(true);
     };
     match get_ci(obj, "active") {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => !s.trim().eq_ignore_ascii_case("false"),
-        _ => true,
+        None | Some(Value::Null) => Ok(true),
+        Some(v) => crate::values::boolean(v, "active"),
     }
 }
 
@@ -532,11 +535,6 @@ fn is_attr_name(name: &str, sub: bool) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// Looks a key up: exact first, then ASCII case-insensitively (attribute names and URNs are ASCII).
-fn get_ci<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
-    obj.get(key).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
 }
 
 /// Whether any leaf of `v` passes `test`: `v` itself, or, for an array, any element (one level).
@@ -894,7 +892,13 @@ mod tests {
         // Deactivated with release_on_deactivation: seat released.
         u["ACTIVE"] = json!("False");
         u.as_object_mut().unwrap().remove("active");
-        assert!(!is_active(&u));
+        assert_eq!(is_active(&u), Ok(false));
+        // only true and false are booleans (RFC 7643 §2.3.2): any other string is invalidValue, never "active"
+        let mut odd = u.clone();
+        odd["ACTIVE"] = json!("yes");
+        assert!(matches!(is_active(&odd), Err(ScimError::InvalidValue(_))), "{odd}");
+        assert!(matches!(l.reconcile("u1", &odd, &[], &rules, "viewer", true), Err(ScimError::InvalidValue(_))));
+        assert_eq!(l.holder_cal("u1"), Some("creator"), "an invalid active changes no seat");
         let r = l.reconcile("u1", &u, &[], &rules, "viewer", true).unwrap();
         assert_eq!(r, Reconciliation::Inactive { released: Some("creator".into()) });
         assert_eq!(l.holder_cal("u1"), None);

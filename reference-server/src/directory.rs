@@ -76,10 +76,8 @@ pub struct ListPage {
     pub resources: Vec<(ResourceKind, Value)>,
 }
 
-/// The weak entity tag of a version (RFC 7644 §3.14).
-pub fn etag(version: u64) -> String {
-    format!("W/\"{version}\"")
-}
+/// The weak entity tag of a version (RFC 7644 §3.14); defined with the stored record it versions.
+pub use crate::store::etag;
 
 /// What happened to a user, as told to [`PortalHooks`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -371,6 +369,22 @@ pub fn etag_matches(header: &str, current: &str) -> bool {
     header.split(',').map(str::trim).any(|tag| tag == "*" || opaque(tag) == current)
 }
 
+/// Checks an `If-Match` header value against a record's current version (RFC 7644 §3.14: "If the version does not
+/// match, the service provider returns 412 Precondition Failed"): no header, or a match ([`etag_matches`]), is
+/// `Ok`. The one check every write (PUT, PATCH, the membership path of PATCH, DELETE) makes.
+///
+/// Errors: [`ScimError::PreconditionFailed`] (412, no `scimType`: RFC 7644 §3.12 defines none for it), naming
+/// the header's value and the current version.
+pub fn check_if_match(if_match: Option<&str>, version: u64) -> ScimResult<()> {
+    match if_match {
+        Some(h) if !etag_matches(h, &etag(version)) => Err(ScimError::PreconditionFailed(format!(
+            "If-Match {h} does not match the current version {}",
+            etag(version)
+        ))),
+        _ => Ok(()),
+    }
+}
+
 impl State {
     fn visible(&self, kind: ResourceKind, id: &str) -> ScimResult<&Record> {
         parse_id(id).and_then(|u| self.store.get(kind, &u)).filter(|r| !r.hidden).ok_or_else(|| not_found(kind, id))
@@ -384,14 +398,7 @@ impl State {
             true => parse_id(id).and_then(|u| self.store.get(kind, &u)).ok_or_else(|| not_found(kind, id))?,
             false => self.writable(kind, id)?,
         };
-        if let Some(h) = if_match {
-            if !etag_matches(h, &etag(rec.version)) {
-                return Err(ScimError::PreconditionFailed(format!(
-                    "If-Match {h} does not match the current version {}",
-                    etag(rec.version)
-                )));
-            }
-        }
+        check_if_match(if_match, rec.version)?;
         Ok(rec)
     }
 
@@ -1132,14 +1139,7 @@ impl Directory {
         let now = self.now();
         let mut st = self.write_state()?;
         let rec = st.writable(ResourceKind::Group, id)?;
-        if let Some(h) = if_match {
-            if !etag_matches(h, &etag(rec.version)) {
-                return Err(ScimError::PreconditionFailed(format!(
-                    "If-Match {h} does not match the current version {}",
-                    etag(rec.version)
-                )));
-            }
-        }
+        check_if_match(if_match, rec.version)?;
         let (gid, mut version) = (rec.id, etag(rec.version));
         // Check every member to add before changing anything.
         let mut resolved: Vec<Vec<(Uuid, Member)>> = Vec::with_capacity(steps.len());
@@ -1260,11 +1260,7 @@ impl Directory {
         let now = self.now();
         let mut st = self.write_state()?;
         let rec = st.writable(kind, id)?;
-        if let Some(h) = if_match {
-            if !etag_matches(h, &etag(rec.version)) {
-                return Err(ScimError::PreconditionFailed(format!("If-Match {h} does not match the current version")));
-            }
-        }
+        check_if_match(if_match, rec.version)?;
         let uid = rec.id;
         match kind {
             ResourceKind::User => {

@@ -960,7 +960,7 @@ impl<'a> SortKey<'a> {
             Value::Bool(b) => SortKey::Bool(*b),
             Value::Number(n) => SortKey::Num(n),
             Value::String(s) => match def.ty {
-                AttrType::Boolean => as_bool(v).map_or(SortKey::Str(s), SortKey::Bool),
+                AttrType::Boolean => crate::values::scim_boolean(v).map_or(SortKey::Str(s), SortKey::Bool),
                 AttrType::DateTime => parse_date_time(s).map_or(SortKey::Str(s), SortKey::Time),
                 _ => SortKey::Str(s),
             },
@@ -1011,10 +1011,9 @@ fn element_def(path: &AttrPath, parent: &AttrDef) -> Option<&'static AttrDef> {
     parent.sub(&path.name)
 }
 
-/// Looks up an object key case-insensitively (exact match first).
+/// Looks up an object key case-insensitively ([`crate::values::get_ci`]).
 fn get_ci<'a>(obj: &'a Value, key: &str) -> Option<&'a Value> {
-    let map = obj.as_object()?;
-    map.get(key).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+    crate::values::get_ci(obj.as_object()?, key)
 }
 
 /// A sub-attribute of one element of a multi-valued (or single-valued complex) attribute. A plain value
@@ -1029,7 +1028,7 @@ fn element_get<'a>(element: &'a Value, name: &str) -> Option<&'a Value> {
 }
 
 fn is_primary(element: &Value) -> bool {
-    element_get(element, "primary").and_then(as_bool) == Some(true)
+    element_get(element, "primary").and_then(crate::values::scim_boolean) == Some(true)
 }
 
 /// Pushes a value, or each non-null element of an array.
@@ -1109,7 +1108,7 @@ fn compare_leaves(def: &AttrDef, leaves: &[&Value], op: CompareOp, comp: &Value)
 /// Compares one attribute value with the filter's value by the attribute's type.
 fn compare_one(def: &AttrDef, v: &Value, op: CompareOp, comp: &Value) -> bool {
     match def.ty {
-        AttrType::Boolean => match (as_bool(v), as_bool(comp)) {
+        AttrType::Boolean => match (crate::values::scim_boolean(v), crate::values::scim_boolean(comp)) {
             (Some(a), Some(b)) => match op {
                 CompareOp::Eq => a == b,
                 CompareOp::Ne => a != b,
@@ -1171,16 +1170,6 @@ fn cmp_strings(a: &str, b: &str, case_exact: bool) -> Ordering {
         a.cmp(b)
     } else {
         a.chars().flat_map(char::to_lowercase).cmp(b.chars().flat_map(char::to_lowercase))
-    }
-}
-
-/// A boolean, or the strings "true"/"false" in any case (Entra sends "True").
-fn as_bool(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
-        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
-        _ => None,
     }
 }
 

@@ -28,6 +28,7 @@ pub mod sqlite;
 pub mod store;
 pub mod tenant;
 pub mod token;
+pub mod values;
 
 pub use error::{ScimError, ScimResult};
 pub use server::{spawn, spawn_with, RunningServer, ServerConfig};

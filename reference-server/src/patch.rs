@@ -5,6 +5,7 @@
 //! echoed in the value, booleans as strings, the enterprise manager as a bare id, and member removal by a
 //! list of values.
 
+use crate::values::key_ci;
 use serde_json::{Map, Value};
 
 use crate::error::{ScimError, ScimResult};
@@ -83,14 +84,6 @@ pub fn parse_request_owned(body: Value) -> ScimResult<Vec<PatchOperation>> {
         None => return Err(ScimError::InvalidSyntax("Operations must not be empty (the attribute is missing)".into())),
     };
     operations.into_iter().enumerate().map(|(i, op)| parse_operation(i, op)).collect()
-}
-
-/// The key of `map` that names `key`: itself, else one equal to it ignoring ASCII case.
-fn key_ci(map: &Map<String, Value>, key: &str) -> Option<String> {
-    match map.contains_key(key) {
-        true => Some(key.to_string()),
-        false => map.keys().find(|k| k.eq_ignore_ascii_case(key)).cloned(),
-    }
 }
 
 fn parse_operation(index: usize, op: Value) -> ScimResult<PatchOperation> {

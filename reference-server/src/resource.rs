@@ -341,10 +341,7 @@ pub(crate) fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-/// Looks a key up case-insensitively, preferring an exact match.
-pub(crate) fn get_ci<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    map.get(key).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
-}
+pub(crate) use crate::values::get_ci;
 
 // ---------------------------------------------------------------------------------------------------------
 // Normalisation
@@ -519,13 +516,7 @@ fn normalize_simple(def: &AttrDef, path: &str, value: Value) -> ScimResult<Optio
             other => Err(wrong(&other)),
         },
         AttrType::Boolean => match &value {
-            Value::Bool(_) => Ok(Some(value)),
-            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Ok(Some(Value::Bool(true))),
-            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Ok(Some(Value::Bool(false))),
-            Value::String(s) => Err(ScimError::InvalidValue(format!(
-                "attribute '{path}' must be a boolean, got the string '{}'",
-                truncate(s)
-            ))),
+            Value::Bool(_) | Value::String(_) => crate::values::boolean(&value, path).map(|b| Some(Value::Bool(b))),
             other => Err(wrong(other)),
         },
         AttrType::Integer => match &value {

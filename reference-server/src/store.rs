@@ -12,6 +12,11 @@ use uuid::Uuid;
 
 use crate::schema::ResourceKind;
 
+/// The weak entity tag of a record's version (RFC 7644 §3.14): `W/"<version>"`.
+pub fn etag(version: u64) -> String {
+    format!("W/\"{version}\"")
+}
+
 /// One stored resource.
 #[derive(Debug, Clone)]
 pub struct Record {
@@ -47,7 +52,7 @@ impl Record {
         if let Some(modified) = &self.touched {
             if let Some(meta) = body.get_mut("meta").and_then(serde_json::Value::as_object_mut) {
                 meta.insert("lastModified".into(), serde_json::Value::String(modified.to_string()));
-                meta.insert("version".into(), serde_json::Value::String(crate::directory::etag(self.version)));
+                meta.insert("version".into(), serde_json::Value::String(etag(self.version)));
             }
         }
         Ok(body)

@@ -568,7 +568,8 @@ impl PortalHooks for Portal {
             UserEvent::Deleted => pu.deleted = true,
             UserEvent::Updated | UserEvent::MembershipChanged => {}
         }
-        pu.active = cal::is_active(user) && !pu.deleted;
+        // the write validated `active` (RFC 7643 §2.3.2); a value that is no boolean holds no seat
+        pu.active = cal::is_active(user) == Ok(true) && !pu.deleted;
         let app_kind = pu.source_app;
         let active = pu.active;
         let deleted = pu.deleted;
@@ -637,7 +638,7 @@ impl PortalHooks for Portal {
 
     fn admit(&self, user: &Value, source_app: Option<&str>) -> ScimResult<()> {
         let st = self.state.lock();
-        if !st.settings.refuse_without_seat || !cal::is_active(user) {
+        if !st.settings.refuse_without_seat || !cal::is_active(user)? {
             return Ok(());
         }
         let app = source_app

@@ -559,3 +559,65 @@ async fn passwords_are_stored_as_salted_argon2id_and_an_unchanged_one_changes_no
     assert_ne!(r.body["meta"]["version"], before["meta"]["version"]);
     assert!(scim_reference_server::resource::verify_password("n3w", &stored(&a)));
 }
+
+/// Every write — PUT, PATCH of an attribute, PATCH of a group's members, DELETE — checks `If-Match` the same way
+/// (RFC 7644 §3.14): a stale version is 412 with no `scimType` (RFC 7644 §3.12 defines none), one message naming
+/// the header and the current version, and nothing changes.
+#[tokio::test]
+async fn a_stale_if_match_is_one_412_on_every_write() {
+    let s = Server::start().await;
+    let u = s.create_user("ifmatch@example.com").await;
+    let uid = id_of(&u);
+    let g = s.create_group("IfMatch", &[]).await;
+    let gid = id_of(&g);
+    let stale = "W/\"1234567\"";
+    let user_path = format!("/Users/{uid}");
+    let group_path = format!("/Groups/{gid}");
+    let (user_before, group_before) = (s.get(&user_path).await.body, s.get(&group_path).await.body);
+    let mut put = user_before.clone();
+    put["title"] = json!("changed");
+    let attr = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "title", "value": "X"}]});
+    let members =
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": uid}]}]});
+    let writes = [
+        (reqwest::Method::PUT, user_path.clone(), Some(put), &user_before),
+        (reqwest::Method::PATCH, user_path.clone(), Some(attr), &user_before),
+        (reqwest::Method::PATCH, group_path.clone(), Some(members), &group_before),
+        (reqwest::Method::DELETE, user_path.clone(), None, &user_before),
+        (reqwest::Method::DELETE, group_path.clone(), None, &group_before),
+    ];
+    for (method, path, body, before) in writes {
+        let r = s.send_with(method.clone(), &path, body, &[("If-Match", stale)]).await;
+        let detail = r.assert_error(412, None);
+        let current = before["meta"]["version"].as_str().unwrap();
+        assert_eq!(detail, format!("If-Match {stale} does not match the current version {current}"), "{method} {path}");
+        assert_eq!(&s.get(&path).await.body, before, "{method} {path} changed nothing");
+    }
+}
+
+/// One SCIM boolean (RFC 7643 §2.3.2) on every path: Entra's `"False"` string is the boolean on a write and in a
+/// filter; a string that is neither true nor false is 400 `invalidValue` on POST, PUT and PATCH, and nothing
+/// changes.
+#[tokio::test]
+async fn booleans_are_true_or_false_on_every_path() {
+    let s = Server::start().await;
+    let u = s.create_user("bool@example.com").await;
+    let path = format!("/Users/{}", id_of(&u));
+    let r = s.patch_ops(&path, json!([{"op": "Replace", "path": "active", "value": "False"}])).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["active"], json!(false));
+    let found = s.get("/Users?filter=active%20eq%20false").await;
+    assert_eq!(found.body["totalResults"], json!(1), "{}", found.text);
+    let before = s.get(&path).await.body;
+    let r = s.patch_ops(&path, json!([{"op": "replace", "path": "active", "value": "yes"}])).await;
+    r.assert_error(400, Some("invalidValue"));
+    let mut put = before.clone();
+    put["active"] = json!("maybe");
+    s.put(&path, put).await.assert_error(400, Some("invalidValue"));
+    assert_eq!(s.get(&path).await.body, before, "nothing changed");
+    let mut post = okta_user("bool2@example.com");
+    post["active"] = json!("1");
+    s.post("/Users", post).await.assert_error(400, Some("invalidValue"));
+    let none = s.get("/Users?filter=userName%20eq%20%22bool2@example.com%22").await;
+    assert_eq!(none.body["totalResults"], json!(0), "nothing created");
+}

@@ -1,13 +1,10 @@
-//! What `run` says or checks before the first request, and how every command ends when its output is closed:
-//! report folders made (or a usage error) before the run, the waiting `--okta-pauses` adds, and a quiet end when
-//! stdout is a pipe whose reader has gone (`scimcheck list | head`).
+//! What `run` says or checks before the first request: report folders made (or a usage error) before the run,
+//! and the waiting `--okta-pauses` adds. (A closed or failing stdout is handled where output is written:
+//! [`crate::console`].)
 
 use std::path::Path;
 
 use crate::scenario::{Idp, Scenario};
-
-/// Exit code when stdout's reader has gone: 128 + SIGPIPE, what a shell reports for a program the signal ended.
-pub const EXIT_BROKEN_PIPE: i32 = 141;
 
 /// Makes the folder of each report file that does not exist yet, so a typo or a fresh CI workspace is settled
 /// before any request instead of after the whole run.
@@ -22,7 +19,7 @@ pub fn report_folders(reports: &[Option<&Path>]) -> Result<(), String> {
         std::fs::create_dir_all(folder).map_err(|e| {
             format!("cannot make the folder {} for the report {}: {e}", folder.display(), path.display())
         })?;
-        println!("made the report folder {}", folder.display());
+        crate::outln!("made the report folder {}", folder.display());
     }
     Ok(())
 }
@@ -72,21 +69,4 @@ pub fn okta_pauses_line(selected: &[Scenario]) -> String {
         "--okta-pauses: waiting between steps as Okta's suites do: {pauses} pause(s), {secs:.1} s in all, in \
          {scenarios} scenario(s) (Ctrl-C ends a pause at once)"
     )
-}
-
-/// Ends the process quietly with [`EXIT_BROKEN_PIPE`] when a write to stdout fails because its reader has gone
-/// (`print!` panics with "failed printing to stdout: Broken pipe"), instead of a panic message and exit 101;
-/// temporary folders are removed first. Other panics keep the default report.
-pub fn quiet_broken_pipe() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let payload = info.payload();
-        let message =
-            payload.downcast_ref::<String>().map(String::as_str).or_else(|| payload.downcast_ref::<&str>().copied());
-        if message.is_some_and(|m| m.starts_with("failed printing to stdout") && m.contains("Broken pipe")) {
-            super::temp::remove_all();
-            std::process::exit(EXIT_BROKEN_PIPE);
-        }
-        default(info);
-    }));
 }

@@ -249,7 +249,7 @@ impl Config {
 pub fn apply_to_simulate(args: &mut crate::simulate::cli::SimulateArgs) -> Result<(), String> {
     let (config, file) = Config::load(args.config.as_deref())?;
     if let Some(f) = &file {
-        println!("settings: {}", f.display());
+        crate::outln!("settings: {}", f.display());
     }
     if !args.reference && args.base_url.is_none() {
         args.base_url = Some(config.base_url.clone().ok_or(

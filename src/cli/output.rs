@@ -46,11 +46,7 @@ impl Live {
 
     /// Prints a line to stdout, above the bar when there is one.
     pub fn print(&self, line: &str) {
-        let write = || {
-            let mut out = anstream::stdout().lock();
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
-        };
+        let write = || crate::outln!("{line}");
         match &self.bar {
             Some(bar) => bar.suspend(write),
             None => write(),

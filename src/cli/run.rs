@@ -3,8 +3,8 @@
 //!
 //! Exit codes: 0 nothing failed the run; 1 something did (see [`crate::report::Policy`]); 2 the run could not
 //! be made (bad settings or scenarios, nothing selected, a report folder that cannot be made, preflight failed);
-//! 130 interrupted by Ctrl-C (partial reports are still written); 141 stdout's reader went away (`| head`,
-//! [`super::checks::quiet_broken_pipe`]).
+//! 130 interrupted by Ctrl-C (partial reports are still written). A closed or failing stdout (`| head`, a full
+//! disk) changes none of these: the output is dropped, the run and its report files go on ([`crate::console`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -270,19 +270,19 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         Target::Remote { base_url, .. } => redactor.scrub(base_url),
         Target::Reference => "the bundled reference server (a fresh in-process instance per scenario)".into(),
     };
-    println!("scimcheck: {} scenario(s) against {target_text}, {} at a time", selected.len(), settings.jobs);
+    crate::outln!("scimcheck: {} scenario(s) against {target_text}, {} at a time", selected.len(), settings.jobs);
     if let Some(f) = &settings.config_file {
-        println!("settings: {}", f.display());
+        crate::outln!("settings: {}", f.display());
     }
     if !excluded.is_empty() {
-        println!(
+        crate::outln!(
             "{} scenario(s) not selected (--idp, --level, --kind, --tags, --filter); `{}` shows them",
             excluded.len(),
             super::checks::list_command(&args.select, args.config.as_deref())
         );
     }
     if settings.okta_pauses {
-        println!("{}", super::checks::okta_pauses_line(&selected));
+        crate::outln!("{}", super::checks::okta_pauses_line(&selected));
     }
     let policy = Policy { strict: settings.strict, drift_warn: args.drift == Some(DriftMode::Warn) };
     // each scenario goes to the report spool as it finishes; the run keeps only a short start of each body
@@ -298,7 +298,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         let expectations = expectations.as_ref();
         let body_limit = args.report_body_limit;
         runner
-            .run_with(&selected, vec![], &mut move |r| {
+            .run_with(&selected, &mut move |r| {
                 let mut shown = None;
                 if let Some(e) = expectations {
                     let mut judged = r.clone();
@@ -330,8 +330,8 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     if was_interrupted {
         notes.push("interrupted by Ctrl-C: the results are partial".to_string());
     }
-    println!();
-    print!(
+    crate::outln!();
+    crate::out!(
         "{}",
         report::human_after_live(
             &outcome,
@@ -382,11 +382,11 @@ fn snapshot_summary(outcome: &crate::runner::RunOutcome, built_in: bool, config:
     let Some(folder) = folder else { return };
     let counts = format!("{new} new (no snapshot yet), {changed} changed");
     if built_in {
-        println!(
+        crate::outln!(
             "snapshots: {counts} against the built-in baseline; it is read-only and its temporary copy is removed:              `--snapshots DIR --update-snapshots` records a baseline of your own"
         );
     } else {
-        println!(
+        crate::outln!(
             "snapshots: {counts}, pending in {}: review with `{}`, or accept all with `{}`",
             folder.display(),
             command_for("review", &folder, config),

@@ -88,9 +88,9 @@ pub fn main(cmd: SnapshotsCommand) -> Result<i32, String> {
             let list = pending(&dir, args.filter.as_deref())?;
             for p in &list {
                 accept(p)?;
-                println!("accepted {}", p.id);
+                crate::outln!("accepted {}", p.id);
             }
-            println!("{} snapshot(s) accepted in {}", list.len(), dir.display());
+            crate::outln!("{} snapshot(s) accepted in {}", list.len(), dir.display());
             Ok(0)
         }
         SnapshotsCommand::Review(args) => {

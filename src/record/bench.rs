@@ -176,10 +176,10 @@ pub async fn measure(rounds: usize) -> Result<ProxyOverhead, String> {
 pub async fn bench_command(rounds: usize) -> Result<i32, String> {
     let r = measure(rounds).await?;
     let ms = |us: u64| us as f64 / 1000.0;
-    println!("scimcheck record: added latency on loopback, {} requests per path, one at a time", r.requests);
-    println!("                 median      p99");
-    println!("direct        {:>8.3} ms {:>8.3} ms", ms(r.direct.p50), ms(r.direct.p99));
-    println!("via record    {:>8.3} ms {:>8.3} ms", ms(r.proxied.p50), ms(r.proxied.p99));
-    println!("added         {:>8.3} ms {:>8.3} ms", r.added_p50() as f64 / 1000.0, r.added_p99() as f64 / 1000.0);
+    crate::outln!("scimcheck record: added latency on loopback, {} requests per path, one at a time", r.requests);
+    crate::outln!("                 median      p99");
+    crate::outln!("direct        {:>8.3} ms {:>8.3} ms", ms(r.direct.p50), ms(r.direct.p99));
+    crate::outln!("via record    {:>8.3} ms {:>8.3} ms", ms(r.proxied.p50), ms(r.proxied.p99));
+    crate::outln!("added         {:>8.3} ms {:>8.3} ms", r.added_p50() as f64 / 1000.0, r.added_p99() as f64 / 1000.0);
     Ok(0)
 }

@@ -5,12 +5,15 @@
 //! 1. recognises the IdP and Entra's dialect ([`super::recognize`]);
 //! 2. splits the capture into provisioning flows: every request is tied to the resources it names (by server
 //!    id in the path, by the id a create or lookup answered, by the userName/displayName a lookup or create
-//!    used, by ids in member and manager values); resources tied together form one flow, one scenario, its
-//!    requests in their recorded order. Lists without a filter (Okta's import) and discovery reads are flows of
-//!    their own;
+//!    used); resources tied together form one flow, one scenario, its requests in their recorded order. A request
+//!    whose body or filter names other resources (members, a manager) is a cross-object step: it stays in the
+//!    flow of the object it addresses and the objects it names become that flow's fixtures, so each user's and
+//!    group's lifecycle is a flow of its own. Lists without a filter (Okta's import) and discovery reads are
+//!    flows of their own;
 //! 3. turns every server-assigned id into a capture at the response that first returned it, and every later
-//!    use (paths, `members[].value`, manager values, `$ref`, filters) into `{{capture}}`; a resource that
-//!    existed before the recording gets a setup step that creates it from its recorded representation;
+//!    use (paths, `members[].value`, manager values, `$ref`, filters) into `{{capture}}`; a resource the flow
+//!    did not create (it existed before the recording, or another flow created it) gets a setup step that
+//!    creates it from its recorded representation, and the description lists these fixtures;
 //! 4. turns values the IdP generated into variables with generators of the same shape ([`super::values`]);
 //! 5. turns consecutive list requests that advance `startIndex` by `count` until `totalResults` into one step
 //!    with `"pages": true`, which the runner repeats by following the responses;
@@ -322,12 +325,8 @@ pub fn convert(flows: &[Flow], options: &ConvertOptions) -> Converted {
                     links.union(own, n);
                 }
             }
-            for (_, v) in ex.filter_pairs() {
-                if kinds.contains_key(&v) {
-                    let n = links.node(res_key(&v));
-                    links.union(own, n);
-                }
-            }
+            // the first filter clause names the request's own object (above); another resource a filter names
+            // (`members[value eq "…"]`) is a fixture of this flow, not a reason to merge flows
         }
         if ex.method == scenario::Method::POST {
             if let (Some(n), Some((id, _))) = (body_name(ex), ex.resource_ids_in_response().first()) {
@@ -336,26 +335,9 @@ pub fn convert(flows: &[Flow], options: &ConvertOptions) -> Converted {
                 links.union(a, b);
             }
         }
-        if let Some(body) = &ex.req {
-            let mut ss = Vec::new();
-            strings(body, &mut ss);
-            let mut refs: Vec<String> = Vec::new();
-            for s in ss {
-                if kinds.contains_key(s) {
-                    refs.push(s.to_string());
-                }
-                refs.extend(quoted(s).into_iter().filter(|q| kinds.contains_key(q)));
-            }
-            for op in operations(body) {
-                if let Some(p) = op.get("path").and_then(Value::as_str) {
-                    refs.extend(quoted(p).into_iter().filter(|q| kinds.contains_key(q)));
-                }
-            }
-            for r in refs {
-                let n = links.node(res_key(&r));
-                links.union(own, n);
-            }
-        }
+        // a request body naming other resources (group members, a manager) is a cross-object step: it stays in
+        // the flow of the object it addresses, and the objects it names become that flow's fixtures, so one
+        // group with many members does not pull every member's lifecycle into one catch-all flow
     }
     let mut components: Vec<(usize, Vec<usize>)> = Vec::new();
     for (i, own) in primary.iter().enumerate() {
@@ -775,6 +757,11 @@ impl Ctx<'_, '_> {
                     }
                 }
             }
+            for (_, v) in ex.filter_pairs() {
+                if let Some(k) = self.kinds.get(&v) {
+                    label_of(&v, *k, &mut labels);
+                }
+            }
             if let Some(b) = &ex.req {
                 let mut ss = Vec::new();
                 strings(b, &mut ss);
@@ -790,11 +777,19 @@ impl Ctx<'_, '_> {
             }
         }
 
-        // resources that existed before the recording: created by a setup step from their representation
+        // resources this flow did not create (they existed before the recording, or another flow of the recording
+        // created them): its fixtures, created by a setup step from their representation
+        let created_here: BTreeSet<String> = exs
+            .iter()
+            .filter(|e| e.method == scenario::Method::POST && e.flow.status == 201)
+            .flat_map(|e| e.resource_ids_in_response())
+            .filter(|(id, pointer)| pointer == "/id" && self.created.contains(id))
+            .map(|(id, _)| id)
+            .collect();
         let mut description_notes: Vec<String> = Vec::new();
         let mut setups: Vec<(String, Value)> = Vec::new();
         for id in &order {
-            if self.created.contains(id) {
+            if created_here.contains(id) {
                 continue;
             }
             match self.representation(id) {
@@ -863,12 +858,17 @@ impl Ctx<'_, '_> {
             state.insert(id.clone(), w);
             let mut capture = BTreeMap::new();
             capture.insert(cap.clone(), "/id".to_string());
+            let (why, origin) = if self.created.contains(id) {
+                ("another flow of this recording created it", "another flow of the recording created it")
+            } else {
+                ("it existed before the recording", "the resource existed on the upstream before the recording")
+            };
             drafts.push(Draft {
-                name: format!("Setup: {label} exists (it existed before the recording)"),
-                note: "Not sent by the IdP: the resource existed on the upstream before the recording; it is created \
-                       here from its recorded representation (ids, meta, members and groups left out) so the flow \
-                       can replay on an empty server."
-                    .into(),
+                name: format!("Setup: {label} exists ({why})"),
+                note: format!(
+                    "Not sent by the IdP: {origin}; it is created here from its recorded representation (ids, \
+                     meta, members and groups left out) so the flow can replay on its own on an empty server."
+                ),
                 method: scenario::Method::POST,
                 path: collection.into(),
                 query: vec![],
@@ -1004,7 +1004,12 @@ impl Ctx<'_, '_> {
         let mut description = vec![format!(
             "Recorded provisioning flow: {} request(s) in the order the IdP sent them{}.",
             exs.len(),
-            if setups.is_empty() { String::new() } else { format!(", after {} setup step(s)", setups.len()) }
+            if setups.is_empty() {
+                String::new()
+            } else {
+                let fixtures: Vec<&str> = setups.iter().map(|(id, _)| labels[id].as_str()).collect();
+                format!(", after {} setup step(s) creating its fixtures ({})", setups.len(), fixtures.join(", "))
+            }
         )];
         if !self.recognized.evidence.is_empty() {
             description.push(format!("IdP recognised from: {}.", self.recognized.evidence.join("; ")));
@@ -1067,8 +1072,21 @@ impl Ctx<'_, '_> {
     /// The file name of a flow about the resources `order` ([`naming::flow_name`]), named by their real
     /// `userName`/`displayName` when a request or response showed it.
     fn flow_name(&self, exs: &[&Ex<'_>], order: &[String], labels: &BTreeMap<String, String>) -> String {
-        let subjects: Vec<naming::Subject> = order
-            .iter()
+        // the flow's subjects are the resources its requests address; the others are fixtures it names
+        let addressed = |id: &String| {
+            exs.iter().any(|e| {
+                e.id.as_ref() == Some(id)
+                    || (e.method == scenario::Method::POST
+                        && e.resource_ids_in_response().first().is_some_and(|(c, _)| c == id))
+            })
+        };
+        let subjects_of = if order.iter().any(addressed) {
+            order.iter().filter(|id| addressed(id)).collect()
+        } else {
+            order.iter().collect::<Vec<_>>()
+        };
+        let subjects: Vec<naming::Subject> = subjects_of
+            .into_iter()
             .map(|id| {
                 let group = self.kinds.get(id) == Some(&Kind::Groups);
                 let kind = if group { FixtureType::Group } else { FixtureType::User };
@@ -1433,10 +1451,10 @@ fn step_out(d: &Draft) -> StepOut<'_> {
 pub fn write_all(flows: &[Flow], options: &ConvertOptions, out: &Path, secrets: &[String]) -> Result<i32, String> {
     let converted = convert(flows, options);
     for n in &converted.notes {
-        println!("note: {n}");
+        crate::outln!("note: {n}");
     }
     if converted.scenarios.is_empty() {
-        println!("No SCIM exchange was captured: nothing written.");
+        crate::outln!("No SCIM exchange was captured: nothing written.");
         return Ok(1);
     }
     let redactor = Redactor::new(secrets.iter().cloned());
@@ -1462,15 +1480,15 @@ pub fn write_all(flows: &[Flow], options: &ConvertOptions, out: &Path, secrets: 
         std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
         written.push(file);
     }
-    println!(
+    crate::outln!(
         "IdP: {}{}; {} scenario(s) written:",
         idp_name(converted.recognized.idp),
         converted.recognized.dialect.map(|d| format!("; dialect: {d}")).unwrap_or_default(),
         written.len()
     );
     for f in &written {
-        println!("  {}", f.display());
+        crate::outln!("  {}", f.display());
     }
-    println!("Replay: scimcheck run --scenarios {} --base-url <SCIM base URI>", out.display());
+    crate::outln!("Replay: scimcheck run --scenarios {} --base-url <SCIM base URI>", out.display());
     Ok(0)
 }

@@ -212,9 +212,9 @@ pub fn import_command(args: ImportArgs) -> Result<i32, String> {
     let text = read_bounded(&args.har, args.max_har_size)?;
     let import = read_har(&text, args.base_url.as_deref()).map_err(|e| format!("{}: {e}", args.har.display()))?;
     for n in &import.notes {
-        println!("note: {n}");
+        crate::outln!("note: {n}");
     }
-    println!("{}: {} SCIM exchange(s) from {}.", args.har.display(), import.flows.len(), import.creator);
+    crate::outln!("{}: {} SCIM exchange(s) from {}.", args.har.display(), import.flows.len(), import.creator);
     let name = Path::new(&args.har).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let options = super::ConvertOptions {
         idp: args.idp,

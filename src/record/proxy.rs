@@ -633,7 +633,7 @@ pub async fn record_command(args: RecordArgs) -> Result<i32, String> {
         upstream_timeout: args.upstream_timeout,
     })
     .await?;
-    println!("scimcheck record: listening on http://{}, forwarding to {display}", proxy.addr);
+    crate::outln!("scimcheck record: listening on http://{}, forwarding to {display}", proxy.addr);
     let mut stops = vec!["Ctrl-C".to_string()];
     if let Some(n) = args.stop_after {
         stops.push(format!("after {n} requests"));
@@ -641,12 +641,16 @@ pub async fn record_command(args: RecordArgs) -> Result<i32, String> {
     if let Some(d) = args.idle {
         stops.push(format!("after {:.0} s without a request", d.as_secs_f64()));
     }
-    println!("Point the IdP's SCIM base URI at http://{}; recording stops on {}.", proxy.addr, stops.join(", or "));
+    crate::outln!(
+        "Point the IdP's SCIM base URI at http://{}; recording stops on {}.",
+        proxy.addr,
+        stops.join(", or ")
+    );
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let reason = proxy.wait(args.stop_after, args.idle, true).await;
     let (flows, secrets) = proxy.finish().await;
-    println!("Stopped ({reason}): {} exchange(s) captured.", flows.len());
+    crate::outln!("Stopped ({reason}): {} exchange(s) captured.", flows.len());
     let options = super::ConvertOptions {
         idp: args.idp,
         origin: format!("`scimcheck record` from upstream {display}"),

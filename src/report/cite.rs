@@ -7,7 +7,17 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::model::Link;
+use serde::{Deserialize, Serialize};
+
+/// A public link for a cited source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Link {
+    /// The cited text (`RFC 7644 §3.5.2`).
+    pub label: String,
+    /// Its public URL.
+    pub url: String,
+}
 
 /// Turns a match into its URL.
 type ToUrl = fn(&regex::Captures<'_>) -> String;

@@ -121,18 +121,18 @@ pub async fn bench(body_mib: f64, jobs: usize) -> Result<i32, String> {
     let sizes = (file_size(&json), file_size(&html), file_size(&junit));
     let _ = std::fs::remove_dir_all(&dir);
     let code = code?;
-    println!();
-    println!(
+    crate::outln!();
+    crate::outln!(
         "huge bodies: every response is a {:.2} MiB JSON body; the Okta library, {jobs} at a time",
         body_len as f64 / 1048576.0
     );
-    println!("run exit code: {code} (failures are expected: the server answers everything with the same list)");
-    println!("reports: JSON {:.2} MB, HTML {:.2} MB, JUnit {:.2} MB", mb(sizes.0), mb(sizes.1), mb(sizes.2));
+    crate::outln!("run exit code: {code} (failures are expected: the server answers everything with the same list)");
+    crate::outln!("reports: JSON {:.2} MB, HTML {:.2} MB, JUnit {:.2} MB", mb(sizes.0), mb(sizes.1), mb(sizes.2));
     let json_ok = mb(sizes.0) < JSON_TARGET_MB;
-    println!("JSON report: {:.2} MB (target: under {JSON_TARGET_MB} MB) — {}", mb(sizes.0), met(json_ok));
+    crate::outln!("JSON report: {:.2} MB (target: under {JSON_TARGET_MB} MB) — {}", mb(sizes.0), met(json_ok));
     let rss_ok = match (before, peak) {
         (Some(b), Some(p)) => {
-            println!(
+            crate::outln!(
                 "peak RSS (VmHWM of this process, local server included): {:.1} MB (target: under {RSS_TARGET_MB} MB) — {}; before the run: {:.1} MB",
                 mb(p),
                 met(mb(p) < RSS_TARGET_MB),
@@ -141,7 +141,7 @@ pub async fn bench(body_mib: f64, jobs: usize) -> Result<i32, String> {
             mb(p) < RSS_TARGET_MB
         }
         _ => {
-            println!("peak RSS: not measured (no /proc/self/status on this platform)");
+            crate::outln!("peak RSS: not measured (no /proc/self/status on this platform)");
             true
         }
     };

@@ -143,6 +143,24 @@ impl Counts {
             Verdict::SetupFailed => self.setup_failed += 1,
         }
     }
+
+    /// The counts in words, as the terminal summary shows them: `3 passed, 1 failed, 2 skipped` (passed and
+    /// failed always, the others when not zero).
+    pub fn text(&self) -> String {
+        let mut parts = vec![format!("{} passed", self.pass), format!("{} failed", self.fail)];
+        for (n, what) in [
+            (self.error, "errors"),
+            (self.drift, "drifted"),
+            (self.known_deviation, "known deviations"),
+            (self.setup_failed, "setup failed"),
+            (self.skip, "skipped"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        parts.join(", ")
+    }
 }
 
 /// One scenario's result.
@@ -198,15 +216,8 @@ pub struct ScenarioReport {
     pub cleanup: Vec<StepReport>,
 }
 
-/// A public link for a cited source.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Link {
-    /// The cited text (`RFC 7644 §3.5.2`).
-    pub label: String,
-    /// Its public URL.
-    pub url: String,
-}
+/// A public link for a cited source ([`super::cite`], which makes them).
+pub use super::cite::Link;
 
 /// Snapshot comparison of a scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]

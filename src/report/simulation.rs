@@ -3,12 +3,13 @@
 //! ([`crate::simulate::SimReport`]).
 //!
 //! Shown: the header figures (IdP, target, users, groups, requests, requests/s, exit code), throughput over time
-//! as an inline SVG line (requests completed per second, `throughputPerSecond`), latency percentiles per request
-//! kind (p50/p90/p99/max, ms) as bars, latency over time (p50, p99 and max of every kind together, per second,
+//! as an inline SVG line (requests completed per second in each bucket, `throughputPerSecond`), latency percentiles per request
+//! kind (p50/p90/p99/max, ms) as bars, latency over time (p50, p99 and max of every kind together, per bucket,
 //! `latencyOverTime`) as inline SVG lines on the throughput chart's time axis, the cycles, errors, retries, the
 //! quarantine verdict and the reconciliation: its verdict in words, the differences by kind, and the first
-//! [`LISTED_DIFFERENCES`] differences (the rest counted). A provisioning under 2 s is said to be too short to
-//! chart over time.
+//! [`LISTED_DIFFERENCES`] differences (the rest counted). The time axis is in the summary's buckets
+//! (`bucketSeconds`, chosen from the run's length: 10 ms for a short run); a provisioning with fewer than
+//! [`MIN_BUCKETS`] buckets is said to be too short to chart over time.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -21,33 +22,37 @@ const TEMPLATE: &str = include_str!("simulation.html.j2");
 /// Differences listed on the page at most (the rest are counted), so the file stays bounded.
 pub const LISTED_DIFFERENCES: usize = 200;
 
+/// Buckets a chart over time needs to be drawn; fewer (a run under 0.1 s) and the page says it is too short.
+pub const MIN_BUCKETS: usize = 10;
+
 /// Chart width and height in SVG units.
 const W: f64 = 900.0;
 const H: f64 = 220.0;
 
-/// The throughput line: SVG points for requests per second, second by second, and the y-axis maximum.
-fn throughput_points(per_second: &[u64]) -> (String, u64) {
-    let max = per_second.iter().copied().max().unwrap_or(0).max(1);
+/// The throughput line: SVG points for requests per second, bucket by bucket, and the y-axis maximum (rounded up
+/// to a whole request per second).
+fn throughput_points(per_second: &[f64]) -> (String, u64) {
+    let max = per_second.iter().copied().fold(0.0_f64, f64::max).ceil().max(1.0);
     let n = per_second.len().max(2) - 1;
     let mut points = String::new();
     for (i, v) in per_second.iter().enumerate() {
         let x = i as f64 * W / n as f64;
-        let y = H - (*v as f64) * H / max as f64;
+        let y = H - v * H / max;
         let _ = write!(points, "{x:.1},{y:.1} ");
     }
-    (points.trim_end().to_string(), max)
+    (points.trim_end().to_string(), max as u64)
 }
 
-/// The latency-over-time lines: SVG points of p50, p99 and max (ms) at each bucket's second, on a time axis of
-/// `seconds` seconds (the throughput chart's), and the y-axis maximum (the highest p99, so one slow request does
+/// The latency-over-time lines: SVG points of p50, p99 and max (ms) at each point's `bucket`, on a time axis of
+/// `buckets` buckets (the throughput chart's), and the y-axis maximum (the highest p99, so one slow request does
 /// not flatten the trend; max is clipped to the top of the chart).
-fn latency_lines(series: &[Value], seconds: usize) -> ([String; 3], f64) {
+fn latency_lines(series: &[Value], buckets: usize) -> ([String; 3], f64) {
     let top = series.iter().filter_map(|p| p["p99Ms"].as_f64()).fold(0.0_f64, f64::max).max(0.001);
-    let last = series.iter().filter_map(|p| p["atSeconds"].as_u64()).max().unwrap_or(0) as usize;
-    let n = seconds.max(last + 1).max(2) - 1;
+    let last = series.iter().filter_map(|p| p["bucket"].as_u64()).max().unwrap_or(0) as usize;
+    let n = buckets.max(last + 1).max(2) - 1;
     let mut lines: [String; 3] = Default::default();
     for p in series {
-        let Some(at) = p["atSeconds"].as_u64() else { continue };
+        let Some(at) = p["bucket"].as_u64() else { continue };
         let x = at as f64 * W / n as f64;
         for (line, key) in lines.iter_mut().zip(["p50Ms", "p99Ms", "maxMs"]) {
             let v = p[key].as_f64().unwrap_or(0.0).clamp(0.0, top);
@@ -72,10 +77,12 @@ pub fn write(summary: &Value, w: impl Write) -> io::Result<()> {
     if !summary.is_object() {
         return Err(io::Error::other("the simulator summary is not a JSON object"));
     }
-    let per_second: Vec<u64> = summary["throughputPerSecond"]
+    let per_second: Vec<f64> = summary["throughputPerSecond"]
         .as_array()
-        .map(|a| a.iter().filter_map(Value::as_u64).collect())
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
         .unwrap_or_default();
+    let bucket_seconds = summary["bucketSeconds"].as_f64().filter(|w| *w > 0.0).unwrap_or(1.0);
+    let seconds = ((per_second.len() as f64 * bucket_seconds) * 100.0).round() / 100.0;
     let (points, max_rps) = throughput_points(&per_second);
     let series: Vec<Value> = summary["latencyOverTime"].as_array().cloned().unwrap_or_default();
     let ([p50_points, p99_points, max_points], latency_top) = latency_lines(&series, per_second.len());
@@ -99,7 +106,10 @@ pub fn write(summary: &Value, w: impl Write) -> io::Result<()> {
             more => more,
             cap => LISTED_DIFFERENCES,
             points => points,
-            seconds => per_second.len(),
+            seconds => seconds,
+            buckets => per_second.len(),
+            bucket_ms => (bucket_seconds * 1000.0).round() as u64,
+            min_buckets => MIN_BUCKETS,
             max_rps => max_rps,
             latency_max => latency_max,
             latency_top => latency_top,
@@ -123,7 +133,7 @@ mod tests {
 
     #[test]
     fn throughput_points_span_the_chart() {
-        let (points, max) = throughput_points(&[0, 50, 100]);
+        let (points, max) = throughput_points(&[0.0, 50.0, 100.0]);
         assert_eq!(max, 100);
         assert_eq!(points, "0.0,220.0 450.0,110.0 900.0,0.0");
         assert_eq!(throughput_points(&[]), (String::new(), 1));
@@ -132,8 +142,8 @@ mod tests {
     #[test]
     fn latency_lines_share_the_time_axis_and_clip_max_at_the_highest_p99() {
         let series = vec![
-            serde_json::json!({"atSeconds": 0, "p50Ms": 1.0, "p99Ms": 2.0, "maxMs": 3.0}),
-            serde_json::json!({"atSeconds": 2, "p50Ms": 2.0, "p99Ms": 4.0, "maxMs": 40.0}),
+            serde_json::json!({"bucket": 0, "p50Ms": 1.0, "p99Ms": 2.0, "maxMs": 3.0}),
+            serde_json::json!({"bucket": 2, "p50Ms": 2.0, "p99Ms": 4.0, "maxMs": 40.0}),
         ];
         let ([p50, p99, max], top) = latency_lines(&series, 3);
         assert_eq!(top, 4.0);

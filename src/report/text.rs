@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{details, verdict_text, Counts, Policy, Shown};
+use super::model::Counts;
+use super::{details, verdict_text, Policy, Shown};
 use crate::runner::{RunOutcome, Verdict};
 use crate::scenario::{Idp, Kind, Level};
 

@@ -272,7 +272,7 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         crate::report::simulation::write(&summary, file).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     report.examples_per_kind = args.show;
-    print!("{}", report.human());
+    crate::out!("{}", report.human());
     Ok(report.exit_code)
 }
 
@@ -325,7 +325,7 @@ fn model_only(opts: &SimOptions) -> Result<i32, String> {
     let took = started.elapsed().as_secs_f64();
     let memberships: usize = model.groups.iter().map(|g| g.members.len()).sum();
     let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
-    println!(
+    crate::outln!(
         "model: {} users, {} groups, {} memberships, built in {took:.2} s; heap {:.1} MiB ({:.0} B per user)",
         model.users.len(),
         model.groups.len(),
@@ -334,7 +334,7 @@ fn model_only(opts: &SimOptions) -> Result<i32, String> {
         model.heap_bytes() as f64 / model.users.len().max(1) as f64
     );
     if let Some(kib) = peak_rss_kib() {
-        println!("process peak RSS: {:.1} MiB", kib as f64 / 1024.0);
+        crate::outln!("process peak RSS: {:.1} MiB", kib as f64 / 1024.0);
     }
     Ok(0)
 }

@@ -1,35 +1,14 @@
 //! The differences of a reconciliation grouped by kind for the terminal summary: how many of each, and the first
 //! few examples of each, so a long list of one kind does not hide the others.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::reconcile::{DiffKind, Difference, Reconciliation};
+use super::reconcile::{Difference, Reconciliation};
 
 /// The groups, in the order the summary lists them.
 pub const GROUPS: [&str; 6] = ["missing", "extra", "duplicate", "attribute drift", "membership", "manager"];
 
-/// The group of a difference kind: `missing`, `extra`, `duplicate`, `attribute drift` (attributes and `active`),
-/// `membership` (missing and extra members) or `manager`.
-pub fn group_of(kind: DiffKind) -> &'static str {
-    match kind {
-        DiffKind::Missing => "missing",
-        DiffKind::Extra => "extra",
-        DiffKind::Duplicate => "duplicate",
-        DiffKind::Attribute | DiffKind::Active => "attribute drift",
-        DiffKind::MissingMember | DiffKind::ExtraMember => "membership",
-        DiffKind::Manager => "manager",
-    }
-}
-
-/// Counts `diffs` per group (every difference, before any listing limit).
-pub fn count(diffs: &[Difference]) -> BTreeMap<String, usize> {
-    let mut by: BTreeMap<String, usize> = BTreeMap::new();
-    for d in diffs {
-        *by.entry(group_of(d.kind).to_string()).or_default() += 1;
-    }
-    by
-}
+pub use super::reconcile::{count, group_of};
 
 /// One line per difference: `Missing: User ada@example.test (id 1) name.givenName: expected …, actual …`.
 fn line(d: &Difference) -> String {
@@ -70,6 +49,7 @@ pub fn summary(r: &Reconciliation, examples: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simulate::reconcile::DiffKind;
     use serde_json::json;
 
     fn d(kind: DiffKind, object: &str) -> Difference {

@@ -306,12 +306,8 @@ pub struct Stats {
     pub own_ns: AtomicU64,
     /// Every request.
     pub journal: Mutex<Vec<JournalEntry>>,
-    /// Requests per whole second since the start (for throughput over time).
-    pub per_second: Mutex<Vec<u32>>,
-    /// Latency (µs) of the provisioning requests (the read-back left out) completed in each whole second since the
-    /// start, the same buckets as `per_second` (for latency over time). One small auto-resizing histogram (2 significant digits, a few KiB)
-    /// per second of the run, never a list of every request's latency.
-    pub latency_per_second: Mutex<Vec<Histogram<u32>>>,
+    /// Requests and latency over time, in buckets whose width follows the run's length ([`super::timeline`]).
+    pub timeline: Mutex<super::timeline::Timeline>,
     /// Immediate quarantine reasons seen (401, 404 on a query).
     pub compliance: Mutex<Vec<String>>,
 }
@@ -329,8 +325,7 @@ impl Stats {
             backoff_ms: AtomicU64::new(0),
             own_ns: AtomicU64::new(0),
             journal: Mutex::default(),
-            per_second: Mutex::default(),
-            latency_per_second: Mutex::default(),
+            timeline: Mutex::default(),
             compliance: Mutex::default(),
         }
     }
@@ -521,6 +516,7 @@ impl Http {
         loop {
             attempt += 1;
             if self.interrupt.or_stop(self.wait_turn()).await.is_none() {
+                super::interrupt::mark_stopped();
                 return Outcome::NoAnswer;
             }
             let own_start = Instant::now();
@@ -550,7 +546,10 @@ impl Http {
                     Ok::<_, reqwest::Error>((status, retry_after, challenge, bytes))
                 }))
                 .await;
-            let Some(result) = result else { return Outcome::NoAnswer };
+            let Some(result) = result else {
+                super::interrupt::mark_stopped();
+                return Outcome::NoAnswer;
+            };
             let latency = sent.elapsed();
             let own_start = Instant::now();
             let (status, retry_after, json, too_large) = match result {
@@ -592,6 +591,7 @@ impl Http {
                         *p = Some(p.map_or(until, |t| t.max(until)));
                     }
                     if self.interrupt.or_stop(tokio::time::sleep_until(until.into())).await.is_none() {
+                        super::interrupt::mark_stopped();
                         return Outcome::NoAnswer;
                     }
                     continue;
@@ -648,22 +648,9 @@ impl Http {
             status,
             error: error.filter(|e| !e.is_empty()),
         });
-        let sec = self.started.elapsed().as_secs() as usize;
-        let mut ps = self.stats.per_second.lock().expect("not poisoned");
-        if ps.len() <= sec {
-            ps.resize(sec + 1, 0);
-        }
-        ps[sec] += 1;
-        drop(ps);
-        if kind == OpKind::ReconcileRead {
-            // The read-back's large pages are not provisioning traffic; they would set the chart's scale.
-            return;
-        }
-        let mut lat = self.stats.latency_per_second.lock().expect("not poisoned");
-        while lat.len() <= sec {
-            lat.push(Histogram::new(2).expect("2 significant digits are valid"));
-        }
-        let _ = lat[sec].record(us);
+        // The read-back's large pages are not provisioning traffic; they would set the latency chart's scale.
+        let latency_us = (kind != OpKind::ReconcileRead).then_some(us);
+        self.stats.timeline.lock().expect("not poisoned").record(self.started.elapsed(), latency_us);
     }
 
     fn compliance(&self, reason: String) {
@@ -706,6 +693,9 @@ pub struct CycleFigures {
     pub reference_operations: u64,
     /// Of which failed.
     pub reference_failures: u64,
+    /// Operations (object and reference) Ctrl-C stopped before they completed: never sent, or abandoned in
+    /// flight or in a back-off wait with their answer unknown. Counted neither as attempted nor as failed.
+    pub not_sent: u64,
     /// Source changes by kind made before this cycle.
     pub changes: BTreeMap<String, u64>,
     /// Wall time in seconds.
@@ -887,13 +877,18 @@ impl Engine {
         let mut results = futures::stream::iter(jobs)
             .map(|job| {
                 let http = http.clone();
-                tokio::spawn(async move { user_job(&http, job).await })
+                tokio::spawn(super::interrupt::tracked(async move { user_job(&http, job).await }))
             })
             .buffer_unordered(self.http.opts.concurrency.max(1));
         while let Some(r) = results.next().await {
             pb.inc(1);
+            let (r, stopped) = r.expect("user job does not panic");
+            if stopped {
+                fig.not_sent += 1;
+                continue;
+            }
             fig.object_operations += 1;
-            match r.expect("user job does not panic") {
+            match r {
                 UserResult::Pushed(i, p) => {
                     self.users[i as usize] = Some(*p);
                     self.ever_provisioned[i as usize] = true;
@@ -942,7 +937,7 @@ impl Engine {
         let mut results = futures::stream::iter(jobs)
             .map(|(g, name, ext, pushed, delete, id)| {
                 let http = http.clone();
-                tokio::spawn(async move {
+                tokio::spawn(super::interrupt::tracked(async move {
                     let obj = ObjRef::Group(g);
                     if delete {
                         let ok = http.send(OpKind::GroupDelete, obj, &d.group_delete(&id)).await;
@@ -977,13 +972,18 @@ impl Engine {
                         }
                     }
                     (g, Err(()))
-                })
+                }))
             })
             .buffer_unordered(self.http.opts.concurrency.max(1));
         while let Some(r) = results.next().await {
             pb.inc(1);
+            let (r, stopped) = r.expect("group job does not panic");
+            if stopped {
+                fig.not_sent += 1;
+                continue;
+            }
             fig.object_operations += 1;
-            match r.expect("group job does not panic") {
+            match r {
                 (g, Ok(p)) => self.groups[g as usize] = p,
                 (_, Err(())) => fig.object_failures += 1,
             }
@@ -1017,17 +1017,21 @@ impl Engine {
         let mut results = futures::stream::iter(jobs)
             .map(|(i, id, want, want_id)| {
                 let http = http.clone();
-                tokio::spawn(async move {
+                tokio::spawn(super::interrupt::tracked(async move {
                     let Some(req) = d.manager_set(&id, want_id.as_deref()) else { return (i, want, true) };
                     let out = http.send(OpKind::ManagerUpdate, ObjRef::User(i), &req).await;
                     (i, want, out.ok())
-                })
+                }))
             })
             .buffer_unordered(self.http.opts.concurrency.max(1));
         while let Some(r) = results.next().await {
             pb.inc(1);
+            let ((i, want, ok), stopped) = r.expect("manager job does not panic");
+            if stopped {
+                fig.not_sent += 1;
+                continue;
+            }
             fig.reference_operations += 1;
-            let (i, want, ok) = r.expect("manager job does not panic");
             match (ok, self.users[i as usize].as_mut()) {
                 (true, Some(p)) => p.manager = want,
                 _ => fig.reference_failures += 1,
@@ -1103,16 +1107,20 @@ impl Engine {
         let mut results = futures::stream::iter(jobs)
             .map(|(g, add, remove, req, rename)| {
                 let http = http.clone();
-                tokio::spawn(async move {
+                tokio::spawn(super::interrupt::tracked(async move {
                     let out = http.send(OpKind::GroupMembers, ObjRef::Group(g), &req).await;
                     (g, add, remove, out.ok(), rename)
-                })
+                }))
             })
             .buffer_unordered(self.http.opts.concurrency.max(1));
         while let Some(r) = results.next().await {
             pb.inc(1);
+            let ((g, add, remove, ok, rename), stopped) = r.expect("membership job does not panic");
+            if stopped {
+                fig.not_sent += 1;
+                continue;
+            }
             fig.reference_operations += 1;
-            let (g, add, remove, ok, rename) = r.expect("membership job does not panic");
             let Some(p) = self.groups[g as usize].as_mut() else { continue };
             if !ok {
                 fig.reference_failures += 1;

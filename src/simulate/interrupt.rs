@@ -5,6 +5,7 @@
 //! One [`Interrupt`] is shared by the engine (every request and wait checks it) and the command line (which sets
 //! it on SIGINT).
 
+use std::cell::Cell;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -15,6 +16,28 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// What an interrupted run's unfinished parts say.
 pub const INTERRUPTED: &str = "interrupted (Ctrl-C)";
+
+tokio::task_local! {
+    /// Whether the interrupt stopped a request of the operation this task runs ([`tracked`]).
+    static STOPPED: Cell<bool>;
+}
+
+/// Runs one operation (a user's lookup-then-write chain, a group's create, one membership request) and says
+/// whether the interrupt stopped any of its requests ([`mark_stopped`]): such an operation was not sent, or was
+/// abandoned in flight with its answer unknown, so it is counted as not sent — never as failed.
+pub async fn tracked<T>(operation: impl Future<Output = T>) -> (T, bool) {
+    STOPPED
+        .scope(Cell::new(false), async {
+            let v = operation.await;
+            (v, STOPPED.with(Cell::get))
+        })
+        .await
+}
+
+/// Marks the operation this task runs as stopped by the interrupt (no-op outside [`tracked`]).
+pub fn mark_stopped() {
+    let _ = STOPPED.try_with(|c| c.set(true));
+}
 
 /// The shared interrupt flag.
 #[derive(Debug, Clone, Default)]

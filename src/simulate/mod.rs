@@ -22,6 +22,7 @@ pub mod reconcile;
 pub mod report;
 pub mod scope;
 pub mod target;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -75,7 +75,7 @@ pub struct Reconciliation {
     /// The differences (at most the display limit; `drift` counts all).
     pub differences: Vec<Difference>,
     /// Every difference counted by group (`missing`, `extra`, `duplicate`, `attribute drift`, `membership`,
-    /// `manager`; [`super::differences::group_of`]), before the display limit.
+    /// `manager`; [`group_of`]), before the display limit.
     pub by_kind: std::collections::BTreeMap<String, usize>,
     /// Source objects that could not be verified because reading them back failed: every user or group of a
     /// collection whose paging failed, and the members of a group whose `GET /Groups/{id}` failed. Counted
@@ -621,7 +621,7 @@ pub async fn reconcile(
     }
 
     let drift = diffs.len();
-    let by_kind = super::differences::count(&diffs);
+    let by_kind = count(&diffs);
     diffs.truncate(max_listed);
     attach_requests(&mut diffs, &http.stats.journal.lock().expect("not poisoned"));
     Reconciliation {
@@ -674,4 +674,26 @@ pub fn idp_name(d: Dialect) -> &'static str {
     } else {
         "okta"
     }
+}
+
+/// The group of a difference kind: `missing`, `extra`, `duplicate`, `attribute drift` (attributes and `active`),
+/// `membership` (missing and extra members) or `manager`.
+pub fn group_of(kind: DiffKind) -> &'static str {
+    match kind {
+        DiffKind::Missing => "missing",
+        DiffKind::Extra => "extra",
+        DiffKind::Duplicate => "duplicate",
+        DiffKind::Attribute | DiffKind::Active => "attribute drift",
+        DiffKind::MissingMember | DiffKind::ExtraMember => "membership",
+        DiffKind::Manager => "manager",
+    }
+}
+
+/// Counts `diffs` per group (every difference, before any listing limit).
+pub fn count(diffs: &[Difference]) -> std::collections::BTreeMap<String, usize> {
+    let mut by = std::collections::BTreeMap::new();
+    for d in diffs {
+        *by.entry(group_of(d.kind).to_string()).or_default() += 1;
+    }
+    by
 }

@@ -29,15 +29,18 @@ pub struct Latency {
     pub max: f64,
 }
 
-/// Latency of the provisioning requests (the reconciliation read-back left out) completed in one second of the run (one bucket of `latencyOverTime`), in
-/// milliseconds. The buckets are those of `throughputPerSecond`: bucket `atSeconds` holds the requests completed
-/// from `atSeconds` to `atSeconds + 1` seconds after the start. Seconds without a completed request are left out.
+/// Latency of the provisioning requests (the reconciliation read-back left out) completed in one bucket of the run
+/// (one point of `latencyOverTime`), in milliseconds. The buckets are those of `throughputPerSecond`: bucket
+/// `bucket` holds the requests completed from `atSeconds` to `atSeconds + bucketSeconds` after the start. Buckets
+/// without a completed provisioning request are left out.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LatencyPoint {
-    /// Whole seconds since the start of the run.
-    pub at_seconds: u64,
-    /// Provisioning requests completed in this second, every kind but `reconcileRead`.
+    /// Index of the bucket (into `throughputPerSecond` and `requestsPerBucket`).
+    pub bucket: u64,
+    /// Start of the bucket, seconds since the start of the run.
+    pub at_seconds: f64,
+    /// Provisioning requests completed in this bucket, every kind but `reconcileRead`.
     pub requests: u64,
     /// Median, ms.
     pub p50_ms: f64,
@@ -47,15 +50,17 @@ pub struct LatencyPoint {
     pub max_ms: f64,
 }
 
-/// The latency series from the per-second histograms (µs): empty seconds are skipped.
-pub fn latency_over_time(per_second: &[hdrhistogram::Histogram<u32>]) -> Vec<LatencyPoint> {
+/// The latency series from the per-bucket histograms (µs) of buckets `bucket_seconds` wide: empty buckets are
+/// skipped.
+pub fn latency_over_time(per_bucket: &[hdrhistogram::Histogram<u32>], bucket_seconds: f64) -> Vec<LatencyPoint> {
     let ms = |v: u64| (v as f64) / 1000.0;
-    per_second
+    per_bucket
         .iter()
         .enumerate()
         .filter(|(_, h)| !h.is_empty())
-        .map(|(sec, h)| LatencyPoint {
-            at_seconds: sec as u64,
+        .map(|(i, h)| LatencyPoint {
+            bucket: i as u64,
+            at_seconds: i as f64 * bucket_seconds,
             requests: h.len(),
             p50_ms: ms(h.value_at_quantile(0.5)),
             p99_ms: ms(h.value_at_quantile(0.99)),
@@ -184,10 +189,16 @@ pub struct SimReport {
     pub backoff_seconds: f64,
     /// Per cycle: operations, failures, source changes, wall time.
     pub cycles: Vec<CycleFigures>,
-    /// Requests per second, second by second.
-    pub throughput_per_second: Vec<u32>,
-    /// Latency over time, every provisioning kind together (`reconcileRead` left out): p50, p99 and max per second of the run (the buckets of
-    /// `throughputPerSecond`), ms.
+    /// Width of the time buckets of `requestsPerBucket`, `throughputPerSecond` and `latencyOverTime`, seconds:
+    /// chosen from the run's length (10 ms for a run under 2.4 s, growing so a run has at most 240 buckets;
+    /// [`super::timeline`]).
+    pub bucket_seconds: f64,
+    /// Requests completed in each bucket, every kind.
+    pub requests_per_bucket: Vec<u32>,
+    /// Throughput over time: requests completed per second in each bucket (`requestsPerBucket / bucketSeconds`).
+    pub throughput_per_second: Vec<f64>,
+    /// Latency over time, every provisioning kind together (`reconcileRead` left out): p50, p99 and max per bucket
+    /// of the run (the buckets of `throughputPerSecond`), ms.
     pub latency_over_time: Vec<LatencyPoint>,
     /// The simulator's own time per request (building requests, reading answers, bookkeeping), µs.
     pub simulator_micros_per_request: f64,
@@ -278,6 +289,7 @@ pub fn build(i: Inputs<'_>) -> SimReport {
         i32::from(q.would_quarantine || r.drift > 0 || r.unverified > 0 || r.read_error.is_some() || paging)
     };
     let own_ns = stats.own_ns.load(std::sync::atomic::Ordering::Relaxed) as f64;
+    let timeline = stats.timeline.lock().expect("not poisoned");
     SimReport {
         idp: idp_name(i.dialect),
         dialect: i.dialect.to_string(),
@@ -296,8 +308,14 @@ pub fn build(i: Inputs<'_>) -> SimReport {
         retries: stats.retries.lock().expect("not poisoned").clone(),
         backoff_seconds: stats.backoff_ms.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0,
         cycles: i.engine.cycles.clone(),
-        throughput_per_second: stats.per_second.lock().expect("not poisoned").clone(),
-        latency_over_time: latency_over_time(&stats.latency_per_second.lock().expect("not poisoned")),
+        bucket_seconds: timeline.bucket_seconds(),
+        requests_per_bucket: timeline.counts().to_vec(),
+        throughput_per_second: timeline
+            .counts()
+            .iter()
+            .map(|c| (*c as f64 / timeline.bucket_seconds() * 10.0).round() / 10.0)
+            .collect(),
+        latency_over_time: latency_over_time(timeline.latency(), timeline.bucket_seconds()),
         simulator_micros_per_request: own_ns / 1000.0 / operations.max(1) as f64,
         process_cpu_micros_per_request: i.cpu.map(|c| c.as_secs_f64() * 1e6 / operations.max(1) as f64),
         quarantine: q,
@@ -337,6 +355,13 @@ impl SimReport {
                 c.reference_failures,
                 c.seconds
             );
+            if c.not_sent > 0 {
+                let _ = writeln!(
+                    o,
+                    "  {} operation(s) not sent: Ctrl-C stopped them before they completed (not counted as failed)",
+                    c.not_sent
+                );
+            }
             if let Some(why) = &c.paging_defect {
                 let _ = writeln!(o, "  import stopped: {why}");
             }
@@ -441,8 +466,9 @@ mod tests {
             secs[0].record(us).unwrap();
         }
         secs[2].record(5_000).unwrap();
-        let points = latency_over_time(&secs);
-        assert_eq!(points.iter().map(|p| p.at_seconds).collect::<Vec<_>>(), vec![0, 2]);
+        let points = latency_over_time(&secs, 0.5);
+        assert_eq!(points.iter().map(|p| p.bucket).collect::<Vec<_>>(), vec![0, 2]);
+        assert_eq!(points[1].at_seconds, 1.0);
         assert_eq!(points[0].requests, 4);
         assert!((points[0].p50_ms - 2.0).abs() < 0.05, "{:?}", points[0]);
         assert!((points[0].max_ms - 100.0).abs() < 1.0, "{:?}", points[0]);

@@ -30,5 +30,5 @@ pub async fn run_on_idp_apps(server: &RunningServer, scenarios: &[Scenario], opt
 async fn run_one(server: &RunningServer, idp: Idp, scenarios: &[Scenario], options: RunOptions) -> RunOutcome {
     let (base_url, token) = endpoint_for(server, idp);
     let target = Target::Remote { base_url, credential: Credential::Token(token) };
-    Runner::new(target, options).expect("HTTP client").run(scenarios, vec![]).await
+    Runner::new(target, options).expect("HTTP client").run(scenarios).await
 }

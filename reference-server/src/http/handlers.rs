@@ -315,12 +315,8 @@ pub async fn list(Extension(ctx): Ctx, kind: ResourceKind, q: ScimQuery) -> Scim
     run_list(ctx, vec![kind], query, p).await
 }
 
-fn search_field<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    body.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
-}
-
 fn search_string(body: &Map<String, Value>, name: &str) -> ScimResult<Option<String>> {
-    match search_field(body, name) {
+    match crate::values::get_ci(body, name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
@@ -331,7 +327,7 @@ fn search_string(body: &Map<String, Value>, name: &str) -> ScimResult<Option<Str
 }
 
 fn search_int(body: &Map<String, Value>, name: &str) -> ScimResult<Option<i64>> {
-    match search_field(body, name) {
+    match crate::values::get_ci(body, name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => {
             n.as_i64().map(Some).ok_or_else(|| ScimError::InvalidValue(format!("'{name}' must be an integer")))
