@@ -628,6 +628,8 @@ fn no_scenario_judges_storage_order_and_sorting_needs_a_clear_declaration() {
         }
     }
     assert!(sorting >= 1, "the library sorts somewhere");
+}
+
 /// A `pages` step's results (one per page) carry the step's kind like every other step's — here an interop
 /// scenario's, as a recorded Okta import is — never a placeholder `rfc`; so do steps that do not run.
 #[tokio::test]
