@@ -41,6 +41,9 @@ pub struct Judgement {
     /// Expectations that did not hold but cannot fail a run: a `shown` basis, a status other than the preferred
     /// one, the body checks of a status-only step, Entra's SHOULD-level Content-Type.
     pub observations: Vec<Failure>,
+    /// The indices in `expect.body` of the conditional assertions (`when`) whose condition held on the response,
+    /// evaluated with the run's variables and captures: the assertion was judged, not passed over.
+    pub conditions_held: Vec<usize>,
 }
 
 impl Judgement {
@@ -191,10 +194,14 @@ pub fn evaluate_in(
     // with a GET.
     let no_content = (obs.status == 204 || (300..400).contains(&obs.status))
         && expect.status.as_ref().is_some_and(|s| s.accepts(obs.status));
+    let mut held = Vec::new();
     if !expect.body.is_empty() && !no_content {
         match obs.json() {
             Some(body) => {
-                for a in &expect.body {
+                for (i, a) in expect.body.iter().enumerate() {
+                    if a.when.as_deref().is_some_and(|c| assertion_holds(c, body, vars).is_ok()) {
+                        held.push(i);
+                    }
                     if let Err((expected, actual)) = holds(a, body, vars, ignores_case) {
                         let check = format!("{} {}", display_pointer(&a.pointer), a.checks_set().join(""));
                         record(a.basis.as_ref().unwrap_or(basis), false, &check, expected, actual);
@@ -229,6 +236,7 @@ pub fn evaluate_in(
             }
         }
     }
+    j.conditions_held = held;
     j
 }
 
@@ -585,6 +593,24 @@ mod tests {
         assert!(assertion_holds(&cond, &json!({"totalResults": 0}), &vars()).is_ok());
         assert!(assertion_holds(&cond, &json!({"totalResults": 1, "Resources": {}}), &vars()).is_err());
         assert!(assertion_holds(&cond, &json!({"totalResults": 1, "Resources": []}), &vars()).is_ok());
+    }
+
+    #[test]
+    fn conditions_held_lists_the_conditional_assertions_whose_condition_held_with_the_runs_captures() {
+        let p = Profile::of(Idp::Rfc);
+        let e = Expect {
+            body: vec![
+                a(json!({"pointer": "/email", "exists": true, "when": {"pointer": "/email", "equals": "{{email}}"}})),
+                a(json!({"pointer": "/email", "exists": true})),
+                a(json!({"pointer": "/email", "exists": true, "when": {"pointer": "/email", "equals": "other"}})),
+            ],
+            ..Expect::default()
+        };
+        let scim = [("content-type", "application/scim+json")];
+        let body = obs(200, &scim, Body::Json(json!({"email": "Tina@Example.com"})), 1);
+        assert_eq!(evaluate(&e, &body, &vars(), &p, &rfc()).conditions_held, [0]);
+        // without the capture the condition cannot hold
+        assert!(evaluate(&e, &body, &Vars::default(), &p, &rfc()).conditions_held.is_empty());
     }
 
     fn obs(status: u16, headers: &[(&str, &str)], body: Body, ms: u64) -> Observed {

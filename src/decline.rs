@@ -277,6 +277,7 @@ mod tests {
             }),
             duration_ms: 0.0,
             http_ms: 0.0,
+            conditions_held: vec![],
         }
     }
 

@@ -136,6 +136,10 @@ pub struct StepResult {
     pub duration_ms: f64,
     /// Time spent inside the HTTP exchange in milliseconds.
     pub http_ms: f64,
+    /// The indices in the step's `expect.body` of the conditional assertions (`when`) whose condition held on the
+    /// response, with the run's variables and captures ([`check::Judgement::conditions_held`]); not reported.
+    #[serde(skip)]
+    pub conditions_held: Vec<usize>,
 }
 
 impl StepResult {
@@ -157,6 +161,7 @@ impl StepResult {
             response: None,
             duration_ms: 0.0,
             http_ms: 0.0,
+            conditions_held: vec![],
         }
     }
 
@@ -1068,6 +1073,7 @@ impl Runner {
                 let judgement = check::evaluate_in(&step.expect, &obs, vars, profile, &basis, &ignores_case);
                 let mut failures = judgement.failures;
                 result.observations = judgement.observations;
+                result.conditions_held = judgement.conditions_held;
                 for (name, cap) in &step.capture {
                     let value = match cap.source() {
                         CaptureFrom::Pointer(p) | CaptureFrom::OptionalPointer(p) => {

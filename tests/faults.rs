@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use scimcheck::check;
 use scimcheck::runner::{Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
-use scimcheck::scenario::{self, Scenario, Vars};
+use scimcheck::scenario::{self, Scenario};
 use support::faults::{self, spawn_faulty};
 use support::faults_allowed;
 
@@ -139,7 +139,9 @@ fn conditional_checks(s: &Scenario) -> BTreeSet<(usize, usize)> {
     out
 }
 
-/// Removes from `pending` the conditional checks whose condition holds on a response of `result`.
+/// Removes from `pending` the conditional checks whose condition held on a response of `result`. The runner says
+/// which held (`StepResult::conditions_held`), having evaluated each condition with the run's variables and
+/// captures, so a condition on a captured value (`{{total}}`, `{{idA}}`) counts when it held.
 fn conditions_applied(
     s: &Scenario,
     result: &scimcheck::runner::ScenarioResult,
@@ -147,13 +149,11 @@ fn conditions_applied(
 ) {
     pending.retain(|&(i, j)| {
         let step = &s.steps[i];
-        let cond = step.expect.body[j].when.as_deref().expect("conditional");
         let applies = result
             .steps
             .iter()
             .filter(|r| r.name == step.name || r.name.starts_with(&format!("{} [", step.name)))
-            .filter_map(|r| r.response.as_ref()?.json())
-            .any(|b| check::assertion_holds(cond, b, &Vars::default()).is_ok());
+            .any(|r| r.conditions_held.contains(&j));
         !applies
     });
 }
@@ -379,5 +379,75 @@ async fn an_entra_write_refused_for_an_undeclared_default_attribute_names_the_ma
     for f in named {
         assert!(f.actual.contains("title (from jobTitle)"), "{}", f.actual);
         assert!(f.basis.as_ref().is_some_and(|b| b.citation().contains("learn.microsoft.com")), "{f:?}");
+    }
+}
+
+/// The faults proof's "condition holds in no run" check sees conditions on captured values: a `when` comparing with a
+/// capture (`{{uid}}`) counts as applied when it held in the run, and a `when` that did not hold stays pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_condition_on_a_captured_value_counts_as_applied_when_it_held() {
+    let text = r#"{
+      "title": "condition on a capture",
+      "source": "RFC 7644 §3.4.1",
+      "level": "must",
+      "variables": {"tag": "{{$uuid}}", "name": "{{tag}}.alice@example.com"},
+      "steps": [
+        {
+          "name": "create",
+          "setup": true,
+          "basis": {"rfc": "RFC 7644 §3.3"},
+          "request": {"method": "POST", "path": "/Users",
+                      "body": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "{{name}}"}},
+          "expect": {"status": 201},
+          "capture": {"uid": "/id"}
+        },
+        {
+          "name": "read",
+          "basis": {"rfc": "RFC 7644 §3.4.1"},
+          "request": {"method": "GET", "path": "/Users/{{uid}}"},
+          "expect": {"status": 200, "body": [
+            {"pointer": "/userName", "equals": "{{name}}", "when": {"pointer": "/id", "equals": "{{uid}}"}},
+            {"pointer": "/userName", "equals": "never", "when": {"pointer": "/id", "equals": "{{name}}"}}
+          ]}
+        }
+      ]
+    }"#;
+    let s = scenario::parse("rfc/probe/condition_on_capture.json", &root().join("probe.json"), text)
+        .unwrap_or_else(|e| panic!("{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")));
+    let result = run_against(&s, &NO_FAULT).await;
+    assert_eq!(result.verdict, Verdict::Pass, "{}", failed_steps(&result));
+    let mut pending = conditional_checks(&s);
+    assert_eq!(pending, BTreeSet::from([(1, 0), (1, 1)]));
+    conditions_applied(&s, &result, &mut pending);
+    // the condition on the captured id held; the one comparing the id with the userName did not
+    assert_eq!(pending, BTreeSet::from([(1, 1)]));
+}
+
+/// A server that declines `or` (`filters-without-or`, RFC 7644 §3.4.2.2) still has every filter operator judged:
+/// the filter scenarios scope each query to one run-unique user with `userName eq … and …`, so they pass; only the
+/// scenarios whose rule is `or` itself (`logical_operators`' `or` step, `grouping_precedence`) skip, naming the
+/// filter and the rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_declining_or_has_every_filter_operator_judged() {
+    let variant = faults_allowed::VARIANTS.iter().find(|v| v.fault.name == "filters-without-or").expect("variant");
+    let all = scenarios();
+    let filtering: Vec<&Scenario> = all.iter().filter(|s| s.id.starts_with("rfc::s3_4_2_2_filtering::")).collect();
+    assert_eq!(filtering.len(), 9);
+    for s in filtering {
+        let result = run_against(s, &variant.fault).await;
+        let or_is_the_rule = s.id.ends_with("::logical_operators") || s.id.ends_with("::grouping_precedence");
+        if or_is_the_rule {
+            assert_eq!(result.verdict, Verdict::Skip, "{}: {}", s.id, failed_steps(&result));
+            let reason = result.reason.as_deref().unwrap_or("");
+            assert!(reason.contains(" or ") && reason.contains("RFC 7644 §3.4.2.2"), "{}: {reason}", s.id);
+            // every step whose filter has no `or` was judged and passed (`and`, `not`: three each in
+            // logical_operators; every step of grouping_precedence needs `or`)
+            let passed =
+                result.steps.iter().filter(|st| !st.name.starts_with("Fixture") && st.verdict == StepVerdict::Pass);
+            let judged = if s.id.ends_with("::logical_operators") { 6 } else { 0 };
+            assert_eq!(passed.count(), judged, "{}: {}", s.id, failed_steps(&result));
+        } else {
+            assert_eq!(result.verdict, Verdict::Pass, "{}: {:?}\n{}", s.id, result.reason, failed_steps(&result));
+        }
     }
 }

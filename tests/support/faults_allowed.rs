@@ -189,6 +189,19 @@ pub static VARIANTS: &[Variant] = &[
     },
     Variant {
         fault: Fault {
+            name: "filters-without-or",
+            description: "every filter using the logical operator `or` is refused with 400 invalidFilter; the rest \
+                          is filtered as the reference server does",
+            before: filters_without_or,
+            after: keep,
+        },
+        rule: "RFC 7644 §3.4.2.2: filtering is OPTIONAL and a server may decline a filter it does not support (Table 9 \
+               invalidFilter); Okta sends `userName eq`, Entra `eq` on userName or externalId, never `or`",
+        libraries: ALL,
+        may_skip: true,
+    },
+    Variant {
+        fault: Fault {
             name: "emails-and-username-lowercased",
             description: "userName and every emails.value are stored (and returned) lower-cased",
             before: emails_and_username_lowercased,
@@ -590,6 +603,29 @@ const FILTERABLE: &[&str] = &["username", "externalid", "emails.value", "id", "d
 /// Whether `filter` is made only of `<attribute> eq <value>` comparisons on [`FILTERABLE`] attributes, joined by
 /// `and`/`or` and grouped by parentheses.
 fn eq_only(filter: &str) -> bool {
+    let tokens = filter_tokens(filter);
+    let words: Vec<&str> = tokens.iter().map(String::as_str).filter(|t| !matches!(*t, "(" | ")")).collect();
+    // attr eq value (and|or attr eq value)*
+    let mut i = 0;
+    loop {
+        let (Some(attr), Some(&"eq"), Some(_value)) = (words.get(i), words.get(i + 1), words.get(i + 2)) else {
+            return false;
+        };
+        if !FILTERABLE.contains(attr) {
+            return false;
+        }
+        i += 3;
+        match words.get(i) {
+            None => return true,
+            Some(&"and") | Some(&"or") => i += 1,
+            Some(_) => return false,
+        }
+    }
+}
+
+/// The tokens of a filter: lower-cased words, `(` and `)`, and `"` for each quoted value (its text dropped, so a
+/// value such as `"a or b"` is never read as an operator).
+fn filter_tokens(filter: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     let mut chars = filter.chars().peekable();
     while let Some(&c) = chars.peek() {
@@ -623,33 +659,32 @@ fn eq_only(filter: &str) -> bool {
             tokens.push(word.to_ascii_lowercase());
         }
     }
-    let words: Vec<&str> = tokens.iter().map(String::as_str).filter(|t| !matches!(*t, "(" | ")")).collect();
-    // attr eq value (and|or attr eq value)*
-    let mut i = 0;
-    loop {
-        let (Some(attr), Some(&"eq"), Some(_value)) = (words.get(i), words.get(i + 1), words.get(i + 2)) else {
-            return false;
-        };
-        if !FILTERABLE.contains(attr) {
-            return false;
-        }
-        i += 3;
-        match words.get(i) {
-            None => return true,
-            Some(&"and") | Some(&"or") => i += 1,
-            Some(_) => return false,
-        }
-    }
+    tokens
 }
 
-fn filters_eq_only(seen: &Seen) -> Before {
-    let filter = match (&seen.method, seen.path.as_str()) {
+/// The filter of a list or search request (`GET /Users?filter=`, `GET /Groups?filter=`, `POST …/.search`).
+fn request_filter(seen: &Seen) -> Option<String> {
+    match (&seen.method, seen.path.as_str()) {
         (&Method::GET, p) if p.starts_with("/Users") || p.starts_with("/Groups") => seen.param("filter"),
         (&Method::POST, p) if p.ends_with("/.search") => {
             seen.body.as_ref().and_then(|b| b.get("filter")).and_then(Value::as_str).map(str::to_string)
         }
         _ => None,
-    };
+    }
+}
+
+/// Refuses, with 400 invalidFilter, every filter that uses the logical operator `or` (outside a quoted value).
+fn filters_without_or(seen: &Seen) -> Before {
+    match request_filter(seen) {
+        Some(f) if filter_tokens(&f).iter().any(|t| t == "or") => {
+            scim_error(StatusCode::BAD_REQUEST, "invalidFilter", "the logical operator or is not supported")
+        }
+        _ => Before::Pass,
+    }
+}
+
+fn filters_eq_only(seen: &Seen) -> Before {
+    let filter = request_filter(seen);
     match filter {
         Some(f) if !eq_only(&f) => scim_error(
             StatusCode::BAD_REQUEST,

@@ -492,7 +492,7 @@ fn filter_and_drops_unmapped_comparison(seen: &Seen) -> Before {
     let Some(filter) = seen.param("filter").filter(|_| is_collection_get(seen)) else {
         return Before::Pass;
     };
-    // `userName eq "a" and name.givenName gt "Bob" or …` → `userName eq "a" or …`
+    // `userName eq "a" and name.givenName gt "Bob"` → `userName eq "a"`
     let unmapped =
         regex::Regex::new(r#" and (name\.givenName|meta\.created) (eq|ne|gt|ge|lt|le) "[^"]*""#).expect("valid");
     let dropped = unmapped.replace_all(&filter, "").into_owned();
