@@ -56,6 +56,8 @@ pub struct SourceUser {
     pub ever_assigned: bool,
     /// Hard-deleted in the source (the IdP deletes it after the soft delete, where it deletes at all).
     pub deleted: bool,
+    /// How many times its roles and entitlements were reassigned ([`super::entitlements`]).
+    pub grant: u32,
 }
 
 /// One source group (all groups are pushed / assigned).
@@ -95,6 +97,8 @@ pub struct Model {
     pub cities: Vec<(Box<str>, Box<str>)>,
     /// The e-mail domain of generated users.
     pub domain: Box<str>,
+    /// The roles and entitlements the IdP assigns (`--entitlements N`); `None`: users carry neither.
+    pub catalogue: Option<std::sync::Arc<super::entitlements::SimCatalogue>>,
     id_style: IdStyle,
     rng: StdRng,
     taken: HashSet<Box<str>>,
@@ -148,6 +152,7 @@ impl Model {
             // RFC 2606 §3: a domain reserved for examples that validating servers accept as an address domain
             // (`.test`, `.local`, `.invalid` and `.localhost` are special-use, RFC 6761 §6, and refused by them)
             domain: "example.com".into(),
+            catalogue: None,
             id_style,
             rng: StdRng::seed_from_u64(seed),
             taken: HashSet::new(),
@@ -265,6 +270,7 @@ impl Model {
             assigned,
             ever_assigned: assigned,
             deleted: false,
+            grant: 0,
         }
     }
 
@@ -287,6 +293,7 @@ impl Model {
             postal_code: u.postal_code.to_string(),
             country: country.to_string(),
             active: u.assigned,
+            grants: self.catalogue.as_ref().map(|c| c.grants_for(&u.external_id, u.grant)),
         }
     }
 
@@ -403,6 +410,7 @@ impl Model {
                 assigned,
                 ever_assigned: assigned,
                 deleted: false,
+                grant: 0,
             });
         }
         // A manager cycle would make the tree a loop; the IdP's directory cannot hold one.
