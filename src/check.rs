@@ -269,7 +269,10 @@ fn json_eq(a: &Value, b: &Value) -> bool {
 /// The value at JSON pointer `pointer` (RFC 6901) in `body`, reading object member names case-insensitively when no
 /// member has the exact name: RFC 7643 §2.1 makes attribute names (and §3 schema URIs) case-insensitive, so a server
 /// answering `UserName` or `totalresults` answers the same attribute. Array indices and exact names are used as
-/// they are. `None` when nothing is there.
+/// they are. An array token `[name=value]` selects the first element whose member `name` is the string `value`
+/// (ignoring case: schema URIs and resource type names are case-insensitive), so a scenario can read "the resource
+/// type whose schema is …" wherever the server lists it (`/Resources/[schema=urn:…:Role]/endpoint`). `None` when
+/// nothing is there.
 pub fn resolve<'a>(body: &'a Value, pointer: &str) -> Option<&'a Value> {
     if let Some(v) = body.pointer(pointer) {
         return Some(v);
@@ -286,11 +289,23 @@ pub fn resolve<'a>(body: &'a Value, pointer: &str) -> Option<&'a Value> {
                 Some(v) => v,
                 None => o.iter().find(|(k, _)| k.eq_ignore_ascii_case(&token)).map(|(_, v)| v)?,
             },
-            Value::Array(a) => a.get(token.parse::<usize>().ok()?)?,
+            Value::Array(a) => match select_element(a, &token) {
+                Some(found) => found?,
+                None => a.get(token.parse::<usize>().ok()?)?,
+            },
             _ => return None,
         };
     }
     Some(at)
+}
+
+/// `Some(element)` for a `[name=value]` token (the element, if one matches); `None` for any other token.
+fn select_element<'a>(a: &'a [Value], token: &str) -> Option<Option<&'a Value>> {
+    let (name, value) = token.strip_prefix('[')?.strip_suffix(']')?.split_once('=')?;
+    Some(a.iter().find(|e| {
+        let member = e.as_object().and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)));
+        member.and_then(|(_, v)| v.as_str()).is_some_and(|v| v.eq_ignore_ascii_case(value))
+    }))
 }
 
 /// Whether one assertion holds on `body`; `Err((expected, actual))` when it does not.
@@ -449,6 +464,18 @@ mod tests {
 
     fn a(v: serde_json::Value) -> Assertion {
         serde_json::from_value(v).expect("assertion")
+    }
+
+    #[test]
+    fn an_element_selector_finds_the_resource_type_of_a_schema_wherever_it_is_listed() {
+        let body = json!({"Resources": [
+            {"schema": "urn:ietf:params:scim:schemas:core:2.0:User", "endpoint": "/Users"},
+            {"Schema": "URN:okta:scim:schemas:core:1.0:Role", "endpoint": "/AppRoles"}
+        ]});
+        let p = "/Resources/[schema=urn:okta:scim:schemas:core:1.0:Role]/endpoint";
+        assert_eq!(resolve(&body, p), Some(&json!("/AppRoles")));
+        assert_eq!(resolve(&body, "/Resources/[schema=urn:nope]/endpoint"), None);
+        assert_eq!(resolve(&body, "/Resources/1/endpoint"), Some(&json!("/AppRoles")));
     }
 
     fn rfc() -> Basis {

@@ -91,6 +91,10 @@ pub struct SelectArgs {
     /// Only scenarios with at least one of these tags.
     #[arg(long, value_delimiter = ',')]
     pub tags: Vec<String>,
+    /// Only the scenarios of these suites (`okta-entitlements`), whose capability then becomes required: a target
+    /// without it fails once, citing the IdP's document, instead of skipping them.
+    #[arg(long, value_delimiter = ',', value_parser = crate::suites::parse)]
+    pub suite: Vec<String>,
     /// Only these levels (must, should, may; any case).
     #[arg(long, value_delimiter = ',', value_parser = parse_level)]
     pub level: Vec<Level>,
@@ -312,6 +316,10 @@ pub fn select<'a>(all: &'a [Scenario], args: &SelectArgs) -> (Vec<Scenario>, Vec
             Some(format!("excluded by --idp (it is {})", s.idp))
         } else if args.filter.as_ref().or(args.pattern.as_ref()).is_some_and(|f| !s.id.contains(f.as_str())) {
             Some("excluded by the filter".to_string())
+        } else if !args.suite.is_empty()
+            && !args.suite.iter().filter_map(|n| crate::suites::find(n)).any(|suite| suite.selects(s))
+        {
+            Some("excluded by --suite".to_string())
         } else if !args.tags.is_empty() && !s.tags.iter().any(|t| args.tags.contains(t)) {
             Some("excluded by --tags".to_string())
         } else if !args.level.is_empty() && !args.level.contains(&s.level) {

@@ -61,4 +61,5 @@ pub mod setup;
 pub mod simulate;
 pub mod snapshot;
 pub mod spc;
+pub mod suites;
 pub mod together;

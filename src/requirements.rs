@@ -28,6 +28,10 @@ pub struct IdpRequirement {
     pub uses: &'static str,
     /// The IdP's document that states it (a public URL with its section).
     pub source: &'static str,
+    /// For a capability that is optional unless a suite is selected ([`crate::suites`]): the suite's name, and
+    /// what the target lacks (in place of "its ServiceProviderConfig declares … unsupported"). `None` for a
+    /// ServiceProviderConfig feature, required in every run.
+    pub suite: Option<(&'static str, &'static str)>,
 }
 
 /// Every IdP requirement.
@@ -39,6 +43,21 @@ pub static REQUIREMENTS: &[IdpRequirement] = &[
                the same",
         source: "Okta SCIM 2.0 guide, Create users: \
                  https://developer.okta.com/docs/api/openapi/okta-scim/guides/scim-20#create-users",
+        suite: None,
+    },
+    IdpRequirement {
+        idp: Idp::Okta,
+        feature: Feature::OktaEntitlements,
+        uses: "it discovers an app's roles and entitlements from /ResourceTypes, lists each resource type whose \
+               schema is urn:okta:scim:schemas:core:1.0:Role or …:Entitlement at its endpoint, and assigns them in \
+               users' roles and entitlements",
+        source: "Okta, Build a SCIM 2.0 server with entitlements, Endpoint call sequence: \
+                 https://developer.okta.com/docs/guides/scim-with-entitlements/main/#endpoint-call-sequence",
+        suite: Some((
+            "okta-entitlements",
+            "its /ResourceTypes lists no resource type with Okta's Role and Entitlement schemas, or its User schema \
+             declares no roles and entitlements",
+        )),
     },
     IdpRequirement {
         idp: Idp::Okta,
@@ -47,6 +66,7 @@ pub static REQUIREMENTS: &[IdpRequirement] = &[
                to PUT",
         source: "Okta SCIM 2.0 guide, Update a specific user (PATCH): \
                  https://developer.okta.com/docs/api/openapi/okta-scim/guides/scim-20#update-a-specific-user-patch",
+        suite: None,
     },
     IdpRequirement {
         idp: Idp::Azure,
@@ -55,6 +75,7 @@ pub static REQUIREMENTS: &[IdpRequirement] = &[
                before every create or update, and groups by displayName",
         source: "Microsoft Entra, Develop and plan provisioning for a SCIM endpoint, endpoint requirements: \
                  https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups#understand-the-microsoft-entra-scim-implementation",
+        suite: None,
     },
     IdpRequirement {
         idp: Idp::Azure,
@@ -62,6 +83,7 @@ pub static REQUIREMENTS: &[IdpRequirement] = &[
         uses: "it updates users and groups and disables users (active=false) with PATCH",
         source: "Microsoft Entra, Develop and plan provisioning for a SCIM endpoint, endpoint requirements: \
                  https://learn.microsoft.com/en-us/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups#understand-the-microsoft-entra-scim-implementation",
+        suite: None,
     },
 ];
 
@@ -83,12 +105,20 @@ impl IdpRequirement {
     /// The cause in one sentence: "Okta cannot provision this server: it looks users up with … (ServiceProvider
     /// Config declares filter unsupported)".
     pub fn cause(&self) -> String {
-        format!(
-            "{} cannot provision this server: {}, and its ServiceProviderConfig declares {} unsupported",
-            self.idp_name(),
-            self.uses,
-            self.feature.as_str()
-        )
+        format!("{} cannot provision this server: {}, and {}", self.idp_name(), self.uses, self.lacks())
+    }
+
+    /// What the target lacks: "its ServiceProviderConfig declares filter unsupported", or the suite's text.
+    pub fn lacks(&self) -> String {
+        match self.suite {
+            Some((_, lacks)) => lacks.to_string(),
+            None => format!("its ServiceProviderConfig declares {} unsupported", self.feature.as_str()),
+        }
+    }
+
+    /// Whether the requirement holds in a run that selected `suites`: always, or when its suite is selected.
+    pub fn applies(&self, suites: &[String]) -> bool {
+        self.suite.is_none_or(|(name, _)| suites.iter().any(|s| s == name))
     }
 
     /// Why a scenario that needs the capability is not run.
@@ -104,14 +134,23 @@ impl IdpRequirement {
             note: Some(self.cause()),
             basis: Some(basis.clone()),
             failures: vec![Failure {
-                check: format!("ServiceProviderConfig {}.supported", self.feature.as_str()),
+                check: match self.suite {
+                    Some(_) => format!("/ResourceTypes declares {}", self.feature.as_str()),
+                    None => format!("ServiceProviderConfig {}.supported", self.feature.as_str()),
+                },
                 expected: format!("true: {} needs it ({})", self.idp_name(), self.uses),
-                actual: "false".into(),
+                actual: match self.suite {
+                    Some((_, lacks)) => lacks.trim_start_matches("its ").to_string(),
+                    None => "false".into(),
+                },
                 basis: Some(basis),
                 level: None,
             }],
             ..StepResult::new(
-                format!("ServiceProviderConfig declares {} supported", self.feature.as_str()),
+                match self.suite {
+                    Some(_) => format!("/ResourceTypes declares {}", self.feature.as_str()),
+                    None => format!("ServiceProviderConfig declares {} supported", self.feature.as_str()),
+                },
                 Level::Must,
                 Kind::Interop,
                 StepVerdict::Fail,
@@ -141,20 +180,23 @@ impl IdpRequirement {
     }
 }
 
-/// The requirement of `s`'s IdP that the target declares unsupported and `s` needs, if any: `s` is then not run
-/// under that cause. `rfc` scenarios have none.
-pub fn blocking(caps: &Capabilities, s: &Scenario) -> Option<&'static IdpRequirement> {
-    REQUIREMENTS
-        .iter()
-        .find(|r| r.idp == s.idp && s.requires.contains(&r.feature) && caps.supports(r.feature) == Some(false))
+/// The requirement of `s`'s IdP that applies in a run of `suites` ([`IdpRequirement::applies`]), that the target
+/// lacks and `s` needs, if any: `s` is then not run under that cause. `rfc` scenarios have none.
+pub fn blocking(caps: &Capabilities, s: &Scenario, suites: &[String]) -> Option<&'static IdpRequirement> {
+    REQUIREMENTS.iter().find(|r| {
+        r.idp == s.idp
+            && r.applies(suites)
+            && s.requires.contains(&r.feature)
+            && caps.supports(r.feature) == Some(false)
+    })
 }
 
-/// The failures of a run over `scenarios`: one per IdP requirement the target declares unsupported and some
-/// selected scenario of that IdP needs (a run of `--idp rfc` judges no IdP's requirements).
-pub fn failures(caps: &Capabilities, scenarios: &[Scenario]) -> Vec<ScenarioResult> {
+/// The failures of a run over `scenarios` with `suites` selected: one per IdP requirement that applies, the target
+/// lacks and some selected scenario of that IdP needs (a run of `--idp rfc` judges no IdP's requirements).
+pub fn failures(caps: &Capabilities, scenarios: &[Scenario], suites: &[String]) -> Vec<ScenarioResult> {
     REQUIREMENTS
         .iter()
-        .filter(|r| scenarios.iter().any(|s| blocking(caps, s).is_some_and(|b| std::ptr::eq(b, *r))))
+        .filter(|r| scenarios.iter().any(|s| blocking(caps, s, suites).is_some_and(|b| std::ptr::eq(b, *r))))
         .map(IdpRequirement::failure)
         .collect()
 }
@@ -172,16 +214,47 @@ mod tests {
     fn one_failure_per_idp_requirement_only_when_declared_unsupported() {
         let library = crate::library::built_in().expect("library");
         let off = caps(json!({"filter": {"supported": false}, "patch": {"supported": true}}));
-        let ids: Vec<String> = failures(&off, &library).iter().map(|r| r.id.clone()).collect();
+        let ids: Vec<String> = failures(&off, &library, &[]).iter().map(|r| r.id.clone()).collect();
         assert_eq!(ids, ["okta::requirements::filter", "azure::requirements::filter"]);
         let on = caps(json!({"filter": {"supported": true}, "patch": {"supported": true}}));
-        assert!(failures(&on, &library).is_empty());
+        assert!(failures(&on, &library, &[]).is_empty());
         let unknown = Capabilities::default();
-        assert!(failures(&unknown, &library).is_empty());
+        assert!(failures(&unknown, &library, &[]).is_empty());
         // rfc scenarios that need a filter are never blocked: they skip with their reason
-        assert!(library.iter().filter(|s| s.idp == Idp::Rfc).all(|s| blocking(&off, s).is_none()));
+        assert!(library.iter().filter(|s| s.idp == Idp::Rfc).all(|s| blocking(&off, s, &[]).is_none()));
         let rfc_only: Vec<Scenario> = library.into_iter().filter(|s| s.idp == Idp::Rfc).collect();
-        assert!(failures(&off, &rfc_only).is_empty());
+        assert!(failures(&off, &rfc_only, &[]).is_empty());
+    }
+
+    #[test]
+    fn entitlements_are_required_only_when_their_suite_is_selected() {
+        let library = crate::library::built_in().expect("library");
+        let okta_types = |schemas: &[&str]| Capabilities {
+            resource_type_schemas: Some(schemas.iter().map(|s| s.to_string()).collect()),
+            ..Capabilities::default()
+        };
+        let plain = okta_types(&["urn:ietf:params:scim:schemas:core:2.0:User"]);
+        let ent = library.iter().find(|s| s.id.starts_with("okta::entitlements::")).expect("an entitlements scenario");
+        assert!(failures(&plain, &library, &[]).is_empty(), "not selected: the scenarios skip");
+        assert!(plain.skip_reason(ent).is_some_and(|r| r.contains("--suite okta-entitlements")));
+        let suite = ["okta-entitlements".to_string()];
+        let ids: Vec<String> = failures(&plain, &library, &suite).iter().map(|r| r.id.clone()).collect();
+        assert_eq!(ids, ["okta::requirements::oktaEntitlements"]);
+        let r = &failures(&plain, &library, &suite)[0];
+        assert!(r.source.contains("scim-with-entitlements/main/#endpoint-call-sequence"));
+        assert!(blocking(&plain, ent, &suite).is_some());
+        let both = okta_types(&[crate::scenario::OKTA_ROLE, crate::scenario::OKTA_ENTITLEMENT]);
+        assert!(failures(&both, &library, &suite).is_empty());
+        assert_eq!(both.skip_reason(ent), None);
+        // one of the two is not enough
+        assert!(!failures(&okta_types(&[crate::scenario::OKTA_ROLE]), &library, &suite).is_empty());
+        // the types without users that carry them (a /Schemas User without roles and entitlements) are not enough
+        let schemas = serde_json::json!([{"id": crate::scenario::CORE_USER, "attributes": [{"name": "userName"}]}]);
+        let no_attrs = Capabilities {
+            declared_user: crate::declared::DeclaredUser::from_schemas(schemas.as_array().unwrap()),
+            ..both
+        };
+        assert_eq!(failures(&no_attrs, &library, &suite).len(), 1);
     }
 
     #[test]

@@ -353,6 +353,9 @@ pub struct Capabilities {
     /// The `schemaExtensions` of the User resource type (RFC 7643 §6), when `/ResourceTypes` lists one; this, not
     /// `/Schemas`, says whether Users carry an extension (a server may describe a schema it does not attach).
     pub user_extensions: Option<Vec<String>>,
+    /// The `schema` of every resource type `/ResourceTypes` lists (RFC 7643 §6); `None` when it could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_type_schemas: Option<Vec<String>>,
     /// The User attributes `/Schemas` declares (RFC 7643 §7); `None` when it gives no usable description, and
     /// every core attribute is assumed ([`crate::declared`]).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -379,6 +382,16 @@ impl Capabilities {
                 return Some(
                     self.schemas.as_ref().is_some_and(|s| s.iter().any(|u| u.eq_ignore_ascii_case(PORTAL_USER))),
                 )
+            }
+            // Okta Identity Governance: a Role and an Entitlement resource type in /ResourceTypes
+            // and users that carry roles and entitlements (RFC 7643 §4.1.2), when /Schemas describes the User
+            Feature::OktaEntitlements => {
+                let carried =
+                    self.declared_user.as_ref().is_none_or(|d| d.declares("roles") && d.declares("entitlements"));
+                return self.resource_type_schemas.as_ref().map(|s| {
+                    let has = |urn: &str| s.iter().any(|u| u.eq_ignore_ascii_case(urn));
+                    has(crate::scenario::OKTA_ROLE) && has(crate::scenario::OKTA_ENTITLEMENT) && carried
+                });
             }
             Feature::Patch => "patch",
             Feature::Etag => "etag",
@@ -408,6 +421,12 @@ impl Capabilities {
                     }
                     Feature::EnterpriseUser => "the enterprise User extension is not among the declared schemas",
                     Feature::Portal => "the portal extension schema is not declared",
+                    Feature::OktaEntitlements => {
+                        "/ResourceTypes lists no resource type with Okta's Role and Entitlement schemas \
+                         (urn:okta:scim:schemas:core:1.0:Role, …:Entitlement), or /Schemas describes a User without \
+                         roles and entitlements; entitlements are optional for an Okta app, and --suite \
+                         okta-entitlements makes them required"
+                    }
                     Feature::Sort => {
                         "ServiceProviderConfig does not declare sort.supported true; RFC 7644 §3.4.2.3 \
                                       makes sorting OPTIONAL"
@@ -463,6 +482,8 @@ pub struct Runner {
     options: RunOptions,
     target: Target,
     interrupted: Arc<AtomicBool>,
+    /// The suites selected (`--suite`, [`crate::suites`]): their capabilities are requirements of this run.
+    suites: Vec<String>,
 }
 
 /// Why a step or scenario did not run after an interrupt.
@@ -483,7 +504,14 @@ impl Runner {
             pool_max_idle_per_host: options.jobs.max(1) * 2,
             ..Default::default()
         })?;
-        Ok(Runner { client, options, target, interrupted: Arc::default() })
+        Ok(Runner { client, options, target, interrupted: Arc::default(), suites: Vec::new() })
+    }
+
+    /// The runner with `suites` selected (canonical names, [`crate::suites`]): the capabilities they rest on become
+    /// requirements of the run ([`crate::requirements::IdpRequirement::applies`]).
+    pub fn with_suites(mut self, suites: Vec<String>) -> Self {
+        self.suites = suites;
+        self
     }
 
     /// The interrupt flag: once set, no scenario and no step starts any more; running scenarios still delete
@@ -586,7 +614,7 @@ impl Runner {
         }
         // an IdP requirement the target declares unsupported: one failure per IdP, citing its document (reported
         // like a scenario's result, so every report lists it)
-        for mut result in crate::requirements::failures(&capabilities, scenarios) {
+        for mut result in crate::requirements::failures(&capabilities, scenarios, &self.suites) {
             on_result(&mut result);
             results.push(result);
         }
@@ -604,7 +632,7 @@ impl Runner {
     /// Runs one scenario unless the run was interrupted or the target lacks a feature it requires.
     async fn run_checked(&self, s: &Scenario, caps: &Capabilities) -> ScenarioResult {
         // not run under its IdP's requirement failure (crate::requirements), never a skip of its own
-        let blocked = crate::requirements::blocking(caps, s).map(|r| r.not_run_reason());
+        let blocked = crate::requirements::blocking(caps, s, &self.suites).map(|r| r.not_run_reason());
         match caps.skip_reason(s) {
             _ if self.is_interrupted() => ScenarioResult::skipped(s, INTERRUPTED),
             _ if blocked.is_some() => ScenarioResult::skipped(s, blocked.unwrap_or_default()),
@@ -658,6 +686,8 @@ impl Runner {
                             r.get("endpoint").and_then(Value::as_str) == Some("/Groups")
                                 || r.get("name").and_then(Value::as_str) == Some("Group")
                         }));
+                        caps.resource_type_schemas =
+                            Some(resources.iter().filter_map(|r| str_of(r, "schema")).collect());
                         for r in &resources {
                             urns.extend(str_of(r, "schema"));
                             let ext = r.get("schemaExtensions").and_then(Value::as_array);
@@ -1030,7 +1060,11 @@ impl Runner {
     ) -> StepResult {
         let started = Instant::now();
         let r = &step.request;
-        let path = vars.render(&r.path);
+        let mut path = vars.render(&r.path);
+        if !path.starts_with('/') {
+            // an endpoint captured from /ResourceTypes, declared without its slash (RFC 7643 §6 shows "/Users")
+            path.insert(0, '/');
+        }
         let query: Vec<(String, String)> = r.query.0.iter().map(|(k, v)| (k.clone(), vars.render(v))).collect();
         let render_map = |m: &BTreeMap<String, Option<String>>| -> BTreeMap<String, Option<String>> {
             m.iter().map(|(k, v)| (k.clone(), v.as_ref().map(|v| vars.render(v)))).collect()

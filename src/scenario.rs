@@ -163,6 +163,11 @@ pub enum Feature {
     /// The reference portal's extension (`urn:scimcheck:params:scim:schemas:extension:portal:2.0:User`): product
     /// semantics (CALs, restore on re-POST, protected accounts) that no RFC requires. Runs only when declared.
     Portal,
+    /// Okta's role and entitlement resource types: `/ResourceTypes` lists a type whose `schema` is
+    /// [`OKTA_ROLE`] and one whose `schema` is [`OKTA_ENTITLEMENT`] (Okta Identity Governance, "Build a SCIM 2.0
+    /// server with entitlements"). Optional: a server without them skips these scenarios, unless the
+    /// `okta-entitlements` suite is selected ([`crate::suites`]).
+    OktaEntitlements,
 }
 
 /// The core User schema URN (RFC 7643 §4.1).
@@ -170,6 +175,12 @@ pub const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 
 /// The enterprise User extension schema URN (RFC 7643 §4.3).
 pub const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// Okta's schema URN of a role resource type (Okta Identity Governance).
+pub const OKTA_ROLE: &str = "urn:okta:scim:schemas:core:1.0:Role";
+
+/// Okta's schema URN of an entitlement resource type (Okta Identity Governance).
+pub const OKTA_ENTITLEMENT: &str = "urn:okta:scim:schemas:core:1.0:Entitlement";
 
 /// The reference portal's User extension schema URN.
 pub const PORTAL_USER: &str = "urn:scimcheck:params:scim:schemas:extension:portal:2.0:User";
@@ -187,11 +198,12 @@ impl Feature {
             Feature::ChangePassword => "changePassword",
             Feature::EnterpriseUser => "enterpriseUser",
             Feature::Portal => "portal",
+            Feature::OktaEntitlements => "oktaEntitlements",
         }
     }
 
     /// Features a scenario's steps show by themselves (see [`Scenario::inferred_requirements`]); the others
-    /// (`bulk`, `changePassword`, `portal`) can only be declared in `requires`.
+    /// (`bulk`, `changePassword`, `portal`, `oktaEntitlements`) can only be declared in `requires`.
     pub const INFERRED: [Feature; 6] =
         [Feature::Filter, Feature::Groups, Feature::Patch, Feature::Etag, Feature::Sort, Feature::EnterpriseUser];
 }
@@ -1242,7 +1254,8 @@ fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
             defined_here.insert(REPEAT_INDEX.to_string());
         }
         let req = &step.request;
-        if !req.path.starts_with('/') {
+        // or with a placeholder: an endpoint the server declared (`{{roleEndpoint}}/{{roleId}}`, read from /ResourceTypes)
+        if !req.path.starts_with('/') && !req.path.starts_with("{{") {
             report(format!("path `{}` must start with `/` (it is relative to the base URI)", req.path));
         }
         if req.path.contains('?') {

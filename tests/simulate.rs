@@ -60,6 +60,7 @@ fn target_and_options(s: &sim_faults::FaultyServer, run: &Run) -> (Target, SimOp
         },
         cycles: run.cycles,
         churn: run.churn,
+        entitlements: 0,
         escrow_retries: 4,
         max_differences: 1000,
         target_label: "faulty reference server".into(),

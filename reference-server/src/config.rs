@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::cal::{CalRule, CalType, Condition};
+use crate::entitlements::EntitlementType;
 use crate::error::{ScimError, ScimResult};
 use crate::tenant::{AppKind, AppSettings, DomainPolicy, LocalRole, TenantSettings, Tenants};
 
@@ -61,6 +62,10 @@ pub struct AppConfig {
     pub default_cal: Option<String>,
     #[serde(default)]
     pub rules: Vec<CalRule>,
+    /// The role and entitlement resource types the app offers to Okta Identity Governance (Okta's URNs, with
+    /// their values); see [`crate::entitlements`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_types: Vec<EntitlementType>,
     /// Known tokens (for tests and CI). An enabled app without tokens gets a generated one.
     #[serde(default)]
     pub tokens: Vec<TokenConfig>,
@@ -100,7 +105,9 @@ pub struct SeededApp {
 impl Config {
     /// The built-in seed: tenant `acme` (subdomain) with CALs `standard` (1000 seats) and `professional`
     /// (25 seats), both apps enabled with default CAL `standard` and one rule giving members of a group
-    /// whose name contains "admin" the `professional` CAL; an owner account `owner@acme.test`.
+    /// whose name contains "admin" the `professional` CAL; an owner account `owner@acme.test`. The `SCIMOkta`
+    /// app also offers roles (`/Roles`) and licences (`/Entitlements`) ([`crate::entitlements::builtin_types`]),
+    /// and a second rule gives holders of the role `role-admin` the `professional` CAL.
     pub fn builtin() -> Config {
         let rules = vec![CalRule {
             attribute: "groups".into(),
@@ -108,7 +115,23 @@ impl Config {
             value: "admin".into(),
             cal: "professional".into(),
         }];
-        let app = AppConfig { enabled: true, default_cal: Some("standard".into()), rules, tokens: Vec::new() };
+        let app = AppConfig {
+            enabled: true,
+            default_cal: Some("standard".into()),
+            rules,
+            resource_types: Vec::new(),
+            tokens: Vec::new(),
+        };
+        // The Okta app offers roles and entitlements (Okta Identity Governance), and its administrator role
+        // grants the professional CAL; Entra provisions no such resource types.
+        let mut okta = app.clone();
+        okta.resource_types = crate::entitlements::builtin_types();
+        okta.rules.push(CalRule {
+            attribute: "roles.value".into(),
+            condition: Condition::Equals,
+            value: "role-admin".into(),
+            cal: "professional".into(),
+        });
         Config {
             base_domain: default_base_domain(),
             admin_key: None,
@@ -120,7 +143,7 @@ impl Config {
                     CalType { id: "standard".into(), name: "Standard".into(), seats: 1000 },
                     CalType { id: "professional".into(), name: "Professional".into(), seats: 25 },
                 ],
-                apps: AppKind::ALL.into_iter().map(|a| (a, app.clone())).collect(),
+                apps: [(AppKind::Okta, okta), (AppKind::Azure, app)].into_iter().collect(),
                 accounts: vec![AccountConfig {
                     user_name: "owner@acme.test".into(),
                     role: LocalRole::Owner,
@@ -159,6 +182,7 @@ impl Config {
                         enabled: app.enabled,
                         default_cal: app.default_cal.clone(),
                         rules: app.rules.clone(),
+                        resource_types: app.resource_types.clone(),
                     },
                 )?;
                 let mut shown = None;

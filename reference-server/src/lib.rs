@@ -15,6 +15,7 @@ pub mod config;
 pub mod datafile;
 pub mod directory;
 pub mod discovery;
+pub mod entitlements;
 pub mod error;
 pub mod filter;
 pub mod http;

@@ -429,6 +429,7 @@ async fn scim_entry(State(st): State<Arc<AppState>>, mut req: Request) -> Respon
         body_limit: st.body_limit,
         features: st.features,
         app: Some(app.name()),
+        catalogue: tenant.portal.catalogue(app),
     });
     match st.scim.clone().oneshot(req).await {
         Ok(res) => res,

@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::cal::{self, CalLedger, CalRule, CalType, Notification};
 use crate::clock::{format_datetime, SharedClock};
 use crate::directory::{Directory, DirectoryConfig, PortalHooks, UserEvent};
+use crate::entitlements::{Catalogue, EntitlementType};
 use crate::error::{ScimError, ScimResult};
 use crate::schema::PORTAL_URN;
 use crate::sqlite::{Db, Journal, Op, SqliteStore};
@@ -89,9 +90,23 @@ pub struct App {
     pub enabled: bool,
     pub default_cal: Option<String>,
     pub rules: Vec<CalRule>,
+    /// The role and entitlement types the app offers (Okta Identity Governance; see [`crate::entitlements`]).
+    pub catalogue: Arc<Catalogue>,
     pub tokens: TokenStore,
     /// The app's OAuth clients and the access tokens they were given ([`crate::oauth`]).
     pub oauth: crate::oauth::OAuthClients,
+}
+
+impl App {
+    /// The app's configuration without its tokens.
+    pub fn settings(&self) -> AppSettings {
+        AppSettings {
+            enabled: self.enabled,
+            default_cal: self.default_cal.clone(),
+            rules: self.rules.clone(),
+            resource_types: self.catalogue.types().to_vec(),
+        }
+    }
 }
 
 /// An app's configuration as the admin API shows and takes it.
@@ -104,6 +119,10 @@ pub struct AppSettings {
     pub default_cal: Option<String>,
     #[serde(default)]
     pub rules: Vec<CalRule>,
+    /// The role and entitlement resource types the app offers (Okta's URNs), with their values; omitted when
+    /// none. Users' `roles` and `entitlements` must then reference them (see [`crate::entitlements`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_types: Vec<EntitlementType>,
 }
 
 /// The role of a local (non-SCIM) account.
@@ -169,13 +188,7 @@ struct StoredConfig {
 
 impl StoredConfig {
     fn of(st: &PortalState) -> StoredConfig {
-        let apps = st
-            .apps
-            .iter()
-            .map(|(k, a)| {
-                (*k, AppSettings { enabled: a.enabled, default_cal: a.default_cal.clone(), rules: a.rules.clone() })
-            })
-            .collect();
+        let apps = st.apps.iter().map(|(k, a)| (*k, a.settings())).collect();
         StoredConfig { settings: st.settings.clone(), cals: st.ledger.types().to_vec(), apps }
     }
 
@@ -250,6 +263,7 @@ impl Portal {
             app.enabled = a.enabled;
             app.default_cal = a.default_cal;
             app.rules = a.rules;
+            app.catalogue = Arc::new(Catalogue::new(a.resource_types).map_err(|_| stored_error("resource type"))?);
         }
         for (name, records) in &rows.tokens {
             let kind = AppKind::parse(name).ok_or_else(|| stored_error("app name"))?;
@@ -383,8 +397,12 @@ impl Portal {
     /// An app's settings.
     pub fn app_settings(&self, app: AppKind) -> AppSettings {
         let st = self.state.lock();
-        let a = st.apps.get(&app).cloned().unwrap_or_default();
-        AppSettings { enabled: a.enabled, default_cal: a.default_cal, rules: a.rules }
+        st.apps.get(&app).map(App::settings).unwrap_or_default()
+    }
+
+    /// The role and entitlement types an app offers (empty for an app without them).
+    pub fn catalogue(&self, app: AppKind) -> Arc<Catalogue> {
+        self.state.lock().apps.get(&app).map(|a| a.catalogue.clone()).unwrap_or_default()
     }
 
     /// Configures an app. Enabling requires a default CAL; every CAL named must exist.
@@ -399,6 +417,7 @@ impl Portal {
             }
         }
         st.ledger.check_rules(&settings.rules)?;
+        let catalogue = Arc::new(Catalogue::new(settings.resource_types.clone())?);
         let mut stored = StoredConfig::of(&st);
         stored.apps.insert(app, settings.clone());
         self.save_config(&stored)?;
@@ -407,6 +426,7 @@ impl Portal {
         a.enabled = settings.enabled;
         a.default_cal = settings.default_cal;
         a.rules = settings.rules;
+        a.catalogue = catalogue;
         Ok(())
     }
 

@@ -23,8 +23,9 @@ fn full_user(user_name: &str) -> Value {
         "photos": [{"value": "https://photos.example.com/profilephoto/72930000000Ccne/F", "type": "photo"}],
         "addresses": [{"type": "work", "streetAddress": "100 Universal City Plaza", "locality": "Hollywood",
                        "region": "CA", "postalCode": "91608", "country": "USA", "primary": true}],
-        "entitlements": [{"value": "Employee Badge"}],
-        "roles": [{"value": "Tour Guide", "primary": true}],
+        // values the Okta app's built-in catalogue lists (/Entitlements, /Roles): it refuses others
+        "entitlements": [{"value": "license-basic"}],
+        "roles": [{"value": "role-editor", "primary": true}],
         "x509Certificates": [{"value": "MIIDQzCCAqygAwIBAgICEAAwDQYJKoZIhvcNAQEFBQAwTjELMAkGA1UEBhMCVVMx"}],
         ENTERPRISE: {"employeeNumber": "701984", "costCenter": "4130", "organization": "Universal Studios",
                      "division": "Theme Park", "department": "Tour Operations",
@@ -502,13 +503,14 @@ async fn discovery_endpoints_describe_the_server_and_are_read_only() {
     assert_eq!(spc.body["etag"]["supported"], true);
     assert_eq!(spc.body["sort"]["supported"], true);
     let rts = s.get("/ResourceTypes").await;
-    assert_eq!(rts.body["totalResults"], 2);
+    // User, Group, and the Okta app's Role and License types (Okta's entitlement URNs)
+    assert_eq!(rts.body["totalResults"], 4);
     let user_rt = s.get("/ResourceTypes/User").await;
     assert_eq!(user_rt.body["endpoint"], "/Users");
     assert_eq!(user_rt.body["schemaExtensions"][0]["schema"], ENTERPRISE);
     s.get("/ResourceTypes/Nope").await.assert_error(404, None);
     let schemas = s.get("/Schemas").await;
-    assert_eq!(schemas.body["totalResults"], 4);
+    assert_eq!(schemas.body["totalResults"], 6, "four of the server's, Okta's Role and Entitlement");
     let one = s.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group").await;
     assert_eq!(one.body["name"], "Group");
     s.get("/Schemas/urn:nope").await.assert_error(404, None);

@@ -1848,10 +1848,18 @@ async fn the_builtin_seed_is_immediately_usable() {
         let a = &r.body["apps"][app];
         assert_eq!(a["enabled"], true);
         assert_eq!(a["defaultCal"], "standard");
-        assert_eq!(
-            a["rules"],
-            json!([{"attribute": "groups", "condition": "contains", "value": "admin", "cal": "professional"}])
-        );
+        let mut rules =
+            vec![json!({"attribute": "groups", "condition": "contains", "value": "admin", "cal": "professional"})];
+        if app == "SCIMOkta" {
+            // the Okta app's administrator role (its /Roles catalogue) grants the professional CAL
+            rules.push(json!({"attribute": "roles.value", "condition": "equals", "value": "role-admin", "cal": "professional"}));
+            let types: Vec<&str> =
+                a["resourceTypes"].as_array().unwrap().iter().filter_map(|t| t["endpoint"].as_str()).collect();
+            assert_eq!(types, ["/Roles", "/Entitlements"]);
+        } else {
+            assert!(a.get("resourceTypes").is_none(), "Entra provisions no Okta entitlement types");
+        }
+        assert_eq!(a["rules"], Value::Array(rules));
     }
     let tokens = Server::finish(
         s.client.get(format!("{}/tenants/acme/apps/SCIMOkta/tokens", srv.admin_url)).bearer_auth(&srv.admin_key),

@@ -242,7 +242,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         report_body_limit: args.report_body_limit,
         okta_pauses: settings.okta_pauses,
     };
-    let runner = Runner::new(settings.target.clone(), options)?;
+    let runner = Runner::new(settings.target.clone(), options)?.with_suites(settings.select.suite.clone());
 
     // Ctrl-C: the first stops new steps (cleanup and partial reports still happen), the second quits at once
     let interrupted = runner.interrupt_flag();

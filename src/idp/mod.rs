@@ -144,6 +144,19 @@ pub struct UserAttrs {
     pub country: String,
     /// `active`.
     pub active: bool,
+    /// Okta Identity Governance: the roles and entitlements the user is granted (`None`: the app has none, and
+    /// users carry neither attribute).
+    pub grants: Option<Grants>,
+}
+
+/// A user's roles and entitlements (Okta, "Build a SCIM 2.0 server with entitlements",
+/// <https://developer.okta.com/docs/guides/scim-with-entitlements/main/#user-with-entitlements-and-roles>).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Grants {
+    /// Role ids (`roles[].value`), sorted.
+    pub roles: Vec<String>,
+    /// Entitlement ids with their resource type's name (`entitlements[].value`, `.type`), sorted.
+    pub entitlements: Vec<(String, String)>,
 }
 
 impl UserAttrs {
@@ -184,9 +197,42 @@ pub enum UserAttr {
     Country,
     /// `active`.
     Active,
+    /// `roles` (their values; only for users with [`UserAttrs::grants`]).
+    Roles,
+    /// `entitlements` (their values; only for users with [`UserAttrs::grants`]).
+    Entitlements,
 }
 
 impl UserAttr {
+    /// The attributes mapped for `u`: [`UserAttr::ALL`], then `roles` and `entitlements` when it has grants.
+    pub fn of(u: &UserAttrs) -> Vec<UserAttr> {
+        let mut all = UserAttr::ALL.to_vec();
+        if u.grants.is_some() {
+            all.extend([UserAttr::Roles, UserAttr::Entitlements]);
+        }
+        all
+    }
+
+    /// [`UserAttr::ALL`], then `roles` and `entitlements`: every attribute a server's user is read for.
+    pub const WITH_GRANTS: [UserAttr; 16] = [
+        UserAttr::UserName,
+        UserAttr::DisplayName,
+        UserAttr::GivenName,
+        UserAttr::FamilyName,
+        UserAttr::Email,
+        UserAttr::Title,
+        UserAttr::Department,
+        UserAttr::EmployeeNumber,
+        UserAttr::Phone,
+        UserAttr::Street,
+        UserAttr::Locality,
+        UserAttr::PostalCode,
+        UserAttr::Country,
+        UserAttr::Active,
+        UserAttr::Roles,
+        UserAttr::Entitlements,
+    ];
+
     /// Every mapped attribute.
     pub const ALL: [UserAttr; 14] = [
         UserAttr::UserName,
@@ -222,6 +268,8 @@ impl UserAttr {
             UserAttr::PostalCode => "addresses[type eq \"work\"].postalCode",
             UserAttr::Country => "addresses[type eq \"work\"].country",
             UserAttr::Active => "active",
+            UserAttr::Roles => "roles",
+            UserAttr::Entitlements => "entitlements",
         }
     }
 
@@ -243,6 +291,13 @@ impl UserAttr {
             UserAttr::PostalCode => s(&u.postal_code),
             UserAttr::Country => s(&u.country),
             UserAttr::Active => Value::Bool(u.active),
+            // compared as the sorted list of values, the way [`UserAttr::read`] reads them
+            UserAttr::Roles => u.grants.as_ref().map_or(Value::Null, |g| json!(g.roles)),
+            UserAttr::Entitlements => u.grants.as_ref().map_or(Value::Null, |g| {
+                let mut v: Vec<&str> = g.entitlements.iter().map(|(id, _)| id.as_str()).collect();
+                v.sort_unstable();
+                json!(v)
+            }),
         }
     }
 
@@ -273,6 +328,12 @@ impl UserAttr {
             UserAttr::PostalCode => typed("addresses", "postalCode"),
             UserAttr::Country => typed("addresses", "country"),
             UserAttr::Active => get_ci(user, "active").cloned(),
+            UserAttr::Roles | UserAttr::Entitlements => {
+                let list = get_ci(user, self.path())?.as_array()?;
+                let mut v: Vec<&str> = list.iter().filter_map(|e| get_ci(e, "value").and_then(Value::as_str)).collect();
+                v.sort_unstable();
+                Some(json!(v))
+            }
         }
     }
 
@@ -290,7 +351,7 @@ pub fn get_ci<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
 
 /// The attributes whose values differ between two versions of a user.
 pub fn changed_attrs(old: &UserAttrs, new: &UserAttrs) -> Vec<UserAttr> {
-    UserAttr::ALL.into_iter().filter(|a| a.value(old) != a.value(new)).collect()
+    UserAttr::of(new).into_iter().filter(|a| a.value(old) != a.value(new)).collect()
 }
 
 /// A member of a group as the IdP sends it: the server's id and a display text.
@@ -335,6 +396,13 @@ fn user_body(u: &UserAttrs) -> Map<String, Value> {
                 "postalCode": u.postal_code, "country": u.country}]),
     );
     o.insert(ENTERPRISE.into(), json!({"department": u.department, "employeeNumber": u.employee_number}));
+    if let Some(g) = &u.grants {
+        // the shapes of Okta's guide: roles with their value, entitlements with their value and type
+        let roles: Vec<Value> = g.roles.iter().map(|r| json!({"value": r})).collect();
+        let ents: Vec<Value> = g.entitlements.iter().map(|(v, t)| json!({"value": v, "type": t})).collect();
+        o.insert("roles".into(), Value::Array(roles));
+        o.insert("entitlements".into(), Value::Array(ents));
+    }
     o
 }
 

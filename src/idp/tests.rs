@@ -4,6 +4,7 @@ use super::*;
 
 fn user() -> UserAttrs {
     UserAttrs {
+        grants: None,
         user_name: "ada.lovelace@example.test".into(),
         external_id: "e-1".into(),
         given_name: "Ada".into(),
@@ -159,4 +160,28 @@ fn every_builder_is_recognised_as_its_own_dialect_only() {
         }
         assert!(seen, "{d}: no request of it is recognised");
     }
+}
+
+#[test]
+fn roles_and_entitlements_are_sent_as_okta_shows_them_and_compared_by_their_values() {
+    let mut u = user();
+    assert_eq!(UserAttr::of(&u), UserAttr::ALL.to_vec(), "no grants: neither attribute is mapped");
+    u.grants =
+        Some(Grants { roles: vec!["r1".into(), "r2".into()], entitlements: vec![("e1".into(), "License".into())] });
+    let create = Dialect::Okta(OktaAppKind::Oin).user_create(&u);
+    let body = create.body.clone().unwrap();
+    assert_eq!(body["roles"], json!([{"value": "r1"}, {"value": "r2"}]));
+    assert_eq!(body["entitlements"], json!([{"value": "e1", "type": "License"}]));
+    // the server's representation, in another order and with display: the same values
+    let server =
+        json!({"roles": [{"value": "r2", "display": "R2"}, {"value": "r1"}], "entitlements": [{"value": "e1"}]});
+    for a in [UserAttr::Roles, UserAttr::Entitlements] {
+        assert_eq!(a.read(&server), Some(a.value(&u)), "{a:?}");
+    }
+    // a dropped role is a difference, and a reassignment is a change to push
+    let dropped = json!({"roles": [{"value": "r1"}]});
+    assert_ne!(UserAttr::Roles.read(&dropped), Some(UserAttr::Roles.value(&u)));
+    let mut moved = u.clone();
+    moved.grants.as_mut().unwrap().roles = vec!["r3".into()];
+    assert_eq!(changed_attrs(&u, &moved), [UserAttr::Roles]);
 }

@@ -1461,8 +1461,12 @@ pub fn write_all(flows: &[Flow], options: &ConvertOptions, out: &Path, secrets: 
     // a name is a slug: a secret must not show in its slugged form either
     let slugs: Vec<String> = secrets.iter().filter_map(|x| naming::slug(x)).filter(|x| x.len() >= 4).collect();
     let mut written = Vec::new();
+    let okta_endpoints = super::entitlements::declared_endpoints(flows);
     for s in &converted.scenarios {
-        let text = redactor.scrub(&s.text);
+        let mut text = redactor.scrub(&s.text);
+        if converted.recognized.idp == Idp::Okta {
+            text = super::entitlements::mark(&text, &okta_endpoints);
+        }
         let rel_path =
             naming::without_secrets(&s.rel_path, |p| redactor.scrub(p) != p || slugs.iter().any(|x| p.contains(x)));
         let file = out.join(&rel_path);

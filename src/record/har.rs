@@ -63,6 +63,8 @@ pub fn read_har(text: &str, base_url: Option<&str>) -> Result<HarImport, String>
         None => None,
     };
     let mut out = HarImport { flows: vec![], secrets: vec![], creator, notes: vec![] };
+    // Okta's role and entitlement endpoints are whatever the server's /ResourceTypes declared (docs/okta.md §5)
+    let declared = super::entitlements::declared_endpoints_in_har(entries);
     for (i, e) in entries.iter().enumerate() {
         let n = i + 1;
         let (Some(method), Some(url)) = (str_at(e, "/request/method"), str_at(e, "/request/url")) else {
@@ -73,7 +75,7 @@ pub fn read_har(text: &str, base_url: Option<&str>) -> Result<HarImport, String>
             out.notes.push(format!("entry {n} left out: request.url is not a URL"));
             continue;
         };
-        let path = match scim_path(&url, base.as_ref()) {
+        let path = match scim_path(&url, base.as_ref(), &declared) {
             Some(p) => p,
             None => {
                 out.notes.push(format!("entry {n} ({method} {}) left out: not below the SCIM base URI", url.path()));
@@ -159,7 +161,7 @@ pub fn read_har(text: &str, base_url: Option<&str>) -> Result<HarImport, String>
 }
 
 /// The path of `url` below the SCIM base URI.
-fn scim_path(url: &reqwest::Url, base: Option<&reqwest::Url>) -> Option<String> {
+fn scim_path(url: &reqwest::Url, base: Option<&reqwest::Url>, declared: &[String]) -> Option<String> {
     match base {
         Some(b) => {
             if url.origin() != b.origin() {
@@ -171,7 +173,7 @@ fn scim_path(url: &reqwest::Url, base: Option<&reqwest::Url>) -> Option<String> 
         }
         None => {
             let segments: Vec<&str> = url.path().split('/').collect();
-            let at = segments.iter().position(|s| SCIM_ENDPOINTS.contains(s))?;
+            let at = segments.iter().position(|s| SCIM_ENDPOINTS.contains(s) || declared.iter().any(|d| d == s))?;
             Some(format!("/{}", segments[at..].join("/")))
         }
     }

@@ -20,6 +20,7 @@
 pub mod bench;
 pub mod convert;
 pub mod credentials;
+pub mod entitlements;
 pub mod fixture;
 pub mod har;
 pub mod naming;

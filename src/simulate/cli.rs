@@ -76,6 +76,12 @@ pub struct SimulateArgs {
     /// Incremental cycles after the initial one.
     #[arg(long, default_value_t = 0)]
     pub cycles: u16,
+    /// Okta Identity Governance: give the IdP a catalogue of N roles and N entitlements, assign one or two of
+    /// each to every user and reassign them to the churn's share of users every cycle; the reconciliation checks
+    /// each user's roles and entitlements. Okta only; with --reference the server's SCIMOkta app lists them
+    /// (`sim-role-1…N`, `sim-license-1…N`), a server of your own must list the same ids.
+    #[arg(long, default_value_t = 0, value_parser = |s: &str| crate::options::count_in(s, 0, 10_000))]
+    pub entitlements: usize,
     /// Users changed per incremental cycle, as a percentage (`5%`) or a fraction (`0.05`).
     #[arg(long, default_value = "5%", value_parser = super::parse_churn)]
     pub churn: f64,
@@ -180,6 +186,9 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         return Err("--dialect is Entra's; Okta apps differ by --app-kind".into());
     }
     let dialect = dialect_of(&args, idp);
+    if args.entitlements > 0 && dialect.is_entra() {
+        return Err("--entitlements is Okta's (Okta Identity Governance): use it with --idp okta".into());
+    }
     let engine = EngineOptions {
         dialect,
         concurrency: args.concurrency,
@@ -203,6 +212,7 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         engine,
         cycles: args.cycles,
         churn: args.churn,
+        entitlements: args.entitlements,
         escrow_retries: args.escrow_retries,
         max_differences: 10_000,
         target_label: String::new(),
@@ -213,7 +223,16 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
     }
     let mut server = None;
     let target = if args.reference {
-        let config = scim_reference_server::ServerConfig::default().with_seed(reference_seed(args.users));
+        let mut seed = reference_seed(args.users);
+        if args.entitlements > 0 {
+            let types = super::entitlements::SimCatalogue::generated(args.entitlements).reference_types();
+            for app in
+                seed.tenants.iter_mut().filter_map(|t| t.apps.get_mut(&scim_reference_server::tenant::AppKind::Okta))
+            {
+                app.resource_types = types.clone();
+            }
+        }
+        let config = scim_reference_server::ServerConfig::default().with_seed(seed);
         let s = scim_reference_server::spawn(config)
             .await
             .map_err(|e| format!("cannot start the reference server: {e}"))?;

@@ -1227,9 +1227,9 @@ async fn user_job(http: &Http, job: UserJob) -> UserResult {
             let changed: Vec<UserAttr> = match (&known, &current) {
                 (Some(p), _) => changed_attrs(&p.attrs, &attrs),
                 (None, Some(cur)) => {
-                    UserAttr::ALL.into_iter().filter(|a| a.read(cur) != Some(a.value(&attrs))).collect()
+                    UserAttr::of(&attrs).into_iter().filter(|a| a.read(cur) != Some(a.value(&attrs))).collect()
                 }
-                (None, None) => UserAttr::ALL.to_vec(),
+                (None, None) => UserAttr::of(&attrs),
             };
             if changed.is_empty() {
                 return UserResult::Pushed(i, Box::new(PushedUser { id, attrs: *attrs, manager }));

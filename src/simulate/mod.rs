@@ -13,6 +13,7 @@ pub mod backoff;
 pub mod cli;
 pub mod differences;
 pub mod engine;
+pub mod entitlements;
 pub mod import_paging;
 pub mod interrupt;
 pub mod manager_tree;
@@ -58,8 +59,11 @@ pub struct SimOptions {
     pub engine: EngineOptions,
     /// Incremental cycles after the initial one.
     pub cycles: u16,
-    /// Fraction of users changed per incremental cycle.
+    /// Fraction of users changed per incremental cycle (also the share whose roles and entitlements are
+    /// reassigned, with `entitlements`).
     pub churn: f64,
+    /// Okta: roles and entitlements in the IdP's catalogue, each (`--entitlements N`; 0: none).
+    pub entitlements: usize,
     /// Retry-only cycles after the last one while failures remain.
     pub escrow_retries: u16,
     /// Differences listed at most (all are counted).
@@ -75,10 +79,14 @@ pub struct SimOptions {
 /// file and what is wrong in it).
 pub fn build_model(opts: &SimOptions) -> Result<model::Model, String> {
     let style = if opts.engine.dialect.is_entra() { model::IdStyle::Guid } else { model::IdStyle::Okta };
-    match &opts.source {
-        Source::Generated { seed, users, groups } => Ok(model::Model::generate(*seed, *users, *groups, style)),
-        Source::File(p) => model::Model::load(p, style),
+    let mut m = match &opts.source {
+        Source::Generated { seed, users, groups } => model::Model::generate(*seed, *users, *groups, style),
+        Source::File(p) => model::Model::load(p, style)?,
+    };
+    if opts.entitlements > 0 {
+        m.catalogue = Some(std::sync::Arc::new(entitlements::SimCatalogue::generated(opts.entitlements)));
     }
+    Ok(m)
 }
 
 /// Runs a whole simulation against `target`.
@@ -112,6 +120,14 @@ pub async fn run_interruptible(
         for ch in model.churn(opts.churn) {
             let name = serde_json::to_value(ch.kind).ok().and_then(|v| v.as_str().map(str::to_string));
             *changes.entry(name.unwrap_or_default()).or_default() += 1;
+        }
+        let seed = match opts.source {
+            Source::Generated { seed, .. } => seed,
+            Source::File(_) => 1,
+        };
+        let reassigned = entitlements::reassign(&mut model, opts.churn, seed, c);
+        if reassigned > 0 {
+            changes.insert("entitlementsReassigned".into(), reassigned);
         }
         model.start_cycle();
         eng.cycle(&model, c, false, changes).await;

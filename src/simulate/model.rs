@@ -56,6 +56,8 @@ pub struct SourceUser {
     pub ever_assigned: bool,
     /// Hard-deleted in the source (the IdP deletes it after the soft delete, where it deletes at all).
     pub deleted: bool,
+    /// How many times its roles and entitlements were reassigned ([`super::entitlements`]).
+    pub grant: u32,
 }
 
 /// One source group (all groups are pushed / assigned).
@@ -98,6 +100,8 @@ pub struct Model {
     /// Whether the target carries the enterprise extension ([`super::scope`]): without it, users have no
     /// `department`, `employeeNumber` or manager to send or expect.
     pub enterprise: bool,
+    /// The roles and entitlements the IdP assigns (`--entitlements N`); `None`: users carry neither.
+    pub catalogue: Option<std::sync::Arc<super::entitlements::SimCatalogue>>,
     id_style: IdStyle,
     rng: StdRng,
     taken: HashSet<Box<str>>,
@@ -152,6 +156,7 @@ impl Model {
             // (`.test`, `.local`, `.invalid` and `.localhost` are special-use, RFC 6761 §6, and refused by them)
             domain: "example.com".into(),
             enterprise: true,
+            catalogue: None,
             id_style,
             rng: StdRng::seed_from_u64(seed),
             taken: HashSet::new(),
@@ -269,6 +274,7 @@ impl Model {
             assigned,
             ever_assigned: assigned,
             deleted: false,
+            grant: 0,
         }
     }
 
@@ -294,6 +300,7 @@ impl Model {
             postal_code: u.postal_code.to_string(),
             country: country.to_string(),
             active: u.assigned,
+            grants: self.catalogue.as_ref().map(|c| c.grants_for(&u.external_id, u.grant)),
         }
     }
 
@@ -419,6 +426,7 @@ impl Model {
                 assigned,
                 ever_assigned: assigned,
                 deleted: false,
+                grant: 0,
             });
         }
         // A manager cycle would make the tree a loop; the IdP's directory cannot hold one.

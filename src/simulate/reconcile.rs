@@ -115,7 +115,7 @@ struct ServerUser {
     id: Option<String>,
     user_name: Option<String>,
     external_id: Option<String>,
-    /// [`UserAttr::read`] of each of [`UserAttr::ALL`], in that order.
+    /// [`UserAttr::read`] of each of [`UserAttr::WITH_GRANTS`], in that order.
     attrs: Vec<Option<Value>>,
     /// The enterprise extension's `manager.value` (or a bare string there).
     manager: Option<String>,
@@ -127,7 +127,7 @@ impl ServerUser {
             id: s(get_ci(&u, "id")),
             user_name: s(get_ci(&u, "userName")),
             external_id: s(get_ci(&u, "externalId")),
-            attrs: UserAttr::ALL.iter().map(|a| a.read(&u)).collect(),
+            attrs: UserAttr::WITH_GRANTS.iter().map(|a| a.read(&u)).collect(),
             manager: get_ci(&u, idp::ENTERPRISE)
                 .and_then(|e| get_ci(e, "manager"))
                 .and_then(|m| if m.is_string() { Some(m) } else { get_ci(m, "value") })
@@ -466,7 +466,8 @@ pub async fn reconcile(
         // A user out of scope is disabled and then left alone (docs/engines.md "Deprovisioning": "unassigned users
         // are disabled then unmanaged"): what changed in the source before its disable is not pushed, so only
         // `active` is compared.
-        for (a, got) in UserAttr::ALL.into_iter().zip(&su.attrs) {
+        // roles and entitlements only where the source grants them (`UserAttr::of`)
+        for (a, got) in UserAttr::of(&attrs).into_iter().zip(&su.attrs) {
             if out_of_scope && a != UserAttr::Active {
                 continue;
             }

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use scim_reference_server::{spawn_with, RunningServer, ServerConfig};
 use serde_json::Value;
 
-use super::{faults_azure, faults_modify, faults_okta, faults_rfc};
+use super::{faults_azure, faults_entitlements, faults_modify, faults_okta, faults_rfc};
 
 /// What a fault sees of a request.
 #[derive(Debug, Clone)]
@@ -210,6 +210,7 @@ pub fn keep(_: &Seen, _: &mut StatusCode, _: &mut Option<Value>) {}
 pub fn catalogue() -> Vec<&'static Fault> {
     faults_okta::FAULTS
         .iter()
+        .chain(faults_entitlements::FAULTS)
         .chain(faults_azure::FAULTS)
         .chain(faults_rfc::FAULTS)
         .chain(faults_modify::FAULTS)

@@ -35,10 +35,14 @@ pub(super) fn app(name: &str) -> ScimResult<AppKind> {
         .ok_or_else(|| ScimError::NotFound(format!("app '{name}' not found: use SCIMOkta or SCIMAzure")))
 }
 
-/// An app's settings and base URI, as every admin response shows them.
+/// An app's settings and base URI, as every admin response shows them (`resourceTypes` only when it has some).
 fn app_json(st: &AppState, t: &Tenant, a: AppKind) -> Value {
     let s = t.portal.app_settings(a);
-    json!({"enabled": s.enabled, "defaultCal": s.default_cal, "rules": s.rules, "baseUri": st.app_base_uri(&t.name, a)})
+    let mut v = json!({"enabled": s.enabled, "defaultCal": s.default_cal, "rules": s.rules, "baseUri": st.app_base_uri(&t.name, a)});
+    if !s.resource_types.is_empty() {
+        v["resourceTypes"] = json!(s.resource_types);
+    }
+    v
 }
 
 fn tenant_json(st: &AppState, t: &Tenant) -> Value {

@@ -361,6 +361,9 @@ pub async fn search(ctx: ScimContext, kinds: &[ResourceKind], body: Value) -> Sc
 /// POST on a resource endpoint (RFC 7644 §3.3): 201 with Location and ETag.
 pub async fn create(ctx: ScimContext, kind: ResourceKind, q: ScimQuery, body: Value) -> ScimResult<Scim> {
     let p = Projection::from_query(&q, kind)?;
+    if kind == ResourceKind::User {
+        ctx.catalogue.check_user(&body)?;
+    }
     let c = ctx.clone();
     let cost = resource_cost(kind, Some(&body));
     let created = run(&ctx, cost, body, move |b| c.directory.create_from(kind, b, c.app)).await?;
@@ -401,6 +404,9 @@ pub async fn replace(
     body: Value,
 ) -> ScimResult<Scim> {
     let p = Projection::from_query(&q, kind)?;
+    if kind == ResourceKind::User {
+        ctx.catalogue.check_user(&body)?;
+    }
     let (c, m) = (ctx.clone(), if_match(&headers));
     let cost = resource_cost(kind, Some(&body));
     let v = run(&ctx, cost, body, move |b| c.directory.replace(kind, &id, b, m.as_deref())).await?;
@@ -418,6 +424,9 @@ pub async fn patch(
     body: Value,
 ) -> ScimResult<Scim> {
     let p = Projection::from_query(&q, kind)?;
+    if kind == ResourceKind::User {
+        ctx.catalogue.check_patch(&body)?;
+    }
     let want_body = kind == ResourceKind::User || p.is_requested();
     let (c, m) = (ctx.clone(), if_match(&headers));
     let cost = resource_cost(kind, Some(&body));
@@ -478,26 +487,35 @@ fn list_body(total_results: usize, start_index: usize, resources: Vec<Value>) ->
 /// GET /ResourceTypes (RFC 7644 §4).
 pub async fn resource_types(Extension(ctx): Ctx, q: ScimQuery) -> ScimResult<Scim> {
     no_filter(&q)?;
-    Ok(discovery_list(discovery::resource_types(&ctx.base)))
+    let mut types = discovery::resource_types(&ctx.base);
+    types.extend(ctx.catalogue.resource_types(&ctx.base));
+    Ok(discovery_list(types))
 }
 
 /// GET /ResourceTypes/{id}.
 pub async fn resource_type(Extension(ctx): Ctx, Path(id): Path<String>) -> ScimResult<Scim> {
-    let rt = discovery::find_resource_type(&id)
-        .ok_or_else(|| ScimError::NotFound(format!("resource type '{id}' not found")))?;
-    Ok(Scim::ok(discovery::resource_type(rt, &ctx.base)))
+    if let Some(rt) = discovery::find_resource_type(&id) {
+        return Ok(Scim::ok(discovery::resource_type(rt, &ctx.base)));
+    }
+    let found = ctx.catalogue.resource_types(&ctx.base).into_iter().find(|t| t["id"] == id.as_str());
+    found.map(Scim::ok).ok_or_else(|| ScimError::NotFound(format!("resource type '{id}' not found")))
 }
 
 /// GET /Schemas (RFC 7644 §4).
 pub async fn schemas(Extension(ctx): Ctx, q: ScimQuery) -> ScimResult<Scim> {
     no_filter(&q)?;
-    Ok(discovery_list(discovery::schemas(&ctx.base)))
+    let mut schemas = discovery::schemas(&ctx.base);
+    schemas.extend(ctx.catalogue.schemas(&ctx.base));
+    Ok(discovery_list(schemas))
 }
 
 /// GET /Schemas/{id}.
 pub async fn schema(Extension(ctx): Ctx, Path(id): Path<String>) -> ScimResult<Scim> {
-    let s = discovery::find_schema(&id).ok_or_else(|| ScimError::NotFound(format!("schema '{id}' not found")))?;
-    Ok(Scim::ok(discovery::schema(s, &ctx.base)))
+    if let Some(s) = discovery::find_schema(&id) {
+        return Ok(Scim::ok(discovery::schema(s, &ctx.base)));
+    }
+    let found = ctx.catalogue.schemas(&ctx.base).into_iter().find(|s| s["id"] == id.as_str());
+    found.map(Scim::ok).ok_or_else(|| ScimError::NotFound(format!("schema '{id}' not found")))
 }
 
 /// Writes to discovery endpoints (RFC 7644 §4: they are read-only).

@@ -3,6 +3,7 @@
 //! authenticated the request and attached a [`ScimContext`].
 
 pub mod admin;
+pub mod catalogue;
 pub mod extract;
 pub mod handlers;
 pub mod oauth;
@@ -20,6 +21,7 @@ use axum::{Extension, Router};
 
 use crate::directory::Directory;
 use crate::discovery::Features;
+use crate::entitlements::Catalogue;
 use crate::schema::ResourceKind;
 use extract::{ScimJson, ScimQuery};
 use handlers as h;
@@ -35,6 +37,8 @@ pub struct ScimContext {
     pub features: Features,
     /// The provisioning app the request came through (`SCIMOkta`, `SCIMAzure`), for the portal's rules.
     pub app: Option<&'static str>,
+    /// The role and entitlement types of that app ([`crate::entitlements`]); empty when it offers none.
+    pub catalogue: Arc<Catalogue>,
 }
 
 type Ctx = Extension<ScimContext>;
@@ -73,6 +77,7 @@ fn resource_routes(kind: ResourceKind) -> (MethodRouter, MethodRouter, MethodRou
 /// | /Users/{id}, /Groups/{id} | GET, PUT, PATCH, DELETE | §3.4.1, §3.5.1, §3.5.2, §3.6 |
 /// | /.search, /Users/.search, /Groups/.search | POST | §3.4.3 |
 /// | /ServiceProviderConfig, /ResourceTypes[/{id}], /Schemas[/{id}] | GET; writes 405 | §4 |
+/// | /Roles, /Entitlements, … (the app's role and entitlement types) | GET; writes 405 | §3.4 |
 /// | /Me | 501 | §3.11 |
 /// | /Bulk | 501 (advertised unsupported) | §3.7 |
 pub fn scim_routes() -> Router {
@@ -99,7 +104,7 @@ pub fn scim_routes() -> Router {
         .route("/Me", any(h::me))
         .route("/Me/{*rest}", any(h::me))
         .route("/Bulk", any(h::bulk))
-        .fallback(h::not_found)
+        .fallback(catalogue::fallback)
 }
 
 /// Logs one line per request: method, path (never the query or headers, so no credential or filter
