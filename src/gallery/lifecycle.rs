@@ -38,6 +38,7 @@ pub fn new_user(ctx: &Ctx) -> UserAttrs {
         postal_code: "98052".into(),
         country: "US".into(),
         active: true,
+        grants: None,
     }
 }
 
