@@ -504,8 +504,10 @@ impl RunningServer {
     }
 
     /// Stops accepting connections, lets in-flight requests finish, and waits for the server to end. With a
-    /// data file, also waits (up to 5 s) until the last task holding it has let go, so that the file's lock is
-    /// released when this returns and another server may open it at once.
+    /// data file, also waits (up to 60 s) until the last task holding it has let go, so that the file's lock is
+    /// released when this returns and another server may open it at once. The wait is that long because a write
+    /// already handed to a blocking thread runs to its end even after its connection was closed, and on a loaded
+    /// machine that can take seconds; it returns as soon as the file is free.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -516,9 +518,12 @@ impl RunningServer {
         let data_file = self.tenants.data_file().map(Arc::downgrade);
         drop(self);
         if let Some(weak) = data_file {
-            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
             while weak.strong_count() > 0 && tokio::time::Instant::now() < deadline {
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            if weak.strong_count() > 0 {
+                tracing::warn!("the data file is still held 60 s after shutdown; its lock may not be released yet");
             }
         }
     }
