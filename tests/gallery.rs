@@ -237,3 +237,31 @@ fn the_command_prints_the_readiness_table_and_writes_junit_under_microsofts_name
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn suite_in_scimcheck_toml_runs_the_gallery_suite_and_refuses_a_scenario_selection() {
+    let dir = std::env::temp_dir().join(format!("scimcheck-gallery-toml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("scimcheck.toml");
+    std::fs::write(&config, "suite = \"entra-gallery\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+        .args(["run", "--reference", "--rate-window", "1s", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("Create_User_Test") && stdout.contains("NOT READY: OAuth required"), "{stdout}");
+
+    // a selection flag on the command line would be ignored by the file's suite: refused before any request
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+        .args(["run", "--reference", "--idp", "okta", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--idp selects scenarios, but suite in"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Create_User_Test"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -17,7 +17,7 @@ use crate::scenario::Idp;
 
 /// Runs the gallery suite as `args` and `settings` say; returns the exit code.
 pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {
-    let mapping = match &args.attribute_mapping {
+    let mapping = match &settings.attribute_mapping {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| format!("--attribute-mapping {}: {e}", p.display()))?;
             AttributeMapping::from_portal_export(&text, &p.display().to_string())?
