@@ -142,7 +142,11 @@ async fn bare_replay(
             .await
             .map_err(|e| format!("cannot start the reference server: {e}"))?;
         let profile = Profile::of(scenario.idp);
-        let auth = format!("Bearer {}", server.token);
+        let auth = crate::credential::Credential::Token(server.token.clone())
+            .authorization(crate::profile::AuthStyle::Bearer)
+            .await
+            .map_err(|e| e.message)?
+            .unwrap_or_default();
         let started = Instant::now();
         for req in requests {
             let mut url = format!("{}{}", server.base_url, req.path);

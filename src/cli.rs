@@ -45,7 +45,7 @@ pub enum Command {
     #[command(subcommand)]
     Snapshots(snapshots::SnapshotsCommand),
     /// Drive a server the way Okta's or Entra's provisioning engine does, then reconcile it with the source.
-    Simulate(crate::simulate::cli::SimulateArgs),
+    Simulate(Box<crate::simulate::cli::SimulateArgs>),
     /// Record an IdP's traffic through a reverse proxy into replayable scenarios.
     Record(crate::record::RecordArgs),
     /// Turn a HAR 1.2 capture of an IdP's traffic into replayable scenarios.
@@ -169,6 +169,9 @@ pub struct RunArgs {
     /// Credential style for every profile: bearer, or raw (Okta's "Header" auth).
     #[arg(long, value_enum, ignore_case = true)]
     pub auth_style: Option<AuthStyle>,
+    /// OAuth client credentials instead of a fixed token.
+    #[command(flatten)]
+    pub oauth: crate::oauth::config::OAuthArgs,
     /// Which scenarios.
     #[command(flatten)]
     pub select: SelectArgs,
@@ -346,7 +349,7 @@ pub fn main() -> i32 {
         Command::Snapshots(cmd) => snapshots::main(cmd),
         Command::Simulate(mut args) => rt.block_on(async {
             config::apply_to_simulate(&mut args)?;
-            tokio::spawn(crate::simulate::cli::simulate(args))
+            tokio::spawn(crate::simulate::cli::simulate(*args))
                 .await
                 .unwrap_or_else(|e| Err(format!("the simulation stopped: {e}")))
         }),

@@ -13,6 +13,8 @@
 //! - [`spc`]: the ServiceProviderConfig read tolerantly (`"sort": false`, string booleans);
 //! - [`optional_steps`]: steps using an optional capability the target lacks (enterprise extension, Groups) are
 //!   skipped one by one;
+//! - [`credential`] and [`oauth`]: the credential every sender uses, OAuth client credentials and JWT-bearer
+//!   assertions with cached, refreshed tokens;
 //! - [`runner`]: executes scenarios (reqwest, bounded concurrency, timeouts, cleanup);
 //! - [`setup`]: fixture steps; a failed one makes the scenario `setupFailed`, not a failure of its rule;
 //! - [`normalize`]: the transcript normalisation rules and secret redaction;
@@ -29,6 +31,7 @@ pub mod bench;
 pub mod case;
 pub mod check;
 pub mod cli;
+pub mod credential;
 pub mod declared;
 pub mod decline;
 pub mod exchange;
@@ -39,6 +42,7 @@ pub mod idp;
 pub mod json_bound;
 pub mod library;
 pub mod normalize;
+pub mod oauth;
 pub mod optional_steps;
 pub mod options;
 pub mod outline;

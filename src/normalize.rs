@@ -39,7 +39,13 @@ use crate::scenario::AuthMode;
 #[derive(Clone, Default)]
 pub struct Redactor {
     secrets: Vec<String>,
+    /// Secrets learnt while the run goes on (OAuth access tokens fetched mid-run), shared with their source.
+    live: Option<LiveSecrets>,
 }
+
+/// A list of secrets that grows while a run goes on (the access tokens a [`crate::oauth::TokenSource`] fetched),
+/// shared between the source and every [`Redactor`] made with [`Redactor::with_live`].
+pub type LiveSecrets = std::sync::Arc<std::sync::RwLock<Vec<String>>>;
 
 impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,18 +71,39 @@ impl Redactor {
         secrets.extend(escaped);
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
         secrets.dedup();
-        Redactor { secrets }
+        Redactor { secrets, live: None }
+    }
+
+    /// A redactor for `secrets` and, at every use, whatever `live` holds by then.
+    pub fn with_live(secrets: impl IntoIterator<Item = String>, live: LiveSecrets) -> Redactor {
+        Redactor { live: Some(live), ..Redactor::new(secrets) }
     }
 
     /// Whether there is nothing to redact.
     pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty()
+        self.secrets.is_empty() && self.live.as_ref().is_none_or(|l| l.read().map_or(true, |l| l.is_empty()))
+    }
+
+    /// The fixed secrets and the live ones, longest first.
+    fn all(&self) -> std::borrow::Cow<'_, [String]> {
+        let live = match &self.live {
+            Some(l) => l.read().map(|l| l.clone()).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        if live.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.secrets);
+        }
+        let mut all = self.secrets.clone();
+        all.extend(live.into_iter().filter(|s| !s.is_empty()));
+        all.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        all.dedup();
+        std::borrow::Cow::Owned(all)
     }
 
     /// `s` (a value: header, URL, JSON string, error text) with every secret replaced by [`REDACTED`].
     pub fn scrub(&self, s: &str) -> String {
         let mut out = s.to_string();
-        for secret in &self.secrets {
+        for secret in self.all().iter() {
             if !out.contains(secret.as_str()) {
                 continue;
             }
@@ -93,7 +120,7 @@ impl Redactor {
     /// characters or more replaced by [`REDACTED`].
     pub fn scrub_key(&self, key: &str) -> String {
         let mut out = key.to_string();
-        for secret in self.secrets.iter().filter(|s| s.chars().count() >= MIN_EMBEDDED_SECRET) {
+        for secret in self.all().iter().filter(|s| s.chars().count() >= MIN_EMBEDDED_SECRET) {
             if out.contains(secret.as_str()) {
                 out = out.replace(secret.as_str(), REDACTED);
             }

@@ -24,44 +24,7 @@ use crate::scenario::{
 };
 use crate::snapshot::{SnapshotOutcome, SnapshotStore};
 
-/// The credential a run sends.
-#[derive(Clone, Default)]
-pub enum Credential {
-    /// No `Authorization` header.
-    #[default]
-    None,
-    /// A token, written in the profile's (or the overriding) style.
-    Token(String),
-    /// The whole `Authorization` header value, sent as given.
-    Header(String),
-}
-
-impl std::fmt::Debug for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Credential::None => f.write_str("None"),
-            Credential::Token(_) => f.write_str("Token([redacted])"),
-            Credential::Header(_) => f.write_str("Header([redacted])"),
-        }
-    }
-}
-
-impl Credential {
-    /// Every string that must never appear in output.
-    pub fn secrets(&self) -> Vec<String> {
-        match self {
-            Credential::None => vec![],
-            Credential::Token(t) => vec![t.clone(), format!("Bearer {t}")],
-            Credential::Header(h) => {
-                let mut v = vec![h.clone()];
-                if let Some(rest) = h.split_once(' ').map(|(_, r)| r.trim()) {
-                    v.push(rest.to_string());
-                }
-                v
-            }
-        }
-    }
-}
+pub use crate::credential::Credential;
 
 /// What the scenarios run against.
 #[derive(Debug, Clone)]
@@ -543,7 +506,7 @@ impl Runner {
 
     fn redactor(&self) -> Redactor {
         match &self.target {
-            Target::Remote { credential, .. } => Redactor::new(credential.secrets()),
+            Target::Remote { credential, .. } => credential.redactor(),
             Target::Reference => Redactor::default(),
         }
     }
@@ -654,7 +617,7 @@ impl Runner {
                 return caps;
             }
         };
-        let redactor = Redactor::new(resolved.credential.secrets());
+        let redactor = resolved.credential.redactor();
         let profile = Profile::of(Idp::Rfc);
         for (path, what) in [("/ServiceProviderConfig", "spc"), ("/ResourceTypes", "types"), ("/Schemas", "schemas")] {
             let req = self.bare(&resolved, &profile, Method::GET, path);
@@ -746,7 +709,7 @@ impl Runner {
         if resolved.server.is_some() {
             result.server_ms = ms(started.elapsed());
         }
-        let redactor = Redactor::new(resolved.credential.secrets());
+        let redactor = resolved.credential.redactor();
         let profile = Profile::of(s.idp);
         let mut vars = Vars::for_scenario(s);
         let mut created: Vec<String> = Vec::new();
@@ -1203,17 +1166,18 @@ impl Runner {
         self.build(resolved, profile, method, path, &[], &none, &none, None, AuthMode::Default)
     }
 
-    fn authorization(&self, resolved: &Resolved, profile: &Profile, auth: AuthMode) -> Option<String> {
+    async fn authorization(
+        &self,
+        resolved: &Resolved,
+        profile: &Profile,
+        auth: AuthMode,
+    ) -> Result<Option<String>, crate::oauth::TokenError> {
         match auth {
-            AuthMode::None => None,
-            AuthMode::Invalid => Some(profile.invalid_credential.to_string()),
-            AuthMode::Default => match &resolved.credential {
-                Credential::None => None,
-                Credential::Header(h) => Some(h.clone()),
-                Credential::Token(t) => {
-                    Some(Profile::authorization(self.options.auth_style.unwrap_or(profile.auth_style), t))
-                }
-            },
+            AuthMode::None => Ok(None),
+            AuthMode::Invalid => Ok(Some(profile.invalid_credential.to_string())),
+            AuthMode::Default => {
+                resolved.credential.authorization(self.options.auth_style.unwrap_or(profile.auth_style)).await
+            }
         }
     }
 
@@ -1221,26 +1185,42 @@ impl Runner {
     /// or reset a kept-alive connection before answering is sent once more, as RFC 9112 §9.3.1 allows. A
     /// server that keeps doing it still gets the transport error as its verdict.
     async fn send(&self, resolved: &Resolved, profile: &Profile, req: &SentRequest) -> Result<Observed, String> {
-        let first = self.send_once(resolved, profile, req).await;
+        let mut first = self.send_once(resolved, profile, req).await;
+        // RFC 6750 §3.1: an OAuth access token the server calls invalid (expired, revoked) is replaced once
+        if let Ok((obs, sent)) = &first {
+            if req.auth == AuthMode::Default
+                && resolved.credential.reject(sent.as_deref(), obs.status, obs.header("www-authenticate")).await
+            {
+                first = self.send_once(resolved, profile, req).await;
+            }
+        }
+        let first = first.map(|(obs, _)| obs);
         match &first {
             Err(e)
                 if matches!(req.method, Method::GET | Method::PUT | Method::DELETE)
                     && (e.contains("reset") || e.contains("closed")) =>
             {
-                self.send_once(resolved, profile, req).await
+                self.send_once(resolved, profile, req).await.map(|(obs, _)| obs)
             }
             _ => first,
         }
     }
 
-    /// Sends a request and reads the response within the timeout and body limit.
-    async fn send_once(&self, resolved: &Resolved, profile: &Profile, req: &SentRequest) -> Result<Observed, String> {
+    /// Sends a request and reads the response within the timeout and body limit; also returns the
+    /// `Authorization` value sent.
+    async fn send_once(
+        &self,
+        resolved: &Resolved,
+        profile: &Profile,
+        req: &SentRequest,
+    ) -> Result<(Observed, Option<String>), String> {
         let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
         let mut builder = self.client.request(method, &req.url);
         for (k, v) in &req.headers {
             builder = builder.header(k, v);
         }
-        if let Some(auth) = self.authorization(resolved, profile, req.auth) {
+        let authorization = self.authorization(resolved, profile, req.auth).await.map_err(|e| e.message)?;
+        if let Some(auth) = &authorization {
             builder = builder.header(reqwest::header::AUTHORIZATION, auth);
         }
         if let Some(body) = &req.body {
@@ -1268,7 +1248,7 @@ impl Runner {
             Err(_) => Err(format!("timed out after {} (no complete response)", humanize(self.options.timeout))),
             Ok(Err(e)) => Err(e),
             Ok(Ok((status, headers, body, size))) => {
-                Ok(Observed { status, headers, body, size, elapsed: started.elapsed() })
+                Ok((Observed { status, headers, body, size, elapsed: started.elapsed() }, authorization))
             }
         }
     }

@@ -20,7 +20,7 @@ fn options(server: &RunningServer, mapping: AttributeMapping) -> gallery::Option
     let (base_url, token) = endpoint_for(server, Idp::Azure);
     gallery::Options {
         base_url,
-        authorization: Some(format!("Bearer {token}")),
+        credential: scimcheck::credential::Credential::Header(format!("Bearer {token}")),
         mapping,
         auth: AuthEvidence::default(),
         timeout: Duration::from_secs(30),
@@ -264,4 +264,108 @@ fn suite_in_scimcheck_toml_runs_the_gallery_suite_and_refuses_a_scenario_selecti
     assert!(stderr.contains("--idp selects scenarios, but suite in"), "{stderr}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Create_User_Test"));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Registers an OAuth client of the tenant's SCIMAzure app (`body`: `tokenLifetime`, `publicKey`); returns the
+/// client id, its secret (when one was issued) and the token endpoint.
+async fn register_entra_client(server: &RunningServer, body: Value) -> (String, Option<String>, String) {
+    let tenant = server.endpoints.iter().find(|e| e.base_url == server.base_url).unwrap().tenant.clone();
+    let res = reqwest::Client::new()
+        .post(format!("{}/tenants/{tenant}/apps/SCIMAzure/oauth-clients", server.admin_url))
+        .bearer_auth(&server.admin_key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.unwrap();
+    let s = |k: &str| v[k].as_str().map(str::to_string);
+    (s("clientId").unwrap(), s("clientSecret"), s("tokenEndpoint").unwrap())
+}
+
+/// Runs `scimcheck run --suite entra-gallery` with `args` (and `env`) off the async runtime.
+async fn gallery_command(args: Vec<String>, env: Vec<(String, String)>) -> (Option<i32>, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+            .args(["run", "--suite", "entra-gallery", "--rate-window", "1s"])
+            .args(&args)
+            .envs(env)
+            .env_remove("SCIMCHECK_TOKEN")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_oauth_the_reference_server_passes_both_authentication_tests_and_is_ready() {
+    let server = scim_reference_server::spawn(Default::default()).await.unwrap();
+    let (base_url, _) = endpoint_for(&server, Idp::Azure);
+
+    // client credentials with a secret (RFC 6749 §4.4): Validate_Credentials_Test
+    let (id, secret, token_url) = register_entra_client(&server, json!({"tokenLifetime": 3600})).await;
+    let secret = secret.expect("a client secret");
+    let args = vec!["--base-url".into(), base_url.clone(), "--oauth-token-url".into(), token_url.clone()];
+    let (code, stdout, stderr) = gallery_command(
+        [args.clone(), vec!["--oauth-client-id".into(), id]].concat(),
+        vec![("SCIMCHECK_OAUTH_CLIENT_SECRET".into(), secret.clone())],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("READY: Microsoft's validation would succeed"), "{stdout}");
+    assert!(stdout.contains("24 passed, 0 failed, 0 warning(s), 1 skipped"), "{stdout}");
+    assert!(!stdout.contains(&secret) && !stderr.contains(&secret), "the client secret was printed");
+
+    // a JWT-bearer client assertion (RFC 7523 §2.2), the workload identity federation flow: Federated_Identity_Test
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let (id, _, token_url) =
+        register_entra_client(&server, json!({"tokenLifetime": 3600, "publicKey": key.public_key_pem()})).await;
+    let dir = std::env::temp_dir().join(format!("scimcheck-gallery-oauth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("key.pem");
+    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+    let json_file = dir.join("gallery.json");
+    let (code, stdout, stderr) = gallery_command(
+        vec![
+            "--base-url".into(),
+            base_url.clone(),
+            "--oauth-token-url".into(),
+            token_url,
+            "--oauth-client-id".into(),
+            id,
+            "--oauth-private-key".into(),
+            key_file.display().to_string(),
+            "--json".into(),
+            json_file.display().to_string(),
+        ],
+        vec![],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap()).unwrap();
+    let status =
+        |name: &str| json["tests"].as_array().unwrap().iter().find(|t| t["name"] == name).unwrap()["status"].clone();
+    assert_eq!(status("Federated_Identity_Test"), "PASSED", "{json}");
+    assert_eq!(status("Validate_Credentials_Test"), "SKIPPED", "{json}");
+    assert_eq!(json["verdict"], "succeeded", "{json}");
+
+    // a client secret the token endpoint refuses: the run's connection test stops before any SCIM test (exit 2),
+    // naming the refusal and never the secret given
+    let (id, _, token_url) = register_entra_client(&server, json!({"tokenLifetime": 3600})).await;
+    let (code, stdout, stderr) = gallery_command(
+        vec!["--base-url".into(), base_url, "--oauth-token-url".into(), token_url, "--oauth-client-id".into(), id],
+        vec![("SCIMCHECK_OAUTH_CLIENT_SECRET".into(), "not-the-secret".into())],
+    )
+    .await;
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(stderr.contains("preflight") && stderr.contains("invalid_client"), "{stderr}");
+    assert!(!stdout.contains("Create_User_Test") && !format!("{stdout}{stderr}").contains("not-the-secret"));
+    std::fs::remove_dir_all(&dir).unwrap();
+    server.shutdown().await;
 }

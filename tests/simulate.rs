@@ -486,7 +486,7 @@ async fn strangers_on_the_server_are_left_out_unless_strict_extra() {
         let (target, mut opts) = target_and_options(&s, &run);
         opts.strict_extra = strict;
         let client = reqwest::Client::new();
-        let auth = target.authorization.clone().unwrap();
+        let auth = target.credential.fixed(AuthStyle::Bearer).flatten().unwrap();
         for k in 0..4 {
             let user = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
                                           "userName": format!("stranger{k}@elsewhere.test"), "active": true});

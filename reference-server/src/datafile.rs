@@ -22,11 +22,21 @@ use crate::schema::ResourceKind;
 use crate::store::{fold, IndexKeys, Member, MemoryStore, Record, Store};
 
 /// The data-file format this server reads and writes (`PRAGMA user_version`). Version 1: the tables
-/// `server`, `tenants`, `tokens`, `portal_users`, `resources`, `members`.
-pub const VERSION: i32 = 1;
+/// `server`, `tenants`, `tokens`, `portal_users`, `resources`, `members`. Version 2 adds `oauth_clients` (each
+/// app's OAuth clients, [`crate::oauth`]); a version-1 (or 0) file is migrated in place by creating it, empty.
+pub const VERSION: i32 = 2;
 
 /// The tables of a version-[`VERSION`] file.
-const TABLES: [&str; 6] = ["server", "tenants", "tokens", "portal_users", "resources", "members"];
+const TABLES: [&str; 7] = ["server", "tenants", "tokens", "portal_users", "resources", "members", "oauth_clients"];
+
+/// How many of [`TABLES`] (the first ones) a file of `version` has.
+fn tables_of(version: i32) -> usize {
+    if version >= 2 {
+        7
+    } else {
+        6
+    }
+}
 
 fn inconsistent(path: &Path, table: &str, row: impl std::fmt::Display, why: impl std::fmt::Display) -> ScimError {
     ScimError::Internal(format!(
@@ -67,23 +77,26 @@ pub(crate) fn prepare(conn: &Connection, path: &Path, schema: &str) -> ScimResul
         let names = st.query_map([], |r| r.get(0)).map_err(|e| read_error(path, e))?;
         names.collect::<Result<_, _>>().map_err(|e| read_error(path, e))?
     };
-    let missing: Vec<&str> = TABLES.iter().copied().filter(|t| !present.contains(*t)).collect();
-    // A file of any version that has some of the tables had all of them (every server created them all at
-    // once): one that lost some was edited, and creating them empty would silently drop what they held.
-    let new_file = version == 0 && missing.len() == TABLES.len();
+    let expected = &TABLES[..tables_of(version)];
+    let missing: Vec<&str> = expected.iter().copied().filter(|t| !present.contains(*t)).collect();
+    // A file of any version that has some of the tables of its version had all of them (every server created
+    // them all at once): one that lost some was edited, and creating them empty would silently drop what they
+    // held.
+    let new_file = version == 0 && missing.len() == expected.len();
     if !missing.is_empty() && !new_file {
         return Err(ScimError::Internal(format!(
             "the data file {} has no table {} (a data file has all of {}); the server does not serve it without \
              what they held (restore a copy)",
             path.display(),
             missing.join(", "),
-            TABLES.join(", ")
+            expected.join(", ")
         )));
     }
     if version == VERSION {
         return Ok(());
     }
-    // Version 0 → 1: the same tables (created for a new file); stamping the version is the whole migration.
+    // Version 0 → 1: the same tables (created for a new file); 1 → 2: `oauth_clients` is created. The schema's
+    // `CREATE TABLE IF NOT EXISTS` does both, in one transaction with the new version.
     conn.execute_batch(&format!("BEGIN; {schema} PRAGMA user_version = {VERSION}; COMMIT;")).map_err(|e| {
         let _ = conn.execute_batch("ROLLBACK");
         ScimError::Internal(format!("the data file {} could not be written: {e}", path.display()))

@@ -18,6 +18,7 @@ pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod http;
+pub mod oauth;
 pub mod patch;
 pub mod resource;
 pub mod schema;

@@ -288,6 +288,17 @@ impl AppState {
         format!("{}/t/{tenant}{SCIM_PATH}/{}", self.origin, app.name())
     }
 
+    /// The URL of a tenant's OAuth token endpoint (`/t/{tenant}/oauth2/token`) as addressed through `host`
+    /// (the request's `Host`), or through `--public-url` when set: the audience a client assertion names.
+    pub fn token_endpoint(&self, tenant: &str, host: Option<&str>) -> String {
+        let origin = match (&self.public_url, host) {
+            (Some(u), _) => u.base(None),
+            (None, Some(h)) => format!("http://{h}"),
+            (None, None) => self.origin.clone(),
+        };
+        format!("{origin}/t/{tenant}/oauth2/token")
+    }
+
     /// The path-prefix base URI of a tenant's app as clients see it: under the public URL when one is set.
     pub fn app_base_uri(&self, tenant: &str, app: AppKind) -> String {
         let origin = self.public_url.as_ref().map_or_else(|| self.origin.clone(), |u| u.base(None));
@@ -383,7 +394,16 @@ async fn scim_entry(State(st): State<Arc<AppState>>, mut req: Request) -> Respon
     let Some(presented) = value.to_str().ok().and_then(parse_authorization) else {
         return credential_error(AuthFailure::Invalid).into_response();
     };
-    if let Err(f) = tenant.portal.authenticate(app, presented) {
+    // an OAuth access token (crate::oauth), else an API token
+    let access = match presented.starts_with(crate::oauth::ACCESS_TOKEN_MARKER) {
+        true => tenant.portal.authenticate_access_token(app, presented),
+        false => Err(AuthFailure::Invalid),
+    };
+    let checked = match access {
+        Err(AuthFailure::Invalid) => tenant.portal.authenticate(app, presented).map(|_| ()),
+        other => other,
+    };
+    if let Err(f) = checked {
         return credential_error(f).into_response();
     }
     if !tenant.portal.app_enabled(app) {
@@ -435,6 +455,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .with_state(state.clone());
     Router::new()
         .nest("/admin", admin)
+        .route("/t/{tenant}/oauth2/token", axum::routing::post(http::oauth::token))
         .fallback(scim_entry)
         .layer(axum::Extension(BodyTimeout(state.body_timeout)))
         .with_state(state)

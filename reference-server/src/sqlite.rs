@@ -50,6 +50,12 @@ CREATE TABLE IF NOT EXISTS tokens (
     records TEXT NOT NULL,
     PRIMARY KEY (tenant, app)
 );
+CREATE TABLE IF NOT EXISTS oauth_clients (
+    tenant TEXT NOT NULL,
+    app TEXT NOT NULL,
+    records TEXT NOT NULL,
+    PRIMARY KEY (tenant, app)
+);
 CREATE TABLE IF NOT EXISTS portal_users (
     tenant TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -138,6 +144,11 @@ pub(crate) enum Op {
         app: String,
         records: String,
     },
+    /// One app's OAuth clients as JSON (secret digests, never cleartext).
+    PutOAuthClients {
+        app: String,
+        records: String,
+    },
     /// One user's portal state as JSON and the CAL it holds.
     PutPortalUser {
         id: Uuid,
@@ -194,6 +205,8 @@ pub struct TenantRows {
     pub tokens: Vec<(String, String)>,
     /// `(user id, state JSON, CAL)`.
     pub portal_users: Vec<(Uuid, String, Option<String>)>,
+    /// `(app, OAuth clients JSON)` ([`crate::oauth::OAuthClients::to_stored_json`]).
+    pub oauth_clients: Vec<(String, String)>,
 }
 
 impl Db {
@@ -291,6 +304,14 @@ impl Db {
             .map_err(read_error)?
             .collect::<Result<Vec<(String, String)>, _>>()
             .map_err(read_error)?;
+        let mut st = conn
+            .prepare("SELECT app, records FROM oauth_clients WHERE tenant = ?1 ORDER BY app")
+            .map_err(read_error)?;
+        let oauth_clients = st
+            .query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(read_error)?
+            .collect::<Result<Vec<(String, String)>, _>>()
+            .map_err(read_error)?;
         let mut st = conn.prepare("SELECT id, state, cal FROM portal_users WHERE tenant = ?1").map_err(read_error)?;
         let rows = st
             .query_map([name], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))
@@ -308,7 +329,7 @@ impl Db {
             })?;
             portal_users.push((uid, s, c));
         }
-        Ok(Some(TenantRows { name: name.to_string(), policy, config, tokens, portal_users }))
+        Ok(Some(TenantRows { name: name.to_string(), policy, config, tokens, portal_users, oauth_clients }))
     }
 
     /// A tenant's resources and memberships, checked ([`crate::datafile::load_store`]), into a memory store,
@@ -355,6 +376,11 @@ impl Db {
                 }
                 Op::PutTokens { app, records } => exec(&tx,
                     "INSERT INTO tokens (tenant, app, records) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (tenant, app) DO UPDATE SET records = excluded.records",
+                    params![tenant, app, records],
+                ),
+                Op::PutOAuthClients { app, records } => exec(&tx,
+                    "INSERT INTO oauth_clients (tenant, app, records) VALUES (?1, ?2, ?3)
                      ON CONFLICT (tenant, app) DO UPDATE SET records = excluded.records",
                     params![tenant, app, records],
                 ),

@@ -27,6 +27,8 @@ use crate::schema::PORTAL_URN;
 use crate::sqlite::{Db, Journal, Op, SqliteStore};
 use crate::token::{AuthFailure, IssuedToken, TokenId, TokenInfo, TokenStore};
 
+mod oauth;
+
 /// How a portal is addressed (only `subdomain` portals may receive provisioning).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -88,6 +90,8 @@ pub struct App {
     pub default_cal: Option<String>,
     pub rules: Vec<CalRule>,
     pub tokens: TokenStore,
+    /// The app's OAuth clients and the access tokens they were given ([`crate::oauth`]).
+    pub oauth: crate::oauth::OAuthClients,
 }
 
 /// An app's configuration as the admin API shows and takes it.
@@ -250,6 +254,10 @@ impl Portal {
         for (name, records) in &rows.tokens {
             let kind = AppKind::parse(name).ok_or_else(|| stored_error("app name"))?;
             apps.entry(kind).or_default().tokens = TokenStore::from_stored_json(records)?;
+        }
+        for (name, records) in &rows.oauth_clients {
+            let kind = AppKind::parse(name).ok_or_else(|| stored_error("app name"))?;
+            apps.entry(kind).or_default().oauth = crate::oauth::OAuthClients::from_stored_json(records)?;
         }
         let (users, ledger) = Self::stored_users(config.cals, rows)?;
         let state = PortalState { apps, ledger, settings: config.settings, users, config_generation: 1 };

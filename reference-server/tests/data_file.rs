@@ -163,12 +163,23 @@ async fn the_data_file_keeps_its_format_version_and_a_file_without_one_is_migrat
     let data = dir.path().join("portal.db");
     let (ann, ..) = written(&data).await;
     assert_eq!(user_version(&data), i64::from(scim_reference_server::datafile::VERSION));
-    // A file written before versions were kept.
-    edit(&data, "PRAGMA user_version = 0");
+    // A file written before versions were kept (version 1's tables, no oauth_clients).
+    edit(&data, "DROP TABLE oauth_clients; PRAGMA user_version = 0");
     let server = Server::start_with(config(&data)).await;
     assert_eq!(server.get(&format!("/Users/{ann}")).await.status, 200, "the migrated file lost its users");
     server.server.shutdown().await;
-    assert_eq!(user_version(&data), 1, "the file was not stamped");
+    assert_eq!(user_version(&data), 2, "the file was not stamped");
+    // A version-1 file (before OAuth clients): migrated to 2 by creating its oauth_clients table.
+    edit(&data, "DROP TABLE oauth_clients; PRAGMA user_version = 1");
+    let server = Server::start_with(config(&data)).await;
+    assert_eq!(server.get(&format!("/Users/{ann}")).await.status, 200, "the migrated file lost its users");
+    server.server.shutdown().await;
+    assert_eq!(user_version(&data), 2, "the version-1 file was not migrated");
+    let tables: i64 = Connection::open(&data)
+        .unwrap()
+        .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'oauth_clients'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tables, 1, "the migration did not create oauth_clients");
 }
 
 #[tokio::test]
@@ -179,7 +190,7 @@ async fn a_data_file_from_a_newer_server_is_refused_untouched() {
     edit(&data, "PRAGMA user_version = 7");
     let before = std::fs::read(&data).unwrap();
     let msg = refused(&data).await;
-    assert!(msg.contains("format version 7") && msg.contains("newer server") && msg.contains("up to 1"), "{msg}");
+    assert!(msg.contains("format version 7") && msg.contains("newer server") && msg.contains("up to 2"), "{msg}");
     assert_eq!(user_version(&data), 7);
     assert_eq!(std::fs::read(&data).unwrap(), before, "the refused file was changed");
 }

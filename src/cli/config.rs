@@ -22,6 +22,11 @@
 //! okta-pauses = false                 # true: wait between the steps of Okta's suites as they do
 //! suite = "entra-gallery"             # run Microsoft's gallery validation instead of the library (`--suite`)
 //! attribute-mapping = "mapping.json"  # with suite: the portal's schema download (`--attribute-mapping`)
+//! oauth-token-url = "https://login.acme.test/oauth2/token"   # OAuth client credentials instead of a token
+//! oauth-client-id = "scimcheck"
+//! oauth-client-secret-env = "ACME_CLIENT_SECRET"  # or SCIMCHECK_OAUTH_CLIENT_SECRET, or oauth-private-key
+//! oauth-private-key = "keys/scimcheck.pem"        # JWT-bearer client assertion (RS256 or ES256)
+//! oauth-scope = "scim"
 //!
 //! [payload]
 //! email-domain = "acme.com"            # domain of every generated e-mail address
@@ -90,6 +95,20 @@ pub struct Config {
     /// What the scenarios send.
     #[serde(default)]
     pub payload: crate::payload::Payload,
+    /// OAuth token endpoint (`--oauth-token-url`, see [`crate::oauth::config`]).
+    pub oauth_token_url: Option<String>,
+    /// OAuth client id (`--oauth-client-id`).
+    pub oauth_client_id: Option<String>,
+    /// OAuth client secret (prefer `oauth-client-secret-env` or `SCIMCHECK_OAUTH_CLIENT_SECRET`); never printed.
+    pub oauth_client_secret: Option<crate::oauth::config::Secret>,
+    /// Name of the environment variable holding the OAuth client secret.
+    pub oauth_client_secret_env: Option<String>,
+    /// PEM private key signing JWT-bearer client assertions (`--oauth-private-key`), relative to the file.
+    pub oauth_private_key: Option<PathBuf>,
+    /// `kid` of the assertion's header (`--oauth-key-id`).
+    pub oauth_key_id: Option<String>,
+    /// OAuth scope (`--oauth-scope`).
+    pub oauth_scope: Option<String>,
 }
 
 fn suite<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<crate::cli::Suite>, D::Error> {
@@ -182,6 +201,7 @@ impl Config {
         config.scenarios.iter_mut().for_each(resolve);
         config.ca_cert.iter_mut().for_each(resolve);
         config.attribute_mapping.iter_mut().for_each(resolve);
+        config.oauth_private_key.iter_mut().for_each(resolve);
         if let Some(t) = config.timeout {
             if !t.is_finite() || t <= 0.0 {
                 return Err(format!("{}: timeout must be a positive number of seconds", file.display()));
@@ -285,6 +305,23 @@ pub fn apply_to_simulate(args: &mut crate::simulate::cli::SimulateArgs) -> Resul
     }
     if args.auth_style.is_none() {
         args.auth_style = config.auth_style;
+    }
+    let o = &mut args.oauth;
+    o.oauth_token_url = o.oauth_token_url.take().or(config.oauth_token_url.clone());
+    o.oauth_client_id = o.oauth_client_id.take().or(config.oauth_client_id.clone());
+    o.oauth_private_key = o.oauth_private_key.take().or(config.oauth_private_key.clone());
+    o.oauth_key_id = o.oauth_key_id.take().or(config.oauth_key_id.clone());
+    o.oauth_scope = o.oauth_scope.take().or(config.oauth_scope.clone());
+    if o.oauth_client_secret.is_none() {
+        o.oauth_client_secret = match &config.oauth_client_secret_env {
+            Some(name) => Some(std::env::var(name).map_err(|_| {
+                format!(
+                    "oauth-client-secret-env: the environment variable {name} (which should hold the client \
+                         secret) is not set"
+                )
+            })?),
+            None => config.oauth_client_secret.clone().map(|s| s.0),
+        };
     }
     if args.idp.is_none() {
         use crate::simulate::cli::SimIdp;

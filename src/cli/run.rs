@@ -88,9 +88,17 @@ impl Settings {
                 })?),
                 (None, None) => std::env::var(TOKEN_ENV).ok(),
             };
-            let credential = match (&args.auth_header, token) {
-                (Some(h), _) => Credential::Header(h.clone()),
-                (None, Some(t)) if !t.is_empty() => Credential::Token(t),
+            let timeout =
+                Duration::from_secs_f64(args.timeout.or(config.timeout).unwrap_or(30.0).clamp(0.001, 86_400.0));
+            let tls = TlsOptions {
+                ca_certs: config.ca_cert.iter().chain(&args.ca_cert).cloned().collect(),
+                insecure: args.insecure,
+            };
+            let oauth = args.oauth.source(&config, &tls, timeout)?;
+            let credential = match (oauth, &args.auth_header, token) {
+                (Some(source), _, _) => Credential::OAuth(source),
+                (None, Some(h), _) => Credential::Header(h.clone()),
+                (None, None, Some(t)) if !t.is_empty() => Credential::Token(t),
                 _ => Credential::None,
             };
             Target::Remote { base_url, credential }
@@ -184,11 +192,11 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         eprintln!("{INSECURE_WARNING}");
     }
     let redactor = match &settings.target {
-        Target::Remote { credential, .. } => Redactor::new(credential.secrets()),
+        Target::Remote { credential, .. } => credential.redactor(),
         Target::Reference => Redactor::default(),
     };
     if let Target::Remote { base_url, credential } = &settings.target {
-        if matches!(credential, Credential::None) {
+        if credential.is_none() {
             eprintln!(
                 "warning: no credential given (--token, {TOKEN_ENV}, token-env or --auth-header): requests carry no \
                  Authorization header"
@@ -201,11 +209,13 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
                 pool_max_idle_per_host: 1,
                 ..Default::default()
             })?;
-            let authorization = match credential {
-                Credential::None => None,
-                Credential::Header(h) => Some(h.clone()),
-                Credential::Token(t) => {
-                    Some(Profile::authorization(settings.auth_style.unwrap_or(Profile::of(Idp::Rfc).auth_style), t))
+            let style = settings.auth_style.unwrap_or(Profile::of(Idp::Rfc).auth_style);
+            let authorization = match credential.authorization(style).await {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("error: preflight: {}", redactor.scrub(&e.message));
+                    eprintln!("(the connection test runs before any scenario; --no-preflight skips it)");
+                    return Ok(2);
                 }
             };
             if let Err(f) = crate::preflight::check(&client, base_url, authorization.as_deref(), settings.timeout).await

@@ -186,8 +186,8 @@ pub struct GalleryReport {
 pub struct Options {
     /// SCIM base URI (a `?aadOptscim062020` query selects that dialect for the cycle tests).
     pub base_url: String,
-    /// The whole `Authorization` value (never printed).
-    pub authorization: Option<String>,
+    /// The credential every request is sent with (never printed; an OAuth one is refreshed as it expires).
+    pub credential: crate::credential::Credential,
     /// The attribute mapping.
     pub mapping: mapping::AttributeMapping,
     /// The token flows (both `None` until OAuth is configured).
@@ -253,7 +253,7 @@ impl Ctx {
         let aadopt = o.base_url.to_ascii_lowercase().contains("aadoptscim062020");
         let http = |d: EntraDialect| {
             Http::new(
-                Target { base_url: o.base_url.clone(), authorization: o.authorization.clone() },
+                Target { base_url: o.base_url.clone(), credential: o.credential.clone() },
                 EngineOptions {
                     dialect: Dialect::Entra(d),
                     concurrency: 4,

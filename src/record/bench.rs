@@ -144,7 +144,11 @@ pub async fn measure(rounds: usize) -> Result<ProxyOverhead, String> {
     // The IdP's base URL is the proxy's root: every path is forwarded below the upstream's base URL.
     let via = format!("http://{}", proxy.addr);
     let client = forwarding_client(&tls)?;
-    let auth = format!("Bearer {}", server.token);
+    let auth = crate::credential::Credential::Token(server.token.clone())
+        .authorization(crate::profile::AuthStyle::Bearer)
+        .await
+        .map_err(|e| e.message)?
+        .unwrap_or_default();
     let new_hist = || Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("valid bounds");
     let (mut direct, mut proxied) = (new_hist(), new_hist());
     // Warm both paths (connection pools, allocator) before measuring.

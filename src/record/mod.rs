@@ -71,11 +71,7 @@ impl CredentialStyle {
 
     /// The strings of an `Authorization` value that must never be written: the whole value and the credential.
     pub fn secrets_of(authorization: &str) -> Vec<String> {
-        let v = authorization.trim();
-        let mut out = vec![v.to_string()];
-        if let Some((_, rest)) = v.split_once(' ') {
-            out.push(rest.trim().to_string());
-        }
+        let mut out = crate::credential::secrets_of_header(authorization);
         out.retain(|s| s.len() >= 4);
         out
     }

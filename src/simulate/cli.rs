@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use crate::credential::Credential;
 use crate::idp::{Dialect, EntraDialect, OktaAppKind};
 use crate::profile::AuthStyle;
 
@@ -60,6 +61,9 @@ pub struct SimulateArgs {
     /// Credential style for --token [default: bearer, or `auth-style` of the settings file].
     #[arg(long, value_enum, ignore_case = true)]
     pub auth_style: Option<AuthStyle>,
+    /// OAuth client credentials instead of a fixed token (flags over the settings file's `oauth-*` keys).
+    #[command(flatten)]
+    pub oauth: crate::oauth::config::OAuthArgs,
     /// Entra's PATCH dialect (default: aadOptscim062020 when the base URI carries that flag, else default).
     #[arg(long, value_enum, ignore_case = true)]
     pub dialect: Option<EntraDialect>,
@@ -233,9 +237,13 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
             return Err(format!("--base-url '{base}' must start with http:// or https://"));
         }
         opts.target_label = base.clone();
-        match &args.auth_header {
-            Some(h) => Target { base_url: base, authorization: Some(h.clone()) },
-            None => Target::with_token(&base, args.token.as_deref(), args.auth_style.unwrap_or(AuthStyle::Bearer)),
+        let config = crate::cli::config::Config::default();
+        match (args.oauth.source(&config, &opts.engine.tls, opts.engine.timeout)?, &args.auth_header) {
+            (Some(source), _) => Target { base_url: base, credential: Credential::OAuth(source) },
+            (None, Some(h)) => Target { base_url: base, credential: Credential::Header(h.clone()) },
+            (None, None) => {
+                Target::with_token(&base, args.token.as_deref(), args.auth_style.unwrap_or(AuthStyle::Bearer))
+            }
         }
     };
     if server.is_none() {
@@ -272,9 +280,9 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
 /// one line naming the cause, unless `--no-preflight`) and the warning when the server already holds objects.
 /// `Some(code)` ends the command with that code.
 async fn before_provisioning(args: &SimulateArgs, target: &Target, opts: &SimOptions) -> Result<Option<i32>, String> {
-    if let Some(a) = &target.authorization {
+    if let Some(Some(a)) = target.credential.fixed(AuthStyle::Bearer) {
         // the message names the header, never the credential
-        reqwest::header::HeaderValue::from_str(a)
+        reqwest::header::HeaderValue::from_str(&a)
             .map_err(|_| "the credential (--token or --auth-header) is not a valid header value".to_string())?;
     }
     let client = crate::http::client(&crate::http::ClientOptions {
@@ -283,8 +291,16 @@ async fn before_provisioning(args: &SimulateArgs, target: &Target, opts: &SimOpt
         pool_max_idle_per_host: 1,
         ..Default::default()
     })?;
-    let redactor = crate::normalize::Redactor::new(target.authorization.iter().cloned());
-    let auth = target.authorization.as_deref();
+    let redactor = target.credential.redactor();
+    let auth = match target.credential.authorization(AuthStyle::Bearer).await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: preflight: {}", redactor.scrub(&e.message));
+            eprintln!("(the connection test runs before any provisioning request; --no-preflight skips it)");
+            return Ok(Some(2));
+        }
+    };
+    let auth = auth.as_deref();
     if !args.no_preflight {
         if let Err(f) = crate::preflight::check(&client, &target.base_url, auth, opts.engine.timeout).await {
             eprintln!("error: preflight: {}", redactor.scrub(&f.message));

@@ -288,27 +288,7 @@ pub struct EngineOptions {
     pub tls: crate::http::TlsOptions,
 }
 
-/// Where to send requests.
-#[derive(Clone)]
-pub struct Target {
-    /// Base URI, possibly with a query string (Entra's `?aadOptscim062020`).
-    pub base_url: String,
-    /// The whole `Authorization` value (never printed).
-    pub authorization: Option<String>,
-}
-
-impl std::fmt::Debug for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target").field("base_url", &self.base_url).finish_non_exhaustive()
-    }
-}
-
-impl Target {
-    /// A target from a base URI and a token in `style`.
-    pub fn with_token(base_url: &str, token: Option<&str>, style: AuthStyle) -> Target {
-        Target { base_url: base_url.to_string(), authorization: token.map(|t| Profile::authorization(style, t)) }
-    }
-}
+pub use super::target::Target;
 
 /// Figures collected while running.
 #[derive(Debug)]
@@ -464,9 +444,9 @@ impl Http {
             Ok(map)
         };
         let mut headers = header_map(&profile.headers)?;
-        if let Some(a) = &target.authorization {
+        if let Some(Some(a)) = target.credential.fixed(AuthStyle::Bearer) {
             // The message names the header, never the credential.
-            let mut value = HeaderValue::from_str(a)
+            let mut value = HeaderValue::from_str(&a)
                 .map_err(|_| "the credential (--token or --auth-header) is not a valid header value".to_string())?;
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
@@ -537,6 +517,7 @@ impl Http {
         let req = shaped.as_ref().unwrap_or(req);
         let mut attempt = 0u32;
         let mut okta_wait: Option<Duration> = None;
+        let mut refreshed = false;
         loop {
             attempt += 1;
             if self.interrupt.or_stop(self.wait_turn()).await.is_none() {
@@ -545,6 +526,14 @@ impl Http {
             let own_start = Instant::now();
             let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
             let mut b = self.client.request(method, self.url(req)).headers(self.headers.clone());
+            // an OAuth credential's token changes as it is refreshed; a fixed one is in `headers`
+            let Ok(oauth) = self.target.credential.changing_authorization().await else {
+                self.record(kind, obj, req, 0, Duration::ZERO, None);
+                return Outcome::NoAnswer;
+            };
+            if let Some(a) = &oauth {
+                b = b.header(AUTHORIZATION, a);
+            }
             if let Some(body) = &req.body {
                 b = b.headers(self.body_headers.clone()).body(serde_json::to_vec(body).expect("JSON serialises"));
             }
@@ -555,17 +544,23 @@ impl Http {
                 .or_stop(tokio::time::timeout(self.opts.timeout, async {
                     let resp = b.send().await?;
                     let status = resp.status().as_u16();
-                    let retry_after =
-                        resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
+                    let header = |n: &str| resp.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
+                    let (retry_after, challenge) = (header("retry-after"), header("www-authenticate"));
                     let bytes = crate::http::read_body(resp, MAX_RESPONSE_BODY).await?;
-                    Ok::<_, reqwest::Error>((status, retry_after, bytes))
+                    Ok::<_, reqwest::Error>((status, retry_after, challenge, bytes))
                 }))
                 .await;
             let Some(result) = result else { return Outcome::NoAnswer };
             let latency = sent.elapsed();
             let own_start = Instant::now();
             let (status, retry_after, json, too_large) = match result {
-                Ok(Ok((status, ra, bytes))) => {
+                Ok(Ok((status, ra, challenge, bytes))) => {
+                    // RFC 6750 §3.1: an expired or revoked OAuth token is replaced once, as Entra does
+                    if !refreshed && self.target.credential.reject(oauth.as_deref(), status, challenge.as_deref()).await
+                    {
+                        refreshed = true;
+                        continue;
+                    }
                     let too_large = bytes.is_none();
                     // An empty body, one that is not JSON, and one over MAX_RESPONSE_BODY all carry no JSON; a
                     // successful answer the engine does not read is not parsed.

@@ -20,6 +20,7 @@ pub mod preflight;
 pub mod reconcile;
 pub mod report;
 pub mod scope;
+pub mod target;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -16,7 +16,7 @@
 use serde_json::Value;
 
 use crate::idp::{ScimRequest, ENTERPRISE};
-use crate::runner::{Capabilities, Credential, RunOptions, Runner};
+use crate::runner::{Capabilities, RunOptions, Runner};
 use crate::scenario::Feature;
 
 use super::engine::{EngineOptions, Target};
@@ -104,7 +104,7 @@ fn strip_enterprise(v: &mut Value) {
 /// Reads the target's capabilities with `scimcheck run`'s discovery (`/ServiceProviderConfig`, `/ResourceTypes`,
 /// `/Schemas`) and turns them into a scope; `source_groups` is for the note.
 pub async fn discover(target: &Target, engine: &EngineOptions, source_groups: usize) -> Scope {
-    let credential = target.authorization.clone().map_or(Credential::None, Credential::Header);
+    let credential = target.credential.clone();
     let options = RunOptions { timeout: engine.timeout, tls: engine.tls.clone(), ..RunOptions::default() };
     let remote = crate::runner::Target::Remote { base_url: target.base_url.clone(), credential };
     match Runner::new(remote, options) {

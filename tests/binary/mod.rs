@@ -41,7 +41,14 @@ impl Drop for TempDir {
 pub fn scimcheck_in(cwd: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_scimcheck"));
     c.args(args).current_dir(cwd);
-    for var in ["SCIMCHECK_TOKEN", "SCIMCHECK_AUTH_HEADER", "CLICOLOR_FORCE", "CLICOLOR", "NO_COLOR"] {
+    for var in [
+        "SCIMCHECK_TOKEN",
+        "SCIMCHECK_AUTH_HEADER",
+        "SCIMCHECK_OAUTH_CLIENT_SECRET",
+        "CLICOLOR_FORCE",
+        "CLICOLOR",
+        "NO_COLOR",
+    ] {
         c.env_remove(var);
     }
     c

@@ -1,5 +1,5 @@
 //! The admin API (`/admin`, its own key — never a SCIM token): tenants, CAL types, apps and rules,
-//! tokens, local accounts, and the portal's access view and profile edit. Documented in
+//! tokens, OAuth clients ([`super::oauth`]), local accounts, and the portal's access view and profile edit. Documented in
 //! `reference-server/README.md`. Errors use the same SCIM Error body as the SCIM endpoints.
 
 use std::sync::Arc;
@@ -22,15 +22,15 @@ use crate::token::TokenId;
 
 type St = State<Arc<AppState>>;
 
-fn parse_body<T: for<'de> Deserialize<'de>>(v: Value) -> ScimResult<T> {
+pub(super) fn parse_body<T: for<'de> Deserialize<'de>>(v: Value) -> ScimResult<T> {
     serde_json::from_value(v).map_err(|e| ScimError::InvalidValue(format!("invalid request: {e}")))
 }
 
-fn tenant(st: &AppState, name: &str) -> ScimResult<Arc<Tenant>> {
+pub(super) fn tenant(st: &AppState, name: &str) -> ScimResult<Arc<Tenant>> {
     st.tenants.get(name).ok_or_else(|| ScimError::NotFound(format!("tenant '{name}' not found")))
 }
 
-fn app(name: &str) -> ScimResult<AppKind> {
+pub(super) fn app(name: &str) -> ScimResult<AppKind> {
     AppKind::parse(name)
         .ok_or_else(|| ScimError::NotFound(format!("app '{name}' not found: use SCIMOkta or SCIMAzure")))
 }
@@ -213,6 +213,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/tenants/{tenant}/apps/{app}", get(get_app).put(put_app))
         .route("/tenants/{tenant}/apps/{app}/tokens", post(issue_token).get(list_tokens))
         .route("/tenants/{tenant}/apps/{app}/tokens/{id}", axum::routing::delete(revoke_token))
+        .route("/tenants/{tenant}/apps/{app}/oauth-clients", post(super::oauth::create).get(super::oauth::list))
+        .route("/tenants/{tenant}/apps/{app}/oauth-clients/{id}", axum::routing::delete(super::oauth::revoke))
+        .route("/tenants/{tenant}/apps/{app}/oauth-clients/{id}/rotate", post(super::oauth::rotate))
         .route("/tenants/{tenant}/accounts", post(create_account))
         .route("/tenants/{tenant}/users/{id}/access", get(access_view))
         .route("/tenants/{tenant}/users/{id}/profile", axum::routing::patch(edit_profile))

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod extract;
 pub mod handlers;
+pub mod oauth;
 pub mod response;
 
 use std::sync::Arc;
