@@ -57,8 +57,8 @@ pub enum Command {
 /// `scimcheck report`.
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
-    /// The JSON report to read, written by `scimcheck run --json` or `scimcheck simulate --json` (which kind is
-    /// detected; a simulate report has an HTML page, no JUnit form).
+    /// The JSON report to read, written by `scimcheck run --json` (with or without `--suite`) or `scimcheck
+    /// simulate --json` (which kind is detected; a simulate report has an HTML page, no JUnit form).
     #[arg(long)]
     pub json: PathBuf,
     /// Write the HTML report here.

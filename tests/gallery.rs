@@ -369,3 +369,60 @@ async fn with_oauth_the_reference_server_passes_both_authentication_tests_and_is
     std::fs::remove_dir_all(&dir).unwrap();
     server.shutdown().await;
 }
+
+#[test]
+fn scimcheck_report_re_renders_a_saved_gallery_report_as_the_run_wrote_it() {
+    let dir = std::env::temp_dir().join(format!("scimcheck-gallery-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |f: &str| dir.join(f);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+        .args(["run", "--reference", "--suite", "entra-gallery", "--rate-window", "1s", "--json"])
+        .arg(p("run.json"))
+        .arg("--junit")
+        .arg(p("run.xml"))
+        .arg("--html")
+        .arg(p("run.html"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let report = |json: &std::path::Path, junit: &str, html: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+            .args(["report", "--json"])
+            .arg(json)
+            .arg("--junit")
+            .arg(p(junit))
+            .arg("--html")
+            .arg(p(html))
+            .output()
+            .unwrap()
+    };
+    let again = report(&p("run.json"), "again.xml", "again.html");
+    assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+    let read = |f: &str| std::fs::read_to_string(p(f)).unwrap();
+    assert_eq!(read("again.xml"), read("run.xml"));
+    assert_eq!(read("again.html"), read("run.html"));
+
+    // a failure's Entra view written in the file is rendered; the failure reaches JUnit under Microsoft's name
+    let mut v: Value = serde_json::from_str(&read("run.json")).unwrap();
+    let t = v["tests"].as_array_mut().unwrap().iter_mut().find(|t| t["name"] == "Create_User_Test").unwrap();
+    t["status"] = "FAILED".into();
+    t["detail"] = "POST /Users answered 409".into();
+    t["entra"] = json!({"idp": "entra", "code": "EntryConflict", "customerSees": "the create conflicts",
+        "action": "escrow", "retried": true, "source": "https://learn.microsoft.com/x"});
+    std::fs::write(p("failed.json"), v.to_string()).unwrap();
+    let out = report(&p("failed.json"), "failed.xml", "failed.html");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let xml = read("failed.xml");
+    assert!(xml.contains("Create_User_Test") && xml.contains("EntryConflict"), "{xml}");
+
+    // a test Microsoft's template does not have is refused, nothing written
+    let t = v["tests"].as_array_mut().unwrap().iter_mut().find(|t| t["name"] == "Create_User_Test").unwrap();
+    t["name"] = "Invented_Test".into();
+    std::fs::write(p("bad.json"), v.to_string()).unwrap();
+    let out = report(&p("bad.json"), "bad.xml", "bad.html");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`Invented_Test` is not one of Microsoft's 25 tests"), "{stderr}");
+    assert!(!p("bad.xml").exists() && !p("bad.html").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

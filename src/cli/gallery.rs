@@ -100,3 +100,19 @@ pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {
     }
     Ok(if report.verdict == Verdict::Succeeded { 0 } else { 1 })
 }
+
+/// `scimcheck report` for a saved gallery JSON report: its JUnit and HTML forms, as the run writes them.
+///
+/// Errors: the file is not a gallery report ([`gallery::saved::read`]), a report file cannot be written.
+pub fn render_saved(args: &super::ReportArgs, text: &str) -> Result<i32, String> {
+    let report = gallery::saved::read(text).map_err(|e| format!("{}: {e}", args.json.display()))?;
+    let write =
+        |p: &std::path::Path, text: String| std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()));
+    if let Some(p) = &args.junit {
+        write(p, output::junit(&report))?;
+    }
+    if let Some(p) = &args.html {
+        write(p, output::html(&report))?;
+    }
+    Ok(0)
+}

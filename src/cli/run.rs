@@ -478,7 +478,7 @@ fn render_saved_simulation(args: &super::ReportArgs, summary: &serde_json::Value
     Ok(0)
 }
 
-/// `scimcheck report`: renders a saved JSON report (a run's, or a simulate report's HTML page).
+/// `scimcheck report`: renders a saved JSON report (a run's, a gallery suite's, or a simulate report's HTML page).
 pub fn render_saved(args: &super::ReportArgs) -> Result<i32, String> {
     if args.html.is_none() && args.junit.is_none() {
         return Err("nothing to write: give --html FILE and/or --junit FILE".into());
@@ -489,6 +489,7 @@ pub fn render_saved(args: &super::ReportArgs) -> Result<i32, String> {
         // not a run report: a simulate report (`scimcheck simulate --json`) is rendered as its own page
         Err(e) => match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(v) if report::simulation::is_simulation(&v) => return render_saved_simulation(args, &v),
+            Ok(v) if crate::gallery::saved::is_gallery(&v) => return super::gallery::render_saved(args, &text),
             _ => return Err(format!("{}: {e}", args.json.display())),
         },
     };

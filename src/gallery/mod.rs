@@ -18,6 +18,7 @@ pub mod direct;
 pub mod lifecycle;
 pub mod mapping;
 pub mod output;
+pub mod saved;
 pub mod suite;
 
 use std::sync::Mutex;
@@ -43,7 +44,7 @@ pub const NO_GROUP_SCHEMA: &str =
     "[Initialization Phase] Schema_Discovery - /Schemas did not return Group schema. Group provisioning is mandatory.";
 
 /// A test's result, as Microsoft's `testResult` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Status {
     /// Passed.
@@ -105,7 +106,7 @@ pub struct Requirement {
 }
 
 /// Microsoft's overall result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Verdict {
     /// `Succeeded`: every mandatory test passed or was skipped, one authentication test passed, and the gallery

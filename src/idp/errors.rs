@@ -10,7 +10,7 @@
 //! - Entra retries, escrows and 429: docs/engines.md §A, docs/entra.md §5
 //! - Okta: docs/okta.md and https://developer.okta.com/docs/api/openapi/okta-scim/guides/scim-20
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::scenario::{Idp, Method};
 
@@ -62,7 +62,7 @@ impl Failure {
 }
 
 /// What the engine does next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum EngineAction {
     /// The request is tried again (next cycle, or after `Retry-After`).
