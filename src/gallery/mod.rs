@@ -379,6 +379,10 @@ pub async fn run(o: &Options) -> Result<GalleryReport, String> {
                 }
             },
         };
+        let detail = match status {
+            Status::Failed | Status::Warning => failed_message(def, &detail),
+            _ => detail,
+        };
         tests.push(TestResult {
             number: def.number,
             name: def.name,
@@ -404,6 +408,19 @@ pub async fn run(o: &Options) -> Result<GalleryReport, String> {
         source: TEST_OVERVIEW,
         duration_ms: started.elapsed().as_millis() as u64,
     })
+}
+
+/// The message of a FAILED or WARNING test: Microsoft's test by name and number, what went wrong, and the rule the
+/// test holds the server to (what it validates, from Microsoft's test overview, docs/entra-gallery.md).
+pub fn failed_message(def: &TestDef, detail: &str) -> String {
+    format!(
+        "Microsoft's {} (test {} of the gallery validation) fails: {}. Rule: {} (Microsoft's test overview; \
+         docs/entra-gallery.md)",
+        def.name,
+        def.number,
+        detail.trim_end_matches('.'),
+        def.validates
+    )
 }
 
 /// Microsoft's capability rules before a test runs: the result when the test does not run, else `None`.
