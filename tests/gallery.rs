@@ -429,3 +429,82 @@ fn scimcheck_report_re_renders_a_saved_gallery_report_as_the_run_wrote_it() {
     assert!(!p("bad.xml").exists() && !p("bad.html").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Every PATCH the recording server saw (one test uses it, so the list holds only that test's requests).
+static PATCHES: std::sync::Mutex<Vec<Seen>> = std::sync::Mutex::new(Vec::new());
+
+fn record_patch(seen: &Seen) -> Before {
+    if seen.method == Method::PATCH {
+        PATCHES.lock().unwrap().push(seen.clone());
+    }
+    Before::Pass
+}
+
+static RECORD_PATCHES: Fault = Fault {
+    name: "record-patches",
+    description: "passes everything, recording each PATCH",
+    before: record_patch,
+    after: support::faults::keep,
+};
+
+#[tokio::test]
+async fn the_suite_sends_entras_patch_dialects_as_docs_entra_md_describes() {
+    let server = spawn_faulty(&RECORD_PATCHES).await;
+    let ops = |s: &Seen| s.operations();
+
+    // the default dialect (docs/entra.md §2): capitalised ops, one Replace per attribute with a path, "False" as a
+    // string, member removal by Remove on members with a value list
+    let r = gallery::run(&options(&server, AttributeMapping::entra_default())).await.unwrap();
+    assert_eq!(status(&r, "Group_Update_Remove_Member_Test"), Status::Passed);
+    let default: Vec<Seen> = std::mem::take(&mut *PATCHES.lock().unwrap());
+    // (SCIM_Update_Manager_Test is a direct SCIM call that sends the manager as Microsoft's validator does: add,
+    // replace and a replace to empty on the enterprise manager path, lower case)
+    let engine: Vec<Value> = default
+        .iter()
+        .flat_map(ops)
+        .filter(|o| {
+            !o["path"].as_str().is_some_and(|p| {
+                p.ends_with(":manager") && o["value"].get("value").is_some()
+                    || p.ends_with(":manager") && o["value"] == ""
+            })
+        })
+        .collect();
+    let names: Vec<&str> = engine.iter().filter_map(|o| o["op"].as_str()).collect();
+    assert!(!names.is_empty() && names.iter().all(|o| ["Add", "Replace", "Remove"].contains(o)), "{names:?}");
+    assert!(default.iter().flat_map(ops).filter(|o| o["op"] == "Replace").all(|o| o.get("path").is_some()));
+    assert!(default.iter().flat_map(ops).any(|o| o["value"] == "False"), "no disable with the string \"False\"");
+    assert!(default
+        .iter()
+        .flat_map(ops)
+        .any(|o| o["op"] == "Remove" && o["path"] == "members" && o["value"].is_array()));
+
+    // with ?aadOptscim062020 on the Tenant URL the cycle tests speak the RFC dialect (lower-case ops, booleans, member
+    // removal through members[value eq "…"]), while provision on demand keeps the default dialect: its group
+    // arrives with its 5 members (the on-demand limit) in one capitalised Add
+    let mut o = options(&server, AttributeMapping::entra_default());
+    o.base_url.push_str("?aadOptscim062020");
+    let r = gallery::run(&o).await.unwrap();
+    assert_eq!(status(&r, "POD_Group_Test"), Status::Passed, "{}", detail(&r, "POD_Group_Test"));
+    let flagged: Vec<Seen> = std::mem::take(&mut *PATCHES.lock().unwrap());
+    let lower: Vec<Value> = flagged
+        .iter()
+        .flat_map(ops)
+        .filter(|o| o["op"].as_str().is_some_and(|s| s.chars().all(|c| c.is_ascii_lowercase())))
+        .collect();
+    assert!(lower.iter().any(|o| o["path"].as_str().is_some_and(|p| p.starts_with("members[value eq"))), "{lower:?}");
+    assert!(
+        lower.iter().any(|o| o["value"] == false || o["value"].get("active") == Some(&Value::Bool(false))),
+        "{lower:?}"
+    );
+    assert!(!flagged.iter().flat_map(ops).any(|o| o["value"] == "False"), "a string boolean with the flag");
+    let pod_adds: Vec<usize> = flagged
+        .iter()
+        .flat_map(ops)
+        .filter(|o| o["op"] == "Add" && o["path"] == "members")
+        .map(|o| o["value"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert!(pod_adds.contains(&5), "{pod_adds:?}");
+    let all_adds = default.iter().chain(&flagged).flat_map(ops).filter(|o| o["path"] == "members");
+    assert!(all_adds.map(|o| o["value"].as_array().map_or(1, Vec::len)).all(|n| n <= 5), "a membership change over 5");
+    server.shutdown().await;
+}
