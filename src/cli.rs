@@ -57,8 +57,8 @@ pub enum Command {
 /// `scimcheck report`.
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
-    /// The JSON report to read, written by `scimcheck run --json` or `scimcheck simulate --json` (which kind is
-    /// detected; a simulate report has an HTML page, no JUnit form).
+    /// The JSON report to read, written by `scimcheck run --json` (with or without `--suite`) or `scimcheck
+    /// simulate --json` (which kind is detected; a simulate report has an HTML page, no JUnit form).
     #[arg(long)]
     pub json: PathBuf,
     /// Write the HTML report here.
@@ -243,10 +243,10 @@ pub struct RunArgs {
     pub suite: Option<Suite>,
     /// With `--suite entra-gallery`: the attribute mapping `Schema_Discoverability_Test` compares `/Schemas` with,
     /// the schema JSON the Entra portal downloads (default: Entra's default mapping).
-    #[arg(long, value_name = "FILE", requires = "suite")]
+    #[arg(long, value_name = "FILE")]
     pub attribute_mapping: Option<PathBuf>,
     /// With `--suite entra-gallery`: how long the paced 25 requests/s run lasts, 1 s to 10 min [default: 10s].
-    #[arg(long, value_name = "DURATION", requires = "suite", value_parser = |s: &str| crate::options::duration_in(s, std::time::Duration::from_secs(1), std::time::Duration::from_secs(600)))]
+    #[arg(long, value_name = "DURATION", value_parser = |s: &str| crate::options::duration_in(s, std::time::Duration::from_secs(1), std::time::Duration::from_secs(600)))]
     pub rate_window: Option<std::time::Duration>,
 }
 

@@ -20,7 +20,7 @@ fn options(server: &RunningServer, mapping: AttributeMapping) -> gallery::Option
     let (base_url, token) = endpoint_for(server, Idp::Azure);
     gallery::Options {
         base_url,
-        authorization: Some(format!("Bearer {token}")),
+        credential: scimcheck::credential::Credential::Header(format!("Bearer {token}")),
         mapping,
         auth: AuthEvidence::default(),
         timeout: Duration::from_secs(30),
@@ -153,7 +153,10 @@ async fn without_the_group_schema_the_seven_group_tests_fail_as_microsofts_templ
     assert!(!r.groups_supported);
     for name in GROUP_TESTS {
         assert_eq!(status(&r, name), Status::Failed, "{name}");
-        assert_eq!(detail(&r, name), NO_GROUP_SCHEMA, "{name}");
+        let d = detail(&r, name);
+        // Microsoft's initialisation message, under the test's name and the rule it holds the server to
+        assert!(d.starts_with(&format!("Microsoft's {name} (test ")), "{d}");
+        assert!(d.contains(NO_GROUP_SCHEMA.trim_end_matches('.')) && d.contains("Rule: "), "{d}");
     }
     // optional group tests are warnings, group pagination is skipped, user tests still pass
     assert_eq!(status(&r, "Delete_Group_Test"), Status::Warning);
@@ -236,4 +239,272 @@ fn the_command_prints_the_readiness_table_and_writes_junit_under_microsofts_name
         String::from_utf8_lossy(&out.stderr)
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn suite_in_scimcheck_toml_runs_the_gallery_suite_and_refuses_a_scenario_selection() {
+    let dir = std::env::temp_dir().join(format!("scimcheck-gallery-toml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("scimcheck.toml");
+    std::fs::write(&config, "suite = \"entra-gallery\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+        .args(["run", "--reference", "--rate-window", "1s", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("Create_User_Test") && stdout.contains("NOT READY: OAuth required"), "{stdout}");
+
+    // a selection flag on the command line would be ignored by the file's suite: refused before any request
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+        .args(["run", "--reference", "--idp", "okta", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--idp selects scenarios, but suite in"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Create_User_Test"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Registers an OAuth client of the tenant's SCIMAzure app (`body`: `tokenLifetime`, `publicKey`); returns the
+/// client id, its secret (when one was issued) and the token endpoint.
+async fn register_entra_client(server: &RunningServer, body: Value) -> (String, Option<String>, String) {
+    let tenant = server.endpoints.iter().find(|e| e.base_url == server.base_url).unwrap().tenant.clone();
+    let res = reqwest::Client::new()
+        .post(format!("{}/tenants/{tenant}/apps/SCIMAzure/oauth-clients", server.admin_url))
+        .bearer_auth(&server.admin_key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.unwrap();
+    let s = |k: &str| v[k].as_str().map(str::to_string);
+    (s("clientId").unwrap(), s("clientSecret"), s("tokenEndpoint").unwrap())
+}
+
+/// Runs `scimcheck run --suite entra-gallery` with `args` (and `env`) off the async runtime.
+async fn gallery_command(args: Vec<String>, env: Vec<(String, String)>) -> (Option<i32>, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+            .args(["run", "--suite", "entra-gallery", "--rate-window", "1s"])
+            .args(&args)
+            .envs(env)
+            .env_remove("SCIMCHECK_TOKEN")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_oauth_the_reference_server_passes_both_authentication_tests_and_is_ready() {
+    let server = scim_reference_server::spawn(Default::default()).await.unwrap();
+    let (base_url, _) = endpoint_for(&server, Idp::Azure);
+
+    // client credentials with a secret (RFC 6749 §4.4): Validate_Credentials_Test
+    let (id, secret, token_url) = register_entra_client(&server, json!({"tokenLifetime": 3600})).await;
+    let secret = secret.expect("a client secret");
+    let args = vec!["--base-url".into(), base_url.clone(), "--oauth-token-url".into(), token_url.clone()];
+    let (code, stdout, stderr) = gallery_command(
+        [args.clone(), vec!["--oauth-client-id".into(), id]].concat(),
+        vec![("SCIMCHECK_OAUTH_CLIENT_SECRET".into(), secret.clone())],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("READY: Microsoft's validation would succeed"), "{stdout}");
+    assert!(stdout.contains("24 passed, 0 failed, 0 warning(s), 1 skipped"), "{stdout}");
+    assert!(!stdout.contains(&secret) && !stderr.contains(&secret), "the client secret was printed");
+
+    // a JWT-bearer client assertion (RFC 7523 §2.2), the workload identity federation flow: Federated_Identity_Test
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let (id, _, token_url) =
+        register_entra_client(&server, json!({"tokenLifetime": 3600, "publicKey": key.public_key_pem()})).await;
+    let dir = std::env::temp_dir().join(format!("scimcheck-gallery-oauth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("key.pem");
+    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+    let json_file = dir.join("gallery.json");
+    let (code, stdout, stderr) = gallery_command(
+        vec![
+            "--base-url".into(),
+            base_url.clone(),
+            "--oauth-token-url".into(),
+            token_url,
+            "--oauth-client-id".into(),
+            id,
+            "--oauth-private-key".into(),
+            key_file.display().to_string(),
+            "--json".into(),
+            json_file.display().to_string(),
+        ],
+        vec![],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap()).unwrap();
+    let status =
+        |name: &str| json["tests"].as_array().unwrap().iter().find(|t| t["name"] == name).unwrap()["status"].clone();
+    assert_eq!(status("Federated_Identity_Test"), "PASSED", "{json}");
+    assert_eq!(status("Validate_Credentials_Test"), "SKIPPED", "{json}");
+    assert_eq!(json["verdict"], "succeeded", "{json}");
+
+    // a client secret the token endpoint refuses: the run's connection test stops before any SCIM test (exit 2),
+    // naming the refusal and never the secret given
+    let (id, _, token_url) = register_entra_client(&server, json!({"tokenLifetime": 3600})).await;
+    let (code, stdout, stderr) = gallery_command(
+        vec!["--base-url".into(), base_url, "--oauth-token-url".into(), token_url, "--oauth-client-id".into(), id],
+        vec![("SCIMCHECK_OAUTH_CLIENT_SECRET".into(), "not-the-secret".into())],
+    )
+    .await;
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(stderr.contains("preflight") && stderr.contains("invalid_client"), "{stderr}");
+    assert!(!stdout.contains("Create_User_Test") && !format!("{stdout}{stderr}").contains("not-the-secret"));
+    std::fs::remove_dir_all(&dir).unwrap();
+    server.shutdown().await;
+}
+
+#[test]
+fn scimcheck_report_re_renders_a_saved_gallery_report_as_the_run_wrote_it() {
+    let dir = std::env::temp_dir().join(format!("scimcheck-gallery-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |f: &str| dir.join(f);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+        .args(["run", "--reference", "--suite", "entra-gallery", "--rate-window", "1s", "--json"])
+        .arg(p("run.json"))
+        .arg("--junit")
+        .arg(p("run.xml"))
+        .arg("--html")
+        .arg(p("run.html"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let report = |json: &std::path::Path, junit: &str, html: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
+            .args(["report", "--json"])
+            .arg(json)
+            .arg("--junit")
+            .arg(p(junit))
+            .arg("--html")
+            .arg(p(html))
+            .output()
+            .unwrap()
+    };
+    let again = report(&p("run.json"), "again.xml", "again.html");
+    assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+    let read = |f: &str| std::fs::read_to_string(p(f)).unwrap();
+    assert_eq!(read("again.xml"), read("run.xml"));
+    assert_eq!(read("again.html"), read("run.html"));
+
+    // a failure's Entra view written in the file is rendered; the failure reaches JUnit under Microsoft's name
+    let mut v: Value = serde_json::from_str(&read("run.json")).unwrap();
+    let t = v["tests"].as_array_mut().unwrap().iter_mut().find(|t| t["name"] == "Create_User_Test").unwrap();
+    t["status"] = "FAILED".into();
+    t["detail"] = "POST /Users answered 409".into();
+    t["entra"] = json!({"idp": "entra", "code": "EntryConflict", "customerSees": "the create conflicts",
+        "action": "escrow", "retried": true, "source": "https://learn.microsoft.com/x"});
+    std::fs::write(p("failed.json"), v.to_string()).unwrap();
+    let out = report(&p("failed.json"), "failed.xml", "failed.html");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let xml = read("failed.xml");
+    assert!(xml.contains("Create_User_Test") && xml.contains("EntryConflict"), "{xml}");
+
+    // a test Microsoft's template does not have is refused, nothing written
+    let t = v["tests"].as_array_mut().unwrap().iter_mut().find(|t| t["name"] == "Create_User_Test").unwrap();
+    t["name"] = "Invented_Test".into();
+    std::fs::write(p("bad.json"), v.to_string()).unwrap();
+    let out = report(&p("bad.json"), "bad.xml", "bad.html");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`Invented_Test` is not one of Microsoft's 25 tests"), "{stderr}");
+    assert!(!p("bad.xml").exists() && !p("bad.html").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Every PATCH the recording server saw (one test uses it, so the list holds only that test's requests).
+static PATCHES: std::sync::Mutex<Vec<Seen>> = std::sync::Mutex::new(Vec::new());
+
+fn record_patch(seen: &Seen) -> Before {
+    if seen.method == Method::PATCH {
+        PATCHES.lock().unwrap().push(seen.clone());
+    }
+    Before::Pass
+}
+
+static RECORD_PATCHES: Fault = Fault {
+    name: "record-patches",
+    description: "passes everything, recording each PATCH",
+    before: record_patch,
+    after: support::faults::keep,
+};
+
+#[tokio::test]
+async fn the_suite_sends_entras_patch_dialects_as_docs_entra_md_describes() {
+    let server = spawn_faulty(&RECORD_PATCHES).await;
+    let ops = |s: &Seen| s.operations();
+
+    // the default dialect (docs/entra.md §2): capitalised ops, one Replace per attribute with a path, "False" as a
+    // string, member removal by Remove on members with a value list
+    let r = gallery::run(&options(&server, AttributeMapping::entra_default())).await.unwrap();
+    assert_eq!(status(&r, "Group_Update_Remove_Member_Test"), Status::Passed);
+    let default: Vec<Seen> = std::mem::take(&mut *PATCHES.lock().unwrap());
+    // (SCIM_Update_Manager_Test is a direct SCIM call that sends the manager as Microsoft's validator does: add,
+    // replace and a replace to empty on the enterprise manager path, lower case)
+    let engine: Vec<Value> = default
+        .iter()
+        .flat_map(ops)
+        .filter(|o| {
+            !o["path"].as_str().is_some_and(|p| {
+                p.ends_with(":manager") && o["value"].get("value").is_some()
+                    || p.ends_with(":manager") && o["value"] == ""
+            })
+        })
+        .collect();
+    let names: Vec<&str> = engine.iter().filter_map(|o| o["op"].as_str()).collect();
+    assert!(!names.is_empty() && names.iter().all(|o| ["Add", "Replace", "Remove"].contains(o)), "{names:?}");
+    assert!(default.iter().flat_map(ops).filter(|o| o["op"] == "Replace").all(|o| o.get("path").is_some()));
+    assert!(default.iter().flat_map(ops).any(|o| o["value"] == "False"), "no disable with the string \"False\"");
+    assert!(default
+        .iter()
+        .flat_map(ops)
+        .any(|o| o["op"] == "Remove" && o["path"] == "members" && o["value"].is_array()));
+
+    // with ?aadOptscim062020 on the Tenant URL the cycle tests speak the RFC dialect (lower-case ops, booleans, member
+    // removal through members[value eq "…"]), while provision on demand keeps the default dialect: its group
+    // arrives with its 5 members (the on-demand limit) in one capitalised Add
+    let mut o = options(&server, AttributeMapping::entra_default());
+    o.base_url.push_str("?aadOptscim062020");
+    let r = gallery::run(&o).await.unwrap();
+    assert_eq!(status(&r, "POD_Group_Test"), Status::Passed, "{}", detail(&r, "POD_Group_Test"));
+    let flagged: Vec<Seen> = std::mem::take(&mut *PATCHES.lock().unwrap());
+    let lower: Vec<Value> = flagged
+        .iter()
+        .flat_map(ops)
+        .filter(|o| o["op"].as_str().is_some_and(|s| s.chars().all(|c| c.is_ascii_lowercase())))
+        .collect();
+    assert!(lower.iter().any(|o| o["path"].as_str().is_some_and(|p| p.starts_with("members[value eq"))), "{lower:?}");
+    assert!(
+        lower.iter().any(|o| o["value"] == false || o["value"].get("active") == Some(&Value::Bool(false))),
+        "{lower:?}"
+    );
+    assert!(!flagged.iter().flat_map(ops).any(|o| o["value"] == "False"), "a string boolean with the flag");
+    let pod_adds: Vec<usize> = flagged
+        .iter()
+        .flat_map(ops)
+        .filter(|o| o["op"] == "Add" && o["path"] == "members")
+        .map(|o| o["value"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert!(pod_adds.contains(&5), "{pod_adds:?}");
+    let all_adds = default.iter().chain(&flagged).flat_map(ops).filter(|o| o["path"] == "members");
+    assert!(all_adds.map(|o| o["value"].as_array().map_or(1, Vec::len)).all(|n| n <= 5), "a membership change over 5");
+    server.shutdown().await;
 }

@@ -20,6 +20,8 @@
 //! library = true                      # false: only the folders above
 //! ca-cert = ["certs/acme-ca.pem"]
 //! okta-pauses = false                 # true: wait between the steps of Okta's suites as they do
+//! suite = "entra-gallery"             # run Microsoft's gallery validation instead of the library (`--suite`)
+//! attribute-mapping = "mapping.json"  # with suite: the portal's schema download (`--attribute-mapping`)
 //! oauth-token-url = "https://login.acme.test/oauth2/token"   # OAuth client credentials instead of a token
 //! oauth-client-id = "scimcheck"
 //! oauth-client-secret-env = "ACME_CLIENT_SECRET"  # or SCIMCHECK_OAUTH_CLIENT_SECRET, or oauth-private-key
@@ -85,6 +87,11 @@ pub struct Config {
     pub strict: Option<bool>,
     /// Wait the pauses of Okta's suites between their steps (`--okta-pauses`).
     pub okta_pauses: Option<bool>,
+    /// Run a certification suite instead of the scenario library (`--suite`): `entra-gallery`, in any case.
+    #[serde(default, deserialize_with = "suite")]
+    pub suite: Option<crate::cli::Suite>,
+    /// With `suite = "entra-gallery"`: the attribute mapping file (`--attribute-mapping`).
+    pub attribute_mapping: Option<PathBuf>,
     /// What the scenarios send.
     #[serde(default)]
     pub payload: crate::payload::Payload,
@@ -102,6 +109,18 @@ pub struct Config {
     pub oauth_key_id: Option<String>,
     /// OAuth scope (`--oauth-scope`).
     pub oauth_scope: Option<String>,
+}
+
+fn suite<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<crate::cli::Suite>, D::Error> {
+    use clap::ValueEnum;
+    let name = String::deserialize(d)?;
+    crate::cli::Suite::from_str(&name, true).map(Some).map_err(|_| {
+        let names: Vec<String> = crate::cli::Suite::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        serde::de::Error::custom(format!("unknown suite `{name}` ({})", names.join(", ")))
+    })
 }
 
 /// A TOML value that is one string or a list of strings (`idp = "okta"` or `idp = ["okta", "entra"]`).
@@ -181,6 +200,7 @@ impl Config {
         config.expectations.iter_mut().for_each(resolve);
         config.scenarios.iter_mut().for_each(resolve);
         config.ca_cert.iter_mut().for_each(resolve);
+        config.attribute_mapping.iter_mut().for_each(resolve);
         config.oauth_private_key.iter_mut().for_each(resolve);
         if let Some(t) = config.timeout {
             if !t.is_finite() || t <= 0.0 {
@@ -189,6 +209,26 @@ impl Config {
         }
         if config.jobs == Some(0) {
             return Err(format!("{}: jobs must be at least 1", file.display()));
+        }
+        if config.suite.is_some() {
+            let ignored: Vec<&str> = [
+                ("idp", !config.idp.is_empty()),
+                ("level", !config.level.is_empty()),
+                ("kind", !config.kind.is_empty()),
+                ("tags", !config.tags.is_empty()),
+            ]
+            .iter()
+            .filter_map(|(k, set)| set.then_some(*k))
+            .collect();
+            if !ignored.is_empty() {
+                return Err(format!(
+                    "{}: suite runs its own tests, not the scenario selection: remove {} (or suite)",
+                    file.display(),
+                    ignored.join(", ")
+                ));
+            }
+        } else if config.attribute_mapping.is_some() {
+            return Err(format!("{}: attribute-mapping is read only with suite = \"entra-gallery\"", file.display()));
         }
         for (what, map) in [("user", &config.payload.user), ("group", &config.payload.group)] {
             if map.contains_key("schemas") || map.contains_key("id") {
@@ -351,6 +391,24 @@ mod tests {
         assert_eq!(Config::parse(Path::new("c.toml"), "").unwrap().okta_pauses, None);
         let e = Config::parse(Path::new("c.toml"), "okta-pauses = 5\n").unwrap_err();
         assert!(e.contains("c.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn suite_is_a_key_and_refuses_the_selection_it_would_ignore() {
+        let c = Config::parse(
+            Path::new("conf/scimcheck.toml"),
+            "suite = \"Entra-Gallery\"\nattribute-mapping = \"mapping.json\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.suite, Some(crate::cli::Suite::EntraGallery));
+        assert_eq!(c.attribute_mapping.unwrap(), Path::new("conf/mapping.json"));
+        assert_eq!(Config::parse(Path::new("c.toml"), "").unwrap().suite, None);
+        let e = Config::parse(Path::new("c.toml"), "suite = \"okta-spec\"\n").unwrap_err();
+        assert!(e.contains("c.toml:1:") && e.contains("unknown suite `okta-spec` (entra-gallery)"), "{e}");
+        let e = Config::parse(Path::new("c.toml"), "suite = \"entra-gallery\"\nidp = \"okta\"\n").unwrap_err();
+        assert!(e.contains("remove idp"), "{e}");
+        let e = Config::parse(Path::new("c.toml"), "attribute-mapping = \"m.json\"\n").unwrap_err();
+        assert!(e.contains("only with suite"), "{e}");
     }
 
     #[test]

@@ -10,14 +10,13 @@ use super::run::Settings;
 use super::RunArgs;
 use crate::gallery::mapping::AttributeMapping;
 use crate::gallery::{self, auth::AuthEvidence, output, Verdict};
-use crate::normalize::Redactor;
 use crate::profile::{AuthStyle, Profile};
 use crate::runner::{Credential, Target};
 use crate::scenario::Idp;
 
 /// Runs the gallery suite as `args` and `settings` say; returns the exit code.
 pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {
-    let mapping = match &args.attribute_mapping {
+    let mapping = match &settings.attribute_mapping {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| format!("--attribute-mapping {}: {e}", p.display()))?;
             AttributeMapping::from_portal_export(&text, &p.display().to_string())?
@@ -25,37 +24,43 @@ pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {
         None => AttributeMapping::entra_default(),
     };
     let mut server = None;
-    let (base_url, authorization, secrets) = match &settings.target {
+    let (base_url, credential) = match &settings.target {
         Target::Reference => {
             let s = scim_reference_server::spawn(scim_reference_server::ServerConfig::default())
                 .await
                 .map_err(|e| format!("cannot start the reference server: {e}"))?;
             let (url, token) = crate::reference_app::endpoint_for(&s, Idp::Azure);
             server = Some(s);
-            (url, Some(Profile::authorization(AuthStyle::Bearer, &token)), vec![token])
+            (url, Credential::Header(Profile::authorization(AuthStyle::Bearer, &token)))
         }
         Target::Remote { base_url, credential } => {
-            let authorization = match credential {
-                Credential::None => None,
-                Credential::Header(h) => Some(h.clone()),
+            let credential = match credential {
                 Credential::Token(t) => {
-                    Some(Profile::authorization(settings.auth_style.unwrap_or(AuthStyle::Bearer), t))
+                    Credential::Header(Profile::authorization(settings.auth_style.unwrap_or(AuthStyle::Bearer), t))
                 }
-                Credential::OAuth(_) => {
-                    return Err(
-                        "--suite entra-gallery takes a token or a header; OAuth options are not wired to it yet".into(),
-                    )
-                }
+                other => other.clone(),
             };
-            (base_url.clone(), authorization, credential.secrets())
+            (base_url.clone(), credential)
         }
     };
-    let redactor = Redactor::new(secrets);
+    let redactor = credential.redactor();
+    let auth = match &credential {
+        Credential::OAuth(source) => {
+            let client = crate::http::client(&crate::http::ClientOptions {
+                tls: settings.tls.clone(),
+                connect_timeout: settings.timeout,
+                pool_max_idle_per_host: 1,
+                ..Default::default()
+            })?;
+            gallery::auth::evidence(source, &client, &base_url, settings.timeout).await
+        }
+        _ => AuthEvidence::default(),
+    };
     let options = gallery::Options {
         base_url: base_url.clone(),
-        authorization,
+        credential,
         mapping,
-        auth: AuthEvidence::default(),
+        auth,
         timeout: settings.timeout,
         tls: settings.tls.clone(),
         rate_window: args.rate_window.unwrap_or(Duration::from_secs(10)),
@@ -94,4 +99,20 @@ pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {
         write(p, output::html(report))?;
     }
     Ok(if report.verdict == Verdict::Succeeded { 0 } else { 1 })
+}
+
+/// `scimcheck report` for a saved gallery JSON report: its JUnit and HTML forms, as the run writes them.
+///
+/// Errors: the file is not a gallery report ([`gallery::saved::read`]), a report file cannot be written.
+pub fn render_saved(args: &super::ReportArgs, text: &str) -> Result<i32, String> {
+    let report = gallery::saved::read(text).map_err(|e| format!("{}: {e}", args.json.display()))?;
+    let write =
+        |p: &std::path::Path, text: String| std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()));
+    if let Some(p) = &args.junit {
+        write(p, output::junit(&report))?;
+    }
+    if let Some(p) = &args.html {
+        write(p, output::html(&report))?;
+    }
+    Ok(0)
 }

@@ -56,6 +56,10 @@ pub struct Settings {
     pub okta_pauses: bool,
     /// Payload settings.
     pub payload: crate::payload::Payload,
+    /// The certification suite to run instead of the library (`--suite`, else `suite` in the file).
+    pub suite: Option<crate::cli::Suite>,
+    /// With a suite: the attribute mapping file (`--attribute-mapping`, else `attribute-mapping` in the file).
+    pub attribute_mapping: Option<PathBuf>,
     /// The config file used, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -110,6 +114,33 @@ impl Settings {
         }
         let mut ca_certs = config.ca_cert.clone();
         ca_certs.extend(args.ca_cert.iter().cloned());
+        let suite = args.suite.or(config.suite);
+        if args.suite.is_none() && suite.is_some() {
+            let s = &args.select;
+            let flags = [
+                ("--idp", !s.idp.is_empty()),
+                ("--filter", s.filter.is_some()),
+                ("--pattern", s.pattern.is_some()),
+                ("--tags", !s.tags.is_empty()),
+                ("--level", !s.level.is_empty()),
+                ("--kind", !s.kind.is_empty()),
+                ("--update-snapshots", args.update_snapshots),
+            ];
+            if let Some((flag, _)) = flags.iter().find(|(_, set)| *set) {
+                let file = config_file.as_deref().unwrap_or(Path::new(super::config::FILE_NAME));
+                return Err(format!(
+                    "{flag} selects scenarios, but suite in {} runs its own tests: remove suite from the file to run \
+                     the scenario library",
+                    file.display()
+                ));
+            }
+        }
+        if suite.is_none() && (args.attribute_mapping.is_some() || args.rate_window.is_some()) {
+            return Err("--attribute-mapping and --rate-window need --suite entra-gallery (or suite in the settings \
+                        file)"
+                .into());
+        }
+        let attribute_mapping = args.attribute_mapping.clone().or(config.attribute_mapping.clone());
         Ok(Settings {
             target,
             select,
@@ -122,6 +153,8 @@ impl Settings {
             strict: args.strict || config.strict.unwrap_or(false),
             okta_pauses: args.okta_pauses || config.okta_pauses.unwrap_or(false),
             payload: config.payload.clone(),
+            suite,
+            attribute_mapping,
             config_file,
         })
     }
@@ -194,7 +227,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         }
     }
 
-    if args.suite.is_some() {
+    if settings.suite.is_some() {
         return super::gallery::run(&settings, &args).await;
     }
 
@@ -445,7 +478,7 @@ fn render_saved_simulation(args: &super::ReportArgs, summary: &serde_json::Value
     Ok(0)
 }
 
-/// `scimcheck report`: renders a saved JSON report (a run's, or a simulate report's HTML page).
+/// `scimcheck report`: renders a saved JSON report (a run's, a gallery suite's, or a simulate report's HTML page).
 pub fn render_saved(args: &super::ReportArgs) -> Result<i32, String> {
     if args.html.is_none() && args.junit.is_none() {
         return Err("nothing to write: give --html FILE and/or --junit FILE".into());
@@ -456,6 +489,7 @@ pub fn render_saved(args: &super::ReportArgs) -> Result<i32, String> {
         // not a run report: a simulate report (`scimcheck simulate --json`) is rendered as its own page
         Err(e) => match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(v) if report::simulation::is_simulation(&v) => return render_saved_simulation(args, &v),
+            Ok(v) if crate::gallery::saved::is_gallery(&v) => return super::gallery::render_saved(args, &text),
             _ => return Err(format!("{}: {e}", args.json.display())),
         },
     };

@@ -1,14 +1,16 @@
-//! The two authentication tests and the seam an OAuth client plugs into.
+//! The two authentication tests and the seam the OAuth client ([`crate::oauth`]) plugs into.
 //!
-//! scimcheck does not acquire tokens here: whoever does (an OAuth 2.0 client credentials client, RFC 6749 §4.4, or
-//! a workload identity federation exchange, RFC 7523) hands the suite a [`TokenAttempt`] per flow, and the suite
-//! judges it by Microsoft's criteria for `Validate_Credentials_Test` and `Federated_Identity_Test` (overview tests
-//! 21 and 22). A flow that is not configured is `None`: Microsoft skips the test when `scimTokenEndpoint` is empty
-//! or the federated parameters are empty.
+//! [`evidence`] asks the run's token source for a fresh token and makes one SCIM request with it, giving a
+//! [`TokenAttempt`] for the flow the source is configured for: a client secret is OAuth 2.0 client credentials
+//! (RFC 6749 §4.4, `Validate_Credentials_Test`), a JWT-bearer client assertion signed with a private key is the
+//! workload identity federation flow (RFC 7523 §2.2, `Federated_Identity_Test`; docs/entra.md §6). The suite judges
+//! each attempt by Microsoft's criteria (overview tests 21 and 22). A flow that is not configured is `None`:
+//! Microsoft skips the test when `scimTokenEndpoint` is empty or the federated parameters are empty.
 
 use std::time::Duration;
 
 use super::Status;
+use crate::oauth::{ClientAuth, TokenErrorKind, TokenSource};
 
 /// Shortest and longest access-token lifetime `Validate_Credentials_Test` accepts: 60 to 360 minutes (overview
 /// test 21; the gallery requirements page: tokens valid 60 minutes to 6 hours).
@@ -34,6 +36,49 @@ pub struct AuthEvidence {
     pub client_credentials: Option<TokenAttempt>,
     /// Workload identity federation (an Entra token exchanged for the vendor's).
     pub federated: Option<TokenAttempt>,
+}
+
+/// The evidence of the run's OAuth client `source` against `base_url`: one token fetched fresh from the token
+/// endpoint, then `GET {base_url}/Users?startIndex=1&count=2` with it (as Entra's Test Connection), each within
+/// `timeout`. Filed under client credentials when the client proves itself with a secret, under federation when
+/// with a signed assertion.
+pub async fn evidence(
+    source: &TokenSource,
+    client: &reqwest::Client,
+    base_url: &str,
+    timeout: Duration,
+) -> AuthEvidence {
+    let attempt = match source.fetch().await {
+        Ok(issued) => {
+            let scim_status = client
+                .get(crate::preflight::url(base_url))
+                .header("Accept", "application/scim+json, application/json")
+                .bearer_auth(&issued.access_token)
+                .timeout(timeout)
+                .send()
+                .await
+                .map_or(0, |r| r.status().as_u16());
+            TokenAttempt {
+                token_status: 200,
+                has_access_token: !issued.access_token.is_empty(),
+                lifetime: issued.expires_in.map(Duration::from_secs),
+                scim_status,
+            }
+        }
+        Err(e) => {
+            let (token_status, has_access_token) = match e.kind {
+                TokenErrorKind::Refused { status, .. } => (status, false),
+                // a 2xx that is not an RFC 6749 §5.1 token response
+                TokenErrorKind::Malformed => (200, false),
+                TokenErrorKind::Unreachable | TokenErrorKind::Assertion => (0, false),
+            };
+            TokenAttempt { token_status, has_access_token, lifetime: None, scim_status: 0 }
+        }
+    };
+    match source.config().auth {
+        ClientAuth::Secret(_) => AuthEvidence { client_credentials: Some(attempt), federated: None },
+        ClientAuth::Assertion(_) => AuthEvidence { client_credentials: None, federated: Some(attempt) },
+    }
 }
 
 /// `Validate_Credentials_Test`: SKIPPED without a token endpoint; PASSED when the endpoint answered 2xx with an

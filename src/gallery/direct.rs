@@ -315,13 +315,7 @@ pub async fn no_match_query(ctx: &Ctx) -> Requirement {
 /// the simulator's pacing (4 in flight) and requires every one answered 2xx (no 429) at 95 % of the rate or more.
 pub async fn request_rate(o: &Options, ctx: &Ctx, window: Duration) -> Requirement {
     let http = Http::new(
-        Target {
-            base_url: o.base_url.clone(),
-            credential: o
-                .authorization
-                .clone()
-                .map_or(crate::credential::Credential::None, crate::credential::Credential::Header),
-        },
+        Target { base_url: o.base_url.clone(), credential: o.credential.clone() },
         EngineOptions { rate: Some(REQUIRED_RATE), concurrency: 4, ..ctx.engine.options().clone() },
     );
     let http = match http {

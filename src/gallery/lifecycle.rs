@@ -49,7 +49,8 @@ pub fn total(list: &Value) -> Option<u64> {
         .or_else(|| get_ci(list, "Resources").and_then(Value::as_array).map(|r| r.len() as u64))
 }
 
-/// How many resources a lookup found; more than one is Entra's `MultipleEntriesInResponse`.
+/// How many resources a lookup found; more than one is Entra's `DuplicateTargetEntries` (more than one
+/// account holds the matching attribute's value).
 async fn lookup(ctx: &Ctx, http: &Http, req: &ScimRequest) -> Result<u64, Fail> {
     let a = ctx.send(http, OpKind::UserLookup, req, &[200]).await?;
     let n = a.json.as_ref().and_then(total).ok_or_else(|| Fail {

@@ -18,6 +18,7 @@ pub mod direct;
 pub mod lifecycle;
 pub mod mapping;
 pub mod output;
+pub mod saved;
 pub mod suite;
 
 use std::sync::Mutex;
@@ -43,7 +44,7 @@ pub const NO_GROUP_SCHEMA: &str =
     "[Initialization Phase] Schema_Discovery - /Schemas did not return Group schema. Group provisioning is mandatory.";
 
 /// A test's result, as Microsoft's `testResult` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Status {
     /// Passed.
@@ -105,7 +106,7 @@ pub struct Requirement {
 }
 
 /// Microsoft's overall result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Verdict {
     /// `Succeeded`: every mandatory test passed or was skipped, one authentication test passed, and the gallery
@@ -186,8 +187,8 @@ pub struct GalleryReport {
 pub struct Options {
     /// SCIM base URI (a `?aadOptscim062020` query selects that dialect for the cycle tests).
     pub base_url: String,
-    /// The whole `Authorization` value (never printed).
-    pub authorization: Option<String>,
+    /// The credential every request is sent with (never printed; an OAuth one is refreshed as it expires).
+    pub credential: crate::credential::Credential,
     /// The attribute mapping.
     pub mapping: mapping::AttributeMapping,
     /// The token flows (both `None` until OAuth is configured).
@@ -253,13 +254,7 @@ impl Ctx {
         let aadopt = o.base_url.to_ascii_lowercase().contains("aadoptscim062020");
         let http = |d: EntraDialect| {
             Http::new(
-                Target {
-                    base_url: o.base_url.clone(),
-                    credential: o
-                        .authorization
-                        .clone()
-                        .map_or(crate::credential::Credential::None, crate::credential::Credential::Header),
-                },
+                Target { base_url: o.base_url.clone(), credential: o.credential.clone() },
                 EngineOptions {
                     dialect: Dialect::Entra(d),
                     concurrency: 4,
@@ -384,6 +379,10 @@ pub async fn run(o: &Options) -> Result<GalleryReport, String> {
                 }
             },
         };
+        let detail = match status {
+            Status::Failed | Status::Warning => failed_message(def, &detail),
+            _ => detail,
+        };
         tests.push(TestResult {
             number: def.number,
             name: def.name,
@@ -409,6 +408,19 @@ pub async fn run(o: &Options) -> Result<GalleryReport, String> {
         source: TEST_OVERVIEW,
         duration_ms: started.elapsed().as_millis() as u64,
     })
+}
+
+/// The message of a FAILED or WARNING test: Microsoft's test by name and number, what went wrong, and the rule the
+/// test holds the server to (what it validates, from Microsoft's test overview, docs/entra-gallery.md).
+pub fn failed_message(def: &TestDef, detail: &str) -> String {
+    format!(
+        "Microsoft's {} (test {} of the gallery validation) fails: {}. Rule: {} (Microsoft's test overview; \
+         docs/entra-gallery.md)",
+        def.name,
+        def.number,
+        detail.trim_end_matches('.'),
+        def.validates
+    )
 }
 
 /// Microsoft's capability rules before a test runs: the result when the test does not run, else `None`.

@@ -33,7 +33,7 @@ impl Group {
 }
 
 /// Microsoft's `testCategory`: a failed optional test is reported `WARNING` and never blocks the result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Category {
     /// A failure fails the validation.

@@ -67,7 +67,7 @@ fn overall_logic_is_microsofts() {
 fn provision_on_demand_speaks_the_default_dialect_whatever_the_tenant_url_says() {
     let o = Options {
         base_url: "http://127.0.0.1:9/scim?aadOptscim062020".into(),
-        authorization: None,
+        credential: crate::credential::Credential::None,
         mapping: mapping::AttributeMapping::entra_default(),
         auth: auth::AuthEvidence::default(),
         timeout: Duration::from_secs(1),

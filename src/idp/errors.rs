@@ -3,13 +3,14 @@
 //! Okta what the admin sees and whether Okta retries. The one home of this mapping; docs/idp-errors.md is the same
 //! table for people, with its sources:
 //!
-//! - Entra error codes: https://learn.microsoft.com/entra/identity/monitoring-health/howto-analyze-provisioning-logs#error-codes
+//! - Entra error codes (names and meanings; every code emitted is in [`ENTRA_DOCUMENTED_CODES`], taken from the
+//!   page's table): https://learn.microsoft.com/entra/identity/monitoring-health/howto-analyze-provisioning-logs#error-codes
 //! - Entra quarantine (immediate on bad credentials or a 404 on a query; otherwise after many failures):
 //!   https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-quarantine-status
 //! - Entra retries, escrows and 429: docs/engines.md §A, docs/entra.md §5
 //! - Okta: docs/okta.md and https://developer.okta.com/docs/api/openapi/okta-scim/guides/scim-20
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::scenario::{Idp, Method};
 
@@ -22,8 +23,10 @@ pub enum Failure {
     Unauthorized,
     /// 429.
     TooManyRequests,
-    /// 5xx, a timeout or no answer.
+    /// 5xx.
     Unavailable,
+    /// No answer: a timeout or a connection that failed.
+    NoAnswer,
     /// 409 on a create.
     Conflict,
     /// Another 4xx on a write (400 and the like).
@@ -43,7 +46,8 @@ impl Failure {
     /// body was readable. `None` for a success.
     pub fn of(method: Method, query: bool, status: u16, readable: bool) -> Option<Failure> {
         Some(match status {
-            0 | 500..=599 => Failure::Unavailable,
+            0 => Failure::NoAnswer,
+            500..=599 => Failure::Unavailable,
             401 | 403 => Failure::Unauthorized,
             429 => Failure::TooManyRequests,
             404 if query => Failure::QueryNotFound,
@@ -58,7 +62,7 @@ impl Failure {
 }
 
 /// What the engine does next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum EngineAction {
     /// The request is tried again (next cycle, or after `Retry-After`).
@@ -109,80 +113,126 @@ pub fn explain(idp: Idp, failure: Failure) -> Option<Explanation> {
     }
 }
 
+/// Every error code of the table in section *Error codes* of Microsoft's "How to download and analyze the
+/// Microsoft Entra provisioning logs" ([`ENTRA_CODES`], page dated 2023-10-10), one entry per name (a cell listing
+/// `Conflict, EntryConflict` gives two). The Entra codes this module emits are all taken from this list (a unit test
+/// holds it to that), so a code Microsoft does not document cannot be shown to a customer.
+pub const ENTRA_DOCUMENTED_CODES: &[&str] = &[
+    "Conflict",
+    "EntryConflict",
+    "TooManyRequests",
+    "InternalServerError",
+    "InsufficientRights",
+    "MethodNotAllowed",
+    "NotPermitted",
+    "Unauthorized",
+    "UnprocessableEntity",
+    "WebExceptionProtocolError",
+    "InvalidAnchor",
+    "NotImplemented",
+    "MandatoryFieldsMissing",
+    "MissingValues",
+    "SchemaAttributeNotFound",
+    "InternalError",
+    "InvalidDomain",
+    "Timeout",
+    "LicenseLimitExceeded",
+    "DuplicateTargetEntries",
+    "DuplicateSourceEntries",
+    "ImportSkipped",
+    "EntrySynchronizationSkipped",
+    "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse",
+    "SystemForCrossDomainIdentityManagementServiceIncompatible",
+    "SchemaPropertyCanOnlyAcceptValue",
+];
+
+/// The provisioning-log error code Entra logs for `f`, from [`ENTRA_DOCUMENTED_CODES`]; `None` where Microsoft's
+/// table has no code for it (a 404 on a query is a quarantine reason, a 400 is logged with the application's own
+/// error, a change that does not read back is logged as a success).
+pub fn entra_code(f: Failure) -> Option<&'static str> {
+    match f {
+        Failure::QueryNotFound | Failure::Rejected | Failure::NotApplied => None,
+        Failure::Unauthorized => Some("Unauthorized"),
+        Failure::TooManyRequests => Some("TooManyRequests"),
+        Failure::Unavailable => Some("InternalServerError"),
+        Failure::NoAnswer => Some("Timeout"),
+        Failure::Conflict => Some("EntryConflict"),
+        Failure::MultipleMatches => Some("DuplicateTargetEntries"),
+        Failure::Unreadable => Some("SystemForCrossDomainIdentityManagementServiceIncompatible"),
+        Failure::AnchorGone => Some("InvalidAnchor"),
+    }
+}
+
 fn entra(f: Failure) -> Explanation {
-    let (code, sees, action, retried, source) = match f {
+    let (sees, action, retried, source) = match f {
         Failure::QueryNotFound => (
-            "SCIM compliance issue (quarantine reason)",
-            "the job goes into quarantine: \"an HTTP/404 Not Found response was returned rather than the expected HTTP/200 OK\"",
+            "no error code: the job goes into quarantine at once, \"an HTTP/404 Not Found response was returned rather than the expected HTTP/200 OK\"",
             EngineAction::Quarantine,
             false,
             ENTRA_QUARANTINE,
         ),
         Failure::Unauthorized => (
-            "Unauthorized",
-            "the job goes into quarantine for invalid credentials; the admin must fix the secret token or OAuth client",
+            "Entra reached the application but was not allowed to make the change; with credentials that are not valid the job goes into quarantine at once until the admin fixes the secret token or OAuth client",
             EngineAction::Quarantine,
             false,
             ENTRA_QUARANTINE,
         ),
         Failure::TooManyRequests => (
-            "TooManyRequests",
-            "the object fails with TooManyRequests; the job is suspended for Retry-After",
+            "the application refused the change as overloaded with requests; the attempt is retried automatically",
             EngineAction::Retry,
             true,
             ENTRA_CODES,
         ),
         Failure::Unavailable => (
-            "(the HTTP status or a timeout)",
-            "the object fails with the HTTP status or a timeout; it is retried in the next cycle (about 40 minutes)",
+            "the application answered with an unexpected server error; the attempt is retried automatically in 40 minutes",
+            EngineAction::Escrow,
+            true,
+            ENTRA_CODES,
+        ),
+        Failure::NoAnswer => (
+            "the application did not answer in time; the attempt is retried automatically in 40 minutes",
             EngineAction::Escrow,
             true,
             ENTRA_CODES,
         ),
         Failure::Conflict => (
-            "EntryConflict",
-            "Create fails with a conflict: the matching attribute did not find the existing account, so Entra tried to create it again",
+            "the create conflicts with an account the application already holds: the conflicting values must be corrected, or the matching attribute reviewed if that account was meant to be matched and taken over",
             EngineAction::Escrow,
             true,
             ENTRA_CODES,
         ),
         Failure::Rejected => (
-            "(the server's SCIM error)",
-            "the object fails with the server's SCIM error detail; it is escrowed and retried in later cycles, and many such failures quarantine the job",
+            "no error code of its own: the object fails with the application's SCIM error; it is escrowed and retried in later cycles, and many such failures quarantine the job",
             EngineAction::Escrow,
             true,
-            ENTRA_CODES,
+            ENTRA_QUARANTINE,
         ),
         Failure::MultipleMatches => (
-            "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse",
-            "the object fails: a query by its matching attribute returned more than one account (DuplicateTargetEntries when the matching itself is ambiguous)",
+            "the object fails: more than one account in the application has the configured matching attribute's value",
             EngineAction::Skip,
             false,
             ENTRA_CODES,
         ),
         Failure::Unreadable => (
-            "SystemForCrossDomainIdentityManagementServiceIncompatible",
             "the provisioning service cannot parse the application's answer",
             EngineAction::Escrow,
             true,
             ENTRA_CODES,
         ),
         Failure::AnchorGone => (
-            "InvalidAnchor",
             "the account Entra created or matched before no longer exists in the application",
             EngineAction::Escrow,
             true,
             ENTRA_CODES,
         ),
         Failure::NotApplied => (
-            "(none: logged as success)",
-            "the provisioning log shows success, but the application holds other values than Entra sent",
+            "no error code: the provisioning log shows success, but the application holds other values than Entra sent",
             EngineAction::None,
             false,
             ENTRA_CODES,
         ),
     };
-    Explanation { idp: "entra", code, customer_sees: sees, action, retried, source }
+    Explanation { idp: "entra", code: entra_code(f).unwrap_or("none"), customer_sees: sees, action, retried, source }
 }
 
 fn okta(f: Failure) -> Explanation {
@@ -202,7 +252,7 @@ fn okta(f: Failure) -> Explanation {
         Failure::TooManyRequests => {
             ("Rate limit", "a provisioning task error; Okta backs off and tries again", EngineAction::Retry, true)
         }
-        Failure::Unavailable => (
+        Failure::Unavailable | Failure::NoAnswer => (
             "Provisioning task error",
             "a failed task in the admin dashboard's Tasks list (60-second socket timeout); the admin retries it",
             EngineAction::Retry,
@@ -270,7 +320,8 @@ mod tests {
         assert_eq!(Failure::of(Method::GET, false, 404, true), Some(Failure::AnchorGone));
         assert_eq!(Failure::of(Method::POST, false, 409, true), Some(Failure::Conflict));
         assert_eq!(Failure::of(Method::PATCH, false, 400, true), Some(Failure::Rejected));
-        assert_eq!(Failure::of(Method::PATCH, false, 0, true), Some(Failure::Unavailable));
+        assert_eq!(Failure::of(Method::PATCH, false, 0, true), Some(Failure::NoAnswer));
+        assert_eq!(Failure::of(Method::PATCH, false, 503, true), Some(Failure::Unavailable));
         assert_eq!(Failure::of(Method::POST, false, 201, false), Some(Failure::Unreadable));
         assert_eq!(Failure::of(Method::POST, false, 201, true), None);
     }
@@ -280,9 +331,38 @@ mod tests {
         let e = explain(Idp::Azure, Failure::QueryNotFound).unwrap();
         assert_eq!(e.action, EngineAction::Quarantine);
         assert_eq!(explain(Idp::Azure, Failure::TooManyRequests).unwrap().code, "TooManyRequests");
-        assert!(explain(Idp::Azure, Failure::MultipleMatches).unwrap().code.ends_with("MultipleEntriesInResponse"));
+        assert_eq!(explain(Idp::Azure, Failure::MultipleMatches).unwrap().code, "DuplicateTargetEntries");
         let o = explain(Idp::Okta, Failure::Rejected).unwrap();
         assert!(!o.retried, "Okta does not retry a 400");
         assert!(explain(Idp::Rfc, Failure::Rejected).is_none());
+    }
+
+    /// Every variant, for tests that must cover them all.
+    const ALL: [Failure; 11] = [
+        Failure::QueryNotFound,
+        Failure::Unauthorized,
+        Failure::TooManyRequests,
+        Failure::Unavailable,
+        Failure::NoAnswer,
+        Failure::Conflict,
+        Failure::Rejected,
+        Failure::MultipleMatches,
+        Failure::Unreadable,
+        Failure::AnchorGone,
+        Failure::NotApplied,
+    ];
+
+    #[test]
+    fn every_entra_code_emitted_is_on_microsofts_page() {
+        for f in ALL {
+            let e = explain(Idp::Azure, f).unwrap();
+            match entra_code(f) {
+                Some(code) => {
+                    assert!(ENTRA_DOCUMENTED_CODES.contains(&code), "{f:?}: {code} is not in Microsoft's table");
+                    assert_eq!(e.code, code);
+                }
+                None => assert_eq!(e.code, "none", "{f:?}: a failure without a documented code shows none"),
+            }
+        }
     }
 }

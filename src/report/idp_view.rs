@@ -54,7 +54,7 @@ pub fn of_step(idp: Idp, s: &StepResult) -> Option<IdpView> {
     let req = s.request.as_ref()?;
     let query = req.query.iter().any(|(k, _)| k.eq_ignore_ascii_case("filter"));
     let failure = match &s.response {
-        None => Failure::Unavailable,
+        None => Failure::NoAnswer,
         Some(o) if !(200..300).contains(&o.status) => Failure::of(req.method, query, o.status, true)?,
         Some(_) if s.failures.iter().any(|f| f.check == "status") => return None,
         Some(o) => {
