@@ -7,6 +7,10 @@ use serde_json::Value;
 
 use crate::scenario::{AuthMode, Method};
 
+pub mod transport;
+
+pub use transport::{TlsCause, TransportError, TransportKind};
+
 /// A request as sent (the `Authorization` header is never stored, only the auth mode).
 #[derive(Debug, Clone, Serialize)]
 pub struct SentRequest {
