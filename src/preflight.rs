@@ -48,14 +48,7 @@ pub struct Failure {
 
 /// The preflight request's URL: `<base>/Users?startIndex=1&count=2`, keeping the base URI's own query.
 pub fn url(base_url: &str) -> String {
-    let (base, query) = match base_url.split_once('?') {
-        Some((b, q)) => (b.trim_end_matches('/'), Some(q)),
-        None => (base_url.trim_end_matches('/'), None),
-    };
-    match query {
-        Some(q) if !q.is_empty() => format!("{base}/Users?{q}&startIndex=1&count=2"),
-        _ => format!("{base}/Users?startIndex=1&count=2"),
-    }
+    crate::exchange::BaseUri::new(base_url).join("/Users", "startIndex=1&count=2")
 }
 
 /// The `detail` of a SCIM error body (RFC 7644 §3.12), or a short excerpt of a text body.

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::check::{self, Failure};
-use crate::exchange::{Body, Observed, SentRequest, TransportError, TransportKind};
+use crate::exchange::{BaseUri, Observed, SentRequest, TransportError, TransportKind};
 use crate::normalize::{self, Entry, Redactor};
 use crate::profile::{AuthStyle, Profile};
 use crate::scenario::{
@@ -1134,17 +1134,7 @@ impl Runner {
         body: Option<Value>,
         auth: AuthMode,
     ) -> SentRequest {
-        let (base, base_query) = match resolved.base_url.split_once('?') {
-            Some((b, q)) => (b.trim_end_matches('/'), Some(q)),
-            None => (resolved.base_url.trim_end_matches('/'), None),
-        };
-        let mut url = format!("{base}{path}");
-        let encoded = profile.encode_query(query);
-        let q: Vec<&str> = base_query.into_iter().chain((!encoded.is_empty()).then_some(encoded.as_str())).collect();
-        if !q.is_empty() {
-            url.push('?');
-            url.push_str(&q.join("&"));
-        }
+        let url = BaseUri::new(&resolved.base_url).join(path, &profile.encode_query(query));
         let headers = profile.headers_for(body.is_some(), scenario_headers, step_headers);
         SentRequest {
             method,
@@ -1229,30 +1219,8 @@ impl Runner {
         } else if let Some(text) = &req.body_text {
             builder = builder.body(text.clone());
         }
-        let limit = self.options.body_limit;
-        let started = Instant::now();
-        let exchange = async move {
-            let resp = builder.send().await.map_err(|e| TransportError::from_reqwest(&e))?;
-            let status = resp.status().as_u16();
-            let headers: Vec<(String, String)> = resp
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                .collect();
-            let (size, body) =
-                match crate::http::read_body(resp, limit).await.map_err(|e| TransportError::from_reqwest(&e))? {
-                    Some(bytes) => (bytes.len(), Body::from_bytes(&bytes)),
-                    None => (limit, Body::TooLarge { limit }),
-                };
-            Ok::<_, TransportError>((status, headers, body, size))
-        };
-        match tokio::time::timeout(self.options.timeout, exchange).await {
-            Err(_) => Err(TransportError::timed_out(&humanize(self.options.timeout))),
-            Ok(Err(e)) => Err(e),
-            Ok(Ok((status, headers, body, size))) => {
-                Ok((Observed { status, headers, body, size, elapsed: started.elapsed() }, authorization))
-            }
-        }
+        let observed = crate::exchange::send(builder, self.options.body_limit, self.options.timeout).await?;
+        Ok((observed, authorization))
     }
 }
 
@@ -1297,14 +1265,6 @@ fn track_created(method: Method, path: &str, obs: &Observed, created: &mut Vec<S
 fn creates_nothing(path: &str) -> bool {
     let last = path.split('?').next().unwrap_or("").trim_end_matches('/').rsplit('/').next().unwrap_or("");
     last.eq_ignore_ascii_case(".search") || last.eq_ignore_ascii_case("Bulk")
-}
-
-fn humanize(d: Duration) -> String {
-    if d.as_millis() < 1000 {
-        format!("{} ms", d.as_millis())
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
-    }
 }
 
 fn ms(d: Duration) -> f64 {
