@@ -18,6 +18,12 @@ use crate::profile::Profile;
 use crate::runner::{RunOptions, Runner, Target, Verdict};
 use crate::scenario::{AuthMode, Scenario};
 
+/// Bytes of an answer a bench reads at most (64 MiB): more than any answer of its requests.
+const BENCH_BODY_LIMIT: usize = 64 << 20;
+
+/// Time a bench waits for one exchange (60 s): a stuck server ends the bench with an error, not a hang.
+const BENCH_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// One iteration's figures, in microseconds per request unless named otherwise.
 struct Sample {
     wall: Duration,
@@ -156,11 +162,8 @@ async fn bare_replay(
             .unwrap_or_default();
         let started = Instant::now();
         for req in requests {
-            let mut url = format!("{}{}", server.base_url, req.path);
-            if !req.query.is_empty() {
-                url.push('?');
-                url.push_str(&profile.encode_query(&req.query));
-            }
+            let url =
+                crate::exchange::BaseUri::new(&server.base_url).join(&req.path, &profile.encode_query(&req.query));
             let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
             let mut b = client.request(method, url);
             for (k, v) in &req.headers {
@@ -172,9 +175,8 @@ async fn bare_replay(
             if let Some(body) = &req.body {
                 b = b.body(serde_json::to_vec(body).expect("JSON serialises"));
             }
-            if let Ok(resp) = b.send().await {
-                let _ = resp.bytes().await;
-            }
+            // the bench times the exchanges, whatever they answer
+            let _ = crate::exchange::receive(b, BENCH_BODY_LIMIT, BENCH_TIMEOUT).await;
             count += 1;
         }
         total += started.elapsed();

@@ -7,6 +7,14 @@ use serde_json::Value;
 
 use crate::scenario::{AuthMode, Method};
 
+pub mod base_uri;
+pub mod send;
+pub mod transport;
+
+pub use base_uri::BaseUri;
+pub use send::{receive, send, Received};
+pub use transport::{TlsCause, TransportError, TransportKind};
+
 /// A request as sent (the `Authorization` header is never stored, only the auth mode).
 #[derive(Debug, Clone, Serialize)]
 pub struct SentRequest {

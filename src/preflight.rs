@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::exchange::{truncate, Body};
+use crate::exchange::{truncate, Body, TlsCause, TransportError, TransportKind};
 
 pub mod hints;
 
@@ -48,14 +48,7 @@ pub struct Failure {
 
 /// The preflight request's URL: `<base>/Users?startIndex=1&count=2`, keeping the base URI's own query.
 pub fn url(base_url: &str) -> String {
-    let (base, query) = match base_url.split_once('?') {
-        Some((b, q)) => (b.trim_end_matches('/'), Some(q)),
-        None => (base_url.trim_end_matches('/'), None),
-    };
-    match query {
-        Some(q) if !q.is_empty() => format!("{base}/Users?{q}&startIndex=1&count=2"),
-        _ => format!("{base}/Users?startIndex=1&count=2"),
-    }
+    crate::exchange::BaseUri::new(base_url).join("/Users", "startIndex=1&count=2")
 }
 
 /// The `detail` of a SCIM error body (RFC 7644 §3.12), or a short excerpt of a text body.
@@ -175,55 +168,49 @@ pub fn judge(
     }
 }
 
-/// Classifies a transport error of the preflight request by its cause chain.
+/// Classifies a transport error of the preflight request by its kind ([`TransportError::from_reqwest`], read
+/// from the cause chain) and names the likely fix.
 pub fn transport_failure(url: &str, e: &reqwest::Error, timeout: Duration) -> Failure {
-    let mut chain = Vec::new();
-    let mut cause: Option<&dyn std::error::Error> = Some(e);
-    while let Some(c) = cause {
-        chain.push(c.to_string());
-        cause = c.source();
-    }
-    let innermost = chain.last().cloned().unwrap_or_default();
-    let all = chain.join(": ").to_ascii_lowercase();
+    let innermost = crate::exchange::transport::innermost(e);
     let host = reqwest::Url::parse(url)
         .ok()
         .map(|u| format!("{}:{}", u.host_str().unwrap_or("?"), u.port_or_known_default().unwrap_or(0)))
         .unwrap_or_else(|| url.to_string());
-    if e.is_timeout() {
-        return Failure {
-            cause: Cause::Timeout,
-            message: format!(
-                "GET {url}: no answer within {} s: is {host} the right host, and is it up? (--timeout)",
-                timeout.as_secs_f64()
-            ),
-        };
-    }
-    if let Some(hint) = hints::plain_http(url, &all) {
-        return Failure { cause: Cause::Tls, message: format!("TLS with {host} failed: {hint}") };
-    }
-    if let Some(hint) = hints::closed_during_handshake(url, &all) {
-        return Failure { cause: Cause::Tls, message: format!("TLS with {host} failed: {hint}") };
-    }
-    let tls = ["certificate", "tls", "handshake", "invalidcertificate", "unknownissuer", "peer"]
-        .iter()
-        .any(|w| all.contains(w));
-    if tls {
-        return Failure {
-            cause: Cause::Tls,
-            message: format!(
-                "TLS with {host} failed ({innermost}): if the server uses a private CA pass --ca-cert FILE (PEM); \
-                 --insecure skips verification for test setups"
-            ),
-        };
-    }
-    let message = if all.contains("refused") {
-        format!(
-            "cannot connect to {host}: connection refused — is the server running, and are the host and port right?"
-        )
-    } else if all.contains("dns") || all.contains("lookup") || all.contains("resolve") {
-        format!("cannot resolve the host of {url} ({innermost}): check the base URL")
-    } else {
-        format!("cannot reach {host} ({innermost}): check the base URL and the network")
+    let tls = |hint: String| Failure { cause: Cause::Tls, message: format!("TLS with {host} failed: {hint}") };
+    let message = match TransportError::from_reqwest(e).kind {
+        TransportKind::Timeout => {
+            return Failure {
+                cause: Cause::Timeout,
+                message: format!(
+                    "GET {url}: no answer within {} s: is {host} the right host, and is it up? (--timeout)",
+                    timeout.as_secs_f64()
+                ),
+            }
+        }
+        TransportKind::Tls(TlsCause::PlainHttpPeer) if hints::plain_http(url).is_some() => {
+            return tls(hints::plain_http(url).unwrap_or_default())
+        }
+        TransportKind::Tls(TlsCause::ClosedDuringHandshake) if hints::closed_during_handshake(url).is_some() => {
+            return tls(hints::closed_during_handshake(url).unwrap_or_default())
+        }
+        TransportKind::Tls(_) => {
+            return Failure {
+                cause: Cause::Tls,
+                message: format!(
+                    "TLS with {host} failed ({innermost}): if the server uses a private CA pass --ca-cert FILE \
+                     (PEM); --insecure skips verification for test setups"
+                ),
+            }
+        }
+        TransportKind::Connect => {
+            // "Connection refused (os error 111)" → "connection refused"
+            let why = innermost.split(" (os error").next().unwrap_or(&innermost).to_lowercase();
+            format!("cannot connect to {host}: {why} — is the server running, and are the host and port right?")
+        }
+        TransportKind::Dns => format!("cannot resolve the host of {url} ({innermost}): check the base URL"),
+        TransportKind::Reset | TransportKind::Other => {
+            format!("cannot reach {host} ({innermost}): check the base URL and the network")
+        }
     };
     Failure { cause: Cause::Unreachable, message }
 }

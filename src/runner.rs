@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::check::{self, Failure};
-use crate::exchange::{Body, Observed, SentRequest};
+use crate::exchange::{BaseUri, Observed, SentRequest, TransportError, TransportKind};
 use crate::normalize::{self, Entry, Redactor};
 use crate::profile::{AuthStyle, Profile};
 use crate::scenario::{
@@ -1168,17 +1168,7 @@ impl Runner {
         body: Option<Value>,
         auth: AuthMode,
     ) -> SentRequest {
-        let (base, base_query) = match resolved.base_url.split_once('?') {
-            Some((b, q)) => (b.trim_end_matches('/'), Some(q)),
-            None => (resolved.base_url.trim_end_matches('/'), None),
-        };
-        let mut url = format!("{base}{path}");
-        let encoded = profile.encode_query(query);
-        let q: Vec<&str> = base_query.into_iter().chain((!encoded.is_empty()).then_some(encoded.as_str())).collect();
-        if !q.is_empty() {
-            url.push('?');
-            url.push_str(&q.join("&"));
-        }
+        let url = BaseUri::new(&resolved.base_url).join(path, &profile.encode_query(query));
         let headers = profile.headers_for(body.is_some(), scenario_headers, step_headers);
         SentRequest {
             method,
@@ -1230,13 +1220,10 @@ impl Runner {
         }
         let first = first.map(|(obs, _)| obs);
         match &first {
-            Err(e)
-                if matches!(req.method, Method::GET | Method::PUT | Method::DELETE)
-                    && (e.contains("reset") || e.contains("closed")) =>
-            {
-                self.send_once(resolved, profile, req).await.map(|(obs, _)| obs)
+            Err(e) if matches!(req.method, Method::GET | Method::PUT | Method::DELETE) && e.may_resend() => {
+                self.send_once(resolved, profile, req).await.map(|(obs, _)| obs).map_err(|e| e.message)
             }
-            _ => first,
+            _ => first.map_err(|e| e.message),
         }
     }
 
@@ -1247,13 +1234,17 @@ impl Runner {
         resolved: &Resolved,
         profile: &Profile,
         req: &SentRequest,
-    ) -> Result<(Observed, Option<String>), String> {
+    ) -> Result<(Observed, Option<String>), TransportError> {
         let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
         let mut builder = self.client.request(method, &req.url);
         for (k, v) in &req.headers {
             builder = builder.header(k, v);
         }
-        let authorization = self.authorization(resolved, profile, req.auth).await.map_err(|e| e.message)?;
+        // a token endpoint that failed is never a reason to resend
+        let authorization = self
+            .authorization(resolved, profile, req.auth)
+            .await
+            .map_err(|e| TransportError { kind: TransportKind::Other, message: e.message })?;
         if let Some(auth) = &authorization {
             builder = builder.header(reqwest::header::AUTHORIZATION, auth);
         }
@@ -1262,29 +1253,8 @@ impl Runner {
         } else if let Some(text) = &req.body_text {
             builder = builder.body(text.clone());
         }
-        let limit = self.options.body_limit;
-        let started = Instant::now();
-        let exchange = async move {
-            let resp = builder.send().await.map_err(describe_error)?;
-            let status = resp.status().as_u16();
-            let headers: Vec<(String, String)> = resp
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                .collect();
-            let (size, body) = match crate::http::read_body(resp, limit).await.map_err(describe_error)? {
-                Some(bytes) => (bytes.len(), Body::from_bytes(&bytes)),
-                None => (limit, Body::TooLarge { limit }),
-            };
-            Ok::<_, String>((status, headers, body, size))
-        };
-        match tokio::time::timeout(self.options.timeout, exchange).await {
-            Err(_) => Err(format!("timed out after {} (no complete response)", humanize(self.options.timeout))),
-            Ok(Err(e)) => Err(e),
-            Ok(Ok((status, headers, body, size))) => {
-                Ok((Observed { status, headers, body, size, elapsed: started.elapsed() }, authorization))
-            }
-        }
+        let observed = crate::exchange::send(builder, self.options.body_limit, self.options.timeout).await?;
+        Ok((observed, authorization))
     }
 }
 
@@ -1324,35 +1294,6 @@ fn track_created(method: Method, path: &str, obs: &Observed, created: &mut Vec<S
 fn creates_nothing(path: &str) -> bool {
     let last = path.split('?').next().unwrap_or("").trim_end_matches('/').rsplit('/').next().unwrap_or("");
     last.eq_ignore_ascii_case(".search") || last.eq_ignore_ascii_case("Bulk")
-}
-
-fn describe_error(e: reqwest::Error) -> String {
-    let kind = if e.is_connect() {
-        "connection failed"
-    } else if e.is_timeout() {
-        "timed out"
-    } else if e.is_body() || e.is_decode() {
-        "error reading the response body"
-    } else if e.is_request() {
-        "request failed"
-    } else {
-        "transport error"
-    };
-    // the innermost cause is the informative one ("Connection refused (os error 111)")
-    let mut cause: &dyn std::error::Error = &e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    // reqwest errors include the URL; keep only the cause text
-    format!("{kind}: {}", cause.to_string().trim())
-}
-
-fn humanize(d: Duration) -> String {
-    if d.as_millis() < 1000 {
-        format!("{} ms", d.as_millis())
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
-    }
 }
 
 fn ms(d: Duration) -> f64 {

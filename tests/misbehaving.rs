@@ -219,3 +219,73 @@ async fn connection_refused_is_an_error_and_the_run_continues() {
     assert_eq!(Policy::default().exit_code(&outcome), 1);
     assert_no_token(&outcome);
 }
+
+/// A server that reads each request and answers it (`Connection: close`), except that it hangs up without an
+/// answer on the first GET of `/Users/flaky` and on every POST; it counts the requests per request line.
+async fn closing_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/scim/v2", l.local_addr().unwrap());
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&buf).lines().next().unwrap_or("").to_string();
+                let earlier = {
+                    let mut log = log.lock().unwrap();
+                    log.push(line.clone());
+                    log.iter().filter(|l| **l == line).count() - 1
+                };
+                let hang_up = line.starts_with("POST ") || (line.contains("/Users/flaky ") && earlier == 0);
+                if hang_up {
+                    return; // closed without an answer
+                }
+                let (status, body) = match line.contains("/Users/") {
+                    true => ("200 OK", r#"{"id":"1"}"#),
+                    false => ("404 Not Found", "{}"),
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: \
+                     close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (base, seen)
+}
+
+#[tokio::test]
+async fn a_get_closed_before_its_answer_is_sent_once_more_and_a_post_is_not() {
+    let (base, seen) = closing_server().await;
+    let post = scenario(
+        "rfc/misbehaving/closed_post.json",
+        json!({
+            "title": "closed post", "source": "test", "level": "must",
+            "steps": [{"name": "create", "basis": {"rfc": "RFC 7644 §3.3"},
+                       "request": {"method": "POST", "path": "/Users/once", "body": {"userName": "x"}},
+                       "expect": {"status": 201}}]
+        }),
+    );
+    let scenarios = vec![get_scenario("closed_get", "/Users/flaky"), post];
+    let outcome = remote(&base, Duration::from_secs(5)).run(&scenarios, vec![]).await;
+    let get = result(&outcome, "rfc::misbehaving::closed_get");
+    assert_eq!(get.steps[0].verdict, StepVerdict::Pass, "RFC 9112 §9.3.1: {:?}", get.steps[0].error);
+    let post = result(&outcome, "rfc::misbehaving::closed_post");
+    assert_eq!(post.verdict, Verdict::Error);
+    let seen = seen.lock().unwrap();
+    let count = |l: &str| seen.iter().filter(|s| s.starts_with(l)).count();
+    assert_eq!(count("GET /scim/v2/Users/flaky "), 2, "{seen:?}");
+    assert_eq!(count("POST /scim/v2/Users/once "), 1, "a POST must not be sent twice: {seen:?}");
+}

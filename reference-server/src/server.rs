@@ -36,6 +36,7 @@ use crate::directory::{Directory, DirectoryConfig};
 use crate::discovery::Features;
 use crate::error::ScimError;
 use crate::http::extract::BodyTimeout;
+use crate::http::response::authentication_required;
 use crate::http::{self, ScimContext};
 use crate::serve::{self, Limits};
 use crate::sqlite::{Db, SyncMode};
@@ -388,8 +389,7 @@ async fn scim_entry(State(st): State<Arc<AppState>>, mut req: Request) -> Respon
         return ScimError::NotFound("unknown provisioning app: use SCIMOkta or SCIMAzure".into()).into_response();
     };
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return ScimError::Unauthorized("authentication required: send 'Authorization: Bearer <token>'".into())
-            .into_response();
+        return authentication_required("authentication required: send 'Authorization: Bearer <token>'");
     };
     let Some(presented) = value.to_str().ok().and_then(parse_authorization) else {
         return credential_error(AuthFailure::Invalid).into_response();
@@ -438,6 +438,9 @@ async fn scim_entry(State(st): State<Arc<AppState>>, mut req: Request) -> Respon
 }
 
 async fn admin_auth(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    if !req.headers().contains_key(header::AUTHORIZATION) {
+        return authentication_required("the admin API requires 'Authorization: Bearer <admin key>'");
+    }
     let presented =
         req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(parse_authorization);
     match presented {

@@ -230,3 +230,57 @@ async fn clients_persist_in_the_data_file_as_digests() {
     let token = again.token(&id, &secret).await;
     assert_eq!(again.scim(&token).await.0, 200);
 }
+
+#[tokio::test]
+async fn a_request_without_any_credential_is_challenged_without_an_error_code() {
+    let p = Portal::start().await;
+    let users = format!("{}/Users", p.server.base_url);
+    let before = p.http.get(&users).bearer_auth(&p.server.token).send().await.unwrap().text().await.unwrap();
+    // RFC 6750 §3.1: no authentication information → the challenge SHOULD NOT include an error code
+    let res =
+        p.http.post(&users).header("Content-Type", "application/scim+json").body(
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "anonymous"}).to_string(),
+        );
+    let res = res.send().await.unwrap();
+    let challenge = res.headers().get("www-authenticate").unwrap().to_str().unwrap().to_string();
+    assert_eq!((res.status().as_u16(), challenge.as_str()), (401, "Bearer realm=\"scim\""));
+    let v: Value = res.json().await.unwrap();
+    assert_eq!((v["status"].as_str(), v.get("scimType")), (Some("401"), None), "{v}");
+    // the admin API likewise
+    let res = p.http.get(p.clients_url()).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers().get("www-authenticate").unwrap(), "Bearer realm=\"scim\"");
+    // a presented but unknown token keeps error="invalid_token"
+    let (status, challenge) = p.scim("not-a-token").await;
+    assert_eq!((status.as_u16(), challenge.as_deref()), (401, Some("Bearer realm=\"scim\", error=\"invalid_token\"")));
+    // nothing was created
+    let after = p.http.get(&users).bearer_auth(&p.server.token).send().await.unwrap().text().await.unwrap();
+    assert_eq!(after, before);
+}
+
+#[tokio::test]
+async fn the_token_endpoint_of_an_unknown_tenant_answers_invalid_client() {
+    let p = Portal::start().await;
+    let (id, secret) = id_and_secret(&p.create(json!({})).await);
+    let before = p.list().await;
+    let url = format!("http://{}/t/nosuchtenant/oauth2/token", p.server.addr);
+    let form = "grant_type=client_credentials";
+    for basic in [true, false] {
+        let mut rb = p.http.post(&url).header("Content-Type", "application/x-www-form-urlencoded");
+        rb = match basic {
+            true => rb.basic_auth(&id, Some(&secret)).body(form),
+            false => rb.body(format!("{form}&client_id={id}&client_secret={secret}")),
+        };
+        let res = rb.send().await.unwrap();
+        let (status, headers) = (res.status(), res.headers().clone());
+        let v: Value = res.json().await.unwrap();
+        // RFC 6749 §5.2: an OAuth error body, not a SCIM Error
+        assert_eq!((status.as_u16(), v["error"].as_str()), (401, Some("invalid_client")), "{v}");
+        assert!(v.get("schemas").is_none() && v.get("access_token").is_none(), "{v}");
+        assert!(!v.to_string().contains(&secret), "{v}");
+        assert_eq!(headers.get("cache-control").unwrap(), "no-store");
+        let challenge = headers.get("www-authenticate").map(|h| h.to_str().unwrap().to_string());
+        assert_eq!(challenge.as_deref(), basic.then_some("Basic realm=\"oauth\""), "RFC 6749 §5.2");
+    }
+    assert_eq!(p.list().await, before, "a refused grant changed the clients");
+}

@@ -294,7 +294,7 @@ impl TokenSource {
             let why = if e.is_timeout() {
                 format!("no answer within {} s", self.timeout.as_secs_f64())
             } else {
-                innermost(&e)
+                crate::exchange::transport::innermost(&e)
             };
             self.error(
                 TokenErrorKind::Unreachable,
@@ -369,15 +369,6 @@ impl TokenSource {
         let redactor = crate::normalize::Redactor::with_live(self.config.secrets(), self.issued.clone());
         TokenError { kind, message: redactor.scrub(&message) }
     }
-}
-
-/// The innermost cause of a transport error (`Connection refused`, `dns error: …`).
-fn innermost(e: &reqwest::Error) -> String {
-    let mut cause: &dyn std::error::Error = e;
-    while let Some(c) = cause.source() {
-        cause = c;
-    }
-    cause.to_string()
 }
 
 /// What an RFC 6749 §5.2 error code means, in a few words.

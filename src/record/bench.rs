@@ -7,12 +7,18 @@
 //! as the difference of the two paths' medians and of their 99th percentiles. The proxy's capture (bodies kept in
 //! memory) is part of what is measured; converting the capture to scenarios happens after stopping and is not.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 
 use super::proxy::{forwarding_client, ProxyConfig, RunningProxy, Upstream};
+
+/// Bytes of an answer a bench reads at most (64 MiB): more than any answer of its requests.
+const BENCH_BODY_LIMIT: usize = 64 << 20;
+
+/// Time a bench waits for one exchange (60 s): a stuck server ends the bench with an error, not a hang.
+const BENCH_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Figures for one path, in microseconds.
 #[derive(Debug, Clone, Copy)]
@@ -70,22 +76,20 @@ fn round(i: usize, tag: &str) -> Vec<Req> {
 
 async fn send(client: &reqwest::Client, base: &str, auth: &str, req: &Req) -> Result<(Duration, Value), String> {
     let (method, path, body) = req;
-    let mut b = client
-        .request(method.clone(), format!("{base}{path}"))
-        .header("Authorization", auth)
-        .header("Accept", "application/scim+json");
+    let url = crate::exchange::BaseUri::new(base).join(path, "");
+    let mut b =
+        client.request(method.clone(), url).header("Authorization", auth).header("Accept", "application/scim+json");
     if let Some(body) = body {
         b = b.header("Content-Type", "application/scim+json").body(body.to_string());
     }
-    let started = Instant::now();
-    let resp = b.send().await.map_err(|e| format!("{method} {path}: {e}"))?;
-    let status = resp.status();
-    let bytes = resp.bytes().await.map_err(|e| format!("{method} {path}: {e}"))?;
-    let took = started.elapsed();
-    if !status.is_success() {
-        return Err(format!("{method} {path} answered {status}"));
+    let answer = crate::exchange::receive(b, BENCH_BODY_LIMIT, BENCH_TIMEOUT)
+        .await
+        .map_err(|e| format!("{method} {path}: {e}"))?;
+    if !(200..300).contains(&answer.status) {
+        return Err(format!("{method} {path} answered {}", answer.status));
     }
-    Ok((took, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+    let json = answer.bytes.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null);
+    Ok((answer.elapsed, json))
 }
 
 /// Sends one round on one path: the mix, then a GET by id and a deactivating PATCH of the created user.

@@ -496,7 +496,7 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
                     ),
                 );
             }
-            let why = describe(&e);
+            let why = crate::exchange::transport::innermost(&e);
             flow.status = 502;
             flow.error = Some(format!("upstream not reached: {why}"));
             capture.push(seq, flow);
@@ -571,7 +571,7 @@ impl Stream for ResponseTee {
                 Poll::Ready(Some(Ok(bytes)))
             }
             Poll::Ready(Some(Err(e))) => {
-                let why = describe(&e);
+                let why = crate::exchange::transport::innermost(&e);
                 self.error = Some(format!("upstream body ended early: {why}"));
                 Poll::Ready(Some(Err(std::io::Error::other(why))))
             }
@@ -590,14 +590,6 @@ impl Drop for ResponseTee {
             self.complete(Some("the IdP closed the connection before the response ended".into()));
         }
     }
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    let mut cause: &dyn std::error::Error = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }
 
 fn ms(d: Duration) -> f64 {

@@ -473,18 +473,7 @@ impl Http {
     }
 
     fn url(&self, req: &ScimRequest) -> String {
-        let (base, base_query) = match self.target.base_url.split_once('?') {
-            Some((b, q)) => (b.trim_end_matches('/'), Some(q)),
-            None => (self.target.base_url.trim_end_matches('/'), None),
-        };
-        let mut url = format!("{base}{}", req.path);
-        let own = self.profile.encode_query(&req.query);
-        let parts: Vec<&str> = base_query.into_iter().chain((!own.is_empty()).then_some(own.as_str())).collect();
-        if !parts.is_empty() {
-            url.push('?');
-            url.push_str(&parts.join("&"));
-        }
-        url
+        crate::exchange::BaseUri::new(&self.target.base_url).join(&req.path, &self.profile.encode_query(&req.query))
     }
 
     async fn wait_turn(&self) {
@@ -535,17 +524,8 @@ impl Http {
             }
             self.stats.own(own_start);
             let sent = Instant::now();
-            let result = self
-                .interrupt
-                .or_stop(tokio::time::timeout(self.opts.timeout, async {
-                    let resp = b.send().await?;
-                    let status = resp.status().as_u16();
-                    let header = |n: &str| resp.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
-                    let (retry_after, challenge) = (header("retry-after"), header("www-authenticate"));
-                    let bytes = crate::http::read_body(resp, MAX_RESPONSE_BODY).await?;
-                    Ok::<_, reqwest::Error>((status, retry_after, challenge, bytes))
-                }))
-                .await;
+            let result =
+                self.interrupt.or_stop(crate::exchange::receive(b, MAX_RESPONSE_BODY, self.opts.timeout)).await;
             let Some(result) = result else {
                 super::interrupt::mark_stopped();
                 return Outcome::NoAnswer;
@@ -553,13 +533,21 @@ impl Http {
             let latency = sent.elapsed();
             let own_start = Instant::now();
             let (status, retry_after, json, too_large) = match result {
-                Ok(Ok((status, ra, challenge, bytes))) => {
+                Ok(answer) => {
+                    let status = answer.status;
+                    let retry_after = answer.header("retry-after").map(str::to_string);
                     // RFC 6750 §3.1: an expired or revoked OAuth token is replaced once, as Entra does
-                    if !refreshed && self.target.credential.reject(oauth.as_deref(), status, challenge.as_deref()).await
+                    if !refreshed
+                        && self
+                            .target
+                            .credential
+                            .reject(oauth.as_deref(), status, answer.header("www-authenticate"))
+                            .await
                     {
                         refreshed = true;
                         continue;
                     }
+                    let bytes = answer.bytes;
                     let too_large = bytes.is_none();
                     // An empty body, one that is not JSON, and one over MAX_RESPONSE_BODY all carry no JSON; a
                     // successful answer the engine does not read is not parsed.
@@ -568,9 +556,9 @@ impl Http {
                         false => Answer::Whole,
                     };
                     let json = bytes.filter(|b| !b.is_empty()).and_then(|b| read.parse(&b));
-                    (status, ra, json, too_large)
+                    (status, retry_after, json, too_large)
                 }
-                _ => (0, None, None, false),
+                Err(_) => (0, None, None, false),
             };
             self.record(kind, obj, req, status, latency, json.as_ref());
             if status == 429 && attempt < self.opts.max_attempts {

@@ -15,14 +15,7 @@ const COUNT_READ: usize = 64 * 1024;
 
 /// `<base>/<collection>?startIndex=1&count=0`, keeping the base URI's own query (Entra's `?aadOptscim062020`).
 pub fn count_url(base_url: &str, collection: &str) -> String {
-    let (base, query) = match base_url.split_once('?') {
-        Some((b, q)) => (b.trim_end_matches('/'), Some(q).filter(|q| !q.is_empty())),
-        None => (base_url.trim_end_matches('/'), None),
-    };
-    match query {
-        Some(q) => format!("{base}/{collection}?{q}&startIndex=1&count=0"),
-        None => format!("{base}/{collection}?startIndex=1&count=0"),
-    }
+    crate::exchange::BaseUri::new(base_url).join(&format!("/{collection}"), "startIndex=1&count=0")
 }
 
 /// The `totalResults` of a ListResponse body (RFC 7644 §3.4.2), when it is a non-negative integer.

@@ -65,11 +65,17 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, Gr
 /// `POST /t/{tenant}/oauth2/token`: the client credentials grant (RFC 6749 §4.4.2). The client authenticates
 /// with HTTP Basic or `client_id` + `client_secret` in the body (RFC 6749 §2.3.1), or with a JWT-bearer
 /// assertion (`client_assertion_type` + `client_assertion` + `client_id`, RFC 7523 §2.2) whose `aud` is this
-/// endpoint's URL. Answers 200 `{access_token, token_type: "Bearer", expires_in}` or an RFC 6749 §5.2 error.
+/// endpoint's URL. Answers 200 `{access_token, token_type: "Bearer", expires_in}` or an RFC 6749 §5.2 error —
+/// also for a tenant that does not exist (401 `invalid_client`).
 pub async fn token(State(st): St, Path(t): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(tenant) = st.tenants.get(&t) else {
-        return ScimError::NotFound(format!("tenant '{}' not found", t.chars().take(63).collect::<String>()))
-            .into_response();
+        // an OAuth endpoint answers OAuth errors (RFC 6749 §5.2): no tenant means no client to authenticate
+        let shown: String = t.chars().take(63).collect();
+        let basic = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split_once(' ').is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("basic")));
+        return refused(GrantError::InvalidClient(format!("tenant '{shown}' not found")), basic);
     };
     let form = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| {
         c.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")

@@ -69,7 +69,19 @@ impl IntoResponse for Scim {
     }
 }
 
-/// Renders a SCIM Error (RFC 7644 §3.12). 401s carry `WWW-Authenticate` (RFC 6750 §3).
+/// The 401 for a request that carries no credential at all: a SCIM Error (RFC 7644 §3.12) whose
+/// `WWW-Authenticate` challenge names the realm but no error code — RFC 6750 §3.1: "If the request lacks any
+/// authentication information …, the resource server SHOULD NOT include an error code". A credential that is
+/// presented and refused (unknown, expired, revoked) is a plain [`ScimError::Unauthorized`], whose challenge
+/// says `error="invalid_token"`.
+pub fn authentication_required(detail: &str) -> Response {
+    let mut res = ScimError::Unauthorized(detail.to_string()).into_response();
+    res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"scim\""));
+    res
+}
+
+/// Renders a SCIM Error (RFC 7644 §3.12). 401s carry `WWW-Authenticate` with `error="invalid_token"` (RFC 6750
+/// §3.1); a request without any credential is answered by [`authentication_required`] instead.
 impl IntoResponse for ScimError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -1,0 +1,117 @@
+//! The one way a request goes out and its answer comes back: send, read the body up to a limit, all within a
+//! timeout, and turn what failed below HTTP into a [`TransportError`]. Callers build the request (method, URL
+//! from [`super::BaseUri::join`], headers, credential) and keep their own policies around it: the runner's
+//! resend of a closed idempotent request, the simulator's pacing and 429 handling.
+
+use std::time::{Duration, Instant};
+
+use super::{Body, Observed, TransportError};
+
+/// An answer as received, before its body is parsed.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Status code.
+    pub status: u16,
+    /// Headers, names lower-cased, in arrival order (values lossily decoded as UTF-8).
+    pub headers: Vec<(String, String)>,
+    /// The whole body, or `None` when it was longer than the limit (reading stopped there).
+    pub bytes: Option<Vec<u8>>,
+    /// From sending the request to reading the whole body.
+    pub elapsed: Duration,
+}
+
+impl Received {
+    /// The first value of a header (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The answer as an [`Observed`]: the body classified ([`Body::from_bytes`]), or [`Body::TooLarge`] with
+    /// `limit` when it was over the limit.
+    pub fn observed(self, limit: usize) -> Observed {
+        let (size, body) = match self.bytes {
+            Some(bytes) => (bytes.len(), Body::from_bytes(&bytes)),
+            None => (limit, Body::TooLarge { limit }),
+        };
+        Observed { status: self.status, headers: self.headers, body, size, elapsed: self.elapsed }
+    }
+}
+
+/// Sends `request` and reads the answer's body up to `limit` bytes, all within `timeout`.
+///
+/// Errors: a [`TransportError`] whose kind is read from the error chain; [`super::TransportKind::Timeout`]
+/// (`timed out after 1.5 s (no complete response)`) when the whole exchange took longer than `timeout`.
+pub async fn receive(
+    request: reqwest::RequestBuilder,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Received, TransportError> {
+    let started = Instant::now();
+    let exchange = async move {
+        let resp = request.send().await.map_err(|e| TransportError::from_reqwest(&e))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let bytes = crate::http::read_body(resp, limit).await.map_err(|e| TransportError::from_reqwest(&e))?;
+        Ok::<_, TransportError>((status, headers, bytes))
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Err(_) => Err(TransportError::timed_out(&humanize(timeout))),
+        Ok(Err(e)) => Err(e),
+        Ok(Ok((status, headers, bytes))) => Ok(Received { status, headers, bytes, elapsed: started.elapsed() }),
+    }
+}
+
+/// [`receive`], then the body classified: `Result<Observed, TransportError>`.
+pub async fn send(
+    request: reqwest::RequestBuilder,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Observed, TransportError> {
+    Ok(receive(request, limit, timeout).await?.observed(limit))
+}
+
+/// A duration for people: `250 ms` below a second, else `1.5 s`.
+pub fn humanize(d: Duration) -> String {
+    if d.as_millis() < 1000 {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::TransportKind;
+
+    #[tokio::test]
+    async fn send_reads_up_to_the_limit_and_times_out_as_a_timeout() {
+        use wiremock::matchers::path;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(path("/ten"))
+            .respond_with(ResponseTemplate::new(201).set_body_string("{\"id\":\"1\"}").insert_header("ETag", "W/\"1\""))
+            .mount(&server)
+            .await;
+        Mock::given(path("/slow"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+            .mount(&server)
+            .await;
+        let client = reqwest::Client::new();
+        let url = |p: &str| format!("{}{p}", server.uri());
+        let o = send(client.get(url("/ten")), 10, Duration::from_secs(5)).await.unwrap();
+        assert_eq!((o.status, o.size, o.header("etag")), (201, 10, Some("W/\"1\"")));
+        assert_eq!(o.json().unwrap()["id"], "1");
+        let o = send(client.get(url("/ten")), 9, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(o.body, Body::TooLarge { limit: 9 });
+        let e = send(client.get(url("/slow")), 9, Duration::from_millis(100)).await.unwrap_err();
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (TransportKind::Timeout, "timed out after 100 ms (no complete response)")
+        );
+    }
+}
