@@ -279,7 +279,7 @@ async fn a_get_closed_before_its_answer_is_sent_once_more_and_a_post_is_not() {
         }),
     );
     let scenarios = vec![get_scenario("closed_get", "/Users/flaky"), post];
-    let outcome = remote(&base, Duration::from_secs(5)).run(&scenarios, vec![]).await;
+    let outcome = remote(&base, Duration::from_secs(5)).run(&scenarios).await;
     let get = result(&outcome, "rfc::misbehaving::closed_get");
     assert_eq!(get.steps[0].verdict, StepVerdict::Pass, "RFC 9112 §9.3.1: {:?}", get.steps[0].error);
     let post = result(&outcome, "rfc::misbehaving::closed_post");
