@@ -19,6 +19,7 @@ use crate::schema::{ResourceKind, GROUP_URN};
 use crate::store::{Index, IndexKeys, Member, MemoryStore, Record, Store};
 use crate::{patch, resource};
 
+mod prescreen;
 mod rollback;
 use rollback::WriteTxn;
 
@@ -629,6 +630,33 @@ impl State {
             ResourceKind::User => self.with_user_extension(&record.id, body),
             ResourceKind::Group => body,
         })
+    }
+
+    /// Whether `rec` may match `f`, judged from its stored text before parsing it (module `prescreen`):
+    /// `false` only when neither the text nor what rendering puts in it — a touched record's
+    /// `meta.lastModified` and `meta.version`, a user's portal extension — holds what `f` needs. The caller
+    /// must not use it when `f` may name the membership attribute, which rendering derives.
+    fn may_match(&self, kind: ResourceKind, rec: &Record, f: &Filter) -> bool {
+        if !prescreen::screenable(&rec.body) {
+            return true;
+        }
+        let version = rec.touched.as_ref().map(|_| etag(rec.version));
+        let mut texts: Vec<&str> = vec![&rec.body];
+        if let (Some(modified), Some(version)) = (&rec.touched, &version) {
+            texts.extend([&**modified, version.as_str()]);
+        }
+        let extension = match kind {
+            ResourceKind::User => self.hooks.as_ref().and_then(|h| h.user_extension(rec.id)),
+            ResourceKind::Group => None,
+        };
+        let extension = extension.map(|(urn, v)| (urn, v.to_string()));
+        if let Some((urn, text)) = &extension {
+            if !prescreen::screenable(text) {
+                return true;
+            }
+            texts.extend([*urn, text.as_str()]);
+        }
+        prescreen::may_match(f, &texts)
     }
 
     fn render_body(&self, kind: ResourceKind, id: &Uuid, body: Value) -> Value {
@@ -1292,14 +1320,17 @@ impl Directory {
     /// Lists resources of one or more kinds (RFC 7644 §3.4.2): filter, then sort, then page.
     /// Without `sortBy` the order is creation order, so `startIndex` paging never skips or repeats.
     pub fn list(&self, kinds: &[ResourceKind], query: &ListQuery) -> ScimResult<ListPage> {
-        let filters: Vec<Option<Filter>> = match &query.filter {
-            Some(f) if !f.trim().is_empty() => {
-                let parsed = filter::parse(f).map_err(|e| e.into_filter_error())?;
+        let parsed = match &query.filter {
+            Some(f) if !f.trim().is_empty() => Some(filter::parse(f).map_err(|e| e.into_filter_error())?),
+            _ => None,
+        };
+        let filters: Vec<Option<&Filter>> = match &parsed {
+            Some(parsed) => {
                 let mut out = Vec::new();
                 let mut first_err = None;
                 for k in kinds {
-                    match filter::validate(&parsed, k.resource_type()) {
-                        Ok(()) => out.push(Some(parsed.clone())),
+                    match filter::validate(parsed, k.resource_type()) {
+                        Ok(()) => out.push(Some(parsed)),
                         Err(e) => {
                             first_err.get_or_insert(e);
                             out.push(None);
@@ -1347,12 +1378,18 @@ impl Directory {
                 Some(records) => Box::new(records.into_iter()),
                 None => st.store.scan(*kind),
             };
-            let membership = !query.omit_membership || query.names(membership_attribute(*kind));
+            let names_membership = query.names(membership_attribute(*kind));
+            let membership = !query.omit_membership || names_membership;
             for rec in candidates.filter(|r| !r.hidden) {
                 if f.is_none() && sort.is_none() && !window.contains(&total) {
                     // Unfiltered and unsorted: count without parsing what is outside the page.
                     total += 1;
                     continue;
+                }
+                if let Some(f) = f.filter(|_| !names_membership) {
+                    if !st.may_match(*kind, rec, f) {
+                        continue;
+                    }
                 }
                 let body = match membership {
                     true => st.render(*kind, rec)?,
