@@ -127,7 +127,7 @@ fn bad_scenarios_and_bad_arguments_exit_2() {
     assert_eq!(out.status.code(), Some(2), "--base-url or --reference is required");
 }
 
-/// Issue 23 item 9: every numeric option is range-checked by the one shared parser; an out-of-range value is a
+/// Every numeric option is range-checked by the one shared parser; an out-of-range value is a
 /// usage error (exit 2) naming the option, never a panic (exit 101) — `Duration` cannot hold `1e300` seconds.
 #[test]
 fn numeric_options_out_of_range_are_usage_errors_not_panics() {
