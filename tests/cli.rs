@@ -159,3 +159,30 @@ fn numeric_options_out_of_range_are_usage_errors_not_panics() {
         assert!(err.contains(option) && !err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// `--suite` is one option for both kinds of suite: `okta-entitlements` (a selection of the library) and
+/// `entra-gallery` (Microsoft's 25 tests, run instead of it). An unknown name lists both; the gallery refuses a
+/// scenario selection flag or a second suite beside it, before any request, with one line naming the flag.
+#[test]
+fn one_suite_option_takes_both_suites_and_the_gallery_refuses_a_selection() {
+    let out = scimcheck(&["run", "--reference", "--suite", "okta-spec"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("okta-entitlements") && stderr.contains("entra-gallery"), "{stderr}");
+
+    let out = scimcheck(&["run", "--reference", "--suite", "Entra-Gallery", "--idp", "okta"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--idp selects scenarios, but --suite entra-gallery"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Create_User_Test"));
+
+    let out = scimcheck(&["run", "--reference", "--suite", "entra-gallery,okta-entitlements"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("give it alone"), "{stderr}");
+
+    let out = scimcheck(&["run", "--reference", "--suite", "okta-entitlements", "-q"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("Create_User_Test"), "{stdout}");
+}

@@ -70,7 +70,9 @@ impl Settings {
     /// Errors: config file problems, no target, a `token-env` variable that is not set, a bad timeout.
     pub fn resolve(args: &RunArgs) -> Result<Settings, String> {
         let (config, config_file) = Config::load(args.config.as_deref())?;
-        let select = config.select(&args.select);
+        let mut select = config.select(&args.select);
+        // the gallery is not a selection of the library: it runs instead of it (below)
+        select.suite.retain(|s| s != crate::suites::ENTRA_GALLERY);
         let target = if args.reference {
             Target::Reference
         } else {
