@@ -49,3 +49,23 @@ fn the_fault_count_is_the_number_of_distinct_faults_the_libraries_list() {
         .expect("README.md states the number of faults as \"faults.json` (N faults)\"");
     assert_eq!(stated, faults.len(), "README.md's fault count against the distinct faults in scenarios/*/faults.json");
 }
+
+/// The example run against the reference server shows the library's real size, in its first and last lines and
+/// in the per-IdP summary rows it sums to.
+#[test]
+fn the_example_run_shows_the_librarys_size() {
+    let total = scimcheck::library::built_in().expect("the built-in library loads").len();
+    assert!(
+        README.contains(&format!("scimcheck: {total} scenario(s) against the bundled reference server")),
+        "README.md's example run names another number of scenarios than the library's {total}"
+    );
+    assert!(README.contains(&format!("\n{total} passed, 0 failed in ")), "README.md's example run's last line");
+    let start = README.find("summary by IdP, kind and level:").expect("the example's summary");
+    let summed: usize = README[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().nth(3)?.parse::<usize>().ok())
+        .sum();
+    assert_eq!(summed, total, "README.md's example summary rows against the library");
+}
