@@ -451,3 +451,23 @@ async fn a_server_declining_or_has_every_filter_operator_judged() {
         }
     }
 }
+
+/// Sorting (RFC 7644 §3.4.2.3) is judged on a server that declines `or` (RFC 7644 §3.4.2.2 lets it): the scenario
+/// scopes its users by their shared `userName` prefix. A server that declines that `sw` too skips the scenario with
+/// the declined filter named.
+#[tokio::test]
+async fn sorting_is_judged_without_or_and_skipped_with_the_filter_named_without_sw() {
+    let all = scenarios();
+    let sort = all.iter().find(|s| s.id == "rfc::s3_4_2_3_sorting::sort_by_username").expect("sort scenario");
+    let variant = |name: &str| faults_allowed::VARIANTS.iter().find(|v| v.fault.name == name).expect("variant");
+
+    let result = run_against(sort, &variant("filters-without-or").fault).await;
+    assert_eq!(result.verdict, Verdict::Pass, "{:?}\n{}", result.reason, failed_steps(&result));
+    let judged = result.steps.iter().filter(|st| !st.name.starts_with("Fixture") && st.verdict == StepVerdict::Pass);
+    assert_eq!(judged.count(), 4, "{}", failed_steps(&result));
+
+    let result = run_against(sort, &variant("filters-eq-only").fault).await;
+    assert_eq!(result.verdict, Verdict::Skip, "{}", failed_steps(&result));
+    let reason = result.reason.as_deref().unwrap_or("");
+    assert!(reason.contains("userName sw") && reason.contains("RFC 7644 §3.4.2.2"), "{reason}");
+}
