@@ -91,8 +91,10 @@ pub struct SelectArgs {
     /// Only scenarios with at least one of these tags.
     #[arg(long, value_delimiter = ',')]
     pub tags: Vec<String>,
-    /// Only the scenarios of these suites (`okta-entitlements`), whose capability then becomes required: a target
-    /// without it fails once, citing the IdP's document, instead of skipping them.
+    /// A certification suite: `okta-entitlements` runs only the library's Okta entitlement scenarios, whose
+    /// capability then becomes required (a target without it fails once, citing Okta's document, instead of
+    /// skipping them); `entra-gallery` runs Microsoft's gallery validation instead of the library (its 25 tests
+    /// under Microsoft's names, docs/entra-gallery.md), alone and without scenario selection flags.
     #[arg(long, value_delimiter = ',', value_parser = crate::suites::parse)]
     pub suite: Vec<String>,
     /// Only these levels (must, should, may; any case).
@@ -237,10 +239,6 @@ pub struct RunArgs {
     /// original size is recorded.
     #[arg(long, default_value_t = crate::exchange::DEFAULT_REPORT_BODY_LIMIT, value_parser = clap::value_parser!(usize))]
     pub report_body_limit: usize,
-    /// Run a certification suite instead of the scenario library: `entra-gallery` is Microsoft's gallery
-    /// validation (its 25 tests under its names, docs/entra-gallery.md).
-    #[arg(long, value_enum, ignore_case = true, conflicts_with_all = ["idp", "filter", "pattern", "tags", "level", "kind", "update_snapshots"])]
-    pub suite: Option<Suite>,
     /// With `--suite entra-gallery`: the attribute mapping `Schema_Discoverability_Test` compares `/Schemas` with,
     /// the schema JSON the Entra portal downloads (default: Entra's default mapping).
     #[arg(long, value_name = "FILE")]

@@ -460,7 +460,7 @@ mod tests {
         assert_eq!(judge(u, 503, &[], &Body::Empty, true).unwrap_err().cause, Cause::ServerError);
     }
 
-    /// Issue 23 item 7: a valid ListResponse over 1 MiB passes (before: "not a SCIM ListResponse"); a large
+    /// A valid ListResponse over 1 MiB passes (before: "not a SCIM ListResponse"); a large
     /// answer whose start shows no ListResponse is said to be too large to check.
     #[tokio::test]
     async fn a_list_response_over_one_mib_is_judged_whatever_its_member_order() {

@@ -44,6 +44,10 @@ impl Suite {
     }
 }
 
+/// The name of Microsoft's gallery validation, which `--suite` also takes: not a selection of the library but its
+/// own 25 tests ([`crate::gallery`]), run instead of it.
+pub const ENTRA_GALLERY: &str = "entra-gallery";
+
 /// The suite named `name` (any case).
 pub fn find(name: &str) -> Option<&'static Suite> {
     SUITES.iter().find(|s| s.name.eq_ignore_ascii_case(name.trim()))
@@ -51,8 +55,12 @@ pub fn find(name: &str) -> Option<&'static Suite> {
 
 /// Parses a `--suite` value into its canonical name; an unknown name lists the known ones.
 pub fn parse(name: &str) -> Result<String, String> {
+    if name.trim().eq_ignore_ascii_case(ENTRA_GALLERY) {
+        return Ok(ENTRA_GALLERY.to_string());
+    }
     find(name).map(|s| s.name.to_string()).ok_or_else(|| {
-        let known: Vec<String> = SUITES.iter().map(|s| format!("{} ({})", s.name, s.about)).collect();
+        let mut known: Vec<String> = SUITES.iter().map(|s| format!("{} ({})", s.name, s.about)).collect();
+        known.push(format!("{ENTRA_GALLERY} (Microsoft's Entra app gallery validation, its 25 tests)"));
         format!("unknown suite `{name}`; known: {}", known.join("; "))
     })
 }
@@ -69,6 +77,8 @@ mod tests {
         assert!(picked.len() >= 4, "{}", picked.len());
         assert!(picked.iter().all(|s| s.id.starts_with("okta::entitlements::")));
         assert!(picked.iter().all(|s| s.requires.contains(&Feature::OktaEntitlements)));
-        assert!(parse("entra-whatever").unwrap_err().contains("okta-entitlements"));
+        let e = parse("entra-whatever").unwrap_err();
+        assert!(e.contains("okta-entitlements") && e.contains("entra-gallery"), "{e}");
+        assert_eq!(parse(" Entra-Gallery").unwrap(), ENTRA_GALLERY);
     }
 }

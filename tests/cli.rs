@@ -127,7 +127,7 @@ fn bad_scenarios_and_bad_arguments_exit_2() {
     assert_eq!(out.status.code(), Some(2), "--base-url or --reference is required");
 }
 
-/// Issue 23 item 9: every numeric option is range-checked by the one shared parser; an out-of-range value is a
+/// Every numeric option is range-checked by the one shared parser; an out-of-range value is a
 /// usage error (exit 2) naming the option, never a panic (exit 101) — `Duration` cannot hold `1e300` seconds.
 #[test]
 fn numeric_options_out_of_range_are_usage_errors_not_panics() {
@@ -158,4 +158,31 @@ fn numeric_options_out_of_range_are_usage_errors_not_panics() {
         let option = args.iter().rev().find(|a| a.starts_with("--")).unwrap().split('=').next().unwrap();
         assert!(err.contains(option) && !err.contains("panicked"), "{args:?}: {err}");
     }
+}
+
+/// `--suite` is one option for both kinds of suite: `okta-entitlements` (a selection of the library) and
+/// `entra-gallery` (Microsoft's 25 tests, run instead of it). An unknown name lists both; the gallery refuses a
+/// scenario selection flag or a second suite beside it, before any request, with one line naming the flag.
+#[test]
+fn one_suite_option_takes_both_suites_and_the_gallery_refuses_a_selection() {
+    let out = scimcheck(&["run", "--reference", "--suite", "okta-spec"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("okta-entitlements") && stderr.contains("entra-gallery"), "{stderr}");
+
+    let out = scimcheck(&["run", "--reference", "--suite", "Entra-Gallery", "--idp", "okta"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--idp selects scenarios, but --suite entra-gallery"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Create_User_Test"));
+
+    let out = scimcheck(&["run", "--reference", "--suite", "entra-gallery,okta-entitlements"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("give it alone"), "{stderr}");
+
+    let out = scimcheck(&["run", "--reference", "--suite", "okta-entitlements", "-q"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("Create_User_Test"), "{stdout}");
 }

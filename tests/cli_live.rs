@@ -169,7 +169,7 @@ async fn ctrl_c_stops_new_steps_deletes_created_resources_and_writes_partial_rep
     assert_interrupted_everywhere(&stdout, &report, &xml, &html, 2);
 }
 
-/// Issue 23 item 6: an interrupted run is its own outcome in every report, never "OK" or exit code 0 — the
+/// An interrupted run is its own outcome in every report, never "OK" or exit code 0 — the
 /// terminal's last line says INTERRUPTED, the JSON report `"interrupted": true` with the real exit code 130, the
 /// JUnit report marks each unfinished scenario as an error of type `interrupted`, the HTML report's result is
 /// not green.
@@ -183,7 +183,7 @@ fn assert_interrupted_everywhere(stdout: &str, report: &serde_json::Value, xml: 
     assert!(html.contains("INTERRUPTED") && !html.contains("badge v-pass\">OK"), "the HTML result is not green");
 }
 
-/// Issue 23 item 5: Ctrl-C during discovery (`/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`) abandons
+/// Ctrl-C during discovery (`/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`) abandons
 /// the request in flight and starts no other: the run ends at once (before, each of them ran to its
 /// `--timeout`), exit 130, with reports that say it was interrupted.
 #[tokio::test]

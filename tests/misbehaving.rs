@@ -92,7 +92,7 @@ async fn misbehaving_server_verdicts_and_reasons() {
         ))
         .mount(&server)
         .await;
-    // the token echoed as JSON object keys (issue 23 item 4), nested and in a `Bearer` form
+    // the token echoed as JSON object keys, nested and in a `Bearer` form
     Mock::given(path("/scim/v2/key-echo"))
         .respond_with(ResponseTemplate::new(200).set_body_raw(
             format!(r#"{{"id":"1","{TOKEN}":{{"Bearer {TOKEN}":[{{"{TOKEN}":1}}]}}}}"#),
@@ -170,7 +170,7 @@ async fn misbehaving_server_verdicts_and_reasons() {
     assert!(human.contains("[redacted]"), "{human}");
 }
 
-/// Issue 23 item 8: a 10 MiB body of 3.4 million empty arrays is not parsed (its structure, not its bytes, is
+/// A 10 MiB body of 3.4 million empty arrays is not parsed (its structure, not its bytes, is
 /// bounded: `json_bound::MAX_JSON_VALUES`); the step's verdict names the bound, and the run goes on.
 #[tokio::test]
 async fn a_body_of_millions_of_values_is_refused_by_the_parsing_bound() {

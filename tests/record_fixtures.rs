@@ -1,4 +1,4 @@
-//! Issue 24 item 6: discovery resources seen in traffic (`/Schemas`, `/ResourceTypes`, `/ServiceProviderConfig`,
+//! Discovery resources seen in traffic (`/Schemas`, `/ResourceTypes`, `/ServiceProviderConfig`,
 //! RFC 7644 §4) never become setup steps; only Users and Groups existing before the recording do.
 
 use scim_reference_server::{spawn, ServerConfig};

@@ -1,4 +1,4 @@
-//! The recorder facing what it should not forward or keep (issue 23, items 14–16): credentials in query strings
+//! The recorder facing what it should not forward or keep: credentials in query strings
 //! and credential-named headers never reach a written file; paths with dot segments that leave the upstream's
 //! base path are refused with 400 and never forwarded; the proxy bounds header time, idle connections and the
 //! number of connections, and answers 504 when the upstream does not answer in time.

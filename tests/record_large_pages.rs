@@ -1,4 +1,4 @@
-//! Issue 24 item 6: an Okta import page larger than the 128 KiB a judged body keeps whole
+//! An Okta import page larger than the 128 KiB a judged body keeps whole
 //! (`scimcheck::exchange::RETAIN_WHOLE`), recorded through the proxy and through a HAR import, replays green:
 //! the next page is computed from the page's outline (`totalResults`, `startIndex`, the listed ids).
 

@@ -1,4 +1,4 @@
-//! Issue 24 item 6: recorded flow files are named by what the flow does and to whom, with the real
+//! Recorded flow files are named by what the flow does and to whom, with the real
 //! userName/displayName slugged to ASCII — never with a recorded credential.
 
 use scim_reference_server::{spawn, ServerConfig};

@@ -549,7 +549,7 @@ async fn enterprise_steps_are_skipped_alone_when_the_scenario_is_not_about_the_e
     assert!(w.steps.is_empty(), "nothing was sent");
 }
 
-/// Issue 20, item 8: a server that does not clearly declare `sort.supported: true` (RFC 7643 §5) does not have
+/// A server that does not clearly declare `sort.supported: true` (RFC 7643 §5) does not have
 /// sorting judged, whatever shape its declaration takes; other features are read in the same tolerant shapes.
 #[test]
 fn sort_is_judged_only_where_the_server_clearly_declares_it() {
@@ -576,7 +576,7 @@ fn sort_is_judged_only_where_the_server_clearly_declares_it() {
     assert_eq!(caps(Some(json!({}))).supports(Feature::Patch), None);
 }
 
-/// Issue 20, item 8, over the whole library: every scenario that sorts (`sortBy`) is skipped on a server that does
+/// Every scenario that sorts (`sortBy`) is skipped on a server that does
 /// not clearly declare `sort.supported: true`, in any shape (RFC 7643 §5, RFC 7644 §3.4.2.3: sorting is OPTIONAL);
 /// and no step judges the storage order of a list it did not sort. An assertion on a position of `Resources`
 /// compares a value there only when the step sorts, pins `totalResults` to 1 (the position is the only result),

@@ -230,7 +230,7 @@ async fn a_429_storm_is_waited_out_and_nothing_is_lost() {
     assert!(!r.quarantine.would_quarantine);
 }
 
-/// Issue 23 item 10: a `Retry-After` of the largest `u64`, twice on one request, used to crash the simulator
+/// A `Retry-After` of the largest `u64`, twice on one request, used to crash the simulator
 /// ("overflow when adding duration to instant"; Okta's doubling of the previous wait overflowed too); each wait
 /// is capped at `--max-wait` (0.25 s here), the request is retried and nothing is lost, for both engines.
 #[tokio::test]
@@ -492,7 +492,7 @@ fn a_credential_that_is_no_header_value_is_refused_without_showing_it() {
     }
 }
 
-/// Issue 24 item 2: users and groups another party left on the server are not the simulator's. By default
+/// Users and groups another party left on the server are not the simulator's. By default
 /// they are counted and left out (the run is clean); `--strict-extra` reports each as extra.
 #[tokio::test]
 async fn strangers_on_the_server_are_left_out_unless_strict_extra() {
@@ -544,7 +544,7 @@ async fn strangers_on_the_server_are_left_out_unless_strict_extra() {
     }
 }
 
-/// Issue 24 item 1: a wrong port and a wrong token end `simulate` with exit 2 and one line naming the cause,
+/// A wrong port and a wrong token end `simulate` with exit 2 and one line naming the cause,
 /// before any provisioning request (as `run`'s preflight).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_port_or_token_stops_before_any_provisioning_request() {
@@ -583,7 +583,7 @@ async fn a_wrong_port_or_token_stops_before_any_provisioning_request() {
     server.verify().await;
 }
 
-/// Issue 24 item 1: `simulate` reads `idp`, `auth-style` and `timeout` from the settings file, as `run` does (the
+/// `simulate` reads `idp`, `auth-style` and `timeout` from the settings file, as `run` does (the
 /// preflight request shows which credential style was sent).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_settings_file_gives_simulate_its_auth_style() {

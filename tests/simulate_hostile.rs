@@ -1,4 +1,4 @@
-//! The simulator against servers that misbehave in ways the fault layer cannot express (issue 23, items 11–13),
+//! The simulator against servers that misbehave in ways the fault layer cannot express,
 //! and against the user: Ctrl-C ends a simulation with its summary and partial reports.
 
 use std::process::Stdio;
@@ -40,7 +40,7 @@ async fn slow_server(delay: Duration) -> (String, Arc<AtomicUsize>) {
     (format!("http://{addr}/scim/v2"), hits)
 }
 
-/// Issue 23 item 13: the first Ctrl-C stops sending, abandons the requests in flight, and the simulation still
+/// The first Ctrl-C stops sending, abandons the requests in flight, and the simulation still
 /// prints its summary and writes its JSON and HTML reports, marked interrupted, exit code 130. Before, Ctrl-C
 /// killed it with no summary and no report.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,7 +167,7 @@ async fn simulate_cli(args: Vec<String>) -> (Option<i32>, String, Value) {
     (out.status.code(), stdout, serde_json::from_str(&text).unwrap())
 }
 
-/// Issue 23 item 12: a read-back that fails (401 on every page) says "could not read back" and counts the
+/// A read-back that fails (401 on every page) says "could not read back" and counts the
 /// objects it could not verify apart; none of them is reported "Missing", and the text and the JSON agree on
 /// the number of differences (before: every user and group "Missing", and one more difference in the count
 /// than in the list).
@@ -195,7 +195,7 @@ fn start_index(target: &str) -> usize {
     target.split(['?', '&']).find_map(|kv| kv.strip_prefix("startIndex=")).and_then(|v| v.parse().ok()).unwrap_or(1)
 }
 
-/// Issue 23 item 11: Okta's import ends against a server whose paging lies — the same page forever with a
+/// Okta's import ends against a server whose paging lies — the same page forever with a
 /// `totalResults` of 10^9, fresh pages forever with 10^12, an empty page long before `totalResults` — with a
 /// verdict naming the defect and RFC 7644 §3.4.2.4. Before, the first two never ended (650,976 requests in 240 s).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

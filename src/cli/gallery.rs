@@ -65,7 +65,7 @@ pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {
         tls: settings.tls.clone(),
         rate_window: args.rate_window.unwrap_or(Duration::from_secs(10)),
     };
-    println!(
+    crate::outln!(
         "scimcheck: Microsoft's Entra gallery validation (25 tests) against {}",
         if server.is_some() {
             "the bundled reference server (SCIMAzure app)".to_string()
@@ -86,7 +86,7 @@ pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {
     for q in report.requirements.iter_mut() {
         q.detail = scrub(std::mem::take(&mut q.detail));
     }
-    print!("\n{}", output::table(report));
+    crate::out!("\n{}", output::table(report));
     let write =
         |p: &std::path::Path, text: String| std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()));
     if let Some(p) = &args.json {

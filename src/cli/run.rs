@@ -70,7 +70,9 @@ impl Settings {
     /// Errors: config file problems, no target, a `token-env` variable that is not set, a bad timeout.
     pub fn resolve(args: &RunArgs) -> Result<Settings, String> {
         let (config, config_file) = Config::load(args.config.as_deref())?;
-        let select = config.select(&args.select);
+        let mut select = config.select(&args.select);
+        // the gallery is not a selection of the library: it runs instead of it (below)
+        select.suite.retain(|s| s != crate::suites::ENTRA_GALLERY);
         let target = if args.reference {
             Target::Reference
         } else {
@@ -114,8 +116,14 @@ impl Settings {
         }
         let mut ca_certs = config.ca_cert.clone();
         ca_certs.extend(args.ca_cert.iter().cloned());
-        let suite = args.suite.or(config.suite);
-        if args.suite.is_none() && suite.is_some() {
+        let gallery_flag = args.select.suite.iter().any(|s| s == crate::suites::ENTRA_GALLERY);
+        if gallery_flag && args.select.suite.len() > 1 {
+            return Err("--suite entra-gallery runs Microsoft's 25 tests instead of the scenario library: give it \
+                        alone, and run other suites separately"
+                .into());
+        }
+        let suite = gallery_flag.then_some(crate::cli::Suite::EntraGallery).or(config.suite);
+        if suite.is_some() {
             let s = &args.select;
             let flags = [
                 ("--idp", !s.idp.is_empty()),
@@ -127,6 +135,12 @@ impl Settings {
                 ("--update-snapshots", args.update_snapshots),
             ];
             if let Some((flag, _)) = flags.iter().find(|(_, set)| *set) {
+                if gallery_flag {
+                    return Err(format!(
+                        "{flag} selects scenarios, but --suite entra-gallery runs Microsoft's own 25 tests: leave \
+                         {flag} out"
+                    ));
+                }
                 let file = config_file.as_deref().unwrap_or(Path::new(super::config::FILE_NAME));
                 return Err(format!(
                     "{flag} selects scenarios, but suite in {} runs its own tests: remove suite from the file to run \

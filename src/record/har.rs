@@ -259,7 +259,7 @@ mod tests {
         assert!(read_har("nope", None).unwrap_err().contains("invalid JSON"));
     }
 
-    /// Issue 23 item 17: a HAR over `--max-har-size` is refused before it is read whole, naming the bound.
+    /// A HAR over `--max-har-size` is refused before it is read whole, naming the bound.
     #[test]
     fn a_har_over_the_bound_is_refused_before_it_is_read() {
         let path = std::env::temp_dir().join(format!("scimcheck-har-bound-{}.har", std::process::id()));
@@ -270,7 +270,7 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
     }
 
-    /// Issue 23 item 15: a token in the query string (`access_token`, RFC 6750 §2.3; `api_key`) or in a
+    /// A token in the query string (`access_token`, RFC 6750 §2.3; `api_key`) or in a
     /// credential-named header is not written, neither where it was sent nor where the server echoed it.
     #[test]
     fn credentials_in_query_strings_are_not_written() {

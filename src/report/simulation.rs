@@ -154,7 +154,7 @@ mod tests {
         assert!(empty.iter().all(String::is_empty));
     }
 
-    /// Issue 24 item 1: the page names the verdict (never "drift or quarantine"), lists the differences up to
+    /// The page names the verdict (never "drift or quarantine"), lists the differences up to
     /// [`LISTED_DIFFERENCES`] with a count of the rest, escapes what the server sent, and says when the run is
     /// too short to chart.
     #[test]
