@@ -358,17 +358,17 @@ async fn with_oauth_the_reference_server_passes_both_authentication_tests_and_is
     assert_eq!(status("Validate_Credentials_Test"), "SKIPPED", "{json}");
     assert_eq!(json["verdict"], "succeeded", "{json}");
 
-    // a client secret the token endpoint refuses: the run's connection test stops before any SCIM test (exit 2),
-    // naming the refusal and never the secret given
+    // a client secret the token endpoint refuses: Validate_Credentials_Test FAILED (not a stop at preflight), the SCIM
+    // tests skipped for want of a token, Microsoft's verdict Failed; never the secret given
     let (id, _, token_url) = register_entra_client(&server, json!({"tokenLifetime": 3600})).await;
     let (code, stdout, stderr) = gallery_command(
         vec!["--base-url".into(), base_url, "--oauth-token-url".into(), token_url, "--oauth-client-id".into(), id],
         vec![("SCIMCHECK_OAUTH_CLIENT_SECRET".into(), "not-the-secret".into())],
     )
     .await;
-    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
-    assert!(stderr.contains("preflight") && stderr.contains("invalid_client"), "{stderr}");
-    assert!(!stdout.contains("Create_User_Test") && !format!("{stdout}{stderr}").contains("not-the-secret"));
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("invalid_client") && stdout.contains("Validate_Credentials_Test"), "{stdout}");
+    assert!(!format!("{stdout}{stderr}").contains("not-the-secret"));
     std::fs::remove_dir_all(&dir).unwrap();
     server.shutdown().await;
 }
@@ -506,5 +506,106 @@ async fn the_suite_sends_entras_patch_dialects_as_docs_entra_md_describes() {
     assert!(pod_adds.contains(&5), "{pod_adds:?}");
     let all_adds = default.iter().chain(&flagged).flat_map(ops).filter(|o| o["path"] == "members");
     assert!(all_adds.map(|o| o["value"].as_array().map_or(1, Vec::len)).all(|n| n <= 5), "a membership change over 5");
+    server.shutdown().await;
+}
+
+/// Runs the suite in-process against `base_url` with an OAuth client (`id`, `secret`) of `token_url`, its evidence
+/// gathered as `run --suite entra-gallery` gathers it; asserts that no client secret (`secret`, `scs_…`) or access
+/// token (`sat_…`) is in the readiness table or the JSON, JUnit and HTML reports, and returns the report.
+async fn oauth_gallery_run(base_url: &str, token_url: &str, id: &str, secret: &str) -> GalleryReport {
+    use scimcheck::oauth::{ClientAuth, OAuthConfig, TokenSource};
+    let config = OAuthConfig {
+        token_url: token_url.into(),
+        client_id: id.into(),
+        auth: ClientAuth::Secret(secret.into()),
+        scope: None,
+    };
+    let source = std::sync::Arc::new(TokenSource::new(config, reqwest::Client::new(), Duration::from_secs(10)));
+    let auth = gallery::auth::evidence(&source, &reqwest::Client::new(), base_url, Duration::from_secs(10)).await;
+    let o = gallery::Options {
+        base_url: base_url.into(),
+        credential: scimcheck::credential::Credential::OAuth(source),
+        mapping: AttributeMapping::entra_default(),
+        auth,
+        timeout: Duration::from_secs(30),
+        tls: Default::default(),
+        rate_window: Duration::from_secs(1),
+    };
+    let r = gallery::run(&o).await.unwrap();
+    let all = format!("{}{}{}{}", output::table(&r), output::json(&r), output::junit(&r), output::html(&r));
+    assert!(!all.contains(secret), "the client secret was written: {all}");
+    assert!(!all.contains("sat_") && !all.contains("scs_"), "a token or secret was written: {all}");
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_living_30_minutes_fail_validate_credentials_and_the_verdict() {
+    let server = scim_reference_server::spawn(Default::default()).await.unwrap();
+    let (base_url, _) = endpoint_for(&server, Idp::Azure);
+    let (id, secret, token_url) = register_entra_client(&server, json!({"tokenLifetime": 1800})).await;
+    let r = oauth_gallery_run(&base_url, &token_url, &id, &secret.unwrap()).await;
+    assert_eq!(status(&r, "Validate_Credentials_Test"), Status::Failed);
+    let d = detail(&r, "Validate_Credentials_Test");
+    assert!(d.contains("Validate_Credentials_Test") && d.contains("30 minutes") && d.contains("60 to 360"), "{d}");
+    // the SCIM tests ran with the token all the same
+    assert_eq!(status(&r, "Create_User_Test"), Status::Passed, "{}", detail(&r, "Create_User_Test"));
+    assert_eq!(r.verdict, Verdict::Failed);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_endpoint_answering_400_fails_validate_credentials_and_skips_the_scim_tests_with_the_reason() {
+    use wiremock::matchers::{method, path};
+    let server = scim_reference_server::spawn(Default::default()).await.unwrap();
+    let (base_url, _) = endpoint_for(&server, Idp::Azure);
+    let idp = wiremock::MockServer::start().await;
+    wiremock::Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(wiremock::ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_request"})))
+        .mount(&idp)
+        .await;
+    let secret = "scs_gallery-secret-never-printed";
+    let r = oauth_gallery_run(&base_url, &format!("{}/token", idp.uri()), "client", secret).await;
+    assert_eq!(status(&r, "Validate_Credentials_Test"), Status::Failed);
+    let d = detail(&r, "Validate_Credentials_Test");
+    assert!(d.contains("Validate_Credentials_Test") && d.contains("400") && d.contains("invalid_request"), "{d}");
+    for name in ["Create_User_Test", "SCIM_User_Create_Test", "Schema_Discoverability_Test"] {
+        assert_eq!(status(&r, name), Status::Skipped, "{name}");
+        assert!(detail(&r, name).contains("the token endpoint failed"), "{}", detail(&r, name));
+    }
+    assert_eq!(status(&r, "Federated_Identity_Test"), Status::Skipped);
+    assert_eq!(r.verdict, Verdict::Failed);
+    server.shutdown().await;
+}
+
+/// Answers a refused `GET /Users` (an expired token's 401) with an empty list: a server that ignores token expiry.
+fn accept_expired(seen: &Seen, status: &mut StatusCode, body: &mut Option<Value>) {
+    if seen.is(Method::GET, "/Users") && *status == StatusCode::UNAUTHORIZED {
+        *status = StatusCode::OK;
+        *body = Some(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []
+        }));
+    }
+}
+
+static IGNORES_EXPIRY: Fault = Fault {
+    name: "ignores-expiry",
+    description: "GET /Users with an expired token answers 200",
+    before: pass,
+    after: accept_expired,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_ignoring_token_expiry_fails_validate_credentials() {
+    let server = spawn_faulty(&IGNORES_EXPIRY).await;
+    let (base_url, _) = endpoint_for(&server, Idp::Azure);
+    // tokens of 2 s: short enough for the suite to wait for one to expire
+    let (id, secret, token_url) = register_entra_client(&server, json!({"tokenLifetime": 2})).await;
+    let r = oauth_gallery_run(&base_url, &token_url, &id, &secret.unwrap()).await;
+    assert_eq!(status(&r, "Validate_Credentials_Test"), Status::Failed);
+    let d = detail(&r, "Validate_Credentials_Test");
+    assert!(d.contains("ignores the token's expiry") && d.contains("RFC 6750 §3.1"), "{d}");
+    assert_eq!(r.verdict, Verdict::Failed);
     server.shutdown().await;
 }
