@@ -9,9 +9,15 @@
 use crate::runner::{StepResult, StepVerdict};
 
 /// The cause of a failed fixture step `r` (1-based `number`): its first failed check, as the scenario's reason.
-/// `None` when the step did not fail.
+/// `None` when the step did not fail, or when it failed only on response headers (a `Content-Type` of
+/// `application/json`, say): the fixture did what the rule needs — its status and body were right — so the rule's
+/// steps still run and are judged, and the header's failure is reported on the fixture step under its own cause.
+/// Otherwise one header defect of the server would leave every rule with a fixture unjudged.
 pub fn cause(number: usize, r: &StepResult) -> Option<String> {
     if r.verdict != StepVerdict::Fail {
+        return None;
+    }
+    if !r.failures.is_empty() && r.failures.iter().all(|f| f.check.starts_with("header ")) {
         return None;
     }
     let what = match r.failures.first() {
@@ -47,5 +53,22 @@ mod tests {
         );
         assert_eq!(cause(2, &step(StepVerdict::Pass)), None);
         assert!(not_run_reason(2).contains("step 2"));
+    }
+
+    #[test]
+    fn a_fixture_that_failed_only_on_a_header_does_not_stop_the_rule() {
+        let header_only = StepResult {
+            failures: vec![Failure::new("header content-type", "application/scim+json", "application/json")],
+            ..StepResult::new("Fixture: create user alice", Level::Must, Kind::Rfc, StepVerdict::Fail)
+        };
+        assert_eq!(cause(1, &header_only), None);
+        let with_body = StepResult {
+            failures: vec![
+                Failure::new("header content-type", "application/scim+json", "application/json"),
+                Failure::new("/userName equals", "alice", "absent"),
+            ],
+            ..header_only.clone()
+        };
+        assert!(cause(1, &with_body).unwrap().contains("header content-type"));
     }
 }
