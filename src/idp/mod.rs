@@ -233,23 +233,9 @@ impl UserAttr {
         UserAttr::Entitlements,
     ];
 
-    /// Every mapped attribute.
-    pub const ALL: [UserAttr; 14] = [
-        UserAttr::UserName,
-        UserAttr::DisplayName,
-        UserAttr::GivenName,
-        UserAttr::FamilyName,
-        UserAttr::Email,
-        UserAttr::Title,
-        UserAttr::Department,
-        UserAttr::EmployeeNumber,
-        UserAttr::Phone,
-        UserAttr::Street,
-        UserAttr::Locality,
-        UserAttr::PostalCode,
-        UserAttr::Country,
-        UserAttr::Active,
-    ];
+    /// Every mapped attribute: [`UserAttr::WITH_GRANTS`] without `roles` and `entitlements`, which are mapped only
+    /// for users with grants.
+    pub const ALL: &[UserAttr] = UserAttr::WITH_GRANTS.split_at(14).0;
 
     /// The SCIM attribute path (RFC 7644 §3.10 notation, value filters for typed multi-valued attributes).
     pub fn path(self) -> &'static str {

@@ -166,8 +166,10 @@ fn every_builder_is_recognised_as_its_own_dialect_only() {
 fn roles_and_entitlements_are_sent_as_okta_shows_them_and_compared_by_their_values() {
     let mut u = user();
     assert_eq!(UserAttr::of(&u), UserAttr::ALL.to_vec(), "no grants: neither attribute is mapped");
+    assert!(!UserAttr::ALL.iter().any(|a| matches!(a, UserAttr::Roles | UserAttr::Entitlements)));
     u.grants =
         Some(Grants { roles: vec!["r1".into(), "r2".into()], entitlements: vec![("e1".into(), "License".into())] });
+    assert_eq!(UserAttr::of(&u), UserAttr::WITH_GRANTS.to_vec(), "grants: both are mapped, after the others");
     let create = Dialect::Okta(OktaAppKind::Oin).user_create(&u);
     let body = create.body.clone().unwrap();
     assert_eq!(body["roles"], json!([{"value": "r1"}, {"value": "r2"}]));
