@@ -1,43 +1,19 @@
 //! Discovery resources seen in traffic (`/Schemas`, `/ResourceTypes`, `/ServiceProviderConfig`,
 //! RFC 7644 §4) never become setup steps; only Users and Groups existing before the recording do.
 
+mod support;
+
 use scim_reference_server::{spawn, ServerConfig};
 use scimcheck::record::proxy::IdpChoice;
-use scimcheck::record::{convert, CapturedBody, ConvertOptions, Flow};
+use scimcheck::record::{convert, ConvertOptions, Flow};
 use scimcheck::runner::{RunOptions, Runner, Target, Verdict};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "fixture-T0KEN-3a9c";
 
-/// Sends one request to the upstream and keeps it as a flow, as the proxy would.
+/// One request to the upstream, kept as a flow ([`support::recorded::okta_exchange`]).
 async fn exchange(base: &str, method: &str, path: &str, body: Option<Value>) -> Flow {
-    let client = reqwest::Client::new();
-    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = client
-        .request(m, format!("{base}{path}"))
-        .bearer_auth(TOKEN)
-        .header("User-Agent", "Okta SCIM Client 1.0.0")
-        .header("Content-Type", "application/scim+json");
-    if let Some(b) = &body {
-        req = req.body(b.to_string());
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    Flow {
-        started: chrono::Utc::now(),
-        elapsed_ms: 2.0,
-        method: method.into(),
-        path: path.into(),
-        query: String::new(),
-        request_headers: vec![("user-agent".into(), "Okta SCIM Client 1.0.0".into())],
-        credential: Some(scimcheck::record::CredentialStyle::Bearer),
-        request_body: body.map_or(CapturedBody::Empty, |b| CapturedBody::Text(b.to_string())),
-        status,
-        response_headers: vec![("content-type".into(), "application/scim+json".into())],
-        response_body: CapturedBody::from_bytes(text.as_bytes()),
-        error: None,
-    }
+    support::recorded::okta_exchange(base, TOKEN, method, path, body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,40 +1,19 @@
 //! Recorded flow files are named by what the flow does and to whom, with the real
 //! userName/displayName slugged to ASCII — never with a recorded credential.
 
+mod support;
+
 use scim_reference_server::{spawn, ServerConfig};
 use scimcheck::record::convert::write_all;
 use scimcheck::record::proxy::IdpChoice;
-use scimcheck::record::{CapturedBody, ConvertOptions, CredentialStyle, Flow};
+use scimcheck::record::{ConvertOptions, Flow};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "names-T0KEN-9d8e7f";
 
+/// One request to the upstream, kept as a flow ([`support::recorded::okta_exchange`]).
 async fn exchange(base: &str, method: &str, path: &str, body: Option<Value>) -> Flow {
-    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = reqwest::Client::new()
-        .request(m, format!("{base}{path}"))
-        .bearer_auth(TOKEN)
-        .header("Content-Type", "application/scim+json");
-    if let Some(b) = &body {
-        req = req.body(b.to_string());
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    Flow {
-        started: chrono::Utc::now(),
-        elapsed_ms: 2.0,
-        method: method.into(),
-        path: path.split('?').next().unwrap_or(path).into(),
-        query: path.split_once('?').map_or(String::new(), |(_, q)| q.to_string()),
-        request_headers: vec![("user-agent".into(), "Okta SCIM Client 1.0.0".into())],
-        credential: Some(CredentialStyle::Bearer),
-        request_body: body.map_or(CapturedBody::Empty, |b| CapturedBody::Text(b.to_string())),
-        status,
-        response_headers: vec![],
-        response_body: CapturedBody::from_bytes(text.as_bytes()),
-        error: None,
-    }
+    support::recorded::okta_exchange(base, TOKEN, method, path, body).await
 }
 
 /// Creates `user_name` and deactivates it (Okta's PATCH), then pushes a group: the flows of a recording.

@@ -10,3 +10,4 @@ pub mod faults_entitlements;
 pub mod faults_modify;
 pub mod faults_okta;
 pub mod faults_rfc;
+pub mod recorded;
