@@ -273,15 +273,7 @@ fn suite_in_scimcheck_toml_runs_the_gallery_suite_and_refuses_a_scenario_selecti
 /// client id, its secret (when one was issued) and the token endpoint.
 async fn register_entra_client(server: &RunningServer, body: Value) -> (String, Option<String>, String) {
     let tenant = server.endpoints.iter().find(|e| e.base_url == server.base_url).unwrap().tenant.clone();
-    let res = reqwest::Client::new()
-        .post(format!("{}/tenants/{tenant}/apps/SCIMAzure/oauth-clients", server.admin_url))
-        .bearer_auth(&server.admin_key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let v: Value = res.json().await.unwrap();
+    let v = support::apps::register_oauth_client(server, &tenant, "SCIMAzure", body).await;
     let s = |k: &str| v[k].as_str().map(str::to_string);
     (s("clientId").unwrap(), s("clientSecret"), s("tokenEndpoint").unwrap())
 }

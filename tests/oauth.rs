@@ -5,6 +5,8 @@
 
 mod binary;
 
+mod support;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,15 +43,7 @@ async fn counted_server() -> (RunningServer, Arc<AtomicUsize>) {
 
 /// Registers an OAuth client of the SCIMOkta app; returns its answer (client id, secret, token endpoint).
 async fn register(server: &RunningServer, body: Value) -> Value {
-    let res = reqwest::Client::new()
-        .post(format!("{}/tenants/acme/apps/SCIMOkta/oauth-clients", server.admin_url))
-        .bearer_auth(&server.admin_key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    res.json().await.unwrap()
+    support::apps::register_oauth_client(server, "acme", "SCIMOkta", body).await
 }
 
 fn field(v: &Value, k: &str) -> String {

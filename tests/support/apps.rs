@@ -32,3 +32,23 @@ async fn run_one(server: &RunningServer, idp: Idp, scenarios: &[Scenario], optio
     let target = Target::Remote { base_url, credential: Credential::Token(token) };
     Runner::new(target, options).expect("HTTP client").run(scenarios).await
 }
+
+/// Registers an OAuth client of `app` (`SCIMOkta`, `SCIMAzure`) in `tenant` through the admin API (`body`:
+/// `tokenLifetime`, `publicKey`, …) and returns the server's 201 answer: `clientId`, `clientSecret` when one was
+/// issued, `tokenEndpoint`. Panics on any other status (a test fixture).
+pub async fn register_oauth_client(
+    server: &RunningServer,
+    tenant: &str,
+    app: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let res = reqwest::Client::new()
+        .post(format!("{}/tenants/{tenant}/apps/{app}/oauth-clients", server.admin_url))
+        .bearer_auth(&server.admin_key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
