@@ -179,7 +179,7 @@ pub fn html(r: &GalleryReport) -> String {
             esc(&t.detail),
             t.entra
                 .as_ref()
-                .map(|e| format!("<a href=\"{}\">{}</a>", esc(e.source), esc(&e.line())))
+                .map(|e| format!("<a href=\"{}\">{}</a>", esc(&e.source), esc(&e.line())))
                 .unwrap_or_default()
         );
     }

@@ -117,17 +117,14 @@ pub fn read(text: &str) -> Result<GalleryReport, String> {
     })
 }
 
-/// The Entra view as written. [`Explanation`] holds `'static` text (the mapping's constants); a saved report's
-/// text lives as long as the `scimcheck report` process, which renders this one file and exits, so it is leaked
-/// rather than copied into a second type.
+/// The Entra view as written, its text owned by the report (the mapping's own explanations borrow constants).
 fn explanation(e: SavedExplanation) -> Explanation {
-    let keep = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     Explanation {
         idp: if e.idp == "okta" { "okta" } else { "entra" },
-        code: keep(e.code),
-        customer_sees: keep(e.customer_sees),
+        code: e.code.into(),
+        customer_sees: e.customer_sees.into(),
         action: e.action,
         retried: e.retried,
-        source: keep(e.source),
+        source: e.source.into(),
     }
 }

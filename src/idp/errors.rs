@@ -10,6 +10,8 @@
 //! - Entra retries, escrows and 429: docs/engines.md §A, docs/entra.md §5
 //! - Okta: docs/okta.md and https://developer.okta.com/docs/api/openapi/okta-scim/guides/scim-20
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::scenario::{Idp, Method};
@@ -84,15 +86,15 @@ pub struct Explanation {
     /// `entra` or `okta`.
     pub idp: &'static str,
     /// Entra: the provisioning-log error code; Okta: the kind of message the admin sees.
-    pub code: &'static str,
+    pub code: Cow<'static, str>,
     /// What the customer (Entra) or admin (Okta) sees.
-    pub customer_sees: &'static str,
+    pub customer_sees: Cow<'static, str>,
     /// What the engine does next.
     pub action: EngineAction,
     /// Whether the IdP retries this request by itself.
     pub retried: bool,
     /// The primary source.
-    pub source: &'static str,
+    pub source: Cow<'static, str>,
 }
 
 /// Microsoft's provisioning-log error code page.
@@ -232,7 +234,14 @@ fn entra(f: Failure) -> Explanation {
             ENTRA_CODES,
         ),
     };
-    Explanation { idp: "entra", code: entra_code(f).unwrap_or("none"), customer_sees: sees, action, retried, source }
+    Explanation {
+        idp: "entra",
+        code: entra_code(f).unwrap_or("none").into(),
+        customer_sees: sees.into(),
+        action,
+        retried,
+        source: source.into(),
+    }
 }
 
 fn okta(f: Failure) -> Explanation {
@@ -292,7 +301,14 @@ fn okta(f: Failure) -> Explanation {
             false,
         ),
     };
-    Explanation { idp: "okta", code, customer_sees: sees, action, retried, source: OKTA_SCIM }
+    Explanation {
+        idp: "okta",
+        code: code.into(),
+        customer_sees: sees.into(),
+        action,
+        retried,
+        source: OKTA_SCIM.into(),
+    }
 }
 
 impl Explanation {

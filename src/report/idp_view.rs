@@ -33,13 +33,13 @@ impl From<Explanation> for IdpView {
         let action =
             serde_json::to_value(e.action).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         IdpView {
+            line: e.line(),
             idp: e.idp.into(),
-            code: e.code.into(),
-            customer_sees: e.customer_sees.into(),
+            code: e.code.into_owned(),
+            customer_sees: e.customer_sees.into_owned(),
             action,
             retried: e.retried,
-            source: e.source.into(),
-            line: e.line(),
+            source: e.source.into_owned(),
         }
     }
 }
