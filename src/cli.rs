@@ -70,7 +70,7 @@ pub struct ReportArgs {
 }
 
 /// Which scenarios to use.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct SelectArgs {
     /// Scenario folder to add (repeatable): its scenarios join the built-in library, replacing library
     /// scenarios with the same id. A `scenarios/` folder in the working directory is used only when named here.

@@ -39,8 +39,8 @@ use crate::scenario::AuthMode;
 #[derive(Clone, Default)]
 pub struct Redactor {
     secrets: Vec<String>,
-    /// Secrets learnt while the run goes on (OAuth access tokens fetched mid-run), shared with their source.
-    live: Option<LiveSecrets>,
+    /// Secrets learnt while the run goes on (OAuth access tokens fetched mid-run), shared with their sources.
+    live: Vec<LiveSecrets>,
 }
 
 /// A list of secrets that grows while a run goes on (the access tokens a [`crate::oauth::TokenSource`] fetched),
@@ -71,25 +71,35 @@ impl Redactor {
         secrets.extend(escaped);
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
         secrets.dedup();
-        Redactor { secrets, live: None }
+        Redactor { secrets, live: Vec::new() }
     }
 
     /// A redactor for `secrets` and, at every use, whatever `live` holds by then.
     pub fn with_live(secrets: impl IntoIterator<Item = String>, live: LiveSecrets) -> Redactor {
-        Redactor { live: Some(live), ..Redactor::new(secrets) }
+        Redactor { live: vec![live], ..Redactor::new(secrets) }
+    }
+
+    /// A redactor hiding what `self` and `other` hide (two credentials of one run, such as the two OAuth clients
+    /// of the gallery suite's authentication tests).
+    pub fn and(self, other: &Redactor) -> Redactor {
+        let mut live = self.live;
+        live.extend(other.live.iter().cloned());
+        let mut secrets = self.secrets;
+        secrets.extend(other.secrets.iter().cloned());
+        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        secrets.dedup();
+        Redactor { secrets, live }
     }
 
     /// Whether there is nothing to redact.
     pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty() && self.live.as_ref().is_none_or(|l| l.read().map_or(true, |l| l.is_empty()))
+        self.secrets.is_empty() && self.live.iter().all(|l| l.read().map_or(true, |l| l.is_empty()))
     }
 
     /// The fixed secrets and the live ones, longest first.
     fn all(&self) -> std::borrow::Cow<'_, [String]> {
-        let live = match &self.live {
-            Some(l) => l.read().map(|l| l.clone()).unwrap_or_default(),
-            None => Vec::new(),
-        };
+        let live: Vec<String> =
+            self.live.iter().flat_map(|l| l.read().map(|l| l.clone()).unwrap_or_default()).collect();
         if live.is_empty() {
             return std::borrow::Cow::Borrowed(&self.secrets);
         }

@@ -333,3 +333,35 @@ async fn the_config_file_selects_kinds_and_the_flag_wins() {
     assert!(stdout.contains("okta::spec::spec_suite"), "{stdout}");
     assert!(!stdout.contains("okta::portal::repost_deleted_user  "), "--kind wins over the file: {stdout}");
 }
+
+/// `suite` in the file takes every value `--suite` takes, through the same parser, in any case: `okta-entitlements`
+/// selects the library's entitlement scenarios as `--suite okta-entitlements` does, `entra-gallery` runs Microsoft's
+/// 25 tests instead of the library, and `--suite` on the command line wins over the file.
+#[tokio::test]
+async fn suite_in_the_file_takes_every_suite_of_the_suite_flag() {
+    let dir = TempDir::new();
+    std::fs::write(dir.join("scimcheck.toml"), "suite = \"Okta-Entitlements\"\n").unwrap();
+    let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &["run", "--reference"])).await;
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("okta::entitlements::"), "{stdout}");
+    assert!(!stdout.contains("okta::spec::spec_suite") && !stdout.contains("Create_User_Test"), "{stdout}");
+
+    // the flag wins over the file: the gallery runs, not the entitlement selection
+    let (code, stdout, stderr) =
+        output(scimcheck_in(&dir.0, &["run", "--reference", "--suite", "entra-gallery", "--rate-window", "1s"])).await;
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("Create_User_Test") && !stdout.contains("okta::entitlements::"), "{stdout}");
+
+    std::fs::write(dir.join("scimcheck.toml"), "suite = \"ENTRA-gallery\"\n").unwrap();
+    let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &["run", "--reference", "--rate-window", "1s"])).await;
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("Create_User_Test") && stdout.contains("NOT READY: OAuth required"), "{stdout}");
+
+    // an unknown suite names the file's line and every suite --suite knows, before any request
+    std::fs::write(dir.join("scimcheck.toml"), "suite = \"okta-spec\"\n").unwrap();
+    let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &["run", "--reference"])).await;
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("scimcheck.toml:1:") && stderr.contains("unknown suite `okta-spec`"), "{stderr}");
+    assert!(stderr.contains("okta-entitlements") && stderr.contains("entra-gallery"), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+}

@@ -513,7 +513,8 @@ async fn oauth_gallery_run(base_url: &str, token_url: &str, id: &str, secret: &s
         scope: None,
     };
     let source = std::sync::Arc::new(TokenSource::new(config, reqwest::Client::new(), Duration::from_secs(10)));
-    let auth = gallery::auth::evidence(&source, &reqwest::Client::new(), base_url, Duration::from_secs(10)).await;
+    let sources = scimcheck::oauth::config::OAuthSources { secret: Some(source.clone()), assertion: None };
+    let auth = gallery::auth::evidence(&sources, &reqwest::Client::new(), base_url, Duration::from_secs(10)).await;
     let o = gallery::Options {
         base_url: base_url.into(),
         credential: scimcheck::credential::Credential::OAuth(source),
@@ -599,5 +600,98 @@ async fn a_server_ignoring_token_expiry_fails_validate_credentials() {
     let d = detail(&r, "Validate_Credentials_Test");
     assert!(d.contains("ignores the token's expiry") && d.contains("RFC 6750 §3.1"), "{d}");
     assert_eq!(r.verdict, Verdict::Failed);
+    server.shutdown().await;
+}
+
+/// One run takes both of Microsoft's authentication flows, as the validation template takes both parameter sets
+/// (`scimClientId`/`scimClientSecret` and `federatedClientId`): a client with a secret and a client with a key,
+/// each checked by its test; the SCIM tests go with the client-credentials token. Against the reference server
+/// every test passes and the verdict is Microsoft's Succeeded, with no secret, key or access token written. When
+/// the secret is refused, Validate_Credentials_Test fails and the SCIM tests go with the assertion's tokens: one
+/// passing authentication test is enough for Succeeded (Microsoft's OR logic).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_run_with_a_secret_and_a_key_passes_both_authentication_tests_and_writes_no_secret() {
+    let server = scim_reference_server::spawn(Default::default()).await.unwrap();
+    let (base_url, _) = endpoint_for(&server, Idp::Azure);
+    let (secret_id, secret, token_url) = register_entra_client(&server, json!({"tokenLifetime": 3600})).await;
+    let secret = secret.expect("a client secret");
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let (key_id, _, key_token_url) =
+        register_entra_client(&server, json!({"tokenLifetime": 3600, "publicKey": key.public_key_pem()})).await;
+    assert_eq!(key_token_url, token_url, "one token endpoint per tenant");
+    let dir = std::env::temp_dir().join(format!("scimcheck-gallery-two-flows-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("key.pem");
+    let pem = key.serialize_pem();
+    std::fs::write(&key_file, &pem).unwrap();
+    let key_line = pem.lines().nth(1).expect("the key's first base64 line").to_string();
+    let p = |f: &str| dir.join(f).display().to_string();
+    let args = |tag: &str| -> Vec<String> {
+        vec![
+            "--base-url".into(),
+            base_url.clone(),
+            "--oauth-token-url".into(),
+            token_url.clone(),
+            "--oauth-client-id".into(),
+            secret_id.clone(),
+            "--oauth-private-key".into(),
+            key_file.display().to_string(),
+            "--oauth-federated-client-id".into(),
+            key_id.clone(),
+            "--json".into(),
+            p(&format!("{tag}.json")),
+            "--junit".into(),
+            p(&format!("{tag}.xml")),
+            "--html".into(),
+            p(&format!("{tag}.html")),
+        ]
+    };
+    let read = |tag: &str| {
+        ["json", "xml", "html"].map(|ext| std::fs::read_to_string(dir.join(format!("{tag}.{ext}"))).unwrap()).join("")
+    };
+    let json_of = |tag: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{tag}.json"))).unwrap()).unwrap()
+    };
+    let status = |v: &Value, name: &str| -> String {
+        v["tests"].as_array().unwrap().iter().find(|t| t["name"] == name).unwrap()["status"].as_str().unwrap().into()
+    };
+    let no_secret = |all: &str| {
+        assert!(!all.contains(&secret), "the client secret was written");
+        assert!(!all.contains(&key_line), "the private key was written");
+        assert!(!all.contains("sat_") && !all.contains("scs_"), "an access token or secret was written: {all}");
+    };
+
+    let (code, stdout, stderr) =
+        gallery_command(args("both"), vec![("SCIMCHECK_OAUTH_CLIENT_SECRET".into(), secret.clone())]).await;
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("25 passed, 0 failed, 0 warning(s), 0 skipped"), "{stdout}");
+    assert!(stdout.contains("READY: Microsoft's validation would succeed"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "SCIM requests sent with the client credentials (client secret) token of client {secret_id}"
+        )),
+        "{stdout}"
+    );
+    let v = json_of("both");
+    assert_eq!(v["verdict"], "succeeded");
+    for name in ["Validate_Credentials_Test", "Federated_Identity_Test"] {
+        assert_eq!(status(&v, name), "PASSED", "{name}: {v}");
+    }
+    assert!(v["tests"].as_array().unwrap().iter().all(|t| t["status"] == "PASSED"), "{v}");
+    no_secret(&format!("{stdout}{stderr}{}", read("both")));
+
+    // the secret refused: its test fails with the endpoint's answer, the assertion's tokens carry the SCIM tests
+    let (code, stdout, stderr) =
+        gallery_command(args("refused"), vec![("SCIMCHECK_OAUTH_CLIENT_SECRET".into(), "scs_not-the-secret".into())])
+            .await;
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let v = json_of("refused");
+    assert_eq!(status(&v, "Validate_Credentials_Test"), "FAILED", "{v}");
+    assert_eq!(status(&v, "Federated_Identity_Test"), "PASSED", "{v}");
+    assert_eq!(v["verdict"], "succeeded", "{v}");
+    assert!(stdout.contains(&format!("SCIM requests sent with the JWT-bearer assertion token of client {key_id}")));
+    assert!(stdout.contains("invalid_client"), "{stdout}");
+    no_secret(&format!("{stdout}{stderr}{}", read("refused")));
+    std::fs::remove_dir_all(&dir).unwrap();
     server.shutdown().await;
 }

@@ -485,3 +485,63 @@ async fn the_reference_server_passes_the_gallery_credential_checks_with_both_cli
     assert_eq!(v.check("token-lifetime").unwrap().verdict, Verdict::Fail, "1 s is below Microsoft's 60 minutes");
     server.shutdown().await;
 }
+
+/// A fixed credential beside the OAuth options is refused, never silently dropped: `--token`, `SCIMCHECK_TOKEN`,
+/// `--auth-header` or `token-env` with `--oauth-token-url` is exit 2 with one line naming both, for `run` and
+/// `simulate`, before any request. A client secret beside a private key is two clients, which only the gallery
+/// suite uses (one authentication test each): `run` and `simulate` refuse them together the same way.
+#[tokio::test]
+async fn a_fixed_token_or_a_second_client_beside_oauth_is_refused_naming_both_before_any_request() {
+    let server = MockServer::start().await;
+    scripted_token_endpoint(&server, 200, json!({"access_token": "at-1", "token_type": "Bearer", "expires_in": 3600}))
+        .await;
+    Mock::given(path("/scim/Users")).respond_with(scim_ok()).mount(&server).await;
+    let dir = TempDir::new();
+    let (base, token_url) = (format!("{}/scim", server.uri()), format!("{}/token", server.uri()));
+    let key = format!("{}/tests/fixtures/oauth/test-only-rsa-key.pem", env!("CARGO_MANIFEST_DIR"));
+    let oauth = ["--base-url", &base, "--oauth-token-url", &token_url, "--oauth-client-id", "scimcheck"];
+    // (arguments before the OAuth ones, environment, what the one error line names)
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (vec!["run", "--token", "fixed-token-1"], vec![], "--token and --oauth-token-url"),
+        (vec!["run"], vec![("SCIMCHECK_TOKEN", "fixed-token-1")], "SCIMCHECK_TOKEN and --oauth-token-url"),
+        (
+            vec!["run", "--auth-header", "SSWS abc"],
+            vec![],
+            "--auth-header (or SCIMCHECK_AUTH_HEADER) and --oauth-token-url",
+        ),
+        (vec!["run", "--token-env", "ACME_T"], vec![("ACME_T", "fixed-token-1")], "--token-env and --oauth-token-url"),
+        (
+            vec!["simulate", "--idp", "entra", "--users", "1", "--token", "fixed-token-1"],
+            vec![],
+            "--token (or SCIMCHECK_TOKEN",
+        ),
+        (vec!["simulate", "--idp", "entra", "--users", "1", "--auth-header", "SSWS abc"], vec![], "--auth-header"),
+        (vec!["run", "--oauth-private-key", &key], vec![], "only --suite entra-gallery uses both"),
+        (
+            vec!["simulate", "--idp", "entra", "--users", "1", "--oauth-private-key", &key],
+            vec![],
+            "only --suite entra-gallery uses both",
+        ),
+    ];
+    for (args, env, named) in cases {
+        let mut cmd = scimcheck_in(&dir.0, &[args.clone(), oauth.to_vec()].concat());
+        cmd.env("SCIMCHECK_OAUTH_CLIENT_SECRET", "cs-secret-value-0123456");
+        cmd.envs(env);
+        let (code, stdout, stderr) = output(cmd).await;
+        assert_eq!(code, Some(2), "{args:?}: {stdout}\n{stderr}");
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "{args:?}: {stderr}");
+        assert!(errors[0].contains(named), "{args:?}: {stderr}");
+        assert!(!format!("{stdout}{stderr}").contains("cs-secret-value-0123456"), "{args:?}: the secret was printed");
+        assert!(!format!("{stdout}{stderr}").contains("fixed-token-1"), "{args:?}: the token was printed");
+        assert!(server.received_requests().await.unwrap().is_empty(), "{args:?}: a request was sent");
+    }
+    // the same secret alone runs (the refusals above are the combinations, not the options)
+    let mut cmd =
+        scimcheck_in(&dir.0, &[&["run", "--idp", "okta", "--filter", "test_api_credentials"][..], &oauth].concat());
+    cmd.env("SCIMCHECK_OAUTH_CLIENT_SECRET", "cs-secret-value-0123456");
+    let (code, stdout, stderr) = output(cmd).await;
+    assert_ne!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(server.received_requests().await.unwrap().iter().any(|r| r.url.path() == "/token"));
+}

@@ -20,13 +20,15 @@
 //! library = true                      # false: only the folders above
 //! ca-cert = ["certs/acme-ca.pem"]
 //! okta-pauses = false                 # true: wait between the steps of Okta's suites as they do
-//! suite = "entra-gallery"             # run Microsoft's gallery validation instead of the library (`--suite`)
-//! attribute-mapping = "mapping.json"  # with suite: the portal's schema download (`--attribute-mapping`)
+//! suite = "entra-gallery"             # any value of `--suite`: entra-gallery (Microsoft's gallery validation,
+//!                                     # instead of the library) or okta-entitlements (a selection of it)
+//! attribute-mapping = "mapping.json"  # with entra-gallery: the portal's schema download (`--attribute-mapping`)
 //! oauth-token-url = "https://login.acme.test/oauth2/token"   # OAuth client credentials instead of a token
 //! oauth-client-id = "scimcheck"
-//! oauth-client-secret-env = "ACME_CLIENT_SECRET"  # or SCIMCHECK_OAUTH_CLIENT_SECRET, or oauth-private-key
+//! oauth-client-secret-env = "ACME_CLIENT_SECRET"  # or SCIMCHECK_OAUTH_CLIENT_SECRET; or oauth-private-key, or both
 //! oauth-private-key = "keys/scimcheck.pem"        # JWT-bearer client assertion (RS256 or ES256)
 //! oauth-scope = "scim"
+//! oauth-federated-client-id = "scimcheck-wif"  # with a secret and a key: the assertion's client (entra-gallery)
 //!
 //! [payload]
 //! email-domain = "acme.com"            # domain of every generated e-mail address
@@ -87,9 +89,12 @@ pub struct Config {
     pub strict: Option<bool>,
     /// Wait the pauses of Okta's suites between their steps (`--okta-pauses`).
     pub okta_pauses: Option<bool>,
-    /// Run a certification suite instead of the scenario library (`--suite`): `entra-gallery`, in any case.
+    /// A certification suite, as `--suite` takes it (its canonical name, read in any case through the same
+    /// parser, [`crate::suites::parse`]): `entra-gallery` runs Microsoft's gallery validation instead of the
+    /// scenario library; `okta-entitlements` (any suite of [`crate::suites::SUITES`]) selects its scenarios.
+    /// `--suite` on the command line wins over it.
     #[serde(default, deserialize_with = "suite")]
-    pub suite: Option<crate::cli::Suite>,
+    pub suite: Option<String>,
     /// With `suite = "entra-gallery"`: the attribute mapping file (`--attribute-mapping`).
     pub attribute_mapping: Option<PathBuf>,
     /// What the scenarios send.
@@ -107,20 +112,17 @@ pub struct Config {
     pub oauth_private_key: Option<PathBuf>,
     /// `kid` of the assertion's header (`--oauth-key-id`).
     pub oauth_key_id: Option<String>,
+    /// Client id of the JWT-bearer assertion when it is not `oauth-client-id` (`--oauth-federated-client-id`).
+    pub oauth_federated_client_id: Option<String>,
+    /// Token endpoint of the JWT-bearer assertion when it is not `oauth-token-url` (`--oauth-federated-token-url`).
+    pub oauth_federated_token_url: Option<String>,
     /// OAuth scope (`--oauth-scope`).
     pub oauth_scope: Option<String>,
 }
 
-fn suite<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<crate::cli::Suite>, D::Error> {
-    use clap::ValueEnum;
+fn suite<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let name = String::deserialize(d)?;
-    crate::cli::Suite::from_str(&name, true).map(Some).map_err(|_| {
-        let names: Vec<String> = crate::cli::Suite::value_variants()
-            .iter()
-            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
-            .collect();
-        serde::de::Error::custom(format!("unknown suite `{name}` ({})", names.join(", ")))
-    })
+    crate::suites::parse(&name).map(Some).map_err(serde::de::Error::custom)
 }
 
 /// A TOML value that is one string or a list of strings (`idp = "okta"` or `idp = ["okta", "entra"]`).
@@ -210,7 +212,7 @@ impl Config {
         if config.jobs == Some(0) {
             return Err(format!("{}: jobs must be at least 1", file.display()));
         }
-        if config.suite.is_some() {
+        if config.is_gallery() {
             let ignored: Vec<&str> = [
                 ("idp", !config.idp.is_empty()),
                 ("level", !config.level.is_empty()),
@@ -242,8 +244,8 @@ impl Config {
     }
 
     /// The scenario selection of `args` (winning) over the file's: scenario folders are the file's first, then the
-    /// flags'; `library = false` adds `--no-library`; IdPs, levels, kinds and tags come from the file when the
-    /// flags give none.
+    /// flags'; `library = false` adds `--no-library`; IdPs, levels, kinds, tags and a suite that selects scenarios
+    /// (not `entra-gallery`, which replaces the library) come from the file when the flags give none.
     pub fn select(&self, args: &crate::cli::SelectArgs) -> crate::cli::SelectArgs {
         let mut select = args.clone();
         let mut dirs = self.scenarios.clone();
@@ -262,7 +264,16 @@ impl Config {
         if select.tags.is_empty() {
             select.tags = self.tags.clone();
         }
+        // a suite that selects scenarios; the gallery runs instead of the library ([`Config::is_gallery`])
+        if select.suite.is_empty() {
+            select.suite = self.suite.iter().filter(|s| *s != crate::suites::ENTRA_GALLERY).cloned().collect();
+        }
         select
+    }
+
+    /// Whether the file's suite is Microsoft's gallery validation (`suite = "entra-gallery"`).
+    pub fn is_gallery(&self) -> bool {
+        self.suite.as_deref() == Some(crate::suites::ENTRA_GALLERY)
     }
 
     /// Loads `--config FILE`, or `./scimcheck.toml` when it exists, or the empty configuration.
@@ -312,6 +323,8 @@ pub fn apply_to_simulate(args: &mut crate::simulate::cli::SimulateArgs) -> Resul
     o.oauth_private_key = o.oauth_private_key.take().or(config.oauth_private_key.clone());
     o.oauth_key_id = o.oauth_key_id.take().or(config.oauth_key_id.clone());
     o.oauth_scope = o.oauth_scope.take().or(config.oauth_scope.clone());
+    o.oauth_federated_client_id = o.oauth_federated_client_id.take().or(config.oauth_federated_client_id.clone());
+    o.oauth_federated_token_url = o.oauth_federated_token_url.take().or(config.oauth_federated_token_url.clone());
     if o.oauth_client_secret.is_none() {
         o.oauth_client_secret = match &config.oauth_client_secret_env {
             Some(name) => Some(std::env::var(name).map_err(|_| {
@@ -400,15 +413,44 @@ mod tests {
             "suite = \"Entra-Gallery\"\nattribute-mapping = \"mapping.json\"\n",
         )
         .unwrap();
-        assert_eq!(c.suite, Some(crate::cli::Suite::EntraGallery));
+        assert_eq!(c.suite.as_deref(), Some("entra-gallery"));
+        assert!(c.is_gallery());
         assert_eq!(c.attribute_mapping.unwrap(), Path::new("conf/mapping.json"));
         assert_eq!(Config::parse(Path::new("c.toml"), "").unwrap().suite, None);
         let e = Config::parse(Path::new("c.toml"), "suite = \"okta-spec\"\n").unwrap_err();
-        assert!(e.contains("c.toml:1:") && e.contains("unknown suite `okta-spec` (entra-gallery)"), "{e}");
+        assert!(e.contains("c.toml:1:") && e.contains("unknown suite `okta-spec`"), "{e}");
+        assert!(e.contains("okta-entitlements") && e.contains("entra-gallery"), "{e}");
         let e = Config::parse(Path::new("c.toml"), "suite = \"entra-gallery\"\nidp = \"okta\"\n").unwrap_err();
         assert!(e.contains("remove idp"), "{e}");
         let e = Config::parse(Path::new("c.toml"), "attribute-mapping = \"m.json\"\n").unwrap_err();
         assert!(e.contains("only with suite"), "{e}");
+    }
+
+    #[test]
+    fn suite_takes_every_value_of_the_suite_flag_through_its_parser() {
+        // every suite --suite takes, in any case, is a value of the key
+        let mut names: Vec<&str> = crate::suites::SUITES.iter().map(|s| s.name).collect();
+        names.push(crate::suites::ENTRA_GALLERY);
+        for name in names {
+            let text = format!("suite = \" {} \"\n", name.to_uppercase());
+            let c = Config::parse(Path::new("c.toml"), &text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(c.suite.as_deref(), Some(name));
+            assert_eq!(crate::suites::parse(name).unwrap(), name);
+        }
+        // a suite that selects scenarios reaches the selection (unless --suite is given) and keeps the file's idp,
+        // as --suite okta-entitlements beside --idp does; the gallery replaces the library and selects nothing
+        let c = Config::parse(Path::new("c.toml"), "suite = \"Okta-Entitlements\"\nidp = \"okta\"\n").unwrap();
+        assert!(!c.is_gallery());
+        let none = crate::cli::SelectArgs::default();
+        assert_eq!(c.select(&none).suite, vec!["okta-entitlements".to_string()]);
+        assert_eq!(c.select(&none).idp, vec![Idp::Okta]);
+        let flag = crate::cli::SelectArgs { suite: vec!["entra-gallery".into()], ..Default::default() };
+        assert_eq!(c.select(&flag).suite, vec!["entra-gallery".to_string()], "the flag wins over the file");
+        let e = Config::parse(Path::new("c.toml"), "suite = \"okta-entitlements\"\nattribute-mapping = \"m.json\"\n")
+            .unwrap_err();
+        assert!(e.contains("only with suite = \"entra-gallery\""), "{e}");
+        let g = Config::parse(Path::new("c.toml"), "suite = \"entra-gallery\"\n").unwrap();
+        assert!(g.select(&none).suite.is_empty());
     }
 
     #[test]

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use super::run::Settings;
 use super::RunArgs;
+use crate::gallery::auth::{AuthEvidence, Flow};
 use crate::gallery::mapping::AttributeMapping;
-use crate::gallery::{self, auth::AuthEvidence, output, Verdict};
+use crate::gallery::{self, output, Verdict};
 use crate::profile::{AuthStyle, Profile};
 use crate::runner::{Credential, Target};
 use crate::scenario::Idp;
@@ -43,18 +44,39 @@ pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {
             (base_url.clone(), credential)
         }
     };
-    let redactor = credential.redactor();
-    let auth = match &credential {
-        Credential::OAuth(source) => {
+    // every OAuth client's secrets and tokens are hidden, not only those of the one the SCIM tests use
+    let redactor = settings
+        .oauth
+        .iter()
+        .flat_map(|o| o.all())
+        .fold(credential.redactor(), |r, s| r.and(&Credential::OAuth(s.clone()).redactor()));
+    let auth = match &settings.oauth {
+        Some(sources) => {
             let client = crate::http::client(&crate::http::ClientOptions {
                 tls: settings.tls.clone(),
                 connect_timeout: settings.timeout,
                 pool_max_idle_per_host: 1,
                 ..Default::default()
             })?;
-            gallery::auth::evidence(source, &client, &base_url, settings.timeout).await
+            gallery::auth::evidence(sources, &client, &base_url, settings.timeout).await
         }
-        _ => AuthEvidence::default(),
+        None => AuthEvidence::default(),
+    };
+    // the SCIM tests go with the client-credentials token, or the assertion's when only that flow got one
+    let credential = match (&settings.oauth, auth.scim_flow()) {
+        (Some(o), Some(Flow::Federated)) => o.assertion.clone().map(Credential::OAuth).unwrap_or(credential),
+        _ => credential,
+    };
+    let sent_with = match (&credential, auth.scim_flow()) {
+        (Credential::OAuth(s), Some(flow)) => Some(format!(
+            "SCIM requests sent with the {} token of client {}",
+            match flow {
+                Flow::ClientCredentials => "client credentials (client secret)",
+                Flow::Federated => "JWT-bearer assertion",
+            },
+            s.config().client_id
+        )),
+        _ => None,
     };
     let options = gallery::Options {
         base_url: base_url.clone(),
@@ -73,6 +95,9 @@ pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {
             redactor.scrub(&base_url)
         }
     );
+    if let Some(line) = sent_with {
+        crate::outln!("{}", redactor.scrub(&line));
+    }
     let mut report = gallery::run(&options).await;
     if let Some(s) = server {
         s.shutdown().await;

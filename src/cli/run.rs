@@ -62,6 +62,9 @@ pub struct Settings {
     pub attribute_mapping: Option<PathBuf>,
     /// The config file used, if any.
     pub config_file: Option<PathBuf>,
+    /// The OAuth clients, when the run gets its tokens from a token endpoint: the target's credential sends with
+    /// one of them; the gallery suite checks each ([`crate::gallery::auth`]).
+    pub oauth: Option<crate::oauth::config::OAuthSources>,
 }
 
 impl Settings {
@@ -73,7 +76,18 @@ impl Settings {
         let mut select = config.select(&args.select);
         // the gallery is not a selection of the library: it runs instead of it (below)
         select.suite.retain(|s| s != crate::suites::ENTRA_GALLERY);
+        let gallery_flag = args.select.suite.iter().any(|s| s == crate::suites::ENTRA_GALLERY);
+        // --suite wins over the file's suite, whichever kind either is
+        let gallery = gallery_flag || (args.select.suite.is_empty() && config.is_gallery());
+        let mut oauth = None;
         let target = if args.reference {
+            if args.oauth.any() {
+                return Err(
+                    "--reference sends the bundled server's own token: the OAuth options need --base-url (the \
+                            reference server's token endpoint is per tenant, see reference-server/README.md)"
+                        .into(),
+                );
+            }
             Target::Reference
         } else {
             let base_url = args.base_url.clone().or(config.base_url.clone()).ok_or(
@@ -96,12 +110,33 @@ impl Settings {
                 ca_certs: config.ca_cert.iter().chain(&args.ca_cert).cloned().collect(),
                 insecure: args.insecure,
             };
-            let oauth = args.oauth.source(&config, &tls, timeout)?;
-            let credential = match (oauth, &args.auth_header, token) {
-                (Some(source), _, _) => Credential::OAuth(source),
-                (None, Some(h), _) => Credential::Header(h.clone()),
-                (None, None, Some(t)) if !t.is_empty() => Credential::Token(t),
-                _ => Credential::None,
+            oauth = args.oauth.sources(&config, &tls, timeout)?;
+            let credential = match &oauth {
+                Some(sources) => {
+                    let fixed = [
+                        ("--token", args.token.is_some()),
+                        ("--token-env", args.token_env.is_some()),
+                        ("token-env in the settings file", config.token_env.is_some()),
+                        ("--auth-header (or SCIMCHECK_AUTH_HEADER)", args.auth_header.is_some()),
+                        (TOKEN_ENV, token.is_some()),
+                    ];
+                    if let Some((name, _)) = fixed.iter().find(|(_, given)| *given) {
+                        return Err(crate::oauth::config::fixed_beside_oauth(name));
+                    }
+                    if !gallery && sources.secret.is_some() && sources.assertion.is_some() {
+                        return Err(crate::oauth::config::BOTH_FLOWS.into());
+                    }
+                    // Microsoft's template sends its SCIM requests with the client-credentials client
+                    // (scimClientId, "for SCIM API authentication"); the gallery suite may switch to the
+                    // assertion's when that one gets no token (cli::gallery)
+                    let scim = sources.all().next().expect("one OAuth client at least").clone();
+                    Credential::OAuth(scim)
+                }
+                None => match (&args.auth_header, token) {
+                    (Some(h), _) => Credential::Header(h.clone()),
+                    (None, Some(t)) if !t.is_empty() => Credential::Token(t),
+                    _ => Credential::None,
+                },
             };
             Target::Remote { base_url, credential }
         };
@@ -116,13 +151,12 @@ impl Settings {
         }
         let mut ca_certs = config.ca_cert.clone();
         ca_certs.extend(args.ca_cert.iter().cloned());
-        let gallery_flag = args.select.suite.iter().any(|s| s == crate::suites::ENTRA_GALLERY);
         if gallery_flag && args.select.suite.len() > 1 {
             return Err("--suite entra-gallery runs Microsoft's 25 tests instead of the scenario library: give it \
                         alone, and run other suites separately"
                 .into());
         }
-        let suite = gallery_flag.then_some(crate::cli::Suite::EntraGallery).or(config.suite);
+        let suite = gallery.then_some(crate::cli::Suite::EntraGallery);
         if suite.is_some() {
             let s = &args.select;
             let flags = [
@@ -170,6 +204,7 @@ impl Settings {
             suite,
             attribute_mapping,
             config_file,
+            oauth,
         })
     }
 }

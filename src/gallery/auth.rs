@@ -1,17 +1,26 @@
-//! The two authentication tests: the run's OAuth client ([`crate::oauth`]) is checked by [`crate::oauth::validate`]
-//! (the one implementation of Microsoft's credential criteria) and the checks are judged here under Microsoft's
-//! test names.
+//! The two authentication tests: the run's OAuth clients ([`crate::oauth`]) are checked by
+//! [`crate::oauth::validate`] (the one implementation of Microsoft's credential criteria) and the checks are judged
+//! here under Microsoft's test names.
 //!
 //! A client secret is OAuth 2.0 client credentials (RFC 6749 §4.4, `Validate_Credentials_Test`), a JWT-bearer
 //! client assertion signed with a private key is the workload identity federation flow (RFC 7523 §2.2,
-//! `Federated_Identity_Test`; docs/entra.md §6). A flow that is not configured is `None`: Microsoft skips the test
-//! when `scimTokenEndpoint` is empty or the federated parameters are empty (overview tests 21 and 22).
+//! `Federated_Identity_Test`; docs/entra.md §6). A run may configure both, as Microsoft's template takes both
+//! parameter sets (`scimTokenEndpoint`/`scimClientId`/`scimClientSecret` and `federatedTokenEndpoint`/
+//! `federatedClientId`): each is checked. A flow that is not configured is `None`: Microsoft skips the test when
+//! `scimTokenEndpoint` is empty or the federated parameters are empty (overview tests 21 and 22).
+//!
+//! The SCIM tests are sent with the client-credentials token, the credential Microsoft's template names "for SCIM
+//! API authentication" (`scimClientId`); with the assertion's when no secret is configured or the client
+//! credentials' token endpoint gave no token ([`AuthEvidence::scim_flow`]), so that one working flow is enough to
+//! judge the server, as one passing authentication test is enough for Microsoft's result.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::Status;
+use crate::oauth::config::OAuthSources;
 use crate::oauth::validate::{Validation, Verdict};
-use crate::oauth::{ClientAuth, TokenSource};
+use crate::oauth::TokenSource;
 
 /// How long the suite waits for a token to expire to show that the SCIM server then refuses it (RFC 6750 §3.1):
 /// a token living longer is not waited for (that check is skipped with the reason).
@@ -27,33 +36,71 @@ pub struct AuthEvidence {
     pub federated: Option<Validation>,
 }
 
+/// One of the two token flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Client credentials with a secret (`Validate_Credentials_Test`).
+    ClientCredentials,
+    /// A JWT-bearer client assertion (`Federated_Identity_Test`).
+    Federated,
+}
+
+fn got_token(v: &Validation) -> bool {
+    v.check("token-endpoint").is_some_and(|c| c.verdict == Verdict::Pass)
+}
+
 impl AuthEvidence {
-    /// Why the run has no working credential for its SCIM tests: the token endpoint of the configured flow
-    /// refused or failed (its check's detail), else `None`.
+    /// Why the run has no working credential for its SCIM tests: every configured flow's token endpoint refused or
+    /// failed (their checks' details, `; `-joined), else `None` (also without OAuth).
     pub fn token_unavailable(&self) -> Option<String> {
-        let v = self.client_credentials.as_ref().or(self.federated.as_ref())?;
-        match v.check("token-endpoint") {
-            Some(c) if c.verdict == Verdict::Fail => Some(c.detail.clone()),
+        let flows: Vec<&Validation> = self.client_credentials.iter().chain(self.federated.iter()).collect();
+        if flows.is_empty() || flows.iter().any(|v| got_token(v)) {
+            return None;
+        }
+        let why: Vec<String> = flows
+            .iter()
+            .map(|v| v.check("token-endpoint").map_or("no token".to_string(), |c| c.detail.clone()))
+            .collect();
+        Some(why.join("; "))
+    }
+
+    /// The flow whose tokens the SCIM tests are sent with: client credentials when configured and its token
+    /// endpoint gave a token, else federation when it did; `None` without OAuth or when no flow got a token.
+    pub fn scim_flow(&self) -> Option<Flow> {
+        match (&self.client_credentials, &self.federated) {
+            (Some(c), _) if got_token(c) => Some(Flow::ClientCredentials),
+            (_, Some(f)) if got_token(f) => Some(Flow::Federated),
             _ => None,
         }
     }
 }
 
-/// The evidence of the run's OAuth client `source` against `base_url`: [`crate::oauth::validate::validate_credentials`]
-/// (a fresh token, its lifetime, `GET {base_url}/Users?startIndex=1&count=2` with it, and whether a token past its
-/// expiry is refused when it expires within [`EXPIRY_WAIT`]), each request within `timeout`. Filed under client
-/// credentials when the client proves itself with a secret, under federation when with a signed assertion.
+/// The evidence of the run's OAuth clients `sources` against `base_url`, both flows at once:
+/// [`crate::oauth::validate::validate_credentials`] for each (a fresh token, its lifetime,
+/// `GET {base_url}/Users?startIndex=1&count=2` with it, and whether a token past its expiry is refused when it
+/// expires within [`EXPIRY_WAIT`]), each request within `timeout`. The secret's client is filed under client
+/// credentials, the assertion's under federation.
 pub async fn evidence(
-    source: &TokenSource,
+    sources: &OAuthSources,
     client: &reqwest::Client,
     base_url: &str,
     timeout: Duration,
 ) -> AuthEvidence {
-    let v = crate::oauth::validate::validate_credentials(source, client, base_url, timeout, Some(EXPIRY_WAIT)).await;
-    match source.config().auth {
-        ClientAuth::Secret(_) => AuthEvidence { client_credentials: Some(v), federated: None },
-        ClientAuth::Assertion(_) => AuthEvidence { client_credentials: None, federated: Some(v) },
-    }
+    let check = |source: Option<&Arc<TokenSource>>| {
+        let source = source.cloned();
+        async move {
+            match source {
+                Some(s) => Some(
+                    crate::oauth::validate::validate_credentials(&s, client, base_url, timeout, Some(EXPIRY_WAIT))
+                        .await,
+                ),
+                None => None,
+            }
+        }
+    };
+    let (client_credentials, federated) =
+        tokio::join!(check(sources.secret.as_ref()), check(sources.assertion.as_ref()));
+    AuthEvidence { client_credentials, federated }
 }
 
 /// `Validate_Credentials_Test`: SKIPPED without a token endpoint; PASSED when every credential check passed or was
@@ -154,7 +201,26 @@ mod tests {
         let (s, why) = validate_credentials(Some(&refused));
         assert_eq!(s, Status::Failed);
         assert!(why.contains("400 invalid_client"), "{why}");
-        assert!(AuthEvidence { client_credentials: Some(refused), federated: None }.token_unavailable().is_some());
+        assert!(AuthEvidence { client_credentials: Some(refused.clone()), federated: None }
+            .token_unavailable()
+            .is_some());
         assert!(AuthEvidence { client_credentials: Some(short), federated: None }.token_unavailable().is_none());
+
+        // two flows: the SCIM tests go with client credentials, or with federation when only that one got a token;
+        // no credential only when neither did
+        let good = Validation { checks: ok() };
+        let both = AuthEvidence { client_credentials: Some(good.clone()), federated: Some(good.clone()) };
+        assert_eq!(both.scim_flow(), Some(Flow::ClientCredentials));
+        assert!(both.token_unavailable().is_none());
+        let fed_only = AuthEvidence { client_credentials: Some(refused.clone()), federated: Some(good.clone()) };
+        assert_eq!(fed_only.scim_flow(), Some(Flow::Federated));
+        assert!(fed_only.token_unavailable().is_none());
+        let neither = AuthEvidence { client_credentials: Some(refused.clone()), federated: Some(refused) };
+        assert_eq!(neither.scim_flow(), None);
+        let why = neither.token_unavailable().unwrap();
+        assert_eq!(why.matches("400 invalid_client").count(), 2, "{why}");
+        assert_eq!(AuthEvidence { client_credentials: None, federated: Some(good) }.scim_flow(), Some(Flow::Federated));
+        assert_eq!(AuthEvidence::default().scim_flow(), None);
+        assert!(AuthEvidence::default().token_unavailable().is_none());
     }
 }

@@ -5,12 +5,20 @@
 //! | `--oauth-token-url URL` | `oauth-token-url` | the token endpoint; given, scimcheck gets its tokens there |
 //! | `--oauth-client-id ID` | `oauth-client-id` | the client id |
 //! | `--oauth-client-secret S` (env `SCIMCHECK_OAUTH_CLIENT_SECRET`) | `oauth-client-secret`, `oauth-client-secret-env` | the client secret (HTTP Basic, RFC 6749 §2.3.1) |
-//! | `--oauth-private-key FILE` | `oauth-private-key` | a PEM key signing a JWT-bearer client assertion instead (RFC 7523 §2.2) |
+//! | `--oauth-private-key FILE` | `oauth-private-key` | a PEM key signing a JWT-bearer client assertion (RFC 7523 §2.2) |
 //! | `--oauth-key-id KID` | `oauth-key-id` | the assertion's `kid` header |
+//! | `--oauth-federated-client-id ID` | `oauth-federated-client-id` | the assertion's client, when not `--oauth-client-id` |
+//! | `--oauth-federated-token-url URL` | `oauth-federated-token-url` | its token endpoint, when not `--oauth-token-url` |
 //! | `--oauth-scope S` | `oauth-scope` | the `scope` parameter |
 //!
-//! A private key wins over a secret. The secret and the key are never printed; prefer the environment variable
-//! to the flag, which shells keep in their history.
+//! A secret and a key together are two clients ([`OAuthClients`]), as Microsoft's validation template takes them:
+//! `scimTokenEndpoint`/`scimClientId`/`scimClientSecret` for client credentials and `federatedTokenEndpoint`/
+//! `federatedClientId` for workload identity federation
+//! (<https://github.com/AzureAD/SCIMReferenceCode/blob/master/Microsoft.SCIM.LogicAppValidationTemplate/StandardLogicApp/Orchestrator_Parameters.json>).
+//! Only `run --suite entra-gallery` uses both (one authentication test each); `run` and `simulate` refuse them
+//! together, since they send with one. A fixed credential (`--token`, `--auth-header`, …) beside the OAuth options
+//! is refused too ([`fixed_beside_oauth`]). The secret and the key are never printed; prefer the environment
+//! variable to the flag, which shells keep in their history.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,12 +54,22 @@ pub struct OAuthArgs {
     /// OAuth client secret (never printed). Prefer the environment variable: shells keep flags in their history.
     #[arg(long, env = CLIENT_SECRET_ENV, hide_env_values = true, value_name = "SECRET")]
     pub oauth_client_secret: Option<String>,
-    /// PEM private key (RSA or P-256) signing a JWT-bearer client assertion (RFC 7523) instead of a secret.
+    /// PEM private key (RSA or P-256) signing a JWT-bearer client assertion (RFC 7523). With a client secret too
+    /// (only --suite entra-gallery): two clients, each checked by its authentication test; the SCIM requests go
+    /// with the client-credentials token (the assertion's when that one gets none).
     #[arg(long, value_name = "FILE")]
     pub oauth_private_key: Option<PathBuf>,
     /// `kid` header of the client assertion.
     #[arg(long, value_name = "KID")]
     pub oauth_key_id: Option<String>,
+    /// With both a client secret and --oauth-private-key (--suite entra-gallery): the client id of the JWT-bearer
+    /// assertion, when it is not --oauth-client-id (Microsoft's `federatedClientId`).
+    #[arg(long, value_name = "ID")]
+    pub oauth_federated_client_id: Option<String>,
+    /// The token endpoint of the JWT-bearer assertion, when it is not --oauth-token-url (Microsoft's
+    /// `federatedTokenEndpoint`).
+    #[arg(long, value_name = "URL")]
+    pub oauth_federated_token_url: Option<String>,
     /// OAuth `scope` parameter.
     #[arg(long, value_name = "SCOPE")]
     pub oauth_scope: Option<String>,
@@ -64,76 +82,205 @@ impl std::fmt::Debug for OAuthArgs {
             .field("oauth_client_id", &self.oauth_client_id)
             .field("oauth_client_secret", &self.oauth_client_secret.as_ref().map(|_| "[redacted]"))
             .field("oauth_private_key", &self.oauth_private_key)
+            .field("oauth_federated_client_id", &self.oauth_federated_client_id)
+            .field("oauth_federated_token_url", &self.oauth_federated_token_url)
             .finish_non_exhaustive()
     }
 }
 
+/// The OAuth clients of a run: one proving itself with a secret (client credentials, RFC 6749 §4.4 with HTTP
+/// Basic, §2.3.1), one with a JWT-bearer assertion (RFC 7523 §2.2), or both. At least one is `Some`.
+#[derive(Debug, Clone)]
+pub struct OAuthClients {
+    /// The client with a secret.
+    pub secret: Option<OAuthConfig>,
+    /// The client signing assertions.
+    pub assertion: Option<OAuthConfig>,
+}
+
+/// The token sources of [`OAuthClients`], each with its own cache. At least one is `Some`.
+#[derive(Debug, Clone)]
+pub struct OAuthSources {
+    /// Client credentials with a secret.
+    pub secret: Option<Arc<TokenSource>>,
+    /// The JWT-bearer assertion.
+    pub assertion: Option<Arc<TokenSource>>,
+}
+
+impl OAuthSources {
+    /// Both sources, the secret's first.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<TokenSource>> {
+        self.secret.iter().chain(self.assertion.iter())
+    }
+}
+
+/// The one line refusing `fixed` (a fixed credential: `--token`, `SCIMCHECK_TOKEN`, `--auth-header`, …) given
+/// beside the OAuth options: they are two credentials for one run, and sending one would silently drop the other.
+pub fn fixed_beside_oauth(fixed: &str) -> String {
+    format!(
+        "{fixed} and --oauth-token-url (or oauth-token-url in the settings file) are two credentials for one run: \
+         give one (with OAuth, scimcheck sends the access tokens it gets)"
+    )
+}
+
 impl OAuthArgs {
-    /// The OAuth configuration from these flags over `config`'s keys; `None` when no token endpoint is given.
-    ///
-    /// Errors (one line, never quoting a secret): a token endpoint that is not `http(s)://`, no client id,
-    /// neither a secret nor a key, an `oauth-client-secret-env` variable that is not set, a key file that cannot
-    /// be read or is not an RSA or P-256 private key.
-    pub fn resolve(&self, config: &Config) -> Result<Option<OAuthConfig>, String> {
-        let Some(token_url) = self.oauth_token_url.clone().or(config.oauth_token_url.clone()) else {
-            return Ok(None);
-        };
-        if !(token_url.starts_with("http://") || token_url.starts_with("https://")) {
-            return Err(format!("--oauth-token-url '{token_url}' must start with http:// or https://"));
-        }
-        let client_id =
-            self.oauth_client_id.clone().or(config.oauth_client_id.clone()).filter(|c| !c.is_empty()).ok_or(
-                "--oauth-token-url needs a client id: --oauth-client-id ID (or oauth-client-id in scimcheck.toml)",
-            )?;
-        let key_file = self.oauth_private_key.clone().or(config.oauth_private_key.clone());
-        let auth = if let Some(path) = key_file {
-            let pem = std::fs::read_to_string(&path)
-                .map_err(|e| format!("--oauth-private-key {}: cannot read it: {e}", path.display()))?;
-            let key = AssertionKey::from_pem(&pem, self.oauth_key_id.clone().or(config.oauth_key_id.clone()))
-                .map_err(|e| format!("--oauth-private-key {}: {e}", path.display()))?;
-            ClientAuth::Assertion(Arc::new(key))
-        } else {
-            let from_env_key = match &config.oauth_client_secret_env {
-                Some(name) => Some(std::env::var(name).map_err(|_| {
-                    format!(
-                        "oauth-client-secret-env: the environment variable {name} (which should hold the client \
-                             secret) is not set"
-                    )
-                })?),
-                None => None,
-            };
-            let secret = self
-                .oauth_client_secret
-                .clone()
-                .or(from_env_key)
-                .or(config.oauth_client_secret.clone().map(|s| s.0))
-                .filter(|s| !s.is_empty())
-                .ok_or(format!(
-                    "--oauth-token-url needs the client's proof: the secret in {CLIENT_SECRET_ENV} (or \
-                     --oauth-client-secret, oauth-client-secret-env), or --oauth-private-key FILE"
-                ))?;
-            ClientAuth::Secret(secret)
-        };
-        let scope = self.oauth_scope.clone().or(config.oauth_scope.clone());
-        Ok(Some(OAuthConfig { token_url, client_id, auth, scope }))
+    /// Whether any OAuth option is given on the command line.
+    pub fn any(&self) -> bool {
+        self.oauth_token_url.is_some()
+            || self.oauth_client_id.is_some()
+            || self.oauth_private_key.is_some()
+            || self.oauth_key_id.is_some()
+            || self.oauth_scope.is_some()
+            || self.oauth_federated_client_id.is_some()
+            || self.oauth_federated_token_url.is_some()
     }
 
-    /// [`OAuthArgs::resolve`] made into a token source whose client trusts `tls`.
+    /// The OAuth clients from these flags over `config`'s keys; `None` when no token endpoint is given.
+    ///
+    /// A client secret (flag, `SCIMCHECK_OAUTH_CLIENT_SECRET`, `oauth-client-secret-env` or `oauth-client-secret`)
+    /// makes the client-credentials client (`--oauth-token-url`, `--oauth-client-id`); a private key the assertion
+    /// client (`--oauth-federated-token-url` or else `--oauth-token-url`, `--oauth-federated-client-id` or else
+    /// `--oauth-client-id`); both make both.
+    ///
+    /// Errors (one line, never quoting a secret): a token endpoint that is not `http(s)://`, no client id,
+    /// neither a secret nor a key, a federated option without a key, an `oauth-client-secret-env` variable that is
+    /// not set, a key file that cannot be read or is not an RSA or P-256 private key.
+    pub fn resolve(&self, config: &Config) -> Result<Option<OAuthClients>, String> {
+        let token_url = self.oauth_token_url.clone().or(config.oauth_token_url.clone());
+        let federated_url = self.oauth_federated_token_url.clone().or(config.oauth_federated_token_url.clone());
+        if token_url.is_none() && federated_url.is_none() {
+            let given = self.any()
+                || [
+                    &config.oauth_client_id,
+                    &config.oauth_key_id,
+                    &config.oauth_scope,
+                    &config.oauth_federated_client_id,
+                ]
+                .iter()
+                .any(|k| k.is_some())
+                || config.oauth_private_key.is_some();
+            if given {
+                return Err("the OAuth options need a token endpoint: --oauth-token-url URL (or oauth-token-url in \
+                            scimcheck.toml)"
+                    .into());
+            }
+            return Ok(None);
+        }
+        for (flag, url) in [("--oauth-token-url", &token_url), ("--oauth-federated-token-url", &federated_url)] {
+            if let Some(u) = url.as_deref().filter(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
+                return Err(format!("{flag} '{u}' must start with http:// or https://"));
+            }
+        }
+        let client_id = self.oauth_client_id.clone().or(config.oauth_client_id.clone()).filter(|c| !c.is_empty());
+        let federated_id = self
+            .oauth_federated_client_id
+            .clone()
+            .or(config.oauth_federated_client_id.clone())
+            .filter(|c| !c.is_empty());
+        let key_file = self.oauth_private_key.clone().or(config.oauth_private_key.clone());
+        let from_env_key = match &config.oauth_client_secret_env {
+            Some(name) => Some(std::env::var(name).map_err(|_| {
+                format!(
+                    "oauth-client-secret-env: the environment variable {name} (which should hold the client secret) \
+                     is not set"
+                )
+            })?),
+            None => None,
+        };
+        let secret = self
+            .oauth_client_secret
+            .clone()
+            .or(from_env_key)
+            .or(config.oauth_client_secret.clone().map(|s| s.0))
+            .filter(|s| !s.is_empty());
+        if secret.is_none() && key_file.is_none() {
+            return Err(format!(
+                "--oauth-token-url needs the client's proof: the secret in {CLIENT_SECRET_ENV} (or \
+                 --oauth-client-secret, oauth-client-secret-env), or --oauth-private-key FILE"
+            ));
+        }
+        if key_file.is_none() && (federated_id.is_some() || federated_url.is_some()) {
+            return Err("--oauth-federated-client-id and --oauth-federated-token-url name the client of a JWT-bearer \
+                        assertion: give --oauth-private-key FILE with them"
+                .into());
+        }
+        let scope = self.oauth_scope.clone().or(config.oauth_scope.clone());
+        let secret = match secret {
+            Some(secret) => Some(OAuthConfig {
+                token_url: token_url.clone().ok_or(
+                    "a client secret needs its token endpoint: --oauth-token-url URL (or oauth-token-url in \
+                     scimcheck.toml)",
+                )?,
+                client_id: client_id.clone().ok_or(
+                    "--oauth-token-url needs a client id: --oauth-client-id ID (or oauth-client-id in scimcheck.toml)",
+                )?,
+                auth: ClientAuth::Secret(secret),
+                scope: scope.clone(),
+            }),
+            None => None,
+        };
+        let assertion = match key_file {
+            Some(path) => {
+                let pem = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("--oauth-private-key {}: cannot read it: {e}", path.display()))?;
+                let key = AssertionKey::from_pem(&pem, self.oauth_key_id.clone().or(config.oauth_key_id.clone()))
+                    .map_err(|e| format!("--oauth-private-key {}: {e}", path.display()))?;
+                Some(OAuthConfig {
+                    token_url: federated_url.or(token_url).expect("one token endpoint is given"),
+                    client_id: federated_id.or(client_id).ok_or(
+                        "--oauth-private-key needs a client id: --oauth-client-id ID or --oauth-federated-client-id \
+                         ID (or the keys of the same names in scimcheck.toml)",
+                    )?,
+                    auth: ClientAuth::Assertion(Arc::new(key)),
+                    scope,
+                })
+            }
+            None => None,
+        };
+        Ok(Some(OAuthClients { secret, assertion }))
+    }
+
+    /// [`OAuthArgs::resolve`] made into token sources whose client trusts `tls`, each token request answered
+    /// within `timeout`.
     ///
     /// Errors: those of [`OAuthArgs::resolve`], and a TLS setting the client cannot use.
-    pub fn source(
+    pub fn sources(
         &self,
         config: &Config,
         tls: &crate::http::TlsOptions,
         timeout: Duration,
-    ) -> Result<Option<Arc<TokenSource>>, String> {
-        let Some(oauth) = self.resolve(config)? else { return Ok(None) };
+    ) -> Result<Option<OAuthSources>, String> {
+        let Some(clients) = self.resolve(config)? else { return Ok(None) };
         let client = crate::http::client(&crate::http::ClientOptions {
             tls: tls.clone(),
             connect_timeout: timeout,
             pool_max_idle_per_host: 1,
             ..Default::default()
         })?;
-        Ok(Some(Arc::new(TokenSource::new(oauth, client, timeout))))
+        let source = |c: OAuthConfig| Arc::new(TokenSource::new(c, client.clone(), timeout));
+        Ok(Some(OAuthSources { secret: clients.secret.map(source), assertion: clients.assertion.map(source) }))
+    }
+
+    /// The one token source of a command that sends with one credential (`run` without the gallery suite,
+    /// `simulate`): [`OAuthArgs::sources`] with a secret or a key.
+    ///
+    /// Errors: those of [`OAuthArgs::sources`]; a secret and a key together (only the gallery suite runs both
+    /// flows).
+    pub fn source(
+        &self,
+        config: &Config,
+        tls: &crate::http::TlsOptions,
+        timeout: Duration,
+    ) -> Result<Option<Arc<TokenSource>>, String> {
+        match self.sources(config, tls, timeout)? {
+            None => Ok(None),
+            Some(OAuthSources { secret: Some(_), assertion: Some(_) }) => Err(BOTH_FLOWS.into()),
+            Some(OAuthSources { secret, assertion }) => Ok(secret.or(assertion)),
+        }
     }
 }
+
+/// The refusal of a client secret beside a private key outside the gallery suite.
+pub const BOTH_FLOWS: &str = "a client secret (--oauth-client-secret, SCIMCHECK_OAUTH_CLIENT_SECRET, \
+     oauth-client-secret-env) and --oauth-private-key are two OAuth clients: only --suite entra-gallery uses both \
+     (one authentication test each); give one";

@@ -258,7 +258,15 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         opts.target_label = base.clone();
         let config = crate::cli::config::Config::default();
         match (args.oauth.source(&config, &opts.engine.tls, opts.engine.timeout)?, &args.auth_header) {
-            (Some(source), _) => Target { base_url: base, credential: Credential::OAuth(source) },
+            (Some(_), Some(_)) => {
+                return Err(crate::oauth::config::fixed_beside_oauth("--auth-header (or SCIMCHECK_AUTH_HEADER)"))
+            }
+            (Some(_), None) if args.token.is_some() => {
+                return Err(crate::oauth::config::fixed_beside_oauth(
+                    "--token (or SCIMCHECK_TOKEN, or token-env in the settings file)",
+                ))
+            }
+            (Some(source), None) => Target { base_url: base, credential: Credential::OAuth(source) },
             (None, Some(h)) => Target { base_url: base, credential: Credential::Header(h.clone()) },
             (None, None) => {
                 Target::with_token(&base, args.token.as_deref(), args.auth_style.unwrap_or(AuthStyle::Bearer))
