@@ -449,18 +449,17 @@ async fn the_suite_sends_entras_patch_dialects_as_docs_entra_md_describes() {
     let r = gallery::run(&options(&server, AttributeMapping::entra_default())).await.unwrap();
     assert_eq!(status(&r, "Group_Update_Remove_Member_Test"), Status::Passed);
     let default: Vec<Seen> = std::mem::take(&mut *PATCHES.lock().unwrap());
-    // (SCIM_Update_Manager_Test is a direct SCIM call that sends the manager as Microsoft's validator does: add,
-    // replace and a replace to empty on the enterprise manager path, lower case)
-    let engine: Vec<Value> = default
-        .iter()
-        .flat_map(ops)
-        .filter(|o| {
-            !o["path"].as_str().is_some_and(|p| {
-                p.ends_with(":manager") && o["value"].get("value").is_some()
-                    || p.ends_with(":manager") && o["value"] == ""
-            })
-        })
-        .collect();
+    // (SCIM_Update_Manager_Test is a direct SCIM call that sends the manager as Microsoft's SCIM workflow does: `Add`
+    // of the bare id, then `replace` with the other bare id and with "", lower case, on the enterprise manager path)
+    let manager = |o: &Value| o["path"].as_str().is_some_and(|p| p.ends_with(":manager"));
+    let direct: Vec<Value> = default.iter().flat_map(ops).filter(|o| manager(o) && o["op"] == "replace").collect();
+    assert_eq!(direct.len(), 2, "the direct manager change and removal: {direct:?}");
+    assert!(direct.iter().all(|o| o["value"].is_string()), "bare ids and \"\": {direct:?}");
+    assert!(
+        default.iter().flat_map(ops).filter(|o| manager(o) && o["op"] == "Add").all(|o| o["value"].is_string()),
+        "the manager is set as a bare id"
+    );
+    let engine: Vec<Value> = default.iter().flat_map(ops).filter(|o| !(manager(o) && o["op"] == "replace")).collect();
     let names: Vec<&str> = engine.iter().filter_map(|o| o["op"].as_str()).collect();
     assert!(!names.is_empty() && names.iter().all(|o| ["Add", "Replace", "Remove"].contains(o)), "{names:?}");
     assert!(default.iter().flat_map(ops).filter(|o| o["op"] == "Replace").all(|o| o.get("path").is_some()));
@@ -599,6 +598,85 @@ async fn a_server_ignoring_token_expiry_fails_validate_credentials() {
     assert_eq!(status(&r, "Validate_Credentials_Test"), Status::Failed);
     let d = detail(&r, "Validate_Credentials_Test");
     assert!(d.contains("ignores the token's expiry") && d.contains("RFC 6750 §3.1"), "{d}");
+    assert_eq!(r.verdict, Verdict::Failed);
+    server.shutdown().await;
+}
+
+fn error(status: u16, scim_type: Option<&str>, detail: &str) -> Option<Value> {
+    let mut e = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": status.to_string(),
+        "detail": detail});
+    if let Some(t) = scim_type {
+        e["scimType"] = t.into();
+    }
+    Some(e)
+}
+
+fn refuse_entra_group_schema(seen: &Seen) -> Before {
+    let schemas = seen.body.as_ref().and_then(|b| b.get("schemas")).and_then(Value::as_array).cloned();
+    let foreign = schemas.iter().flatten().any(|s| s != "urn:ietf:params:scim:schemas:core:2.0:Group");
+    if seen.is(Method::POST, "/Groups") && foreign {
+        return Before::Respond(StatusCode::BAD_REQUEST, error(400, Some("invalidValue"), "Unknown extension schemas"));
+    }
+    Before::Pass
+}
+
+/// Refuses a group create whose `schemas` lists anything but the core Group schema (as Entra's engine sends
+/// Microsoft's own group schema URN beside it).
+static ENTRA_GROUP_SCHEMA_REFUSED: Fault = Fault {
+    name: "entra-group-schema-refused",
+    description: "POST /Groups with a schema URN besides the core Group schema answers 400",
+    before: refuse_entra_group_schema,
+    after: |_, _, _| {},
+};
+
+/// The direct SCIM tests create their groups with a plain SCIM group body, as Microsoft's SCIM workflow does
+/// (`scimGroupBody`), not with the provisioning engine's create: a server refusing the engine's extra schema URN
+/// fails the engine's group tests only, and the direct group tests judge its PATCH and paging.
+#[tokio::test]
+async fn the_direct_group_tests_create_their_groups_directly_not_through_the_engine() {
+    let server = spawn_faulty(&ENTRA_GROUP_SCHEMA_REFUSED).await;
+    let r = gallery::run(&options(&server, AttributeMapping::entra_default())).await.unwrap();
+    assert_eq!(status(&r, "Create_Group_Test"), Status::Failed);
+    assert!(
+        detail(&r, "Create_Group_Test").contains("POST /Groups answered 400"),
+        "{}",
+        detail(&r, "Create_Group_Test")
+    );
+    for name in ["SCIM_Group_Create_Test", "SCIM_Group_Update_Test", "SCIM_Group_Pagination_Test"] {
+        assert_eq!(status(&r, name), Status::Passed, "{name}: {}", detail(&r, name));
+    }
+    server.shutdown().await;
+}
+
+fn filter_not_implemented(seen: &Seen) -> Before {
+    if seen.method == Method::GET && seen.param("filter").is_some() {
+        return Before::Respond(StatusCode::NOT_IMPLEMENTED, error(501, None, "Filtering is not supported"));
+    }
+    Before::Pass
+}
+
+/// Answers 501 to every filtered query (filtering not offered, RFC 7644 §3.4.2.2 lets a server say so).
+static FILTER_501: Fault = Fault {
+    name: "filter-501",
+    description: "every filtered GET answers 501",
+    before: filter_not_implemented,
+    after: |_, _, _| {},
+};
+
+/// A server that refuses the engine's lookup itself fails the no-match requirement; the 25 requests/s requirement
+/// is then measured on page reads, so it judges the rate rather than reporting the missing filter a second time.
+#[tokio::test]
+async fn a_server_refusing_lookups_is_held_to_the_rate_on_page_reads() {
+    let server = spawn_faulty(&FILTER_501).await;
+    let r = gallery::run(&options(&server, AttributeMapping::entra_default())).await.unwrap();
+    let req = |name: &str| r.requirements.iter().find(|q| q.name == name).unwrap();
+    assert!(!req("noMatchQuery").met, "{}", req("noMatchQuery").detail);
+    assert!(req("noMatchQuery").detail.contains("answered 501"), "{}", req("noMatchQuery").detail);
+    let rate = req("requestRate");
+    assert!(rate.met, "{}", rate.detail);
+    assert!(rate
+        .detail
+        .contains("page reads (GET /Users?startIndex=1&count=1: the server answers the engine's lookup 501"));
     assert_eq!(r.verdict, Verdict::Failed);
     server.shutdown().await;
 }

@@ -200,7 +200,9 @@ pub async fn manager_step(
     want: Option<&str>,
     phase: &str,
 ) -> Check {
-    ctx.send(http, OpKind::ManagerUpdate, req, &[200, 204]).await?;
+    ctx.send(http, OpKind::ManagerUpdate, req, &[200, 204])
+        .await
+        .map_err(|f| Fail { detail: format!("{phase}: {}", f.detail), ..f })?;
     let back = read(ctx, "Users", id).await?;
     let got = manager_of(&back);
     if got.as_deref() != want {

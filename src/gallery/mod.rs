@@ -308,7 +308,7 @@ impl Ctx {
             .as_ref()
             .and_then(|j| crate::idp::get_ci(j, "detail").or_else(|| crate::idp::get_ci(j, "scimType")))
             .and_then(Value::as_str)
-            .map(|d| format!(" ({})", d.chars().take(160).collect::<String>()))
+            .map(|d| format!(" ({})", one_line(d, 160)))
             .unwrap_or_default();
         Err(Fail {
             detail: format!("{what} answered {got}{scim}, expected {}", statuses(ok)),
@@ -324,6 +324,14 @@ impl Ctx {
             let _ = self.engine.send(OpKind::ReconcileRead, ObjRef::None, &req).await;
         }
     }
+}
+
+/// The server's text `s` as one line of at most `max` characters: runs of whitespace (line breaks included) become
+/// one space and control characters are dropped, so a server's message cannot break the readiness table's lines.
+pub fn one_line(s: &str, max: usize) -> String {
+    let words: Vec<String> =
+        s.split_whitespace().map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>()).collect();
+    words.join(" ").chars().take(max).collect()
 }
 
 /// `PATCH /Users/{id}` (no query string shown).

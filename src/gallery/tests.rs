@@ -80,3 +80,12 @@ fn provision_on_demand_speaks_the_default_dialect_whatever_the_tenant_url_says()
     let plain = Ctx::new(&Options { base_url: "http://127.0.0.1:9/scim".into(), ..o }).unwrap();
     assert_eq!(plain.engine.options().dialect, Dialect::Entra(EntraDialect::Default));
 }
+
+#[test]
+fn a_servers_message_becomes_one_line_of_the_table() {
+    let hostile = "1 validation error for EnterpriseUser\nmanager\n  Input should be a dict\x1b[31m\r\n\tend";
+    let line = one_line(hostile, 160);
+    assert_eq!(line, "1 validation error for EnterpriseUser manager Input should be a dict[31m end");
+    assert!(!line.contains('\n') && !line.chars().any(char::is_control));
+    assert_eq!(one_line("abcdef", 3), "abc");
+}
