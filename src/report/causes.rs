@@ -16,8 +16,9 @@
 //! and its cause lists every rule the refused steps cite ([`Cause::rule`]). Every other check is grouped by check,
 //! rule and shape.
 //! A cause is marked with the IdPs that would hit it (`okta`, `azure`): those whose scenarios hit it, and those
-//! whose requirement ([`crate::requirements`]) the failed request is ([`super::reach`]: an `rfc` scenario's
-//! `userName eq` lookup fails Okta and Entra too). One no IdP would hit is RFC-only.
+//! whose requirement ([`crate::requirements`]) the failed request is, when it should have succeeded
+//! ([`super::reach`]: an `rfc` scenario's `userName eq` lookup that misses its user fails Okta and Entra too).
+//! One no IdP would hit is RFC-only.
 //!
 //! A server that crashed mid-run makes every later step fail to connect; those transport errors are one cause
 //! pointing at the last request answered before them ([`super::stopped`]), ranked first: nothing after it was
@@ -172,7 +173,7 @@ pub fn causes(results: &[ScenarioResult]) -> Vec<Cause> {
     let mut by: BTreeMap<(String, String, String), Cause> = BTreeMap::new();
     for r in results {
         for step in &r.steps {
-            let needed_by = super::reach::needed_by(step.request.as_ref());
+            let needed_by = super::reach::needed_by(step);
             for h in hits(r.idp, step.kind, step, stopped.as_ref()) {
                 // a refusal is keyed by its shape alone: one defect, whichever rules its steps cite
                 let key = match &h.refusal {

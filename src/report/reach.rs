@@ -14,12 +14,32 @@ use serde_json::Value;
 
 use crate::exchange::SentRequest;
 use crate::requirements::{IdpRequirement, REQUIREMENTS};
+use crate::runner::StepResult;
 use crate::scenario::{Feature, Idp, Method};
 
-/// The IdPs whose requirement ([`REQUIREMENTS`]) the request exercises, in `okta`, `azure` order; empty when
-/// none does (or no request was sent).
-pub fn needed_by(req: Option<&SentRequest>) -> Vec<Idp> {
-    let Some(req) = req else { return vec![] };
+/// The IdPs a failed step breaks by their requirements ([`REQUIREMENTS`]), in `okta`, `azure` order: its request
+/// is one an IdP cannot provision without ([`sent_by`]) and the step wanted it to succeed — it was refused (a
+/// `status` check expecting a 2xx got something else) or it succeeded with a wrong answer (a 2xx whose body
+/// failed a check, such as a lookup missing its user). A step that expected a refusal (RFC 7644 §3.5.2.3's
+/// `noTarget` for a replace through an unmatched filter) and got a success is the RFC's rule, not the IdP's:
+/// Entra itself expects that replace to succeed. Empty when no request was sent.
+pub fn needed_by(step: &StepResult) -> Vec<Idp> {
+    let Some(req) = step.request.as_ref() else { return vec![] };
+    let success = |status: u16| (200..300).contains(&status);
+    let wanted_success = match (step.failures.iter().find(|f| f.check == "status"), &step.response) {
+        (Some(f), Some(o)) => f.expected.trim_start().starts_with('2') && !success(o.status),
+        (None, Some(o)) => success(o.status),
+        (_, None) => false,
+    };
+    if wanted_success {
+        sent_by(req)
+    } else {
+        vec![]
+    }
+}
+
+/// The IdPs whose requirement ([`REQUIREMENTS`]) the request is, in `okta`, `azure` order; empty when none.
+pub fn sent_by(req: &SentRequest) -> Vec<Idp> {
     let mut idps: Vec<Idp> =
         REQUIREMENTS.iter().filter(|r| r.suite.is_none() && exercises(r, req)).map(|r| r.idp).collect();
     idps.sort();
@@ -120,7 +140,7 @@ mod tests {
 
     #[test]
     fn the_lookups_the_idps_send_are_theirs() {
-        let get = |path: &str, f: &str| needed_by(Some(&sent(Method::GET, path, &[("filter", f)], None)));
+        let get = |path: &str, f: &str| sent_by(&sent(Method::GET, path, &[("filter", f)], None));
         assert_eq!(get("/Users", r#"userName eq "a@b.c""#), [Idp::Okta, Idp::Azure]);
         assert_eq!(get("/Users", r#"externalId eq "x""#), [Idp::Azure]);
         assert_eq!(get("/Groups", r#"displayName eq "Sales""#), [Idp::Azure]);
@@ -128,14 +148,13 @@ mod tests {
         assert!(get("/Users", r#"userName sw "a""#).is_empty());
         assert!(get("/Users", r#"userName eq "a" and active eq true"#).is_empty());
         assert!(get("/Users", r#"name.givenName eq "a""#).is_empty());
-        assert!(needed_by(None).is_empty());
         let search = sent(Method::POST, "/Users/.search", &[], Some(json!({"filter": "userName eq \"a\""})));
-        assert_eq!(needed_by(Some(&search)), [Idp::Okta, Idp::Azure]);
+        assert_eq!(sent_by(&search), [Idp::Okta, Idp::Azure]);
     }
 
     #[test]
     fn patches_the_idps_send_are_theirs() {
-        let patch = |path: &str, ops: Value| needed_by(Some(&sent(Method::PATCH, path, &[], Some(ops))));
+        let patch = |path: &str, ops: Value| sent_by(&sent(Method::PATCH, path, &[], Some(ops)));
         let active = json!({"Operations": [{"op": "replace", "path": "active", "value": false}]});
         let pathless = json!({"Operations": [{"op": "replace", "value": {"active": false}}]});
         let nick = json!({"Operations": [{"op": "add", "path": "nickName", "value": "x"}]});
@@ -145,6 +164,34 @@ mod tests {
         assert_eq!(patch("/Groups/1", nick.clone()), [Idp::Okta, Idp::Azure]);
         assert!(patch("/Users", nick.clone()).is_empty());
         assert!(patch("/Schemas/1", nick).is_empty());
-        assert!(needed_by(Some(&sent(Method::PUT, "/Users/1", &[], None))).is_empty());
+        assert!(sent_by(&sent(Method::PUT, "/Users/1", &[], None)).is_empty());
+    }
+
+    #[test]
+    fn only_a_request_that_should_have_succeeded_breaks_the_idp() {
+        use crate::check::Failure;
+        use crate::exchange::{Body, Observed};
+        use crate::runner::StepVerdict;
+        let lookup = sent(Method::GET, "/Users", &[("filter", "userName eq \"a\"")], None);
+        let step = |status: u16, failures: Vec<Failure>| StepResult {
+            request: Some(lookup.clone()),
+            response: Some(Observed {
+                status,
+                headers: vec![],
+                body: Body::Empty,
+                size: 0,
+                elapsed: std::time::Duration::ZERO,
+            }),
+            failures,
+            ..StepResult::new("s", crate::scenario::Level::Must, crate::scenario::Kind::Rfc, StepVerdict::Fail)
+        };
+        let both = [Idp::Okta, Idp::Azure];
+        // refused, or answered 200 with the wrong body: the IdP's lookup is broken
+        assert_eq!(needed_by(&step(500, vec![Failure::new("status", "200", "500")])), both);
+        assert_eq!(needed_by(&step(200, vec![Failure::new("/totalResults equals", "1", "0")])), both);
+        // a refusal the RFC asks for, answered with a success: not the IdP's rule
+        assert!(needed_by(&step(200, vec![Failure::new("status", "400", "200")])).is_empty());
+        assert!(needed_by(&step(404, vec![Failure::new("/detail notEmpty", "x", "absent")])).is_empty());
+        assert!(needed_by(&StepResult { response: None, ..step(200, vec![]) }).is_empty());
     }
 }
