@@ -116,6 +116,138 @@ async fn ctrl_c_stops_sending_and_writes_the_summary_and_partial_reports() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `scimcheck simulate` in a pseudo-terminal of its own, as a shell runs it: the child leads a new session whose
+/// controlling terminal is the pty, so a Ctrl-C typed on the terminal (the byte 0x03 written to the master) is a
+/// SIGINT from the line discipline to its foreground process group, not a signal sent by pid. Returns the child
+/// and the master side; a thread keeps reading the master (into the returned buffer) so the child never blocks
+/// on a full terminal.
+fn simulate_in_terminal(args: &[&str]) -> (std::process::Child, std::fs::File, Arc<std::sync::Mutex<String>>) {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::process::CommandExt;
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two new descriptors into the integers given; the other arguments may be null
+    let rc =
+        unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened by openpty and are owned by these files alone
+    let (master, slave) = unsafe { (std::fs::File::from_raw_fd(master), std::fs::File::from_raw_fd(slave)) };
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"));
+    cmd.arg("simulate").args(args).env("SCIMCHECK_TOKEN", "sim-pty-token").env("TERM", "xterm");
+    cmd.stdin(slave.try_clone().unwrap()).stdout(slave.try_clone().unwrap()).stderr(slave);
+    // SAFETY: between fork and exec only async-signal-safe calls: a new session, the pty (stdin) as its terminal
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    drop(cmd); // the parent's copies of the slave side
+    let screen = Arc::new(std::sync::Mutex::new(String::new()));
+    let (mut reader, seen) = (master.try_clone().unwrap(), screen.clone());
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut buf = [0u8; 8192];
+        // EIO once the child and every copy of the slave side are gone
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    (child, master, screen)
+}
+
+/// Waits (on a blocking thread, at most 30 s: a bound on a hang) for the child to end; its exit code.
+async fn exit_code(child: std::process::Child) -> Option<i32> {
+    let pid = child.id().to_string();
+    let mut child = child;
+    let waited = tokio::time::timeout(Duration::from_secs(30), tokio::task::spawn_blocking(move || child.wait())).await;
+    match waited {
+        Ok(status) => status.unwrap().unwrap().code(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
+            panic!("the simulation did not end after Ctrl-C");
+        }
+    }
+}
+
+/// Ctrl-C typed in the terminal `simulate` runs in: the first stops sending, and the run prints its summary,
+/// writes its partial JSON and HTML reports and exits 130; a second one, while the run is stuck writing a report
+/// (the HTML report's path is a FIFO nobody reads), quits at once, also with 130. Before, Ctrl-C in a terminal
+/// ended the process by the signal with no summary and no report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_in_a_terminal_writes_the_summary_and_a_second_one_quits() {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("scimcheck-sim-pty-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (json_path, html_path, fifo) = (dir.join("sim.json"), dir.join("sim.html"), dir.join("fifo.html"));
+    let fifo_c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path
+    assert_eq!(unsafe { libc::mkfifo(fifo_c.as_ptr(), 0o600) }, 0, "mkfifo");
+    for presses in [1, 2] {
+        let (base, hits) = slow_server(Duration::from_millis(300)).await;
+        let _ = std::fs::remove_file(&json_path);
+        let html = if presses == 1 { &html_path } else { &fifo };
+        let args = [
+            "--idp",
+            "entra",
+            "--base-url",
+            &base,
+            "--users",
+            "500",
+            "--groups",
+            "5",
+            "--no-preflight",
+            "--concurrency",
+            "2",
+            "--json",
+            json_path.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ];
+        let (child, mut terminal, screen) = simulate_in_terminal(&args);
+        for _ in 0..400 {
+            if hits.load(Ordering::SeqCst) >= 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(hits.load(Ordering::SeqCst) >= 3, "the simulation never started sending");
+        terminal.write_all(b"\x03").unwrap();
+        if presses == 2 {
+            // the first Ctrl-C is taken and the JSON report written: the run now waits on the FIFO
+            for _ in 0..400 {
+                if json_path.exists() && screen.lock().unwrap().contains("interrupted: no new request starts") {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            terminal.write_all(b"\x03").unwrap();
+        }
+        let code = exit_code(child).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let text = screen.lock().unwrap().clone();
+        assert_eq!(code, Some(130), "{text}");
+        assert!(!text.contains("panicked"), "{text}");
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(&json_path).expect("a partial JSON")).unwrap();
+        assert_eq!(report["interrupted"], true, "{report}");
+        if presses == 1 {
+            assert!(text.contains("scimcheck simulate:") && text.contains("INTERRUPTED"), "the summary:\n{text}");
+            let page = std::fs::read_to_string(&html_path).expect("a partial HTML report");
+            assert!(page.contains("INTERRUPTED"), "the HTML report says so");
+        } else {
+            assert!(text.contains("interrupted again: quitting at once"), "{text}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A SCIM server that accepts every provisioning request (lookups find nothing, creates get a fresh id, PATCH
 /// succeeds) and answers every read-back page (a list without a filter) with `page(path_and_query)`.
 async fn provisioning_server(
