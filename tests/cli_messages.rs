@@ -146,10 +146,14 @@ async fn https_to_a_plain_http_server_that_hangs_up_says_to_try_http() {
 #[tokio::test]
 async fn a_url_without_a_scheme_says_so_with_the_fix() {
     let dir = TempDir::new();
-    let (code, _, stderr) = output(scimcheck_in(&dir.0, &["run", "--base-url", "localhost:8080/scim/v2"])).await;
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("has no scheme") && stderr.contains("https://localhost:8080/scim/v2"), "{stderr}");
-    assert!(!stderr.contains("relative URL without a base"), "{stderr}");
+    // run and simulate say it in the same words
+    for command in [&["run"][..], &["simulate", "--idp", "entra"]] {
+        let args = [command, &["--base-url", "localhost:8080/scim/v2"]].concat();
+        let (code, _, stderr) = output(scimcheck_in(&dir.0, &args)).await;
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains("has no scheme") && stderr.contains("https://localhost:8080/scim/v2"), "{stderr}");
+        assert!(!stderr.contains("relative URL without a base"), "{stderr}");
+    }
 }
 
 #[tokio::test]
