@@ -364,3 +364,49 @@ async fn okta_import_stops_on_paging_that_lies_and_names_the_defect() {
         assert!(hits.load(Ordering::SeqCst) < 20_000, "bounded: {} requests", hits.load(Ordering::SeqCst));
     }
 }
+
+/// A server that already holds 438 users and 2 groups (from earlier runs, or from other parties): simulate says so
+/// before provisioning, reconciles only its own objects (the run is clean), and names `--strict-extra`; with it
+/// the warning says the strangers will be reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_already_holding_objects_is_warned_about_up_front() {
+    let (base, _) = provisioning_server(|target| {
+        let total = if target.contains("count=0") {
+            if target.contains("/Users") {
+                438
+            } else {
+                2
+            }
+        } else {
+            0
+        };
+        (
+            200,
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": total,
+                   "startIndex": 1, "itemsPerPage": 0, "Resources": []}),
+        )
+    })
+    .await;
+    for strict in [false, true] {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"));
+        cmd.args(["simulate", "--idp", "entra", "--base-url", &base, "--users", "3", "--groups", "0"]);
+        if strict {
+            cmd.arg("--strict-extra");
+        }
+        cmd.env("SCIMCHECK_TOKEN", "sim-h-token").kill_on_drop(true);
+        let out = tokio::time::timeout(Duration::from_secs(60), cmd.output()).await.unwrap().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let warning = "warning: the server already holds 438 user(s) and 2 group(s) before this run; ";
+        let line = stderr.lines().find(|l| l.starts_with(warning)).unwrap_or_else(|| panic!("{stderr}"));
+        if strict {
+            assert!(
+                line.ends_with("--strict-extra: any of them the source directory does not hold is reported as extra")
+            );
+        } else {
+            assert!(line.ends_with("only the simulator's own objects are reconciled; the others are counted and left out (--strict-extra reports them)"), "{line}");
+        }
+        // said up front: before the line naming the target, which comes before any provisioning request
+        let at = |text: &str| stderr.find(text).unwrap_or_else(|| panic!("{text:?} in {stderr}"));
+        assert!(at(warning) < at("simulating entra (default) against"), "{stderr}");
+    }
+}
