@@ -226,7 +226,8 @@ async fn the_list_hint_names_the_folders_and_settings_file_and_works() {
 
 /// A SCIM server behind a proxy or framework that answers everything but discovery and the preflight's list with
 /// its HTML error page (a `<style>` block, a title, 60 paragraphs): the terminal shows each such body as its media
-/// type, size and title, never the markup, under every step and in fix first; the JSON report keeps the body.
+/// type, size and title, never the markup, under every step, in fix first, in JUnit and atop the HTML report's
+/// response (the page folded under it); the JSON report keeps the body.
 #[tokio::test]
 async fn an_html_error_page_is_summarised_in_the_terminal_and_kept_in_the_json_report() {
     use wiremock::matchers::{method, path};
@@ -248,7 +249,21 @@ async fn an_html_error_page_is_summarised_in_the_terminal_and_kept_in_the_json_r
         .await;
     let dir = TempDir::new();
     let base = format!("{}/scim", server.uri());
-    let args = ["run", "--base-url", &base, "--token", "t0ken-0123456789", "-q", "--json", "r.json", "rfc::s3_12"];
+    let args = [
+        "run",
+        "--base-url",
+        &base,
+        "--token",
+        "t0ken-0123456789",
+        "-q",
+        "--json",
+        "r.json",
+        "--junit",
+        "r.xml",
+        "--html",
+        "r.html",
+        "rfc::s3_12",
+    ];
     let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &args)).await;
     assert_eq!(code, Some(1), "{stdout}{stderr}");
     let summary = format!("text/html, {} bytes, title \"404 Not Found\"", thousands(page.len()));
@@ -261,6 +276,17 @@ async fn an_html_error_page_is_summarised_in_the_terminal_and_kept_in_the_json_r
     assert!(fix_first.contains("got not JSON (text/html, "), "{fix_first}");
     let longest = stdout.lines().map(|l| l.chars().count()).max().unwrap_or(0);
     assert!(longest < 700, "a line of {longest} characters");
+    // JUnit's text is read by people in CI: summarised there too
+    let junit = std::fs::read_to_string(dir.join("r.xml")).unwrap();
+    assert!(junit.contains("text/html, ") && !junit.contains("DOCTYPE") && !junit.contains("color:red"), "{junit}");
+    // the HTML report names it in one line and keeps the page (escaped) folded away under it
+    let html = std::fs::read_to_string(dir.join("r.html")).unwrap();
+    let folded = format!(
+        "<div class=\"note\">{}</div><details><summary>The body as received</summary><pre>&lt;!DOCTYPE html&gt;",
+        summary.replace('"', "&quot;").replace('/', "&#x2f;")
+    );
+    assert!(html.contains(&folded), "{folded}");
+    assert!(!html.contains("<style>body{color:red}"), "the page's markup is escaped");
     // the JSON report keeps the page (bounded by --report-body-limit, 32 KiB by default)
     let report = std::fs::read_to_string(dir.join("r.json")).unwrap();
     assert!(report.contains("<title>404 Not Found</title>"), "the JSON report lost the body");
