@@ -27,6 +27,9 @@ pub struct Stopped {
     pub from: u64,
     /// Whether every later lost connection was refused (nothing listened any more), none reset.
     pub all_refused: bool,
+    /// With `during`: the other requests whose connections were cut too (in flight when the server went away,
+    /// run concurrently): any of them may be the one it died on.
+    pub also_cut: usize,
 }
 
 impl Stopped {
@@ -38,8 +41,15 @@ impl Stopped {
         } else {
             "every later step failed to connect or had its connection reset"
         };
-        let (word, cut) =
-            if self.during { ("at", " (its connection was cut before an answer)") } else { ("after", "") };
+        let others = match self.also_cut {
+            0 => String::new(),
+            n => format!(", as were those of {n} other request(s) in flight, any of which may be the cause"),
+        };
+        let (word, cut) = if self.during {
+            ("at", format!(" (its connection was cut before an answer{others})"))
+        } else {
+            ("after", String::new())
+        };
         format!(
             "the server stopped answering {word} `{}` in scenario {} step {} \"{}\"{cut}; {later}",
             self.request, self.scenario, self.step, self.step_name
@@ -79,8 +89,50 @@ pub fn stopped(results: &[ScenarioResult]) -> Option<Stopped> {
         answered().filter(|(_, _, s)| s.ended < Some(from)).max_by_key(|(_, _, s)| s.ended)?
     };
     let request = s.request.as_ref().map(|q| format!("{} {}", q.method.as_str(), q.path)).unwrap_or_default();
-    let all_refused = steps()
-        .filter(|(_, _, s)| lost(s) && s.ended > Some(from))
-        .all(|(_, _, s)| s.transport == Some(TransportKind::Connect));
-    Some(Stopped { scenario: r.id.clone(), step: i + 1, step_name: s.name.clone(), request, during, from, all_refused })
+    let later = || steps().filter(|(_, _, s)| lost(s) && s.ended > Some(from));
+    let all_refused = later().all(|(_, _, s)| s.transport == Some(TransportKind::Connect));
+    let also_cut =
+        if during { later().filter(|(_, _, s)| s.transport == Some(TransportKind::Reset)).count() } else { 0 };
+    Some(Stopped {
+        scenario: r.id.clone(),
+        step: i + 1,
+        step_name: s.name.clone(),
+        request,
+        during,
+        from,
+        all_refused,
+        also_cut,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sentence_says_at_or_after_and_what_else_was_cut() {
+        let at = Stopped {
+            scenario: "rfc::x::y".into(),
+            step: 3,
+            step_name: "rename".into(),
+            request: "PATCH /Users/1".into(),
+            during: true,
+            from: 7,
+            all_refused: true,
+            also_cut: 0,
+        };
+        assert_eq!(
+            at.sentence(),
+            "the server stopped answering at `PATCH /Users/1` in scenario rfc::x::y step 3 \"rename\" (its \
+             connection was cut before an answer); every later step failed to connect"
+        );
+        let crowded = Stopped { also_cut: 2, all_refused: false, ..at.clone() };
+        assert!(crowded.sentence().contains(
+            "(its connection was cut before an answer, as were those of 2 other request(s) in flight, any of which \
+             may be the cause); every later step failed to connect or had its connection reset"
+        ));
+        let after = Stopped { during: false, ..at };
+        assert!(after.sentence().starts_with("the server stopped answering after `PATCH /Users/1` in scenario"));
+        assert!(!after.sentence().contains("cut"));
+    }
 }
