@@ -469,6 +469,13 @@ async fn a_server_that_stops_answering_is_pointed_at_the_request_it_stopped_on()
         let causes = report["causes"].as_array().unwrap();
         assert!(causes[0]["stoppedAfter"].as_str().is_some_and(|s| s.starts_with(&sentence)), "{causes:#?}");
         assert_eq!(causes.iter().filter(|c| c["check"] == "transport").count(), 1, "{causes:#?}");
+        // the report with its new field still follows the published schema
+        let schema = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas/report.schema.json");
+        let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(schema).unwrap()).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let errors: Vec<String> =
+            validator.iter_errors(&report).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
         // the scenario run after the crash failed to connect: one cause with it
         assert_eq!(causes[0]["scenarioIds"], json!(["rfc::crash::a_patch", "rfc::crash::c_create"]), "{causes:#?}");
     }
