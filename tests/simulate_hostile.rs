@@ -188,6 +188,7 @@ async fn ctrl_c_in_a_terminal_writes_the_summary_and_a_second_one_quits() {
     let fifo_c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
     // SAFETY: a valid NUL-terminated path
     assert_eq!(unsafe { libc::mkfifo(fifo_c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let bar = regex::Regex::new(r"cycle 0: users \[[=> ]*\] (\d+)/\d+").unwrap();
     for presses in [1, 2] {
         let (base, hits) = slow_server(Duration::from_millis(300)).await;
         let _ = std::fs::remove_file(&json_path);
@@ -239,6 +240,11 @@ async fn ctrl_c_in_a_terminal_writes_the_summary_and_a_second_one_quits() {
         assert_eq!(report["interrupted"], true, "{report}");
         if presses == 1 {
             assert!(text.contains("scimcheck simulate:") && text.contains("INTERRUPTED"), "the summary:\n{text}");
+            // the users bar stops where the run stopped: what Ctrl-C stopped does not advance it
+            let at = text.find("interrupted: no new request starts").unwrap_or_else(|| panic!("{text}"));
+            let highest = |t: &str| bar.captures_iter(t).map(|c| c[1].parse::<usize>().unwrap()).max().unwrap_or(0);
+            let (before, after) = (highest(&text[..at]), highest(&text[at..]));
+            assert!(after <= before + 2, "the bar went on from {before} to {after} after Ctrl-C");
             let page = std::fs::read_to_string(&html_path).expect("a partial HTML report");
             assert!(page.contains("INTERRUPTED"), "the HTML report says so");
         } else {
