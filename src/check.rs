@@ -128,11 +128,7 @@ pub fn evaluate_in(
             expect.status_only,
             "body",
             "a JSON body".into(),
-            format!(
-                "not JSON (content-type {}): {}",
-                obs.header("content-type").unwrap_or("absent"),
-                truncate(text, 200)
-            ),
+            format!("not JSON ({})", crate::exchange::summary::describe(obs.header("content-type"), text, obs.size)),
         ),
         Body::Empty | Body::Json(_) | Body::Truncated { .. } => {}
     }

@@ -358,7 +358,10 @@ pub fn main() -> i32 {
                 .await
                 .unwrap_or_else(|e| Err(format!("the simulation stopped: {e}")))
         }),
-        Command::Record(args) => rt.block_on(crate::record::record_command(args)),
+        Command::Record(mut args) => rt.block_on(async {
+            config::apply_to_record(&mut args)?;
+            crate::record::record_command(args).await
+        }),
         Command::Import(args) => crate::record::har::import_command(args),
         Command::Report(args) => run::render_saved(&args),
     };

@@ -257,17 +257,7 @@ mod tests {
     fn step(failed_checks: &[&str], status: u16, body: Value) -> StepResult {
         use crate::exchange::{Body, Observed};
         StepResult {
-            name: "s".into(),
-            level: crate::scenario::Level::Must,
-            kind: crate::scenario::Kind::Rfc,
-            note: None,
-            verdict: StepVerdict::Fail,
-            basis: None,
             failures: failed_checks.iter().map(|c| Failure::new(*c, "x", "y")).collect(),
-            observations: vec![],
-            error: None,
-            known_deviation: None,
-            request: None,
             response: Some(Observed {
                 status,
                 headers: vec![],
@@ -275,9 +265,7 @@ mod tests {
                 size: 0,
                 elapsed: std::time::Duration::ZERO,
             }),
-            duration_ms: 0.0,
-            http_ms: 0.0,
-            conditions_held: vec![],
+            ..StepResult::new("s", crate::scenario::Level::Must, crate::scenario::Kind::Rfc, StepVerdict::Fail)
         }
     }
 

@@ -8,10 +8,13 @@ use serde_json::Value;
 use crate::scenario::{AuthMode, Method};
 
 pub mod base_uri;
+pub mod order;
 pub mod send;
+pub mod summary;
 pub mod transport;
 
 pub use base_uri::BaseUri;
+pub use order::tick;
 pub use send::{receive, send, Received};
 pub use transport::{TlsCause, TransportError, TransportKind};
 

@@ -30,6 +30,7 @@
 pub mod bench;
 pub mod case;
 pub mod check;
+pub mod cleanup;
 pub mod cli;
 pub mod console;
 pub mod credential;

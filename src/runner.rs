@@ -140,6 +140,14 @@ pub struct StepResult {
     /// response, with the run's variables and captures ([`check::Judgement::conditions_held`]); not reported.
     #[serde(skip)]
     pub conditions_held: Vec<usize>,
+    /// When the step's exchange ended, in the order of the process's exchanges ([`crate::exchange::tick`]);
+    /// `None` for a step that sent nothing. With `transport`, what tells the step a server crashed at
+    /// ([`crate::report::stopped`]). Not reported.
+    #[serde(skip)]
+    pub ended: Option<u64>,
+    /// The kind of the step's transport error, when it had one. Not reported.
+    #[serde(skip)]
+    pub transport: Option<TransportKind>,
 }
 
 impl StepResult {
@@ -162,6 +170,8 @@ impl StepResult {
             duration_ms: 0.0,
             http_ms: 0.0,
             conditions_held: vec![],
+            ended: None,
+            transport: None,
         }
     }
 
@@ -930,7 +940,7 @@ impl Runner {
                     result.notes.push(redactor.scrub(&format!(
                         "cleanup: DELETE {path} failed ({e}); the resource may be left on the server"
                     )));
-                    r.error = Some(redactor.scrub(&e));
+                    r.error = Some(redactor.scrub(&e.message));
                 }
             }
             r.duration_ms = ms(started.elapsed());
@@ -1094,10 +1104,12 @@ impl Runner {
         }
         req.step_headers = step_headers.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
         let mut result = StepResult::of_step(s, step, level, StepVerdict::Pass);
-        match self.send(resolved, profile, &req).await {
+        let sent = self.send(resolved, profile, &req).await;
+        result.ended = Some(crate::exchange::tick());
+        match sent {
             Err(e) => {
-                result.verdict = StepVerdict::Error;
-                result.error = Some(redactor.scrub(&e));
+                (result.verdict, result.transport) = (StepVerdict::Error, Some(e.kind));
+                result.error = Some(redactor.scrub(&e.message));
             }
             Ok(mut obs) => {
                 result.http_ms = ms(obs.elapsed);
@@ -1131,7 +1143,7 @@ impl Runner {
                         )),
                     }
                 }
-                track_created(r.method, &path, &obs, created);
+                crate::cleanup::track_created(r.method, &path, &obs, created);
                 for f in failures.iter_mut().chain(result.observations.iter_mut()) {
                     f.actual = redactor.scrub(&f.actual);
                     f.expected = redactor.scrub(&f.expected);
@@ -1208,7 +1220,12 @@ impl Runner {
     /// Sends a request; an idempotent one (GET, PUT, DELETE — RFC 9110 §9.2.2) that dies because the server closed
     /// or reset a kept-alive connection before answering is sent once more, as RFC 9112 §9.3.1 allows. A
     /// server that keeps doing it still gets the transport error as its verdict.
-    async fn send(&self, resolved: &Resolved, profile: &Profile, req: &SentRequest) -> Result<Observed, String> {
+    async fn send(
+        &self,
+        resolved: &Resolved,
+        profile: &Profile,
+        req: &SentRequest,
+    ) -> Result<Observed, TransportError> {
         let mut first = self.send_once(resolved, profile, req).await;
         // RFC 6750 §3.1: an OAuth access token the server calls invalid (expired, revoked) is replaced once
         if let Ok((obs, sent)) = &first {
@@ -1221,9 +1238,9 @@ impl Runner {
         let first = first.map(|(obs, _)| obs);
         match &first {
             Err(e) if matches!(req.method, Method::GET | Method::PUT | Method::DELETE) && e.may_resend() => {
-                self.send_once(resolved, profile, req).await.map(|(obs, _)| obs).map_err(|e| e.message)
+                self.send_once(resolved, profile, req).await.map(|(obs, _)| obs)
             }
-            _ => first.map_err(|e| e.message),
+            _ => first,
         }
     }
 
@@ -1260,40 +1277,6 @@ impl Runner {
 
 fn not_run(s: &Scenario, step: &Step, level: Level, why: String) -> StepResult {
     StepResult { error: Some(why), ..StepResult::of_step(s, step, level, StepVerdict::NotRun) }
-}
-
-/// Remembers what a POST created and forgets what a DELETE removed.
-///
-/// A create is remembered whatever its status when its body names an `id` (a server answering `200` instead
-/// of `201`, RFC 7644 §3.3, still created the resource and it must not be left behind); without a body `id`,
-/// a `2xx` `Location` names it. POSTs to `/.search` (RFC 7644 §3.4.3) and `/Bulk` (§3.7) create nothing.
-fn track_created(method: Method, path: &str, obs: &Observed, created: &mut Vec<String>) {
-    match method {
-        Method::POST if !creates_nothing(path) => {
-            let id = match obs.json().and_then(|b| b.get("id")) {
-                Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-                Some(Value::Number(n)) => Some(n.to_string()),
-                _ if (200..300).contains(&obs.status) => obs.created_id_from_location(),
-                _ => None,
-            };
-            if let Some(id) = id.filter(|id| !id.contains(['/', '?', '#'])) {
-                let p = format!("{}/{id}", path.trim_end_matches('/'));
-                if !created.contains(&p) {
-                    created.push(p);
-                }
-            }
-        }
-        Method::DELETE if (200..300).contains(&obs.status) || obs.status == 404 => {
-            created.retain(|p| p != path);
-        }
-        _ => {}
-    }
-}
-
-/// Whether a POST to `path` is a query or a bulk request rather than a create.
-fn creates_nothing(path: &str) -> bool {
-    let last = path.split('?').next().unwrap_or("").trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    last.eq_ignore_ascii_case(".search") || last.eq_ignore_ascii_case("Bulk")
 }
 
 fn ms(d: Duration) -> f64 {

@@ -146,10 +146,14 @@ async fn https_to_a_plain_http_server_that_hangs_up_says_to_try_http() {
 #[tokio::test]
 async fn a_url_without_a_scheme_says_so_with_the_fix() {
     let dir = TempDir::new();
-    let (code, _, stderr) = output(scimcheck_in(&dir.0, &["run", "--base-url", "localhost:8080/scim/v2"])).await;
-    assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("has no scheme") && stderr.contains("https://localhost:8080/scim/v2"), "{stderr}");
-    assert!(!stderr.contains("relative URL without a base"), "{stderr}");
+    // run and simulate say it in the same words
+    for command in [&["run"][..], &["simulate", "--idp", "entra"]] {
+        let args = [command, &["--base-url", "localhost:8080/scim/v2"]].concat();
+        let (code, _, stderr) = output(scimcheck_in(&dir.0, &args)).await;
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(stderr.contains("has no scheme") && stderr.contains("https://localhost:8080/scim/v2"), "{stderr}");
+        assert!(!stderr.contains("relative URL without a base"), "{stderr}");
+    }
 }
 
 #[tokio::test]
@@ -218,4 +222,261 @@ async fn the_list_hint_names_the_folders_and_settings_file_and_works() {
     let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &words)).await;
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains("rfc::own::x") && stdout.contains("1 scenario(s)"), "{stdout}");
+}
+
+/// A SCIM server behind a proxy or framework that answers everything but discovery and the preflight's list with
+/// its HTML error page (a `<style>` block, a title, 60 paragraphs): the terminal shows each such body as its media
+/// type, size and title, never the markup, under every step, in fix first, in JUnit and atop the HTML report's
+/// response (the page folded under it); the JSON report keeps the body.
+#[tokio::test]
+async fn an_html_error_page_is_summarised_in_the_terminal_and_kept_in_the_json_report() {
+    use wiremock::matchers::{method, path};
+    let server = MockServer::start().await;
+    let page = format!(
+        "<!DOCTYPE html><html><head><title>404 Not Found</title><style>{}</style></head><body><h1>Whitelabel Error \
+         Page</h1>{}</body></html>",
+        "body{color:red}".repeat(100),
+        "<p>There was an unexpected error (type=Not Found, status=404).</p>\n".repeat(60)
+    );
+    Mock::given(method("GET"))
+        .and(path("/scim/Users"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(empty_list().to_string(), "application/scim+json"))
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(404).set_body_raw(page.clone(), "text/html;charset=UTF-8"))
+        .mount(&server)
+        .await;
+    let dir = TempDir::new();
+    let base = format!("{}/scim", server.uri());
+    let args = [
+        "run",
+        "--base-url",
+        &base,
+        "--token",
+        "t0ken-0123456789",
+        "-q",
+        "--json",
+        "r.json",
+        "--junit",
+        "r.xml",
+        "--html",
+        "r.html",
+        "rfc::s3_12",
+    ];
+    let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &args)).await;
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    let summary = format!("text/html, {} bytes, title \"404 Not Found\"", thousands(page.len()));
+    assert!(stdout.contains(&format!("got not JSON ({summary})")), "{stdout}");
+    assert!(stdout.contains(&format!("body: {summary}")), "{stdout}");
+    for markup in ["<!DOCTYPE", "<html", "<style", "body{color", "<p>"] {
+        assert!(!stdout.contains(markup) && !stderr.contains(markup), "{markup} printed:\n{stdout}");
+    }
+    let fix_first = &stdout[stdout.find("\nfix first:").expect("fix first")..];
+    assert!(fix_first.contains("got not JSON (text/html, "), "{fix_first}");
+    let longest = stdout.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(longest < 700, "a line of {longest} characters");
+    // JUnit's text is read by people in CI: summarised there too
+    let junit = std::fs::read_to_string(dir.join("r.xml")).unwrap();
+    assert!(junit.contains("text/html, ") && !junit.contains("DOCTYPE") && !junit.contains("color:red"), "{junit}");
+    // the HTML report names it in one line and keeps the page (escaped) folded away under it
+    let html = std::fs::read_to_string(dir.join("r.html")).unwrap();
+    let folded = format!(
+        "<div class=\"note\">{}</div><details><summary>The body as received</summary><pre>&lt;!DOCTYPE html&gt;",
+        summary.replace('"', "&quot;").replace('/', "&#x2f;")
+    );
+    assert!(html.contains(&folded), "{folded}");
+    assert!(!html.contains("<style>body{color:red}"), "the page's markup is escaped");
+    // the JSON report keeps the page (bounded by --report-body-limit, 32 KiB by default)
+    let report = std::fs::read_to_string(dir.join("r.json")).unwrap();
+    assert!(report.contains("<title>404 Not Found</title>"), "the JSON report lost the body");
+}
+
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A SCIM server that dies on `PATCH`: before answering it (`answer_first: false`) or right after
+/// (`answer_first: true`). It runs on a runtime of its own in its own thread; dying drops that runtime, which
+/// closes the listener and every open connection at once, as the end of a process does. It keeps users in memory
+/// (POST answers 201 with an `id`, GET /Users/{id} the user, the list an empty page, DELETE 204).
+fn dying_on_patch(answer_first: bool) -> String {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (die, mut dead) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let users: Arc<Mutex<HashMap<String, serde_json::Value>>> = Arc::default();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let stream = tokio::select! {
+                    _ = dead.recv() => return,
+                    accepted = listener.accept() => accepted.unwrap().0,
+                };
+                let (die, users) = (die.clone(), users.clone());
+                tokio::spawn(async move {
+                    let (read, mut out) = stream.into_split();
+                    let mut reader = BufReader::new(read);
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let mut length = 0;
+                        loop {
+                            let mut h = String::new();
+                            reader.read_line(&mut h).await.unwrap();
+                            if h.trim().is_empty() {
+                                break;
+                            }
+                            if let Some((k, v)) = h.split_once(':') {
+                                if k.eq_ignore_ascii_case("content-length") {
+                                    length = v.trim().parse().unwrap();
+                                }
+                            }
+                        }
+                        let mut body = vec![0; length];
+                        reader.read_exact(&mut body).await.unwrap();
+                        let mut parts = line.split_whitespace();
+                        let (verb, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                        let path = target.split('?').next().unwrap_or("");
+                        let id = path.rsplit('/').next().unwrap_or("").to_string();
+                        if verb == "PATCH" && !answer_first {
+                            let _ = die.send(());
+                            return std::future::pending().await;
+                        }
+                        let (status, answer) = match verb {
+                            "POST" => {
+                                let mut user: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                                let id = uuid::Uuid::new_v4().to_string();
+                                user["id"] = json!(id);
+                                users.lock().unwrap().insert(id, user.clone());
+                                ("201 Created", Some(user))
+                            }
+                            "GET" if path.ends_with("/Users") => ("200 OK", Some(empty_list())),
+                            "GET" => match users.lock().unwrap().get(&id) {
+                                Some(u) => ("200 OK", Some(u.clone())),
+                                None => ("404 Not Found", Some(json!({"status": "404"}))),
+                            },
+                            "PATCH" => ("200 OK", users.lock().unwrap().get(&id).cloned()),
+                            _ => ("204 No Content", None),
+                        };
+                        let text = answer.map(|a| a.to_string()).unwrap_or_default();
+                        let head = format!(
+                            "HTTP/1.1 {status}\r\ncontent-type: application/scim+json\r\ncontent-length: {}\r\n\r\n",
+                            text.len()
+                        );
+                        let _ = out.write_all(format!("{head}{text}").as_bytes()).await;
+                        let _ = out.flush().await;
+                        if verb == "PATCH" {
+                            let _ = die.send(());
+                            return std::future::pending().await;
+                        }
+                    }
+                });
+            }
+        });
+        // the runtime and every connection it holds end here: the process "exits"
+        drop(rt);
+    });
+    format!("http://127.0.0.1:{port}/scim")
+}
+
+/// Three steps on one user, the third a PATCH, then a read.
+fn patch_then_read() -> serde_json::Value {
+    let step = |name: &str, method: &str, path: &str, body: Option<serde_json::Value>, status: u16| {
+        let mut request = json!({"method": method, "path": path});
+        if let Some(b) = body {
+            request["body"] = b;
+        }
+        json!({"name": name, "basis": {"rfc": "RFC 7644 §3"}, "request": request, "expect": {"status": status}})
+    };
+    let mut create = step(
+        "create",
+        "POST",
+        "/Users",
+        Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "{{user}}"})),
+        201,
+    );
+    create["capture"] = json!({"id": "/id"});
+    let ops = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                     "Operations": [{"op": "replace", "path": "displayName", "value": "Jane"}]});
+    json!({"title": "patch then read", "source": "test", "level": "must", "idp": "rfc",
+           "variables": {"user": "{{$uuid}}@example.com"}, "steps": [
+        create,
+        step("read", "GET", "/Users/{{id}}", None, 200),
+        step("rename", "PATCH", "/Users/{{id}}", Some(ops), 200),
+        step("read again", "GET", "/Users/{{id}}", None, 200),
+    ]})
+}
+
+/// A server that dies in the middle of a run: fix first shows one cause pointing at the request it died on (its
+/// connection cut before an answer) or, when it died after answering, at the last request it answered — its
+/// scenario, step and request line — instead of a transport error per later step; the JSON report says the same
+/// in the cause's `stoppedAfter`.
+#[tokio::test]
+async fn a_server_that_stops_answering_is_pointed_at_the_request_it_stopped_on() {
+    for (answer_first, word, step, name) in [(false, "at", 3, "rename"), (true, "after", 3, "rename")] {
+        let dir = TempDir::new();
+        let mut list = list_users("list after");
+        list["idp"] = json!("rfc");
+        write_scenario(&dir.join("mine"), "crash/a_patch.json", &patch_then_read());
+        write_scenario(&dir.join("mine"), "crash/b_list.json", &list);
+        let mut later = patch_then_read();
+        later["steps"].as_array_mut().unwrap().truncate(1);
+        write_scenario(&dir.join("mine"), "crash/c_create.json", &later);
+        let base = dying_on_patch(answer_first);
+        let args = [
+            "run",
+            "--base-url",
+            &base,
+            "--token",
+            "t0ken-0123456789",
+            "--no-library",
+            "--scenarios",
+            "mine",
+            "--jobs",
+            "1",
+            "--json",
+            "r.json",
+        ];
+        let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &args)).await;
+        assert_eq!(code, Some(1), "{stdout}{stderr}");
+        let fix_first = &stdout[stdout.find("\nfix first:").unwrap_or_else(|| panic!("{stdout}"))..];
+        let sentence = format!("the server stopped answering {word} `PATCH /Users/");
+        let first = fix_first.lines().nth(2).unwrap_or("");
+        assert!(first.starts_with("  1. ") && first.contains("transport: got no answer"), "{fix_first}");
+        let at = fix_first.lines().nth(3).unwrap_or("");
+        assert!(at.trim_start().starts_with(&sentence), "{fix_first}");
+        assert!(at.contains(&format!("in scenario rfc::crash::a_patch step {step} \"{name}\"")), "{fix_first}");
+        assert!(at.ends_with("every later step failed to connect"), "{fix_first}");
+        assert_eq!(at.contains("cut before an answer"), !answer_first, "{fix_first}");
+        assert_eq!(fix_first.matches("transport").count(), 1, "one transport cause:\n{fix_first}");
+        let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("r.json")).unwrap()).unwrap();
+        let causes = report["causes"].as_array().unwrap();
+        assert!(causes[0]["stoppedAfter"].as_str().is_some_and(|s| s.starts_with(&sentence)), "{causes:#?}");
+        assert_eq!(causes.iter().filter(|c| c["check"] == "transport").count(), 1, "{causes:#?}");
+        // the report with its new field still follows the published schema
+        let schema = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas/report.schema.json");
+        let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(schema).unwrap()).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let errors: Vec<String> =
+            validator.iter_errors(&report).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        // the scenario run after the crash failed to connect: one cause with it
+        assert_eq!(causes[0]["scenarioIds"], json!(["rfc::crash::a_patch", "rfc::crash::c_create"]), "{causes:#?}");
+    }
 }

@@ -1,5 +1,5 @@
 //! One vocabulary and one settings file for every command: `entra` (with `azure` as an alias) and values in any
-//! case, string-or-list keys in `scimcheck.toml`, `--config` for `list` and `simulate`, `run`'s
+//! case, string-or-list keys in `scimcheck.toml`, `--config` for `list`, `simulate` and `record`, `run`'s
 //! positional filter and `-q`/`-v`, `list --format json`.
 
 mod binary;
@@ -109,4 +109,45 @@ async fn simulate_reads_the_target_and_token_from_the_settings_file() {
     let (code, _, stderr) = output(scimcheck_in(&empty.0, &["simulate", "--idp", "entra", "--users", "1"])).await;
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("no target: give --base-url URL (or base-url in scimcheck.toml)"), "{stderr}");
+}
+
+/// `record` takes its upstream from the settings file's `base-url` (the server under test is where the IdP's
+/// traffic goes): it prints the file, forwards to it, and records; with neither `--upstream` nor a settings file
+/// it is a usage error naming both ways.
+#[tokio::test]
+async fn record_takes_its_upstream_from_the_settings_file() {
+    use std::io::BufRead;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(empty_list().to_string(), "application/scim+json"))
+        .mount(&server)
+        .await;
+    let dir = TempDir::new();
+    std::fs::write(dir.join("scimcheck.toml"), format!("base-url = \"{}/scim/v2\"\n", server.uri())).unwrap();
+    let mut cmd = scimcheck_in(&dir.0, &["record", "--listen", "127.0.0.1:0", "--out", "rec", "--stop-after", "1"]);
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert_eq!(first, "settings: scimcheck.toml");
+    let listening = lines.next().unwrap().unwrap();
+    assert!(listening.ends_with(&format!("forwarding to {}/scim/v2", server.uri())), "{listening}");
+    let addr = listening.split("listening on ").nth(1).and_then(|r| r.split(',').next()).unwrap().to_string();
+    let answer = reqwest::Client::new()
+        .get(format!("{addr}/Users?filter=userName%20eq%20%22a%22"))
+        .header("User-Agent", "Okta SCIM Client 1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "{status}");
+    let forwarded = server.received_requests().await.unwrap();
+    assert_eq!(forwarded.len(), 1);
+    assert_eq!(forwarded[0].url.path(), "/scim/v2/Users");
+
+    let empty = TempDir::new();
+    let (code, _, stderr) = output(scimcheck_in(&empty.0, &["record", "--out", "rec"])).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("no upstream: give --upstream URL") && stderr.contains("base-url in scimcheck.toml"));
 }

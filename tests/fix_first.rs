@@ -1,8 +1,9 @@
 //! Failures grouped by cause: a run against a server with two defects — every JSON answer labelled
-//! `Content-Type: application/json` (RFC 7644 §8.1 asks for `application/scim+json`) and every path-less PATCH
-//! operation refused with 400 (RFC 7644 §3.5.2.1/§3.5.2.3 allow them; Okta and Entra send them) — must end its
-//! terminal report with a "fix first" section whose first screen names both causes with their counts, and carry the
-//! same causes in the JSON report. And setup is not the rule under test: a fixture refused for an unrelated reason
+//! `Content-Type: application/json` (RFC 7644 §8.1 asks for `application/scim+json`; Okta reads either) and every
+//! path-less PATCH operation refused with 400 (RFC 7644 §3.5.2.1/§3.5.2.3 allow them; Okta and Entra send them) —
+//! must end its terminal report with a "fix first" section that leads with the PATCH refusal (both IdPs hit it)
+//! although the content type affects more scenarios, says which IdP each cause breaks, and carry the same causes
+//! in the JSON report. And setup is not the rule under test: a fixture refused for an unrelated reason
 //! makes its scenario `setupFailed`, reported once under its cause.
 
 mod support;
@@ -47,7 +48,7 @@ static TWO_DEFECTS: Fault = Fault {
 const SCREEN: usize = 24;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fix_first_names_both_causes_with_counts_on_its_first_screen() {
+async fn fix_first_leads_with_what_an_idp_hits_and_says_which_idp_each_cause_breaks() {
     let all = scenario::load_dir(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
         .unwrap_or_else(|e| panic!("{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")));
     let server = spawn_faulty(&TWO_DEFECTS).await;
@@ -83,27 +84,49 @@ async fn fix_first_names_both_causes_with_counts_on_its_first_screen() {
     assert_eq!(causes[patch].shape, refusal);
     assert!(causes[patch].rule.starts_with("RFC 7644 §3.5.2"), "{:?}", causes[patch].rule);
     assert!(causes[patch].rule.contains("Okta requirement"), "{:?}", causes[patch].rule);
-    for at in [content_type, patch] {
-        let c = &causes[at];
-        assert!(c.scenarios > 1, "{c:#?}");
-        let line = format!("  {}. {} scenario(s), {} step(s) [", at + 1, c.scenarios, c.steps);
-        assert!(screen.contains(&line), "cause {} not on the first screen as {line:?}:\n{screen}", at + 1);
-        assert!(screen.contains(&format!("{}: got {}", c.check, c.shape)), "{screen}");
-    }
-    // the content-type cause is the one most scenarios share: it comes first, and is one cause, not one per scenario
-    assert_eq!(content_type, 0, "{screen}");
-    assert_eq!(causes.iter().filter(|c| c.check == "header content-type").count(), 1, "{causes:#?}");
-    assert!(causes[0].rule.contains("RFC 7644"), "{:?}", causes[0].rule);
     // both IdPs would hit the PATCH refusal (Okta deactivates, Entra updates with path-less operations)
     assert_eq!(causes[patch].idps, [scenario::Idp::Okta, scenario::Idp::Azure], "{:#?}", causes[patch]);
     assert!(!causes[patch].rfc_only);
+    // the content-type defect is the one most scenarios share, but Okta reads application/json and Entra only
+    // prefers application/scim+json: it is RFC-only, and one cause, not one per scenario
+    assert!(causes[content_type].rfc_only, "{:#?}", causes[content_type]);
+    assert!(causes[content_type].rule.contains("RFC 7644"), "{:?}", causes[content_type].rule);
+    assert_eq!(causes.iter().filter(|c| c.check == "header content-type").count(), 1, "{causes:#?}");
+    // what an IdP would hit comes first, however few scenarios it affects: the PATCH refusal, in fewer scenarios
+    // than the content type, leads (most scenarios first would put the content type first)
+    assert!(causes[content_type].scenarios > causes[patch].scenarios, "{causes:#?}");
+    assert_eq!(patch, 0, "{screen}");
+    assert!(content_type > patch);
+    // then every IdP cause before every RFC-only one, and among RFC-only ones every MUST before every SHOULD
+    let tiers: Vec<(bool, scenario::Level)> = causes.iter().map(|c| (c.rfc_only, c.level)).collect();
+    let first_rfc = tiers.iter().position(|t| t.0).unwrap_or(tiers.len());
+    assert!(tiers[first_rfc..].iter().all(|t| t.0), "an IdP cause after an RFC-only one: {tiers:?}");
+    assert!(tiers[first_rfc..].windows(2).all(|w| w[0].1 <= w[1].1), "SHOULD before MUST: {tiers:?}");
+    assert!(content_type >= first_rfc);
+    // each line says which IdP the cause breaks
+    let c = &causes[patch];
+    let line = format!(
+        "  1. {} scenario(s), {} step(s) [MUST; breaks Okta, Entra]: status: got {refusal}",
+        c.scenarios, c.steps
+    );
+    assert!(screen.contains(&line), "{line:?} not on the first screen:\n{screen}");
+    let all = report::causes::fix_first(&causes, causes.len());
+    let c = &causes[content_type];
+    let line = format!(
+        "  {}. {} scenario(s), {} step(s) [MUST; RFC only]: header content-type: got application/json",
+        content_type + 1,
+        c.scenarios,
+        c.steps
+    );
+    assert!(all.contains(&line), "{line:?} not in:\n{all}");
 
-    // the JSON report carries the same causes
+    // the JSON report carries the same causes, in the same order
     let json: Value = serde_json::from_str(&report::json(&outcome, &Policy::default(), &[])).expect("JSON report");
     let listed = json["causes"].as_array().expect("causes array");
     assert_eq!(listed.len(), causes.len());
-    assert_eq!(listed[0]["check"], "header content-type");
-    assert_eq!(listed[0]["scenarios"], causes[0].scenarios);
+    assert_eq!(listed[0]["shape"], refusal);
+    assert_eq!(listed[content_type]["check"], "header content-type");
+    assert_eq!(listed[content_type]["scenarios"], causes[content_type].scenarios);
 
     // a header is not what a fixture is for: no scenario stops at its fixture because of the media type, so the
     // rules behind the fixtures (filters, paging, attributes) are still judged on this server

@@ -116,6 +116,144 @@ async fn ctrl_c_stops_sending_and_writes_the_summary_and_partial_reports() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `scimcheck simulate` in a pseudo-terminal of its own, as a shell runs it: the child leads a new session whose
+/// controlling terminal is the pty, so a Ctrl-C typed on the terminal (the byte 0x03 written to the master) is a
+/// SIGINT from the line discipline to its foreground process group, not a signal sent by pid. Returns the child
+/// and the master side; a thread keeps reading the master (into the returned buffer) so the child never blocks
+/// on a full terminal.
+fn simulate_in_terminal(args: &[&str]) -> (std::process::Child, std::fs::File, Arc<std::sync::Mutex<String>>) {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::process::CommandExt;
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two new descriptors into the integers given; the other arguments may be null
+    let rc =
+        unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened by openpty and are owned by these files alone
+    let (master, slave) = unsafe { (std::fs::File::from_raw_fd(master), std::fs::File::from_raw_fd(slave)) };
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"));
+    cmd.arg("simulate").args(args).env("SCIMCHECK_TOKEN", "sim-pty-token").env("TERM", "xterm");
+    cmd.stdin(slave.try_clone().unwrap()).stdout(slave.try_clone().unwrap()).stderr(slave);
+    // SAFETY: between fork and exec only async-signal-safe calls: a new session, the pty (stdin) as its terminal
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    drop(cmd); // the parent's copies of the slave side
+    let screen = Arc::new(std::sync::Mutex::new(String::new()));
+    let (mut reader, seen) = (master.try_clone().unwrap(), screen.clone());
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut buf = [0u8; 8192];
+        // EIO once the child and every copy of the slave side are gone
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    (child, master, screen)
+}
+
+/// Waits (on a blocking thread, at most 30 s: a bound on a hang) for the child to end; its exit code.
+async fn exit_code(child: std::process::Child) -> Option<i32> {
+    let pid = child.id().to_string();
+    let mut child = child;
+    let waited = tokio::time::timeout(Duration::from_secs(30), tokio::task::spawn_blocking(move || child.wait())).await;
+    match waited {
+        Ok(status) => status.unwrap().unwrap().code(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
+            panic!("the simulation did not end after Ctrl-C");
+        }
+    }
+}
+
+/// Ctrl-C typed in the terminal `simulate` runs in: the first stops sending, and the run prints its summary,
+/// writes its partial JSON and HTML reports and exits 130; a second one, while the run is stuck writing a report
+/// (the HTML report's path is a FIFO nobody reads), quits at once, also with 130. Before, Ctrl-C in a terminal
+/// ended the process by the signal with no summary and no report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_in_a_terminal_writes_the_summary_and_a_second_one_quits() {
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("scimcheck-sim-pty-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (json_path, html_path, fifo) = (dir.join("sim.json"), dir.join("sim.html"), dir.join("fifo.html"));
+    let fifo_c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path
+    assert_eq!(unsafe { libc::mkfifo(fifo_c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let bar = regex::Regex::new(r"cycle 0: users \[[=> ]*\] (\d+)/\d+").unwrap();
+    for presses in [1, 2] {
+        let (base, hits) = slow_server(Duration::from_millis(300)).await;
+        let _ = std::fs::remove_file(&json_path);
+        let html = if presses == 1 { &html_path } else { &fifo };
+        let args = [
+            "--idp",
+            "entra",
+            "--base-url",
+            &base,
+            "--users",
+            "500",
+            "--groups",
+            "5",
+            "--no-preflight",
+            "--concurrency",
+            "2",
+            "--json",
+            json_path.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ];
+        let (child, mut terminal, screen) = simulate_in_terminal(&args);
+        for _ in 0..400 {
+            if hits.load(Ordering::SeqCst) >= 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(hits.load(Ordering::SeqCst) >= 3, "the simulation never started sending");
+        terminal.write_all(b"\x03").unwrap();
+        if presses == 2 {
+            // the first Ctrl-C is taken and the JSON report written: the run now waits on the FIFO
+            for _ in 0..400 {
+                if json_path.exists() && screen.lock().unwrap().contains("interrupted: no new request starts") {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            terminal.write_all(b"\x03").unwrap();
+        }
+        let code = exit_code(child).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let text = screen.lock().unwrap().clone();
+        assert_eq!(code, Some(130), "{text}");
+        assert!(!text.contains("panicked"), "{text}");
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(&json_path).expect("a partial JSON")).unwrap();
+        assert_eq!(report["interrupted"], true, "{report}");
+        if presses == 1 {
+            assert!(text.contains("scimcheck simulate:") && text.contains("INTERRUPTED"), "the summary:\n{text}");
+            // the users bar stops where the run stopped: what Ctrl-C stopped does not advance it
+            let at = text.find("interrupted: no new request starts").unwrap_or_else(|| panic!("{text}"));
+            let highest = |t: &str| bar.captures_iter(t).map(|c| c[1].parse::<usize>().unwrap()).max().unwrap_or(0);
+            let (before, after) = (highest(&text[..at]), highest(&text[at..]));
+            assert!(after <= before + 2, "the bar went on from {before} to {after} after Ctrl-C");
+            let page = std::fs::read_to_string(&html_path).expect("a partial HTML report");
+            assert!(page.contains("INTERRUPTED"), "the HTML report says so");
+        } else {
+            assert!(text.contains("interrupted again: quitting at once"), "{text}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A SCIM server that accepts every provisioning request (lookups find nothing, creates get a fresh id, PATCH
 /// succeeds) and answers every read-back page (a list without a filter) with `page(path_and_query)`.
 async fn provisioning_server(
@@ -230,5 +368,51 @@ async fn okta_import_stops_on_paging_that_lies_and_names_the_defect() {
         assert!(why.contains(defect) && why.contains("RFC 7644 §3.4.2.4"), "{why}");
         assert!(stdout.contains("import stopped: GET /Users"), "{stdout}");
         assert!(hits.load(Ordering::SeqCst) < 20_000, "bounded: {} requests", hits.load(Ordering::SeqCst));
+    }
+}
+
+/// A server that already holds 438 users and 2 groups (from earlier runs, or from other parties): simulate says so
+/// before provisioning, reconciles only its own objects (the run is clean), and names `--strict-extra`; with it
+/// the warning says the strangers will be reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_already_holding_objects_is_warned_about_up_front() {
+    let (base, _) = provisioning_server(|target| {
+        let total = if target.contains("count=0") {
+            if target.contains("/Users") {
+                438
+            } else {
+                2
+            }
+        } else {
+            0
+        };
+        (
+            200,
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": total,
+                   "startIndex": 1, "itemsPerPage": 0, "Resources": []}),
+        )
+    })
+    .await;
+    for strict in [false, true] {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"));
+        cmd.args(["simulate", "--idp", "entra", "--base-url", &base, "--users", "3", "--groups", "0"]);
+        if strict {
+            cmd.arg("--strict-extra");
+        }
+        cmd.env("SCIMCHECK_TOKEN", "sim-h-token").kill_on_drop(true);
+        let out = tokio::time::timeout(Duration::from_secs(60), cmd.output()).await.unwrap().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let warning = "warning: the server already holds 438 user(s) and 2 group(s) before this run; ";
+        let line = stderr.lines().find(|l| l.starts_with(warning)).unwrap_or_else(|| panic!("{stderr}"));
+        if strict {
+            assert!(
+                line.ends_with("--strict-extra: any of them the source directory does not hold is reported as extra")
+            );
+        } else {
+            assert!(line.ends_with("only the simulator's own objects are reconciled; the others are counted and left out (--strict-extra reports them)"), "{line}");
+        }
+        // said up front: before the line naming the target, which comes before any provisioning request
+        let at = |text: &str| stderr.find(text).unwrap_or_else(|| panic!("{text:?} in {stderr}"));
+        assert!(at(warning) < at("simulating entra (default) against"), "{stderr}");
     }
 }

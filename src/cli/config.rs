@@ -3,8 +3,9 @@
 //! Found as `./scimcheck.toml` (or named with `--config FILE`). Every key is optional; command-line flags win over
 //! the file; relative paths are relative to the file's folder. Unknown keys are errors naming the file, line and
 //! key, with the same strictness as scenario files. Every list key also takes a single string, and names (IdPs,
-//! levels, kinds) are read in any case. Every command reads the file the same way: `run`, `list`, `snapshots …`
-//! and `simulate` (see [`Config::select`] and [`Config::load`]).
+//! levels, kinds) are read in any case. Every command that talks to a target or reads scenarios reads the file
+//! the same way: `run`, `list`, `snapshots …`, `simulate` and `record` (see [`Config::select`], [`Config::load`],
+//! [`apply_to_simulate`] and [`apply_to_record`]); `serve`'s `--config` is the reference server's seed file.
 //!
 //! ```toml
 //! base-url = "https://scim.example.test/scim/v2"
@@ -356,6 +357,25 @@ pub fn apply_to_simulate(args: &mut crate::simulate::cli::SimulateArgs) -> Resul
             }
             args.timeout = Some(t);
         }
+    }
+    let mut ca = config.ca_cert.clone();
+    ca.append(&mut args.ca_cert);
+    args.ca_cert = ca;
+    Ok(())
+}
+
+/// Fills what `record` did not get on its command line from the settings file (`--config FILE` or
+/// `./scimcheck.toml`): the upstream from `base-url` (the server under test is the one the IdP's traffic goes
+/// to) and the `ca-cert` files, trusted beside `--ca-cert`. Prints the file used, as `run` does.
+///
+/// Errors: the file's errors.
+pub fn apply_to_record(args: &mut crate::record::RecordArgs) -> Result<(), String> {
+    let (config, file) = Config::load(args.config.as_deref())?;
+    if let Some(f) = &file {
+        crate::outln!("settings: {}", f.display());
+    }
+    if args.upstream.is_none() {
+        args.upstream = config.base_url.clone();
     }
     let mut ca = config.ca_cert.clone();
     ca.append(&mut args.ca_cert);

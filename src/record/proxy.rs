@@ -46,9 +46,14 @@ pub enum IdpChoice {
 /// `scimcheck record`.
 #[derive(Debug, Clone, Args)]
 pub struct RecordArgs {
-    /// SCIM base URI of the real server the IdP's requests are forwarded to.
+    /// SCIM base URI of the real server the IdP's requests are forwarded to [default: `base-url` of the settings
+    /// file].
     #[arg(long)]
-    pub upstream: String,
+    pub upstream: Option<String>,
+    /// Settings file (default: ./scimcheck.toml when it exists): its `base-url` is the upstream when --upstream is
+    /// not given, and its `ca-cert` files are trusted too.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Address the IdP (through its tunnel or gateway) sends requests to; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:9100")]
     pub listen: SocketAddr,
@@ -598,7 +603,11 @@ fn ms(d: Duration) -> f64 {
 
 /// Runs `scimcheck record`: proxy until a stop condition, then write the scenarios.
 pub async fn record_command(args: RecordArgs) -> Result<i32, String> {
-    let upstream = Upstream::parse(&args.upstream)?;
+    let upstream = args
+        .upstream
+        .as_deref()
+        .ok_or("no upstream: give --upstream URL (the SCIM base URI of your server), or base-url in scimcheck.toml")?;
+    let upstream = Upstream::parse(upstream)?;
     if args.body_limit == 0 {
         return Err("--body-limit must be at least 1 byte".into());
     }

@@ -5,7 +5,9 @@
 //! `RFC 7644 §8.1` answered `application/json` is one cause however many scenarios hit it, while the same check
 //! answered `text/html` is another. The shape keeps what tells causes apart (a status, a media type without its
 //! parameters, an object's keys) and drops what differs from request to request (ids, numbers, cut text).
-//! Causes are ranked by the scenarios they affect, so the vendor fixes the one defect behind 27 failures first.
+//! Causes are ranked by who would hit them, then by the scenarios they affect ([`rank`]): what Okta or Entra
+//! would hit in production first, then the RFC's MUSTs, then its SHOULDs — within each, the one defect behind 27
+//! failures before the one behind 2.
 //!
 //! A refused request is one server defect however many documents say it should succeed: a server refusing every
 //! path-less PATCH operation fails RFC steps citing §3.5.2.1 and §3.5.2.3, Okta's deactivation and Entra's
@@ -13,8 +15,14 @@
 //! alone — the method it refused, the status code, the `scimType` and the shape of the `detail` (RFC 7644 §3.12) —
 //! and its cause lists every rule the refused steps cite ([`Cause::rule`]). Every other check is grouped by check,
 //! rule and shape.
-//! A cause is marked with the IdPs whose scenarios hit it (`okta`, `azure`); one only `rfc` scenarios hit is
-//! RFC-only: no IdP's provisioning is known to depend on it.
+//! A cause is marked with the IdPs that would hit it (`okta`, `azure`): those whose scenarios hit it, and those
+//! whose requirement ([`crate::requirements`]) the failed request is, when it should have succeeded
+//! ([`super::reach`]: an `rfc` scenario's `userName eq` lookup that misses its user fails Okta and Entra too).
+//! One no IdP would hit is RFC-only.
+//!
+//! A server that crashed mid-run makes every later step fail to connect; those transport errors are one cause
+//! pointing at the last request answered before them ([`super::stopped`]), ranked first: nothing after it was
+//! judged.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -24,6 +32,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::runner::{ScenarioResult, StepResult, StepVerdict};
 use crate::scenario::{Idp, Kind, Level};
+
+use super::stopped::Stopped;
 
 /// Characters of a rule or example value a cause keeps.
 const KEEP: usize = 160;
@@ -49,15 +59,24 @@ pub struct Cause {
     pub scenarios: usize,
     /// Failed steps of this cause.
     pub steps: usize,
-    /// The IdPs whose scenarios hit it (`okta`, `azure`), in that order; empty when only `rfc` scenarios did.
+    /// The IdPs that would hit it (`okta`, `azure`), in that order: whose scenarios hit it, or whose requirement
+    /// ([`crate::requirements::REQUIREMENTS`]) a failed request is ([`super::reach`]); empty for neither.
     pub idps: Vec<Idp>,
-    /// Whether only `rfc` scenarios hit it (no IdP's flow is known to depend on it).
+    /// Whether no IdP would hit it (only `rfc` scenarios, with requests no IdP requirement names).
     pub rfc_only: bool,
     /// The first failure of this cause, by scenario id.
     pub example: CauseExample,
     /// Every scenario id it affects, sorted.
     pub scenario_ids: Vec<String>,
+    /// For the transport errors of a server that stopped answering mid-run: where it stopped
+    /// ([`super::stopped::Stopped::sentence`]), e.g. "the server stopped answering after `PATCH /Users/…` in
+    /// scenario X step 3 "…"; every later step failed to connect".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_after: Option<String>,
 }
+
+/// The shape of the transport errors of a server that stopped answering.
+pub const STOPPED_ANSWERING: &str = "no answer: the server stopped answering";
 
 /// One failure standing for its cause.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,6 +104,8 @@ struct Hit<'a> {
     expected: &'a str,
     /// For a failed `status` check: the shape of the refusal ([`refusal_shape`]), which alone keys its cause.
     refusal: Option<String>,
+    /// A lost connection of a server that stopped answering ([`super::stopped`]).
+    crash: bool,
 }
 
 /// The shape of a server's answer that failed a `status` check: the request's method, the status code, the
@@ -106,7 +127,7 @@ fn refusal_shape(step: &StepResult, actual: &str) -> String {
 /// the one asked for (a refused create has no `/id`, no `userName`): the status is the cause, they follow from it
 /// (the check naming the Entra attribute mappings behind a refusal stays: it says what to change).
 /// Likewise a capture that failed beside another check.
-fn hits(idp: Idp, kind: Kind, step: &StepResult) -> Vec<Hit<'_>> {
+fn hits<'a>(idp: Idp, kind: Kind, step: &'a StepResult, stopped: Option<&Stopped>) -> Vec<Hit<'a>> {
     let status_failed = step.failures.iter().any(|f| f.check == "status");
     let is_capture = |f: &&crate::check::Failure| f.check.starts_with("capture ");
     let only_captures = step.failures.iter().all(|f| is_capture(&f));
@@ -125,28 +146,35 @@ fn hits(idp: Idp, kind: Kind, step: &StepResult) -> Vec<Hit<'_>> {
                     actual: &f.actual,
                     expected: &f.expected,
                     refusal: (f.check == "status").then(|| refusal_shape(step, &f.actual)),
+                    crash: false,
                 }
             })
             .collect(),
-        StepVerdict::Error => vec![Hit {
-            check: "transport".into(),
-            rule: String::new(),
-            basis: String::new(),
-            actual: step.error.as_deref().unwrap_or("error"),
-            expected: "an answer",
-            refusal: None,
-        }],
+        StepVerdict::Error => {
+            let crash = stopped.is_some_and(|st| st.caused(step));
+            vec![Hit {
+                check: "transport".into(),
+                rule: String::new(),
+                basis: String::new(),
+                actual: if crash { STOPPED_ANSWERING } else { step.error.as_deref().unwrap_or("error") },
+                expected: "an answer",
+                refusal: None,
+                crash,
+            }]
+        }
         _ => vec![],
     }
 }
 
-/// Groups the failed steps of `results` by cause, most scenarios first (then most steps, most severe level,
-/// check name). Known deviations, observations, skips and drift are not failures and form no cause.
+/// Groups the failed steps of `results` by cause, in [`rank`] order. Known deviations, observations, skips and
+/// drift are not failures and form no cause.
 pub fn causes(results: &[ScenarioResult]) -> Vec<Cause> {
+    let stopped = super::stopped::stopped(results);
     let mut by: BTreeMap<(String, String, String), Cause> = BTreeMap::new();
     for r in results {
         for step in &r.steps {
-            for h in hits(r.idp, step.kind, step) {
+            let needed_by = super::reach::needed_by(step);
+            for h in hits(r.idp, step.kind, step, stopped.as_ref()) {
                 // a refusal is keyed by its shape alone: one defect, whichever rules its steps cite
                 let key = match &h.refusal {
                     Some(refusal) => (h.check.clone(), String::new(), refusal.clone()),
@@ -169,7 +197,18 @@ pub fn causes(results: &[ScenarioResult]) -> Vec<Cause> {
                         basis: h.basis.clone(),
                     },
                     scenario_ids: vec![],
+                    stopped_after: None,
                 });
+                if let Some(st) = stopped.as_ref().filter(|_| h.crash) {
+                    c.stopped_after = Some(st.sentence());
+                    c.example = CauseExample {
+                        scenario: st.scenario.clone(),
+                        step: st.step_name.clone(),
+                        expected: "an answer to every later request".into(),
+                        actual: st.sentence(),
+                        basis: String::new(),
+                    };
+                }
                 c.steps += 1;
                 c.level = c.level.min(step.level);
                 if h.refusal.is_some() && !h.rule.is_empty() && !c.rule.split("; ").any(|r| r == h.rule) {
@@ -178,8 +217,13 @@ pub fn causes(results: &[ScenarioResult]) -> Vec<Cause> {
                 if !c.scenario_ids.contains(&r.id) {
                     c.scenario_ids.push(r.id.clone());
                 }
-                if r.idp != Idp::Rfc && !c.idps.contains(&r.idp) {
-                    c.idps.push(r.idp);
+                // a header the IdP's own profile may accept (Okta reads application/json) is not what its
+                // requirement is about: the request doing what the IdP needs is
+                let reached = if h.check.starts_with("header ") { &[][..] } else { &needed_by[..] };
+                for idp in (r.idp != Idp::Rfc).then_some(r.idp).into_iter().chain(reached.iter().copied()) {
+                    if !c.idps.contains(&idp) {
+                        c.idps.push(idp);
+                    }
                 }
             }
         }
@@ -194,10 +238,15 @@ pub fn causes(results: &[ScenarioResult]) -> Vec<Cause> {
             c
         })
         .collect();
-    out.sort_by(|a, b| {
-        (b.scenarios, b.steps).cmp(&(a.scenarios, a.steps)).then(a.level.cmp(&b.level)).then(a.check.cmp(&b.check))
-    });
+    out.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.check.cmp(&b.check)).then(a.shape.cmp(&b.shape)));
     out
+}
+
+/// The order of the fix-first list, first to last: a server that stopped answering (nothing after it was
+/// judged); what Okta or Entra would hit ([`Cause::idps`]); what only the RFC states, MUST before SHOULD before
+/// MAY; within each, the most severe level, then most scenarios, then most steps.
+pub fn rank(c: &Cause) -> impl Ord {
+    (c.stopped_after.is_none(), c.rfc_only, c.level, std::cmp::Reverse(c.scenarios), std::cmp::Reverse(c.steps))
 }
 
 /// The rule a check enforces, for grouping: the first RFC section its basis `citation` names; otherwise the IdP
@@ -274,15 +323,29 @@ pub fn who(c: &Cause) -> String {
     names.join(", ")
 }
 
-/// The terminal's "fix first" section: the first `top` causes, each with its counts, level, who hits it, the
-/// rule and one example; a line counting the rest. Empty when nothing failed.
+/// What a cause breaks, for the fix-first lines: `breaks Okta, Entra`, `breaks Okta`, or `RFC only`.
+pub fn breaks(c: &Cause) -> String {
+    if c.rfc_only {
+        "RFC only".into()
+    } else {
+        format!("breaks {}", who(c))
+    }
+}
+
+/// The terminal's "fix first" section: the first `top` causes in [`rank`] order, each with its counts, level,
+/// the IdPs it breaks, the rule and one example (for a server that stopped answering, where it stopped); a line
+/// counting the rest. Empty when nothing failed.
 pub fn fix_first(causes: &[Cause], top: usize) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     if causes.is_empty() {
         return out;
     }
-    let _ = writeln!(out, "\nfix first: {} cause(s), most scenarios affected first", causes.len());
+    let _ = writeln!(
+        out,
+        "\nfix first: {} cause(s): what Okta or Entra would hit first, then the RFC's MUSTs, then its SHOULDs",
+        causes.len()
+    );
     for (i, c) in causes.iter().take(top).enumerate() {
         let rule = if c.rule.is_empty() { String::new() } else { format!(" — {}", c.rule) };
         let _ = writeln!(
@@ -292,15 +355,22 @@ pub fn fix_first(causes: &[Cause], top: usize) -> String {
             c.scenarios,
             c.steps,
             c.level.as_str().to_uppercase(),
-            who(c),
+            breaks(c),
             c.check,
             c.shape
         );
-        let _ = writeln!(
-            out,
-            "     e.g. {} step \"{}\": expected {}, got {}",
-            c.example.scenario, c.example.step, c.example.expected, c.example.actual
-        );
+        match &c.stopped_after {
+            Some(where_) => {
+                let _ = writeln!(out, "     {where_}");
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "     e.g. {} step \"{}\": expected {}, got {}",
+                    c.example.scenario, c.example.step, c.example.expected, c.example.actual
+                );
+            }
+        }
     }
     if causes.len() > top {
         let _ = writeln!(out, "  … and {} more cause(s) (all in the JSON report's `causes`)", causes.len() - top);

@@ -140,6 +140,14 @@ fn environment() -> Result<Environment<'static>, minijinja::Error> {
     env.add_filter("size", |n: usize| human_size(n));
     env.add_filter("difflines", |d: String| minijinja::Value::from_serialize(diff_lines(&d)));
     env.add_filter("ms", |v: f64| format!("{v:.1} ms"));
+    // a response body that is not JSON (a proxy's error page) as one line: media type, size, title
+    env.add_filter("describe", |text: String, size: usize, headers: minijinja::Value| {
+        let attr = |h: &minijinja::Value, k: &str| h.get_attr(k).ok().and_then(|v| v.as_str().map(str::to_string));
+        let ct = headers.try_iter().ok().into_iter().flatten().find_map(|h| {
+            attr(&h, "name").filter(|n| n.eq_ignore_ascii_case("content-type")).and_then(|_| attr(&h, "value"))
+        });
+        crate::exchange::summary::describe(ct.as_deref(), &text, size)
+    });
     env.add_template("report.html", TEMPLATE)?;
     Ok(env)
 }

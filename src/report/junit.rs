@@ -193,7 +193,19 @@ fn step_text(out: &mut String, n: usize, s: &StepReport) {
         for h in &resp.headers {
             let _ = writeln!(out, "    {}: {}", h.name, h.value);
         }
-        body_text(out, resp.body.as_ref());
+        match resp.body.as_ref() {
+            // a proxy's or a framework's error page is summarised, never printed (the JSON report keeps it)
+            Some(b) if b.kind == "text" => {
+                let ct = resp.headers.iter().find(|h| h.name.eq_ignore_ascii_case("content-type"));
+                let text = b.text.as_deref().unwrap_or("");
+                let _ = writeln!(
+                    out,
+                    "    {}",
+                    crate::exchange::summary::describe(ct.map(|h| h.value.as_str()), text, b.size)
+                );
+            }
+            body => body_text(out, body),
+        }
     }
 }
 

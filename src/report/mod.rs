@@ -35,8 +35,10 @@ pub mod idp_view;
 pub mod json;
 pub mod junit;
 pub mod model;
+pub mod reach;
 pub mod simulation;
 pub mod spool;
+pub mod stopped;
 pub mod text;
 
 pub use json::json;
@@ -240,7 +242,8 @@ fn step_details(out: &mut String, n: usize, s: &StepResult, idp: crate::scenario
         let body = match &resp.body {
             Body::Empty => None,
             Body::Json(v) => Some(truncate(&v.to_string(), 600)),
-            Body::Text(t) => Some(truncate(t, 600)),
+            // a proxy's or a framework's error page is summarised, never printed (the JSON report keeps it)
+            Body::Text(t) => Some(crate::exchange::summary::describe(resp.header("content-type"), t, resp.size)),
             Body::TooLarge { limit } => Some(format!("[more than {limit} bytes; not read further]")),
             Body::Truncated { text, .. } => Some(format!("{} [{} bytes in all]", truncate(text, 600), resp.size)),
         };

@@ -7,7 +7,8 @@
 //! kind (p50/p90/p99/max, ms) as bars, latency over time (p50, p99 and max of every kind together, per bucket,
 //! `latencyOverTime`) as inline SVG lines on the throughput chart's time axis, the cycles, errors, retries, the
 //! quarantine verdict and the reconciliation: its verdict in words, the differences by kind, and the first
-//! [`LISTED_DIFFERENCES`] differences (the rest counted). The time axis is in the summary's buckets
+//! [`LISTED_DIFFERENCES`] differences (the rest counted) in pages of [`PAGE`], each a `<details>` element (the
+//! first open), so a long list is paged without a script. The time axis is in the summary's buckets
 //! (`bucketSeconds`, chosen from the run's length: 10 ms for a short run); a provisioning with fewer than
 //! [`MIN_BUCKETS`] buckets is said to be too short to chart over time.
 
@@ -19,8 +20,11 @@ use serde_json::Value;
 
 const TEMPLATE: &str = include_str!("simulation.html.j2");
 
-/// Differences listed on the page at most (the rest are counted), so the file stays bounded.
-pub const LISTED_DIFFERENCES: usize = 200;
+/// Differences listed on the page at most (the rest are counted), so the file stays bounded (about 0.3 KB each).
+pub const LISTED_DIFFERENCES: usize = 2_000;
+
+/// Differences on one page of the list.
+pub const PAGE: usize = 100;
 
 /// Buckets a chart over time needs to be drawn; fewer (a run under 0.1 s) and the page says it is too short.
 pub const MIN_BUCKETS: usize = 10;
@@ -93,6 +97,9 @@ pub fn write(summary: &Value, w: impl Write) -> io::Result<()> {
         .max(0.001);
     let all = summary["reconciliation"]["differences"].as_array().map(Vec::as_slice).unwrap_or_default();
     let listed = &all[..all.len().min(LISTED_DIFFERENCES)];
+    // pages of PAGE: (first number, last number, the differences)
+    let pages: Vec<(usize, usize, &[Value])> =
+        listed.chunks(PAGE).enumerate().map(|(i, c)| (i * PAGE + 1, i * PAGE + c.len(), c)).collect();
     let total = summary["reconciliation"]["drift"].as_u64().unwrap_or(all.len() as u64) as usize;
     let more = total.saturating_sub(listed.len());
     let mut env = Environment::new();
@@ -103,6 +110,7 @@ pub fn write(summary: &Value, w: impl Write) -> io::Result<()> {
         context! {
             s => summary,
             listed => listed,
+            pages => pages,
             more => more,
             cap => LISTED_DIFFERENCES,
             points => points,
@@ -155,11 +163,11 @@ mod tests {
     }
 
     /// The page names the verdict (never "drift or quarantine"), lists the differences up to
-    /// [`LISTED_DIFFERENCES`] with a count of the rest, escapes what the server sent, and says when the run is
-    /// too short to chart.
+    /// [`LISTED_DIFFERENCES`] in pages of [`PAGE`] with a count of the rest, escapes what the server sent, and says
+    /// when the run is too short to chart.
     #[test]
-    fn the_page_lists_capped_differences_and_names_the_verdict() {
-        let diffs: Vec<Value> = (0..250)
+    fn the_page_lists_capped_differences_in_pages_and_names_the_verdict() {
+        let diffs: Vec<Value> = (0..LISTED_DIFFERENCES + 50)
             .map(|k| {
                 serde_json::json!({"kind": "missing", "object": format!("User <b>u{k}</b>"),
                                         "expected": "present", "actual": null, "requests": []})
@@ -170,18 +178,25 @@ mod tests {
             "elapsedSeconds": 0.8, "requestsPerSecond": 15.0, "reconcileSeconds": 0.1, "operations": 12,
             "errors": {}, "retries": {}, "errorsByScimType": {},
             "quarantine": {"wouldQuarantine": false, "reason": "none"},
-            "reconciliation": {"checked": 300, "drift": 300, "unverified": 0, "strangers": 4,
-                               "byKind": {"missing": 290, "membership": 10}, "differences": diffs}
+            "reconciliation": {"checked": 3000, "drift": LISTED_DIFFERENCES + 100, "unverified": 0, "strangers": 4,
+                               "byKind": {"missing": LISTED_DIFFERENCES + 90, "membership": 10}, "differences": diffs}
         });
         let mut page = Vec::new();
         write(&summary, &mut page).unwrap();
         let page = String::from_utf8(page).unwrap();
         assert!(!page.contains("drift or quarantine"), "the verdict is named");
-        assert!(page.contains("NOT CLEAN: 300 difference(s)"));
-        let section = &page[page.find("id=\"differences\"").unwrap()..];
+        assert!(page.contains(&format!("NOT CLEAN: {} difference(s)", LISTED_DIFFERENCES + 100)));
+        let section = &page[page.find("id=\"differences\"").unwrap()..page.find("<h2>Errors").unwrap()];
         assert_eq!(section.matches("<tr><td>missing</td>").count(), LISTED_DIFFERENCES);
         assert!(section.contains("… and 100 more"));
-        assert!(section.contains("By kind: membership: 10, missing: 290."));
+        assert!(section.contains(&format!("By kind: membership: 10, missing: {}.", LISTED_DIFFERENCES + 90)));
+        // paged: one <details> per PAGE differences, the first open, each naming its range
+        let pages = LISTED_DIFFERENCES / PAGE;
+        assert_eq!(section.matches("<details class=\"page\"").count(), pages);
+        assert_eq!(section.matches("<details class=\"page\" open>").count(), 1);
+        assert!(section.contains(&format!("<summary>Differences 1–{PAGE} of {}</summary>", LISTED_DIFFERENCES + 100)));
+        let last = format!("<summary>Differences {}–{LISTED_DIFFERENCES} of", LISTED_DIFFERENCES - PAGE + 1);
+        assert!(section.contains(&last), "{last}");
         assert!(section.contains("4 object(s) on the server were not the simulator's"));
         assert!(section.contains("User &lt;b&gt;u0") && !section.contains("<b>u0"), "escaped");
         assert!(page.contains("id=\"too-short\""), "a 1 s run says it is too short to chart");

@@ -252,8 +252,9 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         t
     } else {
         let base = args.base_url.clone().unwrap_or_default();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(format!("--base-url '{base}' must start with http:// or https://"));
+        // the same message as run's, with the URL it probably meant
+        if let Some(problem) = crate::preflight::hints::scheme_problem(&base) {
+            return Err(problem);
         }
         opts.target_label = base.clone();
         let config = crate::cli::config::Config::default();

@@ -869,12 +869,12 @@ impl Engine {
             })
             .buffer_unordered(self.http.opts.concurrency.max(1));
         while let Some(r) = results.next().await {
-            pb.inc(1);
             let (r, stopped) = r.expect("user job does not panic");
             if stopped {
                 fig.not_sent += 1;
                 continue;
             }
+            pb.inc(1);
             fig.object_operations += 1;
             match r {
                 UserResult::Pushed(i, p) => {
@@ -964,12 +964,12 @@ impl Engine {
             })
             .buffer_unordered(self.http.opts.concurrency.max(1));
         while let Some(r) = results.next().await {
-            pb.inc(1);
             let (r, stopped) = r.expect("group job does not panic");
             if stopped {
                 fig.not_sent += 1;
                 continue;
             }
+            pb.inc(1);
             fig.object_operations += 1;
             match r {
                 (g, Ok(p)) => self.groups[g as usize] = p,
@@ -1013,12 +1013,12 @@ impl Engine {
             })
             .buffer_unordered(self.http.opts.concurrency.max(1));
         while let Some(r) = results.next().await {
-            pb.inc(1);
             let ((i, want, ok), stopped) = r.expect("manager job does not panic");
             if stopped {
                 fig.not_sent += 1;
                 continue;
             }
+            pb.inc(1);
             fig.reference_operations += 1;
             match (ok, self.users[i as usize].as_mut()) {
                 (true, Some(p)) => p.manager = want,
@@ -1102,12 +1102,12 @@ impl Engine {
             })
             .buffer_unordered(self.http.opts.concurrency.max(1));
         while let Some(r) = results.next().await {
-            pb.inc(1);
             let ((g, add, remove, ok, rename), stopped) = r.expect("membership job does not panic");
             if stopped {
                 fig.not_sent += 1;
                 continue;
             }
+            pb.inc(1);
             fig.reference_operations += 1;
             let Some(p) = self.groups[g as usize].as_mut() else { continue };
             if !ok {
