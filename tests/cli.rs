@@ -1,6 +1,7 @@
 //! The `scimcheck` binary end to end: exit codes, report files, and no token in any output.
 
-use std::path::PathBuf;
+mod binary;
+use binary::TempDir;
 use std::process::Command;
 
 use serde_json::json;
@@ -8,20 +9,6 @@ use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TOKEN: &str = "cli-secret-token-0123456789abcdef";
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new() -> TempDir {
-        let p = std::env::temp_dir().join(format!("scimcheck-cli-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn scimcheck(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_scimcheck"));

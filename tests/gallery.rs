@@ -209,7 +209,8 @@ async fn a_404_for_a_query_matching_nothing_fails_create_user_with_entras_quaran
 
 #[test]
 fn the_command_prints_the_readiness_table_and_writes_junit_under_microsofts_names() {
-    let dir = std::env::temp_dir().join(format!("scimcheck-gallery-{}", std::process::id()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-gallery-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let junit = dir.join("gallery.xml");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
@@ -243,7 +244,8 @@ fn the_command_prints_the_readiness_table_and_writes_junit_under_microsofts_name
 
 #[test]
 fn suite_in_scimcheck_toml_runs_the_gallery_suite_and_refuses_a_scenario_selection() {
-    let dir = std::env::temp_dir().join(format!("scimcheck-gallery-toml-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("scimcheck-gallery-toml-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("scimcheck.toml");
     std::fs::write(&config, "suite = \"entra-gallery\"\n").unwrap();
@@ -321,7 +323,8 @@ async fn with_oauth_the_reference_server_passes_both_authentication_tests_and_is
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let (id, _, token_url) =
         register_entra_client(&server, json!({"tokenLifetime": 3600, "publicKey": key.public_key_pem()})).await;
-    let dir = std::env::temp_dir().join(format!("scimcheck-gallery-oauth-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("scimcheck-gallery-oauth-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let key_file = dir.join("key.pem");
     std::fs::write(&key_file, key.serialize_pem()).unwrap();
@@ -367,7 +370,8 @@ async fn with_oauth_the_reference_server_passes_both_authentication_tests_and_is
 
 #[test]
 fn scimcheck_report_re_renders_a_saved_gallery_report_as_the_run_wrote_it() {
-    let dir = std::env::temp_dir().join(format!("scimcheck-gallery-report-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("scimcheck-gallery-report-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = |f: &str| dir.join(f);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
@@ -697,7 +701,8 @@ async fn one_run_with_a_secret_and_a_key_passes_both_authentication_tests_and_wr
     let (key_id, _, key_token_url) =
         register_entra_client(&server, json!({"tokenLifetime": 3600, "publicKey": key.public_key_pem()})).await;
     assert_eq!(key_token_url, token_url, "one token endpoint per tenant");
-    let dir = std::env::temp_dir().join(format!("scimcheck-gallery-two-flows-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("scimcheck-gallery-two-flows-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let key_file = dir.join("key.pem");
     let pem = key.serialize_pem();

@@ -27,7 +27,8 @@ async fn two_mib_answers_to_the_okta_library_give_verdicts_and_small_reports() {
     let body_len = body.len();
     assert!(body_len >= 2 * 1024 * 1024);
     let (addr, server) = huge::serve(body).await.unwrap();
-    let dir = std::env::temp_dir().join(format!("scimcheck-huge-{}", uuid::Uuid::new_v4()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-huge-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = |n: &str| -> PathBuf { dir.join(n) };
     let base = format!("http://{addr}/scim/v2");

@@ -14,7 +14,8 @@ impl Drop for TempDir {
 }
 
 fn temp_scenarios(files: &[(&str, serde_json::Value)]) -> TempDir {
-    let dir = std::env::temp_dir().join(format!("scimcheck-loader-{}", uuid::Uuid::new_v4()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-loader-{}", uuid::Uuid::new_v4()));
     for (rel, v) in files {
         let p = dir.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();

@@ -22,7 +22,8 @@ const TOKEN: &str = "rec-T0KEN-5f1e9a7c3b2d4e60-leakcheck";
 struct TempDir(PathBuf);
 impl TempDir {
     fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("scimcheck-record-{tag}-{}", uuid::Uuid::new_v4()));
+        let p = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("scimcheck-record-{tag}-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&p).unwrap();
         TempDir(p)
     }

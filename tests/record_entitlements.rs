@@ -77,7 +77,8 @@ async fn an_okta_entitlement_capture_becomes_entitlement_scenarios() {
     let id = created["id"].as_str().expect("created").to_string();
     entries.push(exchange(&base, &token, "GET", &format!("/Users/{id}"), None).await.0);
     let har = json!({"log": {"version": "1.2", "creator": {"name": "mitmproxy", "version": "11.0.0"}, "pages": [], "entries": entries}});
-    let dir = std::env::temp_dir().join(format!("scimcheck-record-ent-{}", uuid::Uuid::new_v4()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("scimcheck-record-ent-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let har_path = dir.join("capture.har");
     std::fs::write(&har_path, har.to_string()).unwrap();

@@ -56,7 +56,8 @@ async fn discovery_resources_never_become_setup_steps() {
         assert!(posts <= 1, "{}: {posts} POST steps:\n{}", s.rel_path, s.text);
     }
     // and the written scenarios replay green on an empty server
-    let dir = std::env::temp_dir().join(format!("scimcheck-fixtures-{}", uuid::Uuid::new_v4()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-fixtures-{}", uuid::Uuid::new_v4()));
     for s in &out.scenarios {
         let p = dir.join(&s.rel_path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();

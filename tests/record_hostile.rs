@@ -89,7 +89,8 @@ async fn credentials_in_the_query_string_are_forwarded_but_never_written() {
     assert!(seen.lock().unwrap()[0].contains(key));
     let (flows, secrets) = proxy.finish().await;
     assert_eq!(flows[0].query, "filter=userName+eq+%22a%40example.com%22");
-    let out = std::env::temp_dir().join(format!("scimcheck-hostile-query-{}", uuid::Uuid::new_v4()));
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("scimcheck-hostile-query-{}", uuid::Uuid::new_v4()));
     let options =
         scimcheck::record::ConvertOptions { idp: IdpChoice::Auto, origin: "test".into(), now: chrono::Utc::now() };
     scimcheck::record::convert::write_all(&flows, &options, &out, &secrets).unwrap();

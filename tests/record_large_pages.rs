@@ -2,7 +2,9 @@
 //! (`scimcheck::exchange::RETAIN_WHOLE`), recorded through the proxy and through a HAR import, replays green:
 //! the next page is computed from the page's outline (`totalResults`, `startIndex`, the listed ids).
 
-use std::path::{Path, PathBuf};
+mod binary;
+use binary::TempDir;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -16,20 +18,6 @@ const TOKEN: &str = "large-T0KEN-7c1e0b9a4d2f";
 const OKTA_UA: &str = "Okta SCIM Client 1.0.0";
 /// Users on the upstream: two pages of `count=100`.
 const USERS: usize = 130;
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("scimcheck-large-{tag}-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A reference server holding [`USERS`] users of about 1.5 KB each, so a page of 100 is over 128 KiB.
 async fn upstream() -> RunningServer {
@@ -126,7 +114,7 @@ async fn a_page_over_the_kept_size_imported_from_har_replays_green() {
         .collect();
     let har =
         json!({"log": {"version": "1.2", "creator": {"name": "mitmproxy", "version": "11.0.0"}, "entries": entries}});
-    let dir = TempDir::new("har");
+    let dir = TempDir::new();
     let har_path = dir.0.join("import.har");
     std::fs::write(&har_path, har.to_string()).unwrap();
     let out = dir.0.join("recorded");
@@ -145,7 +133,7 @@ async fn a_page_over_the_kept_size_imported_from_har_replays_green() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_over_the_kept_size_recorded_through_the_proxy_replays_green() {
     let up = upstream().await;
-    let dir = TempDir::new("proxy");
+    let dir = TempDir::new();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
         .args(["record", "--upstream", &up.base_url, "--listen", "127.0.0.1:0", "--out"])
         .arg(&dir.0)

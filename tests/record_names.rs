@@ -49,7 +49,8 @@ fn written_names(dir: &std::path::Path) -> Vec<String> {
 async fn flow_files_are_named_by_what_they_do_and_whom() {
     let up = spawn(ServerConfig::default().with_token(TOKEN)).await.unwrap();
     let flows = flows(&up.base_url, "Jane.Doe@example.com").await;
-    let dir = std::env::temp_dir().join(format!("scimcheck-names-{}", uuid::Uuid::new_v4()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-names-{}", uuid::Uuid::new_v4()));
     let options = ConvertOptions { idp: IdpChoice::Okta, origin: "test".into(), now: chrono::Utc::now() };
     assert_eq!(write_all(&flows, &options, &dir, &[TOKEN.to_string()]), Ok(0));
     let names = written_names(&dir);
@@ -63,7 +64,8 @@ async fn a_name_never_shows_a_recorded_credential() {
     let up = spawn(ServerConfig::default().with_token(TOKEN)).await.unwrap();
     // a userName that carries the credential the IdP sent (in any case and spelling)
     let flows = flows(&up.base_url, "Names-T0KEN-9d8e7f@example.com").await;
-    let dir = std::env::temp_dir().join(format!("scimcheck-names-{}", uuid::Uuid::new_v4()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-names-{}", uuid::Uuid::new_v4()));
     let options = ConvertOptions { idp: IdpChoice::Okta, origin: "test".into(), now: chrono::Utc::now() };
     assert_eq!(write_all(&flows, &options, &dir, &[TOKEN.to_string()]), Ok(0));
     let names = written_names(&dir);
@@ -106,7 +108,8 @@ async fn interleaved_users_are_split_per_object_and_membership_lists_its_fixture
     flows.push(exchange(base, "GET", &format!("/Groups/{gid}"), None).await);
     flows.push(exchange(base, "DELETE", &format!("/Users/{}", ids[2]), None).await);
 
-    let dir = std::env::temp_dir().join(format!("scimcheck-names-{}", uuid::Uuid::new_v4()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-names-{}", uuid::Uuid::new_v4()));
     let options = ConvertOptions { idp: IdpChoice::Okta, origin: "test".into(), now: chrono::Utc::now() };
     assert_eq!(write_all(&flows, &options, &dir, &[TOKEN.to_string()]), Ok(0));
     let names = written_names(&dir);

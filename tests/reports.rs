@@ -28,9 +28,12 @@ impl Fixture {
     }
 }
 
+/// The binary, run in an empty folder of its own: the fixture's files lie outside its working directory.
 fn scimcheck(args: &[&str]) -> Command {
+    let cwd = Path::new(env!("CARGO_TARGET_TMPDIR")).join("reports-cwd");
+    std::fs::create_dir_all(&cwd).unwrap();
     let mut c = Command::new(env!("CARGO_BIN_EXE_scimcheck"));
-    c.args(args).env_remove("SCIMCHECK_TOKEN").env_remove("SCIMCHECK_AUTH_HEADER");
+    c.current_dir(cwd).args(args).env_remove("SCIMCHECK_TOKEN").env_remove("SCIMCHECK_AUTH_HEADER");
     c
 }
 
@@ -47,7 +50,7 @@ fn step(name: &str, method: &str, path: &str, expect: Value) -> Value {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("scimcheck-reports-{}", uuid::Uuid::new_v4()));
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-reports-{}", uuid::Uuid::new_v4()));
         let sc = dir.join("scenarios");
         let scenario = |title: &str, source: &str, level: &str, steps: Vec<Value>| {
             json!({"title": title, "source": source, "level": level, "steps": steps})
@@ -468,7 +471,8 @@ fn the_html_report_works_in_headless_chromium() {
 
 #[test]
 fn simulate_html_charts_throughput_over_time_and_latency_per_kind() {
-    let dir = std::env::temp_dir().join(format!("scimcheck-sim-html-{}", uuid::Uuid::new_v4()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-sim-html-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let (html_path, json_path) = (dir.join("sim.html"), dir.join("sim.json"));
     let out = scimcheck(&["simulate", "--idp", "entra", "--reference", "--users", "60", "--groups", "3", "--quiet"])

@@ -1,6 +1,8 @@
 //! Runner behaviour against wiremock: drift with a readable diff, known deviations, capability skips,
 //! cleanup, IdP query encoding, captures, and the level-aware exit policy.
 
+mod binary;
+use binary::TempDir;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -34,18 +36,6 @@ fn runner(server: &MockServer, snapshots: Option<SnapshotStore>) -> Runner {
         RunOptions { timeout: Duration::from_secs(5), snapshots, ..RunOptions::default() },
     )
     .unwrap()
-}
-
-struct TempDir(PathBuf);
-impl TempDir {
-    fn new() -> TempDir {
-        TempDir(std::env::temp_dir().join(format!("scimcheck-test-{}", uuid::Uuid::new_v4())))
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn user_scenario() -> Scenario {

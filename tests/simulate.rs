@@ -356,8 +356,10 @@ fn cli(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn the_command_line_runs_against_the_reference_server_and_writes_json() {
-    let json = std::env::temp_dir().join(format!("scimcheck-sim-{}.json", std::process::id()));
-    let html = std::env::temp_dir().join(format!("scimcheck-sim-{}.html", std::process::id()));
+    let json =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-sim-{}.json", std::process::id()));
+    let html =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-sim-{}.html", std::process::id()));
     let out = cli(&[
         "simulate",
         "--idp",
@@ -430,7 +432,8 @@ fn the_command_line_runs_against_the_reference_server_and_writes_json() {
     assert!(page.select(&sel("script, link, img")).next().is_none(), "self-contained page");
 
     // `scimcheck report` detects a simulate JSON and renders the same page from it; JUnit has no form for it
-    let again = std::env::temp_dir().join(format!("scimcheck-sim-again-{}.html", std::process::id()));
+    let again = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("scimcheck-sim-again-{}.html", std::process::id()));
     let out = cli(&["report", "--json", json.to_str().unwrap(), "--html", again.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::read_to_string(&again).unwrap(), std::fs::read_to_string(&html).unwrap());
@@ -447,7 +450,8 @@ fn the_command_line_runs_against_the_reference_server_and_writes_json() {
 /// read-back says it got no response rather than an HTTP status of 0.
 #[test]
 fn a_server_that_does_not_answer_is_not_clean_and_the_read_back_says_why() {
-    let json = std::env::temp_dir().join(format!("scimcheck-sim-dead-{}.json", std::process::id()));
+    let json = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("scimcheck-sim-dead-{}.json", std::process::id()));
     let args = ["simulate", "--idp", "okta", "--base-url", "http://127.0.0.1:9/scim", "--users", "3", "--groups", "1"];
     let out = cli(&[&args[..], &["--quiet", "--no-preflight", "--json", json.to_str().unwrap()]].concat());
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
@@ -599,7 +603,8 @@ async fn the_settings_file_gives_simulate_its_auth_style() {
             .mount(&server)
             .await;
     }
-    let dir = std::env::temp_dir().join(format!("scimcheck-sim-config-{}", uuid::Uuid::new_v4()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("scimcheck-sim-config-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("scimcheck.toml");
     let toml = format!("base-url = \"{}/scim\"\nauth-style = \"raw\"\ntimeout = 5\nidp = \"Okta\"\n", server.uri());

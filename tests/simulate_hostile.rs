@@ -46,7 +46,8 @@ async fn slow_server(delay: Duration) -> (String, Arc<AtomicUsize>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_sending_and_writes_the_summary_and_partial_reports() {
     let (base, hits) = slow_server(Duration::from_millis(300)).await;
-    let dir = std::env::temp_dir().join(format!("scimcheck-sim-int-{}", uuid::Uuid::new_v4()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-sim-int-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let (json_path, html_path) = (dir.join("sim.json"), dir.join("sim.html"));
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"))
@@ -182,7 +183,8 @@ async fn exit_code(child: std::process::Child) -> Option<i32> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_in_a_terminal_writes_the_summary_and_a_second_one_quits() {
     use std::io::Write;
-    let dir = std::env::temp_dir().join(format!("scimcheck-sim-pty-{}", uuid::Uuid::new_v4()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-sim-pty-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let (json_path, html_path, fifo) = (dir.join("sim.json"), dir.join("sim.html"), dir.join("fifo.html"));
     let fifo_c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
@@ -292,7 +294,8 @@ async fn provisioning_server(
 
 /// Runs `scimcheck simulate` off the runtime; returns (exit code, stdout, the JSON report).
 async fn simulate_cli(args: Vec<String>) -> (Option<i32>, String, Value) {
-    let json_path = std::env::temp_dir().join(format!("scimcheck-sim-h-{}.json", uuid::Uuid::new_v4()));
+    let json_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("scimcheck-sim-h-{}.json", uuid::Uuid::new_v4()));
     // killed when the future is dropped (a test's bound on a hang ran out)
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_scimcheck"));
     cmd.arg("simulate").args(&args).args(["--quiet", "--no-preflight", "--json", json_path.to_str().unwrap()]);

@@ -15,7 +15,8 @@ pub struct TempDir(pub PathBuf);
 impl TempDir {
     /// A fresh empty folder.
     pub fn new() -> TempDir {
-        let p = std::env::temp_dir().join(format!("scimcheck-bin-{}", uuid::Uuid::new_v4()));
+        let p =
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-bin-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&p).unwrap();
         TempDir(p)
     }
