@@ -27,9 +27,11 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// Idle connections kept per host (at least the number of requests in flight).
     pub pool_max_idle_per_host: usize,
-    /// How long an idle connection may be reused (default 4 s): below the 5 s keep-alive timeout of Node.js and
-    /// Apache httpd, so a request is never sent on a connection the server is closing. Such a request fails with
-    /// "connection closed before message completed", and a POST cannot be retried (RFC 9110 §9.2.2).
+    /// How long an idle connection may be reused (default 2 s): well below the 5 s keep-alive timeout of Node.js
+    /// and Apache httpd, so a request is never sent on a connection the server is closing, even when a loaded
+    /// machine delays the write by seconds after the connection left the pool. Such a request fails with
+    /// "connection closed before message completed" or a reset, and a POST or PATCH cannot be retried
+    /// (RFC 9110 §9.2.2).
     pub pool_idle_timeout: Duration,
 }
 
@@ -39,7 +41,7 @@ impl Default for ClientOptions {
             tls: TlsOptions::default(),
             connect_timeout: Duration::from_secs(30),
             pool_max_idle_per_host: 8,
-            pool_idle_timeout: Duration::from_secs(4),
+            pool_idle_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -190,6 +192,6 @@ mod tests {
         };
         assert_eq!(connections(Duration::from_secs(60), Duration::from_millis(300)).await, 1, "reused while fresh");
         assert_eq!(connections(Duration::from_millis(100), Duration::from_millis(300)).await, 2, "not reused");
-        assert_eq!(ClientOptions::default().pool_idle_timeout, Duration::from_secs(4), "under 5 s keep-alives");
+        assert_eq!(ClientOptions::default().pool_idle_timeout, Duration::from_secs(2), "well under 5 s keep-alives");
     }
 }
