@@ -119,6 +119,14 @@ async fn fix_first_leads_with_what_an_idp_hits_and_says_which_idp_each_cause_bre
         c.steps
     );
     assert!(all.contains(&line), "{line:?} not in:\n{all}");
+    // what a refused PATCH leaves for the steps after it to read (the old values) follows from the refusal and is
+    // counted under it, not listed as causes of its own that push the second defect off the first screen
+    assert!(screen.contains(&line), "{line:?} not on the first screen:\n{screen}");
+    assert!(
+        causes[patch].steps > causes[patch].scenarios,
+        "the refused PATCHes' later steps count: {:#?}",
+        causes[patch]
+    );
 
     // the JSON report carries the same causes, in the same order
     let json: Value = serde_json::from_str(&report::json(&outcome, &Policy::default(), &[])).expect("JSON report");

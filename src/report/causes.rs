@@ -166,20 +166,40 @@ fn hits<'a>(idp: Idp, kind: Kind, step: &'a StepResult, stopped: Option<&Stopped
     }
 }
 
+/// Whether `step` asked the server to change something (POST, PUT, PATCH or DELETE, RFC 7644 §3.3–§3.6).
+fn is_write(step: &StepResult) -> bool {
+    use crate::scenario::Method;
+    step.request
+        .as_ref()
+        .is_some_and(|r| matches!(r.method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE))
+}
+
 /// Groups the failed steps of `results` by cause, in [`rank`] order. Known deviations, observations, skips and
-/// drift are not failures and form no cause.
+/// drift are not failures and form no cause. Within a scenario, a failure after a write whose status failed
+/// counts toward that write's cause, not as a cause of its own: the server did not change (or changed
+/// differently) what the later steps read, so they follow from it, as the checks of a refused step do.
 pub fn causes(results: &[ScenarioResult]) -> Vec<Cause> {
     let stopped = super::stopped::stopped(results);
     let mut by: BTreeMap<(String, String, String), Cause> = BTreeMap::new();
     for r in results {
+        // the cause of the first write of this scenario whose status failed: what its later steps read follows
+        // from it (a refused PATCH leaves the old values for the GET after it to find)
+        let mut after_write: Option<(String, String, String)> = None;
         for step in &r.steps {
             let needed_by = super::reach::needed_by(step);
             for h in hits(r.idp, step.kind, step, stopped.as_ref()) {
                 // a refusal is keyed by its shape alone: one defect, whichever rules its steps cite
-                let key = match &h.refusal {
+                let own = match &h.refusal {
                     Some(refusal) => (h.check.clone(), String::new(), refusal.clone()),
                     None => (h.check.clone(), h.rule.clone(), shape(&h.check, h.actual)),
                 };
+                let key = match &after_write {
+                    Some(write) if !h.crash => write.clone(),
+                    _ => own,
+                };
+                if after_write.is_none() && h.refusal.is_some() && is_write(step) {
+                    after_write = Some(key.clone());
+                }
                 let c = by.entry(key.clone()).or_insert_with(|| Cause {
                     check: key.0.clone(),
                     rule: h.rule.clone(),
