@@ -219,7 +219,7 @@ impl DeclaredUser {
     /// Entra's default mapping sends, as the sentence naming the mappings to remove. `None` when there are none.
     /// A create or replace names its body's keys; a PATCH its operations' paths and value keys.
     pub fn entra_mapping_hint(&self, idp: Idp, body: Option<&Value>) -> Option<String> {
-        let obj = body?.as_object().filter(|_| idp == Idp::Azure)?;
+        let obj = body?.as_object().filter(|_| idp == Idp::Entra)?;
         let mut keys: Vec<String> = obj.keys().cloned().collect();
         let ops = obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("Operations")).and_then(|(_, v)| v.as_array());
         for op in ops.into_iter().flatten() {
@@ -334,9 +334,9 @@ mod tests {
     fn entra_default_mappings_are_named_when_undeclared() {
         let d = minimal();
         let body = json!({"userName": "a", "title": "Boss", "addresses": [], "active": true});
-        let hint = d.entra_mapping_hint(Idp::Azure, Some(&body)).expect("hint");
+        let hint = d.entra_mapping_hint(Idp::Entra, Some(&body)).expect("hint");
         assert!(hint.contains("title (from jobTitle)") && hint.contains("addresses"), "{hint}");
         assert_eq!(d.entra_mapping_hint(Idp::Okta, Some(&body)), None);
-        assert_eq!(d.entra_mapping_hint(Idp::Azure, Some(&json!({"userName": "a"}))), None);
+        assert_eq!(d.entra_mapping_hint(Idp::Entra, Some(&json!({"userName": "a"}))), None);
     }
 }

@@ -80,7 +80,7 @@ impl Profile {
             },
             // docs/entra.md §1, §3, §4: `+` in filters, bearer token, scim+json required on every response
             // (the SCIM Validator aborts on application/json).
-            Idp::Azure => Profile {
+            Idp::Entra => Profile {
                 idp,
                 headers: vec![
                     ("Accept", "application/scim+json"),
@@ -199,7 +199,7 @@ mod tests {
             "filter=userName%20eq%20%22test.user%40okta.local%22&count=1"
         );
         assert_eq!(
-            Profile::of(Idp::Azure).encode_query(&q(f)),
+            Profile::of(Idp::Entra).encode_query(&q(f)),
             "filter=userName+eq+%22test.user%40okta.local%22&count=1"
         );
     }

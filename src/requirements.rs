@@ -69,7 +69,7 @@ pub static REQUIREMENTS: &[IdpRequirement] = &[
         suite: None,
     },
     IdpRequirement {
-        idp: Idp::Azure,
+        idp: Idp::Entra,
         feature: Feature::Filter,
         uses: "it queries users by their matching attribute (filter=userName eq \"…\" or externalId eq \"…\") \
                before every create or update, and groups by displayName",
@@ -78,7 +78,7 @@ pub static REQUIREMENTS: &[IdpRequirement] = &[
         suite: None,
     },
     IdpRequirement {
-        idp: Idp::Azure,
+        idp: Idp::Entra,
         feature: Feature::Patch,
         uses: "it updates users and groups and disables users (active=false) with PATCH",
         source: "Microsoft Entra, Develop and plan provisioning for a SCIM endpoint, endpoint requirements: \
@@ -92,14 +92,14 @@ impl IdpRequirement {
     pub fn idp_name(&self) -> &'static str {
         match self.idp {
             Idp::Okta => "Okta",
-            Idp::Azure => "Entra ID",
+            Idp::Entra => "Entra ID",
             Idp::Rfc => "RFC",
         }
     }
 
     /// The id of the requirement's own result: `okta::requirements::filter`.
     pub fn id(&self) -> String {
-        format!("{}::requirements::{}", self.idp.as_str(), self.feature.as_str())
+        format!("{}::requirements::{}", self.idp.folder(), self.feature.as_str())
     }
 
     /// The cause in one sentence: "Okta cannot provision this server: it looks users up with … (ServiceProvider

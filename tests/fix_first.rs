@@ -95,7 +95,7 @@ async fn fix_first_names_both_causes_with_counts_on_its_first_screen() {
     assert_eq!(causes.iter().filter(|c| c.check == "header content-type").count(), 1, "{causes:#?}");
     assert!(causes[0].rule.contains("RFC 7644"), "{:?}", causes[0].rule);
     // both IdPs would hit the PATCH refusal (Okta deactivates, Entra updates with path-less operations)
-    assert_eq!(causes[patch].idps, [scenario::Idp::Okta, scenario::Idp::Azure], "{:#?}", causes[patch]);
+    assert_eq!(causes[patch].idps, [scenario::Idp::Okta, scenario::Idp::Entra], "{:#?}", causes[patch]);
     assert!(!causes[patch].rfc_only);
 
     // the JSON report carries the same causes

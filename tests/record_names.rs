@@ -5,8 +5,8 @@ mod support;
 
 use scim_reference_server::{spawn, ServerConfig};
 use scimcheck::record::convert::write_all;
-use scimcheck::record::proxy::IdpChoice;
 use scimcheck::record::{ConvertOptions, Flow};
+use scimcheck::scenario::Idp;
 use serde_json::{json, Value};
 
 const TOKEN: &str = "names-T0KEN-9d8e7f";
@@ -50,7 +50,7 @@ async fn flow_files_are_named_by_what_they_do_and_whom() {
     let up = spawn(ServerConfig::default().with_token(TOKEN)).await.unwrap();
     let flows = flows(&up.base_url, "Jane.Doe@example.com").await;
     let dir = std::env::temp_dir().join(format!("scimcheck-names-{}", uuid::Uuid::new_v4()));
-    let options = ConvertOptions { idp: IdpChoice::Okta, origin: "test".into(), now: chrono::Utc::now() };
+    let options = ConvertOptions { idp: Some(Idp::Okta), origin: "test".into(), now: chrono::Utc::now() };
     assert_eq!(write_all(&flows, &options, &dir, &[TOKEN.to_string()]), Ok(0));
     let names = written_names(&dir);
     let _ = std::fs::remove_dir_all(&dir);
@@ -64,7 +64,7 @@ async fn a_name_never_shows_a_recorded_credential() {
     // a userName that carries the credential the IdP sent (in any case and spelling)
     let flows = flows(&up.base_url, "Names-T0KEN-9d8e7f@example.com").await;
     let dir = std::env::temp_dir().join(format!("scimcheck-names-{}", uuid::Uuid::new_v4()));
-    let options = ConvertOptions { idp: IdpChoice::Okta, origin: "test".into(), now: chrono::Utc::now() };
+    let options = ConvertOptions { idp: Some(Idp::Okta), origin: "test".into(), now: chrono::Utc::now() };
     assert_eq!(write_all(&flows, &options, &dir, &[TOKEN.to_string()]), Ok(0));
     let names = written_names(&dir);
     let _ = std::fs::remove_dir_all(&dir);
@@ -107,7 +107,7 @@ async fn interleaved_users_are_split_per_object_and_membership_lists_its_fixture
     flows.push(exchange(base, "DELETE", &format!("/Users/{}", ids[2]), None).await);
 
     let dir = std::env::temp_dir().join(format!("scimcheck-names-{}", uuid::Uuid::new_v4()));
-    let options = ConvertOptions { idp: IdpChoice::Okta, origin: "test".into(), now: chrono::Utc::now() };
+    let options = ConvertOptions { idp: Some(Idp::Okta), origin: "test".into(), now: chrono::Utc::now() };
     assert_eq!(write_all(&flows, &options, &dir, &[TOKEN.to_string()]), Ok(0));
     let names = written_names(&dir);
     let scenarios = scimcheck::scenario::load_dir(&dir).unwrap_or_else(|e| panic!("{e:?}"));

@@ -29,8 +29,7 @@ use serde_json::{json, Map, Value};
 
 use super::fixture::FixtureType;
 use super::naming;
-use super::proxy::IdpChoice;
-use super::recognize::{self, dialect_tag, Recognized, AAD_OPT_FLAG};
+use super::recognize::{self, Recognized};
 use super::values::{Collector, Plan, Role};
 use super::{decode_query, CapturedBody, Flow};
 use crate::idp::{Dialect, EntraDialect};
@@ -41,8 +40,8 @@ use crate::scenario::{self, Idp};
 /// Conversion settings.
 #[derive(Debug, Clone)]
 pub struct ConvertOptions {
-    /// Which IdP (auto: recognise it).
-    pub idp: IdpChoice,
+    /// Which IdP sent the flows; `None` (the recorder's `--idp auto`): recognise it.
+    pub idp: Option<Idp>,
     /// How the flows were obtained, for `source` (e.g. "`scimcheck record` from upstream https://…").
     pub origin: String,
     /// When the conversion runs (names the output group).
@@ -353,7 +352,8 @@ pub fn convert(flows: &[Flow], options: &ConvertOptions) -> Converted {
     let mut scenarios = Vec::new();
     for (n, (_, members)) in components.iter().enumerate() {
         let (name, text) = ctx.scenario(n + 1, members);
-        scenarios.push(GeneratedScenario { rel_path: format!("{}/{group}/{name}.json", recognized.idp), text });
+        scenarios
+            .push(GeneratedScenario { rel_path: format!("{}/{group}/{name}.json", recognized.idp.folder()), text });
     }
     Converted { recognized, scenarios, notes }
 }
@@ -718,7 +718,7 @@ fn assertion(pointer: &str, check: &str, value: Value) -> Value {
 fn idp_name(idp: Idp) -> &'static str {
     match idp {
         Idp::Okta => "Okta",
-        Idp::Azure => "Microsoft Entra ID",
+        Idp::Entra => "Microsoft Entra ID",
         Idp::Rfc => "an unrecognised SCIM client",
     }
 }
@@ -947,7 +947,7 @@ impl Ctx<'_, '_> {
         if has_patch {
             requires.push("patch");
         }
-        let mut tags = vec!["recorded".to_string(), idp.to_string()];
+        let mut tags = vec!["recorded".to_string(), idp.folder().to_string()];
         let slug = if is_import {
             tags.push("import".into());
             let pages = if drafts.iter().any(|d| d.pages) { "_pages" } else { "" };
@@ -963,7 +963,7 @@ impl Ctx<'_, '_> {
             self.flow_name(&exs, &order, &labels)
         };
         if let Some(d) = self.recognized.dialect {
-            tags.push(dialect_tag(d).to_string());
+            tags.push(d.tag().to_string());
         }
         let credentials: BTreeSet<&str> = exs.iter().filter_map(|e| e.flow.credential).map(|c| c.as_str()).collect();
         for c in &credentials {
@@ -1017,8 +1017,9 @@ impl Ctx<'_, '_> {
         if let Some(d) = self.recognized.dialect {
             description.push(match d {
                 Dialect::Entra(EntraDialect::AadOptscim062020) => format!(
-                    "Entra PATCH dialect: {AAD_OPT_FLAG} (docs/entra.md §2). The flag was removed from recorded queries; \
-                     replay with it on the base URI (`--base-url '<base>?{AAD_OPT_FLAG}'`) when the server keys on it."
+                    "Entra PATCH dialect: {flag} (docs/entra.md §2). The flag was removed from recorded queries; \
+                     replay with it on the base URI (`--base-url '<base>?{flag}'`) when the server keys on it.",
+                    flag = EntraDialect::FLAG
                 ),
                 Dialect::Entra(EntraDialect::Default) => {
                     "Entra PATCH dialect: default (capitalised ops, string booleans; docs/entra.md §2).".into()
@@ -1180,7 +1181,7 @@ impl Ctx<'_, '_> {
         let query: Vec<(String, String)> = ex
             .params
             .iter()
-            .filter(|(k, _)| k != AAD_OPT_FLAG)
+            .filter(|(k, _)| k != EntraDialect::FLAG)
             .map(|(k, v)| (k.clone(), t.id_in_text(&t.plan.in_quotes(&escape(v)))))
             .collect();
         let recorded_space = if f.query.contains('+') {

@@ -6,9 +6,8 @@
 //! Each clue adds to a dialect's score; the IdP with the larger total wins, then its best-scoring dialect when
 //! the clues tell its variants apart. Every clue is kept as evidence for the scenario's description.
 
-use super::proxy::IdpChoice;
 use super::{decode_query, Flow};
-use crate::idp::{self, Dialect, EntraDialect, OktaAppKind};
+use crate::idp::{self, Dialect, EntraDialect};
 use crate::scenario::{Idp, Method};
 
 /// The verdict with its evidence.
@@ -22,15 +21,8 @@ pub struct Recognized {
     pub evidence: Vec<String>,
 }
 
-/// The query flag that switches Entra to the RFC-compliant PATCH dialect (docs/entra.md §2).
-pub const AAD_OPT_FLAG: &str = "aadOptscim062020";
-
-const DIALECTS: [Dialect; 4] = [
-    Dialect::Entra(EntraDialect::Default),
-    Dialect::Entra(EntraDialect::AadOptscim062020),
-    Dialect::Okta(OktaAppKind::Oin),
-    Dialect::Okta(OktaAppKind::Aiw),
-];
+const DIALECTS: [Dialect; 4] = Dialect::ALL;
+const AAD_OPT_FLAG: &str = EntraDialect::FLAG;
 
 fn method(m: &str) -> Option<Method> {
     Some(match m {
@@ -43,8 +35,9 @@ fn method(m: &str) -> Option<Method> {
     })
 }
 
-/// Recognises the IdP of `flows`; `choice` other than `auto` forces the IdP (the dialect is still detected).
-pub fn recognize(flows: &[Flow], choice: IdpChoice) -> Recognized {
+/// Recognises the IdP of `flows`; `choice` (an IdP rather than `None`, the recorder's `--idp auto`) forces the
+/// IdP (the dialect is still detected).
+pub fn recognize(flows: &[Flow], choice: Option<Idp>) -> Recognized {
     let mut scores = [0u32; 4];
     let mut entra_only = 0u32;
     let mut okta_only = 0u32;
@@ -95,11 +88,10 @@ pub fn recognize(flows: &[Flow], choice: IdpChoice) -> Recognized {
     let entra = entra_only + scores[0] + scores[1];
     let okta = okta_only + scores[2] + scores[3];
     let idp = match choice {
-        IdpChoice::Okta => Idp::Okta,
-        IdpChoice::Azure => Idp::Azure,
-        IdpChoice::Auto if okta == 0 && entra == 0 => Idp::Rfc,
-        IdpChoice::Auto if entra > okta => Idp::Azure,
-        IdpChoice::Auto => Idp::Okta,
+        Some(idp) => idp,
+        None if okta == 0 && entra == 0 => Idp::Rfc,
+        None if entra > okta => Idp::Entra,
+        None => Idp::Okta,
     };
     // the best variant of the IdP, when one scores more than the other
     let pick = |a: usize, b: usize| match scores[a].cmp(&scores[b]) {
@@ -108,26 +100,17 @@ pub fn recognize(flows: &[Flow], choice: IdpChoice) -> Recognized {
         std::cmp::Ordering::Equal => None,
     };
     let dialect = match idp {
-        Idp::Azure => pick(0, 1),
+        Idp::Entra => pick(0, 1),
         Idp::Okta => pick(2, 3),
         Idp::Rfc => None,
     };
     Recognized { idp, dialect, evidence }
 }
 
-/// The tag a dialect gives a recorded scenario.
-pub fn dialect_tag(d: Dialect) -> &'static str {
-    match d {
-        Dialect::Entra(EntraDialect::Default) => "entra-default-dialect",
-        Dialect::Entra(EntraDialect::AadOptscim062020) => AAD_OPT_FLAG,
-        Dialect::Okta(OktaAppKind::Oin) => "okta-oin",
-        Dialect::Okta(OktaAppKind::Aiw) => "okta-aiw",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::idp::OktaAppKind;
     use crate::record::CapturedBody;
     use serde_json::Value;
 
@@ -167,7 +150,7 @@ mod tests {
                 Some(serde_json::json!({"Operations": [{"op": "replace", "value": {"active": false}}]})),
             ),
         ];
-        let r = recognize(&f, IdpChoice::Auto);
+        let r = recognize(&f, None);
         assert_eq!(r.idp, Idp::Okta);
         assert_eq!(r.dialect, Some(Dialect::Okta(OktaAppKind::Oin)));
         assert!(r.evidence.iter().any(|e| e.contains("Okta SCIM Client")), "{:?}", r.evidence);
@@ -182,17 +165,17 @@ mod tests {
             None,
             Some(serde_json::json!({"Operations": [{"op": "Replace", "path": "active", "value": "False"}]})),
         )];
-        let r = recognize(&default, IdpChoice::Auto);
-        assert_eq!((r.idp, r.dialect), (Idp::Azure, Some(Dialect::Entra(EntraDialect::Default))));
+        let r = recognize(&default, None);
+        assert_eq!((r.idp, r.dialect), (Idp::Entra, Some(Dialect::Entra(EntraDialect::Default))));
         let flagged = [flow("GET", "/Groups", "aadOptscim062020&excludedAttributes=members", None, None)];
-        let r = recognize(&flagged, IdpChoice::Auto);
-        assert_eq!((r.idp, r.dialect), (Idp::Azure, Some(Dialect::Entra(EntraDialect::AadOptscim062020))));
+        let r = recognize(&flagged, None);
+        assert_eq!((r.idp, r.dialect), (Idp::Entra, Some(Dialect::Entra(EntraDialect::AadOptscim062020))));
     }
 
     #[test]
     fn nothing_recognisable_is_plain_rfc_unless_forced() {
         let f = [flow("GET", "/Users/1", "", Some("curl/8"), None)];
-        assert_eq!(recognize(&f, IdpChoice::Auto).idp, Idp::Rfc);
-        assert_eq!(recognize(&f, IdpChoice::Azure).idp, Idp::Azure);
+        assert_eq!(recognize(&f, None).idp, Idp::Rfc);
+        assert_eq!(recognize(&f, Some(Idp::Entra)).idp, Idp::Entra);
     }
 }
