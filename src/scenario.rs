@@ -17,7 +17,10 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod file;
 mod layout;
+
+pub use file::ScenarioFile;
 
 /// The identity provider whose behaviour a scenario reproduces, replays, simulates or records: the one IdP
 /// vocabulary of every command. Printed, serialised and offered on the command line as `okta`, `entra`, `rfc`;
@@ -260,9 +263,28 @@ pub enum AuthMode {
     Invalid,
 }
 
-/// Query parameters in the order the file lists them (order matters to a faithful replay).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+impl AuthMode {
+    /// Whether this is [`AuthMode::Default`], which a file leaves out.
+    pub fn is_default(&self) -> bool {
+        *self == AuthMode::Default
+    }
+}
+
+/// Query parameters in the order the file lists them (order matters to a faithful replay). Written and read as
+/// one JSON object of names to string values, in that order, so a scenario serialises to the file it came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query(pub Vec<(String, String)>);
+
+impl Serialize for Query {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
 
 impl<'de> Deserialize<'de> for Query {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -571,7 +593,7 @@ pub struct Request {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_text: Option<String>,
     /// Credential to send.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "AuthMode::is_default")]
     pub auth: AuthMode,
 }
 
@@ -697,35 +719,8 @@ pub const REPEAT_INDEX: &str = "index";
 /// The most runs a repeated step may have.
 pub const MAX_REPEAT: u32 = 1000;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct ScenarioFile {
-    #[serde(rename = "$schema", default)]
-    _schema: Option<String>,
-    title: String,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    idp: Option<String>,
-    #[serde(default)]
-    group: Option<String>,
-    source: String,
-    level: Level,
-    #[serde(default)]
-    kind: Option<Kind>,
-    #[serde(default)]
-    tags: Vec<String>,
-    #[serde(default)]
-    requires: Vec<Feature>,
-    #[serde(default)]
-    headers: BTreeMap<String, Option<String>>,
-    #[serde(default)]
-    variables: BTreeMap<String, String>,
-    steps: Vec<Step>,
-}
-
 /// A loaded, validated scenario.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scenario {
     /// `idp::group::name`.
     pub id: String,

@@ -6,7 +6,7 @@ mod support;
 use scim_reference_server::{spawn, ServerConfig};
 use scimcheck::record::convert::write_all;
 use scimcheck::record::{ConvertOptions, Flow};
-use scimcheck::scenario::Idp;
+use scimcheck::scenario::{self, Idp, ScenarioFile};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "names-T0KEN-9d8e7f";
@@ -138,4 +138,23 @@ async fn interleaved_users_are_split_per_object_and_membership_lists_its_fixture
         assert_eq!(r.verdict, Verdict::Pass, "{} on an empty server: {:?}", s.id, r.reason);
     }
     up.shutdown().await;
+}
+
+/// The recorder writes the scenario model itself: each file it writes is exactly a `ScenarioFile` serialised
+/// (no shape of its own), and loads as a scenario whose file form is the same text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_file_is_the_scenario_model_serialised() {
+    let up = spawn(ServerConfig::default().with_token(TOKEN)).await.unwrap();
+    let flows = flows(&up.base_url, "Jane.Doe@example.com").await;
+    up.shutdown().await;
+    let options = ConvertOptions { idp: None, origin: "test".into(), now: chrono::Utc::now() };
+    let converted = scimcheck::record::convert(&flows, &options);
+    assert_eq!(converted.scenarios.len(), 2);
+    for g in &converted.scenarios {
+        let file: ScenarioFile = serde_json::from_str(&g.text).unwrap_or_else(|e| panic!("{e}: {}", g.text));
+        assert_eq!(serde_json::to_string_pretty(&file).unwrap() + "\n", g.text);
+        let loaded = scenario::parse(&g.rel_path, std::path::Path::new(&g.rel_path), &g.text).expect("it loads");
+        assert_eq!(loaded.steps, file.steps);
+        assert!(loaded.steps.iter().all(|s| s.expect.status.is_some() && s.basis.is_some()), "{}", g.text);
+    }
 }

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::fixture::FixtureType;
 use super::naming;
@@ -35,7 +35,7 @@ use super::{decode_query, CapturedBody, Flow};
 use crate::idp::{Dialect, EntraDialect};
 use crate::normalize::Redactor;
 use crate::profile::{Profile, SpaceEncoding};
-use crate::scenario::{self, Idp};
+use crate::scenario::{self, Assertion, AuthMode, Basis, Capture, Expect, Idp, Query, ScenarioFile, StatusSet, Step};
 
 /// Conversion settings.
 #[derive(Debug, Clone)]
@@ -394,12 +394,12 @@ struct Draft {
     path: String,
     query: Vec<(String, String)>,
     spaces: Option<SpaceEncoding>,
-    headers: BTreeMap<String, Value>,
+    headers: BTreeMap<String, Option<String>>,
     body: Option<Value>,
     body_text: Option<String>,
-    auth: Option<&'static str>,
+    auth: AuthMode,
     status: u16,
-    assertions: Vec<Value>,
+    assertions: Vec<Assertion>,
     capture: BTreeMap<String, String>,
     pages: bool,
 }
@@ -708,11 +708,11 @@ impl Templater<'_> {
     }
 }
 
-fn assertion(pointer: &str, check: &str, value: Value) -> Value {
-    let mut m = Map::new();
-    m.insert("pointer".into(), Value::String(pointer.to_string()));
-    m.insert(check.into(), value);
-    Value::Object(m)
+/// An assertion on `pointer` with the one check `set` gives it.
+fn assertion(pointer: &str, set: impl FnOnce(&mut Assertion)) -> Assertion {
+    let mut a = Assertion { pointer: pointer.to_string(), ..Assertion::default() };
+    set(&mut a);
+    a
 }
 
 fn idp_name(idp: Idp) -> &'static str {
@@ -876,7 +876,7 @@ impl Ctx<'_, '_> {
                 headers: BTreeMap::new(),
                 body: Some(t.value(body, None)),
                 body_text: None,
-                auth: None,
+                auth: AuthMode::Default,
                 status: 201,
                 assertions: vec![],
                 capture,
@@ -937,7 +937,7 @@ impl Ctx<'_, '_> {
         }
 
         // scenario fields
-        let steps: Vec<StepOut<'_>> = drafts.iter().map(step_out).collect();
+        let steps: Vec<Step> = drafts.iter().map(step).collect();
         let has_groups = exs.iter().any(|e| e.kind == Kind::Groups);
         let has_patch = exs.iter().any(|e| e.method == scenario::Method::PATCH);
         let mut requires = Vec::new();
@@ -1041,32 +1041,35 @@ impl Ctx<'_, '_> {
         ));
         description.extend(description_notes);
 
-        let mut file = Map::new();
-        file.insert("title".into(), Value::String(escape(&title)));
-        file.insert("description".into(), Value::String(description.join(" ")));
-        file.insert("source".into(), Value::String(source));
-        file.insert("level".into(), json!("must"));
-        file.insert("tags".into(), json!(tags));
         // `requires` is inferred by the loader from the steps (groups, PATCH), so it is not written
         let _ = requires;
         // the IdP's User-Agent when the profile's differs
+        let mut headers = BTreeMap::new();
         if user_agents.len() == 1 {
             let ua = *user_agents.iter().next().expect("one");
             let profile_ua =
                 profile.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("user-agent")).map(|(_, v)| *v);
             if profile_ua != Some(ua) {
-                file.insert("headers".into(), json!({ "User-Agent": escape(ua) }));
+                headers.insert("User-Agent".to_string(), Some(escape(ua)));
             }
         }
-        if !plan.variables.is_empty() {
-            file.insert("variables".into(), json!(plan.variables));
-        }
-        // the file: the fields above in the schema's order, then the steps with their queries in recorded order
-        let mut text = serde_json::to_string_pretty(&Value::Object(file)).expect("JSON serialises");
-        text.truncate(text.trim_end().trim_end_matches('}').trim_end().len());
-        let steps_text = serde_json::to_string_pretty(&steps).expect("JSON serialises");
-        let indented: Vec<String> = steps_text.lines().map(|l| format!("  {l}")).collect();
-        text.push_str(&format!(",\n  \"steps\": {}\n}}\n", indented.join("\n").trim_start()));
+        let file = ScenarioFile {
+            schema: None,
+            title: escape(&title),
+            description: Some(description.join(" ")),
+            idp: None,
+            group: None,
+            source,
+            level: scenario::Level::Must,
+            kind: None,
+            tags,
+            requires: vec![],
+            headers,
+            variables: plan.variables.clone(),
+            steps,
+        };
+        let mut text = serde_json::to_string_pretty(&file).expect("a scenario serialises");
+        text.push('\n');
         (format!("{number:02}_{slug}"), text)
     }
 
@@ -1207,14 +1210,14 @@ impl Ctx<'_, '_> {
                     .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
                     .map(|(_, v)| *v);
                 if profile_ct != Some(ct) {
-                    headers.insert("Content-Type".to_string(), Value::String(escape(ct)));
+                    headers.insert("Content-Type".to_string(), Some(escape(ct)));
                 }
             }
         }
         let auth = match (f.credential, f.status) {
-            (None, _) => Some("none"),
-            (Some(_), 401) => Some("invalid"),
-            _ => None,
+            (None, _) => AuthMode::None,
+            (Some(_), 401) => AuthMode::Invalid,
+            _ => AuthMode::Default,
         };
         let offset = (f.started - t0).num_milliseconds() as f64 / 1000.0;
         let mut note = format!(
@@ -1223,7 +1226,7 @@ impl Ctx<'_, '_> {
             f.status,
             f.elapsed_ms
         );
-        if auth == Some("invalid") {
+        if auth == AuthMode::Invalid {
             note.push_str(
                 " The recorded credential was refused (401); the replay sends the profile's invalid credential.",
             );
@@ -1264,58 +1267,58 @@ impl Ctx<'_, '_> {
     }
 
     /// Assertions on what the response showed: echoes of written attributes, lookup counts, error details.
-    fn assertions(&self, ex: &Ex<'_>, t: &Templater<'_>, state: &HashMap<String, Written>) -> Vec<Value> {
+    fn assertions(&self, ex: &Ex<'_>, t: &Templater<'_>, state: &HashMap<String, Written>) -> Vec<Assertion> {
         let mut out = Vec::new();
         let Some(r) = &ex.resp else { return out };
         if !ex.ok() {
             let schemas = r.get("schemas").and_then(Value::as_array);
             if schemas.is_some_and(|s| s.iter().any(|x| x == ERROR_URN)) {
-                out.push(assertion("/schemas", "contains", json!(ERROR_URN)));
+                out.push(assertion("/schemas", |a| a.contains = Some(json!(ERROR_URN))));
             }
             for k in ["scimType", "status"] {
                 if let Some(v) = r.get(k) {
-                    out.push(assertion(&format!("/{k}"), "equals", v.clone()));
+                    out.push(assertion(&format!("/{k}"), |a| a.equals = Some(v.clone())));
                 }
             }
             return out;
         }
         let excluded_members =
             ex.param("excludedAttributes").is_some_and(|v| v.to_ascii_lowercase().contains("members"));
-        let echo = |prefix: &str, res: &Value, out: &mut Vec<Value>| {
+        let echo = |prefix: &str, res: &Value, out: &mut Vec<Assertion>| {
             let Some(id) = res.get("id").and_then(Value::as_str) else { return };
             if let Some(cap) = t.ids.get(id) {
-                out.push(assertion(&format!("{prefix}/id"), "equals", json!(format!("{{{{{cap}}}}}"))));
+                out.push(assertion(&format!("{prefix}/id"), |a| a.equals = Some(json!(format!("{{{{{cap}}}}}")))));
             }
             if let Some(w) = state.get(id) {
                 for (p, written) in &w.attrs {
                     if let Some(observed) = res.pointer(p) {
                         if echoes(written, observed) {
-                            out.push(assertion(&format!("{prefix}{p}"), "equals", t.value(observed, None)));
+                            out.push(assertion(&format!("{prefix}{p}"), |a| a.equals = Some(t.value(observed, None))));
                         }
                     }
                 }
                 if let (Some(set), Some(list)) = (&w.members, res.get("members")) {
                     let observed: BTreeSet<String> = member_ids(list).into_iter().collect();
                     if &observed == set {
-                        out.push(assertion(&format!("{prefix}/members"), "length", json!(set.len())));
+                        out.push(assertion(&format!("{prefix}/members"), |a| a.length = Some(set.len() as u64)));
                     }
                 }
             }
             if excluded_members && self.kinds.get(id) == Some(&Kind::Groups) && res.get("members").is_none() {
-                out.push(assertion(&format!("{prefix}/members"), "absent", json!(true)));
+                out.push(assertion(&format!("{prefix}/members"), |a| a.absent = Some(true)));
             }
         };
         if r.get("Resources").is_some() || r.get("totalResults").is_some() {
             if let Some(schemas) = r.get("schemas").and_then(Value::as_array) {
                 if schemas.iter().any(|x| x == LIST_URN) {
-                    out.push(assertion("/schemas", "contains", json!(LIST_URN)));
+                    out.push(assertion("/schemas", |a| a.contains = Some(json!(LIST_URN))));
                 }
             }
             if let Some(total) = r.get("totalResults") {
                 if !ex.filter_pairs().is_empty() {
-                    out.push(assertion("/totalResults", "equals", total.clone()));
+                    out.push(assertion("/totalResults", |a| a.equals = Some(total.clone())));
                 } else {
-                    out.push(assertion("/totalResults", "isNumber", json!(true)));
+                    out.push(assertion("/totalResults", |a| a.is_number = Some(true)));
                 }
             }
             if !ex.filter_pairs().is_empty() {
@@ -1330,7 +1333,7 @@ impl Ctx<'_, '_> {
         }
         // the step that captures an id cannot also assert it (the capture is defined after the step)
         out.retain(|a| {
-            let refers_to_own_capture = a.get("equals").and_then(Value::as_str).is_some_and(|s| {
+            let refers_to_own_capture = a.equals.as_ref().and_then(Value::as_str).is_some_and(|s| {
                 ex.resource_ids_in_response().iter().any(|(id, _)| !t.ids.contains_key(id) && s.contains(id.as_str()))
             });
             !refers_to_own_capture
@@ -1340,15 +1343,15 @@ impl Ctx<'_, '_> {
 }
 
 /// Checks every page of a replayed page loop must pass (the runner adds RFC 7644 §3.4.2.4 checks across pages).
-fn page_assertions(last: &Ex<'_>) -> Vec<Value> {
+fn page_assertions(last: &Ex<'_>) -> Vec<Assertion> {
     let mut out = Vec::new();
     let r = last.resp.as_ref();
     if r.and_then(|r| r.get("schemas")).and_then(Value::as_array).is_some_and(|s| s.iter().any(|x| x == LIST_URN)) {
-        out.push(assertion("/schemas", "contains", json!(LIST_URN)));
+        out.push(assertion("/schemas", |a| a.contains = Some(json!(LIST_URN))));
     }
     for k in ["totalResults", "startIndex", "itemsPerPage"] {
         if r.and_then(|r| r.get(k)).is_some_and(Value::is_number) {
-            out.push(assertion(&format!("/{k}"), "isNumber", json!(true)));
+            out.push(assertion(&format!("/{k}"), |a| a.is_number = Some(true)));
         }
     }
     out
@@ -1368,82 +1371,38 @@ fn verb(ex: &Ex<'_>) -> &'static str {
     }
 }
 
-/// Query parameters written as a JSON object in their recorded order (order matters to a faithful replay).
-struct OrderedQuery<'a>(&'a [(String, String)]);
-
-impl serde::Serialize for OrderedQuery<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.0 {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
-    }
-}
-
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RequestOut<'a> {
-    method: &'static str,
-    path: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    query: Option<OrderedQuery<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    spaces: Option<SpaceEncoding>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    headers: &'a BTreeMap<String, Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<&'a Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    body_text: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    auth: Option<&'static str>,
-}
-
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StepOut<'a> {
-    name: &'a str,
-    basis: Value,
-    note: &'a str,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pages: bool,
-    request: RequestOut<'a>,
-    expect: Value,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    capture: &'a BTreeMap<String, String>,
-}
-
-fn step_out(d: &Draft) -> StepOut<'_> {
-    let mut expect = Map::new();
-    expect.insert("status".into(), json!(d.status));
-    if !d.assertions.is_empty() {
-        expect.insert("body".into(), Value::Array(d.assertions.clone()));
-    }
+/// The scenario step of a draft: its request as recorded, the status and assertions the upstream's answer
+/// gives, under a basis that says the recording is its own source.
+fn step(d: &Draft) -> Step {
     // a recording is its own source: the upstream's answers are what the replay holds the server to
     let basis = if d.name.starts_with("Setup: ") {
-        json!({"required": "precondition of the recorded flow: the resource existed on the upstream before the recording"})
+        "precondition of the recorded flow: the resource existed on the upstream before the recording"
     } else {
-        json!({"required": "recorded: the IdP sent this request and the upstream answered so (captured traffic, see source)"})
+        "recorded: the IdP sent this request and the upstream answered so (captured traffic, see source)"
     };
-    StepOut {
-        name: &d.name,
-        basis,
-        note: &d.note,
-        pages: d.pages,
-        request: RequestOut {
-            method: d.method.as_str(),
-            path: &d.path,
-            query: (!d.query.is_empty()).then_some(OrderedQuery(&d.query)),
+    Step {
+        name: d.name.clone(),
+        level: None,
+        kind: None,
+        note: Some(d.note.clone()),
+        basis: Some(Basis::Required(basis.into())),
+        request: scenario::Request {
+            method: d.method,
+            path: d.path.clone(),
+            query: Query(d.query.clone()),
             spaces: d.spaces,
-            headers: &d.headers,
-            body: d.body.as_ref(),
-            body_text: d.body_text.as_deref(),
+            headers: d.headers.clone(),
+            body: d.body.clone(),
+            body_text: d.body_text.clone(),
             auth: d.auth,
         },
-        expect: Value::Object(expect),
-        capture: &d.capture,
+        expect: Expect { status: Some(StatusSet::One(d.status)), body: d.assertions.clone(), ..Expect::default() },
+        capture: d.capture.iter().map(|(k, p)| (k.clone(), Capture::Pointer(p.clone()))).collect(),
+        repeat: None,
+        pages: d.pages,
+        setup: false,
+        pause: None,
+        with_next: false,
     }
 }
 
