@@ -37,6 +37,14 @@ use crate::normalize::Redactor;
 use crate::profile::{Profile, SpaceEncoding};
 use crate::scenario::{self, Assertion, AuthMode, Basis, Capture, Expect, Idp, Query, ScenarioFile, StatusSet, Step};
 
+mod checks;
+mod exchange;
+mod written;
+
+use checks::{page_assertions, step};
+use exchange::{parse, Ex, Kind};
+use written::{apply_write, echoes, flatten, flatten_all, member_ids, role_of, written_values, Written};
+
 /// Conversion settings.
 #[derive(Debug, Clone)]
 pub struct ConvertOptions {
@@ -74,125 +82,6 @@ const LIST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const VOCABULARY: &[&str] = &["schemas", "resourceType", "type", "op", "locale", "timezone", "preferredLanguage"];
 /// Attributes not tracked for echo assertions: write-only, read-only or server-computed (RFC 7643 §3.1, §4.1).
 const NOT_TRACKED: &[&str] = &["schemas", "password", "meta", "id", "members", "groups", "$ref"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Kind {
-    Users,
-    Groups,
-    Other,
-}
-
-impl Kind {
-    fn label(self) -> &'static str {
-        match self {
-            Kind::Users => "user",
-            Kind::Groups => "group",
-            Kind::Other => "resource",
-        }
-    }
-}
-
-/// A flow, parsed.
-struct Ex<'a> {
-    flow: &'a Flow,
-    method: scenario::Method,
-    collection: String,
-    kind: Kind,
-    id: Option<String>,
-    params: Vec<(String, String)>,
-    req: Option<Value>,
-    resp: Option<Value>,
-}
-
-impl Ex<'_> {
-    fn filter_pairs(&self) -> Vec<(String, String)> {
-        self.params.iter().filter(|(k, _)| k.eq_ignore_ascii_case("filter")).flat_map(|(_, f)| eq_clauses(f)).collect()
-    }
-    fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-    fn is_list(&self) -> bool {
-        self.method == scenario::Method::GET && self.id.is_none() && matches!(self.kind, Kind::Users | Kind::Groups)
-    }
-    fn ok(&self) -> bool {
-        (200..300).contains(&self.flow.status)
-    }
-    fn resource_ids_in_response(&self) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        let Some(r) = &self.resp else { return out };
-        if !self.ok() {
-            return out;
-        }
-        // only Users and Groups are resources of the flow; a discovery resource's id is no server resource
-        let fixture = |v: &Value| super::fixture::fixture_type(&self.collection, v).is_some();
-        if let Some(id) = r.get("id").and_then(Value::as_str) {
-            if fixture(r) {
-                out.push((id.to_string(), "/id".to_string()));
-            }
-        }
-        if let Some(list) = r.get("Resources").and_then(Value::as_array) {
-            for (i, item) in list.iter().enumerate() {
-                if let Some(id) = item.get("id").and_then(Value::as_str).filter(|_| fixture(item)) {
-                    out.push((id.to_string(), format!("/Resources/{i}/id")));
-                }
-            }
-        }
-        out
-    }
-}
-
-/// `attr eq "value"` clauses of a filter (Okta and Entra only use `eq` and `and`: docs/okta.md §2, docs/entra.md §4).
-fn eq_clauses(filter: &str) -> Vec<(String, String)> {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(r#"(?i)([A-Za-z0-9_.:\[\]" ]+?)\s+eq\s+"((?:[^"\\]|\\.)*)""#).expect("valid regex")
-    });
-    re.captures_iter(filter)
-        .map(|c| {
-            let attr = c[1].trim().trim_start_matches("and ").trim().to_string();
-            (attr, c[2].replace("\\\"", "\""))
-        })
-        .collect()
-}
-
-fn parse_method(m: &str) -> Option<scenario::Method> {
-    use scenario::Method::*;
-    Some(match m.to_ascii_uppercase().as_str() {
-        "GET" => GET,
-        "POST" => POST,
-        "PUT" => PUT,
-        "PATCH" => PATCH,
-        "DELETE" => DELETE,
-        _ => return None,
-    })
-}
-
-fn parse<'a>(flow: &'a Flow) -> Result<Ex<'a>, String> {
-    let method = parse_method(&flow.method).ok_or_else(|| format!("{} is not a SCIM method", flow.method))?;
-    let segments: Vec<String> = flow
-        .path
-        .trim_start_matches('/')
-        .split('/')
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
-    let collection = segments.first().cloned().unwrap_or_default();
-    let kind = match collection.as_str() {
-        "Users" => Kind::Users,
-        "Groups" => Kind::Groups,
-        _ => Kind::Other,
-    };
-    let id = segments.get(1).filter(|s| !s.is_empty()).cloned();
-    Ok(Ex {
-        flow,
-        method,
-        collection,
-        kind,
-        id,
-        params: decode_query(&flow.query),
-        req: flow.request_body.json(),
-        resp: flow.response_body.json(),
-    })
-}
 
 /// Union-find over the things requests name.
 #[derive(Default)]
@@ -379,13 +268,6 @@ struct Ctx<'a, 'f> {
     flows_total: usize,
 }
 
-/// What the flow has written to one resource so far.
-#[derive(Default, Clone)]
-struct Written {
-    attrs: BTreeMap<String, Value>,
-    members: Option<BTreeSet<String>>,
-}
-
 /// One step being built.
 struct Draft {
     name: String,
@@ -406,238 +288,6 @@ struct Draft {
 
 fn escape(s: &str) -> String {
     s.replace("{{", "{ {").replace("}}", "} }")
-}
-
-fn pointer_escape(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
-}
-
-/// A SCIM attribute path (`name.givenName`, `urn:…:User:employeeNumber`) as a JSON pointer; `None` for value
-/// filters (`emails[type eq "work"].value`), which name no fixed position.
-fn attr_pointer(path: &str) -> Option<String> {
-    if path.contains('[') {
-        return None;
-    }
-    if path.to_ascii_lowercase().starts_with("urn:") {
-        let (urn, attr) = path.rsplit_once(':')?;
-        let mut p = format!("/{}", pointer_escape(urn));
-        for part in attr.split('.') {
-            p.push('/');
-            p.push_str(&pointer_escape(part));
-        }
-        return Some(p);
-    }
-    Some(path.split('.').map(|p| format!("/{}", pointer_escape(p))).collect())
-}
-
-/// Leaves of a written value under `prefix`, skipping what is not echoed.
-fn flatten(v: &Value, prefix: &str, out: &mut BTreeMap<String, Value>) {
-    match v {
-        Value::Object(o) => {
-            for (k, x) in o {
-                if prefix.is_empty() && NOT_TRACKED.iter().any(|n| n.eq_ignore_ascii_case(k)) {
-                    continue;
-                }
-                if k == "$ref" {
-                    continue;
-                }
-                flatten(x, &format!("{prefix}/{}", pointer_escape(k)), out);
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                flatten(x, &format!("{prefix}/{i}"), out);
-            }
-        }
-        Value::Null => {}
-        leaf => {
-            if !prefix.is_empty() {
-                out.insert(prefix.to_string(), leaf.clone());
-            }
-        }
-    }
-}
-
-/// Whether the response value echoes what was written (Entra's default dialect writes `"False"` for `false`).
-fn echoes(written: &Value, observed: &Value) -> bool {
-    if written == observed {
-        return true;
-    }
-    match (written, observed) {
-        (Value::String(s), Value::Bool(b)) => s.eq_ignore_ascii_case(if *b { "true" } else { "false" }),
-        _ => false,
-    }
-}
-
-fn member_ids(v: &Value) -> Vec<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_string))
-        .collect()
-}
-
-/// Applies a write to the tracked state of its resource (RFC 7644 §3.5.1 PUT replaces, §3.5.2 PATCH ops).
-fn apply_write(ex: &Ex<'_>, w: &mut Written) {
-    let Some(body) = &ex.req else { return };
-    match ex.method {
-        scenario::Method::POST | scenario::Method::PUT => {
-            w.attrs.clear();
-            flatten(body, "", &mut w.attrs);
-            if ex.kind == Kind::Groups {
-                w.members = Some(body.get("members").map(member_ids).unwrap_or_default().into_iter().collect());
-            }
-        }
-        scenario::Method::PATCH => {
-            for op in operations(body) {
-                let name = op.get("op").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
-                let path = op.get("path").and_then(Value::as_str);
-                let value = op.get("value");
-                match (path, value) {
-                    (Some(p), _)
-                        if p.eq_ignore_ascii_case("members") || p.to_ascii_lowercase().starts_with("members[") =>
-                    {
-                        let mut set = w.members.clone().unwrap_or_default();
-                        let known = w.members.is_some();
-                        match name.as_str() {
-                            "add" => set.extend(value.map(member_ids).unwrap_or_default()),
-                            "replace" => set = value.map(member_ids).unwrap_or_default().into_iter().collect(),
-                            "remove" => {
-                                let named: Vec<String> =
-                                    value.map(member_ids).unwrap_or_default().into_iter().chain(quoted(p)).collect();
-                                if named.is_empty() {
-                                    set.clear();
-                                } else {
-                                    set.retain(|m| !named.contains(m));
-                                }
-                            }
-                            _ => {}
-                        }
-                        w.members = (known || name == "replace").then_some(set);
-                    }
-                    (Some(p), v) => {
-                        let Some(mut ptr) = attr_pointer(p) else { continue };
-                        let mut v = v.cloned();
-                        if p.to_ascii_lowercase().ends_with(":manager") {
-                            // Entra sends the manager as a bare id or {"value": id}; it reads back as manager.value
-                            // (docs/entra.md §2 "Manager").
-                            ptr.push_str("/value");
-                            v = v.map(|x| x.get("value").cloned().unwrap_or(x));
-                        }
-                        w.attrs.retain(|k, _| !(k == &ptr || k.starts_with(&format!("{ptr}/"))));
-                        if name != "remove" {
-                            if let Some(v) = v {
-                                if !v.is_array() {
-                                    let mut m = BTreeMap::new();
-                                    flatten(&v, &ptr, &mut m);
-                                    if !v.is_object() {
-                                        m.insert(ptr.clone(), v.clone());
-                                    }
-                                    m.retain(|_, x| !x.as_str().is_some_and(str::is_empty));
-                                    w.attrs.extend(m);
-                                }
-                            }
-                        }
-                    }
-                    (None, Some(Value::Object(o))) => {
-                        for (k, x) in o {
-                            if k.eq_ignore_ascii_case("members") {
-                                w.members = Some(member_ids(x).into_iter().collect());
-                                continue;
-                            }
-                            if NOT_TRACKED.iter().any(|n| n.eq_ignore_ascii_case(k)) {
-                                continue;
-                            }
-                            let Some(ptr) = attr_pointer(k) else { continue };
-                            w.attrs.retain(|p, _| !(p == &ptr || p.starts_with(&format!("{ptr}/"))));
-                            let mut m = BTreeMap::new();
-                            flatten(x, &ptr, &mut m);
-                            if !x.is_object() && !x.is_array() {
-                                m.insert(ptr, x.clone());
-                            }
-                            w.attrs.extend(m);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The role of a written attribute, for value planning.
-fn role_of(pointer: &str) -> Option<Role> {
-    let p = pointer.to_ascii_lowercase();
-    Some(match p.as_str() {
-        "/username" => Role::UserName,
-        "/externalid" => Role::ExternalId,
-        "/displayname" => Role::DisplayName,
-        "/name/givenname" => Role::GivenName,
-        "/name/familyname" => Role::FamilyName,
-        "/name/formatted" => Role::Formatted,
-        "/name/middlename" | "/nickname" => Role::Other,
-        "/password" => Role::Password,
-        _ if p.starts_with("/emails/") && p.ends_with("/value") => Role::Email,
-        _ if p.ends_with("/employeenumber") => Role::Other,
-        _ => return None,
-    })
-}
-
-/// Identity values a write carries, with their roles.
-fn written_values(ex: &Ex<'_>, out: &mut Vec<(String, Role)>) {
-    let Some(body) = &ex.req else { return };
-    fn visit(ptr: &str, v: &Value, out: &mut Vec<(String, Role)>) {
-        let mut leaves = BTreeMap::new();
-        flatten_all(v, ptr, &mut leaves);
-        for (p, x) in leaves {
-            if let (Some(role), Some(s)) = (role_of(&p), x.as_str()) {
-                out.push((s.to_string(), role));
-            }
-        }
-    }
-    match ex.method {
-        scenario::Method::POST | scenario::Method::PUT => visit("", body, out),
-        scenario::Method::PATCH => {
-            for op in operations(body) {
-                let value = op.get("value").cloned().unwrap_or(Value::Null);
-                match op.get("path").and_then(Value::as_str) {
-                    Some(p) if p.to_ascii_lowercase().starts_with("emails") && p.ends_with(".value") => {
-                        if let Some(s) = value.as_str() {
-                            out.push((s.to_string(), Role::Email));
-                        }
-                    }
-                    Some(p) => {
-                        if let Some(ptr) = attr_pointer(p) {
-                            visit(&ptr, &value, out)
-                        }
-                    }
-                    None => {
-                        if let Some(o) = value.as_object() {
-                            for (k, x) in o {
-                                if let Some(ptr) = attr_pointer(k) {
-                                    visit(&ptr, x, out);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Like [`flatten`] but keeps `password`.
-fn flatten_all(v: &Value, prefix: &str, out: &mut BTreeMap<String, Value>) {
-    match v {
-        Value::Object(o) => o.iter().for_each(|(k, x)| flatten_all(x, &format!("{prefix}/{}", pointer_escape(k)), out)),
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| flatten_all(x, &format!("{prefix}/{i}"), out)),
-        Value::Null => {}
-        leaf => {
-            out.insert(prefix.to_string(), leaf.clone());
-        }
-    }
 }
 
 /// Ids and values → placeholders.
@@ -706,13 +356,6 @@ impl Templater<'_> {
             other => other.clone(),
         }
     }
-}
-
-/// An assertion on `pointer` with the one check `set` gives it.
-fn assertion(pointer: &str, set: impl FnOnce(&mut Assertion)) -> Assertion {
-    let mut a = Assertion { pointer: pointer.to_string(), ..Assertion::default() };
-    set(&mut a);
-    a
 }
 
 fn idp_name(idp: Idp) -> &'static str {
@@ -1265,96 +908,6 @@ impl Ctx<'_, '_> {
             pages: false,
         }
     }
-
-    /// Assertions on what the response showed: echoes of written attributes, lookup counts, error details.
-    fn assertions(&self, ex: &Ex<'_>, t: &Templater<'_>, state: &HashMap<String, Written>) -> Vec<Assertion> {
-        let mut out = Vec::new();
-        let Some(r) = &ex.resp else { return out };
-        if !ex.ok() {
-            let schemas = r.get("schemas").and_then(Value::as_array);
-            if schemas.is_some_and(|s| s.iter().any(|x| x == ERROR_URN)) {
-                out.push(assertion("/schemas", |a| a.contains = Some(json!(ERROR_URN))));
-            }
-            for k in ["scimType", "status"] {
-                if let Some(v) = r.get(k) {
-                    out.push(assertion(&format!("/{k}"), |a| a.equals = Some(v.clone())));
-                }
-            }
-            return out;
-        }
-        let excluded_members =
-            ex.param("excludedAttributes").is_some_and(|v| v.to_ascii_lowercase().contains("members"));
-        let echo = |prefix: &str, res: &Value, out: &mut Vec<Assertion>| {
-            let Some(id) = res.get("id").and_then(Value::as_str) else { return };
-            if let Some(cap) = t.ids.get(id) {
-                out.push(assertion(&format!("{prefix}/id"), |a| a.equals = Some(json!(format!("{{{{{cap}}}}}")))));
-            }
-            if let Some(w) = state.get(id) {
-                for (p, written) in &w.attrs {
-                    if let Some(observed) = res.pointer(p) {
-                        if echoes(written, observed) {
-                            out.push(assertion(&format!("{prefix}{p}"), |a| a.equals = Some(t.value(observed, None))));
-                        }
-                    }
-                }
-                if let (Some(set), Some(list)) = (&w.members, res.get("members")) {
-                    let observed: BTreeSet<String> = member_ids(list).into_iter().collect();
-                    if &observed == set {
-                        out.push(assertion(&format!("{prefix}/members"), |a| a.length = Some(set.len() as u64)));
-                    }
-                }
-            }
-            if excluded_members && self.kinds.get(id) == Some(&Kind::Groups) && res.get("members").is_none() {
-                out.push(assertion(&format!("{prefix}/members"), |a| a.absent = Some(true)));
-            }
-        };
-        if r.get("Resources").is_some() || r.get("totalResults").is_some() {
-            if let Some(schemas) = r.get("schemas").and_then(Value::as_array) {
-                if schemas.iter().any(|x| x == LIST_URN) {
-                    out.push(assertion("/schemas", |a| a.contains = Some(json!(LIST_URN))));
-                }
-            }
-            if let Some(total) = r.get("totalResults") {
-                if !ex.filter_pairs().is_empty() {
-                    out.push(assertion("/totalResults", |a| a.equals = Some(total.clone())));
-                } else {
-                    out.push(assertion("/totalResults", |a| a.is_number = Some(true)));
-                }
-            }
-            if !ex.filter_pairs().is_empty() {
-                if let Some(list) = r.get("Resources").and_then(Value::as_array) {
-                    for (i, item) in list.iter().enumerate().take(5) {
-                        echo(&format!("/Resources/{i}"), item, &mut out);
-                    }
-                }
-            }
-        } else if matches!(ex.kind, Kind::Users | Kind::Groups) {
-            echo("", r, &mut out);
-        }
-        // the step that captures an id cannot also assert it (the capture is defined after the step)
-        out.retain(|a| {
-            let refers_to_own_capture = a.equals.as_ref().and_then(Value::as_str).is_some_and(|s| {
-                ex.resource_ids_in_response().iter().any(|(id, _)| !t.ids.contains_key(id) && s.contains(id.as_str()))
-            });
-            !refers_to_own_capture
-        });
-        out
-    }
-}
-
-/// Checks every page of a replayed page loop must pass (the runner adds RFC 7644 §3.4.2.4 checks across pages).
-fn page_assertions(last: &Ex<'_>) -> Vec<Assertion> {
-    let mut out = Vec::new();
-    let r = last.resp.as_ref();
-    if r.and_then(|r| r.get("schemas")).and_then(Value::as_array).is_some_and(|s| s.iter().any(|x| x == LIST_URN)) {
-        out.push(assertion("/schemas", |a| a.contains = Some(json!(LIST_URN))));
-    }
-    for k in ["totalResults", "startIndex", "itemsPerPage"] {
-        if r.and_then(|r| r.get(k)).is_some_and(Value::is_number) {
-            out.push(assertion(&format!("/{k}"), |a| a.is_number = Some(true)));
-        }
-    }
-    out
 }
 
 fn verb(ex: &Ex<'_>) -> &'static str {
@@ -1368,41 +921,6 @@ fn verb(ex: &Ex<'_>) -> &'static str {
         (PUT, _, _) => "replace (PUT)",
         (PATCH, _, _) => "update (PATCH)",
         (DELETE, _, _) => "delete",
-    }
-}
-
-/// The scenario step of a draft: its request as recorded, the status and assertions the upstream's answer
-/// gives, under a basis that says the recording is its own source.
-fn step(d: &Draft) -> Step {
-    // a recording is its own source: the upstream's answers are what the replay holds the server to
-    let basis = if d.name.starts_with("Setup: ") {
-        "precondition of the recorded flow: the resource existed on the upstream before the recording"
-    } else {
-        "recorded: the IdP sent this request and the upstream answered so (captured traffic, see source)"
-    };
-    Step {
-        name: d.name.clone(),
-        level: None,
-        kind: None,
-        note: Some(d.note.clone()),
-        basis: Some(Basis::Required(basis.into())),
-        request: scenario::Request {
-            method: d.method,
-            path: d.path.clone(),
-            query: Query(d.query.clone()),
-            spaces: d.spaces,
-            headers: d.headers.clone(),
-            body: d.body.clone(),
-            body_text: d.body_text.clone(),
-            auth: d.auth,
-        },
-        expect: Expect { status: Some(StatusSet::One(d.status)), body: d.assertions.clone(), ..Expect::default() },
-        capture: d.capture.iter().map(|(k, p)| (k.clone(), Capture::Pointer(p.clone()))).collect(),
-        repeat: None,
-        pages: d.pages,
-        setup: false,
-        pause: None,
-        with_next: false,
     }
 }
 
