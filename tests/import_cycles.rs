@@ -17,7 +17,6 @@ const KNOWN: &[&str] = &[
      requirements, runner, setup, simulate",
     "scimcheck: cli::gallery, cli::run",
     "scimcheck: profile, scenario, together",
-    "scimcheck: simulate::engine, simulate::entitlements, simulate::manager_tree, simulate::model, simulate::scope",
     "scim_reference_server: config, http, oauth, server, tenant",
     "scim_reference_server: http::admin, http::oauth",
 ];
