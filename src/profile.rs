@@ -22,15 +22,7 @@ pub enum AuthStyle {
     Raw,
 }
 
-/// How a space is written in an encoded query value. A step may override its profile's (`"spaces": "plus"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum SpaceEncoding {
-    /// `%20` (Okta's current requests).
-    Percent20,
-    /// `+` (Entra ID, and Okta's 2019 captures).
-    Plus,
-}
+pub use crate::scenario::SpaceEncoding;
 
 /// One IdP's request conventions.
 #[derive(Debug, Clone)]

@@ -254,6 +254,16 @@ impl Method {
     }
 }
 
+/// How a space is written in an encoded query value. A step may override its profile's (`"spaces": "plus"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SpaceEncoding {
+    /// `%20` (Okta's current requests).
+    Percent20,
+    /// `+` (Entra ID, and Okta's 2019 captures).
+    Plus,
+}
+
 /// Which credential a step sends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -586,7 +596,7 @@ pub struct Request {
     pub query: Query,
     /// Overrides how the profile writes spaces in query values: `percent20` (`%20`) or `plus` (`+`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spaces: Option<crate::profile::SpaceEncoding>,
+    pub spaces: Option<SpaceEncoding>,
     /// Headers that override the profile's; `null` removes a profile header.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, Option<String>>,

@@ -16,7 +16,6 @@ const KNOWN: &[&str] = &[
     "scimcheck: bench, cli, credential, declared, decline, expectations, gallery, oauth, optional_steps, record, report, \
      requirements, runner, setup, simulate",
     "scimcheck: cli::gallery, cli::run",
-    "scimcheck: profile, scenario, together",
     "scim_reference_server: config, http, oauth, server, tenant",
     "scim_reference_server: http::admin, http::oauth",
 ];

@@ -169,7 +169,7 @@ pub(super) fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
                 _ => report("`pages` needs literal `startIndex` ≥ 1 and `count` ≥ 1 query parameters".into()),
             }
         }
-        for e in crate::together::check(s, i) {
+        for e in with_next_rules(s, i) {
             report(e);
         }
         let mut defined_here = defined.clone();
@@ -262,4 +262,38 @@ fn check_refs(s: &str, defined: &BTreeSet<String>, report: &mut dyn FnMut(String
             }
         }
     }
+}
+
+/// The most steps one group may send at once.
+pub(super) const MAX_GROUP: usize = 16;
+
+/// Load-time rules for step `i` of `s` as part of a `withNext` group (sent at once by [`crate::together`]); each error is a sentence for the loader.
+///
+/// A step in a group (one marked `withNext`, or the step right after one) cannot capture (the group's steps run
+/// with copies of the variables, so which value would win?), repeat or follow pages; a `withNext` step cannot be
+/// the last step; a group has at most [`MAX_GROUP`] steps.
+fn with_next_rules(s: &Scenario, i: usize) -> Vec<String> {
+    let step = &s.steps[i];
+    let in_group = step.with_next || (i > 0 && s.steps[i - 1].with_next);
+    let mut out = Vec::new();
+    if !in_group {
+        return out;
+    }
+    if step.with_next && i + 1 == s.steps.len() {
+        out.push("`withNext` on the last step: there is no next step to send it with".into());
+    }
+    if !step.capture.is_empty() {
+        out.push("a step sent together with others (`withNext`) cannot capture: the group runs at once".into());
+    }
+    if step.repeat.is_some() || step.pages {
+        out.push("a step sent together with others (`withNext`) cannot `repeat` or follow `pages`".into());
+    }
+    let mut first = i;
+    while first > 0 && s.steps[first - 1].with_next {
+        first -= 1;
+    }
+    if step.with_next && i - first + 1 >= MAX_GROUP {
+        out.push(format!("a `withNext` group has at most {MAX_GROUP} steps"));
+    }
+    out
 }
