@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 const KNOWN: &[&str] = &[
     "scimcheck: bench, cli, credential, declared, decline, expectations, gallery, oauth, optional_steps, record, report, \
      requirements, runner, setup, simulate",
-    "scimcheck: cli::gallery, cli::run",
     "scim_reference_server: config, http, oauth, server, tenant",
     "scim_reference_server: http::admin, http::oauth",
 ];

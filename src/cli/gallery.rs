@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::run::Settings;
+use super::settings::Settings;
 use super::RunArgs;
 use crate::gallery::mapping::AttributeMapping;
 use crate::gallery::{self, auth::AuthEvidence, output, Verdict};
