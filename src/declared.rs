@@ -17,7 +17,7 @@
 //!
 //! Common attributes (`id`, `externalId`, `meta`, `schemas`: RFC 7643 §3.1) are never skipped, nor are extension
 //! attributes (the enterprise extension is judged per step through the User resource type's `schemaExtensions`,
-//! see [`crate::runner::Capabilities::enterprise_step_skip`]). When `/Schemas` gives no usable description of the
+//! see [`crate::capabilities::Capabilities::enterprise_step_skip`]). When `/Schemas` gives no usable description of the
 //! core User schema, every core attribute counts as declared (today's assumption of the whole RFC schema).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -245,9 +245,9 @@ impl DeclaredUser {
     /// Adds to a refused write (400) on `/Users` of an Entra scenario the failure that names the default attribute
     /// mappings behind it ([`DeclaredUser::entra_mapping_hint`]): Entra sends them unless the vendor's app removes
     /// them, so the refusal is that IdP's interop failure.
-    pub fn annotate(&self, idp: Idp, r: &mut crate::runner::StepResult) {
+    pub fn annotate(&self, idp: Idp, r: &mut crate::verdict::StepResult) {
         let refused =
-            r.verdict == crate::runner::StepVerdict::Fail && r.response.as_ref().is_some_and(|o| o.status == 400);
+            r.verdict == crate::verdict::StepVerdict::Fail && r.response.as_ref().is_some_and(|o| o.status == 400);
         let users = |url: &str| url.split('?').next().is_some_and(|p| p.contains("/Users"));
         let Some(req) = r.request.as_ref().filter(|q| refused && users(&q.url)) else { return };
         if let Some(hint) = self.entra_mapping_hint(idp, req.body.as_ref()) {

@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use crate::check::Failure;
 use crate::exchange::Observed;
-use crate::runner::{ScenarioResult, StepResult, StepVerdict, Verdict};
 use crate::scenario::{Basis, Idp, Method};
+use crate::verdict::{ScenarioResult, StepResult, StepVerdict, Verdict};
 
 /// The start of a step's `error` when it was skipped because the server declined its filter; a scenario with such
 /// a step and no failure ends `skip` ([`settle`]).

@@ -3,7 +3,7 @@
 //! server at all. Such a run gets **one MUST failure per IdP and capability**, citing the IdP's document (a result
 //! of its own, `okta::requirements::filter`), and that IdP's scenarios that need the capability are not run under
 //! that cause — instead of each quietly skipping, or each failing the same way. `rfc` scenarios keep skipping
-//! optional features with their reason ([`crate::runner::Capabilities::skip_reason`]).
+//! optional features with their reason ([`crate::capabilities::Capabilities::skip_reason`]).
 //!
 //! The table, from the IdPs' own documents:
 //! - Okta looks every user up with `filter=userName eq "…"` before it creates one, and its OIN SPEC suite does
@@ -13,9 +13,10 @@
 //!   updates a user, and updates and disables users with PATCH (Microsoft's "Develop and plan provisioning for a
 //!   SCIM endpoint", its requirements list for the endpoint).
 
+use crate::capabilities::Capabilities;
 use crate::check::Failure;
-use crate::runner::{Capabilities, ScenarioResult, StepResult, StepVerdict, Verdict};
 use crate::scenario::{Basis, Feature, Idp, Kind, Level, Scenario};
+use crate::verdict::{ScenarioResult, StepResult, StepVerdict, Verdict};
 
 /// A capability an IdP cannot provision without.
 #[derive(Debug)]

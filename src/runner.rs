@@ -19,18 +19,14 @@ use crate::exchange::{BaseUri, Observed, SentRequest, TransportError, TransportK
 use crate::normalize::{self, Entry, Redactor};
 use crate::profile::{AuthStyle, Profile};
 use crate::scenario::{
-    AuthMode, Basis, CaptureFrom, Feature, Idp, Kind, Level, Method, Scenario, Step, Vars, CORE_USER, ENTERPRISE_USER,
-    PORTAL_USER, REPEAT_INDEX,
+    AuthMode, Basis, CaptureFrom, Idp, Level, Method, Scenario, Step, Vars, CORE_USER, REPEAT_INDEX,
 };
-use crate::snapshot::{SnapshotOutcome, SnapshotStore};
+use crate::snapshot::SnapshotStore;
 
 pub use crate::credential::Credential;
 
-mod capabilities;
-mod result;
-
-pub use capabilities::Capabilities;
-pub use result::{ScenarioResult, StepResult, StepVerdict, Verdict};
+pub use crate::capabilities::Capabilities;
+pub use crate::verdict::{ScenarioResult, StepResult, StepVerdict, Verdict};
 
 /// What the scenarios run against.
 #[derive(Debug, Clone)]

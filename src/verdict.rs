@@ -1,7 +1,12 @@
 //! What a run gives: each step's verdict and transcript entry ([`StepResult`]), each scenario's ([`ScenarioResult`])
 //! and the scenario verdict computed from its steps.
 
-use super::*;
+use serde::Serialize;
+
+use crate::check::Failure;
+use crate::exchange::{Observed, SentRequest};
+use crate::scenario::{Basis, Idp, Kind, Level, Scenario, Step};
+use crate::snapshot::SnapshotOutcome;
 
 /// Verdict of one step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]

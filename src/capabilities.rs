@@ -1,7 +1,10 @@
 //! What the target says it supports ([`Capabilities`], from its ServiceProviderConfig, resource types and
 //! schemas) and the skips that follow from it: a missing optional capability is a skip with its reason.
 
-use super::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::scenario::{Feature, Scenario, ENTERPRISE_USER, PORTAL_USER};
 
 /// What the target says it supports (`None`: unknown, assumed supported — except `portal`, which must be declared).
 #[derive(Debug, Clone, Default, Serialize)]
