@@ -11,7 +11,7 @@ pub mod base_uri;
 pub mod send;
 pub mod transport;
 
-pub use base_uri::BaseUri;
+pub use base_uri::{decode_query, BaseUri};
 pub use send::{receive, send, Received};
 pub use transport::{TlsCause, TransportError, TransportKind};
 

@@ -23,7 +23,7 @@ use crate::scenario::Method;
 pub mod errors;
 mod recognise;
 
-pub use recognise::{recognise, Evidence};
+pub use recognise::{recognise, recognise_capture, CapturedRequest, Evidence, Recognized};
 
 /// RFC 7643 §8.7.1 core User schema URN.
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
