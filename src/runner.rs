@@ -120,6 +120,30 @@ struct Resolved {
     server: Option<scim_reference_server::RunningServer>,
 }
 
+/// What every step of one scenario is sent and judged with: the scenario, its resolved target, its IdP's
+/// profile, the run's secret redactor and the target's case rules (RFC 7643 §2.2 `caseExact`).
+#[derive(Clone, Copy)]
+struct StepContext<'a> {
+    s: &'a Scenario,
+    resolved: &'a Resolved,
+    profile: &'a Profile,
+    redactor: &'a Redactor,
+    case: &'a crate::case::CaseRules,
+}
+
+/// What a step sends before the base URI and the profile make it a request ([`Runner::build`]): the method,
+/// the path below the base URI, the decoded query, the scenario's and the step's header overrides, the body
+/// and the credential mode.
+struct Outgoing<'a> {
+    method: Method,
+    path: &'a str,
+    query: &'a [(String, String)],
+    scenario_headers: &'a BTreeMap<String, Option<String>>,
+    step_headers: &'a BTreeMap<String, Option<String>>,
+    body: Option<Value>,
+    auth: AuthMode,
+}
+
 impl Runner {
     /// A runner for `target`.
     pub fn new(target: Target, options: RunOptions) -> Result<Runner, String> {
@@ -380,6 +404,7 @@ impl Runner {
         }
         let redactor = resolved.credential.redactor();
         let profile = Profile::of(s.idp);
+        let cx = StepContext { s, resolved: &resolved, profile: &profile, redactor: &redactor, case };
         let mut vars = Vars::for_scenario(s);
         let mut created: Vec<String> = Vec::new();
         let mut transport_error: Option<String> = None;
@@ -472,8 +497,7 @@ impl Runner {
                 _ => step,
             };
             if step.pages {
-                let pages =
-                    self.run_pages(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor, case);
+                let pages = self.run_pages(&cx, step, level, &mut vars, &mut created);
                 for r in pages.await {
                     if r.verdict == StepVerdict::Error {
                         transport_error = r.error.clone();
@@ -490,12 +514,10 @@ impl Runner {
                 let pending = std::mem::take(&mut group);
                 let runs = pending.iter().map(|st| {
                     let mut v = vars.clone();
-                    let (resolved, profile, redactor) = (&resolved, &profile, &redactor);
+                    let cx = &cx;
                     async move {
                         let mut c = Vec::new();
-                        let r = self
-                            .run_step(s, st, s.step_level(st), resolved, profile, &mut v, &mut c, redactor, case)
-                            .await;
+                        let r = self.run_step(cx, st, s.step_level(st), &mut v, &mut c).await;
                         (r, c)
                     }
                 });
@@ -511,9 +533,7 @@ impl Runner {
                 }
                 continue;
             }
-            let mut step_result = name_of(
-                self.run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor, case).await,
-            );
+            let mut step_result = name_of(self.run_step(&cx, step, level, &mut vars, &mut created).await);
             if let Some(d) = declared {
                 d.annotate(s.idp, &mut step_result);
             }
@@ -619,18 +639,13 @@ impl Runner {
 
     /// Runs a `pages` step: one request per page, `startIndex` advanced by `count` while `totalResults` says
     /// more remain (see [`crate::paging`]); each page is a result named `name [page k]`.
-    #[allow(clippy::too_many_arguments)]
     async fn run_pages(
         &self,
-        s: &Scenario,
+        cx: &StepContext<'_>,
         step: &Step,
         level: Level,
-        resolved: &Resolved,
-        profile: &Profile,
         vars: &mut Vars,
         created: &mut Vec<String>,
-        redactor: &Redactor,
-        case: &crate::case::CaseRules,
     ) -> Vec<StepResult> {
         let param =
             |name: &str| step.request.query.0.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.parse::<u64>().ok());
@@ -644,7 +659,7 @@ impl Runner {
                 }
             }
             let number = cursor.page();
-            let mut r = self.run_step(s, &page, level, resolved, profile, vars, created, redactor, case).await;
+            let mut r = self.run_step(cx, &page, level, vars, created).await;
             r.name = format!("{} [page {number}]", step.name);
             let more = match (&r.response, r.verdict) {
                 (Some(obs), StepVerdict::Pass | StepVerdict::Fail) => {
@@ -670,19 +685,15 @@ impl Runner {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn run_step(
         &self,
-        s: &Scenario,
+        cx: &StepContext<'_>,
         step: &Step,
         level: Level,
-        resolved: &Resolved,
-        profile: &Profile,
         vars: &mut Vars,
         created: &mut Vec<String>,
-        redactor: &Redactor,
-        case: &crate::case::CaseRules,
     ) -> StepResult {
+        let StepContext { s, resolved, profile, redactor, case } = *cx;
         let started = Instant::now();
         let r = &step.request;
         let mut path = vars.render(&r.path);
@@ -706,8 +717,16 @@ impl Runner {
             }
             _ => profile,
         };
-        let mut req =
-            self.build(resolved, profile, r.method, &path, &query, &scenario_headers, &step_headers, body, r.auth);
+        let out = Outgoing {
+            method: r.method,
+            path: &path,
+            query: &query,
+            scenario_headers: &scenario_headers,
+            step_headers: &step_headers,
+            body,
+            auth: r.auth,
+        };
+        let mut req = self.build(resolved, profile, out);
         req.spaces = r.spaces;
         if let Some(text) = &r.body_text {
             req.body_text = Some(vars.render(text));
@@ -780,19 +799,8 @@ impl Runner {
     }
 
     /// Builds a request description: URL from the base URI (keeping its own query), profile headers.
-    #[allow(clippy::too_many_arguments)]
-    fn build(
-        &self,
-        resolved: &Resolved,
-        profile: &Profile,
-        method: Method,
-        path: &str,
-        query: &[(String, String)],
-        scenario_headers: &BTreeMap<String, Option<String>>,
-        step_headers: &BTreeMap<String, Option<String>>,
-        body: Option<Value>,
-        auth: AuthMode,
-    ) -> SentRequest {
+    fn build(&self, resolved: &Resolved, profile: &Profile, out: Outgoing<'_>) -> SentRequest {
+        let Outgoing { method, path, query, scenario_headers, step_headers, body, auth } = out;
         let url = BaseUri::new(&resolved.base_url).join(path, &profile.encode_query(query));
         let headers = profile.headers_for(body.is_some(), scenario_headers, step_headers);
         SentRequest {
@@ -812,7 +820,16 @@ impl Runner {
     /// A request the runner sends on its own (discovery, cleanup): no query, body or step headers.
     fn bare(&self, resolved: &Resolved, profile: &Profile, method: Method, path: &str) -> SentRequest {
         let none = BTreeMap::new();
-        self.build(resolved, profile, method, path, &[], &none, &none, None, AuthMode::Default)
+        let out = Outgoing {
+            method,
+            path,
+            query: &[],
+            scenario_headers: &none,
+            step_headers: &none,
+            body: None,
+            auth: AuthMode::Default,
+        };
+        self.build(resolved, profile, out)
     }
 
     async fn authorization(
