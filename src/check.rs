@@ -601,7 +601,7 @@ mod tests {
         assert_eq!(j.observations.len(), 1);
         assert_eq!(j.observations[0].level, Some(Level::Should));
         assert_eq!(created.created_id_from_location().as_deref(), Some("abc-1"));
-        for idp in [Idp::Okta, Idp::Azure] {
+        for idp in [Idp::Okta, Idp::Entra] {
             assert_eq!(evaluate(&e, &created, &vars(), &Profile::of(idp), &rfc()).failures.len(), 1, "{idp:?}");
         }
         let with_body = obs(201, &[("location", "/v2/Users/abc-1")], Body::Json(json!({"id": "x"})), 1);
@@ -676,7 +676,7 @@ mod tests {
         let json_ct = obs(200, &[("content-type", "application/json")], Body::Json(json!({})), 1);
         let okta = evaluate(&Expect::default(), &json_ct, &vars(), &Profile::of(Idp::Okta), &rfc());
         assert_eq!(okta, Judgement::default());
-        let azure = evaluate(&Expect::default(), &json_ct, &vars(), &Profile::of(Idp::Azure), &rfc());
+        let azure = evaluate(&Expect::default(), &json_ct, &vars(), &Profile::of(Idp::Entra), &rfc());
         assert!(azure.failures.is_empty(), "{azure:?}");
         assert_eq!(azure.observations.len(), 1);
         assert_eq!(azure.observations[0].level, Some(Level::Should));

@@ -8,6 +8,7 @@ pub mod config;
 pub mod gallery;
 pub mod output;
 pub mod run;
+pub mod settings;
 pub mod snapshots;
 pub mod temp;
 

@@ -17,7 +17,7 @@
 //!
 //! Common attributes (`id`, `externalId`, `meta`, `schemas`: RFC 7643 §3.1) are never skipped, nor are extension
 //! attributes (the enterprise extension is judged per step through the User resource type's `schemaExtensions`,
-//! see [`crate::runner::Capabilities::enterprise_step_skip`]). When `/Schemas` gives no usable description of the
+//! see [`crate::capabilities::Capabilities::enterprise_step_skip`]). When `/Schemas` gives no usable description of the
 //! core User schema, every core attribute counts as declared (today's assumption of the whole RFC schema).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -219,7 +219,7 @@ impl DeclaredUser {
     /// Entra's default mapping sends, as the sentence naming the mappings to remove. `None` when there are none.
     /// A create or replace names its body's keys; a PATCH its operations' paths and value keys.
     pub fn entra_mapping_hint(&self, idp: Idp, body: Option<&Value>) -> Option<String> {
-        let obj = body?.as_object().filter(|_| idp == Idp::Azure)?;
+        let obj = body?.as_object().filter(|_| idp == Idp::Entra)?;
         let mut keys: Vec<String> = obj.keys().cloned().collect();
         let ops = obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("Operations")).and_then(|(_, v)| v.as_array());
         for op in ops.into_iter().flatten() {
@@ -245,9 +245,9 @@ impl DeclaredUser {
     /// Adds to a refused write (400) on `/Users` of an Entra scenario the failure that names the default attribute
     /// mappings behind it ([`DeclaredUser::entra_mapping_hint`]): Entra sends them unless the vendor's app removes
     /// them, so the refusal is that IdP's interop failure.
-    pub fn annotate(&self, idp: Idp, r: &mut crate::runner::StepResult) {
+    pub fn annotate(&self, idp: Idp, r: &mut crate::verdict::StepResult) {
         let refused =
-            r.verdict == crate::runner::StepVerdict::Fail && r.response.as_ref().is_some_and(|o| o.status == 400);
+            r.verdict == crate::verdict::StepVerdict::Fail && r.response.as_ref().is_some_and(|o| o.status == 400);
         let users = |url: &str| url.split('?').next().is_some_and(|p| p.contains("/Users"));
         let Some(req) = r.request.as_ref().filter(|q| refused && users(&q.url)) else { return };
         if let Some(hint) = self.entra_mapping_hint(idp, req.body.as_ref()) {
@@ -334,9 +334,9 @@ mod tests {
     fn entra_default_mappings_are_named_when_undeclared() {
         let d = minimal();
         let body = json!({"userName": "a", "title": "Boss", "addresses": [], "active": true});
-        let hint = d.entra_mapping_hint(Idp::Azure, Some(&body)).expect("hint");
+        let hint = d.entra_mapping_hint(Idp::Entra, Some(&body)).expect("hint");
         assert!(hint.contains("title (from jobTitle)") && hint.contains("addresses"), "{hint}");
         assert_eq!(d.entra_mapping_hint(Idp::Okta, Some(&body)), None);
-        assert_eq!(d.entra_mapping_hint(Idp::Azure, Some(&json!({"userName": "a"}))), None);
+        assert_eq!(d.entra_mapping_hint(Idp::Entra, Some(&json!({"userName": "a"}))), None);
     }
 }

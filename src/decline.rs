@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use crate::check::Failure;
 use crate::exchange::Observed;
-use crate::runner::{ScenarioResult, StepResult, StepVerdict, Verdict};
 use crate::scenario::{Basis, Idp, Method};
+use crate::verdict::{ScenarioResult, StepResult, StepVerdict, Verdict};
 
 /// The start of a step's `error` when it was skipped because the server declined its filter; a scenario with such
 /// a step and no failure ends `skip` ([`settle`]).
@@ -157,8 +157,8 @@ pub fn idp_requirement(idp: Idp, path: &str, filter: &str) -> Option<&'static st
     let members_value = lower.trim_start().starts_with("members[value eq ") && !lower.contains(" or ");
     match idp {
         Idp::Okta if users && cmp.len() == 1 && all_eq_on(&["username"]) => Some(OKTA_LOOKUP),
-        Idp::Azure if users && all_eq_on(&["username", "externalid"]) => Some(ENTRA_QUERIES),
-        Idp::Azure if groups && (all_eq_on(&["displayname"]) || members_value) => Some(ENTRA_QUERIES),
+        Idp::Entra if users && all_eq_on(&["username", "externalid"]) => Some(ENTRA_QUERIES),
+        Idp::Entra if groups && (all_eq_on(&["displayname"]) || members_value) => Some(ENTRA_QUERIES),
         _ => None,
     }
 }
@@ -196,7 +196,7 @@ pub fn judge(r: &mut StepResult, idp: Idp, path: &str, filter: Option<&str>) {
 fn idp_name(idp: Idp) -> &'static str {
     match idp {
         Idp::Okta => "Okta",
-        Idp::Azure => "Entra ID",
+        Idp::Entra => "Entra ID",
         Idp::Rfc => "the RFC",
     }
 }
@@ -233,13 +233,13 @@ mod tests {
         assert!(idp_requirement(Idp::Okta, "/Users", "userName eq \"a@example.com\"").is_some());
         assert!(idp_requirement(Idp::Okta, "/Users", "userName sw \"a\"").is_none());
         assert!(idp_requirement(Idp::Okta, "/Users", "userName eq \"a\" or userName eq \"b\"").is_none());
-        assert!(idp_requirement(Idp::Azure, "/Users", "externalId eq \"x\"").is_some());
-        assert!(idp_requirement(Idp::Azure, "/Users", "externalId eq x").is_some());
-        assert!(idp_requirement(Idp::Azure, "/Users", "userName eq \"a\" and externalId eq \"b\"").is_some());
-        assert!(idp_requirement(Idp::Azure, "/Users", "emails[type eq \"work\"].value eq \"a\"").is_none());
-        assert!(idp_requirement(Idp::Azure, "/Users", "id eq \"a\" and manager eq \"b\"").is_none());
-        assert!(idp_requirement(Idp::Azure, "/Groups", "displayName eq \"Sales and (EMEA)\"").is_some());
-        assert!(idp_requirement(Idp::Azure, "/Groups", "members[value eq \"u1\"]").is_some());
+        assert!(idp_requirement(Idp::Entra, "/Users", "externalId eq \"x\"").is_some());
+        assert!(idp_requirement(Idp::Entra, "/Users", "externalId eq x").is_some());
+        assert!(idp_requirement(Idp::Entra, "/Users", "userName eq \"a\" and externalId eq \"b\"").is_some());
+        assert!(idp_requirement(Idp::Entra, "/Users", "emails[type eq \"work\"].value eq \"a\"").is_none());
+        assert!(idp_requirement(Idp::Entra, "/Users", "id eq \"a\" and manager eq \"b\"").is_none());
+        assert!(idp_requirement(Idp::Entra, "/Groups", "displayName eq \"Sales and (EMEA)\"").is_some());
+        assert!(idp_requirement(Idp::Entra, "/Groups", "members[value eq \"u1\"]").is_some());
         assert!(idp_requirement(Idp::Rfc, "/Users", "userName eq \"a\"").is_none());
     }
 

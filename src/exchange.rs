@@ -13,7 +13,7 @@ pub mod send;
 pub mod summary;
 pub mod transport;
 
-pub use base_uri::BaseUri;
+pub use base_uri::{decode_query, BaseUri};
 pub use order::tick;
 pub use send::{receive, send, Received};
 pub use transport::{TlsCause, TransportError, TransportKind};

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::runner::{ScenarioResult, StepVerdict, Verdict};
+use crate::verdict::{ScenarioResult, StepVerdict, Verdict};
 
 /// The expectations file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

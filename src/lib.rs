@@ -16,6 +16,8 @@
 //! - [`credential`] and [`oauth`]: the credential every sender uses, OAuth client credentials and JWT-bearer
 //!   assertions with cached, refreshed tokens;
 //! - [`runner`]: executes scenarios (reqwest, bounded concurrency, timeouts, cleanup);
+//! - [`verdict`] and [`capabilities`]: what a run gives (step and scenario verdicts) and what the target says it
+//!   supports (the skips a missing optional capability gives), below the runner and everything that judges;
 //! - [`setup`]: fixture steps; a failed one makes the scenario `setupFailed`, not a failure of its rule;
 //! - [`normalize`]: the transcript normalisation rules and secret redaction;
 //! - [`snapshot`]: insta-format snapshot files and drift diffs;
@@ -28,6 +30,7 @@
 //! - [`cli`]: the command line (`run`, `list`, `serve`, `bench`, `simulate`, `record`, `import`).
 
 pub mod bench;
+pub mod capabilities;
 pub mod case;
 pub mod check;
 pub mod cleanup;
@@ -64,3 +67,4 @@ pub mod snapshot;
 pub mod spc;
 pub mod suites;
 pub mod together;
+pub mod verdict;

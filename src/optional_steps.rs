@@ -9,8 +9,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::runner::{Capabilities, ScenarioResult, StepVerdict, Verdict};
+use crate::capabilities::Capabilities;
 use crate::scenario::{Feature, Scenario, Step};
+use crate::verdict::{ScenarioResult, StepVerdict, Verdict};
 
 /// After the verdict is computed: a scenario that would pass although none of the steps of its rule ran (only its
 /// fixtures, marked `setup`, did; every other step was not sent, e.g. because it uses an attribute the server does
@@ -130,10 +131,10 @@ mod tests {
         assert!(spec.steps.iter().all(|st| skips.reason(st).is_none()));
     }
 
-    fn step_result(name: &str, verdict: StepVerdict, error: Option<&str>) -> crate::runner::StepResult {
-        crate::runner::StepResult {
+    fn step_result(name: &str, verdict: StepVerdict, error: Option<&str>) -> crate::verdict::StepResult {
+        crate::verdict::StepResult {
             error: error.map(str::to_string),
-            ..crate::runner::StepResult::new(name, crate::scenario::Level::Must, crate::scenario::Kind::Rfc, verdict)
+            ..crate::verdict::StepResult::new(name, crate::scenario::Level::Must, crate::scenario::Kind::Rfc, verdict)
         }
     }
 

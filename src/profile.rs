@@ -22,15 +22,7 @@ pub enum AuthStyle {
     Raw,
 }
 
-/// How a space is written in an encoded query value. A step may override its profile's (`"spaces": "plus"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum SpaceEncoding {
-    /// `%20` (Okta's current requests).
-    Percent20,
-    /// `+` (Entra ID, and Okta's 2019 captures).
-    Plus,
-}
+pub use crate::scenario::SpaceEncoding;
 
 /// One IdP's request conventions.
 #[derive(Debug, Clone)]
@@ -80,7 +72,7 @@ impl Profile {
             },
             // docs/entra.md §1, §3, §4: `+` in filters, bearer token, scim+json required on every response
             // (the SCIM Validator aborts on application/json).
-            Idp::Azure => Profile {
+            Idp::Entra => Profile {
                 idp,
                 headers: vec![
                     ("Accept", "application/scim+json"),
@@ -199,7 +191,7 @@ mod tests {
             "filter=userName%20eq%20%22test.user%40okta.local%22&count=1"
         );
         assert_eq!(
-            Profile::of(Idp::Azure).encode_query(&q(f)),
+            Profile::of(Idp::Entra).encode_query(&q(f)),
             "filter=userName+eq+%22test.user%40okta.local%22&count=1"
         );
     }

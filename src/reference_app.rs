@@ -11,10 +11,10 @@ use scim_reference_server::RunningServer;
 
 use crate::scenario::Idp;
 
-/// The app that answers `idp`'s scenarios: [`AppKind::Azure`] for [`Idp::Azure`], [`AppKind::Okta`] otherwise.
+/// The app that answers `idp`'s scenarios: [`AppKind::Azure`] for [`Idp::Entra`], [`AppKind::Okta`] otherwise.
 pub fn app_of(idp: Idp) -> AppKind {
     match idp {
-        Idp::Azure => AppKind::Azure,
+        Idp::Entra => AppKind::Azure,
         Idp::Okta | Idp::Rfc => AppKind::Okta,
     }
 }
@@ -40,7 +40,7 @@ mod tests {
     #[tokio::test]
     async fn entra_scenarios_get_the_azure_app_and_its_own_token_the_others_the_okta_app() {
         let server = scim_reference_server::spawn(scim_reference_server::ServerConfig::default()).await.unwrap();
-        let (azure_url, azure_token) = endpoint_for(&server, Idp::Azure);
+        let (azure_url, azure_token) = endpoint_for(&server, Idp::Entra);
         assert!(azure_url.ends_with("/SCIMAzure"), "{azure_url}");
         assert!(!azure_token.is_empty() && azure_token != server.token);
         for idp in [Idp::Okta, Idp::Rfc] {

@@ -3,7 +3,7 @@
 //! server at all. Such a run gets **one MUST failure per IdP and capability**, citing the IdP's document (a result
 //! of its own, `okta::requirements::filter`), and that IdP's scenarios that need the capability are not run under
 //! that cause — instead of each quietly skipping, or each failing the same way. `rfc` scenarios keep skipping
-//! optional features with their reason ([`crate::runner::Capabilities::skip_reason`]).
+//! optional features with their reason ([`crate::capabilities::Capabilities::skip_reason`]).
 //!
 //! The table, from the IdPs' own documents:
 //! - Okta looks every user up with `filter=userName eq "…"` before it creates one, and its OIN SPEC suite does
@@ -13,9 +13,10 @@
 //!   updates a user, and updates and disables users with PATCH (Microsoft's "Develop and plan provisioning for a
 //!   SCIM endpoint", its requirements list for the endpoint).
 
+use crate::capabilities::Capabilities;
 use crate::check::Failure;
-use crate::runner::{Capabilities, ScenarioResult, StepResult, StepVerdict, Verdict};
 use crate::scenario::{Basis, Feature, Idp, Kind, Level, Scenario};
+use crate::verdict::{ScenarioResult, StepResult, StepVerdict, Verdict};
 
 /// A capability an IdP cannot provision without.
 #[derive(Debug)]
@@ -69,7 +70,7 @@ pub static REQUIREMENTS: &[IdpRequirement] = &[
         suite: None,
     },
     IdpRequirement {
-        idp: Idp::Azure,
+        idp: Idp::Entra,
         feature: Feature::Filter,
         uses: "it queries users by their matching attribute (filter=userName eq \"…\" or externalId eq \"…\") \
                before every create or update, and groups by displayName",
@@ -78,7 +79,7 @@ pub static REQUIREMENTS: &[IdpRequirement] = &[
         suite: None,
     },
     IdpRequirement {
-        idp: Idp::Azure,
+        idp: Idp::Entra,
         feature: Feature::Patch,
         uses: "it updates users and groups and disables users (active=false) with PATCH",
         source: "Microsoft Entra, Develop and plan provisioning for a SCIM endpoint, endpoint requirements: \
@@ -92,14 +93,14 @@ impl IdpRequirement {
     pub fn idp_name(&self) -> &'static str {
         match self.idp {
             Idp::Okta => "Okta",
-            Idp::Azure => "Entra ID",
+            Idp::Entra => "Entra ID",
             Idp::Rfc => "RFC",
         }
     }
 
     /// The id of the requirement's own result: `okta::requirements::filter`.
     pub fn id(&self) -> String {
-        format!("{}::requirements::{}", self.idp.as_str(), self.feature.as_str())
+        format!("{}::requirements::{}", self.idp.folder(), self.feature.as_str())
     }
 
     /// The cause in one sentence: "Okta cannot provision this server: it looks users up with … (ServiceProvider

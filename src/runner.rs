@@ -19,12 +19,14 @@ use crate::exchange::{BaseUri, Observed, SentRequest, TransportError, TransportK
 use crate::normalize::{self, Entry, Redactor};
 use crate::profile::{AuthStyle, Profile};
 use crate::scenario::{
-    AuthMode, Basis, CaptureFrom, Feature, Idp, Kind, Level, Method, Scenario, Step, Vars, CORE_USER, ENTERPRISE_USER,
-    PORTAL_USER, REPEAT_INDEX,
+    AuthMode, Basis, CaptureFrom, Idp, Level, Method, Scenario, Step, Vars, CORE_USER, REPEAT_INDEX,
 };
-use crate::snapshot::{SnapshotOutcome, SnapshotStore};
+use crate::snapshot::SnapshotStore;
 
 pub use crate::credential::Credential;
+
+pub use crate::capabilities::Capabilities;
+pub use crate::verdict::{ScenarioResult, StepResult, StepVerdict, Verdict};
 
 /// What the scenarios run against.
 #[derive(Debug, Clone)]
@@ -81,393 +83,6 @@ impl Default for RunOptions {
     }
 }
 
-/// Verdict of one step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum StepVerdict {
-    /// Every expectation held.
-    Pass,
-    /// An expectation did not hold.
-    Fail,
-    /// A listed known deviation failed as expected.
-    ExpectedFail,
-    /// Transport error (connection, timeout, …).
-    Error,
-    /// Not run (an earlier transport error, or a capture it needs is missing).
-    NotRun,
-}
-
-/// Result of one step (or cleanup request).
-#[derive(Debug, Clone, Serialize)]
-pub struct StepResult {
-    /// Step name.
-    pub name: String,
-    /// Level it is judged at.
-    pub level: Level,
-    /// What the verdict rests on: the RFC, an IdP's behaviour, or the portal's semantics.
-    pub kind: Kind,
-    /// The step's note: why it exists or what it cites.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// Verdict.
-    pub verdict: StepVerdict,
-    /// Why the step's checks exist (`required`, `shown`, `rfc` with the quote or section); `None` for cleanup.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub basis: Option<Basis>,
-    /// Expectations that did not hold.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub failures: Vec<Failure>,
-    /// Expectations that did not hold but cannot fail the run (a `shown` basis, a SHOULD-level Content-Type, …).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub observations: Vec<Failure>,
-    /// Transport error, or why it did not run.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The known-deviation reason, when one applies.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub known_deviation: Option<String>,
-    /// What was sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request: Option<SentRequest>,
-    /// What came back.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response: Option<Observed>,
-    /// Wall time of the step in milliseconds.
-    pub duration_ms: f64,
-    /// Time spent inside the HTTP exchange in milliseconds.
-    pub http_ms: f64,
-    /// The indices in the step's `expect.body` of the conditional assertions (`when`) whose condition held on the
-    /// response, with the run's variables and captures ([`check::Judgement::conditions_held`]); not reported.
-    #[serde(skip)]
-    pub conditions_held: Vec<usize>,
-    /// When the step's exchange ended, in the order of the process's exchanges ([`crate::exchange::tick`]);
-    /// `None` for a step that sent nothing. With `transport`, what tells the step a server crashed at
-    /// ([`crate::report::stopped`]). Not reported.
-    #[serde(skip)]
-    pub ended: Option<u64>,
-    /// The kind of the step's transport error, when it had one. Not reported.
-    #[serde(skip)]
-    pub transport: Option<TransportKind>,
-}
-
-impl StepResult {
-    /// A result named `name` at `level` and `kind` with `verdict`, and nothing else yet: no basis, failures,
-    /// observations, error, request, response or timing. Callers fill in what they know with struct update syntax.
-    pub fn new(name: impl Into<String>, level: Level, kind: Kind, verdict: StepVerdict) -> StepResult {
-        StepResult {
-            name: name.into(),
-            level,
-            kind,
-            note: None,
-            verdict,
-            basis: None,
-            failures: vec![],
-            observations: vec![],
-            error: None,
-            known_deviation: None,
-            request: None,
-            response: None,
-            duration_ms: 0.0,
-            http_ms: 0.0,
-            conditions_held: vec![],
-            ended: None,
-            transport: None,
-        }
-    }
-
-    /// The result of `step` of scenario `s` at `level` with `verdict`, before anything is known: its name, note,
-    /// basis, and its kind ([`Scenario::step_kind`]: the step's own `kind`, else the scenario's). The one place a
-    /// step's result gets its kind, whether the step runs (once, per page, in a group) or not.
-    pub fn of_step(s: &Scenario, step: &Step, level: Level, verdict: StepVerdict) -> StepResult {
-        StepResult {
-            note: step.note.clone(),
-            basis: step.basis.clone(),
-            ..StepResult::new(step.name.clone(), level, s.step_kind(step), verdict)
-        }
-    }
-}
-
-/// Verdict of one scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum Verdict {
-    /// All steps passed and the transcript matches its snapshot (or none is kept).
-    Pass,
-    /// Only listed known deviations failed.
-    KnownDeviation,
-    /// Not run: a required feature is missing or the user excluded it.
-    Skip,
-    /// The transcript differs from its snapshot.
-    Drift,
-    /// A step failed.
-    Fail,
-    /// A transport error.
-    Error,
-    /// A fixture step (`setup`) failed: the rule under test was not reached and is not judged ([`crate::setup`]).
-    SetupFailed,
-}
-
-impl Verdict {
-    /// Short upper-case label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Verdict::Pass => "PASS",
-            Verdict::KnownDeviation => "KNOWN",
-            Verdict::Skip => "SKIP",
-            Verdict::Drift => "DRIFT",
-            Verdict::Fail => "FAIL",
-            Verdict::Error => "ERROR",
-            Verdict::SetupFailed => "SETUP",
-        }
-    }
-}
-
-/// Result of one scenario.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScenarioResult {
-    /// Scenario id.
-    pub id: String,
-    /// Title.
-    pub title: String,
-    /// What it reproduces.
-    pub source: String,
-    /// The scenario file as a user finds it ([`crate::library::source_name`]): `scenarios/…` for the library, else
-    /// its path (relative to the working directory when below it).
-    pub file: String,
-    /// IdP.
-    pub idp: Idp,
-    /// Scenario level.
-    pub level: Level,
-    /// Verdict.
-    pub verdict: Verdict,
-    /// Scenario kind (steps may override it).
-    pub kind: Kind,
-    /// Most severe level among failed steps (for `fail`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failed_level: Option<Level>,
-    /// The kind of the most severe failed step (RFC before interop at the same level).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failed_kind: Option<Kind>,
-    /// Why it was skipped or erred.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Step results.
-    pub steps: Vec<StepResult>,
-    /// Cleanup requests.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub cleanup: Vec<StepResult>,
-    /// Notes: failed cleanups, known deviations that now pass, …
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-    /// Snapshot comparison.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub snapshot: Option<SnapshotOutcome>,
-    /// The normalised transcript rendered as snapshot text.
-    #[serde(skip)]
-    pub transcript_text: Option<String>,
-    /// The index in `steps` of the fixture step whose failure stopped the scenario ([`crate::setup`]); its
-    /// failure is the scenario's cause, not a failure of the rule.
-    #[serde(skip)]
-    pub setup_step: Option<usize>,
-    /// Wall time in milliseconds.
-    pub duration_ms: f64,
-    /// Of which starting and stopping an in-process reference server, in milliseconds.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub server_ms: f64,
-}
-
-fn is_zero(x: &f64) -> bool {
-    *x == 0.0
-}
-
-impl ScenarioResult {
-    /// A result for a scenario that did not run.
-    pub fn skipped(s: &Scenario, reason: impl Into<String>) -> ScenarioResult {
-        ScenarioResult { reason: Some(reason.into()), ..ScenarioResult::new(s, Verdict::Skip) }
-    }
-
-    /// An empty result with this verdict, to be filled in.
-    fn new(s: &Scenario, verdict: Verdict) -> ScenarioResult {
-        ScenarioResult {
-            id: s.id.clone(),
-            title: s.title.clone(),
-            source: s.source.clone(),
-            file: crate::library::source_name(s),
-            idp: s.idp,
-            level: s.level,
-            verdict,
-            kind: s.kind,
-            failed_level: None,
-            failed_kind: None,
-            reason: None,
-            steps: vec![],
-            cleanup: vec![],
-            notes: vec![],
-            snapshot: None,
-            transcript_text: None,
-            setup_step: None,
-            duration_ms: 0.0,
-            server_ms: 0.0,
-        }
-    }
-
-    /// Recomputes `verdict` and `failed_level` from the steps and the snapshot outcome.
-    pub fn recompute_verdict(&mut self) {
-        if self.verdict == Verdict::Skip {
-            return;
-        }
-        // a failed fixture is the scenario's cause (setupFailed), not a failure of its rule
-        let failed: Vec<&StepResult> = (self.steps.iter().enumerate())
-            .filter(|(i, s)| s.verdict == StepVerdict::Fail && Some(*i) != self.setup_step)
-            .map(|(_, s)| s)
-            .collect();
-        let worst = failed.iter().map(|s| (s.level, s.kind)).min();
-        self.failed_level = worst.map(|(l, _)| l);
-        self.failed_kind = worst.map(|(_, k)| k);
-        self.verdict = if self.steps.iter().any(|s| s.verdict == StepVerdict::Error) {
-            Verdict::Error
-        } else if !failed.is_empty() {
-            Verdict::Fail
-        } else if self.setup_step.is_some() {
-            Verdict::SetupFailed
-        } else if matches!(self.snapshot, Some(SnapshotOutcome::Drift { .. })) {
-            // a scenario with no snapshot yet is new, not drifted (insta's convention): its checks decide
-            Verdict::Drift
-        } else if self.steps.iter().any(|s| s.verdict == StepVerdict::ExpectedFail) {
-            Verdict::KnownDeviation
-        } else {
-            Verdict::Pass
-        };
-    }
-
-    /// Number of HTTP requests made (steps and cleanup).
-    pub fn requests(&self) -> usize {
-        self.steps
-            .iter()
-            .chain(&self.cleanup)
-            .filter(|s| s.response.is_some() || s.verdict == StepVerdict::Error)
-            .count()
-    }
-}
-
-/// What the target says it supports (`None`: unknown, assumed supported — except `portal`, which must be declared).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Capabilities {
-    /// The ServiceProviderConfig, if it could be read.
-    pub service_provider_config: Option<Value>,
-    /// Whether `/ResourceTypes` lists a `/Groups` endpoint.
-    pub groups: Option<bool>,
-    /// The schema URNs the target declares: every resource type's `schema` and `schemaExtensions[].schema`
-    /// (RFC 7643 §6) and every `/Schemas` id (§7); `None` when neither could be read.
-    pub schemas: Option<Vec<String>>,
-    /// The `schemaExtensions` of the User resource type (RFC 7643 §6), when `/ResourceTypes` lists one; this, not
-    /// `/Schemas`, says whether Users carry an extension (a server may describe a schema it does not attach).
-    pub user_extensions: Option<Vec<String>>,
-    /// The `schema` of every resource type `/ResourceTypes` lists (RFC 7643 §6); `None` when it could not be read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resource_type_schemas: Option<Vec<String>>,
-    /// The User attributes `/Schemas` declares (RFC 7643 §7); `None` when it gives no usable description, and
-    /// every core attribute is assumed ([`crate::declared`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub declared_user: Option<crate::declared::DeclaredUser>,
-    /// `caseExact` as `/Schemas` declares it (RFC 7643 §7): which values compare ignoring case.
-    #[serde(skip)]
-    pub case_exact: crate::case::CaseRules,
-    /// Notes for the report (e.g. "ServiceProviderConfig unavailable").
-    pub notes: Vec<String>,
-}
-
-impl Capabilities {
-    /// Whether a feature is supported; `None` when the target did not say.
-    pub fn supports(&self, f: Feature) -> Option<bool> {
-        let key = match f {
-            Feature::Groups => return self.groups,
-            // RFC 7643 §6: the User resource type's schemaExtensions; /Schemas only when no User type was read
-            Feature::EnterpriseUser => {
-                let declared = self.user_extensions.as_ref().or(self.schemas.as_ref());
-                return declared.map(|s| s.iter().any(|u| u.eq_ignore_ascii_case(ENTERPRISE_USER)));
-            }
-            // product semantics no RFC asks for: only a target that declares the extension gets these scenarios
-            Feature::Portal => {
-                return Some(
-                    self.schemas.as_ref().is_some_and(|s| s.iter().any(|u| u.eq_ignore_ascii_case(PORTAL_USER))),
-                )
-            }
-            // Okta Identity Governance: a Role and an Entitlement resource type in /ResourceTypes
-            // and users that carry roles and entitlements (RFC 7643 §4.1.2), when /Schemas describes the User
-            Feature::OktaEntitlements => {
-                let carried =
-                    self.declared_user.as_ref().is_none_or(|d| d.declares("roles") && d.declares("entitlements"));
-                return self.resource_type_schemas.as_ref().map(|s| {
-                    let has = |urn: &str| s.iter().any(|u| u.eq_ignore_ascii_case(urn));
-                    has(crate::scenario::OKTA_ROLE) && has(crate::scenario::OKTA_ENTITLEMENT) && carried
-                });
-            }
-            Feature::Patch => "patch",
-            Feature::Etag => "etag",
-            // judged only where sort.supported is clearly true (RFC 7644 §3.4.2.3: sorting is OPTIONAL)
-            Feature::Sort => return Some(crate::spc::sort_supported(self.service_provider_config.as_ref())),
-            Feature::Bulk => "bulk",
-            Feature::Filter => "filter",
-            Feature::ChangePassword => "changePassword",
-        };
-        crate::spc::declared(self.service_provider_config.as_ref()?, key)
-    }
-
-    /// The skip reason for a scenario, if a required feature is unsupported: which features, and where the
-    /// target said so.
-    pub fn skip_reason(&self, s: &Scenario) -> Option<String> {
-        let missing: Vec<String> = s
-            .requires
-            .iter()
-            .filter(|f| self.supports(**f) == Some(false))
-            .filter(|f| **f != Feature::EnterpriseUser || s.enterprise_skips_whole())
-            .filter(|f| **f != Feature::Groups || s.groups_skip_whole())
-            .map(|f| {
-                let why = match f {
-                    Feature::Groups => "no /Groups resource type in /ResourceTypes",
-                    Feature::EnterpriseUser if self.user_extensions.is_some() => {
-                        "the User resource type does not list the enterprise extension in schemaExtensions"
-                    }
-                    Feature::EnterpriseUser => "the enterprise User extension is not among the declared schemas",
-                    Feature::Portal => "the portal extension schema is not declared",
-                    Feature::OktaEntitlements => {
-                        "/ResourceTypes lists no resource type with Okta's Role and Entitlement schemas \
-                         (urn:okta:scim:schemas:core:1.0:Role, …:Entitlement), or /Schemas describes a User without \
-                         roles and entitlements; entitlements are optional for an Okta app, and --suite \
-                         okta-entitlements makes them required"
-                    }
-                    Feature::Sort => {
-                        "ServiceProviderConfig does not declare sort.supported true; RFC 7644 §3.4.2.3 \
-                                      makes sorting OPTIONAL"
-                    }
-                    _ => "ServiceProviderConfig: supported false",
-                };
-                format!("{} ({why})", f.as_str())
-            })
-            .collect();
-        (!missing.is_empty()).then(|| format!("target does not support: {}", missing.join(", ")))
-    }
-
-    /// Why the steps that use the enterprise extension ([`crate::scenario::Step::uses_enterprise_extension`]) are
-    /// skipped while the scenario's other steps run: the target declares no enterprise extension on its User
-    /// resource type (RFC 7643 §6 `schemaExtensions`) and the scenario is not about the extension
-    /// ([`Scenario::enterprise_skips_whole`]). `None` when those steps run.
-    pub fn enterprise_step_skip(&self, s: &Scenario) -> Option<String> {
-        let unsupported = s.requires.contains(&Feature::EnterpriseUser)
-            && self.supports(Feature::EnterpriseUser) == Some(false)
-            && !s.enterprise_skips_whole();
-        unsupported.then(|| {
-            if self.user_extensions.is_some() {
-                "skipped: the server's User resource type declares no enterprise extension (RFC 7643 §6 schemaExtensions)"
-            } else {
-                "skipped: the server declares no enterprise User extension schema (RFC 7643 §6, §7)"
-            }
-            .to_string()
-        })
-    }
-}
-
 /// A whole run's results.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunOutcome {
@@ -503,6 +118,30 @@ struct Resolved {
     base_url: String,
     credential: Credential,
     server: Option<scim_reference_server::RunningServer>,
+}
+
+/// What every step of one scenario is sent and judged with: the scenario, its resolved target, its IdP's
+/// profile, the run's secret redactor and the target's case rules (RFC 7643 §2.2 `caseExact`).
+#[derive(Clone, Copy)]
+struct StepContext<'a> {
+    s: &'a Scenario,
+    resolved: &'a Resolved,
+    profile: &'a Profile,
+    redactor: &'a Redactor,
+    case: &'a crate::case::CaseRules,
+}
+
+/// What a step sends before the base URI and the profile make it a request ([`Runner::build`]): the method,
+/// the path below the base URI, the decoded query, the scenario's and the step's header overrides, the body
+/// and the credential mode.
+struct Outgoing<'a> {
+    method: Method,
+    path: &'a str,
+    query: &'a [(String, String)],
+    scenario_headers: &'a BTreeMap<String, Option<String>>,
+    step_headers: &'a BTreeMap<String, Option<String>>,
+    body: Option<Value>,
+    auth: AuthMode,
 }
 
 impl Runner {
@@ -765,6 +404,7 @@ impl Runner {
         }
         let redactor = resolved.credential.redactor();
         let profile = Profile::of(s.idp);
+        let cx = StepContext { s, resolved: &resolved, profile: &profile, redactor: &redactor, case };
         let mut vars = Vars::for_scenario(s);
         let mut created: Vec<String> = Vec::new();
         let mut transport_error: Option<String> = None;
@@ -857,8 +497,7 @@ impl Runner {
                 _ => step,
             };
             if step.pages {
-                let pages =
-                    self.run_pages(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor, case);
+                let pages = self.run_pages(&cx, step, level, &mut vars, &mut created);
                 for r in pages.await {
                     if r.verdict == StepVerdict::Error {
                         transport_error = r.error.clone();
@@ -875,12 +514,10 @@ impl Runner {
                 let pending = std::mem::take(&mut group);
                 let runs = pending.iter().map(|st| {
                     let mut v = vars.clone();
-                    let (resolved, profile, redactor) = (&resolved, &profile, &redactor);
+                    let cx = &cx;
                     async move {
                         let mut c = Vec::new();
-                        let r = self
-                            .run_step(s, st, s.step_level(st), resolved, profile, &mut v, &mut c, redactor, case)
-                            .await;
+                        let r = self.run_step(cx, st, s.step_level(st), &mut v, &mut c).await;
                         (r, c)
                     }
                 });
@@ -896,9 +533,7 @@ impl Runner {
                 }
                 continue;
             }
-            let mut step_result = name_of(
-                self.run_step(s, step, level, &resolved, &profile, &mut vars, &mut created, &redactor, case).await,
-            );
+            let mut step_result = name_of(self.run_step(&cx, step, level, &mut vars, &mut created).await);
             if let Some(d) = declared {
                 d.annotate(s.idp, &mut step_result);
             }
@@ -1004,18 +639,13 @@ impl Runner {
 
     /// Runs a `pages` step: one request per page, `startIndex` advanced by `count` while `totalResults` says
     /// more remain (see [`crate::paging`]); each page is a result named `name [page k]`.
-    #[allow(clippy::too_many_arguments)]
     async fn run_pages(
         &self,
-        s: &Scenario,
+        cx: &StepContext<'_>,
         step: &Step,
         level: Level,
-        resolved: &Resolved,
-        profile: &Profile,
         vars: &mut Vars,
         created: &mut Vec<String>,
-        redactor: &Redactor,
-        case: &crate::case::CaseRules,
     ) -> Vec<StepResult> {
         let param =
             |name: &str| step.request.query.0.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.parse::<u64>().ok());
@@ -1029,7 +659,7 @@ impl Runner {
                 }
             }
             let number = cursor.page();
-            let mut r = self.run_step(s, &page, level, resolved, profile, vars, created, redactor, case).await;
+            let mut r = self.run_step(cx, &page, level, vars, created).await;
             r.name = format!("{} [page {number}]", step.name);
             let more = match (&r.response, r.verdict) {
                 (Some(obs), StepVerdict::Pass | StepVerdict::Fail) => {
@@ -1055,19 +685,15 @@ impl Runner {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn run_step(
         &self,
-        s: &Scenario,
+        cx: &StepContext<'_>,
         step: &Step,
         level: Level,
-        resolved: &Resolved,
-        profile: &Profile,
         vars: &mut Vars,
         created: &mut Vec<String>,
-        redactor: &Redactor,
-        case: &crate::case::CaseRules,
     ) -> StepResult {
+        let StepContext { s, resolved, profile, redactor, case } = *cx;
         let started = Instant::now();
         let r = &step.request;
         let mut path = vars.render(&r.path);
@@ -1091,8 +717,16 @@ impl Runner {
             }
             _ => profile,
         };
-        let mut req =
-            self.build(resolved, profile, r.method, &path, &query, &scenario_headers, &step_headers, body, r.auth);
+        let out = Outgoing {
+            method: r.method,
+            path: &path,
+            query: &query,
+            scenario_headers: &scenario_headers,
+            step_headers: &step_headers,
+            body,
+            auth: r.auth,
+        };
+        let mut req = self.build(resolved, profile, out);
         req.spaces = r.spaces;
         if let Some(text) = &r.body_text {
             req.body_text = Some(vars.render(text));
@@ -1167,19 +801,8 @@ impl Runner {
     }
 
     /// Builds a request description: URL from the base URI (keeping its own query), profile headers.
-    #[allow(clippy::too_many_arguments)]
-    fn build(
-        &self,
-        resolved: &Resolved,
-        profile: &Profile,
-        method: Method,
-        path: &str,
-        query: &[(String, String)],
-        scenario_headers: &BTreeMap<String, Option<String>>,
-        step_headers: &BTreeMap<String, Option<String>>,
-        body: Option<Value>,
-        auth: AuthMode,
-    ) -> SentRequest {
+    fn build(&self, resolved: &Resolved, profile: &Profile, out: Outgoing<'_>) -> SentRequest {
+        let Outgoing { method, path, query, scenario_headers, step_headers, body, auth } = out;
         let url = BaseUri::new(&resolved.base_url).join(path, &profile.encode_query(query));
         let headers = profile.headers_for(body.is_some(), scenario_headers, step_headers);
         SentRequest {
@@ -1199,7 +822,16 @@ impl Runner {
     /// A request the runner sends on its own (discovery, cleanup): no query, body or step headers.
     fn bare(&self, resolved: &Resolved, profile: &Profile, method: Method, path: &str) -> SentRequest {
         let none = BTreeMap::new();
-        self.build(resolved, profile, method, path, &[], &none, &none, None, AuthMode::Default)
+        let out = Outgoing {
+            method,
+            path,
+            query: &[],
+            scenario_headers: &none,
+            step_headers: &none,
+            body: None,
+            auth: AuthMode::Default,
+        };
+        self.build(resolved, profile, out)
     }
 
     async fn authorization(

@@ -17,44 +17,62 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod file;
 mod layout;
+mod validate;
+mod vars;
 
-/// The identity provider whose behaviour a scenario reproduces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub use file::ScenarioFile;
+use validate::{assertion_strings, validate, value_strings};
+pub use vars::{placeholders, CaseFilter, Placeholder, Vars, GENERATORS};
+
+/// The identity provider whose behaviour a scenario reproduces, replays, simulates or records: the one IdP
+/// vocabulary of every command. Printed, serialised and offered on the command line as `okta`, `entra`, `rfc`;
+/// `azure` (Microsoft's former product name, Azure AD) is accepted as an alias of `entra` everywhere (serde,
+/// `--idp` in any case, settings files), and stays the library's folder name and the id prefix of its
+/// scenarios ([`Idp::folder`]) so ids and snapshots keep their names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Idp {
     /// Okta (OIN SCIM 2.0 integrations).
     Okta,
-    /// Microsoft Entra ID (Azure AD) provisioning.
-    Azure,
+    /// Microsoft Entra ID (formerly Azure AD) provisioning.
+    #[serde(alias = "azure")]
+    #[value(alias = "azure")]
+    Entra,
     /// Plain RFC 7643/7644 behaviour, no IdP dialect.
     Rfc,
 }
 
 impl Idp {
     /// All IdPs, in report order.
-    pub const ALL: [Idp; 3] = [Idp::Okta, Idp::Azure, Idp::Rfc];
+    pub const ALL: [Idp; 3] = [Idp::Okta, Idp::Entra, Idp::Rfc];
 
-    /// The lowercase name used in paths and on the command line.
+    /// The lowercase name printed in output and reports and taken on the command line (`okta`, `entra`, `rfc`).
     pub fn as_str(self) -> &'static str {
         match self {
             Idp::Okta => "okta",
-            Idp::Azure => "azure",
+            Idp::Entra => "entra",
             Idp::Rfc => "rfc",
+        }
+    }
+
+    /// The folder of the IdP's scenarios in a library and the first segment of their ids (`okta`, `azure`,
+    /// `rfc`): Entra's scenarios were recorded under `azure/` and keep that folder, id prefix and snapshot names.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Idp::Entra => "azure",
+            other => other.as_str(),
         }
     }
 
     /// The names [`Idp::parse`] accepts, for messages.
     pub const NAMES: &'static str = "okta, entra (or azure), rfc";
 
-    /// Parses `okta`, `entra` (Microsoft's current name) or its alias `azure`, or `rfc`, in any case.
+    /// Parses `okta`, `entra` (Microsoft's current name) or its alias `azure`, or `rfc`, in any case: the names
+    /// of the one [`clap::ValueEnum`] every `--idp` uses.
     pub fn parse(s: &str) -> Option<Idp> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "okta" => Some(Idp::Okta),
-            "entra" | "azure" => Some(Idp::Azure),
-            "rfc" => Some(Idp::Rfc),
-            _ => None,
-        }
+        <Idp as clap::ValueEnum>::from_str(s.trim(), true).ok()
     }
 }
 
@@ -236,6 +254,16 @@ impl Method {
     }
 }
 
+/// How a space is written in an encoded query value. A step may override its profile's (`"spaces": "plus"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SpaceEncoding {
+    /// `%20` (Okta's current requests).
+    Percent20,
+    /// `+` (Entra ID, and Okta's 2019 captures).
+    Plus,
+}
+
 /// Which credential a step sends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -249,9 +277,28 @@ pub enum AuthMode {
     Invalid,
 }
 
-/// Query parameters in the order the file lists them (order matters to a faithful replay).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+impl AuthMode {
+    /// Whether this is [`AuthMode::Default`], which a file leaves out.
+    pub fn is_default(&self) -> bool {
+        *self == AuthMode::Default
+    }
+}
+
+/// Query parameters in the order the file lists them (order matters to a faithful replay). Written and read as
+/// one JSON object of names to string values, in that order, so a scenario serialises to the file it came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query(pub Vec<(String, String)>);
+
+impl Serialize for Query {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
 
 impl<'de> Deserialize<'de> for Query {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -549,7 +596,7 @@ pub struct Request {
     pub query: Query,
     /// Overrides how the profile writes spaces in query values: `percent20` (`%20`) or `plus` (`+`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spaces: Option<crate::profile::SpaceEncoding>,
+    pub spaces: Option<SpaceEncoding>,
     /// Headers that override the profile's; `null` removes a profile header.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, Option<String>>,
@@ -560,7 +607,7 @@ pub struct Request {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_text: Option<String>,
     /// Credential to send.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "AuthMode::is_default")]
     pub auth: AuthMode,
 }
 
@@ -686,35 +733,8 @@ pub const REPEAT_INDEX: &str = "index";
 /// The most runs a repeated step may have.
 pub const MAX_REPEAT: u32 = 1000;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct ScenarioFile {
-    #[serde(rename = "$schema", default)]
-    _schema: Option<String>,
-    title: String,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    idp: Option<String>,
-    #[serde(default)]
-    group: Option<String>,
-    source: String,
-    level: Level,
-    #[serde(default)]
-    kind: Option<Kind>,
-    #[serde(default)]
-    tags: Vec<String>,
-    #[serde(default)]
-    requires: Vec<Feature>,
-    #[serde(default)]
-    headers: BTreeMap<String, Option<String>>,
-    #[serde(default)]
-    variables: BTreeMap<String, String>,
-    steps: Vec<Step>,
-}
-
 /// A loaded, validated scenario.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scenario {
     /// `idp::group::name`.
     pub id: String,
@@ -1023,592 +1043,9 @@ fn step_label(i: usize, raw: &Value) -> String {
     }
 }
 
-/// A `{{…}}` reference found in a template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Placeholder {
-    /// Variable, capture or `$generator` name.
-    pub name: String,
-    /// Optional case filter.
-    pub filter: Option<CaseFilter>,
-}
-
-/// A filter applied to a substituted value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CaseFilter {
-    /// Upper-case the value.
-    Upper,
-    /// Lower-case the value.
-    Lower,
-}
-
-fn placeholder_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"\{\{\s*([^{}|\s]*)\s*(?:\|\s*([^{}\s]*)\s*)?\}\}").expect("valid regex"))
-}
-
-fn name_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^\$?[A-Za-z_][A-Za-z0-9_.]*$").expect("valid regex"))
-}
-
-/// Parses every placeholder in `s`; an error names the first malformed one.
-pub fn placeholders(s: &str) -> Result<Vec<Placeholder>, String> {
-    let mut out = Vec::new();
-    let mut covered = 0;
-    for caps in placeholder_re().captures_iter(s) {
-        let whole = caps.get(0).expect("group 0");
-        if s[covered..whole.start()].contains("{{") {
-            return Err(format!("malformed placeholder in {s:?}"));
-        }
-        covered = whole.end();
-        let name = &caps[1];
-        if !name_re().is_match(name) {
-            return Err(format!("malformed placeholder {:?}", whole.as_str()));
-        }
-        let filter = match caps.get(2).map(|m| m.as_str()) {
-            None => None,
-            Some("upper") => Some(CaseFilter::Upper),
-            Some("lower") => Some(CaseFilter::Lower),
-            Some(other) => {
-                return Err(format!("unknown filter `{other}` in {:?} (known: upper, lower)", whole.as_str()))
-            }
-        };
-        out.push(Placeholder { name: name.to_string(), filter });
-    }
-    if s[covered..].contains("{{") {
-        return Err(format!("malformed placeholder in {s:?}"));
-    }
-    Ok(out)
-}
-
-fn value_strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
-    match v {
-        Value::String(s) => out.push(s),
-        Value::Array(a) => a.iter().for_each(|x| value_strings(x, out)),
-        Value::Object(o) => o.values().for_each(|x| value_strings(x, out)),
-        _ => {}
-    }
-}
-
-fn assertion_strings<'a>(a: &'a Assertion, out: &mut Vec<&'a str>) {
-    if let Some(v) = &a.equals {
-        value_strings(v, out);
-    }
-    if let Some(v) = &a.contains {
-        value_strings(v, out);
-    }
-    if let Some(s) = &a.equals_ignore_case {
-        out.push(s);
-    }
-    if let Some(w) = &a.when {
-        assertion_strings(w, out);
-    }
-}
-
-fn validate_assertion(a: &Assertion) -> Result<(), String> {
-    let set = a.checks_set();
-    if set.len() != 1 {
-        return Err(format!(
-            "assertion on `{}` must have exactly one check ({}); found {}",
-            a.pointer,
-            Assertion::CHECKS.join(", "),
-            if set.is_empty() { "none".to_string() } else { set.join(", ") }
-        ));
-    }
-    check_pointer(&a.pointer)?;
-    for (flag, name) in [
-        (a.exists, "exists"),
-        (a.absent, "absent"),
-        (a.not_empty, "notEmpty"),
-        (a.is_number, "isNumber"),
-        (a.is_string, "isString"),
-        (a.is_array, "isArray"),
-        (a.is_boolean, "isBoolean"),
-    ] {
-        if flag == Some(false) {
-            return Err(format!("`{name}: false` on `{}`: only `true` is allowed (use the opposite check)", a.pointer));
-        }
-    }
-    if let Some(re) = &a.matches {
-        Regex::new(re).map_err(|e| format!("bad regular expression in `matches`: {e}"))?;
-    }
-    if let Some(w) = &a.when {
-        if w.basis.is_some() {
-            return Err(format!("the `when` of the check on `{}` has a basis: put it on the check", a.pointer));
-        }
-        validate_assertion(w).map_err(|e| format!("in `when`: {e}"))?;
-    }
-    if let Some(b) = &a.basis {
-        b.validate().map_err(|e| format!("check on `{}`: {e}", a.pointer))?;
-    }
-    Ok(())
-}
-
-fn check_pointer(p: &str) -> Result<(), String> {
-    if p.is_empty() || p.starts_with('/') {
-        Ok(())
-    } else {
-        Err(format!("`{p}` is not a JSON pointer (it must be empty or start with `/`)"))
-    }
-}
-
-/// Validates references, assertions and captures; returns `(step label, reason)` pairs.
-fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
-    let mut errors = Vec::new();
-    // variables: names, generators, references, cycles
-    for (name, template) in &s.variables {
-        if !name_re().is_match(name) || name.starts_with('$') {
-            errors.push((None, format!("variable name `{name}` is not an identifier")));
-        }
-        match placeholders(template) {
-            Err(e) => errors.push((None, format!("variable `{name}`: {e}"))),
-            Ok(phs) => {
-                for ph in phs {
-                    if ph.name.starts_with('$') {
-                        if !GENERATORS.iter().any(|(g, _)| *g == ph.name) {
-                            errors.push((
-                                None,
-                                format!(
-                                    "variable `{name}`: unknown generator `{}` (known: {})",
-                                    ph.name,
-                                    generator_names()
-                                ),
-                            ));
-                        }
-                    } else if !s.variables.contains_key(&ph.name) {
-                        errors.push((None, format!("variable `{name}` refers to undefined variable `{}`", ph.name)));
-                    }
-                }
-            }
-        }
-    }
-    if let Err(cycle) = variable_order(&s.variables) {
-        errors.push((None, format!("variables refer to each other in a cycle: {cycle}")));
-    }
-    for (name, value) in &s.headers {
-        if let Some(v) = value {
-            check_refs(v, &s.variables.keys().cloned().collect(), &mut |r| {
-                errors.push((None, format!("header `{name}`: {r}")))
-            });
-        }
-    }
-    let mut defined: BTreeSet<String> = s.variables.keys().cloned().collect();
-    for (i, step) in s.steps.iter().enumerate() {
-        let label = Some(format!("step {} \"{}\"", i + 1, step.name));
-        let mut report = |reason: String| errors.push((label.clone(), reason));
-        match &step.basis {
-            None => report(
-                "no `basis`: say why its checks exist — `{\"required\": quote}`, `{\"shown\": example}` or `{\"rfc\": \"RFC 7644 §…\"}`"
-                    .into(),
-            ),
-            Some(b) => {
-                if let Err(e) = b.validate() {
-                    report(e);
-                }
-            }
-        }
-        if let (Some(p), Some(set)) = (step.expect.preferred_status, &step.expect.status) {
-            if !set.accepts(p) {
-                report(format!("`preferredStatus` {p} is not one of the accepted statuses ({set})"));
-            }
-        }
-        if let Some(p) = step.pause {
-            if !(0.0..=MAX_PAUSE_SECS).contains(&p) {
-                report(format!("`pause` must be between 0 and {MAX_PAUSE_SECS} seconds, not {p}"));
-            }
-        }
-        if let Some(n) = step.repeat {
-            if !(2..=MAX_REPEAT).contains(&n) {
-                report(format!("`repeat` must be between 2 and {MAX_REPEAT}, not {n}"));
-            }
-            if !step.capture.is_empty() {
-                report("a repeated step cannot capture: which run's value would it be?".into());
-            }
-            if s.variables.contains_key(REPEAT_INDEX) {
-                report(format!(
-                    "a repeated step numbers its runs with `{{{{{REPEAT_INDEX}}}}}`, which is also a variable"
-                ));
-            }
-        }
-        if step.pages {
-            if step.repeat.is_some() {
-                report("`pages` and `repeat` are exclusive".into());
-            }
-            if !step.capture.is_empty() {
-                report("a `pages` step cannot capture: which page's value would it be?".into());
-            }
-            if step.request.method != Method::GET {
-                report("`pages` follows a list: the method must be GET".into());
-            }
-            let param = |name: &str| step.request.query.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-            match (param("startIndex").map(str::parse::<u64>), param("count").map(str::parse::<u64>)) {
-                (Some(Ok(s)), Some(Ok(c))) if s >= 1 && c >= 1 => {}
-                _ => report("`pages` needs literal `startIndex` ≥ 1 and `count` ≥ 1 query parameters".into()),
-            }
-        }
-        for e in crate::together::check(s, i) {
-            report(e);
-        }
-        let mut defined_here = defined.clone();
-        if step.repeat.is_some() {
-            defined_here.insert(REPEAT_INDEX.to_string());
-        }
-        let req = &step.request;
-        // or with a placeholder: an endpoint the server declared (`{{roleEndpoint}}/{{roleId}}`, read from /ResourceTypes)
-        if !req.path.starts_with('/') && !req.path.starts_with("{{") {
-            report(format!("path `{}` must start with `/` (it is relative to the base URI)", req.path));
-        }
-        if req.path.contains('?') {
-            report(format!("path `{}` contains `?`: put parameters in `query` so the profile encodes them", req.path));
-        }
-        let mut strings: Vec<&str> = vec![&req.path];
-        for (_, v) in &req.query.0 {
-            strings.push(v);
-        }
-        for v in req.headers.values().flatten() {
-            strings.push(v);
-        }
-        if let Some(b) = &req.body {
-            value_strings(b, &mut strings);
-        }
-        if let Some(t) = &req.body_text {
-            if req.body.is_some() {
-                report("`body` and `bodyText` are exclusive".into());
-            }
-            strings.push(t);
-        }
-        for a in &step.expect.body {
-            if let Err(e) = validate_assertion(a) {
-                report(e);
-            }
-            assertion_strings(a, &mut strings);
-        }
-        for (h, pat) in &step.expect.headers {
-            if let Some(p) = pat {
-                if let Err(e) = Regex::new(p) {
-                    report(format!("bad regular expression for header `{h}`: {e}"));
-                }
-            }
-        }
-        if let Some(StatusSet::Any(v)) = &step.expect.status {
-            if v.is_empty() {
-                report("`status` is an empty set".into());
-            }
-        }
-        for s in strings {
-            check_refs(s, &defined_here, &mut report);
-        }
-        for (name, cap) in &step.capture {
-            if !name_re().is_match(name) || name.starts_with('$') {
-                report(format!("capture name `{name}` is not an identifier"));
-            }
-            if s.variables.contains_key(name) {
-                report(format!("capture `{name}` has the same name as a variable"));
-            }
-            match cap.source() {
-                CaptureFrom::Pointer(p) | CaptureFrom::OptionalPointer(p) => {
-                    if let Err(e) = check_pointer(&p) {
-                        report(format!("capture `{name}`: {e}"));
-                    }
-                }
-                CaptureFrom::Header(h) if h.trim().is_empty() => report(format!("capture `{name}`: empty header name")),
-                CaptureFrom::Header(_) => {}
-            }
-            defined.insert(name.clone());
-        }
-    }
-    if s.steps.is_empty() {
-        errors.push((None, "a scenario needs at least one step".into()));
-    }
-    errors
-}
-
-fn check_refs(s: &str, defined: &BTreeSet<String>, report: &mut dyn FnMut(String)) {
-    match placeholders(s) {
-        Err(e) => report(e),
-        Ok(phs) => {
-            for ph in phs {
-                if ph.name.starts_with('$') {
-                    report(format!(
-                        "generator `{{{{{}}}}}` may only be used in `variables` (give the value a name)",
-                        ph.name
-                    ));
-                } else if !defined.contains(&ph.name) {
-                    report(format!("`{{{{{}}}}}` is neither a variable nor a capture of an earlier step", ph.name));
-                }
-            }
-        }
-    }
-}
-
-/// Orders variables so each comes after the ones it refers to; `Err` describes a cycle.
-fn variable_order(vars: &BTreeMap<String, String>) -> Result<Vec<String>, String> {
-    fn visit(
-        name: &str,
-        vars: &BTreeMap<String, String>,
-        state: &mut BTreeMap<String, bool>,
-        order: &mut Vec<String>,
-        stack: &mut Vec<String>,
-    ) -> Result<(), String> {
-        match state.get(name) {
-            Some(true) => return Ok(()),
-            Some(false) => {
-                stack.push(name.to_string());
-                return Err(stack.join(" → "));
-            }
-            None => {}
-        }
-        let Some(template) = vars.get(name) else {
-            return Ok(());
-        };
-        state.insert(name.to_string(), false);
-        stack.push(name.to_string());
-        for ph in placeholders(template).unwrap_or_default() {
-            if !ph.name.starts_with('$') {
-                visit(&ph.name, vars, state, order, stack)?;
-            }
-        }
-        stack.pop();
-        state.insert(name.to_string(), true);
-        order.push(name.to_string());
-        Ok(())
-    }
-    let mut state = BTreeMap::new();
-    let mut order = Vec::new();
-    for name in vars.keys() {
-        visit(name, vars, &mut state, &mut order, &mut Vec::new())?;
-    }
-    Ok(order)
-}
-
-type Generator = fn() -> String;
-
-/// The generators usable in `variables`, each giving a value unique to the run.
-pub const GENERATORS: &[(&str, Generator)] = &[
-    ("$uuid", gen_uuid),
-    ("$digits", gen_digits),
-    ("$okta.givenName", gen_okta_given),
-    ("$okta.familyName", gen_okta_family),
-    ("$okta.userId", gen_okta_user_id),
-    ("$okta.password", gen_okta_password),
-    ("$name.given", gen_given_name),
-    ("$name.family", gen_family_name),
-    ("$azure.userName", gen_azure_user_name),
-    ("$azure.externalId", gen_uuid),
-];
-
-fn generator_names() -> String {
-    GENERATORS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-}
-
-fn rand_chars(set: &[u8], n: usize) -> String {
-    let mut rng = rand::rng();
-    (0..n).map(|_| set[rng.random_range(0..set.len())] as char).collect()
-}
-
-const DIGITS: &[u8] = b"0123456789";
-const LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
-const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-
-fn gen_uuid() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-fn gen_digits() -> String {
-    rand_chars(DIGITS, 6)
-}
-/// Okta SPEC suite (Initial_Script_Spec.txt): "Runscope" + 3 digits.
-fn gen_okta_given() -> String {
-    format!("Runscope{}", rand_chars(DIGITS, 3))
-}
-/// Okta SPEC suite: 1 upper + 8 lower + 3 digits.
-fn gen_okta_family() -> String {
-    format!("{}{}{}", rand_chars(UPPER, 1), rand_chars(LOWER, 8), rand_chars(DIGITS, 3))
-}
-/// An Okta user id like `00ujl29u0le5T6Aj10h7` (Okta sends it as `externalId`).
-fn gen_okta_user_id() -> String {
-    format!("00u{}", rand_chars(ALNUM, 17))
-}
-/// Okta's placeholder password, 8 alphanumerics.
-fn gen_okta_password() -> String {
-    rand_chars(ALNUM, 8)
-}
-const GIVEN: &[&str] =
-    &["Tina", "Steve", "Maria", "Ahmed", "Yuki", "Olga", "Kwame", "Priya", "Lucas", "Ingrid", "Mateo", "Aisha"];
-const FAMILY: &[&str] =
-    &["Erickson", "Okafor", "Lindqvist", "Tanaka", "Moreau", "Kowalski", "Haddad", "Fernandes", "Novak", "Byrne"];
-/// A realistic given name with a 4-digit suffix so it is unique to the run.
-fn gen_given_name() -> String {
-    let i = rand::rng().random_range(0..GIVEN.len());
-    format!("{}{}", GIVEN[i], rand_chars(DIGITS, 4))
-}
-/// A realistic family name with a 4-digit suffix.
-fn gen_family_name() -> String {
-    let i = rand::rng().random_range(0..FAMILY.len());
-    format!("{}{}", FAMILY[i], rand_chars(DIGITS, 4))
-}
-/// Entra's documented test user name style: `Test_User_<guid>`.
-fn gen_azure_user_name() -> String {
-    format!("Test_User_{}", uuid::Uuid::new_v4())
-}
-
-/// Variable and capture values of one scenario execution.
-#[derive(Debug, Clone, Default)]
-pub struct Vars {
-    values: BTreeMap<String, Value>,
-    generated: BTreeSet<String>,
-    absent: BTreeSet<String>,
-}
-
-impl Vars {
-    /// Resolves a scenario's variables, running generators once each.
-    pub fn for_scenario(s: &Scenario) -> Vars {
-        let mut vars = Vars::default();
-        let order = variable_order(&s.variables).unwrap_or_default();
-        // Values drawn so far: a new draw that equals or overlaps one is drawn again, so the normaliser can
-        // always tell generated values apart.
-        let drawn = std::cell::RefCell::new(Vec::<String>::new());
-        for name in order {
-            let template = &s.variables[&name];
-            let phs = placeholders(template).unwrap_or_default();
-            let uses_generator = phs.iter().any(|p| p.name.starts_with('$') || vars.generated.contains(&p.name));
-            let value = vars.render_with(template, |name| {
-                let (_, generate) = GENERATORS.iter().find(|(g, _)| *g == name)?;
-                let mut drawn = drawn.borrow_mut();
-                let overlaps = |v: &str| drawn.iter().any(|d| d.contains(v) || v.contains(d.as_str()));
-                let mut v = generate();
-                for _ in 0..100 {
-                    if !overlaps(&v) {
-                        break;
-                    }
-                    v = generate();
-                }
-                drawn.push(v.clone());
-                Some(Value::String(v))
-            });
-            if uses_generator {
-                vars.generated.insert(name.clone());
-            }
-            vars.values.insert(name, Value::String(value));
-        }
-        vars
-    }
-
-    /// Adds or replaces a capture.
-    pub fn set(&mut self, name: &str, value: Value) {
-        self.absent.remove(name);
-        self.values.insert(name.to_string(), value);
-    }
-
-    /// Records that an optional capture found nothing: it is defined, without a value.
-    pub fn set_absent(&mut self, name: &str) {
-        self.values.remove(name);
-        self.absent.insert(name.to_string());
-    }
-
-    /// Whether `name` has a value or is an optional capture the server left out.
-    pub fn is_defined(&self, name: &str) -> bool {
-        self.values.contains_key(name) || self.absent.contains(name)
-    }
-
-    /// Whether `name` is an optional capture the server left out.
-    pub fn is_absent(&self, name: &str) -> bool {
-        self.absent.contains(name)
-    }
-
-    /// The value of a variable or capture.
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.values.get(name)
-    }
-
-    /// Variables whose value came (directly or through another variable) from a generator.
-    pub fn generated(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.generated.iter().filter_map(|n| Some((n.as_str(), self.values.get(n)?.as_str()?)))
-    }
-
-    /// Names referenced by `s` that have no value yet.
-    pub fn missing_in(&self, s: &str) -> Vec<String> {
-        placeholders(s)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|p| !self.values.contains_key(&p.name))
-            .map(|p| p.name)
-            .collect()
-    }
-
-    /// Names referenced anywhere in `v` that have no value yet.
-    pub fn missing_in_value(&self, v: &Value) -> Vec<String> {
-        let mut strings = Vec::new();
-        value_strings(v, &mut strings);
-        let mut out: Vec<String> = strings.into_iter().flat_map(|s| self.missing_in(s)).collect();
-        out.dedup();
-        out
-    }
-
-    fn render_with(&self, s: &str, extra: impl Fn(&str) -> Option<Value>) -> String {
-        placeholder_re()
-            .replace_all(s, |caps: &regex::Captures| {
-                let name = &caps[1];
-                let value = self.values.get(name).cloned().or_else(|| extra(name));
-                let text = match value {
-                    Some(Value::String(s)) => s,
-                    Some(other) => other.to_string(),
-                    None => return caps[0].to_string(),
-                };
-                match caps.get(2).map(|m| m.as_str()) {
-                    Some("upper") => text.to_uppercase(),
-                    Some("lower") => text.to_lowercase(),
-                    _ => text,
-                }
-            })
-            .into_owned()
-    }
-
-    /// Substitutes `{{…}}` in a string (unknown names are left as written).
-    pub fn render(&self, s: &str) -> String {
-        self.render_with(s, |_| None)
-    }
-
-    /// Whether `v` is exactly `{{name}}` of an optional capture the server left out.
-    fn is_whole_absent(&self, v: &Value) -> bool {
-        let Value::String(s) = v else { return false };
-        match placeholders(s).as_deref() {
-            Ok([p]) => self.absent.contains(&p.name) && placeholder_re().find(s).is_some_and(|m| m.as_str() == s),
-            _ => false,
-        }
-    }
-
-    /// Substitutes inside every string of a JSON value; a string that is exactly one unfiltered placeholder of a
-    /// non-string capture becomes that JSON value.
-    pub fn render_value(&self, v: &Value) -> Value {
-        match v {
-            Value::String(s) => {
-                if let Ok(phs) = placeholders(s) {
-                    if phs.len() == 1 && phs[0].filter.is_none() {
-                        let whole = placeholder_re().find(s).map(|m| m.as_str() == s.as_str());
-                        if whole == Some(true) {
-                            if let Some(val) = self.values.get(&phs[0].name) {
-                                return val.clone();
-                            }
-                        }
-                    }
-                }
-                Value::String(self.render(s))
-            }
-            Value::Array(a) => Value::Array(a.iter().map(|x| self.render_value(x)).collect()),
-            Value::Object(o) => Value::Object(
-                o.iter()
-                    .filter(|(_, x)| !self.is_whole_absent(x))
-                    .map(|(k, x)| (k.clone(), self.render_value(x)))
-                    .collect(),
-            ),
-            other => other.clone(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::vars::variable_order;
     use super::*;
 
     #[test]

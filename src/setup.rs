@@ -1,12 +1,12 @@
 //! Setup is not the rule under test. A scenario's fixture steps (`"setup": true`: creating the users and groups
 //! its rule needs, or bringing one into the state the rule starts from) only arrange the test. When one fails — a
 //! create rejected for a reason unrelated to the rule — the scenario is **setup failed: <cause>**
-//! ([`crate::runner::Verdict::SetupFailed`]): the fixture's failure is reported once, under its own cause (see
+//! ([`crate::verdict::Verdict::SetupFailed`]): the fixture's failure is reported once, under its own cause (see
 //! [`crate::report::causes`]), the rule's steps after it are `notRun` naming that step, and the rule is not
 //! counted as failed. So an unrelated defect cannot hide the rule, nor be reported as a failure of every rule
 //! whose fixture met it.
 
-use crate::runner::{StepResult, StepVerdict};
+use crate::verdict::{StepResult, StepVerdict};
 
 /// The cause of a failed fixture step `r` (1-based `number`): its first failed check, as the scenario's reason.
 /// `None` when the step did not fail, or when it failed only on response headers (a `Content-Type` of

@@ -8,42 +8,6 @@
 
 use std::future::Future;
 
-use crate::scenario::Scenario;
-
-/// The most steps one group may send at once.
-pub const MAX_GROUP: usize = 16;
-
-/// Load-time rules for step `i` of `s` as part of a `withNext` group; each error is a sentence for the loader.
-///
-/// A step in a group (one marked `withNext`, or the step right after one) cannot capture (the group's steps run
-/// with copies of the variables, so which value would win?), repeat or follow pages; a `withNext` step cannot be
-/// the last step; a group has at most [`MAX_GROUP`] steps.
-pub fn check(s: &Scenario, i: usize) -> Vec<String> {
-    let step = &s.steps[i];
-    let in_group = step.with_next || (i > 0 && s.steps[i - 1].with_next);
-    let mut out = Vec::new();
-    if !in_group {
-        return out;
-    }
-    if step.with_next && i + 1 == s.steps.len() {
-        out.push("`withNext` on the last step: there is no next step to send it with".into());
-    }
-    if !step.capture.is_empty() {
-        out.push("a step sent together with others (`withNext`) cannot capture: the group runs at once".into());
-    }
-    if step.repeat.is_some() || step.pages {
-        out.push("a step sent together with others (`withNext`) cannot `repeat` or follow `pages`".into());
-    }
-    let mut first = i;
-    while first > 0 && s.steps[first - 1].with_next {
-        first -= 1;
-    }
-    if step.with_next && i - first + 1 >= MAX_GROUP {
-        out.push(format!("a `withNext` group has at most {MAX_GROUP} steps"));
-    }
-    out
-}
-
 /// Runs the futures at once (polled together, so their requests are in flight together) and returns their outputs
 /// in the given order.
 pub async fn at_once<T, F: Future<Output = T>>(futures: Vec<F>) -> Vec<T> {

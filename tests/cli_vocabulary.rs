@@ -30,7 +30,7 @@ async fn list_json_describes_each_scenario_and_entra_azure_and_case_agree() {
     assert!(!ids(&entra).is_empty());
     assert_eq!(entra["count"], json!(ids(&entra).len()));
     for s in entra["scenarios"].as_array().unwrap() {
-        assert_eq!(s["idp"], "azure", "{s}");
+        assert_eq!(s["idp"], "entra", "{s}");
         assert_eq!(s["level"], "must", "{s}");
         let id = s["id"].as_str().unwrap();
         assert_eq!(s["group"], id.split("::").nth(1).unwrap(), "{s}");

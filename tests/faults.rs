@@ -285,7 +285,7 @@ async fn spc_declaring_filter_unsupported_fails_each_idp_once_and_nothing_else()
                 let who = if idp == scenario::Idp::Okta { "Okta" } else { "Entra ID" };
                 let cause = format!("not run: {who} cannot provision this server");
                 assert!(reason.starts_with(&cause), "{}: {reason}", r.id);
-                assert!(reason.ends_with(&format!("({}::requirements::filter)", idp.as_str())), "{reason}");
+                assert!(reason.ends_with(&format!("({}::requirements::filter)", idp.folder())), "{reason}");
                 blocked += 1;
             }
         }

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use support::faults::{pass, spawn_faulty, Before, Fault, Seen};
 
 fn options(server: &RunningServer, mapping: AttributeMapping) -> gallery::Options {
-    let (base_url, token) = endpoint_for(server, Idp::Azure);
+    let (base_url, token) = endpoint_for(server, Idp::Entra);
     gallery::Options {
         base_url,
         credential: scimcheck::credential::Credential::Header(format!("Bearer {token}")),
@@ -38,7 +38,7 @@ fn detail<'r>(r: &'r GalleryReport, name: &str) -> &'r str {
 }
 
 async fn user_count(server: &RunningServer) -> u64 {
-    let (base_url, token) = endpoint_for(server, Idp::Azure);
+    let (base_url, token) = endpoint_for(server, Idp::Entra);
     let v: Value = reqwest::Client::new()
         .get(format!("{base_url}/Users?startIndex=1&count=1"))
         .bearer_auth(token)
@@ -303,7 +303,7 @@ async fn gallery_command(args: Vec<String>, env: Vec<(String, String)>) -> (Opti
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_oauth_the_reference_server_passes_both_authentication_tests_and_is_ready() {
     let server = scim_reference_server::spawn(Default::default()).await.unwrap();
-    let (base_url, _) = endpoint_for(&server, Idp::Azure);
+    let (base_url, _) = endpoint_for(&server, Idp::Entra);
 
     // client credentials with a secret (RFC 6749 §4.4): Validate_Credentials_Test
     let (id, secret, token_url) = register_entra_client(&server, json!({"tokenLifetime": 3600})).await;
@@ -537,7 +537,7 @@ async fn oauth_gallery_run(base_url: &str, token_url: &str, id: &str, secret: &s
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_living_30_minutes_fail_validate_credentials_and_the_verdict() {
     let server = scim_reference_server::spawn(Default::default()).await.unwrap();
-    let (base_url, _) = endpoint_for(&server, Idp::Azure);
+    let (base_url, _) = endpoint_for(&server, Idp::Entra);
     let (id, secret, token_url) = register_entra_client(&server, json!({"tokenLifetime": 1800})).await;
     let r = oauth_gallery_run(&base_url, &token_url, &id, &secret.unwrap()).await;
     assert_eq!(status(&r, "Validate_Credentials_Test"), Status::Failed);
@@ -553,7 +553,7 @@ async fn tokens_living_30_minutes_fail_validate_credentials_and_the_verdict() {
 async fn a_token_endpoint_answering_400_fails_validate_credentials_and_skips_the_scim_tests_with_the_reason() {
     use wiremock::matchers::{method, path};
     let server = scim_reference_server::spawn(Default::default()).await.unwrap();
-    let (base_url, _) = endpoint_for(&server, Idp::Azure);
+    let (base_url, _) = endpoint_for(&server, Idp::Entra);
     let idp = wiremock::MockServer::start().await;
     wiremock::Mock::given(method("POST"))
         .and(path("/token"))
@@ -595,7 +595,7 @@ static IGNORES_EXPIRY: Fault = Fault {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_ignoring_token_expiry_fails_validate_credentials() {
     let server = spawn_faulty(&IGNORES_EXPIRY).await;
-    let (base_url, _) = endpoint_for(&server, Idp::Azure);
+    let (base_url, _) = endpoint_for(&server, Idp::Entra);
     // tokens of 2 s: short enough for the suite to wait for one to expire
     let (id, secret, token_url) = register_entra_client(&server, json!({"tokenLifetime": 2})).await;
     let r = oauth_gallery_run(&base_url, &token_url, &id, &secret.unwrap()).await;
@@ -694,7 +694,7 @@ async fn a_server_refusing_lookups_is_held_to_the_rate_on_page_reads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_run_with_a_secret_and_a_key_passes_both_authentication_tests_and_writes_no_secret() {
     let server = scim_reference_server::spawn(Default::default()).await.unwrap();
-    let (base_url, _) = endpoint_for(&server, Idp::Azure);
+    let (base_url, _) = endpoint_for(&server, Idp::Entra);
     let (secret_id, secret, token_url) = register_entra_client(&server, json!({"tokenLifetime": 3600})).await;
     let secret = secret.expect("a client secret");
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();

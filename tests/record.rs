@@ -435,7 +435,7 @@ async fn entra_traffic_recorded_replays_green_and_catches_faults() {
     let scenarios = load(&out.0);
     assert_schema_valid(&out.0);
     assert_no_token(&out.0, &printed);
-    assert!(scenarios.iter().all(|s| s.idp == scenario::Idp::Azure));
+    assert!(scenarios.iter().all(|s| s.idp == scenario::Idp::Entra));
     // the group's flow: its lifecycle and membership steps, after the two member users as its fixtures (one
     // made before the recording, one by the user's own flow)
     let flow = scenarios.iter().find(|s| s.id.ends_with("_create_and_update_and_delete_group_field_engineering"));
@@ -668,11 +668,7 @@ async fn proxy_forwards_unchanged_and_refuses_oversized_bodies() {
     }
     // the upstream echoed the token in a body: what is written is scrubbed all the same
     let out = TempDir::new("proxy");
-    let options = scimcheck::record::ConvertOptions {
-        idp: scimcheck::record::proxy::IdpChoice::Auto,
-        origin: "test".into(),
-        now: chrono::Utc::now(),
-    };
+    let options = scimcheck::record::ConvertOptions { idp: None, origin: "test".into(), now: chrono::Utc::now() };
     scimcheck::record::convert::write_all(&flows, &options, &out.0, &secrets).unwrap();
     assert_no_token(&out.0, "");
     assert!(secrets.contains(&TOKEN.to_string()));

@@ -4,7 +4,6 @@
 mod support;
 
 use scim_reference_server::{spawn, ServerConfig};
-use scimcheck::record::proxy::IdpChoice;
 use scimcheck::record::{convert, ConvertOptions, Flow};
 use scimcheck::runner::{RunOptions, Runner, Target, Verdict};
 use serde_json::{json, Value};
@@ -43,7 +42,7 @@ async fn discovery_resources_never_become_setup_steps() {
     flows.push(created);
     flows.push(exchange(&base, "GET", &format!("/Users/{id}"), None).await);
 
-    let options = ConvertOptions { idp: IdpChoice::Auto, origin: "test".into(), now: chrono::Utc::now() };
+    let options = ConvertOptions { idp: None, origin: "test".into(), now: chrono::Utc::now() };
     let out = convert(&flows, &options);
     assert!(!out.scenarios.is_empty());
     for s in &out.scenarios {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::Request;
-use scimcheck::record::proxy::{IdpChoice, ProxyConfig, RunningProxy, Upstream};
+use scimcheck::record::proxy::{ProxyConfig, RunningProxy, Upstream};
 use serde_json::{json, Value};
 
 /// An upstream that answers every request 200 with a SCIM ListResponse echoing the path and query it got,
@@ -91,8 +91,7 @@ async fn credentials_in_the_query_string_are_forwarded_but_never_written() {
     assert_eq!(flows[0].query, "filter=userName+eq+%22a%40example.com%22");
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("scimcheck-hostile-query-{}", uuid::Uuid::new_v4()));
-    let options =
-        scimcheck::record::ConvertOptions { idp: IdpChoice::Auto, origin: "test".into(), now: chrono::Utc::now() };
+    let options = scimcheck::record::ConvertOptions { idp: None, origin: "test".into(), now: chrono::Utc::now() };
     scimcheck::record::convert::write_all(&flows, &options, &out, &secrets).unwrap();
     let text = files_text(&out);
     std::fs::remove_dir_all(&out).unwrap();

@@ -5,8 +5,8 @@ mod support;
 
 use scim_reference_server::{spawn, ServerConfig};
 use scimcheck::record::convert::write_all;
-use scimcheck::record::proxy::IdpChoice;
 use scimcheck::record::{ConvertOptions, Flow};
+use scimcheck::scenario::{self, Idp, ScenarioFile};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "names-T0KEN-9d8e7f";
@@ -51,7 +51,7 @@ async fn flow_files_are_named_by_what_they_do_and_whom() {
     let flows = flows(&up.base_url, "Jane.Doe@example.com").await;
     let dir =
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-names-{}", uuid::Uuid::new_v4()));
-    let options = ConvertOptions { idp: IdpChoice::Okta, origin: "test".into(), now: chrono::Utc::now() };
+    let options = ConvertOptions { idp: Some(Idp::Okta), origin: "test".into(), now: chrono::Utc::now() };
     assert_eq!(write_all(&flows, &options, &dir, &[TOKEN.to_string()]), Ok(0));
     let names = written_names(&dir);
     let _ = std::fs::remove_dir_all(&dir);
@@ -66,7 +66,7 @@ async fn a_name_never_shows_a_recorded_credential() {
     let flows = flows(&up.base_url, "Names-T0KEN-9d8e7f@example.com").await;
     let dir =
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-names-{}", uuid::Uuid::new_v4()));
-    let options = ConvertOptions { idp: IdpChoice::Okta, origin: "test".into(), now: chrono::Utc::now() };
+    let options = ConvertOptions { idp: Some(Idp::Okta), origin: "test".into(), now: chrono::Utc::now() };
     assert_eq!(write_all(&flows, &options, &dir, &[TOKEN.to_string()]), Ok(0));
     let names = written_names(&dir);
     let _ = std::fs::remove_dir_all(&dir);
@@ -110,7 +110,7 @@ async fn interleaved_users_are_split_per_object_and_membership_lists_its_fixture
 
     let dir =
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scimcheck-names-{}", uuid::Uuid::new_v4()));
-    let options = ConvertOptions { idp: IdpChoice::Okta, origin: "test".into(), now: chrono::Utc::now() };
+    let options = ConvertOptions { idp: Some(Idp::Okta), origin: "test".into(), now: chrono::Utc::now() };
     assert_eq!(write_all(&flows, &options, &dir, &[TOKEN.to_string()]), Ok(0));
     let names = written_names(&dir);
     let scenarios = scimcheck::scenario::load_dir(&dir).unwrap_or_else(|e| panic!("{e:?}"));
@@ -141,4 +141,23 @@ async fn interleaved_users_are_split_per_object_and_membership_lists_its_fixture
         assert_eq!(r.verdict, Verdict::Pass, "{} on an empty server: {:?}", s.id, r.reason);
     }
     up.shutdown().await;
+}
+
+/// The recorder writes the scenario model itself: each file it writes is exactly a `ScenarioFile` serialised
+/// (no shape of its own), and loads as a scenario whose file form is the same text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_file_is_the_scenario_model_serialised() {
+    let up = spawn(ServerConfig::default().with_token(TOKEN)).await.unwrap();
+    let flows = flows(&up.base_url, "Jane.Doe@example.com").await;
+    up.shutdown().await;
+    let options = ConvertOptions { idp: None, origin: "test".into(), now: chrono::Utc::now() };
+    let converted = scimcheck::record::convert(&flows, &options);
+    assert_eq!(converted.scenarios.len(), 2);
+    for g in &converted.scenarios {
+        let file: ScenarioFile = serde_json::from_str(&g.text).unwrap_or_else(|e| panic!("{e}: {}", g.text));
+        assert_eq!(serde_json::to_string_pretty(&file).unwrap() + "\n", g.text);
+        let loaded = scenario::parse(&g.rel_path, std::path::Path::new(&g.rel_path), &g.text).expect("it loads");
+        assert_eq!(loaded.steps, file.steps);
+        assert!(loaded.steps.iter().all(|s| s.expect.status.is_some() && s.basis.is_some()), "{}", g.text);
+    }
 }

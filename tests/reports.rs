@@ -288,7 +288,7 @@ fn the_junit_report_is_xsd_valid_and_read_by_a_second_parser() {
 
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let suites: Vec<roxmltree::Node> = doc.descendants().filter(|n| n.has_tag_name("testsuite")).collect();
-    assert_eq!(suites.iter().map(|s| s.attribute("name").unwrap()).collect::<Vec<_>>(), ["okta", "azure", "rfc"]);
+    assert_eq!(suites.iter().map(|s| s.attribute("name").unwrap()).collect::<Vec<_>>(), ["okta", "entra", "rfc"]);
     for s in &suites {
         assert!(s.attribute("timestamp").is_some_and(|t| t.starts_with("20")), "{s:?}");
         assert!(s.attribute("time").unwrap().parse::<f64>().unwrap() >= 0.0);

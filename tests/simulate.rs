@@ -472,6 +472,8 @@ fn usage_errors_exit_2() {
         &["simulate", "--idp", "entra", "--reference", "--directory", "/nonexistent/dir.json"],
         // `azure` is an alias of `entra` (cli::tests); an IdP the simulator does not know is a usage error
         &["simulate", "--idp", "google", "--reference"],
+        // rfc is an IdP of the one vocabulary but has no provisioning engine to reproduce
+        &["simulate", "--idp", "rfc", "--reference"],
         // no --idp and no settings file naming one
         &["simulate", "--reference", "--config", "/nonexistent/scimcheck.toml"],
         &["simulate", "--reference", "--users", "3"],

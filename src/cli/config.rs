@@ -338,11 +338,9 @@ pub fn apply_to_simulate(args: &mut crate::simulate::cli::SimulateArgs) -> Resul
         };
     }
     if args.idp.is_none() {
-        use crate::simulate::cli::SimIdp;
         args.idp = match config.idp.as_slice() {
             [] => None,
-            [Idp::Okta] => Some(SimIdp::Okta),
-            [Idp::Azure] => Some(SimIdp::Entra),
+            [one @ (Idp::Okta | Idp::Entra)] => Some(*one),
             _ => {
                 return Err("idp in the settings file names more than one IdP or rfc; simulate reproduces one IdP's \
                             engine: give --idp okta or --idp entra"
@@ -406,13 +404,13 @@ mod tests {
             "idp = \"Entra\"\nlevel = \"MUST\"\nkind = [\"Interop\"]\ntags = \"users\"\nscenarios = \"mine\"\n",
         )
         .unwrap();
-        assert_eq!(c.idp, vec![Idp::Azure]);
+        assert_eq!(c.idp, vec![Idp::Entra]);
         assert_eq!(c.level, vec![Level::Must]);
         assert_eq!(c.kind, vec![Kind::Interop]);
         assert_eq!(c.tags, vec!["users".to_string()]);
         assert_eq!(c.scenarios, vec![PathBuf::from("mine")]);
         let c = Config::parse(Path::new("c.toml"), "idp = [\"okta\", \"azure\"]\n").unwrap();
-        assert_eq!(c.idp, vec![Idp::Okta, Idp::Azure]);
+        assert_eq!(c.idp, vec![Idp::Okta, Idp::Entra]);
         let e = Config::parse(Path::new("c.toml"), "idp = 3\n").unwrap_err();
         assert!(e.contains("c.toml:1:") && e.contains("a string or a list of strings"), "{e}");
     }

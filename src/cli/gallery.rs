@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::run::Settings;
+use super::settings::Settings;
 use super::RunArgs;
 use crate::gallery::auth::{AuthEvidence, Flow};
 use crate::gallery::mapping::AttributeMapping;
@@ -30,7 +30,7 @@ pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {
             let s = scim_reference_server::spawn(scim_reference_server::ServerConfig::default())
                 .await
                 .map_err(|e| format!("cannot start the reference server: {e}"))?;
-            let (url, token) = crate::reference_app::endpoint_for(&s, Idp::Azure);
+            let (url, token) = crate::reference_app::endpoint_for(&s, Idp::Entra);
             server = Some(s);
             (url, Credential::Header(Profile::authorization(AuthStyle::Bearer, &token)))
         }

@@ -3,9 +3,7 @@
 use clap::Parser;
 
 use super::{Cli, Command};
-use crate::record::proxy::IdpChoice;
 use crate::scenario::{Idp, Level};
-use crate::simulate::cli::SimIdp;
 
 fn parse(args: &[&str]) -> Command {
     Cli::try_parse_from(std::iter::once("scimcheck").chain(args.iter().copied()))
@@ -17,7 +15,7 @@ fn parse(args: &[&str]) -> Command {
 fn run_and_list_take_entra_azure_and_any_case() {
     for name in ["entra", "azure", "Entra", "AZURE"] {
         let Command::Run(run) = parse(&["run", "--reference", "--idp", name]) else { panic!() };
-        assert_eq!(run.select.idp, vec![Idp::Azure], "{name}");
+        assert_eq!(run.select.idp, vec![Idp::Entra], "{name}");
     }
     let Command::Run(run) = parse(&["run", "--reference", "--idp", "Okta,RFC", "--level", "MUST,Should"]) else {
         panic!()
@@ -25,7 +23,7 @@ fn run_and_list_take_entra_azure_and_any_case() {
     assert_eq!(run.select.idp, vec![Idp::Okta, Idp::Rfc]);
     assert_eq!(run.select.level, vec![Level::Must, Level::Should]);
     let Command::List(list) = parse(&["list", "--idp", "entra", "--format", "JSON"]) else { panic!() };
-    assert_eq!(list.select.idp, vec![Idp::Azure]);
+    assert_eq!(list.select.idp, vec![Idp::Entra]);
     assert_eq!(list.format, super::ListFormat::Json);
     let e = Cli::try_parse_from(["scimcheck", "run", "--reference", "--idp", "google"]).unwrap_err().to_string();
     assert!(e.contains("unknown IdP `google` (okta, entra (or azure), rfc)"), "{e}");
@@ -35,18 +33,27 @@ fn run_and_list_take_entra_azure_and_any_case() {
 fn simulate_record_and_import_take_entra_and_azure() {
     for name in ["entra", "azure", "Entra", "AZURE"] {
         let Command::Simulate(sim) = parse(&["simulate", "--idp", name, "--reference"]) else { panic!() };
-        assert_eq!(sim.idp, Some(SimIdp::Entra), "{name}");
+        assert_eq!(sim.idp, Some(Idp::Entra), "{name}");
         let Command::Record(rec) = parse(&["record", "--upstream", "http://h", "--out", "o", "--idp", name]) else {
             panic!()
         };
-        assert_eq!(rec.idp, IdpChoice::Azure, "{name}");
+        assert_eq!(rec.idp.0, Some(Idp::Entra), "{name}");
         let Command::Import(imp) = parse(&["import", "--har", "x.har", "--out", "o", "--idp", name]) else { panic!() };
-        assert_eq!(imp.idp, IdpChoice::Azure, "{name}");
+        assert_eq!(imp.idp.0, Some(Idp::Entra), "{name}");
     }
     let Command::Simulate(sim) = parse(&["simulate", "--idp", "OKTA", "--reference", "--auth-style", "RAW"]) else {
         panic!()
     };
-    assert_eq!(sim.idp, Some(SimIdp::Okta));
+    assert_eq!(sim.idp, Some(Idp::Okta));
+    // the recorder's `auto` wraps the same vocabulary: no IdP forced, or any one of the three
+    for (name, want) in [("auto", None), ("AUTO", None), ("rfc", Some(Idp::Rfc)), ("Okta", Some(Idp::Okta))] {
+        let Command::Import(imp) = parse(&["import", "--har", "x.har", "--out", "o", "--idp", name]) else { panic!() };
+        assert_eq!(imp.idp.0, want, "{name}");
+    }
+    let Command::Record(rec) = parse(&["record", "--upstream", "http://h", "--out", "o"]) else { panic!() };
+    assert_eq!(rec.idp.0, None);
+    let e = Cli::try_parse_from(["scimcheck", "import", "--har", "x", "--out", "o", "--idp", "google"]).unwrap_err();
+    assert!(e.to_string().contains("unknown IdP `google` (auto, okta, entra (or azure), rfc)"), "{e}");
 }
 
 #[test]

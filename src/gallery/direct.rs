@@ -35,7 +35,7 @@ pub fn schema_discoverability(d: &Discovery, mapping: &AttributeMapping) -> Chec
     if d.status != 200 {
         return Err(Fail {
             detail: format!("GET /Schemas answered {} (200 expected)", d.status),
-            entra: explain(Idp::Azure, Failure::of(Method::GET, false, d.status, true).unwrap_or(Failure::Unreadable)),
+            entra: explain(Idp::Entra, Failure::of(Method::GET, false, d.status, true).unwrap_or(Failure::Unreadable)),
         });
     }
     let Some(resources) = &d.resources else {
@@ -314,7 +314,7 @@ pub async fn no_match_query(ctx: &Ctx) -> Requirement {
                     "userName eq \"<random GUID>\" answered 200 with {} results",
                     n.map(|n| n.to_string()).unwrap_or_else(|| "no ListResponse".into())
                 ),
-                explain(Idp::Azure, Failure::Unreadable),
+                explain(Idp::Entra, Failure::Unreadable),
             ),
         },
         Err(f) => (false, f.detail, f.entra),
@@ -377,7 +377,7 @@ pub async fn request_rate(o: &Options, ctx: &Ctx, window: Duration) -> Requireme
     let entra = bad
         .first()
         .and_then(|s| Failure::of(Method::GET, !lookups_refused, *s, true))
-        .and_then(|f| explain(Idp::Azure, f));
+        .and_then(|f| explain(Idp::Entra, f));
     if !bad.is_empty() {
         detail.push_str(&format!(", {} not answered 2xx (first: {})", bad.len(), bad[0]));
     }

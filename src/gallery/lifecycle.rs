@@ -55,13 +55,13 @@ async fn lookup(ctx: &Ctx, http: &Http, req: &ScimRequest) -> Result<u64, Fail> 
     let a = ctx.send(http, OpKind::UserLookup, req, &[200]).await?;
     let n = a.json.as_ref().and_then(total).ok_or_else(|| Fail {
         detail: format!("GET {} answered 200 without a SCIM ListResponse", req.path),
-        entra: crate::idp::errors::explain(crate::scenario::Idp::Azure, crate::idp::errors::Failure::Unreadable),
+        entra: crate::idp::errors::explain(crate::scenario::Idp::Entra, crate::idp::errors::Failure::Unreadable),
     })?;
     if n > 1 {
         return Err(Fail {
             detail: format!("the lookup GET {} found {n} resources for one matching value", req.path),
             entra: crate::idp::errors::explain(
-                crate::scenario::Idp::Azure,
+                crate::scenario::Idp::Entra,
                 crate::idp::errors::Failure::MultipleMatches,
             ),
         });
@@ -87,7 +87,7 @@ fn id_of(json: Option<&Value>, what: &str) -> Result<String, Fail> {
     json.and_then(|j| get_ci(j, "id")).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string).ok_or_else(
         || Fail {
             detail: format!("{what} answered without an id"),
-            entra: crate::idp::errors::explain(crate::scenario::Idp::Azure, crate::idp::errors::Failure::Unreadable),
+            entra: crate::idp::errors::explain(crate::scenario::Idp::Entra, crate::idp::errors::Failure::Unreadable),
         },
     )
 }

@@ -220,7 +220,7 @@ impl Fail {
     }
     /// A value that was accepted but not applied.
     pub fn not_applied(detail: impl Into<String>) -> Fail {
-        Fail { detail: detail.into(), entra: explain(Idp::Azure, Failure::NotApplied) }
+        Fail { detail: detail.into(), entra: explain(Idp::Entra, Failure::NotApplied) }
     }
 }
 
@@ -312,7 +312,7 @@ impl Ctx {
             .unwrap_or_default();
         Err(Fail {
             detail: format!("{what} answered {got}{scim}, expected {}", statuses(ok)),
-            entra: explain(Idp::Azure, failure),
+            entra: explain(Idp::Entra, failure),
         })
     }
 

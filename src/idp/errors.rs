@@ -109,7 +109,7 @@ pub const OKTA_SCIM: &str = "https://developer.okta.com/docs/api/openapi/okta-sc
 /// The explanation of `failure` for `idp`; `None` for RFC-only steps (no IdP involved).
 pub fn explain(idp: Idp, failure: Failure) -> Option<Explanation> {
     match idp {
-        Idp::Azure => Some(entra(failure)),
+        Idp::Entra => Some(entra(failure)),
         Idp::Okta => Some(okta(failure)),
         Idp::Rfc => None,
     }
@@ -344,10 +344,10 @@ mod tests {
 
     #[test]
     fn each_idp_says_it_in_its_terms() {
-        let e = explain(Idp::Azure, Failure::QueryNotFound).unwrap();
+        let e = explain(Idp::Entra, Failure::QueryNotFound).unwrap();
         assert_eq!(e.action, EngineAction::Quarantine);
-        assert_eq!(explain(Idp::Azure, Failure::TooManyRequests).unwrap().code, "TooManyRequests");
-        assert_eq!(explain(Idp::Azure, Failure::MultipleMatches).unwrap().code, "DuplicateTargetEntries");
+        assert_eq!(explain(Idp::Entra, Failure::TooManyRequests).unwrap().code, "TooManyRequests");
+        assert_eq!(explain(Idp::Entra, Failure::MultipleMatches).unwrap().code, "DuplicateTargetEntries");
         let o = explain(Idp::Okta, Failure::Rejected).unwrap();
         assert!(!o.retried, "Okta does not retry a 400");
         assert!(explain(Idp::Rfc, Failure::Rejected).is_none());
@@ -371,7 +371,7 @@ mod tests {
     #[test]
     fn every_entra_code_emitted_is_on_microsofts_page() {
         for f in ALL {
-            let e = explain(Idp::Azure, f).unwrap();
+            let e = explain(Idp::Entra, f).unwrap();
             match entra_code(f) {
                 Some(code) => {
                     assert!(ENTRA_DOCUMENTED_CODES.contains(&code), "{f:?}: {code} is not in Microsoft's table");

@@ -23,7 +23,7 @@ use crate::scenario::Method;
 pub mod errors;
 mod recognise;
 
-pub use recognise::{recognise, Evidence};
+pub use recognise::{recognise, recognise_capture, CapturedRequest, Evidence, Recognized};
 
 /// RFC 7643 §8.7.1 core User schema URN.
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -52,6 +52,23 @@ pub enum EntraDialect {
     #[value(name = "aadOptscim062020")]
     #[serde(rename = "aadOptscim062020")]
     AadOptscim062020,
+}
+
+impl EntraDialect {
+    /// The query flag on the Tenant URL that switches Entra to the RFC-compliant PATCH dialect (docs/entra.md §2):
+    /// the one spelling of `aadOptscim062020` (the clap and serde names above are pinned to it by a test).
+    pub const FLAG: &'static str = "aadOptscim062020";
+
+    /// The dialect a Tenant URL selects: [`EntraDialect::AadOptscim062020`] when its query carries
+    /// [`EntraDialect::FLAG`], else [`EntraDialect::Default`].
+    pub fn of_tenant_url(url: &str) -> EntraDialect {
+        let query = url.split_once('?').map_or("", |(_, q)| q);
+        if query.split('&').any(|p| p.split('=').next() == Some(Self::FLAG)) {
+            EntraDialect::AadOptscim062020
+        } else {
+            EntraDialect::Default
+        }
+    }
 }
 
 /// Okta's app kind (docs/okta.md §2).
@@ -393,6 +410,14 @@ fn user_body(u: &UserAttrs) -> Map<String, Value> {
 }
 
 impl Dialect {
+    /// Every dialect: Entra's two, then Okta's two.
+    pub const ALL: [Dialect; 4] = [
+        Dialect::Entra(EntraDialect::Default),
+        Dialect::Entra(EntraDialect::AadOptscim062020),
+        Dialect::Okta(OktaAppKind::Oin),
+        Dialect::Okta(OktaAppKind::Aiw),
+    ];
+
     /// Whether this is an Entra dialect.
     pub fn is_entra(self) -> bool {
         matches!(self, Dialect::Entra(_))
@@ -409,8 +434,19 @@ impl Dialect {
     /// The scenario IdP whose headers this dialect sends.
     pub fn idp(self) -> crate::scenario::Idp {
         match self {
-            Dialect::Entra(_) => crate::scenario::Idp::Azure,
+            Dialect::Entra(_) => crate::scenario::Idp::Entra,
             Dialect::Okta(_) => crate::scenario::Idp::Okta,
+        }
+    }
+
+    /// The tag a recorded scenario in this dialect carries (`entra-default-dialect`, `aadOptscim062020`,
+    /// `okta-oin`, `okta-aiw`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Dialect::Entra(EntraDialect::Default) => "entra-default-dialect",
+            Dialect::Entra(EntraDialect::AadOptscim062020) => EntraDialect::FLAG,
+            Dialect::Okta(OktaAppKind::Oin) => "okta-oin",
+            Dialect::Okta(OktaAppKind::Aiw) => "okta-aiw",
         }
     }
 

@@ -1,10 +1,12 @@
-//! Recognising a dialect from one request: the inverse of the builders in [`super`], for the recorder and for
-//! anyone reading a capture. Each rule names the request shape it keys on and the document it comes from (`docs/`).
+//! Recognising a dialect: from one request ([`recognise`], the inverse of the builders in [`super`]) and from a
+//! whole capture ([`recognise_capture`], for the recorder and for anyone reading a capture).
+//! Each rule names the request shape it keys on and the document it comes from (`docs/`).
 
 use serde_json::Value;
 
 use super::{get_ci, Dialect, EntraDialect, OktaAppKind, ENTRA_GROUP_SCHEMA};
-use crate::scenario::Method;
+use crate::exchange::decode_query;
+use crate::scenario::{Idp, Method};
 
 /// One piece of evidence: a request shape only `dialect` sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,4 +124,125 @@ pub fn recognise(method: Method, path: &str, query: &[(String, String)], body: O
         _ => {}
     }
     out
+}
+
+/// One request of a capture, as the whole-capture recogniser ([`recognise_capture`]) reads it: what the IdP
+/// sent, nothing of the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapturedRequest<'a> {
+    /// The method as sent (`GET`); one the dialects do not use adds no request-shape evidence.
+    pub method: &'a str,
+    /// The path below the base URI (`/Users/{id}`).
+    pub path: &'a str,
+    /// The query as sent, still encoded (`filter=userName+eq+%22a%22`).
+    pub query: &'a str,
+    /// The `User-Agent` header, if any.
+    pub user_agent: Option<&'a str>,
+    /// Whether an `ADSCIMVersion` header was sent (Entra, docs/entra.md §3).
+    pub adscim_version: bool,
+    /// The JSON request body, if any.
+    pub body: Option<Value>,
+}
+
+/// The IdP of a capture, with its dialect and the evidence for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recognized {
+    /// The IdP.
+    pub idp: Idp,
+    /// The dialect, when the capture tells the IdP's variants apart.
+    pub dialect: Option<Dialect>,
+    /// What gave it away, one clue per entry.
+    pub evidence: Vec<String>,
+}
+
+fn method(m: &str) -> Option<Method> {
+    Some(match m {
+        "GET" => Method::GET,
+        "POST" => Method::POST,
+        "PUT" => Method::PUT,
+        "PATCH" => Method::PATCH,
+        "DELETE" => Method::DELETE,
+        _ => return None,
+    })
+}
+
+/// Recognises the IdP of a whole capture; `choice` (an IdP rather than `None`, the recorder's `--idp auto`)
+/// forces the IdP (the dialect is still detected). Besides each request's shape ([`recognise`]), it reads what
+/// only a capture shows: the User-Agent (docs/okta.md §2: `Okta SCIM Client 1.0.0`), Entra's `ADSCIMVersion`
+/// header (docs/entra.md §3), the [`EntraDialect::FLAG`] in the query (docs/entra.md §2) and how spaces are encoded
+/// in filters (`+` for Entra, docs/entra.md §1; `%20` for Okta, docs/okta.md §2).
+///
+/// Each clue adds to a dialect's score; the IdP with the larger total wins (no clue at all: `rfc`), then its
+/// best-scoring dialect when the clues tell its variants apart. Every clue is kept as evidence.
+pub fn recognise_capture<'a>(
+    requests: impl IntoIterator<Item = CapturedRequest<'a>>,
+    choice: Option<Idp>,
+) -> Recognized {
+    const DIALECTS: [Dialect; 4] = Dialect::ALL;
+    let mut scores = [0u32; 4];
+    let mut entra_only = 0u32;
+    let mut okta_only = 0u32;
+    let mut evidence: Vec<String> = Vec::new();
+    let mut note = |e: String| {
+        if !evidence.contains(&e) {
+            evidence.push(e);
+        }
+    };
+    let at = |d: Dialect| DIALECTS.iter().position(|x| *x == d).expect("listed");
+    for f in requests {
+        if let Some(ua) = f.user_agent {
+            let l = ua.to_ascii_lowercase();
+            if l.contains("okta") {
+                okta_only += 10;
+                note(format!("User-Agent `{ua}`"));
+            } else if ["microsoft", "azure", "entra", "aad"].iter().any(|k| l.contains(k)) {
+                entra_only += 10;
+                note(format!("User-Agent `{ua}`"));
+            }
+        }
+        if f.adscim_version {
+            entra_only += 5;
+            note("`ADSCIMVersion` header (docs/entra.md §3)".into());
+        }
+        let params = decode_query(f.query);
+        if params.iter().any(|(k, _)| k == EntraDialect::FLAG) {
+            scores[at(Dialect::Entra(EntraDialect::AadOptscim062020))] += 10;
+            note(format!("`{}` in the query (docs/entra.md §2)", EntraDialect::FLAG));
+        }
+        if params.iter().any(|(k, _)| k == "filter") {
+            if f.query.contains('+') {
+                entra_only += 1;
+                note("`+` for spaces in filters (docs/entra.md §1)".into());
+            } else if f.query.contains("%20") {
+                okta_only += 1;
+                note("`%20` for spaces in filters (docs/okta.md §2)".into());
+            }
+        }
+        let Some(m) = method(f.method) else { continue };
+        let query: Vec<(String, String)> = params.into_iter().filter(|(k, _)| k != EntraDialect::FLAG).collect();
+        for e in recognise(m, f.path, &query, f.body.as_ref()) {
+            scores[at(e.dialect)] += 3;
+            note(e.rule.to_string());
+        }
+    }
+    let entra = entra_only + scores[0] + scores[1];
+    let okta = okta_only + scores[2] + scores[3];
+    let idp = match choice {
+        Some(idp) => idp,
+        None if okta == 0 && entra == 0 => Idp::Rfc,
+        None if entra > okta => Idp::Entra,
+        None => Idp::Okta,
+    };
+    // the best variant of the IdP, when one scores more than the other
+    let pick = |a: usize, b: usize| match scores[a].cmp(&scores[b]) {
+        std::cmp::Ordering::Greater => Some(DIALECTS[a]),
+        std::cmp::Ordering::Less => Some(DIALECTS[b]),
+        std::cmp::Ordering::Equal => None,
+    };
+    let dialect = match idp {
+        Idp::Entra => pick(0, 1),
+        Idp::Okta => pick(2, 3),
+        Idp::Rfc => None,
+    };
+    Recognized { idp, dialect, evidence }
 }

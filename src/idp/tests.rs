@@ -22,12 +22,25 @@ fn user() -> UserAttrs {
     }
 }
 
-const ALL: [Dialect; 4] = [
-    Dialect::Entra(EntraDialect::Default),
-    Dialect::Entra(EntraDialect::AadOptscim062020),
-    Dialect::Okta(OktaAppKind::Oin),
-    Dialect::Okta(OktaAppKind::Aiw),
-];
+const ALL: [Dialect; 4] = Dialect::ALL;
+
+#[test]
+fn the_entra_flag_is_spelled_once() {
+    use clap::ValueEnum;
+    let value = EntraDialect::AadOptscim062020.to_possible_value().unwrap();
+    assert_eq!(value.get_name(), EntraDialect::FLAG);
+    assert_eq!(serde_json::to_value(EntraDialect::AadOptscim062020).unwrap(), EntraDialect::FLAG);
+    assert_eq!(Dialect::Entra(EntraDialect::AadOptscim062020).tag(), EntraDialect::FLAG);
+    for (url, want) in [
+        ("https://h/scim?aadOptscim062020", EntraDialect::AadOptscim062020),
+        ("https://h/scim/?x=1&aadOptscim062020", EntraDialect::AadOptscim062020),
+        ("https://h/scim/aadOptscim062020", EntraDialect::Default),
+        ("https://h/scim?aadOptscim0620201", EntraDialect::Default),
+        ("https://h/scim", EntraDialect::Default),
+    ] {
+        assert_eq!(EntraDialect::of_tenant_url(url), want, "{url}");
+    }
+}
 
 fn ops(r: &ScimRequest) -> Vec<Value> {
     r.body.as_ref().unwrap()["Operations"].as_array().unwrap().clone()

@@ -25,24 +25,31 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::fixture::FixtureType;
 use super::naming;
-use super::proxy::IdpChoice;
-use super::recognize::{self, dialect_tag, Recognized, AAD_OPT_FLAG};
+use super::recognize::{self, Recognized};
 use super::values::{Collector, Plan, Role};
 use super::{decode_query, CapturedBody, Flow};
 use crate::idp::{Dialect, EntraDialect};
 use crate::normalize::Redactor;
 use crate::profile::{Profile, SpaceEncoding};
-use crate::scenario::{self, Idp};
+use crate::scenario::{self, Assertion, AuthMode, Basis, Capture, Expect, Idp, Query, ScenarioFile, StatusSet, Step};
+
+mod checks;
+mod exchange;
+mod written;
+
+use checks::{page_assertions, step};
+use exchange::{parse, Ex, Kind};
+use written::{apply_write, echoes, flatten, flatten_all, member_ids, role_of, written_values, Written};
 
 /// Conversion settings.
 #[derive(Debug, Clone)]
 pub struct ConvertOptions {
-    /// Which IdP (auto: recognise it).
-    pub idp: IdpChoice,
+    /// Which IdP sent the flows; `None` (the recorder's `--idp auto`): recognise it.
+    pub idp: Option<Idp>,
     /// How the flows were obtained, for `source` (e.g. "`scimcheck record` from upstream https://…").
     pub origin: String,
     /// When the conversion runs (names the output group).
@@ -75,125 +82,6 @@ const LIST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 const VOCABULARY: &[&str] = &["schemas", "resourceType", "type", "op", "locale", "timezone", "preferredLanguage"];
 /// Attributes not tracked for echo assertions: write-only, read-only or server-computed (RFC 7643 §3.1, §4.1).
 const NOT_TRACKED: &[&str] = &["schemas", "password", "meta", "id", "members", "groups", "$ref"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Kind {
-    Users,
-    Groups,
-    Other,
-}
-
-impl Kind {
-    fn label(self) -> &'static str {
-        match self {
-            Kind::Users => "user",
-            Kind::Groups => "group",
-            Kind::Other => "resource",
-        }
-    }
-}
-
-/// A flow, parsed.
-struct Ex<'a> {
-    flow: &'a Flow,
-    method: scenario::Method,
-    collection: String,
-    kind: Kind,
-    id: Option<String>,
-    params: Vec<(String, String)>,
-    req: Option<Value>,
-    resp: Option<Value>,
-}
-
-impl Ex<'_> {
-    fn filter_pairs(&self) -> Vec<(String, String)> {
-        self.params.iter().filter(|(k, _)| k.eq_ignore_ascii_case("filter")).flat_map(|(_, f)| eq_clauses(f)).collect()
-    }
-    fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-    fn is_list(&self) -> bool {
-        self.method == scenario::Method::GET && self.id.is_none() && matches!(self.kind, Kind::Users | Kind::Groups)
-    }
-    fn ok(&self) -> bool {
-        (200..300).contains(&self.flow.status)
-    }
-    fn resource_ids_in_response(&self) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        let Some(r) = &self.resp else { return out };
-        if !self.ok() {
-            return out;
-        }
-        // only Users and Groups are resources of the flow; a discovery resource's id is no server resource
-        let fixture = |v: &Value| super::fixture::fixture_type(&self.collection, v).is_some();
-        if let Some(id) = r.get("id").and_then(Value::as_str) {
-            if fixture(r) {
-                out.push((id.to_string(), "/id".to_string()));
-            }
-        }
-        if let Some(list) = r.get("Resources").and_then(Value::as_array) {
-            for (i, item) in list.iter().enumerate() {
-                if let Some(id) = item.get("id").and_then(Value::as_str).filter(|_| fixture(item)) {
-                    out.push((id.to_string(), format!("/Resources/{i}/id")));
-                }
-            }
-        }
-        out
-    }
-}
-
-/// `attr eq "value"` clauses of a filter (Okta and Entra only use `eq` and `and`: docs/okta.md §2, docs/entra.md §4).
-fn eq_clauses(filter: &str) -> Vec<(String, String)> {
-    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = RE.get_or_init(|| {
-        regex::Regex::new(r#"(?i)([A-Za-z0-9_.:\[\]" ]+?)\s+eq\s+"((?:[^"\\]|\\.)*)""#).expect("valid regex")
-    });
-    re.captures_iter(filter)
-        .map(|c| {
-            let attr = c[1].trim().trim_start_matches("and ").trim().to_string();
-            (attr, c[2].replace("\\\"", "\""))
-        })
-        .collect()
-}
-
-fn parse_method(m: &str) -> Option<scenario::Method> {
-    use scenario::Method::*;
-    Some(match m.to_ascii_uppercase().as_str() {
-        "GET" => GET,
-        "POST" => POST,
-        "PUT" => PUT,
-        "PATCH" => PATCH,
-        "DELETE" => DELETE,
-        _ => return None,
-    })
-}
-
-fn parse<'a>(flow: &'a Flow) -> Result<Ex<'a>, String> {
-    let method = parse_method(&flow.method).ok_or_else(|| format!("{} is not a SCIM method", flow.method))?;
-    let segments: Vec<String> = flow
-        .path
-        .trim_start_matches('/')
-        .split('/')
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
-    let collection = segments.first().cloned().unwrap_or_default();
-    let kind = match collection.as_str() {
-        "Users" => Kind::Users,
-        "Groups" => Kind::Groups,
-        _ => Kind::Other,
-    };
-    let id = segments.get(1).filter(|s| !s.is_empty()).cloned();
-    Ok(Ex {
-        flow,
-        method,
-        collection,
-        kind,
-        id,
-        params: decode_query(&flow.query),
-        req: flow.request_body.json(),
-        resp: flow.response_body.json(),
-    })
-}
 
 /// Union-find over the things requests name.
 #[derive(Default)]
@@ -353,7 +241,8 @@ pub fn convert(flows: &[Flow], options: &ConvertOptions) -> Converted {
     let mut scenarios = Vec::new();
     for (n, (_, members)) in components.iter().enumerate() {
         let (name, text) = ctx.scenario(n + 1, members);
-        scenarios.push(GeneratedScenario { rel_path: format!("{}/{group}/{name}.json", recognized.idp), text });
+        scenarios
+            .push(GeneratedScenario { rel_path: format!("{}/{group}/{name}.json", recognized.idp.folder()), text });
     }
     Converted { recognized, scenarios, notes }
 }
@@ -379,13 +268,6 @@ struct Ctx<'a, 'f> {
     flows_total: usize,
 }
 
-/// What the flow has written to one resource so far.
-#[derive(Default, Clone)]
-struct Written {
-    attrs: BTreeMap<String, Value>,
-    members: Option<BTreeSet<String>>,
-}
-
 /// One step being built.
 struct Draft {
     name: String,
@@ -394,250 +276,18 @@ struct Draft {
     path: String,
     query: Vec<(String, String)>,
     spaces: Option<SpaceEncoding>,
-    headers: BTreeMap<String, Value>,
+    headers: BTreeMap<String, Option<String>>,
     body: Option<Value>,
     body_text: Option<String>,
-    auth: Option<&'static str>,
+    auth: AuthMode,
     status: u16,
-    assertions: Vec<Value>,
+    assertions: Vec<Assertion>,
     capture: BTreeMap<String, String>,
     pages: bool,
 }
 
 fn escape(s: &str) -> String {
     s.replace("{{", "{ {").replace("}}", "} }")
-}
-
-fn pointer_escape(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
-}
-
-/// A SCIM attribute path (`name.givenName`, `urn:…:User:employeeNumber`) as a JSON pointer; `None` for value
-/// filters (`emails[type eq "work"].value`), which name no fixed position.
-fn attr_pointer(path: &str) -> Option<String> {
-    if path.contains('[') {
-        return None;
-    }
-    if path.to_ascii_lowercase().starts_with("urn:") {
-        let (urn, attr) = path.rsplit_once(':')?;
-        let mut p = format!("/{}", pointer_escape(urn));
-        for part in attr.split('.') {
-            p.push('/');
-            p.push_str(&pointer_escape(part));
-        }
-        return Some(p);
-    }
-    Some(path.split('.').map(|p| format!("/{}", pointer_escape(p))).collect())
-}
-
-/// Leaves of a written value under `prefix`, skipping what is not echoed.
-fn flatten(v: &Value, prefix: &str, out: &mut BTreeMap<String, Value>) {
-    match v {
-        Value::Object(o) => {
-            for (k, x) in o {
-                if prefix.is_empty() && NOT_TRACKED.iter().any(|n| n.eq_ignore_ascii_case(k)) {
-                    continue;
-                }
-                if k == "$ref" {
-                    continue;
-                }
-                flatten(x, &format!("{prefix}/{}", pointer_escape(k)), out);
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                flatten(x, &format!("{prefix}/{i}"), out);
-            }
-        }
-        Value::Null => {}
-        leaf => {
-            if !prefix.is_empty() {
-                out.insert(prefix.to_string(), leaf.clone());
-            }
-        }
-    }
-}
-
-/// Whether the response value echoes what was written (Entra's default dialect writes `"False"` for `false`).
-fn echoes(written: &Value, observed: &Value) -> bool {
-    if written == observed {
-        return true;
-    }
-    match (written, observed) {
-        (Value::String(s), Value::Bool(b)) => s.eq_ignore_ascii_case(if *b { "true" } else { "false" }),
-        _ => false,
-    }
-}
-
-fn member_ids(v: &Value) -> Vec<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_string))
-        .collect()
-}
-
-/// Applies a write to the tracked state of its resource (RFC 7644 §3.5.1 PUT replaces, §3.5.2 PATCH ops).
-fn apply_write(ex: &Ex<'_>, w: &mut Written) {
-    let Some(body) = &ex.req else { return };
-    match ex.method {
-        scenario::Method::POST | scenario::Method::PUT => {
-            w.attrs.clear();
-            flatten(body, "", &mut w.attrs);
-            if ex.kind == Kind::Groups {
-                w.members = Some(body.get("members").map(member_ids).unwrap_or_default().into_iter().collect());
-            }
-        }
-        scenario::Method::PATCH => {
-            for op in operations(body) {
-                let name = op.get("op").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
-                let path = op.get("path").and_then(Value::as_str);
-                let value = op.get("value");
-                match (path, value) {
-                    (Some(p), _)
-                        if p.eq_ignore_ascii_case("members") || p.to_ascii_lowercase().starts_with("members[") =>
-                    {
-                        let mut set = w.members.clone().unwrap_or_default();
-                        let known = w.members.is_some();
-                        match name.as_str() {
-                            "add" => set.extend(value.map(member_ids).unwrap_or_default()),
-                            "replace" => set = value.map(member_ids).unwrap_or_default().into_iter().collect(),
-                            "remove" => {
-                                let named: Vec<String> =
-                                    value.map(member_ids).unwrap_or_default().into_iter().chain(quoted(p)).collect();
-                                if named.is_empty() {
-                                    set.clear();
-                                } else {
-                                    set.retain(|m| !named.contains(m));
-                                }
-                            }
-                            _ => {}
-                        }
-                        w.members = (known || name == "replace").then_some(set);
-                    }
-                    (Some(p), v) => {
-                        let Some(mut ptr) = attr_pointer(p) else { continue };
-                        let mut v = v.cloned();
-                        if p.to_ascii_lowercase().ends_with(":manager") {
-                            // Entra sends the manager as a bare id or {"value": id}; it reads back as manager.value
-                            // (docs/entra.md §2 "Manager").
-                            ptr.push_str("/value");
-                            v = v.map(|x| x.get("value").cloned().unwrap_or(x));
-                        }
-                        w.attrs.retain(|k, _| !(k == &ptr || k.starts_with(&format!("{ptr}/"))));
-                        if name != "remove" {
-                            if let Some(v) = v {
-                                if !v.is_array() {
-                                    let mut m = BTreeMap::new();
-                                    flatten(&v, &ptr, &mut m);
-                                    if !v.is_object() {
-                                        m.insert(ptr.clone(), v.clone());
-                                    }
-                                    m.retain(|_, x| !x.as_str().is_some_and(str::is_empty));
-                                    w.attrs.extend(m);
-                                }
-                            }
-                        }
-                    }
-                    (None, Some(Value::Object(o))) => {
-                        for (k, x) in o {
-                            if k.eq_ignore_ascii_case("members") {
-                                w.members = Some(member_ids(x).into_iter().collect());
-                                continue;
-                            }
-                            if NOT_TRACKED.iter().any(|n| n.eq_ignore_ascii_case(k)) {
-                                continue;
-                            }
-                            let Some(ptr) = attr_pointer(k) else { continue };
-                            w.attrs.retain(|p, _| !(p == &ptr || p.starts_with(&format!("{ptr}/"))));
-                            let mut m = BTreeMap::new();
-                            flatten(x, &ptr, &mut m);
-                            if !x.is_object() && !x.is_array() {
-                                m.insert(ptr, x.clone());
-                            }
-                            w.attrs.extend(m);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The role of a written attribute, for value planning.
-fn role_of(pointer: &str) -> Option<Role> {
-    let p = pointer.to_ascii_lowercase();
-    Some(match p.as_str() {
-        "/username" => Role::UserName,
-        "/externalid" => Role::ExternalId,
-        "/displayname" => Role::DisplayName,
-        "/name/givenname" => Role::GivenName,
-        "/name/familyname" => Role::FamilyName,
-        "/name/formatted" => Role::Formatted,
-        "/name/middlename" | "/nickname" => Role::Other,
-        "/password" => Role::Password,
-        _ if p.starts_with("/emails/") && p.ends_with("/value") => Role::Email,
-        _ if p.ends_with("/employeenumber") => Role::Other,
-        _ => return None,
-    })
-}
-
-/// Identity values a write carries, with their roles.
-fn written_values(ex: &Ex<'_>, out: &mut Vec<(String, Role)>) {
-    let Some(body) = &ex.req else { return };
-    fn visit(ptr: &str, v: &Value, out: &mut Vec<(String, Role)>) {
-        let mut leaves = BTreeMap::new();
-        flatten_all(v, ptr, &mut leaves);
-        for (p, x) in leaves {
-            if let (Some(role), Some(s)) = (role_of(&p), x.as_str()) {
-                out.push((s.to_string(), role));
-            }
-        }
-    }
-    match ex.method {
-        scenario::Method::POST | scenario::Method::PUT => visit("", body, out),
-        scenario::Method::PATCH => {
-            for op in operations(body) {
-                let value = op.get("value").cloned().unwrap_or(Value::Null);
-                match op.get("path").and_then(Value::as_str) {
-                    Some(p) if p.to_ascii_lowercase().starts_with("emails") && p.ends_with(".value") => {
-                        if let Some(s) = value.as_str() {
-                            out.push((s.to_string(), Role::Email));
-                        }
-                    }
-                    Some(p) => {
-                        if let Some(ptr) = attr_pointer(p) {
-                            visit(&ptr, &value, out)
-                        }
-                    }
-                    None => {
-                        if let Some(o) = value.as_object() {
-                            for (k, x) in o {
-                                if let Some(ptr) = attr_pointer(k) {
-                                    visit(&ptr, x, out);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Like [`flatten`] but keeps `password`.
-fn flatten_all(v: &Value, prefix: &str, out: &mut BTreeMap<String, Value>) {
-    match v {
-        Value::Object(o) => o.iter().for_each(|(k, x)| flatten_all(x, &format!("{prefix}/{}", pointer_escape(k)), out)),
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| flatten_all(x, &format!("{prefix}/{i}"), out)),
-        Value::Null => {}
-        leaf => {
-            out.insert(prefix.to_string(), leaf.clone());
-        }
-    }
 }
 
 /// Ids and values → placeholders.
@@ -708,17 +358,10 @@ impl Templater<'_> {
     }
 }
 
-fn assertion(pointer: &str, check: &str, value: Value) -> Value {
-    let mut m = Map::new();
-    m.insert("pointer".into(), Value::String(pointer.to_string()));
-    m.insert(check.into(), value);
-    Value::Object(m)
-}
-
 fn idp_name(idp: Idp) -> &'static str {
     match idp {
         Idp::Okta => "Okta",
-        Idp::Azure => "Microsoft Entra ID",
+        Idp::Entra => "Microsoft Entra ID",
         Idp::Rfc => "an unrecognised SCIM client",
     }
 }
@@ -876,7 +519,7 @@ impl Ctx<'_, '_> {
                 headers: BTreeMap::new(),
                 body: Some(t.value(body, None)),
                 body_text: None,
-                auth: None,
+                auth: AuthMode::Default,
                 status: 201,
                 assertions: vec![],
                 capture,
@@ -937,7 +580,7 @@ impl Ctx<'_, '_> {
         }
 
         // scenario fields
-        let steps: Vec<StepOut<'_>> = drafts.iter().map(step_out).collect();
+        let steps: Vec<Step> = drafts.iter().map(step).collect();
         let has_groups = exs.iter().any(|e| e.kind == Kind::Groups);
         let has_patch = exs.iter().any(|e| e.method == scenario::Method::PATCH);
         let mut requires = Vec::new();
@@ -947,7 +590,7 @@ impl Ctx<'_, '_> {
         if has_patch {
             requires.push("patch");
         }
-        let mut tags = vec!["recorded".to_string(), idp.to_string()];
+        let mut tags = vec!["recorded".to_string(), idp.folder().to_string()];
         let slug = if is_import {
             tags.push("import".into());
             let pages = if drafts.iter().any(|d| d.pages) { "_pages" } else { "" };
@@ -963,7 +606,7 @@ impl Ctx<'_, '_> {
             self.flow_name(&exs, &order, &labels)
         };
         if let Some(d) = self.recognized.dialect {
-            tags.push(dialect_tag(d).to_string());
+            tags.push(d.tag().to_string());
         }
         let credentials: BTreeSet<&str> = exs.iter().filter_map(|e| e.flow.credential).map(|c| c.as_str()).collect();
         for c in &credentials {
@@ -1017,8 +660,9 @@ impl Ctx<'_, '_> {
         if let Some(d) = self.recognized.dialect {
             description.push(match d {
                 Dialect::Entra(EntraDialect::AadOptscim062020) => format!(
-                    "Entra PATCH dialect: {AAD_OPT_FLAG} (docs/entra.md §2). The flag was removed from recorded queries; \
-                     replay with it on the base URI (`--base-url '<base>?{AAD_OPT_FLAG}'`) when the server keys on it."
+                    "Entra PATCH dialect: {flag} (docs/entra.md §2). The flag was removed from recorded queries; \
+                     replay with it on the base URI (`--base-url '<base>?{flag}'`) when the server keys on it.",
+                    flag = EntraDialect::FLAG
                 ),
                 Dialect::Entra(EntraDialect::Default) => {
                     "Entra PATCH dialect: default (capitalised ops, string booleans; docs/entra.md §2).".into()
@@ -1040,32 +684,35 @@ impl Ctx<'_, '_> {
         ));
         description.extend(description_notes);
 
-        let mut file = Map::new();
-        file.insert("title".into(), Value::String(escape(&title)));
-        file.insert("description".into(), Value::String(description.join(" ")));
-        file.insert("source".into(), Value::String(source));
-        file.insert("level".into(), json!("must"));
-        file.insert("tags".into(), json!(tags));
         // `requires` is inferred by the loader from the steps (groups, PATCH), so it is not written
         let _ = requires;
         // the IdP's User-Agent when the profile's differs
+        let mut headers = BTreeMap::new();
         if user_agents.len() == 1 {
             let ua = *user_agents.iter().next().expect("one");
             let profile_ua =
                 profile.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("user-agent")).map(|(_, v)| *v);
             if profile_ua != Some(ua) {
-                file.insert("headers".into(), json!({ "User-Agent": escape(ua) }));
+                headers.insert("User-Agent".to_string(), Some(escape(ua)));
             }
         }
-        if !plan.variables.is_empty() {
-            file.insert("variables".into(), json!(plan.variables));
-        }
-        // the file: the fields above in the schema's order, then the steps with their queries in recorded order
-        let mut text = serde_json::to_string_pretty(&Value::Object(file)).expect("JSON serialises");
-        text.truncate(text.trim_end().trim_end_matches('}').trim_end().len());
-        let steps_text = serde_json::to_string_pretty(&steps).expect("JSON serialises");
-        let indented: Vec<String> = steps_text.lines().map(|l| format!("  {l}")).collect();
-        text.push_str(&format!(",\n  \"steps\": {}\n}}\n", indented.join("\n").trim_start()));
+        let file = ScenarioFile {
+            schema: None,
+            title: escape(&title),
+            description: Some(description.join(" ")),
+            idp: None,
+            group: None,
+            source,
+            level: scenario::Level::Must,
+            kind: None,
+            tags,
+            requires: vec![],
+            headers,
+            variables: plan.variables.clone(),
+            steps,
+        };
+        let mut text = serde_json::to_string_pretty(&file).expect("a scenario serialises");
+        text.push('\n');
         (format!("{number:02}_{slug}"), text)
     }
 
@@ -1180,7 +827,7 @@ impl Ctx<'_, '_> {
         let query: Vec<(String, String)> = ex
             .params
             .iter()
-            .filter(|(k, _)| k != AAD_OPT_FLAG)
+            .filter(|(k, _)| k != EntraDialect::FLAG)
             .map(|(k, v)| (k.clone(), t.id_in_text(&t.plan.in_quotes(&escape(v)))))
             .collect();
         let recorded_space = if f.query.contains('+') {
@@ -1206,14 +853,14 @@ impl Ctx<'_, '_> {
                     .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
                     .map(|(_, v)| *v);
                 if profile_ct != Some(ct) {
-                    headers.insert("Content-Type".to_string(), Value::String(escape(ct)));
+                    headers.insert("Content-Type".to_string(), Some(escape(ct)));
                 }
             }
         }
         let auth = match (f.credential, f.status) {
-            (None, _) => Some("none"),
-            (Some(_), 401) => Some("invalid"),
-            _ => None,
+            (None, _) => AuthMode::None,
+            (Some(_), 401) => AuthMode::Invalid,
+            _ => AuthMode::Default,
         };
         let offset = (f.started - t0).num_milliseconds() as f64 / 1000.0;
         let mut note = format!(
@@ -1222,7 +869,7 @@ impl Ctx<'_, '_> {
             f.status,
             f.elapsed_ms
         );
-        if auth == Some("invalid") {
+        if auth == AuthMode::Invalid {
             note.push_str(
                 " The recorded credential was refused (401); the replay sends the profile's invalid credential.",
             );
@@ -1261,96 +908,6 @@ impl Ctx<'_, '_> {
             pages: false,
         }
     }
-
-    /// Assertions on what the response showed: echoes of written attributes, lookup counts, error details.
-    fn assertions(&self, ex: &Ex<'_>, t: &Templater<'_>, state: &HashMap<String, Written>) -> Vec<Value> {
-        let mut out = Vec::new();
-        let Some(r) = &ex.resp else { return out };
-        if !ex.ok() {
-            let schemas = r.get("schemas").and_then(Value::as_array);
-            if schemas.is_some_and(|s| s.iter().any(|x| x == ERROR_URN)) {
-                out.push(assertion("/schemas", "contains", json!(ERROR_URN)));
-            }
-            for k in ["scimType", "status"] {
-                if let Some(v) = r.get(k) {
-                    out.push(assertion(&format!("/{k}"), "equals", v.clone()));
-                }
-            }
-            return out;
-        }
-        let excluded_members =
-            ex.param("excludedAttributes").is_some_and(|v| v.to_ascii_lowercase().contains("members"));
-        let echo = |prefix: &str, res: &Value, out: &mut Vec<Value>| {
-            let Some(id) = res.get("id").and_then(Value::as_str) else { return };
-            if let Some(cap) = t.ids.get(id) {
-                out.push(assertion(&format!("{prefix}/id"), "equals", json!(format!("{{{{{cap}}}}}"))));
-            }
-            if let Some(w) = state.get(id) {
-                for (p, written) in &w.attrs {
-                    if let Some(observed) = res.pointer(p) {
-                        if echoes(written, observed) {
-                            out.push(assertion(&format!("{prefix}{p}"), "equals", t.value(observed, None)));
-                        }
-                    }
-                }
-                if let (Some(set), Some(list)) = (&w.members, res.get("members")) {
-                    let observed: BTreeSet<String> = member_ids(list).into_iter().collect();
-                    if &observed == set {
-                        out.push(assertion(&format!("{prefix}/members"), "length", json!(set.len())));
-                    }
-                }
-            }
-            if excluded_members && self.kinds.get(id) == Some(&Kind::Groups) && res.get("members").is_none() {
-                out.push(assertion(&format!("{prefix}/members"), "absent", json!(true)));
-            }
-        };
-        if r.get("Resources").is_some() || r.get("totalResults").is_some() {
-            if let Some(schemas) = r.get("schemas").and_then(Value::as_array) {
-                if schemas.iter().any(|x| x == LIST_URN) {
-                    out.push(assertion("/schemas", "contains", json!(LIST_URN)));
-                }
-            }
-            if let Some(total) = r.get("totalResults") {
-                if !ex.filter_pairs().is_empty() {
-                    out.push(assertion("/totalResults", "equals", total.clone()));
-                } else {
-                    out.push(assertion("/totalResults", "isNumber", json!(true)));
-                }
-            }
-            if !ex.filter_pairs().is_empty() {
-                if let Some(list) = r.get("Resources").and_then(Value::as_array) {
-                    for (i, item) in list.iter().enumerate().take(5) {
-                        echo(&format!("/Resources/{i}"), item, &mut out);
-                    }
-                }
-            }
-        } else if matches!(ex.kind, Kind::Users | Kind::Groups) {
-            echo("", r, &mut out);
-        }
-        // the step that captures an id cannot also assert it (the capture is defined after the step)
-        out.retain(|a| {
-            let refers_to_own_capture = a.get("equals").and_then(Value::as_str).is_some_and(|s| {
-                ex.resource_ids_in_response().iter().any(|(id, _)| !t.ids.contains_key(id) && s.contains(id.as_str()))
-            });
-            !refers_to_own_capture
-        });
-        out
-    }
-}
-
-/// Checks every page of a replayed page loop must pass (the runner adds RFC 7644 §3.4.2.4 checks across pages).
-fn page_assertions(last: &Ex<'_>) -> Vec<Value> {
-    let mut out = Vec::new();
-    let r = last.resp.as_ref();
-    if r.and_then(|r| r.get("schemas")).and_then(Value::as_array).is_some_and(|s| s.iter().any(|x| x == LIST_URN)) {
-        out.push(assertion("/schemas", "contains", json!(LIST_URN)));
-    }
-    for k in ["totalResults", "startIndex", "itemsPerPage"] {
-        if r.and_then(|r| r.get(k)).is_some_and(Value::is_number) {
-            out.push(assertion(&format!("/{k}"), "isNumber", json!(true)));
-        }
-    }
-    out
 }
 
 fn verb(ex: &Ex<'_>) -> &'static str {
@@ -1364,85 +921,6 @@ fn verb(ex: &Ex<'_>) -> &'static str {
         (PUT, _, _) => "replace (PUT)",
         (PATCH, _, _) => "update (PATCH)",
         (DELETE, _, _) => "delete",
-    }
-}
-
-/// Query parameters written as a JSON object in their recorded order (order matters to a faithful replay).
-struct OrderedQuery<'a>(&'a [(String, String)]);
-
-impl serde::Serialize for OrderedQuery<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.0 {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
-    }
-}
-
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RequestOut<'a> {
-    method: &'static str,
-    path: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    query: Option<OrderedQuery<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    spaces: Option<SpaceEncoding>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    headers: &'a BTreeMap<String, Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<&'a Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    body_text: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    auth: Option<&'static str>,
-}
-
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StepOut<'a> {
-    name: &'a str,
-    basis: Value,
-    note: &'a str,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pages: bool,
-    request: RequestOut<'a>,
-    expect: Value,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    capture: &'a BTreeMap<String, String>,
-}
-
-fn step_out(d: &Draft) -> StepOut<'_> {
-    let mut expect = Map::new();
-    expect.insert("status".into(), json!(d.status));
-    if !d.assertions.is_empty() {
-        expect.insert("body".into(), Value::Array(d.assertions.clone()));
-    }
-    // a recording is its own source: the upstream's answers are what the replay holds the server to
-    let basis = if d.name.starts_with("Setup: ") {
-        json!({"required": "precondition of the recorded flow: the resource existed on the upstream before the recording"})
-    } else {
-        json!({"required": "recorded: the IdP sent this request and the upstream answered so (captured traffic, see source)"})
-    };
-    StepOut {
-        name: &d.name,
-        basis,
-        note: &d.note,
-        pages: d.pages,
-        request: RequestOut {
-            method: d.method.as_str(),
-            path: &d.path,
-            query: (!d.query.is_empty()).then_some(OrderedQuery(&d.query)),
-            spaces: d.spaces,
-            headers: &d.headers,
-            body: d.body.as_ref(),
-            body_text: d.body_text.as_deref(),
-            auth: d.auth,
-        },
-        expect: Value::Object(expect),
-        capture: &d.capture,
     }
 }
 

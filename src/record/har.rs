@@ -5,13 +5,13 @@
 //! `response {status, headers[], content {text, encoding}}`. The spec warns HAR files may hold sensitive data:
 //! credential headers and cookies are dropped here and their values only used to scrub what is written.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
+use clap::Args;
 use serde_json::Value;
 
-use super::proxy::ImportArgs;
-use super::{CapturedBody, CredentialStyle, Flow, CREDENTIAL_HEADERS};
+use super::{CapturedBody, CredentialStyle, Flow, IdpChoice, CREDENTIAL_HEADERS};
 
 /// Path segments that start the SCIM part of a URL (RFC 7644 §3.2 endpoints).
 const SCIM_ENDPOINTS: &[&str] = &[
@@ -209,6 +209,27 @@ pub fn read_bounded(path: &Path, max: usize) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|e| format!("{}: not UTF-8 text: {e}", path.display()))
 }
 
+/// `scimcheck import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// A HAR 1.2 file (mitmproxy's HAR export, a browser's network log).
+    #[arg(long)]
+    pub har: PathBuf,
+    /// Folder the scenarios are written to (as `<out>/<idp>/recorded_<time>/<flow>.json`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Which IdP sent the traffic.
+    #[arg(long, value_name = "auto|okta|entra|rfc", default_value = "auto", value_parser = IdpChoice::parse)]
+    pub idp: IdpChoice,
+    /// The SCIM base URI the IdP called (default: everything before the first `/Users`, `/Groups`, … segment).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Largest HAR file read, in bytes (default 32 MiB, at most 1 GiB); a HAR is read whole and takes several
+    /// times its size in memory, so a larger one is refused with this bound named.
+    #[arg(long, default_value_t = DEFAULT_MAX_HAR_SIZE, value_parser = crate::options::body_limit)]
+    pub max_har_size: usize,
+}
+
 /// Runs `scimcheck import --har`.
 pub fn import_command(args: ImportArgs) -> Result<i32, String> {
     let text = read_bounded(&args.har, args.max_har_size)?;
@@ -219,7 +240,7 @@ pub fn import_command(args: ImportArgs) -> Result<i32, String> {
     crate::outln!("{}: {} SCIM exchange(s) from {}.", args.har.display(), import.flows.len(), import.creator);
     let name = Path::new(&args.har).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let options = super::ConvertOptions {
-        idp: args.idp,
+        idp: args.idp.0,
         origin: format!("`scimcheck import --har` from the HAR 1.2 file {name} (creator {})", import.creator),
         now: chrono::Utc::now(),
     };
@@ -291,11 +312,7 @@ mod tests {
         assert_eq!(imp.flows[0].query, "filter=userName+eq+%22a%22");
         assert!(imp.flows[0].request_headers.iter().all(|(n, _)| n != "x-auth-token"));
         let out = std::env::temp_dir().join(format!("scimcheck-har-query-{}", std::process::id()));
-        let options = crate::record::ConvertOptions {
-            idp: crate::record::proxy::IdpChoice::Auto,
-            origin: "test".into(),
-            now: chrono::Utc::now(),
-        };
+        let options = crate::record::ConvertOptions { idp: None, origin: "test".into(), now: chrono::Utc::now() };
         crate::record::convert::write_all(&imp.flows, &options, &out, &imp.secrets).unwrap();
         let mut texts = String::new();
         let mut dirs = vec![out.clone()];

@@ -32,7 +32,28 @@ pub mod values;
 use serde::{Deserialize, Serialize};
 
 pub use convert::{convert, ConvertOptions, Converted, GeneratedScenario};
-pub use proxy::{record_command, ImportArgs, RecordArgs};
+pub use har::ImportArgs;
+pub use proxy::{record_command, RecordArgs};
+
+use crate::scenario::Idp;
+
+/// Which IdP the traffic comes from, as `--idp` takes it: `auto` (recognise it from the User-Agent and the
+/// request shapes) or one [`Idp`] by the one IdP vocabulary (`okta`, `entra` or its alias `azure`, `rfc`; any
+/// case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IdpChoice(pub Option<Idp>);
+
+impl IdpChoice {
+    /// Parses `auto` or an IdP name, in any case. Errors: any other name, listing the accepted ones.
+    pub fn parse(s: &str) -> Result<IdpChoice, String> {
+        if s.trim().eq_ignore_ascii_case("auto") {
+            return Ok(IdpChoice(None));
+        }
+        <Idp as clap::ValueEnum>::from_str(s.trim(), true)
+            .map(|idp| IdpChoice(Some(idp)))
+            .map_err(|_| format!("unknown IdP `{s}` (auto, {})", Idp::NAMES))
+    }
+}
 
 /// How the IdP presented its credential (the value itself is never kept).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,21 +179,7 @@ impl Flow {
     }
 }
 
-/// Decodes a query string into ordered pairs (`+` and `%20` both become a space).
-pub fn decode_query(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode_component(k), decode_component(v))
-        })
-        .collect()
-}
-
-fn decode_component(s: &str) -> String {
-    let plus = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus).decode_utf8_lossy().into_owned()
-}
+pub use crate::exchange::decode_query;
 
 #[cfg(test)]
 mod tests {

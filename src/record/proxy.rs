@@ -23,25 +23,12 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use bytes::Bytes;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use futures::{Stream, StreamExt};
 use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 
-use super::{CapturedBody, CredentialStyle, Flow, CREDENTIAL_HEADERS};
-
-/// Which IdP the traffic comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum IdpChoice {
-    /// Recognise it from the User-Agent and the request shapes.
-    #[default]
-    Auto,
-    /// Okta.
-    Okta,
-    /// Microsoft Entra ID (`azure` is accepted too).
-    #[value(name = "entra", alias = "azure")]
-    Azure,
-}
+use super::{CapturedBody, CredentialStyle, Flow, IdpChoice, CREDENTIAL_HEADERS};
 
 /// `scimcheck record`.
 #[derive(Debug, Clone, Args)]
@@ -61,7 +48,7 @@ pub struct RecordArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Which IdP sends the traffic.
-    #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
+    #[arg(long, value_name = "auto|okta|entra|rfc", default_value = "auto", value_parser = IdpChoice::parse)]
     pub idp: IdpChoice,
     /// Stop after this many requests have been answered.
     #[arg(long, value_parser = |s: &str| crate::options::count_in(s, 1, usize::MAX))]
@@ -91,27 +78,6 @@ pub struct RecordArgs {
     /// Time the upstream has to answer a forwarded request (head and body); past it the IdP gets 504.
     #[arg(long, default_value = "60s", value_parser = crate::options::idle)]
     pub upstream_timeout: Duration,
-}
-
-/// `scimcheck import`.
-#[derive(Debug, Clone, Args)]
-pub struct ImportArgs {
-    /// A HAR 1.2 file (mitmproxy's HAR export, a browser's network log).
-    #[arg(long)]
-    pub har: PathBuf,
-    /// Folder the scenarios are written to (as `<out>/<idp>/recorded_<time>/<flow>.json`).
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Which IdP sent the traffic.
-    #[arg(long, value_enum, ignore_case = true, default_value = "auto")]
-    pub idp: IdpChoice,
-    /// The SCIM base URI the IdP called (default: everything before the first `/Users`, `/Groups`, … segment).
-    #[arg(long)]
-    pub base_url: Option<String>,
-    /// Largest HAR file read, in bytes (default 32 MiB, at most 1 GiB); a HAR is read whole and takes several
-    /// times its size in memory, so a larger one is refused with this bound named.
-    #[arg(long, default_value_t = super::har::DEFAULT_MAX_HAR_SIZE, value_parser = crate::options::body_limit)]
-    pub max_har_size: usize,
 }
 
 /// Default request body limit: 10 MiB (Okta's largest group PATCH of 1000 members is far below).
@@ -653,7 +619,7 @@ pub async fn record_command(args: RecordArgs) -> Result<i32, String> {
     let (flows, secrets) = proxy.finish().await;
     crate::outln!("Stopped ({reason}): {} exchange(s) captured.", flows.len());
     let options = super::ConvertOptions {
-        idp: args.idp,
+        idp: args.idp.0,
         origin: format!("`scimcheck record` from upstream {display}"),
         now: chrono::Utc::now(),
     };

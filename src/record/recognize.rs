@@ -1,133 +1,32 @@
-//! Which IdP sent a capture, and in which dialect: the request shapes come from the one dialect definition
-//! ([`crate::idp::recognise`]); what only a whole capture shows is added here — the User-Agent (docs/okta.md §2:
-//! `Okta SCIM Client 1.0.0`), Entra's `ADSCIMVersion` header (docs/entra.md §3), the `aadOptscim062020` flag in the
-//! query (docs/entra.md §2) and how spaces are encoded in filters (`+` for Entra, docs/entra.md §1; `%20` for Okta, docs/okta.md §2).
-//!
-//! Each clue adds to a dialect's score; the IdP with the larger total wins, then its best-scoring dialect when
-//! the clues tell its variants apart. Every clue is kept as evidence for the scenario's description.
+//! Which IdP sent a capture, and in which dialect: the recorder's flows read by the one recogniser,
+//! [`crate::idp::recognise_capture`] (request shapes, User-Agent, Entra's `ADSCIMVersion` header and
+//! `aadOptscim062020` flag, the space encoding of filters), which keeps every clue as evidence for the scenario's
+//! description.
 
-use super::proxy::IdpChoice;
-use super::{decode_query, Flow};
-use crate::idp::{self, Dialect, EntraDialect, OktaAppKind};
-use crate::scenario::{Idp, Method};
+use super::Flow;
+use crate::idp::{self, CapturedRequest};
+use crate::scenario::Idp;
 
-/// The verdict with its evidence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recognized {
-    /// The IdP.
-    pub idp: Idp,
-    /// The dialect, when the capture tells the IdP's variants apart.
-    pub dialect: Option<Dialect>,
-    /// What gave it away, one clue per entry.
-    pub evidence: Vec<String>,
-}
+pub use crate::idp::Recognized;
 
-/// The query flag that switches Entra to the RFC-compliant PATCH dialect (docs/entra.md §2).
-pub const AAD_OPT_FLAG: &str = "aadOptscim062020";
-
-const DIALECTS: [Dialect; 4] = [
-    Dialect::Entra(EntraDialect::Default),
-    Dialect::Entra(EntraDialect::AadOptscim062020),
-    Dialect::Okta(OktaAppKind::Oin),
-    Dialect::Okta(OktaAppKind::Aiw),
-];
-
-fn method(m: &str) -> Option<Method> {
-    Some(match m {
-        "GET" => Method::GET,
-        "POST" => Method::POST,
-        "PUT" => Method::PUT,
-        "PATCH" => Method::PATCH,
-        "DELETE" => Method::DELETE,
-        _ => return None,
-    })
-}
-
-/// Recognises the IdP of `flows`; `choice` other than `auto` forces the IdP (the dialect is still detected).
-pub fn recognize(flows: &[Flow], choice: IdpChoice) -> Recognized {
-    let mut scores = [0u32; 4];
-    let mut entra_only = 0u32;
-    let mut okta_only = 0u32;
-    let mut evidence: Vec<String> = Vec::new();
-    let mut note = |e: String| {
-        if !evidence.contains(&e) {
-            evidence.push(e);
-        }
-    };
-    let at = |d: Dialect| DIALECTS.iter().position(|x| *x == d).expect("listed");
-    for f in flows {
-        if let Some(ua) = f.request_header("user-agent") {
-            let l = ua.to_ascii_lowercase();
-            if l.contains("okta") {
-                okta_only += 10;
-                note(format!("User-Agent `{ua}`"));
-            } else if ["microsoft", "azure", "entra", "aad"].iter().any(|k| l.contains(k)) {
-                entra_only += 10;
-                note(format!("User-Agent `{ua}`"));
-            }
-        }
-        if f.request_header("adscimversion").is_some() {
-            entra_only += 5;
-            note("`ADSCIMVersion` header (docs/entra.md §3)".into());
-        }
-        let params = decode_query(&f.query);
-        if params.iter().any(|(k, _)| k == AAD_OPT_FLAG) {
-            scores[at(Dialect::Entra(EntraDialect::AadOptscim062020))] += 10;
-            note(format!("`{AAD_OPT_FLAG}` in the query (docs/entra.md §2)"));
-        }
-        if params.iter().any(|(k, _)| k == "filter") {
-            if f.query.contains('+') {
-                entra_only += 1;
-                note("`+` for spaces in filters (docs/entra.md §1)".into());
-            } else if f.query.contains("%20") {
-                okta_only += 1;
-                note("`%20` for spaces in filters (docs/okta.md §2)".into());
-            }
-        }
-        let Some(m) = method(&f.method) else { continue };
-        let query: Vec<(String, String)> = params.into_iter().filter(|(k, _)| k != AAD_OPT_FLAG).collect();
-        let body = f.request_body.json();
-        for e in idp::recognise(m, &f.path, &query, body.as_ref()) {
-            scores[at(e.dialect)] += 3;
-            note(e.rule.to_string());
-        }
-    }
-    let entra = entra_only + scores[0] + scores[1];
-    let okta = okta_only + scores[2] + scores[3];
-    let idp = match choice {
-        IdpChoice::Okta => Idp::Okta,
-        IdpChoice::Azure => Idp::Azure,
-        IdpChoice::Auto if okta == 0 && entra == 0 => Idp::Rfc,
-        IdpChoice::Auto if entra > okta => Idp::Azure,
-        IdpChoice::Auto => Idp::Okta,
-    };
-    // the best variant of the IdP, when one scores more than the other
-    let pick = |a: usize, b: usize| match scores[a].cmp(&scores[b]) {
-        std::cmp::Ordering::Greater => Some(DIALECTS[a]),
-        std::cmp::Ordering::Less => Some(DIALECTS[b]),
-        std::cmp::Ordering::Equal => None,
-    };
-    let dialect = match idp {
-        Idp::Azure => pick(0, 1),
-        Idp::Okta => pick(2, 3),
-        Idp::Rfc => None,
-    };
-    Recognized { idp, dialect, evidence }
-}
-
-/// The tag a dialect gives a recorded scenario.
-pub fn dialect_tag(d: Dialect) -> &'static str {
-    match d {
-        Dialect::Entra(EntraDialect::Default) => "entra-default-dialect",
-        Dialect::Entra(EntraDialect::AadOptscim062020) => AAD_OPT_FLAG,
-        Dialect::Okta(OktaAppKind::Oin) => "okta-oin",
-        Dialect::Okta(OktaAppKind::Aiw) => "okta-aiw",
-    }
+/// Recognises the IdP of `flows`; `choice` (an IdP rather than `None`, the recorder's `--idp auto`) forces the
+/// IdP (the dialect is still detected).
+pub fn recognize(flows: &[Flow], choice: Option<Idp>) -> Recognized {
+    let requests = flows.iter().map(|f| CapturedRequest {
+        method: &f.method,
+        path: &f.path,
+        query: &f.query,
+        user_agent: f.request_header("user-agent"),
+        adscim_version: f.request_header("adscimversion").is_some(),
+        body: f.request_body.json(),
+    });
+    idp::recognise_capture(requests, choice)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::idp::{Dialect, EntraDialect, OktaAppKind};
     use crate::record::CapturedBody;
     use serde_json::Value;
 
@@ -167,7 +66,7 @@ mod tests {
                 Some(serde_json::json!({"Operations": [{"op": "replace", "value": {"active": false}}]})),
             ),
         ];
-        let r = recognize(&f, IdpChoice::Auto);
+        let r = recognize(&f, None);
         assert_eq!(r.idp, Idp::Okta);
         assert_eq!(r.dialect, Some(Dialect::Okta(OktaAppKind::Oin)));
         assert!(r.evidence.iter().any(|e| e.contains("Okta SCIM Client")), "{:?}", r.evidence);
@@ -182,17 +81,17 @@ mod tests {
             None,
             Some(serde_json::json!({"Operations": [{"op": "Replace", "path": "active", "value": "False"}]})),
         )];
-        let r = recognize(&default, IdpChoice::Auto);
-        assert_eq!((r.idp, r.dialect), (Idp::Azure, Some(Dialect::Entra(EntraDialect::Default))));
+        let r = recognize(&default, None);
+        assert_eq!((r.idp, r.dialect), (Idp::Entra, Some(Dialect::Entra(EntraDialect::Default))));
         let flagged = [flow("GET", "/Groups", "aadOptscim062020&excludedAttributes=members", None, None)];
-        let r = recognize(&flagged, IdpChoice::Auto);
-        assert_eq!((r.idp, r.dialect), (Idp::Azure, Some(Dialect::Entra(EntraDialect::AadOptscim062020))));
+        let r = recognize(&flagged, None);
+        assert_eq!((r.idp, r.dialect), (Idp::Entra, Some(Dialect::Entra(EntraDialect::AadOptscim062020))));
     }
 
     #[test]
     fn nothing_recognisable_is_plain_rfc_unless_forced() {
         let f = [flow("GET", "/Users/1", "", Some("curl/8"), None)];
-        assert_eq!(recognize(&f, IdpChoice::Auto).idp, Idp::Rfc);
-        assert_eq!(recognize(&f, IdpChoice::Azure).idp, Idp::Azure);
+        assert_eq!(recognize(&f, None).idp, Idp::Rfc);
+        assert_eq!(recognize(&f, Some(Idp::Entra)).idp, Idp::Entra);
     }
 }

@@ -281,7 +281,7 @@ pub fn rule(idp: Idp, kind: Kind, citation: &str) -> String {
         (_, true) => String::new(),
         _ if kind == Kind::Portal => "the reference portal's semantics".into(),
         (Idp::Okta, false) => "Okta requirement".into(),
-        (Idp::Azure, false) => "Entra ID requirement".into(),
+        (Idp::Entra, false) => "Entra ID requirement".into(),
         (Idp::Rfc, false) => cut(citation),
     }
 }
@@ -436,7 +436,7 @@ mod tests {
             rule(Idp::Okta, Kind::Interop, "Production Okta deactivates with a path-less PATCH"),
             "Okta requirement"
         );
-        assert_eq!(rule(Idp::Azure, Kind::Interop, "Microsoft's tutorial: PATCH answers 200"), "Entra ID requirement");
+        assert_eq!(rule(Idp::Entra, Kind::Interop, "Microsoft's tutorial: PATCH answers 200"), "Entra ID requirement");
         assert_eq!(rule(Idp::Okta, Kind::Interop, ""), "");
         assert_eq!(rule(Idp::Okta, Kind::Portal, "reference-server/README.md"), "the reference portal's semantics");
     }

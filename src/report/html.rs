@@ -20,8 +20,8 @@ use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 
 use super::model::{Counts, Report};
 use super::spool::{Reader, Spool, Summary};
-use crate::runner::Verdict;
 use crate::scenario::Kind;
+use crate::verdict::Verdict;
 
 const TEMPLATE: &str = include_str!("report.html.j2");
 

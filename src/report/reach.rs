@@ -61,15 +61,15 @@ fn exercises(r: &IdpRequirement, req: &SentRequest) -> bool {
             let attr = attr.to_ascii_lowercase();
             match (r.idp, resource) {
                 (Idp::Okta, Some(Resource::Users)) => attr == "username",
-                (Idp::Azure, Some(Resource::Users)) => attr == "username" || attr == "externalid",
-                (Idp::Azure, Some(Resource::Groups)) => attr == "displayname",
+                (Idp::Entra, Some(Resource::Users)) => attr == "username" || attr == "externalid",
+                (Idp::Entra, Some(Resource::Groups)) => attr == "displayname",
                 _ => false,
             }
         }
         // Entra updates users and groups and disables users with PATCH; Okta deactivates and reactivates users
         // (a PATCH of `active`) and pushes groups with PATCH (the documents in REQUIREMENTS)
         Feature::Patch if req.method == Method::PATCH && is_one_resource(&req.path) => match (r.idp, resource) {
-            (Idp::Azure, Some(_)) => true,
+            (Idp::Entra, Some(_)) => true,
             (Idp::Okta, Some(Resource::Groups)) => true,
             (Idp::Okta, Some(Resource::Users)) => touches_active(req.body.as_ref()),
             _ => false,
@@ -141,15 +141,15 @@ mod tests {
     #[test]
     fn the_lookups_the_idps_send_are_theirs() {
         let get = |path: &str, f: &str| sent_by(&sent(Method::GET, path, &[("filter", f)], None));
-        assert_eq!(get("/Users", r#"userName eq "a@b.c""#), [Idp::Okta, Idp::Azure]);
-        assert_eq!(get("/Users", r#"externalId eq "x""#), [Idp::Azure]);
-        assert_eq!(get("/Groups", r#"displayName eq "Sales""#), [Idp::Azure]);
+        assert_eq!(get("/Users", r#"userName eq "a@b.c""#), [Idp::Okta, Idp::Entra]);
+        assert_eq!(get("/Users", r#"externalId eq "x""#), [Idp::Entra]);
+        assert_eq!(get("/Groups", r#"displayName eq "Sales""#), [Idp::Entra]);
         // another operator or attribute is the RFC's alone
         assert!(get("/Users", r#"userName sw "a""#).is_empty());
         assert!(get("/Users", r#"userName eq "a" and active eq true"#).is_empty());
         assert!(get("/Users", r#"name.givenName eq "a""#).is_empty());
         let search = sent(Method::POST, "/Users/.search", &[], Some(json!({"filter": "userName eq \"a\""})));
-        assert_eq!(sent_by(&search), [Idp::Okta, Idp::Azure]);
+        assert_eq!(sent_by(&search), [Idp::Okta, Idp::Entra]);
     }
 
     #[test]
@@ -158,10 +158,10 @@ mod tests {
         let active = json!({"Operations": [{"op": "replace", "path": "active", "value": false}]});
         let pathless = json!({"Operations": [{"op": "replace", "value": {"active": false}}]});
         let nick = json!({"Operations": [{"op": "add", "path": "nickName", "value": "x"}]});
-        assert_eq!(patch("/Users/1", active), [Idp::Okta, Idp::Azure]);
-        assert_eq!(patch("/Users/1", pathless), [Idp::Okta, Idp::Azure]);
-        assert_eq!(patch("/Users/1", nick.clone()), [Idp::Azure]);
-        assert_eq!(patch("/Groups/1", nick.clone()), [Idp::Okta, Idp::Azure]);
+        assert_eq!(patch("/Users/1", active), [Idp::Okta, Idp::Entra]);
+        assert_eq!(patch("/Users/1", pathless), [Idp::Okta, Idp::Entra]);
+        assert_eq!(patch("/Users/1", nick.clone()), [Idp::Entra]);
+        assert_eq!(patch("/Groups/1", nick.clone()), [Idp::Okta, Idp::Entra]);
         assert!(patch("/Users", nick.clone()).is_empty());
         assert!(patch("/Schemas/1", nick).is_empty());
         assert!(sent_by(&sent(Method::PUT, "/Users/1", &[], None)).is_empty());
@@ -185,7 +185,7 @@ mod tests {
             failures,
             ..StepResult::new("s", crate::scenario::Level::Must, crate::scenario::Kind::Rfc, StepVerdict::Fail)
         };
-        let both = [Idp::Okta, Idp::Azure];
+        let both = [Idp::Okta, Idp::Entra];
         // refused, or answered 200 with the wrong body: the IdP's lookup is broken
         assert_eq!(needed_by(&step(500, vec![Failure::new("status", "200", "500")])), both);
         assert_eq!(needed_by(&step(200, vec![Failure::new("/totalResults equals", "1", "0")])), both);

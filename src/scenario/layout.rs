@@ -72,7 +72,7 @@ pub(crate) fn place(rel_path: &str, file: &Path, declared: &Declared) -> Result<
             ))
         }
     };
-    let mut id = vec![idp.as_str().to_string(), group];
+    let mut id = vec![idp.folder().to_string(), group];
     id.extend(rest.iter().map(|s| s.to_string()));
     Ok(Placement { id: id.join("::"), idp })
 }

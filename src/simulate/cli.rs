@@ -3,23 +3,14 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use crate::credential::Credential;
 use crate::idp::{Dialect, EntraDialect, OktaAppKind};
 use crate::profile::AuthStyle;
+use crate::scenario::Idp;
 
 use super::{EngineOptions, SimOptions, Source, Target};
-
-/// Which IdP to simulate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SimIdp {
-    /// Microsoft Entra ID's provisioning engine.
-    #[value(alias = "azure")]
-    Entra,
-    /// Okta's provisioning engine.
-    Okta,
-}
 
 /// `scimcheck simulate`.
 #[derive(Debug, Clone, Args)]
@@ -31,7 +22,7 @@ pub struct SimulateArgs {
     /// The IdP whose engine to reproduce (`azure` is an alias of `entra`; any case); default: the one IdP named
     /// by `idp` in the settings file.
     #[arg(long, value_enum, ignore_case = true)]
-    pub idp: Option<SimIdp>,
+    pub idp: Option<Idp>,
     /// Source users to generate.
     #[arg(long, default_value_t = 1000, conflicts_with = "directory", value_parser = crate::options::objects)]
     pub users: usize,
@@ -138,17 +129,17 @@ pub struct SimulateArgs {
     pub model_only: bool,
 }
 
-fn dialect_of(args: &SimulateArgs, idp: SimIdp) -> Dialect {
+/// The dialect of the engine to reproduce: Entra's from `--dialect` or the Tenant URL's flag, Okta's from
+/// `--app-kind`. Errors: `rfc`, which has no provisioning engine.
+fn dialect_of(args: &SimulateArgs, idp: Idp) -> Result<Dialect, String> {
     match idp {
-        SimIdp::Entra => Dialect::Entra(args.dialect.unwrap_or_else(|| {
-            let flagged = args.base_url.as_deref().is_some_and(|u| u.contains("aadOptscim062020"));
-            if flagged {
-                EntraDialect::AadOptscim062020
-            } else {
-                EntraDialect::Default
-            }
-        })),
-        SimIdp::Okta => Dialect::Okta(args.app_kind),
+        Idp::Entra => {
+            Ok(Dialect::Entra(args.dialect.unwrap_or_else(|| {
+                args.base_url.as_deref().map_or(EntraDialect::Default, EntraDialect::of_tenant_url)
+            })))
+        }
+        Idp::Okta => Ok(Dialect::Okta(args.app_kind)),
+        Idp::Rfc => Err("--idp rfc has no provisioning engine to reproduce: give --idp okta or --idp entra".into()),
     }
 }
 
@@ -182,10 +173,10 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         return Err("--users must be at least 1".into());
     }
     let idp = args.idp.ok_or("no IdP: give --idp okta or --idp entra (or one IdP as idp in scimcheck.toml)")?;
-    if idp == SimIdp::Okta && args.dialect.is_some() {
+    if idp == Idp::Okta && args.dialect.is_some() {
         return Err("--dialect is Entra's; Okta apps differ by --app-kind".into());
     }
-    let dialect = dialect_of(&args, idp);
+    let dialect = dialect_of(&args, idp)?;
     if args.entitlements > 0 && dialect.is_entra() {
         return Err("--entitlements is Okta's (Okta Identity Governance): use it with --idp okta".into());
     }
@@ -244,7 +235,8 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         let ep = s.endpoint("acme", app).cloned().ok_or("the reference server has no such app")?;
         let mut base = ep.base_url.clone();
         if dialect == Dialect::Entra(EntraDialect::AadOptscim062020) {
-            base.push_str("?aadOptscim062020");
+            base.push('?');
+            base.push_str(EntraDialect::FLAG);
         }
         opts.target_label = format!("the bundled reference server (in-process, {base})");
         let t = Target::with_token(&base, ep.token.as_deref(), AuthStyle::Bearer);

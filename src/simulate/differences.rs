@@ -53,7 +53,7 @@ mod tests {
     use serde_json::json;
 
     fn d(kind: DiffKind, object: &str) -> Difference {
-        let none = crate::simulate::engine::ObjRef::None;
+        let none = crate::simulate::http::ObjRef::None;
         crate::simulate::reconcile::diff(kind, object.into(), None, None, json!(1), json!(2), none)
     }
 

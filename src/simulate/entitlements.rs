@@ -12,7 +12,6 @@
 use fake::rand::rngs::StdRng;
 use fake::rand::{Rng, SeedableRng};
 
-use super::model::Model;
 use crate::idp::Grants;
 
 /// The entitlement type's name, sent as each entitlement's `type`.
@@ -93,28 +92,9 @@ impl SimCatalogue {
     }
 }
 
-/// Reassigns the roles and entitlements of about `fraction` of the assigned, live users (cycle `cycle` of a run
-/// seeded `seed`); returns how many. Nothing without a catalogue.
-pub fn reassign(model: &mut Model, fraction: f64, seed: u64, cycle: u16) -> u64 {
-    if model.catalogue.is_none() || model.users.is_empty() {
-        return 0;
-    }
-    let mut rng = StdRng::seed_from_u64(seed ^ (u64::from(cycle) << 32) ^ 0x5eed_e171);
-    let want = ((model.users.len() as f64) * fraction.clamp(0.0, 1.0)).round() as usize;
-    let mut n = 0;
-    for _ in 0..want {
-        let i = rng.random_range(0..model.users.len());
-        let u = &mut model.users[i];
-        if u.assigned && !u.deleted {
-            u.grant += 1;
-            n += 1;
-        }
-    }
-    n
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::model::Model;
     use super::*;
 
     #[test]
@@ -128,7 +108,7 @@ mod tests {
         let mut m = Model::generate(7, 50, 0, super::super::model::IdStyle::Okta);
         m.catalogue = Some(std::sync::Arc::new(c));
         let before = m.attrs(3).grants.clone().unwrap();
-        assert!(reassign(&mut m, 1.0, 7, 1) > 0);
+        assert!(m.reassign_grants(1.0, 7, 1) > 0);
         assert!(m.users.iter().any(|u| u.grant > 0));
         let _ = before;
     }

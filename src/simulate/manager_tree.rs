@@ -5,7 +5,8 @@
 //! Every user is visited once: a chain already checked is not walked again, so a single chain of 100,000 users
 //! costs 100,000 steps, not 100,000² / 2 (walking each user's chain up to its root took 10.5 s).
 
-use super::model::NO_MANAGER;
+/// No manager: the manager index of a user without one ([`super::model::SourceUser`]).
+pub const NO_MANAGER: u32 = u32::MAX;
 
 /// The first user (by index) whose manager chain loops, if any. `manager_of(i)` is user `i`'s manager's index,
 /// or [`NO_MANAGER`]; every index it returns must be below `users`.

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod differences;
 pub mod engine;
 pub mod entitlements;
+pub mod http;
 pub mod import_paging;
 pub mod interrupt;
 pub mod manager_tree;
@@ -31,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use crate::idp::Dialect;
 
-pub use engine::{EngineOptions, Target};
+pub use http::{EngineOptions, Target};
 pub use report::SimReport;
 
 /// Where the source directory comes from.
@@ -106,9 +107,9 @@ pub async fn run_interruptible(
     let model_seconds = t_model.elapsed().as_secs_f64();
     let cpu0 = report::process_cpu();
     // what the target implements, read before the first provisioning request
-    let scope = scope::discover(&target, &opts.engine, model.groups.len()).await;
+    let scope = scope::discover(&target, opts.engine.timeout, &opts.engine.tls, model.groups.len()).await;
     model.restrict(&scope);
-    let mut http = engine::Http::new(target, opts.engine.clone())?;
+    let mut http = http::Http::new(target, opts.engine.clone())?;
     http.interrupt = interrupt.clone();
     http.scope = scope.clone();
     let mut eng = engine::Engine::new(http);
@@ -125,7 +126,7 @@ pub async fn run_interruptible(
             Source::Generated { seed, .. } => seed,
             Source::File(_) => 1,
         };
-        let reassigned = entitlements::reassign(&mut model, opts.churn, seed, c);
+        let reassigned = model.reassign_grants(opts.churn, seed, c);
         if reassigned > 0 {
             changes.insert("entitlementsReassigned".into(), reassigned);
         }

@@ -21,8 +21,7 @@ use serde::Deserialize;
 
 use crate::idp::UserAttrs;
 
-/// No manager.
-pub const NO_MANAGER: u32 = u32::MAX;
+pub use super::manager_tree::NO_MANAGER;
 
 /// One source user.
 #[derive(Debug, Clone)]
@@ -145,6 +144,26 @@ const TEAMS: &[&str] = &[
 const MAX_GROUP: usize = 5000;
 
 impl Model {
+    /// Reassigns the roles and entitlements of about `fraction` of the assigned, live users (cycle `cycle` of a run
+    /// seeded `seed`); returns how many. Nothing without a catalogue.
+    pub fn reassign_grants(&mut self, fraction: f64, seed: u64, cycle: u16) -> u64 {
+        if self.catalogue.is_none() || self.users.is_empty() {
+            return 0;
+        }
+        let mut rng = StdRng::seed_from_u64(seed ^ (u64::from(cycle) << 32) ^ 0x5eed_e171);
+        let want = ((self.users.len() as f64) * fraction.clamp(0.0, 1.0)).round() as usize;
+        let mut n = 0;
+        for _ in 0..want {
+            let i = rng.random_range(0..self.users.len());
+            let u = &mut self.users[i];
+            if u.assigned && !u.deleted {
+                u.grant += 1;
+                n += 1;
+            }
+        }
+        n
+    }
+
     fn empty(seed: u64, id_style: IdStyle) -> Model {
         Model {
             users: Vec::new(),

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::idp::{self, get_ci, Dialect, ScimRequest, UserAttr};
 use crate::scenario::Method;
 
-use super::engine::{Http, JournalEntry, ObjRef, OpKind};
+use super::http::{Http, JournalEntry, ObjRef, OpKind};
 use super::model::Model;
 
 /// What kind of difference.
@@ -223,7 +223,7 @@ async fn read_page<T>(http: &Http, p: Paging<T>, start: usize, count: usize) -> 
     if out_page.too_large() {
         return Err(format!(
             "GET /{collection}?startIndex={start}&count={count}: the answer is larger than {} MiB; reading stopped",
-            super::engine::MAX_RESPONSE_BODY >> 20
+            super::http::MAX_RESPONSE_BODY >> 20
         )
         .into());
     }

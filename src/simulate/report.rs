@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::idp::Dialect;
 
-use super::engine::{CycleFigures, Engine, OpKind};
+use super::engine::{CycleFigures, Engine};
+use super::http::OpKind;
 use super::model::Model;
 use super::reconcile::{idp_name, Reconciliation};
 use super::SimOptions;

@@ -19,7 +19,7 @@ use crate::idp::{ScimRequest, ENTERPRISE};
 use crate::runner::{Capabilities, RunOptions, Runner};
 use crate::scenario::Feature;
 
-use super::engine::{EngineOptions, Target};
+use super::target::Target;
 
 /// What the simulator provisions on this target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,10 +102,16 @@ fn strip_enterprise(v: &mut Value) {
 }
 
 /// Reads the target's capabilities with `scimcheck run`'s discovery (`/ServiceProviderConfig`, `/ResourceTypes`,
-/// `/Schemas`) and turns them into a scope; `source_groups` is for the note.
-pub async fn discover(target: &Target, engine: &EngineOptions, source_groups: usize) -> Scope {
+/// `/Schemas`), each request bounded by `timeout` and sent with the engine's `tls` settings, and turns them into a
+/// scope; `source_groups` is for the note.
+pub async fn discover(
+    target: &Target,
+    timeout: std::time::Duration,
+    tls: &crate::http::TlsOptions,
+    source_groups: usize,
+) -> Scope {
     let credential = target.credential.clone();
-    let options = RunOptions { timeout: engine.timeout, tls: engine.tls.clone(), ..RunOptions::default() };
+    let options = RunOptions { timeout, tls: tls.clone(), ..RunOptions::default() };
     let remote = crate::runner::Target::Remote { base_url: target.base_url.clone(), credential };
     match Runner::new(remote, options) {
         Ok(runner) => Scope::from_capabilities(&runner.discover().await, source_groups),

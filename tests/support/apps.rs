@@ -15,10 +15,10 @@ use scimcheck::scenario::{Idp, Scenario};
 /// capabilities are those of the `SCIMOkta` run, durations summed).
 pub async fn run_on_idp_apps(server: &RunningServer, scenarios: &[Scenario], options: RunOptions) -> RunOutcome {
     let (entra, other): (Vec<Scenario>, Vec<Scenario>) =
-        scenarios.iter().cloned().partition(|s| app_of(s.idp) == app_of(Idp::Azure));
+        scenarios.iter().cloned().partition(|s| app_of(s.idp) == app_of(Idp::Entra));
     let mut outcome = run_one(server, Idp::Okta, &other, options.clone()).await;
     if !entra.is_empty() {
-        let more = run_one(server, Idp::Azure, &entra, options).await;
+        let more = run_one(server, Idp::Entra, &entra, options).await;
         outcome.results.extend(more.results);
         outcome.results.sort_by(|a, b| a.id.cmp(&b.id));
         outcome.duration_ms += more.duration_ms;

@@ -1,0 +1,299 @@
+//! The loader's checks of a parsed scenario beyond its JSON shape: every assertion has exactly one valid check,
+//! every placeholder names a variable, capture or generator defined before it, and the step fields agree.
+
+use super::vars::{generator_names, name_re, variable_order};
+use super::*;
+
+pub(super) fn value_strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(a) => a.iter().for_each(|x| value_strings(x, out)),
+        Value::Object(o) => o.values().for_each(|x| value_strings(x, out)),
+        _ => {}
+    }
+}
+
+pub(super) fn assertion_strings<'a>(a: &'a Assertion, out: &mut Vec<&'a str>) {
+    if let Some(v) = &a.equals {
+        value_strings(v, out);
+    }
+    if let Some(v) = &a.contains {
+        value_strings(v, out);
+    }
+    if let Some(s) = &a.equals_ignore_case {
+        out.push(s);
+    }
+    if let Some(w) = &a.when {
+        assertion_strings(w, out);
+    }
+}
+
+fn validate_assertion(a: &Assertion) -> Result<(), String> {
+    let set = a.checks_set();
+    if set.len() != 1 {
+        return Err(format!(
+            "assertion on `{}` must have exactly one check ({}); found {}",
+            a.pointer,
+            Assertion::CHECKS.join(", "),
+            if set.is_empty() { "none".to_string() } else { set.join(", ") }
+        ));
+    }
+    check_pointer(&a.pointer)?;
+    for (flag, name) in [
+        (a.exists, "exists"),
+        (a.absent, "absent"),
+        (a.not_empty, "notEmpty"),
+        (a.is_number, "isNumber"),
+        (a.is_string, "isString"),
+        (a.is_array, "isArray"),
+        (a.is_boolean, "isBoolean"),
+    ] {
+        if flag == Some(false) {
+            return Err(format!("`{name}: false` on `{}`: only `true` is allowed (use the opposite check)", a.pointer));
+        }
+    }
+    if let Some(re) = &a.matches {
+        Regex::new(re).map_err(|e| format!("bad regular expression in `matches`: {e}"))?;
+    }
+    if let Some(w) = &a.when {
+        if w.basis.is_some() {
+            return Err(format!("the `when` of the check on `{}` has a basis: put it on the check", a.pointer));
+        }
+        validate_assertion(w).map_err(|e| format!("in `when`: {e}"))?;
+    }
+    if let Some(b) = &a.basis {
+        b.validate().map_err(|e| format!("check on `{}`: {e}", a.pointer))?;
+    }
+    Ok(())
+}
+
+fn check_pointer(p: &str) -> Result<(), String> {
+    if p.is_empty() || p.starts_with('/') {
+        Ok(())
+    } else {
+        Err(format!("`{p}` is not a JSON pointer (it must be empty or start with `/`)"))
+    }
+}
+
+/// Validates references, assertions and captures; returns `(step label, reason)` pairs.
+pub(super) fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
+    let mut errors = Vec::new();
+    // variables: names, generators, references, cycles
+    for (name, template) in &s.variables {
+        if !name_re().is_match(name) || name.starts_with('$') {
+            errors.push((None, format!("variable name `{name}` is not an identifier")));
+        }
+        match placeholders(template) {
+            Err(e) => errors.push((None, format!("variable `{name}`: {e}"))),
+            Ok(phs) => {
+                for ph in phs {
+                    if ph.name.starts_with('$') {
+                        if !GENERATORS.iter().any(|(g, _)| *g == ph.name) {
+                            errors.push((
+                                None,
+                                format!(
+                                    "variable `{name}`: unknown generator `{}` (known: {})",
+                                    ph.name,
+                                    generator_names()
+                                ),
+                            ));
+                        }
+                    } else if !s.variables.contains_key(&ph.name) {
+                        errors.push((None, format!("variable `{name}` refers to undefined variable `{}`", ph.name)));
+                    }
+                }
+            }
+        }
+    }
+    if let Err(cycle) = variable_order(&s.variables) {
+        errors.push((None, format!("variables refer to each other in a cycle: {cycle}")));
+    }
+    for (name, value) in &s.headers {
+        if let Some(v) = value {
+            check_refs(v, &s.variables.keys().cloned().collect(), &mut |r| {
+                errors.push((None, format!("header `{name}`: {r}")))
+            });
+        }
+    }
+    let mut defined: BTreeSet<String> = s.variables.keys().cloned().collect();
+    for (i, step) in s.steps.iter().enumerate() {
+        let label = Some(format!("step {} \"{}\"", i + 1, step.name));
+        let mut report = |reason: String| errors.push((label.clone(), reason));
+        match &step.basis {
+            None => report(
+                "no `basis`: say why its checks exist — `{\"required\": quote}`, `{\"shown\": example}` or `{\"rfc\": \"RFC 7644 §…\"}`"
+                    .into(),
+            ),
+            Some(b) => {
+                if let Err(e) = b.validate() {
+                    report(e);
+                }
+            }
+        }
+        if let (Some(p), Some(set)) = (step.expect.preferred_status, &step.expect.status) {
+            if !set.accepts(p) {
+                report(format!("`preferredStatus` {p} is not one of the accepted statuses ({set})"));
+            }
+        }
+        if let Some(p) = step.pause {
+            if !(0.0..=MAX_PAUSE_SECS).contains(&p) {
+                report(format!("`pause` must be between 0 and {MAX_PAUSE_SECS} seconds, not {p}"));
+            }
+        }
+        if let Some(n) = step.repeat {
+            if !(2..=MAX_REPEAT).contains(&n) {
+                report(format!("`repeat` must be between 2 and {MAX_REPEAT}, not {n}"));
+            }
+            if !step.capture.is_empty() {
+                report("a repeated step cannot capture: which run's value would it be?".into());
+            }
+            if s.variables.contains_key(REPEAT_INDEX) {
+                report(format!(
+                    "a repeated step numbers its runs with `{{{{{REPEAT_INDEX}}}}}`, which is also a variable"
+                ));
+            }
+        }
+        if step.pages {
+            if step.repeat.is_some() {
+                report("`pages` and `repeat` are exclusive".into());
+            }
+            if !step.capture.is_empty() {
+                report("a `pages` step cannot capture: which page's value would it be?".into());
+            }
+            if step.request.method != Method::GET {
+                report("`pages` follows a list: the method must be GET".into());
+            }
+            let param = |name: &str| step.request.query.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+            match (param("startIndex").map(str::parse::<u64>), param("count").map(str::parse::<u64>)) {
+                (Some(Ok(s)), Some(Ok(c))) if s >= 1 && c >= 1 => {}
+                _ => report("`pages` needs literal `startIndex` ≥ 1 and `count` ≥ 1 query parameters".into()),
+            }
+        }
+        for e in with_next_rules(s, i) {
+            report(e);
+        }
+        let mut defined_here = defined.clone();
+        if step.repeat.is_some() {
+            defined_here.insert(REPEAT_INDEX.to_string());
+        }
+        let req = &step.request;
+        // or with a placeholder: an endpoint the server declared (`{{roleEndpoint}}/{{roleId}}`, read from /ResourceTypes)
+        if !req.path.starts_with('/') && !req.path.starts_with("{{") {
+            report(format!("path `{}` must start with `/` (it is relative to the base URI)", req.path));
+        }
+        if req.path.contains('?') {
+            report(format!("path `{}` contains `?`: put parameters in `query` so the profile encodes them", req.path));
+        }
+        let mut strings: Vec<&str> = vec![&req.path];
+        for (_, v) in &req.query.0 {
+            strings.push(v);
+        }
+        for v in req.headers.values().flatten() {
+            strings.push(v);
+        }
+        if let Some(b) = &req.body {
+            value_strings(b, &mut strings);
+        }
+        if let Some(t) = &req.body_text {
+            if req.body.is_some() {
+                report("`body` and `bodyText` are exclusive".into());
+            }
+            strings.push(t);
+        }
+        for a in &step.expect.body {
+            if let Err(e) = validate_assertion(a) {
+                report(e);
+            }
+            assertion_strings(a, &mut strings);
+        }
+        for (h, pat) in &step.expect.headers {
+            if let Some(p) = pat {
+                if let Err(e) = Regex::new(p) {
+                    report(format!("bad regular expression for header `{h}`: {e}"));
+                }
+            }
+        }
+        if let Some(StatusSet::Any(v)) = &step.expect.status {
+            if v.is_empty() {
+                report("`status` is an empty set".into());
+            }
+        }
+        for s in strings {
+            check_refs(s, &defined_here, &mut report);
+        }
+        for (name, cap) in &step.capture {
+            if !name_re().is_match(name) || name.starts_with('$') {
+                report(format!("capture name `{name}` is not an identifier"));
+            }
+            if s.variables.contains_key(name) {
+                report(format!("capture `{name}` has the same name as a variable"));
+            }
+            match cap.source() {
+                CaptureFrom::Pointer(p) | CaptureFrom::OptionalPointer(p) => {
+                    if let Err(e) = check_pointer(&p) {
+                        report(format!("capture `{name}`: {e}"));
+                    }
+                }
+                CaptureFrom::Header(h) if h.trim().is_empty() => report(format!("capture `{name}`: empty header name")),
+                CaptureFrom::Header(_) => {}
+            }
+            defined.insert(name.clone());
+        }
+    }
+    if s.steps.is_empty() {
+        errors.push((None, "a scenario needs at least one step".into()));
+    }
+    errors
+}
+
+fn check_refs(s: &str, defined: &BTreeSet<String>, report: &mut dyn FnMut(String)) {
+    match placeholders(s) {
+        Err(e) => report(e),
+        Ok(phs) => {
+            for ph in phs {
+                if ph.name.starts_with('$') {
+                    report(format!(
+                        "generator `{{{{{}}}}}` may only be used in `variables` (give the value a name)",
+                        ph.name
+                    ));
+                } else if !defined.contains(&ph.name) {
+                    report(format!("`{{{{{}}}}}` is neither a variable nor a capture of an earlier step", ph.name));
+                }
+            }
+        }
+    }
+}
+
+/// The most steps one group may send at once.
+pub(super) const MAX_GROUP: usize = 16;
+
+/// Load-time rules for step `i` of `s` as part of a `withNext` group (sent at once by [`crate::together`]); each error is a sentence for the loader.
+///
+/// A step in a group (one marked `withNext`, or the step right after one) cannot capture (the group's steps run
+/// with copies of the variables, so which value would win?), repeat or follow pages; a `withNext` step cannot be
+/// the last step; a group has at most [`MAX_GROUP`] steps.
+fn with_next_rules(s: &Scenario, i: usize) -> Vec<String> {
+    let step = &s.steps[i];
+    let in_group = step.with_next || (i > 0 && s.steps[i - 1].with_next);
+    let mut out = Vec::new();
+    if !in_group {
+        return out;
+    }
+    if step.with_next && i + 1 == s.steps.len() {
+        out.push("`withNext` on the last step: there is no next step to send it with".into());
+    }
+    if !step.capture.is_empty() {
+        out.push("a step sent together with others (`withNext`) cannot capture: the group runs at once".into());
+    }
+    if step.repeat.is_some() || step.pages {
+        out.push("a step sent together with others (`withNext`) cannot `repeat` or follow `pages`".into());
+    }
+    let mut first = i;
+    while first > 0 && s.steps[first - 1].with_next {
+        first -= 1;
+    }
+    if step.with_next && i - first + 1 >= MAX_GROUP {
+        out.push(format!("a `withNext` group has at most {MAX_GROUP} steps"));
+    }
+    out
+}
