@@ -24,6 +24,7 @@ mod members;
 mod prescreen;
 mod render;
 mod rollback;
+mod scan;
 use rollback::WriteTxn;
 
 pub use list::{membership_attribute, ListPage, ListQuery};

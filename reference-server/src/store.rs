@@ -49,13 +49,19 @@ impl Record {
     /// The stored text is not JSON (a damaged data file).
     pub fn json(&self) -> serde_json::Result<serde_json::Value> {
         let mut body: serde_json::Value = serde_json::from_str(&self.body)?;
+        self.bring_meta_current(&mut body);
+        Ok(body)
+    }
+
+    /// Sets `meta.lastModified` and `meta.version` of `body`, read from this record's text, to the touch that
+    /// came after the text was written, if any (RFC 7644 §3.14). A body without a `meta` object is left alone.
+    pub fn bring_meta_current(&self, body: &mut serde_json::Value) {
         if let Some(modified) = &self.touched {
             if let Some(meta) = body.get_mut("meta").and_then(serde_json::Value::as_object_mut) {
                 meta.insert("lastModified".into(), serde_json::Value::String(modified.to_string()));
                 meta.insert("version".into(), serde_json::Value::String(etag(self.version)));
             }
         }
-        Ok(body)
     }
 
     /// The JSON text with `meta` current: `body` itself, or a rewrite of it after a touch.

@@ -108,22 +108,33 @@ impl Directory {
             };
             let names_membership = query.names(membership_attribute(*kind));
             let membership = !query.omit_membership || names_membership;
+            // The keys the filter reads, when it cannot name the derived membership attribute (module `scan`).
+            let keys = f.filter(|_| !names_membership).map(|f| scan::FilterKeys::of(f, rt));
             for rec in candidates.filter(|r| !r.hidden) {
                 if f.is_none() && sort.is_none() && !window.contains(&total) {
                     // Unfiltered and unsorted: count without parsing what is outside the page.
                     total += 1;
                     continue;
                 }
-                if let Some(f) = f.filter(|_| !names_membership) {
-                    if !st.may_match(*kind, rec, f) {
-                        continue;
+                let decided = match (f, &keys) {
+                    (Some(f), Some(keys)) => {
+                        if !st.may_match(*kind, rec, f) || !filter::matches(f, &st.filter_view(*kind, rec, keys)?, rt) {
+                            continue;
+                        }
+                        if sort.is_none() && !window.contains(&total) {
+                            // A match outside the page: counted, never rendered.
+                            total += 1;
+                            continue;
+                        }
+                        true
                     }
-                }
+                    _ => false,
+                };
                 let body = match membership {
                     true => st.render(*kind, rec)?,
                     false => st.render_without_membership(*kind, rec)?,
                 };
-                if let Some(f) = f {
+                if let Some(f) = f.filter(|_| !decided) {
                     if !filter::matches(f, &body, rt) {
                         continue;
                     }
