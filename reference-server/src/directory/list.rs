@@ -108,6 +108,21 @@ impl Directory {
             };
             let names_membership = query.names(membership_attribute(*kind));
             let membership = !query.omit_membership || names_membership;
+            if unfiltered && sort.is_none() {
+                // Straight to the page when the store knows where it starts (`Store::visible_from`).
+                let skip = window.start.saturating_sub(total);
+                if let Some((visible, from)) = st.store.visible_from(*kind, skip) {
+                    let wanted = window.end.saturating_sub(total.saturating_add(skip));
+                    for rec in from.take(wanted) {
+                        page.push((
+                            *kind,
+                            if membership { st.render(*kind, rec)? } else { st.render_without_membership(*kind, rec)? },
+                        ));
+                    }
+                    total += visible;
+                    continue;
+                }
+            }
             // The keys the filter reads, when it cannot name the derived membership attribute (module `scan`).
             let keys = f.filter(|_| !names_membership).map(|f| scan::FilterKeys::of(f, rt));
             for rec in candidates.filter(|r| !r.hidden) {

@@ -406,3 +406,99 @@ fn a_page_without_membership_leaves_it_out_unless_the_filter_or_sort_names_it() 
     let full = dir.list(&[ResourceKind::User], &ListQuery::default()).unwrap();
     assert_eq!(full.resources[0].1["groups"][0]["value"], gid.as_str(), "rendered by default");
 }
+
+/// A [`MemoryStore`] that counts the records its walks hand out ([`Store::scan`], [`Store::visible_from`]).
+#[derive(Debug, Default)]
+struct Counting {
+    mem: MemoryStore,
+    visited: Arc<AtomicUsize>,
+}
+
+impl Store for Counting {
+    fn get(&self, kind: ResourceKind, id: &Uuid) -> Option<&Record> {
+        self.mem.get(kind, id)
+    }
+    fn insert(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
+        self.mem.insert(kind, record, keys)
+    }
+    fn update(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
+        self.mem.update(kind, record, keys)
+    }
+    fn touch(&mut self, kind: ResourceKind, id: &Uuid, version: u64, modified: &str) -> bool {
+        self.mem.touch(kind, id, version, modified)
+    }
+    fn remove(&mut self, kind: ResourceKind, id: &Uuid) -> Option<Record> {
+        self.mem.remove(kind, id)
+    }
+    fn lookup(&self, kind: ResourceKind, index: Index, value: &str) -> Vec<&Record> {
+        self.mem.lookup(kind, index, value)
+    }
+    fn scan(&self, kind: ResourceKind) -> Box<dyn Iterator<Item = &Record> + '_> {
+        Box::new(self.mem.scan(kind).inspect(|_| {
+            self.visited.fetch_add(1, Ordering::Relaxed);
+        }))
+    }
+    fn len(&self, kind: ResourceKind) -> usize {
+        self.mem.len(kind)
+    }
+    fn visible_from(&self, kind: ResourceKind, skip: usize) -> Option<(usize, Box<dyn Iterator<Item = &Record> + '_>)> {
+        let (visible, from) = self.mem.visible_from(kind, skip)?;
+        Some((
+            visible,
+            Box::new(from.inspect(|_| {
+                self.visited.fetch_add(1, Ordering::Relaxed);
+            })),
+        ))
+    }
+    fn members(&self, group: &Uuid) -> Option<&crate::store::Members> {
+        self.mem.members(group)
+    }
+    fn add_member(&mut self, group: Uuid, member: Uuid, entry: Member) {
+        self.mem.add_member(group, member, entry)
+    }
+    fn remove_member(&mut self, group: &Uuid, member: &Uuid) -> bool {
+        self.mem.remove_member(group, member)
+    }
+    fn member_lists(&self) -> Box<dyn Iterator<Item = (&Uuid, &crate::store::Members)> + '_> {
+        self.mem.member_lists()
+    }
+}
+
+/// RFC 7644 §3.4.2.4: reading a collection page by page (as an IdP's import or a reconciliation does) must
+/// cost the pages, not the collection per page — N records in pages of k used to visit N²/k records.
+#[test]
+fn an_unfiltered_page_visits_its_own_records_not_the_ones_before_it() {
+    let visited = Arc::new(AtomicUsize::new(0));
+    let store = Counting { mem: MemoryStore::new(), visited: visited.clone() };
+    let (dir, _) = clocked(Box::new(store));
+    let mut created = Vec::new();
+    for i in 0..2_000 {
+        let u = dir.create(ResourceKind::User, json!({"userName": format!("u{i}")})).unwrap();
+        created.push(u["id"].as_str().unwrap().to_string());
+    }
+    let page = |start: i64| {
+        visited.store(0, Ordering::Relaxed);
+        let q = ListQuery { start_index: Some(start), count: Some(10), ..ListQuery::default() };
+        let p = dir.list(&[ResourceKind::User], &q).unwrap();
+        (p.total_results, ids(p), visited.load(Ordering::Relaxed))
+    };
+    let (total, got, visits) = page(1_501);
+    assert_eq!((total, got.as_slice()), (2_000, &created[1_500..1_510]));
+    assert_eq!(visits, 10, "only the page's records are visited");
+    let (total, got, visits) = page(1_995);
+    assert_eq!((total, got.as_slice(), visits), (2_000, &created[1_994..], 6));
+    let (total, got, _) = page(2_001);
+    assert_eq!((total, got.len()), (2_000, 0));
+
+    // A deleted user is hidden: positions are no longer slots, the page is found by walking, and is the same.
+    dir.delete(ResourceKind::User, &created[3], None).unwrap();
+    let (total, got, visits) = page(1_501);
+    assert_eq!((total, got.as_slice()), (1_999, &created[1_501..1_511]));
+    assert!(visits >= 1_999, "{visits}");
+    // Both kinds in one list (the root endpoint): the groups follow the users.
+    let g = dir.create(ResourceKind::Group, json!({"displayName": "g"})).unwrap();
+    let q = ListQuery { start_index: Some(1_999), count: Some(5), ..ListQuery::default() };
+    let both = dir.list(&[ResourceKind::User, ResourceKind::Group], &q).unwrap();
+    assert_eq!(both.total_results, 2_000);
+    assert_eq!(ids(both), vec![created[1_999].clone(), g["id"].as_str().unwrap().to_string()]);
+}
