@@ -25,6 +25,7 @@ use crate::profile::{AuthStyle, Profile};
 use crate::scenario::Method;
 
 use super::model::{Model, NO_MANAGER};
+use super::packed_attrs::PackedAttrs;
 
 /// The kinds of request the report counts and times separately.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -653,7 +654,7 @@ impl Http {
 #[derive(Debug, Clone)]
 struct PushedUser {
     id: String,
-    attrs: UserAttrs,
+    attrs: PackedAttrs,
     manager: u32,
 }
 
@@ -825,8 +826,8 @@ impl Engine {
             if u.deleted {
                 match pushed {
                     Some(p) if deletes => jobs.push(UserJob::Delete { i, id: p.id.clone() }),
-                    Some(p) if p.attrs.active => {
-                        let mut attrs = p.attrs.clone();
+                    Some(p) if p.attrs.active() => {
+                        let mut attrs = p.attrs.unpack();
                         attrs.active = false;
                         jobs.push(UserJob::Provision {
                             i,
@@ -848,9 +849,9 @@ impl Engine {
                     known: None,
                 }),
                 None => {}
-                Some(p) if p.attrs != attrs => jobs.push(UserJob::Provision {
+                Some(p) if p.attrs != PackedAttrs::pack(&attrs) => jobs.push(UserJob::Provision {
                     i,
-                    lookup_name: p.attrs.user_name.clone(),
+                    lookup_name: p.attrs.user_name().to_string(),
                     attrs: Box::new(attrs),
                     known: Some(Box::new(p.clone())),
                 }),
@@ -1032,7 +1033,7 @@ impl Engine {
         let d = self.dialect();
         let chunk = self.http.opts.chunk;
         let member = |users: &[Option<PushedUser>], u: u32| {
-            users[u as usize].as_ref().map(|p| Member { id: p.id.clone(), display: p.attrs.user_name.clone() })
+            users[u as usize].as_ref().map(|p| Member { id: p.id.clone(), display: p.attrs.user_name().to_string() })
         };
         // Every request of every group goes into one stream, so chunks of one group run concurrently (as
         // Entra's engine does after a group's GET: docs/engines.md §A "Concurrency").
@@ -1195,7 +1196,7 @@ async fn user_job(http: &Http, job: UserJob) -> UserResult {
                         None => match &known {
                             // A renamed user is no longer found by its old name once a previous attempt
                             // landed; Entra then uses the id it cached.
-                            Some(p) if p.attrs.user_name != attrs.user_name => (Some(p.id.clone()), None),
+                            Some(p) if p.attrs.user_name() != attrs.user_name => (Some(p.id.clone()), None),
                             _ => (None, None),
                         },
                     }
@@ -1204,23 +1205,24 @@ async fn user_job(http: &Http, job: UserJob) -> UserResult {
             let Some(id) = id else {
                 let out = http.send(OpKind::UserCreate, obj, &d.user_create(&attrs)).await;
                 return match (out.ok(), id_of(out.json())) {
-                    (true, Some(id)) => {
-                        UserResult::Pushed(i, Box::new(PushedUser { id, attrs: *attrs, manager: NO_MANAGER }))
-                    }
+                    (true, Some(id)) => UserResult::Pushed(
+                        i,
+                        Box::new(PushedUser { id, attrs: PackedAttrs::pack(&attrs), manager: NO_MANAGER }),
+                    ),
                     _ => UserResult::Failed,
                 };
             };
             let manager = known.as_ref().map_or(NO_MANAGER, |p| p.manager);
             // What to change: against what was pushed, or, on first link, against what the server holds.
             let changed: Vec<UserAttr> = match (&known, &current) {
-                (Some(p), _) => changed_attrs(&p.attrs, &attrs),
+                (Some(p), _) => changed_attrs(&p.attrs.unpack(), &attrs),
                 (None, Some(cur)) => {
                     UserAttr::of(&attrs).into_iter().filter(|a| a.read(cur) != Some(a.value(&attrs))).collect()
                 }
                 (None, None) => UserAttr::of(&attrs),
             };
             if changed.is_empty() {
-                return UserResult::Pushed(i, Box::new(PushedUser { id, attrs: *attrs, manager }));
+                return UserResult::Pushed(i, Box::new(PushedUser { id, attrs: PackedAttrs::pack(&attrs), manager }));
             }
             let only_active = changed == [UserAttr::Active];
             let kind = match (only_active, attrs.active) {
@@ -1255,7 +1257,7 @@ async fn user_job(http: &Http, job: UserJob) -> UserResult {
             };
             let out = http.send(kind, obj, &req).await;
             if out.ok() {
-                UserResult::Pushed(i, Box::new(PushedUser { id, attrs: *attrs, manager }))
+                UserResult::Pushed(i, Box::new(PushedUser { id, attrs: PackedAttrs::pack(&attrs), manager }))
             } else {
                 UserResult::Failed
             }
