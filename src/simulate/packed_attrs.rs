@@ -95,7 +95,7 @@ mod tests {
     use super::*;
 
     fn attrs(k: usize) -> UserAttrs {
-        let s = |name: &str| if k % 3 == 0 { String::new() } else { format!("{name}{k}ü") };
+        let s = |name: &str| if k.is_multiple_of(3) { String::new() } else { format!("{name}{k}ü") };
         UserAttrs {
             user_name: s("u"),
             external_id: s("x"),
@@ -110,7 +110,7 @@ mod tests {
             locality: s("l"),
             postal_code: s("c"),
             country: s("k"),
-            active: k % 2 == 0,
+            active: k.is_multiple_of(2),
             grants: (k % 4 == 1)
                 .then(|| Grants { roles: vec!["r".into()], entitlements: vec![("e".into(), "T".into())] }),
         }
