@@ -26,6 +26,9 @@ use crate::scenario::Method;
 
 use super::model::{Model, NO_MANAGER};
 use super::packed_attrs::PackedAttrs;
+use plan::Planned;
+
+mod plan;
 
 /// The kinds of request the report counts and times separately.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -825,37 +828,31 @@ impl Engine {
             let pushed = self.users[i as usize].as_ref();
             if u.deleted {
                 match pushed {
-                    Some(p) if deletes => jobs.push(UserJob::Delete { i, id: p.id.clone() }),
+                    Some(p) if deletes => jobs.push(Planned::Job(UserJob::Delete { i, id: p.id.clone() })),
                     Some(p) if p.attrs.active() => {
                         let mut attrs = p.attrs.unpack();
                         attrs.active = false;
-                        jobs.push(UserJob::Provision {
+                        jobs.push(Planned::Job(UserJob::Provision {
                             i,
                             attrs: Box::new(attrs),
                             known: Some(Box::new(p.clone())),
                             lookup_name: String::new(),
-                        })
+                        }))
                     }
                     _ => {}
                 }
                 continue;
             }
-            let attrs = model.attrs(i);
             match pushed {
-                None if u.assigned => jobs.push(UserJob::Provision {
-                    i,
-                    lookup_name: attrs.user_name.clone(),
-                    attrs: Box::new(attrs),
-                    known: None,
-                }),
+                None if u.assigned => jobs.push(Planned::FromModel(i)),
                 None => {}
-                Some(p) if p.attrs != PackedAttrs::pack(&attrs) => jobs.push(UserJob::Provision {
-                    i,
-                    lookup_name: p.attrs.user_name().to_string(),
-                    attrs: Box::new(attrs),
-                    known: Some(Box::new(p.clone())),
-                }),
-                Some(_) => {}
+                Some(p) => {
+                    let attrs = model.attrs(i);
+                    if p.attrs != PackedAttrs::pack(&attrs) {
+                        let (lookup_name, known) = (p.attrs.user_name().to_string(), Some(Box::new(p.clone())));
+                        jobs.push(Planned::Job(UserJob::Provision { i, lookup_name, attrs: Box::new(attrs), known }));
+                    }
+                }
             }
         }
         if jobs.is_empty() {
@@ -864,8 +861,8 @@ impl Engine {
         let pb = progress(self.http.opts.progress, jobs.len(), &format!("cycle {n}: users"));
         let http = self.http.clone();
         let mut results = futures::stream::iter(jobs)
-            .map(|job| {
-                let http = http.clone();
+            .map(|planned| {
+                let (http, job) = (http.clone(), planned.into_job(model));
                 tokio::spawn(super::interrupt::tracked(async move { user_job(&http, job).await }))
             })
             .buffer_unordered(self.http.opts.concurrency.max(1));
