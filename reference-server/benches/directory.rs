@@ -11,8 +11,9 @@
 //!   within 1.5× of 1k);
 //! - `page_100/N`: an unfiltered page of 100 starting in the middle of the directory;
 //! - `complex_scan/N`: `(name.familyName sw "Sm" or emails[type eq "work" and value co "@corp"]) and active eq
-//!   true`, which no index answers: every user's stored text is screened, and those that may match are
-//!   rendered and matched (a 100-item page, all matches counted).
+//!   true`, which no index answers: every user's stored text is screened, those that may match are matched on
+//!   the attributes the filter reads, and the page's matches are rendered (a 100-item page, all matches
+//!   counted; `--bench complex_scan` runs this case alone).
 //!
 //! `http_eq_lookup/1000` repeats `eq_lookup` through a real server ([`spawn`]) and reqwest on 127.0.0.1, to
 //! show what HTTP, authentication and serialisation add. Client and server share one thread (a

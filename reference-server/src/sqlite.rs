@@ -534,6 +534,10 @@ impl Store for SqliteStore {
         self.mem.len(kind)
     }
 
+    fn visible_from(&self, kind: ResourceKind, skip: usize) -> Option<(usize, Box<dyn Iterator<Item = &Record> + '_>)> {
+        self.mem.visible_from(kind, skip)
+    }
+
     fn members(&self, group: &Uuid) -> Option<&Members> {
         self.mem.members(group)
     }

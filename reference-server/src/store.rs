@@ -49,13 +49,19 @@ impl Record {
     /// The stored text is not JSON (a damaged data file).
     pub fn json(&self) -> serde_json::Result<serde_json::Value> {
         let mut body: serde_json::Value = serde_json::from_str(&self.body)?;
+        self.bring_meta_current(&mut body);
+        Ok(body)
+    }
+
+    /// Sets `meta.lastModified` and `meta.version` of `body`, read from this record's text, to the touch that
+    /// came after the text was written, if any (RFC 7644 §3.14). A body without a `meta` object is left alone.
+    pub fn bring_meta_current(&self, body: &mut serde_json::Value) {
         if let Some(modified) = &self.touched {
             if let Some(meta) = body.get_mut("meta").and_then(serde_json::Value::as_object_mut) {
                 meta.insert("lastModified".into(), serde_json::Value::String(modified.to_string()));
                 meta.insert("version".into(), serde_json::Value::String(etag(self.version)));
             }
         }
-        Ok(body)
     }
 
     /// The JSON text with `meta` current: `body` itself, or a rewrite of it after a touch.
@@ -118,6 +124,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn scan(&self, kind: ResourceKind) -> Box<dyn Iterator<Item = &Record> + '_>;
     /// How many records of this kind exist (hidden included).
     fn len(&self, kind: ResourceKind) -> usize;
+    /// The visible (not hidden) records from the `skip`-th one (0-based, creation order), and how many records
+    /// are visible in all, when the store finds that position without walking the records before it; `None`
+    /// when it cannot (then walk [`Store::scan`]). An unfiltered page (RFC 7644 §3.4.2.4) then costs its own
+    /// size, not the collection's: paging through N records in pages of k visits N records, not N²/k.
+    fn visible_from(
+        &self,
+        _kind: ResourceKind,
+        _skip: usize,
+    ) -> Option<(usize, Box<dyn Iterator<Item = &Record> + '_>)> {
+        None
+    }
     /// True when no record of this kind exists.
     fn is_empty(&self, kind: ResourceKind) -> bool {
         self.len(kind) == 0
@@ -171,6 +188,8 @@ struct Table {
     by_external_id: HashMap<Box<str>, Slots>,
     keys: HashMap<Uuid, IndexKeys>,
     live: usize,
+    /// How many of the `live` records are hidden.
+    hidden: usize,
 }
 
 fn index_add(map: &mut HashMap<Box<str>, Slots>, key: String, slot: u32) {
@@ -273,9 +292,11 @@ impl Store for MemoryStore {
     fn insert(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
         let t = self.table_mut(kind);
         let id = record.id;
+        t.hidden += usize::from(record.hidden);
         let slot = if let Some(&i) = t.by_id.get(&id) {
             t.unindex(&id, i as u32);
-            t.slots[i] = Some(record);
+            let old = t.slots[i].replace(record);
+            t.hidden -= usize::from(old.is_some_and(|r| r.hidden));
             i
         } else {
             t.by_id.insert(id, t.slots.len());
@@ -305,6 +326,7 @@ impl Store for MemoryStore {
         let i = t.by_id.remove(id)?;
         t.unindex(id, i as u32);
         let r = t.slots.get_mut(i).and_then(Option::take);
+        t.hidden -= usize::from(r.as_ref().is_some_and(|r| r.hidden));
         t.live -= 1;
         t.compact_if_sparse();
         r
@@ -326,6 +348,15 @@ impl Store for MemoryStore {
 
     fn len(&self, kind: ResourceKind) -> usize {
         self.table(kind).live
+    }
+
+    /// Known without a walk when the table has no tombstone and no hidden record: the `skip`-th visible
+    /// record is then the `skip`-th slot.
+    fn visible_from(&self, kind: ResourceKind, skip: usize) -> Option<(usize, Box<dyn Iterator<Item = &Record> + '_>)> {
+        let t = self.table(kind);
+        (t.hidden == 0 && t.live == t.slots.len()).then(|| {
+            (t.live, Box::new(t.slots[skip.min(t.live)..].iter().flatten()) as Box<dyn Iterator<Item = &Record>>)
+        })
     }
 
     fn members(&self, group: &Uuid) -> Option<&Members> {

@@ -3,7 +3,9 @@
 //! those of rendering every resource and testing the filter on it. This test compares the two, id set by id
 //! set, over a seeded directory (users with group memberships, deleted users, portal extensions, non-ASCII
 //! names, characters JSON escapes, the two characters whose lowercase is ASCII) and a corpus of filters: the
-//! filter module's own test filters and seeded random ones.
+//! filter module's own test filters and seeded random ones. A scan matches on the attributes the filter reads
+//! (the directory's `scan` module) and renders only the page, so a page from the middle is compared too: its
+//! ids, in creation order, and the total counted over the matches it leaves out.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -257,6 +259,10 @@ fn generated(rng: &mut Rng, depth: usize) -> String {
     }
 }
 
+fn listed_has(expected: &BTreeSet<String>, v: &Value) -> bool {
+    expected.contains(v["id"].as_str().expect("id"))
+}
+
 fn ids_of(resources: &[(ResourceKind, Value)]) -> BTreeSet<String> {
     resources.iter().map(|(_, v)| v["id"].as_str().expect("id").to_string()).collect()
 }
@@ -311,6 +317,20 @@ fn screened_scans_match_rendering_every_resource_and_testing_the_filter() {
                     .collect();
                 assert_eq!(ids_of(&listed.resources), expected, "{f} on {kind:?} (omit_membership {omit_membership})");
                 assert_eq!(listed.total_results, expected.len(), "{f}");
+                // A page from the middle: the matches outside it are counted without being rendered.
+                let query = ListQuery { start_index: Some(3), count: Some(7), ..query };
+                let paged = dir.list(&[kind], &query).unwrap_or_else(|e| panic!("{f}: {e:?}"));
+                let in_order: Vec<&Value> =
+                    rendered.iter().map(|(_, v)| v).filter(|v| listed_has(&expected, v)).collect();
+                let window: Vec<&Value> = in_order.into_iter().skip(2).take(7).collect();
+                let paged_ids: Vec<&str> = paged.resources.iter().map(|(_, v)| v["id"].as_str().unwrap()).collect();
+                let window_ids: Vec<&str> = window.iter().map(|v| v["id"].as_str().unwrap()).collect();
+                assert_eq!(paged_ids, window_ids, "{f} on {kind:?}, page 3..10 (omit_membership {omit_membership})");
+                assert_eq!(paged.total_results, expected.len(), "{f}: total of a page");
+                if !omit_membership {
+                    let rendered_page: Vec<&Value> = paged.resources.iter().map(|(_, v)| v).collect();
+                    assert_eq!(rendered_page, window, "{f} on {kind:?}: the page is rendered whole");
+                }
                 compared += 1;
                 matched_some += usize::from(!expected.is_empty() && expected.len() < rendered.len());
             }

@@ -25,12 +25,16 @@ pub use super::http::{
     Answer, EngineOptions, Http, JournalEntry, ObjRef, OpKind, Outcome, Stats, Target, MAX_RESPONSE_BODY,
 };
 use super::model::{Model, NO_MANAGER};
+use super::packed_attrs::PackedAttrs;
+use plan::Planned;
+
+mod plan;
 
 /// What the engine last pushed for a user.
 #[derive(Debug, Clone)]
 struct PushedUser {
     id: String,
-    attrs: UserAttrs,
+    attrs: PackedAttrs,
     manager: u32,
 }
 
@@ -201,37 +205,31 @@ impl Engine {
             let pushed = self.users[i as usize].as_ref();
             if u.deleted {
                 match pushed {
-                    Some(p) if deletes => jobs.push(UserJob::Delete { i, id: p.id.clone() }),
-                    Some(p) if p.attrs.active => {
-                        let mut attrs = p.attrs.clone();
+                    Some(p) if deletes => jobs.push(Planned::Job(UserJob::Delete { i, id: p.id.clone() })),
+                    Some(p) if p.attrs.active() => {
+                        let mut attrs = p.attrs.unpack();
                         attrs.active = false;
-                        jobs.push(UserJob::Provision {
+                        jobs.push(Planned::Job(UserJob::Provision {
                             i,
                             attrs: Box::new(attrs),
                             known: Some(Box::new(p.clone())),
                             lookup_name: String::new(),
-                        })
+                        }))
                     }
                     _ => {}
                 }
                 continue;
             }
-            let attrs = model.attrs(i);
             match pushed {
-                None if u.assigned => jobs.push(UserJob::Provision {
-                    i,
-                    lookup_name: attrs.user_name.clone(),
-                    attrs: Box::new(attrs),
-                    known: None,
-                }),
+                None if u.assigned => jobs.push(Planned::FromModel(i)),
                 None => {}
-                Some(p) if p.attrs != attrs => jobs.push(UserJob::Provision {
-                    i,
-                    lookup_name: p.attrs.user_name.clone(),
-                    attrs: Box::new(attrs),
-                    known: Some(Box::new(p.clone())),
-                }),
-                Some(_) => {}
+                Some(p) => {
+                    let attrs = model.attrs(i);
+                    if p.attrs != PackedAttrs::pack(&attrs) {
+                        let (lookup_name, known) = (p.attrs.user_name().to_string(), Some(Box::new(p.clone())));
+                        jobs.push(Planned::Job(UserJob::Provision { i, lookup_name, attrs: Box::new(attrs), known }));
+                    }
+                }
             }
         }
         if jobs.is_empty() {
@@ -240,8 +238,8 @@ impl Engine {
         let pb = progress(self.http.options().progress, jobs.len(), &format!("cycle {n}: users"));
         let http = self.http.clone();
         let mut results = futures::stream::iter(jobs)
-            .map(|job| {
-                let http = http.clone();
+            .map(|planned| {
+                let (http, job) = (http.clone(), planned.into_job(model));
                 tokio::spawn(super::interrupt::tracked(async move { user_job(&http, job).await }))
             })
             .buffer_unordered(self.http.options().concurrency.max(1));
@@ -409,7 +407,7 @@ impl Engine {
         let d = self.dialect();
         let chunk = self.http.options().chunk;
         let member = |users: &[Option<PushedUser>], u: u32| {
-            users[u as usize].as_ref().map(|p| Member { id: p.id.clone(), display: p.attrs.user_name.clone() })
+            users[u as usize].as_ref().map(|p| Member { id: p.id.clone(), display: p.attrs.user_name().to_string() })
         };
         // Every request of every group goes into one stream, so chunks of one group run concurrently (as
         // Entra's engine does after a group's GET: docs/engines.md §A "Concurrency").
@@ -572,7 +570,7 @@ async fn user_job(http: &Http, job: UserJob) -> UserResult {
                         None => match &known {
                             // A renamed user is no longer found by its old name once a previous attempt
                             // landed; Entra then uses the id it cached.
-                            Some(p) if p.attrs.user_name != attrs.user_name => (Some(p.id.clone()), None),
+                            Some(p) if p.attrs.user_name() != attrs.user_name => (Some(p.id.clone()), None),
                             _ => (None, None),
                         },
                     }
@@ -581,23 +579,24 @@ async fn user_job(http: &Http, job: UserJob) -> UserResult {
             let Some(id) = id else {
                 let out = http.send(OpKind::UserCreate, obj, &d.user_create(&attrs)).await;
                 return match (out.ok(), id_of(out.json())) {
-                    (true, Some(id)) => {
-                        UserResult::Pushed(i, Box::new(PushedUser { id, attrs: *attrs, manager: NO_MANAGER }))
-                    }
+                    (true, Some(id)) => UserResult::Pushed(
+                        i,
+                        Box::new(PushedUser { id, attrs: PackedAttrs::pack(&attrs), manager: NO_MANAGER }),
+                    ),
                     _ => UserResult::Failed,
                 };
             };
             let manager = known.as_ref().map_or(NO_MANAGER, |p| p.manager);
             // What to change: against what was pushed, or, on first link, against what the server holds.
             let changed: Vec<UserAttr> = match (&known, &current) {
-                (Some(p), _) => changed_attrs(&p.attrs, &attrs),
+                (Some(p), _) => changed_attrs(&p.attrs.unpack(), &attrs),
                 (None, Some(cur)) => {
                     UserAttr::of(&attrs).into_iter().filter(|a| a.read(cur) != Some(a.value(&attrs))).collect()
                 }
                 (None, None) => UserAttr::of(&attrs),
             };
             if changed.is_empty() {
-                return UserResult::Pushed(i, Box::new(PushedUser { id, attrs: *attrs, manager }));
+                return UserResult::Pushed(i, Box::new(PushedUser { id, attrs: PackedAttrs::pack(&attrs), manager }));
             }
             let only_active = changed == [UserAttr::Active];
             let kind = match (only_active, attrs.active) {
@@ -632,7 +631,7 @@ async fn user_job(http: &Http, job: UserJob) -> UserResult {
             };
             let out = http.send(kind, obj, &req).await;
             if out.ok() {
-                UserResult::Pushed(i, Box::new(PushedUser { id, attrs: *attrs, manager }))
+                UserResult::Pushed(i, Box::new(PushedUser { id, attrs: PackedAttrs::pack(&attrs), manager }))
             } else {
                 UserResult::Failed
             }

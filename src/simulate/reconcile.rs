@@ -17,6 +17,7 @@ use crate::scenario::Method;
 
 use super::http::{Http, JournalEntry, ObjRef, OpKind};
 use super::model::Model;
+use super::read_attrs::ReadAttrs;
 
 /// What kind of difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -115,8 +116,8 @@ struct ServerUser {
     id: Option<String>,
     user_name: Option<String>,
     external_id: Option<String>,
-    /// [`UserAttr::read`] of each of [`UserAttr::WITH_GRANTS`], in that order.
-    attrs: Vec<Option<Value>>,
+    /// [`UserAttr::read`] of each of [`UserAttr::WITH_GRANTS`], in that order, kept compactly.
+    attrs: ReadAttrs,
     /// The enterprise extension's `manager.value` (or a bare string there).
     manager: Option<String>,
 }
@@ -127,7 +128,7 @@ impl ServerUser {
             id: s(get_ci(&u, "id")),
             user_name: s(get_ci(&u, "userName")),
             external_id: s(get_ci(&u, "externalId")),
-            attrs: UserAttr::WITH_GRANTS.iter().map(|a| a.read(&u)).collect(),
+            attrs: ReadAttrs::of(&u),
             manager: get_ci(&u, idp::ENTERPRISE)
                 .and_then(|e| get_ci(e, "manager"))
                 .and_then(|m| if m.is_string() { Some(m) } else { get_ci(m, "value") })
@@ -467,21 +468,17 @@ pub async fn reconcile(
         // are disabled then unmanaged"): what changed in the source before its disable is not pushed, so only
         // `active` is compared.
         // roles and entitlements only where the source grants them (`UserAttr::of`)
-        for (a, got) in UserAttr::of(&attrs).into_iter().zip(&su.attrs) {
+        // (`UserAttr::of` is a prefix of `UserAttr::WITH_GRANTS`, the order `su.attrs` keeps.)
+        for (n, a) in UserAttr::of(&attrs).into_iter().enumerate() {
             if out_of_scope && a != UserAttr::Active {
                 continue;
             }
             let want = a.value(&attrs);
-            let same = match (&want, &got) {
-                (Value::String(w), Some(Value::String(g))) if a == UserAttr::UserName => w.eq_ignore_ascii_case(g),
-                (w, Some(g)) => w == g,
-                (Value::String(w), None) => w.is_empty(),
-                _ => false,
-            };
-            if !same {
+            if !su.attrs.same(n, &want, a == UserAttr::UserName) {
                 let kind = if a == UserAttr::Active { DiffKind::Active } else { DiffKind::Attribute };
                 let path = Some(a.path().to_string());
-                diffs.push(diff(kind, user_label(i), id_at(k), path, want, got.clone().unwrap_or(Value::Null), obj));
+                let got = su.attrs.value(n).unwrap_or(Value::Null);
+                diffs.push(diff(kind, user_label(i), id_at(k), path, want, got, obj));
             }
         }
     }

@@ -1,0 +1,45 @@
+//! The complex-filter full scan alone (the `complex_scan` case of the `directory` bench, without criterion and
+//! the other cases, so it takes seconds): `(name.familyName sw "Sm" or emails[type eq "work" and value co
+//! "@corp"]) and active eq true` over N Okta-shaped users seeded through [`Directory::create`], a 100-item
+//! page with every match counted. No index answers it: every user's stored text is screened, the users that
+//! may match are matched on the attributes the filter reads, and the page's 100 are rendered.
+//!
+//! `SCIM_BENCH_SIZES=100000 cargo bench -p scim-reference-server --bench complex_scan` (default sizes 1k, 100k);
+//! it prints the median, fastest and slowest of 31 scans per size (a shared VM drifts between runs, so the
+//! median of many is the figure). As a test (`cargo test --benches`) 1k users are scanned once.
+
+#[allow(dead_code)]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use scim_reference_server::directory::{Directory, DirectoryConfig, ListQuery};
+use scim_reference_server::schema::ResourceKind;
+
+use common::{bench_mode, seed, sizes_for};
+
+const COMPLEX_FILTER: &str =
+    r#"(name.familyName sw "Sm" or emails[type eq "work" and value co "@corp"]) and active eq true"#;
+
+fn main() {
+    let rounds = if bench_mode() { 31 } else { 1 };
+    println!("| users | matches | median | fastest | slowest |");
+    println!("|---|---|---|---|---|");
+    for n in sizes_for(&[1_000, 100_000]) {
+        let directory = Directory::new(DirectoryConfig::default());
+        seed(&directory, n);
+        let scan = ListQuery { filter: Some(COMPLEX_FILTER.into()), count: Some(100), ..ListQuery::default() };
+        let mut times: Vec<Duration> = Vec::with_capacity(rounds);
+        let mut matches = 0;
+        for _ in 0..rounds {
+            let started = Instant::now();
+            let page = directory.list(&[ResourceKind::User], &scan).expect("scan succeeds");
+            times.push(started.elapsed());
+            assert_eq!(page.resources.len(), 100.min(page.total_results));
+            matches = page.total_results;
+        }
+        assert!(matches > n / 10, "{matches} of {n} match");
+        times.sort();
+        println!("| {n} | {matches} | {:.2?} | {:.2?} | {:.2?} |", times[rounds / 2], times[0], times[rounds - 1]);
+    }
+}

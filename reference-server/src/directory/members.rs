@@ -1,0 +1,255 @@
+//! Group membership (RFC 7643 §4.2): the member requests of a PATCH, and the membership set kept beside
+//! the stored groups.
+
+use super::*;
+
+/// A member as a client asked for it: its id as sent, the `type` it declared, the `display` it gave.
+#[derive(Debug, Clone)]
+pub(super) struct MemberRequest {
+    raw: String,
+    declared: Option<String>,
+    display: Option<String>,
+}
+
+impl MemberRequest {
+    pub(super) fn from_element(m: &Value) -> ScimResult<MemberRequest> {
+        let Value::Object(m) = m else {
+            return Err(ScimError::InvalidValue("each member must be an object with a 'value'".into()));
+        };
+        let text = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+        Ok(MemberRequest { raw: text("value").unwrap_or_default(), declared: text("type"), display: text("display") })
+    }
+
+    /// The members of an `add` when every element is already in canonical form — an object with a string
+    /// `value` and at most a string `display` — which is what normalising would leave unchanged; `None`
+    /// otherwise (the caller then normalises, with its checks and errors).
+    pub(super) fn plain_list(items: &[Value]) -> Option<Vec<MemberRequest>> {
+        items
+            .iter()
+            .map(|m| {
+                let m = m.as_object()?;
+                let raw = m.get("value")?.as_str()?.to_string();
+                let display = match m.get("display") {
+                    None => None,
+                    Some(d) => Some(d.as_str()?.to_string()),
+                };
+                (m.len() == 1 + usize::from(display.is_some())).then_some(MemberRequest {
+                    raw,
+                    declared: None,
+                    display,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One step of a PATCH that only changes a group's membership (see [`membership_ops`]).
+#[derive(Debug)]
+pub(super) enum MemberOp {
+    Add(Vec<MemberRequest>),
+    Remove(Vec<Uuid>),
+}
+
+/// A UUID in exactly the form the server writes it (lowercase, hyphenated), so that matching it by id
+/// agrees with matching the stored `value` text.
+pub(super) fn canonical_id(s: &str) -> Option<Uuid> {
+    parse_id(s).filter(|u| u.to_string() == s)
+}
+
+/// Recognises a PATCH whose every operation only adds or removes group members, in the shapes Okta and Entra
+/// send: `add` on `members` with a list of `{"value": id}`; `remove` on `members` with such a list (Entra);
+/// `remove` on `members[value eq "id"]` (Okta). Such a request is applied to the membership set directly, in
+/// time proportional to the members named rather than the size of the group. Any other shape returns `None`
+/// and takes the general path, which has the same result.
+pub(super) fn membership_ops(ops: &[PatchOperation]) -> ScimResult<Option<Vec<MemberOp>>> {
+    let members_def = ResourceKind::Group
+        .resource_type()
+        .schema
+        .attributes
+        .iter()
+        .find(|a| a.name == "members")
+        .ok_or_else(|| ScimError::Internal("the Group schema has no members".into()))?;
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        let Some(path) = &op.path else { return Ok(None) };
+        let names_members = path.attr.name.eq_ignore_ascii_case("members")
+            && path.attr.sub.is_none()
+            && path.sub_attr.is_none()
+            && path.attr.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(GROUP_URN));
+        if !names_members {
+            return Ok(None);
+        }
+        let step = match (op.op, &path.value_filter, &op.value) {
+            (PatchOpKind::Add, None, Some(v @ Value::Array(items))) => match MemberRequest::plain_list(items) {
+                // What Okta and Entra send ({"value": id}, perhaps with a display) needs no normalising.
+                Some(list) => MemberOp::Add(list),
+                None => {
+                    let Some(Value::Array(items)) = crate::resource::normalize_attr(members_def, "members", v.clone())?
+                    else {
+                        return Ok(None);
+                    };
+                    MemberOp::Add(items.iter().map(MemberRequest::from_element).collect::<ScimResult<_>>()?)
+                }
+            },
+            (PatchOpKind::Remove, None, Some(Value::Array(items))) => {
+                let ids = items.iter().map(|i| i.get("value").and_then(Value::as_str).and_then(canonical_id));
+                match ids.collect::<Option<Vec<Uuid>>>() {
+                    Some(ids) => MemberOp::Remove(ids),
+                    None => return Ok(None),
+                }
+            }
+            (
+                PatchOpKind::Remove,
+                Some(Filter::Compare { path: p, op: CompareOp::Eq, value: Value::String(v) }),
+                None,
+            ) if p.name.eq_ignore_ascii_case("value") && p.sub.is_none() && p.urn.is_none() => match canonical_id(v) {
+                Some(id) => MemberOp::Remove(vec![id]),
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        out.push(step);
+    }
+    Ok(Some(out))
+}
+
+impl State {
+    /// Validates group members (RFC 7643 §4.2) and takes them out of `body`: each must be an existing, visible
+    /// user or group other than the group itself, of the `type` declared if any; `display` defaults to the
+    /// member's name. Duplicates collapse (the first wins). Hash lookups only: linear in the members given.
+    pub(super) fn resolve_members(&self, group_id: Uuid, body: &mut Value) -> ScimResult<Vec<(Uuid, Member)>> {
+        let Some(Value::Array(members)) = body.as_object_mut().and_then(|o| o.remove("members")) else {
+            return Ok(Vec::new());
+        };
+        let mut seen = HashSet::with_capacity(members.len());
+        let mut out = Vec::with_capacity(members.len());
+        for m in &members {
+            let request = MemberRequest::from_element(m)?;
+            if let Some(resolved) = self.resolve_member(group_id, &request, &mut seen)? {
+                out.push(resolved);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks one requested member; `None` when it repeats one already in `seen`.
+    pub(super) fn resolve_member(
+        &self,
+        group_id: Uuid,
+        m: &MemberRequest,
+        seen: &mut HashSet<Uuid>,
+    ) -> ScimResult<Option<(Uuid, Member)>> {
+        let raw = &m.raw;
+        let shown = || raw.chars().take(80).collect::<String>();
+        let id =
+            parse_id(raw).ok_or_else(|| ScimError::InvalidValue(format!("member '{}' does not exist", shown())))?;
+        if id == group_id {
+            return Err(ScimError::InvalidValue("a group cannot be a member of itself".into()));
+        }
+        if !seen.insert(id) {
+            return Ok(None);
+        }
+        let user = self.store.get(ResourceKind::User, &id);
+        if user.is_some_and(|r| r.protected) {
+            return Err(protected_error());
+        }
+        let (kind, record) = if let Some(r) = user.filter(|r| !r.hidden) {
+            (ResourceKind::User, r)
+        } else if let Some(r) = self.store.get(ResourceKind::Group, &id) {
+            (ResourceKind::Group, r)
+        } else {
+            return Err(ScimError::InvalidValue(format!("member '{}' does not exist", shown())));
+        };
+        let actual = kind.resource_type().name;
+        if let Some(t) = m.declared.as_deref().filter(|t| !t.eq_ignore_ascii_case(actual)) {
+            return Err(ScimError::InvalidValue(format!("member '{}' is a {actual}, not a {t}", shown())));
+        }
+        let display = match (&m.display, kind) {
+            (Some(d), _) => Some(d.clone().into_boxed_str()),
+            (None, ResourceKind::User) => self.user_displays.get(&record.id).cloned(),
+            (None, ResourceKind::Group) => self.group_names.get(&record.id).map(|n| n.as_str().into()),
+        };
+        Ok(Some((id, Member { kind, display })))
+    }
+
+    pub(super) fn set_user_display(&mut self, id: Uuid, body: &Value) {
+        match user_display(body) {
+            Some(d) => self.user_displays.insert(id, d),
+            None => self.user_displays.remove(&id),
+        };
+    }
+
+    pub(super) fn add_member(&mut self, group: Uuid, member: Uuid, entry: Member) {
+        self.store.add_member(group, member, entry);
+        self.memberships.entry(member).or_default().insert(group);
+    }
+
+    pub(super) fn remove_member(&mut self, group: &Uuid, member: &Uuid) -> bool {
+        if !self.store.remove_member(group, member) {
+            return false;
+        }
+        if let Some(gs) = self.memberships.get_mut(member) {
+            gs.shift_remove(group);
+            if gs.is_empty() {
+                self.memberships.remove(member);
+            }
+        }
+        true
+    }
+
+    /// Makes `new` the group's members: removed ones go, kept ones keep their place (and take a new
+    /// `display` if one was given), new ones are appended in order. Returns the ids that joined or left.
+    pub(super) fn set_members(&mut self, group: Uuid, new: Vec<(Uuid, Member)>) -> Vec<Uuid> {
+        let wanted: HashSet<Uuid> = new.iter().map(|(id, _)| *id).collect();
+        let gone: Vec<Uuid> = self
+            .store
+            .members(&group)
+            .map(|ms| ms.keys().filter(|m| !wanted.contains(m)).copied().collect())
+            .unwrap_or_default();
+        let mut changed = Vec::new();
+        for m in gone {
+            self.remove_member(&group, &m);
+            changed.push(m);
+        }
+        for (id, entry) in new {
+            match self.store.members(&group).and_then(|ms| ms.get(&id)) {
+                Some(current) if *current == entry => {}
+                Some(_) => self.store.add_member(group, id, entry),
+                None => {
+                    self.add_member(group, id, entry);
+                    changed.push(id);
+                }
+            }
+        }
+        changed
+    }
+
+    /// Whether the stored members are exactly `new`, in the same order.
+    pub(super) fn same_members(&self, group: &Uuid, new: &[(Uuid, Member)]) -> bool {
+        match self.store.members(group) {
+            None => new.is_empty(),
+            Some(ms) => ms.len() == new.len() && ms.iter().zip(new).all(|((a, am), (b, bm))| a == b && am == bm),
+        }
+    }
+
+    /// Removes `member` from every group that lists it (used when a user or group disappears); each such group
+    /// gets a new version.
+    pub(super) fn drop_member_everywhere(&mut self, member: Uuid, now: &str) -> ScimResult<()> {
+        let groups = self.memberships.remove(&member).unwrap_or_default();
+        for g in groups {
+            self.store.remove_member(&g, &member);
+            self.touch_group(g, now)?;
+        }
+        Ok(())
+    }
+
+    /// Gives a group a new version and `lastModified` after a change to its members alone.
+    pub(super) fn touch_group(&mut self, g: Uuid, now: &str) -> ScimResult<String> {
+        if self.store.get(ResourceKind::Group, &g).is_none() {
+            return Ok(String::new());
+        }
+        let version = self.next_version();
+        self.store.touch(ResourceKind::Group, &g, version, now);
+        Ok(etag(version))
+    }
+}
