@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 /// Cycles not broken yet, as sorted member lists joined by `, `.
 const KNOWN: &[&str] = &[
     "scimcheck: bench, cli, credential, gallery, oauth, record, report, runner, simulate",
-    "scim_reference_server: config, http, oauth, server, tenant",
-    "scim_reference_server: http::admin, http::oauth",
+    "scim_reference_server: http, server",
 ];
 
 /// A module file: its module path (`runner`, `record::convert`) and its code before any `#[cfg(test)]`.

@@ -324,7 +324,7 @@ impl OAuthClients {
             )));
         }
         let public_key = req.public_key.as_deref().map(PublicKey::parse).transpose()?;
-        let secret = crate::server::generate_secret(CLIENT_SECRET_MARKER);
+        let secret = crate::token::generate_secret(CLIENT_SECRET_MARKER);
         let client_id = format!("{CLIENT_ID_MARKER}{}", uuid::Uuid::new_v4().simple());
         let record = ClientRecord {
             client_id,
@@ -363,7 +363,7 @@ impl OAuthClients {
         }
         // secrets past their window are of no use any more
         c.secrets.retain(|s| s.valid_until.is_none_or(|u| now < u));
-        let secret = crate::server::generate_secret(CLIENT_SECRET_MARKER);
+        let secret = crate::token::generate_secret(CLIENT_SECRET_MARKER);
         c.secrets.push(secret_record(&secret, now));
         Ok(Rotated { client_id: c.client_id.clone(), client_secret: secret, previous_secrets_valid_until: until })
     }
@@ -418,7 +418,7 @@ impl OAuthClients {
             }
         }
         let lifetime = c.token_lifetime;
-        let token = crate::server::generate_secret(ACCESS_TOKEN_MARKER);
+        let token = crate::token::generate_secret(ACCESS_TOKEN_MARKER);
         self.access.retain(|_, a| a.expires_at > now);
         let expires_at = now + Duration::seconds(lifetime as i64);
         self.access.insert(digest_hex(&token), AccessRecord { client_id: client_id.to_string(), expires_at });

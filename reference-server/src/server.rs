@@ -22,7 +22,6 @@ use axum::http::{header, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use rand::RngExt;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
@@ -234,7 +233,7 @@ fn resolve_admin_key(configured: Option<&str>, db: Option<&Db>) -> std::io::Resu
             (String::new(), stored)
         }
         (None, None) => {
-            let key = generate_secret("admin_");
+            let key = crate::token::generate_secret("admin_");
             let d = digest(&key);
             (key, d)
         }
@@ -260,12 +259,6 @@ async fn write_token_use_behind(tenants: Arc<Tenants>, interval: Duration) {
             tracing::warn!(error = %e, "token use could not be written to the data file; retrying");
         }
     }
-}
-
-/// Generates a secret with 256 bits of randomness (for the admin key).
-pub fn generate_secret(marker: &str) -> String {
-    let bytes: [u8; 32] = rand::rng().random();
-    format!("{marker}{}", hex::encode(bytes))
 }
 
 /// Shared state of the running service.

@@ -19,7 +19,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use rand::{Rng, TryRng};
+use rand::{Rng, RngExt, TryRng};
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
@@ -609,6 +609,13 @@ fn ser_opt_time<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok,
         Some(t) => s.serialize_some(&format_datetime(*t)),
         None => s.serialize_none(),
     }
+}
+
+/// Generates a secret with 256 bits of randomness after `marker` (the admin key, OAuth client secrets and access
+/// tokens): `marker` then 64 lowercase hex digits.
+pub fn generate_secret(marker: &str) -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    format!("{marker}{}", hex::encode(bytes))
 }
 
 #[cfg(test)]

@@ -20,20 +20,9 @@ use crate::server::AppState;
 use crate::tenant::{AppKind, AppSettings, DomainPolicy, LocalRole, Tenant, TenantSettings};
 use crate::token::TokenId;
 
+use super::admin_args::{app, parse_body, tenant};
+
 type St = State<Arc<AppState>>;
-
-pub(super) fn parse_body<T: for<'de> Deserialize<'de>>(v: Value) -> ScimResult<T> {
-    serde_json::from_value(v).map_err(|e| ScimError::InvalidValue(format!("invalid request: {e}")))
-}
-
-pub(super) fn tenant(st: &AppState, name: &str) -> ScimResult<Arc<Tenant>> {
-    st.tenants.get(name).ok_or_else(|| ScimError::NotFound(format!("tenant '{name}' not found")))
-}
-
-pub(super) fn app(name: &str) -> ScimResult<AppKind> {
-    AppKind::parse(name)
-        .ok_or_else(|| ScimError::NotFound(format!("app '{name}' not found: use SCIMOkta or SCIMAzure")))
-}
 
 /// An app's settings and base URI, as every admin response shows them (`resourceTypes` only when it has some).
 fn app_json(st: &AppState, t: &Tenant, a: AppKind) -> Value {

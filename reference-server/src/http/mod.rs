@@ -3,6 +3,7 @@
 //! authenticated the request and attached a [`ScimContext`].
 
 pub mod admin;
+mod admin_args;
 pub mod catalogue;
 pub mod extract;
 pub mod handlers;

@@ -12,7 +12,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::admin::{app, parse_body, tenant};
+use super::admin_args::{app, parse_body, tenant};
 use super::extract::ScimJson;
 use super::response::Scim;
 use crate::error::{ScimError, ScimResult};
