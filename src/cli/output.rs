@@ -73,9 +73,14 @@ impl Live {
     }
 }
 
+/// The label of a scenario an interrupted run never reached (or left unfinished): not a skip, which says the
+/// server lacks something.
+pub const NOT_RUN: &str = "NOT RUN";
+
 /// The verdict label as shown in the live list (`FAIL(SHOULD)` for a non-MUST failure).
 pub fn label(r: &ScenarioResult) -> String {
     match (r.verdict, r.failed_level) {
+        (Verdict::Skip, _) if crate::report::unfinished(r.reason.as_deref()) => NOT_RUN.to_string(),
         (Verdict::Fail, Some(level)) if level != Level::Must => format!("FAIL({})", level.as_str().to_uppercase()),
         (v, _) => v.label().to_string(),
     }

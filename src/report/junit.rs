@@ -65,7 +65,7 @@ fn case(s: &ScenarioReport, drift_warn: bool) -> TestCase {
         Verdict::Skip if super::unfinished(s.reason.as_deref()) => {
             let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
             st.set_type("interrupted");
-            st.set_message(s.reason.clone().unwrap_or_default());
+            st.set_message(format!("not run: {}", s.reason.as_deref().unwrap_or_default()));
             st
         }
         // a failed fixture: the rule was not judged (the fixture's failure is reported under its own cause)
