@@ -178,8 +178,9 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     }
     if !excluded.is_empty() {
         crate::outln!(
-            "{} scenario(s) not selected (--idp, --level, --kind, --tags, --filter); `{}` shows them",
+            "{} scenario(s) not selected ({}); `{}` shows them",
             excluded.len(),
+            super::checks::excluded_by(excluded.iter().map(|(_, why)| why.as_str())),
             super::checks::list_command(&args.select, args.config.as_deref())
         );
     }

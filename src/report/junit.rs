@@ -109,7 +109,7 @@ fn secs(ms: f64) -> Duration {
 /// response, drift and notes.
 pub fn detail_text(s: &ScenarioReport, drift_warn: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "scenario: {} ({})", s.title, s.file);
+    let _ = writeln!(out, "scenario: {}", super::titled(&s.title, &s.file));
     let _ = writeln!(out, "source: {}", s.source);
     if let Some(reason) = &s.reason {
         let _ = writeln!(out, "{reason}");
