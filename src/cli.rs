@@ -10,6 +10,7 @@ pub mod output;
 pub mod run;
 pub mod settings;
 pub mod snapshots;
+pub mod suggest;
 pub mod temp;
 
 use std::path::PathBuf;
