@@ -10,6 +10,7 @@ pub mod output;
 pub mod run;
 pub mod settings;
 pub mod snapshots;
+pub mod suggest;
 pub mod temp;
 
 use std::path::PathBuf;
@@ -318,7 +319,7 @@ pub fn select<'a>(all: &'a [Scenario], args: &SelectArgs) -> (Vec<Scenario>, Vec
         } else if !args.suite.is_empty()
             && !args.suite.iter().filter_map(|n| crate::suites::find(n)).any(|suite| suite.selects(s))
         {
-            Some("excluded by --suite".to_string())
+            Some(format!("excluded by --suite {}", args.suite.join(",")))
         } else if !args.tags.is_empty() && !s.tags.iter().any(|t| args.tags.contains(t)) {
             Some("excluded by --tags".to_string())
         } else if !args.level.is_empty() && !args.level.contains(&s.level) {

@@ -75,6 +75,18 @@ fn with_detail(what: String, body: &Body) -> String {
     }
 }
 
+/// For an answer that is not JSON, the one-line summary `run` shows of it ([`crate::exchange::summary::describe`]):
+/// `; the answer is text/html, 2,345 bytes, title "502 Bad Gateway"`. Empty for JSON, no body, or plain text whose
+/// first line [`server_says`] already quotes.
+fn page(headers: &[(String, String)], body: &Body) -> String {
+    let Body::Text(text) = body else { return String::new() };
+    if server_says(body).is_some() {
+        return String::new();
+    }
+    let content_type = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
+    format!("; the answer is {}", crate::exchange::summary::describe(content_type, text, text.len()))
+}
+
 /// Judges the answer to the preflight request.
 ///
 /// `credential_given`: whether a token or header was sent (a 401 without one says so).
@@ -156,7 +168,8 @@ pub fn judge(
         ),
         500..=599 => fail(
             Cause::ServerError,
-            with_detail(format!("GET {url} answered {status}: the server failed to list users"), body),
+            with_detail(format!("GET {url} answered {status}: the server failed to list users"), body)
+                + &page(headers, body),
         ),
         _ => fail(
             Cause::NotScim,
@@ -208,6 +221,15 @@ pub fn transport_failure(url: &str, e: &reqwest::Error, timeout: Duration) -> Fa
             format!("cannot connect to {host}: {why} — is the server running, and are the host and port right?")
         }
         TransportKind::Dns => format!("cannot resolve the host of {url} ({innermost}): check the base URL"),
+        TransportKind::NotHttp => {
+            return Failure {
+                cause: Cause::NotScim,
+                message: format!(
+                    "connected to {host}, but its answer is not HTTP ({innermost}): is the port that of the SCIM \
+                     server, and its scheme (http or https) right?"
+                ),
+            }
+        }
         TransportKind::Reset | TransportKind::Other => {
             format!("cannot reach {host} ({innermost}): check the base URL and the network")
         }
@@ -458,6 +480,44 @@ mod tests {
         assert_eq!(e.cause, Cause::NotScim);
         assert_eq!(judge(u, 403, &[], &Body::Empty, true).unwrap_err().cause, Cause::Forbidden);
         assert_eq!(judge(u, 503, &[], &Body::Empty, true).unwrap_err().cause, Cause::ServerError);
+    }
+
+    /// A server answering bytes that are not HTTP was reached: the line says it connected and the answer is not
+    /// HTTP, never "cannot reach". An HTML 502 names its page by the summary `run` shows (its title).
+    #[tokio::test]
+    async fn an_answer_that_is_not_http_and_an_html_error_page_are_named_for_what_they_are() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let garbage = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream.write_all(b"\x16\x03\x01 garbage \xff\xfe not http\r\n\r\n").await;
+            }
+        });
+        let client = reqwest::Client::new();
+        let e =
+            check(&client, &format!("http://127.0.0.1:{port}/scim"), None, Duration::from_secs(10)).await.unwrap_err();
+        garbage.abort();
+        assert_eq!(e.cause, Cause::NotScim, "{}", e.message);
+        assert!(
+            e.message.starts_with(&format!("connected to 127.0.0.1:{port}, but its answer is not HTTP")),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.contains("cannot reach"), "{}", e.message);
+
+        let page = Body::Text("<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>".into());
+        let e = judge("http://h/scim/Users", 502, &h(&[("content-type", "text/html")]), &page, true).unwrap_err();
+        assert_eq!(e.cause, Cause::ServerError);
+        assert!(
+            e.message.ends_with(
+                "the server failed to list users; the answer is text/html, 74 bytes, title \"502 Bad Gateway\""
+            ),
+            "{}",
+            e.message
+        );
     }
 
     /// A valid ListResponse over 1 MiB passes (before: "not a SCIM ListResponse"); a large

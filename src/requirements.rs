@@ -243,6 +243,10 @@ mod tests {
         assert_eq!(ids, ["okta::requirements::oktaEntitlements"]);
         let r = &failures(&plain, &library, &suite)[0];
         assert!(r.source.contains("scim-with-entitlements/main/#endpoint-call-sequence"));
+        // no file stands behind it: its details give the title alone, no empty brackets
+        let mut details = String::new();
+        crate::report::details_text(&mut details, r);
+        assert!(details.contains("scenario: Okta needs oktaEntitlements\n"), "{details}");
         assert!(blocking(&plain, ent, &suite).is_some());
         let both = okta_types(&[crate::scenario::OKTA_ROLE, crate::scenario::OKTA_ENTITLEMENT]);
         assert!(failures(&both, &library, &suite).is_empty());

@@ -181,6 +181,14 @@ fn assert_interrupted_everywhere(stdout: &str, report: &serde_json::Value, xml: 
     let errors = xml.matches("type=\"interrupted\"").count();
     assert_eq!(errors, unfinished, "each unfinished scenario is an error in JUnit:\n{xml}");
     assert!(html.contains("INTERRUPTED") && !html.contains("badge v-pass\">OK"), "the HTML result is not green");
+    // the scenarios the interruption left unfinished are "not run", never skips (a skip says the server lacks
+    // something)
+    assert_eq!(report["counts"]["notRun"], unfinished, "{report}");
+    assert_eq!(report["counts"]["skip"], 0, "{report}");
+    assert!(last.contains(&format!("{unfinished} not run (interrupted)")) && !last.contains("skipped"), "{stdout}");
+    assert!(xml.contains("message=\"not run: interrupted (Ctrl-C)\""), "{xml}");
+    assert!(html.contains(&format!("{unfinished} not run (interrupted)</span>")), "the HTML counts");
+    assert!(!html.contains("skipped</span>"), "the HTML counts no skip");
 }
 
 /// Ctrl-C during discovery (`/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`) abandons

@@ -193,7 +193,7 @@ fn the_json_report_follows_its_schema_and_reads_back() {
     assert_eq!(report["bodyLimit"], 3000);
     assert_eq!(
         report["counts"],
-        json!({"total": 5, "pass": 1, "fail": 2, "error": 0, "drift": 1, "skip": 1, "knownDeviation": 0, "setupFailed": 0,
+        json!({"total": 5, "pass": 1, "fail": 2, "error": 0, "drift": 1, "skip": 1, "notRun": 0, "knownDeviation": 0, "setupFailed": 0,
                "excluded": 1})
     );
     // the failed steps grouped by cause (the two failed scenarios' checks), most scenarios first

@@ -150,6 +150,17 @@ async fn every_dialect_provisions_cleanly_through_incremental_cycles() {
         }
         assert!(j["latencyMs"]["userCreate"]["p99"].as_f64().unwrap() > 0.0);
         assert_eq!(j["reconciliation"]["checked"].as_u64().unwrap() as usize, r.reconciliation.checked);
+        // what was compared adds up, per side and kind, in the JSON and the terminal line
+        let c = &j["reconciliation"]["counted"];
+        let part = |k: &str| c[k].as_u64().unwrap_or_else(|| panic!("counted.{k}: {c}")) as usize;
+        let (su, sg, vu, vg) = (part("sourceUsers"), part("sourceGroups"), part("serverUsers"), part("serverGroups"));
+        assert_eq!(su + sg + vu + vg, r.reconciliation.checked, "{c}");
+        assert!(su > 0 && vu > 0, "{c}");
+        let text = summary(&r);
+        assert!(
+            text.contains(&format!("reconciliation: {su} source user(s) and {sg} group(s) compared with {vu} user(s)")),
+            "{text}"
+        );
         if dialect.is_entra() {
             assert!(r.operations_by_kind["managerUpdate"] > 100, "Entra sends managers");
         } else {

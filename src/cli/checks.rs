@@ -70,3 +70,30 @@ pub fn okta_pauses_line(selected: &[Scenario]) -> String {
          {scenarios} scenario(s) (Ctrl-C ends a pause at once)"
     )
 }
+
+/// What left scenarios out of a run, from their exclusion reasons ([`crate::cli::select`]: `excluded by --idp (it
+/// is okta)`, `excluded by --suite okta-entitlements`, `excluded by the filter`), counted per option in the order
+/// first met: `107 by --suite okta-entitlements`, or `60 by --idp, 3 by the filter`.
+pub fn excluded_by<'a>(reasons: impl IntoIterator<Item = &'a str>) -> String {
+    let mut by: Vec<(&str, usize)> = Vec::new();
+    for why in reasons {
+        let what = why.strip_prefix("excluded by ").unwrap_or(why);
+        let what = what.split(" (").next().unwrap_or(what);
+        match by.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, n)) => *n += 1,
+            None => by.push((what, 1)),
+        }
+    }
+    by.iter().map(|(what, n)| format!("{n} by {what}")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn exclusions_name_the_option_that_made_them() {
+        let suite = ["excluded by --suite okta-entitlements"; 3];
+        assert_eq!(super::excluded_by(suite), "3 by --suite okta-entitlements");
+        let mixed = ["excluded by --idp (it is okta)", "excluded by the filter", "excluded by --idp (it is rfc)"];
+        assert_eq!(super::excluded_by(mixed), "2 by --idp, 1 by the filter");
+    }
+}

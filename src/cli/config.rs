@@ -14,7 +14,7 @@
 //! level = ["must", "should"]
 //! kind = ["rfc", "interop"]         # rfc, interop, portal
 //! jobs = 4
-//! timeout = 30                        # seconds per request
+//! timeout = "30s"                   # per request: seconds, or a duration as --timeout takes it
 //! snapshots = "snapshots/acme"
 //! expectations = "snapshots/acme/expectations.json"
 //! scenarios = ["scenarios-acme"]      # added to the built-in library
@@ -72,7 +72,9 @@ pub struct Config {
     pub tags: Vec<String>,
     /// Scenarios run at once.
     pub jobs: Option<usize>,
-    /// Per-request timeout in seconds.
+    /// Per-request timeout in seconds: a number of seconds or a duration in the forms `--timeout` takes (`30s`,
+    /// `500ms`), one parser for both ([`crate::options::timeout_secs`]).
+    #[serde(default, deserialize_with = "timeout")]
     pub timeout: Option<f64>,
     /// Snapshot folder.
     pub snapshots: Option<PathBuf>,
@@ -172,6 +174,32 @@ fn kinds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Kind>, D::Error> 
     parsed(d, Kind::parse, "kind", "rfc, interop, portal")
 }
 
+fn timeout<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Number(f64),
+        Text(String),
+    }
+    let written = match Written::deserialize(d)? {
+        Written::Number(n) => n.to_string(),
+        Written::Text(t) => t,
+    };
+    crate::options::timeout_secs(&written).map(Some).map_err(|e| serde::de::Error::custom(format!("timeout: {e}")))
+}
+
+/// The message of an unknown key (`unknown field `jobz`, expected one of `base-url`, …`), with only the key meant
+/// when one is close ([`super::suggest::closest`]): `unknown field `jobz`: did you mean `jobs`?`.
+fn suggest_key(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else { return message.to_string() };
+    let Some((written, expected)) = rest.split_once("`, expected one of ") else { return message.to_string() };
+    let known = expected.split(", ").map(|k| k.trim().trim_matches('`'));
+    match super::suggest::closest(written, known) {
+        Some(meant) => format!("unknown field `{written}`: did you mean `{meant}`?"),
+        None => message.to_string(),
+    }
+}
+
 fn paths<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
     Ok(strings(d)?.into_iter().map(PathBuf::from).collect())
 }
@@ -191,7 +219,7 @@ impl Config {
                     format!(":{line}:{column}")
                 })
                 .unwrap_or_default();
-            format!("{}{at}: {}", file.display(), e.message().trim())
+            format!("{}{at}: {}", file.display(), suggest_key(e.message().trim()))
         })?;
         let base = file.parent().unwrap_or(Path::new(""));
         let resolve = |p: &mut PathBuf| {
@@ -384,6 +412,30 @@ pub fn apply_to_record(args: &mut crate::record::RecordArgs) -> Result<(), Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_timeout_takes_the_forms_of_the_command_line() {
+        let t = |v: &str| Config::parse(Path::new("c.toml"), &format!("timeout = {v}\n")).map(|c| c.timeout);
+        assert_eq!(t("\"30s\""), Ok(Some(30.0)));
+        assert_eq!(t("\"500ms\""), Ok(Some(0.5)));
+        assert_eq!(t("30"), Ok(Some(30.0)));
+        assert_eq!(t("2.5"), Ok(Some(2.5)));
+        assert_eq!(t("\"30\""), Ok(Some(30.0)));
+        for bad in ["\"thirty\"", "0", "-1", "\"0s\""] {
+            let e = t(bad).unwrap_err();
+            assert!(e.starts_with("c.toml:1:") && e.contains("timeout"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_close_to_a_known_one_names_it() {
+        let e = Config::parse(Path::new("c.toml"), "jobz = 4\n").unwrap_err();
+        assert!(e.starts_with("c.toml:1:1: unknown field `jobz`: did you mean `jobs`?"), "{e}");
+        assert!(!e.contains("base-url"), "only the key meant: {e}");
+        // no key is close: every key is listed
+        let e = Config::parse(Path::new("c.toml"), "concurrency = 4\n").unwrap_err();
+        assert!(e.contains("expected one of") && e.contains("`jobs`"), "{e}");
+    }
 
     #[test]
     fn unknown_keys_name_file_line_and_key() {

@@ -73,9 +73,14 @@ impl Live {
     }
 }
 
+/// The label of a scenario an interrupted run never reached (or left unfinished): not a skip, which says the
+/// server lacks something.
+pub const NOT_RUN: &str = "NOT RUN";
+
 /// The verdict label as shown in the live list (`FAIL(SHOULD)` for a non-MUST failure).
 pub fn label(r: &ScenarioResult) -> String {
     match (r.verdict, r.failed_level) {
+        (Verdict::Skip, _) if crate::report::unfinished(r.reason.as_deref()) => NOT_RUN.to_string(),
         (Verdict::Fail, Some(level)) if level != Level::Must => format!("FAIL({})", level.as_str().to_uppercase()),
         (v, _) => v.label().to_string(),
     }
@@ -96,8 +101,23 @@ pub fn line(r: &ScenarioResult, width: usize) -> String {
     };
     let level = format!("[{}]", r.level);
     let time = if r.verdict == Verdict::Skip { String::new() } else { format!("{:.0} ms", r.duration_ms) };
-    let why = first_reason(r).map(|w| format!("  {}", truncate(&w, 140).dimmed())).unwrap_or_default();
+    let why = first_reason(r).map(|w| format!("  {}", truncate(&w, REASON).dimmed())).unwrap_or_default();
     format!("{verdict} {:<width$}  {level:<8} {time:>9}{why}", r.id)
+}
+
+/// Characters of a scenario line's reason.
+const REASON: usize = 140;
+
+/// A failed check as a scenario line gives it: what the server did before what was expected, so a long
+/// expectation (a pattern with its basis) is what gets cut, never the actual value —
+/// `header content-type: got application/json, expected matching ^application/scim\+json\b (RFC 7644 §3.1: …)`.
+/// The check and the actual keep at most 48 characters each.
+fn failed_check(check: &str, expected: &str, actual: &str) -> String {
+    let cut = |s: &str, n: usize| match s.char_indices().nth(n) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    };
+    format!("{}: got {}, expected {expected}", cut(check, 48), cut(actual, 48))
 }
 
 fn first_reason(r: &ScenarioResult) -> Option<String> {
@@ -118,7 +138,7 @@ fn first_reason(r: &ScenarioResult) -> Option<String> {
                 .enumerate()
                 .find(|(_, s)| matches!(s.verdict, StepVerdict::Fail | StepVerdict::Error))?;
             let what = match (step.failures.first(), &step.error) {
-                (Some(f), _) => format!("{}: expected {}, got {}", f.check, f.expected, f.actual),
+                (Some(f), _) => failed_check(&f.check, &f.expected, &f.actual),
                 (None, Some(e)) => e.clone(),
                 (None, None) => "failed".into(),
             };
@@ -130,5 +150,28 @@ fn first_reason(r: &ScenarioResult) -> Option<String> {
             };
             Some(format!("{snapshot}step {} \"{}\": {what}", n + 1, step.name))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The line of a failed step shows what the server answered even when the expectation is long: the
+    /// expectation is what is cut.
+    #[test]
+    fn the_actual_value_is_visible_before_a_long_expectation() {
+        let expected =
+            "matching ^application/scim\\+json\\b (RFC 7644 §3.1: SCIM responses use application/scim+json; \
+                        RFC 7644 §8.1: the media type of SCIM messages)";
+        let reason = format!(
+            "step 1 \"No Authorization header\": {}",
+            failed_check("header content-type", expected, "application/json")
+        );
+        let shown = truncate(&reason, REASON);
+        assert!(shown.contains("header content-type: got application/json, expected matching"), "{shown}");
+        let long_actual = "x".repeat(500);
+        let shown = failed_check("/name/familyName equals", "\"a\"", &long_actual);
+        assert!(shown.chars().count() < 120 && shown.ends_with("expected \"a\""), "{shown}");
     }
 }

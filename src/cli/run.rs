@@ -178,8 +178,9 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     }
     if !excluded.is_empty() {
         crate::outln!(
-            "{} scenario(s) not selected (--idp, --level, --kind, --tags, --filter); `{}` shows them",
+            "{} scenario(s) not selected ({}); `{}` shows them",
             excluded.len(),
+            super::checks::excluded_by(excluded.iter().map(|(_, why)| why.as_str())),
             super::checks::list_command(&args.select, args.config.as_deref())
         );
     }
@@ -249,7 +250,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         let meta = ReportMeta { started_at, notes, excluded: excluded_ids, body_limit: args.report_body_limit };
         let mut header = Report::header(&outcome, &policy, &meta);
         for s in spool.summaries() {
-            header.counts.add(s.verdict);
+            header.counts.add(s.verdict, s.reason.as_deref());
         }
         write_reports(&header, &mut spool, args.json.as_deref(), args.junit.as_deref(), args.html.as_deref())?;
     }

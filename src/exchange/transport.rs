@@ -39,7 +39,10 @@ pub enum TransportKind {
     /// `ConnectionAborted`, `BrokenPipe`, `UnexpectedEof`, hyper's incomplete message): on a kept-alive
     /// connection an idempotent request may be sent again (RFC 9112 §9.3.1).
     Reset,
-    /// Anything else (a malformed response, a body error).
+    /// The connection was made but what came back is not HTTP: hyper could not parse a status line or headers
+    /// from it (RFC 9112 §4, "invalid HTTP version parsed" and kin) — another protocol on that port, or garbage.
+    NotHttp,
+    /// Anything else (a body error).
     Other,
 }
 
@@ -159,9 +162,12 @@ pub fn kind_of(e: &reqwest::Error) -> TransportKind {
             _ => {}
         }
     }
-    let incomplete = links.iter().filter_map(|c| c.downcast_ref::<hyper::Error>());
-    if incomplete.into_iter().any(|h| h.is_incomplete_message() || h.is_canceled()) {
+    let mut hyper_errors = links.iter().filter_map(|c| c.downcast_ref::<hyper::Error>());
+    if hyper_errors.clone().any(|h| h.is_incomplete_message() || h.is_canceled()) {
         return TransportKind::Reset;
+    }
+    if hyper_errors.any(|h| h.is_parse() || h.is_parse_status()) {
+        return TransportKind::NotHttp;
     }
     if e.is_connect() {
         return TransportKind::Connect;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::lifecycle::{manager_step, new_user, read, same, total};
 use super::mapping::{flatten, missing, AttributeMapping};
 use super::{Check, Ctx, Discovery, Fail, Options, Requirement, REQUIRED_RATE};
-use crate::idp::errors::{explain, Failure};
+use crate::idp::errors::{explain, Addressed, Failure};
 use crate::idp::{get_ci, ScimRequest, ENTERPRISE, GROUP_SCHEMA, PATCH_OP, USER_SCHEMA};
 use crate::scenario::{Idp, Method};
 use crate::simulate::engine::{EngineOptions, Http, OpKind, Target};
@@ -35,7 +35,10 @@ pub fn schema_discoverability(d: &Discovery, mapping: &AttributeMapping) -> Chec
     if d.status != 200 {
         return Err(Fail {
             detail: format!("GET /Schemas answered {} (200 expected)", d.status),
-            entra: explain(Idp::Entra, Failure::of(Method::GET, false, d.status, true).unwrap_or(Failure::Unreadable)),
+            entra: explain(
+                Idp::Entra,
+                Failure::of(Method::GET, Addressed::Discovery, d.status, true).unwrap_or(Failure::Unreadable),
+            ),
         });
     }
     let Some(resources) = &d.resources else {
@@ -376,7 +379,7 @@ pub async fn request_rate(o: &Options, ctx: &Ctx, window: Duration) -> Requireme
     );
     let entra = bad
         .first()
-        .and_then(|s| Failure::of(Method::GET, !lookups_refused, *s, true))
+        .and_then(|s| Failure::of(Method::GET, Addressed::of(Method::GET, "/Users", !lookups_refused), *s, true))
         .and_then(|f| explain(Idp::Entra, f));
     if !bad.is_empty() {
         detail.push_str(&format!(", {} not answered 2xx (first: {})", bad.len(), bad[0]));

@@ -27,7 +27,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::idp::errors::{explain, Explanation, Failure};
+use crate::idp::errors::{explain, Addressed, Explanation, Failure};
 use crate::idp::{Dialect, EntraDialect, ScimRequest};
 use crate::scenario::{Idp, Method};
 use crate::simulate::engine::{EngineOptions, Http, ObjRef, OpKind, Outcome, Target};
@@ -302,7 +302,8 @@ impl Ctx {
             return Ok(Answer { status, json });
         }
         let query = req.query.iter().any(|(k, _)| k == "filter");
-        let failure = Failure::of(req.method, query, status, !too_large).unwrap_or(Failure::Unreadable);
+        let addressed = Addressed::of(req.method, &req.path, query);
+        let failure = Failure::of(req.method, addressed, status, !too_large).unwrap_or(Failure::Unreadable);
         let got = if status == 0 { "no answer (timeout or transport error)".to_string() } else { format!("{status}") };
         let scim = json
             .as_ref()

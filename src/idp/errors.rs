@@ -39,21 +39,66 @@ pub enum Failure {
     Unreadable,
     /// The object the engine keeps an id for is gone (404 on `/Users/{id}` or `/Groups/{id}`).
     AnchorGone,
+    /// The endpoint itself is missing: a 404 to a request that addressed no resource by id and was no query — a
+    /// discovery endpoint (`/Schemas`, `/ResourceTypes`, `/ServiceProviderConfig`, RFC 7644 §4), `/Me`, `/Bulk` or a
+    /// resource collection. Microsoft's error table has no code for it.
+    EndpointMissing,
     /// The answer was accepted but did not do what was asked (a value that does not read back).
     NotApplied,
 }
 
+/// What a request addressed, which decides what a 404 means to the IdP's engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addressed {
+    /// A query: a `GET` with `filter`, or a `POST …/.search` (RFC 7644 §3.4.2, §3.4.3).
+    Query,
+    /// One resource by its id (`/Users/{id}`, `/Groups/{id}`, RFC 7644 §3.4.1): what the engine anchored.
+    Resource,
+    /// A discovery endpoint: `/Schemas`, `/ResourceTypes`, `/ServiceProviderConfig` and the resources under them
+    /// (RFC 7644 §4).
+    Discovery,
+    /// Anything else: a resource collection, `/Me`, `/Bulk`.
+    Other,
+}
+
+impl Addressed {
+    /// What `path` (relative to the base URI, without its query) addressed; `filter` says whether the request
+    /// carried a `filter` query parameter.
+    pub fn of(method: Method, path: &str, filter: bool) -> Addressed {
+        let segments: Vec<&str> =
+            path.split(['?', '#']).next().unwrap_or_default().split('/').filter(|s| !s.is_empty()).collect();
+        let first = segments.first().copied().unwrap_or_default();
+        let search = segments.last().is_some_and(|s| *s == ".search");
+        if ["Schemas", "ResourceTypes", "ServiceProviderConfig", "ServiceProviderConfigs"]
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(first))
+        {
+            Addressed::Discovery
+        } else if search || (filter && method == Method::GET) {
+            Addressed::Query
+        } else if segments.len() >= 2 && !["Me", "Bulk"].iter().any(|o| o.eq_ignore_ascii_case(first)) {
+            Addressed::Resource
+        } else {
+            Addressed::Other
+        }
+    }
+}
+
 impl Failure {
-    /// Classifies an answer: `method`, whether the request was a query, the status (0: no answer) and whether a 2xx
-    /// body was readable. `None` for a success.
-    pub fn of(method: Method, query: bool, status: u16, readable: bool) -> Option<Failure> {
+    /// Classifies an answer: `method`, what the request addressed, the status (0: no answer) and whether a 2xx
+    /// body was readable. A 404 is a missed query, a lost anchor or a missing endpoint depending on `addressed`.
+    /// `None` for a success.
+    pub fn of(method: Method, addressed: Addressed, status: u16, readable: bool) -> Option<Failure> {
         Some(match status {
             0 => Failure::NoAnswer,
             500..=599 => Failure::Unavailable,
             401 | 403 => Failure::Unauthorized,
             429 => Failure::TooManyRequests,
-            404 if query => Failure::QueryNotFound,
-            404 => Failure::AnchorGone,
+            404 => match addressed {
+                Addressed::Query => Failure::QueryNotFound,
+                Addressed::Resource => Failure::AnchorGone,
+                Addressed::Discovery | Addressed::Other => Failure::EndpointMissing,
+            },
             409 if method == Method::POST => Failure::Conflict,
             400..=499 => Failure::Rejected,
             200..=299 if !readable => Failure::Unreadable,
@@ -153,7 +198,7 @@ pub const ENTRA_DOCUMENTED_CODES: &[&str] = &[
 /// error, a change that does not read back is logged as a success).
 pub fn entra_code(f: Failure) -> Option<&'static str> {
     match f {
-        Failure::QueryNotFound | Failure::Rejected | Failure::NotApplied => None,
+        Failure::QueryNotFound | Failure::Rejected | Failure::NotApplied | Failure::EndpointMissing => None,
         Failure::Unauthorized => Some("Unauthorized"),
         Failure::TooManyRequests => Some("TooManyRequests"),
         Failure::Unavailable => Some("InternalServerError"),
@@ -227,6 +272,12 @@ fn entra(f: Failure) -> Explanation {
             true,
             ENTRA_CODES,
         ),
+        Failure::EndpointMissing => (
+            "no error code of its own: the endpoint the request addressed does not exist in the application (404), so every request to it fails with the application's answer",
+            EngineAction::Escrow,
+            true,
+            ENTRA_QUARANTINE,
+        ),
         Failure::NotApplied => (
             "no error code: the provisioning log shows success, but the application holds other values than Entra sent",
             EngineAction::None,
@@ -294,6 +345,12 @@ fn okta(f: Failure) -> Explanation {
             EngineAction::Skip,
             false,
         ),
+        Failure::EndpointMissing => (
+            "Provisioning task error",
+            "a failed task: the endpoint Okta called does not exist in the app (404)",
+            EngineAction::Skip,
+            false,
+        ),
         Failure::NotApplied => (
             "none",
             "nothing: the task succeeds and the app holds other values than Okta pushed",
@@ -332,14 +389,31 @@ mod tests {
 
     #[test]
     fn failures_are_classified_from_the_answer() {
-        assert_eq!(Failure::of(Method::GET, true, 404, true), Some(Failure::QueryNotFound));
-        assert_eq!(Failure::of(Method::GET, false, 404, true), Some(Failure::AnchorGone));
-        assert_eq!(Failure::of(Method::POST, false, 409, true), Some(Failure::Conflict));
-        assert_eq!(Failure::of(Method::PATCH, false, 400, true), Some(Failure::Rejected));
-        assert_eq!(Failure::of(Method::PATCH, false, 0, true), Some(Failure::NoAnswer));
-        assert_eq!(Failure::of(Method::PATCH, false, 503, true), Some(Failure::Unavailable));
-        assert_eq!(Failure::of(Method::POST, false, 201, false), Some(Failure::Unreadable));
-        assert_eq!(Failure::of(Method::POST, false, 201, true), None);
+        let (q, r) = (Addressed::Query, Addressed::Resource);
+        assert_eq!(Failure::of(Method::GET, q, 404, true), Some(Failure::QueryNotFound));
+        assert_eq!(Failure::of(Method::GET, r, 404, true), Some(Failure::AnchorGone));
+        assert_eq!(Failure::of(Method::POST, Addressed::Other, 409, true), Some(Failure::Conflict));
+        assert_eq!(Failure::of(Method::PATCH, r, 400, true), Some(Failure::Rejected));
+        assert_eq!(Failure::of(Method::PATCH, r, 0, true), Some(Failure::NoAnswer));
+        assert_eq!(Failure::of(Method::PATCH, r, 503, true), Some(Failure::Unavailable));
+        assert_eq!(Failure::of(Method::POST, Addressed::Other, 201, false), Some(Failure::Unreadable));
+        assert_eq!(Failure::of(Method::POST, Addressed::Other, 201, true), None);
+    }
+
+    #[test]
+    fn a_404_means_what_the_request_addressed() {
+        let of = |m, path: &str, filter| Failure::of(m, Addressed::of(m, path, filter), 404, true);
+        assert_eq!(of(Method::GET, "/Users/2819c223", false), Some(Failure::AnchorGone));
+        assert_eq!(of(Method::PATCH, "/Groups/7", false), Some(Failure::AnchorGone));
+        assert_eq!(of(Method::GET, "/Users", true), Some(Failure::QueryNotFound));
+        assert_eq!(of(Method::POST, "/Users/.search", false), Some(Failure::QueryNotFound));
+        for discovery in ["/Schemas", "/ResourceTypes/User", "/ServiceProviderConfig", "/Me", "/Bulk", "/Users"] {
+            let f = of(Method::GET, discovery, false);
+            assert_eq!(f, Some(Failure::EndpointMissing), "{discovery}");
+            let e = explain(Idp::Entra, f.unwrap()).unwrap();
+            assert_eq!(e.code, "none", "{discovery}: Microsoft's table has no code for a missing endpoint");
+        }
+        assert_eq!(Addressed::of(Method::GET, "/Schemas", true), Addressed::Discovery);
     }
 
     #[test]
@@ -354,7 +428,7 @@ mod tests {
     }
 
     /// Every variant, for tests that must cover them all.
-    const ALL: [Failure; 11] = [
+    const ALL: [Failure; 12] = [
         Failure::QueryNotFound,
         Failure::Unauthorized,
         Failure::TooManyRequests,
@@ -365,6 +439,7 @@ mod tests {
         Failure::MultipleMatches,
         Failure::Unreadable,
         Failure::AnchorGone,
+        Failure::EndpointMissing,
         Failure::NotApplied,
     ];
 

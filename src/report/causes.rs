@@ -111,15 +111,38 @@ struct Hit<'a> {
 /// The shape of a server's answer that failed a `status` check: the request's method, the status code, the
 /// `scimType` and the shape of the `detail` of a SCIM error body (RFC 7644 §3.12), e.g. `400 noTarget (detail:
 /// every operation needs a path) to PATCH`. What differs from request to request (ids, quoted values, numbers)
-/// is dropped as in [`shape`].
+/// is dropped as in [`shape`]. A 404, 405 or 501 says the endpoint itself is missing or does not implement the
+/// method (RFC 7644 §3.12: "The specified endpoint does not exist" / "not implemented"; RFC 9110 §15.5.6): one
+/// cause per endpoint ([`endpoint`]), e.g. `404 to GET /Schemas` apart from `404 to GET /Me`, so each missing
+/// endpoint carries its own level and IdPs.
 fn refusal_shape(step: &StepResult, actual: &str) -> String {
     let code = shape("status", actual);
-    let method = step.request.as_ref().map(|r| format!(" to {}", r.method.as_str())).unwrap_or_default();
+    let missing = matches!(code.as_str(), "404" | "405" | "501");
+    let method = step
+        .request
+        .as_ref()
+        .map(|r| match missing {
+            true => format!(" to {} {}", r.method.as_str(), endpoint(&r.path)),
+            false => format!(" to {}", r.method.as_str()),
+        })
+        .unwrap_or_default();
     let body = step.response.as_ref().and_then(|r| r.json());
     let field = |name: &str| body.and_then(|b| b.get(name)).and_then(serde_json::Value::as_str);
     let scim_type = field("scimType").map(|t| format!(" {t}")).unwrap_or_default();
     let detail = field("detail").map(|d| format!(" (detail: {})", shape("detail", d))).unwrap_or_default();
     format!("{code}{scim_type}{detail}{method}")
+}
+
+/// The endpoint a request `path` (relative to the base URI) addressed, with what names one resource elided:
+/// every segment after the first becomes `{id}` except the RFC 7644 §3.4.3 `.search` action, so `/Users/2819c2`
+/// is `/Users/{id}`, `/ResourceTypes/User` is `/ResourceTypes/{id}`, `/Me` and `/Schemas` stay. Any query is
+/// dropped.
+pub fn endpoint(path: &str) -> String {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let elided: Vec<&str> =
+        segments.iter().enumerate().map(|(i, s)| if i == 0 || s.starts_with('.') { *s } else { "{id}" }).collect();
+    format!("/{}", elided.join("/"))
 }
 
 /// The failed checks of a step: its failures (not its observations, which never fail a run), or its transport
@@ -439,5 +462,69 @@ mod tests {
         assert_eq!(rule(Idp::Entra, Kind::Interop, "Microsoft's tutorial: PATCH answers 200"), "Entra ID requirement");
         assert_eq!(rule(Idp::Okta, Kind::Interop, ""), "");
         assert_eq!(rule(Idp::Okta, Kind::Portal, "reference-server/README.md"), "the reference portal's semantics");
+    }
+
+    fn refused(idp: &str, level: &str, steps: &[(&str, &str, u16)]) -> ScenarioResult {
+        use crate::check::Failure;
+        use crate::exchange::{Body, Observed, SentRequest};
+        let text = format!(
+            r#"{{"title": "t", "source": "s", "level": "{level}", "steps": [{{"name": "n", "basis": {{"rfc": "RFC 7644 §3.4"}}, "request": {{"method": "GET", "path": "/Users"}}}}]}}"#
+        );
+        let rel = format!("{idp}/g/x.json");
+        let s = crate::scenario::parse(&rel, std::path::Path::new(&rel), &text).expect("scenario");
+        let level = s.level;
+        let steps = steps
+            .iter()
+            .map(|&(_, path, status)| StepResult {
+                request: Some(SentRequest {
+                    method: crate::scenario::Method::GET,
+                    url: format!("http://127.0.0.1{path}"),
+                    path: path.into(),
+                    query: vec![],
+                    headers: vec![],
+                    step_headers: vec![],
+                    body: None,
+                    body_text: None,
+                    auth: Default::default(),
+                    spaces: None,
+                }),
+                response: Some(Observed {
+                    status,
+                    headers: vec![],
+                    body: Body::Empty,
+                    size: 0,
+                    elapsed: std::time::Duration::ZERO,
+                }),
+                failures: vec![Failure::new("status", "200", status.to_string())],
+                basis: None,
+                ..StepResult::new(path, level, Kind::Rfc, StepVerdict::Fail)
+            })
+            .collect();
+        ScenarioResult { steps, ..ScenarioResult::skipped(&s, "") }
+    }
+
+    #[test]
+    fn each_missing_endpoint_is_its_own_cause_with_its_own_level_and_idps() {
+        assert_eq!(endpoint("/Users/2819c223-7f76-453a-919d-413861904646"), "/Users/{id}");
+        assert_eq!(endpoint("/ResourceTypes/User"), "/ResourceTypes/{id}");
+        assert_eq!(endpoint("/Users/.search"), "/Users/.search");
+        assert_eq!(endpoint("/Me"), "/Me");
+        let results = [
+            refused("azure", "must", &[("GET", "/Schemas", 404)]),
+            refused("rfc", "should", &[("GET", "/Me", 404)]),
+            refused("rfc", "must", &[("GET", "/ResourceTypes/User", 404), ("GET", "/ResourceTypes/Group", 404)]),
+            // not "missing": keyed by the answer alone, across resources
+            refused("rfc", "must", &[("GET", "/Users/1", 400), ("GET", "/Groups/2", 400)]),
+        ];
+        let all = causes(&results);
+        let by =
+            |shape: &str| all.iter().find(|c| c.shape == shape).unwrap_or_else(|| panic!("no cause {shape}: {all:#?}"));
+        assert_eq!(all.len(), 4, "{all:#?}");
+        let schemas = by("404 to GET /Schemas");
+        assert_eq!((schemas.level, &schemas.idps[..]), (Level::Must, &[Idp::Entra][..]));
+        let me = by("404 to GET /Me");
+        assert_eq!((me.level, me.rfc_only), (Level::Should, true));
+        assert_eq!(by("404 to GET /ResourceTypes/{id}").steps, 2);
+        assert_eq!(by("400 to GET").steps, 2);
     }
 }

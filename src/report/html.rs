@@ -47,7 +47,7 @@ fn matrix(summaries: &[Summary]) -> (Vec<String>, Vec<Row>) {
     kinds.dedup();
     let mut by: BTreeMap<(crate::scenario::Idp, crate::scenario::Level), BTreeMap<Kind, Counts>> = BTreeMap::new();
     for s in summaries {
-        by.entry((s.idp, s.level)).or_default().entry(s.kind).or_default().add(s.verdict);
+        by.entry((s.idp, s.level)).or_default().entry(s.kind).or_default().add(s.verdict, s.reason.as_deref());
     }
     let rows = by
         .into_iter()

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::exchange::Body;
-use crate::idp::errors::{explain, Explanation, Failure};
+use crate::idp::errors::{explain, Addressed, Explanation, Failure};
 use crate::runner::{StepResult, StepVerdict};
 use crate::scenario::{Idp, Kind};
 
@@ -55,7 +55,9 @@ pub fn of_step(idp: Idp, s: &StepResult) -> Option<IdpView> {
     let query = req.query.iter().any(|(k, _)| k.eq_ignore_ascii_case("filter"));
     let failure = match &s.response {
         None => Failure::NoAnswer,
-        Some(o) if !(200..300).contains(&o.status) => Failure::of(req.method, query, o.status, true)?,
+        Some(o) if !(200..300).contains(&o.status) => {
+            Failure::of(req.method, Addressed::of(req.method, &req.path, query), o.status, true)?
+        }
         Some(_) if s.failures.iter().any(|f| f.check == "status") => return None,
         Some(o) => {
             let unreadable = matches!(o.body, Body::Text(_))

@@ -65,7 +65,7 @@ fn case(s: &ScenarioReport, drift_warn: bool) -> TestCase {
         Verdict::Skip if super::unfinished(s.reason.as_deref()) => {
             let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
             st.set_type("interrupted");
-            st.set_message(s.reason.clone().unwrap_or_default());
+            st.set_message(format!("not run: {}", s.reason.as_deref().unwrap_or_default()));
             st
         }
         // a failed fixture: the rule was not judged (the fixture's failure is reported under its own cause)
@@ -109,7 +109,7 @@ fn secs(ms: f64) -> Duration {
 /// response, drift and notes.
 pub fn detail_text(s: &ScenarioReport, drift_warn: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "scenario: {} ({})", s.title, s.file);
+    let _ = writeln!(out, "scenario: {}", super::titled(&s.title, &s.file));
     let _ = writeln!(out, "source: {}", s.source);
     if let Some(reason) = &s.reason {
         let _ = writeln!(out, "{reason}");

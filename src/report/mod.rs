@@ -112,13 +112,22 @@ pub fn details_text(out: &mut String, r: &ScenarioResult) {
 }
 
 /// The detail lines of one scenario.
+/// A scenario's title with the file it comes from in brackets, `Create a user (scenarios/okta/…json)`; the title
+/// alone for a result no file stands behind (an IdP requirement checked from discovery, [`crate::requirements`]).
+pub fn titled(title: &str, file: &str) -> String {
+    match file {
+        "" => title.to_string(),
+        f => format!("{title} ({f})"),
+    }
+}
+
 pub(crate) fn details(out: &mut String, r: &ScenarioResult, policy: &Policy, shown: Shown) {
     let ind = "    ";
     if let Some(reason) = &r.reason {
         let _ = writeln!(out, "{ind}{}", reason);
     }
     if matches!(r.verdict, Verdict::Fail | Verdict::Error) {
-        let _ = writeln!(out, "{ind}scenario: {} ({})", r.title, r.file);
+        let _ = writeln!(out, "{ind}scenario: {}", titled(&r.title, &r.file));
         let _ = writeln!(out, "{ind}source: {}", r.source);
     }
     for (i, s) in r.steps.iter().enumerate() {

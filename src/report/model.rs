@@ -65,8 +65,8 @@ pub struct Report {
     pub policy: Policy,
     /// The process exit code the run ended with (0, 1, or 130 when interrupted).
     pub exit_code: i32,
-    /// Whether the run was interrupted (Ctrl-C): the results are partial; unfinished scenarios are skips whose
-    /// `reason` is `interrupted (Ctrl-C)`.
+    /// Whether the run was interrupted (Ctrl-C): the results are partial; unfinished scenarios have the verdict
+    /// skip with the `reason` `interrupted (Ctrl-C)`, counted in [`Counts::not_run`], not [`Counts::skip`].
     #[serde(default)]
     pub interrupted: bool,
     /// What the server advertised.
@@ -118,8 +118,12 @@ pub struct Counts {
     pub error: usize,
     /// The transcript differs from its snapshot.
     pub drift: usize,
-    /// Not run: a capability is missing.
+    /// Not run: a capability is missing, or the selection left it out and the runner listed it.
     pub skip: usize,
+    /// Not run because the run was interrupted (Ctrl-C) before it reached them ([`super::unfinished`]): no
+    /// statement about the server, unlike a skip.
+    #[serde(default)]
+    pub not_run: usize,
     /// Only known deviations failed.
     pub known_deviation: usize,
     /// A fixture step failed: the rule was not reached ([`crate::setup`]).
@@ -130,10 +134,11 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// Counts one verdict.
-    pub fn add(&mut self, v: Verdict) {
+    /// Counts one scenario by its verdict and `reason`: a skip whose reason is the interruption is [`Self::not_run`].
+    pub fn add(&mut self, v: Verdict, reason: Option<&str>) {
         self.total += 1;
         match v {
+            Verdict::Skip if super::unfinished(reason) => self.not_run += 1,
             Verdict::Pass => self.pass += 1,
             Verdict::Fail => self.fail += 1,
             Verdict::Error => self.error += 1,
@@ -154,6 +159,7 @@ impl Counts {
             (self.known_deviation, "known deviations"),
             (self.setup_failed, "setup failed"),
             (self.skip, "skipped"),
+            (self.not_run, "not run (interrupted)"),
         ] {
             if n > 0 {
                 parts.push(format!("{n} {what}"));
@@ -377,7 +383,7 @@ impl Report {
             if meta.excluded.contains(&s.id) {
                 continue;
             }
-            report.counts.add(s.verdict);
+            report.counts.add(s.verdict, s.reason.as_deref());
             report.scenarios.push(ScenarioReport::build(s, policy, meta.body_limit));
         }
         report
@@ -521,6 +527,7 @@ impl ScenarioReport {
     /// The verdict label (`FAIL(SHOULD)` for a failure below MUST).
     pub fn label(&self) -> String {
         match (self.verdict, self.failed_level) {
+            (Verdict::Skip, _) if super::unfinished(self.reason.as_deref()) => "NOT RUN".to_string(),
             (Verdict::Fail, Some(level)) if level != Level::Must => {
                 format!("FAIL({})", level.as_str().to_uppercase())
             }

@@ -28,6 +28,8 @@ pub struct Summary {
     pub kind: Kind,
     /// Verdict.
     pub verdict: Verdict,
+    /// Why it was skipped or erred, as its report gives it (`interrupted (Ctrl-C)` for one the run never reached).
+    pub reason: Option<String>,
 }
 
 struct Entry {
@@ -78,8 +80,14 @@ impl Spool {
         self.file.seek(SeekFrom::Start(self.end))?;
         self.file.write_all(&line)?;
         let len = line.len() as u64;
-        let summary =
-            Summary { id: s.id.clone(), idp: s.idp, level: s.level, kind: s.counted_kind(), verdict: s.verdict };
+        let summary = Summary {
+            id: s.id.clone(),
+            idp: s.idp,
+            level: s.level,
+            kind: s.counted_kind(),
+            verdict: s.verdict,
+            reason: s.reason.clone(),
+        };
         if self.entries.last().is_some_and(|e| e.summary.id > summary.id) {
             self.sorted = false;
         }

@@ -16,11 +16,13 @@ pub fn human(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> Str
     // selected one is skipped (the target lacks a feature) or run
     let loaded = outcome.results.len();
     let excluded = outcome.results.iter().filter(|r| r.reason.as_deref().is_some_and(is_exclusion)).count();
-    let skipped = outcome.results.iter().filter(|r| r.verdict == Verdict::Skip).count() - excluded;
-    let ran = loaded - excluded - skipped;
+    let not_run = outcome.results.iter().filter(|r| super::unfinished(r.reason.as_deref())).count();
+    let skipped = outcome.results.iter().filter(|r| r.verdict == Verdict::Skip).count() - excluded - not_run;
+    let ran = loaded - excluded - skipped - not_run;
+    let not_run = if not_run > 0 { format!(", {not_run} not run (interrupted)") } else { String::new() };
     let _ = writeln!(
         out,
-        "scimcheck: {loaded} scenario(s) loaded, {} selected, {skipped} skipped, {ran} run against {}",
+        "scimcheck: {loaded} scenario(s) loaded, {} selected, {skipped} skipped{not_run}, {ran} run against {}",
         loaded - excluded,
         outcome.target
     );
@@ -73,8 +75,8 @@ fn summary(out: &mut String, outcome: &RunOutcome, policy: &Policy, observations
         // a failure is counted at the level and kind of the step it failed at
         let level = r.failed_level.unwrap_or(r.level);
         let kind = r.failed_kind.unwrap_or(r.kind);
-        by.entry((r.idp, kind, level)).or_default().add(r.verdict);
-        total.add(r.verdict);
+        by.entry((r.idp, kind, level)).or_default().add(r.verdict, r.reason.as_deref());
+        total.add(r.verdict, r.reason.as_deref());
     }
     let _ = writeln!(out, "\nsummary by IdP, kind and level:");
     for ((idp, kind, level), c) in &by {

@@ -145,6 +145,7 @@ pub async fn run_interruptible(
     let reconciliation = if interrupt.is_set() {
         reconcile::Reconciliation {
             checked: 0,
+            counted: Default::default(),
             drift: 0,
             differences: Vec::new(),
             by_kind: Default::default(),

@@ -69,8 +69,11 @@ pub struct Difference {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reconciliation {
-    /// Objects compared (source users and groups expected, plus server objects read).
+    /// Objects compared (source users and groups expected, plus server objects read): the sum of `counted`.
     pub checked: usize,
+    /// What `checked` is made of, per side and kind.
+    #[serde(default)]
+    pub counted: Counted,
     /// Number of differences found among the objects that could be read (a failed read is none of them).
     pub drift: usize,
     /// The differences (at most the display limit; `drift` counts all).
@@ -90,6 +93,21 @@ pub struct Reconciliation {
     /// them): left out of the differences unless `--strict-extra`, counted here.
     #[serde(default)]
     pub strangers: usize,
+}
+
+/// The objects a reconciliation compared, per side and kind: the users and groups of the source directory it
+/// judged the server against, and the users and groups read back from the server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counted {
+    /// Users of the source directory.
+    pub source_users: usize,
+    /// Groups of the source directory.
+    pub source_groups: usize,
+    /// Users read back from the server.
+    pub server_users: usize,
+    /// Groups read back from the server.
+    pub server_groups: usize,
 }
 
 /// Which server objects "extra" is judged for.
@@ -624,6 +642,12 @@ pub async fn reconcile(
     attach_requests(&mut diffs, &http.stats.journal.lock().expect("not poisoned"));
     Reconciliation {
         checked: model.users.len() + model.groups.len() + server_users.len() + server_groups.len(),
+        counted: Counted {
+            source_users: model.users.len(),
+            source_groups: model.groups.len(),
+            server_users: server_users.len(),
+            server_groups: server_groups.len(),
+        },
         drift,
         differences: diffs,
         by_kind,

@@ -419,7 +419,7 @@ impl SimReport {
                 );
             }
             None => {
-                let _ = writeln!(o, "reconciliation: {} objects checked, {} differences", r.checked, r.drift);
+                let _ = writeln!(o, "{}", super::differences::checked_line(r));
             }
         }
         if r.strangers > 0 {
