@@ -540,7 +540,9 @@ impl Runner {
             if step_result.verdict == StepVerdict::Error {
                 transport_error = step_result.error.clone();
             }
-            if let Some(cause) = crate::setup::cause(result.steps.len() + 1, &step_result).filter(|_| step.setup) {
+            if let Some(cause) = crate::setup::cause(result.steps.len() + 1, &step_result, step.expect.status.as_ref())
+                .filter(|_| step.setup)
+            {
                 setup_failed = Some(result.steps.len() + 1);
                 result.setup_step = Some(result.steps.len());
                 result.reason = Some(cause);
