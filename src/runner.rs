@@ -457,6 +457,15 @@ impl Runner {
                 result.steps.push(name_of(not_run(s, step, level, why.clone())));
                 continue;
             }
+            let without_groups;
+            let step = match skips.without_group_assertions(s, step) {
+                Some((trimmed, note)) => {
+                    result.notes.push(note);
+                    without_groups = trimmed;
+                    &without_groups
+                }
+                None => step,
+            };
             // A step that uses a capture an earlier step failed to take does not run: its verdict would only
             // repeat that step's failure.
             let missing: Vec<String> =
