@@ -58,23 +58,26 @@ impl StepSkips {
     }
 
     /// `step` as it runs in scenario `s` when the group steps are skipped ([`StepSkips::groups`]): without the
-    /// response assertions that name a value only a group step captures (`{{groupId}}` in "`/groups` contains the
-    /// group"), which are about the skipped groups, with a note saying which. `None` when nothing is dropped. The
+    /// response assertions about the skipped groups — those on the User's `groups` attribute (RFC 7643 §4.1.2: the
+    /// groups the user belongs to, which only group writes change), in their pointer or their `when`, and those
+    /// naming a value only a group step captures (`{{groupId}}`) — with a note saying so. `None` when nothing is dropped. The
     /// step's request never needs such a value here: a scenario whose requests do rests on groups and is skipped
     /// whole ([`Scenario::groups_skip_whole`]).
     pub fn without_group_assertions(&self, s: &Scenario, step: &Step) -> Option<(Step, String)> {
         self.groups.as_ref()?;
         let captured = s.group_captures();
-        let about_groups = |a: &Assertion| assertion_names(a).iter().any(|n| captured.contains(n));
+        let about_groups =
+            |a: &Assertion| addresses_groups(a) || assertion_names(a).iter().any(|n| captured.contains(n));
         if !step.expect.body.iter().any(about_groups) {
             return None;
         }
         let mut trimmed = step.clone();
         trimmed.expect.body.retain(|a| !about_groups(a));
-        let names: Vec<String> = captured.iter().map(|n| format!("{{{{{n}}}}}")).collect();
+        let mut names: Vec<String> = vec!["/groups".to_string()];
+        names.extend(captured.iter().map(|n| format!("{{{{{n}}}}}")));
         let note = format!(
-            "step \"{}\": the checks on {} are skipped: the server lists no Group resource type in /ResourceTypes \
-             (RFC 7644 §4; Groups are optional for a service provider)",
+            "step \"{}\": the checks on groups ({}) are skipped: the server lists no Group resource type in \
+             /ResourceTypes (RFC 7644 §4; Groups are optional for a service provider)",
             step.name,
             names.join(", ")
         );
@@ -126,6 +129,14 @@ fn request_names(step: &Step) -> Vec<String> {
     let mut bare = step.clone();
     bare.expect.body.clear();
     bare.names_used()
+}
+
+/// Whether a response assertion (or its `when`) reads the User's `groups` attribute (`/groups`, `/groups/0/value`;
+/// attribute names are case-insensitive, RFC 7643 §2.1).
+fn addresses_groups(a: &Assertion) -> bool {
+    let first = a.pointer.trim_start_matches('/').split('/').next().unwrap_or("");
+    (a.pointer.starts_with('/') && first.eq_ignore_ascii_case("groups"))
+        || a.when.as_deref().is_some_and(addresses_groups)
 }
 
 /// The placeholder names one response assertion uses (in its expected values, pointers and `when`).
@@ -237,7 +248,8 @@ mod tests {
                 trimmed += 1;
                 assert!(note.contains("{{groupId}}") && note.contains("RFC 7644 §4"), "{note}");
                 assert!(!t.names_used().contains(&"groupId".to_string()), "{:?}", t.expect.body);
-                assert_eq!(t.expect.body.len() + 1, st.expect.body.len(), "{}", st.name);
+                assert!(t.expect.body.iter().all(|a| !addresses_groups(a)), "{:?}", t.expect.body);
+                assert!(t.expect.body.len() < st.expect.body.len() && !t.expect.body.is_empty(), "{}", st.name);
                 assert_eq!(t.request, st.request);
             }
         }

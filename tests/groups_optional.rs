@@ -1,7 +1,7 @@
 //! Groups are optional for a service provider (RFC 7644 §4: `/ResourceTypes` lists the types it supports). Against
 //! a server with Users only, a scenario whose rule is not about groups runs its user steps and judges them; only
-//! its group steps, and the checks of other steps that name a group it would have created, are skipped with the
-//! reason. And nothing is sent to `/Groups`: each scenario judges only what the server declares.
+//! its group steps, and the checks of other steps on the user's groups or a group it would have created, are
+//! skipped with the reason. And nothing is sent to `/Groups`: each scenario judges only what the server declares.
 
 mod support;
 
@@ -24,6 +24,12 @@ fn user_only_before(seen: &Seen) -> Before {
 }
 
 fn user_only_after(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    // a user belongs to no group here, and says so with an empty `groups` (RFC 7643 §4.1.2)
+    if seen.path.starts_with("/Users/") {
+        if let Some(Value::Object(user)) = body.as_mut().filter(|b| b.get("userName").is_some()) {
+            user.entry("groups").or_insert_with(|| json!([]));
+        }
+    }
     let listed =
         seen.method == Method::GET && (seen.path.starts_with("/Schemas") || seen.path.starts_with("/ResourceTypes"));
     if let (true, Some(Value::Array(rs))) = (listed, body.as_mut().and_then(|b| b.get_mut("Resources"))) {
@@ -67,7 +73,7 @@ async fn a_user_only_server_gets_the_user_steps_of_okta_scenarios_judged() {
     let put = profile.steps.iter().find(|st| st.name.starts_with("Okta (profile edit): PUT")).unwrap();
     assert_eq!(put.verdict, StepVerdict::Pass, "{put:#?}");
     assert!(
-        profile.notes.iter().any(|n| n.contains("{{groupId}}") && n.contains("RFC 7644 §4")),
+        profile.notes.iter().any(|n| n.contains("/groups, {{groupId}}") && n.contains("RFC 7644 §4")),
         "the skipped group checks are named: {:?}",
         profile.notes
     );
