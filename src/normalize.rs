@@ -1,6 +1,9 @@
 //! Transcript normalisation: every rule that makes a transcript stable across runs lives here.
 //!
-//! Applied to every string of the transcript, in this order (documented in `scenarios/README.md`):
+//! First, what RFC 7644 leaves unspecified is taken out: the `Resources` of a list answered to a request without
+//! `sortBy` are put in a canonical order, and a partial page of such a list keeps only its resources' shapes
+//! (`unordered`). Then applied to every string of the transcript, in this order (documented in
+//! `scenarios/README.md`):
 //! 1. secrets (the token, the whole `Authorization` value) → `[redacted]`; then a string equal to a version
 //!    (`meta.version` values and `ETag` header values) → `[version]`, and such a quoted entity tag inside free
 //!    text (an error `detail`) too;
@@ -28,6 +31,8 @@ use serde_json::{Map, Value};
 
 use crate::exchange::{Body, Observed, SentRequest};
 use crate::scenario::AuthMode;
+
+mod unordered;
 
 /// Replaces secrets (tokens, `Authorization` values) in data: header values, URLs, JSON string values, error
 /// texts taken from the server or the transport. Never applied to the tool's own prose.
@@ -239,9 +244,17 @@ pub struct Entry<'a> {
 
 /// Builds the normalised transcript (a JSON array, one object per exchange, keys sorted).
 pub fn transcript(entries: &[Entry<'_>], ctx: &Context<'_>) -> Value {
-    let raw: Vec<Value> = entries.iter().map(raw_entry).collect();
-    let ids = collect_ids(entries);
+    let mut raw: Vec<Value> = entries.iter().map(raw_entry).collect();
     let versions = collect_versions(entries);
+    // the order of an unsorted list is not recorded (`unordered`): canonical order before ids get placeholders
+    let all_ids = collect_ids(&raw).into_iter().map(|(id, _)| (id, "[id]".to_string())).collect();
+    let masking = Rules::new(ctx, all_ids, versions.clone());
+    unordered::canonicalise(&mut raw, |resource| {
+        let mut r = resource.clone();
+        masking.apply(&mut r, None);
+        render(&sort_keys(r))
+    });
+    let ids = collect_ids(&raw);
     let rules = Rules::new(ctx, ids, versions);
     let mut out = Value::Array(raw);
     rules.apply(&mut out, None);
@@ -363,40 +376,46 @@ fn resource_kind(resource: &Value, fallback: &str) -> String {
 /// Kinds (from a path or `meta.resourceType`, lower-cased, singular) whose `id`s are not server ids.
 const DISCOVERY_KINDS: &[&str] = &["schema", "resourcetype", "serviceproviderconfig"];
 
-/// Server ids in order of first appearance, with their placeholders.
-fn collect_ids(entries: &[Entry<'_>]) -> Vec<(String, String)> {
+/// Server ids in order of first appearance in the raw transcript entries, with their placeholders.
+fn collect_ids(raw: &[Value]) -> Vec<(String, String)> {
     let mut ids: Vec<(String, String)> = Vec::new();
     let mut counters: BTreeMap<String, usize> = BTreeMap::new();
-    let mut register = |id: String, kind: String| {
+    for (id, kind) in raw.iter().flat_map(entry_ids) {
         if ids.iter().any(|(known, _)| *known == id) {
-            return;
+            continue;
         }
         let n = counters.entry(kind.clone()).or_insert(0);
         *n += 1;
         ids.push((id, format!("[{kind}-{n}]")));
-    };
-    for e in entries {
-        let Some(body) = e.response.and_then(Observed::json) else {
-            continue;
-        };
-        let fallback = kind_from_path(&e.request.path);
-        if DISCOVERY_KINDS.contains(&fallback.as_str()) {
-            // Schema URNs and resource type names are the server's published vocabulary, not ids to hide:
-            // a renamed schema must show up as drift.
-            continue;
-        }
-        let mut consider = |v: &Value| {
-            let kind = resource_kind(v, &fallback);
-            if let Some(id) = v.get("id").and_then(id_string).filter(|_| !DISCOVERY_KINDS.contains(&kind.as_str())) {
-                register(id, kind);
-            }
-        };
-        consider(body);
-        if let Some(Value::Array(items)) = body.get("Resources") {
-            items.iter().for_each(&mut consider);
-        }
     }
     ids
+}
+
+/// The server ids one raw transcript entry's response body shows, in order, with their kinds: the body's `id` and
+/// each `Resources[]` element's.
+fn entry_ids(entry: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Some(body) = entry.pointer("/response/body") else {
+        return out;
+    };
+    let fallback = kind_from_path(entry.pointer("/request/path").and_then(Value::as_str).unwrap_or(""));
+    if DISCOVERY_KINDS.contains(&fallback.as_str()) {
+        // Schema URNs and resource type names are the server's published vocabulary, not ids to hide:
+        // a renamed schema must show up as drift.
+        return out;
+    }
+    let mut consider = |v: &Value| {
+        let kind = resource_kind(v, &fallback);
+        let server_id = |id: &String| !DISCOVERY_KINDS.contains(&kind.as_str()) && id != unordered::SHAPE_STRING;
+        if let Some(id) = v.get("id").and_then(id_string).filter(server_id) {
+            out.push((id, kind));
+        }
+    };
+    consider(body);
+    if let Some(Value::Array(items)) = body.get("Resources") {
+        items.iter().for_each(&mut consider);
+    }
+    out
 }
 
 fn collect_versions(entries: &[Entry<'_>]) -> Vec<String> {

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use crate::capabilities::Capabilities;
-use crate::scenario::{Feature, Scenario, Step};
+use crate::scenario::{Assertion, Feature, Scenario, Step};
 use crate::verdict::{ScenarioResult, StepVerdict, Verdict};
 
 /// After the verdict is computed: a scenario that would pass although none of the steps of its rule ran (only its
@@ -57,6 +57,33 @@ impl StepSkips {
         }
     }
 
+    /// `step` as it runs in scenario `s` when the group steps are skipped ([`StepSkips::groups`]): without the
+    /// response assertions about the skipped groups — those on the User's `groups` attribute (RFC 7643 §4.1.2: the
+    /// groups the user belongs to, which only group writes change), in their pointer or their `when`, and those
+    /// naming a value only a group step captures (`{{groupId}}`) — with a note saying so. `None` when nothing is dropped. The
+    /// step's request never needs such a value here: a scenario whose requests do rests on groups and is skipped
+    /// whole ([`Scenario::groups_skip_whole`]).
+    pub fn without_group_assertions(&self, s: &Scenario, step: &Step) -> Option<(Step, String)> {
+        self.groups.as_ref()?;
+        let captured = s.group_captures();
+        let about_groups =
+            |a: &Assertion| addresses_groups(a) || assertion_names(a).iter().any(|n| captured.contains(n));
+        if !step.expect.body.iter().any(about_groups) {
+            return None;
+        }
+        let mut trimmed = step.clone();
+        trimmed.expect.body.retain(|a| !about_groups(a));
+        let mut names: Vec<String> = vec!["/groups".to_string()];
+        names.extend(captured.iter().map(|n| format!("{{{{{n}}}}}")));
+        let note = format!(
+            "step \"{}\": the checks on groups ({}) are skipped: the server lists no Group resource type in \
+             /ResourceTypes (RFC 7644 §4; Groups are optional for a service provider)",
+            step.name,
+            names.join(", ")
+        );
+        Some((trimmed, note))
+    }
+
     /// The reason `step` is not sent, if it uses a skipped capability.
     pub fn reason(&self, step: &Step) -> Option<&String> {
         (self.enterprise.as_ref().filter(|_| step.uses_enterprise_extension()))
@@ -74,8 +101,11 @@ impl Step {
 
 impl Scenario {
     /// Whether a target without Groups skips the whole scenario rather than only its group steps: when at least
-    /// half of its steps address `/Groups`, or a step that does captures a value a later step needs (the flow
-    /// rests on groups). Otherwise only the group steps are skipped and the others are judged.
+    /// half of its steps address `/Groups`, or a step that does captures a value another step's **request** needs
+    /// (the flow rests on groups: a user PATCH adding the captured group, say). Otherwise only the group steps are
+    /// skipped and the others are judged; a response check of another step that names a group's captured value
+    /// (`/groups` contains `{{groupId}}`) is about groups too and is skipped with them
+    /// ([`StepSkips::without_group_assertions`]).
     pub fn groups_skip_whole(&self) -> bool {
         let using: Vec<&Step> = self.steps.iter().filter(|s| s.uses_groups()).collect();
         if using.is_empty() {
@@ -84,8 +114,44 @@ impl Scenario {
         if using.len() * 2 >= self.steps.len() {
             return true;
         }
-        let captured: BTreeSet<&String> = using.iter().flat_map(|s| s.capture.keys()).collect();
-        self.steps.iter().filter(|s| !s.uses_groups()).any(|s| s.names_used().iter().any(|n| captured.contains(n)))
+        let captured = self.group_captures();
+        self.steps.iter().filter(|s| !s.uses_groups()).any(|s| request_names(s).iter().any(|n| captured.contains(n)))
+    }
+
+    /// The names the scenario's group steps ([`Step::uses_groups`]) capture.
+    fn group_captures(&self) -> BTreeSet<String> {
+        self.steps.iter().filter(|s| s.uses_groups()).flat_map(|s| s.capture.keys().cloned()).collect()
+    }
+}
+
+/// The placeholder names a step's request and expected headers use, leaving out its response body assertions.
+fn request_names(step: &Step) -> Vec<String> {
+    let mut bare = step.clone();
+    bare.expect.body.clear();
+    bare.names_used()
+}
+
+/// Whether a response assertion (or its `when`) reads the User's `groups` attribute (`/groups`, `/groups/0/value`;
+/// attribute names are case-insensitive, RFC 7643 §2.1).
+fn addresses_groups(a: &Assertion) -> bool {
+    let first = a.pointer.trim_start_matches('/').split('/').next().unwrap_or("");
+    (a.pointer.starts_with('/') && first.eq_ignore_ascii_case("groups"))
+        || a.when.as_deref().is_some_and(addresses_groups)
+}
+
+/// The placeholder names one response assertion uses (in its expected values, pointers and `when`).
+fn assertion_names(a: &Assertion) -> Vec<String> {
+    let mut strings = Vec::new();
+    json_strings(&serde_json::to_value(a).unwrap_or_default(), &mut strings);
+    strings.into_iter().flat_map(|s| crate::scenario::placeholders(&s).unwrap_or_default()).map(|p| p.name).collect()
+}
+
+fn json_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| json_strings(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| json_strings(x, out)),
+        _ => {}
     }
 }
 
@@ -163,5 +229,42 @@ mod tests {
         assert_eq!(unjudged.verdict, Verdict::Skip);
         assert!(unjudged.reason.as_deref().is_some_and(|r| r.contains("nickName")), "{:?}", unjudged.reason);
         assert_eq!(run(StepVerdict::Pass).verdict, Verdict::Pass, "a rule that ran and held passes");
+    }
+
+    #[test]
+    fn a_scenario_that_only_checks_a_group_it_pushed_keeps_its_user_steps() {
+        let profile = library("okta::profile::put_profile_update_oin");
+        assert!(!profile.groups_skip_whole());
+        let caps = without_groups();
+        assert_eq!(caps.skip_reason(&profile), None);
+        let skips = StepSkips::for_target(&caps, &profile);
+        let skipped: Vec<&Step> = profile.steps.iter().filter(|st| skips.reason(st).is_some()).collect();
+        assert_eq!(skipped.len(), 2);
+        assert!(skipped.iter().all(|st| st.uses_groups()));
+        // the user steps that check the pushed group drop only those checks, with a note
+        let mut trimmed = 0;
+        for st in profile.steps.iter().filter(|st| !st.uses_groups()) {
+            if let Some((t, note)) = skips.without_group_assertions(&profile, st) {
+                trimmed += 1;
+                assert!(note.contains("{{groupId}}") && note.contains("RFC 7644 §4"), "{note}");
+                assert!(!t.names_used().contains(&"groupId".to_string()), "{:?}", t.expect.body);
+                assert!(t.expect.body.iter().all(|a| !addresses_groups(a)), "{:?}", t.expect.body);
+                assert!(t.expect.body.len() < st.expect.body.len() && !t.expect.body.is_empty(), "{}", st.name);
+                assert_eq!(t.request, st.request);
+            }
+        }
+        assert_eq!(trimmed, 2);
+        // with Groups, nothing is trimmed
+        let with = StepSkips::for_target(&Capabilities { groups: Some(true), ..Default::default() }, &profile);
+        assert!(profile.steps.iter().all(|st| with.without_group_assertions(&profile, st).is_none()));
+    }
+
+    #[test]
+    fn a_request_that_needs_a_group_s_id_keeps_the_scenario_about_groups() {
+        let mut profile = library("okta::profile::put_profile_update_oin");
+        // a user step whose request carries the captured group: the flow rests on groups
+        let step = profile.steps.iter_mut().find(|st| st.name.starts_with("Okta (profile edit): PUT")).unwrap();
+        step.request.path = "/Users/{{userId}}?group={{groupId}}".into();
+        assert!(profile.groups_skip_whole());
     }
 }

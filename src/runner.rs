@@ -457,6 +457,15 @@ impl Runner {
                 result.steps.push(name_of(not_run(s, step, level, why.clone())));
                 continue;
             }
+            let without_groups;
+            let step = match skips.without_group_assertions(s, step) {
+                Some((trimmed, note)) => {
+                    result.notes.push(note);
+                    without_groups = trimmed;
+                    &without_groups
+                }
+                None => step,
+            };
             // A step that uses a capture an earlier step failed to take does not run: its verdict would only
             // repeat that step's failure.
             let missing: Vec<String> =
@@ -540,7 +549,9 @@ impl Runner {
             if step_result.verdict == StepVerdict::Error {
                 transport_error = step_result.error.clone();
             }
-            if let Some(cause) = crate::setup::cause(result.steps.len() + 1, &step_result).filter(|_| step.setup) {
+            if let Some(cause) = crate::setup::cause(result.steps.len() + 1, &step_result, step.expect.status.as_ref())
+                .filter(|_| step.setup)
+            {
                 setup_failed = Some(result.steps.len() + 1);
                 result.setup_step = Some(result.steps.len());
                 result.reason = Some(cause);

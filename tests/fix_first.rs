@@ -215,3 +215,53 @@ async fn a_failed_fixture_makes_the_scenario_setup_failed_not_a_failure_of_its_r
     let text = report::human(&outcome, &Policy::default(), &[]);
     assert!(text.contains("SETUP") && text.contains("1 setup failed"), "{text}");
 }
+
+/// Every create (`POST /Users`, `POST /Groups`) answered 200 instead of RFC 7644 §3.3's 201, with the created
+/// resource and its `id` in the body; and every JSON answer labelled `application/json` (a second defect).
+fn create_answered_200(seen: &Seen, status: &mut StatusCode, body: &mut Option<Value>) {
+    if seen.method == Method::POST && *status == StatusCode::CREATED {
+        *status = StatusCode::OK;
+    }
+    json_content_type(seen, status, body);
+}
+
+static CREATE_ANSWERED_200: Fault = Fault {
+    name: "create-answered-200",
+    description: "a create succeeds but answers 200 instead of 201; JSON answers are labelled application/json",
+    before: support::faults::pass,
+    after: create_answered_200,
+};
+
+/// A fixture whose create succeeded (the body carries the new `id`, captured) but answered 200 did what the rule
+/// needs: no scenario stops at setup because of it, its rule is judged, and the status defect is one cause in the
+/// fix-first list, citing RFC 7644 §3.3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fixture_answered_200_instead_of_201_does_not_stop_the_rule() {
+    let all = scenario::load_dir(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+        .unwrap_or_else(|e| panic!("{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")));
+    let server = spawn_faulty(&CREATE_ANSWERED_200).await;
+    let outcome = support::apps::run_on_idp_apps(&server, &all, RunOptions::default()).await;
+    server.shutdown().await;
+
+    let stopped: Vec<(&str, &str)> = outcome
+        .results
+        .iter()
+        .filter(|r| r.verdict == Verdict::SetupFailed)
+        .map(|r| (r.id.as_str(), r.reason.as_deref().unwrap_or("")))
+        .collect();
+    assert!(stopped.is_empty(), "setup failed: {stopped:#?}");
+    let filters = outcome.results.iter().find(|r| r.id == "rfc::s3_4_2_2_filtering::equality_operators").unwrap();
+    assert!(filters.steps.iter().all(|st| st.verdict != StepVerdict::NotRun), "{:#?}", filters.steps);
+    assert_eq!(filters.steps[0].failures[0].check, "status", "{:#?}", filters.steps[0]);
+
+    let causes = report::causes::causes(&outcome.results);
+    let created: Vec<_> = causes.iter().filter(|c| c.check == "status" && c.shape.starts_with("200")).collect();
+    assert_eq!(created.len(), 1, "the 200 is one cause: {causes:#?}");
+    assert!(created[0].shape.contains("POST"), "{:#?}", created[0]);
+    assert!(created[0].rule.contains("RFC 7644 §3.3"), "{:#?}", created[0]);
+    assert!(created[0].scenarios > 30, "{:#?}", created[0]);
+    // the create did create: what its scenario finds later does not follow from its status, and the second defect
+    // stays a cause of its own in the scenarios whose fixtures answered 200
+    let content_type = causes.iter().find(|c| c.check == "header content-type").expect("the content-type cause");
+    assert!(content_type.scenarios > 30, "{content_type:#?}");
+}

@@ -198,9 +198,10 @@ fn is_write(step: &StepResult) -> bool {
 }
 
 /// Groups the failed steps of `results` by cause, in [`rank`] order. Known deviations, observations, skips and
-/// drift are not failures and form no cause. Within a scenario, a failure after a write whose status failed
-/// counts toward that write's cause, not as a cause of its own: the server did not change (or changed
-/// differently) what the later steps read, so they follow from it, as the checks of a refused step do.
+/// drift are not failures and form no cause. Within a scenario, a failure after a write refused (its status failed,
+/// and was not a success such as 200 for 201) counts toward that write's cause, not as a cause of its own: the
+/// server did not change (or changed differently) what the later steps read, so they follow from it, as the checks
+/// of a refused step do.
 pub fn causes(results: &[ScenarioResult]) -> Vec<Cause> {
     let stopped = super::stopped::stopped(results);
     let mut by: BTreeMap<(String, String, String), Cause> = BTreeMap::new();
@@ -220,7 +221,10 @@ pub fn causes(results: &[ScenarioResult]) -> Vec<Cause> {
                     Some(write) if !h.crash => write.clone(),
                     _ => own,
                 };
-                if after_write.is_none() && h.refusal.is_some() && is_write(step) {
+                // a write answered with another success status (200 for 201) did change the server: what
+                // follows does not come from it
+                let succeeded = step.response.as_ref().is_some_and(|o| (200..300).contains(&o.status));
+                if after_write.is_none() && h.refusal.is_some() && is_write(step) && !succeeded {
                     after_write = Some(key.clone());
                 }
                 let c = by.entry(key.clone()).or_insert_with(|| Cause {
