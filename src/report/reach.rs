@@ -53,7 +53,15 @@ fn exercises(r: &IdpRequirement, req: &SentRequest) -> bool {
     match r.feature {
         // Okta: filter=userName eq "…" before it creates a user (Okta's SCIM 2.0 guide, Create users); Entra:
         // users by userName or externalId, groups by displayName (Microsoft's endpoint requirements)
+        // — always a GET with filter, startIndex and count: neither sends POST /.search (Okta's SCIM FAQ) nor asks
+        // for a projection or an order (`attributes`, `excludedAttributes`, `sortBy`, `sortOrder`, RFC 7644
+        // §3.4.2.3, §3.4.2.5), so a request with them tests the RFC's option, not the IdP's lookup
         Feature::Filter => {
+            if req.method != Method::GET
+                || req.query.iter().any(|(k, _)| IDP_NEVER_SENDS.iter().any(|n| k.eq_ignore_ascii_case(n)))
+            {
+                return false;
+            }
             let Some(filter) = crate::decline::filter_of(req.method, &req.path, &req.query, req.body.as_ref()) else {
                 return false;
             };
@@ -77,6 +85,9 @@ fn exercises(r: &IdpRequirement, req: &SentRequest) -> bool {
         _ => false,
     }
 }
+
+/// Query parameters neither Okta's nor Entra's lookups carry (RFC 7644 §3.4.2.3 sorting, §3.4.2.5 projection).
+const IDP_NEVER_SENDS: [&str; 4] = ["attributes", "excludedAttributes", "sortBy", "sortOrder"];
 
 #[derive(Clone, Copy, PartialEq)]
 enum Resource {
@@ -148,8 +159,13 @@ mod tests {
         assert!(get("/Users", r#"userName sw "a""#).is_empty());
         assert!(get("/Users", r#"userName eq "a" and active eq true"#).is_empty());
         assert!(get("/Users", r#"name.givenName eq "a""#).is_empty());
+        // the IdPs look up with GET only, and never ask for a projection or an order
         let search = sent(Method::POST, "/Users/.search", &[], Some(json!({"filter": "userName eq \"a\""})));
-        assert_eq!(sent_by(&search), [Idp::Okta, Idp::Entra]);
+        assert!(sent_by(&search).is_empty());
+        for extra in ["attributes", "excludedAttributes", "sortBy", "sortOrder"] {
+            let projected = sent(Method::GET, "/Users", &[("filter", r#"userName eq "a""#), (extra, "userName")], None);
+            assert!(sent_by(&projected).is_empty(), "{extra}");
+        }
     }
 
     #[test]
