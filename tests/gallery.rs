@@ -778,3 +778,30 @@ async fn one_run_with_a_secret_and_a_key_passes_both_authentication_tests_and_wr
     std::fs::remove_dir_all(&dir).unwrap();
     server.shutdown().await;
 }
+
+fn no_schemas(seen: &Seen) -> Before {
+    if seen.method == Method::GET && seen.path.starts_with("/Schemas") {
+        return Before::Respond(
+            StatusCode::NOT_FOUND,
+            Some(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404"})),
+        );
+    }
+    Before::Pass
+}
+
+/// A server without `/Schemas` (404).
+static NO_SCHEMAS: Fault =
+    Fault { name: "no-schemas", description: "GET /Schemas answers 404", before: no_schemas, after: |_, _, _| {} };
+
+#[tokio::test]
+async fn without_schemas_the_user_update_test_passes_as_microsofts_does_and_says_it_patched_nothing() {
+    let server = spawn_faulty(&NO_SCHEMAS).await;
+    let r = gallery::run(&options(&server, AttributeMapping::entra_default())).await.unwrap();
+    // Microsoft's test 18 PATCHes what /Schemas declares: nothing here, so it passes; test 15 fails the run
+    assert_eq!(status(&r, "SCIM_User_Update_Test"), Status::Passed);
+    let d = detail(&r, "SCIM_User_Update_Test");
+    assert!(d.contains("GET /Schemas answered 404, so nothing was PATCHed"), "{d}");
+    assert_eq!(status(&r, "Schema_Discoverability_Test"), Status::Failed);
+    assert_eq!(r.verdict, Verdict::Failed);
+    server.shutdown().await;
+}
