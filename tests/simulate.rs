@@ -156,9 +156,20 @@ async fn every_dialect_provisions_cleanly_through_incremental_cycles() {
         let (su, sg, vu, vg) = (part("sourceUsers"), part("sourceGroups"), part("serverUsers"), part("serverGroups"));
         assert_eq!(su + sg + vu + vg, r.reconciliation.checked, "{c}");
         assert!(su > 0 && vu > 0, "{c}");
+        // a clean run: every source user on the server but those out of scope the engine never provisioned and
+        // those it deleted
+        let np = part("expectedAbsent");
+        assert_eq!(vu + np, su, "{c}");
         let text = summary(&r);
+        let absent = if np == 0 {
+            String::new()
+        } else {
+            format!(" ({np} not expected on the server: out of scope, or deleted)")
+        };
         assert!(
-            text.contains(&format!("reconciliation: {su} source user(s) and {sg} group(s) compared with {vu} user(s)")),
+            text.contains(&format!(
+                "reconciliation: {su} source user(s){absent} and {sg} group(s) compared with {vu} user(s)"
+            )),
             "{text}"
         );
         if dialect.is_entra() {

@@ -22,9 +22,13 @@ fn line(d: &Difference) -> String {
 /// (591 objects), 0 differences`.
 pub fn checked_line(r: &Reconciliation) -> String {
     let c = &r.counted;
+    let absent = match c.expected_absent {
+        0 => String::new(),
+        n => format!(" ({n} not expected on the server: out of scope, or deleted)"),
+    };
     format!(
-        "reconciliation: {} source user(s) and {} group(s) compared with {} user(s) and {} group(s) read from the \
-         server ({} objects), {} difference(s)",
+        "reconciliation: {} source user(s){absent} and {} group(s) compared with {} user(s) and {} group(s) read \
+         from the server ({} objects), {} difference(s)",
         c.source_users, c.source_groups, c.server_users, c.server_groups, r.checked, r.drift
     )
 }
@@ -86,6 +90,7 @@ mod tests {
         };
         let counted = crate::simulate::reconcile::Counted {
             source_users: 20,
+            expected_absent: 0,
             source_groups: 2,
             server_users: 17,
             server_groups: 1,
@@ -95,6 +100,15 @@ mod tests {
             line,
             "reconciliation: 20 source user(s) and 2 group(s) compared with 17 user(s) and 1 group(s) read from the \
              server (40 objects), 32 difference(s)"
+        );
+        let counted = crate::simulate::reconcile::Counted { expected_absent: 3, ..counted };
+        let line = checked_line(&Reconciliation { counted, ..r.clone() });
+        assert!(
+            line.starts_with(
+                "reconciliation: 20 source user(s) (3 not expected on the server: out of scope, or deleted) and 2 \
+                 group(s) compared with 17 user(s)"
+            ),
+            "{line}"
         );
         let s = summary(&r, 3);
         assert!(s.contains("  missing: 30\n    Missing: User u0"), "{s}");

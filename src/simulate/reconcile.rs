@@ -102,6 +102,9 @@ pub struct Reconciliation {
 pub struct Counted {
     /// Users of the source directory.
     pub source_users: usize,
+    /// Of the source users, those not expected on the server: out of scope (unassigned or deleted) and never
+    /// provisioned, or deleted by an engine that deletes users (Entra).
+    pub expected_absent: usize,
     /// Groups of the source directory.
     pub source_groups: usize,
     /// Users read back from the server.
@@ -380,6 +383,7 @@ pub async fn reconcile(
     let (server_users, server_groups) = tokio::join!(read_all(http, users, limit), read_groups);
     let (users_read, groups_read) = (server_users.is_ok(), server_groups.is_ok());
     let mut unverified = 0usize;
+    let mut expected_absent = 0usize;
     let mut strangers = 0usize;
     let server_users = server_users.unwrap_or_else(|e| {
         read_error = Some(e);
@@ -441,6 +445,7 @@ pub async fn reconcile(
         claimed.extend(found.iter().copied());
         let out_of_scope = !u.assigned || u.deleted;
         if out_of_scope && !ever_provisioned(i as u32) {
+            expected_absent += 1;
             continue;
         }
         if !users_read {
@@ -452,6 +457,7 @@ pub async fn reconcile(
         let obj = ObjRef::User(i as u32);
         let id_at = |k: usize| server_users[k].id.clone();
         if !expected {
+            expected_absent += 1;
             for &k in &found {
                 diffs.push(diff(DiffKind::Extra, user_label(i), id_at(k), None, json!(null), json!("present"), obj));
             }
@@ -644,6 +650,7 @@ pub async fn reconcile(
         checked: model.users.len() + model.groups.len() + server_users.len() + server_groups.len(),
         counted: Counted {
             source_users: model.users.len(),
+            expected_absent,
             source_groups: model.groups.len(),
             server_users: server_users.len(),
             server_groups: server_groups.len(),
