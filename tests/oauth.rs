@@ -79,8 +79,19 @@ async fn a_run_outliving_its_tokens_keeps_going_with_refreshed_ones_and_writes_n
     let (id, secret, token_url) =
         (field(&client, "clientId"), field(&client, "clientSecret"), field(&client, "tokenEndpoint"));
     let dir = TempDir::new();
+    // a scenario that pauses 1.2 s between its reads (waited with --okta-pauses): the run outlives at least
+    // three tokens however fast the machine is
+    let read = |name: &str, pause: f64| {
+        json!({"name": name, "basis": {"rfc": "RFC 7644 §4"}, "pause": pause,
+               "request": {"method": "GET", "path": "/ServiceProviderConfig"}, "expect": {"status": 200}})
+    };
+    let paced = json!({"title": "reads across token lifetimes", "source": "RFC 6749 §5.1 expires_in", "level": "must",
+        "steps": [read("first", 0.0), read("second", 1.2), read("third", 1.2), read("fourth", 1.2)]});
+    std::fs::create_dir_all(dir.join("mine/okta/oauth")).unwrap();
+    std::fs::write(dir.join("mine/okta/oauth/paced.json"), paced.to_string()).unwrap();
     let (json_report, junit, html) = (dir.arg("out/report.json"), dir.arg("out/junit.xml"), dir.arg("out/report.html"));
     let snapshots = dir.arg("out/snapshots");
+    let mine = dir.arg("mine");
     let mut cmd = scimcheck_in(
         &dir.0,
         &[
@@ -89,6 +100,10 @@ async fn a_run_outliving_its_tokens_keeps_going_with_refreshed_ones_and_writes_n
             &server.base_url,
             "--idp",
             "okta",
+            "--no-library",
+            "--scenarios",
+            &mine,
+            "--okta-pauses",
             "--jobs",
             "1",
             "--oauth-token-url",
@@ -111,9 +126,10 @@ async fn a_run_outliving_its_tokens_keeps_going_with_refreshed_ones_and_writes_n
     let (code, stdout, stderr) = output(cmd).await;
     let took = started.elapsed();
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
-    assert!(took > Duration::from_secs(2), "the run ended within one token's life ({took:?}): it proves nothing");
+    assert!(took > Duration::from_secs(3), "the paced scenario did not pause ({took:?}): it proves nothing");
     let fetched = grants.load(Ordering::SeqCst);
-    assert!(fetched >= 2, "the run outlived its first token but fetched {fetched}");
+    assert!(fetched >= 3, "the run outlived three tokens but fetched {fetched}");
+    assert!(stdout.contains("oauth::paced") || stdout.contains("paced"), "the paced scenario did not run: {stdout}");
     eprintln!("run of {took:?} with tokens of 1 s: {fetched} tokens fetched");
     assert_no_secret(&format!("{stdout}{stderr}"), &secret, "the terminal output");
     let reports = all_text(&dir.join("out"));
