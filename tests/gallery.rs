@@ -14,7 +14,7 @@ use scimcheck::idp::errors::EngineAction;
 use scimcheck::reference_app::endpoint_for;
 use scimcheck::scenario::Idp;
 use serde_json::{json, Value};
-use support::faults::{pass, spawn_faulty, Before, Fault, Seen};
+use support::faults::{pass, spawn_faulty, Before, Fault, Seen, USER_ONLY};
 
 fn options(server: &RunningServer, mapping: AttributeMapping) -> gallery::Options {
     let (base_url, token) = endpoint_for(server, Idp::Entra);
@@ -113,38 +113,6 @@ async fn a_mapping_without_manager_skips_both_manager_tests_and_an_undeclared_at
     assert_eq!(r.verdict, Verdict::Failed);
     server.shutdown().await;
 }
-
-fn user_only_before(seen: &Seen) -> Before {
-    if seen.path.starts_with("/Groups") {
-        return Before::Respond(
-            StatusCode::NOT_FOUND,
-            Some(
-                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404", "detail": "no such endpoint"}),
-            ),
-        );
-    }
-    Before::Pass
-}
-
-fn user_only_after(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
-    let listed =
-        seen.method == Method::GET && (seen.path.starts_with("/Schemas") || seen.path.starts_with("/ResourceTypes"));
-    if let (true, Some(Value::Array(rs))) = (listed, body.as_mut().and_then(|b| b.get_mut("Resources"))) {
-        rs.retain(|r| {
-            let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
-            let schema = r.get("schema").and_then(Value::as_str).unwrap_or_default();
-            !id.ends_with(":Group") && id != "Group" && !schema.ends_with(":Group")
-        });
-    }
-}
-
-/// A server with Users only: no Group schema or resource type, /Groups answers 404.
-static USER_ONLY: Fault = Fault {
-    name: "user-only",
-    description: "no Group schema or resource type; /Groups answers 404",
-    before: user_only_before,
-    after: user_only_after,
-};
 
 #[tokio::test]
 async fn without_the_group_schema_the_seven_group_tests_fail_as_microsofts_template_says() {

@@ -15,7 +15,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use scim_reference_server::{spawn_with, RunningServer, ServerConfig};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::{faults_azure, faults_entitlements, faults_modify, faults_okta, faults_rfc};
 
@@ -344,3 +344,41 @@ pub async fn spawn_faulty(fault: &'static Fault) -> RunningServer {
         .await
         .expect("reference server starts")
 }
+
+fn user_only_before(seen: &Seen) -> Before {
+    if seen.path.starts_with("/Groups") {
+        return Before::Respond(
+            StatusCode::NOT_FOUND,
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404", "detail": "no such endpoint"}),
+            ),
+        );
+    }
+    Before::Pass
+}
+
+fn user_only_after(seen: &Seen, _: &mut StatusCode, body: &mut Option<Value>) {
+    // a user belongs to no group here, and says so with an empty `groups` (RFC 7643 §4.1.2)
+    if seen.path.starts_with("/Users/") {
+        if let Some(Value::Object(user)) = body.as_mut().filter(|b| b.get("userName").is_some()) {
+            user.entry("groups").or_insert_with(|| json!([]));
+        }
+    }
+    let listed =
+        seen.method == Method::GET && (seen.path.starts_with("/Schemas") || seen.path.starts_with("/ResourceTypes"));
+    if let (true, Some(Value::Array(rs))) = (listed, body.as_mut().and_then(|b| b.get_mut("Resources"))) {
+        rs.retain(|r| {
+            let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
+            let schema = r.get("schema").and_then(Value::as_str).unwrap_or_default();
+            !id.ends_with(":Group") && id != "Group" && !schema.ends_with(":Group")
+        });
+    }
+}
+
+/// A server with Users only: no Group schema or resource type, `/Groups` answers 404.
+pub static USER_ONLY: Fault = Fault {
+    name: "user-only",
+    description: "no Group schema or resource type; /Groups answers 404",
+    before: user_only_before,
+    after: user_only_after,
+};
