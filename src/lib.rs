@@ -29,6 +29,8 @@
 //! - [`options`]: the one range-checked parser of numeric options (durations, rates, counts);
 //! - [`cli`]: the command line (`run`, `list`, `serve`, `bench`, `simulate`, `record`, `import`).
 
+#![warn(missing_docs)]
+
 pub mod bench;
 pub mod capabilities;
 pub mod case;

@@ -22,6 +22,7 @@ pub struct Config {
     /// The admin API key; generated and printed when absent.
     #[serde(default)]
     pub admin_key: Option<String>,
+    /// The tenants to create at start, each with its apps, CAL types and local accounts.
     #[serde(default)]
     pub tenants: Vec<TenantConfig>,
 }
@@ -38,16 +39,21 @@ fn default_policy() -> DomainPolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TenantConfig {
+    /// The tenant's name: its subdomain (`acme` for `acme.<baseDomain>`) and its key in the admin API.
     pub name: String,
+    /// How the tenant's portal is addressed (default `subdomain`, the only policy that may receive provisioning).
     #[serde(default = "default_policy")]
     pub domain_policy: DomainPolicy,
+    /// Tenant-wide settings (seat release on deactivation, refusal without a free seat).
     #[serde(default)]
     pub settings: TenantSettings,
+    /// The CAL (client access licence) types the tenant owns, each with its seat count.
     #[serde(default)]
     pub cals: Vec<CalType>,
     /// Keyed by app name: `SCIMOkta`, `SCIMAzure`.
     #[serde(default)]
     pub apps: BTreeMap<AppKind, AppConfig>,
+    /// Protected local accounts (owners, administrators) that provisioning may not change or delete.
     #[serde(default)]
     pub accounts: Vec<AccountConfig>,
 }
@@ -56,10 +62,13 @@ pub struct TenantConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AppConfig {
+    /// Whether the app accepts provisioning; a disabled app answers 403 to every authenticated SCIM request.
     #[serde(default)]
     pub enabled: bool,
+    /// The id of the CAL a provisioned user gets when no rule matches; `None` leaves such a user without a CAL.
     #[serde(default)]
     pub default_cal: Option<String>,
+    /// Rules for automatic CAL assignment, evaluated in order; the first match names the CAL.
     #[serde(default)]
     pub rules: Vec<CalRule>,
     /// The role and entitlement resource types the app offers to Okta Identity Governance (Okta's URNs, with
@@ -75,10 +84,12 @@ pub struct AppConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TokenConfig {
+    /// The bearer token in cleartext; only its hash is stored.
     pub token: String,
     /// RFC 3339; default one year from start.
     #[serde(default)]
     pub expires_at: Option<String>,
+    /// A name for the token shown in the admin API (`ci`, `okta-prod`).
     #[serde(default)]
     pub label: Option<String>,
 }
@@ -87,8 +98,11 @@ pub struct TokenConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AccountConfig {
+    /// The account's `userName`, unique in the tenant as a SCIM user's is.
     pub user_name: String,
+    /// The account's role in the portal.
     pub role: LocalRole,
+    /// The account's display name.
     #[serde(default)]
     pub display_name: Option<String>,
 }
@@ -96,7 +110,9 @@ pub struct AccountConfig {
 /// A provisioning endpoint made by seeding, with the token to print (generated or given).
 #[derive(Debug, Clone)]
 pub struct SeededApp {
+    /// The tenant the app belongs to.
     pub tenant: String,
+    /// Which of the tenant's two apps (`SCIMOkta` or `SCIMAzure`).
     pub app: AppKind,
     /// The cleartext token, when the seed generated or was given one.
     pub token: Option<String>,

@@ -93,6 +93,7 @@ pub trait PortalHooks: Send + Sync + std::fmt::Debug {
 /// A stored user with its portal flags, for the admin API.
 #[derive(Debug, Clone)]
 pub struct UserRecord {
+    /// The user as SCIM renders it (RFC 7643 §4.1), with `meta`.
     pub body: Value,
     /// Deleted through SCIM (hidden, inactive).
     pub deleted: bool,

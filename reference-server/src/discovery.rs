@@ -11,7 +11,9 @@ use crate::schema::{
 /// What the service provider supports, as advertised in `/ServiceProviderConfig`.
 #[derive(Debug, Clone, Copy)]
 pub struct Features {
+    /// `filter.maxResults`: the most resources a page returns (RFC 7643 §5).
     pub max_results: usize,
+    /// The largest accepted request body, in bytes.
     pub max_payload_bytes: usize,
 }
 

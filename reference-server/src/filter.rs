@@ -43,21 +43,32 @@ pub const MAX_FILTER_TERMS: usize = 256;
 pub struct AttrPath {
     /// The schema URN prefix, without the trailing colon.
     pub urn: Option<String>,
+    /// The attribute's name (`emails`, `userName`).
     pub name: String,
+    /// The sub-attribute after a dot (`value` in `emails.value`), if any.
     pub sub: Option<String>,
 }
 
 /// Comparison operators (RFC 7644 §3.4.2.2, Table 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {
+    /// `eq`: equal.
     Eq,
+    /// `ne`: not equal.
     Ne,
+    /// `co`: contains the value as a substring.
     Co,
+    /// `sw`: starts with the value.
     Sw,
+    /// `ew`: ends with the value.
     Ew,
+    /// `gt`: greater than.
     Gt,
+    /// `ge`: greater than or equal to.
     Ge,
+    /// `lt`: less than.
     Lt,
+    /// `le`: less than or equal to.
     Le,
 }
 
@@ -69,19 +80,27 @@ pub type CompValue = Value;
 pub enum Filter {
     /// `attrPath compareOp compValue`
     Compare {
+        /// The attribute compared.
         path: AttrPath,
+        /// The operator.
         op: CompareOp,
+        /// The value compared with.
         value: CompValue,
     },
     /// `attrPath pr`
     Present(AttrPath),
+    /// `a and b`: both hold.
     And(Box<Filter>, Box<Filter>),
+    /// `a or b`: either holds.
     Or(Box<Filter>, Box<Filter>),
+    /// `not (a)`: the inner filter does not hold.
     Not(Box<Filter>),
     /// `attrPath "[" valFilter "]"`: the inner filter is evaluated against each element of the
     /// multi-valued attribute, with paths relative to the element.
     ValuePath {
+        /// The multi-valued attribute whose elements are tested.
         path: AttrPath,
+        /// The filter each element is tested against.
         filter: Box<Filter>,
     },
 }
@@ -100,7 +119,9 @@ pub struct PatchPath {
 /// A parse error with the byte position where it was detected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterError {
+    /// The byte offset into the filter text where the error was found.
     pub position: usize,
+    /// What is wrong, in words.
     pub message: String,
 }
 

@@ -8,6 +8,8 @@
 //! - [`directory`]: one tenant's users and groups with SCIM semantics (uniqueness, membership, versions);
 //! - [`http`]: thin axum handlers that map requests to the directory and errors to SCIM Error bodies.
 
+#![warn(missing_docs)]
+
 pub mod cal;
 pub mod cli;
 pub mod clock;

@@ -23,8 +23,11 @@ pub use work::{BASE_VISITS, VISITS_PER_ELEMENT};
 /// The three PATCH operations (RFC 7644 §3.5.2); names are accepted in any case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatchOpKind {
+    /// `add`: adds values, or sets a singular attribute (RFC 7644 §3.5.2.1).
     Add,
+    /// `remove`: removes the attribute, or the values a filter selects (RFC 7644 §3.5.2.2).
     Remove,
+    /// `replace`: replaces the attribute's value, or the values a filter selects (RFC 7644 §3.5.2.3).
     Replace,
 }
 
@@ -42,8 +45,11 @@ impl PatchOpKind {
 /// One operation of a PatchOp request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatchOperation {
+    /// The operation (`op`).
     pub op: PatchOpKind,
+    /// The target (`path`); `None` means the resource itself, with `value` an object of attributes.
     pub path: Option<PatchPath>,
+    /// The operand (`value`); `None` for a `remove`.
     pub value: Option<Value>,
 }
 

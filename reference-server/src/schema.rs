@@ -28,13 +28,21 @@ pub const SCHEMA_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 /// RFC 7643 §2.3 attribute data types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttrType {
+    /// `string`: a sequence of Unicode characters (RFC 7643 §2.3.1).
     String,
+    /// `boolean`: `true` or `false` (RFC 7643 §2.3.2).
     Boolean,
+    /// `decimal`: a real number with at least one digit after the point (RFC 7643 §2.3.3).
     Decimal,
+    /// `integer`: a whole number without a fractional part (RFC 7643 §2.3.4).
     Integer,
+    /// `dateTime`: an `xsd:dateTime` timestamp, such as `2008-01-23T04:56:22Z` (RFC 7643 §2.3.5).
     DateTime,
+    /// `binary`: base64-encoded bytes (RFC 7643 §2.3.6).
     Binary,
+    /// `reference`: a URI to a resource or an external location (RFC 7643 §2.3.7).
     Reference,
+    /// `complex`: a singular or multi-valued set of sub-attributes (RFC 7643 §2.3.8).
     Complex,
 }
 
@@ -57,9 +65,13 @@ impl AttrType {
 /// RFC 7643 §7 `mutability`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mutability {
+    /// `readOnly`: set by the service provider only; clients cannot change it.
     ReadOnly,
+    /// `readWrite`: clients may read and change it.
     ReadWrite,
+    /// `immutable`: a client may set it once (on create, or when empty), never change it afterwards.
     Immutable,
+    /// `writeOnly`: clients may set it, and it is never returned (a password).
     WriteOnly,
 }
 
@@ -78,9 +90,13 @@ impl Mutability {
 /// RFC 7643 §7 `returned`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Returned {
+    /// `always`: returned in every answer, even when `attributes` or `excludedAttributes` leave it out.
     Always,
+    /// `never`: never returned (a password).
     Never,
+    /// `default`: returned unless `excludedAttributes` names it, or `attributes` is given and does not.
     Default,
+    /// `request`: returned only when `attributes` names it.
     Request,
 }
 
@@ -99,8 +115,11 @@ impl Returned {
 /// RFC 7643 §7 `uniqueness`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Uniqueness {
+    /// `none`: values need not be unique.
     None,
+    /// `server`: unique within the service provider (here, within one tenant).
     Server,
+    /// `global`: unique across the whole Internet, such as a URN minted for it.
     Global,
 }
 
@@ -118,17 +137,29 @@ impl Uniqueness {
 /// One attribute definition (RFC 7643 §7).
 #[derive(Debug, Clone, Copy)]
 pub struct AttrDef {
+    /// The attribute's name as it appears in JSON (`userName`, `emails`).
     pub name: &'static str,
+    /// Its data type (`type`).
     pub ty: AttrType,
+    /// Whether it holds a JSON array of values (`multiValued`).
     pub multi_valued: bool,
+    /// Whether a create or replace must carry it (`required`).
     pub required: bool,
+    /// Whether string comparisons on it respect case (`caseExact`); `false` compares ignoring case.
     pub case_exact: bool,
+    /// Who may change it (`mutability`).
     pub mutability: Mutability,
+    /// When answers carry it (`returned`).
     pub returned: Returned,
+    /// Which values must be unique (`uniqueness`).
     pub uniqueness: Uniqueness,
+    /// The values the service suggests (`canonicalValues`), such as `work`, `home`; empty when open.
     pub canonical_values: &'static [&'static str],
+    /// For a `reference`: what it may point to (`referenceTypes`), such as `User`, `Group`, `external`.
     pub reference_types: &'static [&'static str],
+    /// For a `complex`: its sub-attributes (`subAttributes`); empty otherwise.
     pub sub_attributes: &'static [AttrDef],
+    /// The human-readable `description` served under `/Schemas`.
     pub description: &'static str,
 }
 
@@ -209,9 +240,13 @@ impl AttrDef {
 /// A schema (RFC 7643 §7): an id (URN), a name and its attributes.
 #[derive(Debug)]
 pub struct SchemaDef {
+    /// The schema's URN (`id`), such as `urn:ietf:params:scim:schemas:core:2.0:User`.
     pub id: &'static str,
+    /// Its short `name` (`User`).
     pub name: &'static str,
+    /// Its human-readable `description`.
     pub description: &'static str,
+    /// Its top-level attributes, in the order `/Schemas` lists them.
     pub attributes: &'static [AttrDef],
 }
 
@@ -225,10 +260,15 @@ impl SchemaDef {
 /// A resource type (RFC 7643 §6).
 #[derive(Debug)]
 pub struct ResourceType {
+    /// The resource type's `id` (`User`).
     pub id: &'static str,
+    /// Its `name` (`User`).
     pub name: &'static str,
+    /// Its endpoint relative to the base URI (`/Users`).
     pub endpoint: &'static str,
+    /// Its human-readable `description`.
     pub description: &'static str,
+    /// Its core schema.
     pub schema: &'static SchemaDef,
     /// Extension schemas and whether each is required.
     pub extensions: &'static [(&'static SchemaDef, bool)],
@@ -237,7 +277,9 @@ pub struct ResourceType {
 /// Which kind of resource a request is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResourceKind {
+    /// A `User` (RFC 7643 §4.1), served under `/Users`.
     User,
+    /// A `Group` (RFC 7643 §4.2), served under `/Groups`.
     Group,
 }
 
@@ -256,7 +298,9 @@ impl ResourceKind {
 pub struct Resolved {
     /// The schema URN the attribute belongs to; `None` for the common attributes (id, externalId, meta).
     pub extension: Option<&'static SchemaDef>,
+    /// The top-level attribute the path names.
     pub attr: &'static AttrDef,
+    /// The sub-attribute the path names after a dot (`name.familyName`), if any.
     pub sub: Option<&'static AttrDef>,
 }
 

@@ -264,7 +264,9 @@ async fn write_token_use_behind(tenants: Arc<Tenants>, interval: Duration) {
 /// Shared state of the running service.
 #[derive(Debug)]
 pub struct AppState {
+    /// Every tenant with its directory and portal.
     pub tenants: Arc<Tenants>,
+    /// The base domain of subdomain portals (`acme.<base_domain>`).
     pub base_domain: String,
     /// The SHA-256 digest of the admin key (the key itself is kept nowhere).
     admin_key_digest: [u8; 32],
@@ -462,7 +464,9 @@ pub fn app(state: Arc<AppState>) -> Router {
 /// One provisioning endpoint of a running server.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
+    /// The tenant's name.
     pub tenant: String,
+    /// Which of its two apps.
     pub app: AppKind,
     /// The SCIM base URI at the listen address (path form), without a trailing slash.
     pub base_url: String,

@@ -198,8 +198,11 @@ fn lock_data_file(path: &Path) -> ScimResult<std::fs::File> {
 /// Everything stored for one tenant, as read at start.
 #[derive(Debug, Default)]
 pub struct TenantRows {
+    /// The tenant's name.
     pub name: String,
+    /// Its domain policy, as its JSON string (`"subdomain"`).
     pub policy: String,
+    /// Its configuration (settings, CAL types, apps) as JSON.
     pub config: String,
     /// `(app, records JSON)`.
     pub tokens: Vec<(String, String)>,

@@ -20,6 +20,7 @@ pub fn etag(version: u64) -> String {
 /// One stored resource.
 #[derive(Debug, Clone)]
 pub struct Record {
+    /// The resource's `id` (RFC 7643 §3.1), a UUID assigned by the server.
     pub id: Uuid,
     /// A server-wide counter value, rendered as the weak ETag `W/"<version>"` (RFC 7644 §3.14).
     pub version: u64,

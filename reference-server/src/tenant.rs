@@ -45,8 +45,10 @@ pub enum DomainPolicy {
 /// The two provisioning apps of a tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum AppKind {
+    /// The app Okta provisions through: `SCIMOkta`.
     #[serde(rename = "SCIMOkta")]
     Okta,
+    /// The app Microsoft Entra ID provisions through: `SCIMAzure`.
     #[serde(rename = "SCIMAzure")]
     Azure,
 }
@@ -87,11 +89,15 @@ pub struct TenantSettings {
 /// One provisioning app's configuration and tokens.
 #[derive(Debug, Clone, Default)]
 pub struct App {
+    /// Whether the app accepts provisioning.
     pub enabled: bool,
+    /// The id of the CAL a user gets when no rule matches; `None` leaves such a user without a CAL.
     pub default_cal: Option<String>,
+    /// Rules for automatic CAL assignment, evaluated in order; the first match names the CAL.
     pub rules: Vec<CalRule>,
     /// The role and entitlement types the app offers (Okta Identity Governance; see [`crate::entitlements`]).
     pub catalogue: Arc<Catalogue>,
+    /// The app's bearer tokens (hashed) with their expiry and labels.
     pub tokens: TokenStore,
     /// The app's OAuth clients and the access tokens they were given ([`crate::oauth`]).
     pub oauth: crate::oauth::OAuthClients,
@@ -113,10 +119,13 @@ impl App {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AppSettings {
+    /// Whether the app accepts provisioning.
     #[serde(default)]
     pub enabled: bool,
+    /// The id of the CAL a user gets when no rule matches; `None` leaves such a user without a CAL.
     #[serde(default)]
     pub default_cal: Option<String>,
+    /// Rules for automatic CAL assignment, evaluated in order; the first match names the CAL.
     #[serde(default)]
     pub rules: Vec<CalRule>,
     /// The role and entitlement resource types the app offers (Okta's URNs), with their values; omitted when
@@ -129,7 +138,9 @@ pub struct AppSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum LocalRole {
+    /// The tenant's owner.
     Owner,
+    /// An administrator of the tenant.
     Administrator,
 }
 
@@ -709,9 +720,13 @@ impl PortalHooks for Portal {
 /// A tenant: its directory and its portal.
 #[derive(Debug)]
 pub struct Tenant {
+    /// The tenant's name (its subdomain).
     pub name: String,
+    /// How its portal is addressed.
     pub policy: DomainPolicy,
+    /// Its users and groups, with SCIM semantics.
     pub directory: Arc<Directory>,
+    /// The portal's state beside the directory: CAL seats, local accounts, notifications.
     pub portal: Arc<Portal>,
 }
 

@@ -221,14 +221,23 @@ pub struct SimReport {
 
 /// What [`build`] needs.
 pub struct Inputs<'a> {
+    /// The PATCH dialect the engine spoke (Okta's, or Entra's with or without `aadOptscim062020`).
     pub dialect: Dialect,
+    /// The options the run was started with.
     pub opts: &'a SimOptions,
+    /// The source directory that was provisioned.
     pub model: &'a Model,
+    /// The engine after its cycles: its counters, journal and the ids the server assigned.
     pub engine: &'a Engine,
+    /// How long building the model took, in seconds.
     pub model_seconds: f64,
+    /// How long the provisioning cycles took (wall time).
     pub provisioning: Duration,
+    /// How long reading the server back and comparing took (wall time).
     pub reconcile_time: Duration,
+    /// The comparison of the server's final state with the source directory.
     pub reconciliation: Reconciliation,
+    /// The process's CPU time (user + system) for the whole run, where the platform reports it.
     pub cpu: Option<Duration>,
     /// Whether the run was interrupted (Ctrl-C).
     pub interrupted: bool,

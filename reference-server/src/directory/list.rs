@@ -6,12 +6,15 @@ use super::*;
 /// A list request, shared by GET on a resource endpoint and POST `.search` (RFC 7644 §3.4.2, §3.4.3).
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
+    /// The `filter` expression as sent (RFC 7644 §3.4.2.2); parsed when the page is computed.
     pub filter: Option<String>,
     /// 1-based; values below 1 are treated as 1 (RFC 7644 §3.4.2.4).
     pub start_index: Option<i64>,
     /// Negative values are treated as 0; values above `max_results` are capped.
     pub count: Option<i64>,
+    /// The `sortBy` attribute path (RFC 7644 §3.4.2.3).
     pub sort_by: Option<String>,
+    /// `sortOrder=descending` (RFC 7644 §3.4.2.3); ascending otherwise.
     pub descending: bool,
     /// Set when the response leaves out the membership attribute — a user's derived `groups` (RFC 7643
     /// §4.1.2), a group's `members` (§4.2) — through `attributes`/`excludedAttributes` (RFC 7644 §3.4.2.5),
@@ -39,8 +42,11 @@ impl ListQuery {
 /// One page of results with the total number of matches.
 #[derive(Debug, Clone)]
 pub struct ListPage {
+    /// `totalResults`: how many resources match, across all pages (RFC 7644 §3.4.2).
     pub total_results: usize,
+    /// `startIndex`: the 1-based position of the first resource of this page (RFC 7644 §3.4.2.4).
     pub start_index: usize,
+    /// The page's resources, each with its kind, rendered (`Resources`).
     pub resources: Vec<(ResourceKind, Value)>,
 }
 

@@ -30,11 +30,13 @@ use handlers as h;
 /// What a SCIM request is served against: the tenant's directory and the base URI it was addressed to.
 #[derive(Debug, Clone)]
 pub struct ScimContext {
+    /// The tenant's users and groups.
     pub directory: Arc<Directory>,
     /// The absolute SCIM base URI of this request (no trailing slash), for `meta.location` and `$ref`.
     pub base: String,
     /// The largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// What `/ServiceProviderConfig` advertises (page size, body limit).
     pub features: Features,
     /// The provisioning app the request came through (`SCIMOkta`, `SCIMAzure`), for the portal's rules.
     pub app: Option<&'static str>,

@@ -12,9 +12,13 @@ pub const SCIM_JSON: &str = "application/scim+json";
 /// A JSON body sent as `application/scim+json`, with optional ETag and Location headers.
 #[derive(Debug)]
 pub struct Scim {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// The JSON body, if any (`None` for a 204).
     pub body: Option<Value>,
+    /// The `ETag` header value (RFC 7644 §3.14), if any.
     pub etag: Option<String>,
+    /// The `Location` header value (RFC 7644 §3.1), if any.
     pub location: Option<String>,
 }
 
