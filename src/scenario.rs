@@ -17,11 +17,13 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod assertion;
 mod file;
 mod layout;
 mod validate;
 mod vars;
 
+pub use assertion::{Assertion, Check, Pattern};
 pub use file::ScenarioFile;
 use validate::{assertion_strings, validate, value_strings};
 pub use vars::{placeholders, CaseFilter, Placeholder, Vars, GENERATORS};
@@ -408,118 +410,6 @@ impl Basis {
 impl fmt::Display for Basis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.kind(), self.citation())
-    }
-}
-
-/// An assertion on the JSON value at `pointer` (RFC 6901) of the response body.
-///
-/// Exactly one check field is set; `when` makes the assertion conditional on another one holding.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Assertion {
-    /// JSON pointer into the response body (`""` is the whole body).
-    pub pointer: String,
-    /// The value equals this JSON value (strings may use `{{variables}}`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub equals: Option<Value>,
-    /// The value is a string equal to this one ignoring ASCII case.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub equals_ignore_case: Option<String>,
-    /// The value is present (`true` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exists: Option<bool>,
-    /// The value is absent (`true` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub absent: Option<bool>,
-    /// The value is present and not null, `""`, `[]` or `{}` (`true` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_empty: Option<bool>,
-    /// The value is a JSON number (`true` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_number: Option<bool>,
-    /// The value is a JSON string (`true` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_string: Option<bool>,
-    /// The value is a JSON array (`true` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_array: Option<bool>,
-    /// The value is a JSON boolean (`true` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_boolean: Option<bool>,
-    /// An array containing an element equal to this value, or a string containing this substring.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contains: Option<Value>,
-    /// An array, string or object of exactly this length.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<u64>,
-    /// A number greater than or equal to this one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub at_least: Option<f64>,
-    /// A string matching this regular expression.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub matches: Option<String>,
-    /// Present and not equal to this JSON value (strings may use `{{variables}}`): a value a write must change,
-    /// such as `meta.version` (RFC 7643 §3.1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_equals: Option<Value>,
-    /// An RFC 3339 timestamp at or after this one (a template, e.g. `{{created}}`; both parsed, offsets
-    /// honoured): `meta.lastModified` never goes back (RFC 7643 §3.1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_before: Option<String>,
-    /// Check this assertion only when the `when` assertion holds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub when: Option<Box<Assertion>>,
-    /// Why this assertion exists, when it differs from the step's basis.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub basis: Option<Basis>,
-}
-
-impl Assertion {
-    /// The names of all checks, as written in scenario files.
-    pub const CHECKS: &'static [&'static str] = &[
-        "equals",
-        "equalsIgnoreCase",
-        "exists",
-        "absent",
-        "notEmpty",
-        "isNumber",
-        "isString",
-        "isArray",
-        "isBoolean",
-        "contains",
-        "length",
-        "atLeast",
-        "matches",
-        "notEquals",
-        "notBefore",
-    ];
-
-    /// Names of the check fields that are set.
-    pub fn checks_set(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        macro_rules! f {
-            ($field:ident, $name:literal) => {
-                if self.$field.is_some() {
-                    v.push($name);
-                }
-            };
-        }
-        f!(equals, "equals");
-        f!(equals_ignore_case, "equalsIgnoreCase");
-        f!(exists, "exists");
-        f!(absent, "absent");
-        f!(not_empty, "notEmpty");
-        f!(is_number, "isNumber");
-        f!(is_string, "isString");
-        f!(is_array, "isArray");
-        f!(is_boolean, "isBoolean");
-        f!(contains, "contains");
-        f!(length, "length");
-        f!(at_least, "atLeast");
-        f!(matches, "matches");
-        f!(not_equals, "notEquals");
-        f!(not_before, "notBefore");
-        v
     }
 }
 
@@ -970,15 +860,34 @@ pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<Lo
     let err = |step: Option<String>, reason: String| LoadError { file: file.to_path_buf(), step, reason };
     let rel_path = rel_path.to_string();
     let raw: Value = serde_json::from_str(text).map_err(|e| vec![err(None, format!("invalid JSON: {e}"))])?;
-    // deserialise from the text, not from `raw`, so `query` keeps the file's parameter order
-    let mut de = serde_json::Deserializer::from_str(text);
-    let parsed: ScenarioFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let step = step_index_from_path(&path).map(|i| step_label(i, &raw));
-        vec![err(step, format!("at `{path}`: {}", e.inner()))]
-    })?;
+    // every malformed assertion is reported, with the file's other errors: those found without it
+    let (mut errors, without_bad_assertions) = assertion::assertion_errors(&raw);
+    let all =
+        |errors: Vec<(Option<String>, String)>| errors.into_iter().map(|(step, reason)| err(step, reason)).collect();
+    let parsed = if errors.is_empty() {
+        // deserialise from the text, not from `raw`, so `query` keeps the file's parameter order
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
+    } else {
+        // an error path: the scenario only shows the other errors, so `query`'s order does not matter
+        serde_path_to_error::deserialize(without_bad_assertions)
+    };
+    let parsed: ScenarioFile = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            let path = e.path().to_string();
+            let step = step_index_from_path(&path).map(|i| step_label(i, &raw));
+            errors.push((step, format!("at `{path}`: {}", e.inner())));
+            return Err(all(errors));
+        }
+    };
     let declared = layout::Declared { idp: parsed.idp.as_deref(), group: parsed.group.as_deref() };
-    let layout::Placement { id, idp } = layout::place(&rel_path, file, &declared).map_err(|e| vec![err(None, e)])?;
+    let layout::Placement { id, idp } = match layout::place(&rel_path, file, &declared) {
+        Ok(p) => p,
+        Err(e) => {
+            errors.push((None, e));
+            return Err(all(errors));
+        }
+    };
     let scenario = Scenario {
         id,
         file: file.to_path_buf(),
@@ -1002,7 +911,7 @@ pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<Lo
         steps: parsed.steps,
     };
     let mut scenario = scenario;
-    let mut errors = validate(&scenario);
+    errors.extend(validate(&scenario));
     let inferred = scenario.inferred_requirements();
     for f in &scenario.requires {
         if Feature::INFERRED.contains(f) {
@@ -1027,7 +936,7 @@ pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<Lo
     if errors.is_empty() {
         Ok(scenario)
     } else {
-        Err(errors.into_iter().map(|(step, reason)| err(step, reason)).collect())
+        Err(all(errors))
     }
 }
 
