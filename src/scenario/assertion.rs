@@ -4,12 +4,15 @@
 //! `false` where only `true` is allowed), and [`assertion_errors`] runs it over a whole file so the loader reports
 //! them all together with the file's other errors.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use regex::Regex;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
+use super::schema::JsonPointer;
 use super::{step_label, Basis};
 
 /// A regular expression of a `matches` check, compiled when the scenario loads. Compares and serialises as its
@@ -52,6 +55,8 @@ trait Operand: Sized {
     fn read(v: &Value) -> Result<Self, String>;
     /// The JSON value written to a file.
     fn write(&self) -> Value;
+    /// The JSON Schema of that value.
+    fn schema() -> Value;
 }
 
 impl Operand for Value {
@@ -60,6 +65,9 @@ impl Operand for Value {
     }
     fn write(&self) -> Value {
         self.clone()
+    }
+    fn schema() -> Value {
+        json!({})
     }
 }
 
@@ -70,6 +78,9 @@ impl Operand for String {
     fn write(&self) -> Value {
         Value::String(self.clone())
     }
+    fn schema() -> Value {
+        json!({"type": "string"})
+    }
 }
 
 impl Operand for u64 {
@@ -79,6 +90,9 @@ impl Operand for u64 {
     fn write(&self) -> Value {
         Value::from(*self)
     }
+    fn schema() -> Value {
+        json!({"type": "integer", "minimum": 0})
+    }
 }
 
 impl Operand for f64 {
@@ -87,6 +101,9 @@ impl Operand for f64 {
     }
     fn write(&self) -> Value {
         Value::from(*self)
+    }
+    fn schema() -> Value {
+        json!({"type": "number"})
     }
 }
 
@@ -98,6 +115,9 @@ impl Operand for Pattern {
     fn write(&self) -> Value {
         Value::String(self.as_str().to_string())
     }
+    fn schema() -> Value {
+        json!({"type": "string", "format": "regex"})
+    }
 }
 
 /// Reads the operand of a check that takes only `true` (`"exists": true`): `false` is refused, as the opposite
@@ -108,6 +128,15 @@ fn read_true(v: &Value) -> Result<(), String> {
         Value::Bool(false) => Err("is `false`: only `true` is allowed (use the opposite check)".into()),
         other => Err(format!("takes only `true`, not {other}")),
     }
+}
+
+/// `schema` with the description of doc comment `lines` (each with the space after `///`).
+fn described(mut schema: Value, lines: &[&str]) -> Value {
+    let text = lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+    if let Value::Object(m) = &mut schema {
+        m.insert("description".into(), Value::String(text));
+    }
+    schema
 }
 
 /// Defines [`Check`] from one list of `"fileName" => Variant(Operand)` entries (a variant without an operand is a
@@ -142,6 +171,12 @@ macro_rules! checks {
                 }
             }
 
+            /// The JSON Schema of each check's member of an assertion object, by name, with the check's doc as
+            /// its description.
+            fn schemas() -> Vec<(&'static str, Value)> {
+                vec![$( ($name, described(checks!(@schema $($operand)?), &[$($doc),*])), )*]
+            }
+
             /// The operand as written in a file (`true` for a check without one).
             pub fn operand(&self) -> Value {
                 match self {
@@ -153,6 +188,8 @@ macro_rules! checks {
     (@read $v:ident, $variant:ident) => { read_true($v).map(|()| Check::$variant) };
     (@read $v:ident, $variant:ident, $operand:ty) => { <$operand as Operand>::read($v).map(Check::$variant) };
     (@bind $x:ident, $operand:ty) => { $x };
+    (@schema) => { json!({"const": true}) };
+    (@schema $operand:ty) => { <$operand as Operand>::schema() };
     (@write $x:ident) => { Value::Bool(true) };
     (@write $x:ident, $operand:ty) => { Operand::write($x) };
 }
@@ -312,6 +349,45 @@ impl Serialize for Assertion {
             m.serialize_entry("basis", b)?;
         }
         m.end()
+    }
+}
+
+/// The flat file shape: `pointer`, exactly one check (`oneOf` the checks' `required`), `when`, `basis`, nothing
+/// else.
+impl JsonSchema for Assertion {
+    fn schema_name() -> Cow<'static, str> {
+        "assertion".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut properties = Map::new();
+        properties.insert("pointer".into(), generator.subschema_for::<JsonPointer>().to_value());
+        for (name, schema) in Check::schemas() {
+            properties.insert(name.into(), schema);
+        }
+        properties.insert(
+            "when".into(),
+            described(
+                generator.subschema_for::<Assertion>().to_value(),
+                &["Check this assertion only when the `when` assertion holds."],
+            ),
+        );
+        properties.insert(
+            "basis".into(),
+            described(
+                generator.subschema_for::<Basis>().to_value(),
+                &["Why this assertion exists, when it differs from the step's basis."],
+            ),
+        );
+        let one_check: Vec<Value> = Check::NAMES.iter().map(|n| json!({"required": [n]})).collect();
+        json_schema!({
+            "description": "An assertion on the JSON value at `pointer` of the response body: exactly one check; \
+                `when` makes it conditional on another assertion holding.",
+            "type": "object",
+            "properties": properties,
+            "required": ["pointer"],
+            "additionalProperties": false,
+            "oneOf": one_check,
+        })
     }
 }
 
