@@ -914,12 +914,11 @@ pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<Lo
     let (mut errors, without_bad_assertions) = assertion::assertion_errors(&raw);
     let all =
         |errors: Vec<(Option<String>, String)>| errors.into_iter().map(|(step, reason)| err(step, reason)).collect();
-    let parsed = if errors.is_empty() {
+    let parsed = match without_bad_assertions {
         // deserialise from the text, not from `raw`, so `query` keeps the file's parameter order
-        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text))
-    } else {
+        None => serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text)),
         // an error path: the scenario only shows the other errors, so `query`'s order does not matter
-        serde_path_to_error::deserialize(without_bad_assertions)
+        Some(kept) => serde_path_to_error::deserialize(kept),
     };
     let parsed: ScenarioFile = match parsed {
         Ok(p) => p,

@@ -399,24 +399,31 @@ impl<'de> Deserialize<'de> for Assertion {
 }
 
 /// Every problem of the assertions (`steps[i].expect.body[j]`) of a scenario file's JSON, as `(step label,
-/// reason)` in file order, and the file without the assertions that have one, which then deserialises to show
-/// the file's other errors. Nothing is found in a file whose steps or bodies are not arrays (its deserialisation
-/// says so).
-pub(super) fn assertion_errors(raw: &Value) -> (Vec<(Option<String>, String)>, Value) {
+/// reason)` in file order, and, when there is one, the file without the assertions that have one, which then
+/// deserialises to show the file's other errors. Nothing is found in a file whose steps or bodies are not arrays
+/// (its deserialisation says so).
+pub(super) fn assertion_errors(raw: &Value) -> (Vec<(Option<String>, String)>, Option<Value>) {
     let mut errors = Vec::new();
-    let mut kept = raw.clone();
-    let steps = kept.get_mut("steps").and_then(Value::as_array_mut).map(|s| s.iter_mut().enumerate());
-    for (i, step) in steps.into_iter().flatten() {
-        let Some(body) = step.pointer_mut("/expect/body").and_then(Value::as_array_mut) else { continue };
-        body.retain(|a| match Assertion::from_json(a) {
-            Ok(_) => true,
-            Err(e) => {
+    let mut bad: Vec<(usize, usize)> = Vec::new();
+    for (i, step) in raw.get("steps").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let Some(body) = step.pointer("/expect/body").and_then(Value::as_array) else { continue };
+        for (j, a) in body.iter().enumerate() {
+            if let Err(e) = Assertion::from_json(a) {
                 errors.extend(e.into_iter().map(|e| (Some(step_label(i, raw)), e)));
-                false
+                bad.push((i, j));
             }
-        });
+        }
     }
-    (errors, kept)
+    if bad.is_empty() {
+        return (errors, None);
+    }
+    let mut kept = raw.clone();
+    for &(i, j) in bad.iter().rev() {
+        if let Some(body) = kept.pointer_mut(&format!("/steps/{i}/expect/body")).and_then(Value::as_array_mut) {
+            body.remove(j);
+        }
+    }
+    (errors, Some(kept))
 }
 
 #[cfg(test)]
