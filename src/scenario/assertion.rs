@@ -444,6 +444,20 @@ mod tests {
         assert!(e.contains("bogus") && e.contains("found exists, absent"), "{e}");
     }
 
+    /// A JSON `null` is a value like any other for the checks that take one (the recorder writes `"equals": null`
+    /// for an error's `"scimType": null`), and it reads back as the same check.
+    #[test]
+    fn a_null_operand_round_trips() {
+        for check in [Check::Equals(Value::Null), Check::NotEquals(Value::Null), Check::Contains(Value::Null)] {
+            let a = Assertion::new("/scimType", check);
+            let written = serde_json::to_value(&a).unwrap();
+            assert_eq!(Assertion::from_json(&written), Ok(a.clone()), "{written}");
+            assert_eq!(serde_json::from_value::<Assertion>(written).unwrap(), a);
+        }
+        let e = Assertion::from_json(&json!({"pointer": "/n", "length": null})).unwrap_err();
+        assert_eq!(e, ["`length` on `/n` must be a non-negative integer, not null"]);
+    }
+
     #[test]
     fn a_pattern_is_compiled_once_and_written_as_its_source() {
         let a = Assertion::from_json(&json!({"pointer": "/id", "matches": "^[0-9a-f]{4}$"})).unwrap();
