@@ -14,15 +14,20 @@ use std::sync::OnceLock;
 
 use rand::RngExt;
 use regex::Regex;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod assertion;
 mod file;
 mod layout;
+mod schema;
 mod validate;
 mod vars;
 
+pub use assertion::{Assertion, Check, Pattern};
 pub use file::ScenarioFile;
+pub use schema::{scenario_schema, scenario_schema_text};
 use validate::{assertion_strings, validate, value_strings};
 pub use vars::{placeholders, CaseFilter, Placeholder, Vars, GENERATORS};
 
@@ -83,8 +88,9 @@ impl fmt::Display for Idp {
 }
 
 /// Requirement level (RFC 2119 keyword) of a scenario or step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(rename = "level")]
 pub enum Level {
     /// MUST: a failure breaks provisioning.
     Must,
@@ -120,8 +126,9 @@ impl fmt::Display for Level {
 }
 
 /// What a step's verdict rests on, shown beside its level so "RFC-conformant, but Entra will break" can be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(rename = "kind")]
 pub enum Kind {
     /// RFC 7643/7644 behaviour; the step or scenario cites the section.
     Rfc,
@@ -158,7 +165,7 @@ impl fmt::Display for Kind {
 }
 
 /// A server capability a scenario needs; checked against the target's ServiceProviderConfig.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Feature {
     /// A `/Groups` endpoint (checked through `/ResourceTypes`).
@@ -227,7 +234,8 @@ impl Feature {
 }
 
 /// HTTP method of a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(inline)]
 pub enum Method {
     /// GET
     GET,
@@ -255,8 +263,9 @@ impl Method {
 }
 
 /// How a space is written in an encoded query value. A step may override its profile's (`"spaces": "plus"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(inline)]
 pub enum SpaceEncoding {
     /// `%20` (Okta's current requests).
     Percent20,
@@ -265,8 +274,9 @@ pub enum SpaceEncoding {
 }
 
 /// Which credential a step sends.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(inline)]
 pub enum AuthMode {
     /// The run's credential, in the profile's style.
     #[default]
@@ -300,6 +310,18 @@ impl Serialize for Query {
     }
 }
 
+impl JsonSchema for Query {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "query".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "object", "additionalProperties": {"type": "string"}})
+    }
+}
+
 impl<'de> Deserialize<'de> for Query {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -321,13 +343,14 @@ impl<'de> Deserialize<'de> for Query {
 }
 
 /// Expected status: one code or a set of acceptable codes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
+#[schemars(inline)]
 pub enum StatusSet {
     /// Exactly this code.
-    One(u16),
+    One(#[schemars(range(min = 100, max = 599))] u16),
     /// Any of these codes.
-    Any(Vec<u16>),
+    Any(#[schemars(length(min = 1), inner(range(min = 100, max = 599)))] Vec<u16>),
 }
 
 impl StatusSet {
@@ -354,18 +377,19 @@ impl fmt::Display for StatusSet {
 
 /// Why a check exists — what a failure of it means. Written `{"required": "…"}`, `{"shown": "…"}` or
 /// `{"rfc": "…"}` on a step (for all its checks) or on one assertion (overriding the step's).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(rename = "basis")]
 pub enum Basis {
     /// The source requires it: the text quotes or cites the sentence of the IdP document, or names the suite
     /// assertion (`Okta SPEC step 4: detail is not empty`). A failure is a failure at the step's level.
-    Required(String),
+    Required(#[schemars(length(min = 1))] String),
     /// It only appears in an example of the source (an example response, a captured flow) and is not stated as a
     /// requirement. A failure is reported as an observation and never fails the run.
-    Shown(String),
+    Shown(#[schemars(length(min = 1))] String),
     /// Our addition, from the RFC: the text names the section (`RFC 7644 §3.12`). A failure is a failure at the
     /// step's level.
-    Rfc(String),
+    Rfc(#[schemars(regex(pattern = "RFC [0-9]+"))] String),
 }
 
 impl Basis {
@@ -411,123 +435,12 @@ impl fmt::Display for Basis {
     }
 }
 
-/// An assertion on the JSON value at `pointer` (RFC 6901) of the response body.
-///
-/// Exactly one check field is set; `when` makes the assertion conditional on another one holding.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Assertion {
-    /// JSON pointer into the response body (`""` is the whole body).
-    pub pointer: String,
-    /// The value equals this JSON value (strings may use `{{variables}}`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub equals: Option<Value>,
-    /// The value is a string equal to this one ignoring ASCII case.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub equals_ignore_case: Option<String>,
-    /// The value is present (`true` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exists: Option<bool>,
-    /// The value is absent (`true` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub absent: Option<bool>,
-    /// The value is present and not null, `""`, `[]` or `{}` (`true` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_empty: Option<bool>,
-    /// The value is a JSON number (`true` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_number: Option<bool>,
-    /// The value is a JSON string (`true` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_string: Option<bool>,
-    /// The value is a JSON array (`true` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_array: Option<bool>,
-    /// The value is a JSON boolean (`true` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_boolean: Option<bool>,
-    /// An array containing an element equal to this value, or a string containing this substring.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contains: Option<Value>,
-    /// An array, string or object of exactly this length.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length: Option<u64>,
-    /// A number greater than or equal to this one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub at_least: Option<f64>,
-    /// A string matching this regular expression.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub matches: Option<String>,
-    /// Present and not equal to this JSON value (strings may use `{{variables}}`): a value a write must change,
-    /// such as `meta.version` (RFC 7643 §3.1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_equals: Option<Value>,
-    /// An RFC 3339 timestamp at or after this one (a template, e.g. `{{created}}`; both parsed, offsets
-    /// honoured): `meta.lastModified` never goes back (RFC 7643 §3.1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_before: Option<String>,
-    /// Check this assertion only when the `when` assertion holds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub when: Option<Box<Assertion>>,
-    /// Why this assertion exists, when it differs from the step's basis.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub basis: Option<Basis>,
-}
-
-impl Assertion {
-    /// The names of all checks, as written in scenario files.
-    pub const CHECKS: &'static [&'static str] = &[
-        "equals",
-        "equalsIgnoreCase",
-        "exists",
-        "absent",
-        "notEmpty",
-        "isNumber",
-        "isString",
-        "isArray",
-        "isBoolean",
-        "contains",
-        "length",
-        "atLeast",
-        "matches",
-        "notEquals",
-        "notBefore",
-    ];
-
-    /// Names of the check fields that are set.
-    pub fn checks_set(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        macro_rules! f {
-            ($field:ident, $name:literal) => {
-                if self.$field.is_some() {
-                    v.push($name);
-                }
-            };
-        }
-        f!(equals, "equals");
-        f!(equals_ignore_case, "equalsIgnoreCase");
-        f!(exists, "exists");
-        f!(absent, "absent");
-        f!(not_empty, "notEmpty");
-        f!(is_number, "isNumber");
-        f!(is_string, "isString");
-        f!(is_array, "isArray");
-        f!(is_boolean, "isBoolean");
-        f!(contains, "contains");
-        f!(length, "length");
-        f!(at_least, "atLeast");
-        f!(matches, "matches");
-        f!(not_equals, "notEquals");
-        f!(not_before, "notBefore");
-        v
-    }
-}
-
 /// What a step's response must satisfy.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(rename = "expect")]
 pub struct Expect {
-    /// Acceptable status code(s).
+    /// Acceptable status code(s). Default: any 2xx.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<StatusSet>,
     /// Response header name → regular expression its value must match (a `null` pattern: header absent).
@@ -538,10 +451,12 @@ pub struct Expect {
     pub body: Vec<Assertion>,
     /// Upper bound on the response time in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub max_time_ms: Option<u64>,
     /// Within the accepted `status` set, the status the source names; another accepted status is reported as an
     /// observation (e.g. a 403 where Entra's Test Connection expects a 401).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 100, max = 599))]
     pub preferred_status: Option<u16>,
     /// The source checks the status only (Okta's SPEC step 8): the runner's own checks that the body is JSON with
     /// the profile's Content-Type are reported as observations for this step, never as failures.
@@ -549,28 +464,31 @@ pub struct Expect {
     pub status_only: bool,
 }
 
-/// Where a capture takes its value from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a capture takes its value from: a JSON pointer into the response body, or `{"pointer": …}` /
+/// `{"header": …}` / `{"optionalPointer": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
+#[schemars(inline)]
 pub enum Capture {
     /// Shorthand: a JSON pointer into the response body.
-    Pointer(String),
+    Pointer(#[schemars(with = "schema::JsonPointer")] String),
     /// Explicit form.
     From(CaptureFrom),
 }
 
 /// Explicit capture source: a body pointer or a response header.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(inline)]
 pub enum CaptureFrom {
     /// A JSON pointer into the response body.
-    Pointer(String),
+    Pointer(#[schemars(with = "schema::JsonPointer")] String),
     /// A response header (case-insensitive name).
-    Header(String),
+    Header(#[schemars(length(min = 1))] String),
     /// A JSON pointer to a value the server MAY leave out (an optional attribute such as `User.groups`). When
     /// it is absent the capture is not a failure: a body member whose value is exactly `{{name}}` is left
     /// out of later requests, and assertions that use it are skipped.
-    OptionalPointer(String),
+    OptionalPointer(#[schemars(with = "schema::JsonPointer")] String),
 }
 
 impl Capture {
@@ -584,14 +502,17 @@ impl Capture {
 }
 
 /// The request a step sends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(rename = "request")]
 pub struct Request {
     /// HTTP method.
     pub method: Method,
-    /// Path relative to the base URI, starting with `/` (no query string: use `query`).
+    /// Path relative to the base URI, starting with `/` or with a captured endpoint (`{{roleEndpoint}}`); no
+    /// query string: use `query`.
+    #[schemars(regex(pattern = r"^(/|\{\{)[^?]*$"))]
     pub path: String,
-    /// Query parameters, encoded by the IdP profile.
+    /// Query parameters in order, encoded by the IdP profile (`%20` or `+` for spaces).
     #[serde(default, skip_serializing_if = "is_empty_query")]
     pub query: Query,
     /// Overrides how the profile writes spaces in query values: `percent20` (`%20`) or `plus` (`+`).
@@ -599,11 +520,13 @@ pub struct Request {
     pub spaces: Option<SpaceEncoding>,
     /// Headers that override the profile's; `null` removes a profile header.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "schema::HeaderOverrides")]
     pub headers: BTreeMap<String, Option<String>>,
-    /// JSON body.
+    /// JSON body; strings may contain `{{placeholders}}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
-    /// A body sent as raw text instead of `body` — for deliberately malformed JSON.
+    /// A body sent as raw text instead of `body` — for deliberately malformed JSON; may contain
+    /// `{{placeholders}}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_text: Option<String>,
     /// Credential to send.
@@ -616,10 +539,12 @@ fn is_empty_query(q: &Query) -> bool {
 }
 
 /// One request/expectation/capture step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(rename = "step", transform = schema::require_basis)]
 pub struct Step {
     /// Step name (for Okta's suites: the exact name of the suite step).
+    #[schemars(length(min = 1))]
     pub name: String,
     /// Level of this step when it differs from the scenario's (e.g. an "Optional Test").
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -640,16 +565,21 @@ pub struct Step {
     /// The expectation.
     #[serde(default)]
     pub expect: Expect,
-    /// Captures: variable name → body pointer or header.
+    /// Captures: variable name → JSON pointer into the response body, or `{"pointer": …}` / `{"header": …}` /
+    /// `{"optionalPointer": …}`; usable as `{{name}}` in later steps.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"pattern": schema::NAME_PATTERN}))]
     pub capture: BTreeMap<String, Capture>,
     /// Run the step this many times (2 to 1000), with `{{index}}` = 1, 2, … — e.g. to create enough users to
-    /// page through. Each run is its own result and transcript entry, named `name [i/n]`.
+    /// page through. Each run is its own result and transcript entry, named `name [i/n]`; a repeated step cannot
+    /// capture.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 2, max = MAX_REPEAT))]
     pub repeat: Option<u32>,
     /// Follow a paged list the way Okta's import does (docs/okta.md §2): the step's `startIndex` advances by its
     /// `count` while the response's `totalResults` says more remain (RFC 7644 §3.4.2.4). Each page is its own
-    /// result, named `name [page k]`; the runner also checks the pages agree with each other.
+    /// result, named `name [page k]`; the runner also checks the pages agree with each other. Needs literal
+    /// `startIndex` and `count` query parameters; cannot capture.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pages: bool,
     /// A fixture: the step creates or arranges what the scenario's rule needs (users, groups, a precondition) and
@@ -657,16 +587,26 @@ pub struct Step {
     /// cause, its later steps are `notRun`, and nothing is counted as a failure of the rule
     /// ([`crate::setup`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[schemars(description = "A fixture: the step creates or arranges what the scenario's rule needs (users, \
+        groups, a precondition) and is not the rule under test. When it fails the scenario is setupFailed (its \
+        cause: this step's failure), its later steps are notRun and the rule is not counted as failed.")]
     pub setup: bool,
     /// Seconds the source suite waits before this step (a `pause` step of Okta's Runscope exports: 5 or 10 s in
     /// the SPEC suite, 20 or 40 s in the CRUD suite). Documentation unless the run asks for it
     /// (`--okta-pauses`), for servers that are only eventually consistent. 0 to [`MAX_PAUSE_SECS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        range(min = 0.0, max = MAX_PAUSE_SECS),
+        description = "Seconds the source suite waits before this step (Okta's Runscope pause steps); waited only \
+            with --okta-pauses in Okta scenarios."
+    )]
     pub pause: Option<f64>,
     /// Send this step's request at the same time as the next step's (a chain of `withNext` steps and the step
     /// after it go out together), the way IdP engines write in parallel: Okta's membership chunks, Entra's
     /// concurrent updates. Each is judged on its own; rules in [`crate::together`].
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[schemars(description = "Send this step's request at the same time as the next step's (a chain of withNext \
+        steps and the step after it go out together); no step of the group may capture, repeat or follow pages.")]
     pub with_next: bool,
 }
 
@@ -970,15 +910,33 @@ pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<Lo
     let err = |step: Option<String>, reason: String| LoadError { file: file.to_path_buf(), step, reason };
     let rel_path = rel_path.to_string();
     let raw: Value = serde_json::from_str(text).map_err(|e| vec![err(None, format!("invalid JSON: {e}"))])?;
-    // deserialise from the text, not from `raw`, so `query` keeps the file's parameter order
-    let mut de = serde_json::Deserializer::from_str(text);
-    let parsed: ScenarioFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let step = step_index_from_path(&path).map(|i| step_label(i, &raw));
-        vec![err(step, format!("at `{path}`: {}", e.inner()))]
-    })?;
+    // every malformed assertion is reported, with the file's other errors: those found without it
+    let (mut errors, without_bad_assertions) = assertion::assertion_errors(&raw);
+    let all =
+        |errors: Vec<(Option<String>, String)>| errors.into_iter().map(|(step, reason)| err(step, reason)).collect();
+    let parsed = match without_bad_assertions {
+        // deserialise from the text, not from `raw`, so `query` keeps the file's parameter order
+        None => serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text)),
+        // an error path: the scenario only shows the other errors, so `query`'s order does not matter
+        Some(kept) => serde_path_to_error::deserialize(kept),
+    };
+    let parsed: ScenarioFile = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            let path = e.path().to_string();
+            let step = step_index_from_path(&path).map(|i| step_label(i, &raw));
+            errors.push((step, format!("at `{path}`: {}", e.inner())));
+            return Err(all(errors));
+        }
+    };
     let declared = layout::Declared { idp: parsed.idp.as_deref(), group: parsed.group.as_deref() };
-    let layout::Placement { id, idp } = layout::place(&rel_path, file, &declared).map_err(|e| vec![err(None, e)])?;
+    let layout::Placement { id, idp } = match layout::place(&rel_path, file, &declared) {
+        Ok(p) => p,
+        Err(e) => {
+            errors.push((None, e));
+            return Err(all(errors));
+        }
+    };
     let scenario = Scenario {
         id,
         file: file.to_path_buf(),
@@ -1002,7 +960,7 @@ pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<Lo
         steps: parsed.steps,
     };
     let mut scenario = scenario;
-    let mut errors = validate(&scenario);
+    errors.extend(validate(&scenario));
     let inferred = scenario.inferred_requirements();
     for f in &scenario.requires {
         if Feature::INFERRED.contains(f) {
@@ -1027,7 +985,7 @@ pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<Lo
     if errors.is_empty() {
         Ok(scenario)
     } else {
-        Err(errors.into_iter().map(|(step, reason)| err(step, reason)).collect())
+        Err(all(errors))
     }
 }
 

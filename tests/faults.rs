@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use scimcheck::check;
 use scimcheck::runner::{Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
-use scimcheck::scenario::{self, Scenario};
+use scimcheck::scenario::{self, Check, Scenario};
 use support::faults::{self, spawn_faulty};
 use support::faults_allowed;
 
@@ -128,7 +128,7 @@ fn conditional_checks(s: &Scenario) -> BTreeSet<(usize, usize)> {
     for (i, step) in s.steps.iter().enumerate() {
         for (j, a) in step.expect.body.iter().enumerate() {
             match &a.when {
-                Some(c) if c.pointer == a.pointer && c.exists.is_some() => {}
+                Some(c) if c.pointer == a.pointer && c.check == Check::Exists => {}
                 Some(_) => {
                     out.insert((i, j));
                 }

@@ -194,6 +194,65 @@ fn assertions_need_exactly_one_check_and_valid_values() {
     assert!(text[4].contains("regular expression"), "{}", text[4]);
 }
 
+/// Malformed assertions do not hide each other or the file's other errors: an unknown key, a wrong operand, a
+/// `false` for a `true`-only check and no check at all, in two steps, are each reported with their step, beside
+/// an undefined placeholder the loader finds in the rest of the file; and beside a shape error elsewhere.
+#[test]
+fn every_malformed_assertion_of_a_file_is_reported_with_the_other_errors() {
+    let step = |name: &str, path: &str, body: serde_json::Value| {
+        json!({"name": name, "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": path},
+               "expect": {"status": 200, "body": body}})
+    };
+    let v = base(json!([
+        step(
+            "first",
+            "/Users",
+            json!([{"pointer": "/a", "exists": true, "bogus": 1}, {"pointer": "/ok", "isArray": true}])
+        ),
+        step(
+            "second",
+            "/Users/{{nope}}",
+            json!([{"pointer": "/b", "length": "3"}, {"pointer": "/c", "absent": false},
+                                                 {"pointer": "/d", "when": {"pointer": "/e"}, "exists": true}])
+        ),
+    ]));
+    let errors = errors_of(&[("rfc/bad/two_assertions.json", v)]);
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 5, "{text:#?}");
+    let first = Some("step 1 \"first\"");
+    let second = Some("step 2 \"second\"");
+    assert!(errors[0].step.as_deref() == first && text[0].contains("unknown field `bogus`"), "{}", text[0]);
+    assert!(
+        errors[1].step.as_deref() == second && text[1].contains("`length` on `/b` must be a non-negative integer"),
+        "{}",
+        text[1]
+    );
+    assert!(
+        errors[2].step.as_deref() == second && text[2].contains("`absent` on `/c`") && text[2].contains("only `true`"),
+        "{}",
+        text[2]
+    );
+    assert!(
+        errors[3].step.as_deref() == second && text[3].contains("in `when`") && text[3].contains("found none"),
+        "{}",
+        text[3]
+    );
+    assert!(errors[4].step.as_deref() == second && text[4].contains("{{nope}}"), "{}", text[4]);
+
+    // a malformed assertion and an unknown field of a request: both
+    let mut v = base(json!([step("first", "/Users", json!([{"pointer": "/a"}])), get("second", "/Users")]));
+    v["steps"][1]["request"]["bogus"] = json!(1);
+    let errors = errors_of(&[("rfc/bad/assertion_and_shape.json", v)]);
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 2, "{text:#?}");
+    assert!(errors[0].step.as_deref() == first && text[0].contains("found none"), "{}", text[0]);
+    assert!(
+        errors[1].step.as_deref() == Some("step 2 \"second\"") && text[1].contains("unknown field `bogus`"),
+        "{}",
+        text[1]
+    );
+}
+
 #[test]
 fn files_that_name_no_idp_and_non_object_json() {
     let errors = errors_of(&[
@@ -253,28 +312,20 @@ fn the_json_schema_matches_the_loader() {
     checks.extend(["basis".to_string(), "pointer".to_string(), "when".to_string()]);
     checks.sort();
     assert_eq!(keys("/$defs/assertion/properties"), checks);
-    // every check the schema names is one the loader counts as a check
-    let all = Assertion {
-        pointer: String::new(),
-        equals: Some(json!(1)),
-        equals_ignore_case: Some(String::new()),
-        exists: Some(true),
-        absent: Some(true),
-        not_empty: Some(true),
-        is_number: Some(true),
-        is_string: Some(true),
-        is_array: Some(true),
-        is_boolean: Some(true),
-        contains: Some(json!(1)),
-        length: Some(1),
-        at_least: Some(1.0),
-        matches: Some(String::new()),
-        not_equals: Some(json!(1)),
-        not_before: Some(String::new()),
-        when: None,
-        basis: None,
-    };
-    assert_eq!(all.checks_set(), Assertion::CHECKS);
+    // every check the schema names is one the loader reads as that check, and writes back under its name
+    for name in Assertion::CHECKS {
+        let operand = match *name {
+            "length" => json!(2),
+            "atLeast" => json!(1.5),
+            "equalsIgnoreCase" | "matches" | "notBefore" => json!("x"),
+            "equals" | "contains" | "notEquals" => json!({"a": [1]}),
+            _ => json!(true),
+        };
+        let file = json!({"pointer": "/a", *name: operand});
+        let read = Assertion::from_json(&file).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(read.check.name(), *name);
+        assert_eq!(serde_json::to_value(&read).unwrap(), file);
+    }
     assert_eq!(
         keys("/$defs/step/properties"),
         [

@@ -9,7 +9,7 @@ use std::time::Duration;
 use scimcheck::expectations::{Deviation, Expectations};
 use scimcheck::report::{self, Policy};
 use scimcheck::runner::{Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
-use scimcheck::scenario::{self, Level, Scenario};
+use scimcheck::scenario::{self, Check, Level, Scenario};
 use scimcheck::snapshot::{SnapshotOutcome, SnapshotStore};
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -598,7 +598,8 @@ fn no_scenario_judges_storage_order_and_sorting_needs_a_clear_declaration() {
             }
         }
         for st in &s.steps {
-            let pins_one = st.expect.body.iter().any(|a| a.pointer == "/totalResults" && a.equals == Some(json!(1)));
+            let pins_one =
+                st.expect.body.iter().any(|a| a.pointer == "/totalResults" && a.check == Check::Equals(json!(1)));
             let idp_requirement = matches!(st.basis, Some(Basis::Required(_))) && s.idp != scenario::Idp::Rfc;
             for a in &st.expect.body {
                 if !positional.is_match(&a.pointer) || sorts(st) || pins_one || idp_requirement {

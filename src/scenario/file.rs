@@ -3,31 +3,45 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::schema::{self, HeaderOverrides};
 use super::{Feature, Kind, Level, Scenario, Step};
 
 /// One scenario file (`scenarios/README.md` describes each field): what the loader reads before placing it
 /// (`idp`, `group`), defaulting its `kind` and inferring its `requires`, and what [`Scenario::to_file`] and the
 /// recorder write. Unknown fields are refused.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(
+    title = "scimcheck scenario",
+    description = "One recorded IdP provisioning sequence: scenarios/<okta|azure|rfc>/<group>/<name>.json in the \
+        library; any layout in a --scenarios folder (with the idp field). See scenarios/README.md.",
+    extend("$id" = schema::ID)
+)]
 pub struct ScenarioFile {
     /// The JSON Schema the file names for editors (`scenario.schema.json`); not used by the loader.
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
-    /// Title.
+    /// Title: one line.
+    #[schemars(length(min = 1))]
     pub title: String,
     /// Longer description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// The IdP (`okta`, `entra` or its alias `azure`, `rfc`; any case); default: the IdP folder the file is under.
+    /// The IdP this scenario reproduces (`okta`, `entra` or its alias `azure`, `rfc`; any case). Default: the
+    /// `okta|entra|azure|rfc` folder the file is under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = schema::idp_pattern()))]
     pub idp: Option<String>,
-    /// The group (an id segment); default: the folder below the IdP folder.
+    /// The group, the id's second segment. Default: the folder below the IdP folder, else the folder the file is
+    /// in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^[a-z0-9_]+$"))]
     pub group: Option<String>,
-    /// What it reproduces (IdP document, suite step or captured flow).
+    /// What this reproduces: IdP document, suite step or captured flow, precise enough to find it.
+    #[schemars(length(min = 1))]
     pub source: String,
     /// Requirement level.
     pub level: Level,
@@ -37,16 +51,23 @@ pub struct ScenarioFile {
     /// Tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
-    /// Features the steps cannot show (`bulk`, `changePassword`, `portal`); the others are inferred.
+    /// Features the target must have that the steps cannot show: `bulk`, `changePassword`, `portal`,
+    /// `oktaEntitlements`. The others (`filter`, `groups`, `patch`, `etag`, `sort`, `enterpriseUser`) are inferred
+    /// from the steps, and listing them is an error.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "schema::declared_features")]
     pub requires: Vec<Feature>,
-    /// Headers applied to every step, over the profile's (`null` removes one).
+    /// Headers for every step, over the IdP profile's (`null` removes one).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "HeaderOverrides")]
     pub headers: BTreeMap<String, Option<String>>,
-    /// Variable templates.
+    /// Name → template. Templates may use other variables and generators (`{{$uuid}}`, `{{$okta.givenName}}`,
+    /// …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"pattern": schema::NAME_PATTERN}))]
     pub variables: BTreeMap<String, String>,
     /// Ordered steps.
+    #[schemars(length(min = 1))]
     pub steps: Vec<Step>,
 }
 

@@ -1,6 +1,8 @@
-//! The loader's checks of a parsed scenario beyond its JSON shape: every assertion has exactly one valid check,
-//! every placeholder names a variable, capture or generator defined before it, and the step fields agree.
+//! The loader's checks of a parsed scenario beyond its JSON shape (an assertion's shape, its one valid check, is
+//! read by [`super::assertion`]): every basis cites, every placeholder names a variable, capture or generator
+//! defined before it, and the step fields agree.
 
+use super::assertion::check_pointer;
 use super::vars::{generator_names, name_re, variable_order};
 use super::*;
 
@@ -14,47 +16,28 @@ pub(super) fn value_strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
 }
 
 pub(super) fn assertion_strings<'a>(a: &'a Assertion, out: &mut Vec<&'a str>) {
-    if let Some(v) = &a.equals {
-        value_strings(v, out);
-    }
-    if let Some(v) = &a.contains {
-        value_strings(v, out);
-    }
-    if let Some(s) = &a.equals_ignore_case {
-        out.push(s);
+    // every operand that may use `{{variables}}` (the checks render them, `crate::check`)
+    match &a.check {
+        Check::Equals(v) | Check::Contains(v) | Check::NotEquals(v) => value_strings(v, out),
+        Check::EqualsIgnoreCase(s) | Check::NotBefore(s) => out.push(s),
+        Check::Exists
+        | Check::Absent
+        | Check::NotEmpty
+        | Check::IsNumber
+        | Check::IsString
+        | Check::IsArray
+        | Check::IsBoolean
+        | Check::Length(_)
+        | Check::AtLeast(_)
+        | Check::Matches(_) => {}
     }
     if let Some(w) = &a.when {
         assertion_strings(w, out);
     }
 }
 
+/// What the loader checks of an assertion beyond its shape ([`Assertion::from_json`]): its bases.
 fn validate_assertion(a: &Assertion) -> Result<(), String> {
-    let set = a.checks_set();
-    if set.len() != 1 {
-        return Err(format!(
-            "assertion on `{}` must have exactly one check ({}); found {}",
-            a.pointer,
-            Assertion::CHECKS.join(", "),
-            if set.is_empty() { "none".to_string() } else { set.join(", ") }
-        ));
-    }
-    check_pointer(&a.pointer)?;
-    for (flag, name) in [
-        (a.exists, "exists"),
-        (a.absent, "absent"),
-        (a.not_empty, "notEmpty"),
-        (a.is_number, "isNumber"),
-        (a.is_string, "isString"),
-        (a.is_array, "isArray"),
-        (a.is_boolean, "isBoolean"),
-    ] {
-        if flag == Some(false) {
-            return Err(format!("`{name}: false` on `{}`: only `true` is allowed (use the opposite check)", a.pointer));
-        }
-    }
-    if let Some(re) = &a.matches {
-        Regex::new(re).map_err(|e| format!("bad regular expression in `matches`: {e}"))?;
-    }
     if let Some(w) = &a.when {
         if w.basis.is_some() {
             return Err(format!("the `when` of the check on `{}` has a basis: put it on the check", a.pointer));
@@ -65,14 +48,6 @@ fn validate_assertion(a: &Assertion) -> Result<(), String> {
         b.validate().map_err(|e| format!("check on `{}`: {e}", a.pointer))?;
     }
     Ok(())
-}
-
-fn check_pointer(p: &str) -> Result<(), String> {
-    if p.is_empty() || p.starts_with('/') {
-        Ok(())
-    } else {
-        Err(format!("`{p}` is not a JSON pointer (it must be empty or start with `/`)"))
-    }
 }
 
 /// Validates references, assertions and captures; returns `(step label, reason)` pairs.

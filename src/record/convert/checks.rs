@@ -2,13 +2,7 @@
 //! lookup counts, error details, page fields) and the scenario step built from a draft.
 
 use super::*;
-
-/// An assertion on `pointer` with the one check `set` gives it.
-pub(super) fn assertion(pointer: &str, set: impl FnOnce(&mut Assertion)) -> Assertion {
-    let mut a = Assertion { pointer: pointer.to_string(), ..Assertion::default() };
-    set(&mut a);
-    a
-}
+use crate::scenario::Check;
 
 impl Ctx<'_, '_> {
     /// Assertions on what the response showed: echoes of written attributes, lookup counts, error details.
@@ -23,11 +17,11 @@ impl Ctx<'_, '_> {
         if !ex.ok() {
             let schemas = r.get("schemas").and_then(Value::as_array);
             if schemas.is_some_and(|s| s.iter().any(|x| x == ERROR_URN)) {
-                out.push(assertion("/schemas", |a| a.contains = Some(json!(ERROR_URN))));
+                out.push(Assertion::new("/schemas", Check::Contains(json!(ERROR_URN))));
             }
             for k in ["scimType", "status"] {
                 if let Some(v) = r.get(k) {
-                    out.push(assertion(&format!("/{k}"), |a| a.equals = Some(v.clone())));
+                    out.push(Assertion::new(format!("/{k}"), Check::Equals(v.clone())));
                 }
             }
             return out;
@@ -37,38 +31,38 @@ impl Ctx<'_, '_> {
         let echo = |prefix: &str, res: &Value, out: &mut Vec<Assertion>| {
             let Some(id) = res.get("id").and_then(Value::as_str) else { return };
             if let Some(cap) = t.ids.get(id) {
-                out.push(assertion(&format!("{prefix}/id"), |a| a.equals = Some(json!(format!("{{{{{cap}}}}}")))));
+                out.push(Assertion::new(format!("{prefix}/id"), Check::Equals(json!(format!("{{{{{cap}}}}}")))));
             }
             if let Some(w) = state.get(id) {
                 for (p, written) in &w.attrs {
                     if let Some(observed) = res.pointer(p) {
                         if echoes(written, observed) {
-                            out.push(assertion(&format!("{prefix}{p}"), |a| a.equals = Some(t.value(observed, None))));
+                            out.push(Assertion::new(format!("{prefix}{p}"), Check::Equals(t.value(observed, None))));
                         }
                     }
                 }
                 if let (Some(set), Some(list)) = (&w.members, res.get("members")) {
                     let observed: BTreeSet<String> = member_ids(list).into_iter().collect();
                     if &observed == set {
-                        out.push(assertion(&format!("{prefix}/members"), |a| a.length = Some(set.len() as u64)));
+                        out.push(Assertion::new(format!("{prefix}/members"), Check::Length(set.len() as u64)));
                     }
                 }
             }
             if excluded_members && self.kinds.get(id) == Some(&Kind::Groups) && res.get("members").is_none() {
-                out.push(assertion(&format!("{prefix}/members"), |a| a.absent = Some(true)));
+                out.push(Assertion::new(format!("{prefix}/members"), Check::Absent));
             }
         };
         if r.get("Resources").is_some() || r.get("totalResults").is_some() {
             if let Some(schemas) = r.get("schemas").and_then(Value::as_array) {
                 if schemas.iter().any(|x| x == LIST_URN) {
-                    out.push(assertion("/schemas", |a| a.contains = Some(json!(LIST_URN))));
+                    out.push(Assertion::new("/schemas", Check::Contains(json!(LIST_URN))));
                 }
             }
             if let Some(total) = r.get("totalResults") {
                 if !ex.filter_pairs().is_empty() {
-                    out.push(assertion("/totalResults", |a| a.equals = Some(total.clone())));
+                    out.push(Assertion::new("/totalResults", Check::Equals(total.clone())));
                 } else {
-                    out.push(assertion("/totalResults", |a| a.is_number = Some(true)));
+                    out.push(Assertion::new("/totalResults", Check::IsNumber));
                 }
             }
             if !ex.filter_pairs().is_empty() {
@@ -83,9 +77,8 @@ impl Ctx<'_, '_> {
         }
         // the step that captures an id cannot also assert it (the capture is defined after the step)
         out.retain(|a| {
-            let refers_to_own_capture = a.equals.as_ref().and_then(Value::as_str).is_some_and(|s| {
-                ex.resource_ids_in_response().iter().any(|(id, _)| !t.ids.contains_key(id) && s.contains(id.as_str()))
-            });
+            let refers_to_own_capture = matches!(&a.check, Check::Equals(Value::String(s)) if
+                ex.resource_ids_in_response().iter().any(|(id, _)| !t.ids.contains_key(id) && s.contains(id.as_str())));
             !refers_to_own_capture
         });
         out
@@ -97,11 +90,11 @@ pub(super) fn page_assertions(last: &Ex<'_>) -> Vec<Assertion> {
     let mut out = Vec::new();
     let r = last.resp.as_ref();
     if r.and_then(|r| r.get("schemas")).and_then(Value::as_array).is_some_and(|s| s.iter().any(|x| x == LIST_URN)) {
-        out.push(assertion("/schemas", |a| a.contains = Some(json!(LIST_URN))));
+        out.push(Assertion::new("/schemas", Check::Contains(json!(LIST_URN))));
     }
     for k in ["totalResults", "startIndex", "itemsPerPage"] {
         if r.and_then(|r| r.get(k)).is_some_and(Value::is_number) {
-            out.push(assertion(&format!("/{k}"), |a| a.is_number = Some(true)));
+            out.push(Assertion::new(format!("/{k}"), Check::IsNumber));
         }
     }
     out
