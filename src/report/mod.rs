@@ -6,7 +6,7 @@
 //!
 //! Bounded memory: during `scimcheck run` each scenario's part of the model goes to a [`spool`] file as soon as it
 //! finishes, and the run keeps only a short start of each body; the JSON, HTML and JUnit reports are written at
-//! the end by reading the scenarios back one at a time. [`huge`] measures it (`scimcheck bench --huge-bodies`).
+//! the end by reading the scenarios back one at a time. [`crate::cli::huge`] measures it (`scimcheck bench --huge-bodies`).
 //!
 //! Reports render results whose data is already redacted: the runner scrubs every request, response, error and
 //! note it keeps with the run's [`Redactor`](crate::normalize::Redactor). Reports never scrub their own text, so a
@@ -30,7 +30,6 @@ use crate::snapshot::SnapshotOutcome;
 pub mod causes;
 pub mod cite;
 pub mod html;
-pub mod huge;
 pub mod idp_view;
 pub mod json;
 pub mod junit;
