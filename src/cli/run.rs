@@ -140,6 +140,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         body_limit: args.body_limit,
         auth_style: settings.auth_style,
         snapshots: snapshot_dir.map(|dir| SnapshotStore { dir, update: args.update_snapshots }),
+        expectations,
         tls: settings.tls.clone(),
         report_body_limit: args.report_body_limit,
         okta_pauses: settings.okta_pauses,
@@ -196,22 +197,14 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     };
     let mut spool_error: Option<std::io::Error> = None;
     let live = Live::new(selected.len(), width, args.quiet);
-    let mut outcome = {
+    let outcome = {
         let (live, spool, spool_error) = (&live, &mut spool, &mut spool_error);
-        let expectations = expectations.as_ref();
         let body_limit = args.report_body_limit;
         runner
             .run_with(&selected, &mut move |r| {
-                let mut shown = None;
-                if let Some(e) = expectations {
-                    let mut judged = r.clone();
-                    let _ = e.apply(std::slice::from_mut(&mut judged));
-                    shown = Some(judged);
-                }
-                let shown = shown.as_ref().unwrap_or(r);
-                live.scenario(shown);
+                live.scenario(r);
                 if let Some(spool) = spool.as_mut() {
-                    if let Err(e) = spool.push(&ScenarioReport::build(shown, &policy, body_limit)) {
+                    if let Err(e) = spool.push(&ScenarioReport::build(r, &policy, body_limit)) {
                         spool_error.get_or_insert(e);
                     }
                 }
@@ -227,9 +220,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     if runner.options().snapshots.is_none() {
         notes.push("no snapshot baseline (--snapshots DIR): drift is not checked".to_string());
     }
-    if let Some(e) = &expectations {
-        notes.extend(e.apply(&mut outcome.results));
-    }
+    notes.extend(outcome.notes.iter().cloned());
     if was_interrupted {
         notes.push("interrupted by Ctrl-C: the results are partial".to_string());
     }
