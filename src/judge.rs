@@ -2,9 +2,9 @@
 //! (`scimcheck run`, `tests/scenarios.rs`, `scimcheck bench`, `simulate`'s scope check): the same response gets
 //! the same verdict whoever asks.
 //!
-//! Each step's checks are evaluated as the step runs ([`crate::check`]: a later step uses its captures, and a
-//! failed fixture stops the scenario, [`crate::setup`]). Once the scenario has run, [`Judge::executed`] turns its
-//! steps into the scenario's verdict, in this order:
+//! Each step's checks are evaluated as the step runs ([`Judge::step`], the checks of [`crate::check`]): a later
+//! step uses its captures, and a failed fixture stops the scenario ([`crate::setup`]). Once the scenario has run,
+//! [`Judge::executed`] turns its steps into the scenario's verdict, in this order:
 //! 1. the normalised transcript against its snapshot ([`crate::snapshot`]), when the run produced one;
 //! 2. the verdict from the steps and the snapshot ([`ScenarioResult::recompute_verdict`]);
 //! 3. a scenario whose only unmet steps are filters the server may decline (RFC 7644 §3.4.2.2,
@@ -17,8 +17,12 @@
 //! through [`Judge::not_executed`], which applies only step 5. [`Judge::run_notes`] says, once the run is over,
 //! which known deviations name no scenario or step of it.
 
+use crate::case::CaseRules;
+use crate::check::Judgement;
+use crate::exchange::Observed;
 use crate::expectations::Expectations;
-use crate::scenario::Scenario;
+use crate::profile::Profile;
+use crate::scenario::{Basis, Scenario, Step, Vars};
 use crate::snapshot::SnapshotStore;
 use crate::verdict::{ScenarioResult, Verdict};
 
@@ -33,6 +37,24 @@ pub struct Judge {
 }
 
 impl Judge {
+    /// Evaluates `step`'s checks on `obs`, the response to the step's request to `path` (below the base URI), with
+    /// the run's variables and captures `vars` and the IdP's `profile`: its failures and its observations. A check
+    /// without a basis of its own rests on the step's, else on RFC 7644. A value whose attribute `case` says is not
+    /// `caseExact` may come back in another case (RFC 7643 §2.2).
+    pub fn step(
+        &self,
+        step: &Step,
+        obs: &Observed,
+        vars: &Vars,
+        profile: &Profile,
+        case: &CaseRules,
+        path: &str,
+    ) -> Judgement {
+        let basis = step.basis.clone().unwrap_or_else(|| Basis::Rfc("RFC 7644".into()));
+        let ignores_case = |pointer: &str| case.ignores_case(path, pointer);
+        crate::check::evaluate_in(&step.expect, obs, vars, profile, &basis, &ignores_case)
+    }
+
     /// Judges the result of scenario `s` whose steps ran (see the module documentation for the order);
     /// `interrupted` says the run was interrupted before the scenario's end. The transcript is compared only when
     /// the result holds one ([`ScenarioResult::transcript_text`]: not for a run cut short by a transport error, a

@@ -767,10 +767,7 @@ impl Runner {
             }
             Ok(mut obs) => {
                 result.http_ms = ms(obs.elapsed);
-                let basis = step.basis.clone().unwrap_or_else(|| Basis::Rfc("RFC 7644".into()));
-                // RFC 7643 §2.2: a caseExact-false value may come back in another case
-                let ignores_case = |pointer: &str| case.ignores_case(&path, pointer);
-                let judgement = check::evaluate_in(&step.expect, &obs, vars, profile, &basis, &ignores_case);
+                let judgement = self.judge.step(step, &obs, vars, profile, case, &path);
                 let mut failures = judgement.failures;
                 result.observations = judgement.observations;
                 result.conditions_held = judgement.conditions_held;
