@@ -10,10 +10,13 @@
 //! exchange (building requests, judging, captures; variables, normalisation, snapshot text) — is a direct
 //! measurement that does not depend on the subtraction.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::cli::{load, BenchArgs};
+use clap::Args;
+
 use crate::exchange::SentRequest;
+use crate::library::load_described as load;
 use crate::profile::Profile;
 use crate::runner::{RunOptions, Runner, Target, Verdict};
 use crate::scenario::{AuthMode, Scenario};
@@ -23,6 +26,34 @@ const BENCH_BODY_LIMIT: usize = 64 << 20;
 
 /// Time a bench waits for one exchange (60 s): a stuck server ends the bench with an error, not a hang.
 const BENCH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `scimcheck bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// How many times to run the suite.
+    #[arg(long, default_value_t = 20, value_parser = |s: &str| crate::options::count_in(s, 1, 1_000_000))]
+    pub iterations: usize,
+    /// Scenarios run at once, 1 to 1,024.
+    #[arg(long, default_value_t = 1, value_parser = crate::options::parallelism)]
+    pub jobs: usize,
+    /// Scenario folder (repeatable) instead of the built-in library.
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Vec<PathBuf>,
+    /// Measure instead the latency `scimcheck record` adds per request on loopback (median and p99).
+    #[arg(long)]
+    pub proxy: bool,
+    /// With --proxy: rounds of 4 requests per path.
+    #[arg(long, default_value_t = 2500, value_name = "N", value_parser = |s: &str| crate::options::count_in(s, 1, 10_000_000))]
+    pub rounds: usize,
+    /// Measure memory instead of time: the Okta library with every report against a local server that answers
+    /// every request with a huge JSON body; prints the peak RSS and the report sizes
+    /// (see `cli::huge`). `--jobs` applies (`run` uses 4).
+    #[arg(long)]
+    pub huge_bodies: bool,
+    /// Size of that body in MiB (with `--huge-bodies`), above 0 and at most 1,024.
+    #[arg(long, default_value_t = 2.0, requires = "huge_bodies", value_parser = |s: &str| crate::options::number_in(s, 1.0 / 1024.0, 1024.0))]
+    pub body_mib: f64,
+}
 
 /// One iteration's figures, in microseconds per request unless named otherwise.
 struct Sample {
@@ -47,9 +78,6 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Runs the benchmark and prints its figures; returns the exit code.
 pub async fn bench(args: BenchArgs) -> Result<i32, String> {
-    if args.huge_bodies {
-        return crate::report::huge::bench(args.body_mib, args.jobs).await;
-    }
     let scenarios = load(&args.scenarios, !args.scenarios.is_empty())?;
     if scenarios.is_empty() {
         return Err("no scenarios to benchmark".into());

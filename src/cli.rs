@@ -6,6 +6,7 @@
 pub mod checks;
 pub mod config;
 pub mod gallery;
+pub mod huge;
 pub mod output;
 pub mod run;
 pub mod settings;
@@ -21,6 +22,8 @@ use crate::profile::AuthStyle;
 use crate::runner::DEFAULT_BODY_LIMIT;
 use crate::scenario::{Idp, Kind, Level, Scenario};
 
+pub use crate::bench::BenchArgs;
+pub use crate::library::load_described as load;
 pub use run::run;
 
 /// Replays recorded Okta and Entra ID SCIM provisioning sequences against a SCIM 2.0 server.
@@ -257,34 +260,6 @@ pub enum Suite {
     EntraGallery,
 }
 
-/// `scimcheck bench`.
-#[derive(Debug, Clone, Args)]
-pub struct BenchArgs {
-    /// How many times to run the suite.
-    #[arg(long, default_value_t = 20, value_parser = |s: &str| crate::options::count_in(s, 1, 1_000_000))]
-    pub iterations: usize,
-    /// Scenarios run at once, 1 to 1,024.
-    #[arg(long, default_value_t = 1, value_parser = crate::options::parallelism)]
-    pub jobs: usize,
-    /// Scenario folder (repeatable) instead of the built-in library.
-    #[arg(long, value_name = "DIR")]
-    pub scenarios: Vec<PathBuf>,
-    /// Measure instead the latency `scimcheck record` adds per request on loopback (median and p99).
-    #[arg(long)]
-    pub proxy: bool,
-    /// With --proxy: rounds of 4 requests per path.
-    #[arg(long, default_value_t = 2500, value_name = "N", value_parser = |s: &str| crate::options::count_in(s, 1, 10_000_000))]
-    pub rounds: usize,
-    /// Measure memory instead of time: the Okta library with every report against a local server that answers
-    /// every request with a huge JSON body; prints the peak RSS and the report sizes
-    /// (see `report::huge`). `--jobs` applies (`run` uses 4).
-    #[arg(long)]
-    pub huge_bodies: bool,
-    /// Size of that body in MiB (with `--huge-bodies`), above 0 and at most 1,024.
-    #[arg(long, default_value_t = 2.0, requires = "huge_bodies", value_parser = |s: &str| crate::options::number_in(s, 1.0 / 1024.0, 1024.0))]
-    pub body_mib: f64,
-}
-
 /// Parses a `scimcheck run …` command line (program name first), as a benchmark runs it in-process.
 ///
 /// Errors: the arguments are not a valid `run` command.
@@ -297,14 +272,6 @@ where
         Command::Run(args) => Ok(*args),
         _ => Err("not a `run` command line".into()),
     }
-}
-
-/// Loads the built-in library plus `dirs` (or only `dirs` when `without_library`), reporting every loader error.
-pub fn load(dirs: &[PathBuf], without_library: bool) -> Result<Vec<Scenario>, String> {
-    crate::library::load(dirs, without_library).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        format!("{} scenario error(s):\n{}", errors.len(), lines.join("\n"))
-    })
 }
 
 /// Splits scenarios into selected and excluded (with the reason).
@@ -352,6 +319,7 @@ pub fn main() -> i32 {
         Command::List(args) => list(&args),
         Command::Serve(args) => rt.block_on(serve(args)),
         Command::Bench(args) if args.proxy => rt.block_on(crate::record::bench::bench_command(args.rounds)),
+        Command::Bench(args) if args.huge_bodies => rt.block_on(huge::bench(args.body_mib, args.jobs)),
         Command::Bench(args) => rt.block_on(crate::bench::bench(args)),
         Command::Snapshots(cmd) => snapshots::main(cmd),
         Command::Simulate(mut args) => rt.block_on(async {

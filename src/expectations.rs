@@ -56,23 +56,25 @@ impl Expectations {
     }
 
     /// Marks listed failing steps as expected, notes listed steps that now pass, recomputes verdicts, and
-    /// returns run-level notes (entries that match no scenario in this run).
+    /// returns run-level notes (entries that match no scenario in this run): [`Self::apply_to`] on each result,
+    /// then [`Self::stale`].
     pub fn apply(&self, results: &mut [ScenarioResult]) -> Vec<String> {
-        let mut notes = Vec::new();
-        for d in &self.deviations {
-            let Some(r) = results.iter_mut().find(|r| r.id == d.scenario) else {
-                notes.push(format!(
-                    "known deviation for `{}` matches no scenario of this run (stale entry?)",
-                    d.scenario
-                ));
-                continue;
-            };
+        for r in results.iter_mut() {
+            self.apply_to(r);
+        }
+        self.stale(results)
+    }
+
+    /// Applies the deviations listed for `r`'s scenario to it: a listed step that fails is an expected failure
+    /// with its reason, a listed step (or a listed whole scenario) that passes gets a note saying the entry can go,
+    /// and the verdict is recomputed. A skipped scenario is left as it is.
+    pub fn apply_to(&self, r: &mut ScenarioResult) {
+        let id = r.id.clone();
+        for d in self.deviations.iter().filter(|d| d.scenario == id) {
             if r.verdict == Verdict::Skip {
                 continue;
             }
-            let mut matched = false;
             for step in r.steps.iter_mut().filter(|s| Self::matches(d, &d.scenario, &s.name)) {
-                matched = true;
                 match step.verdict {
                     StepVerdict::Fail | StepVerdict::ExpectedFail => {
                         step.verdict = StepVerdict::ExpectedFail;
@@ -85,13 +87,6 @@ impl Expectations {
                     _ => {}
                 }
             }
-            if d.step.is_some() && !matched {
-                notes.push(format!(
-                    "known deviation names step \"{}\" which `{}` does not have (stale entry?)",
-                    d.step.as_deref().unwrap_or_default(),
-                    d.scenario
-                ));
-            }
             if d.step.is_none() && r.steps.iter().all(|s| s.verdict == StepVerdict::Pass) {
                 r.notes.push(format!(
                     "known deviation now passes: the whole scenario passes ({}) — remove it from {FILE_NAME}",
@@ -99,6 +94,32 @@ impl Expectations {
                 ));
             }
             r.recompute_verdict();
+        }
+    }
+
+    /// The entries that do not fit the run whose results are `results`: a scenario none of them has, or a step
+    /// the (not skipped) scenario does not have. One note per entry, in the file's order.
+    pub fn stale(&self, results: &[ScenarioResult]) -> Vec<String> {
+        let mut notes = Vec::new();
+        for d in &self.deviations {
+            let Some(r) = results.iter().find(|r| r.id == d.scenario) else {
+                notes.push(format!(
+                    "known deviation for `{}` matches no scenario of this run (stale entry?)",
+                    d.scenario
+                ));
+                continue;
+            };
+            if r.verdict == Verdict::Skip {
+                continue;
+            }
+            let matched = r.steps.iter().any(|s| Self::matches(d, &d.scenario, &s.name));
+            if d.step.is_some() && !matched {
+                notes.push(format!(
+                    "known deviation names step \"{}\" which `{}` does not have (stale entry?)",
+                    d.step.as_deref().unwrap_or_default(),
+                    d.scenario
+                ));
+            }
         }
         notes
     }

@@ -22,6 +22,8 @@
 //! - [`normalize`]: the transcript normalisation rules and secret redaction;
 //! - [`snapshot`]: insta-format snapshot files and drift diffs;
 //! - [`expectations`]: known deviations per target;
+//! - [`judge`]: a scenario's verdict once its steps ran (snapshot, verdict rules, known deviations), the same for
+//!   every caller of the runner;
 //! - [`report`]: human, JUnit and JSON reports and the exit policy;
 //! - [`idp`]: how Okta and Entra shape their requests (PATCH dialects, app kinds), shared by all;
 //! - [`simulate`]: the IdP simulator (`simulate`): cycles at scale and reconciliation;
@@ -47,6 +49,7 @@ pub mod gallery;
 pub mod http;
 pub mod idp;
 pub mod json_bound;
+pub mod judge;
 pub mod library;
 pub mod normalize;
 pub mod oauth;

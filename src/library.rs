@@ -96,6 +96,14 @@ pub fn load(dirs: &[PathBuf], without_library: bool) -> Result<Vec<Scenario>, Ve
     }
 }
 
+/// Loads the built-in library plus `dirs` (or only `dirs` when `without_library`), reporting every loader error.
+pub fn load_described(dirs: &[PathBuf], without_library: bool) -> Result<Vec<Scenario>, String> {
+    load(dirs, without_library).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        format!("{} scenario error(s):\n{}", errors.len(), lines.join("\n"))
+    })
+}
+
 /// Writes the embedded snapshot baseline into `dir` (created if needed), so it can be compared against like any
 /// snapshot folder; pending `.snap.new` files then land there too.
 ///

@@ -16,6 +16,8 @@ use serde_json::Value;
 
 use crate::check::{self, Failure};
 use crate::exchange::{BaseUri, Observed, SentRequest, TransportError, TransportKind};
+use crate::expectations::Expectations;
+use crate::judge::Judge;
 use crate::normalize::{self, Entry, Redactor};
 use crate::profile::{AuthStyle, Profile};
 use crate::scenario::{
@@ -55,6 +57,8 @@ pub struct RunOptions {
     pub auth_style: Option<AuthStyle>,
     /// Snapshot comparison, if any.
     pub snapshots: Option<SnapshotStore>,
+    /// The target's known deviations (`expectations.json`), if any: listed failing steps are expected.
+    pub expectations: Option<Expectations>,
     /// TLS trust (`--ca-cert`, `--insecure`), passed to the shared client builder [`crate::http::client`].
     pub tls: crate::http::TlsOptions,
     /// Characters of a judged response body over [`crate::exchange::RETAIN_WHOLE`] bytes that are kept for
@@ -76,6 +80,7 @@ impl Default for RunOptions {
             body_limit: DEFAULT_BODY_LIMIT,
             auth_style: None,
             snapshots: None,
+            expectations: None,
             tls: crate::http::TlsOptions::default(),
             report_body_limit: crate::exchange::DEFAULT_REPORT_BODY_LIMIT,
             okta_pauses: false,
@@ -96,6 +101,9 @@ pub struct RunOutcome {
     pub duration_ms: f64,
     /// Whether the run was interrupted (Ctrl-C): its results are partial, whatever their verdicts.
     pub interrupted: bool,
+    /// Run-level notes of the judging ([`Judge::run_notes`]): known deviations naming no scenario or step of
+    /// the run.
+    pub notes: Vec<String>,
     /// Redactor for every text derived from this run.
     #[serde(skip)]
     pub redactor: Redactor,
@@ -105,6 +113,8 @@ pub struct RunOutcome {
 pub struct Runner {
     client: reqwest::Client,
     options: RunOptions,
+    /// Judges every result ([`crate::judge`]), from the options' snapshots and expectations.
+    judge: Judge,
     target: Target,
     interrupted: Arc<AtomicBool>,
     /// The suites selected (`--suite`, [`crate::suites`]): their capabilities are requirements of this run.
@@ -153,7 +163,8 @@ impl Runner {
             pool_max_idle_per_host: options.jobs.max(1) * 2,
             ..Default::default()
         })?;
-        Ok(Runner { client, options, target, interrupted: Arc::default(), suites: Vec::new() })
+        let judge = Judge { snapshots: options.snapshots.clone(), expectations: options.expectations.clone() };
+        Ok(Runner { client, options, judge, target, interrupted: Arc::default(), suites: Vec::new() })
     }
 
     /// The runner with `suites` selected (canonical names, [`crate::suites`]): the capabilities they rest on become
@@ -248,12 +259,12 @@ impl Runner {
         let (alone, shared): (Vec<&Scenario>, Vec<&Scenario>) = scenarios.iter().partition(|s| s.reads_global_state());
         let mut results: Vec<ScenarioResult> = Vec::with_capacity(scenarios.len());
         for s in alone {
-            let mut result = self.run_checked(s, &capabilities).await;
+            let mut result = self.run_one(s, &capabilities).await;
             on_result(&mut result);
             results.push(result);
         }
         {
-            let runs = futures::stream::iter(shared.into_iter().map(|s| self.run_checked(s, &capabilities)))
+            let runs = futures::stream::iter(shared.into_iter().map(|s| self.run_one(s, &capabilities)))
                 .buffer_unordered(self.options.jobs.max(1));
             let mut runs = std::pin::pin!(runs);
             while let Some(mut result) = runs.next().await {
@@ -264,11 +275,13 @@ impl Runner {
         // an IdP requirement the target declares unsupported: one failure per IdP, citing its document (reported
         // like a scenario's result, so every report lists it)
         for mut result in crate::requirements::failures(&capabilities, scenarios, &self.suites) {
+            self.judge.not_executed(&mut result);
             on_result(&mut result);
             results.push(result);
         }
         results.sort_by(|a, b| a.id.cmp(&b.id));
         RunOutcome {
+            notes: self.judge.run_notes(&results),
             target: self.describe_target(),
             capabilities,
             results,
@@ -278,14 +291,21 @@ impl Runner {
         }
     }
 
-    /// Runs one scenario unless the run was interrupted or the target lacks a feature it requires.
-    async fn run_checked(&self, s: &Scenario, caps: &Capabilities) -> ScenarioResult {
+    /// Runs one scenario on a target with capabilities `caps` ([`Runner::discover`]) as [`Runner::run`] does,
+    /// and judges its result ([`crate::judge`]): a skip when the run was interrupted, the target lacks a feature
+    /// it requires or an IdP requirement blocks it; else its steps, judged on what the target declares.
+    pub async fn run_one(&self, s: &Scenario, caps: &Capabilities) -> ScenarioResult {
         // not run under its IdP's requirement failure (crate::requirements), never a skip of its own
         let blocked = crate::requirements::blocking(caps, s, &self.suites).map(|r| r.not_run_reason());
+        let skipped = |reason: String| {
+            let mut r = ScenarioResult::skipped(s, reason);
+            self.judge.not_executed(&mut r);
+            r
+        };
         match caps.skip_reason(s) {
-            _ if self.is_interrupted() => ScenarioResult::skipped(s, INTERRUPTED),
-            _ if blocked.is_some() => ScenarioResult::skipped(s, blocked.unwrap_or_default()),
-            Some(reason) => ScenarioResult::skipped(s, reason),
+            _ if self.is_interrupted() => skipped(INTERRUPTED.to_string()),
+            _ if blocked.is_some() => skipped(blocked.unwrap_or_default()),
+            Some(reason) => skipped(reason),
             None => {
                 self.run_scenario_skipping(
                     s,
@@ -396,6 +416,7 @@ impl Runner {
             Err(e) => {
                 result.verdict = Verdict::Error;
                 result.reason = Some(e);
+                self.judge.not_executed(&mut result);
                 return result;
             }
         };
@@ -621,14 +642,8 @@ impl Runner {
                 generated: vars.generated().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
             };
             let transcript = normalize::transcript(&entries, &ctx);
-            let text = normalize::render(&transcript);
-            if let Some(store) = &self.options.snapshots {
-                match store.check(&s.snapshot_name(), &crate::library::source_name(s), &text) {
-                    Ok(outcome) => result.snapshot = Some(outcome),
-                    Err(e) => result.notes.push(format!("snapshot not compared: {e}")),
-                }
-            }
-            result.transcript_text = Some(text);
+            // compared with its snapshot by the judge
+            result.transcript_text = Some(normalize::render(&transcript));
         } else if let Some(e) = transport_error {
             result.reason = Some(redactor.scrub(&e));
         }
@@ -637,14 +652,8 @@ impl Runner {
             server.shutdown().await;
             result.server_ms += ms(stopping.elapsed());
         }
+        self.judge.executed(s, &mut result, interrupted);
         result.duration_ms = ms(started.elapsed());
-        result.recompute_verdict();
-        crate::decline::settle(&mut result);
-        crate::optional_steps::settle_unjudged(&mut result, s);
-        if interrupted && matches!(result.verdict, Verdict::Pass | Verdict::KnownDeviation) {
-            // what ran passed, but the scenario did not run to its end
-            result.verdict = Verdict::Skip;
-        }
         result
     }
 
@@ -758,10 +767,7 @@ impl Runner {
             }
             Ok(mut obs) => {
                 result.http_ms = ms(obs.elapsed);
-                let basis = step.basis.clone().unwrap_or_else(|| Basis::Rfc("RFC 7644".into()));
-                // RFC 7643 §2.2: a caseExact-false value may come back in another case
-                let ignores_case = |pointer: &str| case.ignores_case(&path, pointer);
-                let judgement = check::evaluate_in(&step.expect, &obs, vars, profile, &basis, &ignores_case);
+                let judgement = self.judge.step(step, &obs, vars, profile, case, &path);
                 let mut failures = judgement.failures;
                 result.observations = judgement.observations;
                 result.conditions_held = judgement.conditions_held;

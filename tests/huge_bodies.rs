@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use scimcheck::report::huge;
+use scimcheck::cli::huge;
 use scimcheck::scenario::Idp;
 use serde_json::Value;
 

@@ -139,6 +139,56 @@ async fn known_deviations_are_expected_failures_and_passing_ones_are_reported() 
     assert!(human.contains("KNOWN") && human.contains("tracked in VENDOR-12"), "{human}");
 }
 
+/// The runner judges known deviations itself ([`scimcheck::judge`]), so `run`, `run_one` and `scimcheck run` give
+/// one verdict for one response: a listed failing step is an expected failure, a listed passing step gets its
+/// note, and the entries naming no scenario or step of the run are the outcome's notes.
+#[tokio::test]
+async fn the_runner_judges_known_deviations_the_same_for_every_caller() {
+    let server = MockServer::start().await;
+    Mock::given(path("/scim/v2/Users/missing"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{}", "application/scim+json"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/scim/v2/Users")).respond_with(scim(json!({"totalResults": 0}))).mount(&server).await;
+    let s = scenario(
+        "okta/dev/judged.json",
+        json!({"title": "t", "source": "test", "level": "must", "steps": [
+            {"name": "404 for unknown id", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users/missing"}, "expect": {"status": 404}},
+            {"name": "list", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users"}, "expect": {"status": 200}}
+        ]}),
+    );
+    let expectations = Expectations {
+        comment: None,
+        deviations: vec![
+            Deviation { scenario: s.id.clone(), step: Some("404 for unknown id".into()), reason: "VENDOR-12".into() },
+            Deviation { scenario: s.id.clone(), step: Some("list".into()), reason: "was broken".into() },
+            Deviation { scenario: s.id.clone(), step: Some("no such step".into()), reason: "typo".into() },
+            Deviation { scenario: "okta::gone::x".into(), step: None, reason: "old".into() },
+        ],
+    };
+    let runner = Runner::new(
+        Target::Remote {
+            base_url: format!("{}/scim/v2", server.uri()),
+            credential: Credential::Token("judge-test-token-123456".into()),
+        },
+        RunOptions { timeout: Duration::from_secs(5), expectations: Some(expectations), ..RunOptions::default() },
+    )
+    .unwrap();
+    let out = runner.run(std::slice::from_ref(&s)).await;
+    let caps = runner.discover().await;
+    let one = runner.run_one(&s, &caps).await;
+    for r in [&out.results[0], &one] {
+        assert_eq!(r.verdict, Verdict::KnownDeviation, "{:?}", r.steps);
+        assert_eq!(r.steps[0].verdict, StepVerdict::ExpectedFail);
+        assert_eq!(r.steps[0].known_deviation.as_deref(), Some("VENDOR-12"));
+        let passes: Vec<&String> = r.notes.iter().filter(|n| n.contains("now passes")).collect();
+        assert_eq!(passes.len(), 1, "one note for the passing entry: {:?}", r.notes);
+    }
+    assert_eq!(out.notes.len(), 2, "{:?}", out.notes);
+    assert!(out.notes[0].contains("\"no such step\"") && out.notes[1].contains("okta::gone::x"), "{:?}", out.notes);
+    assert_eq!(Policy::default().exit_code(&out), 0);
+}
+
 #[tokio::test]
 async fn unsupported_features_skip_and_unknown_capabilities_run() {
     let server = MockServer::start().await;

@@ -2,7 +2,9 @@
 //! scenario id (`okta::spec::spec_suite`), so `cargo test -- okta` filters and nextest runs them. The transcript
 //! is checked against `snapshots/` by the same snapshot store the CLI uses (`scimcheck::snapshot::SnapshotStore`):
 //! a difference fails the trial with its diff and leaves `<name>.snap.new` (`scimcheck snapshots review`, or
-//! `cargo insta review`); `INSTA_UPDATE=always` records new and changed snapshots instead.
+//! `cargo insta review`); `INSTA_UPDATE=always` records new and changed snapshots instead. Each scenario runs and is
+//! judged as `scimcheck run --reference` runs and judges it ([`Runner::run_one`] on the discovered capabilities,
+//! [`scimcheck::judge`]: snapshot, verdict rules and the known deviations of `snapshots/expectations.json`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,7 +29,7 @@ fn main() {
         }
     };
     let expectations = match Expectations::load(&root.join("snapshots").join(expectations::FILE_NAME)) {
-        Ok(e) => Arc::new(e),
+        Ok(e) => e,
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(101);
@@ -36,33 +38,24 @@ fn main() {
     let rt = Arc::new(tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime"));
     let update = std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "always" || v == "1");
     let snapshots = SnapshotStore { dir: root.join("snapshots"), update };
-    let options = RunOptions { snapshots: Some(snapshots), ..RunOptions::default() };
+    let options = RunOptions { snapshots: Some(snapshots), expectations, ..RunOptions::default() };
     let runner = Arc::new(Runner::new(Target::Reference, options).expect("HTTP client"));
     let caps = Arc::new(rt.block_on(runner.discover()));
     let trials = scenarios
         .into_iter()
         .map(|s| {
-            let (rt, runner, caps, exp) = (rt.clone(), runner.clone(), caps.clone(), expectations.clone());
-            Trial::test(s.id.clone(), move || run_trial(&rt, &runner, &caps, exp.as_ref().as_ref(), &s))
+            let (rt, runner, caps) = (rt.clone(), runner.clone(), caps.clone());
+            Trial::test(s.id.clone(), move || run_trial(&rt, &runner, &caps, &s))
         })
         .collect();
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn run_trial(
-    rt: &tokio::runtime::Runtime,
-    runner: &Runner,
-    caps: &Capabilities,
-    expectations: Option<&Expectations>,
-    s: &Scenario,
-) -> Result<(), Failed> {
+fn run_trial(rt: &tokio::runtime::Runtime, runner: &Runner, caps: &Capabilities, s: &Scenario) -> Result<(), Failed> {
     if let Some(reason) = caps.skip_reason(s) {
         return Err(format!("the reference server must support every scenario: {reason}").into());
     }
-    let mut result = rt.block_on(runner.run_scenario(s));
-    if let Some(e) = expectations {
-        e.apply(std::slice::from_mut(&mut result));
-    }
+    let result = rt.block_on(runner.run_one(s, caps));
     let policy = Policy { strict: true, drift_warn: false };
     if policy.fails_run(&result) {
         let outcome = RunOutcome {
@@ -71,6 +64,7 @@ fn run_trial(
             results: vec![result],
             duration_ms: 0.0,
             interrupted: false,
+            notes: vec![],
             redactor: Default::default(),
         };
         return Err(report::human(&outcome, &policy, &[]).into());

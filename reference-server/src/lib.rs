@@ -6,6 +6,7 @@
 //! - [`filter`], [`patch`], [`resource`]: pure SCIM logic over JSON values;
 //! - [`store`]: storage behind a small interface, in memory; [`sqlite`] persists it to a data file (`--data`);
 //! - [`directory`]: one tenant's users and groups with SCIM semantics (uniqueness, membership, versions);
+//! - [`state`]: what every handler shares ([`state::AppState`]) and the addresses it answers at;
 //! - [`http`]: thin axum handlers that map requests to the directory and errors to SCIM Error bodies.
 
 #![warn(missing_docs)]
@@ -28,6 +29,7 @@ pub mod schema;
 pub mod serve;
 pub mod server;
 pub mod sqlite;
+pub mod state;
 pub mod store;
 pub mod tenant;
 pub mod token;

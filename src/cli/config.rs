@@ -205,6 +205,21 @@ fn paths<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Erro
 }
 
 impl Config {
+    /// The OAuth keys, as [`crate::oauth::config::OAuthArgs::resolve`] reads them beside the flags.
+    pub fn oauth_keys(&self) -> crate::oauth::config::OAuthKeys {
+        crate::oauth::config::OAuthKeys {
+            oauth_token_url: self.oauth_token_url.clone(),
+            oauth_client_id: self.oauth_client_id.clone(),
+            oauth_client_secret: self.oauth_client_secret.clone(),
+            oauth_client_secret_env: self.oauth_client_secret_env.clone(),
+            oauth_private_key: self.oauth_private_key.clone(),
+            oauth_key_id: self.oauth_key_id.clone(),
+            oauth_federated_client_id: self.oauth_federated_client_id.clone(),
+            oauth_federated_token_url: self.oauth_federated_token_url.clone(),
+            oauth_scope: self.oauth_scope.clone(),
+        }
+    }
+
     /// Parses `text` (from `file`, used in errors); relative paths are resolved against the file's folder.
     ///
     /// Errors: `file:line:column: message` — unknown keys, wrong types, invalid TOML, unknown IdP, level or kind.

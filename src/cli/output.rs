@@ -8,9 +8,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use owo_colors::OwoColorize;
 
 use crate::exchange::truncate;
-use crate::runner::{ScenarioResult, StepVerdict, Verdict};
+use crate::report::model::ScenarioReport;
+use crate::runner::{StepVerdict, Verdict};
 use crate::scenario::Level;
-use crate::snapshot::SnapshotOutcome;
 
 /// Prints results while the run goes on.
 pub struct Live {
@@ -34,8 +34,8 @@ impl Live {
         Live { bar, width, quiet }
     }
 
-    /// Prints one finished scenario and advances the bar.
-    pub fn scenario(&self, r: &ScenarioResult) {
+    /// Prints one finished scenario (its part of the report model) and advances the bar.
+    pub fn scenario(&self, r: &ScenarioReport) {
         if !(self.quiet && matches!(r.verdict, Verdict::Pass | Verdict::Skip)) {
             self.print(&line(r, self.width));
         }
@@ -73,22 +73,11 @@ impl Live {
     }
 }
 
-/// The label of a scenario an interrupted run never reached (or left unfinished): not a skip, which says the
-/// server lacks something.
-pub const NOT_RUN: &str = "NOT RUN";
-
-/// The verdict label as shown in the live list (`FAIL(SHOULD)` for a non-MUST failure).
-pub fn label(r: &ScenarioResult) -> String {
-    match (r.verdict, r.failed_level) {
-        (Verdict::Skip, _) if crate::report::unfinished(r.reason.as_deref()) => NOT_RUN.to_string(),
-        (Verdict::Fail, Some(level)) if level != Level::Must => format!("FAIL({})", level.as_str().to_uppercase()),
-        (v, _) => v.label().to_string(),
-    }
-}
-
 /// One scenario's line: verdict, id, level, time, and for problems the first reason — columns aligned to `width`.
-pub fn line(r: &ScenarioResult, width: usize) -> String {
-    let padded = format!("{:<12}", label(r));
+pub fn line(r: &ScenarioReport, width: usize) -> String {
+    // NOT RUN for a scenario an interrupted run never reached or left unfinished: not a skip, which says the
+    // server lacks something
+    let padded = format!("{:<12}", r.label());
     let verdict = match r.verdict {
         Verdict::Pass => padded.green().to_string(),
         Verdict::KnownDeviation => padded.blue().to_string(),
@@ -120,10 +109,11 @@ fn failed_check(check: &str, expected: &str, actual: &str) -> String {
     format!("{}: got {}, expected {expected}", cut(check, 48), cut(actual, 48))
 }
 
-fn first_reason(r: &ScenarioResult) -> Option<String> {
+fn first_reason(r: &ScenarioReport) -> Option<String> {
+    let snapshot = r.snapshot.as_ref().map(|s| s.status.as_str());
     match r.verdict {
         // the checks' verdict stays; the snapshot state is said beside it
-        Verdict::Pass | Verdict::KnownDeviation if matches!(r.snapshot, Some(SnapshotOutcome::Missing { .. })) => {
+        Verdict::Pass | Verdict::KnownDeviation if snapshot == Some("missing") => {
             Some("new: no snapshot recorded yet".into())
         }
         Verdict::Pass | Verdict::KnownDeviation => None,
@@ -143,9 +133,9 @@ fn first_reason(r: &ScenarioResult) -> Option<String> {
                 (None, None) => "failed".into(),
             };
             // the snapshot state beside the checks' verdict (a failed scenario's transcript may be new or changed)
-            let snapshot = match r.snapshot {
-                Some(SnapshotOutcome::Missing { .. }) => "(snapshot: new) ",
-                Some(SnapshotOutcome::Drift { .. }) => "(snapshot: changed) ",
+            let snapshot = match snapshot {
+                Some("missing") => "(snapshot: new) ",
+                Some("drift") => "(snapshot: changed) ",
                 _ => "",
             };
             Some(format!("{snapshot}step {} \"{}\": {what}", n + 1, step.name))

@@ -140,6 +140,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         body_limit: args.body_limit,
         auth_style: settings.auth_style,
         snapshots: snapshot_dir.map(|dir| SnapshotStore { dir, update: args.update_snapshots }),
+        expectations,
         tls: settings.tls.clone(),
         report_body_limit: args.report_body_limit,
         okta_pauses: settings.okta_pauses,
@@ -196,22 +197,29 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     };
     let mut spool_error: Option<std::io::Error> = None;
     let live = Live::new(selected.len(), width, args.quiet);
-    let mut outcome = {
+    // the terminal renders from the report model, as the reports do: each scenario's part is built once, as it
+    // finishes; its live line, its details after the run and its place in the summary come from it
+    let shown = report::Shown { observations: args.verbose, new_snapshots: false, pending_kept: extracted.is_none() };
+    let mut tally = report::text::Tally::default();
+    let mut blocks: Vec<(String, String)> = Vec::new();
+    let mut pending: Vec<(String, String, std::path::PathBuf)> = Vec::new();
+    let outcome = {
         let (live, spool, spool_error) = (&live, &mut spool, &mut spool_error);
-        let expectations = expectations.as_ref();
+        let (tally, blocks, pending) = (&mut tally, &mut blocks, &mut pending);
         let body_limit = args.report_body_limit;
         runner
             .run_with(&selected, &mut move |r| {
-                let mut shown = None;
-                if let Some(e) = expectations {
-                    let mut judged = r.clone();
-                    let _ = e.apply(std::slice::from_mut(&mut judged));
-                    shown = Some(judged);
+                let part = ScenarioReport::build(r, &policy, body_limit);
+                live.scenario(&part);
+                tally.add(&part);
+                if let Some(block) = report::text::details_block(&part, &policy, shown) {
+                    blocks.push((part.id.clone(), block));
                 }
-                let shown = shown.as_ref().unwrap_or(r);
-                live.scenario(shown);
+                if let Some(s) = part.snapshot.as_ref().filter(|s| matches!(s.status.as_str(), "missing" | "drift")) {
+                    pending.push((part.id.clone(), s.status.clone(), s.path.clone().unwrap_or_default().into()));
+                }
                 if let Some(spool) = spool.as_mut() {
-                    if let Err(e) = spool.push(&ScenarioReport::build(shown, &policy, body_limit)) {
+                    if let Err(e) = spool.push(&part) {
                         spool_error.get_or_insert(e);
                     }
                 }
@@ -227,34 +235,27 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     if runner.options().snapshots.is_none() {
         notes.push("no snapshot baseline (--snapshots DIR): drift is not checked".to_string());
     }
-    if let Some(e) = &expectations {
-        notes.extend(e.apply(&mut outcome.results));
-    }
+    notes.extend(outcome.notes.iter().cloned());
     if was_interrupted {
         notes.push("interrupted by Ctrl-C: the results are partial".to_string());
     }
+    let meta = ReportMeta { started_at, notes, excluded: excluded_ids, body_limit: args.report_body_limit };
+    let mut header = Report::header(&outcome, &policy, &meta);
+    blocks.sort_by(|a, b| a.0.cmp(&b.0));
+    let blocks: Vec<String> = blocks.into_iter().map(|(_, block)| block).collect();
     crate::outln!();
-    crate::out!(
-        "{}",
-        report::human_after_live(
-            &outcome,
-            &policy,
-            &notes,
-            report::Shown { observations: args.verbose, new_snapshots: false, pending_kept: extracted.is_none() },
-        )
-    );
+    crate::out!("{}", report::text::after_live(&header, &tally, &blocks, shown));
     if let Some(mut spool) = spool {
         if let Some(e) = spool_error {
             return Err(format!("cannot write the report spool in the temporary folder: {e}"));
         }
-        let meta = ReportMeta { started_at, notes, excluded: excluded_ids, body_limit: args.report_body_limit };
-        let mut header = Report::header(&outcome, &policy, &meta);
         for s in spool.summaries() {
             header.counts.add(s.verdict, s.reason.as_deref());
         }
         write_reports(&header, &mut spool, args.json.as_deref(), args.junit.as_deref(), args.html.as_deref())?;
     }
-    snapshot_summary(&outcome, extracted.is_some(), settings.config_file.as_deref());
+    pending.sort();
+    snapshot_summary(&pending, extracted.is_some(), settings.config_file.as_deref());
     drop(extracted);
     if was_interrupted {
         return Ok(EXIT_INTERRUPTED);
@@ -263,30 +264,20 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
 }
 
 /// After the summary: how many scenarios have no snapshot yet ("new") and how many differ from theirs
-/// ("changed"), and the commands that review or accept them — naming the folder, and the settings file when one
+/// ("changed"), from the `pending` transcripts (scenario id, snapshot status `missing` or `drift`, path) sorted by
+/// scenario id, and the commands that review or accept them — naming the folder, and the settings file when one
 /// was used (`config`), so the line can be copied as it is. Against the built-in baseline (`built_in`) nothing is
 /// kept: the line says how to record a baseline of one's own instead.
-fn snapshot_summary(outcome: &crate::runner::RunOutcome, built_in: bool, config: Option<&Path>) {
-    use crate::snapshot::{command_for, folder_of, SnapshotOutcome};
-    let (mut new, mut changed, mut folder) = (0, 0, None);
-    for r in &outcome.results {
-        match &r.snapshot {
-            Some(SnapshotOutcome::Missing { pending }) => {
-                new += 1;
-                folder.get_or_insert_with(|| folder_of(pending).to_path_buf());
-            }
-            Some(SnapshotOutcome::Drift { pending, .. }) => {
-                changed += 1;
-                folder.get_or_insert_with(|| folder_of(pending).to_path_buf());
-            }
-            _ => {}
-        }
-    }
+fn snapshot_summary(pending: &[(String, String, std::path::PathBuf)], built_in: bool, config: Option<&Path>) {
+    use crate::snapshot::{command_for, folder_of};
+    let new = pending.iter().filter(|(_, status, _)| status == "missing").count();
+    let changed = pending.len() - new;
+    let folder = pending.first().map(|(_, _, path)| folder_of(path).to_path_buf());
     let Some(folder) = folder else { return };
     let counts = format!("{new} new (no snapshot yet), {changed} changed");
     if built_in {
         crate::outln!(
-            "snapshots: {counts} against the built-in baseline; it is read-only and its temporary copy is removed:              `--snapshots DIR --update-snapshots` records a baseline of your own"
+            "snapshots: {counts} against the built-in baseline; it is read-only and its temporary copy is removed: `--snapshots DIR --update-snapshots` records a baseline of your own"
         );
     } else {
         crate::outln!(
@@ -298,11 +289,12 @@ fn snapshot_summary(outcome: &crate::runner::RunOutcome, built_in: bool, config:
     }
 }
 
-/// Characters of a response body a run keeps once its scenario is spooled: enough for the terminal report.
+/// Characters of a response body a run keeps once its scenario is reported (its live line, its details and its
+/// spooled report part are made as it finishes): enough for what reads the whole run at its end (fix first).
 pub const KEEP_AFTER_SPOOL: usize = 1000;
 
 /// Drops what nothing needs once the scenario is judged, snapshotted and spooled: each response body keeps its
-/// first [`KEEP_AFTER_SPOOL`] characters (the terminal report shows 600).
+/// first [`KEEP_AFTER_SPOOL`] characters.
 fn shed(r: &mut ScenarioResult) {
     for step in r.steps.iter_mut().chain(r.cleanup.iter_mut()) {
         if let Some(obs) = step.response.as_mut() {

@@ -92,7 +92,7 @@ impl Settings {
                 ca_certs: config.ca_cert.iter().chain(&args.ca_cert).cloned().collect(),
                 insecure: args.insecure,
             };
-            oauth = args.oauth.sources(&config, &tls, timeout)?;
+            oauth = args.oauth.sources(&config.oauth_keys(), &tls, timeout)?;
             let credential = match &oauth {
                 Some(sources) => {
                     let fixed = [

@@ -25,10 +25,34 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{AssertionKey, ClientAuth, OAuthConfig, TokenSource};
-use crate::cli::config::Config;
 
 /// The environment variable read for the client secret.
 pub const CLIENT_SECRET_ENV: &str = "SCIMCHECK_OAUTH_CLIENT_SECRET";
+
+/// The OAuth keys of the settings file (`oauth-token-url`, … in `scimcheck.toml`: the table above), which the
+/// flags override; the settings file's reader makes them ([`crate::cli::config::Config::oauth_keys`]). All absent
+/// by default, as for `simulate`, which reads no settings file.
+#[derive(Debug, Clone, Default)]
+pub struct OAuthKeys {
+    /// `oauth-token-url`.
+    pub oauth_token_url: Option<String>,
+    /// `oauth-client-id`.
+    pub oauth_client_id: Option<String>,
+    /// `oauth-client-secret` (never printed).
+    pub oauth_client_secret: Option<Secret>,
+    /// `oauth-client-secret-env`: the environment variable holding the client secret.
+    pub oauth_client_secret_env: Option<String>,
+    /// `oauth-private-key`, resolved against the settings file's folder.
+    pub oauth_private_key: Option<PathBuf>,
+    /// `oauth-key-id`.
+    pub oauth_key_id: Option<String>,
+    /// `oauth-federated-client-id`.
+    pub oauth_federated_client_id: Option<String>,
+    /// `oauth-federated-token-url`.
+    pub oauth_federated_token_url: Option<String>,
+    /// `oauth-scope`.
+    pub oauth_scope: Option<String>,
+}
 
 /// A secret read from a settings file: `Debug` never shows it.
 #[derive(Clone, serde::Deserialize)]
@@ -145,7 +169,7 @@ impl OAuthArgs {
     /// Errors (one line, never quoting a secret): a token endpoint that is not `http(s)://`, no client id,
     /// neither a secret nor a key, a federated option without a key, an `oauth-client-secret-env` variable that is
     /// not set, a key file that cannot be read or is not an RSA or P-256 private key.
-    pub fn resolve(&self, config: &Config) -> Result<Option<OAuthClients>, String> {
+    pub fn resolve(&self, config: &OAuthKeys) -> Result<Option<OAuthClients>, String> {
         let token_url = self.oauth_token_url.clone().or(config.oauth_token_url.clone());
         let federated_url = self.oauth_federated_token_url.clone().or(config.oauth_federated_token_url.clone());
         if token_url.is_none() && federated_url.is_none() {
@@ -246,7 +270,7 @@ impl OAuthArgs {
     /// Errors: those of [`OAuthArgs::resolve`], and a TLS setting the client cannot use.
     pub fn sources(
         &self,
-        config: &Config,
+        config: &OAuthKeys,
         tls: &crate::http::TlsOptions,
         timeout: Duration,
     ) -> Result<Option<OAuthSources>, String> {
@@ -268,7 +292,7 @@ impl OAuthArgs {
     /// flows).
     pub fn source(
         &self,
-        config: &Config,
+        config: &OAuthKeys,
         tls: &crate::http::TlsOptions,
         timeout: Duration,
     ) -> Result<Option<Arc<TokenSource>>, String> {

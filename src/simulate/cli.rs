@@ -249,7 +249,7 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
             return Err(problem);
         }
         opts.target_label = base.clone();
-        let config = crate::cli::config::Config::default();
+        let config = crate::oauth::config::OAuthKeys::default();
         match (args.oauth.source(&config, &opts.engine.tls, opts.engine.timeout)?, &args.auth_header) {
             (Some(_), Some(_)) => {
                 return Err(crate::oauth::config::fixed_beside_oauth("--auth-header (or SCIMCHECK_AUTH_HEADER)"))

@@ -16,7 +16,7 @@ use super::extract::ScimJson;
 use super::response::Scim;
 use crate::cal::CalType;
 use crate::error::{ScimError, ScimResult};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::tenant::{AppKind, AppSettings, DomainPolicy, LocalRole, Tenant, TenantSettings};
 use crate::token::TokenId;
 

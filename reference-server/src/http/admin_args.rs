@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{ScimError, ScimResult};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::tenant::{AppKind, Tenant};
 
 /// `v` as a `T`; 400 `invalidValue` naming what did not fit.

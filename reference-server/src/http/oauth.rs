@@ -17,7 +17,7 @@ use super::extract::ScimJson;
 use super::response::Scim;
 use crate::error::{ScimError, ScimResult};
 use crate::oauth::{ClientProof, GrantError, NewClient, ASSERTION_TYPE, DEFAULT_ROTATION_OVERLAP_MINUTES};
-use crate::server::AppState;
+use crate::state::AppState;
 
 type St = State<Arc<AppState>>;
 
