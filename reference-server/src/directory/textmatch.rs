@@ -213,6 +213,16 @@ impl Elem {
     }
 }
 
+/// One element of a multi-valued attribute, read once for every test of a value filter.
+struct Element<'a> {
+    at: usize,
+    kind: Kind,
+    /// An object's members: key as in the text, where the value starts.
+    members: SmallVec<[(&'a [u8], usize); 8]>,
+    /// The offset after the element.
+    end: usize,
+}
+
 /// One record's text and where the filter's top-level members start in it.
 struct Doc<'a> {
     text: &'a str,
@@ -250,32 +260,83 @@ impl Doc<'_> {
                     AttrTest::Present { sub: None } => raw.map_or(Ok(false), |at| self.is_present(at)),
                     AttrTest::ValuePath(elem) => match raw {
                         None => Ok(false),
-                        Some(at) if text::kind(self.b(), at)? == Kind::Array => {
-                            let mut els = Elements::new(self.b(), at)?;
-                            while let Some(el) = els.next_element()? {
-                                if self.elem(elem, el)? {
-                                    return Ok(true);
-                                }
-                            }
-                            Ok(false)
-                        }
-                        Some(at) => self.elem(elem, at),
+                        Some(at) if text::kind(self.b(), at)? == Kind::Array => self.any_element(at, elem),
+                        Some(at) => self.elem(elem, &self.element(at)?),
                     },
                 }
             }
         }
     }
 
-    /// `matches_element`: a value filter against the element at `el`.
-    fn elem(&self, elem: &Elem, el: usize) -> Read<bool> {
+    /// Whether some element of the array at `at` satisfies `elem`; each element is read once.
+    fn any_element(&self, at: usize, elem: &Elem) -> Read<bool> {
+        let b = self.b();
+        let mut i = text::ws(b, at + 1);
+        if b.get(i) == Some(&b']') {
+            return Ok(false);
+        }
+        loop {
+            let el = self.element(i)?;
+            if self.elem(elem, &el)? {
+                return Ok(true);
+            }
+            let after = text::ws(b, el.end);
+            match b.get(after) {
+                Some(b',') => i = text::ws(b, after + 1),
+                Some(b']') => return Ok(false),
+                _ => return Err(Unreadable),
+            }
+        }
+    }
+
+    /// The element at `at`, its members (when an object) read in one pass.
+    fn element(&self, at: usize) -> Read<Element<'_>> {
+        let kind = text::kind(self.b(), at)?;
+        if kind != Kind::Object {
+            return Ok(Element { at, kind, members: SmallVec::new(), end: text::value_end(self.b(), at)? });
+        }
+        let mut members = Members::new(self.b(), at)?;
+        let mut found = SmallVec::new();
+        while let Some(m) = members.next_member()? {
+            if m.escaped {
+                return Err(Unreadable);
+            }
+            found.push((m.key, m.value));
+        }
+        Ok(Element { at, kind, members: found, end: members.end() })
+    }
+
+    /// `matches_element`: a value filter against the element `el`.
+    fn elem(&self, elem: &Elem, el: &Element) -> Read<bool> {
         match elem {
             Elem::Const(v) => Ok(*v),
             Elem::And(a, b) => Ok(self.elem(a, el)? && self.elem(b, el)?),
             Elem::Or(a, b) => Ok(self.elem(a, el)? || self.elem(b, el)?),
             Elem::Not(inner) => Ok(!self.elem(inner, el)?),
-            Elem::Compare { name, leaf } => self.compare(self.element_get(el, name)?, None, leaf),
-            Elem::Present { name } => self.element_get(el, name)?.map_or(Ok(false), |at| self.is_present(at)),
+            Elem::Compare { name, leaf } => self.compare(self.element_member(el, name)?, None, leaf),
+            Elem::Present { name } => self.element_member(el, name)?.map_or(Ok(false), |at| self.is_present(at)),
         }
+    }
+
+    /// [`Doc::element_get`] on an element already read.
+    fn element_member(&self, el: &Element, name: &str) -> Read<Option<usize>> {
+        Ok(match el.kind {
+            Kind::Object => {
+                let mut found = None;
+                for (key, value) in &el.members {
+                    if key.eq_ignore_ascii_case(name.as_bytes()) && found.replace(*value).is_some() {
+                        return Err(Unreadable);
+                    }
+                }
+                match found {
+                    Some(v) if text::kind(self.b(), v)? != Kind::Null => Some(v),
+                    _ => None,
+                }
+            }
+            Kind::Null | Kind::Array => None,
+            _ if name.eq_ignore_ascii_case("value") => Some(el.at),
+            _ => None,
+        })
     }
 
     /// `compare_leaves`: `ne` is "no leaf equal", `eq null` "no leaf", the other operators "some leaf".
@@ -449,9 +510,28 @@ fn string_test(s: &str, value: &str, lower: &str, case_exact: bool, op: CompareO
         CompareOp::Eq => eq(s),
         CompareOp::Sw => s.len() >= lower.len() && eq(&s[..lower.len()]),
         CompareOp::Ew => s.len() >= lower.len() && eq(&s[s.len() - lower.len()..]),
-        CompareOp::Co => lower.is_empty() || (lower.len() <= s.len() && s.windows(lower.len()).any(eq)),
+        CompareOp::Co => contains_lowered(s, lower),
         _ => filter::string_op(std::str::from_utf8(s).unwrap_or_default(), value, op, case_exact),
     }
+}
+
+/// Whether `s` (ASCII), lowercased, contains `lower`: candidates found by their first byte in either case.
+fn contains_lowered(s: &[u8], lower: &[u8]) -> bool {
+    let Some((&first, rest)) = lower.split_first() else { return true };
+    if s.len() < lower.len() {
+        return false;
+    }
+    let last_start = s.len() - lower.len();
+    let mut from = 0;
+    while from <= last_start {
+        let Some(i) = memchr::memchr2(first, first.to_ascii_uppercase(), &s[from..=last_start]) else { return false };
+        let at = from + i;
+        if s[at + 1..at + lower.len()].iter().zip(rest).all(|(x, y)| x.to_ascii_lowercase() == *y) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 #[cfg(test)]

@@ -272,6 +272,8 @@ pub(crate) struct Members<'a> {
     b: &'a [u8],
     /// The next key's opening quote, or `None` after the closing brace.
     at: Option<usize>,
+    /// The offset after the closing brace, once it was read.
+    end: usize,
 }
 
 impl<'a> Members<'a> {
@@ -281,7 +283,13 @@ impl<'a> Members<'a> {
             return Err(Unreadable);
         }
         let j = ws(b, i + 1);
-        Ok(Members { b, at: (b.get(j) != Some(&b'}')).then_some(j) })
+        let empty = b.get(j) == Some(&b'}');
+        Ok(Members { b, at: (!empty).then_some(j), end: j + 1 })
+    }
+
+    /// The offset just after the object, once [`Members::next_member`] has answered `None`.
+    pub(crate) fn end(&self) -> usize {
+        self.end
     }
 
     /// The next member, or `None` at the end of the object.
@@ -300,7 +308,10 @@ impl<'a> Members<'a> {
         let after = ws(b, value_end(b, value)?);
         self.at = match b.get(after) {
             Some(b',') => Some(ws(b, after + 1)),
-            Some(b'}') => None,
+            Some(b'}') => {
+                self.end = after + 1;
+                None
+            }
             _ => return Err(Unreadable),
         };
         Ok(Some(Member { key: &b[at + 1..key_end - 1], escaped, key_at: at, value }))
