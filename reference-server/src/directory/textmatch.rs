@@ -213,12 +213,14 @@ impl Elem {
     }
 }
 
+/// An object's members: key as in the text, where the value starts.
+type ElementMembers<'a> = SmallVec<[(&'a [u8], usize); 8]>;
+
 /// One element of a multi-valued attribute, read once for every test of a value filter.
-struct Element<'a> {
+struct Element<'a, 'm> {
     at: usize,
     kind: Kind,
-    /// An object's members: key as in the text, where the value starts.
-    members: SmallVec<[(&'a [u8], usize); 8]>,
+    members: &'m [(&'a [u8], usize)],
     /// The offset after the element.
     end: usize,
 }
@@ -261,7 +263,10 @@ impl Doc<'_> {
                     AttrTest::ValuePath(elem) => match raw {
                         None => Ok(false),
                         Some(at) if text::kind(self.b(), at)? == Kind::Array => self.any_element(at, elem),
-                        Some(at) => self.elem(elem, &self.element(at)?),
+                        Some(at) => {
+                            let mut members = SmallVec::new();
+                            self.elem(elem, &self.element(at, &mut members)?)
+                        }
                     },
                 }
             }
@@ -275,8 +280,9 @@ impl Doc<'_> {
         if b.get(i) == Some(&b']') {
             return Ok(false);
         }
+        let mut members = SmallVec::new();
         loop {
-            let el = self.element(i)?;
+            let el = self.element(i, &mut members)?;
             if self.elem(elem, &el)? {
                 return Ok(true);
             }
@@ -289,21 +295,21 @@ impl Doc<'_> {
         }
     }
 
-    /// The element at `at`, its members (when an object) read in one pass.
-    fn element(&self, at: usize) -> Read<Element<'_>> {
+    /// The element at `at`, its members (when an object) read in one pass into `members`.
+    fn element<'s, 'm>(&'s self, at: usize, members: &'m mut ElementMembers<'s>) -> Read<Element<'s, 'm>> {
+        members.clear();
         let kind = text::kind(self.b(), at)?;
         if kind != Kind::Object {
-            return Ok(Element { at, kind, members: SmallVec::new(), end: text::value_end(self.b(), at)? });
+            return Ok(Element { at, kind, members, end: text::value_end(self.b(), at)? });
         }
-        let mut members = Members::new(self.b(), at)?;
-        let mut found = SmallVec::new();
-        while let Some(m) = members.next_member()? {
+        let mut reader = Members::new(self.b(), at)?;
+        while let Some(m) = reader.next_member()? {
             if m.escaped {
                 return Err(Unreadable);
             }
-            found.push((m.key, m.value));
+            members.push((m.key, m.value));
         }
-        Ok(Element { at, kind, members: found, end: members.end() })
+        Ok(Element { at, kind, members, end: reader.end() })
     }
 
     /// `matches_element`: a value filter against the element `el`.
@@ -323,7 +329,7 @@ impl Doc<'_> {
         Ok(match el.kind {
             Kind::Object => {
                 let mut found = None;
-                for (key, value) in &el.members {
+                for (key, value) in el.members {
                     if key.eq_ignore_ascii_case(name.as_bytes()) && found.replace(*value).is_some() {
                         return Err(Unreadable);
                     }
@@ -498,10 +504,31 @@ impl Doc<'_> {
     }
 }
 
+thread_local! {
+    /// The lowercase of the last non-ASCII value compared, reused (see [`string_test`]).
+    static LOWERED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 /// `string_op` (RFC 7644 §3.4.2.2 string operators; Unicode lowercase unless `caseExact`): on ASCII text
 /// without allocating, where ASCII and Unicode lowercase agree; otherwise by [`filter::string_op`] itself.
 fn string_test(s: &str, value: &str, lower: &str, case_exact: bool, op: CompareOp) -> bool {
-    if case_exact || !s.is_ascii() {
+    if case_exact {
+        return filter::string_op(s, value, op, case_exact);
+    }
+    if !s.is_ascii() {
+        // `str::to_lowercase` is `char::to_lowercase` on each character but for the final-sigma rule of `Σ`;
+        // without one, lowercase into a buffer kept per thread instead of a new string per value.
+        if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) && !s.contains('Σ') {
+            return LOWERED.with_borrow_mut(|buf| {
+                buf.clear();
+                buf.extend(s.chars().flat_map(char::to_lowercase));
+                match op {
+                    CompareOp::Co => buf.contains(lower),
+                    CompareOp::Sw => buf.starts_with(lower),
+                    _ => buf.ends_with(lower),
+                }
+            });
+        }
         return filter::string_op(s, value, op, case_exact);
     }
     let (s, lower) = (s.as_bytes(), lower.as_bytes());
