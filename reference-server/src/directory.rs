@@ -25,6 +25,7 @@ mod prescreen;
 mod render;
 mod rollback;
 mod scan;
+mod textmatch;
 use rollback::WriteTxn;
 
 pub use list::{membership_attribute, ListPage, ListQuery};

@@ -12,6 +12,10 @@ use uuid::Uuid;
 
 use crate::schema::ResourceKind;
 
+pub(crate) mod text;
+
+pub use text::MemberTable;
+
 /// The weak entity tag of a record's version (RFC 7644 §3.14): `W/"<version>"`.
 pub fn etag(version: u64) -> String {
     format!("W/\"{version}\"")
@@ -36,12 +40,22 @@ pub struct Record {
     pub touched: Option<Box<str>>,
     /// The full resource as compact JSON (with `id`, `schemas` and `meta` minus `location`).
     pub body: Box<str>,
+    /// Where each top-level member of `body` starts, so that a filter scan reads only the members it needs
+    /// (built by [`Record::new`] from `body`, which is why a record is made only there).
+    table: MemberTable,
 }
 
 impl Record {
     /// A record whose `body` carries its current `meta`.
     pub fn new(id: Uuid, version: u64, hidden: bool, protected: bool, body: String) -> Record {
-        Record { id, version, hidden, protected, touched: None, body: body.into_boxed_str() }
+        let table = MemberTable::of(&body);
+        Record { id, version, hidden, protected, touched: None, body: body.into_boxed_str(), table }
+    }
+
+    /// Where each top-level member of [`Record::body`] starts ([`MemberTable`]); unusable when the text is
+    /// not a JSON object the table can describe.
+    pub fn member_table(&self) -> &MemberTable {
+        &self.table
     }
 
     /// The resource as JSON with `meta.version` and `meta.lastModified` current (RFC 7644 §3.14).

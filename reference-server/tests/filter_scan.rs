@@ -5,7 +5,10 @@
 //! names, characters JSON escapes, the two characters whose lowercase is ASCII) and a corpus of filters: the
 //! filter module's own test filters and seeded random ones. A scan matches on the attributes the filter reads
 //! (the directory's `scan` module) and renders only the page, so a page from the middle is compared too: its
-//! ids, in creation order, and the total counted over the matches it leaves out.
+//! ids, in creation order, and the total counted over the matches it leaves out. Most filters are now
+//! evaluated on each user's stored text (the directory's `textmatch` module, whose own seeded test compares it
+//! with the evaluator on random texts); the corpus names the shapes it handles and their edges, so a wrong
+//! verdict there shows here as a wrong list.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -182,6 +185,36 @@ const CORPUS: &[&str] = &[
     r#"groups pr"#,
     r#"urn:scimcheck:params:scim:schemas:extension:portal:2.0:User:accessStatus eq "suspended""#,
     r#"(name.familyName sw "Sm" or emails[type eq "work" and value co "@corp"]) and active eq true"#,
+    // Shapes the scan evaluates on the stored text (module `textmatch`), and their edges.
+    r#"emails[type eq "work" and not (value co "@corp")]"#,
+    r#"emails[type eq "home" or primary eq true]"#,
+    r#"emails[display pr]"#,
+    r#"emails[value ew ".ORG"]"#,
+    r#"emails[nosuch eq "x"]"#,
+    r#"not (emails[type ne "work"])"#,
+    "emails.primary eq true",
+    "emails.primary ne false",
+    r#"name.givenName eq "ZOË""#,
+    r#"name.givenName co "ÖR""#,
+    r#"name.familyName ew "LLER""#,
+    r#"name.familyName eq "o"brien""#,
+    r#"name.familyName lt "M""#,
+    r#"name.givenName sw "Kelvin""#,
+    r#"name.givenName sw "i̇""#,
+    r#"name[givenName sw "a"]"#,
+    "name.givenName eq null",
+    "name.givenName pr",
+    "title eq null",
+    r#"title eq """#,
+    r#"title co """#,
+    "title eq true",
+    r#"active eq "true""#,
+    "active ne true",
+    r#"userName[value eq "x"]"#,
+    r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department co "OPERATIONS""#,
+    r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department pr"#,
+    r#"meta.resourceType eq "user""#,
+    r#"meta.version eq null"#,
 ];
 
 const ATTRS: &[&str] = &[

@@ -131,6 +131,8 @@ impl Directory {
             }
             // The keys the filter reads, when it cannot name the derived membership attribute (module `scan`).
             let keys = f.filter(|_| !names_membership).map(|f| scan::FilterKeys::of(f, rt));
+            // The same filter evaluated on each record's text, when it compiles (module `textmatch`).
+            let text_filter = f.filter(|_| keys.is_some()).and_then(|f| textmatch::TextFilter::of(f, rt));
             for rec in candidates.filter(|r| !r.hidden) {
                 if f.is_none() && sort.is_none() && !window.contains(&total) {
                     // Unfiltered and unsorted: count without parsing what is outside the page.
@@ -139,7 +141,14 @@ impl Directory {
                 }
                 let decided = match (f, &keys) {
                     (Some(f), Some(keys)) => {
-                        if !st.may_match(*kind, rec, f) || !filter::matches(f, &st.filter_view(*kind, rec, keys)?, rt) {
+                        let hit = match text_filter.as_ref().map(|t| st.text_matches(*kind, rec, t)) {
+                            Some(Ok(hit)) => hit,
+                            _ => {
+                                st.may_match(*kind, rec, f)
+                                    && filter::matches(f, &st.filter_view(*kind, rec, keys)?, rt)
+                            }
+                        };
+                        if !hit {
                             continue;
                         }
                         if sort.is_none() && !window.contains(&total) {

@@ -209,7 +209,7 @@ fn locate<'a>(resource: &'a Value, rt: &ResourceType, path: &AttrPath) -> Option
 /// The definition compared and the sub-attribute to extract for a comparison on a resolved path: the
 /// sub-attribute if named, else the `value` sub-attribute of a complex attribute, else the attribute
 /// itself. `None` for a complex attribute without `value`.
-fn comparison_target(res: &Resolved) -> Option<(&'static AttrDef, Option<&'static str>)> {
+pub(crate) fn comparison_target(res: &Resolved) -> Option<(&'static AttrDef, Option<&'static str>)> {
     match res.sub {
         Some(sub) => Some((sub, Some(sub.name))),
         None if res.attr.is_complex() => res.attr.sub("value").map(|v| (v, Some(v.name))),
@@ -218,7 +218,7 @@ fn comparison_target(res: &Resolved) -> Option<(&'static AttrDef, Option<&'stati
 }
 
 /// The definition of a value-filter path: a bare sub-attribute name of `parent`.
-pub(super) fn element_def(path: &AttrPath, parent: &AttrDef) -> Option<&'static AttrDef> {
+pub(crate) fn element_def(path: &AttrPath, parent: &AttrDef) -> Option<&'static AttrDef> {
     if path.urn.is_some() || path.sub.is_some() {
         return None;
     }
@@ -305,7 +305,7 @@ fn is_non_empty(v: &Value) -> bool {
 
 /// Applies `op` to the values of an attribute (already extracted): any value matching, `ne` as the
 /// negation of `eq`, `eq null` as "not present".
-pub(super) fn compare_leaves(def: &AttrDef, leaves: &[&Value], op: CompareOp, comp: &Value) -> bool {
+pub(crate) fn compare_leaves(def: &AttrDef, leaves: &[&Value], op: CompareOp, comp: &Value) -> bool {
     if comp.is_null() {
         return match op {
             CompareOp::Eq => leaves.is_empty(),
@@ -367,7 +367,7 @@ fn ord_satisfies(ord: Ordering, op: CompareOp) -> bool {
 }
 
 /// String comparison; case folded (Unicode lowercase) unless `case_exact`.
-fn string_op(a: &str, b: &str, op: CompareOp, case_exact: bool) -> bool {
+pub(crate) fn string_op(a: &str, b: &str, op: CompareOp, case_exact: bool) -> bool {
     match op {
         CompareOp::Co | CompareOp::Sw | CompareOp::Ew if !case_exact => {
             string_op(&a.to_lowercase(), &b.to_lowercase(), op, true)

@@ -1,0 +1,410 @@
+//! The text matcher against the plain evaluator ([`crate::filter::matches`] on the parsed resource): seeded
+//! random stored texts (keys differing in case, repeated keys, `\u` escapes, non-ASCII, the two characters whose
+//! lowercase is ASCII, `null`s, scalars where objects are expected, multi-valued attributes without `type`)
+//! and seeded random filters. Every verdict the matcher gives must be the evaluator's; it may only decline.
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::*;
+use crate::schema::ENTERPRISE_URN;
+
+/// SplitMix64, so every run sees the same texts and filters.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+    fn one_in(&mut self, n: usize) -> bool {
+        self.below(n) == 0
+    }
+}
+
+/// JSON string literals as stored text may hold them.
+const STRINGS: &[&str] = &[
+    r#""Smith""#,
+    r#""smith""#,
+    r#""SMITH""#,
+    r#""Sm""#,
+    r#""""#,
+    r#""\u0053mith""#,
+    r#""Sm\"ith""#,
+    r#""Back\\slash""#,
+    r#""Müller""#,
+    r#""MÜLLER""#,
+    r#""\u212Aelvin""#,
+    "\"\u{212A}elvin\"",
+    r#""kelvin""#,
+    "\"\u{130}lker\"",
+    r#""ilker""#,
+    r#""True""#,
+    r#"" false ""#,
+    r#""true""#,
+    r#""work""#,
+    r#""WORK""#,
+    r#""home""#,
+    r#""a@corp.example.com""#,
+    r#""A@CORP.EXAMPLE""#,
+    r#""2011-05-13T04:42:34Z""#,
+    r#""tab\there""#,
+    r#""W/\"3\"""#,
+    r#""User""#,
+];
+
+const OTHER_SCALARS: &[&str] = &["true", "false", "null", "1", "-2.5e3", "0"];
+
+fn ws(rng: &mut Rng) -> &'static str {
+    if rng.one_in(8) {
+        " "
+    } else {
+        ""
+    }
+}
+
+fn scalar(rng: &mut Rng) -> String {
+    if rng.one_in(4) {
+        rng.pick(OTHER_SCALARS).to_string()
+    } else {
+        rng.pick(STRINGS).to_string()
+    }
+}
+
+fn object(rng: &mut Rng, keys: &[&str]) -> String {
+    let n = rng.below(4);
+    let members: Vec<String> = (0..n)
+        .map(|_| {
+            let value = match rng.below(8) {
+                0 => format!("[{}]", scalar(rng)),
+                1 => "{}".to_string(),
+                2 => "[]".to_string(),
+                _ => scalar(rng),
+            };
+            format!("\"{}\":{}{value}", rng.pick(keys), ws(rng))
+        })
+        .collect();
+    format!("{{{}}}", members.join(&format!(",{}", ws(rng))))
+}
+
+const ELEMENT_KEYS: &[&str] = &["value", "Value", "type", "TYPE", "primary", "display", "value", "type"];
+const NAME_KEYS: &[&str] = &["givenName", "familyName", "FAMILYNAME", "formatted", "familyName"];
+
+fn element(rng: &mut Rng) -> String {
+    match rng.below(10) {
+        0 => scalar(rng),
+        1 => "null".into(),
+        2 => format!("[{}]", element_object(rng)),
+        _ => element_object(rng),
+    }
+}
+
+/// An element object, most often with distinct keys.
+fn element_object(rng: &mut Rng) -> String {
+    if rng.one_in(4) {
+        return object(rng, ELEMENT_KEYS);
+    }
+    let mut parts = vec![format!(r#""value":{}"#, rng.pick(STRINGS))];
+    if !rng.one_in(4) {
+        parts.push(format!(r#""type":{}"#, rng.pick(&[r#""work""#, r#""WORK""#, r#""home""#, "null", r#""""#])));
+    }
+    if rng.one_in(2) {
+        parts.push(format!(r#""primary":{}"#, rng.pick(&["true", "false", r#""True""#, "null"])));
+    }
+    format!("{{{}}}", parts.join(","))
+}
+
+fn attribute(rng: &mut Rng, key: &str) -> String {
+    match key.to_ascii_lowercase().as_str() {
+        "name" => match rng.below(6) {
+            0 => scalar(rng),
+            1 => object(rng, NAME_KEYS),
+            _ => format!(r#"{{"givenName":{},"familyName":{}}}"#, rng.pick(STRINGS), rng.pick(STRINGS)),
+        },
+        "emails" => match rng.below(8) {
+            0 => scalar(rng),
+            1 => element_object(rng),
+            2 => "[]".into(),
+            _ => {
+                let items: Vec<String> = (0..1 + rng.below(3)).map(|_| element(rng)).collect();
+                format!("[{}]", items.join(","))
+            }
+        },
+        "meta" => format!(
+            r#"{{"resourceType":"User","version":{},"lastModified":"2011-05-13T04:42:34Z"}}"#,
+            rng.pick(&[r#""W/\"3\"""#, r#""W/\"12\"""#])
+        ),
+        k if k == ENTERPRISE_URN.to_ascii_lowercase() => match rng.below(5) {
+            0 => "null".into(),
+            1 => object(rng, &["department", "Department"]),
+            _ => format!(r#"{{"department":{}}}"#, rng.pick(STRINGS)),
+        },
+        _ => match rng.below(8) {
+            0 => format!("[{},{}]", scalar(rng), scalar(rng)),
+            1 => object(rng, &["value", "x"]),
+            _ => scalar(rng),
+        },
+    }
+}
+
+const ENTERPRISE_LOWER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user";
+
+/// A stored user's text: mostly distinct keys; sometimes a key in two cases, repeated, or escaped.
+fn text(rng: &mut Rng) -> String {
+    let mut keys: Vec<&str> = Vec::new();
+    for k in ["userName", "name", "emails", "active", "title", "nickName", "externalId", "meta", ENTERPRISE_URN, "x"] {
+        if !rng.one_in(4) {
+            keys.push(k);
+        }
+    }
+    if rng.one_in(6) {
+        keys.push(rng.pick(&["USERNAME", "Name", "EMAILS", "Active", ENTERPRISE_LOWER, "TITLE"]));
+    }
+    if rng.one_in(25) {
+        let again = keys.first().copied().unwrap_or("userName");
+        keys.push(again);
+    }
+    let escaped = rng.one_in(25);
+    let members: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let shown = if escaped && *k == "userName" { r"user\u004eame".to_string() } else { k.to_string() };
+            format!("\"{shown}\":{}{}", ws(rng), attribute(rng, k))
+        })
+        .collect();
+    let text = format!("{{{}}}", members.join(","));
+    if rng.one_in(40) {
+        text[..text.len() - 1 - rng.below(3)].to_string()
+    } else {
+        text
+    }
+}
+
+const ATTRS: &[&str] = &[
+    "userName",
+    "USERNAME",
+    "name",
+    "name.familyName",
+    "name.givenName",
+    "name.formatted",
+    "emails",
+    "emails.value",
+    "emails.type",
+    "emails.primary",
+    "emails.display",
+    "active",
+    "title",
+    "nickName",
+    "externalId",
+    "meta.version",
+    "meta.resourceType",
+    "meta.lastModified",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+    "nosuch",
+    "name.nosuch",
+];
+const SUBS: &[&str] = &["value", "type", "primary", "display", "VALUE", "nosuch"];
+const OPS: &[&str] = &["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "pr"];
+const VALUES: &[&str] = &[
+    r#""sm""#,
+    r#""SM""#,
+    r#""smith""#,
+    r#""kelvin""#,
+    r#""KELVIN""#,
+    r#""ilker""#,
+    r#""ü""#,
+    r#""müller""#,
+    r#""@corp""#,
+    r#""work""#,
+    r#""true""#,
+    r#""W/\"3\"""#,
+    r#""user""#,
+    r#""sm\"ith""#,
+    r#""back\\sl""#,
+    r#""""#,
+    r#""s""#,
+    "true",
+    "false",
+    "null",
+    "1",
+    r#""2011-05-13T04:42:34Z""#,
+];
+
+fn term(rng: &mut Rng) -> String {
+    match rng.below(6) {
+        0 => format!("{}[{}]", rng.pick(&["emails", "name", "EMAILS", "userName", "emails.value"]), inner(rng, 2)),
+        _ => match rng.pick(OPS) {
+            "pr" => format!("{} pr", rng.pick(ATTRS)),
+            op => format!("{} {op} {}", rng.pick(ATTRS), rng.pick(VALUES)),
+        },
+    }
+}
+
+fn inner(rng: &mut Rng, depth: usize) -> String {
+    if depth > 0 && rng.one_in(3) {
+        return match rng.below(3) {
+            0 => format!("{} and {}", inner(rng, depth - 1), inner(rng, depth - 1)),
+            1 => format!("{} or {}", inner(rng, depth - 1), inner(rng, depth - 1)),
+            _ => format!("not ({})", inner(rng, depth - 1)),
+        };
+    }
+    match rng.pick(OPS) {
+        "pr" => format!("{} pr", rng.pick(SUBS)),
+        op => format!("{} {op} {}", rng.pick(SUBS), rng.pick(VALUES)),
+    }
+}
+
+fn generated(rng: &mut Rng, depth: usize) -> String {
+    if depth == 0 || rng.one_in(3) {
+        return term(rng);
+    }
+    match rng.below(3) {
+        0 => format!("({}) and ({})", generated(rng, depth - 1), generated(rng, depth - 1)),
+        1 => format!("({}) or ({})", generated(rng, depth - 1), generated(rng, depth - 1)),
+        _ => format!("not ({})", generated(rng, depth - 1)),
+    }
+}
+
+fn record(text: &str) -> Record {
+    Record::new(Uuid::nil(), 3, false, false, text.to_string())
+}
+
+#[test]
+fn every_verdict_on_the_text_is_the_evaluators_over_seeded_texts_and_filters() {
+    let rt = ResourceKind::User.resource_type();
+    let mut rng = Rng(0x7E47_5CA9);
+    let texts: Vec<String> = (0..400).map(|_| text(&mut rng)).collect();
+    let records: Vec<Record> = texts.iter().map(|t| record(t)).collect();
+    let parsed: Vec<Option<Value>> = texts.iter().map(|t| serde_json::from_str(t).ok()).collect();
+    let (mut decided, mut declined, mut not_compiled, mut true_verdicts) = (0usize, 0usize, 0usize, 0usize);
+    for _ in 0..1500 {
+        let source = generated(&mut rng, 3);
+        let Ok(f) = filter::parse(&source) else { continue };
+        let Some(tf) = TextFilter::of(&f, rt) else {
+            not_compiled += 1;
+            continue;
+        };
+        for ((text, rec), value) in texts.iter().zip(&records).zip(&parsed) {
+            match (tf.matches(rec, || None), value) {
+                (Ok(got), Some(value)) => {
+                    assert_eq!(got, filter::matches(&f, value, rt), "{source}\non {text}");
+                    decided += 1;
+                    true_verdicts += usize::from(got);
+                }
+                (Ok(got), None) => panic!("{source}: a verdict ({got}) on text that is not JSON: {text}"),
+                (Err(Unreadable), _) => declined += 1,
+            }
+        }
+    }
+    // The matcher must decide most cases, or the scan gains nothing and this test compares little.
+    assert!(decided > 4 * declined, "decided {decided}, declined {declined}");
+    assert!(decided > 300_000, "decided only {decided}");
+    assert!(true_verdicts > decided / 10 && true_verdicts < decided * 9 / 10, "{true_verdicts} of {decided} true");
+    assert!(not_compiled > 50 && not_compiled < 1000, "{not_compiled} filters not compiled");
+}
+
+#[test]
+fn keys_equal_up_to_case_repeated_or_escaped_are_left_to_the_parser() {
+    let rt = ResourceKind::User.resource_type();
+    let tf = TextFilter::of(&filter::parse(r#"name.familyName eq "smith""#).unwrap(), rt).unwrap();
+    for text in [
+        r#"{"name":{"familyName":"Smith"},"Name":{"familyName":"Jones"}}"#,
+        r#"{"name":{"familyName":"Smith","FamilyName":"Jones"}}"#,
+        r#"{"name":{"family\u004eame":"Smith"}}"#,
+        r#"{"name":{"familyName":"Smith"},"name":{"familyName":"Jones"}}"#,
+        r#"{"name":{"familyName":"Smith"}"#,
+    ] {
+        assert_eq!(tf.matches(&record(text), || None), Err(Unreadable), "{text}");
+    }
+    assert_eq!(tf.matches(&record(r#"{"NAME":{"FAMILYNAME":"SMITH"},"x":1}"#), || None), Ok(true));
+    assert_eq!(tf.matches(&record(r#"{"name":{"familyName":"Sm\u0069th"}}"#), || None), Ok(true));
+    assert_eq!(tf.matches(&record(r#"{"name":null}"#), || None), Ok(false));
+}
+
+#[test]
+fn meta_of_a_touched_record_and_an_added_extension_are_left_to_rendering() {
+    let rt = ResourceKind::User.resource_type();
+    let version = TextFilter::of(&filter::parse(r#"meta.version eq "W/\"3\"""#).unwrap(), rt).unwrap();
+    let mut rec = record(r#"{"userName":"a","meta":{"version":"W/\"3\""}}"#);
+    assert_eq!(version.matches(&rec, || None), Ok(true));
+    rec.touched = Some("2026-01-01T00:00:00Z".into());
+    assert_eq!(version.matches(&rec, || None), Err(Unreadable), "rendering brings meta current");
+    let user_name = TextFilter::of(&filter::parse(r#"userName eq "A""#).unwrap(), rt).unwrap();
+    assert_eq!(user_name.matches(&rec, || None), Ok(true), "a touch changes only meta");
+
+    let portal = format!("{}:accessStatus eq \"active\"", crate::schema::PORTAL_URN);
+    let portal = TextFilter::of(&filter::parse(&portal).unwrap(), rt).unwrap();
+    let plain = record(r#"{"userName":"a"}"#);
+    assert_eq!(portal.matches(&plain, || None), Ok(false));
+    assert_eq!(portal.matches(&plain, || Some(crate::schema::PORTAL_URN)), Err(Unreadable));
+    let department = format!("{ENTERPRISE_URN}:department eq \"x\"");
+    let department = TextFilter::of(&filter::parse(&department).unwrap(), rt).unwrap();
+    let with_department = record(&format!(r#"{{"{ENTERPRISE_URN}":{{"department":"X"}}}}"#));
+    assert_eq!(department.matches(&with_department, || Some(crate::schema::PORTAL_URN)), Ok(true));
+}
+
+#[test]
+fn numbers_and_instants_are_not_compiled_but_null_comparisons_are() {
+    let rt = ResourceKind::User.resource_type();
+    for f in
+        [r#"meta.lastModified gt "2011-05-13T04:42:34Z""#, r#"meta.created eq "x""#, r#"meta.lastModified co "2011""#]
+    {
+        assert!(TextFilter::of(&filter::parse(f).unwrap(), rt).is_none(), "{f}");
+    }
+    for f in
+        ["meta.lastModified eq null", "name ne null", r#"title eq 1"#, r#"nosuch eq 1"#, "name pr", r#"name eq "x""#]
+    {
+        assert!(TextFilter::of(&filter::parse(f).unwrap(), rt).is_some(), "{f}");
+    }
+}
+
+#[test]
+fn string_operators_agree_with_the_evaluators() {
+    let values = [
+        "",
+        "a",
+        "Sm",
+        "sM",
+        "smith",
+        "SMITH",
+        "Smïth",
+        "x@CORP.example",
+        "İ",
+        "i̇",
+        "K",
+        "kelvin",
+        "k",
+        "MÜLLER",
+        "müller",
+        "ΟΔΟΣ",
+        "οδος",
+        "οδοσ",
+        "ΣΑ",
+        "σα",
+        "ß",
+        "SS",
+    ];
+    let ops = [CompareOp::Eq, CompareOp::Co, CompareOp::Sw, CompareOp::Ew, CompareOp::Gt, CompareOp::Le];
+    for s in values {
+        for v in values {
+            for op in ops {
+                for case_exact in [false, true] {
+                    assert_eq!(
+                        string_test(s, v, &v.to_lowercase(), case_exact, op),
+                        filter::string_op(s, v, op, case_exact),
+                        "{s:?} {op:?} {v:?} caseExact={case_exact}"
+                    );
+                }
+            }
+        }
+    }
+}
