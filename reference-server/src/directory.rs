@@ -247,6 +247,18 @@ pub fn check_if_match(if_match: Option<&str>, version: u64) -> ScimResult<()> {
     }
 }
 
+/// The record a PUT or PATCH writes, as [`State::write_target`] found it: its kind, the id the request named,
+/// its uid, its portal flags, and whether the portal's admin API (rather than SCIM) writes it.
+#[derive(Clone, Copy)]
+struct Written<'a> {
+    kind: ResourceKind,
+    id: &'a str,
+    uid: Uuid,
+    hidden: bool,
+    protected: bool,
+    admin: bool,
+}
+
 impl State {
     fn visible(&self, kind: ResourceKind, id: &str) -> ScimResult<&Record> {
         parse_id(id).and_then(|u| self.store.get(kind, &u)).filter(|r| !r.hidden).ok_or_else(|| not_found(kind, id))
@@ -266,21 +278,10 @@ impl State {
 
     /// The rest of [`Directory::write`] once the new body is known, under the write lock: uniqueness, the
     /// members of a group, the stored record and its new version, the portal's notice, the rendered answer.
-    /// `flags` are the record's `(hidden, protected)`.
-    #[allow(clippy::too_many_arguments)]
-    fn finish_write(
-        &mut self,
-        kind: ResourceKind,
-        id: &str,
-        uid: Uuid,
-        flags: (bool, bool),
-        old: Value,
-        mut body: Value,
-        now: &str,
-        admin: bool,
-    ) -> ScimResult<Value> {
+    /// `target` is the record written, as [`State::write_target`] found it.
+    fn finish_write(&mut self, target: &Written<'_>, old: Value, mut body: Value, now: &str) -> ScimResult<Value> {
         let st = self;
-        let (hidden, protected) = flags;
+        let Written { kind, id, uid, hidden, protected, admin } = *target;
         st.check_unique(kind, Some(uid), &body).map_err(|e| admin_conflict(e, admin))?;
         let members = match kind {
             ResourceKind::Group => Some(st.resolve_members(uid, &mut body)?),
@@ -871,8 +872,8 @@ impl Directory {
                 if rec.version != version {
                     continue;
                 }
-                let (hidden, protected) = (rec.hidden, rec.protected);
-                let out = st.finish_write(kind, id, uid, (hidden, protected), old, body, &now, admin)?;
+                let target = Written { kind, id, uid, hidden: rec.hidden, protected: rec.protected, admin };
+                let out = st.finish_write(&target, old, body, &now)?;
                 st.commit()?;
                 return Ok(out);
             }
@@ -880,7 +881,8 @@ impl Directory {
         let now = self.now();
         let mut st = self.write_state()?;
         let rec = st.write_target(kind, id, if_match, admin)?;
-        let (uid, flags) = (rec.id, (rec.hidden, rec.protected));
+        let target = Written { kind, id, uid: rec.id, hidden: rec.hidden, protected: rec.protected, admin };
+        let uid = rec.id;
         // A group's members are part of what PUT and PATCH see; a user's derived `groups` is not.
         let old = match kind {
             ResourceKind::Group => st.render(kind, rec)?,
@@ -888,7 +890,7 @@ impl Directory {
         };
         let mut body = change(&uid.to_string(), &old)?;
         resource::seal_password(&mut body, str_at(&old, "password"));
-        let out = st.finish_write(kind, id, uid, flags, old, body, &now, admin)?;
+        let out = st.finish_write(&target, old, body, &now)?;
         st.commit()?;
         Ok(out)
     }
