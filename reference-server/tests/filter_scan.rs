@@ -20,24 +20,9 @@ use scim_reference_server::schema::{ResourceKind, ENTERPRISE_URN, PORTAL_URN};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-/// SplitMix64, so every run builds the same directory and filters.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// A portal extension on users whose id starts with an even byte (as a tenant's portal adds `accessStatus`).
 #[derive(Debug)]
