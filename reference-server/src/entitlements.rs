@@ -15,10 +15,11 @@
 //! [`Catalogue::check_patch`].
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::error::{ScimError, ScimResult};
 use crate::schema::{LIST_RESPONSE_URN, RESOURCE_TYPE_URN, SCHEMA_URN};
+use crate::values::get_ci;
 
 /// Okta's schema URN of a role resource type.
 pub const ROLE_URN: &str = "urn:okta:scim:schemas:core:1.0:Role";
@@ -262,7 +263,7 @@ impl Catalogue {
         }
         let Some(obj) = body.as_object() else { return Ok(()) };
         for schema in [EntitlementSchema::Role, EntitlementSchema::Entitlement] {
-            if let Some(v) = member(obj, schema.user_attribute()) {
+            if let Some(v) = get_ci(obj, schema.user_attribute()) {
                 self.check_values(schema, v, true)?;
             }
         }
@@ -280,17 +281,17 @@ impl Catalogue {
         }
         let ops = body
             .as_object()
-            .and_then(|o| member(o, "Operations"))
+            .and_then(|o| get_ci(o, "Operations"))
             .and_then(Value::as_array)
             .map(Vec::as_slice)
             .unwrap_or_default();
         for op in ops.iter().filter_map(Value::as_object) {
-            let name = member(op, "op").and_then(Value::as_str).unwrap_or_default();
+            let name = get_ci(op, "op").and_then(Value::as_str).unwrap_or_default();
             if name.eq_ignore_ascii_case("remove") {
                 continue;
             }
-            let Some(value) = member(op, "value") else { continue };
-            let path = member(op, "path").and_then(Value::as_str).map(str::trim).unwrap_or_default();
+            let Some(value) = get_ci(op, "value") else { continue };
+            let path = get_ci(op, "path").and_then(Value::as_str).map(str::trim).unwrap_or_default();
             if path.is_empty() {
                 self.check_user(value)?;
                 continue;
@@ -324,10 +325,10 @@ impl Catalogue {
             let Some(o) = e.as_object() else {
                 return Err(ScimError::InvalidValue(format!("each of '{attr}' must be an object with a 'value'")));
             };
-            let Some(value) = member(o, "value").and_then(Value::as_str) else {
+            let Some(value) = get_ci(o, "value").and_then(Value::as_str) else {
                 return Err(ScimError::InvalidValue(format!("each of '{attr}' needs a string 'value'")));
             };
-            let ty = member(o, "type").and_then(Value::as_str);
+            let ty = get_ci(o, "type").and_then(Value::as_str);
             let holder = self.types.iter().filter(|t| t.schema == schema).find(|t| {
                 t.values.iter().any(|x| x.id == value) && ty.is_none_or(|ty| t.name.eq_ignore_ascii_case(ty))
             });
@@ -350,10 +351,6 @@ impl Catalogue {
         }
         Ok(())
     }
-}
-
-fn member<'a>(o: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    o.get(name).or_else(|| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
 }
 
 enum FilterAttr {

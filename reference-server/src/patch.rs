@@ -5,7 +5,7 @@
 //! echoed in the value, booleans as strings, the enterprise manager as a bare id, and member removal by a
 //! list of values.
 
-use crate::values::key_ci;
+use crate::values::{key_ci, remove_ci};
 use serde_json::{Map, Value};
 
 use crate::error::{ScimError, ScimResult};
@@ -492,10 +492,6 @@ fn canonicalise_key(map: &mut Map<String, Value>, canonical: &str) {
     }
 }
 
-fn remove_ci(map: &mut Map<String, Value>, key: &str) {
-    map.retain(|k, _| !k.eq_ignore_ascii_case(key));
-}
-
 fn is_empty_object(v: &Value) -> bool {
     matches!(v, Value::Object(m) if m.is_empty())
 }
@@ -816,7 +812,7 @@ fn apply_elements(
 fn any_selected(root: &mut Map<String, Value>, t: &Target, work: &Work) -> ScimResult<bool> {
     let Some(f) = &t.filter else { return Ok(true) };
     let Some(holder) = container(root, t.scope, false) else { return Ok(false) };
-    Ok(match holder.iter().find(|(k, _)| k.eq_ignore_ascii_case(t.attr.name)).map(|(_, v)| v) {
+    Ok(match get_ci(holder, t.attr.name) {
         Some(Value::Array(items)) => {
             work.visit(items.len())?;
             items.iter().any(|e| selected(Some(f), e, t.attr))

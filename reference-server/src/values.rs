@@ -23,6 +23,12 @@ pub fn key_ci(map: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
+/// Removes every member of `map` that names attribute `key` (RFC 7643 §2.1: attribute names are
+/// case-insensitive), whatever its case.
+pub fn remove_ci(map: &mut Map<String, Value>, key: &str) {
+    map.retain(|k, _| !k.eq_ignore_ascii_case(key));
+}
+
 /// `v` as a SCIM boolean (RFC 7643 §2.3.2): a JSON boolean, or the string `"true"` or `"false"` in any case
 /// (surrounding spaces ignored). `None` for anything else.
 pub fn scim_boolean(v: &Value) -> Option<bool> {
