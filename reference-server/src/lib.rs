@@ -3,7 +3,7 @@
 //!
 //! Layers, from the inside out:
 //! - [`schema`]: the implemented schemas as static data;
-//! - [`filter`], [`patch`], [`resource`]: pure SCIM logic over JSON values;
+//! - [`filter`], [`patch`], [`resource`], [`projection`]: pure SCIM logic over JSON values;
 //! - [`store`]: storage behind a small interface, in memory; [`sqlite`] persists it to a data file (`--data`);
 //! - [`directory`]: one tenant's users and groups with SCIM semantics (uniqueness, membership, versions);
 //! - [`state`]: what every handler shares ([`state::AppState`]) and the addresses it answers at;
@@ -24,6 +24,7 @@ pub mod filter;
 pub mod http;
 pub mod oauth;
 pub mod patch;
+pub mod projection;
 pub mod resource;
 pub mod schema;
 pub mod serve;

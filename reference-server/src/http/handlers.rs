@@ -11,146 +11,17 @@ use super::extract::ScimQuery;
 use super::response::Scim;
 use super::ScimContext;
 use crate::directory::{membership_attribute, ListPage, ListQuery};
+use crate::discovery;
 use crate::error::{ScimError, ScimResult};
-use crate::filter::AttrPath;
 use crate::patch::UnmatchedReplace;
+use crate::projection::{decorate, Projection};
 use crate::schema::{ResourceKind, LIST_RESPONSE_URN};
-use crate::{discovery, resource};
 
 type Ctx = Extension<ScimContext>;
 
-/// Adds `meta.location` and the `$ref`s of `groups` / `members` (RFC 7643 §3.1, §4.1.2, §4.2).
-pub fn decorate(kind: ResourceKind, v: &mut Value, base: &str) {
-    let Some(obj) = v.as_object_mut() else { return };
-    let id = obj.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-    if let Some(meta) = obj.get_mut("meta").and_then(Value::as_object_mut) {
-        meta.insert("location".into(), Value::String(format!("{base}{}/{id}", kind.resource_type().endpoint)));
-    }
-    for (attr, default_type) in [("groups", "Group"), ("members", "User")] {
-        if let Some(list) = obj.get_mut(attr).and_then(Value::as_array_mut) {
-            for e in list.iter_mut().filter_map(Value::as_object_mut) {
-                let value = e.get("value").and_then(Value::as_str).unwrap_or_default().to_string();
-                let ty = match attr {
-                    "groups" => default_type,
-                    _ => e.get("type").and_then(Value::as_str).unwrap_or(default_type),
-                };
-                let endpoint = if ty.eq_ignore_ascii_case("Group") { "/Groups" } else { "/Users" };
-                e.insert("$ref".into(), Value::String(format!("{base}{endpoint}/{value}")));
-            }
-        }
-    }
-}
-
-/// The longest `attributes` / `excludedAttributes` value accepted, in bytes. Every attribute path of every
-/// implemented schema, fully qualified, fits several times over; anything longer is refused before any work.
-pub const MAX_ATTRIBUTE_LIST: usize = 16 * 1024;
-
-/// The `attributes` / `excludedAttributes` of a request (RFC 7644 §3.4.2.5), parsed and checked once per
-/// request for each resource type it may apply to, then applied to every resource returned.
-#[derive(Debug, Default, Clone)]
-struct Projection {
-    requested: bool,
-    /// Per resource type: the attributes and the excluded attributes.
-    lists: Vec<(ResourceKind, Vec<AttrPath>, Vec<AttrPath>)>,
-}
-
-fn bounded<'a>(name: &str, list: Option<&'a str>) -> ScimResult<Option<&'a str>> {
-    match list {
-        Some(l) if l.len() > MAX_ATTRIBUTE_LIST => Err(ScimError::InvalidValue(format!(
-            "'{name}' is {} bytes long; at most {MAX_ATTRIBUTE_LIST} are accepted",
-            l.len()
-        ))),
-        other => Ok(other),
-    }
-}
-
-impl Projection {
-    /// Parses both lists for `kinds`. With one kind every name must be one of its attributes; over several
-    /// (a root search) each name must be known to at least one of them and is skipped for the others.
-    /// A list longer than [`MAX_ATTRIBUTE_LIST`] or naming an unknown attribute is 400 `invalidValue`.
-    fn parse(attributes: Option<&str>, excluded: Option<&str>, kinds: &[ResourceKind]) -> ScimResult<Self> {
-        let attributes = bounded("attributes", attributes)?;
-        let excluded = bounded("excludedAttributes", excluded)?;
-        let requested = attributes.is_some() || excluded.is_some();
-        let names = |s: Option<&str>| -> Vec<String> {
-            let mut seen = std::collections::HashSet::new();
-            s.unwrap_or("")
-                .split(',')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .filter(|n| seen.insert(n.to_ascii_lowercase()))
-                .map(str::to_string)
-                .collect()
-        };
-        let (attr_names, excl_names) = (names(attributes), names(excluded));
-        for name in attr_names.iter().chain(&excl_names) {
-            let mut first_error = None;
-            let known = kinds.iter().any(|k| match resource::parse_attribute_list(k.resource_type(), name) {
-                Ok(_) => true,
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                    false
-                }
-            });
-            if let (false, Some(e)) = (known, first_error) {
-                return Err(e);
-            }
-        }
-        let lists = kinds
-            .iter()
-            .map(|k| {
-                let rt = k.resource_type();
-                let parse = |ns: &[String]| -> Vec<AttrPath> {
-                    let mut out: Vec<AttrPath> = Vec::new();
-                    for p in ns.iter().filter_map(|n| resource::parse_attribute_list(rt, n).ok()).flatten() {
-                        if !out.contains(&p) {
-                            out.push(p);
-                        }
-                    }
-                    out
-                };
-                let mut attrs = parse(&attr_names);
-                if attrs.is_empty() && !attr_names.is_empty() {
-                    // A root search's `attributes` that name nothing of this type leave it only the attributes
-                    // always returned (RFC 7644 §3.4.2.5: `attributes` replaces the default set), not all of them.
-                    attrs = parse(&["id".to_string()]);
-                }
-                (*k, attrs, parse(&excl_names))
-            })
-            .collect();
-        Ok(Projection { requested, lists })
-    }
-
-    fn from_query(q: &ScimQuery, kind: ResourceKind) -> ScimResult<Self> {
-        Projection::parse(q.get("attributes"), q.get("excludedAttributes"), &[kind])
-    }
-
-    /// Whether [`Projection::apply`] keeps any part of the core attribute `attr` of `kind`: probed with a
-    /// resource holding only `attr`, one element carrying every sub-attribute, so the answer follows
-    /// [`resource::project`]'s rules (`members.display` alone keeps `members`) and cannot drift from them.
-    fn keeps(&self, kind: ResourceKind, attr: &str) -> bool {
-        let Some(def) = kind.resource_type().schema.attr(attr) else { return true };
-        let element: Map<String, Value> =
-            def.sub_attributes.iter().map(|sub| (sub.name.to_string(), Value::String("x".into()))).collect();
-        let probe = Value::Object(Map::from_iter([(attr.to_string(), Value::Array(vec![Value::Object(element)]))]));
-        self.apply_lists(kind, probe).get(attr).is_some()
-    }
-
-    fn is_requested(&self) -> bool {
-        self.requested
-    }
-
-    fn apply(&self, kind: ResourceKind, mut v: Value, base: &str) -> Value {
-        decorate(kind, &mut v, base);
-        self.apply_lists(kind, v)
-    }
-
-    fn apply_lists(&self, kind: ResourceKind, v: Value) -> Value {
-        match self.lists.iter().find(|(k, _, _)| *k == kind) {
-            Some((_, a, e)) if self.requested => resource::project(kind.resource_type(), v, a, e),
-            _ => resource::project(kind.resource_type(), v, &[], &[]),
-        }
-    }
+/// The `attributes`/`excludedAttributes` of a request ([`Projection`]) for one resource type.
+fn projection(q: &ScimQuery, kind: ResourceKind) -> ScimResult<Projection> {
+    Projection::parse(q.get("attributes"), q.get("excludedAttributes"), &[kind])
 }
 
 /// How long a directory call may hold its tenant's lock, which decides where it runs.
@@ -303,7 +174,7 @@ async fn run_list(ctx: ScimContext, kinds: Vec<ResourceKind>, mut q: ListQuery, 
 
 /// GET on a resource endpoint (RFC 7644 §3.4.2).
 pub async fn list(Extension(ctx): Ctx, kind: ResourceKind, q: ScimQuery) -> ScimResult<Scim> {
-    let p = Projection::from_query(&q, kind)?;
+    let p = projection(&q, kind)?;
     let query = ListQuery {
         filter: q.get("filter").map(str::to_string),
         start_index: q.int("startIndex")?,
@@ -360,7 +231,7 @@ pub async fn search(ctx: ScimContext, kinds: &[ResourceKind], body: Value) -> Sc
 
 /// POST on a resource endpoint (RFC 7644 §3.3): 201 with Location and ETag.
 pub async fn create(ctx: ScimContext, kind: ResourceKind, q: ScimQuery, body: Value) -> ScimResult<Scim> {
-    let p = Projection::from_query(&q, kind)?;
+    let p = projection(&q, kind)?;
     if kind == ResourceKind::User {
         ctx.catalogue.check_user(&body)?;
     }
@@ -378,7 +249,7 @@ pub async fn get(
     q: ScimQuery,
     headers: HeaderMap,
 ) -> ScimResult<Response> {
-    let p = Projection::from_query(&q, kind)?;
+    let p = projection(&q, kind)?;
     let c = ctx.clone();
     let v = run(&ctx, resource_cost(kind, None), (), move |()| c.directory.get(kind, &id)).await?;
     let version = v.pointer("/meta/version").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -403,7 +274,7 @@ pub async fn replace(
     headers: HeaderMap,
     body: Value,
 ) -> ScimResult<Scim> {
-    let p = Projection::from_query(&q, kind)?;
+    let p = projection(&q, kind)?;
     if kind == ResourceKind::User {
         ctx.catalogue.check_user(&body)?;
     }
@@ -423,7 +294,7 @@ pub async fn patch(
     headers: HeaderMap,
     body: Value,
 ) -> ScimResult<Scim> {
-    let p = Projection::from_query(&q, kind)?;
+    let p = projection(&q, kind)?;
     if kind == ResourceKind::User {
         ctx.catalogue.check_patch(&body)?;
     }
