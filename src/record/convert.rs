@@ -236,8 +236,16 @@ pub fn convert(flows: &[Flow], options: &ConvertOptions) -> Converted {
         }
     }
 
-    let ctx =
-        Ctx { exs: &exs, kinds: &kinds, created: &created, recognized: &recognized, options, flows_total: flows.len() };
+    let okta_endpoints = super::entitlements::declared_endpoints(flows);
+    let ctx = Ctx {
+        exs: &exs,
+        kinds: &kinds,
+        created: &created,
+        recognized: &recognized,
+        options,
+        flows_total: flows.len(),
+        okta_endpoints: &okta_endpoints,
+    };
     let mut scenarios = Vec::new();
     for (n, (_, members)) in components.iter().enumerate() {
         let (name, text) = ctx.scenario(n + 1, members);
@@ -266,6 +274,8 @@ struct Ctx<'a, 'f> {
     recognized: &'a Recognized,
     options: &'a ConvertOptions,
     flows_total: usize,
+    /// The endpoints of the Okta role and entitlement types the recorded `/ResourceTypes` declared.
+    okta_endpoints: &'a [String],
 }
 
 /// One step being built.
@@ -581,15 +591,6 @@ impl Ctx<'_, '_> {
 
         // scenario fields
         let steps: Vec<Step> = drafts.iter().map(step).collect();
-        let has_groups = exs.iter().any(|e| e.kind == Kind::Groups);
-        let has_patch = exs.iter().any(|e| e.method == scenario::Method::PATCH);
-        let mut requires = Vec::new();
-        if has_groups {
-            requires.push("groups");
-        }
-        if has_patch {
-            requires.push("patch");
-        }
         let mut tags = vec!["recorded".to_string(), idp.folder().to_string()];
         let slug = if is_import {
             tags.push("import".into());
@@ -684,8 +685,13 @@ impl Ctx<'_, '_> {
         ));
         description.extend(description_notes);
 
-        // `requires` is inferred by the loader from the steps (groups, PATCH), so it is not written
-        let _ = requires;
+        // `requires` names only what the steps cannot show (the loader infers groups, PATCH, …): Okta's
+        // entitlements, when a step uses the role or entitlement types the server declared
+        let mut requires = vec![];
+        if idp == Idp::Okta && steps.iter().any(|s| super::entitlements::uses_entitlements(s, self.okta_endpoints)) {
+            tags.insert(0, "entitlements".into());
+            requires.push(scenario::Feature::OktaEntitlements);
+        }
         // the IdP's User-Agent when the profile's differs
         let mut headers = BTreeMap::new();
         if user_agents.len() == 1 {
@@ -706,7 +712,7 @@ impl Ctx<'_, '_> {
             level: scenario::Level::Must,
             kind: None,
             tags,
-            requires: vec![],
+            requires,
             headers,
             variables: plan.variables.clone(),
             steps,
@@ -939,12 +945,8 @@ pub fn write_all(flows: &[Flow], options: &ConvertOptions, out: &Path, secrets: 
     // a name is a slug: a secret must not show in its slugged form either
     let slugs: Vec<String> = secrets.iter().filter_map(|x| naming::slug(x)).filter(|x| x.len() >= 4).collect();
     let mut written = Vec::new();
-    let okta_endpoints = super::entitlements::declared_endpoints(flows);
     for s in &converted.scenarios {
-        let mut text = redactor.scrub(&s.text);
-        if converted.recognized.idp == Idp::Okta {
-            text = super::entitlements::mark(&text, &okta_endpoints);
-        }
+        let text = redactor.scrub(&s.text);
         let rel_path =
             naming::without_secrets(&s.rel_path, |p| redactor.scrub(p) != p || slugs.iter().any(|x| p.contains(x)));
         let file = out.join(&rel_path);

@@ -7,12 +7,13 @@
 //! entitlements", <https://developer.okta.com/docs/guides/scim-with-entitlements/main/#endpoint-call-sequence>;
 //! docs/okta.md §5). A HAR import keeps requests to those endpoints although they are no standard SCIM endpoint
 //! ([`declared_endpoints_in_har`]); a written Okta scenario that uses them is tagged `entitlements` and
-//! `requires: oktaEntitlements` ([`mark`]), so it joins `--suite okta-entitlements` and is skipped, with the
+//! `requires: oktaEntitlements` ([`uses_entitlements`]), so it joins `--suite okta-entitlements` and is skipped, with the
 //! reason, on a server without the types.
 
 use serde_json::Value;
 
 use super::Flow;
+use crate::scenario::Step;
 
 /// Okta's schema URNs of role and entitlement resource types start with this.
 const OKTA_CORE: &str = "urn:okta:scim:schemas:core:1.0:";
@@ -69,10 +70,11 @@ pub fn declared_endpoints(flows: &[Flow]) -> Vec<String> {
 
 /// Whether a step of a generated scenario uses Okta's entitlements: it addresses one of `endpoints` (or an item
 /// below it), or its body writes `roles` or `entitlements` (as attributes, path-less PATCH values or PATCH paths).
-fn uses_entitlements(step: &Value, endpoints: &[String]) -> bool {
-    let path = step.pointer("/request/path").and_then(Value::as_str).unwrap_or_default();
+/// A written Okta scenario with such a step is tagged `entitlements` and `requires: oktaEntitlements`.
+pub fn uses_entitlements(step: &Step, endpoints: &[String]) -> bool {
+    let path = step.request.path.as_str();
     let at_endpoint = endpoints.iter().any(|e| path == e || path.starts_with(&format!("{e}/")));
-    let body = step.pointer("/request/body");
+    let body = step.request.body.as_ref();
     let names = |v: &Value| {
         v.as_object().is_some_and(|o| {
             o.keys().any(|k| k.eq_ignore_ascii_case("roles") || k.eq_ignore_ascii_case("entitlements"))
@@ -84,27 +86,6 @@ fn uses_entitlements(step: &Value, endpoints: &[String]) -> bool {
         p.starts_with("roles") || p.starts_with("entitlements") || op.get("value").is_some_and(names)
     });
     at_endpoint || body.is_some_and(names) || in_ops
-}
-
-/// A generated Okta scenario's text, tagged `entitlements` and marked `requires: oktaEntitlements` when one of its
-/// steps uses Okta's entitlements ([`uses_entitlements`]); otherwise unchanged. The text is edited in place (the
-/// generator's member order, and the recorded order of query parameters, are kept).
-pub fn mark(text: &str, endpoints: &[String]) -> String {
-    let Ok(doc) = serde_json::from_str::<Value>(text) else { return text.to_string() };
-    let steps = doc.get("steps").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let already = doc.get("requires").is_some();
-    if already || !steps.iter().any(|s| uses_entitlements(s, endpoints)) {
-        return text.to_string();
-    }
-    let anchor = "\n  \"tags\": [\n";
-    match text.find(anchor) {
-        Some(at) => format!(
-            "{}\n  \"requires\": [\n    \"oktaEntitlements\"\n  ],{anchor}    \"entitlements\",\n{}",
-            &text[..at],
-            &text[at + anchor.len()..]
-        ),
-        None => text.to_string(),
-    }
 }
 
 #[cfg(test)]
@@ -120,18 +101,23 @@ mod tests {
             {"schema": "urn:okta:scim:schemas:core:1.0:Entitlement", "endpoint": "Licenses"}
         ]});
         assert_eq!(endpoints_in(&types), ["/Roles", "/Licenses"]);
-        let doc = |steps: Value| {
-            serde_json::to_string_pretty(&json!({"title": "t", "tags": ["recorded", "okta"], "steps": steps})).unwrap()
+        // the steps as the loader reads them from a written scenario
+        let steps = |request: Value| {
+            let text = json!({"title": "t", "source": "s", "level": "must", "steps": [{"name": "n",
+                "basis": {"rfc": "RFC 7644 §3"}, "request": request, "expect": {"status": 200}}]});
+            let file = std::path::Path::new("okta/recorded/x.json");
+            crate::scenario::parse("okta/recorded/x.json", file, &text.to_string()).expect("loads").steps
         };
-        let list = doc(json!([{"request": {"method": "GET", "path": "/Licenses"}}]));
-        let marked = mark(&list, &endpoints_in(&types));
-        let v: Value = serde_json::from_str(&marked).unwrap();
-        assert_eq!(v["requires"], json!(["oktaEntitlements"]));
-        assert_eq!(v["tags"], json!(["entitlements", "recorded", "okta"]));
-        let create =
-            doc(json!([{"request": {"method": "POST", "path": "/Users", "body": {"roles": [{"value": "r"}]}}}]));
-        assert!(mark(&create, &[]).contains("oktaEntitlements"));
-        let plain = doc(json!([{"request": {"method": "POST", "path": "/Users", "body": {"userName": "a"}}}]));
-        assert_eq!(mark(&plain, &[]), plain);
+        let endpoints = endpoints_in(&types);
+        let uses =
+            |request: Value, endpoints: &[String]| steps(request).iter().any(|s| uses_entitlements(s, endpoints));
+        assert!(uses(json!({"method": "GET", "path": "/Licenses"}), &endpoints));
+        assert!(uses(json!({"method": "GET", "path": "/Licenses/l1"}), &endpoints));
+        assert!(!uses(json!({"method": "GET", "path": "/LicensesX"}), &endpoints));
+        assert!(uses(json!({"method": "POST", "path": "/Users", "body": {"roles": [{"value": "r"}]}}), &[]));
+        let patch = json!({"method": "PATCH", "path": "/Users/u1", "body": {"Operations": [
+            {"op": "add", "path": "entitlements", "value": [{"value": "e"}]}]}});
+        assert!(uses(patch, &[]));
+        assert!(!uses(json!({"method": "POST", "path": "/Users", "body": {"userName": "a"}}), &[]));
     }
 }
