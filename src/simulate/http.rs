@@ -514,8 +514,10 @@ impl Http {
             }
             self.stats.own(own_start);
             let sent = Instant::now();
-            let result =
-                self.interrupt.or_stop(crate::exchange::receive(b, MAX_RESPONSE_BODY, self.opts.timeout)).await;
+            let result = self
+                .interrupt
+                .or_stop(crate::exchange::receive_via(&self.target.transport, b, MAX_RESPONSE_BODY, self.opts.timeout))
+                .await;
             let Some(result) = result else {
                 super::interrupt::mark_stopped();
                 return Outcome::NoAnswer;
