@@ -8,12 +8,14 @@ use serde_json::Value;
 use crate::scenario::{AuthMode, Method};
 
 pub mod base_uri;
+pub mod in_process;
 pub mod order;
 pub mod send;
 pub mod summary;
 pub mod transport;
 
 pub use base_uri::{decode_query, BaseUri};
+pub use in_process::{receive_via, Transport};
 pub use order::tick;
 pub use send::{receive, send, Received};
 pub use transport::{TlsCause, TransportError, TransportKind};

@@ -468,6 +468,41 @@ fn the_command_line_runs_against_the_reference_server_and_writes_json() {
     std::fs::remove_file(&html).unwrap();
 }
 
+/// `--reference` hands requests to the in-process server's router; `--loopback-http` sends them over TCP. The
+/// two runs of one seed send the same requests, get the same answers and reconcile the same: every count of the
+/// report is equal, and both are clean.
+#[test]
+fn the_in_process_and_the_loopback_runs_provision_and_reconcile_alike() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let mut reports = Vec::new();
+    for (name, extra) in [("direct", None), ("loopback", Some("--loopback-http"))] {
+        let json = dir.join(format!("scimcheck-sim-{name}-{}.json", std::process::id()));
+        let mut args = vec!["simulate", "--idp", "entra", "--reference", "--users", "120", "--groups", "6"];
+        args.extend(["--cycles", "2", "--churn", "20%", "--quiet", "--json", json.to_str().unwrap()]);
+        args.extend(extra);
+        let out = cli(&args);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        std::fs::remove_file(&json).unwrap();
+        reports.push(report);
+    }
+    let (direct, loopback) = (&reports[0], &reports[1]);
+    assert_eq!(direct["reconciliation"]["drift"], 0);
+    for key in
+        ["operations", "operationsByKind", "errors", "errorsByScimType", "retries", "quarantine", "reconciliation"]
+    {
+        assert_eq!(direct[key], loopback[key], "{key}");
+    }
+    // each cycle's figures but its duration
+    let cycles = |r: &serde_json::Value| {
+        let mut c = r["cycles"].as_array().unwrap().clone();
+        c.iter_mut().for_each(|c| c.as_object_mut().unwrap().retain(|k, _| k != "seconds"));
+        c
+    };
+    assert_eq!(cycles(direct).len(), 3);
+    assert_eq!(cycles(direct), cycles(loopback));
+}
+
 /// A server that does not answer at all gets a verdict, not a crash: the run is not clean (exit 1), and the
 /// read-back says it got no response rather than an HTTP status of 0.
 #[test]
@@ -499,6 +534,8 @@ fn usage_errors_exit_2() {
         // no --idp and no settings file naming one
         &["simulate", "--reference", "--config", "/nonexistent/scimcheck.toml"],
         &["simulate", "--reference", "--users", "3"],
+        // loopback HTTP is a way to reach the in-process server, not a remote one
+        &["simulate", "--idp", "entra", "--base-url", "http://127.0.0.1:9", "--loopback-http"],
     ] {
         let out = cli(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));

@@ -378,6 +378,8 @@ pub struct RunningServer {
     pub tenants: Arc<Tenants>,
     /// The first tenant's directory.
     pub directory: Arc<Directory>,
+    /// The application router the listener serves (after `spawn_with`'s `wrap`), for [`RunningServer::service`].
+    router: Router,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -386,6 +388,15 @@ impl RunningServer {
     /// The endpoint of a tenant's app.
     pub fn endpoint(&self, tenant: &str, app: AppKind) -> Option<&Endpoint> {
         self.endpoints.iter().find(|e| e.tenant == tenant && e.app == app)
+    }
+
+    /// The application the listener serves, as a tower `Service` of `Request<axum::body::Body>`: a request
+    /// handed to it directly (`ServiceExt::oneshot`) runs the same handlers, with the same status, headers and
+    /// body, as one sent over TCP, minus what the connection adds (no `Date` header, no connection limits or
+    /// header/idle timeouts of [`crate::serve`]). It addresses tenants as a connection does: by the path
+    /// (`/t/{tenant}/…`) or by the `Host` header. Stays usable until [`RunningServer::shutdown`] returns.
+    pub fn service(&self) -> Router {
+        self.router.clone()
     }
 
     /// Stops accepting connections, lets in-flight requests finish, and waits for the server to end. With a
@@ -517,6 +528,7 @@ pub async fn spawn_with(config: ServerConfig, wrap: impl FnOnce(Router) -> Route
         .unwrap_or_else(|| Arc::new(Directory::new(config.directory)));
     let (tx, rx) = oneshot::channel::<()>();
     let router = wrap(app(state));
+    let service = router.clone();
     let behind = tenants
         .data_file()
         .is_some()
@@ -543,6 +555,7 @@ pub async fn spawn_with(config: ServerConfig, wrap: impl FnOnce(Router) -> Route
         addr,
         tenants,
         directory,
+        router: service,
         shutdown: Some(tx),
         task: Some(task),
     })

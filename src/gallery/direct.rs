@@ -342,7 +342,7 @@ const RATE_SLACK: Duration = Duration::from_secs(2);
 /// timing does not enter the verdict: on a loaded machine a late answer delays only the report, not the schedule.
 pub async fn request_rate(o: &Options, ctx: &Ctx, window: Duration) -> Requirement {
     let http = Http::new(
-        Target { base_url: o.base_url.clone(), credential: o.credential.clone() },
+        Target { base_url: o.base_url.clone(), credential: o.credential.clone(), transport: Default::default() },
         EngineOptions { rate: None, concurrency: 256, ..ctx.engine.options().clone() },
     );
     let http = match http {

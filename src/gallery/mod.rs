@@ -254,7 +254,11 @@ impl Ctx {
         let aadopt = o.base_url.to_ascii_lowercase().contains("aadoptscim062020");
         let http = |d: EntraDialect| {
             Http::new(
-                Target { base_url: o.base_url.clone(), credential: o.credential.clone() },
+                Target {
+                    base_url: o.base_url.clone(),
+                    credential: o.credential.clone(),
+                    transport: Default::default(),
+                },
                 EngineOptions {
                     dialect: Dialect::Entra(d),
                     concurrency: 4,

@@ -39,9 +39,15 @@ pub struct SimulateArgs {
     /// the settings file.
     #[arg(long, conflicts_with = "reference")]
     pub base_url: Option<String>,
-    /// Start the bundled reference server in-process (127.0.0.1, port 0) and simulate against it.
+    /// Start the bundled reference server in-process (127.0.0.1, port 0) and simulate against it. Provisioning
+    /// and read-back requests are handed to its router directly (same handlers, status, headers and bodies,
+    /// without TCP and HTTP/1.1 framing); the checks before provisioning go over loopback HTTP.
     #[arg(long)]
     pub reference: bool,
+    /// With --reference: send every request over loopback HTTP (TCP, HTTP/1.1) instead of calling the in-process
+    /// server directly, to measure the exchange over the wire.
+    #[arg(long, requires = "reference")]
+    pub loopback_http: bool,
     /// Token, sent as `Authorization: Bearer <token>` (or raw with --auth-style raw); default: the variable named
     /// by `token-env` in the settings file.
     #[arg(long, env = "SCIMCHECK_TOKEN", hide_env_values = true)]
@@ -239,7 +245,10 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
             base.push_str(EntraDialect::FLAG);
         }
         opts.target_label = format!("the bundled reference server (in-process, {base})");
-        let t = Target::with_token(&base, ep.token.as_deref(), AuthStyle::Bearer);
+        let mut t = Target::with_token(&base, ep.token.as_deref(), AuthStyle::Bearer);
+        if !args.loopback_http {
+            t.transport = crate::exchange::Transport::InProcess(s.service());
+        }
         server = Some(s);
         t
     } else {
@@ -259,8 +268,12 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
                     "--token (or SCIMCHECK_TOKEN, or token-env in the settings file)",
                 ))
             }
-            (Some(source), None) => Target { base_url: base, credential: Credential::OAuth(source) },
-            (None, Some(h)) => Target { base_url: base, credential: Credential::Header(h.clone()) },
+            (Some(source), None) => {
+                Target { base_url: base, credential: Credential::OAuth(source), transport: Default::default() }
+            }
+            (None, Some(h)) => {
+                Target { base_url: base, credential: Credential::Header(h.clone()), transport: Default::default() }
+            }
             (None, None) => {
                 Target::with_token(&base, args.token.as_deref(), args.auth_style.unwrap_or(AuthStyle::Bearer))
             }

@@ -169,9 +169,11 @@ impl Engine {
 
     /// The server ids of the users and groups this run provisioned (created, or found by lookup and then
     /// pushed): these objects are the simulator's even when no source object matches them any more.
-    pub fn created_ids(&self) -> std::collections::HashSet<String> {
-        let users = self.users.iter().flatten().map(|u| u.id.clone());
-        users.chain(self.groups.iter().flatten().map(|g| g.id.clone())).collect()
+    /// Borrowed from the engine's own records, not copied: at a million users a copy was about 100 MB held
+    /// through the whole read-back.
+    pub fn created_ids(&self) -> std::collections::HashSet<&str> {
+        let users = self.users.iter().flatten().map(|u| u.id.as_str());
+        users.chain(self.groups.iter().flatten().map(|g| g.id.as_str())).collect()
     }
 
     /// Whether the engine ever provisioned user `i`: a create, or a lookup that found it, was acknowledged in

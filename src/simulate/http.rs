@@ -63,6 +63,9 @@ pub enum Answer {
     Id,
     /// Parsed whole.
     Whole,
+    /// Not parsed: the body's bytes are handed over ([`Outcome::into_raw`]) for the caller to read as it needs
+    /// (a read-back page, [`super::page`]).
+    Raw,
 }
 
 impl Answer {
@@ -70,7 +73,7 @@ impl Answer {
     /// object holding at most `id`.
     pub(super) fn parse(self, body: &[u8]) -> Option<Value> {
         match self {
-            Answer::Nothing => None,
+            Answer::Nothing | Answer::Raw => None,
             Answer::Whole => serde_json::from_slice::<Value>(body).ok(),
             Answer::Id => serde_json::from_slice::<IdOnly>(body).ok().map(|IdOnly(id)| match id {
                 Some(id) => json!({ "id": id }),
@@ -245,6 +248,21 @@ pub struct JournalEntry {
     pub error: Option<Box<str>>,
 }
 
+impl From<super::journal::Record<'_, OpKind, ObjRef>> for JournalEntry {
+    fn from(r: super::journal::Record<'_, OpKind, ObjRef>) -> JournalEntry {
+        JournalEntry {
+            seq: r.seq,
+            cycle: r.cycle,
+            kind: r.kind,
+            obj: r.obj,
+            method: r.method,
+            path: r.path.into(),
+            status: r.status,
+            error: r.error.map(Into::into),
+        }
+    }
+}
+
 impl JournalEntry {
     /// `#12 cycle 0 PATCH /Users/abc → 204`.
     pub fn describe(&self) -> String {
@@ -294,8 +312,8 @@ pub struct Stats {
     pub backoff_ms: AtomicU64,
     /// Nanoseconds spent in the simulator's own code (building requests, reading answers, bookkeeping).
     pub own_ns: AtomicU64,
-    /// Every request.
-    pub journal: Mutex<Vec<JournalEntry>>,
+    /// Every request ([`super::journal`]).
+    pub journal: Mutex<super::journal::Journal<OpKind, ObjRef>>,
     /// Requests and latency over time, in buckets whose width follows the run's length ([`super::timeline`]).
     pub timeline: Mutex<super::timeline::Timeline>,
     /// Immediate quarantine reasons seen (401, 404 on a query).
@@ -342,6 +360,8 @@ pub enum Outcome {
         json: Option<Value>,
         /// The body was longer than [`MAX_RESPONSE_BODY`] and was not read on.
         too_large: bool,
+        /// A successful answer's body as received, when it was asked for unparsed ([`Answer::Raw`]).
+        raw: Option<Vec<u8>>,
     },
     /// Timeout or transport error.
     NoAnswer,
@@ -369,6 +389,13 @@ impl Outcome {
     /// Whether the body was longer than [`MAX_RESPONSE_BODY`] (and so carries no JSON).
     pub fn too_large(&self) -> bool {
         matches!(self, Outcome::Answer { too_large: true, .. })
+    }
+    /// The body as received, when it was asked for unparsed ([`Answer::Raw`]) and the answer was a success.
+    pub fn into_raw(self) -> Option<Vec<u8>> {
+        match self {
+            Outcome::Answer { raw, .. } => raw,
+            Outcome::NoAnswer => None,
+        }
     }
     /// The JSON body, owned.
     pub fn into_json(self) -> Option<Value> {
@@ -485,8 +512,14 @@ impl Http {
         }
     }
 
-    /// Sends one request with the IdP's 429 handling; records latency, errors and the journal.
+    /// Sends one request with the IdP's 429 handling; records latency, errors and the journal. A successful
+    /// answer is read as far as [`OpKind::reads_answer`] says.
     pub async fn send(&self, kind: OpKind, obj: ObjRef, req: &ScimRequest) -> Outcome {
+        self.send_reading(kind, obj, req, kind.reads_answer()).await
+    }
+
+    /// [`Http::send`], with a successful answer read as `read` says instead of as its kind's.
+    pub async fn send_reading(&self, kind: OpKind, obj: ObjRef, req: &ScimRequest, read: Answer) -> Outcome {
         let shaped = self.scope.shape(req);
         let req = shaped.as_ref().unwrap_or(req);
         let mut attempt = 0u32;
@@ -514,15 +547,17 @@ impl Http {
             }
             self.stats.own(own_start);
             let sent = Instant::now();
-            let result =
-                self.interrupt.or_stop(crate::exchange::receive(b, MAX_RESPONSE_BODY, self.opts.timeout)).await;
+            let result = self
+                .interrupt
+                .or_stop(crate::exchange::receive_via(&self.target.transport, b, MAX_RESPONSE_BODY, self.opts.timeout))
+                .await;
             let Some(result) = result else {
                 super::interrupt::mark_stopped();
                 return Outcome::NoAnswer;
             };
             let latency = sent.elapsed();
             let own_start = Instant::now();
-            let (status, retry_after, json, too_large) = match result {
+            let (status, retry_after, json, too_large, raw) = match result {
                 Ok(answer) => {
                     let status = answer.status;
                     let retry_after = answer.header("retry-after").map(str::to_string);
@@ -542,13 +577,16 @@ impl Http {
                     // An empty body, one that is not JSON, and one over MAX_RESPONSE_BODY all carry no JSON; a
                     // successful answer the engine does not read is not parsed.
                     let read = match (200..300).contains(&status) {
-                        true => kind.reads_answer(),
+                        true => read,
                         false => Answer::Whole,
                     };
-                    let json = bytes.filter(|b| !b.is_empty()).and_then(|b| read.parse(&b));
-                    (status, retry_after, json, too_large)
+                    let (json, raw) = match read {
+                        Answer::Raw => (None, bytes),
+                        _ => (bytes.filter(|b| !b.is_empty()).and_then(|b| read.parse(&b)), None),
+                    };
+                    (status, retry_after, json, too_large, raw)
                 }
-                Err(_) => (0, None, None, false),
+                Err(_) => (0, None, None, false, None),
             };
             self.record(kind, obj, req, status, latency, json.as_ref());
             if status == 429 && attempt < self.opts.max_attempts {
@@ -576,7 +614,7 @@ impl Http {
                 }
             }
             self.stats.own(own_start);
-            return if status == 0 { Outcome::NoAnswer } else { Outcome::Answer { status, json, too_large } };
+            return if status == 0 { Outcome::NoAnswer } else { Outcome::Answer { status, json, too_large, raw } };
         }
     }
 
@@ -616,15 +654,15 @@ impl Http {
         });
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) as u32 + 1;
         let cycle = self.cycle.load(Ordering::Relaxed) as u16;
-        self.stats.journal.lock().expect("not poisoned").push(JournalEntry {
+        self.stats.journal.lock().expect("not poisoned").push(super::journal::Record {
             seq,
             cycle,
             kind,
             obj,
             method: req.method,
-            path: req.path.as_str().into(),
+            path: &req.path,
             status,
-            error: error.filter(|e| !e.is_empty()),
+            error: error.as_deref().filter(|e| !e.is_empty()),
         });
         // The read-back's large pages are not provisioning traffic; they would set the latency chart's scale.
         let latency_us = (kind != OpKind::ReconcileRead).then_some(us);

@@ -17,14 +17,17 @@ pub mod entitlements;
 pub mod http;
 pub mod import_paging;
 pub mod interrupt;
+pub mod journal;
 pub mod manager_tree;
 pub mod model;
 mod packed_attrs;
+mod page;
 pub mod preflight;
 mod read_attrs;
 pub mod reconcile;
 pub mod report;
 pub mod scope;
+mod server_user;
 pub mod target;
 pub mod timeline;
 

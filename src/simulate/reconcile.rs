@@ -5,6 +5,7 @@
 //! Matching: a source user is found by `externalId` and by `userName` (case-insensitive, RFC 7643 §4.1.1); two
 //! server users for one source user are a duplicate. A group is found by `displayName`.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -15,9 +16,10 @@ use serde_json::{json, Value};
 use crate::idp::{self, get_ci, Dialect, ScimRequest, UserAttr};
 use crate::scenario::Method;
 
-use super::http::{Http, JournalEntry, ObjRef, OpKind};
+use super::http::{Answer, Http, JournalEntry, ObjRef, OpKind};
+use super::journal::Journal;
 use super::model::Model;
-use super::read_attrs::ReadAttrs;
+use super::server_user::ServerUser;
 
 /// What kind of difference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -115,46 +117,18 @@ pub struct Counted {
 
 /// Which server objects "extra" is judged for.
 #[derive(Debug, Clone, Default)]
-pub struct ExtraScope {
+pub struct ExtraScope<'a> {
     /// `--strict-extra`: every server object the source does not hold is extra.
     pub strict: bool,
     /// Ids this run's creates were answered with: an object with one of them is the simulator's even when no
     /// source object matches it any more.
-    pub created: HashSet<String>,
+    pub created: HashSet<&'a str>,
 }
 
-impl ExtraScope {
+impl ExtraScope<'_> {
     /// Whether an unmatched server object with `id` is judged as extra.
     fn judges(&self, id: Option<&str>) -> bool {
         self.strict || id.is_some_and(|id| self.created.contains(id))
-    }
-}
-
-/// A server user as the comparison needs it, taken from its representation as soon as its page is read (in
-/// that page's own task when pages are read concurrently, so parsing, extraction and freeing the JSON spread
-/// over the runtime's workers).
-struct ServerUser {
-    id: Option<String>,
-    user_name: Option<String>,
-    external_id: Option<String>,
-    /// [`UserAttr::read`] of each of [`UserAttr::WITH_GRANTS`], in that order, kept compactly.
-    attrs: ReadAttrs,
-    /// The enterprise extension's `manager.value` (or a bare string there).
-    manager: Option<String>,
-}
-
-impl ServerUser {
-    fn from_json(u: Value) -> ServerUser {
-        ServerUser {
-            id: s(get_ci(&u, "id")),
-            user_name: s(get_ci(&u, "userName")),
-            external_id: s(get_ci(&u, "externalId")),
-            attrs: ReadAttrs::of(&u),
-            manager: get_ci(&u, idp::ENTERPRISE)
-                .and_then(|e| get_ci(e, "manager"))
-                .and_then(|m| if m.is_string() { Some(m) } else { get_ci(m, "value") })
-                .and_then(|v| s(Some(v))),
-        }
     }
 }
 
@@ -232,7 +206,7 @@ async fn read_page<T>(http: &Http, p: Paging<T>, start: usize, count: usize) -> 
     if let Some((k, v)) = p.extra {
         req = req.query(k, v);
     }
-    let out_page = http.send(OpKind::ReconcileRead, ObjRef::None, &req).await;
+    let out_page = http.send_reading(OpKind::ReconcileRead, ObjRef::None, &req, Answer::Raw).await;
     if !out_page.ok() {
         let status = out_page.status();
         let answer = match status {
@@ -249,15 +223,10 @@ async fn read_page<T>(http: &Http, p: Paging<T>, start: usize, count: usize) -> 
         )
         .into());
     }
-    let mut j =
-        out_page.into_json().ok_or_else(|| format!("GET /{collection}: the answer is not a JSON ListResponse"))?;
-    let total = get_ci(&j, "totalResults").and_then(Value::as_u64).unwrap_or(0) as usize;
-    // Moved out, not copied: a page holds up to 500 resources.
-    let key = j.as_object().and_then(|o| o.keys().find(|k| k.eq_ignore_ascii_case("Resources")).cloned());
-    let res = match key.and_then(|k| j.as_object_mut()?.remove(&k)) {
-        Some(Value::Array(r)) => r.into_iter().map(p.take).collect(),
-        _ => Vec::new(),
-    };
+    // read as it streams, one resource at a time (a page holds up to 500)
+    let body = out_page.into_raw().unwrap_or_default();
+    let (res, total) = super::page::parse(&body, p.take)
+        .ok_or_else(|| format!("GET /{collection}: the answer is not a JSON ListResponse"))?;
     Ok((res, total))
 }
 
@@ -337,6 +306,46 @@ async fn read_all<T: Send + 'static>(http: &Arc<Http>, mut p: Paging<T>, limit: 
     Ok(out)
 }
 
+/// Server users by one key (`userName` lowercased, or `externalId`): the first user with each key, and the
+/// further ones where a key is shared (a duplicate, rare), in the order the users were read. Keys are borrowed
+/// from the users read back, and a lowercased `userName` is copied only when it is not lowercase already: at a
+/// million users, maps of owned keys to `Vec`s of indexes held about 250 MB through the comparison.
+#[derive(Default)]
+struct ByKey<'a> {
+    first: HashMap<Cow<'a, str>, u32>,
+    more: HashMap<u32, Vec<u32>>,
+}
+
+impl<'a> ByKey<'a> {
+    fn insert(&mut self, key: Cow<'a, str>, k: usize) {
+        match self.first.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => self.more.entry(*e.get()).or_default().push(k as u32),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(k as u32);
+            }
+        }
+    }
+
+    /// The users with `key`, in the order they were read.
+    fn get(&self, key: &str) -> impl Iterator<Item = usize> + '_ {
+        let first = self.first.get(key).copied();
+        let more = first.and_then(|f| self.more.get(&f)).map(Vec::as_slice).unwrap_or_default();
+        first.into_iter().chain(more.iter().copied()).map(|k| k as usize)
+    }
+}
+
+/// `s` lowercased (as `str::to_lowercase`), borrowed when it is lowercase already.
+fn lowercase(s: &str) -> Cow<'_, str> {
+    let unchanged = |c: char| {
+        let mut lower = c.to_lowercase();
+        lower.next() == Some(c) && lower.next().is_none()
+    };
+    match s.chars().all(unchanged) {
+        true => Cow::Borrowed(s),
+        false => Cow::Owned(s.to_lowercase()),
+    }
+}
+
 fn s(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str).map(str::to_string)
 }
@@ -355,7 +364,7 @@ pub async fn reconcile(
     model: &Model,
     ever_provisioned: &(dyn Fn(u32) -> bool + Sync),
     max_listed: usize,
-    scope: &ExtraScope,
+    scope: &ExtraScope<'_>,
 ) -> Reconciliation {
     let d = http.options().dialect;
     let users_expected = model.users.len();
@@ -421,28 +430,33 @@ pub async fn reconcile(
     }
 
     // Users.
-    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut by_ext: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_name = ByKey::default();
+    let mut by_ext = ByKey::default();
     for (k, u) in server_users.iter().enumerate() {
-        if let Some(n) = &u.user_name {
-            by_name.entry(n.to_lowercase()).or_default().push(k);
+        if let Some(n) = u.user_name() {
+            by_name.insert(lowercase(n), k);
         }
-        if let Some(e) = &u.external_id {
-            by_ext.entry(e.clone()).or_default().push(k);
+        if let Some(e) = u.external_id() {
+            by_ext.insert(Cow::Borrowed(e), k);
         }
     }
     let deletes_users = d.user_delete("x").is_some();
-    let mut claimed: HashSet<usize> = HashSet::new();
-    let mut matched: Vec<Option<String>> = vec![None; model.users.len()];
+    // claimed[k]: server user k is some source user's
+    let mut claimed: Vec<bool> = vec![false; server_users.len()];
+    // matched[i]: the server user source user i was compared with, when it has an id
+    let mut matched: Vec<Option<u32>> = vec![None; model.users.len()];
+    let matched_id = |m: Option<u32>| m.and_then(|k| server_users[k as usize].id());
     let user_label = |i: usize| format!("User {}", model.users[i].user_name);
     for (i, u) in model.users.iter().enumerate() {
-        let mut found: Vec<usize> = by_ext.get(&*u.external_id).cloned().unwrap_or_default();
-        for k in by_name.get(&u.user_name.to_lowercase()).into_iter().flatten() {
-            if !found.contains(k) {
-                found.push(*k);
+        let mut found: Vec<usize> = by_ext.get(&u.external_id).collect();
+        for k in by_name.get(&lowercase(&u.user_name)) {
+            if !found.contains(&k) {
+                found.push(k);
             }
         }
-        claimed.extend(found.iter().copied());
+        for &k in &found {
+            claimed[k] = true;
+        }
         let out_of_scope = !u.assigned || u.deleted;
         if out_of_scope && !ever_provisioned(i as u32) {
             expected_absent += 1;
@@ -455,7 +469,7 @@ pub async fn reconcile(
         // Okta never deletes users (docs/okta.md §2): a deleted source user stays on the server, inactive.
         let expected = u.ever_assigned && (!u.deleted || !deletes_users);
         let obj = ObjRef::User(i as u32);
-        let id_at = |k: usize| server_users[k].id.clone();
+        let id_at = |k: usize| server_users[k].id().map(str::to_string);
         if !expected {
             expected_absent += 1;
             for &k in &found {
@@ -478,11 +492,11 @@ pub async fn reconcile(
         let k = found
             .iter()
             .copied()
-            .find(|&k| server_users[k].user_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&u.user_name)))
+            .find(|&k| server_users[k].user_name().is_some_and(|n| n.eq_ignore_ascii_case(&u.user_name)))
             .unwrap_or(found[0]);
         let su = &server_users[k];
         if let Some(slot) = matched.get_mut(i) {
-            *slot = id_at(k);
+            *slot = su.id().is_some().then_some(k as u32);
         }
         let mut attrs = model.attrs(i as u32);
         if u.deleted {
@@ -506,28 +520,30 @@ pub async fn reconcile(
             }
         }
     }
+    // the indexes by name and externalId are not needed any more: freed before the next ones are built
+    drop((by_name, by_ext));
     // Managers (Entra sends them; Okta's default mapping does not: docs/okta.md §2).
     if d.is_entra() && users_read && http.scope.enterprise {
         let by_id: HashMap<&str, usize> =
-            server_users.iter().enumerate().filter_map(|(k, u)| u.id.as_deref().map(|id| (id, k))).collect();
+            server_users.iter().enumerate().filter_map(|(k, u)| u.id().map(|id| (id, k))).collect();
         for i in 0..model.users.len() {
-            let Some(id) = &matched[i] else { continue };
+            let Some(id) = matched_id(matched[i]) else { continue };
             if model.users[i].deleted || !model.users[i].assigned {
                 continue; // out of scope: not managed any more (above)
             }
-            let want = model.expected_manager(i as u32).and_then(|m| matched[m as usize].clone());
+            let want = model.expected_manager(i as u32).and_then(|m| matched_id(matched[m as usize]));
             if model.expected_manager(i as u32).is_some() && want.is_none() {
                 // The manager is not on the server: reported on its own, or never provisioned (its create failed and
                 // it left scope), so the engine sends no manager for this user either.
                 continue;
             }
-            let got = by_id.get(id.as_str()).and_then(|&k| server_users[k].manager.clone());
+            let got = by_id.get(id).and_then(|&k| server_users[k].manager());
             if got != want {
                 let path = Some(format!("{}:manager", idp::ENTERPRISE));
                 diffs.push(diff(
                     DiffKind::Manager,
                     user_label(i),
-                    Some(id.clone()),
+                    Some(id.to_string()),
                     path,
                     json!(want),
                     json!(got),
@@ -537,14 +553,14 @@ pub async fn reconcile(
         }
     }
     for (k, su) in server_users.iter().enumerate() {
-        if !claimed.contains(&k) && !scope.judges(su.id.as_deref()) {
+        if !claimed[k] && !scope.judges(su.id()) {
             strangers += 1;
-        } else if !claimed.contains(&k) {
-            let name = su.user_name.as_deref().unwrap_or_default();
+        } else if !claimed[k] {
+            let name = su.user_name().unwrap_or_default();
             diffs.push(diff(
                 DiffKind::Extra,
                 format!("User {name}"),
-                su.id.clone(),
+                su.id().map(str::to_string),
                 None,
                 json!(null),
                 json!("present, unknown to the source"),
@@ -562,7 +578,7 @@ pub async fn reconcile(
     }
     let mut gclaimed: HashSet<usize> = HashSet::new();
     let id_to_user: HashMap<&str, usize> =
-        matched.iter().enumerate().filter_map(|(i, id)| id.as_deref().map(|id| (id, i))).collect();
+        matched.iter().enumerate().filter_map(|(i, m)| matched_id(*m).map(|id| (id, i))).collect();
     for (g, src) in model.groups.iter().enumerate() {
         let label = format!("Group {}", src.name);
         let obj = ObjRef::Group(g as u32);
@@ -597,7 +613,7 @@ pub async fn reconcile(
             if u as usize >= matched.len() || model.users[u as usize].deleted {
                 continue;
             }
-            let Some(uid) = matched[u as usize].as_deref() else { continue };
+            let Some(uid) = matched_id(matched[u as usize]) else { continue };
             want_set.insert(uid);
             if !actual_set.contains(uid) {
                 diffs.push(diff(
@@ -680,10 +696,11 @@ pub(crate) fn diff(
 }
 
 /// Fills each difference's `requests` from the journal: every request about its object (at most the last 20).
-fn attach_requests(diffs: &mut [Difference], journal: &[JournalEntry]) {
+fn attach_requests(diffs: &mut [Difference], journal: &Journal<OpKind, ObjRef>) {
     let wanted: HashSet<ObjRef> = diffs.iter().map(|d| d.obj).filter(|o| *o != ObjRef::None).collect();
+    let about: Vec<JournalEntry> = journal.about(&wanted).into_iter().map(JournalEntry::from).collect();
     let mut by_obj: HashMap<ObjRef, Vec<&JournalEntry>> = HashMap::new();
-    for e in journal.iter().filter(|e| wanted.contains(&e.obj)) {
+    for e in &about {
         by_obj.entry(e.obj).or_default().push(e);
     }
     for d in diffs {
@@ -725,4 +742,32 @@ pub fn count(diffs: &[Difference]) -> std::collections::BTreeMap<String, usize> 
         *by.entry(group_of(d.kind).to_string()).or_default() += 1;
     }
     by
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lowercasing borrows exactly when `str::to_lowercase` would give the same text.
+    #[test]
+    fn lowercase_is_to_lowercase_and_borrows_only_an_unchanged_text() {
+        for s in ["ada@example.com", "Ada@Example.com", "ǅemal", "ⅰ", "Ⅰ", "ΟΔΟΣ", "οδος", "İstanbul", "ß", ""]
+        {
+            let got = lowercase(s);
+            assert_eq!(got, s.to_lowercase(), "{s}");
+            assert_eq!(matches!(got, Cow::Borrowed(_)), s.to_lowercase() == s, "{s}");
+        }
+    }
+
+    /// The users of one key come back in the order they were read, the duplicates after the first.
+    #[test]
+    fn users_by_key_keep_their_reading_order() {
+        let mut by = ByKey::default();
+        for (k, key) in ["a", "b", "a", "c", "a"].into_iter().enumerate() {
+            by.insert(Cow::Borrowed(key), k);
+        }
+        assert_eq!(by.get("a").collect::<Vec<_>>(), vec![0, 2, 4]);
+        assert_eq!(by.get("b").collect::<Vec<_>>(), vec![1]);
+        assert_eq!(by.get("z").count(), 0);
+    }
 }

@@ -10,11 +10,17 @@ pub struct Target {
     pub base_url: String,
     /// The credential (never printed).
     pub credential: Credential,
+    /// How requests travel: over the network, or straight into the in-process reference server
+    /// (`simulate --reference` without `--loopback-http`).
+    pub transport: crate::exchange::Transport,
 }
 
 impl std::fmt::Debug for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target").field("base_url", &self.base_url).finish_non_exhaustive()
+        f.debug_struct("Target")
+            .field("base_url", &self.base_url)
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
     }
 }
 
@@ -25,6 +31,6 @@ impl Target {
             Some(t) => Credential::Header(Profile::authorization(style, t)),
             None => Credential::None,
         };
-        Target { base_url: base_url.to_string(), credential }
+        Target { base_url: base_url.to_string(), credential, transport: Default::default() }
     }
 }

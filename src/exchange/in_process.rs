@@ -1,0 +1,206 @@
+//! How a request reaches its server: over the network (reqwest and hyper, TCP, HTTP/1.1 or HTTP/2), or, for the
+//! bundled reference server running in the same process, by calling its application router directly as a tower
+//! `Service` ([`Transport::InProcess`]). The second runs the same handlers and returns the same status, headers
+//! and body, without the TCP connection and the HTTP/1.1 framing on both sides, which cost about a quarter of the
+//! CPU of a `simulate --reference` run (docs/performance.md, "Simulator at scale").
+//!
+//! Callers build their request with reqwest as usual ([`super::BaseUri::join`], headers, credential) and hand it
+//! to [`receive_via`]; the transport only decides how it travels.
+
+use std::time::Instant;
+
+use futures::StreamExt;
+use tower::ServiceExt;
+
+use super::{Received, TransportError, TransportKind};
+
+/// How requests travel to their server.
+#[derive(Clone, Default)]
+pub enum Transport {
+    /// Over the network, through the shared reqwest client ([`super::receive`]).
+    #[default]
+    Network,
+    /// Handed to an application router in this process (the reference server's
+    /// `RunningServer::service`), without a connection.
+    InProcess(axum::Router),
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Transport::Network => "Network",
+            Transport::InProcess(_) => "InProcess",
+        })
+    }
+}
+
+/// Sends `request` by `transport` and reads the answer's body up to `limit` bytes, all within `timeout`: the
+/// same contract as [`super::receive`], which is what [`Transport::Network`] calls.
+///
+/// In process, the request is given as a connection would deliver it: origin-form target (path and query), a
+/// `Host` header naming the URL's authority, `Content-Length` for a body. It runs in its own task, so a request
+/// abandoned at the timeout still runs to its end in the server, as it would after a client closed its
+/// connection.
+///
+/// Errors: a request reqwest cannot build (an invalid URL or header) as [`TransportError::from_reqwest`]
+/// classifies it; [`TransportKind::Timeout`] after `timeout`; a handler that panicked ([`TransportKind::Reset`],
+/// as a connection the server closed without answering) or a body that failed ([`TransportKind::Other`]).
+pub async fn receive_via(
+    transport: &Transport,
+    request: reqwest::RequestBuilder,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<Received, TransportError> {
+    match transport {
+        Transport::Network => super::receive(request, limit, timeout).await,
+        Transport::InProcess(router) => in_process(router, request, limit, timeout).await,
+    }
+}
+
+async fn in_process(
+    router: &axum::Router,
+    request: reqwest::RequestBuilder,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<Received, TransportError> {
+    let started = Instant::now();
+    let request = request.build().map_err(|e| TransportError::from_reqwest(&e))?;
+    let host = request.url().host_str().map(|h| match request.url().port() {
+        Some(p) => format!("{h}:{p}"),
+        None => h.to_string(),
+    });
+    let length = request.body().and_then(reqwest::Body::as_bytes).map(<[u8]>::len);
+    let request: axum::http::Request<reqwest::Body> =
+        request.try_into().map_err(|e| TransportError::from_reqwest(&e))?;
+    let (mut parts, body) = request.into_parts();
+    // a connection carries the origin form (RFC 9112 §3.2.1) and the authority in `Host` (§3.2)
+    let origin = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    parts.uri = origin.parse().map_err(|_| other("the request's path is not a valid URI"))?;
+    if let Some(host) = host.and_then(|h| axum::http::HeaderValue::from_str(&h).ok()) {
+        parts.headers.entry(axum::http::header::HOST).or_insert(host);
+    }
+    if let Some(n) = length {
+        parts.headers.entry(axum::http::header::CONTENT_LENGTH).or_insert(axum::http::HeaderValue::from(n));
+    }
+    let request = axum::extract::Request::from_parts(parts, axum::body::Body::new(body));
+    let router = router.clone();
+    let exchange = async move {
+        let answered = tokio::spawn(async move {
+            let response = match router.oneshot(request).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            let (parts, body) = response.into_parts();
+            let mut stream = body.into_data_stream();
+            let mut bytes = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| other(&format!("error reading the response body: {e}")))?;
+                if bytes.len() + chunk.len() > limit {
+                    return Ok((parts, None));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok::<_, TransportError>((parts, Some(bytes)))
+        });
+        match answered.await {
+            Ok(r) => r,
+            Err(_) => Err(TransportError {
+                kind: TransportKind::Reset,
+                message: "the in-process server stopped before answering (its handler panicked)".into(),
+            }),
+        }
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Err(_) => Err(TransportError::timed_out(&super::send::humanize(timeout))),
+        Ok(Err(e)) => Err(e),
+        Ok(Ok((parts, bytes))) => Ok(Received {
+            status: parts.status.as_u16(),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect(),
+            bytes,
+            elapsed: started.elapsed(),
+        }),
+    }
+}
+
+fn other(message: &str) -> TransportError {
+    TransportError { kind: TransportKind::Other, message: message.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+    use std::time::Duration;
+
+    /// The reference server answers a request handed to its router exactly as it answers it over TCP: same
+    /// status, same body, same headers but for the two a connection adds (`date`, and `content-length`, which
+    /// hyper writes from the body's length).
+    #[tokio::test]
+    async fn the_in_process_server_answers_as_over_the_wire() {
+        let server = scim_reference_server::spawn(scim_reference_server::ServerConfig::default()).await.unwrap();
+        let client = reqwest::Client::new();
+        let (wire, direct) = (Transport::Network, Transport::InProcess(server.service()));
+        let send = |t: &Transport, method: reqwest::Method, path: &str, body: Option<Value>, token: &str| {
+            let mut b = client.request(method, format!("{}{path}", server.base_url)).bearer_auth(token);
+            if let Some(body) = body {
+                b = b.header("content-type", "application/scim+json").body(body.to_string());
+            }
+            let t = t.clone();
+            async move { receive_via(&t, b, 1 << 20, Duration::from_secs(20)).await.unwrap() }
+        };
+        let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ada"});
+        let created = send(&direct, reqwest::Method::POST, "/Users", Some(user.clone()), &server.token).await;
+        assert_eq!(created.status, 201);
+        assert!(created.header("location").is_some_and(|l| l.starts_with(&server.base_url)), "{created:?}");
+        let id = serde_json::from_slice::<Value>(created.bytes.as_deref().unwrap()).unwrap()["id"].clone();
+        let id = id.as_str().unwrap().to_string();
+        let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "displayName", "value": "Ada"}]});
+        let cases: Vec<(reqwest::Method, String, Option<Value>, &str, u16)> = vec![
+            (reqwest::Method::GET, format!("/Users/{id}"), None, &server.token, 200),
+            (reqwest::Method::GET, "/Users?filter=userName%20eq%20%22ada%22".into(), None, &server.token, 200),
+            (reqwest::Method::POST, "/Users".into(), Some(user), &server.token, 409),
+            (reqwest::Method::PATCH, format!("/Users/{id}"), Some(patch), &server.token, 200),
+            (reqwest::Method::GET, "/Users?filter=userName%20zz%20%22ada%22".into(), None, &server.token, 400),
+            (reqwest::Method::GET, "/Nothing".into(), None, &server.token, 404),
+            (reqwest::Method::GET, "/Users".into(), None, "not-a-token", 401),
+        ];
+        for (method, path, body, token, status) in cases {
+            let a = send(&wire, method.clone(), &path, body.clone(), token).await;
+            let b = send(&direct, method.clone(), &path, body, token).await;
+            assert_eq!((a.status, b.status), (status, status), "{method} {path}");
+            let (ja, jb) = (a.bytes.as_deref().unwrap(), b.bytes.as_deref().unwrap());
+            let (mut ja, mut jb): (Value, Value) =
+                (serde_json::from_slice(ja).unwrap(), serde_json::from_slice(jb).unwrap());
+            if method == reqwest::Method::PATCH {
+                // each PATCH is a new version of the user
+                for v in [&mut ja, &mut jb] {
+                    v["meta"].as_object_mut().unwrap().retain(|k, _| k != "version" && k != "lastModified");
+                }
+            }
+            assert_eq!(ja, jb, "{method} {path}");
+            let patched = method == reqwest::Method::PATCH;
+            let kept = |r: &Received| -> Vec<(String, String)> {
+                let mut h: Vec<_> = r
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| n != "date" && n != "content-length" && !(patched && n == "etag"))
+                    .cloned()
+                    .collect();
+                h.sort();
+                h
+            };
+            assert_eq!(kept(&a), kept(&b), "{method} {path}");
+            assert_eq!(a.header("content-length").map(|l| l.parse::<usize>().unwrap()), Some(a.bytes.unwrap().len()));
+        }
+        // a body over the limit is not read on, as over the wire
+        let big = client.get(format!("{}/Users/{id}", server.base_url)).bearer_auth(&server.token);
+        let r = receive_via(&direct, big, 10, Duration::from_secs(20)).await.unwrap();
+        assert_eq!((r.status, r.bytes), (200, None));
+        server.shutdown().await;
+    }
+}
