@@ -494,7 +494,7 @@ impl Runner {
                 continue;
             }
             let without_groups;
-            let step = match skips.without_group_assertions(s, step) {
+            let step = match skips.without_skipped_assertions(s, step) {
                 Some((trimmed, note)) => {
                     result.notes.push(note);
                     without_groups = trimmed;

@@ -760,25 +760,6 @@ impl Scenario {
         out.into_iter().collect()
     }
 
-    /// Whether a target without the enterprise extension skips the whole scenario rather than only its
-    /// enterprise steps ([`Step::uses_enterprise_extension`]). The whole scenario is skipped when its purpose is
-    /// the extension: at least half of its steps use it, or a step that uses it captures a value a later step
-    /// needs (the flow rests on it). Otherwise only those steps are skipped and the others are judged.
-    pub fn enterprise_skips_whole(&self) -> bool {
-        let using: Vec<&Step> = self.steps.iter().filter(|s| s.uses_enterprise_extension()).collect();
-        if using.is_empty() {
-            return false;
-        }
-        if using.len() * 2 >= self.steps.len() {
-            return true;
-        }
-        let captured: BTreeSet<&String> = using.iter().flat_map(|s| s.capture.keys()).collect();
-        self.steps
-            .iter()
-            .filter(|s| !s.uses_enterprise_extension())
-            .any(|s| s.names_used().iter().any(|n| captured.contains(n)))
-    }
-
     /// Whether the scenario reads state it did not create: a list of a whole resource type (`GET /Users` or
     /// `GET /Groups` without a `filter`, or such a `.search`), whose `totalResults`, order and pages other
     /// scenarios' resources would change. The runner runs such scenarios alone, so verdicts do not depend on
