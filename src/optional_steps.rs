@@ -73,7 +73,8 @@ impl StepSkips {
         let mut notes: Vec<String> = Vec::new();
         if self.groups.is_some() {
             let captured = s.group_captures();
-            let about_groups = |a: &Assertion| addresses_groups(a) || a.names().iter().any(|n| captured.contains(n));
+            let about_groups =
+                |a: &Assertion| addresses_groups(a) || a.placeholders().iter().any(|n| captured.contains(n));
             if trimmed.expect.body.iter().any(about_groups) {
                 trimmed.expect.body.retain(|a| !about_groups(a));
                 let mut names: Vec<String> = vec!["/groups".to_string()];
@@ -88,7 +89,7 @@ impl StepSkips {
         }
         if let Some(why) = &self.enterprise {
             let captured = s.enterprise_captures();
-            let named = |a: &Assertion| a.names().iter().any(|n| captured.contains(n));
+            let named = |a: &Assertion| a.placeholders().iter().any(|n| captured.contains(n));
             if trimmed.expect.body.iter().any(named) {
                 trimmed.expect.body.retain(|a| !named(a));
                 let names: Vec<String> = captured.iter().map(|n| format!("{{{{{n}}}}}")).collect();
@@ -181,28 +182,6 @@ fn addresses_groups(a: &Assertion) -> bool {
     let first = a.pointer.trim_start_matches('/').split('/').next().unwrap_or("");
     (a.pointer.starts_with('/') && first.eq_ignore_ascii_case("groups"))
         || a.when.as_deref().is_some_and(addresses_groups)
-}
-
-impl Assertion {
-    /// The placeholder names the assertion uses (in its expected values, pointers and `when`).
-    pub fn names(&self) -> Vec<String> {
-        let mut strings = Vec::new();
-        json_strings(&serde_json::to_value(self).unwrap_or_default(), &mut strings);
-        strings
-            .into_iter()
-            .flat_map(|s| crate::scenario::placeholders(&s).unwrap_or_default())
-            .map(|p| p.name)
-            .collect()
-    }
-}
-
-fn json_strings(v: &serde_json::Value, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::String(s) => out.push(s.clone()),
-        serde_json::Value::Array(a) => a.iter().for_each(|x| json_strings(x, out)),
-        serde_json::Value::Object(o) => o.values().for_each(|x| json_strings(x, out)),
-        _ => {}
-    }
 }
 
 #[cfg(test)]

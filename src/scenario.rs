@@ -25,10 +25,11 @@ mod schema;
 mod validate;
 mod vars;
 
+use assertion::value_strings;
 pub use assertion::{Assertion, Check, Pattern};
 pub use file::ScenarioFile;
 pub use schema::{scenario_schema, scenario_schema_text};
-use validate::{assertion_strings, validate, value_strings};
+use validate::validate;
 pub use vars::{placeholders, CaseFilter, Placeholder, Vars, GENERATORS};
 
 /// The identity provider whose behaviour a scenario reproduces, replays, simulates or records: the one IdP
@@ -650,7 +651,7 @@ impl Step {
             strings.push(t);
         }
         for a in &self.expect.body {
-            assertion_strings(a, &mut strings);
+            a.template_strings(&mut strings);
         }
         strings.extend(self.expect.headers.values().flatten().map(String::as_str));
         let mut names: Vec<String> =
