@@ -326,7 +326,7 @@ fn holds(
     }
     let v = resolve(body, &a.pointer);
     let actual = || show(v);
-    let missing = serde_json::to_value(a).map(|x| vars.missing_in_value(&x)).unwrap_or_default();
+    let missing: Vec<String> = a.placeholders().into_iter().filter(|n| vars.get(n).is_none()).collect();
     // an assertion about an optional value the server left out has nothing to check
     if !missing.is_empty() && missing.iter().all(|m| vars.is_absent(m)) {
         return Ok(());
@@ -716,5 +716,23 @@ mod tests {
         assert!(j.failures.is_empty());
         assert_eq!(j.observations[0].check, "preferred status");
         assert_eq!(evaluate(&e, &obs(401, &[], Body::Empty, 1), &vars(), &p, &rfc()), Judgement::default());
+    }
+
+    /// The values an assertion needs are those its check renders (and its `when`'s), found by walking its operands
+    /// ([`Assertion::placeholders`]): braces in its basis (text for people) or its pointer are not a value it
+    /// waits for, and a `{{capture}}` in an operand is.
+    #[test]
+    fn an_assertion_needs_the_placeholders_of_its_operands_only() {
+        let body = json!({"title": "Engineer"});
+        let quoted = a(json!({"pointer": "/title", "equals": "Engineer",
+            "basis": {"shown": "Entra sends {{manager}} as the example shows"}}));
+        assert_eq!(quoted.placeholders(), Vec::<String>::new());
+        assert_eq!(assertion_holds(&quoted, &body, &vars()), Ok(()));
+        let needs = a(json!({"pointer": "/title", "equals": "{{title}}",
+            "when": {"pointer": "/x", "notEquals": "{{other}}"}}));
+        assert_eq!(needs.placeholders(), ["other", "title"]);
+        let needs = a(json!({"pointer": "/title", "equals": "{{title}}"}));
+        let (expected, _) = assertion_holds(&needs, &body, &vars()).unwrap_err();
+        assert!(expected.contains("{{title}}"), "{expected}");
     }
 }

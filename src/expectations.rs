@@ -67,7 +67,9 @@ impl Expectations {
 
     /// Applies the deviations listed for `r`'s scenario to it: a listed step that fails is an expected failure
     /// with its reason, a listed step (or a listed whole scenario) that passes gets a note saying the entry can go,
-    /// and the verdict is recomputed. A skipped scenario is left as it is.
+    /// and the verdict is recomputed. A skipped scenario is left as it is. An entry only ever turns a failed step
+    /// into an expected one: a scenario that did not run (an error before its first step) stays an error and never
+    /// "now passes".
     pub fn apply_to(&self, r: &mut ScenarioResult) {
         let id = r.id.clone();
         for d in self.deviations.iter().filter(|d| d.scenario == id) {
@@ -87,7 +89,7 @@ impl Expectations {
                     _ => {}
                 }
             }
-            if d.step.is_none() && r.steps.iter().all(|s| s.verdict == StepVerdict::Pass) {
+            if d.step.is_none() && ran_and_passed(r) {
                 r.notes.push(format!(
                     "known deviation now passes: the whole scenario passes ({}) — remove it from {FILE_NAME}",
                     d.reason
@@ -125,6 +127,13 @@ impl Expectations {
     }
 }
 
+/// Whether the scenario of `r` ran and every one of its steps passed: what a whole-scenario entry needs before it
+/// can be called obsolete. A result with no steps did not run (its target could not be started or reached), so
+/// nothing of it passed.
+fn ran_and_passed(r: &ScenarioResult) -> bool {
+    r.verdict != Verdict::Error && !r.steps.is_empty() && r.steps.iter().all(|s| s.verdict == StepVerdict::Pass)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +151,25 @@ mod tests {
         assert!(!Expectations::matches(&d, "okta::import::users", "Setup: users exist twice [3/105]"));
         assert!(!Expectations::matches(&d, "okta::import::groups", "Setup: users exist [3/105]"));
         assert!(Expectations::matches(&deviation(None), "okta::import::users", "anything"));
+    }
+
+    fn library(id: &str) -> crate::scenario::Scenario {
+        let all = crate::library::built_in().expect("library");
+        all.into_iter().find(|s| s.id == id).unwrap_or_else(|| panic!("{id} in the library"))
+    }
+
+    /// A scenario that did not run (its target could not be started: an error and no step) is not turned into a
+    /// pass by a whole-scenario entry, and is not said to "now pass".
+    #[test]
+    fn a_whole_scenario_entry_leaves_a_scenario_that_did_not_run_an_error() {
+        let s = library("okta::import::users_pages_of_100");
+        let mut r = ScenarioResult::skipped(&s, "cannot start the reference server: address in use");
+        r.verdict = Verdict::Error;
+        let whole = Deviation { scenario: s.id.clone(), step: None, reason: "r".into() };
+        let exp = Expectations { comment: None, deviations: vec![whole] };
+        exp.apply_to(&mut r);
+        assert_eq!(r.verdict, Verdict::Error);
+        assert!(r.notes.is_empty(), "{:?}", r.notes);
+        assert_eq!(r.reason.as_deref(), Some("cannot start the reference server: address in use"));
     }
 }

@@ -57,31 +57,51 @@ impl StepSkips {
         }
     }
 
-    /// `step` as it runs in scenario `s` when the group steps are skipped ([`StepSkips::groups`]): without the
-    /// response assertions about the skipped groups — those on the User's `groups` attribute (RFC 7643 §4.1.2: the
-    /// groups the user belongs to, which only group writes change), in their pointer or their `when`, and those
-    /// naming a value only a group step captures (`{{groupId}}`) — with a note saying so. `None` when nothing is dropped. The
-    /// step's request never needs such a value here: a scenario whose requests do rests on groups and is skipped
-    /// whole ([`Scenario::groups_skip_whole`]).
-    pub fn without_group_assertions(&self, s: &Scenario, step: &Step) -> Option<(Step, String)> {
-        self.groups.as_ref()?;
-        let captured = s.group_captures();
-        let about_groups =
-            |a: &Assertion| addresses_groups(a) || assertion_names(a).iter().any(|n| captured.contains(n));
-        if !step.expect.body.iter().any(about_groups) {
-            return None;
-        }
+    /// `step` as it runs in scenario `s` when steps using an optional capability are skipped: without the
+    /// response assertions about what those steps would have done, with a note for each capability. `None` when
+    /// nothing is dropped.
+    /// - Groups skipped ([`StepSkips::groups`]): the assertions on the User's `groups` attribute (RFC 7643 §4.1.2:
+    ///   the groups the user belongs to, which only group writes change), in their pointer or their `when`, and
+    ///   those naming a value only a group step captures (`{{groupId}}`);
+    /// - the enterprise extension skipped ([`StepSkips::enterprise`]): the assertions naming a value only an
+    ///   enterprise step captures.
+    ///
+    /// The step's request never needs such a value here: a scenario whose requests do rests on that capability and
+    /// is skipped whole ([`Scenario::groups_skip_whole`], [`Scenario::enterprise_skips_whole`]).
+    pub fn without_skipped_assertions(&self, s: &Scenario, step: &Step) -> Option<(Step, String)> {
         let mut trimmed = step.clone();
-        trimmed.expect.body.retain(|a| !about_groups(a));
-        let mut names: Vec<String> = vec!["/groups".to_string()];
-        names.extend(captured.iter().map(|n| format!("{{{{{n}}}}}")));
-        let note = format!(
-            "step \"{}\": the checks on groups ({}) are skipped: the server lists no Group resource type in \
-             /ResourceTypes (RFC 7644 §4; Groups are optional for a service provider)",
-            step.name,
-            names.join(", ")
-        );
-        Some((trimmed, note))
+        let mut notes: Vec<String> = Vec::new();
+        if self.groups.is_some() {
+            let captured = s.group_captures();
+            let about_groups =
+                |a: &Assertion| addresses_groups(a) || a.placeholders().iter().any(|n| captured.contains(n));
+            if trimmed.expect.body.iter().any(about_groups) {
+                trimmed.expect.body.retain(|a| !about_groups(a));
+                let mut names: Vec<String> = vec!["/groups".to_string()];
+                names.extend(captured.iter().map(|n| format!("{{{{{n}}}}}")));
+                notes.push(format!(
+                    "step \"{}\": the checks on groups ({}) are skipped: the server lists no Group resource type in \
+                     /ResourceTypes (RFC 7644 §4; Groups are optional for a service provider)",
+                    step.name,
+                    names.join(", ")
+                ));
+            }
+        }
+        if let Some(why) = &self.enterprise {
+            let captured = s.enterprise_captures();
+            let named = |a: &Assertion| a.placeholders().iter().any(|n| captured.contains(n));
+            if trimmed.expect.body.iter().any(named) {
+                trimmed.expect.body.retain(|a| !named(a));
+                let names: Vec<String> = captured.iter().map(|n| format!("{{{{{n}}}}}")).collect();
+                notes.push(format!(
+                    "step \"{}\": the checks naming {} are skipped: {}",
+                    step.name,
+                    names.join(", "),
+                    why.trim_start_matches("skipped: ")
+                ));
+            }
+        }
+        (!notes.is_empty()).then(|| (trimmed, notes.join("; ")))
     }
 
     /// The reason `step` is not sent, if it uses a skipped capability.
@@ -105,7 +125,7 @@ impl Scenario {
     /// (the flow rests on groups: a user PATCH adding the captured group, say). Otherwise only the group steps are
     /// skipped and the others are judged; a response check of another step that names a group's captured value
     /// (`/groups` contains `{{groupId}}`) is about groups too and is skipped with them
-    /// ([`StepSkips::without_group_assertions`]).
+    /// ([`StepSkips::without_skipped_assertions`]).
     pub fn groups_skip_whole(&self) -> bool {
         let using: Vec<&Step> = self.steps.iter().filter(|s| s.uses_groups()).collect();
         if using.is_empty() {
@@ -122,6 +142,31 @@ impl Scenario {
     fn group_captures(&self) -> BTreeSet<String> {
         self.steps.iter().filter(|s| s.uses_groups()).flat_map(|s| s.capture.keys().cloned()).collect()
     }
+
+    /// Whether a target without the enterprise extension skips the whole scenario rather than only its
+    /// enterprise steps ([`Step::uses_enterprise_extension`]), as [`Scenario::groups_skip_whole`] decides for
+    /// Groups: when its purpose is the extension — at least half of its steps use it — or a step that uses it
+    /// captures a value another step's **request** needs (the flow rests on it: the create carrying the
+    /// extension captures the `id` every later request addresses). Otherwise only those steps are skipped and the
+    /// others are judged; a response check of another step naming a value only an enterprise step captures is
+    /// skipped with them ([`StepSkips::without_skipped_assertions`]).
+    pub fn enterprise_skips_whole(&self) -> bool {
+        let using: Vec<&Step> = self.steps.iter().filter(|s| s.uses_enterprise_extension()).collect();
+        if using.is_empty() {
+            return false;
+        }
+        if using.len() * 2 >= self.steps.len() {
+            return true;
+        }
+        let captured = self.enterprise_captures();
+        (self.steps.iter().filter(|s| !s.uses_enterprise_extension()))
+            .any(|s| request_names(s).iter().any(|n| captured.contains(n)))
+    }
+
+    /// The names the scenario's enterprise steps ([`Step::uses_enterprise_extension`]) capture.
+    fn enterprise_captures(&self) -> BTreeSet<String> {
+        (self.steps.iter().filter(|s| s.uses_enterprise_extension())).flat_map(|s| s.capture.keys().cloned()).collect()
+    }
 }
 
 /// The placeholder names a step's request and expected headers use, leaving out its response body assertions.
@@ -137,22 +182,6 @@ fn addresses_groups(a: &Assertion) -> bool {
     let first = a.pointer.trim_start_matches('/').split('/').next().unwrap_or("");
     (a.pointer.starts_with('/') && first.eq_ignore_ascii_case("groups"))
         || a.when.as_deref().is_some_and(addresses_groups)
-}
-
-/// The placeholder names one response assertion uses (in its expected values, pointers and `when`).
-fn assertion_names(a: &Assertion) -> Vec<String> {
-    let mut strings = Vec::new();
-    json_strings(&serde_json::to_value(a).unwrap_or_default(), &mut strings);
-    strings.into_iter().flat_map(|s| crate::scenario::placeholders(&s).unwrap_or_default()).map(|p| p.name).collect()
-}
-
-fn json_strings(v: &serde_json::Value, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::String(s) => out.push(s.clone()),
-        serde_json::Value::Array(a) => a.iter().for_each(|x| json_strings(x, out)),
-        serde_json::Value::Object(o) => o.values().for_each(|x| json_strings(x, out)),
-        _ => {}
-    }
 }
 
 #[cfg(test)]
@@ -244,7 +273,7 @@ mod tests {
         // the user steps that check the pushed group drop only those checks, with a note
         let mut trimmed = 0;
         for st in profile.steps.iter().filter(|st| !st.uses_groups()) {
-            if let Some((t, note)) = skips.without_group_assertions(&profile, st) {
+            if let Some((t, note)) = skips.without_skipped_assertions(&profile, st) {
                 trimmed += 1;
                 assert!(note.contains("{{groupId}}") && note.contains("RFC 7644 §4"), "{note}");
                 assert!(!t.names_used().contains(&"groupId".to_string()), "{:?}", t.expect.body);
@@ -256,7 +285,7 @@ mod tests {
         assert_eq!(trimmed, 2);
         // with Groups, nothing is trimmed
         let with = StepSkips::for_target(&Capabilities { groups: Some(true), ..Default::default() }, &profile);
-        assert!(profile.steps.iter().all(|st| with.without_group_assertions(&profile, st).is_none()));
+        assert!(profile.steps.iter().all(|st| with.without_skipped_assertions(&profile, st).is_none()));
     }
 
     #[test]
@@ -266,5 +295,46 @@ mod tests {
         let step = profile.steps.iter_mut().find(|st| st.name.starts_with("Okta (profile edit): PUT")).unwrap();
         step.request.path = "/Users/{{userId}}?group={{groupId}}".into();
         assert!(profile.groups_skip_whole());
+    }
+
+    /// An enterprise step whose capture only a later step's response check names (not its request): the scenario
+    /// is judged without the enterprise step and that check, as for Groups; one whose capture a later request needs
+    /// rests on the extension and is skipped whole.
+    #[test]
+    fn an_enterprise_capture_only_a_check_names_keeps_the_other_steps() {
+        const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let parse = |steps: serde_json::Value| {
+            let mut steps = steps;
+            for st in steps.as_array_mut().expect("steps") {
+                st["basis"] = serde_json::json!({"rfc": "RFC 7643 §4.3"});
+            }
+            let text = serde_json::json!({"title": "t", "source": "s", "level": "must", "steps": steps}).to_string();
+            crate::scenario::parse("rfc/x/e.json", std::path::Path::new("rfc/x/e.json"), &text).expect("scenario")
+        };
+        let create = serde_json::json!({"name": "create", "request": {"method": "POST", "path": "/Users",
+            "body": {"userName": "x"}}, "expect": {"status": 201}, "capture": {"id": "/id"}});
+        let department = serde_json::json!({"name": "department", "request": {"method": "GET", "path": "/Users/{{id}}"},
+            "expect": {"status": 200, "body": [{"pointer": format!("/{ENTERPRISE}/department"), "exists": true}]},
+            "capture": {"dept": format!("/{ENTERPRISE}/department")}});
+        let checks_dept = serde_json::json!({"name": "checks dept", "request": {"method": "GET", "path": "/Users/{{id}}"},
+            "expect": {"status": 200, "body": [{"pointer": "/id", "equals": "{{id}}"},
+                                               {"pointer": "/title", "equals": "{{dept}}"}]}});
+        let read = serde_json::json!({"name": "read", "request": {"method": "GET", "path": "/Users/{{id}}"},
+            "expect": {"status": 200}});
+        let judged = parse(serde_json::json!([create.clone(), department.clone(), checks_dept, read.clone()]));
+        assert!(!judged.enterprise_skips_whole());
+        let caps = Capabilities { user_extensions: Some(vec![]), ..Default::default() };
+        let skips = StepSkips::for_target(&caps, &judged);
+        assert!(skips.reason(&judged.steps[1]).is_some() && skips.reason(&judged.steps[2]).is_none());
+        let (trimmed, note) = skips.without_skipped_assertions(&judged, &judged.steps[2]).expect("trimmed");
+        assert_eq!(trimmed.expect.body.len(), 1);
+        assert!(!trimmed.names_used().contains(&"dept".to_string()));
+        assert!(note.contains("{{dept}}") && note.contains("RFC 7643 §6"), "{note}");
+        assert!(skips.without_skipped_assertions(&judged, &judged.steps[3]).is_none());
+
+        let needs = serde_json::json!({"name": "needs dept", "request": {"method": "GET", "path": "/Users",
+            "query": {"filter": "title eq \"{{dept}}\""}}, "expect": {"status": 200}});
+        let whole = parse(serde_json::json!([create, department, read.clone(), read, needs]));
+        assert!(whole.enterprise_skips_whole());
     }
 }

@@ -255,6 +255,21 @@ impl Runner {
     ) -> RunOutcome {
         let started = Instant::now();
         let capabilities = self.discover().await;
+        let mut outcome = self.run_discovered(scenarios, capabilities, on_result).await;
+        outcome.duration_ms = ms(started.elapsed());
+        outcome
+    }
+
+    /// [`Runner::run_with`] on a target whose capabilities were already discovered ([`Runner::discover`]), so the
+    /// caller can say beforehand how many results the run gives: one per scenario and one per IdP requirement the
+    /// target fails ([`crate::requirements::failures`]).
+    pub async fn run_discovered(
+        &self,
+        scenarios: &[Scenario],
+        capabilities: Capabilities,
+        on_result: &mut (dyn FnMut(&mut ScenarioResult) + Send),
+    ) -> RunOutcome {
+        let started = Instant::now();
         // Scenarios that read global state run first, one at a time; then the others, `jobs` at once.
         let (alone, shared): (Vec<&Scenario>, Vec<&Scenario>) = scenarios.iter().partition(|s| s.reads_global_state());
         let mut results: Vec<ScenarioResult> = Vec::with_capacity(scenarios.len());
@@ -479,7 +494,7 @@ impl Runner {
                 continue;
             }
             let without_groups;
-            let step = match skips.without_group_assertions(s, step) {
+            let step = match skips.without_skipped_assertions(s, step) {
                 Some((trimmed, note)) => {
                     result.notes.push(note);
                     without_groups = trimmed;

@@ -25,10 +25,11 @@ mod schema;
 mod validate;
 mod vars;
 
+use assertion::value_strings;
 pub use assertion::{Assertion, Check, Pattern};
 pub use file::ScenarioFile;
 pub use schema::{scenario_schema, scenario_schema_text};
-use validate::{assertion_strings, validate, value_strings};
+use validate::validate;
 pub use vars::{placeholders, CaseFilter, Placeholder, Vars, GENERATORS};
 
 /// The identity provider whose behaviour a scenario reproduces, replays, simulates or records: the one IdP
@@ -650,7 +651,7 @@ impl Step {
             strings.push(t);
         }
         for a in &self.expect.body {
-            assertion_strings(a, &mut strings);
+            a.template_strings(&mut strings);
         }
         strings.extend(self.expect.headers.values().flatten().map(String::as_str));
         let mut names: Vec<String> =
@@ -758,25 +759,6 @@ impl Scenario {
             }
         }
         out.into_iter().collect()
-    }
-
-    /// Whether a target without the enterprise extension skips the whole scenario rather than only its
-    /// enterprise steps ([`Step::uses_enterprise_extension`]). The whole scenario is skipped when its purpose is
-    /// the extension: at least half of its steps use it, or a step that uses it captures a value a later step
-    /// needs (the flow rests on it). Otherwise only those steps are skipped and the others are judged.
-    pub fn enterprise_skips_whole(&self) -> bool {
-        let using: Vec<&Step> = self.steps.iter().filter(|s| s.uses_enterprise_extension()).collect();
-        if using.is_empty() {
-            return false;
-        }
-        if using.len() * 2 >= self.steps.len() {
-            return true;
-        }
-        let captured: BTreeSet<&String> = using.iter().flat_map(|s| s.capture.keys()).collect();
-        self.steps
-            .iter()
-            .filter(|s| !s.uses_enterprise_extension())
-            .any(|s| s.names_used().iter().any(|n| captured.contains(n)))
     }
 
     /// Whether the scenario reads state it did not create: a list of a whole resource type (`GET /Users` or

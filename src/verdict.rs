@@ -238,7 +238,8 @@ impl ScenarioResult {
         }
     }
 
-    /// Recomputes `verdict` and `failed_level` from the steps and the snapshot outcome.
+    /// Recomputes `verdict` and `failed_level` from the steps and the snapshot outcome. A skip stays a skip and an
+    /// error stays an error: neither is decided by the steps alone.
     pub fn recompute_verdict(&mut self) {
         if self.verdict == Verdict::Skip {
             return;
@@ -251,7 +252,10 @@ impl ScenarioResult {
         let worst = failed.iter().map(|s| (s.level, s.kind)).min();
         self.failed_level = worst.map(|(l, _)| l);
         self.failed_kind = worst.map(|(_, k)| k);
-        self.verdict = if self.steps.iter().any(|s| s.verdict == StepVerdict::Error) {
+        // An error of the scenario itself (its target could not be started before any step ran) is in no step:
+        // it stays, whatever the steps say. A step's error stays in its step, so an error is never recomputed away.
+        let erred = self.verdict == Verdict::Error;
+        self.verdict = if erred || self.steps.iter().any(|s| s.verdict == StepVerdict::Error) {
             Verdict::Error
         } else if !failed.is_empty() {
             Verdict::Fail

@@ -173,3 +173,50 @@ fn one_suite_option_takes_both_suites_and_the_gallery_refuses_a_selection() {
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(!stdout.contains("Create_User_Test"), "{stdout}");
 }
+
+/// A target whose `/ResourceTypes` lists no Okta Role or Entitlement: `--suite okta-entitlements` lists its six
+/// scenarios (not run: Okta cannot provision the server) and the failed IdP requirement, a row of its own. The
+/// line announcing the run counts every row it then lists, and so does the summary.
+#[tokio::test]
+async fn the_run_announces_every_row_it_lists_scenarios_and_idp_requirements() {
+    let server = MockServer::start().await;
+    let list = |resources: serde_json::Value| {
+        let n = resources.as_array().map_or(0, Vec::len);
+        ResponseTemplate::new(200).set_body_raw(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": n,
+                   "itemsPerPage": n, "startIndex": 1, "Resources": resources})
+            .to_string(),
+            "application/scim+json",
+        )
+    };
+    let user_type = json!([{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"], "id": "User",
+                            "name": "User", "endpoint": "/Users", "schema": "urn:ietf:params:scim:schemas:core:2.0:User"}]);
+    Mock::given(path("/scim/v2/ResourceTypes")).respond_with(list(user_type)).mount(&server).await;
+    Mock::given(path("/scim/v2/Users")).respond_with(list(json!([]))).mount(&server).await;
+    let base = format!("{}/scim/v2", server.uri());
+    let out = scimcheck(&["run", "--base-url", &base, "--suite", "okta-entitlements"])
+        .env("SCIMCHECK_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let announce = stdout.lines().find(|l| l.starts_with("scimcheck: ")).unwrap_or_else(|| panic!("{stdout}"));
+    let numbers: Vec<usize> = announce
+        .split(" against ")
+        .next()
+        .unwrap_or_default()
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .take(2)
+        .collect();
+    assert!(announce.starts_with("scimcheck: 6 scenario(s) and 1 IdP requirement(s) the target fails"), "{announce}");
+    let labels = ["PASS ", "FAIL ", "SKIP ", "ERROR ", "KNOWN ", "DRIFT ", "SETUP "];
+    // the live rows: before the first blank line (the details after it start with a label too)
+    let live = stdout.lines().take_while(|l| !l.is_empty());
+    let rows: Vec<&str> = live.filter(|l| labels.iter().any(|p| l.starts_with(p))).collect();
+    assert_eq!(rows.len(), numbers.iter().sum::<usize>(), "{stdout}");
+    assert_eq!(rows.iter().filter(|l| l.starts_with("SKIP ")).count(), 6, "{stdout}");
+    assert!(rows.iter().any(|l| l.starts_with("FAIL ") && l.contains("okta::requirements::")), "{stdout}");
+    assert!(stdout.contains("0 passed, 1 failed, 6 skipped"), "{stdout}");
+    assert!(!stdout.contains(TOKEN));
+}

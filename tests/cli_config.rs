@@ -365,3 +365,43 @@ async fn suite_in_the_file_takes_every_suite_of_the_suite_flag() {
     assert!(stderr.contains("okta-entitlements") && stderr.contains("entra-gallery"), "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
 }
+
+/// The gallery runs Microsoft's 25 tests, not a selection of the library: a selection key in the settings file
+/// (`idp`, `tags`, `level`, `kind`) beside it is refused in one line naming the key and the file, as the same
+/// flags are on the command line — whether the gallery comes from `--suite` or from the file (which is refused
+/// as it is read) — before any test.
+#[tokio::test]
+async fn the_gallery_refuses_the_files_selection_keys_as_it_refuses_the_flags() {
+    let dir = TempDir::new();
+    for (key, line) in [
+        ("idp", "idp = \"okta\""),
+        ("tags", "tags = [\"users\"]"),
+        ("level", "level = \"must\""),
+        ("kind", "kind = \"rfc\""),
+    ] {
+        std::fs::write(dir.join("scimcheck.toml"), format!("{line}\n")).unwrap();
+        let args = ["run", "--reference", "--suite", "entra-gallery", "--rate-window", "1s"];
+        let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &args)).await;
+        assert_eq!(code, Some(2), "{key}: {stdout}{stderr}");
+        let expected = format!(
+            "{key} in scimcheck.toml selects scenarios, but --suite entra-gallery runs Microsoft's own 25 tests"
+        );
+        assert!(stderr.contains(&expected), "{key}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(!stdout.contains("Create_User_Test"), "{key}: nothing ran: {stdout}");
+
+        std::fs::write(dir.join("scimcheck.toml"), format!("suite = \"entra-gallery\"\n{line}\n")).unwrap();
+        let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &["run", "--reference", "--rate-window", "1s"])).await;
+        assert_eq!(code, Some(2), "{key}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(&format!("suite runs its own tests, not the scenario selection: remove {key}")),
+            "{stderr}"
+        );
+        assert!(!stdout.contains("Create_User_Test"), "{key}: nothing ran: {stdout}");
+    }
+    // without the gallery, the file's selection still selects
+    std::fs::write(dir.join("scimcheck.toml"), "idp = \"okta\"\n").unwrap();
+    let (code, stdout, stderr) =
+        output(scimcheck_in(&dir.0, &["run", "--reference", "--suite", "okta-entitlements"])).await;
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+}

@@ -258,10 +258,51 @@ async fn a_fixture_answered_200_instead_of_201_does_not_stop_the_rule() {
     let created: Vec<_> = causes.iter().filter(|c| c.check == "status" && c.shape.starts_with("200")).collect();
     assert_eq!(created.len(), 1, "the 200 is one cause: {causes:#?}");
     assert!(created[0].shape.contains("POST"), "{:#?}", created[0]);
-    assert!(created[0].rule.contains("RFC 7644 §3.3"), "{:#?}", created[0]);
+    // the rule the 200 breaks is the one naming a create's status, not every rule the creating steps stand for
+    assert_eq!(created[0].rule, "RFC 7644 §3.3", "{:#?}", created[0]);
     assert!(created[0].scenarios > 30, "{:#?}", created[0]);
     // the create did create: what its scenario finds later does not follow from its status, and the second defect
     // stays a cause of its own in the scenarios whose fixtures answered 200
     let content_type = causes.iter().find(|c| c.check == "header content-type").expect("the content-type cause");
     assert!(content_type.scenarios > 30, "{content_type:#?}");
+}
+
+/// `attributes` dropped from every request's query before the server sees it: the server answers as if it ignored
+/// the parameter (RFC 7644 §3.4.2.5), returning the default set of attributes.
+fn attributes_ignored(seen: &Seen) -> Before {
+    match seen.param("attributes") {
+        Some(_) => Before::Query(seen.query_with(&[("attributes", None)])),
+        None => Before::Pass,
+    }
+}
+
+static ATTRIBUTES_IGNORED: Fault = Fault {
+    name: "attributes-ignored",
+    description: "the `attributes` parameter is ignored: every attribute of the default set is returned",
+    before: attributes_ignored,
+    after: support::faults::keep,
+};
+
+/// A server ignoring `attributes` returns `emails`, `name`, `title`, … where RFC 7644 §3.4.2.5 leaves them out:
+/// one defect, so one cause citing that rule, not one per attribute found present.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_ignoring_attributes_is_one_cause_citing_its_rule() {
+    let all = scenario::load_dir(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+        .unwrap_or_else(|e| panic!("{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")));
+    let server = spawn_faulty(&ATTRIBUTES_IGNORED).await;
+    let outcome = support::apps::run_on_idp_apps(&server, &all, RunOptions::default()).await;
+    server.shutdown().await;
+
+    let projection = outcome.results.iter().find(|r| r.id == "rfc::s3_4_2_5_attributes::attributes_parameter").unwrap();
+    assert_eq!(projection.verdict, Verdict::Fail, "{projection:#?}");
+    let failed: usize = projection.steps.iter().map(|st| st.failures.len()).sum();
+    assert!(failed >= 5, "several attributes came back: {:#?}", projection.steps);
+    let causes = report::causes::causes(&outcome.results);
+    let projected: Vec<_> = causes.iter().filter(|c| c.rule == "RFC 7644 §3.4.2.5").collect();
+    assert_eq!(projected.len(), 1, "one cause for the ignored parameter: {projected:#?}");
+    assert!(projected[0].steps >= 3, "{:#?}", projected[0]);
+    assert!(projected[0].check.starts_with("absent"), "{:#?}", projected[0]);
+    let text = report::causes::fix_first(&causes, causes.len());
+    let lines: Vec<&str> = text.lines().filter(|l| l.ends_with("— RFC 7644 §3.4.2.5")).collect();
+    assert_eq!(lines.len(), 1, "{text}");
 }

@@ -168,12 +168,23 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         })
     };
 
-    let width = selected.iter().map(|s| s.id.len()).max().unwrap_or(0);
+    // discovered first, so the line announcing the run counts every row it lists: one per scenario and one per
+    // IdP requirement the target fails (crate::requirements), each a result of its own in every report
+    let run_started = std::time::Instant::now();
+    let capabilities = runner.discover().await;
+    let requirements = crate::requirements::failures(&capabilities, &selected, &settings.select.suite);
+    let rows = selected.len() + requirements.len();
+    let ids = selected.iter().map(|s| s.id.len()).chain(requirements.iter().map(|r| r.id.len()));
+    let width = ids.max().unwrap_or(0);
     let target_text = match &settings.target {
         Target::Remote { base_url, .. } => redactor.scrub(base_url),
         Target::Reference => "the bundled reference server (a fresh in-process instance per scenario)".into(),
     };
-    crate::outln!("scimcheck: {} scenario(s) against {target_text}, {} at a time", selected.len(), settings.jobs);
+    let what = match requirements.len() {
+        0 => format!("{} scenario(s)", selected.len()),
+        n => format!("{} scenario(s) and {n} IdP requirement(s) the target fails", selected.len()),
+    };
+    crate::outln!("scimcheck: {what} against {target_text}, {} at a time", settings.jobs);
     if let Some(f) = &settings.config_file {
         crate::outln!("settings: {}", f.display());
     }
@@ -196,7 +207,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         None
     };
     let mut spool_error: Option<std::io::Error> = None;
-    let live = Live::new(selected.len(), width, args.quiet);
+    let live = Live::new(rows, width, args.quiet);
     // the terminal renders from the report model, as the reports do: each scenario's part is built once, as it
     // finishes; its live line, its details after the run and its place in the summary come from it
     let shown = report::Shown { observations: args.verbose, new_snapshots: false, pending_kept: extracted.is_none() };
@@ -208,7 +219,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         let (tally, blocks, pending) = (&mut tally, &mut blocks, &mut pending);
         let body_limit = args.report_body_limit;
         runner
-            .run_with(&selected, &mut move |r| {
+            .run_discovered(&selected, capabilities, &mut move |r| {
                 let part = ScenarioReport::build(r, &policy, body_limit);
                 live.scenario(&part);
                 tally.add(&part);
@@ -227,6 +238,8 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
             })
             .await
     };
+    let mut outcome = outcome;
+    outcome.duration_ms = run_started.elapsed().as_secs_f64() * 1000.0;
     live.finish();
     watcher.abort();
     let was_interrupted = interrupted.load(Ordering::SeqCst);

@@ -164,6 +164,21 @@ impl Settings {
                     file.display()
                 ));
             }
+            // the file's selection keys beside --suite entra-gallery are refused as the flags are: the gallery
+            // would run without them (beside the file's own `suite = "entra-gallery"`, Config::load refuses them)
+            let keys = [
+                ("idp", !config.idp.is_empty()),
+                ("level", !config.level.is_empty()),
+                ("kind", !config.kind.is_empty()),
+                ("tags", !config.tags.is_empty()),
+            ];
+            if let Some((key, _)) = keys.iter().find(|(_, set)| *set).filter(|_| gallery_flag) {
+                let file = config_file.as_deref().unwrap_or(Path::new(super::config::FILE_NAME)).display();
+                return Err(format!(
+                    "{key} in {file} selects scenarios, but --suite entra-gallery runs Microsoft's own 25 tests: \
+                     remove {key} from the file, or give --config a file without it"
+                ));
+            }
         }
         if suite.is_none() && (args.attribute_mapping.is_some() || args.rate_window.is_some()) {
             return Err("--attribute-mapping and --rate-window need --suite entra-gallery (or suite in the settings \

@@ -25,8 +25,12 @@ pub enum Failure {
     Unauthorized,
     /// 429.
     TooManyRequests,
-    /// 5xx.
+    /// 5xx other than 501.
     Unavailable,
+    /// 405 Method Not Allowed: the application does not accept the method for what the request addressed.
+    MethodNotAllowed,
+    /// 501 Not Implemented: the application does not implement what was asked.
+    NotImplemented,
     /// No answer: a timeout or a connection that failed.
     NoAnswer,
     /// 409 on a create.
@@ -91,7 +95,9 @@ impl Failure {
     pub fn of(method: Method, addressed: Addressed, status: u16, readable: bool) -> Option<Failure> {
         Some(match status {
             0 => Failure::NoAnswer,
+            501 => Failure::NotImplemented,
             500..=599 => Failure::Unavailable,
+            405 => Failure::MethodNotAllowed,
             401 | 403 => Failure::Unauthorized,
             429 => Failure::TooManyRequests,
             404 => match addressed {
@@ -207,6 +213,10 @@ pub fn entra_code(f: Failure) -> Option<&'static str> {
         Failure::MultipleMatches => Some("DuplicateTargetEntries"),
         Failure::Unreadable => Some("SystemForCrossDomainIdentityManagementServiceIncompatible"),
         Failure::AnchorGone => Some("InvalidAnchor"),
+        // the table's codes are the names of the HTTP statuses the application answered (Unauthorized,
+        // TooManyRequests, InternalServerError, UnprocessableEntity); it lists both of these
+        Failure::MethodNotAllowed => Some("MethodNotAllowed"),
+        Failure::NotImplemented => Some("NotImplemented"),
     }
 }
 
@@ -272,6 +282,18 @@ fn entra(f: Failure) -> Explanation {
             true,
             ENTRA_CODES,
         ),
+        Failure::MethodNotAllowed => (
+            "Entra authenticated with the application but was not allowed to make the change (Microsoft lists MethodNotAllowed with InsufficientRights, NotPermitted and Unauthorized): review the application's instructions and its tutorial",
+            EngineAction::Escrow,
+            true,
+            ENTRA_CODES,
+        ),
+        Failure::NotImplemented => (
+            "the application returned an unexpected response: its configuration may not be correct, or a service issue keeps it from working",
+            EngineAction::Escrow,
+            true,
+            ENTRA_CODES,
+        ),
         Failure::EndpointMissing => (
             "no error code of its own: the endpoint the request addressed does not exist in the application (404), so every request to it fails with the application's answer",
             EngineAction::Escrow,
@@ -312,7 +334,7 @@ fn okta(f: Failure) -> Explanation {
         Failure::TooManyRequests => {
             ("Rate limit", "a provisioning task error; Okta backs off and tries again", EngineAction::Retry, true)
         }
-        Failure::Unavailable | Failure::NoAnswer => (
+        Failure::Unavailable | Failure::NoAnswer | Failure::NotImplemented => (
             "Provisioning task error",
             "a failed task in the admin dashboard's Tasks list (60-second socket timeout); the admin retries it",
             EngineAction::Retry,
@@ -324,7 +346,7 @@ fn okta(f: Failure) -> Explanation {
             EngineAction::Skip,
             false,
         ),
-        Failure::Rejected => (
+        Failure::Rejected | Failure::MethodNotAllowed => (
             "Provisioning task error",
             "a failed task with the server's error detail; Okta does not retry a 400 by itself, the admin must",
             EngineAction::Skip,
@@ -396,6 +418,8 @@ mod tests {
         assert_eq!(Failure::of(Method::PATCH, r, 400, true), Some(Failure::Rejected));
         assert_eq!(Failure::of(Method::PATCH, r, 0, true), Some(Failure::NoAnswer));
         assert_eq!(Failure::of(Method::PATCH, r, 503, true), Some(Failure::Unavailable));
+        assert_eq!(Failure::of(Method::PATCH, r, 501, true), Some(Failure::NotImplemented));
+        assert_eq!(Failure::of(Method::DELETE, r, 405, true), Some(Failure::MethodNotAllowed));
         assert_eq!(Failure::of(Method::POST, Addressed::Other, 201, false), Some(Failure::Unreadable));
         assert_eq!(Failure::of(Method::POST, Addressed::Other, 201, true), None);
     }
@@ -427,12 +451,29 @@ mod tests {
         assert!(explain(Idp::Rfc, Failure::Rejected).is_none());
     }
 
+    /// A 405 and a 501 are logged under the codes Microsoft's table names for them, not as an unexpected server
+    /// error (501 is a 5xx) or the application's own error (405 is a 4xx).
+    #[test]
+    fn a_405_and_a_501_have_the_codes_microsoft_lists() {
+        let r = Addressed::Resource;
+        let code = |status| explain(Idp::Entra, Failure::of(Method::PATCH, r, status, true).unwrap()).unwrap().code;
+        assert_eq!(code(405), "MethodNotAllowed");
+        assert_eq!(code(501), "NotImplemented");
+        assert_eq!(code(500), "InternalServerError");
+        assert_eq!(code(400), "none");
+        // Okta's view is the one of its status class
+        let okta = |status| explain(Idp::Okta, Failure::of(Method::PATCH, r, status, true).unwrap()).unwrap();
+        assert_eq!((okta(501).retried, okta(405).retried), (okta(503).retried, okta(400).retried));
+    }
+
     /// Every variant, for tests that must cover them all.
-    const ALL: [Failure; 12] = [
+    const ALL: [Failure; 14] = [
         Failure::QueryNotFound,
         Failure::Unauthorized,
         Failure::TooManyRequests,
         Failure::Unavailable,
+        Failure::MethodNotAllowed,
+        Failure::NotImplemented,
         Failure::NoAnswer,
         Failure::Conflict,
         Failure::Rejected,

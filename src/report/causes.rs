@@ -13,7 +13,12 @@
 //! path-less PATCH operation fails RFC steps citing §3.5.2.1 and §3.5.2.3, Okta's deactivation and Entra's
 //! updates, all with the same answer. So a failed `status` check is grouped by the shape of the server's answer
 //! alone — the method it refused, the status code, the `scimType` and the shape of the `detail` (RFC 7644 §3.12) —
-//! and its cause lists every rule the refused steps cite ([`Cause::rule`]). Every other check is grouped by check,
+//! and its cause lists every rule the refused steps cite ([`Cause::rule`]). A request that succeeded with another
+//! success status (a create answered 200, not 201) was not refused: it breaks the one rule naming the status of its
+//! operation ([`super::success`], RFC 7644 §3.3 for a create), whatever its steps stand for.
+//! An assertion on the body failing a section of an RFC is grouped by that rule, its operator and shape, not by
+//! its pointer: a server ignoring `attributes` returns `emails`, `name` and `title` against RFC 7644 §3.4.2.5, one
+//! defect (an `absent` assertion's shape is `present`, whatever the value). Every other check is grouped by check,
 //! rule and shape.
 //! A cause is marked with the IdPs that would hit it (`okta`, `azure`): those whose scenarios hit it, and those
 //! whose requirement ([`crate::requirements`]) the failed request is, when it should have succeeded
@@ -24,7 +29,7 @@
 //! pointing at the last request answered before them ([`super::stopped`]), ranked first: nothing after it was
 //! judged.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -42,13 +47,17 @@ const KEEP: usize = 160;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Cause {
-    /// The failed check (`status`, `header content-type`, `/totalResults equals`, `transport`, `setup`).
+    /// The failed check (`status`, `header content-type`, `/totalResults equals`, `transport`, `setup`); for
+    /// assertions on the body keyed by an RFC section, their operator and the pointers they read
+    /// (`absent at /emails, /name, /title`).
     pub check: String,
     /// The rule it enforces: the first RFC section the check's basis (or its step's) cites (`RFC 7644 §3.1`);
     /// for a basis that cites no RFC, the IdP whose behaviour it states (`Okta requirement`, `Entra ID
     /// requirement`), the example's `basis` giving the sentence; empty for the runner's own checks (captures,
     /// transport errors). For a refused request (a `status` cause) every distinct rule its steps cite, RFC
-    /// sections first, joined by `; ` (`RFC 7644 §3.5.2.1; RFC 7644 §3.5.2.3; Okta requirement`).
+    /// sections first, joined by `; ` (`RFC 7644 §3.5.2.1; RFC 7644 §3.5.2.3; Okta requirement`). For a request
+    /// that succeeded with another success status (200 for 201), the one rule naming that status
+    /// ([`super::success`]: `RFC 7644 §3.3`).
     pub rule: String,
     /// The shape of the actual value shared by every failure of this cause (`application/json`, `400`,
     /// `an object with keys detail, status`).
@@ -97,6 +106,8 @@ pub struct CauseExample {
 
 /// One failed check as [`causes`] groups it.
 struct Hit<'a> {
+    /// For an assertion on the body: its pointer and operator (`/emails`, `absent`).
+    assertion: Option<(String, String)>,
     check: String,
     rule: String,
     basis: String,
@@ -162,7 +173,11 @@ fn hits<'a>(idp: Idp, kind: Kind, step: &'a StepResult, stopped: Option<&Stopped
             .filter(|f| only_captures || !is_capture(f))
             .map(|f| {
                 let citation = f.basis.as_ref().or(step.basis.as_ref()).map(|b| b.citation()).unwrap_or_default();
+                // a success answered with another success status breaks the rule naming that status, not the
+                // rule its step stands for
+                let citation = super::success::wrong_success_rule(step, f).unwrap_or(citation);
                 Hit {
+                    assertion: assertion(&f.check),
                     check: f.check.clone(),
                     rule: rule(idp, kind, citation),
                     basis: cut(citation),
@@ -176,6 +191,7 @@ fn hits<'a>(idp: Idp, kind: Kind, step: &'a StepResult, stopped: Option<&Stopped
         StepVerdict::Error => {
             let crash = stopped.is_some_and(|st| st.caused(step));
             vec![Hit {
+                assertion: None,
                 check: "transport".into(),
                 rule: String::new(),
                 basis: String::new(),
@@ -188,6 +204,20 @@ fn hits<'a>(idp: Idp, kind: Kind, step: &'a StepResult, stopped: Option<&Stopped
         _ => vec![],
     }
 }
+
+/// The pointer and operator of a failed assertion on the body (its check is `<pointer> <operator>`, the pointer
+/// `(body)` for the whole body: [`crate::check`]); `None` for the runner's own checks (`status`, headers,
+/// captures, …).
+fn assertion(check: &str) -> Option<(String, String)> {
+    if !(check.starts_with('/') || check.starts_with("(body) ")) {
+        return None;
+    }
+    let (pointer, operator) = check.rsplit_once(' ')?;
+    Some((pointer.to_string(), operator.to_string()))
+}
+
+/// The pointers a cause of assertions lists in its check before it says how many more there are.
+const POINTERS_SHOWN: usize = 4;
 
 /// Whether `step` asked the server to change something (POST, PUT, PATCH or DELETE, RFC 7644 §3.3–§3.6).
 fn is_write(step: &StepResult) -> bool {
@@ -205,18 +235,33 @@ fn is_write(step: &StepResult) -> bool {
 pub fn causes(results: &[ScenarioResult]) -> Vec<Cause> {
     let stopped = super::stopped::stopped(results);
     let mut by: BTreeMap<(String, String, String), Cause> = BTreeMap::new();
+    // for a cause of assertions keyed by their rule: the pointers its assertions read, in order of appearance
+    let mut pointers: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
+    // the steps each cause has counted: (its key, scenario id, step index)
+    let mut counted: BTreeSet<((String, String, String), String, usize)> = BTreeSet::new();
     for r in results {
         // the cause of the first write of this scenario whose status failed: what its later steps read follows
         // from it (a refused PATCH leaves the old values for the GET after it to find)
         let mut after_write: Option<(String, String, String)> = None;
-        for step in &r.steps {
+        for (at, step) in r.steps.iter().enumerate() {
             let needed_by = super::reach::needed_by(step);
             for h in hits(r.idp, step.kind, step, stopped.as_ref()) {
                 // a refusal is keyed by its shape alone: one defect, whichever rules its steps cite
-                let own = match &h.refusal {
-                    Some(refusal) => (h.check.clone(), String::new(), refusal.clone()),
-                    None => (h.check.clone(), h.rule.clone(), shape(&h.check, h.actual)),
+                // an assertion failing a section of an RFC is keyed by that rule and its operator, not its pointer:
+                // a server ignoring `attributes` returns `emails`, `name` and `title` against one rule (RFC 7644
+                // §3.4.2.5), one defect. An IdP's requirement is no one rule, so its assertions keep their pointer.
+                let by_rule = h.assertion.as_ref().filter(|_| h.refusal.is_none() && h.rule.contains('§'));
+                let own = match (&h.refusal, by_rule) {
+                    (Some(refusal), _) => (h.check.clone(), String::new(), refusal.clone()),
+                    (None, Some((_, operator))) => (operator.clone(), h.rule.clone(), shape(&h.check, h.actual)),
+                    (None, None) => (h.check.clone(), h.rule.clone(), shape(&h.check, h.actual)),
                 };
+                if let Some((pointer, _)) = by_rule.filter(|_| after_write.is_none() || h.crash) {
+                    let listed = pointers.entry(own.clone()).or_default();
+                    if !listed.contains(pointer) {
+                        listed.push(pointer.clone());
+                    }
+                }
                 let key = match &after_write {
                     Some(write) if !h.crash => write.clone(),
                     _ => own,
@@ -256,7 +301,10 @@ pub fn causes(results: &[ScenarioResult]) -> Vec<Cause> {
                         basis: String::new(),
                     };
                 }
-                c.steps += 1;
+                // a step failing several assertions of one cause counts once
+                if counted.insert((key.clone(), r.id.clone(), at)) {
+                    c.steps += 1;
+                }
                 c.level = c.level.min(step.level);
                 if h.refusal.is_some() && !h.rule.is_empty() && !c.rule.split("; ").any(|r| r == h.rule) {
                     c.rule = join_rules(&c.rule, &h.rule);
@@ -276,8 +324,14 @@ pub fn causes(results: &[ScenarioResult]) -> Vec<Cause> {
         }
     }
     let mut out: Vec<Cause> = by
-        .into_values()
-        .map(|mut c| {
+        .into_iter()
+        .map(|(key, mut c)| {
+            if let Some(listed) = pointers.get(&key) {
+                let more = listed.len().saturating_sub(POINTERS_SHOWN);
+                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                let shown: Vec<&str> = listed.iter().take(POINTERS_SHOWN).map(String::as_str).collect();
+                c.check = format!("{} at {}{more}", key.0, shown.join(", "));
+            }
             c.scenario_ids.sort();
             c.scenarios = c.scenario_ids.len();
             c.idps.sort();
@@ -325,6 +379,10 @@ pub fn shape(check: &str, actual: &str) -> String {
             .expect("regex")
     });
     let a = actual.trim();
+    // an `absent` assertion failed because a value was there, whatever the value
+    if check.ends_with(" absent") || check == "absent" {
+        return "present".into();
+    }
     if check == "status" {
         if let Some(code) = a.get(..3).filter(|c| c.bytes().all(|b| b.is_ascii_digit())) {
             return code.to_string();

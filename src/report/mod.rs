@@ -34,6 +34,7 @@ pub mod reach;
 pub mod simulation;
 pub mod spool;
 pub mod stopped;
+pub mod success;
 pub mod text;
 
 pub use json::json;

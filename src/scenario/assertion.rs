@@ -230,6 +230,17 @@ checks! {
     "notBefore" => NotBefore(String),
 }
 
+/// Every string in `v`, depth first (object members' values, not their names): where a template's
+/// `{{variables}}` may stand.
+pub(super) fn value_strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(a) => a.iter().for_each(|x| value_strings(x, out)),
+        Value::Object(o) => o.values().for_each(|x| value_strings(x, out)),
+        _ => {}
+    }
+}
+
 /// The members of an assertion object besides its check.
 const MEMBERS: [&str; 3] = ["pointer", "when", "basis"];
 
@@ -252,6 +263,41 @@ pub struct Assertion {
 impl Assertion {
     /// The names of all checks, as written in scenario files ([`Check::NAMES`]).
     pub const CHECKS: &'static [&'static str] = Check::NAMES;
+
+    /// The strings of the assertion that may use `{{variables}}`: the operands its check renders
+    /// ([`crate::check`]: `equals`, `contains` and `notEquals` values, `equalsIgnoreCase` and `notBefore` strings),
+    /// then those of its `when`. Not its pointer (read as written) nor its basis (text for people).
+    pub(super) fn template_strings<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match &self.check {
+            Check::Equals(v) | Check::Contains(v) | Check::NotEquals(v) => value_strings(v, out),
+            Check::EqualsIgnoreCase(s) | Check::NotBefore(s) => out.push(s),
+            Check::Exists
+            | Check::Absent
+            | Check::NotEmpty
+            | Check::IsNumber
+            | Check::IsString
+            | Check::IsArray
+            | Check::IsBoolean
+            | Check::Length(_)
+            | Check::AtLeast(_)
+            | Check::Matches(_) => {}
+        }
+        if let Some(w) = &self.when {
+            w.template_strings(out);
+        }
+    }
+
+    /// The names of the `{{placeholders}}` the assertion uses ([`Self::template_strings`]), sorted, each once: the
+    /// variables and captures it needs a value for.
+    pub fn placeholders(&self) -> Vec<String> {
+        let mut strings = Vec::new();
+        self.template_strings(&mut strings);
+        let mut names: Vec<String> =
+            strings.into_iter().flat_map(|s| super::placeholders(s).unwrap_or_default()).map(|p| p.name).collect();
+        names.sort();
+        names.dedup();
+        names
+    }
 
     /// `check` on the value at `pointer`, unconditional, under the step's basis.
     pub fn new(pointer: impl Into<String>, check: Check) -> Assertion {

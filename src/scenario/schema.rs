@@ -17,9 +17,8 @@ use super::{Feature, Idp, ScenarioFile};
 /// The schema's `$id`.
 pub const ID: &str = "https://github.com/scimcheck/scimcheck/scenarios/scenario.schema.json";
 
-/// A variable or capture name (the loader's rule, `scenario::vars`): a letter or `_`, then letters, digits, `_`
-/// and `.`.
-pub(super) const NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_.]*$";
+/// A variable or capture name: the loader's rule, defined once in `scenario::vars`.
+pub(super) use super::vars::NAME_PATTERN;
 
 /// The JSON Schema (draft 2020-12) of a scenario file, as JSON.
 pub fn scenario_schema() -> Value {

@@ -2,39 +2,9 @@
 //! read by [`super::assertion`]): every basis cites, every placeholder names a variable, capture or generator
 //! defined before it, and the step fields agree.
 
-use super::assertion::check_pointer;
+use super::assertion::{check_pointer, value_strings};
 use super::vars::{generator_names, name_re, variable_order};
 use super::*;
-
-pub(super) fn value_strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
-    match v {
-        Value::String(s) => out.push(s),
-        Value::Array(a) => a.iter().for_each(|x| value_strings(x, out)),
-        Value::Object(o) => o.values().for_each(|x| value_strings(x, out)),
-        _ => {}
-    }
-}
-
-pub(super) fn assertion_strings<'a>(a: &'a Assertion, out: &mut Vec<&'a str>) {
-    // every operand that may use `{{variables}}` (the checks render them, `crate::check`)
-    match &a.check {
-        Check::Equals(v) | Check::Contains(v) | Check::NotEquals(v) => value_strings(v, out),
-        Check::EqualsIgnoreCase(s) | Check::NotBefore(s) => out.push(s),
-        Check::Exists
-        | Check::Absent
-        | Check::NotEmpty
-        | Check::IsNumber
-        | Check::IsString
-        | Check::IsArray
-        | Check::IsBoolean
-        | Check::Length(_)
-        | Check::AtLeast(_)
-        | Check::Matches(_) => {}
-    }
-    if let Some(w) = &a.when {
-        assertion_strings(w, out);
-    }
-}
 
 /// What the loader checks of an assertion beyond its shape ([`Assertion::from_json`]): its bases.
 fn validate_assertion(a: &Assertion) -> Result<(), String> {
@@ -55,7 +25,7 @@ pub(super) fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
     let mut errors = Vec::new();
     // variables: names, generators, references, cycles
     for (name, template) in &s.variables {
-        if !name_re().is_match(name) || name.starts_with('$') {
+        if !name_re().is_match(name) {
             errors.push((None, format!("variable name `{name}` is not an identifier")));
         }
         match placeholders(template) {
@@ -179,7 +149,7 @@ pub(super) fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
             if let Err(e) = validate_assertion(a) {
                 report(e);
             }
-            assertion_strings(a, &mut strings);
+            a.template_strings(&mut strings);
         }
         for (h, pat) in &step.expect.headers {
             if let Some(p) = pat {
@@ -197,7 +167,7 @@ pub(super) fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
             check_refs(s, &defined_here, &mut report);
         }
         for (name, cap) in &step.capture {
-            if !name_re().is_match(name) || name.starts_with('$') {
+            if !name_re().is_match(name) {
                 report(format!("capture name `{name}` is not an identifier"));
             }
             if s.variables.contains_key(name) {

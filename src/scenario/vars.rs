@@ -26,9 +26,23 @@ fn placeholder_re() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"\{\{\s*([^{}|\s]*)\s*(?:\|\s*([^{}\s]*)\s*)?\}\}").expect("valid regex"))
 }
 
+/// A variable or capture name: a letter or `_`, then letters, digits, `_` and `.`. The loader's rule
+/// ([`name_re`]) and the JSON Schema's (`propertyNames` of `variables` and `capture`, [`super::schema`]).
+pub(super) const NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_.]*$";
+
+/// [`NAME_PATTERN`]: a name a scenario may define.
 pub(super) fn name_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^\$?[A-Za-z_][A-Za-z0-9_.]*$").expect("valid regex"))
+    RE.get_or_init(|| Regex::new(NAME_PATTERN).expect("valid regex"))
+}
+
+/// A name a placeholder may use: [`NAME_PATTERN`], or a `$generator` of the same form.
+fn placeholder_name_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        let name = NAME_PATTERN.trim_start_matches('^');
+        Regex::new(&format!(r"^\$?{name}")).expect("valid regex")
+    })
 }
 
 /// Parses every placeholder in `s`; an error names the first malformed one.
@@ -42,7 +56,7 @@ pub fn placeholders(s: &str) -> Result<Vec<Placeholder>, String> {
         }
         covered = whole.end();
         let name = &caps[1];
-        if !name_re().is_match(name) {
+        if !placeholder_name_re().is_match(name) {
             return Err(format!("malformed placeholder {:?}", whole.as_str()));
         }
         let filter = match caps.get(2).map(|m| m.as_str()) {
@@ -254,15 +268,6 @@ impl Vars {
             .filter(|p| !self.values.contains_key(&p.name))
             .map(|p| p.name)
             .collect()
-    }
-
-    /// Names referenced anywhere in `v` that have no value yet.
-    pub fn missing_in_value(&self, v: &Value) -> Vec<String> {
-        let mut strings = Vec::new();
-        value_strings(v, &mut strings);
-        let mut out: Vec<String> = strings.into_iter().flat_map(|s| self.missing_in(s)).collect();
-        out.dedup();
-        out
     }
 
     fn render_with(&self, s: &str, extra: impl Fn(&str) -> Option<Value>) -> String {
