@@ -223,6 +223,12 @@ impl TokenSource {
         self.issued.clone()
     }
 
+    /// The redactor of this source's secrets ([`OAuthConfig::secrets`]) and of every access token it
+    /// fetches, now or later: what [`crate::credential::Credential::redactor`] gives for an OAuth credential.
+    pub fn redactor(&self) -> crate::normalize::Redactor {
+        crate::normalize::Redactor::with_live(self.config.secrets(), self.live_secrets())
+    }
+
     /// How many tokens were fetched so far.
     pub fn fetches(&self) -> usize {
         self.fetches.load(std::sync::atomic::Ordering::SeqCst)
@@ -366,8 +372,7 @@ impl TokenSource {
 
     /// An error whose message is scrubbed of the configured secrets and the tokens fetched so far.
     fn error(&self, kind: TokenErrorKind, message: String) -> TokenError {
-        let redactor = crate::normalize::Redactor::with_live(self.config.secrets(), self.issued.clone());
-        TokenError { kind, message: redactor.scrub(&message) }
+        TokenError { kind, message: self.redactor().scrub(&message) }
     }
 }
 

@@ -132,7 +132,7 @@ pub async fn validate_credentials(
     if let Some(wait) = expiry_wait {
         checks.push(expiry_enforced(source, client, base_url, timeout, wait).await);
     }
-    let redactor = crate::normalize::Redactor::with_live(source.config().secrets(), source.live_secrets());
+    let redactor = source.redactor();
     for c in &mut checks {
         c.detail = redactor.scrub(&c.detail);
     }
