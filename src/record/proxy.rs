@@ -29,7 +29,8 @@ use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 
 use super::{CapturedBody, CredentialStyle, Flow, IdpChoice, CREDENTIAL_HEADERS};
-use crate::exchange::BaseUri;
+use crate::exchange::send::humanize;
+use crate::exchange::{BaseUri, TransportError, TransportKind};
 
 /// `scimcheck record`.
 #[derive(Debug, Clone, Args)]
@@ -452,20 +453,25 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
                 capture.push(seq, flow);
                 return too_large();
             }
-            if e.is_timeout() {
-                let secs = upstream_timeout.as_secs_f64();
+            // classified and described by the exchange, as every transport error of scimcheck is
+            // (reqwest's own timeout is the upstream timeout: the message says how long that was)
+            let failure = match TransportError::from_reqwest(&e) {
+                _ if e.is_timeout() => TransportError::timed_out(&humanize(upstream_timeout)),
+                t => t,
+            };
+            if failure.kind == TransportKind::Timeout {
                 flow.status = 504;
-                flow.error = Some(format!("the upstream did not answer within {secs} s"));
+                flow.error = Some(format!("the upstream {failure}"));
                 capture.push(seq, flow);
                 return scim_error(
                     StatusCode::GATEWAY_TIMEOUT,
                     &format!(
-                        "scimcheck record: the upstream {} did not answer within {secs} s (--upstream-timeout)",
+                        "scimcheck record: the upstream {} {failure} (--upstream-timeout)",
                         shared.config.upstream.display()
                     ),
                 );
             }
-            let why = crate::exchange::transport::innermost(&e);
+            let why = failure.message;
             flow.status = 502;
             flow.error = Some(format!("upstream not reached: {why}"));
             capture.push(seq, flow);
