@@ -97,10 +97,11 @@ impl Credential {
         }
     }
 
-    /// The redactor of everything this credential must hide, OAuth access tokens fetched later included.
+    /// The redactor of everything this credential must hide, OAuth access tokens fetched later included
+    /// ([`TokenSource::redactor`]).
     pub fn redactor(&self) -> Redactor {
         match self {
-            Credential::OAuth(s) => Redactor::with_live(self.secrets(), s.live_secrets()),
+            Credential::OAuth(s) => s.redactor(),
             _ => Redactor::new(self.secrets()),
         }
     }

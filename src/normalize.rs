@@ -457,6 +457,8 @@ fn timestamp_re() -> &'static Regex {
 
 struct Rules<'a> {
     ctx: &'a Context<'a>,
+    /// The base URI without its query or trailing slashes ([`crate::exchange::BaseUri::base`]).
+    base: String,
     origin: Option<String>,
     ids: Vec<(String, String)>,
     versions: Vec<String>,
@@ -487,7 +489,7 @@ fn occurring(finder: &AhoCorasick, s: &str) -> Vec<usize> {
 
 impl<'a> Rules<'a> {
     fn new(ctx: &'a Context<'a>, ids: Vec<(String, String)>, versions: Vec<String>) -> Rules<'a> {
-        let base = ctx.base_url.split('?').next().unwrap_or("").trim_end_matches('/');
+        let base = crate::exchange::BaseUri::new(ctx.base_url).base().to_string();
         let origin = base
             .find("://")
             .map(|i| i + 3)
@@ -495,7 +497,7 @@ impl<'a> Rules<'a> {
                 Some(slash) => base[..start + slash].to_string(),
                 None => base.to_string(),
             })
-            .filter(|o| o != base);
+            .filter(|o| *o != base);
         // generated values: longest first so `{{email}}` wins over `{{given}}`, exact forms before case variants
         let mut generated: Vec<(String, String)> = ctx
             .generated
@@ -516,7 +518,7 @@ impl<'a> Rules<'a> {
         generated.extend(variants);
         let id_finder = finder(ids.iter().map(|(id, _)| id));
         let generated_finder = finder(generated.iter().map(|(v, _)| v));
-        Rules { ctx, origin, ids, versions, generated, id_finder, generated_finder }
+        Rules { ctx, base, origin, ids, versions, generated, id_finder, generated_finder }
     }
 
     fn apply(&self, v: &mut Value, key: Option<&str>) {
@@ -550,7 +552,7 @@ impl<'a> Rules<'a> {
                 s = s.replace(v.as_str(), "[version]");
             }
         }
-        let base = self.ctx.base_url.split('?').next().unwrap_or("").trim_end_matches('/');
+        let base = self.base.as_str();
         if !base.is_empty() && s.contains(base) {
             s = s.replace(base, "[base]");
         }

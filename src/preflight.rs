@@ -181,16 +181,16 @@ pub fn judge(
     }
 }
 
-/// Classifies a transport error of the preflight request by its kind ([`TransportError::from_reqwest`], read
-/// from the cause chain) and names the likely fix.
-pub fn transport_failure(url: &str, e: &reqwest::Error, timeout: Duration) -> Failure {
-    let innermost = crate::exchange::transport::innermost(e);
+/// Classifies a transport error of the preflight request by its kind (the exchange's, read from the cause chain:
+/// [`TransportError::from_reqwest`]) and names the likely fix.
+pub fn transport_failure(url: &str, e: &TransportError, timeout: Duration) -> Failure {
+    let innermost = e.cause();
     let host = reqwest::Url::parse(url)
         .ok()
         .map(|u| format!("{}:{}", u.host_str().unwrap_or("?"), u.port_or_known_default().unwrap_or(0)))
         .unwrap_or_else(|| url.to_string());
     let tls = |hint: String| Failure { cause: Cause::Tls, message: format!("TLS with {host} failed: {hint}") };
-    let message = match TransportError::from_reqwest(e).kind {
+    let message = match e.kind {
         TransportKind::Timeout => {
             return Failure {
                 cause: Cause::Timeout,
@@ -217,7 +217,7 @@ pub fn transport_failure(url: &str, e: &reqwest::Error, timeout: Duration) -> Fa
         }
         TransportKind::Connect => {
             // "Connection refused (os error 111)" → "connection refused"
-            let why = innermost.split(" (os error").next().unwrap_or(&innermost).to_lowercase();
+            let why = innermost.split(" (os error").next().unwrap_or(innermost).to_lowercase();
             format!("cannot connect to {host}: {why} — is the server running, and are the host and port right?")
         }
         TransportKind::Dns => format!("cannot resolve the host of {url} ({innermost}): check the base URL"),
@@ -252,31 +252,48 @@ enum Read {
     Large(Option<bool>),
 }
 
-/// Reads the body: whole up to [`PREFLIGHT_READ`], then only scanned ([`ListScan`]) up to [`PREFLIGHT_SCAN`],
-/// so a hostile server cannot make the preflight hold more than 1 MiB.
-async fn read_answer(mut resp: reqwest::Response) -> Result<Read, reqwest::Error> {
-    let mut bytes = Vec::new();
-    let mut scan = ListScan::default();
-    let mut seen = 0usize;
-    while let Some(chunk) = resp.chunk().await? {
-        seen += chunk.len();
-        scan.feed(&chunk);
-        if seen <= PREFLIGHT_READ {
-            bytes.extend_from_slice(&chunk);
-            continue;
+/// Reads the body as it streams ([`crate::exchange::stream`]): whole up to [`PREFLIGHT_READ`], then only scanned
+/// ([`ListScan`]) up to [`PREFLIGHT_SCAN`], so a hostile server cannot make the preflight hold more than 1 MiB.
+#[derive(Default)]
+struct AnswerReader {
+    bytes: Vec<u8>,
+    scan: ListScan,
+    seen: usize,
+    /// Set once reading may stop: the scan decided, or [`PREFLIGHT_SCAN`] bytes were seen undecided.
+    done: Option<Read>,
+}
+
+impl AnswerReader {
+    /// Takes the next chunk; `false` once the rest of the body need not be read.
+    fn feed(&mut self, chunk: &[u8]) -> bool {
+        self.seen += chunk.len();
+        self.scan.feed(chunk);
+        if self.seen <= PREFLIGHT_READ {
+            self.bytes.extend_from_slice(chunk);
+            return true;
         }
-        bytes = Vec::new();
-        if let Some(verdict) = scan.verdict() {
-            return Ok(Read::Large(Some(verdict)));
+        self.bytes = Vec::new();
+        if let Some(verdict) = self.scan.verdict() {
+            self.done = Some(Read::Large(Some(verdict)));
+            return false;
         }
-        if seen > PREFLIGHT_SCAN {
-            return Ok(Read::Large(None));
+        if self.seen > PREFLIGHT_SCAN {
+            self.done = Some(Read::Large(None));
+            return false;
         }
+        true
     }
-    if seen <= PREFLIGHT_READ {
-        return Ok(Read::Whole(bytes));
+
+    /// What was read, once the body ended or reading stopped.
+    fn finish(self) -> Read {
+        if let Some(read) = self.done {
+            return read;
+        }
+        if self.seen <= PREFLIGHT_READ {
+            return Read::Whole(self.bytes);
+        }
+        Read::Large(Some(self.scan.verdict().unwrap_or(false)))
     }
-    Ok(Read::Large(Some(scan.verdict().unwrap_or(false))))
 }
 
 /// A streaming scan of a JSON text for what makes it a SCIM ListResponse (RFC 7644 §3.4.2): a top-level
@@ -369,7 +386,7 @@ impl ListScan {
     }
 }
 
-/// Judges a 200 answer longer than [`PREFLIGHT_READ`] from its scan ([`read_answer`]): a ListResponse passes
+/// Judges a 200 answer longer than [`PREFLIGHT_READ`] from its scan ([`AnswerReader`]): a ListResponse passes
 /// however long the page (large user objects are allowed); an answer still undecided after
 /// [`PREFLIGHT_SCAN`] bytes is said to be too large to check, not "not a SCIM ListResponse".
 fn judge_large(url: &str, headers: &[(String, String)], verdict: Option<bool>) -> Result<(), Failure> {
@@ -404,29 +421,20 @@ pub async fn check(
     timeout: Duration,
 ) -> Result<(), Failure> {
     let url = url(base_url);
-    let mut req = client.get(&url).header("Accept", "application/scim+json, application/json").timeout(timeout);
+    let mut req = client.get(&url).header("Accept", "application/scim+json, application/json");
     if let Some(a) = authorization {
         req = req.header(reqwest::header::AUTHORIZATION, a);
     }
-    let resp = req.send().await.map_err(|e| transport_failure(&url, &e, timeout))?;
-    let status = resp.status().as_u16();
-    let headers: Vec<(String, String)> = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
     // a listing of two users is small; past PREFLIGHT_READ only the start is read, and judged
-    let body = match tokio::time::timeout(timeout, read_answer(resp)).await {
-        Ok(Ok(Read::Whole(b))) => Body::from_bytes(&b),
-        Ok(Ok(Read::Large(verdict))) if status == 200 => return judge_large(&url, &headers, verdict),
-        Ok(Ok(Read::Large(_))) => Body::TooLarge { limit: PREFLIGHT_READ },
-        Ok(Err(e)) => return Err(transport_failure(&url, &e, timeout)),
-        Err(_) => {
-            return Err(Failure {
-                cause: Cause::Timeout,
-                message: format!("GET {url}: the body did not arrive within {} s", timeout.as_secs_f64()),
-            })
-        }
+    let mut reader = AnswerReader::default();
+    let answer = crate::exchange::stream(req, timeout, |chunk| reader.feed(chunk))
+        .await
+        .map_err(|e| transport_failure(&url, &e, timeout))?;
+    let (status, headers) = (answer.status, answer.headers);
+    let body = match reader.finish() {
+        Read::Whole(b) => Body::from_bytes(&b),
+        Read::Large(verdict) if status == 200 => return judge_large(&url, &headers, verdict),
+        Read::Large(_) => Body::TooLarge { limit: PREFLIGHT_READ },
     };
     judge(&url, status, &headers, &body, authorization.is_some()).map_err(|mut f| {
         let hint = match f.cause {

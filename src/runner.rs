@@ -44,6 +44,17 @@ pub enum Target {
     Reference,
 }
 
+impl Target {
+    /// The redactor of every text derived from a run against this target: the credential's
+    /// ([`Credential::redactor`]); none for the reference server, which is sent no secret.
+    pub fn redactor(&self) -> Redactor {
+        match self {
+            Target::Remote { credential, .. } => credential.redactor(),
+            Target::Reference => Redactor::default(),
+        }
+    }
+}
+
 /// Run settings.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -208,16 +219,9 @@ impl Runner {
         &self.options
     }
 
-    fn redactor(&self) -> Redactor {
-        match &self.target {
-            Target::Remote { credential, .. } => credential.redactor(),
-            Target::Reference => Redactor::default(),
-        }
-    }
-
     fn describe_target(&self) -> String {
         match &self.target {
-            Target::Remote { base_url, .. } => self.redactor().scrub(base_url),
+            Target::Remote { base_url, .. } => self.target.redactor().scrub(base_url),
             Target::Reference => "bundled reference server (in-process, one fresh instance per scenario)".into(),
         }
     }
@@ -302,7 +306,7 @@ impl Runner {
             results,
             duration_ms: ms(started.elapsed()),
             interrupted: self.is_interrupted(),
-            redactor: self.redactor(),
+            redactor: self.target.redactor(),
         }
     }
 

@@ -10,19 +10,13 @@ use serde_json::Value;
 
 /// What a ServiceProviderConfig declares for a feature (`patch`, `bulk`, `filter`, `changePassword`, `sort`,
 /// `etag`): `Some(true|false)` for `{"supported": true|false}`, for a bare boolean and for the strings `"true"` /
-/// `"false"` in either place (any case); member names match case-insensitively (RFC 7643 §2.1). `None` when the
-/// feature is missing or says nothing readable.
+/// `"false"` in either place (any case; the SCIM boolean of RFC 7643 §2.3.2 as
+/// [`scim_reference_server::values::scim_boolean`] reads it); member names match case-insensitively (RFC 7643
+/// §2.1). `None` when the feature is missing or says nothing readable.
 pub fn declared(spc: &Value, feature: &str) -> Option<bool> {
+    use scim_reference_server::values::scim_boolean as boolean;
     fn member<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
         v.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
-    }
-    fn boolean(v: &Value) -> Option<bool> {
-        match v {
-            Value::Bool(b) => Some(*b),
-            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
-            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
-            _ => None,
-        }
     }
     let f = member(spc, feature)?;
     boolean(f).or_else(|| member(f, "supported").and_then(boolean))

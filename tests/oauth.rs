@@ -466,6 +466,38 @@ async fn the_gallery_credential_checks_flag_short_lifetimes_ignored_expiry_and_r
     assert!(!v.passed());
 }
 
+/// A port nothing listens on (the listener is dropped at once).
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn the_gallery_credential_checks_describe_transport_failures_as_the_exchange_does() {
+    // the SCIM request: sent through the exchange, its failure named by kind and cause
+    let server = MockServer::start().await;
+    scripted_token_endpoint(
+        &server,
+        200,
+        json!({"access_token": "tok-transport-xxxxxx", "token_type": "Bearer", "expires_in": 3600}),
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let nowhere = format!("http://127.0.0.1:{}/scim", closed_port());
+    let src = source(format!("{}/token", server.uri()), "client-secret-value");
+    let v = validate_credentials(&src, &client, &nowhere, Duration::from_secs(5), None).await;
+    let scim = v.check("scim-with-token").unwrap();
+    assert_eq!(scim.verdict, Verdict::Fail);
+    assert!(scim.detail.starts_with("GET /Users with the new access token: connection failed: "), "{}", scim.detail);
+
+    // the token request: the same exchange, the same description
+    let src = source(format!("http://127.0.0.1:{}/token", closed_port()), "client-secret-value");
+    let v = validate_credentials(&src, &client, &nowhere, Duration::from_secs(5), None).await;
+    let token = v.check("token-endpoint").unwrap();
+    assert_eq!(token.verdict, Verdict::Fail);
+    assert!(token.detail.contains("could not be reached: connection failed: "), "{}", token.detail);
+    assert!(!token.detail.contains("client-secret-value"), "{}", token.detail);
+}
+
 #[tokio::test]
 async fn the_reference_server_passes_the_gallery_credential_checks_with_both_client_authentications() {
     let (server, _) = counted_server().await;

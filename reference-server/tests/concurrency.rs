@@ -1,4 +1,6 @@
-//! Issue item 10: safety under parallel requests.
+//! Safety under parallel requests: of concurrent creates of one `userName`, exactly one succeeds and the others
+//! are `409 uniqueness` (RFC 7643 §2.1, RFC 7644 §3.3, §3.12); concurrent membership PATCHes (RFC 7644 §3.5.2)
+//! lose no member.
 
 mod common;
 

@@ -1,4 +1,8 @@
-//! Issue items 3 and 7 over HTTP: filters, error bodies, media types, bad input of every kind.
+//! Errors over HTTP, for bad input of every kind: filters (RFC 7644 §3.4.2.2) that are malformed, too large or
+//! sent before authentication, answered `400 invalidFilter`; error bodies (RFC 7644 §3.12: `status`, `scimType`,
+//! `detail`); malformed JSON bodies and unsupported media types (RFC 7644 §3.1, §8.1); authentication failures
+//! with `WWW-Authenticate` (RFC 7644 §2, RFC 6750 §3) that never echo the token; bodies and PATCH operations over
+//! the server's bounds answered 413 (RFC 7644 §3.12), changing nothing.
 
 mod common;
 

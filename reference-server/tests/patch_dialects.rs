@@ -1,5 +1,7 @@
-//! Issue item 4 over HTTP: every PATCH shape Okta and Entra send (docs/okta.md §2, docs/entra.md §1–§2),
-//! atomicity and error kinds.
+//! PATCH over HTTP (RFC 7644 §3.5.2, its `add`, `remove` and `replace` in §3.5.2.1–§3.5.2.3): every shape Okta
+//! and Entra send (docs/okta.md §2, docs/entra.md §1–§2), the atomicity of a request (RFC 7644 §3.5.2: on an
+//! error no operation is applied) and its error kinds (`noTarget`, `invalidPath`, `invalidValue`,
+//! `invalidSyntax`, `mutability`; RFC 7644 §3.12).
 
 mod common;
 

@@ -1,4 +1,9 @@
-//! Issue items 1, 2, 5, 6, 8, 9: resources, endpoints, PUT, uniqueness, versioning, paging — over HTTP.
+//! Resources and endpoints over HTTP: create, read, replace and delete (RFC 7644 §3.3, §3.4.1, §3.5.1, §3.6);
+//! the core and enterprise User and the Group (RFC 7643 §4.1, §4.3, §4.2), `groups` derived from membership and
+//! read-only (RFC 7643 §4.1.2); uniqueness (RFC 7643 §2.1, `409 uniqueness` RFC 7644 §3.12); booleans (RFC 7643
+//! §2.3.2); versions, `ETag`, `If-Match` and `If-None-Match` (RFC 7644 §3.14); filtering, sorting, paging and
+//! attribute projection (RFC 7644 §3.4.2, §3.4.2.3, §3.4.2.4, §3.4.2.5) and search by POST (§3.4.3); the
+//! discovery endpoints (RFC 7644 §4).
 
 mod common;
 

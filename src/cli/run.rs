@@ -15,7 +15,6 @@ pub use super::settings::{Settings, TOKEN_ENV};
 use super::{load, select, DriftMode, RunArgs};
 use crate::expectations::{self, Expectations};
 use crate::http::{ClientOptions, INSECURE_WARNING};
-use crate::normalize::Redactor;
 use crate::profile::Profile;
 use crate::report::model::ScenarioReport;
 use crate::report::spool::Spool;
@@ -58,10 +57,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     if settings.tls.insecure {
         eprintln!("{INSECURE_WARNING}");
     }
-    let redactor = match &settings.target {
-        Target::Remote { credential, .. } => credential.redactor(),
-        Target::Reference => Redactor::default(),
-    };
+    let redactor = settings.target.redactor();
     if let Target::Remote { base_url, credential } = &settings.target {
         if credential.is_none() {
             eprintln!(

@@ -25,6 +25,12 @@ impl BaseUri {
         BaseUri { base: base.trim_end_matches('/').to_string(), query: query.map(str::to_string) }
     }
 
+    /// The part paths are appended to: the base URI without its query and without trailing slashes
+    /// (`https://h/scim/?aadOptscim062020` → `https://h/scim`).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// `<base><path>?<base query>&<query>`: `path` starts with `/` (`/Users/abc`), `query` is already encoded
     /// (`startIndex=1&count=2`, `""` for none); either query part may be absent, and no `?` is written when both
     /// are.

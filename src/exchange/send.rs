@@ -46,6 +46,45 @@ pub async fn receive(
     limit: usize,
     timeout: Duration,
 ) -> Result<Received, TransportError> {
+    let (status, headers, bytes, elapsed) =
+        exchange(request, timeout, |resp| crate::http::read_body(resp, limit)).await?;
+    Ok(Received { status, headers, bytes, elapsed })
+}
+
+/// Sends `request` and hands the answer's body to `sink` chunk by chunk, as it arrives, until the body ends or
+/// `sink` returns `false` (then the rest is not read), all within `timeout`: the exchange for a reader that judges
+/// a body as it streams without keeping it (preflight's scan of a large ListResponse). The [`Received`] has no
+/// `bytes`: what the body held is what `sink` kept.
+///
+/// Errors: as [`receive`].
+pub async fn stream(
+    request: reqwest::RequestBuilder,
+    timeout: Duration,
+    mut sink: impl FnMut(&[u8]) -> bool,
+) -> Result<Received, TransportError> {
+    let read = |mut resp: reqwest::Response| async move {
+        while let Some(chunk) = resp.chunk().await? {
+            if !sink(&chunk) {
+                break;
+            }
+        }
+        Ok(())
+    };
+    let (status, headers, (), elapsed) = exchange(request, timeout, read).await?;
+    Ok(Received { status, headers, bytes: None, elapsed })
+}
+
+/// The one exchange: sends `request`, collects the status and headers, lets `read` consume the body, all within
+/// `timeout`, and turns what failed below HTTP into a [`TransportError`].
+async fn exchange<T, F, Fut>(
+    request: reqwest::RequestBuilder,
+    timeout: Duration,
+    read: F,
+) -> Result<(u16, Vec<(String, String)>, T, Duration), TransportError>
+where
+    F: FnOnce(reqwest::Response) -> Fut,
+    Fut: std::future::Future<Output = Result<T, reqwest::Error>>,
+{
     let started = Instant::now();
     let exchange = async move {
         let resp = request.send().await.map_err(|e| TransportError::from_reqwest(&e))?;
@@ -55,13 +94,13 @@ pub async fn receive(
             .iter()
             .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let bytes = crate::http::read_body(resp, limit).await.map_err(|e| TransportError::from_reqwest(&e))?;
-        Ok::<_, TransportError>((status, headers, bytes))
+        let body = read(resp).await.map_err(|e| TransportError::from_reqwest(&e))?;
+        Ok::<_, TransportError>((status, headers, body))
     };
     match tokio::time::timeout(timeout, exchange).await {
         Err(_) => Err(TransportError::timed_out(&humanize(timeout))),
         Ok(Err(e)) => Err(e),
-        Ok(Ok((status, headers, bytes))) => Ok(Received { status, headers, bytes, elapsed: started.elapsed() }),
+        Ok(Ok((status, headers, body))) => Ok((status, headers, body, started.elapsed())),
     }
 }
 

@@ -91,6 +91,12 @@ impl TransportError {
         TransportError { kind: kind_of(e), message: format!("{phase}: {}", innermost(e).trim()) }
     }
 
+    /// The innermost cause of the failure as [`TransportError::from_reqwest`] put it after the phase
+    /// (`Connection refused (os error 111)`); the whole message when it names no phase ([`TransportError::timed_out`]).
+    pub fn cause(&self) -> &str {
+        self.message.split_once(": ").map_or(self.message.as_str(), |(_, cause)| cause)
+    }
+
     /// Whether an idempotent request that failed so may be sent once more: the server reset or closed the
     /// connection before answering (RFC 9112 §9.3.1).
     pub fn may_resend(&self) -> bool {

@@ -10,7 +10,7 @@ use super::lifecycle::{manager_step, new_user, read, same, total};
 use super::mapping::{flatten, missing, AttributeMapping};
 use super::{Check, Ctx, Discovery, Fail, Options, Requirement, REQUIRED_RATE};
 use crate::idp::errors::{explain, Addressed, Failure};
-use crate::idp::{get_ci, ScimRequest, ENTERPRISE, GROUP_SCHEMA, PATCH_OP, USER_SCHEMA};
+use crate::idp::{get_ci, Dialect, EntraDialect, Op, ScimRequest, ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA};
 use crate::scenario::{Idp, Method};
 use crate::simulate::engine::{EngineOptions, Http, OpKind, Target};
 
@@ -23,10 +23,6 @@ pub const MAX_PAGES: usize = 3;
 
 fn req(method: Method, path: String, query: Vec<(String, String)>, body: Option<Value>) -> ScimRequest {
     ScimRequest { method, path, query, body }
-}
-
-fn patch(ops: Vec<Value>) -> Value {
-    json!({"schemas": [PATCH_OP], "Operations": ops})
 }
 
 /// Test 15: `/Schemas` answered 200 with `Resources`, and declares every mapped User (and, with groups, Group)
@@ -85,8 +81,8 @@ pub async fn null_update(ctx: &Ctx) -> Check {
     let id = direct_user(ctx).await?;
     let attrs = ["title", "displayName"];
     for (phase, value) in [("phase 1 (empty strings)", json!("")), ("phase 2 (null)", Value::Null)] {
-        let ops = attrs.iter().map(|a| json!({"op": "Replace", "path": a, "value": value})).collect();
-        let r = req(Method::PATCH, format!("/Users/{id}"), Vec::new(), Some(patch(ops)));
+        let ops = attrs.iter().map(|a| EntraDialect::Default.op(Op::Replace, a, Some(value.clone()))).collect();
+        let r = ScimRequest::patch(format!("/Users/{id}"), ops);
         ctx.send(&ctx.pod, OpKind::UserUpdate, &r, &[200, 204])
             .await
             .map_err(|f| Fail { detail: format!("{phase}: {}", f.detail), ..f })?;
@@ -166,8 +162,8 @@ pub fn eligible(resources: &[Value], schema: &str, also_excluded: &[&str]) -> Ve
 }
 
 async fn patch_and_compare(ctx: &Ctx, collection: &str, id: &str, values: &[(String, Value)]) -> Check {
-    let ops = values.iter().map(|(k, v)| json!({"op": "Replace", "path": k, "value": v})).collect();
-    let r = req(Method::PATCH, format!("/{collection}/{id}"), Vec::new(), Some(patch(ops)));
+    let ops = values.iter().map(|(k, v)| EntraDialect::Default.op(Op::Replace, k, Some(v.clone()))).collect();
+    let r = ScimRequest::patch(format!("/{collection}/{id}"), ops);
     ctx.send(&ctx.pod, OpKind::UserUpdate, &r, &[200, 204]).await?;
     let back = read(ctx, collection, id).await?;
     let wrong: Vec<String> = values
@@ -291,20 +287,26 @@ pub async fn pagination(ctx: &Ctx, collection: &str) -> Check {
 }
 
 /// Test 25: direct PATCH of the manager as Microsoft's SCIM workflow sends it: set (`Add` of the manager's id as a
-/// bare string), change (`replace` with the other id, a bare string), remove (`replace` with `""`), each read back
-/// (`manager.value`, or nothing after the removal).
+/// bare string: Entra's default-dialect [`Dialect::manager_set`]), change (`replace` with the other id, a bare
+/// string), remove (`replace` with `""`) — the last two spelled in lower case, as the `aadOptscim062020` dialect
+/// spells its operations ([`EntraDialect::op`]) — each read back (`manager.value`, or nothing after the removal).
 pub async fn update_manager(ctx: &Ctx) -> Check {
     let a = direct_user(ctx).await?;
     let b = direct_user(ctx).await?;
     let id = direct_user(ctx).await?;
     let path = format!("{ENTERPRISE}:manager");
-    let steps: [(&str, Value, Option<&str>); 3] = [
-        ("set", json!({"op": "Add", "path": path, "value": a}), Some(&a)),
-        ("change", json!({"op": "replace", "path": path, "value": b}), Some(&b)),
-        ("remove", json!({"op": "replace", "path": path, "value": ""}), None),
-    ];
-    for (phase, op, want) in steps {
-        let r = req(Method::PATCH, format!("/Users/{id}"), Vec::new(), Some(patch(vec![op])));
+    let replace = |v: &str| {
+        ScimRequest::patch(
+            format!("/Users/{id}"),
+            vec![EntraDialect::AadOptscim062020.op(Op::Replace, &path, Some(json!(v)))],
+        )
+    };
+    let set = Dialect::Entra(EntraDialect::Default)
+        .manager_set(&id, Some(&a))
+        .ok_or_else(|| Fail::new("the Entra dialect builds no manager update"))?;
+    let steps: [(&str, ScimRequest, Option<&str>); 3] =
+        [("set", set, Some(&a)), ("change", replace(&b), Some(&b)), ("remove", replace(""), None)];
+    for (phase, r, want) in steps {
         manager_step(ctx, &ctx.pod, &r, &id, want, phase).await?;
     }
     Ok("manager set, changed and removed".into())

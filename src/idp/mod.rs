@@ -69,6 +69,36 @@ impl EntraDialect {
             EntraDialect::Default
         }
     }
+
+    /// One PATCH operation (RFC 7644 §3.5.2) as this dialect spells it: the operation name capitalised (`Add`,
+    /// `Replace`, `Remove`) in the default dialect, lower case with `aadOptscim062020` (docs/entra.md §2 table);
+    /// `path` as given and `value` when there is one.
+    pub fn op(self, op: Op, path: &str, value: Option<Value>) -> Value {
+        let name = match (self, op) {
+            (EntraDialect::Default, Op::Add) => "Add",
+            (EntraDialect::Default, Op::Replace) => "Replace",
+            (EntraDialect::Default, Op::Remove) => "Remove",
+            (EntraDialect::AadOptscim062020, Op::Add) => "add",
+            (EntraDialect::AadOptscim062020, Op::Replace) => "replace",
+            (EntraDialect::AadOptscim062020, Op::Remove) => "remove",
+        };
+        match value {
+            Some(value) => json!({"op": name, "path": path, "value": value}),
+            None => json!({"op": name, "path": path}),
+        }
+    }
+}
+
+/// A PATCH operation's `op` (RFC 7644 §3.5.2: `add`, `remove` or `replace`), spelled by the dialect that sends it
+/// ([`EntraDialect::op`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `add` (RFC 7644 §3.5.2.1).
+    Add,
+    /// `replace` (RFC 7644 §3.5.2.3).
+    Replace,
+    /// `remove` (RFC 7644 §3.5.2.2).
+    Remove,
 }
 
 /// Okta's app kind (docs/okta.md §2).
@@ -127,6 +157,12 @@ impl ScimRequest {
     fn body(mut self, v: Value) -> Self {
         self.body = Some(v);
         self
+    }
+
+    /// `PATCH resource` (`/Users/{id}`, `/Groups/{id}`) with `ops` in a PatchOp message (RFC 7644 §3.5.2), the
+    /// request every PATCH of both IdPs is.
+    pub fn patch(resource: String, ops: Vec<Value>) -> Self {
+        ScimRequest::new(Method::PATCH, resource).body(patch(ops))
     }
 }
 
@@ -500,7 +536,7 @@ impl Dialect {
                             UserAttr::Active => json!(if u.active { "True" } else { "False" }),
                             _ => a.value(u),
                         };
-                        json!({"op": "Replace", "path": a.path(), "value": v})
+                        EntraDialect::Default.op(Op::Replace, a.path(), Some(v))
                     })
                     .collect();
                 ScimRequest::new(Method::PATCH, user_path(id)).body(patch(ops))
@@ -544,11 +580,11 @@ impl Dialect {
     pub fn user_set_active(self, id: &str, active: bool, current: Option<&Value>) -> ScimRequest {
         let req = |ops| ScimRequest::new(Method::PATCH, user_path(id)).body(patch(ops));
         match self {
-            Dialect::Entra(EntraDialect::Default) => {
-                req(vec![json!({"op": "Replace", "path": "active", "value": if active { "True" } else { "False" }})])
+            Dialect::Entra(d @ EntraDialect::Default) => {
+                req(vec![d.op(Op::Replace, "active", Some(json!(if active { "True" } else { "False" })))])
             }
-            Dialect::Entra(EntraDialect::AadOptscim062020) => {
-                req(vec![json!({"op": "replace", "path": "active", "value": active})])
+            Dialect::Entra(d @ EntraDialect::AadOptscim062020) => {
+                req(vec![d.op(Op::Replace, "active", Some(json!(active)))])
             }
             Dialect::Okta(OktaAppKind::Oin) => req(vec![json!({"op": "replace", "value": {"active": active}})]),
             Dialect::Okta(OktaAppKind::Aiw) => {
@@ -581,12 +617,8 @@ impl Dialect {
         let path = format!("{ENTERPRISE}:manager");
         let op = match (self, manager_id) {
             (Dialect::Okta(_), _) => return None,
-            (Dialect::Entra(d), Some(m)) => {
-                json!({"op": if d == EntraDialect::Default { "Add" } else { "add" }, "path": path, "value": m})
-            }
-            (Dialect::Entra(d), None) => {
-                json!({"op": if d == EntraDialect::Default { "Remove" } else { "remove" }, "path": path})
-            }
+            (Dialect::Entra(d), Some(m)) => d.op(Op::Add, &path, Some(json!(m))),
+            (Dialect::Entra(d), None) => d.op(Op::Remove, &path, None),
         };
         Some(ScimRequest::new(Method::PATCH, user_path(id)).body(patch(vec![op])))
     }
@@ -619,9 +651,7 @@ impl Dialect {
     pub fn group_rename(self, id: &str, display_name: &str, members: &[Member]) -> ScimRequest {
         match self {
             Dialect::Entra(d) => {
-                let op = if d == EntraDialect::Default { "Replace" } else { "replace" };
-                ScimRequest::new(Method::PATCH, group_path(id))
-                    .body(patch(vec![json!({"op": op, "path": "displayName", "value": display_name})]))
+                ScimRequest::patch(group_path(id), vec![d.op(Op::Replace, "displayName", Some(json!(display_name)))])
             }
             Dialect::Okta(OktaAppKind::Oin) => {
                 ScimRequest::new(Method::PATCH, group_path(id)).body(patch(vec![okta_rename_op(id, display_name)]))

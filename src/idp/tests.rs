@@ -200,3 +200,21 @@ fn roles_and_entitlements_are_sent_as_okta_shows_them_and_compared_by_their_valu
     moved.grants.as_mut().unwrap().roles = vec!["r3".into()];
     assert_eq!(changed_attrs(&u, &moved), [UserAttr::Roles]);
 }
+
+#[test]
+fn entra_spells_its_operations_by_dialect_and_every_patch_is_a_patch_op_message() {
+    let d = EntraDialect::Default;
+    let opt = EntraDialect::AadOptscim062020;
+    assert_eq!(d.op(Op::Replace, "title", Some(json!(""))), json!({"op": "Replace", "path": "title", "value": ""}));
+    assert_eq!(opt.op(Op::Add, "members", Some(json!([]))), json!({"op": "add", "path": "members", "value": []}));
+    assert_eq!(d.op(Op::Remove, "manager", None), json!({"op": "Remove", "path": "manager"}));
+    assert_eq!(opt.op(Op::Remove, "manager", None), json!({"op": "remove", "path": "manager"}));
+    let r = ScimRequest::patch("/Users/1".into(), vec![d.op(Op::Replace, "active", Some(json!("False")))]);
+    assert_eq!((r.method, r.path.as_str()), (Method::PATCH, "/Users/1"));
+    assert_eq!(
+        r.body,
+        Some(json!({"schemas": [PATCH_OP], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}))
+    );
+    // the dialect's own requests are made of the same operations
+    assert_eq!(Dialect::Entra(d).user_set_active("1", false, None), r);
+}

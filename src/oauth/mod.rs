@@ -86,8 +86,9 @@ pub struct TokenError {
 /// The cause of a [`TokenError`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenErrorKind {
-    /// The token endpoint could not be reached, or did not answer in time.
-    Unreachable,
+    /// The token endpoint could not be reached, or did not answer in time: the exchange's classification of the
+    /// failure ([`crate::exchange::TransportKind`]).
+    Unreachable(crate::exchange::TransportKind),
     /// The token endpoint refused: its status and, when it sent one, the RFC 6749 §5.2 `error` code
     /// (`invalid_client`, `invalid_grant`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, …).
     Refused {
@@ -223,6 +224,12 @@ impl TokenSource {
         self.issued.clone()
     }
 
+    /// The redactor of this source's secrets ([`OAuthConfig::secrets`]) and of every access token it
+    /// fetches, now or later: what [`crate::credential::Credential::redactor`] gives for an OAuth credential.
+    pub fn redactor(&self) -> crate::normalize::Redactor {
+        crate::normalize::Redactor::with_live(self.config.secrets(), self.live_secrets())
+    }
+
     /// How many tokens were fetched so far.
     pub fn fetches(&self) -> usize {
         self.fetches.load(std::sync::atomic::Ordering::SeqCst)
@@ -273,7 +280,7 @@ impl TokenSource {
         if let Some(s) = &c.scope {
             form.push(("scope", s.clone()));
         }
-        let mut req = self.client.post(&c.token_url).header("Accept", "application/json").timeout(self.timeout);
+        let mut req = self.client.post(&c.token_url).header("Accept", "application/json");
         match &c.auth {
             ClientAuth::Secret(secret) => {
                 // RFC 6749 §2.3.1: both parts form-encoded before Basic
@@ -290,20 +297,14 @@ impl TokenSource {
         let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
         let req = req.header("Content-Type", "application/x-www-form-urlencoded").body(body);
         let url = &c.token_url;
-        let unreachable = |e: reqwest::Error| {
-            let why = if e.is_timeout() {
-                format!("no answer within {} s", self.timeout.as_secs_f64())
-            } else {
-                crate::exchange::transport::innermost(&e)
-            };
+        // sent and read (up to MAX_TOKEN_RESPONSE, within the timeout) as every request of scimcheck is
+        let answer = crate::exchange::receive(req, MAX_TOKEN_RESPONSE, self.timeout).await.map_err(|e| {
             self.error(
-                TokenErrorKind::Unreachable,
-                format!("the OAuth token endpoint {url} could not be reached: {why}"),
+                TokenErrorKind::Unreachable(e.kind),
+                format!("the OAuth token endpoint {url} could not be reached: {e}"),
             )
-        };
-        let resp = req.send().await.map_err(unreachable)?;
-        let status = resp.status().as_u16();
-        let bytes = crate::http::read_body(resp, MAX_TOKEN_RESPONSE).await.map_err(unreachable)?;
+        })?;
+        let (status, bytes) = (answer.status, answer.bytes);
         let received = Instant::now();
         let Some(bytes) = bytes else {
             return Err(self.error(
@@ -366,8 +367,7 @@ impl TokenSource {
 
     /// An error whose message is scrubbed of the configured secrets and the tokens fetched so far.
     fn error(&self, kind: TokenErrorKind, message: String) -> TokenError {
-        let redactor = crate::normalize::Redactor::with_live(self.config.secrets(), self.issued.clone());
-        TokenError { kind, message: redactor.scrub(&message) }
+        TokenError { kind, message: self.redactor().scrub(&message) }
     }
 }
 

@@ -13,6 +13,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::TokenSource;
+use crate::exchange::TransportError;
+use crate::profile::{AuthStyle, Profile};
 
 /// The shortest lifetime Microsoft accepts for a gallery app's access token, in seconds (60 minutes).
 pub const MIN_LIFETIME_SECS: u64 = 3600;
@@ -132,7 +134,7 @@ pub async fn validate_credentials(
     if let Some(wait) = expiry_wait {
         checks.push(expiry_enforced(source, client, base_url, timeout, wait).await);
     }
-    let redactor = crate::normalize::Redactor::with_live(source.config().secrets(), source.live_secrets());
+    let redactor = source.redactor();
     for c in &mut checks {
         c.detail = redactor.scrub(&c.detail);
     }
@@ -186,14 +188,23 @@ pub async fn expiry_enforced(
     }
 }
 
-async fn scim_status(client: &reqwest::Client, base_url: &str, token: &str, timeout: Duration) -> Result<u16, String> {
-    let resp = client
+/// Bytes of the answer's body read: none are needed, only the status (a longer body is not read further).
+const STATUS_ONLY: usize = 0;
+
+/// The status of `GET {base_url}/Users?startIndex=1&count=2` sent with `token` as a bearer credential (RFC 6750
+/// §2.1, written by [`Profile::authorization`], as every fixed credential is), through the exchange every request
+/// of scimcheck goes through ([`crate::exchange::receive`]).
+///
+/// Errors: the [`TransportError`] of a request that got no answer within `timeout`.
+async fn scim_status(
+    client: &reqwest::Client,
+    base_url: &str,
+    token: &str,
+    timeout: Duration,
+) -> Result<u16, TransportError> {
+    let req = client
         .get(crate::preflight::url(base_url))
         .header("Accept", "application/scim+json, application/json")
-        .bearer_auth(token)
-        .timeout(timeout)
-        .send()
-        .await
-        .map_err(|e| if e.is_timeout() { "no answer in time".to_string() } else { "the request failed".to_string() })?;
-    Ok(resp.status().as_u16())
+        .header(reqwest::header::AUTHORIZATION, Profile::authorization(AuthStyle::Bearer, token));
+    Ok(crate::exchange::receive(req, STATUS_ONLY, timeout).await?.status)
 }

@@ -61,14 +61,11 @@ impl Verb {
 }
 
 /// The value a PUT body or PATCH operations set `active` to: a top-level `active`, an operation with path
-/// `active`, or an operation whose value object has `active`; Entra's string booleans (`"False"`) count.
+/// `active`, or an operation whose value object has `active`; Entra's string booleans (`"False"`) count, read as
+/// the SCIM boolean of RFC 7643 §2.3.2 ([`scim_reference_server::values::scim_boolean`]).
 fn active_set_to(body: Option<&Value>) -> Option<bool> {
+    use scim_reference_server::values::scim_boolean as flag;
     let body = body?.as_object()?;
-    let flag = |v: &Value| match v {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => s.parse::<bool>().ok().or_else(|| s.to_ascii_lowercase().parse().ok()),
-        _ => None,
-    };
     let get = |o: &serde_json::Map<String, Value>, name: &str| {
         o.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
     };
@@ -241,6 +238,11 @@ mod tests {
         assert_eq!(Verb::of("PATCH", Some(&entra)), Verb::Deactivate);
         assert_eq!(Verb::of("PUT", Some(&put)), Verb::Reactivate);
         assert_eq!(Verb::of("PATCH", Some(&rename)), Verb::Update);
+        // the SCIM boolean the reference server accepts (RFC 7643 §2.3.2): any case, surrounding spaces ignored
+        let padded = json!({"Operations": [{"op": "Replace", "path": "active", "value": " TRUE "}]});
+        assert_eq!(Verb::of("PATCH", Some(&padded)), Verb::Reactivate);
+        let yes = json!({"Operations": [{"op": "Replace", "path": "active", "value": "yes"}]});
+        assert_eq!(Verb::of("PATCH", Some(&yes)), Verb::Update);
         assert_eq!(Verb::of("POST", None), Verb::Create);
         assert_eq!(Verb::of("DELETE", None), Verb::Delete);
         assert_eq!(Verb::of("GET", None), Verb::Read);

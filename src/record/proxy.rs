@@ -29,6 +29,8 @@ use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 
 use super::{CapturedBody, CredentialStyle, Flow, IdpChoice, CREDENTIAL_HEADERS};
+use crate::exchange::send::humanize;
+use crate::exchange::{BaseUri, TransportError, TransportKind};
 
 /// `scimcheck record`.
 #[derive(Debug, Clone, Args)]
@@ -98,10 +100,9 @@ const NOT_FORWARDED: &[&str] =
 /// Where the proxy forwards to.
 #[derive(Debug, Clone)]
 pub struct Upstream {
-    /// `scheme://host[:port]` plus the base path, without a trailing `/`.
-    base: String,
-    /// The base URI's own query string (e.g. Entra's `aadOptscim062020`), prepended to every request's.
-    query: Option<String>,
+    /// `scheme://host[:port]` plus the base path, and the base URI's own query string (e.g. Entra's
+    /// `aadOptscim062020`), prepended to every request's.
+    uri: BaseUri,
     /// The base URI as it may be shown (no user info, no query).
     display: String,
 }
@@ -124,18 +125,16 @@ impl Upstream {
             u.set_query(None);
             u.as_str().trim_end_matches('/').to_string()
         };
-        Ok(Upstream { base, query: url.query().map(str::to_string), display: format!("{origin}{path}") })
+        let uri = match url.query() {
+            Some(q) => BaseUri::new(&format!("{base}?{q}")),
+            None => BaseUri::new(&base),
+        };
+        Ok(Upstream { uri, display: format!("{origin}{path}") })
     }
 
-    /// The URL a request for `path?query` is forwarded to.
+    /// The URL a request for `path?query` is forwarded to ([`BaseUri::join`]: the base URI's query first).
     pub fn url_for(&self, path: &str, query: Option<&str>) -> String {
-        let mut url = format!("{}{}", self.base, path);
-        let parts: Vec<&str> = self.query.as_deref().into_iter().chain(query).filter(|q| !q.is_empty()).collect();
-        if !parts.is_empty() {
-            url.push('?');
-            url.push_str(&parts.join("&"));
-        }
-        url
+        self.uri.join(path, query.unwrap_or(""))
     }
 
     /// The base URI without credentials or query, for messages and the scenarios' `source`.
@@ -454,20 +453,25 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
                 capture.push(seq, flow);
                 return too_large();
             }
-            if e.is_timeout() {
-                let secs = upstream_timeout.as_secs_f64();
+            // classified and described by the exchange, as every transport error of scimcheck is
+            // (reqwest's own timeout is the upstream timeout: the message says how long that was)
+            let failure = match TransportError::from_reqwest(&e) {
+                _ if e.is_timeout() => TransportError::timed_out(&humanize(upstream_timeout)),
+                t => t,
+            };
+            if failure.kind == TransportKind::Timeout {
                 flow.status = 504;
-                flow.error = Some(format!("the upstream did not answer within {secs} s"));
+                flow.error = Some(format!("the upstream {failure}"));
                 capture.push(seq, flow);
                 return scim_error(
                     StatusCode::GATEWAY_TIMEOUT,
                     &format!(
-                        "scimcheck record: the upstream {} did not answer within {secs} s (--upstream-timeout)",
+                        "scimcheck record: the upstream {} {failure} (--upstream-timeout)",
                         shared.config.upstream.display()
                     ),
                 );
             }
-            let why = crate::exchange::transport::innermost(&e);
+            let why = failure.message;
             flow.status = 502;
             flow.error = Some(format!("upstream not reached: {why}"));
             capture.push(seq, flow);
