@@ -1,7 +1,8 @@
-//! The scenario library and the snapshot baseline are compiled into the binary (`src/library.rs`); rebuild when
-//! either folder changes.
+//! The scenario library, the snapshot baseline (`src/library.rs`) and the documents scenarios cite
+//! (`src/scenario/cite.rs`) are compiled into the binary; rebuild when any of those folders changes.
 
 fn main() {
     println!("cargo:rerun-if-changed=scenarios");
     println!("cargo:rerun-if-changed=snapshots");
+    println!("cargo:rerun-if-changed=docs");
 }

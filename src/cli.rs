@@ -274,6 +274,16 @@ where
     }
 }
 
+/// The error for a positional FILTER that is a base URI (`scimcheck run http://… --token x`): no scenario id has
+/// a scheme, so `http://` or `https://` there means the target was meant; `None` for any other filter.
+pub(crate) fn filter_looks_like_url(pattern: Option<&str>) -> Option<String> {
+    let p = pattern?;
+    let lower = p.to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://")).then(|| {
+        format!("`{p}` looks like a base URI: give it as --base-url {p} (the positional is a scenario FILTER)")
+    })
+}
+
 /// Splits scenarios into selected and excluded (with the reason).
 pub fn select<'a>(all: &'a [Scenario], args: &SelectArgs) -> (Vec<Scenario>, Vec<(&'a Scenario, String)>) {
     let mut selected = Vec::new();

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod assertion;
+mod cite;
 mod file;
 mod layout;
 mod schema;
@@ -349,9 +350,9 @@ impl<'de> Deserialize<'de> for Query {
 #[schemars(inline)]
 pub enum StatusSet {
     /// Exactly this code.
-    One(#[schemars(range(min = 100, max = 599))] u16),
+    One(#[schemars(range(min = validate::MIN_STATUS, max = validate::MAX_STATUS))] u16),
     /// Any of these codes.
-    Any(#[schemars(length(min = 1), inner(range(min = 100, max = 599)))] Vec<u16>),
+    Any(#[schemars(length(min = 1), inner(range(min = validate::MIN_STATUS, max = validate::MAX_STATUS)))] Vec<u16>),
 }
 
 impl StatusSet {
@@ -446,18 +447,19 @@ pub struct Expect {
     pub status: Option<StatusSet>,
     /// Response header name → regular expression its value must match (a `null` pattern: header absent).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "schema::HeaderPatterns")]
     pub headers: BTreeMap<String, Option<String>>,
     /// Assertions on the JSON body.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub body: Vec<Assertion>,
     /// Upper bound on the response time in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = validate::MIN_TIME_MS))]
     pub max_time_ms: Option<u64>,
     /// Within the accepted `status` set, the status the source names; another accepted status is reported as an
     /// observation (e.g. a 403 where Entra's Test Connection expects a 401).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 100, max = 599))]
+    #[schemars(range(min = validate::MIN_STATUS, max = validate::MAX_STATUS))]
     pub preferred_status: Option<u16>,
     /// The source checks the status only (Okta's SPEC step 8): the runner's own checks that the body is JSON with
     /// the profile's Content-Type are reported as observations for this step, never as failures.
@@ -545,7 +547,7 @@ fn is_empty_query(q: &Query) -> bool {
 #[schemars(rename = "step", transform = schema::require_basis)]
 pub struct Step {
     /// Step name (for Okta's suites: the exact name of the suite step).
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1), regex(pattern = validate::NOT_BLANK))]
     pub name: String,
     /// Level of this step when it differs from the scenario's (e.g. an "Optional Test").
     #[serde(default, skip_serializing_if = "Option::is_none")]

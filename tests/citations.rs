@@ -1,6 +1,7 @@
 //! Every document a scenario or the code cites is in this repository: users have `docs/`, not the notes the
 //! project was researched from. A citation of `docs/<name>.md` must name a file that exists, and a bare note name
-//! (`okta.md §2`, `azure.md`, `vendors.md`, `simulator.md`) without `docs/` is refused.
+//! (`okta.md §2`, `azure.md`, `vendors.md`, `simulator.md`) without `docs/` is refused. Every basis of the library
+//! names the rule it checks (an RFC section, a URL or a repository document) and is not cut off.
 
 use std::path::{Path, PathBuf};
 
@@ -28,9 +29,10 @@ fn every_cited_document_is_in_the_repository() {
     let cited = Regex::new(r"docs/([A-Za-z0-9_-]+\.md)").unwrap();
     let bare =
         Regex::new(r"(^|[^/\w])((okta|azure|vendors|simulator|certification-2026|real-server-defects)\.md)").unwrap();
-    let this = root.join("tests/citations.rs");
+    // this test, the loader's check and its tests name bad references as their examples
+    let examples = [root.join("tests/citations.rs"), root.join("src/scenario/cite.rs"), root.join("tests/loader.rs")];
     let mut problems = Vec::new();
-    for path in all.iter().filter(|p| **p != this) {
+    for path in all.iter().filter(|p| !examples.contains(p)) {
         let text = std::fs::read_to_string(path).unwrap();
         for c in cited.captures_iter(&text) {
             if !root.join("docs").join(&c[1]).is_file() {
@@ -44,6 +46,92 @@ fn every_cited_document_is_in_the_repository() {
         }
         if text.contains("/work/shared") || text.contains("../shared/research") {
             problems.push(format!("{}: cites the research folder, which users do not have", path.display()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every basis in the library (`{"required"|"shown"|"rfc": text}`, on a step or an assertion).
+fn library_bases(root: &Path) -> Vec<(PathBuf, String)> {
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x) {
+                        ("basis", serde_json::Value::Object(b)) => {
+                            out.extend(b.values().filter_map(|t| t.as_str().map(str::to_string)))
+                        }
+                        _ => walk(x, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    files(&root.join("scenarios"), &["json"], &mut all);
+    let mut out = Vec::new();
+    for path in all.into_iter().filter(|p| !p.to_string_lossy().ends_with(".schema.json")) {
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut texts = Vec::new();
+        walk(&v, &mut texts);
+        out.extend(texts.into_iter().map(|t| (path.clone(), t)));
+    }
+    out
+}
+
+/// Every basis names the rule it checks: an RFC section (`RFC 7644 §3.3`), a URL, or a repository document
+/// (`docs/okta.md`, which carries the primary link) — and none is cut off inside a parenthesis.
+#[test]
+fn every_basis_cites_a_section_a_url_or_a_repository_document() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cites = Regex::new(r"RFC \d+ ?§ ?\d|https?://\S+|docs/[A-Za-z0-9_-]+\.md|reference-server/README\.md").unwrap();
+    let bases = library_bases(&root);
+    assert!(bases.len() > 700, "the library's bases are found ({})", bases.len());
+    let mut problems = Vec::new();
+    for (path, text) in &bases {
+        if !cites.is_match(text) {
+            problems.push(format!("{}: basis names no RFC section, URL or docs/ document: {text:?}", path.display()));
+        }
+        let (mut depth, mut unbalanced) = (0i32, false);
+        for c in text.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            unbalanced |= depth < 0;
+        }
+        if depth != 0 || unbalanced || text.trim_end().ends_with('…') {
+            problems.push(format!("{}: basis is cut off or has unbalanced parentheses: {text:?}", path.display()));
+        }
+    }
+    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+}
+
+/// A scenario file names an external `*.md` document only inside a URL: a bare file name of another repository
+/// (`use-scim-to-provision-users-and-groups.md`) cannot be found by a reader; the loader refuses such references
+/// in a basis or `source`, and this covers the other fields (`description`, `note`) too.
+#[test]
+fn scenario_files_name_markdown_documents_only_in_the_repository_or_in_urls() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut all = Vec::new();
+    files(&root.join("scenarios"), &["json"], &mut all);
+    let url = Regex::new(r"https?://[^\s)>\]]+").unwrap();
+    let md = Regex::new(r"[A-Za-z0-9_./-]*[A-Za-z0-9_]\.md\b").unwrap();
+    let mut problems = Vec::new();
+    for path in all.iter().filter(|p| !p.to_string_lossy().ends_with(".schema.json")) {
+        let text = std::fs::read_to_string(path).unwrap();
+        let without_urls = url.replace_all(&text, "");
+        for m in md.find_iter(&without_urls) {
+            let name = m.as_str();
+            let here = path.parent().unwrap().join(name).is_file();
+            let known = name == "reference-server/README.md"
+                || name.strip_prefix("docs/").is_some_and(|n| root.join("docs").join(n).is_file());
+            if !here && !known {
+                problems.push(format!("{}: names `{name}` outside a URL and outside the repository", path.display()));
+            }
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

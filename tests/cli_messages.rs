@@ -1,6 +1,6 @@
 //! The states and messages a new user meets, one test each: a green run without long observation lines, a report
-//! folder made before the run, a closed pipe on stdout, https to a plain-HTTP port, a URL without a scheme, a base
-//! URL ending in /Users, a token with its own `Bearer ` prefix, and `--okta-pauses` saying how long it waits.
+//! folder made before the run, a closed pipe on stdout, https to a plain-HTTP port, a URL without a scheme, a URL
+//! given as the FILTER, a base URL ending in /Users, a token with its own `Bearer ` prefix, and `--okta-pauses` saying how long it waits.
 
 mod binary;
 
@@ -154,6 +154,21 @@ async fn a_url_without_a_scheme_says_so_with_the_fix() {
         assert!(stderr.contains("has no scheme") && stderr.contains("https://localhost:8080/scim/v2"), "{stderr}");
         assert!(!stderr.contains("relative URL without a base"), "{stderr}");
     }
+}
+
+/// `scimcheck run http://… --token x`: the URL lands in the FILTER positional; the error says it is a base URI
+/// to give as `--base-url`, in one line, before any request.
+#[tokio::test]
+async fn a_url_given_as_the_filter_says_to_give_it_as_base_url() {
+    let server = answering(200).await;
+    let dir = TempDir::new();
+    let base = format!("{}/scim", server.uri());
+    let (code, stdout, stderr) = output(scimcheck_in(&dir.0, &["run", &base, "--token", "x"])).await;
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    let line = format!("`{base}` looks like a base URI: give it as --base-url {base}");
+    assert!(stderr.contains(&line), "{stderr}");
+    assert!(!stderr.contains("no target"), "{stderr}");
+    assert!(server.received_requests().await.unwrap().is_empty(), "no request before the usage error");
 }
 
 #[tokio::test]

@@ -450,3 +450,148 @@ fn steps_need_a_basis() {
     assert!(text.iter().any(|e| e.contains("assertion.json") && e.contains("check on `/x`")), "{text:#?}");
     assert_eq!(errors.len(), 6, "{text:#?}");
 }
+
+/// A basis or `source` naming a `*.md` document must name one a reader can open: a `docs/` document of this
+/// repository, or a file relative to the scenario file (a user's folder keeps its own notes beside its scenarios);
+/// a URL is a primary source and is not checked. Each bad reference is an error naming the file and the step,
+/// among the file's other errors.
+#[test]
+fn a_basis_citing_a_document_the_repository_lacks_is_refused() {
+    let step = |name: &str, basis: serde_json::Value| json!({"name": name, "basis": basis, "request": {"method": "GET", "path": "/Users"}, "expect": {"status": 200}});
+    let bad = base(json!([
+        step("a", json!({"required": "docs/nonexistent.md §9"})),
+        step("b", json!({"required": "okta.md §2"})),
+        {"name": "c", "basis": {"rfc": "RFC 7644 §3.4.2"}, "request": {"method": "GET", "path": "/Users"},
+         "expect": {"status": 200, "body": [{"pointer": "/totalResults", "isNumber": true, "basis": {"shown": "notes/missing.md"}}]}},
+        {"name": "", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users"}}
+    ]));
+    let errors = errors_of(&[("rfc/bad/cites.json", bad)]);
+    let find = |step: &str, text: &str| {
+        errors
+            .iter()
+            .find(|e| e.step.as_deref() == Some(step) && e.reason.contains(text))
+            .unwrap_or_else(|| panic!("no error on {step} about {text}: {errors:#?}"))
+    };
+    assert!(find("step 1 \"a\"", "`docs/nonexistent.md`").file.ends_with("rfc/bad/cites.json"));
+    assert!(find("step 1 \"a\"", "`docs/nonexistent.md`").reason.contains("docs/okta.md"), "lists the documents");
+    find("step 2 \"b\"", "`okta.md`");
+    find("step 3 \"c\"", "`notes/missing.md`");
+    find("step 4 \"\"", "`name` is empty");
+    assert_eq!(errors.len(), 4, "{errors:#?}");
+
+    // the same references resolve: a docs/ document, a note beside the scenario file, a URL
+    let good = base(json!([
+        step("a", json!({"required": "docs/okta.md §3"})),
+        step("b", json!({"required": "notes/acme.md §2"})),
+        step("c", json!({"shown": "https://github.com/MicrosoftDocs/entra-docs/blob/main/x.md#y"})),
+        step("d", json!({"required": "reference-server/README.md 'CALs'"}))
+    ]));
+    let dir = temp_scenarios(&[("rfc/ok/cites.json", good)]);
+    std::fs::create_dir_all(dir.0.join("rfc/ok/notes")).unwrap();
+    std::fs::write(dir.0.join("rfc/ok/notes/acme.md"), "# Acme's notes\n").unwrap();
+    load_dir(&dir.0).unwrap_or_else(|e| panic!("{e:#?}"));
+    // without the note, that step's reference is the one error
+    std::fs::remove_file(dir.0.join("rfc/ok/notes/acme.md")).unwrap();
+    let errors = load_dir(&dir.0).expect_err("the note is gone");
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].reason.contains("`notes/acme.md`"), "{}", errors[0]);
+
+    // and in `source`
+    let mut v = base(json!([get("a", "/Users")]));
+    v["source"] = json!("okta.md §2");
+    let e = one_error("rfc/bad/source.json", v);
+    assert!(e.step.is_none() && e.reason.contains("`source` cites `okta.md`"), "{e}");
+}
+
+/// What the JSON Schema bounds, the loader bounds with the same constants: a non-blank `title`, `source` and
+/// step `name`; statuses 100 to 599 (one, a set, `preferredStatus`); `maxTimeMs` at least 1.
+#[test]
+fn the_loader_enforces_the_bounds_the_schema_states() {
+    let cases: Vec<(&str, serde_json::Value, &str)> = vec![
+        (
+            "title",
+            {
+                let mut v = base(json!([get("a", "/Users")]));
+                v["title"] = json!("");
+                v
+            },
+            "`title` is empty",
+        ),
+        (
+            "blank_title",
+            {
+                let mut v = base(json!([get("a", "/Users")]));
+                v["title"] = json!("   ");
+                v
+            },
+            "`title` is empty",
+        ),
+        (
+            "source",
+            {
+                let mut v = base(json!([get("a", "/Users")]));
+                v["source"] = json!("");
+                v
+            },
+            "`source` is empty",
+        ),
+        ("name", base(json!([get("", "/Users")])), "`name` is empty"),
+        (
+            "status_99",
+            {
+                let mut v = base(json!([get("a", "/Users")]));
+                v["steps"][0]["expect"]["status"] = json!(99);
+                v
+            },
+            "status 99 is not an HTTP status",
+        ),
+        (
+            "status_600",
+            {
+                let mut v = base(json!([get("a", "/Users")]));
+                v["steps"][0]["expect"]["status"] = json!([200, 600]);
+                v
+            },
+            "status 600 is not an HTTP status",
+        ),
+        (
+            "status_999",
+            {
+                let mut v = base(json!([get("a", "/Users")]));
+                v["steps"][0]["expect"] = json!({"status": [200, 999], "preferredStatus": 999});
+                v
+            },
+            "status 999 is not an HTTP status",
+        ),
+        (
+            "max_time",
+            {
+                let mut v = base(json!([get("a", "/Users")]));
+                v["steps"][0]["expect"]["maxTimeMs"] = json!(0);
+                v
+            },
+            "`maxTimeMs` must be at least 1, not 0",
+        ),
+    ];
+    for (name, file, reason) in cases {
+        let rel = format!("rfc/bad/{name}.json");
+        let errors = errors_of(&[(rel.as_str(), file)]);
+        assert!(
+            errors.iter().any(|e| e.file.ends_with(&rel) && e.reason.contains(reason)),
+            "{name}: expected {reason:?} in {errors:#?}"
+        );
+    }
+    // the schema says the same, from the same constants
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/scenario.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(schema.pointer("/properties/title/pattern"), Some(&json!("\\S")));
+    assert_eq!(schema.pointer("/properties/source/pattern"), Some(&json!("\\S")));
+    assert_eq!(schema.pointer("/$defs/step/properties/name/pattern"), Some(&json!("\\S")));
+    assert_eq!(schema.pointer("/$defs/expect/properties/maxTimeMs/minimum"), Some(&json!(1)));
+    assert_eq!(schema.pointer("/$defs/expect/properties/preferredStatus/maximum"), Some(&json!(599)));
+    assert_eq!(
+        schema.pointer("/$defs/headerPatterns/additionalProperties/format"),
+        Some(&json!("regex")),
+        "expect.headers values are regular expressions, like `matches`"
+    );
+}

@@ -28,6 +28,9 @@ pub const EXIT_INTERRUPTED: i32 = report::EXIT_INTERRUPTED;
 
 /// Executes `scimcheck run`; returns the exit code.
 pub async fn run(args: RunArgs) -> Result<i32, String> {
+    if let Some(e) = super::filter_looks_like_url(args.select.pattern.as_deref()) {
+        return Err(e);
+    }
     let settings = Settings::resolve(&args)?;
     if args.report_body_limit == 0 {
         return Err("--report-body-limit must be at least 1".into());

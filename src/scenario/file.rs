@@ -25,7 +25,7 @@ pub struct ScenarioFile {
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
     /// Title: one line.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1), regex(pattern = super::validate::NOT_BLANK))]
     pub title: String,
     /// Longer description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,7 +41,7 @@ pub struct ScenarioFile {
     #[schemars(regex(pattern = "^[a-z0-9_]+$"))]
     pub group: Option<String>,
     /// What this reproduces: IdP document, suite step or captured flow, precise enough to find it.
-    #[schemars(length(min = 1))]
+    #[schemars(length(min = 1), regex(pattern = super::validate::NOT_BLANK))]
     pub source: String,
     /// Requirement level.
     pub level: Level,

@@ -171,6 +171,23 @@ impl JsonSchema for HeaderOverrides {
     }
 }
 
+/// The schema of an expectation's `headers`: header name → regular expression (the `format` of an assertion's
+/// `matches`), or `null` for a header that must be absent.
+pub(super) struct HeaderPatterns;
+
+impl JsonSchema for HeaderPatterns {
+    fn schema_name() -> Cow<'static, str> {
+        "headerPatterns".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "object",
+            "additionalProperties": {"type": ["string", "null"], "format": "regex"},
+            "description": "Response header name -> regular expression its value must match; null: the header is absent."
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

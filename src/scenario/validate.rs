@@ -1,21 +1,45 @@
 //! The loader's checks of a parsed scenario beyond its JSON shape (an assertion's shape, its one valid check, is
 //! read by [`super::assertion`]): every basis cites, every placeholder names a variable, capture or generator
-//! defined before it, and the step fields agree.
+//! defined before it, the step fields agree, every `*.md` document a basis or `source` cites resolves
+//! ([`super::cite`]), and the bounds the JSON Schema states hold (the constants below are used by both).
 
 use super::assertion::{check_pointer, value_strings};
+use super::cite::unresolved_documents;
 use super::vars::{generator_names, name_re, variable_order};
 use super::*;
 
-/// What the loader checks of an assertion beyond its shape ([`Assertion::from_json`]): its bases.
-fn validate_assertion(a: &Assertion) -> Result<(), String> {
+/// The lowest HTTP status a step may expect (RFC 9110 §15: a status code is three digits, 1xx to 5xx); the JSON
+/// Schema's bound too.
+pub(super) const MIN_STATUS: u16 = 100;
+/// The highest HTTP status a step may expect (RFC 9110 §15); the JSON Schema's bound too.
+pub(super) const MAX_STATUS: u16 = 599;
+/// The smallest `maxTimeMs`, in milliseconds (0 could never pass); the JSON Schema's bound too.
+pub(super) const MIN_TIME_MS: u64 = 1;
+/// The pattern of a text that must say something (a title, `source`, a step name): one non-space character;
+/// the JSON Schema's pattern too.
+pub(super) const NOT_BLANK: &str = r"\S";
+
+/// Whether `text` matches [`NOT_BLANK`].
+fn not_blank(text: &str) -> bool {
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| Regex::new(NOT_BLANK).unwrap()).is_match(text)
+}
+
+/// What the loader checks of an assertion beyond its shape ([`Assertion::from_json`]): its bases, and the
+/// documents they cite (relative to the scenario `file`).
+fn validate_assertion(a: &Assertion, file: &Path) -> Result<(), String> {
     if let Some(w) = &a.when {
         if w.basis.is_some() {
             return Err(format!("the `when` of the check on `{}` has a basis: put it on the check", a.pointer));
         }
-        validate_assertion(w).map_err(|e| format!("in `when`: {e}"))?;
+        validate_assertion(w, file).map_err(|e| format!("in `when`: {e}"))?;
     }
     if let Some(b) = &a.basis {
         b.validate().map_err(|e| format!("check on `{}`: {e}", a.pointer))?;
+        let unresolved = unresolved_documents("its basis", b.citation(), file);
+        if !unresolved.is_empty() {
+            return Err(format!("check on `{}`: {}", a.pointer, unresolved.join("; ")));
+        }
     }
     Ok(())
 }
@@ -23,6 +47,20 @@ fn validate_assertion(a: &Assertion) -> Result<(), String> {
 /// Validates references, assertions and captures; returns `(step label, reason)` pairs.
 pub(super) fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
     let mut errors = Vec::new();
+    for (field, text) in [("title", &s.title), ("source", &s.source)] {
+        if !not_blank(text) {
+            errors.push((
+                None,
+                format!(
+                    "`{field}` is empty: say what the scenario {}",
+                    if field == "title" { "is" } else { "reproduces" }
+                ),
+            ));
+        }
+    }
+    for e in unresolved_documents("`source`", &s.source, &s.file) {
+        errors.push((None, e));
+    }
     // variables: names, generators, references, cycles
     for (name, template) in &s.variables {
         if !name_re().is_match(name) {
@@ -73,6 +111,27 @@ pub(super) fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
                 if let Err(e) = b.validate() {
                     report(e);
                 }
+                for e in unresolved_documents("the basis", b.citation(), &s.file) {
+                    report(e);
+                }
+            }
+        }
+        if !not_blank(&step.name) {
+            report("`name` is empty: name the step".into());
+        }
+        let statuses: Vec<u16> = match &step.expect.status {
+            Some(StatusSet::One(c)) => vec![*c],
+            Some(StatusSet::Any(v)) => v.clone(),
+            None => vec![],
+        };
+        for c in statuses.into_iter().chain(step.expect.preferred_status) {
+            if !(MIN_STATUS..=MAX_STATUS).contains(&c) {
+                report(format!("status {c} is not an HTTP status ({MIN_STATUS} to {MAX_STATUS}, RFC 9110 §15)"));
+            }
+        }
+        if let Some(ms) = step.expect.max_time_ms {
+            if ms < MIN_TIME_MS {
+                report(format!("`maxTimeMs` must be at least {MIN_TIME_MS}, not {ms}"));
             }
         }
         if let (Some(p), Some(set)) = (step.expect.preferred_status, &step.expect.status) {
@@ -146,7 +205,7 @@ pub(super) fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
             strings.push(t);
         }
         for a in &step.expect.body {
-            if let Err(e) = validate_assertion(a) {
+            if let Err(e) = validate_assertion(a, &s.file) {
                 report(e);
             }
             a.template_strings(&mut strings);
