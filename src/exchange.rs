@@ -66,6 +66,12 @@ fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl Observed {
+    /// An answer with only a status (no headers, no body, no time), for tests that judge a status.
+    #[cfg(test)]
+    pub(crate) fn status_only(status: u16) -> Observed {
+        Observed { status, headers: vec![], body: Body::Empty, size: 0, elapsed: std::time::Duration::ZERO }
+    }
+
     /// The first value of a header (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
