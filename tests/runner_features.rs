@@ -99,14 +99,21 @@ async fn a_changed_response_is_drift_with_a_readable_diff() {
     assert_eq!(Policy { drift_warn: true, ..Policy::default() }.exit_code(&out), 0, "--drift warn");
 }
 
-#[tokio::test]
-async fn known_deviations_are_expected_failures_and_passing_ones_are_reported() {
+/// A server that answers 200 `{}` for an unknown user id (RFC 7644 §3.12 wants 404) and lists no users: the
+/// failing and the passing step of the known-deviation tests.
+async fn unknown_id_answered_200() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(path("/scim/v2/Users/missing"))
         .respond_with(ResponseTemplate::new(200).set_body_raw("{}", "application/scim+json"))
         .mount(&server)
         .await;
     Mock::given(path("/scim/v2/Users")).respond_with(scim(json!({"totalResults": 0}))).mount(&server).await;
+    server
+}
+
+#[tokio::test]
+async fn known_deviations_are_expected_failures_and_passing_ones_are_reported() {
+    let server = unknown_id_answered_200().await;
     let s = scenario(
         "okta/dev/known.json",
         json!({"title": "t", "source": "test", "level": "must", "steps": [
@@ -144,12 +151,7 @@ async fn known_deviations_are_expected_failures_and_passing_ones_are_reported() 
 /// note, and the entries naming no scenario or step of the run are the outcome's notes.
 #[tokio::test]
 async fn the_runner_judges_known_deviations_the_same_for_every_caller() {
-    let server = MockServer::start().await;
-    Mock::given(path("/scim/v2/Users/missing"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw("{}", "application/scim+json"))
-        .mount(&server)
-        .await;
-    Mock::given(path("/scim/v2/Users")).respond_with(scim(json!({"totalResults": 0}))).mount(&server).await;
+    let server = unknown_id_answered_200().await;
     let s = scenario(
         "okta/dev/judged.json",
         json!({"title": "t", "source": "test", "level": "must", "steps": [
