@@ -341,10 +341,17 @@ async fn before_provisioning(args: &SimulateArgs, target: &Target, opts: &SimOpt
             return Ok(Some(2));
         }
     }
-    let (users, groups) = tokio::join!(
-        super::preflight::count(&client, &target.base_url, "Users", auth, opts.engine.timeout),
-        super::preflight::count(&client, &target.base_url, "Groups", auth, opts.engine.timeout)
-    );
+    let count = |collection| {
+        let (credential, timeout) = (&target.credential, opts.engine.timeout);
+        super::preflight::count(&client, &target.base_url, collection, credential, AuthStyle::Bearer, timeout)
+    };
+    let (users, groups) = tokio::join!(count("Users"), count("Groups"));
+    let [users, groups] = [("Users", users), ("Groups", groups)].map(|(collection, counted)| {
+        counted.unwrap_or_else(|e| {
+            eprintln!("warning: the server's {collection} could not be counted: {}", redactor.scrub(&e.message));
+            None
+        })
+    });
     if let Some(w) = super::preflight::existing_warning(users, groups, opts.strict_extra) {
         eprintln!("{w}");
     }

@@ -10,6 +10,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::credential::Credential;
+use crate::exchange::{TransportError, TransportKind};
+use crate::profile::AuthStyle;
+
 /// Bytes of a `count=0` answer read at most: it carries no resources, so a larger body is not a count.
 const COUNT_READ: usize = 64 * 1024;
 
@@ -24,35 +28,44 @@ pub fn total_results(body: &[u8]) -> Option<u64> {
     crate::idp::get_ci(&v, "totalResults")?.as_u64()
 }
 
-/// How many objects `collection` holds: `GET <base>/<collection>?startIndex=1&count=0` and its `totalResults`.
-/// `None` when the server does not answer 200 with a readable count (the warning is then left out, nothing
-/// else depends on it).
+/// How many objects `collection` holds: `GET <base>/<collection>?startIndex=1&count=0` and its `totalResults`,
+/// sent through the one exchange ([`crate::exchange::stream`]) with `credential`'s `Authorization` (written as
+/// `style`).
+///
+/// `Ok(None)` when the server answers, but not 200 with a readable count within [`COUNT_READ`] bytes (the
+/// warning is then left out, nothing else depends on it).
+///
+/// Errors: the request failed below HTTP ([`TransportError`] by kind: connect, DNS, TLS, timeout, reset), or an
+/// OAuth access token could not be had ([`TransportKind::Other`], its one-line message, no secret).
 pub async fn count(
     client: &reqwest::Client,
     base_url: &str,
     collection: &str,
-    authorization: Option<&str>,
+    credential: &Credential,
+    style: AuthStyle,
     timeout: Duration,
-) -> Option<u64> {
-    let mut req = client
-        .get(count_url(base_url, collection))
-        .header("Accept", "application/scim+json, application/json")
-        .timeout(timeout);
+) -> Result<Option<u64>, TransportError> {
+    let authorization = credential
+        .authorization(style)
+        .await
+        .map_err(|e| TransportError { kind: TransportKind::Other, message: e.message })?;
+    let mut req =
+        client.get(count_url(base_url, collection)).header("Accept", "application/scim+json, application/json");
     if let Some(a) = authorization {
         req = req.header(reqwest::header::AUTHORIZATION, a);
     }
-    let mut resp = req.send().await.ok()?;
-    if resp.status().as_u16() != 200 {
-        return None;
-    }
     let mut body = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
-        body.extend_from_slice(&chunk);
-        if body.len() > COUNT_READ {
-            return None;
-        }
+    let mut too_large = false;
+    let answer = crate::exchange::stream(req, timeout, |chunk| {
+        body.extend_from_slice(chunk);
+        too_large = body.len() > COUNT_READ;
+        !too_large
+    })
+    .await?;
+    if answer.status != 200 || too_large {
+        return Ok(None);
     }
-    total_results(&body)
+    Ok(total_results(&body))
 }
 
 /// The warning printed before provisioning when the server already holds objects; `None` when it holds none
@@ -146,8 +159,33 @@ mod tests {
         let client = reqwest::Client::new();
         let t = Duration::from_secs(10);
         let at = |p: &str| format!("{}/{p}", server.uri());
-        assert_eq!(count(&client, &at("a"), "Users", Some("Bearer x"), t).await, Some(438));
-        assert_eq!(count(&client, &at("b"), "Users", None, t).await, None);
-        assert_eq!(count(&client, &at("c"), "Users", None, t).await, None);
+        let none = Credential::None;
+        assert_eq!(count(&client, &at("a"), "Users", &none, AuthStyle::Bearer, t).await, Ok(Some(438)));
+        assert_eq!(count(&client, &at("b"), "Users", &none, AuthStyle::Bearer, t).await, Ok(None));
+        assert_eq!(count(&client, &at("c"), "Users", &none, AuthStyle::Bearer, t).await, Ok(None));
+    }
+
+    /// The count goes out with the credential's `Authorization` (in the style asked for), and a request that
+    /// fails below HTTP is that transport error by kind, not a silent "no count".
+    #[tokio::test]
+    async fn the_count_sends_the_credential_and_reports_a_transport_error() {
+        use wiremock::matchers::{header, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(path("/Users"))
+            .and(header("authorization", "tok-12345"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"totalResults": 3}"#, "application/scim+json"))
+            .mount(&server)
+            .await;
+        let client = reqwest::Client::new();
+        let t = Duration::from_secs(10);
+        let token = Credential::Token("tok-12345".into());
+        assert_eq!(count(&client, &server.uri(), "Users", &token, AuthStyle::Raw, t).await, Ok(Some(3)));
+        assert_eq!(count(&client, &server.uri(), "Users", &token, AuthStyle::Bearer, t).await, Ok(None));
+        // a port nothing listens on: bound, then closed
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let e = count(&client, &format!("http://{closed}"), "Users", &token, AuthStyle::Raw, t).await.unwrap_err();
+        assert_eq!(e.kind, TransportKind::Connect, "{e}");
+        assert!(!e.message.contains("tok-12345"), "{e}");
     }
 }
