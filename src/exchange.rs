@@ -17,7 +17,7 @@ pub mod transport;
 pub use base_uri::{decode_query, BaseUri};
 pub use in_process::{receive_via, Transport};
 pub use order::tick;
-pub use send::{receive, send, stream, Received};
+pub use send::{forward, receive, send, stream, BodyStream, Forwarded, Received};
 pub use transport::{TlsCause, TransportError, TransportKind};
 
 /// A request as sent (the `Authorization` header is never stored, only the auth mode).

@@ -1,7 +1,8 @@
 //! The one way a request goes out and its answer comes back: send, read the body up to a limit, all within a
 //! timeout, and turn what failed below HTTP into a [`TransportError`]. Callers build the request (method, URL
 //! from [`super::BaseUri::join`], headers, credential) and keep their own policies around it: the runner's
-//! resend of a closed idempotent request, the simulator's pacing and 429 handling.
+//! resend of a closed idempotent request, the simulator's pacing and 429 handling. A relay that passes the answer
+//! on as it streams (the recorder's proxy) uses [`forward`], which stops at the headers.
 
 use std::time::{Duration, Instant};
 
@@ -104,6 +105,37 @@ where
     }
 }
 
+/// A body still arriving: the chunks as the server sends them, or the reqwest error that ended it early.
+pub type BodyStream = std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
+
+/// An answer whose status and headers have arrived and whose body is still streaming: what [`forward`] returns.
+pub struct Forwarded {
+    /// Status code.
+    pub status: reqwest::StatusCode,
+    /// Headers as received (values kept as bytes, to be passed on unchanged).
+    pub headers: reqwest::header::HeaderMap,
+    /// The body, chunk by chunk; reading it is still bounded by the `timeout` given to [`forward`].
+    pub body: BodyStream,
+}
+
+/// Sends `request` and returns as soon as the status and headers are in, the body left streaming: the exchange
+/// of a relay that passes a body on as it arrives (the recorder's proxy) instead of reading it whole. `timeout`
+/// bounds the whole exchange, the streamed body included (reqwest's per-request timeout).
+///
+/// Errors: a [`TransportError`] whose kind is read from the error chain — a request body stream that failed
+/// (e.g. the relay stopped it at its limit) included; [`super::TransportKind::Timeout`] (`timed out after 1.5 s
+/// (no complete response)`) when no answer came within `timeout`.
+pub async fn forward(request: reqwest::RequestBuilder, timeout: Duration) -> Result<Forwarded, TransportError> {
+    match request.timeout(timeout).send().await {
+        Ok(resp) => {
+            let (status, headers) = (resp.status(), resp.headers().clone());
+            Ok(Forwarded { status, headers, body: Box::pin(resp.bytes_stream()) })
+        }
+        Err(e) if e.is_timeout() => Err(TransportError::timed_out(&humanize(timeout))),
+        Err(e) => Err(TransportError::from_reqwest(&e)),
+    }
+}
+
 /// [`receive`], then the body classified: `Result<Observed, TransportError>`.
 pub async fn send(
     request: reqwest::RequestBuilder,
@@ -148,6 +180,37 @@ mod tests {
         let o = send(client.get(url("/ten")), 9, Duration::from_secs(5)).await.unwrap();
         assert_eq!(o.body, Body::TooLarge { limit: 9 });
         let e = send(client.get(url("/slow")), 9, Duration::from_millis(100)).await.unwrap_err();
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (TransportKind::Timeout, "timed out after 100 ms (no complete response)")
+        );
+    }
+
+    /// A relay's exchange: status and headers as received, the body as a stream, a silent upstream a timeout.
+    #[tokio::test]
+    async fn forward_hands_over_headers_and_the_body_stream_and_times_out_as_a_timeout() {
+        use futures::StreamExt;
+        use wiremock::matchers::path;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(path("/ten"))
+            .respond_with(ResponseTemplate::new(201).set_body_string("{\"id\":\"1\"}").insert_header("ETag", "W/\"1\""))
+            .mount(&server)
+            .await;
+        Mock::given(path("/slow"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+            .mount(&server)
+            .await;
+        let client = reqwest::Client::new();
+        let url = |p: &str| format!("{}{p}", server.uri());
+        let mut f = forward(client.get(url("/ten")), Duration::from_secs(5)).await.unwrap();
+        assert_eq!((f.status.as_u16(), f.headers.get("etag").map(|v| v.as_bytes())), (201, Some(&b"W/\"1\""[..])));
+        let mut body = Vec::new();
+        while let Some(chunk) = f.body.next().await {
+            body.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(body, b"{\"id\":\"1\"}");
+        let e = forward(client.get(url("/slow")), Duration::from_millis(100)).await.err().unwrap();
         assert_eq!(
             (e.kind, e.message.as_str()),
             (TransportKind::Timeout, "timed out after 100 ms (no complete response)")

@@ -29,8 +29,7 @@ use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 
 use super::{CapturedBody, CredentialStyle, Flow, IdpChoice, CREDENTIAL_HEADERS};
-use crate::exchange::send::humanize;
-use crate::exchange::{BaseUri, TransportError, TransportKind};
+use crate::exchange::{BaseUri, TransportKind};
 
 /// `scimcheck record`.
 #[derive(Debug, Clone, Args)]
@@ -420,7 +419,7 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
 
     let url = shared.config.upstream.url_for(&path, query.as_deref());
     let upstream_timeout = shared.config.upstream_timeout;
-    let mut builder = shared.client.request(parts.method.clone(), url).headers(forwarded).timeout(upstream_timeout);
+    let mut builder = shared.client.request(parts.method.clone(), url).headers(forwarded);
     let request_copy = Arc::new(Mutex::new(Vec::<u8>::new()));
     let over_limit = Arc::new(std::sync::atomic::AtomicBool::new(false));
     if has_body {
@@ -440,11 +439,11 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         });
         builder = builder.body(reqwest::Body::wrap_stream(stream));
     }
-    let result = builder.send().await;
+    let result = crate::exchange::forward(builder, upstream_timeout).await;
     flow.request_body = CapturedBody::from_bytes(&request_copy.lock().expect("lock"));
     let resp = match result {
         Ok(r) => r,
-        Err(e) => {
+        Err(failure) => {
             flow.elapsed_ms = ms(t0.elapsed());
             if over_limit.load(Ordering::SeqCst) {
                 flow.status = 413;
@@ -453,12 +452,8 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
                 capture.push(seq, flow);
                 return too_large();
             }
-            // classified and described by the exchange, as every transport error of scimcheck is
-            // (reqwest's own timeout is the upstream timeout: the message says how long that was)
-            let failure = match TransportError::from_reqwest(&e) {
-                _ if e.is_timeout() => TransportError::timed_out(&humanize(upstream_timeout)),
-                t => t,
-            };
+            // classified and described by the exchange, as every transport error of scimcheck is (a timeout
+            // says how long the upstream timeout was)
             if failure.kind == TransportKind::Timeout {
                 flow.status = 504;
                 flow.error = Some(format!("the upstream {failure}"));
@@ -481,9 +476,9 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             );
         }
     };
-    flow.status = resp.status().as_u16();
-    let mut out = Response::builder().status(resp.status());
-    for (name, value) in resp.headers() {
+    flow.status = resp.status.as_u16();
+    let mut out = Response::builder().status(resp.status);
+    for (name, value) in &resp.headers {
         if NOT_FORWARDED.contains(&name.as_str()) {
             continue;
         }
@@ -491,7 +486,7 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         out = out.header(name, value);
     }
     let tee = ResponseTee {
-        inner: Box::pin(resp.bytes_stream()),
+        inner: resp.body,
         copy: Vec::new(),
         limit,
         truncated: false,
@@ -504,12 +499,10 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     }
 }
 
-type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
-
 /// Streams the upstream's body to the IdP and keeps a copy; the flow is stored when the body ends (or the IdP
 /// goes away).
 struct ResponseTee {
-    inner: ByteStream,
+    inner: crate::exchange::BodyStream,
     copy: Vec<u8>,
     limit: usize,
     truncated: bool,
