@@ -236,6 +236,14 @@ pub struct Answer {
     pub json: Option<Value>,
 }
 
+/// The dialect the cycle tests speak to `base_url`: Entra's one rule for its Tenant URL
+/// ([`EntraDialect::of_tenant_url`]: the `aadOptscim062020` flag in the query, never a path segment named like
+/// it), as Microsoft's known-issues page describes the flag (docs/entra.md §2,
+/// <https://learn.microsoft.com/en-us/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility>).
+fn engine_dialect(base_url: &str) -> EntraDialect {
+    EntraDialect::of_tenant_url(base_url)
+}
+
 /// What the tests share: the HTTP layers and what they created (deleted at the end).
 pub struct Ctx {
     /// The engine's dialect (default, or aadOptscim062020 when the base URI asks for it).
@@ -251,7 +259,6 @@ impl Ctx {
     ///
     /// Errors: the HTTP client cannot be built (TLS settings).
     pub fn new(o: &Options) -> Result<Ctx, String> {
-        let aadopt = o.base_url.to_ascii_lowercase().contains("aadoptscim062020");
         let http = |d: EntraDialect| {
             Http::new(
                 Target {
@@ -273,7 +280,7 @@ impl Ctx {
             )
         };
         Ok(Ctx {
-            engine: http(if aadopt { EntraDialect::AadOptscim062020 } else { EntraDialect::Default })?,
+            engine: http(engine_dialect(&o.base_url))?,
             pod: http(EntraDialect::Default)?,
             created: Mutex::default(),
             seq: Default::default(),

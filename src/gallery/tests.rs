@@ -89,3 +89,18 @@ fn a_servers_message_becomes_one_line_of_the_table() {
     assert!(!line.contains('\n') && !line.chars().any(char::is_control));
     assert_eq!(one_line("abcdef", 3), "abc");
 }
+
+/// The cycle tests' dialect follows Entra's one Tenant URL rule: the flag counts in the query only, so a path
+/// segment named like it (a tenant or app called `aadOptscim062020`) leaves the default dialect.
+#[test]
+fn only_the_flag_in_the_query_selects_the_aadoptscim062020_dialect() {
+    for (url, want) in [
+        ("https://h/scim?aadOptscim062020", EntraDialect::AadOptscim062020),
+        ("https://h/scim/?x=1&aadOptscim062020", EntraDialect::AadOptscim062020),
+        ("https://h/aadOptscim062020/scim", EntraDialect::Default),
+        ("https://h/scim/aadoptscim062020", EntraDialect::Default),
+        ("https://h/scim", EntraDialect::Default),
+    ] {
+        assert_eq!(engine_dialect(url), want, "{url}");
+    }
+}
