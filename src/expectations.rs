@@ -3,6 +3,9 @@
 //!
 //! A listed step that fails is reported as a known deviation and does not fail the run; a listed step that
 //! passes is reported so the list shrinks; an entry naming no loaded scenario is reported as stale.
+//!
+//! Only the judge applies them ([`crate::judge::Judge`], from [`crate::runner::RunOptions::expectations`]), so a
+//! result is judged once, the same way for every caller.
 
 use std::path::Path;
 
@@ -55,22 +58,12 @@ impl Expectations {
         d.scenario == scenario && d.step.as_deref().is_none_or(|s| s == step || s == base)
     }
 
-    /// Marks listed failing steps as expected, notes listed steps that now pass, recomputes verdicts, and
-    /// returns run-level notes (entries that match no scenario in this run): [`Self::apply_to`] on each result,
-    /// then [`Self::stale`].
-    pub fn apply(&self, results: &mut [ScenarioResult]) -> Vec<String> {
-        for r in results.iter_mut() {
-            self.apply_to(r);
-        }
-        self.stale(results)
-    }
-
     /// Applies the deviations listed for `r`'s scenario to it: a listed step that fails is an expected failure
     /// with its reason, a listed step (or a listed whole scenario) that passes gets a note saying the entry can go,
     /// and the verdict is recomputed. A skipped scenario is left as it is. An entry only ever turns a failed step
     /// into an expected one: a scenario that did not run (an error before its first step) stays an error and never
     /// "now passes".
-    pub fn apply_to(&self, r: &mut ScenarioResult) {
+    pub(crate) fn apply_to(&self, r: &mut ScenarioResult) {
         let id = r.id.clone();
         for d in self.deviations.iter().filter(|d| d.scenario == id) {
             if r.verdict == Verdict::Skip {
@@ -101,7 +94,7 @@ impl Expectations {
 
     /// The entries that do not fit the run whose results are `results`: a scenario none of them has, or a step
     /// the (not skipped) scenario does not have. One note per entry, in the file's order.
-    pub fn stale(&self, results: &[ScenarioResult]) -> Vec<String> {
+    pub(crate) fn stale(&self, results: &[ScenarioResult]) -> Vec<String> {
         let mut notes = Vec::new();
         for d in &self.deviations {
             let Some(r) = results.iter().find(|r| r.id == d.scenario) else {
