@@ -56,32 +56,3 @@ macro_rules! outln {
     () => { $crate::console::write(format_args!("\n")) };
     ($($arg:tt)*) => { $crate::console::write(format_args!("{}\n", format_args!($($arg)*))) };
 }
-
-#[cfg(test)]
-mod tests {
-    /// Every write to stdout in `src/` goes through [`out!`](crate::out)/[`outln!`](crate::outln): a `print!` or
-    /// `println!` outside a test module would panic on a closed pipe or a full disk.
-    #[test]
-    fn no_print_macro_writes_to_stdout_outside_tests() {
-        fn visit(dir: &std::path::Path, re: &regex::Regex, found: &mut Vec<String>) {
-            for e in std::fs::read_dir(dir).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    visit(&p, re, found);
-                } else if p.extension().is_some_and(|x| x == "rs") {
-                    let text = std::fs::read_to_string(&p).unwrap();
-                    let code = text.split("#[cfg(test)]").next().unwrap_or("");
-                    for (n, line) in code.lines().enumerate() {
-                        if re.is_match(line) && !line.trim_start().starts_with("//") {
-                            found.push(format!("{}:{}: {}", p.display(), n + 1, line.trim()));
-                        }
-                    }
-                }
-            }
-        }
-        let mut found = Vec::new();
-        let re = regex::Regex::new(r"(^|[^e\w])print(ln)?!\(").unwrap();
-        visit(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &re, &mut found);
-        assert!(found.is_empty(), "use crate::outln!/crate::out! instead:\n{}", found.join("\n"));
-    }
-}

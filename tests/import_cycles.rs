@@ -4,9 +4,12 @@
 //!
 //! The graph comes from each module file's `use crate::…`/`use super::…` declarations and every other
 //! `crate::…`/`super::…` path in its code (a path in an expression is as much a dependency as a `use`); comments
-//! and test modules (after `#[cfg(test)]`) are left out. Both crates are checked: `src/` and
+//! and test modules (`#[cfg(test)] mod … {`) are left out; code after a test-only item is read. Both crates are checked: `src/` and
 //! `reference-server/src/`. [`KNOWN`] lists the cycles still to break, each named by its members; the test fails
 //! on any other cycle, and on a listed one that is gone (so the list only shrinks).
+
+#[path = "support/source.rs"]
+mod source;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -14,7 +17,8 @@ use std::path::{Path, PathBuf};
 /// Cycles not broken yet, as sorted member lists joined by `, `.
 const KNOWN: &[&str] = &[];
 
-/// A module file: its module path (`runner`, `record::convert`) and its code before any `#[cfg(test)]`.
+/// A module file: its module path (`runner`, `record::convert`) and its code before its test module
+/// ([`source::before_test_module`]).
 fn module_files(src: &Path) -> Vec<(Vec<String>, String)> {
     fn visit(dir: &Path, src: &Path, out: &mut Vec<(Vec<String>, String)>) {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
@@ -36,8 +40,7 @@ fn module_files(src: &Path) -> Vec<(Vec<String>, String)> {
                 continue;
             }
             let text = std::fs::read_to_string(&p).unwrap();
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
-            out.push((path, without_comments(code)));
+            out.push((path, without_comments(source::before_test_module(&text))));
         }
     }
     let mut out = Vec::new();
@@ -218,12 +221,19 @@ fn the_parser_sees_grouped_nested_and_super_imports() {
         (vec!["e".to_string()], "fn f() { crate::c::g(); }\n".to_string()),
         (vec!["c".to_string(), "z".to_string()], "fn g() -> crate::e::T {}\n".to_string()),
         (vec!["d".to_string(), "x".to_string()], "use super::y::Z;\n".to_string()),
-        (vec!["d".to_string(), "y".to_string()], "use crate::d::x;\n#[cfg(test)]\nuse crate::a;".to_string()),
+        (vec!["d".to_string(), "y".to_string()], "use crate::d::x;\n#[cfg(test)]\nmod tests {\n    use crate::a;\n}".to_string()),
+        // a `use` after a test-only helper is real code; the test module (however attributed) is not
+        (
+            vec!["f".to_string()],
+            "#[cfg(test)]\npub(crate) fn status_only() {}\nuse crate::h;\n#[cfg(test)]\n#[allow(unused)]\npub(crate) mod tests {\n    use crate::g;\n}\n".to_string(),
+        ),
+        (vec!["g".to_string()], "use crate::f;\n".to_string()),
+        (vec!["h".to_string()], "use crate::f;\n".to_string()),
     ];
     let files: Vec<(Vec<String>, String)> =
-        files.into_iter().map(|(p, c)| (p, c.split("#[cfg(test)]").next().unwrap_or_default().to_string())).collect();
+        files.into_iter().map(|(p, c)| (p, source::before_test_module(&c).to_string())).collect();
     let found = cycles(&graph(&files));
-    let want = [vec!["a", "b"], vec!["c", "e"], vec!["d::x", "d::y"]];
+    let want = [vec!["a", "b"], vec!["c", "e"], vec!["d::x", "d::y"], vec!["f", "h"]];
     assert_eq!(found, want.map(|c| c.into_iter().map(String::from).collect::<Vec<_>>()));
 }
 
