@@ -1,5 +1,5 @@
-//! Reading this repository's Rust sources for tests over them (import cycles, stdout writes): which part of a
-//! file is code outside its test module.
+//! Reading this repository's Rust sources for tests over them (import cycles, stdout writes, file sizes): which
+//! part of a file is code outside its test module, and how many lines of it are code.
 #![allow(dead_code)]
 
 /// `text` up to its test module: the first `#[cfg(test)]` that is followed (after other attributes) by an inline
@@ -11,6 +11,27 @@ pub fn before_test_module(text: &str) -> &str {
     )
     .expect("valid pattern");
     re.find(text).map_or(text, |m| &text[..m.start()])
+}
+
+/// The lines of `text` that are code: not blank, not a line comment (`//`, `///`, `//!`), not inside a block
+/// comment that starts its line (`/* … */`).
+pub fn code_lines(text: &str) -> usize {
+    let mut in_block = false;
+    let mut n = 0;
+    for line in text.lines().map(str::trim) {
+        if in_block {
+            in_block = !line.contains("*/");
+            continue;
+        }
+        if line.starts_with("/*") {
+            in_block = !line.contains("*/");
+            continue;
+        }
+        if !line.is_empty() && !line.starts_with("//") {
+            n += 1;
+        }
+    }
+    n
 }
 
 /// Every `.rs` file under `dir` (recursively), sorted.
