@@ -52,8 +52,8 @@ impl Profile {
     /// The profile of `idp`.
     pub fn of(idp: Idp) -> Profile {
         match idp {
-            // docs/okta.md §2 (docs/reference/scim/index.md): production Okta headers. Accept-Encoding is not sent
-            // because a conformance run must read the raw body.
+            // docs/okta.md §2 (<https://developer.okta.com/docs/api/openapi/okta-scim/guides/scim-20>): production
+            // Okta headers. Accept-Encoding is not sent because a conformance run must read the raw body.
             Idp::Okta => Profile {
                 idp,
                 headers: vec![

@@ -1,9 +1,11 @@
 //! Every document a scenario or the code cites is in this repository: users have `docs/`, not the notes the
 //! project was researched from. A citation of `docs/<name>.md` must name a file that exists, and a bare note name
 //! (`okta.md §2`, `azure.md`, `vendors.md`, `simulator.md`) without `docs/` is refused. Every basis of the library
-//! names the rule it checks (an RFC section, a URL or a repository document) and is not cut off.
+//! names the rule it checks (an RFC section, a URL or a repository document) and is not cut off. Scenario files,
+//! known-deviation files and code comments name another repository's `*.md` document only inside its URL.
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use regex::Regex;
 
@@ -110,27 +112,96 @@ fn every_basis_cites_a_section_a_url_or_a_repository_document() {
     assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
 }
 
-/// A scenario file names an external `*.md` document only inside a URL: a bare file name of another repository
-/// (`use-scim-to-provision-users-and-groups.md`) cannot be found by a reader; the loader refuses such references
-/// in a basis or `source`, and this covers the other fields (`description`, `note`) too.
+/// The `*.md` names in `text` that a reader cannot find: outside a URL, not a file of the repository (from its
+/// root, or beside `file`, or under `docs/`). A bare file name of another repository
+/// (`use-scim-to-provision-users-and-groups.md`) or a path in one (`docs/reference/scim/index.md`,
+/// `versions/1.2.md`) is cited by its URL instead.
+fn unfindable_markdown(text: &str, file: &Path, root: &Path) -> Vec<String> {
+    static URL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"https?://[^\s)>\]]+").unwrap());
+    static MD: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[A-Za-z0-9_./-]*[A-Za-z0-9_]\.md\b").unwrap());
+    let without_urls = URL.replace_all(text, "");
+    MD.find_iter(&without_urls)
+        .map(|m| m.as_str().to_string())
+        .filter(|name| {
+            let here = file.parent().is_some_and(|d| d.join(name).is_file());
+            !(here || root.join(name).is_file())
+        })
+        .collect()
+}
+
+#[test]
+fn markdown_names_of_other_repositories_are_caught_and_repository_documents_are_not() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let file = root.join("src/profile.rs");
+    let found = |t: &str| unfindable_markdown(t, &file, &root);
+    assert_eq!(found("Entra's known issues (application-provisioning-config-problem-scim-compatibility.md)").len(), 1);
+    assert_eq!(found("// docs/okta.md §2 (docs/reference/scim/index.md): headers"), ["docs/reference/scim/index.md"]);
+    assert_eq!(found("//! HAR 1.2 (ahmadnassri/har-spec `versions/1.2.md`)"), ["versions/1.2.md"]);
+    assert_eq!(found("docs/nonexistent.md"), ["docs/nonexistent.md"]);
+    let fine = "docs/okta.md §2, README.md, reference-server/README.md, <https://github.com/a/b/blob/0123/x.md#y>, \
+                https://learn.microsoft.com/x/use-scim.md";
+    assert_eq!(found(fine), Vec::<String>::new());
+}
+
+/// A scenario file names an external `*.md` document only inside a URL: the loader refuses such references in a
+/// basis or `source`, and this covers the other fields (`description`, `note`) too.
 #[test]
 fn scenario_files_name_markdown_documents_only_in_the_repository_or_in_urls() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut all = Vec::new();
     files(&root.join("scenarios"), &["json"], &mut all);
-    let url = Regex::new(r"https?://[^\s)>\]]+").unwrap();
-    let md = Regex::new(r"[A-Za-z0-9_./-]*[A-Za-z0-9_]\.md\b").unwrap();
     let mut problems = Vec::new();
     for path in all.iter().filter(|p| !p.to_string_lossy().ends_with(".schema.json")) {
         let text = std::fs::read_to_string(path).unwrap();
-        let without_urls = url.replace_all(&text, "");
-        for m in md.find_iter(&without_urls) {
-            let name = m.as_str();
-            let here = path.parent().unwrap().join(name).is_file();
-            let known = name == "reference-server/README.md"
-                || name.strip_prefix("docs/").is_some_and(|n| root.join("docs").join(n).is_file());
-            if !here && !known {
-                problems.push(format!("{}: names `{name}` outside a URL and outside the repository", path.display()));
+        for name in unfindable_markdown(&text, path, &root) {
+            problems.push(format!("{}: names `{name}` outside a URL and outside the repository", path.display()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A known-deviation file (`*.expectations.json`, `expectations.json`, a peer's `*.gallery.json`) cites each rule
+/// by RFC section, URL or repository document: a bare `*.md` name of another repository is caught.
+#[test]
+fn expectations_files_name_markdown_documents_only_in_the_repository_or_in_urls() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut all = Vec::new();
+    for dir in ["tests", "snapshots", "reference-server/tests"] {
+        files(&root.join(dir), &["json"], &mut all);
+    }
+    let is_expectations = |p: &Path| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        name.ends_with("expectations.json") || name.ends_with(".gallery.json")
+    };
+    let all: Vec<&PathBuf> = all.iter().filter(|p| is_expectations(p)).collect();
+    assert!(all.len() >= 3, "the expectations files are found ({})", all.len());
+    let mut problems = Vec::new();
+    for path in all {
+        let text = std::fs::read_to_string(path).unwrap();
+        for name in unfindable_markdown(&text, path, &root) {
+            problems.push(format!("{}: names `{name}` outside a URL and outside the repository", path.display()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A comment in the code (`//`, `///`, `//!` lines of both crates and their tests) cites a document by URL or
+/// as a repository path: a bare `*.md` name of another repository, or a path inside one, is caught.
+#[test]
+fn code_comments_name_markdown_documents_only_in_the_repository_or_in_urls() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut all = vec![root.join("build.rs")];
+    for dir in ["src", "tests", "reference-server/src", "reference-server/tests"] {
+        files(&root.join(dir), &["rs"], &mut all);
+    }
+    // this test and the loader's citation check name bad references as their examples
+    let examples = [root.join("tests/citations.rs"), root.join("src/scenario/cite.rs")];
+    let mut problems = Vec::new();
+    for path in all.iter().filter(|p| !examples.contains(p)) {
+        let text = std::fs::read_to_string(path).unwrap();
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| l.trim_start().starts_with("//")) {
+            for name in unfindable_markdown(line, path, &root) {
+                problems.push(format!("{}:{}: names `{name}` outside a URL and the repository", path.display(), n + 1));
             }
         }
     }

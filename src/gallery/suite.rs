@@ -1,6 +1,6 @@
 //! The 25 tests of Microsoft's gallery validation template, as Microsoft names, numbers, groups and categorises
-//! them ("SCIM Provisioning Validation — Test Overview", AzureAD/SCIMReferenceCode,
-//! `Microsoft.SCIM.LogicAppValidationTemplate/StandardLogicApp/SCIM-Validation-Test-Overview.md`, template v5;
+//! them ("SCIM Provisioning Validation — Test Overview", template v5,
+//! <https://github.com/AzureAD/SCIMReferenceCode/blob/3372c7e824a1cb065370db0958d59a642cc89a61/Microsoft.SCIM.LogicAppValidationTemplate/StandardLogicApp/SCIM-Validation-Test-Overview.md>;
 //! summarised in docs/entra-gallery.md).
 
 /// Microsoft's test groups (the overview's "Test Categories Summary"; each is one workflow of the template,

@@ -1,9 +1,11 @@
 //! `scimcheck import --har`: HAR 1.2 entries → [`Flow`]s, then the same conversion as `scimcheck record`.
 //!
-//! HAR 1.2 (docs/engines.md §D, ahmadnassri/har-spec `versions/1.2.md`): `log.entries[]` with
-//! `startedDateTime` (ISO 8601), `time` (ms), `request {method, url, headers[], cookies[], postData.text}` and
-//! `response {status, headers[], content {text, encoding}}`. The spec warns HAR files may hold sensitive data:
-//! credential headers and cookies are dropped here and their values only used to scrub what is written.
+//! HAR 1.2 (docs/engines.md §D;
+//! <https://github.com/ahmadnassri/har-spec/blob/e9e527000c79c4538d59e891caf18e25ba7cb8cc/versions/1.2.md>):
+//! `log.entries[]` with `startedDateTime` (ISO 8601), `time` (ms), `request {method, url, headers[], cookies[],
+//! postData.text}` and `response {status, headers[], content {text, encoding}}`. The spec warns HAR files may hold
+//! sensitive data: credential headers and cookies are dropped here and their values only used to scrub what is
+//! written.
 
 use std::path::{Path, PathBuf};
 
