@@ -200,6 +200,34 @@ async fn the_runner_judges_known_deviations_the_same_for_every_caller() {
     assert_eq!(Policy::default().exit_code(&out), 0);
 }
 
+/// The human report's header tells the selection's exclusions from skips by the report model's counts (the
+/// excluded scenarios, by id), never by how a skip reason is worded: a capability skip whose reason reads like
+/// an exclusion is still a skip of a selected scenario.
+#[test]
+fn a_skip_reason_worded_like_an_exclusion_is_still_a_skip() {
+    let s = scenario(
+        "rfc/words/patch.json",
+        json!({"title": "t", "source": "test", "level": "must", "steps": [
+            {"name": "get", "basis": {"rfc": "RFC 7644 §3"}, "request": {"method": "GET", "path": "/Users"}, "expect": {"status": 200}}
+        ]}),
+    );
+    let outcome = scimcheck::runner::RunOutcome {
+        target: "http://scim.example.test".into(),
+        capabilities: Default::default(),
+        results: vec![scimcheck::runner::ScenarioResult::skipped(&s, "excluded by the server: patch unsupported")],
+        duration_ms: 0.0,
+        interrupted: false,
+        notes: vec![],
+        redactor: Default::default(),
+    };
+    let human = report::human(&outcome, &Policy::default(), &[]);
+    let header = human.lines().next().unwrap_or_default();
+    assert_eq!(
+        header, "scimcheck: 1 scenario(s) loaded, 1 selected, 1 skipped, 0 run against http://scim.example.test",
+        "{human}"
+    );
+}
+
 #[tokio::test]
 async fn unsupported_features_skip_and_unknown_capabilities_run() {
     let server = MockServer::start().await;

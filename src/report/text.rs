@@ -26,13 +26,12 @@ pub fn human(outcome: &RunOutcome, policy: &Policy, run_notes: &[String]) -> Str
     let meta = ReportMeta { notes: run_notes.to_vec(), ..ReportMeta::default() };
     let report = Report::build(outcome, policy, &meta);
     let mut out = String::new();
-    // the header counts what the summary counts: every loaded scenario is selected or excluded, and every
-    // selected one is skipped (the target lacks a feature) or run
+    // the header counts what the summary counts: every loaded scenario is selected or excluded (the model
+    // counts the excluded ones by id and never lists them), and every selected one is skipped (the target lacks
+    // a feature), not run (interrupted) or run
     let scenarios = &report.scenarios;
-    let loaded = scenarios.len();
-    let excluded = scenarios.iter().filter(|r| r.reason.as_deref().is_some_and(is_exclusion)).count();
-    let not_run = scenarios.iter().filter(|r| super::unfinished(r.reason.as_deref())).count();
-    let skipped = scenarios.iter().filter(|r| r.verdict == Verdict::Skip).count() - excluded - not_run;
+    let Counts { excluded, skip: skipped, not_run, .. } = report.counts;
+    let loaded = scenarios.len() + excluded;
     let ran = loaded - excluded - skipped - not_run;
     let not_run = if not_run > 0 { format!(", {not_run} not run (interrupted)") } else { String::new() };
     let _ = writeln!(
@@ -143,11 +142,6 @@ impl Tally {
         };
         let _ = writeln!(out, "\n{} in {:.2} s{verdict}", self.total.text(), report.duration_ms / 1000.0);
     }
-}
-
-/// Whether a skip reason is the user's selection rather than the target's capabilities.
-fn is_exclusion(reason: &str) -> bool {
-    reason.starts_with("excluded by") || reason.starts_with("not selected")
 }
 
 /// The verdict as the report's lines give it (`FAIL(SHOULD)` for a failure below MUST).
