@@ -8,10 +8,58 @@ use crate::exchange::{truncate, Body, Observed};
 use crate::profile::Profile;
 use crate::scenario::{Assertion, Basis, Check, Expect, Idp, Level, Vars};
 
+/// What a check looked at: the typed identity of a [`Failure`], which decisions about it read (never its
+/// [`Failure::check`] label, which is only shown).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CheckId {
+    /// The status code (label `status`; RFC 7644 §3.12 for errors).
+    Status,
+    /// A status other than the step's preferred one (label `preferred status`).
+    PreferredStatus,
+    /// The body's form (label `body`): within the body limit and the JSON bound, and JSON (RFC 7644 §3.1, §8.1).
+    Body,
+    /// The runner's own media-type check of every body (label `header content-type`): RFC 7644 §8.1, or the
+    /// IdP's Content-Type.
+    ContentType,
+    /// A header the step expects (label `header <name>`), by its name as the step writes it.
+    Header(String),
+    /// The response time (label `response time`).
+    ResponseTime,
+    /// A member of the JSON body at this JSON pointer (RFC 6901): a body assertion (label `<pointer> <check>`)
+    /// or a check of a ListResponse page (labels `pages: …`, RFC 7644 §3.4.2).
+    Pointer(String),
+    /// The body a step's assertions need is not there (label `body assertions`).
+    BodyAssertions,
+    /// Another check, named by its label only (captures, declared capabilities, IdP requirements).
+    #[default]
+    Other,
+}
+
+impl CheckId {
+    /// Whether the check is of the response's `Content-Type` (the runner's own, or a header the step expects;
+    /// header names are case-insensitive, RFC 9110 §5.1).
+    pub fn is_content_type(&self) -> bool {
+        match self {
+            CheckId::ContentType => true,
+            CheckId::Header(name) => name.eq_ignore_ascii_case("content-type"),
+            _ => false,
+        }
+    }
+
+    /// Whether the check is of the body member at `pointer` (compared ignoring case, as SCIM attribute names
+    /// are, RFC 7643 §2.1).
+    pub fn is_at(&self, pointer: &str) -> bool {
+        matches!(self, CheckId::Pointer(p) if p.eq_ignore_ascii_case(pointer))
+    }
+}
+
 /// One expectation that did not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
-    /// What was checked (`status`, `header content-type`, `/totalResults equals`, …).
+    /// What was checked, typed: what decisions about the failure read.
+    #[serde(skip)]
+    pub id: CheckId,
+    /// What was checked, for people (`status`, `header content-type`, `/totalResults equals`, …).
     pub check: String,
     /// What the scenario expected.
     pub expected: String,
@@ -27,9 +75,16 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// A failure of a check with no basis of its own (the runner's checks, captures).
+    /// A failure of a check with no basis of its own (the runner's checks, captures), of [`CheckId::Other`]
+    /// ([`Failure::with_id`] types it).
     pub fn new(check: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>) -> Failure {
-        Failure { check: check.into(), expected: expected.into(), actual: actual.into(), basis: None, level: None }
+        let (check, expected, actual) = (check.into(), expected.into(), actual.into());
+        Failure { id: CheckId::Other, check, expected, actual, basis: None, level: None }
+    }
+
+    /// The failure with its check typed as `id`.
+    pub fn with_id(self, id: CheckId) -> Failure {
+        Failure { id, ..self }
     }
 }
 
@@ -80,8 +135,8 @@ pub fn evaluate_in(
     ignores_case: &dyn Fn(&str) -> bool,
 ) -> Judgement {
     let mut j = Judgement::default();
-    let mut record = |basis: &Basis, observe: bool, check: &str, expected: String, actual: String| {
-        let f = Failure { check: check.to_string(), expected, actual, basis: Some(basis.clone()), level: None };
+    let mut record = |basis: &Basis, observe: bool, id: CheckId, check: &str, expected: String, actual: String| {
+        let f = Failure { id, check: check.to_string(), expected, actual, basis: Some(basis.clone()), level: None };
         j.push(f, observe);
     };
 
@@ -101,9 +156,9 @@ pub fn evaluate_in(
         } else if let Some(detail) = obs.json().and_then(|b| b.get("detail")).and_then(Value::as_str) {
             actual = format!("{actual} (detail: {})", truncate(detail, 200));
         }
-        record(basis, false, "status", expected, actual);
+        record(basis, false, CheckId::Status, "status", expected, actual);
     } else if let Some(p) = expect.preferred_status.filter(|p| *p != obs.status) {
-        record(basis, true, "preferred status", p.to_string(), obs.status.to_string());
+        record(basis, true, CheckId::PreferredStatus, "preferred status", p.to_string(), obs.status.to_string());
     }
 
     let body_rule = Basis::Rfc(BODY_RULE.into());
@@ -111,6 +166,7 @@ pub fn evaluate_in(
         Body::TooLarge { limit } => record(
             &body_rule,
             false,
+            CheckId::Body,
             "body",
             format!("a body of at most {limit} bytes"),
             "body exceeds limit; reading stopped".into(),
@@ -119,6 +175,7 @@ pub fn evaluate_in(
         Body::Text(text) if text.starts_with(crate::json_bound::REFUSED) => record(
             &body_rule,
             false,
+            CheckId::Body,
             "body",
             format!("a JSON body of at most {} values (scimcheck's parsing bound)", crate::json_bound::MAX_JSON_VALUES),
             text.clone(),
@@ -126,6 +183,7 @@ pub fn evaluate_in(
         Body::Text(text) => record(
             &body_rule,
             expect.status_only,
+            CheckId::Body,
             "body",
             "a JSON body".into(),
             format!("not JSON ({})", crate::exchange::summary::describe(obs.header("content-type"), text, obs.size)),
@@ -139,6 +197,7 @@ pub fn evaluate_in(
             let expected = format!("matching {} ({})", profile.response_content_type, profile.content_type_source);
             let actual = ct.unwrap_or("absent").to_string();
             let f = Failure {
+                id: CheckId::ContentType,
                 check: "header content-type".into(),
                 expected,
                 actual,
@@ -149,8 +208,8 @@ pub fn evaluate_in(
             j.push(f, expect.status_only || profile.content_type_level.is_some_and(|l| l != Level::Must));
         }
     }
-    let mut record = |basis: &Basis, observe: bool, check: &str, expected: String, actual: String| {
-        let f = Failure { check: check.to_string(), expected, actual, basis: Some(basis.clone()), level: None };
+    let mut record = |basis: &Basis, observe: bool, id: CheckId, check: &str, expected: String, actual: String| {
+        let f = Failure { id, check: check.to_string(), expected, actual, basis: Some(basis.clone()), level: None };
         j.push(f, observe);
     };
 
@@ -158,7 +217,14 @@ pub fn evaluate_in(
         let actual = obs.header(name);
         match (pattern, actual) {
             (None, None) => {}
-            (None, Some(v)) => record(basis, false, &format!("header {name}"), "absent".into(), v.to_string()),
+            (None, Some(v)) => record(
+                basis,
+                false,
+                CheckId::Header(name.clone()),
+                &format!("header {name}"),
+                "absent".into(),
+                v.to_string(),
+            ),
             (Some(p), actual) => {
                 let re = Regex::new(&vars.render(p));
                 let ok = match (&re, actual) {
@@ -169,6 +235,7 @@ pub fn evaluate_in(
                     record(
                         basis,
                         false,
+                        CheckId::Header(name.clone()),
                         &format!("header {name}"),
                         format!("matching {p}"),
                         actual.unwrap_or("absent").to_string(),
@@ -181,7 +248,7 @@ pub fn evaluate_in(
     if let Some(max) = expect.max_time_ms {
         let ms = obs.elapsed.as_millis();
         if ms > u128::from(max) {
-            record(basis, false, "response time", format!("under {max} ms"), format!("{ms} ms"));
+            record(basis, false, CheckId::ResponseTime, "response time", format!("under {max} ms"), format!("{ms} ms"));
         }
     }
 
@@ -200,7 +267,8 @@ pub fn evaluate_in(
                     }
                     if let Err((expected, actual)) = holds(a, body, vars, ignores_case) {
                         let check = format!("{} {}", display_pointer(&a.pointer), a.check.name());
-                        record(a.basis.as_ref().unwrap_or(basis), false, &check, expected, actual);
+                        let id = CheckId::Pointer(a.pointer.clone());
+                        record(a.basis.as_ref().unwrap_or(basis), false, id, &check, expected, actual);
                     }
                 }
             }
@@ -208,6 +276,7 @@ pub fn evaluate_in(
                 // RFC 7644 §3.3: the created resource in the body is a SHOULD (Okta and Entra need it, so only the
                 // RFC profile observes it); the scenario takes the id from Location
                 let f = Failure {
+                    id: CheckId::BodyAssertions,
                     check: "body assertions".into(),
                     expected: format!("the created resource for {} assertion(s)", expect.body.len()),
                     actual: "no body".into(),
@@ -222,6 +291,7 @@ pub fn evaluate_in(
                 record(
                     b.unwrap_or(basis),
                     b.is_none(),
+                    CheckId::BodyAssertions,
                     "body assertions",
                     format!("a JSON body for {} assertion(s)", expect.body.len()),
                     match &obs.body {

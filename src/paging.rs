@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::check::Failure;
+use crate::check::{CheckId, Failure};
 use crate::scenario::MAX_PAGES;
 
 /// Where a page loop stands.
@@ -46,9 +46,13 @@ impl PageCursor {
         if !(200..300).contains(&status) {
             return (out, false);
         }
-        let fail = |check: &str, expected: String, actual: String| Failure::new(check, expected, actual);
+        // each check names the ListResponse member it reads (RFC 7644 §3.4.2)
+        let fail = |member: &str, check: &str, expected: String, actual: String| {
+            Failure::new(check, expected, actual).with_id(CheckId::Pointer(member.into()))
+        };
         let Some(total) = body.and_then(|b| crate::check::resolve(b, "/totalResults")).and_then(Value::as_u64) else {
             out.push(fail(
+                "/totalResults",
                 "pages: /totalResults",
                 "an integer, so the IdP knows whether more pages remain (RFC 7644 §3.4.2)".into(),
                 body.and_then(|b| crate::check::resolve(b, "/totalResults")).map_or("absent".into(), |v| v.to_string()),
@@ -58,6 +62,7 @@ impl PageCursor {
         if let Some(before) = self.total {
             if before != total {
                 out.push(fail(
+                    "/totalResults",
                     "pages: stable totalResults",
                     format!(
                         "{before}, as on the first page (docs/okta.md §2: Okta pages against one stable result set)"
@@ -73,6 +78,7 @@ impl PageCursor {
         let whole = self.start <= 1 && total <= self.count;
         if echoed != Some(self.start) && !(echoed.is_none() && whole) {
             out.push(fail(
+                "/startIndex",
                 "pages: /startIndex",
                 format!("{} (the requested startIndex; RFC 7644 §3.4.2.4)", self.start),
                 echoed.map_or("absent".into(), |v| v.to_string()),
@@ -84,6 +90,7 @@ impl PageCursor {
         let expected = remaining.min(self.count);
         if len != expected {
             out.push(fail(
+                "/Resources",
                 "pages: page length",
                 format!(
                     "{expected} resource(s): count={} with {remaining} remaining; Okta advances startIndex by count, \
@@ -96,6 +103,7 @@ impl PageCursor {
         for id in resources.into_iter().flatten().filter_map(|r| r.get("id").and_then(Value::as_str)) {
             if !self.seen.insert(id.to_string()) {
                 out.push(fail(
+                    "/Resources",
                     "pages: each resource once",
                     "no resource on two pages (docs/okta.md §2: the order must be stable)".into(),
                     format!("{id} listed again on page {}", self.page),
@@ -105,7 +113,7 @@ impl PageCursor {
         self.start += self.count;
         let more = self.start <= total;
         if more && self.page >= MAX_PAGES {
-            out.push(fail(
+            out.push(Failure::new(
                 "pages",
                 format!("at most {MAX_PAGES} pages"),
                 format!("totalResults {total} needs more; stopped"),

@@ -135,6 +135,7 @@ impl IdpRequirement {
             note: Some(self.cause()),
             basis: Some(basis.clone()),
             failures: vec![Failure {
+                id: crate::check::CheckId::Other,
                 check: match self.suite {
                     Some(_) => format!("/ResourceTypes declares {}", self.feature.as_str()),
                     None => format!("ServiceProviderConfig {}.supported", self.feature.as_str()),

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::CheckId;
 use crate::exchange::Body;
 use crate::idp::errors::{explain, Addressed, Explanation, Failure};
 use crate::runner::{StepResult, StepVerdict};
@@ -58,12 +59,11 @@ pub fn of_step(idp: Idp, s: &StepResult) -> Option<IdpView> {
         Some(o) if !(200..300).contains(&o.status) => {
             Failure::of(req.method, Addressed::of(req.method, &req.path, query), o.status, true)?
         }
-        Some(_) if s.failures.iter().any(|f| f.check == "status") => return None,
+        Some(_) if s.failures.iter().any(|f| f.id == CheckId::Status) => return None,
         Some(o) => {
-            let unreadable = matches!(o.body, Body::Text(_))
-                || s.failures.iter().any(|f| f.check.starts_with("header content-type"));
+            let unreadable = matches!(o.body, Body::Text(_)) || s.failures.iter().any(|f| f.id.is_content_type());
             let many = query
-                && s.failures.iter().any(|f| f.check.to_ascii_lowercase().contains("totalresults"))
+                && s.failures.iter().any(|f| f.id.is_at("/totalResults"))
                 && o.json()
                     .and_then(|j| j.get("totalResults"))
                     .and_then(serde_json::Value::as_u64)
@@ -78,4 +78,57 @@ pub fn of_step(idp: Idp, s: &StepResult) -> Option<IdpView> {
         }
     };
     explain(idp, failure).map(IdpView::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Failure as CheckFailure;
+    use crate::exchange::{Observed, SentRequest};
+    use crate::scenario::{AuthMode, Level, Method};
+
+    /// A failed Entra lookup (`GET /Users?filter=…`) answered 200 with `body`, failing `failures`.
+    fn lookup(body: serde_json::Value, failures: Vec<CheckFailure>) -> StepResult {
+        let mut s = StepResult::new("lookup", Level::Must, Kind::Interop, StepVerdict::Fail);
+        s.request = Some(SentRequest {
+            method: Method::GET,
+            url: "http://h/scim/Users?filter=userName%20eq%20%22a%22".into(),
+            path: "/Users".into(),
+            query: vec![("filter".into(), "userName eq \"a\"".into())],
+            headers: vec![],
+            step_headers: vec![],
+            body: None,
+            body_text: None,
+            auth: AuthMode::Default,
+            spaces: None,
+        });
+        s.response = Some(Observed { body: Body::Json(body), ..Observed::status_only(200) });
+        s.failures = failures;
+        s
+    }
+
+    fn code(s: &StepResult) -> Option<String> {
+        of_step(Idp::Entra, s).map(|v| v.code)
+    }
+
+    /// The view is chosen by what a failed check looked at ([`CheckId`]), never by the words of its label: a
+    /// reworded `totalResults` check is still a duplicate match, a label that merely reads like one is not, and
+    /// a content-type or status check is known by its id.
+    #[test]
+    fn the_view_follows_the_check_id_not_the_label() {
+        let two = serde_json::json!({"totalResults": 2, "Resources": []});
+        let reworded =
+            CheckFailure::new("number of matches", "1", "2").with_id(CheckId::Pointer("/totalResults".into()));
+        assert_eq!(code(&lookup(two.clone(), vec![reworded])).as_deref(), Some("DuplicateTargetEntries"));
+        let look_alike = CheckFailure::new("/totalResults equals", "1", "2");
+        assert_ne!(code(&lookup(two.clone(), vec![look_alike])).as_deref(), Some("DuplicateTargetEntries"));
+        let media =
+            CheckFailure::new("media type", "application/scim+json", "text/plain").with_id(CheckId::ContentType);
+        assert_eq!(
+            code(&lookup(two.clone(), vec![media])).as_deref(),
+            Some("SystemForCrossDomainIdentityManagementServiceIncompatible")
+        );
+        let status = CheckFailure::new("answer code", "201", "200").with_id(CheckId::Status);
+        assert_eq!(code(&lookup(two, vec![status])), None, "a success where an error was expected has no view");
+    }
 }
