@@ -30,7 +30,14 @@ pub enum CheckId {
     Pointer(String),
     /// The body a step's assertions need is not there (label `body assertions`).
     BodyAssertions,
-    /// Another check, named by its label only (captures, declared capabilities, IdP requirements).
+    /// A capture the step names that found no value (label `capture <name>`), by the capture's name.
+    Capture(String),
+    /// Entra's default attribute mapping behind a refused user write (label
+    /// [`crate::declared::MAPPING_CHECK`]): what to change in the mapping.
+    EntraMapping,
+    /// An IdP's filter the server declined (label `filter declined`, [`crate::decline`]).
+    FilterDeclined,
+    /// Another check, named by its label only (declared capabilities, IdP requirements).
     #[default]
     Other,
 }
@@ -44,6 +51,11 @@ impl CheckId {
             CheckId::Header(name) => name.eq_ignore_ascii_case("content-type"),
             _ => false,
         }
+    }
+
+    /// Whether the check is of a response header: one the step expects, or the runner's `Content-Type` check.
+    pub fn is_header(&self) -> bool {
+        matches!(self, CheckId::ContentType | CheckId::Header(_))
     }
 
     /// Whether the check is of the body member at `pointer` (compared ignoring case, as SCIM attribute names

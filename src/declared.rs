@@ -256,7 +256,7 @@ impl DeclaredUser {
                  {ENTRA_MAPPING_DOC}"
             ));
             r.failures.push(crate::check::Failure {
-                id: crate::check::CheckId::Other,
+                id: crate::check::CheckId::EntraMapping,
                 check: MAPPING_CHECK.into(),
                 expected: "the attributes Entra sends by default accepted (or ignored)".into(),
                 actual: hint,

@@ -15,7 +15,7 @@
 
 use serde_json::Value;
 
-use crate::check::Failure;
+use crate::check::{CheckId, Failure};
 use crate::exchange::Observed;
 use crate::scenario::{Basis, Idp, Method};
 use crate::verdict::{ScenarioResult, StepResult, StepVerdict, Verdict};
@@ -171,7 +171,7 @@ pub fn judge(r: &mut StepResult, idp: Idp, path: &str, filter: Option<&str>) {
     let (Some(filter), StepVerdict::Fail) = (filter, r.verdict) else { return };
     // only a refusal the step did not expect: a step that asks for 400 invalidFilter (a malformed filter) is judged
     // on its other checks as usual
-    if !r.failures.iter().any(|f| f.check == "status") {
+    if !r.failures.iter().any(|f| f.id == CheckId::Status) {
         return;
     }
     let Some(answer) = r.response.as_ref().and_then(declined) else { return };
@@ -181,7 +181,8 @@ pub fn judge(r: &mut StepResult, idp: Idp, path: &str, filter: Option<&str>) {
                 "filter declined",
                 format!("the filter `{filter}` answered: {} sends it", idp_name(idp)),
                 answer,
-            );
+            )
+            .with_id(CheckId::FilterDeclined);
             f.basis = Some(Basis::Required(doc.to_string()));
             r.failures.push(f);
         }
@@ -257,7 +258,17 @@ mod tests {
     fn step(failed_checks: &[&str], status: u16, body: Value) -> StepResult {
         use crate::exchange::{Body, Observed};
         StepResult {
-            failures: failed_checks.iter().map(|c| Failure::new(*c, "x", "y")).collect(),
+            failures: failed_checks
+                .iter()
+                .map(|c| {
+                    let f = Failure::new(*c, "x", "y");
+                    if *c == "status" {
+                        f.with_id(CheckId::Status)
+                    } else {
+                        f
+                    }
+                })
+                .collect(),
             response: Some(Observed {
                 status,
                 headers: vec![],
@@ -281,7 +292,7 @@ mod tests {
         let mut r = step(&["status"], 400, refusal.clone());
         judge(&mut r, Idp::Okta, "/Users", Some("userName eq \"a@example.com\""));
         assert_eq!(r.verdict, StepVerdict::Fail);
-        assert!(r.failures.iter().any(|f| f.check == "filter declined"));
+        assert!(r.failures.iter().any(|f| f.id == CheckId::FilterDeclined));
 
         // the step expected the 400 (a malformed filter): its other checks are judged as usual
         let mut r = step(&["/status equals"], 400, refusal);

@@ -803,14 +803,19 @@ impl Runner {
                     match value {
                         Some(v) => vars.set(name, v),
                         None if matches!(cap.source(), CaptureFrom::OptionalPointer(_)) => vars.set_absent(name),
-                        None => failures.push(Failure::new(
-                            format!("capture {name}"),
-                            match cap.source() {
-                                CaptureFrom::Pointer(p) | CaptureFrom::OptionalPointer(p) => format!("a value at {p}"),
-                                CaptureFrom::Header(h) => format!("a {h} header"),
-                            },
-                            "absent",
-                        )),
+                        None => failures.push(
+                            Failure::new(
+                                format!("capture {name}"),
+                                match cap.source() {
+                                    CaptureFrom::Pointer(p) | CaptureFrom::OptionalPointer(p) => {
+                                        format!("a value at {p}")
+                                    }
+                                    CaptureFrom::Header(h) => format!("a {h} header"),
+                                },
+                                "absent",
+                            )
+                            .with_id(check::CheckId::Capture(name.to_string())),
+                        ),
                     }
                 }
                 crate::cleanup::track_created(r.method, &path, &obs, created);

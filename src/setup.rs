@@ -6,7 +6,7 @@
 //! counted as failed. So an unrelated defect cannot hide the rule, nor be reported as a failure of every rule
 //! whose fixture met it.
 
-use crate::check::Failure;
+use crate::check::{CheckId, Failure};
 use crate::scenario::StatusSet;
 use crate::verdict::{StepResult, StepVerdict};
 
@@ -27,7 +27,7 @@ pub fn cause(number: usize, r: &StepResult, expected: Option<&StatusSet>) -> Opt
     }
     let observed = r.response.as_ref().map(|o| o.status);
     let harmless = |f: &Failure| {
-        f.check.starts_with("header ") || (f.check == "status" && observed.is_some_and(|s| same_class(expected, s)))
+        f.id.is_header() || (f.id == CheckId::Status && observed.is_some_and(|s| same_class(expected, s)))
     };
     if !r.failures.is_empty() && r.failures.iter().all(harmless) {
         return None;
@@ -63,7 +63,7 @@ mod tests {
 
     fn step(verdict: StepVerdict) -> StepResult {
         StepResult {
-            failures: vec![Failure::new("status", "201", "400")],
+            failures: vec![Failure::new("status", "201", "400").with_id(CheckId::Status)],
             ..StepResult::new("Fixture: create user alice", Level::Must, Kind::Rfc, verdict)
         }
     }
@@ -81,13 +81,15 @@ mod tests {
     #[test]
     fn a_fixture_that_failed_only_on_a_header_does_not_stop_the_rule() {
         let header_only = StepResult {
-            failures: vec![Failure::new("header content-type", "application/scim+json", "application/json")],
+            failures: vec![Failure::new("header content-type", "application/scim+json", "application/json")
+                .with_id(CheckId::ContentType)],
             ..StepResult::new("Fixture: create user alice", Level::Must, Kind::Rfc, StepVerdict::Fail)
         };
         assert_eq!(cause(1, &header_only, None), None);
         let with_body = StepResult {
             failures: vec![
-                Failure::new("header content-type", "application/scim+json", "application/json"),
+                Failure::new("header content-type", "application/scim+json", "application/json")
+                    .with_id(CheckId::ContentType),
                 Failure::new("/userName equals", "alice", "absent"),
             ],
             ..header_only.clone()
@@ -113,15 +115,19 @@ mod tests {
     #[test]
     fn a_fixture_answered_another_success_does_not_stop_the_rule() {
         let created = Some(StatusSet::One(201));
-        let ok_200 = answered(200, vec![Failure::new("status", "201", "200")]);
+        let ok_200 = answered(200, vec![Failure::new("status", "201", "200").with_id(CheckId::Status)]);
         assert_eq!(cause(1, &ok_200, created.as_ref()), None);
         // with a header failure too: still only the class-preserving kinds
         let mut both = ok_200.clone();
-        both.failures.push(Failure::new("header content-type", "application/scim+json", "application/json"));
+        both.failures.push(
+            Failure::new("header content-type", "application/scim+json", "application/json")
+                .with_id(CheckId::ContentType),
+        );
         assert_eq!(cause(1, &both, created.as_ref()), None);
         // no expected set: any 2xx was expected, so a status failure cannot be a success; a 3xx/4xx/5xx stops
         for refused in [302, 400, 409, 500] {
-            let r = answered(refused, vec![Failure::new("status", "201", refused.to_string())]);
+            let r =
+                answered(refused, vec![Failure::new("status", "201", refused.to_string()).with_id(CheckId::Status)]);
             assert!(cause(1, &r, created.as_ref()).unwrap().contains("status: expected 201"), "{refused}");
         }
         // a success where a refusal was expected is not the same class
@@ -129,10 +135,25 @@ mod tests {
         assert!(cause(1, &ok_200, expected_refusal.as_ref()).is_some());
         // a failed capture or body check still stops the scenario
         let mut no_id = ok_200.clone();
-        no_id.failures.push(Failure::new("capture id", "a value at /id", "absent"));
+        no_id
+            .failures
+            .push(Failure::new("capture id", "a value at /id", "absent").with_id(CheckId::Capture("id".into())));
         assert!(cause(1, &no_id, created.as_ref()).unwrap().contains("status"));
         let mut body = ok_200;
         body.failures.push(Failure::new("/userName equals", "alice", "absent"));
         assert!(cause(1, &body, created.as_ref()).is_some());
+    }
+
+    #[test]
+    fn what_a_failure_is_comes_from_its_check_id_not_its_label() {
+        let created = Some(StatusSet::One(201));
+        // a status check labelled otherwise is still the status: another success does not stop the rule
+        let relabelled = answered(200, vec![Failure::new("answer code", "201", "200").with_id(CheckId::Status)]);
+        assert_eq!(cause(1, &relabelled, created.as_ref()), None);
+        // a label that reads like a status or a header check decides nothing: the failure stops the scenario
+        for label in ["status", "header content-type"] {
+            let look_alike = answered(200, vec![Failure::new(label, "201", "200")]);
+            assert!(cause(1, &look_alike, created.as_ref()).is_some(), "{label}");
+        }
     }
 }

@@ -35,6 +35,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use crate::check::CheckId;
 use crate::runner::{ScenarioResult, StepResult, StepVerdict};
 use crate::scenario::{Idp, Kind, Level};
 
@@ -109,6 +110,8 @@ struct Hit<'a> {
     /// For an assertion on the body: its pointer and operator (`/emails`, `absent`).
     assertion: Option<(String, String)>,
     check: String,
+    /// Whether the check is of a response header ([`CheckId::is_header`]).
+    header: bool,
     rule: String,
     basis: String,
     actual: &'a str,
@@ -162,14 +165,14 @@ pub fn endpoint(path: &str) -> String {
 /// (the check naming the Entra attribute mappings behind a refusal stays: it says what to change).
 /// Likewise a capture that failed beside another check.
 fn hits<'a>(idp: Idp, kind: Kind, step: &'a StepResult, stopped: Option<&Stopped>) -> Vec<Hit<'a>> {
-    let status_failed = step.failures.iter().any(|f| f.check == "status");
-    let is_capture = |f: &&crate::check::Failure| f.check.starts_with("capture ");
+    let status_failed = step.failures.iter().any(|f| f.id == CheckId::Status);
+    let is_capture = |f: &&crate::check::Failure| matches!(f.id, CheckId::Capture(_));
     let only_captures = step.failures.iter().all(|f| is_capture(&f));
     match step.verdict {
         StepVerdict::Fail => step
             .failures
             .iter()
-            .filter(|f| !status_failed || f.check == "status" || f.check == crate::declared::MAPPING_CHECK)
+            .filter(|f| !status_failed || matches!(f.id, CheckId::Status | CheckId::EntraMapping))
             .filter(|f| only_captures || !is_capture(f))
             .map(|f| {
                 let citation = f.basis.as_ref().or(step.basis.as_ref()).map(|b| b.citation()).unwrap_or_default();
@@ -179,11 +182,12 @@ fn hits<'a>(idp: Idp, kind: Kind, step: &'a StepResult, stopped: Option<&Stopped
                 Hit {
                     assertion: assertion(&f.check),
                     check: f.check.clone(),
+                    header: f.id.is_header(),
                     rule: rule(idp, kind, citation),
                     basis: cut(citation),
                     actual: &f.actual,
                     expected: &f.expected,
-                    refusal: (f.check == "status").then(|| refusal_shape(step, &f.actual)),
+                    refusal: (f.id == CheckId::Status).then(|| refusal_shape(step, &f.actual)),
                     crash: false,
                 }
             })
@@ -193,6 +197,7 @@ fn hits<'a>(idp: Idp, kind: Kind, step: &'a StepResult, stopped: Option<&Stopped
             vec![Hit {
                 assertion: None,
                 check: "transport".into(),
+                header: false,
                 rule: String::new(),
                 basis: String::new(),
                 actual: if crash { STOPPED_ANSWERING } else { step.error.as_deref().unwrap_or("error") },
@@ -314,7 +319,7 @@ pub fn causes(results: &[ScenarioResult]) -> Vec<Cause> {
                 }
                 // a header the IdP's own profile may accept (Okta reads application/json) is not what its
                 // requirement is about: the request doing what the IdP needs is
-                let reached = if h.check.starts_with("header ") { &[][..] } else { &needed_by[..] };
+                let reached = if h.header { &[][..] } else { &needed_by[..] };
                 for idp in (r.idp != Idp::Rfc).then_some(r.idp).into_iter().chain(reached.iter().copied()) {
                     if !c.idps.contains(&idp) {
                         c.idps.push(idp);
@@ -551,7 +556,7 @@ mod tests {
                     spaces: None,
                 }),
                 response: Some(Observed::status_only(status)),
-                failures: vec![Failure::new("status", "200", status.to_string())],
+                failures: vec![Failure::new("status", "200", status.to_string()).with_id(CheckId::Status)],
                 basis: None,
                 ..StepResult::new(path, level, Kind::Rfc, StepVerdict::Fail)
             })

@@ -14,7 +14,7 @@
 //! | `DELETE` | 204 No Content | RFC 7644 §3.6 |
 //! | `POST /Bulk` | 200 OK | RFC 7644 §3.7 |
 
-use crate::check::Failure;
+use crate::check::{CheckId, Failure};
 use crate::scenario::Method;
 use crate::verdict::StepResult;
 
@@ -47,7 +47,7 @@ pub fn status_rule(method: Method, path: &str) -> &'static str {
 /// were expected (200 for a create's 201): [`status_rule`] of the step's request. `None` for any other failure —
 /// a refusal breaks the rules its step stands for.
 pub fn wrong_success_rule(step: &StepResult, f: &Failure) -> Option<&'static str> {
-    if f.check != "status" {
+    if f.id != CheckId::Status {
         return None;
     }
     let got = step.response.as_ref()?.status;
