@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
-use crate::exchange::SentRequest;
+use crate::exchange::{AuthMode, SentRequest};
 use crate::library::load_described as load;
 use crate::profile::Profile;
 use crate::runner::{RunOptions, Runner, Target, Verdict};
-use crate::scenario::{AuthMode, Scenario};
+use crate::scenario::Scenario;
 
 /// Bytes of an answer a bench reads at most (64 MiB): more than any answer of its requests.
 const BENCH_BODY_LIMIT: usize = 64 << 20;

@@ -5,8 +5,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::exchange::{truncate, Body, Observed};
+use crate::idp::Idp;
 use crate::profile::Profile;
-use crate::scenario::{Assertion, Basis, Check, Expect, Idp, Level, Vars};
+use crate::scenario::{Assertion, Basis, Check, Expect, Level, Vars};
 
 /// One expectation that did not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -441,7 +442,8 @@ fn timestamp(s: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Idp, StatusSet};
+    use crate::idp::Idp;
+    use crate::scenario::StatusSet;
     use serde_json::json;
     use std::time::Duration;
 

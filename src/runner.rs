@@ -15,14 +15,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::check::{self, Failure};
-use crate::exchange::{BaseUri, Observed, SentRequest, TransportError, TransportKind};
+use crate::exchange::{AuthMode, BaseUri, Method, Observed, SentRequest, TransportError, TransportKind};
 use crate::expectations::Expectations;
+use crate::idp::Idp;
 use crate::judge::Judge;
 use crate::normalize::{self, Entry, Redactor};
 use crate::profile::{AuthStyle, Profile};
-use crate::scenario::{
-    AuthMode, Basis, CaptureFrom, Idp, Level, Method, Scenario, Step, Vars, CORE_USER, REPEAT_INDEX,
-};
+use crate::scenario::{Basis, CaptureFrom, Level, Scenario, Step, Vars, CORE_USER, REPEAT_INDEX};
 use crate::snapshot::SnapshotStore;
 
 pub use crate::credential::Credential;

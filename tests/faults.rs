@@ -278,11 +278,11 @@ async fn spc_declaring_filter_unsupported_fails_each_idp_once_and_nothing_else()
         let reason = r.reason.as_deref().unwrap_or("");
         assert!(s.requires.contains(&scenario::Feature::Filter), "{} skipped without needing filter: {reason}", r.id);
         match s.idp {
-            scenario::Idp::Rfc => {
+            scimcheck::idp::Idp::Rfc => {
                 assert!(reason.contains("filter (ServiceProviderConfig: supported false)"), "{reason}")
             }
             idp => {
-                let who = if idp == scenario::Idp::Okta { "Okta" } else { "Entra ID" };
+                let who = if idp == scimcheck::idp::Idp::Okta { "Okta" } else { "Entra ID" };
                 let cause = format!("not run: {who} cannot provision this server");
                 assert!(reason.starts_with(&cause), "{}: {reason}", r.id);
                 assert!(reason.ends_with(&format!("({}::requirements::filter)", idp.folder())), "{reason}");
@@ -293,7 +293,7 @@ async fn spc_declaring_filter_unsupported_fails_each_idp_once_and_nothing_else()
     assert!(blocked > 0, "no Okta or Entra scenario was not run under the requirement");
     // every Okta and Entra scenario that filters is accounted for under its IdP's cause
     let filtering =
-        all.iter().filter(|s| s.idp != scenario::Idp::Rfc && s.requires.contains(&scenario::Feature::Filter));
+        all.iter().filter(|s| s.idp != scimcheck::idp::Idp::Rfc && s.requires.contains(&scenario::Feature::Filter));
     assert_eq!(filtering.count(), blocked);
 }
 

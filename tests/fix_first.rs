@@ -87,7 +87,7 @@ async fn fix_first_leads_with_what_an_idp_hits_and_says_which_idp_each_cause_bre
     assert!(causes[patch].rule.contains("RFC 7644 §3.5.2"), "{:?}", causes[patch].rule);
     assert!(causes[patch].rule.contains("Okta requirement"), "{:?}", causes[patch].rule);
     // both IdPs would hit the PATCH refusal (Okta deactivates, Entra updates with path-less operations)
-    assert_eq!(causes[patch].idps, [scenario::Idp::Okta, scenario::Idp::Entra], "{:#?}", causes[patch]);
+    assert_eq!(causes[patch].idps, [scimcheck::idp::Idp::Okta, scimcheck::idp::Idp::Entra], "{:#?}", causes[patch]);
     assert!(!causes[patch].rfc_only);
     // the content-type defect is the one most scenarios share, but Okta reads application/json and Entra only
     // prefers application/scim+json: it is RFC-only, and one cause, not one per scenario

@@ -13,7 +13,7 @@ use support::faults::{spawn_faulty, USER_ONLY};
 async fn a_user_only_server_gets_the_user_steps_of_okta_scenarios_judged() {
     let all = scenario::load_dir(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
         .unwrap_or_else(|e| panic!("{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")));
-    let okta: Vec<scenario::Scenario> = all.into_iter().filter(|s| s.idp == scenario::Idp::Okta).collect();
+    let okta: Vec<scenario::Scenario> = all.into_iter().filter(|s| s.idp == scimcheck::idp::Idp::Okta).collect();
     let server = spawn_faulty(&USER_ONLY).await;
     let target =
         Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };

@@ -341,7 +341,7 @@ async fn okta_traffic_recorded_replays_green_and_catches_faults() {
     let scenarios = load(&out.0);
     assert!(scenarios
         .iter()
-        .all(|s| s.idp == scenario::Idp::Okta && s.tags.contains(&"credential-bearer".to_string())));
+        .all(|s| s.idp == scimcheck::idp::Idp::Okta && s.tags.contains(&"credential-bearer".to_string())));
     assert_schema_valid(&out.0);
     assert_no_token(&out.0, &printed);
     // one flow for the user and its group; the credentials check and the import (lists without a filter) are
@@ -435,7 +435,7 @@ async fn entra_traffic_recorded_replays_green_and_catches_faults() {
     let scenarios = load(&out.0);
     assert_schema_valid(&out.0);
     assert_no_token(&out.0, &printed);
-    assert!(scenarios.iter().all(|s| s.idp == scenario::Idp::Entra));
+    assert!(scenarios.iter().all(|s| s.idp == scimcheck::idp::Idp::Entra));
     // the group's flow: its lifecycle and membership steps, after the two member users as its fixtures (one
     // made before the recording, one by the user's own flow)
     let flow = scenarios.iter().find(|s| s.id.ends_with("_create_and_update_and_delete_group_field_engineering"));

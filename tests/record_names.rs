@@ -4,9 +4,10 @@
 mod support;
 
 use scim_reference_server::{spawn, ServerConfig};
+use scimcheck::idp::Idp;
 use scimcheck::record::convert::write_all;
 use scimcheck::record::{ConvertOptions, Flow};
-use scimcheck::scenario::{self, Idp, ScenarioFile};
+use scimcheck::scenario::{self, ScenarioFile};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "names-T0KEN-9d8e7f";

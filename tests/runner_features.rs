@@ -652,7 +652,7 @@ fn no_scenario_judges_storage_order_and_sorting_needs_a_clear_declaration() {
         for st in &s.steps {
             let pins_one =
                 st.expect.body.iter().any(|a| a.pointer == "/totalResults" && a.check == Check::Equals(json!(1)));
-            let idp_requirement = matches!(st.basis, Some(Basis::Required(_))) && s.idp != scenario::Idp::Rfc;
+            let idp_requirement = matches!(st.basis, Some(Basis::Required(_))) && s.idp != scimcheck::idp::Idp::Rfc;
             for a in &st.expect.body {
                 if !positional.is_match(&a.pointer) || sorts(st) || pins_one || idp_requirement {
                     continue;

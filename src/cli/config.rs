@@ -43,7 +43,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::scenario::{Idp, Kind, Level};
+use crate::idp::Idp;
+use crate::scenario::{Kind, Level};
 
 /// The default file name, looked up in the working directory.
 pub const FILE_NAME: &str = "scimcheck.toml";

@@ -11,9 +11,9 @@ use super::RunArgs;
 use crate::gallery::auth::{AuthEvidence, Flow};
 use crate::gallery::mapping::AttributeMapping;
 use crate::gallery::{self, output, Verdict};
+use crate::idp::Idp;
 use crate::profile::{AuthStyle, Profile};
 use crate::runner::{Credential, Target};
-use crate::scenario::Idp;
 
 /// Runs the gallery suite as `args` and `settings` say; returns the exit code.
 pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {

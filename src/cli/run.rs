@@ -15,12 +15,12 @@ pub use super::settings::{Settings, TOKEN_ENV};
 use super::{load, select, DriftMode, RunArgs};
 use crate::expectations::{self, Expectations};
 use crate::http::{ClientOptions, INSECURE_WARNING};
+use crate::idp::Idp;
 use crate::profile::Profile;
 use crate::report::model::ScenarioReport;
 use crate::report::spool::Spool;
 use crate::report::{self, Policy, Report, ReportMeta};
 use crate::runner::{Credential, RunOptions, Runner, ScenarioResult, Target};
-use crate::scenario::Idp;
 use crate::snapshot::SnapshotStore;
 
 /// Exit code of an interrupted run (128 + SIGINT, as shells report it).

@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 use super::lifecycle::{manager_step, new_user, read, same, total};
 use super::mapping::{flatten, missing, AttributeMapping};
 use super::{Check, Ctx, Discovery, Fail, Options, Requirement, REQUIRED_RATE};
+use crate::exchange::Method;
 use crate::idp::errors::{explain, Addressed, Failure};
-use crate::idp::{get_ci, Dialect, EntraDialect, Op, ScimRequest, ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA};
-use crate::scenario::{Idp, Method};
+use crate::idp::{get_ci, Dialect, EntraDialect, Idp, Op, ScimRequest, ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA};
 use crate::simulate::engine::{EngineOptions, Http, OpKind, Target};
 
 /// Page size of the pagination tests (Microsoft: `count=5`).

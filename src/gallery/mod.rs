@@ -27,9 +27,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::exchange::Method;
 use crate::idp::errors::{explain, Addressed, Explanation, Failure};
-use crate::idp::{Dialect, EntraDialect, ScimRequest};
-use crate::scenario::{Idp, Method};
+use crate::idp::{Dialect, EntraDialect, Idp, ScimRequest};
 use crate::simulate::engine::{EngineOptions, Http, ObjRef, OpKind, Outcome, Target};
 
 pub use suite::{Category, Group, Needs, TestDef, TESTS};

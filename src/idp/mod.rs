@@ -18,12 +18,14 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::scenario::Method;
+use crate::exchange::{Method, SpaceEncoding};
 
 pub mod errors;
 mod recognise;
+mod vocabulary;
 
 pub use recognise::{recognise, recognise_capture, CapturedRequest, Evidence, Recognized};
+pub use vocabulary::Idp;
 
 /// RFC 7643 §8.7.1 core User schema URN.
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -460,18 +462,18 @@ impl Dialect {
     }
 
     /// The space encoding of filters on the wire (`+` for Entra, `%20` for Okta; docs/entra.md §1, docs/okta.md §2).
-    pub fn space_encoding(self) -> crate::profile::SpaceEncoding {
+    pub fn space_encoding(self) -> SpaceEncoding {
         match self {
-            Dialect::Entra(_) => crate::profile::SpaceEncoding::Plus,
-            Dialect::Okta(_) => crate::profile::SpaceEncoding::Percent20,
+            Dialect::Entra(_) => SpaceEncoding::Plus,
+            Dialect::Okta(_) => SpaceEncoding::Percent20,
         }
     }
 
     /// The scenario IdP whose headers this dialect sends.
-    pub fn idp(self) -> crate::scenario::Idp {
+    pub fn idp(self) -> Idp {
         match self {
-            Dialect::Entra(_) => crate::scenario::Idp::Entra,
-            Dialect::Okta(_) => crate::scenario::Idp::Okta,
+            Dialect::Entra(_) => Idp::Entra,
+            Dialect::Okta(_) => Idp::Okta,
         }
     }
 

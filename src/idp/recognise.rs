@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use super::{get_ci, Dialect, EntraDialect, OktaAppKind, ENTRA_GROUP_SCHEMA};
-use crate::exchange::decode_query;
-use crate::scenario::{Idp, Method};
+use crate::exchange::{decode_query, Method};
+use crate::idp::Idp;
 
 /// One piece of evidence: a request shape only `dialect` sends.
 #[derive(Debug, Clone, PartialEq, Eq)]

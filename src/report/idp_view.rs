@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::exchange::Body;
 use crate::idp::errors::{explain, Addressed, Explanation, Failure};
+use crate::idp::Idp;
 use crate::runner::{StepResult, StepVerdict};
-use crate::scenario::{Idp, Kind};
+use crate::scenario::Kind;
 
 /// The IdP's view of a failed step, as the JSON report carries it (`idpView` on a step).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

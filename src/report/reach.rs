@@ -12,10 +12,11 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::exchange::SentRequest;
+use crate::exchange::{Method, SentRequest};
+use crate::idp::Idp;
 use crate::requirements::{IdpRequirement, REQUIREMENTS};
 use crate::runner::StepResult;
-use crate::scenario::{Feature, Idp, Method};
+use crate::scenario::Feature;
 
 /// The IdPs a failed step breaks by their requirements ([`REQUIREMENTS`]), in `okta`, `azure` order: its request
 /// is one an IdP cannot provision without ([`sent_by`]) and the step wanted it to succeed — it was refused (a
@@ -144,7 +145,7 @@ mod tests {
             step_headers: vec![],
             body,
             body_text: None,
-            auth: crate::scenario::AuthMode::Default,
+            auth: crate::exchange::AuthMode::Default,
             spaces: None,
         }
     }

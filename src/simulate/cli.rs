@@ -6,9 +6,8 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::credential::Credential;
-use crate::idp::{Dialect, EntraDialect, OktaAppKind};
+use crate::idp::{Dialect, EntraDialect, Idp, OktaAppKind};
 use crate::profile::AuthStyle;
-use crate::scenario::Idp;
 
 use super::{EngineOptions, SimOptions, Source, Target};
 

@@ -18,8 +18,8 @@ use std::time::Instant;
 use futures::StreamExt;
 use serde_json::Value;
 
+use crate::exchange::Method;
 use crate::idp::{self, changed_attrs, Dialect, Member, OktaAppKind, ScimRequest, UserAttr, UserAttrs};
-use crate::scenario::Method;
 
 pub use super::http::{
     Answer, EngineOptions, Http, JournalEntry, ObjRef, OpKind, Outcome, Stats, Target, MAX_RESPONSE_BODY,

@@ -122,7 +122,7 @@ pub async fn discover(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Method;
+    use crate::exchange::Method;
     use serde_json::json;
 
     fn req(body: Value) -> ScimRequest {

@@ -6,9 +6,10 @@
 #![allow(dead_code)]
 
 use scim_reference_server::RunningServer;
+use scimcheck::idp::Idp;
 use scimcheck::reference_app::{app_of, endpoint_for};
 use scimcheck::runner::{Credential, RunOptions, RunOutcome, Runner, Target};
-use scimcheck::scenario::{Idp, Scenario};
+use scimcheck::scenario::Scenario;
 
 /// Runs `scenarios` against `server` (or a fault layer wrapped around it) with `options`: one run per app, each
 /// with the scenarios of the IdPs that app answers, merged into one outcome (results sorted by id; the target and
