@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use scimcheck::check;
-use scimcheck::runner::{Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
+use scimcheck::runner::{Against, Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
 use scimcheck::scenario::{self, Check, Scenario};
 use support::faults::{self, spawn_faulty};
 use support::faults_allowed;
@@ -99,7 +99,7 @@ static NO_FAULT: faults::Fault =
 async fn run_against(s: &Scenario, fault: &'static faults::Fault) -> scimcheck::runner::ScenarioResult {
     let server = spawn_faulty(fault).await;
     let (base_url, token) = scimcheck::reference_app::endpoint_for(&server, s.idp);
-    let target = Target::Remote { base_url, credential: Credential::Token(token) };
+    let target = Against::Target(Target::new(base_url, Credential::Token(token)));
     let runner = Runner::new(target, RunOptions::default()).expect("client");
     let result = runner.run_scenario(s).await;
     server.shutdown().await;

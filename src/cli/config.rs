@@ -354,9 +354,7 @@ pub fn apply_to_simulate(args: &mut crate::simulate::cli::SimulateArgs) -> Resul
     }
     if !args.reference && args.token.is_none() && args.auth_header.is_none() {
         if let Some(name) = &config.token_env {
-            args.token = Some(std::env::var(name).map_err(|_| {
-                format!("token-env: the environment variable {name} (which should hold the token) is not set")
-            })?);
+            args.token = crate::credential::read_token(None, Some(name))?;
         }
     }
     if args.auth_style.is_none() {

@@ -30,7 +30,8 @@ use serde_json::Value;
 use crate::exchange::Method;
 use crate::idp::errors::{explain, Addressed, Explanation, Failure};
 use crate::idp::{Dialect, EntraDialect, Idp, ScimRequest};
-use crate::simulate::engine::{EngineOptions, Http, ObjRef, OpKind, Outcome, Target};
+use crate::simulate::engine::{EngineOptions, Http, ObjRef, OpKind, Outcome};
+use crate::target::Target;
 
 pub use suite::{Category, Group, Needs, TestDef, TESTS};
 
@@ -254,11 +255,7 @@ impl Ctx {
         let aadopt = o.base_url.to_ascii_lowercase().contains("aadoptscim062020");
         let http = |d: EntraDialect| {
             Http::new(
-                Target {
-                    base_url: o.base_url.clone(),
-                    credential: o.credential.clone(),
-                    transport: Default::default(),
-                },
+                Target::new(o.base_url.clone(), o.credential.clone()),
                 EngineOptions {
                     dialect: Dialect::Entra(d),
                     concurrency: 4,

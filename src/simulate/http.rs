@@ -296,7 +296,7 @@ pub struct EngineOptions {
     pub tls: crate::http::TlsOptions,
 }
 
-pub use super::target::Target;
+use crate::target::Target;
 
 /// Figures collected while running.
 #[derive(Debug)]
