@@ -24,7 +24,7 @@ pub mod errors;
 mod recognise;
 mod vocabulary;
 
-pub use recognise::{recognise, recognise_capture, CapturedRequest, Evidence, Recognized};
+pub use recognise::{recognise, recognise_capture, sent_by_idp, CapturedRequest, Evidence, Recognized};
 pub use vocabulary::Idp;
 
 /// RFC 7643 §8.7.1 core User schema URN.
