@@ -29,29 +29,59 @@ use super::{AssertionKey, ClientAuth, OAuthConfig, TokenSource};
 /// The environment variable read for the client secret.
 pub const CLIENT_SECRET_ENV: &str = "SCIMCHECK_OAUTH_CLIENT_SECRET";
 
-/// The OAuth keys of the settings file (`oauth-token-url`, … in `scimcheck.toml`: the table above), which the
-/// flags override; the settings file's reader makes them ([`crate::cli::config::Config::oauth_keys`]). All absent
-/// by default, as for `simulate`, which reads no settings file.
-#[derive(Debug, Clone, Default)]
-pub struct OAuthKeys {
-    /// `oauth-token-url`.
-    pub oauth_token_url: Option<String>,
-    /// `oauth-client-id`.
-    pub oauth_client_id: Option<String>,
-    /// `oauth-client-secret` (never printed).
-    pub oauth_client_secret: Option<Secret>,
-    /// `oauth-client-secret-env`: the environment variable holding the client secret.
-    pub oauth_client_secret_env: Option<String>,
-    /// `oauth-private-key`, resolved against the settings file's folder.
-    pub oauth_private_key: Option<PathBuf>,
-    /// `oauth-key-id`.
-    pub oauth_key_id: Option<String>,
-    /// `oauth-federated-client-id`.
-    pub oauth_federated_client_id: Option<String>,
-    /// `oauth-federated-token-url`.
-    pub oauth_federated_token_url: Option<String>,
-    /// `oauth-scope`.
-    pub oauth_scope: Option<String>,
+/// Declares a struct with the settings file's OAuth keys appended to the fields given, and its `oauth_keys()`
+/// making them an [`OAuthKeys`]. The keys (the table above) are listed once, here: [`OAuthKeys`] and the settings
+/// file's [`crate::cli::config::Config`] both come from this macro, so the file keeps refusing unknown keys with
+/// `deny_unknown_fields` (which serde's `flatten` would switch off) without a second declaration of the nine keys.
+macro_rules! with_oauth_keys {
+    ($(#[$attr:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $crate::oauth::config::with_oauth_keys! { @expand [$(#[$attr])*] $name [$($body)*]
+            /// OAuth token endpoint (`oauth-token-url`, `--oauth-token-url`).
+            oauth_token_url: Option<String>,
+            /// OAuth client id (`oauth-client-id`, `--oauth-client-id`).
+            oauth_client_id: Option<String>,
+            /// OAuth client secret (`oauth-client-secret`; prefer `oauth-client-secret-env` or
+            /// `SCIMCHECK_OAUTH_CLIENT_SECRET`); never printed.
+            oauth_client_secret: Option<$crate::oauth::config::Secret>,
+            /// Name of the environment variable holding the OAuth client secret (`oauth-client-secret-env`).
+            oauth_client_secret_env: Option<String>,
+            /// PEM private key signing JWT-bearer client assertions (`oauth-private-key`, `--oauth-private-key`),
+            /// resolved against the settings file's folder.
+            oauth_private_key: Option<std::path::PathBuf>,
+            /// `kid` of the assertion's header (`oauth-key-id`, `--oauth-key-id`).
+            oauth_key_id: Option<String>,
+            /// Client id of the JWT-bearer assertion when it is not `oauth-client-id` (`oauth-federated-client-id`).
+            oauth_federated_client_id: Option<String>,
+            /// Token endpoint of the JWT-bearer assertion when it is not `oauth-token-url`
+            /// (`oauth-federated-token-url`).
+            oauth_federated_token_url: Option<String>,
+            /// OAuth scope (`oauth-scope`, `--oauth-scope`).
+            oauth_scope: Option<String>,
+        }
+    };
+    (@expand [$($attr:tt)*] $name:ident [$($body:tt)*] $($(#[$doc:meta])* $field:ident : $ty:ty,)*) => {
+        $($attr)*
+        pub struct $name {
+            $($body)*
+            $($(#[$doc])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// The OAuth keys, as [`crate::oauth::config::OAuthArgs::resolve`] reads them beside the flags.
+            pub fn oauth_keys(&self) -> $crate::oauth::config::OAuthKeys {
+                $crate::oauth::config::OAuthKeys { $($field: self.$field.clone(),)* }
+            }
+        }
+    };
+}
+pub(crate) use with_oauth_keys;
+
+with_oauth_keys! {
+    /// The OAuth keys of the settings file (`oauth-token-url`, … in `scimcheck.toml`: the table above), which the
+    /// flags override; the settings file's reader makes them ([`crate::cli::config::Config::oauth_keys`]). All
+    /// absent by default.
+    #[derive(Debug, Clone, Default)]
+    pub struct OAuthKeys {}
 }
 
 /// A secret read from a settings file: `Debug` never shows it.
