@@ -132,16 +132,46 @@ pub struct Given<'a> {
     pub fixed: &'a [(&'a str, bool)],
 }
 
+/// Why no credential could be made of what a command was given; `Display` is the one line printed (it names
+/// sources and variables, never a secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialError {
+    /// A fixed credential (named as the command names its source) given beside OAuth
+    /// ([`crate::oauth::config::fixed_beside_oauth`]).
+    FixedBesideOAuth(String),
+    /// `--token-env` or `token-env` names an environment variable that is not set (its name).
+    TokenEnvUnset(String),
+}
+
+impl std::fmt::Display for CredentialError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CredentialError::FixedBesideOAuth(name) => f.write_str(&crate::oauth::config::fixed_beside_oauth(name)),
+            CredentialError::TokenEnvUnset(name) => {
+                write!(f, "token-env: the environment variable {name} (which should hold the token) is not set")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CredentialError {}
+
+impl From<CredentialError> for String {
+    fn from(e: CredentialError) -> String {
+        e.to_string()
+    }
+}
+
 /// The one rule from what a command was given to the credential it sends: an OAuth client (RFC 6749 §4.4, its
 /// access tokens sent as `Bearer`, RFC 6750 §2.1), else the whole `Authorization` value, else a non-empty token,
 /// else none.
 ///
-/// Errors: a fixed credential given beside OAuth ([`crate::oauth::config::fixed_beside_oauth`], naming the first
-/// given source of `given.fixed`): they are two credentials for one run, and sending one would drop the other.
-pub fn resolve(given: Given<'_>) -> Result<Credential, String> {
+/// Errors: [`CredentialError::FixedBesideOAuth`], naming the first given source of `given.fixed`: a fixed
+/// credential beside OAuth is two credentials for one run, and sending one would drop the other.
+pub fn resolve(given: Given<'_>) -> Result<Credential, CredentialError> {
     if let Some(source) = given.oauth {
         if let Some((name, _)) = given.fixed.iter().find(|(_, set)| *set) {
-            return Err(crate::oauth::config::fixed_beside_oauth(name));
+            return Err(CredentialError::FixedBesideOAuth(name.to_string()));
         }
         return Ok(Credential::OAuth(source));
     }
@@ -155,13 +185,13 @@ pub fn resolve(given: Given<'_>) -> Result<Credential, String> {
 /// The token of `--token` (`flag`), else of the environment variable `env` names (`--token-env`, `token-env` in
 /// the settings file), else of [`TOKEN_ENV`]; `None` when none is set.
 ///
-/// Errors: `env` names a variable that is not set (the message names the variable, never a value).
-pub fn read_token(flag: Option<&str>, env: Option<&str>) -> Result<Option<String>, String> {
+/// Errors: [`CredentialError::TokenEnvUnset`]: `env` names a variable that is not set.
+pub fn read_token(flag: Option<&str>, env: Option<&str>) -> Result<Option<String>, CredentialError> {
     match (flag, env) {
         (Some(t), _) => Ok(Some(t.to_string())),
-        (None, Some(name)) => std::env::var(name).map(Some).map_err(|_| {
-            format!("token-env: the environment variable {name} (which should hold the token) is not set")
-        }),
+        (None, Some(name)) => {
+            std::env::var(name).map(Some).map_err(|_| CredentialError::TokenEnvUnset(name.to_string()))
+        }
         (None, None) => Ok(std::env::var(TOKEN_ENV).ok()),
     }
 }
@@ -213,6 +243,8 @@ mod tests {
         let fixed = [("--auth-header", false), ("--token", true)];
         let given = Given { oauth: Some(source.clone()), token: Some("t-1".into()), fixed: &fixed, ..Given::default() };
         let e = resolve(given).unwrap_err();
+        assert_eq!(e, CredentialError::FixedBesideOAuth("--token".into()));
+        let e = e.to_string();
         assert!(e.starts_with("--token and --oauth-token-url"), "{e}");
         assert!(!e.contains("t-1") && !e.contains("cs-secret-1"), "{e}");
         let alone = resolve(Given { oauth: Some(source), fixed: &[("--token", false)], ..Given::default() });
