@@ -34,7 +34,7 @@ pub use assertion::{Assertion, Check, Pattern};
 pub use file::ScenarioFile;
 pub use schema::{scenario_schema, scenario_schema_text};
 use validate::validate;
-pub use vars::{placeholders, CaseFilter, Placeholder, Vars, GENERATORS};
+pub use vars::{placeholders, CaseFilter, Placeholder, PlaceholderError, Vars, GENERATORS};
 
 /// Requirement level (RFC 2119 keyword) of a scenario or step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
@@ -803,7 +803,7 @@ pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<Lo
     let layout::Placement { id, idp } = match layout::place(&rel_path, file, &declared) {
         Ok(p) => p,
         Err(e) => {
-            errors.push((None, e));
+            errors.push((None, e.to_string()));
             return Err(all(errors));
         }
     };
@@ -881,7 +881,10 @@ mod tests {
         let p = placeholders("a {{x}} b {{ y | upper }}").unwrap();
         assert_eq!(p[0].name, "x");
         assert_eq!(p[1].filter, Some(CaseFilter::Upper));
-        assert!(placeholders("{{x|shout}}").unwrap_err().contains("unknown filter"));
+        let e = placeholders("{{x|shout}}").unwrap_err();
+        assert_eq!(e, PlaceholderError::UnknownFilter("shout".into(), "{{x|shout}}".into()));
+        assert_eq!(e.to_string(), "unknown filter `shout` in \"{{x|shout}}\" (known: upper, lower)");
+        assert_eq!(placeholders("a {{ x").unwrap_err().to_string(), "malformed placeholder in \"a {{ x\"");
         assert!(placeholders("{{ x").is_err());
         assert!(placeholders("{{a b}}").is_err());
     }
