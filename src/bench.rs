@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
-use crate::exchange::SentRequest;
+use crate::exchange::{AuthMode, SentRequest};
 use crate::library::load_described as load;
 use crate::profile::Profile;
-use crate::runner::{RunOptions, Runner, Target, Verdict};
-use crate::scenario::{AuthMode, Scenario};
+use crate::runner::{Against, RunOptions, Runner, Verdict};
+use crate::scenario::Scenario;
 
 /// Bytes of an answer a bench reads at most (64 MiB): more than any answer of its requests.
 const BENCH_BODY_LIMIT: usize = 64 << 20;
@@ -83,7 +83,7 @@ pub async fn bench(args: BenchArgs) -> Result<i32, String> {
         return Err("no scenarios to benchmark".into());
     }
     let iterations = args.iterations.max(1);
-    let runner = Runner::new(Target::Reference, RunOptions { jobs: args.jobs.max(1), ..RunOptions::default() })?;
+    let runner = Runner::new(Against::Reference, RunOptions { jobs: args.jobs.max(1), ..RunOptions::default() })?;
     // warm-up (connection pool, allocator, lazy statics); keep the requests for the bare replay
     let warm = runner.run(&scenarios).await;
     for bad in warm.results.iter().filter(|r| r.verdict != Verdict::Pass) {

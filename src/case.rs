@@ -175,8 +175,9 @@ mod tests {
     fn equals_and_contains_fold_case_only_where_the_attribute_allows_it() {
         use crate::check::evaluate_in;
         use crate::exchange::{Body, Observed};
+        use crate::idp::Idp;
         use crate::profile::Profile;
-        use crate::scenario::{Basis, Expect, Idp, Vars};
+        use crate::scenario::{Basis, Expect, Vars};
         let body = json!({
             "id": "abc", "externalId": "ext-a", "userName": "tina@example.com",
             "emails": [{"type": "work", "value": "tina@example.com"}],

@@ -5,8 +5,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::exchange::{truncate, Body, Observed};
+use crate::idp::Idp;
 use crate::profile::Profile;
-use crate::scenario::{Assertion, Basis, Check, Expect, Idp, Level, Vars};
+use crate::scenario::{Assertion, Basis, Check, Expect, Level, Vars};
 
 /// What a check looked at: the typed identity of a [`Failure`], which decisions about it read (never its
 /// [`Failure::check`] label, which is only shown).
@@ -523,7 +524,8 @@ fn timestamp(s: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Idp, StatusSet};
+    use crate::idp::Idp;
+    use crate::scenario::StatusSet;
     use serde_json::json;
     use std::time::Duration;
 

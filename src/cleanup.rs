@@ -5,8 +5,7 @@
 
 use serde_json::Value;
 
-use crate::exchange::Observed;
-use crate::scenario::Method;
+use crate::exchange::{Method, Observed};
 
 /// Remembers what a POST created and forgets what a DELETE removed.
 ///

@@ -18,9 +18,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::idp::Idp;
 use crate::profile::AuthStyle;
 use crate::runner::DEFAULT_BODY_LIMIT;
-use crate::scenario::{Idp, Kind, Level, Scenario};
+use crate::scenario::{Kind, Level, Scenario};
 
 pub use crate::bench::BenchArgs;
 pub use crate::library::load_described as load;

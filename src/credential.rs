@@ -80,6 +80,16 @@ impl Credential {
         }
     }
 
+    /// This credential with a token's style settled now: a [`Credential::Token`] becomes the
+    /// [`Credential::Header`] `style` makes of it (`Bearer <token>` or the raw token); any other is kept. For
+    /// senders that write every request in one style (`simulate`, the gallery suite) rather than each profile's.
+    pub fn styled(self, style: AuthStyle) -> Credential {
+        match self {
+            Credential::Token(t) => Credential::Header(Profile::authorization(style, &t)),
+            other => other,
+        }
+    }
+
     /// Whether no credential is sent.
     pub fn is_none(&self) -> bool {
         matches!(self, Credential::None)
@@ -106,6 +116,88 @@ impl Credential {
         }
     }
 }
+
+/// What a command's flags, settings file and environment give for the credential, before [`resolve`] makes it
+/// one [`Credential`]. `run` and `simulate` fill it from their own flags (each names its sources in its own words).
+#[derive(Default)]
+pub struct Given<'a> {
+    /// The OAuth token source the SCIM requests are sent with, when OAuth options are given.
+    pub oauth: Option<Arc<TokenSource>>,
+    /// The whole `Authorization` value (`--auth-header`, `SCIMCHECK_AUTH_HEADER`).
+    pub auth_header: Option<&'a str>,
+    /// The token, already read from its flag or environment variable ([`read_token`]).
+    pub token: Option<String>,
+    /// Every source of a fixed credential, by the name a message gives it, and whether it was given: beside OAuth
+    /// the first one given is refused ([`crate::oauth::config::fixed_beside_oauth`]).
+    pub fixed: &'a [(&'a str, bool)],
+}
+
+/// Why no credential could be made of what a command was given; `Display` is the one line printed (it names
+/// sources and variables, never a secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialError {
+    /// A fixed credential (named as the command names its source) given beside OAuth
+    /// ([`crate::oauth::config::fixed_beside_oauth`]).
+    FixedBesideOAuth(String),
+    /// `--token-env` or `token-env` names an environment variable that is not set (its name).
+    TokenEnvUnset(String),
+}
+
+impl std::fmt::Display for CredentialError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CredentialError::FixedBesideOAuth(name) => f.write_str(&crate::oauth::config::fixed_beside_oauth(name)),
+            CredentialError::TokenEnvUnset(name) => {
+                write!(f, "token-env: the environment variable {name} (which should hold the token) is not set")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CredentialError {}
+
+impl From<CredentialError> for String {
+    fn from(e: CredentialError) -> String {
+        e.to_string()
+    }
+}
+
+/// The one rule from what a command was given to the credential it sends: an OAuth client (RFC 6749 §4.4, its
+/// access tokens sent as `Bearer`, RFC 6750 §2.1), else the whole `Authorization` value, else a non-empty token,
+/// else none.
+///
+/// Errors: [`CredentialError::FixedBesideOAuth`], naming the first given source of `given.fixed`: a fixed
+/// credential beside OAuth is two credentials for one run, and sending one would drop the other.
+pub fn resolve(given: Given<'_>) -> Result<Credential, CredentialError> {
+    if let Some(source) = given.oauth {
+        if let Some((name, _)) = given.fixed.iter().find(|(_, set)| *set) {
+            return Err(CredentialError::FixedBesideOAuth(name.to_string()));
+        }
+        return Ok(Credential::OAuth(source));
+    }
+    Ok(match (given.auth_header, given.token) {
+        (Some(h), _) => Credential::Header(h.to_string()),
+        (None, Some(t)) if !t.is_empty() => Credential::Token(t),
+        _ => Credential::None,
+    })
+}
+
+/// The token of `--token` (`flag`), else of the environment variable `env` names (`--token-env`, `token-env` in
+/// the settings file), else of [`TOKEN_ENV`]; `None` when none is set.
+///
+/// Errors: [`CredentialError::TokenEnvUnset`]: `env` names a variable that is not set.
+pub fn read_token(flag: Option<&str>, env: Option<&str>) -> Result<Option<String>, CredentialError> {
+    match (flag, env) {
+        (Some(t), _) => Ok(Some(t.to_string())),
+        (None, Some(name)) => {
+            std::env::var(name).map(Some).map_err(|_| CredentialError::TokenEnvUnset(name.to_string()))
+        }
+        (None, None) => Ok(std::env::var(TOKEN_ENV).ok()),
+    }
+}
+
+/// Environment variable read for the token when neither `--token` nor a `token-env` names another.
+pub const TOKEN_ENV: &str = "SCIMCHECK_TOKEN";
 
 /// The strings of an `Authorization` value that must never be written: the whole value and the credential after
 /// its scheme (`Bearer abc` → `Bearer abc`, `abc`).
@@ -134,5 +226,49 @@ mod tests {
         assert_eq!(Credential::None.authorization(AuthStyle::Bearer).await.unwrap(), None);
         assert!(!t.reject(Some("Bearer tok-12345"), 401, Some("Bearer error=\"invalid_token\"")).await);
         assert_eq!(format!("{t:?} {h:?}"), "Token([redacted]) Header([redacted])");
+    }
+
+    /// The one resolution `run` and `simulate` share: OAuth refuses any fixed credential given beside it, naming the
+    /// first given source in the command's words; without OAuth the whole header wins over a token, and an empty
+    /// token is no credential.
+    #[test]
+    fn resolution_prefers_oauth_then_the_header_then_a_non_empty_token() {
+        let keys = crate::oauth::OAuthConfig {
+            token_url: "http://127.0.0.1:9/token".into(),
+            client_id: "id".into(),
+            auth: crate::oauth::ClientAuth::Secret("cs-secret-1".into()),
+            scope: None,
+        };
+        let source = Arc::new(TokenSource::new(keys, reqwest::Client::new(), std::time::Duration::from_secs(1)));
+        let fixed = [("--auth-header", false), ("--token", true)];
+        let given = Given { oauth: Some(source.clone()), token: Some("t-1".into()), fixed: &fixed, ..Given::default() };
+        let e = resolve(given).unwrap_err();
+        assert_eq!(e, CredentialError::FixedBesideOAuth("--token".into()));
+        let e = e.to_string();
+        assert!(e.starts_with("--token and --oauth-token-url"), "{e}");
+        assert!(!e.contains("t-1") && !e.contains("cs-secret-1"), "{e}");
+        let alone = resolve(Given { oauth: Some(source), fixed: &[("--token", false)], ..Given::default() });
+        assert!(matches!(alone, Ok(Credential::OAuth(_))));
+        let header = Given { auth_header: Some("SSWS h-1"), token: Some("t-1".into()), ..Given::default() };
+        assert!(matches!(resolve(header), Ok(Credential::Header(h)) if h == "SSWS h-1"));
+        assert!(
+            matches!(resolve(Given { token: Some("t-1".into()), ..Given::default() }), Ok(Credential::Token(t)) if t == "t-1")
+        );
+        assert!(matches!(resolve(Given { token: Some(String::new()), ..Given::default() }), Ok(Credential::None)));
+        assert!(matches!(resolve(Given::default()), Ok(Credential::None)));
+    }
+
+    /// A token settled into one style keeps every secret hidden: the raw token and its `Bearer` form.
+    #[test]
+    fn a_styled_token_is_the_header_of_its_style_and_keeps_its_secrets() {
+        let raw = Credential::Token("tok-12345".into()).styled(AuthStyle::Raw);
+        assert!(matches!(&raw, Credential::Header(h) if h == "tok-12345"));
+        assert!(raw.secrets().contains(&"tok-12345".to_string()));
+        let bearer = Credential::Token("tok-12345".into()).styled(AuthStyle::Bearer);
+        assert!(matches!(&bearer, Credential::Header(h) if h == "Bearer tok-12345"));
+        assert!(bearer.redactor().scrub("sent Bearer tok-12345 and tok-12345").find("tok-12345").is_none());
+        assert!(
+            matches!(Credential::Header("SSWS x".into()).styled(AuthStyle::Raw), Credential::Header(h) if h == "SSWS x")
+        );
     }
 }

@@ -27,7 +27,9 @@ use regex::Regex;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::scenario::{Assertion, Idp, Method, Step, CORE_USER};
+use crate::exchange::Method;
+use crate::idp::Idp;
+use crate::scenario::{Assertion, Step, CORE_USER};
 
 /// The User attributes the target declares: lower-cased names (`username`) and `attribute.sub` paths
 /// (`name.givenname`, `emails.value`). An attribute declared without `subAttributes` declares every

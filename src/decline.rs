@@ -16,8 +16,9 @@
 use serde_json::Value;
 
 use crate::check::{CheckId, Failure};
-use crate::exchange::Observed;
-use crate::scenario::{Basis, Idp, Method};
+use crate::exchange::{Method, Observed};
+use crate::idp::Idp;
+use crate::scenario::Basis;
 use crate::verdict::{ScenarioResult, StepResult, StepVerdict, Verdict};
 
 /// The start of a step's `error` when it was skipped because the server declined its filter; a scenario with such

@@ -5,20 +5,20 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::scenario::{AuthMode, Method};
-
 pub mod base_uri;
 pub mod in_process;
 pub mod order;
 pub mod send;
 pub mod summary;
 pub mod transport;
+pub mod vocab;
 
 pub use base_uri::{decode_query, BaseUri};
 pub use in_process::{receive_via, Transport};
 pub use order::tick;
 pub use send::{forward, receive, send, stream, BodyStream, Forwarded, Received};
 pub use transport::{TlsCause, TransportError, TransportKind};
+pub use vocab::{AuthMode, Method, SpaceEncoding};
 
 /// A request as sent (the `Authorization` header is never stored, only the auth mode).
 #[derive(Debug, Clone, Serialize)]
@@ -42,7 +42,7 @@ pub struct SentRequest {
     /// Which credential was sent.
     pub auth: AuthMode,
     /// The space encoding of the query, when the step overrode its profile's.
-    pub spaces: Option<crate::profile::SpaceEncoding>,
+    pub spaces: Option<SpaceEncoding>,
 }
 
 /// A response as the runner observed it.

@@ -46,15 +46,48 @@ impl Default for ClientOptions {
     }
 }
 
+/// Why the shared HTTP client could not be built; `Display` is the one line printed (it names the file, never
+/// its contents).
+#[derive(Debug)]
+pub enum ClientError {
+    /// A `--ca-cert` file could not be read (the path and the I/O error).
+    CaCertUnreadable(std::path::PathBuf, std::io::Error),
+    /// A `--ca-cert` file is not a PEM certificate bundle (the path and the parser's reason).
+    CaCertNotPem(std::path::PathBuf, String),
+    /// A `--ca-cert` file holds no `BEGIN CERTIFICATE` block.
+    CaCertEmpty(std::path::PathBuf),
+    /// reqwest refused the client's settings (its reason).
+    Build(String),
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientError::CaCertUnreadable(p, e) => write!(f, "--ca-cert {}: {e}", p.display()),
+            ClientError::CaCertNotPem(p, e) => write!(f, "--ca-cert {}: not a PEM certificate file ({e})", p.display()),
+            ClientError::CaCertEmpty(p) => write!(f, "--ca-cert {}: no `BEGIN CERTIFICATE` block found", p.display()),
+            ClientError::Build(e) => write!(f, "cannot build the HTTP client: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+impl From<ClientError> for String {
+    fn from(e: ClientError) -> String {
+        e.to_string()
+    }
+}
+
 /// Reads the certificates of one PEM file.
 ///
-/// Errors: the file cannot be read, or holds no PEM certificate (the message names the file).
-pub fn read_ca_cert(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("--ca-cert {}: {e}", path.display()))?;
+/// Errors: the file cannot be read, or holds no PEM certificate ([`ClientError`], naming the file).
+pub fn read_ca_cert(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, ClientError> {
+    let pem = std::fs::read(path).map_err(|e| ClientError::CaCertUnreadable(path.to_path_buf(), e))?;
     let certs = reqwest::Certificate::from_pem_bundle(&pem)
-        .map_err(|e| format!("--ca-cert {}: not a PEM certificate file ({e})", path.display()))?;
+        .map_err(|e| ClientError::CaCertNotPem(path.to_path_buf(), e.to_string()))?;
     if certs.is_empty() {
-        return Err(format!("--ca-cert {}: no `BEGIN CERTIFICATE` block found", path.display()));
+        return Err(ClientError::CaCertEmpty(path.to_path_buf()));
     }
     Ok(certs)
 }
@@ -63,7 +96,7 @@ pub fn read_ca_cert(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>,
 /// or no verification at all when `insecure`.
 ///
 /// Errors: an unreadable or invalid `--ca-cert` file, or a client that cannot be built.
-pub fn client(options: &ClientOptions) -> Result<reqwest::Client, String> {
+pub fn client(options: &ClientOptions) -> Result<reqwest::Client, ClientError> {
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
         .redirect(reqwest::redirect::Policy::none())
@@ -80,7 +113,7 @@ pub fn client(options: &ClientOptions) -> Result<reqwest::Client, String> {
     if options.tls.insecure {
         builder = builder.danger_accept_invalid_certs(true);
     }
-    builder.build().map_err(|e| format!("cannot build the HTTP client: {e}"))
+    builder.build().map_err(|e| ClientError::Build(e.to_string()))
 }
 
 /// The warning printed on every run with `--insecure`.
@@ -131,11 +164,14 @@ mod tests {
             ..ClientOptions::default()
         })
         .unwrap_err();
-        assert!(e.contains("missing.pem"), "{e}");
+        assert!(matches!(&e, ClientError::CaCertUnreadable(p, _) if *p == missing), "{e:?}");
+        let e = e.to_string();
+        assert!(e.starts_with("--ca-cert ") && e.contains("missing.pem"), "{e}");
         let empty = dir.join("empty.pem");
         std::fs::write(&empty, "not a certificate\n").unwrap();
         let e = read_ca_cert(&empty).unwrap_err();
-        assert!(e.contains("empty.pem") && e.contains("BEGIN CERTIFICATE"), "{e}");
+        assert!(matches!(&e, ClientError::CaCertEmpty(p) if *p == empty), "{e:?}");
+        assert_eq!(e.to_string(), format!("--ca-cert {}: no `BEGIN CERTIFICATE` block found", empty.display()));
         std::fs::remove_dir_all(dir).unwrap();
     }
 

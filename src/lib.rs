@@ -71,5 +71,6 @@ pub mod simulate;
 pub mod snapshot;
 pub mod spc;
 pub mod suites;
+pub mod target;
 pub mod together;
 pub mod verdict;

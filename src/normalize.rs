@@ -29,8 +29,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use crate::exchange::{Body, Observed, SentRequest};
-use crate::scenario::AuthMode;
+use crate::exchange::{AuthMode, Body, Observed, SentRequest};
 
 mod unordered;
 
@@ -642,7 +641,7 @@ pub fn sort_keys(v: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Method;
+    use crate::exchange::Method;
     use serde_json::json;
     use std::time::Duration;
 

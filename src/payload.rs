@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::scenario::{Method, Scenario};
+use crate::exchange::Method;
+use crate::scenario::Scenario;
 
 /// Payload settings of one target.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

@@ -35,6 +35,8 @@ pub enum Cause {
     ServerError,
     /// Some other answer that is not a SCIM ListResponse (HTML, other JSON, other status).
     NotScim,
+    /// The OAuth token endpoint gave no access token (RFC 6749 §5.2), so no request was sent.
+    TokenEndpoint,
 }
 
 /// A failed preflight: the cause and the one line to print.
@@ -48,7 +50,7 @@ pub struct Failure {
 
 /// The preflight request's URL: `<base>/Users?startIndex=1&count=2`, keeping the base URI's own query.
 pub fn url(base_url: &str) -> String {
-    crate::exchange::BaseUri::new(base_url).join("/Users", "startIndex=1&count=2")
+    crate::exchange::BaseUri::new(base_url).connection_test()
 }
 
 /// The `detail` of a SCIM error body (RFC 7644 §3.12), or a short excerpt of a text body.
@@ -411,15 +413,24 @@ fn judge_large(url: &str, headers: &[(String, String)], verdict: Option<bool>) -
     Err(Failure { cause: Cause::NotScim, message })
 }
 
-/// Sends the preflight request with `client` and judges the answer.
+/// Sends the preflight request to `target` with `client`, its credential written in `style`, and judges the
+/// answer.
 ///
-/// `authorization`: the `Authorization` header value to send, if any.
+/// Errors: the [`Failure`] naming the likely cause; [`Cause::TokenEndpoint`] (the token error's one line) when an
+/// OAuth credential got no access token.
 pub async fn check(
     client: &reqwest::Client,
-    base_url: &str,
-    authorization: Option<&str>,
+    target: &crate::target::Target,
+    style: crate::profile::AuthStyle,
     timeout: Duration,
 ) -> Result<(), Failure> {
+    let authorization = target
+        .credential
+        .authorization(style)
+        .await
+        .map_err(|e| Failure { cause: Cause::TokenEndpoint, message: e.message })?;
+    let authorization = authorization.as_deref();
+    let base_url = target.base_url.as_str();
     let url = url(base_url);
     let mut req = client.get(&url).header("Accept", "application/scim+json, application/json");
     if let Some(a) = authorization {
@@ -452,6 +463,14 @@ pub async fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credential::Credential;
+    use crate::profile::AuthStyle;
+    use crate::target::Target;
+
+    /// A target at `base_url` sent no credential.
+    fn at(base_url: String) -> Target {
+        Target::new(base_url, Credential::None)
+    }
     use serde_json::json;
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -506,7 +525,9 @@ mod tests {
         });
         let client = reqwest::Client::new();
         let e =
-            check(&client, &format!("http://127.0.0.1:{port}/scim"), None, Duration::from_secs(10)).await.unwrap_err();
+            check(&client, &at(format!("http://127.0.0.1:{port}/scim")), AuthStyle::Bearer, Duration::from_secs(10))
+                .await
+                .unwrap_err();
         garbage.abort();
         assert_eq!(e.cause, Cause::NotScim, "{}", e.message);
         assert!(
@@ -554,12 +575,12 @@ mod tests {
             .await;
         let client = reqwest::Client::new();
         let t = Duration::from_secs(10);
-        assert_eq!(check(&client, &format!("{}/ok", server.uri()), None, t).await, Ok(()));
-        let e = check(&client, &format!("{}/html", server.uri()), None, t).await.unwrap_err();
+        assert_eq!(check(&client, &at(format!("{}/ok", server.uri())), AuthStyle::Bearer, t).await, Ok(()));
+        let e = check(&client, &at(format!("{}/html", server.uri())), AuthStyle::Bearer, t).await.unwrap_err();
         assert_eq!(e.cause, Cause::NotScim);
         assert!(e.message.contains("not a SCIM ListResponse") && e.message.contains("a web page"), "{}", e.message);
         // a totalResults after 3 MiB of other members still makes it a ListResponse: member order is free
-        assert_eq!(check(&client, &format!("{}/other", server.uri()), None, t).await, Ok(()));
+        assert_eq!(check(&client, &at(format!("{}/other", server.uri())), AuthStyle::Bearer, t).await, Ok(()));
     }
 
     #[test]

@@ -10,7 +10,9 @@ use regex::Regex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::{Idp, Level};
+use crate::exchange::SpaceEncoding;
+use crate::idp::Idp;
+use crate::scenario::Level;
 
 /// How the run's token is put in the `Authorization` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -21,8 +23,6 @@ pub enum AuthStyle {
     /// `Authorization: <token>` (Okta's "Header" auth mode).
     Raw,
 }
-
-pub use crate::scenario::SpaceEncoding;
 
 /// One IdP's request conventions.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@
 use scim_reference_server::tenant::AppKind;
 use scim_reference_server::RunningServer;
 
-use crate::scenario::Idp;
+use crate::idp::Idp;
 
 /// The app that answers `idp`'s scenarios: [`AppKind::Azure`] for [`Idp::Entra`], [`AppKind::Okta`] otherwise.
 pub fn app_of(idp: Idp) -> AppKind {

@@ -15,7 +15,8 @@
 
 use crate::capabilities::Capabilities;
 use crate::check::Failure;
-use crate::scenario::{Basis, Feature, Idp, Kind, Level, Scenario};
+use crate::idp::Idp;
+use crate::scenario::{Basis, Feature, Kind, Level, Scenario};
 use crate::verdict::{ScenarioResult, StepResult, StepVerdict, Verdict};
 
 /// A capability an IdP cannot provision without.

@@ -15,42 +15,37 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::check::{self, Failure};
-use crate::exchange::{BaseUri, Observed, SentRequest, TransportError, TransportKind};
+use crate::exchange::{AuthMode, Method, Observed, SentRequest, TransportError, TransportKind};
 use crate::expectations::Expectations;
+use crate::idp::Idp;
 use crate::judge::Judge;
 use crate::normalize::{self, Entry, Redactor};
 use crate::profile::{AuthStyle, Profile};
-use crate::scenario::{
-    AuthMode, Basis, CaptureFrom, Idp, Level, Method, Scenario, Step, Vars, CORE_USER, REPEAT_INDEX,
-};
+use crate::scenario::{Basis, CaptureFrom, Level, Scenario, Step, Vars, CORE_USER, REPEAT_INDEX};
 use crate::snapshot::SnapshotStore;
 
 pub use crate::credential::Credential;
+pub use crate::target::Target;
 
 pub use crate::capabilities::Capabilities;
 pub use crate::verdict::{ScenarioResult, StepResult, StepVerdict, Verdict};
 
-/// What the scenarios run against.
+/// What a run's scenarios are sent to.
 #[derive(Debug, Clone)]
-pub enum Target {
-    /// A server at a base URI.
-    Remote {
-        /// SCIM base URI (may carry a query string, e.g. Entra's `?aadOptscim062020`).
-        base_url: String,
-        /// The credential.
-        credential: Credential,
-    },
+pub enum Against {
+    /// One server ([`Target`]: base URI, credential, transport), shared by every scenario.
+    Target(Target),
     /// A fresh in-process reference server per scenario (on 127.0.0.1, port 0).
     Reference,
 }
 
-impl Target {
-    /// The redactor of every text derived from a run against this target: the credential's
-    /// ([`Credential::redactor`]); none for the reference server, which is sent no secret.
+impl Against {
+    /// The redactor of every text derived from a run: the target's ([`Target::redactor`]); none for the
+    /// reference server, which is sent no secret of the user's.
     pub fn redactor(&self) -> Redactor {
         match self {
-            Target::Remote { credential, .. } => credential.redactor(),
-            Target::Reference => Redactor::default(),
+            Against::Target(target) => target.redactor(),
+            Against::Reference => Redactor::default(),
         }
     }
 }
@@ -126,7 +121,7 @@ pub struct Runner {
     options: RunOptions,
     /// Judges every result ([`crate::judge`]), from the options' snapshots and expectations.
     judge: Judge,
-    target: Target,
+    against: Against,
     interrupted: Arc<AtomicBool>,
     /// The suites selected (`--suite`, [`crate::suites`]): their capabilities are requirements of this run.
     suites: Vec<String>,
@@ -136,8 +131,7 @@ pub struct Runner {
 pub const INTERRUPTED: &str = "interrupted (Ctrl-C)";
 
 struct Resolved {
-    base_url: String,
-    credential: Credential,
+    target: Target,
     server: Option<scim_reference_server::RunningServer>,
 }
 
@@ -166,8 +160,8 @@ struct Outgoing<'a> {
 }
 
 impl Runner {
-    /// A runner for `target`.
-    pub fn new(target: Target, options: RunOptions) -> Result<Runner, String> {
+    /// A runner sending every scenario to `against`.
+    pub fn new(against: Against, options: RunOptions) -> Result<Runner, String> {
         let client = crate::http::client(&crate::http::ClientOptions {
             tls: options.tls.clone(),
             connect_timeout: options.timeout,
@@ -175,7 +169,7 @@ impl Runner {
             ..Default::default()
         })?;
         let judge = Judge { snapshots: options.snapshots.clone(), expectations: options.expectations.clone() };
-        Ok(Runner { client, options, judge, target, interrupted: Arc::default(), suites: Vec::new() })
+        Ok(Runner { client, options, judge, against, interrupted: Arc::default(), suites: Vec::new() })
     }
 
     /// The runner with `suites` selected (canonical names, [`crate::suites`]): the capabilities they rest on become
@@ -220,9 +214,9 @@ impl Runner {
     }
 
     fn describe_target(&self) -> String {
-        match &self.target {
-            Target::Remote { base_url, .. } => self.target.redactor().scrub(base_url),
-            Target::Reference => "bundled reference server (in-process, one fresh instance per scenario)".into(),
+        match &self.against {
+            Against::Target(target) => target.redactor().scrub(&target.base_url),
+            Against::Reference => "bundled reference server (in-process, one fresh instance per scenario)".into(),
         }
     }
 
@@ -230,16 +224,14 @@ impl Runner {
     /// app that IdP provisions: Entra's on `SCIMAzure`, every other on `SCIMOkta` (the apps differ where Entra's
     /// documented behaviour departs from the RFC, e.g. a `replace` through an unmatched value filter).
     async fn resolve(&self, idp: Idp) -> Result<Resolved, String> {
-        match &self.target {
-            Target::Remote { base_url, credential } => {
-                Ok(Resolved { base_url: base_url.clone(), credential: credential.clone(), server: None })
-            }
-            Target::Reference => {
+        match &self.against {
+            Against::Target(target) => Ok(Resolved { target: target.clone(), server: None }),
+            Against::Reference => {
                 let server = scim_reference_server::spawn(scim_reference_server::ServerConfig::default())
                     .await
                     .map_err(|e| format!("cannot start the reference server: {e}"))?;
                 let (base_url, token) = crate::reference_app::endpoint_for(&server, idp);
-                Ok(Resolved { base_url, credential: Credential::Token(token), server: Some(server) })
+                Ok(Resolved { target: Target::new(base_url, Credential::Token(token)), server: Some(server) })
             }
         }
     }
@@ -306,7 +298,7 @@ impl Runner {
             results,
             duration_ms: ms(started.elapsed()),
             interrupted: self.is_interrupted(),
-            redactor: self.target.redactor(),
+            redactor: self.against.redactor(),
         }
     }
 
@@ -347,7 +339,7 @@ impl Runner {
                 return caps;
             }
         };
-        let redactor = resolved.credential.redactor();
+        let redactor = resolved.target.credential.redactor();
         let profile = Profile::of(Idp::Rfc);
         for (path, what) in [("/ServiceProviderConfig", "spc"), ("/ResourceTypes", "types"), ("/Schemas", "schemas")] {
             let req = self.bare(&resolved, &profile, Method::GET, path);
@@ -442,7 +434,7 @@ impl Runner {
         if resolved.server.is_some() {
             result.server_ms = ms(started.elapsed());
         }
-        let redactor = resolved.credential.redactor();
+        let redactor = resolved.target.credential.redactor();
         let profile = Profile::of(s.idp);
         let cx = StepContext { s, resolved: &resolved, profile: &profile, redactor: &redactor, case };
         let mut vars = Vars::for_scenario(s);
@@ -656,7 +648,7 @@ impl Runner {
                 })
                 .collect();
             let ctx = normalize::Context {
-                base_url: &resolved.base_url,
+                base_url: &resolved.target.base_url,
                 redactor: &redactor,
                 generated: vars.generated().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
             };
@@ -844,7 +836,7 @@ impl Runner {
     /// Builds a request description: URL from the base URI (keeping its own query), profile headers.
     fn build(&self, resolved: &Resolved, profile: &Profile, out: Outgoing<'_>) -> SentRequest {
         let Outgoing { method, path, query, scenario_headers, step_headers, body, auth } = out;
-        let url = BaseUri::new(&resolved.base_url).join(path, &profile.encode_query(query));
+        let url = resolved.target.base_uri().join(path, &profile.encode_query(query));
         let headers = profile.headers_for(body.is_some(), scenario_headers, step_headers);
         SentRequest {
             method,
@@ -885,7 +877,7 @@ impl Runner {
             AuthMode::None => Ok(None),
             AuthMode::Invalid => Ok(Some(profile.invalid_credential.to_string())),
             AuthMode::Default => {
-                resolved.credential.authorization(self.options.auth_style.unwrap_or(profile.auth_style)).await
+                resolved.target.credential.authorization(self.options.auth_style.unwrap_or(profile.auth_style)).await
             }
         }
     }
@@ -903,7 +895,7 @@ impl Runner {
         // RFC 6750 §3.1: an OAuth access token the server calls invalid (expired, revoked) is replaced once
         if let Ok((obs, sent)) = &first {
             if req.auth == AuthMode::Default
-                && resolved.credential.reject(sent.as_deref(), obs.status, obs.header("www-authenticate")).await
+                && resolved.target.credential.reject(sent.as_deref(), obs.status, obs.header("www-authenticate")).await
             {
                 first = self.send_once(resolved, profile, req).await;
             }
@@ -943,7 +935,10 @@ impl Runner {
         } else if let Some(text) = &req.body_text {
             builder = builder.body(text.clone());
         }
-        let observed = crate::exchange::send(builder, self.options.body_limit, self.options.timeout).await?;
+        let limit = self.options.body_limit;
+        let observed = crate::exchange::receive_via(&resolved.target.transport, builder, limit, self.options.timeout)
+            .await?
+            .observed(limit);
         Ok((observed, authorization))
     }
 }

@@ -18,6 +18,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::exchange::{AuthMode, Method, SpaceEncoding};
+use crate::idp::Idp;
+
 mod assertion;
 mod cite;
 mod file;
@@ -31,63 +34,7 @@ pub use assertion::{Assertion, Check, Pattern};
 pub use file::ScenarioFile;
 pub use schema::{scenario_schema, scenario_schema_text};
 use validate::validate;
-pub use vars::{placeholders, CaseFilter, Placeholder, Vars, GENERATORS};
-
-/// The identity provider whose behaviour a scenario reproduces, replays, simulates or records: the one IdP
-/// vocabulary of every command. Printed, serialised and offered on the command line as `okta`, `entra`, `rfc`;
-/// `azure` (Microsoft's former product name, Azure AD) is accepted as an alias of `entra` everywhere (serde,
-/// `--idp` in any case, settings files), and stays the library's folder name and the id prefix of its
-/// scenarios ([`Idp::folder`]) so ids and snapshots keep their names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Idp {
-    /// Okta (OIN SCIM 2.0 integrations).
-    Okta,
-    /// Microsoft Entra ID (formerly Azure AD) provisioning.
-    #[serde(alias = "azure")]
-    #[value(alias = "azure")]
-    Entra,
-    /// Plain RFC 7643/7644 behaviour, no IdP dialect.
-    Rfc,
-}
-
-impl Idp {
-    /// All IdPs, in report order.
-    pub const ALL: [Idp; 3] = [Idp::Okta, Idp::Entra, Idp::Rfc];
-
-    /// The lowercase name printed in output and reports and taken on the command line (`okta`, `entra`, `rfc`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Idp::Okta => "okta",
-            Idp::Entra => "entra",
-            Idp::Rfc => "rfc",
-        }
-    }
-
-    /// The folder of the IdP's scenarios in a library and the first segment of their ids (`okta`, `azure`,
-    /// `rfc`): Entra's scenarios were recorded under `azure/` and keep that folder, id prefix and snapshot names.
-    pub fn folder(self) -> &'static str {
-        match self {
-            Idp::Entra => "azure",
-            other => other.as_str(),
-        }
-    }
-
-    /// The names [`Idp::parse`] accepts, for messages.
-    pub const NAMES: &'static str = "okta, entra (or azure), rfc";
-
-    /// Parses `okta`, `entra` (Microsoft's current name) or its alias `azure`, or `rfc`, in any case: the names
-    /// of the one [`clap::ValueEnum`] every `--idp` uses.
-    pub fn parse(s: &str) -> Option<Idp> {
-        <Idp as clap::ValueEnum>::from_str(s.trim(), true).ok()
-    }
-}
-
-impl fmt::Display for Idp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use vars::{placeholders, CaseFilter, Placeholder, PlaceholderError, Vars, GENERATORS};
 
 /// Requirement level (RFC 2119 keyword) of a scenario or step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
@@ -233,67 +180,6 @@ impl Feature {
     /// (`bulk`, `changePassword`, `portal`, `oktaEntitlements`) can only be declared in `requires`.
     pub const INFERRED: [Feature; 6] =
         [Feature::Filter, Feature::Groups, Feature::Patch, Feature::Etag, Feature::Sort, Feature::EnterpriseUser];
-}
-
-/// HTTP method of a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[schemars(inline)]
-pub enum Method {
-    /// GET
-    GET,
-    /// POST
-    POST,
-    /// PUT
-    PUT,
-    /// PATCH
-    PATCH,
-    /// DELETE
-    DELETE,
-}
-
-impl Method {
-    /// The method name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::GET => "GET",
-            Method::POST => "POST",
-            Method::PUT => "PUT",
-            Method::PATCH => "PATCH",
-            Method::DELETE => "DELETE",
-        }
-    }
-}
-
-/// How a space is written in an encoded query value. A step may override its profile's (`"spaces": "plus"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-#[schemars(inline)]
-pub enum SpaceEncoding {
-    /// `%20` (Okta's current requests).
-    Percent20,
-    /// `+` (Entra ID, and Okta's 2019 captures).
-    Plus,
-}
-
-/// Which credential a step sends.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[schemars(inline)]
-pub enum AuthMode {
-    /// The run's credential, in the profile's style.
-    #[default]
-    Default,
-    /// No `Authorization` header at all.
-    None,
-    /// A deliberately invalid credential (the profile's, e.g. Okta's `non-token`).
-    Invalid,
-}
-
-impl AuthMode {
-    /// Whether this is [`AuthMode::Default`], which a file leaves out.
-    pub fn is_default(&self) -> bool {
-        *self == AuthMode::Default
-    }
 }
 
 /// Query parameters in the order the file lists them (order matters to a faithful replay). Written and read as
@@ -917,7 +803,7 @@ pub fn parse(rel_path: &str, file: &Path, text: &str) -> Result<Scenario, Vec<Lo
     let layout::Placement { id, idp } = match layout::place(&rel_path, file, &declared) {
         Ok(p) => p,
         Err(e) => {
-            errors.push((None, e));
+            errors.push((None, e.to_string()));
             return Err(all(errors));
         }
     };
@@ -995,7 +881,10 @@ mod tests {
         let p = placeholders("a {{x}} b {{ y | upper }}").unwrap();
         assert_eq!(p[0].name, "x");
         assert_eq!(p[1].filter, Some(CaseFilter::Upper));
-        assert!(placeholders("{{x|shout}}").unwrap_err().contains("unknown filter"));
+        let e = placeholders("{{x|shout}}").unwrap_err();
+        assert_eq!(e, PlaceholderError::UnknownFilter("shout".into(), "{{x|shout}}".into()));
+        assert_eq!(e.to_string(), "unknown filter `shout` in \"{{x|shout}}\" (known: upper, lower)");
+        assert_eq!(placeholders("a {{ x").unwrap_err().to_string(), "malformed placeholder in \"a {{ x\"");
         assert!(placeholders("{{ x").is_err());
         assert!(placeholders("{{a b}}").is_err());
     }

@@ -10,7 +10,8 @@
 //! A new suite is one more row of [`SUITES`] (and, for its capability, one row of
 //! [`crate::requirements::REQUIREMENTS`] naming the suite).
 
-use crate::scenario::{Feature, Idp, Scenario};
+use crate::idp::Idp;
+use crate::scenario::{Feature, Scenario};
 
 /// A named suite.
 #[derive(Debug)]

@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use crate::check::Failure;
 use crate::exchange::{Observed, SentRequest};
-use crate::scenario::{Basis, Idp, Kind, Level, Scenario, Step};
+use crate::idp::Idp;
+use crate::scenario::{Basis, Kind, Level, Scenario, Step};
 use crate::snapshot::SnapshotOutcome;
 
 /// Verdict of one step.

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use scimcheck::check;
-use scimcheck::runner::{Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
+use scimcheck::runner::{Against, Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
 use scimcheck::scenario::{self, Check, Scenario};
 use support::faults::{self, spawn_faulty};
 use support::faults_allowed;
@@ -99,7 +99,7 @@ static NO_FAULT: faults::Fault =
 async fn run_against(s: &Scenario, fault: &'static faults::Fault) -> scimcheck::runner::ScenarioResult {
     let server = spawn_faulty(fault).await;
     let (base_url, token) = scimcheck::reference_app::endpoint_for(&server, s.idp);
-    let target = Target::Remote { base_url, credential: Credential::Token(token) };
+    let target = Against::Target(Target::new(base_url, Credential::Token(token)));
     let runner = Runner::new(target, RunOptions::default()).expect("client");
     let result = runner.run_scenario(s).await;
     server.shutdown().await;
@@ -278,11 +278,11 @@ async fn spc_declaring_filter_unsupported_fails_each_idp_once_and_nothing_else()
         let reason = r.reason.as_deref().unwrap_or("");
         assert!(s.requires.contains(&scenario::Feature::Filter), "{} skipped without needing filter: {reason}", r.id);
         match s.idp {
-            scenario::Idp::Rfc => {
+            scimcheck::idp::Idp::Rfc => {
                 assert!(reason.contains("filter (ServiceProviderConfig: supported false)"), "{reason}")
             }
             idp => {
-                let who = if idp == scenario::Idp::Okta { "Okta" } else { "Entra ID" };
+                let who = if idp == scimcheck::idp::Idp::Okta { "Okta" } else { "Entra ID" };
                 let cause = format!("not run: {who} cannot provision this server");
                 assert!(reason.starts_with(&cause), "{}: {reason}", r.id);
                 assert!(reason.ends_with(&format!("({}::requirements::filter)", idp.folder())), "{reason}");
@@ -293,7 +293,7 @@ async fn spc_declaring_filter_unsupported_fails_each_idp_once_and_nothing_else()
     assert!(blocked > 0, "no Okta or Entra scenario was not run under the requirement");
     // every Okta and Entra scenario that filters is accounted for under its IdP's cause
     let filtering =
-        all.iter().filter(|s| s.idp != scenario::Idp::Rfc && s.requires.contains(&scenario::Feature::Filter));
+        all.iter().filter(|s| s.idp != scimcheck::idp::Idp::Rfc && s.requires.contains(&scenario::Feature::Filter));
     assert_eq!(filtering.count(), blocked);
 }
 

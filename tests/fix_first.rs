@@ -10,7 +10,7 @@ mod support;
 
 use axum::http::{Method, StatusCode};
 use scimcheck::report::{self, Policy};
-use scimcheck::runner::{Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
+use scimcheck::runner::{Against, Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
 use scimcheck::scenario;
 use serde_json::{json, Value};
 use support::faults::{spawn_faulty, with_content_type, Before, Fault, Seen};
@@ -87,7 +87,7 @@ async fn fix_first_leads_with_what_an_idp_hits_and_says_which_idp_each_cause_bre
     assert!(causes[patch].rule.contains("RFC 7644 §3.5.2"), "{:?}", causes[patch].rule);
     assert!(causes[patch].rule.contains("Okta requirement"), "{:?}", causes[patch].rule);
     // both IdPs would hit the PATCH refusal (Okta deactivates, Entra updates with path-less operations)
-    assert_eq!(causes[patch].idps, [scenario::Idp::Okta, scenario::Idp::Entra], "{:#?}", causes[patch]);
+    assert_eq!(causes[patch].idps, [scimcheck::idp::Idp::Okta, scimcheck::idp::Idp::Entra], "{:#?}", causes[patch]);
     assert!(!causes[patch].rfc_only);
     // the content-type defect is the one most scenarios share, but Okta reads application/json and Entra only
     // prefers application/scim+json: it is RFC-only, and one cause, not one per scenario
@@ -186,8 +186,7 @@ async fn a_failed_fixture_makes_the_scenario_setup_failed_not_a_failure_of_its_r
         all.into_iter().filter(|s| s.id == "rfc::s3_4_2_2_filtering::equality_operators").collect();
     assert_eq!(selected.len(), 1);
     let server = spawn_faulty(&NICKNAME_REFUSED).await;
-    let target =
-        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
+    let target = Against::Target(Target::new(server.base_url.clone(), Credential::Token(server.token.clone())));
     let runner = Runner::new(target, RunOptions::default()).expect("client");
     let outcome = runner.run(&selected).await;
     server.shutdown().await;

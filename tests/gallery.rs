@@ -11,8 +11,8 @@ use scim_reference_server::RunningServer;
 use scimcheck::gallery::mapping::AttributeMapping;
 use scimcheck::gallery::{self, auth::AuthEvidence, output, GalleryReport, Status, Verdict, NO_GROUP_SCHEMA};
 use scimcheck::idp::errors::EngineAction;
+use scimcheck::idp::Idp;
 use scimcheck::reference_app::endpoint_for;
-use scimcheck::scenario::Idp;
 use serde_json::{json, Value};
 use support::faults::{pass, spawn_faulty, Before, Fault, Seen, USER_ONLY};
 

@@ -5,7 +5,7 @@
 
 mod support;
 
-use scimcheck::runner::{Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
+use scimcheck::runner::{Against, Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
 use scimcheck::scenario;
 use support::faults::{spawn_faulty, USER_ONLY};
 
@@ -13,10 +13,9 @@ use support::faults::{spawn_faulty, USER_ONLY};
 async fn a_user_only_server_gets_the_user_steps_of_okta_scenarios_judged() {
     let all = scenario::load_dir(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
         .unwrap_or_else(|e| panic!("{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")));
-    let okta: Vec<scenario::Scenario> = all.into_iter().filter(|s| s.idp == scenario::Idp::Okta).collect();
+    let okta: Vec<scenario::Scenario> = all.into_iter().filter(|s| s.idp == scimcheck::idp::Idp::Okta).collect();
     let server = spawn_faulty(&USER_ONLY).await;
-    let target =
-        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
+    let target = Against::Target(Target::new(server.base_url.clone(), Credential::Token(server.token.clone())));
     let outcome = Runner::new(target, RunOptions::default()).expect("client").run(&okta).await;
     server.shutdown().await;
 

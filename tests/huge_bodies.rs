@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use scimcheck::cli::huge;
-use scimcheck::scenario::Idp;
+use scimcheck::idp::Idp;
 use serde_json::Value;
 
 fn bodies(report: &Value) -> Vec<&Value> {

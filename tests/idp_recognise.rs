@@ -3,9 +3,8 @@
 //! query as the IdP encodes it, body; no User-Agent), is never taken for Entra, and every Entra scenario never for
 //! Okta. The request shapes the recogniser keys on and the requests the library replays cannot drift apart.
 
-use scimcheck::idp::{self, CapturedRequest};
+use scimcheck::idp::{self, CapturedRequest, Idp};
 use scimcheck::profile::Profile;
-use scimcheck::scenario::Idp;
 
 #[test]
 fn no_library_scenario_is_taken_for_the_other_idp() {

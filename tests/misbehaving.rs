@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use scimcheck::exchange::Body;
 use scimcheck::report::{self, Policy};
-use scimcheck::runner::{Credential, RunOptions, RunOutcome, Runner, ScenarioResult, StepVerdict, Target, Verdict};
+use scimcheck::runner::{
+    Against, Credential, RunOptions, RunOutcome, Runner, ScenarioResult, StepVerdict, Target, Verdict,
+};
 use scimcheck::scenario::{self, Scenario};
 use serde_json::json;
 use wiremock::matchers::{header, path};
@@ -35,7 +37,7 @@ fn get_scenario(name: &str, p: &str) -> Scenario {
 
 fn remote(base: &str, timeout: Duration) -> Runner {
     Runner::new(
-        Target::Remote { base_url: base.to_string(), credential: Credential::Token(TOKEN.into()) },
+        Against::Target(Target::new(base.to_string(), Credential::Token(TOKEN.into()))),
         RunOptions { timeout, ..RunOptions::default() },
     )
     .unwrap()

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use scimcheck::scenario::Idp;
+use scimcheck::idp::Idp;
 
 const README: &str = include_str!("../README.md");
 const LIBRARY_README: &str = include_str!("../scenarios/README.md");

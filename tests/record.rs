@@ -10,7 +10,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use scim_reference_server::{spawn, RunningServer, ServerConfig};
-use scimcheck::runner::{Credential, RunOptions, Runner, ScenarioResult, StepVerdict, Target, Verdict};
+use scimcheck::runner::{Against, Credential, RunOptions, Runner, ScenarioResult, StepVerdict, Target, Verdict};
 use scimcheck::scenario::{self, Scenario};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
@@ -230,7 +230,7 @@ fn describe(r: &ScenarioResult) -> String {
     format!("{} {:?} {}\n{}", r.id, r.verdict, r.reason.clone().unwrap_or_default(), steps.join("\n"))
 }
 
-async fn replay(target: Target, scenarios: &[Scenario]) -> Vec<ScenarioResult> {
+async fn replay(target: Against, scenarios: &[Scenario]) -> Vec<ScenarioResult> {
     let runner = Runner::new(target, RunOptions { jobs: 1, ..RunOptions::default() }).unwrap();
     let mut out = Vec::new();
     for s in scenarios {
@@ -286,8 +286,7 @@ async fn fault_results(scenarios: &[Scenario], fault: &str, seed: usize) -> Vec<
             .unwrap();
         assert_eq!(made.status(), 201);
     }
-    let target =
-        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
+    let target = Against::Target(Target::new(server.base_url.clone(), Credential::Token(server.token.clone())));
     let results = replay(target, scenarios).await;
     server.shutdown().await;
     results
@@ -341,7 +340,7 @@ async fn okta_traffic_recorded_replays_green_and_catches_faults() {
     let scenarios = load(&out.0);
     assert!(scenarios
         .iter()
-        .all(|s| s.idp == scenario::Idp::Okta && s.tags.contains(&"credential-bearer".to_string())));
+        .all(|s| s.idp == scimcheck::idp::Idp::Okta && s.tags.contains(&"credential-bearer".to_string())));
     assert_schema_valid(&out.0);
     assert_no_token(&out.0, &printed);
     // one flow for the user and its group; the credentials check and the import (lists without a filter) are
@@ -376,8 +375,8 @@ async fn okta_traffic_recorded_replays_green_and_catches_faults() {
         vec![("startIndex".to_string(), "1".to_string()), ("count".to_string(), "1".to_string())]
     );
 
-    assert_all_pass(&replay(Target::Reference, &scenarios).await, "a fresh reference server");
-    let recorded = Target::Remote { base_url: up.base_url.clone(), credential: Credential::Token(TOKEN.into()) };
+    assert_all_pass(&replay(Against::Reference, &scenarios).await, "a fresh reference server");
+    let recorded = Against::Target(Target::new(up.base_url.clone(), Credential::Token(TOKEN.into())));
     let results = replay(recorded, &scenarios).await;
     assert_all_pass(&results, "the recorded upstream");
     let pages: Vec<&str> =
@@ -435,7 +434,7 @@ async fn entra_traffic_recorded_replays_green_and_catches_faults() {
     let scenarios = load(&out.0);
     assert_schema_valid(&out.0);
     assert_no_token(&out.0, &printed);
-    assert!(scenarios.iter().all(|s| s.idp == scenario::Idp::Entra));
+    assert!(scenarios.iter().all(|s| s.idp == scimcheck::idp::Idp::Entra));
     // the group's flow: its lifecycle and membership steps, after the two member users as its fixtures (one
     // made before the recording, one by the user's own flow)
     let flow = scenarios.iter().find(|s| s.id.ends_with("_create_and_update_and_delete_group_field_engineering"));
@@ -453,8 +452,8 @@ async fn entra_traffic_recorded_replays_green_and_catches_faults() {
     assert!(!text.contains("0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef") && !text.contains(existing), "{text}");
     assert!(text.contains("\"path\": \"/Groups/{{group1.id}}\""), "{text}");
 
-    assert_all_pass(&replay(Target::Reference, &scenarios).await, "a fresh reference server");
-    let recorded = Target::Remote { base_url: up.base_url.clone(), credential: Credential::Token(TOKEN.into()) };
+    assert_all_pass(&replay(Against::Reference, &scenarios).await, "a fresh reference server");
+    let recorded = Against::Target(Target::new(up.base_url.clone(), Credential::Token(TOKEN.into())));
     assert_all_pass(&replay(recorded, &scenarios).await, "the recorded upstream");
     assert_faults_caught(
         &scenarios,
@@ -566,7 +565,7 @@ async fn har_import_replays_green() {
     assert_eq!(s.steps.len(), 4);
     let last = serde_json::to_value(&s.steps[3].expect.body).unwrap();
     assert!(last.as_array().unwrap().iter().any(|a| a == &json!({"pointer": "/active", "equals": false})), "{last}");
-    assert_all_pass(&replay(Target::Reference, &scenarios).await, "a fresh reference server");
+    assert_all_pass(&replay(Against::Reference, &scenarios).await, "a fresh reference server");
     assert_faults_caught(&scenarios, &["ignore-pathless-patch"], 0).await;
     up.shutdown().await;
 }
@@ -720,6 +719,6 @@ async fn ctrl_c_stops_recording_and_writes_what_was_captured() {
     );
     assert_schema_valid(&out.0);
     assert_no_token(&out.0, &printed);
-    assert_all_pass(&replay(Target::Reference, &scenarios).await, "a fresh reference server");
+    assert_all_pass(&replay(Against::Reference, &scenarios).await, "a fresh reference server");
     up.shutdown().await;
 }

@@ -5,7 +5,7 @@ mod support;
 
 use scim_reference_server::{spawn, ServerConfig};
 use scimcheck::record::{convert, ConvertOptions, Flow};
-use scimcheck::runner::{RunOptions, Runner, Target, Verdict};
+use scimcheck::runner::{Against, RunOptions, Runner, Verdict};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "fixture-T0KEN-3a9c";
@@ -64,7 +64,7 @@ async fn discovery_resources_never_become_setup_steps() {
     }
     let scenarios = scimcheck::scenario::load_dir(&dir).map_err(|e| format!("{e:?}")).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
-    let runner = Runner::new(Target::Reference, RunOptions { jobs: 1, ..RunOptions::default() }).unwrap();
+    let runner = Runner::new(Against::Reference, RunOptions { jobs: 1, ..RunOptions::default() }).unwrap();
     for s in &scenarios {
         let r = runner.run_scenario(s).await;
         assert_eq!(

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use scim_reference_server::{spawn, RunningServer, ServerConfig};
-use scimcheck::runner::{Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
+use scimcheck::runner::{Against, Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
 use scimcheck::scenario;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
@@ -73,7 +73,7 @@ async fn assert_replays_green(dir: &Path, up: &RunningServer) {
     let step = import.steps.iter().find(|s| s.pages).unwrap();
     let asserted = serde_json::to_string(&step.expect.body).unwrap();
     assert!(asserted.contains("/totalResults"), "the page step asserts totalResults: {asserted}");
-    let target = Target::Remote { base_url: up.base_url.clone(), credential: Credential::Token(TOKEN.into()) };
+    let target = Against::Target(Target::new(up.base_url.clone(), Credential::Token(TOKEN.into())));
     let runner = Runner::new(target, RunOptions { jobs: 1, ..RunOptions::default() }).unwrap();
     for s in &scenarios {
         let r = runner.run_scenario(s).await;

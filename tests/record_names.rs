@@ -4,9 +4,10 @@
 mod support;
 
 use scim_reference_server::{spawn, ServerConfig};
+use scimcheck::idp::Idp;
 use scimcheck::record::convert::write_all;
 use scimcheck::record::{ConvertOptions, Flow};
-use scimcheck::scenario::{self, Idp, ScenarioFile};
+use scimcheck::scenario::{self, ScenarioFile};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "names-T0KEN-9d8e7f";
@@ -80,7 +81,7 @@ async fn a_name_never_shows_a_recorded_credential() {
 /// fixtures and lists them; every flow replays on its own, green, on an empty server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interleaved_users_are_split_per_object_and_membership_lists_its_fixtures() {
-    use scimcheck::runner::{RunOptions, Runner, Target, Verdict};
+    use scimcheck::runner::{Against, RunOptions, Runner, Verdict};
     let up = spawn(ServerConfig::default().with_token(TOKEN)).await.unwrap();
     let base = up.base_url.as_str();
     let urn = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -135,7 +136,7 @@ async fn interleaved_users_are_split_per_object_and_membership_lists_its_fixture
         assert!(s.steps.iter().all(|st| !st.name.starts_with("Setup:")), "{} needs no fixture", s.id);
     }
 
-    let runner = Runner::new(Target::Reference, RunOptions { jobs: 1, ..RunOptions::default() }).unwrap();
+    let runner = Runner::new(Against::Reference, RunOptions { jobs: 1, ..RunOptions::default() }).unwrap();
     for s in &scenarios {
         let r = runner.run_scenario(s).await;
         assert_eq!(r.verdict, Verdict::Pass, "{} on an empty server: {:?}", s.id, r.reason);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use scimcheck::expectations::{Deviation, Expectations};
 use scimcheck::report::{self, Policy};
-use scimcheck::runner::{Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
+use scimcheck::runner::{Against, Credential, RunOptions, Runner, StepVerdict, Target, Verdict};
 use scimcheck::scenario::{self, Check, Level, Scenario};
 use scimcheck::snapshot::{SnapshotOutcome, SnapshotStore};
 use serde_json::json;
@@ -29,10 +29,10 @@ fn scim_status(status: u16, body: serde_json::Value) -> ResponseTemplate {
 
 fn runner(server: &MockServer, snapshots: Option<SnapshotStore>) -> Runner {
     Runner::new(
-        Target::Remote {
-            base_url: format!("{}/scim/v2", server.uri()),
-            credential: Credential::Token("drift-test-token-123456".into()),
-        },
+        Against::Target(Target::new(
+            format!("{}/scim/v2", server.uri()),
+            Credential::Token("drift-test-token-123456".into()),
+        )),
         RunOptions { timeout: Duration::from_secs(5), snapshots, ..RunOptions::default() },
     )
     .unwrap()
@@ -136,10 +136,10 @@ async fn known_deviations_are_expected_failures_and_passing_ones_are_reported() 
         ],
     };
     let runner = Runner::new(
-        Target::Remote {
-            base_url: format!("{}/scim/v2", server.uri()),
-            credential: Credential::Token("drift-test-token-123456".into()),
-        },
+        Against::Target(Target::new(
+            format!("{}/scim/v2", server.uri()),
+            Credential::Token("drift-test-token-123456".into()),
+        )),
         RunOptions { timeout: Duration::from_secs(5), expectations: Some(expectations), ..RunOptions::default() },
     )
     .unwrap();
@@ -178,10 +178,10 @@ async fn the_runner_judges_known_deviations_the_same_for_every_caller() {
         ],
     };
     let runner = Runner::new(
-        Target::Remote {
-            base_url: format!("{}/scim/v2", server.uri()),
-            credential: Credential::Token("judge-test-token-123456".into()),
-        },
+        Against::Target(Target::new(
+            format!("{}/scim/v2", server.uri()),
+            Credential::Token("judge-test-token-123456".into()),
+        )),
         RunOptions { timeout: Duration::from_secs(5), expectations: Some(expectations), ..RunOptions::default() },
     )
     .unwrap();
@@ -386,10 +386,10 @@ async fn profiles_encode_filters_and_send_their_credential_style() {
     let plus = scenario::parse("okta/enc/plus.json", Path::new("okta/enc/plus.json"), &plus_text).unwrap();
     let scenarios = vec![mk("okta"), mk("azure"), plus];
     let runner = Runner::new(
-        Target::Remote {
-            base_url: format!("{}/scim/v2?aadOptscim062020", server.uri()),
-            credential: Credential::Token("raw-token-abcdef".into()),
-        },
+        Against::Target(Target::new(
+            format!("{}/scim/v2?aadOptscim062020", server.uri()),
+            Credential::Token("raw-token-abcdef".into()),
+        )),
         RunOptions { auth_style: Some(scimcheck::profile::AuthStyle::Raw), ..RunOptions::default() },
     )
     .unwrap();
@@ -500,10 +500,10 @@ async fn okta_pauses_wait_only_when_asked_and_only_in_okta_scenarios() {
         scenario("rfc/pause/two_reads.json", json!({"title": "t", "source": "s", "level": "must", "steps": steps}));
     let make = |okta_pauses: bool| {
         Runner::new(
-            Target::Remote {
-                base_url: format!("{}/scim/v2", server.uri()),
-                credential: Credential::Token("pause-test-token-123456".into()),
-            },
+            Against::Target(Target::new(
+                format!("{}/scim/v2", server.uri()),
+                Credential::Token("pause-test-token-123456".into()),
+            )),
             RunOptions { timeout: Duration::from_secs(5), okta_pauses, ..RunOptions::default() },
         )
         .unwrap()
@@ -689,7 +689,7 @@ fn no_scenario_judges_storage_order_and_sorting_needs_a_clear_declaration() {
         for st in &s.steps {
             let pins_one =
                 st.expect.body.iter().any(|a| a.pointer == "/totalResults" && a.check == Check::Equals(json!(1)));
-            let idp_requirement = matches!(st.basis, Some(Basis::Required(_))) && s.idp != scenario::Idp::Rfc;
+            let idp_requirement = matches!(st.basis, Some(Basis::Required(_))) && s.idp != scimcheck::idp::Idp::Rfc;
             for a in &st.expect.body {
                 if !positional.is_match(&a.pointer) || sorts(st) || pins_one || idp_requirement {
                     continue;

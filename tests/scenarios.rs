@@ -12,7 +12,7 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, Failed, Trial};
 use scimcheck::expectations::{self, Expectations};
 use scimcheck::report::{self, Policy};
-use scimcheck::runner::{Capabilities, RunOptions, RunOutcome, Runner, Target};
+use scimcheck::runner::{Against, Capabilities, RunOptions, RunOutcome, Runner};
 use scimcheck::scenario::{self, Scenario};
 use scimcheck::snapshot::SnapshotStore;
 
@@ -39,7 +39,7 @@ fn main() {
     let update = std::env::var("INSTA_UPDATE").is_ok_and(|v| v == "always" || v == "1");
     let snapshots = SnapshotStore { dir: root.join("snapshots"), update };
     let options = RunOptions { snapshots: Some(snapshots), expectations, ..RunOptions::default() };
-    let runner = Arc::new(Runner::new(Target::Reference, options).expect("HTTP client"));
+    let runner = Arc::new(Runner::new(Against::Reference, options).expect("HTTP client"));
     let caps = Arc::new(rt.block_on(runner.discover()));
     let trials = scenarios
         .into_iter()

@@ -8,10 +8,12 @@ mod sim_faults;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use scimcheck::credential::Credential;
 use scimcheck::idp::{Dialect, EntraDialect, OktaAppKind};
 use scimcheck::profile::AuthStyle;
 use scimcheck::simulate::reconcile::DiffKind;
-use scimcheck::simulate::{self, EngineOptions, SimOptions, SimReport, Source, Target};
+use scimcheck::simulate::{self, EngineOptions, SimOptions, SimReport, Source};
+use scimcheck::target::Target;
 use sim_faults::SimFault;
 
 const ENTRA: Dialect = Dialect::Entra(EntraDialect::Default);
@@ -44,7 +46,7 @@ fn target_and_options(s: &sim_faults::FaultyServer, run: &Run) -> (Target, SimOp
         scim_reference_server::tenant::AppKind::Okta
     };
     let ep = s.server.endpoint("acme", app).cloned().expect("the app exists");
-    let target = Target::with_token(&ep.base_url, ep.token.as_deref(), AuthStyle::Bearer);
+    let target = Target::new(ep.base_url.clone(), ep.token.clone().map(Credential::Token).unwrap_or_default());
     let opts = SimOptions {
         source: Source::Generated { seed: run.seed, users: run.users, groups: run.groups },
         engine: EngineOptions {

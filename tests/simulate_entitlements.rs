@@ -8,10 +8,11 @@ use std::time::Duration;
 use scim_reference_server::config::Config;
 use scim_reference_server::tenant::AppKind;
 use scim_reference_server::{spawn, ServerConfig};
+use scimcheck::credential::Credential;
 use scimcheck::idp::{Dialect, OktaAppKind};
-use scimcheck::profile::AuthStyle;
 use scimcheck::simulate::entitlements::SimCatalogue;
-use scimcheck::simulate::{self, EngineOptions, SimOptions, SimReport, Source, Target};
+use scimcheck::simulate::{self, EngineOptions, SimOptions, SimReport, Source};
+use scimcheck::target::Target;
 
 async fn run(listed: &SimCatalogue, assigned: usize) -> (SimReport, Vec<serde_json::Value>) {
     let mut seed = Config::builtin();
@@ -22,7 +23,7 @@ async fn run(listed: &SimCatalogue, assigned: usize) -> (SimReport, Vec<serde_js
     }
     let server = spawn(ServerConfig::default().with_seed(seed)).await.unwrap();
     let ep = server.endpoint("acme", AppKind::Okta).cloned().unwrap();
-    let target = Target::with_token(&ep.base_url, ep.token.as_deref(), AuthStyle::Bearer);
+    let target = Target::new(ep.base_url.clone(), ep.token.clone().map(Credential::Token).unwrap_or_default());
     let opts = SimOptions {
         source: Source::Generated { seed: 11, users: 150, groups: 4 },
         engine: EngineOptions {

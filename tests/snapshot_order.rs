@@ -6,7 +6,7 @@
 mod support;
 
 use axum::http::{Method, StatusCode};
-use scimcheck::runner::{Credential, RunOptions, Runner, Target};
+use scimcheck::runner::{Against, Credential, RunOptions, Runner, Target};
 use scimcheck::scenario;
 use scimcheck::snapshot::{SnapshotOutcome, SnapshotStore};
 use serde_json::Value;
@@ -59,8 +59,7 @@ async fn run(fault: &'static Fault, dir: &std::path::Path, update: bool) -> Vec<
     let selected: Vec<scenario::Scenario> = all.into_iter().filter(|s| IDS.contains(&s.id.as_str())).collect();
     assert_eq!(selected.len(), IDS.len());
     let server = spawn_faulty(fault).await;
-    let target =
-        Target::Remote { base_url: server.base_url.clone(), credential: Credential::Token(server.token.clone()) };
+    let target = Against::Target(Target::new(server.base_url.clone(), Credential::Token(server.token.clone())));
     let options =
         RunOptions { snapshots: Some(SnapshotStore { dir: dir.to_path_buf(), update }), ..Default::default() };
     let outcome = Runner::new(target, options).expect("client").run(&selected).await;

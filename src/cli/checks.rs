@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use crate::scenario::{Idp, Scenario};
+use crate::idp::Idp;
+use crate::scenario::Scenario;
 
 /// Makes the folder of each report file that does not exist yet, so a typo or a fresh CI workspace is settled
 /// before any request instead of after the whole run.

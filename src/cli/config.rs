@@ -43,84 +43,69 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::scenario::{Idp, Kind, Level};
+use crate::idp::Idp;
+use crate::scenario::{Kind, Level};
 
 /// The default file name, looked up in the working directory.
 pub const FILE_NAME: &str = "scimcheck.toml";
 
-/// The parsed file.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Config {
-    /// SCIM base URI of the target.
-    pub base_url: Option<String>,
-    /// Name of the environment variable holding the token.
-    pub token_env: Option<String>,
-    /// Credential style: `bearer` or `raw`.
-    pub auth_style: Option<crate::profile::AuthStyle>,
-    /// IdPs to run.
-    #[serde(default, deserialize_with = "idps")]
-    pub idp: Vec<Idp>,
-    /// Levels to run.
-    #[serde(default, deserialize_with = "levels")]
-    pub level: Vec<Level>,
-    /// Kinds to run (`rfc`, `interop`, `portal`), as `--kind`.
-    #[serde(default, deserialize_with = "kinds")]
-    pub kind: Vec<Kind>,
-    /// Tags to run.
-    #[serde(default, deserialize_with = "strings")]
-    pub tags: Vec<String>,
-    /// Scenarios run at once.
-    pub jobs: Option<usize>,
-    /// Per-request timeout in seconds: a number of seconds or a duration in the forms `--timeout` takes (`30s`,
-    /// `500ms`), one parser for both ([`crate::options::timeout_secs`]).
-    #[serde(default, deserialize_with = "timeout")]
-    pub timeout: Option<f64>,
-    /// Snapshot folder.
-    pub snapshots: Option<PathBuf>,
-    /// Known-deviations file.
-    pub expectations: Option<PathBuf>,
-    /// Extra scenario folders.
-    #[serde(default, deserialize_with = "paths")]
-    pub scenarios: Vec<PathBuf>,
-    /// `false`: use only the `scenarios` folders, not the built-in library (`--no-library`).
-    pub library: Option<bool>,
-    /// Extra trusted CA files (PEM).
-    #[serde(default, deserialize_with = "paths")]
-    pub ca_cert: Vec<PathBuf>,
-    /// SHOULD and MAY failures fail the run.
-    pub strict: Option<bool>,
-    /// Wait the pauses of Okta's suites between their steps (`--okta-pauses`).
-    pub okta_pauses: Option<bool>,
-    /// A certification suite, as `--suite` takes it (its canonical name, read in any case through the same
-    /// parser, [`crate::suites::parse`]): `entra-gallery` runs Microsoft's gallery validation instead of the
-    /// scenario library; `okta-entitlements` (any suite of [`crate::suites::SUITES`]) selects its scenarios.
-    /// `--suite` on the command line wins over it.
-    #[serde(default, deserialize_with = "suite")]
-    pub suite: Option<String>,
-    /// With `suite = "entra-gallery"`: the attribute mapping file (`--attribute-mapping`).
-    pub attribute_mapping: Option<PathBuf>,
-    /// What the scenarios send.
-    #[serde(default)]
-    pub payload: crate::payload::Payload,
-    /// OAuth token endpoint (`--oauth-token-url`, see [`crate::oauth::config`]).
-    pub oauth_token_url: Option<String>,
-    /// OAuth client id (`--oauth-client-id`).
-    pub oauth_client_id: Option<String>,
-    /// OAuth client secret (prefer `oauth-client-secret-env` or `SCIMCHECK_OAUTH_CLIENT_SECRET`); never printed.
-    pub oauth_client_secret: Option<crate::oauth::config::Secret>,
-    /// Name of the environment variable holding the OAuth client secret.
-    pub oauth_client_secret_env: Option<String>,
-    /// PEM private key signing JWT-bearer client assertions (`--oauth-private-key`), relative to the file.
-    pub oauth_private_key: Option<PathBuf>,
-    /// `kid` of the assertion's header (`--oauth-key-id`).
-    pub oauth_key_id: Option<String>,
-    /// Client id of the JWT-bearer assertion when it is not `oauth-client-id` (`--oauth-federated-client-id`).
-    pub oauth_federated_client_id: Option<String>,
-    /// Token endpoint of the JWT-bearer assertion when it is not `oauth-token-url` (`--oauth-federated-token-url`).
-    pub oauth_federated_token_url: Option<String>,
-    /// OAuth scope (`--oauth-scope`).
-    pub oauth_scope: Option<String>,
+crate::oauth::config::with_oauth_keys! {
+    /// The parsed file; its OAuth keys (`oauth-token-url`, …) come from [`crate::oauth::config::with_oauth_keys`].
+    #[derive(Debug, Clone, Default, Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+    pub struct Config {
+        /// SCIM base URI of the target.
+        pub base_url: Option<String>,
+        /// Name of the environment variable holding the token.
+        pub token_env: Option<String>,
+        /// Credential style: `bearer` or `raw`.
+        pub auth_style: Option<crate::profile::AuthStyle>,
+        /// IdPs to run.
+        #[serde(default, deserialize_with = "idps")]
+        pub idp: Vec<Idp>,
+        /// Levels to run.
+        #[serde(default, deserialize_with = "levels")]
+        pub level: Vec<Level>,
+        /// Kinds to run (`rfc`, `interop`, `portal`), as `--kind`.
+        #[serde(default, deserialize_with = "kinds")]
+        pub kind: Vec<Kind>,
+        /// Tags to run.
+        #[serde(default, deserialize_with = "strings")]
+        pub tags: Vec<String>,
+        /// Scenarios run at once.
+        pub jobs: Option<usize>,
+        /// Per-request timeout in seconds: a number of seconds or a duration in the forms `--timeout` takes (`30s`,
+        /// `500ms`), one parser for both ([`crate::options::timeout_secs`]).
+        #[serde(default, deserialize_with = "timeout")]
+        pub timeout: Option<f64>,
+        /// Snapshot folder.
+        pub snapshots: Option<PathBuf>,
+        /// Known-deviations file.
+        pub expectations: Option<PathBuf>,
+        /// Extra scenario folders.
+        #[serde(default, deserialize_with = "paths")]
+        pub scenarios: Vec<PathBuf>,
+        /// `false`: use only the `scenarios` folders, not the built-in library (`--no-library`).
+        pub library: Option<bool>,
+        /// Extra trusted CA files (PEM).
+        #[serde(default, deserialize_with = "paths")]
+        pub ca_cert: Vec<PathBuf>,
+        /// SHOULD and MAY failures fail the run.
+        pub strict: Option<bool>,
+        /// Wait the pauses of Okta's suites between their steps (`--okta-pauses`).
+        pub okta_pauses: Option<bool>,
+        /// A certification suite, as `--suite` takes it (its canonical name, read in any case through the same
+        /// parser, [`crate::suites::parse`]): `entra-gallery` runs Microsoft's gallery validation instead of the
+        /// scenario library; `okta-entitlements` (any suite of [`crate::suites::SUITES`]) selects its scenarios.
+        /// `--suite` on the command line wins over it.
+        #[serde(default, deserialize_with = "suite")]
+        pub suite: Option<String>,
+        /// With `suite = "entra-gallery"`: the attribute mapping file (`--attribute-mapping`).
+        pub attribute_mapping: Option<PathBuf>,
+        /// What the scenarios send.
+        #[serde(default)]
+        pub payload: crate::payload::Payload,
+}
 }
 
 fn suite<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -205,21 +190,6 @@ fn paths<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Erro
 }
 
 impl Config {
-    /// The OAuth keys, as [`crate::oauth::config::OAuthArgs::resolve`] reads them beside the flags.
-    pub fn oauth_keys(&self) -> crate::oauth::config::OAuthKeys {
-        crate::oauth::config::OAuthKeys {
-            oauth_token_url: self.oauth_token_url.clone(),
-            oauth_client_id: self.oauth_client_id.clone(),
-            oauth_client_secret: self.oauth_client_secret.clone(),
-            oauth_client_secret_env: self.oauth_client_secret_env.clone(),
-            oauth_private_key: self.oauth_private_key.clone(),
-            oauth_key_id: self.oauth_key_id.clone(),
-            oauth_federated_client_id: self.oauth_federated_client_id.clone(),
-            oauth_federated_token_url: self.oauth_federated_token_url.clone(),
-            oauth_scope: self.oauth_scope.clone(),
-        }
-    }
-
     /// Parses `text` (from `file`, used in errors); relative paths are resolved against the file's folder.
     ///
     /// Errors: `file:line:column: message` — unknown keys, wrong types, invalid TOML, unknown IdP, level or kind.
@@ -353,9 +323,7 @@ pub fn apply_to_simulate(args: &mut crate::simulate::cli::SimulateArgs) -> Resul
     }
     if !args.reference && args.token.is_none() && args.auth_header.is_none() {
         if let Some(name) = &config.token_env {
-            args.token = Some(std::env::var(name).map_err(|_| {
-                format!("token-env: the environment variable {name} (which should hold the token) is not set")
-            })?);
+            args.token = crate::credential::read_token(None, Some(name))?;
         }
     }
     if args.auth_style.is_none() {
@@ -548,5 +516,38 @@ mod tests {
         assert_eq!(c.snapshots.unwrap(), Path::new("conf/snaps"));
         assert_eq!(c.scenarios, vec![PathBuf::from("/abs"), PathBuf::from("conf/rel")]);
         assert_eq!(c.payload.user["department"], "R&D");
+    }
+
+    /// The OAuth keys are declared once (`with_oauth_keys!`) yet the file still refuses unknown keys, with the
+    /// messages it gave when `Config` declared them itself: a misspelt key gets its suggestion, any other key the
+    /// list of every key in file order, OAuth keys last; and every OAuth key reaches [`Config::oauth_keys`].
+    #[test]
+    fn the_oauth_keys_are_read_and_unknown_keys_refused_as_before() {
+        let f = Path::new("conf/scimcheck.toml");
+        let e = Config::parse(f, "base-url = \"http://h/scim\"\noauth-client-idd = \"x\"\n").unwrap_err();
+        assert_eq!(e, "conf/scimcheck.toml:2:1: unknown field `oauth-client-idd`: did you mean `oauth-client-id`?");
+        let e = Config::parse(f, "zzzz = 1\n").unwrap_err();
+        assert_eq!(
+            e,
+            "conf/scimcheck.toml:1:1: unknown field `zzzz`, expected one of `base-url`, `token-env`, `auth-style`, \
+             `idp`, `level`, `kind`, `tags`, `jobs`, `timeout`, `snapshots`, `expectations`, `scenarios`, `library`, \
+             `ca-cert`, `strict`, `okta-pauses`, `suite`, `attribute-mapping`, `payload`, `oauth-token-url`, \
+             `oauth-client-id`, `oauth-client-secret`, `oauth-client-secret-env`, `oauth-private-key`, \
+             `oauth-key-id`, `oauth-federated-client-id`, `oauth-federated-token-url`, `oauth-scope`"
+        );
+        let text = "oauth-token-url = \"https://t/token\"\noauth-client-id = \"c\"\noauth-client-secret = \"cs-1\"\n\
+                    oauth-client-secret-env = \"E\"\noauth-private-key = \"k.pem\"\noauth-key-id = \"kid\"\n\
+                    oauth-federated-client-id = \"fc\"\noauth-federated-token-url = \"https://f/token\"\n\
+                    oauth-scope = \"scim\"\n";
+        let k = Config::parse(f, text).unwrap().oauth_keys();
+        assert_eq!(k.oauth_token_url.as_deref(), Some("https://t/token"));
+        assert_eq!(k.oauth_client_id.as_deref(), Some("c"));
+        assert_eq!(k.oauth_client_secret.map(|s| s.0).as_deref(), Some("cs-1"));
+        assert_eq!(k.oauth_client_secret_env.as_deref(), Some("E"));
+        assert_eq!(k.oauth_private_key, Some(PathBuf::from("conf/k.pem")));
+        assert_eq!(k.oauth_key_id.as_deref(), Some("kid"));
+        assert_eq!(k.oauth_federated_client_id.as_deref(), Some("fc"));
+        assert_eq!(k.oauth_federated_token_url.as_deref(), Some("https://f/token"));
+        assert_eq!(k.oauth_scope.as_deref(), Some("scim"));
     }
 }

@@ -11,9 +11,9 @@ use super::RunArgs;
 use crate::gallery::auth::{AuthEvidence, Flow};
 use crate::gallery::mapping::AttributeMapping;
 use crate::gallery::{self, output, Verdict};
-use crate::profile::{AuthStyle, Profile};
-use crate::runner::{Credential, Target};
-use crate::scenario::Idp;
+use crate::idp::Idp;
+use crate::profile::AuthStyle;
+use crate::runner::{Against, Credential};
 
 /// Runs the gallery suite as `args` and `settings` say; returns the exit code.
 pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {
@@ -26,23 +26,18 @@ pub async fn run(settings: &Settings, args: &RunArgs) -> Result<i32, String> {
     };
     let mut server = None;
     let (base_url, credential) = match &settings.target {
-        Target::Reference => {
+        Against::Reference => {
             let s = scim_reference_server::spawn(scim_reference_server::ServerConfig::default())
                 .await
                 .map_err(|e| format!("cannot start the reference server: {e}"))?;
             let (url, token) = crate::reference_app::endpoint_for(&s, Idp::Entra);
             server = Some(s);
-            (url, Credential::Header(Profile::authorization(AuthStyle::Bearer, &token)))
+            (url, Credential::Token(token).styled(AuthStyle::Bearer))
         }
-        Target::Remote { base_url, credential } => {
-            let credential = match credential {
-                Credential::Token(t) => {
-                    Credential::Header(Profile::authorization(settings.auth_style.unwrap_or(AuthStyle::Bearer), t))
-                }
-                other => other.clone(),
-            };
-            (base_url.clone(), credential)
-        }
+        Against::Target(target) => (
+            target.base_url.clone(),
+            target.credential.clone().styled(settings.auth_style.unwrap_or(AuthStyle::Bearer)),
+        ),
     };
     // every OAuth client's secrets and tokens are hidden, not only those of the one the SCIM tests use
     let redactor = settings

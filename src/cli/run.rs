@@ -15,12 +15,12 @@ pub use super::settings::{Settings, TOKEN_ENV};
 use super::{load, select, DriftMode, RunArgs};
 use crate::expectations::{self, Expectations};
 use crate::http::{ClientOptions, INSECURE_WARNING};
+use crate::idp::Idp;
 use crate::profile::Profile;
 use crate::report::model::ScenarioReport;
 use crate::report::spool::Spool;
 use crate::report::{self, Policy, Report, ReportMeta};
-use crate::runner::{Credential, RunOptions, Runner, ScenarioResult, Target};
-use crate::scenario::Idp;
+use crate::runner::{Against, Credential, RunOptions, Runner, ScenarioResult};
 use crate::snapshot::SnapshotStore;
 
 /// Exit code of an interrupted run (128 + SIGINT, as shells report it).
@@ -61,7 +61,8 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
         eprintln!("{INSECURE_WARNING}");
     }
     let redactor = settings.target.redactor();
-    if let Target::Remote { base_url, credential } = &settings.target {
+    if let Against::Target(target) = &settings.target {
+        let credential = &target.credential;
         if credential.is_none() {
             eprintln!(
                 "warning: no credential given (--token, {TOKEN_ENV}, token-env or --auth-header): requests carry no \
@@ -78,16 +79,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
                 ..Default::default()
             })?;
             let style = settings.auth_style.unwrap_or(Profile::of(Idp::Rfc).auth_style);
-            let authorization = match credential.authorization(style).await {
-                Ok(a) => a,
-                Err(e) => {
-                    eprintln!("error: preflight: {}", redactor.scrub(&e.message));
-                    eprintln!("(the connection test runs before any scenario; --no-preflight skips it)");
-                    return Ok(2);
-                }
-            };
-            if let Err(f) = crate::preflight::check(&client, base_url, authorization.as_deref(), settings.timeout).await
-            {
+            if let Err(f) = crate::preflight::check(&client, target, style, settings.timeout).await {
                 eprintln!("error: preflight: {}", redactor.scrub(&f.message));
                 eprintln!("(the connection test runs before any scenario; --no-preflight skips it)");
                 return Ok(2);
@@ -104,7 +96,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     let mut extracted: Option<super::temp::TempFolder> = None;
     let snapshot_dir = match (&settings.snapshots, &settings.target) {
         (Some(dir), _) => Some(dir.clone()),
-        (None, Target::Reference) => {
+        (None, Against::Reference) => {
             if args.update_snapshots {
                 return Err("--update-snapshots needs --snapshots DIR (the built-in baseline is read-only; in a \
                             checkout: --snapshots snapshots)"
@@ -118,7 +110,7 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
             extracted = Some(folder);
             Some(dir)
         }
-        (None, Target::Remote { .. }) => None,
+        (None, Against::Target(_)) => None,
     };
     let expectations_path =
         settings.expectations.clone().or_else(|| snapshot_dir.as_ref().map(|d| d.join(expectations::FILE_NAME)));
@@ -176,8 +168,8 @@ pub async fn run(args: RunArgs) -> Result<i32, String> {
     let ids = selected.iter().map(|s| s.id.len()).chain(requirements.iter().map(|r| r.id.len()));
     let width = ids.max().unwrap_or(0);
     let target_text = match &settings.target {
-        Target::Remote { base_url, .. } => redactor.scrub(base_url),
-        Target::Reference => "the bundled reference server (a fresh in-process instance per scenario)".into(),
+        Against::Target(target) => redactor.scrub(&target.base_url),
+        Against::Reference => "the bundled reference server (a fresh in-process instance per scenario)".into(),
     };
     let what = match requirements.len() {
         0 => format!("{} scenario(s)", selected.len()),

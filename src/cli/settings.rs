@@ -6,18 +6,18 @@ use std::time::Duration;
 
 use super::config::Config;
 use super::{RunArgs, SelectArgs};
+use crate::credential::{self, Given};
 use crate::http::TlsOptions;
 use crate::profile::AuthStyle;
-use crate::runner::{Credential, Target};
+use crate::runner::{Against, Target};
 
-/// Environment variable read for the token when neither `--token` nor a `token-env` names another.
-pub const TOKEN_ENV: &str = "SCIMCHECK_TOKEN";
+pub use crate::credential::TOKEN_ENV;
 
 /// Everything `run` needs, after flags, the config file and defaults are merged.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The target.
-    pub target: Target,
+    /// What the scenarios are sent to: the `--base-url` target, or the bundled reference server.
+    pub target: Against,
     /// Scenario selection (scenario folders: the file's first, then the flags').
     pub select: SelectArgs,
     /// Scenarios run at once.
@@ -70,7 +70,7 @@ impl Settings {
                         .into(),
                 );
             }
-            Target::Reference
+            Against::Reference
         } else {
             let base_url = args.base_url.clone().or(config.base_url.clone()).ok_or(
                 "no target: give --base-url URL (or base-url in scimcheck.toml), or --reference for the bundled server",
@@ -79,13 +79,7 @@ impl Settings {
                 return Err(problem);
             }
             let token_env = args.token_env.clone().or(config.token_env.clone());
-            let token = match (&args.token, &token_env) {
-                (Some(t), _) => Some(t.clone()),
-                (None, Some(name)) => Some(std::env::var(name).map_err(|_| {
-                    format!("token-env: the environment variable {name} (which should hold the token) is not set")
-                })?),
-                (None, None) => std::env::var(TOKEN_ENV).ok(),
-            };
+            let token = credential::read_token(args.token.as_deref(), token_env.as_deref())?;
             let timeout =
                 Duration::from_secs_f64(args.timeout.or(config.timeout).unwrap_or(30.0).clamp(0.001, 86_400.0));
             let tls = TlsOptions {
@@ -93,34 +87,27 @@ impl Settings {
                 insecure: args.insecure,
             };
             oauth = args.oauth.sources(&config.oauth_keys(), &tls, timeout)?;
-            let credential = match &oauth {
-                Some(sources) => {
-                    let fixed = [
-                        ("--token", args.token.is_some()),
-                        ("--token-env", args.token_env.is_some()),
-                        ("token-env in the settings file", config.token_env.is_some()),
-                        ("--auth-header (or SCIMCHECK_AUTH_HEADER)", args.auth_header.is_some()),
-                        (TOKEN_ENV, token.is_some()),
-                    ];
-                    if let Some((name, _)) = fixed.iter().find(|(_, given)| *given) {
-                        return Err(crate::oauth::config::fixed_beside_oauth(name));
-                    }
-                    if !gallery && sources.secret.is_some() && sources.assertion.is_some() {
-                        return Err(crate::oauth::config::BOTH_FLOWS.into());
-                    }
-                    // Microsoft's template sends its SCIM requests with the client-credentials client
-                    // (scimClientId, "for SCIM API authentication"); the gallery suite may switch to the
-                    // assertion's when that one gets no token (cli::gallery)
-                    let scim = sources.all().next().expect("one OAuth client at least").clone();
-                    Credential::OAuth(scim)
-                }
-                None => match (&args.auth_header, token) {
-                    (Some(h), _) => Credential::Header(h.clone()),
-                    (None, Some(t)) if !t.is_empty() => Credential::Token(t),
-                    _ => Credential::None,
-                },
-            };
-            Target::Remote { base_url, credential }
+            let fixed = [
+                ("--token", args.token.is_some()),
+                ("--token-env", args.token_env.is_some()),
+                ("token-env in the settings file", config.token_env.is_some()),
+                ("--auth-header (or SCIMCHECK_AUTH_HEADER)", args.auth_header.is_some()),
+                (TOKEN_ENV, token.is_some()),
+            ];
+            // Microsoft's template sends its SCIM requests with the client-credentials client (scimClientId, "for
+            // SCIM API authentication"); the gallery suite may switch to the assertion's when that one gets no
+            // token (cli::gallery)
+            let scim = oauth.as_ref().map(|s| s.all().next().expect("one OAuth client at least").clone());
+            let credential = credential::resolve(Given {
+                oauth: scim,
+                auth_header: args.auth_header.as_deref(),
+                token,
+                fixed: &fixed,
+            })?;
+            if oauth.as_ref().is_some_and(|s| !gallery && s.secret.is_some() && s.assertion.is_some()) {
+                return Err(crate::oauth::config::BOTH_FLOWS.into());
+            }
+            Against::Target(Target::new(base_url, credential))
         };
         let timeout = args.timeout.or(config.timeout).unwrap_or(30.0);
         let max = crate::options::MAX_TIMEOUT.as_secs_f64();

@@ -3,7 +3,8 @@
 use clap::Parser;
 
 use super::{Cli, Command};
-use crate::scenario::{Idp, Level};
+use crate::idp::Idp;
+use crate::scenario::Level;
 
 fn parse(args: &[&str]) -> Command {
     Cli::try_parse_from(std::iter::once("scimcheck").chain(args.iter().copied()))

@@ -43,6 +43,12 @@ impl BaseUri {
         }
         url
     }
+
+    /// The URL of the connection test sent before anything else: `<base>/Users?startIndex=1&count=2`, keeping
+    /// the base URI's own query (Okta's "Test API Credentials" request, docs/okta.md §2; RFC 7644 §3.4.2.4 paging).
+    pub fn connection_test(&self) -> String {
+        self.join("/Users", "startIndex=1&count=2")
+    }
 }
 
 /// Decodes a query string into ordered pairs (`+` and `%20` both become a space).

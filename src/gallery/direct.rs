@@ -9,10 +9,11 @@ use serde_json::{json, Value};
 use super::lifecycle::{manager_step, new_user, read, same, total};
 use super::mapping::{flatten, missing, AttributeMapping};
 use super::{Check, Ctx, Discovery, Fail, Options, Requirement, REQUIRED_RATE};
+use crate::exchange::Method;
 use crate::idp::errors::{explain, Addressed, Failure};
-use crate::idp::{get_ci, Dialect, EntraDialect, Op, ScimRequest, ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA};
-use crate::scenario::{Idp, Method};
-use crate::simulate::engine::{EngineOptions, Http, OpKind, Target};
+use crate::idp::{get_ci, Dialect, EntraDialect, Idp, Op, ScimRequest, ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA};
+use crate::simulate::engine::{EngineOptions, Http, OpKind};
+use crate::target::Target;
 
 /// Page size of the pagination tests (Microsoft: `count=5`).
 pub const PAGE: usize = 5;
@@ -344,7 +345,7 @@ const RATE_SLACK: Duration = Duration::from_secs(2);
 /// timing does not enter the verdict: on a loaded machine a late answer delays only the report, not the schedule.
 pub async fn request_rate(o: &Options, ctx: &Ctx, window: Duration) -> Requirement {
     let http = Http::new(
-        Target { base_url: o.base_url.clone(), credential: o.credential.clone(), transport: Default::default() },
+        Target::new(o.base_url.clone(), o.credential.clone()),
         EngineOptions { rate: None, concurrency: 256, ..ctx.engine.options().clone() },
     );
     let http = match http {

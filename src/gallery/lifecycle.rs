@@ -9,8 +9,8 @@
 use serde_json::Value;
 
 use super::{Check, Ctx, Fail};
+use crate::exchange::Method;
 use crate::idp::{get_ci, Member, ScimRequest, UserAttr, UserAttrs, ENTERPRISE};
-use crate::scenario::Method;
 use crate::simulate::engine::{Http, OpKind};
 
 /// On-demand provisioning's group member limit (Microsoft: "provision on demand", groups of up to 5 members).
@@ -55,15 +55,12 @@ async fn lookup(ctx: &Ctx, http: &Http, req: &ScimRequest) -> Result<u64, Fail> 
     let a = ctx.send(http, OpKind::UserLookup, req, &[200]).await?;
     let n = a.json.as_ref().and_then(total).ok_or_else(|| Fail {
         detail: format!("GET {} answered 200 without a SCIM ListResponse", req.path),
-        entra: crate::idp::errors::explain(crate::scenario::Idp::Entra, crate::idp::errors::Failure::Unreadable),
+        entra: crate::idp::errors::explain(crate::idp::Idp::Entra, crate::idp::errors::Failure::Unreadable),
     })?;
     if n > 1 {
         return Err(Fail {
             detail: format!("the lookup GET {} found {n} resources for one matching value", req.path),
-            entra: crate::idp::errors::explain(
-                crate::scenario::Idp::Entra,
-                crate::idp::errors::Failure::MultipleMatches,
-            ),
+            entra: crate::idp::errors::explain(crate::idp::Idp::Entra, crate::idp::errors::Failure::MultipleMatches),
         });
     }
     Ok(n)
@@ -87,7 +84,7 @@ fn id_of(json: Option<&Value>, what: &str) -> Result<String, Fail> {
     json.and_then(|j| get_ci(j, "id")).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string).ok_or_else(
         || Fail {
             detail: format!("{what} answered without an id"),
-            entra: crate::idp::errors::explain(crate::scenario::Idp::Entra, crate::idp::errors::Failure::Unreadable),
+            entra: crate::idp::errors::explain(crate::idp::Idp::Entra, crate::idp::errors::Failure::Unreadable),
         },
     )
 }

@@ -27,10 +27,11 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::exchange::Method;
 use crate::idp::errors::{explain, Addressed, Explanation, Failure};
-use crate::idp::{Dialect, EntraDialect, ScimRequest};
-use crate::scenario::{Idp, Method};
-use crate::simulate::engine::{EngineOptions, Http, ObjRef, OpKind, Outcome, Target};
+use crate::idp::{Dialect, EntraDialect, Idp, ScimRequest};
+use crate::simulate::engine::{EngineOptions, Http, ObjRef, OpKind, Outcome};
+use crate::target::Target;
 
 pub use suite::{Category, Group, Needs, TestDef, TESTS};
 
@@ -261,11 +262,7 @@ impl Ctx {
     pub fn new(o: &Options) -> Result<Ctx, String> {
         let http = |d: EntraDialect| {
             Http::new(
-                Target {
-                    base_url: o.base_url.clone(),
-                    credential: o.credential.clone(),
-                    transport: Default::default(),
-                },
+                Target::new(o.base_url.clone(), o.credential.clone()),
                 EngineOptions {
                     dialect: Dialect::Entra(d),
                     concurrency: 4,

@@ -14,7 +14,8 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::{Idp, Method};
+use crate::exchange::Method;
+use crate::idp::Idp;
 
 /// What went wrong with one request, as far as the IdP's engine can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,12 +18,14 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::scenario::Method;
+use crate::exchange::{Method, SpaceEncoding};
 
 pub mod errors;
 mod recognise;
+mod vocabulary;
 
-pub use recognise::{recognise, recognise_capture, CapturedRequest, Evidence, Recognized};
+pub use recognise::{recognise, recognise_capture, sent_by_idp, CapturedRequest, Evidence, Recognized};
+pub use vocabulary::Idp;
 
 /// RFC 7643 §8.7.1 core User schema URN.
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -74,17 +76,29 @@ impl EntraDialect {
     /// `Replace`, `Remove`) in the default dialect, lower case with `aadOptscim062020` (docs/entra.md §2 table);
     /// `path` as given and `value` when there is one.
     pub fn op(self, op: Op, path: &str, value: Option<Value>) -> Value {
-        let name = match (self, op) {
+        let name = self.op_name(op);
+        match value {
+            Some(value) => json!({"op": name, "path": path, "value": value}),
+            None => json!({"op": name, "path": path}),
+        }
+    }
+
+    /// A path-less operation (RFC 7644 §3.5.2.3: the value's members name the attributes), spelled as
+    /// [`EntraDialect::op`] spells it: how `aadOptscim062020` replaces several attributes at once (docs/entra.md §2).
+    pub fn pathless_op(self, op: Op, value: Value) -> Value {
+        json!({"op": self.op_name(op), "value": value})
+    }
+
+    /// The operation's name in this dialect: `Add`, `Replace`, `Remove` by default, lower case with
+    /// `aadOptscim062020` (docs/entra.md §2 table): the one place Entra's op casing is defined.
+    pub fn op_name(self, op: Op) -> &'static str {
+        match (self, op) {
             (EntraDialect::Default, Op::Add) => "Add",
             (EntraDialect::Default, Op::Replace) => "Replace",
             (EntraDialect::Default, Op::Remove) => "Remove",
             (EntraDialect::AadOptscim062020, Op::Add) => "add",
             (EntraDialect::AadOptscim062020, Op::Replace) => "replace",
             (EntraDialect::AadOptscim062020, Op::Remove) => "remove",
-        };
-        match value {
-            Some(value) => json!({"op": name, "path": path, "value": value}),
-            None => json!({"op": name, "path": path}),
         }
     }
 }
@@ -460,18 +474,18 @@ impl Dialect {
     }
 
     /// The space encoding of filters on the wire (`+` for Entra, `%20` for Okta; docs/entra.md §1, docs/okta.md §2).
-    pub fn space_encoding(self) -> crate::profile::SpaceEncoding {
+    pub fn space_encoding(self) -> SpaceEncoding {
         match self {
-            Dialect::Entra(_) => crate::profile::SpaceEncoding::Plus,
-            Dialect::Okta(_) => crate::profile::SpaceEncoding::Percent20,
+            Dialect::Entra(_) => SpaceEncoding::Plus,
+            Dialect::Okta(_) => SpaceEncoding::Percent20,
         }
     }
 
     /// The scenario IdP whose headers this dialect sends.
-    pub fn idp(self) -> crate::scenario::Idp {
+    pub fn idp(self) -> Idp {
         match self {
-            Dialect::Entra(_) => crate::scenario::Idp::Entra,
-            Dialect::Okta(_) => crate::scenario::Idp::Okta,
+            Dialect::Entra(_) => Idp::Entra,
+            Dialect::Okta(_) => Idp::Okta,
         }
     }
 
@@ -541,19 +555,19 @@ impl Dialect {
                     .collect();
                 ScimRequest::new(Method::PATCH, user_path(id)).body(patch(ops))
             }
-            Dialect::Entra(EntraDialect::AadOptscim062020) => {
+            Dialect::Entra(d @ EntraDialect::AadOptscim062020) => {
                 let mut ops: Vec<Value> = attrs
                     .iter()
                     .filter(|a| !a.pathless())
-                    .map(|a| json!({"op": "replace", "path": a.path(), "value": a.value(u)}))
+                    .map(|a| d.op(Op::Replace, a.path(), Some(a.value(u))))
                     .collect();
                 let keyed: Map<String, Value> =
                     attrs.iter().filter(|a| a.pathless()).map(|a| (a.path().to_string(), a.value(u))).collect();
                 if keyed.len() == 1 {
                     let (k, v) = keyed.into_iter().next().expect("one entry");
-                    ops.push(json!({"op": "replace", "path": k, "value": v}));
+                    ops.push(d.op(Op::Replace, &k, Some(v)));
                 } else if !keyed.is_empty() {
-                    ops.push(json!({"op": "replace", "value": keyed}));
+                    ops.push(d.pathless_op(Op::Replace, Value::Object(keyed)));
                 }
                 ScimRequest::new(Method::PATCH, user_path(id)).body(patch(ops))
             }
@@ -682,20 +696,18 @@ impl Dialect {
         let req = |ops| ScimRequest::new(Method::PATCH, group_path(id)).body(patch(ops));
         match self {
             Dialect::Entra(d) => {
-                let default = d == EntraDialect::Default;
                 let mut out = Vec::new();
                 for c in remove.chunks(chunk) {
-                    if default {
+                    if d == EntraDialect::Default {
                         let v: Vec<Value> = c.iter().map(|m| json!({"value": m.id})).collect();
-                        out.push(req(vec![json!({"op": "Remove", "path": "members", "value": v})]));
+                        out.push(req(vec![d.op(Op::Remove, "members", Some(Value::Array(v)))]));
                     } else {
-                        out.push(req(c.iter().map(|m| json!({"op": "remove", "path": member_path(&m.id)})).collect()));
+                        out.push(req(c.iter().map(|m| d.op(Op::Remove, &member_path(&m.id), None)).collect()));
                     }
                 }
                 for c in add.chunks(chunk) {
                     let v: Vec<Value> = c.iter().map(|m| json!({"$ref": null, "value": m.id})).collect();
-                    let op = if default { "Add" } else { "add" };
-                    out.push(req(vec![json!({"op": op, "path": "members", "value": v})]));
+                    out.push(req(vec![d.op(Op::Add, "members", Some(Value::Array(v)))]));
                 }
                 out
             }

@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use super::{get_ci, Dialect, EntraDialect, OktaAppKind, ENTRA_GROUP_SCHEMA};
-use crate::exchange::decode_query;
-use crate::scenario::{Idp, Method};
+use crate::exchange::{decode_query, Method};
+use crate::idp::Idp;
 
 /// One piece of evidence: a request shape only `dialect` sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +124,81 @@ pub fn recognise(method: Method, path: &str, query: &[(String, String)], body: O
         _ => {}
     }
     out
+}
+
+/// A lookup an IdP sends before it creates or updates: `GET /<collection>?filter=<attribute> eq "…"` (one
+/// `eq` comparison, RFC 7644 §3.4.2.2), with paging parameters and `also` when the IdP sends it.
+struct Lookup {
+    idp: Idp,
+    collection: &'static str,
+    attribute: &'static str,
+    /// A projection parameter the IdP's own lookup carries (name, value).
+    also: Option<(&'static str, &'static str)>,
+}
+
+/// Every lookup Okta and Entra send, the one table [`Dialect::user_lookup`] and [`Dialect::group_lookup`] are
+/// checked against and [`crate::report::reach`] reads. Okta: `userName` before a create (Okta's SCIM 2.0 guide,
+/// "Create users"; docs/okta.md §2 'Lookup before create'); Entra: users by `userName` or `externalId`, groups by
+/// `displayName` with `excludedAttributes=members` (docs/entra.md §1).
+const LOOKUPS: [Lookup; 4] = [
+    Lookup { idp: Idp::Okta, collection: "users", attribute: "username", also: None },
+    Lookup { idp: Idp::Entra, collection: "users", attribute: "username", also: None },
+    Lookup { idp: Idp::Entra, collection: "users", attribute: "externalid", also: None },
+    Lookup {
+        idp: Idp::Entra,
+        collection: "groups",
+        attribute: "displayname",
+        also: Some(("excludedAttributes", "members")),
+    },
+];
+
+/// Query parameters of a projection or an order (RFC 7644 §3.4.2.3, §3.4.2.5): a lookup carrying one its IdP does
+/// not send ([`Lookup::also`]) tests the RFC's option, not the IdP's lookup.
+const PROJECTION_AND_ORDER: [&str; 4] = ["attributes", "excludedAttributes", "sortBy", "sortOrder"];
+
+/// Whether `idp` sends this request while provisioning and cannot do without it: one of its lookups ([`LOOKUPS`],
+/// always a GET: neither IdP sends `POST /.search`) or one of its PATCHes. Entra updates users and groups and
+/// disables users with PATCH (docs/entra.md §1); Okta PATCHes `active` to deactivate and reactivate OIN users, and
+/// pushes groups with PATCH (docs/okta.md §2). `path` is below the base URI, `query` decoded.
+pub fn sent_by_idp(idp: Idp, method: Method, path: &str, query: &[(String, String)], body: Option<&Value>) -> bool {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let collection = segments.first().map(|c| c.to_ascii_lowercase()).unwrap_or_default();
+    match method {
+        Method::GET => {
+            let filter = query.iter().find(|(k, _)| k.eq_ignore_ascii_case("filter")).map(|(_, v)| v.as_str());
+            let Some(attr) = filter.and_then(eq_attribute).map(|a| a.to_ascii_lowercase()) else { return false };
+            LOOKUPS.iter().filter(|l| l.idp == idp && l.collection == collection && l.attribute == attr).any(|l| {
+                query
+                    .iter()
+                    .filter(|(k, _)| PROJECTION_AND_ORDER.iter().any(|p| k.eq_ignore_ascii_case(p)))
+                    .all(|(k, v)| l.also.is_some_and(|(n, w)| k.eq_ignore_ascii_case(n) && v.eq_ignore_ascii_case(w)))
+            })
+        }
+        Method::PATCH if segments.len() == 2 => match (idp, collection.as_str()) {
+            (Idp::Entra, "users" | "groups") | (Idp::Okta, "groups") => true,
+            (Idp::Okta, "users") => touches_active(body),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// The attribute of a filter that is one `attr eq "…"` comparison (RFC 7644 §3.4.2.2), else `None`.
+fn eq_attribute(filter: &str) -> Option<&str> {
+    static EQ: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"(?i)^\s*([A-Za-z][\w.:-]*)\s+eq\s+"(?:[^"\\]|\\.)*"\s*$"#).expect("regex")
+    });
+    EQ.captures(filter).and_then(|c| c.get(1)).map(|m| m.as_str())
+}
+
+/// Whether a PATCH body (RFC 7644 §3.5.2) changes `active`: an operation whose path is `active`, or a path-less
+/// operation whose value object carries it.
+fn touches_active(body: Option<&Value>) -> bool {
+    let ops = body.and_then(|b| b.get("Operations")).and_then(Value::as_array);
+    ops.into_iter().flatten().any(|op| match op.get("path").and_then(Value::as_str) {
+        Some(p) => p.trim().eq_ignore_ascii_case("active"),
+        None => op.get("value").and_then(Value::as_object).is_some_and(|v| v.keys().any(|k| k == "active")),
+    })
 }
 
 /// One request of a capture, as the whole-capture recogniser ([`recognise_capture`]) reads it: what the IdP

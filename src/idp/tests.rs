@@ -217,4 +217,24 @@ fn entra_spells_its_operations_by_dialect_and_every_patch_is_a_patch_op_message(
     );
     // the dialect's own requests are made of the same operations
     assert_eq!(Dialect::Entra(d).user_set_active("1", false, None), r);
+    // every operation of every Entra PATCH builder is named as the dialect names it
+    let m = [Member { id: "u1".into(), display: "a".into() }];
+    let mut new = user();
+    new.given_name = "Augusta".into();
+    new.department = "Maths".into();
+    let attrs = changed_attrs(&user(), &new);
+    for e in [d, opt] {
+        let dialect = Dialect::Entra(e);
+        let names = [e.op_name(Op::Add), e.op_name(Op::Replace), e.op_name(Op::Remove)];
+        let reqs = dialect
+            .membership_updates("g", "G", &m, &m, &m, 10)
+            .into_iter()
+            .chain([dialect.user_update("1", &new, &attrs, None), dialect.user_set_active("1", true, None)]);
+        for r in reqs {
+            for op in ops(&r) {
+                assert!(names.iter().any(|n| op["op"] == *n), "{e:?}: {op}");
+            }
+        }
+    }
+    assert_eq!(opt.pathless_op(Op::Replace, json!({"a": 1})), json!({"op": "replace", "value": {"a": 1}}));
 }

@@ -29,12 +29,34 @@ impl std::fmt::Debug for AssertionKey {
     }
 }
 
+/// Why a private key cannot sign client assertions; `Display` is the one line printed (never quoting the key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyError {
+    /// The text is not an RSA or P-256 private key in PEM form.
+    NotAKey,
+    /// Signing failed (jsonwebtoken's error kind, as `Debug` text).
+    Signing(String),
+}
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyError::NotAKey => f.write_str(
+                "the private key is not an RSA (RS256) or P-256 (ES256) private key in PEM form (PKCS #1 or PKCS #8)",
+            ),
+            KeyError::Signing(kind) => write!(f, "the client assertion could not be signed ({kind})"),
+        }
+    }
+}
+
+impl std::error::Error for KeyError {}
+
 impl AssertionKey {
     /// Reads a PEM private key: `RSA PRIVATE KEY` (PKCS #1) or `PRIVATE KEY` (PKCS #8) RSA → RS256, PKCS #8
     /// P-256 → ES256. The key is tried by signing once.
     ///
     /// Errors: the text is not such a key (the message never quotes it).
-    pub fn from_pem(pem: &str, key_id: Option<String>) -> Result<AssertionKey, String> {
+    pub fn from_pem(pem: &str, key_id: Option<String>) -> Result<AssertionKey, KeyError> {
         let candidates = [
             (EncodingKey::from_rsa_pem(pem.as_bytes()), Algorithm::RS256),
             (EncodingKey::from_ec_pem(pem.as_bytes()), Algorithm::ES256),
@@ -47,8 +69,7 @@ impl AssertionKey {
                 }
             }
         }
-        Err("the private key is not an RSA (RS256) or P-256 (ES256) private key in PEM form (PKCS #1 or PKCS #8)"
-            .into())
+        Err(KeyError::NotAKey)
     }
 
     /// The signing algorithm (`RS256` or `ES256`).
@@ -69,7 +90,7 @@ impl AssertionKey {
     /// ([`ASSERTION_LIFETIME_SECS`] later) and a fresh `jti` (RFC 7523 §3).
     ///
     /// Errors: signing failed.
-    pub fn sign(&self, client_id: &str, token_url: &str) -> Result<String, String> {
+    pub fn sign(&self, client_id: &str, token_url: &str) -> Result<String, KeyError> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let claims = serde_json::json!({
             "iss": client_id,
@@ -82,7 +103,6 @@ impl AssertionKey {
         });
         let mut header = Header::new(self.algorithm);
         header.kid = self.key_id.clone();
-        jsonwebtoken::encode(&header, &claims, &self.key)
-            .map_err(|e| format!("the client assertion could not be signed ({:?})", e.kind()))
+        jsonwebtoken::encode(&header, &claims, &self.key).map_err(|e| KeyError::Signing(format!("{:?}", e.kind())))
     }
 }

@@ -29,29 +29,59 @@ use super::{AssertionKey, ClientAuth, OAuthConfig, TokenSource};
 /// The environment variable read for the client secret.
 pub const CLIENT_SECRET_ENV: &str = "SCIMCHECK_OAUTH_CLIENT_SECRET";
 
-/// The OAuth keys of the settings file (`oauth-token-url`, … in `scimcheck.toml`: the table above), which the
-/// flags override; the settings file's reader makes them ([`crate::cli::config::Config::oauth_keys`]). All absent
-/// by default, as for `simulate`, which reads no settings file.
-#[derive(Debug, Clone, Default)]
-pub struct OAuthKeys {
-    /// `oauth-token-url`.
-    pub oauth_token_url: Option<String>,
-    /// `oauth-client-id`.
-    pub oauth_client_id: Option<String>,
-    /// `oauth-client-secret` (never printed).
-    pub oauth_client_secret: Option<Secret>,
-    /// `oauth-client-secret-env`: the environment variable holding the client secret.
-    pub oauth_client_secret_env: Option<String>,
-    /// `oauth-private-key`, resolved against the settings file's folder.
-    pub oauth_private_key: Option<PathBuf>,
-    /// `oauth-key-id`.
-    pub oauth_key_id: Option<String>,
-    /// `oauth-federated-client-id`.
-    pub oauth_federated_client_id: Option<String>,
-    /// `oauth-federated-token-url`.
-    pub oauth_federated_token_url: Option<String>,
-    /// `oauth-scope`.
-    pub oauth_scope: Option<String>,
+/// Declares a struct with the settings file's OAuth keys appended to the fields given, and its `oauth_keys()`
+/// making them an [`OAuthKeys`]. The keys (the table above) are listed once, here: [`OAuthKeys`] and the settings
+/// file's [`crate::cli::config::Config`] both come from this macro, so the file keeps refusing unknown keys with
+/// `deny_unknown_fields` (which serde's `flatten` would switch off) without a second declaration of the nine keys.
+macro_rules! with_oauth_keys {
+    ($(#[$attr:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $crate::oauth::config::with_oauth_keys! { @expand [$(#[$attr])*] $name [$($body)*]
+            /// OAuth token endpoint (`oauth-token-url`, `--oauth-token-url`).
+            oauth_token_url: Option<String>,
+            /// OAuth client id (`oauth-client-id`, `--oauth-client-id`).
+            oauth_client_id: Option<String>,
+            /// OAuth client secret (`oauth-client-secret`; prefer `oauth-client-secret-env` or
+            /// `SCIMCHECK_OAUTH_CLIENT_SECRET`); never printed.
+            oauth_client_secret: Option<$crate::oauth::config::Secret>,
+            /// Name of the environment variable holding the OAuth client secret (`oauth-client-secret-env`).
+            oauth_client_secret_env: Option<String>,
+            /// PEM private key signing JWT-bearer client assertions (`oauth-private-key`, `--oauth-private-key`),
+            /// resolved against the settings file's folder.
+            oauth_private_key: Option<std::path::PathBuf>,
+            /// `kid` of the assertion's header (`oauth-key-id`, `--oauth-key-id`).
+            oauth_key_id: Option<String>,
+            /// Client id of the JWT-bearer assertion when it is not `oauth-client-id` (`oauth-federated-client-id`).
+            oauth_federated_client_id: Option<String>,
+            /// Token endpoint of the JWT-bearer assertion when it is not `oauth-token-url`
+            /// (`oauth-federated-token-url`).
+            oauth_federated_token_url: Option<String>,
+            /// OAuth scope (`oauth-scope`, `--oauth-scope`).
+            oauth_scope: Option<String>,
+        }
+    };
+    (@expand [$($attr:tt)*] $name:ident [$($body:tt)*] $($(#[$doc:meta])* $field:ident : $ty:ty,)*) => {
+        $($attr)*
+        pub struct $name {
+            $($body)*
+            $($(#[$doc])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// The OAuth keys, as [`crate::oauth::config::OAuthArgs::resolve`] reads them beside the flags.
+            pub fn oauth_keys(&self) -> $crate::oauth::config::OAuthKeys {
+                $crate::oauth::config::OAuthKeys { $($field: self.$field.clone(),)* }
+            }
+        }
+    };
+}
+pub(crate) use with_oauth_keys;
+
+with_oauth_keys! {
+    /// The OAuth keys of the settings file (`oauth-token-url`, … in `scimcheck.toml`: the table above), which the
+    /// flags override; the settings file's reader makes them ([`crate::cli::config::Config::oauth_keys`]). All
+    /// absent by default.
+    #[derive(Debug, Clone, Default)]
+    pub struct OAuthKeys {}
 }
 
 /// A secret read from a settings file: `Debug` never shows it.
@@ -169,7 +199,7 @@ impl OAuthArgs {
     /// Errors (one line, never quoting a secret): a token endpoint that is not `http(s)://`, no client id,
     /// neither a secret nor a key, a federated option without a key, an `oauth-client-secret-env` variable that is
     /// not set, a key file that cannot be read or is not an RSA or P-256 private key.
-    pub fn resolve(&self, config: &OAuthKeys) -> Result<Option<OAuthClients>, String> {
+    pub fn resolve(&self, config: &OAuthKeys) -> Result<Option<OAuthClients>, SetupError> {
         let token_url = self.oauth_token_url.clone().or(config.oauth_token_url.clone());
         let federated_url = self.oauth_federated_token_url.clone().or(config.oauth_federated_token_url.clone());
         if token_url.is_none() && federated_url.is_none() {
@@ -184,15 +214,13 @@ impl OAuthArgs {
                 .any(|k| k.is_some())
                 || config.oauth_private_key.is_some();
             if given {
-                return Err("the OAuth options need a token endpoint: --oauth-token-url URL (or oauth-token-url in \
-                            scimcheck.toml)"
-                    .into());
+                return Err(SetupError::NoTokenEndpoint);
             }
             return Ok(None);
         }
         for (flag, url) in [("--oauth-token-url", &token_url), ("--oauth-federated-token-url", &federated_url)] {
             if let Some(u) = url.as_deref().filter(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
-                return Err(format!("{flag} '{u}' must start with http:// or https://"));
+                return Err(SetupError::NotHttp(flag, u.to_string()));
             }
         }
         let client_id = self.oauth_client_id.clone().or(config.oauth_client_id.clone()).filter(|c| !c.is_empty());
@@ -203,12 +231,7 @@ impl OAuthArgs {
             .filter(|c| !c.is_empty());
         let key_file = self.oauth_private_key.clone().or(config.oauth_private_key.clone());
         let from_env_key = match &config.oauth_client_secret_env {
-            Some(name) => Some(std::env::var(name).map_err(|_| {
-                format!(
-                    "oauth-client-secret-env: the environment variable {name} (which should hold the client secret) \
-                     is not set"
-                )
-            })?),
+            Some(name) => Some(std::env::var(name).map_err(|_| SetupError::SecretEnvUnset(name.clone()))?),
             None => None,
         };
         let secret = self
@@ -218,26 +241,16 @@ impl OAuthArgs {
             .or(config.oauth_client_secret.clone().map(|s| s.0))
             .filter(|s| !s.is_empty());
         if secret.is_none() && key_file.is_none() {
-            return Err(format!(
-                "--oauth-token-url needs the client's proof: the secret in {CLIENT_SECRET_ENV} (or \
-                 --oauth-client-secret, oauth-client-secret-env), or --oauth-private-key FILE"
-            ));
+            return Err(SetupError::NoProof);
         }
         if key_file.is_none() && (federated_id.is_some() || federated_url.is_some()) {
-            return Err("--oauth-federated-client-id and --oauth-federated-token-url name the client of a JWT-bearer \
-                        assertion: give --oauth-private-key FILE with them"
-                .into());
+            return Err(SetupError::FederatedWithoutKey);
         }
         let scope = self.oauth_scope.clone().or(config.oauth_scope.clone());
         let secret = match secret {
             Some(secret) => Some(OAuthConfig {
-                token_url: token_url.clone().ok_or(
-                    "a client secret needs its token endpoint: --oauth-token-url URL (or oauth-token-url in \
-                     scimcheck.toml)",
-                )?,
-                client_id: client_id.clone().ok_or(
-                    "--oauth-token-url needs a client id: --oauth-client-id ID (or oauth-client-id in scimcheck.toml)",
-                )?,
+                token_url: token_url.clone().ok_or(SetupError::SecretWithoutTokenEndpoint)?,
+                client_id: client_id.clone().ok_or(SetupError::SecretWithoutClientId)?,
                 auth: ClientAuth::Secret(secret),
                 scope: scope.clone(),
             }),
@@ -245,16 +258,12 @@ impl OAuthArgs {
         };
         let assertion = match key_file {
             Some(path) => {
-                let pem = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("--oauth-private-key {}: cannot read it: {e}", path.display()))?;
+                let pem = std::fs::read_to_string(&path).map_err(|e| SetupError::KeyUnreadable(path.clone(), e))?;
                 let key = AssertionKey::from_pem(&pem, self.oauth_key_id.clone().or(config.oauth_key_id.clone()))
-                    .map_err(|e| format!("--oauth-private-key {}: {e}", path.display()))?;
+                    .map_err(|e| SetupError::BadKey(path.clone(), e))?;
                 Some(OAuthConfig {
                     token_url: federated_url.or(token_url).expect("one token endpoint is given"),
-                    client_id: federated_id.or(client_id).ok_or(
-                        "--oauth-private-key needs a client id: --oauth-client-id ID or --oauth-federated-client-id \
-                         ID (or the keys of the same names in scimcheck.toml)",
-                    )?,
+                    client_id: federated_id.or(client_id).ok_or(SetupError::KeyWithoutClientId)?,
                     auth: ClientAuth::Assertion(Arc::new(key)),
                     scope,
                 })
@@ -273,7 +282,7 @@ impl OAuthArgs {
         config: &OAuthKeys,
         tls: &crate::http::TlsOptions,
         timeout: Duration,
-    ) -> Result<Option<OAuthSources>, String> {
+    ) -> Result<Option<OAuthSources>, SetupError> {
         let Some(clients) = self.resolve(config)? else { return Ok(None) };
         let client = crate::http::client(&crate::http::ClientOptions {
             tls: tls.clone(),
@@ -295,12 +304,98 @@ impl OAuthArgs {
         config: &OAuthKeys,
         tls: &crate::http::TlsOptions,
         timeout: Duration,
-    ) -> Result<Option<Arc<TokenSource>>, String> {
+    ) -> Result<Option<Arc<TokenSource>>, SetupError> {
         match self.sources(config, tls, timeout)? {
             None => Ok(None),
-            Some(OAuthSources { secret: Some(_), assertion: Some(_) }) => Err(BOTH_FLOWS.into()),
+            Some(OAuthSources { secret: Some(_), assertion: Some(_) }) => Err(SetupError::BothFlows),
             Some(OAuthSources { secret, assertion }) => Ok(secret.or(assertion)),
         }
+    }
+}
+
+/// Why the OAuth options make no client; `Display` is the one line printed (it names options, files and variables,
+/// never a secret or a key).
+#[derive(Debug)]
+pub enum SetupError {
+    /// OAuth options without a token endpoint.
+    NoTokenEndpoint,
+    /// A token endpoint that is not `http(s)://` (the flag naming it, the URL).
+    NotHttp(&'static str, String),
+    /// `oauth-client-secret-env` names a variable that is not set (its name).
+    SecretEnvUnset(String),
+    /// Neither a client secret nor a private key.
+    NoProof,
+    /// A federated client id or token endpoint without a private key.
+    FederatedWithoutKey,
+    /// A client secret without `--oauth-token-url`.
+    SecretWithoutTokenEndpoint,
+    /// A client secret without a client id.
+    SecretWithoutClientId,
+    /// The private key file cannot be read (its path, the I/O error).
+    KeyUnreadable(PathBuf, std::io::Error),
+    /// The private key file holds no usable key (its path, why).
+    BadKey(PathBuf, super::assertion::KeyError),
+    /// A private key without a client id.
+    KeyWithoutClientId,
+    /// A client secret and a private key outside the gallery suite ([`BOTH_FLOWS`]).
+    BothFlows,
+    /// The token endpoint's HTTP client cannot be built.
+    Client(crate::http::ClientError),
+}
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SetupError::NoTokenEndpoint => f.write_str(
+                "the OAuth options need a token endpoint: --oauth-token-url URL (or oauth-token-url in scimcheck.toml)",
+            ),
+            SetupError::NotHttp(flag, u) => write!(f, "{flag} '{u}' must start with http:// or https://"),
+            SetupError::SecretEnvUnset(name) => write!(
+                f,
+                "oauth-client-secret-env: the environment variable {name} (which should hold the client secret) is \
+                 not set"
+            ),
+            SetupError::NoProof => write!(
+                f,
+                "--oauth-token-url needs the client's proof: the secret in {CLIENT_SECRET_ENV} (or \
+                 --oauth-client-secret, oauth-client-secret-env), or --oauth-private-key FILE"
+            ),
+            SetupError::FederatedWithoutKey => f.write_str(
+                "--oauth-federated-client-id and --oauth-federated-token-url name the client of a JWT-bearer \
+                 assertion: give --oauth-private-key FILE with them",
+            ),
+            SetupError::SecretWithoutTokenEndpoint => f.write_str(
+                "a client secret needs its token endpoint: --oauth-token-url URL (or oauth-token-url in \
+                 scimcheck.toml)",
+            ),
+            SetupError::SecretWithoutClientId => f.write_str(
+                "--oauth-token-url needs a client id: --oauth-client-id ID (or oauth-client-id in scimcheck.toml)",
+            ),
+            SetupError::KeyUnreadable(path, e) => {
+                write!(f, "--oauth-private-key {}: cannot read it: {e}", path.display())
+            }
+            SetupError::BadKey(path, e) => write!(f, "--oauth-private-key {}: {e}", path.display()),
+            SetupError::KeyWithoutClientId => f.write_str(
+                "--oauth-private-key needs a client id: --oauth-client-id ID or --oauth-federated-client-id ID (or \
+                 the keys of the same names in scimcheck.toml)",
+            ),
+            SetupError::BothFlows => f.write_str(BOTH_FLOWS),
+            SetupError::Client(e) => std::fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl std::error::Error for SetupError {}
+
+impl From<SetupError> for String {
+    fn from(e: SetupError) -> String {
+        e.to_string()
+    }
+}
+
+impl From<crate::http::ClientError> for SetupError {
+    fn from(e: crate::http::ClientError) -> SetupError {
+        SetupError::Client(e)
     }
 }
 
@@ -308,3 +403,60 @@ impl OAuthArgs {
 pub const BOTH_FLOWS: &str = "a client secret (--oauth-client-secret, SCIMCHECK_OAUTH_CLIENT_SECRET, \
      oauth-client-secret-env) and --oauth-private-key are two OAuth clients: only --suite entra-gallery uses both \
      (one authentication test each); give one";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each refusal of the OAuth options is its own [`SetupError`], printed as the line it was before the errors
+    /// were typed (the texts below are those lines, verbatim).
+    #[test]
+    fn each_refusal_is_typed_and_printed_as_before() {
+        let keys = OAuthKeys::default();
+        let url = || Some("https://login.example.test/token".to_string());
+        let refuse = |args: OAuthArgs, keys: &OAuthKeys| args.resolve(keys).expect_err("refused");
+
+        let e = refuse(OAuthArgs { oauth_client_id: Some("c".into()), ..OAuthArgs::default() }, &keys);
+        assert!(matches!(e, SetupError::NoTokenEndpoint), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "the OAuth options need a token endpoint: --oauth-token-url URL (or oauth-token-url in scimcheck.toml)"
+        );
+        let e = refuse(OAuthArgs { oauth_token_url: Some("ftp://t".into()), ..OAuthArgs::default() }, &keys);
+        assert_eq!(e.to_string(), "--oauth-token-url 'ftp://t' must start with http:// or https://");
+        let unset = OAuthKeys { oauth_client_secret_env: Some("SCIMCHECK_TEST_NEVER_SET_7F3A".into()), ..keys.clone() };
+        let e = refuse(OAuthArgs { oauth_token_url: url(), ..OAuthArgs::default() }, &unset);
+        assert_eq!(
+            e.to_string(),
+            "oauth-client-secret-env: the environment variable SCIMCHECK_TEST_NEVER_SET_7F3A (which should hold the \
+             client secret) is not set"
+        );
+        let e = refuse(OAuthArgs { oauth_token_url: url(), ..OAuthArgs::default() }, &keys);
+        assert!(matches!(e, SetupError::NoProof), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "--oauth-token-url needs the client's proof: the secret in SCIMCHECK_OAUTH_CLIENT_SECRET (or \
+             --oauth-client-secret, oauth-client-secret-env), or --oauth-private-key FILE"
+        );
+        let secret =
+            OAuthArgs { oauth_token_url: url(), oauth_client_secret: Some("cs-1".into()), ..OAuthArgs::default() };
+        let e = refuse(secret.clone(), &keys);
+        assert_eq!(
+            e.to_string(),
+            "--oauth-token-url needs a client id: --oauth-client-id ID (or oauth-client-id in scimcheck.toml)"
+        );
+        let e = refuse(OAuthArgs { oauth_federated_client_id: Some("f".into()), ..secret.clone() }, &keys);
+        assert_eq!(
+            e.to_string(),
+            "--oauth-federated-client-id and --oauth-federated-token-url name the client of a JWT-bearer assertion: \
+             give --oauth-private-key FILE with them"
+        );
+        let missing = PathBuf::from("/nonexistent/scimcheck-test-key.pem");
+        let with_key =
+            OAuthArgs { oauth_private_key: Some(missing.clone()), oauth_client_id: Some("c".into()), ..secret };
+        let e = refuse(with_key, &keys);
+        assert!(matches!(&e, SetupError::KeyUnreadable(p, _) if *p == missing), "{e:?}");
+        assert!(e.to_string().starts_with("--oauth-private-key /nonexistent/scimcheck-test-key.pem: cannot read it: "));
+        assert!(!format!("{e} {e:?}").contains("cs-1"), "a secret in {e:?}");
+    }
+}

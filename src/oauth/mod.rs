@@ -288,7 +288,9 @@ impl TokenSource {
                 req = req.basic_auth(enc(&c.client_id), Some(enc(secret)));
             }
             ClientAuth::Assertion(key) => {
-                let jwt = key.sign(&c.client_id, &c.token_url).map_err(|e| self.error(TokenErrorKind::Assertion, e))?;
+                let jwt = key
+                    .sign(&c.client_id, &c.token_url)
+                    .map_err(|e| self.error(TokenErrorKind::Assertion, e.to_string()))?;
                 form.push(("client_id", c.client_id.clone()));
                 form.push(("client_assertion_type", assertion::ASSERTION_TYPE.into()));
                 form.push(("client_assertion", jwt));

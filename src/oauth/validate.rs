@@ -203,7 +203,7 @@ async fn scim_status(
     timeout: Duration,
 ) -> Result<u16, TransportError> {
     let req = client
-        .get(crate::preflight::url(base_url))
+        .get(crate::exchange::BaseUri::new(base_url).connection_test())
         .header("Accept", "application/scim+json, application/json")
         .header(reqwest::header::AUTHORIZATION, Profile::authorization(AuthStyle::Bearer, token));
     Ok(crate::exchange::receive(req, STATUS_ONLY, timeout).await?.status)

@@ -32,10 +32,11 @@ use super::naming;
 use super::recognize::{self, Recognized};
 use super::values::{Collector, Plan, Role};
 use super::{decode_query, CapturedBody, Flow};
-use crate::idp::{Dialect, EntraDialect};
+use crate::exchange::{AuthMode, Method, SpaceEncoding};
+use crate::idp::{Dialect, EntraDialect, Idp};
 use crate::normalize::Redactor;
-use crate::profile::{Profile, SpaceEncoding};
-use crate::scenario::{self, Assertion, AuthMode, Basis, Capture, Expect, Idp, Query, ScenarioFile, StatusSet, Step};
+use crate::profile::Profile;
+use crate::scenario::{self, Assertion, Basis, Capture, Expect, Query, ScenarioFile, StatusSet, Step};
 
 mod checks;
 mod exchange;
@@ -171,7 +172,7 @@ pub fn convert(flows: &[Flow], options: &ConvertOptions) -> Converted {
         }
         for (id, pointer) in ex.resource_ids_in_response() {
             kinds.entry(id.clone()).or_insert(ex.kind);
-            if ex.method == scenario::Method::POST && pointer == "/id" && ex.flow.status == 201 {
+            if ex.method == Method::POST && pointer == "/id" && ex.flow.status == 201 {
                 created.insert(id);
             }
         }
@@ -183,7 +184,7 @@ pub fn convert(flows: &[Flow], options: &ConvertOptions) -> Converted {
     for (i, ex) in exs.iter().enumerate() {
         let own = match (&ex.id, ex.kind) {
             (Some(id), Kind::Users | Kind::Groups) => links.node(res_key(id)),
-            (None, Kind::Users | Kind::Groups) if ex.method == scenario::Method::POST => {
+            (None, Kind::Users | Kind::Groups) if ex.method == Method::POST => {
                 match ex.resource_ids_in_response().first() {
                     Some((id, _)) => links.node(res_key(id)),
                     None => match body_name(ex) {
@@ -216,7 +217,7 @@ pub fn convert(flows: &[Flow], options: &ConvertOptions) -> Converted {
             // the first filter clause names the request's own object (above); another resource a filter names
             // (`members[value eq "…"]`) is a fixture of this flow, not a reason to merge flows
         }
-        if ex.method == scenario::Method::POST {
+        if ex.method == Method::POST {
             if let (Some(n), Some((id, _))) = (body_name(ex), ex.resource_ids_in_response().first()) {
                 let a = links.node(name_key(ex.kind, &n));
                 let b = links.node(res_key(id));
@@ -282,7 +283,7 @@ struct Ctx<'a, 'f> {
 struct Draft {
     name: String,
     note: String,
-    method: scenario::Method,
+    method: Method,
     path: String,
     query: Vec<(String, String)>,
     spaces: Option<SpaceEncoding>,
@@ -434,7 +435,7 @@ impl Ctx<'_, '_> {
         // created them): its fixtures, created by a setup step from their representation
         let created_here: BTreeSet<String> = exs
             .iter()
-            .filter(|e| e.method == scenario::Method::POST && e.flow.status == 201)
+            .filter(|e| e.method == Method::POST && e.flow.status == 201)
             .flat_map(|e| e.resource_ids_in_response())
             .filter(|(id, pointer)| pointer == "/id" && self.created.contains(id))
             .map(|(id, _)| id)
@@ -472,7 +473,7 @@ impl Ctx<'_, '_> {
                 .id
                 .clone()
                 .or_else(|| {
-                    (ex.method == scenario::Method::POST)
+                    (ex.method == Method::POST)
                         .then(|| ex.resource_ids_in_response().first().map(|(id, _)| id.clone()))
                         .flatten()
                 })
@@ -522,7 +523,7 @@ impl Ctx<'_, '_> {
                     "Not sent by the IdP: {origin}; it is created here from its recorded representation (ids, \
                      meta, members and groups left out) so the flow can replay on its own on an empty server."
                 ),
-                method: scenario::Method::POST,
+                method: Method::POST,
                 path: collection.into(),
                 query: vec![],
                 spaces: None,
@@ -559,14 +560,12 @@ impl Ctx<'_, '_> {
             }
             // writes first, so the response is compared with what the request wrote
             let target = ex.id.clone().or_else(|| {
-                (ex.method == scenario::Method::POST)
+                (ex.method == Method::POST)
                     .then(|| ex.resource_ids_in_response().first().map(|(id, _)| id.clone()))
                     .flatten()
             });
             if let Some(id) = &target {
-                if matches!(ex.method, scenario::Method::POST | scenario::Method::PUT | scenario::Method::PATCH)
-                    && ex.ok()
-                {
+                if matches!(ex.method, Method::POST | Method::PUT | Method::PATCH) && ex.ok() {
                     apply_write(ex, state.entry(id.clone()).or_default());
                 }
             }
@@ -580,7 +579,7 @@ impl Ctx<'_, '_> {
                 d.capture.insert(cap.clone(), pointer);
                 t.ids.insert(id, cap);
             }
-            if ex.method == scenario::Method::DELETE && ex.ok() {
+            if ex.method == Method::DELETE && ex.ok() {
                 if let Some(id) = &ex.id {
                     state.remove(id);
                 }
@@ -729,8 +728,7 @@ impl Ctx<'_, '_> {
         let addressed = |id: &String| {
             exs.iter().any(|e| {
                 e.id.as_ref() == Some(id)
-                    || (e.method == scenario::Method::POST
-                        && e.resource_ids_in_response().first().is_some_and(|(c, _)| c == id))
+                    || (e.method == Method::POST && e.resource_ids_in_response().first().is_some_and(|(c, _)| c == id))
             })
         };
         let subjects_of = if order.iter().any(addressed) {
@@ -917,7 +915,7 @@ impl Ctx<'_, '_> {
 }
 
 fn verb(ex: &Ex<'_>) -> &'static str {
-    use scenario::Method::*;
+    use Method::*;
     match (ex.method, ex.kind, ex.id.is_some()) {
         (_, Kind::Other, _) => "discovery",
         (GET, _, false) if ex.filter_pairs().is_empty() => "list",

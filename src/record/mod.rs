@@ -35,7 +35,7 @@ pub use convert::{convert, ConvertOptions, Converted, GeneratedScenario};
 pub use har::ImportArgs;
 pub use proxy::{record_command, RecordArgs};
 
-use crate::scenario::Idp;
+use crate::idp::Idp;
 
 /// Which IdP the traffic comes from, as `--idp` takes it: `auto` (recognise it from the User-Agent and the
 /// request shapes) or one [`Idp`] by the one IdP vocabulary (`okta`, `entra` or its alias `azure`, `rfc`; any

@@ -227,7 +227,9 @@ impl std::fmt::Display for StopReason {
 
 /// The client every forwarded request goes through: the shared builder ([`crate::http::client`]: rustls, no
 /// redirects followed, so the IdP sees them; no decompression, so bodies pass through as sent).
-pub fn forwarding_client(tls: &crate::http::TlsOptions) -> Result<reqwest::Client, String> {
+///
+/// Errors: the client cannot be built ([`crate::http::ClientError`]).
+pub fn forwarding_client(tls: &crate::http::TlsOptions) -> Result<reqwest::Client, crate::http::ClientError> {
     crate::http::client(&crate::http::ClientOptions {
         tls: tls.clone(),
         connect_timeout: Duration::from_secs(10),

@@ -4,8 +4,7 @@
 //! description.
 
 use super::Flow;
-use crate::idp::{self, CapturedRequest};
-use crate::scenario::Idp;
+use crate::idp::{self, CapturedRequest, Idp};
 
 pub use crate::idp::Recognized;
 

@@ -36,8 +36,9 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::check::CheckId;
+use crate::idp::Idp;
 use crate::runner::{ScenarioResult, StepResult, StepVerdict};
-use crate::scenario::{Idp, Kind, Level};
+use crate::scenario::{Kind, Level};
 
 use super::stopped::Stopped;
 
@@ -226,7 +227,7 @@ const POINTERS_SHOWN: usize = 4;
 
 /// Whether `step` asked the server to change something (POST, PUT, PATCH or DELETE, RFC 7644 §3.3–§3.6).
 fn is_write(step: &StepResult) -> bool {
-    use crate::scenario::Method;
+    use crate::exchange::Method;
     step.request
         .as_ref()
         .is_some_and(|r| matches!(r.method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE))
@@ -544,7 +545,7 @@ mod tests {
             .iter()
             .map(|&(_, path, status)| StepResult {
                 request: Some(SentRequest {
-                    method: crate::scenario::Method::GET,
+                    method: crate::exchange::Method::GET,
                     url: format!("http://127.0.0.1{path}"),
                     path: path.into(),
                     query: vec![],

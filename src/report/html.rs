@@ -45,7 +45,7 @@ fn matrix(summaries: &[Summary]) -> (Vec<String>, Vec<Row>) {
     let mut kinds: Vec<Kind> = summaries.iter().map(|s| s.kind).collect();
     kinds.sort();
     kinds.dedup();
-    let mut by: BTreeMap<(crate::scenario::Idp, crate::scenario::Level), BTreeMap<Kind, Counts>> = BTreeMap::new();
+    let mut by: BTreeMap<(crate::idp::Idp, crate::scenario::Level), BTreeMap<Kind, Counts>> = BTreeMap::new();
     for s in summaries {
         by.entry((s.idp, s.level)).or_default().entry(s.kind).or_default().add(s.verdict, s.reason.as_deref());
     }

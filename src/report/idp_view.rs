@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::check::CheckId;
 use crate::exchange::Body;
 use crate::idp::errors::{explain, Addressed, Explanation, Failure};
+use crate::idp::Idp;
 use crate::runner::{StepResult, StepVerdict};
-use crate::scenario::{Idp, Kind};
+use crate::scenario::Kind;
 
 /// The IdP's view of a failed step, as the JSON report carries it (`idpView` on a step).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,8 +85,9 @@ pub fn of_step(idp: Idp, s: &StepResult) -> Option<IdpView> {
 mod tests {
     use super::*;
     use crate::check::Failure as CheckFailure;
+    use crate::exchange::{AuthMode, Method};
     use crate::exchange::{Observed, SentRequest};
-    use crate::scenario::{AuthMode, Level, Method};
+    use crate::scenario::Level;
 
     /// A failed Entra lookup (`GET /Users?filter=…`) answered 200 with `body`, failing `failures`.
     fn lookup(body: serde_json::Value, failures: Vec<CheckFailure>) -> StepResult {

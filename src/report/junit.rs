@@ -14,8 +14,8 @@ use quick_junit::{NonSuccessKind, Report as Junit, TestCase, TestCaseStatus, Tes
 use super::model::{BodyReport, FailureReport, Report, ReportMeta, ScenarioReport, StepReport};
 use super::spool::Spool;
 use super::Policy;
+use crate::idp::Idp;
 use crate::runner::{RunOutcome, StepVerdict, Verdict};
-use crate::scenario::Idp;
 
 /// Renders the JUnit XML: the run's time from `header`, one suite per IdP of the scenarios of `spool` (read back
 /// one at a time; a case keeps only its message and, when it did not simply pass, its detail text).

@@ -13,9 +13,10 @@ use serde_json::Value;
 
 use super::Policy;
 use crate::check::Failure;
-use crate::exchange::{cut, pretty_start, Body, Observed, SentRequest};
+use crate::exchange::{cut, pretty_start, AuthMode, Body, Observed, SentRequest};
+use crate::idp::Idp;
 use crate::runner::{RunOutcome, ScenarioResult, StepResult, StepVerdict, Verdict};
-use crate::scenario::{AuthMode, Basis, Idp, Kind, Level};
+use crate::scenario::{Basis, Kind, Level};
 use crate::snapshot::SnapshotOutcome;
 
 /// Version of the JSON report's shape; raised on every incompatible change.

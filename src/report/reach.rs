@@ -1,21 +1,19 @@
 //! Which IdP a failed request would break, read from the IdP requirements list
 //! ([`crate::requirements::REQUIREMENTS`]): a step of an `rfc` scenario that sends the very request an IdP cannot
 //! provision without — Okta's and Entra's `userName eq` lookup, Entra's `externalId eq` and group `displayName eq`
-//! lookups, Entra's PATCH of users and groups, Okta's PATCH of `active` and of groups — fails that IdP too, so the
-//! fix-first list ([`super::causes`]) names the IdP and ranks the cause with the IdPs' own.
+//! lookups, Entra's PATCH of users and groups, Okta's PATCH of `active` and of groups, as the IdP module's one table
+//! of them says ([`crate::idp::sent_by_idp`]) — fails that IdP too, so the fix-first list ([`super::causes`]) names
+//! the IdP and ranks the cause with the IdPs' own.
 //!
 //! Only requirements every run holds the server to are read (not a suite's, such as Okta's entitlements): the
 //! capability must be the one the request exercises, not merely one the scenario declares.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-use serde_json::Value;
-
-use crate::exchange::SentRequest;
+use crate::check::CheckId;
+use crate::exchange::{Method, SentRequest};
+use crate::idp::Idp;
 use crate::requirements::{IdpRequirement, REQUIREMENTS};
 use crate::runner::StepResult;
-use crate::scenario::{Feature, Idp, Method};
+use crate::scenario::Feature;
 
 /// The IdPs a failed step breaks by their requirements ([`REQUIREMENTS`]), in `okta`, `azure` order: its request
 /// is one an IdP cannot provision without ([`sent_by`]) and the step wanted it to succeed — it was refused (a
@@ -26,7 +24,7 @@ use crate::scenario::{Feature, Idp, Method};
 pub fn needed_by(step: &StepResult) -> Vec<Idp> {
     let Some(req) = step.request.as_ref() else { return vec![] };
     let success = |status: u16| (200..300).contains(&status);
-    let wanted_success = match (step.failures.iter().find(|f| f.check == "status"), &step.response) {
+    let wanted_success = match (step.failures.iter().find(|f| f.id == CheckId::Status), &step.response) {
         (Some(f), Some(o)) => f.expected.trim_start().starts_with('2') && !success(o.status),
         (None, Some(o)) => success(o.status),
         (_, None) => false,
@@ -47,92 +45,21 @@ pub fn sent_by(req: &SentRequest) -> Vec<Idp> {
     idps
 }
 
-/// Whether `req` is a request `r` says its IdP sends.
+/// Whether `req` is a request `r` says its IdP sends: the IdP's lookup for a filter requirement, its PATCH for a
+/// PATCH requirement, as the IdP module's one table of them has it ([`crate::idp::sent_by_idp`]).
 fn exercises(r: &IdpRequirement, req: &SentRequest) -> bool {
-    let resource = resource_of(&req.path);
+    let sent = || crate::idp::sent_by_idp(r.idp, req.method, &req.path, &req.query, req.body.as_ref());
     match r.feature {
-        // Okta: filter=userName eq "…" before it creates a user (Okta's SCIM 2.0 guide, Create users); Entra:
-        // users by userName or externalId, groups by displayName (Microsoft's endpoint requirements)
-        // — always a GET with filter, startIndex and count: neither sends POST /.search (Okta's SCIM FAQ) nor asks
-        // for a projection or an order (`attributes`, `excludedAttributes`, `sortBy`, `sortOrder`, RFC 7644
-        // §3.4.2.3, §3.4.2.5), so a request with them tests the RFC's option, not the IdP's lookup
-        Feature::Filter => {
-            if req.method != Method::GET
-                || req.query.iter().any(|(k, _)| IDP_NEVER_SENDS.iter().any(|n| k.eq_ignore_ascii_case(n)))
-            {
-                return false;
-            }
-            let Some(filter) = crate::decline::filter_of(req.method, &req.path, &req.query, req.body.as_ref()) else {
-                return false;
-            };
-            let Some(attr) = eq_attribute(&filter) else { return false };
-            let attr = attr.to_ascii_lowercase();
-            match (r.idp, resource) {
-                (Idp::Okta, Some(Resource::Users)) => attr == "username",
-                (Idp::Entra, Some(Resource::Users)) => attr == "username" || attr == "externalid",
-                (Idp::Entra, Some(Resource::Groups)) => attr == "displayname",
-                _ => false,
-            }
-        }
-        // Entra updates users and groups and disables users with PATCH; Okta deactivates and reactivates users
-        // (a PATCH of `active`) and pushes groups with PATCH (the documents in REQUIREMENTS)
-        Feature::Patch if req.method == Method::PATCH && is_one_resource(&req.path) => match (r.idp, resource) {
-            (Idp::Entra, Some(_)) => true,
-            (Idp::Okta, Some(Resource::Groups)) => true,
-            (Idp::Okta, Some(Resource::Users)) => touches_active(req.body.as_ref()),
-            _ => false,
-        },
+        Feature::Filter => req.method == Method::GET && sent(),
+        Feature::Patch => req.method == Method::PATCH && sent(),
         _ => false,
     }
-}
-
-/// Query parameters neither Okta's nor Entra's lookups carry (RFC 7644 §3.4.2.3 sorting, §3.4.2.5 projection).
-const IDP_NEVER_SENDS: [&str; 4] = ["attributes", "excludedAttributes", "sortBy", "sortOrder"];
-
-#[derive(Clone, Copy, PartialEq)]
-enum Resource {
-    Users,
-    Groups,
-}
-
-/// `/Users…` or `/Groups…` (any case).
-fn resource_of(path: &str) -> Option<Resource> {
-    let first = path.trim_start_matches('/').split(['/', '?']).next().unwrap_or("");
-    if first.eq_ignore_ascii_case("Users") {
-        Some(Resource::Users)
-    } else if first.eq_ignore_ascii_case("Groups") {
-        Some(Resource::Groups)
-    } else {
-        None
-    }
-}
-
-/// `/Users/{id}` or `/Groups/{id}`: one resource, not the collection.
-fn is_one_resource(path: &str) -> bool {
-    path.trim_matches('/').split('/').filter(|s| !s.is_empty()).count() == 2
-}
-
-/// The attribute of a filter that is one `attr eq "…"` comparison (RFC 7644 §3.4.2.2), else `None`.
-fn eq_attribute(filter: &str) -> Option<&str> {
-    static EQ: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(r#"(?i)^\s*([A-Za-z][\w.:-]*)\s+eq\s+"(?:[^"\\]|\\.)*"\s*$"#).expect("regex"));
-    EQ.captures(filter).and_then(|c| c.get(1)).map(|m| m.as_str())
-}
-
-/// Whether a PATCH body (RFC 7644 §3.5.2) changes `active`: an operation whose path is `active`, or a path-less
-/// operation whose value object carries it.
-fn touches_active(body: Option<&Value>) -> bool {
-    let ops = body.and_then(|b| b.get("Operations")).and_then(Value::as_array);
-    ops.into_iter().flatten().any(|op| match op.get("path").and_then(Value::as_str) {
-        Some(p) => p.trim().eq_ignore_ascii_case("active"),
-        None => op.get("value").and_then(Value::as_object).is_some_and(|v| v.keys().any(|k| k == "active")),
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn sent(method: Method, path: &str, query: &[(&str, &str)], body: Option<Value>) -> SentRequest {
         SentRequest {
@@ -144,7 +71,7 @@ mod tests {
             step_headers: vec![],
             body,
             body_text: None,
-            auth: crate::scenario::AuthMode::Default,
+            auth: crate::exchange::AuthMode::Default,
             spaces: None,
         }
     }
@@ -155,6 +82,9 @@ mod tests {
         assert_eq!(get("/Users", r#"userName eq "a@b.c""#), [Idp::Okta, Idp::Entra]);
         assert_eq!(get("/Users", r#"externalId eq "x""#), [Idp::Entra]);
         assert_eq!(get("/Groups", r#"displayName eq "Sales""#), [Idp::Entra]);
+        // Entra's group lookup carries excludedAttributes=members (docs/entra.md §1): still Entra's
+        let members = [("filter", r#"displayName eq "Sales""#), ("excludedAttributes", "members")];
+        assert_eq!(sent_by(&sent(Method::GET, "/Groups", &members, None)), [Idp::Entra]);
         // another operator or attribute is the RFC's alone
         assert!(get("/Users", r#"userName sw "a""#).is_empty());
         assert!(get("/Users", r#"userName eq "a" and active eq true"#).is_empty());
@@ -197,11 +127,53 @@ mod tests {
         };
         let both = [Idp::Okta, Idp::Entra];
         // refused, or answered 200 with the wrong body: the IdP's lookup is broken
-        assert_eq!(needed_by(&step(500, vec![Failure::new("status", "200", "500")])), both);
+        assert_eq!(needed_by(&step(500, vec![Failure::new("status", "200", "500").with_id(CheckId::Status)])), both);
         assert_eq!(needed_by(&step(200, vec![Failure::new("/totalResults equals", "1", "0")])), both);
         // a refusal the RFC asks for, answered with a success: not the IdP's rule
-        assert!(needed_by(&step(200, vec![Failure::new("status", "400", "200")])).is_empty());
+        assert!(needed_by(&step(200, vec![Failure::new("status", "400", "200").with_id(CheckId::Status)])).is_empty());
         assert!(needed_by(&step(404, vec![Failure::new("/detail notEmpty", "x", "absent")])).is_empty());
         assert!(needed_by(&StepResult { response: None, ..step(200, vec![]) }).is_empty());
+    }
+
+    /// The IdP module's builders and this module read one table: every lookup and PATCH a dialect builds is a
+    /// request its IdP cannot provision without (Okta's group lookup is the simulator's, not among Okta's
+    /// documented requests, docs/okta.md §2).
+    #[test]
+    fn every_lookup_and_patch_the_idp_builders_send_is_their_idps() {
+        use crate::idp::{changed_attrs, Dialect, Member, ScimRequest, UserAttrs};
+        let as_sent = |r: ScimRequest| {
+            let query: Vec<(&str, &str)> = r.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            sent(r.method, &r.path, &query, r.body)
+        };
+        let old = UserAttrs { user_name: "a@example.test".into(), given_name: "A".into(), ..UserAttrs::default() };
+        let new = UserAttrs { given_name: "B".into(), department: "R&D".into(), title: "T".into(), ..old.clone() };
+        let attrs = changed_attrs(&old, &new);
+        let m = [Member { id: "u1".into(), display: "a".into() }];
+        for d in Dialect::ALL {
+            let idp = d.idp();
+            let mut requests = vec![d.user_lookup("a@example.test")];
+            if d.is_entra() {
+                requests.push(d.group_lookup("Sales"));
+            }
+            requests.push(d.user_update("1", &new, &attrs, Some(&json!({"id": "1"}))));
+            requests.push(d.user_set_active("1", false, Some(&json!({"id": "1"}))));
+            requests.push(d.group_rename("g", "G2", &m));
+            requests.extend(d.manager_set("1", Some("m")));
+            requests.extend(d.membership_updates("g", "G", &m, &m, &m, 10));
+            let mut checked = 0;
+            for r in requests.into_iter().filter(|r| matches!(r.method, Method::GET | Method::PATCH)) {
+                let req = as_sent(r);
+                assert!(
+                    sent_by(&req).contains(&idp),
+                    "{d:?}: {} {} {:?} {:?}",
+                    req.method.as_str(),
+                    req.path,
+                    req.query,
+                    req.body
+                );
+                checked += 1;
+            }
+            assert!(checked >= 1, "{d:?}: {checked}");
+        }
     }
 }

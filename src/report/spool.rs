@@ -12,8 +12,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::model::ScenarioReport;
+use crate::idp::Idp;
 use crate::runner::Verdict;
-use crate::scenario::{Idp, Kind, Level};
+use crate::scenario::{Kind, Level};
 
 /// What the report's header, matrix and filters need of a scenario, kept in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,7 +15,7 @@
 //! | `POST /Bulk` | 200 OK | RFC 7644 §3.7 |
 
 use crate::check::{CheckId, Failure};
-use crate::scenario::Method;
+use crate::exchange::Method;
 use crate::verdict::StepResult;
 
 /// The RFC 7644 section naming the success status of `method` on `path` (below the base URI), with what it says,

@@ -14,8 +14,9 @@ use std::path::Path;
 use super::model::{BodyReport, Counts, FailureReport, Report, ReportMeta, ScenarioReport, StepReport};
 use super::{titled, Policy, Shown};
 use crate::exchange::truncate;
+use crate::idp::Idp;
 use crate::runner::{RunOutcome, StepVerdict, Verdict};
-use crate::scenario::{Idp, Kind, Level};
+use crate::scenario::{Kind, Level};
 
 /// Characters of a request or response body the terminal shows.
 const BODY_CHARS: usize = 600;

@@ -35,15 +35,47 @@ pub(crate) struct Declared<'a> {
     pub group: Option<&'a str>,
 }
 
+/// Why a scenario has no place (no id); `Display` is the loader's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PlaceError {
+    /// `idp` names no IdP (the name written).
+    UnknownIdp(String),
+    /// `group` (or the folder name it defaults to) is not one id segment (the group).
+    BadGroup(String),
+    /// Outside the `<idp>/<group>/` layout with no `group` and a folder name that makes none.
+    NoGroup,
+    /// Neither the fields nor the folders say which IdP (the path below the scenario folder).
+    NoIdp(String),
+}
+
+impl std::fmt::Display for PlaceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlaceError::UnknownIdp(name) => write!(f, "`idp`: unknown IdP `{name}` ({})", Idp::NAMES),
+            PlaceError::BadGroup(group) => {
+                write!(f, "`group`: `{group}` must be lowercase letters, digits or `_` (it becomes part of the id)")
+            }
+            PlaceError::NoGroup => f.write_str("no group: add \"group\": \"<name>\" to the file"),
+            PlaceError::NoIdp(rel_path) => write!(
+                f,
+                "which IdP does this scenario reproduce? Add \"idp\": \"okta\", \"entra\" or \"rfc\" to the file \
+                 (and \"group\" if you like), or put it under okta|entra|rfc/<group>/ in its scenario folder (it is \
+                 at `{rel_path}`)"
+            ),
+        }
+    }
+}
+
 /// Places a scenario whose path below its scenario folder is `rel_path` (`/`-separated) and whose file on disk is
 /// `file` (its parent folder's name is the default group outside the `<idp>/<group>/` layout).
 ///
-/// Errors: an unknown IdP or an invalid group in the fields, or no IdP from either the fields or the folders.
-pub(crate) fn place(rel_path: &str, file: &Path, declared: &Declared) -> Result<Placement, String> {
+/// Errors ([`PlaceError`]): an unknown IdP or an invalid group in the fields, or no IdP from either the fields or
+/// the folders.
+pub(crate) fn place(rel_path: &str, file: &Path, declared: &Declared) -> Result<Placement, PlaceError> {
     let stem = rel_path.strip_suffix(".json").unwrap_or(rel_path);
     let segments: Vec<&str> = stem.split('/').filter(|s| !s.is_empty()).collect();
     let field_idp = match declared.idp {
-        Some(name) => Some(Idp::parse(name).ok_or_else(|| format!("`idp`: unknown IdP `{name}` ({})", Idp::NAMES))?),
+        Some(name) => Some(Idp::parse(name).ok_or_else(|| PlaceError::UnknownIdp(name.to_string()))?),
         None => None,
     };
     if let Some(group) = declared.group {
@@ -64,13 +96,7 @@ pub(crate) fn place(rel_path: &str, file: &Path, declared: &Declared) -> Result<
             };
             (idp, group, segments.last().copied().into_iter().collect())
         }
-        (None, None) => {
-            return Err(format!(
-                "which IdP does this scenario reproduce? Add \"idp\": \"okta\", \"entra\" or \"rfc\" to the file \
-                 (and \"group\" if you like), or put it under okta|entra|rfc/<group>/ in its scenario folder (it is \
-                 at `{rel_path}`)"
-            ))
-        }
+        (None, None) => return Err(PlaceError::NoIdp(rel_path.to_string())),
     };
     let mut id = vec![idp.folder().to_string(), group];
     id.extend(rest.iter().map(|s| s.to_string()));
@@ -78,15 +104,15 @@ pub(crate) fn place(rel_path: &str, file: &Path, declared: &Declared) -> Result<
 }
 
 /// A group is one id segment: lowercase letters, digits and `_` (the report's id pattern).
-fn check_group(group: &str) -> Result<(), String> {
+fn check_group(group: &str) -> Result<(), PlaceError> {
     if group.is_empty() || !group.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-        return Err(format!("`group`: `{group}` must be lowercase letters, digits or `_` (it becomes part of the id)"));
+        return Err(PlaceError::BadGroup(group.to_string()));
     }
     Ok(())
 }
 
 /// The name of the folder `file` is in, made an id segment (lowercased; other characters become `_`).
-fn default_group(file: &Path) -> Result<String, String> {
+fn default_group(file: &Path) -> Result<String, PlaceError> {
     let parent = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = parent
         .file_name()
@@ -96,7 +122,7 @@ fn default_group(file: &Path) -> Result<String, String> {
     let group: String =
         name.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>();
     if group.trim_matches('_').is_empty() {
-        return Err("no group: add \"group\": \"<name>\" to the file".into());
+        return Err(PlaceError::NoGroup);
     }
     Ok(group)
 }
@@ -124,7 +150,7 @@ mod tests {
     use super::*;
 
     fn id(rel: &str, file: &str, idp: Option<&str>, group: Option<&str>) -> Result<String, String> {
-        place(rel, Path::new(file), &Declared { idp, group }).map(|p| p.id)
+        place(rel, Path::new(file), &Declared { idp, group }).map(|p| p.id).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -151,6 +177,15 @@ mod tests {
         assert!(e.contains("unknown IdP `google`"), "{e}");
         let e = id("x.json", "m/x.json", Some("okta"), Some("a::b")).unwrap_err();
         assert!(e.contains("`group`"), "{e}");
+        let place = |rel: &str, idp, group| place(rel, Path::new("m/x.json"), &Declared { idp, group }).map(|p| p.id);
+        assert_eq!(place("acme/x.json", None, None), Err(PlaceError::NoIdp("acme/x.json".into())));
+        assert_eq!(place("x.json", Some("google"), None), Err(PlaceError::UnknownIdp("google".into())));
+        assert_eq!(place("x.json", Some("okta"), Some("a::b")), Err(PlaceError::BadGroup("a::b".into())));
+        assert_eq!(
+            PlaceError::NoGroup.to_string(),
+            "no group: add \"group\": \"<name>\" to the file",
+            "the loader's reason, as before"
+        );
     }
 
     #[test]

@@ -252,7 +252,7 @@ pub(super) fn validate(s: &Scenario) -> Vec<(Option<String>, String)> {
 
 fn check_refs(s: &str, defined: &BTreeSet<String>, report: &mut dyn FnMut(String)) {
     match placeholders(s) {
-        Err(e) => report(e),
+        Err(e) => report(e.to_string()),
         Ok(phs) => {
             for ph in phs {
                 if ph.name.starts_with('$') {

@@ -45,32 +45,57 @@ fn placeholder_name_re() -> &'static Regex {
     })
 }
 
-/// Parses every placeholder in `s`; an error names the first malformed one.
-pub fn placeholders(s: &str) -> Result<Vec<Placeholder>, String> {
+/// A malformed placeholder; `Display` is the loader's reason (quoting the text, which is the scenario's own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlaceholderError {
+    /// `{{` without its closing `}}` somewhere in the text (the whole text).
+    Unclosed(String),
+    /// A placeholder whose name is not a variable or generator name (the placeholder as written).
+    BadName(String),
+    /// A filter other than `upper` and `lower` (the filter, the placeholder as written).
+    UnknownFilter(String, String),
+}
+
+impl std::fmt::Display for PlaceholderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlaceholderError::Unclosed(s) => write!(f, "malformed placeholder in {s:?}"),
+            PlaceholderError::BadName(p) => write!(f, "malformed placeholder {p:?}"),
+            PlaceholderError::UnknownFilter(filter, p) => {
+                write!(f, "unknown filter `{filter}` in {p:?} (known: upper, lower)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PlaceholderError {}
+
+/// Parses every placeholder in `s`.
+///
+/// Errors: the first malformed one ([`PlaceholderError`]).
+pub fn placeholders(s: &str) -> Result<Vec<Placeholder>, PlaceholderError> {
     let mut out = Vec::new();
     let mut covered = 0;
     for caps in placeholder_re().captures_iter(s) {
         let whole = caps.get(0).expect("group 0");
         if s[covered..whole.start()].contains("{{") {
-            return Err(format!("malformed placeholder in {s:?}"));
+            return Err(PlaceholderError::Unclosed(s.to_string()));
         }
         covered = whole.end();
         let name = &caps[1];
         if !placeholder_name_re().is_match(name) {
-            return Err(format!("malformed placeholder {:?}", whole.as_str()));
+            return Err(PlaceholderError::BadName(whole.as_str().to_string()));
         }
         let filter = match caps.get(2).map(|m| m.as_str()) {
             None => None,
             Some("upper") => Some(CaseFilter::Upper),
             Some("lower") => Some(CaseFilter::Lower),
-            Some(other) => {
-                return Err(format!("unknown filter `{other}` in {:?} (known: upper, lower)", whole.as_str()))
-            }
+            Some(other) => return Err(PlaceholderError::UnknownFilter(other.to_string(), whole.as_str().to_string())),
         };
         out.push(Placeholder { name: name.to_string(), filter });
     }
     if s[covered..].contains("{{") {
-        return Err(format!("malformed placeholder in {s:?}"));
+        return Err(PlaceholderError::Unclosed(s.to_string()));
     }
     Ok(out)
 }

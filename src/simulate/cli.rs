@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::credential::Credential;
-use crate::idp::{Dialect, EntraDialect, OktaAppKind};
+use crate::credential::{self, Credential, Given};
+use crate::idp::{Dialect, EntraDialect, Idp, OktaAppKind};
 use crate::profile::AuthStyle;
-use crate::scenario::Idp;
 
-use super::{EngineOptions, SimOptions, Source, Target};
+use super::{EngineOptions, SimOptions, Source};
+use crate::target::Target;
 
 /// `scimcheck simulate`.
 #[derive(Debug, Clone, Args)]
@@ -245,7 +245,7 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
             base.push_str(EntraDialect::FLAG);
         }
         opts.target_label = format!("the bundled reference server (in-process, {base})");
-        let mut t = Target::with_token(&base, ep.token.as_deref(), AuthStyle::Bearer);
+        let mut t = Target::new(base, ep.token.map(Credential::Token).unwrap_or_default().styled(AuthStyle::Bearer));
         if !args.loopback_http {
             t.transport = crate::exchange::Transport::InProcess(s.service());
         }
@@ -259,25 +259,16 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         }
         opts.target_label = base.clone();
         let config = crate::oauth::config::OAuthKeys::default();
-        match (args.oauth.source(&config, &opts.engine.tls, opts.engine.timeout)?, &args.auth_header) {
-            (Some(_), Some(_)) => {
-                return Err(crate::oauth::config::fixed_beside_oauth("--auth-header (or SCIMCHECK_AUTH_HEADER)"))
-            }
-            (Some(_), None) if args.token.is_some() => {
-                return Err(crate::oauth::config::fixed_beside_oauth(
-                    "--token (or SCIMCHECK_TOKEN, or token-env in the settings file)",
-                ))
-            }
-            (Some(source), None) => {
-                Target { base_url: base, credential: Credential::OAuth(source), transport: Default::default() }
-            }
-            (None, Some(h)) => {
-                Target { base_url: base, credential: Credential::Header(h.clone()), transport: Default::default() }
-            }
-            (None, None) => {
-                Target::with_token(&base, args.token.as_deref(), args.auth_style.unwrap_or(AuthStyle::Bearer))
-            }
-        }
+        let oauth = args.oauth.source(&config, &opts.engine.tls, opts.engine.timeout)?;
+        let fixed = [
+            ("--auth-header (or SCIMCHECK_AUTH_HEADER)", args.auth_header.is_some()),
+            ("--token (or SCIMCHECK_TOKEN, or token-env in the settings file)", args.token.is_some()),
+        ];
+        // clap has read SCIMCHECK_TOKEN into --token already
+        let token = credential::read_token(args.token.as_deref(), None)?;
+        let given = Given { oauth, auth_header: args.auth_header.as_deref(), token, fixed: &fixed };
+        // every request goes in one style (the engine does not switch profiles), settled here
+        Target::new(base, credential::resolve(given)?.styled(args.auth_style.unwrap_or(AuthStyle::Bearer)))
     };
     if server.is_none() {
         if let Some(code) = before_provisioning(&args, &target, &opts).await? {
@@ -325,17 +316,14 @@ async fn before_provisioning(args: &SimulateArgs, target: &Target, opts: &SimOpt
         ..Default::default()
     })?;
     let redactor = target.credential.redactor();
-    let auth = match target.credential.authorization(AuthStyle::Bearer).await {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: preflight: {}", redactor.scrub(&e.message));
-            eprintln!("(the connection test runs before any provisioning request; --no-preflight skips it)");
-            return Ok(Some(2));
-        }
-    };
-    let auth = auth.as_deref();
+    // a credential that cannot be had (an OAuth token refused) ends the command before any request
+    if let Err(e) = target.credential.authorization(AuthStyle::Bearer).await {
+        eprintln!("error: preflight: {}", redactor.scrub(&e.message));
+        eprintln!("(the connection test runs before any provisioning request; --no-preflight skips it)");
+        return Ok(Some(2));
+    }
     if !args.no_preflight {
-        if let Err(f) = crate::preflight::check(&client, &target.base_url, auth, opts.engine.timeout).await {
+        if let Err(f) = crate::preflight::check(&client, target, AuthStyle::Bearer, opts.engine.timeout).await {
             eprintln!("error: preflight: {}", redactor.scrub(&f.message));
             eprintln!("(the connection test runs before any provisioning request; --no-preflight skips it)");
             return Ok(Some(2));

@@ -18,12 +18,10 @@ use std::time::Instant;
 use futures::StreamExt;
 use serde_json::Value;
 
+use crate::exchange::Method;
 use crate::idp::{self, changed_attrs, Dialect, Member, OktaAppKind, ScimRequest, UserAttr, UserAttrs};
-use crate::scenario::Method;
 
-pub use super::http::{
-    Answer, EngineOptions, Http, JournalEntry, ObjRef, OpKind, Outcome, Stats, Target, MAX_RESPONSE_BODY,
-};
+pub use super::http::{Answer, EngineOptions, Http, JournalEntry, ObjRef, OpKind, Outcome, Stats, MAX_RESPONSE_BODY};
 use super::model::{Model, NO_MANAGER};
 use super::packed_attrs::PackedAttrs;
 use plan::Planned;

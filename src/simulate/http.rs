@@ -12,9 +12,9 @@ use hdrhistogram::Histogram;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use serde_json::{json, Value};
 
+use crate::exchange::Method;
 use crate::idp::{self, Dialect, ScimRequest};
 use crate::profile::{AuthStyle, Profile};
-use crate::scenario::Method;
 
 /// The kinds of request the report counts and times separately.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -296,7 +296,7 @@ pub struct EngineOptions {
     pub tls: crate::http::TlsOptions,
 }
 
-pub use super::target::Target;
+use crate::target::Target;
 
 /// Figures collected while running.
 #[derive(Debug)]

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
-use crate::scenario::Method;
+use crate::exchange::Method;
 
 /// Records per block (2 MiB of records).
 const BLOCK: usize = 1 << 16;

@@ -28,7 +28,6 @@ pub mod reconcile;
 pub mod report;
 pub mod scope;
 mod server_user;
-pub mod target;
 pub mod timeline;
 
 use std::collections::BTreeMap;
@@ -37,7 +36,8 @@ use std::time::{Duration, Instant};
 
 use crate::idp::Dialect;
 
-pub use http::{EngineOptions, Target};
+use crate::target::Target;
+pub use http::EngineOptions;
 pub use report::SimReport;
 
 /// Where the source directory comes from.

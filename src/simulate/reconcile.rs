@@ -13,8 +13,8 @@ use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::exchange::Method;
 use crate::idp::{self, get_ci, Dialect, ScimRequest, UserAttr};
-use crate::scenario::Method;
 
 use super::http::{Answer, Http, JournalEntry, ObjRef, OpKind};
 use super::journal::Journal;

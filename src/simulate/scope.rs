@@ -19,7 +19,7 @@ use crate::idp::{ScimRequest, ENTERPRISE};
 use crate::runner::{Capabilities, RunOptions, Runner};
 use crate::scenario::Feature;
 
-use super::target::Target;
+use crate::target::Target;
 
 /// What the simulator provisions on this target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,10 +110,8 @@ pub async fn discover(
     tls: &crate::http::TlsOptions,
     source_groups: usize,
 ) -> Scope {
-    let credential = target.credential.clone();
     let options = RunOptions { timeout, tls: tls.clone(), ..RunOptions::default() };
-    let remote = crate::runner::Target::Remote { base_url: target.base_url.clone(), credential };
-    match Runner::new(remote, options) {
+    match Runner::new(crate::runner::Against::Target(target.clone()), options) {
         Ok(runner) => Scope::from_capabilities(&runner.discover().await, source_groups),
         Err(e) => Scope { notes: vec![format!("discovery: not run ({e}); every feature assumed")], ..Scope::default() },
     }
@@ -122,7 +120,7 @@ pub async fn discover(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Method;
+    use crate::exchange::Method;
     use serde_json::json;
 
     fn req(body: Value) -> ScimRequest {

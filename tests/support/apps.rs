@@ -6,9 +6,10 @@
 #![allow(dead_code)]
 
 use scim_reference_server::RunningServer;
+use scimcheck::idp::Idp;
 use scimcheck::reference_app::{app_of, endpoint_for};
-use scimcheck::runner::{Credential, RunOptions, RunOutcome, Runner, Target};
-use scimcheck::scenario::{Idp, Scenario};
+use scimcheck::runner::{Against, Credential, RunOptions, RunOutcome, Runner, Target};
+use scimcheck::scenario::Scenario;
 
 /// Runs `scenarios` against `server` (or a fault layer wrapped around it) with `options`: one run per app, each
 /// with the scenarios of the IdPs that app answers, merged into one outcome (results sorted by id; the target and
@@ -29,7 +30,7 @@ pub async fn run_on_idp_apps(server: &RunningServer, scenarios: &[Scenario], opt
 
 async fn run_one(server: &RunningServer, idp: Idp, scenarios: &[Scenario], options: RunOptions) -> RunOutcome {
     let (base_url, token) = endpoint_for(server, idp);
-    let target = Target::Remote { base_url, credential: Credential::Token(token) };
+    let target = Against::Target(Target::new(base_url, Credential::Token(token)));
     Runner::new(target, options).expect("HTTP client").run(scenarios).await
 }
 

@@ -23,7 +23,7 @@ impl Kind {
 /// A flow, parsed.
 pub(super) struct Ex<'a> {
     pub(super) flow: &'a Flow,
-    pub(super) method: scenario::Method,
+    pub(super) method: Method,
     pub(super) collection: String,
     pub(super) kind: Kind,
     pub(super) id: Option<String>,
@@ -40,7 +40,7 @@ impl Ex<'_> {
         self.params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     pub(super) fn is_list(&self) -> bool {
-        self.method == scenario::Method::GET && self.id.is_none() && matches!(self.kind, Kind::Users | Kind::Groups)
+        self.method == Method::GET && self.id.is_none() && matches!(self.kind, Kind::Users | Kind::Groups)
     }
     pub(super) fn ok(&self) -> bool {
         (200..300).contains(&self.flow.status)
@@ -83,8 +83,8 @@ pub(super) fn eq_clauses(filter: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-pub(super) fn parse_method(m: &str) -> Option<scenario::Method> {
-    use scenario::Method::*;
+pub(super) fn parse_method(m: &str) -> Option<Method> {
+    use Method::*;
     Some(match m.to_ascii_uppercase().as_str() {
         "GET" => GET,
         "POST" => POST,

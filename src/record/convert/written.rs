@@ -83,14 +83,14 @@ pub(super) fn member_ids(v: &Value) -> Vec<String> {
 pub(super) fn apply_write(ex: &Ex<'_>, w: &mut Written) {
     let Some(body) = &ex.req else { return };
     match ex.method {
-        scenario::Method::POST | scenario::Method::PUT => {
+        Method::POST | Method::PUT => {
             w.attrs.clear();
             flatten(body, "", &mut w.attrs);
             if ex.kind == Kind::Groups {
                 w.members = Some(body.get("members").map(member_ids).unwrap_or_default().into_iter().collect());
             }
         }
-        scenario::Method::PATCH => {
+        Method::PATCH => {
             for op in operations(body) {
                 let name = op.get("op").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
                 let path = op.get("path").and_then(Value::as_str);
@@ -199,8 +199,8 @@ pub(super) fn written_values(ex: &Ex<'_>, out: &mut Vec<(String, Role)>) {
         }
     }
     match ex.method {
-        scenario::Method::POST | scenario::Method::PUT => visit("", body, out),
-        scenario::Method::PATCH => {
+        Method::POST | Method::PUT => visit("", body, out),
+        Method::PATCH => {
             for op in operations(body) {
                 let value = op.get("value").cloned().unwrap_or(Value::Null);
                 match op.get("path").and_then(Value::as_str) {
