@@ -192,7 +192,7 @@ async fn bare_replay(
         for req in requests {
             let url =
                 crate::exchange::BaseUri::new(&server.base_url).join(&req.path, &profile.encode_query(&req.query));
-            let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
+            let method = reqwest::Method::from(req.method);
             let mut b = client.request(method, url);
             for (k, v) in &req.headers {
                 b = b.header(k, v);

@@ -40,7 +40,7 @@ impl Credential {
     /// Errors: an OAuth token could not be had ([`TokenError`], one line naming the cause, no secret).
     pub async fn authorization(&self, style: AuthStyle) -> Result<Option<String>, TokenError> {
         match (self, self.fixed(style)) {
-            (Credential::OAuth(s), _) => Ok(Some(format!("Bearer {}", s.token().await?))),
+            (Credential::OAuth(s), _) => Ok(Some(Profile::authorization(AuthStyle::Bearer, &s.token().await?))),
             (_, fixed) => Ok(fixed.flatten()),
         }
     }
@@ -51,7 +51,7 @@ impl Credential {
     /// Errors: an OAuth token could not be had.
     pub async fn changing_authorization(&self) -> Result<Option<String>, TokenError> {
         match self {
-            Credential::OAuth(s) => Ok(Some(format!("Bearer {}", s.token().await?))),
+            Credential::OAuth(s) => Ok(Some(Profile::authorization(AuthStyle::Bearer, &s.token().await?))),
             _ => Ok(None),
         }
     }
@@ -101,7 +101,7 @@ impl Credential {
     pub fn secrets(&self) -> Vec<String> {
         match self {
             Credential::None => vec![],
-            Credential::Token(t) => vec![t.clone(), format!("Bearer {t}")],
+            Credential::Token(t) => vec![t.clone(), Profile::authorization(AuthStyle::Bearer, t)],
             Credential::Header(h) => secrets_of_header(h),
             Credential::OAuth(s) => s.config().secrets(),
         }

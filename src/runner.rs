@@ -917,7 +917,7 @@ impl Runner {
         profile: &Profile,
         req: &SentRequest,
     ) -> Result<(Observed, Option<String>), TransportError> {
-        let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
+        let method = reqwest::Method::from(req.method);
         let mut builder = self.client.request(method, &req.url);
         for (k, v) in &req.headers {
             builder = builder.header(k, v);

@@ -34,6 +34,19 @@ impl Method {
     }
 }
 
+impl From<Method> for reqwest::Method {
+    /// The HTTP client's method of the same name (RFC 9110 §9).
+    fn from(m: Method) -> reqwest::Method {
+        match m {
+            Method::GET => reqwest::Method::GET,
+            Method::POST => reqwest::Method::POST,
+            Method::PUT => reqwest::Method::PUT,
+            Method::PATCH => reqwest::Method::PATCH,
+            Method::DELETE => reqwest::Method::DELETE,
+        }
+    }
+}
+
 /// How a space is written in an encoded query value. A step may override its profile's (`"spaces": "plus"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

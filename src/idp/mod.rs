@@ -475,10 +475,7 @@ impl Dialect {
 
     /// The space encoding of filters on the wire (`+` for Entra, `%20` for Okta; docs/entra.md §1, docs/okta.md §2).
     pub fn space_encoding(self) -> SpaceEncoding {
-        match self {
-            Dialect::Entra(_) => SpaceEncoding::Plus,
-            Dialect::Okta(_) => SpaceEncoding::Percent20,
-        }
+        self.idp().space_encoding()
     }
 
     /// The scenario IdP whose headers this dialect sends.

@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::exchange::SpaceEncoding;
+
 /// The identity provider whose behaviour a scenario reproduces, replays, simulates or records: the one IdP
 /// vocabulary of every command. Printed, serialised and offered on the command line as `okta`, `entra`, `rfc`;
 /// `azure` (Microsoft's former product name, Azure AD) is accepted as an alias of `entra` everywhere (serde,
@@ -25,6 +27,16 @@ pub enum Idp {
 impl Idp {
     /// All IdPs, in report order.
     pub const ALL: [Idp; 3] = [Idp::Okta, Idp::Entra, Idp::Rfc];
+
+    /// How the IdP encodes a space in a query value: Entra sends `+` (`filter=userName+eq+"…"`, docs/entra.md
+    /// §1), Okta `%20` (docs/okta.md §2); plain RFC requests use `%20` (RFC 3986 §2.1). The one rule the replay
+    /// profiles ([`crate::profile::Profile::space`]) and the simulator's dialects both read.
+    pub fn space_encoding(self) -> SpaceEncoding {
+        match self {
+            Idp::Entra => SpaceEncoding::Plus,
+            Idp::Okta | Idp::Rfc => SpaceEncoding::Percent20,
+        }
+    }
 
     /// The lowercase name printed in output and reports and taken on the command line (`okta`, `entra`, `rfc`).
     pub fn as_str(self) -> &'static str {

@@ -96,14 +96,14 @@ pub fn read_har(text: &str, base_url: Option<&str>) -> Result<HarImport, String>
                 if lower == "authorization" {
                     credential = Some(CredentialStyle::of(value));
                 }
-                out.secrets.extend(CredentialStyle::secrets_of(value));
+                out.secrets.extend(crate::credential::secrets_of_header(value));
                 continue;
             }
             request_headers.push((lower, value.to_string()));
         }
         for c in e.pointer("/request/cookies").and_then(Value::as_array).into_iter().flatten() {
             if let Some(v) = str_at(c, "/value") {
-                out.secrets.extend(CredentialStyle::secrets_of(v));
+                out.secrets.extend(crate::credential::secrets_of_header(v));
             }
         }
         let request_body = match str_at(e, "/request/postData/text") {
@@ -313,7 +313,16 @@ mod tests {
         let imp = read_har(&har.to_string(), None).unwrap();
         assert_eq!(imp.flows[0].query, "filter=userName+eq+%22a%22");
         assert!(imp.flows[0].request_headers.iter().all(|(n, _)| n != "x-auth-token"));
-        let out = std::env::temp_dir().join(format!("scimcheck-har-query-{}", std::process::id()));
+        let texts = written(&imp, "query");
+        assert!(texts.contains("userName"), "a scenario was written: {texts}");
+        for secret in [token, key, header] {
+            assert!(!texts.contains(secret), "{secret} written:\n{texts}");
+        }
+    }
+
+    /// Every file `write_all` writes for `imp`, concatenated (in a temporary folder named after `name`, removed).
+    fn written(imp: &HarImport, name: &str) -> String {
+        let out = std::env::temp_dir().join(format!("scimcheck-har-{name}-{}", std::process::id()));
         let options = crate::record::ConvertOptions { idp: None, origin: "test".into(), now: chrono::Utc::now() };
         crate::record::convert::write_all(&imp.flows, &options, &out, &imp.secrets).unwrap();
         let mut texts = String::new();
@@ -329,9 +338,29 @@ mod tests {
             }
         }
         std::fs::remove_dir_all(&out).unwrap();
-        assert!(texts.contains("userName"), "a scenario was written: {texts}");
-        for secret in [token, key, header] {
-            assert!(!texts.contains(secret), "{secret} written:\n{texts}");
-        }
+        texts
+    }
+
+    /// A short token (3 characters) is a secret like any other: the redactor replaces it where it stands as a whole
+    /// token (an echoed header, a JSON value), so a recording never keeps it.
+    #[test]
+    fn a_short_token_is_not_written() {
+        let token = "k9q";
+        let user = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "u-1",
+            "userName": "ann@example.com", "externalId": token});
+        let har = serde_json::json!({"log": {"version": "1.2", "creator": {"name": "mitmproxy", "version": "10"}, "entries": [
+            {"startedDateTime": "2026-01-01T10:00:00.000Z", "time": 5.5,
+             "request": {"method": "GET", "url": "https://idp.example.com/scim/v2/Users/u-1",
+                         "headers": [{"name": "Authorization", "value": format!("Bearer {token}")},
+                                     {"name": "User-Agent", "value": "Okta SCIM Client 1.0.0"}]},
+             "response": {"status": 200, "headers": [{"name": "Content-Type", "value": "application/scim+json"},
+                                                      {"name": "X-Echo", "value": token}],
+                          "content": {"mimeType": "application/scim+json", "text": user.to_string()}}}
+        ]}});
+        let imp = read_har(&har.to_string(), None).unwrap();
+        assert!(imp.secrets.iter().any(|s| s == token), "{:?}", imp.secrets);
+        let texts = written(&imp, "short");
+        assert!(texts.contains("Recorded Okta flow"), "a scenario was written: {texts}");
+        assert!(!texts.contains(&format!("\"{token}\"")) && !texts.contains(&format!("Bearer {token}")), "{texts}");
     }
 }

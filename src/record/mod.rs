@@ -90,13 +90,6 @@ impl CredentialStyle {
             CredentialStyle::Other => "other",
         }
     }
-
-    /// The strings of an `Authorization` value that must never be written: the whole value and the credential.
-    pub fn secrets_of(authorization: &str) -> Vec<String> {
-        let mut out = crate::credential::secrets_of_header(authorization);
-        out.retain(|s| s.len() >= 4);
-        out
-    }
 }
 
 /// Request headers that carry credentials: never stored, their values become secrets. Any other header whose
@@ -191,8 +184,6 @@ mod tests {
         assert_eq!(CredentialStyle::of("bearer abc"), CredentialStyle::Bearer);
         assert_eq!(CredentialStyle::of("Basic dXNlcjpwdw=="), CredentialStyle::Basic);
         assert_eq!(CredentialStyle::of("s3cr3t-token-value"), CredentialStyle::Raw);
-        assert_eq!(CredentialStyle::secrets_of("Bearer tok-12345"), vec!["Bearer tok-12345", "tok-12345"]);
-        assert_eq!(CredentialStyle::secrets_of("tok-12345"), vec!["tok-12345"]);
     }
 
     #[test]

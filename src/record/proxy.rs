@@ -373,7 +373,7 @@ async fn forward(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             if n == "authorization" {
                 credential = Some(CredentialStyle::of(&v));
             }
-            capture.secrets.lock().expect("lock").extend(CredentialStyle::secrets_of(&v));
+            capture.secrets.lock().expect("lock").extend(crate::credential::secrets_of_header(&v));
             continue;
         }
         request_headers.push((n.to_string(), lossy(value)));

@@ -233,11 +233,7 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         let s = scim_reference_server::spawn(config)
             .await
             .map_err(|e| format!("cannot start the reference server: {e}"))?;
-        let app = if dialect.is_entra() {
-            scim_reference_server::tenant::AppKind::Azure
-        } else {
-            scim_reference_server::tenant::AppKind::Okta
-        };
+        let app = crate::reference_app::app_of(dialect.idp());
         let ep = s.endpoint("acme", app).cloned().ok_or("the reference server has no such app")?;
         let mut base = ep.base_url.clone();
         if dialect == Dialect::Entra(EntraDialect::AadOptscim062020) {
