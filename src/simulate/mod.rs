@@ -25,11 +25,14 @@ mod page;
 pub mod preflight;
 mod read_attrs;
 pub mod reconcile;
+#[cfg(test)]
+mod reconcile_equivalence;
 pub mod report;
 pub mod scope;
 mod server_user;
 pub mod target;
 pub mod timeline;
+mod user_match;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
