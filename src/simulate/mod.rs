@@ -11,6 +11,7 @@
 
 pub mod backoff;
 pub mod cli;
+mod difference;
 pub mod differences;
 pub mod engine;
 pub mod entitlements;

@@ -18,9 +18,9 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
+use super::difference::{diff, DiffKind, Difference, ExtraScope};
 use super::http::ObjRef;
 use super::model::Model;
-use super::reconcile::{diff, DiffKind, Difference, ExtraScope};
 use super::server_user::ServerUser;
 use crate::idp::{self, UserAttr};
 
@@ -121,7 +121,7 @@ fn found_at(key: u64) -> u32 {
 
 /// The rules a comparison follows besides the source directory.
 pub(super) struct Rules<'a> {
-    /// Whether the engine ever provisioned source user `i` (see [`super::reconcile::reconcile`]).
+    /// Whether the engine ever provisioned source user `i` (see `reconcile::reconcile`).
     pub(super) ever_provisioned: &'a (dyn Fn(u32) -> bool + Sync),
     /// The IdP deletes users (Entra); Okta never does (docs/okta.md §2): a deleted user stays, inactive.
     pub(super) deletes_users: bool,
