@@ -11,6 +11,7 @@
 
 pub mod backoff;
 pub mod cli;
+mod difference;
 pub mod differences;
 pub mod engine;
 pub mod entitlements;
@@ -25,10 +26,13 @@ mod page;
 pub mod preflight;
 mod read_attrs;
 pub mod reconcile;
+#[cfg(test)]
+mod reconcile_equivalence;
 pub mod report;
 pub mod scope;
 mod server_user;
 pub mod timeline;
+mod user_match;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -32,7 +32,7 @@ enum Kind {
 }
 
 /// [`UserAttr::read`] of each of [`UserAttr::WITH_GRANTS`] for one server user, in that order.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ReadAttrs {
     /// The strings and JSON texts one after the other.
     text: Box<str>,

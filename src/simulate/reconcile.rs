@@ -5,7 +5,6 @@
 //! Matching: a source user is found by `externalId` and by `userName` (case-insensitive, RFC 7643 §4.1.1); two
 //! server users for one source user are a duplicate. A group is found by `displayName`.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -14,58 +13,16 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::exchange::Method;
-use crate::idp::{self, get_ci, Dialect, ScimRequest, UserAttr};
+use crate::idp::{get_ci, Dialect, ScimRequest};
 
 use super::http::{Answer, Http, JournalEntry, ObjRef, OpKind};
 use super::journal::Journal;
 use super::model::Model;
 use super::server_user::ServerUser;
+use super::user_match::{Rules, UserMatcher};
 
-/// What kind of difference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum DiffKind {
-    /// In the source, not on the server.
-    Missing,
-    /// On the server, not (or no longer) in the source.
-    Extra,
-    /// More than one server object for one source object.
-    Duplicate,
-    /// An attribute differs.
-    Attribute,
-    /// `active` differs.
-    Active,
-    /// A member is missing from a group.
-    MissingMember,
-    /// A group has a member it should not have.
-    ExtraMember,
-    /// The manager differs.
-    Manager,
-}
-
-/// One difference between the source and the server.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Difference {
-    /// Its kind.
-    pub kind: DiffKind,
-    /// `User ada.lovelace@example.test` or `Group Sales EMEA`.
-    pub object: String,
-    /// The server id, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The attribute (a SCIM path).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attribute: Option<String>,
-    /// Expected value.
-    pub expected: Value,
-    /// Actual value.
-    pub actual: Value,
-    /// The requests that touched the object (most recent last, at most 20).
-    pub requests: Vec<String>,
-    #[serde(skip)]
-    obj: ObjRef,
-}
+pub(crate) use super::difference::diff;
+pub use super::difference::{DiffKind, Difference, ExtraScope};
 
 /// The reconciliation result.
 #[derive(Debug, Clone, Serialize)]
@@ -115,33 +72,19 @@ pub struct Counted {
     pub server_groups: usize,
 }
 
-/// Which server objects "extra" is judged for.
-#[derive(Debug, Clone, Default)]
-pub struct ExtraScope<'a> {
-    /// `--strict-extra`: every server object the source does not hold is extra.
-    pub strict: bool,
-    /// Ids this run's creates were answered with: an object with one of them is the simulator's even when no
-    /// source object matches it any more.
-    pub created: HashSet<&'a str>,
-}
-
-impl ExtraScope<'_> {
-    /// Whether an unmatched server object with `id` is judged as extra.
-    fn judges(&self, id: Option<&str>) -> bool {
-        self.strict || id.is_some_and(|id| self.created.contains(id))
-    }
-}
-
 /// A server group as the comparison needs it.
-struct ServerGroup {
-    id: Option<String>,
-    display_name: Option<String>,
+#[derive(Clone)]
+pub(super) struct ServerGroup {
+    pub(super) id: Option<String>,
+    pub(super) display_name: Option<String>,
     /// Member ids; `None` when the representation left `members` out.
-    members: Option<Vec<String>>,
+    pub(super) members: Option<Vec<String>>,
 }
 
 impl ServerGroup {
-    fn from_json(g: Value) -> ServerGroup {
+    /// Takes `id`, `displayName` and the members' `value`s from a Group representation (names matched
+    /// case-insensitively, RFC 7643 §2.1).
+    pub(super) fn from_json(g: Value) -> ServerGroup {
         ServerGroup {
             id: s(get_ci(&g, "id")),
             display_name: s(get_ci(&g, "displayName")),
@@ -230,16 +173,51 @@ async fn read_page<T>(http: &Http, p: Paging<T>, start: usize, count: usize) -> 
     Ok((res, total))
 }
 
-/// Pages a collection; returns its resources, or why reading stopped. Bounded: at most `limit` resources and
-/// a page count derived from it, so a hostile server cannot make the simulator loop or grow without end.
+/// Where a collection's resources go as their pages are read, in reading order.
+trait Sink<T> {
+    /// Takes the next page's resources.
+    fn take(&mut self, page: Vec<T>);
+    /// Forgets every resource taken: the collection is read again from its first page.
+    fn restart(&mut self);
+}
+
+impl<T> Sink<T> for Vec<T> {
+    fn take(&mut self, page: Vec<T>) {
+        self.extend(page);
+    }
+    fn restart(&mut self) {
+        *self = Vec::new();
+    }
+}
+
+impl Sink<ServerUser> for UserMatcher<'_> {
+    fn take(&mut self, page: Vec<ServerUser>) {
+        for u in &page {
+            self.feed(u);
+        }
+    }
+    fn restart(&mut self) {
+        UserMatcher::restart(self);
+    }
+}
+
+/// Pages a collection into `sink`, in reading order; returns why reading stopped, if it did (what `sink` holds
+/// then is partial). Bounded: at most `limit` resources and a page count derived from it, so a hostile server
+/// cannot make the simulator loop or grow without end.
 ///
 /// The first page tells `totalResults` and the page size the server really uses (it may lower `count`, RFC 7644
 /// §3.4.2.4); the remaining pages are then read `--concurrency` at a time. When those pages do not add up to
-/// `totalResults` (a short page, a collection that changed), the collection is read again one page at a time.
+/// `totalResults` (a short page, a collection that changed), the collection is read again one page at a time
+/// after the first page (kept until then), and `sink` starts again from that page.
 ///
 /// A first page refused with 400 or 501 because of `p.extra` (a server without `excludedAttributes`, RFC 7644
 /// §3.4.2.5) is asked again without it, and so is every later page; any other error stops the reading.
-async fn read_all<T: Send + 'static>(http: &Arc<Http>, mut p: Paging<T>, limit: usize) -> Result<Vec<T>, String> {
+async fn read_all<T: Clone + Send + 'static>(
+    http: &Arc<Http>,
+    mut p: Paging<T>,
+    limit: usize,
+    sink: &mut impl Sink<T>,
+) -> Result<(), String> {
     let (collection, count) = (p.collection, p.count);
     let max_pages = limit / count.max(1) + 100;
     let (first, total) = match read_page(http, p, 1, count).await {
@@ -253,8 +231,10 @@ async fn read_all<T: Send + 'static>(http: &Arc<Http>, mut p: Paging<T>, limit: 
         return Err(format!("/{collection} holds more than {limit} resources; reading stopped"));
     }
     let stride = first.len();
-    let mut out = first;
+    // resources taken by `sink`
+    let mut n = stride;
     if stride > 0 && total > stride {
+        sink.take(first.clone());
         let pages = (total - stride).div_ceil(stride).min(max_pages);
         let starts: Vec<usize> = (1..=pages).map(|k| 1 + k * stride).collect();
         let concurrency = http.options().concurrency.max(1);
@@ -269,24 +249,26 @@ async fn read_all<T: Send + 'static>(http: &Arc<Http>, mut p: Paging<T>, limit: 
         let mut whole = true;
         while let Some(joined) = read.next().await {
             let (res, _) = joined.map_err(|e| format!("reading a page stopped: {e}"))?.map_err(|e| e.message)?;
-            whole &= res.len() == stride || out.len() + res.len() == total;
-            out.extend(res);
-            if out.len() > limit {
+            whole &= res.len() == stride || n + res.len() == total;
+            n += res.len();
+            if n > limit {
                 return Err(format!("/{collection} holds more than {limit} resources; reading stopped"));
             }
+            sink.take(res);
         }
-        if whole && out.len() == total {
-            return Ok(out);
+        if whole && n == total {
+            return Ok(());
         }
         // One page at a time below, from the first page again.
-        out.truncate(stride);
-        out.shrink_to_fit();
+        sink.restart();
+        n = stride;
     }
+    sink.take(first);
     // One page at a time, following what each page answered.
-    let mut start = 1 + out.len();
+    let mut start = 1 + n;
     let mut total = total;
-    if out.is_empty() || start > total {
-        return Ok(out);
+    if n == 0 || start > total {
+        return Ok(());
     }
     for _ in 0..max_pages {
         let (res, t) = read_page(http, p, start, count).await.map_err(|e| e.message)?;
@@ -295,55 +277,16 @@ async fn read_all<T: Send + 'static>(http: &Arc<Http>, mut p: Paging<T>, limit: 
             break;
         }
         start += res.len();
-        out.extend(res);
-        if out.len() > limit {
+        n += res.len();
+        if n > limit {
             return Err(format!("/{collection} holds more than {limit} resources; reading stopped"));
         }
+        sink.take(res);
         if start > total {
             break;
         }
     }
-    Ok(out)
-}
-
-/// Server users by one key (`userName` lowercased, or `externalId`): the first user with each key, and the
-/// further ones where a key is shared (a duplicate, rare), in the order the users were read. Keys are borrowed
-/// from the users read back, and a lowercased `userName` is copied only when it is not lowercase already: at a
-/// million users, maps of owned keys to `Vec`s of indexes held about 250 MB through the comparison.
-#[derive(Default)]
-struct ByKey<'a> {
-    first: HashMap<Cow<'a, str>, u32>,
-    more: HashMap<u32, Vec<u32>>,
-}
-
-impl<'a> ByKey<'a> {
-    fn insert(&mut self, key: Cow<'a, str>, k: usize) {
-        match self.first.entry(key) {
-            std::collections::hash_map::Entry::Occupied(e) => self.more.entry(*e.get()).or_default().push(k as u32),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(k as u32);
-            }
-        }
-    }
-
-    /// The users with `key`, in the order they were read.
-    fn get(&self, key: &str) -> impl Iterator<Item = usize> + '_ {
-        let first = self.first.get(key).copied();
-        let more = first.and_then(|f| self.more.get(&f)).map(Vec::as_slice).unwrap_or_default();
-        first.into_iter().chain(more.iter().copied()).map(|k| k as usize)
-    }
-}
-
-/// `s` lowercased (as `str::to_lowercase`), borrowed when it is lowercase already.
-fn lowercase(s: &str) -> Cow<'_, str> {
-    let unchanged = |c: char| {
-        let mut lower = c.to_lowercase();
-        lower.next() == Some(c) && lower.next().is_none()
-    };
-    match s.chars().all(unchanged) {
-        true => Cow::Borrowed(s),
-        false => Cow::Owned(s.to_lowercase()),
-    }
+    Ok(())
 }
 
 fn s(v: Option<&Value>) -> Option<String> {
@@ -369,7 +312,6 @@ pub async fn reconcile(
     let d = http.options().dialect;
     let users_expected = model.users.len();
     let limit = (users_expected + model.groups.len()) * 4 + 10_000;
-    let mut diffs: Vec<Difference> = Vec::new();
     let mut read_error = None;
     // The users' derived `groups` are not compared (memberships are read from the groups), so the pages leave
     // them out (RFC 7644 §3.4.2.5), which spares the server rendering them. A server that refuses the
@@ -383,25 +325,38 @@ pub async fn reconcile(
     let groups = Paging { collection: "Groups", count: 50, extra: None, take: ServerGroup::from_json };
     // Users and groups are read at the same time, so the end of one overlaps the other.
     // a target without a Groups endpoint got no group (super::scope): there is nothing to read back
+    let mut server_groups: Vec<ServerGroup> = Vec::new();
     let read_groups = async {
         match http.scope.groups {
-            true => read_all(http, groups, limit).await,
-            false => Ok(Vec::new()),
+            true => read_all(http, groups, limit, &mut server_groups).await,
+            false => Ok(()),
         }
     };
-    let (server_users, server_groups) = tokio::join!(read_all(http, users, limit), read_groups);
-    let (users_read, groups_read) = (server_users.is_ok(), server_groups.is_ok());
-    let mut unverified = 0usize;
-    let mut expected_absent = 0usize;
-    let mut strangers = 0usize;
-    let server_users = server_users.unwrap_or_else(|e| {
-        read_error = Some(e);
-        Vec::new()
-    });
-    let mut server_groups = server_groups.unwrap_or_else(|e| {
-        read_error.get_or_insert(e);
-        Vec::new()
-    });
+    // Each page of users is compared as it arrives and dropped (`UserMatcher`): only ids are kept.
+    let rules = Rules {
+        ever_provisioned,
+        deletes_users: d.user_delete("x").is_some(),
+        managers: d.is_entra() && http.scope.enterprise,
+        scope,
+    };
+    let mut matcher = UserMatcher::new(model, rules);
+    let (users_read, groups_read) = tokio::join!(read_all(http, users, limit, &mut matcher), read_groups);
+    let users_read = match users_read {
+        Ok(()) => true,
+        Err(e) => {
+            read_error = Some(e);
+            false
+        }
+    };
+    let groups_read = match groups_read {
+        Ok(()) => true,
+        Err(e) => {
+            read_error.get_or_insert(e);
+            server_groups = Vec::new();
+            false
+        }
+    };
+    let users = matcher.finish(users_read);
     // A page may leave out members (Entra's own reads exclude them); read such groups by id, concurrently.
     let without_members: Vec<(usize, String)> = server_groups
         .iter()
@@ -429,147 +384,51 @@ pub async fn reconcile(
         }
     }
 
-    // Users.
-    let mut by_name = ByKey::default();
-    let mut by_ext = ByKey::default();
-    for (k, u) in server_users.iter().enumerate() {
-        if let Some(n) = u.user_name() {
-            by_name.insert(lowercase(n), k);
-        }
-        if let Some(e) = u.external_id() {
-            by_ext.insert(Cow::Borrowed(e), k);
-        }
+    let mut diffs = users.diffs;
+    let matched: Vec<Option<&str>> = (0..users.matched.len()).map(|i| users.matched.id(i)).collect();
+    let (group_diffs, group_unverified, group_strangers) =
+        compare_groups(model, &matched, &server_groups, &unreadable, users_read, groups_read, scope);
+    diffs.extend(group_diffs);
+    drop(matched);
+    let unverified = users.unverified + group_unverified;
+    let strangers = users.strangers + group_strangers;
+    let drift = diffs.len();
+    let by_kind = count(&diffs);
+    diffs.truncate(max_listed);
+    attach_requests(&mut diffs, &http.stats.journal.lock().expect("not poisoned"));
+    Reconciliation {
+        checked: model.users.len() + model.groups.len() + users.server_users + server_groups.len(),
+        counted: Counted {
+            source_users: model.users.len(),
+            expected_absent: users.expected_absent,
+            source_groups: model.groups.len(),
+            server_users: users.server_users,
+            server_groups: server_groups.len(),
+        },
+        drift,
+        differences: diffs,
+        by_kind,
+        unverified,
+        strangers,
+        read_error: read_error.or_else(|| {
+            (!unreadable.is_empty()).then(|| format!("{} group(s) could not be read by id", unreadable.len()))
+        }),
     }
-    let deletes_users = d.user_delete("x").is_some();
-    // claimed[k]: server user k is some source user's
-    let mut claimed: Vec<bool> = vec![false; server_users.len()];
-    // matched[i]: the server user source user i was compared with, when it has an id
-    let mut matched: Vec<Option<u32>> = vec![None; model.users.len()];
-    let matched_id = |m: Option<u32>| m.and_then(|k| server_users[k as usize].id());
-    let user_label = |i: usize| format!("User {}", model.users[i].user_name);
-    for (i, u) in model.users.iter().enumerate() {
-        let mut found: Vec<usize> = by_ext.get(&u.external_id).collect();
-        for k in by_name.get(&lowercase(&u.user_name)) {
-            if !found.contains(&k) {
-                found.push(k);
-            }
-        }
-        for &k in &found {
-            claimed[k] = true;
-        }
-        let out_of_scope = !u.assigned || u.deleted;
-        if out_of_scope && !ever_provisioned(i as u32) {
-            expected_absent += 1;
-            continue;
-        }
-        if !users_read {
-            unverified += 1;
-            continue;
-        }
-        // Okta never deletes users (docs/okta.md §2): a deleted source user stays on the server, inactive.
-        let expected = u.ever_assigned && (!u.deleted || !deletes_users);
-        let obj = ObjRef::User(i as u32);
-        let id_at = |k: usize| server_users[k].id().map(str::to_string);
-        if !expected {
-            expected_absent += 1;
-            for &k in &found {
-                diffs.push(diff(DiffKind::Extra, user_label(i), id_at(k), None, json!(null), json!("present"), obj));
-            }
-            continue;
-        }
-        match found.len() {
-            0 => {
-                diffs.push(diff(DiffKind::Missing, user_label(i), None, None, json!("present"), json!(null), obj));
-                continue;
-            }
-            1 => {}
-            _ => {
-                let ids: Vec<Value> = found.iter().map(|&k| json!(id_at(k))).collect();
-                diffs.push(diff(DiffKind::Duplicate, user_label(i), None, None, json!(1), Value::Array(ids), obj));
-                // Compare the one that carries the current userName, if any.
-            }
-        }
-        let k = found
-            .iter()
-            .copied()
-            .find(|&k| server_users[k].user_name().is_some_and(|n| n.eq_ignore_ascii_case(&u.user_name)))
-            .unwrap_or(found[0]);
-        let su = &server_users[k];
-        if let Some(slot) = matched.get_mut(i) {
-            *slot = su.id().is_some().then_some(k as u32);
-        }
-        let mut attrs = model.attrs(i as u32);
-        if u.deleted {
-            attrs.active = false;
-        }
-        // A user out of scope is disabled and then left alone (docs/engines.md "Deprovisioning": "unassigned users
-        // are disabled then unmanaged"): what changed in the source before its disable is not pushed, so only
-        // `active` is compared.
-        // roles and entitlements only where the source grants them (`UserAttr::of`)
-        // (`UserAttr::of` is a prefix of `UserAttr::WITH_GRANTS`, the order `su.attrs` keeps.)
-        for (n, a) in UserAttr::of(&attrs).into_iter().enumerate() {
-            if out_of_scope && a != UserAttr::Active {
-                continue;
-            }
-            let want = a.value(&attrs);
-            if !su.attrs.same(n, &want, a == UserAttr::UserName) {
-                let kind = if a == UserAttr::Active { DiffKind::Active } else { DiffKind::Attribute };
-                let path = Some(a.path().to_string());
-                let got = su.attrs.value(n).unwrap_or(Value::Null);
-                diffs.push(diff(kind, user_label(i), id_at(k), path, want, got, obj));
-            }
-        }
-    }
-    // the indexes by name and externalId are not needed any more: freed before the next ones are built
-    drop((by_name, by_ext));
-    // Managers (Entra sends them; Okta's default mapping does not: docs/okta.md §2).
-    if d.is_entra() && users_read && http.scope.enterprise {
-        let by_id: HashMap<&str, usize> =
-            server_users.iter().enumerate().filter_map(|(k, u)| u.id().map(|id| (id, k))).collect();
-        for i in 0..model.users.len() {
-            let Some(id) = matched_id(matched[i]) else { continue };
-            if model.users[i].deleted || !model.users[i].assigned {
-                continue; // out of scope: not managed any more (above)
-            }
-            let want = model.expected_manager(i as u32).and_then(|m| matched_id(matched[m as usize]));
-            if model.expected_manager(i as u32).is_some() && want.is_none() {
-                // The manager is not on the server: reported on its own, or never provisioned (its create failed and
-                // it left scope), so the engine sends no manager for this user either.
-                continue;
-            }
-            let got = by_id.get(id).and_then(|&k| server_users[k].manager());
-            if got != want {
-                let path = Some(format!("{}:manager", idp::ENTERPRISE));
-                diffs.push(diff(
-                    DiffKind::Manager,
-                    user_label(i),
-                    Some(id.to_string()),
-                    path,
-                    json!(want),
-                    json!(got),
-                    ObjRef::User(i as u32),
-                ));
-            }
-        }
-    }
-    for (k, su) in server_users.iter().enumerate() {
-        if !claimed[k] && !scope.judges(su.id()) {
-            strangers += 1;
-        } else if !claimed[k] {
-            let name = su.user_name().unwrap_or_default();
-            diffs.push(diff(
-                DiffKind::Extra,
-                format!("User {name}"),
-                su.id().map(str::to_string),
-                None,
-                json!(null),
-                json!("present, unknown to the source"),
-                ObjRef::None,
-            ));
-        }
-    }
+}
 
-    // Groups.
+/// The groups' differences, unverified groups and strangers: each source group found by `displayName`
+/// (case-insensitive) among `server_groups`, its members compared with the server ids its source members were
+/// matched to (`matched`, per source user).
+pub(super) fn compare_groups(
+    model: &Model,
+    matched: &[Option<&str>],
+    server_groups: &[ServerGroup],
+    unreadable: &HashSet<usize>,
+    users_read: bool,
+    groups_read: bool,
+    scope: &ExtraScope<'_>,
+) -> (Vec<Difference>, usize, usize) {
+    let (mut diffs, mut unverified, mut strangers) = (Vec::new(), 0, 0);
     let mut groups_by_name: HashMap<String, Vec<usize>> = HashMap::new();
     for (k, g) in server_groups.iter().enumerate() {
         if let Some(n) = &g.display_name {
@@ -578,7 +437,7 @@ pub async fn reconcile(
     }
     let mut gclaimed: HashSet<usize> = HashSet::new();
     let id_to_user: HashMap<&str, usize> =
-        matched.iter().enumerate().filter_map(|(i, m)| matched_id(*m).map(|id| (id, i))).collect();
+        matched.iter().enumerate().filter_map(|(i, m)| m.map(|id| (id, i))).collect();
     for (g, src) in model.groups.iter().enumerate() {
         let label = format!("Group {}", src.name);
         let obj = ObjRef::Group(g as u32);
@@ -613,7 +472,7 @@ pub async fn reconcile(
             if u as usize >= matched.len() || model.users[u as usize].deleted {
                 continue;
             }
-            let Some(uid) = matched_id(matched[u as usize]) else { continue };
+            let Some(uid) = matched[u as usize] else { continue };
             want_set.insert(uid);
             if !actual_set.contains(uid) {
                 diffs.push(diff(
@@ -658,41 +517,7 @@ pub async fn reconcile(
         }
     }
 
-    let drift = diffs.len();
-    let by_kind = count(&diffs);
-    diffs.truncate(max_listed);
-    attach_requests(&mut diffs, &http.stats.journal.lock().expect("not poisoned"));
-    Reconciliation {
-        checked: model.users.len() + model.groups.len() + server_users.len() + server_groups.len(),
-        counted: Counted {
-            source_users: model.users.len(),
-            expected_absent,
-            source_groups: model.groups.len(),
-            server_users: server_users.len(),
-            server_groups: server_groups.len(),
-        },
-        drift,
-        differences: diffs,
-        by_kind,
-        unverified,
-        strangers,
-        read_error: read_error.or_else(|| {
-            (!unreadable.is_empty()).then(|| format!("{} group(s) could not be read by id", unreadable.len()))
-        }),
-    }
-}
-
-/// A difference with no requests attached yet.
-pub(crate) fn diff(
-    kind: DiffKind,
-    object: String,
-    id: Option<String>,
-    attribute: Option<String>,
-    expected: Value,
-    actual: Value,
-    obj: ObjRef,
-) -> Difference {
-    Difference { kind, object, id, attribute, expected, actual, requests: Vec::new(), obj }
+    (diffs, unverified, strangers)
 }
 
 /// Fills each difference's `requests` from the journal: every request about its object (at most the last 20).
@@ -742,32 +567,4 @@ pub fn count(diffs: &[Difference]) -> std::collections::BTreeMap<String, usize> 
         *by.entry(group_of(d.kind).to_string()).or_default() += 1;
     }
     by
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Lowercasing borrows exactly when `str::to_lowercase` would give the same text.
-    #[test]
-    fn lowercase_is_to_lowercase_and_borrows_only_an_unchanged_text() {
-        for s in ["ada@example.com", "Ada@Example.com", "ǅemal", "ⅰ", "Ⅰ", "ΟΔΟΣ", "οδος", "İstanbul", "ß", ""]
-        {
-            let got = lowercase(s);
-            assert_eq!(got, s.to_lowercase(), "{s}");
-            assert_eq!(matches!(got, Cow::Borrowed(_)), s.to_lowercase() == s, "{s}");
-        }
-    }
-
-    /// The users of one key come back in the order they were read, the duplicates after the first.
-    #[test]
-    fn users_by_key_keep_their_reading_order() {
-        let mut by = ByKey::default();
-        for (k, key) in ["a", "b", "a", "c", "a"].into_iter().enumerate() {
-            by.insert(Cow::Borrowed(key), k);
-        }
-        assert_eq!(by.get("a").collect::<Vec<_>>(), vec![0, 2, 4]);
-        assert_eq!(by.get("b").collect::<Vec<_>>(), vec![1]);
-        assert_eq!(by.get("z").count(), 0);
-    }
 }

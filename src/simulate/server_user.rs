@@ -19,6 +19,7 @@ enum Field {
 /// A server user as the comparison needs it, taken from its representation as soon as its page is read (in
 /// that page's own task when pages are read concurrently, so parsing, extraction and freeing the JSON spread
 /// over the runtime's workers).
+#[derive(Clone)]
 pub(super) struct ServerUser {
     /// `id`, `userName`, `externalId` and the manager's id, one after the other.
     text: Box<str>,
