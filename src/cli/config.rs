@@ -329,25 +329,8 @@ pub fn apply_to_simulate(args: &mut crate::simulate::cli::SimulateArgs) -> Resul
     if args.auth_style.is_none() {
         args.auth_style = config.auth_style;
     }
-    let o = &mut args.oauth;
-    o.oauth_token_url = o.oauth_token_url.take().or(config.oauth_token_url.clone());
-    o.oauth_client_id = o.oauth_client_id.take().or(config.oauth_client_id.clone());
-    o.oauth_private_key = o.oauth_private_key.take().or(config.oauth_private_key.clone());
-    o.oauth_key_id = o.oauth_key_id.take().or(config.oauth_key_id.clone());
-    o.oauth_scope = o.oauth_scope.take().or(config.oauth_scope.clone());
-    o.oauth_federated_client_id = o.oauth_federated_client_id.take().or(config.oauth_federated_client_id.clone());
-    o.oauth_federated_token_url = o.oauth_federated_token_url.take().or(config.oauth_federated_token_url.clone());
-    if o.oauth_client_secret.is_none() {
-        o.oauth_client_secret = match &config.oauth_client_secret_env {
-            Some(name) => Some(std::env::var(name).map_err(|_| {
-                format!(
-                    "oauth-client-secret-env: the environment variable {name} (which should hold the client \
-                         secret) is not set"
-                )
-            })?),
-            None => config.oauth_client_secret.clone().map(|s| s.0),
-        };
-    }
+    // the OAuth flags override these keys where `simulate` makes its token source, as `run`'s do
+    args.oauth_keys = config.oauth_keys();
     if args.idp.is_none() {
         args.idp = match config.idp.as_slice() {
             [] => None,

@@ -76,3 +76,36 @@ fn run_select(args: &[&str]) -> super::SelectArgs {
     let Command::Run(run) = parse(args) else { panic!() };
     run.select
 }
+
+/// `simulate` takes the settings file's `oauth-*` keys as `run` does: flags over keys, in one resolution
+/// ([`crate::oauth::config::OAuthArgs::resolve`]).
+#[test]
+fn simulate_takes_the_settings_files_oauth_keys_under_its_flags() {
+    let dir = std::env::temp_dir().join(format!("scimcheck-sim-oauth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("scimcheck.toml");
+    std::fs::write(
+        &file,
+        "base-url = \"https://scim.example.com/scim/v2\"\noauth-token-url = \"https://login.example.com/token\"\n\
+         oauth-client-id = \"file-client\"\noauth-client-secret = \"file-secret-1234\"\n",
+    )
+    .unwrap();
+    let config = file.to_str().unwrap();
+    let Command::Simulate(mut args) = parse(&["simulate", "--idp", "entra", "--config", config]) else { panic!() };
+    super::config::apply_to_simulate(&mut args).unwrap();
+    let clients = args.oauth.resolve(&args.oauth_keys).unwrap().expect("a client from the file");
+    let secret = clients.secret.expect("the client with a secret");
+    assert_eq!(
+        (secret.token_url.as_str(), secret.client_id.as_str()),
+        ("https://login.example.com/token", "file-client")
+    );
+    let Command::Simulate(mut args) =
+        parse(&["simulate", "--idp", "entra", "--config", config, "--oauth-client-id", "flag-client"])
+    else {
+        panic!()
+    };
+    super::config::apply_to_simulate(&mut args).unwrap();
+    let clients = args.oauth.resolve(&args.oauth_keys).unwrap().expect("a client");
+    assert_eq!(clients.secret.expect("secret client").client_id, "flag-client");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -61,6 +61,10 @@ pub struct SimulateArgs {
     /// OAuth client credentials instead of a fixed token (flags over the settings file's `oauth-*` keys).
     #[command(flatten)]
     pub oauth: crate::oauth::config::OAuthArgs,
+    /// The settings file's `oauth-*` keys, which [`SimulateArgs::oauth`] overrides (read from the file with the
+    /// other settings; not a flag).
+    #[arg(skip)]
+    pub oauth_keys: crate::oauth::config::OAuthKeys,
     /// Entra's PATCH dialect (default: aadOptscim062020 when the base URI carries that flag, else default).
     #[arg(long, value_enum, ignore_case = true)]
     pub dialect: Option<EntraDialect>,
@@ -254,8 +258,7 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
             return Err(problem);
         }
         opts.target_label = base.clone();
-        let config = crate::oauth::config::OAuthKeys::default();
-        let oauth = args.oauth.source(&config, &opts.engine.tls, opts.engine.timeout)?;
+        let oauth = args.oauth.source(&args.oauth_keys, &opts.engine.tls, opts.engine.timeout)?;
         let fixed = [
             ("--auth-header (or SCIMCHECK_AUTH_HEADER)", args.auth_header.is_some()),
             ("--token (or SCIMCHECK_TOKEN, or token-env in the settings file)", args.token.is_some()),
