@@ -116,7 +116,11 @@ async fn deliver(
                 if bytes.len() + chunk.len() > limit {
                     return Ok((parts, None));
                 }
-                bytes.extend_from_slice(&chunk);
+                match bytes.is_empty() {
+                    // the usual one-chunk body is taken over without a copy when the buffer is the chunk's own
+                    true => bytes = Vec::from(chunk),
+                    false => bytes.extend_from_slice(&chunk),
+                }
             }
             Ok::<_, TransportError>((parts, Some(bytes)))
         });

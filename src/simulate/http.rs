@@ -446,6 +446,8 @@ pub struct Http {
     body_headers: HeaderMap,
     /// For a target in this process: how its requests are built without reqwest.
     direct: Option<crate::exchange::in_process::Direct>,
+    /// The target's base URI, split once ([`crate::exchange::BaseUri`]).
+    base: crate::exchange::BaseUri,
     opts: EngineOptions,
     /// Statistics.
     pub stats: Stats,
@@ -490,10 +492,9 @@ impl Http {
             headers.insert(AUTHORIZATION, value);
         }
         let body_headers = header_map(&profile.body_headers)?;
+        let base = crate::exchange::BaseUri::new(&target.base_url);
         let direct = match &target.transport {
-            crate::exchange::Transport::InProcess(_) => {
-                crate::exchange::in_process::Direct::for_base(crate::exchange::BaseUri::new(&target.base_url).base())
-            }
+            crate::exchange::Transport::InProcess(_) => crate::exchange::in_process::Direct::for_base(base.base()),
             crate::exchange::Transport::Network => None,
         };
         let now = Instant::now();
@@ -504,6 +505,7 @@ impl Http {
             headers,
             body_headers,
             direct,
+            base,
             opts,
             stats: Stats::new(),
             started: now,
@@ -523,7 +525,7 @@ impl Http {
     }
 
     fn url(&self, req: &ScimRequest) -> String {
-        crate::exchange::BaseUri::new(&self.target.base_url).join(&req.path, &self.profile.encode_query(&req.query))
+        self.base.join(&req.path, &self.profile.encode_query(&req.query))
     }
 
     async fn wait_turn(&self) {
