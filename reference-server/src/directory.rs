@@ -326,7 +326,7 @@ impl State {
         if kind == ResourceKind::User {
             st.set_user_display(uid, &body);
         }
-        st.store.update(kind, Record::new(uid, version, hidden, protected, body.to_string()), keys);
+        st.store.update(kind, Record::of_value(uid, version, hidden, protected, &body), keys);
         match kind {
             ResourceKind::User if !hidden => st.notify_written(uid, &body, UserEvent::Updated, None),
             ResourceKind::User => {}
@@ -658,7 +658,7 @@ impl Directory {
             }
             ResourceKind::User => st.set_user_display(id, &body),
         }
-        let record = Record::new(id, version, protected, protected, body.to_string());
+        let record = Record::of_value(id, version, protected, protected, &body);
         st.store.insert(kind, record, keys);
         match kind {
             ResourceKind::User if !protected => {
@@ -913,7 +913,7 @@ impl Directory {
                 let version = st.next_version();
                 set_meta(&mut body, None, &now, version);
                 let keys = index_keys(kind, &body);
-                let record = Record::new(uid, version, true, false, body.to_string());
+                let record = Record::of_value(uid, version, true, false, &body);
                 st.store.update(kind, record, keys);
                 st.drop_member_everywhere(uid, &now)?;
                 st.notify(uid, UserEvent::Deleted, None)?;

@@ -15,6 +15,9 @@ use crate::error::{ScimError, ScimResult};
 use crate::filter::AttrPath;
 use crate::schema::{AttrDef, AttrType, Mutability, Resolved, ResourceType, Returned};
 
+mod distinct;
+use distinct::{AttrName, Distinct};
+
 /// Validates and normalises a client-supplied body for create (POST) or replace (PUT) (RFC 7643 §2, RFC 7644 §3.3, §3.5.1).
 ///
 /// - Attribute names are matched case-insensitively (RFC 7643 §2.1) and emitted under their canonical names;
@@ -63,8 +66,7 @@ pub fn normalize(rt: &ResourceType, body: Value) -> ScimResult<Value> {
     for (scope, attrs) in raw.scopes {
         let mut target = Map::new();
         for (def, value) in attrs {
-            let path = attr_path_display(scope, def.name, None);
-            if let Some(v) = normalize_attr(def, &path, value)? {
+            if let Some(v) = normalize_attr_at(def, AttrName::Scoped(scope, def.name), value)? {
                 target.insert(def.name.to_string(), v);
             }
         }
@@ -398,9 +400,13 @@ impl RawResource {
 /// Normalises the value of one attribute (single- or multi-valued) for storage. `Ok(None)` means the
 /// attribute is unassigned (RFC 7643 §2.5) and must be omitted. `path` names the attribute in errors.
 pub(crate) fn normalize_attr(def: &AttrDef, path: &str, value: Value) -> ScimResult<Option<Value>> {
+    normalize_attr_at(def, AttrName::Given(path), value)
+}
+
+/// [`normalize_attr`] with the attribute's name for error details written only if one is ([`AttrName`]).
+fn normalize_attr_at(def: &AttrDef, path: AttrName<'_>, value: Value) -> ScimResult<Option<Value>> {
     if !def.multi_valued {
-        let v = normalize_single(def, path, value)?;
-        return Ok(v);
+        return normalize_single_at(def, path, value);
     }
     let items = match value {
         Value::Null => return Ok(None),
@@ -409,15 +415,15 @@ pub(crate) fn normalize_attr(def: &AttrDef, path: &str, value: Value) -> ScimRes
     };
     let is_members = def.is_complex() && def.name == "members";
     let mut out: Vec<Value> = Vec::with_capacity(items.len());
-    // Duplicates are found by hash, never by scanning `out`: a 10,000-member list must not cost 10,000².
-    // Maps keep their keys sorted, so equal values have equal compact text.
-    let mut seen: HashSet<String> = HashSet::with_capacity(items.len());
+    // Equal compact texts are duplicates (maps keep their keys sorted); a long list is deduplicated by hash,
+    // never by scanning `out`: a 10,000-member list must not cost 10,000² ([`Distinct`]).
+    let mut seen = Distinct::default();
     let mut seen_members: HashSet<String> = HashSet::new();
     for item in items {
         if item.is_null() {
             continue;
         }
-        let element = normalize_single(def, path, item)?;
+        let element = normalize_single_at(def, path, item)?;
         if is_members {
             let has_value =
                 element.as_ref().and_then(|e| e.get("value")).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
@@ -428,7 +434,7 @@ pub(crate) fn normalize_attr(def: &AttrDef, path: &str, value: Value) -> ScimRes
             }
         }
         let Some(element) = element else { continue };
-        if !seen.insert(element.to_string()) {
+        if !seen.is_new(&out, &element) {
             continue;
         }
         if is_members {
@@ -451,6 +457,10 @@ pub(crate) fn normalize_attr(def: &AttrDef, path: &str, value: Value) -> ScimRes
 /// Normalises one value of an attribute: the attribute's value when single-valued, one element when
 /// multi-valued. `Ok(None)` means "no value".
 pub(crate) fn normalize_single(def: &AttrDef, path: &str, value: Value) -> ScimResult<Option<Value>> {
+    normalize_single_at(def, AttrName::Given(path), value)
+}
+
+fn normalize_single_at(def: &AttrDef, path: AttrName<'_>, value: Value) -> ScimResult<Option<Value>> {
     if value.is_null() {
         return Ok(None);
     }
@@ -461,7 +471,7 @@ pub(crate) fn normalize_single(def: &AttrDef, path: &str, value: Value) -> ScimR
     }
 }
 
-fn normalize_complex(def: &AttrDef, path: &str, value: Value) -> ScimResult<Option<Value>> {
+fn normalize_complex(def: &AttrDef, path: AttrName<'_>, value: Value) -> ScimResult<Option<Value>> {
     let has_value_sub = def.sub("value").is_some();
     let input = match value {
         Value::Object(m) => m,
@@ -484,8 +494,7 @@ fn normalize_complex(def: &AttrDef, path: &str, value: Value) -> ScimResult<Opti
         if sub.mutability == Mutability::ReadOnly && def.mutability != Mutability::ReadOnly {
             continue;
         }
-        let sub_path = format!("{path}.{}", sub.name);
-        match normalize_attr(sub, &sub_path, v)? {
+        match normalize_attr_at(sub, AttrName::Sub(&path, sub.name), v)? {
             Some(v) => {
                 out.insert(sub.name.to_string(), v);
             }
@@ -501,7 +510,7 @@ fn normalize_complex(def: &AttrDef, path: &str, value: Value) -> ScimResult<Opti
     Ok(if out.is_empty() { None } else { Some(Value::Object(out)) })
 }
 
-fn normalize_simple(def: &AttrDef, path: &str, value: Value) -> ScimResult<Option<Value>> {
+fn normalize_simple(def: &AttrDef, path: AttrName<'_>, value: Value) -> ScimResult<Option<Value>> {
     let wrong = |v: &Value| {
         ScimError::InvalidValue(format!("attribute '{path}' must be {}, got {}", type_phrase(def.ty), json_kind(v)))
     };
@@ -516,7 +525,10 @@ fn normalize_simple(def: &AttrDef, path: &str, value: Value) -> ScimResult<Optio
             other => Err(wrong(&other)),
         },
         AttrType::Boolean => match &value {
-            Value::Bool(_) | Value::String(_) => crate::values::boolean(&value, path).map(|b| Some(Value::Bool(b))),
+            Value::Bool(_) | Value::String(_) => match crate::values::scim_boolean(&value) {
+                Some(b) => Ok(Some(Value::Bool(b))),
+                None => crate::values::boolean(&value, &path.to_string()).map(|b| Some(Value::Bool(b))),
+            },
             other => Err(wrong(other)),
         },
         AttrType::Integer => match &value {

@@ -41,7 +41,7 @@ pub struct Record {
     /// The full resource as compact JSON (with `id`, `schemas` and `meta` minus `location`).
     pub body: Box<str>,
     /// Where each top-level member of `body` starts, so that a filter scan reads only the members it needs
-    /// (built by [`Record::new`] from `body`, which is why a record is made only there).
+    /// (built by [`Record::new`] or [`Record::of_value`] from `body`, which is why a record is made only there).
     table: MemberTable,
 }
 
@@ -49,6 +49,14 @@ impl Record {
     /// A record whose `body` carries its current `meta`.
     pub fn new(id: Uuid, version: u64, hidden: bool, protected: bool, body: String) -> Record {
         let table = MemberTable::of(&body);
+        Record { id, version, hidden, protected, touched: None, body: body.into_boxed_str(), table }
+    }
+
+    /// [`Record::new`] from the resource as a `Value`: its compact JSON text (serde_json's, as `Value`'s
+    /// `Display` writes it) with the member table built without validating the text again.
+    pub fn of_value(id: Uuid, version: u64, hidden: bool, protected: bool, body: &serde_json::Value) -> Record {
+        let body = serde_json::to_string(body).unwrap_or_default();
+        let table = MemberTable::of_valid(&body);
         Record { id, version, hidden, protected, touched: None, body: body.into_boxed_str(), table }
     }
 
@@ -403,6 +411,25 @@ mod tests {
 
     fn rec(id: Uuid, body: &str) -> Record {
         Record::new(id, 1, false, false, body.to_string())
+    }
+
+    /// A record made from a `Value` holds the text `Value`'s `Display` writes and the table [`Record::new`]
+    /// builds from that text after validating it.
+    #[test]
+    fn a_record_of_a_value_is_the_record_of_its_text() {
+        let bodies = [
+            serde_json::json!({"userName": "a\"b", "name": {"givenName": "é"}, "emails": [{"value": "x"}], "n": 1.5}),
+            serde_json::json!({}),
+            serde_json::json!({"k": null, "K": [true, false]}),
+        ];
+        let mut many = serde_json::Map::new();
+        (0..40).for_each(|i| drop(many.insert(format!("a{i}"), i.into())));
+        for body in bodies.iter().chain([&serde_json::Value::Object(many)]) {
+            let (a, b) = (Record::of_value(Uuid::nil(), 1, false, false, body), rec(Uuid::nil(), &body.to_string()));
+            assert_eq!(a.body, b.body);
+            let offsets = |r: &Record| format!("{:?}", r.member_table());
+            assert_eq!(offsets(&a), offsets(&b), "{body}");
+        }
     }
 
     #[test]

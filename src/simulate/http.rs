@@ -406,6 +406,30 @@ impl Outcome {
     }
 }
 
+/// As reqwest's `RequestBuilder::headers`: each name of `src` replaces the values `dst` held for it, in place.
+fn replace_headers(dst: &mut HeaderMap, src: &HeaderMap) {
+    for name in src.keys() {
+        let mut values = src.get_all(name).iter().cloned();
+        let Some(first) = values.next() else { continue };
+        match dst.entry(name) {
+            reqwest::header::Entry::Occupied(mut e) => {
+                e.insert(first);
+                values.for_each(|v| e.append(v));
+            }
+            reqwest::header::Entry::Vacant(e) => {
+                let mut e = e.insert_entry(first);
+                values.for_each(|v| e.append(v));
+            }
+        }
+    }
+}
+
+/// A request ready to go: built for the in-process router, or with reqwest for [`crate::exchange::receive_via`].
+enum Outgoing<'a> {
+    Direct(&'a axum::Router, axum::extract::Request),
+    Built(reqwest::RequestBuilder),
+}
+
 /// The longest response body the simulator reads, in bytes (64 MiB: a page of 500 users is about 1 MiB, a
 /// group of 100,000 members about 15 MiB). A longer body is not read on and counts as an answer without JSON.
 pub const MAX_RESPONSE_BODY: usize = 64 << 20;
@@ -420,6 +444,10 @@ pub struct Http {
     headers: HeaderMap,
     /// The profile's headers of a request with a body.
     body_headers: HeaderMap,
+    /// For a target in this process: how its requests are built without reqwest.
+    direct: Option<crate::exchange::in_process::Direct>,
+    /// The target's base URI, split once ([`crate::exchange::BaseUri`]).
+    base: crate::exchange::BaseUri,
     opts: EngineOptions,
     /// Statistics.
     pub stats: Stats,
@@ -464,6 +492,11 @@ impl Http {
             headers.insert(AUTHORIZATION, value);
         }
         let body_headers = header_map(&profile.body_headers)?;
+        let base = crate::exchange::BaseUri::new(&target.base_url);
+        let direct = match &target.transport {
+            crate::exchange::Transport::InProcess(_) => crate::exchange::in_process::Direct::for_base(base.base()),
+            crate::exchange::Transport::Network => None,
+        };
         let now = Instant::now();
         Ok(Http {
             client,
@@ -471,6 +504,8 @@ impl Http {
             profile,
             headers,
             body_headers,
+            direct,
+            base,
             opts,
             stats: Stats::new(),
             started: now,
@@ -490,7 +525,7 @@ impl Http {
     }
 
     fn url(&self, req: &ScimRequest) -> String {
-        crate::exchange::BaseUri::new(&self.target.base_url).join(&req.path, &self.profile.encode_query(&req.query))
+        self.base.join(&req.path, &self.profile.encode_query(&req.query))
     }
 
     async fn wait_turn(&self) {
@@ -532,25 +567,25 @@ impl Http {
                 return Outcome::NoAnswer;
             }
             let own_start = Instant::now();
-            let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
-            let mut b = self.client.request(method, self.url(req)).headers(self.headers.clone());
             // an OAuth credential's token changes as it is refreshed; a fixed one is in `headers`
             let Ok(oauth) = self.target.credential.changing_authorization().await else {
                 self.record(kind, obj, req, 0, Duration::ZERO, None);
                 return Outcome::NoAnswer;
             };
-            if let Some(a) = &oauth {
-                b = b.header(AUTHORIZATION, a);
-            }
-            if let Some(body) = &req.body {
-                b = b.headers(self.body_headers.clone()).body(serde_json::to_vec(body).expect("JSON serialises"));
-            }
+            let body = req.body.as_ref().map(|b| serde_json::to_vec(b).expect("JSON serialises"));
+            let outgoing = self.outgoing(req, oauth.as_deref(), body);
             self.stats.own(own_start);
             let sent = Instant::now();
-            let result = self
-                .interrupt
-                .or_stop(crate::exchange::receive_via(&self.target.transport, b, MAX_RESPONSE_BODY, self.opts.timeout))
-                .await;
+            let (limit, timeout) = (MAX_RESPONSE_BODY, self.opts.timeout);
+            let exchange = async move {
+                match outgoing {
+                    Outgoing::Direct(router, request) => {
+                        crate::exchange::in_process::receive_direct(router, request, limit, timeout).await
+                    }
+                    Outgoing::Built(b) => crate::exchange::receive_via(&self.target.transport, b, limit, timeout).await,
+                }
+            };
+            let result = self.interrupt.or_stop(exchange).await;
             let Some(result) = result else {
                 super::interrupt::mark_stopped();
                 return Outcome::NoAnswer;
@@ -616,6 +651,37 @@ impl Http {
             self.stats.own(own_start);
             return if status == 0 { Outcome::NoAnswer } else { Outcome::Answer { status, json, too_large, raw } };
         }
+    }
+
+    /// The request `req` with the run's headers, the OAuth `Authorization` when the credential changes, and
+    /// `body`: built for the in-process router directly when [`Direct::request`](crate::exchange::in_process::Direct::request)
+    /// can, otherwise with reqwest, exactly as before.
+    fn outgoing(&self, req: &ScimRequest, oauth: Option<&str>, body: Option<Vec<u8>>) -> Outgoing<'_> {
+        let url = self.url(req);
+        if let (crate::exchange::Transport::InProcess(router), Some(direct)) = (&self.target.transport, &self.direct) {
+            let mut headers = self.headers.clone();
+            let auth = oauth.map(HeaderValue::from_str);
+            if !matches!(auth, Some(Err(_))) {
+                if let Some(Ok(a)) = auth {
+                    headers.append(AUTHORIZATION, a);
+                }
+                if body.is_some() {
+                    replace_headers(&mut headers, &self.body_headers);
+                }
+                if let Some(request) = direct.request(req.method.as_str(), &url, headers, body.clone()) {
+                    return Outgoing::Direct(router, request);
+                }
+            }
+        }
+        let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
+        let mut b = self.client.request(method, url).headers(self.headers.clone());
+        if let Some(a) = oauth {
+            b = b.header(AUTHORIZATION, a);
+        }
+        if let Some(body) = body {
+            b = b.headers(self.body_headers.clone()).body(body);
+        }
+        Outgoing::Built(b)
     }
 
     fn record(

@@ -55,7 +55,7 @@ fn user_write_cost(body: &Value) -> Cost {
     while let Some(v) = stack.pop() {
         nodes += 1;
         match v {
-            Value::String(s) if s.to_ascii_lowercase().contains("password") => return Cost::Long,
+            Value::String(s) if names_password(s) => return Cost::Long,
             Value::String(s) => bytes += s.len(),
             Value::Array(a) => stack.extend(a.iter()),
             Value::Object(o) => {
@@ -74,6 +74,11 @@ fn user_write_cost(body: &Value) -> Cost {
         }
     }
     Cost::Short
+}
+
+/// Whether `s` contains `password` in any ASCII case, without a lowercased copy of every string of the body.
+fn names_password(s: &str) -> bool {
+    s.as_bytes().windows(b"password".len()).any(|w| w.eq_ignore_ascii_case(b"password"))
 }
 
 /// A user's own reads and writes are short when the body is; anything on a group (whose members may number
@@ -435,6 +440,9 @@ mod tests {
         assert_eq!(user_write_cost(&patch), Cost::Long);
         let nested = json!({"Operations": [{"op": "replace", "value": {"password": "pw"}}]});
         assert_eq!(user_write_cost(&nested), Cost::Long);
+        let in_a_value = json!({"Operations": [{"op": "replace", "path": "title", "value": "my PassWord"}]});
+        assert_eq!(user_write_cost(&in_a_value), Cost::Long);
+        assert_eq!(user_write_cost(&json!({"userName": "pass-word"})), Cost::Short);
     }
 
     #[test]

@@ -50,6 +50,9 @@ impl Scim {
     }
 }
 
+/// The room, in bytes, an answer's body is written into before it grows.
+const ANSWER_CAPACITY: usize = 2048;
+
 fn header_value(s: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(s).ok()
 }
@@ -58,7 +61,11 @@ impl IntoResponse for Scim {
     fn into_response(self) -> Response {
         let mut res = match self.body {
             Some(b) => {
-                let bytes = serde_json::to_vec(&b).unwrap_or_default();
+                // a typical resource is 1-2 KiB: written into room for it rather than grown from nothing
+                let mut bytes = Vec::with_capacity(ANSWER_CAPACITY);
+                if serde_json::to_writer(&mut bytes, &b).is_err() {
+                    bytes.clear();
+                }
                 (self.status, [(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON))], bytes).into_response()
             }
             None => self.status.into_response(),

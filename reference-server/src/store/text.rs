@@ -44,7 +44,16 @@ impl MemberTable {
     /// The table of `text`, or an unusable one (see the type's documentation). Validates the whole text with
     /// serde_json (`IgnoredAny`: nothing is allocated) before trusting its structure.
     pub fn of(text: &str) -> MemberTable {
-        if text.len() > u32::MAX as usize || serde_json::from_str::<IgnoredAny>(text).is_err() {
+        if serde_json::from_str::<IgnoredAny>(text).is_err() {
+            return MemberTable::Unusable;
+        }
+        Self::of_valid(text)
+    }
+
+    /// [`MemberTable::of`] for text known to be one valid JSON document — serde_json's own serialisation of a
+    /// `Value`, which a write has just made — so it is not parsed again to be validated.
+    pub fn of_valid(text: &str) -> MemberTable {
+        if text.len() > u32::MAX as usize {
             return MemberTable::Unusable;
         }
         let Ok(offsets) = Self::scan(text.as_bytes()) else { return MemberTable::Unusable };
