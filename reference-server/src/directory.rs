@@ -19,6 +19,7 @@ use crate::schema::{ResourceKind, GROUP_URN};
 use crate::store::{Index, IndexKeys, Member, MemoryStore, Record, Store};
 use crate::{patch, resource};
 
+mod answers;
 mod list;
 mod members;
 mod prescreen;
@@ -28,6 +29,7 @@ mod scan;
 mod textmatch;
 use rollback::WriteTxn;
 
+pub use answers::{patch_answers_with_body, Fetched};
 pub use list::{membership_attribute, ListPage, ListQuery};
 use members::{membership_ops, MemberOp};
 

@@ -24,6 +24,7 @@ use crate::clock::{format_datetime, SharedClock};
 use crate::directory::{Directory, DirectoryConfig, PortalHooks, UserEvent};
 use crate::entitlements::{Catalogue, EntitlementType};
 use crate::error::{ScimError, ScimResult};
+use crate::patch::UnmatchedReplace;
 use crate::schema::PORTAL_URN;
 use crate::sqlite::{Db, Journal, Op, SqliteStore};
 use crate::token::{AuthFailure, IssuedToken, TokenId, TokenInfo, TokenStore};
@@ -68,6 +69,16 @@ impl AppKind {
     /// Parses an app name, case-insensitively.
     pub fn parse(s: &str) -> Option<AppKind> {
         AppKind::ALL.into_iter().find(|a| a.name().eq_ignore_ascii_case(s))
+    }
+
+    /// What a `replace` through a value filter that matches nothing does for a request through this app:
+    /// Microsoft Entra expects the element created ([`UnmatchedReplace::CreateElement`], docs/entra.md §2), every
+    /// other client gets RFC 7644 §3.5.2.3's `noTarget`.
+    pub fn unmatched_replace(self) -> UnmatchedReplace {
+        match self {
+            AppKind::Azure => UnmatchedReplace::CreateElement,
+            AppKind::Okta => UnmatchedReplace::NoTarget,
+        }
     }
 }
 

@@ -10,12 +10,13 @@ use serde_json::{json, Map, Value};
 use super::extract::ScimQuery;
 use super::response::Scim;
 use super::ScimContext;
-use crate::directory::{membership_attribute, ListPage, ListQuery};
+use crate::directory::{membership_attribute, patch_answers_with_body, Fetched, ListPage, ListQuery};
 use crate::discovery;
 use crate::error::{ScimError, ScimResult};
 use crate::patch::UnmatchedReplace;
 use crate::projection::{decorate, Projection};
 use crate::schema::{ResourceKind, LIST_RESPONSE_URN};
+use crate::tenant::AppKind;
 
 type Ctx = Extension<ScimContext>;
 
@@ -256,18 +257,20 @@ pub async fn get(
 ) -> ScimResult<Response> {
     let p = projection(&q, kind)?;
     let c = ctx.clone();
-    let v = run(&ctx, resource_cost(kind, None), (), move |()| c.directory.get(kind, &id)).await?;
-    let version = v.pointer("/meta/version").and_then(Value::as_str).unwrap_or_default().to_string();
-    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|h| h.to_str().ok()) {
-        if crate::directory::etag_matches(inm, &version) {
+    let inm = headers.get(header::IF_NONE_MATCH).and_then(|h| h.to_str().ok()).map(str::to_string);
+    let fetched =
+        run(&ctx, resource_cost(kind, None), (), move |()| c.directory.get_unless_current(kind, &id, inm.as_deref()))
+            .await?;
+    match fetched {
+        Fetched::Resource(v) => Ok(single(&ctx, kind, v, &p).into_response()),
+        Fetched::NotModified { version } => {
             let mut res = StatusCode::NOT_MODIFIED.into_response();
             if let Ok(v) = header::HeaderValue::from_str(&version) {
                 res.headers_mut().insert(header::ETAG, v);
             }
-            return Ok(res);
+            Ok(res)
         }
     }
-    Ok(single(&ctx, kind, v, &p).into_response())
 }
 
 /// PUT (RFC 7644 §3.5.1): 200 with the resource.
@@ -303,15 +306,11 @@ pub async fn patch(
     if kind == ResourceKind::User {
         ctx.catalogue.check_patch(&body)?;
     }
-    let want_body = kind == ResourceKind::User || p.is_requested();
+    let want_body = patch_answers_with_body(kind, p.is_requested());
     let (c, m) = (ctx.clone(), if_match(&headers));
     let cost = resource_cost(kind, Some(&body));
-    // Entra creates the element a filtered replace names when none matches; every other client gets RFC 7644
-    // §3.5.2.3's noTarget. The app the request came through tells which.
-    let unmatched = match ctx.app {
-        Some(app) if app.eq_ignore_ascii_case(crate::tenant::AppKind::Azure.name()) => UnmatchedReplace::CreateElement,
-        _ => UnmatchedReplace::NoTarget,
-    };
+    // the app the request came through decides (Entra's expectation, or RFC 7644 §3.5.2.3's noTarget)
+    let unmatched = ctx.app.and_then(AppKind::parse).map_or(UnmatchedReplace::NoTarget, AppKind::unmatched_replace);
     let patched =
         run(&ctx, cost, body, move |b| c.directory.patch_as(kind, &id, b, m.as_deref(), want_body, unmatched)).await?;
     match patched.body {
