@@ -159,8 +159,8 @@ mod tests {
     use super::*;
     use crate::exchange::TransportKind;
 
-    #[tokio::test]
-    async fn send_reads_up_to_the_limit_and_times_out_as_a_timeout() {
+    /// A server answering `/ten` with a 10-byte JSON body and an ETag, and `/slow` after 5 seconds.
+    async fn ten_and_slow() -> wiremock::MockServer {
         use wiremock::matchers::path;
         use wiremock::{Mock, MockServer, ResponseTemplate};
         let server = MockServer::start().await;
@@ -172,6 +172,12 @@ mod tests {
             .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
             .mount(&server)
             .await;
+        server
+    }
+
+    #[tokio::test]
+    async fn send_reads_up_to_the_limit_and_times_out_as_a_timeout() {
+        let server = ten_and_slow().await;
         let client = reqwest::Client::new();
         let url = |p: &str| format!("{}{p}", server.uri());
         let o = send(client.get(url("/ten")), 10, Duration::from_secs(5)).await.unwrap();
@@ -190,17 +196,7 @@ mod tests {
     #[tokio::test]
     async fn forward_hands_over_headers_and_the_body_stream_and_times_out_as_a_timeout() {
         use futures::StreamExt;
-        use wiremock::matchers::path;
-        use wiremock::{Mock, MockServer, ResponseTemplate};
-        let server = MockServer::start().await;
-        Mock::given(path("/ten"))
-            .respond_with(ResponseTemplate::new(201).set_body_string("{\"id\":\"1\"}").insert_header("ETag", "W/\"1\""))
-            .mount(&server)
-            .await;
-        Mock::given(path("/slow"))
-            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
-            .mount(&server)
-            .await;
+        let server = ten_and_slow().await;
         let client = reqwest::Client::new();
         let url = |p: &str| format!("{}{p}", server.uri());
         let mut f = forward(client.get(url("/ten")), Duration::from_secs(5)).await.unwrap();
