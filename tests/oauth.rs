@@ -562,7 +562,18 @@ async fn a_fixed_token_or_a_second_client_beside_oauth_is_refused_naming_both_be
         (
             vec!["simulate", "--idp", "entra", "--users", "1", "--token", "fixed-token-1"],
             vec![],
-            "--token (or SCIMCHECK_TOKEN",
+            "--token and --oauth-token-url",
+        ),
+        // simulate names the credential as run does
+        (
+            vec!["simulate", "--idp", "entra", "--users", "1"],
+            vec![("SCIMCHECK_TOKEN", "fixed-token-1")],
+            "SCIMCHECK_TOKEN and --oauth-token-url",
+        ),
+        (
+            vec!["simulate", "--idp", "entra", "--users", "1", "--token-env", "ACME_T"],
+            vec![("ACME_T", "fixed-token-1")],
+            "--token-env (or token-env in the settings file) and --oauth-token-url",
         ),
         (vec!["simulate", "--idp", "entra", "--users", "1", "--auth-header", "SSWS abc"], vec![], "--auth-header"),
         (vec!["run", "--oauth-private-key", &key], vec![], "only --suite entra-gallery uses both"),

@@ -321,10 +321,8 @@ pub fn apply_to_simulate(args: &mut crate::simulate::cli::SimulateArgs) -> Resul
             "no target: give --base-url URL (or base-url in scimcheck.toml), or --reference for the bundled server",
         )?);
     }
-    if !args.reference && args.token.is_none() && args.auth_header.is_none() {
-        if let Some(name) = &config.token_env {
-            args.token = crate::credential::read_token(None, Some(name))?;
-        }
+    if args.token_env.is_none() {
+        args.token_env = config.token_env.clone();
     }
     if args.auth_style.is_none() {
         args.auth_style = config.auth_style;

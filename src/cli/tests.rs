@@ -109,3 +109,26 @@ fn simulate_takes_the_settings_files_oauth_keys_under_its_flags() {
     assert_eq!(clients.secret.expect("secret client").client_id, "flag-client");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `simulate` reads its token as `run` does: `--token`, else the variable `--token-env` or the settings file's
+/// `token-env` names, else SCIMCHECK_TOKEN — the settings file's `token-env` outranks SCIMCHECK_TOKEN, and
+/// `--token-env` outranks the file.
+#[test]
+fn simulate_takes_token_env_from_the_flag_over_the_settings_file() {
+    let dir = std::env::temp_dir().join(format!("scimcheck-sim-token-env-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("scimcheck.toml");
+    std::fs::write(&file, "base-url = \"https://scim.example.com/scim/v2\"\ntoken-env = \"FROM_FILE\"\n").unwrap();
+    let config = file.to_str().unwrap();
+    let Command::Simulate(mut args) = parse(&["simulate", "--idp", "entra", "--config", config]) else { panic!() };
+    super::config::apply_to_simulate(&mut args).unwrap();
+    assert_eq!(args.token_env.as_deref(), Some("FROM_FILE"));
+    let Command::Simulate(mut args) =
+        parse(&["simulate", "--idp", "entra", "--config", config, "--token-env", "FROM_FLAG"])
+    else {
+        panic!()
+    };
+    super::config::apply_to_simulate(&mut args).unwrap();
+    assert_eq!(args.token_env.as_deref(), Some("FROM_FLAG"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

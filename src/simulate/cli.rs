@@ -48,10 +48,14 @@ pub struct SimulateArgs {
     /// server directly, to measure the exchange over the wire.
     #[arg(long, requires = "reference")]
     pub loopback_http: bool,
-    /// Token, sent as `Authorization: Bearer <token>` (or raw with --auth-style raw); default: the variable named
-    /// by `token-env` in the settings file.
-    #[arg(long, env = "SCIMCHECK_TOKEN", hide_env_values = true)]
+    /// Token, sent as `Authorization: Bearer <token>` (or raw with --auth-style raw). Prefer an environment
+    /// variable: SCIMCHECK_TOKEN, or the one named by --token-env (or `token-env` in the settings file), as `run`.
+    #[arg(long)]
     pub token: Option<String>,
+    /// Read the token from this environment variable (overrides SCIMCHECK_TOKEN and the settings file's
+    /// `token-env`, not --token).
+    #[arg(long, value_name = "NAME")]
+    pub token_env: Option<String>,
     /// The whole Authorization header value (overrides --token).
     #[arg(long, env = "SCIMCHECK_AUTH_HEADER", hide_env_values = true)]
     pub auth_header: Option<String>,
@@ -259,12 +263,15 @@ pub async fn simulate(args: SimulateArgs) -> Result<i32, String> {
         }
         opts.target_label = base.clone();
         let oauth = args.oauth.source(&args.oauth_keys, &opts.engine.tls, opts.engine.timeout)?;
+        // the one precedence of run's: --token, else the variable --token-env or the settings file's token-env
+        // names, else SCIMCHECK_TOKEN
+        let token = credential::read_token(args.token.as_deref(), args.token_env.as_deref())?;
         let fixed = [
+            ("--token", args.token.is_some()),
+            ("--token-env (or token-env in the settings file)", args.token_env.is_some()),
             ("--auth-header (or SCIMCHECK_AUTH_HEADER)", args.auth_header.is_some()),
-            ("--token (or SCIMCHECK_TOKEN, or token-env in the settings file)", args.token.is_some()),
+            (credential::TOKEN_ENV, token.is_some()),
         ];
-        // clap has read SCIMCHECK_TOKEN into --token already
-        let token = credential::read_token(args.token.as_deref(), None)?;
         let given = Given { oauth, auth_header: args.auth_header.as_deref(), token, fixed: &fixed };
         // every request goes in one style (the engine does not switch profiles), settled here
         Target::new(base, credential::resolve(given)?.styled(args.auth_style.unwrap_or(AuthStyle::Bearer)))
