@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 const KNOWN: &[&str] = &[];
 
 /// A module file: its module path (`runner`, `record::convert`) and its code before its test module
-/// ([`source::before_test_module`]).
+/// ([`source::without_test_modules`]).
 fn module_files(src: &Path) -> Vec<(Vec<String>, String)> {
     fn visit(dir: &Path, src: &Path, out: &mut Vec<(Vec<String>, String)>) {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
@@ -40,7 +40,7 @@ fn module_files(src: &Path) -> Vec<(Vec<String>, String)> {
                 continue;
             }
             let text = std::fs::read_to_string(&p).unwrap();
-            out.push((path, without_comments(source::before_test_module(&text))));
+            out.push((path, without_comments(&source::without_test_modules(&text))));
         }
     }
     let mut out = Vec::new();
@@ -114,15 +114,15 @@ fn graph(files: &[(Vec<String>, String)]) -> BTreeMap<String, BTreeSet<String>> 
         {
             for used in used_paths {
                 let segments: Vec<&str> = used.split("::").collect();
-                if segments.get(1) == Some(&"super") {
-                    continue;
-                }
+                // `super::` once per level up: in a submodule file `super::x` names a sibling of it (or the
+                // parent's own items), `super::super::x` one level further; in a top-level module's file
+                // `super::x` names the crate's module `x`
+                let ups = segments.iter().take_while(|s| **s == "super").count();
                 let target: Vec<String> = match segments.first() {
                     Some(&"crate") => segments[1..].iter().map(|s| s.to_string()).collect(),
-                    // `super::x` in a submodule file names a sibling of it (or the parent's own items)
-                    Some(&"super") if path.len() >= 2 => {
-                        let mut t: Vec<String> = path[..path.len() - 1].to_vec();
-                        t.extend(segments[1..].iter().map(|s| s.to_string()));
+                    Some(&"super") if path.len() >= ups => {
+                        let mut t: Vec<String> = path[..path.len() - ups].to_vec();
+                        t.extend(segments[ups..].iter().map(|s| s.to_string()));
                         t
                     }
                     _ => continue,
@@ -229,11 +229,17 @@ fn the_parser_sees_grouped_nested_and_super_imports() {
         ),
         (vec!["g".to_string()], "use crate::f;\n".to_string()),
         (vec!["h".to_string()], "use crate::f;\n".to_string()),
+        // `super::` from a top-level module's file, and `super::super::` from two levels down
+        (vec!["i".to_string()], "use super::j::T;\n".to_string()),
+        (vec!["j".to_string(), "k".to_string(), "l".to_string()], "use super::super::super::i;\n".to_string()),
+        // a test module in the middle of a file hides only itself
+        (vec!["m".to_string()], "#[cfg(test)]\nmod tests {\n    let s = \"}\";\n}\nuse crate::n;\n".to_string()),
+        (vec!["n".to_string()], "use crate::m;\n".to_string()),
     ];
     let files: Vec<(Vec<String>, String)> =
-        files.into_iter().map(|(p, c)| (p, source::before_test_module(&c).to_string())).collect();
+        files.into_iter().map(|(p, c)| (p, source::without_test_modules(&c))).collect();
     let found = cycles(&graph(&files));
-    let want = [vec!["a", "b"], vec!["c", "e"], vec!["d::x", "d::y"], vec!["f", "h"]];
+    let want = [vec!["a", "b"], vec!["c", "e"], vec!["d::x", "d::y"], vec!["f", "h"], vec!["i", "j"], vec!["m", "n"]];
     assert_eq!(found, want.map(|c| c.into_iter().map(String::from).collect::<Vec<_>>()));
 }
 

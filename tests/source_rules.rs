@@ -18,10 +18,15 @@ fn root() -> &'static Path {
 fn the_cut_is_at_the_test_module_not_at_a_test_only_item() {
     let text = "use a::b;\n#[cfg(test)]\npub(crate) fn status_only() {}\nuse c::d;\n\n#[cfg(test)]\nmod tests;\n\
                 fn after() {}\n#[cfg(test)]\n#[allow(unused)]\nmod tests {\n    use e::f;\n}\n";
-    let code = source::before_test_module(text);
+    let code = source::without_test_modules(text);
     assert!(code.contains("use c::d;") && code.contains("fn after()"), "{code}");
     assert!(!code.contains("use e::f;"), "{code}");
-    assert_eq!(source::before_test_module("fn f() {}\n"), "fn f() {}\n");
+    assert_eq!(source::without_test_modules("fn f() {}\n"), "fn f() {}\n");
+    // a test module in the middle of a file hides only itself, whatever braces its literals and comments hold
+    let middle = "#[cfg(test)]\nmod tests {\n    use e::f;\n    let s = \"}\";\n    let r = r#\"}\"#;\n    \
+                  let c = '}';\n    // }\n    fn g<'a>(x: &'a str) {}\n}\nuse g::h;\n";
+    let code = source::without_test_modules(middle);
+    assert!(code.contains("use g::h;") && !code.contains("use e::f;"), "{code}");
 }
 
 #[test]
@@ -56,7 +61,7 @@ fn no_print_macro_writes_to_stdout_outside_tests() {
     let mut found = Vec::new();
     for p in source::rust_files(&root().join("src")) {
         let text = std::fs::read_to_string(&p).unwrap();
-        for (n, line) in source::before_test_module(&text).lines().enumerate() {
+        for (n, line) in source::without_test_modules(&text).lines().enumerate() {
             if re.is_match(line) && !line.trim_start().starts_with("//") {
                 found.push(format!("{}:{}: {}", p.display(), n + 1, line.trim()));
             }
