@@ -40,8 +40,18 @@ impl Drop for TempFolder {
 
 /// Removes every live [`TempFolder`]; for exits that skip destructors (`std::process::exit`).
 pub fn remove_all() {
-    let live = std::mem::take(&mut *LIVE.lock().unwrap_or_else(|e| e.into_inner()));
-    for path in live {
+    remove_where(|_| true);
+}
+
+/// Removes the live [`TempFolder`]s whose path `pick` selects (all of them for [`remove_all`]).
+fn remove_where(pick: impl Fn(&Path) -> bool) {
+    let picked: Vec<PathBuf> = {
+        let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+        let picked: Vec<PathBuf> = live.iter().filter(|p| pick(p)).cloned().collect();
+        live.retain(|p| !pick(p));
+        picked
+    };
+    for path in picked {
         let _ = std::fs::remove_dir_all(path);
     }
 }
@@ -57,10 +67,12 @@ mod tests {
         let path = a.path().to_path_buf();
         drop(a);
         assert!(!path.exists());
+        // the removal remove_all makes, of this test's folder only: the other tests' folders in this process stay
         let b = TempFolder::new("scimcheck-temp-test").unwrap();
         let path = b.path().to_path_buf();
-        remove_all();
+        remove_where(|p| p == path);
         assert!(!path.exists());
+        assert!(!LIVE.lock().unwrap().contains(&path));
         drop(b);
     }
 }
