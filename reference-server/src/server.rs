@@ -308,7 +308,7 @@ async fn scim_entry(State(st): State<Arc<AppState>>, mut req: Request) -> Respon
         base,
         body_limit: st.body_limit,
         features: st.features,
-        app: Some(app.name()),
+        app: Some(app),
         catalogue: tenant.portal.catalogue(app),
     });
     match st.scim.clone().oneshot(req).await {

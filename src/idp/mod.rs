@@ -18,7 +18,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::exchange::{Method, SpaceEncoding};
+use crate::exchange::Method;
 
 pub mod errors;
 mod recognise;
@@ -471,11 +471,6 @@ impl Dialect {
     /// Whether this is an Entra dialect.
     pub fn is_entra(self) -> bool {
         matches!(self, Dialect::Entra(_))
-    }
-
-    /// The space encoding of filters on the wire (`+` for Entra, `%20` for Okta; docs/entra.md §1, docs/okta.md §2).
-    pub fn space_encoding(self) -> SpaceEncoding {
-        self.idp().space_encoding()
     }
 
     /// The scenario IdP whose headers this dialect sends.

@@ -472,8 +472,8 @@ impl Http {
             pool_max_idle_per_host: opts.concurrency.max(1),
             ..Default::default()
         })?;
-        let mut profile = Profile::of(opts.dialect.idp());
-        profile.space = opts.dialect.space_encoding();
+        // the profile of the dialect's IdP carries its space encoding (Idp::space_encoding)
+        let profile = Profile::of(opts.dialect.idp());
         let header_map = |pairs: &[(&'static str, &'static str)]| -> Result<HeaderMap, String> {
             let mut map = HeaderMap::new();
             for (k, v) in pairs {

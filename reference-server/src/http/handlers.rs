@@ -243,7 +243,7 @@ pub async fn create(ctx: ScimContext, kind: ResourceKind, q: ScimQuery, body: Va
     }
     let c = ctx.clone();
     let cost = resource_cost(kind, Some(&body));
-    let created = run(&ctx, cost, body, move |b| c.directory.create_from(kind, b, c.app)).await?;
+    let created = run(&ctx, cost, body, move |b| c.directory.create_from(kind, b, c.app.map(AppKind::name))).await?;
     Ok(answered(&ctx, kind, created, &p, true))
 }
 
@@ -310,7 +310,7 @@ pub async fn patch(
     let (c, m) = (ctx.clone(), if_match(&headers));
     let cost = resource_cost(kind, Some(&body));
     // the app the request came through decides (Entra's expectation, or RFC 7644 §3.5.2.3's noTarget)
-    let unmatched = ctx.app.and_then(AppKind::parse).map_or(UnmatchedReplace::NoTarget, AppKind::unmatched_replace);
+    let unmatched = ctx.app.map_or(UnmatchedReplace::NoTarget, AppKind::unmatched_replace);
     let patched =
         run(&ctx, cost, body, move |b| c.directory.patch_as(kind, &id, b, m.as_deref(), want_body, unmatched)).await?;
     match patched.body {

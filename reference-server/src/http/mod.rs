@@ -39,7 +39,7 @@ pub struct ScimContext {
     /// What `/ServiceProviderConfig` advertises (page size, body limit).
     pub features: Features,
     /// The provisioning app the request came through (`SCIMOkta`, `SCIMAzure`), for the portal's rules.
-    pub app: Option<&'static str>,
+    pub app: Option<crate::tenant::AppKind>,
     /// The role and entitlement types of that app ([`crate::entitlements`]); empty when it offers none.
     pub catalogue: Arc<Catalogue>,
 }
