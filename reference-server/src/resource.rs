@@ -525,10 +525,8 @@ fn normalize_simple(def: &AttrDef, path: AttrName<'_>, value: Value) -> ScimResu
             other => Err(wrong(&other)),
         },
         AttrType::Boolean => match &value {
-            Value::Bool(_) | Value::String(_) => match crate::values::scim_boolean(&value) {
-                Some(b) => Ok(Some(Value::Bool(b))),
-                None => crate::values::boolean(&value, &path.to_string()).map(|b| Some(Value::Bool(b))),
-            },
+            // the attribute's path is written only into the error
+            Value::Bool(_) | Value::String(_) => crate::values::boolean(&value, path).map(|b| Some(Value::Bool(b))),
             other => Err(wrong(other)),
         },
         AttrType::Integer => match &value {

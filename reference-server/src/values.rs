@@ -43,7 +43,7 @@ pub fn scim_boolean(v: &Value) -> Option<bool> {
 /// [`scim_boolean`] for attribute `path`, or an error.
 ///
 /// Errors: [`ScimError::InvalidValue`] (400 `invalidValue`, RFC 7644 §3.12) naming the attribute and what it got.
-pub fn boolean(v: &Value, path: &str) -> ScimResult<bool> {
+pub fn boolean(v: &Value, path: impl std::fmt::Display) -> ScimResult<bool> {
     scim_boolean(v).ok_or_else(|| {
         let got = match v {
             Value::String(s) => format!("the string '{}'", s.chars().take(64).collect::<String>()),

@@ -170,7 +170,8 @@ impl Direct {
         let after_scheme = base.find("://")? + 3;
         let authority_len = base[after_scheme..].find(['/', '?', '#']).unwrap_or(base.len() - after_scheme);
         let authority = &base[after_scheme..after_scheme + authority_len];
-        if authority.contains('@') || !url.username().is_empty() || url.password().is_some() {
+        // user information always stands before an `@` of the authority
+        if authority.contains('@') {
             return None;
         }
         let host = match url.port() {
@@ -192,20 +193,39 @@ impl Direct {
         &self,
         method: &str,
         url: &str,
-        mut headers: axum::http::HeaderMap,
+        headers: axum::http::HeaderMap,
         body: Option<Vec<u8>>,
     ) -> Option<axum::extract::Request> {
+        let target = self.target(method, url)?;
+        Some(self.build(target, headers, body))
+    }
+
+    /// The method and origin-form target of `method url` when [`Direct::request`] would build it, so a caller
+    /// decides before it hands over its headers and body; `None` as there.
+    pub fn target(&self, method: &str, url: &str) -> Option<(axum::http::Method, axum::http::Uri)> {
         let origin = url.strip_prefix(&self.prefix)?;
         if !origin.starts_with('/') || !origin.bytes().all(kept_by_url_parser) {
             return None;
         }
         let path = origin.split('?').next().unwrap_or_default();
-        let dotted = |seg: &str| matches!(seg.to_ascii_lowercase().replace("%2e", ".").as_str(), "." | "..");
+        // a dot segment is at most `%2e%2e`: longer segments are not lowercased and searched
+        let dotted =
+            |seg: &str| seg.len() <= 6 && matches!(seg.to_ascii_lowercase().replace("%2e", ".").as_str(), "." | "..");
         if path.split('/').any(dotted) {
             return None;
         }
         let uri: axum::http::Uri = origin.parse().ok()?;
         let method = axum::http::Method::from_bytes(method.as_bytes()).ok()?;
+        Some((method, uri))
+    }
+
+    /// The request of a [`Direct::target`] with `headers` and `body`: `Host`, and `Content-Length` for a body.
+    pub fn build(
+        &self,
+        (method, uri): (axum::http::Method, axum::http::Uri),
+        mut headers: axum::http::HeaderMap,
+        body: Option<Vec<u8>>,
+    ) -> axum::extract::Request {
         headers.entry(axum::http::header::HOST).or_insert_with(|| self.host.clone());
         if let Some(b) = &body {
             headers.entry(axum::http::header::CONTENT_LENGTH).or_insert(axum::http::HeaderValue::from(b.len()));
@@ -215,7 +235,7 @@ impl Direct {
         *request.method_mut() = method;
         *request.uri_mut() = uri;
         *request.headers_mut() = headers;
-        Some(request)
+        request
     }
 }
 
@@ -354,5 +374,28 @@ mod tests {
         let r = receive_via(&direct, big, 10, Duration::from_secs(20)).await.unwrap();
         assert_eq!((r.status, r.bytes), (200, None));
         server.shutdown().await;
+    }
+
+    /// A handler that panics is a lost connection (resending may help, as over the wire), and one that does not
+    /// answer within the timeout is a timeout: a verdict each, never a crash of the tool.
+    #[tokio::test]
+    async fn a_panicking_or_silent_handler_is_a_reset_or_a_timeout() {
+        let router = axum::Router::new()
+            .route("/panic", axum::routing::get(|| async { panic!("handler failed") as &'static str }))
+            .route(
+                "/slow",
+                axum::routing::get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            );
+        let direct = Direct::for_base("http://127.0.0.1:1/scim").expect("a base");
+        let get = |path: &str| direct.request("GET", &format!("http://127.0.0.1:1{path}"), Default::default(), None);
+        let e = receive_direct(&router, get("/panic").expect("built"), 1024, Duration::from_secs(5)).await.unwrap_err();
+        assert_eq!(e.kind, TransportKind::Reset, "{}", e.message);
+        assert!(e.may_resend());
+        let e =
+            receive_direct(&router, get("/slow").expect("built"), 1024, Duration::from_millis(20)).await.unwrap_err();
+        assert_eq!(e.kind, TransportKind::Timeout, "{}", e.message);
     }
 }

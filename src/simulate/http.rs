@@ -668,13 +668,13 @@ impl Http {
                 if body.is_some() {
                     replace_headers(&mut headers, &self.body_headers);
                 }
-                if let Some(request) = direct.request(req.method.as_str(), &url, headers, body.clone()) {
-                    return Outgoing::Direct(router, request);
+                // the body moves into the request: decided before it is handed over
+                if let Some(target) = direct.target(req.method.as_str(), &url) {
+                    return Outgoing::Direct(router, direct.build(target, headers, body));
                 }
             }
         }
-        let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).expect("valid method");
-        let mut b = self.client.request(method, url).headers(self.headers.clone());
+        let mut b = self.client.request(reqwest::Method::from(req.method), url).headers(self.headers.clone());
         if let Some(a) = oauth {
             b = b.header(AUTHORIZATION, a);
         }
