@@ -43,10 +43,11 @@ pub(crate) struct Distinct {
 
 impl Distinct {
     /// The most elements compared one by one before switching to hashed texts.
-    pub(crate) const LINEAR: usize = 16;
+    const LINEAR: usize = 16;
 
-    /// Whether `element` is new among `kept` (the elements accepted so far, all of them distinct), remembering
-    /// it when it is.
+    /// Whether `element` is new among `kept` (the elements accepted so far, all of them distinct). The caller
+    /// pushes an accepted element into `kept`: up to [`Distinct::LINEAR`] elements the check reads `kept` itself;
+    /// beyond, the hashed texts remember every element found new here.
     pub(crate) fn is_new(&mut self, kept: &[Value], element: &Value) -> bool {
         if self.hashed.is_none() && kept.len() < Self::LINEAR {
             return !kept.iter().any(|k| same_text(k, element));
@@ -63,7 +64,7 @@ fn text(v: &Value) -> String {
 /// Whether two values have the same compact JSON text, without writing it: numbers are the same only when
 /// both are integers of one value or both floats of the same bits (`1` and `1.0`, `0.0` and `-0.0` are
 /// written differently), strings when equal, arrays and objects (keys sorted) member by member.
-pub(crate) fn same_text(a: &Value, b: &Value) -> bool {
+fn same_text(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Null, Value::Null) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
