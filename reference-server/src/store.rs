@@ -15,7 +15,7 @@ use crate::schema::ResourceKind;
 pub(crate) mod shape;
 pub(crate) mod text;
 
-pub use shape::{MAX_SHAPES, NO_SHAPE};
+pub use shape::{MAX_LIST_BYTES, MAX_SHAPES, NO_SHAPE};
 pub use text::MemberTable;
 
 /// The weak entity tag of a record's version (RFC 7644 §3.14): `W/"<version>"`.

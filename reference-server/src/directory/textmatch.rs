@@ -290,8 +290,9 @@ impl AttrTest {
     /// lack. `ne` and `pr` are never judged here.
     fn possible(&self, span: &[u8]) -> bool {
         match self {
-            AttrTest::Compare { leaf, .. } => !screenable(span) || leaf.possible(span),
-            AttrTest::ValuePath(elem) => !screenable(span) || elem.possible(span),
+            // The needles first: when the bytes hold them, the screen is not needed.
+            AttrTest::Compare { leaf, .. } => leaf.possible(span) || !screenable(span),
+            AttrTest::ValuePath(elem) => elem.possible(span) || !screenable(span),
             AttrTest::Present { .. } => true,
         }
     }

@@ -10,8 +10,8 @@
 //! needs, at the offsets its own table gives.
 //!
 //! The list is taken from the record's own text and table when the record is stored, so it is exactly that
-//! text's keys; a collection holds at most [`MAX_SHAPES`] lists (a client cannot make it grow without bound),
-//! and a record beyond that has no shape and is read as before.
+//! text's keys; a collection holds at most [`MAX_SHAPES`] lists of at most [`MAX_LIST_BYTES`] each (a client
+//! cannot make it grow without bound), and a record beyond that has no shape and is read as before.
 
 use std::collections::HashMap;
 
@@ -20,6 +20,10 @@ use super::MemberTable;
 
 /// The most distinct key lists a collection keeps; records with another list have none ([`NO_SHAPE`]).
 pub const MAX_SHAPES: usize = 4096;
+
+/// The longest list of keys kept, in bytes (joined by `"`): a user's is 100 to 300. With [`MAX_SHAPES`], what
+/// a collection keeps is bounded (4 MiB) whatever its records hold.
+pub const MAX_LIST_BYTES: usize = 1024;
 
 /// The shape of a record that has none: its keys are read from its text.
 pub const NO_SHAPE: u32 = u32::MAX;
@@ -35,7 +39,8 @@ pub(super) struct Shapes {
 
 impl Shapes {
     /// The shape of the text `text` whose member table is `table`: an existing one, a new one, or
-    /// [`NO_SHAPE`] when the table is unusable or the collection already has [`MAX_SHAPES`].
+    /// [`NO_SHAPE`] when the table is unusable, the list is longer than [`MAX_LIST_BYTES`], or the collection
+    /// already has [`MAX_SHAPES`].
     pub(super) fn of(&mut self, text: &str, table: &MemberTable) -> u32 {
         if !table.is_usable() {
             return NO_SHAPE;
@@ -48,6 +53,9 @@ impl Shapes {
                 self.scratch.push(b'"');
             }
             self.scratch.extend_from_slice(key);
+            if self.scratch.len() > MAX_LIST_BYTES {
+                return NO_SHAPE;
+            }
         }
         if let Some(&id) = self.ids.get(self.scratch.as_slice()) {
             return id;
@@ -122,6 +130,11 @@ mod tests {
         }
         assert_eq!(shape(&mut shapes, r#"{"another":1}"#), NO_SHAPE);
         assert_eq!(shape(&mut shapes, r#"{"k7":"known"}"#), 7, "a known list is still found");
+        let mut fresh = Shapes::default();
+        let long = format!(r#"{{"{}":1,"b":2}}"#, "k".repeat(MAX_LIST_BYTES - 1));
+        assert_eq!(shape(&mut fresh, &long), NO_SHAPE, "a list over the byte bound");
+        let longest = format!(r#"{{"{}":1,"b":2}}"#, "k".repeat(MAX_LIST_BYTES - 2));
+        assert_eq!(shape(&mut fresh, &longest), 0);
     }
 
     #[test]
