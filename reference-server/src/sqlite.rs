@@ -541,6 +541,10 @@ impl Store for SqliteStore {
         self.mem.visible_from(kind, skip)
     }
 
+    fn shape_keys(&self, kind: ResourceKind, shape: u32) -> Option<&[u8]> {
+        self.mem.shape_keys(kind, shape)
+    }
+
     fn members(&self, group: &Uuid) -> Option<&Members> {
         self.mem.members(group)
     }

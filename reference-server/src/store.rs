@@ -12,8 +12,10 @@ use uuid::Uuid;
 
 use crate::schema::ResourceKind;
 
+pub(crate) mod shape;
 pub(crate) mod text;
 
+pub use shape::{MAX_LIST_BYTES, MAX_SHAPES, NO_SHAPE};
 pub use text::MemberTable;
 
 /// The weak entity tag of a record's version (RFC 7644 §3.14): `W/"<version>"`.
@@ -43,13 +45,16 @@ pub struct Record {
     /// Where each top-level member of `body` starts, so that a filter scan reads only the members it needs
     /// (built by [`Record::new`] or [`Record::of_value`] from `body`, which is why a record is made only there).
     table: MemberTable,
+    /// The number of this record's list of top-level keys in its collection (module `shape`), set when the
+    /// store stores it; [`NO_SHAPE`] before, or when the collection has too many.
+    shape: u32,
 }
 
 impl Record {
     /// A record whose `body` carries its current `meta`.
     pub fn new(id: Uuid, version: u64, hidden: bool, protected: bool, body: String) -> Record {
         let table = MemberTable::of(&body);
-        Record { id, version, hidden, protected, touched: None, body: body.into_boxed_str(), table }
+        Record { id, version, hidden, protected, touched: None, body: body.into_boxed_str(), table, shape: NO_SHAPE }
     }
 
     /// [`Record::new`] from the resource as a `Value`: its compact JSON text (serde_json's, as `Value`'s
@@ -57,13 +62,19 @@ impl Record {
     pub fn of_value(id: Uuid, version: u64, hidden: bool, protected: bool, body: &serde_json::Value) -> Record {
         let body = serde_json::to_string(body).unwrap_or_default();
         let table = MemberTable::of_valid(&body);
-        Record { id, version, hidden, protected, touched: None, body: body.into_boxed_str(), table }
+        Record { id, version, hidden, protected, touched: None, body: body.into_boxed_str(), table, shape: NO_SHAPE }
     }
 
     /// Where each top-level member of [`Record::body`] starts ([`MemberTable`]); unusable when the text is
     /// not a JSON object the table can describe.
     pub fn member_table(&self) -> &MemberTable {
         &self.table
+    }
+
+    /// The number of this record's list of top-level keys in the collection that stores it
+    /// ([`Store::shape_keys`]); [`NO_SHAPE`] when it has none.
+    pub fn shape(&self) -> u32 {
+        self.shape
     }
 
     /// The resource as JSON with `meta.version` and `meta.lastModified` current (RFC 7644 §3.14).
@@ -162,6 +173,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn is_empty(&self, kind: ResourceKind) -> bool {
         self.len(kind) == 0
     }
+    /// The top-level keys, joined by `"`, of the records of this kind whose [`Record::shape`] is `shape`, so
+    /// that a scan resolves the names it reads once per list of keys instead of once per record (module
+    /// `shape`); `None` when the store keeps no such list.
+    fn shape_keys(&self, _kind: ResourceKind, _shape: u32) -> Option<&[u8]> {
+        None
+    }
     /// A group's members, in the order they were added; `None` when it has none.
     fn members(&self, group: &Uuid) -> Option<&Members>;
     /// Adds a member at the end of the group's members, or replaces its entry (keeping its place).
@@ -210,6 +227,8 @@ struct Table {
     by_name: HashMap<Box<str>, Slots>,
     by_external_id: HashMap<Box<str>, Slots>,
     keys: HashMap<Uuid, IndexKeys>,
+    /// The records' lists of top-level keys (module `shape`).
+    shapes: shape::Shapes,
     live: usize,
     /// How many of the `live` records are hidden.
     hidden: usize,
@@ -312,9 +331,10 @@ impl Store for MemoryStore {
         t.by_id.get(id).and_then(|&i| t.slots.get(i)).and_then(Option::as_ref)
     }
 
-    fn insert(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
+    fn insert(&mut self, kind: ResourceKind, mut record: Record, keys: IndexKeys) {
         let t = self.table_mut(kind);
         let id = record.id;
+        record.shape = t.shapes.of(&record.body, &record.table);
         t.hidden += usize::from(record.hidden);
         let slot = if let Some(&i) = t.by_id.get(&id) {
             t.unindex(&id, i as u32);
@@ -380,6 +400,10 @@ impl Store for MemoryStore {
         (t.hidden == 0 && t.live == t.slots.len()).then(|| {
             (t.live, Box::new(t.slots[skip.min(t.live)..].iter().flatten()) as Box<dyn Iterator<Item = &Record>>)
         })
+    }
+
+    fn shape_keys(&self, kind: ResourceKind, shape: u32) -> Option<&[u8]> {
+        self.table(kind).shapes.keys(shape)
     }
 
     fn members(&self, group: &Uuid) -> Option<&Members> {

@@ -23,13 +23,15 @@
 //! not text). `tests/filter_scan.rs` compares its verdicts with the plain evaluator over seeded users and
 //! filters.
 
+use std::cell::RefCell;
+
 use serde_json::Value;
 use smallvec::SmallVec;
 
 use crate::filter::{self, CompareOp, Filter};
 use crate::schema::{AttrDef, AttrType, ResourceKind, ResourceType};
-use crate::store::text::{self, Elements, Kind, Members, Read, Unreadable};
-use crate::store::Record;
+use crate::store::text::{self, Elements, Kind, Members, Read, Span, Unreadable};
+use crate::store::{shape, Record, NO_SHAPE};
 
 /// A filter compiled for evaluation on stored text (see the module documentation).
 #[derive(Debug)]
@@ -39,6 +41,9 @@ pub(super) struct TextFilter {
     root: Node,
     reads_meta: bool,
     reads_extension: bool,
+    /// `keys` resolved against each list of top-level keys of the collection scanned, by its number
+    /// ([`crate::store::Record::shape`]), when first met: a filter serves the scan of one collection.
+    resolved: RefCell<Vec<Option<shape::Resolved>>>,
 }
 
 #[derive(Debug)]
@@ -82,6 +87,9 @@ enum Elem {
 struct Leaf {
     op: CompareOp,
     test: LeafTest,
+    /// For `eq`, `co`, `sw` and `ew` with a string value whose lowercase is ASCII and not empty: that lowercase,
+    /// which the stored bytes of any leaf that matches must hold (see [`screenable`]).
+    needle: Option<Box<[u8]>>,
 }
 
 #[derive(Debug)]
@@ -100,8 +108,13 @@ impl TextFilter {
     /// `filter` compiled for resources of type `rt`, or `None` when it has a comparison this module leaves to
     /// the plain evaluator (see the module documentation).
     pub(super) fn of(filter: &Filter, rt: &ResourceType) -> Option<TextFilter> {
-        let mut tf =
-            TextFilter { keys: Vec::new(), root: Node::Const(false), reads_meta: false, reads_extension: false };
+        let mut tf = TextFilter {
+            keys: Vec::new(),
+            root: Node::Const(false),
+            reads_meta: false,
+            reads_extension: false,
+            resolved: RefCell::new(Vec::new()),
+        };
         tf.root = tf.node(filter, rt)?;
         Some(tf)
     }
@@ -148,7 +161,20 @@ impl TextFilter {
     /// Whether `rec` matches, read from its text; [`Unreadable`] when only the parsed resource can tell (see
     /// the module documentation). `extension_urn` gives the schema URN of the extension rendering adds to this
     /// record (the portal's, for a user), asked only when the filter reads an extension.
+    #[cfg(test)]
     pub(super) fn matches(&self, rec: &Record, extension_urn: impl FnOnce() -> Option<&'static str>) -> Read<bool> {
+        self.matches_in(rec, |_| None, extension_urn)
+    }
+
+    /// [`TextFilter::matches`] for a record of a collection whose lists of top-level keys `shape_keys` gives
+    /// ([`crate::store::Store::shape_keys`]): the members the filter reads are found through the record's
+    /// list, resolved once per list, and no other key of the text is read.
+    pub(super) fn matches_in<'s>(
+        &self,
+        rec: &Record,
+        shape_keys: impl FnOnce(u32) -> Option<&'s [u8]>,
+        extension_urn: impl FnOnce() -> Option<&'static str>,
+    ) -> Read<bool> {
         let table = rec.member_table();
         if !table.is_usable() || (self.reads_meta && rec.touched.is_some()) {
             return Err(Unreadable);
@@ -160,8 +186,23 @@ impl TextFilter {
                 }
             }
         }
-        let mut at: SmallVec<[Option<usize>; 8]> = SmallVec::from_elem(None, self.keys.len());
-        table.find(&rec.body, &self.keys, &mut at)?;
+        let mut at: SmallVec<[Option<Span>; 8]> = SmallVec::from_elem(None, self.keys.len());
+        let shape = rec.shape() as usize;
+        let mut resolved = self.resolved.borrow_mut();
+        if resolved.get(shape).is_none_or(Option::is_none) {
+            if let Some(keys) = (rec.shape() != NO_SHAPE).then(|| shape_keys(rec.shape())).flatten() {
+                if resolved.len() <= shape {
+                    resolved.resize_with(shape + 1, || None);
+                }
+                resolved[shape] = Some(shape::resolve(keys, &self.keys));
+            }
+        }
+        match resolved.get(shape).and_then(Option::as_ref) {
+            Some(Ok(picks)) => table.find_resolved(&rec.body, picks, &mut at)?,
+            Some(Err(e)) => return Err(*e),
+            None => table.find(&rec.body, &self.keys, &mut at)?,
+        }
+        drop(resolved);
         let doc = Doc { text: &rec.body, at: &at };
         doc.eval(&self.root)
     }
@@ -170,10 +211,14 @@ impl TextFilter {
 impl State {
     /// [`TextFilter::matches`] for a record of `kind` in this directory, the portal's user extension included.
     pub(super) fn text_matches(&self, kind: ResourceKind, rec: &Record, tf: &TextFilter) -> Read<bool> {
-        tf.matches(rec, || match kind {
-            ResourceKind::User => self.hooks.as_ref().and_then(|h| h.user_extension(rec.id)).map(|(urn, _)| urn),
-            ResourceKind::Group => None,
-        })
+        tf.matches_in(
+            rec,
+            |shape| self.store.shape_keys(kind, shape),
+            || match kind {
+                ResourceKind::User => self.hooks.as_ref().and_then(|h| h.user_extension(rec.id)).map(|(urn, _)| urn),
+                ResourceKind::Group => None,
+            },
+        )
     }
 }
 
@@ -190,7 +235,20 @@ impl Leaf {
             (_, AttrType::String | AttrType::Reference | AttrType::Binary) => LeafTest::Never,
             _ => return None,
         };
-        Some(Leaf { op, test })
+        let needle = match (&test, op) {
+            (LeafTest::Str { lower, .. }, CompareOp::Eq | CompareOp::Co | CompareOp::Sw | CompareOp::Ew)
+                if lower.is_ascii() && !lower.is_empty() =>
+            {
+                Some(lower.as_bytes().into())
+            }
+            _ => None,
+        };
+        Some(Leaf { op, test, needle })
+    }
+
+    /// False when no leaf in `span` (stored bytes that [`screenable`] accepted) can satisfy this comparison.
+    fn possible(&self, span: &[u8]) -> bool {
+        self.needle.as_ref().is_none_or(|needle| contains_lowered(span, needle))
     }
 }
 
@@ -211,6 +269,45 @@ impl Elem {
             Filter::ValuePath { .. } => Elem::Const(false),
         })
     }
+
+    /// False when no element in `span` (stored bytes that [`screenable`] accepted) can satisfy this value
+    /// filter: a comparison whose needle the bytes lack is false for every element, and `and`/`or` follow;
+    /// `not`, `pr` and comparisons without a needle may hold anywhere.
+    fn possible(&self, span: &[u8]) -> bool {
+        match self {
+            Elem::Const(v) => *v,
+            Elem::And(a, b) => a.possible(span) && b.possible(span),
+            Elem::Or(a, b) => a.possible(span) || b.possible(span),
+            Elem::Not(_) | Elem::Present { .. } => true,
+            Elem::Compare { leaf, .. } => leaf.possible(span),
+        }
+    }
+}
+
+impl AttrTest {
+    /// False when the test cannot hold for the member whose stored bytes are `span`, judged from those bytes
+    /// alone without walking them: a comparison (or every comparison a value filter needs) whose needle they
+    /// lack. `ne` and `pr` are never judged here.
+    fn possible(&self, span: &[u8]) -> bool {
+        match self {
+            // The needles first: when the bytes hold them, the screen is not needed.
+            AttrTest::Compare { leaf, .. } => leaf.possible(span) || !screenable(span),
+            AttrTest::ValuePath(elem) => elem.possible(span) || !screenable(span),
+            AttrTest::Present { .. } => true,
+        }
+    }
+}
+
+/// Whether a comparison's needle can be looked for in `span`'s stored bytes instead of in its decoded,
+/// lowercased strings: true when they hold no escape (`\`) and neither of the two characters whose lowercase
+/// is ASCII, U+212A KELVIN SIGN (`E2 84 AA`, lowercase `k`) and U+0130 (`C4 B0`, lowercase `i` and U+0307)
+/// — checked by their lead bytes. Then every string in the bytes is itself, and the ASCII characters of its
+/// lowercase (`str::to_lowercase`, RFC 7644 §3.4.2.2 with `caseExact` false) are its own ASCII characters
+/// lowercased, in order, with nothing between them removed: a string whose lowercase holds an ASCII needle
+/// holds it up to ASCII case, and so do the bytes (a `caseExact` comparison, which needs the exact bytes,
+/// too).
+fn screenable(span: &[u8]) -> bool {
+    memchr::memchr3(b'\\', 0xE2, 0xC4, span).is_none()
 }
 
 /// An object's members: key as in the text, where the value starts.
@@ -225,10 +322,10 @@ struct Element<'a, 'm> {
     end: usize,
 }
 
-/// One record's text and where the filter's top-level members start in it.
+/// One record's text and where the filter's top-level members are in it.
 struct Doc<'a> {
     text: &'a str,
-    at: &'a [Option<usize>],
+    at: &'a [Option<Span>],
 }
 
 impl Doc<'_> {
@@ -243,7 +340,13 @@ impl Doc<'_> {
             Node::Or(a, b) => Ok(self.eval(a)? || self.eval(b)?),
             Node::Not(inner) => Ok(!self.eval(inner)?),
             Node::Attr { key, inner, test } => {
-                let mut raw = self.at[*key];
+                if let Some(span) = self.at[*key] {
+                    // The member's bytes alone may show that the test fails, without walking its tokens.
+                    if !test.possible(self.b().get(span.value..span.end).ok_or(Unreadable)?) {
+                        return Ok(false);
+                    }
+                }
+                let mut raw = self.at[*key].map(|span| span.value);
                 if let (Some(name), Some(container)) = (inner, raw) {
                     raw = match text::kind(self.b(), container)? {
                         Kind::Object => self.get_ci(container, name)?,

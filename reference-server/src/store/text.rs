@@ -11,6 +11,17 @@ use std::borrow::Cow;
 
 use serde::de::IgnoredAny;
 
+/// Where a top-level member's value starts, and where the member ends: where the next member's key starts,
+/// or the end of the text for the last one (so the bytes from `value` to `end` hold the whole value, and
+/// after it only `,` or `}` and whitespace).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    /// The offset of the value's first byte.
+    pub value: usize,
+    /// The offset just after the member and what follows it up to the next member.
+    pub end: usize,
+}
+
 /// The text is not what the readers expect (not JSON, or not the shape asked for): read it the slow way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Unreadable;
@@ -92,7 +103,8 @@ impl MemberTable {
         !matches!(self, MemberTable::Unusable)
     }
 
-    fn offsets(&self) -> impl Iterator<Item = usize> + '_ {
+    /// Where each member's key starts (its opening quote), in document order.
+    pub(super) fn offsets(&self) -> impl Iterator<Item = usize> + '_ {
         let (inline, boxed): (&[u16], &[u32]) = match self {
             MemberTable::Unusable => (&[], &[]),
             MemberTable::Inline(n, at) => (&at[..usize::from(*n).min(Self::INLINE)], &[]),
@@ -111,20 +123,58 @@ impl MemberTable {
         })
     }
 
-    /// For each of `keys`, where the value of the one member whose key equals it up to ASCII case starts
+    /// For each of `keys`, the [`Span`] of the value of the one member whose key equals it up to ASCII case
     /// (RFC 7643 §2.1), into `found` (same length as `keys`; `None` when no member has it). Reads only the keys'
     /// bytes, not the values. Two members for one key is [`Unreadable`]: a parsed map's order would decide
     /// which one a lookup finds.
-    pub(crate) fn find(&self, text: &str, keys: &[&str], found: &mut [Option<usize>]) -> Read<()> {
+    pub(crate) fn find(&self, text: &str, keys: &[&str], found: &mut [Option<Span>]) -> Read<()> {
         let b = text.as_bytes();
-        for at in self.offsets() {
+        let mut offsets = self.offsets().peekable();
+        while let Some(at) = offsets.next() {
             for (k, slot) in keys.iter().zip(found.iter_mut()) {
                 let end = at + 1 + k.len();
                 let equal = b.get(end) == Some(&b'"') && b[at + 1..end].eq_ignore_ascii_case(k.as_bytes());
-                if equal && slot.replace(value_after_key(b, end + 1)?).is_some() {
-                    return Err(Unreadable);
+                if equal {
+                    let span =
+                        Span { value: value_after_key(b, end + 1)?, end: offsets.peek().copied().unwrap_or(b.len()) };
+                    if slot.replace(span).is_some() {
+                        return Err(Unreadable);
+                    }
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+impl MemberTable {
+    /// Where the key of the `i`-th member (document order) starts.
+    fn offset(&self, i: usize) -> Option<usize> {
+        match self {
+            MemberTable::Unusable => None,
+            MemberTable::Inline(n, at) => at.get(i).filter(|_| i < usize::from(*n)).map(|&o| usize::from(o)),
+            MemberTable::Boxed(at) => at.get(i).map(|&o| o as usize),
+        }
+    }
+
+    /// [`MemberTable::find`] with the names already resolved against this text's shape
+    /// (`crate::store::shape::resolve`): reads only the picked members' bytes.
+    pub(crate) fn find_resolved(
+        &self,
+        text: &str,
+        picks: &[Option<(u32, u32)>],
+        found: &mut [Option<Span>],
+    ) -> Read<()> {
+        let b = text.as_bytes();
+        for (pick, slot) in picks.iter().zip(found.iter_mut()) {
+            let Some((i, len)) = *pick else { continue };
+            let at = self.offset(i as usize).ok_or(Unreadable)?;
+            let end = at + 1 + len as usize;
+            if b.get(at) != Some(&b'"') || b.get(end) != Some(&b'"') {
+                return Err(Unreadable);
+            }
+            let member_end = self.offset(i as usize + 1).unwrap_or(b.len());
+            *slot = Some(Span { value: value_after_key(b, end + 1)?, end: member_end });
         }
         Ok(())
     }
@@ -140,7 +190,7 @@ fn value_after_key(b: &[u8], i: usize) -> Read<usize> {
 }
 
 /// The key (without quotes, no escapes) whose opening quote is at `at`.
-fn key_at(b: &[u8], at: usize) -> Option<&[u8]> {
+pub(super) fn key_at(b: &[u8], at: usize) -> Option<&[u8]> {
     if b.get(at) != Some(&b'"') {
         return None;
     }
@@ -195,13 +245,41 @@ fn string_end(b: &[u8], i: usize) -> Read<(usize, bool)> {
     let mut j = i + 1;
     let mut escaped = false;
     loop {
-        let k = memchr::memchr2(b'"', b'\\', b.get(j..).ok_or(Unreadable)?).ok_or(Unreadable)?;
+        let k = quote_or_backslash(b.get(j..).ok_or(Unreadable)?).ok_or(Unreadable)?;
         if b[j + k] == b'"' {
             return Ok((j + k + 1, escaped));
         }
         escaped = true;
         j += k + 2;
     }
+}
+
+/// How many bytes [`quote_or_backslash`] reads eight at a time before it hands the rest to memchr2.
+const SHORT: usize = 32;
+
+/// The offset of the first `"` or `\` in `s`. Most strings of a stored resource (keys, names, types, emails)
+/// end within a few words: those are read eight bytes at a time in a register, which costs less than setting
+/// up memchr2's vector search; a longer string's rest goes to memchr2.
+fn quote_or_backslash(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    let (quote, backslash) = (ONES * u64::from(b'"'), ONES * u64::from(b'\\'));
+    let mut i = 0;
+    while let Some(word) = s.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().ok()?);
+        // A byte of `x` is zero where `w` holds the byte sought; `(x - ONES) & !x & HIGH` sets the high bit of
+        // the first such byte (and maybe of later ones, never of earlier ones), so the lowest bit set is exact.
+        let (x, y) = (w ^ quote, w ^ backslash);
+        let found = ((x.wrapping_sub(ONES) & !x) | (y.wrapping_sub(ONES) & !y)) & HIGH;
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+        if i >= SHORT {
+            return memchr::memchr2(b'"', b'\\', &s[i..]).map(|k| i + k);
+        }
+    }
+    s[i..].iter().position(|&c| c == b'"' || c == b'\\').map(|k| i + k)
 }
 
 /// The offset just after the value starting at `i`.
@@ -401,8 +479,9 @@ mod tests {
             assert!(matches!(table, MemberTable::Boxed(_)), "{}", &text[..20]);
             let mut found = [None, None];
             table.find(text, &[key, "nosuch"], &mut found).unwrap();
-            let at = found[0].unwrap();
-            assert_eq!(&text[at..value_end(text.as_bytes(), at).unwrap()], want);
+            let span = found[0].unwrap();
+            assert_eq!(&text[span.value..value_end(text.as_bytes(), span.value).unwrap()], want);
+            assert_eq!(span.end, text.len(), "the last member's span ends with the text");
             assert_eq!(found[1], None);
         }
         let table = MemberTable::of(r#"{"name":1,"NAME":2,"b":3}"#);
@@ -437,6 +516,38 @@ mod tests {
         assert!(els.next_element().unwrap().is_none());
         assert!(matches!(string_at(text, a).unwrap(), Cow::Borrowed("plain")));
         assert_eq!(string_at(text, b).unwrap(), "été \"q\" \\");
+    }
+
+    /// The word-at-a-time search finds the first `"` or `\\` wherever it is: seeded random byte strings of
+    /// every length around the word and [`SHORT`] boundaries, against a plain search.
+    #[test]
+    fn the_first_quote_or_backslash_is_found_at_every_offset() {
+        // SplitMix64, seeded.
+        let mut state = 0x51AB_0001u64;
+        let mut below = |n: usize| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) % n as u64) as usize
+        };
+        // Bytes one bit or one borrow away from `"` (0x22) and `\\` (0x5C), and the extremes.
+        let plain = [b'a', 0x80, 0xFF, 0xA2, 0xDC, 0x5D, 0x21, 0x23, 0x5B, 0x23, 0x02, 0x1C, 0, 0x7F];
+        for _ in 0..20_000 {
+            let len = below(80);
+            let rare = 1 + below(100);
+            let s: Vec<u8> = (0..len)
+                .map(|_| if below(rare) == 0 { [b'"', b'\\'][below(2)] } else { plain[below(plain.len())] })
+                .collect();
+            let want = s.iter().position(|&c| c == b'"' || c == b'\\');
+            assert_eq!(quote_or_backslash(&s), want, "{s:?}");
+        }
+        // Strings as JSON writes them, escapes included, end where serde_json says.
+        for text in ["\"\"", "\"a\\\"b\"", &format!("\"{}\\\\{}\"", "x".repeat(40), "y".repeat(9))] {
+            let decoded: String = serde_json::from_str(text).unwrap();
+            assert_eq!(string_at(text, 0).unwrap(), decoded);
+            assert_eq!(value_end(text.as_bytes(), 0), Ok(text.len()));
+        }
     }
 
     #[test]

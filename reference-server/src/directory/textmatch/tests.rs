@@ -390,3 +390,46 @@ fn string_operators_agree_with_the_evaluators() {
         }
     }
 }
+
+/// Through a store, each record's members are found through its collection's list of keys, resolved once per
+/// list (module `shape` of the store): the answer — verdict or decline — must be the one reading the text's own
+/// keys gives, and every verdict the evaluator's, for every record sharing a list.
+#[test]
+fn verdicts_through_the_collections_key_lists_are_those_of_the_texts_own_keys() {
+    use crate::store::{IndexKeys, MemoryStore, Store};
+    let rt = ResourceKind::User.resource_type();
+    let mut rng = Rng(0x5EA9_E001);
+    let texts: Vec<String> = (0..600).map(|_| text(&mut rng)).collect();
+    let mut store = MemoryStore::new();
+    for (n, t) in texts.iter().enumerate() {
+        let id = Uuid::from_u64_pair(0, n as u64);
+        store.insert(ResourceKind::User, Record::new(id, 3, false, false, t.clone()), IndexKeys::default());
+    }
+    let records: Vec<&Record> = store.scan(ResourceKind::User).collect();
+    let parsed: Vec<Option<Value>> = texts.iter().map(|t| serde_json::from_str(t).ok()).collect();
+    let mut sharing = std::collections::HashMap::new();
+    for r in records.iter().filter(|r| r.shape() != NO_SHAPE) {
+        *sharing.entry(r.shape()).or_insert(0) += 1;
+    }
+    assert!(sharing.values().sum::<usize>() > 500, "most records have a list of keys");
+    assert!(sharing.values().any(|&n| n >= 10), "some list is shared by many records");
+    let (mut decided, mut declined) = (0usize, 0usize);
+    for _ in 0..1500 {
+        let source = generated(&mut rng, 3);
+        let Ok(f) = filter::parse(&source) else { continue };
+        let (Some(shaped), Some(plain)) = (TextFilter::of(&f, rt), TextFilter::of(&f, rt)) else { continue };
+        for (rec, value) in records.iter().zip(&parsed) {
+            let got = shaped.matches_in(rec, |s| store.shape_keys(ResourceKind::User, s), || None);
+            assert_eq!(got, plain.matches(rec, || None), "{source}\non {}", &*rec.body);
+            match (got, value) {
+                (Ok(got), Some(value)) => {
+                    assert_eq!(got, filter::matches(&f, value, rt), "{source}\non {}", &*rec.body);
+                    decided += 1;
+                }
+                (Ok(_), None) => panic!("a verdict on text that is not JSON"),
+                (Err(Unreadable), _) => declined += 1,
+            }
+        }
+    }
+    assert!(decided > 4 * declined && decided > 400_000, "decided {decided}, declined {declined}");
+}
