@@ -11,6 +11,9 @@ use crate::cal::Notification;
 
 /// A user's notifications in the order raised; `None` while there are none.
 #[derive(Debug, Clone, Default)]
+// A `Box<Vec>` on purpose: one thin pointer (8 bytes) in every user's state, where a boxed slice takes 16 and a
+// `Vec` 24, for a list almost every user leaves empty.
+#[allow(clippy::box_collection)]
 pub(super) struct Notifications(Option<Box<Vec<Notification>>>);
 
 impl Notifications {
