@@ -20,6 +20,7 @@ use crate::store::{Index, IndexKeys, Member, MemoryStore, Record, Store};
 use crate::{patch, resource};
 
 mod answers;
+mod group_set;
 mod list;
 mod members;
 mod prescreen;
@@ -30,6 +31,7 @@ mod textmatch;
 use rollback::WriteTxn;
 
 pub use answers::{patch_answers_with_body, Fetched};
+use group_set::GroupSet;
 pub use list::{membership_attribute, ListPage, ListQuery};
 use members::{membership_ops, MemberOp};
 
@@ -171,7 +173,7 @@ struct State {
     version: u64,
     /// member id (user or group) → ids of the groups it is a direct member of (the reverse of the store's
     /// member lists, rebuilt from them at start).
-    memberships: HashMap<Uuid, IndexSet<Uuid>>,
+    memberships: HashMap<Uuid, GroupSet>,
     /// group id → displayName, for rendering a user's `groups`.
     group_names: HashMap<Uuid, String>,
     hooks: Option<Arc<dyn PortalHooks>>,

@@ -22,7 +22,7 @@
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
-use indexmap::IndexSet;
+use super::group_set::GroupSet;
 use parking_lot::RwLockWriteGuard;
 
 use super::{body_of, str_at, State};
@@ -114,7 +114,7 @@ pub(super) fn rebuild_indexes(st: &mut State) -> ScimResult<()> {
         names.insert(rec.id, str_at(&body_of(rec)?, "displayName").unwrap_or_default().to_string());
     }
     st.group_names = names;
-    let mut memberships: HashMap<_, IndexSet<_>> = HashMap::new();
+    let mut memberships: HashMap<_, GroupSet> = HashMap::new();
     for (g, ms) in st.store.member_lists() {
         for m in ms.keys() {
             memberships.entry(*m).or_default().insert(*g);
