@@ -395,7 +395,7 @@ pub async fn reconcile(
     let drift = diffs.len();
     let by_kind = count(&diffs);
     diffs.truncate(max_listed);
-    attach_requests(&mut diffs, &http.stats.journal.lock().expect("not poisoned"));
+    attach_requests(&mut diffs, &mut http.stats.journal.lock().expect("not poisoned"));
     Reconciliation {
         checked: model.users.len() + model.groups.len() + users.server_users + server_groups.len(),
         counted: Counted {
@@ -525,7 +525,7 @@ pub(super) fn compare_groups(
 }
 
 /// Fills each difference's `requests` from the journal: every request about its object (at most the last 20).
-fn attach_requests(diffs: &mut [Difference], journal: &Journal<OpKind, ObjRef>) {
+fn attach_requests(diffs: &mut [Difference], journal: &mut Journal<OpKind, ObjRef>) {
     let wanted: HashSet<ObjRef> = diffs.iter().map(|d| d.obj).filter(|o| *o != ObjRef::None).collect();
     let about: Vec<JournalEntry> = journal.about(&wanted).into_iter().map(JournalEntry::from).collect();
     let mut by_obj: HashMap<ObjRef, Vec<&JournalEntry>> = HashMap::new();
