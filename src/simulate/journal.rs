@@ -96,6 +96,9 @@ impl Stored<'_> {
     }
 }
 
+/// A range of [`Journal::written`]: start and end.
+type Span = (usize, usize);
+
 /// Every request of a run, in the order they completed.
 #[derive(Debug)]
 pub struct Journal<K, O> {
@@ -214,7 +217,8 @@ impl<K: Copy, O: Copy + Eq + Hash> Journal<K, O> {
     pub fn about(&mut self, objects: &HashSet<O>) -> Vec<Record<'_, K, O>> {
         // First the paths in the UUID form are written back as text, then every record borrows its path.
         self.written.clear();
-        let mut picked: Vec<(usize, Packed<K, O>, Option<(usize, usize)>)> = Vec::new();
+        // (record index, record, where its path was written back)
+        let mut picked: Vec<(usize, Packed<K, O>, Option<Span>)> = Vec::new();
         for (index, p) in self.blocks.iter().flatten().enumerate() {
             if !objects.contains(&p.obj) {
                 continue;
@@ -311,6 +315,12 @@ mod tests {
         assert!(got.iter().any(|e| e.path == long), "the long path is kept whole");
         assert!(got.iter().any(|e| e.error.is_some()), "errors are kept");
         assert!(j.about(&[Obj::Group(1)].into()).is_empty());
+    }
+
+    /// A record takes 24 bytes (with a one-byte kind and an 8-byte object, as the simulator's).
+    #[test]
+    fn a_record_takes_24_bytes() {
+        assert_eq!(std::mem::size_of::<Packed<u8, Obj>>(), 24);
     }
 
     /// A path stored moments ago is not stored again: a million `/Users` lookups cost no text.
