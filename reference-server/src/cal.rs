@@ -23,7 +23,7 @@
 //! The module is pure: no HTTP types, no locking (the caller holds the tenant's lock), deterministic.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -34,6 +34,9 @@ use crate::clock::format_datetime;
 use crate::error::{ScimError, ScimResult};
 use crate::schema::USER_URN;
 use crate::values::get_ci;
+use holdings::Holdings;
+
+mod holdings;
 
 /// The `kind` of the notification attached to a user who could not get any CAL.
 pub const NO_CAL_AVAILABLE: &str = "noCalAvailable";
@@ -219,11 +222,9 @@ pub struct CalUsage {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CalLedger {
     types: Vec<CalType>,
-    /// CAL id → users holding one of its seats. A hash set: a seat is taken and checked on every user write,
-    /// and a tree of 100,000 ids cost string comparisons on each; [`CalLedger::holders`] sorts when asked.
-    holders: HashMap<String, HashSet<String>>,
-    /// User id → the CAL it holds (the reverse of `holders`).
-    by_user: HashMap<String, String>,
+    /// User id → the CAL it holds, and the seats held per CAL ([`Holdings`]: compact, a seat is taken and
+    /// checked on every user write); [`CalLedger::holders`] sorts when asked.
+    holdings: Holdings,
 }
 
 impl CalLedger {
@@ -239,9 +240,8 @@ impl CalLedger {
     pub fn restore(types: Vec<CalType>, holdings: impl IntoIterator<Item = (String, String)>) -> ScimResult<Self> {
         let mut ledger = CalLedger::new(types)?;
         for (user, cal) in holdings {
-            if ledger.free_seats(&cal).is_some_and(|free| free > 0) && !ledger.by_user.contains_key(&user) {
-                ledger.holders.entry(cal.clone()).or_default().insert(user.clone());
-                ledger.by_user.insert(user, cal);
+            if ledger.free_seats(&cal).is_some_and(|free| free > 0) && ledger.holdings.get(&user).is_none() {
+                ledger.holdings.insert(&user, &cal);
             }
         }
         Ok(ledger)
@@ -270,11 +270,8 @@ impl CalLedger {
                 return Err(ScimError::InvalidValue(format!("the CAL type id '{}' is repeated", t.id)));
             }
         }
-        let mut in_use: Vec<(&String, usize)> =
-            self.holders.iter().filter(|(_, users)| !users.is_empty()).map(|(cal, users)| (cal, users.len())).collect();
-        in_use.sort();
-        for (cal, used) in in_use {
-            match types.iter().find(|t| &t.id == cal) {
+        for (cal, used) in self.holdings.in_use() {
+            match types.iter().find(|t| t.id == cal) {
                 None => {
                     return Err(ScimError::InvalidValue(format!(
                         "the CAL type '{cal}' cannot be removed: {used} user(s) hold it"
@@ -289,7 +286,6 @@ impl CalLedger {
                 Some(_) => {}
             }
         }
-        self.holders.retain(|_, users| !users.is_empty());
         self.types = types;
         Ok(())
     }
@@ -302,20 +298,17 @@ impl CalLedger {
 
     /// Held seats of a CAL type (0 for an unknown type).
     pub fn used_seats(&self, cal: &str) -> u32 {
-        let used = self.holders.get(cal).map_or(0, HashSet::len);
-        u32::try_from(used).unwrap_or(u32::MAX)
+        u32::try_from(self.holdings.used(cal)).unwrap_or(u32::MAX)
     }
 
     /// The users holding a CAL type, in id order.
-    pub fn holders(&self, cal: &str) -> impl Iterator<Item = &str> + '_ {
-        let mut ids: Vec<&str> = self.holders.get(cal).into_iter().flatten().map(String::as_str).collect();
-        ids.sort_unstable();
-        ids.into_iter()
+    pub fn holders(&self, cal: &str) -> impl Iterator<Item = String> {
+        self.holdings.holders(cal).into_iter()
     }
 
     /// The CAL a user holds.
     pub fn holder_cal(&self, user_id: &str) -> Option<&str> {
-        self.by_user.get(user_id).map(String::as_str)
+        self.holdings.get(user_id)
     }
 
     /// Seat use of every type, in type order.
@@ -347,23 +340,14 @@ impl CalLedger {
                 },
             });
         }
-        self.release(user_id);
-        self.holders.entry(desired_cal.to_string()).or_default().insert(user_id.to_string());
-        self.by_user.insert(user_id.to_string(), desired_cal.to_string());
+        self.holdings.insert(user_id, desired_cal);
         Ok(Assignment::Assigned(desired_cal.to_string()))
     }
 
     /// Releases the user's seat (deletion, or deactivation under `release_on_deactivation`). Returns the CAL it
     /// held.
     pub fn release(&mut self, user_id: &str) -> Option<String> {
-        let cal = self.by_user.remove(user_id)?;
-        if let Some(users) = self.holders.get_mut(&cal) {
-            users.remove(user_id);
-            if users.is_empty() {
-                self.holders.remove(&cal);
-            }
-        }
-        Some(cal)
+        self.holdings.remove(user_id)
     }
 
     /// Checks rules for an app's settings: each rule's syntax ([`CalRule::validate`]) and that its CAL exists.
@@ -924,18 +908,19 @@ mod tests {
 
     fn check_invariants(l: &CalLedger) {
         for t in l.types() {
-            let n = l.holders.get(&t.id).map_or(0, HashSet::len);
+            let n = l.holders(&t.id).count();
             assert!(n <= t.seats as usize, "{} oversubscribed: {n} > {}", t.id, t.seats);
+            assert_eq!(n, l.used_seats(&t.id) as usize, "{}: the count drifted", t.id);
         }
         let mut total = 0;
-        for (cal, users) in &l.holders {
+        for (cal, used) in l.holdings.in_use() {
             assert!(l.cal_type(cal).is_some(), "held CAL {cal} is not a type");
-            for u in users {
-                assert_eq!(l.holder_cal(u), Some(cal.as_str()));
+            for u in l.holders(cal) {
+                assert_eq!(l.holder_cal(&u), Some(cal));
             }
-            total += users.len();
+            total += used;
         }
-        assert_eq!(total, l.by_user.len(), "a user holds two CALs or the index drifted");
+        assert_eq!(total, l.holdings.len(), "a user holds two CALs or the index drifted");
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::store::{Index, IndexKeys, Member, MemoryStore, Record, Store};
 use crate::{patch, resource};
 
 mod answers;
+mod group_set;
 mod list;
 mod members;
 mod prescreen;
@@ -30,6 +31,7 @@ mod textmatch;
 use rollback::WriteTxn;
 
 pub use answers::{patch_answers_with_body, Fetched};
+use group_set::GroupSet;
 pub use list::{membership_attribute, ListPage, ListQuery};
 use members::{membership_ops, MemberOp};
 
@@ -171,11 +173,9 @@ struct State {
     version: u64,
     /// member id (user or group) → ids of the groups it is a direct member of (the reverse of the store's
     /// member lists, rebuilt from them at start).
-    memberships: HashMap<Uuid, IndexSet<Uuid>>,
+    memberships: HashMap<Uuid, GroupSet>,
     /// group id → displayName, for rendering a user's `groups`.
     group_names: HashMap<Uuid, String>,
-    /// user id → its `display` as a group member ([`user_display`]), for a member a client names by id alone.
-    user_displays: HashMap<Uuid, Box<str>>,
     hooks: Option<Arc<dyn PortalHooks>>,
     /// Set when a failed write could not be undone: why. Every request then answers 500.
     damaged: Option<String>,
@@ -324,9 +324,6 @@ impl State {
                 false => changed,
             };
             st.group_names.insert(uid, str_at(&body, "displayName").unwrap_or_default().to_string());
-        }
-        if kind == ResourceKind::User {
-            st.set_user_display(uid, &body);
         }
         st.store.update(kind, Record::of_value(uid, version, hidden, protected, &body), keys);
         match kind {
@@ -508,15 +505,8 @@ impl Directory {
         hooks: Option<Arc<dyn PortalHooks>>,
         store: Box<dyn Store>,
     ) -> ScimResult<Self> {
-        let mut st = State {
-            store,
-            version: 0,
-            memberships: HashMap::new(),
-            group_names: HashMap::new(),
-            user_displays: HashMap::new(),
-            hooks,
-            damaged: None,
-        };
+        let mut st =
+            State { store, version: 0, memberships: HashMap::new(), group_names: HashMap::new(), hooks, damaged: None };
         rollback::rebuild_indexes(&mut st)?;
         let durable = st.store.is_durable();
         Ok(Directory { state: RwLock::new(st), clock, config, long_work: AtomicUsize::new(0), durable })
@@ -654,11 +644,8 @@ impl Directory {
         let version = st.next_version();
         set_meta(&mut body, Some(&created), &now, version);
         let keys = index_keys(kind, &body);
-        match kind {
-            ResourceKind::Group => {
-                st.group_names.insert(id, str_at(&body, "displayName").unwrap_or_default().to_string());
-            }
-            ResourceKind::User => st.set_user_display(id, &body),
+        if kind == ResourceKind::Group {
+            st.group_names.insert(id, str_at(&body, "displayName").unwrap_or_default().to_string());
         }
         let record = Record::of_value(id, version, protected, protected, &body);
         st.store.insert(kind, record, keys);

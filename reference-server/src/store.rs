@@ -7,11 +7,13 @@
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
-use smallvec::SmallVec;
 use uuid::Uuid;
+
+use key_index::{KeyIndex, SlotKeys};
 
 use crate::schema::ResourceKind;
 
+mod key_index;
 pub(crate) mod shape;
 pub(crate) mod text;
 
@@ -222,11 +224,13 @@ pub fn fold(s: &str) -> String {
 struct Table {
     /// Creation order; removed records leave a tombstone until compaction.
     slots: Vec<Option<Record>>,
+    /// Each slot's indexed keys (default for a tombstone), beside `slots`.
+    keys: Vec<SlotKeys>,
     by_id: HashMap<Uuid, usize>,
-    /// Secondary indexes point straight at slots, so an `eq` lookup is one hash probe and one slot read.
-    by_name: HashMap<Box<str>, Slots>,
-    by_external_id: HashMap<Box<str>, Slots>,
-    keys: HashMap<Uuid, IndexKeys>,
+    /// Secondary indexes point straight at slots, so an `eq` lookup is one hash probe and one slot read
+    /// ([`KeyIndex`]: by keyed hash, each key kept once in `keys`).
+    by_name: KeyIndex,
+    by_external_id: KeyIndex,
     /// The records' lists of top-level keys (module `shape`).
     shapes: shape::Shapes,
     live: usize,
@@ -234,67 +238,53 @@ struct Table {
     hidden: usize,
 }
 
-fn index_add(map: &mut HashMap<Box<str>, Slots>, key: String, slot: u32) {
-    let slots = map.entry(key.into_boxed_str()).or_default();
-    if !slots.contains(&slot) {
-        slots.push(slot);
-    }
-}
-
-fn index_remove(map: &mut HashMap<Box<str>, Slots>, key: &str, slot: u32) {
-    if let Some(slots) = map.get_mut(key) {
-        slots.retain(|x| *x != slot);
-        if slots.is_empty() {
-            map.remove(key);
-        }
-    }
-}
-
 impl Table {
-    fn unindex(&mut self, id: &Uuid, slot: u32) {
-        if let Some(old) = self.keys.remove(id) {
-            if let Some(n) = old.name {
-                index_remove(&mut self.by_name, &fold(&n), slot);
-            }
-            if let Some(e) = old.external_id {
-                index_remove(&mut self.by_external_id, &e, slot);
-            }
+    fn unindex(&mut self, slot: u32) {
+        let Some(old) = self.keys.get_mut(slot as usize).map(std::mem::take) else { return };
+        if let Some(n) = old.name() {
+            self.by_name.remove(n, slot);
+        }
+        if let Some(e) = old.external_id() {
+            self.by_external_id.remove(e, slot);
         }
     }
 
-    fn index(&mut self, id: Uuid, slot: u32, keys: IndexKeys) {
-        if let Some(n) = &keys.name {
-            index_add(&mut self.by_name, fold(n), slot);
+    fn index(&mut self, slot: u32, keys: &IndexKeys) {
+        let name = keys.name.as_deref().map(fold);
+        let stored = SlotKeys::new(name.as_deref(), keys.external_id.as_deref());
+        if let Some(n) = stored.name() {
+            self.by_name.add(n, slot);
         }
-        if let Some(e) = &keys.external_id {
-            index_add(&mut self.by_external_id, e.clone(), slot);
+        if let Some(e) = stored.external_id() {
+            self.by_external_id.add(e, slot);
         }
-        if keys != IndexKeys::default() {
-            self.keys.insert(id, keys);
+        if let Some(k) = self.keys.get_mut(slot as usize) {
+            *k = stored;
         }
     }
 
     /// Drops tombstones once they are the majority; slots move, so every index is rebuilt.
     fn compact_if_sparse(&mut self) {
         if self.slots.len() > 64 && self.live * 2 < self.slots.len() {
-            self.slots.retain(Option::is_some);
+            let (slots, keys) = (std::mem::take(&mut self.slots), std::mem::take(&mut self.keys));
+            (self.slots, self.keys) = slots.into_iter().zip(keys).filter(|(r, _)| r.is_some()).unzip();
             self.by_id.clear();
             self.by_name.clear();
             self.by_external_id.clear();
-            let keys = std::mem::take(&mut self.keys);
             for i in 0..self.slots.len() {
                 let Some(id) = self.slots[i].as_ref().map(|r| r.id) else { continue };
                 self.by_id.insert(id, i);
-                if let Some(k) = keys.get(&id) {
-                    self.index(id, i as u32, k.clone());
+                let k = &self.keys[i];
+                if let Some(n) = k.name() {
+                    self.by_name.add(n, i as u32);
+                }
+                if let Some(e) = k.external_id() {
+                    self.by_external_id.add(e, i as u32);
                 }
             }
         }
     }
 }
-
-/// The slots an index key points at: almost always one, kept inline so a lookup follows no extra pointer.
-type Slots = SmallVec<[u32; 2]>;
 
 /// The in-memory store.
 #[derive(Debug, Default)]
@@ -337,17 +327,18 @@ impl Store for MemoryStore {
         record.shape = t.shapes.of(&record.body, &record.table);
         t.hidden += usize::from(record.hidden);
         let slot = if let Some(&i) = t.by_id.get(&id) {
-            t.unindex(&id, i as u32);
+            t.unindex(i as u32);
             let old = t.slots[i].replace(record);
             t.hidden -= usize::from(old.is_some_and(|r| r.hidden));
             i
         } else {
             t.by_id.insert(id, t.slots.len());
             t.slots.push(Some(record));
+            t.keys.push(SlotKeys::default());
             t.live += 1;
             t.slots.len() - 1
         };
-        t.index(id, slot as u32, keys);
+        t.index(slot as u32, &keys);
     }
 
     fn update(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
@@ -367,7 +358,7 @@ impl Store for MemoryStore {
     fn remove(&mut self, kind: ResourceKind, id: &Uuid) -> Option<Record> {
         let t = self.table_mut(kind);
         let i = t.by_id.remove(id)?;
-        t.unindex(id, i as u32);
+        t.unindex(i as u32);
         let r = t.slots.get_mut(i).and_then(Option::take);
         t.hidden -= usize::from(r.as_ref().is_some_and(|r| r.hidden));
         t.live -= 1;
@@ -377,12 +368,17 @@ impl Store for MemoryStore {
 
     fn lookup(&self, kind: ResourceKind, index: Index, value: &str) -> Vec<&Record> {
         let t = self.table(kind);
-        let found = match index {
-            Index::Name => t.by_name.get(fold(value).as_str()),
-            Index::ExternalId => t.by_external_id.get(value),
-        };
-        let slots = found.map(|s| s.as_slice()).unwrap_or_default();
-        slots.iter().filter_map(|&i| t.slots.get(i as usize).and_then(Option::as_ref)).collect()
+        let record = |i: u32| t.slots.get(i as usize).and_then(Option::as_ref);
+        let keys = |i: u32| t.keys.get(i as usize);
+        match index {
+            Index::Name => {
+                let folded = fold(value);
+                t.by_name.get(&folded, |i| keys(i).and_then(SlotKeys::name)).filter_map(record).collect()
+            }
+            Index::ExternalId => {
+                t.by_external_id.get(value, |i| keys(i).and_then(SlotKeys::external_id)).filter_map(record).collect()
+            }
+        }
     }
 
     fn scan(&self, kind: ResourceKind) -> Box<dyn Iterator<Item = &Record> + '_> {

@@ -28,7 +28,9 @@ use crate::patch::UnmatchedReplace;
 use crate::schema::PORTAL_URN;
 use crate::sqlite::{Db, Journal, Op, SqliteStore};
 use crate::token::{AuthFailure, IssuedToken, TokenId, TokenInfo, TokenStore};
+use notifications::Notifications;
 
+mod notifications;
 mod oauth;
 
 /// How a portal is addressed (only `subdomain` portals may receive provisioning).
@@ -163,7 +165,7 @@ struct PortalUser {
     role: Option<LocalRole>,
     active: bool,
     deleted: bool,
-    notifications: Vec<Notification>,
+    notifications: Notifications,
     /// The [`PortalState::config_generation`] the user's licence was last decided under (not stored: after a
     /// restart every user counts as not yet decided).
     #[serde(skip)]

@@ -395,7 +395,7 @@ pub async fn reconcile(
     let drift = diffs.len();
     let by_kind = count(&diffs);
     diffs.truncate(max_listed);
-    attach_requests(&mut diffs, &http.stats.journal.lock().expect("not poisoned"));
+    attach_requests(&mut diffs, &mut http.stats.journal.lock().expect("not poisoned"));
     Reconciliation {
         checked: model.users.len() + model.groups.len() + users.server_users + server_groups.len(),
         counted: Counted {
@@ -436,8 +436,9 @@ pub(super) fn compare_groups(
         }
     }
     let mut gclaimed: HashSet<usize> = HashSet::new();
-    let id_to_user: HashMap<&str, usize> =
-        matched.iter().enumerate().filter_map(|(i, m)| m.map(|id| (id, i))).collect();
+    // Server id → source user, to name an extra member: built at the first one (a million entries, about 50 MB
+    // at a million users, that a reconciliation without extra members never needs).
+    let mut id_to_user: Option<HashMap<&str, usize>> = None;
     for (g, src) in model.groups.iter().enumerate() {
         let label = format!("Group {}", src.name);
         let obj = ObjRef::Group(g as u32);
@@ -488,6 +489,9 @@ pub(super) fn compare_groups(
         }
         for m in actual {
             if !want_set.contains(m.as_str()) {
+                let id_to_user = id_to_user.get_or_insert_with(|| {
+                    matched.iter().enumerate().filter_map(|(i, m)| m.map(|id| (id, i))).collect()
+                });
                 let who = id_to_user.get(m.as_str()).map(|&i| model.users[i].user_name.to_string());
                 diffs.push(diff(
                     DiffKind::ExtraMember,
@@ -521,7 +525,7 @@ pub(super) fn compare_groups(
 }
 
 /// Fills each difference's `requests` from the journal: every request about its object (at most the last 20).
-fn attach_requests(diffs: &mut [Difference], journal: &Journal<OpKind, ObjRef>) {
+fn attach_requests(diffs: &mut [Difference], journal: &mut Journal<OpKind, ObjRef>) {
     let wanted: HashSet<ObjRef> = diffs.iter().map(|d| d.obj).filter(|o| *o != ObjRef::None).collect();
     let about: Vec<JournalEntry> = journal.about(&wanted).into_iter().map(JournalEntry::from).collect();
     let mut by_obj: HashMap<ObjRef, Vec<&JournalEntry>> = HashMap::new();

@@ -166,17 +166,12 @@ impl State {
         }
         let display = match (&m.display, kind) {
             (Some(d), _) => Some(d.clone().into_boxed_str()),
-            (None, ResourceKind::User) => self.user_displays.get(&record.id).cloned(),
+            // read from the stored user, not kept beside it: a map of every user's display cost about 100 MB
+            // at a million users for the few that are named as members by id alone
+            (None, ResourceKind::User) => user_display(&body_of(record)?),
             (None, ResourceKind::Group) => self.group_names.get(&record.id).map(|n| n.as_str().into()),
         };
         Ok(Some((id, Member { kind, display })))
-    }
-
-    pub(super) fn set_user_display(&mut self, id: Uuid, body: &Value) {
-        match user_display(body) {
-            Some(d) => self.user_displays.insert(id, d),
-            None => self.user_displays.remove(&id),
-        };
     }
 
     pub(super) fn add_member(&mut self, group: Uuid, member: Uuid, entry: Member) {

@@ -22,10 +22,10 @@
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 
-use indexmap::IndexSet;
+use super::group_set::GroupSet;
 use parking_lot::RwLockWriteGuard;
 
-use super::{body_of, str_at, user_display, State};
+use super::{body_of, str_at, State};
 use crate::error::{ScimError, ScimResult};
 use crate::schema::ResourceKind;
 
@@ -114,14 +114,7 @@ pub(super) fn rebuild_indexes(st: &mut State) -> ScimResult<()> {
         names.insert(rec.id, str_at(&body_of(rec)?, "displayName").unwrap_or_default().to_string());
     }
     st.group_names = names;
-    let mut displays = HashMap::new();
-    for rec in st.store.scan(ResourceKind::User) {
-        if let Some(d) = user_display(&body_of(rec)?) {
-            displays.insert(rec.id, d);
-        }
-    }
-    st.user_displays = displays;
-    let mut memberships: HashMap<_, IndexSet<_>> = HashMap::new();
+    let mut memberships: HashMap<_, GroupSet> = HashMap::new();
     for (g, ms) in st.store.member_lists() {
         for m in ms.keys() {
             memberships.entry(*m).or_default().insert(*g);
