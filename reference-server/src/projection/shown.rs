@@ -78,19 +78,17 @@ impl<'a> Object<'a> {
         Object { obj, def, keep, added: added.for_element(obj) }
     }
 
-    /// How many members are written.
-    fn len(&self) -> usize {
-        let own = self.obj.keys().filter(|k| kept(self.def, self.keep, k)).count();
-        match &self.added {
-            Some((k, _)) if !self.obj.contains_key(*k) && kept(self.def, self.keep, k) => own + 1,
-            _ => own,
-        }
+    /// Whether no member is written; stops at the first one that is.
+    fn is_empty(&self) -> bool {
+        let added = self.added.as_ref().is_some_and(|(k, _)| kept(self.def, self.keep, k));
+        !added && !self.obj.keys().any(|k| kept(self.def, self.keep, k))
     }
 }
 
 impl Serialize for Object<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.len()))?;
+        // no length: serde_json writes the same text without it, and counting would read every key twice
+        let mut map = s.serialize_map(None)?;
         let mut added = self.added.as_ref().filter(|(k, _)| kept(self.def, self.keep, k));
         for (k, v) in self.obj {
             if let Some((ak, av)) = added {
@@ -138,7 +136,7 @@ impl<'a> Member<'a> {
     fn is_empty(&self) -> bool {
         match self.value {
             Value::Array(items) => !items.iter().any(|v| self.element_kept(v)),
-            Value::Object(o) => self.object(o, self.single_added()).len() == 0,
+            Value::Object(o) => self.object(o, self.single_added()).is_empty(),
             _ => false,
         }
     }
@@ -165,7 +163,7 @@ impl<'a> Member<'a> {
     /// An element is dropped only when it is an object left with no member by a filtering `keep`.
     fn element_kept(&self, v: &Value) -> bool {
         match v {
-            Value::Object(o) if self.keep != Keep::All => self.object(o, self.element_added()).len() > 0,
+            Value::Object(o) if self.keep != Keep::All => !self.object(o, self.element_added()).is_empty(),
             _ => true,
         }
     }
@@ -176,9 +174,15 @@ impl Serialize for Member<'_> {
         match self.value {
             Value::Array(items) => {
                 let mut seq = s.serialize_seq(None)?;
-                for v in items.iter().filter(|v| self.element_kept(v)) {
+                for v in items {
                     match v {
-                        Value::Object(o) => seq.serialize_element(&self.object(o, self.element_added()))?,
+                        // as `element_kept`, with the element's `$ref` written once
+                        Value::Object(o) => {
+                            let element = self.object(o, self.element_added());
+                            if self.keep == Keep::All || !element.is_empty() {
+                                seq.serialize_element(&element)?;
+                            }
+                        }
                         other => seq.serialize_element(other)?,
                     }
                 }
