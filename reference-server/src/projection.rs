@@ -9,6 +9,9 @@ use crate::filter::AttrPath;
 use crate::resource;
 use crate::schema::ResourceKind;
 
+mod shown;
+pub use shown::{Shown, ShownList};
+
 /// Adds `meta.location` and the `$ref`s of `groups` / `members` (RFC 7643 §3.1, §4.1.2, §4.2).
 pub fn decorate(kind: ResourceKind, v: &mut Value, base: &str) {
     let Some(obj) = v.as_object_mut() else { return };

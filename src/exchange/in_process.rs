@@ -208,10 +208,7 @@ impl Direct {
             return None;
         }
         let path = origin.split('?').next().unwrap_or_default();
-        // a dot segment is at most `%2e%2e`: longer segments are not lowercased and searched
-        let dotted =
-            |seg: &str| seg.len() <= 6 && matches!(seg.to_ascii_lowercase().replace("%2e", ".").as_str(), "." | "..");
-        if path.split('/').any(dotted) {
+        if path.split('/').any(is_dot_segment) {
             return None;
         }
         let uri: axum::http::Uri = origin.parse().ok()?;
@@ -239,6 +236,20 @@ impl Direct {
     }
 }
 
+/// Whether `segment` is a dot segment the URL parser resolves (`.` or `..`, each dot possibly written `%2e` in
+/// either case: the URL Standard's single-dot and double-dot path segments), read in place without a lowercased
+/// copy.
+fn is_dot_segment(segment: &str) -> bool {
+    let b = segment.as_bytes();
+    // where the dot starting at `i` ends, if one does
+    let dot = |i: usize| match b.get(i..) {
+        Some([b'.', ..]) => Some(i + 1),
+        Some([b'%', b'2', e, ..]) if e.eq_ignore_ascii_case(&b'e') => Some(i + 3),
+        _ => None,
+    };
+    dot(0).is_some_and(|j| j == b.len() || dot(j) == Some(b.len()))
+}
+
 /// Whether the URL parser writes `b` of a path or a special scheme's query as it is.
 fn kept_by_url_parser(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._~%!$&()*+,;=:@/?".contains(&b)
@@ -261,6 +272,29 @@ fn other(message: &str) -> TransportError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dot_segments_are_told_in_place_as_the_lowercased_and_decoded_copy_told_them() {
+        // every segment of up to six bytes over the bytes that matter, against the rule it replaces
+        let alphabet = [b'.', b'%', b'2', b'e', b'E', b'a'];
+        let by_copy = |seg: &str| matches!(seg.to_ascii_lowercase().replace("%2e", ".").as_str(), "." | "..");
+        let mut seg = Vec::new();
+        let mut dots = 0;
+        for len in 0..=6u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                seg.clear();
+                for _ in 0..len {
+                    seg.push(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                let s = std::str::from_utf8(&seg).unwrap();
+                assert_eq!(is_dot_segment(s), by_copy(s), "{s:?}");
+                dots += usize::from(is_dot_segment(s));
+            }
+        }
+        assert_eq!(dots, 1 + 1 + 2 + 2 + 2 + 4, ". %2e %2E .. .%2e .%2E %2e. %2E. and the four %2e%2e");
+        assert!(!is_dot_segment("...") && !is_dot_segment("%2e%2e%2e") && !is_dot_segment("%2f"));
+    }
     use serde_json::{json, Value};
     use std::time::Duration;
 

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{etag_matches, Directory};
+use super::{etag, etag_matches, Directory};
 use crate::error::ScimResult;
 use crate::schema::ResourceKind;
 
@@ -28,12 +28,14 @@ impl Directory {
     /// §3.14, RFC 9110 §13.1.2).
     ///
     /// Errors: those of [`Directory::get`] (404 for an unknown or deleted id).
+    /// The version is the record's own, so a 304 is decided before the resource is rendered.
     pub fn get_unless_current(&self, kind: ResourceKind, id: &str, if_none_match: Option<&str>) -> ScimResult<Fetched> {
-        let v = self.get(kind, id)?;
-        let version = v.pointer("/meta/version").and_then(Value::as_str).unwrap_or_default();
+        let st = self.read_state()?;
+        let rec = st.visible(kind, id)?;
+        let version = etag(rec.version);
         match if_none_match {
-            Some(inm) if etag_matches(inm, version) => Ok(Fetched::NotModified { version: version.to_string() }),
-            _ => Ok(Fetched::Resource(v)),
+            Some(inm) if etag_matches(inm, &version) => Ok(Fetched::NotModified { version }),
+            _ => Ok(Fetched::Resource(st.render(kind, rec)?)),
         }
     }
 }
@@ -71,5 +73,21 @@ mod tests {
         assert!(matches!(stale, Fetched::Resource(v) if v["id"] == id));
         assert!(matches!(d.get_unless_current(ResourceKind::User, id, None).unwrap(), Fetched::Resource(_)));
         assert_eq!(d.get_unless_current(ResourceKind::User, "missing", Some("*")).unwrap_err().status(), 404);
+    }
+
+    #[test]
+    fn a_user_touched_by_a_membership_is_not_modified_only_for_its_new_version() {
+        let d = Directory::new(Default::default());
+        let u = d.create(ResourceKind::User, serde_json::json!({"userName": "touched@example.com"})).unwrap();
+        let id = u["id"].as_str().unwrap();
+        let before = u.pointer("/meta/version").and_then(Value::as_str).unwrap().to_string();
+        d.create(ResourceKind::Group, serde_json::json!({"displayName": "g", "members": [{"value": id}]})).unwrap();
+        let now = d.get(ResourceKind::User, id).unwrap();
+        let now = now.pointer("/meta/version").and_then(Value::as_str).unwrap().to_string();
+        assert_ne!(now, before, "joining a group changes the user's derived groups, so its version");
+        let stale = d.get_unless_current(ResourceKind::User, id, Some(&before)).unwrap();
+        assert!(matches!(stale, Fetched::Resource(v) if v["meta"]["version"] == now.as_str()));
+        let current = d.get_unless_current(ResourceKind::User, id, Some(&now)).unwrap();
+        assert_eq!(current, Fetched::NotModified { version: now });
     }
 }

@@ -8,13 +8,13 @@ use axum::Extension;
 use serde_json::{json, Map, Value};
 
 use super::extract::ScimQuery;
-use super::response::Scim;
+use super::response::{Scim, ANSWER_CAPACITY};
 use super::ScimContext;
 use crate::directory::{membership_attribute, patch_answers_with_body, Fetched, ListPage, ListQuery};
 use crate::discovery;
 use crate::error::{ScimError, ScimResult};
 use crate::patch::UnmatchedReplace;
-use crate::projection::{decorate, Projection};
+use crate::projection::{decorate, Projection, Shown, ShownList};
 use crate::schema::{ResourceKind, LIST_RESPONSE_URN};
 use crate::tenant::AppKind;
 
@@ -140,6 +140,17 @@ fn single(ctx: &ScimContext, kind: ResourceKind, v: Value, p: &Projection) -> Sc
 /// taken from the whole resource: `attributes`/`excludedAttributes` (§3.9) shape only the body, so a projection
 /// that leaves out `meta` does not take them away.
 fn answered(ctx: &ScimContext, kind: ResourceKind, mut v: Value, p: &Projection, created: bool) -> Scim {
+    if !p.is_requested() {
+        // the default projection: written straight from the rendered resource (same text, no decorated copy)
+        let shown = Shown::new(kind, &v, &ctx.base);
+        let mut answer = Scim::ok_written(written(&shown));
+        answer.etag = v.pointer("/meta/version").and_then(Value::as_str).map(str::to_string);
+        if created {
+            answer.location = shown.location().map(str::to_string);
+            answer = answer.status(StatusCode::CREATED);
+        }
+        return answer;
+    }
     decorate(kind, &mut v, &ctx.base);
     let mut answer = Scim::ok(v).with_etag_from_body();
     if created {
@@ -162,13 +173,29 @@ fn sort_order(s: Option<&str>) -> ScimResult<bool> {
     }
 }
 
+/// `value` as JSON text, written into room for a typical resource; empty if it cannot be written (it always can:
+/// a rendered resource is a JSON value).
+fn written(value: &impl serde::Serialize) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(ANSWER_CAPACITY);
+    if serde_json::to_writer(&mut bytes, value).is_err() {
+        bytes.clear();
+    }
+    bytes
+}
+
 fn list_response(ctx: &ScimContext, page: ListPage, p: &Projection) -> Scim {
+    if !p.is_requested() {
+        let (total_results, start_index) = (page.total_results, page.start_index);
+        let list = ShownList { total_results, start_index, resources: &page.resources, base: &ctx.base };
+        return Scim::ok_written(written(&list));
+    }
     let resources: Vec<Value> = page.resources.into_iter().map(|(kind, v)| p.apply(kind, v, &ctx.base)).collect();
     Scim::ok(list_body(page.total_results, page.start_index, resources))
 }
 
 async fn run_list(ctx: ScimContext, kinds: Vec<ResourceKind>, mut q: ListQuery, p: Projection) -> ScimResult<Scim> {
-    q.omit_membership = kinds.iter().all(|&k| !p.keeps(k, membership_attribute(k)));
+    // the default projection keeps the membership attribute (both are `returned: default`)
+    q.omit_membership = p.is_requested() && kinds.iter().all(|&k| !p.keeps(k, membership_attribute(k)));
     let cost = list_cost(&kinds, &q);
     let c = ctx.clone();
     run(&ctx, cost, (), move |()| {

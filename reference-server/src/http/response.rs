@@ -16,6 +16,9 @@ pub struct Scim {
     pub status: StatusCode,
     /// The JSON body, if any (`None` for a 204).
     pub body: Option<Value>,
+    /// The body already written as JSON text (a resource written by [`crate::projection::Shown`]); sent instead
+    /// of `body` when set.
+    pub written: Option<Vec<u8>>,
     /// The `ETag` header value (RFC 7644 §3.14), if any.
     pub etag: Option<String>,
     /// The `Location` header value (RFC 7644 §3.1), if any.
@@ -25,11 +28,15 @@ pub struct Scim {
 impl Scim {
     /// 200 with a body.
     pub fn ok(body: Value) -> Self {
-        Scim { status: StatusCode::OK, body: Some(body), etag: None, location: None }
+        Scim { status: StatusCode::OK, body: Some(body), written: None, etag: None, location: None }
     }
     /// 204 without a body.
     pub fn no_content() -> Self {
-        Scim { status: StatusCode::NO_CONTENT, body: None, etag: None, location: None }
+        Scim { status: StatusCode::NO_CONTENT, body: None, written: None, etag: None, location: None }
+    }
+    /// 200 with a body already written as JSON text.
+    pub fn ok_written(text: Vec<u8>) -> Self {
+        Scim { status: StatusCode::OK, body: None, written: Some(text), etag: None, location: None }
     }
     /// Sets the status.
     pub fn status(mut self, status: StatusCode) -> Self {
@@ -51,7 +58,7 @@ impl Scim {
 }
 
 /// The room, in bytes, an answer's body is written into before it grows.
-const ANSWER_CAPACITY: usize = 2048;
+pub(crate) const ANSWER_CAPACITY: usize = 2048;
 
 fn header_value(s: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(s).ok()
@@ -59,8 +66,11 @@ fn header_value(s: &str) -> Option<HeaderValue> {
 
 impl IntoResponse for Scim {
     fn into_response(self) -> Response {
-        let mut res = match self.body {
-            Some(b) => {
+        let mut res = match (self.written, self.body) {
+            (Some(text), _) => {
+                (self.status, [(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON))], text).into_response()
+            }
+            (None, Some(b)) => {
                 // a typical resource is 1-2 KiB: written into room for it rather than grown from nothing
                 let mut bytes = Vec::with_capacity(ANSWER_CAPACITY);
                 if serde_json::to_writer(&mut bytes, &b).is_err() {
@@ -68,7 +78,7 @@ impl IntoResponse for Scim {
                 }
                 (self.status, [(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON))], bytes).into_response()
             }
-            None => self.status.into_response(),
+            (None, None) => self.status.into_response(),
         };
         if let Some(v) = self.etag.as_deref().and_then(header_value) {
             res.headers_mut().insert(header::ETAG, v);
@@ -99,7 +109,8 @@ impl IntoResponse for ScimError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let mut res = Scim { status, body: Some(self.to_json()), etag: None, location: None }.into_response();
+        let mut res =
+            Scim { status, body: Some(self.to_json()), written: None, etag: None, location: None }.into_response();
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
