@@ -16,6 +16,7 @@ use crate::schema::ResourceKind;
 mod key_index;
 pub(crate) mod shape;
 pub(crate) mod text;
+mod visible;
 
 pub use shape::{MAX_LIST_BYTES, MAX_SHAPES, NO_SHAPE};
 pub use text::MemberTable;
@@ -236,6 +237,8 @@ struct Table {
     live: usize,
     /// How many of the `live` records are hidden.
     hidden: usize,
+    /// Which slots hold a visible record, to find a page's first one without a walk (module `visible`).
+    visible: visible::Visible,
 }
 
 impl Table {
@@ -268,6 +271,7 @@ impl Table {
         if self.slots.len() > 64 && self.live * 2 < self.slots.len() {
             let (slots, keys) = (std::mem::take(&mut self.slots), std::mem::take(&mut self.keys));
             (self.slots, self.keys) = slots.into_iter().zip(keys).filter(|(r, _)| r.is_some()).unzip();
+            self.visible = visible::Visible::build(self.slots.iter().map(|r| r.as_ref().is_some_and(|r| !r.hidden)));
             self.by_id.clear();
             self.by_name.clear();
             self.by_external_id.clear();
@@ -326,13 +330,16 @@ impl Store for MemoryStore {
         let id = record.id;
         record.shape = t.shapes.of(&record.body, &record.table);
         t.hidden += usize::from(record.hidden);
+        let visible = !record.hidden;
         let slot = if let Some(&i) = t.by_id.get(&id) {
             t.unindex(i as u32);
             let old = t.slots[i].replace(record);
+            t.visible.set(i, old.as_ref().is_some_and(|r| !r.hidden), visible);
             t.hidden -= usize::from(old.is_some_and(|r| r.hidden));
             i
         } else {
             t.by_id.insert(id, t.slots.len());
+            t.visible.push(visible);
             t.slots.push(Some(record));
             t.keys.push(SlotKeys::default());
             t.live += 1;
@@ -360,6 +367,7 @@ impl Store for MemoryStore {
         let i = t.by_id.remove(id)?;
         t.unindex(i as u32);
         let r = t.slots.get_mut(i).and_then(Option::take);
+        t.visible.set(i, r.as_ref().is_some_and(|r| !r.hidden), false);
         t.hidden -= usize::from(r.as_ref().is_some_and(|r| r.hidden));
         t.live -= 1;
         t.compact_if_sparse();
@@ -389,13 +397,13 @@ impl Store for MemoryStore {
         self.table(kind).live
     }
 
-    /// Known without a walk when the table has no tombstone and no hidden record: the `skip`-th visible
-    /// record is then the `skip`-th slot.
+    /// Always known: the table counts its visible slots (module `visible`), so the `skip`-th visible record's
+    /// slot is found in O(log n) whatever tombstones and hidden records lie before it.
     fn visible_from(&self, kind: ResourceKind, skip: usize) -> Option<(usize, Box<dyn Iterator<Item = &Record> + '_>)> {
         let t = self.table(kind);
-        (t.hidden == 0 && t.live == t.slots.len()).then(|| {
-            (t.live, Box::new(t.slots[skip.min(t.live)..].iter().flatten()) as Box<dyn Iterator<Item = &Record>>)
-        })
+        let start = t.visible.nth(skip).unwrap_or(t.slots.len());
+        let from = t.slots[start..].iter().flatten().filter(|r| !r.hidden);
+        Some((t.live - t.hidden, Box::new(from)))
     }
 
     fn shape_keys(&self, kind: ResourceKind, shape: u32) -> Option<&[u8]> {
@@ -504,5 +512,56 @@ mod tests {
         for (n, id) in ids.iter().enumerate().filter(|(n, _)| expected.contains(&ids[*n]) && *n != 3) {
             assert_eq!(ids_of(s.lookup(ResourceKind::Group, Index::Name, &format!("g{n}"))), vec![*id]);
         }
+    }
+
+    /// Seeded inserts (hidden or not), replacements that hide or show, and removals (through compaction):
+    /// every `visible_from` position gives the same records and count as walking the scan.
+    #[test]
+    fn visible_from_agrees_with_a_walk_whatever_lies_before_the_page() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        let mut s = MemoryStore::new();
+        let mut ids: Vec<Uuid> = Vec::new();
+        let (mut compacted, mut slots_before) = (false, 0);
+        for step in 0..3_000 {
+            // inserts dominate the first half, removals the second (through compaction)
+            let pick = if step < 1_500 { next(5) } else { [0, 1, 0, 0, 4][next(5)] };
+            match pick {
+                0 if !ids.is_empty() => {
+                    let id = ids.swap_remove(next(ids.len()));
+                    assert!(s.remove(ResourceKind::User, &id).is_some());
+                }
+                1 if !ids.is_empty() => {
+                    let id = ids[next(ids.len())];
+                    let r = Record::new(id, 2, next(2) == 0, false, format!("{{\"n\":{step}}}"));
+                    s.update(ResourceKind::User, r, IndexKeys::default());
+                }
+                _ => {
+                    let id = Uuid::new_v4();
+                    ids.push(id);
+                    let r = Record::new(id, 1, next(4) == 0, false, format!("{{\"n\":{step}}}"));
+                    s.insert(ResourceKind::User, r, IndexKeys::default());
+                }
+            }
+            if step % 97 == 0 || step == 2_999 {
+                let t = s.table(ResourceKind::User);
+                compacted |= t.slots.len() < slots_before;
+                slots_before = t.slots.len();
+                let walk: Vec<Uuid> = s.scan(ResourceKind::User).filter(|r| !r.hidden).map(|r| r.id).collect();
+                for skip in 0..=walk.len() + 1 {
+                    let (visible, from) = s.visible_from(ResourceKind::User, skip).expect("always known");
+                    assert_eq!(visible, walk.len(), "step {step}");
+                    let got: Vec<Uuid> = from.take(3).map(|r| r.id).collect();
+                    let want: Vec<Uuid> = walk.iter().skip(skip).take(3).copied().collect();
+                    assert_eq!(got, want, "step {step}, skip {skip}");
+                }
+            }
+        }
+        assert!(compacted, "the removals reached compaction");
     }
 }
