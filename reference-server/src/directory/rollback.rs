@@ -100,7 +100,7 @@ pub(super) fn check_damaged(st: &State) -> ScimResult<()> {
 }
 
 /// Rebuilds what the directory derives from its store — the version counter (the highest stored version),
-/// group names, users' member `display`, the member → groups index — as at start and after an undo.
+/// group names and the member → groups index — as at start and after an undo.
 ///
 /// # Errors
 /// A stored body is not JSON.

@@ -22,7 +22,8 @@ use super::MemberTable;
 pub const MAX_SHAPES: usize = 4096;
 
 /// The longest list of keys kept, in bytes (joined by `"`): a user's is 100 to 300. With [`MAX_SHAPES`], what
-/// a collection keeps is bounded (4 MiB) whatever its records hold.
+/// a collection keeps is bounded whatever its records hold (each list is held twice, as the lookup's key and
+/// by number: about 8 MiB at most, plus the map's own overhead).
 pub const MAX_LIST_BYTES: usize = 1024;
 
 /// The shape of a record that has none: its keys are read from its text.
