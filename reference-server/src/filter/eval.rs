@@ -379,11 +379,17 @@ pub(crate) fn string_op(a: &str, b: &str, op: CompareOp, case_exact: bool) -> bo
     }
 }
 
+/// Orders two strings, under Unicode lowercase (`str::to_lowercase`, as `co`/`sw`/`ew` and the `userName`
+/// index's `store::fold` use) unless `case_exact`, so `eq` agrees with them: `"ΟΔΟΣ"` lowercases to `"οδος"`
+/// (final sigma), which a character-by-character lowercase would not give. ASCII is compared in place.
 fn cmp_strings(a: &str, b: &str, case_exact: bool) -> Ordering {
     if case_exact {
         a.cmp(b)
+    } else if a.is_ascii() && b.is_ascii() {
+        a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
     } else {
-        a.chars().flat_map(char::to_lowercase).cmp(b.chars().flat_map(char::to_lowercase))
+        // UTF-8 byte order is code point order, so this orders as the characters do
+        a.to_lowercase().cmp(&b.to_lowercase())
     }
 }
 

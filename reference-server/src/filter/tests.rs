@@ -562,6 +562,19 @@ fn substring_operators() {
     assert!(!user_matches("active sw true", &u));
 }
 
+/// RFC 7644 §3.4.2.2 with `caseExact` false: `eq` folds case as `co`/`sw`/`ew` and the `userName` index do
+/// (`str::to_lowercase`), so a word ending in capital sigma equals its lowercase with the final `ς`.
+#[test]
+fn equality_folds_case_as_the_substring_operators_and_the_index_do() {
+    let u = json!({"userName": "ΟΔΟΣ", "externalId": "ΟΔΟΣ"});
+    assert!(user_matches("userName co \"οδος\"", &u));
+    assert!(user_matches("userName eq \"οδος\"", &u), "eq agrees with co");
+    assert!(user_matches("userName eq \"ΟΔΟΣ\"", &u));
+    assert!(!user_matches("userName ne \"οδος\"", &u));
+    assert_eq!(crate::store::fold("ΟΔΟΣ"), crate::store::fold("οδος"), "the index folds them alike");
+    assert!(!user_matches("externalId eq \"οδος\"", &u), "caseExact");
+}
+
 #[test]
 fn string_ordering() {
     let u = user();
