@@ -235,9 +235,7 @@ struct Table {
     /// The records' lists of top-level keys (module `shape`).
     shapes: shape::Shapes,
     live: usize,
-    /// How many of the `live` records are hidden.
-    hidden: usize,
-    /// Which slots hold a visible record, to find a page's first one without a walk (module `visible`).
+    /// Which slots hold a visible record (not hidden, not a tombstone), to find a page's first one without a walk (module `visible`).
     visible: visible::Visible,
 }
 
@@ -329,13 +327,11 @@ impl Store for MemoryStore {
         let t = self.table_mut(kind);
         let id = record.id;
         record.shape = t.shapes.of(&record.body, &record.table);
-        t.hidden += usize::from(record.hidden);
         let visible = !record.hidden;
         let slot = if let Some(&i) = t.by_id.get(&id) {
             t.unindex(i as u32);
             let old = t.slots[i].replace(record);
-            t.visible.set(i, old.as_ref().is_some_and(|r| !r.hidden), visible);
-            t.hidden -= usize::from(old.is_some_and(|r| r.hidden));
+            t.visible.set(i, old.is_some_and(|r| !r.hidden), visible);
             i
         } else {
             t.by_id.insert(id, t.slots.len());
@@ -368,7 +364,6 @@ impl Store for MemoryStore {
         t.unindex(i as u32);
         let r = t.slots.get_mut(i).and_then(Option::take);
         t.visible.set(i, r.as_ref().is_some_and(|r| !r.hidden), false);
-        t.hidden -= usize::from(r.as_ref().is_some_and(|r| r.hidden));
         t.live -= 1;
         t.compact_if_sparse();
         r
@@ -403,7 +398,7 @@ impl Store for MemoryStore {
         let t = self.table(kind);
         let start = t.visible.nth(skip).unwrap_or(t.slots.len());
         let from = t.slots[start..].iter().flatten().filter(|r| !r.hidden);
-        Some((t.live - t.hidden, Box::new(from)))
+        Some((t.visible.total(), Box::new(from)))
     }
 
     fn shape_keys(&self, kind: ResourceKind, shape: u32) -> Option<&[u8]> {

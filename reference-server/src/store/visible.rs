@@ -42,6 +42,11 @@ impl Visible {
         sum
     }
 
+    /// How many slots are visible.
+    pub(super) fn total(&self) -> usize {
+        self.prefix(self.tree.len()) as usize
+    }
+
     /// Appends a slot (the next slot number).
     pub(super) fn push(&mut self, visible: bool) {
         let j = self.tree.len() + 1;
@@ -111,6 +116,7 @@ mod tests {
                     slots[i] = now;
                 }
                 let walk: Vec<usize> = (0..slots.len()).filter(|&i| slots[i]).collect();
+                assert_eq!(v.total(), walk.len());
                 for k in 0..=walk.len() {
                     assert_eq!(v.nth(k), walk.get(k).copied(), "k={k} slots={slots:?}");
                 }
