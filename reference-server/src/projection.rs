@@ -12,23 +12,32 @@ use crate::schema::ResourceKind;
 mod shown;
 pub use shown::{Shown, ShownList};
 
+/// `meta.location` of the resource `id` of `kind` served at `base` (RFC 7643 §3.1).
+pub(crate) fn location_url(kind: ResourceKind, base: &str, id: &str) -> String {
+    format!("{base}{}/{id}", kind.resource_type().endpoint)
+}
+
+/// The `$ref` of an element of `groups` (`members` false: always a Group) or `members` (its `type`, a User
+/// when absent) served at `base` (RFC 7643 §4.1.2, §4.2).
+pub(crate) fn member_ref(base: &str, element: &serde_json::Map<String, Value>, members: bool) -> String {
+    let value = element.get("value").and_then(Value::as_str).unwrap_or_default();
+    let ty = if members { element.get("type").and_then(Value::as_str).unwrap_or("User") } else { "Group" };
+    let endpoint = if ty.eq_ignore_ascii_case("Group") { "/Groups" } else { "/Users" };
+    format!("{base}{endpoint}/{value}")
+}
+
 /// Adds `meta.location` and the `$ref`s of `groups` / `members` (RFC 7643 §3.1, §4.1.2, §4.2).
 pub fn decorate(kind: ResourceKind, v: &mut Value, base: &str) {
     let Some(obj) = v.as_object_mut() else { return };
     let id = obj.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
     if let Some(meta) = obj.get_mut("meta").and_then(Value::as_object_mut) {
-        meta.insert("location".into(), Value::String(format!("{base}{}/{id}", kind.resource_type().endpoint)));
+        meta.insert("location".into(), Value::String(location_url(kind, base, &id)));
     }
-    for (attr, default_type) in [("groups", "Group"), ("members", "User")] {
+    for (attr, members) in [("groups", false), ("members", true)] {
         if let Some(list) = obj.get_mut(attr).and_then(Value::as_array_mut) {
             for e in list.iter_mut().filter_map(Value::as_object_mut) {
-                let value = e.get("value").and_then(Value::as_str).unwrap_or_default().to_string();
-                let ty = match attr {
-                    "groups" => default_type,
-                    _ => e.get("type").and_then(Value::as_str).unwrap_or(default_type),
-                };
-                let endpoint = if ty.eq_ignore_ascii_case("Group") { "/Groups" } else { "/Users" };
-                e.insert("$ref".into(), Value::String(format!("{base}{endpoint}/{value}")));
+                let r = member_ref(base, e, members);
+                e.insert("$ref".into(), Value::String(r));
             }
         }
     }

@@ -8,7 +8,7 @@ use axum::Extension;
 use serde_json::{json, Map, Value};
 
 use super::extract::ScimQuery;
-use super::response::{Scim, ANSWER_CAPACITY};
+use super::response::{json_bytes, Scim};
 use super::ScimContext;
 use crate::directory::{membership_attribute, patch_answers_with_body, Fetched, ListPage, ListQuery};
 use crate::discovery;
@@ -143,7 +143,7 @@ fn answered(ctx: &ScimContext, kind: ResourceKind, mut v: Value, p: &Projection,
     if !p.is_requested() {
         // the default projection: written straight from the rendered resource (same text, no decorated copy)
         let shown = Shown::new(kind, &v, &ctx.base);
-        let mut answer = Scim::ok_written(written(&shown));
+        let mut answer = Scim::ok_written(json_bytes(&shown));
         answer.etag = v.pointer("/meta/version").and_then(Value::as_str).map(str::to_string);
         if created {
             answer.location = shown.location().map(str::to_string);
@@ -173,21 +173,11 @@ fn sort_order(s: Option<&str>) -> ScimResult<bool> {
     }
 }
 
-/// `value` as JSON text, written into room for a typical resource; empty if it cannot be written (it always can:
-/// a rendered resource is a JSON value).
-fn written(value: &impl serde::Serialize) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(ANSWER_CAPACITY);
-    if serde_json::to_writer(&mut bytes, value).is_err() {
-        bytes.clear();
-    }
-    bytes
-}
-
 fn list_response(ctx: &ScimContext, page: ListPage, p: &Projection) -> Scim {
     if !p.is_requested() {
         let (total_results, start_index) = (page.total_results, page.start_index);
         let list = ShownList { total_results, start_index, resources: &page.resources, base: &ctx.base };
-        return Scim::ok_written(written(&list));
+        return Scim::ok_written(json_bytes(&list));
     }
     let resources: Vec<Value> = page.resources.into_iter().map(|(kind, v)| p.apply(kind, v, &ctx.base)).collect();
     Scim::ok(list_body(page.total_results, page.start_index, resources))

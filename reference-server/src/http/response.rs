@@ -57,8 +57,18 @@ impl Scim {
     }
 }
 
-/// The room, in bytes, an answer's body is written into before it grows.
-pub(crate) const ANSWER_CAPACITY: usize = 2048;
+/// The room, in bytes, an answer's body is written into before it grows (a typical resource is 1-2 KiB).
+const ANSWER_CAPACITY: usize = 2048;
+
+/// `value` as JSON text, written into room for a typical resource; empty if it cannot be written (it always can:
+/// an answer is a JSON value).
+pub(crate) fn json_bytes(value: &impl serde::Serialize) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(ANSWER_CAPACITY);
+    if serde_json::to_writer(&mut bytes, value).is_err() {
+        bytes.clear();
+    }
+    bytes
+}
 
 fn header_value(s: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(s).ok()
@@ -71,12 +81,8 @@ impl IntoResponse for Scim {
                 (self.status, [(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON))], text).into_response()
             }
             (None, Some(b)) => {
-                // a typical resource is 1-2 KiB: written into room for it rather than grown from nothing
-                let mut bytes = Vec::with_capacity(ANSWER_CAPACITY);
-                if serde_json::to_writer(&mut bytes, &b).is_err() {
-                    bytes.clear();
-                }
-                (self.status, [(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON))], bytes).into_response()
+                (self.status, [(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON))], json_bytes(&b))
+                    .into_response()
             }
             (None, None) => self.status.into_response(),
         };

@@ -41,15 +41,7 @@ impl Added<'_> {
         match *self {
             Added::Nothing => None,
             Added::Location(l) => Some(("location", l.to_string())),
-            Added::Refs { base, members } => {
-                let value = element.get("value").and_then(Value::as_str).unwrap_or_default();
-                let ty = match members {
-                    false => "Group",
-                    true => element.get("type").and_then(Value::as_str).unwrap_or("User"),
-                };
-                let endpoint = if ty.eq_ignore_ascii_case("Group") { "/Groups" } else { "/Users" };
-                Some(("$ref", format!("{base}{endpoint}/{value}")))
-            }
+            Added::Refs { base, members } => Some(("$ref", super::member_ref(base, element, members))),
         }
     }
 }
@@ -234,10 +226,10 @@ pub struct Shown<'a> {
 impl<'a> Shown<'a> {
     /// `resource` (a rendered resource of `kind`, RFC 7643 §4) shown at `base`.
     pub fn new(kind: ResourceKind, resource: &'a Value, base: &'a str) -> Self {
-        let location = resource.get("meta").filter(|m| m.is_object()).map(|_| {
-            let id = resource.get("id").and_then(Value::as_str).unwrap_or_default();
-            format!("{base}{}/{id}", kind.resource_type().endpoint)
-        });
+        let location = resource
+            .get("meta")
+            .filter(|m| m.is_object())
+            .map(|_| super::location_url(kind, base, resource.get("id").and_then(Value::as_str).unwrap_or_default()));
         Shown { kind, resource, base, location }
     }
 
