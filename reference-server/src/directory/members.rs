@@ -2,6 +2,7 @@
 //! the stored groups.
 
 use super::*;
+use crate::store::text;
 
 /// A member as a client asked for it: its id as sent, the `type` it declared, the `display` it gave.
 #[derive(Debug, Clone)]
@@ -168,7 +169,7 @@ impl State {
             (Some(d), _) => Some(d.clone().into_boxed_str()),
             // read from the stored user, not kept beside it: a map of every user's display cost about 70 MB
             // at a million users (21 MB at 300,000 in a heap profile) for the few that are named as members by id alone
-            (None, ResourceKind::User) => user_display(&body_of(record)?),
+            (None, ResourceKind::User) => stored_user_display(record)?,
             (None, ResourceKind::Group) => self.group_names.get(&record.id).map(|n| n.as_str().into()),
         };
         Ok(Some((id, Member { kind, display })))
@@ -246,5 +247,87 @@ impl State {
         let version = self.next_version();
         self.store.touch(ResourceKind::Group, &g, version, now);
         Ok(etag(version))
+    }
+}
+
+/// [`user_display`] of a stored user, read from its text through its member table when it has one — the two
+/// string members, without parsing the rest — else from the parsed body. Entra adds members by a value list of
+/// ids alone (docs/entra.md §1), so this runs for every member it adds.
+fn stored_user_display(record: &Record) -> ScimResult<Option<Box<str>>> {
+    match display_from_text(record) {
+        Ok(display) => Ok(display),
+        Err(text::Unreadable) => Ok(user_display(&body_of(record)?)),
+    }
+}
+
+/// The first of `displayName`, `userName` that is a string member of the record's text (what `Value::get`
+/// and `Value::as_str` would find in the parsed body), decoded.
+fn display_from_text(record: &Record) -> text::Read<Option<Box<str>>> {
+    let table = record.member_table();
+    if !table.is_usable() {
+        return Err(text::Unreadable);
+    }
+    for key in ["displayName", "userName"] {
+        if let Some(at) = table.value_of(&record.body, key)? {
+            if text::kind(record.body.as_bytes(), at)? == text::Kind::String {
+                return Ok(Some(text::string_at(&record.body, at)?.into()));
+            }
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every combination of a `displayName`-like and a `userName`-like member (absent, a plain string, a
+    /// string with escapes or non-ASCII, `null`, a number, an object, a key differing only in case) in both
+    /// orders, plus texts the member table cannot describe: the display read from the text is the display of
+    /// the parsed body.
+    #[test]
+    fn a_display_read_from_the_text_is_the_parsed_bodys() {
+        let values = [
+            None,
+            Some(r#""Ada L""#),
+            Some(r#""A\"da \u00e9\\""#),
+            Some(r#""Zoë 🙂""#),
+            Some("null"),
+            Some("7"),
+            Some(r#"{"a":"b"}"#),
+            Some(r#""""#),
+        ];
+        let keys = [("displayName", "userName"), ("DisplayName", "username"), ("displayname", "userName")];
+        let (mut fast, mut total) = (0, 0);
+        for (dk, uk) in keys {
+            for d in values {
+                for u in values {
+                    for swapped in [false, true] {
+                        let mut members = vec![r#""id":"1""#.to_string()];
+                        let mut pair = vec![d.map(|v| format!(r#""{dk}":{v}"#)), u.map(|v| format!(r#""{uk}":{v}"#))];
+                        if swapped {
+                            pair.reverse();
+                        }
+                        members.extend(pair.into_iter().flatten());
+                        let text = format!("{{{}}}", members.join(","));
+                        let record = Record::new(Uuid::nil(), 1, false, false, text.clone());
+                        let expected = user_display(&body_of(&record).unwrap());
+                        assert_eq!(stored_user_display(&record).unwrap(), expected, "{text}");
+                        fast += usize::from(display_from_text(&record).is_ok());
+                        total += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(fast, total, "every text here has a usable member table");
+        for text in [
+            r#"{"userName":"a","userName":"b"}"#,
+            r#"{"user\u004eame":"a"}"#,
+            r#"{"displayName":"a","displayName":"b","userName":"c"}"#,
+        ] {
+            let record = Record::new(Uuid::nil(), 1, false, false, text.to_string());
+            assert!(display_from_text(&record).is_err(), "{text}");
+            assert_eq!(stored_user_display(&record).unwrap(), user_display(&body_of(&record).unwrap()), "{text}");
+        }
     }
 }

@@ -180,6 +180,22 @@ impl MemberTable {
     }
 }
 
+impl MemberTable {
+    /// Where the value of the member whose key is exactly `key` (byte for byte, as `serde_json::Map::get`
+    /// looks it up) starts; `None` when no member has that key. A usable table's text has no repeated key,
+    /// so this is the member a parsed object's lookup finds.
+    pub(crate) fn value_of(&self, text: &str, key: &str) -> Read<Option<usize>> {
+        let b = text.as_bytes();
+        for at in self.offsets() {
+            let end = at + 1 + key.len();
+            if b.get(end) == Some(&b'"') && b.get(at + 1..end) == Some(key.as_bytes()) {
+                return value_after_key(b, end + 1).map(Some);
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// Where the value starts after a key whose closing quote ends just before `i`: past `:` and whitespace.
 fn value_after_key(b: &[u8], i: usize) -> Read<usize> {
     let colon = ws(b, i);
