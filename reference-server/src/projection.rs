@@ -139,6 +139,20 @@ impl Projection {
         self.requested
     }
 
+    /// Whether, for a resource of `kind` with no top-level member named `attr` (up to ASCII case), this projection
+    /// answers what the default projection answers: none was requested, or no `attributes` and an
+    /// `excludedAttributes` naming nothing but the whole core attribute `attr` (RFC 7644 §3.4.2.5). Entra's
+    /// `excludedAttributes=members` and a read-back's `excludedAttributes=groups` on a resource rendered without its
+    /// membership are such projections, so their answers can be written by [`Shown`] like a default one.
+    pub fn is_default_without(&self, kind: ResourceKind, attr: &str) -> bool {
+        match self.lists.iter().find(|(k, _, _)| *k == kind) {
+            Some((_, a, e)) if self.requested => {
+                a.is_empty() && e.iter().all(|p| p.urn.is_none() && p.sub.is_none() && p.name == attr)
+            }
+            _ => true,
+        }
+    }
+
     /// `v` with `meta.location` and `$ref`s added ([`decorate`]), then projected.
     pub fn apply(&self, kind: ResourceKind, mut v: Value, base: &str) -> Value {
         decorate(kind, &mut v, base);

@@ -140,7 +140,7 @@ fn single(ctx: &ScimContext, kind: ResourceKind, v: Value, p: &Projection) -> Sc
 /// taken from the whole resource: `attributes`/`excludedAttributes` (§3.9) shape only the body, so a projection
 /// that leaves out `meta` does not take them away.
 fn answered(ctx: &ScimContext, kind: ResourceKind, mut v: Value, p: &Projection, created: bool) -> Scim {
-    if !p.is_requested() {
+    if shown_as_default(p, kind, &v) {
         // the default projection: written straight from the rendered resource (same text, no decorated copy)
         let shown = Shown::new(kind, &v, &ctx.base);
         let mut answer = Scim::ok_written(json_bytes(&shown));
@@ -173,8 +173,17 @@ fn sort_order(s: Option<&str>) -> ScimResult<bool> {
     }
 }
 
+/// Whether `p` shows `v` (a rendered resource of `kind`) as the default projection would
+/// ([`Projection::is_default_without`] its membership attribute, when `v` has none), so that [`Shown`] writes it.
+fn shown_as_default(p: &Projection, kind: ResourceKind, v: &Value) -> bool {
+    let attr = membership_attribute(kind);
+    !p.is_requested()
+        || (p.is_default_without(kind, attr)
+            && v.as_object().is_some_and(|o| !o.keys().any(|k| k.eq_ignore_ascii_case(attr))))
+}
+
 fn list_response(ctx: &ScimContext, page: ListPage, p: &Projection) -> Scim {
-    if !p.is_requested() {
+    if page.resources.iter().all(|(kind, v)| shown_as_default(p, *kind, v)) {
         let (total_results, start_index) = (page.total_results, page.start_index);
         let list = ShownList { total_results, start_index, resources: &page.resources, base: &ctx.base };
         return Scim::ok_written(json_bytes(&list));

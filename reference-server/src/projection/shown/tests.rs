@@ -5,6 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use super::*;
+use crate::directory::membership_attribute;
 use crate::projection::{decorate, Projection};
 use crate::resource::project;
 use crate::schema::{ENTERPRISE_URN, GROUP_URN, PORTAL_URN, USER_URN};
@@ -158,4 +159,43 @@ fn the_default_projection_keeps_the_membership_attributes() {
     let p = Projection::default();
     assert!(p.keeps(ResourceKind::User, "groups"));
     assert!(p.keeps(ResourceKind::Group, "members"));
+}
+
+#[test]
+fn excluding_only_an_absent_membership_attribute_is_shown_as_the_default() {
+    let mut r = Seeded(0x5eed_cafe_f00d_0002);
+    let base = "http://acme.localhost:8080/api/v1/SCIM/SCIMAzure";
+    let default_like = [
+        (ResourceKind::User, "groups"),
+        (ResourceKind::User, "GROUPS, groups"),
+        (ResourceKind::User, "urn:ietf:params:scim:schemas:core:2.0:User:groups"),
+        (ResourceKind::User, "groups,schemas"),
+        (ResourceKind::Group, "members"),
+        (ResourceKind::Group, "Members"),
+    ];
+    for round in 0..4_000 {
+        let (kind, excluded) = default_like[round % default_like.len()];
+        let mut v = resource(&mut r, kind);
+        let attr = membership_attribute(kind);
+        v.as_object_mut().unwrap().retain(|k, _| !k.eq_ignore_ascii_case(attr));
+        let p = Projection::parse(None, Some(excluded), &[kind]).unwrap();
+        assert!(p.is_default_without(kind, attr), "{excluded}");
+        let want = serde_json::to_string(&p.apply(kind, v.clone(), base)).unwrap();
+        assert_eq!(serde_json::to_string(&Shown::new(kind, &v, base)).unwrap(), want, "{kind:?} {excluded} {v}");
+    }
+    let others = [
+        (ResourceKind::User, None, Some("groups.value")),
+        (ResourceKind::User, None, Some("groups,emails")),
+        (ResourceKind::User, Some("userName"), None),
+        (ResourceKind::User, Some("groups"), None),
+        (ResourceKind::User, None, Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager")),
+        (ResourceKind::Group, None, Some("members.value")),
+        (ResourceKind::Group, None, Some("displayName")),
+        (ResourceKind::Group, Some("members"), Some("members")),
+    ];
+    for (kind, attributes, excluded) in others {
+        let p = Projection::parse(attributes, excluded, &[kind]).unwrap();
+        assert!(!p.is_default_without(kind, membership_attribute(kind)), "{attributes:?} {excluded:?}");
+    }
+    assert!(Projection::default().is_default_without(ResourceKind::User, "groups"));
 }
