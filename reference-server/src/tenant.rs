@@ -718,10 +718,12 @@ impl PortalHooks for Portal {
     }
 
     fn user_extension(&self, id: Uuid) -> Option<(&'static str, Value)> {
-        let (u, cal) = self.access_fields(id)?;
+        // built under the lock, from the portal's own record: nothing of it is copied first
+        let st = self.state.lock();
+        let u = st.users.get(&id)?;
         let mut v = json!({"accessStatus": u.status().as_str(), "federated": u.federated});
-        if let Some(c) = cal {
-            v["cal"] = Value::String(c);
+        if let Some(c) = st.ledger.holder_cal(&id.to_string()) {
+            v["cal"] = Value::String(c.to_string());
         }
         if !u.notifications.is_empty() {
             v["notifications"] = notifications_json(&u.notifications);
