@@ -440,6 +440,12 @@ async fn a_page_that_leaves_out_memberships_still_filters_on_them() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["totalResults"], 1, "the filter sees the groups the answer leaves out");
     assert_eq!(groups_of(&r), [false]);
+    // a page where one user was rendered with its groups (the filter names them) and one has none
+    let r = s
+        .get("/Users?filter=groups%20pr%20or%20userName%20eq%20%22m2%40example.com%22&excludedAttributes=groups")
+        .await;
+    assert_eq!(r.body["totalResults"], 2, "{}", r.text);
+    assert_eq!(groups_of(&r), [false, false]);
     let r = s.get(&format!("/Groups?filter=members.value%20eq%20%22{u}%22&excludedAttributes=members")).await;
     assert_eq!(r.body["totalResults"], 1);
     assert!(r.body["Resources"][0].get("members").is_none());

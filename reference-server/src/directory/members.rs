@@ -251,7 +251,9 @@ impl State {
 }
 
 /// [`user_display`] of a stored user, read from its text through its member table when it has one — the two
-/// string members, without parsing the rest — else from the parsed body. Entra adds members by a value list of
+/// string members, without parsing the rest — else from the parsed body. The one difference: a text the
+/// member table accepts but `serde_json::Value` does not (a lone surrogate escape, a number out of range, deep
+/// nesting elsewhere in a hand-edited data file) still yields its display instead of an error. Entra adds members by a value list of
 /// ids alone (docs/entra.md §1), so this runs for every member it adds.
 fn stored_user_display(record: &Record) -> ScimResult<Option<Box<str>>> {
     match display_from_text(record) {
@@ -320,6 +322,12 @@ mod tests {
             }
         }
         assert_eq!(fast, total, "every text here has a usable member table");
+        // a table kept outside the record: more members than fit inline
+        let many: Vec<String> = (0..20).map(|i| format!(r#""k{i}":{i}"#)).collect();
+        let text = format!(r#"{{{},"userName":"wide","z":1}}"#, many.join(","));
+        let record = Record::new(Uuid::nil(), 1, false, false, text);
+        assert!(matches!(record.member_table(), crate::store::MemberTable::Boxed(_)));
+        assert_eq!(display_from_text(&record), Ok(Some("wide".into())));
         for text in [
             r#"{"userName":"a","userName":"b"}"#,
             r#"{"user\u004eame":"a"}"#,

@@ -141,7 +141,7 @@ fn single(ctx: &ScimContext, kind: ResourceKind, v: Value, p: &Projection) -> Sc
 /// that leaves out `meta` does not take them away.
 fn answered(ctx: &ScimContext, kind: ResourceKind, mut v: Value, p: &Projection, created: bool) -> Scim {
     if shown_as_default(p, kind, &v) {
-        // the default projection: written straight from the rendered resource (same text, no decorated copy)
+        // shown as the default projection: written straight from the rendered resource (same text, no decorated copy)
         let shown = Shown::new(kind, &v, &ctx.base);
         let mut answer = Scim::ok_written(json_bytes(&shown));
         answer.etag = v.pointer("/meta/version").and_then(Value::as_str).map(str::to_string);
