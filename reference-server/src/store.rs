@@ -61,10 +61,9 @@ impl Record {
     }
 
     /// [`Record::new`] from the resource as a `Value`: its compact JSON text (serde_json's, as `Value`'s
-    /// `Display` writes it) with the member table built without validating the text again.
+    /// `Display` writes it) with the member table taken while writing it ([`MemberTable::write`]).
     pub fn of_value(id: Uuid, version: u64, hidden: bool, protected: bool, body: &serde_json::Value) -> Record {
-        let body = serde_json::to_string(body).unwrap_or_default();
-        let table = MemberTable::of_valid(&body);
+        let (body, table) = MemberTable::write(body);
         Record { id, version, hidden, protected, touched: None, body: body.into_boxed_str(), table, shape: NO_SHAPE }
     }
 

@@ -37,7 +37,7 @@ pub(crate) type Read<T> = Result<T, Unreadable>;
 /// under 64 KiB — an Okta- or Entra-shaped user has 10 to 15 — so a scan reading records in order finds the
 /// table beside the record instead of behind one more pointer (a cache miss per user at 100,000 users);
 /// 4 bytes per member in a separate allocation otherwise.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum MemberTable {
     /// No table: the text is not an object this table describes.
     #[default]
@@ -68,10 +68,54 @@ impl MemberTable {
             return MemberTable::Unusable;
         }
         let Ok(offsets) = Self::scan(text.as_bytes()) else { return MemberTable::Unusable };
+        Self::of_offsets(offsets, text.len())
+    }
+
+    /// `value`'s compact JSON text — what `serde_json::to_string` writes, byte for byte — and its member table,
+    /// taken while the text is written (where each key starts) instead of by reading it again as
+    /// [`MemberTable::of_valid`] does. A key written with escapes makes the table unusable, as there.
+    pub fn write(value: &serde_json::Value) -> (String, MemberTable) {
+        let serde_json::Value::Object(map) = value else {
+            let text = serde_json::to_string(value).unwrap_or_default();
+            let table = Self::of_valid(&text);
+            return (text, table);
+        };
+        let mut out: Vec<u8> = Vec::with_capacity(512);
+        let mut offsets: Vec<u32> = Vec::with_capacity(map.len());
+        let mut plain_keys = true;
+        out.push(b'{');
+        for (i, (key, member)) in map.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let at = out.len();
+            offsets.push(u32::try_from(at).unwrap_or(u32::MAX));
+            let written = serde_json::to_writer(&mut out, key).and_then(|()| {
+                plain_keys &= out.len() - at == key.len() + 2;
+                out.push(b':');
+                serde_json::to_writer(&mut out, member)
+            });
+            if written.is_err() {
+                let text = serde_json::to_string(value).unwrap_or_default();
+                let table = Self::of_valid(&text);
+                return (text, table);
+            }
+        }
+        out.push(b'}');
+        let Ok(text) = String::from_utf8(out) else { return (String::new(), MemberTable::Unusable) };
+        let table = match plain_keys && text.len() <= u32::MAX as usize {
+            true => Self::of_offsets(offsets, text.len()),
+            false => MemberTable::Unusable,
+        };
+        (text, table)
+    }
+
+    /// The table of a text `len` bytes long whose members' keys start at `offsets`.
+    fn of_offsets(offsets: Vec<u32>, len: usize) -> MemberTable {
         if offsets.is_empty() {
             return MemberTable::Unusable;
         }
-        if offsets.len() <= Self::INLINE && text.len() <= usize::from(u16::MAX) {
+        if offsets.len() <= Self::INLINE && len <= usize::from(u16::MAX) {
             let mut inline = [0u16; Self::INLINE];
             for (slot, &o) in inline.iter_mut().zip(&offsets) {
                 *slot = o as u16;
@@ -453,6 +497,52 @@ impl<'a> Elements<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Seeded objects of every shape the table distinguishes — keys with escapes, non-ASCII keys, more members
+    /// than fit inline, a text over 64 KiB, an empty object, values that are not objects: the text written with
+    /// its table is serde_json's, and the table the one read from that text.
+    #[test]
+    fn a_table_taken_while_writing_is_the_table_read_from_the_text() {
+        use serde_json::{json, Map, Value};
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let keys = ["userName", "name", "é-key", "quo\"te", "back\\slash", "tab\t", "z", "emails", ""];
+        let mut values =
+            vec![json!(1), json!("x"), json!({}), json!([]), json!(null), json!(true), json!([]), json!("a\"b")];
+        values.push(Value::Array((0..3).map(|i| json!({"value": i, "type": "work"})).collect()));
+        let long = Value::String("y".repeat(70_000));
+        for round in 0..3_000 {
+            let mut map = Map::new();
+            let members = if round % 10 == 0 { 20 + next(10) } else { next(8) };
+            for i in 0..members {
+                let key = match next(3) {
+                    0 => keys[next(keys.len() as u64) as usize].to_string(),
+                    _ => format!("k{i}"),
+                };
+                // the long string rarely, so most texts stay under the inline table's 64 KiB
+                let v = match next(200) {
+                    0 => long.clone(),
+                    _ => values[next(values.len() as u64) as usize].clone(),
+                };
+                map.insert(key, v);
+            }
+            let value = Value::Object(map);
+            let (text, table) = MemberTable::write(&value);
+            assert_eq!(text, serde_json::to_string(&value).unwrap());
+            assert_eq!(table, MemberTable::of_valid(&text), "{text:.200}");
+        }
+        for other in [json!(7), json!("s"), json!([{"a": 1}]), json!(null)] {
+            assert_eq!(MemberTable::write(&other), (other.to_string(), MemberTable::Unusable));
+        }
+        let boxed = Value::Object((0..20).map(|i| (format!("k{i}"), json!(i))).collect());
+        assert!(matches!(MemberTable::write(&boxed).1, MemberTable::Boxed(_)));
+        assert!(MemberTable::write(&json!({"a\"b": 1})).1 == MemberTable::Unusable);
+    }
 
     fn keys(text: &str) -> Vec<(String, String)> {
         let t = MemberTable::of(text);
