@@ -31,7 +31,7 @@ use smallvec::SmallVec;
 use crate::filter::{self, CompareOp, Filter};
 use crate::schema::{AttrDef, AttrType, ResourceKind, ResourceType};
 use crate::store::text::{self, Elements, Kind, Members, Read, Span, Unreadable};
-use crate::store::{shape, Record, NO_SHAPE};
+use crate::store::{shape, ColumnView, Record, NO_HOT, NO_SHAPE};
 
 /// A filter compiled for evaluation on stored text (see the module documentation).
 #[derive(Debug)]
@@ -44,6 +44,9 @@ pub(super) struct TextFilter {
     /// `keys` resolved against each list of top-level keys of the collection scanned, by its number
     /// ([`crate::store::Record::shape`]), when first met: a filter serves the scan of one collection.
     resolved: RefCell<Vec<Option<shape::Resolved>>>,
+    /// For each of `keys`, the position of the member with its name in the collection's column
+    /// ([`ColumnView::names`]), when the column keeps every member the filter reads; resolved when first met.
+    in_column: std::cell::OnceCell<Option<SmallVec<[usize; 8]>>>,
 }
 
 #[derive(Debug)]
@@ -114,6 +117,7 @@ impl TextFilter {
             reads_meta: false,
             reads_extension: false,
             resolved: RefCell::new(Vec::new()),
+            in_column: std::cell::OnceCell::new(),
         };
         tf.root = tf.node(filter, rt)?;
         Some(tf)
@@ -163,16 +167,20 @@ impl TextFilter {
     /// record (the portal's, for a user), asked only when the filter reads an extension.
     #[cfg(test)]
     pub(super) fn matches(&self, rec: &Record, extension_urn: impl FnOnce() -> Option<&'static str>) -> Read<bool> {
-        self.matches_in(rec, |_| None, extension_urn)
+        self.matches_in(rec, |_| None, None, extension_urn)
     }
 
     /// [`TextFilter::matches`] for a record of a collection whose lists of top-level keys `shape_keys` gives
     /// ([`crate::store::Store::shape_keys`]): the members the filter reads are found through the record's
-    /// list, resolved once per list, and no other key of the text is read.
+    /// list, resolved once per list, and no other key of the text is read. With the collection's `column`
+    /// (module `hot` of the store) keeping every member the filter reads, a record that has an entry there is
+    /// read from its entry — the same bytes as in its text, in one buffer the scan walks in order — and its
+    /// text is not read at all.
     pub(super) fn matches_in<'s>(
         &self,
         rec: &Record,
         shape_keys: impl FnOnce(u32) -> Option<&'s [u8]>,
+        column: Option<ColumnView<'_>>,
         extension_urn: impl FnOnce() -> Option<&'static str>,
     ) -> Read<bool> {
         let table = rec.member_table();
@@ -187,6 +195,17 @@ impl TextFilter {
             }
         }
         let mut at: SmallVec<[Option<Span>; 8]> = SmallVec::from_elem(None, self.keys.len());
+        if let Some(column) = column.filter(|_| rec.hot() != NO_HOT) {
+            if let Some(picks) = self.in_column.get_or_init(|| self.column_picks(column.names)) {
+                let mut spans: SmallVec<[Option<Span>; 8]> = SmallVec::from_elem(None, column.names.len());
+                if let Some(entry) = column.entry(rec.hot(), &mut spans) {
+                    for (slot, &pick) in at.iter_mut().zip(picks) {
+                        *slot = spans[pick];
+                    }
+                    return Doc { text: entry, at: &at }.eval(&self.root);
+                }
+            }
+        }
         let shape = rec.shape() as usize;
         let mut resolved = self.resolved.borrow_mut();
         if resolved.get(shape).is_none_or(Option::is_none) {
@@ -206,6 +225,12 @@ impl TextFilter {
         let doc = Doc { text: &rec.body, at: &at };
         doc.eval(&self.root)
     }
+
+    /// For each of `keys`, the one column name equal to it up to ASCII case (RFC 7643 §2.1); `None` when the
+    /// column does not keep one of them.
+    fn column_picks(&self, names: &[&str]) -> Option<SmallVec<[usize; 8]>> {
+        self.keys.iter().map(|k| names.iter().position(|n| n.eq_ignore_ascii_case(k))).collect()
+    }
 }
 
 impl State {
@@ -214,6 +239,7 @@ impl State {
         tf.matches_in(
             rec,
             |shape| self.store.shape_keys(kind, shape),
+            self.store.column(kind),
             || match kind {
                 ResourceKind::User => self.hooks.as_ref().and_then(|h| h.user_extension(rec.id)).map(|(urn, _)| urn),
                 ResourceKind::Group => None,
