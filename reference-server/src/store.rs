@@ -670,7 +670,7 @@ mod tests {
                     let mut want = [None; 3];
                     let found = r.member_table().find(&r.body, COLUMN_NAMES_USER, &mut want);
                     let mut got = [None; 3];
-                    let Some(entry) = view.entry(r.hot(), &mut got) else {
+                    let Some((entry, _)) = view.entry(r.hot(), &mut got) else {
                         assert!(found.is_err() || !r.member_table().is_usable(), "{} has no entry", r.body);
                         continue;
                     };

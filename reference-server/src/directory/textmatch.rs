@@ -198,11 +198,11 @@ impl TextFilter {
         if let Some(column) = column.filter(|_| rec.hot() != NO_HOT) {
             if let Some(picks) = self.in_column.get_or_init(|| self.column_picks(column.names)) {
                 let mut spans: SmallVec<[Option<Span>; 8]> = SmallVec::from_elem(None, column.names.len());
-                if let Some(entry) = column.entry(rec.hot(), &mut spans) {
+                if let Some((entry, plain)) = column.entry(rec.hot(), &mut spans) {
                     for (slot, &pick) in at.iter_mut().zip(picks) {
                         *slot = spans[pick];
                     }
-                    return Doc { text: entry, at: &at }.eval(&self.root);
+                    return Doc { text: entry, at: &at, plain }.eval(&self.root);
                 }
             }
         }
@@ -222,7 +222,7 @@ impl TextFilter {
             None => table.find(&rec.body, &self.keys, &mut at)?,
         }
         drop(resolved);
-        let doc = Doc { text: &rec.body, at: &at };
+        let doc = Doc { text: &rec.body, at: &at, plain: false };
         doc.eval(&self.root)
     }
 
@@ -313,12 +313,12 @@ impl Elem {
 impl AttrTest {
     /// False when the test cannot hold for the member whose stored bytes are `span`, judged from those bytes
     /// alone without walking them: a comparison (or every comparison a value filter needs) whose needle they
-    /// lack. `ne` and `pr` are never judged here.
-    fn possible(&self, span: &[u8]) -> bool {
+    /// lack. `ne` and `pr` are never judged here. `plain`: the bytes are known [`screenable`].
+    fn possible(&self, span: &[u8], plain: bool) -> bool {
         match self {
             // The needles first: when the bytes hold them, the screen is not needed.
-            AttrTest::Compare { leaf, .. } => leaf.possible(span) || !screenable(span),
-            AttrTest::ValuePath(elem) => elem.possible(span) || !screenable(span),
+            AttrTest::Compare { leaf, .. } => leaf.possible(span) || !(plain || screenable(span)),
+            AttrTest::ValuePath(elem) => elem.possible(span) || !(plain || screenable(span)),
             AttrTest::Present { .. } => true,
         }
     }
@@ -333,7 +333,7 @@ impl AttrTest {
 /// holds it up to ASCII case, and so do the bytes (a `caseExact` comparison, which needs the exact bytes,
 /// too).
 fn screenable(span: &[u8]) -> bool {
-    memchr::memchr3(b'\\', 0xE2, 0xC4, span).is_none()
+    crate::store::hot::plain(span)
 }
 
 /// An object's members: key as in the text, where the value starts.
@@ -352,6 +352,8 @@ struct Element<'a, 'm> {
 struct Doc<'a> {
     text: &'a str,
     at: &'a [Option<Span>],
+    /// Whether every member's bytes are known [`screenable`] (a column entry judged when written).
+    plain: bool,
 }
 
 impl Doc<'_> {
@@ -368,7 +370,7 @@ impl Doc<'_> {
             Node::Attr { key, inner, test } => {
                 if let Some(span) = self.at[*key] {
                     // The member's bytes alone may show that the test fails, without walking its tokens.
-                    if !test.possible(self.b().get(span.value..span.end).ok_or(Unreadable)?) {
+                    if !test.possible(self.b().get(span.value..span.end).ok_or(Unreadable)?, self.plain) {
                         return Ok(false);
                     }
                 }
@@ -671,23 +673,38 @@ fn string_test(s: &str, value: &str, lower: &str, case_exact: bool, op: CompareO
     }
 }
 
-/// Whether `s` (ASCII), lowercased, contains `lower`: candidates found by their first byte in either case.
+/// Whether `s` (ASCII), lowercased, contains `lower` (ASCII lowercase). The members a scan screens are a few
+/// dozen bytes: rather than a vector search per needle byte (whose setup costs more than such a member), the
+/// candidates are found eight positions at a time in a register, where the first two bytes equal the
+/// needle's once bit `0x20` is set on both sides — which ASCII lowercasing implies (it sets that bit of a
+/// letter and changes no other byte) — and each candidate is then compared in full.
 fn contains_lowered(s: &[u8], lower: &[u8]) -> bool {
-    let Some((&first, rest)) = lower.split_first() else { return true };
-    if s.len() < lower.len() {
-        return false;
-    }
-    let last_start = s.len() - lower.len();
-    let mut from = 0;
-    while from <= last_start {
-        let Some(i) = memchr::memchr2(first, first.to_ascii_uppercase(), &s[from..=last_start]) else { return false };
-        let at = from + i;
-        if s[at + 1..at + lower.len()].iter().zip(rest).all(|(x, y)| x.to_ascii_lowercase() == *y) {
-            return true;
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    const FOLD: u64 = u64::from_le_bytes([0x20; 8]);
+    let n = lower.len();
+    let (Some(&first), Some(&second)) = (lower.first(), lower.get(1)) else {
+        return lower.first().is_none_or(|&c| memchr::memchr2(c, c.to_ascii_uppercase(), s).is_some());
+    };
+    let Some(last) = s.len().checked_sub(n) else { return false };
+    let at = |i: usize| s[i..i + n].iter().zip(lower).all(|(x, y)| x.to_ascii_lowercase() == *y);
+    let word = |i: usize| s.get(i..i + 8).and_then(|w| w.try_into().ok()).map_or(0, u64::from_le_bytes);
+    let (c0, c1) = (ONES * u64::from(first | 0x20), ONES * u64::from(second | 0x20));
+    let mut i = 0;
+    // Positions i..i + 8 all start a window (i + 8 <= last + 1), and s[i + 1..i + 9] is in bounds (n >= 2).
+    while i + 8 <= last + 1 {
+        let x = ((word(i) | FOLD) ^ c0) | ((word(i + 1) | FOLD) ^ c1);
+        // The high bit of every zero byte of `x` (and maybe of a byte above one: the candidates are checked).
+        let mut found = x.wrapping_sub(ONES) & !x & HIGH;
+        while found != 0 {
+            if at(i + (found.trailing_zeros() / 8) as usize) {
+                return true;
+            }
+            found &= found - 1;
         }
-        from = at + 1;
+        i += 8;
     }
-    false
+    (i..=last).any(at)
 }
 
 #[cfg(test)]

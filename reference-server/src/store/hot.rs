@@ -35,6 +35,17 @@ pub const NO_HOT: u32 = u32::MAX;
 /// rewriting costs more than it saves.
 const MIN_REWRITE: usize = 64 * 1024;
 
+/// The bit of an entry's first bound that says its bytes hold no `\` and neither lead byte `E2` nor `C4`
+/// (see [`ColumnView::entry`]); the offsets themselves stay below it.
+const PLAIN: u32 = 1 << 31;
+
+/// Whether `bytes` hold no escape (`\`) and neither lead byte of the two characters whose lowercase is ASCII
+/// (U+212A KELVIN SIGN, `E2 84 AA`; U+0130, `C4 B0`): what a scan's byte screen checks of a member before it
+/// looks for a needle up to ASCII case in its bytes (RFC 7644 §3.4.2.2 with `caseExact` false).
+pub(crate) fn plain(bytes: &[u8]) -> bool {
+    memchr::memchr3(b'\\', 0xE2, 0xC4, bytes).is_none()
+}
+
 /// The most names a column keeps (the entry's spans live on the stack while it is written).
 const MAX_NAMES: usize = 8;
 
@@ -46,8 +57,9 @@ pub(super) struct Column {
     /// Every entry's bytes, one after the other: valid UTF-8, because each member is copied whole from a
     /// text and cut where ASCII punctuation starts or ends.
     text: String,
-    /// Per entry, `names.len() + 1` offsets into `text`: where the entry starts, then where each member ends
-    /// (a member starts where the one before it ends; one that starts where it ends is absent).
+    /// Per entry, `names.len() + 1` offsets into `text`: where the entry starts (with [`PLAIN`] set when the
+    /// entry is plain), then where each member ends (a member starts where the one before it ends; one that
+    /// starts where it ends is absent).
     bounds: Vec<u32>,
     /// Bytes of `text` (and offsets of `bounds`) of entries no record holds any more.
     dead_text: usize,
@@ -64,15 +76,16 @@ pub struct ColumnView<'a> {
 }
 
 impl<'a> ColumnView<'a> {
-    /// The entry of a record whose [`Record::hot`] is `hot`: its bytes, and for each of [`ColumnView::names`]
-    /// the span of its member within them (as [`MemberTable::find`] gives it in the text, but counted from
-    /// the entry's start), into `spans` (as long as `names`). `None` for [`NO_HOT`] or an entry that is not
-    /// there (a record of another store).
-    pub(crate) fn entry(&self, hot: u32, spans: &mut [Option<Span>]) -> Option<&'a str> {
+    /// The entry of a record whose [`Record::hot`] is `hot`: its bytes, whether they are [`plain`] (judged
+    /// once when the entry was written, so that a scan need not search each member for those bytes), and for
+    /// each of [`ColumnView::names`] the span of its member within them (as [`MemberTable::find`] gives it in
+    /// the text, but counted from the entry's start), into `spans` (as long as `names`). `None` for
+    /// [`NO_HOT`] or an entry that is not there (a record of another store).
+    pub(crate) fn entry(&self, hot: u32, spans: &mut [Option<Span>]) -> Option<(&'a str, bool)> {
         let n = self.names.len();
         let at = hot as usize;
         let bounds = self.bounds.get(at..at.checked_add(n + 1)?)?;
-        let start = bounds[0] as usize;
+        let start = (bounds[0] & !PLAIN) as usize;
         let text = self.text.get(start..bounds[n] as usize)?;
         let mut from = start;
         for (slot, &end) in spans.iter_mut().zip(&bounds[1..]) {
@@ -80,7 +93,7 @@ impl<'a> ColumnView<'a> {
             *slot = (end > from).then(|| Span { value: from - start, end: end - start });
             from = end;
         }
-        Some(text)
+        Some((text, bounds[0] & PLAIN != 0))
     }
 }
 
@@ -115,15 +128,19 @@ impl Column {
                 len += bytes.len();
             }
         }
-        let fits = |used: usize, more: usize| used.checked_add(more).is_some_and(|t| t <= u32::MAX as usize);
+        let fits = |used: usize, more: usize| used.checked_add(more).is_some_and(|t| t < PLAIN as usize);
         if len > MAX_ENTRY_BYTES || !fits(self.text.len(), len) || !fits(self.bounds.len(), n + 1) {
             return NO_HOT;
         }
         let hot = self.bounds.len() as u32;
-        self.bounds.push(self.text.len() as u32);
+        let start = self.text.len();
+        self.bounds.push(start as u32);
         for member in &members[..n] {
             self.text.push_str(member);
             self.bounds.push(self.text.len() as u32);
+        }
+        if plain(&self.text.as_bytes()[start..]) {
+            self.bounds[hot as usize] |= PLAIN;
         }
         hot
     }
@@ -139,7 +156,7 @@ impl Column {
         let n = self.names.len();
         let at = hot as usize;
         if let Some(bounds) = self.bounds.get(at..at.saturating_add(n + 1)).filter(|_| hot != NO_HOT && n > 0) {
-            self.dead_text += (bounds[n] - bounds[0]) as usize;
+            self.dead_text += (bounds[n] - (bounds[0] & !PLAIN)) as usize;
             self.dead_bounds += n + 1;
         }
     }
@@ -167,9 +184,9 @@ impl Column {
                 continue;
             };
             let base = self.text.len() as u32;
-            let start = bounds[0];
+            let start = bounds[0] & !PLAIN;
             rec.hot = self.bounds.len() as u32;
-            self.bounds.push(base);
+            self.bounds.push(base | (bounds[0] & PLAIN));
             self.bounds.extend(bounds[1..].iter().map(|&end| end - start + base));
             self.text.push_str(&old_text[start as usize..bounds[n] as usize]);
         }
@@ -190,7 +207,7 @@ mod tests {
     fn read(column: &Column, hot: u32) -> Option<Vec<Option<String>>> {
         let view = column.view()?;
         let mut spans = vec![None; view.names.len()];
-        let text = view.entry(hot, &mut spans)?;
+        let (text, _) = view.entry(hot, &mut spans)?;
         Some(spans.iter().map(|s| s.map(|s| text[s.value..s.end].to_string())).collect())
     }
 
@@ -222,5 +239,24 @@ mod tests {
         let hot = push(&mut column, r#"{"x":1}"#);
         assert_eq!(read(&column, hot), Some(vec![None, None, None]));
         assert_eq!(read(&column, hot + 1), None, "an entry that is not there");
+    }
+
+    #[test]
+    fn an_entry_is_plain_when_none_of_its_members_holds_an_escape_or_either_lead_byte() {
+        let mut column = Column::new(COLUMN_NAMES_USER);
+        let texts = [
+            (r#"{"name":{"familyName":"Müller"},"userName":"\u212A","active":true}"#, true),
+            (r#"{"name":{"familyName":"M\u00fcller"}}"#, false),
+            ("{\"emails\":[\"\u{212A}@corp\"]}", false),
+            ("{\"active\":true,\"name\":\"\u{130}\"}", false),
+            ("{\"name\":\"\u{130}\",\"x\":\"\\\\\",\"active\":true}", false),
+        ];
+        for (text, expected) in texts {
+            let hot = push(&mut column, text);
+            let mut spans = [None; 3];
+            let (bytes, plain_entry) = column.view().unwrap().entry(hot, &mut spans).unwrap();
+            assert_eq!(plain_entry, expected, "{text}");
+            assert_eq!(plain_entry, plain(bytes.as_bytes()), "{text}");
+        }
     }
 }

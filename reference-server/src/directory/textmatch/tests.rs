@@ -504,3 +504,33 @@ fn verdicts_through_the_collections_column_are_those_of_the_texts() {
     }
     assert!(from_column > 50_000, "only {from_column} verdicts read from the column ({declined} declined)");
 }
+
+/// The needle search of the byte screen and of `co` against the plain definition (some window of `s`, ASCII
+/// lowercased, equals the needle), over seeded haystacks of every length up to 80 made of bytes around the
+/// needles' in both cases, `0x20`-apart look-alikes (`@` and `` ` ``), `0x01`s and non-ASCII, at every
+/// needle position.
+#[test]
+fn the_needle_search_finds_exactly_the_windows_equal_up_to_ascii_case() {
+    let mut rng = Rng(0x00C0_47A1);
+    let alphabet: &[u8] = b"smSMwWoOrRkK@`cCpP.\x01 \"\xC3\xBCzZ";
+    let needles: &[&[u8]] = &[b"sm", b"@corp", b"work", b"s", b"@", b"mm", b"sms", b"`c", b"rk\x01"];
+    let plain = |s: &[u8], l: &[u8]| l.is_empty() || s.windows(l.len()).any(|w| w.to_ascii_lowercase() == l);
+    let mut found = 0usize;
+    for _ in 0..40_000 {
+        let len = rng.below(81);
+        let mut s: Vec<u8> = (0..len).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+        let needle = needles[rng.below(needles.len())];
+        if rng.one_in(3) && len >= needle.len() {
+            // plant the needle, in mixed case, anywhere
+            let at = rng.below(len - needle.len() + 1);
+            for (k, &c) in needle.iter().enumerate() {
+                s[at + k] = if rng.one_in(2) { c.to_ascii_uppercase() } else { c };
+            }
+        }
+        let want = plain(&s, needle);
+        assert_eq!(contains_lowered(&s, needle), want, "{:?} in {:?}", needle, s);
+        found += usize::from(want);
+    }
+    assert!(found > 10_000 && found < 30_000, "{found} of 40,000 hold the needle");
+    assert!(contains_lowered(b"", b"") && !contains_lowered(b"", b"s") && contains_lowered(b"x", b""));
+}
