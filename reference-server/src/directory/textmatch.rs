@@ -197,8 +197,9 @@ impl TextFilter {
         let mut at: SmallVec<[Option<Span>; 8]> = SmallVec::from_elem(None, self.keys.len());
         if let Some(column) = column.filter(|_| rec.hot() != NO_HOT) {
             if let Some(picks) = self.in_column.get_or_init(|| self.column_picks(column.names)) {
-                let mut spans: SmallVec<[Option<Span>; 8]> = SmallVec::from_elem(None, column.names.len());
-                if let Some((entry, plain)) = column.entry(rec.hot(), &mut spans) {
+                let mut spans = [None; 8];
+                let spans = &mut spans[..column.names.len().min(8)];
+                if let Some((entry, plain)) = column.entry(rec.hot(), spans) {
                     for (slot, &pick) in at.iter_mut().zip(picks) {
                         *slot = spans[pick];
                     }
@@ -298,14 +299,26 @@ impl Elem {
 
     /// False when no element in `span` (stored bytes that [`screenable`] accepted) can satisfy this value
     /// filter: a comparison whose needle the bytes lack is false for every element, and `and`/`or` follow;
-    /// `not`, `pr` and comparisons without a needle may hold anywhere.
+    /// `not`, `pr` and comparisons without a needle may hold anywhere. Of an `and`, the side with the longer
+    /// needle is searched first (a longer needle is the likelier to be absent, which settles the `and`
+    /// without the other search); the answer is the same either way.
     fn possible(&self, span: &[u8]) -> bool {
         match self {
             Elem::Const(v) => *v,
+            Elem::And(a, b) if b.longest_needle() > a.longest_needle() => b.possible(span) && a.possible(span),
             Elem::And(a, b) => a.possible(span) && b.possible(span),
             Elem::Or(a, b) => a.possible(span) || b.possible(span),
             Elem::Not(_) | Elem::Present { .. } => true,
             Elem::Compare { leaf, .. } => leaf.possible(span),
+        }
+    }
+
+    /// The length of the longest needle [`Elem::possible`] may search for (0: none).
+    fn longest_needle(&self) -> usize {
+        match self {
+            Elem::And(a, b) | Elem::Or(a, b) => a.longest_needle().max(b.longest_needle()),
+            Elem::Compare { leaf, .. } => leaf.needle.as_ref().map_or(0, |n| n.len()),
+            Elem::Const(_) | Elem::Not(_) | Elem::Present { .. } => 0,
         }
     }
 }
@@ -642,11 +655,16 @@ thread_local! {
 
 /// `string_op` (RFC 7644 §3.4.2.2 string operators; Unicode lowercase unless `caseExact`): on ASCII text
 /// without allocating, where ASCII and Unicode lowercase agree; otherwise by [`filter::string_op`] itself.
+/// A value whose lowercase is ASCII is compared in place with text that is [`screenable`] too, ASCII or
+/// not: the lowercase of such text keeps its ASCII characters (lowercased, in order) and turns every other
+/// character into non-ASCII ones, so an ASCII value is equal to it, starts or ends it, or occurs in it
+/// exactly where it does in the bytes up to ASCII case.
 fn string_test(s: &str, value: &str, lower: &str, case_exact: bool, op: CompareOp) -> bool {
     if case_exact {
         return filter::string_op(s, value, op, case_exact);
     }
-    if !s.is_ascii() {
+    let in_place = s.is_ascii() || (lower.is_ascii() && screenable(s.as_bytes()));
+    if !in_place {
         // `str::to_lowercase` is `char::to_lowercase` on each character but for the final-sigma rule of `Σ`;
         // without one, lowercase into a buffer kept per thread instead of a new string per value.
         if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) && !s.contains('Σ') {

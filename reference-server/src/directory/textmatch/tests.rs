@@ -534,3 +534,35 @@ fn the_needle_search_finds_exactly_the_windows_equal_up_to_ascii_case() {
     assert!(found > 10_000 && found < 30_000, "{found} of 40,000 hold the needle");
     assert!(contains_lowered(b"", b"") && !contains_lowered(b"", b"s") && contains_lowered(b"x", b""));
 }
+
+/// `co`, `sw`, `ew` and `eq` of a value whose lowercase is ASCII, compared in place on text that is not ASCII,
+/// against the evaluator's Unicode lowercase over seeded strings mixing ASCII, letters whose lowercase is
+/// another non-ASCII letter (`Ü`, `Σ` with its final form, `ẞ`, `Å`), the two whose lowercase is ASCII (the
+/// Kelvin sign, `İ`) and letters with no case.
+#[test]
+fn ascii_values_compare_in_place_with_text_that_is_not_ascii_as_the_evaluator_does() {
+    let mut rng = Rng(0x5_16_4A);
+    let chars = [
+        "s", "S", "m", "M", "k", "K", "i", "I", "@", ".", " ", "ü", "Ü", "Σ", "σ", "ς", "ẞ", "ß", "\u{212A}",
+        "\u{130}", "\u{212B}", "å", "ﬀ", "日",
+    ];
+    let values = ["sm", "k", "i", "@", "s", "ms", "ss", "ki", "s.", " s"];
+    let ops = [CompareOp::Eq, CompareOp::Co, CompareOp::Sw, CompareOp::Ew];
+    let mut in_place = 0usize;
+    for _ in 0..30_000 {
+        let s: String = (0..rng.below(8)).map(|_| chars[rng.below(chars.len())]).collect();
+        let v = if rng.one_in(4) {
+            values[rng.below(values.len())].to_ascii_uppercase()
+        } else {
+            values[rng.below(values.len())].to_string()
+        };
+        let op = ops[rng.below(ops.len())];
+        assert_eq!(
+            string_test(&s, &v, &v.to_lowercase(), false, op),
+            filter::string_op(&s, &v, op, false),
+            "{s:?} {op:?} {v:?}"
+        );
+        in_place += usize::from(!s.is_ascii() && screenable(s.as_bytes()));
+    }
+    assert!(in_place > 10_000, "only {in_place} compared in place");
+}
