@@ -282,7 +282,14 @@ impl Leaf {
 impl Elem {
     fn of(filter: &Filter, parent: &AttrDef) -> Option<Elem> {
         Some(match filter {
-            Filter::And(a, b) => Elem::And(Box::new(Elem::of(a, parent)?), Box::new(Elem::of(b, parent)?)),
+            Filter::And(a, b) => {
+                let (a, b) = (Elem::of(a, parent)?, Elem::of(b, parent)?);
+                // The side with the longer needle first: see [`Elem::possible`].
+                match b.longest_needle() > a.longest_needle() {
+                    true => Elem::And(Box::new(b), Box::new(a)),
+                    false => Elem::And(Box::new(a), Box::new(b)),
+                }
+            }
             Filter::Or(a, b) => Elem::Or(Box::new(Elem::of(a, parent)?), Box::new(Elem::of(b, parent)?)),
             Filter::Not(inner) => Elem::Not(Box::new(Elem::of(inner, parent)?)),
             Filter::Compare { path, op, value } => match filter::element_def(path, parent) {
@@ -299,13 +306,12 @@ impl Elem {
 
     /// False when no element in `span` (stored bytes that [`screenable`] accepted) can satisfy this value
     /// filter: a comparison whose needle the bytes lack is false for every element, and `and`/`or` follow;
-    /// `not`, `pr` and comparisons without a needle may hold anywhere. Of an `and`, the side with the longer
-    /// needle is searched first (a longer needle is the likelier to be absent, which settles the `and`
-    /// without the other search); the answer is the same either way.
+    /// `not`, `pr` and comparisons without a needle may hold anywhere. An `and` is compiled with the side
+    /// with the longer needle first ([`Elem::of`]): a longer needle is the likelier to be absent, which settles
+    /// the `and` without the other search (the answer, and the element's verdict, are the same either way).
     fn possible(&self, span: &[u8]) -> bool {
         match self {
             Elem::Const(v) => *v,
-            Elem::And(a, b) if b.longest_needle() > a.longest_needle() => b.possible(span) && a.possible(span),
             Elem::And(a, b) => a.possible(span) && b.possible(span),
             Elem::Or(a, b) => a.possible(span) || b.possible(span),
             Elem::Not(_) | Elem::Present { .. } => true,
@@ -708,9 +714,8 @@ fn contains_lowered(s: &[u8], lower: &[u8]) -> bool {
     let at = |i: usize| s[i..i + n].iter().zip(lower).all(|(x, y)| x.to_ascii_lowercase() == *y);
     let word = |i: usize| s.get(i..i + 8).and_then(|w| w.try_into().ok()).map_or(0, u64::from_le_bytes);
     let (c0, c1) = (ONES * u64::from(first | 0x20), ONES * u64::from(second | 0x20));
-    let mut i = 0;
-    // Positions i..i + 8 all start a window (i + 8 <= last + 1), and s[i + 1..i + 9] is in bounds (n >= 2).
-    while i + 8 <= last + 1 {
+    // Whether a window starting at one of the positions i..i + 8 holds the needle (s[i..i + 9] in bounds).
+    let eight = |i: usize| {
         let x = ((word(i) | FOLD) ^ c0) | ((word(i + 1) | FOLD) ^ c1);
         // The high bit of every zero byte of `x` (and maybe of a byte above one: the candidates are checked).
         let mut found = x.wrapping_sub(ONES) & !x & HIGH;
@@ -720,9 +725,21 @@ fn contains_lowered(s: &[u8], lower: &[u8]) -> bool {
             }
             found &= found - 1;
         }
+        false
+    };
+    if last < 8 {
+        return (0..=last).any(at);
+    }
+    // Positions i..i + 8 all start a window (i + 8 <= last + 1), and s[i + 1..i + 9] is in bounds (n >= 2);
+    // the last eight positions once more, overlapping, for what is left.
+    let mut i = 0;
+    while i + 8 <= last + 1 {
+        if eight(i) {
+            return true;
+        }
         i += 8;
     }
-    (i..=last).any(at)
+    i <= last && eight(last - 7)
 }
 
 #[cfg(test)]
