@@ -4,7 +4,9 @@
 //! filter reads (module `scan`), then evaluate the filter on that object: about 2 µs a user, the whole cost of
 //! a scan over 100,000 users. A [`TextFilter`] is the same filter compiled against the resource type's schema;
 //! it finds the members it reads through the record's [`crate::store::MemberTable`] (no pass over the text)
-//! and walks only their tokens, decoding a string only when it has escapes.
+//! and walks only their tokens, decoding a string only when it has escapes. When the collection's column
+//! (module `hot` of the store) keeps every member the filter reads, a record with an entry there is read
+//! from that copy of the same bytes instead, in one buffer the scan walks in creation order.
 //!
 //! It follows [`crate::filter::matches`] step by step — `locate`, `comparison_target`, `collect_leaves`,
 //! `element_get`, `compare_leaves`, `is_present`, `matches_element` — and calls the same comparison
