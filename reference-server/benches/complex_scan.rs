@@ -1,8 +1,9 @@
 //! The complex-filter full scan alone (the `complex_scan` case of the `directory` bench, without criterion and
 //! the other cases, so it takes seconds): `(name.familyName sw "Sm" or emails[type eq "work" and value co
 //! "@corp"]) and active eq true` over N Okta-shaped users seeded through [`Directory::create`], a 100-item
-//! page with every match counted. No index answers it: every user's stored text is screened, the users that
-//! may match are matched on the attributes the filter reads, and the page's 100 are rendered.
+//! page with every match counted. No index answers it: every user is read from the users' column of the
+//! members filters read most (`name`, `emails`, `active`; module `store::hot`), each member's bytes screened
+//! for the filter's needles before its tokens are walked, and the page's 100 are rendered.
 //!
 //! `SCIM_BENCH_SIZES=100000 cargo bench -p scim-reference-server --bench complex_scan` (default sizes 1k, 100k);
 //! it prints the median, fastest and slowest of 31 scans per size (a shared VM drifts between runs, so the

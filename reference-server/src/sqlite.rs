@@ -545,6 +545,10 @@ impl Store for SqliteStore {
         self.mem.shape_keys(kind, shape)
     }
 
+    fn column(&self, kind: ResourceKind) -> Option<crate::store::ColumnView<'_>> {
+        self.mem.column(kind)
+    }
+
     fn members(&self, group: &Uuid) -> Option<&Members> {
         self.mem.members(group)
     }

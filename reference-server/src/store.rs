@@ -13,11 +13,13 @@ use key_index::{KeyIndex, SlotKeys};
 
 use crate::schema::ResourceKind;
 
+pub(crate) mod hot;
 mod key_index;
 pub(crate) mod shape;
 pub(crate) mod text;
 mod visible;
 
+pub use hot::{ColumnView, COLUMN_NAMES_USER, MAX_ENTRY_BYTES, NO_HOT};
 pub use shape::{MAX_LIST_BYTES, MAX_SHAPES, NO_SHAPE};
 pub use text::MemberTable;
 
@@ -51,20 +53,43 @@ pub struct Record {
     /// The number of this record's list of top-level keys in its collection (module `shape`), set when the
     /// store stores it; [`NO_SHAPE`] before, or when the collection has too many.
     shape: u32,
+    /// Where this record's entry is in its collection's column of the members filters read most (module
+    /// `hot`), set when the store stores it; [`NO_HOT`] before, or when it has none.
+    hot: u32,
 }
 
 impl Record {
     /// A record whose `body` carries its current `meta`.
     pub fn new(id: Uuid, version: u64, hidden: bool, protected: bool, body: String) -> Record {
         let table = MemberTable::of(&body);
-        Record { id, version, hidden, protected, touched: None, body: body.into_boxed_str(), table, shape: NO_SHAPE }
+        Record {
+            id,
+            version,
+            hidden,
+            protected,
+            touched: None,
+            body: body.into_boxed_str(),
+            table,
+            shape: NO_SHAPE,
+            hot: NO_HOT,
+        }
     }
 
     /// [`Record::new`] from the resource as a `Value`: its compact JSON text (serde_json's, as `Value`'s
     /// `Display` writes it) with the member table taken while writing it ([`MemberTable::write`]).
     pub fn of_value(id: Uuid, version: u64, hidden: bool, protected: bool, body: &serde_json::Value) -> Record {
         let (body, table) = MemberTable::write(body);
-        Record { id, version, hidden, protected, touched: None, body: body.into_boxed_str(), table, shape: NO_SHAPE }
+        Record {
+            id,
+            version,
+            hidden,
+            protected,
+            touched: None,
+            body: body.into_boxed_str(),
+            table,
+            shape: NO_SHAPE,
+            hot: NO_HOT,
+        }
     }
 
     /// Where each top-level member of [`Record::body`] starts ([`MemberTable`]); unusable when the text is
@@ -77,6 +102,12 @@ impl Record {
     /// ([`Store::shape_keys`]); [`NO_SHAPE`] when it has none.
     pub fn shape(&self) -> u32 {
         self.shape
+    }
+
+    /// Where this record's entry is in the column of the collection that stores it ([`Store::column`]);
+    /// [`NO_HOT`] when it has none.
+    pub fn hot(&self) -> u32 {
+        self.hot
     }
 
     /// The resource as JSON with `meta.version` and `meta.lastModified` current (RFC 7644 §3.14).
@@ -181,6 +212,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn shape_keys(&self, _kind: ResourceKind, _shape: u32) -> Option<&[u8]> {
         None
     }
+    /// The column of the members filters read most of this kind's records (module `hot`: a copy of those
+    /// members' bytes, record after record), which a scan reads through [`Record::hot`] instead of each
+    /// record's text; `None` when the store keeps none.
+    fn column(&self, _kind: ResourceKind) -> Option<ColumnView<'_>> {
+        None
+    }
     /// A group's members, in the order they were added; `None` when it has none.
     fn members(&self, group: &Uuid) -> Option<&Members>;
     /// Adds a member at the end of the group's members, or replaces its entry (keeping its place).
@@ -233,6 +270,8 @@ struct Table {
     by_external_id: KeyIndex,
     /// The records' lists of top-level keys (module `shape`).
     shapes: shape::Shapes,
+    /// The members filters read most, record after record (module `hot`).
+    column: hot::Column,
     live: usize,
     /// Which slots hold a visible record (not hidden, not a tombstone), to find a page's first one without a walk (module `visible`).
     visible: visible::Visible,
@@ -288,11 +327,18 @@ impl Table {
 }
 
 /// The in-memory store.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
     users: Table,
     groups: Table,
     members: HashMap<Uuid, Members>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        let users = Table { column: hot::Column::new(COLUMN_NAMES_USER), ..Table::default() };
+        MemoryStore { users, groups: Table::default(), members: HashMap::new() }
+    }
 }
 
 impl MemoryStore {
@@ -326,10 +372,14 @@ impl Store for MemoryStore {
         let t = self.table_mut(kind);
         let id = record.id;
         record.shape = t.shapes.of(&record.body, &record.table);
+        record.hot = t.column.push(&record.body, &record.table);
         let visible = !record.hidden;
         let slot = if let Some(&i) = t.by_id.get(&id) {
             t.unindex(i as u32);
             let old = t.slots[i].replace(record);
+            if let Some(old) = &old {
+                t.column.release(old.hot);
+            }
             t.visible.set(i, old.is_some_and(|r| !r.hidden), visible);
             i
         } else {
@@ -341,6 +391,7 @@ impl Store for MemoryStore {
             t.slots.len() - 1
         };
         t.index(slot as u32, &keys);
+        t.column.compact_if_sparse(&mut t.slots);
     }
 
     fn update(&mut self, kind: ResourceKind, record: Record, keys: IndexKeys) {
@@ -363,8 +414,12 @@ impl Store for MemoryStore {
         t.unindex(i as u32);
         let r = t.slots.get_mut(i).and_then(Option::take);
         t.visible.set(i, r.as_ref().is_some_and(|r| !r.hidden), false);
+        if let Some(r) = &r {
+            t.column.release(r.hot);
+        }
         t.live -= 1;
         t.compact_if_sparse();
+        t.column.compact_if_sparse(&mut t.slots);
         r
     }
 
@@ -402,6 +457,10 @@ impl Store for MemoryStore {
 
     fn shape_keys(&self, kind: ResourceKind, shape: u32) -> Option<&[u8]> {
         self.table(kind).shapes.keys(shape)
+    }
+
+    fn column(&self, kind: ResourceKind) -> Option<ColumnView<'_>> {
+        self.table(kind).column.view()
     }
 
     fn members(&self, group: &Uuid) -> Option<&Members> {
@@ -557,5 +616,76 @@ mod tests {
             }
         }
         assert!(compacted, "the removals reached compaction");
+    }
+
+    /// Seeded inserts, replacements (hidden or not) and removals: every record's entry in the users' column
+    /// holds, for each of its names, the bytes its text holds there ([`MemberTable::find`]), through the
+    /// rewrites that drop entries no record holds, and what the column keeps stays within twice what its
+    /// records need.
+    #[test]
+    fn the_column_holds_each_records_members_through_replacements_removals_and_rewrites() {
+        let mut seed = 0x51_7E_C0_1Du64;
+        let mut next = move |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        let bodies = [
+            r#"{"userName":"a","name":{"familyName":"Smith"},"emails":[{"value":"a@corp","type":"work"}],"active":true}"#,
+            r#"{"NAME":{"givenName":"Zoë"}, "Active": false ,"x":[1,2]}"#,
+            r#"{"emails":"\u0041@x","name":null}"#,
+            r#"{"name":{},"Name":{}}"#,
+            r#"{"userName":"only"}"#,
+        ];
+        let mut s = MemoryStore::new();
+        let mut ids: Vec<Uuid> = Vec::new();
+        let (mut rewritten, mut kept_before) = (0, 0);
+        for step in 0..4_000 {
+            let body = bodies[next(bodies.len())].replace("Smith", &format!("Smith{step}"));
+            match next(4) {
+                0 if !ids.is_empty() => {
+                    let id = ids.swap_remove(next(ids.len()));
+                    assert!(s.remove(ResourceKind::User, &id).is_some());
+                }
+                1 | 2 if !ids.is_empty() => {
+                    let id = ids[next(ids.len())];
+                    s.update(ResourceKind::User, Record::new(id, 2, next(3) == 0, false, body), IndexKeys::default());
+                }
+                _ => {
+                    let id = Uuid::from_u64_pair(1, step);
+                    ids.push(id);
+                    s.insert(ResourceKind::User, Record::new(id, 1, false, false, body), IndexKeys::default());
+                }
+            }
+            let t = s.table(ResourceKind::User);
+            let kept = t.column.kept();
+            rewritten += usize::from(kept < kept_before);
+            kept_before = kept;
+            if step % 50 == 0 || step == 3_999 {
+                let view = s.column(ResourceKind::User).expect("users have a column");
+                let mut needed = 0;
+                for r in s.scan(ResourceKind::User) {
+                    let mut want = [None; 3];
+                    let found = r.member_table().find(&r.body, COLUMN_NAMES_USER, &mut want);
+                    let mut got = [None; 3];
+                    let Some((entry, _)) = view.entry(r.hot(), &mut got) else {
+                        assert!(found.is_err() || !r.member_table().is_usable(), "{} has no entry", r.body);
+                        continue;
+                    };
+                    needed += entry.len();
+                    for (g, w) in got.iter().zip(&want) {
+                        assert_eq!(
+                            g.map(|g| &entry[g.value..g.end]),
+                            w.map(|w| &r.body[w.value..w.end]),
+                            "step {step}"
+                        );
+                    }
+                }
+                assert!(kept <= (2 * needed).max(64 * 1024), "step {step}: {kept} bytes kept for {needed}");
+            }
+        }
+        assert!(rewritten > 0, "the column was rewritten");
+        assert!(s.column(ResourceKind::Group).is_none(), "groups keep no column");
     }
 }

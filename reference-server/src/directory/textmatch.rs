@@ -4,7 +4,9 @@
 //! filter reads (module `scan`), then evaluate the filter on that object: about 2 µs a user, the whole cost of
 //! a scan over 100,000 users. A [`TextFilter`] is the same filter compiled against the resource type's schema;
 //! it finds the members it reads through the record's [`crate::store::MemberTable`] (no pass over the text)
-//! and walks only their tokens, decoding a string only when it has escapes.
+//! and walks only their tokens, decoding a string only when it has escapes. When the collection's column
+//! (module `hot` of the store) keeps every member the filter reads, a record with an entry there is read
+//! from that copy of the same bytes instead, in one buffer the scan walks in creation order.
 //!
 //! It follows [`crate::filter::matches`] step by step — `locate`, `comparison_target`, `collect_leaves`,
 //! `element_get`, `compare_leaves`, `is_present`, `matches_element` — and calls the same comparison
@@ -31,7 +33,7 @@ use smallvec::SmallVec;
 use crate::filter::{self, CompareOp, Filter};
 use crate::schema::{AttrDef, AttrType, ResourceKind, ResourceType};
 use crate::store::text::{self, Elements, Kind, Members, Read, Span, Unreadable};
-use crate::store::{shape, Record, NO_SHAPE};
+use crate::store::{shape, ColumnView, Record, NO_HOT, NO_SHAPE};
 
 /// A filter compiled for evaluation on stored text (see the module documentation).
 #[derive(Debug)]
@@ -44,6 +46,9 @@ pub(super) struct TextFilter {
     /// `keys` resolved against each list of top-level keys of the collection scanned, by its number
     /// ([`crate::store::Record::shape`]), when first met: a filter serves the scan of one collection.
     resolved: RefCell<Vec<Option<shape::Resolved>>>,
+    /// For each of `keys`, the position of the member with its name in the collection's column
+    /// ([`ColumnView::names`]), when the column keeps every member the filter reads; resolved when first met.
+    in_column: std::cell::OnceCell<Option<SmallVec<[usize; 8]>>>,
 }
 
 #[derive(Debug)]
@@ -114,6 +119,7 @@ impl TextFilter {
             reads_meta: false,
             reads_extension: false,
             resolved: RefCell::new(Vec::new()),
+            in_column: std::cell::OnceCell::new(),
         };
         tf.root = tf.node(filter, rt)?;
         Some(tf)
@@ -163,16 +169,20 @@ impl TextFilter {
     /// record (the portal's, for a user), asked only when the filter reads an extension.
     #[cfg(test)]
     pub(super) fn matches(&self, rec: &Record, extension_urn: impl FnOnce() -> Option<&'static str>) -> Read<bool> {
-        self.matches_in(rec, |_| None, extension_urn)
+        self.matches_in(rec, |_| None, None, extension_urn)
     }
 
     /// [`TextFilter::matches`] for a record of a collection whose lists of top-level keys `shape_keys` gives
     /// ([`crate::store::Store::shape_keys`]): the members the filter reads are found through the record's
-    /// list, resolved once per list, and no other key of the text is read.
+    /// list, resolved once per list, and no other key of the text is read. With the collection's `column`
+    /// (module `hot` of the store) keeping every member the filter reads, a record that has an entry there is
+    /// read from its entry — the same bytes as in its text, in one buffer the scan walks in order — and its
+    /// text is not read at all.
     pub(super) fn matches_in<'s>(
         &self,
         rec: &Record,
         shape_keys: impl FnOnce(u32) -> Option<&'s [u8]>,
+        column: Option<ColumnView<'_>>,
         extension_urn: impl FnOnce() -> Option<&'static str>,
     ) -> Read<bool> {
         let table = rec.member_table();
@@ -187,6 +197,18 @@ impl TextFilter {
             }
         }
         let mut at: SmallVec<[Option<Span>; 8]> = SmallVec::from_elem(None, self.keys.len());
+        if let Some(column) = column.filter(|_| rec.hot() != NO_HOT) {
+            if let Some(picks) = self.in_column.get_or_init(|| self.column_picks(column.names)) {
+                let mut spans = [None; 8];
+                let spans = &mut spans[..column.names.len().min(8)];
+                if let Some((entry, plain)) = column.entry(rec.hot(), spans) {
+                    for (slot, &pick) in at.iter_mut().zip(picks) {
+                        *slot = spans[pick];
+                    }
+                    return Doc { text: entry, at: &at, plain }.eval(&self.root);
+                }
+            }
+        }
         let shape = rec.shape() as usize;
         let mut resolved = self.resolved.borrow_mut();
         if resolved.get(shape).is_none_or(Option::is_none) {
@@ -203,8 +225,14 @@ impl TextFilter {
             None => table.find(&rec.body, &self.keys, &mut at)?,
         }
         drop(resolved);
-        let doc = Doc { text: &rec.body, at: &at };
+        let doc = Doc { text: &rec.body, at: &at, plain: false };
         doc.eval(&self.root)
+    }
+
+    /// For each of `keys`, the one column name equal to it up to ASCII case (RFC 7643 §2.1); `None` when the
+    /// column does not keep one of them.
+    fn column_picks(&self, names: &[&str]) -> Option<SmallVec<[usize; 8]>> {
+        self.keys.iter().map(|k| names.iter().position(|n| n.eq_ignore_ascii_case(k))).collect()
     }
 }
 
@@ -214,6 +242,7 @@ impl State {
         tf.matches_in(
             rec,
             |shape| self.store.shape_keys(kind, shape),
+            self.store.column(kind),
             || match kind {
                 ResourceKind::User => self.hooks.as_ref().and_then(|h| h.user_extension(rec.id)).map(|(urn, _)| urn),
                 ResourceKind::Group => None,
@@ -255,7 +284,14 @@ impl Leaf {
 impl Elem {
     fn of(filter: &Filter, parent: &AttrDef) -> Option<Elem> {
         Some(match filter {
-            Filter::And(a, b) => Elem::And(Box::new(Elem::of(a, parent)?), Box::new(Elem::of(b, parent)?)),
+            Filter::And(a, b) => {
+                let (a, b) = (Elem::of(a, parent)?, Elem::of(b, parent)?);
+                // The side with the longer needle first: see [`Elem::possible`].
+                match b.longest_needle() > a.longest_needle() {
+                    true => Elem::And(Box::new(b), Box::new(a)),
+                    false => Elem::And(Box::new(a), Box::new(b)),
+                }
+            }
             Filter::Or(a, b) => Elem::Or(Box::new(Elem::of(a, parent)?), Box::new(Elem::of(b, parent)?)),
             Filter::Not(inner) => Elem::Not(Box::new(Elem::of(inner, parent)?)),
             Filter::Compare { path, op, value } => match filter::element_def(path, parent) {
@@ -272,7 +308,9 @@ impl Elem {
 
     /// False when no element in `span` (stored bytes that [`screenable`] accepted) can satisfy this value
     /// filter: a comparison whose needle the bytes lack is false for every element, and `and`/`or` follow;
-    /// `not`, `pr` and comparisons without a needle may hold anywhere.
+    /// `not`, `pr` and comparisons without a needle may hold anywhere. An `and` is compiled with the side
+    /// with the longer needle first ([`Elem::of`]): a longer needle is the likelier to be absent, which settles
+    /// the `and` without the other search (the answer, and the element's verdict, are the same either way).
     fn possible(&self, span: &[u8]) -> bool {
         match self {
             Elem::Const(v) => *v,
@@ -282,17 +320,26 @@ impl Elem {
             Elem::Compare { leaf, .. } => leaf.possible(span),
         }
     }
+
+    /// The length of the longest needle [`Elem::possible`] may search for (0: none).
+    fn longest_needle(&self) -> usize {
+        match self {
+            Elem::And(a, b) | Elem::Or(a, b) => a.longest_needle().max(b.longest_needle()),
+            Elem::Compare { leaf, .. } => leaf.needle.as_ref().map_or(0, |n| n.len()),
+            Elem::Const(_) | Elem::Not(_) | Elem::Present { .. } => 0,
+        }
+    }
 }
 
 impl AttrTest {
     /// False when the test cannot hold for the member whose stored bytes are `span`, judged from those bytes
     /// alone without walking them: a comparison (or every comparison a value filter needs) whose needle they
-    /// lack. `ne` and `pr` are never judged here.
-    fn possible(&self, span: &[u8]) -> bool {
+    /// lack. `ne` and `pr` are never judged here. `plain`: the bytes are known [`screenable`].
+    fn possible(&self, span: &[u8], plain: bool) -> bool {
         match self {
             // The needles first: when the bytes hold them, the screen is not needed.
-            AttrTest::Compare { leaf, .. } => leaf.possible(span) || !screenable(span),
-            AttrTest::ValuePath(elem) => elem.possible(span) || !screenable(span),
+            AttrTest::Compare { leaf, .. } => leaf.possible(span) || !(plain || screenable(span)),
+            AttrTest::ValuePath(elem) => elem.possible(span) || !(plain || screenable(span)),
             AttrTest::Present { .. } => true,
         }
     }
@@ -307,7 +354,7 @@ impl AttrTest {
 /// holds it up to ASCII case, and so do the bytes (a `caseExact` comparison, which needs the exact bytes,
 /// too).
 fn screenable(span: &[u8]) -> bool {
-    memchr::memchr3(b'\\', 0xE2, 0xC4, span).is_none()
+    crate::store::hot::plain(span)
 }
 
 /// An object's members: key as in the text, where the value starts.
@@ -326,6 +373,8 @@ struct Element<'a, 'm> {
 struct Doc<'a> {
     text: &'a str,
     at: &'a [Option<Span>],
+    /// Whether every member's bytes are known [`screenable`] (a column entry judged when written).
+    plain: bool,
 }
 
 impl Doc<'_> {
@@ -342,7 +391,7 @@ impl Doc<'_> {
             Node::Attr { key, inner, test } => {
                 if let Some(span) = self.at[*key] {
                     // The member's bytes alone may show that the test fails, without walking its tokens.
-                    if !test.possible(self.b().get(span.value..span.end).ok_or(Unreadable)?) {
+                    if !test.possible(self.b().get(span.value..span.end).ok_or(Unreadable)?, self.plain) {
                         return Ok(false);
                     }
                 }
@@ -614,11 +663,16 @@ thread_local! {
 
 /// `string_op` (RFC 7644 §3.4.2.2 string operators; Unicode lowercase unless `caseExact`): on ASCII text
 /// without allocating, where ASCII and Unicode lowercase agree; otherwise by [`filter::string_op`] itself.
+/// A value whose lowercase is ASCII is compared in place with text that is [`screenable`] too, ASCII or
+/// not: the lowercase of such text keeps its ASCII characters (lowercased, in order) and turns every other
+/// character into non-ASCII ones, so an ASCII value is equal to it, starts or ends it, or occurs in it
+/// exactly where it does in the bytes up to ASCII case.
 fn string_test(s: &str, value: &str, lower: &str, case_exact: bool, op: CompareOp) -> bool {
     if case_exact {
         return filter::string_op(s, value, op, case_exact);
     }
-    if !s.is_ascii() {
+    let in_place = s.is_ascii() || (lower.is_ascii() && screenable(s.as_bytes()));
+    if !in_place {
         // `str::to_lowercase` is `char::to_lowercase` on each character but for the final-sigma rule of `Σ`;
         // without one, lowercase into a buffer kept per thread instead of a new string per value.
         if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) && !s.contains('Σ') {
@@ -645,23 +699,49 @@ fn string_test(s: &str, value: &str, lower: &str, case_exact: bool, op: CompareO
     }
 }
 
-/// Whether `s` (ASCII), lowercased, contains `lower`: candidates found by their first byte in either case.
+/// Whether `s` (ASCII), lowercased, contains `lower` (ASCII lowercase). The members a scan screens are a few
+/// dozen bytes: rather than a vector search per needle byte (whose setup costs more than such a member), the
+/// candidates are found eight positions at a time in a register, where the first two bytes equal the
+/// needle's once bit `0x20` is set on both sides — which ASCII lowercasing implies (it sets that bit of a
+/// letter and changes no other byte) — and each candidate is then compared in full.
 fn contains_lowered(s: &[u8], lower: &[u8]) -> bool {
-    let Some((&first, rest)) = lower.split_first() else { return true };
-    if s.len() < lower.len() {
-        return false;
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    const FOLD: u64 = u64::from_le_bytes([0x20; 8]);
+    let n = lower.len();
+    let (Some(&first), Some(&second)) = (lower.first(), lower.get(1)) else {
+        return lower.first().is_none_or(|&c| memchr::memchr2(c, c.to_ascii_uppercase(), s).is_some());
+    };
+    let Some(last) = s.len().checked_sub(n) else { return false };
+    let at = |i: usize| s[i..i + n].iter().zip(lower).all(|(x, y)| x.to_ascii_lowercase() == *y);
+    let word = |i: usize| s.get(i..i + 8).and_then(|w| w.try_into().ok()).map_or(0, u64::from_le_bytes);
+    let (c0, c1) = (ONES * u64::from(first | 0x20), ONES * u64::from(second | 0x20));
+    // Whether a window starting at one of the positions i..i + 8 holds the needle (s[i..i + 9] in bounds).
+    let eight = |i: usize| {
+        let x = ((word(i) | FOLD) ^ c0) | ((word(i + 1) | FOLD) ^ c1);
+        // The high bit of every zero byte of `x` (and maybe of a byte above one: the candidates are checked).
+        let mut found = x.wrapping_sub(ONES) & !x & HIGH;
+        while found != 0 {
+            if at(i + (found.trailing_zeros() / 8) as usize) {
+                return true;
+            }
+            found &= found - 1;
+        }
+        false
+    };
+    if last < 8 {
+        return (0..=last).any(at);
     }
-    let last_start = s.len() - lower.len();
-    let mut from = 0;
-    while from <= last_start {
-        let Some(i) = memchr::memchr2(first, first.to_ascii_uppercase(), &s[from..=last_start]) else { return false };
-        let at = from + i;
-        if s[at + 1..at + lower.len()].iter().zip(rest).all(|(x, y)| x.to_ascii_lowercase() == *y) {
+    // Positions i..i + 8 all start a window (i + 8 <= last + 1), and s[i + 1..i + 9] is in bounds (n >= 2);
+    // the last eight positions once more, overlapping, for what is left.
+    let mut i = 0;
+    while i + 8 <= last + 1 {
+        if eight(i) {
             return true;
         }
-        from = at + 1;
+        i += 8;
     }
-    false
+    i <= last && eight(last - 7)
 }
 
 #[cfg(test)]

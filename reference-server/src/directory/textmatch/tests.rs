@@ -419,7 +419,7 @@ fn verdicts_through_the_collections_key_lists_are_those_of_the_texts_own_keys() 
         let Ok(f) = filter::parse(&source) else { continue };
         let (Some(shaped), Some(plain)) = (TextFilter::of(&f, rt), TextFilter::of(&f, rt)) else { continue };
         for (rec, value) in records.iter().zip(&parsed) {
-            let got = shaped.matches_in(rec, |s| store.shape_keys(ResourceKind::User, s), || None);
+            let got = shaped.matches_in(rec, |s| store.shape_keys(ResourceKind::User, s), None, || None);
             assert_eq!(got, plain.matches(rec, || None), "{source}\non {}", &*rec.body);
             match (got, value) {
                 (Ok(got), Some(value)) => {
@@ -432,4 +432,137 @@ fn verdicts_through_the_collections_key_lists_are_those_of_the_texts_own_keys() 
         }
     }
     assert!(decided > 4 * declined && decided > 400_000, "decided {decided}, declined {declined}");
+}
+
+/// Through the collection's column of the members filters read most (module `hot` of the store), a record with
+/// an entry there is read from the entry, not its text: the answer — verdict or decline — must be the one its
+/// text gives, and every verdict the evaluator's, also after replacements and removals have rewritten the
+/// column. Some texts spell the column's names in another case, so an entry found them up to ASCII case.
+#[test]
+fn verdicts_through_the_collections_column_are_those_of_the_texts() {
+    use crate::store::{IndexKeys, MemoryStore, Store};
+    let rt = ResourceKind::User.resource_type();
+    let mut rng = Rng(0xC0_1D_E5);
+    let recased = |rng: &mut Rng| {
+        let mut t = text(rng);
+        if rng.one_in(3) {
+            t = t.replacen(r#""emails":"#, r#""Emails":"#, 1).replacen(r#""active":"#, r#""ACTIVE":"#, 1);
+        }
+        if rng.one_in(4) {
+            t = t.replacen(r#""name":"#, r#""nAME":"#, 1);
+        }
+        t
+    };
+    let mut store = MemoryStore::new();
+    let id = |n: usize| Uuid::from_u64_pair(0, n as u64);
+    let mut texts: Vec<Option<String>> = Vec::new();
+    for n in 0..600 {
+        let t = recased(&mut rng);
+        store.insert(ResourceKind::User, Record::new(id(n), 3, false, false, t.clone()), IndexKeys::default());
+        texts.push(Some(t));
+    }
+    // Replacements and removals: their entries are left behind until the column is rewritten.
+    for _ in 0..900 {
+        let n = rng.below(600);
+        if rng.one_in(4) {
+            store.remove(ResourceKind::User, &id(n));
+            texts[n] = None;
+        } else {
+            let t = recased(&mut rng);
+            store.update(ResourceKind::User, Record::new(id(n), 4, false, false, t.clone()), IndexKeys::default());
+            texts[n] = Some(t);
+        }
+    }
+    let records: Vec<&Record> = store.scan(ResourceKind::User).collect();
+    for rec in &records {
+        let n = rec.id.as_u64_pair().1 as usize;
+        assert_eq!(texts[n].as_deref(), Some(&*rec.body), "the store holds each record's last text");
+    }
+    let in_column = records.iter().filter(|r| r.hot() != crate::store::NO_HOT).count();
+    assert!(in_column > records.len() * 3 / 4 && in_column < records.len(), "{in_column} of {}", records.len());
+    let column = store.column(ResourceKind::User);
+    assert!(column.is_some(), "users have a column");
+    let parsed: Vec<Option<Value>> = records.iter().map(|r| serde_json::from_str(&r.body).ok()).collect();
+    let (mut from_column, mut declined) = (0usize, 0usize);
+    for _ in 0..1500 {
+        let source = generated(&mut rng, 3);
+        let Ok(f) = filter::parse(&source) else { continue };
+        let (Some(through), Some(plain)) = (TextFilter::of(&f, rt), TextFilter::of(&f, rt)) else { continue };
+        let all_in_column = plain.keys.iter().all(|k| crate::store::COLUMN_NAMES_USER.contains(k));
+        for (rec, value) in records.iter().zip(&parsed) {
+            let got = through.matches_in(rec, |s| store.shape_keys(ResourceKind::User, s), column, || None);
+            assert_eq!(got, plain.matches(rec, || None), "{source}\non {}", &*rec.body);
+            from_column += usize::from(all_in_column && rec.hot() != crate::store::NO_HOT);
+            match (got, value) {
+                (Ok(got), Some(value)) => {
+                    assert_eq!(got, filter::matches(&f, value, rt), "{source}\non {}", &*rec.body)
+                }
+                (Ok(_), None) => panic!("a verdict on text that is not JSON"),
+                (Err(Unreadable), _) => declined += 1,
+            }
+        }
+    }
+    assert!(from_column > 50_000, "only {from_column} verdicts read from the column ({declined} declined)");
+}
+
+/// The needle search of the byte screen and of `co` against the plain definition (some window of `s`, ASCII
+/// lowercased, equals the needle), over seeded haystacks of every length up to 80 made of bytes around the
+/// needles' in both cases, `0x20`-apart look-alikes (`@` and `` ` ``), `0x01`s and non-ASCII, at every
+/// needle position.
+#[test]
+fn the_needle_search_finds_exactly_the_windows_equal_up_to_ascii_case() {
+    let mut rng = Rng(0x00C0_47A1);
+    let alphabet: &[u8] = b"smSMwWoOrRkK@`cCpP.\x01 \"\xC3\xBCzZ";
+    let needles: &[&[u8]] = &[b"sm", b"@corp", b"work", b"s", b"@", b"mm", b"sms", b"`c", b"rk\x01"];
+    let plain = |s: &[u8], l: &[u8]| l.is_empty() || s.windows(l.len()).any(|w| w.to_ascii_lowercase() == l);
+    let mut found = 0usize;
+    for _ in 0..40_000 {
+        let len = rng.below(81);
+        let mut s: Vec<u8> = (0..len).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+        let needle = needles[rng.below(needles.len())];
+        if rng.one_in(3) && len >= needle.len() {
+            // plant the needle, in mixed case, anywhere
+            let at = rng.below(len - needle.len() + 1);
+            for (k, &c) in needle.iter().enumerate() {
+                s[at + k] = if rng.one_in(2) { c.to_ascii_uppercase() } else { c };
+            }
+        }
+        let want = plain(&s, needle);
+        assert_eq!(contains_lowered(&s, needle), want, "{:?} in {:?}", needle, s);
+        found += usize::from(want);
+    }
+    assert!(found > 10_000 && found < 30_000, "{found} of 40,000 hold the needle");
+    assert!(contains_lowered(b"", b"") && !contains_lowered(b"", b"s") && contains_lowered(b"x", b""));
+}
+
+/// `co`, `sw`, `ew` and `eq` of a value whose lowercase is ASCII, compared in place on text that is not ASCII,
+/// against the evaluator's Unicode lowercase over seeded strings mixing ASCII, letters whose lowercase is
+/// another non-ASCII letter (`Ü`, `Σ` with its final form, `ẞ`, `Å`), the two whose lowercase is ASCII (the
+/// Kelvin sign, `İ`) and letters with no case.
+#[test]
+fn ascii_values_compare_in_place_with_text_that_is_not_ascii_as_the_evaluator_does() {
+    let mut rng = Rng(0x5_16_4A);
+    let chars = [
+        "s", "S", "m", "M", "k", "K", "i", "I", "@", ".", " ", "ü", "Ü", "Σ", "σ", "ς", "ẞ", "ß", "\u{212A}",
+        "\u{130}", "\u{212B}", "å", "ﬀ", "日",
+    ];
+    let values = ["sm", "k", "i", "@", "s", "ms", "ss", "ki", "s.", " s"];
+    let ops = [CompareOp::Eq, CompareOp::Co, CompareOp::Sw, CompareOp::Ew];
+    let mut in_place = 0usize;
+    for _ in 0..30_000 {
+        let s: String = (0..rng.below(8)).map(|_| chars[rng.below(chars.len())]).collect();
+        let v = if rng.one_in(4) {
+            values[rng.below(values.len())].to_ascii_uppercase()
+        } else {
+            values[rng.below(values.len())].to_string()
+        };
+        let op = ops[rng.below(ops.len())];
+        assert_eq!(
+            string_test(&s, &v, &v.to_lowercase(), false, op),
+            filter::string_op(&s, &v, op, false),
+            "{s:?} {op:?} {v:?}"
+        );
+        in_place += usize::from(!s.is_ascii() && screenable(s.as_bytes()));
+    }
+    assert!(in_place > 10_000, "only {in_place} compared in place");
 }
