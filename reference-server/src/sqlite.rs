@@ -549,6 +549,14 @@ impl Store for SqliteStore {
         self.mem.column(kind)
     }
 
+    fn column_off(&self, kind: ResourceKind) -> bool {
+        self.mem.column_off(kind)
+    }
+
+    fn keep_column(&mut self, kind: ResourceKind) {
+        self.mem.keep_column(kind)
+    }
+
     fn members(&self, group: &Uuid) -> Option<&Members> {
         self.mem.members(group)
     }

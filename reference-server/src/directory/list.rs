@@ -51,6 +51,30 @@ pub struct ListPage {
 }
 
 impl Directory {
+    /// Switches on the column of the members filters read most (module `store::hot`) of each kind this list
+    /// filters without pinning `id`, the name attribute or `externalId` (no index answers it: every record is
+    /// read), so this scan and later ones read the column; a directory never listed that way keeps none. A
+    /// write lock that cannot be had at once under the no-waiting rule leaves the column off for this scan.
+    fn keep_columns_for(&self, kinds: &[ResourceKind], filters: &[Option<&Filter>]) -> ScimResult<()> {
+        for (kind, f) in kinds.iter().zip(filters) {
+            let Some(f) = f else { continue };
+            if ["id", name_attribute(*kind), "externalId"].iter().any(|a| filter::indexed_eq(f, a).is_some()) {
+                continue;
+            }
+            if !self.read_state()?.store.column_off(*kind) {
+                continue;
+            }
+            let guard = match NO_WAIT.get() {
+                true => self.state.try_write_for(SHORT_WAIT),
+                false => Some(self.state.write()),
+            };
+            if let Some(mut st) = guard {
+                st.store.keep_column(*kind);
+            }
+        }
+        Ok(())
+    }
+
     /// Lists resources of one or more kinds (RFC 7644 §3.4.2): filter, then sort, then page.
     /// Without `sortBy` the order is creation order, so `startIndex` paging never skips or repeats.
     pub fn list(&self, kinds: &[ResourceKind], query: &ListQuery) -> ScimResult<ListPage> {
@@ -98,6 +122,7 @@ impl Directory {
         let count =
             query.count.unwrap_or(self.config.max_results as i64).clamp(0, self.config.max_results as i64) as usize;
 
+        self.keep_columns_for(kinds, &filters)?;
         let st = self.read_state()?;
         let mut total = 0usize;
         let mut page: Vec<(ResourceKind, Value)> = Vec::new();

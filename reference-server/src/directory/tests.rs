@@ -507,3 +507,34 @@ fn an_unfiltered_page_visits_its_own_records_not_the_ones_before_it() {
     assert_eq!(both.total_results, 2_000);
     assert_eq!(ids(both), vec![created[1_999].clone(), g["id"].as_str().unwrap().to_string()]);
 }
+
+/// The users' column (module `store::hot`) is kept only from the first list whose filter no index answers:
+/// provisioning, indexed lookups and pages leave it off; the first unindexed scan switches it on with an entry
+/// for every user stored before, and answers as a scan of the texts does.
+#[test]
+fn the_column_is_kept_from_the_first_scan_no_index_answers() {
+    let dir = Directory::new(DirectoryConfig::default());
+    for (i, family) in ["Smith", "Jones", "Smythe", "Brown"].iter().enumerate() {
+        let body = json!({"userName": format!("u{i}"), "name": {"familyName": family},
+            "emails": [{"value": format!("u{i}@corp.example"), "type": "work"}], "active": i != 3});
+        dir.create(ResourceKind::User, body).unwrap();
+    }
+    let off = || dir.read_state().unwrap().store.column_off(ResourceKind::User);
+    let list = |f: &str| {
+        let q = ListQuery { filter: Some(f.into()), ..Default::default() };
+        dir.list(&[ResourceKind::User], &q).unwrap().total_results
+    };
+    assert!(off(), "provisioning keeps no column");
+    assert_eq!(list(r#"userName eq "u1""#), 1);
+    assert_eq!(dir.list(&[ResourceKind::User], &ListQuery::default()).unwrap().total_results, 4);
+    assert!(off(), "an indexed lookup and a page keep none either");
+    assert_eq!(list(r#"name.familyName sw "Sm" and active eq true"#), 2);
+    assert!(!off(), "an unindexed scan switches it on");
+    let st = dir.read_state().unwrap();
+    assert!(
+        st.store.scan(ResourceKind::User).all(|r| r.hot() != crate::store::NO_HOT),
+        "users stored before have entries"
+    );
+    drop(st);
+    assert_eq!(list(r#"emails[type eq "work" and value co "@corp"] and not (active eq true)"#), 1);
+}

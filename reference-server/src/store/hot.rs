@@ -15,7 +15,10 @@
 //!
 //! Memory: the copied bytes (about 130 for an Okta-shaped user) and [`COLUMN_NAMES_USER`]`.len() + 1` `u32`
 //! bounds per record. Entries left behind by a replaced or removed record are dropped when they outweigh the
-//! live ones (the column is then rewritten in slot order).
+//! live ones (the column is then rewritten in slot order). A collection keeps its column only from the first
+//! list whose filter no index answers ([`Column::switch_on`], built then from every record it holds): a
+//! directory that is only provisioned and read by id, `userName` or page (what Okta and Entra do) never pays
+//! for it.
 
 use super::text::Span;
 use super::{MemberTable, Record};
@@ -64,6 +67,9 @@ pub(super) struct Column {
     /// Bytes of `text` (and offsets of `bounds`) of entries no record holds any more.
     dead_text: usize,
     dead_bounds: usize,
+    /// Whether entries are kept ([`Column::switch_on`]); until then the column is empty and every record's
+    /// [`Record::hot`] is [`NO_HOT`].
+    on: bool,
 }
 
 /// A column as a scan reads it.
@@ -103,16 +109,37 @@ impl Column {
         Column { names: &names[..names.len().min(MAX_NAMES)], ..Column::default() }
     }
 
-    /// The column as a scan reads it; `None` when it keeps nothing.
+    /// The column as a scan reads it; `None` when it keeps nothing (no names, or not switched on).
     pub(super) fn view(&self) -> Option<ColumnView<'_>> {
-        (!self.names.is_empty()).then_some(ColumnView { names: self.names, text: &self.text, bounds: &self.bounds })
+        (self.on && !self.names.is_empty()).then_some(ColumnView {
+            names: self.names,
+            text: &self.text,
+            bounds: &self.bounds,
+        })
+    }
+
+    /// Whether this column has names to keep but is not kept yet.
+    pub(super) fn is_off(&self) -> bool {
+        !self.on && !self.names.is_empty()
+    }
+
+    /// Starts keeping entries: one for each record in `slots` now (each record's [`Record::hot`] set), then one
+    /// for each record stored later. Does nothing when already on.
+    pub(super) fn switch_on(&mut self, slots: &mut [Option<Record>]) {
+        if !self.is_off() {
+            return;
+        }
+        self.on = true;
+        for rec in slots.iter_mut().flatten() {
+            rec.hot = self.push(&rec.body, &rec.table);
+        }
     }
 
     /// Appends the entry of a record with this text and table; its position, or [`NO_HOT`] (see the module
-    /// documentation).
+    /// documentation; always [`NO_HOT`] while the column is off).
     pub(super) fn push(&mut self, text: &str, table: &MemberTable) -> u32 {
         let n = self.names.len();
-        if n == 0 || !table.is_usable() {
+        if !self.on || n == 0 || !table.is_usable() {
             return NO_HOT;
         }
         let mut spans = [None; MAX_NAMES];
@@ -203,6 +230,13 @@ mod tests {
         column.push(text, &MemberTable::of(text))
     }
 
+    /// A column switched on, with no record yet.
+    fn kept(names: &'static [&'static str]) -> Column {
+        let mut column = Column::new(names);
+        column.switch_on(&mut []);
+        column
+    }
+
     /// Reads an entry back as (each member's bytes, or `None`).
     fn read(column: &Column, hot: u32) -> Option<Vec<Option<String>>> {
         let view = column.view()?;
@@ -213,7 +247,7 @@ mod tests {
 
     #[test]
     fn an_entry_holds_the_members_spans_of_the_text_found_up_to_ascii_case() {
-        let mut column = Column::new(COLUMN_NAMES_USER);
+        let mut column = kept(COLUMN_NAMES_USER);
         let text = r#"{"userName":"a","Name":{"familyName":"Smith"}, "active":true,"x":1}"#;
         let hot = push(&mut column, text);
         let mut spans = [None; 3];
@@ -228,14 +262,14 @@ mod tests {
 
     #[test]
     fn records_the_text_cannot_describe_or_too_long_have_no_entry() {
-        let mut column = Column::new(COLUMN_NAMES_USER);
+        let mut column = kept(COLUMN_NAMES_USER);
         assert_eq!(push(&mut column, r#"{"name":{},"NAME":{}}"#), NO_HOT, "two members for one name");
         assert_eq!(push(&mut column, r#"{"name":{},"name":{}}"#), NO_HOT, "no usable table");
         assert_eq!(push(&mut column, "[1]"), NO_HOT);
         let long = format!(r#"{{"emails":["{}"]}}"#, "x".repeat(MAX_ENTRY_BYTES));
         assert_eq!(push(&mut column, &long), NO_HOT);
-        assert_eq!(push(&mut Column::new(&[]), r#"{"name":{}}"#), NO_HOT, "a collection without a column");
-        assert!(Column::new(&[]).view().is_none());
+        assert_eq!(push(&mut kept(&[]), r#"{"name":{}}"#), NO_HOT, "a collection without a column");
+        assert!(kept(&[]).view().is_none());
         let hot = push(&mut column, r#"{"x":1}"#);
         assert_eq!(read(&column, hot), Some(vec![None, None, None]));
         assert_eq!(read(&column, hot + 1), None, "an entry that is not there");
@@ -243,7 +277,7 @@ mod tests {
 
     #[test]
     fn an_entry_is_plain_when_none_of_its_members_holds_an_escape_or_either_lead_byte() {
-        let mut column = Column::new(COLUMN_NAMES_USER);
+        let mut column = kept(COLUMN_NAMES_USER);
         let texts = [
             (r#"{"name":{"familyName":"Müller"},"userName":"\u212A","active":true}"#, true),
             (r#"{"name":{"familyName":"M\u00fcller"}}"#, false),

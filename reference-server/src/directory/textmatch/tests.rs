@@ -454,6 +454,7 @@ fn verdicts_through_the_collections_column_are_those_of_the_texts() {
         t
     };
     let mut store = MemoryStore::new();
+    store.keep_column(ResourceKind::User);
     let id = |n: usize| Uuid::from_u64_pair(0, n as u64);
     let mut texts: Vec<Option<String>> = Vec::new();
     for n in 0..600 {
