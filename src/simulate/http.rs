@@ -13,7 +13,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use serde_json::{json, Value};
 
 use crate::exchange::Method;
-use crate::idp::{self, Dialect, ScimRequest};
+use crate::idp::{self, BodyRef, Dialect, RequestRef};
 use crate::profile::{AuthStyle, Profile};
 
 /// The kinds of request the report counts and times separately.
@@ -444,6 +444,9 @@ pub struct Http {
     headers: HeaderMap,
     /// The profile's headers of a request with a body.
     body_headers: HeaderMap,
+    /// `headers` with `body_headers` over them ([`replace_headers`]): a request with a body and no OAuth
+    /// credential, merged once instead of per request.
+    headers_with_body: HeaderMap,
     /// For a target in this process: how its requests are built without reqwest.
     direct: Option<crate::exchange::in_process::Direct>,
     /// The target's base URI, split once ([`crate::exchange::BaseUri`]).
@@ -492,6 +495,8 @@ impl Http {
             headers.insert(AUTHORIZATION, value);
         }
         let body_headers = header_map(&profile.body_headers)?;
+        let mut headers_with_body = headers.clone();
+        replace_headers(&mut headers_with_body, &body_headers);
         let base = crate::exchange::BaseUri::new(&target.base_url);
         let direct = match &target.transport {
             crate::exchange::Transport::InProcess(_) => crate::exchange::in_process::Direct::for_base(base.base()),
@@ -504,6 +509,7 @@ impl Http {
             profile,
             headers,
             body_headers,
+            headers_with_body,
             direct,
             base,
             opts,
@@ -524,8 +530,8 @@ impl Http {
         &self.opts
     }
 
-    fn url(&self, req: &ScimRequest) -> String {
-        self.base.join(&req.path, &self.profile.encode_query(&req.query))
+    fn url(&self, req: &RequestRef<'_>) -> String {
+        self.base.join(req.path, &self.profile.encode_query(req.query))
     }
 
     async fn wait_turn(&self) {
@@ -547,16 +553,34 @@ impl Http {
         }
     }
 
-    /// Sends one request with the IdP's 429 handling; records latency, errors and the journal. A successful
-    /// answer is read as far as [`OpKind::reads_answer`] says.
-    pub async fn send(&self, kind: OpKind, obj: ObjRef, req: &ScimRequest) -> Outcome {
+    /// Sends one request — a [`ScimRequest`](crate::idp::ScimRequest), or an [`Encoded`](crate::idp::Encoded)
+    /// one whose body is already its bytes — with the IdP's 429 handling; records latency, errors and the
+    /// journal. A successful answer is read as far as [`OpKind::reads_answer`] says.
+    pub async fn send<'r>(&self, kind: OpKind, obj: ObjRef, req: impl Into<RequestRef<'r>>) -> Outcome {
         self.send_reading(kind, obj, req, kind.reads_answer()).await
     }
 
     /// [`Http::send`], with a successful answer read as `read` says instead of as its kind's.
-    pub async fn send_reading(&self, kind: OpKind, obj: ObjRef, req: &ScimRequest, read: Answer) -> Outcome {
-        let shaped = self.scope.shape(req);
-        let req = shaped.as_ref().unwrap_or(req);
+    pub async fn send_reading<'r>(
+        &self,
+        kind: OpKind,
+        obj: ObjRef,
+        req: impl Into<RequestRef<'r>>,
+        read: Answer,
+    ) -> Outcome {
+        let own_start = Instant::now();
+        let req = req.into();
+        // the body's bytes as this target gets them (`Scope::shape_body`), made once for every attempt
+        let body: Option<bytes::Bytes> = match req.body {
+            BodyRef::None => None,
+            BodyRef::Json(v) => {
+                let shaped = self.scope.shape_body(v);
+                Some(serde_json::to_vec(shaped.as_ref().unwrap_or(v)).expect("JSON serialises").into())
+            }
+            BodyRef::Bytes(b) => Some(self.scope.shape_bytes(b).map_or_else(|| b.clone(), Into::into)),
+        };
+        self.stats.own(own_start);
+        let req = &req;
         let mut attempt = 0u32;
         let mut okta_wait: Option<Duration> = None;
         let mut refreshed = false;
@@ -572,8 +596,7 @@ impl Http {
                 self.record(kind, obj, req, 0, Duration::ZERO, None);
                 return Outcome::NoAnswer;
             };
-            let body = req.body.as_ref().map(|b| serde_json::to_vec(b).expect("JSON serialises"));
-            let outgoing = self.outgoing(req, oauth.as_deref(), body);
+            let outgoing = self.outgoing(req, oauth.as_deref(), body.clone());
             self.stats.own(own_start);
             let sent = Instant::now();
             let (limit, timeout) = (MAX_RESPONSE_BODY, self.opts.timeout);
@@ -656,20 +679,25 @@ impl Http {
     /// The request `req` with the run's headers, the OAuth `Authorization` when the credential changes, and
     /// `body`: built for the in-process router directly when [`Direct::request`](crate::exchange::in_process::Direct::request)
     /// can, otherwise with reqwest, exactly as before.
-    fn outgoing(&self, req: &ScimRequest, oauth: Option<&str>, body: Option<Vec<u8>>) -> Outgoing<'_> {
+    fn outgoing(&self, req: &RequestRef<'_>, oauth: Option<&str>, body: Option<bytes::Bytes>) -> Outgoing<'_> {
         let url = self.url(req);
         if let (crate::exchange::Transport::InProcess(router), Some(direct)) = (&self.target.transport, &self.direct) {
-            let mut headers = self.headers.clone();
             let auth = oauth.map(HeaderValue::from_str);
             if !matches!(auth, Some(Err(_))) {
-                if let Some(Ok(a)) = auth {
-                    headers.append(AUTHORIZATION, a);
-                }
-                if body.is_some() {
-                    replace_headers(&mut headers, &self.body_headers);
-                }
-                // the body moves into the request: decided before it is handed over
                 if let Some(target) = direct.target(req.method.as_str(), &url) {
+                    let headers = match auth {
+                        Some(Ok(a)) => {
+                            let mut headers = self.headers.clone();
+                            headers.append(AUTHORIZATION, a);
+                            if body.is_some() {
+                                replace_headers(&mut headers, &self.body_headers);
+                            }
+                            headers
+                        }
+                        // the same headers, merged once (`Http::new`)
+                        _ if body.is_some() => self.headers_with_body.clone(),
+                        _ => self.headers.clone(),
+                    };
                     return Outgoing::Direct(router, direct.build(target, headers, body));
                 }
             }
@@ -688,7 +716,7 @@ impl Http {
         &self,
         kind: OpKind,
         obj: ObjRef,
-        req: &ScimRequest,
+        req: &RequestRef<'_>,
         status: u16,
         latency: Duration,
         json: Option<&Value>,
@@ -726,7 +754,7 @@ impl Http {
             kind,
             obj,
             method: req.method,
-            path: &req.path,
+            path: req.path,
             status,
             error: error.as_deref().filter(|e| !e.is_empty()),
         });
