@@ -12,6 +12,7 @@ use hdrhistogram::Histogram;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use serde_json::{json, Value};
 
+use crate::credential::Credential;
 use crate::exchange::Method;
 use crate::idp::{self, BodyRef, Dialect, RequestRef};
 use crate::profile::{AuthStyle, Profile};
@@ -568,8 +569,14 @@ impl Http {
         req: impl Into<RequestRef<'r>>,
         read: Answer,
     ) -> Outcome {
+        // The sending future is a few kilobytes (a request, its exchange, the OAuth and back-off waits): boxed,
+        // an operation awaiting several requests holds a pointer to each instead, so the engine's spawned
+        // operations stay small and are not copied kilobytes at a time.
+        Box::pin(self.send_boxed(kind, obj, req.into(), read)).await
+    }
+
+    async fn send_boxed(&self, kind: OpKind, obj: ObjRef, req: RequestRef<'_>, read: Answer) -> Outcome {
         let own_start = Instant::now();
-        let req = req.into();
         // the body's bytes as this target gets them (`Scope::shape_body`), made once for every attempt
         let body: Option<bytes::Bytes> = match req.body {
             BodyRef::None => None,
@@ -592,7 +599,14 @@ impl Http {
             }
             let own_start = Instant::now();
             // an OAuth credential's token changes as it is refreshed; a fixed one is in `headers`
-            let Ok(oauth) = self.target.credential.changing_authorization().await else {
+            // (the OAuth futures and the network's are boxed, and only awaited when taken: kept inline they made
+            // every request's future, and every operation's that awaits it, several kilobytes, copied on each
+            // spawn and move)
+            let oauth = match &self.target.credential {
+                Credential::OAuth(_) => Box::pin(self.target.credential.changing_authorization()).await,
+                _ => Ok(None),
+            };
+            let Ok(oauth) = oauth else {
                 self.record(kind, obj, req, 0, Duration::ZERO, None);
                 return Outcome::NoAnswer;
             };
@@ -605,7 +619,9 @@ impl Http {
                     Outgoing::Direct(router, request) => {
                         crate::exchange::in_process::receive_direct(router, request, limit, timeout).await
                     }
-                    Outgoing::Built(b) => crate::exchange::receive_via(&self.target.transport, b, limit, timeout).await,
+                    Outgoing::Built(b) => {
+                        Box::pin(crate::exchange::receive_via(&self.target.transport, b, limit, timeout)).await
+                    }
                 }
             };
             let result = self.interrupt.or_stop(exchange).await;
@@ -621,11 +637,13 @@ impl Http {
                     let retry_after = answer.header("retry-after").map(str::to_string);
                     // RFC 6750 §3.1: an expired or revoked OAuth token is replaced once, as Entra does
                     if !refreshed
-                        && self
-                            .target
-                            .credential
-                            .reject(oauth.as_deref(), status, answer.header("www-authenticate"))
-                            .await
+                        && matches!(self.target.credential, Credential::OAuth(_))
+                        && Box::pin(self.target.credential.reject(
+                            oauth.as_deref(),
+                            status,
+                            answer.header("www-authenticate"),
+                        ))
+                        .await
                     {
                         refreshed = true;
                         continue;
