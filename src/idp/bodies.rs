@@ -35,7 +35,9 @@ pub struct Encoded {
 impl Encoded {
     /// `method path` with `body` serialized (a typed body of this module, or a `Value`).
     pub(super) fn new(method: Method, path: String, body: &impl Serialize) -> Encoded {
-        let bytes = serde_json::to_vec(body).expect("a body of strings, booleans and lists serialises");
+        // a user's create is about 900 bytes: one allocation instead of growing from 128 bytes three times
+        let mut bytes = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut bytes, body).expect("a body of strings, booleans and lists serialises");
         Encoded { method, path, query: Vec::new(), body: Some(bytes.into()) }
     }
 
