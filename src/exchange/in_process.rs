@@ -197,7 +197,7 @@ impl Direct {
         body: Option<Vec<u8>>,
     ) -> Option<axum::extract::Request> {
         let target = self.target(method, url)?;
-        Some(self.build(target, headers, body))
+        Some(self.build(target, headers, body.map(Into::into)))
     }
 
     /// The method and origin-form target of `method url` when [`Direct::request`] would build it, so a caller
@@ -216,12 +216,13 @@ impl Direct {
         Some((method, uri))
     }
 
-    /// The request of a [`Direct::target`] with `headers` and `body`: `Host`, and `Content-Length` for a body.
+    /// The request of a [`Direct::target`] with `headers` and `body` (shared bytes, not copied): `Host`, and
+    /// `Content-Length` for a body.
     pub fn build(
         &self,
         (method, uri): (axum::http::Method, axum::http::Uri),
         mut headers: axum::http::HeaderMap,
-        body: Option<Vec<u8>>,
+        body: Option<bytes::Bytes>,
     ) -> axum::extract::Request {
         headers.entry(axum::http::header::HOST).or_insert_with(|| self.host.clone());
         if let Some(b) = &body {

@@ -20,10 +20,13 @@ use serde_json::{json, Map, Value};
 
 use crate::exchange::Method;
 
+mod bodies;
 pub mod errors;
 mod recognise;
 mod vocabulary;
 
+use bodies::{Body, CreateBy, DisplayMembers, OpValue, Operation, PatchOp, RefMembers, UserResource, ValueMembers};
+pub use bodies::{BodyRef, Encoded, RequestRef, MANAGER_PATH};
 pub use recognise::{recognise, recognise_capture, sent_by_idp, CapturedRequest, Evidence, Recognized};
 pub use vocabulary::Idp;
 
@@ -428,35 +431,13 @@ fn group_path(id: &str) -> String {
     format!("/Groups/{id}")
 }
 
-/// The full SCIM User body from the source attributes: shared by Entra's POST, Okta's POST and Okta's PUT.
+/// The full SCIM User body from the source attributes, as Okta's PUT writes it over the server's body
+/// ([`UserResource`], also Entra's and Okta's POST).
 fn user_body(u: &UserAttrs) -> Map<String, Value> {
-    let mut o = Map::new();
-    o.insert("schemas".into(), json!([USER_SCHEMA, ENTERPRISE]));
-    o.insert("userName".into(), json!(u.user_name));
-    o.insert("externalId".into(), json!(u.external_id));
-    o.insert("active".into(), json!(u.active));
-    o.insert("displayName".into(), json!(u.display_name()));
-    o.insert(
-        "name".into(),
-        json!({"formatted": u.display_name(), "givenName": u.given_name, "familyName": u.family_name}),
-    );
-    o.insert("emails".into(), json!([{"primary": true, "type": "work", "value": u.email}]));
-    o.insert("title".into(), json!(u.title));
-    o.insert("phoneNumbers".into(), json!([{"type": "work", "value": u.phone}]));
-    o.insert(
-        "addresses".into(),
-        json!([{"type": "work", "primary": true, "streetAddress": u.street, "locality": u.locality,
-                "postalCode": u.postal_code, "country": u.country}]),
-    );
-    o.insert(ENTERPRISE.into(), json!({"department": u.department, "employeeNumber": u.employee_number}));
-    if let Some(g) = &u.grants {
-        // the shapes of Okta's guide: roles with their value, entitlements with their value and type
-        let roles: Vec<Value> = g.roles.iter().map(|r| json!({"value": r})).collect();
-        let ents: Vec<Value> = g.entitlements.iter().map(|(v, t)| json!({"value": v, "type": t})).collect();
-        o.insert("roles".into(), Value::Array(roles));
-        o.insert("entitlements".into(), Value::Array(ents));
+    match Body::User(UserResource::of(u, CreateBy::Nobody)).value() {
+        Value::Object(o) => o,
+        _ => unreachable!("a resource is an object"),
     }
-    o
 }
 
 impl Dialect {
@@ -505,19 +486,20 @@ impl Dialect {
     /// POST /Users. Entra: externalId, `active`, `meta.resourceType`, `roles: []` (docs/entra.md §1 body A).
     /// Okta: placeholder `password`, `locale`, `groups: []` (docs/okta.md §2 "Create user").
     pub fn user_create(self, u: &UserAttrs) -> ScimRequest {
-        let mut o = user_body(u);
-        match self {
-            Dialect::Entra(_) => {
-                o.insert("meta".into(), json!({"resourceType": "User"}));
-                o.insert("roles".into(), json!([]));
-            }
-            Dialect::Okta(_) => {
-                o.insert("locale".into(), json!("en-US"));
-                o.insert("groups".into(), json!([]));
-                o.insert("password".into(), json!(OKTA_PLACEHOLDER_PASSWORD));
-            }
-        }
-        ScimRequest::new(Method::POST, "/Users".into()).body(Value::Object(o))
+        ScimRequest::new(Method::POST, "/Users".into()).body(self.user_create_body(u).value())
+    }
+
+    /// [`Dialect::user_create`] with its body as the bytes sent ([`Encoded`]).
+    pub fn user_create_encoded(self, u: &UserAttrs) -> Encoded {
+        Encoded::new(Method::POST, "/Users".into(), &self.user_create_body(u))
+    }
+
+    fn user_create_body(self, u: &UserAttrs) -> Body<'_> {
+        let by = match self {
+            Dialect::Entra(_) => CreateBy::Entra,
+            Dialect::Okta(_) => CreateBy::Okta,
+        };
+        Body::User(UserResource::of(u, by))
     }
 
     /// Whether a profile update first reads the user (Okta: GET /Users/{id}, then PUT its body; docs/okta.md §2).
@@ -620,13 +602,23 @@ impl Dialect {
     /// `manager` path with the manager's id as a bare string (docs/entra.md §2 "Manager"); removal is `Remove` on the
     /// path. Okta pushes no manager reference by default: `None`.
     pub fn manager_set(self, id: &str, manager_id: Option<&str>) -> Option<ScimRequest> {
-        let path = format!("{ENTERPRISE}:manager");
-        let op = match (self, manager_id) {
-            (Dialect::Okta(_), _) => return None,
-            (Dialect::Entra(d), Some(m)) => d.op(Op::Add, &path, Some(json!(m))),
-            (Dialect::Entra(d), None) => d.op(Op::Remove, &path, None),
+        Some(ScimRequest::new(Method::PATCH, user_path(id)).body(self.manager_body(manager_id)?.value()))
+    }
+
+    /// [`Dialect::manager_set`] with its body as the bytes sent ([`Encoded`]).
+    pub fn manager_set_encoded(self, id: &str, manager_id: Option<&str>) -> Option<Encoded> {
+        Some(Encoded::new(Method::PATCH, user_path(id), &self.manager_body(manager_id)?))
+    }
+
+    fn manager_body(self, manager_id: Option<&str>) -> Option<Body<'_>> {
+        let Dialect::Entra(d) = self else { return None };
+        let op = match manager_id {
+            Some(m) => {
+                Operation { op: d.op_name(Op::Add), path: Some(MANAGER_PATH.into()), value: Some(OpValue::Str(m)) }
+            }
+            None => Operation { op: d.op_name(Op::Remove), path: Some(MANAGER_PATH.into()), value: None },
         };
-        Some(ScimRequest::new(Method::PATCH, user_path(id)).body(patch(vec![op])))
+        Some(Body::Patch(PatchOp(vec![op])))
     }
 
     /// Group lookup by `displayName`. Entra always adds `excludedAttributes=members` (docs/entra.md §1 "Get Group by
@@ -659,9 +651,8 @@ impl Dialect {
             Dialect::Entra(d) => {
                 ScimRequest::patch(group_path(id), vec![d.op(Op::Replace, "displayName", Some(json!(display_name)))])
             }
-            Dialect::Okta(OktaAppKind::Oin) => {
-                ScimRequest::new(Method::PATCH, group_path(id)).body(patch(vec![okta_rename_op(id, display_name)]))
-            }
+            Dialect::Okta(OktaAppKind::Oin) => ScimRequest::new(Method::PATCH, group_path(id))
+                .body(Body::Patch(PatchOp(vec![okta_rename(id, display_name)])).value()),
             Dialect::Okta(OktaAppKind::Aiw) => self.group_put(id, display_name, members),
         }
     }
@@ -684,22 +675,60 @@ impl Dialect {
         all_members: &[Member],
         chunk: usize,
     ) -> Vec<ScimRequest> {
+        self.membership_bodies(id, display_name, add, remove, all_members, chunk)
+            .into_iter()
+            .map(|(method, body)| ScimRequest::new(method, group_path(id)).body(body.value()))
+            .collect()
+    }
+
+    /// [`Dialect::membership_updates`] with their bodies as the bytes sent ([`Encoded`]).
+    pub fn membership_updates_encoded(
+        self,
+        id: &str,
+        display_name: &str,
+        add: &[Member],
+        remove: &[Member],
+        all_members: &[Member],
+        chunk: usize,
+    ) -> Vec<Encoded> {
+        self.membership_bodies(id, display_name, add, remove, all_members, chunk)
+            .into_iter()
+            .map(|(method, body)| Encoded::new(method, group_path(id), &body))
+            .collect()
+    }
+
+    /// The method and body of each request of [`Dialect::membership_updates`], all on `/Groups/{id}`.
+    fn membership_bodies<'a>(
+        self,
+        id: &'a str,
+        display_name: &'a str,
+        add: &'a [Member],
+        remove: &'a [Member],
+        all_members: &'a [Member],
+        chunk: usize,
+    ) -> Vec<(Method, Body<'a>)> {
         let chunk = chunk.max(1);
-        let req = |ops| ScimRequest::new(Method::PATCH, group_path(id)).body(patch(ops));
+        let patch = |ops| (Method::PATCH, Body::Patch(PatchOp(ops)));
+        let members = Some(std::borrow::Cow::Borrowed("members"));
         match self {
             Dialect::Entra(d) => {
                 let mut out = Vec::new();
                 for c in remove.chunks(chunk) {
                     if d == EntraDialect::Default {
-                        let v: Vec<Value> = c.iter().map(|m| json!({"value": m.id})).collect();
-                        out.push(req(vec![d.op(Op::Remove, "members", Some(Value::Array(v)))]));
+                        let value = Some(OpValue::ValueMembers(ValueMembers(c)));
+                        out.push(patch(vec![Operation { op: d.op_name(Op::Remove), path: members.clone(), value }]));
                     } else {
-                        out.push(req(c.iter().map(|m| d.op(Op::Remove, &member_path(&m.id), None)).collect()));
+                        let remove_one = |m: &Member| Operation {
+                            op: d.op_name(Op::Remove),
+                            path: Some(member_path(&m.id).into()),
+                            value: None,
+                        };
+                        out.push(patch(c.iter().map(remove_one).collect()));
                     }
                 }
                 for c in add.chunks(chunk) {
-                    let v: Vec<Value> = c.iter().map(|m| json!({"$ref": null, "value": m.id})).collect();
-                    out.push(req(vec![d.op(Op::Add, "members", Some(Value::Array(v)))]));
+                    let value = Some(OpValue::RefMembers(RefMembers(c)));
+                    out.push(patch(vec![Operation { op: d.op_name(Op::Add), path: members.clone(), value }]));
                 }
                 out
             }
@@ -709,21 +738,18 @@ impl Dialect {
                 changes
                     .chunks(chunk)
                     .map(|c| {
-                        let mut ops = vec![okta_rename_op(id, display_name)];
-                        ops.extend(
-                            c.iter()
-                                .filter(|(a, _)| !a)
-                                .map(|(_, m)| json!({"op": "remove", "path": member_path(&m.id)})),
-                        );
-                        let adds: Vec<Value> = c
-                            .iter()
-                            .filter(|(a, _)| *a)
-                            .map(|(_, m)| json!({"value": m.id, "display": m.display}))
-                            .collect();
+                        let mut ops = vec![okta_rename(id, display_name)];
+                        ops.extend(c.iter().filter(|(a, _)| !a).map(|(_, m)| Operation {
+                            op: "remove",
+                            path: Some(member_path(&m.id).into()),
+                            value: None,
+                        }));
+                        let adds: Vec<&Member> = c.iter().filter(|(a, _)| *a).map(|(_, m)| *m).collect();
                         if !adds.is_empty() {
-                            ops.push(json!({"op": "add", "path": "members", "value": adds}));
+                            let value = Some(OpValue::DisplayMembers(DisplayMembers(adds)));
+                            ops.push(Operation { op: "add", path: members.clone(), value });
                         }
-                        req(ops)
+                        patch(ops)
                     })
                     .collect()
             }
@@ -731,16 +757,14 @@ impl Dialect {
                 if add.is_empty() && remove.is_empty() {
                     Vec::new()
                 } else {
-                    vec![self.group_put(id, display_name, all_members)]
+                    vec![(Method::PUT, group_put_body(id, display_name, all_members))]
                 }
             }
         }
     }
 
     fn group_put(self, id: &str, display_name: &str, members: &[Member]) -> ScimRequest {
-        let ms: Vec<Value> = members.iter().map(|m| json!({"value": m.id, "display": m.display})).collect();
-        ScimRequest::new(Method::PUT, group_path(id))
-            .body(json!({"schemas": [GROUP_SCHEMA], "id": id, "displayName": display_name, "members": ms}))
+        ScimRequest::new(Method::PUT, group_path(id)).body(group_put_body(id, display_name, members).value())
     }
 
     /// DELETE /Groups/{id} (docs/entra.md §1; Okta only when the admin unlinks and deletes the pushed group).
@@ -766,8 +790,19 @@ fn member_path(id: &str) -> String {
     format!("members[value eq {}]", Value::String(id.to_string()))
 }
 
-fn okta_rename_op(id: &str, display_name: &str) -> Value {
-    json!({"op": "replace", "value": {"id": id, "displayName": display_name}})
+/// Okta's rename op, whose value carries `id` (docs/okta.md §2).
+fn okta_rename<'a>(id: &'a str, display_name: &'a str) -> Operation<'a> {
+    Operation { op: "replace", path: None, value: Some(OpValue::Rename { display_name, id }) }
+}
+
+/// Okta AIW's PUT of a whole group with `members` (docs/okta.md §2).
+fn group_put_body<'a>(id: &'a str, display_name: &'a str, members: &'a [Member]) -> Body<'a> {
+    Body::Group(bodies::GroupResource {
+        display_name,
+        id,
+        members: DisplayMembers(members.iter().collect()),
+        schemas: [GROUP_SCHEMA],
+    })
 }
 
 #[cfg(test)]

@@ -85,7 +85,7 @@ pub struct Engine {
 }
 
 /// One membership request: group, the users it adds, the users it removes, the request, a new name (AIW PUT).
-type MemberJob = (u32, Vec<u32>, Vec<u32>, ScimRequest, Option<String>);
+type MemberJob = (u32, Vec<u32>, Vec<u32>, idp::Encoded, Option<String>);
 
 enum UserJob {
     Provision { i: u32, attrs: Box<UserAttrs>, known: Option<Box<PushedUser>>, lookup_name: String },
@@ -381,7 +381,7 @@ impl Engine {
             .map(|(i, id, want, want_id)| {
                 let http = http.clone();
                 tokio::spawn(super::interrupt::tracked(async move {
-                    let Some(req) = d.manager_set(&id, want_id.as_deref()) else { return (i, want, true) };
+                    let Some(req) = d.manager_set_encoded(&id, want_id.as_deref()) else { return (i, want, true) };
                     let out = http.send(OpKind::ManagerUpdate, ObjRef::User(i), &req).await;
                     (i, want, out.ok())
                 }))
@@ -429,7 +429,7 @@ impl Engine {
             let name = model.groups[g].name.to_string();
             let all: Vec<Member> = want.iter().filter_map(|&u| member(&self.users, u)).collect();
             if aiw {
-                let req = d.group_rename(&p.id, &name, &all);
+                let req = idp::Encoded::from(&d.group_rename(&p.id, &name, &all));
                 jobs.push((g as u32, add, remove, req, Some(name)));
                 continue;
             }
@@ -438,13 +438,13 @@ impl Engine {
             if d.is_entra() {
                 for c in remove.chunks(step) {
                     let ms: Vec<Member> = c.iter().filter_map(|&u| member(&self.users, u)).collect();
-                    for r in d.membership_updates(&p.id, &name, &[], &ms, &all, step) {
+                    for r in d.membership_updates_encoded(&p.id, &name, &[], &ms, &all, step) {
                         jobs.push((g as u32, Vec::new(), c.to_vec(), r, None));
                     }
                 }
                 for c in add.chunks(step) {
                     let ms: Vec<Member> = c.iter().filter_map(|&u| member(&self.users, u)).collect();
-                    for r in d.membership_updates(&p.id, &name, &ms, &[], &all, step) {
+                    for r in d.membership_updates_encoded(&p.id, &name, &ms, &[], &all, step) {
                         jobs.push((g as u32, c.to_vec(), Vec::new(), r, None));
                     }
                 }
@@ -456,7 +456,7 @@ impl Engine {
                     let r: Vec<u32> = c.iter().filter(|x| !x.0).map(|x| x.1).collect();
                     let am: Vec<Member> = a.iter().filter_map(|&u| member(&self.users, u)).collect();
                     let rm: Vec<Member> = r.iter().filter_map(|&u| member(&self.users, u)).collect();
-                    for req in d.membership_updates(&p.id, &name, &am, &rm, &all, step) {
+                    for req in d.membership_updates_encoded(&p.id, &name, &am, &rm, &all, step) {
                         jobs.push((g as u32, a.clone(), r.clone(), req, None));
                     }
                 }
@@ -577,7 +577,7 @@ async fn user_job(http: &Http, job: UserJob) -> UserResult {
                 }
             };
             let Some(id) = id else {
-                let out = http.send(OpKind::UserCreate, obj, &d.user_create(&attrs)).await;
+                let out = http.send(OpKind::UserCreate, obj, &d.user_create_encoded(&attrs)).await;
                 return match (out.ok(), id_of(out.json())) {
                     (true, Some(id)) => UserResult::Pushed(
                         i,

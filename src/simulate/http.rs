@@ -12,8 +12,9 @@ use hdrhistogram::Histogram;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use serde_json::{json, Value};
 
+use crate::credential::Credential;
 use crate::exchange::Method;
-use crate::idp::{self, Dialect, ScimRequest};
+use crate::idp::{self, BodyRef, Dialect, RequestRef};
 use crate::profile::{AuthStyle, Profile};
 
 /// The kinds of request the report counts and times separately.
@@ -444,6 +445,9 @@ pub struct Http {
     headers: HeaderMap,
     /// The profile's headers of a request with a body.
     body_headers: HeaderMap,
+    /// `headers` with `body_headers` over them ([`replace_headers`]): a request with a body and no OAuth
+    /// credential, merged once instead of per request.
+    headers_with_body: HeaderMap,
     /// For a target in this process: how its requests are built without reqwest.
     direct: Option<crate::exchange::in_process::Direct>,
     /// The target's base URI, split once ([`crate::exchange::BaseUri`]).
@@ -492,6 +496,8 @@ impl Http {
             headers.insert(AUTHORIZATION, value);
         }
         let body_headers = header_map(&profile.body_headers)?;
+        let mut headers_with_body = headers.clone();
+        replace_headers(&mut headers_with_body, &body_headers);
         let base = crate::exchange::BaseUri::new(&target.base_url);
         let direct = match &target.transport {
             crate::exchange::Transport::InProcess(_) => crate::exchange::in_process::Direct::for_base(base.base()),
@@ -504,6 +510,7 @@ impl Http {
             profile,
             headers,
             body_headers,
+            headers_with_body,
             direct,
             base,
             opts,
@@ -524,8 +531,8 @@ impl Http {
         &self.opts
     }
 
-    fn url(&self, req: &ScimRequest) -> String {
-        self.base.join(&req.path, &self.profile.encode_query(&req.query))
+    fn url(&self, req: &RequestRef<'_>) -> String {
+        self.base.join(req.path, &self.profile.encode_query(req.query))
     }
 
     async fn wait_turn(&self) {
@@ -547,16 +554,40 @@ impl Http {
         }
     }
 
-    /// Sends one request with the IdP's 429 handling; records latency, errors and the journal. A successful
-    /// answer is read as far as [`OpKind::reads_answer`] says.
-    pub async fn send(&self, kind: OpKind, obj: ObjRef, req: &ScimRequest) -> Outcome {
+    /// Sends one request — a [`ScimRequest`](crate::idp::ScimRequest), or an [`Encoded`](crate::idp::Encoded)
+    /// one whose body is already its bytes — with the IdP's 429 handling; records latency, errors and the
+    /// journal. A successful answer is read as far as [`OpKind::reads_answer`] says.
+    pub async fn send<'r>(&self, kind: OpKind, obj: ObjRef, req: impl Into<RequestRef<'r>>) -> Outcome {
         self.send_reading(kind, obj, req, kind.reads_answer()).await
     }
 
     /// [`Http::send`], with a successful answer read as `read` says instead of as its kind's.
-    pub async fn send_reading(&self, kind: OpKind, obj: ObjRef, req: &ScimRequest, read: Answer) -> Outcome {
-        let shaped = self.scope.shape(req);
-        let req = shaped.as_ref().unwrap_or(req);
+    pub async fn send_reading<'r>(
+        &self,
+        kind: OpKind,
+        obj: ObjRef,
+        req: impl Into<RequestRef<'r>>,
+        read: Answer,
+    ) -> Outcome {
+        // The sending future is a few kilobytes (a request, its exchange, the OAuth and back-off waits): boxed,
+        // an operation awaiting several requests holds a pointer to each instead, so the engine's spawned
+        // operations stay small and are not copied kilobytes at a time.
+        Box::pin(self.send_boxed(kind, obj, req.into(), read)).await
+    }
+
+    async fn send_boxed(&self, kind: OpKind, obj: ObjRef, req: RequestRef<'_>, read: Answer) -> Outcome {
+        let own_start = Instant::now();
+        // the body's bytes as this target gets them (`Scope::shape_body`), made once for every attempt
+        let body: Option<bytes::Bytes> = match req.body {
+            BodyRef::None => None,
+            BodyRef::Json(v) => {
+                let shaped = self.scope.shape_body(v);
+                Some(serde_json::to_vec(shaped.as_ref().unwrap_or(v)).expect("JSON serialises").into())
+            }
+            BodyRef::Bytes(b) => Some(self.scope.shape_bytes(b).map_or_else(|| b.clone(), Into::into)),
+        };
+        self.stats.own(own_start);
+        let req = &req;
         let mut attempt = 0u32;
         let mut okta_wait: Option<Duration> = None;
         let mut refreshed = false;
@@ -568,12 +599,18 @@ impl Http {
             }
             let own_start = Instant::now();
             // an OAuth credential's token changes as it is refreshed; a fixed one is in `headers`
-            let Ok(oauth) = self.target.credential.changing_authorization().await else {
+            // (the OAuth futures and the network's are boxed, and only awaited when taken: kept inline they made
+            // every request's future, and every operation's that awaits it, several kilobytes, copied on each
+            // spawn and move)
+            let oauth = match &self.target.credential {
+                Credential::OAuth(_) => Box::pin(self.target.credential.changing_authorization()).await,
+                _ => Ok(None),
+            };
+            let Ok(oauth) = oauth else {
                 self.record(kind, obj, req, 0, Duration::ZERO, None);
                 return Outcome::NoAnswer;
             };
-            let body = req.body.as_ref().map(|b| serde_json::to_vec(b).expect("JSON serialises"));
-            let outgoing = self.outgoing(req, oauth.as_deref(), body);
+            let outgoing = self.outgoing(req, oauth.as_deref(), body.clone());
             self.stats.own(own_start);
             let sent = Instant::now();
             let (limit, timeout) = (MAX_RESPONSE_BODY, self.opts.timeout);
@@ -582,7 +619,9 @@ impl Http {
                     Outgoing::Direct(router, request) => {
                         crate::exchange::in_process::receive_direct(router, request, limit, timeout).await
                     }
-                    Outgoing::Built(b) => crate::exchange::receive_via(&self.target.transport, b, limit, timeout).await,
+                    Outgoing::Built(b) => {
+                        Box::pin(crate::exchange::receive_via(&self.target.transport, b, limit, timeout)).await
+                    }
                 }
             };
             let result = self.interrupt.or_stop(exchange).await;
@@ -598,11 +637,13 @@ impl Http {
                     let retry_after = answer.header("retry-after").map(str::to_string);
                     // RFC 6750 §3.1: an expired or revoked OAuth token is replaced once, as Entra does
                     if !refreshed
-                        && self
-                            .target
-                            .credential
-                            .reject(oauth.as_deref(), status, answer.header("www-authenticate"))
-                            .await
+                        && matches!(self.target.credential, Credential::OAuth(_))
+                        && Box::pin(self.target.credential.reject(
+                            oauth.as_deref(),
+                            status,
+                            answer.header("www-authenticate"),
+                        ))
+                        .await
                     {
                         refreshed = true;
                         continue;
@@ -656,20 +697,25 @@ impl Http {
     /// The request `req` with the run's headers, the OAuth `Authorization` when the credential changes, and
     /// `body`: built for the in-process router directly when [`Direct::request`](crate::exchange::in_process::Direct::request)
     /// can, otherwise with reqwest, exactly as before.
-    fn outgoing(&self, req: &ScimRequest, oauth: Option<&str>, body: Option<Vec<u8>>) -> Outgoing<'_> {
+    fn outgoing(&self, req: &RequestRef<'_>, oauth: Option<&str>, body: Option<bytes::Bytes>) -> Outgoing<'_> {
         let url = self.url(req);
         if let (crate::exchange::Transport::InProcess(router), Some(direct)) = (&self.target.transport, &self.direct) {
-            let mut headers = self.headers.clone();
             let auth = oauth.map(HeaderValue::from_str);
             if !matches!(auth, Some(Err(_))) {
-                if let Some(Ok(a)) = auth {
-                    headers.append(AUTHORIZATION, a);
-                }
-                if body.is_some() {
-                    replace_headers(&mut headers, &self.body_headers);
-                }
-                // the body moves into the request: decided before it is handed over
                 if let Some(target) = direct.target(req.method.as_str(), &url) {
+                    let headers = match auth {
+                        Some(Ok(a)) => {
+                            let mut headers = self.headers.clone();
+                            headers.append(AUTHORIZATION, a);
+                            if body.is_some() {
+                                replace_headers(&mut headers, &self.body_headers);
+                            }
+                            headers
+                        }
+                        // the same headers, merged once (`Http::new`)
+                        _ if body.is_some() => self.headers_with_body.clone(),
+                        _ => self.headers.clone(),
+                    };
                     return Outgoing::Direct(router, direct.build(target, headers, body));
                 }
             }
@@ -688,7 +734,7 @@ impl Http {
         &self,
         kind: OpKind,
         obj: ObjRef,
-        req: &ScimRequest,
+        req: &RequestRef<'_>,
         status: u16,
         latency: Duration,
         json: Option<&Value>,
@@ -726,7 +772,7 @@ impl Http {
             kind,
             obj,
             method: req.method,
-            path: &req.path,
+            path: req.path,
             status,
             error: error.as_deref().filter(|e| !e.is_empty()),
         });

@@ -9,7 +9,8 @@ use std::cell::Cell;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+
+use tokio::sync::Notify;
 
 /// Exit code of an interrupted simulation (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: i32 = 130;
@@ -39,35 +40,50 @@ pub fn mark_stopped() {
     let _ = STOPPED.try_with(|c| c.set(true));
 }
 
-/// The shared interrupt flag.
+/// The shared interrupt flag, and the waiters it wakes when it is set.
 #[derive(Debug, Clone, Default)]
-pub struct Interrupt(Arc<AtomicBool>);
+pub struct Interrupt(Arc<Flag>);
+
+/// The flag and its waiters: a request waits on the flag without a timer of its own (a timer per request and
+/// per wait, polled every 20 ms, was a share of the CPU of every request: docs/performance.md).
+#[derive(Debug, Default)]
+struct Flag {
+    set: AtomicBool,
+    waiters: Notify,
+}
 
 impl Interrupt {
-    /// Sets the flag (the first Ctrl-C).
+    /// Sets the flag (the first Ctrl-C) and wakes everything waiting on it.
     pub fn set(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.set.store(true, Ordering::SeqCst);
+        self.0.waiters.notify_waiters();
     }
 
     /// Whether the run was interrupted.
     pub fn is_set(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.set.load(Ordering::SeqCst)
     }
 
-    /// Resolves once the flag is set (checked every 20 ms).
+    /// Resolves once the flag is set.
     pub async fn wait(&self) {
-        while !self.is_set() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        let notified = self.0.waiters.notified();
+        tokio::pin!(notified);
+        // registered before the flag is read, so a `set` between the two still wakes it
+        notified.as_mut().enable();
+        if !self.is_set() {
+            notified.await;
         }
     }
 
     /// Runs `f` unless the run is or becomes interrupted: `None` when interrupted (`f` is dropped, which
-    /// abandons a request in flight or ends a wait).
+    /// abandons a request in flight or ends a wait). `f` is polled first, so one that is ready at once (a turn
+    /// with no rate and no pause) never registers a waiter.
     pub async fn or_stop<T>(&self, f: impl Future<Output = T>) -> Option<T> {
         if self.is_set() {
             return None;
         }
         tokio::select! {
+            biased;
             v = f => Some(v),
             _ = self.wait() => None,
         }
@@ -95,6 +111,7 @@ impl Interrupt {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[tokio::test]
     async fn an_interrupt_abandons_what_is_in_flight_and_starts_nothing() {
@@ -107,5 +124,29 @@ mod tests {
         });
         assert_eq!(i.or_stop(tokio::time::sleep(Duration::from_secs(3600))).await, None);
         assert_eq!(i.or_stop(async { 7 }).await, None, "nothing starts once interrupted");
+    }
+
+    /// Waiters are woken by `set`, without a timer: on a runtime with no time driver (where any timer panics),
+    /// every one of many requests in flight ends once the flag is set, and one that starts after it never runs.
+    #[test]
+    fn set_wakes_every_waiter_without_a_timer() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let i = Interrupt::default();
+            let waiting: Vec<_> = (0..50)
+                .map(|_| {
+                    let i = i.clone();
+                    tokio::spawn(async move { i.or_stop(std::future::pending::<()>()).await })
+                })
+                .collect();
+            for _ in 0..4 {
+                tokio::task::yield_now().await; // every waiter is in flight
+            }
+            i.set();
+            for w in waiting {
+                assert_eq!(w.await.expect("no waiter panics (no timer is used)"), None);
+            }
+            assert_eq!(i.or_stop(async { 7 }).await, None);
+        });
     }
 }

@@ -20,14 +20,23 @@ pub(super) type Page<T> = (Vec<T>, usize);
 
 /// Reads `body` as a ListResponse page: `None` when it is not JSON; a JSON value that is not an object is a page
 /// without resources, of total 0, and so is a `Resources` that is not an array.
+#[cfg(test)]
 pub(super) fn parse<T>(body: &[u8], take: fn(Value) -> T) -> Option<Page<T>> {
+    parse_kept(body, |_| true, take)
+}
+
+/// [`parse`], each resource that is an object built with only the members whose names `keep` accepts (the
+/// others are read past, not built): `take` gets the resource it would get from [`parse`] minus those members.
+/// `keep` sees each name as the page spells it.
+pub(super) fn parse_kept<T>(body: &[u8], keep: fn(&str) -> bool, take: fn(Value) -> T) -> Option<Page<T>> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let page = PageSeed { take }.deserialize(&mut de).ok()?;
+    let page = PageSeed { keep, take }.deserialize(&mut de).ok()?;
     de.end().ok()?;
     Some(page)
 }
 
 struct PageSeed<T> {
+    keep: fn(&str) -> bool,
     take: fn(Value) -> T,
 }
 
@@ -40,6 +49,7 @@ impl<'de, T> DeserializeSeed<'de> for PageSeed<T> {
 
 /// The `Resources` member: its elements taken one by one, or `None` when it is not an array.
 struct ResourcesSeed<T> {
+    keep: fn(&str) -> bool,
     take: fn(Value) -> T,
 }
 
@@ -77,6 +87,66 @@ macro_rules! otherwise {
     };
 }
 
+/// One resource as a `Value`, as `Value`'s own `Deserialize` builds it, except that an object keeps only the
+/// members whose names the function accepts (a repeated name: its last value, as `serde_json::Map` keeps).
+struct Kept(fn(&str) -> bool);
+
+impl<'de> DeserializeSeed<'de> for Kept {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Kept {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element::<Value>()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if (self.0)(&key) {
+                out.insert(key.into_owned(), map.next_value::<Value>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
 impl<'de, T> Visitor<'de> for ResourcesSeed<T> {
     type Value = Option<Vec<T>>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -85,7 +155,7 @@ impl<'de, T> Visitor<'de> for ResourcesSeed<T> {
     otherwise!(None);
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1000));
-        while let Some(v) = seq.next_element::<Value>()? {
+        while let Some(v) = seq.next_element_seed(Kept(self.keep))? {
             out.push((self.take)(v));
         }
         Ok(Some(out))
@@ -118,7 +188,7 @@ impl<'de, T> Visitor<'de> for PageSeed<T> {
                 total_names.insert(key.clone(), Value::Null);
                 totals.insert(key, v);
             } else if key.eq_ignore_ascii_case("Resources") {
-                let v = map.next_value_seed(ResourcesSeed { take: self.take })?;
+                let v = map.next_value_seed(ResourcesSeed { keep: self.keep, take: self.take })?;
                 resources_names.insert(key.clone(), Value::Null);
                 resources.insert(key, v);
             } else {
@@ -175,6 +245,35 @@ mod tests {
         for body in bodies {
             assert_eq!(parse(body.as_bytes(), |v| v), as_tree(body.as_bytes()), "{body}");
         }
+    }
+
+    /// A resource read with a filter is the resource read whole minus the members filtered out; every other
+    /// value, and the page around it, is read as the tree read it.
+    #[test]
+    fn a_kept_resource_is_the_whole_resource_minus_the_members_left_out() {
+        let bodies: &[&str] = &[
+            r#"{"totalResults":2,"Resources":[{"id":"a","meta":{"x":[1,{"y":2}]},"ID":"b","Id":3,"name":{"meta":1}},
+                {"meta":1,"id":"c","id":"d","schemas":["s"],"x":-1.5e3,"y":18446744073709551615,"z":-7}]}"#,
+            r#"{"Resources":[[{"meta":1}],"s",null,true,1.5,-2,{},{"a\u0062":"\u00e9"}]}"#,
+            r#"{"Resources":[{"id":"a","meta":{"unterminated":[1,2}}]}"#,
+        ];
+        let keep: fn(&str) -> bool = |k| !k.eq_ignore_ascii_case("meta") && k != "schemas";
+        for body in bodies {
+            let want = as_tree(body.as_bytes()).map(|(res, total)| {
+                let res = res
+                    .into_iter()
+                    .map(|mut r| {
+                        if let Some(o) = r.as_object_mut() {
+                            o.retain(|k, _| keep(k));
+                        }
+                        r
+                    })
+                    .collect();
+                (res, total)
+            });
+            assert_eq!(parse_kept(body.as_bytes(), keep, |v| v), want, "{body}");
+        }
+        assert!(parse_kept(bodies[0].as_bytes(), keep, |v| v).unwrap().0[0].get("meta").is_none());
     }
 
     #[test]

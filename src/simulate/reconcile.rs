@@ -118,6 +118,8 @@ struct Paging<T> {
     count: usize,
     /// Added to every page request (for example `excludedAttributes`).
     extra: Option<(&'static str, &'static str)>,
+    /// The members of a resource that `take` reads ([`super::page::parse_kept`]).
+    keep: fn(&str) -> bool,
     take: fn(Value) -> T,
 }
 
@@ -168,7 +170,7 @@ async fn read_page<T>(http: &Http, p: Paging<T>, start: usize, count: usize) -> 
     }
     // read as it streams, one resource at a time (a page holds up to 500)
     let body = out_page.into_raw().unwrap_or_default();
-    let (res, total) = super::page::parse(&body, p.take)
+    let (res, total) = super::page::parse_kept(&body, p.keep, p.take)
         .ok_or_else(|| format!("GET /{collection}: the answer is not a JSON ListResponse"))?;
     Ok((res, total))
 }
@@ -320,9 +322,10 @@ pub async fn reconcile(
         collection: "Users",
         count: 500,
         extra: Some(("excludedAttributes", "groups")),
+        keep: ServerUser::reads,
         take: ServerUser::from_json,
     };
-    let groups = Paging { collection: "Groups", count: 50, extra: None, take: ServerGroup::from_json };
+    let groups = Paging { collection: "Groups", count: 50, extra: None, keep: |_| true, take: ServerGroup::from_json };
     // Users and groups are read at the same time, so the end of one overlaps the other.
     // a target without a Groups endpoint got no group (super::scope): there is nothing to read back
     let mut server_groups: Vec<ServerGroup> = Vec::new();

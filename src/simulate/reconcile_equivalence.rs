@@ -3,7 +3,7 @@
 //! directories with every kind of drift injected, read in pages of random sizes, with a restart of the reading.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use fake::rand::rngs::StdRng;
 use fake::rand::seq::SliceRandom;
@@ -14,7 +14,7 @@ use super::http::ObjRef;
 use super::model::{IdStyle, Model};
 use super::reconcile::{compare_groups, diff, DiffKind, Difference, ExtraScope, ServerGroup};
 use super::server_user::ServerUser;
-use super::user_match::{lowercase, ByKey, Rules, UserMatcher};
+use super::user_match::{lowercase, Rules, UserMatcher};
 use crate::idp::{self, Dialect, EntraDialect, UserAttr};
 
 /// What the users' comparison gives: differences, expected absent, unverified, strangers, server users read,
@@ -25,21 +25,25 @@ type Outcome = (Vec<Difference>, usize, usize, usize, usize, Vec<Option<String>>
 fn after_reading_all(model: &Model, server_users: &[ServerUser], users_read: bool, rules: &Rules<'_>) -> Outcome {
     let (mut expected_absent, mut unverified, mut strangers) = (0, 0, 0);
     let mut diffs = Vec::new();
-    let by_name = ByKey::new(
-        server_users.len(),
-        server_users.iter().enumerate().filter_map(|(k, u)| u.user_name().map(|n| (lowercase(n), k))),
-    );
-    let by_ext = ByKey::new(
-        server_users.len(),
-        server_users.iter().enumerate().filter_map(|(k, u)| u.external_id().map(|e| (Cow::Borrowed(e), k))),
-    );
+    // each key's server users in reading order, by a map of the keys themselves (not the matcher's index)
+    let mut by_name: BTreeMap<Cow<str>, Vec<usize>> = BTreeMap::new();
+    let mut by_ext: BTreeMap<Cow<str>, Vec<usize>> = BTreeMap::new();
+    for (k, u) in server_users.iter().enumerate() {
+        if let Some(n) = u.user_name() {
+            by_name.entry(lowercase(n)).or_default().push(k);
+        }
+        if let Some(e) = u.external_id() {
+            by_ext.entry(Cow::Borrowed(e)).or_default().push(k);
+        }
+    }
+    let get = |map: &BTreeMap<Cow<str>, Vec<usize>>, key: &str| map.get(key).cloned().unwrap_or_default();
     let mut claimed: Vec<bool> = vec![false; server_users.len()];
     let mut matched: Vec<Option<u32>> = vec![None; model.users.len()];
     let matched_id = |m: Option<u32>| m.and_then(|k| server_users[k as usize].id());
     let user_label = |i: usize| format!("User {}", model.users[i].user_name);
     for (i, u) in model.users.iter().enumerate() {
-        let mut found: Vec<usize> = by_ext.get(&u.external_id).collect();
-        for k in by_name.get(&lowercase(&u.user_name)) {
+        let mut found: Vec<usize> = get(&by_ext, &u.external_id);
+        for k in get(&by_name, &lowercase(&u.user_name)) {
             if !found.contains(&k) {
                 found.push(k);
             }

@@ -67,13 +67,17 @@ impl Scope {
     /// object leaves the body, its attributes leave a path-less `replace` value, and operations whose path
     /// names it are dropped. Other requests are returned as they are.
     pub fn shape(&self, req: &ScimRequest) -> Option<ScimRequest> {
+        let body = self.shape_body(req.body.as_ref()?)?;
+        Some(ScimRequest { body: Some(body), ..req.clone() })
+    }
+
+    /// [`Scope::shape`] of a body alone: the body this target gets, or `None` when it gets it as it is.
+    pub fn shape_body(&self, body: &Value) -> Option<Value> {
         if self.enterprise {
             return None;
         }
-        let body = req.body.as_ref()?;
-        let mut out = req.clone();
-        let b = out.body.as_mut()?;
-        strip_enterprise(b);
+        let mut b = body.clone();
+        strip_enterprise(&mut b);
         if let Some(ops) = b.get_mut("Operations").and_then(Value::as_array_mut) {
             ops.retain(|op| !op.get("path").and_then(Value::as_str).is_some_and(is_enterprise));
             for op in ops.iter_mut() {
@@ -82,7 +86,17 @@ impl Scope {
                 }
             }
         }
-        (out.body.as_ref() != Some(body)).then_some(out)
+        (b != *body).then_some(b)
+    }
+
+    /// [`Scope::shape_body`] of a body given as its bytes: the bytes this target gets, or `None` when it gets
+    /// them as they are (a body that is not JSON included).
+    pub fn shape_bytes(&self, body: &[u8]) -> Option<Vec<u8>> {
+        if self.enterprise {
+            return None;
+        }
+        let shaped = self.shape_body(&serde_json::from_slice(body).ok()?)?;
+        Some(serde_json::to_vec(&shaped).expect("JSON serialises"))
     }
 }
 
@@ -145,6 +159,13 @@ mod tests {
         let plain = req(json!({"Operations": [{"op": "replace", "path": "active", "value": false}]}));
         assert_eq!(scope.shape(&plain), None, "nothing to change");
         assert_eq!(Scope::default().shape(&create), None, "a server with the extension gets it");
+
+        // a body given as bytes is shaped as its value is
+        let bytes = serde_json::to_vec(create.body.as_ref().unwrap()).unwrap();
+        let shaped: Value = serde_json::from_slice(&scope.shape_bytes(&bytes).unwrap()).unwrap();
+        assert_eq!(shaped, json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "a"}));
+        assert_eq!(Scope::default().shape_bytes(&bytes), None);
+        assert_eq!(scope.shape_bytes(&serde_json::to_vec(plain.body.as_ref().unwrap()).unwrap()), None);
     }
 
     #[test]

@@ -58,6 +58,29 @@ impl ServerUser {
         ServerUser { text: text.into_boxed_str(), ends, present, attrs: ReadAttrs::of(&u) }
     }
 
+    /// Whether [`ServerUser::from_json`] reads the member `name` of a User representation (matched as
+    /// [`idp::get_ci`] matches: ignoring ASCII case): `id`, `userName`, `externalId`, the enterprise extension,
+    /// and the top-level attribute of each of [`crate::idp::UserAttr::WITH_GRANTS`]. The read-back leaves the
+    /// others (`schemas`, `meta`, …) unbuilt.
+    pub(super) fn reads(name: &str) -> bool {
+        const READ: [&str; 13] = [
+            "id",
+            "userName",
+            "externalId",
+            idp::ENTERPRISE,
+            "displayName",
+            "name",
+            "emails",
+            "title",
+            "phoneNumbers",
+            "addresses",
+            "active",
+            "roles",
+            "entitlements",
+        ];
+        READ.iter().any(|r| r.eq_ignore_ascii_case(name))
+    }
+
     fn field(&self, f: Field) -> Option<&str> {
         let f = f as usize;
         let start = if f == 0 { 0 } else { self.ends[f - 1] as usize };
@@ -89,6 +112,64 @@ impl ServerUser {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// What is read of a user.
+    fn read(u: &ServerUser) -> (Vec<Option<&str>>, Vec<Option<Value>>) {
+        let fields = vec![u.id(), u.user_name(), u.external_id(), u.manager()];
+        (fields, (0..crate::idp::UserAttr::WITH_GRANTS.len()).map(|n| u.attrs.value(n)).collect())
+    }
+
+    /// A user left with only the members [`ServerUser::reads`] accepts reads as the whole user: over seeded
+    /// users of every dialect's create body (every attribute the source maps, with grants) plus `id`, a manager,
+    /// `meta` and `schemas`, each member's name in a random case.
+    #[test]
+    fn a_user_without_the_members_not_read_reads_as_the_whole_user() {
+        use fake::rand::rngs::StdRng;
+        use fake::rand::{Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(27);
+        let mut left_out = 0;
+        for n in 0..200 {
+            let d = crate::idp::Dialect::ALL[n % 4];
+            let grants = (n % 3 == 0).then(|| crate::idp::Grants {
+                roles: vec![format!("r{n}")],
+                entitlements: vec![(format!("e{n}"), "License".into())],
+            });
+            let attrs = crate::idp::UserAttrs {
+                user_name: format!("u{n}@example.test"),
+                external_id: format!("x{n}"),
+                given_name: "G".into(),
+                family_name: format!("F{n}"),
+                email: format!("u{n}@example.test"),
+                active: n % 2 == 0,
+                grants,
+                ..Default::default()
+            };
+            let mut body = d.user_create(&attrs).body.unwrap();
+            let o = body.as_object_mut().unwrap();
+            o.insert("id".into(), json!(format!("id{n}")));
+            o.insert("meta".into(), json!({"resourceType": "User", "location": "l"}));
+            if let Some(e) = o.get_mut(idp::ENTERPRISE) {
+                e["manager"] = json!({"value": format!("m{n}")});
+            }
+            // every name in a random case
+            let whole: serde_json::Map<String, Value> = std::mem::take(o)
+                .into_iter()
+                .map(|(k, v)| {
+                    let k: String =
+                        k.chars().map(|c| if rng.random_bool(0.3) { c.to_ascii_uppercase() } else { c }).collect();
+                    (k, v)
+                })
+                .collect();
+            let mut kept = whole.clone();
+            kept.retain(|k, _| ServerUser::reads(k));
+            left_out += whole.len() - kept.len();
+            let (whole, kept) =
+                (ServerUser::from_json(Value::Object(whole)), ServerUser::from_json(Value::Object(kept)));
+            assert_eq!(read(&kept), read(&whole), "user {n}");
+            assert!(read(&whole).1.iter().filter(|v| v.is_some()).count() >= 14, "user {n} carries every attribute");
+        }
+        assert!(left_out >= 400, "meta and schemas, at least, are left out: {left_out}");
+    }
 
     #[test]
     fn every_field_reads_back_as_given_and_absent_or_non_string_is_none() {

@@ -25,40 +25,83 @@ use super::server_user::ServerUser;
 use crate::idp::{self, UserAttr};
 
 /// Entries by one key (`userName` lowercased, or `externalId`): every entry with each key, in the order they
-/// were given. Keys are borrowed, and a lowercased `userName` is copied only when it is not lowercase already.
-/// A sorted `Vec` of (key, index) pairs, 32 bytes an entry, looked up by binary search: a hash map (with a
-/// second map for shared keys) held about 70 MB a key at a million entries.
-pub(super) struct ByKey<'a> {
-    /// Sorted by key; a stable sort, so entries of one key keep their order.
-    entries: Vec<(Cow<'a, str>, u32)>,
+/// were given. Only a 64-bit hash of each key is kept, with the entry's position: a `Vec` of (hash, position)
+/// pairs sorted by hash then position, 16 bytes an entry, looked up by binary search over integers. The key
+/// itself stays where it is (the source directory): a caller checks it on a hit ([`ByKey::get`]), so two keys
+/// with one hash are still told apart. A sorted `Vec` of (key, position) pairs took 32 bytes an entry, plus
+/// every lowercased copy, and each probe compared strings through a pointer (a cache miss and a `memcmp`).
+pub(super) struct ByKey {
+    /// Sorted by hash, then by position: the entries of one key keep the order they were given in.
+    entries: Vec<(u64, u32)>,
+    /// The hash of a key.
+    hash: fn(&str) -> u64,
 }
 
-impl<'a> ByKey<'a> {
-    /// The index of `keys`: each a key and its position (below 2^32: a directory's users are counted in `u32`).
-    pub(super) fn new(capacity: usize, keys: impl IntoIterator<Item = (Cow<'a, str>, usize)>) -> ByKey<'a> {
+impl ByKey {
+    /// The index of `keys`: each a key and its position (below 2^32: a directory's users are counted in `u32`),
+    /// positions given in increasing order.
+    pub(super) fn new<'k>(capacity: usize, keys: impl IntoIterator<Item = (Cow<'k, str>, usize)>) -> ByKey {
+        ByKey::with_hash(capacity, keys, key_hash)
+    }
+
+    /// [`ByKey::new`] with another hash function (a test forces collisions with it).
+    fn with_hash<'k>(
+        capacity: usize,
+        keys: impl IntoIterator<Item = (Cow<'k, str>, usize)>,
+        hash: fn(&str) -> u64,
+    ) -> ByKey {
         let mut entries = Vec::with_capacity(capacity);
-        entries.extend(keys.into_iter().map(|(key, k)| (key, k as u32)));
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.extend(keys.into_iter().map(|(key, k)| (hash(&key), k as u32)));
+        entries.sort_unstable();
         entries.shrink_to_fit();
-        ByKey { entries }
+        ByKey { entries, hash }
     }
 
-    /// The positions with `key`, in the order they were given.
-    #[cfg(test)]
-    pub(super) fn get(&self, key: &str) -> impl Iterator<Item = usize> + '_ {
-        self.range(key).map(|j| self.at(j))
+    /// An index of nothing.
+    pub(super) fn empty() -> ByKey {
+        ByKey { entries: Vec::new(), hash: key_hash }
     }
 
-    /// Where the entries with `key` are ([`ByKey::at`]).
-    fn range(&self, key: &str) -> std::ops::Range<usize> {
-        let start = self.entries.partition_point(|(k, _)| &**k < key);
-        start..start + self.entries[start..].partition_point(|(k, _)| &**k <= key)
+    /// The positions with `key`, in the order they were given: `key_of(k)` is the key given with position `k`,
+    /// compared with `key` for each position whose key has `key`'s hash.
+    pub(super) fn get<'s, K: AsRef<str>>(
+        &'s self,
+        key: &'s str,
+        key_of: impl Fn(usize) -> K + 's,
+    ) -> impl Iterator<Item = usize> + 's {
+        let h = (self.hash)(key);
+        let start = self.entries.partition_point(|&(e, _)| e < h);
+        self.entries[start..]
+            .iter()
+            .take_while(move |&&(e, _)| e == h)
+            .map(|&(_, k)| k as usize)
+            .filter(move |&k| key_of(k).as_ref() == key)
     }
+}
 
-    /// The position of entry `j`.
-    fn at(&self, j: usize) -> usize {
-        self.entries[j].1 as usize
+/// A 64-bit hash of `key`, the same in every run (no random seed: the table is built from the source
+/// directory, so a server cannot choose keys that collide with it; a collision costs one key comparison).
+/// Eight bytes at a time, multiplied and rotated, then mixed with MurmurHash3's 64-bit finaliser.
+fn key_hash(key: &str) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let b = key.as_bytes();
+    let mut h = (b.len() as u64).wrapping_mul(K);
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("eight bytes"));
+        h = (h ^ w).wrapping_mul(K).rotate_left(31);
     }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(31);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+    h ^ h >> 33
 }
 
 /// `s` lowercased (as `str::to_lowercase`), borrowed when it is lowercase already.
@@ -135,8 +178,8 @@ pub(super) struct Rules<'a> {
 pub(super) struct UserMatcher<'m> {
     model: &'m Model,
     rules: Rules<'m>,
-    by_ext: ByKey<'m>,
-    by_name: ByKey<'m>,
+    by_ext: ByKey,
+    by_name: ByKey,
     /// Per source user: the [`found_key`] of the server user compared with it, or [`NONE`].
     best: Vec<u64>,
     /// Source users with more than one server user found: each found one, (found by `userName`, position).
@@ -221,22 +264,29 @@ impl<'m> UserMatcher<'m> {
         let k = self.read.len() as u32;
         self.read.push(IdAndManager::of(su));
         let mut claimed = false;
+        let model = self.model;
+        let users = &model.users;
+        // the indexes are taken out while `found` updates the rest (an empty index holds no allocation)
+        let by_ext = std::mem::replace(&mut self.by_ext, ByKey::empty());
+        let by_name = std::mem::replace(&mut self.by_name, ByKey::empty());
         if let Some(ext) = su.external_id() {
-            for j in self.by_ext.range(ext) {
+            for i in by_ext.get(ext, |i| &*users[i].external_id) {
                 claimed = true;
-                self.found(self.by_ext.at(j) as u32, false, k, su);
+                self.found(i as u32, false, k, su);
             }
         }
         if let Some(name) = su.user_name() {
-            for j in self.by_name.range(&lowercase(name)) {
+            let name = lowercase(name);
+            for i in by_name.get(&name, |i| lowercase(&users[i].user_name)) {
                 claimed = true;
-                let i = self.by_name.at(j) as u32;
+                let i = i as u32;
                 // unless already found by `externalId`
-                if su.external_id() != Some(&*self.model.users[i as usize].external_id) {
+                if su.external_id() != Some(&*users[i as usize].external_id) {
                     self.found(i, true, k, su);
                 }
             }
         }
+        (self.by_ext, self.by_name) = (by_ext, by_name);
         if !claimed {
             if self.rules.scope.judges(su.id()) {
                 let name = su.user_name().unwrap_or_default();
@@ -386,8 +436,8 @@ impl<'m> UserMatcher<'m> {
             diffs.extend(self.attribute_diffs.remove(&(i as u32)).unwrap_or_default());
         }
         // the source indexes are not needed any more
-        self.by_ext = ByKey { entries: Vec::new() };
-        self.by_name = ByKey { entries: Vec::new() };
+        self.by_ext = ByKey::empty();
+        self.by_name = ByKey::empty();
         let matched = Matched { at, read: std::mem::take(&mut self.read) };
         if self.rules.managers && users_read {
             diffs.extend(self.managers(&matched));
@@ -466,10 +516,41 @@ mod tests {
     fn entries_by_key_keep_their_order() {
         let keys = ["a", "b", "a", "c", "a", "a", "b", "a"];
         let by = ByKey::new(0, keys.into_iter().enumerate().map(|(k, key)| (Cow::Borrowed(key), k)));
-        assert_eq!(by.get("a").collect::<Vec<_>>(), vec![0, 2, 4, 5, 7]);
-        assert_eq!(by.get("b").collect::<Vec<_>>(), vec![1, 6]);
-        assert_eq!(by.get("c").collect::<Vec<_>>(), vec![3]);
-        assert_eq!((by.get("z").count(), by.get("").count(), by.get("aa").count()), (0, 0, 0));
+        let get = |key| by.get(key, |k| keys[k]).collect::<Vec<_>>();
+        assert_eq!(get("a"), vec![0, 2, 4, 5, 7]);
+        assert_eq!(get("b"), vec![1, 6]);
+        assert_eq!(get("c"), vec![3]);
+        assert_eq!((get("z").len(), get("").len(), get("aa").len()), (0, 0, 0));
+    }
+
+    /// The hashed index finds exactly what a map from each key to its positions finds: over seeded random keys
+    /// with shared ones, case variants and prefixes, with the real hash and with hashes that collide for many
+    /// keys (by length; one value for all), where only the check of the key tells entries apart.
+    #[test]
+    fn a_hashed_index_finds_what_a_map_of_keys_finds_even_when_hashes_collide() {
+        use fake::rand::rngs::StdRng;
+        use fake::rand::{Rng, SeedableRng};
+        use std::collections::BTreeMap;
+        let mut rng = StdRng::seed_from_u64(27);
+        let alphabet = ['a', 'b', 'A', 'é', 'É', '@', '.', '0'];
+        let keys: Vec<String> = (0..3000)
+            .map(|_| (0..rng.random_range(0..12)).map(|_| alphabet[rng.random_range(0..alphabet.len())]).collect())
+            .collect();
+        let mut oracle: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (k, key) in keys.iter().enumerate() {
+            oracle.entry(key).or_default().push(k);
+        }
+        assert!(oracle.values().any(|v| v.len() > 2), "some keys are shared");
+        let hashes: [fn(&str) -> u64; 3] = [key_hash, |s| s.len() as u64, |_| 7];
+        for hash in hashes {
+            let by = ByKey::with_hash(keys.len(), keys.iter().enumerate().map(|(k, s)| (Cow::Borrowed(&**s), k)), hash);
+            for probe in keys.iter().map(String::as_str).chain(["", "zz", "aaaaaaaaaaaaaaaaaaaa"]) {
+                let got: Vec<usize> = by.get(probe, |k| &*keys[k]).collect();
+                assert_eq!(got, oracle.get(probe).cloned().unwrap_or_default(), "{probe:?}");
+            }
+        }
+        assert_ne!(key_hash("ab"), key_hash("ba"));
+        assert_ne!(key_hash("a"), key_hash("a\0"), "the length is hashed: a trailing NUL is another key");
     }
 
     /// The preference among the server users found for one source user: an equal `userName` first, then found
