@@ -62,34 +62,20 @@ impl Record {
     /// A record whose `body` carries its current `meta`.
     pub fn new(id: Uuid, version: u64, hidden: bool, protected: bool, body: String) -> Record {
         let table = MemberTable::of(&body);
-        Record {
-            id,
-            version,
-            hidden,
-            protected,
-            touched: None,
-            body: body.into_boxed_str(),
-            table,
-            shape: NO_SHAPE,
-            hot: NO_HOT,
-        }
+        Record::with_table(id, version, hidden, protected, body, table)
     }
 
     /// [`Record::new`] from the resource as a `Value`: its compact JSON text (serde_json's, as `Value`'s
     /// `Display` writes it) with the member table taken while writing it ([`MemberTable::write`]).
     pub fn of_value(id: Uuid, version: u64, hidden: bool, protected: bool, body: &serde_json::Value) -> Record {
         let (body, table) = MemberTable::write(body);
-        Record {
-            id,
-            version,
-            hidden,
-            protected,
-            touched: None,
-            body: body.into_boxed_str(),
-            table,
-            shape: NO_SHAPE,
-            hot: NO_HOT,
-        }
+        Record::with_table(id, version, hidden, protected, body, table)
+    }
+
+    /// A record of `body` whose member table is `table`, not yet stored (no shape, no column entry).
+    fn with_table(id: Uuid, version: u64, hidden: bool, protected: bool, body: String, table: MemberTable) -> Record {
+        let body = body.into_boxed_str();
+        Record { id, version, hidden, protected, touched: None, body, table, shape: NO_SHAPE, hot: NO_HOT }
     }
 
     /// Where each top-level member of [`Record::body`] starts ([`MemberTable`]); unusable when the text is
