@@ -799,13 +799,17 @@ impl Directory {
                     }
                 }
                 MemberOp::Remove(ids) => {
+                    // one pass over the group for the whole step, whatever the number removed
+                    let members = st.store.members(&gid);
+                    let mut gone = HashSet::with_capacity(ids.len());
                     for m in ids {
-                        let was = st.store.members(&gid).is_some_and(|ms| ms.contains_key(m));
+                        let was = members.is_some_and(|ms| ms.contains_key(m));
                         before.entry(*m).or_insert(was);
                         if was {
-                            st.remove_member(&gid, m);
+                            gone.insert(*m);
                         }
                     }
+                    st.remove_members(&gid, &gone);
                 }
             }
         }

@@ -579,6 +579,14 @@ impl Store for SqliteStore {
         removed
     }
 
+    fn remove_members(&mut self, group: &Uuid, members: &std::collections::HashSet<Uuid>) -> Vec<Uuid> {
+        let gone = self.mem.remove_members(group, members);
+        for m in &gone {
+            self.push(Op::DeleteMember { group: *group, member: *m });
+        }
+        gone
+    }
+
     fn member_lists(&self) -> Box<dyn Iterator<Item = (&Uuid, &Members)> + '_> {
         self.mem.member_lists()
     }

@@ -4,7 +4,7 @@
 //! group's JSON, one ordered set per group, so that adding or removing one member of a 100,000-member group
 //! costs O(1), not a rewrite of the whole group.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 use uuid::Uuid;
@@ -218,6 +218,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn add_member(&mut self, group: Uuid, member: Uuid, entry: Member);
     /// Removes one member of a group; false when it was not a member.
     fn remove_member(&mut self, group: &Uuid, member: &Uuid) -> bool;
+    /// Removes every member of the group that `members` holds, the others keeping their order; the ids removed,
+    /// in the group's order. A store keeping members in order overrides this with one pass over the group, so a
+    /// request removing many members (a value list or `members[value eq …]` paths, RFC 7644 §3.5.2.2; a PUT,
+    /// §3.5.1) costs the group's size, not the group's size for each member removed.
+    fn remove_members(&mut self, group: &Uuid, members: &HashSet<Uuid>) -> Vec<Uuid> {
+        let gone: Vec<Uuid> = self
+            .members(group)
+            .map(|ms| ms.keys().filter(|m| members.contains(m)).copied().collect())
+            .unwrap_or_default();
+        for m in &gone {
+            self.remove_member(group, m);
+        }
+        gone
+    }
     /// Every group that has members, with them (to rebuild the reverse index at start).
     fn member_lists(&self) -> Box<dyn Iterator<Item = (&Uuid, &Members)> + '_>;
     /// Makes every change since the last commit durable, all or nothing. The directory calls it once at the
@@ -476,12 +490,30 @@ impl Store for MemoryStore {
 
     fn remove_member(&mut self, group: &Uuid, member: &Uuid) -> bool {
         let Some(ms) = self.members.get_mut(group) else { return false };
-        // `shift_remove` keeps the order of the others: a memmove, not a rehash, even at 100,000 members.
+        // `shift_remove` keeps the order of the others, at the cost of moving every member after it: one
+        // removal costs the group's size, so removing many in one request goes through `remove_members`.
         let removed = ms.shift_remove(member).is_some();
         if ms.is_empty() {
             self.members.remove(group);
         }
         removed
+    }
+
+    fn remove_members(&mut self, group: &Uuid, members: &HashSet<Uuid>) -> Vec<Uuid> {
+        let Some(ms) = self.members.get_mut(group) else { return Vec::new() };
+        let mut gone = Vec::new();
+        // one pass, the others keeping their order
+        ms.retain(|m, _| {
+            let keep = !members.contains(m);
+            if !keep {
+                gone.push(*m);
+            }
+            keep
+        });
+        if ms.is_empty() {
+            self.members.remove(group);
+        }
+        gone
     }
 
     fn member_lists(&self) -> Box<dyn Iterator<Item = (&Uuid, &Members)> + '_> {

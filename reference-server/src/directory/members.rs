@@ -109,7 +109,12 @@ pub(super) fn membership_ops(ops: &[PatchOperation]) -> ScimResult<Option<Vec<Me
             },
             _ => return Ok(None),
         };
-        out.push(step);
+        match (out.last_mut(), step) {
+            // Consecutive removals are one step (a removal cannot bring a member back, so their order does not
+            // matter): Okta's N `members[value eq "…"]` paths then cost one pass over the group, not N.
+            (Some(MemberOp::Remove(ids)), MemberOp::Remove(more)) => ids.extend(more),
+            (_, step) => out.push(step),
+        }
     }
     Ok(Some(out))
 }
@@ -180,33 +185,31 @@ impl State {
         self.memberships.entry(member).or_default().insert(group);
     }
 
-    pub(super) fn remove_member(&mut self, group: &Uuid, member: &Uuid) -> bool {
-        if !self.store.remove_member(group, member) {
-            return false;
-        }
-        if let Some(gs) = self.memberships.get_mut(member) {
-            gs.shift_remove(group);
-            if gs.is_empty() {
-                self.memberships.remove(member);
+    /// Removes the members of `group` that `members` holds, in one pass over the group
+    /// ([`Store::remove_members`]), and the group from each one's memberships; the ids removed.
+    pub(super) fn remove_members(&mut self, group: &Uuid, members: &HashSet<Uuid>) -> Vec<Uuid> {
+        let gone = self.store.remove_members(group, members);
+        for m in &gone {
+            if let Some(gs) = self.memberships.get_mut(m) {
+                gs.shift_remove(group);
+                if gs.is_empty() {
+                    self.memberships.remove(m);
+                }
             }
         }
-        true
+        gone
     }
 
     /// Makes `new` the group's members: removed ones go, kept ones keep their place (and take a new
     /// `display` if one was given), new ones are appended in order. Returns the ids that joined or left.
     pub(super) fn set_members(&mut self, group: Uuid, new: Vec<(Uuid, Member)>) -> Vec<Uuid> {
         let wanted: HashSet<Uuid> = new.iter().map(|(id, _)| *id).collect();
-        let gone: Vec<Uuid> = self
+        let gone: HashSet<Uuid> = self
             .store
             .members(&group)
             .map(|ms| ms.keys().filter(|m| !wanted.contains(m)).copied().collect())
             .unwrap_or_default();
-        let mut changed = Vec::new();
-        for m in gone {
-            self.remove_member(&group, &m);
-            changed.push(m);
-        }
+        let mut changed = self.remove_members(&group, &gone);
         for (id, entry) in new {
             match self.store.members(&group).and_then(|ms| ms.get(&id)) {
                 Some(current) if *current == entry => {}

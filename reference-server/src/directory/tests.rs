@@ -538,3 +538,67 @@ fn the_column_is_kept_from_the_first_scan_no_index_answers() {
     drop(st);
     assert_eq!(list(r#"emails[type eq "work" and value co "@corp"] and not (active eq true)"#), 1);
 }
+
+/// Members removed by a value list, by `members[value eq …]` paths and by a PUT (RFC 7644 §3.5.2.2, §3.5.1) go
+/// in one pass over the group: the others keep their order, the removed users lose the group from their
+/// `groups`, and the data file holds the same members after a restart.
+#[test]
+fn members_removed_in_one_request_leave_the_rest_in_order_and_persist() {
+    let dir_path = tempfile::tempdir().unwrap();
+    let path = dir_path.path().join("data.sqlite");
+    let open = || {
+        let db = crate::sqlite::Db::open(&path, crate::sqlite::SyncMode::Normal).unwrap();
+        let journal = crate::sqlite::Journal::new(db, "t");
+        Box::new(crate::sqlite::SqliteStore::load(journal).unwrap()) as Box<dyn Store>
+    };
+    let members_of = |dir: &Directory, gid: &str| -> Vec<String> {
+        let g = dir.get(ResourceKind::Group, gid).unwrap();
+        g["members"]
+            .as_array()
+            .map_or(Vec::new(), |ms| ms.iter().map(|m| m["value"].as_str().unwrap().into()).collect())
+    };
+    let (gid, u) = {
+        let (dir, _) = clocked(open());
+        let u: Vec<String> = (0..8)
+            .map(|i| {
+                dir.create(ResourceKind::User, json!({"userName": format!("u{i}")})).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .into()
+            })
+            .collect();
+        let all: Vec<Value> = u.iter().map(|id| json!({"value": id})).collect();
+        let g = dir.create(ResourceKind::Group, json!({"displayName": "g", "members": all})).unwrap();
+        let gid = g["id"].as_str().unwrap().to_string();
+        let remove_list = json!({"Operations": [{"op": "Remove", "path": "members",
+            "value": [{"value": u[5]}, {"value": u[1]}, {"value": u[1]}, {"value": u[3]}]}]});
+        dir.patch(ResourceKind::Group, &gid, &remove_list, None).unwrap();
+        assert_eq!(members_of(&dir, &gid), [u[0].clone(), u[2].clone(), u[4].clone(), u[6].clone(), u[7].clone()]);
+        assert!(dir.get(ResourceKind::User, &u[1]).unwrap().get("groups").is_none(), "u1 left the group");
+        assert_eq!(dir.get(ResourceKind::User, &u[2]).unwrap()["groups"][0]["value"], gid.as_str());
+        let remove_paths = json!({"Operations": [
+            {"op": "remove", "path": format!("members[value eq \"{}\"]", u[6])},
+            {"op": "add", "path": "members", "value": [{"value": u[1]}]},
+            {"op": "remove", "path": format!("members[value eq \"{}\"]", u[0])}]});
+        dir.patch(ResourceKind::Group, &gid, &remove_paths, None).unwrap();
+        assert_eq!(members_of(&dir, &gid), [u[2].clone(), u[4].clone(), u[7].clone(), u[1].clone()]);
+        (gid, u)
+    };
+    let (dir, _) = clocked(open());
+    assert_eq!(
+        members_of(&dir, &gid),
+        [u[2].clone(), u[4].clone(), u[7].clone(), u[1].clone()],
+        "the same after a restart"
+    );
+    let put = json!({"displayName": "g", "members": [{"value": u[7]}, {"value": u[3]}]});
+    dir.replace(ResourceKind::Group, &gid, put, None).unwrap();
+    assert_eq!(
+        members_of(&dir, &gid),
+        [u[7].clone(), u[3].clone()],
+        "kept ones keep their place, new ones are appended"
+    );
+    assert!(dir.get(ResourceKind::User, &u[4]).unwrap().get("groups").is_none());
+    drop(dir);
+    let (dir, _) = clocked(open());
+    assert_eq!(members_of(&dir, &gid), [u[7].clone(), u[3].clone()]);
+}
