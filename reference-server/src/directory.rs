@@ -737,7 +737,8 @@ impl Directory {
         let rt = kind.resource_type();
         let ops = patch::parse_request_owned(request).map_err(|e| self.missing_first(kind, id, e))?;
         if kind == ResourceKind::Group {
-            if let Some(steps) = membership_ops(&ops).map_err(|e| self.missing_first(kind, id, e))? {
+            let member_ops = self.after_unchanged_rename(id, &ops)?;
+            if let Some(steps) = membership_ops(member_ops).map_err(|e| self.missing_first(kind, id, e))? {
                 return self.patch_members(id, steps, if_match, want_body);
             }
         }

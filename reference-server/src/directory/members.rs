@@ -119,6 +119,37 @@ pub(super) fn membership_ops(ops: &[PatchOperation]) -> ScimResult<Option<Vec<Me
     Ok(Some(out))
 }
 
+impl Directory {
+    /// `ops` without a first operation that renames the group to the name it has: a path-less `replace` whose
+    /// value holds only the group's own `id` and its current `displayName` (RFC 7644 §3.5.2.3). Okta puts that
+    /// operation before every membership update (docs/engines.md §B, "a rename PATCH accompanies every
+    /// membership update"); it changes nothing, and without it the rest can take the membership path, whose
+    /// removals cost one pass over the group instead of one per member. `ops` unchanged otherwise (a real
+    /// rename, any other attribute, or no operation after it).
+    pub(super) fn after_unchanged_rename<'o>(
+        &self,
+        id: &str,
+        ops: &'o [PatchOperation],
+    ) -> ScimResult<&'o [PatchOperation]> {
+        let [first, rest @ ..] = ops else { return Ok(ops) };
+        let Some(Value::Object(value)) = first.value.as_ref().filter(|_| first.op == PatchOpKind::Replace) else {
+            return Ok(ops);
+        };
+        if first.path.is_some() || rest.is_empty() {
+            return Ok(ops);
+        }
+        let Some(gid) = canonical_id(id) else { return Ok(ops) };
+        let st = self.read_state()?;
+        let Some(current) = st.group_names.get(&gid) else { return Ok(ops) };
+        let unchanged = value.iter().all(|(k, v)| match v.as_str() {
+            Some(v) if k.eq_ignore_ascii_case("id") => v == id,
+            Some(v) if k.eq_ignore_ascii_case("displayName") => v == current,
+            _ => false,
+        });
+        Ok(if unchanged && !value.is_empty() { rest } else { ops })
+    }
+}
+
 impl State {
     /// Validates group members (RFC 7643 §4.2) and takes them out of `body`: each must be an existing, visible
     /// user or group other than the group itself, of the `type` declared if any; `display` defaults to the

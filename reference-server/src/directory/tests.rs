@@ -602,3 +602,50 @@ fn members_removed_in_one_request_leave_the_rest_in_order_and_persist() {
     let (dir, _) = clocked(open());
     assert_eq!(members_of(&dir, &gid), [u[7].clone(), u[3].clone()]);
 }
+
+/// Okta's membership update starts with a path-less `replace` of the group's own `id` and `displayName`
+/// (docs/engines.md §B). When the name is the current one it changes nothing and is set aside, so the removals
+/// after it take the membership path; a real rename, a foreign `id` or another attribute keep the general path,
+/// with the same outcome as before.
+#[test]
+fn an_unchanged_rename_before_member_updates_is_set_aside() {
+    let dir = Directory::new(DirectoryConfig::default());
+    let u: Vec<String> = (0..4)
+        .map(|i| {
+            dir.create(ResourceKind::User, json!({"userName": format!("o{i}")})).unwrap()["id"].as_str().unwrap().into()
+        })
+        .collect();
+    let all: Vec<Value> = u.iter().map(|id| json!({"value": id})).collect();
+    let gid = dir.create(ResourceKind::Group, json!({"displayName": "Eng", "members": all})).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ops = |rename: Value, id: &str| -> Vec<PatchOperation> {
+        let request = json!({"Operations": [{"op": "replace", "value": rename},
+            {"op": "remove", "path": format!("members[value eq \"{id}\"]")}]});
+        patch::parse_request_owned(request).unwrap()
+    };
+    let set_aside = |ops: &[PatchOperation]| dir.after_unchanged_rename(&gid, ops).unwrap().len() == ops.len() - 1;
+    assert!(set_aside(&ops(json!({"id": gid, "displayName": "Eng"}), &u[0])));
+    assert!(set_aside(&ops(json!({"displayName": "Eng"}), &u[0])));
+    assert!(!set_aside(&ops(json!({"id": gid, "displayName": "Research"}), &u[0])), "a real rename");
+    assert!(!set_aside(&ops(json!({"id": u[0], "displayName": "Eng"}), &u[0])), "another id");
+    assert!(!set_aside(&ops(json!({"displayName": "Eng", "externalId": "x"}), &u[0])), "another attribute");
+    assert!(!set_aside(&ops(json!({}), &u[0])));
+    let members = |dir: &Directory| -> Vec<String> {
+        let g = dir.get(ResourceKind::Group, &gid).unwrap();
+        g["members"].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap().into()).collect()
+    };
+    let patch = |rename: Value, id: &str| {
+        let request = json!({"Operations": [{"op": "replace", "value": rename},
+            {"op": "remove", "path": format!("members[value eq \"{id}\"]")}]});
+        dir.patch(ResourceKind::Group, &gid, &request, None).unwrap();
+    };
+    patch(json!({"id": gid, "displayName": "Eng"}), &u[1]);
+    assert_eq!(members(&dir), [u[0].clone(), u[2].clone(), u[3].clone()]);
+    assert_eq!(dir.get(ResourceKind::Group, &gid).unwrap()["displayName"], "Eng");
+    patch(json!({"id": gid, "displayName": "Research"}), &u[2]);
+    assert_eq!(members(&dir), [u[0].clone(), u[3].clone()]);
+    assert_eq!(dir.get(ResourceKind::Group, &gid).unwrap()["displayName"], "Research");
+    assert_eq!(dir.get(ResourceKind::User, &u[3]).unwrap()["groups"][0]["display"], "Research");
+}
