@@ -32,7 +32,7 @@ pub struct SimulateArgs {
     /// Seed of the generated directory (the same seed gives the same directory).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Load the source directory from a JSON or CSV export instead (format: README, "Simulator").
+    /// Load the source directory from a JSON or CSV export instead (format: docs/simulator.md, `--directory FILE`).
     #[arg(long)]
     pub directory: Option<PathBuf>,
     /// SCIM base URI of the server under test (Entra's `?aadOptscim062020` may be on it); default: `base-url` of

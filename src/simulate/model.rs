@@ -368,7 +368,7 @@ impl Model {
         self.groups[g as usize].members.iter().copied().filter(|&u| self.on_server(u)).collect()
     }
 
-    /// Loads a directory export (format in the README, "Simulator" section): `.json` with `users` and `groups`,
+    /// Loads a directory export (format in docs/simulator.md, `--directory FILE`): `.json` with `users` and `groups`,
     /// or `.csv` with one user per row and its groups in a `groups` column separated by `;`.
     pub fn load(path: &Path, id_style: IdStyle) -> Result<Model, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
