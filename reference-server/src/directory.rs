@@ -737,9 +737,12 @@ impl Directory {
         let rt = kind.resource_type();
         let ops = patch::parse_request_owned(request).map_err(|e| self.missing_first(kind, id, e))?;
         if kind == ResourceKind::Group {
-            let member_ops = self.after_unchanged_rename(id, &ops)?;
+            let (member_ops, same_name) = self.after_unchanged_rename(id, &ops)?;
             if let Some(steps) = membership_ops(member_ops).map_err(|e| self.missing_first(kind, id, e))? {
-                return self.patch_members(id, steps, if_match, want_body);
+                // `None`: the group was renamed since the rename was set aside; the general path takes it all
+                if let Some(done) = self.patch_members(id, steps, if_match, want_body, same_name.as_deref())? {
+                    return Ok(done);
+                }
             }
         }
         let body = self.write(kind, id, if_match, false, |rid, old| {
@@ -759,17 +762,23 @@ impl Directory {
 
     /// The membership fast path of [`Directory::patch_with`]: every member to add is checked first (so a bad
     /// one changes nothing), then the steps are applied in order to the group's member set. Costs grow with
-    /// the members named, not with the group.
+    /// the members named, not with the group. `same_name`: the group's name an unchanged rename set aside
+    /// expected ([`Directory::after_unchanged_rename`]); when the group has another one under the write lock,
+    /// nothing is done and the answer is `None`, for the general path to apply the whole request.
     fn patch_members(
         &self,
         id: &str,
         steps: Vec<MemberOp>,
         if_match: Option<&str>,
         want_body: bool,
-    ) -> ScimResult<Patched> {
+        same_name: Option<&str>,
+    ) -> ScimResult<Option<Patched>> {
         let now = self.now();
         let mut st = self.write_state()?;
         let rec = st.writable(ResourceKind::Group, id)?;
+        if same_name.is_some_and(|name| st.group_names.get(&rec.id).map(String::as_str) != Some(name)) {
+            return Ok(None);
+        }
         check_if_match(if_match, rec.version)?;
         let (gid, mut version) = (rec.id, etag(rec.version));
         // Check every member to add before changing anything.
@@ -832,7 +841,7 @@ impl Directory {
             false => None,
         };
         st.commit()?;
-        Ok(Patched { version, body })
+        Ok(Some(Patched { version, body }))
     }
 
     /// The shared read-modify-write of PUT and PATCH: `change` computes the new body from the stored one

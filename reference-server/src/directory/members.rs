@@ -124,29 +124,33 @@ impl Directory {
     /// value holds only the group's own `id` and its current `displayName` (RFC 7644 §3.5.2.3). Okta puts that
     /// operation before every membership update (docs/engines.md §B, "a rename PATCH accompanies every
     /// membership update"); it changes nothing, and without it the rest can take the membership path, whose
-    /// removals cost one pass over the group instead of one per member. `ops` unchanged otherwise (a real
-    /// rename, any other attribute, or no operation after it).
+    /// removals cost one pass over the group instead of one per member. Then also the name it expects, which
+    /// the membership path checks again under the write lock. `ops` unchanged otherwise (a real rename, any
+    /// other attribute, or no operation after it).
     pub(super) fn after_unchanged_rename<'o>(
         &self,
         id: &str,
         ops: &'o [PatchOperation],
-    ) -> ScimResult<&'o [PatchOperation]> {
-        let [first, rest @ ..] = ops else { return Ok(ops) };
+    ) -> ScimResult<(&'o [PatchOperation], Option<String>)> {
+        let [first, rest @ ..] = ops else { return Ok((ops, None)) };
         let Some(Value::Object(value)) = first.value.as_ref().filter(|_| first.op == PatchOpKind::Replace) else {
-            return Ok(ops);
+            return Ok((ops, None));
         };
         if first.path.is_some() || rest.is_empty() {
-            return Ok(ops);
+            return Ok((ops, None));
         }
-        let Some(gid) = canonical_id(id) else { return Ok(ops) };
+        let Some(gid) = canonical_id(id) else { return Ok((ops, None)) };
         let st = self.read_state()?;
-        let Some(current) = st.group_names.get(&gid) else { return Ok(ops) };
+        let Some(current) = st.group_names.get(&gid) else { return Ok((ops, None)) };
         let unchanged = value.iter().all(|(k, v)| match v.as_str() {
             Some(v) if k.eq_ignore_ascii_case("id") => v == id,
             Some(v) if k.eq_ignore_ascii_case("displayName") => v == current,
             _ => false,
         });
-        Ok(if unchanged && !value.is_empty() { rest } else { ops })
+        Ok(match unchanged && !value.is_empty() {
+            true => (rest, Some(current.clone())),
+            false => (ops, None),
+        })
     }
 }
 
