@@ -19,6 +19,13 @@ fn clocked(store: Box<dyn Store>) -> (Directory, crate::clock::ManualClock) {
     (dir, clock)
 }
 
+/// The store of tenant `t` in the data file at `path`, read from it (as a restarted server does).
+fn data_file_store(path: &std::path::Path) -> Box<dyn Store> {
+    let db = crate::sqlite::Db::open(path, crate::sqlite::SyncMode::Normal).unwrap();
+    let journal = crate::sqlite::Journal::new(db, "t");
+    Box::new(crate::sqlite::SqliteStore::load(journal).unwrap())
+}
+
 fn ids(page: ListPage) -> Vec<String> {
     page.resources.iter().map(|(_, r)| r["id"].as_str().unwrap().to_string()).collect()
 }
@@ -358,11 +365,7 @@ fn plain_and_other_member_shapes_add_the_same_members() {
 fn a_touch_survives_reopening_the_data_file() {
     let dir_path = tempfile::tempdir().unwrap();
     let path = dir_path.path().join("data.sqlite");
-    let open = || {
-        let db = crate::sqlite::Db::open(&path, crate::sqlite::SyncMode::Normal).unwrap();
-        let journal = crate::sqlite::Journal::new(db, "t");
-        Box::new(crate::sqlite::SqliteStore::load(journal).unwrap()) as Box<dyn Store>
-    };
+    let open = || data_file_store(&path);
     let (before, uid) = {
         let (dir, clock) = clocked(open());
         let user = dir.create(ResourceKind::User, json!({"userName": "ada"})).unwrap();
@@ -546,11 +549,7 @@ fn the_column_is_kept_from_the_first_scan_no_index_answers() {
 fn members_removed_in_one_request_leave_the_rest_in_order_and_persist() {
     let dir_path = tempfile::tempdir().unwrap();
     let path = dir_path.path().join("data.sqlite");
-    let open = || {
-        let db = crate::sqlite::Db::open(&path, crate::sqlite::SyncMode::Normal).unwrap();
-        let journal = crate::sqlite::Journal::new(db, "t");
-        Box::new(crate::sqlite::SqliteStore::load(journal).unwrap()) as Box<dyn Store>
-    };
+    let open = || data_file_store(&path);
     let members_of = |dir: &Directory, gid: &str| -> Vec<String> {
         let g = dir.get(ResourceKind::Group, gid).unwrap();
         g["members"]
