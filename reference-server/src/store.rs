@@ -524,6 +524,8 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
 
     fn rec(id: Uuid, body: &str) -> Record {
         Record::new(id, 1, false, false, body.to_string())
@@ -606,13 +608,8 @@ mod tests {
     /// every `visible_from` position gives the same records and count as walking the scan.
     #[test]
     fn visible_from_agrees_with_a_walk_whatever_lies_before_the_page() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |m: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % m as u64) as usize
-        };
+        let mut rng = StdRng::seed_from_u64(0x9e37_79b9_7f4a_7c15u64);
+        let mut next = move |m: usize| rng.random_range(0..m);
         let mut s = MemoryStore::new();
         let mut ids: Vec<Uuid> = Vec::new();
         let (mut compacted, mut slots_before) = (false, 0);
@@ -659,13 +656,8 @@ mod tests {
     /// records need.
     #[test]
     fn the_column_holds_each_records_members_through_replacements_removals_and_rewrites() {
-        let mut seed = 0x51_7E_C0_1Du64;
-        let mut next = move |m: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % m as u64) as usize
-        };
+        let mut rng = StdRng::seed_from_u64(0x51_7E_C0_1Du64);
+        let mut next = move |m: usize| rng.random_range(0..m);
         let bodies = [
             r#"{"userName":"a","name":{"familyName":"Smith"},"emails":[{"value":"a@corp","type":"work"}],"active":true}"#,
             r#"{"NAME":{"givenName":"Zoë"}, "Active": false ,"x":[1,2]}"#,

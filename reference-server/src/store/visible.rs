@@ -90,17 +90,14 @@ impl Visible {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
 
     /// Seeded random visibilities and changes: `nth` agrees with counting the slots one by one.
     #[test]
     fn nth_agrees_with_a_walk_after_appends_and_changes() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = StdRng::seed_from_u64(0x2545_f491_4f6c_dd1d);
+        let mut next = move || rng.random::<u64>();
         for round in 0..40 {
             let mut slots: Vec<bool> = Vec::new();
             let mut v = if round % 2 == 0 { Visible::default() } else { Visible::build(std::iter::empty()) };
