@@ -42,6 +42,7 @@ impl Encoded {
     }
 
     /// The body as a JSON value (`None` without a body): what the same builder's [`ScimRequest`] carries.
+    #[cfg(test)]
     pub fn body_json(&self) -> Option<Value> {
         self.body.as_ref().map(|b| serde_json::from_slice(b).expect("an encoded body is JSON"))
     }

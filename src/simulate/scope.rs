@@ -15,7 +15,7 @@
 
 use serde_json::Value;
 
-use crate::idp::{ScimRequest, ENTERPRISE};
+use crate::idp::ENTERPRISE;
 use crate::runner::{Capabilities, RunOptions, Runner};
 use crate::scenario::Feature;
 
@@ -63,15 +63,9 @@ impl Scope {
         Scope { groups, enterprise, notes }
     }
 
-    /// The request as this target gets it: without the enterprise extension, its URN leaves `schemas`, its
-    /// object leaves the body, its attributes leave a path-less `replace` value, and operations whose path
-    /// names it are dropped. Other requests are returned as they are.
-    pub fn shape(&self, req: &ScimRequest) -> Option<ScimRequest> {
-        let body = self.shape_body(req.body.as_ref()?)?;
-        Some(ScimRequest { body: Some(body), ..req.clone() })
-    }
-
-    /// [`Scope::shape`] of a body alone: the body this target gets, or `None` when it gets it as it is.
+    /// The body of a request as this target gets it, or `None` when it gets it as it is: without the enterprise
+    /// extension, its URN leaves `schemas`, its object leaves the body, its attributes leave a path-less
+    /// `replace` value, and operations whose path names it are dropped.
     pub fn shape_body(&self, body: &Value) -> Option<Value> {
         if self.enterprise {
             return None;
@@ -135,6 +129,7 @@ pub async fn discover(
 mod tests {
     use super::*;
     use crate::exchange::Method;
+    use crate::idp::ScimRequest;
     use serde_json::json;
 
     fn req(body: Value) -> ScimRequest {
@@ -146,19 +141,23 @@ mod tests {
         let scope = Scope { enterprise: false, ..Scope::default() };
         let create = req(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
             "userName": "a", ENTERPRISE: {"department": "IT"}}));
-        let out = scope.shape(&create).unwrap().body.unwrap();
+        let out = scope.shape_body(create.body.as_ref().unwrap()).unwrap();
         assert_eq!(out, json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "a"}));
 
         let patch = req(json!({"Operations": [
             {"op": "replace", "path": format!("{ENTERPRISE}:manager"), "value": "7"},
             {"op": "replace", "value": {"displayName": "A", format!("{ENTERPRISE}:department"): "IT"}}
         ]}));
-        let out = scope.shape(&patch).unwrap().body.unwrap();
+        let out = scope.shape_body(patch.body.as_ref().unwrap()).unwrap();
         assert_eq!(out, json!({"Operations": [{"op": "replace", "value": {"displayName": "A"}}]}));
 
         let plain = req(json!({"Operations": [{"op": "replace", "path": "active", "value": false}]}));
-        assert_eq!(scope.shape(&plain), None, "nothing to change");
-        assert_eq!(Scope::default().shape(&create), None, "a server with the extension gets it");
+        assert_eq!(scope.shape_body(plain.body.as_ref().unwrap()), None, "nothing to change");
+        assert_eq!(
+            Scope::default().shape_body(create.body.as_ref().unwrap()),
+            None,
+            "a server with the extension gets it"
+        );
 
         // a body given as bytes is shaped as its value is
         let bytes = serde_json::to_vec(create.body.as_ref().unwrap()).unwrap();

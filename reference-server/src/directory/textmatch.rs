@@ -32,6 +32,7 @@ use smallvec::SmallVec;
 
 use crate::filter::{self, CompareOp, Filter};
 use crate::schema::{AttrDef, AttrType, ResourceKind, ResourceType};
+use crate::store::hot::MAX_NAMES;
 use crate::store::text::{self, Elements, Kind, Members, Read, Span, Unreadable};
 use crate::store::{shape, ColumnView, Record, NO_HOT, NO_SHAPE};
 
@@ -48,7 +49,7 @@ pub(super) struct TextFilter {
     resolved: RefCell<Vec<Option<shape::Resolved>>>,
     /// For each of `keys`, the position of the member with its name in the collection's column
     /// ([`ColumnView::names`]), when the column keeps every member the filter reads; resolved when first met.
-    in_column: std::cell::OnceCell<Option<SmallVec<[usize; 8]>>>,
+    in_column: std::cell::OnceCell<Option<SmallVec<[usize; MAX_NAMES]>>>,
 }
 
 #[derive(Debug)]
@@ -199,8 +200,8 @@ impl TextFilter {
         let mut at: SmallVec<[Option<Span>; 8]> = SmallVec::from_elem(None, self.keys.len());
         if let Some(column) = column.filter(|_| rec.hot() != NO_HOT) {
             if let Some(picks) = self.in_column.get_or_init(|| self.column_picks(column.names)) {
-                let mut spans = [None; 8];
-                let spans = &mut spans[..column.names.len().min(8)];
+                let mut spans = [None; MAX_NAMES];
+                let spans = &mut spans[..column.names.len().min(MAX_NAMES)];
                 if let Some((entry, plain)) = column.entry(rec.hot(), spans) {
                     for (slot, &pick) in at.iter_mut().zip(picks) {
                         *slot = spans[pick];
@@ -231,7 +232,7 @@ impl TextFilter {
 
     /// For each of `keys`, the one column name equal to it up to ASCII case (RFC 7643 §2.1); `None` when the
     /// column does not keep one of them.
-    fn column_picks(&self, names: &[&str]) -> Option<SmallVec<[usize; 8]>> {
+    fn column_picks(&self, names: &[&str]) -> Option<SmallVec<[usize; MAX_NAMES]>> {
         self.keys.iter().map(|k| names.iter().position(|n| n.eq_ignore_ascii_case(k))).collect()
     }
 }

@@ -50,7 +50,7 @@ pub(crate) fn plain(bytes: &[u8]) -> bool {
 }
 
 /// The most names a column keeps (the entry's spans live on the stack while it is written).
-const MAX_NAMES: usize = 8;
+pub(crate) const MAX_NAMES: usize = 8;
 
 /// A collection's column (see the module documentation).
 #[derive(Debug, Default)]
