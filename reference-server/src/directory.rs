@@ -756,7 +756,7 @@ impl Directory {
             }
             resource::normalize(rt, patched)
         })?;
-        let version = body.pointer("/meta/version").and_then(Value::as_str).unwrap_or_default().to_string();
+        let version = crate::store::version_of(&body).unwrap_or_default().to_string();
         Ok(Patched { version, body: want_body.then_some(body) })
     }
 

@@ -28,6 +28,11 @@ pub fn etag(version: u64) -> String {
     format!("W/\"{version}\"")
 }
 
+/// The entity tag a rendered resource carries in `meta.version` (RFC 7644 §3.14), when it has one.
+pub fn version_of(resource: &serde_json::Value) -> Option<&str> {
+    resource.pointer("/meta/version").and_then(serde_json::Value::as_str)
+}
+
 /// One stored resource.
 #[derive(Debug, Clone)]
 pub struct Record {

@@ -65,7 +65,7 @@ mod tests {
         let d = Directory::new(Default::default());
         let u = d.create(ResourceKind::User, serde_json::json!({"userName": "inm@example.com"})).unwrap();
         let id = u["id"].as_str().unwrap();
-        let version = u.pointer("/meta/version").and_then(Value::as_str).unwrap().to_string();
+        let version = crate::store::version_of(&u).unwrap().to_string();
         let not_modified = Fetched::NotModified { version: version.clone() };
         assert_eq!(d.get_unless_current(ResourceKind::User, id, Some(&version)).unwrap(), not_modified);
         assert_eq!(d.get_unless_current(ResourceKind::User, id, Some("*")).unwrap(), not_modified);
@@ -80,10 +80,10 @@ mod tests {
         let d = Directory::new(Default::default());
         let u = d.create(ResourceKind::User, serde_json::json!({"userName": "touched@example.com"})).unwrap();
         let id = u["id"].as_str().unwrap();
-        let before = u.pointer("/meta/version").and_then(Value::as_str).unwrap().to_string();
+        let before = crate::store::version_of(&u).unwrap().to_string();
         d.create(ResourceKind::Group, serde_json::json!({"displayName": "g", "members": [{"value": id}]})).unwrap();
         let now = d.get(ResourceKind::User, id).unwrap();
-        let now = now.pointer("/meta/version").and_then(Value::as_str).unwrap().to_string();
+        let now = crate::store::version_of(&now).unwrap().to_string();
         assert_ne!(now, before, "joining a group changes the user's derived groups, so its version");
         let stale = d.get_unless_current(ResourceKind::User, id, Some(&before)).unwrap();
         assert!(matches!(stale, Fetched::Resource(v) if v["meta"]["version"] == now.as_str()));

@@ -144,7 +144,7 @@ fn answered(ctx: &ScimContext, kind: ResourceKind, mut v: Value, p: &Projection,
         // shown as the default projection: written straight from the rendered resource (same text, no decorated copy)
         let shown = Shown::new(kind, &v, &ctx.base);
         let mut answer = Scim::ok_written(json_bytes(&shown));
-        answer.etag = v.pointer("/meta/version").and_then(Value::as_str).map(str::to_string);
+        answer.etag = crate::store::version_of(&v).map(str::to_string);
         if created {
             answer.location = shown.location().map(str::to_string);
             answer = answer.status(StatusCode::CREATED);

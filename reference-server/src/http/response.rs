@@ -45,8 +45,7 @@ impl Scim {
     }
     /// Sets the ETag header from the body's `meta.version` (RFC 7644 §3.14).
     pub fn with_etag_from_body(mut self) -> Self {
-        self.etag =
-            self.body.as_ref().and_then(|b| b.pointer("/meta/version")).and_then(Value::as_str).map(str::to_string);
+        self.etag = self.body.as_ref().and_then(crate::store::version_of).map(str::to_string);
         self
     }
     /// Sets the Location header from the body's `meta.location` (RFC 7644 §3.3).
